@@ -1,0 +1,212 @@
+package dev.vmbus.ring;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * One ring's shared memory: the header page and the data area, with the ordered accessors for the header
+ * fields and the wrap-splitting copies for the data. It holds no state of its own beyond the two segments, so
+ * a host and a guest (or two processes mapping the same file) can each build one over the same memory.
+ *
+ * <p>Header fields are read and written as single aligned 32-bit accesses through a {@link VarHandle}; the
+ * peer may change them at any moment, so callers read each one once into a local and never cache it across
+ * iterations (the kernel's {@code READ_ONCE}).
+ */
+public final class Ring {
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64_UNALIGNED = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = U32.varHandle();
+
+    private final MemorySegment header;
+    private final MemorySegment data;
+    private final int dataSize;
+
+    /**
+     * @param ring       the whole ring: header page followed by the data area
+     * @param headerSize the header length, which is the guest's page size ({@link PageSize#system()})
+     */
+    public Ring(MemorySegment ring, int headerSize) {
+        if (headerSize < RingLayout.HV_HYP_PAGE_SIZE || Integer.bitCount(headerSize) != 1) {
+            throw new IllegalArgumentException("header size must be a power of two >= 4096, got " + headerSize);
+        }
+        long dsize = ring.byteSize() - headerSize;
+        if (dsize < 2L * RingLayout.ALIGNMENT * 4 || dsize % RingLayout.ALIGNMENT != 0 || dsize > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("ring of " + ring.byteSize() + " bytes with a " + headerSize
+                    + "-byte header leaves an unusable data area of " + dsize + " bytes");
+        }
+        if (ring.address() % RingLayout.ALIGNMENT != 0) {
+            throw new IllegalArgumentException("ring memory must be 8-byte aligned, address 0x"
+                    + Long.toHexString(ring.address()));
+        }
+        this.header = ring.asSlice(0, headerSize);
+        this.data = ring.asSlice(headerSize, dsize);
+        this.dataSize = (int) dsize;
+    }
+
+    /** The ring layout over {@code ring} with the system page size as header. */
+    public static Ring of(MemorySegment ring) {
+        return new Ring(ring, PageSize.system());
+    }
+
+    /** Zeroes the first 4096 header bytes, sets both indices to 0 and {@code feature_bits} to 1, as
+     * {@code hv_ringbuffer_init} does on every open. The data area is left alone. */
+    public void initialize() {
+        header.asSlice(0, RingLayout.HV_HYP_PAGE_SIZE).fill((byte) 0);
+        INT.setVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET, RingLayout.FEAT_PENDING_SEND_SZ);
+    }
+
+    public int dataSize() {
+        return dataSize;
+    }
+
+    public MemorySegment header() {
+        return header;
+    }
+
+    MemorySegment data() {
+        return data;
+    }
+
+    // ---- header fields -------------------------------------------------------------------------------------
+
+    int writeIndexAcquire() {
+        return (int) INT.getAcquire(header, (long) RingLayout.WRITE_INDEX_OFFSET);
+    }
+
+    int writeIndexVolatile() {
+        return (int) INT.getVolatile(header, (long) RingLayout.WRITE_INDEX_OFFSET);
+    }
+
+    void writeIndexRelease(int value) {
+        INT.setRelease(header, (long) RingLayout.WRITE_INDEX_OFFSET, value);
+    }
+
+    int readIndexAcquire() {
+        return (int) INT.getAcquire(header, (long) RingLayout.READ_INDEX_OFFSET);
+    }
+
+    int readIndexVolatile() {
+        return (int) INT.getVolatile(header, (long) RingLayout.READ_INDEX_OFFSET);
+    }
+
+    void readIndexRelease(int value) {
+        INT.setRelease(header, (long) RingLayout.READ_INDEX_OFFSET, value);
+    }
+
+    int interruptMaskVolatile() {
+        return (int) INT.getVolatile(header, (long) RingLayout.INTERRUPT_MASK_OFFSET);
+    }
+
+    void interruptMaskVolatile(int value) {
+        INT.setVolatile(header, (long) RingLayout.INTERRUPT_MASK_OFFSET, value);
+    }
+
+    int pendingSendSizeVolatile() {
+        return (int) INT.getVolatile(header, (long) RingLayout.PENDING_SEND_SZ_OFFSET);
+    }
+
+    void pendingSendSizeVolatile(int value) {
+        INT.setVolatile(header, (long) RingLayout.PENDING_SEND_SZ_OFFSET, value);
+    }
+
+    int featureBitsVolatile() {
+        return (int) INT.getVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET);
+    }
+
+    /** Sets this side's feature bits (the guest writes 1 on both headers at open). */
+    public void featureBits(int value) {
+        INT.setVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET, value);
+    }
+
+    // ---- index arithmetic (hv_get_bytes_to_write / hv_get_bytes_to_read) ------------------------------------
+
+    /** Free bytes for the producer: {@code dsize - (w - r)} when {@code w >= r}, else {@code r - w}. */
+    int bytesToWrite(int w, int r) {
+        return w >= r ? dataSize - (w - r) : r - w;
+    }
+
+    /** Bytes between {@code r} and {@code w}, with wrap. */
+    int bytesToRead(int w, int r) {
+        return w >= r ? w - r : dataSize - r + w;
+    }
+
+    /** {@code idx += n; if (idx >= dsize) idx -= dsize}: one subtraction, never a modulo. */
+    int advance(int index, int n) {
+        int next = index + n;
+        return next >= dataSize ? next - dataSize : next;
+    }
+
+    /** True if {@code index} is one a well-behaved peer could have written. */
+    boolean validIndex(int index) {
+        return index >= 0 && index < dataSize && (index & (RingLayout.ALIGNMENT - 1)) == 0;
+    }
+
+    // ---- data area: copies split at the wrap point ---------------------------------------------------------
+
+    /** Copies {@code length} bytes from {@code src} into the data area at {@code pos}, wrapping. */
+    void copyIn(int pos, MemorySegment src, long srcOffset, int length) {
+        int first = Math.min(length, dataSize - pos);
+        MemorySegment.copy(src, srcOffset, data, pos, first);
+        if (first < length) {
+            MemorySegment.copy(src, srcOffset + first, data, 0, length - first);
+        }
+    }
+
+    /** Copies {@code length} bytes from {@code src} into the data area at {@code pos}, wrapping. */
+    void copyIn(int pos, byte[] src, int srcOffset, int length) {
+        int first = Math.min(length, dataSize - pos);
+        MemorySegment.copy(src, srcOffset, data, ValueLayout.JAVA_BYTE, pos, first);
+        if (first < length) {
+            MemorySegment.copy(src, srcOffset + first, data, ValueLayout.JAVA_BYTE, 0, length - first);
+        }
+    }
+
+    /** Copies {@code length} bytes of the data area starting at {@code pos} into {@code dst}, wrapping. */
+    void copyOut(int pos, MemorySegment dst, long dstOffset, int length) {
+        int first = Math.min(length, dataSize - pos);
+        MemorySegment.copy(data, pos, dst, dstOffset, first);
+        if (first < length) {
+            MemorySegment.copy(data, 0, dst, dstOffset + first, length - first);
+        }
+    }
+
+    /** Copies {@code length} bytes of the data area starting at {@code pos} into {@code dst}, wrapping. */
+    void copyOut(int pos, byte[] dst, int dstOffset, int length) {
+        int first = Math.min(length, dataSize - pos);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, dst, dstOffset, first);
+        if (first < length) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, dst, dstOffset + first, length - first);
+        }
+    }
+
+    /** An aligned 8-byte store; {@code pos} is 8-aligned, so it never straddles the wrap point. */
+    void putWord(int pos, long value) {
+        data.set(U64, pos, value);
+    }
+
+    /** An aligned 8-byte load (one access: a snapshot the peer cannot tear). */
+    long getWord(int pos) {
+        return data.get(U64, pos);
+    }
+
+    /** Zeroes {@code length < 8} bytes at {@code pos} (packet padding; never wraps, see the writer). */
+    void zero(int pos, int length) {
+        for (int i = 0; i < length; i++) {
+            data.set(ValueLayout.JAVA_BYTE, pos + i, (byte) 0);
+        }
+    }
+
+    /** The header values and derived figures as they are now, for display. */
+    public RingSnapshot snapshot() {
+        int w = writeIndexVolatile();
+        int r = readIndexVolatile();
+        boolean sane = validIndex(w) && validIndex(r);
+        int toRead = sane ? bytesToRead(w, r) : -1;
+        int toWrite = sane ? bytesToWrite(w, r) : -1;
+        return new RingSnapshot(w, r, interruptMaskVolatile(), pendingSendSizeVolatile(), featureBitsVolatile(),
+                dataSize, toRead, toWrite, header.byteSize() + dataSize);
+    }
+}

@@ -1,0 +1,257 @@
+package dev.vmbus.ring;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The producer side of one ring ({@code hv_ringbuffer_write} and {@code hv_signal_on_write}). One thread owns
+ * a writer; writers of one ring must be serialised by their caller (the kernel takes a spinlock, we own the
+ * ring on one event loop).
+ *
+ * <p>The protocol contract this class relies on, as numbered in the spec (section 2.2 and 2.3):
+ * <ol>
+ *   <li>a write needs {@code free > total} (strict: the ring is never filled completely, so
+ *       {@code read_index == write_index} always means empty);</li>
+ *   <li>descriptor, payload, zero padding and the {@code old_write << 32} trailer are all stored, then a full
+ *       fence, then {@code write_index} is published;</li>
+ *   <li>the peer is signalled only if its {@code interrupt_mask} is clear and the ring went from empty to
+ *       non-empty ({@code old_write == read_index}): Hyper-V treats other interrupts as a possible DoS.</li>
+ * </ol>
+ * The writer never signals by itself: {@link #write} returns whether the caller must.
+ *
+ * <p>Our own {@code write_index} is kept privately and never read back from shared memory, so a peer that
+ * scribbles on it cannot steer our stores. Counters are plain fields updated by the owning thread.
+ */
+public final class RingWriter {
+    /** Published; the peer need not be signalled. */
+    public static final int WRITTEN = 0;
+    /** Published, and the ring went empty to non-empty with the peer's mask clear: signal it. */
+    public static final int WRITTEN_SIGNAL = 1;
+    /** Not written: {@code free <= total} ({@code -EAGAIN}). Nothing is visible to the peer. */
+    public static final int FULL = -1;
+    /** Not written: the peer's {@code read_index} is impossible; see {@link #fault()}. */
+    public static final int FAULTED = -2;
+
+    /** {@code len8} is a u16, so one packet is at most this long (Linux truncates silently; we refuse). */
+    public static final int MAX_PACKET_LENGTH = 0xFFFF * 8;
+
+    private final Ring ring;
+    private int writeIndex;
+    private boolean outFullFlag;
+    private RingFault fault;
+
+    private long packets;
+    private long bytes;
+    private long intrOutEmpty;
+    private long outFullFirst;
+    private long outFullTotal;
+
+    /** Attaches to a ring as its producer, continuing from its current {@code write_index}. */
+    public RingWriter(Ring ring) {
+        this.ring = ring;
+        int w = ring.writeIndexVolatile();
+        if (!ring.validIndex(w)) {
+            throw new IllegalStateException("ring write_index " + w + " is not an 8-aligned offset below dsize "
+                    + ring.dataSize());
+        }
+        this.writeIndex = w;
+    }
+
+    public Ring ring() {
+        return ring;
+    }
+
+    /**
+     * Writes one packet with the bare 16-byte descriptor ({@code offset8 = 2}), as {@code vmbus_sendpacket}.
+     *
+     * @return {@link #WRITTEN}, {@link #WRITTEN_SIGNAL}, {@link #FULL} or {@link #FAULTED}
+     */
+    public int write(int type, int flags, long transId, MemorySegment payload, long offset, int length) {
+        int aligned = checkedPacketLength(length);
+        int total = aligned + PacketLayout.TRAILER_LENGTH;
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, total);
+        if (room != WRITTEN) {
+            return room;
+        }
+        int pos = putDescriptor(oldWrite, type, flags, aligned, transId, length);
+        if (length > 0) {
+            ring.copyIn(pos, payload, offset, length);
+        }
+        return finish(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
+    }
+
+    /** As {@link #write(int, int, long, MemorySegment, long, int)}, with the payload in a byte array. */
+    public int write(int type, int flags, long transId, byte[] payload, int offset, int length) {
+        int aligned = checkedPacketLength(length);
+        int total = aligned + PacketLayout.TRAILER_LENGTH;
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, total);
+        if (room != WRITTEN) {
+            return room;
+        }
+        int pos = putDescriptor(oldWrite, type, flags, aligned, transId, length);
+        if (length > 0) {
+            ring.copyIn(pos, payload, offset, length);
+        }
+        return finish(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
+    }
+
+    /**
+     * Writes bytes that already form a packet (descriptor included), followed by the trailer. Nothing is
+     * checked beyond the length being a positive multiple of 8: this is how a test or a fault-injecting host
+     * puts a malformed packet on the ring.
+     */
+    public int writeRaw(MemorySegment packet, long offset, int length) {
+        if (length <= 0 || length % RingLayout.ALIGNMENT != 0 || length > MAX_PACKET_LENGTH) {
+            throw new IllegalArgumentException("raw packet length must be a positive multiple of 8, got " + length);
+        }
+        int total = length + PacketLayout.TRAILER_LENGTH;
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, total);
+        if (room != WRITTEN) {
+            return room;
+        }
+        ring.copyIn(oldWrite, packet, offset, length);
+        return finish(oldWrite, ring.advance(oldWrite, length), total);
+    }
+
+    /** Ring bytes a packet with this payload length needs to be free, strictly exceeded ({@code pending_send_sz}). */
+    public static int requiredSpace(int payloadLength) {
+        return PacketLayout.ringBytes(payloadLength);
+    }
+
+    private static int checkedPacketLength(int payloadLength) {
+        if (payloadLength < 0 || payloadLength > MAX_PACKET_LENGTH - PacketLayout.DESCRIPTOR_LENGTH) {
+            throw new IllegalArgumentException("payload of " + payloadLength + " bytes does not fit a VMBus packet"
+                    + " (len8 is 16 bits: at most " + (MAX_PACKET_LENGTH - PacketLayout.DESCRIPTOR_LENGTH) + ")");
+        }
+        return RingLayout.align8(PacketLayout.DESCRIPTOR_LENGTH + payloadLength);
+    }
+
+    /** The free-space check of step 4/5: counts a full ring exactly as Linux's out_full_* counters do. */
+    private int room(int oldWrite, int total) {
+        if (fault != null) {
+            return FAULTED;
+        }
+        // Acquire: our stores into the freed space must not move before the peer's read_index we base them on.
+        int r = ring.readIndexAcquire();
+        if (!ring.validIndex(r)) {
+            fault = new RingFault(RingFault.Kind.READ_INDEX_INVALID, "read_index=" + r + " dsize=" + ring.dataSize());
+            return FAULTED;
+        }
+        if (ring.bytesToWrite(oldWrite, r) <= total) {
+            outFullTotal++;
+            if (!outFullFlag) {
+                outFullFirst++;
+                outFullFlag = true;
+            }
+            return FULL;
+        }
+        outFullFlag = false;
+        return WRITTEN;
+    }
+
+    /** Stores the descriptor and pre-zeroes the padding word; returns the payload position. */
+    private int putDescriptor(int pos, int type, int flags, int aligned, long transId, int payloadLength) {
+        ring.putWord(pos, PacketLayout.word0(type, PacketLayout.DEFAULT_OFFSET8, aligned >>> 3, flags));
+        pos = ring.advance(pos, 8);
+        ring.putWord(pos, transId);
+        pos = ring.advance(pos, 8);
+        int payloadArea = aligned - PacketLayout.DESCRIPTOR_LENGTH;
+        if (payloadArea > payloadLength) {
+            // The padding lies inside the area's last 8-byte word, which cannot straddle the (8-aligned) wrap
+            // point: zero that word, then the payload copy overwrites its leading bytes.
+            ring.putWord(ring.advance(pos, payloadArea - 8), 0L);
+        }
+        return pos;
+    }
+
+    /** Trailer, fence, publish, and the signal decision of {@code hv_signal_on_write}. */
+    private int finish(int oldWrite, int pos, int total) {
+        ring.putWord(pos, PacketLayout.trailer(oldWrite));
+        int newWrite = ring.advance(pos, PacketLayout.TRAILER_LENGTH);
+        // Full fence: every packet byte and the trailer must be visible before the peer can see the new index.
+        VarHandle.fullFence();
+        ring.writeIndexRelease(newWrite);
+        writeIndex = newWrite;
+        packets++;
+        bytes += total;
+        // Full fence: the write_index store must be ordered before the load of the peer's mask (store->load).
+        VarHandle.fullFence();
+        if (ring.interruptMaskVolatile() != 0) {
+            return WRITTEN; // the peer is draining and promised to re-check after unmasking
+        }
+        // Load-load: the mask must be read before read_index, or a stale read_index could suppress a signal.
+        VarHandle.loadLoadFence();
+        if (oldWrite == ring.readIndexVolatile()) {
+            intrOutEmpty++;
+            return WRITTEN_SIGNAL;
+        }
+        return WRITTEN;
+    }
+
+    /**
+     * A blocked writer asks to be woken ({@code set_channel_pending_send_size} then the re-check of spec
+     * section 2.4): stores {@code pending_send_sz = needed} and returns true if that much space is already free,
+     * in which case the caller retries at once instead of waiting for a signal that may never come.
+     */
+    public boolean armPendingSend(int needed) {
+        if (needed <= 0) {
+            throw new IllegalArgumentException("pending_send_sz must be positive, got " + needed);
+        }
+        outFullTotal++;
+        if (!outFullFlag) {
+            outFullFirst++;
+            outFullFlag = true;
+        }
+        ring.pendingSendSizeVolatile(needed);
+        // Full fence: the peer may have drained just before it could see pending_send_sz; re-read after publishing.
+        VarHandle.fullFence();
+        int r = ring.readIndexAcquire();
+        return ring.validIndex(r) && ring.bytesToWrite(writeIndex, r) > needed;
+    }
+
+    /** No longer blocked: {@code pending_send_sz = 0}, which also clears the out-full edge flag. */
+    public void clearPendingSend() {
+        ring.pendingSendSizeVolatile(0);
+        outFullFlag = false;
+    }
+
+    /** Free bytes as of now (the peer's read_index read once), {@code -1} if that index is impossible. */
+    public int bytesFree() {
+        int r = ring.readIndexAcquire();
+        return ring.validIndex(r) ? ring.bytesToWrite(writeIndex, r) : -1;
+    }
+
+    public int writeIndex() {
+        return writeIndex;
+    }
+
+    public RingFault fault() {
+        return fault;
+    }
+
+    public long packets() {
+        return packets;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Linux {@code intr_out_empty}: signals owed because the ring went empty to non-empty. */
+    public long intrOutEmpty() {
+        return intrOutEmpty;
+    }
+
+    /** Linux {@code out_full_first}: the first attempt of a run that found the ring full. */
+    public long outFullFirst() {
+        return outFullFirst;
+    }
+
+    /** Linux {@code out_full_total}: every attempt (and every arming of pending_send_sz) that found it full. */
+    public long outFullTotal() {
+        return outFullTotal;
+    }
+}
