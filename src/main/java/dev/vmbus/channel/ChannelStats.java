@@ -1,0 +1,24 @@
+package dev.vmbus.channel;
+
+import dev.vmbus.ring.RingSnapshot;
+
+/**
+ * Everything about one channel a dashboard or {@code lsvmbus -vv} shows, taken at one moment on the channel's
+ * own thread. Counter names follow Linux's per-channel sysfs files (spec section 6).
+ *
+ * @param outbound         the ring this end writes
+ * @param inbound          the ring this end reads
+ * @param interrupts       signals received from the peer
+ * @param events           signals sent to the peer
+ * @param intrInFull       signals sent because the blocked peer got room in our inbound ring
+ * @param intrOutEmpty     signals sent because our outbound ring went empty to non-empty
+ * @param outFullFirst     first send attempts of a run that found the outbound ring full
+ * @param outFullTotal     all send attempts (and pending_send_sz armings) that found it full
+ * @param fault            why the channel faulted, or null
+ */
+public record ChannelStats(Offer offer, ChannelState state, RingSnapshot outbound, RingSnapshot inbound,
+                           long interrupts, long events, long intrInFull, long intrOutEmpty,
+                           long outFullFirst, long outFullTotal,
+                           long packetsOut, long bytesOut, long packetsIn, long bytesIn,
+                           long malformed, long requestorRejected, String fault) {
+}

@@ -1,0 +1,275 @@
+package dev.vmbus.channel;
+
+import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.ring.RingFault;
+import dev.vmbus.ring.RingReader;
+import dev.vmbus.ring.RingWriter;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One open channel, from one end: the seed API of Linux's {@code vmbus_sendpacket}, {@code vmbus_recvpacket}
+ * and {@code vmbus_recvpacket_raw} with exactly their results (see {@link SendStatus}, {@link RecvStatus}),
+ * plus the packet-at-a-time read the runtime drains with.
+ *
+ * <p>The guest end writes the TX ring and reads the RX ring; the host end the other way round. The channel
+ * decides when to signal the peer from what the rings return and calls its {@link PeerSignal}; the rings never
+ * signal by themselves. Not thread-safe: one owner thread (an event loop) calls everything.
+ */
+public final class VmbusChannel {
+    private final Offer offer;
+    private final RingWriter out;
+    private final RingReader in;
+    private final PeerSignal peer;
+    private final Requestor requestor;
+
+    private ChannelState state = ChannelState.OPEN;
+    private String fault;
+    private long lastTransactionId;
+    private long interrupts;
+    private long events;
+
+    private VmbusChannel(Offer offer, RingWriter out, RingReader in, PeerSignal peer, Requestor requestor) {
+        this.offer = offer;
+        this.out = out;
+        this.in = in;
+        this.peer = peer;
+        this.requestor = requestor;
+    }
+
+    /**
+     * The guest end: writes {@code rings.tx()}, reads {@code rings.rx()}. The caller has initialised the
+     * headers if this is a fresh open.
+     *
+     * @param requestorSize slots for requests that want a completion; 0 for none (ids are then the caller's)
+     */
+    public static VmbusChannel guest(Offer offer, ChannelRings rings, PeerSignal toHost, int requestorSize) {
+        return new VmbusChannel(offer, new RingWriter(rings.tx()), new RingReader(rings.rx()), toHost,
+                requestorSize > 0 ? new Requestor(requestorSize) : null);
+    }
+
+    /** The host end: writes {@code rings.rx()}, reads {@code rings.tx()}. */
+    public static VmbusChannel host(Offer offer, ChannelRings rings, PeerSignal toGuest, int requestorSize) {
+        return new VmbusChannel(offer, new RingWriter(rings.rx()), new RingReader(rings.tx()), toGuest,
+                requestorSize > 0 ? new Requestor(requestorSize) : null);
+    }
+
+    public Offer offer() {
+        return offer;
+    }
+
+    public int relid() {
+        return offer.relid();
+    }
+
+    public ChannelState state() {
+        return state;
+    }
+
+    /** Why the channel faulted, or null. */
+    public String fault() {
+        return fault;
+    }
+
+    public RingWriter outbound() {
+        return out;
+    }
+
+    public RingReader inbound() {
+        return in;
+    }
+
+    /** The requestor, or null if this channel was opened without one. */
+    public Requestor requestor() {
+        return requestor;
+    }
+
+    // ---- send -------------------------------------------------------------------------------------------------
+
+    /**
+     * {@code vmbus_sendpacket(channel, buffer, bufferlen, requestid, type, flags)}.
+     *
+     * <p>With a requestor and {@code flags == 1} exactly, the id written is a fresh requestor id and
+     * {@code requestId} is stored as its address, as {@code vmbus_next_request_id} does; otherwise
+     * {@code requestId} is written as is (responses echo the host's id this way).
+     */
+    public SendStatus sendPacket(byte[] payload, int offset, int length, long requestId, int type, int flags) {
+        return send(payload, null, offset, length, requestId, type, flags);
+    }
+
+    /** As {@link #sendPacket(byte[], int, int, long, int, int)} with the payload in native memory. */
+    public SendStatus sendPacket(MemorySegment payload, long offset, int length, long requestId, int type, int flags) {
+        return send(null, payload, offset, length, requestId, type, flags);
+    }
+
+    private SendStatus send(byte[] array, MemorySegment segment, long offset, int length, long requestId,
+                            int type, int flags) {
+        if (state != ChannelState.OPEN) {
+            return state == ChannelState.FAULTED ? SendStatus.FAULTED : SendStatus.NO_DEVICE;
+        }
+        long transId = requestId;
+        boolean allocated = false;
+        if (requestor != null && flags == PacketLayout.FLAG_COMPLETION_REQUESTED) {
+            transId = requestor.next(requestId);
+            if (transId == Requestor.RQST_ERROR) {
+                return SendStatus.REQUESTOR_FULL;
+            }
+            allocated = true;
+        }
+        int result = array != null
+                ? out.write(type, flags, transId, array, (int) offset, length)
+                : out.write(type, flags, transId, segment, offset, length);
+        switch (result) {
+            case RingWriter.WRITTEN_SIGNAL:
+                signalPeer();
+                // fall through
+            case RingWriter.WRITTEN:
+                lastTransactionId = transId;
+                return SendStatus.OK;
+            case RingWriter.FULL:
+                if (allocated) {
+                    requestor.requestAddress(transId); // nothing was published: give the id back
+                }
+                return SendStatus.TRY_AGAIN;
+            default:
+                if (allocated) {
+                    requestor.requestAddress(transId);
+                }
+                markFaulted(out.fault());
+                return SendStatus.FAULTED;
+        }
+    }
+
+    /** The {@code trans_id} the last successful send wrote ({@code vmbus_sendpacket_getid}). */
+    public long lastTransactionId() {
+        return lastTransactionId;
+    }
+
+    // ---- receive ----------------------------------------------------------------------------------------------
+
+    /** {@code vmbus_recvpacket}: copies the payload (from {@code offset8*8}) of the next packet into {@code buffer}. */
+    public RecvStatus recvPacket(byte[] buffer, RecvResult result) {
+        return receive(buffer, result, false);
+    }
+
+    /** {@code vmbus_recvpacket_raw}: copies the whole packet, descriptor included, without the trailer. */
+    public RecvStatus recvPacketRaw(byte[] buffer, RecvResult result) {
+        return receive(buffer, result, true);
+    }
+
+    private RecvStatus receive(byte[] buffer, RecvResult result, boolean raw) {
+        if (buffer.length == 0) {
+            return RecvStatus.INVALID_ARGUMENT; // outputs untouched, as Linux
+        }
+        if (state != ChannelState.OPEN) {
+            result.set(0, 0, 0, 0);
+            return state == ChannelState.FAULTED ? RecvStatus.FAULTED : RecvStatus.NO_DEVICE;
+        }
+        int packetLength = in.peek();
+        if (packetLength == RingReader.EMPTY) {
+            result.set(0, 0, 0, 0);
+            return RecvStatus.OK;
+        }
+        if (packetLength < 0) {
+            result.set(0, 0, 0, 0);
+            markFaulted(in.fault());
+            return RecvStatus.FAULTED;
+        }
+        int from = raw ? 0 : in.dataOffset();
+        int length = packetLength - from;
+        result.set(length, in.transactionId(), in.type(), in.flags());
+        if (length > buffer.length) {
+            return RecvStatus.NO_BUFFER_SPACE; // not consumed: the same packet comes next time
+        }
+        if (raw) {
+            MemorySegment dst = MemorySegment.ofArray(buffer);
+            in.copyPacket(dst, 0);
+        } else {
+            in.copyOut(from, buffer, 0, length);
+        }
+        in.consume();
+        commit();
+        return RecvStatus.OK;
+    }
+
+    /**
+     * Takes the next packet off the inbound ring, copying its payload out once; does not publish
+     * {@code read_index} (call {@link #commit()} after a batch).
+     *
+     * @return the packet, or null if the ring is empty or the channel is not open (see {@link #state()})
+     */
+    public Packet nextPacket() {
+        if (state != ChannelState.OPEN) {
+            return null;
+        }
+        int packetLength = in.peek();
+        if (packetLength <= 0) {
+            if (packetLength < 0) {
+                markFaulted(in.fault());
+            }
+            return null;
+        }
+        byte[] payload = new byte[in.payloadLength()];
+        in.copyPayload(payload, 0);
+        Packet packet = new Packet(offer.relid(), in.type(), in.flags(), in.transactionId(), payload);
+        in.consume();
+        return packet;
+    }
+
+    /** Publishes {@code read_index} for the packets taken since the last commit; signals a blocked peer. */
+    public void commit() {
+        if (in.commit()) {
+            signalPeer();
+        }
+        if (in.fault() != null && state == ChannelState.OPEN) {
+            markFaulted(in.fault());
+        }
+    }
+
+    private void signalPeer() {
+        events++;
+        peer.raise();
+    }
+
+    /** Counts a signal from the peer; the transport calls it when one arrives. */
+    public void countInterrupt() {
+        interrupts++;
+    }
+
+    // ---- life cycle -------------------------------------------------------------------------------------------
+
+    /** Marks the channel faulted by a protocol violation found above the ring; it is not used again. */
+    public void fault(String reason) {
+        in.fault(reason);
+        markFaulted(in.fault());
+    }
+
+    private void markFaulted(RingFault ringFault) {
+        if (state == ChannelState.OPEN) {
+            state = ChannelState.FAULTED;
+            fault = ringFault != null ? ringFault.toString() : "unknown";
+        }
+    }
+
+    /** The host rescinded the channel: sends fail with {@link SendStatus#NO_DEVICE} from now on. */
+    public void rescind() {
+        if (state == ChannelState.OPEN || state == ChannelState.FAULTED) {
+            state = ChannelState.RESCINDED;
+        }
+    }
+
+    /** We closed the channel. */
+    public void close() {
+        if (state != ChannelState.RESCINDED) {
+            state = ChannelState.CLOSED;
+        }
+    }
+
+    /** A snapshot of every figure about this channel; call on the owner thread. */
+    public ChannelStats stats() {
+        return new ChannelStats(offer, state, out.ring().snapshot(), in.ring().snapshot(), interrupts, events,
+                in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(),
+                out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
+                requestor != null ? requestor.rejected() : 0, fault);
+    }
+}
