@@ -1,0 +1,46 @@
+package dev.vmbus.transport;
+
+import dev.vmbus.channel.ChannelRings;
+import dev.vmbus.channel.Offer;
+import io.vertx.core.Future;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/**
+ * One end's attachment to one channel: the channel's memory and the signals in both directions. A transport
+ * hands a guest (or a host) a link once the channel is open; the {@code dev.vmbus.channel} layer builds a
+ * {@link dev.vmbus.channel.VmbusChannel} over it.
+ *
+ * <p>Handlers run on the Vert.x context the link was opened on, which owns the channel.
+ */
+public interface ChannelLink {
+
+    Offer offer();
+
+    /** The channel's memory: TX ring then RX ring, {@code 2 * offer().ringSize()} bytes. */
+    MemorySegment memory();
+
+    /** Header length of each ring (the page size of the side that laid the rings out). */
+    int headerSize();
+
+    /** The two rings over {@link #memory()}. */
+    default ChannelRings rings() {
+        return ChannelRings.of(memory(), headerSize());
+    }
+
+    /** Interrupts the peer. Non-blocking; call on the owning context. */
+    void signal();
+
+    /** Sets what runs (on the owning context) when the peer signals. */
+    void signalHandler(Runnable handler);
+
+    /**
+     * Sets what runs (on the owning context) when the channel goes away under us: rescinded by the host, the
+     * peer's process gone, the control connection lost. The argument says why.
+     */
+    void closedHandler(Consumer<String> handler);
+
+    /** Closes the channel from this end (the guest sends {@code close}); completes when the peer confirmed. */
+    Future<Void> close();
+}

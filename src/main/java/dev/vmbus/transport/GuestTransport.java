@@ -1,0 +1,28 @@
+package dev.vmbus.transport;
+
+import dev.vmbus.channel.Offer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+
+/**
+ * Where a guest's channels come from: {@code sim} (a host in this JVM), {@code shm} (a host in another
+ * process, over files and Unix sockets) or {@code uio} (a real Hyper-V guest).
+ */
+public interface GuestTransport {
+
+    /** {@code sim}, {@code shm} or {@code uio}. */
+    String name();
+
+    /** Starts discovering offers; the listener runs on {@code context}. */
+    Future<Void> start(Context context, OfferListener listener);
+
+    /**
+     * Opens an offered channel: initialises both ring headers (indices 0, masks 0, {@code feature_bits} 1),
+     * tells the host, and completes with the link once the host may write. Call it on the context that will
+     * own the channel; the link's handlers run there.
+     */
+    Future<ChannelLink> open(Offer offer);
+
+    /** Closes every link and the connection to the host. */
+    Future<Void> close();
+}

@@ -1,0 +1,78 @@
+package dev.vmbus.transport.shm;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A channel's ring file mapped shared into this process. Mapping never writes to the file: a ring that is live
+ * in another process keeps its indices and data.
+ */
+final class MappedRingFile implements AutoCloseable {
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment segment;
+
+    private MappedRingFile(Path path, Arena arena, MemorySegment segment) {
+        this.path = path;
+        this.arena = arena;
+        this.segment = segment;
+    }
+
+    /**
+     * The host's side: the file at {@code path} with exactly {@code size} bytes. An existing file of that size
+     * is mapped as it is; one of another size is replaced by a new sparse (all-zero) file.
+     */
+    static MappedRingFile create(Path path, long size) throws IOException {
+        if (Files.exists(path) && Files.size(path) != size) {
+            Files.delete(path);
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            if (ch.size() < size) {
+                ch.truncate(size); // no-op for a shorter file; grow below
+                ch.write(java.nio.ByteBuffer.wrap(new byte[1]), size - 1);
+            }
+            return map(path, ch, size);
+        }
+    }
+
+    /** The guest's side: an existing file that must be exactly {@code size} bytes. */
+    static MappedRingFile open(Path path, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (ch.size() != size) {
+                throw new IOException("ring file " + path + " has " + ch.size() + " bytes, the offer says "
+                        + size + " (2 x ringSize)");
+            }
+            return map(path, ch, size);
+        }
+    }
+
+    private static MappedRingFile map(Path path, FileChannel ch, long size) throws IOException {
+        Arena arena = Arena.ofShared();
+        try {
+            return new MappedRingFile(path, arena, ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena));
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    Path path() {
+        return path;
+    }
+
+    MemorySegment segment() {
+        return segment;
+    }
+
+    /** Unmaps. Only the owner of the channel may call this, once nothing reads the rings any more. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

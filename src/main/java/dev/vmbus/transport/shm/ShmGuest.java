@@ -1,0 +1,353 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.ChannelRings;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.parsetools.RecordParser;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The guest end of {@code shm}: connects to {@code DIR/control.sock} (retrying while the host starts), learns
+ * the offers, and opens a channel by mapping its ring file, initialising both headers, sending {@code open},
+ * waiting for {@code opened} and connecting the channel's signal socket. A host that goes away closes every
+ * link (their closed handlers run) instead of leaving anything waiting.
+ *
+ * <p>Control state lives on the context {@link #start} was given; each link lives on the context that opened
+ * it, so its signal socket is read on the channel's own event loop.
+ */
+public final class ShmGuest implements GuestTransport {
+    private static final Logger LOG = Logger.getLogger(ShmGuest.class.getName());
+
+    /** How long {@link #start} keeps retrying to reach a host that is not listening yet. */
+    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+    /** How long {@code open} and {@code close} wait for the host's answer. */
+    public static final long REPLY_TIMEOUT_MS = 5_000;
+
+    private final Vertx vertx;
+    private final Path dir;
+    private final long connectTimeoutMs;
+    private final int headerSize = PageSize.system();
+    private final Map<Integer, ShmProtocol.ParsedOffer> offers = new HashMap<>();
+    private final Map<Integer, Promise<Void>> awaitingOpened = new HashMap<>();
+    private final Map<Integer, Promise<Void>> awaitingClosed = new HashMap<>();
+    private final Map<Integer, Link> links = new HashMap<>();
+    private Context context;
+    private OfferListener listener;
+    private NetClient client;
+    private NetSocket control;
+    private boolean closing;
+
+    public ShmGuest(Vertx vertx, Path dir) {
+        this(vertx, dir, DEFAULT_CONNECT_TIMEOUT_MS);
+    }
+
+    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs) {
+        this.vertx = vertx;
+        this.dir = dir.toAbsolutePath();
+        this.connectTimeoutMs = connectTimeoutMs;
+    }
+
+    @Override
+    public String name() {
+        return "shm";
+    }
+
+    @Override
+    public Future<Void> start(Context context, OfferListener listener) {
+        this.context = context;
+        this.listener = listener;
+        Promise<Void> started = Promise.promise();
+        context.runOnContext(v -> {
+            client = vertx.createNetClient();
+            connect(System.currentTimeMillis() + connectTimeoutMs, started);
+        });
+        return started.future();
+    }
+
+    private void connect(long deadline, Promise<Void> started) {
+        SocketAddress address = SocketAddress.domainSocketAddress(dir.resolve(ShmProtocol.CONTROL_SOCKET).toString());
+        client.connect(address).onComplete(ar -> {
+            if (ar.succeeded()) {
+                attach(ar.result());
+                started.complete();
+            } else if (System.currentTimeMillis() < deadline && !closing) {
+                vertx.setTimer(100, t -> connect(deadline, started));
+            } else {
+                started.fail(new IOException("no shm host at " + address.path() + ": " + ar.cause().getMessage()));
+            }
+        });
+    }
+
+    private void attach(NetSocket socket) {
+        control = socket;
+        RecordParser lines = RecordParser.newDelimited("\n", socket).maxRecordSize(ShmProtocol.MAX_LINE);
+        lines.handler(this::onLine);
+        lines.exceptionHandler(e -> malformed("control line longer than " + ShmProtocol.MAX_LINE + " bytes"));
+        socket.closeHandler(v -> hostGone());
+    }
+
+    private void onLine(Buffer line) {
+        try {
+            JsonObject message = ShmProtocol.parse(line);
+            switch (message.getString("op")) {
+                case ShmProtocol.OFFER -> {
+                    ShmProtocol.ParsedOffer parsed = ShmProtocol.parseOffer(message, dir);
+                    offers.put(parsed.offer().relid(), parsed);
+                    listener.offered(parsed.offer());
+                }
+                case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
+                case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
+                case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));
+                case ShmProtocol.ERROR -> LOG.warning("shm: host reports an error: " + message.getString("message"));
+                default -> { } // unknown ops are ignored
+            }
+        } catch (ShmProtocol.ProtocolException e) {
+            malformed(e.getMessage());
+        }
+    }
+
+    private static void complete(Map<Integer, Promise<Void>> waiting, int relid) {
+        Promise<Void> p = waiting.remove(relid);
+        if (p != null) {
+            p.tryComplete();
+        }
+    }
+
+    private void malformed(String why) {
+        LOG.severe("shm: malformed control line from the host, closing the connection: " + why);
+        NetSocket socket = control;
+        if (socket != null) {
+            socket.write(ShmProtocol.line(ShmProtocol.error(why))).eventually(socket::close);
+        }
+    }
+
+    private void rescinded(int relid) {
+        offers.remove(relid);
+        Link link = links.remove(relid);
+        if (link != null) {
+            link.lost("rescinded by the host");
+        }
+        listener.rescinded(relid);
+        // The guest stops using the channel at once and says so.
+        send(ShmProtocol.op(ShmProtocol.CLOSE, relid));
+    }
+
+    private void hostGone() {
+        control = null;
+        if (!closing) {
+            LOG.warning("shm: the host closed the control connection");
+        }
+        failAll(awaitingOpened, "the shm host went away");
+        failAll(awaitingClosed, "the shm host went away");
+        for (Link link : links.values().toArray(Link[]::new)) {
+            link.lost("the shm host went away");
+        }
+        links.clear();
+        offers.clear();
+        if (!closing) {
+            listener.disconnected("the shm host went away");
+        }
+    }
+
+    private static void failAll(Map<Integer, Promise<Void>> waiting, String why) {
+        for (Promise<Void> p : waiting.values()) {
+            p.tryFail(why);
+        }
+        waiting.clear();
+    }
+
+    private void send(JsonObject message) {
+        NetSocket socket = control;
+        if (socket != null) {
+            socket.write(ShmProtocol.line(message));
+        }
+    }
+
+    @Override
+    public Future<ChannelLink> open(Offer offer) {
+        Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
+        Promise<ChannelLink> result = Promise.promise();
+        context.runOnContext(v -> {
+            ShmProtocol.ParsedOffer parsed = offers.get(offer.relid());
+            if (parsed == null || control == null) {
+                result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by the shm host"));
+                return;
+            }
+            if (links.containsKey(offer.relid()) || awaitingOpened.containsKey(offer.relid())) {
+                result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
+                return;
+            }
+            MappedRingFile ring;
+            try {
+                ring = MappedRingFile.open(parsed.ring(), parsed.offer().memorySize());
+                ChannelRings.of(ring.segment(), headerSize).initialize();
+            } catch (IOException | RuntimeException e) {
+                result.fail(e);
+                return;
+            }
+            Promise<Void> opened = Promise.promise();
+            awaitingOpened.put(offer.relid(), opened);
+            send(ShmProtocol.op(ShmProtocol.OPEN, offer.relid()));
+            vertx.setTimer(REPLY_TIMEOUT_MS, t -> opened.tryFail("no \"opened\" for relid " + offer.relid()
+                    + " within " + REPLY_TIMEOUT_MS + " ms"));
+            opened.future()
+                    .compose(x -> connectSignal(owner, parsed))
+                    .onSuccess(socket -> {
+                        Link link = new Link(parsed.offer(), ring, socket, owner);
+                        links.put(offer.relid(), link);
+                        socket.handler(link::frames);
+                        socket.closeHandler(c -> context.runOnContext(w -> {
+                            if (links.get(offer.relid()) == link) {
+                                links.remove(offer.relid());
+                                link.lost("the host closed the signal socket");
+                            }
+                        }));
+                        result.complete(link);
+                    })
+                    .onFailure(e -> {
+                        awaitingOpened.remove(offer.relid());
+                        ring.close();
+                        result.fail(e);
+                    });
+        });
+        return result.future();
+    }
+
+    /** Connects the signal socket from the owner's context, so its reads arrive on the channel's event loop. */
+    private Future<NetSocket> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed) {
+        Promise<NetSocket> connected = Promise.promise();
+        owner.runOnContext(v -> vertx.createNetClient()
+                .connect(SocketAddress.domainSocketAddress(parsed.signal().toString()))
+                .onComplete(connected));
+        return connected.future();
+    }
+
+    @Override
+    public Future<Void> close() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            closing = true;
+            for (Link link : links.values()) {
+                link.lost("guest shutting down");
+                send(ShmProtocol.op(ShmProtocol.CLOSE, link.offer.relid()));
+            }
+            links.clear();
+            NetSocket socket = control;
+            Future<Void> closed = socket != null ? socket.close() : Future.succeededFuture();
+            closed.eventually(() -> client != null ? client.close() : Future.succeededFuture()).onComplete(done);
+        });
+        return done.future();
+    }
+
+    /** The guest's link to one open channel. */
+    private final class Link implements ChannelLink {
+        final Offer offer;
+        final MappedRingFile ring;
+        final NetSocket socket;
+        final Context owner;
+        Runnable signalHandler = () -> { };
+        Consumer<String> closedHandler = reason -> { };
+        volatile boolean closed;
+        final FrameDecoder decoder = new FrameDecoder();
+
+        Link(Offer offer, MappedRingFile ring, NetSocket socket, Context owner) {
+            this.offer = offer;
+            this.ring = ring;
+            this.socket = socket;
+            this.owner = owner;
+        }
+
+        void frames(Buffer bytes) {
+            // Host frames carry the cumulative interrupt count (what a 4-byte read of /dev/uioN returns); a read
+            // holding several is one wake-up, as several interrupts before one read are on uio.
+            if (decoder.feed(bytes)) {
+                signalHandler.run();
+            }
+        }
+
+        /** The channel is gone under us; tell the owner on its own context. */
+        void lost(String reason) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            socket.close();
+            owner.runOnContext(v -> closedHandler.accept(reason));
+        }
+
+        @Override
+        public Offer offer() {
+            return offer;
+        }
+
+        @Override
+        public MemorySegment memory() {
+            return ring.segment();
+        }
+
+        @Override
+        public int headerSize() {
+            return headerSize;
+        }
+
+        @Override
+        public void signal() {
+            if (!closed) {
+                socket.write(ShmProtocol.frame(ShmProtocol.SIGNAL_HOST));
+            }
+        }
+
+        @Override
+        public void signalHandler(Runnable handler) {
+            signalHandler = handler;
+        }
+
+        @Override
+        public void closedHandler(Consumer<String> handler) {
+            closedHandler = handler;
+        }
+
+        @Override
+        public Future<Void> close() {
+            Promise<Void> done = Promise.promise();
+            context.runOnContext(v -> {
+                boolean wasOpen = links.remove(offer.relid()) == this;
+                closed = true;
+                socket.close();
+                if (!wasOpen || control == null) {
+                    done.complete();
+                    return;
+                }
+                Promise<Void> confirmed = Promise.promise();
+                awaitingClosed.put(offer.relid(), confirmed);
+                send(ShmProtocol.op(ShmProtocol.CLOSE, offer.relid()));
+                vertx.setTimer(REPLY_TIMEOUT_MS, t -> confirmed.tryFail("no \"closed\" for relid " + offer.relid()));
+                confirmed.future().onComplete(ar -> done.handle(ar));
+            });
+            // Unmap on the owner's context once the host confirmed (or gave up): nothing reads the rings then.
+            return done.future().eventually(() -> {
+                owner.runOnContext(x -> ring.close());
+                return Future.succeededFuture();
+            });
+        }
+    }
+}

@@ -1,0 +1,344 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.parsetools.RecordParser;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The host end of {@code shm}: owns {@code DIR}, listens on {@code DIR/control.sock}, creates each offered
+ * channel's ring file and signal socket, and hands the host logic a {@link ChannelLink} once the guest has
+ * opened the channel and connected its signal socket. One guest at a time; a guest that connects again
+ * replaces the old connection, whose channels are closed.
+ *
+ * <p>All state is touched on the context {@link #start()} ran on.
+ */
+public final class ShmHost implements HostTransport {
+    private static final Logger LOG = Logger.getLogger(ShmHost.class.getName());
+
+    private final Vertx vertx;
+    private final Path dir;
+    private final int headerSize;
+    private final Map<Integer, HostChannel> channels = new LinkedHashMap<>();
+    private Context context;
+    private NetServer control;
+    private NetSocket guest;
+    private Consumer<Boolean> guestHandler = attached -> { };
+
+    public ShmHost(Vertx vertx, Path dir) {
+        this.vertx = vertx;
+        this.dir = dir.toAbsolutePath();
+        this.headerSize = PageSize.system();
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    @Override
+    public Future<Void> start() {
+        context = vertx.getOrCreateContext();
+        try {
+            Files.createDirectories(dir);
+            Files.deleteIfExists(dir.resolve(ShmProtocol.CONTROL_SOCKET)); // a stale socket from a dead host
+        } catch (IOException e) {
+            return Future.failedFuture(new UncheckedIOException("cannot prepare shm directory " + dir, e));
+        }
+        control = vertx.createNetServer().connectHandler(this::guestConnected);
+        return control.listen(SocketAddress.domainSocketAddress(dir.resolve(ShmProtocol.CONTROL_SOCKET).toString()))
+                .mapEmpty();
+    }
+
+    @Override
+    public boolean guestConnected() {
+        return guest != null;
+    }
+
+    @Override
+    public void guestHandler(Consumer<Boolean> handler) {
+        guestHandler = handler;
+    }
+
+    private void guestConnected(NetSocket socket) {
+        if (guest != null) {
+            LOG.info("shm: a guest connected again; dropping the previous connection");
+            NetSocket old = guest;
+            guestGone("guest reconnected");
+            old.close();
+        }
+        guest = socket;
+        RecordParser lines = RecordParser.newDelimited("\n", socket).maxRecordSize(ShmProtocol.MAX_LINE);
+        lines.handler(line -> onLine(socket, line));
+        lines.exceptionHandler(e -> malformed(socket, "control line longer than " + ShmProtocol.MAX_LINE + " bytes"));
+        socket.closeHandler(v -> {
+            if (guest == socket) {
+                guestGone("guest disconnected");
+            }
+        });
+        for (HostChannel channel : channels.values()) {
+            socket.write(ShmProtocol.line(ShmProtocol.offer(channel.offer)));
+        }
+        guestHandler.accept(true);
+    }
+
+    private void guestGone(String reason) {
+        guest = null;
+        for (HostChannel channel : channels.values()) {
+            channel.closed(reason);
+        }
+        guestHandler.accept(false);
+    }
+
+    private void onLine(NetSocket socket, Buffer line) {
+        if (guest != socket) {
+            return;
+        }
+        JsonObject message;
+        int relid;
+        try {
+            message = ShmProtocol.parse(line);
+            String op = message.getString("op");
+            if (!op.equals(ShmProtocol.OPEN) && !op.equals(ShmProtocol.CLOSE)) {
+                if (op.equals(ShmProtocol.ERROR)) {
+                    LOG.warning("shm: guest reports an error: " + message.getString("message"));
+                }
+                return; // unknown ops are ignored
+            }
+            relid = ShmProtocol.relid(message);
+        } catch (ShmProtocol.ProtocolException e) {
+            malformed(socket, e.getMessage());
+            return;
+        }
+        HostChannel channel = channels.get(relid);
+        if (channel == null) {
+            LOG.warning("shm: guest sent " + message.getString("op") + " for relid " + relid + ", which is not offered");
+            socket.write(ShmProtocol.line(ShmProtocol.error("relid " + relid + " is not offered")));
+            return;
+        }
+        if (message.getString("op").equals(ShmProtocol.OPEN)) {
+            channel.openRequested(socket);
+        } else {
+            channel.closed("closed by the guest");
+            socket.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.CLOSED, relid)));
+            if (channel.rescinding) {
+                remove(channel);
+            }
+        }
+    }
+
+    private void malformed(NetSocket socket, String why) {
+        LOG.severe("shm: malformed control line from the guest, closing the connection: " + why);
+        socket.write(ShmProtocol.line(ShmProtocol.error(why))).eventually(socket::close);
+    }
+
+    @Override
+    public Future<Void> offer(Offer offer, ChannelListener listener) {
+        if (channels.containsKey(offer.relid())) {
+            return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
+        }
+        if (offer.ringSize() % headerSize != 0) {
+            return Future.failedFuture(new IllegalArgumentException("ring size " + offer.ringSize()
+                    + " is not a multiple of the page size " + headerSize));
+        }
+        Path ringPath = dir.resolve(ShmProtocol.ringFile(offer.relid()));
+        Path signalPath = dir.resolve(ShmProtocol.signalSocket(offer.relid()));
+        MappedRingFile ring;
+        try {
+            ring = MappedRingFile.create(ringPath, offer.memorySize());
+            Files.deleteIfExists(signalPath);
+        } catch (IOException e) {
+            return Future.failedFuture(new UncheckedIOException("cannot create " + ringPath, e));
+        }
+        HostChannel channel = new HostChannel(offer, listener, ring);
+        channels.put(offer.relid(), channel);
+        channel.signalServer = vertx.createNetServer().connectHandler(channel::signalConnected);
+        return channel.signalServer.listen(SocketAddress.domainSocketAddress(signalPath.toString())).map(s -> {
+            if (guest != null) {
+                guest.write(ShmProtocol.line(ShmProtocol.offer(offer)));
+            }
+            return (Void) null;
+        });
+    }
+
+    @Override
+    public Future<Void> rescind(int relid) {
+        HostChannel channel = channels.get(relid);
+        if (channel == null) {
+            return Future.failedFuture(new IllegalArgumentException("relid " + relid + " is not offered"));
+        }
+        channel.rescinding = true;
+        if (guest != null) {
+            guest.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.RESCIND, relid)));
+            channel.closed("rescinded");
+            // The guest answers "close"; if it never does, the channel goes anyway.
+            vertx.setTimer(5000, t -> {
+                if (channels.get(relid) == channel) {
+                    remove(channel);
+                }
+            });
+        } else {
+            remove(channel);
+        }
+        return Future.succeededFuture();
+    }
+
+    private void remove(HostChannel channel) {
+        channels.remove(channel.offer.relid());
+        channel.signalServer.close();
+        try {
+            Files.deleteIfExists(dir.resolve(ShmProtocol.signalSocket(channel.offer.relid())));
+            Files.deleteIfExists(channel.ring.path());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "shm: could not remove the files of relid " + channel.offer.relid(), e);
+        }
+        // Unmap once the closed handlers have run and the host logic has stopped touching the rings; a late
+        // access then fails with an exception on its own context instead of reading unmapped memory.
+        vertx.setTimer(1000, t -> channel.ring.close());
+    }
+
+    @Override
+    public Future<Void> close() {
+        for (HostChannel channel : channels.values().toArray(HostChannel[]::new)) {
+            channel.closed("host shutting down");
+            remove(channel);
+        }
+        if (guest != null) {
+            guest.close();
+            guest = null;
+        }
+        return control != null ? control.close() : Future.succeededFuture();
+    }
+
+    /** One offered channel on the host. */
+    private final class HostChannel {
+        final Offer offer;
+        final ChannelListener listener;
+        final MappedRingFile ring;
+        NetServer signalServer;
+        boolean openRequested;
+        boolean rescinding;
+        Link link;
+
+        HostChannel(Offer offer, ChannelListener listener, MappedRingFile ring) {
+            this.offer = offer;
+            this.listener = listener;
+            this.ring = ring;
+        }
+
+        void openRequested(NetSocket control) {
+            if (link != null) {
+                closed("re-opened by the guest");
+            }
+            openRequested = true;
+            control.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.OPENED, offer.relid())));
+        }
+
+        void signalConnected(NetSocket socket) {
+            if (!openRequested || link != null) {
+                LOG.warning("shm: unexpected signal connection for relid " + offer.relid() + "; closing it");
+                socket.close();
+                return;
+            }
+            link = new Link(this, socket);
+            socket.handler(link::frames);
+            socket.closeHandler(v -> {
+                if (link != null && link.socket == socket) {
+                    closed("guest closed the signal socket");
+                }
+            });
+            listener.opened(link);
+        }
+
+        void closed(String reason) {
+            openRequested = false;
+            Link l = link;
+            if (l != null) {
+                link = null;
+                l.closed = true;
+                l.socket.close();
+                l.closedHandler.accept(reason);
+                listener.closed(offer.relid(), reason);
+            }
+        }
+    }
+
+    /** The host's link to one open channel. */
+    private final class Link implements ChannelLink {
+        final HostChannel channel;
+        final NetSocket socket;
+        Runnable signalHandler = () -> { };
+        Consumer<String> closedHandler = reason -> { };
+        boolean closed;
+        final FrameDecoder decoder = new FrameDecoder();
+        int interruptCount;
+
+        Link(HostChannel channel, NetSocket socket) {
+            this.channel = channel;
+            this.socket = socket;
+        }
+
+        void frames(Buffer bytes) {
+            // Several frames in one read are one wake-up for the host logic.
+            if (decoder.feed(bytes)) {
+                signalHandler.run();
+            }
+        }
+
+        @Override
+        public Offer offer() {
+            return channel.offer;
+        }
+
+        @Override
+        public MemorySegment memory() {
+            return channel.ring.segment();
+        }
+
+        @Override
+        public int headerSize() {
+            return headerSize;
+        }
+
+        @Override
+        public void signal() {
+            if (!closed) {
+                socket.write(ShmProtocol.frame(++interruptCount));
+            }
+        }
+
+        @Override
+        public void signalHandler(Runnable handler) {
+            signalHandler = handler;
+        }
+
+        @Override
+        public void closedHandler(Consumer<String> handler) {
+            closedHandler = handler;
+        }
+
+        @Override
+        public Future<Void> close() {
+            return rescind(channel.offer.relid());
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package dev.vmbus.transport.sim;
+
+import dev.vmbus.channel.ChannelRings;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.SignalTarget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The {@code sim} transport: a host and a guest in one JVM sharing each channel's memory, with signals as
+ * tasks on the other side's context. It has the same life cycle as the other transports (offer, open, close,
+ * rescind), so code that runs on it runs on {@code shm} and {@code uio} too.
+ */
+public final class SimBus {
+    private final Vertx vertx;
+    private final int headerSize;
+    private final Map<Integer, SimChannel> channels = new ConcurrentHashMap<>();
+    private final Host host = new Host();
+    private final Guest guest = new Guest();
+
+    public SimBus(Vertx vertx) {
+        this(vertx, PageSize.system());
+    }
+
+    public SimBus(Vertx vertx, int headerSize) {
+        this.vertx = vertx;
+        this.headerSize = headerSize;
+    }
+
+    public HostTransport host() {
+        return host;
+    }
+
+    public GuestTransport guest() {
+        return guest;
+    }
+
+    /** One offered channel: its memory and, while open, the two ends. */
+    private final class SimChannel {
+        final Offer offer;
+        final HostTransport.ChannelListener listener;
+        // Arena.ofAuto: memory lives while either end still references it, so a rescind racing a drain on the
+        // other context can never free memory under it.
+        final MemorySegment memory;
+        volatile End guestEnd;
+        volatile End hostEnd;
+
+        SimChannel(Offer offer, HostTransport.ChannelListener listener) {
+            this.offer = offer;
+            this.listener = listener;
+            this.memory = Arena.ofAuto().allocate(offer.memorySize(), headerSize);
+        }
+    }
+
+    /** One end of an open channel. */
+    private final class End implements ChannelLink {
+        final SimChannel channel;
+        final SignalTarget incoming;
+        final Context ownerContext;
+        final boolean guestSide;
+        volatile End peer;
+        volatile Consumer<String> closedHandler = reason -> { };
+        volatile boolean closed;
+
+        End(SimChannel channel, Context context, boolean guestSide) {
+            this.channel = channel;
+            this.incoming = new SignalTarget(context);
+            this.ownerContext = context;
+            this.guestSide = guestSide;
+        }
+
+        @Override
+        public Offer offer() {
+            return channel.offer;
+        }
+
+        @Override
+        public MemorySegment memory() {
+            return channel.memory;
+        }
+
+        @Override
+        public int headerSize() {
+            return headerSize;
+        }
+
+        @Override
+        public void signal() {
+            End p = peer;
+            if (!closed && p != null && !p.closed) {
+                p.incoming.raise();
+            }
+        }
+
+        @Override
+        public void signalHandler(Runnable handler) {
+            incoming.handler(handler);
+        }
+
+        @Override
+        public void closedHandler(Consumer<String> handler) {
+            closedHandler = handler;
+        }
+
+        @Override
+        public Future<Void> close() {
+            if (guestSide) {
+                guest.closeChannel(channel, "closed by the guest");
+            }
+            return Future.succeededFuture();
+        }
+    }
+
+    private final class Host implements HostTransport {
+        private volatile Context context;
+        private volatile Consumer<Boolean> guestHandler = attached -> { };
+
+        @Override
+        public Future<Void> start() {
+            context = vertx.getOrCreateContext();
+            return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<Void> offer(Offer offer, ChannelListener listener) {
+            SimChannel channel = new SimChannel(offer, listener);
+            if (channels.putIfAbsent(offer.relid(), channel) != null) {
+                return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
+            }
+            guest.deliverOffer(offer);
+            return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<Void> rescind(int relid) {
+            SimChannel channel = channels.remove(relid);
+            if (channel == null) {
+                return Future.failedFuture(new IllegalArgumentException("relid " + relid + " is not offered"));
+            }
+            guest.deliverRescind(channel);
+            return Future.succeededFuture();
+        }
+
+        @Override
+        public boolean guestConnected() {
+            return guest.listener != null;
+        }
+
+        @Override
+        public void guestHandler(Consumer<Boolean> handler) {
+            guestHandler = handler;
+        }
+
+        @Override
+        public Future<Void> close() {
+            for (SimChannel channel : channels.values()) {
+                rescind(channel.offer.relid());
+            }
+            return Future.succeededFuture();
+        }
+
+        Context context() {
+            Context c = context;
+            return c != null ? c : vertx.getOrCreateContext();
+        }
+    }
+
+    private final class Guest implements GuestTransport {
+        private volatile Context context;
+        private volatile OfferListener listener;
+
+        @Override
+        public String name() {
+            return "sim";
+        }
+
+        @Override
+        public Future<Void> start(Context context, OfferListener listener) {
+            this.context = context;
+            this.listener = listener;
+            host.guestHandler.accept(true);
+            for (SimChannel channel : channels.values()) {
+                deliverOffer(channel.offer);
+            }
+            return Future.succeededFuture();
+        }
+
+        void deliverOffer(Offer offer) {
+            OfferListener l = listener;
+            if (l != null) {
+                context.runOnContext(v -> l.offered(offer));
+            }
+        }
+
+        void deliverRescind(SimChannel channel) {
+            OfferListener l = listener;
+            if (l != null) {
+                context.runOnContext(v -> l.rescinded(channel.offer.relid()));
+            }
+            End g = channel.guestEnd;
+            if (g != null) {
+                g.ownerContext.runOnContext(v -> g.closedHandler.accept("rescinded by the host"));
+            }
+            closeChannel(channel, "rescinded");
+        }
+
+        private Context currentOr(Context fallback) {
+            Context c = Vertx.currentContext();
+            return c != null ? c : fallback;
+        }
+
+        @Override
+        public Future<ChannelLink> open(Offer offer) {
+            SimChannel channel = channels.get(offer.relid());
+            if (channel == null) {
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered"));
+            }
+            if (channel.guestEnd != null) {
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
+            }
+            Context owner = currentOr(context);
+            ChannelRings.of(channel.memory, headerSize).initialize();
+            End g = new End(channel, owner, true);
+            End h = new End(channel, host.context(), false);
+            g.peer = h;
+            h.peer = g;
+            channel.guestEnd = g;
+            channel.hostEnd = h;
+            Promise<ChannelLink> opened = Promise.promise();
+            host.context().runOnContext(v -> {
+                channel.listener.opened(h);
+                owner.runOnContext(w -> opened.complete(g));
+            });
+            return opened.future();
+        }
+
+        void closeChannel(SimChannel channel, String reason) {
+            End g = channel.guestEnd;
+            End h = channel.hostEnd;
+            channel.guestEnd = null;
+            channel.hostEnd = null;
+            if (g != null) {
+                g.closed = true;
+            }
+            if (h != null) {
+                h.closed = true;
+                host.context().runOnContext(v -> {
+                    h.closedHandler.accept(reason);
+                    channel.listener.closed(channel.offer.relid(), reason);
+                });
+            }
+        }
+
+        @Override
+        public Future<Void> close() {
+            for (SimChannel channel : channels.values()) {
+                if (channel.guestEnd != null) {
+                    closeChannel(channel, "guest shut down");
+                }
+            }
+            listener = null;
+            host.guestHandler.accept(false);
+            return Future.succeededFuture();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.EchoHostLogic;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * A host process for the shm tests: serves {@code args[0]} with one echo channel (relid 7, ring size
+ * {@code args[1]}), prints {@code READY} when listening, and runs until killed.
+ */
+public final class EchoHostMain {
+    public static final UUID CLASS_ID = UUID.fromString("6e0c2a61-3c3c-4c0e-9a37-5d0c1d2e3f40");
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int ringSize = Integer.parseInt(args[1]);
+        Vertx vertx = Vertx.vertx();
+        Context context = vertx.getOrCreateContext();
+        context.runOnContext(v -> {
+            ShmHost host = new ShmHost(vertx, dir);
+            EchoHostLogic logic = new EchoHostLogic(context);
+            host.start()
+                    .compose(x -> host.offer(new Offer(7, CLASS_ID, UUID.randomUUID(), 0, ringSize), logic))
+                    .onSuccess(x -> System.out.println("READY"))
+                    .onFailure(e -> {
+                        e.printStackTrace();
+                        System.exit(2);
+                    });
+        });
+        Thread.currentThread().join();
+    }
+}

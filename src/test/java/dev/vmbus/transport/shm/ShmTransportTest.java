@@ -1,0 +1,205 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shm transport with the host in its own JVM: real ring files, real Unix sockets. */
+class ShmTransportTest {
+    private static final int RING_SIZE = 4 * 4096; // 12 KiB data area per direction: the host must wait for space
+
+    @TempDir
+    Path dir;
+    private Process host;
+    private Vertx vertx;
+    private Context context;
+    private ShmGuest guest;
+    private final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+    private final List<String> disconnects = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void startHost() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                EchoHostMain.class.getName(), dir.toString(), Integer.toString(RING_SIZE))
+                .redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
+        String line = CompletableFuture.supplyAsync(() -> {
+            try {
+                String l;
+                while ((l = out.readLine()) != null && !l.equals("READY")) {
+                    System.out.println("host: " + l);
+                }
+                return l;
+            } catch (Exception e) {
+                return null;
+            }
+        }).get(30, TimeUnit.SECONDS);
+        assertEquals("READY", line, "host process did not start");
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        guest = new ShmGuest(vertx, dir);
+        guest.start(context, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+
+            @Override
+            public void disconnected(String reason) {
+                disconnects.add(reason);
+            }
+        }).await(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (vertx != null) {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+        host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** A guest channel whose received packets land in a queue. */
+    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<String> stopped) {
+    }
+
+    private Guest open(Offer offer) throws Exception {
+        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        CompletableFuture<String> stopped = new CompletableFuture<>();
+        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
+        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
+            if (ar.failed()) {
+                driver.completeExceptionally(ar.cause());
+                return;
+            }
+            ChannelLink link = ar.result();
+            driver.complete(ChannelDriver.guest(link, context, 16, received::add).stoppedHandler(stopped::complete));
+        }));
+        return new Guest(driver.get(10, TimeUnit.SECONDS), received, stopped);
+    }
+
+    private void send(Guest g, byte[] payload, long id) throws Exception {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).whenComplete((x, e) -> {
+            if (e != null) {
+                sent.completeExceptionally(e);
+            } else {
+                sent.complete(null);
+            }
+        }));
+        sent.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void packetsFlowBothWaysBetweenTwoProcesses() throws Exception {
+        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        assertNotNull(offer, "no offer from the host process");
+        assertEquals(7, offer.relid());
+        assertEquals(EchoHostMain.CLASS_ID, offer.classId());
+        assertEquals(RING_SIZE, offer.ringSize());
+        Guest g = open(offer);
+
+        // Echo: sizes up to twice the ring's data area in total flight, all back in order with their ids.
+        List<byte[]> sentPayloads = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            byte[] p = new byte[i % 300];
+            Arrays.fill(p, (byte) i);
+            sentPayloads.add(p);
+            send(g, p, 1000 + i);
+        }
+        for (int i = 0; i < 500; i++) {
+            Packet echo = g.received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(echo, "echo " + i + " missing");
+            assertEquals(1000 + i, echo.transactionId());
+            byte[] expected = sentPayloads.get(i);
+            assertArrayEquals(expected, Arrays.copyOf(echo.payload(), expected.length), "echo " + i);
+        }
+
+        // Host-to-guest stream far larger than the ring: the host waits on pending_send_sz, nothing is lost.
+        int n = 50_000;
+        send(g, "stream:50000".getBytes(StandardCharsets.US_ASCII), 1);
+        for (int i = 0; i < n; i++) {
+            Packet p = g.received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(p, "stream packet " + i + " missing");
+            assertEquals(i, EchoHostLogic.streamSequence(p.payload()), "stream out of order");
+            assertEquals(i + 1L, p.transactionId());
+        }
+        assertTrue(g.received.isEmpty());
+    }
+
+    @Test
+    void aGuestThatClosesAndReopensStartsCleanly() throws Exception {
+        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        Guest first = open(offer);
+        send(first, new byte[] {1, 2, 3}, 11);
+        assertEquals(11, first.received.poll(10, TimeUnit.SECONDS).transactionId());
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        context.runOnContext(v -> first.driver.close().onComplete(ar -> closed.complete(null)));
+        closed.get(10, TimeUnit.SECONDS);
+
+        Guest second = open(offer);
+        send(second, new byte[] {4, 5}, 12);
+        Packet p = second.received.poll(10, TimeUnit.SECONDS);
+        assertNotNull(p, "re-opened channel does not echo");
+        assertEquals(12, p.transactionId());
+        assertEquals(4, p.payload()[0]);
+    }
+
+    @Test
+    void aHostKilledMidStreamClosesTheChannelInsteadOfHanging() throws Exception {
+        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        Guest g = open(offer);
+        send(g, "stream:100000000".getBytes(StandardCharsets.US_ASCII), 1);
+        for (int i = 0; i < 1000; i++) {
+            assertNotNull(g.received.poll(10, TimeUnit.SECONDS), "stream did not start");
+        }
+        host.destroyForcibly();
+        String reason = g.stopped.get(10, TimeUnit.SECONDS);
+        assertNotNull(reason);
+        // Everything received before the kill is intact and in order.
+        int last = -1;
+        Packet p;
+        while ((p = g.received.poll()) != null) {
+            int seq = EchoHostLogic.streamSequence(p.payload());
+            assertTrue(seq > last, "out of order after kill");
+            last = seq;
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (disconnects.isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, disconnects.size(), "the guest transport did not report the host gone");
+    }
+}
