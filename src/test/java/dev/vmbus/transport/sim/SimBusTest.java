@@ -1,0 +1,97 @@
+package dev.vmbus.transport.sim;
+
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Host and guest in one JVM over the sim transport, each on its own event loop. */
+class SimBusTest {
+    private Vertx vertx;
+    private Context hostContext;
+    private Context guestContext;
+    private SimBus bus;
+    private EchoHostLogic logic;
+    private final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Integer> rescinds = new LinkedBlockingQueue<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        vertx = Vertx.vertx();
+        hostContext = vertx.getOrCreateContext();
+        guestContext = vertx.getOrCreateContext();
+        bus = new SimBus(vertx, 4096);
+        logic = new EchoHostLogic(hostContext);
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        hostContext.runOnContext(v -> bus.host().start()
+                .compose(x -> bus.host().offer(new Offer(3, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 8192), logic))
+                .onComplete(ar -> started.complete(null)));
+        started.get(5, TimeUnit.SECONDS);
+        bus.guest().start(guestContext, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+                rescinds.add(relid);
+            }
+        });
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aStreamLargerThanTheRingArrivesInOrderAndRescindStopsTheChannel() throws Exception {
+        Offer offer = offers.poll(5, TimeUnit.SECONDS);
+        assertNotNull(offer);
+        assertEquals("heartbeat", offer.className());
+        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        CompletableFuture<String> stopped = new CompletableFuture<>();
+        CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
+        guestContext.runOnContext(v -> bus.guest().open(offer).onSuccess(link ->
+                opened.complete(ChannelDriver.guest(link, guestContext, 8, received::add).stoppedHandler(stopped::complete))));
+        ChannelDriver driver = opened.get(5, TimeUnit.SECONDS);
+
+        guestContext.runOnContext(v -> driver.send("stream:20000".getBytes(StandardCharsets.US_ASCII), 9,
+                PacketType.DATA_INBAND, 0));
+        for (int i = 0; i < 20_000; i++) {
+            Packet p = received.poll(5, TimeUnit.SECONDS);
+            assertNotNull(p, "packet " + i + " missing");
+            assertEquals(i, EchoHostLogic.streamSequence(p.payload()));
+        }
+        CompletableFuture<Long> hostWaits = new CompletableFuture<>();
+        hostContext.runOnContext(v -> hostWaits.complete(logic.drivers.get(3).async().pendingSendWaits()));
+        assertTrue(hostWaits.get(5, TimeUnit.SECONDS) > 0, "a 4 KiB ring must have made the host wait for space");
+
+        hostContext.runOnContext(v -> bus.host().rescind(3));
+        assertEquals(3, rescinds.poll(5, TimeUnit.SECONDS));
+        assertEquals("rescinded by the host", stopped.get(5, TimeUnit.SECONDS));
+        CompletableFuture<ChannelState> state = new CompletableFuture<>();
+        guestContext.runOnContext(v -> state.complete(driver.channel().state()));
+        assertEquals(ChannelState.RESCINDED, state.get(5, TimeUnit.SECONDS));
+    }
+}
