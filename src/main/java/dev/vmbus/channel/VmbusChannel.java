@@ -258,9 +258,9 @@ public final class VmbusChannel {
         }
     }
 
-    /** We closed the channel. */
+    /** We closed the channel (a faulted or rescinded channel keeps saying why it ended). */
     public void close() {
-        if (state != ChannelState.RESCINDED) {
+        if (state == ChannelState.OPEN) {
             state = ChannelState.CLOSED;
         }
     }

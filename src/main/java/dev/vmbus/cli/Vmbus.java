@@ -1,2 +1,53 @@
 package dev.vmbus.cli;
-public final class Vmbus { public static void main(String[] a) { } }
+
+import dev.vmbus.config.ConfigException;
+
+import java.io.PrintStream;
+
+/** The {@code vmbus} command: {@code run}, {@code host}. */
+public final class Vmbus {
+    static final String USAGE = """
+            usage: vmbus <command> [options]
+
+              run   [--conf FILE] [--transport sim|shm|uio] [--shm-dir DIR]
+                    the agent: channels, device handlers (default config: conf/vmbus.json, with the
+                    simulated host in-process)
+              host  --shm-dir DIR [--conf FILE]
+                    the simulated Hyper-V host as its own process, serving the shm transport in DIR
+            """;
+
+    private Vmbus() {
+    }
+
+    public static void main(String[] args) {
+        Lifecycle.initLogging();
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    static int execute(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+            out.print(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        try {
+            return switch (args[0]) {
+                case "run" -> RunCommand.run(args);
+                case "host" -> HostCommand.run(args);
+                default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
+            };
+        } catch (Args.UsageException e) {
+            err.println("vmbus: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (ConfigException e) {
+            err.println("vmbus: configuration error: " + e.getMessage());
+            return 2;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("vmbus: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("vmbus: failed: " + e);
+            return 1;
+        }
+    }
+}

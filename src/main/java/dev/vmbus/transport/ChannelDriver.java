@@ -33,6 +33,7 @@ public final class ChannelDriver {
     private boolean drainQueued;
     private boolean paused;
     private boolean stopped;
+    private Future<Void> linkClosed;
 
     private ChannelDriver(ChannelLink link, Context context, VmbusChannel channel, AsyncChannel.PacketSink sink,
                           int batch) {
@@ -146,13 +147,13 @@ public final class ChannelDriver {
         return async.request(payload, type, timeoutMillis);
     }
 
-    /** Closes our end (and, for a guest, tells the host). */
+    /** Closes our end (and, for a guest, tells the host); also after the channel stopped by itself. */
     public Future<Void> close() {
-        if (stopped) {
-            return Future.succeededFuture();
-        }
         stop(ChannelState.CLOSED, "closed");
-        return link.close();
+        if (linkClosed == null) {
+            linkClosed = link.close();
+        }
+        return linkClosed;
     }
 
     private void stop(ChannelState state, String reason) {

@@ -1,0 +1,34 @@
+package dev.vmbus.bus;
+
+/** Event-bus addresses (DESIGN.md, "Event bus"). */
+public final class Addresses {
+    /** Published channel lifecycle events ({@link ChannelEvent} as JSON). */
+    public static final String CHANNELS = "vmbus.channels";
+    /** Request: the list of every channel the agent knows (JSON array). */
+    public static final String CHANNEL_LIST = "vmbus.channels.list";
+    /** Published stats snapshots of every channel. */
+    public static final String STATS = "vmbus.stats";
+
+    private Addresses() {
+    }
+
+    /** Where a device class's received packets go: {@code vmbus.device.<class>}. */
+    public static String device(String className) {
+        return "vmbus.device." + className;
+    }
+
+    /** Request: a device handler's state for display (JSON object). */
+    public static String deviceState(String className) {
+        return device(className) + ".state";
+    }
+
+    /** Send a packet on a channel: {@code vmbus.channel.<relid>.send}. */
+    public static String channelSend(int relid) {
+        return "vmbus.channel." + relid + ".send";
+    }
+
+    /** Request: one channel's stats snapshot (JSON object). */
+    public static String channelStats(int relid) {
+        return "vmbus.channel." + relid + ".stats";
+    }
+}

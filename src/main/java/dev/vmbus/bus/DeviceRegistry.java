@@ -1,0 +1,109 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.DeviceClass;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.TreeSet;
+import java.util.UUID;
+
+/**
+ * The installed device handlers ({@link ServiceLoader}) and which of them the configuration enables.
+ * Everything is checked up front: two handlers claiming one name or class, a config section for a handler
+ * that is not installed, or a section the handler rejects, stops start-up with a message naming it.
+ */
+public final class DeviceRegistry {
+    private final Map<String, DeviceHandler> handlers;
+    private final Map<UUID, DeviceHandler> byClass;
+    private final Map<String, DeviceContext> enabled;
+
+    private DeviceRegistry(Map<String, DeviceHandler> handlers, Map<UUID, DeviceHandler> byClass,
+                           Map<String, DeviceContext> enabled) {
+        this.handlers = handlers;
+        this.byClass = byClass;
+        this.enabled = enabled;
+    }
+
+    /** The handlers on the class path, configured by {@code devices} (name to section). */
+    public static DeviceRegistry load(Map<String, JsonObject> devices, String transport) {
+        List<DeviceHandler> found = new ArrayList<>();
+        ServiceLoader.load(DeviceHandler.class).forEach(found::add);
+        return of(found, devices, transport);
+    }
+
+    /** As {@link #load}, with an explicit list of handlers. */
+    public static DeviceRegistry of(List<DeviceHandler> found, Map<String, JsonObject> devices, String transport) {
+        Map<String, DeviceHandler> handlers = new LinkedHashMap<>();
+        Map<UUID, DeviceHandler> byClass = new LinkedHashMap<>();
+        for (DeviceHandler h : found) {
+            DeviceHandler other = handlers.putIfAbsent(h.name(), h);
+            if (other != null) {
+                throw new IllegalStateException("two device handlers are named '" + h.name() + "': "
+                        + other.getClass().getName() + " and " + h.getClass().getName());
+            }
+            for (UUID classId : h.classIds()) {
+                DeviceHandler claimed = byClass.putIfAbsent(classId, h);
+                if (claimed != null) {
+                    throw new IllegalStateException("class " + classId + " is claimed by both '" + claimed.name()
+                            + "' and '" + h.name() + "'");
+                }
+            }
+        }
+        for (String name : devices.keySet()) {
+            if (!handlers.containsKey(name)) {
+                throw new IllegalArgumentException("devices." + name + ": no handler named '" + name
+                        + "' is installed (installed: " + new TreeSet<>(handlers.keySet()) + ")");
+            }
+        }
+        Map<String, DeviceContext> enabled = new LinkedHashMap<>();
+        for (DeviceHandler h : handlers.values()) {
+            JsonObject section = devices.getOrDefault(h.name(), new JsonObject()).copy();
+            Object flag = section.remove("enabled");
+            if (flag != null && !(flag instanceof Boolean)) {
+                throw new IllegalArgumentException("devices." + h.name() + ".enabled must be true or false, got " + flag);
+            }
+            boolean on = flag != null ? (Boolean) flag : h.enabledByDefault();
+            if (on) {
+                DeviceContext context = new DeviceContext(h.name(), section, transport);
+                try {
+                    h.validate(context);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("devices." + h.name() + ": " + e.getMessage(), e);
+                }
+                enabled.put(h.name(), context);
+            }
+        }
+        return new DeviceRegistry(handlers, byClass, enabled);
+    }
+
+    /** Every installed handler. */
+    public List<DeviceHandler> installed() {
+        return List.copyOf(handlers.values());
+    }
+
+    /** The enabled handlers with their contexts, in discovery order. */
+    public Map<String, DeviceContext> enabled() {
+        return enabled;
+    }
+
+    public Optional<DeviceHandler> handler(String name) {
+        return Optional.ofNullable(handlers.get(name));
+    }
+
+    /** The enabled handler for a class GUID, if any. */
+    public Optional<DeviceHandler> forClass(UUID classId) {
+        DeviceHandler h = byClass.get(classId);
+        return h != null && enabled.containsKey(h.name()) ? Optional.of(h) : Optional.empty();
+    }
+
+    /** A display name for a class: the handler's, then the well-known table's, then the GUID. */
+    public String className(UUID classId) {
+        DeviceHandler h = byClass.get(classId);
+        return h != null ? h.name() : DeviceClass.nameOf(classId);
+    }
+}

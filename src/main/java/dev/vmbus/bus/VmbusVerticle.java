@@ -1,0 +1,150 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.logging.Logger;
+
+/**
+ * The agent: deploys every enabled device handler, watches the transport's offers, and deploys one
+ * {@link ChannelVerticle} per channel whose class has an enabled handler. An offer with no handler is listed
+ * (state {@code offered}) but not opened. Rescinded or faulted channels go away; the rest keep running.
+ * Undeploying this verticle closes every channel (the host sees {@code close} for each) and the transport.
+ */
+public final class VmbusVerticle extends VerticleBase {
+    private static final Logger LOG = Logger.getLogger(VmbusVerticle.class.getName());
+
+    private final GuestTransport transport;
+    private final DeviceRegistry registry;
+    /** relid to what we know of it, in relid order for listings. */
+    private final Map<Integer, Entry> channels = new TreeMap<>();
+
+    private static final class Entry {
+        final Offer offer;
+        String state = "offered";
+        String deploymentId;
+        String reason;
+
+        Entry(Offer offer) {
+            this.offer = offer;
+        }
+    }
+
+    public VmbusVerticle(GuestTransport transport, DeviceRegistry registry) {
+        this.transport = transport;
+        this.registry = registry;
+    }
+
+    @Override
+    public Future<?> start() {
+        LocalCodec.register(vertx);
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
+        vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
+        List<Future<String>> handlers = new ArrayList<>();
+        registry.enabled().forEach((name, ctx) -> {
+            DeviceHandler h = registry.handler(name).orElseThrow();
+            handlers.add(vertx.deployVerticle(h.createVerticle(ctx), new DeploymentOptions()));
+        });
+        return Future.all(handlers).compose(x -> transport.start(context, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                VmbusVerticle.this.offered(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+                Entry e = channels.remove(relid);
+                if (e != null && e.deploymentId == null) {
+                    vertx.eventBus().publish(Addresses.CHANNELS,
+                            ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, "rescinded by the host").toJson());
+                }
+            }
+
+            @Override
+            public void disconnected(String reason) {
+                LOG.warning("transport " + transport.name() + " lost its host: " + reason);
+            }
+        }));
+    }
+
+    private void offered(Offer offer) {
+        Entry entry = new Entry(offer);
+        Entry old = channels.put(offer.relid(), entry);
+        if (old != null && old.deploymentId != null) {
+            vertx.undeploy(old.deploymentId); // the host re-offered a relid we still had: start over
+        }
+        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(ChannelEvent.OFFERED, offer, null).toJson());
+        var handler = registry.forClass(offer.classId());
+        if (handler.isEmpty()) {
+            LOG.info("channel " + offer.relid() + " (" + registry.className(offer.classId())
+                    + ") offered; no handler enabled, not opening it");
+            return;
+        }
+        vertx.deployVerticle(new ChannelVerticle(transport, offer, handler.get())).onComplete(ar -> {
+            if (ar.succeeded()) {
+                entry.deploymentId = ar.result();
+            } else {
+                entry.state = "faulted";
+                entry.reason = "open failed: " + ar.cause().getMessage();
+                LOG.warning("channel " + offer.relid() + " could not be opened: " + ar.cause().getMessage());
+                vertx.eventBus().publish(Addresses.CHANNELS,
+                        ChannelEvent.of(ChannelEvent.FAULTED, offer, entry.reason).toJson());
+            }
+        });
+    }
+
+    private void onEvent(JsonObject event) {
+        Entry e = channels.get(event.getInteger("relid"));
+        if (e == null) {
+            return;
+        }
+        String kind = event.getString("event");
+        if (!kind.equals(ChannelEvent.OFFERED)) {
+            e.state = kind.equals(ChannelEvent.OPENED) ? "open" : kind;
+            e.reason = event.getString("reason");
+        }
+        if (kind.equals(ChannelEvent.RESCINDED)) {
+            channels.remove(event.getInteger("relid"));
+        }
+        if (kind.equals(ChannelEvent.FAULTED) || kind.equals(ChannelEvent.RESCINDED) || kind.equals(ChannelEvent.CLOSED)) {
+            e.deploymentId = null;
+        }
+    }
+
+    private JsonArray list() {
+        JsonArray out = new JsonArray();
+        for (Entry e : channels.values()) {
+            JsonObject json = new JsonObject().put("relid", e.offer.relid())
+                    .put("class", registry.className(e.offer.classId()))
+                    .put("classId", e.offer.classId().toString()).put("instanceId", e.offer.instanceId().toString())
+                    .put("subchannel", e.offer.subchannel()).put("ringSize", e.offer.ringSize())
+                    .put("state", e.state).put("handled", registry.forClass(e.offer.classId()).isPresent());
+            if (e.reason != null) {
+                json.put("reason", e.reason);
+            }
+            out.add(json);
+        }
+        return out;
+    }
+
+    @Override
+    public Future<?> stop() {
+        List<Future<Void>> closing = new ArrayList<>();
+        for (Entry e : channels.values()) {
+            if (e.deploymentId != null && vertx.deploymentIDs().contains(e.deploymentId)) {
+                closing.add(vertx.undeploy(e.deploymentId).recover(x -> Future.succeededFuture()));
+            }
+        }
+        return Future.join(closing).eventually(transport::close);
+    }
+}

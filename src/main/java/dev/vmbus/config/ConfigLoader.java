@@ -1,0 +1,141 @@
+package dev.vmbus.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads {@code conf/vmbus.json}: the file is merged over the defaults, then bound to records with unknown keys
+ * refused, then values are checked. Device sections are kept as JSON for their handlers to check.
+ */
+public final class ConfigLoader {
+    /** Every key's default. */
+    public static final String DEFAULTS = """
+            {
+              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys" },
+              "devices": { },
+              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null },
+              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000 }
+            }""";
+    private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+    private ConfigLoader() {
+    }
+
+    /** Reads and checks {@code file}. */
+    public static VmbusConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses and checks a config document; {@code source} names it in messages. */
+    public static VmbusConfig parse(String text, String source) {
+        JsonNode user;
+        try {
+            user = MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + " is not valid JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ")");
+        }
+        if (user == null || !user.isObject()) {
+            throw new ConfigException(source + " must hold a JSON object");
+        }
+        ObjectNode merged;
+        try {
+            merged = (ObjectNode) MAPPER.readTree(DEFAULTS);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        merge(merged, (ObjectNode) user, "");
+        VmbusConfig config;
+        try {
+            config = MAPPER.treeToValue(merged, VmbusConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigException(source + ": unknown key '" + path(e) + "'");
+        } catch (JsonMappingException e) {
+            throw new ConfigException(source + ": bad value for '" + path(e) + "': " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": " + e.getOriginalMessage());
+        }
+        check(config, source);
+        return config;
+    }
+
+    /** Deep-merges {@code user} into {@code base}; top-level sections must be objects. */
+    private static void merge(ObjectNode base, ObjectNode user, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = user.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode existing = base.get(e.getKey());
+            if (existing != null && existing.isObject()) {
+                if (!e.getValue().isObject()) {
+                    throw new ConfigException("'" + prefix + e.getKey() + "' must be an object");
+                }
+                merge((ObjectNode) existing, (ObjectNode) e.getValue(), prefix + e.getKey() + ".");
+            } else {
+                base.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
+    private static void check(VmbusConfig c, String source) {
+        if (!TRANSPORTS.contains(c.transport().type())) {
+            throw new ConfigException(source + ": transport.type must be one of sim, shm, uio; got '"
+                    + c.transport().type() + "'");
+        }
+        requireText(c.transport().shmDir(), "transport.shmDir", source);
+        requireText(c.transport().sysfsRoot(), "transport.sysfsRoot", source);
+        c.devices().forEach((name, node) -> {
+            if (!VmbusConfig.isObject(node)) {
+                throw new ConfigException(source + ": devices." + name + " must be an object");
+            }
+        });
+        if (c.dashboard().port() < 0 || c.dashboard().port() > 65535) {
+            throw new ConfigException(source + ": dashboard.port must be 0..65535, got " + c.dashboard().port());
+        }
+        requireText(c.dashboard().host(), "dashboard.host", source);
+        if (c.host().heartbeatIntervalMs() < 10) {
+            throw new ConfigException(source + ": host.heartbeatIntervalMs must be at least 10, got "
+                    + c.host().heartbeatIntervalMs());
+        }
+        if (c.host().timesyncIntervalMs() < 10) {
+            throw new ConfigException(source + ": host.timesyncIntervalMs must be at least 10, got "
+                    + c.host().timesyncIntervalMs());
+        }
+    }
+
+    private static void requireText(String value, String key, String source) {
+        if (value == null || value.isBlank()) {
+            throw new ConfigException(source + ": " + key + " must be a non-empty string");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.vmbus.host;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import io.vertx.core.Context;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The host's heartbeat driver: after negotiation, a heartbeat every interval carrying a sequence number; the
+ * guest is healthy while each reply carries that number plus one, and lost when a reply is wrong or missing.
+ * OpenVMM has no heartbeat host; the interval follows Linux's comment (every two seconds).
+ */
+public final class HeartbeatHostDevice extends IcHostDevice {
+    private static final Logger LOG = Logger.getLogger(HeartbeatHostDevice.class.getName());
+
+    /** What the host believes about the guest. */
+    public enum Health { UNKNOWN, HEALTHY, LOST }
+
+    private final long intervalMs;
+    private long timer = -1;
+    private long sequence;
+    private Health health = Health.UNKNOWN;
+    private Instant lastReply;
+    private long replies;
+    private long misses;
+    private Consumer<Health> healthHandler = h -> { };
+
+    public HeartbeatHostDevice(Context context, Offer offer, long intervalMs) {
+        super("heartbeat", context, offer);
+        this.intervalMs = intervalMs;
+    }
+
+    @Override
+    protected List<IcVersion> serviceVersions() {
+        return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1));
+    }
+
+    @Override
+    protected int messageType() {
+        return IcConstants.MSGTYPE_HEARTBEAT;
+    }
+
+    /** Called on every health change. */
+    public void healthHandler(Consumer<Health> handler) {
+        healthHandler = handler;
+    }
+
+    @Override
+    protected void ready() {
+        beat();
+    }
+
+    /** One heartbeat; the next is scheduled when this one is answered or missed, so one is outstanding at most. */
+    private void beat() {
+        timer = -1;
+        if (phase() != Phase.READY) {
+            return;
+        }
+        long started = System.nanoTime();
+        long sent = ++sequence;
+        IcMessage request = newRequest(16);
+        request.putU64(IcMessage.HEADER_LENGTH, sent);
+        transact(request, IcConstants.MSGTYPE_HEARTBEAT, intervalMs).onComplete(ar -> {
+            if (phase() == Phase.READY) {
+                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                timer = context.owner().setTimer(Math.max(1, intervalMs - elapsedMs), t -> beat());
+            }
+            if (ar.failed()) {
+                misses++;
+                health(Health.LOST, "no heartbeat reply: " + ar.cause().getMessage());
+                return;
+            }
+            IcMessage reply = ar.result();
+            long got = reply.hasBody(8) ? reply.u64(IcMessage.HEADER_LENGTH) : -1;
+            if (got != sent + 1 || reply.status() != IcConstants.S_OK) {
+                misses++;
+                health(Health.LOST, "heartbeat " + sent + " answered with sequence " + got + ", status 0x"
+                        + Integer.toHexString(reply.status()));
+                return;
+            }
+            replies++;
+            lastReply = Instant.now();
+            health(Health.HEALTHY, "heartbeat " + sent + " answered with " + got);
+        });
+    }
+
+    private void health(Health next, String why) {
+        if (next != health) {
+            health = next;
+            LOG.info("host: guest heartbeat on channel " + offer.relid() + " is " + next.name().toLowerCase()
+                    + " (" + why + ")");
+            healthHandler.accept(next);
+        }
+    }
+
+    @Override
+    protected void stopped(String reason) {
+        if (timer >= 0) {
+            context.owner().cancelTimer(timer);
+            timer = -1;
+        }
+        health(Health.UNKNOWN, "channel closed: " + reason);
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    public long replies() {
+        return replies;
+    }
+
+    @Override
+    public JsonObject state() {
+        JsonObject json = super.state().put("health", health.name().toLowerCase()).put("sequence", sequence)
+                .put("replies", replies).put("misses", misses).put("intervalMs", intervalMs);
+        if (lastReply != null) {
+            json.put("lastReply", lastReply.toString());
+        }
+        return json;
+    }
+}

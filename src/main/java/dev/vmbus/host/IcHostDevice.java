@@ -1,0 +1,191 @@
+package dev.vmbus.host;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcNegotiation;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+/**
+ * The simulated host's side of one integration service, as OpenVMM's {@code hyperv_ic} drives it (spec
+ * ic-protocols.md sections 2.2, 2.5 and 7): once the guest opens the channel, send NEGOTIATE (header versions
+ * zero, flags 0x03, ascending lists); while waiting, discard anything else; accept only counts 1/1; then stamp
+ * every request with the negotiated versions and keep one transaction outstanding at a time.
+ *
+ * <p>Runs on the host's context.
+ */
+public abstract class IcHostDevice implements HostTransport.ChannelListener {
+    private static final Logger LOG = Logger.getLogger(IcHostDevice.class.getName());
+    /** How long the guest may take to answer one request. */
+    public static final long DEFAULT_REPLY_TIMEOUT_MS = 30_000;
+
+    /** Where the device's channel is. */
+    public enum Phase { OFFERED, NEGOTIATING, READY, FAILED }
+
+    protected final Context context;
+    protected final Offer offer;
+    private final String name;
+    private ChannelDriver driver;
+    private Phase phase = Phase.OFFERED;
+    private String failure;
+    private IcNegotiation.Negotiated negotiated;
+    private Promise<IcMessage> pending;
+    private int pendingType;
+    private long pendingTimer;
+    private long unexpected;
+
+    protected IcHostDevice(String name, Context context, Offer offer) {
+        this.name = name;
+        this.context = context;
+        this.offer = offer;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Offer offer() {
+        return offer;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    /** The host's framework versions, ascending (OpenVMM offers 1.0 and 3.0). */
+    protected List<IcVersion> frameworkVersions() {
+        return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0));
+    }
+
+    /** The host's service versions, ascending. */
+    protected abstract List<IcVersion> serviceVersions();
+
+    /** The message type this service's requests carry. */
+    protected abstract int messageType();
+
+    /** Called once negotiation succeeded. */
+    protected abstract void ready();
+
+    /** Called when the channel closes (the guest closed it, went away, or the host rescinded it). */
+    protected void stopped(String reason) {
+    }
+
+    @Override
+    public void opened(ChannelLink link) {
+        driver = ChannelDriver.host(link, context, 0, this::onPacket);
+        phase = Phase.NEGOTIATING;
+        negotiated = null;
+        LOG.info("host: " + name + " channel " + offer.relid() + " opened by the guest; negotiating");
+        transact(IcNegotiation.request(frameworkVersions(), serviceVersions()), IcConstants.MSGTYPE_NEGOTIATE,
+                DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
+            if (ar.failed()) {
+                fail("negotiation: " + ar.cause().getMessage());
+                return;
+            }
+            var chosen = IcNegotiation.parseReply(ar.result());
+            if (chosen.isEmpty()) {
+                fail("no supported versions (the guest answered counts "
+                        + ar.result().u16(IcNegotiation.FRAMEWORK_COUNT) + "/" + ar.result().u16(IcNegotiation.MESSAGE_COUNT) + ")");
+                return;
+            }
+            negotiated = chosen.get();
+            phase = Phase.READY;
+            LOG.info("host: " + name + " channel " + offer.relid() + " negotiated framework "
+                    + negotiated.framework() + ", service " + negotiated.message());
+            ready();
+        });
+    }
+
+    private void fail(String why) {
+        phase = Phase.FAILED;
+        failure = why;
+        LOG.warning("host: " + name + " channel " + offer.relid() + " failed: " + why);
+    }
+
+    @Override
+    public void closed(int relid, String reason) {
+        phase = Phase.OFFERED;
+        if (pending != null) {
+            context.owner().cancelTimer(pendingTimer);
+            Promise<IcMessage> p = pending;
+            pending = null;
+            p.tryFail("channel closed: " + reason);
+        }
+        driver = null;
+        LOG.info("host: " + name + " channel " + relid + " closed (" + reason + ")");
+        stopped(reason);
+    }
+
+    /** A new request with the negotiated versions stamped in its header. */
+    protected IcMessage newRequest(int bodyLength) {
+        return IcMessage.request(messageType(), negotiated.framework(), negotiated.message(), bodyLength, 0);
+    }
+
+    /**
+     * Sends one request and completes with the guest's reply; fails if another is outstanding, on timeout, or
+     * when the channel closes.
+     */
+    protected Future<IcMessage> transact(IcMessage request, int type, long timeoutMs) {
+        if (driver == null || driver.stopped()) {
+            return Future.failedFuture("the " + name + " channel is not open");
+        }
+        if (pending != null) {
+            return Future.failedFuture("a " + name + " request is already outstanding (one at a time)");
+        }
+        Promise<IcMessage> p = Promise.promise();
+        pending = p;
+        pendingType = type;
+        pendingTimer = context.owner().setTimer(timeoutMs, t -> {
+            if (pending == p) {
+                pending = null;
+                p.tryFail(new TimeoutException("no reply from the guest within " + timeoutMs + " ms"));
+            }
+        });
+        driver.send(request.bytes(), 0, PacketType.DATA_INBAND, 0);
+        return p.future();
+    }
+
+    private void onPacket(Packet packet) {
+        IcMessage m = new IcMessage(packet.payload());
+        if (pending == null || !m.hasHeader() || m.msgType() != pendingType || !m.isResponseTo(0)) {
+            unexpected++; // stale replies from before a reset, or a guest answering out of turn
+            return;
+        }
+        context.owner().cancelTimer(pendingTimer);
+        Promise<IcMessage> p = pending;
+        pending = null;
+        p.complete(m);
+    }
+
+    /** The channel driver while open (for fault injection), else null. */
+    public ChannelDriver driver() {
+        return driver;
+    }
+
+    /** The device's state for display; services add their own fields. */
+    public JsonObject state() {
+        JsonObject json = new JsonObject().put("device", name).put("relid", offer.relid())
+                .put("phase", phase.name().toLowerCase()).put("unexpectedMessages", unexpected);
+        if (negotiated != null) {
+            json.put("frameworkVersion", negotiated.framework().toString())
+                    .put("serviceVersion", negotiated.message().toString());
+        }
+        if (failure != null) {
+            json.put("failure", failure);
+        }
+        return json;
+    }
+}

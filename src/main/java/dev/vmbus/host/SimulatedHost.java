@@ -1,0 +1,87 @@
+package dev.vmbus.host;
+
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The simulated Hyper-V host: offers the integration devices on a host transport (in-process {@code sim}, or
+ * {@code shm} for another process) and drives each as Hyper-V does. Everything runs on one context.
+ */
+public final class SimulatedHost {
+    /** Hyper-V's fixed heartbeat instance (spec ic-protocols.md section 1.1). */
+    public static final UUID HEARTBEAT_INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
+    /** Ring size per direction Linux opens util channels with: 16 KiB (or two pages on large-page systems). */
+    public static final int IC_RING_SIZE = Math.max(16 * 1024, 2 * PageSize.system());
+
+    private final Vertx vertx;
+    private final HostTransport transport;
+    private final VmbusConfig.Host config;
+    private final List<IcHostDevice> devices = new ArrayList<>();
+    private Context context;
+
+    public SimulatedHost(Vertx vertx, HostTransport transport, VmbusConfig.Host config) {
+        this.vertx = vertx;
+        this.transport = transport;
+        this.config = config;
+    }
+
+    /** Starts the transport and offers every device. */
+    public Future<Void> start() {
+        context = vertx.getOrCreateContext();
+        Promise<Void> started = Promise.promise();
+        context.runOnContext(v -> {
+            devices.add(new HeartbeatHostDevice(context,
+                    new Offer(1, DeviceClass.HEARTBEAT.classId(), HEARTBEAT_INSTANCE, 0, IC_RING_SIZE),
+                    config.heartbeatIntervalMs()));
+            transport.start()
+                    .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
+                    .<Void>mapEmpty()
+                    .onComplete(started);
+        });
+        return started.future();
+    }
+
+    public HostTransport transport() {
+        return transport;
+    }
+
+    public Context context() {
+        return context;
+    }
+
+    public List<IcHostDevice> devices() {
+        return List.copyOf(devices);
+    }
+
+    /** The device with this name, if offered. */
+    public <T extends IcHostDevice> T device(String name, Class<T> type) {
+        return devices.stream().filter(d -> d.name().equals(name)).map(type::cast).findFirst().orElseThrow();
+    }
+
+    /** Every device's state; call on the host context. */
+    public JsonObject state() {
+        JsonArray list = new JsonArray();
+        devices.forEach(d -> list.add(d.state()));
+        return new JsonObject().put("guestConnected", transport.guestConnected()).put("devices", list);
+    }
+
+    /** Rescinds every channel and stops the transport. */
+    public Future<Void> close() {
+        Promise<Void> closed = Promise.promise();
+        context.runOnContext(v -> transport.close().onComplete(closed));
+        return closed.future();
+    }
+}

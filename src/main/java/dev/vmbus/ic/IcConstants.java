@@ -1,0 +1,44 @@
+package dev.vmbus.ic;
+
+/**
+ * Integration-component constants ({@code include/linux/hyperv.h}, {@code include/uapi/linux/hyperv.h},
+ * OpenVMM {@code hyperv_ic_protocol}); spec ic-protocols.md section 1.
+ */
+public final class IcConstants {
+    // Message types (icmsgtype)
+    public static final int MSGTYPE_NEGOTIATE = 0;
+    public static final int MSGTYPE_HEARTBEAT = 1;
+    public static final int MSGTYPE_KVPEXCHANGE = 2;
+    public static final int MSGTYPE_SHUTDOWN = 3;
+    public static final int MSGTYPE_TIMESYNC = 4;
+    public static final int MSGTYPE_VSS = 5;
+    public static final int MSGTYPE_FCOPY = 7;
+
+    // icflags
+    public static final int FLAG_TRANSACTION = 1;
+    public static final int FLAG_REQUEST = 2;
+    public static final int FLAG_RESPONSE = 4;
+    /** What a host request carries. */
+    public static final int FLAGS_HOST_REQUEST = FLAG_TRANSACTION | FLAG_REQUEST;
+    /** What Linux writes into every reply, whatever the host sent. */
+    public static final int FLAGS_GUEST_RESPONSE = FLAG_TRANSACTION | FLAG_RESPONSE;
+
+    // Pipe header packet types
+    public static final int PIPE_DATA = 1;
+
+    // Status codes (HRESULTs)
+    public static final int S_OK = 0;
+    public static final int E_FAIL = 0x80004005;
+    public static final int S_CONT = 0x80070103;
+    public static final int ERROR_NOT_SUPPORTED = 0x80070032;
+    public static final int INVALIDARG = 0x80070057;
+    public static final int GUID_NOTFOUND = 0x80041002;
+    public static final int ERROR_ALREADY_EXISTS = 0x80070050;
+    public static final int ERROR_DISK_FULL = 0x80070070;
+
+    /** {@code IC_VERSION_NEGOTIATION_MAX_VER_COUNT}: more versions than this is treated as no match. */
+    public static final int MAX_VERSION_COUNT = 100;
+
+    private IcConstants() {
+    }
+}
