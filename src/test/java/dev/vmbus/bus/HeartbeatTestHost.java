@@ -1,0 +1,72 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Context;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * A scripted host for runtime tests: heartbeat requests in whatever number and order the test wants, with
+ * every reply recorded per channel.
+ */
+final class HeartbeatTestHost implements HostTransport.ChannelListener {
+    final Context context;
+    final Map<Integer, ChannelDriver> drivers = new ConcurrentHashMap<>();
+    final Map<Integer, LinkedBlockingQueue<Packet>> replies = new ConcurrentHashMap<>();
+    final Map<Integer, LinkedBlockingQueue<String>> closed = new ConcurrentHashMap<>();
+    final LinkedBlockingQueue<Integer> opened = new LinkedBlockingQueue<>();
+
+    HeartbeatTestHost(Context context) {
+        this.context = context;
+    }
+
+    @Override
+    public void opened(ChannelLink link) {
+        int relid = link.offer().relid();
+        LinkedBlockingQueue<Packet> queue = replies.computeIfAbsent(relid, r -> new LinkedBlockingQueue<>());
+        drivers.put(relid, ChannelDriver.host(link, context, 0, queue::add));
+        opened.add(relid);
+    }
+
+    @Override
+    public void closed(int relid, String reason) {
+        closed.computeIfAbsent(relid, r -> new LinkedBlockingQueue<>()).add(reason);
+    }
+
+    /** A heartbeat request as the simulated host sends it (framework 3.0, service 3.0). */
+    static byte[] heartbeat(long sequence) {
+        IcMessage m = IcMessage.request(IcConstants.MSGTYPE_HEARTBEAT, IcVersion.of(3, 0), IcVersion.of(3, 0), 16, 0);
+        m.putU64(IcMessage.HEADER_LENGTH, sequence);
+        return m.bytes();
+    }
+
+    /** Sends heartbeats {@code from..to-1} on {@code relid}, waiting for ring space rather than queueing them all. */
+    void burst(int relid, long from, long to) {
+        ChannelDriver driver = drivers.get(relid);
+        for (long seq = from; seq < to; seq++) {
+            var sent = driver.send(heartbeat(seq), seq, PacketType.DATA_INBAND, 0);
+            if (!sent.isDone()) {
+                long next = seq + 1;
+                sent.thenRun(() -> context.runOnContext(v -> burst(relid, next, to)));
+                return;
+            }
+            if (sent.isCompletedExceptionally()) {
+                return;
+            }
+        }
+    }
+
+    /** The sequence number in a heartbeat reply. */
+    static long sequence(Packet reply) {
+        return new IcMessage(reply.payload()).u64(IcMessage.HEADER_LENGTH);
+    }
+}
