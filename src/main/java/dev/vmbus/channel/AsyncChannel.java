@@ -139,7 +139,8 @@ public final class AsyncChannel {
     private void flush() {
         while (!parked.isEmpty()) {
             Parked head = parked.peekFirst();
-            if (head.sent.isDone()) { // its request timed out while waiting
+            if (head.sent.isDone() || head.request != null && head.request.reply.isDone()) {
+                // its request timed out while waiting: the caller was told it failed, so never send it
                 parked.removeFirst();
                 continue;
             }

@@ -65,13 +65,24 @@ public final class ConfigLoader {
         if (user == null || !user.isObject()) {
             throw new ConfigException(source + " must hold a JSON object");
         }
+        if (user.get("devices") != null && user.get("devices").isObject()) {
+            user.get("devices").fields().forEachRemaining(e -> {
+                if (!e.getValue().isObject()) {
+                    throw new ConfigException(source + ": devices." + e.getKey() + " must be an object");
+                }
+            });
+        }
         ObjectNode merged;
         try {
             merged = (ObjectNode) MAPPER.readTree(DEFAULTS);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        merge(merged, (ObjectNode) user, "");
+        try {
+            merge(merged, (ObjectNode) user, "");
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
         VmbusConfig config;
         try {
             config = MAPPER.treeToValue(merged, VmbusConfig.class);

@@ -23,6 +23,8 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     /** What the host believes about the guest. */
     public enum Health { UNKNOWN, HEALTHY, LOST }
 
+    static final long MIN_REPLY_TIMEOUT_MS = 2_000;
+
     private final long intervalMs;
     private long timer = -1;
     private long sequence;
@@ -47,6 +49,11 @@ public final class HeartbeatHostDevice extends IcHostDevice {
         return IcConstants.MSGTYPE_HEARTBEAT;
     }
 
+    /** A reply may take the interval, but never less than two seconds: a fast test interval is not a deadline. */
+    private long replyTimeoutMs() {
+        return Math.max(intervalMs, MIN_REPLY_TIMEOUT_MS);
+    }
+
     /** Called on every health change. */
     public void healthHandler(Consumer<Health> handler) {
         healthHandler = handler;
@@ -67,11 +74,12 @@ public final class HeartbeatHostDevice extends IcHostDevice {
         long sent = ++sequence;
         IcMessage request = newRequest(16);
         request.putU64(IcMessage.HEADER_LENGTH, sent);
-        transact(request, IcConstants.MSGTYPE_HEARTBEAT, intervalMs).onComplete(ar -> {
-            if (phase() == Phase.READY) {
-                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-                timer = context.owner().setTimer(Math.max(1, intervalMs - elapsedMs), t -> beat());
+        transact(request, IcConstants.MSGTYPE_HEARTBEAT, replyTimeoutMs()).onComplete(ar -> {
+            if (phase() != Phase.READY) {
+                return; // the channel closed under this heartbeat: not a miss, the guest went away
             }
+            long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            timer = context.owner().setTimer(Math.max(1, intervalMs - elapsedMs), t -> beat());
             if (ar.failed()) {
                 misses++;
                 health(Health.LOST, "no heartbeat reply: " + ar.cause().getMessage());

@@ -1,0 +1,79 @@
+package dev.vmbus.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code vmbus run} and {@code vmbus host} as real processes; heartbeats end to end; SIGTERM. */
+class CommandLineTest {
+    @TempDir
+    Path tmp;
+
+    private Path fastConfig(String transport) throws Exception {
+        Path conf = tmp.resolve("vmbus.json");
+        Files.writeString(conf, """
+                { "transport": { "type": "%s", "shmDir": "%s" },
+                  "devices": { "heartbeat": { "enabled": true } },
+                  "host": { "heartbeatIntervalMs": 100 } }""".formatted(transport, tmp.resolve("shm")));
+        return conf;
+    }
+
+    @Test
+    void runOnSimAnswersHeartbeatsAndExitsZeroOnSigterm() throws Exception {
+        try (VmbusProcess run = new VmbusProcess("run", "--conf", fastConfig("sim").toString())) {
+            run.await("channel 1 (heartbeat, instance fd149e91-82e0-4a7d-afa6-2a4166cbd7c0) opened on sim", 20_000);
+            run.await("guest heartbeat on channel 1 is healthy", 10_000);
+            Thread.sleep(500); // several heartbeats more
+            assertEquals(0, run.terminate(5_000));
+            run.await("channel 1 (heartbeat) closed", 0);
+            run.await("host: heartbeat channel 1 closed (closed by the guest)", 0);
+            assertTrue(!run.has("is lost"), "a heartbeat was missed:\n" + String.join("\n", run.lines));
+        }
+    }
+
+    @Test
+    void hostAndRunAsTwoProcessesOverShm() throws Exception {
+        Path conf = fastConfig("shm");
+        try (VmbusProcess host = new VmbusProcess("host", "--conf", conf.toString(), "--shm-dir", tmp.resolve("shm").toString());
+             VmbusProcess run = new VmbusProcess("run", "--conf", conf.toString())) {
+            host.await("simulated host serving shm", 20_000);
+            run.await("channel 1 (heartbeat, instance fd149e91-82e0-4a7d-afa6-2a4166cbd7c0) opened on shm", 20_000);
+            host.await("guest heartbeat on channel 1 is healthy", 10_000);
+            host.await("negotiated framework 3.0, service 3.0", 1_000);
+            assertEquals(0, run.terminate(5_000));
+            host.await("host: heartbeat channel 1 closed (closed by the guest)", 5_000);
+            assertEquals(0, host.terminate(5_000));
+            assertTrue(!host.has("is lost"), "a heartbeat was missed:\n" + String.join("\n", host.lines));
+        }
+    }
+
+    @Test
+    void badInputGetsAClearMessageAndExitCodeTwo() throws Exception {
+        Path conf = tmp.resolve("bad.json");
+        Files.writeString(conf, "{ \"transport\": { \"tyep\": \"sim\" } }");
+        assertMessage(2, "unknown key 'transport.tyep'", "run", "--conf", conf.toString());
+        Files.writeString(conf, "{ \"devices\": { \"nosuch\": { } } }");
+        assertMessage(2, "devices.nosuch: no handler named 'nosuch'", "run", "--conf", conf.toString());
+        assertMessage(2, "--transport must be sim, shm or uio", "run", "--transport", "tcp");
+        assertMessage(2, "unknown command 'jump'", "jump");
+        assertMessage(2, "does not exist", "run", "--conf", tmp.resolve("missing.json").toString());
+    }
+
+    private static void assertMessage(int status, String text, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Vmbus.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String printed = err.toString(StandardCharsets.UTF_8);
+        assertEquals(status, code, printed);
+        assertTrue(printed.contains(text), "expected '" + text + "' in: " + printed);
+    }
+}

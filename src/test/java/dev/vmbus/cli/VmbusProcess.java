@@ -1,0 +1,71 @@
+package dev.vmbus.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** {@code vmbus ...} as a real child process (this test JVM's class path), with its output collected. */
+final class VmbusProcess implements AutoCloseable {
+    final Process process;
+    final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+
+    VmbusProcess(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Vmbus.class.getName()));
+        cmd.addAll(List.of(args));
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        reader = Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String l;
+                while ((l = r.readLine()) != null) {
+                    lines.add(l);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+    }
+
+    /** Waits until a line contains {@code text}; fails with the whole output otherwise. */
+    String await(String text, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        do {
+            for (String l : lines) {
+                if (l.contains(text)) {
+                    return l;
+                }
+            }
+            Thread.sleep(20);
+        } while (System.currentTimeMillis() < deadline);
+        throw new AssertionError("no line containing '" + text + "' within " + timeoutMs + " ms; output:\n"
+                + String.join("\n", lines));
+    }
+
+    boolean has(String text) {
+        return lines.stream().anyMatch(l -> l.contains(text));
+    }
+
+    /** SIGTERM, then the exit status (fails if the process does not exit within {@code timeoutMs}). */
+    int terminate(long timeoutMs) throws InterruptedException {
+        // SIGTERM through the handle: Process.destroy() would also close our end of the output pipe.
+        process.toHandle().destroy();
+        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("did not exit within " + timeoutMs + " ms of SIGTERM; output:\n"
+                    + String.join("\n", lines));
+        }
+        reader.join(5_000); // the last lines are still in the pipe when the process has exited
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}

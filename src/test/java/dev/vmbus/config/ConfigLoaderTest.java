@@ -1,0 +1,63 @@
+package dev.vmbus.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+    @Test
+    void theShippedConfigLoadsWithItsDocumentedValues() {
+        VmbusConfig c = ConfigLoader.load(Path.of("conf/vmbus.json"));
+        assertEquals("sim", c.transport().type());
+        assertEquals("127.0.0.1", c.dashboard().host());
+        assertEquals(2000, c.host().heartbeatIntervalMs());
+        assertTrue(c.devices().containsKey("heartbeat"));
+    }
+
+    @Test
+    void everyKeyHasADefault() {
+        VmbusConfig c = ConfigLoader.parse("{}", "test");
+        assertEquals("sim", c.transport().type());
+        assertEquals("/dev/shm/vmbus", c.transport().shmDir());
+        assertEquals("/sys", c.transport().sysfsRoot());
+        assertEquals(8080, c.dashboard().port());
+        assertTrue(c.dashboard().enabled());
+        assertEquals(5000, c.host().timesyncIntervalMs());
+        assertTrue(c.devices().isEmpty());
+    }
+
+    @Test
+    void aPartialSectionKeepsTheOtherDefaults() {
+        VmbusConfig c = ConfigLoader.parse("{\"dashboard\": {\"port\": 9090}, \"transport\": {\"type\": \"shm\"}}", "t");
+        assertEquals(9090, c.dashboard().port());
+        assertEquals("127.0.0.1", c.dashboard().host());
+        assertEquals("shm", c.transport().type());
+        assertFalse(c.transport().shmDir().isEmpty());
+    }
+
+    @Test
+    void badInputNamesTheKey() {
+        assertMessage("{\"dashbord\": {}}", "unknown key 'dashbord'");
+        assertMessage("{\"dashboard\": {\"prot\": 1}}", "unknown key 'dashboard.prot'");
+        assertMessage("{\"dashboard\": {\"port\": \"x\"}}", "bad value for 'dashboard.port'");
+        assertMessage("{\"dashboard\": {\"port\": 70000}}", "dashboard.port must be 0..65535");
+        assertMessage("{\"dashboard\": {\"port\": 80.5}}", "bad value for 'dashboard.port'");
+        assertMessage("{\"transport\": {\"type\": \"tcp\"}}", "transport.type must be one of sim, shm, uio");
+        assertMessage("{\"transport\": 3}", "'transport' must be an object");
+        assertMessage("{\"devices\": {\"heartbeat\": true}}", "devices.heartbeat must be an object");
+        assertMessage("{\"host\": {\"heartbeatIntervalMs\": 0}}", "host.heartbeatIntervalMs must be at least 10");
+        assertMessage("{\"host\": ", "is not valid JSON");
+        assertMessage("[]", "must hold a JSON object");
+    }
+
+    private static void assertMessage(String json, String text) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json, "f.json"));
+        assertTrue(e.getMessage().contains(text), "expected '" + text + "' in: " + e.getMessage());
+        assertTrue(e.getMessage().startsWith("f.json"), e.getMessage());
+    }
+}
