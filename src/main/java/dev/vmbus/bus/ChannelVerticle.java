@@ -68,7 +68,7 @@ public final class ChannelVerticle extends VerticleBase {
                 .map(link -> {
                     driver = ChannelDriver.guest(link, context, handler.requestorSize(), this::dispatch)
                             .stoppedHandler(this::stopped);
-                    LOG.info("channel " + offer.relid() + " (" + offer.className() + ", instance "
+                    LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                             + offer.instanceId() + ") opened on " + transport.name());
                     publish(ChannelEvent.OPENED, null);
                     return null;
@@ -144,10 +144,11 @@ public final class ChannelVerticle extends VerticleBase {
         String why = cause instanceof ReplyException re
                 ? "handler '" + handler.name() + "' failed a packet (" + re.failureType() + "): " + re.getMessage()
                 : "handler '" + handler.name() + "': " + cause.getMessage();
-        if (driver.stopped()) {
+        if (ending || driver.stopped()) {
             return;
         }
         LOG.warning("channel " + offer.relid() + " faulted: " + why);
+        ending = true; // the driver's stopped handler must not report this fault a second time, as "closed"
         driver.channel().fault(why);
         driver.close();
         end(ChannelEvent.FAULTED, why);
@@ -176,7 +177,7 @@ public final class ChannelVerticle extends VerticleBase {
     }
 
     private void publish(String event, String reason) {
-        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(event, offer, reason).toJson());
+        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(event, offer, handler.name(), reason).toJson());
     }
 
     @Override
@@ -186,7 +187,7 @@ public final class ChannelVerticle extends VerticleBase {
         }
         ending = true;
         return driver.close().recover(e -> Future.succeededFuture()).onComplete(ar -> {
-            LOG.info("channel " + offer.relid() + " (" + offer.className() + ") closed");
+            LOG.info("channel " + offer.relid() + " (" + handler.name() + ") closed");
             publish(ChannelEvent.CLOSED, "closed by the guest");
         });
     }

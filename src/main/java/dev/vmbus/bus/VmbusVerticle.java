@@ -66,7 +66,7 @@ public final class VmbusVerticle extends VerticleBase {
                 Entry e = channels.remove(relid);
                 if (e != null && e.deploymentId == null) {
                     vertx.eventBus().publish(Addresses.CHANNELS,
-                            ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, "rescinded by the host").toJson());
+                            ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, registry.className(e.offer.classId()), "rescinded by the host").toJson());
                 }
             }
 
@@ -83,7 +83,7 @@ public final class VmbusVerticle extends VerticleBase {
         if (old != null && old.deploymentId != null) {
             vertx.undeploy(old.deploymentId); // the host re-offered a relid we still had: start over
         }
-        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(ChannelEvent.OFFERED, offer, null).toJson());
+        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(ChannelEvent.OFFERED, offer, registry.className(offer.classId()), null).toJson());
         var handler = registry.forClass(offer.classId());
         if (handler.isEmpty()) {
             LOG.info("channel " + offer.relid() + " (" + registry.className(offer.classId())
@@ -98,7 +98,7 @@ public final class VmbusVerticle extends VerticleBase {
                 entry.reason = "open failed: " + ar.cause().getMessage();
                 LOG.warning("channel " + offer.relid() + " could not be opened: " + ar.cause().getMessage());
                 vertx.eventBus().publish(Addresses.CHANNELS,
-                        ChannelEvent.of(ChannelEvent.FAULTED, offer, entry.reason).toJson());
+                        ChannelEvent.of(ChannelEvent.FAULTED, offer, registry.className(offer.classId()), entry.reason).toJson());
             }
         });
     }
