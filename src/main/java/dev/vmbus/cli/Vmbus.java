@@ -14,6 +14,9 @@ public final class Vmbus {
                     simulated host in-process)
               host  --shm-dir DIR [--conf FILE]
                     the simulated Hyper-V host as its own process, serving the shm transport in DIR
+              bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
+                    heartbeat round trips through the whole stack on sim and shm, next to a plain
+                    event-bus request/reply measured in the same run
             """;
 
     private Vmbus() {
@@ -33,6 +36,7 @@ public final class Vmbus {
             return switch (args[0]) {
                 case "run" -> RunCommand.run(args);
                 case "host" -> HostCommand.run(args);
+                case "bench" -> BenchCommand.run(args);
                 default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
             };
         } catch (Args.UsageException e) {

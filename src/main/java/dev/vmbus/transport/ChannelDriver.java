@@ -97,7 +97,9 @@ public final class ChannelDriver {
             return;
         }
         async.onInterrupt();
-        scheduleDrain();
+        if (!drainQueued && !paused) {
+            drain(); // already on our context: no need to queue another task before reading the ring
+        }
     }
 
     private void scheduleDrain() {

@@ -1,0 +1,216 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.device.heartbeat.HeartbeatHandler;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmHost;
+import dev.vmbus.transport.sim.SimBus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code vmbus bench}: heartbeat-sized round trips host -> ring -> channel verticle -> event bus -> heartbeat
+ * handler -> ring -> host, on {@code sim} and on {@code shm} (host and guest in this JVM on separate Vert.x
+ * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
+ * request/reply between two verticles measured in the same run.
+ */
+final class BenchCommand {
+    private BenchCommand() {
+    }
+
+    static int run(String[] argv) throws Exception {
+        Args args = new Args("bench", argv, 1, Set.of("seconds", "warmup", "window", "json"), Set.of());
+        double seconds = number(args, "seconds", 5);
+        double warmup = number(args, "warmup", 3);
+        List<Integer> windows = new ArrayList<>();
+        for (String w : (args.has("window") ? args.get("window") : "1,16").split(",")) {
+            windows.add((int) Math.max(1, Double.parseDouble(w.trim())));
+        }
+        List<LatencyRecorder.Result> results = new ArrayList<>();
+        for (int window : windows) {
+            results.add(eventBus(window, warmup, seconds));
+            results.add(channel("sim", window, warmup, seconds));
+            results.add(channel("shm", window, warmup, seconds));
+        }
+        print(results);
+        if (args.has("json")) {
+            JsonArray out = new JsonArray();
+            results.forEach(r -> out.add(r.toJson()));
+            Path file = Path.of(args.get("json"));
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            Files.writeString(file, new JsonObject().put("results", out).encodePrettily());
+        }
+        return 0;
+    }
+
+    private static double number(Args args, String name, double dflt) {
+        if (!args.has(name)) {
+            return dflt;
+        }
+        try {
+            double v = Double.parseDouble(args.get(name));
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException("--" + name + " must be a non-negative number, got '" + args.get(name) + "'");
+        }
+    }
+
+    /** One heartbeat channel from a host end to the agent, measured on the host. */
+    private static LatencyRecorder.Result channel(String transport, int window, double warmup, double seconds)
+            throws Exception {
+        Vertx hostVertx = Vertx.vertx();
+        Vertx guestVertx = transport.equals("sim") ? hostVertx : Vertx.vertx();
+        Path dir = transport.equals("shm") ? Files.createTempDirectory("vmbus-bench") : null;
+        try {
+            Context hostContext = hostVertx.getOrCreateContext();
+            HostTransport host;
+            GuestTransport guest;
+            if (transport.equals("sim")) {
+                SimBus bus = new SimBus(hostVertx);
+                host = bus.host();
+                guest = bus.guest();
+            } else {
+                host = new ShmHost(hostVertx, dir);
+                guest = new ShmGuest(guestVertx, dir);
+            }
+            RoundTripHost roundTrips = new RoundTripHost(hostContext, window);
+            onContext(hostContext, () -> host.start().compose(v -> host.offer(
+                    new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips)))
+                    .await(10, TimeUnit.SECONDS);
+            DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), transport);
+            guestVertx.deployVerticle(new VmbusVerticle(guest, registry)).await(10, TimeUnit.SECONDS);
+            roundTrips.opened().await(10, TimeUnit.SECONDS);
+            measure(hostContext, roundTrips::start, roundTrips::stop, warmup);
+            LatencyRecorder rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
+            return rec.result(transport, window, seconds);
+        } finally {
+            if (guestVertx != hostVertx) {
+                guestVertx.close().await(10, TimeUnit.SECONDS);
+            }
+            hostVertx.close().await(10, TimeUnit.SECONDS);
+            if (dir != null) {
+                try (var files = Files.list(dir)) {
+                    for (Path p : files.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        }
+    }
+
+    /** The baseline: a plain event-bus request/reply between two verticles, same window. */
+    private static LatencyRecorder.Result eventBus(int window, double warmup, double seconds) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            vertx.deployVerticle(new VerticleBase() {
+                @Override
+                public Future<?> start() {
+                    return vertx.eventBus().<Long>localConsumer("bench.echo", m -> m.reply(m.body() + 1)).completion();
+                }
+            }).await(10, TimeUnit.SECONDS);
+            EventBusClient client = new EventBusClient(window);
+            vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
+            measure(client.context(), client::begin, client::finish, warmup);
+            return measure(client.context(), client::begin, client::finish, seconds).result("eventbus", window, seconds);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Keeps {@code window} requests to bench.echo in flight and records each round trip. */
+    private static final class EventBusClient extends VerticleBase {
+        private final int window;
+        private LatencyRecorder recorder = new LatencyRecorder();
+        private boolean running;
+        private long sequence;
+
+        EventBusClient(int window) {
+            this.window = window;
+        }
+
+        Context context() {
+            return context;
+        }
+
+        void begin() {
+            recorder = new LatencyRecorder();
+            running = true;
+            for (int i = 0; i < window; i++) {
+                send();
+            }
+        }
+
+        LatencyRecorder finish() {
+            running = false;
+            return recorder;
+        }
+
+        private void send() {
+            long started = System.nanoTime();
+            vertx.eventBus().<Long>request("bench.echo", sequence++).onSuccess(m -> {
+                if (running) {
+                    recorder.record(System.nanoTime() - started);
+                    send();
+                }
+            });
+        }
+    }
+
+    private static Future<Void> onContext(Context context, java.util.function.Supplier<Future<Void>> task) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> task.get().onComplete(done));
+        return done.future();
+    }
+
+    /** Runs the loop for {@code seconds} and returns what it recorded. */
+    private static LatencyRecorder measure(Context context, Runnable start,
+                                           java.util.function.Supplier<LatencyRecorder> stop, double seconds)
+            throws Exception {
+        context.runOnContext(v -> start.run());
+        Thread.sleep((long) (seconds * 1000));
+        Promise<LatencyRecorder> stopped = Promise.promise();
+        context.runOnContext(v -> stopped.complete(stop.get()));
+        LatencyRecorder rec = stopped.future().await(10, TimeUnit.SECONDS);
+        Thread.sleep(100); // let the replies still in flight drain before the next run starts
+        return rec;
+    }
+
+    private static void print(List<LatencyRecorder.Result> results) {
+        System.out.printf("%-10s %6s %14s %12s %10s %10s %10s%n", "scenario", "window", "round trips", "per second",
+                "p50 us", "p99 us", "p99.9 us");
+        double baseline = Double.NaN;
+        for (LatencyRecorder.Result r : results) {
+            if (r.scenario().equals("eventbus")) {
+                baseline = r.perSecond();
+            }
+            System.out.printf("%-10s %6d %14d %12.0f %10.1f %10.1f %10.1f%s%n", r.scenario(), r.window(),
+                    r.roundTrips(), r.perSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
+                    r.scenario().equals("eventbus") ? "" : String.format("   (%.2f x event bus)", r.perSecond() / baseline));
+        }
+    }
+}
