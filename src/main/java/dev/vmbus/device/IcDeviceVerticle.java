@@ -36,7 +36,12 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
         /** Send the (modified) buffer back. */
         REPLY,
         /** Send nothing (Linux's answer to some malformed or unknown messages). */
-        DROP
+        DROP,
+        /**
+         * Send the buffer back, then call {@link #afterReply} once the reply is on the ring: for actions Linux
+         * takes only after answering (a shutdown must not race its own reply).
+         */
+        REPLY_THEN_ACT
     }
 
     private final String name;
@@ -106,6 +111,8 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
                 m.fail(500, name + " could not handle a message: " + ar.cause());
             } else if (ar.result() == Answer.REPLY) {
                 reply(m, packet, ic);
+            } else if (ar.result() == Answer.REPLY_THEN_ACT) {
+                replyThenAct(m, packet, ic, state);
             } else {
                 state.countDropped();
                 m.reply(null);
@@ -116,6 +123,30 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
     private static void reply(Message<Packet> m, Packet packet, IcMessage ic) {
         ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
         m.reply(OutboundPacket.response(packet.payload(), packet.transactionId()));
+    }
+
+    /** Puts the reply on the ring through the channel's send address, which answers once it is written. */
+    private void replyThenAct(Message<Packet> m, Packet packet, IcMessage ic, S state) {
+        ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
+        vertx.eventBus().request(Addresses.channelSend(packet.relid()),
+                OutboundPacket.response(packet.payload(), packet.transactionId())).onComplete(sent -> {
+            m.reply(null); // the reply went out on its own: release the channel's credit without a second one
+            if (sent.failed()) {
+                state.countFailed();
+                LOG.warning(name + " channel " + packet.relid() + ": reply not sent, so no action taken: "
+                        + sent.cause().getMessage());
+                return;
+            }
+            try {
+                afterReply(state, ic);
+            } catch (RuntimeException e) {
+                LOG.log(java.util.logging.Level.WARNING, name + " action after the reply failed", e);
+            }
+        });
+    }
+
+    /** Called on this verticle's context once a {@link Answer#REPLY_THEN_ACT} reply is on the ring. */
+    protected void afterReply(S state, IcMessage message) {
     }
 
     /**

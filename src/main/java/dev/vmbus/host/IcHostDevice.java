@@ -129,6 +129,11 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
         stopped(reason);
     }
 
+    /** The versions of the last successful negotiation, or null before one. */
+    public IcNegotiation.Negotiated negotiated() {
+        return negotiated;
+    }
+
     /** A new request with the negotiated versions stamped in its header. */
     protected IcMessage newRequest(int bodyLength) {
         return IcMessage.request(messageType(), negotiated.framework(), negotiated.message(), bodyLength, 0);

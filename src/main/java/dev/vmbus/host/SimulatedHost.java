@@ -23,6 +23,16 @@ import java.util.UUID;
 public final class SimulatedHost {
     /** Hyper-V's fixed heartbeat instance (spec ic-protocols.md section 1.1). */
     public static final UUID HEARTBEAT_INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
+    /** Hyper-V's fixed KVP (Data Exchange) instance (spec ic-protocols.md section 1.1). */
+    public static final UUID KVP_INSTANCE = UUID.fromString("242ff919-07db-4180-9c2e-b86cb68c8c55");
+    /** Hyper-V's fixed guest services (file copy) instance (spec ic-protocols.md section 1.1). */
+    public static final UUID FCOPY_INSTANCE = UUID.fromString("eb765408-105f-49b6-b4aa-c123b64d17d4");
+    /** Hyper-V's fixed time sync instance (spec ic-protocols.md section 1.1). */
+    public static final UUID TIMESYNC_INSTANCE = UUID.fromString("2dd1ce17-079e-403c-b352-a1921ee207ee");
+    /** Hyper-V's fixed shutdown instance (spec ic-protocols.md section 1.1). */
+    public static final UUID SHUTDOWN_INSTANCE = UUID.fromString("b6650ff7-33bc-4840-8048-e0676786f393");
+    /** Hyper-V's fixed VSS (backup) instance (spec ic-protocols.md section 1.1). */
+    public static final UUID VSS_INSTANCE = UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf");
     /** Ring size per direction Linux opens util channels with: 16 KiB (or two pages on large-page systems). */
     public static final int IC_RING_SIZE = Math.max(16 * 1024, 2 * PageSize.system());
 
@@ -46,6 +56,17 @@ public final class SimulatedHost {
             devices.add(new HeartbeatHostDevice(context,
                     new Offer(1, DeviceClass.HEARTBEAT.classId(), HEARTBEAT_INSTANCE, 0, IC_RING_SIZE),
                     config.heartbeatIntervalMs()));
+            devices.add(new TimesyncHostDevice(context,
+                    new Offer(2, DeviceClass.TIMESYNC.classId(), TIMESYNC_INSTANCE, 0, IC_RING_SIZE),
+                    config.timesyncIntervalMs(), new HostClock(config.clockOffsetMs(), config.clockDriftPpm())));
+            devices.add(new ShutdownHostDevice(context,
+                    new Offer(3, DeviceClass.SHUTDOWN.classId(), SHUTDOWN_INSTANCE, 0, IC_RING_SIZE)));
+            devices.add(new VssHostDevice(context,
+                    new Offer(5, DeviceClass.VSS.classId(), VSS_INSTANCE, 0, IC_RING_SIZE)));
+            devices.add(new KvpHostDevice(context,
+                    new Offer(4, DeviceClass.KVP.classId(), KVP_INSTANCE, 0, IC_RING_SIZE)));
+            devices.add(new FcopyHostDevice(context,
+                    new Offer(6, DeviceClass.FCOPY.classId(), FCOPY_INSTANCE, 0, IC_RING_SIZE)));
             transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
                     .<Void>mapEmpty()

@@ -331,17 +331,22 @@ public final class ShmGuest implements GuestTransport {
             Promise<Void> done = Promise.promise();
             context.runOnContext(v -> {
                 boolean wasOpen = links.remove(offer.relid()) == this;
-                closed = true;
-                socket.close();
+                closed = true; // no more signals from us
                 if (!wasOpen || control == null) {
+                    socket.close();
                     done.complete();
                     return;
                 }
+                // Close the signal socket only after the host confirmed: it would otherwise see the socket go
+                // first and take it for a guest that vanished rather than one that closed the channel.
                 Promise<Void> confirmed = Promise.promise();
                 awaitingClosed.put(offer.relid(), confirmed);
                 send(ShmProtocol.op(ShmProtocol.CLOSE, offer.relid()));
                 vertx.setTimer(REPLY_TIMEOUT_MS, t -> confirmed.tryFail("no \"closed\" for relid " + offer.relid()));
-                confirmed.future().onComplete(ar -> done.handle(ar));
+                confirmed.future().onComplete(ar -> {
+                    socket.close();
+                    done.handle(ar);
+                });
             });
             // Unmap on the owner's context once the host confirmed (or gave up): nothing reads the rings then.
             return done.future().eventually(() -> {

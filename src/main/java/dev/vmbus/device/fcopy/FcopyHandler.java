@@ -1,0 +1,32 @@
+package dev.vmbus.device.fcopy;
+
+import dev.vmbus.bus.DeviceContext;
+import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.channel.DeviceClass;
+import io.vertx.core.Deployable;
+
+import java.util.List;
+import java.util.UUID;
+
+/** The file copy (guest services) device class; settings in {@link FcopySettings}. */
+public final class FcopyHandler implements DeviceHandler {
+    @Override
+    public String name() {
+        return "fcopy";
+    }
+
+    @Override
+    public List<UUID> classIds() {
+        return List.of(DeviceClass.FCOPY.classId());
+    }
+
+    @Override
+    public void validate(DeviceContext context) {
+        FcopySettings.from(context.config());
+    }
+
+    @Override
+    public Deployable createVerticle(DeviceContext context) {
+        return new FcopyVerticle(FcopySettings.from(context.config()));
+    }
+}

@@ -1,0 +1,90 @@
+package dev.vmbus.device.fcopy;
+
+import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.device.IcChannelState;
+import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The guest's file copy handler: negotiation as Linux's UIO daemon (framework 3.0, service 1.1), then each
+ * message answered by {@link FcopyService} on an ordered worker, so WRITEs land in arrival order and never on
+ * the event loop. A copy whose channel closes, or that sees no message for {@link #ABANDON_AFTER_MS}, is
+ * deleted: the host went away and nobody will complete it.
+ */
+public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
+    public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0));
+    public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(1, 1));
+    /** Idle time after which a copy in progress counts as abandoned (Linux's daemon timeout is 30 s; hosts pause). */
+    public static final long ABANDON_AFTER_MS = 5 * 60_000;
+
+    private final FcopySettings settings;
+    private final FcopyService service;
+
+    public FcopyVerticle(FcopySettings settings) {
+        this(settings, PartialFile.CREATE_NEW);
+    }
+
+    FcopyVerticle(FcopySettings settings, PartialFile.Opener opener) {
+        super("fcopy", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
+        this.settings = settings;
+        this.service = new FcopyService(settings, opener);
+    }
+
+    @Override
+    protected Future<?> startService() {
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> {
+            String event = m.body().getString("event");
+            if (!ChannelEvent.OPENED.equals(event) && !ChannelEvent.OFFERED.equals(event)) {
+                int relid = m.body().getInteger("relid");
+                vertx.executeBlocking(() -> {
+                    service.end(relid, "abandoned");
+                    return null;
+                }, true);
+            }
+        });
+        vertx.setPeriodic(ABANDON_AFTER_MS / 4, t -> vertx.executeBlocking(() -> {
+            service.endIdle(TimeUnit.MILLISECONDS.toNanos(ABANDON_AFTER_MS));
+            return null;
+        }, true));
+        return vertx.executeBlocking(() -> {
+            service.createRoots();
+            return null;
+        });
+    }
+
+    @Override
+    public Future<?> stop() {
+        return vertx.executeBlocking(() -> {
+            service.endAll("abandoned");
+            return null;
+        }, true);
+    }
+
+    @Override
+    protected Future<Answer> handle(IcChannelState state, IcMessage message) {
+        int relid = state.relid();
+        return vertx.executeBlocking(() -> {
+            service.handle(relid, message);
+            return Answer.REPLY;
+        }, true);
+    }
+
+    /** Channels plus the copies in progress and the recent ones, with their progress. */
+    @Override
+    public JsonObject state() {
+        JsonArray transfers = new JsonArray();
+        service.transfers().forEach(t -> transfers.add(t.toJson()));
+        JsonArray roots = new JsonArray();
+        settings.allowedRoots().forEach(r -> roots.add(r.toString()));
+        return super.state().put("allowedRoots", roots).put("maxFileBytes", settings.maxFileBytes())
+                .put("transfers", transfers);
+    }
+}

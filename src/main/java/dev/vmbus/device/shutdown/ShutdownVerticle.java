@@ -1,0 +1,149 @@
+package dev.vmbus.device.shutdown;
+
+import dev.vmbus.device.CommandRunner;
+import dev.vmbus.device.IcChannelState;
+import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.shutdown.ShutdownAction;
+import dev.vmbus.ic.shutdown.ShutdownMessage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The guest's shutdown service (spec ic-protocols.md section 3.3), as Linux's {@code shutdown_onchannelcallback}:
+ * a request shorter than the full 2060-byte body gets no reply; the whole flags value decides (0/1 power off,
+ * 2/3 reboot, 4/5 hibernate if supported, anything else {@code HV_E_FAIL}); the reply is on the ring before the
+ * action starts. The action is the configured command, or with {@code dryRun} a log line and a record.
+ */
+public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.State> {
+    private static final Logger LOG = Logger.getLogger(ShutdownVerticle.class.getName());
+    /** Linux's lists (hv_util.c), most preferred first. */
+    public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
+    public static final List<IcVersion> SERVICE_VERSIONS =
+            List.of(IcVersion.of(3, 2), IcVersion.of(3, 1), IcVersion.of(3, 0), IcVersion.of(1, 0));
+    /** How many requests the dashboard shows. */
+    static final int HISTORY = 20;
+    /** How long a power-off or reboot command may take to hand the request to the init system. */
+    static final long COMMAND_TIMEOUT_MS = 60_000;
+
+    private final ShutdownSettings settings;
+    private final Deque<ShutdownRequest> history = new ArrayDeque<>();
+    private CommandRunner runner;
+
+    /** Per channel: what is about to be done after the reply. */
+    public static final class State extends IcChannelState {
+        private ShutdownAction pending;
+        private ShutdownRequest pendingRequest;
+
+        State(int relid) {
+            super(relid);
+        }
+    }
+
+    public ShutdownVerticle(ShutdownSettings settings) {
+        super("shutdown", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
+        this.settings = settings;
+    }
+
+    @Override
+    protected Future<?> startService() {
+        runner = new CommandRunner(vertx);
+        return Future.succeededFuture();
+    }
+
+    @Override
+    protected Future<Answer> handle(State state, IcMessage m) {
+        if (m.msgType() != IcConstants.MSGTYPE_SHUTDOWN) {
+            m.status(IcConstants.E_FAIL);
+            return Future.succeededFuture(Answer.REPLY);
+        }
+        if (!m.hasBody(ShutdownMessage.BODY_LENGTH)) {
+            return Future.succeededFuture(Answer.DROP); // Linux requires the whole message
+        }
+        int flags = m.u32(ShutdownMessage.FLAGS);
+        Optional<ShutdownAction> action = ShutdownAction.forFlags(flags)
+                .filter(a -> a != ShutdownAction.HIBERNATE || settings.hibernationSupported());
+        int status = action.isPresent() ? IcConstants.S_OK : IcConstants.E_FAIL;
+        m.status(status);
+        ShutdownRequest request = new ShutdownRequest(Instant.now(), flags, m.u32(ShutdownMessage.REASON_CODE),
+                action.map(ShutdownAction::label).orElse(null), status, null);
+        if (action.isEmpty()) {
+            record(request.withOutcome(ShutdownAction.forFlags(flags).isPresent()
+                    ? "refused: hibernation is not supported (no hibernateCommand)" : "refused: unknown flags value"));
+            LOG.warning("shutdown: refused a request with flags " + flags);
+            return Future.succeededFuture(Answer.REPLY);
+        }
+        state.pending = action.get();
+        state.pendingRequest = request;
+        return Future.succeededFuture(Answer.REPLY_THEN_ACT);
+    }
+
+    @Override
+    protected void afterReply(State state, IcMessage message) {
+        ShutdownAction action = state.pending;
+        ShutdownRequest request = state.pendingRequest;
+        state.pending = null;
+        state.pendingRequest = null;
+        if (action == null) {
+            return;
+        }
+        List<String> command = settings.command(action);
+        if (settings.dryRun()) {
+            LOG.warning("shutdown: the host asked for " + action.label() + "; dry run, not running " + command);
+            record(request.withOutcome("dry run: would run " + String.join(" ", command)));
+            return;
+        }
+        LOG.warning("shutdown: the host asked for " + action.label() + "; running " + command);
+        ShutdownRequest running = request.withOutcome("running " + String.join(" ", command));
+        record(running);
+        runner.run(command, COMMAND_TIMEOUT_MS).onComplete(ar -> {
+            String outcome = ar.succeeded() ? ar.result().summary() : "could not start: " + ar.cause().getMessage();
+            if (ar.failed() || !ar.result().succeeded()) {
+                LOG.severe("shutdown: " + action.label() + " command failed: " + outcome);
+            }
+            replace(running, request.withOutcome(outcome));
+        });
+    }
+
+    private void record(ShutdownRequest request) {
+        history.addFirst(request);
+        while (history.size() > HISTORY) {
+            history.removeLast();
+        }
+    }
+
+    /** Puts the finished request where its "running" entry was, so the history stays in arrival order. */
+    private void replace(ShutdownRequest running, ShutdownRequest finished) {
+        List<ShutdownRequest> list = new java.util.ArrayList<>(history);
+        int at = list.indexOf(running);
+        if (at < 0) {
+            return; // pushed out of the history by newer requests meanwhile
+        }
+        list.set(at, finished);
+        history.clear();
+        history.addAll(list);
+    }
+
+    /** The requests seen, newest first. */
+    public List<ShutdownRequest> requests() {
+        return List.copyOf(history);
+    }
+
+    @Override
+    public JsonObject state() {
+        JsonArray requests = new JsonArray();
+        history.forEach(r -> requests.add(r.toJson()));
+        return super.state().put("dryRun", settings.dryRun())
+                .put("hibernationSupported", settings.hibernationSupported()).put("requests", requests);
+    }
+}

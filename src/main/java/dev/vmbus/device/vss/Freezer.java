@@ -1,0 +1,159 @@
+package dev.vmbus.device.vss;
+
+import dev.vmbus.device.CommandRunner;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Freezes and thaws the configured mounts with the configured commands, as Linux's {@code hv_vss_daemon} does
+ * with its ioctls: root last; on the first failure everything already frozen is thawed and the freeze fails.
+ * Adds what the daemon lacks: application hooks around the freeze, logs held in memory from the start of a
+ * freeze to the end of the thaw, and a time budget so the host always gets an answer.
+ *
+ * <p>Not thread-safe: one operation at a time, on the VSS verticle's context.
+ */
+final class Freezer {
+    private static final Logger LOG = Logger.getLogger(Freezer.class.getName());
+
+    /** One command of an operation and how it ended. */
+    record Step(String what, List<String> command, boolean ok, String detail) {
+        JsonObject toJson() {
+            return new JsonObject().put("step", what).put("command", String.join(" ", command)).put("ok", ok)
+                    .put("detail", detail);
+        }
+    }
+
+    /** An operation's result: whether it succeeded, and every command it ran (or would have run). */
+    record Outcome(boolean ok, List<Step> steps) {
+    }
+
+    private final VssSettings settings;
+    private final CommandRunner runner;
+    private final LogHold logs;
+    private final List<String> frozenMounts = new ArrayList<>();
+    private boolean frozen;
+
+    Freezer(VssSettings settings, CommandRunner runner, LogHold logs) {
+        this.settings = settings;
+        this.runner = runner;
+        this.logs = logs;
+    }
+
+    boolean frozen() {
+        return frozen;
+    }
+
+    /** Runs the pre-freeze hook then freezes every mount; on failure, undoes what was done. */
+    Future<Outcome> freeze(long budgetMs, long thawBudgetMs) {
+        long deadline = System.nanoTime() + budgetMs * 1_000_000;
+        List<Step> steps = new ArrayList<>();
+        logs.hold();
+        Future<Boolean> chain = settings.preFreezeCommand() == null ? Future.succeededFuture(true)
+                : step("pre-freeze hook", settings.preFreezeCommand(), deadline, steps);
+        for (String mount : settings.freezeOrder()) {
+            chain = chain.compose(ok -> !ok ? Future.succeededFuture(false)
+                    : step("freeze " + mount, with(settings.freezeCommand(), mount), deadline, steps).map(done -> {
+                        if (done) {
+                            frozenMounts.add(mount);
+                        }
+                        return done;
+                    }));
+        }
+        return chain.compose(ok -> {
+            if (ok) {
+                frozen = true;
+                return Future.succeededFuture(new Outcome(true, steps));
+            }
+            return undo(steps, thawBudgetMs).map(x -> {
+                stillFrozen();
+                return new Outcome(false, steps);
+            });
+        });
+    }
+
+    /** Thaws every frozen mount (last frozen first), runs the post-thaw hook, and releases the held logs. */
+    Future<Outcome> thaw(long budgetMs) {
+        List<Step> steps = new ArrayList<>();
+        if (!frozen) {
+            return Future.succeededFuture(new Outcome(true, steps)); // as Linux: thawing a thawed fs is not an error
+        }
+        return undo(steps, budgetMs).map(ok -> {
+            frozen = false; // only now: until the thaw commands are done, the file systems are frozen
+            stillFrozen();
+            return new Outcome(ok, steps);
+        });
+    }
+
+    /** A mount whose thaw failed is still frozen: keep saying so, and keep the logs in memory. */
+    private void stillFrozen() {
+        if (!frozenMounts.isEmpty()) {
+            frozen = true;
+            logs.hold();
+        }
+    }
+
+    /** Thaws what is frozen and runs the post-thaw hook; true if every mount thawed. */
+    private Future<Boolean> undo(List<Step> steps, long budgetMs) {
+        long deadline = System.nanoTime() + budgetMs * 1_000_000;
+        List<String> toThaw = new ArrayList<>(frozenMounts.reversed());
+        boolean[] allThawed = {true};
+        Future<Boolean> chain = Future.succeededFuture(true);
+        for (String mount : toThaw) {
+            // every mount gets its thaw, whatever happened to the one before
+            chain = chain.compose(x -> step("thaw " + mount, with(settings.thawCommand(), mount), deadline, steps)
+                    .map(ok -> {
+                        if (ok) {
+                            frozenMounts.remove(mount);
+                        } else {
+                            allThawed[0] = false;
+                        }
+                        return ok;
+                    }));
+        }
+        if (settings.postThawCommand() != null) {
+            chain = chain.compose(x -> step("post-thaw hook", settings.postThawCommand(), deadline, steps));
+        }
+        return chain.map(x -> {
+            int held = logs.release();
+            if (!allThawed[0]) {
+                LOG.severe("vss: some mounts are still frozen: " + frozenMounts);
+            }
+            LOG.fine("vss: released " + held + " log records held during the freeze");
+            return allThawed[0];
+        });
+    }
+
+    private Future<Boolean> step(String what, List<String> command, long deadline, List<Step> steps) {
+        if (settings.dryRun()) {
+            LOG.info("vss: dry run, would " + what + ": " + String.join(" ", command));
+            steps.add(new Step(what, command, true, "dry run"));
+            return Future.succeededFuture(true);
+        }
+        long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
+        if (remainingMs <= 0) {
+            steps.add(new Step(what, command, false, "not run: the operation's time budget is spent"));
+            return Future.succeededFuture(false);
+        }
+        return runner.run(command, remainingMs).map(r -> {
+            steps.add(new Step(what, command, r.succeeded(), r.summary()));
+            if (!r.succeeded()) {
+                LOG.warning("vss: " + what + " failed: " + r.summary());
+            }
+            return r.succeeded();
+        }).recover(e -> {
+            steps.add(new Step(what, command, false, "could not start: " + e.getMessage()));
+            LOG.warning("vss: " + what + " could not start: " + e.getMessage());
+            return Future.succeededFuture(false);
+        });
+    }
+
+    private static List<String> with(List<String> command, String mount) {
+        List<String> line = new ArrayList<>(command);
+        line.add(mount);
+        return line;
+    }
+}

@@ -1,0 +1,191 @@
+package dev.vmbus.host;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.fcopy.FcopyMessage;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.function.LongConsumer;
+
+/**
+ * The host's file copy driver ({@code Copy-VMFile}): START with the file's size, WRITEs of up to 6144 bytes in
+ * offset order, COMPLETE; or CANCEL when {@link #cancel()} is called or the guest refuses a WRITE. One copy at
+ * a time, one request outstanding (spec ic-protocols.md section 3.6; the sequence is inferred, no public host
+ * implements it). The local file is read on a worker thread.
+ */
+public final class FcopyHostDevice extends IcHostDevice {
+    /**
+     * How a copy ended.
+     *
+     * @param cancelled true if {@link #cancel()} stopped it (the guest was sent CANCEL)
+     */
+    public record CopyResult(String guestPath, String name, long bytesSent, long writes, boolean cancelled) {
+    }
+
+    private boolean copying;
+    private boolean cancelRequested;
+    private long bytesSent;
+    private long fileSize;
+    private String current;
+    private long copies;
+    private LongConsumer progressHandler = b -> { };
+
+    public FcopyHostDevice(Context context, Offer offer) {
+        super("fcopy", context, offer);
+    }
+
+    @Override
+    protected List<IcVersion> serviceVersions() {
+        return List.of(IcVersion.of(1, 1));
+    }
+
+    @Override
+    protected int messageType() {
+        return IcConstants.MSGTYPE_FCOPY;
+    }
+
+    @Override
+    protected void ready() {
+        // copies are started on demand
+    }
+
+    /** Called on the host context after every acknowledged WRITE with the bytes sent so far. */
+    public void progressHandler(LongConsumer handler) {
+        progressHandler = handler;
+    }
+
+    /**
+     * Copies {@code localFile} to {@code guestPath}/{@code name} on the guest.
+     *
+     * @return the result; failed with {@link GuestStatusException} if the guest refused a step (after a CANCEL
+     * so that it drops the partial file)
+     */
+    public Future<CopyResult> copy(Path localFile, String guestPath, String name, boolean overwrite, boolean createPath) {
+        Promise<CopyResult> done = Promise.promise();
+        context.runOnContext(v -> {
+            if (phase() != Phase.READY) {
+                done.fail("the fcopy channel is not ready (" + phase().name().toLowerCase() + ")");
+                return;
+            }
+            if (copying) {
+                done.fail("a copy is already in progress (one at a time)");
+                return;
+            }
+            copying = true;
+            cancelRequested = false;
+            bytesSent = 0;
+            current = guestPath + "/" + name;
+            context.owner().executeBlocking(() -> FileChannel.open(localFile, StandardOpenOption.READ))
+                    .compose(file -> run(file, guestPath, name, overwrite, createPath)
+                            .eventually(() -> context.owner().executeBlocking(() -> {
+                                file.close();
+                                return null;
+                            })))
+                    .onComplete(ar -> {
+                        copying = false;
+                        copies++;
+                        done.handle(ar);
+                    });
+        });
+        return done.future();
+    }
+
+    /** Asks the copy in progress to stop: CANCEL goes out after the WRITE in flight. False if none. */
+    public Future<Boolean> cancel() {
+        Promise<Boolean> asked = Promise.promise();
+        context.runOnContext(v -> {
+            cancelRequested = copying;
+            asked.complete(copying);
+        });
+        return asked.future();
+    }
+
+    private Future<CopyResult> run(FileChannel file, String guestPath, String name, boolean overwrite,
+                                   boolean createPath) {
+        int flags = (overwrite ? FcopyMessage.FLAG_OVER_WRITE : 0) | (createPath ? FcopyMessage.FLAG_CREATE_PATH : 0);
+        long size;
+        try {
+            size = file.size();
+        } catch (IOException e) {
+            return Future.failedFuture(e);
+        }
+        fileSize = size;
+        IcMessage start = newRequest(FcopyMessage.START_BODY_LENGTH);
+        try {
+            FcopyMessage.fillStart(start, guestPath, name, flags, size);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
+        }
+        return step(start, "START").compose(x -> writeFrom(file, 0, 0, guestPath, name));
+    }
+
+    private Future<CopyResult> writeFrom(FileChannel file, long offset, long writes, String guestPath, String name) {
+        if (cancelRequested) {
+            return control(FcopyMessage.OP_CANCEL_FCOPY, "CANCEL")
+                    .map(x -> new CopyResult(guestPath, name, bytesSent, writes, true));
+        }
+        return context.owner().executeBlocking(() -> {
+            ByteBuffer chunk = ByteBuffer.allocate(FcopyMessage.DATA_FRAGMENT);
+            while (chunk.hasRemaining() && file.read(chunk, offset + chunk.position()) > 0) {
+                // fill the fragment unless the file ends first
+            }
+            return chunk.flip();
+        }).compose(chunk -> {
+            if (!chunk.hasRemaining()) {
+                return control(FcopyMessage.OP_COMPLETE_FCOPY, "COMPLETE")
+                        .map(x -> new CopyResult(guestPath, name, bytesSent, writes, false));
+            }
+            int n = chunk.remaining();
+            IcMessage write = newRequest(FcopyMessage.writeBodyLength(n));
+            FcopyMessage.fillWrite(write, offset, chunk.array(), 0, n);
+            return step(write, "WRITE at " + offset).compose(x -> {
+                bytesSent += n;
+                progressHandler.accept(bytesSent);
+                return writeFrom(file, offset + n, writes + 1, guestPath, name);
+            });
+        });
+    }
+
+    private Future<IcMessage> control(int op, String what) {
+        IcMessage m = newRequest(FcopyMessage.CONTROL_BODY_LENGTH);
+        FcopyMessage.fillControl(m, op);
+        return step(m, what);
+    }
+
+    /** One request; a refusal of anything but CANCEL is followed by a CANCEL so the guest drops its data. */
+    private Future<IcMessage> step(IcMessage request, String what) {
+        return transact(request, IcConstants.MSGTYPE_FCOPY, DEFAULT_REPLY_TIMEOUT_MS).compose(reply -> {
+            if (reply.status() == IcConstants.S_OK) {
+                return Future.succeededFuture(reply);
+            }
+            GuestStatusException refused = new GuestStatusException(what + " of " + current, reply.status());
+            if (FcopyMessage.operation(request) == FcopyMessage.OP_CANCEL_FCOPY) {
+                return Future.failedFuture(refused);
+            }
+            IcMessage cancel = newRequest(FcopyMessage.CONTROL_BODY_LENGTH);
+            FcopyMessage.fillControl(cancel, FcopyMessage.OP_CANCEL_FCOPY);
+            return transact(cancel, IcConstants.MSGTYPE_FCOPY, DEFAULT_REPLY_TIMEOUT_MS)
+                    .transform(x -> Future.failedFuture(refused));
+        });
+    }
+
+    @Override
+    public JsonObject state() {
+        JsonObject json = super.state().put("copying", copying).put("copies", copies);
+        if (current != null) {
+            json.put("current", current).put("bytesSent", bytesSent).put("fileSize", fileSize);
+        }
+        return json;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.vmbus.ic.kvp;
+
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.MalformedFieldException;
+import dev.vmbus.ic.Utf16Field;
+
+/**
+ * KVP (Data Exchange, message type 2) layouts and field access, spec ic-protocols.md section 3.4.2. All offsets
+ * are absolute payload offsets; the KVP header ({@code u8 operation}, {@code u8 pool}) is at 28 and the body
+ * union starts 4-aligned at 32:
+ *
+ * <pre>
+ *   GET / SET   32 value_type | 36 key_size | 40 value_size | 44 key[512] | 556 value[2048] | 2604
+ *   DELETE      32 key_size   | 36 key[512] | 548
+ *   ENUMERATE   32 index | 36 value_type | 40 key_size | 44 value_size | 48 key[512] | 560 value[2048] | 2608
+ * </pre>
+ *
+ * Strings are UTF-16LE with the NUL counted in their size. Shared by the guest handler and the simulated host.
+ */
+public final class KvpMessage {
+    public static final int OP_GET = 0;
+    public static final int OP_SET = 1;
+    public static final int OP_DELETE = 2;
+    public static final int OP_ENUMERATE = 3;
+    public static final int OP_GET_IP_INFO = 4;
+    public static final int OP_SET_IP_INFO = 5;
+
+    public static final int POOL_EXTERNAL = 0;
+    public static final int POOL_GUEST = 1;
+    public static final int POOL_AUTO = 2;
+    public static final int POOL_AUTO_EXTERNAL = 3;
+    public static final int POOL_AUTO_INTERNAL = 4;
+    public static final int POOL_COUNT = 5;
+
+    public static final int TYPE_STRING = 1;
+    public static final int TYPE_EXPAND_STRING = 2;
+    public static final int TYPE_DWORD = 4;
+    /** 64-bit integer as Linux's uapi numbers it ({@code REG_U64}). */
+    public static final int TYPE_U64 = 8;
+    /** 64-bit integer as Windows and OpenVMM number it ({@code REG_QWORD}). */
+    public static final int TYPE_QWORD = 11;
+
+    /** {@code HV_KVP_EXCHANGE_MAX_KEY_SIZE}: key field bytes, NUL included. */
+    public static final int KEY_BYTES = 512;
+    /** {@code HV_KVP_EXCHANGE_MAX_VALUE_SIZE}: value field bytes, NUL included. */
+    public static final int VALUE_BYTES = 2048;
+    /** Linux converts keys for the host to at most this many UTF-16 units before the NUL. */
+    public static final int MAX_KEY_UNITS = KEY_BYTES / 2 - 2;
+    /** Linux converts values for the host to at most this many UTF-16 units before the NUL. */
+    public static final int MAX_VALUE_UNITS = VALUE_BYTES / 2 - 2;
+
+    public static final int OPERATION = IcMessage.HEADER_LENGTH;
+    public static final int POOL = IcMessage.HEADER_LENGTH + 1;
+
+    public static final int VALUE_TYPE = 32;
+    public static final int KEY_SIZE = 36;
+    public static final int VALUE_SIZE = 40;
+    public static final int KEY = 44;
+    public static final int VALUE = 556;
+    public static final int EXCHANGE_END = 2604;
+
+    public static final int DELETE_KEY_SIZE = 32;
+    public static final int DELETE_KEY = 36;
+    public static final int DELETE_END = 548;
+
+    public static final int ENUM_INDEX = 32;
+    public static final int ENUM_VALUE_TYPE = 36;
+    public static final int ENUM_KEY_SIZE = 40;
+    public static final int ENUM_VALUE_SIZE = 44;
+    public static final int ENUM_KEY = 48;
+    public static final int ENUM_VALUE = 560;
+    public static final int ENUM_END = 2608;
+
+    /** OpenVMM's host sends every op 0-3 with this fixed body (2-byte header + 2578), zero-filled. */
+    public static final int REQUEST_BODY_LENGTH = ENUM_END - IcMessage.HEADER_LENGTH;
+
+    private KvpMessage() {
+    }
+
+    public static int operation(IcMessage m) {
+        return m.bytes()[OPERATION] & 0xFF;
+    }
+
+    public static int pool(IcMessage m) {
+        return m.bytes()[POOL] & 0xFF;
+    }
+
+    /** The payload length an operation's layout needs, or -1 for an operation this codec does not know. */
+    public static int requiredLength(int operation) {
+        return switch (operation) {
+            case OP_GET, OP_SET -> EXCHANGE_END;
+            case OP_DELETE -> DELETE_END;
+            case OP_ENUMERATE -> ENUM_END;
+            case OP_GET_IP_INFO, OP_SET_IP_INFO -> KvpIpInfo.END;
+            default -> -1;
+        };
+    }
+
+    /** The key at {@code keyOffset} whose byte size is at {@code sizeOffset}. */
+    public static String key(IcMessage m, int sizeOffset, int keyOffset) throws MalformedFieldException {
+        return Utf16Field.decodeSized(m.bytes(), keyOffset, m.u32(sizeOffset), KEY_BYTES);
+    }
+
+    /** Writes a key and its size (Linux's limit of {@link #MAX_KEY_UNITS} units applies). */
+    public static void putKey(IcMessage m, int sizeOffset, int keyOffset, String key) {
+        m.putU32(sizeOffset, Utf16Field.encode(key, m.bytes(), keyOffset, MAX_KEY_UNITS));
+    }
+
+    /** Reads a typed value: strings decoded strictly, integers from the first 4 or 8 bytes. */
+    public static KvpValue value(IcMessage m, int typeOffset, int sizeOffset, int valueOffset)
+            throws MalformedFieldException {
+        int type = m.u32(typeOffset);
+        return switch (type) {
+            case TYPE_STRING, TYPE_EXPAND_STRING -> new KvpValue(type,
+                    Utf16Field.decodeSized(m.bytes(), valueOffset, m.u32(sizeOffset), VALUE_BYTES), 0);
+            case TYPE_DWORD -> new KvpValue(type, null, Integer.toUnsignedLong(m.u32(valueOffset)));
+            case TYPE_U64, TYPE_QWORD -> new KvpValue(type, null, m.u64(valueOffset));
+            default -> throw new MalformedFieldException("value type " + type + " is not 1, 2, 4, 8 or 11");
+        };
+    }
+
+    /** Writes a typed value with its type and size. */
+    public static void putValue(IcMessage m, int typeOffset, int sizeOffset, int valueOffset, KvpValue v) {
+        m.putU32(typeOffset, v.type());
+        if (KvpValue.isString(v.type())) {
+            m.putU32(sizeOffset, Utf16Field.encode(v.string(), m.bytes(), valueOffset, MAX_VALUE_UNITS));
+        } else if (v.type() == TYPE_DWORD) {
+            m.putU32(valueOffset, (int) v.number());
+            m.putU32(sizeOffset, 4);
+        } else {
+            m.putU64(valueOffset, v.number());
+            m.putU32(sizeOffset, 8);
+        }
+    }
+
+    /** Fills a host SET request: {@code m} is a new request with {@link #REQUEST_BODY_LENGTH} body bytes. */
+    public static void fillSet(IcMessage m, int pool, String key, KvpValue value) {
+        header(m, OP_SET, pool);
+        putKey(m, KEY_SIZE, KEY, key);
+        putValue(m, VALUE_TYPE, VALUE_SIZE, VALUE, value);
+    }
+
+    /** Fills a host GET request (the value is the guest's to fill). */
+    public static void fillGet(IcMessage m, int pool, String key) {
+        header(m, OP_GET, pool);
+        putKey(m, KEY_SIZE, KEY, key);
+    }
+
+    public static void fillDelete(IcMessage m, int pool, String key) {
+        header(m, OP_DELETE, pool);
+        putKey(m, DELETE_KEY_SIZE, DELETE_KEY, key);
+    }
+
+    public static void fillEnumerate(IcMessage m, int pool, int index) {
+        header(m, OP_ENUMERATE, pool);
+        m.putU32(ENUM_INDEX, index);
+    }
+
+    private static void header(IcMessage m, int operation, int pool) {
+        if (pool < 0 || pool >= POOL_COUNT) {
+            throw new IllegalArgumentException("KVP pool must be 0.." + (POOL_COUNT - 1) + ", got " + pool);
+        }
+        m.bytes()[OPERATION] = (byte) operation;
+        m.bytes()[POOL] = (byte) pool;
+    }
+}

@@ -1,0 +1,172 @@
+package dev.vmbus.device.fcopy;
+
+import dev.vmbus.device.IcGuestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static dev.vmbus.device.IcGuestHarness.expectedReply;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** The guest's file copy answers, byte for byte, and what they leave on disk (spec ic-protocols.md section 3.6). */
+class FcopyGuestTest {
+    static final int OK = 0;
+    static final int E_FAIL = 0x80004005;
+    static final int EXISTS = 0x80070050;
+    static final int DISK_FULL = 0x80070070;
+    static final int OVER_WRITE = 1;
+    static final int CREATE_PATH = 2;
+
+    @TempDir
+    Path dir;
+    private IcGuestHarness guest;
+    private Path root;
+
+    private void start(PartialFile.Opener opener) throws Exception {
+        root = dir.resolve("root");
+        Files.createDirectories(root);
+        guest = new IcGuestHarness("fcopy", new FcopyVerticle(new FcopySettings(List.of(root), 100_000), opener));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (guest != null) {
+            guest.close();
+        }
+    }
+
+    private void expect(byte[] request, int status) throws Exception {
+        assertArrayEquals(expectedReply(request, status), guest.exchange(request),
+                "status 0x" + Integer.toHexString(status));
+    }
+
+    /** Everything under the root, so a leftover temporary file cannot hide. */
+    private List<String> tree() throws Exception {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aCopyWithANonAsciiNameLandsOnlyOnComplete() throws Exception {
+        start(PartialFile.CREATE_NEW);
+        String name = "résumé-日本-𝄞.txt";
+        byte[] data = "hello, guest".getBytes(StandardCharsets.UTF_8);
+        expect(FcopyWire.start(root + "/a/b", name, CREATE_PATH, data.length + 6), OK);
+        expect(FcopyWire.write(6, data), OK);
+        expect(FcopyWire.write(0, "HEAD: ".getBytes(StandardCharsets.UTF_8)), OK);
+        assertFalse(Files.exists(root.resolve("a/b").resolve(name)), "nothing at the target before COMPLETE");
+        expect(FcopyWire.complete(), OK);
+        assertEquals("HEAD: hello, guest", Files.readString(root.resolve("a/b").resolve(name)));
+        assertEquals(List.of("a/b/" + name), tree());
+    }
+
+    @Test
+    void overwriteAndAlreadyExists() throws Exception {
+        start(PartialFile.CREATE_NEW);
+        Files.writeString(root.resolve("f"), "old");
+        expect(FcopyWire.start("", "f", 0, 3), EXISTS);
+        expect(FcopyWire.start(root.toString(), "f", OVER_WRITE, 3), OK);
+        expect(FcopyWire.write(0, "new".getBytes(StandardCharsets.UTF_8)), OK);
+        expect(FcopyWire.complete(), OK);
+        assertEquals("new", Files.readString(root.resolve("f")));
+    }
+
+    @Test
+    void targetsOutsideTheRootsAreRefused() throws Exception {
+        start(PartialFile.CREATE_NEW);
+        Path outside = dir.resolve("outside");
+        Files.createDirectories(outside);
+        Files.createSymbolicLink(root.resolve("escape"), outside);
+        expect(FcopyWire.start(root + "/../outside", "x", CREATE_PATH, 1), E_FAIL);
+        expect(FcopyWire.start(outside.toString(), "x", CREATE_PATH, 1), E_FAIL);
+        expect(FcopyWire.start(root + "/escape", "x", CREATE_PATH, 1), E_FAIL);
+        expect(FcopyWire.start(root + "/escape/deeper", "x", CREATE_PATH, 1), E_FAIL);
+        expect(FcopyWire.start(root.toString(), "..", 0, 1), E_FAIL);
+        expect(FcopyWire.start(root.toString(), "a/b", 0, 1), E_FAIL);
+        expect(FcopyWire.start(root + "/missing", "x", 0, 1), E_FAIL); // no CREATE_PATH
+        try (Stream<Path> s = Files.list(outside)) {
+            assertEquals(0, s.count());
+        }
+        assertFalse(Files.exists(root.resolve("missing")));
+    }
+
+    @Test
+    void writesAreBoundedAndEveryRefusalLeavesNothing() throws Exception {
+        start(PartialFile.CREATE_NEW);
+        expect(FcopyWire.write(0, new byte[10]), E_FAIL); // no copy in progress
+        expect(FcopyWire.complete(), E_FAIL);
+        expect(FcopyWire.cancel(), OK); // cancelling nothing is fine
+        expect(FcopyWire.start(root.toString(), "big", 0, 200_000), E_FAIL); // over maxFileBytes
+
+        expect(FcopyWire.start(root.toString(), "f", 0, 100), OK);
+        expect(FcopyWire.write(95, new byte[10]), E_FAIL); // past the announced size
+        expect(FcopyWire.write(0, new byte[10]), E_FAIL); // that refusal ended the copy
+        assertEquals(List.of(), tree());
+
+        expect(FcopyWire.start(root.toString(), "f", 0, 0), OK); // no size announced: maxFileBytes bounds it
+        byte[] oversized = FcopyWire.write(0, new byte[6152]);
+        FcopyWire.le(oversized).putInt(76, 6145);
+        expect(oversized, E_FAIL);
+        assertEquals(List.of(), tree());
+
+        expect(FcopyWire.start(root.toString(), "f", 0, 0), OK);
+        byte[] lying = FcopyWire.write(0, new byte[8]);
+        FcopyWire.le(lying).putInt(76, 4000); // claims more data than the message holds
+        expect(lying, E_FAIL);
+
+        expect(FcopyWire.start(root.toString(), "f", 0, 10), OK);
+        expect(FcopyWire.write(0, new byte[5]), OK);
+        assertEquals(1, tree().size(), "the data so far is in one temporary file");
+        expect(FcopyWire.cancel(), OK);
+        assertEquals(List.of(), tree(), "CANCEL deletes it");
+    }
+
+    @Test
+    void malformedAndShortMessages() throws Exception {
+        start(PartialFile.CREATE_NEW);
+        byte[] noNul = FcopyWire.start(root.toString(), "x", 0, 1);
+        Arrays.fill(noNul, 64, 584, (byte) 'a'); // 260 units, none of them NUL
+        expect(noNul, E_FAIL);
+        byte[] surrogate = FcopyWire.start(root.toString(), "xy", 0, 1);
+        surrogate[65] = (byte) 0xDC; // a lone low surrogate
+        expect(surrogate, E_FAIL);
+        byte[] shortStart = Arrays.copyOf(FcopyWire.start(root.toString(), "x", 0, 1), 600);
+        expect(shortStart, E_FAIL);
+        byte[] common = Arrays.copyOf(FcopyWire.complete(), 56);
+        expect(common, E_FAIL);
+        byte[] unknown = FcopyWire.complete();
+        FcopyWire.le(unknown).putInt(28, 9);
+        expect(unknown, E_FAIL);
+        byte[] otherType = FcopyWire.complete();
+        otherType[12] = 2;
+        expect(otherType, E_FAIL);
+        assertNull(guest.exchange(new byte[24]), "shorter than the IC header: dropped");
+        assertEquals(List.of(), tree());
+    }
+
+    @Test
+    void aFullDiskGivesTheDiskFullStatusAndNoFile() throws Exception {
+        // The temporary file is created for real, but its data goes to /dev/full, which fails with ENOSPC.
+        start(temp -> {
+            Files.createFile(temp);
+            return FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE);
+        });
+        expect(FcopyWire.start(root.toString(), "f", 0, 100), OK);
+        expect(FcopyWire.write(0, new byte[64]), DISK_FULL);
+        assertEquals(List.of(), tree());
+        expect(FcopyWire.start(root.toString(), "f", 0, Long.MAX_VALUE / 2), E_FAIL);
+    }
+}

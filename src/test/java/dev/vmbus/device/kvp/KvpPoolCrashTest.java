@@ -1,0 +1,61 @@
+package dev.vmbus.device.kvp;
+
+import dev.vmbus.ic.kvp.KvpRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A process killed in the middle of rewriting a pool leaves it readable with every existing record. */
+class KvpPoolCrashTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void killingAWriterMidWriteNeverLosesARecord() throws Exception {
+        List<KvpRecord> kept = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            kept.add(KvpRecord.of("keep-" + i, "value " + i + " " + "v".repeat(1000)));
+        }
+        new KvpPoolFile(dir, 0).modify(r -> kept);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        long[] delaysMs = {150, 400, 777, 1100};
+        int midWrite = 0;
+        for (long delay : delaysMs) {
+            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    KvpPoolWriterMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("RUNNING", out.readLine());
+            Thread.sleep(delay); // the child rewrites ~1 MB files back to back: the kill lands mid-write
+            child.destroyForcibly();
+            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            if (Files.exists(dir.resolve(".kvp_pool_0.tmp"))) {
+                midWrite++; // killed between creating the new pool and renaming it into place
+            }
+
+            List<SpecPoolReader.Entry> after = SpecPoolReader.read(dir.resolve(".kvp_pool_0"), true);
+            for (int i = 0; i < kept.size(); i++) {
+                assertEquals(new SpecPoolReader.Entry("keep-" + i, kept.get(i).valueText()), after.get(i),
+                        "record " + i + " after a kill at " + delay + " ms");
+            }
+            assertTrue(after.size() <= kept.size() + 1, "at most one churn record: " + after.size());
+        }
+        assertTrue(midWrite > 0, "no kill landed in the middle of a write; the test proved nothing");
+        // a new writer recovers from the leftover temporary file
+        List<KvpRecord> now = new KvpPoolFile(dir, 0).modify(r -> {
+            r.removeIf(x -> x.keyText().startsWith("churn-"));
+            return r;
+        });
+        assertEquals(kept, now);
+    }
+}

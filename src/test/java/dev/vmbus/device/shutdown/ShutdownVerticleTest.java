@@ -1,0 +1,159 @@
+package dev.vmbus.device.shutdown;
+
+import dev.vmbus.bus.OutboundPacket;
+import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.shutdown.ShutdownMessage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The guest's shutdown handler: Linux's flags table, the full-length rule, reply before action, dry runs. */
+class ShutdownVerticleTest {
+    @TempDir
+    Path tmp;
+    private IcVerticleProbe probe;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (probe != null) {
+            probe.close();
+        }
+    }
+
+    private void start(JsonObject config) throws Exception {
+        probe = new IcVerticleProbe("shutdown", new ShutdownVerticle(ShutdownSettings.from(config)));
+        probe.negotiate(List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
+    }
+
+    /** OpenVMM's request: versions 3.0/3.2, reason PLANNED, timeout 0, the flags, zero message; 2088 → 2088 bytes. */
+    private static byte[] request(int flags) {
+        IcMessage m = IcMessage.request(IcConstants.MSGTYPE_SHUTDOWN, IcVersion.of(3, 0), IcVersion.of(3, 2),
+                ShutdownMessage.BODY_LENGTH, 0);
+        ShutdownMessage.write(m, flags, ShutdownMessage.REASON_PLANNED, 0);
+        Arrays.fill(m.bytes(), ShutdownMessage.DISPLAY_MESSAGE, ShutdownMessage.DISPLAY_MESSAGE + 8, (byte) 'h');
+        return m.bytes();
+    }
+
+    private static byte[] expected(byte[] request, int status) {
+        byte[] r = request.clone();
+        r[25] = 0x05;
+        r[20] = (byte) status;
+        r[21] = (byte) (status >>> 8);
+        r[22] = (byte) (status >>> 16);
+        r[23] = (byte) (status >>> 24);
+        return r;
+    }
+
+    @Test
+    void theFlagsTableIsLinuxs() throws Exception {
+        start(new JsonObject()); // default: dry run, no hibernation
+        int[][] table = {{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, IcConstants.E_FAIL}, {5, IcConstants.E_FAIL},
+                {6, IcConstants.E_FAIL}, {7, IcConstants.E_FAIL}, {8, IcConstants.E_FAIL}, {-1, IcConstants.E_FAIL}};
+        for (int[] row : table) {
+            byte[] req = request(row[0]);
+            req[20] = 0x33; // a status the host should never send: Linux overwrites it either way
+            assertArrayEquals(expected(req, row[1]), probe.send(req, 40 + row[0]).payload(), "flags " + row[0]);
+        }
+        JsonArray requests = probe.awaitState(s -> s.getJsonArray("requests").size() == table.length, "all recorded")
+                .getJsonArray("requests");
+        JsonObject first = requests.getJsonObject(table.length - 1);
+        assertEquals("power-off", first.getString("action"));
+        assertEquals("dry run: would run systemctl poweroff", first.getString("outcome"));
+        assertEquals("reboot", requests.getJsonObject(table.length - 3).getString("action"));
+        assertTrue(requests.getJsonObject(5).getString("outcome").contains("hibernation is not supported"));
+        assertTrue(requests.getJsonObject(0).getString("outcome").contains("unknown flags value"));
+    }
+
+    @Test
+    void hibernateIsAcceptedWhenAHibernateCommandIsConfigured() throws Exception {
+        start(new JsonObject().put("hibernateCommand", new JsonArray().add("systemctl").add("hibernate")));
+        byte[] req = request(5);
+        assertArrayEquals(expected(req, 0), probe.send(req, 1).payload());
+        JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").size() == 1, "recorded")
+                .getJsonArray("requests").getJsonObject(0);
+        assertEquals("hibernate", r.getString("action"));
+        assertEquals("dry run: would run systemctl hibernate", r.getString("outcome"));
+    }
+
+    @Test
+    void aMessageShorterThanTheFullBodyGetsNoReplyAndNoAction() throws Exception {
+        start(new JsonObject());
+        byte[] req = request(0);
+        assertNull(probe.send(Arrays.copyOf(req, 28 + 2056), 1), "2056 of 2060 body bytes");
+        assertNull(probe.send(Arrays.copyOf(req, 20), 2), "no IC header");
+        JsonObject s = probe.state();
+        assertEquals(0, s.getJsonArray("requests").size());
+        assertEquals(2, s.getJsonArray("channels").getJsonObject(0).getInteger("dropped"));
+        assertArrayEquals(expected(IcVerticleProbe.padded(req), 0), probe.send(IcVerticleProbe.padded(req), 3).payload(),
+                "the full body with the guest's padding is fine");
+    }
+
+    @Test
+    void anotherMessageTypeIsAnsweredWithFail() throws Exception {
+        start(new JsonObject());
+        byte[] req = request(0);
+        req[12] = IcConstants.MSGTYPE_TIMESYNC;
+        assertArrayEquals(expected(req, IcConstants.E_FAIL), probe.send(req, 1).payload());
+        assertEquals(0, probe.state().getJsonArray("requests").size());
+    }
+
+    @Test
+    void theCommandRunsOnlyAfterTheReplyIsOnTheChannel() throws Exception {
+        Path done = tmp.resolve("powered-off");
+        start(new JsonObject().put("dryRun", false)
+                .put("powerOffCommand", new JsonArray().add("touch").add(done.toString()))
+                .put("rebootCommand", new JsonArray().add("false")));
+        AtomicReference<Boolean> existedAtReply = new AtomicReference<>();
+        probe.onChannelSend = () -> existedAtReply.set(Files.exists(done));
+        OutboundPacket reply = probe.send(request(1), 77);
+        assertEquals(77, reply.transactionId());
+        assertArrayEquals(expected(request(1), 0), reply.payload());
+        assertEquals(false, existedAtReply.get(), "the command must not have run when the reply was sent");
+        JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").getJsonObject(0).getString("outcome")
+                .startsWith("touch"), "the command to finish").getJsonArray("requests").getJsonObject(0);
+        assertTrue(Files.exists(done), "the power-off command ran");
+        assertTrue(r.getString("outcome").contains("exit 0"), r.encode());
+
+        probe.send(request(2), 78); // reboot: a failing command is reported, not thrown
+        JsonObject failed = probe.awaitState(s -> s.getJsonArray("requests").getJsonObject(0).getString("outcome")
+                .startsWith("false"), "the reboot command to finish").getJsonArray("requests").getJsonObject(0);
+        assertTrue(failed.getString("outcome").contains("exit 1"), failed.encode());
+    }
+
+    @Test
+    void configKeysAreCheckedByName() {
+        probe = null;
+        assertEquals(new ShutdownSettings(true, ShutdownSettings.DEFAULT_POWER_OFF, ShutdownSettings.DEFAULT_REBOOT, null),
+                ShutdownSettings.from(new JsonObject()));
+        assertMessage(new JsonObject().put("poweroffCommand", new JsonArray()), "unknown key 'poweroffCommand'");
+        assertMessage(new JsonObject().put("dryRun", "no"), "'dryRun' must be true or false");
+        assertMessage(new JsonObject().put("rebootCommand", "systemctl reboot"), "'rebootCommand' must be a non-empty array");
+        assertMessage(new JsonObject().put("rebootCommand", new JsonArray()), "'rebootCommand' must be a non-empty array");
+        assertMessage(new JsonObject().put("powerOffCommand", new JsonArray().add("x").add(3)), "'powerOffCommand[1]'");
+        assertMessage(new JsonObject().putNull("powerOffCommand"), "'powerOffCommand' must be a command");
+        assertFalse(ShutdownSettings.from(new JsonObject().putNull("hibernateCommand")).hibernationSupported());
+    }
+
+    private static void assertMessage(JsonObject config, String expected) {
+        var e = assertThrows(IllegalArgumentException.class, () -> ShutdownSettings.from(config));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}

@@ -1,0 +1,197 @@
+package dev.vmbus.device.timesync;
+
+import dev.vmbus.bus.OutboundPacket;
+import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.timesync.FileTime;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The guest's timesync handler: reply bytes, layouts, extrapolation, staleness, SYNC stepping, bad input. */
+class TimesyncVerticleTest {
+    private static final HexFormat HEX = HexFormat.of();
+    /** The guest's reference counter, frozen so that extrapolation is exact: 100 s. */
+    private static final long NOW_TICKS = 1_000_000_000L;
+    private IcVerticleProbe probe;
+    private final AtomicInteger steps = new AtomicInteger();
+    private final CompletableFuture<Long> stepTarget = new CompletableFuture<>();
+
+    private void start(boolean stepClock, Path chronySocket) throws Exception {
+        probe = new IcVerticleProbe("timesync", new TimesyncVerticle(new TimesyncSettings(chronySocket, stepClock),
+                () -> NOW_TICKS, unixNanos -> {
+            steps.incrementAndGet();
+            stepTarget.complete(unixNanos);
+        }));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        probe.close();
+    }
+
+    private static String le64(long v) {
+        return HEX.formatHex(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+    }
+
+    /** Host FILETIME {@code aheadMs} ahead of our clock, as it was {@code agoTicks} of the counter ago. */
+    private static long hostFileTime(long aheadMs, long agoTicks) {
+        Instant now = Instant.now();
+        long unix = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        return FileTime.fromUnixNanos(unix + aheadMs * 1_000_000L - agoTicks * 100);
+    }
+
+    /** An OpenVMM v4 request (framework 3.0, service 4.0, body 24), padded to 56 bytes as the guest reads it. */
+    private static byte[] v4Request(long parentTime, long referenceTime, int flags) {
+        return HEX.parseHex("01000000" + "2c000000" + "0300" + "0000" + "0400" + "0400" + "0000" + "1800" + "00000000"
+                + "00" + "03" + "0000" + le64(parentTime) + le64(referenceTime) + "%02x".formatted(flags) + "00" + "00"
+                + "0000000000" + "00000000");
+    }
+
+    private static byte[] expectedReply(byte[] request) {
+        byte[] r = request.clone();
+        r[25] = 0x05; // the only byte Linux changes in a timesync reply
+        return r;
+    }
+
+    private JsonObject channel() throws Exception {
+        return probe.state().getJsonArray("channels").getJsonObject(0);
+    }
+
+    @Test
+    void aV4SampleIsEchoedWithFlagsFiveAndExtrapolatedByTheReferenceTicks() throws Exception {
+        start(false, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        // Taken 2 s ago on the counter, when the host was 5 s ahead: now it is 5 s ahead, not 3.
+        byte[] request = v4Request(hostFileTime(5000, 20_000_000), NOW_TICKS - 20_000_000, 2);
+        OutboundPacket reply = probe.send(request, 0x1122334455L);
+        assertArrayEquals(expectedReply(request), reply.payload());
+        assertEquals(0x1122334455L, reply.transactionId());
+        assertEquals(0, reply.flags());
+        JsonObject s = channel();
+        assertEquals("v4", s.getString("layout"));
+        assertEquals(1, s.getInteger("samples"));
+        assertEquals(0, s.getInteger("syncs"));
+        assertEquals(5000, s.getDouble("offsetMillis"), 100, s.encode());
+        assertTrue(s.containsKey("lastSample") && !s.containsKey("lastSync"));
+    }
+
+    @Test
+    void afterNegotiatingThreeZeroTheOldLayoutIsRead() throws Exception {
+        start(false, null);
+        IcMessage negotiated = probe.negotiate(List.of(IcVersion.of(1, 0), IcVersion.of(3, 0)));
+        assertEquals(IcVersion.of(3, 0), IcVersion.of(negotiated.u16(40), negotiated.u16(42)));
+        // Old layout: parenttime, childtime, roundtrip, flags at 52 = SYNC; 28-byte body; 56 bytes.
+        String body = le64(hostFileTime(-2500, 0)) + le64(0) + le64(0) + "01" + "000000";
+        byte[] request = HEX.parseHex("01000000" + "30000000" + "0300" + "0000" + "0400" + "0300" + "0000" + "1c00"
+                + "00000000" + "07" + "03" + "0000" + body);
+        OutboundPacket reply = probe.send(request, 5);
+        assertArrayEquals(expectedReply(request), reply.payload());
+        JsonObject s = channel();
+        assertEquals("v1-3", s.getString("layout"));
+        assertEquals(1, s.getInteger("syncs"));
+        assertEquals(-2500, s.getDouble("offsetMillis"), 100);
+    }
+
+    @Test
+    void beforeNegotiationAMessageIsReadWithTheOldLayout() throws Exception {
+        start(false, null);
+        // A v4-shaped message: read as old, flags come from byte 52 (zero here) and the sample is a probe.
+        byte[] request = v4Request(hostFileTime(1000, 0), 123, 2);
+        assertArrayEquals(expectedReply(request), probe.send(request, 1).payload());
+        JsonObject s = channel();
+        assertEquals("v1-3", s.getString("layout"));
+        assertEquals(1, s.getInteger("probes"));
+        assertEquals(0, s.getInteger("samples"));
+    }
+
+    @Test
+    void messagesTooShortForTheirLayoutGetNoReply() throws Exception {
+        start(false, null);
+        assertNull(probe.send(new byte[27], 1), "shorter than the IC header");
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        byte[] full = v4Request(hostFileTime(0, 0), NOW_TICKS, 2);
+        assertNull(probe.send(Arrays.copyOf(full, 48), 2), "v4 needs 22 body bytes; 20 are there");
+        assertEquals(0, channel().getInteger("samples"));
+        assertEquals(2, channel().getInteger("dropped"));
+    }
+
+    @Test
+    void anotherMessageTypeIsAnsweredWithFail() throws Exception {
+        start(false, null);
+        byte[] request = v4Request(0, 0, 0);
+        request[12] = IcConstants.MSGTYPE_HEARTBEAT;
+        byte[] expected = expectedReply(request);
+        expected[20] = 0x05; expected[21] = 0x40; expected[22] = 0x00; expected[23] = (byte) 0x80; // 0x80004005 LE
+        assertArrayEquals(expected, probe.send(request, 3).payload());
+    }
+
+    @Test
+    void staleAndNonsenseSamplesAreAnsweredButNotUsed() throws Exception {
+        start(true, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        byte[] stale = v4Request(hostFileTime(0, 0), NOW_TICKS - 6_010_000_000L, 1); // 601 s old, SYNC
+        assertArrayEquals(expectedReply(stale), probe.send(stale, 1).payload());
+        byte[] nonsense = v4Request(-1L, NOW_TICKS, 1);
+        assertArrayEquals(expectedReply(nonsense), probe.send(nonsense, 2).payload());
+        JsonObject s = channel();
+        assertEquals(2, s.getInteger("refused"));
+        assertTrue(!s.containsKey("offsetMillis"), "no sample was kept");
+        assertEquals(0, steps.get(), "a refused SYNC never steps the clock");
+    }
+
+    @Test
+    void syncStepsTheClockOnlyWhenStepClockIsOnAndSampleNever() throws Exception {
+        start(true, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 2), 1);
+        long before = System.currentTimeMillis();
+        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 2);
+        long target = stepTarget.get(10, TimeUnit.SECONDS);
+        assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
+        assertEquals(1, steps.get(), "the SAMPLE did not step");
+        assertEquals(1, probe.awaitState(st -> st.getJsonObject("clockStep").getInteger("steps") == 1, "a step")
+                .getJsonObject("clockStep").getInteger("steps"));
+    }
+
+    @Test
+    void syncWithoutStepClockOnlyKeepsTheSample() throws Exception {
+        start(false, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 1);
+        assertEquals(1, channel().getInteger("syncs"));
+        assertEquals(0, probe.state().getJsonObject("clockStep").getInteger("steps"));
+        assertEquals(false, probe.state().getJsonObject("clockStep").getBoolean("enabled"));
+        assertEquals(0, steps.get());
+    }
+
+    @Test
+    void aChronySocketThatIsNotThereIsReportedAndTheHostStillGetsItsReply(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        start(false, tmp.resolve("no-chronyd.sock"));
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        byte[] request = v4Request(hostFileTime(0, 0), NOW_TICKS, 2);
+        assertArrayEquals(expectedReply(request), probe.send(request, 1).payload());
+        JsonObject chrony = probe.state().getJsonObject("chrony");
+        assertEquals(0, chrony.getInteger("sent"));
+        assertEquals(1, chrony.getInteger("failed"));
+        assertEquals(false, chrony.getBoolean("ok"));
+        assertTrue(chrony.getString("lastError").contains("No such file"), chrony.encode());
+    }
+}

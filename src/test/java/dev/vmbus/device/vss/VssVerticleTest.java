@@ -1,0 +1,216 @@
+package dev.vmbus.device.vss;
+
+import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.vss.VssMessage;
+import dev.vmbus.ic.vss.VssOperation;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The guest's VSS handler: reply bytes per operation, freeze/thaw commands, undo, held logs, auto-thaw. */
+class VssVerticleTest {
+    @TempDir
+    Path tmp;
+    private IcVerticleProbe probe;
+    private Path journal;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (probe != null) {
+            probe.close();
+        }
+    }
+
+    /** Commands that append "freeze MOUNT" / "thaw MOUNT" / hook names to a journal file (sh's $0 is the mount). */
+    private JsonObject recording(String failFreezeOf) {
+        journal = tmp.resolve("journal");
+        String j = journal.toString();
+        return new JsonObject().put("dryRun", false).put("mounts", new JsonArray().add("/").add("/srv").add("/var"))
+                .put("freezeCommand", new JsonArray().add("sh").add("-c")
+                        .add("[ \"$0\" = '" + failFreezeOf + "' ] && exit 3; echo freeze $0 >> " + j))
+                .put("thawCommand", new JsonArray().add("sh").add("-c").add("echo thaw $0 >> " + j))
+                .put("preFreezeCommand", new JsonArray().add("sh").add("-c").add("echo pre >> " + j))
+                .put("postThawCommand", new JsonArray().add("sh").add("-c").add("echo post >> " + j));
+    }
+
+    private void start(JsonObject config) throws Exception {
+        probe = new IcVerticleProbe("vss", new VssVerticle(VssSettings.from(config)));
+        IcMessage n = probe.negotiate(List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(7, 0)));
+        assertEquals(IcVersion.of(5, 0), IcVersion.of(n.u16(40), n.u16(42)));
+    }
+
+    /** A host request: versions 3.0/5.0, the operation, flags 0x11 and a marker in the reserved bytes; 64 bytes. */
+    private static byte[] request(int op) {
+        IcMessage m = IcMessage.request(IcConstants.MSGTYPE_VSS, IcVersion.of(3, 0), IcVersion.of(5, 0), 36, 9);
+        m.bytes()[VssMessage.OPERATION] = (byte) op;
+        m.bytes()[30] = 0x5a;
+        m.putU32(VssMessage.FLAGS, 0x11);
+        m.putU32(60, 0x01020304);
+        return m.bytes();
+    }
+
+    private static byte[] expected(byte[] request, int status, Integer flags) {
+        IcMessage m = new IcMessage(request.clone());
+        m.flags(0x05);
+        m.status(status);
+        if (flags != null) {
+            m.putU32(VssMessage.FLAGS, flags);
+        }
+        return m.bytes();
+    }
+
+    private List<String> journal() throws Exception {
+        return Files.exists(journal) ? Files.readAllLines(journal) : List.of();
+    }
+
+    @Test
+    void immediateOperationsAreAnsweredAtOnceWithLinuxsBytes() throws Exception {
+        start(new JsonObject());
+        for (VssOperation op : List.of(VssOperation.CREATE, VssOperation.DELETE, VssOperation.BACKUP_COMPLETE,
+                VssOperation.AUTO_RECOVER, VssOperation.QUERY_GUEST_CLUSTER_INFO)) {
+            byte[] req = request(op.code());
+            req[20] = 0x77; // status is set to 0, not echoed
+            assertArrayEquals(expected(req, 0, null), probe.send(req, op.code()).payload(), op.name());
+        }
+        assertArrayEquals(expected(request(3), 0, 0), probe.send(request(3), 3).payload(), "GET_DM_INFO: flags 0");
+        assertArrayEquals(expected(request(200), 0, null), probe.send(request(200), 4).payload(),
+                "an operation no version defines: Linux's default branch");
+        assertArrayEquals(expected(request(2), 0, VssMessage.HBU_NO_AUTO_RECOVERY), probe.send(request(2), 5).payload(),
+                "CHECK_HOT_BACKUP answers 'no auto-recovery', as the kernel means to");
+        assertFalse(probe.state().getBoolean("frozen"));
+    }
+
+    @Test
+    void shortMessagesAndOtherTypesGetNoReply() throws Exception {
+        start(new JsonObject());
+        assertNull(probe.send(Arrays.copyOf(request(5), 28 + 8), 1), "8 of the 12 body bytes");
+        byte[] other = request(5);
+        other[12] = IcConstants.MSGTYPE_KVPEXCHANGE;
+        assertNull(probe.send(other, 2), "Linux's VSS logs other types and never answers");
+        assertNull(probe.send(new byte[16], 3));
+        assertFalse(probe.state().getBoolean("frozen"), "the short FREEZE did nothing");
+        byte[] minimal = Arrays.copyOf(request(5), 40);
+        assertArrayEquals(expected(minimal, 0, null), probe.send(minimal, 4).payload(), "exactly 12 body bytes is enough");
+    }
+
+    @Test
+    void freezeRunsTheHookThenEachMountWithRootLastAndThawUndoesItInReverse() throws Exception {
+        start(recording("none"));
+        assertArrayEquals(expected(request(5), 0, null), probe.send(request(5), 1).payload());
+        assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /"), journal());
+        JsonObject s = probe.state();
+        assertTrue(s.getBoolean("frozen"));
+        assertTrue(s.getBoolean("logsHeld"));
+        assertArrayEquals(expected(request(6), 0, null), probe.send(request(6), 2).payload());
+        assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /", "thaw /", "thaw /var", "thaw /srv", "post"),
+                journal());
+        s = probe.state();
+        assertFalse(s.getBoolean("frozen"));
+        assertEquals(1, s.getInteger("freezes"));
+        assertEquals(1, s.getInteger("thaws"));
+        assertTrue(s.getLong("lastFreezeMs") >= 0);
+        assertArrayEquals(expected(request(6), 0, null), probe.send(request(6), 3).payload(),
+                "a THAW when nothing is frozen succeeds, as Linux's daemon (EINVAL ignored)");
+        assertEquals(8, journal().size(), "and runs nothing");
+    }
+
+    @Test
+    void aFailedFreezeThawsWhatWasFrozenAndAnswersFail() throws Exception {
+        start(recording("/var"));
+        assertArrayEquals(expected(request(5), IcConstants.E_FAIL, null), probe.send(request(5), 1).payload());
+        assertEquals(List.of("pre", "freeze /srv", "thaw /srv", "post"), journal());
+        JsonObject s = probe.state();
+        assertFalse(s.getBoolean("frozen"));
+        assertFalse(s.getBoolean("logsHeld"));
+        assertEquals(1, s.getInteger("failures"));
+        JsonArray steps = s.getJsonArray("operations").getJsonObject(0).getJsonArray("steps");
+        assertTrue(steps.getJsonObject(2).getString("detail").contains("exit 3"), steps.encode());
+    }
+
+    @Test
+    void logsWrittenWhileFrozenReachTheHandlersOnlyAfterTheThaw() throws Exception {
+        start(new JsonObject()); // dry run: the log hold is the same as for a real freeze
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                seen.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger root = Logger.getLogger("");
+        root.addHandler(capture);
+        try {
+            probe.send(request(5), 1);
+            Logger.getLogger("some.application").warning("written while frozen");
+            assertFalse(seen.contains("written while frozen"), "a log record reached a handler during the freeze");
+            probe.send(request(6), 2);
+            assertTrue(seen.contains("written while frozen"), "the held record was not delivered on thaw: " + seen);
+        } finally {
+            root.removeHandler(capture);
+        }
+        assertTrue(Arrays.asList(root.getHandlers()).stream().noneMatch(h -> h.getClass().getName().contains("LogHold")),
+                "the stand-in handler is gone");
+    }
+
+    @Test
+    void aFreezeWithoutThawIsThawedAfterAutoThawSeconds() throws Exception {
+        start(recording("none").put("autoThawSeconds", 1));
+        probe.send(request(5), 1);
+        JsonObject s = probe.awaitState(st -> !st.getBoolean("frozen"), "the auto-thaw");
+        assertEquals(1, s.getInteger("autoThaws"));
+        assertEquals("THAW (auto-thaw)", s.getJsonArray("operations").getJsonObject(0).getString("operation"));
+        assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /", "thaw /", "thaw /var", "thaw /srv", "post"),
+                journal());
+        assertTrue(s.getLong("lastFreezeMs") >= 1000, s.encode());
+    }
+
+    @Test
+    void configKeysAreCheckedByName() {
+        VssSettings d = VssSettings.from(new JsonObject());
+        assertTrue(d.dryRun());
+        assertEquals(List.of(), d.mounts());
+        assertEquals(900, d.autoThawSeconds());
+        assertEquals(List.of("fsfreeze", "-f"), d.freezeCommand());
+        assertEquals(List.of("fsfreeze", "-u"), d.thawCommand());
+        assertMessage(new JsonObject().put("mount", new JsonArray()), "unknown key 'mount'");
+        assertMessage(new JsonObject().put("mounts", new JsonArray().add("data")), "'mounts[0]' must be an absolute path");
+        assertMessage(new JsonObject().put("mounts", new JsonArray().add("/a").add("/a")), "'mounts[1]' repeats /a");
+        assertMessage(new JsonObject().put("autoThawSeconds", 0), "'autoThawSeconds' must be 1..86400");
+        assertMessage(new JsonObject().put("autoThawSeconds", 1.5), "'autoThawSeconds' must be a whole number");
+        assertMessage(new JsonObject().put("preFreezeCommand", "sync"), "'preFreezeCommand' must be a non-empty array");
+    }
+
+    private static void assertMessage(JsonObject config, String expected) {
+        var e = assertThrows(IllegalArgumentException.class, () -> VssSettings.from(config));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}

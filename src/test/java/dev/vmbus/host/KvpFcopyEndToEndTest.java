@@ -1,0 +1,146 @@
+package dev.vmbus.host;
+
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.device.fcopy.FcopyHandler;
+import dev.vmbus.device.kvp.KvpHandler;
+import dev.vmbus.ic.kvp.KvpValue;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmHost;
+import dev.vmbus.transport.sim.SimBus;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The simulated host drives KVP and file copy against the real guest handlers, on sim and on shm. */
+class KvpFcopyEndToEndTest {
+    @TempDir
+    Path dir;
+
+    private DeviceRegistry registry(String transport) {
+        return DeviceRegistry.of(List.of(new KvpHandler(), new FcopyHandler()), Map.of(
+                "kvp", new JsonObject().put("poolDir", dir.resolve("pools").toString()),
+                "fcopy", new JsonObject().put("allowedRoots", new JsonArray().add(dir.resolve("root").toString()))
+                        .put("maxFileBytes", 16 << 20)), transport);
+    }
+
+    @Test
+    void onSim() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            SimBus bus = new SimBus(vertx);
+            SimulatedHost host = new SimulatedHost(vertx, bus.host(), ConfigLoader.parse("{}", "defaults").host());
+            host.start().await(10, TimeUnit.SECONDS);
+            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry("sim"))).await(10, TimeUnit.SECONDS);
+            scenario(host);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void onShm() throws Exception {
+        Vertx hostVertx = Vertx.vertx();
+        Vertx guestVertx = Vertx.vertx();
+        try {
+            Path shm = Files.createDirectories(dir.resolve("shm"));
+            SimulatedHost host = new SimulatedHost(hostVertx, new ShmHost(hostVertx, shm),
+                    ConfigLoader.parse("{}", "defaults").host());
+            host.start().await(10, TimeUnit.SECONDS);
+            GuestTransport guest = new ShmGuest(guestVertx, shm);
+            guestVertx.deployVerticle(new VmbusVerticle(guest, registry("shm"))).await(10, TimeUnit.SECONDS);
+            scenario(host);
+        } finally {
+            guestVertx.close().await(10, TimeUnit.SECONDS);
+            hostVertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitReady(SimulatedHost host, IcHostDevice device) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (System.currentTimeMillis() < deadline) {
+            CompletableFuture<IcHostDevice.Phase> phase = new CompletableFuture<>();
+            host.context().runOnContext(v -> phase.complete(device.phase()));
+            if (phase.get(5, TimeUnit.SECONDS) == IcHostDevice.Phase.READY) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(device.name() + " never negotiated");
+    }
+
+    private void scenario(SimulatedHost host) throws Exception {
+        KvpHostDevice kvp = host.device("kvp", KvpHostDevice.class);
+        FcopyHostDevice fcopy = host.device("fcopy", FcopyHostDevice.class);
+        awaitReady(host, kvp);
+        awaitReady(host, fcopy);
+
+        kvp.set(0, "Greeting", "grüß dich").await(10, TimeUnit.SECONDS);
+        kvp.set(0, "Counter", KvpValue.qword(-1)).await(10, TimeUnit.SECONDS);
+        kvp.set(0, "Greeting", "hello").await(10, TimeUnit.SECONDS);
+        assertEquals(List.of(new KvpHostDevice.Entry("Greeting", KvpValue.string("hello")),
+                        new KvpHostDevice.Entry("Counter", KvpValue.string("18446744073709551615"))),
+                kvp.getAll(0).await(10, TimeUnit.SECONDS));
+        assertEquals(Optional.of(KvpValue.string("hello")), kvp.get(0, "Greeting").await(10, TimeUnit.SECONDS));
+        assertEquals(Optional.of(KvpValue.string("hello")), kvp.getByKey(0, "Greeting").await(10, TimeUnit.SECONDS));
+        assertEquals("IntegrationServicesVersion",
+                kvp.enumerate(2, 1).await(10, TimeUnit.SECONDS).orElseThrow().key());
+        assertEquals(Optional.empty(), kvp.enumerate(2, 10).await(10, TimeUnit.SECONDS));
+        kvp.delete(0, "Greeting").await(10, TimeUnit.SECONDS);
+        GuestStatusException missing = assertThrows(GuestStatusException.class,
+                () -> kvp.delete(0, "Greeting").await(10, TimeUnit.SECONDS));
+        assertEquals(0x80070103, missing.status());
+        byte[] pool = Files.readAllBytes(dir.resolve("pools/.kvp_pool_0"));
+        assertEquals(2560, pool.length);
+        assertEquals("Counter", new String(pool, 0, 7, StandardCharsets.US_ASCII));
+
+        Path root = dir.resolve("root");
+        byte[] data = new byte[3 * 1024 * 1024 + 123];
+        new Random(42).nextBytes(data);
+        Path local = dir.resolve("local.bin");
+        Files.write(local, data);
+        FcopyHostDevice.CopyResult first = fcopy.copy(local, root + "/incoming", "first.bin", false, true)
+                .await(60, TimeUnit.SECONDS);
+        assertEquals(data.length, first.bytesSent());
+        assertFalse(first.cancelled());
+        assertArrayEquals(data, Files.readAllBytes(root.resolve("incoming/first.bin")));
+
+        fcopy.progressHandler(sent -> {
+            if (sent >= 1024 * 1024) {
+                fcopy.cancel();
+            }
+        });
+        FcopyHostDevice.CopyResult second = fcopy.copy(local, root + "/incoming", "second.bin", false, true)
+                .await(60, TimeUnit.SECONDS);
+        assertTrue(second.cancelled());
+        assertTrue(second.bytesSent() >= 1024 * 1024 && second.bytesSent() < data.length, "cancelled midway");
+        try (Stream<Path> files = Files.walk(root)) {
+            assertEquals(List.of(root.resolve("incoming/first.bin")), files.filter(Files::isRegularFile).toList(),
+                    "the cancelled copy left nothing, not even its temporary file");
+        }
+        GuestStatusException exists = assertThrows(GuestStatusException.class, () ->
+                fcopy.copy(local, root + "/incoming", "first.bin", false, false).await(60, TimeUnit.SECONDS));
+        assertEquals(0x80070050, exists.status());
+    }
+}
