@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (when missing) and runs the whole Maven suite on JDK 25.
+# The test command. Installs what the tests need when it is missing (Maven; Debian's chrony for the real
+# chronyd test; chromium and chromium-driver for the browser test; prometheus for promtool), with sudo when
+# not root, then runs the whole Maven suite on JDK 25.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
   export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
-if ! command -v mvn >/dev/null 2>&1; then
+
+missing=()
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+[ -x /usr/sbin/chronyd ] || missing+=(chrony)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq maven
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  # Installing chrony or prometheus starts their services; the tests run private instances instead.
+  $SUDO systemctl stop chrony prometheus 2>/dev/null || true
 fi
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 exec mvn -B -ntp verify "$@"

@@ -8,6 +8,8 @@ public final class Addresses {
     public static final String CHANNEL_LIST = "vmbus.channels.list";
     /** Published stats snapshots of every channel. */
     public static final String STATS = "vmbus.stats";
+    /** Request: a fresh stats snapshot of every channel (the body {@link #STATS} carries). */
+    public static final String STATS_NOW = "vmbus.stats.now";
 
     private Addresses() {
     }

@@ -40,9 +40,20 @@ public final class VmbusVerticle extends VerticleBase {
         }
     }
 
+    /** How often a stats snapshot of every channel is published by default. */
+    public static final long DEFAULT_STATS_INTERVAL_MS = 1000;
+
+    private final long statsIntervalMs;
+
     public VmbusVerticle(GuestTransport transport, DeviceRegistry registry) {
+        this(transport, registry, DEFAULT_STATS_INTERVAL_MS);
+    }
+
+    /** @param statsIntervalMs how often to publish {@link Addresses#STATS}; 0 for never */
+    public VmbusVerticle(GuestTransport transport, DeviceRegistry registry, long statsIntervalMs) {
         this.transport = transport;
         this.registry = registry;
+        this.statsIntervalMs = statsIntervalMs;
     }
 
     @Override
@@ -50,6 +61,10 @@ public final class VmbusVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
+        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result())));
+        if (statsIntervalMs > 0) {
+            vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
+        }
         List<Future<String>> handlers = new ArrayList<>();
         registry.enabled().forEach((name, ctx) -> {
             DeviceHandler h = registry.handler(name).orElseThrow();
@@ -135,6 +150,32 @@ public final class VmbusVerticle extends VerticleBase {
             out.add(json);
         }
         return out;
+    }
+
+    /**
+     * Every known channel: the listing entry, plus the live stats of open ones (taken on each channel's own
+     * context). A channel that does not answer in time is listed without stats.
+     */
+    private Future<JsonObject> snapshot() {
+        JsonArray listed = list();
+        List<Future<JsonObject>> parts = new ArrayList<>();
+        for (int i = 0; i < listed.size(); i++) {
+            JsonObject entry = listed.getJsonObject(i);
+            Entry e = channels.get(entry.getInteger("relid"));
+            if (e == null || e.deploymentId == null) {
+                parts.add(Future.succeededFuture(entry));
+                continue;
+            }
+            parts.add(vertx.eventBus().<JsonObject>request(Addresses.channelStats(e.offer.relid()), null,
+                            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(1000))
+                    .map(m -> m.body() != null ? entry.copy().put("stats", m.body()) : entry)
+                    .otherwise(entry));
+        }
+        return Future.join(parts).map(x -> {
+            JsonArray out = new JsonArray();
+            parts.forEach(f -> out.add(f.result()));
+            return new JsonObject().put("timestamp", System.currentTimeMillis()).put("channels", out);
+        });
     }
 
     @Override

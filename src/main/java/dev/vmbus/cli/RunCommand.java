@@ -4,14 +4,20 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.dashboard.DashboardOptions;
+import dev.vmbus.dashboard.DashboardServer;
 import dev.vmbus.host.SimulatedHost;
+import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.uio.UioGuest;
+import dev.vmbus.transport.uio.UioOptions;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -35,24 +41,52 @@ final class RunCommand {
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
 
         Vertx vertx = Vertx.vertx();
+        SimBus sim = null;
         try {
+            SimulatedHost simulated = null;
+            if (type.equals("sim")) {
+                SimBus bus = new SimBus(vertx);
+                simulated = new SimulatedHost(vertx, bus.host(), config.host());
+                simulated.start().await(10, TimeUnit.SECONDS);
+                sim = bus;
+            }
             GuestTransport guest = switch (type) {
-                case "sim" -> {
-                    SimBus bus = new SimBus(vertx);
-                    new SimulatedHost(vertx, bus.host(), config.host()).start().await(10, TimeUnit.SECONDS);
-                    yield bus.guest();
-                }
+                case "sim" -> sim.guest();
                 case "shm" -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
-                default -> throw new IllegalArgumentException("transport '" + type
-                        + "' is not available in this build (sim and shm are)");
+                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot())),
+                        Path.of(config.transport().devRoot()));
+                default -> throw new IllegalArgumentException("unknown transport '" + type + "'");
             };
-            String id = vertx.deployVerticle(new VmbusVerticle(guest, registry)).await(30, TimeUnit.SECONDS);
+            VmbusConfig.Dashboard dash = config.dashboard();
+            String id = vertx.deployVerticle(new VmbusVerticle(guest, registry, dash.updateIntervalMs()))
+                    .await(30, TimeUnit.SECONDS);
+            String dashboardId = null;
+            if (dash.enabled()) {
+                dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
+                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet())),
+                        simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
+            }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
-            return Lifecycle.runUntilSignalled(vertx, () -> vertx.undeploy(id));
+            String dashboard = dashboardId;
+            return Lifecycle.runUntilSignalled(vertx, () -> vertx.undeploy(id)
+                    .eventually(() -> dashboard != null ? vertx.undeploy(dashboard) : Future.succeededFuture()));
         } catch (Exception e) {
             vertx.close();
             throw e;
         }
+    }
+
+    static int port(String text) {
+        int port;
+        try {
+            port = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new Args.UsageException("--dashboard-port must be a number, got '" + text + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new Args.UsageException("--dashboard-port must be 0..65535, got " + port);
+        }
+        return port;
     }
 
     static VmbusConfig applyOverrides(VmbusConfig config, Args args) {
@@ -69,19 +103,11 @@ final class RunCommand {
         }
         VmbusConfig.Dashboard d = config.dashboard();
         if (args.has("dashboard-port")) {
-            int port;
-            try {
-                port = Integer.parseInt(args.get("dashboard-port"));
-            } catch (NumberFormatException e) {
-                throw new Args.UsageException("--dashboard-port must be a number, got '" + args.get("dashboard-port") + "'");
-            }
-            if (port < 0 || port > 65535) {
-                throw new Args.UsageException("--dashboard-port must be 0..65535, got " + port);
-            }
-            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token());
+            int port = port(args.get("dashboard-port"));
+            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs());
         }
         if (args.has("no-dashboard")) {
-            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token());
+            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs());
         }
         return config.withTransport(t).withDashboard(d);
     }

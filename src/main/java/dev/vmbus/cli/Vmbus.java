@@ -9,10 +9,11 @@ public final class Vmbus {
     static final String USAGE = """
             usage: vmbus <command> [options]
 
-              run   [--conf FILE] [--transport sim|shm|uio] [--shm-dir DIR]
+              run   [--conf FILE] [--transport sim|shm|uio] [--shm-dir DIR] [--dashboard-port PORT]
+                    [--no-dashboard]
                     the agent: channels, device handlers (default config: conf/vmbus.json, with the
                     simulated host in-process)
-              host  --shm-dir DIR [--conf FILE]
+              host  --shm-dir DIR [--conf FILE] [--dashboard-port PORT]
                     the simulated Hyper-V host as its own process, serving the shm transport in DIR
               bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
                     heartbeat round trips through the whole stack on sim and shm, next to a plain

@@ -25,10 +25,10 @@ public final class ConfigLoader {
     /** Every key's default. */
     public static final String DEFAULTS = """
             {
-              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys" },
+              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev" },
               "devices": { },
-              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null },
-              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000 }
+              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
+              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0 }
             }""";
     private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
 
@@ -125,6 +125,7 @@ public final class ConfigLoader {
         }
         requireText(c.transport().shmDir(), "transport.shmDir", source);
         requireText(c.transport().sysfsRoot(), "transport.sysfsRoot", source);
+        requireText(c.transport().devRoot(), "transport.devRoot", source);
         c.devices().forEach((name, node) -> {
             if (!VmbusConfig.isObject(node)) {
                 throw new ConfigException(source + ": devices." + name + " must be an object");
@@ -134,6 +135,13 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": dashboard.port must be 0..65535, got " + c.dashboard().port());
         }
         requireText(c.dashboard().host(), "dashboard.host", source);
+        if (c.dashboard().updateIntervalMs() < 100) {
+            throw new ConfigException(source + ": dashboard.updateIntervalMs must be at least 100, got "
+                    + c.dashboard().updateIntervalMs());
+        }
+        if (c.dashboard().token() != null && c.dashboard().token().length() < 16) {
+            throw new ConfigException(source + ": dashboard.token must be at least 16 characters");
+        }
         if (c.host().heartbeatIntervalMs() < 10) {
             throw new ConfigException(source + ": host.heartbeatIntervalMs must be at least 10, got "
                     + c.host().heartbeatIntervalMs());
@@ -141,6 +149,9 @@ public final class ConfigLoader {
         if (c.host().timesyncIntervalMs() < 10) {
             throw new ConfigException(source + ": host.timesyncIntervalMs must be at least 10, got "
                     + c.host().timesyncIntervalMs());
+        }
+        if (!(Math.abs(c.host().clockDriftPpm()) <= 1000)) {
+            throw new ConfigException(source + ": host.clockDriftPpm must be -1000..1000, got " + c.host().clockDriftPpm());
         }
     }
 

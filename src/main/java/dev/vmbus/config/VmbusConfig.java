@@ -15,16 +15,40 @@ import java.util.Map;
  */
 public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, Dashboard dashboard, Host host) {
 
-    /** {@code transport}: where channels come from. */
-    public record Transport(String type, String shmDir, String sysfsRoot) {
+    /**
+     * {@code transport}: where channels come from.
+     *
+     * @param sysfsRoot uio: where {@code bus/vmbus/devices} and {@code class/uio} are
+     * @param devRoot   uio: where the {@code uioN} device nodes are
+     */
+    public record Transport(String type, String shmDir, String sysfsRoot, String devRoot) {
+
+        /** With the default {@code devRoot} ({@code /dev}). */
+        public Transport(String type, String shmDir, String sysfsRoot) {
+            this(type, shmDir, sysfsRoot, "/dev");
+        }
     }
 
     /** {@code dashboard}: the web dashboard and API. */
-    public record Dashboard(boolean enabled, String host, int port, String token) {
+    public record Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs) {
+
+        /** The token from the config file, else from {@code VMBUS_DASHBOARD_TOKEN}, else null. */
+        public String effectiveToken() {
+            if (token != null) {
+                return token;
+            }
+            String env = System.getenv("VMBUS_DASHBOARD_TOKEN");
+            return env == null || env.isBlank() ? null : env;
+        }
     }
 
-    /** {@code host}: the simulated host. */
-    public record Host(long heartbeatIntervalMs, long timesyncIntervalMs) {
+    /**
+     * {@code host}: the simulated host.
+     *
+     * @param clockOffsetMs the host clock's offset from this machine's, given to the guest by timesync
+     * @param clockDriftPpm how fast (positive) or slow the host clock runs, parts per million
+     */
+    public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm) {
     }
 
     /** The device sections as Vert.x JSON, for the device registry. */

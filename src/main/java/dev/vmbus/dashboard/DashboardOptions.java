@@ -1,0 +1,25 @@
+package dev.vmbus.dashboard;
+
+import java.util.List;
+
+/**
+ * Where and how the dashboard serves.
+ *
+ * @param host             bind address; anything but loopback requires a token
+ * @param port             TCP port; 0 picks a free one
+ * @param token            the access token, or null (then one is generated for host control)
+ * @param updateIntervalMs how often the live stream carries a snapshot
+ * @param deviceNames      the enabled device handlers whose state the page shows
+ */
+public record DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames) {
+    public static final long DEFAULT_UPDATE_INTERVAL_MS = 1000;
+    /** Live-stream clients served at once; more get 503. */
+    public static final int MAX_STREAM_CLIENTS = 16;
+
+    public DashboardOptions {
+        deviceNames = List.copyOf(deviceNames);
+        if (updateIntervalMs < 100) {
+            throw new IllegalArgumentException("dashboard.updateIntervalMs must be at least 100, got " + updateIntervalMs);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.vmbus.host;
+
+import dev.vmbus.bus.StatsJson;
+import dev.vmbus.dashboard.DashboardServer;
+import dev.vmbus.dashboard.HostControl;
+import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.RingWriter;
+import dev.vmbus.transport.ChannelDriver;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The simulated host as the dashboard drives it: channel-level knobs (rescind, re-offer, inject a malformed
+ * packet, delay the host's reading) and each service's actions. Every action runs on the host's context.
+ */
+public final class SimulatedHostControl implements HostControl, DashboardServer.HostChannels {
+    private final SimulatedHost host;
+    private final Map<String, Function<JsonObject, Future<JsonObject>>> actions = new LinkedHashMap<>();
+
+    public SimulatedHostControl(SimulatedHost host) {
+        this.host = host;
+        actions.put("rescind", p -> host.transport().rescind(relid(p)).map(v -> ok("rescinded relid " + relid(p))));
+        actions.put("offer", p -> {
+            IcHostDevice d = device(relid(p));
+            return host.transport().offer(d.offer(), d).map(v -> ok("offered relid " + d.offer().relid()));
+        });
+        actions.put("inject-fault", p -> injectFault(relid(p)));
+        actions.put("delay", p -> delay(relid(p), longParam(p, "ms", 1, 600_000)));
+        ServiceActions.register(host, actions);
+    }
+
+    @Override
+    public List<String> actions() {
+        return List.copyOf(actions.keySet());
+    }
+
+    @Override
+    public Future<JsonObject> state() {
+        return onHost(() -> Future.succeededFuture(host.state()));
+    }
+
+    @Override
+    public Future<JsonObject> act(String action, JsonObject params) {
+        Function<JsonObject, Future<JsonObject>> a = actions.get(action);
+        if (a == null) {
+            return Future.failedFuture(new IllegalArgumentException("no host action '" + action + "'"));
+        }
+        return onHost(() -> a.apply(params));
+    }
+
+    /** The host's ends of the open channels, with their stats. */
+    @Override
+    public Future<JsonObject> channels() {
+        return onHost(() -> {
+            JsonArray out = new JsonArray();
+            for (IcHostDevice d : host.devices()) {
+                JsonObject entry = new JsonObject().put("relid", d.offer().relid()).put("class", d.name())
+                        .put("classId", d.offer().classId().toString()).put("instanceId", d.offer().instanceId().toString())
+                        .put("subchannel", d.offer().subchannel()).put("ringSize", d.offer().ringSize())
+                        .put("state", d.driver() != null && !d.driver().stopped() ? "open" : "offered");
+                if (d.driver() != null && !d.driver().stopped()) {
+                    entry.put("stats", StatsJson.toJson(d.driver().channel().stats()));
+                }
+                out.add(entry);
+            }
+            return Future.succeededFuture(new JsonObject().put("timestamp", System.currentTimeMillis()).put("channels", out));
+        });
+    }
+
+    private Future<JsonObject> onHost(java.util.function.Supplier<Future<JsonObject>> task) {
+        Promise<JsonObject> result = Promise.promise();
+        host.context().runOnContext(v -> {
+            try {
+                task.get().onComplete(result);
+            } catch (RuntimeException e) {
+                result.fail(e);
+            }
+        });
+        return result.future();
+    }
+
+    private IcHostDevice device(int relid) {
+        return host.devices().stream().filter(d -> d.offer().relid() == relid).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("the host offers no channel with relid " + relid));
+    }
+
+    private ChannelDriver open(int relid) {
+        ChannelDriver driver = device(relid).driver();
+        if (driver == null || driver.stopped()) {
+            throw new IllegalArgumentException("channel " + relid + " is not open");
+        }
+        return driver;
+    }
+
+    /** Writes a packet whose offset8 points inside its own descriptor: the guest must fault that channel only. */
+    private Future<JsonObject> injectFault(int relid) {
+        ChannelDriver driver = open(relid);
+        MemorySegment bad = MemorySegment.ofArray(new long[4]);
+        bad.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
+                PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
+        int result = driver.channel().outbound().writeRaw(bad, 0, 32);
+        if (result == RingWriter.FULL || result == RingWriter.FAULTED) {
+            return Future.failedFuture("could not write the malformed packet (ring " + (result == RingWriter.FULL ? "full" : "faulted") + ")");
+        }
+        driver.link().signal();
+        return Future.succeededFuture(ok("wrote a malformed packet (offset8 = 1) on channel " + relid));
+    }
+
+    /** Stops the host reading the channel for {@code ms}: the guest's outbound ring fills meanwhile. */
+    private Future<JsonObject> delay(int relid, long ms) {
+        ChannelDriver driver = open(relid);
+        driver.pause();
+        host.context().owner().setTimer(ms, t -> driver.resume());
+        return Future.succeededFuture(ok("host stops reading channel " + relid + " for " + ms + " ms"));
+    }
+
+    static JsonObject ok(String message) {
+        return new JsonObject().put("result", message);
+    }
+
+    static int relid(JsonObject p) {
+        return (int) longParam(p, "relid", 1, Integer.MAX_VALUE);
+    }
+
+    static long longParam(JsonObject p, String key, long min, long max) {
+        Object v = p.getValue(key);
+        if (!(v instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < min || n.longValue() > max) {
+            throw new IllegalArgumentException("\"" + key + "\" must be an integer " + min + ".." + max + ", got " + v);
+        }
+        return n.longValue();
+    }
+
+    static String stringParam(JsonObject p, String key) {
+        Object v = p.getValue(key);
+        if (!(v instanceof String s)) {
+            throw new IllegalArgumentException("\"" + key + "\" must be a string, got " + v);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.Guid;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.UUID;
+
+/**
+ * Reads single sysfs attributes. Every value the kernel prints ends with a newline and some carry braces or a
+ * {@code 0x} prefix; every failure names the file, because "bad GUID" without a path is useless to an operator.
+ */
+final class SysfsAttributes {
+    private SysfsAttributes() {
+    }
+
+    /** The attribute's text without surrounding whitespace. */
+    static String text(Path file) throws IOException {
+        try {
+            return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).strip();
+        } catch (NoSuchFileException e) {
+            throw new IOException(file + " does not exist");
+        } catch (IOException e) {
+            throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A GUID as {@code class_id}/{@code device_id} print it: braces, any case, trailing newline all accepted. */
+    static UUID guid(Path file) throws IOException {
+        String text = text(file);
+        try {
+            return Guid.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + " does not hold a GUID: '" + text + "'");
+        }
+    }
+
+    /** A decimal attribute such as {@code id}, {@code subchannel_id} or {@code monitor_id}. */
+    static int decimal(Path file) throws IOException {
+        String text = text(file);
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IOException(file + " does not hold a decimal number: '" + text + "'");
+        }
+    }
+
+    /** A decimal attribute that the kernel hides in some cases (e.g. {@code monitor_id} of an unmonitored channel). */
+    static OptionalInt optionalDecimal(Path file) throws IOException {
+        return Files.exists(file) ? OptionalInt.of(decimal(file)) : OptionalInt.empty();
+    }
+
+    /** A uio map size: hexadecimal with a {@code 0x} prefix ({@code maps/mapN/size}). */
+    static long hexSize(Path file) throws IOException {
+        String text = text(file);
+        String lower = text.toLowerCase(Locale.ROOT);
+        if (!lower.startsWith("0x")) {
+            throw new IOException(file + " does not hold a 0x-prefixed hexadecimal size: '" + text + "'");
+        }
+        try {
+            long size = Long.parseUnsignedLong(lower.substring(2), 16);
+            if (size <= 0) {
+                throw new IOException(file + " holds a size of zero");
+            }
+            return size;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + " does not hold a 0x-prefixed hexadecimal size: '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.ring.PageSize;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Finds the devices bound to {@code uio_hv_generic} under a sysfs root (spec vmbus-ring.md section 5.5):
+ * {@code bus/vmbus/devices/<instance>/{class_id,device_id,id,uio/uioN,channels/<relid>/}} and
+ * {@code class/uio/uioN/maps/mapN/size}. Sizes always come from sysfs: ring sizes differ per device class and
+ * kernel version (fcopy's changed in e566ed5b6417), so nothing here assumes one.
+ *
+ * <p>A device without a {@code uio} directory belongs to a kernel driver and is skipped, not an error; a bound
+ * device whose attributes cannot be read is reported as a problem naming the file, and the rest still work.
+ * All methods do blocking file I/O: call them from a worker, never an event loop.
+ */
+public final class UioDiscovery {
+    private final Path sysfsRoot;
+
+    /** What one scan found. */
+    public record Scan(List<UioDevice> devices, List<String> skipped, List<String> problems) {
+    }
+
+    public UioDiscovery(Path sysfsRoot) {
+        this.sysfsRoot = sysfsRoot;
+    }
+
+    public Path sysfsRoot() {
+        return sysfsRoot;
+    }
+
+    /** {@code <root>/bus/vmbus/devices}. */
+    public Path devicesDir() {
+        return sysfsRoot.resolve("bus/vmbus/devices");
+    }
+
+    /** Every device directory; fails when there is no VMBus at all under this root. */
+    public Scan scan() throws IOException {
+        Path dir = devicesDir();
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(dir + " does not exist: this is not a Hyper-V guest, or transport.sysfsRoot ("
+                    + sysfsRoot + ") is wrong");
+        }
+        List<UioDevice> devices = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Path device : list(dir)) {
+            try {
+                if (!Files.isDirectory(device.resolve("uio"))) {
+                    skipped.add(device.getFileName() + ": not bound to uio_hv_generic (no " + device.resolve("uio")
+                            + " directory)");
+                    continue;
+                }
+                devices.add(device(device));
+            } catch (IOException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return new Scan(devices, skipped, problems);
+    }
+
+    /** Reads one device directory that has a {@code uio} subdirectory. */
+    public UioDevice device(Path device) throws IOException {
+        UUID classId = SysfsAttributes.guid(device.resolve("class_id"));
+        UUID instanceId = SysfsAttributes.guid(device.resolve("device_id"));
+        String uio = uioName(device.resolve("uio"));
+        long map0Size = mapSize(uio, 0);
+        checkRingMemory(map0Size, uioMaps(uio).resolve("map0/size"));
+        int primary = SysfsAttributes.decimal(device.resolve("id"));
+        if (primary <= 0) {
+            throw new IOException(device.resolve("id") + " holds relid " + primary + "; relids are positive");
+        }
+        List<UioChannel> channels = new ArrayList<>();
+        Path channelsDir = device.resolve("channels");
+        if (Files.isDirectory(channelsDir)) {
+            for (Path ch : list(channelsDir)) {
+                channels.add(channel(ch));
+            }
+        }
+        if (channels.stream().noneMatch(c -> c.relid() == primary)) {
+            // Old kernels have no channels/ directory: the primary is still there, described by the device.
+            OptionalInt monitor = SysfsAttributes.optionalDecimal(device.resolve("monitor_id"));
+            channels.add(new UioChannel(primary, 0, monitor.orElse(-1), channelsDir.resolve(Integer.toString(primary))));
+        }
+        channels.sort(Comparator.comparingInt(UioChannel::subchannel));
+        return new UioDevice(instanceId, classId, device, uio, primary, map0Size, channels);
+    }
+
+    private static UioChannel channel(Path dir) throws IOException {
+        String name = dir.getFileName().toString();
+        int relid;
+        try {
+            relid = Integer.parseInt(name);
+        } catch (NumberFormatException e) {
+            throw new IOException(dir + ": a channel directory must be named by its relid");
+        }
+        Path sub = dir.resolve("subchannel_id");
+        int subchannel = Files.exists(sub) ? SysfsAttributes.decimal(sub) : 0;
+        if (subchannel < 0 || subchannel > 0xFFFF) {
+            throw new IOException(sub + " holds " + subchannel + ", outside 0..65535");
+        }
+        int monitor = SysfsAttributes.optionalDecimal(dir.resolve("monitor_id")).orElse(-1);
+        if (monitor > MonitorKick.MAX_MONITOR_ID) {
+            throw new IOException(dir.resolve("monitor_id") + " holds " + monitor + ", above "
+                    + MonitorKick.MAX_MONITOR_ID + " (4 trigger groups of 32)");
+        }
+        return new UioChannel(relid, subchannel, monitor, dir);
+    }
+
+    /** The single {@code uioN} entry of a device's {@code uio} directory. */
+    private static String uioName(Path uioDir) throws IOException {
+        List<String> names = list(uioDir).stream().map(p -> p.getFileName().toString())
+                .filter(n -> n.matches("uio\\d+")).toList();
+        if (names.size() != 1) {
+            throw new IOException(uioDir + " should hold exactly one uioN entry, found " + names);
+        }
+        return names.getFirst();
+    }
+
+    /** {@code <root>/class/uio/<uio>/maps}. */
+    public Path uioMaps(String uio) {
+        return sysfsRoot.resolve("class/uio").resolve(uio).resolve("maps");
+    }
+
+    /** The size of uio map {@code index} ({@code maps/mapN/size}). */
+    public long mapSize(String uio, int index) throws IOException {
+        return SysfsAttributes.hexSize(uioMaps(uio).resolve("map" + index).resolve("size"));
+    }
+
+    /** Both rings must be equal, page-aligned and hold at least a header and a data page each. */
+    static void checkRingMemory(long size, Path source) throws IOException {
+        long page = PageSize.system();
+        if (size % 2 != 0 || (size / 2) % page != 0 || size / 2 < 2 * page || size / 2 > Integer.MAX_VALUE / 2) {
+            throw new IOException(source + ": " + size + " bytes cannot hold two rings of whole "
+                    + page + "-byte pages (a header page and at least one data page each)");
+        }
+    }
+
+    /**
+     * Waits for a subchannel's {@code ring} file, which the kernel creates after the channel directory (spec
+     * section 8.10), and returns its size. Polls every 20 ms; a clear error when it has not appeared in time.
+     */
+    public static long awaitRingFile(Path ring, long timeoutMs) throws IOException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            if (Files.exists(ring)) {
+                long size = Files.size(ring);
+                if (size > 0) {
+                    checkRingMemory(size, ring);
+                    return size;
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                throw new IOException(ring + " did not appear within " + timeoutMs + " ms (the kernel creates it"
+                        + " once the channel is open; is the device bound to uio_hv_generic?)");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for " + ring, e);
+            }
+        }
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        } catch (IOException e) {
+            throw new IOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.logging.Logger;
+
+/**
+ * The guest end on a real Hyper-V guest: channels of devices bound to {@code uio_hv_generic}, found in sysfs,
+ * mapped with the FFM API, interrupted through {@code /dev/uioN} (spec vmbus-ring.md section 5).
+ *
+ * <p>Threads: offers, device lines and links are managed on the context given to {@link #start}; sysfs scans,
+ * opens and mmaps run on workers; one {@link InterruptThread} waits for every device's interrupts and hands
+ * them to each channel's own context. No event loop blocks.
+ *
+ * <p>Masking: the channel's driver masks, drains, unmasks and re-checks in the RX header itself (spec 2.7).
+ * That is the same field {@code write()} on {@code /dev/uioN} sets, and older kernels also set it to 1 on every
+ * interrupt; our unmask after each drain clears that, and the re-check after it catches what arrived while
+ * masked (the lost wake-up fixed by b15b7d2a1b09 cannot happen). {@code write(1)} is sent only as a kick, when
+ * the ring rules say the host must be signalled, because it also signals the host and needless signals can get
+ * a guest throttled.
+ */
+public final class UioGuest implements GuestTransport {
+    private static final Logger LOG = Logger.getLogger(UioGuest.class.getName());
+
+    private record Known(UioDevice device, UioChannel channel, Offer offer) {
+    }
+
+    private final Vertx vertx;
+    private final UioOptions options;
+    private final UioNodes nodes;
+    private final UioDiscovery discovery;
+    private final int headerSize = PageSize.system();
+    private final Map<Integer, Known> known = new HashMap<>();
+    private final Map<UUID, Future<DeviceLine>> lines = new HashMap<>();
+    private final Map<Integer, UioLink> links = new HashMap<>();
+    private final Set<UUID> rescinded = new HashSet<>();
+    private final Set<String> reported = new HashSet<>();
+    private Context context;
+    private OfferListener listener;
+    private InterruptThread interrupts;
+    private long timer = -1;
+    private boolean closing;
+
+    /** On a real guest: sysfs at {@code options.sysfsRoot()}, device nodes in {@code devRoot}. */
+    public UioGuest(Vertx vertx, UioOptions options, Path devRoot) {
+        this(vertx, options, UioNodes.devices(devRoot));
+    }
+
+    /** With another source of interrupt lines and maps (a fixture tree in tests). */
+    public UioGuest(Vertx vertx, UioOptions options, UioNodes nodes) {
+        this.vertx = vertx;
+        this.options = options;
+        this.nodes = nodes;
+        this.discovery = new UioDiscovery(options.sysfsRoot());
+    }
+
+    @Override
+    public String name() {
+        return "uio";
+    }
+
+    @Override
+    public Future<Void> start(Context context, OfferListener listener) {
+        this.context = context;
+        this.listener = listener;
+        Promise<Void> started = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                interrupts = new InterruptThread("vmbus-uio-interrupts");
+            } catch (IOException e) {
+                started.fail(new IOException("cannot start the uio interrupt thread: " + e.getMessage(), e));
+                return;
+            }
+            rescan().onSuccess(x -> timer = vertx.setPeriodic(options.rescanIntervalMs(), t -> rescan()))
+                    .onComplete(started);
+        });
+        return started.future();
+    }
+
+    /** Scans sysfs on a worker, then reports new and vanished channels on our context. */
+    private Future<Void> rescan() {
+        return vertx.executeBlocking(this::findOffers).onComplete(ar -> {
+            if (ar.failed()) {
+                report("uio: sysfs scan failed: " + ar.cause().getMessage());
+            } else if (!closing) {
+                apply(ar.result());
+            }
+        }).mapEmpty();
+    }
+
+    /** Worker: every channel with its offer; a subchannel waits (bounded) for its late {@code ring} file. */
+    private List<Known> findOffers() throws IOException {
+        UioDiscovery.Scan scan = discovery.scan();
+        scan.problems().forEach(p -> report("uio: device skipped: " + p));
+        List<Known> found = new ArrayList<>();
+        for (UioDevice device : scan.devices()) {
+            for (UioChannel channel : device.channels()) {
+                try {
+                    long memory = channel.subchannel() == 0 ? device.map0Size()
+                            : UioDiscovery.awaitRingFile(channel.ringFile(), options.ringWaitMs());
+                    found.add(new Known(device, channel, new Offer(channel.relid(), device.classId(),
+                            device.instanceId(), channel.subchannel(), (int) (memory / 2))));
+                } catch (IOException | IllegalArgumentException e) {
+                    report("uio: channel " + channel.relid() + " of " + device.uio() + " not offered yet: "
+                            + e.getMessage());
+                }
+            }
+        }
+        return found;
+    }
+
+    private void report(String problem) {
+        synchronized (reported) {
+            if (reported.add(problem)) { // once per distinct problem, not once per rescan
+                LOG.warning(problem);
+            }
+        }
+    }
+
+    private void apply(List<Known> found) {
+        Map<Integer, Known> now = new HashMap<>();
+        Set<UUID> present = new HashSet<>();
+        for (Known k : found) {
+            present.add(k.device().instanceId());
+            if (!rescinded.contains(k.device().instanceId())) {
+                now.put(k.offer().relid(), k);
+            }
+        }
+        rescinded.retainAll(present); // a rescinded device that left sysfs may come back as a new offer
+        for (Integer relid : new ArrayList<>(known.keySet())) {
+            Known k = now.get(relid);
+            if (k == null || !k.offer().equals(known.get(relid).offer())) {
+                gone(relid, "channel " + relid + " is no longer in " + discovery.devicesDir());
+            }
+        }
+        now.forEach((relid, k) -> {
+            if (!known.containsKey(relid)) {
+                known.put(relid, k);
+                listener.offered(k.offer());
+            }
+        });
+    }
+
+    private void gone(int relid, String reason) {
+        known.remove(relid);
+        UioLink link = links.get(relid);
+        if (link != null) {
+            link.lost(reason, false);
+        }
+        listener.rescinded(relid);
+    }
+
+    @Override
+    public Future<ChannelLink> open(Offer offer) {
+        Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
+        Promise<ChannelLink> result = Promise.promise();
+        context.runOnContext(v -> {
+            Known k = known.get(offer.relid());
+            if (k == null || closing) {
+                result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by any uio device"
+                        + " under " + discovery.devicesDir()));
+                return;
+            }
+            if (links.containsKey(offer.relid())) {
+                result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
+                return;
+            }
+            UUID instance = k.device().instanceId();
+            Future<DeviceLine> line = lines.computeIfAbsent(instance, id -> vertx.executeBlocking(() -> openLine(k.device())));
+            line.onFailure(e -> lines.remove(instance, line))
+                    .compose(l -> {
+                        l.opening++; // keeps the descriptor open while this channel is being mapped
+                        return vertx.executeBlocking(() -> MappedChannel.map(k.offer(), k.channel(), l, nodes,
+                                        discovery, headerSize, options.ringWaitMs()))
+                                .map(m -> attach(k, l, m, owner))
+                                .onComplete(ar -> {
+                                    l.opening--;
+                                    retireIfIdle(l);
+                                });
+                    })
+                    .onComplete(result);
+        });
+        return result.future();
+    }
+
+    /** Worker: opens the device's interrupt line and starts watching it. */
+    private DeviceLine openLine(UioDevice device) throws IOException {
+        int fd = nodes.openInterrupt(device);
+        DeviceLine line = new DeviceLine(device, fd, (l, reason) -> context.runOnContext(v -> lineLost(l, reason)));
+        try {
+            interrupts.add(fd, line);
+        } catch (IOException e) {
+            Posix.close(fd);
+            throw e;
+        }
+        LOG.info("uio: " + device.uio() + " (" + device.instanceId() + ") open");
+        return line;
+    }
+
+    private ChannelLink attach(Known k, DeviceLine line, MappedChannel mapped, Context owner) {
+        UioLink link = new UioLink(k.offer(), mapped.memory(), mapped.arena(), headerSize, owner, mapped.kick(),
+                closed -> context.runOnContext(v -> linkClosed(line, closed)));
+        if (line.isLost() || closing || links.containsKey(k.offer().relid())) {
+            link.close();
+            throw new IllegalStateException("channel " + k.offer().relid() + " went away while it was opened"
+                    + (line.isLost() ? ": " + line.lostReason() : ""));
+        }
+        line.links.add(link);
+        links.put(k.offer().relid(), link);
+        // The host may have written before this link existed and will not interrupt a non-empty ring: the
+        // driver looks at the ring when it attaches, so nothing is lost here.
+        return link;
+    }
+
+    private void linkClosed(DeviceLine line, UioLink link) {
+        line.links.remove(link);
+        links.remove(link.offer().relid(), link);
+        retireIfIdle(line);
+    }
+
+    /** Closes the device's descriptor once none of its channels is open (the kernel then closes the channel). */
+    private void retireIfIdle(DeviceLine line) {
+        if (!line.links.isEmpty() || line.opening > 0 || line.retired) {
+            return;
+        }
+        line.retired = true;
+        Future<DeviceLine> current = lines.get(line.device.instanceId());
+        if (current != null && current.result() == line) {
+            lines.remove(line.device.instanceId());
+        }
+        line.unmapPages();
+        interrupts.retire(line.fd);
+    }
+
+    /** The device's interrupt line failed (EIO: rescinded): every channel of it is gone. */
+    private void lineLost(DeviceLine line, String reason) {
+        UUID instance = line.device.instanceId();
+        LOG.warning("uio: " + line.device.uio() + " (" + instance + "): " + reason);
+        Future<DeviceLine> current = lines.get(instance);
+        if (current != null && current.result() == line) {
+            lines.remove(instance);
+        }
+        rescinded.add(instance);
+        for (Known k : new ArrayList<>(known.values())) {
+            if (k.device().instanceId().equals(instance)) {
+                gone(k.offer().relid(), reason);
+            }
+        }
+        retireIfIdle(line);
+    }
+
+    @Override
+    public Future<Void> close() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            closing = true;
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            List<Future<Void>> detached = new ArrayList<>();
+            for (UioLink link : new ArrayList<>(links.values())) {
+                detached.add(link.lost("the uio transport is closing", true));
+            }
+            Future.join(detached).eventually(() -> vertx.executeBlocking(() -> {
+                if (interrupts != null) {
+                    interrupts.close(); // closes every descriptor still open
+                }
+                return null;
+            })).<Void>mapEmpty().onComplete(ar -> done.complete());
+        });
+        return done.future();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.SignalTarget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/**
+ * The guest's link to one uio channel: its mapped rings, the kick that signals the host ({@code write(1)} on
+ * the device, or the interrupt and monitor pages for a monitored channel), and the device's interrupts
+ * delivered on the owner's context.
+ *
+ * <p>Every state change runs on the owner's context, where the channel's driver calls {@link #signal}: once
+ * {@code gone} is set there no kick follows, so the transport may then close the device's descriptor.
+ */
+final class UioLink implements ChannelLink {
+    private final Offer offer;
+    private final MemorySegment memory;
+    private final Arena arena;
+    private final int headerSize;
+    private final Context owner;
+    private final Runnable kick;
+    private final Consumer<UioLink> onClosed;
+    private final SignalTarget target;
+    private Consumer<String> closedHandler = reason -> { };
+    private volatile boolean gone;
+    private boolean unmapped;
+    private Future<Void> closing;
+
+    UioLink(Offer offer, MemorySegment memory, Arena arena, int headerSize, Context owner, Runnable kick,
+            Consumer<UioLink> onClosed) {
+        this.offer = offer;
+        this.memory = memory;
+        this.arena = arena;
+        this.headerSize = headerSize;
+        this.owner = owner;
+        this.kick = kick;
+        this.onClosed = onClosed;
+        this.target = new SignalTarget(owner);
+    }
+
+    @Override
+    public Offer offer() {
+        return offer;
+    }
+
+    @Override
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    @Override
+    public int headerSize() {
+        return headerSize;
+    }
+
+    /** Kicks the host. The caller (the channel) already applied the signalling rules of spec 2.3 and 2.6. */
+    @Override
+    public void signal() {
+        if (!gone) {
+            kick.run();
+        }
+    }
+
+    @Override
+    public void signalHandler(Runnable handler) {
+        target.handler(handler);
+    }
+
+    @Override
+    public void closedHandler(Consumer<String> handler) {
+        closedHandler = handler;
+    }
+
+    /** From the interrupt thread: the device was interrupted; every channel of it must look at its ring. */
+    void interrupt() {
+        if (!gone) {
+            target.raise();
+        }
+    }
+
+    /** Interrupts seen by this link (coalesced ones included). */
+    long interrupts() {
+        return target.count();
+    }
+
+    /** The channel went away under us (rescind, transport closing): stop kicking, tell the owner. */
+    Future<Void> lost(String reason, boolean unmap) {
+        Promise<Void> done = Promise.promise();
+        owner.runOnContext(v -> {
+            if (!gone) {
+                gone = true;
+                closedHandler.accept(reason); // the driver stops synchronously: nothing reads the rings after this
+            }
+            if (unmap) {
+                unmap();
+            }
+            done.complete();
+        });
+        return done.future();
+    }
+
+    @Override
+    public Future<Void> close() {
+        if (closing == null) {
+            Promise<Void> done = Promise.promise();
+            owner.runOnContext(v -> {
+                gone = true;
+                unmap();
+                done.complete();
+            });
+            closing = done.future();
+        }
+        return closing;
+    }
+
+    private void unmap() {
+        if (!unmapped) {
+            unmapped = true;
+            arena.close();
+            onClosed.accept(this);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.ring.PageSize;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Where a uio device's interrupt line and memory maps come from: the one seam between the uio transport and
+ * the machine, so that the same transport code runs on a real guest and on a fixture tree in tests.
+ *
+ * <p>On a real guest ({@link #devices}) both are {@code /dev/uioN}: the interrupt line is the open node, and uio
+ * selects map {@code N} by the mmap offset {@code N * PAGE_SIZE}. A fixture supplies any file descriptor that
+ * does 4-byte reads and writes (one end of a socket pair) and regular files to map instead.
+ */
+public interface UioNodes {
+
+    /** A file and offset to {@code mmap}. */
+    record MapLocation(Path file, long offset) {
+    }
+
+    /**
+     * Opens the device's interrupt line: 4-byte reads wait for interrupts, 4-byte writes unmask and kick. On a
+     * real guest the first open also makes the kernel open the channel (and reinitialise both ring headers).
+     * The caller owns the descriptor.
+     */
+    int openInterrupt(UioDevice device) throws IOException;
+
+    /** Where uio map {@code index} of {@code device} is mapped from (0 rings, 1 interrupt page, 2 monitor page). */
+    MapLocation map(UioDevice device, int index);
+
+    /** The real thing: {@code <devRoot>/uioN}, opened read-write and non-blocking. */
+    static UioNodes devices(Path devRoot) {
+        return new UioNodes() {
+            @Override
+            public int openInterrupt(UioDevice device) throws IOException {
+                // Non-blocking: the interrupt thread reads only after epoll says so, and an EAGAIN is harmless.
+                return Posix.open(devRoot.resolve(device.uio()), Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+            }
+
+            @Override
+            public MapLocation map(UioDevice device, int index) {
+                return new MapLocation(devRoot.resolve(device.uio()), (long) index * PageSize.system());
+            }
+        };
+    }
+}

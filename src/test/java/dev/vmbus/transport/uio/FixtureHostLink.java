@@ -1,0 +1,91 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.RingLayout;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.SignalTarget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The host's end of a fixture channel, standing where Hyper-V and the kernel are on a real guest: it maps the
+ * same ring file as the guest and holds the other end of the socket pair. Signalling the guest does what an
+ * older kernel's ISR does (sets the guest's RX {@code interrupt_mask}, spec section 8.2) and then makes the
+ * guest's 4-byte read return the cumulative count; a 4-byte {@code write(1)} from the guest signals the host.
+ */
+final class FixtureHostLink implements ChannelLink {
+    private final Offer offer;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment memory;
+    private final int headerSize;
+    private final SocketPair pair;
+    private final SignalTarget target;
+    private final AtomicInteger interrupts = new AtomicInteger();
+    private final Thread reader;
+
+    FixtureHostLink(Offer offer, Path ring, int headerSize, SocketPair pair, Context hostContext) throws Exception {
+        this.offer = offer;
+        this.memory = Posix.map(ring, 0, offer.memorySize(), arena);
+        this.headerSize = headerSize;
+        this.pair = pair;
+        this.target = new SignalTarget(hostContext);
+        // Test code may block: one thread reads the guest's kicks and raises the host's line.
+        this.reader = Thread.ofPlatform().daemon(true).name("fixture-host-" + offer.relid()).start(() -> {
+            while (pair.readFromGuest() != null) {
+                target.raise();
+            }
+        });
+    }
+
+    @Override
+    public Offer offer() {
+        return offer;
+    }
+
+    @Override
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    @Override
+    public int headerSize() {
+        return headerSize;
+    }
+
+    @Override
+    public void signal() {
+        long rx = offer.memorySize() / 2;
+        memory.set(ValueLayout.JAVA_INT, rx + RingLayout.INTERRUPT_MASK_OFFSET, 1);
+        pair.interrupt(interrupts.incrementAndGet());
+    }
+
+    int interrupts() {
+        return interrupts.get();
+    }
+
+    long kicks() {
+        return target.count();
+    }
+
+    @Override
+    public void signalHandler(Runnable handler) {
+        target.handler(handler);
+    }
+
+    @Override
+    public void closedHandler(Consumer<String> handler) {
+    }
+
+    @Override
+    public Future<Void> close() {
+        pair.shutdownHost();
+        return Future.succeededFuture();
+    }
+}

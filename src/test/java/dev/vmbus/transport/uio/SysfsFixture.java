@@ -1,0 +1,91 @@
+package dev.vmbus.transport.uio;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A fake sysfs tree laid out as the kernel does (spec section 5.5), with regular files standing in for the
+ * ring memory: {@code channels/<relid>/ring} (map 0 of the primary, the ring of a subchannel) and
+ * {@code class/uio/uioN/maps/map{1,2}/page} (interrupt and monitor pages).
+ */
+final class SysfsFixture {
+    final Path root;
+
+    SysfsFixture(Path root) {
+        this.root = root;
+    }
+
+    Path devices() {
+        return root.resolve("bus/vmbus/devices");
+    }
+
+    /** A device bound to uio ({@code uio} non-null) or to nothing, with its primary channel and ring file. */
+    Path device(String dirName, String classIdText, String deviceIdText, int relid, String uio, long map0Size)
+            throws IOException {
+        Path dev = devices().resolve(dirName);
+        write(dev.resolve("class_id"), classIdText);
+        write(dev.resolve("device_id"), deviceIdText);
+        write(dev.resolve("id"), relid + "\n");
+        write(dev.resolve("channels/" + relid + "/subchannel_id"), "0\n");
+        if (uio != null) {
+            Files.createDirectories(dev.resolve("uio").resolve(uio));
+            write(maps(uio).resolve("map0/size"), "0x" + Long.toHexString(map0Size) + "\n");
+            ring(dev, relid, map0Size);
+        }
+        return dev;
+    }
+
+    Path maps(String uio) {
+        return root.resolve("class/uio").resolve(uio).resolve("maps");
+    }
+
+    /** A subchannel; its {@code ring} file only if {@code memorySize > 0} (the kernel creates it late). */
+    void subchannel(Path dev, int relid, int index, long memorySize) throws IOException {
+        write(dev.resolve("channels/" + relid + "/subchannel_id"), index + "\n");
+        if (memorySize > 0) {
+            ring(dev, relid, memorySize);
+        }
+    }
+
+    /** Both rings of a channel, all zero (the kernel has not initialised them). */
+    void ring(Path dev, int relid, long size) throws IOException {
+        Path ring = dev.resolve("channels/" + relid + "/ring");
+        Files.createDirectories(ring.getParent());
+        try (RandomAccessFile f = new RandomAccessFile(ring.toFile(), "rw")) {
+            f.setLength(size);
+        }
+    }
+
+    /** Makes a channel monitored and gives its uio device an interrupt and a monitor page. */
+    void monitored(Path dev, int relid, int monitorId, String uio) throws IOException {
+        write(dev.resolve("channels/" + relid + "/monitor_id"), monitorId + "\n");
+        for (int map = 1; map <= 2; map++) {
+            write(maps(uio).resolve("map" + map + "/size"), "0x1000\n");
+            try (RandomAccessFile f = new RandomAccessFile(maps(uio).resolve("map" + map + "/page").toFile(), "rw")) {
+                f.setLength(4096);
+            }
+        }
+    }
+
+    /** A driver directory with its four attributes, empty. */
+    Path driver(String name) throws IOException {
+        Path dir = root.resolve("bus/vmbus/drivers").resolve(name);
+        for (String attribute : new String[] {"bind", "unbind", "new_id", "remove_id"}) {
+            write(dir.resolve(attribute), "");
+        }
+        return dir;
+    }
+
+    /** Points a device's {@code driver} symlink at a driver, as the kernel does for a bound device. */
+    void boundTo(Path dev, String driver) throws IOException {
+        Files.deleteIfExists(dev.resolve("driver"));
+        Files.createSymbolicLink(dev.resolve("driver"), Path.of("../../../../bus/vmbus/drivers").resolve(driver));
+    }
+
+    static void write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
+    }
+}

@@ -1,0 +1,249 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.ChannelRings;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.channel.VmbusChannel;
+import dev.vmbus.ring.PageSize;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.RingLayout;
+import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The FFM mapping and the 4-byte interrupt protocol on real files, a real socket pair and a real EIO. */
+class UioInterruptTest {
+    static final long PAGE = PageSize.system();
+    static final String HEARTBEAT = "{57164f39-9115-4e78-ab55-382f3bd5422d}\n";
+    static final String INSTANCE = "{fd149e91-82e0-4a7d-afa6-2a4166cbd7c0}\n";
+
+    @TempDir
+    Path tmp;
+    SysfsFixture fixture;
+    FixtureNodes nodes;
+    Vertx vertx;
+    Context context;
+    UioGuest guest;
+    final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+    final LinkedBlockingQueue<Integer> rescinds = new LinkedBlockingQueue<>();
+    Path device;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fixture = new SysfsFixture(tmp);
+        device = fixture.device("hb", HEARTBEAT, INSTANCE, 7, "uio0", 8 * PAGE);
+        nodes = new FixtureNodes(fixture, false, (d, p) -> { });
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (guest != null) {
+            guest.close().await(10, TimeUnit.SECONDS);
+        }
+        vertx.close().await(10, TimeUnit.SECONDS);
+        for (SocketPair p : nodes.pairs.values()) {
+            Posix.close(p.host);
+        }
+    }
+
+    private Offer startGuest() throws Exception {
+        guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
+        guest.start(context, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+                rescinds.add(relid);
+            }
+        }).await(10, TimeUnit.SECONDS);
+        Offer offer = offers.poll(5, TimeUnit.SECONDS);
+        assertNotNull(offer, "no offer from the fixture tree");
+        return offer;
+    }
+
+    private ChannelLink open(Offer offer) throws Exception {
+        CompletableFuture<ChannelLink> link = new CompletableFuture<>();
+        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
+            if (ar.succeeded()) {
+                link.complete(ar.result());
+            } else {
+                link.completeExceptionally(ar.cause());
+            }
+        }));
+        return link.get(10, TimeUnit.SECONDS);
+    }
+
+    private static int u32(MemorySegment ring, long offset) {
+        return ring.get(ValueLayout.JAVA_INT, offset);
+    }
+
+    @Test
+    void mmapIsSharedWithTheFileAndSelectsByOffset() throws Exception {
+        Path file = tmp.resolve("maps");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), PAGE); // map 1 of a uio device starts here
+            ch.write(ByteBuffer.wrap(new byte[1]), 3 * PAGE - 1);
+        }
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment map1 = Posix.map(file, PAGE, PAGE, arena);
+            assertEquals(PAGE, map1.byteSize());
+            assertEquals(0, map1.address() % PAGE, "mmap returns page-aligned memory");
+            assertArrayEquals(new byte[] {1, 2, 3, 4}, map1.asSlice(0, 4).toArray(ValueLayout.JAVA_BYTE));
+            map1.set(ValueLayout.JAVA_BYTE, 100, (byte) 42);
+        }
+        assertEquals(42, Files.readAllBytes(file)[(int) PAGE + 100], "MAP_SHARED: the write reached the file");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> Posix.map(tmp.resolve("missing"), 0, PAGE, Arena.global()));
+        assertTrue(e.getMessage().contains("missing") && e.getMessage().contains("errno 2"), e.getMessage());
+    }
+
+    @Test
+    void interruptsDrainWithMaskUnmaskRecheckAndSignalsAreFourByteWrites() throws Exception {
+        Offer offer = startGuest();
+        assertEquals(7, offer.relid());
+        assertEquals((int) (4 * PAGE), offer.ringSize(), "ring size = map0 size / 2");
+        ChannelLink link = open(offer);
+
+        // The kernel had not initialised the fresh file, so the guest did (feature_bits 1 on both rings).
+        Arena arena = Arena.ofShared();
+        MemorySegment memory = Posix.map(device.resolve("channels/7/ring"), 0, 8 * PAGE, arena);
+        ChannelRings rings = ChannelRings.of(memory, (int) PAGE);
+        assertEquals(1, u32(rings.tx().header(), RingLayout.FEATURE_BITS_OFFSET));
+        assertEquals(1, u32(rings.rx().header(), RingLayout.FEATURE_BITS_OFFSET));
+
+        SocketPair pair = nodes.pairs.get("uio0");
+        AtomicInteger count = new AtomicInteger();
+        VmbusChannel host = VmbusChannel.host(offer, rings, () -> {
+            // An older kernel's ISR masks the guest's RX ring before waking userspace (spec section 8.2).
+            rings.rx().header().set(ValueLayout.JAVA_INT, RingLayout.INTERRUPT_MASK_OFFSET, 1);
+            pair.interrupt(count.incrementAndGet());
+        }, 0);
+
+        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Integer> maskWhileDraining = new LinkedBlockingQueue<>();
+        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
+        context.runOnContext(v -> driver.complete(ChannelDriver.guest(link, context, 0, p -> {
+            maskWhileDraining.add(u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET));
+            received.add(p);
+            if (p.transactionId() == 1) {
+                // While the guest drains with RX masked, the host writes again: the ring is not empty and the
+                // mask is set, so it does not interrupt. Only the re-check after unmasking can find this.
+                host.sendPacket(new byte[] {2}, 0, 1, 2, PacketType.DATA_INBAND, 0);
+            }
+        })));
+        driver.get(5, TimeUnit.SECONDS);
+
+        host.sendPacket(new byte[] {1}, 0, 1, 1, PacketType.DATA_INBAND, 0);
+        assertEquals(1, count.get(), "empty ring, mask clear: the host interrupted once");
+
+        assertEquals(1, received.poll(5, TimeUnit.SECONDS).transactionId());
+        assertEquals(2, received.poll(5, TimeUnit.SECONDS).transactionId(), "found by the re-check after unmask");
+        assertEquals(1, maskWhileDraining.take(), "masked while draining");
+        assertEquals(1, count.get(), "the second packet needed no interrupt");
+        long deadline = System.currentTimeMillis() + 5000;
+        while (u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET) != 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET),
+                "the kernel's mask was cleared by the guest's unmask");
+
+        // Guest to host: an empty TX ring with the host's mask clear is signalled with write(1), 4 bytes.
+        context.runOnContext(v -> driver.join().send(new byte[] {9}, 99, PacketType.DATA_INBAND, 0));
+        assertEquals(1, pair.readFromGuest());
+        Packet sent = host.nextPacket();
+        assertEquals(99, sent.transactionId());
+
+        // After idling unmasked, the next host packet interrupts again and is delivered.
+        host.commit();
+        host.sendPacket(new byte[] {3}, 0, 1, 3, PacketType.DATA_INBAND, 0);
+        assertEquals(2, count.get());
+        assertEquals(3, received.poll(5, TimeUnit.SECONDS).transactionId());
+        arena.close();
+    }
+
+    @Test
+    void monitoredChannelsAreKickedThroughTheInterruptAndMonitorPages() throws Exception {
+        fixture.monitored(device, 7, 33, "uio0");
+        Offer offer = startGuest();
+        ChannelLink link = open(offer);
+
+        context.runOnContext(v -> link.signal());
+
+        Path intPage = fixture.maps("uio0").resolve("map1/page");
+        Path monitorPage = fixture.maps("uio0").resolve("map2/page");
+        long deadline = System.currentTimeMillis() + 5000;
+        while (Files.readAllBytes(monitorPage)[16] == 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        byte[] ints = Files.readAllBytes(intPage);
+        assertEquals(1 << 7, ints[2048] & 0xFF, "bit relid 7 of the send half");
+        byte[] monitor = Files.readAllBytes(monitorPage);
+        // trigger_group[1].pending (offset 8 + 8) bit 1 (33 % 32)
+        assertEquals(2, monitor[16]);
+        assertEquals(0, monitor[8], "group 0 untouched");
+    }
+
+    @Test
+    void endOfFileOnTheLineIsARescind() throws Exception {
+        Offer offer = startGuest();
+        ChannelLink link = open(offer);
+        LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+        context.runOnContext(v -> link.closedHandler(closed::add));
+
+        nodes.pairs.get("uio0").shutdownHost();
+
+        assertEquals(7, rescinds.poll(5, TimeUnit.SECONDS));
+        String reason = closed.poll(5, TimeUnit.SECONDS);
+        assertNotNull(reason);
+        assertTrue(reason.contains("end of file"), reason);
+        context.runOnContext(v -> link.close());
+    }
+
+    @Test
+    void eioOnTheLineIsARescind() throws Exception {
+        nodes.hangUp = true; // the "device" is a pty whose slave is gone: read fails with a real EIO
+        Offer offer = startGuest();
+        LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+        String reason;
+        try {
+            ChannelLink link = open(offer);
+            context.runOnContext(v -> link.closedHandler(closed::add));
+            reason = closed.poll(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            reason = e.getCause().getMessage(); // lost before the link was handed out
+        }
+        assertEquals(7, rescinds.poll(5, TimeUnit.SECONDS));
+        assertNotNull(reason);
+        assertTrue(reason.contains("rescinded by the host") && reason.contains("EIO"), reason);
+    }
+}
