@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks. Usage: scripts/bench.sh <subcommand> [extra JMH arguments]
-#   ring   RingThroughputBenchmark (vmbus vs Agrona vs copy bound), JSON in target/bench/ring.json
-# Extra arguments go to JMH after the defaults and override them, e.g.
-#   scripts/bench.sh ring -i 10 -p payloadBytes=4096 -prof gc
+#   ring              RingThroughputBenchmark (impl = vmbus, agrona, memcpy x payloadBytes), one JMH run:
+#                     JSON in target/bench/ring.json
+#   ring-interleaved  the same, as BENCH_ROUNDS (default 4) rounds of one fork per combination, every impl of a
+#                     payload size back to back in each round: JSON in target/bench/ring-interleaved.json
+# Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # On a shared machine run it under the build lock: flock /tmp/vmbus-build.lock bash scripts/bench.sh ring
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -16,7 +18,7 @@ if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q 
   export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
-OFFLINE="${BENCH_MVN_OFFLINE:--o}" # BENCH_MVN_OFFLINE= (empty) lets Maven download on a fresh machine
+OFFLINE="${BENCH_MVN_OFFLINE--o}" # BENCH_MVN_OFFLINE= (empty) lets Maven download on a fresh machine
 
 build() {
   mkdir -p target/bench
@@ -25,24 +27,32 @@ build() {
   CP="target/test-classes:target/classes:$(cat target/bench/cp.txt)"
 }
 
-jmh() { # jmh <name> <benchmark regexp> [args...]
-  local name="$1" regexp="$2"
-  shift 2
-  # JMH refuses an option given twice, so a default is only added when the caller did not give it.
-  local defaults=() opt value
-  for opt in "-f 3" "-wi 3" "-w 1s" "-i 5" "-r 2s" "-rf json" "-rff target/bench/$name.json"; do
-    value="${opt#* }"
-    opt="${opt%% *}"
-    case " $* " in *" $opt "*) ;; *) defaults+=("$opt" "$value") ;; esac
+# jmh <defaults> <args...>: runs JMH with every default option ("-opt value" pairs) the caller did not give
+# (JMH refuses an option given twice), then the caller's arguments.
+jmh() {
+  local defaults=() pair opt
+  for pair in $1; do
+    opt="${pair%%=*}"
+    case " ${*:2} " in *" $opt "*) ;; *) defaults+=("$opt" "${pair#*=}") ;; esac
   done
+  shift
   java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
-    org.openjdk.jmh.Main "$regexp" "${defaults[@]}" "$@"
-  local result="target/bench/$name.json" prev=""
-  for opt in "$@"; do
-    [ "$prev" = "-rff" ] && result="$opt"
-    prev="$opt"
+    org.openjdk.jmh.Main 'dev\.vmbus\.bench\.RingThroughputBenchmark' "${defaults[@]}" "$@"
+}
+
+# The -rff argument among the caller's, or $1.
+result_file() {
+  local result="$1" prev=""
+  shift
+  for arg in "$@"; do
+    [ "$prev" = "-rff" ] && result="$arg"
+    prev="$arg"
   done
-  java -cp "$CP" scripts/BenchTable.java "$result"
+  echo "$result"
+}
+
+table() {
+  java -cp "$CP" scripts/BenchTable.java "$@"
 }
 
 [ $# -ge 1 ] || usage
@@ -51,7 +61,30 @@ shift
 case "$cmd" in
   ring)
     build
-    jmh ring 'dev\.vmbus\.bench\.RingThroughputBenchmark' "$@"
+    jmh "-f=3 -wi=3 -w=1s -i=5 -r=2s -rf=json -rff=target/bench/ring.json" "$@"
+    table "$(result_file target/bench/ring.json "$@")"
+    ;;
+  ring-interleaved)
+    build
+    parts=target/bench/ring-interleaved
+    rm -rf "$parts"
+    mkdir -p "$parts"
+    impls=(vmbus agrona memcpy)
+    files=()
+    for round in $(seq 1 "${BENCH_ROUNDS:-4}"); do
+      for size in 32 256 4096 65536; do
+        for k in 0 1 2; do # the impl that goes first rotates from round to round
+          impl="${impls[$(((round + k) % 3))]}"
+          file="$parts/r$round-$size-$impl.json"
+          echo "== round $round, payloadBytes=$size, impl=$impl"
+          jmh "-f=1 -wi=3 -w=1s -i=5 -r=1s -rf=json" -p "impl=$impl" -p "payloadBytes=$size" -rff "$file" "$@" \
+            > "${file%.json}.log"
+          files+=("$file")
+        done
+      done
+    done
+    table --merge target/bench/ring-interleaved.json "${files[@]}"
+    table --paired target/bench/ring-interleaved.json
     ;;
   *)
     usage

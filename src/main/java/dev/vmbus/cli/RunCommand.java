@@ -96,10 +96,10 @@ final class RunCommand {
             if (!Set.of("sim", "shm", "uio").contains(type)) {
                 throw new Args.UsageException("--transport must be sim, shm or uio; got '" + type + "'");
             }
-            t = new VmbusConfig.Transport(type, t.shmDir(), t.sysfsRoot());
+            t = new VmbusConfig.Transport(type, t.shmDir(), t.sysfsRoot(), t.devRoot());
         }
         if (args.has("shm-dir")) {
-            t = new VmbusConfig.Transport(t.type(), args.get("shm-dir"), t.sysfsRoot());
+            t = new VmbusConfig.Transport(t.type(), args.get("shm-dir"), t.sysfsRoot(), t.devRoot());
         }
         VmbusConfig.Dashboard d = config.dashboard();
         if (args.has("dashboard-port")) {

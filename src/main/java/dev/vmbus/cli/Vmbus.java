@@ -18,6 +18,11 @@ public final class Vmbus {
               bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
                     heartbeat round trips through the whole stack on sim and shm, next to a plain
                     event-bus request/reply measured in the same run
+              bind   <class> [--sysfs-root DIR]
+                    give the devices of a class (heartbeat, timesync, shutdown, kvp, vss, fcopy or a class GUID)
+                    to uio_hv_generic, for 'vmbus run' with transport uio (root only)
+              unbind <class> [--sysfs-root DIR] [--driver NAME]
+                    hand them back to the kernel (hv_utils for the util devices, or NAME)
             """;
 
     private Vmbus() {
@@ -38,6 +43,7 @@ public final class Vmbus {
                 case "run" -> RunCommand.run(args);
                 case "host" -> HostCommand.run(args);
                 case "bench" -> BenchCommand.run(args);
+                case "bind", "unbind" -> BindCommand.run(args);
                 default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
             };
         } catch (Args.UsageException e) {

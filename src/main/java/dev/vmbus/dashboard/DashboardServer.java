@@ -170,7 +170,8 @@ public final class DashboardServer extends VerticleBase {
         }
         result.onComplete(ar -> {
             if (ar.succeeded()) {
-                events.add(new JsonObject().put("event", "host-action").put("action", action).put("params", params));
+                stream.send("event", events.add(new JsonObject().put("event", "host-action").put("action", action)
+                        .put("params", params)));
                 json(ctx, ar.result());
             } else if (ar.cause() instanceof IllegalArgumentException) {
                 error(ctx, 400, ar.cause().getMessage());

@@ -246,4 +246,38 @@ class UioInterruptTest {
         assertNotNull(reason);
         assertTrue(reason.contains("rescinded by the host") && reason.contains("EIO"), reason);
     }
+
+    @Test
+    void aSubchannelIsOfferedOnceItsLateRingFileAppearsAndMapsFromIt() throws Exception {
+        fixture.subchannel(device, 40, 1, 0); // the channel directory exists, its ring file not yet
+        CompletableFuture.runAsync(() -> {
+            try {
+                Thread.sleep(300);
+                fixture.ring(device, 40, 6 * PAGE);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
+        guest.start(context, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+                rescinds.add(relid);
+            }
+        }).await(10, TimeUnit.SECONDS);
+        Offer primary = offers.poll(5, TimeUnit.SECONDS);
+        Offer sub = offers.poll(5, TimeUnit.SECONDS);
+        assertEquals(7, primary.relid());
+        assertEquals(40, sub.relid());
+        assertEquals(1, sub.subchannel());
+        assertEquals((int) (3 * PAGE), sub.ringSize(), "size from the subchannel's own ring file");
+        ChannelLink link = open(sub);
+        assertEquals(6 * PAGE, link.memory().byteSize());
+        assertEquals(1, u32(link.rings().rx().header(), RingLayout.FEATURE_BITS_OFFSET));
+    }
 }
