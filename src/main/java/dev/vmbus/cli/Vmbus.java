@@ -15,6 +15,8 @@ public final class Vmbus {
                     simulated host in-process)
               host  --shm-dir DIR [--conf FILE] [--dashboard-port PORT]
                     the simulated Hyper-V host as its own process, serving the shm transport in DIR
+              ls    [--url http://127.0.0.1:8080] [--token T] [--json]
+                    the channels of a running agent, like lsvmbus -vv, from its dashboard API
               bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
                     heartbeat round trips through the whole stack on sim and shm, next to a plain
                     event-bus request/reply measured in the same run
@@ -44,6 +46,7 @@ public final class Vmbus {
                 case "host" -> HostCommand.run(args);
                 case "bench" -> BenchCommand.run(args);
                 case "bind", "unbind" -> BindCommand.run(args);
+                case "ls" -> LsCommand.run(args, out);
                 default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
             };
         } catch (Args.UsageException e) {

@@ -40,6 +40,26 @@ class CommandLineTest {
     }
 
     @Test
+    void lsPrintsTheChannelsOfARunningAgent() throws Exception {
+        try (VmbusProcess run = new VmbusProcess("run", "--conf", fastConfig("sim").toString(), "--dashboard-port", "0")) {
+            String line = run.await("dashboard at http://127.0.0.1:", 20_000);
+            String url = line.substring(line.indexOf("http://"), line.indexOf('/', line.indexOf("http://") + 7));
+            run.await("guest heartbeat on channel 1 is healthy", 10_000);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int code = Vmbus.execute(new String[] {"ls", "--url", url}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertEquals(0, code, text);
+            assertTrue(text.contains("VMBUS ID  1: Class_ID = {57164f39-9115-4e78-ab55-382f3bd5422d} - heartbeat"), text);
+            assertTrue(text.contains("Device_ID = {fd149e91-82e0-4a7d-afa6-2a4166cbd7c0}"), text);
+            assertTrue(text.contains("Rel_ID=1, subchannel=0, state=open"), text);
+            assertTrue(text.contains("in_read_index="), text);
+            assertEquals(0, run.terminate(5_000));
+        }
+        assertMessage(2, "no vmbus agent answers at http://127.0.0.1:9", "ls", "--url", "http://127.0.0.1:9");
+    }
+
+    @Test
     void hostAndRunAsTwoProcessesOverShm() throws Exception {
         Path conf = fastConfig("shm");
         try (VmbusProcess host = new VmbusProcess("host", "--conf", conf.toString(), "--shm-dir", tmp.resolve("shm").toString());
