@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;
 
+import static dev.vmbus.host.SimulatedHostControl.boolParam;
 import static dev.vmbus.host.SimulatedHostControl.longParam;
 import static dev.vmbus.host.SimulatedHostControl.ok;
 import static dev.vmbus.host.SimulatedHostControl.stringParam;
@@ -57,7 +58,7 @@ final class ServiceActions {
         }));
         actions.put("copy-file", p -> host.device("fcopy", FcopyHostDevice.class)
                 .copy(Path.of(stringParam(p, "localFile")), stringParam(p, "guestPath"), stringParam(p, "name"),
-                        p.getBoolean("overwrite", false), p.getBoolean("createPath", false))
+                        boolParam(p, "overwrite", false), boolParam(p, "createPath", false))
                 .map(r -> new JsonObject().put("guestPath", r.guestPath()).put("name", r.name())
                         .put("bytesSent", r.bytesSent()).put("writes", r.writes()).put("cancelled", r.cancelled())));
         actions.put("cancel-copy", p -> host.device("fcopy", FcopyHostDevice.class).cancel()

@@ -141,6 +141,14 @@ public final class SimulatedHostControl implements HostControl, DashboardServer.
         return n.longValue();
     }
 
+    static boolean boolParam(JsonObject p, String key, boolean absent) {
+        Object v = p.getValue(key);
+        if (v != null && !(v instanceof Boolean)) {
+            throw new IllegalArgumentException("\"" + key + "\" must be true or false, got " + v);
+        }
+        return v == null ? absent : (Boolean) v;
+    }
+
     static String stringParam(JsonObject p, String key) {
         Object v = p.getValue(key);
         if (!(v instanceof String s)) {

@@ -11,7 +11,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -88,9 +87,9 @@ final class SseStream implements AutoCloseable {
         }
     }
 
-    /** Lines received so far that are not events (comments and fields), for checking the preamble. */
-    String drainedText() {
-        return lines.stream().collect(Collectors.joining("\n"));
+    /** The next raw line (comments and fields included), or null after {@code timeout}. */
+    String nextLine(Duration timeout) throws InterruptedException {
+        return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
