@@ -4,13 +4,16 @@
 #                     JSON in target/bench/ring.json
 #   ring-interleaved  the same, as BENCH_ROUNDS (default 4) rounds of one fork per combination, every impl of a
 #                     payload size back to back in each round: JSON in target/bench/ring-interleaved.json
+#   e2e               vmbus bench: heartbeat round trips host -> ring -> verticle -> event bus -> handler -> ring
+#                     -> host on sim and shm, next to a plain event-bus request/reply: JSON in target/bench/e2e.json
+#                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16)
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # On a shared machine run it under the build lock: flock /tmp/vmbus-build.lock bash scripts/bench.sh ring
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -85,6 +88,12 @@ case "$cmd" in
     done
     table --merge target/bench/ring-interleaved.json "${files[@]}"
     table --paired target/bench/ring-interleaved.json
+    ;;
+  e2e)
+    # heartbeat round trips through the whole stack (vmbus bench), next to a plain event-bus request/reply
+    mvn -q -B -DskipTests package
+    mkdir -p target/bench
+    java --enable-native-access=ALL-UNNAMED -jar target/vmbus.jar bench --json target/bench/e2e.json "$@"
     ;;
   *)
     usage
