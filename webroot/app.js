@@ -126,6 +126,28 @@ function pushRates(snapshot) {
     chart.plot.setData(chart.data);
   });
   for (const c of open) previous.set(c.relid, { t, stats: c.stats });
+  pushOffset(snapshot, t);
+}
+
+// The timesync panel's chart: the offset (host - guest) the guest measured from each sample, in ms.
+let offsetChart = null;
+function pushOffset(snapshot, t) {
+  const ts = snapshot.devices && snapshot.devices.timesync;
+  const ch = ts && Array.isArray(ts.channels) ? ts.channels.find(c => typeof c.offsetMillis === 'number') : null;
+  if (!ch) return;
+  if (!offsetChart) {
+    const div = el('div', null, 'chart');
+    div.id = 'chart-offset';
+    document.getElementById('charts').appendChild(div);
+    const data = [[], []];
+    offsetChart = { data, plot: new uPlot({ title: 'timesync offset ms (host - guest)', width: 360, height: 180,
+      series: [{}, { label: 'offset', stroke: '#0891b2' }] }, data, div) };
+    charts.push(offsetChart);
+  }
+  offsetChart.data[0].push(t);
+  offsetChart.data[1].push(ch.offsetMillis);
+  for (const series of offsetChart.data) while (series.length > MAX_POINTS) series.shift();
+  offsetChart.plot.setData(offsetChart.data);
 }
 
 // ---- devices and host: generic, escaped rendering ---------------------------------------------------------

@@ -106,7 +106,9 @@ class DashboardBrowserTest {
         // The charts have points.
         wait.until(b -> ((Number) js.executeScript(
                 "return window.vmbusCharts.length ? window.vmbusCharts[0].data[0].length : 0")).intValue() >= 3);
-        assertEquals(5L, js.executeScript("return window.vmbusCharts.length"));
+        wait.until(b -> Long.valueOf(6).equals(js.executeScript("return window.vmbusCharts.length")));
+        wait.until(b -> ((Number) js.executeScript("const o = document.getElementById('chart-offset');"
+                + " return o ? window.vmbusCharts[5].data[1].length : 0")).intValue() >= 1);
 
         // A host-panel action: set a KVP value that tries to run script.
         new Select(browser.findElement(By.id("host-action"))).selectByVisibleText("kvp-set");
