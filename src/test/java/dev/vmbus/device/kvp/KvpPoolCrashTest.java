@@ -29,9 +29,11 @@ class KvpPoolCrashTest {
         }
         new KvpPoolFile(dir, 0).modify(r -> kept);
         String java = ProcessHandle.current().info().command().orElse("java");
-        long[] delaysMs = {150, 400, 777, 1100};
+        // Kill at varying moments until at least one kill has landed mid-write (the temporary file is left
+        // behind), with at least four kills and at most twenty: timing on a loaded machine varies.
         int midWrite = 0;
-        for (long delay : delaysMs) {
+        for (int kill = 0; kill < 20 && (kill < 4 || midWrite == 0); kill++) {
+            long delay = 150 + (kill * 277L) % 1000;
             Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                     KvpPoolWriterMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
