@@ -37,6 +37,8 @@ public final class RingWriter {
 
     private final Ring ring;
     private int writeIndex;
+    /** {@code write_index} as last published; differs from {@link #writeIndex} while packets are staged. */
+    private int published;
     private boolean outFullFlag;
     private RingFault fault;
 
@@ -55,6 +57,7 @@ public final class RingWriter {
                     + ring.dataSize());
         }
         this.writeIndex = w;
+        this.published = w;
     }
 
     public Ring ring() {
@@ -67,6 +70,19 @@ public final class RingWriter {
      * @return {@link #WRITTEN}, {@link #WRITTEN_SIGNAL}, {@link #FULL} or {@link #FAULTED}
      */
     public int write(int type, int flags, long transId, MemorySegment payload, long offset, int length) {
+        int staged = stage(type, flags, transId, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /**
+     * Writes one packet like {@link #write(int, int, long, MemorySegment, long, int)} but does not publish it:
+     * the peer sees it, with every packet staged before it, at the next {@link #publish()}. A producer with a
+     * burst pays the publishing fences and the signal decision once per burst instead of once per packet
+     * (DPDK defers its signal decision the same way). Staged bytes count as used for the free-space check.
+     *
+     * @return {@link #WRITTEN} (staged), {@link #FULL} or {@link #FAULTED}
+     */
+    public int stage(int type, int flags, long transId, MemorySegment payload, long offset, int length) {
         int aligned = checkedPacketLength(length);
         int total = aligned + PacketLayout.TRAILER_LENGTH;
         int oldWrite = writeIndex;
@@ -78,11 +94,17 @@ public final class RingWriter {
         if (length > 0) {
             ring.copyIn(pos, payload, offset, length);
         }
-        return finish(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
+        return append(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
     }
 
     /** As {@link #write(int, int, long, MemorySegment, long, int)}, with the payload in a byte array. */
     public int write(int type, int flags, long transId, byte[] payload, int offset, int length) {
+        int staged = stage(type, flags, transId, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /** As {@link #stage(int, int, long, MemorySegment, long, int)}, with the payload in a byte array. */
+    public int stage(int type, int flags, long transId, byte[] payload, int offset, int length) {
         int aligned = checkedPacketLength(length);
         int total = aligned + PacketLayout.TRAILER_LENGTH;
         int oldWrite = writeIndex;
@@ -94,7 +116,7 @@ public final class RingWriter {
         if (length > 0) {
             ring.copyIn(pos, payload, offset, length);
         }
-        return finish(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
+        return append(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
     }
 
     /**
@@ -113,7 +135,8 @@ public final class RingWriter {
             return room;
         }
         ring.copyIn(oldWrite, packet, offset, length);
-        return finish(oldWrite, ring.advance(oldWrite, length), total);
+        int staged = append(oldWrite, ring.advance(oldWrite, length), total);
+        return staged == WRITTEN ? publish() : staged;
     }
 
     /** Ring bytes a packet with this payload length needs to be free, strictly exceeded ({@code pending_send_sz}). */
@@ -167,16 +190,32 @@ public final class RingWriter {
         return pos;
     }
 
-    /** Trailer, fence, publish, and the signal decision of {@code hv_signal_on_write}. */
-    private int finish(int oldWrite, int pos, int total) {
+    /** Stores the trailer and moves the private write position past the packet (not yet visible). */
+    private int append(int oldWrite, int pos, int total) {
         ring.putWord(pos, PacketLayout.trailer(oldWrite));
-        int newWrite = ring.advance(pos, PacketLayout.TRAILER_LENGTH);
-        // Full fence: every packet byte and the trailer must be visible before the peer can see the new index.
-        VarHandle.fullFence();
-        ring.writeIndexRelease(newWrite);
-        writeIndex = newWrite;
+        writeIndex = ring.advance(pos, PacketLayout.TRAILER_LENGTH);
         packets++;
         bytes += total;
+        return WRITTEN;
+    }
+
+    /**
+     * Publishes every staged packet ({@code write_index}) and makes the signal decision of
+     * {@code hv_signal_on_write} for them as one write: signal if the peer's mask is clear and the ring was
+     * empty before the first of them.
+     *
+     * @return {@link #WRITTEN_SIGNAL} if the caller must signal the peer, else {@link #WRITTEN}
+     */
+    public int publish() {
+        int oldWrite = published;
+        int newWrite = writeIndex;
+        if (oldWrite == newWrite) {
+            return WRITTEN;
+        }
+        // Full fence: every packet byte and trailer must be visible before the peer can see the new index.
+        VarHandle.fullFence();
+        ring.writeIndexRelease(newWrite);
+        published = newWrite;
         // Full fence: the write_index store must be ordered before the load of the peer's mask (store->load).
         VarHandle.fullFence();
         if (ring.interruptMaskVolatile() != 0) {
@@ -189,6 +228,11 @@ public final class RingWriter {
             return WRITTEN_SIGNAL;
         }
         return WRITTEN;
+    }
+
+    /** Packets are staged and not yet published. */
+    public boolean hasStaged() {
+        return published != writeIndex;
     }
 
     /**
