@@ -184,7 +184,7 @@ public final class DashboardServer extends VerticleBase {
     /** Every channel as the agent sees it (or, in a host-only process, as the host sees it). */
     private Future<JsonObject> channels() {
         return vertx.eventBus().<JsonObject>request(Addresses.STATS_NOW, null, QUICK).map(m -> m.body())
-                .recover(e -> host != null && host instanceof HostChannels hc ? hc.channels()
+                .recover(e -> host instanceof HostChannels hc ? hc.channels()
                         : Future.succeededFuture(new JsonObject().put("channels", new JsonArray())));
     }
 

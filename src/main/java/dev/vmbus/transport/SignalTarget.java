@@ -10,15 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class SignalTarget {
     private final AtomicBoolean queued = new AtomicBoolean();
-    private volatile Context context;
+    private final Context context;
     private volatile Runnable handler = () -> { };
     private volatile long count;
 
     public SignalTarget(Context context) {
-        this.context = context;
-    }
-
-    public void context(Context context) {
         this.context = context;
     }
 
