@@ -32,8 +32,14 @@ final class Lifecycle {
 
     /** Runs until SIGTERM or SIGINT, then runs {@code close} (bounded by a timeout) and closes Vert.x. */
     static int runUntilSignalled(Vertx vertx, Supplier<Future<?>> close) throws InterruptedException {
+        return runUntilSignalled(vertx, close, SystemdNotify.disabled());
+    }
+
+    /** As above, telling systemd {@code STOPPING=1} as soon as the signal arrives. */
+    static int runUntilSignalled(Vertx vertx, Supplier<Future<?>> close, SystemdNotify notify) throws InterruptedException {
         Lifecycle lifecycle = new Lifecycle();
         Runnable onSignal = () -> {
+            notify.send("STOPPING=1\nSTATUS=closing every channel");
             LOG.info("signal received; closing every channel");
             try {
                 close.get().await(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);

@@ -39,6 +39,7 @@ final class RunCommand {
         config = applyOverrides(config, args);
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
+        SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
 
         Vertx vertx = Vertx.vertx();
         SimBus sim = null;
@@ -68,9 +69,26 @@ final class RunCommand {
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
             String dashboard = dashboardId;
-            return Lifecycle.runUntilSignalled(vertx, () -> vertx.undeploy(id)
-                    .eventually(() -> dashboard != null ? vertx.undeploy(dashboard) : Future.succeededFuture()));
+            EventLoopWatchdog watchdog = notify.watchdogUsec().isPresent()
+                    ? new EventLoopWatchdog(vertx, notify.watchdogUsec().getAsLong(), notify::send) : null;
+            if (watchdog != null) {
+                watchdog.start();
+                LOG.info("systemd watchdog: " + watchdog.loops() + " event loops must each run at least every "
+                        + notify.watchdogUsec().getAsLong() / 2000 + " ms");
+            }
+            Readiness.await(vertx).onSuccess(channels -> {
+                String status = Readiness.status(channels);
+                notify.send("READY=1\nSTATUS=" + status);
+                LOG.info("ready: " + status);
+            });
+            return Lifecycle.runUntilSignalled(vertx, () -> {
+                if (watchdog != null) {
+                    watchdog.close();
+                }
+                return vertx.undeploy(id).eventually(() -> dashboard != null ? vertx.undeploy(dashboard) : Future.succeededFuture());
+            }, notify);
         } catch (Exception e) {
+            notify.close();
             vertx.close();
             throw e;
         }

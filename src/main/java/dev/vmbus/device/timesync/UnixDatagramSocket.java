@@ -16,7 +16,9 @@ import java.nio.file.Path;
 /**
  * An unbound {@code AF_UNIX} datagram socket that sends to a path, through libc with the FFM API: the JDK's
  * {@code DatagramChannel} refuses the UNIX family. Sends never block ({@code MSG_DONTWAIT}), so they may run on
- * an event loop; a full receiver queue is an error for that one datagram, not a wait.
+ * an event loop; a full receiver queue is an error for that one datagram, not a wait. Used for chronyd's
+ * refclock socket and for systemd's {@code NOTIFY_SOCKET} (which may be in the abstract namespace, {@code @name}).
+ * Made for concurrent use: {@code send} and {@code close} are synchronized.
  */
 public final class UnixDatagramSocket implements AutoCloseable {
     private static final int AF_UNIX = 1;
@@ -46,7 +48,7 @@ public final class UnixDatagramSocket implements AutoCloseable {
     private final MemorySegment address;
     private final int addressLength;
     private final MemorySegment callState = arena.allocate(CALL_STATE);
-    private final MemorySegment buffer = arena.allocate(SockSample.LENGTH, 8);
+    private final MemorySegment buffer;
     private final String target;
     private int fd;
 
@@ -57,17 +59,32 @@ public final class UnixDatagramSocket implements AutoCloseable {
      * @throws IOException              if {@code socket()} fails
      */
     public UnixDatagramSocket(Path target) throws IOException {
-        byte[] path = target.toString().getBytes(StandardCharsets.UTF_8);
-        if (path.length == 0 || path.length > MAX_PATH_BYTES) {
+        this(target.toString(), SockSample.LENGTH);
+    }
+
+    /**
+     * Opens a socket that sends datagrams of at most {@code maxDatagramBytes} to {@code target}: a path, or
+     * {@code @name} for the abstract namespace (as {@code sd_notify} accepts in {@code NOTIFY_SOCKET}).
+     */
+    public UnixDatagramSocket(String target, int maxDatagramBytes) throws IOException {
+        boolean abstractName = target.startsWith("@");
+        byte[] path = target.getBytes(StandardCharsets.UTF_8);
+        if (path.length == 0 || path.length > MAX_PATH_BYTES || (abstractName && path.length == 1)) {
             arena.close();
             throw new IllegalArgumentException("a Unix socket path must be 1.." + MAX_PATH_BYTES + " bytes, got "
                     + path.length + ": " + target);
         }
-        this.target = target.toString();
+        this.target = target;
+        buffer = arena.allocate(maxDatagramBytes, 8);
         address = arena.allocate(SOCKADDR_UN_SIZE, 2);
         address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
         MemorySegment.copy(path, 0, address, ValueLayout.JAVA_BYTE, 2, path.length); // the rest stays zero: NUL
-        addressLength = 2 + path.length + 1;
+        if (abstractName) {
+            address.set(ValueLayout.JAVA_BYTE, 2, (byte) 0); // '@' stands for the leading NUL; no trailing NUL
+            addressLength = 2 + path.length;
+        } else {
+            addressLength = 2 + path.length + 1;
+        }
         try {
             fd = (int) SOCKET.invokeExact(callState, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         } catch (Throwable e) {
@@ -82,7 +99,7 @@ public final class UnixDatagramSocket implements AutoCloseable {
     }
 
     /**
-     * Sends one datagram of at most {@link SockSample#LENGTH} bytes.
+     * Sends one datagram of at most the size given at construction ({@link SockSample#LENGTH} by default).
      *
      * @throws IOException with the errno text (for example no such file, or connection refused when nothing
      *                     is bound at the path)
