@@ -52,7 +52,7 @@ final class BindCommand {
         if (bind) {
             int moved = binder.bind(classId);
             out.println(name + ": " + moved + " device(s) moved to " + UioBinder.UIO_DRIVER
-                    + "; run 'vmbus run --conf /etc/vmbus/vmbus-uio.json' to serve them");
+                    + "; 'systemctl enable --now vmbus' (or 'vmbus run --conf /etc/vmbus/vmbus.json') serves them");
         } else {
             int moved = binder.unbind(classId, Optional.ofNullable(args.get("driver")));
             out.println(name + ": " + moved + " device(s) released by " + UioBinder.UIO_DRIVER);

@@ -30,6 +30,22 @@ public final class Vmbus {
     private Vmbus() {
     }
 
+    /** {@code vmbus VERSION} and the Java runtime it runs on (the packaged one under /usr/lib/vmbus/runtime). */
+    static String version() {
+        String v = "unknown";
+        try (java.io.InputStream in = Vmbus.class.getResourceAsStream("/dev/vmbus/version.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                v = p.getProperty("version", v);
+            }
+        } catch (java.io.IOException e) {
+            // keep "unknown"
+        }
+        return "vmbus " + v + "\nJava " + Runtime.version() + " (" + System.getProperty("java.vendor") + ") at "
+                + System.getProperty("java.home") + "\n";
+    }
+
     public static void main(String[] args) {
         Lifecycle.initLogging();
         System.exit(execute(args, System.out, System.err));
@@ -39,6 +55,10 @@ public final class Vmbus {
         if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
             out.print(USAGE);
             return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("--version")) {
+            out.print(version());
+            return 0;
         }
         try {
             return switch (args[0]) {

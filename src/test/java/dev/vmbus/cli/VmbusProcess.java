@@ -22,10 +22,25 @@ final class VmbusProcess implements AutoCloseable {
 
     /** With {@code env} added to this JVM's environment. */
     VmbusProcess(Map<String, String> env, String... args) throws IOException {
+        this(command(args), env, false);
+    }
+
+    private static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Vmbus.class.getName()));
         cmd.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+        return cmd;
+    }
+
+    /**
+     * Any command, e.g. an installed {@code /usr/bin/vmbus}; {@code env} is added to this JVM's environment, or
+     * is the whole environment when {@code clearEnvironment}.
+     */
+    VmbusProcess(List<String> command, Map<String, String> env, boolean clearEnvironment) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (clearEnvironment) {
+            builder.environment().clear();
+        }
         builder.environment().putAll(env);
         process = builder.start();
         reader = Thread.ofPlatform().daemon().start(() -> {

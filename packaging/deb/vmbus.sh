@@ -1,0 +1,36 @@
+#!/bin/sh
+# /usr/bin/vmbus: the vmbus command on the Java runtime this package ships (/usr/lib/vmbus/runtime, cut down
+# with jlink), with the JVM options of /etc/vmbus/jvm.options (one option a line; '#' lines and blank lines
+# skipped). Every path is found from where this script is, so that an install into another root (dpkg --root)
+# runs too. `exec` keeps the JVM as the process systemd started (NotifyAccess=main).
+set -e
+self=$0
+if command -v readlink >/dev/null 2>&1; then
+    self=$(readlink -f "$0")
+fi
+prefix=${self%/bin/vmbus}          # /usr (or /usr under another root)
+lib=$prefix/lib/vmbus
+options=${prefix%/usr}/etc/vmbus/jvm.options
+java=$lib/runtime/bin/java
+if [ ! -x "$java" ]; then
+    echo "vmbus: the packaged Java runtime $java is missing; reinstall the vmbus package" >&2
+    exit 1
+fi
+# The options go before the user's arguments: append them and '-jar JAR', then move the user's n arguments
+# (still at the front) to the end. Plain sh has no arrays.
+n=$#
+if [ -r "$options" ]; then
+    while read -r line; do
+        case $line in
+            ''|'#'*) ;;
+            *) set -- "$@" "$line" ;;
+        esac
+    done < "$options"
+fi
+set -- "$@" -jar "$lib/vmbus.jar"
+while [ "$n" -gt 0 ]; do
+    set -- "$@" "$1"
+    shift
+    n=$((n - 1))
+done
+exec "$java" "$@"
