@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (Maven; Debian's chrony for the real
-# chronyd test; chromium and chromium-driver for the browser test; prometheus for promtool), with sudo when
-# not root, then runs the whole Maven suite on JDK 25.
+# chronyd test; chromium and chromium-driver for the browser test; prometheus for promtool; dpkg-dev, binutils,
+# lintian and systemd for the Debian package and its unit), with sudo when not root, then runs the whole Maven
+# suite on JDK 25 (unit tests, then the package, then the package's tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
@@ -16,6 +17,12 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)   # the KVP lock test takes the daemon's lock from another program
+# The Debian package: built with dpkg-deb, dpkg-shlibdeps (dpkg-dev) and strip (binutils), checked with lintian,
+# its unit with systemd-analyze (package systemd; nothing is started), its completion with bash.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v strip >/dev/null 2>&1 || missing+=(binutils)
+command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "installing: ${missing[*]}"

@@ -66,12 +66,11 @@ install -D -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/
 # --- Man page and completion, generated from the CLI definition ---------------------------------------------
 gen=$work/generated
 rm -rf "$gen" && mkdir -p "$gen"
-if unzip -l "$target/vmbus.jar" dev/vmbus/cli/CliDocs.class >/dev/null 2>&1; then # TEMPORARY until picocli
+
 "$runtime/bin/java" --enable-native-access=ALL-UNNAMED -cp "$target/vmbus.jar" dev.vmbus.cli.CliDocs "$gen"
 install -D -m 0644 "$gen/vmbus.1" "$root/usr/share/man/man1/vmbus.1"
 gzip -9n "$root/usr/share/man/man1/vmbus.1"
 install -D -m 0644 "$gen/vmbus.bash" "$root/usr/share/bash-completion/completions/vmbus"
-fi
 
 # --- Documentation: copyright, changelog ----------------------------------------------------------------------
 doc=$root/usr/share/doc/vmbus

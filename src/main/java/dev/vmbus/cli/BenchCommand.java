@@ -10,6 +10,11 @@ import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.shm.ShmGuest;
 import dev.vmbus.transport.shm.ShmHost;
 import dev.vmbus.transport.sim.SimBus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,8 +28,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,17 +38,36 @@ import java.util.concurrent.TimeUnit;
  * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
  * request/reply between two verticles measured in the same run.
  */
-final class BenchCommand {
-    private BenchCommand() {
-    }
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "End-to-end round trips on sim and shm, printed as a table.",
+        description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
+                + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    static int run(String[] argv) throws Exception {
-        Args args = new Args("bench", argv, 1, Set.of("seconds", "warmup", "window", "json"), Set.of());
-        double seconds = number(args, "seconds", 5);
-        double warmup = number(args, "warmup", 3);
+    @Option(names = "--seconds", paramLabel = "N", description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
+    double seconds = 5;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up seconds per row (default: ${DEFAULT-VALUE}).")
+    double warmup = 3;
+
+    @Option(names = "--window", paramLabel = "1,16", split = ",",
+            description = "Requests in flight, one row set per value (default: 1,16).")
+    List<Integer> window = List.of(1, 16);
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(seconds >= 0) || !(warmup >= 0)) { // NaN too
+            throw new ParameterException(spec.commandLine(), "--seconds and --warmup must be non-negative numbers, got "
+                    + seconds + " and " + warmup);
+        }
         List<Integer> windows = new ArrayList<>();
-        for (String w : (args.has("window") ? args.get("window") : "1,16").split(",")) {
-            windows.add((int) Math.max(1, Double.parseDouble(w.trim())));
+        for (int w : window) {
+            windows.add(Math.max(1, w));
         }
         List<LatencyRecorder.Result> results = new ArrayList<>();
         for (int window : windows) {
@@ -52,31 +76,16 @@ final class BenchCommand {
             results.add(channel("shm", window, warmup, seconds));
         }
         print(results);
-        if (args.has("json")) {
+        if (json != null) {
             JsonArray out = new JsonArray();
             results.forEach(r -> out.add(r.toJson()));
-            Path file = Path.of(args.get("json"));
+            Path file = json;
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
             Files.writeString(file, new JsonObject().put("results", out).encodePrettily());
         }
         return 0;
-    }
-
-    private static double number(Args args, String name, double dflt) {
-        if (!args.has(name)) {
-            return dflt;
-        }
-        try {
-            double v = Double.parseDouble(args.get(name));
-            if (v < 0) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new Args.UsageException("--" + name + " must be a non-negative number, got '" + args.get(name) + "'");
-        }
     }
 
     /** One heartbeat channel from a host end to the agent, measured on the host. */

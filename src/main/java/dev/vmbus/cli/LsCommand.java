@@ -4,32 +4,58 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * {@code vmbus ls}: the channel table of a running agent, read from its API, in the shape of {@code lsvmbus -vv}
  * with the ring and counter figures Linux keeps in sysfs.
  */
-final class LsCommand {
-    private LsCommand() {
+@Command(name = "ls", mixinStandardHelpOptions = true,
+        header = "The channels of a running agent, like lsvmbus -vv.",
+        description = "List the channels of a running agent, like lsvmbus -vv, with the ring and counter figures "
+                + "Linux keeps in sysfs, from the agent's dashboard API.")
+final class LsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", paramLabel = "URL", description = "The agent's dashboard (default: ${DEFAULT-VALUE}).")
+    String url = "http://127.0.0.1:8080";
+
+    @Option(names = "--token", paramLabel = "T", description = "The dashboard token (default: env VMBUS_DASHBOARD_TOKEN).")
+    String token;
+
+    @Option(names = "--json", description = "Print the API's JSON instead of the table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        int code = run(out);
+        out.flush();
+        return code;
     }
 
-    static int run(String[] argv, PrintStream out) throws Exception {
-        Args args = new Args("ls", argv, 1, Set.of("url", "token"), Set.of("json"));
-        String base = args.has("url") ? args.get("url") : "http://127.0.0.1:8080";
-        String token = args.has("token") ? args.get("token") : System.getenv("VMBUS_DASHBOARD_TOKEN");
+    private int run(PrintWriter out) throws Exception {
+        String base = url;
+        String token = this.token != null ? this.token : System.getenv("VMBUS_DASHBOARD_TOKEN");
         URI uri;
         try {
             uri = URI.create(base.replaceAll("/+$", "") + "/api/channels");
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException("--url is not a URL: " + base);
+            throw new ParameterException(spec.commandLine(), "--url is not a URL: " + base);
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
         if (token != null) {
@@ -54,7 +80,7 @@ final class LsCommand {
         } catch (DecodeException e) {
             throw new IllegalStateException("the agent at " + base + " did not answer with a channel list");
         }
-        if (args.has("json")) {
+        if (json) {
             out.println(channels.encodePrettily());
             return 0;
         }
@@ -64,7 +90,7 @@ final class LsCommand {
         return 0;
     }
 
-    private static void print(JsonObject c, PrintStream out) {
+    private static void print(JsonObject c, PrintWriter out) {
         out.printf("VMBUS ID %2d: Class_ID = {%s} - %s%n", c.getInteger("relid"), c.getString("classId"), c.getString("class"));
         out.printf("\tDevice_ID = {%s}%n", c.getString("instanceId"));
         out.printf("\tRel_ID=%d, subchannel=%d, state=%s, ring=%d bytes per direction%n", c.getInteger("relid"),
@@ -86,7 +112,7 @@ final class LsCommand {
                 s.getLong("malformed"), s.getLong("requestorRejected"));
     }
 
-    private static void ring(PrintStream out, String name, JsonObject r) {
+    private static void ring(PrintWriter out, String name, JsonObject r) {
         out.printf("\t%s_intr_mask=%d %s_read_index=%d %s_write_index=%d %s_read_bytes_avail=%d %s_write_bytes_avail=%d"
                         + " pending_send_sz=%d fill=%.1f%%%n", name.trim(), r.getInteger("interruptMask"), name.trim(),
                 r.getInteger("readIndex"), name.trim(), r.getInteger("writeIndex"), name.trim(), r.getInteger("bytesToRead"),

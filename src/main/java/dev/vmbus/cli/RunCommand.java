@@ -16,27 +16,60 @@ import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /** {@code vmbus run}: the agent. */
-final class RunCommand {
+@Command(name = "run", mixinStandardHelpOptions = true,
+        header = "The agent: channels, device handlers and the dashboard.",
+        description = {"Run the agent: the transport's channels and a device handler for each enabled class, and "
+                + "the dashboard. With the default configuration the simulated host runs in-process, so it works on any "
+                + "machine. Under systemd (Type=notify) it sends READY=1 once every handled channel is open, "
+                + "WATCHDOG=1 while every event loop runs, and STOPPING=1 on SIGTERM.",
+                "SIGTERM or SIGINT closes every channel (the host sees close for each) and exits 0."})
+final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(RunCommand.class.getName());
 
-    private RunCommand() {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (default: ${DEFAULT-VALUE}).")
+    Path conf = Path.of("conf/vmbus.json");
+
+    @Option(names = "--transport", paramLabel = "sim|shm|uio", completionCandidates = Transports.class,
+            description = "Overrides transport.type: sim (host in-process), shm (host in another process), uio (a real guest).")
+    String transport;
+
+    @Option(names = "--shm-dir", paramLabel = "DIR", description = "Overrides transport.shmDir, the shm directory.")
+    String shmDir;
+
+    @Option(names = "--dashboard-port", paramLabel = "PORT", description = "Overrides dashboard.port (0: any free port).")
+    Integer dashboardPort;
+
+    @Option(names = "--no-dashboard", description = "No dashboard (dashboard.enabled false).")
+    boolean noDashboard;
+
+    /** The transports, for completion. */
+    static final class Transports extends java.util.ArrayList<String> {
+        Transports() {
+            super(List.of("sim", "shm", "uio"));
+        }
     }
 
-    static int run(String[] argv) throws Exception {
-        Args args = new Args("run", argv, 1, Set.of("conf", "transport", "shm-dir", "dashboard-port"),
-                Set.of("no-dashboard"));
-        if (!args.positional().isEmpty()) {
-            throw new Args.UsageException("unexpected argument '" + args.positional().getFirst() + "'");
-        }
-        VmbusConfig config = ConfigLoader.load(Path.of(args.has("conf") ? args.get("conf") : "conf/vmbus.json"));
-        config = applyOverrides(config, args);
+    @Override
+    public Integer call() throws Exception {
+        VmbusConfig config = ConfigLoader.load(conf);
+        config = applyOverrides(config);
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
@@ -94,37 +127,31 @@ final class RunCommand {
         }
     }
 
-    static int port(String text) {
-        int port;
-        try {
-            port = Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new Args.UsageException("--dashboard-port must be a number, got '" + text + "'");
-        }
+    /** A port given on the command line: 0..65535, or a usage error. */
+    static int port(CommandSpec spec, int port) {
         if (port < 0 || port > 65535) {
-            throw new Args.UsageException("--dashboard-port must be 0..65535, got " + port);
+            throw new ParameterException(spec.commandLine(), "--dashboard-port must be 0..65535, got " + port);
         }
         return port;
     }
 
-    static VmbusConfig applyOverrides(VmbusConfig config, Args args) {
+    VmbusConfig applyOverrides(VmbusConfig config) {
         VmbusConfig.Transport t = config.transport();
-        if (args.has("transport")) {
-            String type = args.get("transport");
-            if (!Set.of("sim", "shm", "uio").contains(type)) {
-                throw new Args.UsageException("--transport must be sim, shm or uio; got '" + type + "'");
+        if (transport != null) {
+            if (!Set.of("sim", "shm", "uio").contains(transport)) {
+                throw new ParameterException(spec.commandLine(), "--transport must be sim, shm or uio; got '" + transport + "'");
             }
-            t = new VmbusConfig.Transport(type, t.shmDir(), t.sysfsRoot(), t.devRoot());
+            t = new VmbusConfig.Transport(transport, t.shmDir(), t.sysfsRoot(), t.devRoot());
         }
-        if (args.has("shm-dir")) {
-            t = new VmbusConfig.Transport(t.type(), args.get("shm-dir"), t.sysfsRoot(), t.devRoot());
+        if (shmDir != null) {
+            t = new VmbusConfig.Transport(t.type(), shmDir, t.sysfsRoot(), t.devRoot());
         }
         VmbusConfig.Dashboard d = config.dashboard();
-        if (args.has("dashboard-port")) {
-            int port = port(args.get("dashboard-port"));
+        if (dashboardPort != null) {
+            int port = port(spec, dashboardPort);
             d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs());
         }
-        if (args.has("no-dashboard")) {
+        if (noDashboard) {
             d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs());
         }
         return config.withTransport(t).withDashboard(d);

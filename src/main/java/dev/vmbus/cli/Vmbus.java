@@ -1,49 +1,44 @@
 package dev.vmbus.cli;
 
 import dev.vmbus.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 
-/** The {@code vmbus} command: {@code run}, {@code host}. */
-public final class Vmbus {
-    static final String USAGE = """
-            usage: vmbus <command> [options]
+/**
+ * The {@code vmbus} command. Every command and option is declared once, with picocli annotations on the command
+ * classes; {@code --help}, {@code --version}, the man page and the bash completion ({@link CliDocs}) all come
+ * from those declarations. Exit status: 0 done, 1 failed, 2 usage or configuration error (message on stderr).
+ */
+@Command(name = "vmbus", mixinStandardHelpOptions = true, versionProvider = Vmbus.Version.class,
+        synopsisSubcommandLabel = "COMMAND",
+        description = "Hyper-V VMBus devices in userspace: runs a Linux guest's integration services (heartbeat, "
+                + "time sync, shutdown, KVP, VSS, file copy) from one JVM, on a real guest through uio_hv_generic "
+                + "or against a simulated Hyper-V host.",
+        subcommands = {RunCommand.class, HostCommand.class, LsCommand.class, BenchCommand.class,
+                BindCommand.Bind.class, BindCommand.Unbind.class, CommandLine.HelpCommand.class},
+        footerHeading = "%nFiles:%n",
+        footer = {"  /etc/vmbus/vmbus.json   the packaged service's configuration",
+                "  /etc/vmbus/jvm.options  the packaged launcher's JVM options, one a line",
+                "%nExit status: 0 done, 1 failed, 2 usage or configuration error."})
+public final class Vmbus implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-              run   [--conf FILE] [--transport sim|shm|uio] [--shm-dir DIR] [--dashboard-port PORT]
-                    [--no-dashboard]
-                    the agent: channels, device handlers (default config: conf/vmbus.json, with the
-                    simulated host in-process)
-              host  --shm-dir DIR [--conf FILE] [--dashboard-port PORT]
-                    the simulated Hyper-V host as its own process, serving the shm transport in DIR
-              ls    [--url http://127.0.0.1:8080] [--token T] [--json]
-                    the channels of a running agent, like lsvmbus -vv, from its dashboard API
-              bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
-                    heartbeat round trips through the whole stack on sim and shm, next to a plain
-                    event-bus request/reply measured in the same run
-              bind   <class> [--sysfs-root DIR]
-                    give the devices of a class (heartbeat, timesync, shutdown, kvp, vss, fcopy or a class GUID)
-                    to uio_hv_generic, for 'vmbus run' with transport uio (root only)
-              unbind <class> [--sysfs-root DIR] [--driver NAME]
-                    hand them back to the kernel (hv_utils for the util devices, or NAME)
-            """;
-
-    private Vmbus() {
-    }
-
-    /** {@code vmbus VERSION} and the Java runtime it runs on (the packaged one under /usr/lib/vmbus/runtime). */
-    static String version() {
-        String v = "unknown";
-        try (java.io.InputStream in = Vmbus.class.getResourceAsStream("/dev/vmbus/version.properties")) {
-            if (in != null) {
-                java.util.Properties p = new java.util.Properties();
-                p.load(in);
-                v = p.getProperty("version", v);
-            }
-        } catch (java.io.IOException e) {
-            // keep "unknown"
-        }
-        return "vmbus " + v + "\nJava " + Runtime.version() + " (" + System.getProperty("java.vendor") + ") at "
-                + System.getProperty("java.home") + "\n";
+    /** No command: the usage, on stderr, and exit status 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CommandLine.ExitCode.USAGE;
     }
 
     public static void main(String[] args) {
@@ -51,37 +46,62 @@ public final class Vmbus {
         System.exit(execute(args, System.out, System.err));
     }
 
+    /** The command line as {@code main} runs it, printing to {@code out} and {@code err}. */
     static int execute(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
-            out.print(USAGE);
-            return args.length == 0 ? 2 : 0;
-        }
-        if (args[0].equals("--version")) {
-            out.print(version());
-            return 0;
-        }
-        try {
-            return switch (args[0]) {
-                case "run" -> RunCommand.run(args);
-                case "host" -> HostCommand.run(args);
-                case "bench" -> BenchCommand.run(args);
-                case "bind", "unbind" -> BindCommand.run(args);
-                case "ls" -> LsCommand.run(args, out);
-                default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
-            };
-        } catch (Args.UsageException e) {
-            err.println("vmbus: " + e.getMessage());
-            err.print(USAGE);
-            return 2;
-        } catch (ConfigException e) {
-            err.println("vmbus: configuration error: " + e.getMessage());
-            return 2;
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            err.println("vmbus: " + e.getMessage());
-            return 2;
-        } catch (Exception e) {
+        CommandLine cmd = commandLine();
+        cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cmd.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        return cmd.execute(args);
+    }
+
+    /** The whole command tree, with vmbus's error handling. */
+    static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Vmbus());
+        cmd.setExecutionExceptionHandler((e, line, parsed) -> {
+            PrintWriter err = line.getErr();
+            if (e instanceof ConfigException) {
+                err.println("vmbus: configuration error: " + e.getMessage());
+                return CommandLine.ExitCode.USAGE;
+            }
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                err.println("vmbus: " + e.getMessage());
+                return CommandLine.ExitCode.USAGE;
+            }
             err.println("vmbus: failed: " + e);
-            return 1;
+            return CommandLine.ExitCode.SOFTWARE;
+        });
+        cmd.setParameterExceptionHandler((e, argv) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("vmbus: " + e.getMessage());
+            e.getCommandLine().usage(err);
+            return CommandLine.ExitCode.USAGE;
+        });
+        return cmd;
+    }
+
+    /** This project's version, filtered into {@code dev/vmbus/version.properties} by the build. */
+    static String projectVersion() {
+        try (InputStream in = Vmbus.class.getResourceAsStream("/dev/vmbus/version.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version", "");
+                if (!v.isEmpty() && !v.startsWith("${")) {
+                    return v;
+                }
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        return "unknown";
+    }
+
+    /** {@code vmbus VERSION} and the Java runtime it runs on (the packaged one under /usr/lib/vmbus/runtime). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"vmbus " + projectVersion(), "Java " + Runtime.version() + " ("
+                    + System.getProperty("java.vendor") + ") at " + System.getProperty("java.home")};
         }
     }
 }

@@ -120,6 +120,6 @@ class BindCommandTest {
         var noModule = assertThrows(IOException.class, () -> run("bind", "heartbeat", "--sysfs-root", root.toString()));
         assertTrue(noModule.getMessage().contains("modprobe uio_hv_generic"), noModule.getMessage());
 
-        assertThrows(Args.UsageException.class, () -> run("bind"));
+        assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind"));
     }
 }

@@ -83,7 +83,7 @@ class CommandLineTest {
         Files.writeString(conf, "{ \"devices\": { \"nosuch\": { } } }");
         assertMessage(2, "devices.nosuch: no handler named 'nosuch'", "run", "--conf", conf.toString());
         assertMessage(2, "--transport must be sim, shm or uio", "run", "--transport", "tcp");
-        assertMessage(2, "unknown command 'jump'", "jump");
+        assertMessage(2, "Unmatched argument at index 0: 'jump'", "jump");
         assertMessage(2, "does not exist", "run", "--conf", tmp.resolve("missing.json").toString());
     }
 
