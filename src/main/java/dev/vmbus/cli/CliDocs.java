@@ -36,9 +36,13 @@ public final class CliDocs {
         Files.writeString(dir.resolve("vmbus.bash"), completion(Vmbus.commandLine()));
     }
 
-    /** The bash completion script for every command and option. */
+    /**
+     * The bash completion script for every command and option. bash-completion sources it, so picocli's
+     * {@code #!} line goes (lintian: bash-completion-with-hashbang).
+     */
     static String completion(CommandLine cmd) {
-        return AutoComplete.bash("vmbus", cmd);
+        String script = AutoComplete.bash("vmbus", cmd);
+        return script.startsWith("#!") ? script.substring(script.indexOf('\n') + 1) : script;
     }
 
     /** The man page in roff. */

@@ -121,6 +121,7 @@ class CliTest {
         Path script = tmp.resolve("vmbus.bash");
         Files.writeString(script, CliDocs.completion(Vmbus.commandLine()));
         String text = Files.readString(script);
+        assertTrue(!text.startsWith("#!"), "a sourced file, no #! line");
         for (String c : COMMANDS) {
             assertTrue(text.contains(c), c);
         }
