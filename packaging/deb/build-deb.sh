@@ -112,6 +112,8 @@ chmod -R go-w "$root"
 cp -a "$work/control" "$root/DEBIAN"
 deb=$target/vmbus_${version}_${arch}.deb
 rm -f "$target"/vmbus_*.deb
-dpkg-deb --root-owner-group -Zxz -z6 --build "$root" "$deb" >/dev/null
+# gzip, not xz: the runtime's modules file and the jar are compressed already, so xz -6 saves 2.7 MB of 31 for
+# 30 s more CPU on every build.
+dpkg-deb --root-owner-group -Zgzip -z9 --build "$root" "$deb" >/dev/null
 rm -rf "$root/DEBIAN"
 echo "build-deb: $deb ($(du -h "$deb" | cut -f1), runtime modules $modules)"
