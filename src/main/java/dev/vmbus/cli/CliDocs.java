@@ -58,18 +58,7 @@ public final class CliDocs {
         m.append(".SH OPTIONS\n");
         options(m, top);
         m.append(".SH COMMANDS\n");
-        for (CommandLine sub : cmd.getSubcommands().values()) {
-            CommandSpec spec = sub.getCommandSpec();
-            if (spec.name().equals("help")) {
-                m.append(".SS \"vmbus help [COMMAND]\"\n").append(roff("Print the usage of vmbus or of COMMAND.")).append('\n');
-                continue;
-            }
-            m.append(".SS \"").append(roff(synopsis(spec))).append("\"\n");
-            paragraphs(m, spec.usageMessage().header(), ".PP");
-            m.append(".PP\n");
-            paragraphs(m, spec.usageMessage().description(), ".PP");
-            options(m, spec);
-        }
+        commands(m, cmd);
         m.append(".SH FILES\n");
         m.append(".TP\n.I /etc/vmbus/vmbus.json\n").append(roff("The configuration of the packaged service "
                 + "(a real guest's: transport uio, dry runs off, KVP pools in /var/lib/hyperv). Every key is described "
@@ -84,8 +73,25 @@ public final class CliDocs {
         return m.toString();
     }
 
+    /** A section per command, depth first, so that {@code bench footprint} follows {@code bench}. */
+    private static void commands(StringBuilder m, CommandLine cmd) {
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            if (spec.name().equals("help")) {
+                m.append(".SS \"vmbus help [COMMAND]\"\n").append(roff("Print the usage of vmbus or of COMMAND.")).append('\n');
+                continue;
+            }
+            m.append(".SS \"").append(roff(synopsis(spec))).append("\"\n");
+            paragraphs(m, spec.usageMessage().header(), ".PP");
+            m.append(".PP\n");
+            paragraphs(m, spec.usageMessage().description(), ".PP");
+            options(m, spec);
+            commands(m, sub);
+        }
+    }
+
     private static String synopsis(CommandSpec spec) {
-        StringBuilder s = new StringBuilder("vmbus ").append(spec.name());
+        StringBuilder s = new StringBuilder(spec.qualifiedName());
         for (PositionalParamSpec p : spec.positionalParameters()) {
             s.append(' ').append(p.paramLabel());
         }

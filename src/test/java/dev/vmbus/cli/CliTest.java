@@ -105,15 +105,28 @@ class CliTest {
         }
         for (CommandLine sub : cmd.getSubcommands().values()) {
             assertTrue(COMMANDS.contains(sub.getCommandName()), "a command the tests do not know: " + sub.getCommandName());
-            for (OptionSpec o : sub.getCommandSpec().options()) {
+        }
+        assertEveryOptionIn(page, cmd);
+        // Text never starts a line with a roff control character; only the page's own upper-case requests do.
+        assertTrue(page.lines().noneMatch(l -> l.startsWith("'") || l.matches("^\\.[a-z].*")), page);
+    }
+
+    /** Every command below {@code cmd}, however deep, has its section, and every option of it is in the page. */
+    private static void assertEveryOptionIn(String page, CommandLine cmd) {
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            if (spec.name().equals("help")) {
+                continue;
+            }
+            assertTrue(page.contains(".SS \"" + CliDocs.roff(spec.qualifiedName())), "no section for " + spec.qualifiedName());
+            for (OptionSpec o : spec.options()) {
                 if (!o.usageHelp() && !o.versionHelp()) {
                     assertTrue(page.contains("\\fB" + CliDocs.roff(o.longestName()) + "\\fR"),
-                            sub.getCommandName() + " " + o.longestName() + " missing from the man page");
+                            spec.qualifiedName() + " " + o.longestName() + " missing from the man page");
                 }
             }
+            assertEveryOptionIn(page, sub);
         }
-        // No line may start with a stray control character or carry an unescaped hyphen in option names.
-        assertTrue(page.lines().noneMatch(l -> l.startsWith("'") || l.matches("^\\.[a-z].*")), page);
     }
 
     @Test
