@@ -3,6 +3,7 @@ package dev.vmbus.device.timesync;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.timesync.ReferenceClock;
 import io.vertx.core.Deployable;
 
@@ -14,6 +15,11 @@ public final class TimesyncHandler implements DeviceHandler {
     @Override
     public String name() {
         return "timesync";
+    }
+
+    @Override
+    public int credit() {
+        return IcConstants.IC_CREDIT;
     }
 
     @Override
