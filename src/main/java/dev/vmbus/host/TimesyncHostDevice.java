@@ -84,9 +84,9 @@ public final class TimesyncHostDevice extends IcHostDevice {
         boolean v4 = TimesyncMessage.usesV4(negotiated().message());
         IcMessage request = newRequest(TimesyncMessage.hostBodyLength(v4));
         long mono = System.nanoTime();
-        // (counter, UTC) read back to back: the pair is the host's measurement
-        Instant wall = Instant.now();
-        long reference = counter.ticks();
+        Stamp stamp = stamp();
+        Instant wall = stamp.wall();
+        long reference = stamp.reference();
         long unixNanos = wall.getEpochSecond() * 1_000_000_000L + wall.getNano();
         long parentTime = clock.fileTime(unixNanos, mono);
         TimesyncMessage.write(request, v4, parentTime, reference, flags);
@@ -125,6 +125,29 @@ public final class TimesyncHostDevice extends IcHostDevice {
                 timer = context.owner().setTimer(intervalMs, t -> send(TimesyncMessage.FLAG_SAMPLE));
             }
         });
+    }
+
+    private record Stamp(Instant wall, long reference) {
+    }
+
+    /**
+     * (UTC, counter) read together: the pair is the host's measurement. A pair read with the thread preempted
+     * in between would be off by the preemption, so one read more than 20 us apart is read again (the closest
+     * of four is kept).
+     */
+    private Stamp stamp() {
+        Stamp best = null;
+        long bestGap = Long.MAX_VALUE;
+        for (int i = 0; i < 4 && bestGap > 200; i++) {
+            long before = counter.ticks();
+            Instant wall = Instant.now();
+            long after = counter.ticks();
+            if (after - before < bestGap) {
+                bestGap = after - before;
+                best = new Stamp(wall, before + (after - before) / 2);
+            }
+        }
+        return best;
     }
 
     /**

@@ -68,8 +68,10 @@ class ChronydRefclockTest {
      * partition; more than Linux's 600 s staleness limit) ahead of the guest's clock. Across a change of the
      * host's clock, a guest suspend (the counter steps 45 min ahead of the guest's clock) and a hibernation
      * resumed in a new partition (the counter steps back), chronyd sees the host's true offset within 1 ms.
-     * The first samples after each change are not judged: until a sample with a short delivery delay has
-     * arrived, the bound is the delay of the few samples seen so far (see {@link dev.vmbus.ic.timesync.CounterEpoch}).
+     * The agent's estimate is behind the host's time by the smallest delivery delay it has seen (see
+     * {@link dev.vmbus.ic.timesync.CounterEpoch}); in-process that is three thread hand-offs, measured at 0.4 to
+     * 0.9 ms on 2 loaded cores, and the very first sample (cold code) took 4 ms. So the first samples after each
+     * change, where the bound is the delay of the few samples seen so far, are not judged; the next five are.
      */
     @ParameterizedTest(name = "reference counter {0} ms ahead")
     @ValueSource(longs = {17_000, 5 * 3_600_000})
@@ -77,7 +79,7 @@ class ChronydRefclockTest {
         startChronyd();
         vertx = Vertx.vertx();
         SimBus bus = new SimBus(vertx);
-        SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 100, 250, 0, counterAheadMs));
+        SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 50, 250, 0, counterAheadMs));
         host.start().await(10, TimeUnit.SECONDS);
         DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
                 Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), "sim");
@@ -114,8 +116,8 @@ class ChronydRefclockTest {
 
     /** Skips the first samples chronyd logged after line {@code from}, then needs the next ones within 1 ms. */
     private void assertOffsets(String when, int from, double expected) throws Exception {
-        int skip = 3;
-        int judged = 4;
+        int skip = 12;
+        int judged = 5;
         List<Double> all = awaitOffsets(from + skip + judged);
         List<Double> phase = all.subList(from + skip, from + skip + judged);
         phase.forEach(o -> assertEquals(expected, o, TRUE_OFFSET_TOLERANCE_S,
