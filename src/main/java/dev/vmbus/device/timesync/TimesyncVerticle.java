@@ -23,8 +23,9 @@ import java.util.logging.Logger;
  * position against our CLOCK_MONOTONIC_RAW is learnt from the host's stamps by {@link CounterEpoch}), feeds
  * it to chronyd when a SOCK refclock is configured, and on SYNC steps the clock only when {@code stepClock} is
  * on. A sample the counter estimate cannot place yet (a suspected step of the counter) is answered but not
- * used; if it was a SYNC, the next usable sample steps the clock instead. Every well-formed message is answered as Linux answers it: status untouched, flags 0x05, echoed; a message
- * too short for its layout gets no reply; any other message type gets {@code HV_E_FAIL}.
+ * used; if it was a SYNC, the next usable sample steps the clock instead. Every well-formed message is answered
+ * as Linux answers it: status untouched, flags 0x05, echoed; a message too short for its layout gets no reply;
+ * any other message type gets {@code HV_E_FAIL}.
  */
 public final class TimesyncVerticle extends IcDeviceVerticle<TimesyncState> {
     private static final Logger LOG = Logger.getLogger(TimesyncVerticle.class.getName());
@@ -110,8 +111,10 @@ public final class TimesyncVerticle extends IcDeviceVerticle<TimesyncState> {
                 return Future.succeededFuture(Answer.REPLY);
             }
             if (seen.outcome() == CounterEpoch.Outcome.RAISED || seen.outcome() == CounterEpoch.Outcome.RELEARNT) {
-                LOG.info(() -> "timesync: the reference counter moved against our clock (" + seen.outcome().name()
-                        .toLowerCase() + "); it is now " + state.epoch().leadTicks() / 1e7 + " s ahead of CLOCK_MONOTONIC_RAW");
+                long lead = state.epoch().leadTicks();
+                LOG.info(() -> "timesync: the reference counter moved against our clock ("
+                        + seen.outcome().name().toLowerCase() + "); it is now " + lead / 1e7
+                        + " s ahead of CLOCK_MONOTONIC_RAW");
             }
             counterNow = seen.counterNow();
         }
