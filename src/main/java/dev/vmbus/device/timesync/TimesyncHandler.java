@@ -34,7 +34,7 @@ public final class TimesyncHandler implements DeviceHandler {
 
     @Override
     public Deployable createVerticle(DeviceContext context) {
-        return new TimesyncVerticle(TimesyncSettings.from(context.config()), ReferenceClock.MONOTONIC,
+        return new TimesyncVerticle(TimesyncSettings.from(context.config()), ReferenceClock.MONOTONIC_RAW,
                 new SystemClockStepper());
     }
 }
