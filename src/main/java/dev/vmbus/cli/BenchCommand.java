@@ -47,10 +47,10 @@ final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--seconds", paramLabel = "N", description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
-    double seconds = 5;
+    String seconds = "5";
 
     @Option(names = "--warmup", paramLabel = "N", description = "Warm-up seconds per row (default: ${DEFAULT-VALUE}).")
-    double warmup = 3;
+    String warmup = "3";
 
     @Option(names = "--window", paramLabel = "1,16", split = ",",
             description = "Requests in flight, one row set per value (default: 1,16).")
@@ -61,10 +61,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(seconds >= 0) || !(warmup >= 0)) { // NaN too
-            throw new ParameterException(spec.commandLine(), "--seconds and --warmup must be non-negative numbers, got "
-                    + seconds + " and " + warmup);
-        }
+        double seconds = number(spec, "--seconds", this.seconds);
+        double warmup = number(spec, "--warmup", this.warmup);
         List<Integer> windows = new ArrayList<>();
         for (int w : window) {
             windows.add(Math.max(1, w));
@@ -86,6 +84,19 @@ final class BenchCommand implements Callable<Integer> {
             Files.writeString(file, new JsonObject().put("results", out).encodePrettily());
         }
         return 0;
+    }
+
+    /** A non-negative number of seconds given as {@code name}, or a usage error naming it. */
+    static double number(CommandSpec spec, String name, String text) {
+        try {
+            double v = Double.parseDouble(text);
+            if (v >= 0 && !Double.isInfinite(v)) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // the same message as a negative one
+        }
+        throw new ParameterException(spec.commandLine(), name + " must be a non-negative number, got '" + text + "'");
     }
 
     /** One heartbeat channel from a host end to the agent, measured on the host. */

@@ -73,7 +73,8 @@ class CliTest {
         assertUsage("Missing required parameter: 'CLASS'", "bind");
         assertUsage("Unmatched argument at index 2: 'timesync'", "unbind", "heartbeat", "timesync");
         assertUsage("Missing required parameter for option '--conf' (FILE)", "run", "--conf");
-        assertUsage("--seconds and --warmup must be non-negative numbers", "bench", "--seconds", "-1");
+        assertUsage("--seconds must be a non-negative number, got '-1'", "bench", "--seconds", "-1");
+        assertUsage("--warmup must be a non-negative number, got 'soon'", "bench", "--warmup", "soon");
         assertUsage("Invalid value for option '--window' (1,16): 'x' is not an int", "bench", "--window", "1,x");
         assertUsage("Unmatched argument at index 0: 'jump'", "jump");
         assertUsage("Unknown option", "bind", "kvp", "--driver", "hv_utils"); // only unbind has it
