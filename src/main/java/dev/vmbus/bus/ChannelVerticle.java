@@ -62,7 +62,7 @@ public final class ChannelVerticle extends VerticleBase {
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
-                m -> m.reply(driver != null ? StatsJson.toJson(driver.channel().stats()) : null));
+                m -> m.reply(stats()));
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
                 .map(link -> {
@@ -192,8 +192,18 @@ public final class ChannelVerticle extends VerticleBase {
         });
     }
 
-    /** The channel's stats; call on this verticle's context. */
+    /**
+     * The channel's stats; call on this verticle's context. Null when there are none to show, including when the
+     * transport unmapped the ring after a rescind (the snapshot then fails instead of reading freed pages).
+     */
     public JsonObject stats() {
-        return driver != null ? StatsJson.toJson(driver.channel().stats()) : null;
+        if (driver == null) {
+            return null;
+        }
+        try {
+            return StatsJson.toJson(driver.channel().stats());
+        } catch (IllegalStateException e) {
+            return null;
+        }
     }
 }
