@@ -61,6 +61,8 @@ public final class UioGuest implements GuestTransport {
     /** Devices lost to a rescind, by instance, with the registration that was lost (not served again). */
     private final Map<UUID, String> rescinded = new HashMap<>();
     private final Set<String> reported = new HashSet<>();
+    /** Why each refused channel is not offered, by relid: written by scans (workers), read by open(). */
+    private final Map<Integer, String> refused = new java.util.concurrent.ConcurrentHashMap<>();
     private Context context;
     private OfferListener listener;
     private InterruptThread interrupts;
@@ -137,9 +139,11 @@ public final class UioGuest implements GuestTransport {
             for (UioChannel channel : device.channels()) {
                 String refusal = ChannelPolicy.refusal(options.kernel(), channel, device.uio());
                 if (refusal != null) {
+                    refused.put(channel.relid(), refusal);
                     report("uio: " + refusal);
                     continue;
                 }
+                refused.remove(channel.relid());
                 try {
                     long memory = channel.subchannel() == 0 ? device.map0Size()
                             : UioDiscovery.ringSizeNow(channel.ringFile());
@@ -218,8 +222,9 @@ public final class UioGuest implements GuestTransport {
         context.runOnContext(v -> {
             Known k = known.get(offer.relid());
             if (k == null || closing) {
+                String why = refused.get(offer.relid());
                 result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by any uio device"
-                        + " under " + discovery.devicesDir()));
+                        + " under " + discovery.devicesDir() + (why != null ? ": " + why : "")));
                 return;
             }
             if (links.containsKey(offer.relid())) {
