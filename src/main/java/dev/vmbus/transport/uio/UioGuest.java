@@ -311,9 +311,10 @@ public final class UioGuest implements GuestTransport {
         if (current != null && current.result() == line) {
             lines.remove(instance);
         }
-        rescinded.put(instance, line.registration);
+        rescinded.put(instance, line.registration); // a scan that finds another registration clears it
         for (Known k : new ArrayList<>(known.values())) {
-            if (k.device().instanceId().equals(instance)) {
+            // Only the registration that was lost: a re-offer a scan already found (same instance, new uioN) stays.
+            if (k.device().instanceId().equals(instance) && k.registration().equals(line.registration)) {
                 gone(k.offer().relid(), reason);
             }
         }
