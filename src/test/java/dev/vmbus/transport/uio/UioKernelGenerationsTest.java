@@ -231,6 +231,36 @@ class UioKernelGenerationsTest {
         assertEquals(0, kernel.signalled(40));
     }
 
+    // Items 1 and 3 on stable 6.6: write(1) never signals there, so only a monitored channel is served, and it is
+    // kicked through the interrupt and monitor pages alone; an unmonitored one is refused with the reason.
+    @Test
+    void stable66_aMonitoredChannelIsKickedThroughThePagesAndAnUnmonitoredOneIsRefused() throws Exception {
+        device = fixture.device(INSTANCE.toString(), FCOPY, "{" + INSTANCE + "}\n", PRIMARY, "uio0", 8 * PAGE);
+        fixture.monitored(device, PRIMARY, 33, "uio0");
+        kernel = new FixtureKernel(KernelGenerations.STABLE_6_6);
+        kernel.primary(PRIMARY, device.resolve("channels/" + PRIMARY + "/ring"), 8 * PAGE, true);
+        nodes = new FixtureNodes(fixture, false, (d, pair) -> kernel.opened(pair));
+        startGuest(options(KernelGenerations.STABLE_6_6));
+        ChannelDriver driver = drive(awaitOffer(PRIMARY));
+        UUID other = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
+        fixture.device(other.toString(), "{57164f39-9115-4e78-ab55-382f3bd5422d}\n", "{" + other + "}\n", 9, "uio5",
+                8 * PAGE);
+
+        context.runOnContext(v -> driver.send(new byte[] {1}, 1, PacketType.DATA_INBAND, 0));
+        Path monitorPage = fixture.maps("uio0").resolve("map2/page");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllBytes(monitorPage)[16] == 2);
+        assertEquals(1 << PRIMARY, Files.readAllBytes(fixture.maps("uio0").resolve("map1/page"))[2048] & 0xFF);
+        assertEquals(0, kernel.writes(), "no write(1): on this kernel it would only unmask");
+
+        Offer unmonitored = new Offer(9, UUID.fromString("57164f39-9115-4e78-ab55-382f3bd5422d"), other, 0,
+                (int) (4 * PAGE));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> open(unmonitored));
+            assertTrue(refused.getCause().getMessage().contains("547fa4ffd799"), refused.getCause().getMessage());
+        });
+        assertTrue(offerLog.stream().noneMatch(o -> o.relid() == 9), "refused, so never offered: " + offerLog);
+    }
+
     // Item 4: on the first EIO the rings are unmapped at once; every later access fails on its own context.
     @Test
     void item4_theFirstEioUnmapsTheRingAtOnceAndLaterAccessesFailCleanly() throws Exception {
