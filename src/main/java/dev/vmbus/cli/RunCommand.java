@@ -39,6 +39,9 @@ final class RunCommand {
         config = applyOverrides(config, args);
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
+        if (type.equals("uio")) {
+            refuseWhatTheKernelCannotServe(config, registry);
+        }
 
         Vertx vertx = Vertx.vertx();
         SimBus sim = null;
@@ -63,7 +66,8 @@ final class RunCommand {
             String dashboardId = null;
             if (dash.enabled()) {
                 dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
-                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet())),
+                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet()),
+                        type.equals("uio") ? Path.of(config.transport().sysfsRoot()) : null),
                         simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
@@ -74,6 +78,22 @@ final class RunCommand {
             vertx.close();
             throw e;
         }
+    }
+
+    /**
+     * Before anything is opened or started: the same judgement as {@code vmbus doctor}; any device bound to uio
+     * that this kernel cannot serve safely, or any enabled class it cannot serve at all, stops start-up.
+     */
+    static void refuseWhatTheKernelCannotServe(VmbusConfig config, DeviceRegistry registry) throws java.io.IOException {
+        Diagnosis d = Diagnosis.of(SystemView.of(config, null, null), registry);
+        List<String> refusals = d.refusals();
+        if (!refusals.isEmpty()) {
+            throw new IllegalStateException("refusing to start on the uio transport with kernel " + d.kernel().release()
+                    + " (" + d.kernel().basis() + "); nothing was opened:\n  " + String.join("\n  ", refusals)
+                    + "\n'vmbus doctor' shows every device; disable the class in devices.<name>, or state a"
+                    + " backported kernel in transport.kernel");
+        }
+        LOG.info("uio: kernel " + d.kernel().release() + " (" + d.kernel().basis() + ")");
     }
 
     static int port(String text) {
@@ -96,10 +116,10 @@ final class RunCommand {
             if (!Set.of("sim", "shm", "uio").contains(type)) {
                 throw new Args.UsageException("--transport must be sim, shm or uio; got '" + type + "'");
             }
-            t = new VmbusConfig.Transport(type, t.shmDir(), t.sysfsRoot(), t.devRoot());
+            t = t.withType(type);
         }
         if (args.has("shm-dir")) {
-            t = new VmbusConfig.Transport(t.type(), args.get("shm-dir"), t.sysfsRoot(), t.devRoot());
+            t = t.withShmDir(args.get("shm-dir"));
         }
         VmbusConfig.Dashboard d = config.dashboard();
         if (args.has("dashboard-port")) {

@@ -4,7 +4,7 @@ import dev.vmbus.config.ConfigException;
 
 import java.io.PrintStream;
 
-/** The {@code vmbus} command: {@code run}, {@code host}. */
+/** The {@code vmbus} command: {@code run}, {@code host}, {@code ls}, {@code bench}, {@code bind}, {@code doctor}. */
 public final class Vmbus {
     static final String USAGE = """
             usage: vmbus <command> [options]
@@ -20,12 +20,7 @@ public final class Vmbus {
               bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
                     heartbeat round trips through the whole stack on sim and shm, next to a plain
                     event-bus request/reply measured in the same run
-              bind   <class> [--sysfs-root DIR]
-                    give the devices of a class (heartbeat, timesync, shutdown, kvp, vss, fcopy or a class GUID)
-                    to uio_hv_generic, for 'vmbus run' with transport uio (root only)
-              unbind <class> [--sysfs-root DIR] [--driver NAME]
-                    hand them back to the kernel (hv_utils for the util devices, or NAME)
-            """;
+            """ + BindCommand.USAGE + DoctorCommand.USAGE;
 
     private Vmbus() {
     }
@@ -47,6 +42,7 @@ public final class Vmbus {
                 case "bench" -> BenchCommand.run(args);
                 case "bind", "unbind" -> BindCommand.run(args);
                 case "ls" -> LsCommand.run(args, out);
+                case "doctor" -> DoctorCommand.run(args, out);
                 default -> throw new Args.UsageException("unknown command '" + args[0] + "'");
             };
         } catch (Args.UsageException e) {

@@ -1,0 +1,133 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.transport.uio.KernelFeatures;
+import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.UioChannel;
+import dev.vmbus.transport.uio.VmbusDevice;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Set;
+
+/**
+ * {@code vmbus doctor}: reads the running system (kernel, {@code uio_hv_generic}, every VMBus device) and prints,
+ * per device, whether this agent can serve it on this kernel and why not, with the commands that bind it. Exit
+ * status 1 when an enabled class cannot be served. Reads only; runs as any user and on fixture trees.
+ */
+final class DoctorCommand {
+    /** Every option, in one place. */
+    static final Set<String> VALUE_OPTIONS = Set.of("conf", "sysfs-root", "proc-root");
+    static final Set<String> FLAGS = Set.of("json");
+
+    static final String USAGE = """
+              doctor [--conf FILE] [--sysfs-root DIR] [--proc-root DIR] [--json]
+                    what this agent can serve on this kernel, device by device, why not, and the
+                    commands that bind each device (exit 1 when an enabled class cannot be served)
+            """;
+
+    private DoctorCommand() {
+    }
+
+    static int run(String[] argv, PrintStream out) throws IOException {
+        Args args = new Args("doctor", argv, 1, VALUE_OPTIONS, FLAGS);
+        if (!args.positional().isEmpty()) {
+            throw new Args.UsageException("unexpected argument '" + args.positional().getFirst() + "'");
+        }
+        SystemView view = SystemView.of(args);
+        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), "uio");
+        Diagnosis d = Diagnosis.of(view, registry);
+        if (args.has("json")) {
+            out.println(json(d).encodePrettily());
+        } else {
+            text(d, out);
+        }
+        return d.ok() ? 0 : 1;
+    }
+
+    private static void text(Diagnosis d, PrintStream out) {
+        KernelFeatures k = d.kernel();
+        out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
+        out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
+                + " (547fa4ffd799, " + KernelFeatures.linux(KernelFeatures.SLOW_CHANNELS_SINCE) + ")");
+        out.println("  " + mark(k.allChannelEvents()) + " subchannel masking and events (d062463edf17, "
+                + KernelFeatures.linux(KernelFeatures.ALL_CHANNEL_EVENTS_SINCE) + ")");
+        out.println("  " + mark(k.alignedMaps()) + " interrupt and monitor pages on a page boundary (09eea7ad0b8e, "
+                + KernelFeatures.linux(KernelFeatures.ALIGNED_MAPS_SINCE) + ")"
+                + (k.pageSize() == 4096 ? "; moot with 4 KiB pages" : "; the agent uses maps/mapN/offset"));
+        out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
+        out.println();
+        for (Diagnosis.DeviceReport r : d.devices()) {
+            VmbusDevice dev = r.device();
+            UioChannel p = dev.primary();
+            out.println(dev.className() + "  class " + dev.classId() + "  instance " + dev.instanceId());
+            out.println("  driver " + dev.driver().orElse("(none)") + dev.uio().map(u -> " (" + u + ")").orElse("")
+                    + ", relid " + dev.primaryRelid() + ", " + (p.monitored() ? "monitored (monitor_id "
+                    + p.monitorId() + ")" : "unmonitored (no monitor_id)") + ", " + dev.subchannels().size()
+                    + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
+                    + " bytes" : ""));
+            ServePolicy.Verdict v = r.verdict();
+            if (!v.kernelReasons().isEmpty()) {
+                v.kernelReasons().forEach(reason -> out.println("  CANNOT SERVE on this kernel: " + reason.text()));
+            } else if (!v.servable()) {
+                v.reasons().forEach(reason -> out.println("  not served: " + reason.text()));
+            } else if (dev.onUio()) {
+                out.println("  ok: bound to uio_hv_generic; 'vmbus run --transport uio' serves it");
+            } else {
+                out.println("  can serve; to bind it:");
+                r.commands().forEach(c -> out.println("    " + c));
+            }
+        }
+        d.problems().forEach(p -> out.println("unreadable: " + p));
+        out.println();
+        out.println("enabled classes:");
+        for (Diagnosis.ClassReport c : d.classes()) {
+            out.println("  " + c.name() + ": " + c.text());
+        }
+        long bad = d.classes().stream().filter(c -> c.status() == Diagnosis.Status.CANNOT_SERVE).count();
+        out.println(d.ok() ? "result: every enabled class that is offered can be served"
+                : "result: " + bad + " enabled class(es) cannot be served on this kernel" + (d.refusals().size() > bad
+                ? " and a bound device is unsafe" : "") + "; 'vmbus run --transport uio' refuses to start");
+    }
+
+    private static String mark(boolean yes) {
+        return yes ? "[yes]" : "[no] ";
+    }
+
+    static JsonObject json(Diagnosis d) {
+        KernelFeatures k = d.kernel();
+        JsonArray devices = new JsonArray();
+        for (Diagnosis.DeviceReport r : d.devices()) {
+            VmbusDevice dev = r.device();
+            JsonArray reasons = new JsonArray();
+            r.verdict().reasons().forEach(x -> reasons.add(new JsonObject().put("code", x.code()).put("text", x.text())
+                    .put("forceable", x.forceable())));
+            JsonArray subs = new JsonArray();
+            dev.subchannels().forEach(s -> subs.add(new JsonObject().put("relid", s.relid()).put("index", s.subchannel())
+                    .put("monitorId", s.monitored() ? s.monitorId() : null)));
+            devices.add(new JsonObject().put("class", dev.className()).put("classId", dev.classId().toString())
+                    .put("instanceId", dev.instanceId().toString()).put("driver", dev.driver().orElse(null))
+                    .put("uio", dev.uio().orElse(null)).put("relid", dev.primaryRelid())
+                    .put("monitored", dev.primary().monitored())
+                    .put("monitorId", dev.primary().monitored() ? dev.primary().monitorId() : null)
+                    .put("subchannels", subs)
+                    .put("ringSize", dev.map0Size().isPresent() ? dev.map0Size().getAsLong() / 2 : null)
+                    .put("servable", r.verdict().servable()).put("reasons", reasons)
+                    .put("commands", new JsonArray(r.commands())));
+        }
+        JsonArray classes = new JsonArray();
+        d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())
+                .put("status", c.status().name().toLowerCase()).put("text", c.text())));
+        return new JsonObject()
+                .put("kernel", new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
+                        .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
+                        .put("alignedMaps", k.alignedMaps()).put("basis", k.basis()))
+                .put("uioDriverLoaded", d.uioLoaded())
+                .put("devices", devices)
+                .put("enabledClasses", classes)
+                .put("problems", new JsonArray(d.problems()))
+                .put("ok", d.ok());
+    }
+}
