@@ -39,7 +39,10 @@ record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<
         boolean loaded = VmbusDevices.uioDriverLoaded(sysfs);
         VmbusDevices.Scan scan = VmbusDevices.scan(sysfs);
         List<DeviceReport> devices = new ArrayList<>();
-        for (VmbusDevice d : scan.devices()) {
+        // the integration services first, in the well-known order, then the rest: how an operator reads them
+        List<VmbusDevice> sorted = new ArrayList<>(scan.devices());
+        sorted.sort(java.util.Comparator.comparingInt(Diagnosis::rank));
+        for (VmbusDevice d : sorted) {
             ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
             devices.add(new DeviceReport(d, v, v.servable() && !d.onUio() ? commands(sysfs, d, loaded) : List.of()));
         }
@@ -62,6 +65,12 @@ record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<
             }
         }
         return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems());
+    }
+
+    private static int rank(VmbusDevice d) {
+        int i = dev.vmbus.channel.DeviceClass.WELL_KNOWN.stream().map(dev.vmbus.channel.DeviceClass::classId).toList()
+                .indexOf(d.classId());
+        return i < 0 ? Integer.MAX_VALUE : i;
     }
 
     /** The exact commands that give a servable device to this agent. */

@@ -69,19 +69,19 @@ final class DoctorCommand {
                     + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
                     + " bytes" : ""));
             ServePolicy.Verdict v = r.verdict();
-            if (!v.kernelReasons().isEmpty()) {
+            if (!v.servable()) {
+                v.reasons().stream().filter(ServePolicy.Reason::forceable)
+                        .forEach(reason -> out.println("  not served: " + reason.text()));
                 v.kernelReasons().forEach(reason -> out.println("  CANNOT SERVE on this kernel: " + reason.text()));
-            } else if (!v.servable()) {
-                v.reasons().forEach(reason -> out.println("  not served: " + reason.text()));
             } else if (dev.onUio()) {
                 out.println("  ok: bound to uio_hv_generic; 'vmbus run --transport uio' serves it");
             } else {
                 out.println("  can serve; to bind it:");
                 r.commands().forEach(c -> out.println("    " + c));
             }
+            out.println();
         }
         d.problems().forEach(p -> out.println("unreadable: " + p));
-        out.println();
         out.println("enabled classes:");
         for (Diagnosis.ClassReport c : d.classes()) {
             out.println("  " + c.name() + ": " + c.text());
