@@ -47,9 +47,6 @@ final class PrometheusFormat {
         f.declare("vmbus_ring_size_bytes", "gauge", "Size of the ring's data area.");
         f.declare("vmbus_ring_interrupt_masked", "gauge", "1 while the ring's consumer has interrupts masked.");
         f.declare("vmbus_ring_pending_send_bytes", "gauge", "The blocked producer's pending_send_sz (0 when not blocked).");
-        for (String[] k : KERNEL) {
-            f.declare(k[1], k[2], k[3]);
-        }
 
         Map<String, Integer> byState = new LinkedHashMap<>();
         JsonArray channels = snapshot.getJsonArray("channels", new JsonArray());
@@ -96,6 +93,8 @@ final class PrometheusFormat {
             for (String[] spec : KERNEL) {
                 Long v = k.getLong(spec[0]);
                 if (v != null) {
+                    // declared on first use: sim and shm have no kernel counters and show no such families
+                    f.declare(spec[1], spec[2], spec[3].isEmpty() ? KERNEL[6][3] : spec[3]);
                     f.sample(spec[1], "{" + id + (spec.length > 4 ? "," + spec[4] : "") + "}", v);
                 }
             }
