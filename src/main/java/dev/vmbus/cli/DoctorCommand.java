@@ -38,7 +38,14 @@ final class DoctorCommand {
         }
         SystemView view = SystemView.of(args);
         DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), "uio");
-        Diagnosis d = Diagnosis.of(view, registry);
+        Diagnosis d;
+        try {
+            d = Diagnosis.of(view, registry);
+        } catch (IOException e) {
+            // no VMBus here, or the kernel cannot be read: that is the diagnosis, not a crash
+            out.println("vmbus doctor: " + e.getMessage());
+            return 1;
+        }
         if (args.has("json")) {
             out.println(json(d).encodePrettily());
         } else {

@@ -153,6 +153,14 @@ class DoctorCommandTest {
                 .allMatch(c -> c.getString("status").equals("cannot_serve")), text);
     }
 
+    @Test
+    void onAMachineWithoutVmbusDoctorSaysSo() throws Exception {
+        tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
+        KernelFixtures.deleteTreeForTest(tree.sys().resolve("bus/vmbus/devices"));
+        assertEquals(1, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("devices does not exist: this is not a Hyper-V guest"), text);
+    }
+
     /** Drives the binder with the simulated kernel, as an operator running 'vmbus bind' would. */
     private record UioBinderRunner(KernelFixtures tree) {
         void bind(String className) throws IOException {

@@ -248,6 +248,11 @@ public final class KernelFixtures {
         return file;
     }
 
+    /** Removes a directory tree (to model a machine without part of it). */
+    public static void deleteTreeForTest(Path p) throws IOException {
+        deleteTree(p);
+    }
+
     static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
