@@ -85,7 +85,8 @@ record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<
         out.add(new UioBinder.Step(uio.resolve("new_id"), Guid.format(d.classId())).command());
         d.driver().ifPresent(drv -> out.add(new UioBinder.Step(sysfs.resolve("bus/vmbus/drivers").resolve(drv)
                 .resolve("unbind"), instance).command()));
-        out.add(new UioBinder.Step(uio.resolve("bind"), instance).command());
+        out.add(new UioBinder.Step(uio.resolve("bind"), instance).command()
+                + (d.driver().isEmpty() ? "    # only if new_id did not bind it already (it probes unbound devices)" : ""));
         return out;
     }
 
