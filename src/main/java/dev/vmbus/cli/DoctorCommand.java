@@ -43,6 +43,12 @@ final class DoctorCommand {
             d = Diagnosis.of(view, registry);
         } catch (IOException e) {
             // no VMBus here, or the kernel cannot be read: that is the diagnosis, not a crash
+            try {
+                KernelFeatures k = view.kernel();
+                out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
+            } catch (IOException kernelUnreadable) {
+                // already said by e, or said next
+            }
             out.println("vmbus doctor: " + e.getMessage());
             return 1;
         }
