@@ -215,6 +215,18 @@ class BindCommandTest {
     }
 
     @Test
+    void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
+        on(Generation.V6_16, null);
+        run("bind", "heartbeat");
+        kernel.log.clear();
+        kernel.failNext("hv_utils", "bind", hb(), "No such device");
+        var failed = assertThrows(IOException.class, () -> run("unbind", "heartbeat"));
+        assertTrue(failed.getMessage().contains("rolled back and every device is on the driver it had"),
+                failed.getMessage());
+        assertEquals("uio_hv_generic", tree.driverOf(hb()), "still served rather than on no driver");
+    }
+
+    @Test
     void fcopyHasNoKernelDriverToGoBackTo() throws Exception {
         on(Generation.V6_16, null);
         String fcopy = tree.dev("fcopy").instance();

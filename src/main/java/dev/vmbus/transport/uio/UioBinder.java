@@ -34,6 +34,7 @@ import java.util.function.Consumer;
  *   <li>on any failure every completed step is undone in reverse order, and each device is checked to be back on
  *       the driver it had; one that is not is named with the command that puts it back.</li>
  * </ol>
+ * {@link #unbind} undoes its steps the same way when one fails, so a device is never left on no driver by it.
  * A device already on {@code uio_hv_generic} is left alone, so a second run changes nothing. A dry run prints the
  * steps as shell commands and writes nothing. Every step is reported through the step consumer as it is done.
  *
@@ -231,6 +232,12 @@ public final class UioBinder {
         while (!undo.isEmpty()) {
             Step s = undo.pop();
             try {
+                String driver = s.attribute().getParent().getFileName().toString();
+                if (s.attribute().getFileName().toString().equals("bind") && currentDriver(
+                        sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())).filter(driver::equals).isPresent()) {
+                    steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
+                    continue;
+                }
                 write(s);
             } catch (IOException e) {
                 steps.accept("rollback step failed: " + e.getMessage());
@@ -289,20 +296,40 @@ public final class UioBinder {
         if (bind != null && !Files.exists(bind)) {
             throw new IOException(bind + " does not exist: is the " + target.get() + " module loaded?");
         }
+        Map<String, Optional<String>> original = new LinkedHashMap<>();
+        for (VmbusDevice d : devices) {
+            original.put(d.dir().getFileName().toString(), d.driver());
+        }
+        Deque<Step> undo = new ArrayDeque<>();
         int moved = 0;
-        for (Step s : plan) {
-            try {
-                write(s);
-                if (s.attribute().equals(uio.resolve("unbind"))) {
-                    moved++;
-                }
-            } catch (IOException e) {
-                if (s.attribute().getFileName().toString().equals("remove_id")) {
-                    steps.accept(s.attribute() + " did not list " + classId + " (" + e.getMessage() + ")");
-                } else {
+        try {
+            for (Step s : plan) {
+                String op = s.attribute().getFileName().toString();
+                try {
+                    write(s);
+                } catch (IOException e) {
+                    if (op.equals("remove_id")) {
+                        steps.accept(s.attribute() + " did not list " + classId + " (" + e.getMessage() + ")");
+                        continue;
+                    }
                     throw e;
                 }
+                Path dir = s.attribute().getParent();
+                switch (op) {
+                    case "unbind" -> {
+                        undo.push(new Step(dir.resolve("bind"), s.value()));
+                        moved++;
+                    }
+                    case "remove_id" -> undo.push(new Step(dir.resolve("new_id"), s.value()));
+                    case "bind" -> undo.push(new Step(dir.resolve("unbind"), s.value()));
+                    default -> { }
+                }
             }
+        } catch (IOException e) {
+            List<String> left = rollBack(undo, original);
+            throw new IOException("unbinding " + DeviceClass.nameOf(classId) + " failed: " + e.getMessage()
+                    + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
+                    : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
         }
         if (target.isEmpty()) {
             steps.accept("no kernel driver serves " + DeviceClass.nameOf(classId)
