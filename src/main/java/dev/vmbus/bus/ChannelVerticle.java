@@ -49,7 +49,7 @@ public final class ChannelVerticle extends VerticleBase {
     private boolean ending;
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler) {
-        this(transport, offer, handler, DEFAULT_CREDIT, DEFAULT_HANDLER_TIMEOUT_MS);
+        this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler, int credit,
