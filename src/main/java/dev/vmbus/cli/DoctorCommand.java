@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * {@code vmbus doctor}: reads the running system (kernel, {@code uio_hv_generic}, every VMBus device) and prints,
  * per device, whether this agent can serve it on this kernel and why not, with the commands that bind it. Exit
- * status 1 when an enabled class cannot be served. Reads only; runs as any user and on fixture trees.
+ * status 1 when an enabled class cannot be served. Reads only; runs as any user and on fixture trees. Runs on the
+ * calling thread and keeps no state.
  */
 final class DoctorCommand {
     /** Every option, in one place. */

@@ -82,9 +82,11 @@ final class RunCommand {
 
     /**
      * Before anything is opened or started: the same judgement as {@code vmbus doctor}; any device bound to uio
-     * that this kernel cannot serve safely, or any enabled class it cannot serve at all, stops start-up.
+     * that this kernel cannot serve safely, or any enabled class it cannot serve at all, stops start-up. Returns
+     * the kernel's features (for the uio transport's options).
      */
-    static void refuseWhatTheKernelCannotServe(VmbusConfig config, DeviceRegistry registry) throws java.io.IOException {
+    static dev.vmbus.transport.uio.KernelFeatures refuseWhatTheKernelCannotServe(VmbusConfig config,
+            DeviceRegistry registry) throws java.io.IOException {
         Diagnosis d = Diagnosis.of(SystemView.of(config, null, null), registry);
         List<String> refusals = d.refusals();
         if (!refusals.isEmpty()) {
@@ -94,6 +96,7 @@ final class RunCommand {
                     + " backported kernel in transport.kernel");
         }
         LOG.info("uio: kernel " + d.kernel().release() + " (" + d.kernel().basis() + ")");
+        return d.kernel();
     }
 
     /**
