@@ -39,9 +39,9 @@ final class RunCommand {
         config = applyOverrides(config, args);
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
-        if (type.equals("uio")) {
-            refuseWhatTheKernelCannotServe(config, registry);
-        }
+        // the running kernel decides every masking, kick and map choice of the uio transport
+        dev.vmbus.transport.uio.KernelFeatures kernel = type.equals("uio")
+                ? refuseWhatTheKernelCannotServe(config, registry) : null;
 
         Vertx vertx = Vertx.vertx();
         SimBus sim = null;
@@ -56,7 +56,8 @@ final class RunCommand {
             GuestTransport guest = switch (type) {
                 case "sim" -> sim.guest();
                 case "shm" -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
-                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot())),
+                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot()),
+                        UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel),
                         Path.of(config.transport().devRoot()));
                 default -> throw new IllegalArgumentException("unknown transport '" + type + "'");
             };
