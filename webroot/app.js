@@ -74,7 +74,9 @@ function renderChannels(snapshot) {
       [s ? s.interrupts : '', 'num interrupts'], [s ? s.events : '', 'num'], [s ? s.intr_in_full : '', 'num'],
       [s ? s.intr_out_empty : '', 'num'], [s ? s.out_full_first : '', 'num'], [s ? s.out_full_total : '', 'num'],
       [s ? `${s.packetsIn} / ${s.packetsOut}` : '', 'num packets'], [s ? `${s.bytesIn} / ${s.bytesOut}` : '', 'num'],
-      [s ? s.malformed : '', 'num'], [s ? s.requestorRejected : '', 'num']
+      [s ? s.malformed : '', 'num'], [s ? s.requestorRejected : '', 'num'],
+      // the kernel's own counters (sysfs), shown beside the agent's, never in their place; uio transport only
+      [c.kernel ? `${c.kernel.interrupts ?? ''} / ${c.kernel.events ?? ''}` : '', 'num kernel']
     ];
     for (const [text, cls] of cells) tr.appendChild(el('td', text, cls));
     if (c.reason) tr.title = c.reason;

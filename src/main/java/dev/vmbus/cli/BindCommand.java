@@ -1,8 +1,8 @@
 package dev.vmbus.cli;
 
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.UioBinder;
-import dev.vmbus.transport.uio.UioOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +21,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * {@code vmbus bind <class>} and {@code vmbus unbind <class>}: move the devices of a class from their kernel
- * driver to {@code uio_hv_generic} (for this project to serve) and back. Root only on a real system.
+ * driver to {@code uio_hv_generic} (for this project to serve) and back. Root only on a real system, except
+ * {@code --dry-run}, which writes nothing. Every step is checked first and undone on failure (see {@link UioBinder}).
  */
 final class BindCommand {
     private BindCommand() {
@@ -34,7 +35,7 @@ final class BindCommand {
         }
     }
 
-    /** What bind and unbind share: the class, the sysfs root, where to print, how to tell root. */
+    /** What bind and unbind share: the class, where the system is, dry run, where to print, how to tell root. */
     abstract static class Base implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -43,24 +44,43 @@ final class BindCommand {
                 description = "heartbeat, timesync, shutdown, kvp, vss, fcopy, or a class GUID.")
         String deviceClass;
 
-        @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Where bus/vmbus is (default: ${DEFAULT-VALUE}).")
-        Path sysfsRoot = Path.of(UioOptions.DEFAULT_SYSFS_ROOT);
+        @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (its transport.kernel and roots).")
+        Path conf;
+
+        @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
+        String sysfsRoot;
+
+        @Option(names = "--proc-root", paramLabel = "DIR", description = "Overrides transport.procRoot (where sys/kernel/osrelease is).")
+        String procRoot;
+
+        @Option(names = "--dry-run", description = "Print the writes as shell commands, in order, and write nothing (no root needed).")
+        boolean dryRun;
 
         BooleanSupplier root = UioBinder::runningAsRoot;
+        UioBinder.SysfsWriter writer = UioBinder.FILES;
 
         @Override
         public Integer call() throws IOException {
             String command = spec.name();
             UUID classId = UioBinder.classId(deviceClass);
-            if (!root.getAsBoolean()) {
+            SystemView system = SystemView.of(conf, sysfsRoot, procRoot);
+            if (!root.getAsBoolean() && !dryRun) {
                 throw new IllegalStateException("'vmbus " + command + "' must run as root: it writes driver attributes"
-                        + " under " + sysfsRoot.resolve("bus/vmbus/drivers") + " (try: sudo vmbus " + command + " "
-                        + deviceClass + ")");
+                        + " under " + system.sysfsRoot().resolve("bus/vmbus/drivers") + " (try: sudo vmbus " + command
+                        + " " + deviceClass + ", or --dry-run to see the writes)");
             }
             PrintWriter out = spec.commandLine().getOut();
-            UioBinder binder = new UioBinder(sysfsRoot, step -> out.println("  " + step));
-            String line = move(binder, classId, DeviceClass.nameOf(classId));
-            out.println(line);
+            KernelFeatures kernel = system.kernel();
+            UioBinder binder = new UioBinder(system.sysfsRoot(), kernel, writer, step -> out.println("  " + step));
+            String name = DeviceClass.nameOf(classId);
+            if (dryRun) {
+                out.println("# kernel " + kernel.release() + " (" + kernel.basis() + ")");
+                out.println("# vmbus " + command + " " + name + " would write, in this order:");
+            }
+            String line = move(binder, classId, name);
+            if (!dryRun) {
+                out.println(line);
+            }
             out.flush();
             return 0;
         }
@@ -72,11 +92,16 @@ final class BindCommand {
             header = "Give the devices of a class to uio_hv_generic (root).",
             description = "Give the devices of a class to uio_hv_generic, for 'vmbus run' with transport uio (root "
                     + "only): writes the class to uio_hv_generic/new_id, then each device to its driver's unbind and to "
-                    + "uio_hv_generic/bind, printing each write.")
+                    + "uio_hv_generic/bind, printing each write. Refuses what this kernel cannot serve, and storage, "
+                    + "network and unknown classes unless --force; any failure puts every device back on its driver.")
     static final class Bind extends Base {
+        @Option(names = "--force", description = "Also move storage, network and unknown classes (the boot disk or the"
+                + " NIC you reach the machine by may go with them). Never overrides what the kernel cannot do.")
+        boolean force;
+
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
-            int moved = binder.bind(classId);
+            int moved = binder.bind(classId, force, dryRun);
             return name + ": " + moved + " device(s) moved to " + UioBinder.UIO_DRIVER
                     + "; 'systemctl enable --now vmbus' (or 'vmbus run --conf /etc/vmbus/vmbus.json') serves them";
         }
@@ -85,28 +110,35 @@ final class BindCommand {
     @Command(name = "unbind", mixinStandardHelpOptions = true,
             header = "Hand the devices of a class back to the kernel (root).",
             description = "Hand the devices of a class back to the kernel (root only): hv_utils for the util "
-                    + "devices, or --driver. fcopy has no kernel driver since Linux 6.10 and stays unbound.")
+                    + "devices, or --driver. fcopy has no kernel driver since Linux 6.10 and stays unbound. A failed "
+                    + "step leaves the device on uio_hv_generic, not on no driver.")
     static final class Unbind extends Base {
         @Option(names = "--driver", paramLabel = "NAME", description = "The kernel driver to bind them to.")
         String driver;
 
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
-            int moved = binder.unbind(classId, Optional.ofNullable(driver));
+            int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
             return name + ": " + moved + " device(s) released by " + UioBinder.UIO_DRIVER;
         }
     }
 
     /**
-     * For tests: parses {@code argv} ({@code bind ...} or {@code unbind ...}) and runs it with the given root
-     * answer, letting every exception through (a usage error is a {@link CommandLine.ParameterException}).
+     * For tests: parses {@code argv} ({@code bind ...} or {@code unbind ...}) and runs it with the given root answer
+     * and sysfs writer, letting every exception through (a usage error is a {@link CommandLine.ParameterException}).
      */
-    static int run(String[] argv, PrintStream out, boolean root) throws IOException {
+    static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer) throws IOException {
         Base command = argv.length > 0 && argv[0].equals("unbind") ? new Unbind() : new Bind();
         command.root = () -> root;
+        command.writer = writer;
         CommandLine line = new CommandLine(command);
         line.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         line.parseArgs(java.util.Arrays.copyOfRange(argv, 1, argv.length));
         return command.call();
+    }
+
+    /** For tests: as {@link #run(String[], PrintStream, boolean, UioBinder.SysfsWriter)} with real file writes. */
+    static int run(String[] argv, PrintStream out, boolean root) throws IOException {
+        return run(argv, out, root, UioBinder.FILES);
     }
 }

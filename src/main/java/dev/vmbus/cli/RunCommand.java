@@ -72,6 +72,9 @@ final class RunCommand implements Callable<Integer> {
         config = applyOverrides(config);
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
+        // the running kernel decides every masking, kick and map choice of the uio transport
+        dev.vmbus.transport.uio.KernelFeatures kernel = type.equals("uio")
+                ? refuseWhatTheKernelCannotServe(config, registry) : null;
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
 
         Vertx vertx = Vertx.vertx();
@@ -87,7 +90,8 @@ final class RunCommand implements Callable<Integer> {
             GuestTransport guest = switch (type) {
                 case "sim" -> sim.guest();
                 case "shm" -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
-                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot())),
+                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot()),
+                        UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel),
                         Path.of(config.transport().devRoot()));
                 default -> throw new IllegalArgumentException("unknown transport '" + type + "'");
             };
@@ -97,7 +101,8 @@ final class RunCommand implements Callable<Integer> {
             String dashboardId = null;
             if (dash.enabled()) {
                 dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
-                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet())),
+                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet()),
+                        type.equals("uio") ? Path.of(config.transport().sysfsRoot()) : null),
                         simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
@@ -128,6 +133,25 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
+     * Before anything is opened or started: the same judgement as {@code vmbus doctor}; any device bound to uio
+     * that this kernel cannot serve safely, or any enabled class it cannot serve at all, stops start-up. Returns
+     * the kernel's features (for the uio transport's options).
+     */
+    static dev.vmbus.transport.uio.KernelFeatures refuseWhatTheKernelCannotServe(VmbusConfig config,
+            DeviceRegistry registry) throws java.io.IOException {
+        Diagnosis d = Diagnosis.of(SystemView.of(config, null, null), registry);
+        List<String> refusals = d.refusals();
+        if (!refusals.isEmpty()) {
+            throw new IllegalStateException("refusing to start on the uio transport with kernel " + d.kernel().release()
+                    + " (" + d.kernel().basis() + "); nothing was opened:\n  " + String.join("\n  ", refusals)
+                    + "\n'vmbus doctor' shows every device; disable the class in devices.<name>, or state a"
+                    + " backported kernel in transport.kernel");
+        }
+        LOG.info("uio: kernel " + d.kernel().release() + " (" + d.kernel().basis() + ")");
+        return d.kernel();
+    }
+
+    /**
      * Undeploys {@code id}; a deployment that is already gone is not a failure. (A channel verticle that ends itself
      * because the host vanished during the close races the agent's own undeploy of it; Vert.x then fails the parent's
      * undeploy with "Already undeployed" although everything is stopped.)
@@ -152,10 +176,10 @@ final class RunCommand implements Callable<Integer> {
             if (!Set.of("sim", "shm", "uio").contains(transport)) {
                 throw new ParameterException(spec.commandLine(), "--transport must be sim, shm or uio; got '" + transport + "'");
             }
-            t = new VmbusConfig.Transport(transport, t.shmDir(), t.sysfsRoot(), t.devRoot());
+            t = t.withType(transport);
         }
         if (shmDir != null) {
-            t = new VmbusConfig.Transport(t.type(), shmDir, t.sysfsRoot(), t.devRoot());
+            t = t.withShmDir(shmDir);
         }
         VmbusConfig.Dashboard d = config.dashboard();
         if (dashboardPort != null) {

@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
                 + "time sync, shutdown, KVP, VSS, file copy) from one JVM, on a real guest through uio_hv_generic "
                 + "or against a simulated Hyper-V host.",
         subcommands = {RunCommand.class, HostCommand.class, LsCommand.class, BenchCommand.class,
-                BindCommand.Bind.class, BindCommand.Unbind.class, CommandLine.HelpCommand.class},
+                BindCommand.Bind.class, BindCommand.Unbind.class, DoctorCommand.class,
+                CommandLine.HelpCommand.class},
         footerHeading = "%nFiles:%n",
         footer = {"  /etc/vmbus/vmbus.json   the packaged service's configuration",
                 "  /etc/vmbus/jvm.options  the packaged launcher's JVM options, one a line",

@@ -25,7 +25,9 @@ public final class ConfigLoader {
     /** Every key's default. */
     public static final String DEFAULTS = """
             {
-              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev" },
+              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
+                             "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
+                             "allChannelEvents": null, "alignedMaps": null } },
               "devices": { },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
               "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
@@ -129,6 +131,17 @@ public final class ConfigLoader {
         requireText(c.transport().shmDir(), "transport.shmDir", source);
         requireText(c.transport().sysfsRoot(), "transport.sysfsRoot", source);
         requireText(c.transport().devRoot(), "transport.devRoot", source);
+        requireText(c.transport().procRoot(), "transport.procRoot", source);
+        Integer page = c.transport().kernel().pageSize();
+        if (page != null && (page < 4096 || Integer.bitCount(page) != 1)) {
+            throw new ConfigException(source + ": transport.kernel.pageSize must be a power of two >= 4096, got "
+                    + page);
+        }
+        String release = c.transport().kernel().release();
+        if (release != null && !release.matches("\\d+\\.\\d+.*")) {
+            throw new ConfigException(source + ": transport.kernel.release must start with MAJOR.MINOR (as uname -r"
+                    + " prints it), got '" + release + "'");
+        }
         c.devices().forEach((name, node) -> {
             if (!VmbusConfig.isObject(node)) {
                 throw new ConfigException(source + ": devices." + name + " must be an object");

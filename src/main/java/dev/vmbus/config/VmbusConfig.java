@@ -20,13 +20,48 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *
      * @param sysfsRoot uio: where {@code bus/vmbus/devices} and {@code class/uio} are
      * @param devRoot   uio: where the {@code uioN} device nodes are
+     * @param procRoot  uio: where {@code sys/kernel/osrelease} and {@code self/auxv} are ({@code /proc})
+     * @param kernel    uio: what the running {@code uio_hv_generic} does, where its release number cannot say
+     *                  (distribution backports); every null field is detected
      */
-    public record Transport(String type, String shmDir, String sysfsRoot, String devRoot) {
+    public record Transport(String type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
+                            Kernel kernel) {
+
+        public Transport {
+            kernel = kernel == null ? Kernel.DETECT : kernel;
+        }
+
+        /** With the default {@code procRoot} and a detected kernel. */
+        public Transport(String type, String shmDir, String sysfsRoot, String devRoot) {
+            this(type, shmDir, sysfsRoot, devRoot, "/proc", Kernel.DETECT);
+        }
 
         /** With the default {@code devRoot} ({@code /dev}). */
         public Transport(String type, String shmDir, String sysfsRoot) {
             this(type, shmDir, sysfsRoot, "/dev");
         }
+
+        public Transport withType(String t) {
+            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel);
+        }
+
+        public Transport withShmDir(String dir) {
+            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel);
+        }
+    }
+
+    /**
+     * {@code transport.kernel}: features stated by the operator (see KernelFeatures); null = detect.
+     *
+     * @param release          stands in for {@code /proc/sys/kernel/osrelease}
+     * @param pageSize         stands in for the detected page size
+     * @param slowChannels     the kernel has 547fa4ffd799 (mainline 6.10) or a backport of it
+     * @param allChannelEvents the kernel has d062463edf17 (mainline 6.16) or a backport of it
+     * @param alignedMaps      the kernel has 09eea7ad0b8e (mainline 6.16) or a backport of it
+     */
+    public record Kernel(String release, Integer pageSize, Boolean slowChannels, Boolean allChannelEvents,
+                         Boolean alignedMaps) {
+        public static final Kernel DETECT = new Kernel(null, null, null, null, null);
     }
 
     /** {@code dashboard}: the web dashboard and API. */

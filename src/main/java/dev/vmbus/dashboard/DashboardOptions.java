@@ -10,8 +10,11 @@ import java.util.List;
  * @param token            the access token, or null (then one is generated for host control)
  * @param updateIntervalMs how often the live stream carries a snapshot
  * @param deviceNames      the enabled device handlers whose state the page shows
+ * @param kernelSysfsRoot  on the uio transport, the sysfs root whose per-channel attributes (the kernel's own
+ *                         counters) are shown beside the agent's; null elsewhere
  */
-public record DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames) {
+public record DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames,
+                               java.nio.file.Path kernelSysfsRoot) {
     public static final long DEFAULT_UPDATE_INTERVAL_MS = 1000;
     /** Live-stream clients served at once; more get 503. */
     public static final int MAX_STREAM_CLIENTS = 16;
@@ -21,5 +24,10 @@ public record DashboardOptions(String host, int port, String token, long updateI
         if (updateIntervalMs < 100) {
             throw new IllegalArgumentException("dashboard.updateIntervalMs must be at least 100, got " + updateIntervalMs);
         }
+    }
+
+    /** Without the kernel's counters (sim and shm transports). */
+    public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames) {
+        this(host, port, token, updateIntervalMs, deviceNames, null);
     }
 }

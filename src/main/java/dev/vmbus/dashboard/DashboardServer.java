@@ -183,9 +183,21 @@ public final class DashboardServer extends VerticleBase {
 
     /** Every channel as the agent sees it (or, in a host-only process, as the host sees it). */
     private Future<JsonObject> channels() {
-        return vertx.eventBus().<JsonObject>request(Addresses.STATS_NOW, null, QUICK).map(m -> m.body())
+        Future<JsonObject> channels = vertx.eventBus().<JsonObject>request(Addresses.STATS_NOW, null, QUICK)
+                .map(m -> m.body())
                 .recover(e -> host instanceof HostChannels hc ? hc.channels()
                         : Future.succeededFuture(new JsonObject().put("channels", new JsonArray())));
+        return options.kernelSysfsRoot() == null ? channels : channels.compose(this::withKernelCounters);
+    }
+
+    /**
+     * Adds the kernel's own sysfs attributes of each channel as its {@code kernel} object, read on a worker
+     * (blocking file I/O); on failure the channels go out without them.
+     */
+    private Future<JsonObject> withKernelCounters(JsonObject snapshot) {
+        return vertx.executeBlocking(() -> KernelCounters.read(options.kernelSysfsRoot()), false)
+                .map(byRelid -> KernelCounters.merge(snapshot, byRelid))
+                .otherwise(e -> snapshot);
     }
 
     private Future<JsonObject> devices() {

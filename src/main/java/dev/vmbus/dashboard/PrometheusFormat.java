@@ -29,8 +29,8 @@ final class PrometheusFormat {
         PrometheusFormat f = new PrometheusFormat();
         f.declare("vmbus_channels", "gauge", "Channels the host offers, by state.");
         f.declare("vmbus_channel_info", "gauge", "Identity of each channel; always 1.");
-        f.declare("vmbus_channel_interrupts_total", "counter", "Signals received from the host.");
-        f.declare("vmbus_channel_events_total", "counter", "Signals sent to the host.");
+        f.declare("vmbus_channel_interrupts_total", "counter", "Signals received from the host, counted by the agent.");
+        f.declare("vmbus_channel_events_total", "counter", "Signals sent to the host, counted by the agent.");
         f.declare("vmbus_channel_intr_in_full_total", "counter",
                 "Signals sent because the blocked host got room in the inbound ring.");
         f.declare("vmbus_channel_intr_out_empty_total", "counter",
@@ -95,11 +95,61 @@ final class PrometheusFormat {
                 f.sample("vmbus_ring_pending_send_bytes", labels, r.getLong("pendingSendSize") & 0xFFFF_FFFFL);
             }
         }
+        for (int i = 0; i < channels.size(); i++) {
+            JsonObject c = channels.getJsonObject(i);
+            JsonObject k = c.getJsonObject("kernel");
+            if (k == null) {
+                continue;
+            }
+            String id = "relid=\"" + c.getInteger("relid") + "\",class=\"" + escape(c.getString("class", "")) + "\"";
+            for (String[] spec : KERNEL) {
+                Long v = k.getLong(spec[0]);
+                if (v != null) {
+                    // declared on first use: sim and shm have no kernel counters and show no such families
+                    f.declare(spec[1], spec[2], spec[3].isEmpty() ? KERNEL[6][3] : spec[3]);
+                    f.sample(spec[1], "{" + id + (spec.length > 4 ? "," + spec[4] : "") + "}", v);
+                }
+            }
+        }
         byState.forEach((state, n) -> f.sample("vmbus_channels", "{state=\"" + escape(state) + "\"}", n));
         return f.text();
     }
 
+    /**
+     * The kernel's own per-channel sysfs attributes (drivers/hv/vmbus_drv.c), read on the uio transport: attribute,
+     * metric, type, help[, extra label]. Labelled as the kernel's so they are never read as the agent's.
+     */
+    private static final String[][] KERNEL = {
+            {"interrupts", "vmbus_kernel_channel_interrupts_total", "counter",
+                    "The kernel's count of channel callbacks for host interrupts (sysfs channels/<relid>/interrupts)."},
+            {"events", "vmbus_kernel_channel_events_total", "counter",
+                    "The kernel's count of signals it sent to the host, on uio the write(1) kicks of unmonitored channels (sysfs events)."},
+            {"intr_in_full", "vmbus_kernel_channel_intr_in_full_total", "counter",
+                    "The kernel's own ring counter intr_in_full (still while userspace owns the ring)."},
+            {"intr_out_empty", "vmbus_kernel_channel_intr_out_empty_total", "counter",
+                    "The kernel's own ring counter intr_out_empty (still while userspace owns the ring)."},
+            {"out_full_first", "vmbus_kernel_channel_out_full_first_total", "counter",
+                    "The kernel's own ring counter out_full_first (still while userspace owns the ring)."},
+            {"out_full_total", "vmbus_kernel_channel_out_full_total", "counter",
+                    "The kernel's own ring counter out_full_total (still while userspace owns the ring)."},
+            {"in_mask", "vmbus_kernel_channel_interrupt_mask", "gauge",
+                    "interrupt_mask of a ring as the kernel reads it (sysfs in_mask, out_mask).", "ring=\"inbound\""},
+            {"out_mask", "vmbus_kernel_channel_interrupt_mask", "gauge", "", "ring=\"outbound\""},
+            {"read_avail", "vmbus_kernel_channel_read_avail_bytes", "gauge",
+                    "Bytes to read in the inbound ring as the kernel computes them (sysfs read_avail)."},
+            {"write_avail", "vmbus_kernel_channel_write_avail_bytes", "gauge",
+                    "Bytes free in the outbound ring as the kernel computes them (sysfs write_avail)."},
+            {"cpu", "vmbus_kernel_channel_target_cpu", "gauge", "The CPU the host interrupts for this channel (sysfs cpu)."},
+            {"pending", "vmbus_kernel_channel_monitor_pending", "gauge",
+                    "Monitor pending bit of a monitored channel (sysfs pending)."},
+            {"latency", "vmbus_kernel_channel_monitor_latency", "gauge",
+                    "Monitor latency of a monitored channel in 100 ns units (sysfs latency)."},
+    };
+
     private void declare(String name, String type, String help) {
+        if (families.containsKey(name)) {
+            return; // in_mask and out_mask share one family
+        }
         families.put(name, new Family(name, type, help, new ArrayList<>()));
     }
 

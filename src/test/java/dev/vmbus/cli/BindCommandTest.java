@@ -1,6 +1,9 @@
 package dev.vmbus.cli;
 
-import org.junit.jupiter.api.BeforeEach;
+import dev.vmbus.transport.uio.KernelFixtures;
+import dev.vmbus.transport.uio.KernelFixtures.Generation;
+import dev.vmbus.transport.uio.SimulatedKernel;
+import dev.vmbus.transport.uio.UioBinder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,116 +13,249 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code vmbus bind} / {@code unbind} on a fixture sysfs tree: the exact attribute writes of spec 5.1. */
+/**
+ * {@code vmbus bind} / {@code unbind} on the kernel-generation fixtures, with {@link SimulatedKernel} doing what
+ * the kernel does with each write: the exact writes of spec 5.1, the preflight, the rollback, idempotency, dry
+ * runs and the refusal of classes that are not integration services.
+ */
 class BindCommandTest {
     static final String HEARTBEAT = "57164f39-9115-4e78-ab55-382f3bd5422d";
-    static final String HB_INSTANCE = "fd149e91-82e0-4a7d-afa6-2a4166cbd7c0";
-    static final String TS_INSTANCE = "2dd1ce17-079e-403c-b352-a1921ee207ee";
 
     @TempDir
-    Path root;
+    Path dir;
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    KernelFixtures tree;
+    SimulatedKernel kernel;
+    Path conf;
 
-    @BeforeEach
-    void tree() throws IOException {
-        for (String driver : new String[] {"hv_utils", "uio_hv_generic"}) {
-            for (String attr : new String[] {"bind", "unbind", "new_id", "remove_id"}) {
-                write(root.resolve("bus/vmbus/drivers/" + driver + "/" + attr), "");
-            }
-        }
-        device(HB_INSTANCE, "{" + HEARTBEAT + "}\n", "hv_utils");
-        device(TS_INSTANCE, "{9527E630-D0AE-497B-ADCE-E80AB0175CAF}\n", "hv_utils");
-    }
-
-    private void device(String instance, String classId, String driver) throws IOException {
-        Path dev = root.resolve("bus/vmbus/devices/" + instance);
-        write(dev.resolve("class_id"), classId);
-        Files.deleteIfExists(dev.resolve("driver"));
-        Files.createSymbolicLink(dev.resolve("driver"), Path.of("../../../../bus/vmbus/drivers/" + driver));
-    }
-
-    private static void write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, text);
-    }
-
-    private String read(String driver, String attr) throws IOException {
-        return Files.readString(root.resolve("bus/vmbus/drivers/" + driver + "/" + attr));
+    private void on(Generation g, String extraTransport) throws IOException {
+        tree = KernelFixtures.create(dir.resolve("root"), g);
+        kernel = new SimulatedKernel(tree);
+        conf = tree.config(dir.resolve("vmbus.json"), extraTransport);
     }
 
     private int run(String... argv) throws IOException {
-        return BindCommand.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), true);
+        String[] full = new String[argv.length + 2];
+        System.arraycopy(argv, 0, full, 0, argv.length);
+        full[argv.length] = "--conf";
+        full[argv.length + 1] = conf.toString();
+        return BindCommand.run(full, new PrintStream(out, true, StandardCharsets.UTF_8), true, kernel);
+    }
+
+    private String text() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private Map<String, String> drivers() throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (KernelFixtures.Dev d : KernelFixtures.DEVICES) {
+            m.put(d.className(), tree.driverOf(d.instance()));
+        }
+        return m;
+    }
+
+    private String hb() {
+        return tree.dev("heartbeat").instance();
+    }
+
+    private String read(String driver, String attr) throws IOException {
+        return Files.readString(tree.sys().resolve("bus/vmbus/drivers/" + driver + "/" + attr));
     }
 
     @Test
     void bindAddsTheClassUnbindsFromTheKernelDriverAndBindsToUio() throws Exception {
-        assertEquals(0, run("bind", "heartbeat", "--sysfs-root", root.toString()));
+        on(Generation.V6_16, null);
+        assertEquals(0, run("bind", "heartbeat"));
 
-        assertEquals(HEARTBEAT, read("uio_hv_generic", "new_id"));
-        assertEquals(HB_INSTANCE, read("hv_utils", "unbind"), "written like echo -n: no newline");
-        assertEquals(HB_INSTANCE, read("uio_hv_generic", "bind"));
-        assertEquals("", read("hv_utils", "bind"));
-        String text = out.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("heartbeat: 1 device(s) moved to uio_hv_generic"), text);
-        // the other class was left alone
-        assertTrue(!text.contains(TS_INSTANCE), text);
+        assertEquals(List.of("uio_hv_generic/new_id " + HEARTBEAT, "hv_utils/unbind " + hb(),
+                "uio_hv_generic/bind " + hb()), kernel.log);
+        assertEquals(hb(), read("hv_utils", "unbind"), "written like echo -n: no newline");
+        assertEquals("uio_hv_generic", tree.driverOf(hb()));
+        assertTrue(Files.isDirectory(tree.device(hb()).resolve("uio")), "the probe made a uio node");
+        assertTrue(text().contains("heartbeat: 1 device(s) moved to uio_hv_generic"), text());
+        assertEquals("hv_utils", tree.driverOf(tree.dev("timesync").instance()), "the other class was left alone");
     }
 
     @Test
     void bindAcceptsAClassGuidInAnyForm() throws Exception {
-        assertEquals(0, run("bind", "{9527E630-D0AE-497B-ADCE-E80AB0175CAF}", "--sysfs-root", root.toString()));
+        on(Generation.V6_10, null);
+        assertEquals(0, run("bind", "{9527E630-D0AE-497B-ADCE-E80AB0175CAF}"));
         assertEquals("9527e630-d0ae-497b-adce-e80ab0175caf", read("uio_hv_generic", "new_id"));
-        assertEquals(TS_INSTANCE, read("uio_hv_generic", "bind"));
+        assertEquals("uio_hv_generic", tree.driverOf(tree.dev("timesync").instance()));
     }
 
     @Test
-    void aDeviceAlreadyOnUioIsNotMovedAgain() throws Exception {
-        device(HB_INSTANCE, "{" + HEARTBEAT + "}\n", "uio_hv_generic");
-        assertEquals(0, run("bind", "heartbeat", "--sysfs-root", root.toString()));
-        assertEquals("", read("hv_utils", "unbind"));
-        assertEquals("", read("uio_hv_generic", "bind"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("already bound to uio_hv_generic"));
+    void bindingTwiceChangesNothingTheSecondTime() throws Exception {
+        on(Generation.V6_16, null);
+        assertEquals(0, run("bind", "kvp"));
+        Map<String, String> after = drivers();
+        kernel.log.clear();
+        out.reset();
+
+        assertEquals(0, run("bind", "kvp"));
+        assertEquals(after, drivers());
+        assertEquals(List.of("uio_hv_generic/new_id a9a0f4e7-5a45-4d96-b827-8a841e8c03e6"), kernel.log,
+                "only the new_id, which the kernel answers with EEXIST");
+        assertTrue(text().contains("already lists") && text().contains("already bound to uio_hv_generic")
+                && text().contains("kvp: 0 device(s) moved"), text());
+    }
+
+    /** Item 1: on a kernel without 547fa4ffd799 the bind is refused before any write, naming why. */
+    @Test
+    void item1_onAKernelWithoutSlowChannelsBindRefusesAnUnmonitoredChannelBeforeTouchingIt() throws Exception {
+        on(Generation.STABLE_6_6, null);
+        Map<String, String> before = drivers();
+        var refused = assertThrows(UioBinder.Refused.class, () -> run("bind", "heartbeat"));
+
+        String m = refused.getMessage();
+        assertTrue(m.contains("kernel 6.6.87-generic") && m.contains("547fa4ffd799") && m.contains("-ENOTSUPP")
+                && m.contains("not monitor-allocated") && m.contains(hb()) && m.contains("nothing was changed"), m);
+        assertEquals(List.of(), kernel.log, "no write at all");
+        assertEquals(before, drivers());
+    }
+
+    /** A bind the kernel's probe refuses (an operator wrongly states a backport) leaves every device where it was. */
+    @Test
+    void aBindTheProbeRefusesOnAPre610KernelLeavesEveryDeviceOnItsOriginalDriver() throws Exception {
+        on(Generation.STABLE_6_1, "\"kernel\": { \"slowChannels\": true }");
+        Map<String, String> before = drivers();
+        var failed = assertThrows(IOException.class, () -> run("bind", "heartbeat"));
+
+        assertTrue(failed.getMessage().contains("Unknown error 524")
+                && failed.getMessage().contains("rolled back and every device is on the driver it had"), failed.getMessage());
+        assertEquals(before, drivers());
+        assertEquals(List.of("uio_hv_generic/new_id " + HEARTBEAT, "hv_utils/unbind " + hb(),
+                "uio_hv_generic/bind " + hb(), "hv_utils/bind " + hb(), "uio_hv_generic/remove_id " + HEARTBEAT),
+                kernel.log, "each completed step undone in reverse order");
+    }
+
+    @Test
+    void aFailureAtAnyStepIsRolledBack() throws Exception {
+        on(Generation.V6_16, null);
+        Map<String, String> before = drivers();
+        kernel.failNext("hv_utils", "unbind", hb(), "Input/output error");
+        var failed = assertThrows(IOException.class, () -> run("bind", "heartbeat"));
+        assertTrue(failed.getMessage().contains("Input/output error"), failed.getMessage());
+        assertEquals(before, drivers());
+        assertEquals("uio_hv_generic/remove_id " + HEARTBEAT, kernel.log.getLast());
+
+        // a failure in the rollback itself is named with the command that repairs it
+        kernel.log.clear();
+        kernel.failNext("uio_hv_generic", "bind", hb(), "Input/output error");
+        kernel.failNext("hv_utils", "bind", hb(), "Device or resource busy");
+        var stranded = assertThrows(IOException.class, () -> run("bind", "heartbeat"));
+        assertTrue(stranded.getMessage().contains("NOT on the driver they had")
+                && stranded.getMessage().contains("echo -n " + hb() + " > "), stranded.getMessage());
+    }
+
+    @Test
+    void dryRunPrintsTheWritesAsCommandsAndWritesNothing() throws Exception {
+        on(Generation.V6_16, null);
+        Path drivers = tree.sys().resolve("bus/vmbus/drivers");
+        assertEquals(0, BindCommand.run(new String[] {"bind", "heartbeat", "--dry-run", "--conf", conf.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), false, kernel));
+        assertEquals(List.of(), kernel.log);
+        assertEquals("hv_utils", tree.driverOf(hb()));
+        String t = text();
+        assertTrue(t.contains("# kernel 6.16.3"), t);
+        assertTrue(t.contains("echo " + HEARTBEAT + " > " + drivers.resolve("uio_hv_generic/new_id")), t);
+        assertTrue(t.contains("echo -n " + hb() + " > " + drivers.resolve("hv_utils/unbind")), t);
+        assertTrue(t.contains("echo -n " + hb() + " > " + drivers.resolve("uio_hv_generic/bind")), t);
+        assertTrue(t.indexOf("hv_utils/unbind") < t.indexOf("uio_hv_generic/bind"), t);
+
+        // on a kernel that cannot serve it, the dry run refuses with the same reason
+        on(Generation.STABLE_6_6, null);
+        var refused = assertThrows(UioBinder.Refused.class, () -> run("bind", "heartbeat", "--dry-run"));
+        assertTrue(refused.getMessage().contains("547fa4ffd799"), refused.getMessage());
+    }
+
+    /** Item 9: storage, network and unknown classes are refused unless forced, with the risk named. */
+    @Test
+    void item9_storageNetworkAndUnknownClassesAreRefusedUnlessForced() throws Exception {
+        on(Generation.V6_16, null);
+        Map<String, String> before = drivers();
+        var storage = assertThrows(UioBinder.Refused.class, () -> run("bind", "storvsc"));
+        assertTrue(storage.getMessage().contains("storage controller") && storage.getMessage().contains("root file system")
+                && storage.getMessage().contains("--force"), storage.getMessage());
+        var network = assertThrows(UioBinder.Refused.class, () -> run("bind", "netvsc"));
+        assertTrue(network.getMessage().contains("SSH") && network.getMessage().contains("maps 3 and 4"),
+                network.getMessage());
+        assertEquals(List.of(), kernel.log);
+        assertEquals(before, drivers());
+
+        // --force moves it, saying the risk as it does
+        assertEquals(0, run("bind", "netvsc", "--force"));
+        assertEquals("uio_hv_generic", tree.driverOf(tree.dev("netvsc").instance()));
+        assertTrue(text().contains("--force: moving") && text().contains("SSH"), text());
+
+        // --force does not override what the kernel cannot do: subchannels without d062463
+        on(Generation.V6_10, null);
+        var sub = assertThrows(UioBinder.Refused.class, () -> run("bind", "storvsc", "--force"));
+        assertTrue(sub.getMessage().contains("d062463edf17") && sub.getMessage().contains("NULL"), sub.getMessage());
     }
 
     @Test
     void unbindHandsTheDeviceBackToHvUtils() throws Exception {
-        device(HB_INSTANCE, "{" + HEARTBEAT + "}\n", "uio_hv_generic");
-        assertEquals(0, run("unbind", "heartbeat", "--sysfs-root", root.toString()));
-        assertEquals(HB_INSTANCE, read("uio_hv_generic", "unbind"));
-        assertEquals(HEARTBEAT, read("uio_hv_generic", "remove_id"));
-        assertEquals(HB_INSTANCE, read("hv_utils", "bind"));
+        on(Generation.V6_16, null);
+        run("bind", "heartbeat");
+        kernel.log.clear();
+        assertEquals(0, run("unbind", "heartbeat"));
+        assertEquals(List.of("uio_hv_generic/unbind " + hb(), "uio_hv_generic/remove_id " + HEARTBEAT,
+                "hv_utils/bind " + hb()), kernel.log);
+        assertEquals("hv_utils", tree.driverOf(hb()));
+        assertTrue(!Files.exists(tree.device(hb()).resolve("uio")));
+    }
+
+    @Test
+    void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
+        on(Generation.V6_16, null);
+        run("bind", "heartbeat");
+        kernel.log.clear();
+        kernel.failNext("hv_utils", "bind", hb(), "No such device");
+        var failed = assertThrows(IOException.class, () -> run("unbind", "heartbeat"));
+        assertTrue(failed.getMessage().contains("rolled back and every device is on the driver it had"),
+                failed.getMessage());
+        assertEquals("uio_hv_generic", tree.driverOf(hb()), "still served rather than on no driver");
     }
 
     @Test
     void fcopyHasNoKernelDriverToGoBackTo() throws Exception {
-        device("eb765408-105f-49b6-b4aa-c123b64d17d4", "{34d14be3-dee4-41c8-9ae7-6b174977c192}\n", "uio_hv_generic");
-        assertEquals(0, run("unbind", "fcopy", "--sysfs-root", root.toString()));
-        assertEquals("eb765408-105f-49b6-b4aa-c123b64d17d4", read("uio_hv_generic", "unbind"));
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("no kernel driver serves fcopy"));
+        on(Generation.V6_16, null);
+        String fcopy = tree.dev("fcopy").instance();
+        assertEquals(null, tree.driverOf(fcopy), "no kernel fcopy driver since 6.10");
+        run("bind", "fcopy");
+        assertEquals("uio_hv_generic", tree.driverOf(fcopy), "new_id's driver_attach probed the unbound device");
+        assertEquals(0, run("unbind", "fcopy"));
+        assertEquals(null, tree.driverOf(fcopy));
+        assertTrue(text().contains("no kernel driver serves fcopy"), text());
     }
 
     @Test
     void clearErrors() throws Exception {
+        on(Generation.V6_16, null);
         var notRoot = assertThrows(IllegalStateException.class, () -> BindCommand.run(
-                new String[] {"bind", "heartbeat", "--sysfs-root", root.toString()}, System.out, false));
+                new String[] {"bind", "heartbeat", "--conf", conf.toString()}, System.out, false, kernel));
         assertTrue(notRoot.getMessage().contains("must run as root"), notRoot.getMessage());
 
         var unknown = assertThrows(IllegalArgumentException.class, () -> run("bind", "toaster"));
         assertTrue(unknown.getMessage().contains("'toaster' is neither a device class name"), unknown.getMessage());
 
-        var none = assertThrows(IOException.class, () -> run("bind", "kvp", "--sysfs-root", root.toString()));
-        assertTrue(none.getMessage().contains("no device of class kvp"), none.getMessage());
+        var none = assertThrows(IOException.class, () -> run("bind", "balloon"));
+        assertTrue(none.getMessage().contains("no device of class balloon"), none.getMessage());
 
-        Files.walk(root.resolve("bus/vmbus/drivers/uio_hv_generic")).sorted(java.util.Comparator.reverseOrder())
-                .forEach(p -> p.toFile().delete());
-        var noModule = assertThrows(IOException.class, () -> run("bind", "heartbeat", "--sysfs-root", root.toString()));
+        tree.unloadUio();
+        var noModule = assertThrows(IOException.class, () -> run("bind", "heartbeat"));
         assertTrue(noModule.getMessage().contains("modprobe uio_hv_generic"), noModule.getMessage());
 
         assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind"));
+        assertThrows(picocli.CommandLine.ParameterException.class, () -> run("unbind", "kvp", "--force"));
     }
 }

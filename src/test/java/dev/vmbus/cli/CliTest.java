@@ -36,7 +36,7 @@ class CliTest {
     }
 
     /** The command names of today's CLI, every one of which must stay. */
-    static final List<String> COMMANDS = List.of("run", "host", "ls", "bench", "bind", "unbind", "help");
+    static final List<String> COMMANDS = List.of("run", "host", "ls", "bench", "bind", "unbind", "doctor", "help");
 
     @Test
     void noCommandPrintsTheUsageOnStderrAndExitsTwo() {
@@ -142,7 +142,9 @@ class CliTest {
         assertEquals(List.of("run"), complete(script, "vmbus", "ru"));
         assertEquals(List.of("--shm-dir"), complete(script, "vmbus", "run", "--shm"));
         assertEquals(List.of("shm", "sim"), complete(script, "vmbus", "run", "--transport", "s"));
-        assertEquals(List.of("--driver"), complete(script, "vmbus", "unbind", "--dr"));
+        assertEquals(List.of("--driver"), complete(script, "vmbus", "unbind", "--dri"));
+        assertEquals(List.of("--driver", "--dry-run"), complete(script, "vmbus", "unbind", "--dr"));
+        assertEquals(List.of("--json"), complete(script, "vmbus", "doctor", "--j"));
         assertEquals(List.of("heartbeat"), complete(script, "vmbus", "bind", "he"));
     }
 

@@ -1,5 +1,18 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.ring.PageSize;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * What the running kernel's {@code uio_hv_generic} does, in the terms the agent must decide on. Kernel generations
  * differ (see docs/OPERATIONS.md, "Which kernel provides what"); every decision in the uio transport, the binder
@@ -38,5 +51,140 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
     /** Whether a channel with this monitor state can be probed and interrupted by this kernel. */
     public boolean canServe(UioChannel channel) {
         return channel.monitored() || slowChannels;
+    }
+
+    /*
+     * The mainline release of each commit, read from the kernel's own history: 547fa4ffd799 was pushed to
+     * char-misc-next on 2024-04-12 with ec314f61e4fc (fcopy driver removed) and merged for v6.10; d062463edf17
+     * was pushed to char-misc-next on 2025-04-17, after v6.15-rc1, and merged for v6.16 (6.17.7 has it, the
+     * Debian bug 1120602 thread says); 09eea7ad0b8e came in with hyperv-next-signed-20250602 on 2025-06-03, in
+     * the v6.16 merge window. Stable series got some of them later (d062463 as a backport to 6.12.y and 6.1.y in
+     * Dec 2025, a reworked one for 6.6 and older); a backport is invisible in the version number, hence
+     * transport.kernel.
+     */
+    /** 547fa4ffd799, "uio_hv_generic: Enable interrupt for low speed VMBus devices". */
+    public static final int[] SLOW_CHANNELS_SINCE = {6, 10};
+    /** d062463edf17, "uio_hv_generic: Set event for all channels on the device". */
+    public static final int[] ALL_CHANNEL_EVENTS_SINCE = {6, 16};
+    /** 09eea7ad0b8e, "Drivers: hv: Allocate interrupt and monitor pages aligned to system page boundary". */
+    public static final int[] ALIGNED_MAPS_SINCE = {6, 16};
+
+    private static final Pattern VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
+    /** {@code AT_PAGESZ} in the ELF auxiliary vector. */
+    private static final long AT_PAGESZ = 6;
+
+    /**
+     * Features an operator states for a distribution kernel whose backports the release number cannot show
+     * ({@code transport.kernel}); every null field is detected.
+     */
+    public record Overrides(String release, Integer pageSize, Boolean slowChannels, Boolean allChannelEvents,
+                            Boolean alignedMaps) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null);
+
+        boolean any() {
+            return release != null || pageSize != null || slowChannels != null || allChannelEvents != null
+                    || alignedMaps != null;
+        }
+    }
+
+    /** What a mainline kernel of {@code release} does, by the releases above. */
+    public static KernelFeatures fromRelease(String release, int pageSize, String basis) {
+        int[] v = version(release);
+        return new KernelFeatures(release, pageSize, atLeast(v, SLOW_CHANNELS_SINCE),
+                atLeast(v, ALL_CHANNEL_EVENTS_SINCE), atLeast(v, ALIGNED_MAPS_SINCE), basis);
+    }
+
+    /**
+     * Reads the running kernel: its release from {@code <procRoot>/sys/kernel/osrelease}, its page size from
+     * {@code AT_PAGESZ} in {@code <procRoot>/self/auxv} (this process's own, which the kernel fills in), then
+     * applies {@code overrides}. Blocking file I/O: call it from a worker or before Vert.x starts.
+     */
+    public static KernelFeatures detect(Path procRoot, Overrides overrides) throws IOException {
+        List<String> basis = new ArrayList<>();
+        String release = overrides.release();
+        if (release == null) {
+            Path file = procRoot.resolve("sys/kernel/osrelease");
+            release = SysfsAttributes.text(file);
+            basis.add("release " + release + " from " + file);
+        } else {
+            basis.add("release " + release + " from transport.kernel.release");
+        }
+        if (!VERSION.matcher(release).find()) {
+            throw new IOException("kernel release '" + release + "' does not start with MAJOR.MINOR; set"
+                    + " transport.kernel.release (and the feature flags) in the configuration");
+        }
+        int pageSize;
+        if (overrides.pageSize() != null) {
+            pageSize = overrides.pageSize();
+            basis.add("page size " + pageSize + " from transport.kernel.pageSize");
+        } else {
+            Path auxv = procRoot.resolve("self/auxv");
+            Integer fromAuxv = auxvPageSize(auxv);
+            pageSize = fromAuxv != null ? fromAuxv : PageSize.system();
+            basis.add("page size " + pageSize + (fromAuxv != null ? " from " + auxv : " from sysconf"));
+        }
+        if (pageSize < 4096 || Integer.bitCount(pageSize) != 1) {
+            throw new IOException("page size " + pageSize + " is not a power of two >= 4096");
+        }
+        KernelFeatures byRelease = fromRelease(release, pageSize, "");
+        boolean slow = pick(overrides.slowChannels(), byRelease.slowChannels(), "slowChannels", basis);
+        boolean all = pick(overrides.allChannelEvents(), byRelease.allChannelEvents(), "allChannelEvents", basis);
+        boolean aligned = pick(overrides.alignedMaps(), byRelease.alignedMaps(), "alignedMaps", basis);
+        if (overrides.slowChannels() == null && overrides.allChannelEvents() == null
+                && overrides.alignedMaps() == null) {
+            basis.add("features by mainline release (a distribution backport needs transport.kernel)");
+        }
+        return new KernelFeatures(release, pageSize, slow, all, aligned, String.join("; ", basis));
+    }
+
+    private static boolean pick(Boolean override, boolean detected, String key, List<String> basis) {
+        if (override == null) {
+            return detected;
+        }
+        basis.add(key + "=" + override + " from transport.kernel");
+        return override;
+    }
+
+    /** {@code AT_PAGESZ} from a 64-bit little-endian auxiliary vector, or null when the file is absent or holds none. */
+    static Integer auxvPageSize(Path auxv) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(auxv);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.remaining() >= 16) {
+            long type = b.getLong();
+            long value = b.getLong();
+            if (type == 0) {
+                break;
+            }
+            if (type == AT_PAGESZ) {
+                if (value < 4096 || value > (1 << 24) || Long.bitCount(value) != 1) {
+                    throw new IOException(auxv + " holds AT_PAGESZ " + value + ", not a power of two >= 4096");
+                }
+                return (int) value;
+            }
+        }
+        return null;
+    }
+
+    /** MAJOR.MINOR of a release such as {@code 6.6.87.2-microsoft-standard-WSL2} or {@code 5.15.0-1089-azure}. */
+    static int[] version(String release) {
+        Matcher m = VERSION.matcher(release);
+        if (!m.find()) {
+            throw new IllegalArgumentException("kernel release '" + release + "' does not start with MAJOR.MINOR");
+        }
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+    }
+
+    private static boolean atLeast(int[] v, int[] since) {
+        return v[0] > since[0] || (v[0] == since[0] && v[1] >= since[1]);
+    }
+
+    /** "Linux 6.10" for messages. */
+    public static String linux(int[] since) {
+        return "Linux " + since[0] + "." + since[1];
     }
 }

@@ -1,0 +1,166 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.transport.uio.KernelFeatures;
+import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.UioChannel;
+import dev.vmbus.transport.uio.VmbusDevice;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vmbus doctor}: reads the running system (kernel, {@code uio_hv_generic}, every VMBus device) and prints,
+ * per device, whether this agent can serve it on this kernel and why not, with the commands that bind it. Exit
+ * status 1 when an enabled class cannot be served. Reads only; runs as any user and on fixture trees. Runs on the
+ * calling thread and keeps no state.
+ */
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        header = "What this agent can serve on this kernel, device by device.",
+        description = "Read the running system (kernel release and features, uio_hv_generic, every VMBus device with "
+                + "its class, instance, driver, monitor state, subchannels and ring sizes) and print, per device, "
+                + "whether this agent can serve it on this kernel and why not, with the commands that bind it. "
+                + "Reads only; any user may run it. Exit status 1 when an enabled class cannot be served.")
+final class DoctorCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration whose enabled classes must be servable (default: the defaults).")
+    Path conf;
+
+    @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
+    String sysfsRoot;
+
+    @Option(names = "--proc-root", paramLabel = "DIR", description = "Overrides transport.procRoot (where sys/kernel/osrelease is).")
+    String procRoot;
+
+    @Option(names = "--json", description = "Print the diagnosis as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            return diagnose(out);
+        } finally {
+            out.flush();
+        }
+    }
+
+    private int diagnose(PrintWriter out) throws IOException {
+        SystemView view = SystemView.of(conf, sysfsRoot, procRoot);
+        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), "uio");
+        Diagnosis d;
+        try {
+            d = Diagnosis.of(view, registry);
+        } catch (IOException e) {
+            // no VMBus here, or the kernel cannot be read: that is the diagnosis, not a crash
+            try {
+                KernelFeatures k = view.kernel();
+                out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
+            } catch (IOException kernelUnreadable) {
+                // already said by e, or said next
+            }
+            out.println("vmbus doctor: " + e.getMessage());
+            return 1;
+        }
+        if (json) {
+            out.println(json(d).encodePrettily());
+        } else {
+            text(d, out);
+        }
+        return d.ok() ? 0 : 1;
+    }
+
+    private static void text(Diagnosis d, PrintWriter out) {
+        KernelFeatures k = d.kernel();
+        out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
+        out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
+                + " (547fa4ffd799, " + KernelFeatures.linux(KernelFeatures.SLOW_CHANNELS_SINCE) + ")");
+        out.println("  " + mark(k.allChannelEvents()) + " subchannel masking and events (d062463edf17, "
+                + KernelFeatures.linux(KernelFeatures.ALL_CHANNEL_EVENTS_SINCE) + ")");
+        out.println("  " + mark(k.alignedMaps()) + " interrupt and monitor pages on a page boundary (09eea7ad0b8e, "
+                + KernelFeatures.linux(KernelFeatures.ALIGNED_MAPS_SINCE) + ")"
+                + (k.pageSize() == 4096 ? "; moot with 4 KiB pages" : "; the agent uses maps/mapN/offset"));
+        out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
+        out.println();
+        for (Diagnosis.DeviceReport r : d.devices()) {
+            VmbusDevice dev = r.device();
+            UioChannel p = dev.primary();
+            out.println(dev.className() + "  class " + dev.classId() + "  instance " + dev.instanceId());
+            out.println("  driver " + dev.driver().orElse("(none)") + dev.uio().map(u -> " (" + u + ")").orElse("")
+                    + ", relid " + dev.primaryRelid() + ", " + (p.monitored() ? "monitored (monitor_id "
+                    + p.monitorId() + ")" : "unmonitored (no monitor_id)") + ", " + dev.subchannels().size()
+                    + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
+                    + " bytes" : ""));
+            ServePolicy.Verdict v = r.verdict();
+            if (!v.servable()) {
+                v.reasons().stream().filter(ServePolicy.Reason::forceable)
+                        .forEach(reason -> out.println("  not served: " + reason.text()));
+                v.kernelReasons().forEach(reason -> out.println("  CANNOT SERVE on this kernel: " + reason.text()));
+            } else if (dev.onUio()) {
+                out.println("  ok: bound to uio_hv_generic; 'vmbus run --transport uio' serves it");
+            } else {
+                out.println("  can serve; to bind it:");
+                r.commands().forEach(c -> out.println("    " + c));
+            }
+            out.println();
+        }
+        d.problems().forEach(p -> out.println("unreadable: " + p));
+        out.println("enabled classes:");
+        for (Diagnosis.ClassReport c : d.classes()) {
+            out.println("  " + c.name() + ": " + c.text());
+        }
+        long bad = d.classes().stream().filter(c -> c.status() == Diagnosis.Status.CANNOT_SERVE).count();
+        out.println(d.ok() ? "result: every enabled class that is offered can be served"
+                : "result: " + bad + " enabled class(es) cannot be served on this kernel" + (d.refusals().size() > bad
+                ? " and a bound device is unsafe" : "") + "; 'vmbus run --transport uio' refuses to start");
+    }
+
+    private static String mark(boolean yes) {
+        return yes ? "[yes]" : "[no] ";
+    }
+
+    static JsonObject json(Diagnosis d) {
+        KernelFeatures k = d.kernel();
+        JsonArray devices = new JsonArray();
+        for (Diagnosis.DeviceReport r : d.devices()) {
+            VmbusDevice dev = r.device();
+            JsonArray reasons = new JsonArray();
+            r.verdict().reasons().forEach(x -> reasons.add(new JsonObject().put("code", x.code()).put("text", x.text())
+                    .put("forceable", x.forceable())));
+            JsonArray subs = new JsonArray();
+            dev.subchannels().forEach(s -> subs.add(new JsonObject().put("relid", s.relid()).put("index", s.subchannel())
+                    .put("monitorId", s.monitored() ? s.monitorId() : null)));
+            devices.add(new JsonObject().put("class", dev.className()).put("classId", dev.classId().toString())
+                    .put("instanceId", dev.instanceId().toString()).put("driver", dev.driver().orElse(null))
+                    .put("uio", dev.uio().orElse(null)).put("relid", dev.primaryRelid())
+                    .put("monitored", dev.primary().monitored())
+                    .put("monitorId", dev.primary().monitored() ? dev.primary().monitorId() : null)
+                    .put("subchannels", subs)
+                    .put("ringSize", dev.map0Size().isPresent() ? dev.map0Size().getAsLong() / 2 : null)
+                    .put("servable", r.verdict().servable()).put("reasons", reasons)
+                    .put("commands", new JsonArray(r.commands())));
+        }
+        JsonArray classes = new JsonArray();
+        d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())
+                .put("status", c.status().name().toLowerCase()).put("text", c.text())));
+        return new JsonObject()
+                .put("kernel", new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
+                        .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
+                        .put("alignedMaps", k.alignedMaps()).put("basis", k.basis()))
+                .put("uioDriverLoaded", d.uioLoaded())
+                .put("devices", devices)
+                .put("enabledClasses", classes)
+                .put("problems", new JsonArray(d.problems()))
+                .put("ok", d.ok());
+    }
+}

@@ -1,0 +1,33 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.transport.uio.KernelFeatures;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Where {@code doctor}, {@code bind} and {@code run --transport uio} look at the machine: the configuration
+ * ({@code --conf}, else the defaults), with {@code --sysfs-root} / {@code --proc-root} taking precedence, and the
+ * kernel's features detected from there with {@code transport.kernel} applied. Immutable.
+ */
+record SystemView(VmbusConfig config, Path sysfsRoot, Path procRoot) {
+
+    /** {@code conf} null means the defaults; a null root means the configuration's. */
+    static SystemView of(Path conf, String sysfsRoot, String procRoot) {
+        VmbusConfig config = conf != null ? ConfigLoader.load(conf) : ConfigLoader.parse("{}", "the defaults");
+        return of(config, sysfsRoot, procRoot);
+    }
+
+    static SystemView of(VmbusConfig config, String sysfsRoot, String procRoot) {
+        return new SystemView(config, Path.of(sysfsRoot != null ? sysfsRoot : config.transport().sysfsRoot()),
+                Path.of(procRoot != null ? procRoot : config.transport().procRoot()));
+    }
+
+    KernelFeatures kernel() throws IOException {
+        VmbusConfig.Kernel k = config.transport().kernel();
+        return KernelFeatures.detect(procRoot, new KernelFeatures.Overrides(k.release(), k.pageSize(),
+                k.slowChannels(), k.allChannelEvents(), k.alignedMaps()));
+    }
+}

@@ -1,0 +1,175 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.transport.uio.KernelFixtures;
+import dev.vmbus.transport.uio.KernelFixtures.Generation;
+import dev.vmbus.transport.uio.SimulatedKernel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code vmbus doctor} on each kernel-generation fixture, read as an operator would read it. */
+class DoctorCommandTest {
+    @TempDir
+    Path dir;
+    KernelFixtures tree;
+    Path conf;
+    String text;
+
+    private int doctor(Generation g, String extraTransport, String... more) throws IOException {
+        if (tree == null || tree.generation != g) {
+            tree = KernelFixtures.create(dir.resolve(g.name()), g);
+        }
+        conf = tree.config(dir.resolve(g.name() + ".json"), extraTransport);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        String[] argv = new String[3 + more.length];
+        argv[0] = "doctor";
+        argv[1] = "--conf";
+        argv[2] = conf.toString();
+        System.arraycopy(more, 0, argv, 3, more.length);
+        int code = Vmbus.execute(argv, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
+        text = bytes.toString(StandardCharsets.UTF_8);
+        return code;
+    }
+
+    /** The lines printed for one device, from its header to the next device. */
+    private String section(String className) {
+        int start = text.indexOf("\n" + className + "  class ");
+        assertTrue(start >= 0, "no section for " + className + " in:\n" + text);
+        int end = text.indexOf("\n\n", start + 1);
+        return text.substring(start + 1, end);
+    }
+
+    @Test
+    void onStable66EveryIntegrationServiceIsRefusedWithTheReasonAndTheExitStatusSaysSo() throws Exception {
+        assertEquals(1, doctor(Generation.STABLE_6_6, null));
+        assertTrue(text.startsWith("kernel 6.6.87-generic, page size 4096 (release 6.6.87-generic from "), text);
+        assertTrue(text.contains("[no]  unmonitored channels, i.e. every integration service (547fa4ffd799, Linux 6.10)"), text);
+        assertTrue(text.contains("uio_hv_generic: loaded"), text);
+        for (String ic : new String[] {"heartbeat", "timesync", "shutdown", "kvp", "vss", "fcopy"}) {
+            String s = section(ic);
+            assertTrue(s.contains("unmonitored (no monitor_id)"), s);
+            assertTrue(s.contains("CANNOT SERVE on this kernel: the channel is not monitor-allocated")
+                    && s.contains("547fa4ffd799") && s.contains("-ENOTSUPP"), s);
+            assertFalse(s.contains("vmbus bind"), "no bind command for what cannot be bound:\n" + s);
+        }
+        assertTrue(section("heartbeat").contains("driver hv_utils"), text);
+        assertTrue(section("fcopy").contains("driver hv_utils"), "6.6 still has the kernel fcopy driver");
+        assertTrue(section("storvsc").contains("not served: storvsc is a storage controller"), text);
+        assertTrue(section("netvsc").contains("monitored (monitor_id "), text);
+        assertTrue(text.contains("heartbeat: cannot be served on this kernel"), text);
+        assertTrue(text.contains("result: 6 enabled class(es) cannot be served on this kernel;"
+                + " 'vmbus run --transport uio' refuses to start"), text);
+    }
+
+    @Test
+    void on616EveryIntegrationServiceCanBeBoundAndTheExactCommandsArePrinted() throws Exception {
+        assertEquals(0, doctor(Generation.V6_16, null));
+        Path drivers = tree.sys().resolve("bus/vmbus/drivers");
+        String hb = tree.dev("heartbeat").instance();
+        String s = section("heartbeat");
+        assertTrue(s.contains("can serve; to bind it:"), s);
+        assertTrue(s.contains("vmbus bind heartbeat"), s);
+        assertTrue(s.contains("echo 57164f39-9115-4e78-ab55-382f3bd5422d > " + drivers.resolve("uio_hv_generic/new_id")), s);
+        assertTrue(s.contains("echo -n " + hb + " > " + drivers.resolve("hv_utils/unbind")), s);
+        assertTrue(s.contains("echo -n " + hb + " > " + drivers.resolve("uio_hv_generic/bind")), s);
+        String fcopy = section("fcopy");
+        assertTrue(fcopy.contains("driver (none)") && !fcopy.contains("/unbind")
+                && fcopy.contains("only if new_id did not bind it already"), "fcopy has no driver on 6.10+:\n" + fcopy);
+        assertTrue(section("netvsc").contains("not served: netvsc is a network adapter") && text.contains("SSH"), text);
+        assertTrue(text.contains("result: every enabled class that is offered can be served"), text);
+
+        // after a bind, doctor says it is served
+        new UioBinderRunner(tree).bind("heartbeat");
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(section("heartbeat").contains("ok: bound to uio_hv_generic") && section("heartbeat").contains("(uio0)")
+                && section("heartbeat").contains("rings 2 x 16384 bytes"), section("heartbeat"));
+        assertTrue(text.contains("heartbeat: bound to uio_hv_generic"), text);
+    }
+
+    @Test
+    void on610SubchannelDevicesAreRefusedForTheMissingD062463() throws Exception {
+        assertEquals(0, doctor(Generation.V6_10, null), "no enabled class is affected");
+        assertTrue(text.contains("[yes] unmonitored channels") && text.contains("[no]  subchannel masking"), text);
+        String s = section("storvsc");
+        assertTrue(s.contains("1 subchannel(s)") && s.contains("CANNOT SERVE on this kernel: the device has 1"
+                + " subchannel(s)") && s.contains("d062463edf17") && s.contains("NULL device_obj"), s);
+        assertTrue(section("heartbeat").contains("can serve"), text);
+    }
+
+    @Test
+    void on64KPagesThePageSizeAndMapOffsetsAreReported() throws Exception {
+        assertEquals(0, doctor(Generation.ARM64_64K, null));
+        assertTrue(text.startsWith("kernel 6.12.48-64k, page size 65536 (") && text.contains("from "
+                + tree.proc().resolve("self/auxv")), text);
+        assertTrue(text.contains("[no]  interrupt and monitor pages on a page boundary (09eea7ad0b8e, Linux 6.16);"
+                + " the agent uses maps/mapN/offset"), text);
+    }
+
+    @Test
+    void aStatedBackportChangesTheVerdictAndSaysWhereItCameFrom() throws Exception {
+        assertEquals(0, doctor(Generation.STABLE_6_6, "\"kernel\": { \"slowChannels\": true }"));
+        assertTrue(text.contains("slowChannels=true from transport.kernel"), text);
+        assertTrue(section("heartbeat").contains("can serve"), text);
+    }
+
+    @Test
+    void withoutTheModuleTheCommandsStartWithModprobe() throws Exception {
+        tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
+        tree.unloadUio();
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("uio_hv_generic: NOT loaded (modprobe uio_hv_generic)"), text);
+        assertTrue(section("kvp").contains("    modprobe uio_hv_generic\n    vmbus bind kvp"), section("kvp"));
+    }
+
+    @Test
+    void jsonCarriesTheSameVerdicts() throws Exception {
+        assertEquals(1, doctor(Generation.STABLE_6_1, null, "--json"));
+        JsonObject j = new JsonObject(text);
+        assertEquals("6.1.0-28-amd64", j.getJsonObject("kernel").getString("release"));
+        assertEquals(false, j.getJsonObject("kernel").getBoolean("slowChannels"));
+        assertEquals(false, j.getBoolean("ok"));
+        JsonArray devices = j.getJsonArray("devices");
+        assertEquals(8, devices.size());
+        JsonObject hb = devices.stream().map(JsonObject.class::cast).filter(d -> d.getString("class").equals("heartbeat"))
+                .findFirst().orElseThrow();
+        assertEquals("hv_utils", hb.getString("driver"));
+        assertEquals(false, hb.getBoolean("monitored"));
+        assertEquals("kernel-unmonitored", hb.getJsonArray("reasons").getJsonObject(0).getString("code"));
+        JsonObject net = devices.stream().map(JsonObject.class::cast).filter(d -> d.getString("class").equals("netvsc"))
+                .findFirst().orElseThrow();
+        assertEquals(1, net.getJsonArray("subchannels").size());
+        assertEquals("class-network", net.getJsonArray("reasons").getJsonObject(0).getString("code"));
+        assertTrue(j.getJsonArray("enabledClasses").stream().map(JsonObject.class::cast)
+                .allMatch(c -> c.getString("status").equals("cannot_serve")), text);
+    }
+
+    @Test
+    void onAMachineWithoutVmbusDoctorSaysSo() throws Exception {
+        tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
+        KernelFixtures.deleteTreeForTest(tree.sys().resolve("bus/vmbus/devices"));
+        assertEquals(1, doctor(Generation.V6_16, null));
+        assertTrue(text.startsWith("kernel 6.16.3, page size 4096")
+                && text.contains("devices does not exist: this is not a Hyper-V guest"), text);
+    }
+
+    /** Drives the binder with the simulated kernel, as an operator running 'vmbus bind' would. */
+    private record UioBinderRunner(KernelFixtures tree) {
+        void bind(String className) throws IOException {
+            Path conf = tree.config(tree.root.resolve("bind.json"), null);
+            BindCommand.run(new String[] {"bind", className, "--conf", conf.toString()},
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true,
+                    new SimulatedKernel(tree));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.transport.uio.KernelFixtures;
+import dev.vmbus.transport.uio.KernelFixtures.Generation;
+import dev.vmbus.transport.uio.SimulatedKernel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code vmbus run --transport uio} refuses, with doctor's reasons and before opening anything, what the kernel cannot serve. */
+class RunRefusalTest {
+    @TempDir
+    Path dir;
+
+    private String run(Path conf, int expected) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Vmbus.execute(new String[] {"run", "--conf", conf.toString(), "--no-dashboard"},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(expected, code, text);
+        return text;
+    }
+
+    private static long files(Path root) throws Exception {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.count();
+        }
+    }
+
+    @Test
+    void onStable66RunRefusesEveryEnabledIntegrationServiceWithTheReason() throws Exception {
+        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.STABLE_6_6);
+        long before = files(tree.root);
+        String err = run(tree.config(dir.resolve("c.json"), null), 2);
+        assertTrue(err.contains("refusing to start on the uio transport with kernel 6.6.87-generic")
+                && err.contains("nothing was opened"), err);
+        assertTrue(err.contains("heartbeat (enabled in the configuration) cannot be served on this kernel")
+                && err.contains("547fa4ffd799") && err.contains("'vmbus doctor'"), err);
+        assertEquals(before, files(tree.root), "nothing was created or removed in the tree");
+    }
+
+    @Test
+    void aBoundDeviceTheKernelCannotServeSafelyStopsStartUp() throws Exception {
+        // storvsc bound to uio with --force on 6.16, then the same tree seen as a 6.12 kernel without d062463:
+        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
+        Path conf = tree.config(dir.resolve("c.json"), null);
+        BindCommand.run(new String[] {"bind", "storvsc", "--force", "--conf", conf.toString()},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true, new SimulatedKernel(tree));
+        Path older = tree.config(dir.resolve("older.json"), "\"kernel\": { \"release\": \"6.12.40\" }");
+        String err = run(older, 2);
+        assertTrue(err.contains("storvsc " + tree.dev("storvsc").instance() + " is bound to uio_hv_generic but cannot"
+                + " be served safely") && err.contains("d062463edf17"), err);
+    }
+}

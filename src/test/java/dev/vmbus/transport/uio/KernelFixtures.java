@@ -1,0 +1,266 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.DeviceClass;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Sysfs and procfs trees of the kernel generations the agent meets, laid out as drivers/hv/vmbus_drv.c and
+ * drivers/uio/uio_hv_generic.c show them: {@code proc/sys/kernel/osrelease}, {@code proc/self/auxv} (AT_PAGESZ),
+ * the VMBus drivers with their {@code bind/unbind/new_id/remove_id}, and eight devices: the six integration
+ * services (unmonitored, so no {@code monitor_id} anywhere, as {@code vmbus_*_attr_is_visible} hide it) on
+ * {@code hv_utils} (fcopy on no driver from 6.10, when ec314f61e4fc removed its kernel driver), a storvsc and a
+ * netvsc controller (monitored, each with a subchannel) on their drivers. Every channel has the attributes
+ * {@code vmbus_chan_attrs} lists. {@link SimulatedKernel} then plays the kernel's side of the driver writes.
+ *
+ * <p>Test-only; one tree per test, touched by one thread.
+ */
+public final class KernelFixtures {
+
+    /** A kernel generation: its release, page size and what its uio_hv_generic does. */
+    public enum Generation {
+        /** Stable 6.1 without 547fa4ffd799 (and without d062463 as first released). */
+        STABLE_6_1("6.1.0-28-amd64", 4096, false, false, false),
+        /** Stable 6.6 without 547fa4ffd799. */
+        STABLE_6_6("6.6.87-generic", 4096, false, false, false),
+        /** 6.10 through 6.15: slow channels, but neither d062463 nor 09eea7ad0b8e. */
+        V6_10("6.10.14", 4096, true, false, false),
+        /** 6.16 and later: all three. */
+        V6_16("6.16.3", 4096, true, true, true),
+        /** An arm64 6.12 kernel with 64 KiB pages: maps 1 and 2 sit at an offset inside their page. */
+        ARM64_64K("6.12.48-64k", 65536, true, false, false);
+
+        public final String release;
+        public final int pageSize;
+        public final boolean slowChannels;
+        public final boolean allChannelEvents;
+        public final boolean alignedMaps;
+
+        Generation(String release, int pageSize, boolean slow, boolean all, boolean aligned) {
+            this.release = release;
+            this.pageSize = pageSize;
+            this.slowChannels = slow;
+            this.allChannelEvents = all;
+            this.alignedMaps = aligned;
+        }
+
+        /** Whether hv_utils still carries the fcopy driver (removed in 6.10 by ec314f61e4fc). */
+        public boolean kernelFcopy() {
+            return !slowChannels;
+        }
+    }
+
+    /** One fixture device. */
+    public record Dev(String className, UUID classId, String instance, int relid, boolean monitored, int subchannels,
+                      String kernelDriver) {
+    }
+
+    public static final List<Dev> DEVICES = List.of(
+            new Dev("heartbeat", DeviceClass.HEARTBEAT.classId(), "fd149e91-82e0-4a7d-afa6-2a4166cbd7c0", 14, false, 0, "hv_utils"),
+            new Dev("timesync", DeviceClass.TIMESYNC.classId(), "2dd1ce17-079e-403c-b352-a1921ee207ee", 13, false, 0, "hv_utils"),
+            new Dev("shutdown", DeviceClass.SHUTDOWN.classId(), "b6650ff7-33bc-4840-8048-e0676786f393", 12, false, 0, "hv_utils"),
+            new Dev("kvp", DeviceClass.KVP.classId(), "242ff919-07db-4180-9c2e-b86cb68c8c55", 11, false, 0, "hv_utils"),
+            new Dev("vss", DeviceClass.VSS.classId(), "2450ee40-33bf-4fbd-892e-9fb06e9214cf", 10, false, 0, "hv_utils"),
+            new Dev("fcopy", DeviceClass.FCOPY.classId(), "eb765408-105f-49b6-b4aa-c123b64d17d4", 15, false, 0, "hv_utils"),
+            new Dev("storvsc", DeviceClass.byName("storvsc").orElseThrow().classId(), "f8b3781b-1e82-4818-a1c3-63d806ec15bb", 2, true, 1, "hv_storvsc"),
+            new Dev("netvsc", DeviceClass.byName("netvsc").orElseThrow().classId(), "000d3a6e-4548-000d-3a6e-4548000d3a6e", 16, true, 1, "hv_netvsc"));
+
+    public static final List<String> DRIVERS = List.of("hv_utils", "hv_storvsc", "hv_netvsc", UioBinder.UIO_DRIVER);
+
+    public final Path root;
+    public final Generation generation;
+    private final SysfsFixture sysfs;
+    private final Map<String, Dev> byInstance = new LinkedHashMap<>();
+    private int nextUio;
+    private int nextMonitor = 1;
+
+    private KernelFixtures(Path root, Generation generation) {
+        this.root = root;
+        this.generation = generation;
+        this.sysfs = new SysfsFixture(root.resolve("sys"));
+    }
+
+    /** The whole tree of {@code generation} under {@code root}: {@code root/sys} and {@code root/proc}. */
+    public static KernelFixtures create(Path root, Generation generation) throws IOException {
+        KernelFixtures f = new KernelFixtures(root, generation);
+        SysfsFixture.write(f.proc().resolve("sys/kernel/osrelease"), generation.release + "\n");
+        ByteBuffer auxv = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
+        auxv.putLong(16).putLong(0x178bfbffL); // AT_HWCAP, as the kernel puts it before AT_PAGESZ
+        auxv.putLong(6).putLong(generation.pageSize); // AT_PAGESZ
+        auxv.putLong(0).putLong(0); // AT_NULL
+        Files.createDirectories(f.proc().resolve("self"));
+        Files.write(f.proc().resolve("self/auxv"), auxv.array());
+        for (String driver : DRIVERS) {
+            f.sysfs.driver(driver);
+        }
+        Files.createDirectories(f.sys().resolve("module").resolve(UioBinder.UIO_DRIVER));
+        for (Dev d : DEVICES) {
+            f.add(d);
+        }
+        return f;
+    }
+
+    public Path sys() {
+        return root.resolve("sys");
+    }
+
+    public Path proc() {
+        return root.resolve("proc");
+    }
+
+    public Path device(String instance) {
+        return sys().resolve("bus/vmbus/devices").resolve(instance);
+    }
+
+    public Dev dev(String className) {
+        return DEVICES.stream().filter(d -> d.className().equals(className)).findFirst().orElseThrow();
+    }
+
+    Dev byInstance(String instance) {
+        return byInstance.get(instance);
+    }
+
+    /** Removes the uio_hv_generic driver and module directories, as before {@code modprobe uio_hv_generic}. */
+    public void unloadUio() throws IOException {
+        deleteTree(sys().resolve("bus/vmbus/drivers").resolve(UioBinder.UIO_DRIVER));
+        deleteTree(sys().resolve("module").resolve(UioBinder.UIO_DRIVER));
+    }
+
+    private void add(Dev d) throws IOException {
+        byInstance.put(d.instance(), d);
+        Path dev = device(d.instance());
+        SysfsFixture.write(dev.resolve("class_id"), "{" + d.classId() + "}\n");
+        SysfsFixture.write(dev.resolve("device_id"), "{" + d.instance() + "}\n");
+        SysfsFixture.write(dev.resolve("id"), d.relid() + "\n");
+        SysfsFixture.write(dev.resolve("state"), "3\n");
+        if (d.monitored()) {
+            SysfsFixture.write(dev.resolve("monitor_id"), nextMonitor + "\n");
+        }
+        channel(dev, d.relid(), 0, d.monitored());
+        for (int i = 1; i <= d.subchannels(); i++) {
+            channel(dev, d.relid() + 100 * i, i, d.monitored());
+        }
+        String driver = d.className().equals("fcopy") && !generation.kernelFcopy() ? null : d.kernelDriver();
+        if (driver != null) {
+            sysfs.boundTo(dev, driver);
+        }
+    }
+
+    /** A channel directory with every attribute vmbus_chan_attrs lists (monitor ones only when monitored). */
+    private void channel(Path dev, int relid, int index, boolean monitored) throws IOException {
+        Path ch = dev.resolve("channels").resolve(Integer.toString(relid));
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("out_mask", "0");
+        attrs.put("in_mask", "1");
+        attrs.put("read_avail", "0");
+        attrs.put("write_avail", "16376");
+        attrs.put("cpu", "0");
+        attrs.put("interrupts", Integer.toString(relid * 10));
+        attrs.put("events", Integer.toString(relid * 3));
+        attrs.put("intr_in_full", "0");
+        attrs.put("intr_out_empty", Integer.toString(relid));
+        attrs.put("out_full_first", "0");
+        attrs.put("out_full_total", "0");
+        attrs.put("subchannel_id", Integer.toString(index));
+        if (monitored) {
+            attrs.put("pending", "0");
+            attrs.put("latency", "100");
+            attrs.put("monitor_id", Integer.toString(nextMonitor++));
+        }
+        for (var e : attrs.entrySet()) {
+            SysfsFixture.write(ch.resolve(e.getKey()), e.getValue() + "\n");
+        }
+    }
+
+    /**
+     * What a successful {@code hv_uio_probe} leaves: the {@code uio/uioN} directory, {@code class/uio/uioN/maps}
+     * with map 0 (the rings, {@code ringSize} each way) and maps 1 and 2 (interrupt and monitor page): size
+     * {@code PAGE_SIZE} before c951ab8fd358 (6.16), and on a 64 KiB-page kernel without 09eea7ad0b8e an offset of
+     * the Hyper-V page inside its system page. Returns the uio name.
+     */
+    String probedByUio(String instance, long ringSize) throws IOException {
+        String uio = "uio" + nextUio++;
+        Path dev = device(instance);
+        Files.createDirectories(dev.resolve("uio").resolve(uio));
+        Path maps = sysfs.maps(uio);
+        SysfsFixture.write(maps.resolve("map0/name"), "txrx_rings\n");
+        SysfsFixture.write(maps.resolve("map0/size"), "0x" + Long.toHexString(2 * ringSize) + "\n");
+        SysfsFixture.write(maps.resolve("map0/offset"), "0x0\n");
+        String[] names = {"int_page", "monitor_page"};
+        for (int map = 1; map <= 2; map++) {
+            long size = generation.alignedMaps ? 4096 : generation.pageSize;
+            long offset = generation.pageSize > 4096 && !generation.alignedMaps ? 0x3000L * map : 0;
+            SysfsFixture.write(maps.resolve("map" + map + "/name"), names[map - 1] + "\n");
+            SysfsFixture.write(maps.resolve("map" + map + "/size"), "0x" + Long.toHexString(size) + "\n");
+            SysfsFixture.write(maps.resolve("map" + map + "/offset"), "0x" + Long.toHexString(offset) + "\n");
+        }
+        Dev d = byInstance.get(instance);
+        try (RandomAccessFile f = new RandomAccessFile(dev.resolve("channels/" + d.relid() + "/ring").toFile(), "rw")) {
+            f.setLength(2 * ringSize);
+        }
+        return uio;
+    }
+
+    /** What {@code hv_uio_remove} leaves: no uio directory, no {@code class/uio/uioN}. */
+    void removedByUio(String instance) throws IOException {
+        Path uioDir = device(instance).resolve("uio");
+        if (Files.isDirectory(uioDir)) {
+            try (var s = Files.list(uioDir)) {
+                for (Path p : s.toList()) {
+                    deleteTree(sys().resolve("class/uio").resolve(p.getFileName().toString()));
+                }
+            }
+            deleteTree(uioDir);
+        }
+        Dev d = byInstance.get(instance);
+        Files.deleteIfExists(device(instance).resolve("channels/" + d.relid() + "/ring"));
+    }
+
+    void setDriver(String instance, String driver) throws IOException {
+        if (driver == null) {
+            Files.deleteIfExists(device(instance).resolve("driver"));
+        } else {
+            sysfs.boundTo(device(instance), driver);
+        }
+    }
+
+    /** The driver a device's symlink names, or null. */
+    public String driverOf(String instance) throws IOException {
+        return UioBinder.currentDriver(device(instance)).orElse(null);
+    }
+
+    /** A configuration file for this tree: transport uio with these roots, plus {@code extraTransport} keys. */
+    public Path config(Path file, String extraTransport) throws IOException {
+        String extra = extraTransport == null || extraTransport.isEmpty() ? "" : ", " + extraTransport;
+        Files.writeString(file, "{ \"transport\": { \"type\": \"uio\", \"sysfsRoot\": \"" + sys() + "\", \"procRoot\": \""
+                + proc() + "\", \"devRoot\": \"" + root.resolve("dev") + "\"" + extra + " },"
+                + " \"devices\": { \"kvp\": { \"poolDir\": \"" + root.resolve("kvp") + "\" },"
+                + " \"fcopy\": { \"allowedRoots\": [\"" + root.resolve("fcopy") + "\"] } } }");
+        return file;
+    }
+
+    /** Removes a directory tree (to model a machine without part of it). */
+    public static void deleteTreeForTest(Path p) throws IOException {
+        deleteTree(p);
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.vmbus.transport.uio;
+
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Guid;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The kernel's side of the driver attribute writes on a {@link KernelFixtures} tree, as drivers/base/bus.c and
+ * drivers/hv/vmbus_drv.c do them: {@code new_id} adds a dynamic id ({@code -EEXIST} if present) and attaches every
+ * unbound device of the class; {@code bind} matches and probes ({@code -EBUSY} on a bound device, {@code -ENODEV}
+ * on no match), and {@code hv_uio_probe} refuses an unmonitored channel with {@code -ENOTSUPP} (524) when the
+ * generation lacks 547fa4ffd799, leaving the device on no driver; {@code unbind} removes the driver (and the uio
+ * node). Every write is logged, and a write can be made to fail once, to test the rollback at any step.
+ *
+ * <p>Test-only; used from the one thread that runs the binder.
+ */
+public final class SimulatedKernel implements UioBinder.SysfsWriter {
+    private static final Map<String, Set<UUID>> STATIC_IDS = Map.of(
+            "hv_utils", Set.of(DeviceClass.HEARTBEAT.classId(), DeviceClass.TIMESYNC.classId(),
+                    DeviceClass.SHUTDOWN.classId(), DeviceClass.KVP.classId(), DeviceClass.VSS.classId()),
+            "hv_storvsc", Set.of(DeviceClass.byName("storvsc").orElseThrow().classId()),
+            "hv_netvsc", Set.of(DeviceClass.byName("netvsc").orElseThrow().classId()));
+
+    private final KernelFixtures tree;
+    private final Map<String, Set<UUID>> dynamicIds = new HashMap<>();
+    /** Every write, as "driver/attribute value". */
+    public final List<String> log = new ArrayList<>();
+    private final Map<String, String> failures = new HashMap<>();
+
+    public SimulatedKernel(KernelFixtures tree) {
+        this.tree = tree;
+    }
+
+    /** The next write of {@code value} to {@code driver/attribute} fails with {@code message}, changing nothing. */
+    public void failNext(String driver, String attribute, String value, String message) {
+        failures.put(driver + "/" + attribute + " " + value, message);
+    }
+
+    @Override
+    public void write(Path attribute, String value) throws IOException {
+        String driver = attribute.getParent().getFileName().toString();
+        String op = attribute.getFileName().toString();
+        if (!Files.exists(attribute)) {
+            throw new java.nio.file.NoSuchFileException(attribute.toString());
+        }
+        String entry = driver + "/" + op + " " + value;
+        log.add(entry);
+        String failure = failures.remove(entry);
+        if (failure != null) {
+            throw new IOException(failure);
+        }
+        Files.writeString(attribute, value); // what the last write was, for tests that read it back
+        switch (op) {
+            case "new_id" -> newId(driver, Guid.parse(value.strip()));
+            case "remove_id" -> {
+                if (!dynamicIds.getOrDefault(driver, Set.of()).remove(Guid.parse(value.strip()))) {
+                    throw new IOException("No such device");
+                }
+            }
+            case "bind" -> bind(driver, value);
+            case "unbind" -> unbind(driver, value);
+            default -> throw new IOException("Permission denied");
+        }
+    }
+
+    private void newId(String driver, UUID classId) throws IOException {
+        if (!dynamicIds.computeIfAbsent(driver, k -> new HashSet<>()).add(classId)) {
+            throw new IOException("File exists");
+        }
+        for (KernelFixtures.Dev d : KernelFixtures.DEVICES) {
+            if (d.classId().equals(classId) && tree.driverOf(d.instance()) == null) {
+                try {
+                    probe(driver, d);
+                } catch (IOException e) {
+                    // driver_attach ignores a failed probe: the device stays unbound
+                }
+            }
+        }
+    }
+
+    private void bind(String driver, String instance) throws IOException {
+        KernelFixtures.Dev d = tree.byInstance(instance);
+        if (d == null) {
+            throw new IOException("No such device");
+        }
+        if (tree.driverOf(instance) != null) {
+            throw new IOException("Device or resource busy");
+        }
+        boolean matches = STATIC_IDS.getOrDefault(driver, Set.of()).contains(d.classId())
+                || dynamicIds.getOrDefault(driver, Set.of()).contains(d.classId())
+                || (driver.equals("hv_utils") && d.className().equals("fcopy") && tree.generation.kernelFcopy());
+        if (!matches) {
+            throw new IOException("No such device");
+        }
+        probe(driver, d);
+    }
+
+    private void probe(String driver, KernelFixtures.Dev d) throws IOException {
+        if (driver.equals(UioBinder.UIO_DRIVER)) {
+            if (!d.monitored() && !tree.generation.slowChannels) {
+                // hv_uio_probe: "vmbus channel requires hypercall", -ENOTSUPP; the device keeps no driver
+                throw new IOException("Unknown error 524");
+            }
+            tree.probedByUio(d.instance(), d.className().equals("fcopy") ? 20480 : 16384);
+        }
+        tree.setDriver(d.instance(), driver);
+    }
+
+    private void unbind(String driver, String instance) throws IOException {
+        if (tree.byInstance(instance) == null || !driver.equals(tree.driverOf(instance))) {
+            throw new IOException("No such device");
+        }
+        if (driver.equals(UioBinder.UIO_DRIVER)) {
+            tree.removedByUio(instance);
+        }
+        tree.setDriver(instance, null);
+    }
+}
