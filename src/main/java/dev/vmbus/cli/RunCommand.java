@@ -6,6 +6,7 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
+import dev.vmbus.dashboard.HealthThresholds;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
@@ -63,7 +64,8 @@ final class RunCommand {
             String dashboardId = null;
             if (dash.enabled()) {
                 dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
-                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet())),
+                        dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet()),
+                        thresholds(dash.health())),
                         simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
@@ -74,6 +76,11 @@ final class RunCommand {
             vertx.close();
             throw e;
         }
+    }
+
+    static HealthThresholds thresholds(VmbusConfig.Health h) {
+        return new HealthThresholds(h.heartbeatLateMs(), h.heartbeatLostMs(), h.ringFillPercent(), h.timesyncOffsetMs(),
+                h.timesyncStaleMs(), h.vssFrozenMs(), h.fcopyStuckMs());
     }
 
     static int port(String text) {
@@ -104,10 +111,10 @@ final class RunCommand {
         VmbusConfig.Dashboard d = config.dashboard();
         if (args.has("dashboard-port")) {
             int port = port(args.get("dashboard-port"));
-            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs());
+            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs(), d.health());
         }
         if (args.has("no-dashboard")) {
-            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs());
+            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs(), d.health());
         }
         return config.withTransport(t).withDashboard(d);
     }

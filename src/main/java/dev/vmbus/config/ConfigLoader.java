@@ -27,8 +27,12 @@ public final class ConfigLoader {
             {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev" },
               "devices": { },
-              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
-              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0 }
+              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
+                             "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,
+                                         "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
+                                         "fcopyStuckMs": 60000 } },
+              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
+                        "extraHeartbeats": 0 }
             }""";
     private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
 
@@ -152,6 +156,36 @@ public final class ConfigLoader {
         }
         if (!(Math.abs(c.host().clockDriftPpm()) <= 1000)) {
             throw new ConfigException(source + ": host.clockDriftPpm must be -1000..1000, got " + c.host().clockDriftPpm());
+        }
+        if (c.host().extraHeartbeats() < 0 || c.host().extraHeartbeats() > 4096) {
+            throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
+        }
+        checkHealth(c.dashboard().health(), source);
+    }
+
+    private static void checkHealth(VmbusConfig.Health h, String source) {
+        positive(h.heartbeatLateMs(), "heartbeatLateMs", source);
+        positive(h.heartbeatLostMs(), "heartbeatLostMs", source);
+        positive(h.timesyncStaleMs(), "timesyncStaleMs", source);
+        positive(h.vssFrozenMs(), "vssFrozenMs", source);
+        positive(h.fcopyStuckMs(), "fcopyStuckMs", source);
+        if (h.heartbeatLostMs() < h.heartbeatLateMs()) {
+            throw new ConfigException(source + ": dashboard.health.heartbeatLostMs (" + h.heartbeatLostMs()
+                    + ") must not be less than heartbeatLateMs (" + h.heartbeatLateMs() + ")");
+        }
+        if (!(h.ringFillPercent() > 0 && h.ringFillPercent() <= 100)) {
+            throw new ConfigException(source + ": dashboard.health.ringFillPercent must be in (0, 100], got "
+                    + h.ringFillPercent());
+        }
+        if (!(h.timesyncOffsetMs() > 0)) {
+            throw new ConfigException(source + ": dashboard.health.timesyncOffsetMs must be positive, got "
+                    + h.timesyncOffsetMs());
+        }
+    }
+
+    private static void positive(long value, String key, String source) {
+        if (value <= 0) {
+            throw new ConfigException(source + ": dashboard.health." + key + " must be positive, got " + value);
         }
     }
 
