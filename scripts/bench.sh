@@ -62,6 +62,12 @@ table() {
 cmd="$1"
 shift
 case "$cmd" in
+  dashboard)
+    # the dashboard with many channels (docs/BENCHMARKS.md, "Dashboard at 256 channels")
+    build
+    java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
+      dev.vmbus.bench.DashboardScaleBench "$@"
+    ;;
   ring)
     build
     jmh "-f=3 -wi=3 -w=1s -i=5 -r=2s -rf=json -rff=target/bench/ring.json" "$@"

@@ -70,7 +70,8 @@ public final class VmbusVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
-        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result())));
+        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result(),
+                new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE))));
         if (statsIntervalMs > 0) {
             vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
         }

@@ -35,6 +35,7 @@ public final class DashboardServer extends VerticleBase {
     private final HealthRules rules;
     private final History history;
     private boolean ticking;
+    private Future<JsonObject> inFlight;
     private AccessControl access;
     private HttpServer server;
 
@@ -154,7 +155,7 @@ public final class DashboardServer extends VerticleBase {
             for (int i = 0; i < all.size(); i++) {
                 JsonObject c = all.getJsonObject(i);
                 if (c.getInteger("relid") == relid) {
-                    json(ctx, c.put("device", deviceOf(ar.result().getJsonObject("devices"), c)));
+                    json(ctx, c.copy().put("device", deviceOf(ar.result().getJsonObject("devices"), c)));
                     return;
                 }
             }
@@ -231,6 +232,18 @@ public final class DashboardServer extends VerticleBase {
      * (which asks every channel at once) and one state request per device handler, in parallel.
      */
     private Future<JsonObject> view() {
+        // Requests that arrive while one view is being taken share it (the periodic tick included): at 256
+        // channels a view is the expensive part of every API call. Shared, so callers only read it or copy.
+        if (inFlight != null) {
+            return inFlight;
+        }
+        Future<JsonObject> taking = takeView();
+        inFlight = taking;
+        taking.onComplete(ar -> inFlight = null);
+        return taking;
+    }
+
+    private Future<JsonObject> takeView() {
         Future<JsonObject> channels = channels();
         Future<JsonObject> devices = devices();
         return Future.join(channels, devices).map(x -> {
@@ -253,7 +266,8 @@ public final class DashboardServer extends VerticleBase {
         Future<JsonObject> view = view();
         Future<JsonObject> hostState = host != null ? host.state().otherwise(e -> new JsonObject().put("error", e.getMessage()))
                 : Future.succeededFuture(null);
-        return Future.join(view, hostState).map(x -> view.result().put("host", hostState.result()));
+        return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().getMap()))
+                .put("host", hostState.result())); // shallow: the view itself is shared
     }
 
     /** {@code {summary, channels: [{relid, class, state, health}], devices: {name: health}}}. */

@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
  * DashboardServer on 127.0.0.1, port 0. The dashboard is deployed before the agent so that its event log holds
  * every channel's {@code offered} and {@code opened} events.
  */
-final class DashboardHarness implements AutoCloseable {
+public final class DashboardHarness implements AutoCloseable {
     static final long UPDATE_MS = 200;
 
-    final Vertx vertx = Vertx.vertx();
+    public final Vertx vertx = Vertx.vertx();
     final Path dir;
     final Path fcopyRoot;
     final Path poolDir;
@@ -50,7 +50,7 @@ final class DashboardHarness implements AutoCloseable {
      * @param extraHeartbeats heartbeat channels beyond the six ICs ({@code host.extraHeartbeats})
      * @param heartbeatMs     the simulated host's heartbeat interval
      */
-    DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, HealthThresholds health) throws Exception {
+    public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, HealthThresholds health) throws Exception {
         this.dir = dir;
         this.channelCount = 6 + extraHeartbeats;
         this.updateMs = updateMs;
@@ -85,7 +85,7 @@ final class DashboardHarness implements AutoCloseable {
         }
     }
 
-    String base() {
+    public String base() {
         return "http://127.0.0.1:" + dashboard.port();
     }
 
@@ -112,7 +112,7 @@ final class DashboardHarness implements AutoCloseable {
         throw new AssertionError("the " + channelCount + " channels never all opened: " + last);
     }
 
-    HttpResponse<String> get(String path, String... headers) throws Exception {
+    public HttpResponse<String> get(String path, String... headers) throws Exception {
         return send(HttpRequest.newBuilder(URI.create(base() + path)).GET(), headers);
     }
 
