@@ -32,8 +32,10 @@ public final class ConfigLoader {
                                          "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
                                          "fcopyStuckMs": 60000 } },
               "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
-                        "extraHeartbeats": 0 }
+                        "referenceCounterAheadMs": 17000, "extraHeartbeats": 0 }
             }""";
+    /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
+    private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
     private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
@@ -156,6 +158,11 @@ public final class ConfigLoader {
         }
         if (!(Math.abs(c.host().clockDriftPpm()) <= 1000)) {
             throw new ConfigException(source + ": host.clockDriftPpm must be -1000..1000, got " + c.host().clockDriftPpm());
+        }
+        if (c.host().referenceCounterAheadMs() < 0 || c.host().referenceCounterAheadMs() > MAX_COUNTER_AHEAD_MS) {
+            throw new ConfigException(source + ": host.referenceCounterAheadMs must be 0.." + MAX_COUNTER_AHEAD_MS
+                    + " (the partition exists before the guest's clock starts; at most 10 years), got "
+                    + c.host().referenceCounterAheadMs());
         }
         if (c.host().extraHeartbeats() < 0 || c.host().extraHeartbeats() > 4096) {
             throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
