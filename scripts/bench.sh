@@ -7,6 +7,8 @@
 #   e2e               vmbus bench: heartbeat round trips host -> ring -> verticle -> event bus -> handler -> ring
 #                     -> host on sim and shm, next to a plain event-bus request/reply: JSON in target/bench/e2e.json
 #                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16)
+#   dashboard         DashboardScaleBench: the dashboard with many channels (--channels 256 --seconds 60
+#                     --heartbeat-ms 2000 --update-ms 1000): event-loop lag, /api/channels latency, heartbeats
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # On a shared machine run it under the build lock: flock /tmp/vmbus-build.lock bash scripts/bench.sh ring
 set -euo pipefail
@@ -62,6 +64,12 @@ table() {
 cmd="$1"
 shift
 case "$cmd" in
+  dashboard)
+    # the dashboard with many channels (docs/BENCHMARKS.md, "Dashboard at 256 channels")
+    build
+    java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
+      dev.vmbus.bench.DashboardScaleBench "$@"
+    ;;
   ring)
     build
     jmh "-f=3 -wi=3 -w=1s -i=5 -r=2s -rf=json -rff=target/bench/ring.json" "$@"

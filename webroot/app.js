@@ -1,25 +1,24 @@
 // vmbus dashboard. Everything from the guest or the host is put into the page as text (textContent), never as
-// HTML. Memory is bounded: charts keep MAX_POINTS points, the event list MAX_EVENTS entries, and tables are
-// rebuilt in place on every snapshot.
+// HTML. Health is decided by the server; the page only shows it (colour and words). The channel table is
+// updated in place (rows keyed by relid), so scrolling, sorting, filtering and the selected row survive
+// updates. Memory is bounded: charts keep the server's history capacity, the event list MAX_EVENTS entries.
 'use strict';
 
-const MAX_POINTS = 120;
 const MAX_EVENTS = 200;
 const HOST_ACTION_FIELDS = {
-  'rescind': ['relid'], 'offer': ['relid'], 'inject-fault': ['relid'], 'delay': ['relid', 'ms'],
+  'rescind': ['relid'], 'offer': ['relid'], 'reoffer': ['relid'], 'inject-fault': ['relid'],
+  'stop-heartbeat': ['relid'], 'flood': ['relid', 'packets'], 'delay': ['relid', 'ms'],
   'shutdown': ['kind'], 'shift-clock': ['ms'], 'timesync-now': [], 'backup': [],
   'kvp-set': ['pool', 'key', 'value'], 'kvp-delete': ['pool', 'key'], 'kvp-enumerate': ['pool'],
   'copy-file': ['localFile', 'guestPath', 'name', 'overwrite', 'createPath'], 'cancel-copy': []
 };
-const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool']);
+const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool', 'packets']);
 const BOOLEAN_FIELDS = new Set(['overwrite', 'createPath']);
-const RATES = [
-  { title: 'packets/s', value: s => s.packetsIn + s.packetsOut, rate: true },
-  { title: 'bytes/s', value: s => s.bytesIn + s.bytesOut, rate: true },
-  { title: 'interrupts/s', value: s => s.interrupts, rate: true },
-  { title: 'signals/s', value: s => s.events, rate: true },
-  { title: 'inbound fill %', value: s => s.inbound.fillPercent, rate: false }
-];
+const HEALTH_RANK = { critical: 2, warning: 1, ok: 0 };
+const RING_FIELDS = ['writeIndex', 'readIndex', 'interruptMask', 'pendingSendSize', 'featureBits', 'dataSize',
+  'bytesToRead', 'bytesToWrite', 'fillPercent'];
+const COUNTERS = ['interrupts', 'events', 'intr_in_full', 'intr_out_empty', 'out_full_first', 'out_full_total',
+  'packetsIn', 'packetsOut', 'bytesIn', 'bytesOut', 'malformed', 'requestorRejected'];
 
 const token = (() => {
   const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
@@ -46,110 +45,104 @@ async function api(path, options = {}) {
   return body;
 }
 
-// ---- channels ---------------------------------------------------------------------------------------------
+const num = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '—');
+const healthOf = c => (c.health && c.health.state) || 'unknown';
+const page = { snapshot: null, events: [], selected: null, sort: { key: 'health', dir: -1 }, capacity: 660,
+  overview: null, detailCharts: null };
+window.vmbusPage = page;        // for tests and the curious
+window.vmbusSnapshots = 0;      // live snapshots rendered
 
-function ringText(r) {
-  if (!r) return '';
-  return `w ${r.writeIndex} r ${r.readIndex} · ${r.bytesToRead} B to read · ${r.bytesToWrite} B free · ` +
-    `${r.fillPercent.toFixed(1)}% · mask ${r.interruptMask} · pending ${r.pendingSendSize} · features ${r.featureBits}`;
+// ---- summary and channel table ----------------------------------------------------------------------------
+
+function renderSummary(s) {
+  const box = document.getElementById('summary');
+  box.textContent = s ? s.text : 'health unknown';
+  box.className = 'summary health-' + (s ? s.state : 'unknown');
 }
 
-function versionsOf(devices, c) {
-  const d = devices && devices[c.class];
-  const ch = d && Array.isArray(d.channels) ? d.channels.find(x => x.relid === c.relid) : null;
-  return ch && ch.frameworkVersion ? `fw ${ch.frameworkVersion} / svc ${ch.serviceVersion}` : '';
+const COLUMNS = {
+  health: c => HEALTH_RANK[healthOf(c)] ?? -1, relid: c => c.relid, class: c => c.class, state: c => c.state,
+  problem: c => (c.health && c.health.summary) || '',
+  pktsIn: c => (c.rates && c.rates.packetsIn) || 0, pktsOut: c => (c.rates && c.rates.packetsOut) || 0,
+  inFill: c => (c.stats ? c.stats.inbound.fillPercent : -1), outFill: c => (c.stats ? c.stats.outbound.fillPercent : -1),
+  intr: c => (c.rates && c.rates.interrupts) || 0
+};
+
+function cellsOf(c) {
+  const h = healthOf(c);
+  return [
+    [h.toUpperCase(), 'badge health-' + h], [c.relid, 'num'], [c.class], [c.state, 'state-' + c.state],
+    [(c.health && c.health.summary) || (h === 'ok' ? 'no problems' : ''), 'problem'],
+    [c.rates ? num(c.rates.packetsIn) : '—', 'num pkts-in'], [c.rates ? num(c.rates.packetsOut) : '—', 'num pkts-out'],
+    [c.stats ? num(c.stats.inbound.fillPercent) : '—', 'num'], [c.stats ? num(c.stats.outbound.fillPercent) : '—', 'num'],
+    [c.rates ? num(c.rates.interrupts) : '—', 'num']
+  ];
 }
 
-function renderChannels(snapshot) {
+const rows = new Map(); // relid -> tr
+function renderChannels(channels) {
   const body = document.querySelector('#channels tbody');
-  const rows = [];
-  for (const c of snapshot.channels || []) {
-    const s = c.stats;
-    const tr = el('tr');
-    tr.dataset.relid = c.relid;
-    const cells = [
-      [c.relid, 'num'], [c.subchannel, 'num'], [c.class], [c.classId, 'guid'], [c.instanceId, 'guid'],
-      [c.state, 'state-' + c.state], [versionsOf(snapshot.devices, c)],
-      [s ? ringText(s.inbound) : '', 'ring'], [s ? ringText(s.outbound) : '', 'ring'],
-      [s ? s.interrupts : '', 'num interrupts'], [s ? s.events : '', 'num'], [s ? s.intr_in_full : '', 'num'],
-      [s ? s.intr_out_empty : '', 'num'], [s ? s.out_full_first : '', 'num'], [s ? s.out_full_total : '', 'num'],
-      [s ? `${s.packetsIn} / ${s.packetsOut}` : '', 'num packets'], [s ? `${s.bytesIn} / ${s.bytesOut}` : '', 'num'],
-      [s ? s.malformed : '', 'num'], [s ? s.requestorRejected : '', 'num'],
-      // the kernel's own counters (sysfs), shown beside the agent's, never in their place; uio transport only
-      [c.kernel ? `${c.kernel.interrupts ?? ''} / ${c.kernel.events ?? ''}` : '', 'num kernel']
-    ];
-    for (const [text, cls] of cells) tr.appendChild(el('td', text, cls));
-    if (c.reason) tr.title = c.reason;
-    rows.push(tr);
-  }
-  body.replaceChildren(...rows);
-}
-
-// ---- charts -----------------------------------------------------------------------------------------------
-
-const charts = [];            // one per RATES entry: { plot, data: [xs, ...series], relids: [] }
-const previous = new Map();   // relid -> { t, stats }
-window.vmbusCharts = charts;  // for tests and the curious
-
-function chartFor(i, relids) {
-  const existing = charts[i];
-  if (existing && existing.relids.join() === relids.join()) return existing;
-  const host = document.getElementById('chart-' + i) || (() => {
-    const div = el('div', null, 'chart');
-    div.id = 'chart-' + i;
-    document.getElementById('charts').appendChild(div);
-    return div;
-  })();
-  host.replaceChildren();
-  const colors = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
-  const series = [{}].concat(relids.map((r, k) => ({ label: 'relid ' + r, stroke: colors[k % colors.length] })));
-  const data = [[]].concat(relids.map(() => []));
-  const plot = new uPlot({ title: RATES[i].title, width: 360, height: 180, series, legend: { show: true } }, data, host);
-  if (existing) existing.plot.destroy();
-  charts[i] = { plot, data, relids };
-  return charts[i];
-}
-
-function pushRates(snapshot) {
-  if (typeof uPlot === 'undefined') return;
-  const t = snapshot.timestamp / 1000;
-  const open = (snapshot.channels || []).filter(c => c.stats);
-  const relids = open.map(c => c.relid);
-  RATES.forEach((metric, i) => {
-    const chart = chartFor(i, relids);
-    chart.data[0].push(t);
-    open.forEach((c, k) => {
-      const prev = previous.get(c.relid);
-      let v = metric.value(c.stats);
-      if (metric.rate) v = prev && t > prev.t ? Math.max(0, (v - metric.value(prev.stats)) / (t - prev.t)) : null;
-      chart.data[k + 1].push(v);
+  const seen = new Set();
+  for (const c of channels) {
+    seen.add(c.relid);
+    let tr = rows.get(c.relid);
+    if (!tr) {
+      tr = el('tr');
+      tr.dataset.relid = c.relid;
+      for (let i = 0; i < 10; i++) tr.appendChild(el('td'));
+      tr.addEventListener('click', () => select(c.relid));
+      rows.set(c.relid, tr);
+      body.appendChild(tr);
+    }
+    cellsOf(c).forEach(([text, cls], i) => {
+      const td = tr.children[i];
+      if (td.textContent !== String(text)) td.textContent = String(text);
+      if ((td.className || '') !== (cls || '')) td.className = cls || '';
     });
-    for (const series of chart.data) while (series.length > MAX_POINTS) series.shift();
-    chart.plot.setData(chart.data);
-  });
-  for (const c of open) previous.set(c.relid, { t, stats: c.stats });
-  pushOffset(snapshot, t);
+    tr.dataset.health = healthOf(c);
+    tr.dataset.search = [c.relid, c.class, c.state, healthOf(c), (c.health && c.health.summary) || ''].join(' ').toLowerCase();
+    tr.classList.toggle('selected', page.selected === c.relid);
+  }
+  for (const [relid, tr] of rows) {
+    if (!seen.has(relid)) {
+      tr.remove();
+      rows.delete(relid);
+    }
+  }
+  sortAndFilter();
 }
 
-// The timesync panel's chart: the offset (host - guest) the guest measured from each sample, in ms.
-let offsetChart = null;
-function pushOffset(snapshot, t) {
-  const ts = snapshot.devices && snapshot.devices.timesync;
-  const ch = ts && Array.isArray(ts.channels) ? ts.channels.find(c => typeof c.offsetMillis === 'number') : null;
-  if (!ch) return;
-  if (!offsetChart) {
-    const div = el('div', null, 'chart');
-    div.id = 'chart-offset';
-    document.getElementById('charts').appendChild(div);
-    const data = [[], []];
-    offsetChart = { data, plot: new uPlot({ title: 'timesync offset ms (host - guest)', width: 360, height: 180,
-      series: [{}, { label: 'offset', stroke: '#0891b2' }] }, data, div) };
-    charts.push(offsetChart);
+function sortAndFilter() {
+  const body = document.querySelector('#channels tbody');
+  const byRelid = new Map((page.snapshot ? page.snapshot.channels : []).map(c => [c.relid, c]));
+  const key = COLUMNS[page.sort.key] || COLUMNS.relid;
+  const ordered = [...rows.entries()].sort(([ra], [rb]) => {
+    const a = key(byRelid.get(ra) || {}), b = key(byRelid.get(rb) || {});
+    const cmp = typeof a === 'string' || typeof b === 'string' ? String(a).localeCompare(String(b)) : a - b;
+    return cmp * page.sort.dir || ra - rb;
+  });
+  ordered.forEach(([, tr], i) => {       // move only rows out of place: the DOM (and selection) stays put
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+  });
+  const filter = document.getElementById('filter').value.trim().toLowerCase();
+  let shown = 0;
+  for (const tr of rows.values()) {
+    tr.hidden = filter !== '' && !tr.dataset.search.includes(filter);
+    if (!tr.hidden) shown++;
   }
-  offsetChart.data[0].push(t);
-  offsetChart.data[1].push(ch.offsetMillis);
-  for (const series of offsetChart.data) while (series.length > MAX_POINTS) series.shift();
-  offsetChart.plot.setData(offsetChart.data);
+  document.getElementById('shown').textContent = `showing ${shown} of ${rows.size}`;
+  document.querySelectorAll('#channels th').forEach(th => {
+    th.dataset.sorted = th.dataset.key === page.sort.key ? (page.sort.dir > 0 ? 'asc' : 'desc') : '';
+  });
+}
+
+function setupTable() {
+  document.querySelectorAll('#channels th').forEach(th => th.addEventListener('click', () => {
+    const k = th.dataset.key;
+    page.sort = { key: k, dir: page.sort.key === k ? -page.sort.dir : (k === 'health' ? -1 : 1) };
+    sortAndFilter();
+  }));
+  document.getElementById('filter').addEventListener('input', sortAndFilter);
 }
 
 // ---- devices and host: generic, escaped rendering ---------------------------------------------------------
@@ -182,7 +175,7 @@ function renderValue(v) {
       dl.appendChild(el('dt', k));
       const dd = el('dd');
       dd.appendChild(renderValue(x));
-      if (k === 'health') dd.className = 'health-' + x;
+      if (k === 'health' && typeof x === 'string') dd.className = 'health-' + x;
       dl.appendChild(dd);
     }
     return dl;
@@ -195,16 +188,21 @@ function renderDevices(devices) {
   for (const [name, state] of Object.entries(devices || {})) {
     const card = el('div', null, 'card device');
     card.dataset.device = name;
+    const h = (state.health && state.health.state) || 'unknown';
+    card.dataset.health = h;
     card.appendChild(el('h3', name));
-    card.appendChild(renderValue(state));
+    card.appendChild(el('p', h.toUpperCase() + (state.health && state.health.summary ? ': ' + state.health.summary : ''),
+      'badge health-' + h));
+    const rest = Object.assign({}, state);
+    delete rest.health;
+    card.appendChild(renderValue(rest));
     cards.push(card);
   }
   document.getElementById('devices').replaceChildren(...cards);
 }
 
 function renderHost(state) {
-  const box = document.getElementById('host-state');
-  box.replaceChildren(el('h3', 'Host state'), renderValue(state));
+  document.getElementById('host-state').replaceChildren(el('h3', 'Host state'), renderValue(state));
 }
 
 function setupHost(actions) {
@@ -245,23 +243,55 @@ function setupHost(actions) {
 
 // ---- events -----------------------------------------------------------------------------------------------
 
-function addEvent(e) {
-  const list = document.getElementById('events');
+function eventItem(e) {
   const when = new Date(e.timestamp || Date.now()).toLocaleTimeString();
   const what = e.event === 'host-action' ? `host action ${e.action} ${JSON.stringify(e.params || {})}`
     : `${e.event} relid ${e.relid} (${e.class})${e.reason ? ': ' + e.reason : ''}`;
-  list.insertBefore(el('li', `${when} ${what}`, e.event), list.firstChild);
+  const li = el('li', `${when} ${what}`, e.event);
+  if (e.relid !== undefined) li.dataset.relid = e.relid;
+  return li;
+}
+
+function addEvent(e) {
+  if (page.events.length && e.seq <= page.events[page.events.length - 1].seq) return;
+  page.events.push(e);
+  while (page.events.length > MAX_EVENTS) page.events.shift();
+  const list = document.getElementById('events');
+  list.insertBefore(eventItem(e), list.firstChild);
   while (list.children.length > MAX_EVENTS) list.removeChild(list.lastChild);
+  if (e.relid !== undefined && e.relid === page.selected) renderDetail();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------------------
 
 function render(snapshot) {
-  renderChannels(snapshot);
+  page.snapshot = snapshot;
+  renderSummary(snapshot.summary);
+  renderChannels(snapshot.channels || []);
+  renderDetail();
   renderDevices(snapshot.devices);
   if (snapshot.host) renderHost(snapshot.host);
-  pushRates(snapshot);
   document.getElementById('updated').textContent = 'updated ' + new Date(snapshot.timestamp).toLocaleTimeString();
+}
+
+function onLive(snapshot) {
+  render(snapshot);
+  window.vmbusSnapshots++;
+  if (page.overview && snapshot.history) {
+    page.overview.appendAll(snapshot.history.totals);
+    page.overview.append('offset', snapshot.history.timesync);
+  }
+  appendDetailPoint(snapshot);
+}
+
+async function startCharts() {
+  if (typeof uPlot === 'undefined') return;
+  const h = await api('/api/history');
+  page.capacity = h.capacity;
+  page.overview = new VmbusCharts.ChartSet('charts', 'chart-', ['packets', 'bytes', 'signals', 'fill', 'offset'], h.capacity);
+  window.vmbusCharts = page.overview.charts;
+  page.overview.appendAll(h.totals);
+  page.overview.append('offset', h.timesync);
 }
 
 function connect() {
@@ -269,15 +299,17 @@ function connect() {
   const source = new EventSource('/api/stream' + (token ? '?token=' + encodeURIComponent(token) : ''));
   source.addEventListener('open', () => { status.textContent = 'live'; status.className = 'status live'; });
   source.addEventListener('error', () => { status.textContent = 'reconnecting…'; status.className = 'status down'; });
-  source.addEventListener('snapshot', m => render(JSON.parse(m.data)));
+  source.addEventListener('snapshot', m => onLive(JSON.parse(m.data)));
   source.addEventListener('event', m => addEvent(JSON.parse(m.data)));
 }
 
 async function main() {
+  setupTable();
   try {
     const config = await api('/api/config');
     if (config.host) setupHost(config.hostActions);
     (await api('/api/events')).forEach(addEvent);
+    await startCharts();
     render(await api('/api/snapshot'));
   } catch (e) {
     const status = document.getElementById('status');
@@ -287,4 +319,5 @@ async function main() {
   connect();
 }
 
-main();
+// detail.js (the drill-down) loads after this file; deferred scripts all run before DOMContentLoaded
+document.addEventListener('DOMContentLoaded', main);

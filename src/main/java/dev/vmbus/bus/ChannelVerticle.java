@@ -37,6 +37,9 @@ public final class ChannelVerticle extends VerticleBase {
     /** How long a handler may take to answer one packet before the channel is faulted (Linux: HV_UTIL_TIMEOUT). */
     public static final long DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
+    /** Stats replies are built per request: pass them by reference (no deep copy). */
+    private static final DeliveryOptions STATS_REPLY = new DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE);
+
     private final GuestTransport transport;
     private final Offer offer;
     private final DeviceHandler handler;
@@ -66,7 +69,7 @@ public final class ChannelVerticle extends VerticleBase {
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
-                m -> m.reply(stats()));
+                m -> m.reply(stats(), STATS_REPLY));
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
                 .map(link -> {

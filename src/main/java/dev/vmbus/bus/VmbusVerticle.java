@@ -31,6 +31,12 @@ public final class VmbusVerticle extends VerticleBase {
     private final DeviceRegistry registry;
     /** relid to what we know of it, in relid order for listings. */
     private final Map<Integer, Entry> channels = new TreeMap<>();
+    /**
+     * Relids the transport rescinded whose {@code rescinded} event (from the channel's verticle, or published
+     * here for a channel without one) is still to come: it must not remove a new offer of the same relid that
+     * arrived meanwhile.
+     */
+    private final java.util.Set<Integer> rescindPending = new java.util.HashSet<>();
 
     private static final class Entry {
         final Offer offer;
@@ -64,7 +70,8 @@ public final class VmbusVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
-        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result())));
+        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result(),
+                new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE))));
         if (statsIntervalMs > 0) {
             vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
         }
@@ -82,6 +89,9 @@ public final class VmbusVerticle extends VerticleBase {
             @Override
             public void rescinded(int relid) {
                 Entry e = channels.remove(relid);
+                if (e != null) {
+                    rescindPending.add(relid); // either its verticle or the line below publishes "rescinded"
+                }
                 if (e != null && e.deploymentId == null) {
                     vertx.eventBus().publish(Addresses.CHANNELS,
                             ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, registry.className(e.offer.classId()), "rescinded by the host").toJson());
@@ -122,6 +132,9 @@ public final class VmbusVerticle extends VerticleBase {
     }
 
     private void onEvent(JsonObject event) {
+        if (ChannelEvent.RESCINDED.equals(event.getString("event")) && rescindPending.remove(event.getInteger("relid"))) {
+            return; // the old channel's last word; the entry (if any) is already a new offer
+        }
         Entry e = channels.get(event.getInteger("relid"));
         if (e == null) {
             return;

@@ -6,6 +6,7 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
+import dev.vmbus.dashboard.HealthThresholds;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
@@ -102,7 +103,7 @@ final class RunCommand implements Callable<Integer> {
             if (dash.enabled()) {
                 dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
                         dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet()),
-                        type.equals("uio") ? Path.of(config.transport().sysfsRoot()) : null),
+                        type.equals("uio") ? Path.of(config.transport().sysfsRoot()) : null, thresholds(dash.health())),
                         simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
@@ -130,6 +131,11 @@ final class RunCommand implements Callable<Integer> {
             vertx.close();
             throw e;
         }
+    }
+
+    static HealthThresholds thresholds(VmbusConfig.Health h) {
+        return new HealthThresholds(h.heartbeatLateMs(), h.heartbeatLostMs(), h.ringFillPercent(), h.timesyncOffsetMs(),
+                h.timesyncStaleMs(), h.vssFrozenMs(), h.fcopyStuckMs());
     }
 
     /**
@@ -184,10 +190,10 @@ final class RunCommand implements Callable<Integer> {
         VmbusConfig.Dashboard d = config.dashboard();
         if (dashboardPort != null) {
             int port = port(spec, dashboardPort);
-            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs());
+            d = new VmbusConfig.Dashboard(d.enabled(), d.host(), port, d.token(), d.updateIntervalMs(), d.health());
         }
         if (noDashboard) {
-            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs());
+            d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs(), d.health());
         }
         return config.withTransport(t).withDashboard(d);
     }

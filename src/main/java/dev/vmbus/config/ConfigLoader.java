@@ -29,9 +29,12 @@ public final class ConfigLoader {
                              "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
                              "allChannelEvents": null, "alignedMaps": null } },
               "devices": { },
-              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
+              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
+                             "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,
+                                         "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
+                                         "fcopyStuckMs": 60000 } },
               "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
-                        "referenceCounterAheadMs": 17000 }
+                        "referenceCounterAheadMs": 17000, "extraHeartbeats": 0 }
             }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
     private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
@@ -173,6 +176,36 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": host.referenceCounterAheadMs must be 0.." + MAX_COUNTER_AHEAD_MS
                     + " (the partition exists before the guest's clock starts; at most 10 years), got "
                     + c.host().referenceCounterAheadMs());
+        }
+        if (c.host().extraHeartbeats() < 0 || c.host().extraHeartbeats() > 4096) {
+            throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
+        }
+        checkHealth(c.dashboard().health(), source);
+    }
+
+    private static void checkHealth(VmbusConfig.Health h, String source) {
+        positive(h.heartbeatLateMs(), "heartbeatLateMs", source);
+        positive(h.heartbeatLostMs(), "heartbeatLostMs", source);
+        positive(h.timesyncStaleMs(), "timesyncStaleMs", source);
+        positive(h.vssFrozenMs(), "vssFrozenMs", source);
+        positive(h.fcopyStuckMs(), "fcopyStuckMs", source);
+        if (h.heartbeatLostMs() < h.heartbeatLateMs()) {
+            throw new ConfigException(source + ": dashboard.health.heartbeatLostMs (" + h.heartbeatLostMs()
+                    + ") must not be less than heartbeatLateMs (" + h.heartbeatLateMs() + ")");
+        }
+        if (!(h.ringFillPercent() > 0 && h.ringFillPercent() <= 100)) {
+            throw new ConfigException(source + ": dashboard.health.ringFillPercent must be in (0, 100], got "
+                    + h.ringFillPercent());
+        }
+        if (!(h.timesyncOffsetMs() > 0)) {
+            throw new ConfigException(source + ": dashboard.health.timesyncOffsetMs must be positive, got "
+                    + h.timesyncOffsetMs());
+        }
+    }
+
+    private static void positive(long value, String key, String source) {
+        if (value <= 0) {
+            throw new ConfigException(source + ": dashboard.health." + key + " must be positive, got " + value);
         }
     }
 

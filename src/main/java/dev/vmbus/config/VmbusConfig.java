@@ -65,7 +65,12 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
     }
 
     /** {@code dashboard}: the web dashboard and API. */
-    public record Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs) {
+    public record Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs, Health health) {
+
+        /** With the default health thresholds. */
+        public Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs) {
+            this(enabled, host, port, token, updateIntervalMs, Health.DEFAULTS);
+        }
 
         /** The token from the config file, else from {@code VMBUS_DASHBOARD_TOKEN}, else null. */
         public String effectiveToken() {
@@ -78,6 +83,22 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
     }
 
     /**
+     * {@code dashboard.health}: when a channel or device needs attention (docs/OPERATIONS.md, "Health").
+     *
+     * @param heartbeatLateMs  no heartbeat from the host for this long: late (warning)
+     * @param heartbeatLostMs  no heartbeat for this long: lost (critical)
+     * @param ringFillPercent  a ring fuller than this: warning
+     * @param timesyncOffsetMs |host - guest| beyond this: warning
+     * @param timesyncStaleMs  no time sample for this long: warning
+     * @param vssFrozenMs      file systems frozen for longer than this: critical
+     * @param fcopyStuckMs     a file copy with no data for this long: warning
+     */
+    public record Health(long heartbeatLateMs, long heartbeatLostMs, double ringFillPercent, double timesyncOffsetMs,
+                         long timesyncStaleMs, long vssFrozenMs, long fcopyStuckMs) {
+        public static final Health DEFAULTS = new Health(5_000, 15_000, 80.0, 100.0, 30_000, 60_000, 60_000);
+    }
+
+    /**
      * {@code host}: the simulated host.
      *
      * @param clockOffsetMs the host clock's offset from this machine's, given to the guest by timesync
@@ -85,9 +106,10 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param referenceCounterAheadMs how far the partition reference counter that timesync samples carry runs
      *                                ahead of the guest's CLOCK_MONOTONIC_RAW (a real partition is created
      *                                before the guest's kernel starts its clocks)
+     * @param extraHeartbeats heartbeat channels offered beyond the six ICs (relids 7 on), to try many channels
      */
     public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
-                       long referenceCounterAheadMs) {
+                       long referenceCounterAheadMs, int extraHeartbeats) {
         /** The default lead of the reference counter: about what firmware and a boot loader take. */
         public static final long DEFAULT_REFERENCE_COUNTER_AHEAD_MS = 17_000;
 
@@ -95,6 +117,12 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm) {
             this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm,
                     DEFAULT_REFERENCE_COUNTER_AHEAD_MS);
+        }
+
+        /** Without extra heartbeat channels. */
+        public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
+                    long referenceCounterAheadMs) {
+            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs, 0);
         }
     }
 

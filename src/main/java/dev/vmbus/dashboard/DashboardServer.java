@@ -32,6 +32,10 @@ public final class DashboardServer extends VerticleBase {
     private final HostControl host;
     private final EventLog events = new EventLog();
     private final StreamHub stream = new StreamHub(DashboardOptions.MAX_STREAM_CLIENTS);
+    private final HealthRules rules;
+    private final History history;
+    private boolean ticking;
+    private Future<JsonObject> inFlight;
     private AccessControl access;
     private HttpServer server;
 
@@ -39,6 +43,8 @@ public final class DashboardServer extends VerticleBase {
     public DashboardServer(DashboardOptions options, HostControl host) {
         this.options = options;
         this.host = host;
+        this.rules = new HealthRules(options.health());
+        this.history = new History(options.updateIntervalMs());
     }
 
     /** The port actually bound (useful with port 0). */
@@ -55,10 +61,22 @@ public final class DashboardServer extends VerticleBase {
     public Future<?> start() {
         access = AccessControl.of(options.host(), options.token());
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> stream.send("event", events.add(m.body())));
+        // Every interval, whether or not anyone watches: history must already hold the last minutes when the
+        // page is opened. A tick still running when the next is due is not doubled.
         vertx.setPeriodic(options.updateIntervalMs(), t -> {
-            if (stream.size() > 0) {
-                snapshot().onSuccess(s -> stream.send("snapshot", s));
+            if (ticking) {
+                return;
             }
+            ticking = true;
+            snapshot().onComplete(ar -> {
+                ticking = false;
+                if (ar.succeeded()) {
+                    history.record(ar.result());
+                    if (stream.size() > 0) {
+                        stream.send("snapshot", ar.result().put("history", history.latest()));
+                    }
+                }
+            });
         });
         server = vertx.createHttpServer().requestHandler(router());
         return server.listen(options.port(), options.host()).onSuccess(s -> {
@@ -87,12 +105,17 @@ public final class DashboardServer extends VerticleBase {
         r.get("/health").handler(ctx -> json(ctx, new JsonObject().put("status", "UP")));
         r.route("/api/*").handler(access::checkRead);
         r.route("/metrics").handler(access::checkRead);
-        r.get("/metrics").handler(ctx -> channels().onComplete(ar -> ctx.response()
-                .putHeader("Content-Type", PrometheusFormat.CONTENT_TYPE)
-                .end(PrometheusFormat.render(ar.succeeded() ? ar.result() : new JsonObject()))));
-        r.get("/api/channels").handler(ctx -> channels().onComplete(ar -> reply(ctx, ar.map(s -> s.getJsonArray("channels")))));
+        r.get("/metrics").handler(ctx -> view().onComplete(ar -> {
+            JsonObject v = ar.succeeded() ? ar.result() : new JsonObject();
+            ctx.response().putHeader("Content-Type", PrometheusFormat.CONTENT_TYPE)
+                    .end(PrometheusFormat.render(v) + HealthMetrics.render(v, System.currentTimeMillis()));
+        }));
+        r.get("/api/channels").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.getJsonArray("channels")))));
         r.get("/api/channels/:relid").handler(this::oneChannel);
-        r.get("/api/devices").handler(ctx -> devices().onComplete(ar -> reply(ctx, ar)));
+        r.get("/api/devices").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.getJsonObject("devices")))));
+        r.get("/api/health").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(DashboardServer::healthOnly))));
+        r.get("/api/history").handler(ctx -> since(ctx, since -> json(ctx, history.overview(since, options.updateIntervalMs()))));
+        r.get("/api/history/:relid").handler(this::channelHistory);
         r.get("/api/devices/:name").handler(this::oneDevice);
         r.get("/api/events").handler(ctx -> json(ctx, events.toJson()));
         r.get("/api/snapshot").handler(ctx -> snapshot().onComplete(ar -> reply(ctx, ar)));
@@ -123,15 +146,16 @@ public final class DashboardServer extends VerticleBase {
             error(ctx, 400, "relid must be an integer, got '" + ctx.pathParam("relid") + "'");
             return;
         }
-        channels().onComplete(ar -> {
+        view().onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, 503, ar.cause().getMessage());
                 return;
             }
             JsonArray all = ar.result().getJsonArray("channels");
             for (int i = 0; i < all.size(); i++) {
-                if (all.getJsonObject(i).getInteger("relid") == relid) {
-                    json(ctx, all.getJsonObject(i));
+                JsonObject c = all.getJsonObject(i);
+                if (c.getInteger("relid") == relid) {
+                    json(ctx, c.copy().put("device", deviceOf(ar.result().getJsonObject("devices"), c)));
                     return;
                 }
             }
@@ -215,16 +239,112 @@ public final class DashboardServer extends VerticleBase {
         });
     }
 
-    private Future<JsonObject> snapshot() {
+    /**
+     * Channels and devices with their health decided and the summary, in one round: one {@code vmbus.stats.now}
+     * (which asks every channel at once) and one state request per device handler, in parallel.
+     */
+    private Future<JsonObject> view() {
+        // Requests that arrive while one view is being taken share it (the periodic tick included): at 256
+        // channels a view is the expensive part of every API call. Shared, so callers only read it or copy.
+        if (inFlight != null) {
+            return inFlight;
+        }
+        Future<JsonObject> taking = takeView();
+        inFlight = taking;
+        taking.onComplete(ar -> inFlight = null);
+        return taking;
+    }
+
+    private Future<JsonObject> takeView() {
         Future<JsonObject> channels = channels();
         Future<JsonObject> devices = devices();
+        return Future.join(channels, devices).map(x -> {
+            long now = System.currentTimeMillis();
+            JsonArray list = channels.result().getJsonArray("channels", new JsonArray());
+            JsonObject devs = devices.result();
+            JsonObject summary = rules.annotate(list, devs, now);
+            for (int i = 0; i < list.size(); i++) {
+                JsonObject c = list.getJsonObject(i);
+                JsonObject rates = history.rates(c.getInteger("relid"));
+                if (rates != null && c.containsKey("stats")) {
+                    c.put("rates", rates);
+                }
+            }
+            return new JsonObject().put("timestamp", now).put("channels", list).put("devices", devs).put("summary", summary);
+        });
+    }
+
+    private Future<JsonObject> snapshot() {
+        Future<JsonObject> view = view();
         Future<JsonObject> hostState = host != null ? host.state().otherwise(e -> new JsonObject().put("error", e.getMessage()))
                 : Future.succeededFuture(null);
-        return Future.join(channels, devices, hostState).map(x -> new JsonObject()
-                .put("timestamp", System.currentTimeMillis())
-                .put("channels", channels.result().getJsonArray("channels"))
-                .put("devices", devices.result())
-                .put("host", hostState.result()));
+        return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().getMap()))
+                .put("host", hostState.result())); // shallow: the view itself is shared
+    }
+
+    /** {@code {summary, channels: [{relid, class, state, health}], devices: {name: health}}}. */
+    private static JsonObject healthOnly(JsonObject view) {
+        JsonArray channels = new JsonArray();
+        view.getJsonArray("channels").forEach(o -> {
+            JsonObject c = (JsonObject) o;
+            channels.add(new JsonObject().put("relid", c.getInteger("relid")).put("class", c.getString("class"))
+                    .put("state", c.getString("state")).put("health", c.getJsonObject("health")));
+        });
+        JsonObject devices = new JsonObject();
+        view.getJsonObject("devices").forEach(e -> devices.put(e.getKey(), ((JsonObject) e.getValue()).getJsonObject("health")));
+        return new JsonObject().put("summary", view.getJsonObject("summary")).put("channels", channels).put("devices", devices);
+    }
+
+    /** The device handler's view of one channel (its per-channel entry) and the device's health, or null. */
+    private static JsonObject deviceOf(JsonObject devices, JsonObject channel) {
+        JsonObject d = devices != null ? devices.getJsonObject(channel.getString("class", "")) : null;
+        if (d == null) {
+            return null;
+        }
+        JsonObject out = new JsonObject().put("name", channel.getString("class")).put("health", d.getJsonObject("health"));
+        JsonArray list = d.getJsonArray("channels");
+        for (int i = 0; list != null && i < list.size(); i++) {
+            if (list.getJsonObject(i).getInteger("relid", -1).equals(channel.getInteger("relid"))) {
+                out.put("channel", list.getJsonObject(i));
+            }
+        }
+        d.forEach(e -> {
+            if (!e.getKey().equals("channels") && !e.getKey().equals("health")) {
+                out.put(e.getKey(), e.getValue());
+            }
+        });
+        return out;
+    }
+
+    private void channelHistory(RoutingContext ctx) {
+        int relid;
+        try {
+            relid = Integer.parseInt(ctx.pathParam("relid"));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "relid must be an integer, got '" + ctx.pathParam("relid") + "'");
+            return;
+        }
+        since(ctx, since -> {
+            JsonObject h = history.channel(relid, since);
+            if (h == null) {
+                error(ctx, 404, "no history for relid " + relid);
+            } else {
+                json(ctx, h.put("intervalMs", options.updateIntervalMs()));
+            }
+        });
+    }
+
+    /** Parses {@code ?since=} (epoch milliseconds, default: everything) and runs {@code then} with it. */
+    private static void since(RoutingContext ctx, java.util.function.LongConsumer then) {
+        String text = ctx.request().getParam("since");
+        long since;
+        try {
+            since = text == null ? Long.MIN_VALUE : Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "since must be epoch milliseconds, got '" + text + "'");
+            return;
+        }
+        then.accept(since);
     }
 
     private static void reply(RoutingContext ctx, io.vertx.core.AsyncResult<?> ar) {

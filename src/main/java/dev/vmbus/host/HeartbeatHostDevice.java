@@ -27,6 +27,7 @@ public final class HeartbeatHostDevice extends IcHostDevice {
 
     private final long intervalMs;
     private long timer = -1;
+    private boolean halted;
     private long sequence;
     private Health health = Health.UNKNOWN;
     private Instant lastReply;
@@ -61,13 +62,26 @@ public final class HeartbeatHostDevice extends IcHostDevice {
 
     @Override
     protected void ready() {
+        halted = false; // a re-offered channel starts beating again
         beat();
+    }
+
+    /**
+     * Fault knob: the host stops sending heartbeats on this channel (the guest sees them late, then lost)
+     * until the channel is opened again (re-offer).
+     */
+    public void halt() {
+        halted = true;
+        if (timer >= 0) {
+            context.owner().cancelTimer(timer);
+            timer = -1;
+        }
     }
 
     /** One heartbeat; the next is scheduled when this one is answered or missed, so one is outstanding at most. */
     private void beat() {
         timer = -1;
-        if (phase() != Phase.READY) {
+        if (phase() != Phase.READY || halted) {
             return;
         }
         long started = System.nanoTime();
@@ -77,6 +91,9 @@ public final class HeartbeatHostDevice extends IcHostDevice {
         transact(request, IcConstants.MSGTYPE_HEARTBEAT, replyTimeoutMs()).onComplete(ar -> {
             if (phase() != Phase.READY) {
                 return; // the channel closed under this heartbeat: not a miss, the guest went away
+            }
+            if (halted) {
+                return; // halted while this one was outstanding: send no more
             }
             long elapsedMs = (System.nanoTime() - started) / 1_000_000;
             timer = context.owner().setTimer(Math.max(1, intervalMs - elapsedMs), t -> beat());
@@ -128,7 +145,7 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     @Override
     public JsonObject state() {
         JsonObject json = super.state().put("health", health.name().toLowerCase()).put("sequence", sequence)
-                .put("replies", replies).put("misses", misses).put("intervalMs", intervalMs);
+                .put("replies", replies).put("misses", misses).put("intervalMs", intervalMs).put("halted", halted);
         if (lastReply != null) {
             json.put("lastReply", lastReply.toString());
         }

@@ -175,6 +175,25 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
         p.complete(m);
     }
 
+    /**
+     * Fault knob: writes {@code count} NEGOTIATE requests at once, outside the one-at-a-time rule. Every IC guest
+     * must answer each (Linux's vmbus_prep_negotiate_resp), so with the host not reading ({@code delay}) the
+     * guest's outbound ring fills with the answers, then its inbound ring with the requests. The answers
+     * arrive later as unexpected messages, which the host counts and ignores.
+     *
+     * @return how many were handed to the channel (sends beyond a full ring wait in the driver)
+     */
+    int flood(int count) {
+        if (driver == null || driver.stopped()) {
+            throw new IllegalArgumentException("channel " + offer.relid() + " is not open");
+        }
+        byte[] request = IcNegotiation.request(frameworkVersions(), serviceVersions()).bytes();
+        for (int i = 0; i < count; i++) {
+            driver.send(request, 0, PacketType.DATA_INBAND, 0);
+        }
+        return count;
+    }
+
     /** The channel driver while open (for fault injection), else null. */
     public ChannelDriver driver() {
         return driver;

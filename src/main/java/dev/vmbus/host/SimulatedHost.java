@@ -36,6 +36,9 @@ public final class SimulatedHost {
     /** Ring size per direction Linux opens util channels with: 16 KiB (or two pages on large-page systems). */
     public static final int IC_RING_SIZE = Math.max(16 * 1024, 2 * PageSize.system());
 
+    /** The relid of the first of {@code host.extraHeartbeats} extra heartbeat channels. */
+    public static final int FIRST_EXTRA_RELID = 7;
+
     private final Vertx vertx;
     private final HostTransport transport;
     private final VmbusConfig.Host config;
@@ -68,12 +71,23 @@ public final class SimulatedHost {
                     new Offer(4, DeviceClass.KVP.classId(), KVP_INSTANCE, 0, IC_RING_SIZE)));
             devices.add(new FcopyHostDevice(context,
                     new Offer(6, DeviceClass.FCOPY.classId(), FCOPY_INSTANCE, 0, IC_RING_SIZE)));
+            // More channels than Hyper-V offers, to see how the agent and its dashboard do with many
+            for (int i = 0; i < config.extraHeartbeats(); i++) {
+                devices.add(new HeartbeatHostDevice(context, new Offer(FIRST_EXTRA_RELID + i,
+                        DeviceClass.HEARTBEAT.classId(), extraHeartbeatInstance(i), 0, IC_RING_SIZE),
+                        config.heartbeatIntervalMs()));
+            }
             transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
                     .<Void>mapEmpty()
                     .onComplete(started);
         });
         return started.future();
+    }
+
+    /** The instance GUID of extra heartbeat channel {@code i}: fixed, so that a restart offers the same ones. */
+    static UUID extraHeartbeatInstance(int i) {
+        return UUID.nameUUIDFromBytes(("vmbus simulated extra heartbeat " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     public HostTransport transport() {

@@ -35,7 +35,25 @@ public final class SimulatedHostControl implements HostControl, DashboardServer.
             IcHostDevice d = device(relid(p));
             return host.transport().offer(d.offer(), d).map(v -> ok("offered relid " + d.offer().relid()));
         });
+        actions.put("reoffer", p -> {
+            IcHostDevice d = device(relid(p));
+            return host.transport().rescind(d.offer().relid()).recover(e -> Future.succeededFuture())
+                    .compose(v -> host.transport().offer(d.offer(), d))
+                    .map(v -> ok("rescinded and offered relid " + d.offer().relid() + " again"));
+        });
         actions.put("inject-fault", p -> injectFault(relid(p)));
+        actions.put("stop-heartbeat", p -> {
+            if (!(device(relid(p)) instanceof HeartbeatHostDevice hb)) {
+                throw new IllegalArgumentException("channel " + relid(p) + " is not a heartbeat channel");
+            }
+            hb.halt();
+            return Future.succeededFuture(ok("host stops sending heartbeats on channel " + relid(p) + " until it is re-offered"));
+        });
+        actions.put("flood", p -> {
+            open(relid(p));
+            int n = device(relid(p)).flood((int) longParam(p, "packets", 1, 10_000));
+            return Future.succeededFuture(ok("sent " + n + " negotiate requests on channel " + relid(p)));
+        });
         actions.put("delay", p -> delay(relid(p), longParam(p, "ms", 1, 600_000)));
         ServiceActions.register(host, actions);
     }

@@ -68,7 +68,7 @@ class DashboardApiTest {
         assertEquals(DashboardHarness.UPDATE_MS, config.getLong("updateIntervalMs"));
         assertEquals(Set.copyOf(CLASSES.values()), Set.copyOf(config.getJsonArray("devices").getList()));
         assertEquals(true, config.getBoolean("host"));
-        assertEquals(List.of("rescind", "offer", "inject-fault", "delay", "shutdown", "shift-clock", "timesync-now",
+        assertEquals(List.of("rescind", "offer", "reoffer", "inject-fault", "stop-heartbeat", "flood", "delay", "shutdown", "shift-clock", "timesync-now",
                 "backup", "kvp-set", "kvp-delete", "kvp-enumerate", "copy-file", "cancel-copy"),
                 config.getJsonArray("hostActions").getList());
         assertEquals(false, config.getBoolean("tokenRequired"));
@@ -164,7 +164,8 @@ class DashboardApiTest {
     @Test
     void snapshotHoldsChannelsDevicesAndHost() throws Exception {
         JsonObject s = okObject(h.get("/api/snapshot"));
-        assertEquals(Set.of("timestamp", "channels", "devices", "host"), s.fieldNames());
+        assertEquals(Set.of("timestamp", "channels", "devices", "host", "summary"), s.fieldNames());
+        assertEquals("6 channels, all healthy", s.getJsonObject("summary").getString("text"));
         assertTrue(Math.abs(System.currentTimeMillis() - s.getLong("timestamp")) < 60_000);
         assertEquals(6, s.getJsonArray("channels").size());
         assertEquals(Set.copyOf(CLASSES.values()), s.getJsonObject("devices").fieldNames());
@@ -203,7 +204,7 @@ class DashboardApiTest {
             assertEquals(": vmbus live stream", s.nextLine(Duration.ofSeconds(5)));
             JsonObject snapshot = s.next("snapshot", Duration.ofSeconds(5), x -> true);
             assertEquals(6, snapshot.getJsonArray("channels").size());
-            assertEquals(Set.of("timestamp", "channels", "devices", "host"), snapshot.fieldNames());
+            assertEquals(Set.of("timestamp", "channels", "devices", "host", "summary", "history"), snapshot.fieldNames());
             // a channel-lifecycle event reaches the stream as it happens
             assertEquals(200, h.act("rescind", new JsonObject().put("relid", 5)).statusCode());
             s.next("event", Duration.ofSeconds(5), e -> "rescinded".equals(e.getString("event")) && e.getInteger("relid") == 5);

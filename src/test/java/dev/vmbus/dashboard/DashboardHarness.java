@@ -27,10 +27,10 @@ import java.util.concurrent.TimeUnit;
  * DashboardServer on 127.0.0.1, port 0. The dashboard is deployed before the agent so that its event log holds
  * every channel's {@code offered} and {@code opened} events.
  */
-final class DashboardHarness implements AutoCloseable {
+public final class DashboardHarness implements AutoCloseable {
     static final long UPDATE_MS = 200;
 
-    final Vertx vertx = Vertx.vertx();
+    public final Vertx vertx = Vertx.vertx();
     final Path dir;
     final Path fcopyRoot;
     final Path poolDir;
@@ -39,8 +39,21 @@ final class DashboardHarness implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
+    final int channelCount;
+    final long updateMs;
+
     DashboardHarness(Path dir) throws Exception {
+        this(dir, 0, 100, UPDATE_MS, HealthThresholds.DEFAULTS);
+    }
+
+    /**
+     * @param extraHeartbeats heartbeat channels beyond the six ICs ({@code host.extraHeartbeats})
+     * @param heartbeatMs     the simulated host's heartbeat interval
+     */
+    public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, HealthThresholds health) throws Exception {
         this.dir = dir;
+        this.channelCount = 6 + extraHeartbeats;
+        this.updateMs = updateMs;
         this.poolDir = dir.resolve("kvp");
         this.fcopyRoot = Files.createDirectories(dir.resolve("fcopy"));
         String json = new JsonObject()
@@ -52,7 +65,8 @@ final class DashboardHarness implements AutoCloseable {
                         .put("kvp", new JsonObject().put("enabled", true).put("poolDir", poolDir.toString()))
                         .put("fcopy", new JsonObject().put("enabled", true)
                                 .put("allowedRoots", new JsonArray().add(fcopyRoot.toString()))))
-                .put("host", new JsonObject().put("heartbeatIntervalMs", 100).put("timesyncIntervalMs", 500))
+                .put("host", new JsonObject().put("heartbeatIntervalMs", heartbeatMs).put("timesyncIntervalMs", 500)
+                        .put("extraHeartbeats", extraHeartbeats))
                 .encode();
         VmbusConfig config = ConfigLoader.parse(json, "test");
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), "sim");
@@ -60,10 +74,10 @@ final class DashboardHarness implements AutoCloseable {
             SimBus bus = new SimBus(vertx);
             host = new SimulatedHost(vertx, bus.host(), config.host());
             host.start().await(10, TimeUnit.SECONDS);
-            dashboard = new DashboardServer(new DashboardOptions("127.0.0.1", 0, null, UPDATE_MS,
-                    List.copyOf(registry.enabled().keySet())), new SimulatedHostControl(host));
+            dashboard = new DashboardServer(new DashboardOptions("127.0.0.1", 0, null, updateMs,
+                    List.copyOf(registry.enabled().keySet()), health), new SimulatedHostControl(host));
             vertx.deployVerticle(dashboard).await(10, TimeUnit.SECONDS);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, UPDATE_MS)).await(10, TimeUnit.SECONDS);
+            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, updateMs)).await(10, TimeUnit.SECONDS);
             awaitAllOpen();
         } catch (Exception | Error e) {
             close();
@@ -71,13 +85,13 @@ final class DashboardHarness implements AutoCloseable {
         }
     }
 
-    String base() {
+    public String base() {
         return "http://127.0.0.1:" + dashboard.port();
     }
 
-    /** Waits until the six channels are open with stats and every host device has negotiated. */
+    /** Waits until every channel is open with stats and every host device has negotiated. */
     void awaitAllOpen() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15 + channelCount / 10);
         String last = "";
         while (System.nanoTime() < deadline) {
             HttpResponse<String> c = get("/api/channels");
@@ -85,7 +99,7 @@ final class DashboardHarness implements AutoCloseable {
             last = c.body() + " / " + h.body();
             if (c.statusCode() == 200 && h.statusCode() == 200) {
                 JsonArray channels = new JsonArray(c.body());
-                boolean open = channels.size() == 6 && channels.stream().map(JsonObject.class::cast)
+                boolean open = channels.size() == channelCount && channels.stream().map(JsonObject.class::cast)
                         .allMatch(ch -> "open".equals(ch.getString("state")) && ch.containsKey("stats"));
                 boolean ready = new JsonObject(h.body()).getJsonArray("devices").stream().map(JsonObject.class::cast)
                         .allMatch(d -> "ready".equals(d.getString("phase")));
@@ -95,10 +109,10 @@ final class DashboardHarness implements AutoCloseable {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("the six channels never all opened: " + last);
+        throw new AssertionError("the " + channelCount + " channels never all opened: " + last);
     }
 
-    HttpResponse<String> get(String path, String... headers) throws Exception {
+    public HttpResponse<String> get(String path, String... headers) throws Exception {
         return send(HttpRequest.newBuilder(URI.create(base() + path)).GET(), headers);
     }
 

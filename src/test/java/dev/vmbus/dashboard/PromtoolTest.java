@@ -10,7 +10,14 @@ import java.io.File;
 import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code promtool check metrics} (Debian package {@code prometheus}) on the live {@code /metrics} of the agent
- * on the sim transport: no errors and no lint complaints. Never skipped: without promtool the test fails.
+ * on the sim transport: no errors and no lint complaints; {@code promtool check rules}, {@code check config} and
+ * {@code test rules} on conf/prometheus/. Never skipped: without promtool the test fails.
  */
 class PromtoolTest {
     static final String PROMTOOL = "/usr/bin/promtool";
@@ -72,12 +80,107 @@ class PromtoolTest {
         assertTrue(text.contains("vmbus_channel_info{relid=\"5\",class=\"vss\"") && text.contains("vmbus_channels{state=\"faulted\"} 1"), text);
         assertTrue(text.contains("vmbus_channel_packets_total{relid=\"1\",class=\"heartbeat\",direction=\"in\"}"), text);
         assertEquals("0:", check(text), "promtool check metrics on:\n" + text);
+        assertTrue(text.contains("vmbus_channel_health_state{relid=\"5\",class=\"vss\"} 2"), text);
     }
 
     @Test
     void hostileLabelValuesPassPromtool() throws Exception {
         String text = PrometheusFormat.render(PrometheusFormatTest.snapshot());
         assertEquals("0:", check(text), "promtool check metrics on:\n" + text);
+    }
+
+    static final Path RULES = Path.of("conf/prometheus/vmbus-rules.yml");
+    static final Path RULE_TESTS = Path.of("src/test/resources/prometheus/vmbus-rules.test.yml");
+
+    /** Runs promtool with {@code args} in {@code cwd}; returns its exit code and everything it printed. */
+    static String promtool(Path cwd, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PROMTOOL));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("promtool did not finish");
+        }
+        return p.exitValue() + ":" + out;
+    }
+
+    /** The rules file and its tests side by side in a fresh directory, as promtool resolves rule_files. */
+    static Path rulesWithTests(String tests) throws Exception {
+        Path work = Files.createTempDirectory(dir, "rules");
+        Files.copy(RULES, work.resolve("vmbus-rules.yml"));
+        Files.writeString(work.resolve("vmbus-rules.test.yml"), tests);
+        return work;
+    }
+
+    @Test
+    void rulesPassCheckRules() throws Exception {
+        String result = promtool(Path.of("."), "check", "rules", RULES.toString());
+        assertTrue(result.startsWith("0:") && result.contains("SUCCESS"), result);
+    }
+
+    @Test
+    void everyAlertHasAUnitTestASummaryAndARunbookEntry() throws Exception {
+        String rules = Files.readString(RULES);
+        String tests = Files.readString(RULE_TESTS);
+        String operations = Files.readString(Path.of("docs/OPERATIONS.md"));
+        Set<String> alerts = names(rules, "- alert: (\\w+)");
+        assertEquals(Set.of("VmbusAgentDown", "VmbusHeartbeatLost", "VmbusChannelFaulted", "VmbusRingNearlyFull",
+                "VmbusTimesyncOffset", "VmbusTimesyncStale", "VmbusVssFrozenTooLong", "VmbusFcopyStuck"), alerts);
+        assertEquals(alerts, names(tests, "alertname: (\\w+)"), "every alert is unit-tested, and only those");
+        for (String alert : alerts) {
+            String body = rules.substring(rules.indexOf("- alert: " + alert));
+            body = body.substring(0, Math.min(body.length(), body.indexOf("runbook:") + 60));
+            assertTrue(body.contains("summary:"), alert + " has no summary");
+            assertTrue(body.contains("runbook: \"docs/OPERATIONS.md#" + alert.toLowerCase() + "\""), alert + ": " + body);
+            assertTrue(operations.contains("#### " + alert + "\n"), "docs/OPERATIONS.md has no runbook entry for " + alert);
+        }
+        // every alert's test expects it both quiet (before its `for:`) and firing
+        for (String alert : alerts) {
+            String section = tests.substring(tests.indexOf("alertname: " + alert));
+            assertTrue(section.contains("exp_alerts: []"), alert);
+            assertTrue(section.contains("exp_labels"), alert);
+        }
+    }
+
+    @Test
+    void everyAlertPassesItsUnitTests() throws Exception {
+        Path work = rulesWithTests(Files.readString(RULE_TESTS));
+        String result = promtool(work, "test", "rules", "vmbus-rules.test.yml");
+        assertTrue(result.startsWith("0:") && result.contains("SUCCESS"), result);
+    }
+
+    @Test
+    void aWrongExpectationFailsTheRuleTests() throws Exception {
+        // guards the test above against a promtool (or a test file) that passes anything
+        String broken = Files.readString(RULE_TESTS).replace("value: 0.25", "value: 0.5");
+        String result = promtool(rulesWithTests(broken), "test", "rules", "vmbus-rules.test.yml");
+        assertTrue(!result.startsWith("0:") && result.contains("FAILED"), result);
+    }
+
+    @Test
+    void theScrapeExamplePassesCheckConfig() throws Exception {
+        Path work = Files.createTempDirectory(dir, "config");
+        Files.copy(RULES, work.resolve("vmbus-rules.yml"));
+        Path token = Files.writeString(work.resolve("token"), "0123456789abcdef0123");
+        Files.writeString(work.resolve("prometheus.yml"), Files.readString(Path.of("conf/prometheus/prometheus.yml"))
+                .replace("/etc/prometheus/vmbus-token", token.toString()));
+        Files.createDirectories(work.resolve("agents"));
+        Files.copy(Path.of("conf/prometheus/agents/example.yml"), work.resolve("agents/example.yml"));
+        String result = promtool(work, "check", "config", "prometheus.yml");
+        assertTrue(result.startsWith("0:") && result.contains("SUCCESS: 12 rules found"), result);
+        String sd = promtool(work, "check", "service-discovery", "prometheus.yml", "vmbus");
+        assertTrue(sd.contains("10.0.1.21:8080") && sd.contains("build-agent-1"), sd);
+    }
+
+    private static Set<String> names(String text, String regex) {
+        Set<String> out = new TreeSet<>();
+        Matcher m = Pattern.compile(regex).matcher(text);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
     }
 
     @Test

@@ -26,11 +26,12 @@ final class Transfer {
     }
 
     /** A snapshot for display. */
-    record View(int relid, String target, long announced, long bytes, long writes, String state, Instant started) {
+    record View(int relid, String target, long announced, long bytes, long writes, String state, Instant started,
+                long idleMs) {
         JsonObject toJson() {
             JsonObject json = new JsonObject().put("relid", relid).put("target", target).put("announcedBytes", announced)
                     .put("bytesWritten", bytes).put("writes", writes).put("state", state)
-                    .put("started", started.toString());
+                    .put("started", started.toString()).put("idleMs", idleMs);
             if (announced > 0) {
                 json.put("progress", Math.min(1.0, (double) bytes / announced));
             }
@@ -39,6 +40,8 @@ final class Transfer {
     }
 
     View view() {
-        return new View(relid, file.target().toString(), announced, bytes, writes, outcome, started);
+        // idleMs: how long since the host last sent data; the dashboard calls a long-idle copy stuck
+        return new View(relid, file.target().toString(), announced, bytes, writes, outcome, started,
+                (System.nanoTime() - touched) / 1_000_000);
     }
 }

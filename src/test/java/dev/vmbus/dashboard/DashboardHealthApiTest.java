@@ -1,0 +1,166 @@
+package dev.vmbus.dashboard;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Health, rates, drill-down and history through the API and {@code /metrics} of the whole agent on the sim
+ * transport, with channels made unhealthy through the simulated host's knobs and healed by a re-offer.
+ */
+class DashboardHealthApiTest {
+    @TempDir
+    Path dir;
+    DashboardHarness h;
+
+    @BeforeEach
+    void start() throws Exception {
+        // two extra heartbeat channels (relids 7 and 8) to break without touching the six ICs
+        h = new DashboardHarness(dir, 2, 100, 200, new HealthThresholds(600, 1200, 80, 100, 30_000, 60_000, 60_000));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    /** Waits until the channel is listed again with health ok; says what it was otherwise. */
+    private void awaitOk(int relid) throws Exception {
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> "ok".equals(state(relid)));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("channel " + relid + " did not become healthy: " + h.get("/api/channels/" + relid).body()
+                    + " host: " + h.get("/api/host").body(), e);
+        }
+    }
+
+    private JsonObject channel(int relid) throws Exception {
+        HttpResponse<String> r = h.get("/api/channels/" + relid);
+        assertEquals(200, r.statusCode(), r.body());
+        return new JsonObject(r.body());
+    }
+
+    /** The channel's health state, or "absent" while it is not listed (between rescind and offer). */
+    private String state(int relid) throws Exception {
+        HttpResponse<String> r = h.get("/api/channels/" + relid);
+        return r.statusCode() == 404 ? "absent" : new JsonObject(r.body()).getJsonObject("health").getString("state");
+    }
+
+    @Test
+    void allHealthyAtFirstEverywhere() throws Exception {
+        JsonArray all = new JsonArray(h.get("/api/channels").body());
+        assertEquals(8, all.size());
+        all.forEach(o -> assertEquals("ok", ((JsonObject) o).getJsonObject("health").getString("state"), o.toString()));
+        JsonObject health = new JsonObject(h.get("/api/health").body());
+        assertEquals("8 channels, all healthy", health.getJsonObject("summary").getString("text"));
+        assertEquals("ok", health.getJsonObject("devices").getJsonObject("heartbeat").getString("state"));
+        JsonObject devices = new JsonObject(h.get("/api/devices").body());
+        assertEquals("ok", devices.getJsonObject("kvp").getJsonObject("health").getString("state"));
+        String metrics = h.get("/metrics").body();
+        assertTrue(metrics.contains("vmbus_channel_health_state{relid=\"8\",class=\"heartbeat\"} 0"), metrics);
+        assertTrue(metrics.contains("vmbus_device_health_state{device=\"vss\"} 0"), metrics);
+        assertTrue(metrics.contains("vmbus_heartbeat_age_seconds{relid=\"7\"} "), metrics);
+        assertTrue(metrics.contains("vmbus_vss_frozen 0"), metrics);
+    }
+
+    @Test
+    void aFaultIsCriticalWithItsReasonAndAReofferHealsIt() throws Exception {
+        assertEquals(200, h.act("inject-fault", new JsonObject().put("relid", 5)).statusCode());
+        await().atMost(Duration.ofSeconds(10)).until(() -> "critical".equals(state(5)));
+        JsonObject c = channel(5);
+        String summary = c.getJsonObject("health").getString("summary");
+        assertTrue(summary.startsWith("vss faulted: "), summary);
+        JsonObject all = new JsonObject(h.get("/api/health").body()).getJsonObject("summary");
+        assertEquals("8 channels, 1 needs attention: " + summary, all.getString("text"));
+        assertEquals("critical", all.getString("state"));
+        String metrics = h.get("/metrics").body();
+        assertTrue(metrics.contains("vmbus_channel_health_state{relid=\"5\",class=\"vss\"} 2"), metrics);
+        assertTrue(metrics.contains("vmbus_channel_problem{relid=\"5\",class=\"vss\",problem=\"faulted\"} 1"), metrics);
+
+        assertEquals(200, h.act("reoffer", new JsonObject().put("relid", 5)).statusCode());
+        awaitOk(5);
+    }
+
+    @Test
+    void aStoppedHeartbeatIsLateThenLostAndAReofferHealsIt() throws Exception {
+        assertEquals(200, h.act("stop-heartbeat", new JsonObject().put("relid", 7)).statusCode());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !"ok".equals(state(7)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "critical".equals(state(7)));
+        assertTrue(channel(7).getJsonObject("health").getString("summary").startsWith("heartbeat #7 lost: no heartbeat for"));
+        assertEquals("ok", state(8), "the other heartbeat channel still beats");
+        JsonObject devices = new JsonObject(h.get("/api/devices").body());
+        assertEquals("critical", devices.getJsonObject("heartbeat").getJsonObject("health").getString("state"));
+
+        assertEquals(200, h.act("reoffer", new JsonObject().put("relid", 7)).statusCode());
+        awaitOk(7);
+    }
+
+    @Test
+    void aRingFilledWhileTheHostDoesNotReadIsAWarning() throws Exception {
+        assertEquals(200, h.act("delay", new JsonObject().put("relid", 8).put("ms", 600_000)).statusCode());
+        assertEquals(200, h.act("flood", new JsonObject().put("relid", 8).put("packets", 2000)).statusCode());
+        await().atMost(Duration.ofSeconds(10)).until(() -> channel(8).getJsonObject("health").getJsonArray("problems")
+                .stream().map(JsonObject.class::cast).anyMatch(p -> "ring_full".equals(p.getString("code"))));
+        JsonObject c = channel(8);
+        assertTrue(c.getJsonObject("stats").getJsonObject("outbound").getDouble("fillPercent") > 80, c.encode());
+        assertTrue(c.getJsonObject("health").getString("summary").matches("heartbeat #8 (inbound|outbound) ring \\d+ % full"),
+                c.getJsonObject("health").encode());
+        assertEquals(200, h.act("reoffer", new JsonObject().put("relid", 8)).statusCode());
+        awaitOk(8);
+    }
+
+    @Test
+    void drillDownHasRatesVersionsAndTheDevicesView() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            JsonObject rates = channel(1).getJsonObject("rates");
+            return rates != null && rates.getDouble("packetsIn") != null && rates.getDouble("packetsIn") > 0;
+        });
+        JsonObject c = channel(1);
+        assertEquals(History.COUNTERS.length, c.getJsonObject("rates").size());
+        JsonObject device = c.getJsonObject("device");
+        assertEquals("heartbeat", device.getString("name"));
+        assertEquals(1, device.getJsonObject("channel").getInteger("relid"));
+        assertNotNull(device.getJsonObject("channel").getString("serviceVersion"));
+        assertEquals("ok", device.getJsonObject("health").getString("state"));
+    }
+
+    @Test
+    void historyKeepsPointsPerChannelAndTheOffset() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                new JsonObject(h.get("/api/history").body()).getJsonObject("totals").getJsonArray("t").size() >= 5);
+        JsonObject all = new JsonObject(h.get("/api/history").body());
+        assertEquals(200, all.getLong("intervalMs"));
+        assertTrue(all.getInteger("capacity") >= 10 * 60 * 1000 / 200, all.encode());
+        JsonObject totals = all.getJsonObject("totals");
+        for (String series : History.SERIES) {
+            assertEquals(totals.getJsonArray("t").size(), totals.getJsonArray(series).size(), series);
+        }
+        assertTrue(all.getJsonArray("relids").contains(8), all.encode());
+        await().atMost(Duration.ofSeconds(10)).until(() -> new JsonObject(h.get("/api/history").body())
+                .getJsonObject("timesync").getJsonArray("offsetMs").stream().anyMatch(v -> v != null));
+
+        JsonObject one = new JsonObject(h.get("/api/history/1").body());
+        long last = one.getJsonArray("t").getLong(one.getJsonArray("t").size() - 1);
+        JsonObject newer = new JsonObject(h.get("/api/history/1?since=" + last).body());
+        assertTrue(newer.getJsonArray("t").stream().allMatch(t -> ((Number) t).longValue() > last), newer.encode());
+
+        assertEquals(404, h.get("/api/history/99").statusCode());
+        HttpResponse<String> bad = h.get("/api/history?since=yesterday");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("since must be epoch milliseconds"), bad.body());
+    }
+}

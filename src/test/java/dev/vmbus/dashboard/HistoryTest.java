@@ -1,0 +1,83 @@
+package dev.vmbus.dashboard;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link History}: rates of every counter, in and out apart, totals, the offset, and its bound. */
+class HistoryTest {
+
+    static JsonObject snapshot(long t, long packetsIn, long packetsOut, double offset) {
+        JsonObject stats = new JsonObject().put("inbound", new JsonObject().put("fillPercent", 10.0))
+                .put("outbound", new JsonObject().put("fillPercent", 20.0));
+        for (String c : History.COUNTERS) {
+            stats.put(c, 0L);
+        }
+        stats.put("packetsIn", packetsIn).put("packetsOut", packetsOut).put("bytesIn", packetsIn * 64);
+        JsonArray channels = new JsonArray()
+                .add(new JsonObject().put("relid", 1).put("state", "open").put("stats", stats))
+                .add(new JsonObject().put("relid", 2).put("state", "open").put("stats", stats.copy().put("packetsIn", 2 * packetsIn)));
+        JsonObject devices = new JsonObject().put("timesync", new JsonObject().put("channels",
+                new JsonArray().add(new JsonObject().put("relid", 2).put("offsetMillis", offset))));
+        return new JsonObject().put("timestamp", t).put("channels", channels).put("devices", devices);
+    }
+
+    @Test
+    void ratesPerCounterAndTotalsWithInAndOutApart() {
+        History h = new History(1000);
+        JsonObject first = snapshot(10_000, 100, 50, 0.0125);
+        h.record(first);
+        assertNull(first.getJsonArray("channels").getJsonObject(0).getJsonObject("rates").getValue("packetsIn"),
+                "no rate before a second point");
+        JsonObject second = snapshot(12_000, 300, 60, 0.0131);
+        h.record(second);
+        JsonObject rates = second.getJsonArray("channels").getJsonObject(0).getJsonObject("rates");
+        assertEquals(100.0, rates.getDouble("packetsIn"));
+        assertEquals(5.0, rates.getDouble("packetsOut"));
+        assertEquals(6400.0, rates.getDouble("bytesIn"));
+        assertEquals(0.0, rates.getDouble("malformed"));
+        assertEquals(History.COUNTERS.length, rates.size());
+        assertEquals(rates, h.rates(1));
+
+        JsonObject overview = h.overview(Long.MIN_VALUE, 1000);
+        JsonObject totals = overview.getJsonObject("totals");
+        assertEquals(new JsonArray().add(10_000L).add(12_000L), totals.getJsonArray("t"));
+        assertEquals(300.0, totals.getJsonArray("packetsIn").getDouble(1), "100/s on relid 1 and 200/s on relid 2");
+        assertEquals(10.0, totals.getJsonArray("packetsOut").getDouble(1));
+        assertEquals(20.0, totals.getJsonArray("outboundFill").getDouble(1), "fill is the fullest ring, not a sum");
+        assertEquals(0.0131, overview.getJsonObject("timesync").getJsonArray("offsetMs").getDouble(1), 1e-6);
+        assertEquals(new JsonArray().add(1).add(2), overview.getJsonArray("relids"));
+
+        JsonObject one = h.channel(2, 10_000);
+        assertEquals(new JsonArray().add(12_000L), one.getJsonArray("t"), "since is exclusive");
+        assertEquals(200.0, one.getJsonArray("packetsIn").getDouble(0));
+        assertNull(h.channel(9, Long.MIN_VALUE));
+    }
+
+    @Test
+    void aCounterThatWentDownIsANewChannelNotANegativeRate() {
+        History h = new History(1000);
+        h.record(snapshot(1000, 500, 500, 0));
+        JsonObject after = snapshot(2000, 3, 3, 0);
+        h.record(after);
+        assertEquals(0.0, after.getJsonArray("channels").getJsonObject(0).getJsonObject("rates").getDouble("packetsIn"));
+    }
+
+    @Test
+    void boundedToTenMinutesAndAMinuteMore() {
+        History h = new History(500);
+        assertEquals(1320, h.capacity());
+        for (int i = 0; i < 2000; i++) {
+            h.record(snapshot(i * 500L, i, i, 0));
+        }
+        JsonArray t = h.overview(Long.MIN_VALUE, 500).getJsonObject("totals").getJsonArray("t");
+        assertEquals(1320, t.size());
+        assertEquals(1999 * 500L, t.getLong(t.size() - 1));
+        assertTrue(t.getLong(t.size() - 1) - t.getLong(0) >= History.MIN_SPAN_MS);
+        assertEquals(1320, h.channel(1, Long.MIN_VALUE).getJsonArray("t").size());
+    }
+}

@@ -1,0 +1,116 @@
+// vmbus dashboard charts: uPlot time series fed from the server's history (/api/history) and then from each
+// live snapshot, so that a reload keeps what was drawn. Inbound and outbound are separate series; every y axis
+// carries its unit on each tick. Bounded: a chart keeps at most the server's history capacity of points.
+'use strict';
+
+const COLORS = { in: '#2563eb', out: '#dc2626', offset: '#0891b2' };
+
+// Numbers with a unit, scaled (k, M, G) and with as many digits as the axis step needs.
+function digitsFor(step) {
+  for (let d = 0; d < 6; d++) {
+    const x = step * 10 ** d;
+    if (!(step > 0) || Math.abs(x - Math.round(x)) < 1e-6 * Math.max(1, x)) return d;
+  }
+  return 6;
+}
+// A single reading (legend): µs below a millisecond, always with the digits a clock offset needs.
+function offsetText(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  return Math.abs(v) < 1 ? (v * 1000).toFixed(2) + ' µs' : v.toFixed(3) + ' ms';
+}
+function scaled(v, unit, digits) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toFixed(1) + ' G' + unit;
+  if (a >= 1e6) return (v / 1e6).toFixed(1) + ' M' + unit;
+  if (a >= 1e4) return (v / 1e3).toFixed(1) + ' k' + unit;
+  return v.toFixed(digits) + ' ' + unit;
+}
+function axisValues(unit) {
+  return (u, splits) => {
+    const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 0;
+    return splits.map(v => scaled(v, unit, digitsFor(step)));
+  };
+}
+// The timesync offset arrives in ms; an axis spanning less than a millisecond is drawn in µs, with the digits
+// its step needs (0.0081 ms is "8.1 µs", not "0.008").
+function offsetValues(u, splits) {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 0;
+  const span = Math.max(...splits.map(Math.abs));
+  if (span < 1) return splits.map(v => (v * 1000).toFixed(digitsFor(step * 1000)) + ' µs');
+  return splits.map(v => v.toFixed(digitsFor(step)) + ' ms');
+}
+
+// What each chart draws: series names in the history JSON, and units.
+const CHART_DEFS = {
+  packets: { title: 'packets per second', unit: 'pkt/s', series: [['packetsIn', 'in (host → guest)', COLORS.in], ['packetsOut', 'out (guest → host)', COLORS.out]] },
+  bytes: { title: 'bytes per second', unit: 'B/s', series: [['bytesIn', 'in (host → guest)', COLORS.in], ['bytesOut', 'out (guest → host)', COLORS.out]] },
+  signals: { title: 'signals per second', unit: '/s', series: [['interrupts', 'interrupts (from host)', COLORS.in], ['events', 'signals (to host)', COLORS.out]] },
+  fill: { title: 'ring fill', unit: '%', series: [['inboundFill', 'inbound ring', COLORS.in], ['outboundFill', 'outbound ring', COLORS.out]] },
+  offset: { title: 'timesync offset (host − guest)', unit: 'ms', series: [['offsetMs', 'offset', COLORS.offset]] }
+};
+
+class Chart {
+  constructor(parent, id, def, capacity) {
+    this.def = def;
+    this.capacity = capacity;
+    this.data = [[]].concat(def.series.map(() => []));
+    const host = document.createElement('div');
+    host.className = 'chart';
+    host.id = id;
+    parent.appendChild(host);
+    this.host = host;
+    const values = def.unit === 'ms' ? offsetValues : axisValues(def.unit);
+    this.plot = new uPlot({
+      title: def.title, width: 380, height: 190,
+      scales: { x: { time: true } },
+      axes: [{ label: 'local time', size: 40 }, { label: def.unit === 'ms' ? 'offset' : def.unit, values, size: 72 }],
+      series: [{ label: 'time' }].concat(def.series.map(([, label, stroke]) => ({
+        label, stroke, width: 1.5, value: (u, v) => (def.unit === 'ms' ? offsetText(v) : scaled(v, def.unit, 2))
+      })))
+    }, this.data, host);
+  }
+
+  // Appends points from a history-shaped object ({t: [ms...], name: [...]}) newer than the last one drawn.
+  append(h) {
+    if (!h || !h.t) return;
+    const xs = this.data[0];
+    const last = xs.length ? xs[xs.length - 1] : -Infinity;
+    h.t.forEach((t, i) => {
+      if (t / 1000 <= last) return;
+      xs.push(t / 1000);
+      this.def.series.forEach(([name], k) => this.data[k + 1].push(h[name] ? h[name][i] : null));
+    });
+    for (const s of this.data) while (s.length > this.capacity) s.shift();
+    this.plot.setData(this.data);
+  }
+
+  points() {
+    return this.data[0].length;
+  }
+
+  destroy() {
+    this.plot.destroy();
+    this.host.remove();
+  }
+}
+
+// A set of charts over one history source (all channels, or one).
+class ChartSet {
+  constructor(parentId, prefix, names, capacity) {
+    this.charts = {};
+    const parent = document.getElementById(parentId);
+    for (const n of names) this.charts[n] = new Chart(parent, prefix + n, CHART_DEFS[n], capacity);
+  }
+  append(name, h) {
+    if (this.charts[name]) this.charts[name].append(h);
+  }
+  appendAll(h) {
+    for (const n of Object.keys(this.charts)) if (n !== 'offset') this.charts[n].append(h);
+  }
+  destroy() {
+    for (const c of Object.values(this.charts)) c.destroy();
+  }
+}
+
+window.VmbusCharts = { ChartSet, scaled, offsetValues, offsetText };
