@@ -17,6 +17,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +32,18 @@ import java.util.concurrent.TimeUnit;
  * {@code vmbus bench}: heartbeat-sized round trips host -> ring -> channel verticle -> event bus -> heartbeat
  * handler -> ring -> host, on {@code sim} and on {@code shm} (host and guest in this JVM on separate Vert.x
  * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
- * request/reply between two verticles measured in the same run.
+ * request/reply between two verticles measured in the same run. Every Vert.x instance has the agent's options
+ * ({@link AgentVertx}). Latencies are recorded in HdrHistogram (see {@link BenchResult}).
+ * {@code vmbus bench footprint} is {@link FootprintCommand}.
  */
 final class BenchCommand {
     private BenchCommand() {
     }
 
     static int run(String[] argv) throws Exception {
+        if (argv.length > 1 && argv[1].equals("footprint")) {
+            return FootprintCommand.run(argv);
+        }
         Args args = new Args("bench", argv, 1, Set.of("seconds", "warmup", "window", "json"), Set.of());
         double seconds = number(args, "seconds", 5);
         double warmup = number(args, "warmup", 3);
@@ -45,7 +51,7 @@ final class BenchCommand {
         for (String w : (args.has("window") ? args.get("window") : "1,16").split(",")) {
             windows.add((int) Math.max(1, Double.parseDouble(w.trim())));
         }
-        List<LatencyRecorder.Result> results = new ArrayList<>();
+        List<BenchResult> results = new ArrayList<>();
         for (int window : windows) {
             results.add(eventBus(window, warmup, seconds));
             results.add(channel("sim", window, warmup, seconds));
@@ -64,7 +70,7 @@ final class BenchCommand {
         return 0;
     }
 
-    private static double number(Args args, String name, double dflt) {
+    static double number(Args args, String name, double dflt) {
         if (!args.has(name)) {
             return dflt;
         }
@@ -80,10 +86,10 @@ final class BenchCommand {
     }
 
     /** One heartbeat channel from a host end to the agent, measured on the host. */
-    private static LatencyRecorder.Result channel(String transport, int window, double warmup, double seconds)
+    private static BenchResult channel(String transport, int window, double warmup, double seconds)
             throws Exception {
-        Vertx hostVertx = Vertx.vertx();
-        Vertx guestVertx = transport.equals("sim") ? hostVertx : Vertx.vertx();
+        Vertx hostVertx = AgentVertx.create();
+        Vertx guestVertx = transport.equals("sim") ? hostVertx : AgentVertx.create();
         Path dir = transport.equals("shm") ? Files.createTempDirectory("vmbus-bench") : null;
         try {
             Context hostContext = hostVertx.getOrCreateContext();
@@ -105,8 +111,8 @@ final class BenchCommand {
             guestVertx.deployVerticle(new VmbusVerticle(guest, registry)).await(10, TimeUnit.SECONDS);
             roundTrips.opened().await(10, TimeUnit.SECONDS);
             measure(hostContext, roundTrips::start, roundTrips::stop, warmup);
-            LatencyRecorder rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
-            return rec.result(transport, window, seconds);
+            Histogram rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
+            return BenchResult.of(transport, window, rec, seconds);
         } finally {
             if (guestVertx != hostVertx) {
                 guestVertx.close().await(10, TimeUnit.SECONDS);
@@ -124,8 +130,8 @@ final class BenchCommand {
     }
 
     /** The baseline: a plain event-bus request/reply between two verticles, same window. */
-    private static LatencyRecorder.Result eventBus(int window, double warmup, double seconds) throws Exception {
-        Vertx vertx = Vertx.vertx();
+    private static BenchResult eventBus(int window, double warmup, double seconds) throws Exception {
+        Vertx vertx = AgentVertx.create();
         try {
             vertx.deployVerticle(new VerticleBase() {
                 @Override
@@ -136,7 +142,7 @@ final class BenchCommand {
             EventBusClient client = new EventBusClient(window);
             vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
             measure(client.context(), client::begin, client::finish, warmup);
-            return measure(client.context(), client::begin, client::finish, seconds).result("eventbus", window, seconds);
+            return BenchResult.of("eventbus", window, measure(client.context(), client::begin, client::finish, seconds), seconds);
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
@@ -145,7 +151,7 @@ final class BenchCommand {
     /** Keeps {@code window} requests to bench.echo in flight and records each round trip. */
     private static final class EventBusClient extends VerticleBase {
         private final int window;
-        private LatencyRecorder recorder = new LatencyRecorder();
+        private Histogram recorder = BenchResult.recorder();
         private boolean running;
         private long sequence;
 
@@ -158,14 +164,14 @@ final class BenchCommand {
         }
 
         void begin() {
-            recorder = new LatencyRecorder();
+            recorder = BenchResult.recorder();
             running = true;
             for (int i = 0; i < window; i++) {
                 send();
             }
         }
 
-        LatencyRecorder finish() {
+        Histogram finish() {
             running = false;
             return recorder;
         }
@@ -174,7 +180,7 @@ final class BenchCommand {
             long started = System.nanoTime();
             vertx.eventBus().<Long>request("bench.echo", sequence++).onSuccess(m -> {
                 if (running) {
-                    recorder.record(System.nanoTime() - started);
+                    recorder.recordValue(System.nanoTime() - started);
                     send();
                 }
             });
@@ -188,28 +194,28 @@ final class BenchCommand {
     }
 
     /** Runs the loop for {@code seconds} and returns what it recorded. */
-    private static LatencyRecorder measure(Context context, Runnable start,
-                                           java.util.function.Supplier<LatencyRecorder> stop, double seconds)
+    private static Histogram measure(Context context, Runnable start,
+                                           java.util.function.Supplier<Histogram> stop, double seconds)
             throws Exception {
         context.runOnContext(v -> start.run());
         Thread.sleep((long) (seconds * 1000));
-        Promise<LatencyRecorder> stopped = Promise.promise();
+        Promise<Histogram> stopped = Promise.promise();
         context.runOnContext(v -> stopped.complete(stop.get()));
-        LatencyRecorder rec = stopped.future().await(10, TimeUnit.SECONDS);
+        Histogram rec = stopped.future().await(10, TimeUnit.SECONDS);
         Thread.sleep(100); // let the replies still in flight drain before the next run starts
         return rec;
     }
 
-    private static void print(List<LatencyRecorder.Result> results) {
-        System.out.printf("%-10s %6s %14s %12s %10s %10s %10s%n", "scenario", "window", "round trips", "per second",
-                "p50 us", "p99 us", "p99.9 us");
+    private static void print(List<BenchResult> results) {
+        System.out.printf("%-10s %6s %14s %12s %10s %10s %10s %10s%n", "scenario", "window", "round trips",
+                "per second", "p50 us", "p99 us", "p99.9 us", "max us");
         double baseline = Double.NaN;
-        for (LatencyRecorder.Result r : results) {
+        for (BenchResult r : results) {
             if (r.scenario().equals("eventbus")) {
                 baseline = r.perSecond();
             }
-            System.out.printf("%-10s %6d %14d %12.0f %10.1f %10.1f %10.1f%s%n", r.scenario(), r.window(),
-                    r.roundTrips(), r.perSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
+            System.out.printf("%-10s %6d %14d %12.0f %10.1f %10.1f %10.1f %10.1f%s%n", r.scenario(), r.window(),
+                    r.roundTrips(), r.perSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(), r.maxMicros(),
                     r.scenario().equals("eventbus") ? "" : String.format("   (%.2f x event bus)", r.perSecond() / baseline));
         }
     }

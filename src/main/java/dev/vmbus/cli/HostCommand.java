@@ -29,7 +29,7 @@ final class HostCommand {
         VmbusConfig config = args.has("conf") || Files.exists(confFile)
                 ? ConfigLoader.load(confFile) : ConfigLoader.parse("{}", "defaults");
         Path dir = Path.of(args.has("shm-dir") ? args.get("shm-dir") : config.transport().shmDir());
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = AgentVertx.create();
         SimulatedHost host = new SimulatedHost(vertx, new ShmHost(vertx, dir), config.host());
         try {
             host.start().await(10, TimeUnit.SECONDS);

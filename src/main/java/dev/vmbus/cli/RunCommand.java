@@ -40,7 +40,7 @@ final class RunCommand {
         String type = config.transport().type();
         DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
 
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = AgentVertx.create();
         SimBus sim = null;
         try {
             SimulatedHost simulated = null;

@@ -19,7 +19,11 @@ public final class Vmbus {
                     the channels of a running agent, like lsvmbus -vv, from its dashboard API
               bench [--seconds N] [--warmup N] [--window 1,16] [--json FILE]
                     heartbeat round trips through the whole stack on sim and shm, next to a plain
-                    event-bus request/reply measured in the same run
+                    event-bus request/reply measured in the same run (HdrHistogram percentiles)
+              bench footprint [--seconds N] [--idle-seconds N] [--transport sim|shm] [--jvm-options FILE]
+                    [--aot-cache FILE] [--jar FILE] [--conf FILE] [--json FILE|-]
+                    the agent's resident memory, threads, idle CPU and start-up time as a child process
+                    started as scripts/run.sh starts it, next to a bare Vert.x process started the same way
               bind   <class> [--sysfs-root DIR]
                     give the devices of a class (heartbeat, timesync, shutdown, kvp, vss, fcopy or a class GUID)
                     to uio_hv_generic, for 'vmbus run' with transport uio (root only)

@@ -1,0 +1,291 @@
+package dev.vmbus.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code vmbus bench footprint}: starts the agent as a child JVM exactly as scripts/run.sh does (the java of
+ * this JVM, the options of conf/jvm.options, the AOT cache when there is one, {@code -jar vmbus.jar run}) and,
+ * in the same run, a bare Vert.x 5 process ({@link BareVertx}) started the same way; measures the exec to every
+ * channel open and {@code /health} answering, drives normal traffic at both (the host's heartbeats and time
+ * samples, a dashboard viewer on the live stream, a scraper of {@code /metrics} and {@code /api/channels} every
+ * second; the baseline gets {@code /health} every second), then reads resident memory, its high-water mark and
+ * the threads from /proc, and the CPU time both use over an idle window. Runs on the calling thread.
+ */
+final class FootprintCommand {
+    /** The options, declared in one place. */
+    static final Set<String> VALUE_OPTIONS = Set.of("seconds", "idle-seconds", "transport", "jvm-options", "aot-cache",
+            "jar", "conf", "json");
+    static final Set<String> FLAGS = Set.of();
+    static final String USAGE = "bench footprint [--seconds N] [--idle-seconds N] [--transport sim|shm] "
+            + "[--jvm-options FILE] [--aot-cache FILE|none] [--jar FILE] [--conf FILE] [--json FILE|-]";
+    private static final long START_TIMEOUT_MS = 60_000;
+
+    private FootprintCommand() {
+    }
+
+    static int run(String[] argv) throws Exception {
+        Args args = new Args("bench footprint", argv, 2, VALUE_OPTIONS, FLAGS);
+        if (!args.positional().isEmpty()) {
+            throw new Args.UsageException("unexpected argument '" + args.positional().getFirst() + "'");
+        }
+        double seconds = BenchCommand.number(args, "seconds", 60);
+        double idleSeconds = BenchCommand.number(args, "idle-seconds", 20);
+        String transport = args.has("transport") ? args.get("transport") : "sim";
+        if (!transport.equals("sim") && !transport.equals("shm")) {
+            throw new Args.UsageException("--transport must be sim or shm (uio needs a Hyper-V guest); got '" + transport + "'");
+        }
+        Path optionsFile = Path.of(args.has("jvm-options") ? args.get("jvm-options") : JvmOptions.DEFAULT.toString());
+        List<String> options = new ArrayList<>(JvmOptions.read(optionsFile));
+        ChildJvm.Code code = args.has("jar") ? ChildJvm.Code.jar(Path.of(args.get("jar"))) : ChildJvm.Code.current();
+        Path aot = aotCache(args, code);
+        if (aot != null) {
+            options.add("-XX:AOTCache=" + aot.toAbsolutePath());
+        }
+        Path conf = Path.of(args.has("conf") ? args.get("conf") : "conf/vmbus.json").toAbsolutePath();
+        if (!Files.isRegularFile(conf)) {
+            throw new IllegalArgumentException("--conf " + conf + ": no such file");
+        }
+        JsonObject result = measure(transport, seconds, idleSeconds, options, code, conf);
+        result.put("jvmOptionsFile", optionsFile.toString()).put("aotCache", aot != null ? aot.toString() : null);
+        print(result);
+        if (args.has("json")) {
+            if (args.get("json").equals("-")) {
+                System.out.println(result.encodePrettily());
+            } else {
+                Path file = Path.of(args.get("json"));
+                if (file.getParent() != null) {
+                    Files.createDirectories(file.getParent());
+                }
+                Files.writeString(file, result.encodePrettily());
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * --aot-cache FILE ({@code none}: without), else vmbus.aot next to the jar as scripts/run.sh uses it; none
+     * when that file does not exist.
+     */
+    private static Path aotCache(Args args, ChildJvm.Code code) {
+        if (args.has("aot-cache")) {
+            return args.get("aot-cache").equals("none") ? null : Path.of(args.get("aot-cache"));
+        }
+        if (code.jar() != null) {
+            Path p = code.jar().resolveSibling("vmbus.aot");
+            return Files.isRegularFile(p) ? p : null;
+        }
+        return null;
+    }
+
+    private static JsonObject measure(String transport, double seconds, double idleSeconds, List<String> options,
+                                      ChildJvm.Code code, Path conf) throws Exception {
+        Path work = Files.createTempDirectory("vmbus-footprint");
+        List<ChildJvm> children = new ArrayList<>();
+        try {
+            List<String> agentArgs = new ArrayList<>(List.of("run", "--conf", conf.toString()));
+            if (transport.equals("shm")) {
+                Path shm = work.resolve("shm");
+                ChildJvm host = ChildJvm.start("host", options, code.vmbus(),
+                        List.of("host", "--conf", conf.toString(), "--shm-dir", shm.toString()), work);
+                children.add(host);
+                host.awaitLog("simulated host serving shm", START_TIMEOUT_MS);
+                agentArgs.addAll(List.of("--transport", "shm", "--shm-dir", shm.toString()));
+            } else {
+                agentArgs.addAll(List.of("--transport", "sim"));
+            }
+            int agentPort = freePort();
+            agentArgs.addAll(List.of("--dashboard-port", Integer.toString(agentPort)));
+            ChildJvm agent = ChildJvm.start("agent", options, code.vmbus(), agentArgs, work);
+            children.add(agent);
+            String agentUrl = "http://127.0.0.1:" + agentPort;
+            long agentStart = awaitStarted(agent, agentUrl, true);
+
+            int barePort = freePort();
+            ChildJvm bare = ChildJvm.start("bare", options, code.main(BareVertx.class), List.of(Integer.toString(barePort)), work);
+            children.add(bare);
+            String bareUrl = "http://127.0.0.1:" + barePort;
+            long bareStart = awaitStarted(bare, bareUrl, false);
+
+            // Traffic: both processes at once, so a long run takes as long as asked, not twice as long.
+            StreamViewer viewer = StreamViewer.open(agentUrl + "/api/stream");
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            long requests = 0;
+            while (System.nanoTime() < end) {
+                agent.checkAlive();
+                bare.checkAlive();
+                requests += ok(ChildJvm.get(agentUrl + "/metrics", 5000)) + ok(ChildJvm.get(agentUrl + "/api/channels", 5000))
+                        + ok(ChildJvm.get(bareUrl + "/health", 5000));
+                Thread.sleep(Math.max(0, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
+            }
+            long streamBytes = viewer.close();
+            ProcStats.Memory agentMem = ProcStats.memory(agent.pid());
+            ProcStats.Memory bareMem = ProcStats.memory(bare.pid());
+            JsonArray agentThreads = ProcStats.threadNames(agent.pid());
+            JsonArray bareThreads = ProcStats.threadNames(bare.pid());
+
+            // Idle: nobody watches, only the host's own heartbeats and time samples still arrive.
+            Thread.sleep(1000);
+            long agentCpu0 = ProcStats.cpuMillis(agent.pid());
+            long bareCpu0 = ProcStats.cpuMillis(bare.pid());
+            long idle0 = System.nanoTime();
+            Thread.sleep((long) (idleSeconds * 1000));
+            double idleMs = (System.nanoTime() - idle0) / 1e6;
+            long agentIdle = ProcStats.cpuMillis(agent.pid()) - agentCpu0;
+            long bareIdle = ProcStats.cpuMillis(bare.pid()) - bareCpu0;
+            agent.checkAlive();
+            bare.checkAlive();
+
+            JsonObject a = figures(agentStart, agentMem, agentThreads, agentIdle, idleMs);
+            JsonObject b = figures(bareStart, bareMem, bareThreads, bareIdle, idleMs);
+            return new JsonObject().put("transport", transport).put("dashboard", true).put("seconds", seconds)
+                    .put("idleSeconds", idleSeconds).put("jvmOptions", new JsonArray(new ArrayList<>(options)))
+                    .put("trafficRequests", requests).put("streamBytes", streamBytes)
+                    .put("agent", a).put("bare", b)
+                    .put("rssRatio", (double) agentMem.vmRssKb() / bareMem.vmRssKb());
+        } finally {
+            for (ChildJvm c : children.reversed()) {
+                c.close();
+            }
+            deleteTree(work);
+        }
+    }
+
+    private static JsonObject figures(long startupNanos, ProcStats.Memory m, JsonArray threads, long idleCpuMs,
+                                      double idleMs) {
+        return ProcStats.toJson(m).put("startupMillis", startupNanos / 1e6).put("threadNames", threads)
+                .put("idleCpuMillis", idleCpuMs).put("idleCpuPercent", 100.0 * idleCpuMs / idleMs);
+    }
+
+    private static int ok(ChildJvm.Response r) {
+        if (r.status() != 200) {
+            throw new IllegalStateException("traffic request failed: " + r.status() + " " + r.body());
+        }
+        return 1;
+    }
+
+    /**
+     * Nanoseconds from exec until /health answers 200 and (for the agent) every channel of an enabled device is
+     * open. Polls every 10 ms.
+     */
+    private static long awaitStarted(ChildJvm child, String url, boolean channels) throws Exception {
+        long deadline = child.startedNanos + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+        boolean health = false;
+        while (true) {
+            child.checkAlive();
+            health = health || ChildJvm.get(url + "/health", 1000).status() == 200;
+            if (health && (!channels || allOpen(url))) {
+                return System.nanoTime() - child.startedNanos;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(child.name + " did not start within " + START_TIMEOUT_MS + " ms; output:\n"
+                        + child.tail());
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static boolean allOpen(String url) {
+        ChildJvm.Response config = ChildJvm.get(url + "/api/config", 1000);
+        ChildJvm.Response list = ChildJvm.get(url + "/api/channels", 1000);
+        if (config.status() != 200 || list.status() != 200) {
+            return false;
+        }
+        int devices = new JsonObject(config.body()).getJsonArray("devices").size();
+        int open = 0;
+        for (Object o : new JsonArray(list.body())) {
+            JsonObject ch = (JsonObject) o;
+            if (ch.getBoolean("handled", false)) {
+                if (!"open".equals(ch.getString("state"))) {
+                    return false;
+                }
+                open++;
+            }
+        }
+        return open >= devices && devices > 0;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A dashboard viewer: reads the live stream on its own thread until closed; counts what arrived. */
+    private static final class StreamViewer {
+        private final HttpURLConnection connection;
+        private final Thread reader;
+        private volatile long bytes;
+
+        private StreamViewer(HttpURLConnection connection) throws IOException {
+            this.connection = connection;
+            InputStream in = connection.getInputStream();
+            reader = Thread.ofPlatform().daemon().name("footprint-stream").start(() -> {
+                byte[] buf = new byte[8192];
+                try {
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        bytes += n;
+                    }
+                } catch (IOException e) {
+                    // closed by close()
+                }
+            });
+        }
+
+        static StreamViewer open(String url) throws IOException {
+            HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+            c.setConnectTimeout(5000);
+            return new StreamViewer(c);
+        }
+
+        long close() throws InterruptedException {
+            connection.disconnect();
+            reader.join(5000);
+            return bytes;
+        }
+    }
+
+    private static void print(JsonObject r) {
+        JsonObject a = r.getJsonObject("agent");
+        JsonObject b = r.getJsonObject("bare");
+        System.out.printf("footprint on %s, dashboard on, after %.0f s of traffic; idle CPU over %.0f s%n",
+                r.getString("transport"), r.getDouble("seconds"), r.getDouble("idleSeconds"));
+        System.out.printf("%-26s %12s %14s %8s%n", "figure", "agent", "bare Vert.x", "ratio");
+        row("start-up (ms)", a.getDouble("startupMillis"), b.getDouble("startupMillis"), "%.0f");
+        row("VmRSS (MB)", a.getLong("vmRssKb") / 1024.0, b.getLong("vmRssKb") / 1024.0, "%.1f");
+        row("  RssAnon (MB)", a.getLong("rssAnonKb") / 1024.0, b.getLong("rssAnonKb") / 1024.0, "%.1f");
+        row("  RssFile (MB)", a.getLong("rssFileKb") / 1024.0, b.getLong("rssFileKb") / 1024.0, "%.1f");
+        row("VmHWM (MB)", a.getLong("vmHwmKb") / 1024.0, b.getLong("vmHwmKb") / 1024.0, "%.1f");
+        row("threads", a.getInteger("threads"), b.getInteger("threads"), "%.0f");
+        row("idle CPU (%)", a.getDouble("idleCpuPercent"), b.getDouble("idleCpuPercent"), "%.3f");
+        row("idle CPU (ms)", a.getLong("idleCpuMillis"), b.getLong("idleCpuMillis"), "%.0f");
+        System.out.println("agent threads: " + String.join(", ", a.getJsonArray("threadNames").stream().map(String::valueOf).toList()));
+    }
+
+    private static void row(String name, double agent, double bare, String format) {
+        System.out.printf("%-26s %12s %14s %8s%n", name, String.format(format, agent), String.format(format, bare),
+                bare > 0 ? String.format("%.2f", agent / bare) : "-");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
