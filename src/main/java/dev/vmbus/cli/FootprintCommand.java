@@ -29,10 +29,10 @@ import java.util.stream.Stream;
 final class FootprintCommand {
     /** The options, declared in one place. */
     static final Set<String> VALUE_OPTIONS = Set.of("seconds", "idle-seconds", "transport", "jvm-options", "aot-cache",
-            "jar", "conf", "json");
+            "jar", "class-path", "conf", "json");
     static final Set<String> FLAGS = Set.of();
     static final String USAGE = "bench footprint [--seconds N] [--idle-seconds N] [--transport sim|shm] "
-            + "[--jvm-options FILE] [--aot-cache FILE|none] [--jar FILE] [--conf FILE] [--json FILE|-]";
+            + "[--jvm-options FILE] [--aot-cache FILE|none] [--jar FILE | --class-path CP] [--conf FILE] [--json FILE|-]";
     private static final long START_TIMEOUT_MS = 60_000;
 
     private FootprintCommand() {
@@ -51,7 +51,11 @@ final class FootprintCommand {
         }
         Path optionsFile = Path.of(args.has("jvm-options") ? args.get("jvm-options") : JvmOptions.DEFAULT.toString());
         List<String> options = new ArrayList<>(JvmOptions.read(optionsFile));
-        ChildJvm.Code code = args.has("jar") ? ChildJvm.Code.jar(Path.of(args.get("jar"))) : ChildJvm.Code.current();
+        if (args.has("jar") && args.has("class-path")) {
+            throw new Args.UsageException("give --jar or --class-path, not both");
+        }
+        ChildJvm.Code code = args.has("jar") ? ChildJvm.Code.jar(Path.of(args.get("jar")))
+                : args.has("class-path") ? new ChildJvm.Code(null, args.get("class-path")) : ChildJvm.Code.current();
         Path aot = aotCache(args, code);
         if (aot != null) {
             options.add("-XX:AOTCache=" + aot.toAbsolutePath());
@@ -157,6 +161,15 @@ final class FootprintCommand {
                     .put("trafficRequests", requests).put("streamBytes", streamBytes)
                     .put("agent", a).put("bare", b)
                     .put("rssRatio", (double) agentMem.vmRssKb() / bareMem.vmRssKb());
+        } catch (IllegalStateException e) {
+            // What went wrong may show in another process's output (the shm host's, say).
+            StringBuilder msg = new StringBuilder(e.getMessage());
+            for (ChildJvm c : children) {
+                if (!e.getMessage().contains(c.tail())) {
+                    msg.append("\n--- output of ").append(c.name).append(":\n").append(c.tail());
+                }
+            }
+            throw new IllegalStateException(msg.toString(), e);
         } finally {
             for (ChildJvm c : children.reversed()) {
                 c.close();

@@ -21,7 +21,7 @@ public final class Vmbus {
                     heartbeat round trips through the whole stack on sim and shm, next to a plain
                     event-bus request/reply measured in the same run (HdrHistogram percentiles)
               bench footprint [--seconds N] [--idle-seconds N] [--transport sim|shm] [--jvm-options FILE]
-                    [--aot-cache FILE] [--jar FILE] [--conf FILE] [--json FILE|-]
+                    [--aot-cache FILE|none] [--jar FILE | --class-path CP] [--conf FILE] [--json FILE|-]
                     the agent's resident memory, threads, idle CPU and start-up time as a child process
                     started as scripts/run.sh starts it, next to a bare Vert.x process started the same way
               bind   <class> [--sysfs-root DIR]

@@ -16,8 +16,23 @@ final class VmbusProcess implements AutoCloseable {
     private final Thread reader;
 
     VmbusProcess(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Vmbus.class.getName()));
+        this(List.of("--enable-native-access=ALL-UNNAMED"), args);
+    }
+
+    /** With these JVM options (e.g. those of conf/jvm.options) before the class path. */
+    VmbusProcess(List<String> jvmOptions, String... args) throws IOException {
+        this(jvmOptions, System.getProperty("java.class.path"), args);
+    }
+
+    /** With these JVM options and this class path. */
+    static VmbusProcess withClassPath(List<String> jvmOptions, String classPath, String... args) throws IOException {
+        return new VmbusProcess(jvmOptions, classPath, args);
+    }
+
+    private VmbusProcess(List<String> jvmOptions, String classPath, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath, Vmbus.class.getName()));
         cmd.addAll(List.of(args));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         reader = Thread.ofPlatform().daemon().start(() -> {
