@@ -7,7 +7,7 @@
 #   e2e               vmbus bench: heartbeat round trips host -> ring -> verticle -> event bus -> handler -> ring
 #                     -> host on sim and shm, next to a plain event-bus request/reply: JSON in target/bench/e2e.json
 #                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16); the JVM runs
-#                     with the agent's options (conf/jvm.options)
+#                     with the agent's options (conf/jvm.options), or those of the file BENCH_JVM_OPTIONS
 #   footprint         vmbus bench footprint: the agent's memory, threads, idle CPU and start-up next to a bare
 #                     Vert.x process, both started as scripts/run.sh starts the agent (with target/vmbus.aot,
 #                     made first when missing): JSON in target/bench/footprint-<transport>.json
@@ -100,7 +100,7 @@ case "$cmd" in
     # heartbeat round trips through the whole stack (vmbus bench), next to a plain event-bus request/reply
     mvn $OFFLINE -q -B -DskipTests package
     mkdir -p target/bench
-    mapfile -t JVM_OPTS < <(jvm_options conf/jvm.options)
+    mapfile -t JVM_OPTS < <(jvm_options "${BENCH_JVM_OPTIONS:-conf/jvm.options}")
     java "${JVM_OPTS[@]}" -jar target/vmbus.jar bench --json target/bench/e2e.json "$@"
     ;;
   footprint)

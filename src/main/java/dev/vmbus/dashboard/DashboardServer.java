@@ -32,6 +32,8 @@ public final class DashboardServer extends VerticleBase {
     private final HostControl host;
     private final EventLog events = new EventLog();
     private final StreamHub stream = new StreamHub(DashboardOptions.MAX_STREAM_CLIENTS);
+    /** The live stream's snapshot timer, -1 while nobody watches. */
+    private long tick = -1;
     private AccessControl access;
     private HttpServer server;
 
@@ -55,17 +57,30 @@ public final class DashboardServer extends VerticleBase {
     public Future<?> start() {
         access = AccessControl.of(options.host(), options.token());
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> stream.send("event", events.add(m.body())));
-        vertx.setPeriodic(options.updateIntervalMs(), t -> {
-            if (stream.size() > 0) {
-                snapshot().onSuccess(s -> stream.send("snapshot", s));
-            }
-        });
         server = vertx.createHttpServer().requestHandler(router());
         return server.listen(options.port(), options.host()).onSuccess(s -> {
             String url = "http://" + (options.host().contains(":") ? "[" + options.host() + "]" : options.host())
                     + ":" + s.actualPort() + "/";
             LOG.info("dashboard at " + url + (access.generated() && host != null
                     ? " (host control: " + url + "#token=" + access.token() + ")" : ""));
+        });
+    }
+
+    /**
+     * Sends a snapshot to the live stream every updateIntervalMs while somebody watches it; the timer exists only
+     * then, so an agent nobody watches has no dashboard wake-ups. Runs on this verticle's context.
+     */
+    private void tickWhileWatched() {
+        if (tick >= 0 || stream.size() == 0) {
+            return;
+        }
+        tick = vertx.setPeriodic(options.updateIntervalMs(), t -> {
+            if (stream.size() == 0) {
+                vertx.cancelTimer(tick);
+                tick = -1;
+                return;
+            }
+            snapshot().onSuccess(s -> stream.send("snapshot", s));
         });
     }
 
@@ -96,7 +111,10 @@ public final class DashboardServer extends VerticleBase {
         r.get("/api/devices/:name").handler(this::oneDevice);
         r.get("/api/events").handler(ctx -> json(ctx, events.toJson()));
         r.get("/api/snapshot").handler(ctx -> snapshot().onComplete(ar -> reply(ctx, ar)));
-        r.get("/api/stream").handler(stream::open);
+        r.get("/api/stream").handler(ctx -> {
+            stream.open(ctx);
+            tickWhileWatched();
+        });
         r.get("/api/config").handler(ctx -> json(ctx, new JsonObject()
                 .put("updateIntervalMs", options.updateIntervalMs())
                 .put("devices", new JsonArray(options.deviceNames()))
