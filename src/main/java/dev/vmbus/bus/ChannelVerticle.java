@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.transport.ChannelDriver;
@@ -25,6 +26,9 @@ import java.util.logging.Logger;
  * off the ring while a reply waits for outbound space. Beyond that the drain stops and packets stay in the ring,
  * which the host sees as a full ring: the protocol's own back-pressure. The event bus never buffers (and so
  * never drops) more than the credit.
+ *
+ * <p>Threads: everything (driver, credit, parked sends) is touched on this verticle's own context;
+ * the transport delivers the link's signals and close there.
  */
 public final class ChannelVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(ChannelVerticle.class.getName());
@@ -45,7 +49,7 @@ public final class ChannelVerticle extends VerticleBase {
     private boolean ending;
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler) {
-        this(transport, offer, handler, DEFAULT_CREDIT, DEFAULT_HANDLER_TIMEOUT_MS);
+        this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler, int credit,
@@ -62,7 +66,7 @@ public final class ChannelVerticle extends VerticleBase {
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
-                m -> m.reply(driver != null ? StatsJson.toJson(driver.channel().stats()) : null));
+                m -> m.reply(stats()));
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
                 .map(link -> {
@@ -161,7 +165,8 @@ public final class ChannelVerticle extends VerticleBase {
         }
         ChannelState state = driver.channel().state();
         if (state == ChannelState.FAULTED) {
-            LOG.warning("channel " + offer.relid() + " faulted: " + reason);
+            // The host broke the ring's rules; a host that re-offers and breaks them again must not flood the log.
+            Complaints.of(vertx).report(offer.relid(), HostComplaints.Kind.CHANNEL_FAULT, () -> "faulted: " + reason);
             driver.close();
             end(ChannelEvent.FAULTED, reason);
         } else if (state == ChannelState.RESCINDED) {
@@ -194,6 +199,6 @@ public final class ChannelVerticle extends VerticleBase {
 
     /** The channel's stats; call on this verticle's context. */
     public JsonObject stats() {
-        return driver != null ? StatsJson.toJson(driver.channel().stats()) : null;
+        return driver != null ? StatsJson.toJson(driver.channel().stats(), Complaints.of(vertx)) : null;
     }
 }

@@ -34,6 +34,15 @@ public interface DeviceHandler {
         return true;
     }
 
+    /**
+     * Packets of one channel that may be with the handler at once (the channel's credit). Beyond it the channel
+     * stops draining and the host sees a full ring. Keep it as small as the protocol allows: it is also how many
+     * of a hostile channel's packets can queue in front of a healthy channel's at a handler shared by both.
+     */
+    default int credit() {
+        return ChannelVerticle.DEFAULT_CREDIT;
+    }
+
     /** Requestor slots for the channel (0 when the device never sends requests that want a completion). */
     default int requestorSize() {
         return 0;

@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.ring.RingSnapshot;
 import io.vertx.core.json.JsonObject;
 
@@ -33,6 +34,20 @@ public final class StatsJson {
                 .put("malformed", s.malformed())
                 .put("requestorRejected", s.requestorRejected())
                 .put("fault", s.fault());
+    }
+
+    /**
+     * The stats plus what the host got wrong on this channel: {@code hostComplaints} (count per reason, every
+     * reason present, zeros included, so that a counter exists before its first increment) and
+     * {@code logLinesSuppressed}.
+     */
+    public static JsonObject toJson(ChannelStats s, HostComplaints complaints) {
+        JsonObject byKind = new JsonObject();
+        for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
+            byKind.put(kind.label(), complaints.count(s.offer().relid(), kind));
+        }
+        return toJson(s).put("hostComplaints", byKind)
+                .put("logLinesSuppressed", complaints.suppressed(s.offer().relid()));
     }
 
     public static JsonObject ring(RingSnapshot r) {

@@ -20,6 +20,9 @@ import java.util.logging.Logger;
  * {@link ChannelVerticle} per channel whose class has an enabled handler. An offer with no handler is listed
  * (state {@code offered}) but not opened. Rescinded or faulted channels go away; the rest keep running.
  * Undeploying this verticle closes every channel (the host sees {@code close} for each) and the transport.
+ *
+ * <p>Threads: every field is touched on this verticle's context only; the transport calls its
+ * offer listener there, and lifecycle events from channel verticles arrive there over the event bus.
  */
 public final class VmbusVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(VmbusVerticle.class.getName());

@@ -28,8 +28,11 @@ public final class ConfigLoader {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev" },
               "devices": { },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
-              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0 }
+              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
+                        "referenceCounterAheadMs": 17000 }
             }""";
+    /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
+    private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
     private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
@@ -152,6 +155,11 @@ public final class ConfigLoader {
         }
         if (!(Math.abs(c.host().clockDriftPpm()) <= 1000)) {
             throw new ConfigException(source + ": host.clockDriftPpm must be -1000..1000, got " + c.host().clockDriftPpm());
+        }
+        if (c.host().referenceCounterAheadMs() < 0 || c.host().referenceCounterAheadMs() > MAX_COUNTER_AHEAD_MS) {
+            throw new ConfigException(source + ": host.referenceCounterAheadMs must be 0.." + MAX_COUNTER_AHEAD_MS
+                    + " (the partition exists before the guest's clock starts; at most 10 years), got "
+                    + c.host().referenceCounterAheadMs());
         }
     }
 

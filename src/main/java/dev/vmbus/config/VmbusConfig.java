@@ -47,8 +47,20 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *
      * @param clockOffsetMs the host clock's offset from this machine's, given to the guest by timesync
      * @param clockDriftPpm how fast (positive) or slow the host clock runs, parts per million
+     * @param referenceCounterAheadMs how far the partition reference counter that timesync samples carry runs
+     *                                ahead of the guest's CLOCK_MONOTONIC_RAW (a real partition is created
+     *                                before the guest's kernel starts its clocks)
      */
-    public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm) {
+    public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
+                       long referenceCounterAheadMs) {
+        /** The default lead of the reference counter: about what firmware and a boot loader take. */
+        public static final long DEFAULT_REFERENCE_COUNTER_AHEAD_MS = 17_000;
+
+        /** With the default reference counter lead. */
+        public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm) {
+            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm,
+                    DEFAULT_REFERENCE_COUNTER_AHEAD_MS);
+        }
     }
 
     /** The device sections as Vert.x JSON, for the device registry. */

@@ -42,6 +42,10 @@ final class PrometheusFormat {
         f.declare("vmbus_channel_bytes_total", "counter", "Ring bytes moved through the channel (packets with trailers), by direction.");
         f.declare("vmbus_channel_malformed_packets_total", "counter", "Packets or indices from the host rejected as malformed.");
         f.declare("vmbus_channel_requestor_rejections_total", "counter", "Completions rejected by the requestor.");
+        f.declare("vmbus_channel_host_complaints_total", "counter",
+                "Messages from the host rejected or refused, by reason (each logged only up to a rate limit).");
+        f.declare("vmbus_channel_log_lines_suppressed_total", "counter",
+                "Log lines about host mistakes not written because of the per-channel rate limit.");
         f.declare("vmbus_ring_used_bytes", "gauge", "Bytes written and not yet consumed, per ring.");
         f.declare("vmbus_ring_free_bytes", "gauge", "Bytes the producer may still write, per ring.");
         f.declare("vmbus_ring_size_bytes", "gauge", "Size of the ring's data area.");
@@ -73,6 +77,14 @@ final class PrometheusFormat {
             f.sample("vmbus_channel_bytes_total", "{" + id + ",direction=\"out\"}", s.getLong("bytesOut"));
             f.sample("vmbus_channel_malformed_packets_total", "{" + id + "}", s.getLong("malformed"));
             f.sample("vmbus_channel_requestor_rejections_total", "{" + id + "}", s.getLong("requestorRejected"));
+            JsonObject complaints = s.getJsonObject("hostComplaints");
+            if (complaints != null) {
+                for (String reason : complaints.fieldNames()) {
+                    f.sample("vmbus_channel_host_complaints_total", "{" + id + ",reason=\"" + escape(reason) + "\"}",
+                            complaints.getLong(reason));
+                }
+                f.sample("vmbus_channel_log_lines_suppressed_total", "{" + id + "}", s.getLong("logLinesSuppressed", 0L));
+            }
             for (String ring : new String[] {"inbound", "outbound"}) {
                 JsonObject r = s.getJsonObject(ring);
                 String labels = "{" + id + ",ring=\"" + ring + "\"}";

@@ -2,7 +2,9 @@ package dev.vmbus.device;
 
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.bus.Complaints;
 import dev.vmbus.bus.OutboundPacket;
+import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -27,6 +29,9 @@ import java.util.logging.Logger;
  * buffer, modified in place, flags overwritten with 0x05, the same length, the host's transaction id echoed.
  *
  * @param <S> the per-channel state this service keeps
+ *
+ * <p>Threads: the per-channel states are touched on this verticle's context only; services that
+ * block hand work to a worker and keep what the worker touches to themselves (see each service).
  */
 public abstract class IcDeviceVerticle<S extends IcChannelState> extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(IcDeviceVerticle.class.getName());
@@ -94,7 +99,7 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
             IcNegotiation.Negotiated chosen = IcNegotiation.answer(ic, frameworkVersions, serviceVersions).orElse(null);
             state.negotiated(chosen);
             if (chosen == null) {
-                LOG.warning(name + " channel " + packet.relid() + ": no common version with the host");
+                complain(packet.relid(), Kind.NO_COMMON_VERSION, name + ": no common version with the host");
             }
             reply(m, packet, ic);
             return;
@@ -143,6 +148,14 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
                 LOG.log(java.util.logging.Level.WARNING, name + " action after the reply failed", e);
             }
         });
+    }
+
+    /**
+     * Counts something the host got wrong on {@code relid} and logs it at a bounded rate (see
+     * {@link dev.vmbus.channel.HostComplaints}): use this, never a plain log line, for anything the host can repeat.
+     */
+    protected void complain(int relid, Kind kind, String message) {
+        Complaints.of(vertx).report(relid, kind, () -> message);
     }
 
     /** Called on this verticle's context once a {@link Answer#REPLY_THEN_ACT} reply is on the ring. */

@@ -58,7 +58,8 @@ public final class SimulatedHost {
                     config.heartbeatIntervalMs()));
             devices.add(new TimesyncHostDevice(context,
                     new Offer(2, DeviceClass.TIMESYNC.classId(), TIMESYNC_INSTANCE, 0, IC_RING_SIZE),
-                    config.timesyncIntervalMs(), new HostClock(config.clockOffsetMs(), config.clockDriftPpm())));
+                    config.timesyncIntervalMs(), new HostClock(config.clockOffsetMs(), config.clockDriftPpm()),
+                    new PartitionCounter(config.referenceCounterAheadMs())));
             devices.add(new ShutdownHostDevice(context,
                     new Offer(3, DeviceClass.SHUTDOWN.classId(), SHUTDOWN_INSTANCE, 0, IC_RING_SIZE)));
             devices.add(new VssHostDevice(context,

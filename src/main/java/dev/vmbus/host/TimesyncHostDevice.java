@@ -18,7 +18,8 @@ import java.util.List;
  * The host's time sync driver, as OpenVMM's (spec sections 3.2 and 7): right after negotiation a SYNC, then a
  * SAMPLE each interval after the previous reply. Each message carries one coherent snapshot of (reference
  * counter, host UTC), taken just before it is sent; the host's UTC comes from a {@link HostClock} whose offset
- * and drift can be changed at any time. Offers only 4.0 by default, as OpenVMM; a list with 3.0 or lower lets
+ * and drift can be changed at any time, the counter from a {@link PartitionCounter} that runs ahead of the
+ * guest's clock (as a real partition's does) and can be stepped (suspend, restore). Offers only 4.0 by default, as OpenVMM; a list with 3.0 or lower lets
  * a test drive the old layout.
  */
 public final class TimesyncHostDevice extends IcHostDevice {
@@ -34,6 +35,7 @@ public final class TimesyncHostDevice extends IcHostDevice {
 
     private final long intervalMs;
     private final HostClock clock;
+    private final PartitionCounter counter;
     private final List<IcVersion> versions;
     private long timer = -1;
     private boolean busy;
@@ -43,15 +45,17 @@ public final class TimesyncHostDevice extends IcHostDevice {
     private long failures;
     private String lastFailure;
 
-    public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock) {
-        this(context, offer, intervalMs, clock, DEFAULT_VERSIONS);
+    public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock, PartitionCounter counter) {
+        this(context, offer, intervalMs, clock, counter, DEFAULT_VERSIONS);
     }
 
     /** @param versions the service versions to offer, ascending */
-    public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock, List<IcVersion> versions) {
+    public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock, PartitionCounter counter,
+                              List<IcVersion> versions) {
         super("timesync", context, offer);
         this.intervalMs = intervalMs;
         this.clock = clock;
+        this.counter = counter;
         this.versions = List.copyOf(versions);
     }
 
@@ -80,10 +84,11 @@ public final class TimesyncHostDevice extends IcHostDevice {
         boolean v4 = TimesyncMessage.usesV4(negotiated().message());
         IcMessage request = newRequest(TimesyncMessage.hostBodyLength(v4));
         long mono = System.nanoTime();
-        Instant wall = Instant.now();
+        Stamp stamp = stamp();
+        Instant wall = stamp.wall();
+        long reference = stamp.reference();
         long unixNanos = wall.getEpochSecond() * 1_000_000_000L + wall.getNano();
         long parentTime = clock.fileTime(unixNanos, mono);
-        long reference = mono / 100; // the reference counter the guest reads (ReferenceClock.MONOTONIC)
         TimesyncMessage.write(request, v4, parentTime, reference, flags);
         transact(request, IcConstants.MSGTYPE_TIMESYNC, DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
             busy = false;
@@ -120,6 +125,29 @@ public final class TimesyncHostDevice extends IcHostDevice {
                 timer = context.owner().setTimer(intervalMs, t -> send(TimesyncMessage.FLAG_SAMPLE));
             }
         });
+    }
+
+    private record Stamp(Instant wall, long reference) {
+    }
+
+    /**
+     * (UTC, counter) read together: the pair is the host's measurement. A pair read with the thread preempted
+     * in between would be off by the preemption, so one read more than 20 us apart is read again (the closest
+     * of four is kept).
+     */
+    private Stamp stamp() {
+        Stamp best = null;
+        long bestGap = Long.MAX_VALUE;
+        for (int i = 0; i < 4 && bestGap > 200; i++) {
+            long before = counter.ticks();
+            Instant wall = Instant.now();
+            long after = counter.ticks();
+            if (after - before < bestGap) {
+                bestGap = after - before;
+                best = new Stamp(wall, before + (after - before) / 2);
+            }
+        }
+        return best;
     }
 
     /**
@@ -167,6 +195,18 @@ public final class TimesyncHostDevice extends IcHostDevice {
         });
     }
 
+    /**
+     * Steps the partition reference counter by {@code deltaMs} against the guest's clock from the next message
+     * on: forward as across a guest suspend (the counter runs on while the guest's clocks stop), back as after
+     * a hibernation resumed in a new partition. Fails if the counter would go below zero.
+     */
+    public Future<Void> stepReferenceCounter(long deltaMs) {
+        return OnContext.call(context, () -> {
+            counter.stepMillis(deltaMs);
+            return Future.succeededFuture();
+        });
+    }
+
     /** The last message sent and answered, or null. Call on the host context. */
     public SampleSent lastSample() {
         return last;
@@ -186,7 +226,8 @@ public final class TimesyncHostDevice extends IcHostDevice {
     @Override
     public JsonObject state() {
         JsonObject json = super.state().put("intervalMs", intervalMs).put("sent", sent).put("failures", failures)
-                .put("clockOffsetMs", clock.offsetNanos(System.nanoTime()) / 1e6).put("clockDriftPpm", clock.driftPpm());
+                .put("clockOffsetMs", clock.offsetNanos(System.nanoTime()) / 1e6).put("clockDriftPpm", clock.driftPpm())
+                .put("referenceCounterAheadMs", counter.aheadMillis());
         if (last != null) {
             json.put("lastSent", last.sentAt().toString()).put("lastFlags", last.flags()).put("lastLayout", last.v4() ? "v4" : "v1-3");
         }

@@ -41,4 +41,11 @@ public final class IcConstants {
 
     private IcConstants() {
     }
+
+    /**
+     * Credit of an IC channel: the host sends one request and waits for its answer (Linux's util drivers handle one
+     * message per callback), so a well-behaved host never has more than one outstanding; a few leave room for a
+     * host that pipelines, and bound what a hostile one can queue in front of the other channels of its handler.
+     */
+    public static final int IC_CREDIT = 4;
 }

@@ -51,12 +51,17 @@ final class HeartbeatTestHost implements HostTransport.ChannelListener {
 
     /** Sends heartbeats {@code from..to-1} on {@code relid}, waiting for ring space rather than queueing them all. */
     void burst(int relid, long from, long to) {
+        burst(relid, from, to, HeartbeatTestHost::heartbeat);
+    }
+
+    /** Sends {@code message(seq)} for {@code seq = from..to-1} on {@code relid}, waiting for ring space. */
+    void burst(int relid, long from, long to, java.util.function.LongFunction<byte[]> message) {
         ChannelDriver driver = drivers.get(relid);
         for (long seq = from; seq < to; seq++) {
-            var sent = driver.send(heartbeat(seq), seq, PacketType.DATA_INBAND, 0);
+            var sent = driver.send(message.apply(seq), seq, PacketType.DATA_INBAND, 0);
             if (!sent.isDone()) {
                 long next = seq + 1;
-                sent.thenRun(() -> context.runOnContext(v -> burst(relid, next, to)));
+                sent.thenRun(() -> context.runOnContext(v -> burst(relid, next, to, message)));
                 return;
             }
             if (sent.isCompletedExceptionally()) {

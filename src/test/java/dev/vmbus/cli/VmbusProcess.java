@@ -68,8 +68,18 @@ final class VmbusProcess implements AutoCloseable {
 
     /** SIGTERM, then the exit status (fails if the process does not exit within {@code timeoutMs}). */
     int terminate(long timeoutMs) throws InterruptedException {
-        // SIGTERM through the handle: Process.destroy() would also close our end of the output pipe.
+        sigterm();
+        return exitStatus(timeoutMs);
+    }
+
+    /** Sends SIGTERM and returns at once. */
+    void sigterm() {
+        // Through the handle: Process.destroy() would also close our end of the output pipe.
         process.toHandle().destroy();
+    }
+
+    /** The exit status, once the process has exited (fails if it does not within {@code timeoutMs}). */
+    int exitStatus(long timeoutMs) throws InterruptedException {
         if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("did not exit within " + timeoutMs + " ms of SIGTERM; output:\n"

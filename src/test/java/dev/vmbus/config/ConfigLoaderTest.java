@@ -28,6 +28,8 @@ class ConfigLoaderTest {
         assertEquals(8080, c.dashboard().port());
         assertTrue(c.dashboard().enabled());
         assertEquals(5000, c.host().timesyncIntervalMs());
+        assertEquals(VmbusConfig.Host.DEFAULT_REFERENCE_COUNTER_AHEAD_MS, c.host().referenceCounterAheadMs());
+        assertTrue(c.host().referenceCounterAheadMs() > 0, "every timesync test meets a counter that is not our clock");
         assertTrue(c.devices().isEmpty());
     }
 
@@ -51,6 +53,7 @@ class ConfigLoaderTest {
         assertMessage("{\"transport\": 3}", "'transport' must be an object");
         assertMessage("{\"devices\": {\"heartbeat\": true}}", "devices.heartbeat must be an object");
         assertMessage("{\"host\": {\"heartbeatIntervalMs\": 0}}", "host.heartbeatIntervalMs must be at least 10");
+        assertMessage("{\"host\": {\"referenceCounterAheadMs\": -1}}", "host.referenceCounterAheadMs must be 0..");
         assertMessage("{\"host\": ", "is not valid JSON");
         assertMessage("[]", "must hold a JSON object");
     }

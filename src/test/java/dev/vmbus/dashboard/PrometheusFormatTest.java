@@ -28,7 +28,9 @@ class PrometheusFormatTest {
                 "out_full_total", "packetsIn", "packetsOut", "bytesIn", "bytesOut", "malformed", "requestorRejected")) {
             s.put(k, n);
         }
-        return s.put("inbound", ring(64, 12288, 1, 0)).put("outbound", ring(0, 12288, 0, 0xFFFF_FFFFL));
+        return s.put("inbound", ring(64, 12288, 1, 0)).put("outbound", ring(0, 12288, 0, 0xFFFF_FFFFL))
+                .put("hostComplaints", new JsonObject().put("no_common_version", 4 * n).put("channel_fault", 0))
+                .put("logLinesSuppressed", 4 * n - 5);
     }
 
     /** Two open channels (one with a hostile class name) and one faulted without stats. */
@@ -77,7 +79,7 @@ class PrometheusFormatTest {
                 assertTrue(name.matches("[a-z_]+"), "snake_case: " + name);
             }
         }
-        assertEquals(17, types.size(), types.toString());
+        assertEquals(19, types.size(), types.toString());
         assertEquals(helped, types.keySet());
     }
 
@@ -96,7 +98,7 @@ class PrometheusFormatTest {
                 }
             }
         }
-        assertEquals(10, counters);
+        assertEquals(12, counters);
     }
 
     @Test
@@ -113,6 +115,9 @@ class PrometheusFormatTest {
         assertTrue(text.contains("vmbus_ring_free_bytes{relid=\"1\",class=\"heartbeat\",ring=\"inbound\"} 12224\n"));
         assertTrue(text.contains("vmbus_ring_interrupt_masked{relid=\"1\",class=\"heartbeat\",ring=\"inbound\"} 1\n"));
         assertTrue(text.contains("vmbus_ring_pending_send_bytes{relid=\"1\",class=\"heartbeat\",ring=\"outbound\"} 4294967295\n"));
+        assertTrue(text.contains("vmbus_channel_host_complaints_total{relid=\"1\",class=\"heartbeat\",reason=\"no_common_version\"} 28\n"), text);
+        assertTrue(text.contains("vmbus_channel_host_complaints_total{relid=\"1\",class=\"heartbeat\",reason=\"channel_fault\"} 0\n"), text);
+        assertTrue(text.contains("vmbus_channel_log_lines_suppressed_total{relid=\"1\",class=\"heartbeat\"} 23\n"), text);
         assertTrue(PrometheusFormat.render(new JsonObject()).contains("# TYPE vmbus_channels gauge\n"),
                 "an empty snapshot still declares every family");
     }

@@ -1,5 +1,7 @@
 package dev.vmbus.device.fcopy;
 
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
@@ -38,8 +40,11 @@ final class FcopyService {
     /** What {@link #transfers()} shows, published after every change so the event loop never waits for a worker. */
     private volatile List<Transfer.View> snapshot = List.of();
 
-    FcopyService(FcopySettings settings, PartialFile.Opener opener) {
+    private final HostComplaints complaints;
+
+    FcopyService(FcopySettings settings, PartialFile.Opener opener, HostComplaints complaints) {
         this.settings = settings;
+        this.complaints = complaints;
         this.resolver = new TargetResolver(settings.allowedRoots());
         this.opener = opener;
     }
@@ -64,7 +69,8 @@ final class FcopyService {
             return IcConstants.E_FAIL; // the daemon's answer to any other message type
         }
         if (m.length() < FcopyMessage.COMMON_END) {
-            LOG.warning("fcopy: message of " + m.length() + " bytes is shorter than the common header");
+            complaints.report(relid, Kind.SHORT_MESSAGE,
+                    () -> "fcopy: message of " + m.length() + " bytes is shorter than the common header");
             return IcConstants.E_FAIL;
         }
         int op = FcopyMessage.operation(m);
@@ -77,7 +83,7 @@ final class FcopyService {
                 default -> throw new CopyRefused(IcConstants.E_FAIL, "unknown operation " + op);
             };
         } catch (CopyRefused e) {
-            LOG.warning("fcopy: " + e.getMessage());
+            complaints.report(relid, Kind.REFUSED_REQUEST, () -> "fcopy: " + e.getMessage());
             return e.status();
         }
     }

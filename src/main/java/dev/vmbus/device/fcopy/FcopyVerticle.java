@@ -1,6 +1,7 @@
 package dev.vmbus.device.fcopy;
 
 import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.Complaints;
 import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.device.IcChannelState;
 import dev.vmbus.device.IcDeviceVerticle;
@@ -26,7 +27,8 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
     public static final long ABANDON_AFTER_MS = 5 * 60_000;
 
     private final FcopySettings settings;
-    private final FcopyService service;
+    private final PartialFile.Opener opener;
+    private FcopyService service;
 
     public FcopyVerticle(FcopySettings settings) {
         this(settings, PartialFile.CREATE_NEW);
@@ -35,11 +37,12 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
     FcopyVerticle(FcopySettings settings, PartialFile.Opener opener) {
         super("fcopy", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
-        this.service = new FcopyService(settings, opener);
+        this.opener = opener;
     }
 
     @Override
     protected Future<?> startService() {
+        service = new FcopyService(settings, opener, Complaints.of(vertx));
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> {
             String event = m.body().getString("event");
             if (!ChannelEvent.OPENED.equals(event) && !ChannelEvent.OFFERED.equals(event)) {

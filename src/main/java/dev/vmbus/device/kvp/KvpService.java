@@ -9,6 +9,8 @@ import dev.vmbus.ic.kvp.KvpPoolFormat;
 import dev.vmbus.ic.kvp.KvpRecord;
 import dev.vmbus.ic.kvp.KvpValue;
 
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.HostComplaints.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -34,8 +36,10 @@ final class KvpService {
     private final NetworkFacts network;
     private final IpSettingsWriter ipWriter;
     private final Map<Integer, List<KvpRecord>> lastSeen = new ConcurrentHashMap<>();
+    private final HostComplaints complaints;
 
-    KvpService(KvpSettings settings, AutoPool auto, NetworkFacts network) {
+    KvpService(KvpSettings settings, AutoPool auto, NetworkFacts network, HostComplaints complaints) {
+        this.complaints = complaints;
         for (int pool = 0; pool < pools.length; pool++) {
             pools[pool] = new KvpPoolFile(settings.poolDir(), pool);
         }
@@ -65,16 +69,16 @@ final class KvpService {
      *
      * @return false for "send no reply" (a message of another type: Linux's KVP driver logs and drops it)
      */
-    boolean handle(IcMessage m) {
+    boolean handle(int relid, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_KVPEXCHANGE) {
-            LOG.warning("kvp: dropping a message of type " + m.msgType());
+            complaints.report(relid, Kind.MALFORMED_MESSAGE, () -> "kvp: dropping a message of type " + m.msgType());
             return false;
         }
-        m.status(answer(m));
+        m.status(answer(relid, m));
         return true;
     }
 
-    private int answer(IcMessage m) {
+    private int answer(int relid, IcMessage m) {
         if (!m.hasBody(2)) {
             return IcConstants.E_FAIL; // not even an operation and a pool
         }
@@ -82,28 +86,29 @@ final class KvpService {
         int pool = KvpMessage.pool(m);
         int needed = KvpMessage.requiredLength(op);
         if (needed < 0) {
-            LOG.warning("kvp: unknown operation " + op);
+            complaints.report(relid, Kind.MALFORMED_MESSAGE, () -> "kvp: unknown operation " + op);
             return IcConstants.E_FAIL;
         }
         if (m.length() < needed) {
-            LOG.warning("kvp: operation " + op + " needs " + needed + " bytes, the message has " + m.length());
+            complaints.report(relid, Kind.SHORT_MESSAGE,
+                    () -> "kvp: operation " + op + " needs " + needed + " bytes, the message has " + m.length());
             return IcConstants.E_FAIL;
         }
         if (op <= KvpMessage.OP_ENUMERATE && pool >= KvpMessage.POOL_COUNT) {
-            LOG.warning("kvp: no pool " + pool);
+            complaints.report(relid, Kind.REFUSED_REQUEST, () -> "kvp: no pool " + pool);
             return IcConstants.E_FAIL;
         }
         try {
             return switch (op) {
-                case KvpMessage.OP_SET -> set(m, pool);
+                case KvpMessage.OP_SET -> set(relid, m, pool);
                 case KvpMessage.OP_GET -> get(m, pool);
                 case KvpMessage.OP_DELETE -> delete(m, pool);
                 case KvpMessage.OP_ENUMERATE -> enumerate(m, pool);
-                case KvpMessage.OP_GET_IP_INFO -> getIpInfo(m);
+                case KvpMessage.OP_GET_IP_INFO -> getIpInfo(relid, m);
                 default -> ipWriter.apply(KvpIpInfo.read(m));
             };
         } catch (MalformedFieldException e) {
-            LOG.warning("kvp: malformed operation " + op + ": " + e.getMessage());
+            complaints.report(relid, Kind.MALFORMED_MESSAGE, () -> "kvp: malformed operation " + op + ": " + e.getMessage());
             return IcConstants.E_FAIL;
         } catch (IOException e) {
             LOG.warning("kvp: pool " + pool + " I/O failed: " + e);
@@ -111,7 +116,7 @@ final class KvpService {
         }
     }
 
-    private int set(IcMessage m, int pool) throws MalformedFieldException, IOException {
+    private int set(int relid, IcMessage m, int pool) throws MalformedFieldException, IOException {
         if (pool == KvpMessage.POOL_AUTO) {
             return IcConstants.ERROR_NOT_SUPPORTED; // generated from the machine: nothing to store
         }
@@ -121,7 +126,7 @@ final class KvpService {
         }
         int type = m.u32(KvpMessage.VALUE_TYPE);
         if (!KvpValue.isString(type) && !KvpValue.isNumber(type)) {
-            LOG.warning("kvp: SET with unknown value type " + type);
+            complaints.report(relid, Kind.MALFORMED_MESSAGE, () -> "kvp: SET with unknown value type " + type);
             return IcConstants.ERROR_NOT_SUPPORTED;
         }
         String key = KvpMessage.key(m, KvpMessage.KEY_SIZE, KvpMessage.KEY);
@@ -210,11 +215,11 @@ final class KvpService {
         return IcConstants.S_OK;
     }
 
-    private int getIpInfo(IcMessage m) throws MalformedFieldException, IOException {
+    private int getIpInfo(int relid, IcMessage m) throws MalformedFieldException, IOException {
         KvpIpInfo request = KvpIpInfo.read(m);
         var nic = network.byMac(request.adapterId());
         if (nic.isEmpty()) {
-            LOG.warning("kvp: GET_IP_INFO for unknown MAC " + request.adapterId());
+            complaints.report(relid, Kind.REFUSED_REQUEST, () -> "kvp: GET_IP_INFO for unknown MAC " + request.adapterId());
             return IcConstants.E_FAIL;
         }
         KvpIpInfo answer = network.describe(nic.get(), request.adapterId());

@@ -6,6 +6,7 @@ import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.kvp.KvpMessage;
 import dev.vmbus.ic.kvp.KvpRecord;
+import dev.vmbus.bus.Complaints;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -45,7 +46,7 @@ public final class KvpVerticle extends IcDeviceVerticle<IcChannelState> {
     protected Future<?> startService() {
         // the AUTO pool resolves the host name once: blocking, so on a worker like all file I/O
         return vertx.executeBlocking(() -> {
-            KvpService s = new KvpService(settings, new AutoPool(), network);
+            KvpService s = new KvpService(settings, new AutoPool(), network, Complaints.of(vertx));
             s.refresh();
             return s;
         }).onSuccess(s -> service = s);
@@ -54,7 +55,7 @@ public final class KvpVerticle extends IcDeviceVerticle<IcChannelState> {
     @Override
     protected Future<Answer> handle(IcChannelState state, IcMessage message) {
         requests++;
-        return vertx.executeBlocking(() -> service.handle(message) ? Answer.REPLY : Answer.DROP, true);
+        return vertx.executeBlocking(() -> service.handle(state.relid(), message) ? Answer.REPLY : Answer.DROP, true);
     }
 
     /** Channels plus every pool's keys and values as last read, and the SET_IP_INFO files written. */

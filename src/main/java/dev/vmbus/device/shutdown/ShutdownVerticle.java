@@ -1,5 +1,6 @@
 package dev.vmbus.device.shutdown;
 
+import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.device.IcChannelState;
 import dev.vmbus.device.IcDeviceVerticle;
@@ -80,7 +81,7 @@ public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.St
         if (action.isEmpty()) {
             record(request.withOutcome(ShutdownAction.forFlags(flags).isPresent()
                     ? "refused: hibernation is not supported (no hibernateCommand)" : "refused: unknown flags value"));
-            LOG.warning("shutdown: refused a request with flags " + flags);
+            complain(state.relid(), Kind.REFUSED_REQUEST, "shutdown: refused a request with flags " + flags);
             return Future.succeededFuture(Answer.REPLY);
         }
         state.pending = action.get();

@@ -3,6 +3,7 @@ package dev.vmbus.device.timesync;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.timesync.ReferenceClock;
 import io.vertx.core.Deployable;
 
@@ -17,6 +18,11 @@ public final class TimesyncHandler implements DeviceHandler {
     }
 
     @Override
+    public int credit() {
+        return IcConstants.IC_CREDIT;
+    }
+
+    @Override
     public List<UUID> classIds() {
         return List.of(DeviceClass.TIMESYNC.classId());
     }
@@ -28,7 +34,7 @@ public final class TimesyncHandler implements DeviceHandler {
 
     @Override
     public Deployable createVerticle(DeviceContext context) {
-        return new TimesyncVerticle(TimesyncSettings.from(context.config()), ReferenceClock.MONOTONIC,
+        return new TimesyncVerticle(TimesyncSettings.from(context.config()), ReferenceClock.MONOTONIC_RAW,
                 new SystemClockStepper());
     }
 }

@@ -1,6 +1,8 @@
 package dev.vmbus.device.timesync;
 
 import dev.vmbus.device.IcChannelState;
+import dev.vmbus.ic.IcNegotiation;
+import dev.vmbus.ic.timesync.CounterEpoch;
 import dev.vmbus.ic.timesync.FileTime;
 import dev.vmbus.ic.timesync.HostTimeSample;
 import dev.vmbus.ic.timesync.TimesyncMessage;
@@ -9,8 +11,16 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.OptionalLong;
 
-/** Per timesync channel: the kept sample, the last SYNC and SAMPLE, and the host's offset from our clock. */
+/**
+ * Per timesync channel: the kept sample (anchored to the guest's CLOCK_MONOTONIC_RAW), the learnt lead of the
+ * partition reference counter, the last SYNC and SAMPLE, and the host's offset from our clock. Used on the
+ * timesync verticle's context only.
+ */
 public final class TimesyncState extends IcChannelState {
+    private final CounterEpoch epoch = new CounterEpoch();
+    private IcNegotiation.Negotiated epochNegotiation;
+    private boolean stepPending;
+    private long held;
     private HostTimeSample sample;
     private long offsetNanos;
     private Instant lastSync;
@@ -35,6 +45,34 @@ public final class TimesyncState extends IcChannelState {
     void refused(TimesyncMessage.Sample message) {
         count(message);
         refused++;
+    }
+
+    /** Counted, answered, not used: the counter estimate cannot place it yet (see {@link CounterEpoch}). */
+    void held(TimesyncMessage.Sample message) {
+        count(message);
+        held++;
+    }
+
+    /**
+     * The counter estimate for this channel, started afresh whenever the channel has been negotiated again
+     * since the last sample: a renegotiation means the host's timesync restarted (after a restore or resume),
+     * when the counter may have moved against our clock.
+     */
+    CounterEpoch epoch() {
+        if (negotiated() != epochNegotiation) {
+            epoch.reset();
+            epochNegotiation = negotiated();
+        }
+        return epoch;
+    }
+
+    /** A SYNC that could not be used yet: the next usable sample steps the clock in its place. */
+    void stepPending(boolean pending) {
+        stepPending = pending;
+    }
+
+    boolean stepPending() {
+        return stepPending;
     }
 
     private void count(TimesyncMessage.Sample message) {
@@ -66,7 +104,7 @@ public final class TimesyncState extends IcChannelState {
         return refused;
     }
 
-    /** Sets the counter reading {@link #toJson} extrapolates the host's time to. */
+    /** Sets the guest clock reading (CLOCK_MONOTONIC_RAW ticks) {@link #toJson} extrapolates the host's time to. */
     void now(long referenceTicks) {
         readAt = referenceTicks;
     }
@@ -74,7 +112,17 @@ public final class TimesyncState extends IcChannelState {
     @Override
     public JsonObject toJson() {
         JsonObject json = super.toJson().put("layout", lastV4 ? "v4" : "v1-3").put("syncs", syncs)
-                .put("samples", samples).put("probes", probes).put("refused", refused);
+                .put("samples", samples).put("probes", probes).put("refused", refused).put("held", held);
+        if (epoch.known()) {
+            json.put("referenceCounter", new JsonObject()
+                    .put("aheadOfGuestClockMs", epoch.leadTicks() / 1e4)
+                    .put("lastDelayMs", epoch.lastDelayTicks() / 1e4)
+                    .put("boundsKept", epoch.boundsKept())
+                    .put("raised", epoch.raisedCount())
+                    .put("held", epoch.heldCount())
+                    .put("relearnt", epoch.relearntCount())
+                    .put("resets", epoch.resetCount()));
+        }
         if (lastSync != null) {
             json.put("lastSync", lastSync.toString());
         }

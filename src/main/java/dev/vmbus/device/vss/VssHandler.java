@@ -3,6 +3,7 @@ package dev.vmbus.device.vss;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.ic.IcConstants;
 import io.vertx.core.Deployable;
 
 import java.util.List;
@@ -13,6 +14,11 @@ public final class VssHandler implements DeviceHandler {
     @Override
     public String name() {
         return "vss";
+    }
+
+    @Override
+    public int credit() {
+        return IcConstants.IC_CREDIT;
     }
 
     @Override

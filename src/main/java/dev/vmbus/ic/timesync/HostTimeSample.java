@@ -9,7 +9,8 @@ import java.util.OptionalLong;
  * is stale and gives nothing (Linux's PTP read returns {@code -ESTALE}).
  *
  * @param hostTime host UTC as FILETIME at {@code refTime}
- * @param refTime  the reference counter (100-ns ticks) it belongs to
+ * @param refTime  the reading (100-ns ticks) of the clock it belongs to: the reference counter, or the clock the
+ *                 agent reads in its place
  */
 public record HostTimeSample(long hostTime, long refTime) {
     /** 600 s in 100-ns ticks. */
@@ -34,6 +35,14 @@ public record HostTimeSample(long hostTime, long refTime) {
         }
         return FileTime.convertible(hostTime) ? Optional.of(new HostTimeSample(hostTime, now))
                 : Optional.empty();
+    }
+
+    /**
+     * The same host time, tied to another clock's reading of the same instant: the agent keeps samples against
+     * its own CLOCK_MONOTONIC_RAW, so that reading them later needs no estimate of the reference counter.
+     */
+    public HostTimeSample anchoredAt(long ticks) {
+        return new HostTimeSample(hostTime, ticks);
     }
 
     /** The host's FILETIME at counter {@code now}, or empty when the sample is older than 600 s. */

@@ -1,18 +1,21 @@
 package dev.vmbus.ic.timesync;
 
 /**
- * The partition reference counter both sides of timesync read (100-ns ticks): the host stamps each v4 sample
- * with it, and the guest extrapolates the host's time by how far it has moved since (spec section 5.2).
+ * A clock counted in 100-ns ticks: the host's partition reference counter, or the guest clock the agent reads
+ * in its place.
  *
- * <p>Hyper-V's counter is not readable from a Linux process, so {@link #MONOTONIC} stands in for it:
- * {@code CLOCK_MONOTONIC} is one clock for every process on a machine, which is what the in-process and
- * {@code shm} hosts stamp samples with.
+ * <p>Timesync v4 samples carry the partition reference counter (100 ns since the partition was created) at the
+ * moment the host took {@code parenttime}; Linux reads the same counter ({@code hv_read_reference_counter}) to
+ * move the host's time forward to now (spec section 5.2). A Linux process cannot read that counter (the kernel
+ * maps the reference TSC page read-only into the vDSO area, but turning it into ticks needs {@code rdtsc}, and
+ * {@code clock_gettime} returns converted times, never the counter), so the agent reads
+ * {@link MonotonicRawClock} instead and learns how far the counter is from it with {@link CounterEpoch}.
  */
 @FunctionalInterface
 public interface ReferenceClock {
-    /** {@code System.nanoTime()} (CLOCK_MONOTONIC) in 100-ns ticks. */
-    ReferenceClock MONOTONIC = () -> System.nanoTime() / 100;
+    /** The guest's CLOCK_MONOTONIC_RAW in 100-ns ticks. */
+    ReferenceClock MONOTONIC_RAW = MonotonicRawClock.INSTANCE;
 
-    /** The counter now, in 100-ns ticks. */
+    /** The clock now, in 100-ns ticks. */
     long ticks();
 }

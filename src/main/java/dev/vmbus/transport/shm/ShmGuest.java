@@ -1,6 +1,7 @@
 package dev.vmbus.transport.shm;
 
 import dev.vmbus.channel.ChannelRings;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.PageSize;
 import dev.vmbus.transport.ChannelLink;
@@ -19,9 +20,13 @@ import io.vertx.core.parsetools.RecordParser;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -31,8 +36,14 @@ import java.util.logging.Logger;
  * waiting for {@code opened} and connecting the channel's signal socket. A host that goes away closes every
  * link (their closed handlers run) instead of leaving anything waiting.
  *
- * <p>Control state lives on the context {@link #start} was given; each link lives on the context that opened
- * it, so its signal socket is read on the channel's own event loop.
+ * <p>Threads: every map and field of this class is touched only on the control context {@link #start} was given
+ * (offers, links, pending answers, the control socket). Each link's signal socket is read on the context that
+ * opened the channel, so interrupts arrive on the channel's own event loop; a link's own fields are written on
+ * that context or are volatile, and anything that changes the maps hops to the control context first.
+ *
+ * <p>One {@link NetClient} serves the control connection and every signal socket. It is owned by this transport
+ * and closed by {@link #close()}: Vert.x closes a client's connections when the client is garbage collected
+ * (a cleaner with a 30 s grace), so a client held by nobody would drop every channel after the first GC.
  */
 public final class ShmGuest implements GuestTransport {
     private static final Logger LOG = Logger.getLogger(ShmGuest.class.getName());
@@ -50,9 +61,12 @@ public final class ShmGuest implements GuestTransport {
     private final Map<Integer, Promise<Void>> awaitingOpened = new HashMap<>();
     private final Map<Integer, Promise<Void>> awaitingClosed = new HashMap<>();
     private final Map<Integer, Link> links = new HashMap<>();
+    /** Relids between "open" and the link being registered (or the open failing). */
+    private final Set<Integer> opening = new HashSet<>();
+    private final HostComplaints complaints = new HostComplaints();
+    private final NetClient client;
     private Context context;
     private OfferListener listener;
-    private NetClient client;
     private NetSocket control;
     private boolean closing;
 
@@ -64,6 +78,7 @@ public final class ShmGuest implements GuestTransport {
         this.vertx = vertx;
         this.dir = dir.toAbsolutePath();
         this.connectTimeoutMs = connectTimeoutMs;
+        this.client = vertx.createNetClient();
     }
 
     @Override
@@ -76,15 +91,22 @@ public final class ShmGuest implements GuestTransport {
         this.context = context;
         this.listener = listener;
         Promise<Void> started = Promise.promise();
-        context.runOnContext(v -> {
-            client = vertx.createNetClient();
-            connect(System.currentTimeMillis() + connectTimeoutMs, started);
-        });
+        context.runOnContext(v -> connect(System.currentTimeMillis() + connectTimeoutMs, started));
         return started.future();
     }
 
     private void connect(long deadline, Promise<Void> started) {
-        SocketAddress address = SocketAddress.domainSocketAddress(dir.resolve(ShmProtocol.CONTROL_SOCKET).toString());
+        Path socketPath = dir.resolve(ShmProtocol.CONTROL_SOCKET);
+        SocketAddress address = SocketAddress.domainSocketAddress(socketPath.toString());
+        if (Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                ShmTrust.check(dir, "shm directory");
+                ShmTrust.check(socketPath, "shm control socket");
+            } catch (IOException e) {
+                started.fail(e); // not worth retrying: someone else owns the place
+                return;
+            }
+        }
         client.connect(address).onComplete(ar -> {
             if (ar.succeeded()) {
                 attach(ar.result());
@@ -117,7 +139,8 @@ public final class ShmGuest implements GuestTransport {
                 case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
                 case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));
-                case ShmProtocol.ERROR -> LOG.warning("shm: host reports an error: " + message.getString("message"));
+                case ShmProtocol.ERROR -> complaints.report(0, HostComplaints.Kind.BAD_CONTROL_MESSAGE,
+                        () -> "shm: the host reports an error: " + message.getString("message"));
                 default -> { } // unknown ops are ignored
             }
         } catch (ShmProtocol.ProtocolException e) {
@@ -192,12 +215,14 @@ public final class ShmGuest implements GuestTransport {
                 result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by the shm host"));
                 return;
             }
-            if (links.containsKey(offer.relid()) || awaitingOpened.containsKey(offer.relid())) {
+            if (links.containsKey(offer.relid()) || opening.contains(offer.relid())) {
                 result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
                 return;
             }
             MappedRingFile ring;
             try {
+                ShmTrust.check(parsed.ring(), "ring file");
+                ShmTrust.check(parsed.signal(), "signal socket");
                 ring = MappedRingFile.open(parsed.ring(), parsed.offer().memorySize());
                 ChannelRings.of(ring.segment(), headerSize).initialize();
             } catch (IOException | RuntimeException e) {
@@ -205,39 +230,51 @@ public final class ShmGuest implements GuestTransport {
                 return;
             }
             Promise<Void> opened = Promise.promise();
+            opening.add(offer.relid());
             awaitingOpened.put(offer.relid(), opened);
             send(ShmProtocol.op(ShmProtocol.OPEN, offer.relid()));
             vertx.setTimer(REPLY_TIMEOUT_MS, t -> opened.tryFail("no \"opened\" for relid " + offer.relid()
                     + " within " + REPLY_TIMEOUT_MS + " ms"));
             opened.future()
-                    .compose(x -> connectSignal(owner, parsed))
-                    .onSuccess(socket -> {
-                        Link link = new Link(parsed.offer(), ring, socket, owner);
-                        links.put(offer.relid(), link);
-                        socket.handler(link::frames);
-                        socket.closeHandler(c -> context.runOnContext(w -> {
-                            if (links.get(offer.relid()) == link) {
-                                links.remove(offer.relid());
-                                link.lost("the host closed the signal socket");
-                            }
-                        }));
-                        result.complete(link);
-                    })
-                    .onFailure(e -> {
+                    .compose(x -> connectSignal(owner, parsed, ring))
+                    .onComplete(ar -> context.runOnContext(w -> {
+                        // Back on the control context: only here may the maps change.
                         awaitingOpened.remove(offer.relid());
-                        ring.close();
-                        result.fail(e);
-                    });
+                        opening.remove(offer.relid());
+                        if (ar.failed()) {
+                            owner.runOnContext(x -> ring.close());
+                            result.fail(ar.cause());
+                        } else if (control == null || closing) {
+                            ar.result().closeBy("the shm host went away while the channel was opening");
+                            owner.runOnContext(x -> ring.close());
+                            result.fail(new IOException("the shm host went away while relid " + offer.relid() + " was opening"));
+                        } else {
+                            links.put(offer.relid(), ar.result());
+                            result.complete(ar.result());
+                        }
+                    }));
         });
         return result.future();
     }
 
-    /** Connects the signal socket from the owner's context, so its reads arrive on the channel's event loop. */
-    private Future<NetSocket> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed) {
-        Promise<NetSocket> connected = Promise.promise();
-        owner.runOnContext(v -> vertx.createNetClient()
-                .connect(SocketAddress.domainSocketAddress(parsed.signal().toString()))
-                .onComplete(connected));
+    /**
+     * Connects the signal socket from the owner's context (a connection belongs to the context that asked for it,
+     * so its reads arrive on the channel's event loop) and installs its handlers there before any frame is read.
+     */
+    private Future<Link> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed, MappedRingFile ring) {
+        Promise<Link> connected = Promise.promise();
+        owner.runOnContext(v -> client.connect(SocketAddress.domainSocketAddress(parsed.signal().toString()))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        connected.fail(ar.cause());
+                        return;
+                    }
+                    NetSocket socket = ar.result();
+                    Link link = new Link(parsed.offer(), ring, socket, owner);
+                    socket.handler(link::frames);
+                    socket.closeHandler(c -> link.socketClosed());
+                    connected.complete(link);
+                }));
         return connected.future();
     }
 
@@ -253,7 +290,7 @@ public final class ShmGuest implements GuestTransport {
             links.clear();
             NetSocket socket = control;
             Future<Void> closed = socket != null ? socket.close() : Future.succeededFuture();
-            closed.eventually(() -> client != null ? client.close() : Future.succeededFuture()).onComplete(done);
+            closed.eventually(client::close).onComplete(done);
         });
         return done.future();
     }
@@ -267,6 +304,8 @@ public final class ShmGuest implements GuestTransport {
         Runnable signalHandler = () -> { };
         Consumer<String> closedHandler = reason -> { };
         volatile boolean closed;
+        /** Why we closed the signal socket ourselves, or null while it is ours to lose. */
+        volatile String closedByUs;
         final FrameDecoder decoder = new FrameDecoder();
 
         Link(Offer offer, MappedRingFile ring, NetSocket socket, Context owner) {
@@ -290,8 +329,29 @@ public final class ShmGuest implements GuestTransport {
                 return;
             }
             closed = true;
-            socket.close();
+            closeBy(reason);
             owner.runOnContext(v -> closedHandler.accept(reason));
+        }
+
+        /** Closes the signal socket from our side, remembering why, so its close is not taken for the host's. */
+        void closeBy(String reason) {
+            if (closedByUs == null) {
+                closedByUs = reason;
+            }
+            socket.close();
+        }
+
+        /** The signal socket closed (on the owner's context): by us, or else by the host. */
+        void socketClosed() {
+            if (closedByUs != null) {
+                return; // the reason was reported where we closed it
+            }
+            context.runOnContext(v -> {
+                if (links.get(offer.relid()) == this) {
+                    links.remove(offer.relid());
+                    lost("the host closed the signal socket");
+                }
+            });
         }
 
         @Override
@@ -330,10 +390,10 @@ public final class ShmGuest implements GuestTransport {
         public Future<Void> close() {
             Promise<Void> done = Promise.promise();
             context.runOnContext(v -> {
-                boolean wasOpen = links.remove(offer.relid()) == this;
+                boolean wasOpen = links.remove(offer.relid(), this);
                 closed = true; // no more signals from us
                 if (!wasOpen || control == null) {
-                    socket.close();
+                    closeBy("closed by the guest");
                     done.complete();
                     return;
                 }
@@ -344,7 +404,7 @@ public final class ShmGuest implements GuestTransport {
                 send(ShmProtocol.op(ShmProtocol.CLOSE, offer.relid()));
                 vertx.setTimer(REPLY_TIMEOUT_MS, t -> confirmed.tryFail("no \"closed\" for relid " + offer.relid()));
                 confirmed.future().onComplete(ar -> {
-                    socket.close();
+                    closeBy("closed by the guest");
                     done.handle(ar);
                 });
             });

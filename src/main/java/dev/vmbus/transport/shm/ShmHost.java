@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,7 +33,12 @@ import java.util.logging.Logger;
  * opened the channel and connected its signal socket. One guest at a time; a guest that connects again
  * replaces the old connection, whose channels are closed.
  *
- * <p>All state is touched on the context {@link #start()} ran on.
+ * <p>Threads: all state is touched on the context {@link #start()} ran on; every socket of this transport is
+ * served there. Servers: one for {@code control.sock} and one per channel for its {@code R.sock} (the protocol
+ * gives each channel its own socket path, and a server listens on one path); each is held by this transport
+ * until the channel is removed or the transport closes, never left to a garbage collector.
+ *
+ * <p>Everything in {@code DIR} is private to this user (see {@link ShmTrust}).
  */
 public final class ShmHost implements HostTransport {
     private static final Logger LOG = Logger.getLogger(ShmHost.class.getName());
@@ -58,15 +65,32 @@ public final class ShmHost implements HostTransport {
     @Override
     public Future<Void> start() {
         context = vertx.getOrCreateContext();
+        Path socketPath = dir.resolve(ShmProtocol.CONTROL_SOCKET);
         try {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(ShmProtocol.CONTROL_SOCKET)); // a stale socket from a dead host
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(ShmTrust.PRIVATE_DIR));
+            if ((Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) == ShmTrust.selfUid()) {
+                ShmTrust.makePrivate(dir); // an existing directory of ours may have been made with a wider mode
+            }
+            ShmTrust.check(dir, "shm directory");
+            Files.deleteIfExists(socketPath); // a stale socket from a dead host
+        } catch (ShmTrust.UntrustedPathException e) {
+            return Future.failedFuture(e);
         } catch (IOException e) {
-            return Future.failedFuture(new UncheckedIOException("cannot prepare shm directory " + dir, e));
+            return Future.failedFuture(new UncheckedIOException("cannot prepare shm directory " + dir + ": " + e.getMessage(), e));
         }
         control = vertx.createNetServer().connectHandler(this::guestConnected);
-        return control.listen(SocketAddress.domainSocketAddress(dir.resolve(ShmProtocol.CONTROL_SOCKET).toString()))
-                .mapEmpty();
+        return control.listen(SocketAddress.domainSocketAddress(socketPath.toString()))
+                .compose(s -> privately(socketPath));
+    }
+
+    /** Makes a socket or file private once it exists; the 0700 directory already keeps others out meanwhile. */
+    private static Future<Void> privately(Path path) {
+        try {
+            ShmTrust.makePrivate(path);
+            return Future.succeededFuture();
+        } catch (IOException e) {
+            return Future.failedFuture(new UncheckedIOException("cannot make " + path + " private: " + e.getMessage(), e));
+        }
     }
 
     @Override
@@ -165,6 +189,7 @@ public final class ShmHost implements HostTransport {
         MappedRingFile ring;
         try {
             ring = MappedRingFile.create(ringPath, offer.memorySize());
+            ShmTrust.makePrivate(ringPath);
             Files.deleteIfExists(signalPath);
         } catch (IOException e) {
             return Future.failedFuture(new UncheckedIOException("cannot create " + ringPath, e));
@@ -172,12 +197,14 @@ public final class ShmHost implements HostTransport {
         HostChannel channel = new HostChannel(offer, listener, ring);
         channels.put(offer.relid(), channel);
         channel.signalServer = vertx.createNetServer().connectHandler(channel::signalConnected);
-        return channel.signalServer.listen(SocketAddress.domainSocketAddress(signalPath.toString())).map(s -> {
-            if (guest != null) {
-                guest.write(ShmProtocol.line(ShmProtocol.offer(offer)));
-            }
-            return (Void) null;
-        });
+        return channel.signalServer.listen(SocketAddress.domainSocketAddress(signalPath.toString()))
+                .compose(s -> privately(signalPath))
+                .map(v -> {
+                    if (guest != null) {
+                        guest.write(ShmProtocol.line(ShmProtocol.offer(offer)));
+                    }
+                    return (Void) null;
+                });
     }
 
     @Override

@@ -23,6 +23,10 @@ import java.util.function.Consumer;
  * The {@code sim} transport: a host and a guest in one JVM sharing each channel's memory, with signals as
  * tasks on the other side's context. It has the same life cycle as the other transports (offer, open, close,
  * rescind), so code that runs on it runs on {@code shm} and {@code uio} too.
+ *
+ * <p>Threads: made for concurrent use: the channel table is concurrent and the fields the two
+ * sides share (ends, handlers, closed flags) are volatile, since host and guest act from their own contexts; a
+ * signal is a task on the other side's context, so ring reads and handlers run there.
  */
 public final class SimBus {
     private final Vertx vertx;

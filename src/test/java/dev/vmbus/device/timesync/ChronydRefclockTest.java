@@ -10,8 +10,9 @@ import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.DoublePredicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,13 +27,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A real chronyd ({@code -x}: it never touches the clock) with a private config whose only source is a SOCK
- * refclock in a temp dir: the agent's timesync, driven by the simulated host with an injected clock offset,
- * feeds it, and the raw offsets chronyd logs for the refclock are the injected ones. Needs Debian's
- * {@code chrony} package; fails (does not skip) without it.
+ * refclock in a temp dir: the agent's timesync, driven by the simulated host with an injected clock offset and
+ * a partition reference counter of its own, feeds it, and the raw offsets chronyd logs for the refclock are the
+ * injected ones. Needs Debian's {@code chrony} package; fails (does not skip) without it.
  */
 class ChronydRefclockTest {
-    /** The offsets are exact in-process; chronyd prints 7 significant digits. */
-    private static final double TOLERANCE_S = 0.005;
+    /** What the issue asks of the offsets chronyd sees: the host's true offset within 1 ms. */
+    private static final double TRUE_OFFSET_TOLERANCE_S = 0.001;
 
     @TempDir
     Path tmp;
@@ -63,10 +63,74 @@ class ChronydRefclockTest {
         return fail("chronyd is not installed: this test needs a real chronyd (Debian: apt-get install -y chrony)");
     }
 
-    @Test
-    void chronydSeesTheHostsInjectedOffsetThroughTheSockRefclock() throws Exception {
+    /**
+     * The simulated partition's reference counter runs 17 s (about a boot's worth) or 5 h (a long-lived
+     * partition; more than Linux's 600 s staleness limit) ahead of the guest's clock. Across a change of the
+     * host's clock, a guest suspend (the counter steps 45 min ahead of the guest's clock) and a hibernation
+     * resumed in a new partition (the counter steps back), chronyd sees the host's true offset within 1 ms.
+     * The agent's estimate is behind the host's time by the smallest delivery delay it has seen (see
+     * {@link dev.vmbus.ic.timesync.CounterEpoch}); in-process that is three thread hand-offs, measured at 0.4 to
+     * 0.9 ms on 2 loaded cores, and the very first sample (cold code) took 4 ms. So the first samples after each
+     * change, where the bound is the delay of the few samples seen so far, are not judged; the next five are.
+     */
+    @ParameterizedTest(name = "reference counter {0} ms ahead")
+    @ValueSource(longs = {17_000, 5 * 3_600_000})
+    void chronydSeesTheHostsTrueOffsetWhateverTheReferenceCountersEpoch(long counterAheadMs) throws Exception {
+        startChronyd();
+        vertx = Vertx.vertx();
+        SimBus bus = new SimBus(vertx);
+        SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 50, 250, 0, counterAheadMs));
+        host.start().await(10, TimeUnit.SECONDS);
+        DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
+                Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), "sim");
+        vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
+        TimesyncHostDevice device = host.device("timesync", TimesyncHostDevice.class);
+
+        assertOffsets("at start", 0, 0.250);
+
+        int mark = rawOffsets().size();
+        await(device.setClockOffset(-1250));
+        assertOffsets("after the host's clock moved", mark, -1.250);
+
+        mark = rawOffsets().size();
+        await(device.stepReferenceCounter(45 * 60_000)); // the guest slept 45 min; the counter did not
+        assertOffsets("after a guest suspend", mark, -1.250);
+
+        mark = rawOffsets().size();
+        await(device.stepReferenceCounter(-(45 * 60_000 + 10_000))); // a new partition: the counter is behind
+        assertOffsets("after a resume in a new partition", mark, -1.250);
+
+        JsonObject state = vertx.eventBus().<JsonObject>request(Addresses.deviceState("timesync"), null)
+                .await(5, TimeUnit.SECONDS).body();
+        JsonObject feed = state.getJsonObject("chrony");
+        assertEquals(0, feed.getInteger("failed"), feed.encode());
+        assertTrue(feed.getBoolean("ok"));
+        JsonObject counter = state.getJsonArray("channels").getJsonObject(0).getJsonObject("referenceCounter");
+        assertEquals(counterAheadMs - 10_000, counter.getDouble("aheadOfGuestClockMs"), 1, counter.encode());
+        assertTrue(counter.getLong("relearnt") >= 1 && counter.getLong("raised") >= 1, counter.encode());
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    /** Skips the first samples chronyd logged after line {@code from}, then needs the next ones within 1 ms. */
+    private void assertOffsets(String when, int from, double expected) throws Exception {
+        int skip = 12;
+        int judged = 5;
+        List<Double> all = awaitOffsets(from + skip + judged);
+        List<Double> phase = all.subList(from + skip, from + skip + judged);
+        phase.forEach(o -> assertEquals(expected, o, TRUE_OFFSET_TOLERANCE_S,
+                when + ": chronyd's raw offsets " + phase + " (all: " + all.subList(from, all.size()) + ")"));
+    }
+
+    private Path socket() {
+        return tmp.resolve("chrony.sock");
+    }
+
+    private void startChronyd() throws Exception {
         Path binary = chronydBinary();
-        Path socket = tmp.resolve("chrony.sock");
+        Path socket = socket();
         Path conf = tmp.resolve("chrony.conf");
         Files.writeString(conf, String.join("\n",
                 "refclock SOCK " + socket + " refid HV poll 0",
@@ -86,52 +150,34 @@ class ChronydRefclockTest {
             }
             Thread.sleep(10);
         }
-
-        vertx = Vertx.vertx();
-        SimBus bus = new SimBus(vertx);
-        SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 100, 2500, 0));
-        host.start().await(10, TimeUnit.SECONDS);
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
-                Map.of("timesync", new JsonObject().put("chronySocket", socket.toString())), "sim");
-        vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
-
-        List<Double> ahead = awaitOffsets(3, o -> Math.abs(o - 2.5) < 1);
-        ahead.forEach(o -> assertEquals(2.5, o, TOLERANCE_S, "chronyd's raw offsets: " + ahead));
-
-        host.device("timesync", TimesyncHostDevice.class).setClockOffset(-1250)
-                .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-        List<Double> behind = awaitOffsets(3, o -> Math.abs(o + 1.25) < 1);
-        behind.forEach(o -> assertEquals(-1.25, o, TOLERANCE_S, "chronyd's raw offsets: " + behind));
-
-        JsonObject feed = vertx.eventBus().<JsonObject>request(Addresses.deviceState("timesync"), null)
-                .await(5, TimeUnit.SECONDS).body().getJsonObject("chrony");
-        assertEquals(0, feed.getInteger("failed"), feed.encode());
-        assertTrue(feed.getInteger("sent") >= 6, feed.encode());
-        assertTrue(feed.getBoolean("ok"));
     }
 
-    /** Waits for {@code n} raw offsets matching {@code which} in chronyd's refclocks.log, in seconds. */
-    private List<Double> awaitOffsets(int n, DoublePredicate which) throws Exception {
+    /** Every raw offset chronyd has logged for the refclock so far, in seconds, oldest first. */
+    private List<Double> rawOffsets() throws Exception {
         Path log = tmp.resolve("refclocks.log");
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (true) {
-            List<Double> found = new ArrayList<>();
-            if (Files.exists(log)) {
-                for (String line : Files.readAllLines(log)) {
-                    String[] f = line.trim().split("\\s+");
-                    // date time refid DP L P raw-offset cooked-offset dispersion; "-" when it is a filter result
-                    if (f.length >= 9 && f[2].equals("HV") && !f[6].equals("-")) {
-                        double raw = Double.parseDouble(f[6]);
-                        if (which.test(raw)) {
-                            found.add(raw);
-                        }
-                    }
+        List<Double> found = new ArrayList<>();
+        if (Files.exists(log)) {
+            for (String line : Files.readAllLines(log)) {
+                String[] f = line.trim().split("\\s+");
+                // date time refid DP L P raw-offset cooked-offset dispersion; "-" when it is a filter result
+                if (f.length >= 9 && f[2].equals("HV") && !f[6].equals("-")) {
+                    found.add(Double.parseDouble(f[6]));
                 }
             }
+        }
+        return found;
+    }
+
+    /** Waits until chronyd has logged at least {@code n} raw offsets. */
+    private List<Double> awaitOffsets(int n) throws Exception {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (true) {
+            List<Double> found = rawOffsets();
             if (found.size() >= n) {
                 return found;
             }
             if (System.currentTimeMillis() > deadline) {
+                Path log = tmp.resolve("refclocks.log");
                 fail("chronyd logged " + found + " so far; log:\n" + (Files.exists(log) ? Files.readString(log) : "(none)")
                         + "\nchronyd output:\n" + Files.readString(tmp.resolve("chronyd.out")));
             }

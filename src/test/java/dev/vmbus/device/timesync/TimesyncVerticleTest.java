@@ -27,15 +27,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The guest's timesync handler: reply bytes, layouts, extrapolation, staleness, SYNC stepping, bad input. */
 class TimesyncVerticleTest {
     private static final HexFormat HEX = HexFormat.of();
-    /** The guest's reference counter, frozen so that extrapolation is exact: 100 s. */
+    /** The guest's CLOCK_MONOTONIC_RAW at the start, in ticks: 100 s. Frozen unless a test moves it. */
     private static final long NOW_TICKS = 1_000_000_000L;
+    /** 17 s, the simulated host's default lead of the partition reference counter over the guest's clock. */
+    private static final long LEAD_TICKS = 170_000_000L;
+    private static final long MS_TICKS = 10_000L;
+    private final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(NOW_TICKS);
     private IcVerticleProbe probe;
     private final AtomicInteger steps = new AtomicInteger();
     private final CompletableFuture<Long> stepTarget = new CompletableFuture<>();
 
     private void start(boolean stepClock, Path chronySocket) throws Exception {
         probe = new IcVerticleProbe("timesync", new TimesyncVerticle(new TimesyncSettings(chronySocket, stepClock),
-                () -> NOW_TICKS, unixNanos -> {
+                clock::get, unixNanos -> {
             steps.incrementAndGet();
             stepTarget.complete(unixNanos);
         }));
@@ -78,18 +82,36 @@ class TimesyncVerticleTest {
     void aV4SampleIsEchoedWithFlagsFiveAndExtrapolatedByTheReferenceTicks() throws Exception {
         start(false, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        // Taken 2 s ago on the counter, when the host was 5 s ahead: now it is 5 s ahead, not 3.
-        byte[] request = v4Request(hostFileTime(5000, 20_000_000), NOW_TICKS - 20_000_000, 2);
+        // The first sample places the counter (17 s ahead of our clock); it arrived at once.
+        probe.send(v4Request(hostFileTime(5000, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        // One second later, a sample the host took 80 ms before we read it, when it was 5 s ahead: it is
+        // moved forward by those 80 ms of the counter, so the host is still 5 s ahead now.
+        clock.addAndGet(1000 * MS_TICKS);
+        byte[] request = v4Request(hostFileTime(5000, 80 * MS_TICKS), clock.get() + LEAD_TICKS - 80 * MS_TICKS, 2);
         OutboundPacket reply = probe.send(request, 0x1122334455L);
         assertArrayEquals(expectedReply(request), reply.payload());
         assertEquals(0x1122334455L, reply.transactionId());
         assertEquals(0, reply.flags());
         JsonObject s = channel();
         assertEquals("v4", s.getString("layout"));
-        assertEquals(1, s.getInteger("samples"));
+        assertEquals(2, s.getInteger("samples"));
         assertEquals(0, s.getInteger("syncs"));
-        assertEquals(5000, s.getDouble("offsetMillis"), 100, s.encode());
+        assertEquals(80.0, s.getJsonObject("referenceCounter").getDouble("lastDelayMs"), s.encode());
+        assertEquals(17_000.0, s.getJsonObject("referenceCounter").getDouble("aheadOfGuestClockMs"), s.encode());
+        assertEquals(5000, s.getDouble("offsetMillis"), 40, s.encode());
         assertTrue(s.containsKey("lastSample") && !s.containsKey("lastSync"));
+    }
+
+    /** Today's agent took its own monotonic clock for the counter: -16.75 s here, and nothing at 5 h ahead. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "counter {0} ms ahead of our clock")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {17_000, 5 * 3_600_000})
+    void theHostsOffsetIsRightWhateverTheCountersEpoch(long leadMs) throws Exception {
+        start(false, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        probe.send(v4Request(hostFileTime(250, MS_TICKS / 5), NOW_TICKS + leadMs * MS_TICKS - MS_TICKS / 5, 1), 1);
+        JsonObject s = channel();
+        assertEquals(0, s.getInteger("refused"), s.encode());
+        assertEquals(250, s.getDouble("offsetMillis"), 40, "the host is 250 ms ahead: " + s.encode());
     }
 
     @Test
@@ -143,17 +165,55 @@ class TimesyncVerticleTest {
     }
 
     @Test
-    void staleAndNonsenseSamplesAreAnsweredButNotUsed() throws Exception {
+    void lateAndNonsenseSamplesAreAnsweredButNotUsed() throws Exception {
         start(true, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        byte[] stale = v4Request(hostFileTime(0, 0), NOW_TICKS - 6_010_000_000L, 1); // 601 s old, SYNC
-        assertArrayEquals(expectedReply(stale), probe.send(stale, 1).payload());
-        byte[] nonsense = v4Request(-1L, NOW_TICKS, 1);
-        assertArrayEquals(expectedReply(nonsense), probe.send(nonsense, 2).payload());
+        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        byte[] late = v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS - 300_000_000L, 1); // 30 s old, SYNC
+        assertArrayEquals(expectedReply(late), probe.send(late, 2).payload());
+        byte[] nonsense = v4Request(-1L, NOW_TICKS + LEAD_TICKS, 2);
+        assertArrayEquals(expectedReply(nonsense), probe.send(nonsense, 3).payload());
+        byte[] noCounter = v4Request(hostFileTime(0, 0), -1L, 2);
+        assertArrayEquals(expectedReply(noCounter), probe.send(noCounter, 4).payload());
         JsonObject s = channel();
-        assertEquals(2, s.getInteger("refused"));
-        assertTrue(!s.containsKey("offsetMillis"), "no sample was kept");
-        assertEquals(0, steps.get(), "a refused SYNC never steps the clock");
+        assertEquals(1, s.getInteger("held"), s.encode());
+        assertEquals(2, s.getInteger("refused"), s.encode());
+        assertEquals(0, steps.get(), "a held SYNC does not step the clock by itself");
+    }
+
+    @Test
+    void aSyncHeldAcrossAStepOfTheCounterStepsTheClockWithTheSampleThatConfirmsIt() throws Exception {
+        start(true, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        clock.addAndGet(5000 * MS_TICKS);
+        // The counter started again (a resume in a new partition): 3 s ahead of our clock instead of 17 s.
+        probe.send(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 1), 2);
+        assertEquals(0, steps.get(), "held: it could be a SYNC 14 s late");
+        clock.addAndGet(5000 * MS_TICKS);
+        long before = System.currentTimeMillis();
+        probe.send(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 2), 3);
+        long target = stepTarget.get(10, TimeUnit.SECONDS);
+        assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
+        JsonObject s = channel();
+        assertEquals(3000, s.getDouble("offsetMillis"), 40, s.encode());
+        assertEquals(1, s.getJsonObject("referenceCounter").getInteger("relearnt"), s.encode());
+        assertEquals(3000.0, s.getJsonObject("referenceCounter").getDouble("aheadOfGuestClockMs"), s.encode());
+    }
+
+    @Test
+    void aRenegotiationForgetsTheCountersLeadSoTheSyncAfterARestoreIsUsedAtOnce() throws Exception {
+        start(true, null);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        probe.negotiate(List.of(IcVersion.of(4, 0)));
+        clock.addAndGet(5000 * MS_TICKS);
+        probe.send(v4Request(hostFileTime(2000, 0), clock.get() + 30_000_000L, 1), 2);
+        assertTrue(stepTarget.get(10, TimeUnit.SECONDS) > 0);
+        JsonObject s = channel();
+        assertEquals(0, s.getInteger("held"), s.encode());
+        assertEquals(2000, s.getDouble("offsetMillis"), 40, s.encode());
+        assertEquals(1, s.getJsonObject("referenceCounter").getInteger("resets"), s.encode());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The shm transport with the host in its own JVM: real ring files, real Unix sockets. */
 class ShmTransportTest {
     private static final int RING_SIZE = 4 * 4096; // 12 KiB data area per direction: the host must wait for space
+    private static final int CHANNELS = 4;
 
     @TempDir
     Path dir;
@@ -48,7 +51,8 @@ class ShmTransportTest {
     void startHost() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                EchoHostMain.class.getName(), dir.toString(), Integer.toString(RING_SIZE))
+                EchoHostMain.class.getName(), dir.toString(), Integer.toString(RING_SIZE),
+                Integer.toString(CHANNELS))
                 .redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
         String line = CompletableFuture.supplyAsync(() -> {
@@ -92,10 +96,16 @@ class ShmTransportTest {
     }
 
     /** A guest channel whose received packets land in a queue. */
-    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<String> stopped) {
+    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<String> stopped,
+                         Context context) {
     }
 
     private Guest open(Offer offer) throws Exception {
+        return open(offer, context);
+    }
+
+    /** Opens {@code offer} from {@code context}: the channel then lives on that context's event loop. */
+    private Guest open(Offer offer, Context context) throws Exception {
         LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
         CompletableFuture<String> stopped = new CompletableFuture<>();
         CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
@@ -107,12 +117,12 @@ class ShmTransportTest {
             ChannelLink link = ar.result();
             driver.complete(ChannelDriver.guest(link, context, 16, received::add).stoppedHandler(stopped::complete));
         }));
-        return new Guest(driver.get(10, TimeUnit.SECONDS), received, stopped);
+        return new Guest(driver.get(10, TimeUnit.SECONDS), received, stopped, context);
     }
 
     private void send(Guest g, byte[] payload, long id) throws Exception {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).whenComplete((x, e) -> {
+        g.context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).whenComplete((x, e) -> {
             if (e != null) {
                 sent.completeExceptionally(e);
             } else {
@@ -201,5 +211,35 @@ class ShmTransportTest {
             Thread.sleep(20);
         }
         assertEquals(1, disconnects.size(), "the guest transport did not report the host gone");
+    }
+
+    /**
+     * Vert.x closes the connections of a client that the garbage collector finds unreachable (with a 30 s grace).
+     * Channels must outlive that: after full collections and more than the grace, every channel still echoes and
+     * none was reported lost.
+     */
+    @Test
+    void everyChannelStillAnswersAfterGarbageCollectionsAndTheClientCleanersGrace() throws Exception {
+        List<Guest> guests = new ArrayList<>();
+        for (int i = 0; i < CHANNELS; i++) {
+            Offer offer = offers.poll(10, TimeUnit.SECONDS);
+            assertNotNull(offer, "offer " + i + " missing");
+            guests.add(open(offer, vertx.getOrCreateContext())); // each on its own event loop, like channel verticles
+        }
+        for (int i = 0; i < guests.size(); i++) {
+            send(guests.get(i), new byte[] {(byte) i}, 100 + i);
+            assertEquals(100 + i, guests.get(i).received.poll(10, TimeUnit.SECONDS).transactionId());
+        }
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        await().during(Duration.ofSeconds(35)).atMost(Duration.ofSeconds(45))
+                .until(() -> guests.stream().noneMatch(g -> g.stopped.isDone()) && disconnects.isEmpty());
+        for (int i = 0; i < guests.size(); i++) {
+            send(guests.get(i), new byte[] {(byte) i}, 200 + i);
+            Packet echo = guests.get(i).received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(echo, "channel " + guests.get(i).driver.channel().relid() + " no longer echoes after the GC");
+            assertEquals(200 + i, echo.transactionId());
+        }
     }
 }
