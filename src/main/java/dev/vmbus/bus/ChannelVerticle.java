@@ -197,8 +197,18 @@ public final class ChannelVerticle extends VerticleBase {
         });
     }
 
-    /** The channel's stats; call on this verticle's context. */
+    /**
+     * The channel's stats; call on this verticle's context. Null when there are none to show, including when the
+     * transport unmapped the ring after a rescind (the snapshot then fails instead of reading freed pages).
+     */
     public JsonObject stats() {
-        return driver != null ? StatsJson.toJson(driver.channel().stats(), Complaints.of(vertx)) : null;
+        if (driver == null) {
+            return null;
+        }
+        try {
+            return StatsJson.toJson(driver.channel().stats(), Complaints.of(vertx));
+        } catch (IllegalStateException e) {
+            return null;
+        }
     }
 }

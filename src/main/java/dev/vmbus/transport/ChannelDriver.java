@@ -96,7 +96,12 @@ public final class ChannelDriver {
         if (stopped) {
             return;
         }
-        async.onInterrupt();
+        try {
+            async.onInterrupt();
+        } catch (IllegalStateException e) {
+            ringGone(e);
+            return;
+        }
         if (!drainQueued && !paused) {
             drain(); // already on our context: no need to queue another task before reading the ring
         }
@@ -114,7 +119,13 @@ public final class ChannelDriver {
         if (paused || stopped) {
             return;
         }
-        AsyncChannel.DrainResult result = async.drain(batch, sink);
+        AsyncChannel.DrainResult result;
+        try {
+            result = async.drain(batch, sink);
+        } catch (IllegalStateException e) {
+            ringGone(e);
+            return;
+        }
         switch (result) {
             case MORE -> scheduleDrain(); // yield the event loop; interrupts stay masked meanwhile
             case STOPPED -> stop(channel.state(), channel.fault());
@@ -141,12 +152,32 @@ public final class ChannelDriver {
 
     /** Sends a packet, waiting for ring space if needed. */
     public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
-        return async.send(payload, requestId, type, flags);
+        try {
+            return async.send(payload, requestId, type, flags);
+        } catch (IllegalStateException e) {
+            ringGone(e);
+            return CompletableFuture.failedFuture(new ChannelClosedException(channel.relid(), channel.state(),
+                    e.getMessage()));
+        }
     }
 
     /** Sends a request and completes with the peer's completion. */
     public CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
-        return async.request(payload, type, timeoutMillis);
+        try {
+            return async.request(payload, type, timeoutMillis);
+        } catch (IllegalStateException e) {
+            ringGone(e);
+            return CompletableFuture.failedFuture(new ChannelClosedException(channel.relid(), channel.state(),
+                    e.getMessage()));
+        }
+    }
+
+    /**
+     * The link unmapped the ring under us (a uio device rescinded: its pages may be freed) and the access that
+     * found out failed with IllegalStateException instead of touching them; the link's own report follows.
+     */
+    private void ringGone(IllegalStateException e) {
+        stop(ChannelState.RESCINDED, "the ring memory was unmapped (" + e.getMessage() + ")");
     }
 
     /** Closes our end (and, for a guest, tells the host); also after the channel stopped by itself. */

@@ -23,8 +23,9 @@ import java.util.logging.Logger;
  *       (level-triggered, it would spin) and reported lost;</li>
  *   <li>a read that returns 0 (end of file) cannot happen on {@code /dev/uioN}; it is what a fixture's socket
  *       pair returns when its peer closes, and counts as the same loss;</li>
- *   <li>a descriptor is closed only by this thread ({@link #retire}), so a number reused by a later
- *       {@code open} is never read by mistake.</li>
+ *   <li>a descriptor is closed only by this thread ({@link #retire}, which the {@link KickThread} calls after the
+ *       last kick queued for it), so a number reused by a later {@code open} is never read or written by
+ *       mistake.</li>
  * </ol>
  */
 final class InterruptThread implements AutoCloseable {

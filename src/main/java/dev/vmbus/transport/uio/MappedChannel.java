@@ -28,11 +28,21 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
 
     /** Maps {@code channel} of {@code line}'s device. Blocking I/O: call on a worker. */
     static MappedChannel map(Offer offer, UioChannel channel, DeviceLine line, UioNodes nodes, UioDiscovery discovery,
-                             int headerSize, long ringWaitMs) throws IOException {
+                             int headerSize, long ringWaitMs, KernelFeatures kernel, KickThread kicks)
+            throws IOException {
         UioDevice device = line.device;
+        String refusal = ChannelPolicy.refusal(kernel, channel, device.uio());
+        if (refusal != null) {
+            throw new IOException(refusal);
+        }
         UioNodes.MapLocation location;
         long size;
         if (channel.subchannel() == 0) {
+            long offset = discovery.mapOffset(device.uio(), 0);
+            if (offset != 0) {
+                throw new IOException(discovery.uioMaps(device.uio()).resolve("map0/offset") + " is " + offset
+                        + ": the rings of " + device.uio() + " do not start on a page, which the kernel never does");
+            }
             location = nodes.map(device, 0);
             size = device.map0Size();
         } else {
@@ -53,7 +63,11 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
                 LOG.fine(() -> "uio: initialised the ring headers of channel " + channel.relid()
                         + " (the kernel had not)");
             }
-            Runnable kick = channel.monitored() ? line.monitorKick(channel, nodes, discovery) : line::writeKick;
+            // A monitored channel's write(1) only unmasks (irqcontrol signals unmonitored channels only), so it is
+            // kicked through the pages; an unmonitored one by a write(1), which ChannelPolicy allows only where it
+            // reaches this channel (the primary, or any channel once d062463edf17 is in).
+            Runnable kick = channel.monitored() ? line.monitorKick(channel, nodes, discovery, kernel)
+                    : () -> line.requestKick(kicks);
             return new MappedChannel(memory, arena, kick, initialise);
         } catch (IOException | RuntimeException e) {
             arena.close();

@@ -135,6 +135,58 @@ public final class UioDiscovery {
         return SysfsAttributes.hexSize(uioMaps(uio).resolve("map" + index).resolve("size"));
     }
 
+    /**
+     * Where the Hyper-V page of uio map {@code index} starts inside its mapping: {@code maps/mapN/offset}, which
+     * uio.c publishes as {@code mem->addr & ~PAGE_MASK} (uio maps the whole kernel page holding {@code addr}). A
+     * tree without the attribute (uio.c has had it since 2.6.37) counts as offset 0.
+     */
+    public long mapOffset(String uio, int index) throws IOException {
+        Path offset = uioMaps(uio).resolve("map" + index).resolve("offset");
+        if (!Files.exists(offset)) {
+            return 0;
+        }
+        String text = Files.readString(offset).trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (text.startsWith("0x")) {
+                long value = Long.parseLong(text.substring(2), 16);
+                if (value >= 0) {
+                    return value;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IOException(offset + " does not hold a 0x-prefixed hexadecimal offset: '" + text + "'");
+    }
+
+    /**
+     * Which registration of a device this is: the uio node and the identity (device and inode) of its sysfs
+     * {@code uio/uioN} directory. A device that the kernel unregistered and registered again (a rescind and
+     * re-offer with the same instance GUID) gets a new directory, and possibly a new {@code uioN}, so a new value.
+     */
+    public static String registration(UioDevice device) throws IOException {
+        Path node = device.dir().resolve("uio").resolve(device.uio());
+        Object key = Files.readAttributes(node, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        return device.uio() + "@" + (key != null ? key : Files.getLastModifiedTime(node));
+    }
+
+    /**
+     * A subchannel's {@code ring} size if the file is there and non-empty, else -1, without waiting: the kernel
+     * creates it only once the subchannel is open, and never when {@code vmbus_open} failed for it, so a scan
+     * skips it and looks again next time (DPDK's {@code vmbus_uio_get_subchan} does the same).
+     */
+    public static long ringSizeNow(Path ring) throws IOException {
+        if (!Files.exists(ring)) {
+            return -1;
+        }
+        long size = Files.size(ring);
+        if (size == 0) {
+            return -1;
+        }
+        checkRingMemory(size, ring);
+        return size;
+    }
+
     /** Both rings must be equal, page-aligned and hold at least a header and a data page each. */
     static void checkRingMemory(long size, Path source) throws IOException {
         long page = PageSize.system();

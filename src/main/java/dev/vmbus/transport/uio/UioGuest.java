@@ -1,7 +1,6 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.Offer;
-import dev.vmbus.ring.PageSize;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
@@ -27,7 +26,15 @@ import java.util.logging.Logger;
  *
  * <p>Threads: offers, device lines and links are managed on the context given to {@link #start}; sysfs scans,
  * opens and mmaps run on workers; one {@link InterruptThread} waits for every device's interrupts and hands
- * them to each channel's own context. No event loop blocks.
+ * them to each channel's own context; one {@link KickThread} makes every {@code write(1)} (it can sleep on a
+ * kernel mutex). No event loop blocks.
+ *
+ * <p>Kernel generations: what is offered, how each channel is kicked and where maps 1 and 2 start are decided
+ * from {@link UioOptions#kernel()} ({@link ChannelPolicy}, {@link MappedChannel}, {@link DeviceLine}).
+ *
+ * <p>Rescind: the first EIO or POLLERR unmaps every ring of the device on the interrupt thread, before anyone
+ * else hears of it ({@link DeviceLine#lost}); the device's instance is then not offered again until the kernel
+ * registers it anew ({@link UioDiscovery#registration}) or it leaves sysfs.
  *
  * <p>Masking: the channel's driver masks, drains, unmasks and re-checks in the RX header itself (spec 2.7).
  * That is the same field {@code write()} on {@code /dev/uioN} sets, and older kernels also set it to 1 on every
@@ -39,22 +46,27 @@ import java.util.logging.Logger;
 public final class UioGuest implements GuestTransport {
     private static final Logger LOG = Logger.getLogger(UioGuest.class.getName());
 
-    private record Known(UioDevice device, UioChannel channel, Offer offer) {
+    /** A channel found by a scan; {@code registration} tells a re-registered device from the one before. */
+    private record Known(UioDevice device, UioChannel channel, Offer offer, String registration) {
     }
 
     private final Vertx vertx;
     private final UioOptions options;
     private final UioNodes nodes;
     private final UioDiscovery discovery;
-    private final int headerSize = PageSize.system();
+    private final int headerSize;
     private final Map<Integer, Known> known = new HashMap<>();
     private final Map<UUID, Future<DeviceLine>> lines = new HashMap<>();
     private final Map<Integer, UioLink> links = new HashMap<>();
-    private final Set<UUID> rescinded = new HashSet<>();
+    /** Devices lost to a rescind, by instance, with the registration that was lost (not served again). */
+    private final Map<UUID, String> rescinded = new HashMap<>();
     private final Set<String> reported = new HashSet<>();
+    /** Why each refused channel is not offered, by relid: written by scans (workers), read by open(). */
+    private final Map<Integer, String> refused = new java.util.concurrent.ConcurrentHashMap<>();
     private Context context;
     private OfferListener listener;
     private InterruptThread interrupts;
+    private KickThread kicks;
     private long timer = -1;
     private boolean closing;
 
@@ -69,6 +81,7 @@ public final class UioGuest implements GuestTransport {
         this.options = options;
         this.nodes = nodes;
         this.discovery = new UioDiscovery(options.sysfsRoot());
+        this.headerSize = options.kernel().pageSize(); // hv_ringbuffer_init: the header is one kernel page
     }
 
     @Override
@@ -88,6 +101,7 @@ public final class UioGuest implements GuestTransport {
                 started.fail(new IOException("cannot start the uio interrupt thread: " + e.getMessage(), e));
                 return;
             }
+            kicks = new KickThread("vmbus-uio-kicks");
             rescan().onSuccess(x -> timer = vertx.setPeriodic(options.rescanIntervalMs(), t -> rescan()))
                     .onComplete(started);
         });
@@ -105,18 +119,42 @@ public final class UioGuest implements GuestTransport {
         }).mapEmpty();
     }
 
-    /** Worker: every channel with its offer; a subchannel waits (bounded) for its late {@code ring} file. */
+    /**
+     * Worker: every channel with its offer. Never waits: a subchannel whose {@code ring} file is not there yet
+     * (or never will be: its {@code vmbus_open} failed) is skipped and looked at again on the next rescan, and
+     * a channel this kernel cannot serve safely is refused with the reason ({@link ChannelPolicy}).
+     */
     private List<Known> findOffers() throws IOException {
         UioDiscovery.Scan scan = discovery.scan();
         scan.problems().forEach(p -> report("uio: device skipped: " + p));
         List<Known> found = new ArrayList<>();
         for (UioDevice device : scan.devices()) {
+            String registration;
+            try {
+                registration = UioDiscovery.registration(device);
+            } catch (IOException e) {
+                report("uio: " + device.uio() + " skipped: " + e.getMessage());
+                continue;
+            }
             for (UioChannel channel : device.channels()) {
+                String refusal = ChannelPolicy.refusal(options.kernel(), channel, device.uio());
+                if (refusal != null) {
+                    refused.put(channel.relid(), refusal);
+                    report("uio: " + refusal);
+                    continue;
+                }
+                refused.remove(channel.relid());
                 try {
                     long memory = channel.subchannel() == 0 ? device.map0Size()
-                            : UioDiscovery.awaitRingFile(channel.ringFile(), options.ringWaitMs());
+                            : UioDiscovery.ringSizeNow(channel.ringFile());
+                    if (memory < 0) {
+                        report("uio: subchannel " + channel.relid() + " of " + device.uio() + " not offered yet: "
+                                + channel.ringFile() + " does not exist (the kernel creates it once the subchannel"
+                                + " is open); looking again on every rescan");
+                        continue;
+                    }
                     found.add(new Known(device, channel, new Offer(channel.relid(), device.classId(),
-                            device.instanceId(), channel.subchannel(), (int) (memory / 2))));
+                            device.instanceId(), channel.subchannel(), (int) (memory / 2)), registration));
                 } catch (IOException | IllegalArgumentException e) {
                     report("uio: channel " + channel.relid() + " of " + device.uio() + " not offered yet: "
                             + e.getMessage());
@@ -136,18 +174,28 @@ public final class UioGuest implements GuestTransport {
 
     private void apply(List<Known> found) {
         Map<Integer, Known> now = new HashMap<>();
-        Set<UUID> present = new HashSet<>();
+        Map<UUID, String> present = new HashMap<>();
         for (Known k : found) {
-            present.add(k.device().instanceId());
-            if (!rescinded.contains(k.device().instanceId())) {
+            UUID instance = k.device().instanceId();
+            present.put(instance, k.registration());
+            String lost = rescinded.get(instance);
+            if (lost != null && !lost.equals(k.registration())) {
+                // Re-offered with the same instance GUID: the kernel unregistered the lost device and registered
+                // a new one (new sysfs directory, possibly a new uioN). That one is served.
+                rescinded.remove(instance);
+                lost = null;
+            }
+            if (lost == null) {
                 now.put(k.offer().relid(), k);
             }
         }
-        rescinded.retainAll(present); // a rescinded device that left sysfs may come back as a new offer
+        rescinded.keySet().retainAll(present.keySet()); // a rescinded device that left sysfs may come back
         for (Integer relid : new ArrayList<>(known.keySet())) {
             Known k = now.get(relid);
-            if (k == null || !k.offer().equals(known.get(relid).offer())) {
-                gone(relid, "channel " + relid + " is no longer in " + discovery.devicesDir());
+            Known before = known.get(relid);
+            if (k == null || !k.offer().equals(before.offer()) || !k.registration().equals(before.registration())) {
+                gone(relid, "channel " + relid + " is no longer in " + discovery.devicesDir()
+                        + (k != null ? " as it was (the device was registered again)" : ""));
             }
         }
         now.forEach((relid, k) -> {
@@ -162,7 +210,7 @@ public final class UioGuest implements GuestTransport {
         known.remove(relid);
         UioLink link = links.get(relid);
         if (link != null) {
-            link.lost(reason, false);
+            link.lost(reason);
         }
         listener.rescinded(relid);
     }
@@ -174,8 +222,9 @@ public final class UioGuest implements GuestTransport {
         context.runOnContext(v -> {
             Known k = known.get(offer.relid());
             if (k == null || closing) {
+                String why = refused.get(offer.relid());
                 result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by any uio device"
-                        + " under " + discovery.devicesDir()));
+                        + " under " + discovery.devicesDir() + (why != null ? ": " + why : "")));
                 return;
             }
             if (links.containsKey(offer.relid())) {
@@ -183,12 +232,12 @@ public final class UioGuest implements GuestTransport {
                 return;
             }
             UUID instance = k.device().instanceId();
-            Future<DeviceLine> line = lines.computeIfAbsent(instance, id -> vertx.executeBlocking(() -> openLine(k.device())));
+            Future<DeviceLine> line = lines.computeIfAbsent(instance, id -> vertx.executeBlocking(() -> openLine(k)));
             line.onFailure(e -> lines.remove(instance, line))
                     .compose(l -> {
                         l.opening++; // keeps the descriptor open while this channel is being mapped
                         return vertx.executeBlocking(() -> MappedChannel.map(k.offer(), k.channel(), l, nodes,
-                                        discovery, headerSize, options.ringWaitMs()))
+                                        discovery, headerSize, options.ringWaitMs(), options.kernel(), kicks))
                                 .map(m -> attach(k, l, m, owner))
                                 .onComplete(ar -> {
                                     l.opening--;
@@ -201,9 +250,11 @@ public final class UioGuest implements GuestTransport {
     }
 
     /** Worker: opens the device's interrupt line and starts watching it. */
-    private DeviceLine openLine(UioDevice device) throws IOException {
+    private DeviceLine openLine(Known k) throws IOException {
+        UioDevice device = k.device();
         int fd = nodes.openInterrupt(device);
-        DeviceLine line = new DeviceLine(device, fd, (l, reason) -> context.runOnContext(v -> lineLost(l, reason)));
+        DeviceLine line = new DeviceLine(device, k.registration(), fd,
+                (l, reason) -> context.runOnContext(v -> lineLost(l, reason)));
         try {
             interrupts.add(fd, line);
         } catch (IOException e) {
@@ -217,12 +268,15 @@ public final class UioGuest implements GuestTransport {
     private ChannelLink attach(Known k, DeviceLine line, MappedChannel mapped, Context owner) {
         UioLink link = new UioLink(k.offer(), mapped.memory(), mapped.arena(), headerSize, owner, mapped.kick(),
                 closed -> context.runOnContext(v -> linkClosed(line, closed)));
+        // Added before looking at isLost: DeviceLine.lost sets it before reading links, so either it revokes
+        // this link or this sees it lost (both volatile), and no link stays mapped past a rescind.
+        line.links.add(link);
         if (line.isLost() || closing || links.containsKey(k.offer().relid())) {
+            line.links.remove(link);
             link.close();
             throw new IllegalStateException("channel " + k.offer().relid() + " went away while it was opened"
                     + (line.isLost() ? ": " + line.lostReason() : ""));
         }
-        line.links.add(link);
         links.put(k.offer().relid(), link);
         // The host may have written before this link existed and will not interrupt a non-empty ring: the
         // driver looks at the ring when it attaches, so nothing is lost here.
@@ -246,7 +300,7 @@ public final class UioGuest implements GuestTransport {
             lines.remove(line.device.instanceId());
         }
         line.unmapPages();
-        interrupts.retire(line.fd);
+        kicks.retire(line, interrupts); // after every kick already queued for this descriptor
     }
 
     /** The device's interrupt line failed (EIO: rescinded): every channel of it is gone. */
@@ -257,9 +311,10 @@ public final class UioGuest implements GuestTransport {
         if (current != null && current.result() == line) {
             lines.remove(instance);
         }
-        rescinded.add(instance);
+        rescinded.put(instance, line.registration); // a scan that finds another registration clears it
         for (Known k : new ArrayList<>(known.values())) {
-            if (k.device().instanceId().equals(instance)) {
+            // Only the registration that was lost: a re-offer a scan already found (same instance, new uioN) stays.
+            if (k.device().instanceId().equals(instance) && k.registration().equals(line.registration)) {
                 gone(k.offer().relid(), reason);
             }
         }
@@ -276,9 +331,12 @@ public final class UioGuest implements GuestTransport {
             }
             List<Future<Void>> detached = new ArrayList<>();
             for (UioLink link : new ArrayList<>(links.values())) {
-                detached.add(link.lost("the uio transport is closing", true));
+                detached.add(link.lost("the uio transport is closing"));
             }
             Future.join(detached).eventually(() -> vertx.executeBlocking(() -> {
+                if (kicks != null) {
+                    kicks.close(); // writes what is queued, hands back what was retired
+                }
                 if (interrupts != null) {
                     interrupts.close(); // closes every descriptor still open
                 }

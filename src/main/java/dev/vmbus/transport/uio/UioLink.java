@@ -12,12 +12,15 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
 /**
- * The guest's link to one uio channel: its mapped rings, the kick that signals the host ({@code write(1)} on
- * the device, or the interrupt and monitor pages for a monitored channel), and the device's interrupts
- * delivered on the owner's context.
+ * The guest's link to one uio channel: its mapped rings, the kick that signals the host (a coalesced
+ * {@code write(1)} on the device made by the kick thread, or the interrupt and monitor pages for a monitored
+ * channel), and the device's interrupts delivered on the owner's context.
  *
- * <p>Every state change runs on the owner's context, where the channel's driver calls {@link #signal}: once
- * {@code gone} is set there no kick follows, so the transport may then close the device's descriptor.
+ * <p>State changes run on the owner's context, where the channel's driver calls {@link #signal}: once
+ * {@code gone} is set there no kick follows. The one exception is {@link #revoke}: on the first EIO or POLLERR
+ * the interrupt thread closes the ring memory at once (its shared arena closes atomically with respect to every
+ * access, see {@link SharedMemory}), so that whatever the owner does next, a commit, a mask store, a TX write
+ * or a stats snapshot, fails with IllegalStateException instead of touching pages the kernel may have freed.
  */
 final class UioLink implements ChannelLink {
     private final Offer offer;
@@ -63,8 +66,13 @@ final class UioLink implements ChannelLink {
     /** Kicks the host. The caller (the channel) already applied the signalling rules of spec 2.3 and 2.6. */
     @Override
     public void signal() {
-        if (!gone) {
+        if (gone) {
+            return;
+        }
+        try {
             kick.run();
+        } catch (IllegalStateException e) {
+            // The monitor pages were unmapped by a rescind an instant ago: the channel is gone, and so is the kick.
         }
     }
 
@@ -90,16 +98,27 @@ final class UioLink implements ChannelLink {
         return target.count();
     }
 
-    /** The channel went away under us (rescind, transport closing): stop kicking, tell the owner. */
-    Future<Void> lost(String reason, boolean unmap) {
+    /** Whether the ring memory is still mapped. */
+    boolean mapped() {
+        return memory.scope().isAlive();
+    }
+
+    /** Any thread: the kernel may free the ring now; unmap it at once. The owner hears of it through {@link #lost}. */
+    void revoke() {
+        gone = true;
+        SharedMemory.close(arena, memory);
+    }
+
+    /** The channel went away under us (rescind, transport closing): stop kicking, unmap, tell the owner. */
+    Future<Void> lost(String reason) {
         Promise<Void> done = Promise.promise();
         owner.runOnContext(v -> {
-            if (!gone) {
-                gone = true;
+            boolean open = !unmapped; // not closed by its owner already
+            gone = true;
+            // Unmapped before the driver hears: a device that left sysfs may have had its pages freed already.
+            unmap();
+            if (open) {
                 closedHandler.accept(reason); // the driver stops synchronously: nothing reads the rings after this
-            }
-            if (unmap) {
-                unmap();
             }
             done.complete();
         });
@@ -123,7 +142,7 @@ final class UioLink implements ChannelLink {
     private void unmap() {
         if (!unmapped) {
             unmapped = true;
-            arena.close();
+            SharedMemory.close(arena, memory);
             onClosed.accept(this);
         }
     }

@@ -23,6 +23,9 @@ final class SocketPair {
             ValueLayout.JAVA_INT));
     private static final MethodHandle PTSNAME = call("ptsname", FunctionDescriptor.of(ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT));
+    private static final MethodHandle SEND = call("send", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_CLOEXEC = 0x80000;
@@ -78,6 +81,25 @@ final class SocketPair {
         }
         Posix.close(Posix.open(java.nio.file.Path.of(slave), Posix.O_RDWR | Posix.O_CLOEXEC | noCtty));
         return fd;
+    }
+
+    /**
+     * Fills the guest-to-host direction with 4-byte {@code frame}s until the socket takes no more, so that the
+     * guest's next (blocking) {@code write} sleeps until the host end reads: how a test makes a kick sleep the way
+     * {@code uio_write} sleeps on a kernel mutex. Returns the frames written.
+     */
+    int fillFromGuest(int frame) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(4);
+            buf.set(ValueLayout.JAVA_INT, 0, frame);
+            int n = 0;
+            while ((long) SEND.invokeExact(guest, buf, 4L, MSG_DONTWAIT) == 4) {
+                n++;
+            }
+            return n;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Writes the cumulative interrupt count, as the kernel's uio read would report it. */

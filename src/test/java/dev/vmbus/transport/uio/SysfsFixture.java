@@ -69,6 +69,22 @@ final class SysfsFixture {
         }
     }
 
+    /**
+     * Gives a uio device interrupt and monitor pages as a kernel with {@code kernelPage}-byte pages maps them: each
+     * map is one whole kernel page, {@code maps/mapN/size} is the 4096-byte Hyper-V page, and
+     * {@code maps/mapN/offset} says where in the kernel page it starts (non-zero before 09eea7ad0b8e on 64 KiB pages).
+     */
+    void hyperVPages(String uio, int kernelPage, long interruptOffset, long monitorOffset) throws IOException {
+        long[] offsets = {interruptOffset, monitorOffset};
+        for (int map = 1; map <= 2; map++) {
+            write(maps(uio).resolve("map" + map + "/size"), "0x1000\n");
+            write(maps(uio).resolve("map" + map + "/offset"), "0x" + Long.toHexString(offsets[map - 1]) + "\n");
+            try (RandomAccessFile f = new RandomAccessFile(maps(uio).resolve("map" + map + "/page").toFile(), "rw")) {
+                f.setLength(kernelPage);
+            }
+        }
+    }
+
     /** A driver directory with its four attributes, empty. */
     Path driver(String name) throws IOException {
         Path dir = root.resolve("bus/vmbus/drivers").resolve(name);
