@@ -6,16 +6,22 @@
 #                     payload size back to back in each round: JSON in target/bench/ring-interleaved.json
 #   e2e               vmbus bench: heartbeat round trips host -> ring -> verticle -> event bus -> handler -> ring
 #                     -> host on sim and shm, next to a plain event-bus request/reply: JSON in target/bench/e2e.json
-#                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16)
+#                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16); the JVM runs
+#                     with the agent's options (conf/jvm.options), or those of the file BENCH_JVM_OPTIONS
 #   dashboard         DashboardScaleBench: the dashboard with many channels (--channels 256 --seconds 60
 #                     --heartbeat-ms 2000 --update-ms 1000): event-loop lag, /api/channels latency, heartbeats
+#   footprint         vmbus bench footprint: the agent's memory, threads, idle CPU and start-up next to a bare
+#                     Vert.x process, both started as scripts/run.sh starts the agent (with target/vmbus.aot,
+#                     made first when missing): JSON in target/bench/footprint-<transport>.json
+#                     (extra arguments go to vmbus bench footprint: --seconds N --transport sim|shm ...)
+# Maven runs online (a fresh machine downloads what it lacks); BENCH_MVN_OFFLINE=-o runs it offline.
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # On a shared machine run it under the build lock: flock /tmp/vmbus-build.lock bash scripts/bench.sh ring
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -23,7 +29,8 @@ if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q 
   export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
-OFFLINE="${BENCH_MVN_OFFLINE--o}" # BENCH_MVN_OFFLINE= (empty) lets Maven download on a fresh machine
+OFFLINE="${BENCH_MVN_OFFLINE-}"
+. scripts/jvm-options.sh
 
 build() {
   mkdir -p target/bench
@@ -99,9 +106,25 @@ case "$cmd" in
     ;;
   e2e)
     # heartbeat round trips through the whole stack (vmbus bench), next to a plain event-bus request/reply
-    mvn -q -B -DskipTests package
+    mvn $OFFLINE -q -B -DskipTests -Ddeb.skip=true package
     mkdir -p target/bench
-    java --enable-native-access=ALL-UNNAMED -jar target/vmbus.jar bench --json target/bench/e2e.json "$@"
+    mapfile -t JVM_OPTS < <(jvm_options "${BENCH_JVM_OPTIONS:-conf/jvm.options}")
+    java "${JVM_OPTS[@]}" -jar target/vmbus.jar bench --json target/bench/e2e.json "$@"
+    ;;
+  footprint)
+    mvn $OFFLINE -q -B -DskipTests -Ddeb.skip=true package
+    mkdir -p target/bench
+    if [ ! -f target/vmbus.aot ] || [ target/vmbus.jar -nt target/vmbus.aot ] || [ conf/jvm.options -nt target/vmbus.aot ]; then
+      aot_cache_create target/vmbus.jar target/vmbus.aot conf/jvm.options
+    fi
+    transport=sim
+    prev=""
+    for arg in "$@"; do
+      [ "$prev" = "--transport" ] && transport="$arg"
+      prev="$arg"
+    done
+    java --enable-native-access=ALL-UNNAMED -jar target/vmbus.jar bench footprint \
+      --json "target/bench/footprint-$transport.json" "$@"
     ;;
   *)
     usage

@@ -22,6 +22,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +37,11 @@ import java.util.concurrent.TimeUnit;
  * {@code vmbus bench}: heartbeat-sized round trips host -> ring -> channel verticle -> event bus -> heartbeat
  * handler -> ring -> host, on {@code sim} and on {@code shm} (host and guest in this JVM on separate Vert.x
  * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
- * request/reply between two verticles measured in the same run.
+ * request/reply between two verticles measured in the same run. Every Vert.x instance has the agent's options
+ * ({@link AgentVertx}). Latencies are recorded in HdrHistogram (see {@link BenchResult}).
+ * {@code vmbus bench footprint} is {@link FootprintCommand}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = FootprintCommand.class,
         header = "End-to-end round trips on sim and shm, printed as a table.",
         description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
                 + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")
@@ -67,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int w : window) {
             windows.add(Math.max(1, w));
         }
-        List<LatencyRecorder.Result> results = new ArrayList<>();
+        List<BenchResult> results = new ArrayList<>();
         for (int window : windows) {
             results.add(eventBus(window, warmup, seconds));
             results.add(channel("sim", window, warmup, seconds));
@@ -100,10 +103,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One heartbeat channel from a host end to the agent, measured on the host. */
-    private static LatencyRecorder.Result channel(String transport, int window, double warmup, double seconds)
+    private static BenchResult channel(String transport, int window, double warmup, double seconds)
             throws Exception {
-        Vertx hostVertx = Vertx.vertx();
-        Vertx guestVertx = transport.equals("sim") ? hostVertx : Vertx.vertx();
+        Vertx hostVertx = AgentVertx.create();
+        Vertx guestVertx = transport.equals("sim") ? hostVertx : AgentVertx.create();
         Path dir = transport.equals("shm") ? Files.createTempDirectory("vmbus-bench") : null;
         try {
             Context hostContext = hostVertx.getOrCreateContext();
@@ -125,8 +128,8 @@ final class BenchCommand implements Callable<Integer> {
             guestVertx.deployVerticle(new VmbusVerticle(guest, registry)).await(10, TimeUnit.SECONDS);
             roundTrips.opened().await(10, TimeUnit.SECONDS);
             measure(hostContext, roundTrips::start, roundTrips::stop, warmup);
-            LatencyRecorder rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
-            return rec.result(transport, window, seconds);
+            Histogram rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
+            return BenchResult.of(transport, window, rec, seconds);
         } finally {
             if (guestVertx != hostVertx) {
                 guestVertx.close().await(10, TimeUnit.SECONDS);
@@ -144,8 +147,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The baseline: a plain event-bus request/reply between two verticles, same window. */
-    private static LatencyRecorder.Result eventBus(int window, double warmup, double seconds) throws Exception {
-        Vertx vertx = Vertx.vertx();
+    private static BenchResult eventBus(int window, double warmup, double seconds) throws Exception {
+        Vertx vertx = AgentVertx.create();
         try {
             vertx.deployVerticle(new VerticleBase() {
                 @Override
@@ -156,7 +159,7 @@ final class BenchCommand implements Callable<Integer> {
             EventBusClient client = new EventBusClient(window);
             vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
             measure(client.context(), client::begin, client::finish, warmup);
-            return measure(client.context(), client::begin, client::finish, seconds).result("eventbus", window, seconds);
+            return BenchResult.of("eventbus", window, measure(client.context(), client::begin, client::finish, seconds), seconds);
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
@@ -165,7 +168,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Keeps {@code window} requests to bench.echo in flight and records each round trip. */
     private static final class EventBusClient extends VerticleBase {
         private final int window;
-        private LatencyRecorder recorder = new LatencyRecorder();
+        private Histogram recorder = BenchResult.recorder();
         private boolean running;
         private long sequence;
 
@@ -178,14 +181,14 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         void begin() {
-            recorder = new LatencyRecorder();
+            recorder = BenchResult.recorder();
             running = true;
             for (int i = 0; i < window; i++) {
                 send();
             }
         }
 
-        LatencyRecorder finish() {
+        Histogram finish() {
             running = false;
             return recorder;
         }
@@ -194,7 +197,7 @@ final class BenchCommand implements Callable<Integer> {
             long started = System.nanoTime();
             vertx.eventBus().<Long>request("bench.echo", sequence++).onSuccess(m -> {
                 if (running) {
-                    recorder.record(System.nanoTime() - started);
+                    recorder.recordValue(System.nanoTime() - started);
                     send();
                 }
             });
@@ -208,28 +211,28 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Runs the loop for {@code seconds} and returns what it recorded. */
-    private static LatencyRecorder measure(Context context, Runnable start,
-                                           java.util.function.Supplier<LatencyRecorder> stop, double seconds)
+    private static Histogram measure(Context context, Runnable start,
+                                           java.util.function.Supplier<Histogram> stop, double seconds)
             throws Exception {
         context.runOnContext(v -> start.run());
         Thread.sleep((long) (seconds * 1000));
-        Promise<LatencyRecorder> stopped = Promise.promise();
+        Promise<Histogram> stopped = Promise.promise();
         context.runOnContext(v -> stopped.complete(stop.get()));
-        LatencyRecorder rec = stopped.future().await(10, TimeUnit.SECONDS);
+        Histogram rec = stopped.future().await(10, TimeUnit.SECONDS);
         Thread.sleep(100); // let the replies still in flight drain before the next run starts
         return rec;
     }
 
-    private static void print(List<LatencyRecorder.Result> results) {
-        System.out.printf("%-10s %6s %14s %12s %10s %10s %10s%n", "scenario", "window", "round trips", "per second",
-                "p50 us", "p99 us", "p99.9 us");
+    private static void print(List<BenchResult> results) {
+        System.out.printf("%-10s %6s %14s %12s %10s %10s %10s %10s%n", "scenario", "window", "round trips",
+                "per second", "p50 us", "p99 us", "p99.9 us", "max us");
         double baseline = Double.NaN;
-        for (LatencyRecorder.Result r : results) {
+        for (BenchResult r : results) {
             if (r.scenario().equals("eventbus")) {
                 baseline = r.perSecond();
             }
-            System.out.printf("%-10s %6d %14d %12.0f %10.1f %10.1f %10.1f%s%n", r.scenario(), r.window(),
-                    r.roundTrips(), r.perSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(),
+            System.out.printf("%-10s %6d %14d %12.0f %10.1f %10.1f %10.1f %10.1f%s%n", r.scenario(), r.window(),
+                    r.roundTrips(), r.perSecond(), r.p50Micros(), r.p99Micros(), r.p999Micros(), r.maxMicros(),
                     r.scenario().equals("eventbus") ? "" : String.format("   (%.2f x event bus)", r.perSecond() / baseline));
         }
     }

@@ -48,7 +48,7 @@ final class HostCommand implements Callable<Integer> {
         VmbusConfig config = conf != null || Files.exists(confFile)
                 ? ConfigLoader.load(confFile) : ConfigLoader.parse("{}", "defaults");
         Path dir = shmDir != null ? shmDir : Path.of(config.transport().shmDir());
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = AgentVertx.create();
         SimulatedHost host = new SimulatedHost(vertx, new ShmHost(vertx, dir), config.host());
         try {
             host.start().await(10, TimeUnit.SECONDS);

@@ -10,6 +10,7 @@ import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
+import org.HdrHistogram.Histogram;
 
 /**
  * The benchmark's host end of a heartbeat channel: keeps {@code window} heartbeat requests in flight, and
@@ -21,7 +22,7 @@ final class RoundTripHost implements HostTransport.ChannelListener {
     private final Promise<ChannelDriver> opened = Promise.promise();
     private final long[] sentAt;
     private ChannelDriver driver;
-    private LatencyRecorder recorder = new LatencyRecorder();
+    private Histogram recorder = BenchResult.recorder();
     private long nextSequence;
     private boolean running;
     private int inFlight;
@@ -49,7 +50,7 @@ final class RoundTripHost implements HostTransport.ChannelListener {
 
     /** Starts (or restarts with a fresh recorder) the closed loop; call on the host context. */
     void start() {
-        recorder = new LatencyRecorder();
+        recorder = BenchResult.recorder();
         running = true;
         while (inFlight < window) {
             sendNext();
@@ -57,7 +58,7 @@ final class RoundTripHost implements HostTransport.ChannelListener {
     }
 
     /** Stops sending; replies still in flight are not recorded. Returns what was recorded. */
-    LatencyRecorder stop() {
+    Histogram stop() {
         running = false;
         return recorder;
     }
@@ -76,7 +77,7 @@ final class RoundTripHost implements HostTransport.ChannelListener {
         inFlight--;
         long seq = reply.transactionId();
         if (running) {
-            recorder.record(now - sentAt[(int) (seq & (sentAt.length - 1))]);
+            recorder.recordValue(now - sentAt[(int) (seq & (sentAt.length - 1))]);
             sendNext();
         }
     }

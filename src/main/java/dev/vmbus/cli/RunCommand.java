@@ -78,7 +78,7 @@ final class RunCommand implements Callable<Integer> {
                 ? refuseWhatTheKernelCannotServe(config, registry) : null;
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
 
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = AgentVertx.create();
         SimBus sim = null;
         try {
             SimulatedHost simulated = null;

@@ -22,12 +22,24 @@ final class VmbusProcess implements AutoCloseable {
 
     /** With {@code env} added to this JVM's environment. */
     VmbusProcess(Map<String, String> env, String... args) throws IOException {
-        this(command(args), env, false);
+        this(command(List.of("--enable-native-access=ALL-UNNAMED"), System.getProperty("java.class.path"), args),
+                env, false);
     }
 
-    private static List<String> command(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Vmbus.class.getName()));
+    /** With these JVM options (e.g. those of conf/jvm.options) before the class path. */
+    VmbusProcess(List<String> jvmOptions, String... args) throws IOException {
+        this(command(jvmOptions, System.getProperty("java.class.path"), args), Map.of(), false);
+    }
+
+    /** With these JVM options and this class path. */
+    static VmbusProcess withClassPath(List<String> jvmOptions, String classPath, String... args) throws IOException {
+        return new VmbusProcess(command(jvmOptions, classPath, args), Map.of(), false);
+    }
+
+    private static List<String> command(List<String> jvmOptions, String classPath, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath, Vmbus.class.getName()));
         cmd.addAll(List.of(args));
         return cmd;
     }
