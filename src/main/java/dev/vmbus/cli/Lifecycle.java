@@ -38,6 +38,7 @@ final class Lifecycle {
     /** As above, telling systemd {@code STOPPING=1} as soon as the signal arrives. */
     static int runUntilSignalled(Vertx vertx, Supplier<Future<?>> close, SystemdNotify notify) throws InterruptedException {
         Lifecycle lifecycle = new Lifecycle();
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable onSignal = () -> {
             notify.send("STOPPING=1\nSTATUS=closing every channel");
             LOG.info("signal received; closing every channel");
@@ -55,7 +56,12 @@ final class Lifecycle {
             lifecycle.done.countDown();
         };
         for (String name : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> Thread.ofPlatform().start(onSignal));
+            // One orderly close however many signals arrive (timeout(1) and shells send TERM to the whole group).
+            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                if (closing.compareAndSet(false, true)) {
+                    Thread.ofPlatform().start(onSignal);
+                }
+            });
         }
         lifecycle.done.await();
         LOG.info("stopped");

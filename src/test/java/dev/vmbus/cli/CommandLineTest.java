@@ -32,7 +32,12 @@ class CommandLineTest {
             run.await("channel 1 (heartbeat, instance fd149e91-82e0-4a7d-afa6-2a4166cbd7c0) opened on sim", 20_000);
             run.await("guest heartbeat on channel 1 is healthy", 10_000);
             Thread.sleep(500); // several heartbeats more
-            assertEquals(0, run.terminate(5_000));
+            run.sigterm();
+            run.sigterm(); // a second signal (a shell, timeout(1)) must not start a second close
+            assertEquals(0, run.exitStatus(5_000));
+            assertEquals(1, run.lines.stream().filter(l -> l.contains("signal received")).count(),
+                    String.join("\n", run.lines));
+            assertTrue(run.lines.stream().noneMatch(l -> l.contains("Already undeployed")), String.join("\n", run.lines));
             run.await("channel 1 (heartbeat) closed", 0);
             run.await("host: heartbeat channel 1 closed (closed by the guest)", 0);
             assertTrue(!run.has("is lost"), "a heartbeat was missed:\n" + String.join("\n", run.lines));
