@@ -138,12 +138,19 @@ public final class DashboardServer extends VerticleBase {
         return r;
     }
 
-    private void oneChannel(RoutingContext ctx) {
-        int relid;
+    /** The {@code :relid} path parameter, or null after answering 400. */
+    private static Integer relid(RoutingContext ctx) {
         try {
-            relid = Integer.parseInt(ctx.pathParam("relid"));
+            return Integer.parseInt(ctx.pathParam("relid"));
         } catch (NumberFormatException e) {
             error(ctx, 400, "relid must be an integer, got '" + ctx.pathParam("relid") + "'");
+            return null;
+        }
+    }
+
+    private void oneChannel(RoutingContext ctx) {
+        Integer relid = relid(ctx);
+        if (relid == null) {
             return;
         }
         view().onComplete(ar -> {
@@ -317,11 +324,8 @@ public final class DashboardServer extends VerticleBase {
     }
 
     private void channelHistory(RoutingContext ctx) {
-        int relid;
-        try {
-            relid = Integer.parseInt(ctx.pathParam("relid"));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "relid must be an integer, got '" + ctx.pathParam("relid") + "'");
+        Integer relid = relid(ctx);
+        if (relid == null) {
             return;
         }
         since(ctx, since -> {
