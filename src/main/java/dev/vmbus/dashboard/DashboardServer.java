@@ -1,6 +1,8 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.Addresses;
+import dev.vmbus.host.HostChannels;
+import dev.vmbus.host.HostControl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -367,11 +369,6 @@ public final class DashboardServer extends VerticleBase {
     private static void error(RoutingContext ctx, int status, String message) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                 .end(new JsonObject().put("error", message).encode());
-    }
-
-    /** Implemented by a host control that can also list its own ends of the channels (host-only processes). */
-    public interface HostChannels {
-        Future<JsonObject> channels();
     }
 
 }

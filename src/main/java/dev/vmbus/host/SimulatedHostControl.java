@@ -1,8 +1,6 @@
 package dev.vmbus.host;
 
 import dev.vmbus.bus.StatsJson;
-import dev.vmbus.dashboard.DashboardServer;
-import dev.vmbus.dashboard.HostControl;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
@@ -24,7 +22,7 @@ import java.util.function.Function;
  * The simulated host as the dashboard drives it: channel-level knobs (rescind, re-offer, inject a malformed
  * packet, delay the host's reading) and each service's actions. Every action runs on the host's context.
  */
-public final class SimulatedHostControl implements HostControl, DashboardServer.HostChannels {
+public final class SimulatedHostControl implements HostControl, HostChannels {
     private final SimulatedHost host;
     private final Map<String, Function<JsonObject, Future<JsonObject>>> actions = new LinkedHashMap<>();
 

@@ -1,4 +1,4 @@
-package dev.vmbus.dashboard;
+package dev.vmbus.host;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -6,8 +6,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * What the dashboard may do with a simulated host: show its state and drive it. Present only when a simulated
- * host runs in this process; its endpoints always require the token and POST.
+ * What a viewer (the dashboard) may do with a simulated host: show its state and drive it. Present only when a
+ * simulated host runs in this process; the dashboard's endpoints for it always require the token and POST. The host
+ * package owns this interface so that the host never imports the dashboard (DESIGN.md, layers).
  */
 public interface HostControl {
 
