@@ -94,9 +94,21 @@ public final class ChannelVerticle extends VerticleBase {
                 handlerFailed(ar.cause());
                 return;
             }
-            Object body = ar.result().body();
+            Message<Object> answer = ar.result();
+            Object body = answer.body();
             if (body instanceof OutboundPacket reply) {
-                send(reply);
+                CompletableFuture<Void> sent = send(reply);
+                if (answer.replyAddress() != null) {
+                    // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
+                    // (to act only after answering, as Linux does for shutdown), or that it never got there.
+                    sent.whenComplete((v, e) -> {
+                        if (e != null) {
+                            answer.fail(503, e.getMessage());
+                        } else {
+                            answer.reply(null);
+                        }
+                    });
+                }
             } else if (body != null) {
                 handlerFailed(new IllegalStateException("handler replied with a " + body.getClass().getName()
                         + " instead of an OutboundPacket or null"));

@@ -130,12 +130,10 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
         m.reply(OutboundPacket.response(packet.payload(), packet.transactionId()));
     }
 
-    /** Puts the reply on the ring through the channel's send address, which answers once it is written. */
+    /** Replies and asks the channel to answer once the reply is on the ring (or could not be put there). */
     private void replyThenAct(Message<Packet> m, Packet packet, IcMessage ic, S state) {
         ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
-        vertx.eventBus().request(Addresses.channelSend(packet.relid()),
-                OutboundPacket.response(packet.payload(), packet.transactionId())).onComplete(sent -> {
-            m.reply(null); // the reply went out on its own: release the channel's credit without a second one
+        m.replyAndRequest(OutboundPacket.response(packet.payload(), packet.transactionId())).onComplete(sent -> {
             if (sent.failed()) {
                 state.countFailed();
                 LOG.warning(name + " channel " + packet.relid() + ": reply not sent, so no action taken: "

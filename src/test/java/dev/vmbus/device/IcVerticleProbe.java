@@ -19,8 +19,9 @@ import java.util.function.Predicate;
 
 /**
  * One IC guest verticle on the event bus with no channel under it: the test plays the channel verticle, sending
- * packets to {@code vmbus.device.<name>} and taking the replies, plus the replies a handler sends itself through
- * {@code vmbus.channel.<relid>.send} (acknowledged, as the channel does once a packet is on the ring).
+ * packets to {@code vmbus.device.<name>} and taking the replies, plus the packets a handler sends itself through
+ * {@code vmbus.channel.<relid>.send}; replies that ask to hear when they are on the ring are acknowledged, as the
+ * channel does once a packet is written.
  */
 public final class IcVerticleProbe implements AutoCloseable {
     public static final int RELID = 9;
@@ -48,8 +49,14 @@ public final class IcVerticleProbe implements AutoCloseable {
      */
     public OutboundPacket send(byte[] payload, long transactionId) throws Exception {
         Packet p = new Packet(RELID, PacketType.DATA_INBAND, 0, transactionId, payload);
-        Object body = vertx.eventBus().request(Addresses.device(name), p).await(10, TimeUnit.SECONDS).body();
-        if (body instanceof OutboundPacket reply) {
+        io.vertx.core.eventbus.Message<Object> answer = vertx.eventBus().request(Addresses.device(name), p)
+                .await(10, TimeUnit.SECONDS);
+        if (answer.body() instanceof OutboundPacket reply) {
+            if (answer.replyAddress() != null) { // reply, then act: acknowledge as the channel does once it is on the ring
+                channelSends.add(reply);
+                onChannelSend.run();
+                answer.reply(null);
+            }
             return reply;
         }
         return channelSends.poll();
