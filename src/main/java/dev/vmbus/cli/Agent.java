@@ -186,6 +186,7 @@ public final class Agent implements AutoCloseable {
         private DeviceRegistry registry;
         private HostEnd hostEnd;
         private UioNodes uioNodes;
+        private int simRingHeader;
 
         private Builder(VmbusConfig config, boolean hostSide) {
             this.config = config;
@@ -213,6 +214,15 @@ public final class Agent implements AutoCloseable {
         /** This host end instead of the simulated host (guest side on {@code sim}, or the host side). */
         public Builder hostEnd(HostEnd hostEnd) {
             this.hostEnd = hostEnd;
+            return this;
+        }
+
+        /**
+         * {@code sim}: ring headers of this many bytes instead of the page size (Linux's choice), for tests whose
+         * offers size rings in 4 KiB pages whatever the machine's page size.
+         */
+        public Builder simRingHeader(int bytes) {
+            this.simRingHeader = bytes;
             return this;
         }
 
@@ -253,7 +263,7 @@ public final class Agent implements AutoCloseable {
             HostTransport hostTransport = null;
             GuestTransport guest = switch (type) {
                 case SIM -> {
-                    SimBus bus = new SimBus(vertx);
+                    SimBus bus = simRingHeader > 0 ? new SimBus(vertx, simRingHeader) : new SimBus(vertx);
                     hostContext = vertx.getOrCreateContext();
                     hostTransport = bus.host();
                     simulated = startHostEnd(hostContext, hostTransport);
