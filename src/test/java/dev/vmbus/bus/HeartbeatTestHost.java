@@ -4,7 +4,7 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.PacedSends;

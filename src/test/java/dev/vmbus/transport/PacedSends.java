@@ -1,6 +1,7 @@
 package dev.vmbus.transport;
 
 import dev.vmbus.ring.PacketType;
+import dev.vmbus.runtime.ChannelDriver;
 import io.vertx.core.Context;
 
 import java.util.function.LongFunction;
