@@ -70,10 +70,9 @@ public abstract class IcDeviceVerticle<S extends IcChannelState> extends Verticl
     @Override
     public final Future<?> start() throws Exception {
         vertx.eventBus().<Packet>localConsumer(Addresses.device(name), this::onPacket);
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> {
-            String event = m.body().getString("event");
-            if (!ChannelEvent.OPENED.equals(event) && !ChannelEvent.OFFERED.equals(event)) {
-                channels.remove(m.body().getInteger("relid"));
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> {
+            if (m.body().ended()) {
+                channels.remove(m.body().relid());
             }
         });
         vertx.eventBus().localConsumer(Addresses.deviceState(name), m -> m.reply(state()));

@@ -1,5 +1,6 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.cli.Agent;
 import dev.vmbus.config.ConfigLoader;
@@ -8,7 +9,6 @@ import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,14 +28,14 @@ final class AgentHarness implements AutoCloseable {
     private static final VmbusConfig CONFIG = ConfigLoader.parse("{\"dashboard\": {\"enabled\": false}}", "test");
 
     final Vertx vertx = Vertx.vertx();
-    final List<JsonObject> events = new CopyOnWriteArrayList<>();
+    final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     /** The host end's context; set by {@link #deployAgent}. */
     volatile Context hostContext;
     private volatile HostTransport host;
     private Agent agent;
 
     AgentHarness() {
-        vertx.eventBus().<JsonObject>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
+        vertx.eventBus().<ChannelEvent>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
     }
 
     /** Starts the agent with these handlers and the host transport (4 KiB ring headers), offering nothing yet. */
@@ -82,12 +82,12 @@ final class AgentHarness implements AutoCloseable {
         done.get(10, TimeUnit.SECONDS);
     }
 
-    /** Waits for the oldest unclaimed lifecycle event of {@code kind} for {@code relid}, and claims it. */
-    JsonObject awaitEvent(String kind, int relid) {
-        AtomicReference<JsonObject> claimed = new AtomicReference<>();
-        await("a '" + kind + "' event for relid " + relid).atMost(10, TimeUnit.SECONDS).until(() -> {
-            for (JsonObject e : events) {
-                if (kind.equals(e.getString("event")) && e.getInteger("relid") == relid && events.remove(e)) {
+    /** Waits for the oldest unclaimed lifecycle event into {@code state} for {@code relid}, and claims it. */
+    ChannelEvent awaitEvent(ChannelState state, int relid) {
+        AtomicReference<ChannelEvent> claimed = new AtomicReference<>();
+        await("a '" + ChannelEvent.name(state) + "' event for relid " + relid).atMost(10, TimeUnit.SECONDS).until(() -> {
+            for (ChannelEvent e : events) {
+                if (e.state() == state && e.relid() == relid && events.remove(e)) {
                     claimed.set(e);
                     return true;
                 }

@@ -1,5 +1,8 @@
 package dev.vmbus.example;
 
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
@@ -73,8 +76,8 @@ class PingHandlerTest {
         SimBus bus = new SimBus(vertx, 4096);
         Context hostContext = vertx.getOrCreateContext();
         PingHost host = new PingHost(hostContext);
-        List<JsonObject> events = new CopyOnWriteArrayList<>();
-        vertx.eventBus().<JsonObject>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
+        List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+        vertx.eventBus().<ChannelEvent>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
         CompletableFuture<Void> offered = new CompletableFuture<>();
         hostContext.runOnContext(v -> bus.host().start()
                 .compose(x -> bus.host().offer(new Offer(40, PingHandler.CLASS_ID, UUID.randomUUID(), 0, 8192), host))
@@ -94,12 +97,13 @@ class PingHandlerTest {
         // A handler failure faults and closes that channel, and says why.
         host.send("crash", 6);
         long deadline = System.currentTimeMillis() + 10_000;
-        while (events.stream().noneMatch(e -> "faulted".equals(e.getString("event"))) && System.currentTimeMillis() < deadline) {
+        while (events.stream().noneMatch(e -> e.state() == ChannelState.FAULTED) && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
         }
-        JsonObject faulted = events.stream().filter(e -> "faulted".equals(e.getString("event"))).findFirst().orElseThrow();
-        assertEquals(40, faulted.getInteger("relid"));
-        assertTrue(faulted.getString("reason").contains("ping refuses to answer 'crash'"), faulted.encode());
+        ChannelEvent faulted = events.stream().filter(e -> e.state() == ChannelState.FAULTED).findFirst().orElseThrow();
+        assertEquals(40, faulted.relid());
+        assertEquals(EndReason.Kind.HANDLER_FAILED, faulted.reason().kind());
+        assertTrue(faulted.reason().text().contains("ping refuses to answer 'crash'"), faulted.toString());
     }
 
     @Test

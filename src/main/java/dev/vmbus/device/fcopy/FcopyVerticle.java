@@ -43,10 +43,9 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
     @Override
     protected Future<?> startService() {
         service = new FcopyService(settings, opener, Complaints.of(vertx));
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> {
-            String event = m.body().getString("event");
-            if (!ChannelEvent.OPENED.equals(event) && !ChannelEvent.OFFERED.equals(event)) {
-                int relid = m.body().getInteger("relid");
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> {
+            if (m.body().ended()) {
+                int relid = m.body().relid();
                 vertx.executeBlocking(() -> {
                     service.end(relid, "abandoned");
                     return null;
