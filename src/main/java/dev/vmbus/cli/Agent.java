@@ -259,14 +259,11 @@ public final class Agent implements AutoCloseable {
 
         private Agent startGuest(TransportType type, KernelFeatures kernel) throws Exception {
             SimulatedHost simulated = null;
-            Context hostContext = null;
-            HostTransport hostTransport = null;
             GuestTransport guest = switch (type) {
                 case SIM -> {
                     SimBus bus = simRingHeader > 0 ? new SimBus(vertx, simRingHeader) : new SimBus(vertx);
-                    hostContext = vertx.getOrCreateContext();
-                    hostTransport = bus.host();
-                    simulated = startHostEnd(hostContext, hostTransport);
+                    // the host end runs on a context of its own, as in a separate process, on the same event loops
+                    simulated = startHostEnd(vertx.getOrCreateContext(), bus.host());
                     yield bus.guest();
                 }
                 case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
@@ -282,7 +279,8 @@ public final class Agent implements AutoCloseable {
             String dashboardId = dashboard != null ? deploy(dashboard) : null;
             VmbusVerticle agent = new VmbusVerticle(guest, registry, config.dashboard().updateIntervalMs());
             String agentId = deploy(agent);
-            return new Agent(this, simulated, hostContext, null, dashboard, agentId, dashboardId);
+            // on sim the host end needs no stop of its own: it sees the guest close each channel, and goes with Vert.x
+            return new Agent(this, simulated, null, null, dashboard, agentId, dashboardId);
         }
 
         private Agent startHost() throws Exception {
