@@ -42,7 +42,7 @@ public final class ChannelVerticle extends VerticleBase {
 
     private final GuestTransport transport;
     private final Offer offer;
-    private final DeviceHandler handler;
+    private final DeviceHandler<?> handler;
     private final int credit;
     private final long handlerTimeoutMs;
     private ChannelDriver driver;
@@ -51,11 +51,11 @@ public final class ChannelVerticle extends VerticleBase {
     private int blockedSends;
     private boolean ending;
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler) {
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler, int credit,
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler, int credit,
                            long handlerTimeoutMs) {
         this.transport = transport;
         this.offer = offer;
@@ -88,7 +88,7 @@ public final class ChannelVerticle extends VerticleBase {
         if (inFlight >= credit) {
             driver.pause();
         }
-        vertx.eventBus().<Object>request(handler.address(), packet, delivery).onComplete(ar -> {
+        vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).onComplete(ar -> {
             inFlight--;
             if (ar.failed()) {
                 handlerFailed(ar.cause());

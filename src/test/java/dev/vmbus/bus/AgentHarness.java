@@ -25,7 +25,7 @@ final class AgentHarness implements AutoCloseable {
         vertx.eventBus().<JsonObject>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
     }
 
-    String deployAgent(List<DeviceHandler> handlers) throws Exception {
+    String deployAgent(List<DeviceHandler<?>> handlers) throws Exception {
         DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), "sim");
         return vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
     }

@@ -16,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KvpFcopySettingsTest {
     private static String kvpError(String json) {
         return assertThrows(IllegalArgumentException.class,
-                () -> new KvpHandler().validate(new DeviceContext("kvp", new JsonObject(json), "sim"))).getMessage();
+                () -> new KvpHandler().settings(new DeviceContext("kvp", new JsonObject(json), "sim"))).getMessage();
     }
 
     private static String fcopyError(String json) {
         return assertThrows(IllegalArgumentException.class,
-                () -> new FcopyHandler().validate(new DeviceContext("fcopy", new JsonObject(json), "sim"))).getMessage();
+                () -> new FcopyHandler().settings(new DeviceContext("fcopy", new JsonObject(json), "sim"))).getMessage();
     }
 
     @Test
