@@ -140,6 +140,17 @@ class ShutdownDeviceTest {
     }
 
     @Test
+    void aReplyThatNeverReachedTheRingPowersNothingOff() throws Exception {
+        Path done = tmp.resolve("powered-off");
+        start(new JsonObject().put("dryRun", false).put("powerOffCommand", new JsonArray().add("touch").add(done.toString())));
+        probe.failReplyWrites(true); // the channel closed before the reply was written
+        assertArrayEquals(expected(request(1), 0), probe.reply(request(1), 5).payload());
+        JsonObject s = probe.awaitState(st -> st.getLong("actionsSkipped") == 1, "the skipped action to be counted");
+        assertEquals(0, s.getJsonArray("requests").size(), "nothing recorded as run");
+        assertFalse(Files.exists(done), "the host never heard yes: the guest must not power off");
+    }
+
+    @Test
     void configKeysAreCheckedByName() {
         probe = null;
         assertEquals(new ShutdownSettings(true, ShutdownSettings.DEFAULT_POWER_OFF, ShutdownSettings.DEFAULT_REBOOT, null),

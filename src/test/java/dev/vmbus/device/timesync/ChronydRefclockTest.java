@@ -9,6 +9,8 @@ import dev.vmbus.host.TimesyncHostDevice;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,6 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,12 +146,14 @@ class ChronydRefclockTest {
                 "log refclocks", ""));
         chronyd = new ProcessBuilder(binary.toString(), "-x", "-d", "-u", System.getProperty("user.name"), "-f", conf.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("chronyd.out").toFile()).start();
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!Files.exists(socket)) {
-            if (!chronyd.isAlive() || System.currentTimeMillis() > deadline) {
-                fail("chronyd did not create its SOCK refclock socket:\n" + Files.readString(tmp.resolve("chronyd.out")));
-            }
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> Files.exists(socket) || !chronyd.isAlive());
+        } catch (ConditionTimeoutException e) {
+            // reported below with chronyd's output
+        }
+        if (!Files.exists(socket)) {
+            fail("chronyd did not create its SOCK refclock socket:\n" + Files.readString(tmp.resolve("chronyd.out")));
         }
     }
 
@@ -170,18 +175,14 @@ class ChronydRefclockTest {
 
     /** Waits until chronyd has logged at least {@code n} raw offsets. */
     private List<Double> awaitOffsets(int n) throws Exception {
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (true) {
-            List<Double> found = rawOffsets();
-            if (found.size() >= n) {
-                return found;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                Path log = tmp.resolve("refclocks.log");
-                fail("chronyd logged " + found + " so far; log:\n" + (Files.exists(log) ? Files.readString(log) : "(none)")
-                        + "\nchronyd output:\n" + Files.readString(tmp.resolve("chronyd.out")));
-            }
-            Thread.sleep(20);
+        try {
+            return Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+                    .until(this::rawOffsets, found -> found.size() >= n);
+        } catch (ConditionTimeoutException e) {
+            Path log = tmp.resolve("refclocks.log");
+            return fail("chronyd logged " + rawOffsets() + " so far; log:\n"
+                    + (Files.exists(log) ? Files.readString(log) : "(none)")
+                    + "\nchronyd output:\n" + Files.readString(tmp.resolve("chronyd.out")));
         }
     }
 }
