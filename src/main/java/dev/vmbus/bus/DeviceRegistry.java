@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.config.TransportType;
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
 
@@ -54,7 +55,7 @@ public final class DeviceRegistry {
     }
 
     /** The handlers on the class path, configured by {@code devices} (name to section). */
-    public static DeviceRegistry load(Map<String, JsonObject> devices, String transport) {
+    public static DeviceRegistry load(Map<String, JsonObject> devices, TransportType transport) {
         List<DeviceHandler<?>> found = new ArrayList<>();
         ServiceLoader.load(DeviceHandler.class).forEach(found::add);
         return of(found, devices, transport);
@@ -62,7 +63,7 @@ public final class DeviceRegistry {
 
     /** As {@link #load}, with an explicit list of handlers. */
     public static DeviceRegistry of(List<? extends DeviceHandler<?>> found, Map<String, JsonObject> devices,
-                                    String transport) {
+                                    TransportType transport) {
         Map<String, DeviceHandler<?>> handlers = new LinkedHashMap<>();
         Map<UUID, DeviceHandler<?>> byClass = new LinkedHashMap<>();
         for (DeviceHandler<?> h : found) {

@@ -4,7 +4,7 @@ import dev.vmbus.bus.StatsJson;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
@@ -26,7 +27,7 @@ final class AgentHarness implements AutoCloseable {
     }
 
     String deployAgent(List<DeviceHandler<?>> handlers) throws Exception {
-        DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), "sim");
+        DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), TransportType.SIM);
         return vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
     }
 

@@ -2,6 +2,7 @@ package dev.vmbus.cli;
 
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import org.junit.jupiter.api.Test;
 
@@ -15,13 +16,13 @@ class UioConfigTest {
     @Test
     void realGuestConfigLoads() {
         VmbusConfig config = ConfigLoader.load(Path.of("conf/vmbus-uio.json"));
-        assertEquals("uio", config.transport().type());
+        assertEquals(TransportType.UIO, config.transport().type());
         assertEquals("/sys", config.transport().sysfsRoot());
         assertEquals("/dev", config.transport().devRoot());
         assertEquals("/var/lib/hyperv", config.deviceSections().get("kvp").getString("poolDir"));
         assertFalse(config.deviceSections().get("shutdown").getBoolean("dryRun"));
         assertFalse(config.deviceSections().get("vss").getBoolean("dryRun"));
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), "uio");
+        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), TransportType.UIO);
         assertEquals(config.deviceSections().keySet(), registry.enabled().keySet());
     }
 }

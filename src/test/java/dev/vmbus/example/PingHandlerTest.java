@@ -2,6 +2,7 @@ package dev.vmbus.example;
 
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.device.testkit.Packets;
 import dev.vmbus.device.testkit.ScriptedHost;
 import dev.vmbus.device.testkit.TestAgent;
@@ -22,7 +23,7 @@ class PingHandlerTest {
 
     @Test
     void thePluginIsFoundConfiguredAndAnswersOnItsChannel() throws Exception {
-        DeviceRegistry installed = DeviceRegistry.load(CONFIG, "sim");
+        DeviceRegistry installed = DeviceRegistry.load(CONFIG, TransportType.SIM);
         assertTrue(installed.forClass(PingHandler.CLASS_ID).isPresent(), "ServiceLoader did not find the plug-in");
         try (TestAgent agent = TestAgent.start(installed.installed(), CONFIG)) {
             ScriptedHost.Channel ping = agent.open(40, PingHandler.CLASS_ID);

@@ -8,6 +8,7 @@ import dev.vmbus.bus.DeviceVerticle;
 import dev.vmbus.bus.LocalCodec;
 import dev.vmbus.bus.OutboundPacket;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ring.PacketType;
@@ -63,7 +64,7 @@ public final class DeviceProbe implements AutoCloseable {
 
     /** Runs the device {@code handler} makes from {@code config} (its section, without {@code enabled}) on {@code sim}. */
     public static <S> DeviceProbe of(DeviceHandler<S> handler, JsonObject config) {
-        DeviceContext context = new DeviceContext(handler.name(), config.copy(), "sim");
+        DeviceContext context = new DeviceContext(handler.name(), config.copy(), TransportType.SIM);
         return new DeviceProbe(handler.name(), handler.device(handler.settings(context), context));
     }
 

@@ -5,6 +5,7 @@ import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.LocalCodec;
 import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -58,7 +59,7 @@ public final class TestAgent implements AutoCloseable {
      * the config file). A bad section throws the registry's {@link IllegalArgumentException}, before anything runs.
      */
     public static TestAgent start(List<? extends DeviceHandler<?>> handlers, Map<String, JsonObject> devices) {
-        return new TestAgent(DeviceRegistry.of(handlers, devices, "sim"));
+        return new TestAgent(DeviceRegistry.of(handlers, devices, TransportType.SIM));
     }
 
     public Vertx vertx() {

@@ -3,6 +3,7 @@ package dev.vmbus.device.timesync;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.TimesyncHostDevice;
@@ -85,7 +86,7 @@ class ChronydRefclockTest {
         SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 50, 250, 0, counterAheadMs));
         host.start().await(10, TimeUnit.SECONDS);
         DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
-                Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), "sim");
+                Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), TransportType.SIM);
         vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
         TimesyncHostDevice device = host.device("timesync", TimesyncHostDevice.class);
 
