@@ -142,8 +142,13 @@ public final class DeviceProbe implements AutoCloseable {
         return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, timeout).map(Message::body);
     }
 
+    /** Closes Vert.x and with it everything that runs on it. */
     @Override
-    public void close() throws Exception {
-        vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    public void close() {
+        try {
+            vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Vert.x did not close: " + e, e);
+        }
     }
 }

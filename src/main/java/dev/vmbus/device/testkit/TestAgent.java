@@ -113,8 +113,13 @@ public final class TestAgent implements AutoCloseable {
         return List.copyOf(events);
     }
 
+    /** Closes Vert.x and with it everything that runs on it. */
     @Override
-    public void close() throws Exception {
-        vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    public void close() {
+        try {
+            vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Vert.x did not close: " + e, e);
+        }
     }
 }
