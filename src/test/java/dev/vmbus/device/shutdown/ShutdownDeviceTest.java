@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.vmbus.device.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,16 +54,6 @@ class ShutdownDeviceTest {
         return m.bytes();
     }
 
-    private static byte[] expected(byte[] request, int status) {
-        byte[] r = request.clone();
-        r[25] = 0x05;
-        r[20] = (byte) status;
-        r[21] = (byte) (status >>> 8);
-        r[22] = (byte) (status >>> 16);
-        r[23] = (byte) (status >>> 24);
-        return r;
-    }
-
     @Test
     void theFlagsTableIsLinuxs() throws Exception {
         start(new JsonObject()); // default: dry run, no hibernation
@@ -71,7 +62,7 @@ class ShutdownDeviceTest {
         for (int[] row : table) {
             byte[] req = request(row[0]);
             req[20] = 0x33; // a status the host should never send: Linux overwrites it either way
-            assertArrayEquals(expected(req, row[1]), probe.reply(req, 40 + row[0]).payload(), "flags " + row[0]);
+            assertArrayEquals(icReply(req, row[1]), probe.reply(req, 40 + row[0]).payload(), "flags " + row[0]);
         }
         JsonArray requests = probe.awaitState(s -> s.getJsonArray("requests").size() == table.length, "all recorded")
                 .getJsonArray("requests");
@@ -87,7 +78,7 @@ class ShutdownDeviceTest {
     void hibernateIsAcceptedWhenAHibernateCommandIsConfigured() throws Exception {
         start(new JsonObject().put("hibernateCommand", new JsonArray().add("systemctl").add("hibernate")));
         byte[] req = request(5);
-        assertArrayEquals(expected(req, 0), probe.reply(req, 1).payload());
+        assertArrayEquals(icReply(req, 0), probe.reply(req, 1).payload());
         JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").size() == 1, "recorded")
                 .getJsonArray("requests").getJsonObject(0);
         assertEquals("hibernate", r.getString("action"));
@@ -103,7 +94,7 @@ class ShutdownDeviceTest {
         JsonObject s = probe.state();
         assertEquals(0, s.getJsonArray("requests").size());
         assertEquals(2, s.getJsonArray("channels").getJsonObject(0).getInteger("dropped"));
-        assertArrayEquals(expected(Packets.padded(req), 0), probe.reply(Packets.padded(req), 3).payload(),
+        assertArrayEquals(icReply(Packets.padded(req), 0), probe.reply(Packets.padded(req), 3).payload(),
                 "the full body with the guest's padding is fine");
     }
 
@@ -112,7 +103,7 @@ class ShutdownDeviceTest {
         start(new JsonObject());
         byte[] req = request(0);
         req[12] = IcConstants.MSGTYPE_TIMESYNC;
-        assertArrayEquals(expected(req, IcConstants.E_FAIL), probe.reply(req, 1).payload());
+        assertArrayEquals(icReply(req, IcConstants.E_FAIL), probe.reply(req, 1).payload());
         assertEquals(0, probe.state().getJsonArray("requests").size());
     }
 
@@ -126,7 +117,7 @@ class ShutdownDeviceTest {
         probe.onReplyWritten(() -> existedAtReply.set(Files.exists(done)));
         OutboundPacket reply = probe.reply(request(1), 77);
         assertEquals(77, reply.transactionId());
-        assertArrayEquals(expected(request(1), 0), reply.payload());
+        assertArrayEquals(icReply(request(1), 0), reply.payload());
         assertEquals(false, existedAtReply.get(), "the command must not have run when the reply was sent");
         JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").getJsonObject(0).getString("outcome")
                 .startsWith("touch"), "the command to finish").getJsonArray("requests").getJsonObject(0);
@@ -144,7 +135,7 @@ class ShutdownDeviceTest {
         Path done = tmp.resolve("powered-off");
         start(new JsonObject().put("dryRun", false).put("powerOffCommand", new JsonArray().add("touch").add(done.toString())));
         probe.failReplyWrites(true); // the channel closed before the reply was written
-        assertArrayEquals(expected(request(1), 0), probe.reply(request(1), 5).payload());
+        assertArrayEquals(icReply(request(1), 0), probe.reply(request(1), 5).payload());
         JsonObject s = probe.awaitState(st -> st.getLong("actionsSkipped") == 1, "the skipped action to be counted");
         assertEquals(0, s.getJsonArray("requests").size(), "nothing recorded as run");
         assertFalse(Files.exists(done), "the host never heard yes: the guest must not power off");

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.vmbus.device.testkit.Packets.icEcho;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,11 +70,6 @@ class TimesyncDeviceTest {
                 + "0000000000" + "00000000");
     }
 
-    private static byte[] expectedReply(byte[] request) {
-        byte[] r = request.clone();
-        r[25] = 0x05; // the only byte Linux changes in a timesync reply
-        return r;
-    }
 
     private JsonObject channel() throws Exception {
         return probe.state().getJsonArray("channels").getJsonObject(0);
@@ -90,7 +86,7 @@ class TimesyncDeviceTest {
         clock.addAndGet(1000 * MS_TICKS);
         byte[] request = v4Request(hostFileTime(5000, 80 * MS_TICKS), clock.get() + LEAD_TICKS - 80 * MS_TICKS, 2);
         OutboundPacket reply = probe.reply(request, 0x1122334455L);
-        assertArrayEquals(expectedReply(request), reply.payload());
+        assertArrayEquals(icEcho(request), reply.payload());
         assertEquals(0x1122334455L, reply.transactionId());
         assertEquals(0, reply.flags());
         JsonObject s = channel();
@@ -125,7 +121,7 @@ class TimesyncDeviceTest {
         byte[] request = HEX.parseHex("01000000" + "30000000" + "0300" + "0000" + "0400" + "0300" + "0000" + "1c00"
                 + "00000000" + "07" + "03" + "0000" + body);
         OutboundPacket reply = probe.reply(request, 5);
-        assertArrayEquals(expectedReply(request), reply.payload());
+        assertArrayEquals(icEcho(request), reply.payload());
         JsonObject s = channel();
         assertEquals("v1-3", s.getString("layout"));
         assertEquals(1, s.getInteger("syncs"));
@@ -137,7 +133,7 @@ class TimesyncDeviceTest {
         start(false, null);
         // A v4-shaped message: read as old, flags come from byte 52 (zero here) and the sample is a probe.
         byte[] request = v4Request(hostFileTime(1000, 0), 123, 2);
-        assertArrayEquals(expectedReply(request), probe.reply(request, 1).payload());
+        assertArrayEquals(icEcho(request), probe.reply(request, 1).payload());
         JsonObject s = channel();
         assertEquals("v1-3", s.getString("layout"));
         assertEquals(1, s.getInteger("probes"));
@@ -160,7 +156,7 @@ class TimesyncDeviceTest {
         start(false, null);
         byte[] request = v4Request(0, 0, 0);
         request[12] = IcConstants.MSGTYPE_HEARTBEAT;
-        byte[] expected = expectedReply(request);
+        byte[] expected = icEcho(request);
         expected[20] = 0x05; expected[21] = 0x40; expected[22] = 0x00; expected[23] = (byte) 0x80; // 0x80004005 LE
         assertArrayEquals(expected, probe.reply(request, 3).payload());
     }
@@ -171,11 +167,11 @@ class TimesyncDeviceTest {
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         probe.reply(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
         byte[] late = v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS - 300_000_000L, 1); // 30 s old, SYNC
-        assertArrayEquals(expectedReply(late), probe.reply(late, 2).payload());
+        assertArrayEquals(icEcho(late), probe.reply(late, 2).payload());
         byte[] nonsense = v4Request(-1L, NOW_TICKS + LEAD_TICKS, 2);
-        assertArrayEquals(expectedReply(nonsense), probe.reply(nonsense, 3).payload());
+        assertArrayEquals(icEcho(nonsense), probe.reply(nonsense, 3).payload());
         byte[] noCounter = v4Request(hostFileTime(0, 0), -1L, 2);
-        assertArrayEquals(expectedReply(noCounter), probe.reply(noCounter, 4).payload());
+        assertArrayEquals(icEcho(noCounter), probe.reply(noCounter, 4).payload());
         JsonObject s = channel();
         assertEquals(1, s.getInteger("held"), s.encode());
         assertEquals(2, s.getInteger("refused"), s.encode());
@@ -248,7 +244,7 @@ class TimesyncDeviceTest {
         start(false, tmp.resolve("no-chronyd.sock"));
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         byte[] request = v4Request(hostFileTime(0, 0), NOW_TICKS, 2);
-        assertArrayEquals(expectedReply(request), probe.reply(request, 1).payload());
+        assertArrayEquals(icEcho(request), probe.reply(request, 1).payload());
         JsonObject chrony = probe.state().getJsonObject("chrony");
         assertEquals(0, chrony.getInteger("sent"));
         assertEquals(1, chrony.getInteger("failed"));
