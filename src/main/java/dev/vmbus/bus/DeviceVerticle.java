@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -39,10 +38,9 @@ public final class DeviceVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         MessageConsumer<Packet> packets = vertx.eventBus().localConsumer(Addresses.device(name), this::onPacket);
         MessageConsumer<Object> state = vertx.eventBus().localConsumer(Addresses.deviceState(name), this::onState);
-        MessageConsumer<Object> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
-            int relid = endedRelid(m.body(), name);
-            if (relid >= 0) {
-                device.channelEnded(relid);
+        MessageConsumer<ChannelEvent> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
+            if (m.body().ended() && name.equals(m.body().className())) {
+                device.channelEnded(m.body().relid());
             }
         });
         return Future.all(packets.completion(), state.completion(), channels.completion())
@@ -52,15 +50,6 @@ public final class DeviceVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return device.stop();
-    }
-
-    /** The relid of a lifecycle event that ends a channel of device {@code name} (rescinded, faulted, closed), or -1. */
-    private static int endedRelid(Object body, String name) {
-        if (!(body instanceof JsonObject event) || !name.equals(event.getString("class"))) {
-            return -1;
-        }
-        String kind = event.getString("event");
-        return ChannelEvent.OPENED.equals(kind) || ChannelEvent.OFFERED.equals(kind) ? -1 : event.getInteger("relid");
     }
 
     private void onPacket(Message<Packet> m) {

@@ -1,5 +1,7 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
@@ -18,7 +20,8 @@ import java.util.logging.Logger;
 /**
  * The agent: deploys every enabled device handler, watches the transport's offers, and deploys one
  * {@link ChannelVerticle} per channel whose class has an enabled handler. An offer with no handler is listed
- * (state {@code offered}) but not opened. Rescinded or faulted channels go away; the rest keep running.
+ * (state {@code offered}) but not opened. A channel's state here is the agent's view of it, as the lifecycle events
+ * on {@link Addresses#CHANNELS} tell it (the channel itself keeps its state once, on its own context). Rescinded or faulted channels go away; the rest keep running.
  * Undeploying this verticle closes every channel (the host sees {@code close} for each) and the transport.
  *
  * <p>Threads: every field is touched on this verticle's context only; the transport calls its
@@ -40,9 +43,10 @@ public final class VmbusVerticle extends VerticleBase {
 
     private static final class Entry {
         final Offer offer;
-        String state = "offered";
+        ChannelState state = ChannelState.OFFERED;
         String deploymentId;
-        String reason;
+        /** Why it ended, or null while offered or open. */
+        EndReason reason;
 
         Entry(Offer offer) {
             this.offer = offer;
@@ -68,7 +72,7 @@ public final class VmbusVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         LocalCodec.register(vertx);
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
         vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result(),
                 new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE))));
@@ -91,8 +95,9 @@ public final class VmbusVerticle extends VerticleBase {
                     rescindPending.add(relid); // either its verticle or the line below publishes "rescinded"
                 }
                 if (e != null && e.deploymentId == null) {
-                    vertx.eventBus().publish(Addresses.CHANNELS,
-                            ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, registry.className(e.offer.classId()), "rescinded by the host").toJson());
+                    vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(e.offer,
+                            registry.className(e.offer.classId()),
+                            EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
                 }
             }
 
@@ -109,7 +114,7 @@ public final class VmbusVerticle extends VerticleBase {
         if (old != null && old.deploymentId != null) {
             vertx.undeploy(old.deploymentId); // the host re-offered a relid we still had: start over
         }
-        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(ChannelEvent.OFFERED, offer, registry.className(offer.classId()), null).toJson());
+        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.offered(offer, registry.className(offer.classId())));
         var handler = registry.forClass(offer.classId());
         if (handler.isEmpty()) {
             LOG.info("channel " + offer.relid() + " (" + registry.className(offer.classId())
@@ -120,32 +125,32 @@ public final class VmbusVerticle extends VerticleBase {
             if (ar.succeeded()) {
                 entry.deploymentId = ar.result();
             } else {
-                entry.state = "faulted";
-                entry.reason = "open failed: " + ar.cause().getMessage();
+                EndReason reason = EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: " + ar.cause().getMessage());
+                entry.state = reason.state();
+                entry.reason = reason;
                 LOG.warning("channel " + offer.relid() + " could not be opened: " + ar.cause().getMessage());
                 vertx.eventBus().publish(Addresses.CHANNELS,
-                        ChannelEvent.of(ChannelEvent.FAULTED, offer, registry.className(offer.classId()), entry.reason).toJson());
+                        ChannelEvent.ended(offer, registry.className(offer.classId()), reason));
             }
         });
     }
 
-    private void onEvent(JsonObject event) {
-        if (ChannelEvent.RESCINDED.equals(event.getString("event")) && rescindPending.remove(event.getInteger("relid"))) {
+    private void onEvent(ChannelEvent event) {
+        if (event.state() == ChannelState.RESCINDED && rescindPending.remove(event.relid())) {
             return; // the old channel's last word; the entry (if any) is already a new offer
         }
-        Entry e = channels.get(event.getInteger("relid"));
+        Entry e = channels.get(event.relid());
         if (e == null) {
             return;
         }
-        String kind = event.getString("event");
-        if (!kind.equals(ChannelEvent.OFFERED)) {
-            e.state = kind.equals(ChannelEvent.OPENED) ? "open" : kind;
-            e.reason = event.getString("reason");
+        if (event.state() != ChannelState.OFFERED) {
+            e.state = event.state();
+            e.reason = event.reason();
         }
-        if (kind.equals(ChannelEvent.RESCINDED)) {
-            channels.remove(event.getInteger("relid"));
+        if (event.state() == ChannelState.RESCINDED) {
+            channels.remove(event.relid());
         }
-        if (kind.equals(ChannelEvent.FAULTED) || kind.equals(ChannelEvent.RESCINDED) || kind.equals(ChannelEvent.CLOSED)) {
+        if (event.ended()) {
             e.deploymentId = null;
         }
     }
@@ -157,9 +162,9 @@ public final class VmbusVerticle extends VerticleBase {
                     .put("class", registry.className(e.offer.classId()))
                     .put("classId", e.offer.classId().toString()).put("instanceId", e.offer.instanceId().toString())
                     .put("subchannel", e.offer.subchannel()).put("ringSize", e.offer.ringSize())
-                    .put("state", e.state).put("handled", registry.forClass(e.offer.classId()).isPresent());
+                    .put("state", e.state.name().toLowerCase()).put("handled", registry.forClass(e.offer.classId()).isPresent());
             if (e.reason != null) {
-                json.put("reason", e.reason);
+                json.put("reason", e.reason.text());
             }
             out.add(json);
         }

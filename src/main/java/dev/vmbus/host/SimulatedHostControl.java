@@ -1,6 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.bus.StatsJson;
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
@@ -84,9 +85,9 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                 JsonObject entry = new JsonObject().put("relid", d.offer().relid()).put("class", d.name())
                         .put("classId", d.offer().classId().toString()).put("instanceId", d.offer().instanceId().toString())
                         .put("subchannel", d.offer().subchannel()).put("ringSize", d.offer().ringSize())
-                        .put("state", d.driver() != null && !d.driver().stopped() ? "open" : "offered");
-                if (d.driver() != null && !d.driver().stopped()) {
-                    entry.put("stats", StatsJson.toJson(d.driver().channel().stats()));
+                        .put("state", d.channelState().name().toLowerCase());
+                if (d.channelState() == ChannelState.OPEN) {
+                    entry.put("stats", StatsJson.toJson(d.driver().stats()));
                 }
                 out.add(entry);
             }
@@ -113,7 +114,7 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
 
     private ChannelDriver open(int relid) {
         ChannelDriver driver = device(relid).driver();
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + relid + " is not open");
         }
         return driver;
@@ -125,11 +126,10 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         MemorySegment bad = MemorySegment.ofArray(new long[4]);
         bad.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
                 PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
-        int result = driver.channel().outbound().writeRaw(bad, 0, 32);
+        int result = driver.writeRaw(bad, 0, 32);
         if (result == RingWriter.FULL || result == RingWriter.FAULTED) {
             return Future.failedFuture("could not write the malformed packet (ring " + (result == RingWriter.FULL ? "full" : "faulted") + ")");
         }
-        driver.link().signal();
         return Future.succeededFuture(ok("wrote a malformed packet (offset8 = 1) on channel " + relid));
     }
 

@@ -1,6 +1,7 @@
 package dev.vmbus.example;
 
 import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.device.testkit.Packets;
@@ -33,7 +34,7 @@ class PingHandlerTest {
             assertEquals(1, agent.state("ping").getLong("answered"));
 
             ping.send("crash", 6); // a failure faults and closes that channel, and says why
-            String reason = agent.awaitEvent("faulted", 40).getString("reason");
+            String reason = agent.awaitEvent(ChannelState.FAULTED, 40).reason().text();
             assertTrue(reason.contains("ping refuses to answer 'crash'"), reason);
         }
     }

@@ -1,10 +1,12 @@
 package dev.vmbus.device.testkit;
 
 import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.LocalCodec;
 import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
@@ -31,14 +33,14 @@ public final class TestAgent implements AutoCloseable {
     private final Vertx vertx;
     private final DeviceRegistry registry;
     private final ScriptedHost host;
-    private final List<JsonObject> events = new CopyOnWriteArrayList<>();
+    private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
 
     private TestAgent(DeviceRegistry registry) {
         this.registry = registry;
         this.vertx = Vertx.vertx();
         try {
             LocalCodec.register(vertx);
-            vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
+            vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
             SimBus bus = new SimBus(vertx, 4096);
             host = new ScriptedHost(vertx, bus);
             vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry))
@@ -93,15 +95,15 @@ public final class TestAgent implements AutoCloseable {
         return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null).map(Message::body);
     }
 
-    /** Waits for the first lifecycle event {@code kind} ("opened", "faulted", ...) of channel {@code relid}. */
-    public JsonObject awaitEvent(String kind, int relid) {
-        return StatePoll.until(vertx, () -> Future.succeededFuture(event(kind, relid)), e -> e != null,
-                "a '" + kind + "' event for channel " + relid);
+    /** Waits for the first lifecycle event of channel {@code relid} that puts it in {@code state}. */
+    public ChannelEvent awaitEvent(ChannelState state, int relid) {
+        return StatePoll.until(vertx, () -> Future.succeededFuture(event(state, relid)), e -> e != null,
+                "channel " + relid + " to be " + ChannelEvent.name(state));
     }
 
-    private JsonObject event(String kind, int relid) {
-        for (JsonObject e : events) {
-            if (kind.equals(e.getString("event")) && e.getInteger("relid") == relid) {
+    private ChannelEvent event(ChannelState state, int relid) {
+        for (ChannelEvent e : events) {
+            if (e.state() == state && e.relid() == relid) {
                 return e;
             }
         }
@@ -109,7 +111,7 @@ public final class TestAgent implements AutoCloseable {
     }
 
     /** Every lifecycle event seen so far, oldest first. */
-    public List<JsonObject> events() {
+    public List<ChannelEvent> events() {
         return List.copyOf(events);
     }
 

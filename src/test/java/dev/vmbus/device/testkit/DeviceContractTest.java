@@ -4,6 +4,7 @@ import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.bus.Reply;
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -144,7 +145,7 @@ class DeviceContractTest {
             channel.send("hold", 1);
             agent.awaitState("scripted", s -> handler.device.held != null, "the device to hold the packet");
             agent.host().rescind(8);
-            agent.awaitEvent("rescinded", 8);
+            agent.awaitEvent(ChannelState.RESCINDED, 8);
             Script device = handler.device;
             agent.vertx().runOnContext(v -> device.held.complete(
                     Reply.response(device.heldPacket, Packets.text("too late")).then(device::act)));
@@ -164,7 +165,7 @@ class DeviceContractTest {
             for (int i = 0; i < bad.length; i++) {
                 int relid = 11 + i;
                 agent.open(relid, CLASS_ID).send(bad[i], 1);
-                String reason = agent.awaitEvent("faulted", relid).getString("reason");
+                String reason = agent.awaitEvent(ChannelState.FAULTED, relid).reason().text();
                 assertTrue(reason.contains(reasons[i]), reason);
                 agent.awaitState("scripted", s -> handler.device.ended.contains(relid), "channel " + relid + " to end");
             }
