@@ -41,7 +41,7 @@ class ShutdownDeviceTest {
     }
 
     private void start(JsonObject config) throws Exception {
-        probe = DeviceProbe.of("shutdown", new ShutdownDevice(ShutdownSettings.from(config)));
+        probe = DeviceProbe.of(new ShutdownHandler(), config); // parsed by the handler, as the registry does
         probe.negotiate(List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
     }
 

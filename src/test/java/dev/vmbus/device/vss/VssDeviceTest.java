@@ -56,7 +56,7 @@ class VssDeviceTest {
     }
 
     private void start(JsonObject config) throws Exception {
-        probe = DeviceProbe.of("vss", new VssDevice(VssSettings.from(config)));
+        probe = DeviceProbe.of(new VssHandler(), config);
         IcMessage n = probe.negotiate(List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(7, 0)));
         assertEquals(IcVersion.of(5, 0), IcVersion.of(n.u16(40), n.u16(42)));
     }
