@@ -42,17 +42,17 @@ public final class ChannelVerticle extends VerticleBase {
 
     private final GuestTransport transport;
     private final Offer offer;
-    private final DeviceHandler handler;
+    private final DeviceHandler<?> handler;
     private final int credit;
     private final long handlerTimeoutMs;
     private ChannelDriver driver;
     private DeliveryOptions delivery;
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler) {
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler, int credit,
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler, int credit,
                            long handlerTimeoutMs) {
         this.transport = transport;
         this.offer = offer;
@@ -85,7 +85,7 @@ public final class ChannelVerticle extends VerticleBase {
      * answered (the packet's credit comes back); fails, faulting the channel, if it failed or answered wrongly.
      */
     private Future<?> dispatch(Packet packet) {
-        return vertx.eventBus().<Object>request(handler.address(), packet, delivery).transform(ar -> {
+        return vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).transform(ar -> {
             if (ar.failed()) {
                 return Future.failedFuture(new ChannelDriver.HandlerFailure(handlerFailure(ar.cause())));
             }

@@ -80,10 +80,8 @@ public final class VmbusVerticle extends VerticleBase {
             vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
         }
         List<Future<String>> handlers = new ArrayList<>();
-        registry.enabled().forEach((name, ctx) -> {
-            DeviceHandler h = registry.handler(name).orElseThrow();
-            handlers.add(vertx.deployVerticle(h.createVerticle(ctx), new DeploymentOptions()));
-        });
+        registry.enabled().keySet().forEach(name ->
+                handlers.add(vertx.deployVerticle(registry.newDevice(name), new DeploymentOptions())));
         return Future.all(handlers).compose(x -> transport.start(context, new OfferListener() {
             @Override
             public void offered(Offer offer) {

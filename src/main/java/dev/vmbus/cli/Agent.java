@@ -181,7 +181,7 @@ public final class Agent implements AutoCloseable {
         private final boolean hostSide;
         private Vertx vertx;
         private boolean ownsVertx;
-        private List<DeviceHandler> handlers;
+        private List<DeviceHandler<?>> handlers;
         private Map<String, JsonObject> devices;
         private DeviceRegistry registry;
         private HostEnd hostEnd;
@@ -200,7 +200,7 @@ public final class Agent implements AutoCloseable {
         }
 
         /** These handlers instead of the ones the ServiceLoader finds. */
-        public Builder handlers(List<DeviceHandler> handlers) {
+        public Builder handlers(List<? extends DeviceHandler<?>> handlers) {
             this.handlers = List.copyOf(handlers);
             return this;
         }
@@ -239,8 +239,8 @@ public final class Agent implements AutoCloseable {
         public Agent start() throws Exception {
             TransportType type = config.transport().type();
             Map<String, JsonObject> sections = devices != null ? devices : config.deviceSections();
-            registry = hostSide ? null : handlers != null ? DeviceRegistry.of(handlers, sections, type.configName())
-                    : DeviceRegistry.load(sections, type.configName());
+            registry = hostSide ? null : handlers != null ? DeviceRegistry.of(handlers, sections, type)
+                    : DeviceRegistry.load(sections, type);
             // the running kernel decides every masking, kick and map choice of the uio transport
             KernelFeatures kernel = !hostSide && type == TransportType.UIO ? UioRefusal.check(config, registry) : null;
             ownsVertx = vertx == null;

@@ -58,7 +58,7 @@ final class DoctorCommand implements Callable<Integer> {
 
     private int diagnose(PrintWriter out) throws IOException {
         SystemView view = SystemView.of(conf, sysfsRoot, procRoot);
-        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), TransportType.UIO.configName());
+        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), TransportType.UIO);
         Diagnosis d;
         try {
             d = Diagnosis.of(view, registry);

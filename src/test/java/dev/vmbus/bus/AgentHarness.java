@@ -39,7 +39,7 @@ final class AgentHarness implements AutoCloseable {
     }
 
     /** Starts the agent with these handlers and the host transport (4 KiB ring headers), offering nothing yet. */
-    void deployAgent(List<DeviceHandler> handlers) throws Exception {
+    void deployAgent(List<? extends DeviceHandler<?>> handlers) throws Exception {
         agent = Agent.builder(CONFIG).vertx(vertx).handlers(handlers).simRingHeader(4096)
                 .hostEnd((context, transport) -> {
                     hostContext = context;
