@@ -171,7 +171,7 @@ public final class ChannelDriver {
 
     /** Why the channel ended, or null while it is open. */
     public EndReason reason() {
-        return channel.end();
+        return channel.endReason();
     }
 
     public boolean open() {
@@ -300,7 +300,7 @@ public final class ChannelDriver {
 
     /** The channel has just left OPEN (exactly one caller sees each transition): fail what waits, report. */
     private void ended() {
-        EndReason reason = channel.end();
+        EndReason reason = channel.endReason();
         outbox.failAll(new ChannelClosedException(relid(), reason));
         endHandler.accept(reason);
     }
@@ -336,7 +336,7 @@ public final class ChannelDriver {
     public ChannelStats stats() {
         RingWriter out = channel.outbound();
         RingReader in = channel.inbound();
-        EndReason end = channel.end();
+        EndReason end = channel.endReason();
         return new ChannelStats(channel.offer(), channel.state(), out.ring().snapshot(), in.ring().snapshot(),
                 interrupts, channel.events(), in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(),
                 out.outFullTotal(), out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
