@@ -74,15 +74,24 @@ final class VmbusProcess implements AutoCloseable {
 
     /** Waits until a line contains {@code text} (0: is there already); fails with the whole output otherwise. */
     String await(String text, long timeoutMs) {
-        try {
-            return Awaitility.await("a line containing '" + text + "'").pollDelay(Duration.ZERO)
-                    .pollInterval(Duration.ofMillis(20)).atMost(Duration.ofMillis(Math.max(1, timeoutMs)))
-                    .until(() -> lines.stream().filter(l -> l.contains(text)).findFirst(), Optional::isPresent)
-                    .orElseThrow();
-        } catch (ConditionTimeoutException e) {
-            throw new AssertionError("no line containing '" + text + "' within " + timeoutMs + " ms; output:\n"
-                    + String.join("\n", lines));
+        Optional<String> now = line(text);
+        if (now.isPresent()) {
+            return now.get(); // checked here first: Awaitility may time out a very short wait before it looks at all
         }
+        try {
+            if (timeoutMs > 0) {
+                return Awaitility.await("a line containing '" + text + "'").pollInterval(Duration.ofMillis(20))
+                        .atMost(Duration.ofMillis(timeoutMs)).until(() -> line(text), Optional::isPresent).orElseThrow();
+            }
+        } catch (ConditionTimeoutException e) {
+            // reported below, with the output
+        }
+        throw new AssertionError("no line containing '" + text + "' within " + timeoutMs + " ms; output:\n"
+                + String.join("\n", lines));
+    }
+
+    private Optional<String> line(String text) {
+        return lines.stream().filter(l -> l.contains(text)).findFirst();
     }
 
     boolean has(String text) {
