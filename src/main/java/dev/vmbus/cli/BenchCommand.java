@@ -1,16 +1,11 @@
 package dev.vmbus.cli;
 
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
-import dev.vmbus.transport.GuestTransport;
-import dev.vmbus.transport.HostTransport;
-import dev.vmbus.transport.shm.ShmGuest;
-import dev.vmbus.transport.shm.ShmHost;
-import dev.vmbus.transport.sim.SimBus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,9 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -74,8 +69,8 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchResult> results = new ArrayList<>();
         for (int window : windows) {
             results.add(eventBus(window, warmup, seconds));
-            results.add(channel("sim", window, warmup, seconds));
-            results.add(channel("shm", window, warmup, seconds));
+            results.add(channel(TransportType.SIM, window, warmup, seconds));
+            results.add(channel(TransportType.SHM, window, warmup, seconds));
         }
         print(results);
         if (json != null) {
@@ -103,39 +98,40 @@ final class BenchCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), name + " must be a non-negative number, got '" + text + "'");
     }
 
-    /** One heartbeat channel from a host end to the agent, measured on the host. */
-    private static BenchResult channel(String transport, int window, double warmup, double seconds)
+    /**
+     * One heartbeat channel from a host end to the agent, measured on the host. On sim the agent's own Vert.x serves
+     * the host end; on shm the host side is a second agent (its own Vert.x) serving a temporary directory.
+     */
+    private static BenchResult channel(TransportType transport, int window, double warmup, double seconds)
             throws Exception {
-        Vertx hostVertx = AgentVertx.create();
-        Vertx guestVertx = transport.equals("sim") ? hostVertx : AgentVertx.create();
-        Path dir = transport.equals("shm") ? Files.createTempDirectory("vmbus-bench") : null;
+        Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
+        VmbusConfig config = config(transport, dir);
+        CompletableFuture<RoundTripHost> roundTripHost = new CompletableFuture<>();
+        Agent.HostEnd hostEnd = (context, host) -> {
+            RoundTripHost roundTrips = new RoundTripHost(context, window);
+            roundTripHost.complete(roundTrips);
+            return host.start().compose(v -> host.offer(
+                    new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips));
+        };
+        Agent hostSide = null;
+        Agent agent = null;
         try {
-            Context hostContext = hostVertx.getOrCreateContext();
-            HostTransport host;
-            GuestTransport guest;
-            if (transport.equals("sim")) {
-                SimBus bus = new SimBus(hostVertx);
-                host = bus.host();
-                guest = bus.guest();
-            } else {
-                host = new ShmHost(hostVertx, dir);
-                guest = new ShmGuest(guestVertx, dir);
+            if (transport == TransportType.SHM) {
+                hostSide = Agent.hostBuilder(config).hostEnd(hostEnd).start();
             }
-            RoundTripHost roundTrips = new RoundTripHost(hostContext, window);
-            onContext(hostContext, () -> host.start().compose(v -> host.offer(
-                    new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips)))
-                    .await(10, TimeUnit.SECONDS);
-            DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.parse(transport));
-            guestVertx.deployVerticle(new VmbusVerticle(guest, registry)).await(10, TimeUnit.SECONDS);
+            Agent.Builder guest = Agent.builder(config).handlers(List.of(new HeartbeatHandler()));
+            agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
+            RoundTripHost roundTrips = roundTripHost.get(10, TimeUnit.SECONDS);
             roundTrips.opened().await(10, TimeUnit.SECONDS);
-            measure(hostContext, roundTrips::start, roundTrips::stop, warmup);
-            Histogram rec = measure(hostContext, roundTrips::start, roundTrips::stop, seconds);
-            return BenchResult.of(transport, window, rec, seconds);
+            measure(roundTrips.context(), roundTrips::start, roundTrips::stop, warmup);
+            Histogram rec = measure(roundTrips.context(), roundTrips::start, roundTrips::stop, seconds);
+            return BenchResult.of(transport.configName(), window, rec, seconds);
         } finally {
-            if (guestVertx != hostVertx) {
-                guestVertx.close().await(10, TimeUnit.SECONDS);
+            for (Agent a : new Agent[] {agent, hostSide}) {
+                if (a != null) {
+                    a.close();
+                }
             }
-            hostVertx.close().await(10, TimeUnit.SECONDS);
             if (dir != null) {
                 try (var files = Files.list(dir)) {
                     for (Path p : files.toList()) {
@@ -145,6 +141,16 @@ final class BenchCommand implements Callable<Integer> {
                 Files.deleteIfExists(dir);
             }
         }
+    }
+
+    /** The defaults, on {@code transport} (shm in {@code dir}), without a dashboard. */
+    private static VmbusConfig config(TransportType transport, Path dir) {
+        VmbusConfig defaults = ConfigLoader.parse("{}", "defaults");
+        VmbusConfig.Transport t = defaults.transport().withType(transport);
+        VmbusConfig.Dashboard d = defaults.dashboard();
+        return defaults.withTransport(dir != null ? t.withShmDir(dir.toString()) : t)
+                .withDashboard(new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs(),
+                        d.health()));
     }
 
     /** The baseline: a plain event-bus request/reply between two verticles, same window. */
@@ -203,12 +209,6 @@ final class BenchCommand implements Callable<Integer> {
                 }
             });
         }
-    }
-
-    private static Future<Void> onContext(Context context, java.util.function.Supplier<Future<Void>> task) {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> task.get().onComplete(done));
-        return done.future();
     }
 
     /** Runs the loop for {@code seconds} and returns what it recorded. */

@@ -1,5 +1,6 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.config.TransportType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
@@ -74,10 +75,10 @@ final class FootprintCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         double seconds = BenchCommand.number(spec, "--seconds", this.seconds);
         double idleSeconds = BenchCommand.number(spec, "--idle-seconds", this.idleSeconds);
-        if (!transport.equals("sim") && !transport.equals("shm")) {
-            throw new ParameterException(spec.commandLine(),
-                    "--transport must be sim or shm (uio needs a Hyper-V guest); got '" + transport + "'");
-        }
+        TransportType type = java.util.stream.Stream.of(TransportType.SIM, TransportType.SHM)
+                .filter(t -> t.configName().equals(transport)).findFirst()
+                .orElseThrow(() -> new ParameterException(spec.commandLine(),
+                        "--transport must be sim or shm (uio needs a Hyper-V guest); got '" + transport + "'"));
         Path optionsFile = jvmOptions != null ? jvmOptions : JvmOptions.DEFAULT;
         List<String> options = new ArrayList<>(JvmOptions.read(optionsFile));
         if (jar != null && classPath != null) {
@@ -93,7 +94,7 @@ final class FootprintCommand implements Callable<Integer> {
         if (!Files.isRegularFile(confFile)) {
             throw new IllegalArgumentException("--conf " + confFile + ": no such file");
         }
-        JsonObject result = measure(transport, seconds, idleSeconds, options, code, confFile);
+        JsonObject result = measure(type, seconds, idleSeconds, options, code, confFile);
         result.put("jvmOptionsFile", optionsFile.toString()).put("aotCache", aot != null ? aot.toString() : null);
         print(result);
         if (json != null) {
@@ -125,21 +126,21 @@ final class FootprintCommand implements Callable<Integer> {
         return null;
     }
 
-    private static JsonObject measure(String transport, double seconds, double idleSeconds, List<String> options,
+    private static JsonObject measure(TransportType transport, double seconds, double idleSeconds, List<String> options,
                                       ChildJvm.Code code, Path conf) throws Exception {
         Path work = Files.createTempDirectory("vmbus-footprint");
         List<ChildJvm> children = new ArrayList<>();
         try {
             List<String> agentArgs = new ArrayList<>(List.of("run", "--conf", conf.toString()));
-            if (transport.equals("shm")) {
+            if (transport == TransportType.SHM) {
                 Path shm = work.resolve("shm");
                 ChildJvm host = ChildJvm.start("host", options, code.vmbus(),
                         List.of("host", "--conf", conf.toString(), "--shm-dir", shm.toString()), work);
                 children.add(host);
                 host.awaitLog("simulated host serving shm", START_TIMEOUT_MS);
-                agentArgs.addAll(List.of("--transport", "shm", "--shm-dir", shm.toString()));
+                agentArgs.addAll(List.of("--transport", transport.configName(), "--shm-dir", shm.toString()));
             } else {
-                agentArgs.addAll(List.of("--transport", "sim"));
+                agentArgs.addAll(List.of("--transport", transport.configName()));
             }
             int agentPort = freePort();
             agentArgs.addAll(List.of("--dashboard-port", Integer.toString(agentPort)));
@@ -185,7 +186,7 @@ final class FootprintCommand implements Callable<Integer> {
 
             JsonObject a = figures(agentStart, agentMem, agentThreads, agentIdle, idleMs);
             JsonObject b = figures(bareStart, bareMem, bareThreads, bareIdle, idleMs);
-            return new JsonObject().put("transport", transport).put("dashboard", true).put("seconds", seconds)
+            return new JsonObject().put("transport", transport.configName()).put("dashboard", true).put("seconds", seconds)
                     .put("idleSeconds", idleSeconds).put("jvmOptions", new JsonArray(new ArrayList<>(options)))
                     .put("trafficRequests", requests).put("streamBytes", streamBytes)
                     .put("agent", a).put("bare", b)

@@ -2,12 +2,7 @@ package dev.vmbus.cli;
 
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
-import dev.vmbus.dashboard.DashboardOptions;
-import dev.vmbus.dashboard.DashboardServer;
 import dev.vmbus.host.SimulatedHost;
-import dev.vmbus.host.SimulatedHostControl;
-import dev.vmbus.transport.shm.ShmHost;
-import io.vertx.core.Vertx;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,9 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /** {@code vmbus host --shm-dir DIR}: the simulated host in its own process, serving shm. */
@@ -47,23 +40,18 @@ final class HostCommand implements Callable<Integer> {
         Path confFile = conf != null ? conf : Path.of("conf/vmbus.json");
         VmbusConfig config = conf != null || Files.exists(confFile)
                 ? ConfigLoader.load(confFile) : ConfigLoader.parse("{}", "defaults");
-        Path dir = shmDir != null ? shmDir : Path.of(config.transport().shmDir());
-        Vertx vertx = AgentVertx.create();
-        SimulatedHost host = new SimulatedHost(vertx, new ShmHost(vertx, dir), config.host());
-        try {
-            host.start().await(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            vertx.close();
-            throw new IllegalStateException("cannot serve shm in " + dir + ": " + e.getMessage(), e);
+        if (shmDir != null) {
+            config = config.withTransport(config.transport().withShmDir(shmDir.toString()));
         }
-        LOG.info("simulated host serving shm in " + dir.toAbsolutePath() + " with " + host.devices().size() + " device(s)");
-        if (dashboardPort != null) {
-            // The host's own view: its ends of the channels, its state and its controls.
-            VmbusConfig.Dashboard d = config.dashboard();
-            int port = RunCommand.port(spec, dashboardPort);
-            vertx.deployVerticle(new DashboardServer(new DashboardOptions(d.host(), port, d.effectiveToken(),
-                    d.updateIntervalMs(), List.of()), new SimulatedHostControl(host))).await(30, TimeUnit.SECONDS);
-        }
-        return Lifecycle.runUntilSignalled(vertx, host::close);
+        // The host's own dashboard only when asked for (its view: its ends of the channels, its state and controls)
+        VmbusConfig.Dashboard d = config.dashboard();
+        config = config.withDashboard(new VmbusConfig.Dashboard(dashboardPort != null, d.host(),
+                dashboardPort != null ? RunCommand.port(spec, dashboardPort) : d.port(), d.token(), d.updateIntervalMs(),
+                d.health()));
+        Agent host = Agent.hostBuilder(config).start();
+        SimulatedHost simulated = host.simulatedHost().orElseThrow();
+        LOG.info("simulated host serving shm in " + Path.of(config.transport().shmDir()).toAbsolutePath() + " with "
+                + simulated.devices().size() + " device(s)");
+        return Lifecycle.runUntilSignalled(host.vertx(), host::stop);
     }
 }

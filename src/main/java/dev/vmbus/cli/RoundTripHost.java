@@ -33,6 +33,11 @@ final class RoundTripHost implements HostTransport.ChannelListener {
         this.sentAt = new long[Integer.highestOneBit(Math.max(1, window)) * 4];
     }
 
+    /** The host context everything here runs on. */
+    Context context() {
+        return context;
+    }
+
     io.vertx.core.Future<ChannelDriver> opened() {
         return opened.future();
     }

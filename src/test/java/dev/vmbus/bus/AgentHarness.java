@@ -2,41 +2,59 @@ package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.config.TransportType;
+import dev.vmbus.cli.Agent;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.transport.HostTransport;
-import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
-/** The agent (VmbusVerticle) on the sim transport, with the host end left to the test. */
-final class AgentHarness implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final SimBus bus = new SimBus(vertx, 4096);
-    final Context hostContext = vertx.getOrCreateContext();
-    final List<ChannelEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+import static org.awaitility.Awaitility.await;
 
-    AgentHarness() throws Exception {
-        onHostAsync(() -> bus.host().start());
+/**
+ * The agent ({@link Agent} on sim, no dashboard) with the host end left to the test: the test offers and rescinds
+ * channels with its own listener on {@link #hostContext}. Lifecycle events are collected from the start, before the
+ * agent is deployed. Used from the test's thread; {@link #events} is made for concurrent use.
+ */
+final class AgentHarness implements AutoCloseable {
+    private static final VmbusConfig CONFIG = ConfigLoader.parse("{\"dashboard\": {\"enabled\": false}}", "test");
+
+    final Vertx vertx = Vertx.vertx();
+    final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+    /** The host end's context; set by {@link #deployAgent}. */
+    volatile Context hostContext;
+    private volatile HostTransport host;
+    private Agent agent;
+
+    AgentHarness() {
         vertx.eventBus().<ChannelEvent>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
     }
 
-    String deployAgent(List<DeviceHandler<?>> handlers) throws Exception {
-        DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), TransportType.SIM);
-        return vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
+    /** Starts the agent with these handlers and the host transport (4 KiB ring headers), offering nothing yet. */
+    void deployAgent(List<? extends DeviceHandler<?>> handlers) throws Exception {
+        agent = Agent.builder(CONFIG).vertx(vertx).handlers(handlers).simRingHeader(4096)
+                .hostEnd((context, transport) -> {
+                    hostContext = context;
+                    host = transport;
+                    return transport.start();
+                })
+                .start();
     }
 
     void offer(Offer offer, HostTransport.ChannelListener listener) throws Exception {
-        onHostAsync(() -> bus.host().offer(offer, listener));
+        onHostAsync(() -> host.offer(offer, listener));
     }
 
     void rescind(int relid) throws Exception {
-        onHostAsync(() -> bus.host().rescind(relid));
+        onHostAsync(() -> host.rescind(relid));
     }
 
     /** Runs {@code task} on the host context and waits for its result. */
@@ -52,7 +70,7 @@ final class AgentHarness implements AutoCloseable {
         return result.get(10, TimeUnit.SECONDS);
     }
 
-    private void onHostAsync(Supplier<io.vertx.core.Future<Void>> task) throws Exception {
+    private void onHostAsync(Supplier<Future<Void>> task) throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         hostContext.runOnContext(v -> task.get().onComplete(ar -> {
             if (ar.succeeded()) {
@@ -65,21 +83,25 @@ final class AgentHarness implements AutoCloseable {
     }
 
     /** Waits for the oldest unclaimed lifecycle event into {@code state} for {@code relid}, and claims it. */
-    ChannelEvent awaitEvent(ChannelState state, int relid) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
+    ChannelEvent awaitEvent(ChannelState state, int relid) {
+        AtomicReference<ChannelEvent> claimed = new AtomicReference<>();
+        await("a '" + ChannelEvent.name(state) + "' event for relid " + relid).atMost(10, TimeUnit.SECONDS).until(() -> {
             for (ChannelEvent e : events) {
                 if (e.state() == state && e.relid() == relid && events.remove(e)) {
-                    return e;
+                    claimed.set(e);
+                    return true;
                 }
             }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no '" + ChannelEvent.name(state) + "' event for relid " + relid);
+            return false;
+        });
+        return claimed.get();
     }
 
     @Override
     public void close() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 }

@@ -4,10 +4,10 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
-import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.PacedSends;
 import io.vertx.core.Context;
 
 import java.util.Map;
@@ -56,18 +56,7 @@ final class HeartbeatTestHost implements HostTransport.ChannelListener {
 
     /** Sends {@code message(seq)} for {@code seq = from..to-1} on {@code relid}, waiting for ring space. */
     void burst(int relid, long from, long to, java.util.function.LongFunction<byte[]> message) {
-        ChannelDriver driver = drivers.get(relid);
-        for (long seq = from; seq < to; seq++) {
-            var sent = driver.send(message.apply(seq), seq, PacketType.DATA_INBAND, 0);
-            if (!sent.isDone()) {
-                long next = seq + 1;
-                sent.thenRun(() -> context.runOnContext(v -> burst(relid, next, to, message)));
-                return;
-            }
-            if (sent.isCompletedExceptionally()) {
-                return;
-            }
-        }
+        PacedSends.send(context, drivers.get(relid), from, to, message, seq -> seq);
     }
 
     /** The sequence number in a heartbeat reply. */

@@ -53,8 +53,8 @@ class HostFloodTest {
     void start() throws Exception {
         Logger.getLogger("").addHandler(capture);
         agent = new AgentHarness();
-        host = new HeartbeatTestHost(agent.hostContext);
         agent.deployAgent(List.of(new HeartbeatHandler()));
+        host = new HeartbeatTestHost(agent.hostContext);
         for (int relid : new int[] {1, 2}) {
             agent.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16384), host);
             agent.awaitEvent(ChannelState.OPEN, relid);

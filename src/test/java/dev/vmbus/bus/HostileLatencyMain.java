@@ -26,8 +26,8 @@ public final class HostileLatencyMain {
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
         java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.SEVERE); // the flood's 5 lines each
         try (AgentHarness agent = new AgentHarness()) {
-            HeartbeatTestHost host = new HeartbeatTestHost(agent.hostContext);
             agent.deployAgent(List.of(new HeartbeatHandler()));
+            HeartbeatTestHost host = new HeartbeatTestHost(agent.hostContext);
             for (int relid = 1; relid <= hostile + 1; relid++) {
                 agent.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 65536), host);
                 agent.awaitEvent(ChannelState.OPEN, relid);

@@ -1,7 +1,6 @@
 package dev.vmbus.channel;
 
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.ring.RingLayout;
 import dev.vmbus.runtime.ChannelDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The runtime's requests (completion by requestor id, timeout) and the mask/drain/unmask/re-check loop (2.7). */
@@ -32,7 +31,7 @@ class AsyncRequestDrainTest {
     }
 
     private int rxMask() {
-        return get(f.rings.rx(), RingLayout.INTERRUPT_MASK_OFFSET);
+        return mask(f.rings.rx());
     }
 
     private void hostSends(int count, int size) {

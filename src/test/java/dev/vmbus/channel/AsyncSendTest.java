@@ -1,7 +1,6 @@
 package dev.vmbus.channel;
 
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.ring.RingLayout;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;
 import dev.vmbus.runtime.ChannelDriver;
@@ -14,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The runtime's sends that wait for ring space through pending_send_sz (spec 2.4, 2.6). */
@@ -39,7 +38,7 @@ class AsyncSendTest {
     }
 
     private int pendingSendSize() {
-        return get(f.rings.tx(), RingLayout.PENDING_SEND_SZ_OFFSET);
+        return pending(f.rings.tx());
     }
 
     /** Three 1000-byte sends (1024 ring bytes each) leave 1024 free: the fourth does not fit (strict rule). */

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The result tables of vmbus_sendpacket and vmbus_recvpacket(_raw) (spec 3.1, 3.2). */

@@ -4,7 +4,6 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.Ring;
 import dev.vmbus.ring.RingFault;
-import dev.vmbus.ring.RingLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static dev.vmbus.ring.RingFault.Kind.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -69,14 +68,14 @@ class ChannelFaultTest {
     static Stream<Arguments> malformations() {
         return Stream.of(
             c("write_index >= dsize", WRITE_INDEX_INVALID,
-                h -> set(h.outbound().ring(), RingLayout.WRITE_INDEX_OFFSET, DSIZE)),
+                h -> setWriteIndex(h.outbound().ring(), DSIZE)),
             c("write_index not 8-aligned", WRITE_INDEX_INVALID,
-                h -> set(h.outbound().ring(), RingLayout.WRITE_INDEX_OFFSET, 20)),
+                h -> setWriteIndex(h.outbound().ring(), 20)),
             c("offset8*8 < 16", DATA_OFFSET_TOO_SMALL, h -> inject(h, 1, 3, 24)),
             c("offset8 > len8", DATA_OFFSET_BEYOND_LENGTH, h -> inject(h, 5, 4, 32)),
             c("len8*8 + 8 > available", LENGTH_BEYOND_AVAILABLE, h -> inject(h, 2, 5, 32)),
             c("fewer than 24 bytes published", TRUNCATED_PACKET,
-                h -> set(h.outbound().ring(), RingLayout.WRITE_INDEX_OFFSET, 16)),
+                h -> setWriteIndex(h.outbound().ring(), 16)),
             c("len8 = 0xFFFF", LENGTH_BEYOND_AVAILABLE, h -> inject(h, 2, 0xFFFF, 24)));
     }
 
@@ -128,7 +127,7 @@ class ChannelFaultTest {
         VmbusChannel guest = f.guest(4);
         Ring tx = f.rings.tx();
         assertEquals(SendStatus.OK, guest.sendPacket(new byte[8], 0, 8, 1, 6, 0));
-        set(tx, RingLayout.READ_INDEX_OFFSET, DSIZE + 64);
+        setReadIndex(tx, DSIZE + 64);
 
         SendStatus st = assertDoesNotThrow(() -> guest.sendPacket(new byte[8], 0, 8, 77, 6, 1));
 
@@ -138,7 +137,7 @@ class ChannelFaultTest {
         assertTrue(guest.endReason().text().startsWith("READ_INDEX_INVALID"), guest.endReason().text());
         assertEquals(0, guest.requestor().inUse(), "the id allocated for the failed send was given back");
         assertEquals(32, writeIndex(tx));
-        set(tx, RingLayout.READ_INDEX_OFFSET, 0);
+        setReadIndex(tx, 0);
         assertEquals(SendStatus.FAULTED, guest.sendPacket(new byte[8], 0, 8, 1, 6, 0), "stays faulted");
         assertEquals(RecvStatus.FAULTED, guest.recvPacket(new byte[64], new RecvResult()));
         assertSentinelsIntact();

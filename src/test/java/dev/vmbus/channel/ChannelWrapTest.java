@@ -8,7 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 
-import static dev.vmbus.channel.ChannelFixture.*;
+import static dev.vmbus.ring.TestRings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Request-id hardening (spec 3.3 and section 8 fix 5): ids from 1, LIFO reuse, rejected completions counted. */

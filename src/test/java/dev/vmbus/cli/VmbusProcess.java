@@ -1,12 +1,17 @@
 package dev.vmbus.cli;
 
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -67,19 +72,17 @@ final class VmbusProcess implements AutoCloseable {
         });
     }
 
-    /** Waits until a line contains {@code text}; fails with the whole output otherwise. */
-    String await(String text, long timeoutMs) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        do {
-            for (String l : lines) {
-                if (l.contains(text)) {
-                    return l;
-                }
-            }
-            Thread.sleep(20);
-        } while (System.currentTimeMillis() < deadline);
-        throw new AssertionError("no line containing '" + text + "' within " + timeoutMs + " ms; output:\n"
-                + String.join("\n", lines));
+    /** Waits until a line contains {@code text} (0: is there already); fails with the whole output otherwise. */
+    String await(String text, long timeoutMs) {
+        try {
+            return Awaitility.await("a line containing '" + text + "'").pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(20)).atMost(Duration.ofMillis(Math.max(1, timeoutMs)))
+                    .until(() -> lines.stream().filter(l -> l.contains(text)).findFirst(), Optional::isPresent)
+                    .orElseThrow();
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no line containing '" + text + "' within " + timeoutMs + " ms; output:\n"
+                    + String.join("\n", lines));
+        }
     }
 
     boolean has(String text) {

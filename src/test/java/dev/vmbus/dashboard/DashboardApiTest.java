@@ -18,8 +18,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -222,16 +225,8 @@ class DashboardApiTest {
     void seventeenthStreamClientGets503() throws Exception {
         List<SseStream> open = new ArrayList<>();
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (open.size() < DashboardOptions.MAX_STREAM_CLIENTS) {
-                SseStream s = new SseStream(h.base() + "/api/stream");
-                if (s.status() == 200) {
-                    open.add(s);
-                } else {
-                    s.close(); // a client of an earlier test may not have been noticed leaving yet
-                    assertTrue(System.nanoTime() < deadline, "only " + open.size() + " stream clients admitted");
-                    Thread.sleep(100);
-                }
+                open.add(admitted(h.base() + "/api/stream"));
             }
             try (SseStream extra = new SseStream(h.base() + "/api/stream")) {
                 assertEquals(503, extra.status());
@@ -244,19 +239,26 @@ class DashboardApiTest {
             open.forEach(SseStream::close);
         }
         // leaving frees the slots
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        int status;
-        do {
-            try (SseStream again = new SseStream(h.base() + "/api/stream")) {
-                status = again.status();
-            }
-        } while (status != 200 && System.nanoTime() < deadline && sleep());
-        assertEquals(200, status, "closed clients give their slots back");
+        admitted(h.base() + "/api/stream").close();
     }
 
-    private static boolean sleep() throws InterruptedException {
-        Thread.sleep(100);
-        return true;
+    /**
+     * A stream client, once the dashboard admits one (a client of an earlier test, or one just closed, may not have
+     * been noticed leaving yet: until then the dashboard answers 503).
+     */
+    private static SseStream admitted(String url) {
+        AtomicReference<SseStream> admitted = new AtomicReference<>();
+        await("a live-stream client admitted").atMost(5, TimeUnit.SECONDS).pollInterval(100, TimeUnit.MILLISECONDS)
+                .until(() -> {
+                    SseStream s = new SseStream(url);
+                    if (s.status() == 200) {
+                        admitted.set(s);
+                        return true;
+                    }
+                    s.close();
+                    return false;
+                });
+        return admitted.get();
     }
 
     @Test

@@ -1,13 +1,8 @@
 package dev.vmbus.dashboard;
 
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.cli.Agent;
 import dev.vmbus.config.ConfigLoader;
-import dev.vmbus.config.TransportType;
-import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
-import dev.vmbus.host.SimulatedHostControl;
-import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,14 +14,18 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import static org.awaitility.Awaitility.await;
 
 /**
- * The whole agent in one JVM, as {@code vmbus run} wires it on the sim transport: SimBus, SimulatedHost,
- * VmbusVerticle with the ServiceLoader's handlers (KVP pools and file-copy root in a temp directory) and a
- * DashboardServer on 127.0.0.1, port 0. The dashboard is deployed before the agent so that its event log holds
- * every channel's {@code offered} and {@code opened} events.
+ * The whole agent in one JVM, started as {@code vmbus run} starts it ({@link Agent} on sim): the simulated host,
+ * the ServiceLoader's handlers (KVP pools and file-copy root in a temp directory) and the dashboard on 127.0.0.1,
+ * port 0 (deployed before the channels, so that its event log holds every channel's {@code offered} and
+ * {@code opened} events). Used from the test's thread.
  */
 public final class DashboardHarness implements AutoCloseable {
     static final long UPDATE_MS = 200;
@@ -35,6 +34,7 @@ public final class DashboardHarness implements AutoCloseable {
     final Path dir;
     final Path fcopyRoot;
     final Path poolDir;
+    final Agent agent;
     final SimulatedHost host;
     final DashboardServer dashboard;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -68,17 +68,13 @@ public final class DashboardHarness implements AutoCloseable {
                                 .put("allowedRoots", new JsonArray().add(fcopyRoot.toString()))))
                 .put("host", new JsonObject().put("heartbeatIntervalMs", heartbeatMs).put("timesyncIntervalMs", 500)
                         .put("extraHeartbeats", extraHeartbeats))
+                .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("updateIntervalMs", updateMs)
+                        .put("health", JsonObject.mapFrom(health)))
                 .encode();
-        VmbusConfig config = ConfigLoader.parse(json, "test");
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), TransportType.SIM);
         try {
-            SimBus bus = new SimBus(vertx);
-            host = new SimulatedHost(vertx, bus.host(), config.host());
-            host.start().await(10, TimeUnit.SECONDS);
-            dashboard = new DashboardServer(new DashboardOptions("127.0.0.1", 0, null, updateMs,
-                    List.copyOf(registry.enabled().keySet()), health), new SimulatedHostControl(host));
-            vertx.deployVerticle(dashboard).await(10, TimeUnit.SECONDS);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, updateMs)).await(10, TimeUnit.SECONDS);
+            agent = Agent.builder(ConfigLoader.parse(json, "test")).vertx(vertx).start();
+            dashboard = agent.dashboard().orElseThrow();
+            host = agent.simulatedHost().orElseThrow();
             awaitAllOpen();
         } catch (Exception | Error e) {
             close();
@@ -91,26 +87,28 @@ public final class DashboardHarness implements AutoCloseable {
     }
 
     /** Waits until every channel is open with stats and every host device has negotiated. */
-    void awaitAllOpen() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15 + channelCount / 10);
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> c = get("/api/channels");
-            HttpResponse<String> h = get("/api/host");
-            last = c.body() + " / " + h.body();
-            if (c.statusCode() == 200 && h.statusCode() == 200) {
-                JsonArray channels = new JsonArray(c.body());
-                boolean open = channels.size() == channelCount && channels.stream().map(JsonObject.class::cast)
-                        .allMatch(ch -> "open".equals(ch.getString("state")) && ch.containsKey("stats"));
-                boolean ready = new JsonObject(h.body()).getJsonArray("devices").stream().map(JsonObject.class::cast)
-                        .allMatch(d -> "ready".equals(d.getString("phase")));
-                if (open && ready) {
-                    return;
-                }
-            }
-            Thread.sleep(50);
+    void awaitAllOpen() {
+        AtomicReference<String> last = new AtomicReference<>("");
+        try {
+            await().atMost(15 + channelCount / 10, TimeUnit.SECONDS).pollInterval(50, TimeUnit.MILLISECONDS)
+                    .until(() -> allOpen(last));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the " + channelCount + " channels never all opened: " + last.get(), e);
         }
-        throw new AssertionError("the " + channelCount + " channels never all opened: " + last);
+    }
+
+    private boolean allOpen(AtomicReference<String> last) throws Exception {
+        HttpResponse<String> c = get("/api/channels");
+        HttpResponse<String> h = get("/api/host");
+        last.set(c.body() + " / " + h.body());
+        if (c.statusCode() != 200 || h.statusCode() != 200) {
+            return false;
+        }
+        JsonArray channels = new JsonArray(c.body());
+        boolean open = channels.size() == channelCount && channels.stream().map(JsonObject.class::cast)
+                .allMatch(ch -> "open".equals(ch.getString("state")) && ch.containsKey("stats"));
+        return open && new JsonObject(h.body()).getJsonArray("devices").stream().map(JsonObject.class::cast)
+                .allMatch(d -> "ready".equals(d.getString("phase")));
     }
 
     public HttpResponse<String> get(String path, String... headers) throws Exception {
@@ -137,6 +135,9 @@ public final class DashboardHarness implements AutoCloseable {
     @Override
     public void close() throws Exception {
         http.shutdownNow();
+        if (agent != null) {
+            agent.close();
+        }
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 }

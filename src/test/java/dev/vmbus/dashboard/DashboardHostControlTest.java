@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.vmbus.dashboard.DashboardApiTest.assertError;
+import static org.awaitility.Awaitility.await;
 import static dev.vmbus.dashboard.DashboardApiTest.okObject;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,6 +68,11 @@ class DashboardHostControlTest {
         assertEquals(48, h.dashboard.token().length(), "generated: 24 random bytes in hex");
     }
 
+    private static int hostShutdownRequests() throws Exception {
+        return okObject(h.get("/api/host")).getJsonArray("devices").stream().map(JsonObject.class::cast)
+                .filter(d -> "shutdown".equals(d.getString("device"))).findFirst().orElseThrow().getInteger("requests");
+    }
+
     @Test
     void getOnAnActionIsRefusedAndDoesNotRunIt() throws Exception {
         assertError(401, h.get("/api/host/actions/shutdown"), "token");
@@ -74,12 +80,13 @@ class DashboardHostControlTest {
                 "GET /api/host/actions/shutdown");
         assertError(404, h.send(HttpRequest.newBuilder(URI.create(h.base() + "/api/host/actions/shutdown"))
                 .PUT(HttpRequest.BodyPublishers.ofString("{}")), "Authorization", "Bearer " + h.dashboard.token()), "PUT");
-        Thread.sleep(200);
-        JsonObject shutdown = okObject(h.get("/api/devices/shutdown"));
-        assertEquals(new JsonArray(), shutdown.getJsonArray("requests"), "the guest saw no shutdown request");
-        JsonObject hostSide = okObject(h.get("/api/host")).getJsonArray("devices").stream().map(JsonObject.class::cast)
-                .filter(d -> "shutdown".equals(d.getString("device"))).findFirst().orElseThrow();
-        assertEquals(0, hostSide.getInteger("requests"));
+        // a negative: nothing reaches either end for a while (no event says "refused before running")
+        await("no shutdown request on either end").during(200, TimeUnit.MILLISECONDS).atMost(5, TimeUnit.SECONDS)
+                .until(() -> okObject(h.get("/api/devices/shutdown")).getJsonArray("requests").isEmpty()
+                        && hostShutdownRequests() == 0);
+        assertEquals(new JsonArray(), okObject(h.get("/api/devices/shutdown")).getJsonArray("requests"),
+                "the guest saw no shutdown request");
+        assertEquals(0, hostShutdownRequests());
         assertFalse(h.get("/api/events").body().contains("\"host-action\",\"action\":\"shutdown\""));
     }
 

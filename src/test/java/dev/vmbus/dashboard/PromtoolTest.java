@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -70,13 +71,11 @@ class PromtoolTest {
     void liveMetricsPassPromtool() throws Exception {
         // a faulted channel too, so that channels without stats are part of what promtool sees
         assertEquals(200, h.act("inject-fault", new JsonObject().put("relid", 5)).statusCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        String text;
-        do {
+        String text = await("the faulted channel in /metrics").atMost(5, TimeUnit.SECONDS).until(() -> {
             HttpResponse<String> r = h.get("/metrics");
             assertEquals(200, r.statusCode());
-            text = r.body();
-        } while (!text.contains("state=\"faulted\"") && System.nanoTime() < deadline);
+            return r.body();
+        }, t -> t.contains("state=\"faulted\""));
         assertTrue(text.contains("vmbus_channel_info{relid=\"5\",class=\"vss\"") && text.contains("vmbus_channels{state=\"faulted\"} 1"), text);
         assertTrue(text.contains("vmbus_channel_packets_total{relid=\"1\",class=\"heartbeat\",direction=\"in\"}"), text);
         assertEquals("0:", check(text), "promtool check metrics on:\n" + text);

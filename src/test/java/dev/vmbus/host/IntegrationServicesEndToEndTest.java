@@ -1,9 +1,8 @@
 package dev.vmbus.host;
 
 import dev.vmbus.bus.Addresses;
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
-import dev.vmbus.config.TransportType;
+import dev.vmbus.cli.Agent;
+import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.device.shutdown.ShutdownHandler;
@@ -13,14 +12,12 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.shutdown.ShutdownMessage;
 import dev.vmbus.ic.vss.VssMessage;
 import dev.vmbus.ic.vss.VssOperation;
-import dev.vmbus.transport.GuestTransport;
-import dev.vmbus.transport.shm.ShmGuest;
-import dev.vmbus.transport.shm.ShmHost;
-import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,10 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -49,63 +46,75 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IntegrationServicesEndToEndTest {
     @TempDir
     Path tmp;
-    private Vertx hostVertx;
+    private Agent hostSide;
+    private Agent agent;
     private Vertx guestVertx;
     private SimulatedHost host;
 
     @AfterEach
     void stop() throws Exception {
-        for (Vertx v : new Vertx[] {guestVertx, hostVertx}) {
-            if (v != null) {
-                v.close().await(10, TimeUnit.SECONDS);
+        for (Agent a : new Agent[] {agent, hostSide}) {
+            if (a != null) {
+                a.close();
             }
         }
     }
 
-    private static VmbusConfig.Host hostConfig() {
-        return new VmbusConfig.Host(60_000, 100, 4000, 0);
+    /** Heartbeats out of the way, timesync every 100 ms, the host's clock 4 s ahead. */
+    private static JsonObject hostConfig() {
+        return new JsonObject().put("heartbeatIntervalMs", 60_000).put("timesyncIntervalMs", 100).put("clockOffsetMs", 4000);
     }
 
-    private Map<String, JsonObject> devices() {
-        return Map.of("shutdown", new JsonObject().put("dryRun", false)
-                        .put("powerOffCommand", new JsonArray().add("touch").add(tmp.resolve("powered-off").toString())),
-                "vss", new JsonObject().put("mounts", new JsonArray().add("/srv")));
+    private VmbusConfig config(String transport) {
+        return ConfigLoader.parse(new JsonObject()
+                .put("transport", new JsonObject().put("type", transport).put("shmDir", tmp.resolve("shm").toString()))
+                .put("devices", new JsonObject()
+                        .put("shutdown", new JsonObject().put("dryRun", false).put("powerOffCommand",
+                                new JsonArray().add("touch").add(tmp.resolve("powered-off").toString())))
+                        .put("vss", new JsonObject().put("mounts", new JsonArray().add("/srv"))))
+                .put("dashboard", new JsonObject().put("enabled", false))
+                .put("host", hostConfig()).encode(), "test");
     }
 
-    private void deployAgent(GuestTransport transport, String type) throws Exception {
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler(), new TimesyncHandler(),
-                new ShutdownHandler(), new VssHandler()), devices(), TransportType.parse(type));
-        guestVertx.deployVerticle(new VmbusVerticle(transport, registry)).await(10, TimeUnit.SECONDS);
+    private Agent.Builder guest(VmbusConfig config) {
+        return Agent.builder(config).handlers(List.of(new HeartbeatHandler(), new TimesyncHandler(),
+                new ShutdownHandler(), new VssHandler()));
     }
 
     @Test
     void onSim() throws Exception {
-        hostVertx = Vertx.vertx();
-        guestVertx = hostVertx;
-        SimBus bus = new SimBus(hostVertx);
-        host = new SimulatedHost(hostVertx, bus.host(), hostConfig());
-        host.start().await(10, TimeUnit.SECONDS);
-        refusedBeforeNegotiation();
-        deployAgent(bus.guest(), "sim");
+        VmbusConfig config = config("sim");
+        // the test's own simulated host, so that it is asked before the agent's channels exist
+        agent = guest(config).hostEnd((context, transport) -> {
+            host = new SimulatedHost(context.owner(), transport, config.host());
+            return host.start().compose(v -> refusedBeforeNegotiation());
+        }).start();
+        guestVertx = agent.vertx();
         scenario();
     }
 
     @Test
     void onShm() throws Exception {
-        Path dir = tmp.resolve("shm");
-        hostVertx = Vertx.vertx();
-        host = new SimulatedHost(hostVertx, new ShmHost(hostVertx, dir), hostConfig());
-        host.start().await(10, TimeUnit.SECONDS);
-        refusedBeforeNegotiation();
-        guestVertx = Vertx.vertx();
-        deployAgent(new ShmGuest(guestVertx, dir), "shm");
+        VmbusConfig config = config("shm");
+        hostSide = Agent.hostBuilder(config).start();
+        host = hostSide.simulatedHost().orElseThrow();
+        refusedBeforeNegotiation().await(15, TimeUnit.SECONDS);
+        agent = guest(config).start();
+        guestVertx = agent.vertx();
         scenario();
     }
 
-    private void refusedBeforeNegotiation() throws Exception {
-        var e = assertThrows(ExecutionException.class, () -> await(shutdown().powerOff()));
-        assertTrue(e.getCause().getMessage().startsWith("not ready"), e.getCause().getMessage());
-        assertThrows(ExecutionException.class, () -> await(vss().backup()));
+    /** Before the guest negotiates, the host refuses a shutdown ("not ready") and a backup. */
+    private Future<Void> refusedBeforeNegotiation() {
+        return shutdown().powerOff().transform(off -> {
+            if (off.succeeded() || !off.cause().getMessage().startsWith("not ready")) {
+                return Future.failedFuture(new AssertionError("a power-off before negotiation: "
+                        + (off.succeeded() ? "accepted" : off.cause().getMessage())));
+            }
+            return vss().backup().transform(backup -> backup.succeeded()
+                    ? Future.failedFuture(new AssertionError("a backup before negotiation ran"))
+                    : Future.<Void>succeededFuture());
+        });
     }
 
     private void scenario() throws Exception {
@@ -176,35 +185,28 @@ class IntegrationServicesEndToEndTest {
         return f.toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
     }
 
-    private JsonObject awaitGuest(String device, Predicate<JsonObject> condition, String what) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (true) {
-            JsonObject s = guestVertx.eventBus().<JsonObject>request(Addresses.deviceState(device), null)
-                    .await(5, TimeUnit.SECONDS).body();
-            boolean ok;
-            try {
-                ok = condition.test(s);
-            } catch (RuntimeException notYet) {
-                ok = false;
-            }
-            if (ok) {
+    private JsonObject awaitGuest(String device, Predicate<JsonObject> condition, String what) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        try {
+            return Awaitility.await(what).atMost(10, TimeUnit.SECONDS).until(() -> {
+                JsonObject s = guestVertx.eventBus().<JsonObject>request(Addresses.deviceState(device), null)
+                        .await(5, TimeUnit.SECONDS).body();
+                last.set(s);
                 return s;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + ": " + s.encodePrettily());
-            }
-            Thread.sleep(20);
+            }, s -> {
+                try {
+                    return condition.test(s);
+                } catch (RuntimeException notYet) {
+                    return false;
+                }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + ": " + last.get(), e);
         }
     }
 
-    private void awaitHost(Supplier<Boolean> condition, String what) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!onHost(condition)) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+    private void awaitHost(Supplier<Boolean> condition, String what) {
+        Awaitility.await(what).atMost(10, TimeUnit.SECONDS).until(() -> onHost(condition));
     }
 
     private <T> T onHost(Supplier<T> task) throws Exception {

@@ -1,17 +1,11 @@
 package dev.vmbus.host;
 
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.cli.Agent;
 import dev.vmbus.config.ConfigLoader;
-import dev.vmbus.config.TransportType;
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.fcopy.FcopyHandler;
 import dev.vmbus.device.kvp.KvpHandler;
 import dev.vmbus.ic.kvp.KvpValue;
-import dev.vmbus.transport.GuestTransport;
-import dev.vmbus.transport.shm.ShmGuest;
-import dev.vmbus.transport.shm.ShmHost;
-import dev.vmbus.transport.sim.SimBus;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -28,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,56 +34,46 @@ class KvpFcopyEndToEndTest {
     @TempDir
     Path dir;
 
-    private DeviceRegistry registry(String transport) {
-        return DeviceRegistry.of(List.of(new KvpHandler(), new FcopyHandler()), Map.of(
+    private Map<String, JsonObject> devices() {
+        return Map.of(
                 "kvp", new JsonObject().put("poolDir", dir.resolve("pools").toString()),
                 "fcopy", new JsonObject().put("allowedRoots", new JsonArray().add(dir.resolve("root").toString()))
-                        .put("maxFileBytes", 16 << 20)), TransportType.parse(transport));
+                        .put("maxFileBytes", 16 << 20));
+    }
+
+    /** The defaults on {@code transport} (shm in {@code shm}), without a dashboard. */
+    static VmbusConfig config(String transport, Path shm) {
+        return ConfigLoader.parse(new JsonObject()
+                .put("transport", new JsonObject().put("type", transport).put("shmDir", String.valueOf(shm)))
+                .put("dashboard", new JsonObject().put("enabled", false)).encode(), "test");
+    }
+
+    private Agent.Builder guest(VmbusConfig config) {
+        return Agent.builder(config).handlers(List.of(new KvpHandler(), new FcopyHandler())).devices(devices());
     }
 
     @Test
     void onSim() throws Exception {
-        Vertx vertx = Vertx.vertx();
-        try {
-            SimBus bus = new SimBus(vertx);
-            SimulatedHost host = new SimulatedHost(vertx, bus.host(), ConfigLoader.parse("{}", "defaults").host());
-            host.start().await(10, TimeUnit.SECONDS);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry("sim"))).await(10, TimeUnit.SECONDS);
-            scenario(host);
-        } finally {
-            vertx.close().await(10, TimeUnit.SECONDS);
+        try (Agent agent = guest(config("sim", null)).start()) {
+            scenario(agent.simulatedHost().orElseThrow());
         }
     }
 
     @Test
     void onShm() throws Exception {
-        Vertx hostVertx = Vertx.vertx();
-        Vertx guestVertx = Vertx.vertx();
-        try {
-            Path shm = Files.createDirectories(dir.resolve("shm"));
-            SimulatedHost host = new SimulatedHost(hostVertx, new ShmHost(hostVertx, shm),
-                    ConfigLoader.parse("{}", "defaults").host());
-            host.start().await(10, TimeUnit.SECONDS);
-            GuestTransport guest = new ShmGuest(guestVertx, shm);
-            guestVertx.deployVerticle(new VmbusVerticle(guest, registry("shm"))).await(10, TimeUnit.SECONDS);
-            scenario(host);
-        } finally {
-            guestVertx.close().await(10, TimeUnit.SECONDS);
-            hostVertx.close().await(10, TimeUnit.SECONDS);
+        Path shm = Files.createDirectories(dir.resolve("shm"));
+        try (Agent host = Agent.hostBuilder(config("shm", shm)).start();
+             Agent agent = guest(config("shm", shm)).start()) {
+            scenario(host.simulatedHost().orElseThrow());
         }
     }
 
-    private static void awaitReady(SimulatedHost host, IcHostDevice device) throws Exception {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
+    private static void awaitReady(SimulatedHost host, IcHostDevice device) {
+        await(device.name() + " negotiated").atMost(10, TimeUnit.SECONDS).until(() -> {
             CompletableFuture<IcHostDevice.Phase> phase = new CompletableFuture<>();
             host.context().runOnContext(v -> phase.complete(device.phase()));
-            if (phase.get(5, TimeUnit.SECONDS) == IcHostDevice.Phase.READY) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(device.name() + " never negotiated");
+            return phase.get(5, TimeUnit.SECONDS) == IcHostDevice.Phase.READY;
+        });
     }
 
     private void scenario(SimulatedHost host) throws Exception {

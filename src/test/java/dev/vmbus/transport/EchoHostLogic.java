@@ -33,25 +33,11 @@ public final class EchoHostLogic implements HostTransport.ChannelListener {
     private void onPacket(ChannelDriver driver, Packet packet) {
         String text = new String(packet.payload(), StandardCharsets.US_ASCII);
         if (text.startsWith("stream:")) {
-            stream(driver, 0, Integer.parseInt(text.substring(7).trim()));
+            PacedSends.send(context, driver, 0, Integer.parseInt(text.substring(7).trim()),
+                    seq -> streamPayload((int) seq), seq -> seq + 1);
             return;
         }
         driver.send(packet.payload(), packet.transactionId(), PacketType.DATA_INBAND, 0);
-    }
-
-    /** Sends packets {@code from..n-1}, pausing (not queueing without bound) while the ring is full. */
-    private void stream(ChannelDriver driver, int from, int n) {
-        for (int i = from; i < n; i++) {
-            var sent = driver.send(streamPayload(i), i + 1L, PacketType.DATA_INBAND, 0);
-            if (!sent.isDone()) {
-                int next = i + 1;
-                sent.thenRun(() -> context.runOnContext(v -> stream(driver, next, n)));
-                return;
-            }
-            if (sent.isCompletedExceptionally()) {
-                return;
-            }
-        }
     }
 
     @Override

@@ -207,10 +207,7 @@ class ShmTransportTest {
             assertTrue(seq > last, "out of order after kill");
             last = seq;
         }
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (disconnects.isEmpty() && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
+        await("the host gone").atMost(10, TimeUnit.SECONDS).until(() -> !disconnects.isEmpty());
         assertEquals(1, disconnects.size(), "the guest transport did not report the host gone");
     }
 

@@ -1,12 +1,8 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.cli.Agent;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.config.TransportType;
-import dev.vmbus.dashboard.DashboardOptions;
-import dev.vmbus.dashboard.DashboardServer;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.ring.PageSize;
@@ -45,12 +41,12 @@ class KernelCountersOnDashboardTest {
     @TempDir
     Path tmp;
     Vertx hostVertx;
-    Vertx guestVertx;
+    Agent agent;
 
     @AfterEach
     void tearDown() throws Exception {
-        if (guestVertx != null) {
-            guestVertx.close().await(10, TimeUnit.SECONDS);
+        if (agent != null) {
+            agent.close();
         }
         if (hostVertx != null) {
             hostVertx.close().await(10, TimeUnit.SECONDS);
@@ -85,17 +81,12 @@ class KernelCountersOnDashboardTest {
                 throw new IllegalStateException(e);
             }
         });
-        guestVertx = Vertx.vertx();
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.UIO);
-        guestVertx.deployVerticle(new VmbusVerticle(new UioGuest(guestVertx, new UioOptions(tmp), nodes), registry, 200))
-                .await(10, TimeUnit.SECONDS);
-        DashboardServer dashboard = new DashboardServer(new DashboardOptions("127.0.0.1", 0, null, 200,
-                List.of("heartbeat"), tmp), null);
-        guestVertx.deployVerticle(dashboard).await(10, TimeUnit.SECONDS);
+        agent = Agent.builder(UioHeartbeatEndToEndTest.config(tmp, new JsonObject().put("port", 0).put("updateIntervalMs", 200)))
+                .handlers(List.of(new HeartbeatHandler())).uioNodes(nodes).start();
         await().atMost(10, TimeUnit.SECONDS).until(() -> host.replies() >= 3);
 
         HttpClient http = HttpClient.newHttpClient();
-        String base = "http://127.0.0.1:" + dashboard.port();
+        String base = "http://127.0.0.1:" + agent.dashboardPort();
         JsonObject channel = new JsonArray(http.send(HttpRequest.newBuilder(URI.create(base + "/api/channels")).build(),
                 HttpResponse.BodyHandlers.ofString()).body()).getJsonObject(0);
         JsonObject k = channel.getJsonObject("kernel");

@@ -134,12 +134,11 @@ class UioDiscoveryTest {
 
         CompletableFuture<Void> late = CompletableFuture.runAsync(() -> {
             try {
-                Thread.sleep(300);
                 f.ring(dev, 30, 6 * PAGE);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: once the wait has begun
         long size = UioDiscovery.awaitRingFile(ring, 5_000);
 
         late.get(5, TimeUnit.SECONDS);

@@ -1,26 +1,27 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.cli.Agent;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.config.TransportType;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.ring.PageSize;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,13 +37,21 @@ class UioHeartbeatEndToEndTest {
     @TempDir
     Path tmp;
     Vertx hostVertx;
-    Vertx guestVertx;
+    Agent agent;
     final CompletableFuture<FixtureHostLink> hostLink = new CompletableFuture<>();
+
+    /** The agent on uio over the fixture tree under {@code root}, on a kernel with every fix (6.16), no dashboard. */
+    static VmbusConfig config(Path root, JsonObject dashboard) {
+        return ConfigLoader.parse(new JsonObject()
+                .put("transport", new JsonObject().put("type", "uio").put("sysfsRoot", root.toString())
+                        .put("kernel", new JsonObject().put("release", "6.16.0")))
+                .put("dashboard", dashboard).encode(), "test");
+    }
 
     @AfterEach
     void tearDown() throws Exception {
-        if (guestVertx != null) {
-            guestVertx.close().await(10, TimeUnit.SECONDS);
+        if (agent != null) {
+            agent.close();
         }
         if (hostVertx != null) {
             hostVertx.close().await(10, TimeUnit.SECONDS);
@@ -78,17 +87,11 @@ class UioHeartbeatEndToEndTest {
             }
         });
 
-        guestVertx = Vertx.vertx();
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.UIO);
-        guestVertx.deployVerticle(new VmbusVerticle(new UioGuest(guestVertx, new UioOptions(tmp), nodes), registry))
-                .await(10, TimeUnit.SECONDS);
+        agent = Agent.builder(config(tmp, new JsonObject().put("enabled", false)))
+                .handlers(List.of(new HeartbeatHandler())).uioNodes(nodes).start();
 
         assertEquals(HeartbeatHostDevice.Health.HEALTHY, healthy.get(10, TimeUnit.SECONDS));
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (host.replies() < 5 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(host.replies() >= 5, "replies: " + host.replies());
+        await("five replies").atMost(10, TimeUnit.SECONDS).until(() -> host.replies() >= 5);
         assertEquals(HeartbeatHostDevice.Health.HEALTHY, host.health());
         FixtureHostLink link = hostLink.get();
         assertTrue(link.interrupts() >= 5, "the host interrupted through the socket pair: " + link.interrupts());

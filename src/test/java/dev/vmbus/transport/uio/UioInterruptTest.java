@@ -31,6 +31,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -171,12 +172,9 @@ class UioInterruptTest {
         assertEquals(2, received.poll(5, TimeUnit.SECONDS).transactionId(), "found by the re-check after unmask");
         assertEquals(1, maskWhileDraining.take(), "masked while draining");
         assertEquals(1, count.get(), "the second packet needed no interrupt");
-        long deadline = System.currentTimeMillis() + 5000;
-        while (u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET) != 0 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(0, u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET),
-                "the kernel's mask was cleared by the guest's unmask");
+        await("the kernel's mask cleared by the guest's unmask").atMost(5, TimeUnit.SECONDS)
+                .pollInterval(5, TimeUnit.MILLISECONDS)
+                .until(() -> u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET) == 0);
 
         // Guest to host: an empty TX ring with the host's mask clear is signalled with write(1), 4 bytes.
         context.runOnContext(v -> driver.join().send(new byte[] {9}, 99, PacketType.DATA_INBAND, 0));
@@ -202,10 +200,8 @@ class UioInterruptTest {
 
         Path intPage = fixture.maps("uio0").resolve("map1/page");
         Path monitorPage = fixture.maps("uio0").resolve("map2/page");
-        long deadline = System.currentTimeMillis() + 5000;
-        while (Files.readAllBytes(monitorPage)[16] == 0 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(5);
-        }
+        await("the kick in the monitor page").atMost(5, TimeUnit.SECONDS).pollInterval(5, TimeUnit.MILLISECONDS)
+                .until(() -> Files.readAllBytes(monitorPage)[16] != 0);
         byte[] ints = Files.readAllBytes(intPage);
         assertEquals(1 << 7, ints[2048] & 0xFF, "bit relid 7 of the send half");
         byte[] monitor = Files.readAllBytes(monitorPage);
@@ -255,12 +251,11 @@ class UioInterruptTest {
         fixture.subchannel(device, 40, 1, 0); // the channel directory exists, its ring file not yet
         CompletableFuture.runAsync(() -> {
             try {
-                Thread.sleep(300);
                 fixture.ring(device, 40, 6 * PAGE);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: after the first scans
         guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
         guest.start(context, new OfferListener() {
             @Override
