@@ -4,7 +4,7 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.GuestTransport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

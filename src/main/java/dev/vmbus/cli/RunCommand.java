@@ -3,6 +3,7 @@ package dev.vmbus.cli;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
@@ -25,7 +26,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -63,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
     /** The transports, for completion. */
     static final class Transports extends java.util.ArrayList<String> {
         Transports() {
-            super(List.of("sim", "shm", "uio"));
+            super(java.util.Arrays.stream(TransportType.values()).map(TransportType::configName).toList());
         }
     }
 
@@ -71,10 +71,10 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         VmbusConfig config = ConfigLoader.load(conf);
         config = applyOverrides(config);
-        String type = config.transport().type();
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
+        TransportType type = config.transport().type();
+        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type.configName());
         // the running kernel decides every masking, kick and map choice of the uio transport
-        dev.vmbus.transport.uio.KernelFeatures kernel = type.equals("uio")
+        dev.vmbus.transport.uio.KernelFeatures kernel = type == TransportType.UIO
                 ? refuseWhatTheKernelCannotServe(config, registry) : null;
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
 
@@ -82,19 +82,18 @@ final class RunCommand implements Callable<Integer> {
         SimBus sim = null;
         try {
             SimulatedHost simulated = null;
-            if (type.equals("sim")) {
+            if (type == TransportType.SIM) {
                 SimBus bus = new SimBus(vertx);
                 simulated = new SimulatedHost(vertx, bus.host(), config.host());
                 simulated.start().await(10, TimeUnit.SECONDS);
                 sim = bus;
             }
             GuestTransport guest = switch (type) {
-                case "sim" -> sim.guest();
-                case "shm" -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
-                case "uio" -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot()),
+                case SIM -> sim.guest();
+                case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
+                case UIO -> new UioGuest(vertx, new UioOptions(Path.of(config.transport().sysfsRoot()),
                         UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel),
                         Path.of(config.transport().devRoot()));
-                default -> throw new IllegalArgumentException("unknown transport '" + type + "'");
             };
             VmbusConfig.Dashboard dash = config.dashboard();
             String id = vertx.deployVerticle(new VmbusVerticle(guest, registry, dash.updateIntervalMs()))
@@ -103,7 +102,7 @@ final class RunCommand implements Callable<Integer> {
             if (dash.enabled()) {
                 dashboardId = vertx.deployVerticle(new DashboardServer(new DashboardOptions(dash.host(), dash.port(),
                         dash.effectiveToken(), dash.updateIntervalMs(), List.copyOf(registry.enabled().keySet()),
-                        type.equals("uio") ? Path.of(config.transport().sysfsRoot()) : null, thresholds(dash.health())),
+                        type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null, thresholds(dash.health())),
                         simulated != null ? new SimulatedHostControl(simulated) : null)).await(30, TimeUnit.SECONDS);
             }
             LOG.info("vmbus agent running on the " + type + " transport with handlers " + registry.enabled().keySet());
@@ -179,10 +178,13 @@ final class RunCommand implements Callable<Integer> {
     VmbusConfig applyOverrides(VmbusConfig config) {
         VmbusConfig.Transport t = config.transport();
         if (transport != null) {
-            if (!Set.of("sim", "shm", "uio").contains(transport)) {
+            TransportType type;
+            try {
+                type = TransportType.parse(transport);
+            } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), "--transport must be sim, shm or uio; got '" + transport + "'");
             }
-            t = t.withType(transport);
+            t = t.withType(type);
         }
         if (shmDir != null) {
             t = t.withShmDir(shmDir);

@@ -14,7 +14,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -38,7 +37,6 @@ public final class ConfigLoader {
             }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
     private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
-    private static final Set<String> TRANSPORTS = Set.of("sim", "shm", "uio");
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -91,6 +89,7 @@ public final class ConfigLoader {
         } catch (ConfigException e) {
             throw new ConfigException(source + ": " + e.getMessage());
         }
+        checkTransportType(merged.path("transport").path("type"), source);
         VmbusConfig config;
         try {
             config = MAPPER.treeToValue(merged, VmbusConfig.class);
@@ -126,11 +125,17 @@ public final class ConfigLoader {
                 .collect(Collectors.joining(".")).replace(".[", "[");
     }
 
-    private static void check(VmbusConfig c, String source) {
-        if (!TRANSPORTS.contains(c.transport().type())) {
-            throw new ConfigException(source + ": transport.type must be one of sim, shm, uio; got '"
-                    + c.transport().type() + "'");
+    /** Before binding, so that a bad name gets the message naming the allowed ones rather than Jackson's. */
+    private static void checkTransportType(JsonNode type, String source) {
+        String name = type.isValueNode() && !type.isNull() ? type.asText() : type.toString();
+        try {
+            TransportType.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source + ": transport.type " + e.getMessage());
         }
+    }
+
+    private static void check(VmbusConfig c, String source) {
         requireText(c.transport().shmDir(), "transport.shmDir", source);
         requireText(c.transport().sysfsRoot(), "transport.sysfsRoot", source);
         requireText(c.transport().devRoot(), "transport.devRoot", source);

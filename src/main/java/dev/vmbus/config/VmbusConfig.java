@@ -24,7 +24,7 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param kernel    uio: what the running {@code uio_hv_generic} does, where its release number cannot say
      *                  (distribution backports); every null field is detected
      */
-    public record Transport(String type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
+    public record Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
                             Kernel kernel) {
 
         public Transport {
@@ -32,16 +32,16 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         }
 
         /** With the default {@code procRoot} and a detected kernel. */
-        public Transport(String type, String shmDir, String sysfsRoot, String devRoot) {
+        public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot) {
             this(type, shmDir, sysfsRoot, devRoot, "/proc", Kernel.DETECT);
         }
 
         /** With the default {@code devRoot} ({@code /dev}). */
-        public Transport(String type, String shmDir, String sysfsRoot) {
+        public Transport(TransportType type, String shmDir, String sysfsRoot) {
             this(type, shmDir, sysfsRoot, "/dev");
         }
 
-        public Transport withType(String t) {
+        public Transport withType(TransportType t) {
             return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel);
         }
 

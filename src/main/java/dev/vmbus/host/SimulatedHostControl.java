@@ -7,7 +7,7 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;

@@ -5,7 +5,7 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;

@@ -2,6 +2,7 @@ package dev.vmbus.cli;
 
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,7 @@ class UioConfigTest {
     @Test
     void realGuestConfigLoads() {
         VmbusConfig config = ConfigLoader.load(Path.of("conf/vmbus-uio.json"));
-        assertEquals("uio", config.transport().type());
+        assertEquals(TransportType.UIO, config.transport().type());
         assertEquals("/sys", config.transport().sysfsRoot());
         assertEquals("/dev", config.transport().devRoot());
         assertEquals("/var/lib/hyperv", config.deviceSections().get("kvp").getString("poolDir"));

@@ -13,7 +13,7 @@ class ConfigLoaderTest {
     @Test
     void theShippedConfigLoadsWithItsDocumentedValues() {
         VmbusConfig c = ConfigLoader.load(Path.of("conf/vmbus.json"));
-        assertEquals("sim", c.transport().type());
+        assertEquals(TransportType.SIM, c.transport().type());
         assertEquals("127.0.0.1", c.dashboard().host());
         assertEquals(2000, c.host().heartbeatIntervalMs());
         assertTrue(c.devices().containsKey("heartbeat"));
@@ -22,7 +22,7 @@ class ConfigLoaderTest {
     @Test
     void everyKeyHasADefault() {
         VmbusConfig c = ConfigLoader.parse("{}", "test");
-        assertEquals("sim", c.transport().type());
+        assertEquals(TransportType.SIM, c.transport().type());
         assertEquals("/dev/shm/vmbus", c.transport().shmDir());
         assertEquals("/sys", c.transport().sysfsRoot());
         assertEquals(8080, c.dashboard().port());
@@ -38,7 +38,7 @@ class ConfigLoaderTest {
         VmbusConfig c = ConfigLoader.parse("{\"dashboard\": {\"port\": 9090}, \"transport\": {\"type\": \"shm\"}}", "t");
         assertEquals(9090, c.dashboard().port());
         assertEquals("127.0.0.1", c.dashboard().host());
-        assertEquals("shm", c.transport().type());
+        assertEquals(TransportType.SHM, c.transport().type());
         assertFalse(c.transport().shmDir().isEmpty());
     }
 

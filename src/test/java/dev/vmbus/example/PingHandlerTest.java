@@ -6,7 +6,7 @@ import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.sim.SimBus;

@@ -1,6 +1,7 @@
 package dev.vmbus.transport;
 
 import dev.vmbus.channel.Packet;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.ring.PacketType;
 import io.vertx.core.Context;
 

@@ -3,7 +3,7 @@ package dev.vmbus.transport.shm;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.EchoHostLogic;
 import dev.vmbus.transport.OfferListener;

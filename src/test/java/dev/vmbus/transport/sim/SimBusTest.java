@@ -5,7 +5,7 @@ import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.EchoHostLogic;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.Context;

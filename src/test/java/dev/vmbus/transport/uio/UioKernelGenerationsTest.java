@@ -6,7 +6,7 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.PageSize;
-import dev.vmbus.transport.ChannelDriver;
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.Context;

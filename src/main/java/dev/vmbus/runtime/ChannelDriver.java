@@ -1,4 +1,4 @@
-package dev.vmbus.transport;
+package dev.vmbus.runtime;
 
 import dev.vmbus.channel.AsyncChannel;
 import dev.vmbus.channel.ChannelClosedException;
@@ -6,6 +6,7 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.Timers;
 import dev.vmbus.channel.VmbusChannel;
+import dev.vmbus.transport.ChannelLink;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 

@@ -1,0 +1,57 @@
+package dev.vmbus.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * Where an agent's channels come from ({@code transport.type}): the one place the names {@code sim}, {@code shm}
+ * and {@code uio} are spelled. Immutable, so any thread may use it.
+ */
+public enum TransportType {
+    /** The simulated host in the same JVM: host and guest share ring memory, signals are calls. */
+    SIM("sim"),
+    /** The host in another process, over ring files and Unix sockets in a directory. */
+    SHM("shm"),
+    /** A real Hyper-V guest: {@code /dev/uioN} of {@code uio_hv_generic}. */
+    UIO("uio");
+
+    private final String configName;
+
+    TransportType(String configName) {
+        this.configName = configName;
+    }
+
+    /** The name in {@code conf/vmbus.json} and on the command line: {@code sim}, {@code shm} or {@code uio}. */
+    @JsonValue
+    public String configName() {
+        return configName;
+    }
+
+    /** The allowed names, as a message lists them: {@code sim, shm, uio}. */
+    public static String allowed() {
+        return Arrays.stream(values()).map(TransportType::configName).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The transport called {@code name} (exactly as in the config: lower case).
+     *
+     * @throws IllegalArgumentException naming the allowed values and what was given
+     */
+    @JsonCreator
+    public static TransportType parse(String name) {
+        for (TransportType t : values()) {
+            if (t.configName.equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("must be one of " + allowed() + "; got '" + name + "'");
+    }
+
+    @Override
+    public String toString() {
+        return configName;
+    }
+}
