@@ -105,10 +105,10 @@ public final class HeartbeatHostDevice extends IcHostDevice {
             }
             IcMessage reply = ar.result();
             long got = reply.hasBody(HeartbeatMessage.MIN_BODY) ? reply.u64(HeartbeatMessage.SEQUENCE) : -1;
-            if (got != sent + 1 || reply.status() != IcConstants.S_OK) {
+            if (got != sent + 1 || !reply.status().isOk()) {
                 misses++;
-                health(Health.LOST, "heartbeat " + sent + " answered with sequence " + got + ", status 0x"
-                        + Integer.toHexString(reply.status()));
+                health(Health.LOST, "heartbeat " + sent + " answered with sequence " + got + ", status "
+                        + reply.status());
                 return;
             }
             replies++;

@@ -75,10 +75,10 @@ public final class KvpHostDevice extends IcHostDevice {
     public Future<Optional<Entry>> enumerate(int pool, int index) {
         return run("ENUMERATE", m -> KvpMessage.fillEnumerate(m, pool, index), KvpMessage.REQUEST_BODY_LENGTH)
                 .compose(reply -> {
-                    if (reply.status() == IcConstants.S_CONT) {
+                    if (IcConstants.S_CONT.equals(reply.status())) {
                         return Future.succeededFuture(Optional.empty());
                     }
-                    if (reply.status() != IcConstants.S_OK) {
+                    if (!reply.status().isOk()) {
                         return Future.failedFuture(new GuestStatusException("ENUMERATE " + pool + "/" + index, reply.status()));
                     }
                     try {
@@ -121,10 +121,10 @@ public final class KvpHostDevice extends IcHostDevice {
     public Future<Optional<KvpValue>> getByKey(int pool, String key) {
         return run("GET", m -> KvpMessage.fillGet(m, pool, checkKey(key)), KvpMessage.REQUEST_BODY_LENGTH)
                 .compose(reply -> {
-                    if (reply.status() == IcConstants.S_CONT) {
+                    if (IcConstants.S_CONT.equals(reply.status())) {
                         return Future.succeededFuture(Optional.empty());
                     }
-                    if (reply.status() != IcConstants.S_OK) {
+                    if (!reply.status().isOk()) {
                         return Future.failedFuture(new GuestStatusException("GET " + key, reply.status()));
                     }
                     try {
@@ -174,7 +174,7 @@ public final class KvpHostDevice extends IcHostDevice {
 
     /** Sends a request and fails on any non-zero status. */
     private Future<IcMessage> request(String what, Filler filler, int bodyLength) {
-        return run(what, filler, bodyLength).compose(reply -> reply.status() == IcConstants.S_OK
+        return run(what, filler, bodyLength).compose(reply -> reply.status().isOk()
                 ? Future.succeededFuture(reply) : Future.failedFuture(new GuestStatusException(what, reply.status())));
     }
 
@@ -206,7 +206,7 @@ public final class KvpHostDevice extends IcHostDevice {
         }
         requests++;
         transact(m, IcConstants.MSGTYPE_KVPEXCHANGE, DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
-            if (ar.failed() || ar.result().status() != IcConstants.S_OK) {
+            if (ar.failed() || !ar.result().status().isOk()) {
                 failures++;
             }
             done.handle(ar);

@@ -112,12 +112,12 @@ public final class IcMessage {
         putU16(MSGSIZE, size);
     }
 
-    public int status() {
-        return view.getInt(STATUS);
+    public IcStatus status() {
+        return IcStatus.of(view.getInt(STATUS));
     }
 
-    public void status(int status) {
-        view.putInt(STATUS, status);
+    public void status(IcStatus status) {
+        view.putInt(STATUS, status.value());
     }
 
     public int flags() {

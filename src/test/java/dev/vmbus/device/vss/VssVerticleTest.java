@@ -73,7 +73,7 @@ class VssVerticleTest {
     private static byte[] expected(byte[] request, int status, Integer flags) {
         IcMessage m = new IcMessage(request.clone());
         m.flags(0x05);
-        m.status(status);
+        m.status(dev.vmbus.ic.IcStatus.of(status));
         if (flags != null) {
             m.putU32(VssMessage.FLAGS, flags);
         }
@@ -138,7 +138,7 @@ class VssVerticleTest {
     @Test
     void aFailedFreezeThawsWhatWasFrozenAndAnswersFail() throws Exception {
         start(recording("/var"));
-        assertArrayEquals(expected(request(5), IcConstants.E_FAIL, null), probe.send(request(5), 1).payload());
+        assertArrayEquals(expected(request(5), IcConstants.E_FAIL.value(), null), probe.send(request(5), 1).payload());
         assertEquals(List.of("pre", "freeze /srv", "thaw /srv", "post"), journal());
         JsonObject s = probe.state();
         assertFalse(s.getBoolean("frozen"));
