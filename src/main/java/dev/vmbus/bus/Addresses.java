@@ -2,7 +2,7 @@ package dev.vmbus.bus;
 
 /** Event-bus addresses (DESIGN.md, "Event bus"). */
 public final class Addresses {
-    /** Published channel lifecycle events ({@link ChannelEvent} as JSON). */
+    /** Published channel lifecycle events ({@link ChannelEvent} objects; JSON only at the dashboard and cluster edges). */
     public static final String CHANNELS = "vmbus.channels";
     /** Request: the list of every channel the agent knows (JSON array). */
     public static final String CHANNEL_LIST = "vmbus.channels.list";

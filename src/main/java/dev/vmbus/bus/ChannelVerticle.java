@@ -1,6 +1,6 @@
 package dev.vmbus.bus;
 
-import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
@@ -12,23 +12,23 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 
 /**
- * Owns one channel on its own event loop (DESIGN.md, "The data path"): the interrupt arrives on this
- * context, the driver masks, drains a bounded batch and commits once, each packet goes to the device class's
- * address as a request, and the handler's reply goes back onto the ring.
+ * Wires one channel's runtime ({@link ChannelDriver}: drain, credit, parked sends, close) to the event bus
+ * (DESIGN.md, "The data path"): each packet the driver takes goes to the device class's address as a request,
+ * the handler's reply goes back onto the ring, {@code vmbus.channel.<relid>.send} sends, and the channel's life
+ * is published on {@link Addresses#CHANNELS}.
  *
- * <p>Back-pressure: at most {@link #DEFAULT_CREDIT} packets are with the handler at once, and nothing is taken
- * off the ring while a reply waits for outbound space. Beyond that the drain stops and packets stay in the ring,
- * which the host sees as a full ring: the protocol's own back-pressure. The event bus never buffers (and so
- * never drops) more than the credit.
+ * <p>Back-pressure: the driver gives the handler at most {@link #DEFAULT_CREDIT} packets at once (one per
+ * outstanding request) and takes none while a reply waits for outbound space, so the event bus never buffers
+ * (and so never drops) more than the credit.
  *
- * <p>Threads: everything (driver, credit, parked sends) is touched on this verticle's own context;
- * the transport delivers the link's signals and close there.
+ * <p>Threads: everything is touched on this verticle's own context; the transport delivers the link's signals
+ * and close there.
  */
 public final class ChannelVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(ChannelVerticle.class.getName());
@@ -39,20 +39,17 @@ public final class ChannelVerticle extends VerticleBase {
 
     private final GuestTransport transport;
     private final Offer offer;
-    private final DeviceHandler handler;
+    private final DeviceHandler<?> handler;
     private final int credit;
     private final long handlerTimeoutMs;
     private ChannelDriver driver;
     private DeliveryOptions delivery;
-    private int inFlight;
-    private int blockedSends;
-    private boolean ending;
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler) {
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler handler, int credit,
+    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler, int credit,
                            long handlerTimeoutMs) {
         this.transport = transport;
         this.offer = offer;
@@ -63,6 +60,7 @@ public final class ChannelVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        LocalCodec.register(vertx);
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
@@ -70,31 +68,28 @@ public final class ChannelVerticle extends VerticleBase {
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
                 .map(link -> {
-                    driver = ChannelDriver.guest(link, context, handler.requestorSize(), this::dispatch)
-                            .stoppedHandler(this::stopped);
+                    driver = ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
+                            .endHandler(this::ended);
                     LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                             + offer.instanceId() + ") opened on " + transport.name());
-                    publish(ChannelEvent.OPENED, null);
+                    publish(ChannelEvent.opened(offer, handler.name()));
                     return null;
                 });
     }
 
-    /** One packet from the ring to the handler; its reply (if any) back to the ring. */
-    private void dispatch(Packet packet) {
-        inFlight++;
-        if (inFlight >= credit) {
-            driver.pause();
-        }
-        vertx.eventBus().<Object>request(handler.address(), packet, delivery).onComplete(ar -> {
-            inFlight--;
+    /**
+     * One packet from the ring to the handler; its reply (if any) back to the ring. Completes when the handler
+     * answered (the packet's credit comes back); fails, faulting the channel, if it failed or answered wrongly.
+     */
+    private Future<?> dispatch(Packet packet) {
+        return vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).transform(ar -> {
             if (ar.failed()) {
-                handlerFailed(ar.cause());
-                return;
+                return Future.failedFuture(new ChannelDriver.HandlerFailure(handlerFailure(ar.cause())));
             }
             Message<Object> answer = ar.result();
             Object body = answer.body();
             if (body instanceof OutboundPacket reply) {
-                CompletableFuture<Void> sent = send(reply);
+                var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags());
                 if (answer.replyAddress() != null) {
                     // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
                     // (to act only after answering, as Linux does for shutdown), or that it never got there.
@@ -107,32 +102,21 @@ public final class ChannelVerticle extends VerticleBase {
                     });
                 }
             } else if (body != null) {
-                handlerFailed(new IllegalStateException("handler replied with a " + body.getClass().getName()
-                        + " instead of an OutboundPacket or null"));
-                return;
+                return Future.failedFuture(new ChannelDriver.HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED,
+                        "handler '" + handler.name() + "': handler replied with a " + body.getClass().getName()
+                                + " instead of an OutboundPacket or null")));
             }
-            maybeResume();
+            return Future.succeededFuture();
         });
     }
 
-    private CompletableFuture<Void> send(OutboundPacket p) {
-        CompletableFuture<Void> sent = driver.send(p.payload(), p.transactionId(), p.type(), p.flags());
-        if (!sent.isDone()) {
-            // The outbound ring is full: stop taking packets until the host frees space.
-            blockedSends++;
-            driver.pause();
-            sent.whenComplete((v, e) -> {
-                blockedSends--;
-                maybeResume();
-            });
+    private EndReason handlerFailure(Throwable cause) {
+        if (cause instanceof ReplyException re) {
+            return EndReason.of(re.failureType() == ReplyFailure.TIMEOUT ? EndReason.Kind.HANDLER_TIMED_OUT
+                    : EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "' failed a packet ("
+                    + re.failureType() + "): " + re.getMessage());
         }
-        return sent;
-    }
-
-    private void maybeResume() {
-        if (driver.paused() && inFlight < credit && blockedSends == 0 && !ending) {
-            driver.resume();
-        }
+        return EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "': " + cause.getMessage());
     }
 
     private void onSend(Message<Object> m) {
@@ -143,11 +127,11 @@ public final class ChannelVerticle extends VerticleBase {
             m.fail(400, "bad packet for channel " + offer.relid() + ": " + e.getMessage());
             return;
         }
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             m.fail(503, "channel " + offer.relid() + " is not open");
             return;
         }
-        send(p).whenComplete((v, e) -> {
+        driver.send(p.payload(), p.transactionId(), p.type(), p.flags()).whenComplete((v, e) -> {
             if (e != null) {
                 m.fail(503, e.getMessage());
             } else {
@@ -156,56 +140,45 @@ public final class ChannelVerticle extends VerticleBase {
         });
     }
 
-    private void handlerFailed(Throwable cause) {
-        String why = cause instanceof ReplyException re
-                ? "handler '" + handler.name() + "' failed a packet (" + re.failureType() + "): " + re.getMessage()
-                : "handler '" + handler.name() + "': " + cause.getMessage();
-        if (ending || driver.stopped()) {
-            return;
-        }
-        LOG.warning("channel " + offer.relid() + " faulted: " + why);
-        ending = true; // the driver's stopped handler must not report this fault a second time, as "closed"
-        driver.channel().fault(why);
-        driver.close();
-        end(ChannelEvent.FAULTED, why);
-    }
-
-    /** The driver stopped under us: rescind, peer gone, or a malformed packet. */
-    private void stopped(String reason) {
-        if (ending) {
-            return;
-        }
-        ChannelState state = driver.channel().state();
-        if (state == ChannelState.FAULTED) {
-            // The host broke the ring's rules; a host that re-offers and breaks them again must not flood the log.
-            Complaints.of(vertx).report(offer.relid(), HostComplaints.Kind.CHANNEL_FAULT, () -> "faulted: " + reason);
-            driver.close();
-            end(ChannelEvent.FAULTED, reason);
-        } else if (state == ChannelState.RESCINDED) {
-            LOG.info("channel " + offer.relid() + " rescinded: " + reason);
-            end(ChannelEvent.RESCINDED, reason);
+    /** The channel ended under us (rescind, peer gone, a fault, a failed handler) or by our close. */
+    private void ended(EndReason reason) {
+        switch (reason.state()) {
+            case FAULTED -> {
+                if (reason.kind() == EndReason.Kind.RING_FAULT) {
+                    // The host broke the ring's rules; a host that re-offers and breaks them again must not flood the log.
+                    Complaints.of(vertx).report(offer.relid(), HostComplaints.Kind.CHANNEL_FAULT, () -> "faulted: " + reason);
+                } else {
+                    LOG.warning("channel " + offer.relid() + " faulted: " + reason);
+                }
+                driver.close();
+                publishAndUndeploy(reason);
+            }
+            case RESCINDED -> {
+                LOG.info("channel " + offer.relid() + " rescinded: " + reason);
+                publishAndUndeploy(reason);
+            }
+            default -> { } // closed by stop(), which publishes once the host confirmed
         }
     }
 
-    private void end(String event, String reason) {
-        ending = true;
-        publish(event, reason);
+    private void publishAndUndeploy(EndReason reason) {
+        publish(ChannelEvent.ended(offer, handler.name(), reason));
         vertx.undeploy(deploymentID());
     }
 
-    private void publish(String event, String reason) {
-        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(event, offer, handler.name(), reason).toJson());
+    private void publish(ChannelEvent event) {
+        vertx.eventBus().publish(Addresses.CHANNELS, event);
     }
 
     @Override
     public Future<?> stop() {
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             return Future.succeededFuture();
         }
-        ending = true;
-        return driver.close().recover(e -> Future.succeededFuture()).onComplete(ar -> {
+        EndReason closed = EndReason.of(EndReason.Kind.CLOSED, "closed by the guest");
+        return driver.close(closed).recover(e -> Future.succeededFuture()).onComplete(ar -> {
             LOG.info("channel " + offer.relid() + " (" + handler.name() + ") closed");
-            publish(ChannelEvent.CLOSED, "closed by the guest");
+            publish(ChannelEvent.ended(offer, handler.name(), closed));
         });
     }
 
@@ -218,7 +191,7 @@ public final class ChannelVerticle extends VerticleBase {
             return null;
         }
         try {
-            return new ChannelSample(driver.channel().stats(), Complaints.of(vertx).tally(offer.relid()));
+            return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()));
         } catch (IllegalStateException e) {
             return null;
         }

@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.uio.KernelChannelCounters;
 
@@ -15,7 +16,7 @@ import dev.vmbus.transport.uio.KernelChannelCounters;
  * @param sample    the live figures of an open channel that answered in time, or null
  * @param kernel    the kernel's own attributes of the channel (uio only), or null
  */
-public record ChannelView(Offer offer, String className, ChannelState state, Boolean handled, String reason,
+public record ChannelView(Offer offer, String className, ChannelState state, Boolean handled, EndReason reason,
                           ChannelSample sample, KernelChannelCounters.Values kernel) {
 
     public int relid() {

@@ -1,5 +1,6 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.config.TransportType;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -7,12 +8,12 @@ import io.vertx.core.json.JsonObject;
  *
  * @param name      the handler's name
  * @param config    its section of {@code devices} (a copy; {@code enabled} removed)
- * @param transport {@code sim}, {@code shm} or {@code uio}: handlers default to dry runs on {@code sim}
+ * @param transport where the channels come from: handlers default to dry runs on {@link TransportType#SIM}
  */
-public record DeviceContext(String name, JsonObject config, String transport) {
+public record DeviceContext(String name, JsonObject config, TransportType transport) {
 
     /** True if actions with side effects on this machine should be simulated by default. */
     public boolean simulated() {
-        return "sim".equals(transport);
+        return transport == TransportType.SIM;
     }
 }

@@ -1,33 +1,39 @@
 package dev.vmbus.bus;
 
-import io.vertx.core.Deployable;
-
 import java.util.List;
 import java.util.UUID;
 
 /**
- * The device SPI: one implementation per device class, found with {@link java.util.ServiceLoader} (list it in
- * {@code META-INF/services/dev.vmbus.bus.DeviceHandler}). Built-in handlers are found the same way as plug-ins.
+ * The plug-in SPI: what a device class declares. One implementation per class, found with
+ * {@link java.util.ServiceLoader} (list it in {@code META-INF/services/dev.vmbus.bus.DeviceHandler}); built-in
+ * handlers are found the same way as plug-ins.
  *
- * <p>The runtime deploys {@link #createVerticle} once, then one channel verticle per offered channel whose
- * class is in {@link #classIds()}. Each received packet arrives at {@link #address()} as a
- * {@link dev.vmbus.channel.Packet} (passed by reference); the handler replies with an {@link OutboundPacket} to
- * put a response on the same channel, or with {@code null} for no response. Until it replies, the packet holds
- * one unit of the channel's credit: a handler that falls behind stops the drain, and the host sees a full ring.
- * A handler that fails the message (or does not answer within the channel's timeout) faults that channel.
+ * <p>At start-up the registry calls {@link #settings} once with the handler's config section; a bad section stops
+ * start-up with {@code devices.<name>: <message>}. When the agent starts it calls {@link #device} with those
+ * settings and runs the {@link Device} it returns: the framework registers it at {@code vmbus.device.<name>},
+ * serves its state at {@code vmbus.device.<name>.state}, and opens one channel per offer whose class is in
+ * {@link #classIds()}.
+ *
+ * @param <S> the parsed settings (a record), or {@link NoSettings}
  */
-public interface DeviceHandler {
+public interface DeviceHandler<S> {
 
-    /** Short name: the config key under {@code devices}, and the address suffix. Lowercase. */
+    /** Short name: the config key under {@code devices}, the address suffix and the dashboard's label. Lowercase. */
     String name();
 
     /** The class GUIDs this handler serves. */
     List<UUID> classIds();
 
-    /** Where packets for this class are sent. */
-    default String address() {
-        return Addresses.device(name());
-    }
+    /**
+     * Parses this handler's config section ({@link DeviceContext#config()}, without {@code enabled}); called once,
+     * before anything starts.
+     *
+     * @throws IllegalArgumentException naming the bad key and why
+     */
+    S settings(DeviceContext context);
+
+    /** The device for one agent, configured by what {@link #settings} returned. */
+    Device device(S settings, DeviceContext context);
 
     /** Whether the handler runs when the config file does not mention it. */
     default boolean enabledByDefault() {
@@ -35,9 +41,9 @@ public interface DeviceHandler {
     }
 
     /**
-     * Packets of one channel that may be with the handler at once (the channel's credit). Beyond it the channel
+     * Packets of one channel that may be with the device at once (the channel's credit). Beyond it the channel
      * stops draining and the host sees a full ring. Keep it as small as the protocol allows: it is also how many
-     * of a hostile channel's packets can queue in front of a healthy channel's at a handler shared by both.
+     * of a hostile channel's packets can queue in front of a healthy channel's at a device shared by both.
      */
     default int credit() {
         return ChannelVerticle.DEFAULT_CREDIT;
@@ -47,15 +53,4 @@ public interface DeviceHandler {
     default int requestorSize() {
         return 0;
     }
-
-    /**
-     * Checks this handler's config section (without {@code enabled}) before anything starts.
-     *
-     * @throws IllegalArgumentException naming the bad key and why
-     */
-    default void validate(DeviceContext context) {
-    }
-
-    /** The verticle that consumes {@link #address()}; deployed once per agent. */
-    Deployable createVerticle(DeviceContext context);
 }

@@ -1,6 +1,8 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.config.TransportType;
+import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -13,41 +15,65 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 /**
- * The installed device handlers ({@link ServiceLoader}) and which of them the configuration enables.
- * Everything is checked up front: two handlers claiming one name or class, a config section for a handler
- * that is not installed, or a section the handler rejects, stops start-up with a message naming it.
+ * The installed device handlers ({@link ServiceLoader}) and which of them the configuration enables, with each
+ * enabled handler's settings parsed once. Everything is checked up front: two handlers claiming one name or class,
+ * a config section for a handler that is not installed, or a section the handler rejects, stops start-up with a
+ * message naming it.
+ *
+ * <p>Threads: immutable once built; {@link #newDevice} may be called from any thread.
  */
 public final class DeviceRegistry {
-    private final Map<String, DeviceHandler> handlers;
-    private final Map<UUID, DeviceHandler> byClass;
+    private final Map<String, DeviceHandler<?>> handlers;
+    private final Map<UUID, DeviceHandler<?>> byClass;
+    private final Map<String, Configured<?>> configured;
     private final Map<String, DeviceContext> enabled;
 
-    private DeviceRegistry(Map<String, DeviceHandler> handlers, Map<UUID, DeviceHandler> byClass,
-                           Map<String, DeviceContext> enabled) {
+    /** An enabled handler with its context and the settings it parsed from it. */
+    private record Configured<S>(DeviceHandler<S> handler, DeviceContext context, S settings) {
+        static <S> Configured<S> parse(DeviceHandler<S> handler, DeviceContext context) {
+            S settings = handler.settings(context);
+            if (settings == null) {
+                throw new IllegalStateException("device handler '" + handler.name() + "' returned no settings"
+                        + " (use NoSettings.of(context) for a device without any)");
+            }
+            return new Configured<>(handler, context, settings);
+        }
+
+        Deployable newDevice() {
+            return new DeviceVerticle(handler.name(), handler.device(settings, context));
+        }
+    }
+
+    private DeviceRegistry(Map<String, DeviceHandler<?>> handlers, Map<UUID, DeviceHandler<?>> byClass,
+                           Map<String, Configured<?>> configured) {
         this.handlers = handlers;
         this.byClass = byClass;
-        this.enabled = enabled;
+        this.configured = configured;
+        Map<String, DeviceContext> contexts = new LinkedHashMap<>();
+        configured.forEach((name, c) -> contexts.put(name, c.context()));
+        this.enabled = java.util.Collections.unmodifiableMap(contexts);
     }
 
     /** The handlers on the class path, configured by {@code devices} (name to section). */
-    public static DeviceRegistry load(Map<String, JsonObject> devices, String transport) {
-        List<DeviceHandler> found = new ArrayList<>();
+    public static DeviceRegistry load(Map<String, JsonObject> devices, TransportType transport) {
+        List<DeviceHandler<?>> found = new ArrayList<>();
         ServiceLoader.load(DeviceHandler.class).forEach(found::add);
         return of(found, devices, transport);
     }
 
     /** As {@link #load}, with an explicit list of handlers. */
-    public static DeviceRegistry of(List<DeviceHandler> found, Map<String, JsonObject> devices, String transport) {
-        Map<String, DeviceHandler> handlers = new LinkedHashMap<>();
-        Map<UUID, DeviceHandler> byClass = new LinkedHashMap<>();
-        for (DeviceHandler h : found) {
-            DeviceHandler other = handlers.putIfAbsent(h.name(), h);
+    public static DeviceRegistry of(List<? extends DeviceHandler<?>> found, Map<String, JsonObject> devices,
+                                    TransportType transport) {
+        Map<String, DeviceHandler<?>> handlers = new LinkedHashMap<>();
+        Map<UUID, DeviceHandler<?>> byClass = new LinkedHashMap<>();
+        for (DeviceHandler<?> h : found) {
+            DeviceHandler<?> other = handlers.putIfAbsent(h.name(), h);
             if (other != null) {
                 throw new IllegalStateException("two device handlers are named '" + h.name() + "': "
                         + other.getClass().getName() + " and " + h.getClass().getName());
             }
             for (UUID classId : h.classIds()) {
-                DeviceHandler claimed = byClass.putIfAbsent(classId, h);
+                DeviceHandler<?> claimed = byClass.putIfAbsent(classId, h);
                 if (claimed != null) {
                     throw new IllegalStateException("class " + classId + " is claimed by both '" + claimed.name()
                             + "' and '" + h.name() + "'");
@@ -60,8 +86,8 @@ public final class DeviceRegistry {
                         + "' is installed (installed: " + new TreeSet<>(handlers.keySet()) + ")");
             }
         }
-        Map<String, DeviceContext> enabled = new LinkedHashMap<>();
-        for (DeviceHandler h : handlers.values()) {
+        Map<String, Configured<?>> enabled = new LinkedHashMap<>();
+        for (DeviceHandler<?> h : handlers.values()) {
             JsonObject section = devices.getOrDefault(h.name(), new JsonObject()).copy();
             Object flag = section.remove("enabled");
             if (flag != null && !(flag instanceof Boolean)) {
@@ -71,18 +97,17 @@ public final class DeviceRegistry {
             if (on) {
                 DeviceContext context = new DeviceContext(h.name(), section, transport);
                 try {
-                    h.validate(context);
+                    enabled.put(h.name(), Configured.parse(h, context));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("devices." + h.name() + ": " + e.getMessage(), e);
                 }
-                enabled.put(h.name(), context);
             }
         }
         return new DeviceRegistry(handlers, byClass, enabled);
     }
 
     /** Every installed handler. */
-    public List<DeviceHandler> installed() {
+    public List<DeviceHandler<?>> installed() {
         return List.copyOf(handlers.values());
     }
 
@@ -91,19 +116,31 @@ public final class DeviceRegistry {
         return enabled;
     }
 
-    public Optional<DeviceHandler> handler(String name) {
+    public Optional<DeviceHandler<?>> handler(String name) {
         return Optional.ofNullable(handlers.get(name));
     }
 
+    /**
+     * A new verticle running enabled device {@code name} with the settings parsed at load (the device is made
+     * afresh, so one registry can serve several agents).
+     */
+    public Deployable newDevice(String name) {
+        Configured<?> c = configured.get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("device '" + name + "' is not enabled (enabled: " + enabled.keySet() + ")");
+        }
+        return c.newDevice();
+    }
+
     /** The enabled handler for a class GUID, if any. */
-    public Optional<DeviceHandler> forClass(UUID classId) {
-        DeviceHandler h = byClass.get(classId);
+    public Optional<DeviceHandler<?>> forClass(UUID classId) {
+        DeviceHandler<?> h = byClass.get(classId);
         return h != null && enabled.containsKey(h.name()) ? Optional.of(h) : Optional.empty();
     }
 
     /** A display name for a class: the handler's, then the well-known table's, then the GUID. */
     public String className(UUID classId) {
-        DeviceHandler h = byClass.get(classId);
+        DeviceHandler<?> h = byClass.get(classId);
         return h != null ? h.name() : DeviceClass.nameOf(classId);
     }
 }

@@ -6,7 +6,8 @@ import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * Passes an object through the event bus by reference: one packet is copied out of shared memory once and
- * never again. Local only; anything that leaves the JVM uses the JSON form ({@link PacketJson}).
+ * never again. Local only; anything that leaves the JVM uses the JSON form ({@link PacketJson}). Lifecycle events
+ * have their own codec ({@link ChannelEventCodec}): by reference locally, JSON across a cluster.
  */
 public final class LocalCodec<T> implements MessageCodec<T, T> {
     private final String name;
@@ -22,6 +23,11 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
             vertx.eventBus().registerDefaultCodec(OutboundPacket.class, new LocalCodec<>("vmbus-outbound-packet"));
             vertx.eventBus().registerDefaultCodec(AgentSnapshot.class, new LocalCodec<>("vmbus-agent-snapshot"));
             vertx.eventBus().registerDefaultCodec(ChannelSample.class, new LocalCodec<>("vmbus-channel-sample"));
+        } catch (IllegalStateException alreadyRegistered) {
+            // a second agent in the same Vert.x (tests): the codecs are the same
+        }
+        try {
+            vertx.eventBus().registerDefaultCodec(ChannelEvent.class, new ChannelEventCodec());
         } catch (IllegalStateException alreadyRegistered) {
             // a second agent in the same Vert.x (tests): the codecs are the same
         }

@@ -1,13 +1,13 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,8 @@ import java.util.logging.Logger;
 /**
  * The agent: deploys every enabled device handler, watches the transport's offers, and deploys one
  * {@link ChannelVerticle} per channel whose class has an enabled handler. An offer with no handler is listed
- * (state {@code offered}) but not opened. Rescinded or faulted channels go away; the rest keep running.
+ * (state {@code offered}) but not opened. A channel's state here is the agent's view of it, as the lifecycle events
+ * on {@link Addresses#CHANNELS} tell it (the channel itself keeps its state once, on its own context). Rescinded or faulted channels go away; the rest keep running.
  * Undeploying this verticle closes every channel (the host sees {@code close} for each) and the transport.
  *
  * <p>Threads: every field is touched on this verticle's context only; the transport calls its
@@ -40,9 +41,10 @@ public final class VmbusVerticle extends VerticleBase {
 
     private static final class Entry {
         final Offer offer;
-        String state = "offered";
+        ChannelState state = ChannelState.OFFERED;
         String deploymentId;
-        String reason;
+        /** Why it ended, or null while offered or open. */
+        EndReason reason;
 
         Entry(Offer offer) {
             this.offer = offer;
@@ -70,17 +72,15 @@ public final class VmbusVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         LocalCodec.register(vertx);
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
         vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result())));
         if (statsIntervalMs > 0) {
             vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
         }
         List<Future<String>> handlers = new ArrayList<>();
-        registry.enabled().forEach((name, ctx) -> {
-            DeviceHandler h = registry.handler(name).orElseThrow();
-            handlers.add(vertx.deployVerticle(h.createVerticle(ctx), new DeploymentOptions()));
-        });
+        registry.enabled().keySet().forEach(name ->
+                handlers.add(vertx.deployVerticle(registry.newDevice(name), new DeploymentOptions())));
         return Future.all(handlers).compose(x -> transport.start(context, new OfferListener() {
             @Override
             public void offered(Offer offer) {
@@ -94,8 +94,9 @@ public final class VmbusVerticle extends VerticleBase {
                     rescindPending.add(relid); // either its verticle or the line below publishes "rescinded"
                 }
                 if (e != null && e.deploymentId == null) {
-                    vertx.eventBus().publish(Addresses.CHANNELS,
-                            ChannelEvent.of(ChannelEvent.RESCINDED, e.offer, registry.className(e.offer.classId()), "rescinded by the host").toJson());
+                    vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(e.offer,
+                            registry.className(e.offer.classId()),
+                            EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
                 }
             }
 
@@ -112,7 +113,7 @@ public final class VmbusVerticle extends VerticleBase {
         if (old != null && old.deploymentId != null) {
             vertx.undeploy(old.deploymentId); // the host re-offered a relid we still had: start over
         }
-        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.of(ChannelEvent.OFFERED, offer, registry.className(offer.classId()), null).toJson());
+        vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.offered(offer, registry.className(offer.classId())));
         var handler = registry.forClass(offer.classId());
         if (handler.isEmpty()) {
             LOG.info("channel " + offer.relid() + " (" + registry.className(offer.classId())
@@ -123,32 +124,32 @@ public final class VmbusVerticle extends VerticleBase {
             if (ar.succeeded()) {
                 entry.deploymentId = ar.result();
             } else {
-                entry.state = "faulted";
-                entry.reason = "open failed: " + ar.cause().getMessage();
+                EndReason reason = EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: " + ar.cause().getMessage());
+                entry.state = reason.state();
+                entry.reason = reason;
                 LOG.warning("channel " + offer.relid() + " could not be opened: " + ar.cause().getMessage());
                 vertx.eventBus().publish(Addresses.CHANNELS,
-                        ChannelEvent.of(ChannelEvent.FAULTED, offer, registry.className(offer.classId()), entry.reason).toJson());
+                        ChannelEvent.ended(offer, registry.className(offer.classId()), reason));
             }
         });
     }
 
-    private void onEvent(JsonObject event) {
-        if (ChannelEvent.RESCINDED.equals(event.getString("event")) && rescindPending.remove(event.getInteger("relid"))) {
+    private void onEvent(ChannelEvent event) {
+        if (event.state() == ChannelState.RESCINDED && rescindPending.remove(event.relid())) {
             return; // the old channel's last word; the entry (if any) is already a new offer
         }
-        Entry e = channels.get(event.getInteger("relid"));
+        Entry e = channels.get(event.relid());
         if (e == null) {
             return;
         }
-        String kind = event.getString("event");
-        if (!kind.equals(ChannelEvent.OFFERED)) {
-            e.state = kind.equals(ChannelEvent.OPENED) ? "open" : kind;
-            e.reason = event.getString("reason");
+        if (event.state() != ChannelState.OFFERED) {
+            e.state = event.state();
+            e.reason = event.reason();
         }
-        if (kind.equals(ChannelEvent.RESCINDED)) {
-            channels.remove(event.getInteger("relid"));
+        if (event.state() == ChannelState.RESCINDED) {
+            channels.remove(event.relid());
         }
-        if (kind.equals(ChannelEvent.FAULTED) || kind.equals(ChannelEvent.RESCINDED) || kind.equals(ChannelEvent.CLOSED)) {
+        if (event.ended()) {
             e.deploymentId = null;
         }
     }
@@ -157,8 +158,7 @@ public final class VmbusVerticle extends VerticleBase {
     private AgentSnapshot list() {
         List<ChannelView> out = new ArrayList<>(channels.size());
         for (Entry e : channels.values()) {
-            out.add(new ChannelView(e.offer, registry.className(e.offer.classId()),
-                    ChannelState.valueOf(e.state.toUpperCase(java.util.Locale.ROOT)),
+            out.add(new ChannelView(e.offer, registry.className(e.offer.classId()), e.state,
                     registry.forClass(e.offer.classId()).isPresent(), e.reason, null, null));
         }
         return new AgentSnapshot(System.currentTimeMillis(), out);

@@ -3,12 +3,12 @@ package dev.vmbus.channel;
 /** A send or request could not complete because the channel was rescinded, closed or faulted. */
 public class ChannelClosedException extends RuntimeException {
     private final int relid;
-    private final ChannelState state;
+    private final EndReason reason;
 
-    public ChannelClosedException(int relid, ChannelState state, String detail) {
-        super("channel " + relid + " is " + state.name().toLowerCase() + (detail != null ? ": " + detail : ""));
+    public ChannelClosedException(int relid, EndReason reason) {
+        super("channel " + relid + " is " + reason.state().name().toLowerCase() + ": " + reason.text());
         this.relid = relid;
-        this.state = state;
+        this.reason = reason;
     }
 
     public int relid() {
@@ -16,6 +16,11 @@ public class ChannelClosedException extends RuntimeException {
     }
 
     public ChannelState state() {
-        return state;
+        return reason.state();
+    }
+
+    /** Why the channel ended. */
+    public EndReason reason() {
+        return reason;
     }
 }

@@ -9,8 +9,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One open channel, from one end: the seed API of Linux's {@code vmbus_sendpacket}, {@code vmbus_recvpacket}
- * and {@code vmbus_recvpacket_raw} with exactly their results (see {@link SendStatus}, {@link RecvStatus}),
- * plus the packet-at-a-time read the runtime drains with.
+ * and {@code vmbus_recvpacket_raw} with exactly their results (see {@link SendStatus}, {@link RecvStatus}), the
+ * packet iterator those reads are made of (spec 2.5, 2.6: {@link #nextPacket()} then {@link #commit()}), and the
+ * channel's life: open until an {@link EndReason} ends it, after which sends answer {@code -ENODEV} (or
+ * "faulted") as Linux's do after a rescind. The life is kept here and nowhere else; the runtime
+ * ({@code dev.vmbus.runtime.ChannelDriver}) reads it, ends it, counts interrupts and takes the stats.
  *
  * <p>The guest end writes the TX ring and reads the RX ring; the host end the other way round. The channel
  * decides when to signal the peer from what the rings return and calls its {@link PeerSignal}; the rings never
@@ -23,10 +26,9 @@ public final class VmbusChannel {
     private final PeerSignal peer;
     private final Requestor requestor;
 
-    private ChannelState state = ChannelState.OPEN;
-    private String fault;
+    /** Why the channel ended; null while it is open. */
+    private EndReason end;
     private long lastTransactionId;
-    private long interrupts;
     private long events;
 
     private VmbusChannel(Offer offer, RingWriter out, RingReader in, PeerSignal peer, Requestor requestor) {
@@ -62,13 +64,14 @@ public final class VmbusChannel {
         return offer.relid();
     }
 
+    /** {@link ChannelState#OPEN} until an {@link EndReason} ended it, then the state that reason decides. */
     public ChannelState state() {
-        return state;
+        return end == null ? ChannelState.OPEN : end.state();
     }
 
-    /** Why the channel faulted, or null. */
-    public String fault() {
-        return fault;
+    /** Why the channel ended, or null while it is open. */
+    public EndReason end() {
+        return end;
     }
 
     public RingWriter outbound() {
@@ -104,8 +107,8 @@ public final class VmbusChannel {
 
     private SendStatus send(byte[] array, MemorySegment segment, long offset, int length, long requestId,
                             int type, int flags) {
-        if (state != ChannelState.OPEN) {
-            return state == ChannelState.FAULTED ? SendStatus.FAULTED : SendStatus.NO_DEVICE;
+        if (end != null) {
+            return end.state() == ChannelState.FAULTED ? SendStatus.FAULTED : SendStatus.NO_DEVICE;
         }
         long transId = requestId;
         boolean allocated = false;
@@ -161,9 +164,9 @@ public final class VmbusChannel {
         if (buffer.length == 0) {
             return RecvStatus.INVALID_ARGUMENT; // outputs untouched, as Linux
         }
-        if (state != ChannelState.OPEN) {
+        if (end != null) {
             result.set(0, 0, 0, 0);
-            return state == ChannelState.FAULTED ? RecvStatus.FAULTED : RecvStatus.NO_DEVICE;
+            return end.state() == ChannelState.FAULTED ? RecvStatus.FAULTED : RecvStatus.NO_DEVICE;
         }
         int packetLength = in.peek();
         if (packetLength == RingReader.EMPTY) {
@@ -199,7 +202,7 @@ public final class VmbusChannel {
      * @return the packet, or null if the ring is empty or the channel is not open (see {@link #state()})
      */
     public Packet nextPacket() {
-        if (state != ChannelState.OPEN) {
+        if (end != null) {
             return null;
         }
         int packetLength = in.peek();
@@ -221,7 +224,7 @@ public final class VmbusChannel {
         if (in.commit()) {
             signalPeer();
         }
-        if (in.fault() != null && state == ChannelState.OPEN) {
+        if (in.fault() != null) {
             markFaulted(in.fault());
         }
     }
@@ -231,45 +234,29 @@ public final class VmbusChannel {
         peer.raise();
     }
 
-    /** Counts a signal from the peer; the transport calls it when one arrives. */
-    public void countInterrupt() {
-        interrupts++;
+    /** Signals raised to the peer so far (Linux's {@code sig_events}). */
+    public long events() {
+        return events;
     }
 
     // ---- life cycle -------------------------------------------------------------------------------------------
 
-    /** Marks the channel faulted by a protocol violation found above the ring; it is not used again. */
-    public void fault(String reason) {
-        in.fault(reason);
-        markFaulted(in.fault());
+    /**
+     * Ends the channel for {@code reason} if it is still open (the first reason is the one it keeps: a faulted
+     * channel that is then rescinded or closed still says why it faulted).
+     *
+     * @return whether this call ended it
+     */
+    public boolean end(EndReason reason) {
+        if (end != null) {
+            return false;
+        }
+        end = java.util.Objects.requireNonNull(reason, "reason");
+        return true;
     }
 
     private void markFaulted(RingFault ringFault) {
-        if (state == ChannelState.OPEN) {
-            state = ChannelState.FAULTED;
-            fault = ringFault != null ? ringFault.toString() : "unknown";
-        }
-    }
-
-    /** The host rescinded the channel: sends fail with {@link SendStatus#NO_DEVICE} from now on. */
-    public void rescind() {
-        if (state == ChannelState.OPEN || state == ChannelState.FAULTED) {
-            state = ChannelState.RESCINDED;
-        }
-    }
-
-    /** We closed the channel (a faulted or rescinded channel keeps saying why it ended). */
-    public void close() {
-        if (state == ChannelState.OPEN) {
-            state = ChannelState.CLOSED;
-        }
-    }
-
-    /** A snapshot of every figure about this channel; call on the owner thread. */
-    public ChannelStats stats() {
-        return new ChannelStats(offer, state, out.ring().snapshot(), in.ring().snapshot(), interrupts, events,
-                in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(),
-                out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
-                requestor != null ? requestor.rejected() : 0, fault);
+        end(EndReason.ringFault(ringFault != null ? ringFault
+                : new RingFault(RingFault.Kind.PROTOCOL, "unknown")));
     }
 }

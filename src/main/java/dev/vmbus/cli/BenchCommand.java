@@ -4,6 +4,7 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
@@ -124,7 +125,7 @@ final class BenchCommand implements Callable<Integer> {
             onContext(hostContext, () -> host.start().compose(v -> host.offer(
                     new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips)))
                     .await(10, TimeUnit.SECONDS);
-            DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), transport);
+            DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.parse(transport));
             guestVertx.deployVerticle(new VmbusVerticle(guest, registry)).await(10, TimeUnit.SECONDS);
             roundTrips.opened().await(10, TimeUnit.SECONDS);
             measure(hostContext, roundTrips::start, roundTrips::stop, warmup);

@@ -48,7 +48,7 @@ record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<
         }
         List<ClassReport> classes = new ArrayList<>();
         for (String name : registry.enabled().keySet()) {
-            DeviceHandler h = registry.handler(name).orElseThrow();
+            DeviceHandler<?> h = registry.handler(name).orElseThrow();
             List<DeviceReport> mine = devices.stream().filter(r -> h.classIds().contains(r.device().classId())).toList();
             if (mine.isEmpty()) {
                 classes.add(new ClassReport(name, Status.ABSENT, "no device offered (is the service enabled in the"

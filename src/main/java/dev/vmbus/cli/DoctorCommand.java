@@ -1,6 +1,7 @@
 package dev.vmbus.cli;
 
 import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.ServePolicy;
 import dev.vmbus.transport.uio.UioChannel;
@@ -57,7 +58,7 @@ final class DoctorCommand implements Callable<Integer> {
 
     private int diagnose(PrintWriter out) throws IOException {
         SystemView view = SystemView.of(conf, sysfsRoot, procRoot);
-        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), "uio");
+        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), TransportType.UIO);
         Diagnosis d;
         try {
             d = Diagnosis.of(view, registry);

@@ -72,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
         VmbusConfig config = ConfigLoader.load(conf);
         config = applyOverrides(config);
         TransportType type = config.transport().type();
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type.configName());
+        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), type);
         // the running kernel decides every masking, kick and map choice of the uio transport
         dev.vmbus.transport.uio.KernelFeatures kernel = type == TransportType.UIO
                 ? refuseWhatTheKernelCannotServe(config, registry) : null;

@@ -2,6 +2,7 @@ package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.host.HostChannels;
 import dev.vmbus.host.HostControl;
 import dev.vmbus.transport.uio.KernelChannelCounters;
@@ -73,7 +74,9 @@ public final class DashboardServer extends VerticleBase {
     @Override
     public Future<?> start() {
         access = AccessControl.of(options.host(), options.token());
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> stream.send("event", events.add(m.body())));
+        // Lifecycle events arrive as objects; this is where they become the JSON the page and /api/events show.
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS,
+                m -> stream.send("event", events.add(m.body().toJson())));
         // Every interval, whether or not anyone watches: history must already hold the last minutes when the
         // page is opened. A tick still running when the next is due is not doubled.
         vertx.setPeriodic(options.updateIntervalMs(), t -> {

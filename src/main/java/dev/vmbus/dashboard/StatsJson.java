@@ -43,7 +43,7 @@ public final class StatsJson {
             json.put("handled", c.handled());
         }
         if (c.reason() != null) {
-            json.put("reason", c.reason());
+            json.put("reason", c.reason().text());
         }
         if (c.sample() != null) {
             json.put("stats", stats(c.sample()));

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
@@ -32,14 +33,18 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     /** How long the guest may take to answer one request. */
     public static final long DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
-    /** Where the device's channel is. */
+    /**
+     * Where the device is: {@code OFFERED} while its channel is not open (its {@link ChannelState}, kept by the
+     * channel runtime, is anything but {@code OPEN}); on an open channel, how far the IC negotiation got.
+     */
     public enum Phase { OFFERED, NEGOTIATING, READY, FAILED }
 
     protected final Context context;
     protected final Offer offer;
     private final String name;
     private ChannelDriver driver;
-    private Phase phase = Phase.OFFERED;
+    /** The negotiation's progress on the current open channel (meaningless while it is not open). */
+    private Phase negotiation = Phase.NEGOTIATING;
     private String failure;
     private IcNegotiation.Negotiated negotiated;
     private Promise<IcMessage> pending;
@@ -62,7 +67,12 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     }
 
     public Phase phase() {
-        return phase;
+        return channelState() == ChannelState.OPEN ? negotiation : Phase.OFFERED;
+    }
+
+    /** The host end's channel state: its runtime's while there is one, else {@code OFFERED}. */
+    public ChannelState channelState() {
+        return driver != null ? driver.state() : ChannelState.OFFERED;
     }
 
     /** The host's framework versions, ascending (OpenVMM offers 1.0 and 3.0). */
@@ -86,7 +96,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     @Override
     public void opened(ChannelLink link) {
         driver = ChannelDriver.host(link, context, 0, this::onPacket);
-        phase = Phase.NEGOTIATING;
+        negotiation = Phase.NEGOTIATING;
         negotiated = null;
         LOG.info("host: " + name + " channel " + offer.relid() + " opened by the guest; negotiating");
         transact(IcNegotiation.request(frameworkVersions(), serviceVersions()), IcConstants.MSGTYPE_NEGOTIATE,
@@ -102,7 +112,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
                 return;
             }
             negotiated = chosen.get();
-            phase = Phase.READY;
+            negotiation = Phase.READY;
             LOG.info("host: " + name + " channel " + offer.relid() + " negotiated framework "
                     + negotiated.framework() + ", service " + negotiated.message());
             ready();
@@ -110,14 +120,13 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     }
 
     private void fail(String why) {
-        phase = Phase.FAILED;
+        negotiation = Phase.FAILED;
         failure = why;
         LOG.warning("host: " + name + " channel " + offer.relid() + " failed: " + why);
     }
 
     @Override
     public void closed(int relid, String reason) {
-        phase = Phase.OFFERED;
         if (pending != null) {
             context.owner().cancelTimer(pendingTimer);
             Promise<IcMessage> p = pending;
@@ -144,7 +153,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
      * when the channel closes.
      */
     protected Future<IcMessage> transact(IcMessage request, int type, long timeoutMs) {
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             return Future.failedFuture("the " + name + " channel is not open");
         }
         if (pending != null) {
@@ -184,7 +193,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
      * @return how many were handed to the channel (sends beyond a full ring wait in the driver)
      */
     int flood(int count) {
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + offer.relid() + " is not open");
         }
         byte[] request = IcNegotiation.request(frameworkVersions(), serviceVersions()).bytes();
@@ -202,7 +211,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     /** The device's state for display; services add their own fields. */
     public JsonObject state() {
         JsonObject json = new JsonObject().put("device", name).put("relid", offer.relid())
-                .put("phase", phase.name().toLowerCase()).put("unexpectedMessages", unexpected);
+                .put("phase", phase().name().toLowerCase()).put("unexpectedMessages", unexpected);
         if (negotiated != null) {
             json.put("frameworkVersion", negotiated.framework().toString())
                     .put("serviceVersion", negotiated.message().toString());

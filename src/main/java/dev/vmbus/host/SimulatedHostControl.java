@@ -85,9 +85,9 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             try {
                 List<ChannelView> out = new java.util.ArrayList<>();
                 for (IcHostDevice d : host.devices()) {
-                    boolean open = d.driver() != null && !d.driver().stopped();
-                    out.add(new ChannelView(d.offer(), d.name(), open ? ChannelState.OPEN : ChannelState.OFFERED, null,
-                            null, open ? new ChannelSample(d.driver().channel().stats(), null) : null, null));
+                    boolean open = d.channelState() == ChannelState.OPEN;
+                    out.add(new ChannelView(d.offer(), d.name(), d.channelState(), null, null,
+                            open ? new ChannelSample(d.driver().stats(), null) : null, null));
                 }
                 result.complete(new AgentSnapshot(System.currentTimeMillis(), out));
             } catch (RuntimeException e) {
@@ -116,7 +116,7 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
 
     private ChannelDriver open(int relid) {
         ChannelDriver driver = device(relid).driver();
-        if (driver == null || driver.stopped()) {
+        if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + relid + " is not open");
         }
         return driver;
@@ -128,11 +128,10 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         MemorySegment bad = MemorySegment.ofArray(new long[4]);
         bad.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
                 PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
-        int result = driver.channel().outbound().writeRaw(bad, 0, 32);
+        int result = driver.writeRaw(bad, 0, 32);
         if (result == RingWriter.FULL || result == RingWriter.FAULTED) {
             return Future.failedFuture("could not write the malformed packet (ring " + (result == RingWriter.FULL ? "full" : "faulted") + ")");
         }
-        driver.link().signal();
         return Future.succeededFuture(ok("wrote a malformed packet (offset8 = 1) on channel " + relid));
     }
 

@@ -1,176 +1,423 @@
 package dev.vmbus.runtime;
 
-import dev.vmbus.channel.AsyncChannel;
 import dev.vmbus.channel.ChannelClosedException;
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.Timers;
 import dev.vmbus.channel.VmbusChannel;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.RingReader;
+import dev.vmbus.ring.RingWriter;
 import dev.vmbus.transport.ChannelLink;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * Runs one channel end on a Vert.x context: an interrupt from the link retries parked sends and drains the
- * inbound ring in bounded batches (a full batch yields the event loop and continues on the next turn), and the
- * link going away stops it. Guest channel verticles and the simulated host's device drivers both sit on this.
+ * One channel end on a Vert.x context: the channel runtime that guest channel verticles and the simulated host's
+ * device drivers share (DESIGN.md, "The data path").
+ * <ol>
+ *   <li>An interrupt from the link is counted, retries parked sends, and drains the inbound ring: mask, take a
+ *       bounded batch, commit {@code read_index} once, unmask, re-check (spec 2.7). A full batch yields the
+ *       event loop and continues on the next turn with interrupts still masked.</li>
+ *   <li>Credit: with a {@link PacketHandler}, at most {@code credit} packets are with the handler at once, and
+ *       nothing is taken off the ring while a send waits for outbound space. Held packets stay in the ring,
+ *       which the peer sees as a full ring: the protocol's own back-pressure.</li>
+ *   <li>Sends wait for ring space through {@code pending_send_sz} instead of failing; requests complete with
+ *       the peer's completion or fail on timeout ({@link Outbox}).</li>
+ *   <li>The channel's life is the {@link VmbusChannel}'s, kept there once: the link going away, the ring
+ *       memory being unmapped, a ring fault, a failed handler or {@link #close} end it with an
+ *       {@link EndReason}; everything waiting then fails and the {@link #endHandler} hears the reason once.</li>
+ * </ol>
  *
- * <p>Create, use and stop it on its context only.
+ * <p>Create, use and stop it on its context only. {@link #manual} drives one without Vert.x, by hand.
  */
 public final class ChannelDriver {
     /** Packets taken per turn of the event loop before yielding. */
     public static final int DEFAULT_BATCH = 64;
 
+    /** Receives the packets a drain takes off the ring, synchronously. */
+    @FunctionalInterface
+    public interface PacketSink {
+        void accept(Packet packet);
+    }
+
+    /**
+     * Receives packets and answers asynchronously; the packet's unit of credit comes back when the future
+     * completes. A failed future ends the channel (faulted): with the reason of a {@link HandlerFailure}, or as
+     * {@link EndReason.Kind#HANDLER_FAILED} with the failure's message.
+     */
+    @FunctionalInterface
+    public interface PacketHandler {
+        Future<?> handle(Packet packet);
+    }
+
+    /** A handler's failure with the reason the channel should end with. */
+    public static final class HandlerFailure extends RuntimeException {
+        private final EndReason reason;
+
+        public HandlerFailure(EndReason reason) {
+            super(reason.text(), null, false, false);
+            this.reason = reason;
+        }
+
+        public EndReason reason() {
+            return reason;
+        }
+    }
+
+    /** What one {@link #drain(int)} pass ended with. */
+    public enum DrainResult {
+        /** The ring is empty and interrupts are unmasked: wait for the next interrupt. */
+        IDLE,
+        /** The budget ran out with packets left; interrupts stay masked: call again on a later turn. */
+        MORE,
+        /** Held by credit, a parked send or {@link #pause()}; interrupts stay masked until it is released. */
+        HELD,
+        /** The channel is no longer open (faulted, rescinded or closed). */
+        STOPPED
+    }
+
     private final ChannelLink link;
-    private final Context context;
     private final VmbusChannel channel;
-    private final AsyncChannel async;
-    private final AsyncChannel.PacketSink sink;
+    private final Outbox outbox;
+    /** Runs a task on this end's context later; null for a manual driver (nothing is scheduled). */
+    private final Executor later;
+    private final PacketSink sink;
+    private final PacketHandler handler;
+    private final int credit;
     private final int batch;
-    private Consumer<String> stoppedHandler = reason -> { };
+    private Consumer<EndReason> endHandler = reason -> { };
     private boolean drainQueued;
-    private boolean paused;
-    private boolean stopped;
+    private boolean masked;
+    private boolean pausedByHand;
+    private int inFlight;
+    private long interrupts;
     private Future<Void> linkClosed;
 
-    private ChannelDriver(ChannelLink link, Context context, VmbusChannel channel, AsyncChannel.PacketSink sink,
-                          int batch) {
+    private ChannelDriver(ChannelLink link, VmbusChannel channel, Timers timers, Executor later, int maxParked,
+                          PacketSink sink, PacketHandler handler, int credit) {
         this.link = link;
-        this.context = context;
         this.channel = channel;
+        this.later = later;
         this.sink = sink;
-        this.batch = batch;
+        this.handler = handler;
+        this.credit = credit;
+        this.batch = DEFAULT_BATCH;
+        this.outbox = new Outbox(channel, timers, maxParked, this::endedByTheRing);
+    }
+
+    /** Drives the guest end of {@code link}; {@code sink} receives every packet that is not a completion. */
+    public static ChannelDriver guest(ChannelLink link, Context context, int requestorSize, PacketSink sink) {
+        return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
+                sink, null, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Drives the guest end of {@code link} for a handler that answers asynchronously, with {@code credit}
+     * packets in flight at most and no packet taken while a send waits for ring space.
+     */
+    public static ChannelDriver guest(ChannelLink link, Context context, int requestorSize, int credit,
+                                      PacketHandler handler) {
+        if (credit < 1) {
+            throw new IllegalArgumentException("credit must be at least 1, got " + credit);
+        }
+        return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
+                null, handler, credit);
+    }
+
+    /** Drives the host end of {@code link}. */
+    public static ChannelDriver host(ChannelLink link, Context context, int requestorSize, PacketSink sink) {
+        return onContext(link, context, VmbusChannel.host(link.offer(), link.rings(), link::signal, requestorSize),
+                sink, null, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A driver over {@code channel} with no link and no context: nothing is scheduled, the caller runs
+     * {@link #onInterrupt()} and {@link #drain(int)} itself on one thread (tests, plain Java).
+     */
+    public static ChannelDriver manual(VmbusChannel channel, Timers timers, int maxParked, PacketSink sink) {
+        return new ChannelDriver(null, channel, timers, null, maxParked, sink, null, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #manual(VmbusChannel, Timers, int, PacketSink)} with the default bound on parked sends. */
+    public static ChannelDriver manual(VmbusChannel channel, Timers timers, PacketSink sink) {
+        return manual(channel, timers, Outbox.DEFAULT_MAX_PARKED, sink);
+    }
+
+    private static ChannelDriver onContext(ChannelLink link, Context context, VmbusChannel channel, PacketSink sink,
+                                           PacketHandler handler, int credit) {
         Timers timers = (delay, task) -> {
             long id = context.owner().setTimer(Math.max(1, delay), t -> task.run());
             return () -> context.owner().cancelTimer(id);
         };
-        this.async = new AsyncChannel(channel, timers);
-    }
-
-    /** Drives the guest end of {@code link}; {@code sink} receives every packet that is not a completion. */
-    public static ChannelDriver guest(ChannelLink link, Context context, int requestorSize,
-                                      AsyncChannel.PacketSink sink) {
-        return new ChannelDriver(link, context,
-                VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize), sink, DEFAULT_BATCH)
-                .attach();
-    }
-
-    /** Drives the host end of {@code link}. */
-    public static ChannelDriver host(ChannelLink link, Context context, int requestorSize,
-                                     AsyncChannel.PacketSink sink) {
-        return new ChannelDriver(link, context,
-                VmbusChannel.host(link.offer(), link.rings(), link::signal, requestorSize), sink, DEFAULT_BATCH)
-                .attach();
-    }
-
-    private ChannelDriver attach() {
-        link.signalHandler(this::onSignal);
-        link.closedHandler(reason -> stop(ChannelState.RESCINDED, reason));
+        Executor later = task -> context.runOnContext(v -> task.run());
+        ChannelDriver driver = new ChannelDriver(link, channel, timers, later, Outbox.DEFAULT_MAX_PARKED, sink,
+                handler, credit);
+        link.signalHandler(driver::onSignal);
+        link.closedHandler(driver::end);
         // Packets may already be waiting (the peer wrote before our signal line existed): it will not interrupt
         // for a non-empty ring, so look now.
-        scheduleDrain();
-        return this;
+        driver.scheduleDrain();
+        return driver;
     }
 
-    public VmbusChannel channel() {
-        return channel;
+    public Offer offer() {
+        return channel.offer();
     }
 
-    public AsyncChannel async() {
-        return async;
+    public int relid() {
+        return channel.relid();
     }
 
+    /** The link this end runs on, or null for a manual driver. */
     public ChannelLink link() {
         return link;
     }
 
-    /** What runs when the channel stops for any reason (rescind, peer gone, fault, close); gets the reason. */
-    public ChannelDriver stoppedHandler(Consumer<String> handler) {
-        this.stoppedHandler = handler;
+    /** What runs, once, when the channel ends for any reason (rescind, peer gone, fault, close). */
+    public ChannelDriver endHandler(Consumer<EndReason> handler) {
+        this.endHandler = handler;
         return this;
     }
 
-    private void onSignal() {
-        if (stopped) {
+    public ChannelState state() {
+        return channel.state();
+    }
+
+    /** Why the channel ended, or null while it is open. */
+    public EndReason reason() {
+        return channel.end();
+    }
+
+    public boolean open() {
+        return channel.state() == ChannelState.OPEN;
+    }
+
+    // ---- inbound --------------------------------------------------------------------------------------------
+
+    /** The peer signalled: count it, retry parked sends (it may have freed outbound space), drain. */
+    public void onInterrupt() {
+        if (!open()) {
             return;
         }
+        interrupts++;
+        if (outbox.parkedCount() > 0) {
+            outbox.flush();
+        }
+    }
+
+    private void onSignal() {
         try {
-            async.onInterrupt();
+            onInterrupt();
+            if (!drainQueued) {
+                drainNow(); // already on our context: no need to queue another task before reading the ring
+            }
         } catch (IllegalStateException e) {
             ringGone(e);
-            return;
-        }
-        if (!drainQueued && !paused) {
-            drain(); // already on our context: no need to queue another task before reading the ring
         }
     }
 
     private void scheduleDrain() {
-        if (!drainQueued && !paused && !stopped) {
+        if (later != null && !drainQueued && !holding() && open()) {
             drainQueued = true;
-            context.runOnContext(v -> drain());
+            later.execute(() -> {
+                drainQueued = false;
+                try {
+                    drainNow();
+                } catch (IllegalStateException e) {
+                    ringGone(e);
+                }
+            });
         }
     }
 
-    private void drain() {
-        drainQueued = false;
-        if (paused || stopped) {
+    private void drainNow() {
+        if (!holding() && drain(batch) == DrainResult.MORE) {
+            scheduleDrain(); // yield the event loop; interrupts stay masked meanwhile
+        }
+    }
+
+    /** Why no packet may be taken now: paused by hand, out of credit, or (with a handler) a send is parked. */
+    private boolean holding() {
+        return pausedByHand || inFlight >= credit || handler != null && outbox.parkedCount() > 0;
+    }
+
+    /**
+     * One pass: masks interrupts, takes up to {@code budget} packets (completions of our requests are consumed
+     * here and count toward the budget), commits {@code read_index} once, and, if the budget was not used up,
+     * unmasks and re-checks, going round again if packets arrived meanwhile.
+     */
+    public DrainResult drain(int budget) {
+        if (!open()) {
+            return DrainResult.STOPPED;
+        }
+        if (!masked) {
+            channel.inbound().mask();
+            masked = true;
+        }
+        int left = budget;
+        while (true) {
+            int taken = 0;
+            boolean completions = false;
+            boolean readFault = false;
+            while (taken < left && open() && !holding()) {
+                Packet packet = channel.nextPacket();
+                if (packet == null) {
+                    readFault = !open(); // the read found the ring broken and ended the channel
+                    break;
+                }
+                taken++;
+                if (packet.type() == PacketType.COMP && channel.requestor() != null) {
+                    outbox.complete(packet);
+                    completions = true;
+                } else {
+                    deliver(packet);
+                }
+            }
+            boolean openBeforeCommit = open();
+            channel.commit(); // what was taken is consumed, whatever happens next
+            if (readFault || openBeforeCommit && !open()) {
+                ended(); // this pass's read or commit ended it: nobody else has reported it
+                return DrainResult.STOPPED;
+            }
+            if (!open()) {
+                return DrainResult.STOPPED; // ended while delivering: whoever ended it reported it
+            }
+            if (completions && outbox.parkedCount() > 0) {
+                outbox.flush();
+                if (!open()) {
+                    return DrainResult.STOPPED;
+                }
+            }
+            if (holding()) {
+                return DrainResult.HELD;
+            }
+            left -= taken;
+            if (left == 0) {
+                return DrainResult.MORE;
+            }
+            masked = false;
+            if (channel.inbound().unmask() == 0) {
+                return DrainResult.IDLE;
+            }
+            channel.inbound().mask(); // data arrived while masked: the peer will not interrupt for it
+            masked = true;
+        }
+    }
+
+    private void deliver(Packet packet) {
+        if (handler == null) {
+            sink.accept(packet);
             return;
         }
-        AsyncChannel.DrainResult result;
+        inFlight++;
+        Future<?> done;
         try {
-            result = async.drain(batch, sink);
-        } catch (IllegalStateException e) {
-            ringGone(e);
-            return;
+            done = handler.handle(packet);
+        } catch (RuntimeException e) {
+            done = Future.failedFuture(e);
         }
-        switch (result) {
-            case MORE -> scheduleDrain(); // yield the event loop; interrupts stay masked meanwhile
-            case STOPPED -> stop(channel.state(), channel.fault());
-            case IDLE -> { }
-        }
+        done.onComplete(ar -> {
+            inFlight--;
+            if (ar.failed()) {
+                Throwable cause = ar.cause();
+                end(cause instanceof HandlerFailure f ? f.reason()
+                        : EndReason.of(EndReason.Kind.HANDLER_FAILED, String.valueOf(cause.getMessage())));
+            } else {
+                scheduleDrain();
+            }
+        });
     }
 
     /** Stops taking packets (they stay in the ring, so the peer eventually sees a full ring). */
     public void pause() {
-        paused = true;
+        pausedByHand = true;
     }
 
-    /** Takes packets again. */
+    /** Takes packets again after {@link #pause()}. */
     public void resume() {
-        if (paused) {
-            paused = false;
+        if (pausedByHand) {
+            pausedByHand = false;
             scheduleDrain();
         }
     }
 
-    public boolean paused() {
-        return paused;
-    }
+    // ---- outbound -------------------------------------------------------------------------------------------
 
-    /** Sends a packet, waiting for ring space if needed. */
+    /** Sends a packet, waiting for ring space if needed; fails with {@link ChannelClosedException} once ended. */
     public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+        if (!open()) {
+            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+        }
         try {
-            return async.send(payload, requestId, type, flags);
+            CompletableFuture<Void> sent = outbox.send(payload, requestId, type, flags);
+            if (!sent.isDone() && handler != null) {
+                // Held while it waits (see holding()); take packets again once it is on the ring.
+                sent.whenComplete((v, e) -> scheduleDrain());
+            }
+            return sent;
         } catch (IllegalStateException e) {
             ringGone(e);
-            return CompletableFuture.failedFuture(new ChannelClosedException(channel.relid(), channel.state(),
-                    e.getMessage()));
+            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
         }
     }
 
-    /** Sends a request and completes with the peer's completion. */
+    /** Sends a request and completes with the peer's completion, or fails after {@code timeoutMillis}. */
     public CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
-        try {
-            return async.request(payload, type, timeoutMillis);
-        } catch (IllegalStateException e) {
-            ringGone(e);
-            return CompletableFuture.failedFuture(new ChannelClosedException(channel.relid(), channel.state(),
-                    e.getMessage()));
+        if (!open()) {
+            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
         }
+        try {
+            return outbox.request(payload, type, timeoutMillis);
+        } catch (IllegalStateException e) {
+            if (channel.requestor() == null) {
+                throw e;
+            }
+            ringGone(e);
+            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+        }
+    }
+
+    /**
+     * Fault knob: writes {@code length} raw bytes of {@code packet} (descriptor included, unchecked) as the next
+     * outbound packet and signals the peer.
+     *
+     * @return what {@link RingWriter#writeRaw} returned
+     */
+    public int writeRaw(MemorySegment packet, long offset, int length) {
+        int result = channel.outbound().writeRaw(packet, offset, length);
+        if (result != RingWriter.FULL && result != RingWriter.FAULTED && link != null) {
+            link.signal();
+        }
+        return result;
+    }
+
+    // ---- life -----------------------------------------------------------------------------------------------
+
+    /** Ends the channel for {@code reason} if it is still open; the end handler hears it. */
+    public void end(EndReason reason) {
+        if (channel.end(reason)) {
+            ended();
+        }
+    }
+
+    private void endedByTheRing() {
+        ended();
+    }
+
+    /** The channel has just left OPEN (exactly one caller sees each transition): fail what waits, report. */
+    private void ended() {
+        EndReason reason = channel.end();
+        outbox.failAll(new ChannelClosedException(relid(), reason));
+        endHandler.accept(reason);
     }
 
     /**
@@ -178,33 +425,62 @@ public final class ChannelDriver {
      * found out failed with IllegalStateException instead of touching them; the link's own report follows.
      */
     private void ringGone(IllegalStateException e) {
-        stop(ChannelState.RESCINDED, "the ring memory was unmapped (" + e.getMessage() + ")");
+        end(EndReason.of(EndReason.Kind.RING_UNMAPPED, "the ring memory was unmapped (" + e.getMessage() + ")"));
     }
 
-    /** Closes our end (and, for a guest, tells the host); also after the channel stopped by itself. */
+    /** Closes our end (and, for a guest, tells the host); also after the channel ended by itself. */
     public Future<Void> close() {
-        stop(ChannelState.CLOSED, "closed");
+        return close(EndReason.of(EndReason.Kind.CLOSED, "closed"));
+    }
+
+    /** As {@link #close()}, saying why (a {@link EndReason.Kind#CLOSED} reason, unless the channel failed). */
+    public Future<Void> close(EndReason reason) {
+        end(reason);
         if (linkClosed == null) {
-            linkClosed = link.close();
+            linkClosed = link != null ? link.close() : Future.succeededFuture();
         }
         return linkClosed;
     }
 
-    private void stop(ChannelState state, String reason) {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        if (state == ChannelState.RESCINDED) {
-            channel.rescind();
-        } else if (state == ChannelState.CLOSED) {
-            channel.close();
-        }
-        async.failAll(new ChannelClosedException(channel.relid(), channel.state(), reason));
-        stoppedHandler.accept(reason);
+    // ---- figures --------------------------------------------------------------------------------------------
+
+    /**
+     * A snapshot of every figure about this channel end. Throws IllegalStateException if the transport
+     * unmapped the ring (the snapshot then fails instead of reading freed pages).
+     */
+    public ChannelStats stats() {
+        RingWriter out = channel.outbound();
+        RingReader in = channel.inbound();
+        EndReason end = channel.end();
+        return new ChannelStats(channel.offer(), channel.state(), out.ring().snapshot(), in.ring().snapshot(),
+                interrupts, channel.events(), in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(),
+                out.outFullTotal(), out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
+                channel.requestor() != null ? channel.requestor().rejected() : 0,
+                end != null && end.state() == ChannelState.FAULTED ? end.text() : null);
     }
 
-    public boolean stopped() {
-        return stopped;
+    /** Signals received from the peer. */
+    public long interrupts() {
+        return interrupts;
+    }
+
+    /** Packets with the handler now. */
+    public int inFlight() {
+        return inFlight;
+    }
+
+    /** Sends waiting for outbound space. */
+    public int parkedCount() {
+        return outbox.parkedCount();
+    }
+
+    /** Requests waiting for their completion. */
+    public int pendingRequests() {
+        return outbox.pendingRequests();
+    }
+
+    /** How often a send had to arm {@code pending_send_sz} and wait. */
+    public long pendingSendWaits() {
+        return outbox.pendingSendWaits();
     }
 }

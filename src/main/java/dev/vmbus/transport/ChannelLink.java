@@ -1,5 +1,6 @@
 package dev.vmbus.transport;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import io.vertx.core.Future;
@@ -37,9 +38,9 @@ public interface ChannelLink {
 
     /**
      * Sets what runs (on the owning context) when the channel goes away under us: rescinded by the host, the
-     * peer's process gone, the control connection lost. The argument says why.
+     * peer's process gone, the control connection lost. The argument says why, typed.
      */
-    void closedHandler(Consumer<String> handler);
+    void closedHandler(Consumer<EndReason> handler);
 
     /** Closes the channel from this end (the guest sends {@code close}); completes when the peer confirmed. */
     Future<Void> close();

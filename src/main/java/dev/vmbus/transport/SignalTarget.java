@@ -6,13 +6,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The receiving half of an interrupt line: runs a handler on its owner's context, coalescing signals that
- * arrive while one is still queued (as a real interrupt does: the handler drains everything anyway).
+ * arrive while one is still queued (as a real interrupt does: the handler drains everything anyway). Interrupts
+ * are counted once, by the channel runtime that handles them.
  */
 public final class SignalTarget {
     private final AtomicBoolean queued = new AtomicBoolean();
     private final Context context;
     private volatile Runnable handler = () -> { };
-    private volatile long count;
 
     public SignalTarget(Context context) {
         this.context = context;
@@ -22,14 +22,8 @@ public final class SignalTarget {
         this.handler = handler;
     }
 
-    /** Signals received so far (coalesced ones included). */
-    public long count() {
-        return count;
-    }
-
     /** Raises the line; safe from any thread. */
     public void raise() {
-        count++; // one raiser per line (the peer's owner thread); a lost increment would only affect display
         if (queued.compareAndSet(false, true)) {
             context.runOnContext(v -> {
                 queued.set(false); // clear before running: a signal raised during the handler queues again

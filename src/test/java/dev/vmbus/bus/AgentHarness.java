@@ -1,11 +1,12 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Map;
@@ -18,15 +19,15 @@ final class AgentHarness implements AutoCloseable {
     final Vertx vertx = Vertx.vertx();
     final SimBus bus = new SimBus(vertx, 4096);
     final Context hostContext = vertx.getOrCreateContext();
-    final List<JsonObject> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<ChannelEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     AgentHarness() throws Exception {
         onHostAsync(() -> bus.host().start());
-        vertx.eventBus().<JsonObject>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
+        vertx.eventBus().<ChannelEvent>consumer(Addresses.CHANNELS, m -> events.add(m.body()));
     }
 
-    String deployAgent(List<DeviceHandler> handlers) throws Exception {
-        DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), "sim");
+    String deployAgent(List<DeviceHandler<?>> handlers) throws Exception {
+        DeviceRegistry registry = DeviceRegistry.of(handlers, Map.of(), TransportType.SIM);
         return vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
     }
 
@@ -63,18 +64,18 @@ final class AgentHarness implements AutoCloseable {
         done.get(10, TimeUnit.SECONDS);
     }
 
-    /** Waits for the oldest unclaimed lifecycle event of {@code kind} for {@code relid}, and claims it. */
-    JsonObject awaitEvent(String kind, int relid) throws InterruptedException {
+    /** Waits for the oldest unclaimed lifecycle event into {@code state} for {@code relid}, and claims it. */
+    ChannelEvent awaitEvent(ChannelState state, int relid) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 10_000;
         while (System.currentTimeMillis() < deadline) {
-            for (JsonObject e : events) {
-                if (kind.equals(e.getString("event")) && e.getInteger("relid") == relid && events.remove(e)) {
+            for (ChannelEvent e : events) {
+                if (e.state() == state && e.relid() == relid && events.remove(e)) {
                     return e;
                 }
             }
             Thread.sleep(10);
         }
-        throw new AssertionError("no '" + kind + "' event for relid " + relid);
+        throw new AssertionError("no '" + ChannelEvent.name(state) + "' event for relid " + relid);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
@@ -55,7 +56,7 @@ class HostFloodTest {
         agent.deployAgent(List.of(new HeartbeatHandler()));
         for (int relid : new int[] {1, 2}) {
             agent.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16384), host);
-            agent.awaitEvent(ChannelEvent.OPENED, relid);
+            agent.awaitEvent(ChannelState.OPEN, relid);
             assertNotNull(host.opened.poll(10, TimeUnit.SECONDS));
         }
     }

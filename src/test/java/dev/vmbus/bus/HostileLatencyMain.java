@@ -1,5 +1,6 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
@@ -29,7 +30,7 @@ public final class HostileLatencyMain {
             agent.deployAgent(List.of(new HeartbeatHandler()));
             for (int relid = 1; relid <= hostile + 1; relid++) {
                 agent.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 65536), host);
-                agent.awaitEvent(ChannelEvent.OPENED, relid);
+                agent.awaitEvent(ChannelState.OPEN, relid);
                 host.opened.poll(10, TimeUnit.SECONDS);
             }
             byte[] bad = IcNegotiation.request(List.of(IcVersion.of(9, 9)), List.of(IcVersion.of(9, 9))).bytes();

@@ -2,6 +2,8 @@ package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.ring.RingFault;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
@@ -57,7 +59,7 @@ class RuntimeTest {
     @Test
     void aBurstOfThousandsIntoASmallRingIsAnsweredInOrderWithTheHostWaitingForSpace() throws Exception {
         agent.offer(heartbeatOffer(1, 8192), host); // 4 KiB of data per direction: ~80 heartbeats fit
-        agent.awaitEvent(ChannelEvent.OPENED, 1);
+        agent.awaitEvent(ChannelState.OPEN, 1);
         assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
         int n = 5_000;
         agent.onHost(() -> {
@@ -73,7 +75,7 @@ class RuntimeTest {
             assertEquals(PacketType.DATA_INBAND, p.type());
             assertEquals(0, p.flags());
         }
-        long waits = agent.onHost(() -> host.drivers.get(1).async().pendingSendWaits());
+        long waits = agent.onHost(() -> host.drivers.get(1).pendingSendWaits());
         assertTrue(waits > 0, "the host never had to wait on pending_send_sz");
         ChannelStats stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
                 .await(5, TimeUnit.SECONDS).body().stats();
@@ -86,8 +88,8 @@ class RuntimeTest {
     void aHostilePacketFaultsOneChannelWhileAnotherOfTheSameClassKeepsAnswering() throws Exception {
         agent.offer(heartbeatOffer(1, 16384), host);
         agent.offer(heartbeatOffer(2, 16384), host);
-        agent.awaitEvent(ChannelEvent.OPENED, 1);
-        agent.awaitEvent(ChannelEvent.OPENED, 2);
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        agent.awaitEvent(ChannelState.OPEN, 2);
         host.opened.poll(10, TimeUnit.SECONDS);
         host.opened.poll(10, TimeUnit.SECONDS);
 
@@ -96,12 +98,13 @@ class RuntimeTest {
             MemorySegment bad = Arena.ofAuto().allocate(32, 8);
             bad.set(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 0, PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
             var d = host.drivers.get(1);
-            d.channel().outbound().writeRaw(bad, 0, 32);
-            d.link().signal();
+            d.writeRaw(bad, 0, 32);
             return null;
         });
-        JsonObject faulted = agent.awaitEvent(ChannelEvent.FAULTED, 1);
-        assertTrue(faulted.getString("reason").contains("DATA_OFFSET_TOO_SMALL"), faulted.encode());
+        ChannelEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
+        assertTrue(faulted.reason().text().contains("DATA_OFFSET_TOO_SMALL"), faulted.toString());
+        assertEquals(EndReason.Kind.RING_FAULT, faulted.reason().kind());
+        assertEquals(RingFault.Kind.DATA_OFFSET_TOO_SMALL, faulted.reason().ringFault().kind());
         assertNotNull(host.closed.get(1).poll(10, TimeUnit.SECONDS), "the faulted channel was not closed");
 
         agent.onHost(() -> {
@@ -120,7 +123,7 @@ class RuntimeTest {
     @Test
     void aRescindWithPacketsInFlightEndsTheChannelAndAReOfferWorks() throws Exception {
         agent.offer(heartbeatOffer(1, 8192), host);
-        agent.awaitEvent(ChannelEvent.OPENED, 1);
+        agent.awaitEvent(ChannelState.OPEN, 1);
         host.opened.poll(10, TimeUnit.SECONDS);
         agent.onHost(() -> {
             host.burst(1, 1, 100_000);
@@ -130,11 +133,11 @@ class RuntimeTest {
             reply(1);
         }
         agent.rescind(1);
-        agent.awaitEvent(ChannelEvent.RESCINDED, 1);
+        agent.awaitEvent(ChannelState.RESCINDED, 1);
 
         host.replies.get(1).clear();
         agent.offer(heartbeatOffer(1, 8192), host);
-        agent.awaitEvent(ChannelEvent.OPENED, 1);
+        agent.awaitEvent(ChannelState.OPEN, 1);
         assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
         host.replies.get(1).clear();
         agent.onHost(() -> {
@@ -147,7 +150,7 @@ class RuntimeTest {
     @Test
     void anOfferWithoutAnEnabledHandlerIsListedButNotOpened() throws Exception {
         agent.offer(new Offer(9, DeviceClass.KVP.classId(), UUID.randomUUID(), 0, 16384), host);
-        agent.awaitEvent(ChannelEvent.OFFERED, 9);
+        agent.awaitEvent(ChannelState.OFFERED, 9);
         ChannelView kvp = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
                 .await(5, TimeUnit.SECONDS).body().channels().get(0);
         assertEquals("kvp", kvp.className());

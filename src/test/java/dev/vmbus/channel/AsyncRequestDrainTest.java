@@ -2,6 +2,7 @@ package dev.vmbus.channel;
 
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingLayout;
+import dev.vmbus.runtime.ChannelDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +17,7 @@ import java.util.concurrent.TimeoutException;
 import static dev.vmbus.channel.ChannelFixture.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** AsyncChannel requests (completion by requestor id, timeout) and the mask/drain/unmask/re-check loop (2.7). */
+/** The runtime's requests (completion by requestor id, timeout) and the mask/drain/unmask/re-check loop (2.7). */
 class AsyncRequestDrainTest {
     private final Arena arena = Arena.ofConfined();
     private final ChannelFixture f = ChannelFixture.allocate(arena, 4096);
@@ -42,7 +43,8 @@ class AsyncRequestDrainTest {
 
     @Test
     void completionWithTheRequestIdCompletesTheRequestWithTheCompPacket() throws Exception {
-        AsyncChannel async = new AsyncChannel(f.guest(4), timers);
+        VmbusChannel guest = f.guest(4);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
         CompletableFuture<Packet> reply = async.request(new byte[] {1, 2, 3}, PacketType.DATA_INBAND, 5000);
         assertEquals(1, timers.live());
         assertEquals(5000, timers.tasks.get(0).delayMillis);
@@ -56,7 +58,7 @@ class AsyncRequestDrainTest {
         assertEquals(SendStatus.OK, host.sendPacket(answer, 0, answer.length, id, PacketType.COMP, 0));
         assertFalse(reply.isDone());
 
-        assertEquals(AsyncChannel.DrainResult.IDLE, async.drain(16, sink::add));
+        assertEquals(ChannelDriver.DrainResult.IDLE, async.drain(16));
 
         Packet comp = reply.get();
         assertEquals(PacketType.COMP, comp.type());
@@ -66,12 +68,13 @@ class AsyncRequestDrainTest {
         assertEquals(100, sink.get(0).transactionId());
         assertEquals(0, timers.live(), "timeout cancelled");
         assertEquals(0, async.pendingRequests());
-        assertEquals(0, async.channel().requestor().inUse());
+        assertEquals(0, guest.requestor().inUse());
     }
 
     @Test
     void requestWithoutCompletionTimesOutAndALateCompletionIsRejected() {
-        AsyncChannel async = new AsyncChannel(f.guest(4), timers);
+        VmbusChannel guest = f.guest(4);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
         CompletableFuture<Packet> reply = async.request(new byte[5], PacketType.DATA_INBAND, 250);
         host.recvPacket(new byte[64], res);
         long id = res.requestId();
@@ -81,18 +84,19 @@ class AsyncRequestDrainTest {
         ExecutionException e = assertThrows(ExecutionException.class, reply::get);
         assertInstanceOf(TimeoutException.class, e.getCause());
         assertEquals(0, async.pendingRequests());
-        assertEquals(0, async.channel().requestor().inUse(), "the slot is freed on timeout");
+        assertEquals(0, guest.requestor().inUse(), "the slot is freed on timeout");
 
         host.sendPacket(new byte[8], 0, 8, id, PacketType.COMP, 0);
-        assertEquals(AsyncChannel.DrainResult.IDLE, async.drain(16, sink::add));
-        assertEquals(1, async.channel().requestor().rejectedNotInUse(), "stale completion dropped and counted");
+        assertEquals(ChannelDriver.DrainResult.IDLE, async.drain(16));
+        assertEquals(1, guest.requestor().rejectedNotInUse(), "stale completion dropped and counted");
         assertTrue(sink.isEmpty());
         assertInstanceOf(TimeoutException.class, assertThrows(ExecutionException.class, reply::get).getCause());
     }
 
     @Test
     void requestThatTimesOutWhileParkedForRingSpaceIsNeverSent() {
-        AsyncChannel async = new AsyncChannel(f.guest(4), timers);
+        VmbusChannel guest = f.guest(4);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
         for (int i = 0; i < 3; i++) {
             assertTrue(async.send(new byte[1000], i, PacketType.DATA_INBAND, 0).isDone());
         }
@@ -109,38 +113,40 @@ class AsyncRequestDrainTest {
         assertEquals(RecvStatus.OK, host.recvPacket(new byte[1024], res));
         assertEquals(0, res.length(), "the caller was told it failed: the request must not reach the host");
         assertEquals(0, async.parkedCount());
-        assertEquals(0, async.channel().requestor().inUse(), "no request id held for a request nobody awaits");
+        assertEquals(0, guest.requestor().inUse(), "no request id held for a request nobody awaits");
     }
 
     @Test
     void forgedCompletionIdsDoNotCompleteTheRequest() throws Exception {
-        AsyncChannel async = new AsyncChannel(f.guest(4), timers);
+        VmbusChannel guest = f.guest(4);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
         CompletableFuture<Packet> reply = async.request(new byte[5], PacketType.DATA_INBAND, 250);
         host.recvPacket(new byte[64], res);
         long id = res.requestId();
         for (long forged : new long[] {0, id + 1, 99, -1}) {
             host.sendPacket(new byte[8], 0, 8, forged, PacketType.COMP, 0);
         }
-        async.drain(16, sink::add);
+        async.drain(16);
         assertFalse(reply.isDone());
-        assertEquals(4, async.channel().requestor().rejected());
+        assertEquals(4, guest.requestor().rejected());
 
         host.sendPacket(new byte[8], 0, 8, id, PacketType.COMP, 0);
-        async.drain(16, sink::add);
+        async.drain(16);
         assertEquals(id, reply.get().transactionId());
     }
 
     @Test
     void budgetExhaustedReturnsMoreWithInterruptsStillMasked() {
-        AsyncChannel async = new AsyncChannel(f.guest(0), timers);
+        VmbusChannel guest = f.guest(0);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
         hostSends(5, 20);
 
-        assertEquals(AsyncChannel.DrainResult.MORE, async.drain(3, sink::add));
+        assertEquals(ChannelDriver.DrainResult.MORE, async.drain(3));
         assertEquals(3, sink.size());
         assertEquals(1, rxMask(), "still masked: the host must not interrupt while we owe it a drain");
         assertEquals(3 * 48, readIndex(f.rings.rx()), "the batch was committed");
 
-        assertEquals(AsyncChannel.DrainResult.IDLE, async.drain(10, sink::add));
+        assertEquals(ChannelDriver.DrainResult.IDLE, async.drain(10));
         assertEquals(5, sink.size());
         assertEquals(0, rxMask());
         assertEquals(writeIndex(f.rings.rx()), readIndex(f.rings.rx()));
@@ -152,8 +158,9 @@ class AsyncRequestDrainTest {
 
     @Test
     void emptyRingReturnsIdleUnmasked() {
-        AsyncChannel async = new AsyncChannel(f.guest(0), timers);
-        assertEquals(AsyncChannel.DrainResult.IDLE, async.drain(8, sink::add));
+        VmbusChannel guest = f.guest(0);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
+        assertEquals(ChannelDriver.DrainResult.IDLE, async.drain(8));
         assertEquals(0, rxMask());
         assertTrue(sink.isEmpty());
         hostSends(1, 1);
@@ -175,9 +182,9 @@ class AsyncRequestDrainTest {
             host.outbound().clearPendingSend();
             lateSends.add(host.sendPacket(payload(12, 77), 0, 12, 777, PacketType.DATA_INBAND, 0));
         }, 0);
-        AsyncChannel async = new AsyncChannel(guest, timers);
+        ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);
 
-        assertEquals(AsyncChannel.DrainResult.IDLE, async.drain(64, sink::add));
+        assertEquals(ChannelDriver.DrainResult.IDLE, async.drain(64));
 
         assertEquals(List.of(SendStatus.OK), lateSends, "the host was signalled exactly once");
         assertEquals(List.of(1), maskSeenByHost, "the late packet was written while masked");

@@ -87,7 +87,7 @@ class ChannelApiTest {
 
         assertEquals(SendStatus.TRY_AGAIN, st, "free 1024 == total 1024 is full");
         assertEquals(3072, writeIndex(f.rings.tx()));
-        assertEquals(1, guest.stats().outFullTotal());
+        assertEquals(1, guest.outbound().outFullTotal());
         assertEquals(SendStatus.OK, guest.sendPacket(p, 0, 992, 9, PacketType.DATA_INBAND, 0), "1016 < 1024 fits");
         assertEquals(9, guest.lastTransactionId());
     }
@@ -95,7 +95,7 @@ class ChannelApiTest {
     @Test
     void rescindedChannelIsNoDeviceForSendAndRecv() {
         host.sendPacket(new byte[3], 0, 3, 5, PacketType.DATA_INBAND, 0);
-        guest.rescind();
+        assertTrue(guest.end(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
 
         assertEquals(ChannelState.RESCINDED, guest.state());
         assertEquals(SendStatus.NO_DEVICE, guest.sendPacket(new byte[3], 0, 3, 1, PacketType.DATA_INBAND, 0));
@@ -110,7 +110,8 @@ class ChannelApiTest {
 
     @Test
     void closedChannelIsNoDeviceToo() {
-        guest.close();
+        assertTrue(guest.end(EndReason.of(EndReason.Kind.CLOSED, "closed")));
+        assertEquals(ChannelState.CLOSED, guest.state());
         assertEquals(SendStatus.NO_DEVICE, guest.sendPacket(new byte[3], 0, 3, 1, PacketType.DATA_INBAND, 0));
         assertEquals(RecvStatus.NO_DEVICE, guest.recvPacket(new byte[64], result));
     }
@@ -148,8 +149,8 @@ class ChannelApiTest {
         assertEquals(RecvStatus.OK, guest.recvPacket(new byte[1000], result));
 
         assertEquals(1, f.toHost.get());
-        assertEquals(1, guest.stats().events());
-        assertEquals(1, guest.stats().intrInFull());
+        assertEquals(1, guest.events());
+        assertEquals(1, guest.inbound().intrInFull());
         assertEquals(RecvStatus.OK, guest.recvPacket(new byte[1000], result));
         assertEquals(1, f.toHost.get(), "only the crossing signals");
     }

@@ -1,5 +1,6 @@
 package dev.vmbus.channel;
 
+import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.Ring;
 import dev.vmbus.ring.RingFault;
@@ -95,7 +96,8 @@ class ChannelFaultTest {
             assertEquals(0, result.length());
             assertEquals(0, result.requestId());
             assertEquals(ChannelState.FAULTED, guest.state());
-            assertTrue(guest.fault().startsWith(kind.name()), guest.fault());
+            assertTrue(guest.end().text().startsWith(kind.name()), guest.end().text());
+            assertEquals(kind, guest.end().ringFault().kind());
             assertEquals(kind, guest.inbound().fault().kind());
             assertEquals(RecvStatus.FAULTED, guest.recvPacketRaw(buffer, result));
             assertEquals(RecvStatus.FAULTED, guest.recvPacket(buffer, result));
@@ -106,7 +108,7 @@ class ChannelFaultTest {
         assertEquals(-5, RecvStatus.FAULTED.errno());
         assertEquals(readIndex, readIndex(f.rings.rx()), "nothing consumed");
         assertEquals(0, writeIndex(f.rings.tx()), "nothing sent after the fault");
-        assertEquals(1, guest.stats().malformed());
+        assertEquals(1, guest.inbound().malformed());
         assertSentinelsIntact();
     }
 
@@ -133,7 +135,7 @@ class ChannelFaultTest {
         assertEquals(SendStatus.FAULTED, st);
         assertEquals(-5, st.errno());
         assertEquals(ChannelState.FAULTED, guest.state());
-        assertTrue(guest.fault().startsWith("READ_INDEX_INVALID"), guest.fault());
+        assertTrue(guest.end().text().startsWith("READ_INDEX_INVALID"), guest.end().text());
         assertEquals(0, guest.requestor().inUse(), "the id allocated for the failed send was given back");
         assertEquals(32, writeIndex(tx));
         set(tx, RingLayout.READ_INDEX_OFFSET, 0);
@@ -148,12 +150,12 @@ class ChannelFaultTest {
         VmbusChannel host = f.host(0);
         assertEquals(SendStatus.OK, host.sendPacket(new byte[4], 0, 4, 1, 6, 0));
         inject(host, 0, 3, 24);
-        AsyncChannel async = new AsyncChannel(guest, (d, t) -> () -> { });
         java.util.List<Packet> got = new java.util.ArrayList<>();
+        ChannelDriver async = ChannelDriver.manual(guest, (d, t) -> () -> { }, got::add);
 
-        assertEquals(AsyncChannel.DrainResult.STOPPED, async.drain(16, got::add));
+        assertEquals(ChannelDriver.DrainResult.STOPPED, async.drain(16));
         assertEquals(1, got.size(), "the good packet before the bad one is delivered");
         assertEquals(ChannelState.FAULTED, guest.state());
-        assertEquals(AsyncChannel.DrainResult.STOPPED, async.drain(16, got::add));
+        assertEquals(ChannelDriver.DrainResult.STOPPED, async.drain(16));
     }
 }

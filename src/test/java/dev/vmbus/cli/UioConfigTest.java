@@ -22,7 +22,7 @@ class UioConfigTest {
         assertEquals("/var/lib/hyperv", config.deviceSections().get("kvp").getString("poolDir"));
         assertFalse(config.deviceSections().get("shutdown").getBoolean("dryRun"));
         assertFalse(config.deviceSections().get("vss").getBoolean("dryRun"));
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), "uio");
+        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), TransportType.UIO);
         assertEquals(config.deviceSections().keySet(), registry.enabled().keySet());
     }
 }

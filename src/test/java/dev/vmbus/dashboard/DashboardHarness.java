@@ -3,6 +3,7 @@ package dev.vmbus.dashboard;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
@@ -69,7 +70,7 @@ public final class DashboardHarness implements AutoCloseable {
                         .put("extraHeartbeats", extraHeartbeats))
                 .encode();
         VmbusConfig config = ConfigLoader.parse(json, "test");
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), "sim");
+        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), TransportType.SIM);
         try {
             SimBus bus = new SimBus(vertx);
             host = new SimulatedHost(vertx, bus.host(), config.host());

@@ -5,6 +5,7 @@ import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.RingSnapshot;
@@ -57,7 +58,8 @@ class PrometheusFormatTest {
         Offer nine = new Offer(9, UUID.fromString("35fa2e29-ea23-4236-96ae-3a6ebacba440"),
                 UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf"), 0, 16384);
         return new AgentSnapshot(1, List.of(open(one, "heartbeat", 7), open(seven, WEIRD, 3),
-                new ChannelView(nine, "vss", ChannelState.FAULTED, true, "DATA_OFFSET_TOO_SMALL", null, null)));
+                new ChannelView(nine, "vss", ChannelState.FAULTED, true,
+                        EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"), null, null)));
     }
 
     static String render(AgentSnapshot s) {

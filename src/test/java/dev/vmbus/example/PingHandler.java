@@ -1,32 +1,33 @@
 package dev.vmbus.example;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
-import dev.vmbus.bus.OutboundPacket;
+import dev.vmbus.bus.Reply;
 import dev.vmbus.channel.Packet;
-import io.vertx.core.Deployable;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A complete device handler plug-in (docs/PLUGINS.md walks through it): the "ping" device class answers
- * every text packet with {@code <prefix><text>}, and refuses (fails) the word {@code crash}, which faults the
- * channel. Registered in {@code META-INF/services/dev.vmbus.bus.DeviceHandler}.
+ * A complete device plug-in (docs/PLUGINS.md walks through it): the "ping" device class answers every text packet
+ * with {@code <prefix><text>}, and refuses the word {@code crash}, which faults the channel. Registered in
+ * {@code META-INF/services/dev.vmbus.bus.DeviceHandler}.
  */
-public final class PingHandler implements DeviceHandler {
+public final class PingHandler implements DeviceHandler<PingHandler.Settings> {
     /** The class GUID the host offers for this device. */
     public static final UUID CLASS_ID = UUID.fromString("a1b2c3d4-0000-4000-8000-00000000c0de");
 
+    /** {@code devices.ping}: {@code prefix} (default {@code "pong: "}). */
+    public record Settings(String prefix) {
+    }
+
     @Override
     public String name() {
-        return "ping"; // config key devices.ping, address vmbus.device.ping
+        return "ping"; // config key devices.ping; the framework derives the rest
     }
 
     @Override
@@ -40,48 +41,46 @@ public final class PingHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        for (String key : context.config().fieldNames()) {
+    public Settings settings(DeviceContext context) {
+        JsonObject config = context.config();
+        for (String key : config.fieldNames()) {
             if (!key.equals("prefix")) {
                 throw new IllegalArgumentException("unknown key '" + key + "' (ping knows 'prefix')");
             }
         }
-        if (context.config().containsKey("prefix") && !(context.config().getValue("prefix") instanceof String)) {
+        if (!(config.getValue("prefix", "pong: ") instanceof String prefix)) {
             throw new IllegalArgumentException("prefix must be a string");
         }
+        return new Settings(prefix);
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new PingVerticle(context.config().getString("prefix", "pong: "));
+    public Device device(Settings settings, DeviceContext context) {
+        return new Ping(settings.prefix());
     }
 
-    /** Consumes vmbus.device.ping: one packet in, one reply (or a failure) out. */
-    static final class PingVerticle extends VerticleBase {
+    /** One packet in, one reply (or a failure) out. Runs on its own context: no locks needed. */
+    static final class Ping implements Device {
         private final String prefix;
-        private final AtomicLong answered = new AtomicLong();
+        private long answered;
 
-        PingVerticle(String prefix) {
+        Ping(String prefix) {
             this.prefix = prefix;
         }
 
         @Override
-        public Future<?> start() {
-            vertx.eventBus().localConsumer("vmbus.device.ping.state",
-                    m -> m.reply(new JsonObject().put("answered", answered.get())));
-            return vertx.eventBus().<Packet>localConsumer("vmbus.device.ping", this::onPacket).completion();
+        public Future<Reply> handle(Packet packet) {
+            String text = new String(packet.payload(), StandardCharsets.UTF_8).trim(); // our copy, out of the ring
+            if (text.equals("crash")) {
+                return Future.failedFuture("ping refuses to answer 'crash'"); // faults this channel only
+            }
+            answered++;
+            return Future.succeededFuture(Reply.response(packet, (prefix + text).getBytes(StandardCharsets.UTF_8)));
         }
 
-        private void onPacket(Message<Packet> m) {
-            Packet packet = m.body(); // our own copy, already out of the ring
-            String text = new String(packet.payload(), StandardCharsets.UTF_8).trim();
-            if (text.equals("crash")) {
-                m.fail(500, "ping refuses to answer 'crash'"); // the channel is faulted and closed
-                return;
-            }
-            answered.incrementAndGet();
-            byte[] reply = (prefix + text).getBytes(StandardCharsets.UTF_8);
-            m.reply(OutboundPacket.response(reply, packet.transactionId())); // back on the same channel
+        @Override
+        public JsonObject state() {
+            return new JsonObject().put("answered", answered); // served at vmbus.device.ping.state
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.device.shutdown.ShutdownHandler;
@@ -73,7 +74,7 @@ class IntegrationServicesEndToEndTest {
 
     private void deployAgent(GuestTransport transport, String type) throws Exception {
         DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler(), new TimesyncHandler(),
-                new ShutdownHandler(), new VssHandler()), devices(), type);
+                new ShutdownHandler(), new VssHandler()), devices(), TransportType.parse(type));
         guestVertx.deployVerticle(new VmbusVerticle(transport, registry)).await(10, TimeUnit.SECONDS);
     }
 

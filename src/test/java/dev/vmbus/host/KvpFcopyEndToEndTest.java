@@ -3,6 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.device.fcopy.FcopyHandler;
 import dev.vmbus.device.kvp.KvpHandler;
 import dev.vmbus.ic.kvp.KvpValue;
@@ -42,7 +43,7 @@ class KvpFcopyEndToEndTest {
         return DeviceRegistry.of(List.of(new KvpHandler(), new FcopyHandler()), Map.of(
                 "kvp", new JsonObject().put("poolDir", dir.resolve("pools").toString()),
                 "fcopy", new JsonObject().put("allowedRoots", new JsonArray().add(dir.resolve("root").toString()))
-                        .put("maxFileBytes", 16 << 20)), transport);
+                        .put("maxFileBytes", 16 << 20)), TransportType.parse(transport));
     }
 
     @Test

@@ -1,16 +1,16 @@
 package dev.vmbus.device.fcopy;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The file copy (guest services) device class; settings in {@link FcopySettings}. */
-public final class FcopyHandler implements DeviceHandler {
+public final class FcopyHandler implements DeviceHandler<FcopySettings> {
     @Override
     public String name() {
         return "fcopy";
@@ -27,12 +27,12 @@ public final class FcopyHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        FcopySettings.from(context.config());
+    public FcopySettings settings(DeviceContext context) {
+        return FcopySettings.from(context.config());
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new FcopyVerticle(FcopySettings.from(context.config()));
+    public Device device(FcopySettings settings, DeviceContext context) {
+        return new FcopyDevice(settings);
     }
 }

@@ -1,16 +1,17 @@
 package dev.vmbus.device.heartbeat;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.bus.NoSettings;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The heartbeat device class: {@code devices.heartbeat} has no settings besides {@code enabled}. */
-public final class HeartbeatHandler implements DeviceHandler {
+public final class HeartbeatHandler implements DeviceHandler<NoSettings> {
     @Override
     public String name() {
         return "heartbeat";
@@ -27,14 +28,12 @@ public final class HeartbeatHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        for (String key : context.config().fieldNames()) {
-            throw new IllegalArgumentException("unknown key '" + key + "' (heartbeat has only 'enabled')");
-        }
+    public NoSettings settings(DeviceContext context) {
+        return NoSettings.of(context);
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new HeartbeatVerticle();
+    public Device device(NoSettings settings, DeviceContext context) {
+        return new HeartbeatDevice();
     }
 }

@@ -1,16 +1,16 @@
 package dev.vmbus.device.kvp;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The KVP (Data Exchange) device class; settings in {@link KvpSettings}. */
-public final class KvpHandler implements DeviceHandler {
+public final class KvpHandler implements DeviceHandler<KvpSettings> {
     @Override
     public String name() {
         return "kvp";
@@ -27,12 +27,12 @@ public final class KvpHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        KvpSettings.from(context);
+    public KvpSettings settings(DeviceContext context) {
+        return KvpSettings.from(context);
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new KvpVerticle(KvpSettings.from(context));
+    public Device device(KvpSettings settings, DeviceContext context) {
+        return new KvpDevice(settings);
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmbus.device.kvp;
 
 import dev.vmbus.bus.DeviceContext;
+import dev.vmbus.config.TransportType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -36,7 +37,7 @@ public record KvpSettings(Path poolDir, boolean dryRun, List<String> setIpComman
                         + " besides 'enabled')");
             }
         }
-        String poolDir = string(c, "poolDir", "uio".equals(context.transport()) ? DEFAULT_POOL_DIR_UIO : DEFAULT_POOL_DIR);
+        String poolDir = string(c, "poolDir", context.transport() == TransportType.UIO ? DEFAULT_POOL_DIR_UIO : DEFAULT_POOL_DIR);
         Object dry = c.getValue("dryRun", context.simulated());
         if (!(dry instanceof Boolean dryRun)) {
             throw new IllegalArgumentException("dryRun must be true or false, got " + dry);

@@ -1,16 +1,16 @@
 package dev.vmbus.device.shutdown;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The shutdown device class; settings in {@link ShutdownSettings}. */
-public final class ShutdownHandler implements DeviceHandler {
+public final class ShutdownHandler implements DeviceHandler<ShutdownSettings> {
     @Override
     public String name() {
         return "shutdown";
@@ -27,12 +27,12 @@ public final class ShutdownHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        ShutdownSettings.from(context.config());
+    public ShutdownSettings settings(DeviceContext context) {
+        return ShutdownSettings.from(context.config());
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new ShutdownVerticle(ShutdownSettings.from(context.config()));
+    public Device device(ShutdownSettings settings, DeviceContext context) {
+        return new ShutdownDevice(settings);
     }
 }

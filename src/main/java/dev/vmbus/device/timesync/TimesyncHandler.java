@@ -1,17 +1,17 @@
 package dev.vmbus.device.timesync;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.timesync.ReferenceClock;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The time sync device class; settings in {@link TimesyncSettings}. */
-public final class TimesyncHandler implements DeviceHandler {
+public final class TimesyncHandler implements DeviceHandler<TimesyncSettings> {
     @Override
     public String name() {
         return "timesync";
@@ -28,13 +28,12 @@ public final class TimesyncHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        TimesyncSettings.from(context.config());
+    public TimesyncSettings settings(DeviceContext context) {
+        return TimesyncSettings.from(context.config());
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new TimesyncVerticle(TimesyncSettings.from(context.config()), ReferenceClock.MONOTONIC_RAW,
-                new SystemClockStepper());
+    public Device device(TimesyncSettings settings, DeviceContext context) {
+        return new TimesyncDevice(settings, ReferenceClock.MONOTONIC_RAW, new SystemClockStepper());
     }
 }

@@ -1,16 +1,16 @@
 package dev.vmbus.device.vss;
 
+import dev.vmbus.bus.Device;
 import dev.vmbus.bus.DeviceContext;
 import dev.vmbus.bus.DeviceHandler;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
-import io.vertx.core.Deployable;
 
 import java.util.List;
 import java.util.UUID;
 
 /** The VSS (backup) device class; settings in {@link VssSettings}. */
-public final class VssHandler implements DeviceHandler {
+public final class VssHandler implements DeviceHandler<VssSettings> {
     @Override
     public String name() {
         return "vss";
@@ -27,12 +27,12 @@ public final class VssHandler implements DeviceHandler {
     }
 
     @Override
-    public void validate(DeviceContext context) {
-        VssSettings.from(context.config());
+    public VssSettings settings(DeviceContext context) {
+        return VssSettings.from(context.config());
     }
 
     @Override
-    public Deployable createVerticle(DeviceContext context) {
-        return new VssVerticle(VssSettings.from(context.config()));
+    public Device device(VssSettings settings, DeviceContext context) {
+        return new VssDevice(settings);
     }
 }

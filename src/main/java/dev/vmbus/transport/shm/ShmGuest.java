@@ -1,5 +1,6 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
@@ -167,7 +168,7 @@ public final class ShmGuest implements GuestTransport {
         offers.remove(relid);
         Link link = links.remove(relid);
         if (link != null) {
-            link.lost("rescinded by the host");
+            link.lost(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host"));
         }
         listener.rescinded(relid);
         // The guest stops using the channel at once and says so.
@@ -182,7 +183,7 @@ public final class ShmGuest implements GuestTransport {
         failAll(awaitingOpened, "the shm host went away");
         failAll(awaitingClosed, "the shm host went away");
         for (Link link : links.values().toArray(Link[]::new)) {
-            link.lost("the shm host went away");
+            link.lost(EndReason.of(EndReason.Kind.PEER_GONE, "the shm host went away"));
         }
         links.clear();
         offers.clear();
@@ -284,7 +285,7 @@ public final class ShmGuest implements GuestTransport {
         context.runOnContext(v -> {
             closing = true;
             for (Link link : links.values()) {
-                link.lost("guest shutting down");
+                link.lost(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "guest shutting down"));
                 send(ShmProtocol.op(ShmProtocol.CLOSE, link.offer.relid()));
             }
             links.clear();
@@ -302,7 +303,7 @@ public final class ShmGuest implements GuestTransport {
         final NetSocket socket;
         final Context owner;
         Runnable signalHandler = () -> { };
-        Consumer<String> closedHandler = reason -> { };
+        Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
         /** Why we closed the signal socket ourselves, or null while it is ours to lose. */
         volatile String closedByUs;
@@ -324,12 +325,12 @@ public final class ShmGuest implements GuestTransport {
         }
 
         /** The channel is gone under us; tell the owner on its own context. */
-        void lost(String reason) {
+        void lost(EndReason reason) {
             if (closed) {
                 return;
             }
             closed = true;
-            closeBy(reason);
+            closeBy(reason.text());
             owner.runOnContext(v -> closedHandler.accept(reason));
         }
 
@@ -349,7 +350,7 @@ public final class ShmGuest implements GuestTransport {
             context.runOnContext(v -> {
                 if (links.get(offer.relid()) == this) {
                     links.remove(offer.relid());
-                    lost("the host closed the signal socket");
+                    lost(EndReason.of(EndReason.Kind.PEER_GONE, "the host closed the signal socket"));
                 }
             });
         }
@@ -382,7 +383,7 @@ public final class ShmGuest implements GuestTransport {
         }
 
         @Override
-        public void closedHandler(Consumer<String> handler) {
+        public void closedHandler(Consumer<EndReason> handler) {
             closedHandler = handler;
         }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.PageSize;
 import dev.vmbus.transport.ChannelLink;
@@ -128,7 +129,7 @@ public final class ShmHost implements HostTransport {
     private void guestGone(String reason) {
         guest = null;
         for (HostChannel channel : channels.values()) {
-            channel.closed(reason);
+            channel.closed(EndReason.of(EndReason.Kind.PEER_GONE, reason));
         }
         guestHandler.accept(false);
     }
@@ -162,7 +163,7 @@ public final class ShmHost implements HostTransport {
         if (message.getString("op").equals(ShmProtocol.OPEN)) {
             channel.openRequested(socket);
         } else {
-            channel.closed("closed by the guest");
+            channel.closed(EndReason.of(EndReason.Kind.PEER_CLOSED, "closed by the guest"));
             socket.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.CLOSED, relid)));
             if (channel.rescinding) {
                 remove(channel);
@@ -216,7 +217,7 @@ public final class ShmHost implements HostTransport {
         channel.rescinding = true;
         if (guest != null) {
             guest.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.RESCIND, relid)));
-            channel.closed("rescinded");
+            channel.closed(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
             // The guest answers "close"; if it never does, the channel goes anyway.
             vertx.setTimer(5000, t -> {
                 if (channels.get(relid) == channel) {
@@ -246,7 +247,7 @@ public final class ShmHost implements HostTransport {
     @Override
     public Future<Void> close() {
         for (HostChannel channel : channels.values().toArray(HostChannel[]::new)) {
-            channel.closed("host shutting down");
+            channel.closed(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "host shutting down"));
             remove(channel);
         }
         if (guest != null) {
@@ -274,7 +275,7 @@ public final class ShmHost implements HostTransport {
 
         void openRequested(NetSocket control) {
             if (link != null) {
-                closed("re-opened by the guest");
+                closed(EndReason.of(EndReason.Kind.PEER_CLOSED, "re-opened by the guest"));
             }
             openRequested = true;
             control.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.OPENED, offer.relid())));
@@ -290,13 +291,13 @@ public final class ShmHost implements HostTransport {
             socket.handler(link::frames);
             socket.closeHandler(v -> {
                 if (link != null && link.socket == socket) {
-                    closed("guest closed the signal socket");
+                    closed(EndReason.of(EndReason.Kind.PEER_GONE, "guest closed the signal socket"));
                 }
             });
             listener.opened(link);
         }
 
-        void closed(String reason) {
+        void closed(EndReason reason) {
             openRequested = false;
             Link l = link;
             if (l != null) {
@@ -304,7 +305,7 @@ public final class ShmHost implements HostTransport {
                 l.closed = true;
                 l.socket.close();
                 l.closedHandler.accept(reason);
-                listener.closed(offer.relid(), reason);
+                listener.closed(offer.relid(), reason.text());
             }
         }
     }
@@ -314,7 +315,7 @@ public final class ShmHost implements HostTransport {
         final HostChannel channel;
         final NetSocket socket;
         Runnable signalHandler = () -> { };
-        Consumer<String> closedHandler = reason -> { };
+        Consumer<EndReason> closedHandler = reason -> { };
         boolean closed;
         final FrameDecoder decoder = new FrameDecoder();
         int interruptCount;
@@ -359,7 +360,7 @@ public final class ShmHost implements HostTransport {
         }
 
         @Override
-        public void closedHandler(Consumer<String> handler) {
+        public void closedHandler(Consumer<EndReason> handler) {
             closedHandler = handler;
         }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.sim;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.PageSize;
@@ -76,7 +77,7 @@ public final class SimBus {
         final Context ownerContext;
         final boolean guestSide;
         volatile End peer;
-        volatile Consumer<String> closedHandler = reason -> { };
+        volatile Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
 
         End(SimChannel channel, Context context, boolean guestSide) {
@@ -115,14 +116,14 @@ public final class SimBus {
         }
 
         @Override
-        public void closedHandler(Consumer<String> handler) {
+        public void closedHandler(Consumer<EndReason> handler) {
             closedHandler = handler;
         }
 
         @Override
         public Future<Void> close() {
             if (guestSide) {
-                guest.closeChannel(channel, "closed by the guest");
+                guest.closeChannel(channel, EndReason.of(EndReason.Kind.PEER_CLOSED, "closed by the guest"));
             }
             return Future.succeededFuture();
         }
@@ -216,9 +217,9 @@ public final class SimBus {
             }
             End g = channel.guestEnd;
             if (g != null) {
-                g.ownerContext.runOnContext(v -> g.closedHandler.accept("rescinded by the host"));
+                g.ownerContext.runOnContext(v -> g.closedHandler.accept(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
             }
-            closeChannel(channel, "rescinded");
+            closeChannel(channel, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
         }
 
         private Context currentOr(Context fallback) {
@@ -251,7 +252,7 @@ public final class SimBus {
             return opened.future();
         }
 
-        void closeChannel(SimChannel channel, String reason) {
+        void closeChannel(SimChannel channel, EndReason reason) {
             End g = channel.guestEnd;
             End h = channel.hostEnd;
             channel.guestEnd = null;
@@ -263,7 +264,7 @@ public final class SimBus {
                 h.closed = true;
                 host.context().runOnContext(v -> {
                     h.closedHandler.accept(reason);
-                    channel.listener.closed(channel.offer.relid(), reason);
+                    channel.listener.closed(channel.offer.relid(), reason.text());
                 });
             }
         }
@@ -272,7 +273,7 @@ public final class SimBus {
         public Future<Void> close() {
             for (SimChannel channel : channels.values()) {
                 if (channel.guestEnd != null) {
-                    closeChannel(channel, "guest shut down");
+                    closeChannel(channel, EndReason.of(EndReason.Kind.PEER_GONE, "guest shut down"));
                 }
             }
             listener = null;

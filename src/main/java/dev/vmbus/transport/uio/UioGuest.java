@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
@@ -210,7 +211,7 @@ public final class UioGuest implements GuestTransport {
         known.remove(relid);
         UioLink link = links.get(relid);
         if (link != null) {
-            link.lost(reason);
+            link.lost(EndReason.of(EndReason.Kind.HOST_RESCINDED, reason));
         }
         listener.rescinded(relid);
     }
@@ -331,7 +332,7 @@ public final class UioGuest implements GuestTransport {
             }
             List<Future<Void>> detached = new ArrayList<>();
             for (UioLink link : new ArrayList<>(links.values())) {
-                detached.add(link.lost("the uio transport is closing"));
+                detached.add(link.lost(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "the uio transport is closing")));
             }
             Future.join(detached).eventually(() -> vertx.executeBlocking(() -> {
                 if (kicks != null) {

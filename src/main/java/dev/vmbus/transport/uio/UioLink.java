@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.SignalTarget;
@@ -31,7 +32,7 @@ final class UioLink implements ChannelLink {
     private final Runnable kick;
     private final Consumer<UioLink> onClosed;
     private final SignalTarget target;
-    private Consumer<String> closedHandler = reason -> { };
+    private Consumer<EndReason> closedHandler = reason -> { };
     private volatile boolean gone;
     private boolean unmapped;
     private Future<Void> closing;
@@ -82,7 +83,7 @@ final class UioLink implements ChannelLink {
     }
 
     @Override
-    public void closedHandler(Consumer<String> handler) {
+    public void closedHandler(Consumer<EndReason> handler) {
         closedHandler = handler;
     }
 
@@ -91,11 +92,6 @@ final class UioLink implements ChannelLink {
         if (!gone) {
             target.raise();
         }
-    }
-
-    /** Interrupts seen by this link (coalesced ones included). */
-    long interrupts() {
-        return target.count();
     }
 
     /** Whether the ring memory is still mapped. */
@@ -110,7 +106,7 @@ final class UioLink implements ChannelLink {
     }
 
     /** The channel went away under us (rescind, transport closing): stop kicking, unmap, tell the owner. */
-    Future<Void> lost(String reason) {
+    Future<Void> lost(EndReason reason) {
         Promise<Void> done = Promise.promise();
         owner.runOnContext(v -> {
             boolean open = !unmapped; // not closed by its owner already

@@ -1,6 +1,6 @@
 package dev.vmbus.device.fcopy;
 
-import dev.vmbus.device.IcGuestHarness;
+import dev.vmbus.device.testkit.DeviceProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,13 +12,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
-import static dev.vmbus.device.IcGuestHarness.expectedReply;
+import static dev.vmbus.device.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** The guest's file copy answers, byte for byte, and what they leave on disk (spec ic-protocols.md section 3.6). */
 class FcopyGuestTest {
@@ -31,13 +31,13 @@ class FcopyGuestTest {
 
     @TempDir
     Path dir;
-    private IcGuestHarness guest;
+    private DeviceProbe guest;
     private Path root;
 
     private void start(PartialFile.Opener opener) throws Exception {
         root = dir.resolve("root");
         Files.createDirectories(root);
-        guest = new IcGuestHarness("fcopy", new FcopyVerticle(new FcopySettings(List.of(root), 100_000), opener));
+        guest = DeviceProbe.of("fcopy", new FcopyDevice(new FcopySettings(List.of(root), 100_000), opener));
     }
 
     @AfterEach
@@ -48,7 +48,7 @@ class FcopyGuestTest {
     }
 
     private void expect(byte[] request, int status) throws Exception {
-        assertArrayEquals(expectedReply(request, status), guest.exchange(request),
+        assertArrayEquals(icReply(request, status), guest.exchange(request),
                 "status 0x" + Integer.toHexString(status));
     }
 
@@ -153,7 +153,7 @@ class FcopyGuestTest {
         byte[] otherType = FcopyWire.complete();
         otherType[12] = 2;
         expect(otherType, E_FAIL);
-        assertNull(guest.exchange(new byte[24]), "shorter than the IC header: dropped");
+        assertEquals(Optional.empty(), guest.send(new byte[24], DeviceProbe.TRANSACTION_ID), "shorter than the IC header: dropped");
         assertEquals(List.of(), tree());
     }
 

@@ -1,6 +1,7 @@
 package dev.vmbus.device.kvp;
 
 import dev.vmbus.bus.DeviceContext;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.device.fcopy.FcopyHandler;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -16,19 +17,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KvpFcopySettingsTest {
     private static String kvpError(String json) {
         return assertThrows(IllegalArgumentException.class,
-                () -> new KvpHandler().validate(new DeviceContext("kvp", new JsonObject(json), "sim"))).getMessage();
+                () -> new KvpHandler().settings(new DeviceContext("kvp", new JsonObject(json), TransportType.SIM))).getMessage();
     }
 
     private static String fcopyError(String json) {
         return assertThrows(IllegalArgumentException.class,
-                () -> new FcopyHandler().validate(new DeviceContext("fcopy", new JsonObject(json), "sim"))).getMessage();
+                () -> new FcopyHandler().settings(new DeviceContext("fcopy", new JsonObject(json), TransportType.SIM))).getMessage();
     }
 
     @Test
     void defaultsDependOnTheTransport() {
-        KvpSettings sim = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), "sim"));
+        KvpSettings sim = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), TransportType.SIM));
         assertEquals(new KvpSettings(Path.of("data/kvp"), true, List.of("hv_set_ifconfig"), Path.of("/sys")), sim);
-        KvpSettings uio = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), "uio"));
+        KvpSettings uio = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), TransportType.UIO));
         assertEquals(Path.of("/var/lib/hyperv"), uio.poolDir());
         assertEquals(false, uio.dryRun());
     }

@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.IcGuestHarness;
+import dev.vmbus.device.testkit.DeviceProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,12 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
-import static dev.vmbus.device.IcGuestHarness.expectedReply;
+import static dev.vmbus.device.testkit.Packets.icReply;
 import static dev.vmbus.device.kvp.KvpWire.le;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** The guest's KVP answers, byte for byte (spec ic-protocols.md sections 1.5, 1.6, 3.4). */
 class KvpGuestTest {
@@ -27,12 +27,12 @@ class KvpGuestTest {
 
     @TempDir
     Path dir;
-    private IcGuestHarness guest;
+    private DeviceProbe guest;
 
     @BeforeEach
     void start() throws Exception {
         KvpSettings settings = new KvpSettings(dir.resolve("pools"), true, List.of("true"), dir.resolve("sys"));
-        guest = new IcGuestHarness("kvp", new KvpVerticle(settings));
+        guest = DeviceProbe.of("kvp", new KvpDevice(settings));
     }
 
     @AfterEach
@@ -45,29 +45,29 @@ class KvpGuestTest {
         String key = "Göteborg-𝄞";
         String value = "ünïcode ✓";
         byte[] set = KvpWire.set(0, key, value);
-        assertArrayEquals(expectedReply(set, OK), guest.exchange(set), "SET echoes the request with flags 0x05");
+        assertArrayEquals(icReply(set, OK), guest.exchange(set), "SET echoes the request with flags 0x05");
 
         byte[] en = KvpWire.enumerate(0, 0);
-        byte[] expected = expectedReply(en, OK);
+        byte[] expected = icReply(en, OK);
         le(expected).putInt(36, 1); // everything is reported as REG_SZ
         KvpWire.string(expected, 40, 48, key);
         KvpWire.string(expected, 44, 560, value);
         assertArrayEquals(expected, guest.exchange(en), "ENUMERATE fills key @48 and value @560");
 
         byte[] end = KvpWire.enumerate(0, 1);
-        assertArrayEquals(expectedReply(end, S_CONT), guest.exchange(end), "past the end: no more items, echoed");
+        assertArrayEquals(icReply(end, S_CONT), guest.exchange(end), "past the end: no more items, echoed");
 
         byte[] get = KvpWire.get(0, key);
-        byte[] got = expectedReply(get, OK);
+        byte[] got = icReply(get, OK);
         le(got).putInt(32, 1);
         KvpWire.string(got, 40, 556, value);
         assertArrayEquals(got, guest.exchange(get), "GET fills the value @556 (Linux does not)");
 
         byte[] del = KvpWire.delete(0, key);
-        assertArrayEquals(expectedReply(del, OK), guest.exchange(del));
-        assertArrayEquals(expectedReply(del, S_CONT), guest.exchange(del), "deleting a missing key");
+        assertArrayEquals(icReply(del, OK), guest.exchange(del));
+        assertArrayEquals(icReply(del, S_CONT), guest.exchange(del), "deleting a missing key");
         byte[] missing = KvpWire.get(0, key);
-        assertArrayEquals(expectedReply(missing, S_CONT), guest.exchange(missing));
+        assertArrayEquals(icReply(missing, S_CONT), guest.exchange(missing));
     }
 
     @Test
@@ -96,37 +96,37 @@ class KvpGuestTest {
     void everyErrorStatusForBadRequests() throws Exception {
         byte[] tooBig = KvpWire.set(0, "k", "v");
         le(tooBig).putInt(36, 1024);
-        assertArrayEquals(expectedReply(tooBig, S_CONT), guest.exchange(tooBig), "key_size over 512");
+        assertArrayEquals(icReply(tooBig, S_CONT), guest.exchange(tooBig), "key_size over 512");
         byte[] utf8TooLong = KvpWire.set(0, "€".repeat(200), "v"); // 402 bytes of UTF-16, 600 of UTF-8
-        assertArrayEquals(expectedReply(utf8TooLong, S_CONT), guest.exchange(utf8TooLong), "does not fit a record");
+        assertArrayEquals(icReply(utf8TooLong, S_CONT), guest.exchange(utf8TooLong), "does not fit a record");
         byte[] odd = KvpWire.set(0, "k", "v");
         le(odd).putInt(36, 3);
-        assertArrayEquals(expectedReply(odd, E_FAIL), guest.exchange(odd), "odd key size");
+        assertArrayEquals(icReply(odd, E_FAIL), guest.exchange(odd), "odd key size");
         byte[] noNul = KvpWire.set(0, "kk", "v");
         le(noNul).putInt(36, 4);
-        assertArrayEquals(expectedReply(noNul, E_FAIL), guest.exchange(noNul), "no NUL within key_size");
+        assertArrayEquals(icReply(noNul, E_FAIL), guest.exchange(noNul), "no NUL within key_size");
         byte[] surrogate = KvpWire.set(0, "ab", "v");
         surrogate[44] = 0x00;
         surrogate[45] = (byte) 0xD8; // a lone high surrogate followed by 'b'
-        assertArrayEquals(expectedReply(surrogate, E_FAIL), guest.exchange(surrogate), "invalid UTF-16");
+        assertArrayEquals(icReply(surrogate, E_FAIL), guest.exchange(surrogate), "invalid UTF-16");
         byte[] type3 = KvpWire.set(0, "k", "v");
         le(type3).putInt(32, 3);
-        assertArrayEquals(expectedReply(type3, NOT_SUPPORTED), guest.exchange(type3), "unknown value type");
+        assertArrayEquals(icReply(type3, NOT_SUPPORTED), guest.exchange(type3), "unknown value type");
         byte[] auto = KvpWire.set(2, "k", "v");
-        assertArrayEquals(expectedReply(auto, NOT_SUPPORTED), guest.exchange(auto), "AUTO is generated");
+        assertArrayEquals(icReply(auto, NOT_SUPPORTED), guest.exchange(auto), "AUTO is generated");
         byte[] pool9 = KvpWire.enumerate(9, 0);
-        assertArrayEquals(expectedReply(pool9, E_FAIL), guest.exchange(pool9), "no pool 9");
+        assertArrayEquals(icReply(pool9, E_FAIL), guest.exchange(pool9), "no pool 9");
         byte[] op7 = KvpWire.request(7, 0);
-        assertArrayEquals(expectedReply(op7, E_FAIL), guest.exchange(op7), "unknown operation");
+        assertArrayEquals(icReply(op7, E_FAIL), guest.exchange(op7), "unknown operation");
         byte[] shortSet = Arrays.copyOf(KvpWire.set(0, "k", "v"), 600);
-        assertArrayEquals(expectedReply(shortSet, E_FAIL), guest.exchange(shortSet), "SET cut at 600 bytes");
+        assertArrayEquals(icReply(shortSet, E_FAIL), guest.exchange(shortSet), "SET cut at 600 bytes");
         byte[] headerOnly = Arrays.copyOf(KvpWire.request(3, 0), 32);
         headerOnly[28] = 3;
-        assertArrayEquals(expectedReply(headerOnly, E_FAIL), guest.exchange(headerOnly));
-        assertNull(guest.exchange(Arrays.copyOf(KvpWire.request(3, 0), 24)), "shorter than the IC header: dropped");
+        assertArrayEquals(icReply(headerOnly, E_FAIL), guest.exchange(headerOnly));
+        assertEquals(Optional.empty(), guest.send(Arrays.copyOf(KvpWire.request(3, 0), 24), DeviceProbe.TRANSACTION_ID), "shorter than the IC header: dropped");
         byte[] heartbeat = KvpWire.enumerate(0, 0);
         heartbeat[12] = 1;
-        assertNull(guest.exchange(heartbeat), "another message type: KVP sends no reply");
+        assertEquals(Optional.empty(), guest.send(heartbeat, DeviceProbe.TRANSACTION_ID), "another message type: KVP sends no reply");
     }
 
     @Test
@@ -142,7 +142,7 @@ class KvpGuestTest {
             values[i] = KvpWire.text(reply, 44, 560);
         }
         byte[] end = KvpWire.enumerate(2, 10);
-        assertArrayEquals(expectedReply(end, S_CONT), guest.exchange(end));
+        assertArrayEquals(icReply(end, S_CONT), guest.exchange(end));
         String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
         assertEquals(kernel, values[4]);
         assertEquals(kernel.split("-")[0], values[8]);

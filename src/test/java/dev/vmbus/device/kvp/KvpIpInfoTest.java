@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.IcGuestHarness;
+import dev.vmbus.device.testkit.DeviceProbe;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
-import static dev.vmbus.device.IcGuestHarness.expectedReply;
+import static dev.vmbus.device.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -49,7 +49,7 @@ class KvpIpInfoTest {
         b[at + u.length + 1] = 0;
     }
 
-    private IcGuestHarness guest(boolean dryRun, List<String> hook) throws Exception {
+    private DeviceProbe guest(boolean dryRun, List<String> hook) throws Exception {
         Path proc = Files.createDirectories(dir.resolve("proc"));
         Files.writeString(proc.resolve("route"), "Iface\tDestination\tGateway \tFlags\n"
                 + nicName() + "\t00000000\t010200C0\t0003\n" + nicName() + "\t000200C0\t00000000\t0001\n");
@@ -62,7 +62,7 @@ class KvpIpInfoTest {
         Files.writeString(sys.resolve("class/net/eth9/device/device_id"), GUID.toLowerCase() + "\n");
         Files.writeString(sys.resolve("class/net/eth9/address"), "00:15:5d:01:02:03\n");
         KvpSettings settings = new KvpSettings(dir.resolve("pools"), dryRun, hook, sys);
-        return new IcGuestHarness("kvp", new KvpVerticle(settings, new NetworkFacts(proc, resolv, List.of())));
+        return DeviceProbe.of("kvp", new KvpDevice(settings, new NetworkFacts(proc, resolv, List.of())));
     }
 
     private static NetworkInterface nic() throws Exception {
@@ -104,16 +104,16 @@ class KvpIpInfoTest {
         v4.addAll(v6);
         v4m.addAll(v6m);
         byte[] request = ipRequest(4, mac, "", "", "", "", 0);
-        byte[] expected = expectedReply(request, 0);
+        byte[] expected = icReply(request, 0);
         expected[286] = (byte) family;
         put(expected, 288, String.join(";", v4));
         put(expected, 2336, String.join(";", v4m));
         put(expected, 4384, "192.0.2.1;2001:db8:0:0:0:0:0:1;");
         put(expected, 5408, "192.0.2.53;2001:db8::53;");
-        try (IcGuestHarness guest = guest(true, List.of("true"))) {
+        try (DeviceProbe guest = guest(true, List.of("true"))) {
             assertArrayEquals(expected, guest.exchange(request));
             byte[] unknown = ipRequest(4, "00:00:00:00:00:01", "", "", "", "", 0);
-            assertArrayEquals(expectedReply(unknown, 0x80004005), guest.exchange(unknown), "no such MAC");
+            assertArrayEquals(icReply(unknown, 0x80004005), guest.exchange(unknown), "no such MAC");
         }
     }
 
@@ -136,25 +136,25 @@ class KvpIpInfoTest {
                 DNS1=8.8.8.8
                 DNS2=1.1.1.1
                 """;
-        try (IcGuestHarness guest = guest(false, List.of("sh", "-c", "cp \"$1\" " + marker, "sh"))) {
-            assertArrayEquals(expectedReply(request, 0), guest.exchange(request));
+        try (DeviceProbe guest = guest(false, List.of("sh", "-c", "cp \"$1\" " + marker, "sh"))) {
+            assertArrayEquals(icReply(request, 0), guest.exchange(request));
             assertEquals(ifcfg, Files.readString(dir.resolve("pools/ifcfg-eth9")));
             assertEquals(ifcfg, Files.readString(marker), "the hook ran with the file's path");
 
             byte[] unknown = ipRequest(5, "{00000000-0000-0000-0000-000000000000}", "10.0.0.1", "", "", "", 0);
-            assertArrayEquals(expectedReply(unknown, 0x80041002), guest.exchange(unknown), "GUID not found");
+            assertArrayEquals(icReply(unknown, 0x80041002), guest.exchange(unknown), "GUID not found");
             byte[] bad = ipRequest(5, GUID, "10.1.2.300", "255.255.255.0", "", "", 0);
-            assertArrayEquals(expectedReply(bad, 0x80070057), guest.exchange(bad), "invalid address");
+            assertArrayEquals(icReply(bad, 0x80070057), guest.exchange(bad), "invalid address");
             byte[] name = ipRequest(5, GUID, "example.com", "", "", "", 0);
-            assertArrayEquals(expectedReply(name, 0x80070057), guest.exchange(name), "a host name is not looked up");
+            assertArrayEquals(icReply(name, 0x80070057), guest.exchange(name), "a host name is not looked up");
             byte[] broken = ipRequest(5, GUID, "10.0.0.1", "", "", "", 0);
             broken[31] = (byte) 0xDC; // the adapter id starts with a lone low surrogate
-            assertArrayEquals(expectedReply(broken, 0x80004005), guest.exchange(broken), "invalid UTF-16");
+            assertArrayEquals(icReply(broken, 0x80004005), guest.exchange(broken), "invalid UTF-16");
             byte[] cut = java.util.Arrays.copyOf(request, 4000);
-            assertArrayEquals(expectedReply(cut, 0x80004005), guest.exchange(cut), "short IP message");
+            assertArrayEquals(icReply(cut, 0x80004005), guest.exchange(cut), "short IP message");
         }
-        try (IcGuestHarness failing = guest(false, List.of("false"))) {
-            assertArrayEquals(expectedReply(request, 0x80004005), failing.exchange(request), "the hook failed");
+        try (DeviceProbe failing = guest(false, List.of("false"))) {
+            assertArrayEquals(icReply(request, 0x80004005), failing.exchange(request), "the hook failed");
         }
     }
 }

@@ -38,7 +38,8 @@ class KvpPoolCrashTest {
                     KvpPoolWriterMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("RUNNING", out.readLine());
-            Thread.sleep(delay); // the child rewrites ~1 MB files back to back: the kill lands mid-write
+            // the child rewrites ~1 MB files back to back: the kill, at most `delay` ms from now, lands mid-write
+            child.waitFor(delay, TimeUnit.MILLISECONDS);
             child.destroyForcibly();
             assertTrue(child.waitFor(10, TimeUnit.SECONDS));
             if (Files.exists(dir.resolve(".kvp_pool_0.tmp"))) {

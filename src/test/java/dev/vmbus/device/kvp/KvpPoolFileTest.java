@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.IcGuestHarness;
+import dev.vmbus.device.testkit.DeviceProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,13 +21,13 @@ class KvpPoolFileTest {
     @TempDir
     Path dir;
 
-    private IcGuestHarness guest() throws Exception {
-        return new IcGuestHarness("kvp", new KvpVerticle(new KvpSettings(dir, true, List.of("true"), dir)));
+    private DeviceProbe guest() throws Exception {
+        return DeviceProbe.of("kvp", new KvpDevice(new KvpSettings(dir, true, List.of("true"), dir)));
     }
 
     @Test
     void aPoolWrittenHereReadsBackWithASpecReader() throws Exception {
-        try (IcGuestHarness guest = guest()) {
+        try (DeviceProbe guest = guest()) {
             guest.exchange(KvpWire.set(1, "alpha", "1"));
             guest.exchange(KvpWire.set(1, "βeta", "zwei 2"));
             guest.exchange(KvpWire.set(1, "gamma", "3".repeat(1000)));
@@ -51,7 +51,7 @@ class KvpPoolFileTest {
         pool.write(SpecPoolReader.daemonRecord("ключ", "значение", (byte) 0x7F));
         pool.write(new byte[1000]); // a partial record at the end is not a record
         Files.write(dir.resolve(".kvp_pool_0"), pool.toByteArray());
-        try (IcGuestHarness guest = guest()) {
+        try (DeviceProbe guest = guest()) {
             byte[] first = guest.exchange(KvpWire.enumerate(0, 0));
             assertEquals("CLOUD_INIT|1|start|x", KvpWire.text(first, 40, 48));
             assertEquals("{\"a\":1}", KvpWire.text(first, 44, 560), "stops at the NUL, junk after it ignored");
@@ -87,7 +87,7 @@ class KvpPoolFileTest {
                 fcntl.lockf(f, fcntl.LOCK_UN)
                 """;
         Process p = new ProcessBuilder("python3", "-c", script, file.toString()).redirectErrorStream(true).start();
-        try (IcGuestHarness guest = guest()) {
+        try (DeviceProbe guest = guest()) {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("locked", out.readLine());
             byte[] reply = guest.exchange(KvpWire.enumerate(3, 1));

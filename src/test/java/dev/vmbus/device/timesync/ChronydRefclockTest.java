@@ -3,12 +3,15 @@ package dev.vmbus.device.timesync;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.TimesyncHostDevice;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +86,7 @@ class ChronydRefclockTest {
         SimulatedHost host = new SimulatedHost(vertx, bus.host(), new VmbusConfig.Host(60_000, 50, 250, 0, counterAheadMs));
         host.start().await(10, TimeUnit.SECONDS);
         DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
-                Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), "sim");
+                Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), TransportType.SIM);
         vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
         TimesyncHostDevice device = host.device("timesync", TimesyncHostDevice.class);
 
@@ -143,12 +147,14 @@ class ChronydRefclockTest {
                 "log refclocks", ""));
         chronyd = new ProcessBuilder(binary.toString(), "-x", "-d", "-u", System.getProperty("user.name"), "-f", conf.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("chronyd.out").toFile()).start();
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!Files.exists(socket)) {
-            if (!chronyd.isAlive() || System.currentTimeMillis() > deadline) {
-                fail("chronyd did not create its SOCK refclock socket:\n" + Files.readString(tmp.resolve("chronyd.out")));
-            }
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> Files.exists(socket) || !chronyd.isAlive());
+        } catch (ConditionTimeoutException e) {
+            // reported below with chronyd's output
+        }
+        if (!Files.exists(socket)) {
+            fail("chronyd did not create its SOCK refclock socket:\n" + Files.readString(tmp.resolve("chronyd.out")));
         }
     }
 
@@ -170,18 +176,14 @@ class ChronydRefclockTest {
 
     /** Waits until chronyd has logged at least {@code n} raw offsets. */
     private List<Double> awaitOffsets(int n) throws Exception {
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (true) {
-            List<Double> found = rawOffsets();
-            if (found.size() >= n) {
-                return found;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                Path log = tmp.resolve("refclocks.log");
-                fail("chronyd logged " + found + " so far; log:\n" + (Files.exists(log) ? Files.readString(log) : "(none)")
-                        + "\nchronyd output:\n" + Files.readString(tmp.resolve("chronyd.out")));
-            }
-            Thread.sleep(20);
+        try {
+            return Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+                    .until(this::rawOffsets, found -> found.size() >= n);
+        } catch (ConditionTimeoutException e) {
+            Path log = tmp.resolve("refclocks.log");
+            return fail("chronyd logged " + rawOffsets() + " so far; log:\n"
+                    + (Files.exists(log) ? Files.readString(log) : "(none)")
+                    + "\nchronyd output:\n" + Files.readString(tmp.resolve("chronyd.out")));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
@@ -96,7 +97,7 @@ class ShmTransportTest {
     }
 
     /** A guest channel whose received packets land in a queue. */
-    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<String> stopped,
+    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<EndReason> stopped,
                          Context context) {
     }
 
@@ -107,7 +108,7 @@ class ShmTransportTest {
     /** Opens {@code offer} from {@code context}: the channel then lives on that context's event loop. */
     private Guest open(Offer offer, Context context) throws Exception {
         LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<String> stopped = new CompletableFuture<>();
+        CompletableFuture<EndReason> stopped = new CompletableFuture<>();
         CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
         context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
             if (ar.failed()) {
@@ -115,7 +116,7 @@ class ShmTransportTest {
                 return;
             }
             ChannelLink link = ar.result();
-            driver.complete(ChannelDriver.guest(link, context, 16, received::add).stoppedHandler(stopped::complete));
+            driver.complete(ChannelDriver.guest(link, context, 16, received::add).endHandler(stopped::complete));
         }));
         return new Guest(driver.get(10, TimeUnit.SECONDS), received, stopped, context);
     }
@@ -196,7 +197,7 @@ class ShmTransportTest {
             assertNotNull(g.received.poll(10, TimeUnit.SECONDS), "stream did not start");
         }
         host.destroyForcibly();
-        String reason = g.stopped.get(10, TimeUnit.SECONDS);
+        EndReason reason = g.stopped.get(10, TimeUnit.SECONDS);
         assertNotNull(reason);
         // Everything received before the kill is intact and in order.
         int last = -1;
@@ -238,7 +239,7 @@ class ShmTransportTest {
         for (int i = 0; i < guests.size(); i++) {
             send(guests.get(i), new byte[] {(byte) i}, 200 + i);
             Packet echo = guests.get(i).received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(echo, "channel " + guests.get(i).driver.channel().relid() + " no longer echoes after the GC");
+            assertNotNull(echo, "channel " + guests.get(i).driver.relid() + " no longer echoes after the GC");
             assertEquals(200 + i, echo.transactionId());
         }
     }

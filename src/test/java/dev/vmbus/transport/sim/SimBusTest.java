@@ -1,5 +1,6 @@
 package dev.vmbus.transport.sim;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
@@ -70,10 +71,10 @@ class SimBusTest {
         assertNotNull(offer);
         assertEquals("heartbeat", offer.className());
         LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<String> stopped = new CompletableFuture<>();
+        CompletableFuture<EndReason> stopped = new CompletableFuture<>();
         CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
         guestContext.runOnContext(v -> bus.guest().open(offer).onSuccess(link ->
-                opened.complete(ChannelDriver.guest(link, guestContext, 8, received::add).stoppedHandler(stopped::complete))));
+                opened.complete(ChannelDriver.guest(link, guestContext, 8, received::add).endHandler(stopped::complete))));
         ChannelDriver driver = opened.get(5, TimeUnit.SECONDS);
 
         guestContext.runOnContext(v -> driver.send("stream:20000".getBytes(StandardCharsets.US_ASCII), 9,
@@ -84,14 +85,16 @@ class SimBusTest {
             assertEquals(i, EchoHostLogic.streamSequence(p.payload()));
         }
         CompletableFuture<Long> hostWaits = new CompletableFuture<>();
-        hostContext.runOnContext(v -> hostWaits.complete(logic.drivers.get(3).async().pendingSendWaits()));
+        hostContext.runOnContext(v -> hostWaits.complete(logic.drivers.get(3).pendingSendWaits()));
         assertTrue(hostWaits.get(5, TimeUnit.SECONDS) > 0, "a 4 KiB ring must have made the host wait for space");
 
         hostContext.runOnContext(v -> bus.host().rescind(3));
         assertEquals(3, rescinds.poll(5, TimeUnit.SECONDS));
-        assertEquals("rescinded by the host", stopped.get(5, TimeUnit.SECONDS));
+        EndReason reason = stopped.get(5, TimeUnit.SECONDS);
+        assertEquals("rescinded by the host", reason.text());
+        assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
         CompletableFuture<ChannelState> state = new CompletableFuture<>();
-        guestContext.runOnContext(v -> state.complete(driver.channel().state()));
+        guestContext.runOnContext(v -> state.complete(driver.state()));
         assertEquals(ChannelState.RESCINDED, state.get(5, TimeUnit.SECONDS));
     }
 }

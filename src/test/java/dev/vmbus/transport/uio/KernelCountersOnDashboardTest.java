@@ -4,6 +4,7 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
 import dev.vmbus.dashboard.Exposition;
@@ -87,7 +88,7 @@ class KernelCountersOnDashboardTest {
             }
         });
         guestVertx = Vertx.vertx();
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), "uio");
+        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.UIO);
         guestVertx.deployVerticle(new VmbusVerticle(new UioGuest(guestVertx, new UioOptions(tmp), nodes), registry, 200))
                 .await(10, TimeUnit.SECONDS);
         DashboardServer dashboard = new DashboardServer(new DashboardOptions("127.0.0.1", 0, null, 200,

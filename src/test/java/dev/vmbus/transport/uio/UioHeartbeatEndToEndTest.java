@@ -4,6 +4,7 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.ring.PageSize;
@@ -78,7 +79,7 @@ class UioHeartbeatEndToEndTest {
         });
 
         guestVertx = Vertx.vertx();
-        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), "uio");
+        DeviceRegistry registry = DeviceRegistry.of(List.of(new HeartbeatHandler()), Map.of(), TransportType.UIO);
         guestVertx.deployVerticle(new VmbusVerticle(new UioGuest(guestVertx, new UioOptions(tmp), nodes), registry))
                 .await(10, TimeUnit.SECONDS);
 

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
@@ -217,15 +218,16 @@ class UioInterruptTest {
     void endOfFileOnTheLineIsARescind() throws Exception {
         Offer offer = startGuest();
         ChannelLink link = open(offer);
-        LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
         context.runOnContext(v -> link.closedHandler(closed::add));
 
         nodes.pairs.get("uio0").shutdownHost();
 
         assertEquals(7, rescinds.poll(5, TimeUnit.SECONDS));
-        String reason = closed.poll(5, TimeUnit.SECONDS);
+        EndReason reason = closed.poll(5, TimeUnit.SECONDS);
         assertNotNull(reason);
-        assertTrue(reason.contains("end of file"), reason);
+        assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
+        assertTrue(reason.text().contains("end of file"), reason.text());
         context.runOnContext(v -> link.close());
     }
 
@@ -233,12 +235,13 @@ class UioInterruptTest {
     void eioOnTheLineIsARescind() throws Exception {
         nodes.hangUp = true; // the "device" is a pty whose slave is gone: read fails with a real EIO
         Offer offer = startGuest();
-        LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
         String reason;
         try {
             ChannelLink link = open(offer);
             context.runOnContext(v -> link.closedHandler(closed::add));
-            reason = closed.poll(5, TimeUnit.SECONDS);
+            EndReason r = closed.poll(5, TimeUnit.SECONDS);
+            reason = r != null ? r.text() : null;
         } catch (java.util.concurrent.ExecutionException e) {
             reason = e.getCause().getMessage(); // lost before the link was handed out
         }

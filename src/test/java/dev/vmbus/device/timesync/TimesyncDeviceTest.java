@@ -1,7 +1,8 @@
 package dev.vmbus.device.timesync;
 
 import dev.vmbus.bus.OutboundPacket;
-import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.device.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -15,17 +16,18 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.vmbus.device.testkit.Packets.icEcho;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The guest's timesync handler: reply bytes, layouts, extrapolation, staleness, SYNC stepping, bad input. */
-class TimesyncVerticleTest {
+class TimesyncDeviceTest {
     private static final HexFormat HEX = HexFormat.of();
     /** The guest's CLOCK_MONOTONIC_RAW at the start, in ticks: 100 s. Frozen unless a test moves it. */
     private static final long NOW_TICKS = 1_000_000_000L;
@@ -33,12 +35,12 @@ class TimesyncVerticleTest {
     private static final long LEAD_TICKS = 170_000_000L;
     private static final long MS_TICKS = 10_000L;
     private final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(NOW_TICKS);
-    private IcVerticleProbe probe;
+    private DeviceProbe probe;
     private final AtomicInteger steps = new AtomicInteger();
     private final CompletableFuture<Long> stepTarget = new CompletableFuture<>();
 
     private void start(boolean stepClock, Path chronySocket) throws Exception {
-        probe = new IcVerticleProbe("timesync", new TimesyncVerticle(new TimesyncSettings(chronySocket, stepClock),
+        probe = DeviceProbe.of("timesync", new TimesyncDevice(new TimesyncSettings(chronySocket, stepClock),
                 clock::get, unixNanos -> {
             steps.incrementAndGet();
             stepTarget.complete(unixNanos);
@@ -68,11 +70,6 @@ class TimesyncVerticleTest {
                 + "0000000000" + "00000000");
     }
 
-    private static byte[] expectedReply(byte[] request) {
-        byte[] r = request.clone();
-        r[25] = 0x05; // the only byte Linux changes in a timesync reply
-        return r;
-    }
 
     private JsonObject channel() throws Exception {
         return probe.state().getJsonArray("channels").getJsonObject(0);
@@ -83,13 +80,13 @@ class TimesyncVerticleTest {
         start(false, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         // The first sample places the counter (17 s ahead of our clock); it arrived at once.
-        probe.send(v4Request(hostFileTime(5000, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        probe.reply(v4Request(hostFileTime(5000, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
         // One second later, a sample the host took 80 ms before we read it, when it was 5 s ahead: it is
         // moved forward by those 80 ms of the counter, so the host is still 5 s ahead now.
         clock.addAndGet(1000 * MS_TICKS);
         byte[] request = v4Request(hostFileTime(5000, 80 * MS_TICKS), clock.get() + LEAD_TICKS - 80 * MS_TICKS, 2);
-        OutboundPacket reply = probe.send(request, 0x1122334455L);
-        assertArrayEquals(expectedReply(request), reply.payload());
+        OutboundPacket reply = probe.reply(request, 0x1122334455L);
+        assertArrayEquals(icEcho(request), reply.payload());
         assertEquals(0x1122334455L, reply.transactionId());
         assertEquals(0, reply.flags());
         JsonObject s = channel();
@@ -108,7 +105,7 @@ class TimesyncVerticleTest {
     void theHostsOffsetIsRightWhateverTheCountersEpoch(long leadMs) throws Exception {
         start(false, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(250, MS_TICKS / 5), NOW_TICKS + leadMs * MS_TICKS - MS_TICKS / 5, 1), 1);
+        probe.reply(v4Request(hostFileTime(250, MS_TICKS / 5), NOW_TICKS + leadMs * MS_TICKS - MS_TICKS / 5, 1), 1);
         JsonObject s = channel();
         assertEquals(0, s.getInteger("refused"), s.encode());
         assertEquals(250, s.getDouble("offsetMillis"), 40, "the host is 250 ms ahead: " + s.encode());
@@ -123,8 +120,8 @@ class TimesyncVerticleTest {
         String body = le64(hostFileTime(-2500, 0)) + le64(0) + le64(0) + "01" + "000000";
         byte[] request = HEX.parseHex("01000000" + "30000000" + "0300" + "0000" + "0400" + "0300" + "0000" + "1c00"
                 + "00000000" + "07" + "03" + "0000" + body);
-        OutboundPacket reply = probe.send(request, 5);
-        assertArrayEquals(expectedReply(request), reply.payload());
+        OutboundPacket reply = probe.reply(request, 5);
+        assertArrayEquals(icEcho(request), reply.payload());
         JsonObject s = channel();
         assertEquals("v1-3", s.getString("layout"));
         assertEquals(1, s.getInteger("syncs"));
@@ -136,7 +133,7 @@ class TimesyncVerticleTest {
         start(false, null);
         // A v4-shaped message: read as old, flags come from byte 52 (zero here) and the sample is a probe.
         byte[] request = v4Request(hostFileTime(1000, 0), 123, 2);
-        assertArrayEquals(expectedReply(request), probe.send(request, 1).payload());
+        assertArrayEquals(icEcho(request), probe.reply(request, 1).payload());
         JsonObject s = channel();
         assertEquals("v1-3", s.getString("layout"));
         assertEquals(1, s.getInteger("probes"));
@@ -146,10 +143,10 @@ class TimesyncVerticleTest {
     @Test
     void messagesTooShortForTheirLayoutGetNoReply() throws Exception {
         start(false, null);
-        assertNull(probe.send(new byte[27], 1), "shorter than the IC header");
+        assertEquals(Optional.empty(), probe.send(new byte[27], 1), "shorter than the IC header");
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         byte[] full = v4Request(hostFileTime(0, 0), NOW_TICKS, 2);
-        assertNull(probe.send(Arrays.copyOf(full, 48), 2), "v4 needs 22 body bytes; 20 are there");
+        assertEquals(Optional.empty(), probe.send(Arrays.copyOf(full, 48), 2), "v4 needs 22 body bytes; 20 are there");
         assertEquals(0, channel().getInteger("samples"));
         assertEquals(2, channel().getInteger("dropped"));
     }
@@ -159,22 +156,22 @@ class TimesyncVerticleTest {
         start(false, null);
         byte[] request = v4Request(0, 0, 0);
         request[12] = IcConstants.MSGTYPE_HEARTBEAT;
-        byte[] expected = expectedReply(request);
+        byte[] expected = icEcho(request);
         expected[20] = 0x05; expected[21] = 0x40; expected[22] = 0x00; expected[23] = (byte) 0x80; // 0x80004005 LE
-        assertArrayEquals(expected, probe.send(request, 3).payload());
+        assertArrayEquals(expected, probe.reply(request, 3).payload());
     }
 
     @Test
     void lateAndNonsenseSamplesAreAnsweredButNotUsed() throws Exception {
         start(true, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        probe.reply(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
         byte[] late = v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS - 300_000_000L, 1); // 30 s old, SYNC
-        assertArrayEquals(expectedReply(late), probe.send(late, 2).payload());
+        assertArrayEquals(icEcho(late), probe.reply(late, 2).payload());
         byte[] nonsense = v4Request(-1L, NOW_TICKS + LEAD_TICKS, 2);
-        assertArrayEquals(expectedReply(nonsense), probe.send(nonsense, 3).payload());
+        assertArrayEquals(icEcho(nonsense), probe.reply(nonsense, 3).payload());
         byte[] noCounter = v4Request(hostFileTime(0, 0), -1L, 2);
-        assertArrayEquals(expectedReply(noCounter), probe.send(noCounter, 4).payload());
+        assertArrayEquals(icEcho(noCounter), probe.reply(noCounter, 4).payload());
         JsonObject s = channel();
         assertEquals(1, s.getInteger("held"), s.encode());
         assertEquals(2, s.getInteger("refused"), s.encode());
@@ -185,14 +182,14 @@ class TimesyncVerticleTest {
     void aSyncHeldAcrossAStepOfTheCounterStepsTheClockWithTheSampleThatConfirmsIt() throws Exception {
         start(true, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        probe.reply(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
         clock.addAndGet(5000 * MS_TICKS);
         // The counter started again (a resume in a new partition): 3 s ahead of our clock instead of 17 s.
-        probe.send(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 1), 2);
+        probe.reply(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 1), 2);
         assertEquals(0, steps.get(), "held: it could be a SYNC 14 s late");
         clock.addAndGet(5000 * MS_TICKS);
         long before = System.currentTimeMillis();
-        probe.send(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 2), 3);
+        probe.reply(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 2), 3);
         long target = stepTarget.get(10, TimeUnit.SECONDS);
         assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
         JsonObject s = channel();
@@ -205,10 +202,10 @@ class TimesyncVerticleTest {
     void aRenegotiationForgetsTheCountersLeadSoTheSyncAfterARestoreIsUsedAtOnce() throws Exception {
         start(true, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
+        probe.reply(v4Request(hostFileTime(0, 0), NOW_TICKS + LEAD_TICKS, 2), 1);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         clock.addAndGet(5000 * MS_TICKS);
-        probe.send(v4Request(hostFileTime(2000, 0), clock.get() + 30_000_000L, 1), 2);
+        probe.reply(v4Request(hostFileTime(2000, 0), clock.get() + 30_000_000L, 1), 2);
         assertTrue(stepTarget.get(10, TimeUnit.SECONDS) > 0);
         JsonObject s = channel();
         assertEquals(0, s.getInteger("held"), s.encode());
@@ -220,9 +217,9 @@ class TimesyncVerticleTest {
     void syncStepsTheClockOnlyWhenStepClockIsOnAndSampleNever() throws Exception {
         start(true, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 2), 1);
+        probe.reply(v4Request(hostFileTime(3000, 0), NOW_TICKS, 2), 1);
         long before = System.currentTimeMillis();
-        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 2);
+        probe.reply(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 2);
         long target = stepTarget.get(10, TimeUnit.SECONDS);
         assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
         assertEquals(1, steps.get(), "the SAMPLE did not step");
@@ -234,7 +231,7 @@ class TimesyncVerticleTest {
     void syncWithoutStepClockOnlyKeepsTheSample() throws Exception {
         start(false, null);
         probe.negotiate(List.of(IcVersion.of(4, 0)));
-        probe.send(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 1);
+        probe.reply(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 1);
         assertEquals(1, channel().getInteger("syncs"));
         assertEquals(0, probe.state().getJsonObject("clockStep").getInteger("steps"));
         assertEquals(false, probe.state().getJsonObject("clockStep").getBoolean("enabled"));
@@ -247,7 +244,7 @@ class TimesyncVerticleTest {
         start(false, tmp.resolve("no-chronyd.sock"));
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         byte[] request = v4Request(hostFileTime(0, 0), NOW_TICKS, 2);
-        assertArrayEquals(expectedReply(request), probe.send(request, 1).payload());
+        assertArrayEquals(icEcho(request), probe.reply(request, 1).payload());
         JsonObject chrony = probe.state().getJsonObject("chrony");
         assertEquals(0, chrony.getInteger("sent"));
         assertEquals(1, chrony.getInteger("failed"));

@@ -2,7 +2,7 @@ package dev.vmbus.device.vss;
 
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -31,8 +31,8 @@ import java.util.logging.Logger;
  * send but loses; logs are held in memory while frozen; a freeze with no THAW is thawed after
  * {@code autoThawSeconds}.
  */
-public final class VssVerticle extends IcDeviceVerticle<IcChannelState> {
-    private static final Logger LOG = Logger.getLogger(VssVerticle.class.getName());
+public final class VssDevice extends IcDevice<IcChannelState> {
+    private static final Logger LOG = Logger.getLogger(VssDevice.class.getName());
     /** Linux's lists (hv_snapshot.c). */
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0));
     public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(5, 0));
@@ -59,7 +59,7 @@ public final class VssVerticle extends IcDeviceVerticle<IcChannelState> {
     private long lastFreezeMs = -1;
     private long longestFreezeMs = -1;
 
-    public VssVerticle(VssSettings settings) {
+    public VssDevice(VssSettings settings) {
         super("vss", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
     }

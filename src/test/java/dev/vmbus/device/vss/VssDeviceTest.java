@@ -1,6 +1,7 @@
 package dev.vmbus.device.vss;
 
-import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.device.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -24,15 +26,14 @@ import java.util.logging.Logger;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The guest's VSS handler: reply bytes per operation, freeze/thaw commands, undo, held logs, auto-thaw. */
-class VssVerticleTest {
+class VssDeviceTest {
     @TempDir
     Path tmp;
-    private IcVerticleProbe probe;
+    private DeviceProbe probe;
     private Path journal;
 
     @AfterEach
@@ -55,7 +56,7 @@ class VssVerticleTest {
     }
 
     private void start(JsonObject config) throws Exception {
-        probe = new IcVerticleProbe("vss", new VssVerticle(VssSettings.from(config)));
+        probe = DeviceProbe.of(new VssHandler(), config);
         IcMessage n = probe.negotiate(List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(7, 0)));
         assertEquals(IcVersion.of(5, 0), IcVersion.of(n.u16(40), n.u16(42)));
     }
@@ -91,12 +92,12 @@ class VssVerticleTest {
                 VssOperation.AUTO_RECOVER, VssOperation.QUERY_GUEST_CLUSTER_INFO)) {
             byte[] req = request(op.code());
             req[20] = 0x77; // status is set to 0, not echoed
-            assertArrayEquals(expected(req, 0, null), probe.send(req, op.code()).payload(), op.name());
+            assertArrayEquals(expected(req, 0, null), probe.reply(req, op.code()).payload(), op.name());
         }
-        assertArrayEquals(expected(request(3), 0, 0), probe.send(request(3), 3).payload(), "GET_DM_INFO: flags 0");
-        assertArrayEquals(expected(request(200), 0, null), probe.send(request(200), 4).payload(),
+        assertArrayEquals(expected(request(3), 0, 0), probe.reply(request(3), 3).payload(), "GET_DM_INFO: flags 0");
+        assertArrayEquals(expected(request(200), 0, null), probe.reply(request(200), 4).payload(),
                 "an operation no version defines: Linux's default branch");
-        assertArrayEquals(expected(request(2), 0, VssMessage.HBU_NO_AUTO_RECOVERY), probe.send(request(2), 5).payload(),
+        assertArrayEquals(expected(request(2), 0, VssMessage.HBU_NO_AUTO_RECOVERY), probe.reply(request(2), 5).payload(),
                 "CHECK_HOT_BACKUP answers 'no auto-recovery', as the kernel means to");
         assertFalse(probe.state().getBoolean("frozen"));
     }
@@ -104,25 +105,25 @@ class VssVerticleTest {
     @Test
     void shortMessagesAndOtherTypesGetNoReply() throws Exception {
         start(new JsonObject());
-        assertNull(probe.send(Arrays.copyOf(request(5), 28 + 8), 1), "8 of the 12 body bytes");
+        assertEquals(Optional.empty(), probe.send(Arrays.copyOf(request(5), 28 + 8), 1), "8 of the 12 body bytes");
         byte[] other = request(5);
         other[12] = IcConstants.MSGTYPE_KVPEXCHANGE;
-        assertNull(probe.send(other, 2), "Linux's VSS logs other types and never answers");
-        assertNull(probe.send(new byte[16], 3));
+        assertEquals(Optional.empty(), probe.send(other, 2), "Linux's VSS logs other types and never answers");
+        assertEquals(Optional.empty(), probe.send(new byte[16], 3));
         assertFalse(probe.state().getBoolean("frozen"), "the short FREEZE did nothing");
         byte[] minimal = Arrays.copyOf(request(5), 40);
-        assertArrayEquals(expected(minimal, 0, null), probe.send(minimal, 4).payload(), "exactly 12 body bytes is enough");
+        assertArrayEquals(expected(minimal, 0, null), probe.reply(minimal, 4).payload(), "exactly 12 body bytes is enough");
     }
 
     @Test
     void freezeRunsTheHookThenEachMountWithRootLastAndThawUndoesItInReverse() throws Exception {
         start(recording("none"));
-        assertArrayEquals(expected(request(5), 0, null), probe.send(request(5), 1).payload());
+        assertArrayEquals(expected(request(5), 0, null), probe.reply(request(5), 1).payload());
         assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /"), journal());
         JsonObject s = probe.state();
         assertTrue(s.getBoolean("frozen"));
         assertTrue(s.getBoolean("logsHeld"));
-        assertArrayEquals(expected(request(6), 0, null), probe.send(request(6), 2).payload());
+        assertArrayEquals(expected(request(6), 0, null), probe.reply(request(6), 2).payload());
         assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /", "thaw /", "thaw /var", "thaw /srv", "post"),
                 journal());
         s = probe.state();
@@ -130,7 +131,7 @@ class VssVerticleTest {
         assertEquals(1, s.getInteger("freezes"));
         assertEquals(1, s.getInteger("thaws"));
         assertTrue(s.getLong("lastFreezeMs") >= 0);
-        assertArrayEquals(expected(request(6), 0, null), probe.send(request(6), 3).payload(),
+        assertArrayEquals(expected(request(6), 0, null), probe.reply(request(6), 3).payload(),
                 "a THAW when nothing is frozen succeeds, as Linux's daemon (EINVAL ignored)");
         assertEquals(8, journal().size(), "and runs nothing");
     }
@@ -138,7 +139,7 @@ class VssVerticleTest {
     @Test
     void aFailedFreezeThawsWhatWasFrozenAndAnswersFail() throws Exception {
         start(recording("/var"));
-        assertArrayEquals(expected(request(5), IcConstants.E_FAIL.value(), null), probe.send(request(5), 1).payload());
+        assertArrayEquals(expected(request(5), IcConstants.E_FAIL.value(), null), probe.reply(request(5), 1).payload());
         assertEquals(List.of("pre", "freeze /srv", "thaw /srv", "post"), journal());
         JsonObject s = probe.state();
         assertFalse(s.getBoolean("frozen"));
@@ -169,10 +170,10 @@ class VssVerticleTest {
         Logger root = Logger.getLogger("");
         root.addHandler(capture);
         try {
-            probe.send(request(5), 1);
+            probe.reply(request(5), 1);
             Logger.getLogger("some.application").warning("written while frozen");
             assertFalse(seen.contains("written while frozen"), "a log record reached a handler during the freeze");
-            probe.send(request(6), 2);
+            probe.reply(request(6), 2);
             assertTrue(seen.contains("written while frozen"), "the held record was not delivered on thaw: " + seen);
         } finally {
             root.removeHandler(capture);
@@ -184,7 +185,7 @@ class VssVerticleTest {
     @Test
     void aFreezeWithoutThawIsThawedAfterAutoThawSeconds() throws Exception {
         start(recording("none").put("autoThawSeconds", 1));
-        probe.send(request(5), 1);
+        probe.reply(request(5), 1);
         JsonObject s = probe.awaitState(st -> !st.getBoolean("frozen"), "the auto-thaw");
         assertEquals(1, s.getInteger("autoThaws"));
         assertEquals("THAW (auto-thaw)", s.getJsonArray("operations").getJsonObject(0).getString("operation"));

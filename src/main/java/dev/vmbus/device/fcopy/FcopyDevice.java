@@ -1,10 +1,8 @@
 package dev.vmbus.device.fcopy;
 
-import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.Complaints;
-import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import io.vertx.core.Future;
@@ -20,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * the event loop. A copy whose channel closes, or that sees no message for {@link #ABANDON_AFTER_MS}, is
  * deleted: the host went away and nobody will complete it.
  */
-public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
+public final class FcopyDevice extends IcDevice<IcChannelState> {
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0));
     public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(1, 1));
     /** Idle time after which a copy in progress counts as abandoned (Linux's daemon timeout is 30 s; hosts pause). */
@@ -30,11 +28,11 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
     private final PartialFile.Opener opener;
     private FcopyService service;
 
-    public FcopyVerticle(FcopySettings settings) {
+    public FcopyDevice(FcopySettings settings) {
         this(settings, PartialFile.CREATE_NEW);
     }
 
-    FcopyVerticle(FcopySettings settings, PartialFile.Opener opener) {
+    FcopyDevice(FcopySettings settings, PartialFile.Opener opener) {
         super("fcopy", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
         this.opener = opener;
@@ -43,16 +41,6 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
     @Override
     protected Future<?> startService() {
         service = new FcopyService(settings, opener, Complaints.of(vertx));
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CHANNELS, m -> {
-            String event = m.body().getString("event");
-            if (!ChannelEvent.OPENED.equals(event) && !ChannelEvent.OFFERED.equals(event)) {
-                int relid = m.body().getInteger("relid");
-                vertx.executeBlocking(() -> {
-                    service.end(relid, "abandoned");
-                    return null;
-                }, true);
-            }
-        });
         vertx.setPeriodic(ABANDON_AFTER_MS / 4, t -> vertx.executeBlocking(() -> {
             service.endIdle(TimeUnit.MILLISECONDS.toNanos(ABANDON_AFTER_MS));
             return null;
@@ -61,6 +49,16 @@ public final class FcopyVerticle extends IcDeviceVerticle<IcChannelState> {
             service.createRoots();
             return null;
         });
+    }
+
+    /** A copy on a channel that closed is abandoned: nobody will complete it. */
+    @Override
+    public void channelEnded(int relid) {
+        super.channelEnded(relid);
+        vertx.executeBlocking(() -> {
+            service.end(relid, "abandoned");
+            return null;
+        }, true);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.vmbus.device.heartbeat;
 
 import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.heartbeat.HeartbeatMessage;
@@ -17,14 +17,14 @@ import java.util.List;
  * plus one, status untouched; a message without the 8-byte sequence number is dropped; any other message type
  * is answered with {@code HV_E_FAIL}, as Linux's {@code heartbeat_onchannelcallback}.
  */
-public final class HeartbeatVerticle extends IcDeviceVerticle<HeartbeatVerticle.State> {
+public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
     /** Linux's lists (hv_util.c), most preferred first. */
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     /** Offset of {@code u64 seq_num}. */
     public static final int SEQUENCE = HeartbeatMessage.SEQUENCE;
 
-    public HeartbeatVerticle() {
+    public HeartbeatDevice() {
         super("heartbeat", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
     }
 

@@ -3,7 +3,7 @@ package dev.vmbus.device.shutdown;
 import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -27,8 +27,8 @@ import java.util.logging.Logger;
  * 2/3 reboot, 4/5 hibernate if supported, anything else {@code HV_E_FAIL}); the reply is on the ring before the
  * action starts. The action is the configured command, or with {@code dryRun} a log line and a record.
  */
-public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.State> {
-    private static final Logger LOG = Logger.getLogger(ShutdownVerticle.class.getName());
+public final class ShutdownDevice extends IcDevice<IcChannelState> {
+    private static final Logger LOG = Logger.getLogger(ShutdownDevice.class.getName());
     /** Linux's lists (hv_util.c), most preferred first. */
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     public static final List<IcVersion> SERVICE_VERSIONS =
@@ -42,18 +42,8 @@ public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.St
     private final Deque<ShutdownRequest> history = new ArrayDeque<>();
     private CommandRunner runner;
 
-    /** Per channel: what is about to be done after the reply. */
-    public static final class State extends IcChannelState {
-        private ShutdownAction pending;
-        private ShutdownRequest pendingRequest;
-
-        State(int relid) {
-            super(relid);
-        }
-    }
-
-    public ShutdownVerticle(ShutdownSettings settings) {
-        super("shutdown", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
+    public ShutdownDevice(ShutdownSettings settings) {
+        super("shutdown", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
     }
 
@@ -64,7 +54,7 @@ public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.St
     }
 
     @Override
-    protected Future<Answer> handle(State state, IcMessage m) {
+    protected Future<Answer> handle(IcChannelState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_SHUTDOWN) {
             m.status(IcConstants.E_FAIL);
             return Future.succeededFuture(Answer.REPLY);
@@ -85,20 +75,12 @@ public final class ShutdownVerticle extends IcDeviceVerticle<ShutdownVerticle.St
             complain(state.relid(), Kind.REFUSED_REQUEST, "shutdown: refused a request with flags " + flags);
             return Future.succeededFuture(Answer.REPLY);
         }
-        state.pending = action.get();
-        state.pendingRequest = request;
-        return Future.succeededFuture(Answer.REPLY_THEN_ACT);
+        ShutdownAction accepted = action.get();
+        return Future.succeededFuture(Answer.replyThen(() -> act(accepted, request)));
     }
 
-    @Override
-    protected void afterReply(State state, IcMessage message) {
-        ShutdownAction action = state.pending;
-        ShutdownRequest request = state.pendingRequest;
-        state.pending = null;
-        state.pendingRequest = null;
-        if (action == null) {
-            return;
-        }
+    /** Runs once the reply is on the ring: Linux answers first, then powers off. */
+    private void act(ShutdownAction action, ShutdownRequest request) {
         List<String> command = settings.command(action);
         if (settings.dryRun()) {
             LOG.warning("shutdown: the host asked for " + action.label() + "; dry run, not running " + command);

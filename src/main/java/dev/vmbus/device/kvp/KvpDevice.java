@@ -1,7 +1,7 @@
 package dev.vmbus.device.kvp;
 
 import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.kvp.KvpMessage;
@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * thread. Workers run in order, so messages are answered one at a time and in arrival order, as the kernel
  * serialises them through the daemon.
  */
-public final class KvpVerticle extends IcDeviceVerticle<IcChannelState> {
+public final class KvpDevice extends IcDevice<IcChannelState> {
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     public static final List<IcVersion> SERVICE_VERSIONS =
             List.of(IcVersion.of(4, 0), IcVersion.of(3, 0), IcVersion.of(1, 0));
@@ -32,11 +32,11 @@ public final class KvpVerticle extends IcDeviceVerticle<IcChannelState> {
     private KvpService service;
     private long requests;
 
-    public KvpVerticle(KvpSettings settings) {
+    public KvpDevice(KvpSettings settings) {
         this(settings, new NetworkFacts());
     }
 
-    KvpVerticle(KvpSettings settings, NetworkFacts network) {
+    KvpDevice(KvpSettings settings, NetworkFacts network) {
         super("kvp", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
         this.network = network;

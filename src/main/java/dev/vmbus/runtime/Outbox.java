@@ -1,5 +1,12 @@
-package dev.vmbus.channel;
+package dev.vmbus.runtime;
 
+import dev.vmbus.channel.ChannelClosedException;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.channel.Requestor;
+import dev.vmbus.channel.SendStatus;
+import dev.vmbus.channel.Timers;
+import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
@@ -11,35 +18,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The channel as an event loop uses it: sends that wait for ring space instead of failing, requests whose
- * future completes with the host's completion packet, and the mask, drain, unmask, re-check loop.
- *
- * <p>Everything runs on the owner's thread: futures complete there and {@link Timers} fire there.
+ * A channel end's outgoing side, owned by its {@link ChannelDriver}: sends that wait for ring space instead of
+ * failing, and requests whose future completes with the peer's completion packet or fails on timeout.
  *
  * <p>Waiting for space (spec 2.4): a send that finds the outbound ring full is parked in FIFO order (later
  * sends queue behind it, so order is kept), {@code pending_send_sz} is armed with what the head needs, and the
- * free space is re-checked after arming; the peer signals when it frees enough, and {@link #onInterrupt()}
- * retries. When the queue empties, {@code pending_send_sz} is cleared.
+ * free space is re-checked after arming; the peer signals when it frees enough, and the driver calls
+ * {@link #flush()} again. When the queue empties, {@code pending_send_sz} is cleared.
+ *
+ * <p>Everything runs on the driver's context: futures complete there and {@link Timers} fire there.
  */
-public final class AsyncChannel {
-    /** Default bound on parked sends before {@link #send} fails instead of queueing. */
-    public static final int DEFAULT_MAX_PARKED = 4096;
-
-    /** What one call of {@link #drain} ended with. */
-    public enum DrainResult {
-        /** The ring is empty and interrupts are unmasked: wait for the next interrupt. */
-        IDLE,
-        /** The budget ran out with packets left; interrupts stay masked: call again on a later turn. */
-        MORE,
-        /** The channel is no longer open (faulted, rescinded or closed). */
-        STOPPED
-    }
-
-    /** Receives the packets a drain takes off the ring. */
-    @FunctionalInterface
-    public interface PacketSink {
-        void accept(Packet packet);
-    }
+final class Outbox {
+    /** Parked sends, beyond which a send fails instead of queueing. */
+    static final int DEFAULT_MAX_PARKED = 4096;
 
     private record Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
                           PendingRequest request) {
@@ -54,32 +45,23 @@ public final class AsyncChannel {
     private final VmbusChannel channel;
     private final Timers timers;
     private final int maxParked;
+    /** Called when a write found the outbound ring broken: the channel has just ended (faulted). */
+    private final Runnable writeFaulted;
     private final ArrayDeque<Parked> parked = new ArrayDeque<>();
     private final Map<Long, PendingRequest> requests = new HashMap<>();
     private long nextRequestSerial = 1;
     private boolean pendingArmed;
-    private boolean masked;
     private long pendingSendWaits;
 
-    public AsyncChannel(VmbusChannel channel, Timers timers) {
-        this(channel, timers, DEFAULT_MAX_PARKED);
-    }
-
-    public AsyncChannel(VmbusChannel channel, Timers timers, int maxParked) {
+    Outbox(VmbusChannel channel, Timers timers, int maxParked, Runnable writeFaulted) {
         this.channel = channel;
         this.timers = timers;
         this.maxParked = maxParked;
+        this.writeFaulted = writeFaulted;
     }
 
-    public VmbusChannel channel() {
-        return channel;
-    }
-
-    /**
-     * Sends one packet; completes when it is on the ring. A full ring parks it until the peer frees space.
-     * {@code payload} is owned by the channel from now on.
-     */
-    public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+    /** Sends one packet; completes when it is on the ring. {@code payload} is owned by the channel from now on. */
+    CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
         CompletableFuture<Void> sent = new CompletableFuture<>();
         submit(new Parked(payload, requestId, type, flags, sent, null));
         return sent;
@@ -89,7 +71,7 @@ public final class AsyncChannel {
      * Sends a request with "completion requested" set and a requestor id; the future completes with the
      * peer's completion packet ({@link PacketType#COMP} carrying that id), or fails after {@code timeoutMillis}.
      */
-    public CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
+    CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
         if (channel.requestor() == null) {
             throw new IllegalStateException("channel " + channel.relid() + " was opened without a requestor");
         }
@@ -136,8 +118,9 @@ public final class AsyncChannel {
     }
 
     /** Tries the parked sends in order; arms {@code pending_send_sz} for the first that does not fit. */
-    private void flush() {
-        while (!parked.isEmpty()) {
+    void flush() {
+        // A completed send's callbacks run inline and may end the channel: stop then (whoever ended it reports it).
+        while (!parked.isEmpty() && channel.state() == ChannelState.OPEN) {
             Parked head = parked.peekFirst();
             if (head.sent.isDone() || head.request != null && head.request.reply.isDone()) {
                 // its request timed out while waiting: the caller was told it failed, so never send it
@@ -163,79 +146,26 @@ public final class AsyncChannel {
                     // Space appeared between the failed write and the arming: retry now, nobody will signal.
                 }
                 case REQUESTOR_FULL -> {
-                    return; // a completion frees a slot; drain() calls flush() after handling one
+                    return; // a completion frees a slot; the drain calls flush() after handling one
                 }
                 default -> {
-                    failAll(new ChannelClosedException(channel.relid(), channel.state(), channel.fault()));
+                    // The write found the ring broken and ended the channel; the driver fails everything waiting.
+                    writeFaulted.run();
                     return;
                 }
             }
         }
-        if (pendingArmed) {
+        if (pendingArmed && parked.isEmpty()) {
             channel.outbound().clearPendingSend();
             pendingArmed = false;
         }
     }
 
-    /** The peer signalled: count it and retry parked sends (it may have freed outbound space). */
-    public void onInterrupt() {
-        channel.countInterrupt();
-        if (!parked.isEmpty()) {
-            flush();
-        }
-    }
-
-    /**
-     * Masks interrupts, takes up to {@code budget} packets (completions of our requests are consumed here and
-     * count toward the budget), commits {@code read_index} once, and, if the budget was not used up, unmasks
-     * and re-checks, going round again if packets arrived meanwhile.
-     */
-    public DrainResult drain(int budget, PacketSink sink) {
-        if (channel.state() != ChannelState.OPEN) {
-            return DrainResult.STOPPED;
-        }
-        if (!masked) {
-            channel.inbound().mask();
-            masked = true;
-        }
-        int left = budget;
-        while (true) {
-            int taken = 0;
-            boolean completions = false;
-            Packet packet;
-            while (taken < left && (packet = channel.nextPacket()) != null) {
-                taken++;
-                if (packet.type() == PacketType.COMP && channel.requestor() != null) {
-                    complete(packet);
-                    completions = true;
-                } else {
-                    sink.accept(packet);
-                }
-            }
-            channel.commit();
-            if (completions && !parked.isEmpty()) {
-                flush();
-            }
-            if (channel.state() != ChannelState.OPEN) {
-                return DrainResult.STOPPED;
-            }
-            left -= taken;
-            if (left == 0) {
-                return DrainResult.MORE;
-            }
-            masked = false;
-            if (channel.inbound().unmask() == 0) {
-                return DrainResult.IDLE;
-            }
-            channel.inbound().mask(); // data arrived while masked: the peer will not interrupt for it
-            masked = true;
-        }
-    }
-
-    private void complete(Packet completion) {
+    /** Completes the request a completion packet answers; drops one that is none of ours (forged, duplicate, stale). */
+    void complete(Packet completion) {
         long serial = channel.requestor().requestAddress(completion.transactionId());
         if (serial == Requestor.RQST_ERROR) {
-            return; // forged, duplicate or stale: dropped, counted by the requestor
+            return; // dropped, counted by the requestor
         }
         PendingRequest request = requests.remove(serial);
         if (request != null) {
@@ -244,8 +174,8 @@ public final class AsyncChannel {
         }
     }
 
-    /** Fails everything waiting; call when the channel is rescinded, closed or faulted. */
-    public void failAll(Throwable reason) {
+    /** Fails everything waiting; called once, when the channel ends. */
+    void failAll(ChannelClosedException reason) {
         while (!parked.isEmpty()) {
             parked.removeFirst().sent.completeExceptionally(reason);
         }
@@ -257,17 +187,17 @@ public final class AsyncChannel {
     }
 
     /** Sends waiting for outbound space. */
-    public int parkedCount() {
+    int parkedCount() {
         return parked.size();
     }
 
     /** Requests waiting for their completion. */
-    public int pendingRequests() {
+    int pendingRequests() {
         return requests.size();
     }
 
     /** How often a send had to arm {@code pending_send_sz} and wait. */
-    public long pendingSendWaits() {
+    long pendingSendWaits() {
         return pendingSendWaits;
     }
 }

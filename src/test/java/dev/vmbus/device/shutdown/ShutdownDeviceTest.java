@@ -1,7 +1,8 @@
 package dev.vmbus.device.shutdown;
 
 import dev.vmbus.bus.OutboundPacket;
-import dev.vmbus.device.IcVerticleProbe;
+import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.device.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -16,20 +17,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.vmbus.device.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The guest's shutdown handler: Linux's flags table, the full-length rule, reply before action, dry runs. */
-class ShutdownVerticleTest {
+class ShutdownDeviceTest {
     @TempDir
     Path tmp;
-    private IcVerticleProbe probe;
+    private DeviceProbe probe;
 
     @AfterEach
     void stop() throws Exception {
@@ -39,7 +41,7 @@ class ShutdownVerticleTest {
     }
 
     private void start(JsonObject config) throws Exception {
-        probe = new IcVerticleProbe("shutdown", new ShutdownVerticle(ShutdownSettings.from(config)));
+        probe = DeviceProbe.of(new ShutdownHandler(), config); // parsed by the handler, as the registry does
         probe.negotiate(List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
     }
 
@@ -52,16 +54,6 @@ class ShutdownVerticleTest {
         return m.bytes();
     }
 
-    private static byte[] expected(byte[] request, int status) {
-        byte[] r = request.clone();
-        r[25] = 0x05;
-        r[20] = (byte) status;
-        r[21] = (byte) (status >>> 8);
-        r[22] = (byte) (status >>> 16);
-        r[23] = (byte) (status >>> 24);
-        return r;
-    }
-
     @Test
     void theFlagsTableIsLinuxs() throws Exception {
         start(new JsonObject()); // default: dry run, no hibernation
@@ -70,7 +62,7 @@ class ShutdownVerticleTest {
         for (int[] row : table) {
             byte[] req = request(row[0]);
             req[20] = 0x33; // a status the host should never send: Linux overwrites it either way
-            assertArrayEquals(expected(req, row[1]), probe.send(req, 40 + row[0]).payload(), "flags " + row[0]);
+            assertArrayEquals(icReply(req, row[1]), probe.reply(req, 40 + row[0]).payload(), "flags " + row[0]);
         }
         JsonArray requests = probe.awaitState(s -> s.getJsonArray("requests").size() == table.length, "all recorded")
                 .getJsonArray("requests");
@@ -86,7 +78,7 @@ class ShutdownVerticleTest {
     void hibernateIsAcceptedWhenAHibernateCommandIsConfigured() throws Exception {
         start(new JsonObject().put("hibernateCommand", new JsonArray().add("systemctl").add("hibernate")));
         byte[] req = request(5);
-        assertArrayEquals(expected(req, 0), probe.send(req, 1).payload());
+        assertArrayEquals(icReply(req, 0), probe.reply(req, 1).payload());
         JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").size() == 1, "recorded")
                 .getJsonArray("requests").getJsonObject(0);
         assertEquals("hibernate", r.getString("action"));
@@ -97,12 +89,12 @@ class ShutdownVerticleTest {
     void aMessageShorterThanTheFullBodyGetsNoReplyAndNoAction() throws Exception {
         start(new JsonObject());
         byte[] req = request(0);
-        assertNull(probe.send(Arrays.copyOf(req, 28 + 2056), 1), "2056 of 2060 body bytes");
-        assertNull(probe.send(Arrays.copyOf(req, 20), 2), "no IC header");
+        assertEquals(Optional.empty(), probe.send(Arrays.copyOf(req, 28 + 2056), 1), "2056 of 2060 body bytes");
+        assertEquals(Optional.empty(), probe.send(Arrays.copyOf(req, 20), 2), "no IC header");
         JsonObject s = probe.state();
         assertEquals(0, s.getJsonArray("requests").size());
         assertEquals(2, s.getJsonArray("channels").getJsonObject(0).getInteger("dropped"));
-        assertArrayEquals(expected(IcVerticleProbe.padded(req), 0), probe.send(IcVerticleProbe.padded(req), 3).payload(),
+        assertArrayEquals(icReply(Packets.padded(req), 0), probe.reply(Packets.padded(req), 3).payload(),
                 "the full body with the guest's padding is fine");
     }
 
@@ -111,7 +103,7 @@ class ShutdownVerticleTest {
         start(new JsonObject());
         byte[] req = request(0);
         req[12] = IcConstants.MSGTYPE_TIMESYNC;
-        assertArrayEquals(expected(req, IcConstants.E_FAIL.value()), probe.send(req, 1).payload());
+        assertArrayEquals(icReply(req, IcConstants.E_FAIL), probe.reply(req, 1).payload());
         assertEquals(0, probe.state().getJsonArray("requests").size());
     }
 
@@ -122,20 +114,31 @@ class ShutdownVerticleTest {
                 .put("powerOffCommand", new JsonArray().add("touch").add(done.toString()))
                 .put("rebootCommand", new JsonArray().add("false")));
         AtomicReference<Boolean> existedAtReply = new AtomicReference<>();
-        probe.onChannelSend = () -> existedAtReply.set(Files.exists(done));
-        OutboundPacket reply = probe.send(request(1), 77);
+        probe.onReplyWritten(() -> existedAtReply.set(Files.exists(done)));
+        OutboundPacket reply = probe.reply(request(1), 77);
         assertEquals(77, reply.transactionId());
-        assertArrayEquals(expected(request(1), 0), reply.payload());
+        assertArrayEquals(icReply(request(1), 0), reply.payload());
         assertEquals(false, existedAtReply.get(), "the command must not have run when the reply was sent");
         JsonObject r = probe.awaitState(s -> s.getJsonArray("requests").getJsonObject(0).getString("outcome")
                 .startsWith("touch"), "the command to finish").getJsonArray("requests").getJsonObject(0);
         assertTrue(Files.exists(done), "the power-off command ran");
         assertTrue(r.getString("outcome").contains("exit 0"), r.encode());
 
-        probe.send(request(2), 78); // reboot: a failing command is reported, not thrown
+        probe.reply(request(2), 78); // reboot: a failing command is reported, not thrown
         JsonObject failed = probe.awaitState(s -> s.getJsonArray("requests").getJsonObject(0).getString("outcome")
                 .startsWith("false"), "the reboot command to finish").getJsonArray("requests").getJsonObject(0);
         assertTrue(failed.getString("outcome").contains("exit 1"), failed.encode());
+    }
+
+    @Test
+    void aReplyThatNeverReachedTheRingPowersNothingOff() throws Exception {
+        Path done = tmp.resolve("powered-off");
+        start(new JsonObject().put("dryRun", false).put("powerOffCommand", new JsonArray().add("touch").add(done.toString())));
+        probe.failReplyWrites(true); // the channel closed before the reply was written
+        assertArrayEquals(icReply(request(1), 0), probe.reply(request(1), 5).payload());
+        JsonObject s = probe.awaitState(st -> st.getLong("actionsSkipped") == 1, "the skipped action to be counted");
+        assertEquals(0, s.getJsonArray("requests").size(), "nothing recorded as run");
+        assertFalse(Files.exists(done), "the host never heard yes: the guest must not power off");
     }
 
     @Test

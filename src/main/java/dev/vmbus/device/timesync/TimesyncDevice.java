@@ -1,6 +1,6 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.device.IcDeviceVerticle;
+import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -27,8 +27,8 @@ import java.util.logging.Logger;
  * as Linux answers it: status untouched, flags 0x05, echoed; a message too short for its layout gets no reply;
  * any other message type gets {@code HV_E_FAIL}.
  */
-public final class TimesyncVerticle extends IcDeviceVerticle<TimesyncState> {
-    private static final Logger LOG = Logger.getLogger(TimesyncVerticle.class.getName());
+public final class TimesyncDevice extends IcDevice<TimesyncState> {
+    private static final Logger LOG = Logger.getLogger(TimesyncDevice.class.getName());
     /** Linux's lists (hv_util.c), most preferred first. */
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(4, 0), IcVersion.of(3, 0), IcVersion.of(1, 0));
@@ -51,7 +51,7 @@ public final class TimesyncVerticle extends IcDeviceVerticle<TimesyncState> {
      * @param local   the guest clock that stands in for the partition reference counter (CLOCK_MONOTONIC_RAW in
      *                the agent; a controlled clock in tests)
      */
-    public TimesyncVerticle(TimesyncSettings settings, ReferenceClock local, ClockStepper stepper) {
+    public TimesyncDevice(TimesyncSettings settings, ReferenceClock local, ClockStepper stepper) {
         super("timesync", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, TimesyncState::new);
         this.settings = settings;
         this.local = local;

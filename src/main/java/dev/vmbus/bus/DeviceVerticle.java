@@ -1,0 +1,106 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.Packet;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs one {@link Device} for the framework: consumes {@code vmbus.device.<name>} (the channel verticles' requests),
+ * turns each {@link Reply} into the channel's answer, serves {@code vmbus.device.<name>.state}, and tells the device
+ * when one of its channels ends.
+ *
+ * <p>The answer a channel verticle gets: {@code null} for {@link Reply#none()}, the {@link OutboundPacket} for a
+ * plain reply, and for a reply with an action the packet through {@code replyAndRequest}: the channel answers that
+ * once the packet is on the ring (then the action runs, here) or fails it with 503 (then the action is skipped and
+ * counted). A failed future becomes {@code fail(500, message)}, which faults the channel.
+ *
+ * <p>Threads: the device and {@link #actionsSkipped} are touched on this verticle's context only.
+ */
+public final class DeviceVerticle extends VerticleBase {
+    private static final Logger LOG = Logger.getLogger(DeviceVerticle.class.getName());
+
+    private final String name;
+    private final Device device;
+    private long actionsSkipped;
+
+    public DeviceVerticle(String name, Device device) {
+        this.name = name;
+        this.device = device;
+    }
+
+    @Override
+    public Future<?> start() {
+        LocalCodec.register(vertx);
+        MessageConsumer<Packet> packets = vertx.eventBus().localConsumer(Addresses.device(name), this::onPacket);
+        MessageConsumer<Object> state = vertx.eventBus().localConsumer(Addresses.deviceState(name), this::onState);
+        MessageConsumer<ChannelEvent> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
+            if (m.body().ended() && name.equals(m.body().className())) {
+                device.channelEnded(m.body().relid());
+            }
+        });
+        return Future.all(packets.completion(), state.completion(), channels.completion())
+                .compose(x -> device.start(vertx));
+    }
+
+    @Override
+    public Future<?> stop() {
+        return device.stop();
+    }
+
+    private void onPacket(Message<Packet> m) {
+        Future<Reply> answer;
+        try {
+            answer = device.handle(m.body());
+            if (answer == null) {
+                answer = Future.failedFuture(new IllegalStateException(name + " returned no Future<Reply>"));
+            }
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        answer.onComplete(ar -> {
+            if (ar.failed()) {
+                Throwable cause = ar.cause();
+                m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
+            } else if (ar.result() instanceof Reply.Send send) {
+                reply(m, send);
+            } else if (ar.result() instanceof Reply.None) {
+                m.reply(null);
+            } else {
+                m.fail(500, name + " completed its Future<Reply> with null instead of Reply.none()");
+            }
+        });
+    }
+
+    private void reply(Message<Packet> m, Reply.Send send) {
+        if (send.afterWrite() == null) {
+            m.reply(send.packet());
+            return;
+        }
+        m.replyAndRequest(send.packet()).onComplete(written -> {
+            if (written.failed()) {
+                actionsSkipped++;
+                LOG.warning(name + " channel " + m.body().relid() + ": the reply never reached the ring, so its"
+                        + " action was skipped: " + written.cause().getMessage());
+                return;
+            }
+            try {
+                send.afterWrite().run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, name + ": the action after a reply failed", e);
+            }
+        });
+    }
+
+    private void onState(Message<Object> m) {
+        try {
+            m.reply(device.state().put("actionsSkipped", actionsSkipped));
+        } catch (RuntimeException e) {
+            m.fail(500, name + " could not give its state: " + e);
+        }
+    }
+}
