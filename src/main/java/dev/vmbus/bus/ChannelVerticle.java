@@ -5,6 +5,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.runtime.HandlerFailure;
 import dev.vmbus.transport.GuestTransport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -84,7 +85,7 @@ public final class ChannelVerticle extends VerticleBase {
     private Future<?> dispatch(Packet packet) {
         return vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).transform(ar -> {
             if (ar.failed()) {
-                return Future.failedFuture(new ChannelDriver.HandlerFailure(handlerFailure(ar.cause())));
+                return Future.failedFuture(new HandlerFailure(handlerFailure(ar.cause())));
             }
             Message<Object> answer = ar.result();
             Object body = answer.body();
@@ -102,7 +103,7 @@ public final class ChannelVerticle extends VerticleBase {
                     });
                 }
             } else if (body != null) {
-                return Future.failedFuture(new ChannelDriver.HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED,
+                return Future.failedFuture(new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED,
                         "handler '" + handler.name() + "': handler replied with a " + body.getClass().getName()
                                 + " instead of an OutboundPacket or null")));
             }

@@ -70,7 +70,7 @@ public final class VmbusChannel {
     }
 
     /** Why the channel ended, or null while it is open. */
-    public EndReason end() {
+    public EndReason endReason() {
         return end;
     }
 

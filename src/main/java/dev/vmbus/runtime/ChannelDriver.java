@@ -8,7 +8,6 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.Timers;
 import dev.vmbus.channel.VmbusChannel;
-import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;
 import dev.vmbus.transport.ChannelLink;
@@ -43,36 +42,6 @@ public final class ChannelDriver {
     /** Packets taken per turn of the event loop before yielding. */
     public static final int DEFAULT_BATCH = 64;
 
-    /** Receives the packets a drain takes off the ring, synchronously. */
-    @FunctionalInterface
-    public interface PacketSink {
-        void accept(Packet packet);
-    }
-
-    /**
-     * Receives packets and answers asynchronously; the packet's unit of credit comes back when the future
-     * completes. A failed future ends the channel (faulted): with the reason of a {@link HandlerFailure}, or as
-     * {@link EndReason.Kind#HANDLER_FAILED} with the failure's message.
-     */
-    @FunctionalInterface
-    public interface PacketHandler {
-        Future<?> handle(Packet packet);
-    }
-
-    /** A handler's failure with the reason the channel should end with. */
-    public static final class HandlerFailure extends RuntimeException {
-        private final EndReason reason;
-
-        public HandlerFailure(EndReason reason) {
-            super(reason.text(), null, false, false);
-            this.reason = reason;
-        }
-
-        public EndReason reason() {
-            return reason;
-        }
-    }
-
     /** What one {@link #drain(int)} pass ended with. */
     public enum DrainResult {
         /** The ring is empty and interrupts are unmasked: wait for the next interrupt. */
@@ -88,17 +57,12 @@ public final class ChannelDriver {
     private final ChannelLink link;
     private final VmbusChannel channel;
     private final Outbox outbox;
+    private final Inbox inbox;
     /** Runs a task on this end's context later; null for a manual driver (nothing is scheduled). */
     private final Executor later;
-    private final PacketSink sink;
-    private final PacketHandler handler;
-    private final int credit;
     private final int batch;
     private Consumer<EndReason> endHandler = reason -> { };
     private boolean drainQueued;
-    private boolean masked;
-    private boolean pausedByHand;
-    private int inFlight;
     private long interrupts;
     private Future<Void> linkClosed;
 
@@ -107,11 +71,24 @@ public final class ChannelDriver {
         this.link = link;
         this.channel = channel;
         this.later = later;
-        this.sink = sink;
-        this.handler = handler;
-        this.credit = credit;
         this.batch = DEFAULT_BATCH;
-        this.outbox = new Outbox(channel, timers, maxParked, this::endedByTheRing);
+        this.outbox = new Outbox(channel, timers, maxParked, this::ended);
+        this.inbox = new Inbox(channel, outbox, sink, handler, credit, new Inbox.Owner() {
+            @Override
+            public void endedHere() {
+                ended();
+            }
+
+            @Override
+            public void fail(EndReason reason) {
+                end(reason);
+            }
+
+            @Override
+            public void released() {
+                scheduleDrain();
+            }
+        });
     }
 
     /** Drives the guest end of {@code link}; {@code sink} receives every packet that is not a completion. */
@@ -194,7 +171,7 @@ public final class ChannelDriver {
 
     /** Why the channel ended, or null while it is open. */
     public EndReason reason() {
-        return channel.end();
+        return channel.endReason();
     }
 
     public boolean open() {
@@ -226,7 +203,7 @@ public final class ChannelDriver {
     }
 
     private void scheduleDrain() {
-        if (later != null && !drainQueued && !holding() && open()) {
+        if (later != null && !drainQueued && !inbox.holding() && open()) {
             drainQueued = true;
             later.execute(() -> {
                 drainQueued = false;
@@ -240,112 +217,24 @@ public final class ChannelDriver {
     }
 
     private void drainNow() {
-        if (!holding() && drain(batch) == DrainResult.MORE) {
+        if (!inbox.holding() && inbox.drain(batch) == DrainResult.MORE) {
             scheduleDrain(); // yield the event loop; interrupts stay masked meanwhile
         }
     }
 
-    /** Why no packet may be taken now: paused by hand, out of credit, or (with a handler) a send is parked. */
-    private boolean holding() {
-        return pausedByHand || inFlight >= credit || handler != null && outbox.parkedCount() > 0;
-    }
-
-    /**
-     * One pass: masks interrupts, takes up to {@code budget} packets (completions of our requests are consumed
-     * here and count toward the budget), commits {@code read_index} once, and, if the budget was not used up,
-     * unmasks and re-checks, going round again if packets arrived meanwhile.
-     */
+    /** One drain pass by hand (a {@link #manual} driver); see {@link Inbox#drain(int)}. */
     public DrainResult drain(int budget) {
-        if (!open()) {
-            return DrainResult.STOPPED;
-        }
-        if (!masked) {
-            channel.inbound().mask();
-            masked = true;
-        }
-        int left = budget;
-        while (true) {
-            int taken = 0;
-            boolean completions = false;
-            boolean readFault = false;
-            while (taken < left && open() && !holding()) {
-                Packet packet = channel.nextPacket();
-                if (packet == null) {
-                    readFault = !open(); // the read found the ring broken and ended the channel
-                    break;
-                }
-                taken++;
-                if (packet.type() == PacketType.COMP && channel.requestor() != null) {
-                    outbox.complete(packet);
-                    completions = true;
-                } else {
-                    deliver(packet);
-                }
-            }
-            boolean openBeforeCommit = open();
-            channel.commit(); // what was taken is consumed, whatever happens next
-            if (readFault || openBeforeCommit && !open()) {
-                ended(); // this pass's read or commit ended it: nobody else has reported it
-                return DrainResult.STOPPED;
-            }
-            if (!open()) {
-                return DrainResult.STOPPED; // ended while delivering: whoever ended it reported it
-            }
-            if (completions && outbox.parkedCount() > 0) {
-                outbox.flush();
-                if (!open()) {
-                    return DrainResult.STOPPED;
-                }
-            }
-            if (holding()) {
-                return DrainResult.HELD;
-            }
-            left -= taken;
-            if (left == 0) {
-                return DrainResult.MORE;
-            }
-            masked = false;
-            if (channel.inbound().unmask() == 0) {
-                return DrainResult.IDLE;
-            }
-            channel.inbound().mask(); // data arrived while masked: the peer will not interrupt for it
-            masked = true;
-        }
-    }
-
-    private void deliver(Packet packet) {
-        if (handler == null) {
-            sink.accept(packet);
-            return;
-        }
-        inFlight++;
-        Future<?> done;
-        try {
-            done = handler.handle(packet);
-        } catch (RuntimeException e) {
-            done = Future.failedFuture(e);
-        }
-        done.onComplete(ar -> {
-            inFlight--;
-            if (ar.failed()) {
-                Throwable cause = ar.cause();
-                end(cause instanceof HandlerFailure f ? f.reason()
-                        : EndReason.of(EndReason.Kind.HANDLER_FAILED, String.valueOf(cause.getMessage())));
-            } else {
-                scheduleDrain();
-            }
-        });
+        return inbox.drain(budget);
     }
 
     /** Stops taking packets (they stay in the ring, so the peer eventually sees a full ring). */
     public void pause() {
-        pausedByHand = true;
+        inbox.pause(true);
     }
 
     /** Takes packets again after {@link #pause()}. */
     public void resume() {
-        if (pausedByHand) {
-            pausedByHand = false;
+        if (inbox.pause(false)) {
             scheduleDrain();
         }
     }
@@ -359,7 +248,7 @@ public final class ChannelDriver {
         }
         try {
             CompletableFuture<Void> sent = outbox.send(payload, requestId, type, flags);
-            if (!sent.isDone() && handler != null) {
+            if (!sent.isDone() && inbox.holdsOnParkedSends()) {
                 // Held while it waits (see holding()); take packets again once it is on the ring.
                 sent.whenComplete((v, e) -> scheduleDrain());
             }
@@ -409,13 +298,9 @@ public final class ChannelDriver {
         }
     }
 
-    private void endedByTheRing() {
-        ended();
-    }
-
     /** The channel has just left OPEN (exactly one caller sees each transition): fail what waits, report. */
     private void ended() {
-        EndReason reason = channel.end();
+        EndReason reason = channel.endReason();
         outbox.failAll(new ChannelClosedException(relid(), reason));
         endHandler.accept(reason);
     }
@@ -451,7 +336,7 @@ public final class ChannelDriver {
     public ChannelStats stats() {
         RingWriter out = channel.outbound();
         RingReader in = channel.inbound();
-        EndReason end = channel.end();
+        EndReason end = channel.endReason();
         return new ChannelStats(channel.offer(), channel.state(), out.ring().snapshot(), in.ring().snapshot(),
                 interrupts, channel.events(), in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(),
                 out.outFullTotal(), out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
@@ -466,7 +351,7 @@ public final class ChannelDriver {
 
     /** Packets with the handler now. */
     public int inFlight() {
-        return inFlight;
+        return inbox.inFlight();
     }
 
     /** Sends waiting for outbound space. */

@@ -96,8 +96,8 @@ class ChannelFaultTest {
             assertEquals(0, result.length());
             assertEquals(0, result.requestId());
             assertEquals(ChannelState.FAULTED, guest.state());
-            assertTrue(guest.end().text().startsWith(kind.name()), guest.end().text());
-            assertEquals(kind, guest.end().ringFault().kind());
+            assertTrue(guest.endReason().text().startsWith(kind.name()), guest.endReason().text());
+            assertEquals(kind, guest.endReason().ringFault().kind());
             assertEquals(kind, guest.inbound().fault().kind());
             assertEquals(RecvStatus.FAULTED, guest.recvPacketRaw(buffer, result));
             assertEquals(RecvStatus.FAULTED, guest.recvPacket(buffer, result));
@@ -135,7 +135,7 @@ class ChannelFaultTest {
         assertEquals(SendStatus.FAULTED, st);
         assertEquals(-5, st.errno());
         assertEquals(ChannelState.FAULTED, guest.state());
-        assertTrue(guest.end().text().startsWith("READ_INDEX_INVALID"), guest.end().text());
+        assertTrue(guest.endReason().text().startsWith("READ_INDEX_INVALID"), guest.endReason().text());
         assertEquals(0, guest.requestor().inUse(), "the id allocated for the failed send was given back");
         assertEquals(32, writeIndex(tx));
         set(tx, RingLayout.READ_INDEX_OFFSET, 0);
