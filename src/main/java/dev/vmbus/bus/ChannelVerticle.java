@@ -38,9 +38,6 @@ public final class ChannelVerticle extends VerticleBase {
     /** How long a handler may take to answer one packet before the channel is faulted (Linux: HV_UTIL_TIMEOUT). */
     public static final long DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
-    /** Stats replies are built per request: pass them by reference (no deep copy). */
-    private static final DeliveryOptions STATS_REPLY = new DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE);
-
     private final GuestTransport transport;
     private final Offer offer;
     private final DeviceHandler<?> handler;
@@ -68,7 +65,7 @@ public final class ChannelVerticle extends VerticleBase {
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
-                m -> m.reply(stats(), STATS_REPLY));
+                m -> m.reply(stats()));
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
                 .map(link -> {
@@ -187,15 +184,15 @@ public final class ChannelVerticle extends VerticleBase {
     }
 
     /**
-     * The channel's stats; call on this verticle's context. Null when there are none to show, including when the
-     * transport unmapped the ring after a rescind (the snapshot then fails instead of reading freed pages).
+     * The channel's live figures; call on this verticle's context. Null when there are none to show, including when
+     * the transport unmapped the ring after a rescind (the snapshot then fails instead of reading freed pages).
      */
-    public JsonObject stats() {
+    public ChannelSample stats() {
         if (driver == null) {
             return null;
         }
         try {
-            return StatsJson.toJson(driver.stats(), Complaints.of(vertx));
+            return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()));
         } catch (IllegalStateException e) {
             return null;
         }

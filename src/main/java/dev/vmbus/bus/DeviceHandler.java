@@ -14,6 +14,9 @@ import java.util.UUID;
  * serves its state at {@code vmbus.device.<name>.state}, and opens one channel per offer whose class is in
  * {@link #classIds()}.
  *
+ * <p>Threads: {@link #settings} runs on the thread that builds the registry, {@link #device} on the one that starts
+ * the agent; keep a handler stateless, and put run-time state in its {@link Device}.
+ *
  * @param <S> the parsed settings (a record), or {@link NoSettings}
  */
 public interface DeviceHandler<S> {

@@ -12,6 +12,8 @@ import java.util.Objects;
  * <p>The action runs on the device's context. If the reply never reaches the ring (the channel closed or
  * faulted first) the action is skipped, logged and counted ({@code actionsSkipped} in the device's state): a
  * host that did not hear "yes" must not see the guest act as if it had.
+ *
+ * <p>Threads: immutable values; build them anywhere, the framework uses them on the device's context.
  */
 public sealed interface Reply permits Reply.None, Reply.Send {
 

@@ -8,8 +8,6 @@ import dev.vmbus.transport.OfferListener;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +55,8 @@ public final class VmbusVerticle extends VerticleBase {
     public static final long DEFAULT_STATS_INTERVAL_MS = 1000;
 
     private final long statsIntervalMs;
+    private static final io.vertx.core.eventbus.DeliveryOptions STATS_REQUEST =
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(1000);
 
     public VmbusVerticle(GuestTransport transport, DeviceRegistry registry) {
         this(transport, registry, DEFAULT_STATS_INTERVAL_MS);
@@ -74,8 +74,7 @@ public final class VmbusVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> onEvent(m.body()));
         vertx.eventBus().localConsumer(Addresses.CHANNEL_LIST, m -> m.reply(list()));
-        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result(),
-                new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.JSON_BY_REFERENCE))));
+        vertx.eventBus().localConsumer(Addresses.STATS_NOW, m -> snapshot().onComplete(ar -> m.reply(ar.result())));
         if (statsIntervalMs > 0) {
             vertx.setPeriodic(statsIntervalMs, t -> snapshot().onSuccess(s -> vertx.eventBus().publish(Addresses.STATS, s)));
         }
@@ -155,45 +154,37 @@ public final class VmbusVerticle extends VerticleBase {
         }
     }
 
-    private JsonArray list() {
-        JsonArray out = new JsonArray();
+    /** Every known channel's listing, without live figures. */
+    private AgentSnapshot list() {
+        List<ChannelView> out = new ArrayList<>(channels.size());
         for (Entry e : channels.values()) {
-            JsonObject json = new JsonObject().put("relid", e.offer.relid())
-                    .put("class", registry.className(e.offer.classId()))
-                    .put("classId", e.offer.classId().toString()).put("instanceId", e.offer.instanceId().toString())
-                    .put("subchannel", e.offer.subchannel()).put("ringSize", e.offer.ringSize())
-                    .put("state", e.state.name().toLowerCase()).put("handled", registry.forClass(e.offer.classId()).isPresent());
-            if (e.reason != null) {
-                json.put("reason", e.reason.text());
-            }
-            out.add(json);
+            out.add(new ChannelView(e.offer, registry.className(e.offer.classId()), e.state,
+                    registry.forClass(e.offer.classId()).isPresent(), e.reason, null, null));
         }
-        return out;
+        return new AgentSnapshot(System.currentTimeMillis(), out);
     }
 
     /**
-     * Every known channel: the listing entry, plus the live stats of open ones (taken on each channel's own
-     * context). A channel that does not answer in time is listed without stats.
+     * Every known channel: the listing entry, plus the live figures of open ones (taken on each channel's own
+     * context). A channel that does not answer in time is listed without them.
      */
-    private Future<JsonObject> snapshot() {
-        JsonArray listed = list();
-        List<Future<JsonObject>> parts = new ArrayList<>();
-        for (int i = 0; i < listed.size(); i++) {
-            JsonObject entry = listed.getJsonObject(i);
-            Entry e = channels.get(entry.getInteger("relid"));
+    private Future<AgentSnapshot> snapshot() {
+        List<ChannelView> listed = list().channels();
+        List<Future<ChannelView>> parts = new ArrayList<>(listed.size());
+        for (ChannelView view : listed) {
+            Entry e = channels.get(view.relid());
             if (e == null || e.deploymentId == null) {
-                parts.add(Future.succeededFuture(entry));
+                parts.add(Future.succeededFuture(view));
                 continue;
             }
-            parts.add(vertx.eventBus().<JsonObject>request(Addresses.channelStats(e.offer.relid()), null,
-                            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(1000))
-                    .map(m -> m.body() != null ? entry.copy().put("stats", m.body()) : entry)
-                    .otherwise(entry));
+            parts.add(vertx.eventBus().<ChannelSample>request(Addresses.channelStats(view.relid()), null, STATS_REQUEST)
+                    .map(m -> m.body() != null ? view.withSample(m.body()) : view)
+                    .otherwise(view));
         }
         return Future.join(parts).map(x -> {
-            JsonArray out = new JsonArray();
+            List<ChannelView> out = new ArrayList<>(parts.size());
             parts.forEach(f -> out.add(f.result()));
-            return new JsonObject().put("timestamp", System.currentTimeMillis()).put("channels", out);
+            return new AgentSnapshot(System.currentTimeMillis(), out);
         });
     }
 

@@ -148,6 +148,32 @@ public final class HostComplaints {
         return out;
     }
 
+    /**
+     * What the host got wrong on one channel, at one moment: the count of every kind (zeros included, so that a
+     * counter exists before its first increment) and the log lines left out by the rate limit. Immutable.
+     */
+    public record Tally(Map<Kind, Long> counts, long logLinesSuppressed) {
+        public Tally {
+            EnumMap<Kind, Long> copy = new EnumMap<>(Kind.class);
+            copy.putAll(counts);
+            counts = java.util.Collections.unmodifiableMap(copy);
+        }
+
+        /** The count of {@code kind}, 0 if absent. */
+        public long count(Kind kind) {
+            return counts.getOrDefault(kind, 0L);
+        }
+    }
+
+    /** The {@link Tally} of {@code relid} now. */
+    public Tally tally(int relid) {
+        Map<Kind, Long> byKind = new EnumMap<>(Kind.class);
+        for (Kind kind : Kind.values()) {
+            byKind.put(kind, count(relid, kind));
+        }
+        return new Tally(byKind, suppressed(relid));
+    }
+
     /** How many log lines about {@code relid} were suppressed so far, over all kinds. */
     public long suppressed(int relid) {
         long n = 0;

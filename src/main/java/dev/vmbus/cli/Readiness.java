@@ -4,8 +4,11 @@ import dev.vmbus.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+
+import java.util.List;
 
 import java.util.Set;
 import java.util.TreeSet;
@@ -25,7 +28,7 @@ final class Readiness {
     static final int STABLE_POLLS = 3;
 
     private final Vertx vertx;
-    private final Promise<JsonArray> ready = Promise.promise();
+    private final Promise<List<ChannelView>> ready = Promise.promise();
     private Set<Integer> lastRelids = Set.of();
     private int stablePolls;
 
@@ -34,29 +37,28 @@ final class Readiness {
     }
 
     /** Completes with the channel list once the agent is ready; never fails (a lost reply is polled again). */
-    static Future<JsonArray> await(Vertx vertx) {
+    static Future<List<ChannelView>> await(Vertx vertx) {
         Readiness r = new Readiness(vertx);
         vertx.runOnContext(v -> r.poll());
         return r.ready.future();
     }
 
     private void poll() {
-        vertx.eventBus().<JsonArray>request(Addresses.CHANNEL_LIST, null).onComplete(ar -> {
-            if (ar.succeeded() && check(ar.result().body())) {
-                ready.complete(ar.result().body());
+        vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null).onComplete(ar -> {
+            if (ar.succeeded() && check(ar.result().body().channels())) {
+                ready.complete(ar.result().body().channels());
             } else {
                 vertx.setTimer(POLL_MS, t -> poll());
             }
         });
     }
 
-    private boolean check(JsonArray channels) {
+    private boolean check(List<ChannelView> channels) {
         Set<Integer> relids = new TreeSet<>();
         boolean settled = true;
-        for (int i = 0; i < channels.size(); i++) {
-            JsonObject c = channels.getJsonObject(i);
-            relids.add(c.getInteger("relid"));
-            if (c.getBoolean("handled", false) && c.getString("state").equals("offered")) {
+        for (ChannelView c : channels) {
+            relids.add(c.relid());
+            if (Boolean.TRUE.equals(c.handled()) && c.state() == ChannelState.OFFERED) {
                 settled = false;
             }
         }
@@ -66,16 +68,15 @@ final class Readiness {
     }
 
     /** systemd's {@code STATUS=} line for a channel list: what is served, and what failed. */
-    static String status(JsonArray channels) {
+    static String status(List<ChannelView> channels) {
         StringBuilder open = new StringBuilder();
         StringBuilder failed = new StringBuilder();
-        for (int i = 0; i < channels.size(); i++) {
-            JsonObject c = channels.getJsonObject(i);
-            if (!c.getBoolean("handled", false)) {
+        for (ChannelView c : channels) {
+            if (!Boolean.TRUE.equals(c.handled())) {
                 continue;
             }
-            StringBuilder to = c.getString("state").equals("open") ? open : failed;
-            to.append(to.isEmpty() ? "" : ", ").append(c.getString("class")).append(' ').append(c.getInteger("relid"));
+            StringBuilder to = c.state() == ChannelState.OPEN ? open : failed;
+            to.append(to.isEmpty() ? "" : ", ").append(c.className()).append(' ').append(c.relid());
         }
         return "serving " + (open.isEmpty() ? "no channel" : open) + (failed.isEmpty() ? "" : "; not open: " + failed);
     }

@@ -1,9 +1,11 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.host.HostChannels;
 import dev.vmbus.host.HostControl;
+import dev.vmbus.transport.uio.KernelChannelCounters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -38,7 +40,16 @@ public final class DashboardServer extends VerticleBase {
     private final HealthRules rules;
     private final History history;
     private boolean ticking;
-    private Future<JsonObject> inFlight;
+    private Future<View> inFlight;
+    private final PrometheusFormat metrics = new PrometheusFormat();
+
+    /**
+     * What the API, the stream and {@code /metrics} show at one moment: the agent's typed snapshot, and its JSON
+     * with health, rates, devices and summary ({@code {timestamp, channels, devices, summary}}). Shared by the
+     * requests that arrive while it is taken, so callers only read it (or copy).
+     */
+    private record View(AgentSnapshot agent, JsonObject json) {
+    }
     private AccessControl access;
     private HttpServer server;
 
@@ -111,14 +122,14 @@ public final class DashboardServer extends VerticleBase {
         r.route("/api/*").handler(access::checkRead);
         r.route("/metrics").handler(access::checkRead);
         r.get("/metrics").handler(ctx -> view().onComplete(ar -> {
-            JsonObject v = ar.succeeded() ? ar.result() : new JsonObject();
+            View v = ar.succeeded() ? ar.result() : new View(new AgentSnapshot(0, List.of()), new JsonObject());
             ctx.response().putHeader("Content-Type", PrometheusFormat.CONTENT_TYPE)
-                    .end(PrometheusFormat.render(v) + HealthMetrics.render(v, System.currentTimeMillis()));
+                    .end(metrics.render(v.agent(), v.json(), System.currentTimeMillis()));
         }));
-        r.get("/api/channels").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.getJsonArray("channels")))));
+        r.get("/api/channels").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels")))));
         r.get("/api/channels/:relid").handler(this::oneChannel);
-        r.get("/api/devices").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.getJsonObject("devices")))));
-        r.get("/api/health").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(DashboardServer::healthOnly))));
+        r.get("/api/devices").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonObject("devices")))));
+        r.get("/api/health").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> healthOnly(s.json())))));
         r.get("/api/history").handler(ctx -> since(ctx, since -> json(ctx, history.overview(since, options.updateIntervalMs()))));
         r.get("/api/history/:relid").handler(this::channelHistory);
         r.get("/api/devices/:name").handler(this::oneDevice);
@@ -163,11 +174,11 @@ public final class DashboardServer extends VerticleBase {
                 error(ctx, 503, ar.cause().getMessage());
                 return;
             }
-            JsonArray all = ar.result().getJsonArray("channels");
+            JsonArray all = ar.result().json().getJsonArray("channels");
             for (int i = 0; i < all.size(); i++) {
                 JsonObject c = all.getJsonObject(i);
                 if (c.getInteger("relid") == relid) {
-                    json(ctx, c.copy().put("device", deviceOf(ar.result().getJsonObject("devices"), c)));
+                    json(ctx, c.copy().put("device", deviceOf(ar.result().json().getJsonObject("devices"), c)));
                     return;
                 }
             }
@@ -218,21 +229,21 @@ public final class DashboardServer extends VerticleBase {
     }
 
     /** Every channel as the agent sees it (or, in a host-only process, as the host sees it). */
-    private Future<JsonObject> channels() {
-        Future<JsonObject> channels = vertx.eventBus().<JsonObject>request(Addresses.STATS_NOW, null, QUICK)
+    private Future<AgentSnapshot> channels() {
+        Future<AgentSnapshot> channels = vertx.eventBus().<AgentSnapshot>request(Addresses.STATS_NOW, null, QUICK)
                 .map(m -> m.body())
                 .recover(e -> host instanceof HostChannels hc ? hc.channels()
-                        : Future.succeededFuture(new JsonObject().put("channels", new JsonArray())));
+                        : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of())));
         return options.kernelSysfsRoot() == null ? channels : channels.compose(this::withKernelCounters);
     }
 
     /**
-     * Adds the kernel's own sysfs attributes of each channel as its {@code kernel} object, read on a worker
-     * (blocking file I/O); on failure the channels go out without them.
+     * Adds the kernel's own sysfs attributes of each channel, read on a worker (blocking file I/O); on failure the
+     * channels go out without them.
      */
-    private Future<JsonObject> withKernelCounters(JsonObject snapshot) {
-        return vertx.executeBlocking(() -> KernelCounters.read(options.kernelSysfsRoot()), false)
-                .map(byRelid -> KernelCounters.merge(snapshot, byRelid))
+    private Future<AgentSnapshot> withKernelCounters(AgentSnapshot snapshot) {
+        return vertx.executeBlocking(() -> KernelChannelCounters.readValues(options.kernelSysfsRoot()), false)
+                .map(snapshot::withKernel)
                 .otherwise(e -> snapshot);
     }
 
@@ -255,24 +266,24 @@ public final class DashboardServer extends VerticleBase {
      * Channels and devices with their health decided and the summary, in one round: one {@code vmbus.stats.now}
      * (which asks every channel at once) and one state request per device handler, in parallel.
      */
-    private Future<JsonObject> view() {
+    private Future<View> view() {
         // Requests that arrive while one view is being taken share it (the periodic tick included): at 256
         // channels a view is the expensive part of every API call. Shared, so callers only read it or copy.
         if (inFlight != null) {
             return inFlight;
         }
-        Future<JsonObject> taking = takeView();
+        Future<View> taking = takeView();
         inFlight = taking;
         taking.onComplete(ar -> inFlight = null);
         return taking;
     }
 
-    private Future<JsonObject> takeView() {
-        Future<JsonObject> channels = channels();
+    private Future<View> takeView() {
+        Future<AgentSnapshot> channels = channels();
         Future<JsonObject> devices = devices();
         return Future.join(channels, devices).map(x -> {
             long now = System.currentTimeMillis();
-            JsonArray list = channels.result().getJsonArray("channels", new JsonArray());
+            JsonArray list = StatsJson.channels(channels.result());
             JsonObject devs = devices.result();
             JsonObject summary = rules.annotate(list, devs, now);
             for (int i = 0; i < list.size(); i++) {
@@ -282,15 +293,16 @@ public final class DashboardServer extends VerticleBase {
                     c.put("rates", rates);
                 }
             }
-            return new JsonObject().put("timestamp", now).put("channels", list).put("devices", devs).put("summary", summary);
+            return new View(channels.result(), new JsonObject().put("timestamp", now).put("channels", list)
+                    .put("devices", devs).put("summary", summary));
         });
     }
 
     private Future<JsonObject> snapshot() {
-        Future<JsonObject> view = view();
+        Future<View> view = view();
         Future<JsonObject> hostState = host != null ? host.state().otherwise(e -> new JsonObject().put("error", e.getMessage()))
                 : Future.succeededFuture(null);
-        return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().getMap()))
+        return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().json().getMap()))
                 .put("host", hostState.result())); // shallow: the view itself is shared
     }
 

@@ -3,100 +3,140 @@ package dev.vmbus.dashboard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
- * The Prometheus families of health and device state, appended to what {@link PrometheusFormat} renders: the
- * health the dashboard decided ({@code vmbus_channel_health_state}, {@code vmbus_channel_problem},
- * {@code vmbus_device_health_state}) and the raw device facts the alert rules in {@code conf/prometheus/}
- * use, so that a fleet's thresholds live in Prometheus rather than in each agent. Pure; any thread.
+ * The Prometheus families of health and device state, registered beside {@link PrometheusFormat}'s: the health the
+ * dashboard decided ({@code vmbus_channel_health_state}, {@code vmbus_channel_problem},
+ * {@code vmbus_device_health_state}) and the raw device facts the alert rules in {@code conf/prometheus/} use, so
+ * that a fleet's thresholds live in Prometheus rather than in each agent. Device state is each handler's own JSON
+ * answer (the handlers own its shape), so this reads JSON; channel figures are read typed by PrometheusFormat.
+ *
+ * <p>Threads: like {@link PrometheusFormat}, which sets the view for one synchronous scrape: one context only.
  */
 final class HealthMetrics {
-    private final Map<String, List<String>> samples = new LinkedHashMap<>();
-    private final Map<String, String> headers = new LinkedHashMap<>();
+    /** {@code {channels, devices}} as annotated by {@link HealthRules#annotate}, during one scrape. */
+    private JsonObject view;
+    private long nowMillis;
 
-    private HealthMetrics() {
+    HealthMetrics(PrometheusRegistry registry) {
+        gauge(registry, "vmbus_channel_health_state", "Health the agent decided per channel: 0 ok, 1 warning, 2 critical.",
+                new String[] {"relid", "class"}, cb -> forEachChannel((c, h) ->
+                        cb.call(gauge(h.getString("state")), relid(c), c.getString("class", ""))));
+        gauge(registry, "vmbus_channel_problem", "1 for each problem a channel has now, by problem code.",
+                new String[] {"relid", "class", "problem"}, cb -> forEachChannel((c, h) -> {
+                    JsonArray problems = h.getJsonArray("problems", new JsonArray());
+                    Set<String> seen = new HashSet<>();
+                    for (int k = 0; k < problems.size(); k++) {
+                        JsonObject p = problems.getJsonObject(k);
+                        String code = p.getString("code");
+                        if (!"note".equals(p.getString("level")) && seen.add(code)) {
+                            cb.call(1, relid(c), c.getString("class", ""), code);
+                        }
+                    }
+                }));
+        gauge(registry, "vmbus_device_health_state", "Health per device handler: 0 ok, 1 warning, 2 critical.",
+                new String[] {"device"}, cb -> devices().forEach(e -> {
+                    JsonObject h = ((JsonObject) e.getValue()).getJsonObject("health");
+                    if (h != null) {
+                        cb.call(gauge(h.getString("state")), e.getKey());
+                    }
+                }));
+        gauge(registry, "vmbus_heartbeat_age_seconds", "Seconds since the host's last heartbeat on the channel.",
+                new String[] {"relid"}, cb -> forEachDeviceChannel("heartbeat", ch -> {
+                    if (ch.containsKey("ageMillis")) {
+                        cb.call(ch.getLong("ageMillis") / 1000.0, Integer.toString(ch.getInteger("relid", -1)));
+                    }
+                }));
+        gauge(registry, "vmbus_timesync_offset_seconds", "Host time minus guest time at the last accepted sample.",
+                new String[] {"relid"}, cb -> forEachDeviceChannel("timesync", ch -> {
+                    if (ch.getDouble("offsetMillis") != null) {
+                        cb.call(ch.getDouble("offsetMillis") / 1000.0, Integer.toString(ch.getInteger("relid", -1)));
+                    }
+                }));
+        gauge(registry, "vmbus_timesync_sample_age_seconds", "Seconds since the last time sample from the host.",
+                new String[] {"relid"}, cb -> forEachDeviceChannel("timesync", ch -> {
+                    Instant last = instant(ch.getString("lastSample"));
+                    if (ch.getDouble("offsetMillis") != null && last != null) {
+                        cb.call(Math.max(0, nowMillis - last.toEpochMilli()) / 1000.0,
+                                Integer.toString(ch.getInteger("relid", -1)));
+                    }
+                }));
+        gauge(registry, "vmbus_vss_frozen", "1 while file systems are frozen for a backup.", new String[0], cb -> {
+            JsonObject vss = devices().getJsonObject("vss");
+            if (vss != null && vss.containsKey("frozen")) {
+                cb.call(vss.getBoolean("frozen", false) ? 1 : 0);
+            }
+        });
+        gauge(registry, "vmbus_vss_frozen_seconds", "Seconds the file systems have been frozen (0 when thawed).",
+                new String[0], cb -> {
+                    JsonObject vss = devices().getJsonObject("vss");
+                    if (vss != null && vss.containsKey("frozen")) {
+                        cb.call(vss.getBoolean("frozen", false) ? vss.getLong("frozenForMs", 0L) / 1000.0 : 0);
+                    }
+                });
+        gauge(registry, "vmbus_fcopy_transfer_idle_seconds", "Seconds since a running file copy last received data.",
+                new String[] {"relid", "target"}, cb -> {
+                    JsonObject fcopy = devices().getJsonObject("fcopy");
+                    JsonArray transfers = fcopy != null ? fcopy.getJsonArray("transfers", new JsonArray()) : new JsonArray();
+                    Set<String> seen = new HashSet<>();
+                    for (int k = 0; k < transfers.size(); k++) {
+                        JsonObject x = transfers.getJsonObject(k);
+                        String relid = Integer.toString(x.getInteger("relid", -1));
+                        String target = x.getString("target", "");
+                        // one series per (relid, target): the library refuses a duplicate label set
+                        if ("copying".equals(x.getString("state")) && x.containsKey("idleMs") && seen.add(relid + "\0" + target)) {
+                            cb.call(x.getLong("idleMs") / 1000.0, relid, target);
+                        }
+                    }
+                });
     }
 
-    /** @param snapshot {@code {channels, devices}} as annotated by {@link HealthRules#annotate} */
-    static String render(JsonObject snapshot, long nowMillis) {
-        HealthMetrics m = new HealthMetrics();
-        m.declare("vmbus_channel_health_state", "gauge", "Health the agent decided per channel: 0 ok, 1 warning, 2 critical.");
-        m.declare("vmbus_channel_problem", "gauge", "1 for each problem a channel has now, by problem code.");
-        m.declare("vmbus_device_health_state", "gauge", "Health per device handler: 0 ok, 1 warning, 2 critical.");
-        m.declare("vmbus_heartbeat_age_seconds", "gauge", "Seconds since the host's last heartbeat on the channel.");
-        m.declare("vmbus_timesync_offset_seconds", "gauge", "Host time minus guest time at the last accepted sample.");
-        m.declare("vmbus_timesync_sample_age_seconds", "gauge", "Seconds since the last time sample from the host.");
-        m.declare("vmbus_vss_frozen", "gauge", "1 while file systems are frozen for a backup.");
-        m.declare("vmbus_vss_frozen_seconds", "gauge", "Seconds the file systems have been frozen (0 when thawed).");
-        m.declare("vmbus_fcopy_transfer_idle_seconds", "gauge", "Seconds since a running file copy last received data.");
+    /** The view the callbacks read during the next scrape; null after it. */
+    void set(JsonObject view, long nowMillis) {
+        this.view = view;
+        this.nowMillis = nowMillis;
+    }
 
-        JsonArray channels = snapshot.getJsonArray("channels", new JsonArray());
+    private void forEachChannel(BiConsumer<JsonObject, JsonObject> action) {
+        JsonArray channels = view != null ? view.getJsonArray("channels", new JsonArray()) : new JsonArray();
         for (int i = 0; i < channels.size(); i++) {
             JsonObject c = channels.getJsonObject(i);
             JsonObject h = c.getJsonObject("health");
-            if (h == null) {
-                continue;
-            }
-            String id = "relid=\"" + c.getInteger("relid") + "\",class=\"" + PrometheusFormat.escape(c.getString("class", "")) + "\"";
-            m.sample("vmbus_channel_health_state", "{" + id + "}", gauge(h.getString("state")));
-            JsonArray problems = h.getJsonArray("problems", new JsonArray());
-            List<String> seen = new ArrayList<>();
-            for (int k = 0; k < problems.size(); k++) {
-                JsonObject p = problems.getJsonObject(k);
-                String code = p.getString("code");
-                if (!"note".equals(p.getString("level")) && !seen.contains(code)) {
-                    seen.add(code);
-                    m.sample("vmbus_channel_problem", "{" + id + ",problem=\"" + PrometheusFormat.escape(code) + "\"}", 1);
-                }
+            if (h != null) {
+                action.accept(c, h);
             }
         }
-        JsonObject devices = snapshot.getJsonObject("devices", new JsonObject());
-        for (String name : devices.fieldNames()) {
-            JsonObject d = devices.getJsonObject(name);
-            if (d.getJsonObject("health") != null) {
-                m.sample("vmbus_device_health_state", "{device=\"" + PrometheusFormat.escape(name) + "\"}",
-                        gauge(d.getJsonObject("health").getString("state")));
-            }
-            JsonArray list = d.getJsonArray("channels", new JsonArray());
-            for (int k = 0; k < list.size(); k++) {
-                JsonObject ch = list.getJsonObject(k);
-                String id = "{relid=\"" + ch.getInteger("relid", -1) + "\"}";
-                if ("heartbeat".equals(name) && ch.containsKey("ageMillis")) {
-                    m.sample("vmbus_heartbeat_age_seconds", id, ch.getLong("ageMillis") / 1000.0);
-                }
-                if ("timesync".equals(name) && ch.getDouble("offsetMillis") != null) {
-                    m.sample("vmbus_timesync_offset_seconds", id, ch.getDouble("offsetMillis") / 1000.0);
-                    Instant last = instant(ch.getString("lastSample"));
-                    if (last != null) {
-                        m.sample("vmbus_timesync_sample_age_seconds", id, Math.max(0, nowMillis - last.toEpochMilli()) / 1000.0);
-                    }
-                }
-            }
-            if ("vss".equals(name) && d.containsKey("frozen")) {
-                boolean frozen = d.getBoolean("frozen", false);
-                m.sample("vmbus_vss_frozen", "", frozen ? 1 : 0);
-                m.sample("vmbus_vss_frozen_seconds", "", frozen ? d.getLong("frozenForMs", 0L) / 1000.0 : 0);
-            }
-            if ("fcopy".equals(name)) {
-                JsonArray transfers = d.getJsonArray("transfers", new JsonArray());
-                for (int k = 0; k < transfers.size(); k++) {
-                    JsonObject x = transfers.getJsonObject(k);
-                    if ("copying".equals(x.getString("state")) && x.containsKey("idleMs")) {
-                        m.sample("vmbus_fcopy_transfer_idle_seconds", "{relid=\"" + x.getInteger("relid", -1)
-                                + "\",target=\"" + PrometheusFormat.escape(x.getString("target", "")) + "\"}",
-                                x.getLong("idleMs") / 1000.0);
-                    }
-                }
-            }
+    }
+
+    private JsonObject devices() {
+        JsonObject d = view != null ? view.getJsonObject("devices") : null;
+        return d != null ? d : new JsonObject();
+    }
+
+    private void forEachDeviceChannel(String device, Consumer<JsonObject> action) {
+        JsonObject d = devices().getJsonObject(device);
+        JsonArray list = d != null ? d.getJsonArray("channels", new JsonArray()) : new JsonArray();
+        for (int k = 0; k < list.size(); k++) {
+            action.accept(list.getJsonObject(k));
         }
-        return m.text();
+    }
+
+    private static String relid(JsonObject c) {
+        return Integer.toString(c.getInteger("relid"));
+    }
+
+    private static void gauge(PrometheusRegistry registry, String name, String help, String[] labels,
+                              Consumer<GaugeWithCallback.Callback> callback) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback::accept).register(registry);
     }
 
     private static int gauge(String state) {
@@ -105,26 +145,6 @@ final class HealthMetrics {
             case "critical" -> 2;
             default -> 0;
         };
-    }
-
-    private void declare(String name, String type, String help) {
-        headers.put(name, "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n");
-        samples.put(name, new ArrayList<>());
-    }
-
-    private void sample(String family, String labels, double value) {
-        String v = value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
-                : String.format(Locale.ROOT, "%.6f", value);
-        samples.get(family).add(family + labels + " " + v);
-    }
-
-    private String text() {
-        StringBuilder out = new StringBuilder();
-        headers.forEach((name, header) -> {
-            out.append(header);
-            samples.get(name).forEach(s -> out.append(s).append('\n'));
-        });
-        return out.toString();
     }
 
     private static Instant instant(String iso) {

@@ -1,174 +1,255 @@
 package dev.vmbus.dashboard;
 
-import io.vertx.core.json.JsonArray;
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.ring.RingSnapshot;
+import dev.vmbus.transport.uio.KernelChannelCounters;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
- * Renders a channel snapshot in the Prometheus text exposition format (version 0.0.4): snake_case names with
- * base units, {@code _total} on counters, HELP and TYPE for every family, one series per channel labelled with
- * {@code relid} and {@code class} (plus {@code ring} or {@code direction} where a channel has two).
+ * {@code /metrics}: the agent's typed snapshot (and the health the dashboard decided, {@link HealthMetrics}) in the
+ * Prometheus text exposition format 0.0.4, through client_java's callback metrics and its text writer: snake_case
+ * names with base units, {@code _total} on counters, one series per channel labelled with {@code relid} and
+ * {@code class} (plus {@code ring} or {@code direction} where a channel has two). Every value is read from a record
+ * accessor, so renaming a field breaks the build, not the scrape.
+ *
+ * <p>The library writes families in name order and labels in name order, values as Java doubles ({@code 6.0},
+ * {@code 4.294967295E9}), and leaves out a family with no samples (so the kernel's families appear only on uio).
+ *
+ * <p>Threads: the registry and its callbacks are built once; {@link #render} sets the snapshot its callbacks read
+ * for one synchronous scrape, so an instance is used on one context (the dashboard's) only.
  */
 final class PrometheusFormat {
-    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
 
-    private record Family(String name, String type, String help, List<String> samples) {
+    private static final String[] ID = {"relid", "class"};
+    private static final String[] ID_RING = {"relid", "class", "ring"};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final HealthMetrics health;
+    /** What the callbacks read during one {@link #render}. */
+    private AgentSnapshot agent = new AgentSnapshot(0, List.of());
+
+    PrometheusFormat() {
+        gauge("vmbus_channels", "Channels the host offers, by state.", new String[] {"state"}, cb -> {
+            Map<ChannelState, Integer> byState = new EnumMap<>(ChannelState.class);
+            for (ChannelView c : agent.channels()) {
+                byState.merge(c.state(), 1, Integer::sum);
+            }
+            byState.forEach((state, n) -> cb.call(n, StatsJson.state(state)));
+        });
+        gauge("vmbus_channel_info", "Identity of each channel; always 1.",
+                new String[] {"relid", "class", "class_id", "instance_id", "subchannel", "state"}, cb -> {
+                    for (ChannelView c : agent.channels()) {
+                        cb.call(1, Integer.toString(c.relid()), c.className(), c.offer().classId().toString(),
+                                c.offer().instanceId().toString(), Integer.toString(c.offer().subchannel()),
+                                StatsJson.state(c.state()));
+                    }
+                });
+        counter("vmbus_channel_interrupts_total", "Signals received from the host, counted by the agent.",
+                ChannelStats::interrupts);
+        counter("vmbus_channel_events_total", "Signals sent to the host, counted by the agent.", ChannelStats::events);
+        counter("vmbus_channel_intr_in_full_total", "Signals sent because the blocked host got room in the inbound ring.",
+                ChannelStats::intrInFull);
+        counter("vmbus_channel_intr_out_empty_total",
+                "Signals sent because the outbound ring went from empty to non-empty.", ChannelStats::intrOutEmpty);
+        counter("vmbus_channel_out_full_first_total", "First send attempts of a run that found the outbound ring full.",
+                ChannelStats::outFullFirst);
+        counter("vmbus_channel_out_full_attempts_total",
+                "All send attempts (and pending_send_sz armings) that found the outbound ring full (Linux out_full_total).",
+                ChannelStats::outFullTotal);
+        byDirection("vmbus_channel_packets_total", "Packets moved through the channel, by direction.",
+                ChannelStats::packetsIn, ChannelStats::packetsOut);
+        byDirection("vmbus_channel_bytes_total",
+                "Ring bytes moved through the channel (packets with trailers), by direction.",
+                ChannelStats::bytesIn, ChannelStats::bytesOut);
+        counter("vmbus_channel_malformed_packets_total", "Packets or indices from the host rejected as malformed.",
+                ChannelStats::malformed);
+        counter("vmbus_channel_requestor_rejections_total", "Completions rejected by the requestor.",
+                ChannelStats::requestorRejected);
+        CounterWithCallback.builder().name("vmbus_channel_host_complaints_total")
+                .help("Messages from the host rejected or refused, by reason (each logged only up to a rate limit).")
+                .labelNames("relid", "class", "reason").callback(cb -> {
+                    for (ChannelView c : agent.channels()) {
+                        HostComplaints.Tally t = c.sample() != null ? c.sample().complaints() : null;
+                        if (t != null) {
+                            for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
+                                cb.call(t.count(kind), Integer.toString(c.relid()), c.className(), kind.label());
+                            }
+                        }
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("vmbus_channel_log_lines_suppressed_total")
+                .help("Log lines about host mistakes not written because of the per-channel rate limit.")
+                .labelNames(ID).callback(cb -> {
+                    for (ChannelView c : agent.channels()) {
+                        if (c.sample() != null && c.sample().complaints() != null) {
+                            cb.call(c.sample().complaints().logLinesSuppressed(), Integer.toString(c.relid()), c.className());
+                        }
+                    }
+                }).register(registry);
+        ring("vmbus_ring_used_bytes", "Bytes written and not yet consumed, per ring.", r -> Math.max(0, r.bytesToRead()));
+        ring("vmbus_ring_free_bytes", "Bytes the producer may still write, per ring.", r -> Math.max(0, r.bytesToWrite()));
+        ring("vmbus_ring_size_bytes", "Size of the ring's data area.", RingSnapshot::dataSize);
+        ring("vmbus_ring_interrupt_masked", "1 while the ring's consumer has interrupts masked.",
+                r -> r.interruptMask() != 0 ? 1 : 0);
+        ring("vmbus_ring_pending_send_bytes", "The blocked producer's pending_send_sz (0 when not blocked).",
+                r -> r.pendingSendSize() & 0xFFFF_FFFFL);
+        kernelFamilies();
+        health = new HealthMetrics(registry);
     }
 
-    private final Map<String, Family> families = new LinkedHashMap<>();
-
-    private PrometheusFormat() {
-    }
-
-    /** The exposition text for {@code snapshot} ({@code {channels: [...]}}). */
-    static String render(JsonObject snapshot) {
-        PrometheusFormat f = new PrometheusFormat();
-        f.declare("vmbus_channels", "gauge", "Channels the host offers, by state.");
-        f.declare("vmbus_channel_info", "gauge", "Identity of each channel; always 1.");
-        f.declare("vmbus_channel_interrupts_total", "counter", "Signals received from the host, counted by the agent.");
-        f.declare("vmbus_channel_events_total", "counter", "Signals sent to the host, counted by the agent.");
-        f.declare("vmbus_channel_intr_in_full_total", "counter",
-                "Signals sent because the blocked host got room in the inbound ring.");
-        f.declare("vmbus_channel_intr_out_empty_total", "counter",
-                "Signals sent because the outbound ring went from empty to non-empty.");
-        f.declare("vmbus_channel_out_full_first_total", "counter", "First send attempts of a run that found the outbound ring full.");
-        f.declare("vmbus_channel_out_full_attempts_total", "counter",
-                "All send attempts (and pending_send_sz armings) that found the outbound ring full (Linux out_full_total).");
-        f.declare("vmbus_channel_packets_total", "counter", "Packets moved through the channel, by direction.");
-        f.declare("vmbus_channel_bytes_total", "counter", "Ring bytes moved through the channel (packets with trailers), by direction.");
-        f.declare("vmbus_channel_malformed_packets_total", "counter", "Packets or indices from the host rejected as malformed.");
-        f.declare("vmbus_channel_requestor_rejections_total", "counter", "Completions rejected by the requestor.");
-        f.declare("vmbus_channel_host_complaints_total", "counter",
-                "Messages from the host rejected or refused, by reason (each logged only up to a rate limit).");
-        f.declare("vmbus_channel_log_lines_suppressed_total", "counter",
-                "Log lines about host mistakes not written because of the per-channel rate limit.");
-        f.declare("vmbus_ring_used_bytes", "gauge", "Bytes written and not yet consumed, per ring.");
-        f.declare("vmbus_ring_free_bytes", "gauge", "Bytes the producer may still write, per ring.");
-        f.declare("vmbus_ring_size_bytes", "gauge", "Size of the ring's data area.");
-        f.declare("vmbus_ring_interrupt_masked", "gauge", "1 while the ring's consumer has interrupts masked.");
-        f.declare("vmbus_ring_pending_send_bytes", "gauge", "The blocked producer's pending_send_sz (0 when not blocked).");
-
-        Map<String, Integer> byState = new LinkedHashMap<>();
-        JsonArray channels = snapshot.getJsonArray("channels", new JsonArray());
-        for (int i = 0; i < channels.size(); i++) {
-            JsonObject c = channels.getJsonObject(i);
-            byState.merge(c.getString("state", "unknown"), 1, Integer::sum);
-            String id = "relid=\"" + c.getInteger("relid") + "\",class=\"" + escape(c.getString("class", "")) + "\"";
-            f.sample("vmbus_channel_info", "{" + id + ",class_id=\"" + escape(c.getString("classId", ""))
-                    + "\",instance_id=\"" + escape(c.getString("instanceId", "")) + "\",subchannel=\""
-                    + c.getInteger("subchannel", 0) + "\",state=\"" + escape(c.getString("state", "")) + "\"}", 1);
-            JsonObject s = c.getJsonObject("stats");
-            if (s == null) {
-                continue;
-            }
-            f.sample("vmbus_channel_interrupts_total", "{" + id + "}", s.getLong("interrupts"));
-            f.sample("vmbus_channel_events_total", "{" + id + "}", s.getLong("events"));
-            f.sample("vmbus_channel_intr_in_full_total", "{" + id + "}", s.getLong("intr_in_full"));
-            f.sample("vmbus_channel_intr_out_empty_total", "{" + id + "}", s.getLong("intr_out_empty"));
-            f.sample("vmbus_channel_out_full_first_total", "{" + id + "}", s.getLong("out_full_first"));
-            f.sample("vmbus_channel_out_full_attempts_total", "{" + id + "}", s.getLong("out_full_total"));
-            f.sample("vmbus_channel_packets_total", "{" + id + ",direction=\"in\"}", s.getLong("packetsIn"));
-            f.sample("vmbus_channel_packets_total", "{" + id + ",direction=\"out\"}", s.getLong("packetsOut"));
-            f.sample("vmbus_channel_bytes_total", "{" + id + ",direction=\"in\"}", s.getLong("bytesIn"));
-            f.sample("vmbus_channel_bytes_total", "{" + id + ",direction=\"out\"}", s.getLong("bytesOut"));
-            f.sample("vmbus_channel_malformed_packets_total", "{" + id + "}", s.getLong("malformed"));
-            f.sample("vmbus_channel_requestor_rejections_total", "{" + id + "}", s.getLong("requestorRejected"));
-            JsonObject complaints = s.getJsonObject("hostComplaints");
-            if (complaints != null) {
-                for (String reason : complaints.fieldNames()) {
-                    f.sample("vmbus_channel_host_complaints_total", "{" + id + ",reason=\"" + escape(reason) + "\"}",
-                            complaints.getLong(reason));
-                }
-                f.sample("vmbus_channel_log_lines_suppressed_total", "{" + id + "}", s.getLong("logLinesSuppressed", 0L));
-            }
-            for (String ring : new String[] {"inbound", "outbound"}) {
-                JsonObject r = s.getJsonObject(ring);
-                String labels = "{" + id + ",ring=\"" + ring + "\"}";
-                f.sample("vmbus_ring_used_bytes", labels, Math.max(0, r.getLong("bytesToRead")));
-                f.sample("vmbus_ring_free_bytes", labels, Math.max(0, r.getLong("bytesToWrite")));
-                f.sample("vmbus_ring_size_bytes", labels, r.getLong("dataSize"));
-                f.sample("vmbus_ring_interrupt_masked", labels, r.getInteger("interruptMask") != 0 ? 1 : 0);
-                f.sample("vmbus_ring_pending_send_bytes", labels, r.getLong("pendingSendSize") & 0xFFFF_FFFFL);
-            }
-        }
-        for (int i = 0; i < channels.size(); i++) {
-            JsonObject c = channels.getJsonObject(i);
-            JsonObject k = c.getJsonObject("kernel");
-            if (k == null) {
-                continue;
-            }
-            String id = "relid=\"" + c.getInteger("relid") + "\",class=\"" + escape(c.getString("class", "")) + "\"";
-            for (String[] spec : KERNEL) {
-                Long v = k.getLong(spec[0]);
-                if (v != null) {
-                    // declared on first use: sim and shm have no kernel counters and show no such families
-                    f.declare(spec[1], spec[2], spec[3].isEmpty() ? KERNEL[6][3] : spec[3]);
-                    f.sample(spec[1], "{" + id + (spec.length > 4 ? "," + spec[4] : "") + "}", v);
-                }
-            }
-        }
-        byState.forEach((state, n) -> f.sample("vmbus_channels", "{state=\"" + escape(state) + "\"}", n));
-        return f.text();
+    /** The exposition text of the channel families alone (no health view). */
+    String render(AgentSnapshot snapshot) {
+        return render(snapshot, new JsonObject(), System.currentTimeMillis());
     }
 
     /**
-     * The kernel's own per-channel sysfs attributes (drivers/hv/vmbus_drv.c), read on the uio transport: attribute,
-     * metric, type, help[, extra label]. Labelled as the kernel's so they are never read as the agent's.
+     * @param view {@code {channels, devices}} as annotated by {@link HealthRules#annotate}, for the health and
+     *             device families
      */
-    private static final String[][] KERNEL = {
-            {"interrupts", "vmbus_kernel_channel_interrupts_total", "counter",
-                    "The kernel's count of channel callbacks for host interrupts (sysfs channels/<relid>/interrupts)."},
-            {"events", "vmbus_kernel_channel_events_total", "counter",
-                    "The kernel's count of signals it sent to the host, on uio the write(1) kicks of unmonitored channels (sysfs events)."},
-            {"intr_in_full", "vmbus_kernel_channel_intr_in_full_total", "counter",
-                    "The kernel's own ring counter intr_in_full (still while userspace owns the ring)."},
-            {"intr_out_empty", "vmbus_kernel_channel_intr_out_empty_total", "counter",
-                    "The kernel's own ring counter intr_out_empty (still while userspace owns the ring)."},
-            {"out_full_first", "vmbus_kernel_channel_out_full_first_total", "counter",
-                    "The kernel's own ring counter out_full_first (still while userspace owns the ring)."},
-            {"out_full_total", "vmbus_kernel_channel_out_full_total", "counter",
-                    "The kernel's own ring counter out_full_total (still while userspace owns the ring)."},
-            {"in_mask", "vmbus_kernel_channel_interrupt_mask", "gauge",
-                    "interrupt_mask of a ring as the kernel reads it (sysfs in_mask, out_mask).", "ring=\"inbound\""},
-            {"out_mask", "vmbus_kernel_channel_interrupt_mask", "gauge", "", "ring=\"outbound\""},
-            {"read_avail", "vmbus_kernel_channel_read_avail_bytes", "gauge",
-                    "Bytes to read in the inbound ring as the kernel computes them (sysfs read_avail)."},
-            {"write_avail", "vmbus_kernel_channel_write_avail_bytes", "gauge",
-                    "Bytes free in the outbound ring as the kernel computes them (sysfs write_avail)."},
-            {"cpu", "vmbus_kernel_channel_target_cpu", "gauge", "The CPU the host interrupts for this channel (sysfs cpu)."},
-            {"pending", "vmbus_kernel_channel_monitor_pending", "gauge",
-                    "Monitor pending bit of a monitored channel (sysfs pending)."},
-            {"latency", "vmbus_kernel_channel_monitor_latency", "gauge",
-                    "Monitor latency of a monitored channel in 100 ns units (sysfs latency)."},
-    };
-
-    private void declare(String name, String type, String help) {
-        if (families.containsKey(name)) {
-            return; // in_mask and out_mask share one family
+    String render(AgentSnapshot snapshot, JsonObject view, long nowMillis) {
+        agent = snapshot;
+        health.set(view, nowMillis);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+        } finally {
+            agent = new AgentSnapshot(0, List.of());
+            health.set(null, 0);
         }
-        families.put(name, new Family(name, type, help, new ArrayList<>()));
+        return out.toString(StandardCharsets.UTF_8);
     }
 
-    private void sample(String family, String labels, long value) {
-        families.get(family).samples().add(family + labels + " " + value);
+    private void gauge(String name, String help, String[] labels, java.util.function.Consumer<GaugeWithCallback.Callback> cb) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(labels).callback(cb::accept).register(registry);
     }
 
-    private String text() {
-        StringBuilder out = new StringBuilder();
-        for (Family f : families.values()) {
-            out.append("# HELP ").append(f.name()).append(' ').append(f.help()).append('\n');
-            out.append("# TYPE ").append(f.name()).append(' ').append(f.type()).append('\n');
-            f.samples().forEach(s -> out.append(s).append('\n'));
-        }
-        return out.toString();
+    private void counter(String name, String help, ToLongFunction<ChannelStats> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames(ID).callback(cb -> {
+            for (ChannelView c : agent.channels()) {
+                if (c.sample() != null) {
+                    cb.call(value.applyAsLong(c.sample().stats()), Integer.toString(c.relid()), c.className());
+                }
+            }
+        }).register(registry);
     }
 
-    /** Label values escape backslash, double quote and newline. */
-    static String escape(String v) {
-        return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    private void byDirection(String name, String help, ToLongFunction<ChannelStats> in, ToLongFunction<ChannelStats> out) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("relid", "class", "direction").callback(cb -> {
+            for (ChannelView c : agent.channels()) {
+                if (c.sample() != null) {
+                    String relid = Integer.toString(c.relid());
+                    cb.call(in.applyAsLong(c.sample().stats()), relid, c.className(), "in");
+                    cb.call(out.applyAsLong(c.sample().stats()), relid, c.className(), "out");
+                }
+            }
+        }).register(registry);
+    }
+
+    private void ring(String name, String help, ToLongFunction<RingSnapshot> value) {
+        gauge(name, help, ID_RING, cb -> {
+            for (ChannelView c : agent.channels()) {
+                if (c.sample() != null) {
+                    String relid = Integer.toString(c.relid());
+                    cb.call(value.applyAsLong(c.sample().stats().inbound()), relid, c.className(), "inbound");
+                    cb.call(value.applyAsLong(c.sample().stats().outbound()), relid, c.className(), "outbound");
+                }
+            }
+        });
+    }
+
+    /**
+     * The kernel's own per-channel sysfs attributes (drivers/hv/vmbus_drv.c), read on the uio transport, as families
+     * of their own so they are never read as the agent's. Without kernel data they have no samples, and so no lines.
+     */
+    private void kernelFamilies() {
+        kernelCounter("vmbus_kernel_channel_interrupts_total",
+                "The kernel's count of channel callbacks for host interrupts (sysfs channels/<relid>/interrupts).",
+                KernelChannelCounters.Values::interrupts);
+        kernelCounter("vmbus_kernel_channel_events_total",
+                "The kernel's count of signals it sent to the host, on uio the write(1) kicks of unmonitored channels (sysfs events).",
+                KernelChannelCounters.Values::events);
+        kernelCounter("vmbus_kernel_channel_intr_in_full_total",
+                "The kernel's own ring counter intr_in_full (still while userspace owns the ring).",
+                KernelChannelCounters.Values::intrInFull);
+        kernelCounter("vmbus_kernel_channel_intr_out_empty_total",
+                "The kernel's own ring counter intr_out_empty (still while userspace owns the ring).",
+                KernelChannelCounters.Values::intrOutEmpty);
+        kernelCounter("vmbus_kernel_channel_out_full_first_total",
+                "The kernel's own ring counter out_full_first (still while userspace owns the ring).",
+                KernelChannelCounters.Values::outFullFirst);
+        kernelCounter("vmbus_kernel_channel_out_full_total",
+                "The kernel's own ring counter out_full_total (still while userspace owns the ring).",
+                KernelChannelCounters.Values::outFullTotal);
+        gauge("vmbus_kernel_channel_interrupt_mask",
+                "interrupt_mask of a ring as the kernel reads it (sysfs in_mask, out_mask).", ID_RING, cb -> {
+                    for (ChannelView c : agent.channels()) {
+                        if (c.kernel() != null) {
+                            String relid = Integer.toString(c.relid());
+                            if (c.kernel().inMask() != null) {
+                                cb.call(c.kernel().inMask(), relid, c.className(), "inbound");
+                            }
+                            if (c.kernel().outMask() != null) {
+                                cb.call(c.kernel().outMask(), relid, c.className(), "outbound");
+                            }
+                        }
+                    }
+                });
+        kernelGauge("vmbus_kernel_channel_read_avail_bytes",
+                "Bytes to read in the inbound ring as the kernel computes them (sysfs read_avail).",
+                KernelChannelCounters.Values::readAvail);
+        kernelGauge("vmbus_kernel_channel_write_avail_bytes",
+                "Bytes free in the outbound ring as the kernel computes them (sysfs write_avail).",
+                KernelChannelCounters.Values::writeAvail);
+        kernelGauge("vmbus_kernel_channel_target_cpu", "The CPU the host interrupts for this channel (sysfs cpu).",
+                KernelChannelCounters.Values::cpu);
+        kernelGauge("vmbus_kernel_channel_monitor_pending", "Monitor pending bit of a monitored channel (sysfs pending).",
+                KernelChannelCounters.Values::pending);
+        kernelGauge("vmbus_kernel_channel_monitor_latency",
+                "Monitor latency of a monitored channel in 100 ns units (sysfs latency).",
+                KernelChannelCounters.Values::latency);
+    }
+
+    private void kernelCounter(String name, String help, Function<KernelChannelCounters.Values, Long> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames(ID).callback(cb -> {
+            for (ChannelView c : agent.channels()) {
+                Long v = c.kernel() != null ? value.apply(c.kernel()) : null;
+                if (v != null) {
+                    cb.call(v, Integer.toString(c.relid()), c.className());
+                }
+            }
+        }).register(registry);
+    }
+
+    private void kernelGauge(String name, String help, Function<KernelChannelCounters.Values, Long> value) {
+        gauge(name, help, ID, cb -> {
+            for (ChannelView c : agent.channels()) {
+                Long v = c.kernel() != null ? value.apply(c.kernel()) : null;
+                if (v != null) {
+                    cb.call(v, Integer.toString(c.relid()), c.className());
+                }
+            }
+        });
     }
 }

@@ -166,7 +166,7 @@ public final class FcopyHostDevice extends IcHostDevice {
     /** One request; a refusal of anything but CANCEL is followed by a CANCEL so the guest drops its data. */
     private Future<IcMessage> step(IcMessage request, String what) {
         return transact(request, IcConstants.MSGTYPE_FCOPY, DEFAULT_REPLY_TIMEOUT_MS).compose(reply -> {
-            if (reply.status() == IcConstants.S_OK) {
+            if (reply.status().isOk()) {
                 return Future.succeededFuture(reply);
             }
             GuestStatusException refused = new GuestStatusException(what + " of " + current, reply.status());

@@ -1,17 +1,19 @@
 package dev.vmbus.host;
 
+import dev.vmbus.ic.IcStatus;
+
 /** The guest answered a host request with a non-zero IC status. */
 public final class GuestStatusException extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private final int status;
+    private final IcStatus status;
 
-    public GuestStatusException(String request, int status) {
-        super(request + " failed with status 0x" + Integer.toHexString(status));
+    public GuestStatusException(String request, IcStatus status) {
+        super(request + " failed with status " + status);
         this.status = status;
     }
 
     /** The HRESULT from the reply's {@code status} field. */
-    public int status() {
+    public IcStatus status() {
         return status;
     }
 }

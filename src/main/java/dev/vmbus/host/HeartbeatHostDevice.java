@@ -3,6 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.heartbeat.HeartbeatMessage;
 import dev.vmbus.ic.IcVersion;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonObject;
@@ -86,8 +87,8 @@ public final class HeartbeatHostDevice extends IcHostDevice {
         }
         long started = System.nanoTime();
         long sent = ++sequence;
-        IcMessage request = newRequest(16);
-        request.putU64(IcMessage.HEADER_LENGTH, sent);
+        IcMessage request = newRequest(HeartbeatMessage.HOST_BODY);
+        request.putU64(HeartbeatMessage.SEQUENCE, sent);
         transact(request, IcConstants.MSGTYPE_HEARTBEAT, replyTimeoutMs()).onComplete(ar -> {
             if (phase() != Phase.READY) {
                 return; // the channel closed under this heartbeat: not a miss, the guest went away
@@ -103,11 +104,11 @@ public final class HeartbeatHostDevice extends IcHostDevice {
                 return;
             }
             IcMessage reply = ar.result();
-            long got = reply.hasBody(8) ? reply.u64(IcMessage.HEADER_LENGTH) : -1;
-            if (got != sent + 1 || reply.status() != IcConstants.S_OK) {
+            long got = reply.hasBody(HeartbeatMessage.MIN_BODY) ? reply.u64(HeartbeatMessage.SEQUENCE) : -1;
+            if (got != sent + 1 || !reply.status().isOk()) {
                 misses++;
-                health(Health.LOST, "heartbeat " + sent + " answered with sequence " + got + ", status 0x"
-                        + Integer.toHexString(reply.status()));
+                health(Health.LOST, "heartbeat " + sent + " answered with sequence " + got + ", status "
+                        + reply.status());
                 return;
             }
             replies++;

@@ -8,6 +8,7 @@ import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.Utf16Field;
 import dev.vmbus.ic.kvp.KvpIpInfo;
 import dev.vmbus.ic.kvp.KvpMessage;
+import dev.vmbus.ic.kvp.KvpOperation;
 import dev.vmbus.ic.kvp.KvpValue;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -74,10 +75,10 @@ public final class KvpHostDevice extends IcHostDevice {
     public Future<Optional<Entry>> enumerate(int pool, int index) {
         return run("ENUMERATE", m -> KvpMessage.fillEnumerate(m, pool, index), KvpMessage.REQUEST_BODY_LENGTH)
                 .compose(reply -> {
-                    if (reply.status() == IcConstants.S_CONT) {
+                    if (IcConstants.S_CONT.equals(reply.status())) {
                         return Future.succeededFuture(Optional.empty());
                     }
-                    if (reply.status() != IcConstants.S_OK) {
+                    if (!reply.status().isOk()) {
                         return Future.failedFuture(new GuestStatusException("ENUMERATE " + pool + "/" + index, reply.status()));
                     }
                     try {
@@ -120,10 +121,10 @@ public final class KvpHostDevice extends IcHostDevice {
     public Future<Optional<KvpValue>> getByKey(int pool, String key) {
         return run("GET", m -> KvpMessage.fillGet(m, pool, checkKey(key)), KvpMessage.REQUEST_BODY_LENGTH)
                 .compose(reply -> {
-                    if (reply.status() == IcConstants.S_CONT) {
+                    if (IcConstants.S_CONT.equals(reply.status())) {
                         return Future.succeededFuture(Optional.empty());
                     }
-                    if (reply.status() != IcConstants.S_OK) {
+                    if (!reply.status().isOk()) {
                         return Future.failedFuture(new GuestStatusException("GET " + key, reply.status()));
                     }
                     try {
@@ -138,7 +139,7 @@ public final class KvpHostDevice extends IcHostDevice {
     /** GET_IP_INFO (string form) for the NIC with this MAC address. */
     public Future<KvpIpInfo> getIpInfo(String mac) {
         return request("GET_IP_INFO", m -> new KvpIpInfo(mac, 0, false, "", "", "", "")
-                .fill(m, KvpMessage.OP_GET_IP_INFO), KvpIpInfo.REQUEST_BODY_LENGTH).compose(reply -> {
+                .fill(m, KvpOperation.GET_IP_INFO), KvpIpInfo.REQUEST_BODY_LENGTH).compose(reply -> {
                     try {
                         return Future.succeededFuture(KvpIpInfo.read(reply));
                     } catch (MalformedFieldException e) {
@@ -149,7 +150,7 @@ public final class KvpHostDevice extends IcHostDevice {
 
     /** SET_IP_INFO (string form): {@code info.adapterId()} is the NIC's VMBus instance id as {@code {…}}. */
     public Future<Void> setIpInfo(KvpIpInfo info) {
-        return request("SET_IP_INFO", m -> info.fill(m, KvpMessage.OP_SET_IP_INFO), KvpIpInfo.REQUEST_BODY_LENGTH)
+        return request("SET_IP_INFO", m -> info.fill(m, KvpOperation.SET_IP_INFO), KvpIpInfo.REQUEST_BODY_LENGTH)
                 .mapEmpty();
     }
 
@@ -161,7 +162,7 @@ public final class KvpHostDevice extends IcHostDevice {
     }
 
     private static KvpValue checkValue(KvpValue value) {
-        if (KvpValue.isString(value.type()) && !Utf16Field.fits(value.string(), KvpMessage.MAX_VALUE_UNITS)) {
+        if (value.type().isString() && !Utf16Field.fits(value.string(), KvpMessage.MAX_VALUE_UNITS)) {
             throw new IllegalArgumentException("KVP value longer than " + KvpMessage.MAX_VALUE_UNITS + " UTF-16 units");
         }
         return value;
@@ -173,7 +174,7 @@ public final class KvpHostDevice extends IcHostDevice {
 
     /** Sends a request and fails on any non-zero status. */
     private Future<IcMessage> request(String what, Filler filler, int bodyLength) {
-        return run(what, filler, bodyLength).compose(reply -> reply.status() == IcConstants.S_OK
+        return run(what, filler, bodyLength).compose(reply -> reply.status().isOk()
                 ? Future.succeededFuture(reply) : Future.failedFuture(new GuestStatusException(what, reply.status())));
     }
 
@@ -205,7 +206,7 @@ public final class KvpHostDevice extends IcHostDevice {
         }
         requests++;
         transact(m, IcConstants.MSGTYPE_KVPEXCHANGE, DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
-            if (ar.failed() || ar.result().status() != IcConstants.S_OK) {
+            if (ar.failed() || !ar.result().status().isOk()) {
                 failures++;
             }
             done.handle(ar);

@@ -38,7 +38,7 @@ final class ServiceActions {
                 .shiftClock(longParam(p, "ms", -86_400_000L * 365, 86_400_000L * 365))
                 .map(v -> ok("host clock shifted by " + p.getValue("ms") + " ms")));
         actions.put("timesync-now", p -> host.device("timesync", TimesyncHostDevice.class).sync()
-                .map(s -> ok("SYNC sent, guest status 0x" + Integer.toHexString(s.status()))));
+                .map(s -> ok("SYNC sent, guest status " + s.status())));
         actions.put("backup", p -> host.device("vss", VssHostDevice.class).backup().map(VssHostDevice.Backup::toJson));
         actions.put("kvp-set", p -> {
             int pool = pool(p);

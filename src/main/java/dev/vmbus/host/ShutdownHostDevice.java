@@ -1,6 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.channel.Offer;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -29,15 +30,15 @@ public final class ShutdownHostDevice extends IcHostDevice {
      * @param status     the guest's status
      * @param elapsedMs  from sending to the reply
      */
-    public record Result(int flags, int reasonCode, int status, long elapsedMs) {
+    public record Result(int flags, int reasonCode, IcStatus status, long elapsedMs) {
         /** Whether the guest accepted (status {@code HV_S_OK}). */
         public boolean accepted() {
-            return status == IcConstants.S_OK;
+            return status.isOk();
         }
 
         public JsonObject toJson() {
             return new JsonObject().put("flags", flags).put("reasonCode", "0x" + Integer.toHexString(reasonCode))
-                    .put("status", "0x" + Integer.toHexString(status)).put("accepted", accepted())
+                    .put("status", status.toString()).put("accepted", accepted())
                     .put("elapsedMs", elapsedMs);
         }
     }
@@ -91,7 +92,7 @@ public final class ShutdownHostDevice extends IcHostDevice {
                 last = new Result(flags, reasonCode, reply.status(), (System.nanoTime() - started) / 1_000_000);
                 lastAt = Instant.now();
                 LOG.info("host: shutdown request with flags " + flags + " " + (last.accepted() ? "accepted" : "refused")
-                        + " by the guest (status 0x" + Integer.toHexString(last.status()) + ")");
+                        + " by the guest (status " + last.status() + ")");
                 return last;
             }).eventually(() -> {
                 inProgress = false;

@@ -1,6 +1,8 @@
 package dev.vmbus.host;
 
-import dev.vmbus.bus.StatsJson;
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
@@ -8,7 +10,6 @@ import dev.vmbus.ring.RingWriter;
 import dev.vmbus.runtime.ChannelDriver;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.lang.foreign.MemorySegment;
@@ -78,21 +79,22 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
 
     /** The host's ends of the open channels, with their stats. */
     @Override
-    public Future<JsonObject> channels() {
-        return onHost(() -> {
-            JsonArray out = new JsonArray();
-            for (IcHostDevice d : host.devices()) {
-                JsonObject entry = new JsonObject().put("relid", d.offer().relid()).put("class", d.name())
-                        .put("classId", d.offer().classId().toString()).put("instanceId", d.offer().instanceId().toString())
-                        .put("subchannel", d.offer().subchannel()).put("ringSize", d.offer().ringSize())
-                        .put("state", d.channelState().name().toLowerCase());
-                if (d.channelState() == ChannelState.OPEN) {
-                    entry.put("stats", StatsJson.toJson(d.driver().stats()));
+    public Future<AgentSnapshot> channels() {
+        Promise<AgentSnapshot> result = Promise.promise();
+        host.context().runOnContext(v -> {
+            try {
+                List<ChannelView> out = new java.util.ArrayList<>();
+                for (IcHostDevice d : host.devices()) {
+                    boolean open = d.channelState() == ChannelState.OPEN;
+                    out.add(new ChannelView(d.offer(), d.name(), d.channelState(), null, null,
+                            open ? new ChannelSample(d.driver().stats(), null) : null, null));
                 }
-                out.add(entry);
+                result.complete(new AgentSnapshot(System.currentTimeMillis(), out));
+            } catch (RuntimeException e) {
+                result.fail(e);
             }
-            return Future.succeededFuture(new JsonObject().put("timestamp", System.currentTimeMillis()).put("channels", out));
         });
+        return result.future();
     }
 
     private Future<JsonObject> onHost(java.util.function.Supplier<Future<JsonObject>> task) {

@@ -1,6 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.channel.Offer;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -27,9 +28,9 @@ public final class TimesyncHostDevice extends IcHostDevice {
     public static final List<IcVersion> DEFAULT_VERSIONS = List.of(IcVersion.of(4, 0));
 
     /** One message the host sent and how the guest answered. */
-    public record SampleSent(Instant sentAt, int flags, long parentTime, long referenceTime, boolean v4, int status) {
+    public record SampleSent(Instant sentAt, int flags, long parentTime, long referenceTime, boolean v4, IcStatus status) {
         public boolean answeredOk() {
-            return status == IcConstants.S_OK;
+            return status.isOk();
         }
     }
 
@@ -99,7 +100,7 @@ public final class TimesyncHostDevice extends IcHostDevice {
                 last = result;
                 if (!result.answeredOk()) {
                     failures++;
-                    lastFailure = "status 0x" + Integer.toHexString(result.status());
+                    lastFailure = "status " + result.status();
                 }
             } else {
                 failures++;

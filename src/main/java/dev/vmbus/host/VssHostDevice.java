@@ -1,6 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.channel.Offer;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -22,13 +23,13 @@ import java.util.List;
  */
 public final class VssHostDevice extends IcHostDevice {
     /** One step of a backup: the operation, the guest's status, how long the guest took. */
-    public record Step(VssOperation operation, int status, int flags, long elapsedMs) {
+    public record Step(VssOperation operation, IcStatus status, int flags, long elapsedMs) {
         public boolean ok() {
-            return status == IcConstants.S_OK;
+            return status.isOk();
         }
 
         public JsonObject toJson() {
-            return new JsonObject().put("operation", operation.name()).put("status", "0x" + Integer.toHexString(status))
+            return new JsonObject().put("operation", operation.name()).put("status", status.toString())
                     .put("flags", flags).put("elapsedMs", elapsedMs);
         }
     }

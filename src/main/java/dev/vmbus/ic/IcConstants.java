@@ -26,15 +26,15 @@ public final class IcConstants {
     // Pipe header packet types
     public static final int PIPE_DATA = 1;
 
-    // Status codes (HRESULTs)
-    public static final int S_OK = 0;
-    public static final int E_FAIL = 0x80004005;
-    public static final int S_CONT = 0x80070103;
-    public static final int ERROR_NOT_SUPPORTED = 0x80070032;
-    public static final int INVALIDARG = 0x80070057;
-    public static final int GUID_NOTFOUND = 0x80041002;
-    public static final int ERROR_ALREADY_EXISTS = 0x80070050;
-    public static final int ERROR_DISK_FULL = 0x80070070;
+    // Status codes: the IcStatus constants under the names the handlers use (declared in IcStatus)
+    public static final IcStatus S_OK = IcStatus.S_OK;
+    public static final IcStatus E_FAIL = IcStatus.E_FAIL;
+    public static final IcStatus S_CONT = IcStatus.S_CONT;
+    public static final IcStatus ERROR_NOT_SUPPORTED = IcStatus.ERROR_NOT_SUPPORTED;
+    public static final IcStatus INVALIDARG = IcStatus.INVALIDARG;
+    public static final IcStatus GUID_NOTFOUND = IcStatus.GUID_NOTFOUND;
+    public static final IcStatus ERROR_ALREADY_EXISTS = IcStatus.ERROR_ALREADY_EXISTS;
+    public static final IcStatus ERROR_DISK_FULL = IcStatus.ERROR_DISK_FULL;
 
     /** {@code IC_VERSION_NEGOTIATION_MAX_VER_COUNT}: more versions than this is treated as no match. */
     public static final int MAX_VERSION_COUNT = 100;

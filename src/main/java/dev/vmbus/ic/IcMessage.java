@@ -1,5 +1,6 @@
 package dev.vmbus.ic;
 
+import java.lang.foreign.GroupLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -14,23 +15,47 @@ import java.nio.ByteOrder;
  *   +-------+---------+-------+-------+--------+-------+-------+---------+---------+----+-----+----+------
  * </pre>
  *
- * The wrapped array is the packet payload ({@code recvlen} bytes, a multiple of 8 on the guest side).
- * Accessors check bounds against that length, so a short message can never be read past its end.
+ * The layout is declared once, in {@link #PIPE_HEADER_LAYOUT}, {@link #ICMSG_HDR_LAYOUT} and {@link #LAYOUT}; the
+ * offset constants below are read from it. The wrapped array is the packet payload ({@code recvlen} bytes, a
+ * multiple of 8 on the guest side). Accessors check bounds against that length, so a short message can never be
+ * read past its end. Not thread-safe: one message is touched by one handler at a time.
  */
 public final class IcMessage {
-    public static final int PIPE_FLAGS = 0;
-    public static final int PIPE_MSGSIZE = 4;
-    public static final int FRAMEWORK_MAJOR = 8;
-    public static final int FRAMEWORK_MINOR = 10;
-    public static final int MSGTYPE = 12;
-    public static final int MESSAGE_MAJOR = 14;
-    public static final int MESSAGE_MINOR = 16;
-    public static final int MSGSIZE = 18;
-    public static final int STATUS = 20;
-    public static final int TRANSACTION_ID = 24;
-    public static final int FLAGS = 25;
+    /** {@code vmbuspipe_hdr}: 8 bytes. */
+    public static final GroupLayout PIPE_HEADER_LAYOUT = IcLayout.struct(
+            IcLayout.U32.withName("flags"),
+            IcLayout.U32.withName("msgsize")).withName("vmbuspipe_hdr");
+    /** {@code icmsg_hdr}: 20 bytes. */
+    public static final GroupLayout ICMSG_HDR_LAYOUT = IcLayout.struct(
+            IcLayout.U16.withName("framework_major"),
+            IcLayout.U16.withName("framework_minor"),
+            IcLayout.U16.withName("icmsgtype"),
+            IcLayout.U16.withName("message_major"),
+            IcLayout.U16.withName("message_minor"),
+            IcLayout.U16.withName("icmsgsize"),
+            IcLayout.U32.withName("status"),
+            IcLayout.U8.withName("ictransaction_id"),
+            IcLayout.U8.withName("icflags"),
+            IcLayout.bytes(2).withName("reserved")).withName("icmsg_hdr");
+    /** Both headers, as every IC message starts; a service's layout begins with this as its {@code header}. */
+    public static final GroupLayout LAYOUT = IcLayout.struct(
+            PIPE_HEADER_LAYOUT.withName("pipe"), ICMSG_HDR_LAYOUT.withName("icmsg"));
+
+    public static final int PIPE_FLAGS = IcLayout.offset(LAYOUT, "pipe", "flags");
+    public static final int PIPE_MSGSIZE = IcLayout.offset(LAYOUT, "pipe", "msgsize");
+    public static final int FRAMEWORK_MAJOR = IcLayout.offset(LAYOUT, "icmsg", "framework_major");
+    public static final int FRAMEWORK_MINOR = IcLayout.offset(LAYOUT, "icmsg", "framework_minor");
+    public static final int MSGTYPE = IcLayout.offset(LAYOUT, "icmsg", "icmsgtype");
+    public static final int MESSAGE_MAJOR = IcLayout.offset(LAYOUT, "icmsg", "message_major");
+    public static final int MESSAGE_MINOR = IcLayout.offset(LAYOUT, "icmsg", "message_minor");
+    public static final int MSGSIZE = IcLayout.offset(LAYOUT, "icmsg", "icmsgsize");
+    public static final int STATUS = IcLayout.offset(LAYOUT, "icmsg", "status");
+    public static final int TRANSACTION_ID = IcLayout.offset(LAYOUT, "icmsg", "ictransaction_id");
+    public static final int FLAGS = IcLayout.offset(LAYOUT, "icmsg", "icflags");
     /** {@code ICMSG_HDR}: pipe header (8) plus {@code icmsg_hdr} (20). */
-    public static final int HEADER_LENGTH = 28;
+    public static final int HEADER_LENGTH = IcLayout.size(LAYOUT);
+    /** What the pipe header's {@code msgsize} counts besides the body: the {@code icmsg_hdr}. */
+    static final int ICMSG_HDR_LENGTH = IcLayout.size(ICMSG_HDR_LAYOUT);
 
     private final byte[] buffer;
     private final ByteBuffer view;
@@ -45,7 +70,7 @@ public final class IcMessage {
                                     int transactionId) {
         IcMessage m = new IcMessage(new byte[HEADER_LENGTH + bodyLength]);
         m.view.putInt(PIPE_FLAGS, IcConstants.PIPE_DATA);
-        m.view.putInt(PIPE_MSGSIZE, HEADER_LENGTH - 8 + bodyLength);
+        m.view.putInt(PIPE_MSGSIZE, ICMSG_HDR_LENGTH + bodyLength);
         m.putU16(FRAMEWORK_MAJOR, framework.major());
         m.putU16(FRAMEWORK_MINOR, framework.minor());
         m.putU16(MSGTYPE, msgType);
@@ -87,12 +112,12 @@ public final class IcMessage {
         putU16(MSGSIZE, size);
     }
 
-    public int status() {
-        return view.getInt(STATUS);
+    public IcStatus status() {
+        return IcStatus.of(view.getInt(STATUS));
     }
 
-    public void status(int status) {
-        view.putInt(STATUS, status);
+    public void status(IcStatus status) {
+        view.putInt(STATUS, status.value());
     }
 
     public int flags() {

@@ -9,7 +9,6 @@ import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcNegotiation;
 import dev.vmbus.ic.IcVersion;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,13 +94,13 @@ class HostFloodTest {
             assertEquals(0, new IcMessage(reply.payload()).u16(IcNegotiation.FRAMEWORK_COUNT));
         }
 
-        JsonObject stats = agent.vertx.eventBus().<JsonObject>request(Addresses.channelStats(2), null)
-                .await(5, TimeUnit.SECONDS).body();
-        assertEquals(FLOOD, stats.getJsonObject("hostComplaints").getLong("no_common_version"), stats.encode());
-        assertEquals(FLOOD - HostComplaints.DEFAULT_BURST, stats.getLong("logLinesSuppressed"), stats.encode());
-        JsonObject healthy = agent.vertx.eventBus().<JsonObject>request(Addresses.channelStats(1), null)
-                .await(5, TimeUnit.SECONDS).body();
-        assertEquals(0, healthy.getJsonObject("hostComplaints").getLong("no_common_version"));
+        HostComplaints.Tally stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(2), null)
+                .await(5, TimeUnit.SECONDS).body().complaints();
+        assertEquals(FLOOD, stats.count(HostComplaints.Kind.NO_COMMON_VERSION), stats.toString());
+        assertEquals(FLOOD - HostComplaints.DEFAULT_BURST, stats.logLinesSuppressed(), stats.toString());
+        HostComplaints.Tally healthy = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
+                .await(5, TimeUnit.SECONDS).body().complaints();
+        assertEquals(0, healthy.count(HostComplaints.Kind.NO_COMMON_VERSION));
 
         List<String> aboutTheFlood = lines.stream()
                 .filter(l -> l.startsWith(HostComplaints.class.getName()) && l.contains("channel 2")).toList();

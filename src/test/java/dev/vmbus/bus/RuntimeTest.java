@@ -1,6 +1,7 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.ring.RingFault;
 import dev.vmbus.channel.DeviceClass;
@@ -11,7 +12,6 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,11 +78,11 @@ class RuntimeTest {
         }
         long waits = agent.onHost(() -> host.drivers.get(1).pendingSendWaits());
         assertTrue(waits > 0, "the host never had to wait on pending_send_sz");
-        JsonObject stats = agent.vertx.eventBus().<JsonObject>request(Addresses.channelStats(1), null)
-                .await(5, TimeUnit.SECONDS).body();
-        assertEquals(n, stats.getLong("packetsIn"));
-        assertEquals(n, stats.getLong("packetsOut"));
-        assertTrue(stats.getLong("intr_in_full") > 0, "the guest must have woken the blocked host");
+        ChannelStats stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
+                .await(5, TimeUnit.SECONDS).body().stats();
+        assertEquals(n, stats.packetsIn());
+        assertEquals(n, stats.packetsOut());
+        assertTrue(stats.intrInFull() > 0, "the guest must have woken the blocked host");
     }
 
     @Test
@@ -115,10 +115,10 @@ class RuntimeTest {
         for (long seq = 100; seq < 110; seq++) {
             assertEquals(seq + 1, HeartbeatTestHost.sequence(reply(2)));
         }
-        JsonArray list = agent.vertx.eventBus().<JsonArray>request(Addresses.CHANNEL_LIST, null)
-                .await(5, TimeUnit.SECONDS).body();
-        assertEquals("faulted", list.getJsonObject(0).getString("state"));
-        assertEquals("open", list.getJsonObject(1).getString("state"));
+        List<ChannelView> list = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                .await(5, TimeUnit.SECONDS).body().channels();
+        assertEquals(ChannelState.FAULTED, list.get(0).state());
+        assertEquals(ChannelState.OPEN, list.get(1).state());
     }
 
     @Test
@@ -152,12 +152,11 @@ class RuntimeTest {
     void anOfferWithoutAnEnabledHandlerIsListedButNotOpened() throws Exception {
         agent.offer(new Offer(9, DeviceClass.KVP.classId(), UUID.randomUUID(), 0, 16384), host);
         agent.awaitEvent(ChannelState.OFFERED, 9);
-        JsonArray list = agent.vertx.eventBus().<JsonArray>request(Addresses.CHANNEL_LIST, null)
-                .await(5, TimeUnit.SECONDS).body();
-        JsonObject kvp = list.getJsonObject(0);
-        assertEquals("kvp", kvp.getString("class"));
-        assertEquals("offered", kvp.getString("state"));
-        assertEquals(false, kvp.getBoolean("handled"));
+        ChannelView kvp = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                .await(5, TimeUnit.SECONDS).body().channels().get(0);
+        assertEquals("kvp", kvp.className());
+        assertEquals(ChannelState.OFFERED, kvp.state());
+        assertEquals(false, kvp.handled());
         // a negative: it stays unopened for a while (no event says "decided not to open")
         await("a channel without a handler must not be opened").during(200, TimeUnit.MILLISECONDS)
                 .atMost(5, TimeUnit.SECONDS).until(host.opened::isEmpty);

@@ -190,11 +190,11 @@ class DashboardApiTest {
         assertEquals(200, r.statusCode());
         assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElseThrow());
         String text = r.body();
-        assertTrue(text.contains("vmbus_channel_info{relid=\"1\",class=\"heartbeat\","), text);
-        assertTrue(text.contains("vmbus_channels{state=\"open\"} 6\n"), text);
+        assertTrue(Exposition.has(text, "vmbus_channel_info", "relid", "1", "class", "heartbeat"), text);
+        assertEquals(6.0, Exposition.value(text, "vmbus_channels", "state", "open"), text);
         assertTrue(text.contains("# HELP vmbus_channel_packets_total ") && text.contains("# TYPE vmbus_channel_packets_total counter\n"));
-        assertTrue(text.contains("vmbus_channel_packets_total{relid=\"6\",class=\"fcopy\",direction=\"in\"} "), text);
-        assertTrue(text.contains("vmbus_ring_size_bytes{relid=\"4\",class=\"kvp\",ring=\"outbound\"} "), text);
+        assertNotNull(Exposition.value(text, "vmbus_channel_packets_total", "relid", "6", "class", "fcopy", "direction", "in"), text);
+        assertNotNull(Exposition.value(text, "vmbus_ring_size_bytes", "relid", "4", "class", "kvp", "ring", "outbound"), text);
     }
 
     @Test

@@ -1,58 +1,79 @@
 package dev.vmbus.dashboard;
 
-import io.vertx.core.json.JsonArray;
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.ring.RingSnapshot;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The exposition text of {@link PrometheusFormat}, from hand-made snapshots. */
+/** The exposition text of {@link PrometheusFormat}, from hand-made typed snapshots. */
 class PrometheusFormatTest {
+    static final UUID HEARTBEAT_CLASS = UUID.fromString("57164f39-9115-4e78-ab55-382f3bd5422d");
+    static final UUID HEARTBEAT_INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
+    static final String WEIRD = "we\"ird\\cla\nss";
 
-    static JsonObject ring(long used, long size, int mask, long pending) {
-        return new JsonObject().put("bytesToRead", used).put("bytesToWrite", size - used).put("dataSize", size)
-                .put("interruptMask", mask).put("pendingSendSize", pending);
+    static RingSnapshot ring(int used, int size, int mask, int pending) {
+        return new RingSnapshot(used, 0, mask, pending, 1, size, used, size - used, size + 4096L);
     }
 
-    static JsonObject stats(long n) {
-        JsonObject s = new JsonObject();
-        for (String k : List.of("interrupts", "events", "intr_in_full", "intr_out_empty", "out_full_first",
-                "out_full_total", "packetsIn", "packetsOut", "bytesIn", "bytesOut", "malformed", "requestorRejected")) {
-            s.put(k, n);
+    static ChannelSample sample(Offer offer, long n) {
+        ChannelStats s = new ChannelStats(offer, ChannelState.OPEN, ring(0, 12288, 0, 0xFFFF_FFFF), ring(64, 12288, 1, 0),
+                n, n, n, n, n, n, n, n, n, n, n, n, null);
+        Map<HostComplaints.Kind, Long> complaints = new EnumMap<>(HostComplaints.Kind.class);
+        for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
+            complaints.put(kind, 0L);
         }
-        return s.put("inbound", ring(64, 12288, 1, 0)).put("outbound", ring(0, 12288, 0, 0xFFFF_FFFFL))
-                .put("hostComplaints", new JsonObject().put("no_common_version", 4 * n).put("channel_fault", 0))
-                .put("logLinesSuppressed", 4 * n - 5);
+        complaints.put(HostComplaints.Kind.NO_COMMON_VERSION, 4 * n);
+        return new ChannelSample(s, new HostComplaints.Tally(complaints, 4 * n - 5));
+    }
+
+    static ChannelView open(Offer offer, String className, long n) {
+        return new ChannelView(offer, className, ChannelState.OPEN, true, null, sample(offer, n), null);
     }
 
     /** Two open channels (one with a hostile class name) and one faulted without stats. */
-    static JsonObject snapshot() {
-        return new JsonObject().put("channels", new JsonArray()
-                .add(new JsonObject().put("relid", 1).put("class", "heartbeat").put("classId", "57164f39-9115-4e78-ab55-382f3bd5422d")
-                        .put("instanceId", "fd149e91-82e0-4a7d-afa6-2a4166cbd7c0").put("subchannel", 0).put("state", "open")
-                        .put("stats", stats(7)))
-                .add(new JsonObject().put("relid", 7).put("class", "we\"ird\\cla\nss").put("classId", "c\"id")
-                        .put("instanceId", "i\\id").put("subchannel", 2).put("state", "open").put("stats", stats(3)))
-                .add(new JsonObject().put("relid", 9).put("class", "vss").put("classId", "x").put("instanceId", "y")
-                        .put("state", "faulted")));
+    static AgentSnapshot snapshot() {
+        Offer one = new Offer(1, HEARTBEAT_CLASS, HEARTBEAT_INSTANCE, 0, 16384);
+        Offer seven = new Offer(7, UUID.fromString("00000000-0000-0000-0000-000000000007"),
+                UUID.fromString("00000000-0000-0000-0000-0000000000a7"), 2, 16384);
+        Offer nine = new Offer(9, UUID.fromString("35fa2e29-ea23-4236-96ae-3a6ebacba440"),
+                UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf"), 0, 16384);
+        return new AgentSnapshot(1, List.of(open(one, "heartbeat", 7), open(seven, WEIRD, 3),
+                new ChannelView(nine, "vss", ChannelState.FAULTED, true,
+                        EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"), null, null)));
+    }
+
+    static String render(AgentSnapshot s) {
+        return new PrometheusFormat().render(s);
     }
 
     @Test
     void escapesBackslashQuoteAndNewlineInLabelValues() {
-        assertEquals("a\\\"b\\\\c\\nd", PrometheusFormat.escape("a\"b\\c\nd"));
-        assertEquals("plain", PrometheusFormat.escape("plain"));
-        String text = PrometheusFormat.render(snapshot());
-        assertTrue(text.contains("vmbus_channel_info{relid=\"7\",class=\"we\\\"ird\\\\cla\\nss\",class_id=\"c\\\"id\","
-                + "instance_id=\"i\\\\id\",subchannel=\"2\",state=\"open\"} 1\n"), text);
-        assertTrue(text.contains("vmbus_channel_interrupts_total{relid=\"7\",class=\"we\\\"ird\\\\cla\\nss\"} 3\n"), text);
+        String text = render(snapshot());
+        assertTrue(text.contains("class=\"we\\\"ird\\\\cla\\nss\""), text);
+        assertEquals(1.0, Exposition.value(text, "vmbus_channel_info", "relid", "7", "class", WEIRD,
+                "class_id", "00000000-0000-0000-0000-000000000007", "instance_id", "00000000-0000-0000-0000-0000000000a7",
+                "subchannel", "2", "state", "open"), text);
+        assertEquals(3.0, Exposition.value(text, "vmbus_channel_interrupts_total", "relid", "7", "class", WEIRD), text);
         for (String line : text.split("\n")) {
             assertFalse(line.isEmpty(), "a raw newline inside a label would split a sample");
             assertTrue(line.startsWith("# ") || line.startsWith("vmbus_"), line);
@@ -61,7 +82,7 @@ class PrometheusFormatTest {
 
     @Test
     void everyFamilyHasHelpAndTypeBeforeItsSamples() {
-        String text = PrometheusFormat.render(snapshot());
+        String text = render(snapshot());
         Map<String, String> types = new LinkedHashMap<>();
         Set<String> helped = new LinkedHashSet<>();
         for (String line : text.split("\n")) {
@@ -81,11 +102,13 @@ class PrometheusFormatTest {
         }
         assertEquals(19, types.size(), types.toString());
         assertEquals(helped, types.keySet());
+        assertTrue(text.contains("# HELP vmbus_channel_out_full_attempts_total All send attempts (and pending_send_sz"
+                + " armings) that found the outbound ring full (Linux out_full_total).\n"), text);
     }
 
     @Test
     void countersEndInTotalAndGaugesDoNot() {
-        String text = PrometheusFormat.render(snapshot());
+        String text = render(snapshot());
         int counters = 0;
         for (String line : text.split("\n")) {
             if (line.startsWith("# TYPE ")) {
@@ -103,22 +126,47 @@ class PrometheusFormatTest {
 
     @Test
     void seriesPerChannelAndValues() {
-        String text = PrometheusFormat.render(snapshot());
-        assertTrue(text.contains("vmbus_channels{state=\"open\"} 2\n"), text);
-        assertTrue(text.contains("vmbus_channels{state=\"faulted\"} 1\n"), text);
-        assertTrue(text.contains("vmbus_channel_info{relid=\"9\",class=\"vss\",class_id=\"x\",instance_id=\"y\","
-                + "subchannel=\"0\",state=\"faulted\"} 1\n"), text);
-        assertFalse(text.contains("vmbus_channel_interrupts_total{relid=\"9\""), "no stats, no counters");
-        assertTrue(text.contains("vmbus_channel_packets_total{relid=\"1\",class=\"heartbeat\",direction=\"out\"} 7\n"));
-        assertTrue(text.contains("vmbus_channel_out_full_attempts_total{relid=\"1\",class=\"heartbeat\"} 7\n"));
-        assertTrue(text.contains("vmbus_ring_used_bytes{relid=\"1\",class=\"heartbeat\",ring=\"inbound\"} 64\n"));
-        assertTrue(text.contains("vmbus_ring_free_bytes{relid=\"1\",class=\"heartbeat\",ring=\"inbound\"} 12224\n"));
-        assertTrue(text.contains("vmbus_ring_interrupt_masked{relid=\"1\",class=\"heartbeat\",ring=\"inbound\"} 1\n"));
-        assertTrue(text.contains("vmbus_ring_pending_send_bytes{relid=\"1\",class=\"heartbeat\",ring=\"outbound\"} 4294967295\n"));
-        assertTrue(text.contains("vmbus_channel_host_complaints_total{relid=\"1\",class=\"heartbeat\",reason=\"no_common_version\"} 28\n"), text);
-        assertTrue(text.contains("vmbus_channel_host_complaints_total{relid=\"1\",class=\"heartbeat\",reason=\"channel_fault\"} 0\n"), text);
-        assertTrue(text.contains("vmbus_channel_log_lines_suppressed_total{relid=\"1\",class=\"heartbeat\"} 23\n"), text);
-        assertTrue(PrometheusFormat.render(new JsonObject()).contains("# TYPE vmbus_channels gauge\n"),
-                "an empty snapshot still declares every family");
+        String text = render(snapshot());
+        String[] one = {"relid", "1", "class", "heartbeat"};
+        assertEquals(2.0, Exposition.value(text, "vmbus_channels", "state", "open"), text);
+        assertEquals(1.0, Exposition.value(text, "vmbus_channels", "state", "faulted"), text);
+        assertEquals(1.0, Exposition.value(text, "vmbus_channel_info", "relid", "9", "class", "vss",
+                "class_id", "35fa2e29-ea23-4236-96ae-3a6ebacba440", "instance_id", "2450ee40-33bf-4fbd-892e-9fb06e9214cf",
+                "subchannel", "0", "state", "faulted"), text);
+        assertFalse(Exposition.has(text, "vmbus_channel_interrupts_total", "relid", "9"), "no stats, no counters");
+        assertEquals(7.0, Exposition.value(text, "vmbus_channel_packets_total", with(one, "direction", "out")));
+        assertEquals(7.0, Exposition.value(text, "vmbus_channel_out_full_attempts_total", one));
+        assertEquals(64.0, Exposition.value(text, "vmbus_ring_used_bytes", with(one, "ring", "inbound")));
+        assertEquals(12224.0, Exposition.value(text, "vmbus_ring_free_bytes", with(one, "ring", "inbound")));
+        assertEquals(1.0, Exposition.value(text, "vmbus_ring_interrupt_masked", with(one, "ring", "inbound")));
+        assertEquals(4294967295.0, Exposition.value(text, "vmbus_ring_pending_send_bytes", with(one, "ring", "outbound")), text);
+        assertEquals(28.0, Exposition.value(text, "vmbus_channel_host_complaints_total", with(one, "reason", "no_common_version")), text);
+        assertEquals(0.0, Exposition.value(text, "vmbus_channel_host_complaints_total", with(one, "reason", "channel_fault")), text);
+        assertEquals(23.0, Exposition.value(text, "vmbus_channel_log_lines_suppressed_total", one), text);
+    }
+
+    @Test
+    void anEmptySnapshotHasNoSamplesAndSoNoFamilies() {
+        // client_java's writer leaves out a family without samples (HELP and TYPE included)
+        String text = new PrometheusFormat().render(new AgentSnapshot(0, List.of()), new JsonObject(), 0);
+        assertEquals("", text);
+        assertNull(Exposition.value(render(snapshot()), "vmbus_channels", "state", "closed"), "only states that occur");
+    }
+
+    @Test
+    void oneInstanceRendersEachSnapshotOnItsOwn() {
+        PrometheusFormat f = new PrometheusFormat();
+        assertTrue(f.render(snapshot()).contains("relid=\"7\""));
+        Offer one = new Offer(1, HEARTBEAT_CLASS, HEARTBEAT_INSTANCE, 0, 16384);
+        String second = f.render(new AgentSnapshot(2, List.of(open(one, "heartbeat", 11))));
+        assertFalse(second.contains("relid=\"7\""), "nothing of the previous snapshot stays: " + second);
+        assertEquals(11.0, Exposition.value(second, "vmbus_channel_events_total", "relid", "1", "class", "heartbeat"));
+    }
+
+    static String[] with(String[] labels, String name, String value) {
+        String[] out = java.util.Arrays.copyOf(labels, labels.length + 2);
+        out[labels.length] = name;
+        out[labels.length + 1] = value;
+        return out;
     }
 }

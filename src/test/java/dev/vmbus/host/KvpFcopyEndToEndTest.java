@@ -96,7 +96,7 @@ class KvpFcopyEndToEndTest {
         kvp.delete(0, "Greeting").await(10, TimeUnit.SECONDS);
         GuestStatusException missing = assertThrows(GuestStatusException.class,
                 () -> kvp.delete(0, "Greeting").await(10, TimeUnit.SECONDS));
-        assertEquals(0x80070103, missing.status());
+        assertEquals(0x80070103, missing.status().value());
         byte[] pool = Files.readAllBytes(dir.resolve("pools/.kvp_pool_0"));
         assertEquals(2560, pool.length);
         assertEquals("Counter", new String(pool, 0, 7, StandardCharsets.US_ASCII));
@@ -127,6 +127,6 @@ class KvpFcopyEndToEndTest {
         }
         GuestStatusException exists = assertThrows(GuestStatusException.class, () ->
                 fcopy.copy(local, root + "/incoming", "first.bin", false, false).await(60, TimeUnit.SECONDS));
-        assertEquals(0x80070050, exists.status());
+        assertEquals(0x80070050, exists.status().value());
     }
 }

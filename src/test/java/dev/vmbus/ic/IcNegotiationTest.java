@@ -45,14 +45,14 @@ class IcNegotiationTest {
     @Test
     void noCommonFrameworkWritesCountsZeroAndLinuxsPlaceholders() {
         IcMessage m = IcNegotiation.request(List.of(IcVersion.of(2, 0)), List.of(IcVersion.of(4, 0), IcVersion.of(5, 0)));
-        m.status(0x1234);
+        m.status(IcStatus.of(0x1234));
         assertTrue(IcNegotiation.answer(m, LINUX_FW, LINUX_TIMESYNC).isEmpty());
         assertEquals(0, m.u16(IcNegotiation.FRAMEWORK_COUNT));
         assertEquals(0, m.u16(IcNegotiation.MESSAGE_COUNT));
         assertEquals(IcVersion.of(1, 0), IcNegotiation.version(m, IcNegotiation.VERSIONS), "{N,0}");
         assertEquals(IcVersion.of(2, 0), IcNegotiation.version(m, IcNegotiation.VERSIONS + 4), "{M,0}");
         assertEquals(16, m.msgSize());
-        assertEquals(0x1234, m.status(), "status is never touched");
+        assertEquals(0x1234, m.status().value(), "status is never touched");
         assertTrue(IcNegotiation.parseReply(m).isEmpty());
     }
 

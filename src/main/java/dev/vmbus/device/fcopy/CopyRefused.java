@@ -1,16 +1,18 @@
 package dev.vmbus.device.fcopy;
 
+import dev.vmbus.ic.IcStatus;
+
 /** A file-copy request the guest refuses, with the status the host gets. */
 final class CopyRefused extends Exception {
     private static final long serialVersionUID = 1L;
-    private final int status;
+    private final IcStatus status;
 
-    CopyRefused(int status, String message) {
+    CopyRefused(IcStatus status, String message) {
         super(message);
         this.status = status;
     }
 
-    int status() {
+    IcStatus status() {
         return status;
     }
 }

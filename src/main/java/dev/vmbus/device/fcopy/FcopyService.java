@@ -3,6 +3,7 @@ package dev.vmbus.device.fcopy;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.fcopy.FcopyMessage;
@@ -57,14 +58,14 @@ final class FcopyService {
     }
 
     /** Answers {@code m} in place and returns the status written. */
-    synchronized int handle(int relid, IcMessage m) {
-        int status = answer(relid, m);
+    synchronized IcStatus handle(int relid, IcMessage m) {
+        IcStatus status = answer(relid, m);
         m.status(status);
         publish();
         return status;
     }
 
-    private int answer(int relid, IcMessage m) {
+    private IcStatus answer(int relid, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_FCOPY) {
             return IcConstants.E_FAIL; // the daemon's answer to any other message type
         }
@@ -88,7 +89,7 @@ final class FcopyService {
         }
     }
 
-    private int start(int relid, IcMessage m) throws CopyRefused {
+    private IcStatus start(int relid, IcMessage m) throws CopyRefused {
         if (m.length() < FcopyMessage.START_END) {
             throw new CopyRefused(IcConstants.E_FAIL, "START of " + m.length() + " bytes is short");
         }
@@ -125,7 +126,7 @@ final class FcopyService {
         }
     }
 
-    private int write(int relid, IcMessage m) throws CopyRefused {
+    private IcStatus write(int relid, IcMessage m) throws CopyRefused {
         Transfer t = active.get(relid);
         if (t == null) {
             throw new CopyRefused(IcConstants.E_FAIL, "WRITE without a copy in progress");
@@ -152,7 +153,7 @@ final class FcopyService {
         return IcConstants.S_OK;
     }
 
-    private int complete(int relid) throws CopyRefused {
+    private IcStatus complete(int relid) throws CopyRefused {
         Transfer t = active.get(relid);
         if (t == null) {
             throw new CopyRefused(IcConstants.E_FAIL, "COMPLETE without a copy in progress");
@@ -172,12 +173,12 @@ final class FcopyService {
         return IcConstants.S_OK;
     }
 
-    private int cancel(int relid) {
+    private IcStatus cancel(int relid) {
         end(relid, "cancelled"); // nothing in progress is fine: the legacy daemon also answered 0
         return IcConstants.S_OK;
     }
 
-    private void fail(Transfer t, String why, int status) throws CopyRefused {
+    private void fail(Transfer t, String why, IcStatus status) throws CopyRefused {
         end(t.relid, "failed");
         throw new CopyRefused(status, why);
     }
@@ -228,7 +229,7 @@ final class FcopyService {
     }
 
     /** ENOSPC and EDQUOT give the disk-full status; Java reports them only through the message. */
-    static int status(IOException e) {
+    static IcStatus status(IOException e) {
         String text = String.valueOf(e.getMessage());
         return text.contains("No space left on device") || text.contains("Disk quota exceeded")
                 ? IcConstants.ERROR_DISK_FULL : IcConstants.E_FAIL;

@@ -4,6 +4,7 @@ import dev.vmbus.device.IcChannelState;
 import dev.vmbus.device.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.heartbeat.HeartbeatMessage;
 import dev.vmbus.ic.IcVersion;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +22,7 @@ public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
     public static final List<IcVersion> FRAMEWORK_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     public static final List<IcVersion> SERVICE_VERSIONS = List.of(IcVersion.of(3, 0), IcVersion.of(1, 0));
     /** Offset of {@code u64 seq_num}. */
-    public static final int SEQUENCE = IcMessage.HEADER_LENGTH;
+    public static final int SEQUENCE = HeartbeatMessage.SEQUENCE;
 
     public HeartbeatDevice() {
         super("heartbeat", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
@@ -55,7 +56,7 @@ public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
             m.status(IcConstants.E_FAIL);
             return Future.succeededFuture(Answer.REPLY);
         }
-        if (!m.hasBody(8)) {
+        if (!m.hasBody(HeartbeatMessage.MIN_BODY)) {
             return Future.succeededFuture(Answer.DROP); // the host must send at least the sequence number
         }
         long next = m.u64(SEQUENCE) + 1; // u64 wrap, as the kernel's u64 increment

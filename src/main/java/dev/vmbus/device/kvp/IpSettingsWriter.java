@@ -1,6 +1,7 @@
 package dev.vmbus.device.kvp;
 
 import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.kvp.KvpIpInfo;
 
 import java.io.IOException;
@@ -40,7 +41,7 @@ final class IpSettingsWriter {
     }
 
     /** Applies the request; returns the status for the host. */
-    int apply(KvpIpInfo info) {
+    IcStatus apply(KvpIpInfo info) {
         Optional<String> nic;
         try {
             nic = nicFor(info.adapterId());
@@ -79,7 +80,7 @@ final class IpSettingsWriter {
         return runHook(file);
     }
 
-    private int runHook(Path file) {
+    private IcStatus runHook(Path file) {
         List<String> command = new ArrayList<>(settings.setIpCommand());
         command.add(file.toString());
         try {

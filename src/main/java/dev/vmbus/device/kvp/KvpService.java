@@ -1,6 +1,7 @@
 package dev.vmbus.device.kvp;
 
 import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.kvp.KvpIpInfo;
@@ -78,7 +79,7 @@ final class KvpService {
         return true;
     }
 
-    private int answer(int relid, IcMessage m) {
+    private IcStatus answer(int relid, IcMessage m) {
         if (!m.hasBody(2)) {
             return IcConstants.E_FAIL; // not even an operation and a pool
         }
@@ -116,7 +117,7 @@ final class KvpService {
         }
     }
 
-    private int set(int relid, IcMessage m, int pool) throws MalformedFieldException, IOException {
+    private IcStatus set(int relid, IcMessage m, int pool) throws MalformedFieldException, IOException {
         if (pool == KvpMessage.POOL_AUTO) {
             return IcConstants.ERROR_NOT_SUPPORTED; // generated from the machine: nothing to store
         }
@@ -150,7 +151,7 @@ final class KvpService {
         return IcConstants.S_OK;
     }
 
-    private int get(IcMessage m, int pool) throws MalformedFieldException, IOException {
+    private IcStatus get(IcMessage m, int pool) throws MalformedFieldException, IOException {
         String key = KvpMessage.key(m, KvpMessage.KEY_SIZE, KvpMessage.KEY);
         Optional<String> value;
         if (pool == KvpMessage.POOL_AUTO) {
@@ -173,7 +174,7 @@ final class KvpService {
         return IcConstants.S_OK;
     }
 
-    private int delete(IcMessage m, int pool) throws MalformedFieldException, IOException {
+    private IcStatus delete(IcMessage m, int pool) throws MalformedFieldException, IOException {
         if (pool == KvpMessage.POOL_AUTO) {
             return IcConstants.ERROR_NOT_SUPPORTED;
         }
@@ -195,7 +196,7 @@ final class KvpService {
         return found[0] ? IcConstants.S_OK : IcConstants.S_CONT;
     }
 
-    private int enumerate(IcMessage m, int pool) throws MalformedFieldException, IOException {
+    private IcStatus enumerate(IcMessage m, int pool) throws MalformedFieldException, IOException {
         long index = Integer.toUnsignedLong(m.u32(KvpMessage.ENUM_INDEX));
         Optional<KvpRecord> record;
         if (pool == KvpMessage.POOL_AUTO) {
@@ -215,7 +216,7 @@ final class KvpService {
         return IcConstants.S_OK;
     }
 
-    private int getIpInfo(int relid, IcMessage m) throws MalformedFieldException, IOException {
+    private IcStatus getIpInfo(int relid, IcMessage m) throws MalformedFieldException, IOException {
         KvpIpInfo request = KvpIpInfo.read(m);
         var nic = network.byMac(request.adapterId());
         if (nic.isEmpty()) {

@@ -4,6 +4,7 @@ import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.device.IcChannelState;
 import dev.vmbus.device.IcDevice;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -64,7 +65,7 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
         int flags = m.u32(ShutdownMessage.FLAGS);
         Optional<ShutdownAction> action = ShutdownAction.forFlags(flags)
                 .filter(a -> a != ShutdownAction.HIBERNATE || settings.hibernationSupported());
-        int status = action.isPresent() ? IcConstants.S_OK : IcConstants.E_FAIL;
+        IcStatus status = action.isPresent() ? IcConstants.S_OK : IcConstants.E_FAIL;
         m.status(status);
         ShutdownRequest request = new ShutdownRequest(Instant.now(), flags, m.u32(ShutdownMessage.REASON_CODE),
                 action.map(ShutdownAction::label).orElse(null), status, null);

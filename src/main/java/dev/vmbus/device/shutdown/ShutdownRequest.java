@@ -1,5 +1,6 @@
 package dev.vmbus.device.shutdown;
 
+import dev.vmbus.ic.IcStatus;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -14,7 +15,7 @@ import java.time.Instant;
  * @param status    the status we answered with
  * @param outcome   what happened after the reply: "dry run", the command's result, or why nothing ran
  */
-public record ShutdownRequest(Instant received, int flags, int reason, String action, int status, String outcome) {
+public record ShutdownRequest(Instant received, int flags, int reason, String action, IcStatus status, String outcome) {
 
     ShutdownRequest withOutcome(String text) {
         return new ShutdownRequest(received, flags, reason, action, status, text);
@@ -22,7 +23,7 @@ public record ShutdownRequest(Instant received, int flags, int reason, String ac
 
     public JsonObject toJson() {
         JsonObject json = new JsonObject().put("received", received.toString()).put("flags", flags)
-                .put("reasonCode", "0x" + Integer.toHexString(reason)).put("status", "0x" + Integer.toHexString(status));
+                .put("reasonCode", "0x" + Integer.toHexString(reason)).put("status", status.toString());
         if (action != null) {
             json.put("action", action);
         }

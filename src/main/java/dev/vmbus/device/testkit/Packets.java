@@ -3,6 +3,7 @@ package dev.vmbus.device.testkit;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcNegotiation;
 import dev.vmbus.ic.IcVersion;
 
@@ -61,11 +62,16 @@ public final class Packets {
     }
 
     /** What Linux answers {@code request} with: the same bytes, flags 0x05 and {@code status}. */
-    public static byte[] icReply(byte[] request, int status) {
+    public static byte[] icReply(byte[] request, IcStatus status) {
         IcMessage m = new IcMessage(request.clone());
         m.flags(IcConstants.FLAGS_GUEST_RESPONSE);
         m.status(status);
         return m.bytes();
+    }
+
+    /** {@link #icReply(byte[], IcStatus)} with the status as the u32 on the wire. */
+    public static byte[] icReply(byte[] request, int status) {
+        return icReply(request, IcStatus.of(status));
     }
 
     /** What Linux answers with when it leaves the status as received: the same bytes, flags 0x05. */

@@ -1,8 +1,11 @@
 package dev.vmbus.ic.fcopy;
 
+import dev.vmbus.ic.IcLayout;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.Utf16Field;
+
+import java.lang.foreign.GroupLayout;
 
 /**
  * File copy ("guest services", message type 7) layouts, spec ic-protocols.md section 3.6. Absolute payload
@@ -14,7 +17,8 @@ import dev.vmbus.ic.Utf16Field;
  *   WRITE   64 pad[4] | 68 offset u64 | 76 size u32 | 80 data[6144] | 6224
  * </pre>
  *
- * Shared by the guest handler and the simulated host.
+ * Declared once: {@link #START_LAYOUT} and {@link #WRITE_LAYOUT} (each starting with {@link #COMMON_LAYOUT}); the
+ * offsets are read from them. Shared by the guest handler and the simulated host. Stateless.
  */
 public final class FcopyMessage {
     public static final int OP_START_FILE_COPY = 0;
@@ -30,22 +34,43 @@ public final class FcopyMessage {
     /** {@code DATA_FRAGMENT}: the most data one WRITE carries. */
     public static final int DATA_FRAGMENT = 6144;
 
-    public static final int OPERATION = IcMessage.HEADER_LENGTH;
-    public static final int SERVICE_ID = 32;
-    public static final int SESSION_ID = 48;
+    /** {@code hv_fcopy_hdr}: what every message starts with (COMPLETE and CANCEL are only this). */
+    public static final GroupLayout COMMON_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U32.withName("operation"),
+            IcLayout.bytes(16).withName("service_id"),
+            IcLayout.bytes(16).withName("session_id")).withName("hv_fcopy_hdr");
+    /** {@code hv_start_fcopy}. */
+    public static final GroupLayout START_LAYOUT = IcLayout.struct(
+            COMMON_LAYOUT.withName("common"),
+            IcLayout.bytes(2L * MAX_PATH_UNITS).withName("file_name"),
+            IcLayout.bytes(2L * MAX_PATH_UNITS).withName("path_name"),
+            IcLayout.U32.withName("copy_flags"),
+            IcLayout.U64.withName("file_size")).withName("hv_start_fcopy");
+    /** {@code hv_do_fcopy}: the pad is the natural alignment of the Windows struct's 64-bit offset. */
+    public static final GroupLayout WRITE_LAYOUT = IcLayout.struct(
+            COMMON_LAYOUT.withName("common"),
+            IcLayout.bytes(4).withName("pad"),
+            IcLayout.U64.withName("offset"),
+            IcLayout.U32.withName("size"),
+            IcLayout.bytes(DATA_FRAGMENT).withName("data")).withName("hv_do_fcopy");
+
+    public static final int OPERATION = IcLayout.offset(COMMON_LAYOUT, "operation");
+    public static final int SERVICE_ID = IcLayout.offset(COMMON_LAYOUT, "service_id");
+    public static final int SESSION_ID = IcLayout.offset(COMMON_LAYOUT, "session_id");
     /** End of the common header: Linux's daemon needs at least this much. */
-    public static final int COMMON_END = 64;
+    public static final int COMMON_END = IcLayout.size(COMMON_LAYOUT);
 
-    public static final int FILE_NAME = 64;
-    public static final int PATH_NAME = 584;
-    public static final int COPY_FLAGS = 1104;
-    public static final int FILE_SIZE = 1108;
-    public static final int START_END = 1116;
+    public static final int FILE_NAME = IcLayout.offset(START_LAYOUT, "file_name");
+    public static final int PATH_NAME = IcLayout.offset(START_LAYOUT, "path_name");
+    public static final int COPY_FLAGS = IcLayout.offset(START_LAYOUT, "copy_flags");
+    public static final int FILE_SIZE = IcLayout.offset(START_LAYOUT, "file_size");
+    public static final int START_END = IcLayout.size(START_LAYOUT);
 
-    public static final int WRITE_OFFSET = 68;
-    public static final int WRITE_SIZE = 76;
-    public static final int WRITE_DATA = 80;
-    public static final int WRITE_END = WRITE_DATA + DATA_FRAGMENT;
+    public static final int WRITE_OFFSET = IcLayout.offset(WRITE_LAYOUT, "offset");
+    public static final int WRITE_SIZE = IcLayout.offset(WRITE_LAYOUT, "size");
+    public static final int WRITE_DATA = IcLayout.offset(WRITE_LAYOUT, "data");
+    public static final int WRITE_END = IcLayout.size(WRITE_LAYOUT);
 
     private static final int NAME_BYTES = MAX_PATH_UNITS * 2;
 

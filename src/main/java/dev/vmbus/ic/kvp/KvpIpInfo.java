@@ -1,8 +1,11 @@
 package dev.vmbus.ic.kvp;
 
+import dev.vmbus.ic.IcLayout;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.Utf16Field;
+
+import java.lang.foreign.GroupLayout;
 
 /**
  * The string form of KVP's GET_IP_INFO / SET_IP_INFO (service versions up to 4.0, the only form Linux knows),
@@ -26,14 +29,27 @@ import dev.vmbus.ic.Utf16Field;
  */
 public record KvpIpInfo(String adapterId, int family, boolean dhcp, String addresses, String subnets,
                         String gateways, String dns) {
-    public static final int ADAPTER_ID = 30;
-    public static final int ADDR_FAMILY = 286;
-    public static final int DHCP_ENABLED = 287;
-    public static final int IP_ADDR = 288;
-    public static final int SUB_NET = 2336;
-    public static final int GATE_WAY = 4384;
-    public static final int DNS_ADDR = 5408;
-    public static final int END = 7456;
+    /** {@code hv_kvp_ip_msg}, string form: 2-aligned, so the fields follow operation and pool directly. */
+    public static final GroupLayout LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U8.withName("operation"),
+            IcLayout.U8.withName("pool"),
+            IcLayout.bytes(2 * 128).withName("adapter_id"),
+            IcLayout.U8.withName("addr_family"),
+            IcLayout.U8.withName("dhcp_enabled"),
+            IcLayout.bytes(2 * 1024).withName("ip_addr"),
+            IcLayout.bytes(2 * 1024).withName("sub_net"),
+            IcLayout.bytes(2 * 512).withName("gate_way"),
+            IcLayout.bytes(2 * 1024).withName("dns_addr")).withName("hv_kvp_ip_msg");
+
+    public static final int ADAPTER_ID = IcLayout.offset(LAYOUT, "adapter_id");
+    public static final int ADDR_FAMILY = IcLayout.offset(LAYOUT, "addr_family");
+    public static final int DHCP_ENABLED = IcLayout.offset(LAYOUT, "dhcp_enabled");
+    public static final int IP_ADDR = IcLayout.offset(LAYOUT, "ip_addr");
+    public static final int SUB_NET = IcLayout.offset(LAYOUT, "sub_net");
+    public static final int GATE_WAY = IcLayout.offset(LAYOUT, "gate_way");
+    public static final int DNS_ADDR = IcLayout.offset(LAYOUT, "dns_addr");
+    public static final int END = IcLayout.size(LAYOUT);
     /** The request body a host sends for ops 4 and 5 (OpenVMM's {@code KvpMessage2} size). */
     public static final int REQUEST_BODY_LENGTH = END - IcMessage.HEADER_LENGTH;
 
@@ -78,8 +94,8 @@ public record KvpIpInfo(String adapterId, int family, boolean dhcp, String addre
     }
 
     /** Fills a host request for {@code operation} (4 or 5) into a new request of {@link #REQUEST_BODY_LENGTH}. */
-    public void fill(IcMessage m, int operation) {
-        m.bytes()[KvpMessage.OPERATION] = (byte) operation;
+    public void fill(IcMessage m, KvpOperation operation) {
+        m.bytes()[KvpMessage.OPERATION] = (byte) operation.code();
         m.bytes()[KvpMessage.POOL] = 0;
         write(m);
     }

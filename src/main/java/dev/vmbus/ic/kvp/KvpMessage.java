@@ -1,8 +1,12 @@
 package dev.vmbus.ic.kvp;
 
+import dev.vmbus.ic.IcLayout;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.MalformedFieldException;
 import dev.vmbus.ic.Utf16Field;
+
+import java.lang.foreign.GroupLayout;
+import java.util.Optional;
 
 /**
  * KVP (Data Exchange, message type 2) layouts and field access, spec ic-protocols.md section 3.4.2. All offsets
@@ -15,7 +19,11 @@ import dev.vmbus.ic.Utf16Field;
  *   ENUMERATE   32 index | 36 value_type | 40 key_size | 44 value_size | 48 key[512] | 560 value[2048] | 2608
  * </pre>
  *
- * Strings are UTF-16LE with the NUL counted in their size. Shared by the guest handler and the simulated host.
+ * Strings are UTF-16LE with the NUL counted in their size. Each layout is declared once ({@link #HEADER_LAYOUT},
+ * {@link #EXCHANGE_LAYOUT}, {@link #DELETE_LAYOUT}, {@link #ENUMERATE_LAYOUT}; IP info in {@link KvpIpInfo}) and
+ * the offsets are read from them. The codes below are the wire values as compile-time constants (for switch
+ * labels); {@link KvpOperation}, {@link KvpPool} and {@link KvpValueType} are their typed forms. Shared by the
+ * guest handler and the simulated host. Stateless.
  */
 public final class KvpMessage {
     public static final int OP_GET = 0;
@@ -49,27 +57,56 @@ public final class KvpMessage {
     /** Linux converts values for the host to at most this many UTF-16 units before the NUL. */
     public static final int MAX_VALUE_UNITS = VALUE_BYTES / 2 - 2;
 
-    public static final int OPERATION = IcMessage.HEADER_LENGTH;
-    public static final int POOL = IcMessage.HEADER_LENGTH + 1;
+    /** {@code hv_kvp_hdr}: operation and pool; the body union that follows is 4-aligned. */
+    public static final GroupLayout HEADER_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U8.withName("operation"),
+            IcLayout.U8.withName("pool"),
+            IcLayout.bytes(2).withName("padding")).withName("hv_kvp_hdr");
+    /** GET and SET: {@code hv_kvp_exchg_msg_value}. */
+    public static final GroupLayout EXCHANGE_LAYOUT = IcLayout.struct(
+            HEADER_LAYOUT.withName("kvp"),
+            IcLayout.U32.withName("value_type"),
+            IcLayout.U32.withName("key_size"),
+            IcLayout.U32.withName("value_size"),
+            IcLayout.bytes(KEY_BYTES).withName("key"),
+            IcLayout.bytes(VALUE_BYTES).withName("value")).withName("hv_kvp_exchg_msg_value");
+    /** DELETE: {@code hv_kvp_msg_delete}. */
+    public static final GroupLayout DELETE_LAYOUT = IcLayout.struct(
+            HEADER_LAYOUT.withName("kvp"),
+            IcLayout.U32.withName("key_size"),
+            IcLayout.bytes(KEY_BYTES).withName("key")).withName("hv_kvp_msg_delete");
+    /** ENUMERATE: {@code hv_kvp_msg_enumerate}, an index then a value exchange. */
+    public static final GroupLayout ENUMERATE_LAYOUT = IcLayout.struct(
+            HEADER_LAYOUT.withName("kvp"),
+            IcLayout.U32.withName("index"),
+            IcLayout.U32.withName("value_type"),
+            IcLayout.U32.withName("key_size"),
+            IcLayout.U32.withName("value_size"),
+            IcLayout.bytes(KEY_BYTES).withName("key"),
+            IcLayout.bytes(VALUE_BYTES).withName("value")).withName("hv_kvp_msg_enumerate");
 
-    public static final int VALUE_TYPE = 32;
-    public static final int KEY_SIZE = 36;
-    public static final int VALUE_SIZE = 40;
-    public static final int KEY = 44;
-    public static final int VALUE = 556;
-    public static final int EXCHANGE_END = 2604;
+    public static final int OPERATION = IcLayout.offset(HEADER_LAYOUT, "operation");
+    public static final int POOL = IcLayout.offset(HEADER_LAYOUT, "pool");
 
-    public static final int DELETE_KEY_SIZE = 32;
-    public static final int DELETE_KEY = 36;
-    public static final int DELETE_END = 548;
+    public static final int VALUE_TYPE = IcLayout.offset(EXCHANGE_LAYOUT, "value_type");
+    public static final int KEY_SIZE = IcLayout.offset(EXCHANGE_LAYOUT, "key_size");
+    public static final int VALUE_SIZE = IcLayout.offset(EXCHANGE_LAYOUT, "value_size");
+    public static final int KEY = IcLayout.offset(EXCHANGE_LAYOUT, "key");
+    public static final int VALUE = IcLayout.offset(EXCHANGE_LAYOUT, "value");
+    public static final int EXCHANGE_END = IcLayout.size(EXCHANGE_LAYOUT);
 
-    public static final int ENUM_INDEX = 32;
-    public static final int ENUM_VALUE_TYPE = 36;
-    public static final int ENUM_KEY_SIZE = 40;
-    public static final int ENUM_VALUE_SIZE = 44;
-    public static final int ENUM_KEY = 48;
-    public static final int ENUM_VALUE = 560;
-    public static final int ENUM_END = 2608;
+    public static final int DELETE_KEY_SIZE = IcLayout.offset(DELETE_LAYOUT, "key_size");
+    public static final int DELETE_KEY = IcLayout.offset(DELETE_LAYOUT, "key");
+    public static final int DELETE_END = IcLayout.size(DELETE_LAYOUT);
+
+    public static final int ENUM_INDEX = IcLayout.offset(ENUMERATE_LAYOUT, "index");
+    public static final int ENUM_VALUE_TYPE = IcLayout.offset(ENUMERATE_LAYOUT, "value_type");
+    public static final int ENUM_KEY_SIZE = IcLayout.offset(ENUMERATE_LAYOUT, "key_size");
+    public static final int ENUM_VALUE_SIZE = IcLayout.offset(ENUMERATE_LAYOUT, "value_size");
+    public static final int ENUM_KEY = IcLayout.offset(ENUMERATE_LAYOUT, "key");
+    public static final int ENUM_VALUE = IcLayout.offset(ENUMERATE_LAYOUT, "value");
+    public static final int ENUM_END = IcLayout.size(ENUMERATE_LAYOUT);
 
     /** OpenVMM's host sends every op 0-3 with this fixed body (2-byte header + 2578), zero-filled. */
     public static final int REQUEST_BODY_LENGTH = ENUM_END - IcMessage.HEADER_LENGTH;
@@ -83,6 +120,16 @@ public final class KvpMessage {
 
     public static int pool(IcMessage m) {
         return m.bytes()[POOL] & 0xFF;
+    }
+
+    /** The operation, typed; empty for a code the protocol does not define. */
+    public static Optional<KvpOperation> operationOf(IcMessage m) {
+        return KvpOperation.of(operation(m));
+    }
+
+    /** The pool, typed; empty for one beyond the five. */
+    public static Optional<KvpPool> poolOf(IcMessage m) {
+        return KvpPool.of(pool(m));
     }
 
     /** The payload length an operation's layout needs, or -1 for an operation this codec does not know. */
@@ -109,22 +156,23 @@ public final class KvpMessage {
     /** Reads a typed value: strings decoded strictly, integers from the first 4 or 8 bytes. */
     public static KvpValue value(IcMessage m, int typeOffset, int sizeOffset, int valueOffset)
             throws MalformedFieldException {
-        int type = m.u32(typeOffset);
+        int code = m.u32(typeOffset);
+        KvpValueType type = KvpValueType.of(code).orElseThrow(
+                () -> new MalformedFieldException("value type " + code + " is not 1, 2, 4, 8 or 11"));
         return switch (type) {
-            case TYPE_STRING, TYPE_EXPAND_STRING -> new KvpValue(type,
+            case STRING, EXPAND_STRING -> new KvpValue(type,
                     Utf16Field.decodeSized(m.bytes(), valueOffset, m.u32(sizeOffset), VALUE_BYTES), 0);
-            case TYPE_DWORD -> new KvpValue(type, null, Integer.toUnsignedLong(m.u32(valueOffset)));
-            case TYPE_U64, TYPE_QWORD -> new KvpValue(type, null, m.u64(valueOffset));
-            default -> throw new MalformedFieldException("value type " + type + " is not 1, 2, 4, 8 or 11");
+            case DWORD -> new KvpValue(type, null, Integer.toUnsignedLong(m.u32(valueOffset)));
+            case U64, QWORD -> new KvpValue(type, null, m.u64(valueOffset));
         };
     }
 
     /** Writes a typed value with its type and size. */
     public static void putValue(IcMessage m, int typeOffset, int sizeOffset, int valueOffset, KvpValue v) {
-        m.putU32(typeOffset, v.type());
-        if (KvpValue.isString(v.type())) {
+        m.putU32(typeOffset, v.type().code());
+        if (v.type().isString()) {
             m.putU32(sizeOffset, Utf16Field.encode(v.string(), m.bytes(), valueOffset, MAX_VALUE_UNITS));
-        } else if (v.type() == TYPE_DWORD) {
+        } else if (v.type() == KvpValueType.DWORD) {
             m.putU32(valueOffset, (int) v.number());
             m.putU32(sizeOffset, 4);
         } else {

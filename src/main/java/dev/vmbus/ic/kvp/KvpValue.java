@@ -9,50 +9,52 @@ package dev.vmbus.ic.kvp;
  * @param string the text for string types, else null
  * @param number the integer for types 4, 8 and 11 (unsigned; type 4 uses the low 32 bits)
  */
-public record KvpValue(int type, String string, long number) {
+public record KvpValue(KvpValueType type, String string, long number) {
 
     public KvpValue {
-        if (isString(type) && string == null) {
-            throw new IllegalArgumentException("a string value (type " + type + ") needs its text");
+        if (type == null) {
+            throw new IllegalArgumentException("a KVP value needs its type");
         }
-        if (!isString(type) && !isNumber(type)) {
-            throw new IllegalArgumentException("KVP value type " + type + " is not 1, 2, 4, 8 or 11");
+        if (type.isString() && string == null) {
+            throw new IllegalArgumentException("a string value (type " + type.code() + ") needs its text");
         }
     }
 
     /** A {@code REG_SZ} value. */
     public static KvpValue string(String text) {
-        return new KvpValue(KvpMessage.TYPE_STRING, text, 0);
+        return new KvpValue(KvpValueType.STRING, text, 0);
     }
 
     /** A {@code REG_DWORD} value (unsigned 32-bit). */
     public static KvpValue dword(int value) {
-        return new KvpValue(KvpMessage.TYPE_DWORD, null, Integer.toUnsignedLong(value));
+        return new KvpValue(KvpValueType.DWORD, null, Integer.toUnsignedLong(value));
     }
 
     /** A {@code REG_QWORD} value as Windows numbers it (type 11). */
     public static KvpValue qword(long value) {
-        return new KvpValue(KvpMessage.TYPE_QWORD, null, value);
+        return new KvpValue(KvpValueType.QWORD, null, value);
     }
 
+    /** Whether the wire code {@code type} is a string type (1 or 2). */
     public static boolean isString(int type) {
-        return type == KvpMessage.TYPE_STRING || type == KvpMessage.TYPE_EXPAND_STRING;
+        return KvpValueType.of(type).map(KvpValueType::isString).orElse(false);
     }
 
+    /** Whether the wire code {@code type} is an integer type (4, 8 or 11). */
     public static boolean isNumber(int type) {
-        return type == KvpMessage.TYPE_DWORD || type == KvpMessage.TYPE_U64 || type == KvpMessage.TYPE_QWORD;
+        return KvpValueType.of(type).map(t -> !t.isString()).orElse(false);
     }
 
     /** The bytes the number occupies on the wire (4 or 8); 0 for strings. */
     public int numberSize() {
-        return type == KvpMessage.TYPE_DWORD ? 4 : isNumber(type) ? 8 : 0;
+        return type.numberSize();
     }
 
     /** What the pool file stores: the string, or the number in unsigned decimal (as hv_kvp_daemon writes it). */
     public String text() {
-        if (isString(type)) {
+        if (type.isString()) {
             return string;
         }
-        return type == KvpMessage.TYPE_DWORD ? Long.toString(number & 0xFFFF_FFFFL) : Long.toUnsignedString(number);
+        return type == KvpValueType.DWORD ? Long.toString(number & 0xFFFF_FFFFL) : Long.toUnsignedString(number);
     }
 }

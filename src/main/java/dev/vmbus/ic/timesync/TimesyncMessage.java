@@ -1,8 +1,10 @@
 package dev.vmbus.ic.timesync;
 
+import dev.vmbus.ic.IcLayout;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 
+import java.lang.foreign.GroupLayout;
 import java.util.Optional;
 
 /**
@@ -14,25 +16,63 @@ import java.util.Optional;
  *   v4 (4.0):       28 parenttime u64 | 36 vmreferencetime u64 | 44 flags u8 | 45 leapflags u8 | 46 stratum u8
  *                   | 47 reserved
  * </pre>
+ *
+ * Both layouts are declared once, as Linux's structs ({@link #LEGACY_LAYOUT}, {@link #V4_LAYOUT}) and as the host
+ * sends them ({@link #LEGACY_HOST_LAYOUT}, {@link #V4_HOST_LAYOUT}: OpenVMM's, with more reserved bytes); the
+ * offsets are read from them. Stateless.
  */
 public final class TimesyncMessage {
-    public static final int PARENT_TIME = IcMessage.HEADER_LENGTH;
-    public static final int LEGACY_CHILD_TIME = 36;
-    public static final int LEGACY_ROUND_TRIP_TIME = 44;
-    public static final int LEGACY_FLAGS = 52;
-    /** Linux's packed old struct: the least body it accepts. */
-    public static final int LEGACY_MIN_BODY = 25;
-    /** What a host sends for the old layout (OpenVMM's struct, padded). */
-    public static final int LEGACY_HOST_BODY = 28;
+    /** {@code ictimesync_data}, packed as Linux declares it (body 25). */
+    public static final GroupLayout LEGACY_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U64.withName("parenttime"),
+            IcLayout.U64.withName("childtime"),
+            IcLayout.U64.withName("roundtriptime"),
+            IcLayout.U8.withName("flags")).withName("ictimesync_data");
+    /** The old layout as a host sends it: three reserved bytes after the flags (body 28). */
+    public static final GroupLayout LEGACY_HOST_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U64.withName("parenttime"),
+            IcLayout.U64.withName("childtime"),
+            IcLayout.U64.withName("roundtriptime"),
+            IcLayout.U8.withName("flags"),
+            IcLayout.bytes(3).withName("reserved")).withName("ictimesync_data_host");
+    /** {@code ictimesync_ref_data} as Linux declares it (body 22). */
+    public static final GroupLayout V4_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U64.withName("parenttime"),
+            IcLayout.U64.withName("vmreferencetime"),
+            IcLayout.U8.withName("flags"),
+            IcLayout.U8.withName("leapflags"),
+            IcLayout.U8.withName("stratum"),
+            IcLayout.bytes(3).withName("reserved")).withName("ictimesync_ref_data");
+    /** The v4 layout as OpenVMM's host sends it: five reserved bytes (body 24). */
+    public static final GroupLayout V4_HOST_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U64.withName("parenttime"),
+            IcLayout.U64.withName("vmreferencetime"),
+            IcLayout.U8.withName("flags"),
+            IcLayout.U8.withName("leapflags"),
+            IcLayout.U8.withName("stratum"),
+            IcLayout.bytes(5).withName("reserved")).withName("ictimesync_ref_data_host");
 
-    public static final int V4_REFERENCE_TIME = 36;
-    public static final int V4_FLAGS = 44;
-    public static final int V4_LEAP_FLAGS = 45;
-    public static final int V4_STRATUM = 46;
+    public static final int PARENT_TIME = IcLayout.offset(V4_LAYOUT, "parenttime");
+    public static final int LEGACY_CHILD_TIME = IcLayout.offset(LEGACY_LAYOUT, "childtime");
+    public static final int LEGACY_ROUND_TRIP_TIME = IcLayout.offset(LEGACY_LAYOUT, "roundtriptime");
+    public static final int LEGACY_FLAGS = IcLayout.offset(LEGACY_LAYOUT, "flags");
+    /** Linux's packed old struct: the least body it accepts. */
+    public static final int LEGACY_MIN_BODY = IcLayout.size(LEGACY_LAYOUT) - IcMessage.HEADER_LENGTH;
+    /** What a host sends for the old layout (OpenVMM's struct, padded). */
+    public static final int LEGACY_HOST_BODY = IcLayout.size(LEGACY_HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
+
+    public static final int V4_REFERENCE_TIME = IcLayout.offset(V4_LAYOUT, "vmreferencetime");
+    public static final int V4_FLAGS = IcLayout.offset(V4_LAYOUT, "flags");
+    public static final int V4_LEAP_FLAGS = IcLayout.offset(V4_LAYOUT, "leapflags");
+    public static final int V4_STRATUM = IcLayout.offset(V4_LAYOUT, "stratum");
     /** Linux's v4 struct: the least body it accepts. */
-    public static final int V4_MIN_BODY = 22;
+    public static final int V4_MIN_BODY = IcLayout.size(V4_LAYOUT) - IcMessage.HEADER_LENGTH;
     /** What OpenVMM's host sends (5 reserved bytes instead of 3). */
-    public static final int V4_HOST_BODY = 24;
+    public static final int V4_HOST_BODY = IcLayout.size(V4_HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
 
     /** {@code ICTIMESYNCFLAG_PROBE}: no flag. */
     public static final int FLAG_PROBE = 0;

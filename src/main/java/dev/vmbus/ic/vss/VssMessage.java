@@ -1,6 +1,9 @@
 package dev.vmbus.ic.vss;
 
+import dev.vmbus.ic.IcLayout;
 import dev.vmbus.ic.IcMessage;
+
+import java.lang.foreign.GroupLayout;
 
 /**
  * The VSS message body (type 5, spec ic-protocols.md section 3.5) as Linux reads it, at payload offset 28:
@@ -9,18 +12,34 @@ import dev.vmbus.ic.IcMessage;
  *   28 operation u8 | 29 reserved[7] | 36 flags u32 (check-hot-backup / DM-info flags)
  * </pre>
  *
- * Linux drops anything shorter than these 12 bytes without a reply.
+ * Linux drops anything shorter than these 12 bytes without a reply. Declared once in {@link #LAYOUT}; the offsets
+ * are read from it. Stateless.
  */
 public final class VssMessage {
-    public static final int OPERATION = IcMessage.HEADER_LENGTH;
-    public static final int FLAGS = 36;
+    /** {@code hv_vss_msg} as Linux reads it: the header and the flags of its union. */
+    public static final GroupLayout LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U8.withName("operation"),
+            IcLayout.bytes(7).withName("reserved"),
+            IcLayout.U32.withName("flags")).withName("hv_vss_msg");
+
+    public static final int OPERATION = IcLayout.offset(LAYOUT, "operation");
+    public static final int FLAGS = IcLayout.offset(LAYOUT, "flags");
     /** The least body Linux accepts. */
-    public static final int MIN_BODY = 12;
+    public static final int MIN_BODY = IcLayout.size(LAYOUT) - IcMessage.HEADER_LENGTH;
     /**
      * What the simulated host sends: room for Windows' largest fixed body (CREATE_V2: snapshot-set GUID at 36,
-     * backup type at 52), rounded to 8. The real host's lengths are not public.
+     * backup type at 52), padded to 8. The real host's lengths are not public.
      */
-    public static final int HOST_BODY = 32;
+    public static final GroupLayout HOST_LAYOUT = IcLayout.struct(
+            IcMessage.LAYOUT.withName("header"),
+            IcLayout.U8.withName("operation"),
+            IcLayout.bytes(7).withName("reserved"),
+            IcLayout.bytes(16).withName("snapshot_set_id"),
+            IcLayout.U32.withName("backup_type"),
+            IcLayout.bytes(4).withName("padding")).withName("vss_create_v2");
+    /** The body of {@link #HOST_LAYOUT}. */
+    public static final int HOST_BODY = IcLayout.size(HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
     /** {@code VSS_HBU_NO_AUTO_RECOVERY}: the CHECK_HOT_BACKUP answer "this guest does no auto-recovery". */
     public static final int HBU_NO_AUTO_RECOVERY = 5;
 

@@ -31,6 +31,44 @@ public final class KernelChannelCounters {
     private KernelChannelCounters() {
     }
 
+    /**
+     * One channel's attributes as read; each is null when the kernel did not give it (hidden, or its ring not
+     * open). Named after the sysfs files. Immutable.
+     */
+    public record Values(Long outMask, Long inMask, Long readAvail, Long writeAvail, Long cpu, Long pending,
+                         Long latency, Long interrupts, Long events, Long intrInFull, Long intrOutEmpty,
+                         Long outFullFirst, Long outFullTotal) {
+
+        /** From sysfs names ({@link #ATTRIBUTES}) to values; names not among them are ignored. */
+        public static Values of(Map<String, Long> byAttribute) {
+            return new Values(byAttribute.get("out_mask"), byAttribute.get("in_mask"), byAttribute.get("read_avail"),
+                    byAttribute.get("write_avail"), byAttribute.get("cpu"), byAttribute.get("pending"),
+                    byAttribute.get("latency"), byAttribute.get("interrupts"), byAttribute.get("events"),
+                    byAttribute.get("intr_in_full"), byAttribute.get("intr_out_empty"),
+                    byAttribute.get("out_full_first"), byAttribute.get("out_full_total"));
+        }
+
+        /** Back to sysfs names, in {@link #ATTRIBUTES} order, present ones only. */
+        public Map<String, Long> byAttribute() {
+            Long[] v = {outMask, inMask, readAvail, writeAvail, cpu, pending, latency, interrupts, events, intrInFull,
+                    intrOutEmpty, outFullFirst, outFullTotal};
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] != null) {
+                    out.put(ATTRIBUTES.get(i), v[i]);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** {@link #read}, typed. */
+    public static Map<Integer, Values> readValues(Path sysfsRoot) {
+        Map<Integer, Values> out = new TreeMap<>();
+        read(sysfsRoot).forEach((relid, byAttribute) -> out.put(relid, Values.of(byAttribute)));
+        return out;
+    }
+
     /** By relid: each attribute that could be read. Empty when there is no VMBus under this root. */
     public static Map<Integer, Map<String, Long>> read(Path sysfsRoot) {
         Map<Integer, Map<String, Long>> out = new TreeMap<>();

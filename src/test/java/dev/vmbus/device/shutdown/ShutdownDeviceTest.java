@@ -57,8 +57,8 @@ class ShutdownDeviceTest {
     @Test
     void theFlagsTableIsLinuxs() throws Exception {
         start(new JsonObject()); // default: dry run, no hibernation
-        int[][] table = {{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, IcConstants.E_FAIL}, {5, IcConstants.E_FAIL},
-                {6, IcConstants.E_FAIL}, {7, IcConstants.E_FAIL}, {8, IcConstants.E_FAIL}, {-1, IcConstants.E_FAIL}};
+        int[][] table = {{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, IcConstants.E_FAIL.value()}, {5, IcConstants.E_FAIL.value()},
+                {6, IcConstants.E_FAIL.value()}, {7, IcConstants.E_FAIL.value()}, {8, IcConstants.E_FAIL.value()}, {-1, IcConstants.E_FAIL.value()}};
         for (int[] row : table) {
             byte[] req = request(row[0]);
             req[20] = 0x33; // a status the host should never send: Linux overwrites it either way

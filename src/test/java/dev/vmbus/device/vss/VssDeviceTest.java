@@ -74,7 +74,7 @@ class VssDeviceTest {
     private static byte[] expected(byte[] request, int status, Integer flags) {
         IcMessage m = new IcMessage(request.clone());
         m.flags(0x05);
-        m.status(status);
+        m.status(dev.vmbus.ic.IcStatus.of(status));
         if (flags != null) {
             m.putU32(VssMessage.FLAGS, flags);
         }
@@ -139,7 +139,7 @@ class VssDeviceTest {
     @Test
     void aFailedFreezeThawsWhatWasFrozenAndAnswersFail() throws Exception {
         start(recording("/var"));
-        assertArrayEquals(expected(request(5), IcConstants.E_FAIL, null), probe.reply(request(5), 1).payload());
+        assertArrayEquals(expected(request(5), IcConstants.E_FAIL.value(), null), probe.reply(request(5), 1).payload());
         assertEquals(List.of("pre", "freeze /srv", "thaw /srv", "post"), journal());
         JsonObject s = probe.state();
         assertFalse(s.getBoolean("frozen"));

@@ -3,6 +3,7 @@ package dev.vmbus.transport.uio;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.cli.Agent;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.dashboard.Exposition;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.ring.PageSize;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -101,12 +103,12 @@ class KernelCountersOnDashboardTest {
 
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        String id = "{relid=\"11\",class=\"heartbeat\"";
-        assertTrue(metrics.contains("vmbus_kernel_channel_interrupts_total" + id + "} 4242\n"), metrics);
-        assertTrue(metrics.contains("vmbus_kernel_channel_events_total" + id + "} 17\n"), metrics);
-        assertTrue(metrics.contains("vmbus_kernel_channel_interrupt_mask" + id + ",ring=\"outbound\"} 1\n"), metrics);
-        assertTrue(metrics.contains("vmbus_kernel_channel_write_avail_bytes" + id + "} 16312\n"), metrics);
-        assertTrue(metrics.contains("vmbus_channel_interrupts_total" + id + "} " ), metrics);
+        assertEquals(4242.0, Exposition.value(metrics, "vmbus_kernel_channel_interrupts_total", "relid", "11", "class", "heartbeat"), metrics);
+        assertEquals(17.0, Exposition.value(metrics, "vmbus_kernel_channel_events_total", "relid", "11", "class", "heartbeat"), metrics);
+        assertEquals(1.0, Exposition.value(metrics, "vmbus_kernel_channel_interrupt_mask", "relid", "11", "class", "heartbeat",
+                "ring", "outbound"), metrics);
+        assertEquals(16312.0, Exposition.value(metrics, "vmbus_kernel_channel_write_avail_bytes", "relid", "11", "class", "heartbeat"), metrics);
+        assertNotNull(Exposition.value(metrics, "vmbus_channel_interrupts_total", "relid", "11", "class", "heartbeat"), metrics);
         assertTrue(metrics.contains("# HELP vmbus_channel_interrupts_total Signals received from the host, counted by the agent."),
                 metrics);
         assertTrue(metrics.contains("# HELP vmbus_kernel_channel_interrupts_total The kernel's count"), metrics);

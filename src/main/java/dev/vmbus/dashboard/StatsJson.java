@@ -1,0 +1,120 @@
+package dev.vmbus.dashboard;
+
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.ring.RingSnapshot;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The JSON the API and the live stream serve for the agent's typed snapshots: the one place where channel figures
+ * get their JSON names (named like Linux's sysfs files where one exists). Inside the process snapshots travel as
+ * objects; this is the dashboard's edge. Pure; any thread.
+ */
+public final class StatsJson {
+    private StatsJson() {
+    }
+
+    /** {@code {timestamp, channels: [...]}}. */
+    public static JsonObject snapshot(AgentSnapshot s) {
+        return new JsonObject().put("timestamp", s.timestamp()).put("channels", channels(s));
+    }
+
+    public static JsonArray channels(AgentSnapshot s) {
+        JsonArray out = new JsonArray();
+        for (ChannelView c : s.channels()) {
+            out.add(channel(c));
+        }
+        return out;
+    }
+
+    /** The listing fields, then {@code stats} for an open channel that answered, {@code kernel} on uio. */
+    public static JsonObject channel(ChannelView c) {
+        JsonObject json = new JsonObject().put("relid", c.relid())
+                .put("class", c.className())
+                .put("classId", c.offer().classId().toString()).put("instanceId", c.offer().instanceId().toString())
+                .put("subchannel", c.offer().subchannel()).put("ringSize", c.offer().ringSize())
+                .put("state", state(c.state()));
+        if (c.handled() != null) {
+            json.put("handled", c.handled());
+        }
+        if (c.reason() != null) {
+            json.put("reason", c.reason().text());
+        }
+        if (c.sample() != null) {
+            json.put("stats", stats(c.sample()));
+        }
+        if (c.kernel() != null) {
+            JsonObject kernel = new JsonObject();
+            c.kernel().byAttribute().forEach(kernel::put);
+            json.put("kernel", kernel);
+        }
+        return json;
+    }
+
+    /** A state as the API says it: the enum's name in lower case ({@code open}, {@code faulted}, ...). */
+    public static String state(ChannelState state) {
+        return state.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * The stats plus, where counted, what the host got wrong on this channel: {@code hostComplaints} (count per
+     * reason, every reason present, zeros included, so that a counter exists before its first increment) and
+     * {@code logLinesSuppressed}.
+     */
+    public static JsonObject stats(ChannelSample sample) {
+        JsonObject json = toJson(sample.stats());
+        HostComplaints.Tally complaints = sample.complaints();
+        if (complaints != null) {
+            JsonObject byKind = new JsonObject();
+            for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
+                byKind.put(kind.label(), complaints.count(kind));
+            }
+            json.put("hostComplaints", byKind).put("logLinesSuppressed", complaints.logLinesSuppressed());
+        }
+        return json;
+    }
+
+    public static JsonObject toJson(ChannelStats s) {
+        return new JsonObject()
+                .put("relid", s.offer().relid())
+                .put("subchannel", s.offer().subchannel())
+                .put("class", s.offer().className())
+                .put("classId", s.offer().classId().toString())
+                .put("instanceId", s.offer().instanceId().toString())
+                .put("ringSize", s.offer().ringSize())
+                .put("state", state(s.state()))
+                .put("outbound", ring(s.outbound()))
+                .put("inbound", ring(s.inbound()))
+                .put("interrupts", s.interrupts())
+                .put("events", s.events())
+                .put("intr_in_full", s.intrInFull())
+                .put("intr_out_empty", s.intrOutEmpty())
+                .put("out_full_first", s.outFullFirst())
+                .put("out_full_total", s.outFullTotal())
+                .put("packetsOut", s.packetsOut())
+                .put("bytesOut", s.bytesOut())
+                .put("packetsIn", s.packetsIn())
+                .put("bytesIn", s.bytesIn())
+                .put("malformed", s.malformed())
+                .put("requestorRejected", s.requestorRejected())
+                .put("fault", s.fault());
+    }
+
+    public static JsonObject ring(RingSnapshot r) {
+        return new JsonObject()
+                .put("writeIndex", r.writeIndex())
+                .put("readIndex", r.readIndex())
+                .put("interruptMask", r.interruptMask())
+                .put("pendingSendSize", r.pendingSendSize())
+                .put("featureBits", r.featureBits())
+                .put("dataSize", r.dataSize())
+                .put("bytesToRead", r.bytesToRead())
+                .put("bytesToWrite", r.bytesToWrite())
+                .put("fillPercent", r.fillPercent());
+    }
+}

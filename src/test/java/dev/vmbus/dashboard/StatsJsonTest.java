@@ -1,0 +1,66 @@
+package dev.vmbus.dashboard;
+
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.uio.KernelChannelCounters;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The JSON the API serves for a typed snapshot, byte for byte: field names, their order, and which fields are left
+ * out (as docs/API.md shows them and as the agent wrote them before snapshots were typed).
+ */
+class StatsJsonTest {
+
+    @Test
+    void anOpenChannelWithStatsComplaintsAndKernelCounters() {
+        Offer one = new Offer(1, PrometheusFormatTest.HEARTBEAT_CLASS, PrometheusFormatTest.HEARTBEAT_INSTANCE, 0, 16384);
+        ChannelView open = PrometheusFormatTest.open(one, "heartbeat", 7)
+                .withKernel(KernelChannelCounters.Values.of(Map.of("interrupts", 4242L, "out_mask", 1L)));
+        String ring = "\"writeIndex\":%d,\"readIndex\":0,\"interruptMask\":%d,\"pendingSendSize\":%d,\"featureBits\":1,"
+                + "\"dataSize\":12288,\"bytesToRead\":%d,\"bytesToWrite\":%d,\"fillPercent\":%s";
+        String expected = "{\"relid\":1,\"class\":\"heartbeat\",\"classId\":\"57164f39-9115-4e78-ab55-382f3bd5422d\","
+                + "\"instanceId\":\"fd149e91-82e0-4a7d-afa6-2a4166cbd7c0\",\"subchannel\":0,\"ringSize\":16384,"
+                + "\"state\":\"open\",\"handled\":true,"
+                + "\"stats\":{\"relid\":1,\"subchannel\":0,\"class\":\"heartbeat\","
+                + "\"classId\":\"57164f39-9115-4e78-ab55-382f3bd5422d\",\"instanceId\":\"fd149e91-82e0-4a7d-afa6-2a4166cbd7c0\","
+                + "\"ringSize\":16384,\"state\":\"open\","
+                + "\"outbound\":{" + String.format(ring, 0, 0, -1, 0, 12288, "0.0") + "},"
+                + "\"inbound\":{" + String.format(ring, 64, 1, 0, 64, 12224, Double.toString(100.0 * 64 / 12288)) + "},"
+                + "\"interrupts\":7,\"events\":7,\"intr_in_full\":7,\"intr_out_empty\":7,\"out_full_first\":7,"
+                + "\"out_full_total\":7,\"packetsOut\":7,\"bytesOut\":7,\"packetsIn\":7,\"bytesIn\":7,\"malformed\":7,"
+                + "\"requestorRejected\":7,\"fault\":null,"
+                + "\"hostComplaints\":{\"no_common_version\":28,\"short_message\":0,\"malformed_message\":0,"
+                + "\"refused_request\":0,\"channel_fault\":0,\"bad_control_message\":0},\"logLinesSuppressed\":23},"
+                + "\"kernel\":{\"out_mask\":1,\"interrupts\":4242}}";
+        assertEquals(expected, StatsJson.channel(open).encode());
+    }
+
+    @Test
+    void aFaultedChannelHasItsReasonAndAHostEndHasNoHandledNorComplaints() {
+        Offer five = new Offer(5, UUID.fromString("35fa2e29-ea23-4236-96ae-3a6ebacba440"),
+                UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf"), 0, 16384);
+        ChannelView faulted = new ChannelView(five, "vss", ChannelState.FAULTED, true,
+                EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"), null, null);
+        assertEquals("{\"relid\":5,\"class\":\"vss\",\"classId\":\"35fa2e29-ea23-4236-96ae-3a6ebacba440\","
+                + "\"instanceId\":\"2450ee40-33bf-4fbd-892e-9fb06e9214cf\",\"subchannel\":0,\"ringSize\":16384,"
+                + "\"state\":\"faulted\",\"handled\":true,\"reason\":\"open failed: no ring\"}",
+                StatsJson.channel(faulted).encode());
+
+        ChannelSample hostSide = new ChannelSample(PrometheusFormatTest.sample(five, 1).stats(), null);
+        ChannelView hostEnd = new ChannelView(five, "vss", ChannelState.OPEN, null, null, hostSide, null);
+        String json = StatsJson.channel(hostEnd).encode();
+        assertEquals(false, json.contains("handled") || json.contains("hostComplaints") || json.contains("logLinesSuppressed"), json);
+        assertEquals("{\"timestamp\":3,\"channels\":[" + json + "]}",
+                StatsJson.snapshot(new AgentSnapshot(3, List.of(hostEnd))).encode());
+    }
+}
