@@ -78,21 +78,16 @@ public final class DashboardServer extends VerticleBase {
         vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS,
                 m -> stream.send("event", events.add(m.body().toJson())));
         // Every interval, whether or not anyone watches: history must already hold the last minutes when the
-        // page is opened. A tick still running when the next is due is not doubled.
-        vertx.setPeriodic(options.updateIntervalMs(), t -> {
-            if (ticking) {
-                return;
+        // page is opened. The agent publishes one snapshot per interval on vmbus.stats and the tick is built from
+        // it, so an idle agent takes one snapshot per interval, not two. Until the first one arrives (and for
+        // good in the host's own process, where nothing publishes) a timer takes them. A tick still running when
+        // the next is due is not doubled.
+        long ownTicks = vertx.setPeriodic(options.updateIntervalMs(), t -> tick(channels()));
+        vertx.eventBus().<AgentSnapshot>localConsumer(Addresses.STATS, m -> {
+            vertx.cancelTimer(ownTicks);
+            if (!ticking) {
+                tick(withKernelCountersIfUio(m.body()));
             }
-            ticking = true;
-            snapshot().onComplete(ar -> {
-                ticking = false;
-                if (ar.succeeded()) {
-                    history.record(ar.result());
-                    if (stream.size() > 0) {
-                        stream.send("snapshot", ar.result().put("history", history.latest()));
-                    }
-                }
-            });
         });
         server = vertx.createHttpServer().requestHandler(router());
         return server.listen(options.port(), options.host()).onSuccess(s -> {
@@ -234,7 +229,11 @@ public final class DashboardServer extends VerticleBase {
                 .map(m -> m.body())
                 .recover(e -> host instanceof HostChannels hc ? hc.channels()
                         : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of())));
-        return options.kernelSysfsRoot() == null ? channels : channels.compose(this::withKernelCounters);
+        return channels.compose(this::withKernelCountersIfUio);
+    }
+
+    private Future<AgentSnapshot> withKernelCountersIfUio(AgentSnapshot snapshot) {
+        return options.kernelSysfsRoot() == null ? Future.succeededFuture(snapshot) : withKernelCounters(snapshot);
     }
 
     /**
@@ -266,20 +265,35 @@ public final class DashboardServer extends VerticleBase {
      * Channels and devices with their health decided and the summary, in one round: one {@code vmbus.stats.now}
      * (which asks every channel at once) and one state request per device handler, in parallel.
      */
+    private void tick(Future<AgentSnapshot> source) {
+        if (ticking) {
+            return;
+        }
+        ticking = true;
+        snapshot(takeView(source)).onComplete(ar -> {
+            ticking = false;
+            if (ar.succeeded()) {
+                history.record(ar.result());
+                if (stream.size() > 0) {
+                    stream.send("snapshot", ar.result().put("history", history.latest()));
+                }
+            }
+        });
+    }
+
     private Future<View> view() {
         // Requests that arrive while one view is being taken share it (the periodic tick included): at 256
         // channels a view is the expensive part of every API call. Shared, so callers only read it or copy.
         if (inFlight != null) {
             return inFlight;
         }
-        Future<View> taking = takeView();
+        Future<View> taking = takeView(channels());
         inFlight = taking;
         taking.onComplete(ar -> inFlight = null);
         return taking;
     }
 
-    private Future<View> takeView() {
-        Future<AgentSnapshot> channels = channels();
+    private Future<View> takeView(Future<AgentSnapshot> channels) {
         Future<JsonObject> devices = devices();
         return Future.join(channels, devices).map(x -> {
             long now = System.currentTimeMillis();
@@ -299,7 +313,10 @@ public final class DashboardServer extends VerticleBase {
     }
 
     private Future<JsonObject> snapshot() {
-        Future<View> view = view();
+        return snapshot(view());
+    }
+
+    private Future<JsonObject> snapshot(Future<View> view) {
         Future<JsonObject> hostState = host != null ? host.state().otherwise(e -> new JsonObject().put("error", e.getMessage()))
                 : Future.succeededFuture(null);
         return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().json().getMap()))

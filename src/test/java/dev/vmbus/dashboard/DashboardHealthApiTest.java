@@ -138,6 +138,35 @@ class DashboardHealthApiTest {
         assertEquals("ok", device.getJsonObject("health").getString("state"));
     }
 
+    /**
+     * The idle cost: history is recorded from the snapshot the agent publishes on {@code vmbus.stats}, so while nobody
+     * calls the API the dashboard takes no snapshot of its own ({@code vmbus.stats.now} stays unasked).
+     */
+    @Test
+    void historyIsRecordedFromTheAgentsPublishedSnapshotsWithoutASecondOne() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        h.vertx.eventBus().addOutboundInterceptor(ctx -> {
+            String address = ctx.message().address();
+            if (address.equals(dev.vmbus.bus.Addresses.STATS)) {
+                published.incrementAndGet();
+            } else if (address.equals(dev.vmbus.bus.Addresses.STATS_NOW)) {
+                asked.incrementAndGet();
+            }
+            ctx.next();
+        });
+        // Until the agent's first publication the dashboard's own timer stands in; from then on it must not.
+        await().atMost(Duration.ofSeconds(10)).until(() -> published.get() >= 1);
+        asked.set(0);
+        published.set(0);
+        int before = new JsonObject(h.get("/api/history").body()).getJsonObject("totals").getJsonArray("t").size();
+        await().atMost(Duration.ofSeconds(10)).until(() -> published.get() >= 6);
+        int after = new JsonObject(h.get("/api/history").body()).getJsonObject("totals").getJsonArray("t").size();
+        assertTrue(after - before >= 4, "history grew by " + (after - before) + " points over " + published.get()
+                + " published snapshots");
+        assertEquals(0, asked.get(), "the dashboard took snapshots of its own while the agent published");
+    }
+
     @Test
     void historyKeepsPointsPerChannelAndTheOffset() throws Exception {
         await().atMost(Duration.ofSeconds(10)).until(() ->
