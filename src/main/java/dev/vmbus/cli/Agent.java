@@ -277,7 +277,10 @@ public final class Agent implements AutoCloseable {
             Path kernelCounters = type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null;
             DashboardServer dashboard = dashboard(List.copyOf(registry.enabled().keySet()), kernelCounters, simulated);
             String dashboardId = dashboard != null ? deploy(dashboard) : null;
-            VmbusVerticle agent = new VmbusVerticle(guest, registry, config.dashboard().updateIntervalMs());
+            // vmbus.stats is published at the dashboard's rate for the dashboard; without one nothing consumes it,
+            // so an agent without a dashboard takes no periodic snapshot at all (idle CPU on a small VM)
+            VmbusVerticle agent = new VmbusVerticle(guest, registry,
+                    dashboard != null ? config.dashboard().updateIntervalMs() : 0);
             String agentId = deploy(agent);
             // on sim the host end needs no stop of its own: it sees the guest close each channel, and goes with Vert.x
             return new Agent(this, simulated, null, null, dashboard, agentId, dashboardId);
