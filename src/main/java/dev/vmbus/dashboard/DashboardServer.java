@@ -270,11 +270,14 @@ public final class DashboardServer extends VerticleBase {
             return;
         }
         ticking = true;
-        snapshot(takeView(source)).onComplete(ar -> {
+        Future<View> view = takeView(source);
+        // History needs only the view; the host's state is asked for only when someone watches the stream.
+        Future<JsonObject> taken = stream.size() > 0 ? snapshot(view) : view.map(View::json);
+        taken.onComplete(ar -> {
             ticking = false;
             if (ar.succeeded()) {
                 history.record(ar.result());
-                if (stream.size() > 0) {
+                if (stream.size() > 0 && ar.result().containsKey("host")) {
                     stream.send("snapshot", ar.result().put("history", history.latest()));
                 }
             }
