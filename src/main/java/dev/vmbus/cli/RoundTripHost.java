@@ -49,7 +49,7 @@ final class RoundTripHost implements HostTransport.ChannelListener {
     }
 
     @Override
-    public void closed(int relid, String reason) {
+    public void closed(int relid, dev.vmbus.channel.EndReason reason) {
         running = false;
     }
 

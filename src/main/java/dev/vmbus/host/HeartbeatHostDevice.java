@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -127,12 +128,12 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     }
 
     @Override
-    protected void stopped(String reason) {
+    protected void stopped(EndReason reason) {
         if (timer >= 0) {
             context.owner().cancelTimer(timer);
             timer = -1;
         }
-        health(Health.UNKNOWN, "channel closed: " + reason);
+        health(Health.UNKNOWN, "channel closed: " + reason.text());
     }
 
     public Health health() {

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
@@ -90,7 +91,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     protected abstract void ready();
 
     /** Called when the channel closes (the guest closed it, went away, or the host rescinded it). */
-    protected void stopped(String reason) {
+    protected void stopped(EndReason reason) {
     }
 
     @Override
@@ -126,15 +127,15 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     }
 
     @Override
-    public void closed(int relid, String reason) {
+    public void closed(int relid, EndReason reason) {
         if (pending != null) {
             context.owner().cancelTimer(pendingTimer);
             Promise<IcMessage> p = pending;
             pending = null;
-            p.tryFail("channel closed: " + reason);
+            p.tryFail("channel closed: " + reason.text());
         }
         driver = null;
-        LOG.info("host: " + name + " channel " + relid + " closed (" + reason + ")");
+        LOG.info("host: " + name + " channel " + relid + " closed (" + reason.text() + ")");
         stopped(reason);
     }
 

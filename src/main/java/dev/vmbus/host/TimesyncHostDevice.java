@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
@@ -214,13 +215,13 @@ public final class TimesyncHostDevice extends IcHostDevice {
     }
 
     @Override
-    protected void stopped(String reason) {
+    protected void stopped(EndReason reason) {
         if (timer >= 0) {
             context.owner().cancelTimer(timer);
             timer = -1;
         }
         busy = false;
-        syncWaiters.forEach(p -> p.tryFail("channel closed: " + reason));
+        syncWaiters.forEach(p -> p.tryFail("channel closed: " + reason.text()));
         syncWaiters.clear();
     }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.transport;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import io.vertx.core.Future;
 
@@ -16,8 +17,8 @@ public interface HostTransport {
         /** The guest initialised the rings: the host may write. */
         void opened(ChannelLink link);
 
-        /** The guest closed the channel, or went away. */
-        void closed(int relid, String reason);
+        /** The guest closed the channel, went away, or the host rescinded it: {@code reason} says which. */
+        void closed(int relid, EndReason reason);
     }
 
     Future<Void> start();

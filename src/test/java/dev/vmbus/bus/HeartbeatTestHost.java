@@ -38,8 +38,8 @@ final class HeartbeatTestHost implements HostTransport.ChannelListener {
     }
 
     @Override
-    public void closed(int relid, String reason) {
-        closed.computeIfAbsent(relid, r -> new LinkedBlockingQueue<>()).add(reason);
+    public void closed(int relid, dev.vmbus.channel.EndReason reason) {
+        closed.computeIfAbsent(relid, r -> new LinkedBlockingQueue<>()).add(reason.text());
     }
 
     /** A heartbeat request as the simulated host sends it (framework 3.0, service 3.0). */

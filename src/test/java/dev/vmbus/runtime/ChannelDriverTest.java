@@ -59,7 +59,7 @@ class ChannelDriverTest {
             }
 
             @Override
-            public void closed(int relid, String reason) {
+            public void closed(int relid, dev.vmbus.channel.EndReason reason) {
             }
         };
         on(hostContext, () -> bus.host().start()

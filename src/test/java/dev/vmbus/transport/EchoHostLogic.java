@@ -41,7 +41,7 @@ public final class EchoHostLogic implements HostTransport.ChannelListener {
     }
 
     @Override
-    public void closed(int relid, String reason) {
+    public void closed(int relid, dev.vmbus.channel.EndReason reason) {
         drivers.remove(relid);
     }
 

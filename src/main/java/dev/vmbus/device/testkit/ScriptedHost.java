@@ -1,5 +1,6 @@
 package dev.vmbus.device.testkit;
 
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
@@ -124,8 +125,8 @@ public final class ScriptedHost {
         }
 
         @Override
-        public void closed(int relid, String reason) {
-            closed.complete(reason);
+        public void closed(int relid, EndReason reason) {
+            closed.complete(reason.text());
         }
 
         /** Waits until the guest has opened the channel (its rings are initialised). */

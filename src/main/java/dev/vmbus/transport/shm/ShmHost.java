@@ -305,7 +305,7 @@ public final class ShmHost implements HostTransport {
                 l.closed = true;
                 l.socket.close();
                 l.closedHandler.accept(reason);
-                listener.closed(offer.relid(), reason.text());
+                listener.closed(offer.relid(), reason);
             }
         }
     }

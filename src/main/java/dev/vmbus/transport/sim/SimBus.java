@@ -264,7 +264,7 @@ public final class SimBus {
                 h.closed = true;
                 host.context().runOnContext(v -> {
                     h.closedHandler.accept(reason);
-                    channel.listener.closed(channel.offer.relid(), reason.text());
+                    channel.listener.closed(channel.offer.relid(), reason);
                 });
             }
         }
