@@ -3,12 +3,9 @@ package dev.vmbus.dashboard;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelEvent;
-import dev.vmbus.host.HostChannels;
 import dev.vmbus.host.HostControl;
-import dev.vmbus.transport.uio.KernelChannelCounters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +15,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -31,7 +27,6 @@ public final class DashboardServer extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(DashboardServer.class.getName());
     private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
             + " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-    private static final DeliveryOptions QUICK = new DeliveryOptions().setSendTimeout(2000);
 
     private final DashboardOptions options;
     private final HostControl host;
@@ -39,17 +34,10 @@ public final class DashboardServer extends VerticleBase {
     private final StreamHub stream = new StreamHub(DashboardOptions.MAX_STREAM_CLIENTS);
     private final HealthRules rules;
     private final History history;
+    private Views views;
     private boolean ticking;
-    private Future<View> inFlight;
     private final PrometheusFormat metrics = new PrometheusFormat();
 
-    /**
-     * What the API, the stream and {@code /metrics} show at one moment: the agent's typed snapshot, and its JSON
-     * with health, rates, devices and summary ({@code {timestamp, channels, devices, summary}}). Shared by the
-     * requests that arrive while it is taken, so callers only read it (or copy).
-     */
-    private record View(AgentSnapshot agent, JsonObject json) {
-    }
     private AccessControl access;
     private HttpServer server;
 
@@ -74,6 +62,7 @@ public final class DashboardServer extends VerticleBase {
     @Override
     public Future<?> start() {
         access = AccessControl.of(options.host(), options.token());
+        views = new Views(vertx, options, host, rules, history);
         // Lifecycle events arrive as objects; this is where they become the JSON the page and /api/events show.
         vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS,
                 m -> stream.send("event", events.add(m.body().toJson())));
@@ -82,11 +71,11 @@ public final class DashboardServer extends VerticleBase {
         // it, so an idle agent takes one snapshot per interval, not two. Until the first one arrives (and for
         // good in the host's own process, where nothing publishes) a timer takes them. A tick still running when
         // the next is due is not doubled.
-        long ownTicks = vertx.setPeriodic(options.updateIntervalMs(), t -> tick(channels()));
+        long ownTicks = vertx.setPeriodic(options.updateIntervalMs(), t -> tick(views::fresh));
         vertx.eventBus().<AgentSnapshot>localConsumer(Addresses.STATS, m -> {
             vertx.cancelTimer(ownTicks);
             if (!ticking) {
-                tick(withKernelCountersIfUio(m.body()));
+                tick(() -> views.of(m.body()));
             }
         });
         server = vertx.createHttpServer().requestHandler(router());
@@ -116,20 +105,20 @@ public final class DashboardServer extends VerticleBase {
         r.get("/health").handler(ctx -> json(ctx, new JsonObject().put("status", "UP")));
         r.route("/api/*").handler(access::checkRead);
         r.route("/metrics").handler(access::checkRead);
-        r.get("/metrics").handler(ctx -> view().onComplete(ar -> {
-            View v = ar.succeeded() ? ar.result() : new View(new AgentSnapshot(0, List.of()), new JsonObject());
+        r.get("/metrics").handler(ctx -> views.current().onComplete(ar -> {
+            Views.View v = ar.succeeded() ? ar.result() : new Views.View(new AgentSnapshot(0, List.of()), new JsonObject());
             ctx.response().putHeader("Content-Type", PrometheusFormat.CONTENT_TYPE)
                     .end(metrics.render(v.agent(), v.json(), System.currentTimeMillis()));
         }));
-        r.get("/api/channels").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels")))));
+        r.get("/api/channels").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels")))));
         r.get("/api/channels/:relid").handler(this::oneChannel);
-        r.get("/api/devices").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonObject("devices")))));
-        r.get("/api/health").handler(ctx -> view().onComplete(ar -> reply(ctx, ar.map(s -> healthOnly(s.json())))));
+        r.get("/api/devices").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonObject("devices")))));
+        r.get("/api/health").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> healthOnly(s.json())))));
         r.get("/api/history").handler(ctx -> since(ctx, since -> json(ctx, history.overview(since, options.updateIntervalMs()))));
         r.get("/api/history/:relid").handler(this::channelHistory);
         r.get("/api/devices/:name").handler(this::oneDevice);
         r.get("/api/events").handler(ctx -> json(ctx, events.toJson()));
-        r.get("/api/snapshot").handler(ctx -> snapshot().onComplete(ar -> reply(ctx, ar)));
+        r.get("/api/snapshot").handler(ctx -> views.withHost(views.current()).onComplete(ar -> reply(ctx, ar)));
         r.get("/api/stream").handler(stream::open);
         r.get("/api/config").handler(ctx -> json(ctx, new JsonObject()
                 .put("updateIntervalMs", options.updateIntervalMs())
@@ -164,7 +153,7 @@ public final class DashboardServer extends VerticleBase {
         if (relid == null) {
             return;
         }
-        view().onComplete(ar -> {
+        views.current().onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, 503, ar.cause().getMessage());
                 return;
@@ -187,7 +176,7 @@ public final class DashboardServer extends VerticleBase {
             error(ctx, 404, "no enabled device handler named '" + name + "'");
             return;
         }
-        vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, QUICK)
+        vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, Views.QUICK)
                 .onComplete(ar -> reply(ctx, ar.map(m -> m.body())));
     }
 
@@ -223,57 +212,16 @@ public final class DashboardServer extends VerticleBase {
         });
     }
 
-    /** Every channel as the agent sees it (or, in a host-only process, as the host sees it). */
-    private Future<AgentSnapshot> channels() {
-        Future<AgentSnapshot> channels = vertx.eventBus().<AgentSnapshot>request(Addresses.STATS_NOW, null, QUICK)
-                .map(m -> m.body())
-                .recover(e -> host instanceof HostChannels hc ? hc.channels()
-                        : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of())));
-        return channels.compose(this::withKernelCountersIfUio);
-    }
-
-    private Future<AgentSnapshot> withKernelCountersIfUio(AgentSnapshot snapshot) {
-        return options.kernelSysfsRoot() == null ? Future.succeededFuture(snapshot) : withKernelCounters(snapshot);
-    }
-
-    /**
-     * Adds the kernel's own sysfs attributes of each channel, read on a worker (blocking file I/O); on failure the
-     * channels go out without them.
-     */
-    private Future<AgentSnapshot> withKernelCounters(AgentSnapshot snapshot) {
-        return vertx.executeBlocking(() -> KernelChannelCounters.readValues(options.kernelSysfsRoot()), false)
-                .map(snapshot::withKernel)
-                .otherwise(e -> snapshot);
-    }
-
-    private Future<JsonObject> devices() {
-        List<Future<JsonObject>> states = new ArrayList<>();
-        for (String name : options.deviceNames()) {
-            states.add(vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, QUICK)
-                    .map(m -> m.body()).otherwise(e -> new JsonObject().put("error", e.getMessage())));
-        }
-        return Future.join(states).map(x -> {
-            JsonObject out = new JsonObject();
-            for (int i = 0; i < states.size(); i++) {
-                out.put(options.deviceNames().get(i), states.get(i).result());
-            }
-            return out;
-        });
-    }
-
-    /**
-     * Channels and devices with their health decided and the summary, in one round: one {@code vmbus.stats.now}
-     * (which asks every channel at once) and one state request per device handler, in parallel.
-     */
-    private void tick(Future<AgentSnapshot> source) {
+    /** One history point (and, if anyone watches, one stream snapshot) from {@code view}; never two at once. */
+    private void tick(java.util.function.Supplier<Future<Views.View>> view) {
         if (ticking) {
             return;
         }
         ticking = true;
-        Future<View> view = takeView(source);
+        Future<Views.View> taken = view.get();
         // History needs only the view; the host's state is asked for only when someone watches the stream.
-        Future<JsonObject> taken = stream.size() > 0 ? snapshot(view) : view.map(View::json);
-        taken.onComplete(ar -> {
+        Future<JsonObject> point = stream.size() > 0 ? views.withHost(taken) : taken.map(Views.View::json);
+        point.onComplete(ar -> {
             ticking = false;
             if (ar.succeeded()) {
                 history.record(ar.result());
@@ -282,48 +230,6 @@ public final class DashboardServer extends VerticleBase {
                 }
             }
         });
-    }
-
-    private Future<View> view() {
-        // Requests that arrive while one view is being taken share it (the periodic tick included): at 256
-        // channels a view is the expensive part of every API call. Shared, so callers only read it or copy.
-        if (inFlight != null) {
-            return inFlight;
-        }
-        Future<View> taking = takeView(channels());
-        inFlight = taking;
-        taking.onComplete(ar -> inFlight = null);
-        return taking;
-    }
-
-    private Future<View> takeView(Future<AgentSnapshot> channels) {
-        Future<JsonObject> devices = devices();
-        return Future.join(channels, devices).map(x -> {
-            long now = System.currentTimeMillis();
-            JsonArray list = StatsJson.channels(channels.result());
-            JsonObject devs = devices.result();
-            JsonObject summary = rules.annotate(list, devs, now);
-            for (int i = 0; i < list.size(); i++) {
-                JsonObject c = list.getJsonObject(i);
-                JsonObject rates = history.rates(c.getInteger("relid"));
-                if (rates != null && c.containsKey("stats")) {
-                    c.put("rates", rates);
-                }
-            }
-            return new View(channels.result(), new JsonObject().put("timestamp", now).put("channels", list)
-                    .put("devices", devs).put("summary", summary));
-        });
-    }
-
-    private Future<JsonObject> snapshot() {
-        return snapshot(view());
-    }
-
-    private Future<JsonObject> snapshot(Future<View> view) {
-        Future<JsonObject> hostState = host != null ? host.state().otherwise(e -> new JsonObject().put("error", e.getMessage()))
-                : Future.succeededFuture(null);
-        return Future.join(view, hostState).map(x -> new JsonObject(new java.util.LinkedHashMap<>(view.result().json().getMap()))
-                .put("host", hostState.result())); // shallow: the view itself is shared
     }
 
     /** {@code {summary, channels: [{relid, class, state, health}], devices: {name: health}}}. */
