@@ -1,5 +1,9 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.DevicePlugin;
+
+import dev.vmbus.spi.OutboundPacket;
+
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
@@ -40,17 +44,17 @@ public final class ChannelVerticle extends VerticleBase {
 
     private final GuestTransport transport;
     private final Offer offer;
-    private final DeviceHandler<?> handler;
+    private final DevicePlugin<?> handler;
     private final int credit;
     private final long handlerTimeoutMs;
     private ChannelDriver driver;
     private DeliveryOptions delivery;
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler) {
+    public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
     }
 
-    public ChannelVerticle(GuestTransport transport, Offer offer, DeviceHandler<?> handler, int credit,
+    public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler, int credit,
                            long handlerTimeoutMs) {
         this.transport = transport;
         this.offer = offer;

@@ -1,5 +1,9 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.DevicePlugin;
+
+import dev.vmbus.spi.DeviceContext;
+
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.config.TransportType;
 import io.vertx.core.Deployable;
@@ -23,14 +27,14 @@ import java.util.UUID;
  * <p>Threads: immutable once built; {@link #newDevice} may be called from any thread.
  */
 public final class DeviceRegistry {
-    private final Map<String, DeviceHandler<?>> handlers;
-    private final Map<UUID, DeviceHandler<?>> byClass;
+    private final Map<String, DevicePlugin<?>> handlers;
+    private final Map<UUID, DevicePlugin<?>> byClass;
     private final Map<String, Configured<?>> configured;
     private final Map<String, DeviceContext> enabled;
 
     /** An enabled handler with its context and the settings it parsed from it. */
-    private record Configured<S>(DeviceHandler<S> handler, DeviceContext context, S settings) {
-        static <S> Configured<S> parse(DeviceHandler<S> handler, DeviceContext context) {
+    private record Configured<S>(DevicePlugin<S> handler, DeviceContext context, S settings) {
+        static <S> Configured<S> parse(DevicePlugin<S> handler, DeviceContext context) {
             S settings = handler.settings(context);
             if (settings == null) {
                 throw new IllegalStateException("device handler '" + handler.name() + "' returned no settings"
@@ -44,7 +48,7 @@ public final class DeviceRegistry {
         }
     }
 
-    private DeviceRegistry(Map<String, DeviceHandler<?>> handlers, Map<UUID, DeviceHandler<?>> byClass,
+    private DeviceRegistry(Map<String, DevicePlugin<?>> handlers, Map<UUID, DevicePlugin<?>> byClass,
                            Map<String, Configured<?>> configured) {
         this.handlers = handlers;
         this.byClass = byClass;
@@ -56,24 +60,24 @@ public final class DeviceRegistry {
 
     /** The handlers on the class path, configured by {@code devices} (name to section). */
     public static DeviceRegistry load(Map<String, JsonObject> devices, TransportType transport) {
-        List<DeviceHandler<?>> found = new ArrayList<>();
-        ServiceLoader.load(DeviceHandler.class).forEach(found::add);
+        List<DevicePlugin<?>> found = new ArrayList<>();
+        ServiceLoader.load(DevicePlugin.class).forEach(found::add);
         return of(found, devices, transport);
     }
 
     /** As {@link #load}, with an explicit list of handlers. */
-    public static DeviceRegistry of(List<? extends DeviceHandler<?>> found, Map<String, JsonObject> devices,
+    public static DeviceRegistry of(List<? extends DevicePlugin<?>> found, Map<String, JsonObject> devices,
                                     TransportType transport) {
-        Map<String, DeviceHandler<?>> handlers = new LinkedHashMap<>();
-        Map<UUID, DeviceHandler<?>> byClass = new LinkedHashMap<>();
-        for (DeviceHandler<?> h : found) {
-            DeviceHandler<?> other = handlers.putIfAbsent(h.name(), h);
+        Map<String, DevicePlugin<?>> handlers = new LinkedHashMap<>();
+        Map<UUID, DevicePlugin<?>> byClass = new LinkedHashMap<>();
+        for (DevicePlugin<?> h : found) {
+            DevicePlugin<?> other = handlers.putIfAbsent(h.name(), h);
             if (other != null) {
                 throw new IllegalStateException("two device handlers are named '" + h.name() + "': "
                         + other.getClass().getName() + " and " + h.getClass().getName());
             }
             for (UUID classId : h.classIds()) {
-                DeviceHandler<?> claimed = byClass.putIfAbsent(classId, h);
+                DevicePlugin<?> claimed = byClass.putIfAbsent(classId, h);
                 if (claimed != null) {
                     throw new IllegalStateException("class " + classId + " is claimed by both '" + claimed.name()
                             + "' and '" + h.name() + "'");
@@ -87,7 +91,7 @@ public final class DeviceRegistry {
             }
         }
         Map<String, Configured<?>> enabled = new LinkedHashMap<>();
-        for (DeviceHandler<?> h : handlers.values()) {
+        for (DevicePlugin<?> h : handlers.values()) {
             JsonObject section = devices.getOrDefault(h.name(), new JsonObject()).copy();
             Object flag = section.remove("enabled");
             if (flag != null && !(flag instanceof Boolean)) {
@@ -107,7 +111,7 @@ public final class DeviceRegistry {
     }
 
     /** Every installed handler. */
-    public List<DeviceHandler<?>> installed() {
+    public List<DevicePlugin<?>> installed() {
         return List.copyOf(handlers.values());
     }
 
@@ -116,7 +120,7 @@ public final class DeviceRegistry {
         return enabled;
     }
 
-    public Optional<DeviceHandler<?>> handler(String name) {
+    public Optional<DevicePlugin<?>> handler(String name) {
         return Optional.ofNullable(handlers.get(name));
     }
 
@@ -133,14 +137,14 @@ public final class DeviceRegistry {
     }
 
     /** The enabled handler for a class GUID, if any. */
-    public Optional<DeviceHandler<?>> forClass(UUID classId) {
-        DeviceHandler<?> h = byClass.get(classId);
+    public Optional<DevicePlugin<?>> forClass(UUID classId) {
+        DevicePlugin<?> h = byClass.get(classId);
         return h != null && enabled.containsKey(h.name()) ? Optional.of(h) : Optional.empty();
     }
 
     /** A display name for a class: the handler's, then the well-known table's, then the GUID. */
     public String className(UUID classId) {
-        DeviceHandler<?> h = byClass.get(classId);
+        DevicePlugin<?> h = byClass.get(classId);
         return h != null ? h.name() : DeviceClass.nameOf(classId);
     }
 }

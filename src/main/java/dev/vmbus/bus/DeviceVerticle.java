@@ -1,5 +1,8 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.Reply;
+
 import dev.vmbus.channel.Packet;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

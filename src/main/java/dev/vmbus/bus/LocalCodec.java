@@ -1,5 +1,7 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.OutboundPacket;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;

@@ -1,5 +1,7 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.OutboundPacket;
+
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import io.vertx.core.json.JsonObject;

@@ -29,7 +29,7 @@ public final class RecvResult {
         return flags;
     }
 
-    void set(int length, long requestId, int type, int flags) {
+    public void set(int length, long requestId, int type, int flags) {
         this.length = length;
         this.requestId = requestId;
         this.type = type;

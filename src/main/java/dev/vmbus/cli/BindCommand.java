@@ -1,8 +1,10 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.transport.uio.admin.SystemView;
+
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.UioBinder;
+import dev.vmbus.transport.uio.admin.UioBinder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,11 +1,14 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.transport.uio.admin.Diagnosis;
+import dev.vmbus.transport.uio.admin.SystemView;
+
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.admin.ServePolicy;
 import dev.vmbus.transport.uio.UioChannel;
-import dev.vmbus.transport.uio.VmbusDevice;
+import dev.vmbus.transport.uio.admin.VmbusDevice;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;

@@ -1,5 +1,8 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.agent.Agent;
+import dev.vmbus.agent.Lifecycle;
+
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;

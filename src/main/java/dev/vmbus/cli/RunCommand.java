@@ -1,5 +1,11 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.agent.Agent;
+import dev.vmbus.agent.Lifecycle;
+import dev.vmbus.systemd.EventLoopWatchdog;
+import dev.vmbus.systemd.Readiness;
+import dev.vmbus.systemd.SystemdNotify;
+
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;

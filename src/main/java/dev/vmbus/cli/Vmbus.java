@@ -1,5 +1,8 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.agent.Lifecycle;
+import dev.vmbus.bench.BenchCommand;
+
 import dev.vmbus.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +51,7 @@ public final class Vmbus implements Callable<Integer> {
     }
 
     /** The command line as {@code main} runs it, printing to {@code out} and {@code err}. */
-    static int execute(String[] args, PrintStream out, PrintStream err) {
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
         CommandLine cmd = commandLine();
         cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cmd.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));

@@ -1,6 +1,6 @@
 package dev.vmbus.host;
 
-import dev.vmbus.ic.timesync.MonotonicRawClock;
+import dev.vmbus.os.MonotonicRawClock;
 
 /**
  * The simulated partition's reference counter (100-ns ticks since the partition was created), which the host

@@ -3,7 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.VmbusConfig;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,5 +1,7 @@
 package dev.vmbus.ring;
 
+import dev.vmbus.os.PageSize;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;

@@ -6,7 +6,7 @@ import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
-import dev.vmbus.channel.Timers;
+import dev.vmbus.runtime.Timers;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;

@@ -5,7 +5,7 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.Requestor;
 import dev.vmbus.channel.SendStatus;
-import dev.vmbus.channel.Timers;
+import dev.vmbus.runtime.Timers;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;

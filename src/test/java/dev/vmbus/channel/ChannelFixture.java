@@ -11,15 +11,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A channel's memory (two {@link TestRings} rings, TX first) and both ends over it, for the channel tests. Header
  * and data access and payloads are {@link TestRings}'. Used from the test's thread only.
  */
-final class ChannelFixture {
+public final class ChannelFixture {
     final MemorySegment memory;
-    final ChannelRings rings;
-    final Offer offer;
+    public final ChannelRings rings;
+    public final Offer offer;
     final AtomicInteger toHost = new AtomicInteger();
-    final AtomicInteger toGuest = new AtomicInteger();
+    public final AtomicInteger toGuest = new AtomicInteger();
 
     /** {@code memory} holds both rings, TX first; each ring is {@code memory.byteSize() / 2}. */
-    ChannelFixture(MemorySegment memory) {
+    public ChannelFixture(MemorySegment memory) {
         this.memory = memory;
         this.rings = ChannelRings.of(memory, TestRings.HEADER);
         rings.initialize();
@@ -27,15 +27,15 @@ final class ChannelFixture {
     }
 
     /** Two rings of {@code 4096 + dataSize} bytes each. */
-    static ChannelFixture allocate(Arena arena, int dataSize) {
+    public static ChannelFixture allocate(Arena arena, int dataSize) {
         return new ChannelFixture(arena.allocate(2L * (TestRings.HEADER + dataSize), 4096));
     }
 
-    VmbusChannel guest(int requestorSize) {
+    public VmbusChannel guest(int requestorSize) {
         return VmbusChannel.guest(offer, rings, toHost::incrementAndGet, requestorSize);
     }
 
-    VmbusChannel host(int requestorSize) {
+    public VmbusChannel host(int requestorSize) {
         return VmbusChannel.host(offer, rings, toGuest::incrementAndGet, requestorSize);
     }
 }

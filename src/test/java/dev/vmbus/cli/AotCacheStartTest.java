@@ -1,5 +1,7 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.bench.JvmOptions;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

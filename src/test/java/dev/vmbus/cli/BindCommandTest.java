@@ -3,7 +3,7 @@ package dev.vmbus.cli;
 import dev.vmbus.transport.uio.KernelFixtures;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import dev.vmbus.transport.uio.SimulatedKernel;
-import dev.vmbus.transport.uio.UioBinder;
+import dev.vmbus.transport.uio.admin.UioBinder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -16,23 +16,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** {@code vmbus ...} as a real child process (this test JVM's class path), with its output collected. */
-final class VmbusProcess implements AutoCloseable {
+public final class VmbusProcess implements AutoCloseable {
     final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
+    public final List<String> lines = new CopyOnWriteArrayList<>();
     private final Thread reader;
 
-    VmbusProcess(String... args) throws IOException {
+    public VmbusProcess(String... args) throws IOException {
         this(Map.of(), args);
     }
 
     /** With {@code env} added to this JVM's environment. */
-    VmbusProcess(Map<String, String> env, String... args) throws IOException {
+    public VmbusProcess(Map<String, String> env, String... args) throws IOException {
         this(command(List.of("--enable-native-access=ALL-UNNAMED"), System.getProperty("java.class.path"), args),
                 env, false);
     }
 
     /** With these JVM options (e.g. those of conf/jvm.options) before the class path. */
-    VmbusProcess(List<String> jvmOptions, String... args) throws IOException {
+    public VmbusProcess(List<String> jvmOptions, String... args) throws IOException {
         this(command(jvmOptions, System.getProperty("java.class.path"), args), Map.of(), false);
     }
 
@@ -53,7 +53,7 @@ final class VmbusProcess implements AutoCloseable {
      * Any command, e.g. an installed {@code /usr/bin/vmbus}; {@code env} is added to this JVM's environment, or
      * is the whole environment when {@code clearEnvironment}.
      */
-    VmbusProcess(List<String> command, Map<String, String> env, boolean clearEnvironment) throws IOException {
+    public VmbusProcess(List<String> command, Map<String, String> env, boolean clearEnvironment) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         if (clearEnvironment) {
             builder.environment().clear();
@@ -99,7 +99,7 @@ final class VmbusProcess implements AutoCloseable {
     }
 
     /** SIGTERM, then the exit status (fails if the process does not exit within {@code timeoutMs}). */
-    int terminate(long timeoutMs) throws InterruptedException {
+    public int terminate(long timeoutMs) throws InterruptedException {
         sigterm();
         return exitStatus(timeoutMs);
     }

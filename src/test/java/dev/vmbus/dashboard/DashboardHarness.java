@@ -1,6 +1,6 @@
 package dev.vmbus.dashboard;
 
-import dev.vmbus.cli.Agent;
+import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.host.SimulatedHost;
 import io.vertx.core.Vertx;

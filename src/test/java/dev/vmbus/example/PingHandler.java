@@ -1,9 +1,9 @@
 package dev.vmbus.example;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
-import dev.vmbus.bus.Reply;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.channel.Packet;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +15,9 @@ import java.util.UUID;
 /**
  * A complete device plug-in (docs/PLUGINS.md walks through it): the "ping" device class answers every text packet
  * with {@code <prefix><text>}, and refuses the word {@code crash}, which faults the channel. Registered in
- * {@code META-INF/services/dev.vmbus.bus.DeviceHandler}.
+ * {@code META-INF/services/dev.vmbus.spi.DevicePlugin}.
  */
-public final class PingHandler implements DeviceHandler<PingHandler.Settings> {
+public final class PingHandler implements DevicePlugin<PingHandler.Settings> {
     /** The class GUID the host offers for this device. */
     public static final UUID CLASS_ID = UUID.fromString("a1b2c3d4-0000-4000-8000-00000000c0de");
 

@@ -4,9 +4,9 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.TransportType;
-import dev.vmbus.device.testkit.Packets;
-import dev.vmbus.device.testkit.ScriptedHost;
-import dev.vmbus.device.testkit.TestAgent;
+import dev.vmbus.testkit.Packets;
+import dev.vmbus.testkit.ScriptedHost;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 

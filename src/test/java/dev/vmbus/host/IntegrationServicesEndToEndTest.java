@@ -1,7 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.bus.Addresses;
-import dev.vmbus.cli.Agent;
+import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;

@@ -1,6 +1,6 @@
 package dev.vmbus.host;
 
-import dev.vmbus.cli.Agent;
+import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.fcopy.FcopyHandler;

@@ -1,8 +1,8 @@
 package dev.vmbus.device.fcopy;
 
 import dev.vmbus.bus.Complaints;
-import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDevice;
+import dev.vmbus.spi.IcChannelState;
+import dev.vmbus.spi.IcDevice;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import io.vertx.core.Future;

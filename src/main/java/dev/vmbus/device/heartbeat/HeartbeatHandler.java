@@ -1,9 +1,9 @@
 package dev.vmbus.device.heartbeat;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
-import dev.vmbus.bus.NoSettings;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.NoSettings;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 
@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The heartbeat device class: {@code devices.heartbeat} has no settings besides {@code enabled}. */
-public final class HeartbeatHandler implements DeviceHandler<NoSettings> {
+public final class HeartbeatHandler implements DevicePlugin<NoSettings> {
     @Override
     public String name() {
         return "heartbeat";

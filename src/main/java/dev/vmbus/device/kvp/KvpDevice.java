@@ -1,7 +1,7 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDevice;
+import dev.vmbus.spi.IcChannelState;
+import dev.vmbus.spi.IcDevice;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.kvp.KvpMessage;

@@ -1,8 +1,8 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 
@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The KVP (Data Exchange) device class; settings in {@link KvpSettings}. */
-public final class KvpHandler implements DeviceHandler<KvpSettings> {
+public final class KvpHandler implements DevicePlugin<KvpSettings> {
     @Override
     public String name() {
         return "kvp";

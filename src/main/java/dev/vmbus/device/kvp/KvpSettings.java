@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.bus.DeviceContext;
+import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.config.TransportType;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

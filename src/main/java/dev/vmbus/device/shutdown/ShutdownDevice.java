@@ -2,8 +2,8 @@ package dev.vmbus.device.shutdown;
 
 import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
-import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDevice;
+import dev.vmbus.spi.IcChannelState;
+import dev.vmbus.spi.IcDevice;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;

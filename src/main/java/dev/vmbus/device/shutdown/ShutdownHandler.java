@@ -1,8 +1,8 @@
 package dev.vmbus.device.shutdown;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 
@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The shutdown device class; settings in {@link ShutdownSettings}. */
-public final class ShutdownHandler implements DeviceHandler<ShutdownSettings> {
+public final class ShutdownHandler implements DevicePlugin<ShutdownSettings> {
     @Override
     public String name() {
         return "shutdown";

@@ -1,6 +1,6 @@
 package dev.vmbus.device.shutdown;
 
-import dev.vmbus.device.DeviceConfig;
+import dev.vmbus.spi.DeviceConfig;
 import dev.vmbus.ic.shutdown.ShutdownAction;
 import io.vertx.core.json.JsonObject;
 

@@ -1,5 +1,7 @@
 package dev.vmbus.device.timesync;
 
+import dev.vmbus.os.UnixDatagramSocket;
+
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;

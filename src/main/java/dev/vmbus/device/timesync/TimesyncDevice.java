@@ -1,6 +1,6 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.device.IcDevice;
+import dev.vmbus.spi.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;

@@ -1,8 +1,8 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.timesync.ReferenceClock;
@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The time sync device class; settings in {@link TimesyncSettings}. */
-public final class TimesyncHandler implements DeviceHandler<TimesyncSettings> {
+public final class TimesyncHandler implements DevicePlugin<TimesyncSettings> {
     @Override
     public String name() {
         return "timesync";

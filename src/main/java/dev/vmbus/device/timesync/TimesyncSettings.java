@@ -1,6 +1,8 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.device.DeviceConfig;
+import dev.vmbus.os.UnixDatagramSocket;
+
+import dev.vmbus.spi.DeviceConfig;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;

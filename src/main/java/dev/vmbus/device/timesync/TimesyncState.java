@@ -1,6 +1,6 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.device.IcChannelState;
+import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.ic.IcNegotiation;
 import dev.vmbus.ic.timesync.CounterEpoch;
 import dev.vmbus.ic.timesync.FileTime;

@@ -1,8 +1,8 @@
 package dev.vmbus.device.vss;
 
 import dev.vmbus.device.CommandRunner;
-import dev.vmbus.device.IcChannelState;
-import dev.vmbus.device.IcDevice;
+import dev.vmbus.spi.IcChannelState;
+import dev.vmbus.spi.IcDevice;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;

@@ -1,8 +1,8 @@
 package dev.vmbus.device.vss;
 
-import dev.vmbus.bus.Device;
-import dev.vmbus.bus.DeviceContext;
-import dev.vmbus.bus.DeviceHandler;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 
@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The VSS (backup) device class; settings in {@link VssSettings}. */
-public final class VssHandler implements DeviceHandler<VssSettings> {
+public final class VssHandler implements DevicePlugin<VssSettings> {
     @Override
     public String name() {
         return "vss";

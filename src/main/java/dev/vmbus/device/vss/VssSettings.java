@@ -1,6 +1,6 @@
 package dev.vmbus.device.vss;
 
-import dev.vmbus.device.DeviceConfig;
+import dev.vmbus.spi.DeviceConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,5 +1,7 @@
 package dev.vmbus.ic.timesync;
 
+import dev.vmbus.os.MonotonicRawClock;
+
 /**
  * A clock counted in 100-ns ticks: the host's partition reference counter, or the guest clock the agent reads
  * in its place.

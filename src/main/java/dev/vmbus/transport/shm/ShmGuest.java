@@ -4,7 +4,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;

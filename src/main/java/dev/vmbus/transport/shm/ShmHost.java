@@ -2,7 +2,7 @@ package dev.vmbus.transport.shm;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;

@@ -3,7 +3,7 @@ package dev.vmbus.transport.sim;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;

@@ -1,5 +1,7 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Posix;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

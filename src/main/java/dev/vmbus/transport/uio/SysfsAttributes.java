@@ -15,7 +15,7 @@ import java.util.UUID;
  * Reads single sysfs attributes. Every value the kernel prints ends with a newline and some carry braces or a
  * {@code 0x} prefix; every failure names the file, because "bad GUID" without a path is useless to an operator.
  */
-final class SysfsAttributes {
+public final class SysfsAttributes {
     private SysfsAttributes() {
     }
 
@@ -31,7 +31,7 @@ final class SysfsAttributes {
     }
 
     /** A GUID as {@code class_id}/{@code device_id} print it: braces, any case, trailing newline all accepted. */
-    static UUID guid(Path file) throws IOException {
+    public static UUID guid(Path file) throws IOException {
         String text = text(file);
         try {
             return Guid.parse(text);
@@ -41,7 +41,7 @@ final class SysfsAttributes {
     }
 
     /** A decimal attribute such as {@code id}, {@code subchannel_id} or {@code monitor_id}. */
-    static int decimal(Path file) throws IOException {
+    public static int decimal(Path file) throws IOException {
         String text = text(file);
         try {
             return Integer.parseInt(text);
@@ -51,12 +51,12 @@ final class SysfsAttributes {
     }
 
     /** A decimal attribute that the kernel hides in some cases (e.g. {@code monitor_id} of an unmonitored channel). */
-    static OptionalInt optionalDecimal(Path file) throws IOException {
+    public static OptionalInt optionalDecimal(Path file) throws IOException {
         return Files.exists(file) ? OptionalInt.of(decimal(file)) : OptionalInt.empty();
     }
 
     /** A uio map size: hexadecimal with a {@code 0x} prefix ({@code maps/mapN/size}). */
-    static long hexSize(Path file) throws IOException {
+    public static long hexSize(Path file) throws IOException {
         String text = text(file);
         String lower = text.toLowerCase(Locale.ROOT);
         if (!lower.startsWith("0x")) {

@@ -1,6 +1,8 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.Posix;
+
+import dev.vmbus.os.PageSize;
 
 import java.io.IOException;
 import java.nio.file.Path;

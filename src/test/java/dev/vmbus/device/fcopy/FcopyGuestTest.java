@@ -1,6 +1,6 @@
 package dev.vmbus.device.fcopy;
 
-import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.testkit.DeviceProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-import static dev.vmbus.device.testkit.Packets.icReply;
+import static dev.vmbus.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -2,9 +2,9 @@ package dev.vmbus.device.heartbeat;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Packet;
-import dev.vmbus.device.testkit.Packets;
-import dev.vmbus.device.testkit.ScriptedHost;
-import dev.vmbus.device.testkit.TestAgent;
+import dev.vmbus.testkit.Packets;
+import dev.vmbus.testkit.ScriptedHost;
+import dev.vmbus.testkit.TestAgent;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcNegotiation;

@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.testkit.DeviceProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-import static dev.vmbus.device.testkit.Packets.icReply;
+import static dev.vmbus.testkit.Packets.icReply;
 import static dev.vmbus.device.kvp.KvpWire.le;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

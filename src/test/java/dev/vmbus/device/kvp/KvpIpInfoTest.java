@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.testkit.DeviceProbe;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
-import static dev.vmbus.device.testkit.Packets.icReply;
+import static dev.vmbus.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

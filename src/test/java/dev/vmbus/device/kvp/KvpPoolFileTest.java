@@ -1,6 +1,6 @@
 package dev.vmbus.device.kvp;
 
-import dev.vmbus.device.testkit.DeviceProbe;
+import dev.vmbus.testkit.DeviceProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,8 +1,8 @@
 package dev.vmbus.device.shutdown;
 
-import dev.vmbus.bus.OutboundPacket;
-import dev.vmbus.device.testkit.DeviceProbe;
-import dev.vmbus.device.testkit.Packets;
+import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.testkit.DeviceProbe;
+import dev.vmbus.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.vmbus.device.testkit.Packets.icReply;
+import static dev.vmbus.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

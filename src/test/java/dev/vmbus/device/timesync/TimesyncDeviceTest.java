@@ -1,8 +1,8 @@
 package dev.vmbus.device.timesync;
 
-import dev.vmbus.bus.OutboundPacket;
-import dev.vmbus.device.testkit.DeviceProbe;
-import dev.vmbus.device.testkit.Packets;
+import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.testkit.DeviceProbe;
+import dev.vmbus.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.vmbus.device.testkit.Packets.icEcho;
+import static dev.vmbus.testkit.Packets.icEcho;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

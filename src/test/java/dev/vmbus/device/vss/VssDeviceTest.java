@@ -1,7 +1,7 @@
 package dev.vmbus.device.vss;
 
-import dev.vmbus.device.testkit.DeviceProbe;
-import dev.vmbus.device.testkit.Packets;
+import dev.vmbus.testkit.DeviceProbe;
+import dev.vmbus.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;

@@ -1,5 +1,7 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Posix;
+
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.VmbusChannel;

@@ -1,7 +1,9 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Posix;
+
 import dev.vmbus.channel.ChannelRings;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

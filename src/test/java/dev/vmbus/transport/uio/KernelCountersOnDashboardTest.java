@@ -1,12 +1,12 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.DeviceClass;
-import dev.vmbus.cli.Agent;
+import dev.vmbus.agent.Agent;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.dashboard.Exposition;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

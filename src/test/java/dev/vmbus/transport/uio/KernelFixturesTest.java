@@ -1,5 +1,9 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.transport.uio.admin.ServePolicy;
+import dev.vmbus.transport.uio.admin.VmbusDevice;
+import dev.vmbus.transport.uio.admin.VmbusDevices;
+
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

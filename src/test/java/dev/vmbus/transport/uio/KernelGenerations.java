@@ -1,6 +1,6 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 
 /**
  * The kernel generations the uio fixtures model, as {@link KernelFeatures}: what each one's

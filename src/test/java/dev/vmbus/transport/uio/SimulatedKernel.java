@@ -1,5 +1,7 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.transport.uio.admin.UioBinder;
+
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Guid;
 

@@ -1,7 +1,7 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.DeviceClass;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

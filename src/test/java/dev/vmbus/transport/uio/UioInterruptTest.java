@@ -1,11 +1,13 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Posix;
+
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.VmbusChannel;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingLayout;
 import dev.vmbus.runtime.ChannelDriver;

@@ -5,7 +5,7 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.ring.PageSize;
+import dev.vmbus.os.PageSize;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.OfferListener;

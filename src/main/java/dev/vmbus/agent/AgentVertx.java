@@ -1,0 +1,51 @@
+package dev.vmbus.agent;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one {@link VertxOptions} of every command that starts the agent or its simulated host ({@code run},
+ * {@code host}, {@code bench}) and of the bare baseline ({@link BareVertx}), sized for a small daemon.
+ * docs/BENCHMARKS.md ("Footprint") gives the figure each setting moved. Stateless.
+ */
+public final class AgentVertx {
+    /**
+     * One event loop: a guest has a handful of channels that each see a few packets a second; one thread
+     * serves them all, and the channel verticle, its handler and (on sim) the host then share a thread, so a
+     * round trip needs no cross-thread wake-up.
+     */
+    static final int EVENT_LOOPS = 1;
+    /**
+     * Two workers: file copy, KVP pool writes and the shutdown/VSS commands block a worker; two let a slow
+     * command not hold up KVP. Threads are only created when first needed.
+     */
+    static final int WORKERS = 2;
+    /** Vert.x's own blocking work (file system, DNS): one thread, created on first use. */
+    static final int INTERNAL_BLOCKING = 1;
+    /**
+     * The blocked-thread checker is a timer thread Vert.x always starts; checking every 5 s instead of every
+     * second still reports an event loop blocked past {@link #MAX_EVENT_LOOP_MS}, with 5x fewer wake-ups.
+     */
+    static final long BLOCKED_CHECK_MS = 5_000;
+    static final long MAX_EVENT_LOOP_MS = 2_000;
+
+    private AgentVertx() {
+    }
+
+    public static VertxOptions options() {
+        return new VertxOptions()
+                .setEventLoopPoolSize(EVENT_LOOPS)
+                .setWorkerPoolSize(WORKERS)
+                .setInternalBlockingPoolSize(INTERNAL_BLOCKING)
+                .setBlockedThreadCheckInterval(BLOCKED_CHECK_MS)
+                .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+                .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MS)
+                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS);
+    }
+
+    public static Vertx create() {
+        return Vertx.vertx(options());
+    }
+}

@@ -1,0 +1,258 @@
+package dev.vmbus.os;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+
+/**
+ * The few libc calls the uio transport needs, made through the FFM {@link Linker}: no JNI, no native library of
+ * our own. Calls that can fail capture {@code errno}; {@link #read} and {@link #write} return {@code -errno}
+ * instead of throwing, because the interrupt thread must tell EIO (rescind) from EAGAIN (spurious wake-up)
+ * without an exception per interrupt.
+ *
+ * <p>Constants are Linux's values, identical on x86-64 and arm64 (the two architectures Hyper-V guests run).
+ */
+public final class Posix {
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int EAGAIN = 11;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLLIN = 0x1;
+    static final int EPOLLERR = 0x8;
+    static final int EPOLLHUP = 0x10;
+
+    /** {@code struct epoll_event} is packed on x86-64 (12 bytes), naturally aligned elsewhere (16 bytes). */
+    static final boolean X86_64 = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64" -> true;
+        default -> false;
+    };
+    public static final int EPOLL_EVENT_SIZE = X86_64 ? 12 : 16;
+    public static final int EPOLL_DATA_OFFSET = X86_64 ? 4 : 8;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout ADDR = ValueLayout.ADDRESS;
+
+    private static final MethodHandle OPEN = errnoCall("open", FunctionDescriptor.of(INT, ADDR, INT, INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
+    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
+    private static final MethodHandle MMAP = errnoCall("mmap", FunctionDescriptor.of(ADDR, ADDR, LONG, INT, INT, INT, LONG));
+    private static final MethodHandle MUNMAP = plainCall("munmap", FunctionDescriptor.of(INT, ADDR, LONG));
+    private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle EPOLL_CTL = errnoCall("epoll_ctl", FunctionDescriptor.of(INT, INT, INT, INT, ADDR));
+    private static final MethodHandle EPOLL_WAIT = errnoCall("epoll_wait", FunctionDescriptor.of(INT, INT, ADDR, INT, INT));
+    private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(INT, INT, INT));
+    private static final MethodHandle GETEUID = plainCall("geteuid", FunctionDescriptor.of(INT));
+    private static final MethodHandle STRERROR = plainCall("strerror", FunctionDescriptor.of(ADDR, INT));
+
+    private Posix() {
+    }
+
+    private static MethodHandle errnoCall(String name, FunctionDescriptor fd, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = Linker.Option.captureCallState("errno");
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd, options);
+    }
+
+    private static MethodHandle plainCall(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd);
+    }
+
+    /** A buffer for the captured {@code errno} of calls made by one thread. */
+    public static MemorySegment errnoBuffer(Arena arena) {
+        return arena.allocate(CAPTURE);
+    }
+
+    static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    /** {@code strerror(errno)} followed by the symbolic number, e.g. "Input/output error (errno 5)". */
+    public static String describe(int errno) {
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
+        } catch (Throwable e) {
+            return "errno " + errno;
+        }
+    }
+
+    /** {@code open(path, flags)}; throws with the path and the reason. */
+    public static int open(Path path, int flags) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = errnoBuffer(arena);
+            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(path.toString()), flags, 0);
+            if (fd < 0) {
+                throw new IOException("open(" + path + "): " + describe(errno(capture)));
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("open downcall failed", e);
+        }
+    }
+
+    /** {@code close(fd)}, ignoring errors: there is nothing useful to do about a failed close. */
+    public static void close(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) CLOSE.invokeExact(errnoBuffer(arena), fd);
+        } catch (Throwable e) {
+            throw new IllegalStateException("close downcall failed", e);
+        }
+    }
+
+    /** {@code read(fd, buf, count)}: the byte count, or {@code -errno}. */
+    public static long read(int fd, MemorySegment buf, long count, MemorySegment capture) {
+        try {
+            long n = (long) READ.invokeExact(capture, fd, buf, count);
+            return n >= 0 ? n : -errno(capture);
+        } catch (Throwable e) {
+            throw new IllegalStateException("read downcall failed", e);
+        }
+    }
+
+    /** {@code write(fd, buf, count)}: the byte count, or {@code -errno}. */
+    static long write(int fd, MemorySegment buf, long count, MemorySegment capture) {
+        try {
+            long n = (long) WRITE.invokeExact(capture, fd, buf, count);
+            return n >= 0 ? n : -errno(capture);
+        } catch (Throwable e) {
+            throw new IllegalStateException("write downcall failed", e);
+        }
+    }
+
+    /** Writes one 4-byte native-order integer (the uio interrupt protocol); the byte count or {@code -errno}. */
+    public static long writeInt(int fd, int value) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(INT);
+            buf.set(INT, 0, value);
+            return write(fd, buf, 4, errnoBuffer(arena));
+        }
+    }
+
+    /** Writes one 8-byte native-order integer (what an eventfd takes); the byte count or {@code -errno}. */
+    public static long writeLong(int fd, long value) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(LONG);
+            buf.set(LONG, 0, value);
+            return write(fd, buf, 8, errnoBuffer(arena));
+        }
+    }
+
+    /**
+     * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, offset)} of {@code path}; the segment is
+     * unmapped when {@code arena} closes. The file descriptor is closed at once: the mapping keeps its own
+     * reference to the file.
+     */
+    public static MemorySegment map(Path path, long offset, long size, Arena arena) throws IOException {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment capture = errnoBuffer(call);
+            MemorySegment addr = (MemorySegment) MMAP.invokeExact(capture, MemorySegment.NULL, size,
+                    PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+            if (addr.address() == -1L) {
+                throw new IOException("mmap of " + size + " bytes at offset " + offset + " of " + path + ": "
+                        + describe(errno(capture)));
+            }
+            long base = addr.address();
+            return MemorySegment.ofAddress(base).reinterpret(size, arena, s -> unmap(base, size));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("mmap downcall failed", e);
+        } finally {
+            close(fd);
+        }
+    }
+
+    private static void unmap(long address, long size) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), size);
+        } catch (Throwable e) {
+            throw new IllegalStateException("munmap downcall failed", e);
+        }
+    }
+
+    public static int epollCreate() throws IOException {
+        return checked("epoll_create1", capture -> (int) EPOLL_CREATE1.invokeExact(capture, O_CLOEXEC));
+    }
+
+    /** {@code epoll_ctl(epfd, op, fd, {events, data = fd})}; {@code -errno} on failure. */
+    public static int epollCtl(int epfd, int op, int fd, int events) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(EPOLL_EVENT_SIZE, 8);
+            event.set(ValueLayout.JAVA_INT_UNALIGNED, 0, events);
+            event.set(ValueLayout.JAVA_LONG_UNALIGNED, EPOLL_DATA_OFFSET, fd);
+            MemorySegment capture = errnoBuffer(arena);
+            int r = (int) EPOLL_CTL.invokeExact(capture, epfd, op, fd, event);
+            return r == 0 ? 0 : -errno(capture);
+        } catch (Throwable e) {
+            throw new IllegalStateException("epoll_ctl downcall failed", e);
+        }
+    }
+
+    /** {@code epoll_wait} with no timeout: the number of events, or {@code -errno}. */
+    public static int epollWait(int epfd, MemorySegment events, int max, MemorySegment capture) {
+        try {
+            int n = (int) EPOLL_WAIT.invokeExact(capture, epfd, events, max, -1);
+            return n >= 0 ? n : -errno(capture);
+        } catch (Throwable e) {
+            throw new IllegalStateException("epoll_wait downcall failed", e);
+        }
+    }
+
+    /** A non-blocking {@code eventfd}, used to wake the interrupt thread. */
+    public static int eventfd() throws IOException {
+        return checked("eventfd", capture -> (int) EVENTFD.invokeExact(capture, 0, O_CLOEXEC | O_NONBLOCK));
+    }
+
+    /** The effective user id ({@code vmbus bind} needs root on a real system). */
+    public static int geteuid() {
+        try {
+            return (int) GETEUID.invokeExact();
+        } catch (Throwable e) {
+            throw new IllegalStateException("geteuid downcall failed", e);
+        }
+    }
+
+    private interface FdCall {
+        int call(MemorySegment capture) throws Throwable;
+    }
+
+    private static int checked(String name, FdCall call) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = errnoBuffer(arena);
+            int fd = call.call(capture);
+            if (fd < 0) {
+                throw new IOException(name + ": " + describe(errno(capture)));
+            }
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(name + " downcall failed", e);
+        }
+    }
+}

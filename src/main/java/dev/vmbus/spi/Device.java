@@ -1,0 +1,47 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.channel.Packet;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One device class at run time: made once per agent by {@link DevicePlugin#device} from its parsed settings,
+ * then handed every packet of every channel of its class. The framework registers it at
+ * {@code vmbus.device.<name>}, serves {@link #state()} at {@code vmbus.device.<name>.state} and tells it when a
+ * channel ends; the device never touches an address itself.
+ *
+ * <p>Threads: every method is called on the device's own context (one event loop), so a device needs no locks
+ * for what it keeps; work that blocks goes to a worker ({@code vertx.executeBlocking}).
+ *
+ * <p>The smallest device is a lambda: {@code packet -> Future.succeededFuture(Reply.response(packet, bytes))}.
+ */
+@FunctionalInterface
+public interface Device {
+
+    /**
+     * Handles one packet. Until the future completes the packet holds one unit of its channel's credit. A failed
+     * future (or an exception thrown here) faults that channel, with the failure's message as the reason; every
+     * other channel keeps running.
+     */
+    Future<Reply> handle(Packet packet);
+
+    /** Called once before the first packet: timers, files, workers. The device is not started until it completes. */
+    default Future<?> start(Vertx vertx) {
+        return Future.succeededFuture();
+    }
+
+    /** Called once when the agent stops. */
+    default Future<?> stop() {
+        return Future.succeededFuture();
+    }
+
+    /** The device's state for the dashboard (a fresh object each call). */
+    default JsonObject state() {
+        return new JsonObject();
+    }
+
+    /** Channel {@code relid} of this device's class is gone (rescinded, faulted or closed): forget it. */
+    default void channelEnded(int relid) {
+    }
+}

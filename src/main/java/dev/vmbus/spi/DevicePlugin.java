@@ -1,0 +1,61 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.bus.ChannelVerticle;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The plug-in SPI: what a device class declares. One implementation per class, found with
+ * {@link java.util.ServiceLoader} (list it in {@code META-INF/services/dev.vmbus.bus.DevicePlugin}); built-in
+ * handlers are found the same way as plug-ins.
+ *
+ * <p>At start-up the registry calls {@link #settings} once with the handler's config section; a bad section stops
+ * start-up with {@code devices.<name>: <message>}. When the agent starts it calls {@link #device} with those
+ * settings and runs the {@link Device} it returns: the framework registers it at {@code vmbus.device.<name>},
+ * serves its state at {@code vmbus.device.<name>.state}, and opens one channel per offer whose class is in
+ * {@link #classIds()}.
+ *
+ * <p>Threads: {@link #settings} runs on the thread that builds the registry, {@link #device} on the one that starts
+ * the agent; keep a handler stateless, and put run-time state in its {@link Device}.
+ *
+ * @param <S> the parsed settings (a record), or {@link NoSettings}
+ */
+public interface DevicePlugin<S> {
+
+    /** Short name: the config key under {@code devices}, the address suffix and the dashboard's label. Lowercase. */
+    String name();
+
+    /** The class GUIDs this handler serves. */
+    List<UUID> classIds();
+
+    /**
+     * Parses this handler's config section ({@link DeviceContext#config()}, without {@code enabled}); called once,
+     * before anything starts.
+     *
+     * @throws IllegalArgumentException naming the bad key and why
+     */
+    S settings(DeviceContext context);
+
+    /** The device for one agent, configured by what {@link #settings} returned. */
+    Device device(S settings, DeviceContext context);
+
+    /** Whether the handler runs when the config file does not mention it. */
+    default boolean enabledByDefault() {
+        return true;
+    }
+
+    /**
+     * Packets of one channel that may be with the device at once (the channel's credit). Beyond it the channel
+     * stops draining and the host sees a full ring. Keep it as small as the protocol allows: it is also how many
+     * of a hostile channel's packets can queue in front of a healthy channel's at a device shared by both.
+     */
+    default int credit() {
+        return ChannelVerticle.DEFAULT_CREDIT;
+    }
+
+    /** Requestor slots for the channel (0 when the device never sends requests that want a completion). */
+    default int requestorSize() {
+        return 0;
+    }
+}

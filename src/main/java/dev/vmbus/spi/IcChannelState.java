@@ -1,0 +1,71 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.ic.IcNegotiation;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+
+/**
+ * What an IC handler knows about one of its channels: the negotiated versions and message counts. A service
+ * keeps its own extra fields in a subclass.
+ */
+public class IcChannelState {
+    private final int relid;
+    private IcNegotiation.Negotiated negotiated;
+    private Instant negotiatedAt;
+    private long messages;
+    private long dropped;
+    private long failed;
+
+    public IcChannelState(int relid) {
+        this.relid = relid;
+    }
+
+    public int relid() {
+        return relid;
+    }
+
+    /** The versions of the last successful negotiation, or null (none yet, or the last one found no match). */
+    public IcNegotiation.Negotiated negotiated() {
+        return negotiated;
+    }
+
+    void negotiated(IcNegotiation.Negotiated n) {
+        negotiated = n;
+        negotiatedAt = Instant.now();
+    }
+
+    void countMessage() {
+        messages++;
+    }
+
+    void countDropped() {
+        dropped++;
+    }
+
+    void countFailed() {
+        failed++;
+    }
+
+    public long messages() {
+        return messages;
+    }
+
+    public long dropped() {
+        return dropped;
+    }
+
+    /** The state as JSON for the dashboard; subclasses add their fields. */
+    public JsonObject toJson() {
+        JsonObject json = new JsonObject().put("relid", relid).put("messages", messages).put("dropped", dropped)
+                .put("failedReplies", failed);
+        if (negotiated != null) {
+            json.put("frameworkVersion", negotiated.framework().toString())
+                    .put("serviceVersion", negotiated.message().toString());
+        }
+        if (negotiatedAt != null) {
+            json.put("negotiatedAt", negotiatedAt.toString());
+        }
+        return json;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.bus.Complaints;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.Reply;
+import dev.vmbus.channel.HostComplaints.Kind;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcNegotiation;
+import dev.vmbus.ic.IcVersion;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+
+/**
+ * The shared guest side of every integration service (spec ic-protocols.md sections 1-2), as a {@link Device}:
+ * drops messages shorter than the 28-byte header without a reply, answers version negotiation exactly as Linux
+ * does, and hands everything else to {@link #handle(IcChannelState, IcMessage)}. Replies follow Linux's rule: the
+ * same buffer, modified in place, flags overwritten with 0x05, the same length, the host's transaction id echoed.
+ *
+ * @param <S> the per-channel state this service keeps
+ *
+ * <p>Threads: the per-channel states are touched on the device's context only (the framework calls every
+ * {@link Device} method there); services that block hand work to a worker and keep what the worker touches to
+ * themselves (see each service).
+ */
+public abstract class IcDevice<S extends IcChannelState> implements Device {
+
+    /**
+     * What {@link #handle(IcChannelState, IcMessage)} decided.
+     *
+     * @param reply      whether the (modified) buffer goes back
+     * @param afterReply run on the device's context once the reply is on the ring, or null
+     */
+    public record Answer(boolean reply, Runnable afterReply) {
+        /** Send the (modified) buffer back. */
+        public static final Answer REPLY = new Answer(true, null);
+        /** Send nothing (Linux's answer to some malformed or unknown messages). */
+        public static final Answer DROP = new Answer(false, null);
+
+        /**
+         * Send the buffer back, then run {@code action} once the reply is on the ring: for actions Linux takes only
+         * after answering (a shutdown must not race its own reply). Skipped if the reply never gets there.
+         */
+        public static Answer replyThen(Runnable action) {
+            return new Answer(true, java.util.Objects.requireNonNull(action, "action"));
+        }
+    }
+
+    private final String name;
+    private final List<IcVersion> frameworkVersions;
+    private final List<IcVersion> serviceVersions;
+    private final IntFunction<S> newState;
+    private final Map<Integer, S> channels = new TreeMap<>();
+    /** Set by {@link #start}; services use it for timers and workers. */
+    protected Vertx vertx;
+
+    /**
+     * @param name              the handler's name (for logs and the state's {@code device} field)
+     * @param frameworkVersions the framework versions to accept, most preferred first
+     * @param serviceVersions   the service versions to accept, most preferred first
+     */
+    protected IcDevice(String name, List<IcVersion> frameworkVersions, List<IcVersion> serviceVersions,
+                       IntFunction<S> newState) {
+        this.name = name;
+        this.frameworkVersions = List.copyOf(frameworkVersions);
+        this.serviceVersions = List.copyOf(serviceVersions);
+        this.newState = newState;
+    }
+
+    @Override
+    public final Future<?> start(Vertx vertx) {
+        this.vertx = vertx;
+        try {
+            return startService();
+        } catch (Exception e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** Service-specific start-up (timers, files). */
+    protected Future<?> startService() throws Exception {
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public final Future<Reply> handle(Packet packet) {
+        IcMessage ic = new IcMessage(packet.payload());
+        S state = channels.computeIfAbsent(packet.relid(), newState::apply);
+        if (!ic.hasHeader()) {
+            state.countDropped(); // Linux: recvlen < ICMSG_HDR is dropped silently
+            return Future.succeededFuture(Reply.none());
+        }
+        state.countMessage();
+        if (ic.msgType() == IcConstants.MSGTYPE_NEGOTIATE) {
+            IcNegotiation.Negotiated chosen = IcNegotiation.answer(ic, frameworkVersions, serviceVersions).orElse(null);
+            state.negotiated(chosen);
+            if (chosen == null) {
+                complain(packet.relid(), Kind.NO_COMMON_VERSION, name + ": no common version with the host");
+            }
+            return Future.succeededFuture(reply(packet, ic));
+        }
+        Future<Answer> answer;
+        try {
+            answer = handle(state, ic);
+        } catch (RuntimeException e) {
+            answer = Future.failedFuture(e);
+        }
+        return answer.transform(ar -> {
+            if (ar.failed()) {
+                state.countFailed();
+                return Future.failedFuture(name + " could not handle a message: " + ar.cause());
+            }
+            Answer a = ar.result();
+            if (!a.reply()) {
+                state.countDropped();
+                return Future.succeededFuture(Reply.none());
+            }
+            Reply.Send reply = reply(packet, ic);
+            return Future.succeededFuture(a.afterReply() == null ? reply : reply.then(a.afterReply()));
+        });
+    }
+
+    /** The request's own buffer, modified in place, with Linux's response flags. */
+    private static Reply.Send reply(Packet packet, IcMessage ic) {
+        ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
+        return Reply.response(packet, packet.payload());
+    }
+
+    /** Forgets the channel's state; services that keep more per channel override and call this. */
+    @Override
+    public void channelEnded(int relid) {
+        channels.remove(relid);
+    }
+
+    /**
+     * Counts something the host got wrong on {@code relid} and logs it at a bounded rate (see
+     * {@link dev.vmbus.channel.HostComplaints}): use this, never a plain log line, for anything the host can repeat.
+     */
+    protected void complain(int relid, Kind kind, String message) {
+        Complaints.of(vertx).report(relid, kind, () -> message);
+    }
+
+    /**
+     * Handles one non-negotiation message in place: write the body fields and {@code status}; the base sets the
+     * flags and sends the buffer back on {@link Answer#REPLY}. Runs on the device's context.
+     */
+    protected abstract Future<Answer> handle(S state, IcMessage message);
+
+    /** The state of every channel of this service, for display. */
+    @Override
+    public JsonObject state() {
+        JsonArray list = new JsonArray();
+        channels.values().forEach(s -> list.add(s.toJson()));
+        return new JsonObject().put("device", name).put("channels", list);
+    }
+
+    protected Map<Integer, S> channels() {
+        return channels;
+    }
+}

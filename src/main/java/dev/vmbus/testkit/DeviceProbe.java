@@ -1,0 +1,154 @@
+package dev.vmbus.testkit;
+
+import dev.vmbus.bus.Addresses;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.bus.DeviceVerticle;
+import dev.vmbus.bus.LocalCodec;
+import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.config.TransportType;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ring.PacketType;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * One device run by the framework with no channel under it: the test plays the channel verticle, sending packets
+ * to {@code vmbus.device.<name>} exactly as a channel does and taking the answers. A reply with an action is
+ * acknowledged as the channel acknowledges it once the packet is on the ring (after {@link #onReplyWritten}), or
+ * refused as a channel that closed first refuses it ({@link #failReplyWrites}). Faster than a whole agent, and it
+ * lets a test stand at the moment a reply reaches the ring.
+ *
+ * <p>Threads: for a test thread (every method blocks, for at most {@link ScriptedHost#TIMEOUT}); the device runs on
+ * its own Vert.x context.
+ */
+public final class DeviceProbe implements AutoCloseable {
+    /** The relid every packet arrives on. */
+    public static final int RELID = 9;
+    /** The transaction id {@link #exchange} sends and expects echoed. */
+    public static final long TRANSACTION_ID = 77;
+
+    private final Vertx vertx = Vertx.vertx();
+    private final String name;
+    private final DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(ScriptedHost.TIMEOUT.toMillis());
+    private volatile Runnable onReplyWritten = () -> { };
+    private volatile boolean failReplyWrites;
+
+    private DeviceProbe(String name, Device device) {
+        this.name = name;
+        LocalCodec.register(vertx);
+        try {
+            vertx.deployVerticle(new DeviceVerticle(name, device))
+                    .await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            throw new AssertionError("device '" + name + "' did not start: " + e, e);
+        }
+    }
+
+    /** Runs {@code device} under the name {@code name}. */
+    public static DeviceProbe of(String name, Device device) {
+        return new DeviceProbe(name, device);
+    }
+
+    /** Runs the device {@code handler} makes from {@code config} (its section, without {@code enabled}) on {@code sim}. */
+    public static <S> DeviceProbe of(DevicePlugin<S> handler, JsonObject config) {
+        DeviceContext context = new DeviceContext(handler.name(), config.copy(), TransportType.SIM);
+        return new DeviceProbe(handler.name(), handler.device(handler.settings(context), context));
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** Runs (on the test thread, inside {@link #send}) when a reply with an action is "written", before the action may start. */
+    public DeviceProbe onReplyWritten(Runnable hook) {
+        onReplyWritten = hook;
+        return this;
+    }
+
+    /** From now on, a reply with an action never reaches the "ring" (the channel refuses it with 503). */
+    public DeviceProbe failReplyWrites(boolean fail) {
+        failReplyWrites = fail;
+        return this;
+    }
+
+    /** Sends an in-band packet as a host would; returns the device's reply, or empty when it sent none. */
+    public Optional<OutboundPacket> send(byte[] payload, long transactionId) throws Exception {
+        Packet p = new Packet(RELID, PacketType.DATA_INBAND, 0, transactionId, payload.clone());
+        Message<Object> answer = vertx.eventBus().request(Addresses.device(name), p, timeout)
+                .await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (answer.body() == null) {
+            return Optional.empty();
+        }
+        if (!(answer.body() instanceof OutboundPacket reply)) {
+            throw new AssertionError("the device answered with a " + answer.body().getClass().getName());
+        }
+        if (answer.replyAddress() != null) { // reply, then act: answer as the channel does once it is written
+            if (failReplyWrites) {
+                answer.fail(503, "channel " + RELID + " closed before the reply was written");
+            } else {
+                onReplyWritten.run(); // before the acknowledgement: the action cannot have started yet
+                answer.reply(null);
+            }
+        }
+        return Optional.of(reply);
+    }
+
+    /** Sends and returns the reply; fails the test when the device sends none. */
+    public OutboundPacket reply(byte[] payload, long transactionId) throws Exception {
+        return send(payload, transactionId).orElseThrow(() -> new AssertionError(name + " sent no reply"));
+    }
+
+    /**
+     * Sends with {@link #TRANSACTION_ID} and returns the reply's payload, checking that it answers the way Linux's
+     * drivers do: in-band, flags 0, the transaction id echoed.
+     */
+    public byte[] exchange(byte[] payload) throws Exception {
+        OutboundPacket out = reply(payload, TRANSACTION_ID);
+        if (out.transactionId() != TRANSACTION_ID || out.flags() != 0 || out.type() != PacketType.DATA_INBAND) {
+            throw new AssertionError("a reply must echo the transaction id, in-band, flags 0: " + out);
+        }
+        return out.payload();
+    }
+
+    /** Negotiates as OpenVMM's host would with these service versions; returns the reply. */
+    public IcMessage negotiate(List<IcVersion> hostServiceVersions) throws Exception {
+        return new IcMessage(reply(Packets.negotiation(hostServiceVersions), 0).payload());
+    }
+
+    /** The device's state, as the dashboard reads it. */
+    public JsonObject state() throws Exception {
+        return readState().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Waits for the state to satisfy {@code condition}; returns it. */
+    public JsonObject awaitState(Predicate<JsonObject> condition, String what) {
+        return StatePoll.until(vertx, this::readState, condition, what);
+    }
+
+    private Future<JsonObject> readState() {
+        return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, timeout).map(Message::body);
+    }
+
+    /** Closes Vert.x and with it everything that runs on it. */
+    @Override
+    public void close() {
+        try {
+            vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Vert.x did not close: " + e, e);
+        }
+    }
+}

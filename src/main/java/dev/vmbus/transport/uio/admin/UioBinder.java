@@ -1,0 +1,381 @@
+package dev.vmbus.transport.uio.admin;
+
+import dev.vmbus.os.Posix;
+import dev.vmbus.transport.uio.KernelFeatures;
+
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Guid;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Moves the devices of one class between their kernel driver and {@code uio_hv_generic} (spec section 5.1), by
+ * writing the driver attributes under {@code <sysfsRoot>/bus/vmbus/drivers}, so that no failure strands a device:
+ * <ol>
+ *   <li>preflight, before any write: every device of the class is judged by {@link ServePolicy} on this kernel. A
+ *       device the kernel cannot serve (an unmonitored channel without 547fa4ffd799, subchannels without
+ *       d062463edf17) refuses the whole bind, naming why; a class that is not an integration service is refused
+ *       unless forced, naming the risk;</li>
+ *   <li>the class GUID into {@code uio_hv_generic/new_id} (undone by {@code remove_id}, unless it was there);</li>
+ *   <li>for each device still owned by another driver: its instance into {@code <driver>/unbind} (undone by
+ *       {@code <driver>/bind}), then into {@code uio_hv_generic/bind} (undone by {@code uio_hv_generic/unbind}), then
+ *       a check that the kernel really bound it (the probe can refuse, leaving the device on no driver);</li>
+ *   <li>on any failure every completed step is undone in reverse order, and each device is checked to be back on
+ *       the driver it had; one that is not is named with the command that puts it back.</li>
+ * </ol>
+ * {@link #unbind} undoes its steps the same way when one fails, so a device is never left on no driver by it.
+ * A device already on {@code uio_hv_generic} is left alone, so a second run changes nothing. A dry run prints the
+ * steps as shell commands and writes nothing. Every step is reported through the step consumer as it is done.
+ *
+ * <p>Used from one thread at a time (a CLI command); blocking file I/O.
+ */
+public final class UioBinder {
+    public static final String UIO_DRIVER = "uio_hv_generic";
+
+    /** How driver attributes are written: files on a real guest; a simulated kernel in tests. */
+    @FunctionalInterface
+    public interface SysfsWriter {
+        void write(Path attribute, String value) throws IOException;
+    }
+
+    /**
+     * One write of the whole value without a newline, as {@code echo -n} does (spec 5.1): sysfs takes each write as
+     * one command, and {@code bind}/{@code unbind} compare the device name exactly.
+     */
+    public static final SysfsWriter FILES = (attribute, value) -> Files.write(attribute,
+            value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+
+    /** The binder refused before writing anything; the message names every reason. */
+    public static final class Refused extends IllegalStateException {
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** One attribute write. */
+    public record Step(Path attribute, String value) {
+        /** As an operator would type it. */
+        public String command() {
+            return (attribute.getFileName().toString().endsWith("_id") ? "echo " : "echo -n ") + value + " > "
+                    + attribute;
+        }
+    }
+
+    private final Path sysfsRoot;
+    private final KernelFeatures kernel;
+    private final SysfsWriter writer;
+    private final Consumer<String> steps;
+
+    public UioBinder(Path sysfsRoot, KernelFeatures kernel, SysfsWriter writer, Consumer<String> steps) {
+        this.sysfsRoot = sysfsRoot;
+        this.kernel = kernel;
+        this.writer = writer;
+        this.steps = steps;
+    }
+
+    /** Whether this process runs as root (real sysfs driver attributes are writable by root only). */
+    public static boolean runningAsRoot() {
+        return Posix.geteuid() == 0;
+    }
+
+    /** A class short name ({@code heartbeat}) or GUID (braces and any case accepted). */
+    public static UUID classId(String nameOrGuid) {
+        Optional<DeviceClass> known = DeviceClass.byName(nameOrGuid.strip());
+        if (known.isPresent()) {
+            return known.get().classId();
+        }
+        try {
+            return Guid.parse(nameOrGuid);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + nameOrGuid + "' is neither a device class name ("
+                    + String.join(", ", DeviceClass.WELL_KNOWN.stream().map(DeviceClass::name).toList())
+                    + ") nor a class GUID");
+        }
+    }
+
+    /**
+     * The kernel driver that serves a class when uio does not: {@code hv_utils} for the util devices,
+     * {@code hv_netvsc} and {@code hv_storvsc} for the NIC and SCSI; empty for fcopy, whose kernel driver was
+     * removed (ec314f61e4fc, Linux 6.10) and which only uio serves.
+     */
+    public static Optional<String> kernelDriver(UUID classId) {
+        String name = DeviceClass.nameOf(classId);
+        return switch (name) {
+            case "heartbeat", "timesync", "shutdown", "kvp", "vss" -> Optional.of("hv_utils");
+            case "netvsc" -> Optional.of("hv_netvsc");
+            case "storvsc" -> Optional.of("hv_storvsc");
+            default -> Optional.empty();
+        };
+    }
+
+    /**
+     * The writes a bind of {@code classId} would make now, after the preflight; throws {@link Refused} naming
+     * every reason when the preflight refuses.
+     */
+    public List<Step> planBind(UUID classId, boolean force) throws IOException {
+        List<VmbusDevice> devices = devicesOf(classId);
+        List<String> refusals = new ArrayList<>();
+        for (VmbusDevice d : devices) {
+            if (d.onUio()) {
+                continue;
+            }
+            ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
+            List<ServePolicy.Reason> blocking = force ? v.kernelReasons() : v.reasons();
+            for (ServePolicy.Reason r : blocking) {
+                refusals.add(d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): "
+                        + r.text() + (r.forceable() ? " (--force moves it anyway)" : ""));
+            }
+            if (force && !v.reasons().isEmpty() && v.kernelReasons().isEmpty()) {
+                v.reasons().forEach(r -> steps.accept("--force: moving " + d.instanceId() + " although " + r.text()));
+            }
+        }
+        if (!refusals.isEmpty()) {
+            throw new Refused("refusing to bind " + DeviceClass.nameOf(classId) + " on kernel " + kernel.release()
+                    + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
+        }
+        Path uio = driverDir(UIO_DRIVER);
+        if (!Files.isDirectory(uio)) {
+            throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
+        }
+        List<Step> plan = new ArrayList<>();
+        plan.add(new Step(uio.resolve("new_id"), Guid.format(classId)));
+        for (VmbusDevice d : devices) {
+            if (d.onUio()) {
+                continue;
+            }
+            String instance = d.dir().getFileName().toString();
+            d.driver().ifPresent(drv -> plan.add(new Step(driverDir(drv).resolve("unbind"), instance)));
+            plan.add(new Step(uio.resolve("bind"), instance));
+        }
+        return plan;
+    }
+
+    /**
+     * Gives every device of {@code classId} to {@code uio_hv_generic}; returns how many devices it moved (0 in a
+     * dry run, or when all are there already). On failure every device is back on its driver and the exception
+     * says what failed and what was undone.
+     */
+    public int bind(UUID classId, boolean force, boolean dryRun) throws IOException {
+        List<Step> plan = planBind(classId, force);
+        List<VmbusDevice> devices = devicesOf(classId);
+        if (dryRun) {
+            plan.forEach(s -> steps.accept(s.command()));
+            devices.stream().filter(VmbusDevice::onUio)
+                    .forEach(d -> steps.accept("# " + d.instanceId() + " is already bound to " + UIO_DRIVER));
+            return 0;
+        }
+        Map<String, Optional<String>> original = new LinkedHashMap<>();
+        for (VmbusDevice d : devices) {
+            original.put(d.dir().getFileName().toString(), d.driver());
+        }
+        Deque<Step> undo = new ArrayDeque<>();
+        Path uio = driverDir(UIO_DRIVER);
+        int moved = 0;
+        try {
+            try {
+                write(new Step(uio.resolve("new_id"), Guid.format(classId)));
+                undo.push(new Step(uio.resolve("remove_id"), Guid.format(classId)));
+            } catch (IOException e) {
+                if (!String.valueOf(e.getMessage()).contains("File exists")) {
+                    throw e;
+                }
+                steps.accept(uio.resolve("new_id") + " already lists " + classId);
+            }
+            for (VmbusDevice d : devices) {
+                String instance = d.dir().getFileName().toString();
+                Optional<String> now = currentDriver(d.dir());
+                if (now.filter(UIO_DRIVER::equals).isPresent()) {
+                    steps.accept(instance + " is " + (d.onUio() ? "already" : "now (new_id probed it)")
+                            + " bound to " + UIO_DRIVER);
+                    if (!d.onUio()) {
+                        undo.push(new Step(uio.resolve("unbind"), instance));
+                        d.driver().ifPresent(drv -> undo.push(new Step(driverDir(drv).resolve("bind"), instance)));
+                        moved++;
+                    }
+                    continue;
+                }
+                if (now.isPresent()) {
+                    write(new Step(driverDir(now.get()).resolve("unbind"), instance));
+                    undo.push(new Step(driverDir(now.get()).resolve("bind"), instance));
+                }
+                write(new Step(uio.resolve("bind"), instance));
+                undo.push(new Step(uio.resolve("unbind"), instance));
+                Optional<String> after = currentDriver(d.dir());
+                if (after.filter(UIO_DRIVER::equals).isEmpty()) {
+                    throw new IOException("the kernel did not bind " + instance + " to " + UIO_DRIVER + " (it is on "
+                            + after.orElse("no driver") + "; see dmesg)");
+                }
+                moved++;
+            }
+        } catch (IOException e) {
+            List<String> left = rollBack(undo, original);
+            throw new IOException("binding " + DeviceClass.nameOf(classId) + " failed: " + e.getMessage()
+                    + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
+                    : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
+        }
+        return moved;
+    }
+
+    /** Undoes the completed steps in reverse order, then names each device not back on its original driver. */
+    private List<String> rollBack(Deque<Step> undo, Map<String, Optional<String>> original) {
+        while (!undo.isEmpty()) {
+            Step s = undo.pop();
+            try {
+                String driver = s.attribute().getParent().getFileName().toString();
+                if (s.attribute().getFileName().toString().equals("bind") && currentDriver(
+                        sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())).filter(driver::equals).isPresent()) {
+                    steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
+                    continue;
+                }
+                write(s);
+            } catch (IOException e) {
+                steps.accept("rollback step failed: " + e.getMessage());
+            }
+        }
+        List<String> left = new ArrayList<>();
+        original.forEach((instance, driver) -> {
+            Path dir = sysfsRoot.resolve("bus/vmbus/devices").resolve(instance);
+            Optional<String> now;
+            try {
+                now = currentDriver(dir);
+            } catch (IOException e) {
+                now = Optional.of("unknown (" + e.getMessage() + ")");
+            }
+            if (!now.equals(driver)) {
+                left.add(instance + " is on " + now.orElse("no driver") + ", was on " + driver.orElse("no driver")
+                        + driver.map(d -> "; put it back: echo -n " + instance + " > " + driverDir(d).resolve("bind"))
+                        .orElse(""));
+            }
+        });
+        return left;
+    }
+
+    /**
+     * Hands every device of {@code classId} back to {@code driver} (or the class's usual kernel driver); returns
+     * how many devices it moved.
+     */
+    public int unbind(UUID classId, Optional<String> driver, boolean dryRun) throws IOException {
+        List<VmbusDevice> devices = devicesOf(classId);
+        Path uio = driverDir(UIO_DRIVER);
+        Optional<String> target = driver.or(() -> kernelDriver(classId));
+        List<Step> plan = new ArrayList<>();
+        for (VmbusDevice d : devices) {
+            if (d.onUio()) {
+                plan.add(new Step(uio.resolve("unbind"), d.dir().getFileName().toString()));
+            } else {
+                steps.accept(d.dir().getFileName() + " is not bound to " + UIO_DRIVER);
+            }
+        }
+        boolean removeId = Files.exists(uio.resolve("remove_id"));
+        if (removeId) {
+            plan.add(new Step(uio.resolve("remove_id"), Guid.format(classId)));
+        }
+        Path bind = target.map(t -> driverDir(t).resolve("bind")).orElse(null);
+        if (bind != null) {
+            for (VmbusDevice d : devices) {
+                if (d.driver().isEmpty() || d.onUio()) {
+                    plan.add(new Step(bind, d.dir().getFileName().toString()));
+                }
+            }
+        }
+        if (dryRun) {
+            plan.forEach(s -> steps.accept(s.command()));
+            return 0;
+        }
+        if (bind != null && !Files.exists(bind)) {
+            throw new IOException(bind + " does not exist: is the " + target.get() + " module loaded?");
+        }
+        Map<String, Optional<String>> original = new LinkedHashMap<>();
+        for (VmbusDevice d : devices) {
+            original.put(d.dir().getFileName().toString(), d.driver());
+        }
+        Deque<Step> undo = new ArrayDeque<>();
+        int moved = 0;
+        try {
+            for (Step s : plan) {
+                String op = s.attribute().getFileName().toString();
+                try {
+                    write(s);
+                } catch (IOException e) {
+                    if (op.equals("remove_id")) {
+                        steps.accept(s.attribute() + " did not list " + classId + " (" + e.getMessage() + ")");
+                        continue;
+                    }
+                    throw e;
+                }
+                Path dir = s.attribute().getParent();
+                switch (op) {
+                    case "unbind" -> {
+                        undo.push(new Step(dir.resolve("bind"), s.value()));
+                        moved++;
+                    }
+                    case "remove_id" -> undo.push(new Step(dir.resolve("new_id"), s.value()));
+                    case "bind" -> undo.push(new Step(dir.resolve("unbind"), s.value()));
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            List<String> left = rollBack(undo, original);
+            throw new IOException("unbinding " + DeviceClass.nameOf(classId) + " failed: " + e.getMessage()
+                    + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
+                    : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
+        }
+        if (target.isEmpty()) {
+            steps.accept("no kernel driver serves " + DeviceClass.nameOf(classId)
+                    + "; the device stays unbound (give --driver NAME to choose one)");
+        }
+        return moved;
+    }
+
+    /** The devices whose {@code class_id} is {@code classId}. */
+    List<VmbusDevice> devicesOf(UUID classId) throws IOException {
+        VmbusDevices.Scan scan = VmbusDevices.scan(sysfsRoot);
+        List<VmbusDevice> out = scan.devices().stream().filter(d -> d.classId().equals(classId)).toList();
+        if (out.isEmpty()) {
+            throw new IOException("no device of class " + DeviceClass.nameOf(classId) + " (" + classId + ") in "
+                    + sysfsRoot.resolve("bus/vmbus/devices")
+                    + " (is the integration service enabled in the VM's settings?)"
+                    + (scan.problems().isEmpty() ? "" : "; unreadable: " + scan.problems()));
+        }
+        return out;
+    }
+
+    /** The name of the driver a device is bound to: the target of its {@code driver} symlink. */
+    public static Optional<String> currentDriver(Path device) throws IOException {
+        Path link = device.resolve("driver");
+        if (!Files.isSymbolicLink(link)) {
+            return Optional.empty();
+        }
+        return Optional.of(Files.readSymbolicLink(link).getFileName().toString());
+    }
+
+    private Path driverDir(String driver) {
+        return sysfsRoot.resolve("bus/vmbus/drivers").resolve(driver);
+    }
+
+    private void write(Step step) throws IOException {
+        try {
+            writer.write(step.attribute(), step.value());
+        } catch (NoSuchFileException e) {
+            throw new IOException(step.attribute() + " does not exist");
+        } catch (IOException e) {
+            throw new IOException("writing '" + step.value() + "' to " + step.attribute() + " failed: "
+                    + e.getMessage(), e);
+        }
+        steps.accept("wrote " + step.value() + " to " + step.attribute());
+    }
+}

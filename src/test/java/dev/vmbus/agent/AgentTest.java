@@ -1,0 +1,170 @@
+package dev.vmbus.agent;
+
+import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
+
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.ring.RingFault;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.device.heartbeat.HeartbeatHandler;
+import dev.vmbus.ic.IcConstants;
+import dev.vmbus.ic.IcMessage;
+import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.ring.PacketType;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The agent on sim: channel verticles, event-bus dispatch, back-pressure, faults and rescinds. */
+public class AgentTest {
+    private AgentHarness agent;
+    private HeartbeatTestHost host;
+
+    @BeforeEach
+    void start() throws Exception {
+        agent = new AgentHarness();
+        agent.deployAgent(List.of(new HeartbeatHandler()));
+        host = new HeartbeatTestHost(agent.hostContext);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        agent.close();
+    }
+
+    private static Offer heartbeatOffer(int relid, int ringSize) {
+        return new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, ringSize);
+    }
+
+    private Packet reply(int relid) throws InterruptedException {
+        Packet p = host.replies.get(relid).poll(10, TimeUnit.SECONDS);
+        assertNotNull(p, "no reply on channel " + relid);
+        return p;
+    }
+
+    @Test
+    void aBurstOfThousandsIntoASmallRingIsAnsweredInOrderWithTheHostWaitingForSpace() throws Exception {
+        agent.offer(heartbeatOffer(1, 8192), host); // 4 KiB of data per direction: ~80 heartbeats fit
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
+        int n = 5_000;
+        agent.onHost(() -> {
+            host.burst(1, 1, n + 1);
+            return null;
+        });
+        for (long seq = 1; seq <= n; seq++) {
+            Packet p = reply(1);
+            IcMessage m = new IcMessage(p.payload());
+            assertEquals(seq + 1, HeartbeatTestHost.sequence(p), "reply out of order or wrong");
+            assertEquals(seq, p.transactionId(), "the host's transaction id is echoed");
+            assertEquals(IcConstants.FLAGS_GUEST_RESPONSE, m.flags());
+            assertEquals(PacketType.DATA_INBAND, p.type());
+            assertEquals(0, p.flags());
+        }
+        long waits = agent.onHost(() -> host.drivers.get(1).pendingSendWaits());
+        assertTrue(waits > 0, "the host never had to wait on pending_send_sz");
+        ChannelStats stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
+                .await(5, TimeUnit.SECONDS).body().stats();
+        assertEquals(n, stats.packetsIn());
+        assertEquals(n, stats.packetsOut());
+        assertTrue(stats.intrInFull() > 0, "the guest must have woken the blocked host");
+    }
+
+    @Test
+    void aHostilePacketFaultsOneChannelWhileAnotherOfTheSameClassKeepsAnswering() throws Exception {
+        agent.offer(heartbeatOffer(1, 16384), host);
+        agent.offer(heartbeatOffer(2, 16384), host);
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        agent.awaitEvent(ChannelState.OPEN, 2);
+        host.opened.poll(10, TimeUnit.SECONDS);
+        host.opened.poll(10, TimeUnit.SECONDS);
+
+        // offset8 = 1: the payload would start inside the descriptor.
+        agent.onHost(() -> {
+            MemorySegment bad = Arena.ofAuto().allocate(32, 8);
+            bad.set(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 0, PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
+            var d = host.drivers.get(1);
+            d.writeRaw(bad, 0, 32);
+            return null;
+        });
+        ChannelEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
+        assertTrue(faulted.reason().text().contains("DATA_OFFSET_TOO_SMALL"), faulted.toString());
+        assertEquals(EndReason.Kind.RING_FAULT, faulted.reason().kind());
+        assertEquals(RingFault.Kind.DATA_OFFSET_TOO_SMALL, faulted.reason().ringFault().kind());
+        assertNotNull(host.closed.get(1).poll(10, TimeUnit.SECONDS), "the faulted channel was not closed");
+
+        agent.onHost(() -> {
+            host.burst(2, 100, 110);
+            return null;
+        });
+        for (long seq = 100; seq < 110; seq++) {
+            assertEquals(seq + 1, HeartbeatTestHost.sequence(reply(2)));
+        }
+        List<ChannelView> list = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                .await(5, TimeUnit.SECONDS).body().channels();
+        assertEquals(ChannelState.FAULTED, list.get(0).state());
+        assertEquals(ChannelState.OPEN, list.get(1).state());
+    }
+
+    @Test
+    void aRescindWithPacketsInFlightEndsTheChannelAndAReOfferWorks() throws Exception {
+        agent.offer(heartbeatOffer(1, 8192), host);
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        host.opened.poll(10, TimeUnit.SECONDS);
+        agent.onHost(() -> {
+            host.burst(1, 1, 100_000);
+            return null;
+        });
+        for (int i = 0; i < 50; i++) {
+            reply(1);
+        }
+        agent.rescind(1);
+        agent.awaitEvent(ChannelState.RESCINDED, 1);
+
+        host.replies.get(1).clear();
+        agent.offer(heartbeatOffer(1, 8192), host);
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
+        host.replies.get(1).clear();
+        agent.onHost(() -> {
+            host.burst(1, 7, 8);
+            return null;
+        });
+        assertEquals(8, HeartbeatTestHost.sequence(reply(1)));
+    }
+
+    @Test
+    void anOfferWithoutAnEnabledHandlerIsListedButNotOpened() throws Exception {
+        agent.offer(new Offer(9, DeviceClass.KVP.classId(), UUID.randomUUID(), 0, 16384), host);
+        agent.awaitEvent(ChannelState.OFFERED, 9);
+        ChannelView kvp = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                .await(5, TimeUnit.SECONDS).body().channels().get(0);
+        assertEquals("kvp", kvp.className());
+        assertEquals(ChannelState.OFFERED, kvp.state());
+        assertEquals(false, kvp.handled());
+        // a negative: it stays unopened for a while (no event says "decided not to open")
+        await("a channel without a handler must not be opened").during(200, TimeUnit.MILLISECONDS)
+                .atMost(5, TimeUnit.SECONDS).until(host.opened::isEmpty);
+    }
+}

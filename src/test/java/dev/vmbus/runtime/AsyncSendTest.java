@@ -1,0 +1,159 @@
+package dev.vmbus.runtime;
+
+import dev.vmbus.channel.ChannelClosedException;
+import dev.vmbus.channel.ChannelFixture;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.RecvResult;
+import dev.vmbus.channel.RecvStatus;
+import dev.vmbus.channel.VmbusChannel;
+
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.RingReader;
+import dev.vmbus.ring.RingWriter;
+import dev.vmbus.runtime.ChannelDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static dev.vmbus.ring.TestRings.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The runtime's sends that wait for ring space through pending_send_sz (spec 2.4, 2.6). */
+public class AsyncSendTest {
+    private final Arena arena = Arena.ofConfined();
+    private final ChannelFixture f = ChannelFixture.allocate(arena, 4096);
+    private final VmbusChannel guest = f.guest(4);
+    private final VmbusChannel host = f.host(0);
+    private final ManualTimers timers = new ManualTimers();
+    private final ChannelDriver async = ChannelDriver.manual(guest, timers, packet -> { });
+    private final List<Integer> completed = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    private CompletableFuture<Void> send(int size, long id) {
+        CompletableFuture<Void> fut = async.send(payload(size, id), id, PacketType.DATA_INBAND, 0);
+        fut.thenRun(() -> completed.add((int) id));
+        return fut;
+    }
+
+    private int pendingSendSize() {
+        return pending(f.rings.tx());
+    }
+
+    /** Three 1000-byte sends (1024 ring bytes each) leave 1024 free: the fourth does not fit (strict rule). */
+    private List<CompletableFuture<Void>> fillThenPark() {
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            futures.add(send(i < 4 ? 1000 : 10, i));
+        }
+        return futures;
+    }
+
+    @Test
+    void fullRingParksTheSendArmsPendingSendSizeAndKeepsLaterSendsBehindIt() {
+        List<CompletableFuture<Void>> futures = fillThenPark();
+
+        assertTrue(futures.get(0).isDone() && futures.get(1).isDone() && futures.get(2).isDone());
+        assertFalse(futures.get(3).isDone(), "parked: 1024 free is not > 1024");
+        assertFalse(futures.get(4).isDone(), "would fit, but must stay behind the parked send");
+        assertEquals(2, async.parkedCount());
+        assertEquals(RingWriter.requiredSpace(1000), pendingSendSize());
+        assertEquals(1024, pendingSendSize());
+        assertEquals(3072, writeIndex(f.rings.tx()), "nothing overtook the parked send");
+        assertEquals(1, async.pendingSendWaits());
+
+        async.onInterrupt(); // spurious: no space was freed
+        assertFalse(futures.get(3).isDone());
+        assertEquals(1024, pendingSendSize());
+    }
+
+    @Test
+    void hostSignalAfterFreeingSpaceCompletesParkedSendsInOrderAndClearsPendingSendSize() {
+        List<CompletableFuture<Void>> futures = fillThenPark();
+        RecvResult res = new RecvResult();
+
+        assertEquals(RecvStatus.OK, host.recvPacket(new byte[2048], res));
+        assertEquals(0, res.requestId());
+        assertEquals(1, f.toGuest.get(), "the host's commit crossed pending_send_sz and signalled");
+        async.onInterrupt();
+
+        assertTrue(futures.get(3).isDone() && futures.get(4).isDone());
+        assertEquals(List.of(0, 1, 2, 3, 4), completed);
+        assertEquals(0, async.parkedCount());
+        assertEquals(0, pendingSendSize(), "cleared once the queue is empty");
+        for (long id = 1; id <= 4; id++) {
+            assertEquals(RecvStatus.OK, host.recvPacket(new byte[2048], res));
+            assertEquals(id, res.requestId(), "host sees the sends in order");
+        }
+        assertEquals(1, async.stats().interrupts());
+    }
+
+    @Test
+    void batchedHostReaderCommitSignalsAndTheParkedSendsGoOut() {
+        List<CompletableFuture<Void>> futures = fillThenPark();
+        RingReader hostReader = new RingReader(f.rings.tx());
+        while (hostReader.peek() > 0) {
+            hostReader.consume();
+        }
+
+        assertTrue(hostReader.commit(), "free went 1024 -> 4096 across pending 1024: signal");
+        async.onInterrupt();
+
+        assertTrue(futures.get(4).isDone());
+        assertEquals(0, pendingSendSize());
+        assertEquals((3072 + 1024 + 40) % 4096, writeIndex(f.rings.tx()), "both went out, wrapping");
+    }
+
+    @Test
+    void hostReadThatDoesNotFreeEnoughDoesNotSignal() {
+        List<CompletableFuture<Void>> futures = fillThenPark();
+        // Re-arm as a writer waiting for 2048 bytes would: one freed packet (1024 -> 2048 free) is not enough.
+        assertFalse(guest.outbound().armPendingSend(2048));
+        RingReader hostReader = new RingReader(f.rings.tx());
+        hostReader.peek();
+        hostReader.consume();
+        assertFalse(hostReader.commit(), "2048 free is not > 2048");
+        hostReader.peek();
+        hostReader.consume();
+        assertTrue(hostReader.commit());
+        assertFalse(futures.get(3).isDone(), "nothing moves until the interrupt is delivered");
+        async.onInterrupt();
+        assertTrue(futures.get(4).isDone());
+    }
+
+    @Test
+    void tooManyParkedSendsAreRefused() {
+        ChannelDriver small = ChannelDriver.manual(guest, timers, 1, packet -> { });
+        for (int i = 0; i < 3; i++) {
+            assertTrue(small.send(new byte[1000], i, 6, 0).isDone());
+        }
+        CompletableFuture<Void> parked = small.send(new byte[1000], 3, 6, 0);
+        CompletableFuture<Void> refused = small.send(new byte[1], 4, 6, 0);
+
+        assertFalse(parked.isDone());
+        assertTrue(refused.isCompletedExceptionally());
+        assertInstanceOf(IllegalStateException.class, assertThrows(ExecutionException.class, refused::get).getCause());
+    }
+
+    @Test
+    void rescindFailsParkedSendsWithChannelClosed() {
+        List<CompletableFuture<Void>> futures = fillThenPark();
+        async.end(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")); // what the link reports
+
+        for (int i = 3; i < 5; i++) {
+            ExecutionException e = assertThrows(ExecutionException.class, futures.get(i)::get);
+            ChannelClosedException cause = assertInstanceOf(ChannelClosedException.class, e.getCause());
+            assertEquals(ChannelState.RESCINDED, cause.state());
+        }
+        assertEquals(0, async.parkedCount());
+    }
+}
