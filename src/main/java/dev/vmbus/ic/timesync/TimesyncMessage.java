@@ -5,6 +5,9 @@ import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 
 import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,38 +26,39 @@ import java.util.Optional;
  */
 public final class TimesyncMessage {
     /** {@code ictimesync_data}, packed as Linux declares it (body 25). */
-    public static final GroupLayout LEGACY_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
-            IcLayout.U64.withName("parenttime"),
-            IcLayout.U64.withName("childtime"),
-            IcLayout.U64.withName("roundtriptime"),
-            IcLayout.U8.withName("flags")).withName("ictimesync_data");
+    public static final GroupLayout LEGACY_LAYOUT = legacy("ictimesync_data", 0);
     /** The old layout as a host sends it: three reserved bytes after the flags (body 28). */
-    public static final GroupLayout LEGACY_HOST_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
-            IcLayout.U64.withName("parenttime"),
-            IcLayout.U64.withName("childtime"),
-            IcLayout.U64.withName("roundtriptime"),
-            IcLayout.U8.withName("flags"),
-            IcLayout.bytes(3).withName("reserved")).withName("ictimesync_data_host");
+    public static final GroupLayout LEGACY_HOST_LAYOUT = legacy("ictimesync_data_host", 3);
     /** {@code ictimesync_ref_data} as Linux declares it (body 22). */
-    public static final GroupLayout V4_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
-            IcLayout.U64.withName("parenttime"),
-            IcLayout.U64.withName("vmreferencetime"),
-            IcLayout.U8.withName("flags"),
-            IcLayout.U8.withName("leapflags"),
-            IcLayout.U8.withName("stratum"),
-            IcLayout.bytes(3).withName("reserved")).withName("ictimesync_ref_data");
+    public static final GroupLayout V4_LAYOUT = v4("ictimesync_ref_data", 3);
     /** The v4 layout as OpenVMM's host sends it: five reserved bytes (body 24). */
-    public static final GroupLayout V4_HOST_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
-            IcLayout.U64.withName("parenttime"),
-            IcLayout.U64.withName("vmreferencetime"),
-            IcLayout.U8.withName("flags"),
-            IcLayout.U8.withName("leapflags"),
-            IcLayout.U8.withName("stratum"),
-            IcLayout.bytes(5).withName("reserved")).withName("ictimesync_ref_data_host");
+    public static final GroupLayout V4_HOST_LAYOUT = v4("ictimesync_ref_data_host", 5);
+
+    /** The old struct; the guest's and the host's differ only in the reserved bytes after the flags. */
+    private static GroupLayout legacy(String name, int reserved) {
+        List<MemoryLayout> fields = new ArrayList<>(List.of(
+                IcMessage.LAYOUT.withName("header"),
+                IcLayout.U64.withName("parenttime"),
+                IcLayout.U64.withName("childtime"),
+                IcLayout.U64.withName("roundtriptime"),
+                IcLayout.U8.withName("flags")));
+        if (reserved > 0) {
+            fields.add(IcLayout.bytes(reserved).withName("reserved"));
+        }
+        return IcLayout.struct(fields.toArray(MemoryLayout[]::new)).withName(name);
+    }
+
+    /** The v4 struct; the guest's and the host's differ only in the reserved tail. */
+    private static GroupLayout v4(String name, int reserved) {
+        return IcLayout.struct(
+                IcMessage.LAYOUT.withName("header"),
+                IcLayout.U64.withName("parenttime"),
+                IcLayout.U64.withName("vmreferencetime"),
+                IcLayout.U8.withName("flags"),
+                IcLayout.U8.withName("leapflags"),
+                IcLayout.U8.withName("stratum"),
+                IcLayout.bytes(reserved).withName("reserved")).withName(name);
+    }
 
     public static final int PARENT_TIME = IcLayout.offset(V4_LAYOUT, "parenttime");
     public static final int LEGACY_CHILD_TIME = IcLayout.offset(LEGACY_LAYOUT, "childtime");
