@@ -6,6 +6,8 @@ import dev.vmbus.channel.Offer;
 import io.vertx.core.Future;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +30,19 @@ public interface ChannelLink {
     /** The two rings over {@link #memory()}. */
     default ChannelRings rings() {
         return ChannelRings.of(memory(), headerSize());
+    }
+
+    /**
+     * The channel's receive and send buffers, when the host shares any (uio maps 3 and 4, {@code shm}'s
+     * {@code buffers}, {@code sim}'s segments), each named by its GPADL handle. Empty for a channel without.
+     */
+    default List<ChannelBuffer> buffers() {
+        return List.of();
+    }
+
+    /** The buffer of {@code kind}, if the channel has one. */
+    default Optional<ChannelBuffer> buffer(ChannelBuffer.Kind kind) {
+        return buffers().stream().filter(b -> b.kind() == kind).findFirst();
     }
 
     /** Interrupts the peer. Non-blocking; call on the owning context. */

@@ -23,6 +23,14 @@ public interface GuestTransport {
      */
     Future<ChannelLink> open(Offer offer);
 
+    /**
+     * Guest memory for GPA-direct packets: {@code sim}'s shared segment, the {@code shm} host's {@code guest.mem},
+     * pinned pages on {@code uio}. One that cannot be used says why ({@link GuestMemory#unavailableReason()}).
+     */
+    default GuestMemory guestMemory() {
+        return GuestMemory.unavailable("the " + name() + " transport has no guest memory for GPA-direct packets");
+    }
+
     /** Closes every link and the connection to the host. */
     Future<Void> close();
 }

@@ -21,7 +21,53 @@ public interface HostTransport {
         void closed(int relid, EndReason reason);
     }
 
+    /**
+     * The buffers a channel shares besides its rings, in bytes (whole 4 KiB pages; 0 for none): the receive buffer
+     * (uio map 3, {@code recv:N}) and the send buffer (map 4, {@code send:N}). {@code uio_hv_generic} makes 31 MiB
+     * and 16 MiB ({@link #UIO}).
+     */
+    record Buffers(long receive, long send) {
+        public static final Buffers NONE = new Buffers(0, 0);
+        /** What {@code uio_hv_generic} 0.02.1 (4.18 and later) shares: 31 MiB and 16 MiB. */
+        public static final Buffers UIO = new Buffers(31L << 20, 16L << 20);
+
+        public Buffers {
+            for (long size : new long[] {receive, send}) {
+                if (size < 0 || size % GuestMemory.PAGE_SIZE != 0 || size > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("a channel buffer is a whole number of 4096-byte pages"
+                            + " below 2 GiB, got " + size);
+                }
+            }
+        }
+
+        public boolean none() {
+            return receive == 0 && send == 0;
+        }
+    }
+
+    /** The first GPADL handle a host gives out, as Linux's VMBus connection counter starts (spec section 5.3). */
+    int FIRST_GPADL = 0xE1E10;
+
     Future<Void> start();
+
+    /**
+     * Offers a channel with a receive and a send buffer: the host allocates them and a GPADL handle for each
+     * before the offer, and both ends' links show them ({@link ChannelLink#buffers()}).
+     */
+    default Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
+        if (buffers.none()) {
+            return offer(offer, listener);
+        }
+        return Future.failedFuture(new UnsupportedOperationException("this host transport shares no channel buffers"));
+    }
+
+    /**
+     * Gives the guest {@code bytes} of guest memory (whole 4 KiB pages) for GPA-direct packets, before or after the
+     * first offer; the host resolves every GPA range against what this returns. Once per transport.
+     */
+    default Future<SharedGuestMemory> guestMemory(long bytes) {
+        return Future.failedFuture(new UnsupportedOperationException("this host transport has no guest memory"));
+    }
 
     /** Offers a channel; the listener hears about every open and close of it. */
     Future<Void> offer(Offer offer, ChannelListener listener);

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A channel's ring file mapped shared into this process. Mapping never writes to the file: a ring that is live
+ * A file the host shares mapped into this process: a channel's ring file, one of its buffers, guest memory. Mapping never writes to the file: a ring that is live
  * in another process keeps its indices and data.
  */
 final class MappedRingFile implements AutoCloseable {
@@ -43,12 +43,34 @@ final class MappedRingFile implements AutoCloseable {
 
     /** The guest's side: an existing file that must be exactly {@code size} bytes. */
     static MappedRingFile open(Path path, long size) throws IOException {
+        return open(path, size, "ring file", " (2 x ringSize)");
+    }
+
+    /**
+     * The guest's side of any file the host shares (a ring, a buffer, guest memory): it must be exactly
+     * {@code size} bytes; {@code what} and {@code why} word the error.
+     */
+    static MappedRingFile open(Path path, long size, String what, String why) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             if (ch.size() != size) {
-                throw new IOException("ring file " + path + " has " + ch.size() + " bytes, the offer says "
-                        + size + " (2 x ringSize)");
+                throw new IOException(what + " " + path + " has " + ch.size() + " bytes, the host says "
+                        + size + why);
             }
             return map(path, ch, size);
+        }
+    }
+
+    /**
+     * Maps an existing file of exactly {@code size} bytes for as long as anything references the segment (the
+     * garbage collector unmaps it): for guest memory, whose pages devices hold with no owner to say when the last
+     * use ended.
+     */
+    static MemorySegment mapUntilUnreachable(Path path, long size, String what) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (ch.size() != size) {
+                throw new IOException(what + " " + path + " has " + ch.size() + " bytes, the host says " + size);
+            }
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.ofAuto());
         }
     }
 

@@ -5,8 +5,11 @@ import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -24,8 +27,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -41,6 +46,10 @@ import java.util.logging.Logger;
  * (offers, links, pending answers, the control socket). Each link's signal socket is read on the context that
  * opened the channel, so interrupts arrive on the channel's own event loop; a link's own fields are written on
  * that context or are volatile, and anything that changes the maps hops to the control context first.
+ *
+ * <p>Buffers and guest memory: an offer's {@code buffers} are mapped with its ring when the channel opens and
+ * unmapped with it; a {@code memory} line maps {@code DIR/guest.mem}, which {@link #guestMemory()} allocates
+ * GPA-direct pages from until the host goes away.
  *
  * <p>One {@link NetClient} serves the control connection and every signal socket. It is owned by this transport
  * and closed by {@link #close()}: Vert.x closes a client's connections when the client is garbage collected
@@ -70,6 +79,8 @@ public final class ShmGuest implements GuestTransport {
     private OfferListener listener;
     private NetSocket control;
     private boolean closing;
+    /** The host's guest memory, read from device contexts; null until a {@code memory} line and after the host left. */
+    private volatile SharedGuestMemory guestMemory;
 
     public ShmGuest(Vertx vertx, Path dir) {
         this(vertx, dir, DEFAULT_CONNECT_TIMEOUT_MS);
@@ -85,6 +96,13 @@ public final class ShmGuest implements GuestTransport {
     @Override
     public String name() {
         return "shm";
+    }
+
+    @Override
+    public GuestMemory guestMemory() {
+        SharedGuestMemory m = guestMemory;
+        return m != null ? m : GuestMemory.unavailable(control == null ? "not connected to an shm host"
+                : "the shm host announced no guest memory (no \"memory\" line)");
     }
 
     @Override
@@ -137,6 +155,7 @@ public final class ShmGuest implements GuestTransport {
                     offers.put(parsed.offer().relid(), parsed);
                     listener.offered(parsed.offer());
                 }
+                case ShmProtocol.MEMORY -> memory(ShmProtocol.parseMemory(message, dir));
                 case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
                 case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));
@@ -146,6 +165,22 @@ public final class ShmGuest implements GuestTransport {
             }
         } catch (ShmProtocol.ProtocolException e) {
             malformed(e.getMessage());
+        }
+    }
+
+    /** Maps the host's guest memory; one that cannot be used is reported and left unavailable. */
+    private void memory(ShmProtocol.MemoryFile file) {
+        if (guestMemory != null) {
+            throw new ShmProtocol.ProtocolException("a second \"memory\" line; the guest's memory is "
+                    + guestMemory.describe());
+        }
+        try {
+            ShmTrust.check(file.file(), "guest memory file");
+            guestMemory = new SharedGuestMemory(MappedRingFile.mapUntilUnreachable(file.file(), file.size(),
+                    "guest memory file"), file.file().toString());
+        } catch (IOException | RuntimeException e) {
+            complaints.report(0, HostComplaints.Kind.BAD_CONTROL_MESSAGE,
+                    () -> "shm: cannot use the host's guest memory: " + e.getMessage());
         }
     }
 
@@ -177,6 +212,7 @@ public final class ShmGuest implements GuestTransport {
 
     private void hostGone() {
         control = null;
+        guestMemory = null; // pages devices still hold stay mapped until they drop them
         if (!closing) {
             LOG.warning("shm: the host closed the control connection");
         }
@@ -220,13 +256,20 @@ public final class ShmGuest implements GuestTransport {
                 result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
                 return;
             }
-            MappedRingFile ring;
+            Mapped ring = new Mapped();
             try {
                 ShmTrust.check(parsed.ring(), "ring file");
                 ShmTrust.check(parsed.signal(), "signal socket");
-                ring = MappedRingFile.open(parsed.ring(), parsed.offer().memorySize());
+                ring.add(MappedRingFile.open(parsed.ring(), parsed.offer().memorySize()));
+                for (ShmProtocol.BufferFile b : parsed.buffers()) {
+                    ShmTrust.check(b.file(), "buffer file");
+                    MappedRingFile file = MappedRingFile.open(b.file(), b.size(), "buffer file", " for " + b.name());
+                    ring.add(file);
+                    ring.buffers.add(new ChannelBuffer(b.name(), file.segment()));
+                }
                 ChannelRings.of(ring.segment(), headerSize).initialize();
             } catch (IOException | RuntimeException e) {
+                ring.close();
                 result.fail(e);
                 return;
             }
@@ -262,7 +305,7 @@ public final class ShmGuest implements GuestTransport {
      * Connects the signal socket from the owner's context (a connection belongs to the context that asked for it,
      * so its reads arrive on the channel's event loop) and installs its handlers there before any frame is read.
      */
-    private Future<Link> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed, MappedRingFile ring) {
+    private Future<Link> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed, Mapped ring) {
         Promise<Link> connected = Promise.promise();
         owner.runOnContext(v -> client.connect(SocketAddress.domainSocketAddress(parsed.signal().toString()))
                 .onComplete(ar -> {
@@ -296,10 +339,29 @@ public final class ShmGuest implements GuestTransport {
         return done.future();
     }
 
+    /** A channel's files mapped here: the ring first, then its buffers. */
+    private static final class Mapped {
+        final List<MappedRingFile> files = new ArrayList<>();
+        final List<ChannelBuffer> buffers = new ArrayList<>();
+
+        void add(MappedRingFile file) {
+            files.add(file);
+        }
+
+        MemorySegment segment() {
+            return files.getFirst().segment();
+        }
+
+        void close() {
+            files.forEach(MappedRingFile::close);
+        }
+    }
+
     /** The guest's link to one open channel. */
     private final class Link implements ChannelLink {
         final Offer offer;
-        final MappedRingFile ring;
+        final Mapped ring;
+        final List<ChannelBuffer> buffers;
         final NetSocket socket;
         final Context owner;
         Runnable signalHandler = () -> { };
@@ -309,9 +371,10 @@ public final class ShmGuest implements GuestTransport {
         volatile String closedByUs;
         final FrameDecoder decoder = new FrameDecoder();
 
-        Link(Offer offer, MappedRingFile ring, NetSocket socket, Context owner) {
+        Link(Offer offer, Mapped ring, NetSocket socket, Context owner) {
             this.offer = offer;
             this.ring = ring;
+            this.buffers = List.copyOf(ring.buffers);
             this.socket = socket;
             this.owner = owner;
         }
@@ -368,6 +431,11 @@ public final class ShmGuest implements GuestTransport {
         @Override
         public int headerSize() {
             return headerSize;
+        }
+
+        @Override
+        public List<ChannelBuffer> buffers() {
+            return buffers;
         }
 
         @Override

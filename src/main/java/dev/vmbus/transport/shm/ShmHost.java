@@ -3,8 +3,10 @@ package dev.vmbus.transport.shm;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -22,7 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -39,6 +43,11 @@ import java.util.logging.Logger;
  * gives each channel its own socket path, and a server listens on one path); each is held by this transport
  * until the channel is removed or the transport closes, never left to a garbage collector.
  *
+ * <p>Buffers and guest memory: a channel offered with {@link HostTransport.Buffers} gets {@code DIR/R.recv} and
+ * {@code DIR/R.send}, created (0600) before its offer names them with GPADL handles from
+ * {@link HostTransport#FIRST_GPADL} up, and removed with the channel; {@link #guestMemory} creates
+ * {@code DIR/guest.mem} and announces it before any offer to every guest that connects.
+ *
  * <p>Everything in {@code DIR} is private to this user (see {@link ShmTrust}).
  */
 public final class ShmHost implements HostTransport {
@@ -52,6 +61,9 @@ public final class ShmHost implements HostTransport {
     private NetServer control;
     private NetSocket guest;
     private Consumer<Boolean> guestHandler = attached -> { };
+    private int nextGpadl = FIRST_GPADL;
+    private Path guestMemoryFile;
+    private SharedGuestMemory guestMemory;
 
     public ShmHost(Vertx vertx, Path dir) {
         this.vertx = vertx;
@@ -120,8 +132,11 @@ public final class ShmHost implements HostTransport {
                 guestGone("guest disconnected");
             }
         });
+        if (guestMemory != null) {
+            socket.write(ShmProtocol.line(ShmProtocol.memory(guestMemory.memory().byteSize())));
+        }
         for (HostChannel channel : channels.values()) {
-            socket.write(ShmProtocol.line(ShmProtocol.offer(channel.offer)));
+            socket.write(ShmProtocol.line(channel.offerLine()));
         }
         guestHandler.accept(true);
     }
@@ -178,6 +193,38 @@ public final class ShmHost implements HostTransport {
 
     @Override
     public Future<Void> offer(Offer offer, ChannelListener listener) {
+        return offer(offer, Buffers.NONE, listener);
+    }
+
+    @Override
+    public Future<SharedGuestMemory> guestMemory(long bytes) {
+        if (guestMemory != null) {
+            return Future.failedFuture(new IllegalStateException("the guest already has its memory: "
+                    + guestMemory.describe()));
+        }
+        if (bytes <= 0 || bytes % SharedGuestMemory.PAGE_SIZE != 0) {
+            return Future.failedFuture(new IllegalArgumentException("guest memory must be a positive whole number"
+                    + " of " + SharedGuestMemory.PAGE_SIZE + "-byte pages, got " + bytes));
+        }
+        Path path = dir.resolve(ShmProtocol.GUEST_MEMORY_FILE);
+        try {
+            Files.deleteIfExists(path); // a stale one from a previous host: the guest's RAM starts zeroed
+            MappedRingFile.create(path, bytes).close(); // sized and sparse
+            ShmTrust.makePrivate(path);
+            guestMemory = new SharedGuestMemory(MappedRingFile.mapUntilUnreachable(path, bytes, "guest memory"),
+                    path.toString());
+            guestMemoryFile = path;
+        } catch (IOException e) {
+            return Future.failedFuture(new UncheckedIOException("cannot create " + path + ": " + e.getMessage(), e));
+        }
+        if (guest != null) {
+            guest.write(ShmProtocol.line(ShmProtocol.memory(bytes)));
+        }
+        return Future.succeededFuture(guestMemory);
+    }
+
+    @Override
+    public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
         if (channels.containsKey(offer.relid())) {
             return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
         }
@@ -188,21 +235,41 @@ public final class ShmHost implements HostTransport {
         Path ringPath = dir.resolve(ShmProtocol.ringFile(offer.relid()));
         Path signalPath = dir.resolve(ShmProtocol.signalSocket(offer.relid()));
         MappedRingFile ring;
+        List<MappedRingFile> mapped = new ArrayList<>();
+        List<ShmProtocol.BufferFile> files = new ArrayList<>();
+        List<ChannelBuffer> shared = new ArrayList<>();
         try {
             ring = MappedRingFile.create(ringPath, offer.memorySize());
+            mapped.add(ring);
             ShmTrust.makePrivate(ringPath);
             Files.deleteIfExists(signalPath);
+            for (ChannelBuffer.Kind kind : ChannelBuffer.Kind.values()) {
+                long size = kind == ChannelBuffer.Kind.RECEIVE ? buffers.receive() : buffers.send();
+                if (size == 0) {
+                    continue;
+                }
+                Path path = dir.resolve(ShmProtocol.bufferFile(offer.relid(), kind));
+                Files.deleteIfExists(path); // a buffer starts zeroed, whatever a previous host left
+                MappedRingFile file = MappedRingFile.create(path, size);
+                mapped.add(file);
+                ShmTrust.makePrivate(path);
+                ChannelBuffer.Name name = new ChannelBuffer.Name(kind, nextGpadl++);
+                files.add(new ShmProtocol.BufferFile(name, path, size));
+                shared.add(new ChannelBuffer(name, file.segment()));
+            }
         } catch (IOException e) {
-            return Future.failedFuture(new UncheckedIOException("cannot create " + ringPath, e));
+            mapped.forEach(MappedRingFile::close);
+            return Future.failedFuture(new UncheckedIOException("cannot create the files of relid " + offer.relid()
+                    + ": " + e.getMessage(), e));
         }
-        HostChannel channel = new HostChannel(offer, listener, ring);
+        HostChannel channel = new HostChannel(offer, listener, ring, files, shared, mapped);
         channels.put(offer.relid(), channel);
         channel.signalServer = vertx.createNetServer().connectHandler(channel::signalConnected);
         return channel.signalServer.listen(SocketAddress.domainSocketAddress(signalPath.toString()))
                 .compose(s -> privately(signalPath))
                 .map(v -> {
                     if (guest != null) {
-                        guest.write(ShmProtocol.line(ShmProtocol.offer(offer)));
+                        guest.write(ShmProtocol.line(channel.offerLine()));
                     }
                     return (Void) null;
                 });
@@ -235,13 +302,15 @@ public final class ShmHost implements HostTransport {
         channel.signalServer.close();
         try {
             Files.deleteIfExists(dir.resolve(ShmProtocol.signalSocket(channel.offer.relid())));
-            Files.deleteIfExists(channel.ring.path());
+            for (MappedRingFile file : channel.mapped) {
+                Files.deleteIfExists(file.path());
+            }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "shm: could not remove the files of relid " + channel.offer.relid(), e);
         }
         // Unmap once the closed handlers have run and the host logic has stopped touching the rings; a late
         // access then fails with an exception on its own context instead of reading unmapped memory.
-        vertx.setTimer(1000, t -> channel.ring.close());
+        vertx.setTimer(1000, t -> channel.mapped.forEach(MappedRingFile::close));
     }
 
     @Override
@@ -254,6 +323,14 @@ public final class ShmHost implements HostTransport {
             guest.close();
             guest = null;
         }
+        if (guestMemoryFile != null) {
+            try {
+                Files.deleteIfExists(guestMemoryFile); // stays mapped while host logic still holds it
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "shm: could not remove " + guestMemoryFile, e);
+            }
+            guestMemoryFile = null;
+        }
         return control != null ? control.close() : Future.succeededFuture();
     }
 
@@ -262,15 +339,27 @@ public final class ShmHost implements HostTransport {
         final Offer offer;
         final ChannelListener listener;
         final MappedRingFile ring;
+        final List<ShmProtocol.BufferFile> bufferFiles;
+        final List<ChannelBuffer> buffers;
+        /** Every file of the channel: the ring, then its buffers. */
+        final List<MappedRingFile> mapped;
         NetServer signalServer;
         boolean openRequested;
         boolean rescinding;
         Link link;
 
-        HostChannel(Offer offer, ChannelListener listener, MappedRingFile ring) {
+        HostChannel(Offer offer, ChannelListener listener, MappedRingFile ring, List<ShmProtocol.BufferFile> bufferFiles,
+                    List<ChannelBuffer> buffers, List<MappedRingFile> mapped) {
             this.offer = offer;
             this.listener = listener;
             this.ring = ring;
+            this.bufferFiles = List.copyOf(bufferFiles);
+            this.buffers = List.copyOf(buffers);
+            this.mapped = List.copyOf(mapped);
+        }
+
+        JsonObject offerLine() {
+            return ShmProtocol.offer(offer, bufferFiles);
         }
 
         void openRequested(NetSocket control) {
@@ -345,6 +434,11 @@ public final class ShmHost implements HostTransport {
         @Override
         public int headerSize() {
             return headerSize;
+        }
+
+        @Override
+        public List<ChannelBuffer> buffers() {
+            return channel.buffers;
         }
 
         @Override

@@ -4,10 +4,13 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.SignalTarget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -16,8 +19,11 @@ import io.vertx.core.Vertx;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +34,11 @@ import java.util.function.Consumer;
  * <p>Threads: made for concurrent use: the channel table is concurrent and the fields the two
  * sides share (ends, handlers, closed flags) are volatile, since host and guest act from their own contexts; a
  * signal is a task on the other side's context, so ring reads and handlers run there.
+ *
+ * <p>Buffers and guest memory: a channel offered with {@link HostTransport.Buffers} gets a receive and a send
+ * segment named {@code recv:N} and {@code send:N} with GPADL handles from a counter starting at
+ * {@link HostTransport#FIRST_GPADL}, seen by both ends; {@link HostTransport#guestMemory} makes one segment the
+ * guest's RAM, which the guest allocates GPA-direct pages from and the host resolves PFNs against.
  */
 public final class SimBus {
     private final Vertx vertx;
@@ -35,6 +46,8 @@ public final class SimBus {
     private final Map<Integer, SimChannel> channels = new ConcurrentHashMap<>();
     private final Host host = new Host();
     private final Guest guest = new Guest();
+    private final AtomicInteger nextGpadl = new AtomicInteger(HostTransport.FIRST_GPADL);
+    private volatile SharedGuestMemory guestMemory;
 
     public SimBus(Vertx vertx) {
         this(vertx, PageSize.system());
@@ -60,13 +73,27 @@ public final class SimBus {
         // Arena.ofAuto: memory lives while either end still references it, so a rescind racing a drain on the
         // other context can never free memory under it.
         final MemorySegment memory;
+        final List<ChannelBuffer> buffers;
         volatile End guestEnd;
         volatile End hostEnd;
 
-        SimChannel(Offer offer, HostTransport.ChannelListener listener) {
+        SimChannel(Offer offer, HostTransport.Buffers sizes, HostTransport.ChannelListener listener) {
             this.offer = offer;
             this.listener = listener;
             this.memory = Arena.ofAuto().allocate(offer.memorySize(), headerSize);
+            List<ChannelBuffer> b = new ArrayList<>(2);
+            if (sizes.receive() > 0) {
+                b.add(buffer(ChannelBuffer.Kind.RECEIVE, sizes.receive()));
+            }
+            if (sizes.send() > 0) {
+                b.add(buffer(ChannelBuffer.Kind.SEND, sizes.send()));
+            }
+            this.buffers = List.copyOf(b);
+        }
+
+        private ChannelBuffer buffer(ChannelBuffer.Kind kind, long size) {
+            return new ChannelBuffer(new ChannelBuffer.Name(kind, nextGpadl.getAndIncrement()),
+                    Arena.ofAuto().allocate(size, GuestMemory.PAGE_SIZE));
         }
     }
 
@@ -100,6 +127,11 @@ public final class SimBus {
         @Override
         public int headerSize() {
             return headerSize;
+        }
+
+        @Override
+        public List<ChannelBuffer> buffers() {
+            return channel.buffers;
         }
 
         @Override
@@ -141,7 +173,15 @@ public final class SimBus {
 
         @Override
         public Future<Void> offer(Offer offer, ChannelListener listener) {
-            SimChannel channel = new SimChannel(offer, listener);
+            return offer(offer, Buffers.NONE, listener);
+        }
+
+        @Override
+        public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
+            if (channels.containsKey(offer.relid())) {
+                return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
+            }
+            SimChannel channel = new SimChannel(offer, buffers, listener);
             if (channels.putIfAbsent(offer.relid(), channel) != null) {
                 return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
             }
@@ -162,6 +202,21 @@ public final class SimBus {
         @Override
         public boolean guestConnected() {
             return guest.listener != null;
+        }
+
+        @Override
+        public synchronized Future<SharedGuestMemory> guestMemory(long bytes) {
+            if (guestMemory != null) {
+                return Future.failedFuture(new IllegalStateException("the guest already has its memory: "
+                        + guestMemory.describe()));
+            }
+            try {
+                guestMemory = new SharedGuestMemory(Arena.ofAuto().allocate(bytes, GuestMemory.PAGE_SIZE),
+                        "sim guest memory");
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(e);
+            }
+            return Future.succeededFuture(guestMemory);
         }
 
         @Override
@@ -190,6 +245,13 @@ public final class SimBus {
         @Override
         public String name() {
             return "sim";
+        }
+
+        @Override
+        public GuestMemory guestMemory() {
+            SharedGuestMemory m = SimBus.this.guestMemory;
+            return m != null ? m : GuestMemory.unavailable("the simulated host shares no guest memory (its devices"
+                    + " need no GPA-direct packets)");
         }
 
         @Override

@@ -1,0 +1,70 @@
+package dev.vmbus.transport.sim;
+
+import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.BufferChecks;
+import dev.vmbus.transport.BufferHostLogic;
+import dev.vmbus.transport.GuestMemory;
+import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.SharedGuestMemory;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Buffers and guest memory on {@code sim}: segments named as uio names maps 3 and 4, one segment of guest RAM. */
+class SimBuffersTest {
+    private static final UUID CLASS_ID = UUID.fromString("4b1f3d2a-77e1-4f0e-8a55-3c1d2e3f4051");
+    private final Vertx vertx = Vertx.vertx();
+
+    @AfterEach
+    void close() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void buffersAndGuestMemoryAreSharedWithTheHost() throws Exception {
+        SimBus bus = new SimBus(vertx);
+        Context hostContext = vertx.getOrCreateContext();
+        AtomicReference<SharedGuestMemory> ram = new AtomicReference<>();
+        BufferHostLogic logic = new BufferHostLogic(hostContext, ram::get);
+        HostTransport host = bus.host();
+        host.start().await(10, TimeUnit.SECONDS);
+        assertTrue(bus.guest().guestMemory().unavailableReason().contains("shares no guest memory"));
+        var refused = assertThrows(GuestMemory.GuestMemoryException.class, () -> bus.guest().guestMemory().allocate(1));
+        assertTrue(refused.getMessage().startsWith("no guest memory for GPA-direct packets: "), refused.getMessage());
+        ram.set(host.guestMemory(64 * 4096).await(10, TimeUnit.SECONDS));
+        assertTrue(host.guestMemory(4096).failed(), "guest memory is given once");
+        host.offer(new Offer(9, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
+                new HostTransport.Buffers(256 * 1024, 128 * 1024), logic).await(10, TimeUnit.SECONDS);
+
+        Context guestContext = vertx.getOrCreateContext();
+        LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+        bus.guest().start(guestContext, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }).await(10, TimeUnit.SECONDS);
+        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        assertNotNull(offer);
+        BufferChecks checks = BufferChecks.open(bus.guest(), offer, guestContext);
+        checks.buffersAreSharedAndBounded(256 * 1024, 128 * 1024);
+        assertEquals("recv:" + HostTransport.FIRST_GPADL, checks.link().buffers().getFirst().name().toString());
+        checks.guestMemoryIsSharedByPfn(bus.guest(), 64);
+    }
+}
