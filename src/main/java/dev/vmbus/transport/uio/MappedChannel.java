@@ -5,11 +5,14 @@ import dev.vmbus.os.Posix;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.RingLayout;
+import dev.vmbus.transport.ChannelBuffer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -24,8 +27,13 @@ import java.util.logging.Logger;
  * a subchannel, and the host may write as soon as that is done. Initialising again here would erase what the
  * host already wrote, so the guest initialises only headers that nobody did: both {@code feature_bits} still 0,
  * which the kernel never leaves them (a fresh fixture file, in practice).
+ *
+ * <p>Buffers: the device's receive and send buffers (maps 3 and 4, when the kernel made them) are mapped into the
+ * same arena as the rings, for the primary and every subchannel alike (one GPADL pair per device), so a rescind
+ * unmaps them together.
  */
-record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean initialisedHere) {
+record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean initialisedHere,
+                     List<ChannelBuffer> buffers) {
     private static final Logger LOG = Logger.getLogger(MappedChannel.class.getName());
 
     /** Maps {@code channel} of {@code line}'s device. Blocking I/O: call on a worker. */
@@ -70,7 +78,12 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
             // reaches this channel (the primary, or any channel once d062463edf17 is in).
             Runnable kick = channel.monitored() ? line.monitorKick(channel, nodes, discovery, kernel)
                     : () -> line.requestKick(kicks);
-            return new MappedChannel(memory, arena, kick, initialise);
+            List<ChannelBuffer> buffers = new ArrayList<>(2);
+            for (UioBufferMap b : device.buffers()) {
+                UioNodes.MapLocation at = nodes.map(device, b.name().kind().map());
+                buffers.add(new ChannelBuffer(b.name(), Posix.map(at.file(), at.offset(), b.size(), arena)));
+            }
+            return new MappedChannel(memory, arena, kick, initialise, buffers);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;

@@ -1,5 +1,7 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.transport.ChannelBuffer;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -15,12 +17,21 @@ import java.util.UUID;
  * @param primaryRelid    {@code id}: the primary channel's relid
  * @param map0Size        {@code /sys/class/uio/<uio>/maps/map0/size}: both rings of the primary channel
  * @param channels        the primary channel and every subchannel the kernel has created so far
+ * @param buffers         uio maps 3 and 4 when the kernel made them (see {@link UioBufferMap}); shared by every channel
+ * @param bufferProblems  why a map 3 or 4 that is there cannot be used (one line each), to report; empty normally
  */
 public record UioDevice(UUID instanceId, UUID classId, Path dir, String uio, int primaryRelid, long map0Size,
-                        List<UioChannel> channels) {
+                        List<UioChannel> channels, List<UioBufferMap> buffers, List<String> bufferProblems) {
 
     public UioDevice {
         channels = List.copyOf(channels);
+        buffers = List.copyOf(buffers);
+        bufferProblems = List.copyOf(bufferProblems);
+    }
+
+    /** The device's buffer of {@code kind}, if the kernel made one. */
+    public Optional<UioBufferMap> buffer(ChannelBuffer.Kind kind) {
+        return buffers.stream().filter(b -> b.name().kind() == kind).findFirst();
     }
 
     public Optional<UioChannel> channel(int relid) {

@@ -1,6 +1,7 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.ChannelBuffer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +92,49 @@ public final class UioDiscovery {
             channels.add(new UioChannel(primary, 0, monitor.orElse(-1), channelsDir.resolve(Integer.toString(primary))));
         }
         channels.sort(Comparator.comparingInt(UioChannel::subchannel));
-        return new UioDevice(instanceId, classId, device, uio, primary, map0Size, channels);
+        List<UioBufferMap> buffers = new ArrayList<>();
+        List<String> bufferProblems = new ArrayList<>();
+        for (ChannelBuffer.Kind kind : ChannelBuffer.Kind.values()) {
+            try {
+                UioBufferMap b = bufferMap(uio, kind);
+                if (b != null) {
+                    buffers.add(b);
+                }
+            } catch (IOException e) {
+                bufferProblems.add(e.getMessage());
+            }
+        }
+        return new UioDevice(instanceId, classId, device, uio, primary, map0Size, channels, buffers, bufferProblems);
+    }
+
+    /**
+     * uio map 3 or 4 of {@code uio} as a channel buffer, or null when the kernel made none (every device before
+     * 4.16, every device but the NIC from 6.14). Its {@code name} must be {@code recv:N} / {@code send:N} (the
+     * handle in decimal), its size a positive whole number of 4 KiB pages and its offset 0 (vmalloc memory is
+     * page-aligned); anything else is refused with the file and the reason.
+     */
+    public UioBufferMap bufferMap(String uio, ChannelBuffer.Kind kind) throws IOException {
+        Path map = uioMaps(uio).resolve("map" + kind.map());
+        if (!Files.isDirectory(map)) {
+            return null;
+        }
+        ChannelBuffer.Name name;
+        try {
+            name = ChannelBuffer.parseName(SysfsAttributes.text(map.resolve("name")), kind);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(map.resolve("name") + ": " + e.getMessage() + "; the buffer is not used");
+        }
+        long size = SysfsAttributes.hexSize(map.resolve("size"));
+        if (size <= 0 || size % 4096 != 0 || size > Integer.MAX_VALUE) {
+            throw new IOException(map.resolve("size") + " holds " + size + ", not a whole number of 4096-byte pages"
+                    + " below 2 GiB; the buffer " + name + " is not used");
+        }
+        long offset = mapOffset(uio, kind.map());
+        if (offset != 0) {
+            throw new IOException(map.resolve("offset") + " is " + offset + ": buffer " + name + " does not start on"
+                    + " a page, which uio_hv_generic's vmalloc'd buffers always do; it is not used");
+        }
+        return new UioBufferMap(name, size);
     }
 
     private static UioChannel channel(Path dir) throws IOException {

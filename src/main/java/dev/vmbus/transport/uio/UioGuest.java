@@ -132,6 +132,7 @@ public final class UioGuest implements GuestTransport {
         scan.problems().forEach(p -> report("uio: device skipped: " + p));
         List<Known> found = new ArrayList<>();
         for (UioDevice device : scan.devices()) {
+            device.bufferProblems().forEach(p -> report("uio: " + device.uio() + ": " + p));
             String registration;
             try {
                 registration = UioDiscovery.registration(device);
@@ -269,7 +270,8 @@ public final class UioGuest implements GuestTransport {
     }
 
     private ChannelLink attach(Known k, DeviceLine line, MappedChannel mapped, Context owner) {
-        UioLink link = new UioLink(k.offer(), mapped.memory(), mapped.arena(), headerSize, owner, mapped.kick(),
+        UioLink link = new UioLink(k.offer(), mapped.memory(), mapped.buffers(), mapped.arena(), headerSize, owner,
+                mapped.kick(),
                 closed -> context.runOnContext(v -> linkClosed(line, closed)));
         // Added before looking at isLost: DeviceLine.lost sets it before reading links, so either it revokes
         // this link or this sees it lost (both volatile), and no link stays mapped past a rescind.

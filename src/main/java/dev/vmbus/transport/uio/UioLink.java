@@ -2,6 +2,7 @@ package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.SignalTarget;
 import io.vertx.core.Context;
@@ -10,6 +11,7 @@ import io.vertx.core.Promise;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +28,7 @@ import java.util.function.Consumer;
 final class UioLink implements ChannelLink {
     private final Offer offer;
     private final MemorySegment memory;
+    private final List<ChannelBuffer> buffers;
     private final Arena arena;
     private final int headerSize;
     private final Context owner;
@@ -37,10 +40,11 @@ final class UioLink implements ChannelLink {
     private boolean unmapped;
     private Future<Void> closing;
 
-    UioLink(Offer offer, MemorySegment memory, Arena arena, int headerSize, Context owner, Runnable kick,
-            Consumer<UioLink> onClosed) {
+    UioLink(Offer offer, MemorySegment memory, List<ChannelBuffer> buffers, Arena arena, int headerSize,
+            Context owner, Runnable kick, Consumer<UioLink> onClosed) {
         this.offer = offer;
         this.memory = memory;
+        this.buffers = List.copyOf(buffers);
         this.arena = arena;
         this.headerSize = headerSize;
         this.owner = owner;
@@ -62,6 +66,12 @@ final class UioLink implements ChannelLink {
     @Override
     public int headerSize() {
         return headerSize;
+    }
+
+    /** Maps 3 and 4 of the device, unmapped with the rings (same arena). */
+    @Override
+    public List<ChannelBuffer> buffers() {
+        return buffers;
     }
 
     /** Kicks the host. The caller (the channel) already applied the signalling rules of spec 2.3 and 2.6. */

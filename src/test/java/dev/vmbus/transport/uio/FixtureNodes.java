@@ -57,6 +57,7 @@ final class FixtureNodes implements UioNodes {
         if (index == 0) {
             return new MapLocation(device.dir().resolve("channels/" + device.primaryRelid() + "/ring"), 0);
         }
-        return new MapLocation(fixture.maps(device.uio()).resolve("map" + index + "/page"), 0);
+        String file = index >= 3 ? "/buffer" : "/page"; // maps 3 and 4: the receive and send buffers
+        return new MapLocation(fixture.maps(device.uio()).resolve("map" + index + file), 0);
     }
 }

@@ -31,28 +31,34 @@ public final class KernelFixtures {
     /** A kernel generation: its release, page size and what its uio_hv_generic does. */
     public enum Generation {
         /** Stable 6.1 without 547fa4ffd799 (and without d062463 as first released). */
-        STABLE_6_1("6.1.0-28-amd64", 4096, false, false, false),
+        STABLE_6_1("6.1.0-28-amd64", 4096, false, false, false, true),
         /** Stable 6.6 without 547fa4ffd799. */
-        STABLE_6_6("6.6.87-generic", 4096, false, false, false),
-        /** 6.10 through 6.15: slow channels, but neither d062463 nor 09eea7ad0b8e. */
-        V6_10("6.10.14", 4096, true, false, false),
-        /** 6.16 and later: all three. */
-        V6_16("6.16.3", 4096, true, true, true),
+        STABLE_6_6("6.6.87-generic", 4096, false, false, false, true),
+        /** 6.10 through 6.15: slow channels, but neither d062463 nor 09eea7ad0b8e (and, before 6.14, buffers for all). */
+        V6_10("6.10.14", 4096, true, false, false, true),
+        /** 6.16 and later: all three, and maps 3 and 4 for the NIC only (6.14's HV_NIC check). */
+        V6_16("6.16.3", 4096, true, true, true, false),
         /** An arm64 6.12 kernel with 64 KiB pages: maps 1 and 2 sit at an offset inside their page. */
-        ARM64_64K("6.12.48-64k", 65536, true, false, false);
+        ARM64_64K("6.12.48-64k", 65536, true, false, false, true);
 
         public final String release;
         public final int pageSize;
         public final boolean slowChannels;
         public final boolean allChannelEvents;
         public final boolean alignedMaps;
+        /**
+         * Whether {@code hv_uio_probe} gives every device the 31 MiB receive and 16 MiB send buffer (maps 3 and 4,
+         * 108ddb8fa1fc through 6.13), or only the synthetic NIC (the HV_NIC check of 6.14).
+         */
+        public final boolean buffersOnEveryDevice;
 
-        Generation(String release, int pageSize, boolean slow, boolean all, boolean aligned) {
+        Generation(String release, int pageSize, boolean slow, boolean all, boolean aligned, boolean buffersForAll) {
             this.release = release;
             this.pageSize = pageSize;
             this.slowChannels = slow;
             this.allChannelEvents = all;
             this.alignedMaps = aligned;
+            this.buffersOnEveryDevice = buffersForAll;
         }
 
         /** Whether hv_utils still carries the fcopy driver (removed in 6.10 by ec314f61e4fc). */
@@ -84,6 +90,11 @@ public final class KernelFixtures {
     private final Map<String, Dev> byInstance = new LinkedHashMap<>();
     private int nextUio;
     private int nextMonitor = 1;
+    /** The VMBus connection's GPADL counter, which starts at 0xE1E10 (spec section 5.3). */
+    private int nextGpadl = 0xE1E10;
+    /** {@code RECV_BUFFER_SIZE} and {@code SEND_BUFFER_SIZE} of uio_hv_generic 0.02.1. */
+    public static final long RECV_BUFFER_SIZE = 31L << 20;
+    public static final long SEND_BUFFER_SIZE = 16L << 20;
 
     private KernelFixtures(Path root, Generation generation) {
         this.root = root;
@@ -208,6 +219,11 @@ public final class KernelFixtures {
         Dev d = byInstance.get(instance);
         try (RandomAccessFile f = new RandomAccessFile(dev.resolve("channels/" + d.relid() + "/ring").toFile(), "rw")) {
             f.setLength(2 * ringSize);
+        }
+        if (generation.buffersOnEveryDevice || d.className().equals("netvsc")) {
+            // hv_uio_probe: the receive then the send buffer, each GPADL'd with the host, named by the handle
+            sysfs.bufferMap(uio, 3, "recv:" + nextGpadl++, RECV_BUFFER_SIZE);
+            sysfs.bufferMap(uio, 4, "send:" + nextGpadl++, SEND_BUFFER_SIZE);
         }
         return uio;
     }

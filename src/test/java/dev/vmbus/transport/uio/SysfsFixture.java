@@ -85,6 +85,21 @@ final class SysfsFixture {
         }
     }
 
+    /**
+     * uio map {@code map} (3 or 4) of {@code uio} as {@code uio_hv_generic} makes it: {@code name} (e.g.
+     * {@code recv:925201}), {@code size} in hex, {@code offset} 0, and a sparse file {@code buffer} standing for the
+     * vmalloc'd memory that a real guest maps from {@code /dev/uioN} at {@code map * PAGE_SIZE}.
+     */
+    void bufferMap(String uio, int map, String name, long size) throws IOException {
+        Path dir = maps(uio).resolve("map" + map);
+        write(dir.resolve("name"), name + "\n");
+        write(dir.resolve("size"), "0x" + Long.toHexString(size) + "\n");
+        write(dir.resolve("offset"), "0x0\n");
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("buffer").toFile(), "rw")) {
+            f.setLength(size);
+        }
+    }
+
     /** A driver directory with its four attributes, empty. */
     Path driver(String name) throws IOException {
         Path dir = root.resolve("bus/vmbus/drivers").resolve(name);
