@@ -30,6 +30,10 @@ public final class DeviceVerticle extends VerticleBase {
     private final String name;
     private final Device device;
     private long actionsSkipped;
+    /** Open primary channels of this device's class by instance GUID: where a subchannel belongs. */
+    private final java.util.Map<java.util.UUID, Integer> primaries = new java.util.HashMap<>();
+    /** Subchannels that opened before their primary did, by instance GUID. */
+    private final java.util.Map<java.util.UUID, java.util.List<dev.vmbus.channel.Offer>> early = new java.util.HashMap<>();
 
     public DeviceVerticle(String name, Device device) {
         this.name = name;
@@ -42,12 +46,40 @@ public final class DeviceVerticle extends VerticleBase {
         MessageConsumer<Packet> packets = vertx.eventBus().localConsumer(Addresses.device(name), this::onPacket);
         MessageConsumer<Object> state = vertx.eventBus().localConsumer(Addresses.deviceState(name), this::onState);
         MessageConsumer<ChannelEvent> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
-            if (m.body().ended() && name.equals(m.body().className())) {
+            if (!name.equals(m.body().className())) {
+                return;
+            }
+            if (m.body().ended()) {
+                primaries.values().remove(m.body().relid());
                 device.channelEnded(m.body().relid());
+            } else if (m.body().state() == dev.vmbus.channel.ChannelState.OPEN) {
+                opened(m.body().offer());
             }
         });
         return Future.all(packets.completion(), state.completion(), channels.completion())
                 .compose(x -> device.start(vertx));
+    }
+
+    /** A channel of this class opened: a primary is remembered, a subchannel is handed to the device with its index. */
+    private void opened(dev.vmbus.channel.Offer offer) {
+        if (offer.subchannel() == 0) {
+            primaries.put(offer.instanceId(), offer.relid());
+            java.util.List<dev.vmbus.channel.Offer> waiting = early.remove(offer.instanceId());
+            if (waiting != null) {
+                waiting.forEach(this::opened);
+            }
+            return;
+        }
+        Integer primary = primaries.get(offer.instanceId());
+        if (primary == null) {
+            early.computeIfAbsent(offer.instanceId(), k -> new java.util.ArrayList<>()).add(offer);
+            return;
+        }
+        try {
+            device.subchannelOpened(primary, offer.relid(), offer.subchannel());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name + ": subchannelOpened failed for relid " + offer.relid(), e);
+        }
     }
 
     @Override

@@ -22,6 +22,10 @@ import java.util.logging.Logger;
  * on {@link Addresses#CHANNELS} tell it (the channel itself keeps its state once, on its own context). Rescinded or faulted channels go away; the rest keep running.
  * Undeploying this verticle closes every channel (the host sees {@code close} for each) and the transport.
  *
+ * <p>Subchannels: an offer with subchannel index k ≥ 1 is the k-th subchannel of the primary with its class and
+ * instance GUIDs; it is opened like any channel, with the same handler, once that primary is known (a subchannel
+ * offered before its primary waits for it), and the device hears of it through {@code Device.subchannelOpened}.
+ *
  * <p>Threads: every field is touched on this verticle's context only; the transport calls its
  * offer listener there, and lifecycle events from channel verticles arrive there over the event bus.
  */
@@ -43,6 +47,8 @@ public final class VmbusVerticle extends VerticleBase {
         final Offer offer;
         ChannelState state = ChannelState.OFFERED;
         String deploymentId;
+        /** A channel verticle is being deployed for it. */
+        boolean deploying;
         /** Why it ended, or null while offered or open. */
         EndReason reason;
 
@@ -114,13 +120,48 @@ public final class VmbusVerticle extends VerticleBase {
             vertx.undeploy(old.deploymentId); // the host re-offered a relid we still had: start over
         }
         vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.offered(offer, registry.className(offer.classId())));
-        var handler = registry.forClass(offer.classId());
-        if (handler.isEmpty()) {
+        if (registry.forClass(offer.classId()).isEmpty()) {
             LOG.info("channel " + offer.relid() + " (" + registry.className(offer.classId())
                     + ") offered; no handler enabled, not opening it");
             return;
         }
-        vertx.deployVerticle(new ChannelVerticle(transport, offer, handler.get())).onComplete(ar -> {
+        if (offer.subchannel() > 0 && primaryOf(offer) == null) {
+            LOG.info("subchannel " + offer.subchannel() + " (relid " + offer.relid() + ") of "
+                    + registry.className(offer.classId()) + " instance " + offer.instanceId()
+                    + " offered before its primary; it is opened once the primary is offered");
+            return;
+        }
+        deploy(entry);
+        if (offer.subchannel() == 0) {
+            for (Entry waiting : channels.values()) {
+                if (waiting.offer.subchannel() > 0 && !waiting.deploying && waiting.deploymentId == null
+                        && waiting.state == ChannelState.OFFERED && sameDevice(waiting.offer, offer)) {
+                    deploy(waiting);
+                }
+            }
+        }
+    }
+
+    private static boolean sameDevice(Offer a, Offer b) {
+        return a.classId().equals(b.classId()) && a.instanceId().equals(b.instanceId());
+    }
+
+    /** The primary of a subchannel's device, if offered. */
+    private Entry primaryOf(Offer subchannel) {
+        for (Entry e : channels.values()) {
+            if (e.offer.subchannel() == 0 && sameDevice(e.offer, subchannel)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private void deploy(Entry entry) {
+        Offer offer = entry.offer;
+        var handler = registry.forClass(offer.classId()).orElseThrow();
+        entry.deploying = true;
+        vertx.deployVerticle(new ChannelVerticle(transport, offer, handler)).onComplete(ar -> {
+            entry.deploying = false;
             if (ar.succeeded()) {
                 entry.deploymentId = ar.result();
             } else {

@@ -41,6 +41,15 @@ public interface Device {
         return new JsonObject();
     }
 
+    /**
+     * A subchannel the device asked for (through its own protocol, e.g. NVSP's subchannel request) is open:
+     * subchannel {@code index} (1 and up) of the device whose primary channel is {@code primaryRelid}, as channel
+     * {@code relid}. Its packets arrive here like the primary's ({@link Packet#relid()} tells them apart) with the
+     * same credit rules, and it ends like any channel ({@link #channelEnded}). Called after the primary is open.
+     */
+    default void subchannelOpened(int primaryRelid, int relid, int index) {
+    }
+
     /** Channel {@code relid} of this device's class is gone (rescinded, faulted or closed): forget it. */
     default void channelEnded(int relid) {
     }

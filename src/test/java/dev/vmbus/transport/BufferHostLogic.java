@@ -17,9 +17,12 @@ import java.util.function.Supplier;
  * echoes the command's transaction id:
  * <ul>
  *   <li>{@code names}: the host's own buffer names, space-separated;</li>
+ *   <li>{@code where}: {@code relid R subchannel K} of the channel it came on;</li>
  *   <li>{@code fill:KIND:OFF:LEN:B}: fills the host's view of buffer KIND (recv or send) with byte B, answers
  *       {@code filled} (or {@code error: ...});</li>
  *   <li>{@code read:KIND:OFF:LEN}: answers the bytes the host sees there;</li>
+ *   <li>{@code subchannels:N}: offers N subchannels of this channel ({@link dev.vmbus.host.Subchannels}),
+ *       answers {@code offered N};</li>
  *   <li>{@code gpa:OFF:LEN:PFN,PFN...}: answers the bytes of that GPA range of guest memory, or
  *       {@code error: ...} when it does not resolve.</li>
  * </ul>
@@ -28,6 +31,9 @@ public final class BufferHostLogic implements HostTransport.ChannelListener {
     private final Context context;
     private final Supplier<SharedGuestMemory> memory;
     public final Map<Integer, ChannelDriver> drivers = new ConcurrentHashMap<>();
+    /** Where {@code subchannels:N} offers them, with relids from 20 up; null to refuse the command. */
+    public volatile HostTransport transport;
+    private int nextRelid = 20;
 
     public BufferHostLogic(Context context, Supplier<SharedGuestMemory> memory) {
         this.context = context;
@@ -76,6 +82,16 @@ public final class BufferHostLogic implements HostTransport.ChannelListener {
                     throw new IllegalStateException("the host has no guest memory");
                 }
                 return m.read(pfns, Integer.parseInt(f[1]), Integer.parseInt(f[2]));
+            }
+            case "subchannels" -> {
+                int n = Integer.parseInt(f[1]);
+                dev.vmbus.host.Subchannels.offer(transport, link.offer(), n, () -> nextRelid++, this)
+                        .onFailure(e -> System.out.println("subchannels refused: " + e.getMessage()));
+                return ("offered " + n).getBytes(StandardCharsets.US_ASCII);
+            }
+            case "where" -> {
+                return ("relid " + link.offer().relid() + " subchannel " + link.offer().subchannel())
+                        .getBytes(StandardCharsets.US_ASCII);
             }
             default -> throw new IllegalArgumentException("unknown command " + text);
         }

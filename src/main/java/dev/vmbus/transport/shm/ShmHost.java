@@ -234,10 +234,25 @@ public final class ShmHost implements HostTransport {
         }
         Path ringPath = dir.resolve(ShmProtocol.ringFile(offer.relid()));
         Path signalPath = dir.resolve(ShmProtocol.signalSocket(offer.relid()));
-        MappedRingFile ring;
-        List<MappedRingFile> mapped = new ArrayList<>();
         List<ShmProtocol.BufferFile> files = new ArrayList<>();
         List<ChannelBuffer> shared = new ArrayList<>();
+        if (offer.subchannel() > 0) {
+            HostChannel primary = channels.values().stream().filter(c -> c.offer.subchannel() == 0
+                    && c.offer.classId().equals(offer.classId())
+                    && c.offer.instanceId().equals(offer.instanceId())).findFirst().orElse(null);
+            if (primary == null) {
+                return Future.failedFuture(new IllegalArgumentException("subchannel " + offer.subchannel()
+                        + " (relid " + offer.relid() + ") has no primary of its class and instance offered"));
+            }
+            if (!buffers.none()) {
+                return Future.failedFuture(new IllegalArgumentException("a subchannel shares its primary's buffers"
+                        + " (one GPADL pair per device); relid " + offer.relid() + " asked for its own"));
+            }
+            files.addAll(primary.bufferFiles); // the same files and handles: the primary owns (and removes) them
+            shared.addAll(primary.buffers);
+        }
+        MappedRingFile ring;
+        List<MappedRingFile> mapped = new ArrayList<>();
         try {
             ring = MappedRingFile.create(ringPath, offer.memorySize());
             mapped.add(ring);
@@ -341,7 +356,7 @@ public final class ShmHost implements HostTransport {
         final MappedRingFile ring;
         final List<ShmProtocol.BufferFile> bufferFiles;
         final List<ChannelBuffer> buffers;
-        /** Every file of the channel: the ring, then its buffers. */
+        /** Every file the channel owns: the ring, then its own buffers (a subchannel borrows its primary's). */
         final List<MappedRingFile> mapped;
         NetServer signalServer;
         boolean openRequested;

@@ -77,11 +77,12 @@ public final class SimBus {
         volatile End guestEnd;
         volatile End hostEnd;
 
-        SimChannel(Offer offer, HostTransport.Buffers sizes, HostTransport.ChannelListener listener) {
+        SimChannel(Offer offer, HostTransport.Buffers sizes, List<ChannelBuffer> inherited,
+                   HostTransport.ChannelListener listener) {
             this.offer = offer;
             this.listener = listener;
             this.memory = Arena.ofAuto().allocate(offer.memorySize(), headerSize);
-            List<ChannelBuffer> b = new ArrayList<>(2);
+            List<ChannelBuffer> b = new ArrayList<>(inherited);
             if (sizes.receive() > 0) {
                 b.add(buffer(ChannelBuffer.Kind.RECEIVE, sizes.receive()));
             }
@@ -181,7 +182,22 @@ public final class SimBus {
             if (channels.containsKey(offer.relid())) {
                 return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
             }
-            SimChannel channel = new SimChannel(offer, buffers, listener);
+            List<ChannelBuffer> inherited = List.of();
+            if (offer.subchannel() > 0) {
+                SimChannel primary = channels.values().stream().filter(c -> c.offer.subchannel() == 0
+                        && c.offer.classId().equals(offer.classId())
+                        && c.offer.instanceId().equals(offer.instanceId())).findFirst().orElse(null);
+                if (primary == null) {
+                    return Future.failedFuture(new IllegalArgumentException("subchannel " + offer.subchannel()
+                            + " (relid " + offer.relid() + ") has no primary of its class and instance offered"));
+                }
+                if (!buffers.none()) {
+                    return Future.failedFuture(new IllegalArgumentException("a subchannel shares its primary's"
+                            + " buffers (one GPADL pair per device); relid " + offer.relid() + " asked for its own"));
+                }
+                inherited = primary.buffers;
+            }
+            SimChannel channel = new SimChannel(offer, buffers, inherited, listener);
             if (channels.putIfAbsent(offer.relid(), channel) != null) {
                 return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
             }

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A host process for the shm buffer tests: serves {@code args[0]} with {@code args[1]} bytes of guest memory and
  * one channel (relid 9, 16 KiB rings) with a receive buffer of {@code args[2]} and a send buffer of
- * {@code args[3]} bytes, answering {@link BufferHostLogic}'s commands; prints {@code READY} when listening.
+ * {@code args[3]} bytes, answering {@link BufferHostLogic}'s commands (subchannels included); prints {@code READY} when listening.
  */
 public final class BufferHostMain {
     public static final UUID CLASS_ID = UUID.fromString("4b1f3d2a-77e1-4f0e-8a55-3c1d2e3f4051");
@@ -29,6 +29,7 @@ public final class BufferHostMain {
             ShmHost host = new ShmHost(vertx, dir);
             AtomicReference<SharedGuestMemory> ram = new AtomicReference<>();
             BufferHostLogic logic = new BufferHostLogic(context, ram::get);
+            logic.transport = host;
             host.start()
                     .compose(x -> host.guestMemory(memory)).onSuccess(ram::set)
                     .compose(x -> host.offer(new Offer(9, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096), buffers, logic))

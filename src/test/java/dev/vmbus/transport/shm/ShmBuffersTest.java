@@ -45,8 +45,7 @@ class ShmBuffersTest {
         }
     }
 
-    @Test
-    void buffersAndGuestMemoryAreSharedWithAHostProcess() throws Exception {
+    private void startHost() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 BufferHostMain.class.getName(), dir.toString(), Long.toString(MEMORY_PAGES * 4096),
@@ -64,6 +63,21 @@ class ShmBuffersTest {
             }
         }).get(30, TimeUnit.SECONDS);
         assertEquals("READY", line, "host process did not start");
+    }
+
+    @Test
+    void subchannelsAreOfferedOnRequestByAHostProcessAndHandedToTheSameDevice() throws Exception {
+        startHost();
+        vertx = Vertx.vertx();
+        dev.vmbus.transport.SubchannelScenario.run(vertx, new ShmGuest(vertx, dir), BufferHostMain.CLASS_ID, 9);
+        // The subchannels' rings are their own files; their buffers are the primary's.
+        assertTrue(Files.exists(dir.resolve("20.ring")));
+        assertTrue(!Files.exists(dir.resolve("20.recv")));
+    }
+
+    @Test
+    void buffersAndGuestMemoryAreSharedWithAHostProcess() throws Exception {
+        startHost();
 
         // The host made the files before the offer, private to this user, named as DESIGN.md says.
         for (String file : new String[] {"9.recv", "9.send", "guest.mem"}) {

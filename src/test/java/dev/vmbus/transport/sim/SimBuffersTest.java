@@ -67,4 +67,19 @@ class SimBuffersTest {
         assertEquals("recv:" + HostTransport.FIRST_GPADL, checks.link().buffers().getFirst().name().toString());
         checks.guestMemoryIsSharedByPfn(bus.guest(), 64);
     }
+
+    @Test
+    void subchannelsAreOfferedOnRequestAndHandedToTheSameDevice() throws Exception {
+        SimBus bus = new SimBus(vertx);
+        Context hostContext = vertx.getOrCreateContext();
+        BufferHostLogic logic = new BufferHostLogic(hostContext, () -> null);
+        logic.transport = bus.host();
+        bus.host().start().await(10, TimeUnit.SECONDS);
+        Offer orphan = new Offer(30, CLASS_ID, UUID.randomUUID(), 1, 4 * 4096);
+        var refused = bus.host().offer(orphan, logic);
+        assertTrue(refused.failed() && refused.cause().getMessage().contains("has no primary"), "orphan subchannel");
+        bus.host().offer(new Offer(9, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
+                new HostTransport.Buffers(64 * 1024, 32 * 1024), logic).await(10, TimeUnit.SECONDS);
+        dev.vmbus.transport.SubchannelScenario.run(vertx, bus.guest(), CLASS_ID, 9);
+    }
 }
