@@ -34,6 +34,33 @@ public final class PacketLayout {
     /** Bit 0 of {@code flags}: {@code VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED}. */
     public static final int FLAG_COMPLETION_REQUESTED = 1;
 
+    // ---- type 7, VM_PKT_DATA_USING_XFER_PAGES (struct vmtransfer_page_packet_header) ---------------------------
+    /** u16 {@code xfer_pageset_id}. */
+    public static final int XFER_PAGESET_ID_OFFSET = 16;
+    /** u8 {@code sender_owns_set}; byte 19 is reserved. */
+    public static final int XFER_SENDER_OWNS_OFFSET = 18;
+    /** u32 {@code range_cnt}. */
+    public static final int XFER_RANGE_COUNT_OFFSET = 20;
+    /** The first range: u32 {@code byte_count}, u32 {@code byte_offset}, 8 bytes each. */
+    public static final int XFER_RANGES_OFFSET = 24;
+    public static final int XFER_RANGE_LENGTH = 8;
+
+    // ---- type 9, VM_PKT_DATA_USING_GPA_DIRECT (struct vmdata_gpa_direct) --------------------------------------
+    /** u32 reserved (0 when we send; may hold garbage when received). */
+    public static final int GPA_RESERVED_OFFSET = 16;
+    /** u32 {@code range_cnt}. */
+    public static final int GPA_RANGE_COUNT_OFFSET = 20;
+    /** The first range: u32 {@code byte_count}, u32 {@code byte_offset}, then u64 PFNs. */
+    public static final int GPA_RANGES_OFFSET = 24;
+    /** Both headers above end here: the smallest {@code offset8*8} a type 7 or type 9 packet can have. */
+    public static final int RANGED_HEADER_LENGTH = 24;
+    /** PFNs count 4 KiB Hyper-V pages whatever the guest's page size. */
+    public static final int HV_PAGE_SIZE = 4096;
+    /** A GPA range's {@code byte_offset} lies inside its first page. */
+    public static final int HV_PAGE_OFFSET_MAX = HV_PAGE_SIZE - 1;
+    /** {@code MAX_PAGE_BUFFER_COUNT}: the ranges {@code vmbus_sendpacket_pagebuffer} accepts. */
+    public static final int MAX_PAGE_BUFFER_COUNT = 32;
+
     private PacketLayout() {
     }
 
@@ -61,6 +88,18 @@ public final class PacketLayout {
 
     public static int flags(long word0) {
         return (int) (word0 >>> 48 & 0xFFFF);
+    }
+
+    /** The packet types real devices use (OpenVMM accepts only these): in-band, transfer pages, GPA-direct, completion. */
+    public static boolean supportedType(int type) {
+        return type == PacketType.DATA_INBAND || type == PacketType.DATA_USING_XFER_PAGES
+                || type == PacketType.DATA_USING_GPA_DIRECT || type == PacketType.COMP;
+    }
+
+    /** {@code ceil((byteOffset + byteCount) / 4096)} for unsigned u32 inputs: the PFNs one GPA range carries. */
+    public static long pfnCount(int byteOffset, int byteCount) {
+        long end = Integer.toUnsignedLong(byteOffset) + Integer.toUnsignedLong(byteCount);
+        return (end + HV_PAGE_SIZE - 1) / HV_PAGE_SIZE;
     }
 
     /** The trailer value: the producer's write index before this packet, in the upper half. */

@@ -23,7 +23,25 @@ public record RingFault(Kind kind, String detail) {
         /** {@code len8 * 8 + 8} is more than the bytes the peer published. */
         LENGTH_BEYOND_AVAILABLE,
         /** A layer above the ring found the packet unusable (for example a forged completion). */
-        PROTOCOL
+        PROTOCOL,
+        /** A packet type real devices never send: only 6 (in-band), 7 (transfer pages), 9 (GPA-direct) and
+         * 0xB (completion) are accepted, as OpenVMM does. */
+        UNKNOWN_TYPE,
+        /** Flag bits other than bit 0 (completion requested). */
+        INVALID_FLAGS,
+        /** A transfer-page or GPA-direct packet whose {@code offset8*8} is below the 24 bytes its fixed header needs. */
+        HEADER_TOO_SHORT,
+        /** A transfer-page or GPA-direct packet with {@code range_cnt == 0}. */
+        RANGE_COUNT_ZERO,
+        /** {@code range_cnt} ranges do not fit between byte 24 and {@code offset8*8}. */
+        RANGE_COUNT_OVERRUNS_HEADER,
+        /** A range with {@code byte_count == 0}. */
+        RANGE_BYTE_COUNT_ZERO,
+        /** A GPA range whose {@code byte_offset} is past the first 4 KiB page ({@code > 0xFFF}). */
+        RANGE_OFFSET_PAST_PAGE,
+        /** A GPA range whose PFN list ({@code ceil((byte_offset + byte_count) / 4096)} entries) runs past
+         * {@code offset8*8}. */
+        PFN_LIST_OVERRUNS_HEADER
     }
 
     @Override

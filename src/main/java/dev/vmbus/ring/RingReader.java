@@ -44,6 +44,10 @@ public final class RingReader {
     private long transId;
     private int packetLength;
 
+    /** Private copy of the peeked packet's header for the type-specific decoders; grows, never shrinks. */
+    private byte[] headerCopy = new byte[64];
+    private MemorySegment headerCopySegment = MemorySegment.ofArray(headerCopy);
+
     private long packets;
     private long bytes;
     private long intrInFull;
@@ -182,6 +186,73 @@ public final class RingReader {
         if (from < 0 || length < 0 || from + length > packetLength) {
             throw new IndexOutOfBoundsException("bytes [" + from + ", " + (from + length) + ") outside the "
                     + packetLength + "-byte packet");
+        }
+    }
+
+    // ---- type-specific validation and decoding of the peeked packet --------------------------------------------
+
+    /**
+     * Checks the peeked packet's type and flags ({@link PacketCodec#checkDescriptor}): only the types devices use
+     * and only the completion-requested flag. {@link #peek()} checks framing alone, so that raw reads
+     * ({@code vmbus_recvpacket_raw}) still see whatever the peer sent; a receiver that interprets packets calls
+     * this first.
+     *
+     * @return true if valid; false if the ring is now faulted with {@link RingFault.Kind#UNKNOWN_TYPE} or
+     *         {@link RingFault.Kind#INVALID_FLAGS}
+     */
+    public boolean checkDescriptor() {
+        requirePeeked();
+        return accept(PacketCodec.checkDescriptor(type(), flags()));
+    }
+
+    /**
+     * Copies the peeked transfer-page packet's header out of the ring, then validates and decodes the copy into
+     * {@code out} ({@link PacketCodec#decodeTransferPages}). Nothing beyond {@code offset8*8} is read.
+     *
+     * @return true if {@code out} holds the ranges; false if the ring is now faulted
+     */
+    public boolean readTransferPages(TransferPageRanges out) {
+        requireType(PacketType.DATA_USING_XFER_PAGES);
+        return accept(PacketCodec.decodeTransferPages(copyHeader(), dataOffset(), out));
+    }
+
+    /** As {@link #readTransferPages} for a GPA-direct packet ({@link PacketCodec#decodeGpaDirect}). */
+    public boolean readGpaDirect(GpaRanges out) {
+        requireType(PacketType.DATA_USING_GPA_DIRECT);
+        return accept(PacketCodec.decodeGpaDirect(copyHeader(), dataOffset(), out));
+    }
+
+    private MemorySegment copyHeader() {
+        int length = dataOffset();
+        if (length > headerCopy.length) {
+            headerCopy = new byte[Math.max(length, headerCopy.length * 2)];
+            headerCopySegment = MemorySegment.ofArray(headerCopy);
+        }
+        ring.copyOut(readPos, headerCopy, 0, length);
+        return headerCopySegment;
+    }
+
+    private boolean accept(RingFault f) {
+        if (f == null) {
+            return true;
+        }
+        fault = f;
+        malformed++;
+        packetLength = 0;
+        return false;
+    }
+
+    private void requirePeeked() {
+        if (packetLength == 0) {
+            throw new IllegalStateException("no packet peeked");
+        }
+    }
+
+    private void requireType(int type) {
+        requirePeeked();
+        if (type() != type) {
+            throw new IllegalStateException("the peeked packet is " + PacketType.name(type()) + ", not "
+                    + PacketType.name(type));
         }
     }
 

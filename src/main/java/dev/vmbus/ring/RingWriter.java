@@ -119,6 +119,161 @@ public final class RingWriter {
         return append(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
     }
 
+    // ---- packets with a type-specific header (types 7 and 9) -------------------------------------------------
+
+    /**
+     * Writes a transfer-page packet (type 7): descriptor with {@code offset8 = 3 + range_cnt}, the
+     * {@code xfer_pageset_id} / {@code sender_owns_set} / {@code range_cnt} word, one word per range, then the
+     * payload, padding and trailer, straight into the ring (nothing is allocated).
+     *
+     * @param flags 0 or 1 (completion requested; hosts always set it on this type)
+     * @return {@link #WRITTEN}, {@link #WRITTEN_SIGNAL}, {@link #FULL} or {@link #FAULTED}
+     */
+    public int writeTransferPages(int flags, long transId, TransferPageRanges ranges, MemorySegment payload,
+                                  long offset, int length) {
+        int staged = stageTransferPages(flags, transId, ranges, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /** As {@link #writeTransferPages(int, long, TransferPageRanges, MemorySegment, long, int)}, payload in an array. */
+    public int writeTransferPages(int flags, long transId, TransferPageRanges ranges, byte[] payload, int offset,
+                                  int length) {
+        int staged = stageTransferPages(flags, transId, ranges, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /** Stages a transfer-page packet (see {@link #stage(int, int, long, MemorySegment, long, int)}). */
+    public int stageTransferPages(int flags, long transId, TransferPageRanges ranges, MemorySegment payload,
+                                  long offset, int length) {
+        return stageTransferPages(flags, transId, ranges, null, payload, offset, length);
+    }
+
+    /** Stages a transfer-page packet with the payload in an array. */
+    public int stageTransferPages(int flags, long transId, TransferPageRanges ranges, byte[] payload, int offset,
+                                  int length) {
+        return stageTransferPages(flags, transId, ranges, payload, null, offset, length);
+    }
+
+    private int stageTransferPages(int flags, long transId, TransferPageRanges ranges, byte[] array,
+                                   MemorySegment segment, long offset, int length) {
+        int n = ranges.count();
+        if (n == 0) {
+            throw new IllegalArgumentException("a transfer-page packet needs at least one range");
+        }
+        long word16 = ranges.pageSetId() | (ranges.senderOwns() ? 1L : 0L) << 16 | (long) n << 32;
+        int headerLength = ranges.headerLength();
+        int aligned = checkedRangedLength(flags, headerLength, length);
+        int total = aligned + PacketLayout.TRAILER_LENGTH;
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, total);
+        if (room != WRITTEN) {
+            return room;
+        }
+        int pos = putHeaderStart(oldWrite, PacketType.DATA_USING_XFER_PAGES, flags, headerLength, aligned, transId,
+                word16);
+        for (int i = 0; i < n; i++) {
+            ring.putWord(pos, ranges.word(i));
+            pos = ring.advance(pos, 8);
+        }
+        return finishRanged(oldWrite, pos, aligned - headerLength, array, segment, offset, length, total);
+    }
+
+    /**
+     * Writes a GPA-direct packet (type 9), the layout of Linux's {@code vmbus_sendpacket_mpb_desc}: descriptor
+     * with {@code offset8 = (24 + 8 * ranges.wordCount()) / 8}, reserved 0, {@code range_cnt}, each range's
+     * count/offset word and its PFNs, then payload, padding and trailer.
+     *
+     * @param flags 0 or 1 (Linux, DPDK and OpenVMM always send 1)
+     */
+    public int writeGpaDirect(int flags, long transId, GpaRanges ranges, MemorySegment payload, long offset,
+                              int length) {
+        int staged = stageGpaDirect(flags, transId, ranges, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /** As {@link #writeGpaDirect(int, long, GpaRanges, MemorySegment, long, int)}, payload in an array. */
+    public int writeGpaDirect(int flags, long transId, GpaRanges ranges, byte[] payload, int offset, int length) {
+        int staged = stageGpaDirect(flags, transId, ranges, payload, offset, length);
+        return staged == WRITTEN ? publish() : staged;
+    }
+
+    /** Stages a GPA-direct packet. */
+    public int stageGpaDirect(int flags, long transId, GpaRanges ranges, MemorySegment payload, long offset,
+                              int length) {
+        return stageGpaDirect(flags, transId, ranges, null, payload, offset, length);
+    }
+
+    /** Stages a GPA-direct packet with the payload in an array. */
+    public int stageGpaDirect(int flags, long transId, GpaRanges ranges, byte[] payload, int offset, int length) {
+        return stageGpaDirect(flags, transId, ranges, payload, null, offset, length);
+    }
+
+    private int stageGpaDirect(int flags, long transId, GpaRanges ranges, byte[] array, MemorySegment segment,
+                               long offset, int length) {
+        int n = ranges.count();
+        if (n == 0) {
+            throw new IllegalArgumentException("a GPA-direct packet needs at least one range");
+        }
+        int headerLength = ranges.headerLength();
+        int aligned = checkedRangedLength(flags, headerLength, length);
+        int total = aligned + PacketLayout.TRAILER_LENGTH;
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, total);
+        if (room != WRITTEN) {
+            return room;
+        }
+        int pos = putHeaderStart(oldWrite, PacketType.DATA_USING_GPA_DIRECT, flags, headerLength, aligned, transId,
+                (long) n << 32);
+        int words = ranges.wordCount();
+        for (int i = 0; i < words; i++) {
+            ring.putWord(pos, ranges.word(i));
+            pos = ring.advance(pos, 8);
+        }
+        return finishRanged(oldWrite, pos, aligned - headerLength, array, segment, offset, length, total);
+    }
+
+    /** Ring bytes a type 7 or 9 packet with this header and payload takes (descriptor to trailer). */
+    public static int requiredSpace(int headerLength, int payloadLength) {
+        return RingLayout.align8(headerLength + payloadLength) + PacketLayout.TRAILER_LENGTH;
+    }
+
+    private static int checkedRangedLength(int flags, int headerLength, int payloadLength) {
+        if (flags != 0 && flags != PacketLayout.FLAG_COMPLETION_REQUESTED) {
+            throw new IllegalArgumentException("flags must be 0 or 1 (completion requested), got " + flags);
+        }
+        if (payloadLength < 0 || (long) headerLength + payloadLength > MAX_PACKET_LENGTH) {
+            throw new IllegalArgumentException("a " + headerLength + "-byte header and a " + payloadLength
+                    + "-byte payload do not fit a VMBus packet (len8 is 16 bits: at most " + MAX_PACKET_LENGTH + ")");
+        }
+        return RingLayout.align8(headerLength + payloadLength);
+    }
+
+    /** Stores the descriptor and the word at byte 16; returns the position of byte 24. */
+    private int putHeaderStart(int pos, int type, int flags, int headerLength, int aligned, long transId, long word16) {
+        ring.putWord(pos, PacketLayout.word0(type, headerLength >>> 3, aligned >>> 3, flags));
+        pos = ring.advance(pos, 8);
+        ring.putWord(pos, transId);
+        pos = ring.advance(pos, 8);
+        ring.putWord(pos, word16);
+        return ring.advance(pos, 8);
+    }
+
+    /** Payload area (zeroed last word, then the payload) and trailer of a packet whose header ends at {@code pos}. */
+    private int finishRanged(int oldWrite, int pos, int payloadArea, byte[] array, MemorySegment segment,
+                             long offset, int length, int total) {
+        if (payloadArea > length) {
+            ring.putWord(ring.advance(pos, payloadArea - 8), 0L);
+        }
+        if (length > 0) {
+            if (array != null) {
+                ring.copyIn(pos, array, (int) offset, length);
+            } else {
+                ring.copyIn(pos, segment, offset, length);
+            }
+        }
+        return append(oldWrite, ring.advance(pos, payloadArea), total);
+    }
+
     /**
      * Writes bytes that already form a packet (descriptor included), followed by the trailer. Nothing is
      * checked beyond the length being a positive multiple of 8: this is how a test or a fault-injecting host
