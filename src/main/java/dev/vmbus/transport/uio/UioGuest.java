@@ -5,6 +5,7 @@ import dev.vmbus.os.Posix;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.Context;
@@ -72,6 +73,7 @@ public final class UioGuest implements GuestTransport {
     private KickThread kicks;
     private long timer = -1;
     private boolean closing;
+    private volatile PinnedGuestMemory pinned;
 
     /** On a real guest: sysfs at {@code options.sysfsRoot()}, device nodes in {@code devRoot}. */
     public UioGuest(Vertx vertx, UioOptions options, Path devRoot) {
@@ -90,6 +92,21 @@ public final class UioGuest implements GuestTransport {
     @Override
     public String name() {
         return "uio";
+    }
+
+    /**
+     * Pinned pages with PFNs from {@code /proc/self/pagemap}: root ({@code CAP_SYS_ADMIN}) only, and never on a
+     * confidential VM ({@link PinnedGuestMemory}); otherwise unavailable with the reason.
+     */
+    @Override
+    public GuestMemory guestMemory() {
+        PinnedGuestMemory m = pinned;
+        if (m == null) {
+            Path proc = Path.of("/proc");
+            m = new PinnedGuestMemory(proc, options.kernel().pageSize(), PinnedGuestMemory.confidentialFromCpuinfo(proc));
+            pinned = m;
+        }
+        return m;
     }
 
     @Override
