@@ -1,9 +1,12 @@
 package dev.vmbus.channel;
 
+import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingFault;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;
+import dev.vmbus.ring.TransferPageRanges;
 
 import java.lang.foreign.MemorySegment;
 
@@ -30,6 +33,10 @@ public final class VmbusChannel {
     private EndReason end;
     private long lastTransactionId;
     private long events;
+    /** Decode targets reused for every received packet; each Packet gets its own copy. */
+    private final TransferPageRanges xferScratch = new TransferPageRanges();
+    private final GpaRanges gpaScratch = new GpaRanges();
+    private final long[] received = new long[16];
 
     private VmbusChannel(Offer offer, RingWriter out, RingReader in, PeerSignal peer, Requestor requestor) {
         this.offer = offer;
@@ -105,8 +112,90 @@ public final class VmbusChannel {
         return send(null, payload, offset, length, requestId, type, flags);
     }
 
+    /**
+     * {@code vmbus_sendpacket_pagebuffer(channel, pagebuffers, pagecount, buffer, bufferlen, requestid)}: a
+     * GPA-direct packet whose ranges are single-page {@code hv_page_buffer}s ({@link GpaRanges#addPage}),
+     * descriptor {@code 24 + 16 * pagecount} bytes, type 9 and flags 1 (so the id comes from the requestor).
+     *
+     * @return Linux's results: {@link SendStatus#INVALID_ARGUMENT} for more than 32 pages (and, unlike Linux, for
+     *         none, and for a range spanning more than one page, which {@code hv_page_buffer} cannot express);
+     *         otherwise as {@link #sendPacket}
+     */
+    public SendStatus sendPacketPageBuffer(GpaRanges pageBuffers, byte[] payload, int offset, int length,
+                                           long requestId) {
+        int n = pageBuffers.count();
+        if (n == 0 || n > PacketLayout.MAX_PAGE_BUFFER_COUNT || pageBuffers.wordCount() != 2 * n) {
+            return SendStatus.INVALID_ARGUMENT;
+        }
+        return sendGpaDirect(pageBuffers, payload, null, offset, length, requestId);
+    }
+
+    /**
+     * {@code vmbus_sendpacket_mpb_desc(channel, desc, desc_size, buffer, bufferlen, requestid)}: a GPA-direct
+     * packet with any number of multi-page ranges, {@code desc_size = 24 + 8 * ranges.wordCount()}, type 9 and
+     * flags 1. Linux checks nothing here; we refuse ({@link SendStatus#INVALID_ARGUMENT}) an empty range list and
+     * a packet whose {@code len8} would not fit 16 bits, which Linux would publish truncated.
+     */
+    public SendStatus sendPacketMpbDesc(GpaRanges ranges, byte[] payload, int offset, int length, long requestId) {
+        return sendGpaDirect(ranges, payload, null, offset, length, requestId);
+    }
+
+    /** As {@link #sendPacketMpbDesc(GpaRanges, byte[], int, int, long)} with the payload in native memory. */
+    public SendStatus sendPacketMpbDesc(GpaRanges ranges, MemorySegment payload, long offset, int length,
+                                        long requestId) {
+        return sendGpaDirect(ranges, null, payload, offset, length, requestId);
+    }
+
+    private SendStatus sendGpaDirect(GpaRanges ranges, byte[] array, MemorySegment segment, long offset, int length,
+                                     long requestId) {
+        if (ranges.count() == 0 || !fits(ranges.headerLength(), length)) {
+            return SendStatus.INVALID_ARGUMENT;
+        }
+        return send(MODE_GPA, null, ranges, array, segment, offset, length, requestId,
+                PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED);
+    }
+
+    /**
+     * Sends a transfer-page packet (type 7): what a host sends to hand the guest data in a buffer they share
+     * (netvsp's receive path). {@code flags} 1 asks for a completion, which every host does; with a requestor
+     * the id then comes from it, as for {@link #sendPacket}.
+     *
+     * @return as {@link #sendPacket}; {@link SendStatus#INVALID_ARGUMENT} for no range, flags other than 0 or 1,
+     *         or a packet too long for {@code len8}
+     */
+    public SendStatus sendTransferPages(TransferPageRanges ranges, byte[] payload, int offset, int length,
+                                        long requestId, int flags) {
+        if (ranges.count() == 0 || (flags & ~PacketLayout.FLAG_COMPLETION_REQUESTED) != 0
+                || !fits(ranges.headerLength(), length)) {
+            return SendStatus.INVALID_ARGUMENT;
+        }
+        return send(MODE_XFER, ranges, null, payload, null, offset, length, requestId,
+                PacketType.DATA_USING_XFER_PAGES, flags);
+    }
+
+    /**
+     * Completes the peer's request {@code transactionId} with a {@code VM_PKT_COMP} packet (flags 0), as
+     * {@code vmbus_sendpacket(chan, buf, len, trans_id, VM_PKT_COMP, 0)}; an empty payload is legal.
+     */
+    public SendStatus sendCompletion(long transactionId, byte[] payload, int offset, int length) {
+        return sendPacket(payload, offset, length, transactionId, PacketType.COMP, 0);
+    }
+
+    private static boolean fits(int headerLength, int payloadLength) {
+        return payloadLength >= 0 && (long) headerLength + payloadLength <= RingWriter.MAX_PACKET_LENGTH;
+    }
+
+    private static final int MODE_PLAIN = 0;
+    private static final int MODE_XFER = 1;
+    private static final int MODE_GPA = 2;
+
     private SendStatus send(byte[] array, MemorySegment segment, long offset, int length, long requestId,
                             int type, int flags) {
+        return send(MODE_PLAIN, null, null, array, segment, offset, length, requestId, type, flags);
+    }
+
+    private SendStatus send(int mode, TransferPageRanges xfer, GpaRanges gpa, byte[] array, MemorySegment segment,
+                            long offset, int length, long requestId, int type, int flags) {
         if (end != null) {
             return end.state() == ChannelState.FAULTED ? SendStatus.FAULTED : SendStatus.NO_DEVICE;
         }
@@ -119,9 +208,17 @@ public final class VmbusChannel {
             }
             allocated = true;
         }
-        int result = array != null
-                ? out.write(type, flags, transId, array, (int) offset, length)
-                : out.write(type, flags, transId, segment, offset, length);
+        int result = switch (mode) {
+            case MODE_XFER -> array != null
+                    ? out.writeTransferPages(flags, transId, xfer, array, (int) offset, length)
+                    : out.writeTransferPages(flags, transId, xfer, segment, offset, length);
+            case MODE_GPA -> array != null
+                    ? out.writeGpaDirect(flags, transId, gpa, array, (int) offset, length)
+                    : out.writeGpaDirect(flags, transId, gpa, segment, offset, length);
+            default -> array != null
+                    ? out.write(type, flags, transId, array, (int) offset, length)
+                    : out.write(type, flags, transId, segment, offset, length);
+        };
         switch (result) {
             case RingWriter.WRITTEN_SIGNAL:
                 signalPeer();
@@ -197,7 +294,10 @@ public final class VmbusChannel {
 
     /**
      * Takes the next packet off the inbound ring, copying its payload out once; does not publish
-     * {@code read_index} (call {@link #commit()} after a batch).
+     * {@code read_index} (call {@link #commit()} after a batch). Unlike the Linux-shaped reads above, it
+     * interprets the packet: a type other than 6, 7, 9 or 0xB, a flag other than completion-requested, or a
+     * malformed transfer-page or GPA-direct header faults the channel with its {@link RingFault.Kind}; the ranges
+     * of a valid type 7 or 9 packet come with it, in the packet's own copy.
      *
      * @return the packet, or null if the ring is empty or the channel is not open (see {@link #state()})
      */
@@ -212,11 +312,37 @@ public final class VmbusChannel {
             }
             return null;
         }
+        if (!in.checkDescriptor()) {
+            markFaulted(in.fault());
+            return null;
+        }
+        TransferPageRanges xfer = null;
+        GpaRanges gpa = null;
+        int type = in.type();
+        if (type == PacketType.DATA_USING_XFER_PAGES) {
+            if (!in.readTransferPages(xferScratch)) {
+                markFaulted(in.fault());
+                return null;
+            }
+            xfer = xferScratch.copy();
+        } else if (type == PacketType.DATA_USING_GPA_DIRECT) {
+            if (!in.readGpaDirect(gpaScratch)) {
+                markFaulted(in.fault());
+                return null;
+            }
+            gpa = gpaScratch.copy();
+        }
         byte[] payload = new byte[in.payloadLength()];
         in.copyPayload(payload, 0);
-        Packet packet = new Packet(offer.relid(), in.type(), in.flags(), in.transactionId(), payload);
+        Packet packet = new Packet(offer.relid(), type, in.flags(), in.transactionId(), payload, xfer, gpa);
         in.consume();
+        received[type]++;
         return packet;
+    }
+
+    /** Packets of {@code type} taken by {@link #nextPacket()} so far (types 6, 7, 9 and 0xB; 0 for others). */
+    public long packetsReceived(int type) {
+        return type >= 0 && type < received.length ? received[type] : 0;
     }
 
     /** Publishes {@code read_index} for the packets taken since the last commit; signals a blocked peer. */
