@@ -122,15 +122,19 @@ public final class SharedGuestMemory implements GuestMemory {
 
     /** Throws with the offending value unless the range resolves wholly inside this memory. */
     public void check(long[] pfns, int byteOffset, int byteCount) {
-        if (byteCount <= 0) {
-            throw new GuestMemoryException("GPA range of " + Integer.toUnsignedString(byteCount) + " bytes: a range"
-                    + " must hold at least one byte");
+        long count = Integer.toUnsignedLong(byteCount); // a u32 on the wire
+        if (count == 0) {
+            throw new GuestMemoryException("GPA range of 0 bytes: a range must hold at least one byte");
+        }
+        if (count > memory.byteSize()) {
+            throw new GuestMemoryException("GPA range of " + count + " bytes is larger than guest memory " + where
+                    + " (" + memory.byteSize() + " bytes)");
         }
         if (byteOffset < 0 || byteOffset >= PAGE_SIZE) {
             throw new GuestMemoryException("GPA range offset " + Integer.toUnsignedString(byteOffset)
                     + " is not inside its first page (0.." + (PAGE_SIZE - 1) + ")");
         }
-        long needed = ((long) byteOffset + byteCount + PAGE_SIZE - 1) / PAGE_SIZE;
+        long needed = ((long) byteOffset + count + PAGE_SIZE - 1) / PAGE_SIZE;
         if (pfns.length < needed) {
             throw new GuestMemoryException("GPA range of " + byteCount + " bytes at offset " + byteOffset + " needs "
                     + needed + " PFNs, it names " + pfns.length);
