@@ -19,7 +19,7 @@ import org.apache.commons.math3.distribution.TDistribution;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 
 static final ObjectMapper JSON = new ObjectMapper();
-static final String[] IMPLS = {"vmbus", "agrona", "memcpy"};
+static final String[] IMPLS = {"vmbus", "agrona", "memcpy", "vmbus-xfer"};
 
 void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--merge")) {

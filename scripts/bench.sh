@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks. Usage: scripts/bench.sh <subcommand> [extra JMH arguments]
-#   ring              RingThroughputBenchmark (impl = vmbus, agrona, memcpy x payloadBytes), one JMH run:
+#   ring              RingThroughputBenchmark (impl = vmbus, agrona, memcpy, vmbus-xfer x payloadBytes), one JMH run:
 #                     JSON in target/bench/ring.json
 #   ring-interleaved  the same, as BENCH_ROUNDS (default 4) rounds of one fork per combination, every impl of a
 #                     payload size back to back in each round: JSON in target/bench/ring-interleaved.json

@@ -94,7 +94,8 @@ public final class ChannelVerticle extends VerticleBase {
             Message<Object> answer = ar.result();
             Object body = answer.body();
             if (body instanceof OutboundPacket reply) {
-                var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags());
+                var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
+                        reply.transferPages(), reply.gpaRanges());
                 if (answer.replyAddress() != null) {
                     // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
                     // (to act only after answering, as Linux does for shutdown), or that it never got there.
@@ -136,7 +137,8 @@ public final class ChannelVerticle extends VerticleBase {
             m.fail(503, "channel " + offer.relid() + " is not open");
             return;
         }
-        driver.send(p.payload(), p.transactionId(), p.type(), p.flags()).whenComplete((v, e) -> {
+        driver.send(p.payload(), p.transactionId(), p.type(), p.flags(), p.transferPages(), p.gpaRanges())
+                .whenComplete((v, e) -> {
             if (e != null) {
                 m.fail(503, e.getMessage());
             } else {

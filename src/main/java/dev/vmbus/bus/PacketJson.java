@@ -3,7 +3,10 @@ package dev.vmbus.bus;
 import dev.vmbus.spi.OutboundPacket;
 
 import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.TransferPageRanges;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Base64;
@@ -13,10 +16,40 @@ public final class PacketJson {
     private PacketJson() {
     }
 
+    /**
+     * A received packet; {@code transferPages} ({@code pageSetId}, {@code senderOwns}, {@code ranges} of
+     * {@code byteCount}/{@code byteOffset}) and {@code gpaRanges} ({@code byteCount}, {@code byteOffset},
+     * {@code pfns}) only on packets that carry them. u32 values are written unsigned.
+     */
     public static JsonObject toJson(Packet p) {
-        return new JsonObject().put("relid", p.relid()).put("type", p.type()).put("typeName", PacketType.name(p.type()))
+        JsonObject json = new JsonObject().put("relid", p.relid()).put("type", p.type())
+                .put("typeName", PacketType.name(p.type()))
                 .put("flags", p.flags()).put("transactionId", Long.toUnsignedString(p.transactionId()))
                 .put("payload", Base64.getEncoder().encodeToString(p.payload()));
+        TransferPageRanges t = p.transferPages();
+        if (t != null) {
+            JsonArray ranges = new JsonArray();
+            for (int i = 0; i < t.count(); i++) {
+                ranges.add(new JsonObject().put("byteCount", Integer.toUnsignedLong(t.byteCount(i)))
+                        .put("byteOffset", Integer.toUnsignedLong(t.byteOffset(i))));
+            }
+            json.put("transferPages", new JsonObject().put("pageSetId", t.pageSetId())
+                    .put("senderOwns", t.senderOwns()).put("ranges", ranges));
+        }
+        GpaRanges g = p.gpaRanges();
+        if (g != null) {
+            JsonArray ranges = new JsonArray();
+            for (int i = 0; i < g.count(); i++) {
+                JsonArray pfns = new JsonArray();
+                for (int j = 0; j < g.pfnCount(i); j++) {
+                    pfns.add(Long.toUnsignedString(g.pfn(i, j)));
+                }
+                ranges.add(new JsonObject().put("byteCount", Integer.toUnsignedLong(g.byteCount(i)))
+                        .put("byteOffset", g.byteOffset(i)).put("pfns", pfns));
+            }
+            json.put("gpaRanges", ranges);
+        }
+        return json;
     }
 
     /**

@@ -243,11 +243,23 @@ public final class ChannelDriver {
 
     /** Sends a packet, waiting for ring space if needed; fails with {@link ChannelClosedException} once ended. */
     public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+        return send(payload, requestId, type, flags, null, null);
+    }
+
+    /**
+     * As {@link #send(byte[], long, int, int)} for a packet that may carry ranges: {@code transferPages} for a
+     * transfer-page packet, {@code gpaRanges} for a GPA-direct one (each null otherwise). A packet the channel
+     * refuses as it stands (no range, flags other than 0 or 1 on a ranged packet, too long for {@code len8})
+     * fails with {@link IllegalArgumentException} and the channel stays open.
+     */
+    public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags,
+                                        dev.vmbus.ring.TransferPageRanges transferPages,
+                                        dev.vmbus.ring.GpaRanges gpaRanges) {
         if (!open()) {
             return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
         }
         try {
-            CompletableFuture<Void> sent = outbox.send(payload, requestId, type, flags);
+            CompletableFuture<Void> sent = outbox.send(payload, requestId, type, flags, transferPages, gpaRanges);
             if (!sent.isDone() && inbox.holdsOnParkedSends()) {
                 // Held while it waits (see holding()); take packets again once it is on the ring.
                 sent.whenComplete((v, e) -> scheduleDrain());

@@ -7,9 +7,11 @@ import dev.vmbus.channel.Requestor;
 import dev.vmbus.channel.SendStatus;
 import dev.vmbus.runtime.Timers;
 import dev.vmbus.channel.VmbusChannel;
+import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
+import dev.vmbus.ring.TransferPageRanges;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -33,7 +35,29 @@ final class Outbox {
     static final int DEFAULT_MAX_PARKED = 4096;
 
     private record Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
-                          PendingRequest request) {
+                          PendingRequest request, TransferPageRanges xfer, GpaRanges gpa) {
+
+        Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
+               PendingRequest request) {
+            this(payload, requestId, type, flags, sent, request, null, null);
+        }
+
+        /** Ring bytes the packet needs ({@code pending_send_sz} while it waits). */
+        int requiredSpace() {
+            return xfer != null ? RingWriter.requiredSpace(xfer.headerLength(), payload.length)
+                    : gpa != null ? RingWriter.requiredSpace(gpa.headerLength(), payload.length)
+                    : RingWriter.requiredSpace(payload.length);
+        }
+
+        SendStatus writeTo(VmbusChannel channel) {
+            if (xfer != null) {
+                return channel.sendTransferPages(xfer, payload, 0, payload.length, requestId, flags);
+            }
+            if (gpa != null) {
+                return channel.sendPacketMpbDesc(gpa, payload, 0, payload.length, requestId);
+            }
+            return channel.sendPacket(payload, 0, payload.length, requestId, type, flags);
+        }
     }
 
     private static final class PendingRequest {
@@ -62,8 +86,22 @@ final class Outbox {
 
     /** Sends one packet; completes when it is on the ring. {@code payload} is owned by the channel from now on. */
     CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+        return send(payload, requestId, type, flags, null, null);
+    }
+
+    /** As {@link #send(byte[], long, int, int)} with the ranges of a transfer-page or GPA-direct packet. */
+    CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags, TransferPageRanges xfer,
+                                 GpaRanges gpa) {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        submit(new Parked(payload, requestId, type, flags, sent, null));
+        if ((type == PacketType.DATA_USING_XFER_PAGES) != (xfer != null)
+                || (type == PacketType.DATA_USING_GPA_DIRECT) != (gpa != null)
+                || gpa != null && flags != PacketLayout.FLAG_COMPLETION_REQUESTED) {
+            sent.completeExceptionally(new IllegalArgumentException("a " + PacketType.name(type) + " packet with flags "
+                    + flags + (xfer != null ? " and transfer-page ranges" : gpa != null ? " and GPA ranges" : "")
+                    + " cannot be sent (type 7 needs transfer-page ranges, type 9 GPA ranges and flags 1)"));
+            return sent;
+        }
+        submit(new Parked(payload, requestId, type, flags, sent, null, xfer, gpa));
         return sent;
     }
 
@@ -127,8 +165,7 @@ final class Outbox {
                 parked.removeFirst();
                 continue;
             }
-            SendStatus status = channel.sendPacket(head.payload, 0, head.payload.length, head.requestId,
-                    head.type, head.flags);
+            SendStatus status = head.writeTo(channel);
             switch (status) {
                 case OK -> {
                     parked.removeFirst();
@@ -140,10 +177,16 @@ final class Outbox {
                 case TRY_AGAIN -> {
                     pendingSendWaits++;
                     pendingArmed = true;
-                    if (!channel.outbound().armPendingSend(RingWriter.requiredSpace(head.payload.length))) {
+                    if (!channel.outbound().armPendingSend(head.requiredSpace())) {
                         return; // the peer will signal when it frees enough
                     }
                     // Space appeared between the failed write and the arming: retry now, nobody will signal.
+                }
+                case INVALID_ARGUMENT -> {
+                    parked.removeFirst(); // refused as it stands, nothing written: fail it, keep the channel
+                    head.sent.completeExceptionally(new IllegalArgumentException("channel " + channel.relid()
+                            + " refused a " + PacketType.name(head.type) + " packet of " + head.payload.length
+                            + " bytes (-EINVAL): no range, bad flags, or too long for len8"));
                 }
                 case REQUESTOR_FULL -> {
                     return; // a completion frees a slot; the drain calls flush() after handling one

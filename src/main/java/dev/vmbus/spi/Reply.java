@@ -32,6 +32,15 @@ public sealed interface Reply permits Reply.None, Reply.Send {
         return with(OutboundPacket.response(payload, request.transactionId()));
     }
 
+    /**
+     * A completion of {@code request} ({@code VM_PKT_COMP}, flags 0) carrying its transaction id: how a device
+     * hands a transfer-page packet's receive-buffer slots back, or completes any request that set
+     * {@link Packet#completionRequested()}. {@code payload} may be empty (netvsc sends an 8-byte NVSP 108).
+     */
+    static Send complete(Packet request, byte[] payload) {
+        return with(OutboundPacket.completion(payload, request.transactionId()));
+    }
+
     /** No reply. */
     enum None implements Reply {
         NONE

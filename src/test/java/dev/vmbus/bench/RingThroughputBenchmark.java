@@ -5,6 +5,7 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.Ring;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;
+import dev.vmbus.ring.TransferPageRanges;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,7 +24,11 @@ import org.openjdk.jmh.infra.Control;
  * shared memory, one consumer thread copies them out to its private destination segment: {@code vmbus} (this
  * project's ring, 4 KiB header), {@code agrona} ({@link OneToOneRingBuffer}) or {@code memcpy} (the copy bound:
  * the same two copies through power-of-two slots with the least handoff an SPSC queue needs, one release-stored
- * sequence per side on its own cache line). Run with {@code scripts/bench.sh ring}; see docs/BENCHMARKS.md.
+ * sequence per side on its own cache line), or {@code vmbus-xfer} (netvsc's receive path on this project's rings: the
+ * producer copies each message into a slot of a receive buffer and sends a transfer-page packet naming it with a
+ * 16-byte NVSP-sized payload; the consumer decodes the range from its private copy of the header, copies the
+ * message out of the buffer and completes the packet on a second ring, one completion per packet published once
+ * per poll; the producer reuses a slot only after its completion). Run with {@code scripts/bench.sh ring}; see docs/BENCHMARKS.md.
  *
  * <p>The throughput is the consumer's {@link Delivered} aux counters, {@code messages} and payload {@code bytes}
  * per second. A {@code produce} op is one message written; a {@code consume} op is one poll of up to
@@ -45,7 +50,7 @@ public class RingThroughputBenchmark {
     static final ValueLayout.OfLong SEQ = ValueLayout.JAVA_LONG;
     static final VarHandle COUNTER = ValueLayout.JAVA_LONG.varHandle();
 
-    @Param({"vmbus", "agrona", "memcpy"}) public String impl;
+    @Param({"vmbus", "agrona", "memcpy", "vmbus-xfer"}) public String impl;
     @Param({"32", "256", "4096", "65536"}) public int payloadBytes;
 
     private Arena arena;
@@ -80,6 +85,21 @@ public class RingThroughputBenchmark {
                     reader.mask(); // a busy-polling consumer never wants an interrupt
                 }
                 receiver = new VmbusReceiver(reader);
+            }
+            case "vmbus-xfer" -> {
+                Ring ring = new Ring(shared, HEADER);
+                ring.initialize();
+                Ring completions = new Ring(arena.allocate(HEADER + XFER_COMPLETION_RING, 4096), HEADER);
+                completions.initialize();
+                long slotSize = (payloadBytes + 63) & ~63L;
+                MemorySegment buffer = arena.allocate(slotSize * XFER_SLOTS, 4096);
+                RingReader completionReader = new RingReader(completions);
+                completionReader.mask();
+                sender = new XferSender(new RingWriter(ring), completionReader, buffer, (int) slotSize);
+                padding[0] = new long[32];
+                RingReader reader = new RingReader(ring);
+                reader.mask();
+                receiver = new XferReceiver(reader, new RingWriter(completions), buffer);
             }
             case "agrona" -> {
                 var ring = new OneToOneRingBuffer(
@@ -220,6 +240,123 @@ public class RingThroughputBenchmark {
             }
             if (n > 0) {
                 reader.commit(); // read_index once per poll; the producer never arms pending_send_sz here
+            }
+            return n;
+        }
+    }
+
+    /** Receive-buffer slots of {@code vmbus-xfer}: messages the producer may have outstanding before completions. */
+    static final int XFER_SLOTS = 1024;
+    /** Data area of the completion ring: 1024 completions of 32 bytes take a quarter of it. */
+    static final int XFER_COMPLETION_RING = 128 * 1024;
+    /** The transfer-page packet's own payload: an NVSP 107 message's size (netvsc-and-buffers section 3.1). */
+    static final int XFER_NVSP_BYTES = 16;
+
+    /** The host's side of netvsc's receive path: data into a buffer slot, a type 7 packet naming it. */
+    static final class XferSender extends Sender {
+        private final RingWriter writer;
+        private final RingReader completions;
+        private final MemorySegment buffer;
+        private final int slotSize;
+        private final TransferPageRanges ranges = new TransferPageRanges(1);
+        private final MemorySegment nvsp = MemorySegment.ofArray(new byte[XFER_NVSP_BYTES]);
+        private long completed;
+        private int staged;
+
+        XferSender(RingWriter writer, RingReader completions, MemorySegment buffer, int slotSize) {
+            this.writer = writer;
+            this.completions = completions;
+            this.buffer = buffer;
+            this.slotSize = slotSize;
+            nvsp.set(ValueLayout.JAVA_INT_UNALIGNED, 0, 107);
+        }
+
+        @Override
+        boolean offer(MemorySegment src, int len) {
+            if (seq - completed >= XFER_SLOTS && reapCompletions() == 0) {
+                writer.publish();
+                staged = 0;
+                return false; // every slot is out with the consumer
+            }
+            long offset = (seq % XFER_SLOTS) * slotSize;
+            MemorySegment.copy(src, 0, buffer, offset, len);
+            ranges.reset(0xCAFE, false).add(len, (int) offset);
+            int rc = writer.stageTransferPages(PacketLayout.FLAG_COMPLETION_REQUESTED, seq, ranges, nvsp, 0,
+                    XFER_NVSP_BYTES);
+            if (rc == RingWriter.FAULTED) {
+                throw new IllegalStateException(writer.fault().toString());
+            }
+            if (rc == RingWriter.FULL) {
+                writer.publish();
+                staged = 0;
+                return false;
+            }
+            if (++staged == BURST) {
+                writer.publish();
+                staged = 0;
+            }
+            return true;
+        }
+
+        /** Takes every completion waiting; each must complete the oldest slot still out. */
+        private int reapCompletions() {
+            int n = 0;
+            int packet;
+            while ((packet = completions.peek()) != RingReader.EMPTY) {
+                if (packet == RingReader.FAULTED || !completions.checkDescriptor()
+                        || completions.type() != PacketType.COMP || completions.transactionId() != completed) {
+                    throw new IllegalStateException("completion " + completed + ": " + completions.fault()
+                            + " type " + completions.type() + " id " + completions.transactionId());
+                }
+                completions.consume();
+                completed++;
+                n++;
+            }
+            if (n > 0) {
+                completions.commit();
+            }
+            return n;
+        }
+    }
+
+    /** The guest's side: decode the ranges, copy the message out of the buffer, complete the packet. */
+    static final class XferReceiver extends Receiver {
+        private final RingReader reader;
+        private final RingWriter completions;
+        private final MemorySegment buffer;
+        private final TransferPageRanges ranges = new TransferPageRanges(1);
+        private final MemorySegment empty = MemorySegment.ofArray(new byte[8]);
+
+        XferReceiver(RingReader reader, RingWriter completions, MemorySegment buffer) {
+            this.reader = reader;
+            this.completions = completions;
+            this.buffer = buffer;
+        }
+
+        @Override
+        int poll(MemorySegment dst, int len, int max) {
+            int n = 0;
+            int packet;
+            while (n < max && (packet = reader.peek()) != RingReader.EMPTY) {
+                if (packet == RingReader.FAULTED || !reader.checkDescriptor() || !reader.readTransferPages(ranges)) {
+                    throw new IllegalStateException(String.valueOf(reader.fault()));
+                }
+                long offset = Integer.toUnsignedLong(ranges.byteOffset(0));
+                int count = ranges.byteCount(0);
+                if (count != len || offset + count > buffer.byteSize()) {
+                    throw new IllegalStateException("range " + ranges + " outside the buffer");
+                }
+                MemorySegment.copy(buffer, offset, dst, 0, count);
+                check(dst); // before completing: the slot is the producer's again once completed
+                if (completions.stage(PacketType.COMP, 0, reader.transactionId(), empty, 0, 8) != RingWriter.WRITTEN) {
+                    throw new IllegalStateException("completion ring full: it holds more than every slot");
+                }
+                reader.consume();
+                n++;
+            }
+            if (n > 0) {
+                reader.commit();
+                completions.publish();
             }
             return n;
         }
