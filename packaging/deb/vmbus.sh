@@ -19,6 +19,8 @@ fi
 # The options go before the user's arguments: append them and '-jar JAR', then move the user's n arguments
 # (still at the front) to the end. Plain sh has no arrays.
 n=$#
+# Without --conf every command reads /etc/vmbus/vmbus.json (under the same root), not the jar's conf/vmbus.json.
+set -- "$@" "-Dvmbus.defaultConf=${prefix%/usr}/etc/vmbus/vmbus.json"
 if [ -r "$options" ]; then
     while read -r line; do
         case $line in

@@ -27,6 +27,8 @@ import java.util.function.BooleanSupplier;
  * {@code --dry-run}, which writes nothing. Every step is checked first and undone on failure (see {@link UioBinder}).
  */
 final class BindCommand {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BindCommand.class.getName());
+
     private BindCommand() {
     }
 
@@ -46,7 +48,8 @@ final class BindCommand {
                 description = "heartbeat, timesync, shutdown, kvp, vss, fcopy, or a class GUID.")
         String deviceClass;
 
-        @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (its transport.kernel and roots).")
+        @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (its transport.kernel and roots),"
+                + " which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
         Path conf;
 
         @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
@@ -65,7 +68,9 @@ final class BindCommand {
         public Integer call() throws IOException {
             String command = spec.name();
             UUID classId = UioBinder.classId(deviceClass);
-            SystemView system = SystemView.of(conf, sysfsRoot, procRoot);
+            ConfigFile file = ConfigFile.resolve(conf);
+            file.note().ifPresent(LOG::info);
+            SystemView system = SystemView.of(file.load(), sysfsRoot, procRoot);
             if (!root.getAsBoolean() && !dryRun) {
                 throw new IllegalStateException("'vmbus " + command + "' must run as root: it writes driver attributes"
                         + " under " + system.sysfsRoot().resolve("bus/vmbus/drivers") + " (try: sudo vmbus " + command

@@ -61,8 +61,9 @@ public final class CliDocs {
         commands(m, cmd);
         m.append(".SH FILES\n");
         m.append(".TP\n.I /etc/vmbus/vmbus.json\n").append(roff("The configuration of the packaged service "
-                + "(a real guest's: transport uio, dry runs off, KVP pools in /var/lib/hyperv). Every key is described "
-                + "in the project's README.")).append('\n');
+                + "(a real guest's: transport uio, dry runs off, KVP pools in /var/lib/hyperv), and what every command "
+                + "reads when no --conf is given; when it does not exist, the built-in defaults (transport sim), said "
+                + "once. Every key is described in the project's README.")).append('\n');
         m.append(".TP\n.I /etc/vmbus/jvm.options\n").append(roff("The JVM options /usr/bin/vmbus passes to the "
                 + "packaged Java runtime, one a line.")).append('\n');
         m.append(".TP\n.I /var/lib/hyperv\n").append(roff("KVP pools (as hv_kvp_daemon keeps them) and the default "

@@ -37,7 +37,8 @@ final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration whose enabled classes must be servable (default: the defaults).")
+    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration whose enabled classes must be "
+            + "servable, which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
     Path conf;
 
     @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
@@ -60,7 +61,8 @@ final class DoctorCommand implements Callable<Integer> {
     }
 
     private int diagnose(PrintWriter out) throws IOException {
-        SystemView view = SystemView.of(conf, sysfsRoot, procRoot);
+        ConfigFile file = ConfigFile.resolve(conf);
+        SystemView view = SystemView.of(file.load(), sysfsRoot, procRoot);
         DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), TransportType.UIO);
         Diagnosis d;
         try {
@@ -73,18 +75,19 @@ final class DoctorCommand implements Callable<Integer> {
             } catch (IOException kernelUnreadable) {
                 // already said by e, or said next
             }
+            out.println(file.describe());
             out.println("vmbus doctor: " + e.getMessage());
             return 1;
         }
         if (json) {
-            out.println(json(d).encodePrettily());
+            out.println(json(d).put("configuration", file.file().map(Path::toString).orElse(null)).encodePrettily());
         } else {
-            text(d, out);
+            text(d, file, out);
         }
         return d.ok() ? 0 : 1;
     }
 
-    private static void text(Diagnosis d, PrintWriter out) {
+    private static void text(Diagnosis d, ConfigFile file, PrintWriter out) {
         KernelFeatures k = d.kernel();
         out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
         out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
@@ -119,6 +122,7 @@ final class DoctorCommand implements Callable<Integer> {
             out.println();
         }
         d.problems().forEach(p -> out.println("unreadable: " + p));
+        out.println(file.describe());
         out.println("enabled classes:");
         for (Diagnosis.ClassReport c : d.classes()) {
             out.println("  " + c.name() + ": " + c.text());

@@ -3,7 +3,6 @@ package dev.vmbus.cli;
 import dev.vmbus.agent.Agent;
 import dev.vmbus.agent.Lifecycle;
 
-import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
 
@@ -12,7 +11,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.logging.Logger;
@@ -32,7 +30,8 @@ final class HostCommand implements Callable<Integer> {
     Path shmDir;
 
     @Option(names = "--conf", paramLabel = "FILE",
-            description = "The configuration; its host section sets the cadence (default: conf/vmbus.json if present).")
+            description = "The configuration, which must exist; its host section sets the cadence (default: "
+                    + ConfigFile.DEFAULT_TEXT + ").")
     Path conf;
 
     @Option(names = "--dashboard-port", paramLabel = "PORT", description = "Serve the host's own dashboard on PORT.")
@@ -40,9 +39,9 @@ final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path confFile = conf != null ? conf : Path.of("conf/vmbus.json");
-        VmbusConfig config = conf != null || Files.exists(confFile)
-                ? ConfigLoader.load(confFile) : ConfigLoader.parse("{}", "defaults");
+        ConfigFile file = ConfigFile.resolve(conf);
+        LOG.info(file.describe());
+        VmbusConfig config = file.load();
         if (shmDir != null) {
             config = config.withTransport(config.transport().withShmDir(shmDir.toString()));
         }

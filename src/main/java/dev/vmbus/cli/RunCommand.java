@@ -6,7 +6,6 @@ import dev.vmbus.systemd.EventLoopWatchdog;
 import dev.vmbus.systemd.Readiness;
 import dev.vmbus.systemd.SystemdNotify;
 
-import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.Vertx;
@@ -35,8 +34,9 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (default: ${DEFAULT-VALUE}).")
-    Path conf = Path.of("conf/vmbus.json");
+    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration, which must exist (default: "
+            + ConfigFile.DEFAULT_TEXT + ").")
+    Path conf;
 
     @Option(names = "--transport", paramLabel = "sim|shm|uio", completionCandidates = Transports.class,
             description = "Overrides transport.type: sim (host in-process), shm (host in another process), uio (a real guest).")
@@ -60,7 +60,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VmbusConfig config = applyOverrides(ConfigLoader.load(conf));
+        ConfigFile file = ConfigFile.resolve(conf);
+        LOG.info(file.describe());
+        VmbusConfig config = applyOverrides(file.load());
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());
         Agent agent;
         try {

@@ -175,10 +175,14 @@ class DebianPackageIT {
                                "vss": { "enabled": false }, "fcopy": { "enabled": false } },
                   "dashboard": { "enabled": false },
                   "host": { "heartbeatIntervalMs": 100 } }""".formatted(shm));
+        Path etcConf = root.resolve("etc/vmbus/vmbus.json");
+        Files.copy(conf, etcConf, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         try (VmbusProcess host = new VmbusProcess("host", "--conf", conf.toString(), "--shm-dir", shm.toString());
-             VmbusProcess agent = new VmbusProcess(List.of(vmbus.toString(), "run", "--conf", conf.toString()),
-                     Map.of("PATH", "/nonexistent"), true)) {
+             VmbusProcess agent = new VmbusProcess(List.of(vmbus.toString(), "run"), Map.of("PATH", "/nonexistent"), true)) {
             host.await("simulated host serving shm", 20_000);
+            // Without --conf the installed command reads its /etc/vmbus/vmbus.json (here the test's), not the
+            // conf/vmbus.json of the working directory (this project's).
+            agent.await("configuration " + etcConf, 30_000);
             agent.await("channel 1 (heartbeat, instance fd149e91-82e0-4a7d-afa6-2a4166cbd7c0) opened on shm", 30_000);
             host.await("guest heartbeat on channel 1 is healthy", 10_000);
             // The JVM is the packaged one, with the options of /etc/vmbus/jvm.options, as systemd would start it.
@@ -190,6 +194,14 @@ class DebianPackageIT {
             host.await("host: heartbeat channel 1 closed (closed by the guest)", 5_000);
             assertEquals(0, host.terminate(5_000));
         }
+
+        // Without the file: the built-in defaults, said; an explicitly given missing file stays an error.
+        Files.delete(etcConf);
+        Result doctor = run(Map.of("PATH", "/nonexistent"), true, vmbus.toString(), "doctor");
+        assertTrue(doctor.out().contains("no configuration file " + etcConf + "; using the built-in defaults"), doctor.out());
+        Result missing = run(Map.of("PATH", "/nonexistent"), true, vmbus.toString(), "run", "--conf", etcConf.toString());
+        assertEquals(2, missing.code(), missing.out());
+        assertTrue(missing.out().contains("config file " + etcConf + " does not exist"), missing.out());
 
         dpkg(root, "--purge", "vmbus");
         assertEquals(Set.of("var/lib/hyperv/.kvp_pool_0"), files(root), "purge left files behind");

@@ -54,7 +54,22 @@ public final class VmbusProcess implements AutoCloseable {
      * is the whole environment when {@code clearEnvironment}.
      */
     public VmbusProcess(List<String> command, Map<String, String> env, boolean clearEnvironment) throws IOException {
+        this(command, env, clearEnvironment, null);
+    }
+
+    /** {@code vmbus ARGS} on this JVM's class path, with these JVM options, in the working directory {@code dir}. */
+    static VmbusProcess in(java.nio.file.Path dir, List<String> jvmOptions, String... args) throws IOException {
+        List<String> options = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
+        options.addAll(jvmOptions);
+        return new VmbusProcess(command(options, System.getProperty("java.class.path"), args), Map.of(), false, dir);
+    }
+
+    private VmbusProcess(List<String> command, Map<String, String> env, boolean clearEnvironment, java.nio.file.Path dir)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (dir != null) {
+            builder.directory(dir.toFile());
+        }
         if (clearEnvironment) {
             builder.environment().clear();
         }
