@@ -4,6 +4,7 @@ import dev.vmbus.cli.Vmbus;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * as real child JVMs with conf/jvm.options and reports their figures; the values are checked for sanity, never
  * for speed.
  */
+@Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 public class FootprintCommandTest {
     @TempDir
     Path tmp;

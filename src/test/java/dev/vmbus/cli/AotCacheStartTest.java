@@ -2,6 +2,7 @@ package dev.vmbus.cli;
 
 import dev.vmbus.bench.JvmOptions;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The agent starts with the JVM options of conf/jvm.options whatever state its AOT cache is in: missing,
  * not a cache at all, or stale (made for a jar that has since been rebuilt). A cache only saves start-up time.
  */
+@Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class AotCacheStartTest {
     @TempDir
     Path tmp;

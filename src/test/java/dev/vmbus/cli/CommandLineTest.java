@@ -1,5 +1,6 @@
 package dev.vmbus.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code vmbus run} and {@code vmbus host} as real processes; heartbeats end to end; SIGTERM. */
+@Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class CommandLineTest {
     @TempDir
     Path tmp;

@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * saying so and healed by a re-offer; sorting and filtering; the drill-down's ring indices against the API;
  * chart history across a reload; a hostile KVP value shown as text. The screenshot is target/dashboard.png.
  */
+@Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class DashboardBrowserTest {
     private static final String CHROMIUM = "/usr/bin/chromium";
     private static final String CHROMEDRIVER = "/usr/bin/chromedriver";

@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,7 @@ class PromtoolTest {
     }
 
     @Test
+    @Tag("slow") // promtool waits out its service-discovery timeout: run by mvn verify, not by mvn test
     void theScrapeExamplePassesCheckConfig() throws Exception {
         Path work = Files.createTempDirectory(dir, "config");
         Files.copy(RULES, work.resolve("vmbus-rules.yml"));

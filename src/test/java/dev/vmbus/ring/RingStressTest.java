@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * already happened is a lost wakeup, and the test fails if there was even one. If the run does not finish by
  * the deadline it fails too, so a broken protocol never hangs the build.
  */
-@Tag("stress")
+@Tag("slow") // ten million packets across two threads: run by mvn verify, not by mvn test
 class RingStressTest {
     static final long PACKETS = 10_000_000L;
     static final int MAX_PAYLOAD = 200;

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * a partition reference counter of its own, feeds it, and the raw offsets chronyd logs for the refclock are the
  * injected ones. Needs Debian's {@code chrony} package; fails (does not skip) without it.
  */
+@Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class ChronydRefclockTest {
     /** What the issue asks of the offsets chronyd sees: the host's true offset within 1 ms. */
     private static final double TRUE_OFFSET_TOLERANCE_S = 0.001;
