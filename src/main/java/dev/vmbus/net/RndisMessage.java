@@ -1,0 +1,498 @@
+package dev.vmbus.net;
+
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+import static dev.vmbus.net.NetCodecException.Malformation.INFO_RANGE;
+import static dev.vmbus.net.NetCodecException.Malformation.PACKET_DATA_RANGE;
+import static dev.vmbus.net.NetCodecException.Malformation.PACKET_OOB;
+import static dev.vmbus.net.NetCodecException.Malformation.PACKET_OVERLAP;
+import static dev.vmbus.net.NetCodecException.Malformation.PACKET_VC_HANDLE;
+import static dev.vmbus.net.NetCodecException.Malformation.PPI_OFFSET;
+import static dev.vmbus.net.NetCodecException.Malformation.PPI_RANGE;
+import static dev.vmbus.net.NetCodecException.Malformation.PPI_SIZE;
+import static dev.vmbus.net.NetCodecException.Malformation.RNDIS_LENGTH;
+import static dev.vmbus.net.NetCodecException.Malformation.TRUNCATED;
+import static dev.vmbus.net.NetCodecException.Malformation.UNKNOWN_RNDIS_TYPE;
+import static dev.vmbus.net.Rndis.at;
+
+/**
+ * One RNDIS message (spec §3.5), as a value. {@link #encode()} writes exactly its layout ({@link Rndis}) with
+ * {@code msg_len} the whole message; {@link #decode} copies the peer's bytes and checks the length, every
+ * offset and every size against the message before reading what they point at.
+ */
+public sealed interface RndisMessage {
+
+    int type();
+
+    /** The whole message: header, fixed fields and whatever variable part it has. */
+    byte[] encode();
+
+    /** INITIALIZE_MSG, guest → host. */
+    record InitializeRequest(int requestId, int major, int minor, int maxTransferSize) implements RndisMessage {
+        public int type() { return Rndis.TYPE_INITIALIZE; }
+        public byte[] encode() {
+            ByteBuffer b = start(Rndis.INITIALIZE, 0);
+            b.putInt(at(Rndis.INITIALIZE, "rid"), requestId);
+            b.putInt(at(Rndis.INITIALIZE, "major"), major);
+            b.putInt(at(Rndis.INITIALIZE, "minor"), minor);
+            b.putInt(at(Rndis.INITIALIZE, "max_xfer_size"), maxTransferSize);
+            return b.array();
+        }
+    }
+
+    /** INITIALIZE_CMPLT, host → guest. {@code packetAlignmentFactor} is a power of two's exponent. */
+    record InitializeComplete(int requestId, int status, int major, int minor, int deviceFlags, int medium,
+                              int maxPacketsPerMessage, int maxTransferSize, int packetAlignmentFactor,
+                              int afListOffset, int afListSize) implements RndisMessage {
+        public int type() { return Rndis.TYPE_INITIALIZE_COMPLETE; }
+        public byte[] encode() {
+            GroupLayout l = Rndis.INITIALIZE_COMPLETE;
+            ByteBuffer b = start(l, 0);
+            b.putInt(at(l, "rid"), requestId);
+            b.putInt(at(l, "status"), status);
+            b.putInt(at(l, "major"), major);
+            b.putInt(at(l, "minor"), minor);
+            b.putInt(at(l, "dev_flags"), deviceFlags);
+            b.putInt(at(l, "medium"), medium);
+            b.putInt(at(l, "max_pkts_per_msg"), maxPacketsPerMessage);
+            b.putInt(at(l, "max_xfer_size"), maxTransferSize);
+            b.putInt(at(l, "pkt_align_factor"), packetAlignmentFactor);
+            b.putInt(at(l, "af_list_offset"), afListOffset);
+            b.putInt(at(l, "af_list_size"), afListSize);
+            return b.array();
+        }
+    }
+
+    /** HALT_MSG, guest → host; no response. */
+    record Halt(int requestId) implements RndisMessage {
+        public int type() { return Rndis.TYPE_HALT; }
+        public byte[] encode() {
+            ByteBuffer b = start(Rndis.HALT, 0);
+            b.putInt(at(Rndis.HALT, "rid"), requestId);
+            return b.array();
+        }
+    }
+
+    /** QUERY_MSG, guest → host: the value of {@code oid}; {@code info} is usually empty. */
+    record Query(int requestId, int oid, byte[] info) implements RndisMessage {
+        public Query {
+            info = info.clone();
+        }
+        public int type() { return Rndis.TYPE_QUERY; }
+        public byte[] encode() {
+            return oidRequest(Rndis.QUERY, requestId, oid, info);
+        }
+        @Override public byte[] info() { return info.clone(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Query q && q.requestId == requestId && q.oid == oid && Arrays.equals(q.info, info);
+        }
+        @Override public int hashCode() { return (31 * requestId + oid) * 31 + Arrays.hashCode(info); }
+        @Override public String toString() {
+            return "Query[rid=" + requestId + ", oid=" + Wire.hex(oid) + ", info=" + HexFormat.of().formatHex(info) + "]";
+        }
+    }
+
+    /** SET_MSG, guest → host: sets {@code oid} to {@code info}. */
+    record Set(int requestId, int oid, byte[] info) implements RndisMessage {
+        public Set {
+            info = info.clone();
+        }
+        public int type() { return Rndis.TYPE_SET; }
+        public byte[] encode() {
+            return oidRequest(Rndis.SET, requestId, oid, info);
+        }
+        @Override public byte[] info() { return info.clone(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Set s && s.requestId == requestId && s.oid == oid && Arrays.equals(s.info, info);
+        }
+        @Override public int hashCode() { return (31 * requestId + oid) * 31 + Arrays.hashCode(info); }
+        @Override public String toString() {
+            return "Set[rid=" + requestId + ", oid=" + Wire.hex(oid) + ", info=" + HexFormat.of().formatHex(info) + "]";
+        }
+    }
+
+    /** QUERY_CMPLT, host → guest: the status and, on success, the OID's value. */
+    record QueryComplete(int requestId, int status, byte[] info) implements RndisMessage {
+        public QueryComplete {
+            info = info.clone();
+        }
+        public int type() { return Rndis.TYPE_QUERY_COMPLETE; }
+        public byte[] encode() {
+            GroupLayout l = Rndis.QUERY_COMPLETE;
+            int fixed = NetLayout.size(l);
+            ByteBuffer b = start(l, info.length);
+            b.putInt(at(l, "rid"), requestId);
+            b.putInt(at(l, "status"), status);
+            b.putInt(at(l, "info_len"), info.length);
+            b.putInt(at(l, "info_offset"), fixed - Rndis.OFFSET_BASE);
+            b.put(fixed, info);
+            return b.array();
+        }
+        @Override public byte[] info() { return info.clone(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof QueryComplete q && q.requestId == requestId && q.status == status
+                    && Arrays.equals(q.info, info);
+        }
+        @Override public int hashCode() { return (31 * requestId + status) * 31 + Arrays.hashCode(info); }
+        @Override public String toString() {
+            return "QueryComplete[rid=" + requestId + ", status=" + Wire.hex(status) + ", info="
+                    + HexFormat.of().formatHex(info) + "]";
+        }
+    }
+
+    /** SET_CMPLT, host → guest. */
+    record SetComplete(int requestId, int status) implements RndisMessage {
+        public int type() { return Rndis.TYPE_SET_COMPLETE; }
+        public byte[] encode() {
+            ByteBuffer b = start(Rndis.SET_COMPLETE, 0);
+            b.putInt(at(Rndis.SET_COMPLETE, "rid"), requestId);
+            b.putInt(at(Rndis.SET_COMPLETE, "status"), status);
+            return b.array();
+        }
+    }
+
+    /** INDICATE_STATUS_MSG, host → guest, unsolicited: link up or down, speed change, offload configuration. */
+    record IndicateStatus(int status, byte[] buffer) implements RndisMessage {
+        public IndicateStatus {
+            buffer = buffer.clone();
+        }
+        public int type() { return Rndis.TYPE_INDICATE_STATUS; }
+        public byte[] encode() {
+            GroupLayout l = Rndis.INDICATE_STATUS;
+            int fixed = NetLayout.size(l);
+            ByteBuffer b = start(l, buffer.length);
+            b.putInt(at(l, "status"), status);
+            b.putInt(at(l, "stbuf_len"), buffer.length);
+            b.putInt(at(l, "stbuf_offset"), fixed - Rndis.OFFSET_BASE);
+            b.put(fixed, buffer);
+            return b.array();
+        }
+        @Override public byte[] buffer() { return buffer.clone(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof IndicateStatus s && s.status == status && Arrays.equals(s.buffer, buffer);
+        }
+        @Override public int hashCode() { return 31 * status + Arrays.hashCode(buffer); }
+        @Override public String toString() {
+            return "IndicateStatus[status=" + Wire.hex(status) + ", buffer=" + HexFormat.of().formatHex(buffer) + "]";
+        }
+    }
+
+    /** KEEPALIVE_MSG, either way. */
+    record KeepAlive(int requestId) implements RndisMessage {
+        public int type() { return Rndis.TYPE_KEEPALIVE; }
+        public byte[] encode() {
+            ByteBuffer b = start(Rndis.KEEPALIVE, 0);
+            b.putInt(at(Rndis.KEEPALIVE, "rid"), requestId);
+            return b.array();
+        }
+    }
+
+    /** KEEPALIVE_CMPLT. */
+    record KeepAliveComplete(int requestId, int status) implements RndisMessage {
+        public int type() { return Rndis.TYPE_KEEPALIVE_COMPLETE; }
+        public byte[] encode() {
+            ByteBuffer b = start(Rndis.KEEPALIVE_COMPLETE, 0);
+            b.putInt(at(Rndis.KEEPALIVE_COMPLETE, "rid"), requestId);
+            b.putInt(at(Rndis.KEEPALIVE_COMPLETE, "status"), status);
+            return b.array();
+        }
+    }
+
+    /**
+     * PACKET_MSG, either way: one Ethernet frame and its per-packet info. Encoded as header, PPIs, frame, with no
+     * out-of-band data (no current sender uses it).
+     */
+    record Packet(byte[] frame, List<PerPacketInfo> info) implements RndisMessage {
+        public Packet {
+            frame = frame.clone();
+            info = List.copyOf(info);
+        }
+        public int type() { return Rndis.TYPE_PACKET; }
+        public byte[] encode() {
+            byte[] out = new byte[Rndis.PACKET_HEADER_SIZE + ppiLength(info) + frame.length];
+            int n = writeHeader(MemorySegment.ofArray(out), 0, frame.length, info);
+            System.arraycopy(frame, 0, out, n, frame.length);
+            return out;
+        }
+        @Override public byte[] frame() { return frame.clone(); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Packet p && Arrays.equals(p.frame, frame) && p.info.equals(info);
+        }
+        @Override public int hashCode() { return 31 * Arrays.hashCode(frame) + info.hashCode(); }
+        @Override public String toString() {
+            return "Packet[" + frame.length + " bytes, info=" + info + "]";
+        }
+
+        /** The bytes the PPIs take. */
+        public static int ppiLength(List<PerPacketInfo> info) {
+            int n = 0;
+            for (PerPacketInfo p : info) {
+                n += p.wireSize();
+            }
+            return n;
+        }
+
+        /**
+         * Writes a PACKET_MSG's header and PPIs at {@code offset} of {@code out} for a frame of
+         * {@code frameLength} bytes that the caller copies right after; returns the bytes written (where the
+         * frame goes). The send path uses this to build a message in a send section without an extra copy.
+         */
+        public static int writeHeader(MemorySegment out, long offset, int frameLength, List<PerPacketInfo> info) {
+            int ppiLength = ppiLength(info);
+            int header = Rndis.PACKET_HEADER_SIZE;
+            GroupLayout l = Rndis.PACKET;
+            out.asSlice(offset, header).fill((byte) 0);
+            out.set(NetLayout.U32, offset + at(l, "type"), Rndis.TYPE_PACKET);
+            out.set(NetLayout.U32, offset + at(l, "msg_len"), header + ppiLength + frameLength);
+            out.set(NetLayout.U32, offset + at(l, "data_offset"), header + ppiLength - Rndis.OFFSET_BASE);
+            out.set(NetLayout.U32, offset + at(l, "data_len"), frameLength);
+            out.set(NetLayout.U32, offset + at(l, "ppi_offset"), info.isEmpty() ? 0 : header - Rndis.OFFSET_BASE);
+            out.set(NetLayout.U32, offset + at(l, "ppi_len"), ppiLength);
+            long p = offset + header;
+            for (PerPacketInfo ppi : info) {
+                out.set(NetLayout.U32, p + at(Rndis.PPI, "size"), ppi.wireSize());
+                out.set(NetLayout.U32, p + at(Rndis.PPI, "type"), ppi.type());
+                out.set(NetLayout.U32, p + at(Rndis.PPI, "offset"), Rndis.PPI_HEADER_SIZE);
+                byte[] data = ppi.data();
+                MemorySegment.copy(MemorySegment.ofArray(data), 0, out, p + Rndis.PPI_HEADER_SIZE, data.length);
+                p += ppi.wireSize();
+            }
+            return header + ppiLength;
+        }
+    }
+
+    private static ByteBuffer start(GroupLayout layout, int variable) {
+        int length = NetLayout.size(layout) + variable;
+        ByteBuffer b = Wire.le(new byte[length]);
+        b.putInt(at(layout, "type"), type(layout));
+        b.putInt(at(layout, "msg_len"), length);
+        return b;
+    }
+
+    private static int type(GroupLayout layout) {
+        if (layout == Rndis.INITIALIZE) return Rndis.TYPE_INITIALIZE;
+        if (layout == Rndis.INITIALIZE_COMPLETE) return Rndis.TYPE_INITIALIZE_COMPLETE;
+        if (layout == Rndis.HALT) return Rndis.TYPE_HALT;
+        if (layout == Rndis.QUERY) return Rndis.TYPE_QUERY;
+        if (layout == Rndis.SET) return Rndis.TYPE_SET;
+        if (layout == Rndis.QUERY_COMPLETE) return Rndis.TYPE_QUERY_COMPLETE;
+        if (layout == Rndis.SET_COMPLETE) return Rndis.TYPE_SET_COMPLETE;
+        if (layout == Rndis.INDICATE_STATUS) return Rndis.TYPE_INDICATE_STATUS;
+        if (layout == Rndis.KEEPALIVE) return Rndis.TYPE_KEEPALIVE;
+        if (layout == Rndis.KEEPALIVE_COMPLETE) return Rndis.TYPE_KEEPALIVE_COMPLETE;
+        throw new IllegalArgumentException("no message type for " + layout);
+    }
+
+    private static byte[] oidRequest(GroupLayout l, int requestId, int oid, byte[] info) {
+        int fixed = NetLayout.size(l);
+        ByteBuffer b = start(l, info.length);
+        b.putInt(at(l, "rid"), requestId);
+        b.putInt(at(l, "oid"), oid);
+        b.putInt(at(l, "info_len"), info.length);
+        b.putInt(at(l, "info_offset"), fixed - Rndis.OFFSET_BASE);
+        b.put(fixed, info);
+        return b.array();
+    }
+
+    /** Decodes the one message at {@code offset} of shared memory, within {@code length} bytes: copied first. */
+    static RndisMessage decode(MemorySegment source, long offset, int length) throws NetCodecException {
+        return parse(Wire.copy(source, offset, length));
+    }
+
+    /** Decodes the one message within {@code length} bytes at {@code offset} of {@code source}. */
+    static RndisMessage decode(byte[] source, int offset, int length) throws NetCodecException {
+        return parse(Wire.copy(source, offset, length));
+    }
+
+    /** Decodes the one message in {@code message}; bytes past its {@code msg_len} are ignored. */
+    static RndisMessage decode(byte[] message) throws NetCodecException {
+        return decode(message, 0, message.length);
+    }
+
+    /**
+     * Decodes messages laid end to end in {@code length} bytes at {@code offset} (a send section may carry
+     * several PACKET_MSGs, each {@code msg_len} including its padding); every byte must belong to one.
+     */
+    static List<RndisMessage> decodeAll(MemorySegment source, long offset, int length) throws NetCodecException {
+        byte[] all = Wire.copy(source, offset, length);
+        List<RndisMessage> out = new ArrayList<>();
+        int p = 0;
+        while (p < all.length) {
+            int len = messageLength(all, p, all.length - p);
+            out.add(parse(Arrays.copyOfRange(all, p, p + len)));
+            p += len;
+        }
+        return out;
+    }
+
+    /** {@code msg_len} of the message at {@code p}, checked against its header and the {@code available} bytes. */
+    private static int messageLength(byte[] m, int p, int available) throws NetCodecException {
+        int header = NetLayout.size(Rndis.HEADER);
+        if (available < header) {
+            throw new NetCodecException(TRUNCATED, "an RNDIS header needs " + header + " bytes, "
+                    + available + " remain at offset " + p);
+        }
+        long len = Wire.unsigned(Wire.le(m).getInt(p + at(Rndis.HEADER, "msg_len")));
+        if (len < header || len > available) {
+            throw new NetCodecException(RNDIS_LENGTH, "RNDIS " + Rndis.typeName(Wire.le(m).getInt(p))
+                    + " msg_len " + len + " outside [" + header + ", " + available + "]");
+        }
+        return (int) len;
+    }
+
+    private static RndisMessage parse(byte[] all) throws NetCodecException {
+        int len = messageLength(all, 0, all.length);
+        byte[] m = len == all.length ? all : Arrays.copyOf(all, len);
+        ByteBuffer b = Wire.le(m);
+        int type = b.getInt(0);
+        return switch (type) {
+            case Rndis.TYPE_PACKET -> packet(m, b);
+            case Rndis.TYPE_INITIALIZE -> {
+                GroupLayout l = need(m, Rndis.INITIALIZE);
+                yield new InitializeRequest(b.getInt(at(l, "rid")), b.getInt(at(l, "major")),
+                        b.getInt(at(l, "minor")), b.getInt(at(l, "max_xfer_size")));
+            }
+            case Rndis.TYPE_INITIALIZE_COMPLETE -> {
+                GroupLayout l = need(m, Rndis.INITIALIZE_COMPLETE);
+                yield new InitializeComplete(b.getInt(at(l, "rid")), b.getInt(at(l, "status")),
+                        b.getInt(at(l, "major")), b.getInt(at(l, "minor")), b.getInt(at(l, "dev_flags")),
+                        b.getInt(at(l, "medium")), b.getInt(at(l, "max_pkts_per_msg")),
+                        b.getInt(at(l, "max_xfer_size")), b.getInt(at(l, "pkt_align_factor")),
+                        b.getInt(at(l, "af_list_offset")), b.getInt(at(l, "af_list_size")));
+            }
+            case Rndis.TYPE_HALT -> new Halt(b.getInt(at(need(m, Rndis.HALT), "rid")));
+            case Rndis.TYPE_QUERY, Rndis.TYPE_SET -> {
+                GroupLayout l = need(m, type == Rndis.TYPE_QUERY ? Rndis.QUERY : Rndis.SET);
+                byte[] info = variable(m, b, l, "info_len", "info_offset");
+                int rid = b.getInt(at(l, "rid"));
+                int oid = b.getInt(at(l, "oid"));
+                yield type == Rndis.TYPE_QUERY ? new Query(rid, oid, info) : new Set(rid, oid, info);
+            }
+            case Rndis.TYPE_QUERY_COMPLETE -> {
+                GroupLayout l = need(m, Rndis.QUERY_COMPLETE);
+                yield new QueryComplete(b.getInt(at(l, "rid")), b.getInt(at(l, "status")),
+                        variable(m, b, l, "info_len", "info_offset"));
+            }
+            case Rndis.TYPE_SET_COMPLETE -> {
+                GroupLayout l = need(m, Rndis.SET_COMPLETE);
+                yield new SetComplete(b.getInt(at(l, "rid")), b.getInt(at(l, "status")));
+            }
+            case Rndis.TYPE_INDICATE_STATUS -> {
+                GroupLayout l = need(m, Rndis.INDICATE_STATUS);
+                yield new IndicateStatus(b.getInt(at(l, "status")), variable(m, b, l, "stbuf_len", "stbuf_offset"));
+            }
+            case Rndis.TYPE_KEEPALIVE -> new KeepAlive(b.getInt(at(need(m, Rndis.KEEPALIVE), "rid")));
+            case Rndis.TYPE_KEEPALIVE_COMPLETE -> {
+                GroupLayout l = need(m, Rndis.KEEPALIVE_COMPLETE);
+                yield new KeepAliveComplete(b.getInt(at(l, "rid")), b.getInt(at(l, "status")));
+            }
+            default -> throw new NetCodecException(UNKNOWN_RNDIS_TYPE, "RNDIS message type " + Wire.hex(type)
+                    + " (" + Rndis.typeName(type) + "), msg_len " + len);
+        };
+    }
+
+    private static GroupLayout need(byte[] m, GroupLayout layout) throws NetCodecException {
+        int size = NetLayout.size(layout);
+        if (m.length < size) {
+            throw new NetCodecException(TRUNCATED, "RNDIS " + layout.name().orElse("message") + " needs " + size
+                    + " bytes, msg_len is " + m.length);
+        }
+        return layout;
+    }
+
+    /**
+     * The information (or status) buffer of {@code l}: empty when its length is 0 (whatever the offset says),
+     * else it must lie after the fixed fields and inside the message.
+     */
+    private static byte[] variable(byte[] m, ByteBuffer b, GroupLayout l, String lenField, String offsetField)
+            throws NetCodecException {
+        long len = Wire.unsigned(b.getInt(at(l, lenField)));
+        if (len == 0) {
+            return new byte[0];
+        }
+        long start = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(at(l, offsetField)));
+        long end = start + len;
+        int fixed = NetLayout.size(l);
+        if (start < fixed || end > m.length) {
+            throw new NetCodecException(INFO_RANGE, "RNDIS " + l.name().orElse("message") + " " + lenField + " "
+                    + len + " at " + offsetField + " " + (start - Rndis.OFFSET_BASE) + " spans [" + start + ", " + end
+                    + "), outside [" + fixed + ", " + m.length + ")");
+        }
+        return Arrays.copyOfRange(m, (int) start, (int) end);
+    }
+
+    private static Packet packet(byte[] m, ByteBuffer b) throws NetCodecException {
+        GroupLayout l = need(m, Rndis.PACKET);
+        int header = Rndis.PACKET_HEADER_SIZE;
+        int oobOffset = b.getInt(at(l, "oob_offset"));
+        int oobLength = b.getInt(at(l, "oob_len"));
+        int oobCount = b.getInt(at(l, "oob_count"));
+        if ((oobOffset | oobLength | oobCount) != 0) {
+            throw new NetCodecException(PACKET_OOB, "PACKET_MSG oob_offset " + Integer.toUnsignedString(oobOffset)
+                    + ", oob_len " + Integer.toUnsignedString(oobLength) + ", oob_count "
+                    + Integer.toUnsignedString(oobCount) + " (all must be 0)");
+        }
+        int vc = b.getInt(at(l, "vc_handle"));
+        if (vc != 0) {
+            throw new NetCodecException(PACKET_VC_HANDLE, "PACKET_MSG vc_handle " + Wire.hex(vc) + " (must be 0)");
+        }
+        long dataLength = Wire.unsigned(b.getInt(at(l, "data_len")));
+        long dataStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(at(l, "data_offset")));
+        long dataEnd = dataStart + dataLength;
+        if (dataStart < header || dataEnd > m.length) {
+            throw new NetCodecException(PACKET_DATA_RANGE, "PACKET_MSG data_len " + dataLength + " at data_offset "
+                    + (dataStart - Rndis.OFFSET_BASE) + " spans [" + dataStart + ", " + dataEnd + "), outside ["
+                    + header + ", " + m.length + ")");
+        }
+        long ppiLength = Wire.unsigned(b.getInt(at(l, "ppi_len")));
+        List<PerPacketInfo> info = List.of();
+        if (ppiLength != 0) {
+            long ppiStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(at(l, "ppi_offset")));
+            long ppiEnd = ppiStart + ppiLength;
+            if (ppiStart < header || ppiEnd > m.length) {
+                throw new NetCodecException(PPI_RANGE, "PACKET_MSG ppi_len " + ppiLength + " at ppi_offset "
+                        + (ppiStart - Rndis.OFFSET_BASE) + " spans [" + ppiStart + ", " + ppiEnd + "), outside ["
+                        + header + ", " + m.length + ")");
+            }
+            if (dataLength != 0 && ppiStart < dataEnd && dataStart < ppiEnd) {
+                throw new NetCodecException(PACKET_OVERLAP, "PACKET_MSG data [" + dataStart + ", " + dataEnd
+                        + ") and per-packet info [" + ppiStart + ", " + ppiEnd + ") overlap");
+            }
+            info = ppis(m, b, (int) ppiStart, (int) ppiEnd);
+        }
+        return new Packet(Arrays.copyOfRange(m, (int) dataStart, (int) dataEnd), info);
+    }
+
+    private static List<PerPacketInfo> ppis(byte[] m, ByteBuffer b, int start, int end) throws NetCodecException {
+        List<PerPacketInfo> out = new ArrayList<>();
+        int h = Rndis.PPI_HEADER_SIZE;
+        for (int p = start; p < end; ) {
+            int remaining = end - p;
+            if (remaining < h) {
+                throw new NetCodecException(PPI_SIZE, "per-packet info at " + p + " needs a " + h
+                        + "-byte header, " + remaining + " bytes remain");
+            }
+            long size = Wire.unsigned(b.getInt(p + at(Rndis.PPI, "size")));
+            int type = b.getInt(p + at(Rndis.PPI, "type"));
+            long offset = Wire.unsigned(b.getInt(p + at(Rndis.PPI, "offset")));
+            if (size < h || size % 4 != 0 || size > remaining) {
+                throw new NetCodecException(PPI_SIZE, "per-packet info type " + Wire.hex(type) + " at " + p
+                        + " has size " + size + " (at least " + h + ", a multiple of 4, at most " + remaining + ")");
+            }
+            if (offset < h || offset > size || (size - offset) % 4 != 0) {
+                throw new NetCodecException(PPI_OFFSET, "per-packet info type " + Wire.hex(type) + " at " + p
+                        + " has offset " + offset + " (at least " + h + ", at most its size " + size
+                        + ", leaving whole words)");
+            }
+            out.add(new PerPacketInfo(type, Arrays.copyOfRange(m, p + (int) offset, p + (int) size)));
+            p += (int) size;
+        }
+        return out;
+    }
+}
