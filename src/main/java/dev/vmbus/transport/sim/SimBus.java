@@ -157,8 +157,11 @@ public final class SimBus {
         public Future<Void> close() {
             if (guestSide) {
                 guest.closeChannel(channel, EndReason.of(EndReason.Kind.PEER_CLOSED, "closed by the guest"));
+                return Future.succeededFuture();
             }
-            return Future.succeededFuture();
+            // The host closing its end takes the channel away, as ShmHost's does.
+            return channels.get(channel.offer.relid()) == channel ? host.rescind(channel.offer.relid())
+                    : Future.succeededFuture();
         }
     }
 
