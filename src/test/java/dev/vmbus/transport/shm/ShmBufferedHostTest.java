@@ -1,0 +1,219 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.GpaRanges;
+import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.TransferPageRanges;
+import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestPages;
+import dev.vmbus.transport.OfferListener;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * The simulated host's buffered channels in their own process over {@code shm}: transfer pages read in place in
+ * the receive buffer and completed, GPA-direct packets from {@code guest.mem}, and a hostile knob or a guest
+ * mistake ending only its own channel.
+ */
+class ShmBufferedHostTest {
+    @TempDir
+    Path dir;
+    private Process host;
+    private Vertx vertx;
+    private Context context;
+    private ShmGuest guest;
+    private final Map<Integer, Offer> offers = new HashMap<>();
+
+    private record Guest(ChannelDriver driver, ChannelLink link, LinkedBlockingQueue<Packet> received,
+                         CompletableFuture<EndReason> ended) {
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                BufferedHostMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
+        String line = CompletableFuture.supplyAsync(() -> {
+            try {
+                String l;
+                while ((l = out.readLine()) != null && !l.equals("READY")) {
+                    System.out.println("host: " + l);
+                }
+                return l;
+            } catch (Exception e) {
+                return null;
+            }
+        }).get(30, TimeUnit.SECONDS);
+        assertEquals("READY", line, "host process did not start");
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        guest = new ShmGuest(vertx, dir);
+        LinkedBlockingQueue<Offer> offered = new LinkedBlockingQueue<>();
+        guest.start(context, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offered.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }).await(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 2; i++) {
+            Offer o = offered.poll(10, TimeUnit.SECONDS);
+            assertNotNull(o, "offers from the host process");
+            offers.put(o.relid(), o);
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (vertx != null) {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+        host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private Guest open(int relid) throws Exception {
+        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        CompletableFuture<EndReason> ended = new CompletableFuture<>();
+        CompletableFuture<Guest> g = new CompletableFuture<>();
+        context.runOnContext(v -> guest.open(offers.get(relid)).onComplete(ar -> {
+            if (ar.failed()) {
+                g.completeExceptionally(ar.cause());
+                return;
+            }
+            ChannelDriver d = ChannelDriver.guest(ar.result(), context, 0, received::add).endHandler(ended::complete);
+            g.complete(new Guest(d, ar.result(), received, ended));
+        }));
+        return g.get(10, TimeUnit.SECONDS);
+    }
+
+    private void send(Guest g, byte[] payload, long id, int type, int flags, GpaRanges ranges) throws Exception {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        context.runOnContext(v -> g.driver.send(payload, id, type, flags, null, ranges).whenComplete((x, e) -> {
+            if (e != null) {
+                sent.completeExceptionally(e);
+            } else {
+                sent.complete(null);
+            }
+        }));
+        sent.get(10, TimeUnit.SECONDS);
+    }
+
+    private void command(Guest g, String text, long id) throws Exception {
+        send(g, text.getBytes(StandardCharsets.US_ASCII), id, PacketType.DATA_INBAND, 0, null);
+    }
+
+    private static String text(Packet p) {
+        assertNotNull(p, "no packet");
+        return new String(p.payload(), StandardCharsets.US_ASCII).replace("\0", "").trim();
+    }
+
+    @Test
+    void transferPagesAndGpaDirectFlowBetweenTwoProcesses() throws Exception {
+        Guest g = open(9);
+        ChannelBuffer recv = g.link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
+        command(g, "batch:3:1500", 1);
+        Packet p = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(PacketType.DATA_USING_XFER_PAGES, p.type());
+        TransferPageRanges ranges = p.transferPages();
+        assertEquals(3, ranges.count());
+        for (int k = 0; k < 3; k++) {
+            byte[] m = recv.read(Integer.toUnsignedLong(ranges.byteOffset(k)), ranges.byteCount(k));
+            assertEquals(1500, m.length);
+            assertEquals((byte) k, m[0]);
+            assertEquals((byte) (k + 1499), m[1499]);
+        }
+        command(g, "state", 2);
+        assertEquals("free 29 completions 0 gpa 0", text(g.received.poll(10, TimeUnit.SECONDS)));
+        send(g, new byte[] {108, 0, 0, 0, 1, 0, 0, 0}, p.transactionId(), PacketType.COMP, 0, null);
+        command(g, "state", 3);
+        assertEquals("free 32 completions 1 gpa 0", text(g.received.poll(10, TimeUnit.SECONDS)));
+
+        GuestPages pages = guest.guestMemory().allocate(2);
+        byte[] data = new byte[700];
+        Arrays.fill(data, (byte) 0x5C);
+        MemorySegment.copy(data, 0, pages.memory(), ValueLayout.JAVA_BYTE, 3900, data.length);
+        GpaRanges gpa = new GpaRanges().add(data.length, 3900, pages.pfns(3900, data.length), 0);
+        send(g, BufferedHostMain.NVSP_107, 40, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
+        Packet echoed = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(1, echoed.transactionId());
+        assertArrayEquals(data, Arrays.copyOf(echoed.payload(), data.length));
+        Packet completion = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(PacketType.COMP, completion.type());
+        assertEquals(40, completion.transactionId());
+        pages.close();
+    }
+
+    @Test
+    void aPfnPastGuestMemoryEndsOnlyItsOwnChannel() throws Exception {
+        Guest bad = open(9);
+        Guest good = open(10);
+        send(bad, BufferedHostMain.NVSP_107, 41, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED,
+                new GpaRanges().addPage(64, 0, 64)); // guest.mem has 64 pages, 0..63
+        EndReason reason = bad.ended.get(10, TimeUnit.SECONDS);
+        assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
+        command(good, "still here", 7);
+        assertEquals("still here", text(good.received.poll(10, TimeUnit.SECONDS)));
+        assertFalse(good.ended.isDone());
+    }
+
+    @Test
+    void knobsReachTheGuestAsTheyWouldFromAHostileHost() throws Exception {
+        Guest g = open(9);
+        ChannelBuffer recv = g.link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
+        command(g, "past", 1);
+        command(g, "batch:2:64", 2);
+        Packet p = g.received.poll(10, TimeUnit.SECONDS);
+        long offset = Integer.toUnsignedLong(p.transferPages().byteOffset(1));
+        assertEquals(recv.size(), offset);
+        assertFalse(recv.contains(offset, p.transferPages().byteCount(1)));
+
+        command(g, "unissued", 3);
+        GuestPages pages = guest.guestMemory().allocate(1);
+        GpaRanges gpa = new GpaRanges().addPage(16, 0, pages.pfn(0));
+        send(g, BufferedHostMain.NVSP_107, 50, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
+        assertEquals(1, g.received.poll(10, TimeUnit.SECONDS).transactionId()); // the data, in band
+        Packet completion = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(PacketType.COMP, completion.type());
+        assertEquals(50 + 0x5A5A_0000_0000L, completion.transactionId());
+
+        command(g, "withhold", 4);
+        send(g, BufferedHostMain.NVSP_107, 51, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
+        assertEquals(1, g.received.poll(10, TimeUnit.SECONDS).transactionId());
+        command(g, "after", 5);
+        Packet next = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(PacketType.DATA_INBAND, next.type(), "no completion came before the later echo");
+        assertEquals(5, next.transactionId());
+        pages.close();
+    }
+}
