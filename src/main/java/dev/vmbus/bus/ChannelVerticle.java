@@ -41,6 +41,8 @@ public final class ChannelVerticle extends VerticleBase {
     public static final int DEFAULT_CREDIT = 64;
     /** How long a handler may take to answer one packet before the channel is faulted (Linux: HV_UTIL_TIMEOUT). */
     public static final long DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+    /** Local map of each open channel's {@link dev.vmbus.spi.DeviceChannel} by relid, for its device's verticle. */
+    static final String RESOURCES = "vmbus.channel.resources";
 
     private final GuestTransport transport;
     private final Offer offer;
@@ -48,6 +50,8 @@ public final class ChannelVerticle extends VerticleBase {
     private final int credit;
     private final long handlerTimeoutMs;
     private ChannelDriver driver;
+    /** What the device is told of this channel once it is open (buffers, guest memory). */
+    private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler) {
@@ -77,6 +81,9 @@ public final class ChannelVerticle extends VerticleBase {
                             .endHandler(this::ended);
                     LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                             + offer.instanceId() + ") opened on " + transport.name());
+                    resources = new dev.vmbus.spi.DeviceChannel(offer, link.buffers(), transport.guestMemory());
+                    vertx.sharedData().<Integer, dev.vmbus.spi.DeviceChannel>getLocalMap(RESOURCES)
+                            .put(offer.relid(), resources);
                     publish(ChannelEvent.opened(offer, handler.name()));
                     return null;
                 });
@@ -174,6 +181,10 @@ public final class ChannelVerticle extends VerticleBase {
     }
 
     private void publish(ChannelEvent event) {
+        if (event.ended() && resources != null) {
+            vertx.sharedData().<Integer, dev.vmbus.spi.DeviceChannel>getLocalMap(RESOURCES)
+                    .removeIfPresent(offer.relid(), resources);
+        }
         vertx.eventBus().publish(Addresses.CHANNELS, event);
     }
 

@@ -62,11 +62,24 @@ public final class DeviceVerticle extends VerticleBase {
 
     /** A channel of this class opened: a primary is remembered, a subchannel is handed to the device with its index. */
     private void opened(dev.vmbus.channel.Offer offer) {
+        dev.vmbus.spi.DeviceChannel resources = vertx.sharedData()
+                .<Integer, dev.vmbus.spi.DeviceChannel>getLocalMap(ChannelVerticle.RESOURCES).get(offer.relid());
+        if (resources != null && resources.offer().equals(offer)) {
+            try {
+                device.channelOpened(resources);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, name + ": channelOpened failed for relid " + offer.relid(), e);
+            }
+        }
+        openedChannel(offer);
+    }
+
+    private void openedChannel(dev.vmbus.channel.Offer offer) {
         if (offer.subchannel() == 0) {
             primaries.put(offer.instanceId(), offer.relid());
             java.util.List<dev.vmbus.channel.Offer> waiting = early.remove(offer.instanceId());
             if (waiting != null) {
-                waiting.forEach(this::opened);
+                waiting.forEach(this::openedChannel);
             }
             return;
         }

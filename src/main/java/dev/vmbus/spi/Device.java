@@ -42,6 +42,14 @@ public interface Device {
     }
 
     /**
+     * A channel of this device's class is open (primary or subchannel), with its buffers and the guest memory:
+     * called before the channel's first packet reaches {@link #handle}. Keep what the protocol needs (the GPADL
+     * handles to quote, the receive buffer to read transfer pages from) until {@link #channelEnded}.
+     */
+    default void channelOpened(DeviceChannel channel) {
+    }
+
+    /**
      * A subchannel the device asked for (through its own protocol, e.g. NVSP's subchannel request) is open:
      * subchannel {@code index} (1 and up) of the device whose primary channel is {@code primaryRelid}, as channel
      * {@code relid}. Its packets arrive here like the primary's ({@link Packet#relid()} tells them apart) with the

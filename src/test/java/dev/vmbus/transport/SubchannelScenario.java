@@ -39,6 +39,7 @@ public final class SubchannelScenario {
         private final UUID classId;
         public final LinkedBlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
         public final LinkedBlockingQueue<List<Integer>> subchannels = new LinkedBlockingQueue<>();
+        public final LinkedBlockingQueue<dev.vmbus.spi.DeviceChannel> opened = new LinkedBlockingQueue<>();
 
         public Plugin(UUID classId) {
             this.classId = classId;
@@ -66,6 +67,11 @@ public final class SubchannelScenario {
                 public Future<Reply> handle(Packet packet) {
                     packets.add(packet);
                     return Future.succeededFuture(Reply.none());
+                }
+
+                @Override
+                public void channelOpened(dev.vmbus.spi.DeviceChannel channel) {
+                    opened.add(channel);
                 }
 
                 @Override
@@ -109,6 +115,18 @@ public final class SubchannelScenario {
         // Each subchannel carries its own packets to the same device, and shares the primary's buffers.
         send(vertx, primaryRelid, "names", 2);
         String names = text(plugin.packets.poll(10, TimeUnit.SECONDS));
+        // The device was given every channel with the device's one pair of buffers, by GPADL handle.
+        java.util.Set<Integer> relids = new java.util.TreeSet<>();
+        for (int i = 0; i < 3; i++) {
+            dev.vmbus.spi.DeviceChannel channel = plugin.opened.poll(10, TimeUnit.SECONDS);
+            assertNotNull(channel, "channelOpened " + i);
+            relids.add(channel.relid());
+            StringBuilder b = new StringBuilder();
+            channel.buffers().forEach(x -> b.append(b.isEmpty() ? "" : " ").append(x.name()));
+            assertEquals(names, b.toString(), "buffers of relid " + channel.relid());
+            assertNotNull(channel.guestMemory());
+        }
+        assertEquals(java.util.Set.of(primaryRelid, 20, 21), relids);
         for (int relid : new int[] {20, 21}) {
             send(vertx, relid, "where", 10 + relid);
             Packet where = plugin.packets.poll(10, TimeUnit.SECONDS);
