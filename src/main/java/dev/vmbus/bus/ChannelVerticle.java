@@ -6,6 +6,7 @@ import dev.vmbus.spi.OutboundPacket;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.spi.Complaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.runtime.ChannelDriver;
@@ -28,7 +29,7 @@ import java.util.logging.Logger;
  * the handler's reply goes back onto the ring, {@code vmbus.channel.<relid>.send} sends, and the channel's life
  * is published on {@link Addresses#CHANNELS}.
  *
- * <p>Back-pressure: the driver gives the handler at most {@link #DEFAULT_CREDIT} packets at once (one per
+ * <p>Back-pressure: the driver gives the handler at most {@link DevicePlugin#credit()} packets at once (one per
  * outstanding request) and takes none while a reply waits for outbound space, so the event bus never buffers
  * (and so never drops) more than the credit.
  *
@@ -37,8 +38,6 @@ import java.util.logging.Logger;
  */
 public final class ChannelVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(ChannelVerticle.class.getName());
-    /** Packets in flight to the handler per channel. */
-    public static final int DEFAULT_CREDIT = 64;
     /** How long a handler may take to answer one packet before the channel is faulted (Linux: HV_UTIL_TIMEOUT). */
     public static final long DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
     /** Local map of each open channel's {@link dev.vmbus.spi.DeviceChannel} by relid, for its device's verticle. */

@@ -14,7 +14,7 @@ import java.util.logging.Logger;
 
 /**
  * Runs one {@link Device} for the framework: consumes {@code vmbus.device.<name>} (the channel verticles' requests),
- * turns each {@link Reply} into the channel's answer, serves {@code vmbus.device.<name>.state}, and tells the device
+ * turns each {@link Reply} into the channel's answer (an {@link Reply#echo() echo} into a response carrying the request's own payload), serves {@code vmbus.device.<name>.state}, and tells the device
  * when one of its channels ends.
  *
  * <p>The answer a channel verticle gets: {@code null} for {@link Reply#none()}, the {@link OutboundPacket} for a
@@ -116,6 +116,8 @@ public final class DeviceVerticle extends VerticleBase {
                 m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
             } else if (ar.result() instanceof Reply.Send send) {
                 reply(m, send);
+            } else if (ar.result() instanceof Reply.Echo echo) {
+                reply(m, echo.to(m.body()));
             } else if (ar.result() instanceof Reply.None) {
                 m.reply(null);
             } else {

@@ -1,7 +1,5 @@
 package dev.vmbus.spi;
 
-import dev.vmbus.bus.ChannelVerticle;
-
 import java.util.List;
 import java.util.UUID;
 
@@ -22,6 +20,8 @@ import java.util.UUID;
  * @param <S> the parsed settings (a record), or {@link NoSettings}
  */
 public interface DevicePlugin<S> {
+    /** Packets in flight to the device per channel unless {@link #credit()} says otherwise. */
+    int DEFAULT_CREDIT = 64;
 
     /** Short name: the config key under {@code devices}, the address suffix and the dashboard's label. Lowercase. */
     String name();
@@ -51,7 +51,7 @@ public interface DevicePlugin<S> {
      * of a hostile channel's packets can queue in front of a healthy channel's at a device shared by both.
      */
     default int credit() {
-        return ChannelVerticle.DEFAULT_CREDIT;
+        return DEFAULT_CREDIT;
     }
 
     /** Requestor slots for the channel (0 when the device never sends requests that want a completion). */

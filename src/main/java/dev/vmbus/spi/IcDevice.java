@@ -1,8 +1,5 @@
 package dev.vmbus.spi;
 
-import dev.vmbus.bus.Complaints;
-import dev.vmbus.spi.Device;
-import dev.vmbus.spi.Reply;
 import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ic.IcConstants;
@@ -22,7 +19,7 @@ import java.util.function.IntFunction;
 /**
  * The shared guest side of every integration service (spec ic-protocols.md sections 1-2), as a {@link Device}:
  * drops messages shorter than the 28-byte header without a reply, answers version negotiation exactly as Linux
- * does, and hands everything else to {@link #handle(IcChannelState, IcMessage)}. Replies follow Linux's rule: the
+ * does, and hands everything else to {@link #handle(IcChannelState, IcMessage)}, which answers in {@link Reply}'s words. Replies follow Linux's rule: the
  * same buffer, modified in place, flags overwritten with 0x05, the same length, the host's transaction id echoed.
  *
  * @param <S> the per-channel state this service keeps
@@ -32,27 +29,6 @@ import java.util.function.IntFunction;
  * themselves (see each service).
  */
 public abstract class IcDevice<S extends IcChannelState> implements Device {
-
-    /**
-     * What {@link #handle(IcChannelState, IcMessage)} decided.
-     *
-     * @param reply      whether the (modified) buffer goes back
-     * @param afterReply run on the device's context once the reply is on the ring, or null
-     */
-    public record Answer(boolean reply, Runnable afterReply) {
-        /** Send the (modified) buffer back. */
-        public static final Answer REPLY = new Answer(true, null);
-        /** Send nothing (Linux's answer to some malformed or unknown messages). */
-        public static final Answer DROP = new Answer(false, null);
-
-        /**
-         * Send the buffer back, then run {@code action} once the reply is on the ring: for actions Linux takes only
-         * after answering (a shutdown must not race its own reply). Skipped if the reply never gets there.
-         */
-        public static Answer replyThen(Runnable action) {
-            return new Answer(true, java.util.Objects.requireNonNull(action, "action"));
-        }
-    }
 
     private final String name;
     private final List<IcVersion> frameworkVersions;
@@ -107,7 +83,7 @@ public abstract class IcDevice<S extends IcChannelState> implements Device {
             }
             return Future.succeededFuture(reply(packet, ic));
         }
-        Future<Answer> answer;
+        Future<Reply> answer;
         try {
             answer = handle(state, ic);
         } catch (RuntimeException e) {
@@ -118,20 +94,23 @@ public abstract class IcDevice<S extends IcChannelState> implements Device {
                 state.countFailed();
                 return Future.failedFuture(name + " could not handle a message: " + ar.cause());
             }
-            Answer a = ar.result();
-            if (!a.reply()) {
+            Reply r = ar.result();
+            if (r instanceof Reply.Echo echo) {
+                ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
+                return Future.succeededFuture(echo.to(packet));
+            }
+            if (r == null || r instanceof Reply.None) {
                 state.countDropped();
                 return Future.succeededFuture(Reply.none());
             }
-            Reply.Send reply = reply(packet, ic);
-            return Future.succeededFuture(a.afterReply() == null ? reply : reply.then(a.afterReply()));
+            return Future.succeededFuture(r);
         });
     }
 
     /** The request's own buffer, modified in place, with Linux's response flags. */
-    private static Reply.Send reply(Packet packet, IcMessage ic) {
+    private static Reply reply(Packet packet, IcMessage ic) {
         ic.flags(IcConstants.FLAGS_GUEST_RESPONSE);
-        return Reply.response(packet, packet.payload());
+        return Reply.echo().to(packet);
     }
 
     /** Forgets the channel's state; services that keep more per channel override and call this. */
@@ -149,10 +128,13 @@ public abstract class IcDevice<S extends IcChannelState> implements Device {
     }
 
     /**
-     * Handles one non-negotiation message in place: write the body fields and {@code status}; the base sets the
-     * flags and sends the buffer back on {@link Answer#REPLY}. Runs on the device's context.
+     * Handles one non-negotiation message in place: write the body fields and {@code status}, then answer
+     * {@link Reply#echo()} (the base sets the response flags and sends the buffer back), {@code Reply.echo().then(action)}
+     * for an action Linux takes only after answering (a shutdown must not race its own reply), or
+     * {@link Reply#none()} to send nothing (Linux's answer to some malformed or unknown messages). Runs on the
+     * device's context.
      */
-    protected abstract Future<Answer> handle(S state, IcMessage message);
+    protected abstract Future<Reply> handle(S state, IcMessage message);
 
     /** The state of every channel of this service, for display. */
     @Override

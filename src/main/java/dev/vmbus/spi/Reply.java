@@ -5,9 +5,11 @@ import dev.vmbus.channel.Packet;
 import java.util.Objects;
 
 /**
- * What a {@link Device} answers one packet with: {@link #none() nothing}, {@link #with(OutboundPacket) a packet}
- * on the same channel, or {@link Send#then(Runnable) a packet and then an action} that runs once that packet is on
- * the ring (Linux answers a shutdown before it starts powering off; so must we).
+ * What a {@link Device} answers one packet with, the one reply vocabulary of the SPI (plain devices and
+ * {@link IcDevice} services alike): {@link #none() nothing}, {@link #with(OutboundPacket) a packet} on the same
+ * channel, {@link #echo() the request's own buffer} as the device modified it in place (how Linux answers every
+ * integration-service message), and for the last two {@link #then(Runnable) an action} that runs once the reply
+ * is on the ring (Linux answers a shutdown before it starts powering off; so must we).
  *
  * <p>The action runs on the device's context. If the reply never reaches the ring (the channel closed or
  * faulted first) the action is skipped, logged and counted ({@code actionsSkipped} in the device's state): a
@@ -15,7 +17,7 @@ import java.util.Objects;
  *
  * <p>Threads: immutable values; build them anywhere, the framework uses them on the device's context.
  */
-public sealed interface Reply permits Reply.None, Reply.Send {
+public sealed interface Reply permits Reply.None, Reply.Send, Reply.Echo {
 
     /** No packet goes back (Linux's answer to some malformed or unknown messages). */
     static Reply none() {
@@ -41,9 +43,38 @@ public sealed interface Reply permits Reply.None, Reply.Send {
         return with(OutboundPacket.completion(payload, request.transactionId()));
     }
 
+    /**
+     * The request's own payload goes back, as the device modified it in place, as an in-band response (transaction
+     * id echoed, descriptor flags 0, the same length). An {@link IcDevice} also sets the IC header's response flags.
+     */
+    static Echo echo() {
+        return Echo.PLAIN;
+    }
+
+    /**
+     * This reply, then {@code action} once it is on the ring (skipped if it never gets there).
+     *
+     * @throws IllegalStateException on {@link #none()} (nothing is sent, so nothing can follow it) or on a reply
+     *                               that already has an action
+     */
+    Reply then(Runnable action);
+
+    /** The action to run once the reply is on the ring, or null. */
+    Runnable afterWrite();
+
     /** No reply. */
     enum None implements Reply {
-        NONE
+        NONE;
+
+        @Override
+        public Reply then(Runnable action) {
+            throw new IllegalStateException("Reply.none() sends nothing, so no action can follow it");
+        }
+
+        @Override
+        public Runnable afterWrite() {
+            return null;
+        }
     }
 
     /**
@@ -57,12 +88,35 @@ public sealed interface Reply permits Reply.None, Reply.Send {
             Objects.requireNonNull(packet, "packet");
         }
 
-        /** This reply, then {@code action} once it is on the ring (skipped if it never gets there). */
+        @Override
         public Send then(Runnable action) {
-            if (afterWrite != null) {
-                throw new IllegalStateException("this reply already has an action");
-            }
-            return new Send(packet, Objects.requireNonNull(action, "action"));
+            return new Send(packet, chain(afterWrite, action));
         }
+    }
+
+    /**
+     * The request's own (modified) buffer back; see {@link #echo()}.
+     *
+     * @param afterWrite run on the device's context once the reply is on the ring, or null
+     */
+    record Echo(Runnable afterWrite) implements Reply {
+        static final Echo PLAIN = new Echo(null);
+
+        @Override
+        public Echo then(Runnable action) {
+            return new Echo(chain(afterWrite, action));
+        }
+
+        /** The reply this stands for, to {@code request}. */
+        public Send to(Packet request) {
+            return new Send(OutboundPacket.response(request.payload(), request.transactionId()), afterWrite);
+        }
+    }
+
+    private static Runnable chain(Runnable existing, Runnable action) {
+        if (existing != null) {
+            throw new IllegalStateException("this reply already has an action");
+        }
+        return Objects.requireNonNull(action, "action");
     }
 }

@@ -1,8 +1,9 @@
 package dev.vmbus.device.fcopy;
 
-import dev.vmbus.bus.Complaints;
+import dev.vmbus.spi.Complaints;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import io.vertx.core.Future;
@@ -70,11 +71,11 @@ public final class FcopyDevice extends IcDevice<IcChannelState> {
     }
 
     @Override
-    protected Future<Answer> handle(IcChannelState state, IcMessage message) {
+    protected Future<Reply> handle(IcChannelState state, IcMessage message) {
         int relid = state.relid();
         return vertx.executeBlocking(() -> {
             service.handle(relid, message);
-            return Answer.REPLY;
+            return Reply.echo();
         }, true);
     }
 

@@ -2,6 +2,7 @@ package dev.vmbus.device.heartbeat;
 
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.heartbeat.HeartbeatMessage;
@@ -51,19 +52,19 @@ public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
     }
 
     @Override
-    protected Future<Answer> handle(State state, IcMessage m) {
+    protected Future<Reply> handle(State state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_HEARTBEAT) {
             m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         if (!m.hasBody(HeartbeatMessage.MIN_BODY)) {
-            return Future.succeededFuture(Answer.DROP); // the host must send at least the sequence number
+            return Future.succeededFuture(Reply.none()); // the host must send at least the sequence number
         }
         long next = m.u64(SEQUENCE) + 1; // u64 wrap, as the kernel's u64 increment
         m.putU64(SEQUENCE, next);
         state.lastSequence = next;
         state.lastHeartbeat = Instant.now();
         state.heartbeats++;
-        return Future.succeededFuture(Answer.REPLY);
+        return Future.succeededFuture(Reply.echo());
     }
 }

@@ -2,11 +2,12 @@ package dev.vmbus.device.kvp;
 
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.kvp.KvpMessage;
 import dev.vmbus.ic.kvp.KvpRecord;
-import dev.vmbus.bus.Complaints;
+import dev.vmbus.spi.Complaints;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,9 +54,9 @@ public final class KvpDevice extends IcDevice<IcChannelState> {
     }
 
     @Override
-    protected Future<Answer> handle(IcChannelState state, IcMessage message) {
+    protected Future<Reply> handle(IcChannelState state, IcMessage message) {
         requests++;
-        return vertx.executeBlocking(() -> service.handle(state.relid(), message) ? Answer.REPLY : Answer.DROP, true);
+        return vertx.executeBlocking(() -> service.handle(state.relid(), message) ? Reply.echo() : Reply.none(), true);
     }
 
     /** Channels plus every pool's keys and values as last read, and the SET_IP_INFO files written. */

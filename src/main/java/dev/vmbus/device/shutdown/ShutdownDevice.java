@@ -4,6 +4,7 @@ import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -54,13 +55,13 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
     }
 
     @Override
-    protected Future<Answer> handle(IcChannelState state, IcMessage m) {
+    protected Future<Reply> handle(IcChannelState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_SHUTDOWN) {
             m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         if (!m.hasBody(ShutdownMessage.BODY_LENGTH)) {
-            return Future.succeededFuture(Answer.DROP); // Linux requires the whole message
+            return Future.succeededFuture(Reply.none()); // Linux requires the whole message
         }
         int flags = m.u32(ShutdownMessage.FLAGS);
         Optional<ShutdownAction> action = ShutdownAction.forFlags(flags)
@@ -73,10 +74,10 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
             record(request.withOutcome(ShutdownAction.forFlags(flags).isPresent()
                     ? "refused: hibernation is not supported (no hibernateCommand)" : "refused: unknown flags value"));
             complain(state.relid(), Kind.REFUSED_REQUEST, "shutdown: refused a request with flags " + flags);
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         ShutdownAction accepted = action.get();
-        return Future.succeededFuture(Answer.replyThen(() -> act(accepted, request)));
+        return Future.succeededFuture(Reply.echo().then(() -> act(accepted, request)));
     }
 
     /** Runs once the reply is on the ring: Linux answers first, then powers off. */

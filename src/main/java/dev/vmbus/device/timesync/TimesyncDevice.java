@@ -1,6 +1,7 @@
 package dev.vmbus.device.timesync;
 
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -68,15 +69,15 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
     }
 
     @Override
-    protected Future<Answer> handle(TimesyncState state, IcMessage m) {
+    protected Future<Reply> handle(TimesyncState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_TIMESYNC) {
             m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         boolean v4 = TimesyncMessage.usesV4(state.negotiated() != null ? state.negotiated().message() : null);
         Optional<TimesyncMessage.Sample> read = TimesyncMessage.read(m, v4);
         if (read.isEmpty()) {
-            return Future.succeededFuture(Answer.DROP); // Linux stops processing: no reply for this packet
+            return Future.succeededFuture(Reply.none()); // Linux stops processing: no reply for this packet
         }
         TimesyncMessage.Sample sample = read.get();
         // Our clock and our realtime clock, read as close together as we can: the pair is the measurement. A
@@ -108,7 +109,7 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
                 }
                 LOG.fine(() -> "timesync: " + seen.outcome().name().toLowerCase() + " a " + sample.kind()
                         + " stamped at reference counter " + Long.toUnsignedString(sample.referenceTime()));
-                return Future.succeededFuture(Answer.REPLY);
+                return Future.succeededFuture(Reply.echo());
             }
             if (seen.outcome() == CounterEpoch.Outcome.RAISED || seen.outcome() == CounterEpoch.Outcome.RELEARNT) {
                 long lead = state.epoch().leadTicks();
@@ -122,7 +123,7 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
         if (received.isEmpty()) {
             state.refused(sample);
             LOG.fine(() -> "timesync: refused a " + sample.kind() + " whose host time cannot be extrapolated to now");
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         // Kept against our own clock from here on: extrapolating later needs no counter estimate at all.
         HostTimeSample kept = received.get().anchoredAt(now);
@@ -139,7 +140,7 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
         if (step && settings.stepClock()) {
             stepTo(kept);
         }
-        return Future.succeededFuture(Answer.REPLY);
+        return Future.succeededFuture(Reply.echo());
     }
 
     /** Linux steps in process context after answering; we step on a worker, to the host's time at that moment. */

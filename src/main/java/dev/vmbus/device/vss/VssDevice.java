@@ -3,6 +3,7 @@ package dev.vmbus.device.vss;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
@@ -84,9 +85,9 @@ public final class VssDevice extends IcDevice<IcChannelState> {
     }
 
     @Override
-    protected Future<Answer> handle(IcChannelState state, IcMessage m) {
+    protected Future<Reply> handle(IcChannelState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_VSS || !m.hasBody(VssMessage.MIN_BODY)) {
-            return Future.succeededFuture(Answer.DROP); // Linux logs and never answers these
+            return Future.succeededFuture(Reply.none()); // Linux logs and never answers these
         }
         Optional<VssOperation> op = VssOperation.of(VssMessage.operation(m));
         if (op.isEmpty() || !op.get().needsDaemon()) {
@@ -95,7 +96,7 @@ public final class VssDevice extends IcDevice<IcChannelState> {
             }
             m.status(IcConstants.S_OK);
             record(op.map(Enum::name).orElse("operation " + VssMessage.operation(m)), true, 0, null);
-            return Future.succeededFuture(Answer.REPLY);
+            return Future.succeededFuture(Reply.echo());
         }
         Future<Boolean> done = switch (op.get()) {
             case FREEZE -> serial(this::freeze);
@@ -108,7 +109,7 @@ public final class VssDevice extends IcDevice<IcChannelState> {
         };
         return done.map(ok -> {
             m.status(ok ? IcConstants.S_OK : IcConstants.E_FAIL);
-            return Answer.REPLY;
+            return Reply.echo();
         });
     }
 

@@ -1,4 +1,4 @@
-package dev.vmbus.bus;
+package dev.vmbus.spi;
 
 import dev.vmbus.channel.HostComplaints;
 import io.vertx.core.Vertx;
