@@ -1,6 +1,6 @@
 package dev.vmbus.host;
 
-import dev.vmbus.os.MonotonicRawClock;
+import dev.vmbus.os.Clocks;
 
 /**
  * The simulated partition's reference counter (100-ns ticks since the partition was created), which the host
@@ -30,7 +30,7 @@ public final class PartitionCounter {
 
     /** The counter now, in 100-ns ticks. */
     public long ticks() {
-        return MonotonicRawClock.INSTANCE.ticks() + aheadTicks;
+        return Clocks.monotonicRawTicks() + aheadTicks;
     }
 
     /** How far the counter is ahead of this machine's CLOCK_MONOTONIC_RAW, in milliseconds. */
@@ -45,7 +45,7 @@ public final class PartitionCounter {
      */
     public void stepMillis(long deltaMs) {
         long next = Math.addExact(aheadTicks, Math.multiplyExact(deltaMs, 10_000L));
-        if (MonotonicRawClock.INSTANCE.ticks() + next < 0) {
+        if (Clocks.monotonicRawTicks() + next < 0) {
             throw new IllegalArgumentException("stepping the reference counter by " + deltaMs
                     + " ms would make it negative");
         }

@@ -3,7 +3,6 @@ package dev.vmbus.os;
 import dev.vmbus.ring.RingLayout;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -26,10 +25,7 @@ public final class PageSize {
 
     private static int query() {
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle sysconf = linker.downcallHandle(
-                    linker.defaultLookup().find("sysconf").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+            MethodHandle sysconf = Libc.call("sysconf", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             long size = (long) sysconf.invokeExact(SC_PAGESIZE);
             return size >= RingLayout.HV_HYP_PAGE_SIZE && Long.bitCount(size) == 1 ? (int) size
                     : RingLayout.HV_HYP_PAGE_SIZE;

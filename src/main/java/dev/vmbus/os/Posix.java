@@ -4,16 +4,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 
 /**
- * The few libc calls the uio transport needs, made through the FFM {@link Linker}: no JNI, no native library of
+ * The few libc calls the uio transport needs, made through the FFM API ({@link Libc}): no JNI, no native library of
  * our own. Calls that can fail capture {@code errno}; {@link #read} and {@link #write} return {@code -errno}
  * instead of throwing, because the interrupt thread must tell EIO (rescind) from EAGAIN (spurious wake-up)
  * without an exception per interrupt.
@@ -44,67 +41,33 @@ public final class Posix {
     public static final int EPOLL_EVENT_SIZE = X86_64 ? 12 : 16;
     public static final int EPOLL_DATA_OFFSET = X86_64 ? 4 : 8;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
 
-    private static final MethodHandle OPEN = errnoCall("open", FunctionDescriptor.of(INT, ADDR, INT, INT),
+    private static final MethodHandle OPEN = Libc.errnoCall("open", FunctionDescriptor.of(INT, ADDR, INT, INT),
             Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
-    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
-    private static final MethodHandle MMAP = errnoCall("mmap", FunctionDescriptor.of(ADDR, ADDR, LONG, INT, INT, INT, LONG));
-    private static final MethodHandle MUNMAP = plainCall("munmap", FunctionDescriptor.of(INT, ADDR, LONG));
-    private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle EPOLL_CTL = errnoCall("epoll_ctl", FunctionDescriptor.of(INT, INT, INT, INT, ADDR));
-    private static final MethodHandle EPOLL_WAIT = errnoCall("epoll_wait", FunctionDescriptor.of(INT, INT, ADDR, INT, INT));
-    private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle GETEUID = plainCall("geteuid", FunctionDescriptor.of(INT));
-    private static final MethodHandle STRERROR = plainCall("strerror", FunctionDescriptor.of(ADDR, INT));
+    private static final MethodHandle CLOSE = Libc.errnoCall("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle READ = Libc.errnoCall("read", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
+    private static final MethodHandle WRITE = Libc.errnoCall("write", FunctionDescriptor.of(LONG, INT, ADDR, LONG));
+    private static final MethodHandle MMAP = Libc.errnoCall("mmap", FunctionDescriptor.of(ADDR, ADDR, LONG, INT, INT, INT, LONG));
+    private static final MethodHandle MUNMAP = Libc.call("munmap", FunctionDescriptor.of(INT, ADDR, LONG));
+    private static final MethodHandle EPOLL_CREATE1 = Libc.errnoCall("epoll_create1", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle EPOLL_CTL = Libc.errnoCall("epoll_ctl", FunctionDescriptor.of(INT, INT, INT, INT, ADDR));
+    private static final MethodHandle EPOLL_WAIT = Libc.errnoCall("epoll_wait", FunctionDescriptor.of(INT, INT, ADDR, INT, INT));
+    private static final MethodHandle EVENTFD = Libc.errnoCall("eventfd", FunctionDescriptor.of(INT, INT, INT));
+    private static final MethodHandle GETEUID = Libc.call("geteuid", FunctionDescriptor.of(INT));
 
     private Posix() {
-    }
-
-    private static MethodHandle errnoCall(String name, FunctionDescriptor fd, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = Linker.Option.captureCallState("errno");
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd, options);
-    }
-
-    private static MethodHandle plainCall(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd);
-    }
-
-    /** A buffer for the captured {@code errno} of calls made by one thread. */
-    public static MemorySegment errnoBuffer(Arena arena) {
-        return arena.allocate(CAPTURE);
-    }
-
-    static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
-    }
-
-    /** {@code strerror(errno)} followed by the symbolic number, e.g. "Input/output error (errno 5)". */
-    public static String describe(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
-        } catch (Throwable e) {
-            return "errno " + errno;
-        }
     }
 
     /** {@code open(path, flags)}; throws with the path and the reason. */
     public static int open(Path path, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(path.toString()), flags, 0);
             if (fd < 0) {
-                throw new IOException("open(" + path + "): " + describe(errno(capture)));
+                throw Libc.failure("open(" + path + ")", capture);
             }
             return fd;
         } catch (IOException e) {
@@ -117,7 +80,7 @@ public final class Posix {
     /** {@code close(fd)}, ignoring errors: there is nothing useful to do about a failed close. */
     public static void close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(errnoBuffer(arena), fd);
+            int ignored = (int) CLOSE.invokeExact(Libc.errnoBuffer(arena), fd);
         } catch (Throwable e) {
             throw new IllegalStateException("close downcall failed", e);
         }
@@ -127,7 +90,7 @@ public final class Posix {
     public static long read(int fd, MemorySegment buf, long count, MemorySegment capture) {
         try {
             long n = (long) READ.invokeExact(capture, fd, buf, count);
-            return n >= 0 ? n : -errno(capture);
+            return n >= 0 ? n : -Libc.errno(capture);
         } catch (Throwable e) {
             throw new IllegalStateException("read downcall failed", e);
         }
@@ -137,7 +100,7 @@ public final class Posix {
     static long write(int fd, MemorySegment buf, long count, MemorySegment capture) {
         try {
             long n = (long) WRITE.invokeExact(capture, fd, buf, count);
-            return n >= 0 ? n : -errno(capture);
+            return n >= 0 ? n : -Libc.errno(capture);
         } catch (Throwable e) {
             throw new IllegalStateException("write downcall failed", e);
         }
@@ -148,7 +111,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(INT);
             buf.set(INT, 0, value);
-            return write(fd, buf, 4, errnoBuffer(arena));
+            return write(fd, buf, 4, Libc.errnoBuffer(arena));
         }
     }
 
@@ -157,7 +120,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(LONG);
             buf.set(LONG, 0, value);
-            return write(fd, buf, 8, errnoBuffer(arena));
+            return write(fd, buf, 8, Libc.errnoBuffer(arena));
         }
     }
 
@@ -169,12 +132,11 @@ public final class Posix {
     public static MemorySegment map(Path path, long offset, long size, Arena arena) throws IOException {
         int fd = open(path, O_RDWR | O_CLOEXEC);
         try (Arena call = Arena.ofConfined()) {
-            MemorySegment capture = errnoBuffer(call);
+            MemorySegment capture = Libc.errnoBuffer(call);
             MemorySegment addr = (MemorySegment) MMAP.invokeExact(capture, MemorySegment.NULL, size,
                     PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
             if (addr.address() == -1L) {
-                throw new IOException("mmap of " + size + " bytes at offset " + offset + " of " + path + ": "
-                        + describe(errno(capture)));
+                throw Libc.failure("mmap of " + size + " bytes at offset " + offset + " of " + path, capture);
             }
             long base = addr.address();
             return MemorySegment.ofAddress(base).reinterpret(size, arena, s -> unmap(base, size));
@@ -205,9 +167,9 @@ public final class Posix {
             MemorySegment event = arena.allocate(EPOLL_EVENT_SIZE, 8);
             event.set(ValueLayout.JAVA_INT_UNALIGNED, 0, events);
             event.set(ValueLayout.JAVA_LONG_UNALIGNED, EPOLL_DATA_OFFSET, fd);
-            MemorySegment capture = errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             int r = (int) EPOLL_CTL.invokeExact(capture, epfd, op, fd, event);
-            return r == 0 ? 0 : -errno(capture);
+            return r == 0 ? 0 : -Libc.errno(capture);
         } catch (Throwable e) {
             throw new IllegalStateException("epoll_ctl downcall failed", e);
         }
@@ -217,7 +179,7 @@ public final class Posix {
     public static int epollWait(int epfd, MemorySegment events, int max, MemorySegment capture) {
         try {
             int n = (int) EPOLL_WAIT.invokeExact(capture, epfd, events, max, -1);
-            return n >= 0 ? n : -errno(capture);
+            return n >= 0 ? n : -Libc.errno(capture);
         } catch (Throwable e) {
             throw new IllegalStateException("epoll_wait downcall failed", e);
         }
@@ -243,10 +205,10 @@ public final class Posix {
 
     private static int checked(String name, FdCall call) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             int fd = call.call(capture);
             if (fd < 0) {
-                throw new IOException(name + ": " + describe(errno(capture)));
+                throw Libc.failure(name, capture);
             }
             return fd;
         } catch (IOException e) {

@@ -1,19 +1,12 @@
 package dev.vmbus.os;
 
-import dev.vmbus.device.timesync.SockSample;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 
 /**
  * An unbound {@code AF_UNIX} datagram socket that sends to a path, through libc with the FFM API: the JDK's
@@ -32,41 +25,26 @@ public final class UnixDatagramSocket implements AutoCloseable {
     public static final int MAX_PATH_BYTES = 107;
     private static final int SOCKADDR_UN_SIZE = 2 + 108;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-    private static final MethodHandle SOCKET = libc("socket",
+    private static final MethodHandle SOCKET = Libc.errnoCall("socket",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle SENDTO = libc("sendto", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+    private static final MethodHandle SENDTO = Libc.errnoCall("sendto", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment address;
     private final int addressLength;
-    private final MemorySegment callState = arena.allocate(CALL_STATE);
+    private final MemorySegment callState = Libc.errnoBuffer(arena);
     private final MemorySegment buffer;
     private final String target;
     private int fd;
 
     /**
-     * Opens a socket that sends to {@code target}.
+     * Opens a socket that sends datagrams of at most {@code maxDatagramBytes} to {@code target}: a path, or
+     * {@code @name} for the abstract namespace (as {@code sd_notify} accepts in {@code NOTIFY_SOCKET}).
      *
      * @throws IllegalArgumentException if the path is too long for {@code sun_path}
      * @throws IOException              if {@code socket()} fails
-     */
-    public UnixDatagramSocket(Path target) throws IOException {
-        this(target.toString(), SockSample.LENGTH);
-    }
-
-    /**
-     * Opens a socket that sends datagrams of at most {@code maxDatagramBytes} to {@code target}: a path, or
-     * {@code @name} for the abstract namespace (as {@code sd_notify} accepts in {@code NOTIFY_SOCKET}).
      */
     public UnixDatagramSocket(String target, int maxDatagramBytes) throws IOException {
         boolean abstractName = target.startsWith("@");
@@ -94,14 +72,14 @@ public final class UnixDatagramSocket implements AutoCloseable {
             throw new IOException("socket(AF_UNIX, SOCK_DGRAM) could not be called: " + e, e);
         }
         if (fd < 0) {
-            int errno = errno();
+            IOException failure = Libc.failure("socket(AF_UNIX, SOCK_DGRAM)", callState);
             arena.close();
-            throw new IOException("socket(AF_UNIX, SOCK_DGRAM) failed: " + strerror(errno));
+            throw failure;
         }
     }
 
     /**
-     * Sends one datagram of at most the size given at construction ({@link SockSample#LENGTH} by default).
+     * Sends one datagram of at most the size given at construction.
      *
      * @throws IOException with the errno text (for example no such file, or connection refused when nothing
      *                     is bound at the path)
@@ -122,7 +100,7 @@ public final class UnixDatagramSocket implements AutoCloseable {
             throw new IOException("sendto could not be called: " + e, e);
         }
         if (sent < 0) {
-            throw new IOException("sendto " + target + ": " + strerror(errno()));
+            throw Libc.failure("sendto " + target, callState);
         }
         if (sent != datagram.length) {
             throw new IOException("sendto " + target + " sent " + sent + " of " + datagram.length + " bytes");
@@ -137,29 +115,12 @@ public final class UnixDatagramSocket implements AutoCloseable {
     public synchronized void close() {
         if (fd >= 0) {
             try {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            } catch (Throwable e) {
+                Posix.close(fd);
+            } catch (IllegalStateException e) {
                 // nothing more can be done about a descriptor that will not close
             }
             fd = -1;
             arena.close();
         }
-    }
-
-    private int errno() {
-        return (int) ERRNO.get(callState, 0L);
-    }
-
-    private static String strerror(int errno) {
-        try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-            return text.reinterpret(256).getString(0) + " (errno " + errno + ")";
-        } catch (Throwable e) {
-            return "errno " + errno;
-        }
-    }
-
-    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor, CAPTURE_ERRNO);
     }
 }

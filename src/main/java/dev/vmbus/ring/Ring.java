@@ -1,7 +1,5 @@
 package dev.vmbus.ring;
 
-import dev.vmbus.os.PageSize;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -29,7 +27,7 @@ public final class Ring {
 
     /**
      * @param ring       the whole ring: header page followed by the data area
-     * @param headerSize the header length, which is the guest's page size ({@link PageSize#system()})
+     * @param headerSize the header length, which is the guest kernel's page size, which the transport knows
      */
     public Ring(MemorySegment ring, int headerSize) {
         if (headerSize < RingLayout.HV_HYP_PAGE_SIZE || Integer.bitCount(headerSize) != 1) {
@@ -47,11 +45,6 @@ public final class Ring {
         this.header = ring.asSlice(0, headerSize);
         this.data = ring.asSlice(headerSize, dsize);
         this.dataSize = (int) dsize;
-    }
-
-    /** The ring layout over {@code ring} with the system page size as header. */
-    public static Ring of(MemorySegment ring) {
-        return new Ring(ring, PageSize.system());
     }
 
     /** Zeroes the first 4096 header bytes, sets both indices to 0 and {@code feature_bits} to 1, as

@@ -44,11 +44,10 @@ class LayeringTest {
      */
     private static final Set<String> NOT_YET_MOVED = Set.of(
             "bus/AgentSnapshot.java uses transport.uio", "bus/ChannelView.java uses transport.uio",
-            "config/VmbusConfig.java uses io.vertx", "ring/Ring.java uses os",
-            "os/MonotonicRawClock.java uses ic.timesync", "os/UnixDatagramSocket.java uses device.timesync",
+            "config/VmbusConfig.java uses io.vertx",
             "transport/uio/admin/Diagnosis.java uses spi", "transport/uio/admin/Diagnosis.java uses bus",
             "transport/uio/admin/UioRefusal.java uses bus", "host/HostChannels.java uses bus",
-            "host/SimulatedHostControl.java uses bus", "device/timesync/SystemClockStepper.java uses native",
+            "host/SimulatedHostControl.java uses bus",
             "dashboard/PrometheusFormat.java uses transport.uio", "dashboard/Views.java uses transport.uio",
             "bench/ChildJvm.java uses cli", "testkit/TestAgent.java uses transport.sim",
             "testkit/ScriptedHost.java uses transport.sim");

@@ -34,7 +34,7 @@ public final class ChronyFeed implements AutoCloseable {
     public boolean send(SockSample sample) {
         try {
             if (socket == null) {
-                socket = new UnixDatagramSocket(socketPath);
+                socket = new UnixDatagramSocket(socketPath.toString(), SockSample.LENGTH);
             }
             socket.send(sample.encode());
         } catch (IOException | RuntimeException e) {

@@ -6,6 +6,7 @@ import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.timesync.ReferenceClock;
+import dev.vmbus.os.Clocks;
 
 import java.util.List;
 import java.util.UUID;
@@ -34,6 +35,6 @@ public final class TimesyncHandler implements DevicePlugin<TimesyncSettings> {
 
     @Override
     public Device device(TimesyncSettings settings, DeviceContext context) {
-        return new TimesyncDevice(settings, ReferenceClock.MONOTONIC_RAW, new SystemClockStepper());
+        return new TimesyncDevice(settings, ReferenceClock.MONOTONIC_RAW, Clocks::setRealtime);
     }
 }

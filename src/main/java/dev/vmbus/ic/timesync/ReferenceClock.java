@@ -1,6 +1,6 @@
 package dev.vmbus.ic.timesync;
 
-import dev.vmbus.os.MonotonicRawClock;
+import dev.vmbus.os.Clocks;
 
 /**
  * A clock counted in 100-ns ticks: the host's partition reference counter, or the guest clock the agent reads
@@ -11,12 +11,12 @@ import dev.vmbus.os.MonotonicRawClock;
  * move the host's time forward to now (spec section 5.2). A Linux process cannot read that counter (the kernel
  * maps the reference TSC page read-only into the vDSO area, but turning it into ticks needs {@code rdtsc}, and
  * {@code clock_gettime} returns converted times, never the counter), so the agent reads
- * {@link MonotonicRawClock} instead and learns how far the counter is from it with {@link CounterEpoch}.
+ * CLOCK_MONOTONIC_RAW ({@link Clocks#monotonicRawTicks}) instead and learns how far the counter is from it with {@link CounterEpoch}.
  */
 @FunctionalInterface
 public interface ReferenceClock {
     /** The guest's CLOCK_MONOTONIC_RAW in 100-ns ticks. */
-    ReferenceClock MONOTONIC_RAW = MonotonicRawClock.INSTANCE;
+    ReferenceClock MONOTONIC_RAW = Clocks::monotonicRawTicks;
 
     /** The clock now, in 100-ns ticks. */
     long ticks();

@@ -3,6 +3,7 @@ package dev.vmbus.transport.shm;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.os.Posix;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
@@ -81,7 +82,7 @@ public final class ShmHost implements HostTransport {
         Path socketPath = dir.resolve(ShmProtocol.CONTROL_SOCKET);
         try {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(ShmTrust.PRIVATE_DIR));
-            if ((Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) == ShmTrust.selfUid()) {
+            if ((Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) == Posix.geteuid()) {
                 ShmTrust.makePrivate(dir); // an existing directory of ours may have been made with a wider mode
             }
             ShmTrust.check(dir, "shm directory");

@@ -1,5 +1,7 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.os.Posix;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -25,11 +27,6 @@ public final class ShmTrust {
     private ShmTrust() {
     }
 
-    /** This process's effective uid (the owner of {@code /proc/self}). */
-    static int selfUid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    }
-
     /** Makes {@code path} private to its owner ({@code 0700} for a directory, {@code 0600} otherwise). */
     static void makePrivate(Path path) throws IOException {
         Files.setPosixFilePermissions(path, Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) ? PRIVATE_DIR : PRIVATE_FILE);
@@ -46,7 +43,7 @@ public final class ShmTrust {
         }
         int uid = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        int self = selfUid();
+        int self = Posix.geteuid();
         if (uid != self && uid != 0) {
             throw new UntrustedPathException(what + " " + path + " belongs to uid " + uid + ", not to this user (uid "
                     + self + ") or root; refusing it: another user could be playing host");

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Libc;
 import dev.vmbus.os.Posix;
 
 import java.io.IOException;
@@ -126,7 +127,7 @@ final class DeviceLine implements InterruptThread.Line {
         if (r < 0 && r != -Posix.EAGAIN) {
             // EIO (or EINVAL on newer uio.c) after a rescind: the interrupt thread reports the loss; EAGAIN
             // (a fixture socket full): a kick is already pending, which is all a kick means.
-            LOG.fine(() -> "uio: write(1) on " + device.uio() + " failed: " + Posix.describe((int) -r));
+            LOG.fine(() -> "uio: write(1) on " + device.uio() + " failed: " + Libc.describe((int) -r));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Libc;
 import dev.vmbus.os.Posix;
 
 import java.io.IOException;
@@ -63,7 +64,7 @@ final class InterruptThread implements AutoCloseable {
         if (r < 0) {
             Posix.close(wakeFd);
             Posix.close(epfd);
-            throw new IOException("epoll_ctl(eventfd): " + Posix.describe(-r));
+            throw new IOException("epoll_ctl(eventfd): " + Libc.describe(-r));
         }
         thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::loop);
         thread.start();
@@ -75,7 +76,7 @@ final class InterruptThread implements AutoCloseable {
         int r = Posix.epollCtl(epfd, Posix.EPOLL_CTL_ADD, fd, Posix.EPOLLIN);
         if (r < 0) {
             lines.remove(fd);
-            throw new IOException("epoll_ctl(ADD, fd " + fd + "): " + Posix.describe(-r));
+            throw new IOException("epoll_ctl(ADD, fd " + fd + "): " + Libc.describe(-r));
         }
     }
 
@@ -93,7 +94,7 @@ final class InterruptThread implements AutoCloseable {
     private void wake() {
         long n = Posix.writeLong(wakeFd, 1);
         if (n < 0 && n != -Posix.EAGAIN) {
-            LOG.warning("uio: cannot wake the interrupt thread: " + Posix.describe((int) -n));
+            LOG.warning("uio: cannot wake the interrupt thread: " + Libc.describe((int) -n));
         }
     }
 
@@ -101,14 +102,14 @@ final class InterruptThread implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate((long) Posix.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
             MemorySegment buf = arena.allocate(8, 8);
-            MemorySegment capture = Posix.errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             while (!closing) {
                 int n = Posix.epollWait(epfd, events, MAX_EVENTS, capture);
                 if (n < 0) {
                     if (n == -Posix.EINTR) {
                         continue;
                     }
-                    LOG.severe("uio: epoll_wait failed, interrupts stop: " + Posix.describe(-n));
+                    LOG.severe("uio: epoll_wait failed, interrupts stop: " + Libc.describe(-n));
                     break;
                 }
                 for (int i = 0; i < n; i++) {
@@ -147,7 +148,7 @@ final class InterruptThread implements AutoCloseable {
         } else if (r > 0) {
             reason = "interrupt line returned " + r + " bytes instead of 4";
         } else {
-            reason = "interrupt line read failed: " + Posix.describe((int) -r);
+            reason = "interrupt line read failed: " + Libc.describe((int) -r);
         }
         lines.remove(fd);
         Posix.epollCtl(epfd, Posix.EPOLL_CTL_DEL, fd, 0); // level-triggered: a dead fd would wake us forever

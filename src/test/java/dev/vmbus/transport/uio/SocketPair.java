@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.os.Libc;
 import dev.vmbus.os.Posix;
 
 import java.io.IOException;
@@ -115,7 +116,7 @@ final class SocketPair {
     Integer readFromGuest() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(4);
-            long n = Posix.read(host, buf, 4, Posix.errnoBuffer(arena));
+            long n = Posix.read(host, buf, 4, Libc.errnoBuffer(arena));
             return n == 4 ? buf.get(ValueLayout.JAVA_INT, 0) : null;
         }
     }
