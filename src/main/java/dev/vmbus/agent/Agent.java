@@ -3,6 +3,7 @@ package dev.vmbus.agent;
 import dev.vmbus.transport.uio.admin.UioRefusal;
 
 import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.bus.Complaints;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.TransportType;
@@ -268,7 +269,7 @@ public final class Agent implements AutoCloseable {
                     simulated = startHostEnd(vertx.getOrCreateContext(), bus.host());
                     yield bus.guest();
                 }
-                case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()));
+                case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()), Complaints.of(vertx));
                 case UIO -> {
                     UioOptions options = new UioOptions(Path.of(config.transport().sysfsRoot()),
                             UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel);

@@ -26,6 +26,11 @@ public final class HostComplaints {
     public static final int DEFAULT_BURST = 5;
     /** The rate-limit window. */
     public static final long DEFAULT_WINDOW_MS = 60_000;
+    /**
+     * The "channel" of complaints about the transport itself (a control message from the host that does not parse
+     * or refers to nothing) rather than about one channel: relids are positive, so 0 is never a channel's.
+     */
+    public static final int TRANSPORT = 0;
 
     /** What the host did wrong; the label is the Prometheus {@code reason} label, so the set stays small. */
     public enum Kind {

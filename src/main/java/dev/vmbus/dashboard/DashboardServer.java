@@ -3,6 +3,8 @@ package dev.vmbus.dashboard;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.bus.Complaints;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.host.HostControl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -108,7 +110,8 @@ public final class DashboardServer extends VerticleBase {
         r.get("/metrics").handler(ctx -> views.current().onComplete(ar -> {
             Views.View v = ar.succeeded() ? ar.result() : new Views.View(new AgentSnapshot(0, List.of()), new JsonObject());
             ctx.response().putHeader("Content-Type", PrometheusFormat.CONTENT_TYPE)
-                    .end(metrics.render(v.agent(), v.json(), System.currentTimeMillis()));
+                    .end(metrics.render(v.agent(), v.json(),
+                            Complaints.of(vertx).tally(HostComplaints.TRANSPORT), System.currentTimeMillis()));
         }));
         r.get("/api/channels").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels")))));
         r.get("/api/channels/:relid").handler(this::oneChannel);

@@ -47,6 +47,8 @@ final class PrometheusFormat {
     private final HealthMetrics health;
     /** What the callbacks read during one {@link #render}. */
     private AgentSnapshot agent = new AgentSnapshot(0, List.of());
+    /** What the host got wrong on the transport's control connection, during one {@link #render}; null: none. */
+    private HostComplaints.Tally transport;
 
     PrometheusFormat() {
         gauge("vmbus_channels", "Channels the host offers, by state.", new String[] {"state"}, cb -> {
@@ -97,6 +99,15 @@ final class PrometheusFormat {
                         }
                     }
                 }).register(registry);
+        CounterWithCallback.builder().name("vmbus_transport_host_complaints_total")
+                .help("Transport control messages from the host rejected (not about one channel), by reason.")
+                .labelNames("reason").callback(cb -> {
+                    HostComplaints.Tally t = transport;
+                    if (t != null) {
+                        cb.call(t.count(HostComplaints.Kind.BAD_CONTROL_MESSAGE),
+                                HostComplaints.Kind.BAD_CONTROL_MESSAGE.label());
+                    }
+                }).register(registry);
         CounterWithCallback.builder().name("vmbus_channel_log_lines_suppressed_total")
                 .help("Log lines about host mistakes not written because of the per-channel rate limit.")
                 .labelNames(ID).callback(cb -> {
@@ -119,15 +130,18 @@ final class PrometheusFormat {
 
     /** The exposition text of the channel families alone (no health view). */
     String render(AgentSnapshot snapshot) {
-        return render(snapshot, new JsonObject(), System.currentTimeMillis());
+        return render(snapshot, new JsonObject(), null, System.currentTimeMillis());
     }
 
     /**
      * @param view {@code {channels, devices}} as annotated by {@link HealthRules#annotate}, for the health and
      *             device families
+     * @param transportComplaints the agent's complaints about the transport's control connection
+     *             ({@link HostComplaints#TRANSPORT}), or null where there is no such connection to count
      */
-    String render(AgentSnapshot snapshot, JsonObject view, long nowMillis) {
+    String render(AgentSnapshot snapshot, JsonObject view, HostComplaints.Tally transportComplaints, long nowMillis) {
         agent = snapshot;
+        transport = transportComplaints;
         health.set(view, nowMillis);
         ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
         try {
@@ -136,6 +150,7 @@ final class PrometheusFormat {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
         } finally {
             agent = new AgentSnapshot(0, List.of());
+            transport = null;
             health.set(null, 0);
         }
         return out.toString(StandardCharsets.UTF_8);

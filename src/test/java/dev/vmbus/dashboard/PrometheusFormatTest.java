@@ -148,7 +148,7 @@ class PrometheusFormatTest {
     @Test
     void anEmptySnapshotHasNoSamplesAndSoNoFamilies() {
         // client_java's writer leaves out a family without samples (HELP and TYPE included)
-        String text = new PrometheusFormat().render(new AgentSnapshot(0, List.of()), new JsonObject(), 0);
+        String text = new PrometheusFormat().render(new AgentSnapshot(0, List.of()), new JsonObject(), null, 0);
         assertEquals("", text);
         assertNull(Exposition.value(render(snapshot()), "vmbus_channels", "state", "closed"), "only states that occur");
     }

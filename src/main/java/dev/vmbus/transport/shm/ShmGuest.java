@@ -73,7 +73,8 @@ public final class ShmGuest implements GuestTransport {
     private final Map<Integer, Link> links = new HashMap<>();
     /** Relids between "open" and the link being registered (or the open failing). */
     private final Set<Integer> opening = new HashSet<>();
-    private final HostComplaints complaints = new HostComplaints();
+    /** The agent's one instance: what the host gets wrong on the control connection reaches {@code /metrics}. */
+    private final HostComplaints complaints;
     private final NetClient client;
     private Context context;
     private OfferListener listener;
@@ -82,14 +83,16 @@ public final class ShmGuest implements GuestTransport {
     /** The host's guest memory, read from device contexts; null until a {@code memory} line and after the host left. */
     private volatile SharedGuestMemory guestMemory;
 
-    public ShmGuest(Vertx vertx, Path dir) {
-        this(vertx, dir, DEFAULT_CONNECT_TIMEOUT_MS);
+    /** @param complaints the agent's one instance, into which host errors on the control connection are counted */
+    public ShmGuest(Vertx vertx, Path dir, HostComplaints complaints) {
+        this(vertx, dir, DEFAULT_CONNECT_TIMEOUT_MS, complaints);
     }
 
-    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs) {
+    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs, HostComplaints complaints) {
         this.vertx = vertx;
         this.dir = dir.toAbsolutePath();
         this.connectTimeoutMs = connectTimeoutMs;
+        this.complaints = complaints;
         this.client = vertx.createNetClient();
     }
 
@@ -159,7 +162,7 @@ public final class ShmGuest implements GuestTransport {
                 case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
                 case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));
-                case ShmProtocol.ERROR -> complaints.report(0, HostComplaints.Kind.BAD_CONTROL_MESSAGE,
+                case ShmProtocol.ERROR -> complaints.report(HostComplaints.TRANSPORT, HostComplaints.Kind.BAD_CONTROL_MESSAGE,
                         () -> "shm: the host reports an error: " + message.getString("message"));
                 default -> { } // unknown ops are ignored
             }

@@ -1,6 +1,7 @@
 package dev.vmbus.transport.shm;
 
 import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
@@ -71,7 +72,7 @@ class ShmTransportTest {
         assertEquals("READY", line, "host process did not start");
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
-        guest = new ShmGuest(vertx, dir);
+        guest = new ShmGuest(vertx, dir, new HostComplaints());
         guest.start(context, new OfferListener() {
             @Override
             public void offered(Offer offer) {

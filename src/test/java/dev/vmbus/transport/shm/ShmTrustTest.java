@@ -1,5 +1,6 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.Posix;
 import dev.vmbus.transport.EchoHostLogic;
@@ -62,7 +63,7 @@ class ShmTrustTest {
     }
 
     private Exception guestStartFails() {
-        ShmGuest guest = new ShmGuest(vertx, dir, 500);
+        ShmGuest guest = new ShmGuest(vertx, dir, 500, new HostComplaints());
         return assertThrows(Exception.class, () -> guest.start(vertx.getOrCreateContext(), new Offers())
                 .await(10, TimeUnit.SECONDS));
     }
@@ -94,7 +95,7 @@ class ShmTrustTest {
 
     @Test
     void theGuestRefusesToOpenARingFileOthersCanWrite() throws Exception {
-        ShmGuest guest = new ShmGuest(vertx, dir, 2_000);
+        ShmGuest guest = new ShmGuest(vertx, dir, 2_000, new HostComplaints());
         Offers offers = new Offers();
         guest.start(vertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
         Offer offer = offers.offered.poll(10, TimeUnit.SECONDS);

@@ -1,0 +1,8 @@
+/**
+ * The configuration: one record per section of {@code vmbus.json} with its defaults and its validation,
+ * loaded once with Jackson ({@code ConfigLoader}), unknown keys and bad values named in a {@code ConfigException};
+ * {@code TransportType} is the one place the transports' names are spelled. These records are the options the layers
+ * above take; they are never copied into options of their own.
+ * <p>Uses no other layer of the project.
+ */
+package dev.vmbus.config;

@@ -1,0 +1,9 @@
+/**
+ * The administration of {@code uio_hv_generic} that {@code vmbus doctor}, {@code bind},
+ * {@code unbind} and {@code run} share: the view of the VMBus devices in sysfs ({@code VmbusDevices}), the judgement
+ * of what this kernel may serve ({@code ServePolicy}), what may be served here ({@code Diagnosis},
+ * {@code SystemView}, {@code UioRefusal}), and the reversible move of a device between its kernel driver and uio
+ * ({@code UioBinder}).
+ * <p>Used only by the composition root and the commands; the running transport never calls it.
+ */
+package dev.vmbus.transport.uio.admin;

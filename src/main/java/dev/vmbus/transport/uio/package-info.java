@@ -1,0 +1,10 @@
+/**
+ * The running {@code uio} transport on a real Hyper-V guest: the devices {@code uio_hv_generic}
+ * serves, read from sysfs ({@code UioDiscovery}, {@code UioDevice}), their maps ({@code SharedMemory},
+ * {@code MappedChannel}), interrupts on one epoll thread ({@code InterruptThread}) and kicks coalesced off the event
+ * loop ({@code KickThread}, {@code MonitorKick}), what the running kernel's driver can do ({@code KernelFeatures}) and
+ * the kernel's own per-channel counters ({@code KernelChannelCounters}). {@code UioNodes} is the seam that lets test
+ * fixtures stand in for {@code /sys} and {@code /dev}.
+ * <p>Knows nothing of device classes; the administration ({@code admin}) is used only by the commands and the agent.
+ */
+package dev.vmbus.transport.uio;
