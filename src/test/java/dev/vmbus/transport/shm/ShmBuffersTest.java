@@ -69,7 +69,7 @@ class ShmBuffersTest {
     void subchannelsAreOfferedOnRequestByAHostProcessAndHandedToTheSameDevice() throws Exception {
         startHost();
         vertx = Vertx.vertx();
-        dev.vmbus.transport.SubchannelScenario.run(vertx, new ShmGuest(vertx, dir), BufferHostMain.CLASS_ID, 9);
+        dev.vmbus.transport.SubchannelScenario.run(vertx, new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints()), BufferHostMain.CLASS_ID, 9);
         // The subchannels' rings are their own files; their buffers are the primary's.
         assertTrue(Files.exists(dir.resolve("20.ring")));
         assertTrue(!Files.exists(dir.resolve("20.recv")));
@@ -88,7 +88,7 @@ class ShmBuffersTest {
 
         vertx = Vertx.vertx();
         Context context = vertx.getOrCreateContext();
-        ShmGuest guest = new ShmGuest(vertx, dir);
+        ShmGuest guest = new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints());
         LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
         guest.start(context, new OfferListener() {
             @Override
