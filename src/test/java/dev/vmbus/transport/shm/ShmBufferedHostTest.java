@@ -75,7 +75,7 @@ class ShmBufferedHostTest {
         assertEquals("READY", line, "host process did not start");
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
-        guest = new ShmGuest(vertx, dir);
+        guest = new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints());
         LinkedBlockingQueue<Offer> offered = new LinkedBlockingQueue<>();
         guest.start(context, new OfferListener() {
             @Override
