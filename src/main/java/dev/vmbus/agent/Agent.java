@@ -3,7 +3,7 @@ package dev.vmbus.agent;
 import dev.vmbus.transport.uio.admin.UioRefusal;
 
 import dev.vmbus.spi.DevicePlugin;
-import dev.vmbus.bus.Complaints;
+import dev.vmbus.spi.Complaints;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.TransportType;

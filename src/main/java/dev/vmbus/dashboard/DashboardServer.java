@@ -3,7 +3,7 @@ package dev.vmbus.dashboard;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelEvent;
-import dev.vmbus.bus.Complaints;
+import dev.vmbus.spi.Complaints;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.host.HostControl;
 import io.vertx.core.Future;
