@@ -9,6 +9,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.spi.Complaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.channel.RingUnmappedException;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.runtime.HandlerFailure;
 import dev.vmbus.transport.GuestTransport;
@@ -209,7 +210,7 @@ public final class ChannelVerticle extends VerticleBase {
         }
         try {
             return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()));
-        } catch (IllegalStateException e) {
+        } catch (RingUnmappedException e) {
             return null;
         }
     }

@@ -5,10 +5,12 @@ import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingFault;
 import dev.vmbus.ring.RingReader;
+import dev.vmbus.ring.RingSnapshot;
 import dev.vmbus.ring.RingWriter;
 import dev.vmbus.ring.TransferPageRanges;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * One open channel, from one end: the seed API of Linux's {@code vmbus_sendpacket}, {@code vmbus_recvpacket}
@@ -16,11 +18,22 @@ import java.lang.foreign.MemorySegment;
  * packet iterator those reads are made of (spec 2.5, 2.6: {@link #nextPacket()} then {@link #commit()}), and the
  * channel's life: open until an {@link EndReason} ends it, after which sends answer {@code -ENODEV} (or
  * "faulted") as Linux's do after a rescind. The life is kept here and nowhere else; the runtime
- * ({@code dev.vmbus.runtime.ChannelDriver}) reads it, ends it, counts interrupts and takes the stats.
+ * ({@code dev.vmbus.runtime.ChannelDriver}) reads it, ends it and takes the stats.
  *
- * <p>The guest end writes the TX ring and reads the RX ring; the host end the other way round. The channel
- * decides when to signal the peer from what the rings return and calls its {@link PeerSignal}; the rings never
- * signal by themselves. Not thread-safe: one owner thread (an event loop) calls everything.
+ * <p>The guest end writes the TX ring and reads the RX ring; the host end the other way round. The channel owns
+ * both rings: the runtime never touches them, and asks the channel to mask its interrupts
+ * ({@link #maskInterrupts()}, {@link #unmaskInterrupts()}) and to arm {@code pending_send_sz}
+ * ({@link #armPendingSend(int)}, {@link #clearPendingSend()}). These are the primitives of the drain protocol
+ * (spec 2.7); the loop that uses them is the runtime's ({@code Inbox}).
+ *
+ * <p>Words, one meaning each: a <em>signal</em> goes to the peer, an <em>interrupt</em> comes from the peer (a
+ * <em>kick</em> is how uio signals). The channel decides when to signal from what the rings return and calls its
+ * {@link PeerSignal}, the one signalling path (every send, {@link #sendRaw}, {@link #commit()}); the rings never
+ * signal by themselves.
+ *
+ * <p>Ring memory belongs to the transport, which may unmap it under the channel (a uio device rescinded): an
+ * access then throws {@link RingUnmappedException} instead of touching the pages; every other failure is a bug
+ * and keeps its own exception. Not thread-safe: one owner thread (an event loop) calls everything.
  */
 public final class VmbusChannel {
     private final Offer offer;
@@ -33,6 +46,11 @@ public final class VmbusChannel {
     private EndReason end;
     private long lastTransactionId;
     private long events;
+    private long interrupts;
+    /** Whether this end has asked the peer not to interrupt ({@link #maskInterrupts()}). */
+    private boolean masked;
+    /** Whether {@code pending_send_sz} is armed ({@link #armPendingSend(int)}). */
+    private boolean pendingArmed;
     /** Decode targets reused for every received packet; each Packet gets its own copy. */
     private final TransferPageRanges xferScratch = new TransferPageRanges();
     private final GpaRanges gpaScratch = new GpaRanges();
@@ -79,14 +97,6 @@ public final class VmbusChannel {
     /** Why the channel ended, or null while it is open. */
     public EndReason endReason() {
         return end;
-    }
-
-    public RingWriter outbound() {
-        return out;
-    }
-
-    public RingReader inbound() {
-        return in;
     }
 
     /** The requestor, or null if this channel was opened without one. */
@@ -208,33 +218,61 @@ public final class VmbusChannel {
             }
             allocated = true;
         }
-        int result = switch (mode) {
-            case MODE_XFER -> array != null
-                    ? out.writeTransferPages(flags, transId, xfer, array, (int) offset, length)
-                    : out.writeTransferPages(flags, transId, xfer, segment, offset, length);
-            case MODE_GPA -> array != null
-                    ? out.writeGpaDirect(flags, transId, gpa, array, (int) offset, length)
-                    : out.writeGpaDirect(flags, transId, gpa, segment, offset, length);
-            default -> array != null
-                    ? out.write(type, flags, transId, array, (int) offset, length)
-                    : out.write(type, flags, transId, segment, offset, length);
-        };
+        int result;
+        try {
+            result = switch (mode) {
+                case MODE_XFER -> array != null
+                        ? out.writeTransferPages(flags, transId, xfer, array, (int) offset, length)
+                        : out.writeTransferPages(flags, transId, xfer, segment, offset, length);
+                case MODE_GPA -> array != null
+                        ? out.writeGpaDirect(flags, transId, gpa, array, (int) offset, length)
+                        : out.writeGpaDirect(flags, transId, gpa, segment, offset, length);
+                default -> array != null
+                        ? out.write(type, flags, transId, array, (int) offset, length)
+                        : out.write(type, flags, transId, segment, offset, length);
+            };
+        } catch (IllegalStateException e) {
+            if (allocated) {
+                requestor.requestAddress(transId);
+            }
+            throw unmapped(e);
+        }
+        SendStatus status = written(result);
+        if (status == SendStatus.OK) {
+            lastTransactionId = transId;
+        } else if (allocated) {
+            requestor.requestAddress(transId); // nothing was published: give the id back
+        }
+        return status;
+    }
+
+    /**
+     * Fault knob: writes {@code length} bytes that already form a packet (descriptor included, unchecked) as the
+     * next outbound packet, signalling the peer by the same rule as {@link #sendPacket}. This is how a test or a
+     * fault-injecting host puts a malformed packet on the ring.
+     */
+    public SendStatus sendRaw(MemorySegment packet, long offset, int length) {
+        if (end != null) {
+            return end.state() == ChannelState.FAULTED ? SendStatus.FAULTED : SendStatus.NO_DEVICE;
+        }
+        try {
+            return written(out.writeRaw(packet, offset, length));
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+    }
+
+    /** What a ring write's result means for the caller; signals the peer when the ring asked for it. */
+    private SendStatus written(int result) {
         switch (result) {
             case RingWriter.WRITTEN_SIGNAL:
                 signalPeer();
-                // fall through
+                return SendStatus.OK;
             case RingWriter.WRITTEN:
-                lastTransactionId = transId;
                 return SendStatus.OK;
             case RingWriter.FULL:
-                if (allocated) {
-                    requestor.requestAddress(transId); // nothing was published: give the id back
-                }
                 return SendStatus.TRY_AGAIN;
             default:
-                if (allocated) {
-                    requestor.requestAddress(transId);
-                }
                 markFaulted(out.fault());
                 return SendStatus.FAULTED;
         }
@@ -265,29 +303,33 @@ public final class VmbusChannel {
             result.set(0, 0, 0, 0);
             return end.state() == ChannelState.FAULTED ? RecvStatus.FAULTED : RecvStatus.NO_DEVICE;
         }
-        int packetLength = in.peek();
-        if (packetLength == RingReader.EMPTY) {
-            result.set(0, 0, 0, 0);
-            return RecvStatus.OK;
+        try {
+            int packetLength = in.peek();
+            if (packetLength == RingReader.EMPTY) {
+                result.set(0, 0, 0, 0);
+                return RecvStatus.OK;
+            }
+            if (packetLength < 0) {
+                result.set(0, 0, 0, 0);
+                markFaulted(in.fault());
+                return RecvStatus.FAULTED;
+            }
+            int from = raw ? 0 : in.dataOffset();
+            int length = packetLength - from;
+            result.set(length, in.transactionId(), in.type(), in.flags());
+            if (length > buffer.length) {
+                return RecvStatus.NO_BUFFER_SPACE; // not consumed: the same packet comes next time
+            }
+            if (raw) {
+                MemorySegment dst = MemorySegment.ofArray(buffer);
+                in.copyPacket(dst, 0);
+            } else {
+                in.copyOut(from, buffer, 0, length);
+            }
+            in.consume();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
         }
-        if (packetLength < 0) {
-            result.set(0, 0, 0, 0);
-            markFaulted(in.fault());
-            return RecvStatus.FAULTED;
-        }
-        int from = raw ? 0 : in.dataOffset();
-        int length = packetLength - from;
-        result.set(length, in.transactionId(), in.type(), in.flags());
-        if (length > buffer.length) {
-            return RecvStatus.NO_BUFFER_SPACE; // not consumed: the same packet comes next time
-        }
-        if (raw) {
-            MemorySegment dst = MemorySegment.ofArray(buffer);
-            in.copyPacket(dst, 0);
-        } else {
-            in.copyOut(from, buffer, 0, length);
-        }
-        in.consume();
         commit();
         return RecvStatus.OK;
     }
@@ -305,6 +347,14 @@ public final class VmbusChannel {
         if (end != null) {
             return null;
         }
+        try {
+            return takePacket();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+    }
+
+    private Packet takePacket() {
         int packetLength = in.peek();
         if (packetLength <= 0) {
             if (packetLength < 0) {
@@ -347,7 +397,13 @@ public final class VmbusChannel {
 
     /** Publishes {@code read_index} for the packets taken since the last commit; signals a blocked peer. */
     public void commit() {
-        if (in.commit()) {
+        boolean signal;
+        try {
+            signal = in.commit();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+        if (signal) {
             signalPeer();
         }
         if (in.fault() != null) {
@@ -355,14 +411,106 @@ public final class VmbusChannel {
         }
     }
 
-    private void signalPeer() {
-        events++;
-        peer.raise();
+    // ---- interrupts from the peer, and waiting for room (spec 2.4, 2.7) ---------------------------------------
+
+    /**
+     * {@code hv_begin_read}: asks the peer not to interrupt while this end drains (its mask in the inbound
+     * ring's header). Does nothing if already masked.
+     */
+    public void maskInterrupts() {
+        if (masked) {
+            return;
+        }
+        try {
+            in.mask();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+        masked = true;
     }
 
-    /** Signals raised to the peer so far (Linux's {@code sig_events}). */
+    /**
+     * {@code hv_end_read}: allows interrupts again and re-checks the inbound ring.
+     *
+     * @return true if packets arrived while masked: the peer will not interrupt for them, so drain again
+     */
+    public boolean unmaskInterrupts() {
+        masked = false;
+        try {
+            return in.unmask() != 0;
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+    }
+
+    /** The peer interrupted this end (counted here, as Linux's {@code interrupts}). */
+    public void interrupted() {
+        interrupts++;
+    }
+
+    /** Interrupts received from the peer so far. */
+    public long interrupts() {
+        return interrupts;
+    }
+
+    /**
+     * A send found the outbound ring full: arms {@code pending_send_sz = ringBytes} (what the packet needs, see
+     * {@link RingWriter#requiredSpace}) so that the peer signals once it has freed that much (spec 2.4), and
+     * re-checks the free space after arming.
+     *
+     * @return true if that much is already free: retry now, for no signal will come
+     */
+    public boolean armPendingSend(int ringBytes) {
+        pendingArmed = true;
+        try {
+            return out.armPendingSend(ringBytes);
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+    }
+
+    /** Nothing waits for room any more: clears {@code pending_send_sz} if {@link #armPendingSend} armed it. */
+    public void clearPendingSend() {
+        if (!pendingArmed) {
+            return;
+        }
+        try {
+            out.clearPendingSend();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+        pendingArmed = false;
+    }
+
+    // ---- signals to the peer, figures ---------------------------------------------------------------------------
+
+    private void signalPeer() {
+        events++;
+        peer.signal();
+    }
+
+    /** Signals sent to the peer so far (Linux's {@code sig_events}). */
     public long events() {
         return events;
+    }
+
+    /**
+     * Every figure of this end at this moment: both ring headers, the counters of both directions, and why the
+     * channel faulted (null unless it did).
+     */
+    public ChannelStats stats() {
+        RingSnapshot outbound;
+        RingSnapshot inbound;
+        try {
+            outbound = out.ring().snapshot();
+            inbound = in.ring().snapshot();
+        } catch (IllegalStateException e) {
+            throw unmapped(e);
+        }
+        return new ChannelStats(offer, state(), outbound, inbound, interrupts, events, in.intrInFull(),
+                out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(), out.packets(), out.bytes(),
+                in.packets(), in.bytes(), in.malformed(), requestor != null ? requestor.rejected() : 0,
+                end != null && end.state() == ChannelState.FAULTED ? end.text() : null);
     }
 
     // ---- life cycle -------------------------------------------------------------------------------------------
@@ -377,8 +525,19 @@ public final class VmbusChannel {
         if (end != null) {
             return false;
         }
-        end = java.util.Objects.requireNonNull(reason, "reason");
+        end = Objects.requireNonNull(reason, "reason");
         return true;
+    }
+
+    /**
+     * What a ring access that failed with {@code e} means: if the transport unmapped the ring memory, a
+     * {@link RingUnmappedException}; anything else is a bug, re-thrown as it is.
+     */
+    private RingUnmappedException unmapped(IllegalStateException e) {
+        if (out.ring().header().scope().isAlive()) {
+            throw e;
+        }
+        return new RingUnmappedException(offer.relid(), e);
     }
 
     private void markFaulted(RingFault ringFault) {

@@ -4,9 +4,9 @@ import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.SendStatus;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
-import dev.vmbus.ring.RingWriter;
 import dev.vmbus.runtime.ChannelDriver;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -128,9 +128,10 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         MemorySegment bad = MemorySegment.ofArray(new long[4]);
         bad.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
                 PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
-        int result = driver.writeRaw(bad, 0, 32);
-        if (result == RingWriter.FULL || result == RingWriter.FAULTED) {
-            return Future.failedFuture("could not write the malformed packet (ring " + (result == RingWriter.FULL ? "full" : "faulted") + ")");
+        SendStatus result = driver.writeRaw(bad, 0, 32);
+        if (result != SendStatus.OK) {
+            return Future.failedFuture("could not write the malformed packet (ring "
+                    + (result == SendStatus.TRY_AGAIN ? "full" : "faulted") + ")");
         }
         return Future.succeededFuture(ok("wrote a malformed packet (offset8 = 1) on channel " + relid));
     }

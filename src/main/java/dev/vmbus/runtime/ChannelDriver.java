@@ -6,10 +6,9 @@ import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
-import dev.vmbus.runtime.Timers;
+import dev.vmbus.channel.RingUnmappedException;
+import dev.vmbus.channel.SendStatus;
 import dev.vmbus.channel.VmbusChannel;
-import dev.vmbus.ring.RingReader;
-import dev.vmbus.ring.RingWriter;
 import dev.vmbus.transport.ChannelLink;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -63,7 +62,6 @@ public final class ChannelDriver {
     private final int batch;
     private Consumer<EndReason> endHandler = reason -> { };
     private boolean drainQueued;
-    private long interrupts;
     private Future<Void> linkClosed;
 
     private ChannelDriver(ChannelLink link, VmbusChannel channel, Timers timers, Executor later, int maxParked,
@@ -138,7 +136,7 @@ public final class ChannelDriver {
         Executor later = task -> context.runOnContext(v -> task.run());
         ChannelDriver driver = new ChannelDriver(link, channel, timers, later, Outbox.DEFAULT_MAX_PARKED, sink,
                 handler, credit);
-        link.signalHandler(driver::onSignal);
+        link.interruptHandler(driver::interrupt);
         link.closedHandler(driver::end);
         // Packets may already be waiting (the peer wrote before our signal line existed): it will not interrupt
         // for a non-empty ring, so look now.
@@ -180,25 +178,29 @@ public final class ChannelDriver {
 
     // ---- inbound --------------------------------------------------------------------------------------------
 
-    /** The peer signalled: count it, retry parked sends (it may have freed outbound space), drain. */
+    /**
+     * The peer interrupted: count it and retry parked sends (it may have freed outbound space). A driver on a
+     * context then drains; a {@link #manual} driver's caller calls {@link #drain(int)} itself.
+     */
     public void onInterrupt() {
         if (!open()) {
             return;
         }
-        interrupts++;
+        channel.interrupted();
         if (outbox.parkedCount() > 0) {
-            outbox.flush();
+            try {
+                outbox.flush();
+            } catch (RingUnmappedException e) {
+                ringGone(e);
+            }
         }
     }
 
-    private void onSignal() {
-        try {
-            onInterrupt();
-            if (!drainQueued) {
-                drainNow(); // already on our context: no need to queue another task before reading the ring
-            }
-        } catch (IllegalStateException e) {
-            ringGone(e);
+    /** The link's interrupt handler, on our context. */
+    private void interrupt() {
+        onInterrupt();
+        if (!drainQueued) {
+            drainNow(); // already on our context: no need to queue another task before reading the ring
         }
     }
 
@@ -207,24 +209,29 @@ public final class ChannelDriver {
             drainQueued = true;
             later.execute(() -> {
                 drainQueued = false;
-                try {
-                    drainNow();
-                } catch (IllegalStateException e) {
-                    ringGone(e);
-                }
+                drainNow();
             });
         }
     }
 
     private void drainNow() {
-        if (!inbox.holding() && inbox.drain(batch) == DrainResult.MORE) {
+        if (!inbox.holding() && drain(batch) == DrainResult.MORE) {
             scheduleDrain(); // yield the event loop; interrupts stay masked meanwhile
         }
     }
 
-    /** One drain pass by hand (a {@link #manual} driver); see {@link Inbox#drain(int)}. */
+    /**
+     * One drain pass (by hand for a {@link #manual} driver); see {@link Inbox#drain(int)}. A ring the transport
+     * unmapped ends the channel ({@link EndReason.Kind#RING_UNMAPPED}); any other exception is a bug and
+     * propagates, leaving the channel's state alone.
+     */
     public DrainResult drain(int budget) {
-        return inbox.drain(budget);
+        try {
+            return inbox.drain(budget);
+        } catch (RingUnmappedException e) {
+            ringGone(e);
+            return DrainResult.STOPPED;
+        }
     }
 
     /** Stops taking packets (they stay in the ring, so the peer eventually sees a full ring). */
@@ -265,7 +272,7 @@ public final class ChannelDriver {
                 sent.whenComplete((v, e) -> scheduleDrain());
             }
             return sent;
-        } catch (IllegalStateException e) {
+        } catch (RingUnmappedException e) {
             ringGone(e);
             return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
         }
@@ -278,10 +285,7 @@ public final class ChannelDriver {
         }
         try {
             return outbox.request(payload, type, timeoutMillis);
-        } catch (IllegalStateException e) {
-            if (channel.requestor() == null) {
-                throw e;
-            }
+        } catch (RingUnmappedException e) {
             ringGone(e);
             return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
         }
@@ -289,16 +293,24 @@ public final class ChannelDriver {
 
     /**
      * Fault knob: writes {@code length} raw bytes of {@code packet} (descriptor included, unchecked) as the next
-     * outbound packet and signals the peer.
+     * outbound packet; see {@link VmbusChannel#sendRaw}. The peer is signalled by the channel's one rule.
      *
-     * @return what {@link RingWriter#writeRaw} returned
+     * @return {@link SendStatus#OK} once on the ring; {@link SendStatus#TRY_AGAIN} if it did not fit; otherwise
+     *         the channel is not open (or this write found the ring broken, which ends it)
      */
-    public int writeRaw(MemorySegment packet, long offset, int length) {
-        int result = channel.outbound().writeRaw(packet, offset, length);
-        if (result != RingWriter.FULL && result != RingWriter.FAULTED && link != null) {
-            link.signal();
+    public SendStatus writeRaw(MemorySegment packet, long offset, int length) {
+        boolean wasOpen = open();
+        SendStatus status;
+        try {
+            status = channel.sendRaw(packet, offset, length);
+        } catch (RingUnmappedException e) {
+            ringGone(e);
+            return SendStatus.NO_DEVICE;
         }
-        return result;
+        if (wasOpen && !open()) {
+            ended(); // the write found the ring broken
+        }
+        return status;
     }
 
     // ---- life -----------------------------------------------------------------------------------------------
@@ -319,9 +331,9 @@ public final class ChannelDriver {
 
     /**
      * The link unmapped the ring under us (a uio device rescinded: its pages may be freed) and the access that
-     * found out failed with IllegalStateException instead of touching them; the link's own report follows.
+     * found out failed instead of touching them; the link's own report follows.
      */
-    private void ringGone(IllegalStateException e) {
+    private void ringGone(RingUnmappedException e) {
         end(EndReason.of(EndReason.Kind.RING_UNMAPPED, "the ring memory was unmapped (" + e.getMessage() + ")"));
     }
 
@@ -342,23 +354,18 @@ public final class ChannelDriver {
     // ---- figures --------------------------------------------------------------------------------------------
 
     /**
-     * A snapshot of every figure about this channel end. Throws IllegalStateException if the transport
-     * unmapped the ring (the snapshot then fails instead of reading freed pages).
+     * A snapshot of every figure about this channel end.
+     *
+     * @throws RingUnmappedException if the transport unmapped the ring (the snapshot then fails instead of
+     *                               reading freed pages)
      */
     public ChannelStats stats() {
-        RingWriter out = channel.outbound();
-        RingReader in = channel.inbound();
-        EndReason end = channel.endReason();
-        return new ChannelStats(channel.offer(), channel.state(), out.ring().snapshot(), in.ring().snapshot(),
-                interrupts, channel.events(), in.intrInFull(), out.intrOutEmpty(), out.outFullFirst(),
-                out.outFullTotal(), out.packets(), out.bytes(), in.packets(), in.bytes(), in.malformed(),
-                channel.requestor() != null ? channel.requestor().rejected() : 0,
-                end != null && end.state() == ChannelState.FAULTED ? end.text() : null);
+        return channel.stats();
     }
 
-    /** Signals received from the peer. */
+    /** Interrupts received from the peer. */
     public long interrupts() {
-        return interrupts;
+        return channel.interrupts();
     }
 
     /** Packets with the handler now. */

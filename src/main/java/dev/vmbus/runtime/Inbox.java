@@ -10,7 +10,8 @@ import io.vertx.core.Future;
 
 /**
  * A channel end's incoming side, owned by its {@link ChannelDriver}: the mask → drain → commit → unmask →
- * re-check pass (spec 2.7) and the credit that decides whether packets may be taken at all.
+ * re-check loop (spec 2.7), over the primitives {@link VmbusChannel} offers, and the credit that decides whether
+ * packets may be taken at all. This is the drain protocol's one home.
  *
  * <p>Holding: no packet is taken while paused by hand, while {@code credit} packets are with an asynchronous
  * handler, or (with such a handler) while a send waits for outbound space. Interrupts then stay masked and
@@ -37,7 +38,6 @@ final class Inbox {
     private final PacketHandler handler;
     private final int credit;
     private final Owner owner;
-    private boolean masked;
     private boolean pausedByHand;
     private int inFlight;
 
@@ -84,10 +84,7 @@ final class Inbox {
         if (!open()) {
             return DrainResult.STOPPED;
         }
-        if (!masked) {
-            channel.inbound().mask();
-            masked = true;
-        }
+        channel.maskInterrupts(); // a no-op if they stayed masked since the last pass
         int left = budget;
         while (true) {
             int taken = 0;
@@ -129,12 +126,10 @@ final class Inbox {
             if (left == 0) {
                 return DrainResult.MORE;
             }
-            masked = false;
-            if (channel.inbound().unmask() == 0) {
+            if (!channel.unmaskInterrupts()) {
                 return DrainResult.IDLE;
             }
-            channel.inbound().mask(); // data arrived while masked: the peer will not interrupt for it
-            masked = true;
+            channel.maskInterrupts(); // data arrived while masked: the peer will not interrupt for it
         }
     }
 

@@ -5,7 +5,6 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.Requestor;
 import dev.vmbus.channel.SendStatus;
-import dev.vmbus.runtime.Timers;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketLayout;
@@ -74,7 +73,6 @@ final class Outbox {
     private final ArrayDeque<Parked> parked = new ArrayDeque<>();
     private final Map<Long, PendingRequest> requests = new HashMap<>();
     private long nextRequestSerial = 1;
-    private boolean pendingArmed;
     private long pendingSendWaits;
 
     Outbox(VmbusChannel channel, Timers timers, int maxParked, Runnable writeFaulted) {
@@ -176,8 +174,7 @@ final class Outbox {
                 }
                 case TRY_AGAIN -> {
                     pendingSendWaits++;
-                    pendingArmed = true;
-                    if (!channel.outbound().armPendingSend(head.requiredSpace())) {
+                    if (!channel.armPendingSend(head.requiredSpace())) {
                         return; // the peer will signal when it frees enough
                     }
                     // Space appeared between the failed write and the arming: retry now, nobody will signal.
@@ -198,9 +195,8 @@ final class Outbox {
                 }
             }
         }
-        if (pendingArmed && parked.isEmpty()) {
-            channel.outbound().clearPendingSend();
-            pendingArmed = false;
+        if (parked.isEmpty()) {
+            channel.clearPendingSend(); // a no-op unless armed
         }
     }
 

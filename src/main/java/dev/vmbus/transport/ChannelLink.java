@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * One end's attachment to one channel: the channel's memory and the signals in both directions. A transport
+ * One end's attachment to one channel: the channel's memory, the signal to the peer and the interrupt from it. A transport
  * hands a guest (or a host) a link once the channel is open; the {@code dev.vmbus.channel} layer builds a
  * {@link dev.vmbus.channel.VmbusChannel} over it.
  *
@@ -45,11 +45,14 @@ public interface ChannelLink {
         return buffers().stream().filter(b -> b.kind() == kind).findFirst();
     }
 
-    /** Interrupts the peer. Non-blocking; call on the owning context. */
+    /**
+     * Signals the peer (on uio: a kick). Only the channel calls it, by its signalling rules. Non-blocking; call on
+     * the owning context.
+     */
     void signal();
 
-    /** Sets what runs (on the owning context) when the peer signals. */
-    void signalHandler(Runnable handler);
+    /** Sets what runs (on the owning context) when the peer signals: this end's interrupt. */
+    void interruptHandler(Runnable handler);
 
     /**
      * Sets what runs (on the owning context) when the channel goes away under us: rescinded by the host, the

@@ -87,7 +87,7 @@ class ChannelApiTest {
 
         assertEquals(SendStatus.TRY_AGAIN, st, "free 1024 == total 1024 is full");
         assertEquals(3072, writeIndex(f.rings.tx()));
-        assertEquals(1, guest.outbound().outFullTotal());
+        assertEquals(1, guest.stats().outFullTotal());
         assertEquals(SendStatus.OK, guest.sendPacket(p, 0, 992, 9, PacketType.DATA_INBAND, 0), "1016 < 1024 fits");
         assertEquals(9, guest.lastTransactionId());
     }
@@ -144,13 +144,13 @@ class ChannelApiTest {
             host.sendPacket(p, 0, p.length, i, PacketType.DATA_INBAND, 0);
         }
         assertEquals(SendStatus.TRY_AGAIN, host.sendPacket(p, 0, p.length, 3, PacketType.DATA_INBAND, 0));
-        assertFalse(host.outbound().armPendingSend(1024));
+        assertFalse(host.armPendingSend(1024));
 
         assertEquals(RecvStatus.OK, guest.recvPacket(new byte[1000], result));
 
         assertEquals(1, f.toHost.get());
         assertEquals(1, guest.events());
-        assertEquals(1, guest.inbound().intrInFull());
+        assertEquals(1, guest.stats().intrInFull());
         assertEquals(RecvStatus.OK, guest.recvPacket(new byte[1000], result));
         assertEquals(1, f.toHost.get(), "only the crossing signals");
     }

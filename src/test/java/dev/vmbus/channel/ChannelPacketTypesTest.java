@@ -153,7 +153,7 @@ class ChannelPacketTypesTest {
         raw.set(U64, 16, 3L << 32);
         raw.set(U64, 24, 8L);
         raw.set(U64, 32, 0x1234L);
-        assertTrue(f.host(0).outbound().writeRaw(raw, 0, 48) >= 0);
+        assertEquals(SendStatus.OK, f.host(0).sendRaw(raw, 0, 48));
 
         assertNull(guest.nextPacket());
 

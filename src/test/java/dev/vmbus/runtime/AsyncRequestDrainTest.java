@@ -180,12 +180,12 @@ public class AsyncRequestDrainTest {
         // gets no reason to interrupt us, so only the re-check after unmask can find that packet.
         hostSends(3, 1000);
         assertEquals(SendStatus.TRY_AGAIN, host.sendPacket(new byte[1000], 0, 1000, 9, PacketType.DATA_INBAND, 0));
-        assertFalse(host.outbound().armPendingSend(1024));
+        assertFalse(host.armPendingSend(1024));
         List<SendStatus> lateSends = new ArrayList<>();
         List<Integer> maskSeenByHost = new ArrayList<>();
         VmbusChannel guest = VmbusChannel.guest(f.offer, f.rings, () -> {
             maskSeenByHost.add(rxMask());
-            host.outbound().clearPendingSend();
+            host.clearPendingSend();
             lateSends.add(host.sendPacket(payload(12, 77), 0, 12, 777, PacketType.DATA_INBAND, 0));
         }, 0);
         ChannelDriver async = ChannelDriver.manual(guest, timers, sink::add);

@@ -117,7 +117,7 @@ public class AsyncSendTest {
     void hostReadThatDoesNotFreeEnoughDoesNotSignal() {
         List<CompletableFuture<Void>> futures = fillThenPark();
         // Re-arm as a writer waiting for 2048 bytes would: one freed packet (1024 -> 2048 free) is not enough.
-        assertFalse(guest.outbound().armPendingSend(2048));
+        assertFalse(guest.armPendingSend(2048));
         RingReader hostReader = new RingReader(f.rings.tx());
         hostReader.peek();
         hostReader.consume();

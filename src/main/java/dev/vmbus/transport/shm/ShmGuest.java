@@ -367,7 +367,7 @@ public final class ShmGuest implements GuestTransport {
         final List<ChannelBuffer> buffers;
         final NetSocket socket;
         final Context owner;
-        Runnable signalHandler = () -> { };
+        Runnable interruptHandler = () -> { };
         Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
         /** Why we closed the signal socket ourselves, or null while it is ours to lose. */
@@ -386,7 +386,7 @@ public final class ShmGuest implements GuestTransport {
             // Host frames carry the cumulative interrupt count (what a 4-byte read of /dev/uioN returns); a read
             // holding several is one wake-up, as several interrupts before one read are on uio.
             if (decoder.feed(bytes)) {
-                signalHandler.run();
+                interruptHandler.run();
             }
         }
 
@@ -449,8 +449,8 @@ public final class ShmGuest implements GuestTransport {
         }
 
         @Override
-        public void signalHandler(Runnable handler) {
-            signalHandler = handler;
+        public void interruptHandler(Runnable handler) {
+            interruptHandler = handler;
         }
 
         @Override

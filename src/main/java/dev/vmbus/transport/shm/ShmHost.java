@@ -419,7 +419,7 @@ public final class ShmHost implements HostTransport {
     private final class Link implements ChannelLink {
         final HostChannel channel;
         final NetSocket socket;
-        Runnable signalHandler = () -> { };
+        Runnable interruptHandler = () -> { };
         Consumer<EndReason> closedHandler = reason -> { };
         boolean closed;
         final FrameDecoder decoder = new FrameDecoder();
@@ -433,7 +433,7 @@ public final class ShmHost implements HostTransport {
         void frames(Buffer bytes) {
             // Several frames in one read are one wake-up for the host logic.
             if (decoder.feed(bytes)) {
-                signalHandler.run();
+                interruptHandler.run();
             }
         }
 
@@ -465,8 +465,8 @@ public final class ShmHost implements HostTransport {
         }
 
         @Override
-        public void signalHandler(Runnable handler) {
-            signalHandler = handler;
+        public void interruptHandler(Runnable handler) {
+            interruptHandler = handler;
         }
 
         @Override

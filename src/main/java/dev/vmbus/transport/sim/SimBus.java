@@ -10,8 +10,8 @@ import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.InterruptTarget;
 import dev.vmbus.transport.SharedGuestMemory;
-import dev.vmbus.transport.SignalTarget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -101,7 +101,7 @@ public final class SimBus {
     /** One end of an open channel. */
     private final class End implements ChannelLink {
         final SimChannel channel;
-        final SignalTarget incoming;
+        final InterruptTarget incoming;
         final Context ownerContext;
         final boolean guestSide;
         volatile End peer;
@@ -110,7 +110,7 @@ public final class SimBus {
 
         End(SimChannel channel, Context context, boolean guestSide) {
             this.channel = channel;
-            this.incoming = new SignalTarget(context);
+            this.incoming = new InterruptTarget(context);
             this.ownerContext = context;
             this.guestSide = guestSide;
         }
@@ -139,12 +139,12 @@ public final class SimBus {
         public void signal() {
             End p = peer;
             if (!closed && p != null && !p.closed) {
-                p.incoming.raise();
+                p.incoming.interrupt();
             }
         }
 
         @Override
-        public void signalHandler(Runnable handler) {
+        public void interruptHandler(Runnable handler) {
             incoming.handler(handler);
         }
 

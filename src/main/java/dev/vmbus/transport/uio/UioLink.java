@@ -4,7 +4,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
-import dev.vmbus.transport.SignalTarget;
+import dev.vmbus.transport.InterruptTarget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  * {@code gone} is set there no kick follows. The one exception is {@link #revoke}: on the first EIO or POLLERR
  * the interrupt thread closes the ring memory at once (its shared arena closes atomically with respect to every
  * access, see {@link SharedMemory}), so that whatever the owner does next, a commit, a mask store, a TX write
- * or a stats snapshot, fails with IllegalStateException instead of touching pages the kernel may have freed.
+ * or a stats snapshot, fails (the channel reports {@link dev.vmbus.channel.RingUnmappedException}) instead of
+ * touching pages the kernel may have freed.
  */
 final class UioLink implements ChannelLink {
     private final Offer offer;
@@ -34,7 +35,7 @@ final class UioLink implements ChannelLink {
     private final Context owner;
     private final Runnable kick;
     private final Consumer<UioLink> onClosed;
-    private final SignalTarget target;
+    private final InterruptTarget target;
     private Consumer<EndReason> closedHandler = reason -> { };
     private volatile boolean gone;
     private boolean unmapped;
@@ -50,7 +51,7 @@ final class UioLink implements ChannelLink {
         this.owner = owner;
         this.kick = kick;
         this.onClosed = onClosed;
-        this.target = new SignalTarget(owner);
+        this.target = new InterruptTarget(owner);
     }
 
     @Override
@@ -88,7 +89,7 @@ final class UioLink implements ChannelLink {
     }
 
     @Override
-    public void signalHandler(Runnable handler) {
+    public void interruptHandler(Runnable handler) {
         target.handler(handler);
     }
 
@@ -100,7 +101,7 @@ final class UioLink implements ChannelLink {
     /** From the interrupt thread: the device was interrupted; every channel of it must look at its ring. */
     void interrupt() {
         if (!gone) {
-            target.raise();
+            target.interrupt();
         }
     }
 

@@ -6,7 +6,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.RingLayout;
 import dev.vmbus.transport.ChannelLink;
-import dev.vmbus.transport.SignalTarget;
+import dev.vmbus.transport.InterruptTarget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 
@@ -29,7 +29,7 @@ final class FixtureHostLink implements ChannelLink {
     private final MemorySegment memory;
     private final int headerSize;
     private final SocketPair pair;
-    private final SignalTarget target;
+    private final InterruptTarget target;
     private final AtomicInteger interrupts = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong kicks = new java.util.concurrent.atomic.AtomicLong();
     private final Thread reader;
@@ -39,12 +39,12 @@ final class FixtureHostLink implements ChannelLink {
         this.memory = Posix.map(ring, 0, offer.memorySize(), arena);
         this.headerSize = headerSize;
         this.pair = pair;
-        this.target = new SignalTarget(hostContext);
+        this.target = new InterruptTarget(hostContext);
         // Test code may block: one thread reads the guest's kicks and raises the host's line.
         this.reader = Thread.ofPlatform().daemon(true).name("fixture-host-" + offer.relid()).start(() -> {
             while (pair.readFromGuest() != null) {
                 kicks.incrementAndGet();
-                target.raise();
+                target.interrupt();
             }
         });
     }
@@ -80,7 +80,7 @@ final class FixtureHostLink implements ChannelLink {
     }
 
     @Override
-    public void signalHandler(Runnable handler) {
+    public void interruptHandler(Runnable handler) {
         target.handler(handler);
     }
 

@@ -3,6 +3,8 @@ package dev.vmbus.transport.uio;
 import dev.vmbus.channel.ChannelClosedException;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.channel.RingUnmappedException;
+import dev.vmbus.channel.SendStatus;
 import dev.vmbus.channel.VmbusChannel;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.os.PageSize;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -283,13 +286,15 @@ class UioKernelGenerationsTest {
         onContext(() -> {
             try {
                 driver.stats(); // what the dashboard's snapshot reads
-                driver.writeRaw(java.lang.foreign.MemorySegment.ofArray(new byte[32]), 0, 32); // a ring write
                 access.complete(null);
-            } catch (IllegalStateException e) {
+            } catch (RuntimeException e) {
                 access.complete(e);
             }
         });
-        assertTrue(access.get(5, TimeUnit.SECONDS) instanceof IllegalStateException, "an access touched the ring");
+        assertTrue(access.get(5, TimeUnit.SECONDS) instanceof RingUnmappedException, "the snapshot: " + access.join());
+        CompletableFuture<SendStatus> write = new CompletableFuture<>();
+        onContext(() -> write.complete(driver.writeRaw(MemorySegment.ofArray(new byte[32]), 0, 32))); // a ring write
+        assertEquals(SendStatus.NO_DEVICE, write.get(5, TimeUnit.SECONDS), "the channel is gone: nothing is written");
         assertThrows(IllegalStateException.class, () -> link.memory().get(ValueLayout.JAVA_INT, 0));
     }
 

@@ -5,16 +5,16 @@ import io.vertx.core.Context;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The receiving half of an interrupt line: runs a handler on its owner's context, coalescing signals that
+ * The receiving half of an interrupt line: runs a handler on its owner's context, coalescing interrupts that
  * arrive while one is still queued (as a real interrupt does: the handler drains everything anyway). Interrupts
- * are counted once, by the channel runtime that handles them.
+ * are counted once, by the channel that handles them.
  */
-public final class SignalTarget {
+public final class InterruptTarget {
     private final AtomicBoolean queued = new AtomicBoolean();
     private final Context context;
     private volatile Runnable handler = () -> { };
 
-    public SignalTarget(Context context) {
+    public InterruptTarget(Context context) {
         this.context = context;
     }
 
@@ -22,11 +22,11 @@ public final class SignalTarget {
         this.handler = handler;
     }
 
-    /** Raises the line; safe from any thread. */
-    public void raise() {
+    /** The peer signalled: interrupts the owner; safe from any thread. */
+    public void interrupt() {
         if (queued.compareAndSet(false, true)) {
             context.runOnContext(v -> {
-                queued.set(false); // clear before running: a signal raised during the handler queues again
+                queued.set(false); // clear before running: an interrupt during the handler queues again
                 handler.run();
             });
         }
