@@ -2,7 +2,10 @@ package dev.vmbus.cli;
 
 import dev.vmbus.transport.uio.admin.SystemView;
 
+import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.config.TransportType;
+import dev.vmbus.transport.uio.admin.Diagnosis;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import picocli.CommandLine;
@@ -16,6 +19,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -44,7 +48,7 @@ final class BindCommand {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "CLASS", completionCandidates = Classes.class,
+        @Parameters(index = "0", arity = "0..1", paramLabel = "CLASS", completionCandidates = Classes.class,
                 description = "heartbeat, timesync, shutdown, kvp, vss, fcopy, or a class GUID.")
         String deviceClass;
 
@@ -67,7 +71,13 @@ final class BindCommand {
         @Override
         public Integer call() throws IOException {
             String command = spec.name();
-            UUID classId = UioBinder.classId(deviceClass);
+            if (deviceClass == null && !everyEnabledClass()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Missing required parameter: 'CLASS'");
+            }
+            if (deviceClass != null && everyEnabledClass()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "give a CLASS or --enabled, not both");
+            }
+            UUID classId = deviceClass == null ? null : UioBinder.classId(deviceClass);
             ConfigFile file = ConfigFile.resolve(conf);
             file.note().ifPresent(LOG::info);
             SystemView system = SystemView.of(file.load(), sysfsRoot, procRoot);
@@ -79,6 +89,11 @@ final class BindCommand {
             PrintWriter out = spec.commandLine().getOut();
             KernelFeatures kernel = system.kernel();
             UioBinder binder = new UioBinder(system.sysfsRoot(), kernel, writer, step -> out.println("  " + step));
+            if (classId == null) {
+                int code = bindEnabled(system, binder, out);
+                out.flush();
+                return code;
+            }
             String name = DeviceClass.nameOf(classId);
             if (dryRun) {
                 out.println("# kernel " + kernel.release() + " (" + kernel.basis() + ")");
@@ -93,7 +108,46 @@ final class BindCommand {
         }
 
         abstract String move(UioBinder binder, UUID classId, String name) throws IOException;
+
+        /** Whether this is {@code bind --enabled}. */
+        boolean everyEnabledClass() {
+            return false;
+        }
+
+        int bindEnabled(SystemView system, UioBinder binder, PrintWriter out) throws IOException {
+            throw new IllegalStateException("only bind has --enabled");
+        }
     }
+
+    /**
+     * The units of the kernel's own daemons per class, Debian/Ubuntu's and RHEL/Fedora's names: they serve a device
+     * only while it is on hv_utils (fcopy: on uio_hv_generic, through hv_fcopy_uio_daemon, which would then be a
+     * second opener of the agent's ring).
+     */
+    static final Map<String, List<String>> KERNEL_DAEMONS = Map.of(
+            "kvp", List.of("hv-kvp-daemon.service", "hypervkvpd.service"),
+            "vss", List.of("hv-vss-daemon.service", "hypervvssd.service"),
+            "fcopy", List.of("hv-fcopy-daemon.service", "hypervfcopyd.service"));
+
+    /** Runs a command to completion and returns its exit status; replaced in tests. */
+    interface Runner {
+        int run(List<String> command) throws IOException;
+    }
+
+    static final Runner PROCESSES = command -> {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        try {
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish within 30 s");
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + String.join(" ", command), e);
+        }
+        return p.exitValue();
+    };
 
     @Command(name = "bind", mixinStandardHelpOptions = true,
             header = "Give the devices of a class to uio_hv_generic (root).",
@@ -102,6 +156,78 @@ final class BindCommand {
                     + "uio_hv_generic/bind, printing each write. Refuses what this kernel cannot serve, and storage, "
                     + "network and unknown classes unless --force; any failure puts every device back on its driver.")
     static final class Bind extends Base {
+        @Option(names = "--enabled", description = "Instead of one CLASS: every class enabled in the configuration whose"
+                + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"
+                + " a reboot or a reload of the module, so the vmbus unit runs this before the agent at every start;"
+                + " idempotent. A class this kernel cannot serve, or that is not offered, is named and left alone;"
+                + " exit status 1 when a bind failed (that class is back on its driver).")
+        boolean enabled;
+
+        @Option(names = "--stop-daemons", description = "With --enabled: then stop the kernel's own daemons (hv-kvp-daemon"
+                + " or hypervkvpd, hv-vss-daemon or hypervvssd, hv-fcopy-daemon or hypervfcopyd) of each class that is"
+                + " on uio_hv_generic, and only of those: a class left on hv_utils keeps its daemon.")
+        boolean stopDaemons;
+
+        Runner runner = PROCESSES;
+
+        @Override
+        public Integer call() throws IOException {
+            if (stopDaemons && !enabled) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--stop-daemons goes with --enabled");
+            }
+            return super.call();
+        }
+
+        @Override
+        boolean everyEnabledClass() {
+            return enabled;
+        }
+
+        @Override
+        int bindEnabled(SystemView system, UioBinder binder, PrintWriter out) throws IOException {
+            DeviceRegistry registry = DeviceRegistry.load(system.config().deviceSections(), TransportType.UIO);
+            int failed = 0;
+            for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
+                String name = c.name();
+                switch (c.status()) {
+                    case SERVED -> out.println(name + ": on " + UioBinder.UIO_DRIVER + " already");
+                    case ABSENT -> out.println(name + ": no device offered; nothing to bind");
+                    case CANNOT_SERVE -> out.println(name + ": NOT bound, " + c.text());
+                    case BINDABLE -> {
+                        try {
+                            int moved = 0;
+                            for (UUID id : registry.handler(name).orElseThrow().classIds()) {
+                                moved += binder.bind(id, false, dryRun);
+                            }
+                            out.println(name + ": " + moved + " device(s) moved to " + UioBinder.UIO_DRIVER);
+                        } catch (IOException | RuntimeException e) {
+                            failed++;
+                            out.println(name + ": NOT bound (every device is back on its driver): " + e.getMessage());
+                        }
+                    }
+                }
+            }
+            if (stopDaemons) {
+                // Read again: what is on uio now, not what was planned.
+                for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
+                    List<String> units = KERNEL_DAEMONS.get(c.name());
+                    if (units == null || c.status() != Diagnosis.Status.SERVED) {
+                        continue;
+                    }
+                    List<String> command = new java.util.ArrayList<>(List.of("systemctl", "stop", "--no-block"));
+                    command.addAll(units);
+                    if (dryRun) {
+                        out.println(String.join(" ", command));
+                        continue;
+                    }
+                    int code = runner.run(command);
+                    out.println(c.name() + ": on " + UioBinder.UIO_DRIVER + ", so its kernel daemons are stopped ("
+                            + String.join(" ", command) + (code == 0 ? "" : ": exit status " + code) + ")");
+                }
+            }
+            return failed == 0 ? 0 : 1;
+        }
+
         @Option(names = "--force", description = "Also move storage, network and unknown classes (the boot disk or the"
                 + " NIC you reach the machine by may go with them). Never overrides what the kernel cannot do.")
         boolean force;
@@ -135,7 +261,16 @@ final class BindCommand {
      * and sysfs writer, letting every exception through (a usage error is a {@link CommandLine.ParameterException}).
      */
     static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer) throws IOException {
+        return run(argv, out, root, writer, PROCESSES);
+    }
+
+    /** For tests: as above, with the runner that stops the kernel daemons. */
+    static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner)
+            throws IOException {
         Base command = argv.length > 0 && argv[0].equals("unbind") ? new Unbind() : new Bind();
+        if (command instanceof Bind b) {
+            b.runner = runner;
+        }
         command.root = () -> root;
         command.writer = writer;
         CommandLine line = new CommandLine(command);

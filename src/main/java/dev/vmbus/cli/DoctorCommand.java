@@ -128,6 +128,11 @@ final class DoctorCommand implements Callable<Integer> {
             out.println("  " + c.name() + ": " + c.text());
         }
         long bad = d.classes().stream().filter(c -> c.status() == Diagnosis.Status.CANNOT_SERVE).count();
+        long unbound = d.classes().stream().filter(c -> c.status() == Diagnosis.Status.BINDABLE).count();
+        if (unbound > 0) {
+            out.println("WARNING: " + unbound + " enabled class(es) offered but NOT on uio_hv_generic: the agent does not"
+                    + " serve them until they are bound ('vmbus bind --enabled', which the vmbus unit runs as it starts)");
+        }
         out.println(d.ok() ? "result: every enabled class that is offered can be served"
                 : "result: " + bad + " enabled class(es) cannot be served on this kernel" + (d.refusals().size() > bad
                 ? " and a bound device is unsafe" : "") + "; 'vmbus run --transport uio' refuses to start");

@@ -258,4 +258,60 @@ class BindCommandTest {
         assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind"));
         assertThrows(picocli.CommandLine.ParameterException.class, () -> run("unbind", "kvp", "--force"));
     }
+
+    private int bindEnabled(List<List<String>> ran) throws IOException {
+        return BindCommand.run(new String[] {"bind", "--enabled", "--stop-daemons", "--conf", conf.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), true, kernel, c -> {
+                    ran.add(c);
+                    return 0;
+                });
+    }
+
+    @Test
+    void bindEnabledPutsEveryEnabledOfferedClassBackOnUioAsAtBootAndStopsOnlyThoseClassesDaemons() throws Exception {
+        // A fresh tree is what a reboot leaves: every device back on its kernel driver, no new_id.
+        on(Generation.V6_16, null);
+        io.vertx.core.json.JsonObject c = new io.vertx.core.json.JsonObject(Files.readString(conf));
+        c.getJsonObject("devices").put("vss", new io.vertx.core.json.JsonObject().put("enabled", false));
+        Files.writeString(conf, c.encode());
+        List<List<String>> ran = new java.util.ArrayList<>();
+
+        assertEquals(0, bindEnabled(ran), text());
+        Map<String, String> d = drivers();
+        for (String ic : new String[] {"heartbeat", "timesync", "shutdown", "kvp", "fcopy"}) {
+            assertEquals(UioBinder.UIO_DRIVER, d.get(ic), ic + " in " + d + "\n" + text());
+        }
+        assertEquals("hv_utils", d.get("vss"), "a disabled class stays where it is: " + d);
+        assertEquals(List.of(List.of("systemctl", "stop", "--no-block", "hv-kvp-daemon.service", "hypervkvpd.service"),
+                List.of("systemctl", "stop", "--no-block", "hv-fcopy-daemon.service", "hypervfcopyd.service")), ran,
+                "only the daemons of classes on uio; vss keeps hv-vss-daemon");
+
+        // The unit runs it at every start, restarts too: the second time writes nothing.
+        int writes = kernel.log.size();
+        out.reset();
+        ran.clear();
+        assertEquals(0, bindEnabled(ran), text());
+        assertEquals(writes, kernel.log.size(), "idempotent: " + kernel.log);
+        assertTrue(text().contains("kvp: on uio_hv_generic already"), text());
+        assertEquals(2, ran.size(), ran.toString());
+    }
+
+    @Test
+    void bindEnabledLeavesWhatTheKernelCannotServeOnItsDriverAndItsDaemonRunning() throws Exception {
+        on(Generation.STABLE_6_6, null);
+        List<List<String>> ran = new java.util.ArrayList<>();
+        assertEquals(0, bindEnabled(ran), text());
+        assertEquals(List.of(), kernel.log, "nothing written");
+        assertEquals(List.of(), ran, "no daemon stopped");
+        assertTrue(text().contains("kvp: NOT bound, cannot be served on this kernel"), text());
+    }
+
+    @Test
+    void bindTakesAClassOrEnabledAndStopDaemonsOnlyWithEnabled() throws Exception {
+        on(Generation.V6_16, null);
+        assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind"));
+        assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind", "kvp", "--enabled"));
+        assertThrows(picocli.CommandLine.ParameterException.class, () -> run("bind", "kvp", "--stop-daemons"));
+        assertEquals(List.of(), kernel.log);
+    }
 }

@@ -88,6 +88,9 @@ class DoctorCommandTest {
                 && fcopy.contains("only if new_id did not bind it already"), "fcopy has no driver on 6.10+:\n" + fcopy);
         assertTrue(section("netvsc").contains("not served: netvsc is a network adapter") && text.contains("SSH"), text);
         assertTrue(text.contains("result: every enabled class that is offered can be served"), text);
+        // F6: after a reboot every device is back on its kernel driver; doctor says so loudly
+        assertTrue(text.contains("  kvp: NOT on uio_hv_generic, so nothing serves it"), text);
+        assertTrue(text.contains("WARNING: 6 enabled class(es) offered but NOT on uio_hv_generic"), text);
 
         // after a bind, doctor says it is served
         new UioBinderRunner(tree).bind("heartbeat");

@@ -61,4 +61,39 @@ class RunRefusalTest {
         assertTrue(err.contains("storvsc " + tree.dev("storvsc").instance() + " is bound to uio_hv_generic but cannot"
                 + " be served safely") && err.contains("d062463edf17"), err);
     }
+
+    @Test
+    void anEnabledOfferedClassNotOnUioIsAWarningAtStartUp() throws Exception {
+        // F6: after a reboot the devices are back on hv_utils; the agent would start and serve nothing, silently.
+        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
+        dev.vmbus.config.VmbusConfig config = dev.vmbus.config.ConfigLoader.load(tree.config(dir.resolve("c.json"), null));
+        dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(config.deviceSections(),
+                dev.vmbus.config.TransportType.UIO);
+        java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(
+                dev.vmbus.transport.uio.admin.UioRefusal.class.getName());
+        log.addHandler(handler);
+        try {
+            dev.vmbus.transport.uio.admin.UioRefusal.check(config, registry);
+        } finally {
+            log.removeHandler(handler);
+        }
+        assertTrue(records.stream().anyMatch(r -> r.getLevel() == java.util.logging.Level.WARNING
+                && r.getMessage().startsWith("kvp is enabled and offered but NOT on uio_hv_generic, so nothing serves it")),
+                records.stream().map(java.util.logging.LogRecord::getMessage).toList().toString());
+    }
 }

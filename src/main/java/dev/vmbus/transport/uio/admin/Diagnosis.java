@@ -61,7 +61,9 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
                 classes.add(new ClassReport(name, Status.SERVED, "bound to " + UioBinder.UIO_DRIVER
                         + ": 'vmbus run --transport uio' serves it"));
             } else {
-                classes.add(new ClassReport(name, Status.BINDABLE, "can be served; not yet bound: vmbus bind " + name));
+                classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + UioBinder.UIO_DRIVER
+                        + ", so nothing serves it (bindings are lost at every reboot; the vmbus unit binds the enabled"
+                        + " classes as it starts, or: vmbus bind " + name + ")"));
             }
         }
         return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems());

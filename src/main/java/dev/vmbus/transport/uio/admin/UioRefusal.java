@@ -30,6 +30,11 @@ public final class UioRefusal {
                     + " backported kernel in transport.kernel");
         }
         LOG.info("uio: kernel " + d.kernel().release() + " (" + d.kernel().basis() + ")");
+        for (Diagnosis.ClassReport c : d.classes()) {
+            if (c.status() == Diagnosis.Status.BINDABLE) {
+                LOG.warning(c.name() + " is enabled and offered but " + c.text());
+            }
+        }
         return d.kernel();
     }
 }
