@@ -127,6 +127,63 @@ public class AgentTest {
         assertEquals(ChannelState.OPEN, list.get(1).state());
     }
 
+    /** Hand-built packets (LE u64 words, descriptor first) for each fault kind of a type-specific header. */
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> rangedFaults() {
+        long xfer = PacketLayout.word0(PacketType.DATA_USING_XFER_PAGES, 4, 4, 1);
+        long gpa = PacketLayout.word0(PacketType.DATA_USING_GPA_DIRECT, 4, 4, 1);
+        return java.util.stream.Stream.of(
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.UNKNOWN_TYPE,
+                    new long[] {PacketLayout.word0(PacketType.DATA_USING_GPADL, 2, 3, 0), 1, 0}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.INVALID_FLAGS,
+                    new long[] {PacketLayout.word0(PacketType.DATA_INBAND, 2, 3, 0x10), 1, 0}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.HEADER_TOO_SHORT,
+                    new long[] {PacketLayout.word0(PacketType.DATA_USING_XFER_PAGES, 2, 4, 1), 1, 0, 0}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.RANGE_COUNT_ZERO, new long[] {xfer, 1, 0xCAFE, 0}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.RANGE_COUNT_OVERRUNS_HEADER,
+                    new long[] {xfer, 1, 0xCAFE | 2L << 32, 64}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.RANGE_BYTE_COUNT_ZERO,
+                    new long[] {xfer, 1, 0xCAFE | 1L << 32, 64L << 32}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.RANGE_OFFSET_PAST_PAGE,
+                    new long[] {gpa, 1, 1L << 32, 8 | 0x1000L << 32}),
+            org.junit.jupiter.params.provider.Arguments.of(RingFault.Kind.PFN_LIST_OVERRUNS_HEADER,
+                    new long[] {gpa, 1, 1L << 32, 8}));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("rangedFaults")
+    void eachRangedFaultKindFaultsOnlyItsChannelWithTheKindAsReason(RingFault.Kind kind, long[] words) throws Exception {
+        agent.offer(heartbeatOffer(1, 16384), host);
+        agent.offer(heartbeatOffer(2, 16384), host);
+        agent.awaitEvent(ChannelState.OPEN, 1);
+        agent.awaitEvent(ChannelState.OPEN, 2);
+        host.opened.poll(10, TimeUnit.SECONDS);
+        host.opened.poll(10, TimeUnit.SECONDS);
+
+        agent.onHost(() -> {
+            MemorySegment bad = Arena.ofAuto().allocate(8L * words.length, 8);
+            for (int i = 0; i < words.length; i++) {
+                bad.set(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 8L * i, words[i]);
+            }
+            host.drivers.get(1).writeRaw(bad, 0, 8 * words.length);
+            return null;
+        });
+        ChannelEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
+        assertEquals(kind, faulted.reason().ringFault().kind(), faulted.toString());
+        assertTrue(faulted.reason().text().contains(kind.name()), faulted.toString());
+
+        agent.onHost(() -> {
+            host.burst(2, 100, 103);
+            return null;
+        });
+        for (long seq = 100; seq < 103; seq++) {
+            assertEquals(seq + 1, HeartbeatTestHost.sequence(reply(2)));
+        }
+        List<ChannelView> list = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                .await(5, TimeUnit.SECONDS).body().channels();
+        assertEquals(ChannelState.FAULTED, list.get(0).state());
+        assertEquals(ChannelState.OPEN, list.get(1).state());
+    }
+
     @Test
     void aRescindWithPacketsInFlightEndsTheChannelAndAReOfferWorks() throws Exception {
         agent.offer(heartbeatOffer(1, 8192), host);
