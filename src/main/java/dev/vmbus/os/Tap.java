@@ -1,0 +1,331 @@
+package dev.vmbus.os;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+
+/**
+ * A Linux TAP interface opened through FFM: {@code /dev/net/tun} with {@code TUNSETIFF} and
+ * {@code IFF_TAP | IFF_NO_PI} (one {@code read} is one Ethernet frame, no header in front), non-blocking; its
+ * MAC address, MTU and up/down state set with {@code SIOCSIF*} ioctls on a datagram socket made in the same
+ * network namespace as the TAP (spec netvsc-and-buffers.md §5.2). No {@code IFF_VNET_HDR}: no offloads are
+ * advertised, so peers compute their own checksums.
+ *
+ * <p>Creating a TAP needs CAP_NET_ADMIN; attaching to a persistent one made for the user
+ * ({@code ip tuntap add dev NAME mode tap user UID}) does not. {@link #openIn} opens it inside another network
+ * namespace from a short-lived platform thread that joins it with {@code setns}; the process stays where it is.
+ *
+ * <p>One reader and one writer may use a TAP at once from different threads; {@link #close} is idempotent.
+ */
+public final class Tap implements AutoCloseable {
+    static final long TUNSETIFF = 0x400454caL;
+    static final long SIOCGIFFLAGS = 0x8913;
+    static final long SIOCSIFFLAGS = 0x8914;
+    static final long SIOCGIFMTU = 0x8921;
+    static final long SIOCSIFMTU = 0x8922;
+    static final long SIOCSIFHWADDR = 0x8924;
+    static final long SIOCGIFHWADDR = 0x8927;
+    static final short IFF_TAP = 0x0002;
+    static final short IFF_NO_PI = 0x1000;
+    static final short IFF_UP = 0x1;
+    static final int ARPHRD_ETHER = 1;
+    static final int AF_INET6 = 10;
+    static final int SOCK_DGRAM = 2;
+    static final int SOCK_CLOEXEC = 0x80000;
+    static final int CLONE_NEWNET = 0x40000000;
+    static final short POLLIN = 0x1;
+    /** {@code struct ifreq}: a 16-byte name, then a 24-byte union (flags, mtu, sockaddr). */
+    static final int IFREQ_SIZE = 40;
+    static final int IFNAMSIZ = 16;
+    static final int IFR_UNION = 16;
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle IOCTL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("ioctl"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle SOCKET = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("socket"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+            Linker.Option.captureCallState("errno"));
+    private static final MethodHandle SETNS = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("setns"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+            Linker.Option.captureCallState("errno"));
+    private static final MethodHandle POLL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("poll"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
+            Linker.Option.captureCallState("errno"));
+    /** One errno buffer per thread, so that a frame's read or write allocates nothing. */
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+            ThreadLocal.withInitial(() -> Posix.errnoBuffer(Arena.ofAuto()));
+
+    private final String name;
+    private final int fd;
+    private final int control;
+    private volatile boolean closed;
+
+    private Tap(String name, int fd, int control) {
+        this.name = name;
+        this.fd = fd;
+        this.control = control;
+    }
+
+    /** Opens (creating if needed) TAP {@code name} in the calling thread's network namespace. */
+    public static Tap open(String name) throws IOException {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("a TAP name is 1 to 15 of [A-Za-z0-9_.-], not '" + name + "'");
+        }
+        int fd = Posix.open(Path.of("/dev/net/tun"), Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+        int control = -1;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = ifreq(arena, name);
+            ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) (IFF_TAP | IFF_NO_PI));
+            ioctl(fd, TUNSETIFF, "TUNSETIFF", name, ifr, "IFF_TAP|IFF_NO_PI");
+            String actual = ifr.getString(0);
+            MemorySegment capture = Posix.errnoBuffer(arena);
+            control = (int) SOCKET.invokeExact(capture, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (control < 0) {
+                throw new IOException("socket(AF_INET6, SOCK_DGRAM) for the ioctls of TAP " + actual + ": "
+                        + Posix.describe(Posix.errno(capture)));
+            }
+            return new Tap(actual, fd, control);
+        } catch (Throwable e) {
+            Posix.close(fd);
+            if (control >= 0) {
+                Posix.close(control);
+            }
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("TAP downcall failed", e);
+        }
+    }
+
+    /**
+     * Opens TAP {@code name} inside the network namespace {@code netns} (a file such as
+     * {@code /var/run/netns/NAME} or {@code /proc/PID/ns/net}): a new platform thread joins the namespace,
+     * opens the TAP and its control socket there, and ends. The TAP stays in that namespace.
+     */
+    public static Tap openIn(Path netns, String name) throws IOException {
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("tap-open-" + name).unstarted(() -> {
+            try {
+                int nsfd = Posix.open(netns, Posix.O_CLOEXEC);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment capture = Posix.errnoBuffer(arena);
+                    int r = (int) SETNS.invokeExact(capture, nsfd, CLONE_NEWNET);
+                    if (r != 0) {
+                        throw new IOException("setns(" + netns + ", CLONE_NEWNET): "
+                                + Posix.describe(Posix.errno(capture)));
+                    }
+                } finally {
+                    Posix.close(nsfd);
+                }
+                result.set(open(name));
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        });
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening TAP " + name + " in " + netns, e);
+        }
+        Object r = result.get();
+        if (r instanceof Tap tap) {
+            return tap;
+        }
+        if (r instanceof IOException io) {
+            throw io;
+        }
+        if (r instanceof RuntimeException re) {
+            throw re;
+        }
+        throw new IOException("opening TAP " + name + " in " + netns + " failed", (Throwable) r);
+    }
+
+    private static MemorySegment ifreq(Arena arena, String name) {
+        MemorySegment ifr = arena.allocate(IFREQ_SIZE, 8);
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        MemorySegment.copy(n, 0, ifr, ValueLayout.JAVA_BYTE, 0, Math.min(n.length, IFNAMSIZ - 1));
+        return ifr;
+    }
+
+    private static void ioctl(int fd, long request, String requestName, String name, MemorySegment ifr,
+                              String argument) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = Posix.errnoBuffer(arena);
+            int r = (int) IOCTL.invokeExact(capture, fd, request, ifr);
+            if (r < 0) {
+                throw new IOException("ioctl(" + requestName + ", " + name + (argument.isEmpty() ? "" : ", " + argument)
+                        + "): " + Posix.describe(Posix.errno(capture)));
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("ioctl downcall failed", e);
+        }
+    }
+
+    /** The interface's name (what the kernel gave it). */
+    public String name() {
+        return name;
+    }
+
+    /** The TAP's file descriptor, for an epoll set; readable when a frame waits. */
+    public int fd() {
+        return fd;
+    }
+
+    private MemorySegment request(Arena arena) {
+        ensureOpen();
+        return ifreq(arena, name);
+    }
+
+    /** Sets the interface's Ethernet address (6 bytes; unicast, as the kernel requires). */
+    public void mac(byte[] mac) throws IOException {
+        if (mac.length != 6) {
+            throw new IllegalArgumentException("an Ethernet address is 6 bytes, not " + mac.length);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) ARPHRD_ETHER);
+            MemorySegment.copy(mac, 0, ifr, ValueLayout.JAVA_BYTE, IFR_UNION + 2, 6);
+            ioctl(control, SIOCSIFHWADDR, "SIOCSIFHWADDR", name, ifr, HexFormat.ofDelimiter(":").formatHex(mac));
+        }
+    }
+
+    /** The interface's Ethernet address. */
+    public byte[] mac() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ioctl(control, SIOCGIFHWADDR, "SIOCGIFHWADDR", name, ifr, "");
+            return ifr.asSlice(IFR_UNION + 2, 6).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Sets the MTU (the IP payload size, without the 14-byte Ethernet header). */
+    public void mtu(int mtu) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ifr.set(ValueLayout.JAVA_INT, IFR_UNION, mtu);
+            ioctl(control, SIOCSIFMTU, "SIOCSIFMTU", name, ifr, Integer.toString(mtu));
+        }
+    }
+
+    public int mtu() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ioctl(control, SIOCGIFMTU, "SIOCGIFMTU", name, ifr, "");
+            return ifr.get(ValueLayout.JAVA_INT, IFR_UNION);
+        }
+    }
+
+    /** Brings the interface up or down (the link state the NIC reports), keeping its other flags. */
+    public void up(boolean up) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ioctl(control, SIOCGIFFLAGS, "SIOCGIFFLAGS", name, ifr, "");
+            short flags = ifr.get(ValueLayout.JAVA_SHORT, IFR_UNION);
+            ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) (up ? flags | IFF_UP : flags & ~IFF_UP));
+            ioctl(control, SIOCSIFFLAGS, "SIOCSIFFLAGS", name, ifr, up ? "+IFF_UP" : "-IFF_UP");
+        }
+    }
+
+    public boolean isUp() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ioctl(control, SIOCGIFFLAGS, "SIOCGIFFLAGS", name, ifr, "");
+            return (ifr.get(ValueLayout.JAVA_SHORT, IFR_UNION) & IFF_UP) != 0;
+        }
+    }
+
+    /**
+     * Reads one frame into {@code buffer} without blocking: its length, or 0 when none is waiting. A frame
+     * longer than the buffer is truncated by the kernel; give a buffer of at least MTU + 14 bytes.
+     */
+    public int read(MemorySegment buffer) throws IOException {
+        ensureOpen();
+        long n = Posix.read(fd, buffer, buffer.byteSize(), CAPTURE.get());
+        if (n == -Posix.EAGAIN || n == -Posix.EINTR) {
+            return 0;
+        }
+        if (n < 0) {
+            throw new IOException("read of TAP " + name + ": " + Posix.describe((int) -n));
+        }
+        return (int) n;
+    }
+
+    /**
+     * Writes the first {@code length} bytes of {@code frame} as one frame without blocking: false when the
+     * kernel cannot take it now (the caller keeps it or drops it and counts the drop).
+     */
+    public boolean write(MemorySegment frame, int length) throws IOException {
+        ensureOpen();
+        long n = Posix.write(fd, frame, length, CAPTURE.get());
+        if (n == -Posix.EAGAIN || n == -Posix.EINTR) {
+            return false;
+        }
+        if (n < 0) {
+            throw new IOException("write of a " + length + "-byte frame to TAP " + name + ": "
+                    + Posix.describe((int) -n));
+        }
+        return true;
+    }
+
+    /** Waits up to {@code timeoutMillis} for a frame to read; whether one is waiting. */
+    public boolean awaitReadable(int timeoutMillis) throws IOException {
+        ensureOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(ValueLayout.JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            MemorySegment capture = Posix.errnoBuffer(arena);
+            int r = (int) POLL.invokeExact(capture, pfd, 1L, timeoutMillis);
+            if (r < 0) {
+                int errno = Posix.errno(capture);
+                if (errno == Posix.EINTR) {
+                    return false;
+                }
+                throw new IOException("poll of TAP " + name + ": " + Posix.describe(errno));
+            }
+            return r > 0 && (pfd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("poll downcall failed", e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("TAP " + name + " is closed");
+        }
+    }
+
+    /** Closes the TAP (a non-persistent interface disappears with it) and its control socket. */
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            Posix.close(fd);
+            Posix.close(control);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TAP " + name;
+    }
+}
