@@ -48,22 +48,13 @@ public final class Tap implements AutoCloseable {
     static final int IFR_UNION = 16;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle IOCTL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("ioctl"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle SOCKET = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("socket"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            Linker.Option.captureCallState("errno"));
-    private static final MethodHandle SETNS = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("setns"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            Linker.Option.captureCallState("errno"));
-    private static final MethodHandle POLL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("poll"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
-            Linker.Option.captureCallState("errno"));
+    private static final MethodHandle IOCTL = Libc.errnoCall("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle SOCKET = Libc.errnoCall("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SETNS = Libc.errnoCall("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle POLL = Libc.errnoCall("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     /** One errno buffer per thread, so that a frame's read or write allocates nothing. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
-            ThreadLocal.withInitial(() -> Posix.errnoBuffer(Arena.ofAuto()));
+            ThreadLocal.withInitial(() -> Libc.errnoBuffer(Arena.ofAuto()));
 
     private final String name;
     private final int fd;
@@ -88,11 +79,11 @@ public final class Tap implements AutoCloseable {
             ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) (IFF_TAP | IFF_NO_PI));
             ioctl(fd, TUNSETIFF, "TUNSETIFF", name, ifr, "IFF_TAP|IFF_NO_PI");
             String actual = ifr.getString(0);
-            MemorySegment capture = Posix.errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             control = (int) SOCKET.invokeExact(capture, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (control < 0) {
                 throw new IOException("socket(AF_INET6, SOCK_DGRAM) for the ioctls of TAP " + actual + ": "
-                        + Posix.describe(Posix.errno(capture)));
+                        + Libc.describe(Libc.errno(capture)));
             }
             return new Tap(actual, fd, control);
         } catch (Throwable e) {
@@ -121,11 +112,11 @@ public final class Tap implements AutoCloseable {
             try {
                 int nsfd = Posix.open(netns, Posix.O_CLOEXEC);
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment capture = Posix.errnoBuffer(arena);
+                    MemorySegment capture = Libc.errnoBuffer(arena);
                     int r = (int) SETNS.invokeExact(capture, nsfd, CLONE_NEWNET);
                     if (r != 0) {
                         throw new IOException("setns(" + netns + ", CLONE_NEWNET): "
-                                + Posix.describe(Posix.errno(capture)));
+                                + Libc.describe(Libc.errno(capture)));
                     }
                 } finally {
                     Posix.close(nsfd);
@@ -165,11 +156,11 @@ public final class Tap implements AutoCloseable {
     private static void ioctl(int fd, long request, String requestName, String name, MemorySegment ifr,
                               String argument) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Posix.errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             int r = (int) IOCTL.invokeExact(capture, fd, request, ifr);
             if (r < 0) {
                 throw new IOException("ioctl(" + requestName + ", " + name + (argument.isEmpty() ? "" : ", " + argument)
-                        + "): " + Posix.describe(Posix.errno(capture)));
+                        + "): " + Libc.describe(Libc.errno(capture)));
             }
         } catch (IOException e) {
             throw e;
@@ -262,7 +253,7 @@ public final class Tap implements AutoCloseable {
             return 0;
         }
         if (n < 0) {
-            throw new IOException("read of TAP " + name + ": " + Posix.describe((int) -n));
+            throw new IOException("read of TAP " + name + ": " + Libc.describe((int) -n));
         }
         return (int) n;
     }
@@ -279,7 +270,7 @@ public final class Tap implements AutoCloseable {
         }
         if (n < 0) {
             throw new IOException("write of a " + length + "-byte frame to TAP " + name + ": "
-                    + Posix.describe((int) -n));
+                    + Libc.describe((int) -n));
         }
         return true;
     }
@@ -291,14 +282,14 @@ public final class Tap implements AutoCloseable {
             MemorySegment pfd = arena.allocate(8, 4);
             pfd.set(ValueLayout.JAVA_INT, 0, fd);
             pfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
-            MemorySegment capture = Posix.errnoBuffer(arena);
+            MemorySegment capture = Libc.errnoBuffer(arena);
             int r = (int) POLL.invokeExact(capture, pfd, 1L, timeoutMillis);
             if (r < 0) {
-                int errno = Posix.errno(capture);
+                int errno = Libc.errno(capture);
                 if (errno == Posix.EINTR) {
                     return false;
                 }
-                throw new IOException("poll of TAP " + name + ": " + Posix.describe(errno));
+                throw new IOException("poll of TAP " + name + ": " + Libc.describe(errno));
             }
             return r > 0 && (pfd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0;
         } catch (IOException e) {
