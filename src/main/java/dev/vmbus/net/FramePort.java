@@ -1,0 +1,51 @@
+package dev.vmbus.net;
+
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+/**
+ * Where a synthetic NIC's Ethernet frames go and come from, on either end of the channel: the guest's
+ * {@code devices.netvsc.backend} and the simulated host's {@code host.nic.backend} ({@code tap}, {@code loopback},
+ * {@code none}, and on the guest {@code eventbus}). One port serves one NIC queue set; it knows nothing of VMBus.
+ *
+ * <p>Threads: {@link #send} is called on the NIC's own context (an event loop) and must never block: a frame the
+ * outside cannot take now is dropped and counted. Frames from the outside are handed to the NIC only through the
+ * {@link Executor} given to {@link #start} (the NIC's context), so the NIC needs no locks.
+ *
+ * <p>Back-pressure: when the NIC has no room (no free send section, a full ring), it calls {@link #pause}; the port
+ * stops reading until {@link #resume}, leaving frames in the kernel's queue, where they wait or are dropped by the
+ * kernel as a real NIC's would be.
+ */
+public interface FramePort extends AutoCloseable {
+
+    /**
+     * Starts taking frames from the outside: each is a fresh array holding exactly one frame, owned by the
+     * receiver, handed to {@code toNic} through {@code deliver}. Called once.
+     */
+    void start(Executor deliver, Consumer<byte[]> toNic) throws java.io.IOException;
+
+    /**
+     * One frame from the NIC to the outside: {@code length} bytes of {@code frame} from {@code offset}, copied or
+     * written before this returns (the caller reuses the array). False if it was dropped (counted in
+     * {@link #stats}).
+     */
+    boolean send(byte[] frame, int offset, int length);
+
+    /** Stops taking frames from the outside until {@link #resume}. Idempotent. */
+    void pause();
+
+    /** Takes frames again after {@link #pause}. Idempotent. */
+    void resume();
+
+    /** Frames and bytes each way, and drops by reason, since start. */
+    Stats stats();
+
+    /** Stops taking frames, releases what it holds (a TAP's file descriptor, a reader thread). Idempotent. */
+    @Override
+    void close();
+
+    /** A port's counters: a consistent snapshot, cheap to take. */
+    record Stats(long framesIn, long bytesIn, long framesOut, long bytesOut, long dropsOutsideFull,
+                 long dropsTooLong) {
+    }
+}
