@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * MTU and an IPv6 link-local address: frames written to it reach the kernel's IPv6 stack and its answers come
  * back (a neighbour advertisement for our solicitation, an echo reply for our echo request). Needs root.
  */
-class TapTest {
+public class TapTest {
     private static final byte[] TAP_MAC = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
     private static final byte[] PEER_MAC = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x02};
     private static final int ICMPV6 = 58;
@@ -139,7 +139,7 @@ class TapTest {
     }
 
     /** An Ethernet frame carrying an IPv6 packet with the ICMPv6 message, its checksum filled in. */
-    static byte[] frame(byte[] dstMac, byte[] srcMac, byte[] src, byte[] dst, int hopLimit, byte[] icmp) {
+    public static byte[] frame(byte[] dstMac, byte[] srcMac, byte[] src, byte[] dst, int hopLimit, byte[] icmp) {
         byte[] f = new byte[14 + 40 + icmp.length];
         ByteBuffer b = ByteBuffer.wrap(f);
         b.put(dstMac).put(srcMac).putShort((short) 0x86dd);

@@ -1,0 +1,237 @@
+package dev.vmbus.net;
+
+import dev.vmbus.os.Tap;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A {@link FramePort} over a Linux TAP interface ({@link Tap}, spec netvsc-and-buffers.md §5.2): the NIC's frames
+ * become an ordinary interface's frames on this machine, or in the network namespace it was opened in.
+ *
+ * <p>The port owns the TAP; its owner (the guest device or the host's NIC) sets the MAC address, MTU and link
+ * state through {@link #tap()}. One reader platform thread waits for the TAP to be readable (a bounded poll, so it
+ * notices {@link #close} and {@link #pause} within {@link #POLL_MILLIS}), reads frames one {@code read} per frame
+ * into one native buffer, copies each into a fresh array and hands a burst of up to {@link #BURST} of them to the
+ * NIC in one task on the NIC's executor. {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
+ * take now ({@code EAGAIN}), or at all (the interface is down: {@code EIO}), is dropped and counted.
+ */
+public final class TapPort implements FramePort {
+    private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
+    /** How long the reader waits in one poll, and at most how long {@link #close} waits for it to notice. */
+    static final int POLL_MILLIS = 100;
+    /** At most this many frames handed to the NIC in one executor task. */
+    static final int BURST = 32;
+    /** An Ethernet header (no VLAN tag: the TAP gives none, no offloads are advertised). */
+    public static final int ETHERNET_HEADER = 14;
+    /** The largest read: the kernel truncates a frame to the buffer, so this is larger than any MTU we accept. */
+    private static final int READ_BUFFER = 65536 + ETHERNET_HEADER;
+
+    private final Tap tap;
+    private final int maxFrame;
+    private final MemorySegment writeBuffer;
+    private final Object writeLock = new Object();
+    private final AtomicLong framesIn = new AtomicLong();
+    private final AtomicLong bytesIn = new AtomicLong();
+    private final AtomicLong framesOut = new AtomicLong();
+    private final AtomicLong bytesOut = new AtomicLong();
+    private final AtomicLong dropsOutsideFull = new AtomicLong();
+    private final AtomicLong dropsTooLong = new AtomicLong();
+    private volatile boolean paused;
+    private volatile boolean closed;
+    private volatile Thread reader;
+    private volatile Exception readFailure;
+
+    /**
+     * A port over {@code tap}, which it now owns, carrying frames of at most {@code maxFrame} bytes (the NIC's MTU
+     * plus the 14-byte Ethernet header); longer ones, either way, are dropped and counted as too long.
+     */
+    public TapPort(Tap tap, int maxFrame) {
+        if (maxFrame < 60 || maxFrame > READ_BUFFER - 1) {
+            throw new IllegalArgumentException("a TAP port's largest frame is 60.." + (READ_BUFFER - 1)
+                    + " bytes, not " + maxFrame);
+        }
+        this.tap = tap;
+        this.maxFrame = maxFrame;
+        this.writeBuffer = Arena.ofAuto().allocate(maxFrame, 64);
+    }
+
+    /** Opens (creating if needed) TAP {@code name} in this process's network namespace. */
+    public static TapPort open(String name, int maxFrame) throws IOException {
+        return new TapPort(Tap.open(name), maxFrame);
+    }
+
+    /**
+     * Opens TAP {@code name} in the network namespace {@code netns} (e.g. {@code /var/run/netns/NAME}); with
+     * {@code netns} null, in this process's own.
+     */
+    public static TapPort open(Path netns, String name, int maxFrame) throws IOException {
+        return new TapPort(netns == null ? Tap.open(name) : Tap.openIn(netns, name), maxFrame);
+    }
+
+    /** The TAP, for its owner to set the MAC address, MTU and link state. */
+    public Tap tap() {
+        return tap;
+    }
+
+    /** The largest frame carried either way, in bytes. */
+    public int maxFrame() {
+        return maxFrame;
+    }
+
+    @Override
+    public synchronized void start(Executor deliver, Consumer<byte[]> toNic) throws IOException {
+        if (closed) {
+            throw new IllegalStateException(tap + " port is closed");
+        }
+        if (reader != null) {
+            throw new IllegalStateException(tap + " port is already started");
+        }
+        reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).start(() -> read(deliver, toNic));
+    }
+
+    private void read(Executor deliver, Consumer<byte[]> toNic) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(READ_BUFFER, 64);
+            while (!closed) {
+                if (paused) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
+                    continue;
+                }
+                if (!tap.awaitReadable(POLL_MILLIS)) {
+                    continue;
+                }
+                byte[][] burst = new byte[BURST][];
+                int count = 0;
+                while (count < BURST && !paused && !closed) {
+                    int n = tap.read(buffer);
+                    if (n == 0) {
+                        break;
+                    }
+                    if (n > maxFrame) {
+                        dropsTooLong.incrementAndGet();
+                        continue;
+                    }
+                    burst[count++] = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+                    framesIn.incrementAndGet();
+                    bytesIn.addAndGet(n);
+                }
+                if (count > 0) {
+                    int frames = count;
+                    deliver.execute(() -> {
+                        for (int i = 0; i < frames; i++) {
+                            toNic.accept(burst[i]);
+                        }
+                    });
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) { // closed under us is the reader's normal end
+                readFailure = e;
+                LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
+            }
+        }
+    }
+
+    @Override
+    public boolean send(byte[] frame, int offset, int length) {
+        if (length > maxFrame) {
+            dropsTooLong.incrementAndGet();
+            return false;
+        }
+        synchronized (writeLock) {
+            if (closed) {
+                return false;
+            }
+            MemorySegment.copy(frame, offset, writeBuffer, ValueLayout.JAVA_BYTE, 0, length);
+            boolean written;
+            try {
+                written = tap.write(writeBuffer, length);
+            } catch (IOException e) {
+                written = false; // EIO: the interface is down; the outside cannot take frames at all
+            }
+            if (!written) {
+                dropsOutsideFull.incrementAndGet();
+                return false;
+            }
+        }
+        framesOut.incrementAndGet();
+        bytesOut.addAndGet(length);
+        return true;
+    }
+
+    @Override
+    public void pause() {
+        paused = true;
+    }
+
+    @Override
+    public void resume() {
+        if (paused) {
+            paused = false;
+            Thread r = reader;
+            if (r != null) {
+                LockSupport.unpark(r);
+            }
+        }
+    }
+
+    @Override
+    public Stats stats() {
+        return new Stats(framesIn.get(), bytesIn.get(), framesOut.get(), bytesOut.get(), dropsOutsideFull.get(),
+                dropsTooLong.get());
+    }
+
+    /**
+     * Why the reader stopped before {@link #close} (a failed read, an executor that refused a burst), or null
+     * while it runs and after a normal close.
+     */
+    public Exception readFailure() {
+        return readFailure;
+    }
+
+    /** Stops the reader (waiting for it, at most one poll), then closes the TAP. Idempotent. */
+    @Override
+    public void close() {
+        Thread r;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            r = reader;
+        }
+        if (r != null && r != Thread.currentThread()) {
+            LockSupport.unpark(r);
+            boolean interrupted = false;
+            while (r.isAlive()) {
+                try {
+                    r.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (writeLock) {
+            tap.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return tap + " port";
+    }
+}

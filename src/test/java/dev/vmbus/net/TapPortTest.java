@@ -1,0 +1,142 @@
+package dev.vmbus.net;
+
+import dev.vmbus.os.Posix;
+import dev.vmbus.os.TapTest;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A {@link TapPort} on a TAP in a network namespace this test creates and deletes, its address fe80::1: frames
+ * sent through the port reach the kernel's IPv6 stack, and the kernel's answers come back through the port's
+ * reader on the executor it was given, one fresh array per frame; paused, the port hands over nothing until
+ * resumed; frames the kernel cannot take (the link down) and frames too long are dropped and counted; close ends
+ * the reader. Needs root.
+ */
+class TapPortTest {
+    private static final byte[] TAP_MAC = {0x02, 0x00, 0x5e, 0x10, 0x01, 0x01};
+    private static final byte[] PEER_MAC = {0x02, 0x00, 0x5e, 0x10, 0x01, 0x02};
+    private static final int ETH_IPV6 = 14 + 40;
+
+    @Test
+    void framesFlowBothWaysThroughThePort() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
+        ExecutorService nic = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-nic"));
+        AtomicReference<Thread> deliveredOn = new AtomicReference<>();
+        LinkedBlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
+        try (Netns ns = Netns.create("tapport")) {
+            TapPort port = TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER);
+            try {
+                port.tap().mac(TAP_MAC);
+                port.tap().mtu(1500);
+                ns.ip("addr", "add", "fe80::1/64", "dev", "vmbport0", "nodad");
+                port.tap().up(true);
+                port.start(nic, frame -> {
+                    deliveredOn.set(Thread.currentThread());
+                    received.add(frame);
+                });
+                assertThrows(IllegalStateException.class, () -> port.start(nic, f -> { }), "start is called once");
+
+                byte[] tapIp = InetAddress.getByName("fe80::1").getAddress();
+                byte[] peerIp = InetAddress.getByName("fe80::2").getAddress();
+                // Neighbour solicitation for fe80::1 from PEER_MAC: the kernel answers with an advertisement.
+                byte[] solicitation = new byte[32];
+                solicitation[0] = (byte) 135;
+                System.arraycopy(tapIp, 0, solicitation, 8, 16);
+                solicitation[24] = 1;
+                solicitation[25] = 1;
+                System.arraycopy(PEER_MAC, 0, solicitation, 26, 6);
+                byte[] nsFrame = TapTest.frame(TAP_MAC, PEER_MAC, peerIp, tapIp, 255, solicitation);
+                // sent from the middle of a larger array: only offset..offset+length goes out
+                byte[] padded = new byte[nsFrame.length + 20];
+                System.arraycopy(nsFrame, 0, padded, 7, nsFrame.length);
+                assertTrue(port.send(padded, 7, nsFrame.length));
+                byte[] na = awaitIcmp(received, 136);
+                assertArrayEquals(tapIp, Arrays.copyOfRange(na, ETH_IPV6 + 8, ETH_IPV6 + 24));
+                assertArrayEquals(PEER_MAC, Arrays.copyOfRange(na, 0, 6));
+                assertEquals("test-nic", deliveredOn.get().getName(), "frames reach the NIC only through its executor");
+
+                // Paused: the kernel's echo reply waits in the TAP's queue until resume.
+                port.pause();
+                Thread.sleep(2 * TapPort.POLL_MILLIS); // let a poll in progress end
+                received.clear();
+                byte[] echo = {(byte) 128, 0, 0, 0, 0x43, 0x21, 0, 1, 't', 'a', 'p', 'p', 'o', 'r', 't', '!'};
+                byte[] request = TapTest.frame(TAP_MAC, PEER_MAC, peerIp, tapIp, 64, echo);
+                assertTrue(port.send(request, 0, request.length));
+                assertNull(received.poll(3 * TapPort.POLL_MILLIS, TimeUnit.MILLISECONDS), "nothing while paused");
+                long inWhilePaused = port.stats().framesIn();
+                port.resume();
+                byte[] reply = awaitIcmp(received, 129);
+                assertArrayEquals(Arrays.copyOfRange(echo, 4, echo.length),
+                        Arrays.copyOfRange(reply, ETH_IPV6 + 4, ETH_IPV6 + echo.length));
+                assertTrue(port.stats().framesIn() > inWhilePaused);
+
+                // Too long for the port, and the link down (the kernel refuses with EIO): dropped and counted.
+                FramePort.Stats before = port.stats();
+                assertFalse(port.send(new byte[port.maxFrame() + 1], 0, port.maxFrame() + 1));
+                port.tap().up(false);
+                assertFalse(port.send(request, 0, request.length));
+                FramePort.Stats after = port.stats();
+                assertEquals(before.dropsTooLong() + 1, after.dropsTooLong());
+                assertEquals(before.dropsOutsideFull() + 1, after.dropsOutsideFull());
+                assertEquals(2, after.framesOut());
+                assertEquals(nsFrame.length + request.length, after.bytesOut());
+                assertTrue(after.framesIn() >= 2 && after.bytesIn() >= na.length + reply.length, after.toString());
+
+                Thread reader = threadNamed("tap-reader-vmbport0");
+                assertTrue(reader != null && reader.isAlive());
+                port.close();
+                assertFalse(reader.isAlive(), "close joins the reader");
+                assertNull(port.readFailure());
+                assertFalse(port.send(request, 0, request.length), "nothing goes out after close");
+                port.close(); // idempotent
+            } finally {
+                port.close();
+            }
+        } finally {
+            nic.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFrameSizeOutsideEthernetIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new TapPort(null, 59));
+        assertThrows(IllegalArgumentException.class, () -> new TapPort(null, 1 << 20));
+    }
+
+    private static Thread threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).findFirst()
+                .orElse(null);
+    }
+
+    /** Frames from the port (at most 200, for at most 5 s) until an ICMPv6 message of {@code type}. */
+    private static byte[] awaitIcmp(LinkedBlockingQueue<byte[]> received, int type) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (int frames = 0; frames < 200; frames++) {
+            long left = deadline - System.nanoTime();
+            byte[] f = left > 0 ? received.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (f == null) {
+                break;
+            }
+            if (f.length >= ETH_IPV6 + 4 && f[12] == (byte) 0x86 && f[13] == (byte) 0xdd && f[14 + 6] == 58
+                    && (f[ETH_IPV6] & 0xFF) == type) {
+                return f;
+            }
+        }
+        throw new AssertionError("no ICMPv6 type " + type + " through the port");
+    }
+}
