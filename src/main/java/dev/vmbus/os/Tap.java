@@ -9,7 +9,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 /**
@@ -21,7 +20,8 @@ import java.util.regex.Pattern;
  *
  * <p>Creating a TAP needs CAP_NET_ADMIN; attaching to a persistent one made for the user
  * ({@code ip tuntap add dev NAME mode tap user UID}) does not. {@link #openIn} opens it inside another network
- * namespace from a short-lived platform thread that joins it with {@code setns}; the process stays where it is.
+ * namespace from a short-lived platform thread that joins it with {@code setns} ({@link NetNamespace}); the
+ * process stays where it is.
  *
  * <p>One reader and one writer may use a TAP at once from different threads; {@link #close} is idempotent.
  */
@@ -40,7 +40,6 @@ public final class Tap implements AutoCloseable {
     static final int AF_INET6 = 10;
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
-    static final int CLONE_NEWNET = 0x40000000;
     static final short POLLIN = 0x1;
     /** {@code struct ifreq}: a 16-byte name, then a 24-byte union (flags, mtu, sockaddr). */
     static final int IFREQ_SIZE = 40;
@@ -50,7 +49,6 @@ public final class Tap implements AutoCloseable {
 
     private static final MethodHandle IOCTL = Libc.errnoCall("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SOCKET = Libc.errnoCall("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle SETNS = Libc.errnoCall("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle POLL = Libc.errnoCall("poll", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     /** One errno buffer per thread, so that a frame's read or write allocates nothing. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
@@ -107,43 +105,7 @@ public final class Tap implements AutoCloseable {
      * opens the TAP and its control socket there, and ends. The TAP stays in that namespace.
      */
     public static Tap openIn(Path netns, String name) throws IOException {
-        AtomicReference<Object> result = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().name("tap-open-" + name).unstarted(() -> {
-            try {
-                int nsfd = Posix.open(netns, Posix.O_CLOEXEC);
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment capture = Libc.errnoBuffer(arena);
-                    int r = (int) SETNS.invokeExact(capture, nsfd, CLONE_NEWNET);
-                    if (r != 0) {
-                        throw new IOException("setns(" + netns + ", CLONE_NEWNET): "
-                                + Libc.describe(Libc.errno(capture)));
-                    }
-                } finally {
-                    Posix.close(nsfd);
-                }
-                result.set(open(name));
-            } catch (Throwable e) {
-                result.set(e);
-            }
-        });
-        t.start();
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while opening TAP " + name + " in " + netns, e);
-        }
-        Object r = result.get();
-        if (r instanceof Tap tap) {
-            return tap;
-        }
-        if (r instanceof IOException io) {
-            throw io;
-        }
-        if (r instanceof RuntimeException re) {
-            throw re;
-        }
-        throw new IOException("opening TAP " + name + " in " + netns + " failed", (Throwable) r);
+        return NetNamespace.call(netns, () -> open(name));
     }
 
     private static MemorySegment ifreq(Arena arena, String name) {
