@@ -274,7 +274,8 @@ public final class Agent implements AutoCloseable {
                     UioOptions options = new UioOptions(Path.of(config.transport().sysfsRoot()),
                             UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel);
                     yield new UioGuest(vertx, options, uioNodes != null ? uioNodes
-                            : UioNodes.devices(Path.of(config.transport().devRoot())));
+                            : UioNodes.devices(Path.of(config.transport().devRoot()),
+                            Path.of(config.transport().procRoot())));
                 }
             };
             Path kernelCounters = type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null;

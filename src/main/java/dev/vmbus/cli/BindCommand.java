@@ -88,7 +88,8 @@ final class BindCommand {
             }
             PrintWriter out = spec.commandLine().getOut();
             KernelFeatures kernel = system.kernel();
-            UioBinder binder = new UioBinder(system.sysfsRoot(), kernel, writer, step -> out.println("  " + step));
+            UioBinder binder = new UioBinder(system.sysfsRoot(), system.procRoot(),
+                    Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step));
             if (classId == null) {
                 int code = bindEnabled(system, binder, out);
                 out.flush();
@@ -249,8 +250,24 @@ final class BindCommand {
         @Option(names = "--driver", paramLabel = "NAME", description = "The kernel driver to bind them to.")
         String driver;
 
+        /** Whether the vmbus service is running; replaced in tests. */
+        BooleanSupplier serviceActive = Unbind::vmbusActive;
+
+        /** {@code systemctl is-active --quiet vmbus.service}; false where there is no systemctl. */
+        static boolean vmbusActive() {
+            try {
+                return PROCESSES.run(List.of("systemctl", "is-active", "--quiet", "vmbus.service")) == 0;
+            } catch (IOException e) {
+                return false; // no systemd here: nothing runs the service
+            }
+        }
+
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
+            if (!dryRun && serviceActive.getAsBoolean()) {
+                throw new UioBinder.Refused("refusing to unbind " + name + ": the vmbus service is active and holds"
+                        + " its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
+            }
             int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
             return name + ": " + moved + " device(s) released by " + UioBinder.UIO_DRIVER;
         }
@@ -267,9 +284,18 @@ final class BindCommand {
     /** For tests: as above, with the runner that stops the kernel daemons. */
     static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner)
             throws IOException {
+        return run(argv, out, root, writer, runner, false);
+    }
+
+    /** For tests: as above, with whether the vmbus service is active. */
+    static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner,
+                   boolean serviceActive) throws IOException {
         Base command = argv.length > 0 && argv[0].equals("unbind") ? new Unbind() : new Bind();
         if (command instanceof Bind b) {
             b.runner = runner;
+        }
+        if (command instanceof Unbind u) {
+            u.serviceActive = () -> serviceActive;
         }
         command.root = () -> root;
         command.writer = writer;

@@ -215,6 +215,52 @@ class BindCommandTest {
     }
 
     @Test
+    void f1_unbindRefusesWhileAnyProcessHoldsTheNodeOrMapsARingNamingItAndWritesNothing() throws Exception {
+        on(Generation.V6_16, null);
+        run("bind", "heartbeat");
+        String uio = tree.uioOf(hb());
+        tree.process(300, "bash"); // an unrelated process is no holder
+        tree.holdOpen(4242, "java", 7, uio);
+        kernel.log.clear();
+
+        var open = assertThrows(UioBinder.Refused.class, () -> run("unbind", "heartbeat"));
+        assertTrue(open.getMessage().contains("pid 4242 (java) has /dev/" + uio + " open (fd 7)")
+                && open.getMessage().contains("freed guest memory") && !open.getMessage().contains("pid 300"),
+                open.getMessage());
+        assertEquals(List.of(), kernel.log, "nothing written");
+        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(hb()));
+
+        // the descriptor closed but a ring still mapped (uio keeps the device open through the mapping)
+        tree.exit(4242);
+        tree.holdMapped(4243, "dpdk-testpmd", "/sys/devices/LNXSYSTM:00/LNXSYBUS:00/VMBUS:00/" + hb() + "/channels/"
+                + tree.dev("heartbeat").relid() + "/ring");
+        var mapped = assertThrows(UioBinder.Refused.class, () -> run("unbind", "heartbeat"));
+        assertTrue(mapped.getMessage().contains("pid 4243 (dpdk-testpmd) maps /sys/devices/") , mapped.getMessage());
+        tree.exit(4243);
+        tree.holdMapped(4244, "vmbus", "/dev/" + uio);
+        assertTrue(assertThrows(UioBinder.Refused.class, () -> run("unbind", "heartbeat")).getMessage()
+                .contains("pid 4244 (vmbus) maps /dev/" + uio));
+        assertEquals(List.of(), kernel.log, "nothing written");
+
+        tree.exit(4244);
+        assertEquals(0, run("unbind", "heartbeat"), text());
+        assertEquals("hv_utils", tree.driverOf(hb()));
+    }
+
+    @Test
+    void f1_unbindRefusesWhileTheVmbusServiceIsActive() throws Exception {
+        on(Generation.V6_16, null);
+        run("bind", "heartbeat");
+        kernel.log.clear();
+        var active = assertThrows(UioBinder.Refused.class, () -> BindCommand.run(new String[] {"unbind", "heartbeat",
+                "--conf", conf.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8), true, kernel,
+                c -> 0, true));
+        assertTrue(active.getMessage().contains("the vmbus service is active"), active.getMessage());
+        assertEquals(List.of(), kernel.log, "nothing written");
+        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(hb()));
+    }
+
+    @Test
     void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
         on(Generation.V6_16, null);
         run("bind", "heartbeat");

@@ -75,9 +75,12 @@ public final class UioGuest implements GuestTransport {
     private boolean closing;
     private volatile PinnedGuestMemory pinned;
 
-    /** On a real guest: sysfs at {@code options.sysfsRoot()}, device nodes in {@code devRoot}. */
+    /**
+     * On a real guest: sysfs at {@code options.sysfsRoot()}, device nodes in {@code devRoot}, other openers looked
+     * for under {@code /proc}.
+     */
     public UioGuest(Vertx vertx, UioOptions options, Path devRoot) {
-        this(vertx, options, UioNodes.devices(devRoot));
+        this(vertx, options, UioNodes.devices(devRoot, Path.of("/proc")));
     }
 
     /** With another source of interrupt lines and maps (a fixture tree in tests). */

@@ -31,11 +31,23 @@ public interface UioNodes {
     /** Where uio map {@code index} of {@code device} is mapped from (0 rings, 1 interrupt page, 2 monitor page). */
     MapLocation map(UioDevice device, int index);
 
-    /** The real thing: {@code <devRoot>/uioN}, opened read-write and non-blocking. */
-    static UioNodes devices(Path devRoot) {
+    /**
+     * The real thing: {@code <devRoot>/uioN}, opened read-write and non-blocking, but never while another process
+     * (found under {@code procRoot}, see {@link UioHolders}) holds it: two owners of one ring interleave its indices
+     * and lose or duplicate packets (kernel review F8), so the open is refused naming the other process.
+     */
+    static UioNodes devices(Path devRoot, Path procRoot) {
         return new UioNodes() {
             @Override
             public int openInterrupt(UioDevice device) throws IOException {
+                UioHolders.Scan others = UioHolders.scan(procRoot, devRoot, device.uio(),
+                        device.dir().getFileName().toString());
+                if (others.held()) {
+                    throw new IOException("not opening " + devRoot.resolve(device.uio()) + " (" + device.instanceId()
+                            + "): another process already uses it, and two owners of one ring lose or duplicate"
+                            + " packets: " + others.describe() + " (stop it, e.g. hv_fcopy_uio_daemon or a DPDK"
+                            + " application, or disable the class in devices.<name>)");
+                }
                 // Non-blocking: the interrupt thread reads only after epoll says so, and an EAGAIN is harmless.
                 return Posix.open(devRoot.resolve(device.uio()), Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
             }

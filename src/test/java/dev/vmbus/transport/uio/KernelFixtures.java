@@ -266,6 +266,45 @@ public final class KernelFixtures {
         return file;
     }
 
+    /** The {@code uioN} name of a device on uio_hv_generic. */
+    public String uioOf(String instance) throws IOException {
+        try (var s = Files.list(device(instance).resolve("uio"))) {
+            return s.map(p -> p.getFileName().toString()).findFirst().orElseThrow();
+        }
+    }
+
+    /**
+     * A process in {@code proc/<pid>} (its {@code comm}, an empty {@code maps} and {@code fd/}) as procfs shows it;
+     * {@code proc/self} stays the directory holding auxv, so no fixture pid is taken for the caller's own.
+     */
+    public Path process(long pid, String comm) throws IOException {
+        Path p = proc().resolve(Long.toString(pid));
+        Files.createDirectories(p.resolve("fd"));
+        SysfsFixture.write(p.resolve("comm"), comm + "\n");
+        if (!Files.exists(p.resolve("maps"))) {
+            SysfsFixture.write(p.resolve("maps"), "55d0c0a00000-55d0c0a21000 r-xp 00000000 08:01 1234 /usr/bin/" + comm
+                    + "\n7ffd1a000000-7ffd1a021000 rw-p 00000000 00:00 0 [stack]\n");
+        }
+        return p;
+    }
+
+    /** Process {@code pid} holds {@code /dev/<uio>} open as descriptor {@code fd} (a dangling link, as in procfs). */
+    public void holdOpen(long pid, String comm, int fd, String uio) throws IOException {
+        Files.createSymbolicLink(process(pid, comm).resolve("fd").resolve(Integer.toString(fd)), Path.of("/dev/" + uio));
+    }
+
+    /** Process {@code pid} maps {@code path} (one more {@code maps} line). */
+    public void holdMapped(long pid, String comm, String path) throws IOException {
+        Path maps = process(pid, comm).resolve("maps");
+        Files.writeString(maps, "7f2a40000000-7f2a40400000 rw-s 00000000 00:06 512 " + path + "\n",
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** Process {@code pid} ends: its {@code proc/<pid>} goes. */
+    public void exit(long pid) throws IOException {
+        deleteTree(proc().resolve(Long.toString(pid)));
+    }
+
     /** Removes a directory tree (to model a machine without part of it). */
     public static void deleteTreeForTest(Path p) throws IOException {
         deleteTree(p);

@@ -2,6 +2,7 @@ package dev.vmbus.transport.uio.admin;
 
 import dev.vmbus.os.Posix;
 import dev.vmbus.transport.uio.KernelFeatures;
+import dev.vmbus.transport.uio.UioHolders;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Guid;
@@ -76,16 +77,62 @@ public final class UioBinder {
     }
 
     private final Path sysfsRoot;
+    private final Path procRoot;
+    private final Path devRoot;
     private final KernelFeatures kernel;
     private final SysfsWriter writer;
     private final Consumer<String> steps;
 
-    public UioBinder(Path sysfsRoot, KernelFeatures kernel, SysfsWriter writer, Consumer<String> steps) {
+    /**
+     * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
+     *                 before it leaves {@code uio_hv_generic} ({@code /proc})
+     * @param devRoot  where the {@code uioN} nodes are ({@code /dev})
+     */
+    public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
+                     Consumer<String> steps) {
         this.sysfsRoot = sysfsRoot;
+        this.procRoot = procRoot;
+        this.devRoot = devRoot;
         this.kernel = kernel;
         this.writer = writer;
         this.steps = steps;
     }
+
+    /**
+     * Who holds a device on {@code uio_hv_generic} (its {@code /dev/uioN} open or mapped, a ring mapped); empty when
+     * it is on no uio node.
+     */
+    public UioHolders.Scan holders(VmbusDevice d) throws IOException {
+        if (d.uio().isEmpty()) {
+            return new UioHolders.Scan(List.of(), 0);
+        }
+        return UioHolders.scan(procRoot, devRoot, d.uio().get(), d.dir().getFileName().toString());
+    }
+
+    /**
+     * Why {@code d} must not leave {@code uio_hv_generic} now, or null: unbinding it while a process holds it frees
+     * the ring while the channel stays open at the host (kernel review F1).
+     */
+    private String heldReason(VmbusDevice d) throws IOException {
+        UioHolders.Scan scan = holders(d);
+        if (scan.held()) {
+            return d.instanceId() + " (" + d.className() + ", " + d.uio().orElseThrow() + ") is in use: "
+                    + scan.describe();
+        }
+        if (scan.unreadable() > 0) {
+            return d.instanceId() + " (" + d.className() + ", " + d.uio().orElseThrow() + "): " + scan.unreadable()
+                    + " process(es) under " + procRoot + " could not be read, so whether one holds it is unknown"
+                    + " (run as root)";
+        }
+        return null;
+    }
+
+    /** What unbinding a device that a process holds does, for refusals. */
+    public static final String HELD_RISK = "the kernel would free the ring while the channel stays open at the host"
+            + " (hv_uio_remove never closes it, and uio skips the driver's release once the device is unregistered):"
+            + " the host keeps writing into freed guest memory and the device cannot be bound again until reboot."
+            + " Stop the process first (systemctl stop vmbus); removing the uio_hv_generic module is just as"
+            + " dangerous";
 
     /** Whether this process runs as root (real sysfs driver attributes are writable by root only). */
     public static boolean runningAsRoot() {
@@ -241,6 +288,15 @@ public final class UioBinder {
                     steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
                     continue;
                 }
+                if (s.attribute().getFileName().toString().equals("unbind") && driver.equals(UIO_DRIVER)) {
+                    String held = heldReason(VmbusDevices.read(sysfsRoot,
+                            sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())));
+                    if (held != null) {
+                        steps.accept("NOT unbinding " + s.value() + " from " + UIO_DRIVER + " in the rollback: "
+                                + held + "; " + HELD_RISK);
+                        continue;
+                    }
+                }
                 write(s);
             } catch (IOException e) {
                 steps.accept("rollback step failed: " + e.getMessage());
@@ -272,6 +328,17 @@ public final class UioBinder {
         List<VmbusDevice> devices = devicesOf(classId);
         Path uio = driverDir(UIO_DRIVER);
         Optional<String> target = driver.or(() -> kernelDriver(classId));
+        List<String> held = new ArrayList<>();
+        for (VmbusDevice d : devices) {
+            String why = d.onUio() ? heldReason(d) : null;
+            if (why != null && (!dryRun || holders(d).held())) {
+                held.add(why);
+            }
+        }
+        if (!held.isEmpty()) {
+            throw new Refused("refusing to unbind " + DeviceClass.nameOf(classId) + " from " + UIO_DRIVER
+                    + "; nothing was changed:\n  " + String.join("\n  ", held) + "\n" + HELD_RISK);
+        }
         List<Step> plan = new ArrayList<>();
         for (VmbusDevice d : devices) {
             if (d.onUio()) {
