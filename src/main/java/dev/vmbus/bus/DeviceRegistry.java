@@ -21,12 +21,13 @@ import java.util.UUID;
 /**
  * The installed device handlers ({@link ServiceLoader}) and which of them the configuration enables, with each
  * enabled handler's settings parsed once. Everything is checked up front: two handlers claiming one name or class,
- * a config section for a handler that is not installed, or a section the handler rejects, stops start-up with a
- * message naming it.
+ * a config section for a handler that is not installed, or a section the handler rejects (enabled or not: a section
+ * that is not enabled is still parsed, and a warning says it is ignored), stops start-up with a message naming it.
  *
  * <p>Threads: immutable once built; {@link #newDevice} may be called from any thread.
  */
 public final class DeviceRegistry {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(DeviceRegistry.class.getName());
     private final Map<String, DevicePlugin<?>> handlers;
     private final Map<UUID, DevicePlugin<?>> byClass;
     private final Map<String, Configured<?>> configured;
@@ -98,13 +99,24 @@ public final class DeviceRegistry {
                 throw new IllegalArgumentException("devices." + h.name() + ".enabled must be true or false, got " + flag);
             }
             boolean on = flag != null ? (Boolean) flag : h.enabledByDefault();
+            DeviceContext context = new DeviceContext(h.name(), section, transport);
             if (on) {
-                DeviceContext context = new DeviceContext(h.name(), section, transport);
                 try {
                     enabled.put(h.name(), Configured.parse(h, context));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("devices." + h.name() + ": " + e.getMessage(), e);
                 }
+            } else if (!section.isEmpty()) {
+                // a section that is not enabled is still checked: a typo must not wait for the day it is enabled
+                try {
+                    Configured.parse(h, context);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("devices." + h.name() + ": " + e.getMessage()
+                            + " (the section is checked although '" + h.name() + "' is not enabled)", e);
+                }
+                LOG.warning("devices." + h.name() + " has settings " + new TreeSet<>(section.fieldNames())
+                        + " but '" + h.name() + "' is not enabled: they are ignored until the section says"
+                        + " \"enabled\": true");
             }
         }
         return new DeviceRegistry(handlers, byClass, enabled);
@@ -140,6 +152,20 @@ public final class DeviceRegistry {
     public Optional<DevicePlugin<?>> forClass(UUID classId) {
         DevicePlugin<?> h = byClass.get(classId);
         return h != null && enabled.containsKey(h.name()) ? Optional.of(h) : Optional.empty();
+    }
+
+    /**
+     * The enabled handlers none of whose classes is in {@code offered} (the class GUIDs the host offered): each runs
+     * but will see no packet until the host offers its class, which the agent warns about once it is ready.
+     */
+    public List<String> withoutChannel(java.util.Collection<UUID> offered) {
+        List<String> idle = new ArrayList<>();
+        for (String name : enabled.keySet()) {
+            if (handlers.get(name).classIds().stream().noneMatch(offered::contains)) {
+                idle.add(name);
+            }
+        }
+        return idle;
     }
 
     /** A display name for a class: the handler's, then the well-known table's, then the GUID. */

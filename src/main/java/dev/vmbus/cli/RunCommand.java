@@ -85,6 +85,11 @@ final class RunCommand implements Callable<Integer> {
             String status = Readiness.status(channels);
             notify.send("READY=1\nSTATUS=" + status);
             LOG.info("ready: " + status);
+            for (String idle : agent.registry().withoutChannel(channels.stream().map(c -> c.offer().classId()).toList())) {
+                LOG.warning("device '" + idle + "' is enabled, but the host offers no channel of its class "
+                        + agent.registry().handler(idle).orElseThrow().classIds() + ": it will see no packet until one is"
+                        + " offered (on the simulated host: a host.offers entry)");
+            }
         });
         return Lifecycle.runUntilSignalled(vertx, () -> {
             if (watchdog != null) {

@@ -179,8 +179,17 @@ public final class DashboardServer extends VerticleBase {
             error(ctx, 404, "no enabled device handler named '" + name + "'");
             return;
         }
+        // the handler's own answer (503 when it gives none), with its health as /api/devices decides it
         vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, Views.QUICK)
-                .onComplete(ar -> reply(ctx, ar.map(m -> m.body())));
+                .compose(m -> views.current().map(view -> {
+                    JsonObject state = m.body().copy();
+                    JsonObject judged = view.json().getJsonObject("devices").getJsonObject(name);
+                    if (judged != null && judged.getValue("health") != null) {
+                        state.put("health", judged.getValue("health") instanceof JsonObject h ? h.copy() : judged.getValue("health"));
+                    }
+                    return state;
+                }))
+                .onComplete(ar -> reply(ctx, ar));
     }
 
     private void hostAction(RoutingContext ctx) {

@@ -129,7 +129,10 @@ class DashboardApiTest {
         assertEquals("3.0", heartbeat.getString("serviceVersion"));
         assertEquals(h.poolDir.toString(), all.getJsonObject("kvp").getString("poolDir"));
         assertEquals(List.of(h.fcopyRoot.toString()), all.getJsonObject("fcopy").getJsonArray("allowedRoots").getList());
-        assertEquals("timesync", okObject(h.get("/api/devices/timesync")).getString("device"));
+        JsonObject timesync = okObject(h.get("/api/devices/timesync"));
+        assertEquals("timesync", timesync.getString("device"));
+        assertTrue(Set.of("ok", "warning", "critical").contains(timesync.getJsonObject("health").getString("state")),
+                timesync.encode()); // its health, as docs/API.md says
         assertError(404, h.get("/api/devices/nosuch"), "'nosuch'");
     }
 

@@ -3,6 +3,7 @@ package dev.vmbus.testkit;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
@@ -34,8 +35,12 @@ import java.util.function.Supplier;
 public final class ScriptedHost {
     /** How long any wait of the kit lasts before it fails the test. */
     public static final Duration TIMEOUT = Duration.ofSeconds(10);
-    /** Ring size of an offer unless given: 4 KiB of data each way. */
-    public static final int DEFAULT_RING_SIZE = 8192;
+    /**
+     * Ring size of an offer unless given: a header page and 16 KiB of data each way, so a packet with a 4,096-byte
+     * payload (16 bytes of descriptor and 8 of trailer besides) fits with room to spare. A packet no ring of the
+     * channel could ever hold is refused at once by {@link Channel#send}, naming the sizes.
+     */
+    public static final int DEFAULT_RING_SIZE = 4096 + 16 * 1024;
 
     private final SimBus bus;
     private final Context context;
@@ -151,6 +156,7 @@ public final class ScriptedHost {
         }
 
         public Channel send(byte[] payload, long transactionId, int type, int flags) {
+            requireFits(payload.length);
             ChannelDriver d = await(driver, "the guest to open channel " + relid());
             CompletableFuture<Void> written = new CompletableFuture<>();
             context.runOnContext(v -> d.send(payload.clone(), transactionId, type, flags).whenComplete((r, e) -> {
@@ -162,6 +168,21 @@ public final class ScriptedHost {
             }));
             await(written, "a packet to fit into channel " + relid() + "'s ring");
             return this;
+        }
+
+        /**
+         * Refuses a payload the channel's inbound ring can never hold (a ring write needs strictly more free bytes
+         * than the packet takes), instead of waiting for room that never comes.
+         */
+        private void requireFits(int payloadLength) {
+            int data = offer.ringSize() - bus.headerSize();
+            int needed = PacketLayout.ringBytes(payloadLength);
+            if (needed >= data) {
+                throw new IllegalArgumentException("a " + payloadLength + "-byte payload takes " + needed
+                        + " ring bytes, and channel " + relid() + "'s ring holds " + data + " bytes of data (ring size "
+                        + offer.ringSize() + " less a " + bus.headerSize() + "-byte header): offer it with a larger"
+                        + " ring, ScriptedHost.offer(new Offer(relid, classId, instanceId, 0, ringSize))");
+            }
         }
 
         /** The next packet the guest put on this channel. */

@@ -58,6 +58,11 @@ public final class SimBus {
         this.headerSize = headerSize;
     }
 
+    /** Bytes of each ring's header (the rest of a ring's size is data). */
+    public int headerSize() {
+        return headerSize;
+    }
+
     public HostTransport host() {
         return host;
     }
