@@ -24,6 +24,15 @@ public final class Addresses {
         return device(className) + ".state";
     }
 
+    /**
+     * Request, once per opening channel: the channel's {@link dev.vmbus.spi.ChannelPort} to its device, which
+     * answers with its {@link dev.vmbus.spi.BatchHandler} for it, or null to take packets one by one
+     * ({@code vmbus.device.<class>.attach}; local objects by reference).
+     */
+    public static String deviceAttach(String className) {
+        return device(className) + ".attach";
+    }
+
     /** Send a packet on a channel: {@code vmbus.channel.<relid>.send}. */
     public static String channelSend(int relid) {
         return "vmbus.channel." + relid + ".send";

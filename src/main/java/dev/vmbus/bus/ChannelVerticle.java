@@ -2,7 +2,11 @@ package dev.vmbus.bus;
 
 import dev.vmbus.spi.DevicePlugin;
 
+import dev.vmbus.spi.BatchHandler;
+import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.spi.SendSections;
+import dev.vmbus.transport.ChannelBuffer;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
@@ -53,6 +57,7 @@ public final class ChannelVerticle extends VerticleBase {
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
+    private final Port port = new Port();
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
@@ -76,17 +81,118 @@ public final class ChannelVerticle extends VerticleBase {
                 m -> m.reply(stats()));
         return Future.all(sends.completion(), stats.completion())
                 .compose(x -> transport.open(offer))
-                .map(link -> {
-                    driver = ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
-                            .endHandler(this::ended);
-                    LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
-                            + offer.instanceId() + ") opened on " + transport.name());
+                .compose(link -> {
                     resources = new dev.vmbus.spi.DeviceChannel(offer, link.buffers(), transport.guestMemory());
-                    vertx.sharedData().<Integer, dev.vmbus.spi.DeviceChannel>getLocalMap(RESOURCES)
-                            .put(offer.relid(), resources);
-                    publish(ChannelEvent.opened(offer, handler.name()));
-                    return null;
+                    return attach().transform(ar -> {
+                        if (ar.failed()) {
+                            return link.close().transform(closed -> Future.failedFuture(ar.cause()));
+                        }
+                        BatchHandler batches = ar.result();
+                        driver = batches == null
+                                ? ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
+                                : ChannelDriver.guestBatched(link, context, handler.requestorSize(), credit,
+                                        batch -> deliverBatch(batches, batch));
+                        driver.endHandler(this::ended);
+                        LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
+                                + offer.instanceId() + ") opened on " + transport.name()
+                                + (batches != null ? ", packets in batches" : ""));
+                        vertx.sharedData().<Integer, dev.vmbus.spi.DeviceChannel>getLocalMap(RESOURCES)
+                                .put(offer.relid(), resources);
+                        publish(ChannelEvent.opened(offer, handler.name()));
+                        return Future.succeededFuture();
+                    });
                 });
+    }
+
+    /**
+     * Offers the device this channel's {@link ChannelPort}: its {@link BatchHandler}, or null for packets one by
+     * one (also when nobody answers at the device's attach address, as for a bare consumer in a test).
+     */
+    private Future<BatchHandler> attach() {
+        DeliveryOptions local = new DeliveryOptions(delivery).setCodecName(LocalCodec.ANY);
+        return vertx.eventBus().<Object>request(Addresses.deviceAttach(handler.name()), port, local).transform(ar -> {
+            if (ar.succeeded()) {
+                Object body = ar.result().body();
+                return body == null || body instanceof BatchHandler ? Future.succeededFuture((BatchHandler) body)
+                        : Future.failedFuture(new IllegalStateException("handler '" + handler.name()
+                        + "' answered attach with a " + body.getClass().getName()));
+            }
+            if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+                return Future.succeededFuture(null);
+            }
+            return Future.failedFuture(ar.cause());
+        });
+    }
+
+    /** One drain pass's packets to the device's batch handler, here on the channel's context. */
+    private void deliverBatch(BatchHandler batches, java.util.List<Packet> batch) {
+        try {
+            batches.packets(batch);
+        } catch (HandlerFailure f) {
+            throw f;
+        } catch (RuntimeException e) {
+            throw new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
+                    + "' failed a batch of " + batch.size() + ": " + e));
+        }
+    }
+
+    /** The device's direct line to this channel (see {@link ChannelPort}). */
+    private final class Port implements ChannelPort {
+        private SendSections sections;
+
+        @Override
+        public dev.vmbus.spi.DeviceChannel channel() {
+            return resources;
+        }
+
+        @Override
+        public Future<Void> complete(Packet request, byte[] payload) {
+            return here(() -> Future.fromCompletionStage(driver.complete(request, payload)));
+        }
+
+        @Override
+        public Future<Void> send(OutboundPacket p) {
+            return here(() -> Future.fromCompletionStage(driver.send(p.payload(), p.transactionId(), p.type(),
+                    p.flags(), p.transferPages(), p.gpaRanges())));
+        }
+
+        @Override
+        public synchronized SendSections sendSections(int sectionSize) {
+            if (sections == null) {
+                ChannelBuffer send = resources.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->
+                        new IllegalStateException("channel " + offer.relid() + " has no send buffer"));
+                sections = new SendSections(send, sectionSize);
+            } else if (sections.sectionSize() != sectionSize) {
+                throw new IllegalStateException("channel " + offer.relid() + " already has send sections of "
+                        + sections.sectionSize() + " bytes, not " + sectionSize);
+            }
+            return sections;
+        }
+
+        synchronized SendSections.Use sectionUse() {
+            return sections != null ? sections.use() : null;
+        }
+
+        /** Runs {@code action} on this channel's context (now if already there); its failure, thrown or not, fails. */
+        private <T> Future<T> here(java.util.function.Supplier<Future<T>> action) {
+            if (io.vertx.core.Vertx.currentContext() == context) {
+                return run(action);
+            }
+            io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+            context.runOnContext(v -> run(action).onComplete(promise));
+            return promise.future();
+        }
+
+        private <T> Future<T> run(java.util.function.Supplier<Future<T>> action) {
+            if (driver == null) {
+                return Future.failedFuture(new IllegalStateException("channel " + offer.relid() + " is not open yet"));
+            }
+            try {
+                return action.get();
+            } catch (RuntimeException e) {
+                return Future.failedFuture(e);
+            }
+        }
     }
 
     /**
@@ -209,7 +315,8 @@ public final class ChannelVerticle extends VerticleBase {
             return null;
         }
         try {
-            return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()));
+            return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()), driver.outstanding(),
+                    port.sectionUse());
         } catch (RingUnmappedException e) {
             return null;
         }

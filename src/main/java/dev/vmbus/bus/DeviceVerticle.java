@@ -9,6 +9,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -45,6 +46,8 @@ public final class DeviceVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         MessageConsumer<Packet> packets = vertx.eventBus().localConsumer(Addresses.device(name), this::onPacket);
         MessageConsumer<Object> state = vertx.eventBus().localConsumer(Addresses.deviceState(name), this::onState);
+        MessageConsumer<dev.vmbus.spi.ChannelPort> attach = vertx.eventBus().localConsumer(Addresses.deviceAttach(name),
+                this::onAttach);
         MessageConsumer<ChannelEvent> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
             if (!name.equals(m.body().className())) {
                 return;
@@ -56,7 +59,7 @@ public final class DeviceVerticle extends VerticleBase {
                 opened(m.body().offer());
             }
         });
-        return Future.all(packets.completion(), state.completion(), channels.completion())
+        return Future.all(List.of(packets.completion(), state.completion(), channels.completion(), attach.completion()))
                 .compose(x -> device.start(vertx));
     }
 
@@ -144,6 +147,19 @@ public final class DeviceVerticle extends VerticleBase {
                 LOG.log(Level.WARNING, name + ": the action after a reply failed", e);
             }
         });
+    }
+
+    /** A channel of this class is opening: the device says whether it takes its packets in batches. */
+    private void onAttach(Message<dev.vmbus.spi.ChannelPort> m) {
+        dev.vmbus.spi.BatchHandler batches;
+        try {
+            batches = device.batchHandler(m.body());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name + ": batchHandler failed for relid " + m.body().relid(), e);
+            m.fail(500, name + ": batchHandler failed: " + e);
+            return;
+        }
+        m.reply(batches, new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY));
     }
 
     private void onState(Message<Object> m) {

@@ -12,6 +12,9 @@ import io.vertx.core.eventbus.MessageCodec;
  * have their own codec ({@link ChannelEventCodec}): by reference locally, JSON across a cluster.
  */
 public final class LocalCodec<T> implements MessageCodec<T, T> {
+    /** The codec any local object may be sent with, by reference: {@code new DeliveryOptions().setCodecName(ANY)}. */
+    public static final String ANY = "vmbus-local-object";
+
     private final String name;
 
     private LocalCodec(String name) {
@@ -25,6 +28,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
             vertx.eventBus().registerDefaultCodec(OutboundPacket.class, new LocalCodec<>("vmbus-outbound-packet"));
             vertx.eventBus().registerDefaultCodec(AgentSnapshot.class, new LocalCodec<>("vmbus-agent-snapshot"));
             vertx.eventBus().registerDefaultCodec(ChannelSample.class, new LocalCodec<>("vmbus-channel-sample"));
+            vertx.eventBus().registerCodec(new LocalCodec<>(ANY));
         } catch (IllegalStateException alreadyRegistered) {
             // a second agent in the same Vert.x (tests): the codecs are the same
         }

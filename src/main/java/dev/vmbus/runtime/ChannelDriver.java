@@ -65,13 +65,13 @@ public final class ChannelDriver {
     private Future<Void> linkClosed;
 
     private ChannelDriver(ChannelLink link, VmbusChannel channel, Timers timers, Executor later, int maxParked,
-                          PacketSink sink, PacketHandler handler, int credit) {
+                          PacketSink sink, PacketHandler handler, BatchHandler batchHandler, int credit) {
         this.link = link;
         this.channel = channel;
         this.later = later;
         this.batch = DEFAULT_BATCH;
         this.outbox = new Outbox(channel, timers, maxParked, this::ended);
-        this.inbox = new Inbox(channel, outbox, sink, handler, credit, new Inbox.Owner() {
+        this.inbox = new Inbox(channel, outbox, sink, handler, batchHandler, credit, new Inbox.Owner() {
             @Override
             public void endedHere() {
                 ended();
@@ -92,26 +92,43 @@ public final class ChannelDriver {
     /** Drives the guest end of {@code link}; {@code sink} receives every packet that is not a completion. */
     public static ChannelDriver guest(ChannelLink link, Context context, int requestorSize, PacketSink sink) {
         return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
-                sink, null, Integer.MAX_VALUE);
+                sink, null, null, Integer.MAX_VALUE);
     }
 
     /**
      * Drives the guest end of {@code link} for a handler that answers asynchronously, with {@code credit}
-     * packets in flight at most and no packet taken while a send waits for ring space.
+     * units in flight at most (see {@link Inbox}: a transfer-page packet costs one per range) and no packet taken
+     * while a send waits for ring space.
      */
     public static ChannelDriver guest(ChannelLink link, Context context, int requestorSize, int credit,
                                       PacketHandler handler) {
+        checkCredit(credit);
+        return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
+                null, handler, null, credit);
+    }
+
+    /**
+     * Drives the guest end of {@code link} for a handler that takes a drain pass's packets at once on this
+     * context ({@link BatchHandler}) and completes transfer-page packets with {@link #complete}; at most
+     * {@code credit} units held, as for {@link #guest(ChannelLink, Context, int, int, PacketHandler)}.
+     */
+    public static ChannelDriver guestBatched(ChannelLink link, Context context, int requestorSize, int credit,
+                                             BatchHandler handler) {
+        checkCredit(credit);
+        return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
+                null, null, handler, credit);
+    }
+
+    private static void checkCredit(int credit) {
         if (credit < 1) {
             throw new IllegalArgumentException("credit must be at least 1, got " + credit);
         }
-        return onContext(link, context, VmbusChannel.guest(link.offer(), link.rings(), link::signal, requestorSize),
-                null, handler, credit);
     }
 
     /** Drives the host end of {@code link}. */
     public static ChannelDriver host(ChannelLink link, Context context, int requestorSize, PacketSink sink) {
         return onContext(link, context, VmbusChannel.host(link.offer(), link.rings(), link::signal, requestorSize),
-                sink, null, Integer.MAX_VALUE);
+                sink, null, null, Integer.MAX_VALUE);
     }
 
     /**
@@ -119,7 +136,13 @@ public final class ChannelDriver {
      * {@link #onInterrupt()} and {@link #drain(int)} itself on one thread (tests, plain Java).
      */
     public static ChannelDriver manual(VmbusChannel channel, Timers timers, int maxParked, PacketSink sink) {
-        return new ChannelDriver(null, channel, timers, null, maxParked, sink, null, Integer.MAX_VALUE);
+        return new ChannelDriver(null, channel, timers, null, maxParked, sink, null, null, Integer.MAX_VALUE);
+    }
+
+    /** A {@link #manual} driver delivering to a {@link BatchHandler} with {@code credit} units at most. */
+    public static ChannelDriver manualBatched(VmbusChannel channel, Timers timers, int credit, BatchHandler handler) {
+        checkCredit(credit);
+        return new ChannelDriver(null, channel, timers, null, Outbox.DEFAULT_MAX_PARKED, null, null, handler, credit);
     }
 
     /** As {@link #manual(VmbusChannel, Timers, int, PacketSink)} with the default bound on parked sends. */
@@ -128,14 +151,14 @@ public final class ChannelDriver {
     }
 
     private static ChannelDriver onContext(ChannelLink link, Context context, VmbusChannel channel, PacketSink sink,
-                                           PacketHandler handler, int credit) {
+                                           PacketHandler handler, BatchHandler batchHandler, int credit) {
         Timers timers = (delay, task) -> {
             long id = context.owner().setTimer(Math.max(1, delay), t -> task.run());
             return () -> context.owner().cancelTimer(id);
         };
         Executor later = task -> context.runOnContext(v -> task.run());
         ChannelDriver driver = new ChannelDriver(link, channel, timers, later, Outbox.DEFAULT_MAX_PARKED, sink,
-                handler, credit);
+                handler, batchHandler, credit);
         link.interruptHandler(driver::interrupt);
         link.closedHandler(driver::end);
         // Packets may already be waiting (the peer wrote before our signal line existed): it will not interrupt
@@ -278,6 +301,28 @@ public final class ChannelDriver {
         }
     }
 
+    /**
+     * Completes {@code request}, a packet this driver delivered: sends {@code VM_PKT_COMP} (flags 0) with its
+     * transaction id and {@code payload} (may be empty), and for a batch handler's transfer-page packet gives its
+     * credit (its receive-buffer slots) back at once, so the drain may take more while the completion waits for
+     * ring space.
+     *
+     * @throws IllegalArgumentException for a transfer-page packet that is not waiting for a completion on this
+     *                                  channel (completed twice, or another channel's), or for a completion packet
+     */
+    public CompletableFuture<Void> complete(Packet request, byte[] payload) {
+        if (request.isCompletion()) {
+            throw new IllegalArgumentException("packet " + request.transactionId() + " on channel " + relid()
+                    + " is itself a completion; nothing completes it");
+        }
+        if (request.relid() != relid()) {
+            throw new IllegalArgumentException("packet " + request.transactionId() + " came on channel "
+                    + request.relid() + ", not " + relid());
+        }
+        inbox.settle(request);
+        return send(payload, request.transactionId(), dev.vmbus.ring.PacketType.COMP, 0);
+    }
+
     /** Sends a request and completes with the peer's completion, or fails after {@code timeoutMillis}. */
     public CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
         if (!open()) {
@@ -371,6 +416,12 @@ public final class ChannelDriver {
     /** Packets with the handler now. */
     public int inFlight() {
         return inbox.inFlight();
+    }
+
+    /** What this end's device holds and what it waits for, now. */
+    public Outstanding outstanding() {
+        return new Outstanding(inbox.inFlight(), inbox.creditUsed(), inbox.credit(), inbox.completionsOwed(),
+                inbox.slotsHeld(), outbox.completionsAwaited());
     }
 
     /** Sends waiting for outbound space. */

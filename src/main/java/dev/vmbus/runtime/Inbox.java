@@ -8,14 +8,26 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver.DrainResult;
 import io.vertx.core.Future;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * A channel end's incoming side, owned by its {@link ChannelDriver}: the mask → drain → commit → unmask →
  * re-check loop (spec 2.7), over the primitives {@link VmbusChannel} offers, and the credit that decides whether
  * packets may be taken at all. This is the drain protocol's one home.
  *
- * <p>Holding: no packet is taken while paused by hand, while {@code credit} packets are with an asynchronous
- * handler, or (with such a handler) while a send waits for outbound space. Interrupts then stay masked and
+ * <p>Holding: no packet is taken while paused by hand, while {@code credit} units are with an asynchronous or
+ * batch handler, or (with such a handler) while a send waits for outbound space. Interrupts then stay masked and
  * the packets stay in the ring; whoever releases the hold asks the driver for another pass.
+ *
+ * <p>Credit counts receive-buffer slots as well as packets: a packet costs one unit, a transfer-page packet one
+ * per range (each range is a slot of the receive buffer, NVSP's and netvsp's unit). A per-packet handler holds a
+ * packet's units until its future completes. A {@link BatchHandler} gets every packet of a pass at once, after
+ * the pass's commit; a packet's unit comes back when the handler returns, except a transfer-page packet's, which
+ * come back only when the device completes it ({@link #settle}): a device that holds slots holds the host back.
+ * The next packet is taken while fewer than {@code credit} units are held, so one packet may go past it.
  *
  * <p>Runs on the driver's context only.
  */
@@ -36,28 +48,92 @@ final class Inbox {
     private final Outbox outbox;
     private final PacketSink sink;
     private final PacketHandler handler;
+    private final BatchHandler batchHandler;
     private final int credit;
     private final Owner owner;
     private boolean pausedByHand;
+    /** Packets with the handler (a batch handler's: its transfer-page packets not yet completed, and the batch). */
     private int inFlight;
+    /** Credit units those packets hold. */
+    private int creditUsed;
+    /** Transfer-page packets with the device, not yet completed. */
+    private int completionsOwed;
+    /** Receive-buffer slots (transfer-page ranges) those packets name. */
+    private int slotsHeld;
+    /** A batch handler's transfer-page packets not yet completed, by identity, with their cost. */
+    private final Map<Packet, Integer> owed = new IdentityHashMap<>();
+    private final List<Packet> batch = new ArrayList<>();
 
-    Inbox(VmbusChannel channel, Outbox outbox, PacketSink sink, PacketHandler handler,
+    Inbox(VmbusChannel channel, Outbox outbox, PacketSink sink, PacketHandler handler, BatchHandler batchHandler,
           int credit, Owner owner) {
         this.channel = channel;
         this.outbox = outbox;
         this.sink = sink;
         this.handler = handler;
+        this.batchHandler = batchHandler;
         this.credit = credit;
         this.owner = owner;
     }
 
-    /** Whether a send parked now holds the drain (only for an asynchronous handler: see the class comment). */
+    /** Whether a send parked now holds the drain (only for an asynchronous or batch handler). */
     boolean holdsOnParkedSends() {
-        return handler != null;
+        return handler != null || batchHandler != null;
     }
 
     boolean holding() {
-        return pausedByHand || inFlight >= credit || handler != null && outbox.parkedCount() > 0;
+        return pausedByHand || creditUsed >= credit || holdsOnParkedSends() && outbox.parkedCount() > 0;
+    }
+
+    /** Credit units {@code packet} costs: its transfer-page ranges (receive-buffer slots), at least one. */
+    static int cost(Packet packet) {
+        return packet.transferPages() != null ? Math.max(1, packet.transferPages().count()) : 1;
+    }
+
+    private static int slots(Packet packet) {
+        return packet.transferPages() != null ? packet.transferPages().count() : 0;
+    }
+
+    /**
+     * A batch handler's device completed {@code packet}: gives back what it held. A transfer-page packet must be
+     * one this inbox delivered and not yet settled; any other packet holds nothing by then.
+     *
+     * @return whether it held anything
+     * @throws IllegalArgumentException for a transfer-page packet this channel did not deliver, or settled twice
+     */
+    boolean settle(Packet packet) {
+        if (packet.transferPages() == null) {
+            return false;
+        }
+        Integer units = owed.remove(packet);
+        if (units == null) {
+            throw new IllegalArgumentException("channel " + channel.relid() + " has no transfer-page packet "
+                    + packet.transactionId() + " waiting for a completion (completed twice, or not from this channel)");
+        }
+        boolean wasHolding = holding();
+        inFlight--;
+        creditUsed -= units;
+        completionsOwed--;
+        slotsHeld -= slots(packet);
+        if (wasHolding && !holding()) {
+            owner.released();
+        }
+        return true;
+    }
+
+    int creditUsed() {
+        return creditUsed;
+    }
+
+    int credit() {
+        return credit;
+    }
+
+    int completionsOwed() {
+        return completionsOwed;
+    }
+
+    int slotsHeld() {
+        return slotsHeld;
     }
 
     /** @return whether this released a pause */
@@ -101,16 +177,24 @@ final class Inbox {
                     outbox.complete(packet);
                     completions = true;
                 } else {
+                    if (packet.type() == PacketType.COMP) {
+                        outbox.completed(packet.transactionId());
+                    }
                     deliver(packet);
                 }
             }
             boolean openBeforeCommit = open();
             channel.commit(); // what was taken is consumed, whatever happens next
             if (readFault || openBeforeCommit && !open()) {
+                batch.clear();
                 owner.endedHere(); // this pass's read or commit ended it: nobody else has reported it
                 return DrainResult.STOPPED;
             }
+            if (!batch.isEmpty() && open()) {
+                deliverBatch();
+            }
             if (!open()) {
+                batch.clear();
                 return DrainResult.STOPPED; // ended while delivering: whoever ended it reported it
             }
             if (completions && outbox.parkedCount() > 0) {
@@ -134,11 +218,31 @@ final class Inbox {
     }
 
     private void deliver(Packet packet) {
+        if (batchHandler != null) {
+            int units = cost(packet);
+            inFlight++;
+            creditUsed += units;
+            if (packet.transferPages() != null) {
+                owed.put(packet, units);
+                completionsOwed++;
+                slotsHeld += slots(packet);
+            }
+            batch.add(packet);
+            return;
+        }
         if (handler == null) {
             sink.accept(packet);
             return;
         }
+        int units = cost(packet);
+        int slots = slots(packet);
+        boolean xfer = packet.transferPages() != null;
         inFlight++;
+        creditUsed += units;
+        if (xfer) {
+            completionsOwed++;
+            slotsHeld += slots;
+        }
         Future<?> done;
         try {
             done = handler.handle(packet);
@@ -147,6 +251,11 @@ final class Inbox {
         }
         done.onComplete(ar -> {
             inFlight--;
+            creditUsed -= units;
+            if (xfer) {
+                completionsOwed--;
+                slotsHeld -= slots;
+            }
             if (ar.failed()) {
                 Throwable cause = ar.cause();
                 owner.fail(cause instanceof HandlerFailure f ? f.reason()
@@ -155,5 +264,26 @@ final class Inbox {
                 owner.released();
             }
         });
+    }
+
+    /**
+     * Hands the pass's packets to the batch handler at once; then every packet but an uncompleted transfer-page
+     * packet gives its unit back. A handler that throws ends the channel ({@link EndReason.Kind#HANDLER_FAILED}).
+     */
+    private void deliverBatch() {
+        List<Packet> packets = List.copyOf(batch);
+        batch.clear();
+        try {
+            batchHandler.accept(packets);
+        } catch (RuntimeException e) {
+            owner.fail(e instanceof HandlerFailure f ? f.reason()
+                    : EndReason.of(EndReason.Kind.HANDLER_FAILED, "batch handler failed: " + e));
+        }
+        for (Packet p : packets) {
+            if (p.transferPages() == null) {
+                inFlight--;
+                creditUsed--;
+            }
+        }
     }
 }

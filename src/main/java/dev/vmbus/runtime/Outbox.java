@@ -32,6 +32,8 @@ import java.util.concurrent.TimeoutException;
 final class Outbox {
     /** Parked sends, beyond which a send fails instead of queueing. */
     static final int DEFAULT_MAX_PARKED = 4096;
+    /** Ids sent with completion requested (without a requestor) tracked until their completion, at most. */
+    public static final int MAX_TRACKED_AWAITED = 65_536;
 
     private record Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
                           PendingRequest request, TransferPageRanges xfer, GpaRanges gpa) {
@@ -73,6 +75,9 @@ final class Outbox {
     private final ArrayDeque<Parked> parked = new ArrayDeque<>();
     private final Map<Long, PendingRequest> requests = new HashMap<>();
     private long nextRequestSerial = 1;
+    /** Without a requestor: ids sent with completion requested and not completed yet, with how often each was sent. */
+    private final Map<Long, Integer> awaited = new HashMap<>();
+    private int awaitedCount;
     private long pendingSendWaits;
 
     Outbox(VmbusChannel channel, Timers timers, int maxParked, Runnable writeFaulted) {
@@ -169,6 +174,10 @@ final class Outbox {
                     parked.removeFirst();
                     if (head.request != null) {
                         head.request.transId = channel.lastTransactionId();
+                    } else if (head.flags == PacketLayout.FLAG_COMPLETION_REQUESTED && channel.requestor() == null
+                            && head.type != PacketType.COMP && awaited.size() < MAX_TRACKED_AWAITED) {
+                        awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
+                        awaitedCount++;
                     }
                     head.sent.complete(null);
                 }
@@ -211,6 +220,27 @@ final class Outbox {
             request.cancelTimer.run();
             request.reply.complete(completion);
         }
+    }
+
+    /**
+     * A completion naming {@code transactionId} arrived on a channel without a requestor (it goes to the device):
+     * one packet sent with that id is no longer awaited. An id never sent changes nothing.
+     */
+    void completed(long transactionId) {
+        Integer n = awaited.get(transactionId);
+        if (n != null) {
+            awaitedCount--;
+            if (n == 1) {
+                awaited.remove(transactionId);
+            } else {
+                awaited.put(transactionId, n - 1);
+            }
+        }
+    }
+
+    /** Packets sent asking for a completion that has not come yet; see {@link Outstanding#completionsAwaited()}. */
+    int completionsAwaited() {
+        return channel.requestor() != null ? requests.size() : awaitedCount;
     }
 
     /** Fails everything waiting; called once, when the channel ends. */

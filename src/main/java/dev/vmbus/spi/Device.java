@@ -20,7 +20,9 @@ import io.vertx.core.json.JsonObject;
 public interface Device {
 
     /**
-     * Handles one packet. Until the future completes the packet holds one unit of its channel's credit. A failed
+     * Handles one packet. Until the future completes the packet holds its channel's credit: one unit, or one per
+     * range (receive-buffer slot) for a transfer-page packet, which a device completes with
+     * {@link Reply#complete}. A failed
      * future (or an exception thrown here) faults that channel, with the failure's message as the reason; every
      * other channel keeps running.
      */
@@ -56,6 +58,20 @@ public interface Device {
      * same credit rules, and it ends like any channel ({@link #channelEnded}). Called after the primary is open.
      */
     default void subchannelOpened(int primaryRelid, int relid, int index) {
+    }
+
+    /**
+     * Opt-in for devices that handle many packets (a NIC): return a handler and this channel's packets go to it
+     * a drain batch at a time, on the channel's own context, instead of to {@link #handle} one event-bus request
+     * each; complete and send through {@code port} (also on that context). Return null (the default) to keep
+     * {@link #handle}. Called on the device's context once per open channel, primary or subchannel, before
+     * {@link #channelOpened} and before its first packet; {@code port.channel()} carries the same buffers.
+     *
+     * <p>The handler runs on the channel's context, not the device's: what it shares with the device's other
+     * methods or with other channels' handlers must be safe across threads.
+     */
+    default BatchHandler batchHandler(ChannelPort port) {
+        return null;
     }
 
     /** Channel {@code relid} of this device's class is gone (rescinded, faulted or closed): forget it. */

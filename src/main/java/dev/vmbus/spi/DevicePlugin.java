@@ -46,8 +46,9 @@ public interface DevicePlugin<S> {
     }
 
     /**
-     * Packets of one channel that may be with the device at once (the channel's credit). Beyond it the channel
-     * stops draining and the host sees a full ring. Keep it as small as the protocol allows: it is also how many
+     * Credit units of one channel that may be with the device at once: a packet costs one, a transfer-page packet
+     * one per range, i.e. per receive-buffer slot it holds until completed. At it the channel stops draining and
+     * the host sees a full ring (and, for slots, an exhausted receive buffer): the protocol's back-pressure. Keep it as small as the protocol allows: it is also how many
      * of a hostile channel's packets can queue in front of a healthy channel's at a device shared by both.
      */
     default int credit() {

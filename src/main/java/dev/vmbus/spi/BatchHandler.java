@@ -1,0 +1,21 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.channel.Packet;
+
+import java.util.List;
+
+/**
+ * A device's handler for one channel's packets, a drain batch at a time ({@link Device#batchHandler}): called on
+ * the channel's own context with every packet one drain pass took off the ring, after it committed the ring.
+ * Completions from the host of the device's own requests come in the batch too.
+ *
+ * <p>Credit: a packet gives its unit back when this returns; a transfer-page packet holds one unit per range
+ * (receive-buffer slot) until the device completes it through {@link ChannelPort#complete}, so read its data in
+ * place ({@code channel.buffer(RECEIVE).slice(offset, count)}) and complete it, now or later. Throwing faults the
+ * channel (the reason is the exception), as a failed {@link Device#handle} does.
+ */
+@FunctionalInterface
+public interface BatchHandler {
+    /** @param batch the packets in ring order; never empty, immutable */
+    void packets(List<Packet> batch);
+}

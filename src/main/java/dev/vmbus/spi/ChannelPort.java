@@ -1,0 +1,45 @@
+package dev.vmbus.spi;
+
+import dev.vmbus.channel.Packet;
+import io.vertx.core.Future;
+
+/**
+ * A device's direct line to one open channel, for devices that handle many packets
+ * ({@link Device#batchHandler}): completes and sends on the channel's own context with no event-bus hop.
+ *
+ * <p>Threads: call it on the channel's context (where the {@link BatchHandler} runs) and it acts at once; from
+ * any other thread the call is moved onto that context. Futures complete on the channel's context.
+ */
+public interface ChannelPort {
+
+    /** The channel: offer, receive and send buffers, guest memory. */
+    DeviceChannel channel();
+
+    default int relid() {
+        return channel().relid();
+    }
+
+    /**
+     * Completes {@code request} ({@code VM_PKT_COMP}, flags 0, its transaction id, {@code payload} which may be
+     * empty): a transfer-page packet's receive-buffer slots go back to the host and their credit to the channel.
+     * Complete each transfer-page packet exactly once, after you have read its data: until then it holds the host
+     * back. Completes when the completion is on the ring.
+     *
+     * @return a failed future for a completion packet, a packet of another channel, or a transfer-page packet
+     *         already completed ({@link IllegalArgumentException}; nothing is sent), or once the channel ended
+     */
+    Future<Void> complete(Packet request, byte[] payload);
+
+    /** Sends {@code packet} (waiting for ring space if need be); completes when it is on the ring. */
+    Future<Void> send(OutboundPacket packet);
+
+    /**
+     * This channel's send buffer cut into sections of {@code sectionSize} bytes (what the host named), made on
+     * the first call and returned after; its use is shown with the channel's figures. A device's subchannels
+     * share their primary's: keep the one the primary's port returned.
+     *
+     * @throws IllegalStateException    if the host shares no send buffer, or a different size was asked before
+     * @throws IllegalArgumentException for a size that does not fit the buffer
+     */
+    SendSections sendSections(int sectionSize);
+}
