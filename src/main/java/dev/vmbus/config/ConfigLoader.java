@@ -33,7 +33,13 @@ public final class ConfigLoader {
                                          "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
                                          "fcopyStuckMs": 60000 } },
               "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
-                        "referenceCounterAheadMs": 17000, "extraHeartbeats": 0 }
+                        "referenceCounterAheadMs": 17000, "extraHeartbeats": 0,
+                        "nic": { "enabled": false, "backend": "none", "tap": "vmbushost0", "queues": 1,
+                                 "mac": "00:15:5d:56:4d:01", "mtu": 1500,
+                                 "faults": { "wrongPageSetId": false, "rangePastBuffer": false,
+                                             "transactionIdPastSlots": false, "withholdCompletions": false,
+                                             "twoReceiveSections": false, "zeroSectionSize": false, "failInit": false,
+                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false } } }
             }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
     private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
@@ -185,7 +191,37 @@ public final class ConfigLoader {
         if (c.host().extraHeartbeats() < 0 || c.host().extraHeartbeats() > 4096) {
             throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
         }
+        checkNic(c.host().nic(), source);
         checkHealth(c.dashboard().health(), source);
+    }
+
+    /** The NIC backends {@code host.nic.backend} names. */
+    public static final java.util.List<String> NIC_BACKENDS = java.util.List.of("none", "loopback");
+
+    private static void checkNic(VmbusConfig.Nic n, String source) {
+        if (!NIC_BACKENDS.contains(n.backend())) {
+            throw new ConfigException(source + ": host.nic.backend must be one of " + NIC_BACKENDS + ", got '"
+                    + n.backend() + "'");
+        }
+        if (n.tap() == null || !n.tap().matches("[A-Za-z0-9_.-]{1,15}") || n.tap().equals(".")
+                || n.tap().equals("..")) {
+            throw new ConfigException(source + ": host.nic.tap must be an interface name of 1 to 15 letters, digits,"
+                    + " '_', '.' or '-', got '" + n.tap() + "'");
+        }
+        if (n.queues() < 1 || n.queues() > 64) {
+            throw new ConfigException(source + ": host.nic.queues must be 1..64, got " + n.queues());
+        }
+        if (n.mac() == null || !n.mac().matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
+            throw new ConfigException(source + ": host.nic.mac must be six hex pairs separated by ':', got '"
+                    + n.mac() + "'");
+        }
+        if ((Integer.parseInt(n.mac().substring(0, 2), 16) & 1) != 0) {
+            throw new ConfigException(source + ": host.nic.mac " + n.mac() + " is a multicast address");
+        }
+        if (n.mtu() < 1280 || n.mtu() > 9202) {
+            throw new ConfigException(source + ": host.nic.mtu must be 1280..9202 (the Ethernet header comes on"
+                    + " top, up to NDIS's 9216), got " + n.mtu());
+        }
     }
 
     private static void checkHealth(VmbusConfig.Health h, String source) {

@@ -107,11 +107,28 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *                                ahead of the guest's CLOCK_MONOTONIC_RAW (a real partition is created
      *                                before the guest's kernel starts its clocks)
      * @param extraHeartbeats heartbeat channels offered beyond the six ICs (relids 7 on), to try many channels
+     * @param nic             the synthetic NIC the host offers, if enabled
      */
     public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
-                       long referenceCounterAheadMs, int extraHeartbeats) {
+                       long referenceCounterAheadMs, int extraHeartbeats, Nic nic) {
         /** The default lead of the reference counter: about what firmware and a boot loader take. */
         public static final long DEFAULT_REFERENCE_COUNTER_AHEAD_MS = 17_000;
+
+        public Host {
+            nic = nic == null ? Nic.DISABLED : nic;
+        }
+
+        /** Without a NIC. */
+        public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
+                    long referenceCounterAheadMs, int extraHeartbeats) {
+            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs,
+                    extraHeartbeats, Nic.DISABLED);
+        }
+
+        public Host withNic(Nic n) {
+            return new Host(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm,
+                    referenceCounterAheadMs, extraHeartbeats, n);
+        }
 
         /** With the default reference counter lead. */
         public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm) {
@@ -123,6 +140,85 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
                     long referenceCounterAheadMs) {
             this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs, 0);
+        }
+    }
+
+    /**
+     * {@code host.nic}: the simulated host's synthetic NIC (netvsc), class f8615163-df3e-46c5-913f-f2d2f965ed0e.
+     *
+     * @param enabled offer the NIC
+     * @param backend where its frames go: {@code none} (taken and discarded), {@code loopback} (each frame the
+     *                guest sends comes back to it), {@code tap} (a TAP interface named {@code tap})
+     * @param tap     the TAP interface of the {@code tap} backend
+     * @param queues  receive queues: the primary channel and up to {@code queues - 1} subchannels (1..64)
+     * @param mac     the NIC's MAC address, six hex pairs separated by ':'
+     * @param mtu     the link MTU the guest is told (1280..9202; the Ethernet header comes on top)
+     * @param faults  host mistakes to make on purpose, to test a guest
+     */
+    public record Nic(boolean enabled, String backend, String tap, int queues, String mac, int mtu,
+                      NicFaults faults) {
+        public static final String DEFAULT_MAC = "00:15:5d:56:4d:01";
+        public static final Nic DISABLED = new Nic(false, "none", "vmbushost0", 1, DEFAULT_MAC, 1500,
+                NicFaults.NONE);
+
+        public Nic {
+            faults = faults == null ? NicFaults.NONE : faults;
+        }
+
+        public Nic withEnabled(boolean on) {
+            return new Nic(on, backend, tap, queues, mac, mtu, faults);
+        }
+
+        public Nic withBackend(String b) {
+            return new Nic(enabled, b, tap, queues, mac, mtu, faults);
+        }
+
+        public Nic withQueues(int q) {
+            return new Nic(enabled, backend, tap, q, mac, mtu, faults);
+        }
+
+        public Nic withFaults(NicFaults f) {
+            return new Nic(enabled, backend, tap, queues, mac, mtu, f);
+        }
+    }
+
+    /**
+     * {@code host.nic.faults}: each makes the simulated NIC break one check a guest must make (spec
+     * netvsc-and-buffers.md §5.1, H9), so a test can show the guest faulting only that channel.
+     *
+     * @param wrongPageSetId         transfer-page packets name a page set other than the receive buffer's id
+     * @param rangePastBuffer        each transfer-page packet's last range starts at the receive buffer's end
+     * @param transactionIdPastSlots transfer-page packets carry a transaction id past the slot count
+     * @param withholdCompletions    the guest's RNDIS packets are never completed
+     * @param twoReceiveSections     NVSP 102 announces two receive sections (guests require one)
+     * @param zeroSectionSize        NVSP 105 announces send sections of 0 bytes
+     * @param failInit               NVSP INIT is answered with status FAIL
+     * @param smallerGrant           one subchannel fewer is granted than the guest asks for (and may have)
+     * @param nvspGarbage            NVSP INIT is answered with a message of no known type
+     * @param rndisGarbage           RNDIS INITIALIZE is answered with a message whose length runs past its range
+     */
+    public record NicFaults(boolean wrongPageSetId, boolean rangePastBuffer, boolean transactionIdPastSlots,
+                            boolean withholdCompletions, boolean twoReceiveSections, boolean zeroSectionSize,
+                            boolean failInit, boolean smallerGrant, boolean nvspGarbage, boolean rndisGarbage) {
+        public static final NicFaults NONE = new NicFaults(false, false, false, false, false, false, false, false,
+                false, false);
+
+        /** The knobs by name, as the config and the host's control take them. */
+        public static final java.util.List<String> NAMES = java.util.List.of("wrongPageSetId", "rangePastBuffer",
+                "transactionIdPastSlots", "withholdCompletions", "twoReceiveSections", "zeroSectionSize",
+                "failInit", "smallerGrant", "nvspGarbage", "rndisGarbage");
+
+        /** These knobs with {@code name} set to {@code on}. */
+        public NicFaults with(String name, boolean on) {
+            boolean[] v = {wrongPageSetId, rangePastBuffer, transactionIdPastSlots, withholdCompletions,
+                    twoReceiveSections, zeroSectionSize, failInit, smallerGrant, nvspGarbage, rndisGarbage};
+            int i = NAMES.indexOf(name);
+            if (i < 0) {
+                throw new IllegalArgumentException("no NIC fault knob '" + name + "' (knobs: "
+                        + String.join(", ", NAMES) + ")");
+            }
+            v[i] = on;
+            return new NicFaults(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -43,6 +45,7 @@ public final class SimulatedHost {
     private final HostTransport transport;
     private final VmbusConfig.Host config;
     private final List<IcHostDevice> devices = new ArrayList<>();
+    private HostNic nic;
     private Context context;
 
     public SimulatedHost(Vertx vertx, HostTransport transport, VmbusConfig.Host config) {
@@ -79,10 +82,36 @@ public final class SimulatedHost {
             }
             transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
+                    .compose(x -> config.nic().enabled() ? startNic() : Future.<Void>succeededFuture())
                     .<Void>mapEmpty()
                     .onComplete(started);
         });
         return started.future();
+    }
+
+    /**
+     * Offers the synthetic NIC (after the integration services, at the first relid after them), with the guest
+     * memory its GPA-direct control messages come from.
+     */
+    private Future<Void> startNic() {
+        int relid = FIRST_EXTRA_RELID + config.extraHeartbeats();
+        int[] nextSubchannel = {relid + 1};
+        Offer offer = new Offer(relid, HostNic.CLASS_ID, NIC_INSTANCE, 0, HostNic.RING_SIZE);
+        return transport.guestMemory(NIC_GUEST_MEMORY).compose(memory -> {
+            nic = new HostNic(context, transport, offer, config.nic(), HostTransport.Buffers.UIO, memory,
+                    HostNic.port(config.nic()), () -> nextSubchannel[0]++);
+            return nic.start();
+        });
+    }
+
+    /** The NIC's instance GUID: fixed, so that a restart offers the same one. */
+    public static final UUID NIC_INSTANCE = UUID.fromString("7a4c1f90-3e1d-4b7a-9a55-5e2f0c4d6a01");
+    /** Guest memory the host shares for GPA-direct packets when it offers a NIC: 4 MiB. */
+    public static final long NIC_GUEST_MEMORY = 4L << 20;
+
+    /** The synthetic NIC, when {@code host.nic.enabled}. */
+    public Optional<HostNic> nic() {
+        return Optional.ofNullable(nic);
     }
 
     /** The instance GUID of extra heartbeat channel {@code i}: fixed, so that a restart offers the same ones. */
@@ -111,13 +140,21 @@ public final class SimulatedHost {
     public JsonObject state() {
         JsonArray list = new JsonArray();
         devices.forEach(d -> list.add(d.state()));
+        if (nic != null) {
+            list.add(nic.state());
+        }
         return new JsonObject().put("guestConnected", transport.guestConnected()).put("devices", list);
     }
 
     /** Rescinds every channel and stops the transport. */
     public Future<Void> close() {
         Promise<Void> closed = Promise.promise();
-        context.runOnContext(v -> transport.close().onComplete(closed));
+        context.runOnContext(v -> transport.close().onComplete(ar -> {
+            if (nic != null) {
+                nic.close();
+            }
+            closed.handle(ar);
+        }));
         return closed.future();
     }
 }

@@ -58,6 +58,27 @@ class ConfigLoaderTest {
         assertMessage("[]", "must hold a JSON object");
     }
 
+    @Test
+    void theHostNicKeysHaveDefaultsAndCheckedValues() {
+        VmbusConfig.Nic nic = ConfigLoader.parse("{}", "f.json").host().nic();
+        assertEquals(VmbusConfig.Nic.DISABLED, nic);
+        VmbusConfig.Nic on = ConfigLoader.parse("{\"host\": {\"nic\": {\"enabled\": true, \"backend\": \"loopback\","
+                + " \"queues\": 4, \"faults\": {\"failInit\": true}}}}", "f.json").host().nic();
+        assertTrue(on.enabled());
+        assertEquals("loopback", on.backend());
+        assertEquals(4, on.queues());
+        assertEquals(1500, on.mtu());
+        assertEquals(VmbusConfig.NicFaults.NONE.with("failInit", true), on.faults());
+        assertMessage("{\"host\": {\"nic\": {\"backend\": \"wire\"}}}", "host.nic.backend must be one of");
+        assertMessage("{\"host\": {\"nic\": {\"queues\": 0}}}", "host.nic.queues must be 1..64, got 0");
+        assertMessage("{\"host\": {\"nic\": {\"mac\": \"00:15:5d:56:4d\"}}}", "host.nic.mac must be six hex pairs");
+        assertMessage("{\"host\": {\"nic\": {\"mac\": \"01:15:5d:56:4d:01\"}}}", "is a multicast address");
+        assertMessage("{\"host\": {\"nic\": {\"mtu\": 9203}}}", "host.nic.mtu must be 1280..9202");
+        assertMessage("{\"host\": {\"nic\": {\"tap\": \"a/b\"}}}", "host.nic.tap must be an interface name");
+        assertMessage("{\"host\": {\"nic\": {\"faults\": {\"lateOffer\": true}}}}",
+                "unknown key 'host.nic.faults.lateOffer'");
+    }
+
     private static void assertMessage(String json, String text) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json, "f.json"));
         assertTrue(e.getMessage().contains(text), "expected '" + text + "' in: " + e.getMessage());

@@ -1,0 +1,65 @@
+package dev.vmbus.host.nic;
+
+/**
+ * Which receive queue a frame's flow belongs to: a hash of its IPv4 or IPv6 addresses and, for TCP and UDP, its
+ * ports, so that every frame of one connection lands on one queue (what RSS is for); other frames hash their
+ * Ethernet addresses. Every read is bounds-checked against the frame: a short or odd frame hashes what it has.
+ *
+ * <p>Stateless.
+ */
+final class FlowHash {
+    private static final int ETH_HEADER = 14;
+    private static final int IPV4 = 0x0800;
+    private static final int IPV6 = 0x86DD;
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+
+    private FlowHash() {
+    }
+
+    static int of(byte[] f) {
+        if (f.length < ETH_HEADER) {
+            return mix(0, f, 0, f.length);
+        }
+        int type = u16(f, 12);
+        if (type == IPV4 && f.length >= ETH_HEADER + 20) {
+            int ihl = (f[ETH_HEADER] & 0x0F) * 4;
+            int h = mix(0, f, ETH_HEADER + 12, 8);
+            int proto = f[ETH_HEADER + 9] & 0xFF;
+            int l4 = ETH_HEADER + ihl;
+            if ((proto == TCP || proto == UDP) && ihl >= 20 && f.length >= l4 + 4) {
+                h = mix(h, f, l4, 4);
+            }
+            return finish(h);
+        }
+        if (type == IPV6 && f.length >= ETH_HEADER + 40) {
+            int h = mix(0, f, ETH_HEADER + 8, 32);
+            int next = f[ETH_HEADER + 6] & 0xFF;
+            int l4 = ETH_HEADER + 40;
+            if ((next == TCP || next == UDP) && f.length >= l4 + 4) {
+                h = mix(h, f, l4, 4);
+            }
+            return finish(h);
+        }
+        return finish(mix(0, f, 0, 12));
+    }
+
+    private static int u16(byte[] f, int at) {
+        return (f[at] & 0xFF) << 8 | (f[at + 1] & 0xFF);
+    }
+
+    /** FNV-1a over {@code length} bytes at {@code from}. */
+    private static int mix(int h, byte[] f, int from, int length) {
+        int x = h == 0 ? 0x811C9DC5 : h;
+        for (int i = from; i < from + length && i < f.length; i++) {
+            x = (x ^ (f[i] & 0xFF)) * 0x01000193;
+        }
+        return x;
+    }
+
+    private static int finish(int h) {
+        h ^= h >>> 16;
+        h *= 0x45D9F3B;
+        return h ^ (h >>> 16);
+    }
+}
