@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A JVM started by {@code vmbus bench footprint}: the java of this JVM, the JVM options, then what to run, with
+ * A JVM started by {@code vmbus bench footprint} or {@code vmbus bench net}: the java of this JVM, the JVM options, then what to run, with
  * its output going to a log file (no pipe, so no reader thread here and no blocked child). Used by one thread.
  */
 public final class ChildJvm implements AutoCloseable {
@@ -63,7 +63,13 @@ public final class ChildJvm implements AutoCloseable {
 
     static ChildJvm start(String name, List<String> jvmOptions, List<String> launch, List<String> args, Path workDir)
             throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(name, List.of(), jvmOptions, launch, args, workDir);
+    }
+
+    /** With {@code prefix} in front of the java command (e.g. {@code ip netns exec NAME}, which execs it). */
+    static ChildJvm start(String name, List<String> prefix, List<String> jvmOptions, List<String> launch,
+                          List<String> args, Path workDir) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
         cmd.addAll(launch);

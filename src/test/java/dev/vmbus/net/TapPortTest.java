@@ -2,6 +2,7 @@ package dev.vmbus.net;
 
 import dev.vmbus.os.Posix;
 import dev.vmbus.os.TapTest;
+import dev.vmbus.bench.Netns;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

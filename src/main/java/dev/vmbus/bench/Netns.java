@@ -1,4 +1,4 @@
-package dev.vmbus.net;
+package dev.vmbus.bench;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

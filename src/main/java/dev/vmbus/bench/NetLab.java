@@ -1,0 +1,349 @@
+package dev.vmbus.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Two network namespaces, {@code a} and {@code b}, and the links {@code vmbus bench net} and the NIC's end-to-end
+ * test put between them, one at a time: a veth pair (the kernel's limit), {@code tapfwd} (two TAPs and the
+ * plainest userspace forwarder, src/test/c/tapfwd.c), and the synthetic NIC ({@code vmbus host} in {@code a} with
+ * its TAP, {@code vmbus run} in {@code b} with its own, over {@code shm}). Every link's ends get the same IPv6
+ * link-local addresses, {@link #ADDRESS_A} and {@link #ADDRESS_B} ({@code nodad}, no generated address), and
+ * nothing else: never an IPv4 address. Measures through a link with {@code ping} and {@code iperf3}, each run
+ * bounded in time. Needs root; the namespaces are deleted on {@link #close}.
+ */
+public final class NetLab implements AutoCloseable {
+    public static final String ADDRESS_A = "fe80::a";
+    public static final String ADDRESS_B = "fe80::b";
+    /** The simulated host's TAP (in {@code a}) and the guest NIC's TAP (in {@code b}). */
+    public static final String HOST_TAP = "vmbushost0";
+    public static final String GUEST_TAP = "vmbus0";
+    private static final int IPERF_PORT = 5201;
+    private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
+    private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+
+    private final Netns a;
+    private final Netns b;
+    private final Path workDir;
+
+    private NetLab(Netns a, Netns b, Path workDir) {
+        this.a = a;
+        this.b = b;
+        this.workDir = workDir;
+    }
+
+    /** Two new namespaces; logs and configuration files go to {@code workDir}. */
+    public static NetLab create(String prefix, Path workDir) throws IOException, InterruptedException {
+        Files.createDirectories(workDir);
+        Netns a = Netns.create(prefix + "a");
+        try {
+            return new NetLab(a, Netns.create(prefix + "b"), workDir);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    public Netns a() {
+        return a;
+    }
+
+    public Netns b() {
+        return b;
+    }
+
+    /** One link between the namespaces: its interface in {@code a} and in {@code b}; closing it removes it. */
+    public record Link(String kind, String ifA, String ifB, AutoCloseable teardown) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            teardown.close();
+        }
+    }
+
+    /** A veth pair, {@code vmbvetha} in {@code a} and {@code vmbvethb} in {@code b}, with the kernel's offloads. */
+    public Link veth() throws IOException, InterruptedException {
+        a.ip("link", "add", "vmbvetha", "type", "veth", "peer", "name", "vmbvethb", "netns", b.name());
+        Link link = new Link("veth", "vmbvetha", "vmbvethb", () -> a.ip("link", "del", "vmbvetha"));
+        try {
+            address(a, link.ifA(), ADDRESS_A);
+            address(b, link.ifB(), ADDRESS_B);
+            a.ip("link", "set", "dev", link.ifA(), "up");
+            b.ip("link", "set", "dev", link.ifB(), "up");
+            return link;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            closeQuietly(link);
+            throw e;
+        }
+    }
+
+    /**
+     * {@code tapfwd} (the binary {@code tapfwd}, see {@link #buildTapfwd}) forwarding between TAP {@code vmbfwda}
+     * in {@code a} and {@code vmbfwdb} in {@code b}; its output goes to {@code tapfwd.log} in the work directory.
+     */
+    public Link tapfwd(Path tapfwd) throws IOException, InterruptedException {
+        Path log = workDir.resolve("tapfwd.log");
+        Process p = new ProcessBuilder(tapfwd.toString(), a.path().toString(), "vmbfwda", b.path().toString(),
+                "vmbfwdb").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Link link = new Link("tapfwd", "vmbfwda", "vmbfwdb", () -> stop(p, "tapfwd"));
+        try {
+            awaitLine(log, "tapfwd: forwarding", p, 10_000);
+            address(a, link.ifA(), ADDRESS_A);
+            address(b, link.ifB(), ADDRESS_B);
+            a.ip("link", "set", "dev", link.ifA(), "up");
+            b.ip("link", "set", "dev", link.ifB(), "up");
+            return link;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            closeQuietly(link);
+            throw e;
+        }
+    }
+
+    /**
+     * The configuration of the synthetic NIC's two processes: {@code shm} in {@code shmDir}, the host offering one
+     * NIC with {@code host.nic.backend = tap} ({@link #HOST_TAP}), the guest's {@code netvsc} device with
+     * {@code devices.netvsc.backend = tap} ({@link #GUEST_TAP}), {@code queues} queues each, no dashboard.
+     */
+    public static JsonObject vmbusConfig(Path shmDir, int queues) {
+        return new JsonObject()
+                .put("transport", new JsonObject().put("type", "shm").put("shmDir", shmDir.toString()))
+                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                        .put("backend", "tap").put("tap", GUEST_TAP).put("queues", queues)))
+                .put("host", new JsonObject().put("nic", new JsonObject().put("enabled", true)
+                        .put("backend", "tap").put("tap", HOST_TAP).put("queues", queues)))
+                .put("dashboard", new JsonObject().put("enabled", false));
+    }
+
+    /**
+     * The synthetic NIC between the namespaces: {@code vmbus host} started in {@code a} and {@code vmbus run} in
+     * {@code b} ({@code ip netns exec}), both with {@code config} ({@link #vmbusConfig}) and these JVM options,
+     * their output in {@code host.log} and {@code run.log}. Returns once both TAPs are up with their addresses;
+     * closing the link stops the guest, then the host.
+     */
+    public Link vmbus(List<String> jvmOptions, JsonObject config, long startTimeoutMs)
+            throws IOException, InterruptedException {
+        Path conf = workDir.resolve("vmbus-nic.json");
+        Files.writeString(conf, config.encodePrettily());
+        String shmDir = config.getJsonObject("transport").getString("shmDir");
+        ChildJvm.Code code = ChildJvm.Code.current();
+        List<ChildJvm> started = new ArrayList<>();
+        Link link = new Link("vmbus", HOST_TAP, GUEST_TAP, () -> {
+            for (int i = started.size() - 1; i >= 0; i--) {
+                started.get(i).close();
+            }
+        });
+        try {
+            ChildJvm host = ChildJvm.start("host", netnsExec(a), jvmOptions, code.vmbus(),
+                    List.of("host", "--conf", conf.toString(), "--shm-dir", shmDir), workDir);
+            started.add(host);
+            host.awaitLog("simulated host serving shm", startTimeoutMs);
+            ChildJvm run = ChildJvm.start("run", netnsExec(b), jvmOptions, code.vmbus(),
+                    List.of("run", "--conf", conf.toString()), workDir);
+            started.add(run);
+            run.awaitLog("vmbus agent running", startTimeoutMs);
+            awaitInterface(a, HOST_TAP, host, startTimeoutMs);
+            awaitInterface(b, GUEST_TAP, run, startTimeoutMs);
+            address(a, HOST_TAP, ADDRESS_A);
+            address(b, GUEST_TAP, ADDRESS_B);
+            awaitUp(a, HOST_TAP, host, startTimeoutMs);
+            awaitUp(b, GUEST_TAP, run, startTimeoutMs);
+            return link;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            closeQuietly(link);
+            throw e;
+        }
+    }
+
+    private static List<String> netnsExec(Netns ns) {
+        return List.of("ip", "netns", "exec", ns.name());
+    }
+
+    /** {@code addrgenmode none} (no generated address, no DAD), then {@code address/64 nodad}. */
+    private static void address(Netns ns, String dev, String address) throws IOException, InterruptedException {
+        ns.ip("link", "set", "dev", dev, "addrgenmode", "none");
+        ns.ip("addr", "add", address + "/64", "dev", dev, "nodad");
+    }
+
+    private static void awaitInterface(Netns ns, String dev, ChildJvm owner, long timeoutMs)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (true) {
+            try {
+                ns.ip("link", "show", "dev", dev);
+                return;
+            } catch (IOException notYet) {
+                owner.checkAlive();
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no interface " + dev + " in " + ns + " within " + timeoutMs
+                            + " ms; " + owner.name + "'s output:\n" + owner.tail());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static void awaitUp(Netns ns, String dev, ChildJvm owner, long timeoutMs)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!isUp(ns, dev)) {
+            owner.checkAlive();
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(dev + " in " + ns + " not up within " + timeoutMs + " ms; "
+                        + owner.name + "'s output:\n" + owner.tail());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static boolean isUp(Netns ns, String dev) throws IOException, InterruptedException {
+        JsonArray links = new JsonArray(ns.ip("-j", "link", "show", "dev", dev));
+        JsonArray flags = links.getJsonObject(0).getJsonArray("flags", new JsonArray());
+        return flags.contains("UP");
+    }
+
+    /** The interface index of {@code dev} in {@code ns}, for a scoped link-local socket address. */
+    public static int ifindex(Netns ns, String dev) throws IOException, InterruptedException {
+        return new JsonArray(ns.ip("-j", "link", "show", "dev", dev)).getJsonObject(0).getInteger("ifindex");
+    }
+
+    /** Round trips of {@code ping -6} from {@code a} to {@link #ADDRESS_B} over the link. */
+    public record Ping(int sent, int received, double[] rttMicros) {
+        /** The {@code p}-th percentile (0..100) of the round trips, in microseconds; NaN when none came back. */
+        public double percentile(double p) {
+            if (rttMicros.length == 0) {
+                return Double.NaN;
+            }
+            double[] sorted = rttMicros.clone();
+            Arrays.sort(sorted);
+            int rank = (int) Math.ceil(p / 100 * sorted.length);
+            return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+        }
+    }
+
+    /**
+     * {@code count} echo requests from {@code a} to {@link #ADDRESS_B} over {@code link}, {@code intervalSeconds}
+     * apart (at least 0.002), each waited for at most 2 s.
+     */
+    public Ping ping(Link link, int count, double intervalSeconds) throws IOException, InterruptedException {
+        int bound = (int) Math.ceil(count * Math.max(intervalSeconds, 0.002)) + 15;
+        String out;
+        try {
+            out = a.execAndWait(bound, "ping", "-6", "-n", "-c", Integer.toString(count), "-i",
+                    String.format(java.util.Locale.ROOT, "%.3f", Math.max(intervalSeconds, 0.002)), "-W", "2",
+                    ADDRESS_B + "%" + link.ifA());
+        } catch (IOException e) {
+            // ping exits 1 when replies are missing: the count says so; anything else is an error
+            if (!e.getMessage().contains("exited 1:")) {
+                throw e;
+            }
+            out = e.getMessage();
+        }
+        Matcher summary = SUMMARY.matcher(out);
+        if (!summary.find()) {
+            throw new IOException("no summary in ping's output: " + out);
+        }
+        List<Double> rtts = new ArrayList<>();
+        Matcher m = RTT.matcher(out);
+        while (m.find()) {
+            rtts.add(Double.parseDouble(m.group(1)) * 1000);
+        }
+        return new Ping(Integer.parseInt(summary.group(1)), Integer.parseInt(summary.group(2)),
+                rtts.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** One iperf3 TCP run: bits per second received, and the sender's retransmissions. */
+    public record Iperf(double bitsPerSecond, long retransmits) {
+    }
+
+    /**
+     * An iperf3 TCP run of {@code seconds} over {@code link}: the server in {@code b} on {@link #ADDRESS_B}, the
+     * client in {@code a}; from {@code a} to {@code b}, or with {@code reverse} from {@code b} to {@code a}.
+     */
+    public Iperf iperf(Link link, int seconds, boolean reverse) throws IOException, InterruptedException {
+        Path log = workDir.resolve("iperf3-server.log");
+        Process server = b.exec("iperf3", "-s", "-1", "-B", ADDRESS_B + "%" + link.ifB(), "-p",
+                Integer.toString(IPERF_PORT)).redirectOutput(log.toFile()).start();
+        try {
+            awaitLine(log, "Server listening", server, 10_000);
+            List<String> client = new ArrayList<>(List.of("iperf3", "-6", "-c", ADDRESS_B + "%" + link.ifA(), "-p",
+                    Integer.toString(IPERF_PORT), "-t", Integer.toString(seconds), "-J"));
+            if (reverse) {
+                client.add("-R");
+            }
+            String out = a.execAndWait(seconds + 30, client.toArray(String[]::new));
+            JsonObject end = new JsonObject(out).getJsonObject("end");
+            return new Iperf(end.getJsonObject("sum_received").getDouble("bits_per_second"),
+                    end.getJsonObject("sum_sent").getLong("retransmits", 0L));
+        } finally {
+            stop(server, "iperf3 server");
+        }
+    }
+
+    /**
+     * The forwarder's binary: {@code source} ({@code tapfwd.c}) compiled with gcc into {@code binary}, unless
+     * {@code binary} is already newer than it.
+     */
+    public static Path buildTapfwd(Path source, Path binary) throws IOException, InterruptedException {
+        if (Files.isRegularFile(binary) && Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) > 0) {
+            return binary;
+        }
+        if (binary.getParent() != null) {
+            Files.createDirectories(binary.getParent());
+        }
+        Netns.run(60, "gcc", "-O2", "-Wall", "-Wextra", "-o", binary.toString(), source.toString());
+        return binary;
+    }
+
+    private static void awaitLine(Path log, String text, Process p, long timeoutMs)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!Files.readString(log).contains(text)) {
+            if (!p.isAlive()) {
+                throw new IOException(p.info().command().orElse("process") + " exited " + p.exitValue() + ": "
+                        + Files.readString(log).strip());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("no '" + text + "' within " + timeoutMs + " ms: " + Files.readString(log).strip());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after 5 s. */
+    private static void stop(Process p, String what) throws InterruptedException {
+        p.destroy();
+        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(what + " (pid " + p.pid() + ") did not end");
+            }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception suppressed) {
+            // the first failure is the one reported
+        }
+    }
+
+    /** Deletes both namespaces (and whatever interfaces are left in them). */
+    @Override
+    public void close() throws IOException, InterruptedException {
+        try {
+            b.close();
+        } finally {
+            a.close();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.vmbus.net;
+
+import dev.vmbus.bench.NetLab;
+import dev.vmbus.os.Posix;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Real Linux traffic between two network namespaces this test creates (and deletes): ping over IPv6 link-local
+ * with no loss, and a 100 MiB TCP transfer each way whose SHA-256 matches at the far end. First through the
+ * plainest userspace path, {@code tapfwd} (src/test/c/tapfwd.c, two TAPs and a forwarder), which proves the
+ * harness. Needs root, ping and gcc.
+ */
+@Tag("slow") // child processes, namespaces, 200 MiB of traffic: run by mvn verify, not by mvn test
+class NicEndToEndTest {
+    static final long BYTES = 100L << 20;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void throughTheTapForwarderPingAndTransfersBothWays() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        Path tapfwd = NetLab.buildTapfwd(Path.of("src/test/c/tapfwd.c"), Path.of("target/tapfwd"));
+        try (NetLab lab = NetLab.create("fwd", tmp); NetLab.Link link = lab.tapfwd(tapfwd)) {
+            traffic(lab, link);
+        }
+    }
+
+    /** Ping without loss, then {@link #BYTES} each way with matching SHA-256. */
+    static void traffic(NetLab lab, NetLab.Link link) throws Exception {
+        NetLab.Ping ping = lab.ping(link, 50, 0.02);
+        assertEquals(50, ping.sent());
+        assertEquals(50, ping.received(), "ping lost replies over " + link.kind());
+        Transfer.Result ab = Transfer.run(lab.a(), link.ifA(), lab.b(), link.ifB(), NetLab.ADDRESS_B, 7001, BYTES, 120);
+        assertEquals(BYTES, ab.received(), "a -> b over " + link.kind());
+        assertEquals(ab.sentSha256(), ab.receivedSha256(), "a -> b over " + link.kind());
+        Transfer.Result ba = Transfer.run(lab.b(), link.ifB(), lab.a(), link.ifA(), NetLab.ADDRESS_A, 7002, BYTES, 120);
+        assertEquals(BYTES, ba.received(), "b -> a over " + link.kind());
+        assertEquals(ba.sentSha256(), ba.receivedSha256(), "b -> a over " + link.kind());
+        System.out.printf("%s: ping p50 %.0f us; a->b %.2f Gbit/s, b->a %.2f Gbit/s (%d MiB each, SHA-256 equal)%n",
+                link.kind(), ping.percentile(50), ab.gbitPerSecond(), ba.gbitPerSecond(), BYTES >> 20);
+    }
+}
