@@ -65,17 +65,34 @@ const COLUMNS = {
   problem: c => (c.health && c.health.summary) || '',
   pktsIn: c => (c.rates && c.rates.packetsIn) || 0, pktsOut: c => (c.rates && c.rates.packetsOut) || 0,
   inFill: c => (c.stats ? c.stats.inbound.fillPercent : -1), outFill: c => (c.stats ? c.stats.outbound.fillPercent : -1),
-  intr: c => (c.rates && c.rates.interrupts) || 0
+  intr: c => (c.rates && c.rates.interrupts) || 0,
+  buffers: c => (c.stats && c.stats.outstanding ? c.stats.outstanding.creditUsed : -1)
 };
+
+// What the channel's device holds: credit used of the credit, receive-buffer slots and completions it owes,
+// completions it awaits, and send sections in use (each shown only when there is something to show).
+function buffersOf(c) {
+  const o = c.stats && c.stats.outstanding;
+  if (!o) return '—';
+  const parts = [`credit ${o.creditUsed}/${o.credit}`];
+  if (o.receiveSlotsHeld) parts.push(`slots ${o.receiveSlotsHeld}`);
+  if (o.completionsOwed) parts.push(`owed ${o.completionsOwed}`);
+  if (o.completionsAwaited) parts.push(`awaited ${o.completionsAwaited}`);
+  const s = c.stats.sendSections;
+  if (s) parts.push(`sections ${s.inUse}/${s.count}`);
+  return parts.join(' · ');
+}
 
 function cellsOf(c) {
   const h = healthOf(c);
   return [
-    [h.toUpperCase(), 'badge health-' + h], [c.relid, 'num'], [c.class], [c.state, 'state-' + c.state],
+    [h.toUpperCase(), 'badge health-' + h], [c.relid, 'num'],
+    [c.primary !== undefined ? `↳ ${c.class} sub ${c.subchannel}` : c.class, c.primary !== undefined ? 'subchannel' : ''],
+    [c.state, 'state-' + c.state],
     [(c.health && c.health.summary) || (h === 'ok' ? 'no problems' : ''), 'problem'],
     [c.rates ? num(c.rates.packetsIn) : '—', 'num pkts-in'], [c.rates ? num(c.rates.packetsOut) : '—', 'num pkts-out'],
     [c.stats ? num(c.stats.inbound.fillPercent) : '—', 'num'], [c.stats ? num(c.stats.outbound.fillPercent) : '—', 'num'],
-    [c.rates ? num(c.rates.interrupts) : '—', 'num']
+    [c.rates ? num(c.rates.interrupts) : '—', 'num'], [buffersOf(c), 'buffers']
   ];
 }
 
@@ -89,7 +106,7 @@ function renderChannels(channels) {
     if (!tr) {
       tr = el('tr');
       tr.dataset.relid = c.relid;
-      for (let i = 0; i < 10; i++) tr.appendChild(el('td'));
+      for (let i = 0; i < 11; i++) tr.appendChild(el('td'));
       tr.addEventListener('click', () => select(c.relid));
       rows.set(c.relid, tr);
       body.appendChild(tr);
@@ -116,11 +133,29 @@ function sortAndFilter() {
   const body = document.querySelector('#channels tbody');
   const byRelid = new Map((page.snapshot ? page.snapshot.channels : []).map(c => [c.relid, c]));
   const key = COLUMNS[page.sort.key] || COLUMNS.relid;
-  const ordered = [...rows.entries()].sort(([ra], [rb]) => {
+  const sorted = [...rows.entries()].sort(([ra], [rb]) => {
     const a = key(byRelid.get(ra) || {}), b = key(byRelid.get(rb) || {});
     const cmp = typeof a === 'string' || typeof b === 'string' ? String(a).localeCompare(String(b)) : a - b;
     return cmp * page.sort.dir || ra - rb;
   });
+  // subchannels go right under their primary, in index order, whatever the sort
+  const under = new Map();
+  const isSub = relid => { const c = byRelid.get(relid); return c && c.primary !== undefined && rows.has(c.primary); };
+  for (const [relid, tr] of sorted) {
+    if (isSub(relid)) {
+      const p = byRelid.get(relid).primary;
+      if (!under.has(p)) under.set(p, []);
+      under.get(p).push([relid, tr]);
+    }
+  }
+  const ordered = [];
+  for (const entry of sorted) {
+    if (isSub(entry[0])) continue;
+    ordered.push(entry);
+    const subs = under.get(entry[0]) || [];
+    subs.sort(([ra], [rb]) => byRelid.get(ra).subchannel - byRelid.get(rb).subchannel);
+    ordered.push(...subs);
+  }
   ordered.forEach(([, tr], i) => {       // move only rows out of place: the DOM (and selection) stays put
     if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
   });

@@ -15,10 +15,13 @@ import dev.vmbus.ring.RingSnapshot;
  * @param outFullFirst     first send attempts of a run that found the outbound ring full
  * @param outFullTotal     all send attempts (and pending_send_sz armings) that found it full
  * @param fault            why the channel faulted, or null
+ * @param packetsInByType  packets taken off the inbound ring, by type
+ * @param packetsOutByType packets sent, by type (raw fault-knob writes only in {@code packetsOut})
  */
 public record ChannelStats(Offer offer, ChannelState state, RingSnapshot outbound, RingSnapshot inbound,
                            long interrupts, long events, long intrInFull, long intrOutEmpty,
                            long outFullFirst, long outFullTotal,
                            long packetsOut, long bytesOut, long packetsIn, long bytesIn,
-                           long malformed, long requestorRejected, String fault) {
+                           long malformed, long requestorRejected, String fault,
+                           PacketCounts packetsInByType, PacketCounts packetsOutByType) {
 }

@@ -55,6 +55,7 @@ public final class VmbusChannel {
     private final TransferPageRanges xferScratch = new TransferPageRanges();
     private final GpaRanges gpaScratch = new GpaRanges();
     private final long[] received = new long[16];
+    private final long[] sent = new long[16];
 
     private VmbusChannel(Offer offer, RingWriter out, RingReader in, PeerSignal peer, Requestor requestor) {
         this.offer = offer;
@@ -240,6 +241,7 @@ public final class VmbusChannel {
         SendStatus status = written(result);
         if (status == SendStatus.OK) {
             lastTransactionId = transId;
+            sent[type & 0xF]++;
         } else if (allocated) {
             requestor.requestAddress(transId); // nothing was published: give the id back
         }
@@ -395,6 +397,11 @@ public final class VmbusChannel {
         return type >= 0 && type < received.length ? received[type] : 0;
     }
 
+    /** Packets of {@code type} this end sent (types 6, 7, 9 and 0xB; not raw writes; 0 for others). */
+    public long packetsSent(int type) {
+        return type >= 0 && type < sent.length ? sent[type] : 0;
+    }
+
     /** Publishes {@code read_index} for the packets taken since the last commit; signals a blocked peer. */
     public void commit() {
         boolean signal;
@@ -510,7 +517,8 @@ public final class VmbusChannel {
         return new ChannelStats(offer, state(), outbound, inbound, interrupts, events, in.intrInFull(),
                 out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(), out.packets(), out.bytes(),
                 in.packets(), in.bytes(), in.malformed(), requestor != null ? requestor.rejected() : 0,
-                end != null && end.state() == ChannelState.FAULTED ? end.text() : null);
+                end != null && end.state() == ChannelState.FAULTED ? end.text() : null,
+                PacketCounts.of(received), PacketCounts.of(sent));
     }
 
     // ---- life cycle -------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.PacketCounts;
 import dev.vmbus.ring.RingSnapshot;
+import dev.vmbus.runtime.Outstanding;
+import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.uio.KernelChannelCounters;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -117,6 +120,33 @@ final class PrometheusFormat {
                         }
                     }
                 }).register(registry);
+        CounterWithCallback.builder().name("vmbus_channel_packets_by_type_total")
+                .help("Packets moved through the channel, by direction and VMBus packet type.")
+                .labelNames("relid", "class", "direction", "type").callback(cb -> {
+                    for (ChannelView c : agent.channels()) {
+                        if (c.sample() != null) {
+                            String relid = Integer.toString(c.relid());
+                            byType(cb, relid, c.className(), "in", c.sample().stats().packetsInByType());
+                            byType(cb, relid, c.className(), "out", c.sample().stats().packetsOutByType());
+                        }
+                    }
+                }).register(registry);
+        outstanding("vmbus_channel_completions_owed",
+                "Transfer-page packets the device has not completed yet (the host waits for their slots).",
+                Outstanding::completionsOwed);
+        outstanding("vmbus_channel_completions_awaited",
+                "Packets sent asking for a completion that the host has not sent yet.", Outstanding::completionsAwaited);
+        outstanding("vmbus_channel_receive_slots_held",
+                "Receive-buffer slots (transfer-page ranges) the device holds until it completes their packets.",
+                Outstanding::receiveSlotsHeld);
+        outstanding("vmbus_channel_credit_used",
+                "Credit units the device holds (one per packet, one per receive-buffer slot).", Outstanding::creditUsed);
+        outstanding("vmbus_channel_credit_limit",
+                "The channel's credit: no packet is taken while the device holds this many units.", Outstanding::credit);
+        sections("vmbus_channel_send_sections_in_use", "Send-buffer sections the device has taken and not given back.",
+                SendSections.Use::inUse);
+        sections("vmbus_channel_send_sections", "Send-buffer sections the device cut its send buffer into.",
+                SendSections.Use::count);
         ring("vmbus_ring_used_bytes", "Bytes written and not yet consumed, per ring.", r -> Math.max(0, r.bytesToRead()));
         ring("vmbus_ring_free_bytes", "Bytes the producer may still write, per ring.", r -> Math.max(0, r.bytesToWrite()));
         ring("vmbus_ring_size_bytes", "Size of the ring's data area.", RingSnapshot::dataSize);
@@ -180,6 +210,34 @@ final class PrometheusFormat {
                 }
             }
         }).register(registry);
+    }
+
+    private static void byType(CounterWithCallback.Callback cb, String relid, String className, String direction,
+                               PacketCounts counts) {
+        cb.call(counts.inBand(), relid, className, direction, "inband");
+        cb.call(counts.transferPages(), relid, className, direction, "transfer_pages");
+        cb.call(counts.gpaDirect(), relid, className, direction, "gpa_direct");
+        cb.call(counts.completions(), relid, className, direction, "completion");
+    }
+
+    private void outstanding(String name, String help, ToLongFunction<Outstanding> value) {
+        gauge(name, help, ID, cb -> {
+            for (ChannelView c : agent.channels()) {
+                if (c.sample() != null && c.sample().outstanding() != null) {
+                    cb.call(value.applyAsLong(c.sample().outstanding()), Integer.toString(c.relid()), c.className());
+                }
+            }
+        });
+    }
+
+    private void sections(String name, String help, ToLongFunction<SendSections.Use> value) {
+        gauge(name, help, ID, cb -> {
+            for (ChannelView c : agent.channels()) {
+                if (c.sample() != null && c.sample().sections() != null) {
+                    cb.call(value.applyAsLong(c.sample().sections()), Integer.toString(c.relid()), c.className());
+                }
+            }
+        });
     }
 
     private void ring(String name, String help, ToLongFunction<RingSnapshot> value) {

@@ -6,9 +6,15 @@ import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.PacketCounts;
 import dev.vmbus.ring.RingSnapshot;
+import dev.vmbus.runtime.Outstanding;
+import dev.vmbus.spi.SendSections;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The JSON the API and the live stream serve for the agent's typed snapshots: the one place where channel figures
@@ -24,12 +30,42 @@ public final class StatsJson {
         return new JsonObject().put("timestamp", s.timestamp()).put("channels", channels(s));
     }
 
+    /**
+     * Every channel in relid order; a subchannel also names its {@code primary} (the relid of subchannel 0 of the
+     * same class and instance) and a primary with subchannels lists them ({@code subchannels}, relid order).
+     */
     public static JsonArray channels(AgentSnapshot s) {
+        Map<String, Integer> primaries = new HashMap<>();
+        Map<Integer, JsonArray> subchannels = new HashMap<>();
+        for (ChannelView c : s.channels()) {
+            if (c.offer().subchannel() == 0) {
+                primaries.put(device(c), c.relid());
+            }
+        }
+        for (ChannelView c : s.channels()) {
+            Integer primary = c.offer().subchannel() > 0 ? primaries.get(device(c)) : null;
+            if (primary != null) {
+                subchannels.computeIfAbsent(primary, k -> new JsonArray()).add(c.relid());
+            }
+        }
         JsonArray out = new JsonArray();
         for (ChannelView c : s.channels()) {
-            out.add(channel(c));
+            JsonObject json = channel(c);
+            Integer primary = c.offer().subchannel() > 0 ? primaries.get(device(c)) : null;
+            if (primary != null) {
+                json.put("primary", primary);
+            }
+            JsonArray subs = subchannels.get(c.relid());
+            if (subs != null && c.offer().subchannel() == 0) {
+                json.put("subchannels", subs);
+            }
+            out.add(json);
         }
         return out;
+    }
+
+    private static String device(ChannelView c) {
+        return c.offer().classId() + "/" + c.offer().instanceId();
     }
 
     /** The listing fields, then {@code stats} for an open channel that answered, {@code kernel} on uio. */
@@ -76,7 +112,25 @@ public final class StatsJson {
             }
             json.put("hostComplaints", byKind).put("logLinesSuppressed", complaints.logLinesSuppressed());
         }
+        Outstanding o = sample.outstanding();
+        if (o != null) {
+            json.put("outstanding", new JsonObject().put("withDevice", o.withDevice())
+                    .put("creditUsed", o.creditUsed()).put("credit", o.credit())
+                    .put("completionsOwed", o.completionsOwed()).put("completionsAwaited", o.completionsAwaited())
+                    .put("receiveSlotsHeld", o.receiveSlotsHeld()));
+        }
+        SendSections.Use sections = sample.sections();
+        if (sections != null) {
+            json.put("sendSections", new JsonObject().put("inUse", sections.inUse()).put("count", sections.count())
+                    .put("sectionSize", sections.sectionSize()));
+        }
         return json;
+    }
+
+    /** {@code {inband, transferPages, gpaDirect, completions}}. */
+    public static JsonObject byType(PacketCounts c) {
+        return new JsonObject().put("inband", c.inBand()).put("transferPages", c.transferPages())
+                .put("gpaDirect", c.gpaDirect()).put("completions", c.completions());
     }
 
     public static JsonObject toJson(ChannelStats s) {
@@ -102,7 +156,9 @@ public final class StatsJson {
                 .put("bytesIn", s.bytesIn())
                 .put("malformed", s.malformed())
                 .put("requestorRejected", s.requestorRejected())
-                .put("fault", s.fault());
+                .put("fault", s.fault())
+                .put("packetsInByType", byType(s.packetsInByType()))
+                .put("packetsOutByType", byType(s.packetsOutByType()));
     }
 
     public static JsonObject ring(RingSnapshot r) {

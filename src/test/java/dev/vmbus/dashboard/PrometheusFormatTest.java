@@ -5,6 +5,9 @@ import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.PacketCounts;
+import dev.vmbus.runtime.Outstanding;
+import dev.vmbus.spi.SendSections;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
@@ -37,13 +40,16 @@ class PrometheusFormatTest {
 
     static ChannelSample sample(Offer offer, long n) {
         ChannelStats s = new ChannelStats(offer, ChannelState.OPEN, ring(0, 12288, 0, 0xFFFF_FFFF), ring(64, 12288, 1, 0),
-                n, n, n, n, n, n, n, n, n, n, n, n, null);
+                n, n, n, n, n, n, n, n, n, n, n, n, null, new PacketCounts(n, 2 * n, 3 * n, 4 * n),
+                new PacketCounts(5 * n, 0, 6 * n, 7 * n));
         Map<HostComplaints.Kind, Long> complaints = new EnumMap<>(HostComplaints.Kind.class);
         for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
             complaints.put(kind, 0L);
         }
         complaints.put(HostComplaints.Kind.NO_COMMON_VERSION, 4 * n);
-        return new ChannelSample(s, new HostComplaints.Tally(complaints, 4 * n - 5));
+        return new ChannelSample(s, new HostComplaints.Tally(complaints, 4 * n - 5),
+                new Outstanding((int) n + 2, (int) n + 3, 64, (int) n + 1, (int) n + 4, (int) n),
+                new SendSections.Use((int) n, 1000, 6144));
     }
 
     static ChannelView open(Offer offer, String className, long n) {
@@ -100,7 +106,7 @@ class PrometheusFormatTest {
                 assertTrue(name.matches("[a-z_]+"), "snake_case: " + name);
             }
         }
-        assertEquals(19, types.size(), types.toString());
+        assertEquals(27, types.size(), types.toString());
         assertEquals(helped, types.keySet());
         assertTrue(text.contains("# HELP vmbus_channel_out_full_attempts_total All send attempts (and pending_send_sz"
                 + " armings) that found the outbound ring full (Linux out_full_total).\n"), text);
@@ -121,7 +127,7 @@ class PrometheusFormatTest {
                 }
             }
         }
-        assertEquals(12, counters);
+        assertEquals(13, counters);
     }
 
     @Test
@@ -143,6 +149,25 @@ class PrometheusFormatTest {
         assertEquals(28.0, Exposition.value(text, "vmbus_channel_host_complaints_total", with(one, "reason", "no_common_version")), text);
         assertEquals(0.0, Exposition.value(text, "vmbus_channel_host_complaints_total", with(one, "reason", "channel_fault")), text);
         assertEquals(23.0, Exposition.value(text, "vmbus_channel_log_lines_suppressed_total", one), text);
+        assertEquals(14.0, Exposition.value(text, "vmbus_channel_packets_by_type_total",
+                with(with(one, "direction", "in"), "type", "transfer_pages")), text);
+        assertEquals(49.0, Exposition.value(text, "vmbus_channel_packets_by_type_total",
+                with(with(one, "direction", "out"), "type", "completion")), text);
+        assertEquals(0.0, Exposition.value(text, "vmbus_channel_packets_by_type_total",
+                with(with(one, "direction", "out"), "type", "transfer_pages")), text);
+        assertEquals(8.0, Exposition.value(text, "vmbus_channel_completions_owed", one), text);
+        assertEquals(7.0, Exposition.value(text, "vmbus_channel_completions_awaited", one), text);
+        assertEquals(11.0, Exposition.value(text, "vmbus_channel_receive_slots_held", one), text);
+        assertEquals(10.0, Exposition.value(text, "vmbus_channel_credit_used", one), text);
+        assertEquals(64.0, Exposition.value(text, "vmbus_channel_credit_limit", one), text);
+        assertEquals(7.0, Exposition.value(text, "vmbus_channel_send_sections_in_use", one), text);
+        assertEquals(1000.0, Exposition.value(text, "vmbus_channel_send_sections", one), text);
+    }
+
+    @Test
+    void theBufferFamiliesPassPromtool() throws Exception {
+        String text = render(snapshot());
+        assertEquals("0:", PromtoolTest.check(text), "promtool check metrics on:\n" + text);
     }
 
     @Test

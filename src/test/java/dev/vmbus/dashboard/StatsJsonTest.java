@@ -39,8 +39,13 @@ class StatsJsonTest {
                 + "\"interrupts\":7,\"events\":7,\"intr_in_full\":7,\"intr_out_empty\":7,\"out_full_first\":7,"
                 + "\"out_full_total\":7,\"packetsOut\":7,\"bytesOut\":7,\"packetsIn\":7,\"bytesIn\":7,\"malformed\":7,"
                 + "\"requestorRejected\":7,\"fault\":null,"
+                + "\"packetsInByType\":{\"inband\":7,\"transferPages\":14,\"gpaDirect\":21,\"completions\":28},"
+                + "\"packetsOutByType\":{\"inband\":35,\"transferPages\":0,\"gpaDirect\":42,\"completions\":49},"
                 + "\"hostComplaints\":{\"no_common_version\":28,\"short_message\":0,\"malformed_message\":0,"
-                + "\"refused_request\":0,\"channel_fault\":0,\"bad_control_message\":0},\"logLinesSuppressed\":23},"
+                + "\"refused_request\":0,\"channel_fault\":0,\"bad_control_message\":0},\"logLinesSuppressed\":23,"
+                + "\"outstanding\":{\"withDevice\":9,\"creditUsed\":10,\"credit\":64,\"completionsOwed\":8,"
+                + "\"completionsAwaited\":7,\"receiveSlotsHeld\":11},"
+                + "\"sendSections\":{\"inUse\":7,\"count\":1000,\"sectionSize\":6144}},"
                 + "\"kernel\":{\"out_mask\":1,\"interrupts\":4242}}";
         assertEquals(expected, StatsJson.channel(open).encode());
     }
@@ -59,8 +64,28 @@ class StatsJsonTest {
         ChannelSample hostSide = new ChannelSample(PrometheusFormatTest.sample(five, 1).stats(), null);
         ChannelView hostEnd = new ChannelView(five, "vss", ChannelState.OPEN, null, null, hostSide, null);
         String json = StatsJson.channel(hostEnd).encode();
-        assertEquals(false, json.contains("handled") || json.contains("hostComplaints") || json.contains("logLinesSuppressed"), json);
+        assertEquals(false, json.contains("handled") || json.contains("hostComplaints") || json.contains("logLinesSuppressed")
+                || json.contains("outstanding") || json.contains("sendSections"), json);
         assertEquals("{\"timestamp\":3,\"channels\":[" + json + "]}",
                 StatsJson.snapshot(new AgentSnapshot(3, List.of(hostEnd))).encode());
+    }
+
+    @Test
+    void subchannelsAreListedUnderTheirPrimary() {
+        UUID nic = UUID.fromString("f8615163-df3e-46c5-913f-f2d2f965ed0e");
+        UUID instance = UUID.fromString("00000000-0000-0000-0000-0000000000a1");
+        ChannelView primary = new ChannelView(new Offer(3, nic, instance, 0, 16384), "netvsc", ChannelState.OPEN,
+                true, null, null, null);
+        ChannelView sub1 = new ChannelView(new Offer(4, nic, instance, 1, 16384), "netvsc", ChannelState.OPEN,
+                true, null, null, null);
+        ChannelView sub2 = new ChannelView(new Offer(6, nic, instance, 2, 16384), "netvsc", ChannelState.OPEN,
+                true, null, null, null);
+        ChannelView other = new ChannelView(new Offer(5, nic, UUID.randomUUID(), 0, 16384), "netvsc",
+                ChannelState.OPEN, true, null, null, null);
+        var json = StatsJson.channels(new AgentSnapshot(1, List.of(primary, sub1, other, sub2)));
+        assertEquals("[4,6]", json.getJsonObject(0).getJsonArray("subchannels").encode());
+        assertEquals(3, json.getJsonObject(1).getInteger("primary"));
+        assertEquals(false, json.getJsonObject(2).containsKey("subchannels") || json.getJsonObject(2).containsKey("primary"));
+        assertEquals(3, json.getJsonObject(3).getInteger("primary"));
     }
 }
