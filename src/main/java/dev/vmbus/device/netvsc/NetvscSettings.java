@@ -1,0 +1,93 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.spi.DeviceConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Set;
+
+/**
+ * {@code devices.netvsc}: where the synthetic NIC's frames go and how it asks the host for things.
+ *
+ * @param backend            {@code eventbus} (frames on the event bus, docs/API.md) or {@code tap} (a Linux TAP)
+ * @param tap                the TAP interface's name, and the NIC's name on the event bus
+ * @param mtu                the IP MTU asked for (the host may give less); the NDIS MTU is this + 14
+ * @param queues             receive queues wanted: more than 1 asks the host for subchannels (vRSS, NVSP 5+)
+ * @param controlOverSection send RNDIS control messages through a send section instead of GPA-direct (for hosts
+ *                           that accept it, or where there is no guest memory; spec §4)
+ */
+public record NetvscSettings(Backend backend, String tap, int mtu, int queues, boolean controlOverSection) {
+    public static final String DEFAULT_TAP = "vmbus0";
+    public static final int DEFAULT_MTU = 1500;
+    /** IPv6's minimum, and the largest IP MTU whose frame fits NDIS's 9216 (OpenVMM). */
+    public static final int MIN_MTU = 1280;
+    public static final int MAX_MTU = 9216 - 14;
+    /** NETVSP_MAX_SUBCHANNELS_PER_VNIC + the primary. */
+    public static final int MAX_QUEUES = 64;
+
+    private static final Set<String> KEYS = Set.of("backend", "tap", "mtu", "queues", "controlOverSection");
+
+    /** Where frames go. */
+    public enum Backend {
+        EVENTBUS("eventbus");
+
+        private final String key;
+
+        Backend(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+    }
+
+    public NetvscSettings {
+        if (backend == null) {
+            throw new IllegalArgumentException("'backend' is required");
+        }
+        checkInterfaceName(tap);
+        if (mtu < MIN_MTU || mtu > MAX_MTU) {
+            throw new IllegalArgumentException("'mtu' must be " + MIN_MTU + ".." + MAX_MTU + ", got " + mtu);
+        }
+        if (queues < 1 || queues > MAX_QUEUES) {
+            throw new IllegalArgumentException("'queues' must be 1.." + MAX_QUEUES + ", got " + queues);
+        }
+    }
+
+    /** The defaults: event bus, {@code vmbus0}, MTU 1500, one queue, control messages GPA-direct. */
+    public static NetvscSettings defaults() {
+        return new NetvscSettings(Backend.EVENTBUS, DEFAULT_TAP, DEFAULT_MTU, 1, false);
+    }
+
+    /** Parses {@code devices.netvsc} (without {@code enabled}). */
+    public static NetvscSettings parse(JsonObject config) {
+        DeviceConfig.onlyKeys(config, KEYS, "netvsc");
+        Object b = config.getValue("backend", Backend.EVENTBUS.key());
+        Backend backend = null;
+        for (Backend candidate : Backend.values()) {
+            if (candidate.key().equals(b)) {
+                backend = candidate;
+            }
+        }
+        if (backend == null) {
+            throw new IllegalArgumentException("'backend' must be \"eventbus\", got " + b);
+        }
+        Object tap = config.getValue("tap", DEFAULT_TAP);
+        if (!(tap instanceof String name)) {
+            throw new IllegalArgumentException("'tap' must be an interface name (a string), got " + tap);
+        }
+        return new NetvscSettings(backend, name,
+                (int) DeviceConfig.integer(config, "mtu", DEFAULT_MTU, MIN_MTU, MAX_MTU),
+                (int) DeviceConfig.integer(config, "queues", 1, 1, MAX_QUEUES),
+                DeviceConfig.bool(config, "controlOverSection", false));
+    }
+
+    /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */
+    static void checkInterfaceName(String name) {
+        if (name == null || name.isEmpty() || name.length() > 15 || name.equals(".") || name.equals("..")
+                || !name.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':')) {
+            throw new IllegalArgumentException("'tap' must be a Linux interface name (1 to 15 printable ASCII"
+                    + " characters, no '/', ':' or space), got '" + name + "'");
+        }
+    }
+}

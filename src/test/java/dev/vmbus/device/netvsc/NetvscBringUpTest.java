@@ -1,0 +1,164 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.channel.Packet;
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.Rndis;
+import dev.vmbus.net.RndisMessage;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The guest's NVSP and RNDIS bring-up against a scripted host over {@code sim}, byte by byte: what it sends, in
+ * which order, with which flags and ranges, and what it makes of the answers (spec §3.2).
+ */
+class NetvscBringUpTest {
+
+    @Test
+    void bringsTheNicUpAsLinuxDoes() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+
+            Packet init = host.seen.getFirst();
+            assertEquals(PacketType.DATA_INBAND, init.type());
+            assertEquals(1, init.flags(), "INIT asks for a completion");
+            assertEquals(Nvsp.MESSAGE_SIZE_V61, init.payload().length);
+            assertEquals(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61), NicHost.nvsp(init));
+
+            Packet config = host.seen.get(1);
+            assertEquals(0, config.flags(), "NDIS config wants no answer");
+            assertEquals(new NvspMessage.NdisConfig(1514, Nvsp.CAP_IEEE8021Q), NicHost.nvsp(config));
+            assertEquals(new NvspMessage.NdisVersion(6, 30), NicHost.nvsp(host.seen.get(2)));
+            Packet recv = host.seen.get(3);
+            assertEquals(1, recv.flags());
+            assertEquals(new NvspMessage.SendReceiveBuffer(host.buffer(ChannelBuffer.Kind.RECEIVE).gpadl(), 0xCAFE),
+                    NicHost.nvsp(recv));
+            assertEquals(new NvspMessage.SendSendBuffer(host.buffer(ChannelBuffer.Kind.SEND).gpadl(), 0xFACE),
+                    NicHost.nvsp(host.seen.get(4)));
+
+            // RNDIS control messages: GPA-direct, completion requested, NVSP 107 on the control channel, no section
+            List<Packet> control = host.seen.stream().filter(p -> p.type() == PacketType.DATA_USING_GPA_DIRECT).toList();
+            assertEquals(6, control.size());
+            for (Packet p : control) {
+                assertEquals(1, p.flags());
+                assertEquals(new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, Nvsp.NO_SECTION, 0), NicHost.nvsp(p));
+                assertEquals(1, p.gpaRanges().count());
+            }
+            List<RndisMessage> r = host.rndisSeen;
+            assertEquals(new RndisMessage.InitializeRequest(1, 1, 0, 0x4000), r.get(0));
+            assertEquals(new RndisMessage.Set(2, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicHost.u32(0)), r.get(1));
+            assertEquals(new RndisMessage.Query(3, Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, new byte[0]), r.get(2));
+            assertEquals(new RndisMessage.Query(4, Rndis.OID_802_3_PERMANENT_ADDRESS, new byte[0]), r.get(3));
+            assertEquals(new RndisMessage.Query(5, Rndis.OID_GEN_MEDIA_CONNECT_STATUS, new byte[0]), r.get(4));
+            assertEquals(new RndisMessage.Set(6, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicHost.u32(
+                    Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST)), r.get(5));
+            // the guest returned every control response's receive slot: one completion per transfer-page packet
+            while (host.seen.stream().filter(Packet::isCompletion).count() < 6) {
+                host.next();
+            }
+            List<Packet> completions = host.seen.stream().filter(Packet::isCompletion).toList();
+            assertEquals(6, completions.size());
+            for (Packet c : completions) {
+                assertEquals(new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS), NicHost.nvsp(c));
+            }
+
+            assertEquals("00:15:5d:01:02:03", nic.getString("mac"));
+            assertEquals(1500, nic.getInteger("mtu"));
+            assertEquals("6.1", nic.getString("nvspVersion"));
+            assertEquals("6.30", nic.getString("ndisVersion"));
+            assertEquals("up", nic.getString("link"));
+            assertEquals(32505856 / NicHost.SLOT, nic.getJsonObject("receiveSlots").getInteger("count"));
+            assertEquals(16777216 / NicHost.SECTION, nic.getJsonObject("sendSections").getInteger("count"));
+            assertEquals(8, nic.getJsonObject("rndis").getInteger("packetAlignment"));
+        }
+    }
+
+    @Test
+    void triesOlderVersionsUntilTheHostAcceptsOne() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NicHost.Answers() {
+                @Override
+                public NvspMessage init(NvspMessage.Init m) {
+                    return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
+                            m.maxVersion() == Nvsp.VERSION_4 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_TOO_NEW);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            assertEquals(List.of(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61),
+                    new NvspMessage.Init(Nvsp.VERSION_6, Nvsp.VERSION_6),
+                    new NvspMessage.Init(Nvsp.VERSION_5, Nvsp.VERSION_5),
+                    new NvspMessage.Init(Nvsp.VERSION_4, Nvsp.VERSION_4)), host.sent(NvspMessage.Init.class));
+            assertEquals(List.of(new NvspMessage.NdisVersion(6, 1)), host.sent(NvspMessage.NdisVersion.class));
+            assertEquals("4", nic.getString("nvspVersion"));
+            assertEquals("6.1", nic.getString("ndisVersion"));
+        }
+    }
+
+    @Test
+    void takesTheSmallerOfItsMtuAndTheHostsAndAStartingLinkDown() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("mtu", 9000), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NicHost.Answers() {
+                @Override
+                public RndisMessage rndis(RndisMessage request) {
+                    if (request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE) {
+                        return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, NicHost.u32(4000));
+                    }
+                    if (request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MEDIA_CONNECT_STATUS) {
+                        return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS,
+                                NicHost.u32(Rndis.MEDIA_STATE_DISCONNECTED));
+                    }
+                    return NicHost.answer(request);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            assertEquals(new NvspMessage.NdisConfig(9014, Nvsp.CAP_IEEE8021Q),
+                    host.sent(NvspMessage.NdisConfig.class).getFirst());
+            assertEquals(4000, nic.getInteger("mtu"));
+            assertEquals("down", nic.getString("link"));
+
+            // the host says the link came up, then went down: the NIC follows
+            host.deliver(List.of(new RndisMessage.IndicateStatus(Rndis.STATUS_MEDIA_CONNECT, new byte[0]).encode()),
+                    Nvsp.CHANNEL_CONTROL);
+            host.awaitNic(n -> n.getString("link").equals("up"), "link up");
+            host.deliver(List.of(new RndisMessage.IndicateStatus(Rndis.STATUS_MEDIA_DISCONNECT, new byte[0]).encode()),
+                    Nvsp.CHANNEL_CONTROL);
+            assertEquals(2, host.awaitNic(n -> n.getString("link").equals("down"), "link down")
+                    .getLong("statusIndications"));
+        }
+    }
+
+    @Test
+    void sendsControlMessagesThroughASendSectionWhenAskedTo() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("controlOverSection", true), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            List<Packet> control = host.seen.stream().filter(p -> p.type() == PacketType.DATA_INBAND
+                    && NicHost.nvsp(p) instanceof NvspMessage.RndisPacket).toList();
+            assertEquals(6, control.size());
+            for (Packet p : control) {
+                NvspMessage.RndisPacket m = assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(p));
+                assertEquals(Nvsp.CHANNEL_CONTROL, m.channelType());
+                assertTrue(m.sectionIndex() >= 0 && m.sectionIndex() < 2730, "section " + m.sectionIndex());
+                assertEquals(1, p.flags());
+            }
+            assertEquals(0, host.seen.stream().filter(p -> p.type() == PacketType.DATA_USING_GPA_DIRECT).count());
+            assertEquals("send section", nic.getString("controlPath"));
+            assertEquals(0, nic.getJsonObject("sendSections").getInteger("inUse"), "every control section came back");
+            assertEquals(ByteBuffer.wrap(NicHost.u32(0xD)).order(ByteOrder.LITTLE_ENDIAN).getInt(0),
+                    ByteBuffer.wrap(((RndisMessage.Set) host.rndisSeen.getLast()).info()).order(ByteOrder.LITTLE_ENDIAN)
+                            .getInt(0));
+        }
+    }
+}

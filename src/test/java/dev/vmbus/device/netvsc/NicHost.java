@@ -1,0 +1,378 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.bus.LocalCodec;
+import dev.vmbus.bus.VmbusVerticle;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.config.TransportType;
+import dev.vmbus.net.NetCodecException;
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.Rndis;
+import dev.vmbus.net.RndisMessage;
+import dev.vmbus.ring.GpaRanges;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.TransferPageRanges;
+import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.SharedGuestMemory;
+import dev.vmbus.transport.sim.SimBus;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A scripted NVSP/RNDIS host for the netvsc tests over {@code sim}: the agent with only the netvsc handler, one NIC
+ * channel offered with receive and send buffers and guest memory, and the host's end driven from the test thread.
+ * {@link #bringUp} answers the guest's bring-up as OpenVMM's netvsp does (spec §5.1), each answer replaceable by a
+ * test through {@link Answers}; everything the guest sent is kept in {@link #seen} for byte-level checks.
+ */
+final class NicHost implements AutoCloseable {
+    static final UUID CLASS_ID = DeviceClass.byName("netvsc").orElseThrow().classId();
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+    static final int RELID = 21;
+    /** OpenVMM's receive slot at MTU 1500: 256 + 1514 + 36. */
+    static final int SLOT = 1806;
+    static final int SECTION = 6144;
+    static final byte[] MAC = {0x00, 0x15, 0x5d, 0x01, 0x02, 0x03};
+
+    /** The host's answers; a test overrides one to play a host mistake. */
+    interface Answers {
+        default NvspMessage init(NvspMessage.Init m) {
+            return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
+                    m.maxVersion() == Nvsp.VERSION_61 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_NONE);
+        }
+
+        default NvspMessage receiveBuffer(long bufferSize) {
+            int count = (int) (bufferSize / SLOT);
+            return new NvspMessage.ReceiveBufferComplete(Nvsp.STATUS_SUCCESS,
+                    List.of(new NvspMessage.ReceiveSection(0, SLOT, count, SLOT * count)));
+        }
+
+        default NvspMessage sendBuffer() {
+            return new NvspMessage.SendBufferComplete(Nvsp.STATUS_SUCCESS, SECTION);
+        }
+
+        default NvspMessage controlCompletion() {
+            return new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS);
+        }
+
+        default RndisMessage rndis(RndisMessage request) {
+            return NicHost.answer(request);
+        }
+    }
+
+    /** The standard answers, as netvsp gives them. */
+    static RndisMessage answer(RndisMessage request) {
+        return switch (request) {
+            case RndisMessage.InitializeRequest r -> new RndisMessage.InitializeComplete(r.requestId(),
+                    Rndis.STATUS_SUCCESS, 1, 0, Rndis.DEVICE_CONNECTIONLESS, Rndis.MEDIUM_802_3, 8, 0xEFFFFFFF, 3, 0, 0);
+            case RndisMessage.Set s -> new RndisMessage.SetComplete(s.requestId(), Rndis.STATUS_SUCCESS);
+            case RndisMessage.Query q -> switch (q.oid()) {
+                case Rndis.OID_GEN_MAXIMUM_FRAME_SIZE -> new RndisMessage.QueryComplete(q.requestId(),
+                        Rndis.STATUS_SUCCESS, u32(1500));
+                case Rndis.OID_802_3_PERMANENT_ADDRESS -> new RndisMessage.QueryComplete(q.requestId(),
+                        Rndis.STATUS_SUCCESS, MAC);
+                case Rndis.OID_GEN_MEDIA_CONNECT_STATUS -> new RndisMessage.QueryComplete(q.requestId(),
+                        Rndis.STATUS_SUCCESS, u32(Rndis.MEDIA_STATE_CONNECTED));
+                default -> new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_NOT_SUPPORTED, new byte[0]);
+            };
+            default -> throw new AssertionError("the guest sent RNDIS " + request);
+        };
+    }
+
+    static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v).array();
+    }
+
+    final Vertx vertx;
+    final SimBus bus;
+    final SharedGuestMemory memory;
+    final List<Packet> seen = new CopyOnWriteArrayList<>();
+    final List<RndisMessage> rndisSeen = new CopyOnWriteArrayList<>();
+    final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+    private final Context hostContext;
+    private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+    private final CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
+    private ChannelLink link;
+    /** Next receive slot the host fills (a ring over the slots; tests stay far below the count). */
+    private int nextSlot;
+
+    NicHost(JsonObject config, HostTransport.Buffers buffers) throws Exception {
+        vertx = Vertx.vertx();
+        try {
+            LocalCodec.register(vertx);
+            vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
+            bus = new SimBus(vertx);
+            hostContext = vertx.getOrCreateContext();
+            onHost(() -> bus.host().start());
+            memory = onHost(() -> bus.host().guestMemory(16 * 4096));
+            DeviceRegistry registry = DeviceRegistry.of(List.of(new NetvscHandler()),
+                    Map.of("netvsc", config.copy().put("enabled", true)), TransportType.SIM);
+            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
+                @Override
+                public void opened(ChannelLink l) {
+                    link = l;
+                    driver.complete(ChannelDriver.host(l, hostContext, 0, received::add));
+                }
+
+                @Override
+                public void closed(int relid, EndReason reason) {
+                }
+            };
+            onHost(() -> bus.host().offer(new Offer(RELID, CLASS_ID, UUID.randomUUID(), 0, 64 * 1024), buffers,
+                    listener));
+            driver.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception | AssertionError e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    static NicHost start() throws Exception {
+        return new NicHost(new JsonObject(), HostTransport.Buffers.UIO);
+    }
+
+    private <T> T onHost(java.util.function.Supplier<io.vertx.core.Future<T>> task) throws Exception {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        hostContext.runOnContext(v -> task.get().onComplete((r, e) -> {
+            if (e != null) {
+                done.completeExceptionally(e);
+            } else {
+                done.complete(r);
+            }
+        }));
+        return done.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    ChannelBuffer buffer(ChannelBuffer.Kind kind) {
+        return link.buffers().stream().filter(b -> b.kind() == kind).findFirst().orElseThrow();
+    }
+
+    /** The guest's next packet on the NIC channel. */
+    Packet next() throws InterruptedException {
+        Packet p = received.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (p == null) {
+            throw new AssertionError("no packet from the guest within " + TIMEOUT.toSeconds() + " s; events " + events);
+        }
+        seen.add(p);
+        return p;
+    }
+
+    /** The guest's next packet if one comes while the channel is open (null once it faulted or closed). */
+    Packet nextWhileOpen() throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Packet p = received.poll(50, TimeUnit.MILLISECONDS);
+            if (p != null) {
+                seen.add(p);
+                return p;
+            }
+            if (ended() != null) {
+                return null;
+            }
+        }
+        throw new AssertionError("the guest neither sent nor ended within " + TIMEOUT.toSeconds() + " s");
+    }
+
+    /** The ended event of the NIC channel, or null. */
+    ChannelEvent ended() {
+        return events.stream().filter(e -> e.relid() == RELID && e.ended()).findFirst().orElse(null);
+    }
+
+    /** Waits for the NIC channel to fault; returns the reason. */
+    String awaitFault() throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            ChannelEvent e = ended();
+            if (e != null) {
+                if (e.state() != ChannelState.FAULTED) {
+                    throw new AssertionError("the channel ended " + e + ", not faulted");
+                }
+                return e.reason().text();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the NIC channel did not fault within " + TIMEOUT.toSeconds() + " s");
+    }
+
+    static NvspMessage nvsp(Packet p) {
+        try {
+            return NvspMessage.decode(p.payload(), p.isCompletion());
+        } catch (NetCodecException e) {
+            throw new AssertionError("the guest sent bad NVSP: " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts a packet on the guest's ring; returns once it is there. */
+    void send(byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
+        ChannelDriver d = driver.get();
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        hostContext.runOnContext(v -> d.send(payload, tid, type, flags, xfer, null).whenComplete((r, e) -> {
+            if (e != null) {
+                written.completeExceptionally(e);
+            } else {
+                written.complete(null);
+            }
+        }));
+        written.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** A completion of the guest's packet {@code tid} carrying {@code m}. */
+    void complete(long tid, NvspMessage m) throws Exception {
+        send(m.encode(), tid, PacketType.COMP, 0, null);
+    }
+
+    /** The RNDIS message a guest's NVSP 107 carries: GPA-direct from guest memory, or in a send section. */
+    RndisMessage rndisOf(Packet p) {
+        NvspMessage.RndisPacket m = (NvspMessage.RndisPacket) nvsp(p);
+        byte[] bytes;
+        if (p.type() == PacketType.DATA_USING_GPA_DIRECT) {
+            GpaRanges r = p.gpaRanges();
+            if (r.count() != 1 || m.sectionIndex() != Nvsp.NO_SECTION) {
+                throw new AssertionError("a control message in " + r.count() + " GPA ranges and section "
+                        + m.sectionIndex());
+            }
+            long[] pfns = new long[r.pfnCount(0)];
+            for (int j = 0; j < pfns.length; j++) {
+                pfns[j] = r.pfn(0, j);
+            }
+            bytes = memory.read(pfns, r.byteOffset(0), r.byteCount(0));
+        } else {
+            bytes = buffer(ChannelBuffer.Kind.SEND).read((long) m.sectionIndex() * SECTION, m.sectionSize());
+        }
+        try {
+            RndisMessage decoded = RndisMessage.decode(bytes);
+            rndisSeen.add(decoded);
+            return decoded;
+        } catch (NetCodecException e) {
+            throw new AssertionError("the guest sent bad RNDIS: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes each message into its own receive slot and sends one transfer-page packet naming them (transaction id
+     * = the first slot, as netvsp); returns that id.
+     */
+    long deliver(List<byte[]> messages, int channelType) throws Exception {
+        ChannelBuffer rx = buffer(ChannelBuffer.Kind.RECEIVE);
+        TransferPageRanges ranges = new TransferPageRanges().reset(Nvsp.RECEIVE_BUFFER_ID, false);
+        int first = nextSlot;
+        for (byte[] m : messages) {
+            int slot = nextSlot;
+            nextSlot = (nextSlot + 1) % 64;
+            rx.write((long) slot * SLOT, m);
+            ranges.add(m.length, slot * SLOT);
+        }
+        send(new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(), first,
+                PacketType.DATA_USING_XFER_PAGES, 1, ranges);
+        return first;
+    }
+
+    /**
+     * Answers the guest's bring-up until it sets its final packet filter (true), or until the channel ends after a
+     * wrong answer (false).
+     */
+    boolean bringUp(Answers a) throws Exception {
+        while (true) {
+            Packet p = nextWhileOpen();
+            if (p == null) {
+                return false;
+            }
+            if (p.type() == PacketType.DATA_USING_GPA_DIRECT || p.type() == PacketType.DATA_INBAND
+                    && nvsp(p) instanceof NvspMessage.RndisPacket) {
+                RndisMessage request = rndisOf(p);
+                complete(p.transactionId(), a.controlCompletion());
+                RndisMessage response = a.rndis(request);
+                if (response != null) {
+                    deliver(List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
+                }
+                if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
+                        && ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0) {
+                    return true;
+                }
+                continue;
+            }
+            NvspMessage m = nvsp(p);
+            if (p.isCompletion()) {
+                continue; // a receive slot returned
+            }
+            switch (m) {
+                case NvspMessage.Init i -> complete(p.transactionId(), a.init(i));
+                case NvspMessage.NdisConfig c -> { }
+                case NvspMessage.NdisVersion v -> { }
+                case NvspMessage.SendReceiveBuffer r ->
+                        complete(p.transactionId(), a.receiveBuffer(buffer(ChannelBuffer.Kind.RECEIVE).size()));
+                case NvspMessage.SendSendBuffer s -> complete(p.transactionId(), a.sendBuffer());
+                default -> throw new AssertionError("unexpected from the guest during bring-up: " + m);
+            }
+        }
+    }
+
+    /** The netvsc device's state. */
+    JsonObject state() throws Exception {
+        return vertx.eventBus().<JsonObject>request(Addresses.deviceState("netvsc"), null).map(Message::body)
+                .await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The first NIC's state. */
+    JsonObject nic() throws Exception {
+        return state().getJsonArray("nics").getJsonObject(0);
+    }
+
+    /** Waits until the first NIC's state satisfies {@code condition}. */
+    JsonObject awaitNic(java.util.function.Predicate<JsonObject> condition, String what) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        JsonObject last = null;
+        while (System.nanoTime() < deadline) {
+            JsonObject s = state();
+            if (!s.getJsonArray("nics").isEmpty()) {
+                last = s.getJsonArray("nics").getJsonObject(0);
+                if (condition.test(last)) {
+                    return last;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the NIC never got " + what + "; last state " + last);
+    }
+
+    /** Everything the guest sent that decodes as the NVSP type {@code type} (in-band or completion). */
+    List<NvspMessage> sent(Class<? extends NvspMessage> type) {
+        List<NvspMessage> out = new ArrayList<>();
+        for (Packet p : seen) {
+            NvspMessage m = nvsp(p);
+            if (type.isInstance(m)) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}
