@@ -96,7 +96,7 @@ final class DoctorCommand implements Callable<Integer> {
                 + KernelFeatures.linux(KernelFeatures.ALL_CHANNEL_EVENTS_SINCE) + ")");
         out.println("  " + mark(k.alignedMaps()) + " interrupt and monitor pages on a page boundary (09eea7ad0b8e, "
                 + KernelFeatures.linux(KernelFeatures.ALIGNED_MAPS_SINCE) + ")"
-                + (k.pageSize() == 4096 ? "; moot with 4 KiB pages" : "; the agent uses maps/mapN/offset"));
+                + (k.pageSize() == 4096 ? "; moot with 4 KiB pages" : "; the agent reads maps/mapN/addr"));
         out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
         out.println();
         for (Diagnosis.DeviceReport r : d.devices()) {

@@ -116,7 +116,7 @@ class DoctorCommandTest {
         assertTrue(text.startsWith("kernel 6.12.48-64k, page size 65536 (") && text.contains("from "
                 + tree.proc().resolve("self/auxv")), text);
         assertTrue(text.contains("[no]  interrupt and monitor pages on a page boundary (09eea7ad0b8e, Linux 6.16);"
-                + " the agent uses maps/mapN/offset"), text);
+                + " the agent reads maps/mapN/addr"), text);
     }
 
     @Test

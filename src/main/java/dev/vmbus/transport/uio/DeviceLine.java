@@ -138,9 +138,9 @@ final class DeviceLine implements InterruptThread.Line {
 
     /**
      * A kick through the interrupt and monitor pages (uio maps 1 and 2), mapped on first use. Blocking I/O.
-     * uio maps the whole kernel page holding each Hyper-V page and publishes where in it the Hyper-V page starts
-     * ({@code maps/mapN/offset}, {@code mem->addr & ~PAGE_MASK}); before 09eea7ad0b8e that is not 0 on kernels
-     * with pages over 4 KiB, so the offset is always read, never assumed.
+     * uio maps the whole kernel page holding each Hyper-V page; where in it the Hyper-V page starts is {@code
+     * maps/mapN/addr & (PAGE_SIZE - 1)} ({@link UioDiscovery#pageOffset}; {@code maps/mapN/offset} is always 0 for
+     * this driver). Before 09eea7ad0b8e that is not 0 on kernels with pages over 4 KiB, so it is always read.
      */
     synchronized Runnable monitorKick(UioChannel channel, UioNodes nodes, UioDiscovery discovery, KernelFeatures kernel)
             throws IOException {
@@ -166,7 +166,7 @@ final class DeviceLine implements InterruptThread.Line {
     private MemorySegment hyperVPage(int index, UioNodes nodes, UioDiscovery discovery, KernelFeatures kernel,
                                      Arena arena) throws IOException {
         long size = discovery.mapSize(device.uio(), index);
-        long offset = discovery.mapOffset(device.uio(), index);
+        long offset = discovery.pageOffset(device.uio(), index, kernel.pageSize());
         if (size < HV_PAGE || offset < 0 || offset % 8 != 0 || offset + HV_PAGE > kernel.pageSize()) {
             throw new IOException(discovery.uioMaps(device.uio()).resolve("map" + index) + ": a " + size
                     + "-byte map at offset " + offset + " cannot hold a " + HV_PAGE + "-byte Hyper-V page inside one "

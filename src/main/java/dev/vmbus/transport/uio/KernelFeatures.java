@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  *                         subchannel. Without it a subchannel must stay masked and a kick reaches the primary only.
  * @param alignedMaps      09eea7ad0b8e: the interrupt and monitor pages (maps 1 and 2) start on a system page
  *                         boundary. Without it, on kernels whose page is larger than 4 KiB, the Hyper-V page sits
- *                         at {@code maps/mapN/offset} inside the mapping.
+ *                         at {@code maps/mapN/addr & (PAGE_SIZE-1)} inside the mapping
+ *                         ({@code maps/mapN/offset} is {@code mem->offs}, always 0 for this driver).
  * @param basis            how these were learnt (e.g. "from kernel release 6.6.0", "from transport.kernel"), for
  *                         messages that say why the agent decided what it did
  */

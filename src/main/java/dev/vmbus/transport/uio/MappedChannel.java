@@ -48,9 +48,10 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
         UioNodes.MapLocation location;
         long size;
         if (channel.subchannel() == 0) {
-            long offset = discovery.mapOffset(device.uio(), 0);
+            long offset = discovery.pageOffset(device.uio(), 0, kernel.pageSize());
             if (offset != 0) {
-                throw new IOException(discovery.uioMaps(device.uio()).resolve("map0/offset") + " is " + offset
+                throw new IOException(discovery.uioMaps(device.uio()).resolve("map0/addr") + " is " + offset
+                        + " bytes into a page"
                         + ": the rings of " + device.uio() + " do not start on a page, which the kernel never does");
             }
             location = nodes.map(device, 0);

@@ -110,8 +110,8 @@ public final class UioDiscovery {
     /**
      * uio map 3 or 4 of {@code uio} as a channel buffer, or null when the kernel made none (every device before
      * 4.16, every device but the NIC from 6.14). Its {@code name} must be {@code recv:N} / {@code send:N} (the
-     * handle in decimal), its size a positive whole number of 4 KiB pages and its offset 0 (vmalloc memory is
-     * page-aligned); anything else is refused with the file and the reason.
+     * handle in decimal), its size a positive whole number of 4 KiB pages and its {@code addr} on a 4 KiB page
+     * (vmalloc memory is page-aligned); anything else is refused with the file and the reason.
      */
     public UioBufferMap bufferMap(String uio, ChannelBuffer.Kind kind) throws IOException {
         Path map = uioMaps(uio).resolve("map" + kind.map());
@@ -129,10 +129,10 @@ public final class UioDiscovery {
             throw new IOException(map.resolve("size") + " holds " + size + ", not a whole number of 4096-byte pages"
                     + " below 2 GiB; the buffer " + name + " is not used");
         }
-        long offset = mapOffset(uio, kind.map());
+        long offset = pageOffset(uio, kind.map(), 4096);
         if (offset != 0) {
-            throw new IOException(map.resolve("offset") + " is " + offset + ": buffer " + name + " does not start on"
-                    + " a page, which uio_hv_generic's vmalloc'd buffers always do; it is not used");
+            throw new IOException(map.resolve("addr") + " is " + offset + " bytes into a page: buffer " + name
+                    + " does not start on a page, which uio_hv_generic's vmalloc'd buffers always do; it is not used");
         }
         return new UioBufferMap(name, size);
     }
@@ -179,27 +179,33 @@ public final class UioDiscovery {
     }
 
     /**
-     * Where the Hyper-V page of uio map {@code index} starts inside its mapping: {@code maps/mapN/offset}, which
-     * uio.c publishes as {@code mem->addr & ~PAGE_MASK} (uio maps the whole kernel page holding {@code addr}). A
-     * tree without the attribute (uio.c has had it since 2.6.37) counts as offset 0.
+     * Where uio map {@code index} starts inside the first {@code pageSize}-byte page of its mapping: {@code
+     * maps/mapN/addr & (pageSize - 1)}. uio maps the whole kernel page holding {@code mem->addr} ({@code
+     * virt_to_page} for logical memory, the page frame for IOVA), and {@code addr} is the kernel's own address of
+     * the memory ({@code %pa}). {@code maps/mapN/offset} is not it: it prints {@code mem->offs}, which
+     * {@code uio_hv_generic} never sets (always 0). Before 09eea7ad0b8e the interrupt and monitor pages came from
+     * {@code kmalloc(4096)} on kernels with 64 KiB pages, at any 4 KiB slot of a slab page, so the offset is read,
+     * never assumed (kernel review F2). A tree without {@code addr} counts as offset 0 on 4 KiB pages (the map is
+     * its whole page) and is refused on larger pages, where the offset cannot be known.
      */
-    public long mapOffset(String uio, int index) throws IOException {
-        Path offset = uioMaps(uio).resolve("map" + index).resolve("offset");
-        if (!Files.exists(offset)) {
-            return 0;
+    public long pageOffset(String uio, int index, int pageSize) throws IOException {
+        Path addr = uioMaps(uio).resolve("map" + index).resolve("addr");
+        if (!Files.exists(addr)) {
+            if (pageSize == 4096) {
+                return 0;
+            }
+            throw new IOException(addr + " does not exist: where the map starts inside its " + pageSize
+                    + "-byte page cannot be known");
         }
-        String text = Files.readString(offset).trim().toLowerCase(java.util.Locale.ROOT);
+        String text = Files.readString(addr).trim().toLowerCase(java.util.Locale.ROOT);
         try {
-            if (text.startsWith("0x")) {
-                long value = Long.parseLong(text.substring(2), 16);
-                if (value >= 0) {
-                    return value;
-                }
+            if (text.startsWith("0x") && text.length() > 2) {
+                return Long.parseUnsignedLong(text.substring(2), 16) & (pageSize - 1);
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IOException(offset + " does not hold a 0x-prefixed hexadecimal offset: '" + text + "'");
+        throw new IOException(addr + " does not hold a 0x-prefixed hexadecimal address: '" + text + "'");
     }
 
     /**

@@ -208,13 +208,19 @@ public final class KernelFixtures {
         SysfsFixture.write(maps.resolve("map0/name"), "txrx_rings\n");
         SysfsFixture.write(maps.resolve("map0/size"), "0x" + Long.toHexString(2 * ringSize) + "\n");
         SysfsFixture.write(maps.resolve("map0/offset"), "0x0\n");
+        // UIO_MEM_IOVA: the rings' physical address, page-aligned (alloc_pages)
+        SysfsFixture.write(maps.resolve("map0/addr"), SysfsFixture.kernelAddress(0x104a00000L + nextUio * 0x1000000L));
         String[] names = {"int_page", "monitor_page"};
         for (int map = 1; map <= 2; map++) {
             long size = generation.alignedMaps ? 4096 : generation.pageSize;
-            long offset = generation.pageSize > 4096 && !generation.alignedMaps ? 0x3000L * map : 0;
+            // Before 09eea7ad0b8e the pages come from kmalloc(4096): on 64 KiB pages any 4 KiB slot of a slab page
+            long inPage = generation.pageSize > 4096 && !generation.alignedMaps ? 0x3000L * map : 0;
             SysfsFixture.write(maps.resolve("map" + map + "/name"), names[map - 1] + "\n");
             SysfsFixture.write(maps.resolve("map" + map + "/size"), "0x" + Long.toHexString(size) + "\n");
-            SysfsFixture.write(maps.resolve("map" + map + "/offset"), "0x" + Long.toHexString(offset) + "\n");
+            SysfsFixture.write(maps.resolve("map" + map + "/addr"), SysfsFixture.kernelAddress(0xffff0000c4a00000L
+                    + (long) map * generation.pageSize + inPage));
+            // map_offset_show prints mem->offs, which uio_hv_generic never sets
+            SysfsFixture.write(maps.resolve("map" + map + "/offset"), "0x0\n");
         }
         Dev d = byInstance.get(instance);
         try (RandomAccessFile f = new RandomAccessFile(dev.resolve("channels/" + d.relid() + "/ring").toFile(), "rw")) {

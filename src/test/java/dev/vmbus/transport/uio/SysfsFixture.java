@@ -32,6 +32,7 @@ final class SysfsFixture {
         if (uio != null) {
             Files.createDirectories(dev.resolve("uio").resolve(uio));
             write(maps(uio).resolve("map0/size"), "0x" + Long.toHexString(map0Size) + "\n");
+            write(maps(uio).resolve("map0/addr"), kernelAddress(0x104a00000L)); // UIO_MEM_IOVA: page-aligned
             ring(dev, relid, map0Size);
         }
         return dev;
@@ -71,14 +72,17 @@ final class SysfsFixture {
 
     /**
      * Gives a uio device interrupt and monitor pages as a kernel with {@code kernelPage}-byte pages maps them: each
-     * map is one whole kernel page, {@code maps/mapN/size} is the 4096-byte Hyper-V page, and
-     * {@code maps/mapN/offset} says where in the kernel page it starts (non-zero before 09eea7ad0b8e on 64 KiB pages).
+     * map is one whole kernel page, {@code maps/mapN/size} is the 4096-byte Hyper-V page, {@code maps/mapN/addr} is
+     * its kernel virtual address, whose low bits say where in the kernel page it starts (non-zero before
+     * 09eea7ad0b8e on 64 KiB pages), and {@code maps/mapN/offset} is {@code mem->offs}, 0 as uio_hv_generic leaves it.
      */
     void hyperVPages(String uio, int kernelPage, long interruptOffset, long monitorOffset) throws IOException {
         long[] offsets = {interruptOffset, monitorOffset};
         for (int map = 1; map <= 2; map++) {
             write(maps(uio).resolve("map" + map + "/size"), "0x1000\n");
-            write(maps(uio).resolve("map" + map + "/offset"), "0x" + Long.toHexString(offsets[map - 1]) + "\n");
+            write(maps(uio).resolve("map" + map + "/addr"), kernelAddress(0xffff0000c4a00000L + map * (long) kernelPage
+                    + offsets[map - 1]));
+            write(maps(uio).resolve("map" + map + "/offset"), "0x0\n");
             try (RandomAccessFile f = new RandomAccessFile(maps(uio).resolve("map" + map + "/page").toFile(), "rw")) {
                 f.setLength(kernelPage);
             }
@@ -87,7 +91,7 @@ final class SysfsFixture {
 
     /**
      * uio map {@code map} (3 or 4) of {@code uio} as {@code uio_hv_generic} makes it: {@code name} (e.g.
-     * {@code recv:925201}), {@code size} in hex, {@code offset} 0, and a sparse file {@code buffer} standing for the
+     * {@code recv:925201}), {@code size} in hex, {@code offset} 0, a page-aligned {@code addr}, and a sparse file {@code buffer} standing for the
      * vmalloc'd memory that a real guest maps from {@code /dev/uioN} at {@code map * PAGE_SIZE}.
      */
     void bufferMap(String uio, int map, String name, long size) throws IOException {
@@ -95,9 +99,15 @@ final class SysfsFixture {
         write(dir.resolve("name"), name + "\n");
         write(dir.resolve("size"), "0x" + Long.toHexString(size) + "\n");
         write(dir.resolve("offset"), "0x0\n");
+        write(dir.resolve("addr"), kernelAddress(0xffffb8a0c0000000L + ((long) map << 28))); // vmalloc, page-aligned
         try (RandomAccessFile f = new RandomAccessFile(dir.resolve("buffer").toFile(), "rw")) {
             f.setLength(size);
         }
+    }
+
+    /** An address as uio.c's {@code map_addr_show} prints it ({@code %pa}: 0x and 16 hex digits). */
+    static String kernelAddress(long address) {
+        return String.format("0x%016x%n", address);
     }
 
     /** A driver directory with its four attributes, empty. */

@@ -151,4 +151,24 @@ class UioDiscoveryTest {
         IOException e = assertThrows(IOException.class, () -> UioDiscovery.awaitRingFile(ring, 100));
         assertTrue(e.getMessage().startsWith(ring + " did not appear within 100 ms"), e.getMessage());
     }
+
+    // Review F2: where a map starts in its page is maps/mapN/addr & (PAGE_SIZE-1); maps/mapN/offset is mem->offs (0).
+    @Test
+    void f2_theOffsetInThePageComesFromAddrNeverFromOffset() throws Exception {
+        SysfsFixture f = new SysfsFixture(tmp);
+        f.device(NET_INSTANCE, NET_CLASS, "{" + NET_INSTANCE + "}\n", 14, "uio3", 8 * PAGE);
+        f.hyperVPages("uio3", 65536, 0x3000, 0xa000);
+        UioDiscovery d = new UioDiscovery(tmp);
+        assertEquals(0x3000, d.pageOffset("uio3", 1, 65536));
+        assertEquals(0xa000, d.pageOffset("uio3", 2, 65536));
+        assertEquals(0, d.pageOffset("uio3", 2, 4096), "a 4 KiB kernel page is the Hyper-V page itself");
+
+        SysfsFixture.write(f.maps("uio3").resolve("map1/addr"), "(null)\n");
+        var bad = assertThrows(IOException.class, () -> d.pageOffset("uio3", 1, 65536));
+        assertTrue(bad.getMessage().contains("map1/addr does not hold"), bad.getMessage());
+        Files.delete(f.maps("uio3").resolve("map1/addr"));
+        var none = assertThrows(IOException.class, () -> d.pageOffset("uio3", 1, 65536));
+        assertTrue(none.getMessage().contains("cannot be known"), none.getMessage());
+        assertEquals(0, d.pageOffset("uio3", 1, 4096));
+    }
 }

@@ -208,11 +208,14 @@ class UioKernelGenerationsTest {
         assertEquals(0, kernel.writes());
 
         kernel.hold(); // the first write sleeps in the kernel; what is asked for meanwhile must merge
+        CompletableFuture<Void> sent = new CompletableFuture<>();
         context.runOnContext(v -> {
             primary.send(new byte[] {1}, 1, PacketType.DATA_INBAND, 0);
             sub1.send(new byte[] {2}, 2, PacketType.DATA_INBAND, 0);
             sub2.send(new byte[] {3}, 3, PacketType.DATA_INBAND, 0);
+            sent.complete(null);
         });
+        sent.get(10, java.util.concurrent.TimeUnit.SECONDS); // all three asked for while the kernel holds
         kernel.release();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> kernel.signalled(PRIMARY) > 0 && kernel.signalled(40) > 0
@@ -336,7 +339,8 @@ class UioKernelGenerationsTest {
         assertTrue(!offers.containsKey(41), "41 still has no ring file");
     }
 
-    // Item 7: maps 1 and 2 start at maps/mapN/offset inside their (64 KiB) page, not at the mapping base.
+    // Item 7 and review F2: maps 1 and 2 start at maps/mapN/addr & (PAGE_SIZE-1) inside their (64 KiB) page, not at
+    // the mapping base, and maps/mapN/offset (mem->offs, always 0 for uio_hv_generic) is not where.
     @Test
     void item7_on64KibPagesTheMonitorKickWritesTheHyperVPagesAtTheirPublishedOffsets() throws Exception {
         KernelFeatures k = KernelGenerations.PAGES_64K;
