@@ -10,10 +10,11 @@ const HOST_ACTION_FIELDS = {
   'stop-heartbeat': ['relid'], 'flood': ['relid', 'packets'], 'delay': ['relid', 'ms'],
   'shutdown': ['kind'], 'shift-clock': ['ms'], 'timesync-now': [], 'backup': [],
   'kvp-set': ['pool', 'key', 'value'], 'kvp-delete': ['pool', 'key'], 'kvp-enumerate': ['pool'],
-  'copy-file': ['localFile', 'guestPath', 'name', 'overwrite', 'createPath'], 'cancel-copy': []
+  'copy-file': ['localFile', 'guestPath', 'name', 'overwrite', 'createPath'], 'cancel-copy': [],
+  'nic-link': ['up'], 'nic-fault': ['knob', 'on']
 };
 const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool', 'packets']);
-const BOOLEAN_FIELDS = new Set(['overwrite', 'createPath']);
+const BOOLEAN_FIELDS = new Set(['overwrite', 'createPath', 'up', 'on']);
 const HEALTH_RANK = { critical: 2, warning: 1, ok: 0 };
 const RING_FIELDS = ['writeIndex', 'readIndex', 'interruptMask', 'pendingSendSize', 'featureBits', 'dataSize',
   'bytesToRead', 'bytesToWrite', 'fillPercent'];

@@ -5,6 +5,7 @@ import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.SendStatus;
+import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
@@ -56,6 +57,19 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         });
         actions.put("delay", p -> delay(relid(p), longParam(p, "ms", 1, 600_000)));
         ServiceActions.register(host, actions);
+        actions.put("nic-link", p -> {
+            boolean up = boolParam(p, "up", true);
+            nic().link(up);
+            return Future.succeededFuture(ok("the NIC's link is " + (up ? "up" : "down")
+                    + " (the guest hears of it once RNDIS is initialised; a change within 5 s of the last waits)"));
+        });
+        actions.put("nic-fault", p -> {
+            String knob = stringParam(p, "knob");
+            boolean on = boolParam(p, "on", true);
+            HostNic n = nic();
+            n.faults(n.faults().with(knob, on));
+            return Future.succeededFuture(ok("NIC fault knob " + knob + " is " + (on ? "on" : "off")));
+        });
     }
 
     @Override
@@ -89,6 +103,15 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                     out.add(new ChannelView(d.offer(), d.name(), d.channelState(), null, null,
                             open ? new ChannelSample(d.driver().stats(), null) : null, null));
                 }
+                host.nic().ifPresent(n -> {
+                    if (n.drivers().isEmpty()) {
+                        out.add(new ChannelView(n.offer(), n.name(), ChannelState.OFFERED, null, null, null, null));
+                    }
+                    for (ChannelDriver d : n.drivers()) {
+                        out.add(new ChannelView(d.offer(), n.name(), d.state(), null, null,
+                                d.open() ? new ChannelSample(d.stats(), null) : null, null));
+                    }
+                });
                 result.complete(new AgentSnapshot(System.currentTimeMillis(), out));
             } catch (RuntimeException e) {
                 result.fail(e);
@@ -107,6 +130,10 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             }
         });
         return result.future();
+    }
+
+    private HostNic nic() {
+        return host.nic().orElseThrow(() -> new IllegalArgumentException("the host offers no NIC (host.nic.enabled)"));
     }
 
     private IcHostDevice device(int relid) {

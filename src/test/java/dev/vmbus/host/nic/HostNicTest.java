@@ -5,6 +5,7 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.net.LoopbackPort;
+import dev.vmbus.net.NetCodecException;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.PerPacketInfo;
@@ -47,6 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -76,6 +79,7 @@ class HostNicTest {
     private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
     private final LinkedBlockingQueue<Packet> echoed = new LinkedBlockingQueue<>();
     private final CompletableFuture<EndReason> guestEnded = new CompletableFuture<>();
+    private final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
     private long nextId = 1;
 
     void open(VmbusConfig.Nic config) throws Exception {
@@ -113,7 +117,6 @@ class HostNicTest {
             });
         });
         started.get(TIMEOUT_S, TimeUnit.SECONDS);
-        LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
         bus.guest().start(guestContext, new OfferListener() {
             @Override
             public void offered(Offer offer) {
@@ -236,6 +239,10 @@ class HostNicTest {
     }
 
     private List<RndisMessage> transferPages(Packet p, int channelType) throws Exception {
+        return transferPages(guest, p, channelType);
+    }
+
+    private List<RndisMessage> transferPages(ChannelDriver on, Packet p, int channelType) throws Exception {
         assertEquals(PacketType.DATA_USING_XFER_PAGES, p.type(), "expected transfer pages, got " + p);
         assertTrue(p.completionRequested());
         assertArrayEquals(new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(),
@@ -249,7 +256,7 @@ class HostNicTest {
             assertEquals(0, offset % 1806, "ranges start at slot boundaries");
             out.add(RndisMessage.decode(recv.read(offset, ranges.byteCount(i))));
         }
-        send(guest, new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS).encode(), p.transactionId(),
+        send(on, new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS).encode(), p.transactionId(),
                 PacketType.COMP, 0, null);
         return out;
     }
@@ -481,5 +488,175 @@ class HostNicTest {
         send(guest, new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, 0, message.length).encode(), 0,
                 PacketType.DATA_INBAND, 0, null);
         endsOnlyTheNicChannel("NVSP 107 without a transaction id (completion not requested)");
+    }
+
+    /** An IPv6 UDP frame of flow {@code flow} (its source port), to the NIC's MAC. */
+    private static byte[] udp6(int flow, int n) {
+        byte[] f = new byte[14 + 40 + 8 + 16];
+        ByteBuffer b = ByteBuffer.wrap(f);
+        b.put(HostNic.parseMac("00:15:5d:56:4d:01")).put(new byte[] {2, 0, 0, 0, 0, 9});
+        b.putShort((short) 0x86DD);
+        b.put((byte) 0x60).put(new byte[3]).putShort((short) 24).put((byte) 17).put((byte) 64);
+        b.put(new byte[] {(byte) 0xfe, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+        b.put(new byte[] {(byte) 0xfe, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
+        b.putShort((short) (40000 + flow)).putShort((short) 5001).putShort((short) 24).putShort((short) 0);
+        b.putInt(flow).putInt(n);
+        return f;
+    }
+
+    private static byte[] rssParameters(int queues) {
+        int table = 128 * 4;
+        byte[] p = new byte[40 + table + 40];
+        ByteBuffer b = ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0, (byte) 0x89).put(1, (byte) 2).putShort(2, (short) 40);
+        b.putInt(8, 0x1 | 0x400 | 0x1000);
+        b.putShort(12, (short) table).putInt(16, 40);
+        b.putShort(20, (short) 40).putInt(24, 40 + table);
+        for (int i = 0; i < 128; i++) {
+            b.putInt(40 + 4 * i, i % queues);
+        }
+        return p;
+    }
+
+    @Test
+    void subchannelsAreGrantedOfferedAndFramesSpreadOverTheQueuesByFlow() throws Exception {
+        open(config().withQueues(3));
+        initialise();
+        rndisUp(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST);
+        ByteBuffer caps = ByteBuffer.wrap(query(20, Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES).info())
+                .order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(3, caps.getInt(12));
+        long id = nvsp(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, 2), true);
+        assertNvsp(words(40, Nvsp.TYPE_SUBCHANNEL, Nvsp.STATUS_SUCCESS, 2), completion(id));
+        Packet table = next();
+        assertEquals(PacketType.DATA_INBAND, table.type());
+        assertEquals(new NvspMessage.IndirectionTable(List.of(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0)),
+                NvspMessage.decode(table.payload(), false));
+        List<ChannelDriver> subs = new ArrayList<>();
+        List<LinkedBlockingQueue<Packet>> inboxes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Offer o = offers.poll(TIMEOUT_S, TimeUnit.SECONDS);
+            assertNotNull(o, "subchannel " + (i + 1) + " was not offered");
+            assertEquals(HostNic.CLASS_ID, o.classId());
+            assertEquals(i + 1, o.subchannel());
+            LinkedBlockingQueue<Packet> inbox = new LinkedBlockingQueue<>();
+            CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
+            guestContext.runOnContext(v -> bus.guest().open(o).onComplete(ar ->
+                    opened.complete(ChannelDriver.guest(ar.result(), guestContext, 0, inbox::add))));
+            subs.add(opened.get(TIMEOUT_S, TimeUnit.SECONDS));
+            inboxes.add(inbox);
+        }
+        for (int guard = 0; onHost(() -> nic.drivers().size()) < 3 && guard < 100; guard++) {
+            Thread.sleep(10);
+        }
+        assertEquals(3, onHost(() -> nic.drivers().size()));
+        completion(control(new RndisMessage.Set(21, Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(3))));
+        assertEquals(new RndisMessage.SetComplete(21, Rndis.STATUS_SUCCESS), controlReply());
+
+        int flows = 24;
+        int[] perQueue = new int[3];
+        int got = 0;
+        for (int i = 0; i < flows; i++) {
+            id = sendFrame(i % 10, udp6(i, 0));
+            for (int guard = 0; guard <= flows; guard++) { // frames looped to the primary come in between
+                Packet p = next();
+                if (p.type() == PacketType.COMP) {
+                    assertEquals(id, p.transactionId());
+                    break;
+                }
+                int n = transferPages(guest, p, Nvsp.CHANNEL_DATA).size();
+                perQueue[0] += n;
+                got += n;
+            }
+        }
+        List<LinkedBlockingQueue<Packet>> all = List.of(received, inboxes.get(0), inboxes.get(1));
+        List<ChannelDriver> drivers = List.of(guest, subs.get(0), subs.get(1));
+        for (int guard = 0; got < flows && guard < 1000; guard++) {
+            for (int q = 0; q < 3; q++) {
+                Packet p = all.get(q).poll(10, TimeUnit.MILLISECONDS);
+                if (p != null) {
+                    int n = transferPages(drivers.get(q), p, Nvsp.CHANNEL_DATA).size();
+                    perQueue[q] += n;
+                    got += n;
+                }
+            }
+        }
+        assertEquals(flows, got);
+        for (int q = 0; q < 3; q++) {
+            assertTrue(perQueue[q] > 0, "queue " + q + " received none of " + flows + " flows: "
+                    + Arrays.toString(perQueue));
+        }
+        JsonObject state = onHost(() -> nic.state());
+        assertEquals(2, state.getInteger("subchannelsGranted"));
+        assertEquals(3, state.getJsonArray("queues").size());
+    }
+
+    @Test
+    void theInitKnobsBreakWhatTheGuestChecks() throws Exception {
+        open(config().withFaults(VmbusConfig.NicFaults.NONE.with("failInit", true)));
+        long id = nvsp(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61), true);
+        assertNvsp(words(40, Nvsp.TYPE_INIT_COMPLETE, 0xFFFFFFFF, 34, Nvsp.STATUS_FAIL), completion(id));
+        hostContext.runOnContext(v -> nic.faults(VmbusConfig.NicFaults.NONE.with("nvspGarbage", true)));
+        id = nvsp(new NvspMessage.Init(Nvsp.VERSION_6, Nvsp.VERSION_6), true);
+        byte[] garbage = completion(id);
+        assertEquals(HostNic.GARBAGE_NVSP_TYPE, ByteBuffer.wrap(garbage).order(ByteOrder.LITTLE_ENDIAN).getInt(0));
+    }
+
+    @Test
+    void theBufferKnobsBreakWhatTheGuestChecks() throws Exception {
+        open(config().withFaults(VmbusConfig.NicFaults.NONE.with("twoReceiveSections", true)
+                .with("zeroSectionSize", true)));
+        long id = nvsp(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61), true);
+        completion(id);
+        nvsp(new NvspMessage.NdisConfig(1514, 0), false);
+        nvsp(new NvspMessage.NdisVersion(6, 30), false);
+        id = nvsp(new NvspMessage.SendReceiveBuffer(guestLink.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow().gpadl(),
+                Nvsp.RECEIVE_BUFFER_ID), true);
+        NvspMessage.ReceiveBufferComplete r = assertInstanceOf(NvspMessage.ReceiveBufferComplete.class,
+                NvspMessage.decode(completion(id), true));
+        assertEquals(2, r.sections().size(), "nsect != 1");
+        id = nvsp(new NvspMessage.SendSendBuffer(guestLink.buffer(ChannelBuffer.Kind.SEND).orElseThrow().gpadl(), 0),
+                true);
+        assertNvsp(words(40, Nvsp.TYPE_SEND_SEND_BUF_COMPLETE, Nvsp.STATUS_SUCCESS, 0), completion(id));
+    }
+
+    @Test
+    void theReceiveKnobsBreakWhatTheGuestChecks() throws Exception {
+        open(config());
+        initialise();
+        rndisUp(Rndis.FILTER_DIRECTED);
+        hostContext.runOnContext(v -> nic.faults(VmbusConfig.NicFaults.NONE.with("wrongPageSetId", true)
+                .with("rangePastBuffer", true).with("transactionIdPastSlots", true)
+                .with("withholdCompletions", true)));
+        sendFrame(0, frame(5));
+        Packet p = next(); // no completion for the guest's packet: the looped frame is what comes
+        assertEquals(PacketType.DATA_USING_XFER_PAGES, p.type());
+        assertEquals(Nvsp.RECEIVE_BUFFER_ID ^ 0x5A5A, p.transferPages().pageSetId());
+        assertEquals(RECEIVE_BYTES, Integer.toUnsignedLong(p.transferPages().byteOffset(0)));
+        assertEquals(73, p.transactionId(), "past the 72 slots");
+        assertNull(received.poll(200, TimeUnit.MILLISECONDS), "the guest's packet was completed after all");
+    }
+
+    @Test
+    void theRndisGarbageKnobSendsAnInitializeAnswerThatRunsPastItsRange() throws Exception {
+        open(config().withFaults(VmbusConfig.NicFaults.NONE.with("rndisGarbage", true)));
+        initialise();
+        long id = control(new RndisMessage.InitializeRequest(7, 1, 0, 0x4000));
+        completion(id);
+        Packet p = next();
+        TransferPageRanges ranges = p.transferPages();
+        byte[] bytes = guestLink.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow()
+                .read(Integer.toUnsignedLong(ranges.byteOffset(0)), ranges.byteCount(0));
+        NetCodecException e = assertThrows(NetCodecException.class, () -> RndisMessage.decode(bytes));
+        assertEquals(NetCodecException.Malformation.RNDIS_LENGTH, e.malformation());
+    }
+
+    @Test
+    void theSmallerGrantKnobGrantsOneSubchannelFewer() throws Exception {
+        open(config().withQueues(4).withFaults(VmbusConfig.NicFaults.NONE.with("smallerGrant", true)));
+        initialise();
+        rndisUp(Rndis.FILTER_DIRECTED);
+        long id = nvsp(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, 3), true);
+        assertNvsp(words(40, Nvsp.TYPE_SUBCHANNEL, Nvsp.STATUS_SUCCESS, 2), completion(id));
     }
 }

@@ -1,0 +1,94 @@
+package dev.vmbus.host;
+
+import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelView;
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.host.nic.HostNic;
+import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.sim.SimBus;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The simulated host with {@code host.nic.enabled}: the NIC offered after the services, in its state and controls. */
+class SimulatedHostNicTest {
+    private Vertx vertx;
+
+    @AfterEach
+    void close() throws Exception {
+        if (vertx != null) {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theNicIsOfferedShownAndDrivenByItsControls() throws Exception {
+        VmbusConfig config = ConfigLoader.parse("{\"host\": {\"extraHeartbeats\": 2, \"heartbeatIntervalMs\": 60000,"
+                + " \"nic\": {\"enabled\": true, \"backend\": \"loopback\"}}}", "test");
+        vertx = Vertx.vertx();
+        SimBus bus = new SimBus(vertx);
+        SimulatedHost host = new SimulatedHost(vertx, bus.host(), config.host());
+        host.start().await(10, TimeUnit.SECONDS);
+        LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+        bus.guest().start(vertx.getOrCreateContext(), new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }).await(10, TimeUnit.SECONDS);
+        List<Offer> all = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            Offer o = offers.poll(10, TimeUnit.SECONDS);
+            assertNotNull(o, "only " + all.size() + " offers");
+            all.add(o);
+        }
+        Offer nic = all.stream().filter(o -> o.classId().equals(HostNic.CLASS_ID)).findFirst().orElseThrow();
+        assertEquals(SimulatedHost.FIRST_EXTRA_RELID + 2, nic.relid(), "after the six services and two extras");
+        assertEquals(SimulatedHost.NIC_INSTANCE, nic.instanceId());
+        assertEquals(HostNic.RING_SIZE, nic.ringSize());
+        assertNotNull(bus.guest().guestMemory(), "guest memory for GPA-direct control messages");
+
+        SimulatedHostControl control = new SimulatedHostControl(host);
+        JsonObject state = control.state().await(10, TimeUnit.SECONDS);
+        JsonObject nicState = state.getJsonArray("devices").getJsonObject(8);
+        assertEquals("nic", nicState.getString("device"));
+        assertEquals("offered", nicState.getString("phase"));
+        assertEquals("loopback", nicState.getString("backend"));
+        AgentSnapshot channels = control.channels().await(10, TimeUnit.SECONDS);
+        ChannelView view = channels.channels().stream().filter(c -> c.relid() == nic.relid()).findFirst().orElseThrow();
+        assertEquals("nic", view.className());
+        assertEquals(ChannelState.OFFERED, view.state());
+
+        assertTrue(control.actions().containsAll(List.of("nic-link", "nic-fault")));
+        control.act("nic-fault", new JsonObject().put("knob", "rangePastBuffer")).await(10, TimeUnit.SECONDS);
+        assertTrue(host.nic().orElseThrow().faults().rangePastBuffer());
+        control.act("nic-link", new JsonObject().put("up", false)).await(10, TimeUnit.SECONDS);
+        assertEquals("down", control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices").getJsonObject(8)
+                .getString("link"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> control.act("nic-fault",
+                new JsonObject().put("knob", "lateOffer")).toCompletionStage().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalArgumentException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().startsWith("no NIC fault knob 'lateOffer'"), e.getCause().getMessage());
+    }
+}
