@@ -118,6 +118,9 @@ final class NicHost implements AutoCloseable {
     private ChannelLink link;
     /** Next receive slot the host fills (a ring over the slots; tests stay far below the count). */
     private int nextSlot;
+    /** Transfer-page packets sent, and the guest's completions seen. */
+    private int delivered;
+    private int completions;
 
     NicHost(JsonObject config, HostTransport.Buffers buffers) throws Exception {
         vertx = Vertx.vertx();
@@ -177,8 +180,22 @@ final class NicHost implements AutoCloseable {
         if (p == null) {
             throw new AssertionError("no packet from the guest within " + TIMEOUT.toSeconds() + " s; events " + events);
         }
-        seen.add(p);
+        seen(p);
         return p;
+    }
+
+    private void seen(Packet p) {
+        seen.add(p);
+        if (p.isCompletion()) {
+            completions++;
+        }
+    }
+
+    /** Waits until the guest has completed every transfer-page packet sent so far. */
+    void settle() throws InterruptedException {
+        while (completions < delivered) {
+            next();
+        }
     }
 
     /** The guest's next packet if one comes while the channel is open (null once it faulted or closed). */
@@ -187,7 +204,7 @@ final class NicHost implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             Packet p = received.poll(50, TimeUnit.MILLISECONDS);
             if (p != null) {
-                seen.add(p);
+                seen(p);
                 return p;
             }
             if (ended() != null) {
@@ -288,6 +305,7 @@ final class NicHost implements AutoCloseable {
         }
         send(new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(), first,
                 PacketType.DATA_USING_XFER_PAGES, 1, ranges);
+        delivered++;
         return first;
     }
 
@@ -311,6 +329,7 @@ final class NicHost implements AutoCloseable {
                 }
                 if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
                         && ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0) {
+                    settle();
                     return true;
                 }
                 continue;

@@ -1,0 +1,179 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.channel.Packet;
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.PerPacketInfo;
+import dev.vmbus.net.Rndis;
+import dev.vmbus.net.RndisMessage;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Frames through the NIC both ways on the {@code eventbus} backend: transfer pages from the host to
+ * {@code vmbus.netvsc.vmbus0.rx} with their slots completed, and frames published to
+ * {@code vmbus.netvsc.vmbus0.tx} through send sections, with back-pressure when the sections run out.
+ */
+class NetvscDataTest {
+
+    static byte[] frame(int length, int seed) {
+        byte[] f = new byte[length];
+        for (int i = 0; i < length; i++) {
+            f[i] = (byte) (seed * 31 + i);
+        }
+        return f;
+    }
+
+    private static LinkedBlockingQueue<byte[]> listen(NicHost host) throws Exception {
+        LinkedBlockingQueue<byte[]> rx = new LinkedBlockingQueue<>();
+        host.vertx.eventBus().<Buffer>localConsumer(EventBusPort.rxAddress("vmbus0"), m -> rx.add(m.body().getBytes()))
+                .completion().await(10, TimeUnit.SECONDS);
+        return rx;
+    }
+
+    /** The guest's next packet that is not a receive completion. */
+    private static Packet nextSend(NicHost host) throws InterruptedException {
+        while (true) {
+            Packet p = host.next();
+            if (!p.isCompletion()) {
+                return p;
+            }
+        }
+    }
+
+    @Test
+    void framesFromTransferPagesReachTheEventBusAndTheirSlotsGoBack() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            LinkedBlockingQueue<byte[]> rx = listen(host);
+            host.seen.clear();
+
+            byte[] a = frame(60, 1);
+            byte[] b = frame(1514, 2);
+            byte[] c = frame(342, 3);
+            long tid = host.deliver(List.of(
+                    new RndisMessage.Packet(a, List.of()).encode(),
+                    new RndisMessage.Packet(b, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM,
+                            PerPacketInfo.RX_CSUM_IP_OK | PerPacketInfo.RX_CSUM_TCP_OK))).encode(),
+                    new RndisMessage.Packet(c, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 5),
+                            PerPacketInfo.u32(PerPacketInfo.TYPE_HASH_VALUE, 0x1234))).encode()),
+                    Nvsp.CHANNEL_DATA);
+            assertArrayEquals(a, rx.poll(10, TimeUnit.SECONDS));
+            assertArrayEquals(b, rx.poll(10, TimeUnit.SECONDS));
+            assertArrayEquals(c, rx.poll(10, TimeUnit.SECONDS));
+
+            Packet done = host.next();
+            assertEquals(PacketType.COMP, done.type());
+            assertEquals(0, done.flags());
+            assertEquals(tid, done.transactionId(), "the completion names the host's transaction id");
+            assertEquals(new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS), NicHost.nvsp(done));
+
+            // a host that claims the whole slot (msg_len = slot size) as netvsp does, the frame at slot offset 256
+            byte[] slot = new byte[NicHost.SLOT];
+            byte[] d = frame(1000, 4);
+            int head = RndisMessage.Packet.writeHeader(java.lang.foreign.MemorySegment.ofArray(slot), 0, d.length,
+                    List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0)));
+            java.nio.ByteBuffer v = java.nio.ByteBuffer.wrap(slot).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            v.putInt(4, NicHost.SLOT);
+            v.putInt(8, 256 - Rndis.OFFSET_BASE);
+            assertTrue(head <= 256);
+            System.arraycopy(d, 0, slot, 256, d.length);
+            host.deliver(List.of(slot), Nvsp.CHANNEL_DATA);
+            assertArrayEquals(d, rx.poll(10, TimeUnit.SECONDS));
+
+            JsonObject nic = host.awaitNic(n -> n.getJsonArray("queues").getJsonObject(0).getLong("framesFromHost") == 4,
+                    "4 frames from the host");
+            assertEquals(60 + 1514 + 342 + 1000, nic.getJsonArray("queues").getJsonObject(0).getLong("bytesFromHost"));
+        }
+    }
+
+    @Test
+    void framesFromTheEventBusGoThroughSendSections() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
+
+            byte[] f = frame(1514, 7);
+            host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), Buffer.buffer(f));
+            Packet p = nextSend(host);
+            assertEquals(PacketType.DATA_INBAND, p.type());
+            assertEquals(1, p.flags(), "a data send asks for a completion");
+            NvspMessage.RndisPacket m = assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(p));
+            assertEquals(Nvsp.CHANNEL_DATA, m.channelType());
+            assertEquals(Rndis.PACKET_HEADER_SIZE + f.length, m.sectionSize());
+            RndisMessage sent = RndisMessage.decode(sendBuffer.read((long) m.sectionIndex() * NicHost.SECTION,
+                    m.sectionSize()));
+            assertEquals(new RndisMessage.Packet(f, List.of()), sent);
+            assertEquals(1, host.nic().getJsonObject("sendSections").getInteger("inUse"));
+
+            host.complete(p.transactionId(), new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS));
+            JsonObject nic = host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 0,
+                    "the section back");
+            assertEquals(1, nic.getJsonArray("queues").getJsonObject(0).getLong("framesToHost"));
+            assertEquals(1514, nic.getJsonArray("queues").getJsonObject(0).getLong("bytesToHost"));
+
+            // too long for a section: dropped and counted, nothing sent
+            host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), Buffer.buffer(frame(1518 + 1, 8)));
+            assertEquals(1, host.awaitNic(n -> n.getJsonObject("port").getLong("dropsTooLong") == 1, "a drop")
+                    .getJsonObject("port").getLong("dropsTooLong"));
+        }
+    }
+
+    @Test
+    void noFreeSectionPausesTheBackendUntilTheHostCompletes() throws Exception {
+        // 8 pages of send buffer: 5 sections of 6144 bytes
+        try (NicHost host = new NicHost(new JsonObject(), new HostTransport.Buffers(31L << 20, 8 * 4096))) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
+            for (int i = 0; i < 9; i++) {
+                host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), Buffer.buffer(frame(100 + i, i)));
+            }
+            List<Packet> first = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                first.add(nextSend(host));
+            }
+            JsonObject nic = host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("framesWaiting") == 4,
+                    "4 frames waiting");
+            assertEquals(5, nic.getJsonObject("sendSections").getInteger("inUse"));
+            assertEquals(5, nic.getJsonObject("sendSections").getInteger("count"));
+
+            List<byte[]> got = new ArrayList<>();
+            List<Packet> outstanding = new ArrayList<>(first);
+            while (got.size() < 9) {
+                Packet p = outstanding.removeFirst();
+                NvspMessage.RndisPacket m = (NvspMessage.RndisPacket) NicHost.nvsp(p);
+                got.add(((RndisMessage.Packet) RndisMessage.decode(sendBuffer.read(
+                        (long) m.sectionIndex() * NicHost.SECTION, m.sectionSize()))).frame());
+                host.complete(p.transactionId(), new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS));
+                if (got.size() + outstanding.size() < 9) {
+                    outstanding.add(nextSend(host)); // the freed section carries the next waiting frame
+                }
+            }
+            for (int i = 0; i < 9; i++) {
+                assertArrayEquals(frame(100 + i, i), got.get(i), "frame " + i + " in order");
+            }
+            nic = host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 0, "all sections back");
+            assertEquals(0, nic.getJsonObject("sendSections").getInteger("framesWaiting"));
+            assertNotNull(nic.getJsonObject("drops"));
+            assertEquals(0, nic.getJsonObject("drops").getLong("noSendSection"));
+        }
+    }
+}
