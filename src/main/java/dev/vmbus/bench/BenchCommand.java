@@ -38,9 +38,9 @@ import java.util.concurrent.TimeUnit;
  * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
  * request/reply between two verticles measured in the same run. Every Vert.x instance has the agent's options
  * ({@link AgentVertx}). Latencies are recorded in HdrHistogram (see {@link BenchResult}).
- * {@code vmbus bench footprint} is {@link FootprintCommand}.
+ * {@code vmbus bench footprint} is {@link FootprintCommand}, {@code vmbus bench stream} {@link StreamCommand}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = FootprintCommand.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {FootprintCommand.class, StreamCommand.class},
         header = "End-to-end round trips on sim and shm, printed as a table.",
         description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
                 + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")
@@ -147,7 +147,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** The defaults, on {@code transport} (shm in {@code dir}), without a dashboard. */
-    private static VmbusConfig config(TransportType transport, Path dir) {
+    static VmbusConfig config(TransportType transport, Path dir) {
         VmbusConfig defaults = ConfigLoader.parse("{}", "defaults");
         VmbusConfig.Transport t = defaults.transport().withType(transport);
         VmbusConfig.Dashboard d = defaults.dashboard();

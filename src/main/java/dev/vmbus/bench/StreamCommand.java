@@ -1,0 +1,283 @@
+package dev.vmbus.bench;
+
+import dev.vmbus.agent.Agent;
+import dev.vmbus.agent.AgentVertx;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code vmbus bench stream}: a one-way stream through transfer pages with completions, netvsc's receive path:
+ * the host copies each message into a receive-buffer slot and sends transfer-page packets, the guest's device reads
+ * each message in place, checks its sequence number and completes the packet, which frees the slots. Rows, per
+ * payload size, all in one run: {@code ring} (the same work on bare rings, two busy threads: the ring's own
+ * figure), {@code eventbus} (the message as a byte[] request to another verticle, the reply as its completion,
+ * as many in flight as there are slots), and the agent on {@code sim} and {@code shm} with the device taking drain
+ * batches ({@code +batch}) and, on sim, one event-bus request per packet ({@code +perpacket}).
+ */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        header = "One-way transfer-page stream with completions on sim and shm, beside the bare ring and the event bus.",
+        description = "Messages per second through transfer pages and completions (netvsc's receive path), on bare "
+                + "rings, the plain event bus, and the agent on sim and shm, printed as a table (docs/BENCHMARKS.md).")
+public final class StreamCommand implements Callable<Integer> {
+    /** Receive-buffer slots: what may be with the guest at once. */
+    static final int SLOTS = 1024;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--seconds", paramLabel = "N", description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
+    String seconds = "5";
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up seconds per row (default: ${DEFAULT-VALUE}).")
+    String warmup = "3";
+
+    @Option(names = "--payload", paramLabel = "64,1500", split = ",",
+            description = "Message sizes in bytes, one row set each (default: 64,1500).")
+    List<Integer> payloads = List.of(64, 1500);
+
+    @Option(names = "--ranges", paramLabel = "N",
+            description = "Messages per transfer-page packet, one range each (default: ${DEFAULT-VALUE}).")
+    int ranges = 1;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
+    Path json;
+
+    /** One row: messages and VMBus packets per second. */
+    record Row(String scenario, int payload, int ranges, double messagesPerSecond, double packetsPerSecond) {
+        JsonObject toJson() {
+            return new JsonObject().put("scenario", scenario).put("payload", payload).put("ranges", ranges)
+                    .put("messagesPerSecond", messagesPerSecond).put("packetsPerSecond", packetsPerSecond);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        double seconds = BenchCommand.number(spec, "--seconds", this.seconds);
+        double warmup = BenchCommand.number(spec, "--warmup", this.warmup);
+        if (ranges < 1 || ranges > 64) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ranges must be 1 to 64, got " + ranges);
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int payload : payloads) {
+            if (payload < 8 || payload > 65536) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--payload must be 8 to 65536 bytes (a sequence number leads each message), got " + payload);
+            }
+            double ring = RingStream.run(payload, warmup, seconds);
+            rows.add(new Row("ring", payload, 1, ring, ring));
+            double bus = eventBus(payload, warmup, seconds);
+            rows.add(new Row("eventbus", payload, 1, bus, bus));
+            rows.add(agent(TransportType.SIM, true, payload, warmup, seconds));
+            rows.add(agent(TransportType.SIM, false, payload, warmup, seconds));
+            rows.add(agent(TransportType.SHM, true, payload, warmup, seconds));
+        }
+        print(rows);
+        if (json != null) {
+            JsonArray out = new JsonArray();
+            rows.forEach(r -> out.add(r.toJson()));
+            if (json.getParent() != null) {
+                Files.createDirectories(json.getParent());
+            }
+            Files.writeString(json, new JsonObject().put("results", out).encodePrettily());
+        }
+        return 0;
+    }
+
+    /** The agent with the stream device, the host end streaming into it. */
+    private Row agent(TransportType transport, boolean batched, int payload, double warmup, double seconds)
+            throws Exception {
+        Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
+        VmbusConfig config = BenchCommand.config(transport, dir);
+        int slotSize = (payload + 63) & ~63;
+        CompletableFuture<StreamHost> hostReady = new CompletableFuture<>();
+        Agent.HostEnd hostEnd = (context, host) -> {
+            StreamHost stream = new StreamHost(context, slotSize, payload, ranges);
+            hostReady.complete(stream);
+            return host.start().compose(v -> host.offer(
+                    new Offer(1, StreamPlugin.CLASS_ID, UUID.randomUUID(), 0, 256 * 1024),
+                    new HostTransport.Buffers((long) slotSize * SLOTS, 64 * 1024), stream));
+        };
+        Agent hostSide = null;
+        Agent agent = null;
+        try {
+            if (transport == TransportType.SHM) {
+                hostSide = Agent.hostBuilder(config).hostEnd(hostEnd).start();
+            }
+            Agent.Builder guest = Agent.builder(config).handlers(List.of(new StreamPlugin(batched, SLOTS)));
+            agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
+            StreamHost stream = hostReady.get(10, TimeUnit.SECONDS);
+            stream.opened().await(10, TimeUnit.SECONDS);
+            on(stream.context(), stream::start);
+            Thread.sleep((long) (warmup * 1000));
+            long[] from = on(stream.context(), () -> new long[] {stream.start(), stream.completedPackets()});
+            long t0 = System.nanoTime();
+            Thread.sleep((long) (seconds * 1000));
+            long[] to = on(stream.context(), () -> new long[] {stream.stop(), stream.completedPackets()});
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            String failure = on(stream.context(), stream::failure);
+            if (failure != null) {
+                throw new IllegalStateException(transport.configName() + " stream failed: " + failure);
+            }
+            return new Row(transport.configName() + (batched ? "+batch" : "+perpacket"), payload, ranges,
+                    (to[0] - from[0]) / elapsed, (to[1] - from[1]) / elapsed);
+        } finally {
+            for (Agent a : new Agent[] {agent, hostSide}) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (dir != null) {
+                try (var files = Files.list(dir)) {
+                    for (Path p : files.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        }
+    }
+
+    private static <T> T on(Context context, java.util.function.Supplier<T> action) throws Exception {
+        Promise<T> result = Promise.promise();
+        context.runOnContext(v -> result.complete(action.get()));
+        return result.future().await(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The baseline: each message a fresh byte[] copy (as the host copies it into a slot) sent as a request to a
+     * consumer verticle, which checks its sequence number and replies (the completion); {@link #SLOTS} in flight.
+     */
+    private static double eventBus(int payload, double warmup, double seconds) throws Exception {
+        Vertx vertx = AgentVertx.create();
+        try {
+            vertx.deployVerticle(new VerticleBase() {
+                private long expected;
+
+                @Override
+                public Future<?> start() {
+                    return vertx.eventBus().<byte[]>localConsumer("bench.stream", m -> {
+                        long seq = MemorySegment.ofArray(m.body()).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+                        if (seq != expected++) {
+                            m.fail(500, "message " + seq + " out of order");
+                            return;
+                        }
+                        m.reply(null);
+                    }).completion();
+                }
+            }).await(10, TimeUnit.SECONDS);
+            EventBusStream client = new EventBusStream(payload);
+            vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
+            on(client.context(), client::begin);
+            Thread.sleep((long) (warmup * 1000));
+            long from = on(client.context(), client::completed);
+            long t0 = System.nanoTime();
+            Thread.sleep((long) (seconds * 1000));
+            long n = on(client.context(), client::finish) - from;
+            double rate = n / ((System.nanoTime() - t0) / 1e9);
+            String failure = on(client.context(), client::failure);
+            if (failure != null) {
+                throw new IllegalStateException("event-bus stream failed: " + failure);
+            }
+            return rate;
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Keeps {@link #SLOTS} messages in flight to bench.stream. */
+    private static final class EventBusStream extends VerticleBase {
+        private final byte[] template;
+        private boolean running;
+        private long sequence;
+        private long completed;
+        private String failure;
+
+        EventBusStream(int payload) {
+            template = new byte[payload];
+        }
+
+        Context context() {
+            return context;
+        }
+
+        long begin() {
+            running = true;
+            for (int i = 0; i < SLOTS; i++) {
+                send();
+            }
+            return completed;
+        }
+
+        long completed() {
+            return completed;
+        }
+
+        long finish() {
+            running = false;
+            return completed;
+        }
+
+        String failure() {
+            return failure;
+        }
+
+        private void send() {
+            byte[] message = template.clone();
+            MemorySegment.ofArray(message).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, sequence++);
+            vertx.eventBus().request("bench.stream", message).onComplete(ar -> {
+                if (ar.failed()) {
+                    failure = ar.cause().getMessage();
+                    running = false;
+                    return;
+                }
+                completed++;
+                if (running) {
+                    send();
+                }
+            });
+        }
+    }
+
+    private static void print(List<Row> rows) {
+        System.out.printf("%-15s %8s %7s %14s %14s %10s %10s%n", "scenario", "payload", "ranges", "messages/s",
+                "packets/s", "x ring", "x bus");
+        double ring = Double.NaN;
+        double bus = Double.NaN;
+        for (Row r : rows) {
+            if (r.scenario().equals("ring")) {
+                ring = r.messagesPerSecond();
+            } else if (r.scenario().equals("eventbus")) {
+                bus = r.messagesPerSecond();
+            }
+            System.out.printf("%-15s %8d %7d %14.0f %14.0f %10.2f %10.2f%n", r.scenario(), r.payload(), r.ranges(),
+                    r.messagesPerSecond(), r.packetsPerSecond(), r.messagesPerSecond() / ring,
+                    r.messagesPerSecond() / bus);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.vmbus.bench;
+
+import dev.vmbus.cli.Vmbus;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code vmbus bench stream}: a short run streams through every row (every message's sequence number checked on
+ * the way, so a lost or reordered one fails it), and a packet carries {@code --ranges} messages.
+ */
+class StreamCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aShortRunStreamsThroughEveryRow() throws Exception {
+        Path json = tmp.resolve("stream.json");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.4", "--warmup", "0.2",
+                        "--payload", "64", "--ranges", "4", "--json", json.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        List<JsonObject> rows = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
+                .map(o -> (JsonObject) o).toList();
+        assertEquals(List.of("ring", "eventbus", "sim+batch", "sim+perpacket", "shm+batch"),
+                rows.stream().map(r -> r.getString("scenario")).toList());
+        for (JsonObject r : rows) {
+            assertEquals(64, r.getInteger("payload"));
+            assertTrue(r.getDouble("messagesPerSecond") > 0, r.encode());
+            if (r.getString("scenario").contains("+")) {
+                assertEquals(4, r.getInteger("ranges"));
+                assertEquals(r.getDouble("messagesPerSecond"), 4 * r.getDouble("packetsPerSecond"),
+                        1e-6 * r.getDouble("messagesPerSecond"), "a packet completes its 4 messages at once: " + r.encode());
+            }
+        }
+    }
+
+    @Test
+    void rangesOutsideOneToSixtyFourAreAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--ranges", "0"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--ranges must be 1 to 64, got 0"), err.toString());
+    }
+}
