@@ -97,6 +97,12 @@ final class DoctorCommand implements Callable<Integer> {
         out.println("  " + mark(k.alignedMaps()) + " interrupt and monitor pages on a page boundary (09eea7ad0b8e, "
                 + KernelFeatures.linux(KernelFeatures.ALIGNED_MAPS_SINCE) + ")"
                 + (k.pageSize() == 4096 ? "; moot with 4 KiB pages" : "; the agent reads maps/mapN/addr"));
+        out.println("  " + mark(k.rescindSafe()) + " a rescind of an opened device does not oops the guest (fb1adbd7e50f, "
+                + KernelFeatures.RESCIND_SAFE_RELEASES + ")" + (k.rescindSafe() ? ""
+                : "; without it NO device is served: state transport.kernel.rescindSafe=true if this kernel carries it"));
+        out.println("  confidential VM (SEV-SNP/TDX): " + (k.confidential() == null ? "no (no sev_snp/tdx_guest CPU flag,"
+                + " no sev-guest/tdx_guest device)" : "YES, " + k.confidential() + ": uio_hv_generic maps the decrypted"
+                + " ring pages encrypted, so NO device is served"));
         out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
         out.println();
         for (Diagnosis.DeviceReport r : d.devices()) {
@@ -169,7 +175,8 @@ final class DoctorCommand implements Callable<Integer> {
         return new JsonObject()
                 .put("kernel", new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
                         .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
-                        .put("alignedMaps", k.alignedMaps()).put("basis", k.basis()))
+                        .put("alignedMaps", k.alignedMaps()).put("rescindSafe", k.rescindSafe())
+                        .put("confidential", k.confidential()).put("basis", k.basis()))
                 .put("uioDriverLoaded", d.uioLoaded())
                 .put("devices", devices)
                 .put("enabledClasses", classes)

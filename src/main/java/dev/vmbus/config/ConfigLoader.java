@@ -26,7 +26,7 @@ public final class ConfigLoader {
             {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
                              "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
-                             "allChannelEvents": null, "alignedMaps": null } },
+                             "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null } },
               "devices": { },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
                              "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,

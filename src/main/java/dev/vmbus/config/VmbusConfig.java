@@ -58,10 +58,11 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param slowChannels     the kernel has 547fa4ffd799 (mainline 6.10) or a backport of it
      * @param allChannelEvents the kernel has d062463edf17 (mainline 6.16) or a backport of it
      * @param alignedMaps      the kernel has 09eea7ad0b8e (mainline 6.16) or a backport of it
+     * @param rescindSafe      the kernel has fb1adbd7e50f (mainline 6.11, stable from 2024-09) or a backport of it
      */
     public record Kernel(String release, Integer pageSize, Boolean slowChannels, Boolean allChannelEvents,
-                         Boolean alignedMaps) {
-        public static final Kernel DETECT = new Kernel(null, null, null, null, null);
+                         Boolean alignedMaps, Boolean rescindSafe) {
+        public static final Kernel DETECT = new Kernel(null, null, null, null, null, null);
     }
 
     /** {@code dashboard}: the web dashboard and API. */

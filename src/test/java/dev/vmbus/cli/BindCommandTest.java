@@ -125,7 +125,7 @@ class BindCommandTest {
     /** A bind the kernel's probe refuses (an operator wrongly states a backport) leaves every device where it was. */
     @Test
     void aBindTheProbeRefusesOnAPre610KernelLeavesEveryDeviceOnItsOriginalDriver() throws Exception {
-        on(Generation.STABLE_6_1, "\"kernel\": { \"slowChannels\": true }");
+        on(Generation.STABLE_6_1, "\"kernel\": { \"slowChannels\": true, \"rescindSafe\": true }");
         Map<String, String> before = drivers();
         var failed = assertThrows(IOException.class, () -> run("bind", "heartbeat"));
 
@@ -258,6 +258,16 @@ class BindCommandTest {
         assertTrue(active.getMessage().contains("the vmbus service is active"), active.getMessage());
         assertEquals(List.of(), kernel.log, "nothing written");
         assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(hb()));
+    }
+
+    @Test
+    void f5_onAConfidentialVmBindRefusesBeforeWritingAnything() throws Exception {
+        on(Generation.V6_16, null);
+        Files.writeString(tree.proc().resolve("cpuinfo"), "flags\t\t: fpu tdx_guest\n");
+        var refused = assertThrows(UioBinder.Refused.class, () -> run("bind", "heartbeat"));
+        assertTrue(refused.getMessage().contains("confidential VM (the CPU flag tdx_guest"), refused.getMessage());
+        assertEquals(List.of(), kernel.log);
+        assertEquals("hv_utils", tree.driverOf(hb()));
     }
 
     @Test

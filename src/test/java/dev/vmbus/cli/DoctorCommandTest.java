@@ -100,6 +100,54 @@ class DoctorCommandTest {
         assertTrue(text.contains("heartbeat: bound to uio_hv_generic"), text);
     }
 
+    // Review F4: before fb1adbd7e50f a rescind of an opened device oopses the guest; no slowChannels override skips it.
+    @Test
+    void f4_aKernelWithoutTheRescindFixServesNothingAndOnlyStatingTheFixLiftsIt() throws Exception {
+        assertEquals(1, doctor(Generation.V6_10, "\"kernel\": { \"release\": \"6.10.9\" }"));
+        assertTrue(text.contains("[no]  a rescind of an opened device does not oops the guest (fb1adbd7e50f"), text);
+        String s = section("heartbeat");
+        assertTrue(s.contains("CANNOT SERVE on this kernel: kernel 6.10.9 is not known to carry fb1adbd7e50f")
+                && s.contains("hv_uio_rescind") && s.contains("transport.kernel.rescindSafe=true"), s);
+
+        // a distribution kernel with 547fa4ffd799 backported: stating slowChannels alone does not skip the check
+        assertEquals(1, doctor(Generation.V6_10, "\"kernel\": { \"release\": \"5.15.0-1089-azure\","
+                + " \"slowChannels\": true }"));
+        assertTrue(section("heartbeat").contains("kernel 5.15.0-1089-azure is not known to carry fb1adbd7e50f"), text);
+        assertEquals(0, doctor(Generation.V6_10, "\"kernel\": { \"release\": \"5.15.0-1089-azure\","
+                + " \"slowChannels\": true, \"rescindSafe\": true }"), text);
+        assertTrue(text.contains("[yes] a rescind of an opened device") && text.contains("rescindSafe=true from"
+                + " transport.kernel"), text);
+
+        assertEquals(0, doctor(Generation.V6_10, "\"kernel\": { \"release\": \"6.10.10\" }"), "the stable fix");
+        assertEquals(true, json(Generation.V6_10, null).getJsonObject("kernel").getBoolean("rescindSafe"));
+    }
+
+    // Review F5: on a confidential VM uio maps the decrypted ring pages encrypted; nothing is served, and why is said.
+    @Test
+    void f5_aConfidentialVmIsDetectedFromCpuFlagsOrTheAttestationDeviceAndRefused() throws Exception {
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): no"), text);
+        java.nio.file.Files.writeString(tree.proc().resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu vme sse2"
+                + " hypervisor sev sev_es sev_snp\n");
+        assertEquals(1, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): YES, the CPU flag sev_snp in "), text);
+        assertTrue(section("heartbeat").contains("CANNOT SERVE on this kernel: this is a confidential VM")
+                && section("heartbeat").contains("encrypted page-table entries"), text);
+
+        java.nio.file.Files.delete(tree.proc().resolve("cpuinfo"));
+        java.nio.file.Files.createDirectories(tree.root.resolve("dev"));
+        java.nio.file.Files.createFile(tree.root.resolve("dev/tdx_guest"));
+        assertEquals(1, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("YES, the guest attestation device " + tree.root.resolve("dev/tdx_guest")), text);
+        assertEquals(tree.root.resolve("dev/tdx_guest").toString(), json(Generation.V6_16, null)
+                .getJsonObject("kernel").getString("confidential").replace("the guest attestation device ", ""));
+    }
+
+    private JsonObject json(Generation g, String extra) throws IOException {
+        doctor(g, extra, "--json");
+        return new JsonObject(text);
+    }
+
     @Test
     void on610SubchannelDevicesAreRefusedForTheMissingD062463() throws Exception {
         assertEquals(0, doctor(Generation.V6_10, null), "no enabled class is affected");

@@ -68,9 +68,12 @@ final class DeviceLine implements InterruptThread.Line {
     }
 
     /**
-     * The kernel said the device is gone (EIO or POLLERR): the ring pages may be freed now, so every mapping of
-     * this device is closed here and at once, before the owners hear of it on their contexts. An access already
-     * past its check completes on still-mapped memory; every later one fails with IllegalStateException.
+     * The kernel said the device is gone (EIO or POLLERR): the ring pages may be freed already ({@code
+     * hv_uio_rescind} frees them before userspace can see the EIO, and the mapping holds no page reference), so
+     * every mapping of this device is closed here and at once, before the owners hear of it on their contexts. That
+     * shortens the window; it cannot close it: a store made between the kernel's free and this point lands in
+     * reused pages (kernel review F3). An access already past its check completes on still-mapped memory; every
+     * later one fails.
      */
     @Override
     public void lost(String reason) {

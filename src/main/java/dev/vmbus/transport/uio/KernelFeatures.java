@@ -34,11 +34,19 @@ import java.util.regex.Pattern;
  *                         boundary. Without it, on kernels whose page is larger than 4 KiB, the Hyper-V page sits
  *                         at {@code maps/mapN/addr & (PAGE_SIZE-1)} inside the mapping
  *                         ({@code maps/mapN/offset} is {@code mem->offs}, always 0 for this driver).
+ * @param rescindSafe      fb1adbd7e50f (mainline 6.11; stable 6.10.10, 6.6.51, 6.1.110, 5.15.167, 5.10.226, 5.4.284,
+ *                         4.19.322, the point releases of the 2024-09-10 review cycle): before it {@code
+ *                         hv_uio_rescind} reads {@code channel->primary_channel->device_obj}, NULL for a primary
+ *                         channel, so once a device has been opened a rescind (the service switched off in the VM's
+ *                         settings) oopses the guest. Without it no device may be served.
+ * @param confidential     why this is a confidential VM (SEV-SNP or TDX), or null: the kernel decrypts the ring and
+ *                         monitor pages for the host, but every released {@code uio_hv_generic} maps them to
+ *                         userspace with encrypted page-table entries, so no device may be served (review F5)
  * @param basis            how these were learnt (e.g. "from kernel release 6.6.0", "from transport.kernel"), for
  *                         messages that say why the agent decided what it did
  */
 public record KernelFeatures(String release, int pageSize, boolean slowChannels, boolean allChannelEvents,
-                             boolean alignedMaps, String basis) {
+                             boolean alignedMaps, boolean rescindSafe, String confidential, String basis) {
 
     public KernelFeatures {
         if (release == null || basis == null) {
@@ -69,8 +77,21 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
     public static final int[] ALL_CHANNEL_EVENTS_SINCE = {6, 16};
     /** 09eea7ad0b8e, "Drivers: hv: Allocate interrupt and monitor pages aligned to system page boundary". */
     public static final int[] ALIGNED_MAPS_SINCE = {6, 16};
+    /** fb1adbd7e50f, the hv_uio_rescind NULL dereference of a primary channel: mainline 6.11. */
+    public static final int[] RESCIND_SAFE_SINCE = {6, 11};
+    /**
+     * The first point release of each stable series that carries fb1adbd7e50f (with "unregister on rescind"): the
+     * releases of the stable review cycle of 2024-09-10. A distribution release such as {@code 5.15.0-1089-azure}
+     * or Debian's {@code 6.1.0-28-amd64} hides its point release, so it is not known to carry it.
+     */
+    public static final java.util.Map<String, Integer> RESCIND_SAFE_STABLE = java.util.Map.of("6.10", 10, "6.6", 51,
+            "6.1", 110, "5.15", 167, "5.10", 226, "5.4", 284, "4.19", 322);
+    /** The releases that carry fb1adbd7e50f, for messages. */
+    public static final String RESCIND_SAFE_RELEASES = "Linux 6.11; stable 6.10.10, 6.6.51, 6.1.110, 5.15.167,"
+            + " 5.10.226, 5.4.284, 4.19.322";
 
     private static final Pattern VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
+    private static final Pattern SUBLEVEL = Pattern.compile("^\\d+\\.\\d+\\.(\\d+)");
     /** {@code AT_PAGESZ} in the ELF auxiliary vector. */
     private static final long AT_PAGESZ = 6;
 
@@ -79,20 +100,58 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
      * ({@code transport.kernel}); every null field is detected.
      */
     public record Overrides(String release, Integer pageSize, Boolean slowChannels, Boolean allChannelEvents,
-                            Boolean alignedMaps) {
-        public static final Overrides NONE = new Overrides(null, null, null, null, null);
+                            Boolean alignedMaps, Boolean rescindSafe) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
 
         boolean any() {
             return release != null || pageSize != null || slowChannels != null || allChannelEvents != null
-                    || alignedMaps != null;
+                    || alignedMaps != null || rescindSafe != null;
         }
     }
 
-    /** What a mainline kernel of {@code release} does, by the releases above. */
+    /** What a mainline or stable kernel of {@code release} does, by the releases above; not a confidential VM. */
     public static KernelFeatures fromRelease(String release, int pageSize, String basis) {
         int[] v = version(release);
         return new KernelFeatures(release, pageSize, atLeast(v, SLOW_CHANNELS_SINCE),
-                atLeast(v, ALL_CHANNEL_EVENTS_SINCE), atLeast(v, ALIGNED_MAPS_SINCE), basis);
+                atLeast(v, ALL_CHANNEL_EVENTS_SINCE), atLeast(v, ALIGNED_MAPS_SINCE), rescindSafeByRelease(release),
+                null, basis);
+    }
+
+    /** Whether {@code release} carries fb1adbd7e50f by its number: 6.11+, or a stable point release that has it. */
+    static boolean rescindSafeByRelease(String release) {
+        int[] v = version(release);
+        if (atLeast(v, RESCIND_SAFE_SINCE)) {
+            return true;
+        }
+        Integer since = RESCIND_SAFE_STABLE.get(v[0] + "." + v[1]);
+        Matcher m = SUBLEVEL.matcher(release);
+        return since != null && m.find() && Long.parseLong(m.group(1)) >= since;
+    }
+
+    /** A copy that is (or is not) a confidential VM, for the given reason. */
+    public KernelFeatures withConfidential(String reason) {
+        return new KernelFeatures(release, pageSize, slowChannels, allChannelEvents, alignedMaps, rescindSafe, reason,
+                basis);
+    }
+
+    /**
+     * Why this is a confidential VM (SEV-SNP or TDX), or null: the {@code sev_snp} or {@code tdx_guest} CPU flag in
+     * {@code <procRoot>/cpuinfo}, or the guest attestation device {@code <devRoot>/sev-guest} or
+     * {@code <devRoot>/tdx_guest} (kernel review F5). Reads files only, no dmesg. {@code devRoot} may be null.
+     */
+    public static String confidentialEvidence(Path procRoot, Path devRoot) {
+        String flag = PinnedGuestMemory.confidentialFromCpuinfo(procRoot);
+        if (flag != null) {
+            return flag;
+        }
+        if (devRoot != null) {
+            for (String node : new String[] {"sev-guest", "tdx_guest"}) {
+                if (Files.exists(devRoot.resolve(node))) {
+                    return "the guest attestation device " + devRoot.resolve(node);
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -101,6 +160,11 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
      * applies {@code overrides}. Blocking file I/O: call it from a worker or before Vert.x starts.
      */
     public static KernelFeatures detect(Path procRoot, Overrides overrides) throws IOException {
+        return detect(procRoot, null, overrides);
+    }
+
+    /** As {@link #detect(Path, Overrides)}, and a confidential VM told by {@link #confidentialEvidence}. */
+    public static KernelFeatures detect(Path procRoot, Path devRoot, Overrides overrides) throws IOException {
         List<String> basis = new ArrayList<>();
         String release = overrides.release();
         if (release == null) {
@@ -131,11 +195,17 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
         boolean slow = pick(overrides.slowChannels(), byRelease.slowChannels(), "slowChannels", basis);
         boolean all = pick(overrides.allChannelEvents(), byRelease.allChannelEvents(), "allChannelEvents", basis);
         boolean aligned = pick(overrides.alignedMaps(), byRelease.alignedMaps(), "alignedMaps", basis);
+        boolean rescind = pick(overrides.rescindSafe(), byRelease.rescindSafe(), "rescindSafe", basis);
         if (overrides.slowChannels() == null && overrides.allChannelEvents() == null
-                && overrides.alignedMaps() == null) {
+                && overrides.alignedMaps() == null && overrides.rescindSafe() == null) {
             basis.add("features by mainline release (a distribution backport needs transport.kernel)");
         }
-        return new KernelFeatures(release, pageSize, slow, all, aligned, String.join("; ", basis));
+        String confidential = confidentialEvidence(procRoot, devRoot);
+        if (confidential != null) {
+            basis.add("a confidential VM: " + confidential);
+        }
+        return new KernelFeatures(release, pageSize, slow, all, aligned, rescind, confidential,
+                String.join("; ", basis));
     }
 
     private static boolean pick(Boolean override, boolean detected, String key, List<String> basis) {

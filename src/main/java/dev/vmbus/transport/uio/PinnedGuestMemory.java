@@ -61,8 +61,8 @@ public final class PinnedGuestMemory implements GuestMemory {
 
     /**
      * Whether {@code <procRoot>/cpuinfo} shows a confidential guest: the {@code tdx_guest} flag (TDX) or
-     * {@code sev_snp} (SEV-SNP). Returns the reason, or null. (A stopgap until the administration's own
-     * confidential-VM detection is the one source.)
+     * {@code sev_snp} (SEV-SNP). Returns the reason, or null. Part of {@link KernelFeatures#confidentialEvidence},
+     * the one source.
      */
     public static String confidentialFromCpuinfo(Path procRoot) {
         Path cpuinfo = procRoot.resolve("cpuinfo");

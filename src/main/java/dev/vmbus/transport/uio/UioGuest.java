@@ -36,9 +36,13 @@ import java.util.logging.Logger;
  * <p>Kernel generations: what is offered, how each channel is kicked and where maps 1 and 2 start are decided
  * from {@link UioOptions#kernel()} ({@link ChannelPolicy}, {@link MappedChannel}, {@link DeviceLine}).
  *
- * <p>Rescind: the first EIO or POLLERR unmaps every ring of the device on the interrupt thread, before anyone
- * else hears of it ({@link DeviceLine#lost}); the device's instance is then not offered again until the kernel
- * registers it anew ({@link UioDiscovery#registration}) or it leaves sysfs.
+ * <p>Rescind: the first EIO or POLLERR unmaps every ring of the device on the interrupt thread, before the
+ * channels' owners hear of it ({@link DeviceLine#lost}); the device's instance is then not offered again until the
+ * kernel registers it anew ({@link UioDiscovery#registration}) or it leaves sysfs. This is a mitigation, not a
+ * guarantee (kernel review F3): {@code hv_uio_rescind} frees the ring pages synchronously, before userspace can
+ * see the EIO, and the uio mappings ({@code remap_pfn_range}, {@code VM_PFNMAP}) hold no page reference, so a
+ * store the event loop makes in that window (an {@code interrupt_mask} store, a {@code read_index} commit, a reply)
+ * can land in pages the kernel has already reused. No userspace code can close that window.
  *
  * <p>Masking: the channel's driver masks, drains, unmasks and re-checks in the RX header itself (spec 2.7).
  * That is the same field {@code write()} on {@code /dev/uioN} sets, and older kernels also set it to 1 on every
@@ -105,8 +109,7 @@ public final class UioGuest implements GuestTransport {
     public GuestMemory guestMemory() {
         PinnedGuestMemory m = pinned;
         if (m == null) {
-            Path proc = Path.of("/proc");
-            m = new PinnedGuestMemory(proc, options.kernel().pageSize(), PinnedGuestMemory.confidentialFromCpuinfo(proc));
+            m = new PinnedGuestMemory(Path.of("/proc"), options.kernel().pageSize(), options.kernel().confidential());
             pinned = m;
         }
         return m;
@@ -294,7 +297,8 @@ public final class UioGuest implements GuestTransport {
                 mapped.kick(),
                 closed -> context.runOnContext(v -> linkClosed(line, closed)));
         // Added before looking at isLost: DeviceLine.lost sets it before reading links, so either it revokes
-        // this link or this sees it lost (both volatile), and no link stays mapped past a rescind.
+        // this link or this sees it lost (both volatile), and no link stays mapped once the rescind is seen (the
+        // kernel may free the pages before that: see the class comment).
         line.links.add(link);
         if (line.isLost() || closing || links.containsKey(k.offer().relid())) {
             line.links.remove(link);

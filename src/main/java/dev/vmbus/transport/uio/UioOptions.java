@@ -26,7 +26,7 @@ public record UioOptions(Path sysfsRoot, long rescanIntervalMs, long ringWaitMs,
      * page size: what the transport assumes when nobody detected the running kernel.
      */
     public static KernelFeatures newestKernel() {
-        return new KernelFeatures("newest", PageSize.system(), true, true, true,
+        return new KernelFeatures("newest", PageSize.system(), true, true, true, true, null,
                 "assumed: the newest uio_hv_generic (no kernel detection was given)");
     }
 

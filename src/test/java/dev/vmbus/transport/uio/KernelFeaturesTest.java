@@ -52,7 +52,7 @@ class KernelFeaturesTest {
     @Test
     void overridesWinAndSaySo() throws IOException {
         KernelFixtures f = KernelFixtures.create(dir.resolve("t"), Generation.STABLE_6_6);
-        KernelFeatures k = KernelFeatures.detect(f.proc(), new KernelFeatures.Overrides(null, 65536, true, null, null));
+        KernelFeatures k = KernelFeatures.detect(f.proc(), new KernelFeatures.Overrides(null, 65536, true, null, null, null));
         assertTrue(k.slowChannels());
         assertFalse(k.allChannelEvents());
         assertEquals(65536, k.pageSize());
@@ -60,7 +60,7 @@ class KernelFeaturesTest {
                 && k.basis().contains("page size 65536 from transport.kernel.pageSize"), k.basis());
 
         KernelFeatures stated = KernelFeatures.detect(dir.resolve("no-proc"),
-                new KernelFeatures.Overrides("6.16.1", 4096, null, null, null));
+                new KernelFeatures.Overrides("6.16.1", 4096, null, null, null, null));
         assertTrue(stated.allChannelEvents());
         assertTrue(stated.basis().contains("from transport.kernel.release"), stated.basis());
     }
@@ -80,5 +80,25 @@ class KernelFeaturesTest {
         Files.write(dir.resolve("self/auxv"), new byte[] {6, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0});
         var bad = assertThrows(IOException.class, () -> KernelFeatures.detect(dir, KernelFeatures.Overrides.NONE));
         assertTrue(bad.getMessage().contains("AT_PAGESZ 16"), bad.getMessage());
+    }
+
+    // Review F4: fb1adbd7e50f by release: mainline 6.11, and the stable point releases of September 2024.
+    @Test
+    void rescindSafetyByReleaseAndOnlyAStatedFixOverridesIt() throws IOException {
+        for (String yes : new String[] {"6.11.0", "6.16.3", "6.10.10", "6.6.51", "6.6.87.2-microsoft-standard-WSL2",
+                "6.1.110", "5.15.167", "5.10.226", "5.4.284", "4.19.322"}) {
+            assertTrue(KernelFeatures.rescindSafeByRelease(yes), yes);
+        }
+        for (String no : new String[] {"6.10.9", "6.10", "6.6.50", "6.1.0-28-amd64", "5.15.0-1089-azure", "5.15.166",
+                "4.14.336", "6.9.12"}) {
+            assertFalse(KernelFeatures.rescindSafeByRelease(no), no);
+        }
+        KernelFixtures f = KernelFixtures.create(dir.resolve("r"), Generation.V6_10);
+        assertTrue(KernelFeatures.detect(f.proc(), KernelFeatures.Overrides.NONE).rescindSafe(), "6.10.14");
+        KernelFeatures backport = KernelFeatures.detect(f.proc(),
+                new KernelFeatures.Overrides("5.15.0-1089-azure", null, true, null, null, null));
+        assertFalse(backport.rescindSafe(), "slowChannels stated alone says nothing of the rescind fix");
+        assertTrue(KernelFeatures.detect(f.proc(),
+                new KernelFeatures.Overrides("5.15.0-1089-azure", null, true, null, null, true)).rescindSafe());
     }
 }

@@ -84,6 +84,21 @@ public final class ServePolicy {
                     + " unmasked subchannel interrupt makes hv_uio_channel_cb dereference the subchannel's NULL"
                     + " device_obj and oopses the guest, and write(1) never reaches a subchannel", false));
         }
+        if (!kernel.rescindSafe()) {
+            reasons.add(new Reason("kernel-rescind", "kernel " + kernel.release() + " is not known to carry"
+                    + " fb1adbd7e50f (" + KernelFeatures.RESCIND_SAFE_RELEASES + "; a distribution release that"
+                    + " hides its point release counts as without it): once the agent has opened the device, the host"
+                    + " rescinding it (the service switched off in the VM's settings) makes hv_uio_rescind dereference"
+                    + " the primary channel's NULL primary_channel and oopses the guest. A kernel that carries the fix"
+                    + " says so with transport.kernel.rescindSafe=true", false));
+        }
+        if (kernel.confidential() != null) {
+            reasons.add(new Reason("kernel-confidential", "this is a confidential VM (" + kernel.confidential()
+                    + "): the kernel decrypts the ring and monitor pages for the host (set_memory_decrypted), but"
+                    + " every released uio_hv_generic maps them to userspace with encrypted page-table entries, so"
+                    + " the agent and the host would see different bytes, or the first access faults and kills the"
+                    + " agent or the VM", false));
+        }
         return new Verdict(device, reasons);
     }
 
