@@ -196,7 +196,7 @@ public final class ConfigLoader {
     }
 
     /** The NIC backends {@code host.nic.backend} names. */
-    public static final java.util.List<String> NIC_BACKENDS = java.util.List.of("none", "loopback");
+    public static final java.util.List<String> NIC_BACKENDS = java.util.List.of("none", "loopback", "tap");
 
     private static void checkNic(VmbusConfig.Nic n, String source) {
         if (!NIC_BACKENDS.contains(n.backend())) {

@@ -98,8 +98,15 @@ public final class SimulatedHost {
         int[] nextSubchannel = {relid + 1};
         Offer offer = new Offer(relid, HostNic.CLASS_ID, NIC_INSTANCE, 0, HostNic.RING_SIZE);
         return transport.guestMemory(NIC_GUEST_MEMORY).compose(memory -> {
-            nic = new HostNic(context, transport, offer, config.nic(), HostTransport.Buffers.UIO, memory,
-                    HostNic.port(config.nic()), () -> nextSubchannel[0]++);
+            dev.vmbus.net.FramePort port;
+            try {
+                port = HostNic.port(config.nic());
+            } catch (java.io.IOException e) {
+                return Future.failedFuture(new IllegalStateException("host.nic.backend " + config.nic().backend()
+                        + ": " + e.getMessage(), e));
+            }
+            nic = new HostNic(context, transport, offer, config.nic(), HostTransport.Buffers.UIO, memory, port,
+                    () -> nextSubchannel[0]++);
             return nic.start();
         });
     }

@@ -16,6 +16,7 @@ import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.net.TapPort;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
@@ -254,13 +255,30 @@ public final class HostNic {
         this.faults = config.faults();
     }
 
-    /** The backend {@code host.nic.backend} names, not yet started. */
-    public static FramePort port(VmbusConfig.Nic config) {
+    /**
+     * The backend {@code host.nic.backend} names, not yet started. A {@code tap} backend opens the TAP interface
+     * {@code host.nic.tap} (creating it needs CAP_NET_ADMIN), gives it the NIC's MTU and brings it up; its own MAC
+     * address is the kernel's (it is the far end of the guest's wire, not the guest's NIC).
+     *
+     * @throws java.io.IOException when the TAP cannot be opened or set up, with the reason
+     */
+    public static FramePort port(VmbusConfig.Nic config) throws java.io.IOException {
         return switch (config.backend()) {
             case "none" -> new NullPort();
             case "loopback" -> new LoopbackPort(LoopbackPort.DEFAULT_CAPACITY, config.mtu() + ETHERNET_HEADER + 4);
+            case "tap" -> {
+                TapPort port = TapPort.open(config.tap(), config.mtu() + ETHERNET_HEADER);
+                try {
+                    port.tap().mtu(config.mtu());
+                    port.tap().up(true);
+                } catch (java.io.IOException e) {
+                    port.close();
+                    throw new java.io.IOException("TAP " + config.tap() + ": " + e.getMessage(), e);
+                }
+                yield port;
+            }
             default -> throw new IllegalArgumentException("host.nic.backend '" + config.backend()
-                    + "' is not one of none, loopback");
+                    + "' is not one of none, loopback, tap");
         };
     }
 
