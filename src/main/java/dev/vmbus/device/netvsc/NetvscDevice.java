@@ -1,10 +1,11 @@
 package dev.vmbus.device.netvsc;
 
 import dev.vmbus.channel.Packet;
+import dev.vmbus.spi.BatchHandler;
+import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.Device;
 import dev.vmbus.spi.DeviceChannel;
 import dev.vmbus.spi.Reply;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -19,7 +20,8 @@ import java.util.Map;
  * {@code devices.netvsc.tap}, later ones with {@code -1}, {@code -2} ... appended), its subchannels handed to it
  * as extra receive queues.
  *
- * <p>Threads: the device's context only, like every {@link Device}.
+ * <p>Threads: the maps are the device's context's; each NIC's packets run on its primary channel's context
+ * ({@link #batchHandler}), see {@link Nic}.
  */
 final class NetvscDevice implements Device {
     private final NetvscSettings settings;
@@ -27,7 +29,8 @@ final class NetvscDevice implements Device {
     private final Map<Integer, Nic> nics = new LinkedHashMap<>();
     private final Map<Integer, Nic> byRelid = new HashMap<>();
     private Vertx vertx;
-    private Context context;
+    /** NICs made by {@link #batchHandler} whose channel has not opened yet, by relid. */
+    private final Map<Integer, Nic> attached = new HashMap<>();
     private int made;
 
     NetvscDevice(NetvscSettings settings, Nic.PortFactory ports) {
@@ -38,28 +41,46 @@ final class NetvscDevice implements Device {
     @Override
     public Future<?> start(Vertx vertx) {
         this.vertx = vertx;
-        this.context = Vertx.currentContext() != null ? Vertx.currentContext() : vertx.getOrCreateContext();
         return Future.succeededFuture();
     }
 
+    /** Every netvsc channel takes its packets in batches ({@link #batchHandler}); none come here. */
     @Override
     public Future<Reply> handle(Packet packet) {
-        Nic nic = byRelid.get(packet.relid());
-        if (nic == null) {
-            return Future.failedFuture("netvsc: a packet on channel " + packet.relid()
-                    + ", which is no open NIC's channel");
+        return Future.failedFuture("netvsc: a packet on channel " + packet.relid()
+                + " outside its batches, which is no open NIC's channel");
+    }
+
+    /**
+     * A primary channel becomes a NIC whose batches it handles; a subchannel's batches go to the NIC of its
+     * instance (on that NIC's context).
+     */
+    @Override
+    public BatchHandler batchHandler(ChannelPort port) {
+        if (port.channel().offer().subchannel() == 0) {
+            String name = made == 0 ? settings.tap() : settings.tap() + "-" + made;
+            made++;
+            Nic nic = new Nic(vertx, port, settings, name, ports);
+            attached.put(port.relid(), nic);
+            return nic::batch;
         }
-        return nic.handle(packet);
+        for (Nic nic : nics.values()) {
+            if (nic.instance().equals(port.channel().offer().instanceId())) {
+                nic.subchannelPort(port);
+                return nic::subchannelBatch;
+            }
+        }
+        return batch -> {
+            throw new IllegalStateException("netvsc: subchannel " + port.relid() + " has no open NIC");
+        };
     }
 
     @Override
     public void channelOpened(DeviceChannel channel) {
-        if (channel.offer().subchannel() != 0) {
-            return; // a queue of its NIC: subchannelOpened says which
+        Nic nic = attached.remove(channel.relid());
+        if (nic == null) {
+            return; // a subchannel: subchannelOpened says which queue it is
         }
-        String name = made == 0 ? settings.tap() : settings.tap() + "-" + made;
-        made++;
-        Nic nic = new Nic(vertx, context, channel, settings, name, ports);
         nics.put(channel.relid(), nic);
         byRelid.put(channel.relid(), nic);
         nic.start();
@@ -76,6 +97,10 @@ final class NetvscDevice implements Device {
 
     @Override
     public void channelEnded(int relid) {
+        Nic early = attached.remove(relid);
+        if (early != null) {
+            early.close();
+        }
         Nic nic = byRelid.remove(relid);
         if (nic != null && nic.channelEnded(relid)) {
             nics.remove(relid);

@@ -42,8 +42,9 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
 
     @Override
     public Device device(NetvscSettings settings, DeviceContext context) {
-        return new NetvscDevice(settings, (vertx, name, mac, mtu, maxFrame) -> switch (settings.backend()) {
+        return new NetvscDevice(settings, (vertx, name, mac, mtu, maxFrame, link) -> switch (settings.backend()) {
             case EVENTBUS -> new EventBusPort(vertx, name, maxFrame);
+            case TAP -> TapBackend.open(vertx, name, mac, mtu, link);
         });
     }
 

@@ -28,7 +28,7 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
 
     /** Where frames go. */
     public enum Backend {
-        EVENTBUS("eventbus");
+        EVENTBUS("eventbus"), TAP("tap");
 
         private final String key;
 
@@ -70,7 +70,7 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
             }
         }
         if (backend == null) {
-            throw new IllegalArgumentException("'backend' must be \"eventbus\", got " + b);
+            throw new IllegalArgumentException("'backend' must be \"eventbus\" or \"tap\", got " + b);
         }
         Object tap = config.getValue("tap", DEFAULT_TAP);
         if (!(tap instanceof String name)) {

@@ -1,6 +1,5 @@
 package dev.vmbus.device.netvsc;
 
-import dev.vmbus.bus.Addresses;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.NetCodecException;
@@ -8,18 +7,17 @@ import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
-import dev.vmbus.net.SendSections;
 import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.TransferPageRanges;
+import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.DeviceChannel;
+import dev.vmbus.spi.SendSections;
 import dev.vmbus.spi.OutboundPacket;
-import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,7 +45,10 @@ import java.util.logging.Logger;
  * packet's future and so faults this NIC's channel only. A host that stops answering during bring-up is caught by
  * a timer: the NIC fails with the reason, and the channel's next packet is refused with it.
  *
- * <p>Threads: the device's context only (no locks); the backend hands frames in through that context.
+ * <p>Threads: the primary channel's context (its {@link dev.vmbus.spi.BatchHandler} runs there, and so do the
+ * backend's frames, the timers and the send futures); bring-up starts on the device's context before the first
+ * send, and everything after happens on the channel's. A subchannel's batches are moved onto that context too.
+ * {@link #state()} is read from the device's context: what it shows is volatile or a snapshot.
  */
 final class Nic {
     private static final Logger LOG = Logger.getLogger(Nic.class.getName());
@@ -104,11 +105,11 @@ final class Nic {
     static final class Queue {
         final int index;
         final int relid;
-        long framesIn;
-        long bytesIn;
-        long framesOut;
-        long bytesOut;
-        long transferPackets;
+        volatile long framesIn;
+        volatile long bytesIn;
+        volatile long framesOut;
+        volatile long bytesOut;
+        volatile long transferPackets;
 
         Queue(int index, int relid) {
             this.index = index;
@@ -125,22 +126,29 @@ final class Nic {
 
     /** Makes the backend once the NIC knows its MAC and MTU. */
     interface PortFactory {
-        FramePort open(Vertx vertx, String name, byte[] mac, int mtu, int maxFrame) throws Exception;
+        FramePort open(Vertx vertx, String name, byte[] mac, int mtu, int maxFrame, boolean link) throws Exception;
     }
 
     private final Vertx vertx;
-    private final Context context;
+    /** The primary channel's context, known from the first send's completion on. */
+    private volatile Context context;
+    private final ChannelPort port0;
     private final DeviceChannel primary;
     private final NetvscSettings settings;
     private final String name;
     private final PortFactory ports;
-    private final Map<Integer, Queue> queues = new HashMap<>();
+    private final Map<Integer, Queue> queues = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, ChannelPort> subchannelPorts = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Long, Pending> pending = new HashMap<>();
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
 
-    private Phase phase = Phase.STARTING;
-    private String failure;
+    private volatile Phase phase = Phase.STARTING;
+    private volatile String failure;
     private long timer = -1;
+    /** The request the host owes an answer to (0: none), and a counter to tell requests apart. */
+    private long awaiting;
+    private String awaitingWhat;
+    private long requests;
     private long nextTid = 1;
     private int nextRid = 1;
     private long sendSequence;
@@ -151,40 +159,40 @@ final class Nic {
     private MemorySegment receiveMemory;
     private MemorySegment sendMemory;
     private GuestPages controlPage;
-    private int nvspVersion;
-    private int slotSize;
-    private int slotCount;
-    private int sectionSize;
-    private SendSections sections;
+    private volatile int nvspVersion;
+    private volatile int slotSize;
+    private volatile int slotCount;
+    private volatile int sectionSize;
+    private volatile SendSections sections;
     private long[] sectionTid;
     private int[] sectionQueue;
     private int maxPacketsPerMessage;
     private int packetAlignment;
-    private int mtu;
-    private byte[] mac;
-    private boolean link;
-    private FramePort port;
+    private volatile int mtu;
+    private volatile byte[] mac;
+    private volatile boolean link;
+    private volatile FramePort port;
     private boolean paused;
+    private volatile int framesWaiting;
 
     private final byte[] header = new byte[Rndis.PACKET_HEADER_SIZE];
     private final ByteBuffer headerView = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
     private byte[] frame;
 
-    private long dropsNotUp;
-    private long dropsTooLongToHost;
-    private long dropsTooLongFromHost;
-    private long dropsNoSection;
-    private long dropsBackend;
-    private long dropsEmpty;
-    private long hostSendErrors;
-    private long statusIndications;
-    private long ignoredMessages;
+    private volatile long dropsNotUp;
+    private volatile long dropsTooLongToHost;
+    private volatile long dropsTooLongFromHost;
+    private volatile long dropsNoSection;
+    private volatile long dropsBackend;
+    private volatile long dropsEmpty;
+    private volatile long hostSendErrors;
+    private volatile long statusIndications;
+    private volatile long ignoredMessages;
 
-    Nic(Vertx vertx, Context context, DeviceChannel primary, NetvscSettings settings, String name,
-        PortFactory ports) {
+    Nic(Vertx vertx, ChannelPort primary, NetvscSettings settings, String name, PortFactory ports) {
         this.vertx = vertx;
-        this.context = context;
-        this.primary = primary;
+        this.port0 = primary;
+        this.primary = primary.channel();
         this.settings = settings;
         this.name = name;
         this.ports = ports;
@@ -193,6 +201,10 @@ final class Nic {
 
     int relid() {
         return primary.relid();
+    }
+
+    java.util.UUID instance() {
+        return primary.offer().instanceId();
     }
 
     String name() {
@@ -242,6 +254,27 @@ final class Nic {
         queues.put(relid, new Queue(index, relid));
     }
 
+    /** A subchannel's port, before its first packet. */
+    void subchannelPort(ChannelPort port) {
+        subchannelPorts.put(port.relid(), port);
+    }
+
+    /** A subchannel's packets (on its own context): handled on the primary's, completed through its own port. */
+    void subchannelBatch(List<Packet> batch) {
+        Context c = context;
+        if (c == null) {
+            throw new IllegalStateException("netvsc " + name + ": a subchannel packet before the NIC's first send");
+        }
+        c.runOnContext(v -> {
+            try {
+                batch(batch);
+            } catch (RuntimeException e) {
+                // the subchannel's own fault cannot be raised from here: the NIC fails, and its next batch says why
+                fail(e.getMessage());
+            }
+        });
+    }
+
     boolean owns(int relid) {
         return queues.containsKey(relid);
     }
@@ -250,6 +283,7 @@ final class Nic {
     boolean channelEnded(int relid) {
         if (relid != relid()) {
             queues.remove(relid);
+            subchannelPorts.remove(relid);
             return false;
         }
         close();
@@ -292,31 +326,42 @@ final class Nic {
 
     // ------------------------------------------------------------------------------------------ packets
 
-    /** One packet of this NIC's channels. */
-    Future<Reply> handle(Packet packet) {
-        if (failure != null) {
-            return Future.failedFuture(failure);
+    /**
+     * One drain batch of this NIC's channels, on the primary's context. Throws (faulting the channel, with the
+     * reason) on the first host mistake, or if the NIC already failed.
+     */
+    void batch(List<Packet> batch) {
+        if (context == null) {
+            context = Vertx.currentContext();
         }
-        if (phase == Phase.CLOSED) {
-            return Future.failedFuture("netvsc " + name + " is closed");
-        }
-        try {
-            Reply reply = switch (packet.type()) {
-                case PacketType.COMP -> completion(packet);
-                case PacketType.DATA_USING_XFER_PAGES -> transferPages(packet);
-                case PacketType.DATA_INBAND -> inband(packet);
-                default -> throw new NetvscFault("the host sent a " + PacketType.name(packet.type())
-                        + " packet, which no NVSP host sends");
-            };
+        for (Packet packet : batch) {
             if (failure != null) {
-                return Future.failedFuture(failure);
+                throw new NetvscFault(failure);
             }
-            return Future.succeededFuture(reply);
-        } catch (NetvscFault e) {
-            String reason = "netvsc " + name + ": " + e.getMessage();
-            fail(reason);
-            return Future.failedFuture(reason);
+            if (phase == Phase.CLOSED) {
+                throw new NetvscFault("netvsc " + name + " is closed");
+            }
+            try {
+                switch (packet.type()) {
+                    case PacketType.COMP -> completion(packet);
+                    case PacketType.DATA_USING_XFER_PAGES -> transferPages(packet);
+                    case PacketType.DATA_INBAND -> inband(packet);
+                    default -> throw new NetvscFault("the host sent a " + PacketType.name(packet.type())
+                            + " packet, which no NVSP host sends");
+                }
+            } catch (NetvscFault e) {
+                String reason = "netvsc " + name + ": " + e.getMessage();
+                fail(reason);
+                throw new NetvscFault(reason, e);
+            }
+            if (failure != null) {
+                throw new NetvscFault(failure);
+            }
         }
+    }
+
+    private ChannelPort portOf(int relid) {
+        return relid == relid() ? port0 : subchannelPorts.get(relid);
     }
 
     private static NvspMessage nvsp(byte[] payload, boolean completion, String what) {
@@ -327,29 +372,31 @@ final class Nic {
         }
     }
 
-    private Reply completion(Packet packet) {
+    private void completion(Packet packet) {
         long tid = packet.transactionId();
         if ((tid & DATA) != 0) {
             dataCompleted(packet, tid);
-            return Reply.none();
+            return;
         }
         Pending p = pending.remove(tid);
+        if (p != null && control == null) {
+            answered(); // an RNDIS exchange is answered once its response came too (controlStep)
+        }
         if (p == null) {
             throw new NetvscFault("a completion for transaction id " + Long.toUnsignedString(tid)
                     + ", which this guest never issued (or the host already completed)");
         }
         p.step().on(nvsp(packet.payload(), true, "the host's answer to " + p.what()));
-        return Reply.none();
     }
 
-    private Reply inband(Packet packet) {
+    private void inband(Packet packet) {
         NvspMessage m = nvsp(packet.payload(), false, "an in-band NVSP message from the host");
         if (m instanceof NvspMessage.IndirectionTable || m instanceof NvspMessage.VfAssociation
                 || m instanceof NvspMessage.SwitchDataPath) {
             // The TX steering table, a VF offer, a data-path switch: Linux keeps the table and, like the other two,
             // completes none of them (OpenVMM: "the Linux netvsc driver ignores the completion requested flag").
             ignoredMessages++;
-            return Reply.none();
+            return;
         }
         throw new NetvscFault("the host sent NVSP type " + m.type() + " in-band, which a host never sends");
     }
@@ -368,29 +415,55 @@ final class Nic {
     private void request(NvspMessage m, String what, NvspStep step) {
         long tid = nextTid++;
         pending.put(tid, new Pending(what, step));
-        arm(what);
-        sendOn(relid(), new OutboundPacket(m.encode(MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1));
+        sendControl(new OutboundPacket(m.encode(MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1), what);
     }
 
     /** An NVSP message that wants no answer. */
     private void post(NvspMessage m) {
-        sendOn(relid(), new OutboundPacket(m.encode(MESSAGE_SIZE), 0, PacketType.DATA_INBAND, 0));
+        send(new OutboundPacket(m.encode(MESSAGE_SIZE), 0, PacketType.DATA_INBAND, 0));
     }
 
-    private void sendOn(int relid, OutboundPacket packet) {
-        vertx.eventBus().request(Addresses.channelSend(relid), packet).onFailure(e -> {
-            if (phase != Phase.CLOSED && phase != Phase.FAILED) {
-                fail("could not send on channel " + relid + ": " + e.getMessage());
+    private void send(OutboundPacket packet) {
+        port0.send(packet).onFailure(this::sendFailed);
+    }
+
+    private void sendFailed(Throwable e) {
+        if (phase != Phase.CLOSED && phase != Phase.FAILED) {
+            fail("could not send on channel " + relid() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A request the host owes an answer to: once it is on the ring (here on the channel's context, which this
+     * learns from the first one) a timer waits for the answer, and fails the NIC if it is still owed then.
+     */
+    private void sendControl(OutboundPacket packet, String what) {
+        long token = ++requests;
+        awaiting = token;
+        awaitingWhat = what;
+        port0.send(packet).onComplete(ar -> {
+            if (context == null) {
+                context = Vertx.currentContext();
+            }
+            if (ar.failed()) {
+                sendFailed(ar.cause());
+            } else if (awaiting == token) {
+                cancelTimer();
+                timer = vertx.setTimer(ANSWER_TIMEOUT_MS, id -> {
+                    timer = -1;
+                    if (awaiting == token) {
+                        fail("the host did not answer " + what + " within " + ANSWER_TIMEOUT_MS / 1000 + " s");
+                    }
+                });
             }
         });
     }
 
-    private void arm(String what) {
+    /** The host answered the request outstanding. */
+    private void answered() {
+        awaiting = 0;
+        awaitingWhat = null;
         cancelTimer();
-        timer = vertx.setTimer(ANSWER_TIMEOUT_MS, id -> {
-            timer = -1;
-            fail("the host did not answer " + what + " within " + ANSWER_TIMEOUT_MS / 1000 + " s");
-        });
     }
 
     private void cancelTimer() {
@@ -463,11 +536,11 @@ final class Nic {
                 throw new NetvscFault("send section size " + size + " (must be at least " + MIN_SECTION
                         + ", a multiple of 4, and at most the send buffer's " + send.size() + " bytes)");
             }
-            long count = Math.min(send.size() / size, SendSections.MAX_SECTIONS);
             sectionSize = (int) size;
-            sections = new SendSections((int) count);
-            sectionTid = new long[(int) count];
-            sectionQueue = new int[(int) count];
+            SendSections cut = port0.sendSections(sectionSize);
+            sectionTid = new long[cut.count()];
+            sectionQueue = new int[cut.count()];
+            sections = cut;
             rndisInit();
         });
     }
@@ -484,9 +557,8 @@ final class Nic {
         control = c;
         byte[] bytes = request.encode();
         long tid = nextTid++;
-        arm(what);
         if (settings.controlOverSection()) {
-            int index = sections.allocate();
+            int index = sections.take();
             if (index < 0) {
                 throw new NetvscFault("no free send section for RNDIS " + what);
             }
@@ -496,11 +568,11 @@ final class Nic {
             }
             MemorySegment.copy(bytes, 0, sendMemory, ValueLayout.JAVA_BYTE, (long) index * sectionSize, bytes.length);
             pending.put(tid, new Pending(what + " (NVSP 107 in send section " + index + ")", m -> {
-                sections.free(index);
+                sections.give(index);
                 controlSent(c, m);
             }));
-            sendOn(relid(), new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, index,
-                    bytes.length).encode(MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1));
+            sendControl(new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, index,
+                    bytes.length).encode(MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1), "RNDIS " + what);
             return;
         }
         if (bytes.length > GuestMemory.PAGE_SIZE) {
@@ -509,8 +581,8 @@ final class Nic {
         MemorySegment.copy(bytes, 0, controlPage.memory(), ValueLayout.JAVA_BYTE, 0, bytes.length);
         GpaRanges ranges = new GpaRanges(1, 2).add(bytes.length, 0, controlPage.pfns(0, bytes.length), 0);
         pending.put(tid, new Pending(what + " (NVSP 107, GPA-direct)", m -> controlSent(c, m)));
-        sendOn(relid(), OutboundPacket.gpaDirect(ranges, new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL,
-                Nvsp.NO_SECTION, 0).encode(MESSAGE_SIZE), tid));
+        sendControl(OutboundPacket.gpaDirect(ranges, new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL,
+                Nvsp.NO_SECTION, 0).encode(MESSAGE_SIZE), tid), "RNDIS " + what);
     }
 
     private void controlSent(Control c, NvspMessage m) {
@@ -540,7 +612,7 @@ final class Nic {
     private void controlStep(Control c) {
         if (c.completed && c.response != null && control == c) {
             control = null;
-            cancelTimer();
+            answered();
             c.step.on(c.response);
         }
     }
@@ -621,17 +693,35 @@ final class Nic {
         });
     }
 
-    /** Bring-up is done: the backend starts. */
+    /** Bring-up is done: the backend opens (on a worker: a TAP's open and ioctls block) and starts. */
     private void up() {
         int maxFrame = mtu + ETHERNET_HEADER + VLAN_TAG;
         frame = new byte[maxFrame];
+        byte[] address = mac.clone();
+        Context here = context;
+        boolean linkNow = link;
+        int mtuNow = mtu;
+        vertx.<FramePort>executeBlocking(() -> ports.open(vertx, name, address, mtuNow, maxFrame, linkNow))
+                .onComplete(ar -> here.runOnContext(v -> started(ar.succeeded() ? ar.result() : null, ar.cause())));
+    }
+
+    private void started(FramePort opened, Throwable error) {
+        if (phase == Phase.CLOSED || phase == Phase.FAILED) {
+            if (opened != null) {
+                opened.close();
+            }
+            return;
+        }
         try {
-            port = ports.open(vertx, name, mac.clone(), mtu, maxFrame);
-            port.start(r -> context.runOnContext(v -> r.run()), this::fromBackend);
+            if (opened == null) {
+                throw error instanceof Exception e ? e : new IllegalStateException(error);
+            }
+            Context here = context;
+            opened.start(r -> here.runOnContext(v -> r.run()), this::fromBackend);
+            port = opened;
         } catch (Exception e) {
-            if (port != null) {
-                port.close();
-                port = null;
+            if (opened != null) {
+                opened.close();
             }
             fail("the " + settings.backend().key() + " backend did not start: " + e.getMessage());
             return;
@@ -649,7 +739,7 @@ final class Nic {
 
     // ------------------------------------------------------------------------------------------ receive
 
-    private Reply transferPages(Packet packet) {
+    private void transferPages(Packet packet) {
         Queue queue = queues.get(packet.relid());
         if (receiveMemory == null || slotCount == 0) {
             throw new NetvscFault("a transfer-page packet before the receive buffer was set up");
@@ -679,7 +769,7 @@ final class Nic {
             }
             rndisMessage(queue, offset, count);
         }
-        return Reply.complete(packet, RECEIVE_DONE);
+        portOf(packet.relid()).complete(packet, RECEIVE_DONE); // fails only once the channel ended
     }
 
     /** The RNDIS message in {@code [offset, offset + count)} of the receive buffer (already bounds-checked). */
@@ -830,6 +920,7 @@ final class Nic {
                 dropsNoSection++;
             } else {
                 waiting.add(f);
+                framesWaiting = waiting.size();
             }
             if (!paused) {
                 paused = true;
@@ -840,7 +931,7 @@ final class Nic {
 
     /** Writes {@code f} as a PACKET_MSG into a free section and sends NVSP 107 naming it; false if none is free. */
     private boolean transmit(byte[] f) {
-        int index = sections.allocate();
+        int index = sections.take();
         if (index < 0) {
             return false;
         }
@@ -853,14 +944,14 @@ final class Nic {
         sectionQueue[index] = q.index;
         q.framesOut++;
         q.bytesOut += f.length;
-        sendOn(relid(), new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, index, head + f.length)
+        send(new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, index, head + f.length)
                 .encode(MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1));
         return true;
     }
 
     private void dataCompleted(Packet packet, long tid) {
         int index = (int) (tid & ((1L << SECTION_BITS) - 1));
-        if (sections == null || !sections.inUse(index) || sectionTid[index] != tid) {
+        if (sectionTid == null || index >= sectionTid.length || sectionTid[index] != tid) {
             throw new NetvscFault("a completion for transaction id 0x" + Long.toHexString(tid)
                     + ", a data send this guest never issued (or the host already completed)");
         }
@@ -871,7 +962,7 @@ final class Nic {
             hostSendErrors++; // Linux counts it and frees the section
         }
         sectionTid[index] = 0;
-        sections.free(index);
+        sections.give(index);
         pump();
     }
 
@@ -880,6 +971,7 @@ final class Nic {
         while (!waiting.isEmpty() && transmit(waiting.peek())) {
             waiting.poll();
         }
+        framesWaiting = waiting.size();
         if (waiting.isEmpty() && paused && port != null) {
             paused = false;
             port.resume();
@@ -909,23 +1001,26 @@ final class Nic {
         qs.forEach(q -> queueJson.add(q.json()));
         s.put("queues", queueJson);
         s.put("receiveSlots", new JsonObject().put("size", slotSize).put("count", slotCount));
+        SendSections cut = sections;
+        SendSections.Use use = cut == null ? null : cut.use();
         s.put("sendSections", new JsonObject().put("size", sectionSize)
-                .put("count", sections == null ? 0 : sections.count())
-                .put("inUse", sections == null ? 0 : sections.used())
-                .put("framesWaiting", waiting.size()));
+                .put("count", use == null ? 0 : use.count())
+                .put("inUse", use == null ? 0 : use.inUse())
+                .put("framesWaiting", framesWaiting));
         s.put("drops", new JsonObject()
                 .put("notUp", dropsNotUp)
                 .put("tooLongToHost", dropsTooLongToHost)
                 .put("tooLongFromHost", dropsTooLongFromHost)
                 .put("noSendSection", dropsNoSection)
-                .put("backend", dropsBackend + (port == null ? 0 : port.stats().dropsOutsideFull()))
+                .put("backend", dropsBackend)
                 .put("empty", dropsEmpty)
                 .put("hostSendErrors", hostSendErrors));
         s.put("statusIndications", statusIndications).put("ignoredMessages", ignoredMessages);
         s.put("rndis", new JsonObject().put("maxPacketsPerMessage", maxPacketsPerMessage)
                 .put("packetAlignment", packetAlignment));
-        if (port != null) {
-            FramePort.Stats p = port.stats();
+        FramePort backend = port;
+        if (backend != null) {
+            FramePort.Stats p = backend.stats();
             s.put("port", new JsonObject().put("framesIn", p.framesIn()).put("bytesIn", p.bytesIn())
                     .put("framesOut", p.framesOut()).put("bytesOut", p.bytesOut())
                     .put("dropsOutsideFull", p.dropsOutsideFull()).put("dropsTooLong", p.dropsTooLong()));

@@ -322,10 +322,14 @@ final class NicHost implements AutoCloseable {
             if (p.type() == PacketType.DATA_USING_GPA_DIRECT || p.type() == PacketType.DATA_INBAND
                     && nvsp(p) instanceof NvspMessage.RndisPacket) {
                 RndisMessage request = rndisOf(p);
-                complete(p.transactionId(), a.controlCompletion());
                 RndisMessage response = a.rndis(request);
-                if (response != null) {
-                    deliver(List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
+                try {
+                    complete(p.transactionId(), a.controlCompletion());
+                    if (response != null) {
+                        deliver(List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return false; // the guest faulted the channel on the completion: the caller checks why
                 }
                 if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
                         && ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0) {

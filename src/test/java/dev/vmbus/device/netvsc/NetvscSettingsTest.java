@@ -1,0 +1,39 @@
+package dev.vmbus.device.netvsc;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** {@code devices.netvsc}: defaults, each key, and each bad value refused by name. */
+class NetvscSettingsTest {
+
+    @Test
+    void defaultsAndEveryKey() {
+        assertEquals(NetvscSettings.defaults(), NetvscSettings.parse(new JsonObject()));
+        assertEquals(new NetvscSettings(NetvscSettings.Backend.TAP, "nic7", 9000, 4, true),
+                NetvscSettings.parse(new JsonObject().put("backend", "tap").put("tap", "nic7").put("mtu", 9000)
+                        .put("queues", 4).put("controlOverSection", true)));
+    }
+
+    private static String refused(JsonObject config) {
+        return assertThrows(IllegalArgumentException.class, () -> NetvscSettings.parse(config)).getMessage();
+    }
+
+    @Test
+    void badValuesAreRefusedByName() {
+        assertEquals("'backend' must be \"eventbus\" or \"tap\", got loopback",
+                refused(new JsonObject().put("backend", "loopback")));
+        assertEquals("'mtu' must be 1280..9202, got 9203", refused(new JsonObject().put("mtu", 9203)));
+        assertEquals("'queues' must be 1..64, got 0", refused(new JsonObject().put("queues", 0)));
+        assertEquals("'tap' must be a Linux interface name (1 to 15 printable ASCII characters, no '/', ':' or"
+                + " space), got 'a/b'", refused(new JsonObject().put("tap", "a/b")));
+        assertEquals("'tap' must be a Linux interface name (1 to 15 printable ASCII characters, no '/', ':' or"
+                + " space), got 'sixteen-chars-xx'", refused(new JsonObject().put("tap", "sixteen-chars-xx")));
+        assertEquals("'controlOverSection' must be true or false, got 1",
+                refused(new JsonObject().put("controlOverSection", 1)));
+        assertEquals("unknown key 'queue' (netvsc has [backend, controlOverSection, mtu, queues, tap] besides"
+                + " 'enabled')", refused(new JsonObject().put("queue", 2)));
+    }
+}
