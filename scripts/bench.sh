@@ -14,6 +14,11 @@
 #                     Vert.x process, both started as scripts/run.sh starts the agent (with target/vmbus.aot,
 #                     made first when missing): JSON in target/bench/footprint-<transport>.json
 #                     (extra arguments go to vmbus bench footprint: --seconds N --transport sim|shm ...)
+#   net               vmbus bench net (root): iperf3 TCP both ways and ping p50/p99 between two network namespaces
+#                     through a veth pair, through tapfwd (src/test/c/tapfwd.c, built with gcc into target/tapfwd)
+#                     and through the synthetic NIC (vmbus host and vmbus run over shm, each with a TAP):
+#                     JSON in target/bench/net.json (extra arguments go to vmbus bench net: --seconds N --pings N
+#                     --links veth,tapfwd,vmbus --queues N --jvm-options FILE)
 # Maven runs online (a fresh machine downloads what it lacks); BENCH_MVN_OFFLINE=-o runs it offline.
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # On a shared machine run it under the build lock: flock /tmp/vmbus-build.lock bash scripts/bench.sh ring
@@ -21,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -125,6 +130,13 @@ case "$cmd" in
     done
     java --enable-native-access=ALL-UNNAMED -jar target/vmbus.jar bench footprint \
       --json "target/bench/footprint-$transport.json" "$@"
+    ;;
+  net)
+    mvn $OFFLINE -q -B -DskipTests -Ddeb.skip=true package
+    mkdir -p target/bench
+    gcc -O2 -Wall -Wextra -o target/tapfwd src/test/c/tapfwd.c
+    java --enable-native-access=ALL-UNNAMED -jar target/vmbus.jar bench net --tapfwd target/tapfwd \
+      --json target/bench/net.json "$@"
     ;;
   *)
     usage

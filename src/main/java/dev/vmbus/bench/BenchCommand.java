@@ -38,9 +38,11 @@ import java.util.concurrent.TimeUnit;
  * instances, talking through a real ring file and real Unix sockets), next to a plain Vert.x event-bus
  * request/reply between two verticles measured in the same run. Every Vert.x instance has the agent's options
  * ({@link AgentVertx}). Latencies are recorded in HdrHistogram (see {@link BenchResult}).
- * {@code vmbus bench footprint} is {@link FootprintCommand}, {@code vmbus bench stream} {@link StreamCommand}.
+ * {@code vmbus bench footprint} is {@link FootprintCommand}, {@code vmbus bench stream} {@link StreamCommand},
+ * {@code vmbus bench net} {@link NetBenchCommand}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {FootprintCommand.class, StreamCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        subcommands = {FootprintCommand.class, StreamCommand.class, NetBenchCommand.class},
         header = "End-to-end round trips on sim and shm, printed as a table.",
         description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
                 + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")

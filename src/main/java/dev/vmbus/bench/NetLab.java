@@ -270,7 +270,7 @@ public final class NetLab implements AutoCloseable {
      */
     public Iperf iperf(Link link, int seconds, boolean reverse) throws IOException, InterruptedException {
         Path log = workDir.resolve("iperf3-server.log");
-        Process server = b.exec("iperf3", "-s", "-1", "-B", ADDRESS_B + "%" + link.ifB(), "-p",
+        Process server = b.exec("iperf3", "-s", "-1", "--forceflush", "-B", ADDRESS_B + "%" + link.ifB(), "-p",
                 Integer.toString(IPERF_PORT)).redirectOutput(log.toFile()).start();
         try {
             awaitLine(log, "Server listening", server, 10_000);

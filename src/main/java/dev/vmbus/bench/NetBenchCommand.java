@@ -1,0 +1,181 @@
+package dev.vmbus.bench;
+
+import dev.vmbus.os.Posix;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vmbus bench net}: TCP throughput (iperf3, both ways) and ping round trips between two network namespaces
+ * ({@link NetLab}) through three links in the same run, one after the other: a veth pair (the kernel's limit),
+ * {@code tapfwd} (two TAPs and a C forwarder doing one read and one write per frame, the plainest userspace path)
+ * and the synthetic NIC ({@code vmbus host} with {@code host.nic.backend = tap} in one namespace, {@code vmbus run}
+ * with {@code devices.netvsc.backend = tap} in the other, over {@code shm}). Prints each link's figures and the
+ * NIC's ratios to the other two. Needs root, ip, ping, iperf3 (and gcc to build tapfwd from its source).
+ */
+@Command(name = "net", mixinStandardHelpOptions = true,
+        header = "TCP throughput and ping through the synthetic NIC, beside a veth pair and a TAP forwarder.",
+        description = "Between two network namespaces: iperf3 TCP throughput both ways and ping round trips (p50, "
+                + "p99) through a veth pair, through tapfwd (a C forwarder between two TAPs) and through the "
+                + "synthetic NIC (vmbus host and vmbus run over shm, each with a TAP), in one run "
+                + "(docs/BENCHMARKS.md). Needs root.")
+public final class NetBenchCommand implements Callable<Integer> {
+    static final List<String> LINKS = List.of("veth", "tapfwd", "vmbus");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--seconds", paramLabel = "N", description = "Seconds of each iperf3 run (default: ${DEFAULT-VALUE}).")
+    int seconds = 10;
+
+    @Option(names = "--pings", paramLabel = "N", description = "Echo requests per link (default: ${DEFAULT-VALUE}).")
+    int pings = 1000;
+
+    @Option(names = "--interval", paramLabel = "S", description = "Seconds between echo requests, at least 0.002 (default: ${DEFAULT-VALUE}).")
+    double interval = 0.01;
+
+    @Option(names = "--links", paramLabel = "veth,tapfwd,vmbus", split = ",",
+            description = "The links to measure, in this order (default: all three).")
+    List<String> links = LINKS;
+
+    @Option(names = "--tapfwd", paramLabel = "FILE",
+            description = "The forwarder: a binary, or its C source compiled with gcc (default: target/tapfwd, else "
+                    + "src/test/c/tapfwd.c).")
+    Path tapfwd;
+
+    @Option(names = "--queues", paramLabel = "N", description = "The synthetic NIC's queues (default: ${DEFAULT-VALUE}).")
+    int queues = 1;
+
+    @Option(names = "--jvm-options", paramLabel = "FILE",
+            description = "The JVM options of vmbus host and vmbus run (default: conf/jvm.options, as the agent runs).")
+    Path jvmOptions;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (seconds < 1 || seconds > 600) {
+            throw new ParameterException(spec.commandLine(), "--seconds must be 1..600, got " + seconds);
+        }
+        if (pings < 1 || pings > 100_000) {
+            throw new ParameterException(spec.commandLine(), "--pings must be 1..100000, got " + pings);
+        }
+        if (!(interval >= 0.002 && interval <= 10)) {
+            throw new ParameterException(spec.commandLine(), "--interval must be 0.002..10 seconds, got " + interval);
+        }
+        if (queues < 1 || queues > 64) {
+            throw new ParameterException(spec.commandLine(), "--queues must be 1..64, got " + queues);
+        }
+        for (String l : links) {
+            if (!LINKS.contains(l)) {
+                throw new ParameterException(spec.commandLine(), "--links takes veth, tapfwd and vmbus, not '" + l + "'");
+            }
+        }
+        if (Posix.geteuid() != 0) {
+            spec.commandLine().getErr().println("vmbus bench net needs root: it creates network namespaces, a veth "
+                    + "pair and TAP interfaces");
+            return 1;
+        }
+        Path forwarder = links.contains("tapfwd") ? forwarder() : null;
+        List<String> options = new ArrayList<>(JvmOptions.read(jvmOptions != null ? jvmOptions : JvmOptions.DEFAULT));
+        Path work = Files.createTempDirectory("vmbus-bench-net");
+        List<JsonObject> results = new ArrayList<>();
+        try (NetLab lab = NetLab.create("bench", work)) {
+            for (String kind : links) {
+                System.out.println("== " + kind);
+                try (NetLab.Link link = switch (kind) {
+                    case "veth" -> lab.veth();
+                    case "tapfwd" -> lab.tapfwd(forwarder);
+                    default -> lab.vmbus(options, NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
+                }) {
+                    results.add(measure(lab, link));
+                }
+            }
+        }
+        print(results);
+        if (json != null) {
+            if (json.getParent() != null) {
+                Files.createDirectories(json.getParent());
+            }
+            JsonObject out = new JsonObject().put("results", new JsonArray(new ArrayList<>(results)))
+                    .put("seconds", seconds).put("pings", pings).put("interval", interval).put("queues", queues)
+                    .put("jvmOptions", new JsonArray(new ArrayList<>(options)));
+            Files.writeString(json, out.encodePrettily());
+        }
+        return 0;
+    }
+
+    private Path forwarder() throws Exception {
+        Path given = tapfwd;
+        if (given == null) {
+            given = Files.isRegularFile(Path.of("target/tapfwd")) ? Path.of("target/tapfwd") : Path.of("src/test/c/tapfwd.c");
+        }
+        if (!Files.isRegularFile(given)) {
+            throw new ParameterException(spec.commandLine(), "--tapfwd " + given + ": no such file (give the binary "
+                    + "or src/test/c/tapfwd.c)");
+        }
+        if (given.toString().endsWith(".c")) {
+            return NetLab.buildTapfwd(given, Files.createTempDirectory("vmbus-tapfwd").resolve("tapfwd"));
+        }
+        return given;
+    }
+
+    private JsonObject measure(NetLab lab, NetLab.Link link) throws Exception {
+        NetLab.Ping warm = lab.ping(link, 5, 0.05);
+        if (warm.received() == 0) {
+            throw new IllegalStateException(link.kind() + ": no echo reply at all through the link");
+        }
+        NetLab.Ping ping = lab.ping(link, pings, interval);
+        NetLab.Iperf ab = lab.iperf(link, seconds, false);
+        NetLab.Iperf ba = lab.iperf(link, seconds, true);
+        JsonObject r = new JsonObject().put("link", link.kind())
+                .put("abGbps", ab.bitsPerSecond() / 1e9).put("abRetransmits", ab.retransmits())
+                .put("baGbps", ba.bitsPerSecond() / 1e9).put("baRetransmits", ba.retransmits())
+                .put("pingSent", ping.sent()).put("pingReceived", ping.received())
+                .put("pingP50Us", ping.percentile(50)).put("pingP99Us", ping.percentile(99));
+        System.out.println("   " + r.encode());
+        return r;
+    }
+
+    private static void print(List<JsonObject> results) {
+        System.out.printf("%-8s %12s %12s %10s %10s %8s%n", "link", "a->b Gbit/s", "b->a Gbit/s", "ping p50", "ping p99",
+                "lost");
+        JsonObject fwd = find(results, "tapfwd");
+        JsonObject veth = find(results, "veth");
+        for (JsonObject r : results) {
+            System.out.printf(Locale.ROOT, "%-8s %12.3f %12.3f %8.0f us %8.0f us %8d%n", r.getString("link"),
+                    r.getDouble("abGbps"), r.getDouble("baGbps"), r.getDouble("pingP50Us"), r.getDouble("pingP99Us"),
+                    r.getInteger("pingSent") - r.getInteger("pingReceived"));
+        }
+        JsonObject nic = find(results, "vmbus");
+        if (nic != null) {
+            for (JsonObject base : new JsonObject[] {fwd, veth}) {
+                if (base != null) {
+                    double ratioAb = nic.getDouble("abGbps") / base.getDouble("abGbps");
+                    double ratioBa = nic.getDouble("baGbps") / base.getDouble("baGbps");
+                    double ratioPing = nic.getDouble("pingP50Us") / base.getDouble("pingP50Us");
+                    nic.put("vs_" + base.getString("link"), new JsonObject().put("ab", ratioAb).put("ba", ratioBa)
+                            .put("pingP50", ratioPing));
+                    System.out.printf(Locale.ROOT, "vmbus / %-6s throughput a->b %.2fx, b->a %.2fx; ping p50 %.2fx%n",
+                            base.getString("link"), ratioAb, ratioBa, ratioPing);
+                }
+            }
+        }
+    }
+
+    private static JsonObject find(List<JsonObject> results, String link) {
+        return results.stream().filter(r -> r.getString("link").equals(link)).findFirst().orElse(null);
+    }
+}

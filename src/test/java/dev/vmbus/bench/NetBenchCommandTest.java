@@ -1,0 +1,45 @@
+package dev.vmbus.bench;
+
+import dev.vmbus.cli.Vmbus;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code vmbus bench net}'s usage errors (before anything is created), and how it reads ping's round trips. */
+class NetBenchCommandTest {
+    @Test
+    void badOptionsAreUsageErrorsNamingTheOption() {
+        assertUsage("--links takes veth, tapfwd and vmbus, not 'wifi'", "--links", "veth,wifi");
+        assertUsage("--seconds must be 1..600, got 0", "--seconds", "0");
+        assertUsage("--pings must be 1..100000, got 0", "--pings", "0");
+        assertUsage("--interval must be 0.002..10 seconds, got 0.001", "--interval", "0.001");
+        assertUsage("--queues must be 1..64, got 65", "--queues", "65");
+    }
+
+    @Test
+    void percentilesAreNearestRankOverTheRepliesThatCameBack() {
+        NetLab.Ping ping = new NetLab.Ping(5, 4, new double[] {90, 10, 40, 20});
+        assertEquals(20, ping.percentile(50));
+        assertEquals(90, ping.percentile(99));
+        assertEquals(10, ping.percentile(0));
+        assertTrue(Double.isNaN(new NetLab.Ping(3, 0, new double[0]).percentile(50)));
+    }
+
+    private static void assertUsage(String message, String... args) {
+        String[] full = new String[args.length + 2];
+        full[0] = "bench";
+        full[1] = "net";
+        System.arraycopy(args, 0, full, 2, args.length);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Vmbus.execute(full, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, text);
+        assertTrue(text.contains(message), text);
+    }
+}
