@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -111,10 +110,10 @@ public final class BenchCommand implements Callable<Integer> {
             throws Exception {
         Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
         VmbusConfig config = config(transport, dir);
-        CompletableFuture<RoundTripHost> roundTripHost = new CompletableFuture<>();
+        Promise<RoundTripHost> roundTripHost = Promise.promise();
         Agent.HostEnd hostEnd = (context, host) -> {
             RoundTripHost roundTrips = new RoundTripHost(context, window);
-            roundTripHost.complete(roundTrips);
+            roundTripHost.tryComplete(roundTrips);
             return host.start().compose(v -> host.offer(
                     new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips));
         };
@@ -126,7 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             Agent.Builder guest = Agent.builder(config).handlers(List.of(new HeartbeatHandler()));
             agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
-            RoundTripHost roundTrips = roundTripHost.get(10, TimeUnit.SECONDS);
+            RoundTripHost roundTrips = roundTripHost.future().await(10, TimeUnit.SECONDS);
             roundTrips.opened().await(10, TimeUnit.SECONDS);
             measure(roundTrips.context(), roundTrips::start, roundTrips::stop, warmup);
             Histogram rec = measure(roundTrips.context(), roundTrips::start, roundTrips::stop, seconds);

@@ -212,9 +212,9 @@ public final class ChannelVerticle extends VerticleBase {
                 if (answer.replyAddress() != null) {
                     // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
                     // (to act only after answering, as Linux does for shutdown), or that it never got there.
-                    sent.whenComplete((v, e) -> {
-                        if (e != null) {
-                            answer.fail(503, e.getMessage());
+                    sent.onComplete(ar2 -> {
+                        if (ar2.failed()) {
+                            answer.fail(503, ar2.cause().getMessage());
                         } else {
                             answer.reply(null);
                         }
@@ -251,9 +251,9 @@ public final class ChannelVerticle extends VerticleBase {
             return;
         }
         driver.send(p.payload(), p.transactionId(), p.type(), p.flags(), p.transferPages(), p.gpaRanges())
-                .whenComplete((v, e) -> {
-            if (e != null) {
-                m.fail(503, e.getMessage());
+                .onComplete(ar -> {
+            if (ar.failed()) {
+                m.fail(503, ar.cause().getMessage());
             } else {
                 m.reply(null);
             }

@@ -13,7 +13,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -124,9 +123,8 @@ public final class BufferedHostChannel {
         if (batch == null) {
             return Future.succeededFuture(false);
         }
-        CompletableFuture<Void> sent = driver.send(payload, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
-                PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null);
-        return Future.fromCompletionStage(sent).map(true);
+        return driver.send(payload, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
+                PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null).map(true);
     }
 
     private void onPacket(Packet packet) {

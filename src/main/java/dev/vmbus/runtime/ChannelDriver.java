@@ -9,12 +9,13 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.channel.RingUnmappedException;
 import dev.vmbus.channel.SendStatus;
 import dev.vmbus.channel.VmbusChannel;
+import dev.vmbus.ring.GpaRanges;
+import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.transport.ChannelLink;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -272,7 +273,7 @@ public final class ChannelDriver {
     // ---- outbound -------------------------------------------------------------------------------------------
 
     /** Sends a packet, waiting for ring space if needed; fails with {@link ChannelClosedException} once ended. */
-    public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+    public Future<Void> send(byte[] payload, long requestId, int type, int flags) {
         return send(payload, requestId, type, flags, null, null);
     }
 
@@ -282,22 +283,21 @@ public final class ChannelDriver {
      * refuses as it stands (no range, flags other than 0 or 1 on a ranged packet, too long for {@code len8})
      * fails with {@link IllegalArgumentException} and the channel stays open.
      */
-    public CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags,
-                                        dev.vmbus.ring.TransferPageRanges transferPages,
-                                        dev.vmbus.ring.GpaRanges gpaRanges) {
+    public Future<Void> send(byte[] payload, long requestId, int type, int flags,
+                                TransferPageRanges transferPages, GpaRanges gpaRanges) {
         if (!open()) {
-            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
         }
         try {
-            CompletableFuture<Void> sent = outbox.send(payload, requestId, type, flags, transferPages, gpaRanges);
-            if (!sent.isDone() && inbox.holdsOnParkedSends()) {
+            Future<Void> sent = outbox.send(payload, requestId, type, flags, transferPages, gpaRanges);
+            if (!sent.isComplete() && inbox.holdsOnParkedSends()) {
                 // Held while it waits (see holding()); take packets again once it is on the ring.
-                sent.whenComplete((v, e) -> scheduleDrain());
+                sent.onComplete(ar -> scheduleDrain());
             }
             return sent;
         } catch (RingUnmappedException e) {
             ringGone(e);
-            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
         }
     }
 
@@ -324,15 +324,15 @@ public final class ChannelDriver {
     }
 
     /** Sends a request and completes with the peer's completion, or fails after {@code timeoutMillis}. */
-    public CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
+    public Future<Packet> request(byte[] payload, int type, long timeoutMillis) {
         if (!open()) {
-            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
         }
         try {
             return outbox.request(payload, type, timeoutMillis);
         } catch (RingUnmappedException e) {
             ringGone(e);
-            return CompletableFuture.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
         }
     }
 

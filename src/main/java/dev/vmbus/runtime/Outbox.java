@@ -11,11 +11,12 @@ import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingWriter;
 import dev.vmbus.ring.TransferPageRanges;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -35,10 +36,10 @@ final class Outbox {
     /** Ids sent with completion requested (without a requestor) tracked until their completion, at most. */
     public static final int MAX_TRACKED_AWAITED = 65_536;
 
-    private record Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
+    private record Parked(byte[] payload, long requestId, int type, int flags, Promise<Void> sent,
                           PendingRequest request, TransferPageRanges xfer, GpaRanges gpa) {
 
-        Parked(byte[] payload, long requestId, int type, int flags, CompletableFuture<Void> sent,
+        Parked(byte[] payload, long requestId, int type, int flags, Promise<Void> sent,
                PendingRequest request) {
             this(payload, requestId, type, flags, sent, request, null, null);
         }
@@ -62,7 +63,7 @@ final class Outbox {
     }
 
     private static final class PendingRequest {
-        final CompletableFuture<Packet> reply = new CompletableFuture<>();
+        final Promise<Packet> reply = Promise.promise();
         long transId;
         Runnable cancelTimer;
     }
@@ -88,31 +89,30 @@ final class Outbox {
     }
 
     /** Sends one packet; completes when it is on the ring. {@code payload} is owned by the channel from now on. */
-    CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags) {
+    Future<Void> send(byte[] payload, long requestId, int type, int flags) {
         return send(payload, requestId, type, flags, null, null);
     }
 
     /** As {@link #send(byte[], long, int, int)} with the ranges of a transfer-page or GPA-direct packet. */
-    CompletableFuture<Void> send(byte[] payload, long requestId, int type, int flags, TransferPageRanges xfer,
-                                 GpaRanges gpa) {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
+    Future<Void> send(byte[] payload, long requestId, int type, int flags, TransferPageRanges xfer,
+                      GpaRanges gpa) {
         if ((type == PacketType.DATA_USING_XFER_PAGES) != (xfer != null)
                 || (type == PacketType.DATA_USING_GPA_DIRECT) != (gpa != null)
                 || gpa != null && flags != PacketLayout.FLAG_COMPLETION_REQUESTED) {
-            sent.completeExceptionally(new IllegalArgumentException("a " + PacketType.name(type) + " packet with flags "
+            return Future.failedFuture(new IllegalArgumentException("a " + PacketType.name(type) + " packet with flags "
                     + flags + (xfer != null ? " and transfer-page ranges" : gpa != null ? " and GPA ranges" : "")
                     + " cannot be sent (type 7 needs transfer-page ranges, type 9 GPA ranges and flags 1)"));
-            return sent;
         }
+        Promise<Void> sent = Promise.promise();
         submit(new Parked(payload, requestId, type, flags, sent, null, xfer, gpa));
-        return sent;
+        return sent.future();
     }
 
     /**
      * Sends a request with "completion requested" set and a requestor id; the future completes with the
      * peer's completion packet ({@link PacketType#COMP} carrying that id), or fails after {@code timeoutMillis}.
      */
-    CompletableFuture<Packet> request(byte[] payload, int type, long timeoutMillis) {
+    Future<Packet> request(byte[] payload, int type, long timeoutMillis) {
         if (channel.requestor() == null) {
             throw new IllegalStateException("channel " + channel.relid() + " was opened without a requestor");
         }
@@ -120,15 +120,15 @@ final class Outbox {
         PendingRequest request = new PendingRequest();
         requests.put(serial, request);
         request.cancelTimer = timers.schedule(timeoutMillis, () -> expire(serial, timeoutMillis));
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        sent.whenComplete((v, e) -> {
-            if (e != null && requests.remove(serial) == request) {
+        Promise<Void> sent = Promise.promise();
+        sent.future().onFailure(e -> {
+            if (requests.remove(serial) == request) {
                 request.cancelTimer.run();
-                request.reply.completeExceptionally(e);
+                request.reply.tryFail(e);
             }
         });
         submit(new Parked(payload, serial, type, PacketLayout.FLAG_COMPLETION_REQUESTED, sent, request));
-        return request.reply;
+        return request.reply.future();
     }
 
     private void expire(long serial, long timeoutMillis) {
@@ -140,14 +140,14 @@ final class Outbox {
             // Free the slot; a completion arriving later is then rejected as stale and counted.
             channel.requestor().requestAddressMatch(request.transId, serial);
         }
-        request.reply.completeExceptionally(new TimeoutException("no completion on channel " + channel.relid()
+        request.reply.tryFail(new TimeoutException("no completion on channel " + channel.relid()
                 + " within " + timeoutMillis + " ms"));
     }
 
     private void submit(Parked p) {
         if (!parked.isEmpty()) {
             if (parked.size() >= maxParked) {
-                p.sent.completeExceptionally(new IllegalStateException("channel " + channel.relid() + " has "
+                p.sent.tryFail(new IllegalStateException("channel " + channel.relid() + " has "
                         + parked.size() + " sends waiting for ring space; refusing more"));
                 return;
             }
@@ -163,7 +163,7 @@ final class Outbox {
         // A completed send's callbacks run inline and may end the channel: stop then (whoever ended it reports it).
         while (!parked.isEmpty() && channel.state() == ChannelState.OPEN) {
             Parked head = parked.peekFirst();
-            if (head.sent.isDone() || head.request != null && head.request.reply.isDone()) {
+            if (head.sent.future().isComplete() || head.request != null && head.request.reply.future().isComplete()) {
                 // its request timed out while waiting: the caller was told it failed, so never send it
                 parked.removeFirst();
                 continue;
@@ -179,7 +179,7 @@ final class Outbox {
                         awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
                         awaitedCount++;
                     }
-                    head.sent.complete(null);
+                    head.sent.tryComplete();
                 }
                 case TRY_AGAIN -> {
                     pendingSendWaits++;
@@ -190,7 +190,7 @@ final class Outbox {
                 }
                 case INVALID_ARGUMENT -> {
                     parked.removeFirst(); // refused as it stands, nothing written: fail it, keep the channel
-                    head.sent.completeExceptionally(new IllegalArgumentException("channel " + channel.relid()
+                    head.sent.tryFail(new IllegalArgumentException("channel " + channel.relid()
                             + " refused a " + PacketType.name(head.type) + " packet of " + head.payload.length
                             + " bytes (-EINVAL): no range, bad flags, or too long for len8"));
                 }
@@ -218,7 +218,7 @@ final class Outbox {
         PendingRequest request = requests.remove(serial);
         if (request != null) {
             request.cancelTimer.run();
-            request.reply.complete(completion);
+            request.reply.tryComplete(completion);
         }
     }
 
@@ -246,11 +246,11 @@ final class Outbox {
     /** Fails everything waiting; called once, when the channel ends. */
     void failAll(ChannelClosedException reason) {
         while (!parked.isEmpty()) {
-            parked.removeFirst().sent.completeExceptionally(reason);
+            parked.removeFirst().sent.tryFail(reason);
         }
         for (PendingRequest r : requests.values()) {
             r.cancelTimer.run();
-            r.reply.completeExceptionally(reason);
+            r.reply.tryFail(reason);
         }
         requests.clear();
     }

@@ -122,7 +122,7 @@ class BufferedHostChannelTest {
 
     private void guestSend(byte[] payload, long id, int type, int flags, GpaRanges ranges) throws Exception {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        guestContext.runOnContext(v -> guest.send(payload, id, type, flags, null, ranges).whenComplete((x, e) -> {
+        guestContext.runOnContext(v -> guest.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
             if (e != null) {
                 sent.completeExceptionally(e);
             } else {

@@ -25,12 +25,12 @@ public final class PacedSends {
                             LongUnaryOperator transactionId) {
         for (long seq = from; seq < to; seq++) {
             var sent = driver.send(message.apply(seq), transactionId.applyAsLong(seq), PacketType.DATA_INBAND, 0);
-            if (!sent.isDone()) {
+            if (!sent.isComplete()) {
                 long next = seq + 1;
-                sent.thenRun(() -> context.runOnContext(v -> send(context, driver, next, to, message, transactionId)));
+                sent.onSuccess(v0 -> context.runOnContext(v -> send(context, driver, next, to, message, transactionId)));
                 return;
             }
-            if (sent.isCompletedExceptionally()) {
+            if (sent.failed()) {
                 return;
             }
         }

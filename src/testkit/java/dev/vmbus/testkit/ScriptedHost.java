@@ -11,17 +11,16 @@ import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -70,34 +69,42 @@ public final class ScriptedHost {
 
     /** Runs {@code task} on the host's context and waits for the future it returns. */
     private <T> T onHost(Supplier<Future<T>> task) {
-        CompletableFuture<T> done = new CompletableFuture<>();
+        Promise<T> done = Promise.promise();
         context.runOnContext(v -> {
             try {
-                task.get().onComplete((r, e) -> {
-                    if (e != null) {
-                        done.completeExceptionally(e);
-                    } else {
-                        done.complete(r);
-                    }
-                });
+                task.get().onComplete(done);
             } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+                done.fail(e);
             }
         });
-        return await(done, "the host");
+        return await(done.future(), "the host");
     }
 
-    static <T> T await(CompletableFuture<T> future, String what) {
+    /**
+     * The kit's one way of waiting: blocks the calling thread until {@code future} completes, for at most
+     * {@link #TIMEOUT}. On an event-loop thread it fails at once instead: blocking there would stop the very
+     * loop that is to complete the future.
+     */
+    static <T> T await(Future<T> future, String what) {
+        if (Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("a blocking test-kit call (waiting for " + what + ") was made on the "
+                    + "event loop " + Thread.currentThread().getName() + ", which it would deadlock; call it from "
+                    + "a test thread, or use the kit's Future variant");
+        }
+        CountDownLatch latch = new CountDownLatch(1);
+        future.onComplete(ar -> latch.countDown());
         try {
-            return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what);
-        } catch (ExecutionException e) {
-            throw new AssertionError(what + " failed: " + e.getCause(), e.getCause());
+            if (!latch.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted waiting for " + what, e);
         }
+        if (future.failed()) {
+            throw new AssertionError(what + " failed: " + future.cause(), future.cause());
+        }
+        return future.result();
     }
 
     /**
@@ -107,8 +114,8 @@ public final class ScriptedHost {
     public final class Channel implements HostTransport.ChannelListener {
         private final Offer offer;
         private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        private volatile CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        private final CompletableFuture<String> closed = new CompletableFuture<>();
+        private volatile Promise<ChannelDriver> driver = Promise.promise();
+        private final Promise<String> closed = Promise.promise();
 
         private Channel(Offer offer) {
             this.offer = offer;
@@ -124,25 +131,25 @@ public final class ScriptedHost {
 
         @Override
         public void opened(ChannelLink link) {
-            CompletableFuture<ChannelDriver> d = driver.isDone() ? new CompletableFuture<>() : driver;
+            Promise<ChannelDriver> d = driver.future().isComplete() ? Promise.promise() : driver;
             d.complete(ChannelDriver.host(link, context, 0, received::add));
             driver = d;
         }
 
         @Override
         public void closed(int relid, EndReason reason) {
-            closed.complete(reason.text());
+            closed.tryComplete(reason.text());
         }
 
         /** Waits until the guest has opened the channel (its rings are initialised). */
         public Channel awaitOpen() {
-            await(driver, "the guest to open channel " + relid());
+            await(driver.future(), "the guest to open channel " + relid());
             return this;
         }
 
         /** Waits until the guest closes the channel (or goes away); returns the reason the transport gave. */
         public String awaitClosed() {
-            return await(closed, "the guest to close channel " + relid());
+            return await(closed.future(), "the guest to close channel " + relid());
         }
 
         /** Writes an in-band packet (flags 0) into the guest's ring once it is open; returns when it is there. */
@@ -157,16 +164,10 @@ public final class ScriptedHost {
 
         public Channel send(byte[] payload, long transactionId, int type, int flags) {
             requireFits(payload.length);
-            ChannelDriver d = await(driver, "the guest to open channel " + relid());
-            CompletableFuture<Void> written = new CompletableFuture<>();
-            context.runOnContext(v -> d.send(payload.clone(), transactionId, type, flags).whenComplete((r, e) -> {
-                if (e != null) {
-                    written.completeExceptionally(e);
-                } else {
-                    written.complete(null);
-                }
-            }));
-            await(written, "a packet to fit into channel " + relid() + "'s ring");
+            ChannelDriver d = await(driver.future(), "the guest to open channel " + relid());
+            Promise<Void> written = Promise.promise();
+            context.runOnContext(v -> d.send(payload.clone(), transactionId, type, flags).onComplete(written));
+            await(written.future(), "a packet to fit into channel " + relid() + "'s ring");
             return this;
         }
 

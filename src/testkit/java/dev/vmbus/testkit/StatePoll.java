@@ -1,9 +1,9 @@
 package dev.vmbus.testkit;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -21,27 +21,27 @@ public final class StatePoll {
     }
 
     static <T> T until(Vertx vertx, Supplier<Future<T>> read, Predicate<T> condition, String what) {
-        CompletableFuture<T> found = new CompletableFuture<>();
+        Promise<T> found = Promise.promise();
         AtomicReference<T> last = new AtomicReference<>();
         vertx.runOnContext(v -> attempt(vertx, read, condition, found, last));
         try {
-            return ScriptedHost.await(found, what);
+            return ScriptedHost.await(found.future(), what);
         } catch (AssertionError e) {
-            found.cancel(false); // stops the retries
+            found.tryFail("given up"); // stops the retries
             throw new AssertionError(e.getMessage() + "; last seen: " + last.get(), e);
         }
     }
 
     private static <T> void attempt(Vertx vertx, Supplier<Future<T>> read, Predicate<T> condition,
-                                    CompletableFuture<T> found, AtomicReference<T> last) {
-        if (found.isDone()) {
+                                    Promise<T> found, AtomicReference<T> last) {
+        if (found.future().isComplete()) {
             return;
         }
         read.get().onComplete(ar -> {
             if (ar.succeeded()) {
                 last.set(ar.result());
                 if (condition.test(ar.result())) {
-                    found.complete(ar.result());
+                    found.tryComplete(ar.result());
                     return;
                 }
             }

@@ -119,7 +119,7 @@ class ShmBufferedHostTest {
 
     private void send(Guest g, byte[] payload, long id, int type, int flags, GpaRanges ranges) throws Exception {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        context.runOnContext(v -> g.driver.send(payload, id, type, flags, null, ranges).whenComplete((x, e) -> {
+        context.runOnContext(v -> g.driver.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
             if (e != null) {
                 sent.completeExceptionally(e);
             } else {

@@ -125,7 +125,7 @@ class ShmTransportTest {
 
     private void send(Guest g, byte[] payload, long id) throws Exception {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        g.context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).whenComplete((x, e) -> {
+        g.context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).onComplete((x, e) -> {
             if (e != null) {
                 sent.completeExceptionally(e);
             } else {

@@ -283,7 +283,7 @@ class UioKernelGenerationsTest {
         assertEquals(PRIMARY, rescinds.poll(5, TimeUnit.SECONDS));
         CompletableFuture<Throwable> send = new CompletableFuture<>();
         onContext(() -> driver.send(new byte[] {1}, 5, PacketType.DATA_INBAND, 0)
-                .whenComplete((x, e) -> send.complete(e)));
+                .onComplete((x, e) -> send.complete(e)));
         assertTrue(send.get(5, TimeUnit.SECONDS) instanceof ChannelClosedException, "send: " + send.join());
         CompletableFuture<Throwable> access = new CompletableFuture<>();
         onContext(() -> {
