@@ -147,13 +147,13 @@ public final class ChannelVerticle extends VerticleBase {
 
         @Override
         public Future<Void> complete(Packet request, byte[] payload) {
-            return here(() -> Future.fromCompletionStage(driver.complete(request, payload)));
+            return here(() -> driver.complete(request, payload));
         }
 
         @Override
         public Future<Void> send(OutboundPacket p) {
-            return here(() -> Future.fromCompletionStage(driver.send(p.payload(), p.transactionId(), p.type(),
-                    p.flags(), p.transferPages(), p.gpaRanges())));
+            return here(() -> driver.send(p.payload(), p.transactionId(), p.type(), p.flags(), p.transferPages(),
+                    p.gpaRanges()));
         }
 
         @Override

@@ -310,7 +310,7 @@ public final class ChannelDriver {
      * @throws IllegalArgumentException for a transfer-page packet that is not waiting for a completion on this
      *                                  channel (completed twice, or another channel's), or for a completion packet
      */
-    public CompletableFuture<Void> complete(Packet request, byte[] payload) {
+    public Future<Void> complete(Packet request, byte[] payload) {
         if (request.isCompletion()) {
             throw new IllegalArgumentException("packet " + request.transactionId() + " on channel " + relid()
                     + " is itself a completion; nothing completes it");

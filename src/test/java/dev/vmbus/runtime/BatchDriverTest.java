@@ -75,7 +75,7 @@ class BatchDriverTest {
         assertEquals(new Outstanding(3, 6, 6, 3, 6, 0), d.outstanding());
 
         Packet first = batches.get(0).get(0);
-        assertTrue(d.complete(first, new byte[] {108, 0, 0, 0}).isDone());
+        assertTrue(d.complete(first, new byte[] {108, 0, 0, 0}).isComplete());
         assertEquals(new Outstanding(2, 4, 6, 2, 4, 0), d.outstanding());
         List<Packet> completions = hostReads();
         assertEquals(1, completions.size());
@@ -151,9 +151,9 @@ class BatchDriverTest {
     void completionsAwaitedAreTheIdsSentWithCompletionRequestedThatNoCompletionNamedYet() {
         ChannelDriver d = driver(8, batches::add);
         GpaRanges ranges = new GpaRanges().addPage(64, 0, 0x10);
-        assertTrue(d.send(new byte[8], 77, PacketType.DATA_USING_GPA_DIRECT, 1, null, ranges).isDone());
-        assertTrue(d.send(new byte[8], 78, PacketType.DATA_INBAND, 1).isDone());
-        assertTrue(d.send(new byte[8], 79, PacketType.DATA_INBAND, 0).isDone());
+        assertTrue(d.send(new byte[8], 77, PacketType.DATA_USING_GPA_DIRECT, 1, null, ranges).isComplete());
+        assertTrue(d.send(new byte[8], 78, PacketType.DATA_INBAND, 1).isComplete());
+        assertTrue(d.send(new byte[8], 79, PacketType.DATA_INBAND, 0).isComplete());
         assertEquals(2, d.outstanding().completionsAwaited());
         hostReads();
         assertEquals(SendStatus.OK, host.sendCompletion(77, new byte[0], 0, 0));
