@@ -40,7 +40,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
@@ -1108,10 +1107,10 @@ public final class HostNic {
         long id = faults.transactionIdPastSlots() ? slots.count() + 1L : batch.transactionId();
         byte[] payload = new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(messageSize());
         q.batches++;
-        CompletableFuture<Void> sent = q.driver.send(payload, id, PacketType.DATA_USING_XFER_PAGES,
+        Future<Void> sent = q.driver.send(payload, id, PacketType.DATA_USING_XFER_PAGES,
                 PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null);
-        if (!sent.isDone()) {
-            sent.whenComplete((v, e) -> context.runOnContext(x -> flush(q)));
+        if (!sent.isComplete()) {
+            sent.onComplete(ar -> context.runOnContext(x -> flush(q)));
         }
     }
 

@@ -247,7 +247,7 @@ final class NicHost implements AutoCloseable {
     void send(byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
         ChannelDriver d = driver.get();
         CompletableFuture<Void> written = new CompletableFuture<>();
-        hostContext.runOnContext(v -> d.send(payload, tid, type, flags, xfer, null).whenComplete((r, e) -> {
+        hostContext.runOnContext(v -> d.send(payload, tid, type, flags, xfer, null).onComplete((r, e) -> {
             if (e != null) {
                 written.completeExceptionally(e);
             } else {

@@ -173,7 +173,7 @@ class HostNicTest {
     private void send(ChannelDriver driver, byte[] payload, long id, int type, int flags, GpaRanges ranges)
             throws Exception {
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        guestContext.runOnContext(v -> driver.send(payload, id, type, flags, null, ranges).whenComplete((x, e) -> {
+        guestContext.runOnContext(v -> driver.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
             if (e != null) {
                 sent.completeExceptionally(e);
             } else {
