@@ -124,8 +124,8 @@ final class StreamHost implements HostTransport.ChannelListener {
             ReceiveSlots.Batch batch = slots.fill(messages, 0xCAFE);
             var sent = driver.send(NVSP_107, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
                     PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null);
-            if (!sent.isDone()) {
-                sent.whenComplete((v, e) -> fill()); // parked on pending_send_sz: go on once it is on the ring
+            if (!sent.isComplete()) {
+                sent.onComplete(ar -> fill()); // parked on pending_send_sz: go on once it is on the ring
             }
         }
     }
