@@ -89,7 +89,8 @@ final class BindCommand {
             PrintWriter out = spec.commandLine().getOut();
             KernelFeatures kernel = system.kernel();
             UioBinder binder = new UioBinder(system.sysfsRoot(), system.procRoot(),
-                    Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step));
+                    Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step),
+                    system.config().transport().maxBufferPercent());
             if (classId == null) {
                 int code = bindEnabled(system, binder, out);
                 out.flush();

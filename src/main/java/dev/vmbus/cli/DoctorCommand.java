@@ -1,5 +1,6 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.transport.uio.admin.BufferCost;
 import dev.vmbus.transport.uio.admin.Diagnosis;
 import dev.vmbus.transport.uio.admin.SystemView;
 
@@ -19,6 +20,12 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -79,15 +86,66 @@ final class DoctorCommand implements Callable<Integer> {
             out.println("vmbus doctor: " + e.getMessage());
             return 1;
         }
+        Buffers buffers = Buffers.of(view, d, registry);
         if (json) {
-            out.println(json(d).put("configuration", file.file().map(Path::toString).orElse(null)).encodePrettily());
+            out.println(json(d, buffers).put("configuration", file.file().map(Path::toString).orElse(null))
+                    .encodePrettily());
         } else {
-            text(d, file, out);
+            text(d, buffers, file, out);
         }
         return d.ok() ? 0 : 1;
     }
 
-    private static void text(Diagnosis d, ConfigFile file, PrintWriter out) {
+    /**
+     * The receive and send buffers (uio maps 3 and 4) per device: measured on a bound device, by kernel release on
+     * the others; what the bound devices hold, and what binding the enabled, offered classes not yet bound adds.
+     */
+    record Buffers(Map<VmbusDevice, BufferCost.Cost> perDevice, long bound, long toBind, OptionalLong memTotal,
+                   double maxPercent) {
+        static Buffers of(SystemView view, Diagnosis d, DeviceRegistry registry) throws IOException {
+            Map<VmbusDevice, BufferCost.Cost> per = new LinkedHashMap<>();
+            Set<java.util.UUID> bindable = new HashSet<>();
+            for (Diagnosis.ClassReport c : d.classes()) {
+                if (c.status() == Diagnosis.Status.BINDABLE) {
+                    bindable.addAll(registry.handler(c.name()).orElseThrow().classIds());
+                }
+            }
+            long bound = 0;
+            long toBind = 0;
+            for (Diagnosis.DeviceReport r : d.devices()) {
+                VmbusDevice dev = r.device();
+                BufferCost.Cost cost = BufferCost.of(view.sysfsRoot(), d.kernel(), dev);
+                per.put(dev, cost);
+                if (dev.onUio()) {
+                    bound += cost.bytes();
+                } else if (bindable.contains(dev.classId())) {
+                    toBind += cost.bytes();
+                }
+            }
+            return new Buffers(per, bound, toBind, BufferCost.memTotal(view.procRoot()),
+                    view.config().transport().maxBufferPercent());
+        }
+
+        String line(VmbusDevice dev) {
+            BufferCost.Cost c = perDevice.get(dev);
+            if (c.bytes() == 0) {
+                return "receive/send buffers (uio maps 3, 4): none" + (dev.onUio() ? "" : " when bound, on this kernel");
+            }
+            return dev.onUio() ? "receive/send buffers (uio maps 3, 4): " + c.text() + " of guest kernel memory"
+                    : "binding it makes the kernel allocate " + c.text() + " of receive/send buffers (uio maps 3, 4)";
+        }
+
+        String total() {
+            long after = bound + toBind;
+            return "receive/send buffers: " + BufferCost.mib(bound) + " held by bound devices" + (toBind > 0
+                    ? "; binding the enabled classes not yet bound adds " + BufferCost.mib(toBind) : "")
+                    + (memTotal.isPresent() ? String.format(Locale.ROOT, "; %.1f%% of MemTotal %s", 100.0 * after
+                    / memTotal.getAsLong(), BufferCost.mib(memTotal.getAsLong())) : "; MemTotal unreadable")
+                    + "; vmbus bind refuses above transport.maxBufferPercent (" + maxPercent + "%) without --force";
+        }
+    }
+
+    private static void text(Diagnosis d, Buffers buffers, ConfigFile file, PrintWriter out) {
         KernelFeatures k = d.kernel();
         out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
         out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
@@ -114,6 +172,7 @@ final class DoctorCommand implements Callable<Integer> {
                     + p.monitorId() + ")" : "unmonitored (no monitor_id)") + ", " + dev.subchannels().size()
                     + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
                     + " bytes" : ""));
+            out.println("  " + buffers.line(dev));
             ServePolicy.Verdict v = r.verdict();
             if (!v.servable()) {
                 v.reasons().stream().filter(ServePolicy.Reason::forceable)
@@ -128,6 +187,7 @@ final class DoctorCommand implements Callable<Integer> {
             out.println();
         }
         d.problems().forEach(p -> out.println("unreadable: " + p));
+        out.println(buffers.total());
         out.println(file.describe());
         out.println("enabled classes:");
         for (Diagnosis.ClassReport c : d.classes()) {
@@ -148,7 +208,7 @@ final class DoctorCommand implements Callable<Integer> {
         return yes ? "[yes]" : "[no] ";
     }
 
-    static JsonObject json(Diagnosis d) {
+    static JsonObject json(Diagnosis d, Buffers buffers) {
         KernelFeatures k = d.kernel();
         JsonArray devices = new JsonArray();
         for (Diagnosis.DeviceReport r : d.devices()) {
@@ -166,6 +226,8 @@ final class DoctorCommand implements Callable<Integer> {
                     .put("monitorId", dev.primary().monitored() ? dev.primary().monitorId() : null)
                     .put("subchannels", subs)
                     .put("ringSize", dev.map0Size().isPresent() ? dev.map0Size().getAsLong() / 2 : null)
+                    .put("bufferBytes", buffers.perDevice().get(dev).bytes())
+                    .put("bufferMeasured", buffers.perDevice().get(dev).measured())
                     .put("servable", r.verdict().servable()).put("reasons", reasons)
                     .put("commands", new JsonArray(r.commands())));
         }
@@ -178,6 +240,9 @@ final class DoctorCommand implements Callable<Integer> {
                         .put("alignedMaps", k.alignedMaps()).put("rescindSafe", k.rescindSafe())
                         .put("confidential", k.confidential()).put("basis", k.basis()))
                 .put("uioDriverLoaded", d.uioLoaded())
+                .put("buffers", new JsonObject().put("boundBytes", buffers.bound()).put("toBindBytes", buffers.toBind())
+                        .put("memTotalBytes", buffers.memTotal().isPresent() ? buffers.memTotal().getAsLong() : null)
+                        .put("maxBufferPercent", buffers.maxPercent()))
                 .put("devices", devices)
                 .put("enabledClasses", classes)
                 .put("problems", new JsonArray(d.problems()))

@@ -26,7 +26,8 @@ public final class ConfigLoader {
             {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
                              "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
-                             "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null } },
+                             "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null },
+                             "maxBufferPercent": 10 },
               "devices": { },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
                              "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,
@@ -146,6 +147,11 @@ public final class ConfigLoader {
         requireText(c.transport().sysfsRoot(), "transport.sysfsRoot", source);
         requireText(c.transport().devRoot(), "transport.devRoot", source);
         requireText(c.transport().procRoot(), "transport.procRoot", source);
+        double share = c.transport().maxBufferPercent();
+        if (!(share > 0 && share <= 100)) {
+            throw new ConfigException(source + ": transport.maxBufferPercent must be above 0 and at most 100, got "
+                    + share);
+        }
         Integer page = c.transport().kernel().pageSize();
         if (page != null && (page < 4096 || Integer.bitCount(page) != 1)) {
             throw new ConfigException(source + ": transport.kernel.pageSize must be a power of two >= 4096, got "

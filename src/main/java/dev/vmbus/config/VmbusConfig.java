@@ -23,12 +23,21 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param procRoot  uio: where {@code sys/kernel/osrelease} and {@code self/auxv} are ({@code /proc})
      * @param kernel    uio: what the running {@code uio_hv_generic} does, where its release number cannot say
      *                  (distribution backports); every null field is detected
+     * @param maxBufferPercent uio: {@code vmbus bind} refuses without {@code --force} when the receive and send
+     *                  buffers the kernel gives bound devices (uio maps 3 and 4, 47 MiB each on 4.16 to 6.13) would
+     *                  take more than this share of {@code MemTotal}, in percent
      */
     public record Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
-                            Kernel kernel) {
+                            Kernel kernel, double maxBufferPercent) {
+        public static final double DEFAULT_MAX_BUFFER_PERCENT = 10;
 
         public Transport {
             kernel = kernel == null ? Kernel.DETECT : kernel;
+        }
+
+        public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
+                         Kernel kernel) {
+            this(type, shmDir, sysfsRoot, devRoot, procRoot, kernel, DEFAULT_MAX_BUFFER_PERCENT);
         }
 
         /** With the default {@code procRoot} and a detected kernel. */
@@ -42,11 +51,11 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         }
 
         public Transport withType(TransportType t) {
-            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel);
+            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent);
         }
 
         public Transport withShmDir(String dir) {
-            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel);
+            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent);
         }
     }
 

@@ -270,6 +270,43 @@ class BindCommandTest {
         assertEquals("hv_utils", tree.driverOf(hb()));
     }
 
+    // Issue 19 item 3: before 6.14 every bound device costs 31 + 16 MiB of receive and send buffers.
+    @Test
+    void item3_bindNamesTheBufferCostBeforeItWritesAndRefusesAboveTheShareOfMemTotalWithoutForce() throws Exception {
+        on(Generation.V6_10, null);
+        Files.writeString(tree.proc().resolve("meminfo"), "MemTotal:        1048576 kB\n"); // 1 GiB: 10% is 102.4 MiB
+        assertEquals(0, run("bind", "heartbeat"));
+        assertTrue(text().contains("binding heartbeat makes kernel 6.10.14 allocate 47 MiB of receive and send buffers")
+                && text().contains("4.6% of MemTotal 1024 MiB"), text());
+        assertTrue(text().indexOf("allocate 47 MiB") < text().indexOf("wrote "), "named before the first write");
+        assertEquals(0, run("bind", "timesync"));
+        assertTrue(text().contains("with the 47 MiB of the devices already bound that is 94 MiB"), text());
+
+        kernel.log.clear();
+        var refused = assertThrows(UioBinder.Refused.class, () -> run("bind", "shutdown"));
+        assertTrue(refused.getMessage().contains("141 MiB, 13.8% of MemTotal 1024 MiB")
+                && refused.getMessage().contains("transport.maxBufferPercent (10.0%)")
+                && refused.getMessage().contains("--force"), refused.getMessage());
+        assertEquals(List.of(), kernel.log, "nothing written");
+        assertEquals(0, run("bind", "shutdown", "--force"));
+        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(tree.dev("shutdown").instance()));
+
+        // the share is configurable
+        conf = tree.config(dir.resolve("vmbus.json"), "\"maxBufferPercent\": 25");
+        assertEquals(0, run("bind", "kvp"));
+        // 6.14 and later give the buffers to the NIC only: binding an integration service costs nothing
+        on2616();
+        assertEquals(0, run("bind", "heartbeat"));
+        assertTrue(!text().contains("receive and send buffers"), text());
+    }
+
+    private void on2616() throws IOException {
+        out.reset();
+        tree = KernelFixtures.create(dir.resolve("root616"), Generation.V6_16);
+        kernel = new SimulatedKernel(tree);
+        conf = tree.config(dir.resolve("vmbus616.json"), null);
+    }
+
     @Test
     void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
         on(Generation.V6_16, null);

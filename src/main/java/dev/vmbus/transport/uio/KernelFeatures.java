@@ -242,7 +242,7 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
     }
 
     /** MAJOR.MINOR of a release such as {@code 6.6.87.2-microsoft-standard-WSL2} or {@code 5.15.0-1089-azure}. */
-    static int[] version(String release) {
+    public static int[] version(String release) {
         Matcher m = VERSION.matcher(release);
         if (!m.find()) {
             throw new IllegalArgumentException("kernel release '" + release + "' does not start with MAJOR.MINOR");

@@ -112,6 +112,7 @@ public final class KernelFixtures {
         auxv.putLong(0).putLong(0); // AT_NULL
         Files.createDirectories(f.proc().resolve("self"));
         Files.write(f.proc().resolve("self/auxv"), auxv.array());
+        SysfsFixture.write(f.proc().resolve("meminfo"), "MemTotal:        4030464 kB\nMemFree:         2210412 kB\n");
         for (String driver : DRIVERS) {
             f.sysfs.driver(driver);
         }

@@ -82,6 +82,7 @@ public final class UioBinder {
     private final KernelFeatures kernel;
     private final SysfsWriter writer;
     private final Consumer<String> steps;
+    private final double maxBufferPercent;
 
     /**
      * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
@@ -90,6 +91,17 @@ public final class UioBinder {
      */
     public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
                      Consumer<String> steps) {
+        this(sysfsRoot, procRoot, devRoot, kernel, writer, steps,
+                dev.vmbus.config.VmbusConfig.Transport.DEFAULT_MAX_BUFFER_PERCENT);
+    }
+
+    /**
+     * @param maxBufferPercent a bind is refused without {@code --force} when the receive and send buffers of every
+     *                         bound device would take more than this share of {@code MemTotal}
+     */
+    public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
+                     Consumer<String> steps, double maxBufferPercent) {
+        this.maxBufferPercent = maxBufferPercent;
         this.sysfsRoot = sysfsRoot;
         this.procRoot = procRoot;
         this.devRoot = devRoot;
@@ -194,6 +206,7 @@ public final class UioBinder {
             throw new Refused("refusing to bind " + DeviceClass.nameOf(classId) + " on kernel " + kernel.release()
                     + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
         }
+        bufferCheck(classId, devices, force);
         Path uio = driverDir(UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
@@ -209,6 +222,44 @@ public final class UioBinder {
             plan.add(new Step(uio.resolve("bind"), instance));
         }
         return plan;
+    }
+
+    /**
+     * Names, before any write, the receive and send buffers the kernel will allocate for the devices this bind moves
+     * (issue 19 item 3: 47 MiB a device on 4.16 to 6.13), and refuses without {@code force} when with those of the
+     * devices already bound they would exceed {@code maxBufferPercent} of {@code MemTotal}.
+     */
+    private void bufferCheck(UUID classId, List<VmbusDevice> devices, boolean force) throws IOException {
+        long adds = 0;
+        int moving = 0;
+        for (VmbusDevice d : devices) {
+            if (!d.onUio()) {
+                adds += BufferCost.byRelease(kernel, d.classId());
+                moving++;
+            }
+        }
+        if (adds == 0) {
+            return;
+        }
+        long bound = BufferCost.bound(sysfsRoot, VmbusDevices.scan(sysfsRoot).devices());
+        java.util.OptionalLong mem = BufferCost.memTotal(procRoot);
+        String what = "binding " + DeviceClass.nameOf(classId) + " makes kernel " + kernel.release() + " allocate "
+                + BufferCost.mib(adds) + " of receive and send buffers (uio maps 3 and 4: 31 + 16 MiB for each of "
+                + moving + " device(s), as every kernel from 4.16 until 6.14's HV_NIC check does); with the "
+                + BufferCost.mib(bound) + " of the devices already bound that is " + BufferCost.mib(bound + adds)
+                + (mem.isPresent() ? String.format(java.util.Locale.ROOT, ", %.1f%% of MemTotal %s",
+                100.0 * (bound + adds) / mem.getAsLong(), BufferCost.mib(mem.getAsLong()))
+                : " (MemTotal unreadable in " + procRoot.resolve("meminfo") + ")");
+        if (mem.isPresent() && (bound + adds) * 100.0 > maxBufferPercent * mem.getAsLong()) {
+            if (!force) {
+                throw new Refused("refusing to bind " + DeviceClass.nameOf(classId) + "; nothing was changed: " + what
+                        + ", above transport.maxBufferPercent (" + maxBufferPercent + "%). --force binds it anyway;"
+                        + " a kernel of 6.14 or later gives these buffers to the NIC only");
+            }
+            steps.accept("--force: " + what + ", above transport.maxBufferPercent (" + maxBufferPercent + "%)");
+            return;
+        }
+        steps.accept(what);
     }
 
     /**
