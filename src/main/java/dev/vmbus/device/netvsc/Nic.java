@@ -249,9 +249,13 @@ final class Nic {
         });
     }
 
-    /** A subchannel of this NIC opened (vRSS): it becomes receive queue {@code index}. */
+    /** A subchannel of this NIC opened (vRSS; on the device's context): it becomes receive queue {@code index}. */
     void subchannelOpened(int relid, int index) {
         queues.put(relid, new Queue(index, relid));
+        Context c = context;
+        if (c != null) {
+            c.runOnContext(v -> subchannelsReady());
+        }
     }
 
     /** A subchannel's port, before its first packet. */
@@ -305,6 +309,10 @@ final class Nic {
 
     private void release() {
         cancelTimer();
+        if (subchannelTimer >= 0) {
+            vertx.cancelTimer(subchannelTimer);
+            subchannelTimer = -1;
+        }
         pending.clear();
         control = null;
         waiting.clear();
@@ -618,9 +626,18 @@ final class Nic {
     }
 
     private void query(int oid, String what, java.util.function.Consumer<byte[]> onValue) {
+        query(oid, what, false, onValue);
+    }
+
+    /** A query; with {@code optional} a status other than success hands {@code onValue} null instead of faulting. */
+    private void query(int oid, String what, boolean optional, java.util.function.Consumer<byte[]> onValue) {
         int rid = nextRid++;
         rndis(new RndisMessage.Query(rid, oid, new byte[0]), rid, Rndis.TYPE_QUERY_COMPLETE, "QUERY " + what, r -> {
             RndisMessage.QueryComplete q = (RndisMessage.QueryComplete) r;
+            if (q.status() != Rndis.STATUS_SUCCESS && optional) {
+                onValue.accept(null);
+                return;
+            }
             if (q.status() != Rndis.STATUS_SUCCESS) {
                 throw new NetvscFault("the host refused RNDIS QUERY " + what + ": status 0x"
                         + Integer.toHexString(q.status()));
@@ -686,11 +703,128 @@ final class Nic {
             mac = java.util.Arrays.copyOf(v, 6);
             query(Rndis.OID_GEN_MEDIA_CONNECT_STATUS, "MEDIA_CONNECT_STATUS", s -> {
                 link = u32(s, 4, "MEDIA_CONNECT_STATUS") == Rndis.MEDIA_STATE_CONNECTED;
-                set(Rndis.OID_GEN_CURRENT_PACKET_FILTER,
-                        u32(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST),
-                        "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", this::up);
+                vrss();
             });
         });
+    }
+
+    private void finalFilter() {
+        set(Rndis.OID_GEN_CURRENT_PACKET_FILTER,
+                u32(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST),
+                "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", this::up);
+    }
+
+    // ------------------------------------------------------------------------------------------ vRSS
+
+    /** NDIS object type of RSS parameters, and their revision-2 size (up to the CPU-mask fields). */
+    private static final int RSS_PARAMS_TYPE = 0x89;
+    private static final int RSS_PARAMS_SIZE = 40;
+    /** Toeplitz over IPv4, TCP/IPv4, IPv6, TCP/IPv6 ({@code NDIS_HASH_*}). */
+    private static final int RSS_HASH = 0x1 | 0x100 | 0x200 | 0x400 | 0x1000;
+    static final int RSS_TABLE_ENTRIES = 128;
+    /** The Toeplitz key of Microsoft's RSS verification suite, which Linux's netvsc uses by default. */
+    private static final byte[] RSS_KEY = {
+            0x6d, 0x5a, 0x56, (byte) 0xda, 0x25, 0x5b, 0x0e, (byte) 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, (byte) 0xa3,
+            (byte) 0x8f, (byte) 0xb0, (byte) 0xd0, (byte) 0xca, 0x2b, (byte) 0xcb, (byte) 0xae, 0x7b, 0x30, (byte) 0xb4,
+            0x77, (byte) 0xcb, 0x2d, (byte) 0xa3, (byte) 0x80, 0x30, (byte) 0xf2, 0x0c, 0x6a, 0x42, (byte) 0xb7, 0x3b,
+            (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
+
+    private int subchannelsGranted;
+    private long subchannelTimer = -1;
+
+    /**
+     * vRSS (spec §3.8): with NVSP 5 or later and more than one queue wanted, the host's RSS capabilities, NVSP 133
+     * for {@code min(wanted, host's) - 1} subchannels, then (once they are open) the RSS parameters with a
+     * 128-entry indirection table over the queues. A host without RSS leaves the NIC on one queue.
+     */
+    private void vrss() {
+        if (Integer.compareUnsigned(nvspVersion, Nvsp.VERSION_5) < 0 || settings.queues() < 2) {
+            finalFilter();
+            return;
+        }
+        query(Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, "RECEIVE_SCALE_CAPABILITIES", true, caps -> {
+            if (caps == null) {
+                finalFilter();
+                return;
+            }
+            if (caps.length < 16) {
+                throw new NetvscFault("the host's RSS capabilities have " + caps.length + " bytes, fewer than 16");
+            }
+            long hostQueues = Integer.toUnsignedLong(ByteBuffer.wrap(caps).order(ByteOrder.LITTLE_ENDIAN).getInt(12));
+            int wanted = (int) Math.min(settings.queues(), hostQueues);
+            if (wanted < 2) {
+                finalFilter();
+                return;
+            }
+            phase = Phase.SUBCHANNELS;
+            String what = "NVSP SUBCHANNEL (" + (wanted - 1) + ")";
+            request(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, wanted - 1), what, m -> {
+                NvspMessage.SubchannelComplete c = expect(m, NvspMessage.SubchannelComplete.class, what);
+                if (c.status() != Nvsp.STATUS_SUCCESS || c.count() == 0) {
+                    LOG.info("netvsc " + name + ": the host granted no subchannel (status " + c.status() + ")");
+                    finalFilter();
+                    return;
+                }
+                if (Integer.compareUnsigned(c.count(), wanted - 1) > 0) {
+                    throw new NetvscFault("the host granted " + Integer.toUnsignedString(c.count())
+                            + " subchannels, more than the " + (wanted - 1) + " asked for");
+                }
+                subchannelsGranted = c.count();
+                Context here = context;
+                subchannelTimer = vertx.setTimer(ANSWER_TIMEOUT_MS, id -> here.runOnContext(v -> {
+                    subchannelTimer = -1;
+                    if (phase == Phase.SUBCHANNELS) {
+                        LOG.warning("netvsc " + name + ": " + (queues.size() - 1) + " of " + subchannelsGranted
+                                + " subchannels opened within " + ANSWER_TIMEOUT_MS / 1000 + " s; going on with those");
+                        rssParameters();
+                    }
+                }));
+                subchannelsReady();
+            });
+        });
+    }
+
+    /** Once every granted subchannel is open: the RSS parameters. */
+    private void subchannelsReady() {
+        if (phase == Phase.SUBCHANNELS && subchannelsGranted > 0 && queues.size() - 1 >= subchannelsGranted) {
+            if (subchannelTimer >= 0) {
+                vertx.cancelTimer(subchannelTimer);
+                subchannelTimer = -1;
+            }
+            rssParameters();
+        }
+    }
+
+    private void rssParameters() {
+        phase = Phase.RNDIS;
+        int[] indexes = queues.values().stream().mapToInt(q -> q.index).sorted().toArray();
+        if (indexes.length < 2) {
+            finalFilter();
+            return;
+        }
+        set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
+                + indexes.length + " queues)", this::finalFilter);
+    }
+
+    /** NDIS_RECEIVE_SCALE_PARAMETERS revision 2: the key after the fixed part, then the table over {@code queues}. */
+    static byte[] rssParameters(int[] queueIndexes) {
+        int keyOffset = RSS_PARAMS_SIZE;
+        int tableOffset = keyOffset + RSS_KEY.length;
+        byte[] out = new byte[tableOffset + 4 * RSS_TABLE_ENTRIES];
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0, (byte) RSS_PARAMS_TYPE).put(1, (byte) 2).putShort(2, (short) RSS_PARAMS_SIZE);
+        b.putShort(4, (short) 0); // flags
+        b.putShort(6, (short) 0); // base CPU
+        b.putInt(8, RSS_HASH);
+        b.putShort(12, (short) (4 * RSS_TABLE_ENTRIES));
+        b.putInt(16, tableOffset);
+        b.putShort(20, (short) RSS_KEY.length);
+        b.putInt(24, keyOffset);
+        b.put(keyOffset, RSS_KEY);
+        for (int i = 0; i < RSS_TABLE_ENTRIES; i++) {
+            b.putInt(tableOffset + 4 * i, queueIndexes[i % queueIndexes.length]);
+        }
+        return out;
     }
 
     /** Bring-up is done: the backend opens (on a worker: a TAP's open and ioctls block) and starts. */
@@ -740,7 +874,10 @@ final class Nic {
     // ------------------------------------------------------------------------------------------ receive
 
     private void transferPages(Packet packet) {
-        Queue queue = queues.get(packet.relid());
+        Queue queue = queues.computeIfAbsent(packet.relid(), relid -> {
+            ChannelPort p = subchannelPorts.get(relid);
+            return new Queue(p == null ? -1 : p.channel().offer().subchannel(), relid);
+        });
         if (receiveMemory == null || slotCount == 0) {
             throw new NetvscFault("a transfer-page packet before the receive buffer was set up");
         }

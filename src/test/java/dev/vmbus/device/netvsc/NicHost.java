@@ -56,6 +56,8 @@ final class NicHost implements AutoCloseable {
     static final int SLOT = 1806;
     static final int SECTION = 6144;
     static final byte[] MAC = {0x00, 0x15, 0x5d, 0x01, 0x02, 0x03};
+    /** Receive queues the host's RSS capabilities offer. */
+    static final int HOST_QUEUES = 4;
 
     /** The host's answers; a test overrides one to play a host mistake. */
     interface Answers {
@@ -81,6 +83,11 @@ final class NicHost implements AutoCloseable {
         default RndisMessage rndis(RndisMessage request) {
             return NicHost.answer(request);
         }
+
+        /** NVSP 133: grants what the guest asks for. */
+        default NvspMessage subchannels(NvspMessage.SubchannelRequest request) {
+            return new NvspMessage.SubchannelComplete(Nvsp.STATUS_SUCCESS, request.count());
+        }
     }
 
     /** The standard answers, as netvsp gives them. */
@@ -96,6 +103,12 @@ final class NicHost implements AutoCloseable {
                         Rndis.STATUS_SUCCESS, MAC);
                 case Rndis.OID_GEN_MEDIA_CONNECT_STATUS -> new RndisMessage.QueryComplete(q.requestId(),
                         Rndis.STATUS_SUCCESS, u32(Rndis.MEDIA_STATE_CONNECTED));
+                case Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES -> {
+                    ByteBuffer caps = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+                    caps.put(0, (byte) 0x88).put(1, (byte) 2).putShort(2, (short) 20).putInt(4, 0x701)
+                            .putInt(8, HOST_QUEUES).putInt(12, HOST_QUEUES).putShort(16, (short) 128);
+                    yield new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, caps.array());
+                }
                 default -> new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_NOT_SUPPORTED, new byte[0]);
             };
             default -> throw new AssertionError("the guest sent RNDIS " + request);
@@ -115,6 +128,8 @@ final class NicHost implements AutoCloseable {
     private final Context hostContext;
     private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
     private final CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
+    private final Map<Integer, CompletableFuture<ChannelDriver>> subchannels = new java.util.concurrent.ConcurrentHashMap<>();
+    private UUID instance;
     private ChannelLink link;
     /** Next receive slot the host fills (a ring over the slots; tests stay far below the count). */
     private int nextSlot;
@@ -145,7 +160,8 @@ final class NicHost implements AutoCloseable {
                 public void closed(int relid, EndReason reason) {
                 }
             };
-            onHost(() -> bus.host().offer(new Offer(RELID, CLASS_ID, UUID.randomUUID(), 0, 64 * 1024), buffers,
+            instance = UUID.randomUUID();
+            onHost(() -> bus.host().offer(new Offer(RELID, CLASS_ID, instance, 0, 64 * 1024), buffers,
                     listener));
             driver.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception | AssertionError e) {
@@ -243,9 +259,37 @@ final class NicHost implements AutoCloseable {
         }
     }
 
+    /** Offers subchannels 1..n of the NIC (relids after the primary's) and waits until the guest opened them. */
+    void offerSubchannels(int n) throws Exception {
+        for (int i = 1; i <= n; i++) {
+            int relid = RELID + i;
+            CompletableFuture<ChannelDriver> d = new CompletableFuture<>();
+            subchannels.put(relid, d);
+            HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
+                @Override
+                public void opened(ChannelLink l) {
+                    d.complete(ChannelDriver.host(l, hostContext, 0, received::add));
+                }
+
+                @Override
+                public void closed(int r, EndReason reason) {
+                }
+            };
+            int index = i;
+            onHost(() -> bus.host().offer(new Offer(relid, CLASS_ID, instance, index, 64 * 1024),
+                    HostTransport.Buffers.NONE, listener));
+        }
+    }
+
     /** Puts a packet on the guest's ring; returns once it is there. */
     void send(byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
-        ChannelDriver d = driver.get();
+        send(RELID, payload, tid, type, flags, xfer);
+    }
+
+    /** Puts a packet on channel {@code relid}'s ring (the primary or a subchannel). */
+    void send(int relid, byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
+        ChannelDriver d = relid == RELID ? driver.get() : subchannels.get(relid).get(TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
         CompletableFuture<Void> written = new CompletableFuture<>();
         hostContext.runOnContext(v -> d.send(payload, tid, type, flags, xfer, null).onComplete((r, e) -> {
             if (e != null) {
@@ -294,6 +338,11 @@ final class NicHost implements AutoCloseable {
      * = the first slot, as netvsp); returns that id.
      */
     long deliver(List<byte[]> messages, int channelType) throws Exception {
+        return deliver(RELID, messages, channelType);
+    }
+
+    /** {@link #deliver(List, int)} on channel {@code relid}. */
+    long deliver(int relid, List<byte[]> messages, int channelType) throws Exception {
         ChannelBuffer rx = buffer(ChannelBuffer.Kind.RECEIVE);
         TransferPageRanges ranges = new TransferPageRanges().reset(Nvsp.RECEIVE_BUFFER_ID, false);
         int first = nextSlot;
@@ -303,7 +352,7 @@ final class NicHost implements AutoCloseable {
             rx.write((long) slot * SLOT, m);
             ranges.add(m.length, slot * SLOT);
         }
-        send(new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(), first,
+        send(relid, new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(), first,
                 PacketType.DATA_USING_XFER_PAGES, 1, ranges);
         delivered++;
         return first;
@@ -349,6 +398,13 @@ final class NicHost implements AutoCloseable {
                 case NvspMessage.SendReceiveBuffer r ->
                         complete(p.transactionId(), a.receiveBuffer(buffer(ChannelBuffer.Kind.RECEIVE).size()));
                 case NvspMessage.SendSendBuffer s -> complete(p.transactionId(), a.sendBuffer());
+                case NvspMessage.SubchannelRequest r -> {
+                    NvspMessage grant = a.subchannels(r);
+                    complete(p.transactionId(), grant);
+                    if (grant instanceof NvspMessage.SubchannelComplete g && g.status() == Nvsp.STATUS_SUCCESS) {
+                        offerSubchannels(g.count());
+                    }
+                }
                 default -> throw new AssertionError("unexpected from the guest during bring-up: " + m);
             }
         }
