@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (Maven; Debian's chrony for the real
 # chronyd test; iproute2, iputils-ping, iperf3 and gcc for the synthetic NIC's end-to-end test; chromium and chromium-driver for the browser test; prometheus for promtool; dpkg-dev, binutils,
-# lintian and systemd for the Debian package and its unit), with sudo when not root, then runs the whole Maven
+# lintian and systemd for the Debian package and its unit; debootstrap and systemd-container to boot it under a
+# real systemd), with sudo when not root, then runs the whole Maven
 # suite on JDK 25 (unit tests, then the package, then the package's tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
 command -v strip >/dev/null 2>&1 || missing+=(binutils)
 command -v lintian >/dev/null 2>&1 || missing+=(lintian)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The unit under a real systemd (SystemdContainerIT): a Debian 12 root made by debootstrap, booted by systemd-nspawn.
+[ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
+command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "installing: ${missing[*]}"
