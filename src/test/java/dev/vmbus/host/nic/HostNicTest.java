@@ -46,6 +46,7 @@ import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -658,5 +659,61 @@ class HostNicTest {
         rndisUp(Rndis.FILTER_DIRECTED);
         long id = nvsp(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, 3), true);
         assertNvsp(words(40, Nvsp.TYPE_SUBCHANNEL, Nvsp.STATUS_SUCCESS, 2), completion(id));
+    }
+
+    @Test
+    void withNoFreeReceiveSlotTheHostPausesItsPortAndLosesNothing() throws Exception {
+        open(config());
+        initialise();
+        rndisUp(Rndis.FILTER_DIRECTED);
+        int frames = 150; // more than the 72 slots, fewer than the loop holds
+        List<Packet> held = new ArrayList<>();
+        for (int i = 0; i < frames; i++) {
+            long id = sendFrame(i % 10, frame(i));
+            for (int guard = 0; guard <= frames; guard++) {
+                Packet p = next();
+                if (p.type() == PacketType.COMP) {
+                    assertEquals(id, p.transactionId());
+                    break;
+                }
+                held.add(p); // the guest keeps these slots for now
+            }
+        }
+        for (Packet p; (p = received.poll(200, TimeUnit.MILLISECONDS)) != null; ) {
+            held.add(p);
+        }
+        int inHeld = held.stream().mapToInt(p -> p.transferPages().count()).sum();
+        assertEquals(72 - HostNic.CONTROL_SLOTS, inHeld, "data fills every slot but the control reserve");
+        JsonObject state = onHost(() -> nic.state());
+        assertTrue(state.getJsonObject("port").getBoolean("paused"), "the port is paused: " + state.encode());
+        assertEquals(frames - inHeld, state.getJsonArray("queues").getJsonObject(0).getInteger("framesWaiting")
+                + port.queued());
+        List<byte[]> back = new ArrayList<>();
+        for (Packet p : held) {
+            collect(p, back);
+        }
+        for (int guard = 0; back.size() < frames && guard < frames; guard++) {
+            collect(next(), back);
+        }
+        assertEquals(frames, back.size());
+        for (int i = 0; i < frames; i++) {
+            assertArrayEquals(frame(i), back.get(i), "frame " + i);
+        }
+        assertFalse(onHost(() -> nic.state().getJsonObject("port").getBoolean("paused")));
+        assertEquals(0L, (long) onHost(() -> nic.state().getJsonObject("drops").getLong("backlog")));
+    }
+
+    @Test
+    void aLinkDownBeforeInitializeIsIndicatedAndQueried() throws Exception {
+        open(config());
+        hostContext.runOnContext(v -> nic.link(false));
+        initialise();
+        long id = control(new RndisMessage.InitializeRequest(7, 1, 0, 0x4000));
+        completion(id);
+        assertInstanceOf(RndisMessage.InitializeComplete.class, controlReply());
+        assertEquals(new RndisMessage.IndicateStatus(Rndis.STATUS_MEDIA_DISCONNECT, new byte[0]), controlReply());
+        assertEquals(new RndisMessage.QueryComplete(40, Rndis.STATUS_SUCCESS, words(4, Rndis.MEDIA_STATE_DISCONNECTED)),
+                query(40, Rndis.OID_GEN_MEDIA_CONNECT_STATUS));
+        assertEquals("down", onHost(() -> nic.state().getString("link")));
     }
 }
