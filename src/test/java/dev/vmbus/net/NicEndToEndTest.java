@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -15,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Real Linux traffic between two network namespaces this test creates (and deletes): ping over IPv6 link-local
  * with no loss, and a 100 MiB TCP transfer each way whose SHA-256 matches at the far end. First through the
  * plainest userspace path, {@code tapfwd} (src/test/c/tapfwd.c, two TAPs and a forwarder), which proves the
- * harness. Needs root, ping and gcc.
+ * harness; then through the synthetic NIC: {@code vmbus host} (host.nic.backend tap) in one namespace and
+ * {@code vmbus run} (devices.netvsc.backend tap) in the other, two processes over {@code shm}. Needs root, ping
+ * and gcc.
  */
 @Tag("slow") // child processes, namespaces, 200 MiB of traffic: run by mvn verify, not by mvn test
 class NicEndToEndTest {
@@ -29,6 +32,16 @@ class NicEndToEndTest {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         Path tapfwd = NetLab.buildTapfwd(Path.of("src/test/c/tapfwd.c"), Path.of("target/tapfwd"));
         try (NetLab lab = NetLab.create("fwd", tmp); NetLab.Link link = lab.tapfwd(tapfwd)) {
+            traffic(lab, link);
+        }
+    }
+
+    @Test
+    void throughTheSyntheticNicOverShmPingAndTransfersBothWays() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        try (NetLab lab = NetLab.create("nic", tmp);
+             NetLab.Link link = lab.vmbus(List.of("--enable-native-access=ALL-UNNAMED"),
+                     NetLab.vmbusConfig(tmp.resolve("shm"), 1), 60_000)) {
             traffic(lab, link);
         }
     }
