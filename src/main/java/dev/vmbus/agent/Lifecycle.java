@@ -39,6 +39,15 @@ public final class Lifecycle {
 
     /** As above, telling systemd {@code STOPPING=1} as soon as the signal arrives. */
     public static int runUntilSignalled(Vertx vertx, Supplier<Future<?>> close, SystemdNotify notify) throws InterruptedException {
+        return runUntilSignalled(vertx, close, notify, () -> { });
+    }
+
+    /**
+     * As above, running {@code handling} once SIGTERM and SIGINT are handled (e.g. to log that the process is
+     * running: a signal sent on that line must close in order, not kill the JVM with status 143).
+     */
+    public static int runUntilSignalled(Vertx vertx, Supplier<Future<?>> close, SystemdNotify notify,
+                                        Runnable handling) throws InterruptedException {
         Lifecycle lifecycle = new Lifecycle();
         java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable onSignal = () -> {
@@ -65,6 +74,7 @@ public final class Lifecycle {
                 }
             });
         }
+        handling.run();
         lifecycle.done.await();
         LOG.info("stopped");
         return 0;

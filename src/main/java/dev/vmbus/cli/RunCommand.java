@@ -72,8 +72,6 @@ final class RunCommand implements Callable<Integer> {
             throw e;
         }
         Vertx vertx = agent.vertx();
-        LOG.info("vmbus agent running on the " + agent.transport() + " transport with handlers "
-                + agent.registry().enabled().keySet());
         EventLoopWatchdog watchdog = notify.watchdogUsec().isPresent()
                 ? new EventLoopWatchdog(vertx, notify.watchdogUsec().getAsLong(), notify::send) : null;
         if (watchdog != null) {
@@ -96,7 +94,8 @@ final class RunCommand implements Callable<Integer> {
                 watchdog.close();
             }
             return agent.stop();
-        }, notify);
+        }, notify, () -> LOG.info("vmbus agent running on the " + agent.transport() + " transport with handlers "
+                + agent.registry().enabled().keySet()));
     }
 
     /** A port given on the command line: 0..65535, or a usage error. */
