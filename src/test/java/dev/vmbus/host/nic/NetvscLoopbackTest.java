@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The guest's NIC ({@code devices.netvsc}, backend {@code eventbus}) against the simulated host's NIC (backend
@@ -52,13 +53,83 @@ class NetvscLoopbackTest {
     }
 
     private VmbusConfig config(String transport) {
+        return config(transport, 1);
+    }
+
+    private VmbusConfig config(String transport, int queues) {
         return ConfigLoader.parse(new JsonObject()
                 .put("transport", new JsonObject().put("type", transport).put("shmDir", tmp.resolve("shm").toString()))
                 .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
-                        .put("backend", "eventbus")))
+                        .put("backend", "eventbus").put("queues", queues)))
                 .put("dashboard", new JsonObject().put("enabled", false))
                 .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
-                        .put("enabled", true).put("backend", "loopback"))).encode(), "test");
+                        .put("enabled", true).put("backend", "loopback").put("queues", queues))).encode(), "test");
+    }
+
+    /** An IPv6 UDP frame of flow {@code flow} (its source port) carrying its number, to the NIC's MAC. */
+    private static byte[] udp6(int flow, int n) {
+        byte[] f = new byte[14 + 40 + 8 + 4 + n % 700];
+        ByteBuffer b = ByteBuffer.wrap(f);
+        b.put(HostNic.parseMac(VmbusConfig.Nic.DEFAULT_MAC)).put(new byte[] {2, 0, 0, 0, 0, 9});
+        b.putShort((short) 0x86DD);
+        b.put((byte) 0x60).put(new byte[3]).putShort((short) (f.length - 54)).put((byte) 17).put((byte) 64);
+        b.put(new byte[] {(byte) 0xfe, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+        b.put(new byte[] {(byte) 0xfe, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
+        b.putShort((short) (40000 + flow)).putShort((short) 5001).putShort((short) (f.length - 54)).putShort((short) 0);
+        b.putInt(n);
+        return f;
+    }
+
+    @Test
+    void onSimWithThreeQueues() throws Exception {
+        agent = Agent.builder(config("sim", 3)).start();
+        Vertx vertx = agent.vertx();
+        SimulatedHost host = agent.simulatedHost().orElseThrow();
+        JsonObject nic = new JsonObject();
+        for (int i = 0; i < 300 && !("up".equals(nic.getString("phase"))
+                && nic.getJsonArray("queues", new JsonArray()).size() == 3); i++) {
+            Thread.sleep(50);
+            nic = guestNic(vertx);
+        }
+        assertEquals(3, nic.getJsonArray("queues", new JsonArray()).size(), "the guest's queues: " + nic.encode()
+                + "; host: " + hostNic(host).encode());
+        LinkedBlockingQueue<byte[]> back = new LinkedBlockingQueue<>();
+        vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
+                .await(10, TimeUnit.SECONDS);
+        int frames = 1200;
+        java.util.Map<Integer, byte[]> sent = new java.util.HashMap<>();
+        java.util.Map<Integer, byte[]> got = new java.util.HashMap<>();
+        for (int n = 0; n < frames; ) {
+            int burst = Math.min(WINDOW, frames - n);
+            for (int i = 0; i < burst; i++, n++) {
+                byte[] f = udp6(n % 24, n);
+                sent.put(n, f);
+                vertx.eventBus().send(TX, Buffer.buffer(f));
+            }
+            while (got.size() < n) {
+                byte[] f = back.poll(10, TimeUnit.SECONDS);
+                assertNotNull(f, "only " + got.size() + " of " + n + " frames came back; host "
+                        + hostNic(host).encode());
+                got.put(ByteBuffer.wrap(f).getInt(62), f);
+            }
+        }
+        assertEquals(frames, got.size());
+        for (int i = 0; i < frames; i++) {
+            assertArrayEquals(sent.get(i), got.get(i), "frame " + i);
+        }
+        JsonArray hostQueues = hostNic(host).getJsonArray("queues");
+        JsonArray guestQueues = guestNic(vertx).getJsonArray("queues");
+        assertEquals(3, hostQueues.size());
+        long toGuest = 0;
+        long fromHost = 0;
+        for (int q = 0; q < 3; q++) {
+            long hostTo = hostQueues.getJsonObject(q).getLong("framesToGuest");
+            assertTrue(hostTo > 0, "the host sent nothing on queue " + q + ": " + hostQueues.encode());
+            toGuest += hostTo;
+            fromHost += guestQueues.getJsonObject(q).getLong("framesFromHost");
+        }
+        assertEquals(frames, toGuest);
+        assertEquals(frames, fromHost);
     }
 
     @Test
