@@ -307,6 +307,17 @@ class BindCommandTest {
         conf = tree.config(dir.resolve("vmbus616.json"), null);
     }
 
+    // Review F11: timesync leaving hv_utils takes /dev/ptp_hyperv with it.
+    @Test
+    void f11_bindingTimesyncWarnsThatThePtpClockGoes() throws Exception {
+        on(Generation.V6_16, null);
+        assertEquals(0, run("bind", "heartbeat"));
+        assertTrue(!text().contains("ptp_hyperv"), text());
+        assertEquals(0, run("bind", "timesync"));
+        assertTrue(text().contains("WARNING: timesync leaves hv_utils, which unregisters the hyperv PTP clock"
+                + " (/dev/ptp_hyperv)") && text().contains("chronySocket"), text());
+    }
+
     @Test
     void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
         on(Generation.V6_16, null);

@@ -179,11 +179,19 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
                     + " transport.kernel.release (and the feature flags) in the configuration");
         }
         int pageSize;
+        Path auxv = procRoot.resolve("self/auxv");
         if (overrides.pageSize() != null) {
             pageSize = overrides.pageSize();
+            Integer fromAuxv = auxvPageSize(auxv);
+            if (fromAuxv != null && fromAuxv != pageSize) {
+                // The ring header is one kernel page (hv_ringbuffer_init); map offsets and size checks use the real
+                // one. A different override writes data inside the header page (review F13).
+                throw new IOException("transport.kernel.pageSize " + pageSize + " disagrees with AT_PAGESZ "
+                        + fromAuxv + " in " + auxv + ": the page size is the running kernel's, never a backport"
+                        + " question; remove transport.kernel.pageSize");
+            }
             basis.add("page size " + pageSize + " from transport.kernel.pageSize");
         } else {
-            Path auxv = procRoot.resolve("self/auxv");
             Integer fromAuxv = auxvPageSize(auxv);
             pageSize = fromAuxv != null ? fromAuxv : PageSize.system();
             basis.add("page size " + pageSize + (fromAuxv != null ? " from " + auxv : " from sysconf"));

@@ -52,12 +52,18 @@ class KernelFeaturesTest {
     @Test
     void overridesWinAndSaySo() throws IOException {
         KernelFixtures f = KernelFixtures.create(dir.resolve("t"), Generation.STABLE_6_6);
-        KernelFeatures k = KernelFeatures.detect(f.proc(), new KernelFeatures.Overrides(null, 65536, true, null, null, null));
+        KernelFeatures k = KernelFeatures.detect(f.proc(), new KernelFeatures.Overrides(null, 4096, true, null, null, null));
         assertTrue(k.slowChannels());
         assertFalse(k.allChannelEvents());
-        assertEquals(65536, k.pageSize());
+        assertEquals(4096, k.pageSize());
         assertTrue(k.basis().contains("slowChannels=true from transport.kernel")
-                && k.basis().contains("page size 65536 from transport.kernel.pageSize"), k.basis());
+                && k.basis().contains("page size 4096 from transport.kernel.pageSize"), k.basis());
+
+        // Review F13: a page size that disagrees with the kernel's own (auxv) is refused, never applied
+        var wrong = assertThrows(IOException.class, () -> KernelFeatures.detect(f.proc(),
+                new KernelFeatures.Overrides(null, 65536, true, null, null, null)));
+        assertTrue(wrong.getMessage().contains("transport.kernel.pageSize 65536 disagrees with AT_PAGESZ 4096"),
+                wrong.getMessage());
 
         KernelFeatures stated = KernelFeatures.detect(dir.resolve("no-proc"),
                 new KernelFeatures.Overrides("6.16.1", 4096, null, null, null, null));

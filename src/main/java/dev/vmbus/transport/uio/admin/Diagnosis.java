@@ -21,7 +21,7 @@ import java.util.List;
  * Built once on the calling thread (blocking file I/O, before Vert.x starts); immutable.
  */
 public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<DeviceReport> devices,
-                 List<ClassReport> classes, List<String> problems) {
+                 List<ClassReport> classes, List<String> problems, java.util.Set<java.util.UUID> enabledClassIds) {
 
     /** One device, its verdict and the commands that give it to this agent. */
     public record DeviceReport(VmbusDevice device, ServePolicy.Verdict verdict, List<String> commands) {
@@ -47,8 +47,10 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             devices.add(new DeviceReport(d, v, v.servable() && !d.onUio() ? commands(sysfs, d, loaded) : List.of()));
         }
         List<ClassReport> classes = new ArrayList<>();
+        java.util.Set<java.util.UUID> enabled = new java.util.HashSet<>();
         for (String name : registry.enabled().keySet()) {
             DevicePlugin<?> h = registry.handler(name).orElseThrow();
+            enabled.addAll(h.classIds());
             List<DeviceReport> mine = devices.stream().filter(r -> h.classIds().contains(r.device().classId())).toList();
             if (mine.isEmpty()) {
                 classes.add(new ClassReport(name, Status.ABSENT, "no device offered (is the service enabled in the"
@@ -66,7 +68,7 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
                         + " classes as it starts, or: vmbus bind " + name + ")"));
             }
         }
-        return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems());
+        return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems(), java.util.Set.copyOf(enabled));
     }
 
     private static int rank(VmbusDevice d) {
@@ -92,11 +94,15 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         return out;
     }
 
-    /** Why {@code vmbus run --transport uio} must not start here; empty when it may. */
+    /**
+     * Why {@code vmbus run --transport uio} must not start here; empty when it may. A device on uio whose class no
+     * enabled handler serves (a DPDK NIC, say) is never opened by the agent, so it never blocks start-up (review F9).
+     */
     public List<String> refusals() {
         List<String> out = new ArrayList<>();
         for (DeviceReport r : devices) {
-            if (r.device().onUio() && !r.verdict().kernelReasons().isEmpty()) {
+            if (r.device().onUio() && !r.verdict().kernelReasons().isEmpty()
+                    && enabledClassIds.contains(r.device().classId())) {
                 out.add(r.device().className() + " " + r.device().instanceId() + " is bound to " + UioBinder.UIO_DRIVER
                         + " but cannot be served safely: " + r.verdict().kernelReasons().getFirst().text());
             }

@@ -207,6 +207,13 @@ public final class UioBinder {
                     + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
         }
         bufferCheck(classId, devices, force);
+        if (classId.equals(DeviceClass.TIMESYNC.classId())
+                && devices.stream().anyMatch(d -> d.driver().filter("hv_utils"::equals).isPresent())) {
+            // hv_timesync_init registers the hyperv PTP clock; util_remove unregisters it (review F11)
+            steps.accept("WARNING: timesync leaves hv_utils, which unregisters the hyperv PTP clock (/dev/ptp_hyperv):"
+                    + " a chrony 'refclock PHC /dev/ptp_hyperv' (stock Azure images) loses its reference clock; point"
+                    + " chrony at the agent instead (devices.timesync.chronySocket, 'refclock SOCK <path>')");
+        }
         Path uio = driverDir(UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
