@@ -40,7 +40,8 @@ public final class ConfigLoader {
                                  "faults": { "wrongPageSetId": false, "rangePastBuffer": false,
                                              "transactionIdPastSlots": false, "withholdCompletions": false,
                                              "twoReceiveSections": false, "zeroSectionSize": false, "failInit": false,
-                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false } } }
+                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false } },
+                        "offers": [ ] }
             }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
     private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
@@ -198,7 +199,62 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
         }
         checkNic(c.host().nic(), source);
+        for (int i = 0; i < c.host().offers().size(); i++) {
+            checkOffer(c.host().offers().get(i), "host.offers[" + i + "]", source);
+        }
         checkHealth(c.dashboard().health(), source);
+    }
+
+    private static void checkOffer(VmbusConfig.HostOffer o, String key, String source) {
+        if (o == null) {
+            throw new ConfigException(source + ": " + key + " must be an object");
+        }
+        guid(o.classId(), key + ".classId", source, true);
+        guid(o.instance(), key + ".instance", source, false);
+        int ring = o.ringSizeOrDefault();
+        if (ring < 8192 || ring > 16 << 20 || ring % 4096 != 0) {
+            throw new ConfigException(source + ": " + key + ".ringSize must be a multiple of 4096 in 8192..16777216"
+                    + " (bytes per direction, header page included), got " + ring);
+        }
+        int count = o.countOrDefault();
+        if (count < 1 || count > 64) {
+            throw new ConfigException(source + ": " + key + ".count must be 1..64, got " + count);
+        }
+        if (o.instance() != null && count != 1) {
+            throw new ConfigException(source + ": " + key + ".instance names one channel, but count is " + count
+                    + " (leave instance out: each channel then gets its own)");
+        }
+        if (o.answer() != null && !o.answer().equals("counterpart") && !o.answer().equals("script")) {
+            throw new ConfigException(source + ": " + key + ".answer must be \"counterpart\" or \"script\", got '"
+                    + o.answer() + "'");
+        }
+        for (int j = 0; j < o.sendOrNone().size(); j++) {
+            if (o.sendOrNone().get(j) == null) {
+                throw new ConfigException(source + ": " + key + ".send[" + j + "] must be a string");
+            }
+        }
+        if ("counterpart".equals(o.answer()) && (o.send() != null || o.echo() != null)) {
+            throw new ConfigException(source + ": " + key + ": send and echo are the script's; the counterpart"
+                    + " answers for itself (leave them out, or say \"answer\": \"script\")");
+        }
+    }
+
+    private static void guid(String value, String key, String source, boolean required) {
+        if (value == null) {
+            if (required) {
+                throw new ConfigException(source + ": " + key + " is required (a GUID such as"
+                        + " a1b2c3d4-0000-4000-8000-00000000c0de)");
+            }
+            return;
+        }
+        try {
+            java.util.UUID u = java.util.UUID.fromString(value);
+            if (!u.toString().equalsIgnoreCase(value)) {
+                throw new IllegalArgumentException(value);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source + ": " + key + " must be a GUID (8-4-4-4-12 hex digits), got '" + value + "'");
+        }
     }
 
     /** The NIC backends {@code host.nic.backend} names. */

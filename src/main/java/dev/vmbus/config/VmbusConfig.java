@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -118,14 +119,16 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *                                before the guest's kernel starts its clocks)
      * @param extraHeartbeats heartbeat channels offered beyond the six ICs (relids 7 on), to try many channels
      * @param nic             the synthetic NIC the host offers, if enabled
+     * @param offers          channels of other classes (a plug-in's) the host offers after all of those
      */
     public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
-                       long referenceCounterAheadMs, int extraHeartbeats, Nic nic) {
+                       long referenceCounterAheadMs, int extraHeartbeats, Nic nic, List<HostOffer> offers) {
         /** The default lead of the reference counter: about what firmware and a boot loader take. */
         public static final long DEFAULT_REFERENCE_COUNTER_AHEAD_MS = 17_000;
 
         public Host {
             nic = nic == null ? Nic.DISABLED : nic;
+            offers = offers == null ? List.of() : List.copyOf(offers);
         }
 
         /** Without a NIC. */
@@ -135,9 +138,21 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
                     extraHeartbeats, Nic.DISABLED);
         }
 
+        /** Without offers of other classes. */
+        public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
+                    long referenceCounterAheadMs, int extraHeartbeats, Nic nic) {
+            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs,
+                    extraHeartbeats, nic, List.of());
+        }
+
         public Host withNic(Nic n) {
             return new Host(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm,
-                    referenceCounterAheadMs, extraHeartbeats, n);
+                    referenceCounterAheadMs, extraHeartbeats, n, offers);
+        }
+
+        public Host withOffers(List<HostOffer> o) {
+            return new Host(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm,
+                    referenceCounterAheadMs, extraHeartbeats, nic, o);
         }
 
         /** With the default reference counter lead. */
@@ -229,6 +244,48 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
             }
             v[i] = on;
             return new NicFaults(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]);
+        }
+    }
+
+    /**
+     * One entry of {@code host.offers}: channels of a class the simulated host offers (checked by
+     * {@link ConfigLoader}; absent keys are null and take the defaults below).
+     *
+     * @param classId  the class GUID (required)
+     * @param instance the instance GUID of the (one) channel; default: derived from the class and the channel's index,
+     *                 the same at every start
+     * @param ringSize bytes per ring direction, header page included: a multiple of 4096, 8192..16 MiB (default 16384)
+     * @param count    how many channels (devices) of the class: 1..64 (default 1)
+     * @param answer   who answers on the host: {@code counterpart} (the plug-in's {@code HostPlugin}, which must be
+     *                 installed) or {@code script} ({@code send} and {@code echo}); default: the counterpart if one
+     *                 is installed for the class, else the script
+     * @param send     the script's messages (UTF-8 text), sent one at a time once the guest opens (default none)
+     * @param echo     the script sends back every other packet the guest writes (default true)
+     * @param settings the counterpart's settings object (default empty)
+     */
+    public record HostOffer(String classId, String instance, Integer ringSize, Integer count, String answer,
+                            List<String> send, Boolean echo, ObjectNode settings) {
+        public static final int DEFAULT_RING_SIZE = 16 * 1024;
+
+        public int ringSizeOrDefault() {
+            return ringSize != null ? ringSize : DEFAULT_RING_SIZE;
+        }
+
+        public int countOrDefault() {
+            return count != null ? count : 1;
+        }
+
+        public List<String> sendOrNone() {
+            return send != null ? send : List.of();
+        }
+
+        public boolean echoOrDefault() {
+            return echo == null || echo;
+        }
+
+        /** The counterpart's settings as Vert.x JSON. */
+        public JsonObject settingsJson() {
+            return settings != null ? new JsonObject(settings.toString()) : new JsonObject();
         }
     }
 

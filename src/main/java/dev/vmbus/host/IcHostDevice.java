@@ -11,7 +11,6 @@ import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
-import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,7 +28,7 @@ import java.util.logging.Logger;
  *
  * <p>Runs on the host's context.
  */
-public abstract class IcHostDevice implements HostTransport.ChannelListener {
+public abstract class IcHostDevice implements HostDevice {
     private static final Logger LOG = Logger.getLogger(IcHostDevice.class.getName());
     /** How long the guest may take to answer one request. */
     public static final long DEFAULT_REPLY_TIMEOUT_MS = 30_000;
@@ -59,10 +58,12 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
         this.offer = offer;
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public Offer offer() {
         return offer;
     }
@@ -72,6 +73,7 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     }
 
     /** The host end's channel state: its runtime's while there is one, else {@code OFFERED}. */
+    @Override
     public ChannelState channelState() {
         return driver != null ? driver.state() : ChannelState.OFFERED;
     }
@@ -205,11 +207,13 @@ public abstract class IcHostDevice implements HostTransport.ChannelListener {
     }
 
     /** The channel driver while open (for fault injection), else null. */
+    @Override
     public ChannelDriver driver() {
         return driver;
     }
 
     /** The device's state for display; services add their own fields. */
+    @Override
     public JsonObject state() {
         JsonObject json = new JsonObject().put("device", name).put("relid", offer.relid())
                 .put("phase", phase().name().toLowerCase()).put("unexpectedMessages", unexpected);

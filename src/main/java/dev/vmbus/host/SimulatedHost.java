@@ -15,12 +15,15 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
  * The simulated Hyper-V host: offers the integration devices on a host transport (in-process {@code sim}, or
- * {@code shm} for another process) and drives each as Hyper-V does. Everything runs on one context.
+ * {@code shm} for another process) and drives each as Hyper-V does; then the channels of {@code host.offers}
+ * (relids after the extra heartbeats and the NIC's), each answered by its plug-in's {@link HostPlugin} counterpart
+ * or by the host's script. Everything runs on one context.
  */
 public final class SimulatedHost {
     /** Hyper-V's fixed heartbeat instance (spec ic-protocols.md section 1.1). */
@@ -44,14 +47,77 @@ public final class SimulatedHost {
     private final Vertx vertx;
     private final HostTransport transport;
     private final VmbusConfig.Host config;
-    private final List<IcHostDevice> devices = new ArrayList<>();
+    private final List<HostDevice> devices = new ArrayList<>();
+    /** {@code host.offers}, resolved: each channel's offer, name and counterpart. */
+    private final List<PlannedOffer> planned;
     private HostNic nic;
     private Context context;
 
+    private record PlannedOffer(Offer offer, String name, HostCounterpart counterpart) {
+    }
+
+    /** The host with the {@link HostPlugin}s on the class path answering {@code host.offers}. */
     public SimulatedHost(Vertx vertx, HostTransport transport, VmbusConfig.Host config) {
+        this(vertx, transport, config, HostPlugins.load(SimulatedHost.class.getClassLoader()));
+    }
+
+    /**
+     * The host with these counterparts for {@code host.offers}.
+     *
+     * @throws IllegalArgumentException when an offer asks for a counterpart nobody ships, or one refuses its settings
+     */
+    public SimulatedHost(Vertx vertx, HostTransport transport, VmbusConfig.Host config, List<HostPlugin> plugins) {
         this.vertx = vertx;
         this.transport = transport;
         this.config = config;
+        this.planned = plan(config, HostPlugins.byClass(plugins));
+    }
+
+    /**
+     * The first relid after the ICs, the extra heartbeats and the NIC's channels (its primary and up to
+     * {@code queues - 1} subchannels): where {@code host.offers} begin.
+     */
+    static int firstOfferRelid(VmbusConfig.Host config) {
+        return FIRST_EXTRA_RELID + config.extraHeartbeats() + (config.nic().enabled() ? config.nic().queues() : 0);
+    }
+
+    private static List<PlannedOffer> plan(VmbusConfig.Host config, Map<UUID, HostPlugin> byClass) {
+        List<PlannedOffer> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int relid = firstOfferRelid(config);
+        for (int i = 0; i < config.offers().size(); i++) {
+            VmbusConfig.HostOffer o = config.offers().get(i);
+            String key = "host.offers[" + i + "]";
+            UUID classId = UUID.fromString(o.classId());
+            HostPlugin plugin = byClass.get(classId);
+            if ("counterpart".equals(o.answer()) && plugin == null) {
+                throw new IllegalArgumentException(key + ": no host counterpart (HostPlugin) for class " + classId
+                        + " is installed (installed: " + HostPlugins.describe(byClass) + ")");
+            }
+            boolean script = "script".equals(o.answer()) || plugin == null;
+            for (int k = 0; k < o.countOrDefault(); k++) {
+                UUID instance = o.instance() != null ? UUID.fromString(o.instance())
+                        : UUID.nameUUIDFromBytes(("vmbus simulated offer " + classId + " " + k)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                if (!seen.add(classId + "/" + instance)) {
+                    throw new IllegalArgumentException(key + ": class " + classId + " instance " + instance
+                            + " is offered twice");
+                }
+                Offer offer = new Offer(relid++, classId, instance, 0, o.ringSizeOrDefault());
+                HostCounterpart counterpart;
+                try {
+                    counterpart = script ? new ScriptedCounterpart(o.sendOrNone(), o.echoOrDefault())
+                            : plugin.counterpart(offer, o.settingsJson());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(key + ".settings: " + e.getMessage(), e);
+                }
+                if (counterpart == null) {
+                    throw new IllegalStateException("host counterpart '" + plugin.name() + "' made no counterpart for " + key);
+                }
+                out.add(new PlannedOffer(offer, script ? DeviceClass.nameOf(classId) : plugin.name(), counterpart));
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** Starts the transport and offers every device. */
@@ -79,6 +145,9 @@ public final class SimulatedHost {
                 devices.add(new HeartbeatHostDevice(context, new Offer(FIRST_EXTRA_RELID + i,
                         DeviceClass.HEARTBEAT.classId(), extraHeartbeatInstance(i), 0, IC_RING_SIZE),
                         config.heartbeatIntervalMs()));
+            }
+            for (PlannedOffer p : planned) {
+                devices.add(new PluginHostDevice(p.name(), context, p.offer(), p.counterpart()));
             }
             transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
@@ -134,12 +203,12 @@ public final class SimulatedHost {
         return context;
     }
 
-    public List<IcHostDevice> devices() {
+    public List<HostDevice> devices() {
         return List.copyOf(devices);
     }
 
     /** The device with this name, if offered. */
-    public <T extends IcHostDevice> T device(String name, Class<T> type) {
+    public <T extends HostDevice> T device(String name, Class<T> type) {
         return devices.stream().filter(d -> d.name().equals(name)).map(type::cast).findFirst().orElseThrow();
     }
 

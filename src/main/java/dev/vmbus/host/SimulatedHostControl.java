@@ -33,13 +33,13 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         this.host = host;
         actions.put("rescind", p -> host.transport().rescind(relid(p)).map(v -> ok("rescinded relid " + relid(p))));
         actions.put("offer", p -> {
-            IcHostDevice d = device(relid(p));
+            HostDevice d = device(relid(p));
             return host.transport().offer(d.offer(), d).map(v -> ok("offered relid " + d.offer().relid()));
         });
         actions.put("reoffer", p -> {
-            IcHostDevice d = device(relid(p));
+            HostDevice d = device(relid(p));
             return host.transport().rescind(d.offer().relid()).recover(e -> Future.succeededFuture())
-                    .compose(v -> host.transport().offer(d.offer(), d))
+                    .compose(v -> offerOnceGone(d, REOFFER_ATTEMPTS))
                     .map(v -> ok("rescinded and offered relid " + d.offer().relid() + " again"));
         });
         actions.put("inject-fault", p -> injectFault(relid(p)));
@@ -52,7 +52,11 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         });
         actions.put("flood", p -> {
             open(relid(p));
-            int n = device(relid(p)).flood((int) longParam(p, "packets", 1, 10_000));
+            if (!(device(relid(p)) instanceof IcHostDevice ic)) {
+                throw new IllegalArgumentException("channel " + relid(p) + " is not an integration service's: flood"
+                        + " sends IC negotiate requests");
+            }
+            int n = ic.flood((int) longParam(p, "packets", 1, 10_000));
             return Future.succeededFuture(ok("sent " + n + " negotiate requests on channel " + relid(p)));
         });
         actions.put("delay", p -> delay(relid(p), longParam(p, "ms", 1, 600_000)));
@@ -69,6 +73,24 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             HostNic n = nic();
             n.faults(n.faults().with(knob, on));
             return Future.succeededFuture(ok("NIC fault knob " + knob + " is " + (on ? "on" : "off")));
+        });
+    }
+
+    /** 50 ms apart: beyond the 5 s an shm host waits for the guest's close of a rescinded channel. */
+    private static final int REOFFER_ATTEMPTS = 120;
+
+    /**
+     * Offers {@code d} again once its relid is free: on shm a rescinded channel stays until the guest has closed it
+     * (or 5 s have passed), so the offer is retried while the transport still holds the old one.
+     */
+    private Future<Void> offerOnceGone(HostDevice d, int attempts) {
+        return host.transport().offer(d.offer(), d).recover(e -> {
+            if (attempts <= 1 || !String.valueOf(e.getMessage()).endsWith("is already offered")) {
+                return Future.failedFuture(e);
+            }
+            Promise<Void> again = Promise.promise();
+            host.context().owner().setTimer(50, t -> offerOnceGone(d, attempts - 1).onComplete(again));
+            return again.future();
         });
     }
 
@@ -98,7 +120,7 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         host.context().runOnContext(v -> {
             try {
                 List<ChannelView> out = new java.util.ArrayList<>();
-                for (IcHostDevice d : host.devices()) {
+                for (HostDevice d : host.devices()) {
                     boolean open = d.channelState() == ChannelState.OPEN;
                     out.add(new ChannelView(d.offer(), d.name(), d.channelState(), null, null,
                             open ? new ChannelSample(d.driver().stats(), null) : null, null));
@@ -136,7 +158,7 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         return host.nic().orElseThrow(() -> new IllegalArgumentException("the host offers no NIC (host.nic.enabled)"));
     }
 
-    private IcHostDevice device(int relid) {
+    private HostDevice device(int relid) {
         return host.devices().stream().filter(d -> d.offer().relid() == relid).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("the host offers no channel with relid " + relid));
     }
