@@ -55,6 +55,7 @@ find "$lib/runtime/legal" -type f -exec chmod 0644 {} +
 find "$lib/runtime" -type f -name '*.so' -exec strip --remove-section=.comment --remove-section=.note --strip-unneeded {} +
 strip --remove-section=.comment --remove-section=.note "$lib/runtime/bin/java" "$lib/runtime/lib/jspawnhelper"
 install -m 0644 "$target/vmbus.jar" "$lib/vmbus.jar"
+install -d -m 0755 "$lib/plugins"   # plug-in jars (docs/PLUGINS.md); empty as shipped
 
 install -D -m 0755 "$here/vmbus.sh" "$root/usr/bin/vmbus"
 install -D -m 0644 "$base/conf/vmbus-uio.json" "$root/etc/vmbus/vmbus.json"

@@ -21,6 +21,8 @@ fi
 n=$#
 # Without --conf every command reads /etc/vmbus/vmbus.json (under the same root), not the jar's conf/vmbus.json.
 set -- "$@" "-Dvmbus.defaultConf=${prefix%/usr}/etc/vmbus/vmbus.json"
+# Without --plugins or plugins.dir, run and host load the plug-in jars in /usr/lib/vmbus/plugins (same root).
+set -- "$@" "-Dvmbus.defaultPlugins=$lib/plugins"
 if [ -r "$options" ]; then
     while read -r line; do
         case $line in

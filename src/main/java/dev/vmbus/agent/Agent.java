@@ -11,6 +11,7 @@ import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
 import dev.vmbus.dashboard.HealthThresholds;
+import dev.vmbus.host.HostPlugins;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
@@ -189,6 +190,7 @@ public final class Agent implements AutoCloseable {
         private DeviceRegistry registry;
         private HostEnd hostEnd;
         private UioNodes uioNodes;
+        private PluginDirectory plugins;
         private int simRingHeader;
 
         private Builder(VmbusConfig config, boolean hostSide) {
@@ -242,8 +244,14 @@ public final class Agent implements AutoCloseable {
         public Agent start() throws Exception {
             TransportType type = config.transport().type();
             Map<String, JsonObject> sections = devices != null ? devices : config.deviceSections();
+            plugins = config.plugins().dir() == null ? PluginDirectory.none()
+                    : PluginDirectory.open(Path.of(config.plugins().dir()));
+            if (plugins.dir() != null) {
+                LOG.info("plug-ins: " + plugins.jars().size() + " jar(s) in " + plugins.dir() + " "
+                        + plugins.jars().stream().map(p -> p.getFileName().toString()).toList());
+            }
             registry = hostSide ? null : handlers != null ? DeviceRegistry.of(handlers, sections, type)
-                    : DeviceRegistry.load(sections, type);
+                    : plugins.load(() -> DeviceRegistry.load(sections, type, plugins.loader()));
             // the running kernel decides every masking, kick and map choice of the uio transport
             KernelFeatures kernel = !hostSide && type == TransportType.UIO ? UioRefusal.check(config, registry) : null;
             ownsVertx = vertx == null;
@@ -312,7 +320,8 @@ public final class Agent implements AutoCloseable {
                 onContext(context, () -> hostEnd.start(context, transport)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
                 return null;
             }
-            SimulatedHost host = new SimulatedHost(vertx, transport, config.host());
+            SimulatedHost host = new SimulatedHost(vertx, transport, config.host(),
+                    plugins.load(() -> HostPlugins.load(plugins.loader())));
             onContext(context, host::start).await(START_TIMEOUT_S, TimeUnit.SECONDS);
             return host;
         }

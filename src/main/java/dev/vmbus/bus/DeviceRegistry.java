@@ -61,8 +61,13 @@ public final class DeviceRegistry {
 
     /** The handlers on the class path, configured by {@code devices} (name to section). */
     public static DeviceRegistry load(Map<String, JsonObject> devices, TransportType transport) {
+        return load(devices, transport, DeviceRegistry.class.getClassLoader());
+    }
+
+    /** The handlers {@code loader} sees (the class path, and a plug-in directory's jars), configured by {@code devices}. */
+    public static DeviceRegistry load(Map<String, JsonObject> devices, TransportType transport, ClassLoader loader) {
         List<DevicePlugin<?>> found = new ArrayList<>();
-        ServiceLoader.load(DevicePlugin.class).forEach(found::add);
+        ServiceLoader.load(DevicePlugin.class, loader).forEach(found::add);
         return of(found, devices, transport);
     }
 

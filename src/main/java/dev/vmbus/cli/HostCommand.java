@@ -37,6 +37,10 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--dashboard-port", paramLabel = "PORT", description = "Serve the host's own dashboard on PORT.")
     Integer dashboardPort;
 
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Overrides plugins.dir: load every *.jar in DIR"
+            + " (host counterparts of plug-ins' classes, for host.offers; the package's default is /usr/lib/vmbus/plugins).")
+    Path plugins;
+
     @Override
     public Integer call() throws Exception {
         ConfigFile file = ConfigFile.resolve(conf);
@@ -45,6 +49,7 @@ final class HostCommand implements Callable<Integer> {
         if (shmDir != null) {
             config = config.withTransport(config.transport().withShmDir(shmDir.toString()));
         }
+        config = RunCommand.withPlugins(config, plugins);
         // The host's own dashboard only when asked for (its view: its ends of the channels, its state and controls)
         VmbusConfig.Dashboard d = config.dashboard();
         config = config.withDashboard(new VmbusConfig.Dashboard(dashboardPort != null, d.host(),

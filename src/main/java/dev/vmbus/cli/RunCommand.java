@@ -51,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-dashboard", description = "No dashboard (dashboard.enabled false).")
     boolean noDashboard;
 
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Overrides plugins.dir: load every *.jar in DIR"
+            + " (device plug-ins, in a class loader of their own; the package's default is /usr/lib/vmbus/plugins).")
+    Path plugins;
+
     /** The transports, for completion. */
     static final class Transports extends java.util.ArrayList<String> {
         Transports() {
@@ -128,6 +132,25 @@ final class RunCommand implements Callable<Integer> {
         if (noDashboard) {
             d = new VmbusConfig.Dashboard(false, d.host(), d.port(), d.token(), d.updateIntervalMs(), d.health());
         }
-        return config.withTransport(t).withDashboard(d);
+        return withPlugins(config.withTransport(t).withDashboard(d), plugins);
+    }
+
+    /** The system property naming the default plug-in directory; {@code /usr/bin/vmbus} sets it. */
+    static final String PLUGINS_PROPERTY = "vmbus.defaultPlugins";
+
+    /**
+     * {@code --plugins DIR} over {@code plugins.dir} over the launcher's default directory (used only when it
+     * exists: the package makes it, a jar run from elsewhere has none).
+     */
+    static VmbusConfig withPlugins(VmbusConfig config, Path option) {
+        if (option != null) {
+            return config.withPlugins(new VmbusConfig.Plugins(option.toString()));
+        }
+        String fallback = System.getProperty(PLUGINS_PROPERTY);
+        if (config.plugins().dir() == null && fallback != null && !fallback.isBlank()
+                && java.nio.file.Files.isDirectory(Path.of(fallback))) {
+            return config.withPlugins(new VmbusConfig.Plugins(fallback));
+        }
+        return config;
     }
 }

@@ -29,6 +29,7 @@ public final class ConfigLoader {
                              "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null },
                              "maxBufferPercent": 10 },
               "devices": { },
+              "plugins": { "dir": null },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
                              "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,
                                          "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
@@ -197,6 +198,9 @@ public final class ConfigLoader {
         }
         if (c.host().extraHeartbeats() < 0 || c.host().extraHeartbeats() > 4096) {
             throw new ConfigException(source + ": host.extraHeartbeats must be 0..4096, got " + c.host().extraHeartbeats());
+        }
+        if (c.plugins().dir() != null && c.plugins().dir().isBlank()) {
+            throw new ConfigException(source + ": plugins.dir must be a directory's path, or null for none");
         }
         checkNic(c.host().nic(), source);
         for (int i = 0; i < c.host().offers().size(); i++) {

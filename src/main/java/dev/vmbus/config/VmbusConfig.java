@@ -14,7 +14,32 @@ import java.util.Map;
  *
  * @param devices per device class: {@code enabled} plus the handler's own settings, checked by the handler
  */
-public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, Dashboard dashboard, Host host) {
+public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, Dashboard dashboard, Host host,
+                          Plugins plugins) {
+
+    public VmbusConfig {
+        plugins = plugins == null ? Plugins.NONE : plugins;
+    }
+
+    /** Without a plug-in directory. */
+    public VmbusConfig(Transport transport, Map<String, ObjectNode> devices, Dashboard dashboard, Host host) {
+        this(transport, devices, dashboard, host, Plugins.NONE);
+    }
+
+    /**
+     * {@code plugins}: where plug-in jars are loaded from besides the class path.
+     *
+     * @param dir a directory of {@code *.jar}, each loaded with {@link java.util.ServiceLoader} in a class loader of
+     *            its own (null: none; {@code --plugins DIR} overrides it, and the package's launcher defaults it to
+     *            {@code /usr/lib/vmbus/plugins})
+     */
+    public record Plugins(String dir) {
+        public static final Plugins NONE = new Plugins(null);
+    }
+
+    public VmbusConfig withPlugins(Plugins p) {
+        return new VmbusConfig(transport, devices, dashboard, host, p);
+    }
 
     /**
      * {@code transport}: where channels come from.
@@ -297,11 +322,11 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
     }
 
     public VmbusConfig withTransport(Transport t) {
-        return new VmbusConfig(t, devices, dashboard, host);
+        return new VmbusConfig(t, devices, dashboard, host, plugins);
     }
 
     public VmbusConfig withDashboard(Dashboard d) {
-        return new VmbusConfig(transport, devices, d, host);
+        return new VmbusConfig(transport, devices, d, host, plugins);
     }
 
     static boolean isObject(JsonNode n) {
