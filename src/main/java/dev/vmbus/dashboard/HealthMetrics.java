@@ -3,6 +3,7 @@ package dev.vmbus.dashboard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -98,6 +99,64 @@ final class HealthMetrics {
                         }
                     }
                 });
+        nics(registry);
+    }
+
+    /** The guest's synthetic NICs ({@code devices.netvsc.nics}, docs/API.md), one family per figure. */
+    private void nics(PrometheusRegistry registry) {
+        gauge(registry, "vmbus_netvsc_link_up", "1 while the synthetic NIC's link is up.", new String[] {"nic", "relid"},
+                cb -> forEachNic(n -> cb.call("up".equals(n.getString("link")) ? 1 : 0, n.getString("name", ""),
+                        Integer.toString(n.getInteger("relid", -1)))));
+        gauge(registry, "vmbus_netvsc_mtu_bytes", "The synthetic NIC's MTU (0 before bring-up).", new String[] {"nic"},
+                cb -> forEachNic(n -> cb.call(n.getInteger("mtu", 0), n.getString("name", ""))));
+        gauge(registry, "vmbus_netvsc_send_sections_in_use", "Send-buffer sections holding frames the host has not"
+                + " completed.", new String[] {"nic"}, cb -> forEachNic(n -> cb.call(
+                n.getJsonObject("sendSections", new JsonObject()).getInteger("inUse", 0), n.getString("name", ""))));
+        String[] queueLabels = {"nic", "queue", "direction"};
+        CounterWithCallback.builder().name("vmbus_netvsc_frames_total").help("Frames through the synthetic NIC, per"
+                + " queue; direction from_host (received) or to_host (sent).").labelNames(queueLabels)
+                .callback(cb -> forEachQueue((n, q) -> {
+                    cb.call(q.getLong("framesFromHost", 0L), n, q.getValue("index").toString(), "from_host");
+                    cb.call(q.getLong("framesToHost", 0L), n, q.getValue("index").toString(), "to_host");
+                })).register(registry);
+        CounterWithCallback.builder().name("vmbus_netvsc_bytes_total").help("Frame bytes through the synthetic NIC,"
+                + " per queue and direction.").labelNames(queueLabels)
+                .callback(cb -> forEachQueue((n, q) -> {
+                    cb.call(q.getLong("bytesFromHost", 0L), n, q.getValue("index").toString(), "from_host");
+                    cb.call(q.getLong("bytesToHost", 0L), n, q.getValue("index").toString(), "to_host");
+                })).register(registry);
+        CounterWithCallback.builder().name("vmbus_netvsc_drops_total").help("Frames the synthetic NIC dropped, by"
+                + " reason.").labelNames("nic", "reason").callback(cb -> forEachNic(n -> {
+                    JsonObject drops = n.getJsonObject("drops", new JsonObject());
+                    for (String reason : new java.util.TreeSet<>(drops.fieldNames())) {
+                        cb.call(drops.getLong(reason, 0L), n.getString("name", ""), reason);
+                    }
+                })).register(registry);
+    }
+
+    private void forEachNic(Consumer<JsonObject> action) {
+        JsonObject netvsc = devices().getJsonObject("netvsc");
+        JsonArray list = netvsc != null ? netvsc.getJsonArray("nics", new JsonArray()) : new JsonArray();
+        Set<String> seen = new HashSet<>();
+        for (int k = 0; k < list.size(); k++) {
+            JsonObject n = list.getJsonObject(k);
+            if (seen.add(n.getString("name", ""))) {
+                action.accept(n);
+            }
+        }
+    }
+
+    private void forEachQueue(BiConsumer<String, JsonObject> action) {
+        forEachNic(n -> {
+            JsonArray queues = n.getJsonArray("queues", new JsonArray());
+            Set<Object> seen = new HashSet<>();
+            for (int k = 0; k < queues.size(); k++) {
+                JsonObject q = queues.getJsonObject(k);
+                if (q.getValue("index") != null && seen.add(q.getValue("index"))) {
+                    action.accept(n.getString("name", ""), q);
+                }
+            }
+        });
     }
 
     /** The view the callbacks read during the next scrape; null after it. */
