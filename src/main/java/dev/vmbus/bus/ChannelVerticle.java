@@ -92,7 +92,7 @@ public final class ChannelVerticle extends VerticleBase {
                                 ? ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
                                 : ChannelDriver.guestBatched(link, context, handler.requestorSize(), credit,
                                         batch -> deliverBatch(batches, batch));
-                        driver.endHandler(this::ended);
+                        driver.endHandler(this::ended).strictCompletions(true);
                         LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                                 + offer.instanceId() + ") opened on " + transport.name()
                                 + (batches != null ? ", packets in batches" : ""));
@@ -126,6 +126,12 @@ public final class ChannelVerticle extends VerticleBase {
 
     /** One drain pass's packets to the device's batch handler, here on the channel's context. */
     private void deliverBatch(BatchHandler batches, java.util.List<Packet> batch) {
+        for (Packet p : batch) {
+            EndReason refused = refusal(p);
+            if (refused != null) {
+                throw new HandlerFailure(refused);
+            }
+        }
         try {
             batches.packets(batch);
         } catch (HandlerFailure f) {
@@ -134,6 +140,33 @@ public final class ChannelVerticle extends VerticleBase {
             throw new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
                     + "' failed a batch of " + batch.size() + ": " + e));
         }
+    }
+
+    /**
+     * Why the framework refuses {@code p} before its device sees it, or null: a transfer-page range that does not
+     * lie wholly inside the channel's receive buffer (or a transfer-page packet on a channel without one). The
+     * range's values are this packet's own validated copy, read once.
+     */
+    private EndReason refusal(Packet p) {
+        if (p.transferPages() == null) {
+            return null;
+        }
+        ChannelBuffer recv = resources.buffer(ChannelBuffer.Kind.RECEIVE).orElse(null);
+        if (recv == null) {
+            return EndReason.of(EndReason.Kind.BAD_PEER_PACKET, "the host sent transfer-page packet "
+                    + Long.toUnsignedString(p.transactionId()) + " on a channel without a receive buffer");
+        }
+        for (int i = 0; i < p.transferPages().count(); i++) {
+            long offset = Integer.toUnsignedLong(p.transferPages().byteOffset(i));
+            long count = Integer.toUnsignedLong(p.transferPages().byteCount(i));
+            if (!recv.contains(offset, count)) {
+                return EndReason.of(EndReason.Kind.BAD_PEER_PACKET, "the host sent transfer-page packet "
+                        + Long.toUnsignedString(p.transactionId()) + " whose range " + i + " (offset " + offset
+                        + ", " + count + " bytes) lies past the receive buffer " + recv.name() + " (" + recv.size()
+                        + " bytes)");
+            }
+        }
+        return null;
     }
 
     /** The device's direct line to this channel (see {@link ChannelPort}). */
@@ -200,6 +233,10 @@ public final class ChannelVerticle extends VerticleBase {
      * answered (the packet's credit comes back); fails, faulting the channel, if it failed or answered wrongly.
      */
     private Future<?> dispatch(Packet packet) {
+        EndReason refused = refusal(packet);
+        if (refused != null) {
+            return Future.failedFuture(new HandlerFailure(refused));
+        }
         return vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).transform(ar -> {
             if (ar.failed()) {
                 return Future.failedFuture(new HandlerFailure(handlerFailure(ar.cause())));
@@ -264,7 +301,7 @@ public final class ChannelVerticle extends VerticleBase {
     private void ended(EndReason reason) {
         switch (reason.state()) {
             case FAULTED -> {
-                if (reason.kind() == EndReason.Kind.RING_FAULT) {
+                if (reason.kind() == EndReason.Kind.RING_FAULT || reason.kind() == EndReason.Kind.BAD_PEER_PACKET) {
                     // The host broke the ring's rules; a host that re-offers and breaks them again must not flood the log.
                     Complaints.of(vertx).report(offer.relid(), HostComplaints.Kind.CHANNEL_FAULT, () -> "faulted: " + reason);
                 } else {

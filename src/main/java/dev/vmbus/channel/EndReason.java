@@ -30,6 +30,11 @@ public record EndReason(Kind kind, String text, RingFault ringFault) {
         RING_UNMAPPED(ChannelState.RESCINDED),
         /** The peer broke a ring rule; {@link #ringFault()} says which. */
         RING_FAULT(ChannelState.FAULTED),
+        /**
+         * The peer sent a well-formed packet that names memory outside the channel's buffers (a transfer-page range
+         * past the receive buffer) or completes a request this end never sent.
+         */
+        BAD_PEER_PACKET(ChannelState.FAULTED),
         /** The device handler failed a packet or answered with something that is not a packet. */
         HANDLER_FAILED(ChannelState.FAULTED),
         /** The device handler did not answer a packet in time. */

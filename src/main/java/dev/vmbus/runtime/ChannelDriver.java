@@ -418,6 +418,17 @@ public final class ChannelDriver {
         return inbox.inFlight();
     }
 
+    /**
+     * On a channel without a requestor, a completion whose transaction id this end never sent asking for one
+     * (a hostile or broken peer) ends the channel ({@link EndReason.Kind#BAD_PEER_PACKET}) instead of reaching the
+     * handler. Off by default; the agent's channels turn it on. With a requestor such completions are dropped and
+     * counted, as Linux does.
+     */
+    public ChannelDriver strictCompletions(boolean on) {
+        inbox.strictCompletions(on);
+        return this;
+    }
+
     /** What this end's device holds and what it waits for, now. */
     public Outstanding outstanding() {
         return new Outstanding(inbox.inFlight(), inbox.creditUsed(), inbox.credit(), inbox.completionsOwed(),

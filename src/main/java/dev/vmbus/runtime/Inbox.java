@@ -52,6 +52,8 @@ final class Inbox {
     private final int credit;
     private final Owner owner;
     private boolean pausedByHand;
+    /** Whether a completion naming an id this end never sent (without a requestor) ends the channel. */
+    private boolean strictCompletions;
     /** Packets with the handler (a batch handler's: its transfer-page packets not yet completed, and the batch). */
     private int inFlight;
     /** Credit units those packets hold. */
@@ -120,6 +122,10 @@ final class Inbox {
         return true;
     }
 
+    void strictCompletions(boolean on) {
+        strictCompletions = on;
+    }
+
     int creditUsed() {
         return creditUsed;
     }
@@ -177,8 +183,13 @@ final class Inbox {
                     outbox.complete(packet);
                     completions = true;
                 } else {
-                    if (packet.type() == PacketType.COMP) {
-                        outbox.completed(packet.transactionId());
+                    if (packet.type() == PacketType.COMP && !outbox.completed(packet.transactionId())
+                            && strictCompletions) {
+                        owner.fail(EndReason.of(EndReason.Kind.BAD_PEER_PACKET, "channel " + channel.relid()
+                                + ": the peer completed transaction id "
+                                + Long.toUnsignedString(packet.transactionId())
+                                + ", which this end never sent asking for a completion"));
+                        break;
                     }
                     deliver(packet);
                 }

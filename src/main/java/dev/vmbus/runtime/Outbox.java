@@ -79,6 +79,8 @@ final class Outbox {
     /** Without a requestor: ids sent with completion requested and not completed yet, with how often each was sent. */
     private final Map<Long, Integer> awaited = new HashMap<>();
     private int awaitedCount;
+    /** Whether more ids were sent than {@link #MAX_TRACKED_AWAITED} at once: completions can no longer be judged. */
+    private boolean awaitedOverflowed;
     private long pendingSendWaits;
 
     Outbox(VmbusChannel channel, Timers timers, int maxParked, Runnable writeFaulted) {
@@ -175,9 +177,13 @@ final class Outbox {
                     if (head.request != null) {
                         head.request.transId = channel.lastTransactionId();
                     } else if (head.flags == PacketLayout.FLAG_COMPLETION_REQUESTED && channel.requestor() == null
-                            && head.type != PacketType.COMP && awaited.size() < MAX_TRACKED_AWAITED) {
-                        awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
-                        awaitedCount++;
+                            && head.type != PacketType.COMP) {
+                        if (awaited.size() < MAX_TRACKED_AWAITED) {
+                            awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
+                            awaitedCount++;
+                        } else {
+                            awaitedOverflowed = true;
+                        }
                     }
                     head.sent.tryComplete();
                 }
@@ -225,10 +231,15 @@ final class Outbox {
     /**
      * A completion naming {@code transactionId} arrived on a channel without a requestor (it goes to the device):
      * one packet sent with that id is no longer awaited. An id never sent changes nothing.
+     *
+     * @return false if no packet sent asking for a completion carried that id (and every such id is tracked)
      */
-    void completed(long transactionId) {
+    boolean completed(long transactionId) {
         Integer n = awaited.get(transactionId);
-        if (n != null) {
+        if (n == null) {
+            return awaitedOverflowed; // beyond what is tracked, any id may be one of ours
+        }
+        {
             awaitedCount--;
             if (n == 1) {
                 awaited.remove(transactionId);
@@ -236,6 +247,7 @@ final class Outbox {
                 awaited.put(transactionId, n - 1);
             }
         }
+        return true;
     }
 
     /** Packets sent asking for a completion that has not come yet; see {@link Outstanding#completionsAwaited()}. */

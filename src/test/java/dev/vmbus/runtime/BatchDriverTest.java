@@ -163,4 +163,20 @@ class BatchDriverTest {
         assertEquals(1, d.outstanding().completionsAwaited(), "an id never sent changes nothing");
         assertNull(ends.isEmpty() ? null : ends.get(0));
     }
+
+    @Test
+    void withStrictCompletionsACompletionForAnIdNeverSentFaultsTheChannel() {
+        ChannelDriver d = driver(8, batches::add).strictCompletions(true);
+        assertTrue(d.send(new byte[8], 77, PacketType.DATA_INBAND, 1).isDone());
+        assertEquals(SendStatus.OK, host.sendCompletion(77, new byte[0], 0, 0));
+        assertEquals(DrainResult.IDLE, d.drain(64));
+        assertEquals(1, batches.size(), "a completion of ours reaches the device");
+        assertEquals(SendStatus.OK, host.sendCompletion(77, new byte[0], 0, 0));
+        assertEquals(DrainResult.STOPPED, d.drain(64));
+        assertEquals(ChannelState.FAULTED, d.state());
+        assertEquals(EndReason.Kind.BAD_PEER_PACKET, ends.get(0).kind());
+        assertTrue(ends.get(0).text().contains("completed transaction id 77, which this end never sent"),
+                ends.get(0).text());
+        assertEquals(1, batches.size(), "the second completion never reached the device");
+    }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * A host process serving {@code args[0]} with 64 pages of guest memory and two {@link BufferedHostChannel}s
  * (relids 9 and 10, receive buffer of 32 slots of 2048 bytes, send buffer of 8 pages). In-band commands from the
  * guest: {@code batch:N:LEN} sends N messages of LEN bytes (byte i of message k is {@code k + i}) as one
- * transfer-page packet; {@code past}, {@code unissued}, {@code withhold} set the knobs; {@code state} answers
+ * transfer-page packet; {@code raw:W0,W1,...} writes those hex u64 words unchecked as the next packet;
+ * {@code past}, {@code unissued}, {@code withhold} set the knobs; {@code state} answers
  * {@code free F completions C gpa G fault X}; anything else is echoed. Every GPA-direct packet's data is answered
  * in band with transaction id 1. Prints {@code READY}.
  */
@@ -78,6 +79,15 @@ public final class BufferedHostMain {
                     messages.add(m);
                 }
                 h.send(messages, NVSP_107);
+            }
+            case "raw" -> { // raw:W0,W1,...: hex LE u64 words, written unchecked as the next packet (hostile bytes)
+                String[] words = f[1].split(",");
+                java.lang.foreign.MemorySegment bad = java.lang.foreign.Arena.ofAuto().allocate(8L * words.length, 8);
+                for (int i = 0; i < words.length; i++) {
+                    bad.set(java.lang.foreign.ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8L * i,
+                            Long.parseUnsignedLong(words[i], 16));
+                }
+                h.driver().writeRaw(bad, 0, 8 * words.length);
             }
             case "past" -> h.rangePastBuffer();
             case "unissued" -> h.completeWithUnissuedIds(true);
