@@ -92,7 +92,7 @@ public final class ChannelVerticle extends VerticleBase {
                                 ? ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
                                 : ChannelDriver.guestBatched(link, context, handler.requestorSize(), credit,
                                         batch -> deliverBatch(batches, batch));
-                        driver.endHandler(this::ended).strictCompletions(true);
+                        driver.endHandler(this::ended).strictCompletions(handler.checkPeerPackets());
                         LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                                 + offer.instanceId() + ") opened on " + transport.name()
                                 + (batches != null ? ", packets in batches" : ""));
@@ -143,12 +143,13 @@ public final class ChannelVerticle extends VerticleBase {
     }
 
     /**
-     * Why the framework refuses {@code p} before its device sees it, or null: a transfer-page range that does not
+     * Why the framework refuses {@code p} before its device sees it ({@link DevicePlugin#checkPeerPackets()}), or
+     * null: a transfer-page range that does not
      * lie wholly inside the channel's receive buffer (or a transfer-page packet on a channel without one). The
      * range's values are this packet's own validated copy, read once.
      */
     private EndReason refusal(Packet p) {
-        if (p.transferPages() == null) {
+        if (p.transferPages() == null || !handler.checkPeerPackets()) {
             return null;
         }
         ChannelBuffer recv = resources.buffer(ChannelBuffer.Kind.RECEIVE).orElse(null);
@@ -161,9 +162,9 @@ public final class ChannelVerticle extends VerticleBase {
             long count = Integer.toUnsignedLong(p.transferPages().byteCount(i));
             if (!recv.contains(offset, count)) {
                 return EndReason.of(EndReason.Kind.BAD_PEER_PACKET, "the host sent transfer-page packet "
-                        + Long.toUnsignedString(p.transactionId()) + " whose range " + i + " (offset " + offset
-                        + ", " + count + " bytes) lies past the receive buffer " + recv.name() + " (" + recv.size()
-                        + " bytes)");
+                        + Long.toUnsignedString(p.transactionId()) + " whose range " + i + " (" + count
+                        + " bytes at offset " + offset + ") lies outside the receive buffer's " + recv.size()
+                        + " bytes (" + recv.name() + ")");
             }
         }
         return null;

@@ -55,6 +55,17 @@ public interface DevicePlugin<S> {
         return DEFAULT_CREDIT;
     }
 
+    /**
+     * Whether the framework checks what the host sends before the device sees it: every transfer-page range must
+     * lie inside the channel's receive buffer, and (on a channel without a requestor) every completion must name
+     * a transaction id the channel sent asking for one. A packet that fails faults its channel
+     * ({@code BAD_PEER_PACKET}, the values in the reason). Off by default: a device that checks these itself
+     * (netvsc) says why in its own protocol's words.
+     */
+    default boolean checkPeerPackets() {
+        return false;
+    }
+
     /** Requestor slots for the channel (0 when the device never sends requests that want a completion). */
     default int requestorSize() {
         return 0;
