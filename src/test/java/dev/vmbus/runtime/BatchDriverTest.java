@@ -167,7 +167,7 @@ class BatchDriverTest {
     @Test
     void withStrictCompletionsACompletionForAnIdNeverSentFaultsTheChannel() {
         ChannelDriver d = driver(8, batches::add).strictCompletions(true);
-        assertTrue(d.send(new byte[8], 77, PacketType.DATA_INBAND, 1).isDone());
+        assertTrue(d.send(new byte[8], 77, PacketType.DATA_INBAND, 1).isComplete());
         assertEquals(SendStatus.OK, host.sendCompletion(77, new byte[0], 0, 0));
         assertEquals(DrainResult.IDLE, d.drain(64));
         assertEquals(1, batches.size(), "a completion of ours reaches the device");
