@@ -27,6 +27,7 @@ command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 # its unit with systemd-analyze (package systemd; nothing is started), its completion with bash.
 command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
 command -v strip >/dev/null 2>&1 || missing+=(binutils)
+command -v curl >/dev/null 2>&1 || missing+=(curl)   # the package build trains its AOT cache against the dashboard
 command -v lintian >/dev/null 2>&1 || missing+=(lintian)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The unit under a real systemd (SystemdContainerIT): a Debian 12 root made by debootstrap, booted by systemd-nspawn.

@@ -10,8 +10,8 @@ maven_version=${1:?project version}
 target=$(cd "${2:?target directory}" && pwd)
 jdk=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 
-for tool in dpkg-deb dpkg-shlibdeps gzip strip; do
-    command -v "$tool" >/dev/null || { echo "build-deb: $tool is missing (Debian packages dpkg, dpkg-dev, gzip, binutils;" \
+for tool in dpkg-deb dpkg-shlibdeps gzip strip curl; do
+    command -v "$tool" >/dev/null || { echo "build-deb: $tool is missing (Debian packages dpkg, dpkg-dev, gzip, binutils, curl;" \
         "bash scripts/test.sh installs them), or build with -Ddeb.skip" >&2; exit 1; }
 done
 [ -x "$jdk/bin/jlink" ] || { echo "build-deb: no jlink in JAVA_HOME=$jdk (a JDK 25 is needed)" >&2; exit 1; }
@@ -56,6 +56,8 @@ find "$lib/runtime" -type f -name '*.so' -exec strip --remove-section=.comment -
 strip --remove-section=.comment --remove-section=.note "$lib/runtime/bin/java" "$lib/runtime/lib/jspawnhelper"
 install -m 0644 "$target/vmbus.jar" "$lib/vmbus.jar"
 install -d -m 0755 "$lib/plugins"   # plug-in jars (docs/PLUGINS.md); empty as shipped
+# The jar's final time now: the AOT cache below records it, and dpkg installs it unchanged.
+touch -d "@$SOURCE_DATE_EPOCH" "$lib/vmbus.jar"
 
 install -D -m 0755 "$here/vmbus.sh" "$root/usr/bin/vmbus"
 install -D -m 0644 "$base/conf/vmbus-uio.json" "$root/etc/vmbus/vmbus.json"
@@ -63,6 +65,16 @@ install -D -m 0644 "$base/conf/jvm.options" "$root/etc/vmbus/jvm.options"
 install -D -m 0644 "$base/conf/vmbus.service" "$root/lib/systemd/system/vmbus.service"
 install -D -m 0644 "$here/modules-load.conf" "$root/usr/lib/modules-load.d/vmbus.conf"
 install -D -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/vmbus"
+
+# --- The AOT cache (JEP 483/514) for the installed agent ------------------------------------------------------
+# Trained here with the packaged runtime and the options of conf/jvm.options (the conffile /etc/vmbus/jvm.options):
+# one `vmbus run` on the simulated host until every channel is open and the dashboard has answered. The cache
+# records the jar by path, size and time; the JVM accepts it when the whole class path has moved together
+# (here from $root/usr/lib/vmbus to /usr/lib/vmbus) and ignores it, with a warning, when it is stale (the jar or
+# the options changed) or missing: it only saves start-up time. /usr/bin/vmbus passes it when it exists.
+. "$base/scripts/jvm-options.sh"
+PATH="$lib/runtime/bin:$PATH" aot_cache_create "$lib/vmbus.jar" "$lib/vmbus.aot" "$base/conf/jvm.options" "$base/conf/vmbus.json"
+chmod 0644 "$lib/vmbus.aot"
 
 # --- Man page and completion, generated from the CLI definition ---------------------------------------------
 gen=$work/generated

@@ -126,7 +126,7 @@ class DebianPackageIT {
         String version = projectVersion().replace('-', '~');
         assertTrue(deb.getFileName().toString().startsWith("vmbus_" + version + "_"), deb.toString());
         String list = run("dpkg-deb", "-c", deb.toString()).out();
-        for (String path : new String[] {"./usr/bin/vmbus", "./usr/lib/vmbus/vmbus.jar", "./usr/lib/vmbus/runtime/bin/java",
+        for (String path : new String[] {"./usr/bin/vmbus", "./usr/lib/vmbus/vmbus.jar", "./usr/lib/vmbus/vmbus.aot", "./usr/lib/vmbus/runtime/bin/java",
                 "./usr/lib/vmbus/runtime/lib/server/libjvm.so", "./etc/vmbus/vmbus.json", "./etc/vmbus/jvm.options",
                 "./lib/systemd/system/vmbus.service", "./usr/lib/modules-load.d/vmbus.conf",
                 "./usr/share/man/man1/vmbus.1.gz", "./usr/share/bash-completion/completions/vmbus",
