@@ -1,6 +1,8 @@
 package dev.vmbus.cli;
 
 import dev.vmbus.transport.uio.admin.BufferCost;
+import dev.vmbus.transport.uio.admin.NetInterfaces;
+import dev.vmbus.transport.uio.admin.UioBinder;
 import dev.vmbus.transport.uio.admin.Diagnosis;
 import dev.vmbus.transport.uio.admin.SystemView;
 
@@ -91,7 +93,7 @@ final class DoctorCommand implements Callable<Integer> {
             out.println(json(d, buffers).put("configuration", file.file().map(Path::toString).orElse(null))
                     .encodePrettily());
         } else {
-            text(d, buffers, file, out);
+            text(d, view, buffers, file, out);
         }
         return d.ok() ? 0 : 1;
     }
@@ -145,7 +147,35 @@ final class DoctorCommand implements Callable<Integer> {
         }
     }
 
-    private static void text(Diagnosis d, Buffers buffers, ConfigFile file, PrintWriter out) {
+    private static final java.util.UUID NIC = dev.vmbus.channel.DeviceClass.byName("netvsc").orElseThrow().classId();
+
+    /**
+     * What serving the synthetic NIC through uio needs and costs (issue 21's real-guest part): GPA-direct packets
+     * need PFNs from pagemap (root, CAP_SYS_ADMIN), no confidential VM, subchannels only with d062463edf17, and a
+     * warning when the guest's primary interface is this device.
+     */
+    static java.util.List<String> nic(Diagnosis d, SystemView view, VmbusDevice dev) {
+        KernelFeatures k = d.kernel();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        out.add("serving this NIC through uio (vmbus bind netvsc --force, devices.netvsc) needs:");
+        out.add("  root with CAP_SYS_ADMIN: RNDIS control messages are GPA-direct and need page frame numbers from"
+                + " /proc/self/pagemap (this doctor runs as " + (UioBinder.runningAsRoot() ? "root" : "a user without it") + ")");
+        out.add("  " + (k.confidential() == null ? "[yes]" : "[no] ") + " not a confidential VM"
+                + (k.confidential() == null ? "" : " (" + k.confidential() + ")"));
+        out.add("  " + (k.allChannelEvents() ? "[yes]" : "[no] ") + " subchannels (devices.netvsc.queues > 1) need"
+                + " d062463edf17; " + dev.subchannels().size() + " offered now" + (k.allChannelEvents() ? ""
+                : ": only queues 1 on this kernel"));
+        out.add("  receive and send buffers (maps 3 and 4) for the NIC on every kernel since 4.16: "
+                + BufferCost.mib(BufferCost.PER_DEVICE));
+        for (NetInterfaces.Interface i : NetInterfaces.of(view.sysfsRoot(), view.procRoot(), dev)) {
+            out.add(i.defaultRoute() ? "WARNING: " + i.name() + " is this device and carries the default route: binding"
+                    + " it takes the guest's network down (on Azure, SSH with it)" : "interface " + i.name()
+                    + " is this device: binding it takes " + i.name() + " away from the kernel");
+        }
+        return out;
+    }
+
+    private static void text(Diagnosis d, SystemView view, Buffers buffers, ConfigFile file, PrintWriter out) {
         KernelFeatures k = d.kernel();
         out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
         out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
@@ -173,6 +203,9 @@ final class DoctorCommand implements Callable<Integer> {
                     + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
                     + " bytes" : ""));
             out.println("  " + buffers.line(dev));
+            if (dev.classId().equals(NIC)) {
+                nic(d, view, dev).forEach(l -> out.println("  " + l));
+            }
             ServePolicy.Verdict v = r.verdict();
             if (!v.servable()) {
                 v.reasons().stream().filter(ServePolicy.Reason::forceable)

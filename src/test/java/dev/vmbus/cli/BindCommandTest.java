@@ -186,7 +186,7 @@ class BindCommandTest {
         assertTrue(storage.getMessage().contains("storage controller") && storage.getMessage().contains("root file system")
                 && storage.getMessage().contains("--force"), storage.getMessage());
         var network = assertThrows(UioBinder.Refused.class, () -> run("bind", "netvsc"));
-        assertTrue(network.getMessage().contains("SSH") && network.getMessage().contains("maps 3 and 4"),
+        assertTrue(network.getMessage().contains("SSH") && network.getMessage().contains("devices.netvsc"),
                 network.getMessage());
         assertEquals(List.of(), kernel.log);
         assertEquals(before, drivers());

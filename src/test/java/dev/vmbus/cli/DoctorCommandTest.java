@@ -100,6 +100,30 @@ class DoctorCommandTest {
         assertTrue(text.contains("heartbeat: bound to uio_hv_generic"), text);
     }
 
+    // Issue 21's real-guest part: what serving the synthetic NIC through uio needs, and its primary interface.
+    @Test
+    void theNicSectionSaysWhatServingItNeedsAndWarnsWhenItIsThePrimaryInterface() throws Exception {
+        assertEquals(0, doctor(Generation.V6_10, null));
+        String net = section("netvsc");
+        assertTrue(net.contains("need d062463edf17; 1 offered now: only queues 1 on this kernel")
+                && net.contains("CAP_SYS_ADMIN") && net.contains("[yes] not a confidential VM"), net);
+        assertTrue(!net.contains("WARNING"), net);
+
+        String instance = tree.dev("netvsc").instance();
+        java.nio.file.Files.createDirectories(tree.sys().resolve("class/net/eth0"));
+        java.nio.file.Files.createSymbolicLink(tree.sys().resolve("class/net/eth0/device"),
+                Path.of("../../../bus/vmbus/devices/" + instance));
+        java.nio.file.Files.createDirectories(tree.proc().resolve("net"));
+        java.nio.file.Files.writeString(tree.proc().resolve("net/route"), "Iface\tDestination\tGateway\tFlags\n"
+                + "eth0\t00000000\t0100A8C0\t0003\neth0\t0000A8C0\t00000000\t0001\n");
+        assertEquals(0, doctor(Generation.V6_10, null));
+        assertTrue(section("netvsc").contains("WARNING: eth0 is this device and carries the default route"), text);
+
+        java.nio.file.Files.writeString(tree.proc().resolve("net/route"), "Iface\tDestination\tGateway\tFlags\n");
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(section("netvsc").contains("[yes] subchannels"), text);
+    }
+
     // Issue 19 item 3: doctor shows the buffers per device and in total, measured once bound.
     @Test
     void item3_theBufferCostPerDeviceAndInTotalByKernelGeneration() throws Exception {

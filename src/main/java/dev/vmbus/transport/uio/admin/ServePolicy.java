@@ -113,9 +113,8 @@ public final class ServePolicy {
                     + " from hv_storvsc takes its disks away, and on Azure the first one holds the root file system"
                     + " (the guest hangs or panics); this agent does not serve storage";
             case "netvsc" -> "netvsc is a network adapter, not an integration service: unbinding it from hv_netvsc"
-                    + " takes the NIC down, on Azure the primary NIC and with it SSH; this agent does not serve"
-                    + " it (netvsc needs uio maps 3 and 4, the receive and send buffers, which the transport never"
-                    + " maps)";
+                    + " takes the NIC down, on Azure the primary NIC and with it SSH; bind it only on purpose, to"
+                    + " serve it with devices.netvsc (doctor lists what that needs)";
             default -> name + " is not an integration service this agent serves (supported: heartbeat, timesync,"
                     + " shutdown, kvp, vss, fcopy); taking it from its kernel driver removes whatever the guest"
                     + " uses it for";
