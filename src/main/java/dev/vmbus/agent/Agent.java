@@ -2,15 +2,14 @@ package dev.vmbus.agent;
 
 import dev.vmbus.transport.uio.admin.UioRefusal;
 
-import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.Complaints;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.DashboardOptions;
 import dev.vmbus.dashboard.DashboardServer;
-import dev.vmbus.dashboard.HealthThresholds;
 import dev.vmbus.host.HostPlugins;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
@@ -174,11 +173,6 @@ public final class Agent implements AutoCloseable {
         return done.future();
     }
 
-    static HealthThresholds thresholds(VmbusConfig.Health h) {
-        return new HealthThresholds(h.heartbeatLateMs(), h.heartbeatLostMs(), h.ringFillPercent(), h.timesyncOffsetMs(),
-                h.timesyncStaleMs(), h.vssFrozenMs(), h.fcopyStuckMs());
-    }
-
     /** What to start; used from one thread, then {@link #start()}. */
     public static final class Builder {
         private final VmbusConfig config;
@@ -287,7 +281,8 @@ public final class Agent implements AutoCloseable {
                 }
             };
             Path kernelCounters = type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null;
-            DashboardServer dashboard = dashboard(List.copyOf(registry.enabled().keySet()), kernelCounters, simulated);
+            DashboardServer dashboard = dashboard(registry.enabled().keySet().stream()
+                    .<DevicePlugin<?>>map(name -> registry.handler(name).orElseThrow()).toList(), kernelCounters, simulated);
             String dashboardId = dashboard != null ? deploy(dashboard) : null;
             // vmbus.stats is published at the dashboard's rate for the dashboard; without one nothing consumes it,
             // so an agent without a dashboard takes no periodic snapshot at all (idle CPU on a small VM)
@@ -326,13 +321,13 @@ public final class Agent implements AutoCloseable {
             return host;
         }
 
-        private DashboardServer dashboard(List<String> deviceNames, Path kernelCounters, SimulatedHost simulated) {
+        private DashboardServer dashboard(List<DevicePlugin<?>> devices, Path kernelCounters, SimulatedHost simulated) {
             VmbusConfig.Dashboard d = config.dashboard();
             if (!d.enabled()) {
                 return null;
             }
             return new DashboardServer(new DashboardOptions(d.host(), d.port(), d.effectiveToken(), d.updateIntervalMs(),
-                    deviceNames, kernelCounters, thresholds(d.health())),
+                    devices, kernelCounters, d.health()),
                     simulated != null ? new SimulatedHostControl(simulated) : null);
         }
 

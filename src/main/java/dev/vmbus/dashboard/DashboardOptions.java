@@ -1,6 +1,12 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.spi.DevicePlugin;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where and how the dashboard serves.
@@ -9,41 +15,38 @@ import java.util.List;
  * @param port             TCP port; 0 picks a free one
  * @param token            the access token, or null (then one is generated for host control)
  * @param updateIntervalMs how often the live stream carries a snapshot (and history takes a point)
- * @param deviceNames      the enabled device handlers whose state the page shows
+ * @param devices          the enabled device handlers: the page shows their states, their health hooks judge
+ *                         them and their gauges go to {@code /metrics}
  * @param kernelSysfsRoot  on the uio transport, the sysfs root whose per-channel attributes (the kernel's own
  *                         counters) are shown beside the agent's; null elsewhere
- * @param health           when a channel or device needs attention
+ * @param health           when a channel or device needs attention ({@code dashboard.health})
  */
-public record DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames,
-                               java.nio.file.Path kernelSysfsRoot, HealthThresholds health) {
-    public static final long DEFAULT_UPDATE_INTERVAL_MS = 1000;
+public record DashboardOptions(String host, int port, String token, long updateIntervalMs,
+                               List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health) {
     /** Live-stream clients served at once; more get 503. */
     public static final int MAX_STREAM_CLIENTS = 16;
 
     public DashboardOptions {
-        deviceNames = List.copyOf(deviceNames);
-        if (updateIntervalMs < 100) {
-            throw new IllegalArgumentException("dashboard.updateIntervalMs must be at least 100, got " + updateIntervalMs);
-        }
+        devices = List.copyOf(devices);
         if (health == null) {
-            health = HealthThresholds.DEFAULTS;
+            health = VmbusConfig.Health.DEFAULTS;
         }
     }
 
     /** Without the kernel's counters (sim and shm transports), with the default health thresholds. */
-    public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames) {
-        this(host, port, token, updateIntervalMs, deviceNames, null, HealthThresholds.DEFAULTS);
+    public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<DevicePlugin<?>> devices) {
+        this(host, port, token, updateIntervalMs, devices, null, VmbusConfig.Health.DEFAULTS);
     }
 
-    /** On the uio transport (the kernel's counters from {@code kernelSysfsRoot}), default health thresholds. */
-    public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames,
-                            java.nio.file.Path kernelSysfsRoot) {
-        this(host, port, token, updateIntervalMs, deviceNames, kernelSysfsRoot, HealthThresholds.DEFAULTS);
+    /** The enabled device handlers' names, in order. */
+    public List<String> deviceNames() {
+        return devices.stream().map(DevicePlugin::name).toList();
     }
 
-    /** Without the kernel's counters, with these health thresholds. */
-    public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<String> deviceNames,
-                            HealthThresholds health) {
-        this(host, port, token, updateIntervalMs, deviceNames, null, health);
+    /** The enabled device handlers by name. */
+    Map<String, DevicePlugin<?>> devicesByName() {
+        Map<String, DevicePlugin<?>> out = new LinkedHashMap<>();
+        devices.forEach(d -> out.put(d.name(), d));
+        return out;
     }
 }

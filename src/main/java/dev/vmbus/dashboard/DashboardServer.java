@@ -38,7 +38,7 @@ public final class DashboardServer extends VerticleBase {
     private final History history;
     private Views views;
     private boolean ticking;
-    private final PrometheusFormat metrics = new PrometheusFormat();
+    private final PrometheusFormat metrics;
 
     private AccessControl access;
     private HttpServer server;
@@ -47,7 +47,8 @@ public final class DashboardServer extends VerticleBase {
     public DashboardServer(DashboardOptions options, HostControl host) {
         this.options = options;
         this.host = host;
-        this.rules = new HealthRules(options.health());
+        this.metrics = new PrometheusFormat(options.devicesByName());
+        this.rules = new HealthRules(options.health(), options.devicesByName());
         this.history = new History(options.updateIntervalMs());
     }
 

@@ -1,34 +1,39 @@
 package dev.vmbus.dashboard;
 
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import dev.vmbus.spi.DeviceGauge;
+import dev.vmbus.spi.DevicePlugin;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.logging.Logger;
 
 /**
  * The Prometheus families of health and device state, registered beside {@link PrometheusFormat}'s: the health the
  * dashboard decided ({@code vmbus_channel_health_state}, {@code vmbus_channel_problem},
  * {@code vmbus_device_health_state}) and the raw device facts the alert rules in {@code conf/prometheus/} use, so
- * that a fleet's thresholds live in Prometheus rather than in each agent. Device state is each handler's own JSON
- * answer (the handlers own its shape), so this reads JSON; channel figures are read typed by PrometheusFormat.
+ * that a fleet's thresholds live in Prometheus rather than in each agent. The device facts are the gauges each
+ * enabled device class declares ({@link DevicePlugin#gauges}), read from its own state; channel figures are read
+ * typed by PrometheusFormat.
  *
  * <p>Threads: like {@link PrometheusFormat}, which sets the view for one synchronous scrape: one context only.
  */
 final class HealthMetrics {
+    private static final Logger LOG = Logger.getLogger(HealthMetrics.class.getName());
     /** {@code {channels, devices}} as annotated by {@link HealthRules#annotate}, during one scrape. */
     private JsonObject view;
     private long nowMillis;
 
-    HealthMetrics(PrometheusRegistry registry) {
+    HealthMetrics(PrometheusRegistry registry, Map<String, DevicePlugin<?>> plugins) {
         gauge(registry, "vmbus_channel_health_state", "Health the agent decided per channel: 0 ok, 1 warning, 2 critical.",
                 new String[] {"relid", "class"}, cb -> forEachChannel((c, h) ->
                         cb.call(gauge(h.getString("state")), relid(c), c.getString("class", ""))));
@@ -51,55 +56,32 @@ final class HealthMetrics {
                         cb.call(gauge(h.getString("state")), e.getKey());
                     }
                 }));
-        gauge(registry, "vmbus_heartbeat_age_seconds", "Seconds since the host's last heartbeat on the channel.",
-                new String[] {"relid"}, cb -> forEachDeviceChannel("heartbeat", ch -> {
-                    if (ch.containsKey("ageMillis")) {
-                        cb.call(ch.getLong("ageMillis") / 1000.0, Integer.toString(ch.getInteger("relid", -1)));
-                    }
-                }));
-        gauge(registry, "vmbus_timesync_offset_seconds", "Host time minus guest time at the last accepted sample.",
-                new String[] {"relid"}, cb -> forEachDeviceChannel("timesync", ch -> {
-                    if (ch.getDouble("offsetMillis") != null) {
-                        cb.call(ch.getDouble("offsetMillis") / 1000.0, Integer.toString(ch.getInteger("relid", -1)));
-                    }
-                }));
-        gauge(registry, "vmbus_timesync_sample_age_seconds", "Seconds since the last time sample from the host.",
-                new String[] {"relid"}, cb -> forEachDeviceChannel("timesync", ch -> {
-                    Instant last = instant(ch.getString("lastSample"));
-                    if (ch.getDouble("offsetMillis") != null && last != null) {
-                        cb.call(Math.max(0, nowMillis - last.toEpochMilli()) / 1000.0,
-                                Integer.toString(ch.getInteger("relid", -1)));
-                    }
-                }));
-        gauge(registry, "vmbus_vss_frozen", "1 while file systems are frozen for a backup.", new String[0], cb -> {
-            JsonObject vss = devices().getJsonObject("vss");
-            if (vss != null && vss.containsKey("frozen")) {
-                cb.call(vss.getBoolean("frozen", false) ? 1 : 0);
-            }
-        });
-        gauge(registry, "vmbus_vss_frozen_seconds", "Seconds the file systems have been frozen (0 when thawed).",
-                new String[0], cb -> {
-                    JsonObject vss = devices().getJsonObject("vss");
-                    if (vss != null && vss.containsKey("frozen")) {
-                        cb.call(vss.getBoolean("frozen", false) ? vss.getLong("frozenForMs", 0L) / 1000.0 : 0);
-                    }
-                });
-        gauge(registry, "vmbus_fcopy_transfer_idle_seconds", "Seconds since a running file copy last received data.",
-                new String[] {"relid", "target"}, cb -> {
-                    JsonObject fcopy = devices().getJsonObject("fcopy");
-                    JsonArray transfers = fcopy != null ? fcopy.getJsonArray("transfers", new JsonArray()) : new JsonArray();
-                    Set<String> seen = new HashSet<>();
-                    for (int k = 0; k < transfers.size(); k++) {
-                        JsonObject x = transfers.getJsonObject(k);
-                        String relid = Integer.toString(x.getInteger("relid", -1));
-                        String target = x.getString("target", "");
-                        // one series per (relid, target): the library refuses a duplicate label set
-                        if ("copying".equals(x.getString("state")) && x.containsKey("idleMs") && seen.add(relid + "\0" + target)) {
-                            cb.call(x.getLong("idleMs") / 1000.0, relid, target);
-                        }
-                    }
-                });
+        plugins.forEach((name, plugin) -> plugin.gauges().forEach(g -> declare(registry, name, g)));
         nics(registry);
+    }
+
+    /** A device's own gauge family: its samples read from that device's state at each scrape. */
+    private void declare(PrometheusRegistry registry, String device, DeviceGauge g) {
+        try {
+            gauge(registry, g.name(), g.help(), g.labelNames().toArray(String[]::new), cb -> {
+                JsonObject state = devices().getJsonObject(device);
+                if (state == null) {
+                    return;
+                }
+                List<DeviceGauge.Sample> samples;
+                try {
+                    samples = g.samples().read(state, nowMillis);
+                } catch (RuntimeException e) {
+                    LOG.warning(device + ": gauge " + g.name() + " could not be read: " + e);
+                    return;
+                }
+                for (DeviceGauge.Sample sample : samples) {
+                    cb.call(sample.value(), sample.labelValues().toArray(String[]::new));
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            LOG.warning(device + ": gauge " + g.name() + " not served: " + e.getMessage());
+        }
     }
 
     /** The guest's synthetic NICs ({@code devices.netvsc.nics}, docs/API.md), one family per figure. */
@@ -181,14 +163,6 @@ final class HealthMetrics {
         return d != null ? d : new JsonObject();
     }
 
-    private void forEachDeviceChannel(String device, Consumer<JsonObject> action) {
-        JsonObject d = devices().getJsonObject(device);
-        JsonArray list = d != null ? d.getJsonArray("channels", new JsonArray()) : new JsonArray();
-        for (int k = 0; k < list.size(); k++) {
-            action.accept(list.getJsonObject(k));
-        }
-    }
-
     private static String relid(JsonObject c) {
         return Integer.toString(c.getInteger("relid"));
     }
@@ -204,13 +178,5 @@ final class HealthMetrics {
             case "critical" -> 2;
             default -> 0;
         };
-    }
-
-    private static Instant instant(String iso) {
-        try {
-            return iso == null ? null : Instant.parse(iso);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 }

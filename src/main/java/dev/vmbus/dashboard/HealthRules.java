@@ -1,29 +1,41 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.dashboard.Health.Level;
 import dev.vmbus.dashboard.Health.Problem;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.DeviceProblem;
+import dev.vmbus.spi.HealthCheck;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * Decides the health of every channel and device from one snapshot (the channel list with stats, and each
  * device handler's state), once, on the server: the page, the API, the stream and {@code /metrics} all show
- * what this says. Pure: no state, any thread.
+ * what this says. What a channel's figures show is decided here; what a device's state means, its
+ * {@link DevicePlugin#health} says, the same way for every device, built-in or plug-in. Pure: no state, any
+ * thread.
  */
 final class HealthRules {
-    private final HealthThresholds t;
+    private static final Logger LOG = Logger.getLogger(HealthRules.class.getName());
 
-    HealthRules(HealthThresholds thresholds) {
+    private final VmbusConfig.Health t;
+    private final Map<String, DevicePlugin<?>> plugins;
+
+    /**
+     * @param plugins the enabled device handlers by name, whose health hooks judge their states
+     */
+    HealthRules(VmbusConfig.Health thresholds, Map<String, DevicePlugin<?>> plugins) {
         this.t = thresholds;
+        this.plugins = Map.copyOf(plugins);
     }
 
     /**
@@ -35,19 +47,33 @@ final class HealthRules {
         for (int i = 0; i < channels.size(); i++) {
             perClass.merge(channels.getJsonObject(i).getString("class", "?"), 1, Integer::sum);
         }
-        Map<String, List<Problem>> byDevice = new LinkedHashMap<>();
+        // Each device judges its own state once, told which of its channels are open and what each is called.
+        Map<String, Map<Integer, String>> open = new LinkedHashMap<>();
+        for (int i = 0; i < channels.size(); i++) {
+            JsonObject c = channels.getJsonObject(i);
+            String cls = c.getString("class", "?");
+            if ("open".equals(c.getString("state")) && devices != null && devices.getJsonObject(cls) != null) {
+                open.computeIfAbsent(cls, k -> new LinkedHashMap<>()).put(c.getInteger("relid"), label(c, perClass));
+            }
+        }
+        Map<String, List<DeviceProblem>> judged = new HashMap<>();
+        if (devices != null) {
+            for (String name : devices.fieldNames()) {
+                judged.put(name, judge(name, devices.getJsonObject(name), open.getOrDefault(name, Map.of()), nowMillis));
+            }
+        }
         List<String> headlines = new ArrayList<>();
         Level worst = Level.OK;
         for (int i = 0; i < channels.size(); i++) {
             JsonObject c = channels.getJsonObject(i);
             String cls = c.getString("class", "?");
-            String label = perClass.get(cls) > 1 ? cls + " #" + c.getInteger("relid") : cls;
-            List<Problem> problems = channelProblems(c, label);
-            JsonObject device = devices != null ? devices.getJsonObject(cls) : null;
-            if ("open".equals(c.getString("state")) && device != null) {
-                List<Problem> own = deviceProblems(cls, label, c.getInteger("relid"), device, nowMillis);
-                problems.addAll(own);
-                byDevice.computeIfAbsent(cls, k -> new ArrayList<>()).addAll(own);
+            List<Problem> problems = channelProblems(c, label(c, perClass));
+            if (open.containsKey(cls) && open.get(cls).containsKey(c.getInteger("relid"))) {
+                for (DeviceProblem p : judged.getOrDefault(cls, List.of())) {
+                    if (p.relid() == c.getInteger("relid")) {
+                        problems.add(problem(p));
+                    }
+                }
             }
             Health h = Health.of(problems);
             c.put("health", h.toJson());
@@ -59,18 +85,49 @@ final class HealthRules {
         if (devices != null) {
             for (String name : devices.fieldNames()) {
                 JsonObject state = devices.getJsonObject(name);
-                List<Problem> problems = new ArrayList<>(byDevice.getOrDefault(name, List.of()));
+                Map<Integer, String> mine = open.getOrDefault(name, Map.of());
+                List<Problem> problems = new ArrayList<>();
+                List<DeviceProblem> own = judged.get(name);
+                for (int relid : mine.keySet()) { // in the channels' order, as each channel shows them
+                    own.stream().filter(p -> p.relid() == relid).forEach(p -> problems.add(problem(p)));
+                }
+                own.stream().filter(p -> p.relid() == DeviceProblem.DEVICE).forEach(p -> problems.add(problem(p)));
                 if (state.containsKey("error")) {
                     problems.add(new Problem("handler_unavailable", Level.CRITICAL,
                             name + " handler does not answer: " + state.getString("error")));
-                }
-                if ("vss".equals(name) && !byDevice.containsKey(name)) {
-                    problems.addAll(vss(name, state)); // frozen with no open vss channel is worth saying too
                 }
                 state.put("health", Health.of(dedupe(problems)).toJson());
             }
         }
         return summary(channels.size(), headlines, worst);
+    }
+
+    private static String label(JsonObject c, Map<String, Integer> perClass) {
+        String cls = c.getString("class", "?");
+        return perClass.get(cls) > 1 ? cls + " #" + c.getInteger("relid") : cls;
+    }
+
+    /** A device's own problems, from its health hook; a hook that throws is itself a problem, never a failed view. */
+    private List<DeviceProblem> judge(String name, JsonObject state, Map<Integer, String> open, long nowMillis) {
+        DevicePlugin<?> plugin = plugins.get(name);
+        if (plugin == null) {
+            return List.of();
+        }
+        try {
+            return List.copyOf(plugin.health(state, new HealthCheck(t, nowMillis, open)));
+        } catch (RuntimeException e) {
+            LOG.warning(name + ": its health hook failed: " + e);
+            return List.of(new DeviceProblem(DeviceProblem.DEVICE, "health_unavailable",
+                    DeviceProblem.Severity.WARNING, name + " could not judge its health: " + e.getMessage()));
+        }
+    }
+
+    private static Problem problem(DeviceProblem p) {
+        return new Problem(p.code(), switch (p.severity()) {
+            case NOTE -> Level.NOTE;
+            case WARNING -> Level.WARNING;
+            case CRITICAL -> Level.CRITICAL;
+        }, p.text());
     }
 
     static JsonObject summary(int channels, List<String> headlines, Level worst) {
@@ -134,94 +191,8 @@ final class HealthRules {
         return out;
     }
 
-    /** What the channel's device handler knows about it. */
-    List<Problem> deviceProblems(String cls, String label, int relid, JsonObject device, long now) {
-        JsonObject mine = channelState(device, relid);
-        return switch (cls) {
-            case "heartbeat" -> heartbeat(label, mine);
-            case "timesync" -> timesync(label, mine, now);
-            case "vss" -> vss(label, device);
-            case "fcopy" -> fcopy(label, relid, device);
-            default -> List.of();
-        };
-    }
-
-    private List<Problem> heartbeat(String label, JsonObject mine) {
-        if (mine == null || !mine.containsKey("ageMillis")) {
-            return List.of();
-        }
-        long age = mine.getLong("ageMillis");
-        if (age > t.heartbeatLostMs()) {
-            return List.of(new Problem("heartbeat_lost", Level.CRITICAL, label + " lost: no heartbeat for " + seconds(age)));
-        }
-        if (age > t.heartbeatLateMs()) {
-            return List.of(new Problem("heartbeat_late", Level.WARNING, label + " late: no heartbeat for " + seconds(age)));
-        }
-        return List.of();
-    }
-
-    private List<Problem> timesync(String label, JsonObject mine, long now) {
-        if (mine == null) {
-            return List.of();
-        }
-        List<Problem> out = new ArrayList<>();
-        Double offset = mine.getDouble("offsetMillis");
-        if (offset != null && Math.abs(offset) > t.timesyncOffsetMs()) {
-            out.add(new Problem("timesync_offset", Level.WARNING, String.format(Locale.ROOT,
-                    "%s offset %.3f ms (host - guest), beyond %.3f ms", label, offset, t.timesyncOffsetMs())));
-        }
-        Instant last = instant(mine.getString("lastSample"));
-        if (last != null && now - last.toEpochMilli() > t.timesyncStaleMs()) {
-            out.add(new Problem("timesync_stale", Level.WARNING, label + ": no time sample for "
-                    + seconds(now - last.toEpochMilli())));
-        }
-        return out;
-    }
-
-    private List<Problem> vss(String label, JsonObject device) {
-        if (!device.getBoolean("frozen", false)) {
-            return List.of();
-        }
-        long ms = device.getLong("frozenForMs", 0L);
-        return List.of(ms > t.vssFrozenMs()
-                ? new Problem("vss_frozen", Level.CRITICAL, label + ": file systems frozen for " + seconds(ms))
-                : new Problem("vss_frozen", Level.NOTE, label + ": file systems frozen for " + seconds(ms) + " (backup running)"));
-    }
-
-    private List<Problem> fcopy(String label, int relid, JsonObject device) {
-        JsonArray transfers = device.getJsonArray("transfers");
-        List<Problem> out = new ArrayList<>();
-        for (int i = 0; transfers != null && i < transfers.size(); i++) {
-            JsonObject x = transfers.getJsonObject(i);
-            if (x.getInteger("relid", relid) == relid && "copying".equals(x.getString("state"))
-                    && x.getLong("idleMs", 0L) > t.fcopyStuckMs()) {
-                out.add(new Problem("fcopy_stuck", Level.WARNING, label + ": copy to " + x.getString("target")
-                        + " stuck, no data for " + seconds(x.getLong("idleMs"))));
-            }
-        }
-        return out;
-    }
-
-    private static JsonObject channelState(JsonObject device, int relid) {
-        JsonArray list = device.getJsonArray("channels");
-        for (int i = 0; list != null && i < list.size(); i++) {
-            if (list.getJsonObject(i).getInteger("relid", -1) == relid) {
-                return list.getJsonObject(i);
-            }
-        }
-        return null;
-    }
-
     private static List<Problem> dedupe(List<Problem> problems) {
         return problems.stream().distinct().toList();
-    }
-
-    private static Instant instant(String iso) {
-        try {
-            return iso == null ? null : Instant.parse(iso);
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     static String seconds(long ms) {

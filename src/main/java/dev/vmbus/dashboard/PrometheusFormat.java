@@ -10,6 +10,7 @@ import dev.vmbus.ring.RingSnapshot;
 import dev.vmbus.runtime.Outstanding;
 import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.spi.DevicePlugin;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -54,6 +55,11 @@ final class PrometheusFormat {
     private HostComplaints.Tally transport;
 
     PrometheusFormat() {
+        this(Map.of());
+    }
+
+    /** With the gauges each of {@code devices} declares ({@link DevicePlugin#gauges}). */
+    PrometheusFormat(Map<String, DevicePlugin<?>> devices) {
         gauge("vmbus_channels", "Channels the host offers, by state.", new String[] {"state"}, cb -> {
             Map<ChannelState, Integer> byState = new EnumMap<>(ChannelState.class);
             for (ChannelView c : agent.channels()) {
@@ -155,7 +161,7 @@ final class PrometheusFormat {
         ring("vmbus_ring_pending_send_bytes", "The blocked producer's pending_send_sz (0 when not blocked).",
                 r -> r.pendingSendSize() & 0xFFFF_FFFFL);
         kernelFamilies();
-        health = new HealthMetrics(registry);
+        health = new HealthMetrics(registry, devices);
     }
 
     /** The exposition text of the channel families alone (no health view). */

@@ -1,5 +1,7 @@
 package dev.vmbus.spi;
 
+import io.vertx.core.json.JsonObject;
+
 import java.util.List;
 import java.util.UUID;
 
@@ -39,6 +41,27 @@ public interface DevicePlugin<S> {
 
     /** The device for one agent, configured by what {@link #settings} returned. */
     Device device(S settings, DeviceContext context);
+
+    /**
+     * The device's problems now, judged from its own state (what {@link Device#state()} answered a moment ago) against
+     * {@code check}: the health hook. The dashboard calls it once per snapshot for every enabled device, built-in or
+     * plug-in, and shows what it returns the same way everywhere: on each channel a problem names, on the device
+     * ({@code health} of {@code /api/devices/{name}}), in the summary, and in {@code /metrics}
+     * ({@code vmbus_channel_problem}, {@code vmbus_channel_health_state}, {@code vmbus_device_health_state}). Say
+     * a channel's problem only for the channels in {@link HealthCheck#openChannels()}. Pure: any thread, no I/O.
+     * None by default.
+     */
+    default List<DeviceProblem> health(JsonObject state, HealthCheck check) {
+        return List.of();
+    }
+
+    /**
+     * Gauge families this class adds to {@code /metrics}, their samples read from the device's state at each
+     * scrape (the raw facts alert rules use, e.g. {@code vmbus_heartbeat_age_seconds}). None by default.
+     */
+    default List<DeviceGauge> gauges() {
+        return List.of();
+    }
 
     /** Whether the handler runs when the config file does not mention it. */
     default boolean enabledByDefault() {

@@ -1,9 +1,12 @@
 package dev.vmbus.spi;
 
 import dev.vmbus.ic.IcNegotiation;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What an IC handler knows about one of its channels: the negotiated versions and message counts. A service
@@ -67,5 +70,18 @@ public class IcChannelState {
             json.put("negotiatedAt", negotiatedAt.toString());
         }
         return json;
+    }
+
+    /**
+     * The per-channel entries of an integration service's state ({@code channels} of {@link IcDevice#state()}), for
+     * its plug-in's {@link DevicePlugin#health} and {@link DevicePlugin#gauges}; none when there are none.
+     */
+    public static List<JsonObject> channels(JsonObject deviceState) {
+        JsonArray list = deviceState.getJsonArray("channels");
+        List<JsonObject> out = new ArrayList<>();
+        for (int i = 0; list != null && i < list.size(); i++) {
+            out.add(list.getJsonObject(i));
+        }
+        return out;
     }
 }

@@ -1,7 +1,7 @@
 package dev.vmbus.bench;
 
 import dev.vmbus.dashboard.DashboardHarness;
-import dev.vmbus.dashboard.HealthThresholds;
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -93,7 +93,7 @@ public final class DashboardScaleBench {
         }
         Path dir = Files.createTempDirectory("vmbus-dash-bench");
         long t0 = System.nanoTime();
-        try (DashboardHarness h = new DashboardHarness(dir, channels - 6, heartbeatMs, updateMs, HealthThresholds.DEFAULTS)) {
+        try (DashboardHarness h = new DashboardHarness(dir, channels - 6, heartbeatMs, updateMs, VmbusConfig.Health.DEFAULTS)) {
             System.out.printf(Locale.ROOT, "%d channels open in %.1f s%n", channels, (System.nanoTime() - t0) / 1e9);
             Samples lag = new Samples();
             int loops = 2 * Runtime.getRuntime().availableProcessors(); // Vert.x's default event-loop pool size

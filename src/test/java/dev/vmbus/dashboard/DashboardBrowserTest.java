@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -52,7 +53,7 @@ class DashboardBrowserTest {
     void start() throws Exception {
         assertTrue(new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
                 "the browser test needs Debian's chromium and chromium-driver (scripts/test.sh installs them)");
-        h = new DashboardHarness(tmp, 2, 200, UPDATE_MS, new HealthThresholds(800, 1600, 80, 100, 30_000, 60_000, 60_000));
+        h = new DashboardHarness(tmp, 2, 200, UPDATE_MS, new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000));
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",

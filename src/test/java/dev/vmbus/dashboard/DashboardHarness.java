@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.host.SimulatedHost;
@@ -44,14 +45,14 @@ public final class DashboardHarness implements AutoCloseable {
     final long updateMs;
 
     DashboardHarness(Path dir) throws Exception {
-        this(dir, 0, 100, UPDATE_MS, HealthThresholds.DEFAULTS);
+        this(dir, 0, 100, UPDATE_MS, VmbusConfig.Health.DEFAULTS);
     }
 
     /**
      * @param extraHeartbeats heartbeat channels beyond the six ICs ({@code host.extraHeartbeats})
      * @param heartbeatMs     the simulated host's heartbeat interval
      */
-    public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, HealthThresholds health) throws Exception {
+    public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, VmbusConfig.Health health) throws Exception {
         this.dir = dir;
         this.channelCount = 6 + extraHeartbeats;
         this.updateMs = updateMs;

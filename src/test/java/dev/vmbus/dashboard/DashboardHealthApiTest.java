@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +29,7 @@ class DashboardHealthApiTest {
     @BeforeEach
     void start() throws Exception {
         // two extra heartbeat channels (relids 7 and 8) to break without touching the six ICs
-        h = new DashboardHarness(dir, 2, 100, 200, new HealthThresholds(600, 1200, 80, 100, 30_000, 60_000, 60_000));
+        h = new DashboardHarness(dir, 2, 100, 200, new VmbusConfig.Health(600, 1200, 80, 100, 30_000, 60_000, 60_000));
     }
 
     @AfterEach

@@ -152,7 +152,7 @@ class DashboardHostControlTest {
     @Test
     void configuredTokenGuardsEveryRead() throws Exception {
         DashboardServer guarded = new DashboardServer(new DashboardOptions("127.0.0.1", 0, TOKEN, 200,
-                List.of("heartbeat")), null);
+                List.of(new dev.vmbus.device.heartbeat.HeartbeatHandler())), null);
         String id = h.vertx.deployVerticle(guarded).await(10, TimeUnit.SECONDS);
         try {
             String base = "http://127.0.0.1:" + guarded.port();

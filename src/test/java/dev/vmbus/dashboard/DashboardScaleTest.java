@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -32,7 +33,7 @@ class DashboardScaleTest {
 
     @BeforeAll
     static void start() throws Exception {
-        h = new DashboardHarness(dir, CHANNELS - 6, 500, 500, HealthThresholds.DEFAULTS);
+        h = new DashboardHarness(dir, CHANNELS - 6, 500, 500, VmbusConfig.Health.DEFAULTS);
     }
 
     @AfterAll

@@ -1,19 +1,42 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.device.fcopy.FcopyHandler;
+import dev.vmbus.device.heartbeat.HeartbeatHandler;
+import dev.vmbus.device.timesync.TimesyncHandler;
+import dev.vmbus.device.vss.VssHandler;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.DeviceProblem;
+import dev.vmbus.spi.HealthCheck;
+import dev.vmbus.spi.NoSettings;
+import dev.vmbus.spi.Reply;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Each rule of {@link HealthRules} on snapshots shaped like the agent's, including the summary's words. */
+/**
+ * Each rule of {@link HealthRules}, and each built-in device's health hook through it, on snapshots shaped like the
+ * agent's, including the summary's words.
+ */
 class HealthRulesTest {
     static final long NOW = 1_800_000_000_000L;
-    private final HealthRules rules = new HealthRules(new HealthThresholds(1000, 3000, 80, 10, 5000, 2000, 4000));
+    static final VmbusConfig.Health HEALTH = new VmbusConfig.Health(1000, 3000, 80, 10, 5000, 2000, 4000);
+    private final HealthRules rules = new HealthRules(HEALTH,
+            Map.of("heartbeat", new HeartbeatHandler(), "timesync", new TimesyncHandler(), "vss", new VssHandler(),
+                    "fcopy", new FcopyHandler()));
 
     static JsonObject ring(double fill) {
         return new JsonObject().put("writeIndex", 100).put("readIndex", 0).put("fillPercent", fill);
@@ -185,5 +208,74 @@ class HealthRulesTest {
         assertEquals("critical", h.getString("state"));
         assertTrue(h.getString("summary").startsWith("kvp handler does not answer"), h.encode());
         assertFalse(devices.getJsonObject("heartbeat").getJsonObject("health").containsKey("summary"));
+    }
+
+    /** A plug-in the dashboard has never heard of: misses pings on channel 7, and says so through its hook. */
+    static class PingPlugin implements DevicePlugin<NoSettings> {
+        @Override
+        public String name() {
+            return "ping";
+        }
+
+        @Override
+        public List<UUID> classIds() {
+            return List.of(UUID.fromString("6a2d8c2e-4d2b-4c0e-9a58-0f6d3b1c2a77"));
+        }
+
+        @Override
+        public NoSettings settings(DeviceContext context) {
+            return NoSettings.of(context);
+        }
+
+        @Override
+        public Device device(NoSettings settings, DeviceContext context) {
+            return packet -> Future.succeededFuture(Reply.none());
+        }
+
+        @Override
+        public List<DeviceProblem> health(JsonObject state, HealthCheck check) {
+            if (state.getBoolean("broken", false)) {
+                throw new IllegalStateException("no misses field");
+            }
+            List<DeviceProblem> out = new ArrayList<>();
+            check.openChannels().forEach((relid, label) -> out.add(new DeviceProblem(relid, "ping_missed",
+                    DeviceProblem.Severity.WARNING, label + ": " + state.getInteger("misses") + " pings missed")));
+            out.add(new DeviceProblem(42, "ping_ghost", DeviceProblem.Severity.CRITICAL, "ping #42 is not open"));
+            out.add(new DeviceProblem(DeviceProblem.DEVICE, "ping_pool", DeviceProblem.Severity.NOTE,
+                    "ping: pool at " + check.thresholds().ringFillPercent() + " %"));
+            return out;
+        }
+    }
+
+    @Test
+    void aPlugInsHealthHookIsShownOnItsOpenChannelsAndItsDeviceLikeABuiltIns() {
+        HealthRules withPing = new HealthRules(new VmbusConfig.Health(1000, 3000, 80, 10, 5000, 2000, 4000),
+                Map.of("ping", new PingPlugin()));
+        JsonArray channels = new JsonArray().add(channel(7, "ping", "open")).add(channel(8, "ping", "offered"));
+        JsonObject devices = new JsonObject().put("ping", new JsonObject().put("misses", 3));
+        JsonObject summary = withPing.annotate(channels, devices, NOW);
+
+        JsonObject seven = health(channels, 7);
+        assertEquals("warning", seven.getString("state"));
+        assertEquals("ping #7: 3 pings missed", seven.getString("summary"), "labelled as the dashboard labels it");
+        assertEquals(1, seven.getJsonArray("problems").size(), "only its own channel's problem: " + seven);
+        assertEquals("2 channels, 1 needs attention: ping #7: 3 pings missed", summary.getString("text"));
+        JsonArray problems = devices.getJsonObject("ping").getJsonObject("health").getJsonArray("problems");
+        assertEquals(2, problems.size(), "the open channel's and the device's; not one for a channel not open: " + problems);
+        assertEquals("ping_missed", problems.getJsonObject(0).getString("code"));
+        assertEquals("note", problems.getJsonObject(1).getString("level"));
+        assertEquals("ping: pool at 80.0 %", problems.getJsonObject(1).getString("text"), "judged against the thresholds");
+    }
+
+    @Test
+    void aHealthHookThatThrowsIsItselfAProblemAndTheViewStillComes() {
+        HealthRules withPing = new HealthRules(HEALTH, Map.of("ping", new PingPlugin()));
+        JsonArray channels = new JsonArray().add(channel(7, "ping", "open"));
+        JsonObject devices = new JsonObject().put("ping", new JsonObject().put("broken", true));
+        withPing.annotate(channels, devices, NOW);
+        assertEquals("ok", health(channels, 7).getString("state"));
+        JsonObject h = devices.getJsonObject("ping").getJsonObject("health");
+        assertEquals("warning", h.getString("state"));
+        assertEquals("ping could not judge its health: no misses field", h.getString("summary"));
     }
 }

@@ -1,5 +1,7 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.spi.DeviceGauge;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
@@ -186,6 +188,29 @@ class PrometheusFormatTest {
         String second = f.render(new AgentSnapshot(2, List.of(open(one, "heartbeat", 11))));
         assertFalse(second.contains("relid=\"7\""), "nothing of the previous snapshot stays: " + second);
         assertEquals(11.0, Exposition.value(second, "vmbus_channel_events_total", "relid", "1", "class", "heartbeat"));
+    }
+
+    @Test
+    void aDevicesDeclaredGaugesAreReadFromItsStateAtEachScrape() {
+        DevicePlugin<?> ping = new HealthRulesTest.PingPlugin() {
+            @Override
+            public List<DeviceGauge> gauges() {
+                return List.of(new DeviceGauge("vmbus_ping_misses", "Pings missed, per channel.", List.of("relid"),
+                        (state, now) -> List.of(DeviceGauge.Sample.of(state.getInteger("misses"), "7"))),
+                        new DeviceGauge("vmbus_ping_broken", "A gauge whose reading throws.", List.of(),
+                                (state, now) -> {
+                                    throw new IllegalStateException("unreadable");
+                                }));
+            }
+        };
+        PrometheusFormat f = new PrometheusFormat(java.util.Map.of("ping", ping));
+        JsonObject view = new JsonObject().put("channels", new io.vertx.core.json.JsonArray())
+                .put("devices", new JsonObject().put("ping", new JsonObject().put("misses", 3)));
+        String text = f.render(new AgentSnapshot(0, List.of()), view, null, 0);
+        assertEquals(3.0, Exposition.value(text, "vmbus_ping_misses", "relid", "7"), text);
+        assertFalse(text.contains("vmbus_ping_broken"), "a gauge that cannot be read is left out: " + text);
+        assertFalse(f.render(new AgentSnapshot(0, List.of()), new JsonObject(), null, 0).contains("vmbus_ping_misses"),
+                "no state, no sample");
     }
 
     static String[] with(String[] labels, String name, String value) {
