@@ -20,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -39,33 +38,61 @@ public final class DeviceProbe implements AutoCloseable {
     /** The transaction id {@link #exchange} sends and expects echoed. */
     public static final long TRANSACTION_ID = 77;
 
-    private final Vertx vertx = Vertx.vertx();
+    private final Vertx vertx;
+    /** True when the probe made {@link #vertx} (and so closes it); false for the caller's. */
+    private final boolean ownsVertx;
+    private final String deploymentId;
     private final String name;
     private final DeliveryOptions timeout = new DeliveryOptions().setSendTimeout(ScriptedHost.TIMEOUT.toMillis());
     private volatile Runnable onReplyWritten = () -> { };
     private volatile boolean failReplyWrites;
 
-    private DeviceProbe(String name, Device device) {
+    private DeviceProbe(Vertx vertx, boolean ownsVertx, String name, Device device) {
+        this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
         this.name = name;
-        LocalCodec.register(vertx);
         try {
-            vertx.deployVerticle(new DeviceVerticle(name, device))
-                    .await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            vertx.close();
-            throw new AssertionError("device '" + name + "' did not start: " + e, e);
+            LocalCodec.register(vertx);
+            deploymentId = ScriptedHost.await(vertx.deployVerticle(new DeviceVerticle(name, device)),
+                    "device '" + name + "' to start");
+        } catch (RuntimeException | AssertionError e) {
+            if (ownsVertx) {
+                vertx.close();
+            }
+            throw e;
         }
     }
 
-    /** Runs {@code device} under the name {@code name}. */
+    /** Runs {@code device} under the name {@code name}, on a Vert.x of its own. */
     public static DeviceProbe of(String name, Device device) {
-        return new DeviceProbe(name, device);
+        return new DeviceProbe(Vertx.vertx(), true, name, device);
+    }
+
+    /** Runs {@code device} on the caller's {@code vertx} ({@link #close} undeploys it and leaves {@code vertx} open). */
+    public static DeviceProbe of(Vertx vertx, String name, Device device) {
+        return new DeviceProbe(vertx, false, name, device);
     }
 
     /** Runs the device {@code handler} makes from {@code config} (its section, without {@code enabled}) on {@code sim}. */
     public static <S> DeviceProbe of(DevicePlugin<S> handler, JsonObject config) {
+        return of(Vertx.vertx(), true, handler, config);
+    }
+
+    /** As {@link #of(DevicePlugin, JsonObject)}, on the caller's {@code vertx}. */
+    public static <S> DeviceProbe of(Vertx vertx, DevicePlugin<S> handler, JsonObject config) {
+        return of(vertx, false, handler, config);
+    }
+
+    private static <S> DeviceProbe of(Vertx vertx, boolean owns, DevicePlugin<S> handler, JsonObject config) {
         DeviceContext context = new DeviceContext(handler.name(), config.copy(), TransportType.SIM);
-        return new DeviceProbe(handler.name(), handler.device(handler.settings(context), context));
+        try {
+            return new DeviceProbe(vertx, owns, handler.name(), handler.device(handler.settings(context), context));
+        } catch (RuntimeException e) {
+            if (owns) {
+                vertx.close();
+            }
+            throw e;
+        }
     }
 
     public Vertx vertx() {
@@ -84,11 +111,28 @@ public final class DeviceProbe implements AutoCloseable {
         return this;
     }
 
-    /** Sends an in-band packet as a host would; returns the device's reply, or empty when it sent none. */
+    /**
+     * Sends an in-band packet as a host would; returns the device's reply, or empty when it sent none. Blocks: from a
+     * Vert.x event loop (a {@code VertxTestContext} test, a verticle) use {@link #sendAsync}.
+     */
     public Optional<OutboundPacket> send(byte[] payload, long transactionId) throws Exception {
+        return answered(ScriptedHost.await(request(payload, transactionId), name + " to answer a packet"));
+    }
+
+    /**
+     * As {@link #send}, without blocking: completes with the reply (or empty), on the Vert.x context the probe's
+     * request was made from; {@link #onReplyWritten} then runs there too.
+     */
+    public Future<Optional<OutboundPacket>> sendAsync(byte[] payload, long transactionId) {
+        return request(payload, transactionId).map(this::answered);
+    }
+
+    private Future<Message<Object>> request(byte[] payload, long transactionId) {
         Packet p = new Packet(RELID, PacketType.DATA_INBAND, 0, transactionId, payload.clone());
-        Message<Object> answer = vertx.eventBus().request(Addresses.device(name), p, timeout)
-                .await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return vertx.eventBus().request(Addresses.device(name), p, timeout);
+    }
+
+    private Optional<OutboundPacket> answered(Message<Object> answer) {
         if (answer.body() == null) {
             return Optional.empty();
         }
@@ -128,9 +172,14 @@ public final class DeviceProbe implements AutoCloseable {
         return new IcMessage(reply(Packets.negotiation(hostServiceVersions), 0).payload());
     }
 
-    /** The device's state, as the dashboard reads it. */
+    /** The device's state, as the dashboard reads it. Blocks: from an event loop use {@link #stateAsync}. */
     public JsonObject state() throws Exception {
-        return readState().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return ScriptedHost.await(readState(), name + "'s state");
+    }
+
+    /** As {@link #state}, without blocking. */
+    public Future<JsonObject> stateAsync() {
+        return readState();
     }
 
     /** Waits for the state to satisfy {@code condition}; returns it. */
@@ -142,13 +191,9 @@ public final class DeviceProbe implements AutoCloseable {
         return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, timeout).map(Message::body);
     }
 
-    /** Closes Vert.x and with it everything that runs on it. */
+    /** Stops the device: closes the probe's own Vert.x, or undeploys it from the caller's. */
     @Override
     public void close() {
-        try {
-            vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("Vert.x did not close: " + e, e);
-        }
+        ScriptedHost.await(ownsVertx ? vertx.close() : vertx.undeploy(deploymentId), "Vert.x to close");
     }
 }

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -43,11 +42,10 @@ public final class TestAgent implements AutoCloseable {
             vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
             SimBus bus = new SimBus(vertx, 4096);
             host = new ScriptedHost(vertx, bus);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry))
-                    .await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception | AssertionError e) {
+            ScriptedHost.await(vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)), "the agent to start");
+        } catch (RuntimeException | AssertionError e) {
             vertx.close();
-            throw new AssertionError("the agent did not start: " + e, e);
+            throw e;
         }
     }
 
@@ -81,9 +79,14 @@ public final class TestAgent implements AutoCloseable {
         return host.offer(relid, classId).awaitOpen();
     }
 
-    /** Device {@code name}'s state, as the dashboard reads it. */
+    /** Device {@code name}'s state, as the dashboard reads it. Blocks: from an event loop use {@link #stateAsync}. */
     public JsonObject state(String name) throws Exception {
-        return readState(name).await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return ScriptedHost.await(readState(name), name + "'s state");
+    }
+
+    /** As {@link #state}, without blocking. */
+    public Future<JsonObject> stateAsync(String name) {
+        return readState(name);
     }
 
     /** Waits for device {@code name}'s state to satisfy {@code condition}; returns it. */
@@ -118,10 +121,6 @@ public final class TestAgent implements AutoCloseable {
     /** Closes Vert.x and with it everything that runs on it. */
     @Override
     public void close() {
-        try {
-            vertx.close().await(ScriptedHost.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("Vert.x did not close: " + e, e);
-        }
+        ScriptedHost.await(vertx.close(), "Vert.x to close");
     }
 }
