@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  * refused, then values are checked. Device sections are kept as JSON for their handlers to check.
  */
 public final class ConfigLoader {
-    /** Every key's default. */
+    /** Every key's default, but {@code dashboard.health}'s: those are {@link VmbusConfig.Health#DEFAULTS}, put in here. */
     public static final String DEFAULTS = """
             {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
@@ -30,10 +30,7 @@ public final class ConfigLoader {
                              "maxBufferPercent": 10 },
               "devices": { },
               "plugins": { "dir": null },
-              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000,
-                             "health": { "heartbeatLateMs": 5000, "heartbeatLostMs": 15000, "ringFillPercent": 80.0,
-                                         "timesyncOffsetMs": 100.0, "timesyncStaleMs": 30000, "vssFrozenMs": 60000,
-                                         "fcopyStuckMs": 60000 } },
+              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
               "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
                         "referenceCounterAheadMs": 17000, "extraHeartbeats": 0,
                         "nic": { "enabled": false, "backend": "none", "tap": "vmbushost0", "queues": 1,
@@ -90,6 +87,7 @@ public final class ConfigLoader {
         ObjectNode merged;
         try {
             merged = (ObjectNode) MAPPER.readTree(DEFAULTS);
+            ((ObjectNode) merged.get("dashboard")).set("health", MAPPER.valueToTree(VmbusConfig.Health.DEFAULTS));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

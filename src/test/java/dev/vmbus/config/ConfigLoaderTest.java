@@ -31,6 +31,10 @@ class ConfigLoaderTest {
         assertEquals(VmbusConfig.Host.DEFAULT_REFERENCE_COUNTER_AHEAD_MS, c.host().referenceCounterAheadMs());
         assertTrue(c.host().referenceCounterAheadMs() > 0, "every timesync test meets a counter that is not our clock");
         assertTrue(c.devices().isEmpty());
+        assertEquals(VmbusConfig.Health.DEFAULTS, c.dashboard().health(), "the health defaults' one home");
+        assertEquals(2500, ConfigLoader.parse("{\"dashboard\": {\"health\": {\"heartbeatLateMs\": 2500}}}", "t")
+                .dashboard().health().heartbeatLateMs(), "a health key still overrides its default");
+        assertMessage("{\"dashboard\": {\"health\": {\"heartbeatLate\": 1}}}", "unknown key 'dashboard.health.heartbeatLate'");
     }
 
     @Test
