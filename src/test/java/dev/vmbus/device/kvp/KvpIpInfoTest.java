@@ -120,19 +120,19 @@ class KvpIpInfoTest {
     @Test
     void setIpInfoWritesTheFileAndRunsTheHook() throws Exception {
         Path marker = dir.resolve("hook-saw");
-        byte[] request = ipRequest(5, GUID.toUpperCase(), "10.1.2.3;10.1.3.3;2001:db8::7", "255.255.255.0;255.255.0.0;64",
-                "10.1.2.1;", "8.8.8.8;1.1.1.1;", 0);
+        byte[] request = ipRequest(5, GUID.toUpperCase(), "192.0.2.3;198.51.100.3;2001:db8::7", "255.255.255.0;255.255.0.0;64",
+                "192.0.2.1;", "8.8.8.8;1.1.1.1;", 0);
         String ifcfg = """
                 HWADDR=00:15:5D:01:02:03
                 DEVICE=eth9
                 BOOTPROTO=none
-                IPADDR=10.1.2.3
+                IPADDR=192.0.2.3
                 NETMASK=255.255.255.0
-                IPADDR1=10.1.3.3
+                IPADDR1=198.51.100.3
                 NETMASK1=255.255.0.0
                 IPV6ADDR=2001:db8:0:0:0:0:0:7
                 IPV6NETMASK=64
-                GATEWAY=10.1.2.1
+                GATEWAY=192.0.2.1
                 DNS1=8.8.8.8
                 DNS2=1.1.1.1
                 """;
@@ -141,13 +141,13 @@ class KvpIpInfoTest {
             assertEquals(ifcfg, Files.readString(dir.resolve("pools/ifcfg-eth9")));
             assertEquals(ifcfg, Files.readString(marker), "the hook ran with the file's path");
 
-            byte[] unknown = ipRequest(5, "{00000000-0000-0000-0000-000000000000}", "10.0.0.1", "", "", "", 0);
+            byte[] unknown = ipRequest(5, "{00000000-0000-0000-0000-000000000000}", "203.0.113.1", "", "", "", 0);
             assertArrayEquals(icReply(unknown, 0x80041002), guest.exchange(unknown), "GUID not found");
-            byte[] bad = ipRequest(5, GUID, "10.1.2.300", "255.255.255.0", "", "", 0);
+            byte[] bad = ipRequest(5, GUID, "192.0.2.300", "255.255.255.0", "", "", 0);
             assertArrayEquals(icReply(bad, 0x80070057), guest.exchange(bad), "invalid address");
             byte[] name = ipRequest(5, GUID, "example.com", "", "", "", 0);
             assertArrayEquals(icReply(name, 0x80070057), guest.exchange(name), "a host name is not looked up");
-            byte[] broken = ipRequest(5, GUID, "10.0.0.1", "", "", "", 0);
+            byte[] broken = ipRequest(5, GUID, "203.0.113.1", "", "", "", 0);
             broken[31] = (byte) 0xDC; // the adapter id starts with a lone low surrogate
             assertArrayEquals(icReply(broken, 0x80004005), guest.exchange(broken), "invalid UTF-16");
             byte[] cut = java.util.Arrays.copyOf(request, 4000);
