@@ -16,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,15 +54,27 @@ class NetvscHostFaultsTest {
                         .put("faults", new JsonObject().put(knob, true)))).encode(), "test");
         vertx = Vertx.vertx();
         CompletableFuture<ChannelEvent> ended = new CompletableFuture<>();
+        CompletableFuture<ChannelEvent> heartbeatOpened = new CompletableFuture<>();
+        List<ChannelEvent> heartbeatEnded = new CopyOnWriteArrayList<>();
         vertx.eventBus().<Object>localConsumer("vmbus.channels", m -> {
             if (m.body() instanceof ChannelEvent e && "netvsc".equals(e.className()) && e.reason() != null) {
                 ended.complete(e);
+            }
+            if (m.body() instanceof ChannelEvent e && e.relid() == 1) {
+                if (e.state() == ChannelState.OPEN) {
+                    heartbeatOpened.complete(e);
+                } else if (e.ended()) {
+                    heartbeatEnded.add(e);
+                }
             }
         });
         agent = Agent.builder(config).vertx(vertx).start();
         ChannelEvent e = ended.get(15, TimeUnit.SECONDS);
         assertNotEquals(EndReason.Kind.HOST_RESCINDED, e.reason().kind(), knob + ": " + e.reason());
         assertFalse(e.reason().text().isBlank(), knob);
+        // The NIC may fail before the heartbeat channel has finished opening (both open at once): wait for it.
+        heartbeatOpened.get(15, TimeUnit.SECONDS);
+        assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
         AgentSnapshot channels = (AgentSnapshot) agent.vertx().eventBus().request("vmbus.channels.list", null)
                 .await(10, TimeUnit.SECONDS).body();
         ChannelView heartbeat = channels.channels().stream().filter(c -> c.relid() == 1).findFirst().orElseThrow();
