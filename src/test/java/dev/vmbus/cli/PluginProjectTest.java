@@ -3,13 +3,11 @@ package dev.vmbus.cli;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -20,13 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,35 +33,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("slow")
 class PluginProjectTest {
-    private static final String VERSION = Vmbus.projectVersion();
-    private static final String PING_CLASS = "a1b2c3d4-0000-4000-8000-00000000c0de";
+    private static final String PING_CLASS = PluginExample.PING_CLASS;
 
     @TempDir
     Path tmp;
 
     @Test
     void theExampleBuiltAsAnOutsideProjectAnswersUnderVmbusRunWithPlugins() throws Exception {
-        Path mvn = onPath("mvn");
-        Assumptions.assumeTrue(mvn != null, "mvn is not on the PATH: the example plug-in cannot be built");
-        Path repo = localRepository();
-        Path project = tmp.resolve("vmbus-ping");
-        copyTree(Path.of("src/test/plugin-example"), project);
-
-        // the project's own build: compile, its kit test, its jar; offline, against the artifacts above
-        ProcessBuilder build = new ProcessBuilder(mvn.toString(), "-o", "-B", "-q", "-Dmaven.repo.local=" + repo,
-                "package").directory(project.toFile()).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("build.log").toFile());
-        build.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process p = build.start();
-        assertTrue(p.waitFor(150, TimeUnit.SECONDS), "the example's build did not end within 150 s");
-        String log = Files.readString(tmp.resolve("build.log"));
-        assertEquals(0, p.exitValue(), "the example's build failed:\n" + log);
-        String report = Files.readString(project.resolve("target/surefire-reports/TEST-dev.vmbus.example.PingHandlerTest.xml"));
-        assertTrue(report.contains("tests=\"2\"") && report.contains("failures=\"0\"") && report.contains("errors=\"0\""),
-                report.lines().limit(3).toList().toString());
+        Path jar = PluginExample.build(tmp);
 
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
-        Files.copy(project.resolve("target/vmbus-ping-1.0.jar"), plugins.resolve("vmbus-ping-1.0.jar"));
+        Files.copy(jar, plugins.resolve(PluginExample.JAR));
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -104,53 +79,6 @@ class PluginProjectTest {
         }
     }
 
-    /**
-     * A local repository with this build's artifacts where {@code mvn install} puts them (the jar of
-     * {@code target/classes}, the pom, the testkit classifier jar), and every other artifact the local one has,
-     * linked: the example then resolves offline without touching the user's repository.
-     */
-    private Path localRepository() throws IOException {
-        Path user = Path.of(System.getProperty("user.home"), ".m2", "repository");
-        Path repo = Files.createDirectories(tmp.resolve("repo"));
-        try (Stream<Path> top = Files.list(user)) {
-            for (Path entry : top.toList()) {
-                if (!entry.getFileName().toString().equals("dev")) {
-                    Files.createSymbolicLink(repo.resolve(entry.getFileName().toString()), entry);
-                }
-            }
-        }
-        Path dev = Files.createDirectories(repo.resolve("dev"));
-        if (Files.isDirectory(user.resolve("dev"))) {
-            try (Stream<Path> groups = Files.list(user.resolve("dev"))) {
-                for (Path g : groups.toList()) {
-                    if (!g.getFileName().toString().equals("vmbus")) {
-                        Files.createSymbolicLink(dev.resolve(g.getFileName().toString()), g);
-                    }
-                }
-            }
-        }
-        Path artifact = Files.createDirectories(dev.resolve("vmbus/vertx-vmbus/" + VERSION));
-        String base = "vertx-vmbus-" + VERSION;
-        Files.copy(Path.of("pom.xml"), artifact.resolve(base + ".pom"));
-        jar(Path.of("target/classes"), p -> true, artifact.resolve(base + ".jar"));
-        jar(Path.of("target/test-classes"), p -> p.startsWith("dev/vmbus/testkit/") && !p.endsWith("Test.class")
-                && !p.contains("Test$"), artifact.resolve(base + "-testkit.jar"));
-        return repo;
-    }
-
-    private static void jar(Path root, java.util.function.Predicate<String> include, Path to) throws IOException {
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(to)); Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                String name = root.relativize(f).toString().replace('\\', '/');
-                if (include.test(name)) {
-                    out.putNextEntry(new JarEntry(name));
-                    Files.copy(f, out);
-                    out.closeEntry();
-                }
-            }
-        }
-    }
-
     /** This JVM's class path without the test classes (which hold the example too): the agent and its libraries. */
     private static String agentClassPath() {
         return Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
@@ -158,37 +86,14 @@ class PluginProjectTest {
                 .orElseThrow();
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
-    }
-
-    private static Path onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            Path p = Path.of(dir, tool);
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    private static String getText(String url) throws Exception {
+    static String getText(String url) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), url + ": " + r.body());
         return r.body();
     }
 
-    private static JsonObject get(String url) throws Exception {
+    static JsonObject get(String url) throws Exception {
         return new JsonObject(getText(url));
     }
 }
