@@ -40,7 +40,7 @@ class CommandLineTest {
                     .until(() -> !run.has("is lost"));
             run.sigterm();
             run.sigterm(); // a second signal (a shell, timeout(1)) must not start a second close
-            assertEquals(0, run.exitStatus(5_000));
+            assertEquals(0, run.exitStatus(15_000));
             assertEquals(1, run.lines.stream().filter(l -> l.contains("signal received")).count(),
                     String.join("\n", run.lines));
             assertTrue(run.lines.stream().noneMatch(l -> l.contains("Already undeployed")), String.join("\n", run.lines));
@@ -65,7 +65,7 @@ class CommandLineTest {
             assertTrue(text.contains("Device_ID = {fd149e91-82e0-4a7d-afa6-2a4166cbd7c0}"), text);
             assertTrue(text.contains("Rel_ID=1, subchannel=0, state=open"), text);
             assertTrue(text.contains("in_read_index="), text);
-            assertEquals(0, run.terminate(5_000));
+            assertEquals(0, run.terminate(15_000));
         }
         assertMessage(2, "no vmbus agent answers at http://127.0.0.1:9", "ls", "--url", "http://127.0.0.1:9");
     }
@@ -79,13 +79,13 @@ class CommandLineTest {
             run.await("channel 1 (heartbeat, instance fd149e91-82e0-4a7d-afa6-2a4166cbd7c0) opened on shm", 20_000);
             run.await("vmbus agent running", 20_000); // SIGTERM is handled from here on
             host.await("guest heartbeat on channel 1 is healthy", 10_000);
-            host.await("negotiated framework 3.0, service 3.0", 1_000);
+            host.await("negotiated framework 3.0, service 3.0", 10_000);
             // The guest says "close" and waits for "closed" before it closes the signal socket, so the host must
             // log the guest's close, not a vanished signal socket. (This once failed: the guest registered open
             // links from the channel's thread in a map read on another, and then did not see the link as open.)
-            assertEquals(0, run.terminate(5_000));
-            host.await("host: heartbeat channel 1 closed (closed by the guest)", 5_000);
-            assertEquals(0, host.terminate(5_000));
+            assertEquals(0, run.terminate(15_000));
+            host.await("host: heartbeat channel 1 closed (closed by the guest)", 15_000);
+            assertEquals(0, host.terminate(15_000));
             assertTrue(!host.has("is lost"), "a heartbeat was missed:\n" + String.join("\n", host.lines));
         }
     }

@@ -191,8 +191,8 @@ class DebianPackageIT {
             List<String> args = List.of(info.arguments().orElseThrow());
             assertTrue(args.contains("-XX:+UseSerialGC") && args.contains("--enable-native-access=ALL-UNNAMED"), args.toString());
             assertEquals(0, agent.terminate(10_000));
-            host.await("host: heartbeat channel 1 closed (closed by the guest)", 5_000);
-            assertEquals(0, host.terminate(5_000));
+            host.await("host: heartbeat channel 1 closed (closed by the guest)", 15_000);
+            assertEquals(0, host.terminate(15_000));
         }
 
         // Without the file: the built-in defaults, said; an explicitly given missing file stays an error.

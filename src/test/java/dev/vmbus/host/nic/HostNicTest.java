@@ -547,7 +547,8 @@ class HostNicTest {
             subs.add(opened.get(TIMEOUT_S, TimeUnit.SECONDS));
             inboxes.add(inbox);
         }
-        for (int guard = 0; onHost(() -> nic.drivers().size()) < 3 && guard < 100; guard++) {
+        // the host opens its side of each subchannel on its own context: wait (bounded) until all three are there
+        for (int guard = 0; onHost(() -> nic.drivers().size()) < 3 && guard < 3000; guard++) {
             Thread.sleep(10);
         }
         assertEquals(3, onHost(() -> nic.drivers().size()));
@@ -679,15 +680,31 @@ class HostNicTest {
                 held.add(p); // the guest keeps these slots for now
             }
         }
+        // The looped frames reach the guest as the loop hands them over: wait (bounded) until every data slot is
+        // used, then check that nothing more comes (the host pauses instead of overrunning its slots).
+        int dataSlots = 72 - HostNic.CONTROL_SLOTS;
+        int inHeld = held.stream().mapToInt(p -> p.transferPages().count()).sum();
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); inHeld < dataSlots && System.nanoTime() < end; ) {
+            Packet p = received.poll(100, TimeUnit.MILLISECONDS);
+            if (p != null) {
+                held.add(p);
+                inHeld += p.transferPages().count();
+            }
+        }
         for (Packet p; (p = received.poll(200, TimeUnit.MILLISECONDS)) != null; ) {
             held.add(p);
+            inHeld += p.transferPages().count();
         }
-        int inHeld = held.stream().mapToInt(p -> p.transferPages().count()).sum();
-        assertEquals(72 - HostNic.CONTROL_SLOTS, inHeld, "data fills every slot but the control reserve");
+        assertEquals(dataSlots, inHeld, "data fills every slot but the control reserve");
+        // The loop may still be handing the last frames to the host's port: wait (bounded) until all are there.
         JsonObject state = onHost(() -> nic.state());
+        for (int guard = 0; guard < 3000 && !(state.getJsonObject("port").getBoolean("paused")
+                && frames - dataSlots == waiting(state)); guard++) {
+            Thread.sleep(10);
+            state = onHost(() -> nic.state());
+        }
         assertTrue(state.getJsonObject("port").getBoolean("paused"), "the port is paused: " + state.encode());
-        assertEquals(frames - inHeld, state.getJsonArray("queues").getJsonObject(0).getInteger("framesWaiting")
-                + port.queued());
+        assertEquals(frames - inHeld, waiting(state), state.encode());
         List<byte[]> back = new ArrayList<>();
         for (Packet p : held) {
             collect(p, back);
@@ -715,5 +732,10 @@ class HostNicTest {
         assertEquals(new RndisMessage.QueryComplete(40, Rndis.STATUS_SUCCESS, words(4, Rndis.MEDIA_STATE_DISCONNECTED)),
                 query(40, Rndis.OID_GEN_MEDIA_CONNECT_STATUS));
         assertEquals("down", onHost(() -> nic.state().getString("link")));
+    }
+
+    /** Frames the host holds for the guest: waiting in its queue plus those its port still queues. */
+    private int waiting(JsonObject state) {
+        return state.getJsonArray("queues").getJsonObject(0).getInteger("framesWaiting") + port.queued();
     }
 }
