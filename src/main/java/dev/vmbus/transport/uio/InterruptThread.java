@@ -9,8 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -26,9 +28,15 @@ import java.util.logging.Logger;
  *       (level-triggered, it would spin) and reported lost;</li>
  *   <li>a read that returns 0 (end of file) cannot happen on {@code /dev/uioN}; it is what a fixture's socket
  *       pair returns when its peer closes, and counts as the same loss;</li>
- *   <li>a descriptor is closed only by this thread ({@link #retire}, which the {@link KickThread} calls after the
- *       last kick queued for it), so a number reused by a later {@code open} is never read or written by
- *       mistake.</li>
+ *   <li>a descriptor leaves epoll only on this thread ({@link #retire}, which the {@link KickThread} calls after
+ *       the last kick queued for it), and is closed only after that, so a number reused by a later {@code open} is
+ *       never read or written by mistake;</li>
+ *   <li>the close itself never runs on this thread: the last {@code close} of {@code /dev/uioN} runs
+ *       {@code hv_uio_release} → {@code vmbus_disconnect_ring} → {@code vmbus_teardown_gpadl}, which waits
+ *       uninterruptibly for the host's GPADL_TORNDOWN ({@code wait_for_completion}, channel.c). Run here, one
+ *       device closing would hold every other device's interrupts for a host round trip, and for good if the host
+ *       never answers (kernel review F12). Each close runs on a thread of its own, so a close the host never
+ *       acknowledges also holds no other close.</li>
  * </ol>
  */
 final class InterruptThread implements AutoCloseable {
@@ -46,13 +54,31 @@ final class InterruptThread implements AutoCloseable {
 
     private final int epfd;
     private final int wakeFd;
+    /** How long {@link #close} waits for the closes under way before it returns anyway. */
+    static final long CLOSE_WAIT_MS = 5_000;
+
     private final Map<Integer, Line> lines = new ConcurrentHashMap<>();
     private final Queue<Integer> toClose = new ConcurrentLinkedQueue<>();
+    /** Closer threads whose {@code close} has not returned yet. */
+    private final Set<Thread> closers = ConcurrentHashMap.newKeySet();
+    private final IntConsumer closeLine;
+    private final String name;
     private final Thread thread;
     private volatile boolean closing;
     private boolean closed;
 
+    /** With {@code close(2)} as the way a line's descriptor is closed. */
     InterruptThread(String name) throws IOException {
+        this(name, Posix::close);
+    }
+
+    /**
+     * @param closeLine closes a retired line's descriptor ({@link UioNodes#closeInterrupt}); it may block for as
+     *                  long as the host takes, and is never called on this thread
+     */
+    InterruptThread(String name, IntConsumer closeLine) throws IOException {
+        this.name = name;
+        this.closeLine = closeLine;
         epfd = Posix.epollCreate();
         try {
             wakeFd = Posix.eventfd();
@@ -80,10 +106,13 @@ final class InterruptThread implements AutoCloseable {
         }
     }
 
-    /** Stops watching {@code fd} and closes it, on the interrupt thread. Safe from any thread, at most once. */
+    /**
+     * Stops watching {@code fd} (on the interrupt thread), then closes it on a closer thread. Safe from any thread,
+     * at most once per descriptor.
+     */
     synchronized void retire(int fd) {
         if (closed) {
-            Posix.close(fd); // the thread is gone: nothing can be reading this descriptor
+            closeOffThread(fd); // the thread is gone: nothing can be reading this descriptor
             return;
         }
         lines.remove(fd);
@@ -159,8 +188,31 @@ final class InterruptThread implements AutoCloseable {
         Integer fd;
         while ((fd = toClose.poll()) != null) {
             Posix.epollCtl(epfd, Posix.EPOLL_CTL_DEL, fd, 0); // already gone if the line was lost: harmless
-            Posix.close(fd);
+            closeOffThread(fd);
         }
+    }
+
+    /**
+     * Closes {@code fd} on a new thread: the GPADL teardown the last close of a device starts can wait on the host
+     * for a round trip, or for good, and must hold neither interrupts nor another device's close.
+     */
+    private void closeOffThread(int fd) {
+        Thread closer = Thread.ofPlatform().name(name + "-close-fd" + fd).daemon(true).unstarted(() -> {
+            try {
+                closeLine.accept(fd);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "uio: closing descriptor " + fd + " failed", e);
+            } finally {
+                closers.remove(Thread.currentThread());
+            }
+        });
+        closers.add(closer);
+        closer.start();
+    }
+
+    /** Descriptors handed to a closer thread whose close has not returned yet (a host slow to tear down). */
+    int closesUnderWay() {
+        return closers.size();
     }
 
     /** Whether the thread is still waiting for interrupts. */
@@ -168,7 +220,10 @@ final class InterruptThread implements AutoCloseable {
         return thread.isAlive();
     }
 
-    /** Stops the thread and closes every descriptor it still watches. */
+    /**
+     * Stops the thread and closes every descriptor it still watches, waiting at most {@link #CLOSE_WAIT_MS} for the
+     * closes (the host's teardown acknowledgements); a close still waiting then is named and left to finish.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -189,5 +244,18 @@ final class InterruptThread implements AutoCloseable {
         Posix.close(wakeFd);
         Posix.close(epfd);
         closed = true;
+        long deadline = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000L;
+        for (Thread closer : closers.toArray(Thread[]::new)) {
+            try {
+                closer.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!closers.isEmpty()) {
+            LOG.warning("uio: " + closers.size() + " device close(s) still wait for the host to tear the channel down"
+                    + " (GPADL teardown): " + closers.stream().map(Thread::getName).sorted().toList());
+        }
     }
 }

@@ -1,7 +1,5 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.os.Posix;
-
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.ChannelLink;
@@ -31,7 +29,8 @@ import java.util.logging.Logger;
  * <p>Threads: offers, device lines and links are managed on the context given to {@link #start}; sysfs scans,
  * opens and mmaps run on workers; one {@link InterruptThread} waits for every device's interrupts and hands
  * them to each channel's own context; one {@link KickThread} makes every {@code write(1)} (it can sleep on a
- * kernel mutex). No event loop blocks.
+ * kernel mutex); a device's descriptor is closed on a thread of its own (the kernel's GPADL teardown waits on the
+ * host). No event loop blocks, and no device's close holds another's interrupts.
  *
  * <p>Kernel generations: what is offered, how each channel is kicked and where maps 1 and 2 start are decided
  * from {@link UioOptions#kernel()} ({@link ChannelPolicy}, {@link MappedChannel}, {@link DeviceLine}).
@@ -122,7 +121,7 @@ public final class UioGuest implements GuestTransport {
         Promise<Void> started = Promise.promise();
         context.runOnContext(v -> {
             try {
-                interrupts = new InterruptThread("vmbus-uio-interrupts");
+                interrupts = new InterruptThread("vmbus-uio-interrupts", nodes::closeInterrupt);
             } catch (IOException e) {
                 started.fail(new IOException("cannot start the uio interrupt thread: " + e.getMessage(), e));
                 return;
@@ -285,7 +284,7 @@ public final class UioGuest implements GuestTransport {
         try {
             interrupts.add(fd, line);
         } catch (IOException e) {
-            Posix.close(fd);
+            nodes.closeInterrupt(fd); // a worker: this close may wait on the host like any other
             throw e;
         }
         LOG.info("uio: " + device.uio() + " (" + device.instanceId() + ") open");

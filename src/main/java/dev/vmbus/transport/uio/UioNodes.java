@@ -32,6 +32,16 @@ public interface UioNodes {
     MapLocation map(UioDevice device, int index);
 
     /**
+     * Closes a descriptor {@link #openInterrupt} gave. On a real guest the last close of {@code /dev/uioN} makes the
+     * kernel close the channel ({@code hv_uio_release} → {@code vmbus_disconnect_ring}): a GPADL teardown that waits
+     * uninterruptibly for the host, for a round trip or for good (kernel review F12). So the transport calls this on a
+     * thread of its own, never on the interrupt or kick thread.
+     */
+    default void closeInterrupt(int fd) {
+        Posix.close(fd);
+    }
+
+    /**
      * The real thing: {@code <devRoot>/uioN}, opened read-write and non-blocking, but never while another process
      * (found under {@code procRoot}, see {@link UioHolders}) holds it: two owners of one ring interleave its indices
      * and lose or duplicate packets (kernel review F8), so the open is refused naming the other process.

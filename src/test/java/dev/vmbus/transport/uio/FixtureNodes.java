@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.BiConsumer;
 
 /**
@@ -27,6 +28,12 @@ final class FixtureNodes implements UioNodes {
     private final boolean kernelInitialises;
     private final BiConsumer<UioDevice, SocketPair> opened;
     volatile boolean hangUp;
+    /** Devices whose close, once entered, waits for its latch, by uio name: a host slow to tear down. */
+    final Map<String, CountDownLatch> slowClose = new ConcurrentHashMap<>();
+    /** Counted down as each held close begins, by uio name. */
+    final Map<String, CountDownLatch> closing = new ConcurrentHashMap<>();
+    /** Devices whose interrupt line was closed, by uio name, with the thread that closed it. */
+    final Map<String, String> closedBy = new ConcurrentHashMap<>();
 
     FixtureNodes(SysfsFixture fixture, boolean kernelInitialises, BiConsumer<UioDevice, SocketPair> opened) {
         this.fixture = fixture;
@@ -50,6 +57,36 @@ final class FixtureNodes implements UioNodes {
         }
         opened.accept(device, pair);
         return pair.guest;
+    }
+
+    /**
+     * Closes the guest end as the kernel's release would, first waiting (uninterruptibly, as
+     * {@code vmbus_teardown_gpadl} does) for the test's release when the device is in {@link #slowClose}.
+     */
+    @Override
+    public void closeInterrupt(int fd) {
+        String uio = pairs.entrySet().stream().filter(e -> e.getValue().guest == fd).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+        CountDownLatch gate = uio == null ? null : slowClose.get(uio);
+        if (gate != null) {
+            closing.computeIfAbsent(uio, u -> new CountDownLatch(1)).countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    gate.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // D state: a signal does not end the wait
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Posix.close(fd);
+        if (uio != null) {
+            closedBy.put(uio, Thread.currentThread().getName());
+        }
     }
 
     @Override

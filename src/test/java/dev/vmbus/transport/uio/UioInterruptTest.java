@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -279,5 +280,52 @@ class UioInterruptTest {
         ChannelLink link = open(sub);
         assertEquals(6 * PAGE, link.memory().byteSize());
         assertEquals(1, u32(link.rings().rx().header(), RingLayout.FEATURE_BITS_OFFSET));
+    }
+
+    /**
+     * Kernel review F12: the last close of a device's {@code /dev/uioN} runs the kernel's GPADL teardown, which waits
+     * uninterruptibly for the host. While one device's close waits (here for good, until the test lets it go), every
+     * other device's interrupts still arrive, and the close finishes once the host answers.
+     */
+    @Test
+    void f12_aDeviceCloseThatWaitsOnTheHostNeverHoldsAnotherDevicesInterrupts() throws Exception {
+        fixture.device("ts", "{9527e630-d0ae-497b-adce-e80ab0175caf}\n", "{2dd1ce17-079e-403c-b352-a1921ee207ee}\n",
+                8, "uio1", 8 * PAGE);
+        CountDownLatch hostAcknowledges = new CountDownLatch(1);
+        nodes.slowClose.put("uio0", hostAcknowledges);
+        try {
+            Offer first = startGuest();
+            Offer second = offers.poll(5, TimeUnit.SECONDS);
+            assertNotNull(second, "both devices offered");
+            Offer hb = first.relid() == 7 ? first : second;
+            Offer ts = first.relid() == 7 ? second : first;
+            ChannelLink closing = open(hb);
+            ChannelLink serving = open(ts);
+            AtomicInteger heard = new AtomicInteger();
+            serving.interruptHandler(heard::incrementAndGet);
+
+            context.runOnContext(v -> closing.close());
+            assertTrue(nodes.closing.computeIfAbsent("uio0", u -> new CountDownLatch(1)).await(10, TimeUnit.SECONDS),
+                    "the heartbeat's last close began");
+            SocketPair uio1 = nodes.pairs.get("uio1");
+            for (int count = 1; count <= 3; count++) {
+                uio1.interrupt(count);
+                int want = count;
+                await("interrupt " + count + " of uio1 while uio0's close waits on the host").atMost(10, TimeUnit.SECONDS)
+                        .pollInterval(5, TimeUnit.MILLISECONDS).until(() -> heard.get() >= want);
+            }
+            assertTrue(!nodes.closedBy.containsKey("uio0"), "uio0's close is still waiting for the host");
+
+            hostAcknowledges.countDown();
+            await("uio0 closed once the host acknowledged").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> nodes.closedBy.containsKey("uio0"));
+            String closer = nodes.closedBy.get("uio0");
+            assertTrue(!closer.equals("vmbus-uio-interrupts") && !closer.equals("vmbus-uio-kicks"),
+                    "closed on a thread of its own, not " + closer);
+            uio1.interrupt(4);
+            await("uio1 still served").atMost(10, TimeUnit.SECONDS).until(() -> heard.get() >= 4);
+        } finally {
+            hostAcknowledges.countDown(); // never leave a close waiting
+        }
     }
 }
