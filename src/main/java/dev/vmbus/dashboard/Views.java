@@ -8,6 +8,8 @@ import dev.vmbus.transport.uio.KernelChannelCounters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -38,6 +40,8 @@ final class Views {
     private final HealthRules rules;
     private final History history;
     private Future<View> inFlight;
+    /** The agent's last full snapshot, for when it is too busy to give one in time; null until the first. */
+    private AgentSnapshot lastAgent;
 
     Views(Vertx vertx, DashboardOptions options, HostControl host, HealthRules rules, History history) {
         this.vertx = vertx;
@@ -47,13 +51,36 @@ final class Views {
         this.history = history;
     }
 
-    /** Every channel as the agent sees it (or, in a host-only process, as the host sees it). */
+    /**
+     * Every channel as the agent sees it (or, in a host-only process, as the host sees it). An agent too busy to
+     * gather every channel's figures in time (a host flooding it) still has every channel listed: its listing
+     * without figures, or else the last snapshot it gave, never an empty list (issue 19 item 8: faulted channels
+     * must not vanish from {@code /api/channels} while the host keeps their offers).
+     */
     private Future<AgentSnapshot> channels() {
         Future<AgentSnapshot> channels = vertx.eventBus().<AgentSnapshot>request(Addresses.STATS_NOW, null, QUICK)
-                .map(m -> m.body())
-                .recover(e -> host instanceof HostChannels hc ? hc.channels()
-                        : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of())));
+                .map(m -> remember(m.body()))
+                .recover(e -> {
+                    if (noAgentHere(e)) {
+                        return host instanceof HostChannels hc ? hc.channels()
+                                : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of()));
+                    }
+                    return vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null, QUICK)
+                            .map(m -> m.body())
+                            .recover(e2 -> Future.succeededFuture(lastAgent != null ? lastAgent
+                                    : new AgentSnapshot(System.currentTimeMillis(), List.of())));
+                });
         return channels.compose(this::withKernelCountersIfUio);
+    }
+
+    /** Whether nobody in this process answers for an agent (a host-only process). */
+    private static boolean noAgentHere(Throwable e) {
+        return e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
+    }
+
+    private AgentSnapshot remember(AgentSnapshot snapshot) {
+        lastAgent = snapshot;
+        return snapshot;
     }
 
     private Future<AgentSnapshot> withKernelCountersIfUio(AgentSnapshot snapshot) {
@@ -100,7 +127,7 @@ final class Views {
 
     /** A view of a snapshot the agent published (the kernel's counters added on uio). */
     Future<View> of(AgentSnapshot published) {
-        return take(withKernelCountersIfUio(published));
+        return take(withKernelCountersIfUio(remember(published)));
     }
 
     /** A view taken now, not shared: for the tick where nothing publishes. */
