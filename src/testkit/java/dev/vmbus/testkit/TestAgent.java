@@ -7,7 +7,9 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.LocalCodec;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.Offer;
 import dev.vmbus.config.TransportType;
+import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,12 +25,16 @@ import java.util.function.Predicate;
 /**
  * The agent as {@code vmbus run} builds it on {@code sim}, for a test: a Vert.x instance, the sim transport with a
  * {@link ScriptedHost} at its host end, a {@link DeviceRegistry} of the given handlers and config sections, and the
- * {@link VmbusVerticle} that opens a channel for every offer a handler claims. {@link #close()} ends it all.
+ * {@link VmbusVerticle} that opens a channel for every offer a handler claims, and {@link #GUEST_MEMORY} of guest
+ * memory for GPA-direct packets. {@link #close()} ends it all.
  *
  * <p>Threads: for a test thread (every wait is bounded by {@link ScriptedHost#TIMEOUT}); the lifecycle events are
  * collected from the event bus into a concurrent list.
  */
 public final class TestAgent implements AutoCloseable {
+    /** Guest memory the host gives the guest: 256 pages that devices allocate GPA-direct pages from. */
+    public static final long GUEST_MEMORY = 1 << 20;
+
     private final Vertx vertx;
     private final DeviceRegistry registry;
     private final ScriptedHost host;
@@ -42,6 +48,7 @@ public final class TestAgent implements AutoCloseable {
             vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
             SimBus bus = new SimBus(vertx, 4096);
             host = new ScriptedHost(vertx, bus);
+            host.guestMemory(GUEST_MEMORY);
             ScriptedHost.await(vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)), "the agent to start");
         } catch (RuntimeException | AssertionError e) {
             vertx.close();
@@ -77,6 +84,15 @@ public final class TestAgent implements AutoCloseable {
     /** Offers a channel of {@code classId} and waits until the guest has opened it. */
     public ScriptedHost.Channel open(int relid, UUID classId) {
         return host.offer(relid, classId).awaitOpen();
+    }
+
+    /**
+     * Offers a channel of {@code classId} that shares a receive and a send buffer of {@code buffers}' sizes, with
+     * the default ring size, and waits until the guest has opened it.
+     */
+    public ScriptedHost.Channel open(int relid, UUID classId, HostTransport.Buffers buffers) {
+        return host.offer(new Offer(relid, classId, UUID.randomUUID(), 0, ScriptedHost.DEFAULT_RING_SIZE), buffers)
+                .awaitOpen();
     }
 
     /** Device {@code name}'s state, as the dashboard reads it. Blocks: from an event loop use {@link #stateAsync}. */
