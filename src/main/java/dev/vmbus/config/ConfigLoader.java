@@ -226,9 +226,25 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": " + key + ".instance names one channel, but count is " + count
                     + " (leave instance out: each channel then gets its own)");
         }
-        if (o.answer() != null && !o.answer().equals("counterpart") && !o.answer().equals("script")) {
-            throw new ConfigException(source + ": " + key + ".answer must be \"counterpart\" or \"script\", got '"
-                    + o.answer() + "'");
+        if (o.answer() != null && !o.answer().equals("counterpart") && !o.answer().equals("script")
+                && !o.answer().equals("recording")) {
+            throw new ConfigException(source + ": " + key + ".answer must be \"counterpart\", \"script\" or"
+                    + " \"recording\", got '" + o.answer() + "'");
+        }
+        if (o.recording() != null && o.recording().isBlank()) {
+            throw new ConfigException(source + ": " + key + ".recording must be a file's path");
+        }
+        if (o.answersWithRecording() && o.recording() == null) {
+            throw new ConfigException(source + ": " + key + ": \"answer\": \"recording\" needs \"recording\": the"
+                    + " file of the exchange to replay");
+        }
+        if (o.recording() != null && !o.answersWithRecording()) {
+            throw new ConfigException(source + ": " + key + ": recording is replayed only with \"answer\": \"recording\""
+                    + " (or no answer), not with \"" + o.answer() + "\"");
+        }
+        if (o.answersWithRecording() && o.send() != null) {
+            throw new ConfigException(source + ": " + key + ": send is the script's; a recording sends what its file"
+                    + " says (leave send out)");
         }
         for (int j = 0; j < o.sendOrNone().size(); j++) {
             if (o.sendOrNone().get(j) == null) {

@@ -281,15 +281,19 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *                 the same at every start
      * @param ringSize bytes per ring direction, header page included: a multiple of 4096, 8192..16 MiB (default 16384)
      * @param count    how many channels (devices) of the class: 1..64 (default 1)
-     * @param answer   who answers on the host: {@code counterpart} (the plug-in's {@code HostPlugin}, which must be
-     *                 installed) or {@code script} ({@code send} and {@code echo}); default: the counterpart if one
-     *                 is installed for the class, else the script
-     * @param send     the script's messages (UTF-8 text), sent one at a time once the guest opens (default none)
-     * @param echo     the script sends back every other packet the guest writes (default true)
-     * @param settings the counterpart's settings object (default empty)
+     * @param answer    who answers on the host: {@code counterpart} (the plug-in's {@code HostPlugin}, which must be
+     *                  installed), {@code script} ({@code send} and {@code echo}) or {@code recording} (the exchange
+     *                  in the file {@code recording} names, replayed); default: {@code recording} when that key is
+     *                  set, else the counterpart if one is installed for the class, else the script
+     * @param send      the script's messages (UTF-8 text), sent one at a time once the guest opens (default none)
+     * @param echo      the script (or the recording, once it has ended) sends back every other packet the guest
+     *                  writes (default true for the script, false for a recording)
+     * @param settings  the counterpart's settings object (default empty)
+     * @param recording the file of a recorded exchange (a JSON array of steps; docs/PLUGINS.md) the host replays,
+     *                  absolute or relative to the working directory
      */
     public record HostOffer(String classId, String instance, Integer ringSize, Integer count, String answer,
-                            List<String> send, Boolean echo, ObjectNode settings) {
+                            List<String> send, Boolean echo, ObjectNode settings, String recording) {
         public static final int DEFAULT_RING_SIZE = 16 * 1024;
 
         public int ringSizeOrDefault() {
@@ -305,7 +309,12 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         }
 
         public boolean echoOrDefault() {
-            return echo == null || echo;
+            return echo != null ? echo : !answersWithRecording();
+        }
+
+        /** Whether the host answers with the recorded exchange in {@link #recording}. */
+        public boolean answersWithRecording() {
+            return "recording".equals(answer) || (answer == null && recording != null);
         }
 
         /** The counterpart's settings as Vert.x JSON. */

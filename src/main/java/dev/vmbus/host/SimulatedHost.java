@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +95,16 @@ public final class SimulatedHost {
                 throw new IllegalArgumentException(key + ": no host counterpart (HostPlugin) for class " + classId
                         + " is installed (installed: " + HostPlugins.describe(byClass) + ")");
             }
-            boolean script = "script".equals(o.answer()) || plugin == null;
+            boolean recorded = o.answersWithRecording();
+            boolean script = recorded || "script".equals(o.answer()) || plugin == null;
+            List<ScriptedCounterpart.Step> recording = null;
+            if (recorded) {
+                try {
+                    recording = Recording.load(Path.of(o.recording()), o.ringSizeOrDefault());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+                }
+            }
             for (int k = 0; k < o.countOrDefault(); k++) {
                 UUID instance = o.instance() != null ? UUID.fromString(o.instance())
                         : UUID.nameUUIDFromBytes(("vmbus simulated offer " + classId + " " + k)
@@ -106,7 +116,8 @@ public final class SimulatedHost {
                 Offer offer = new Offer(relid++, classId, instance, 0, o.ringSizeOrDefault());
                 HostCounterpart counterpart;
                 try {
-                    counterpart = script ? new ScriptedCounterpart(o.sendOrNone(), o.echoOrDefault())
+                    counterpart = recorded ? new ScriptedCounterpart(recording, o.echoOrDefault(), o.recording())
+                            : script ? new ScriptedCounterpart(o.sendOrNone(), o.echoOrDefault())
                             : plugin.counterpart(offer, o.settingsJson());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(key + ".settings: " + e.getMessage(), e);

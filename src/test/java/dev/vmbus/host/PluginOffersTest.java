@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code shm}; the channel-level host actions work on them (relids past the six ICs).
  */
 class PluginOffersTest {
-    private static final UUID ECHO = UUID.fromString("0e0e0e0e-0000-4000-8000-00000000ec40");
+    static final UUID ECHO = UUID.fromString("0e0e0e0e-0000-4000-8000-00000000ec40");
 
     @TempDir
     Path tmp;
@@ -54,7 +54,7 @@ class PluginOffersTest {
     }
 
     /** The guest end of the echo class: every packet back as it came. */
-    private static final class Echo implements DevicePlugin<NoSettings> {
+    static final class Echo implements DevicePlugin<NoSettings> {
         @Override public String name() { return "echo"; }
         @Override public List<UUID> classIds() { return List.of(ECHO); }
         @Override public NoSettings settings(DeviceContext context) { return NoSettings.of(context); }
