@@ -1,0 +1,221 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.net.FramePort;
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.Rndis;
+import dev.vmbus.net.RndisMessage;
+import dev.vmbus.spi.SendSections;
+import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.GuestMemory;
+import dev.vmbus.transport.GuestPages;
+import io.vertx.core.Context;
+
+/**
+ * A {@link Nic}'s bring-up (spec §3.1–§3.7): NVSP INIT from 6.1 down, NDIS config and version, the receive and send
+ * buffers by GPADL handle, RNDIS INITIALIZE, the packet filter, MTU, MAC and link, vRSS ({@link NicVrss}), the
+ * final packet filter, then the backend. Each answer is checked as Linux checks it.
+ *
+ * <p>Threads: the NIC's (see {@link Nic}).
+ */
+final class NicBringUp {
+    private final Nic nic;
+    volatile int maxPacketsPerMessage;
+    volatile int packetAlignment;
+
+    NicBringUp(Nic nic) {
+        this.nic = nic;
+    }
+
+    /** Starts bring-up: the buffers and (for GPA-direct control messages) a page of guest memory, then NVSP INIT. */
+    void start() {
+        nic.receiveBuffer = nic.primary.buffer(ChannelBuffer.Kind.RECEIVE).orElse(null);
+        nic.sendBuffer = nic.primary.buffer(ChannelBuffer.Kind.SEND).orElse(null);
+        if (nic.receiveBuffer == null || nic.sendBuffer == null) {
+            nic.fail("the host shares no " + (nic.receiveBuffer == null ? "receive" : "send")
+                    + " buffer with channel " + nic.relid() + " (a synthetic NIC needs both, uio maps 3 and 4)");
+            return;
+        }
+        nic.receiveMemory = nic.receiveBuffer.slice(0, nic.receiveBuffer.size());
+        nic.sendMemory = nic.sendBuffer.slice(0, nic.sendBuffer.size());
+        if (nic.settings.controlOverSection()) {
+            negotiate(0);
+            return;
+        }
+        GuestMemory memory = nic.primary.guestMemory();
+        if (memory.unavailableReason() != null) {
+            nic.fail("RNDIS control messages go GPA-direct from guest memory, which is unavailable: "
+                    + memory.unavailableReason() + " (devices.netvsc.controlOverSection sends them through a send"
+                    + " section instead)");
+            return;
+        }
+        nic.vertx.<GuestPages>executeBlocking(() -> memory.allocate(1)).onComplete(ar -> {
+            if (ar.failed()) {
+                nic.fail("no page of guest memory for RNDIS control messages: " + ar.cause().getMessage());
+            } else if (nic.phase == Nic.Phase.CLOSED) {
+                ar.result().close();
+            } else {
+                nic.control.page = ar.result();
+                negotiate(0);
+            }
+        });
+    }
+
+    /** NVSP INIT with {@link Nvsp#GUEST_VERSIONS}[i], min = max; a status other than SUCCESS tries the next. */
+    private void negotiate(int i) {
+        if (i >= Nvsp.GUEST_VERSIONS.length) {
+            throw new NetvscFault("the host accepted none of NVSP 6.1, 6, 5, 4 and 2");
+        }
+        nic.phase = Nic.Phase.NVSP;
+        int v = Nvsp.GUEST_VERSIONS[i];
+        String what = "NVSP INIT " + Nvsp.versionName(v);
+        nic.control.request(new NvspMessage.Init(v, v), what, m -> {
+            NvspMessage.InitComplete c = Nic.expect(m, NvspMessage.InitComplete.class, what);
+            if (c.status() != Nvsp.STATUS_SUCCESS) {
+                negotiate(i + 1);
+                return;
+            }
+            nic.nvspVersion = v;
+            buffers();
+        });
+    }
+
+    /** NDIS config and version, then the receive and send buffers by GPADL handle. */
+    private void buffers() {
+        nic.phase = Nic.Phase.BUFFERS;
+        ChannelBuffer receive = nic.receiveBuffer;
+        nic.control.post(new NvspMessage.NdisConfig(nic.settings.mtu() + Nic.ETHERNET_HEADER, Nvsp.CAP_IEEE8021Q));
+        nic.control.post(new NvspMessage.NdisVersion(Nvsp.NDIS_MAJOR, Nvsp.ndisMinorFor(nic.nvspVersion)));
+        String what = "NVSP SEND_RECV_BUF (GPADL " + Integer.toUnsignedString(receive.gpadl()) + ")";
+        nic.control.request(new NvspMessage.SendReceiveBuffer(receive.gpadl(), Nvsp.RECEIVE_BUFFER_ID), what, m -> {
+            NvspMessage.ReceiveBufferComplete c = Nic.expect(m, NvspMessage.ReceiveBufferComplete.class, what);
+            if (c.status() != Nvsp.STATUS_SUCCESS) {
+                throw new NetvscFault("the host refused the receive buffer: NVSP status " + c.status());
+            }
+            if (c.sections().size() != 1) {
+                throw new NetvscFault("the host cut the receive buffer into " + c.sections().size()
+                        + " sections; Linux and DPDK accept exactly 1");
+            }
+            NvspMessage.ReceiveSection s = c.sections().getFirst();
+            long size = Integer.toUnsignedLong(s.slotSize());
+            long count = Integer.toUnsignedLong(s.slotCount());
+            if (s.offset() != 0) {
+                throw new NetvscFault("the receive buffer's section starts at offset "
+                        + Integer.toUnsignedString(s.offset()) + ", not 0");
+            }
+            if (size < Nic.MIN_SECTION || count == 0 || size * count > receive.size()) {
+                throw new NetvscFault("the receive buffer's " + count + " slots of " + size + " bytes do not fit"
+                        + " its " + receive.size() + " bytes (slots of at least " + Nic.MIN_SECTION
+                        + " bytes, at least 1)");
+            }
+            nic.rx.slotSize = (int) size;
+            nic.rx.slotCount = (int) count;
+            sendBuffer();
+        });
+    }
+
+    private void sendBuffer() {
+        ChannelBuffer send = nic.sendBuffer;
+        String what = "NVSP SEND_SEND_BUF (GPADL " + Integer.toUnsignedString(send.gpadl()) + ")";
+        nic.control.request(new NvspMessage.SendSendBuffer(send.gpadl(), Nvsp.SEND_BUFFER_ID), what, m -> {
+            NvspMessage.SendBufferComplete c = Nic.expect(m, NvspMessage.SendBufferComplete.class, what);
+            if (c.status() != Nvsp.STATUS_SUCCESS) {
+                throw new NetvscFault("the host refused the send buffer: NVSP status " + c.status());
+            }
+            long size = Integer.toUnsignedLong(c.sectionSize());
+            if (size < Nic.MIN_SECTION || size % 4 != 0 || size > send.size()) {
+                throw new NetvscFault("send section size " + size + " (must be at least " + Nic.MIN_SECTION
+                        + ", a multiple of 4, and at most the send buffer's " + send.size() + " bytes)");
+            }
+            SendSections cut = nic.port0.sendSections((int) size);
+            nic.tx.sections((int) size, cut);
+            rndisInit();
+        });
+    }
+
+    /** RNDIS INITIALIZE, then the packet filter to NONE, the MTU, the MAC and the link. */
+    private void rndisInit() {
+        nic.phase = Nic.Phase.RNDIS;
+        nic.control.initialize(r -> {
+            RndisMessage.InitializeComplete c = (RndisMessage.InitializeComplete) r;
+            if (c.status() != Rndis.STATUS_SUCCESS) {
+                throw new NetvscFault("the host refused RNDIS INITIALIZE: status 0x" + Integer.toHexString(c.status()));
+            }
+            maxPacketsPerMessage = c.maxPacketsPerMessage();
+            packetAlignment = c.packetAlignmentFactor() >= 0 && c.packetAlignmentFactor() < 31
+                    ? Math.max(4, 1 << c.packetAlignmentFactor()) : 4;
+            nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(Rndis.FILTER_NONE),
+                    "packet filter NONE", () ->
+                    nic.control.query(Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, "MAXIMUM_FRAME_SIZE", v -> {
+                        long hostMtu = Integer.toUnsignedLong(NicControl.u32(v, 4, "MAXIMUM_FRAME_SIZE"));
+                        if (hostMtu < 68 || hostMtu > NetvscSettings.MAX_MTU) {
+                            throw new NetvscFault("the host's MTU " + hostMtu + " is outside 68.."
+                                    + NetvscSettings.MAX_MTU);
+                        }
+                        nic.mtu = (int) Math.min(nic.settings.mtu(), hostMtu);
+                        queryMac();
+                    }));
+        });
+    }
+
+    private void queryMac() {
+        nic.control.query(Rndis.OID_802_3_PERMANENT_ADDRESS, "PERMANENT_ADDRESS", v -> {
+            if (v.length < 6) {
+                throw new NetvscFault("the host's MAC address has " + v.length + " bytes, not 6");
+            }
+            nic.mac = java.util.Arrays.copyOf(v, 6);
+            nic.control.query(Rndis.OID_GEN_MEDIA_CONNECT_STATUS, "MEDIA_CONNECT_STATUS", s -> {
+                nic.link = NicControl.u32(s, 4, "MEDIA_CONNECT_STATUS") == Rndis.MEDIA_STATE_CONNECTED;
+                nic.vrss.start();
+            });
+        });
+    }
+
+    /** The packet filter that lets frames flow, then the backend ({@link NicVrss} calls this when it is done). */
+    void finalFilter() {
+        nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER,
+                NicControl.u32(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST),
+                "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", this::up);
+    }
+
+    /** Bring-up is done: the backend opens (on a worker: a TAP's open and ioctls block) and starts. */
+    private void up() {
+        int maxFrame = nic.mtu + Nic.ETHERNET_HEADER + Nic.VLAN_TAG;
+        nic.rx.frame(maxFrame);
+        byte[] address = nic.mac.clone();
+        Context here = nic.context;
+        boolean linkNow = nic.link;
+        int mtuNow = nic.mtu;
+        nic.vertx.<FramePort>executeBlocking(() -> nic.ports.open(nic.vertx, nic.name, address, mtuNow, maxFrame,
+                        linkNow))
+                .onComplete(ar -> here.runOnContext(v -> started(ar.succeeded() ? ar.result() : null, ar.cause())));
+    }
+
+    private void started(FramePort opened, Throwable error) {
+        if (nic.phase == Nic.Phase.CLOSED || nic.phase == Nic.Phase.FAILED) {
+            if (opened != null) {
+                opened.close();
+            }
+            return;
+        }
+        try {
+            if (opened == null) {
+                throw error instanceof Exception e ? e : new IllegalStateException(error);
+            }
+            Context here = nic.context;
+            opened.start(r -> here.runOnContext(v -> r.run()), nic.tx::fromBackend);
+            nic.port = opened;
+        } catch (Exception e) {
+            if (opened != null) {
+                opened.close();
+            }
+            nic.fail("the " + nic.settings.backend().key() + " backend did not start: " + e.getMessage());
+            return;
+        }
+        nic.phase = Nic.Phase.UP;
+        Nic.LOG.info("netvsc " + nic.name + " up on channel " + nic.relid() + ": MAC " + nic.macText() + ", MTU "
+                + nic.mtu + ", NVSP " + Nvsp.versionName(nic.nvspVersion) + ", link " + (nic.link ? "up" : "down")
+                + ", " + nic.rx.slotCount + " receive slots of " + nic.rx.slotSize + " B, " + nic.tx.sections.count()
+                + " send sections of " + nic.tx.sectionSize + " B, backend " + nic.settings.backend().key());
+    }
+}

@@ -1,0 +1,138 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.Rndis;
+import io.vertx.core.Context;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A {@link Nic}'s vRSS (spec §3.8): with NVSP 5 or later and more than one queue wanted, the host's RSS
+ * capabilities, NVSP 133 for {@code min(wanted, host's) - 1} subchannels, then (once they are open, or after
+ * {@link Nic#ANSWER_TIMEOUT_MS} with those that did) the RSS parameters with a 128-entry indirection table over the
+ * queues. A host without RSS leaves the NIC on one queue.
+ *
+ * <p>Threads: the NIC's (see {@link Nic}).
+ */
+final class NicVrss {
+    /** NDIS object type of RSS parameters, and their revision-2 size (up to the CPU-mask fields). */
+    private static final int RSS_PARAMS_TYPE = 0x89;
+    private static final int RSS_PARAMS_SIZE = 40;
+    /** Toeplitz over IPv4, TCP/IPv4, IPv6, TCP/IPv6 ({@code NDIS_HASH_*}). */
+    private static final int RSS_HASH = 0x1 | 0x100 | 0x200 | 0x400 | 0x1000;
+    static final int RSS_TABLE_ENTRIES = 128;
+    /** The Toeplitz key of Microsoft's RSS verification suite, which Linux's netvsc uses by default. */
+    private static final byte[] RSS_KEY = {
+            0x6d, 0x5a, 0x56, (byte) 0xda, 0x25, 0x5b, 0x0e, (byte) 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, (byte) 0xa3,
+            (byte) 0x8f, (byte) 0xb0, (byte) 0xd0, (byte) 0xca, 0x2b, (byte) 0xcb, (byte) 0xae, 0x7b, 0x30, (byte) 0xb4,
+            0x77, (byte) 0xcb, 0x2d, (byte) 0xa3, (byte) 0x80, 0x30, (byte) 0xf2, 0x0c, 0x6a, 0x42, (byte) 0xb7, 0x3b,
+            (byte) 0xbe, (byte) 0xac, 0x01, (byte) 0xfa};
+
+    private final Nic nic;
+    private int subchannelsGranted;
+    private long subchannelTimer = -1;
+
+    NicVrss(Nic nic) {
+        this.nic = nic;
+    }
+
+    void cancelTimer() {
+        if (subchannelTimer >= 0) {
+            nic.vertx.cancelTimer(subchannelTimer);
+            subchannelTimer = -1;
+        }
+    }
+
+    /** After the link query: vRSS if both ends want it, then {@link NicBringUp#finalFilter}. */
+    void start() {
+        if (Integer.compareUnsigned(nic.nvspVersion, Nvsp.VERSION_5) < 0 || nic.settings.queues() < 2) {
+            nic.bringUp.finalFilter();
+            return;
+        }
+        nic.control.query(Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, "RECEIVE_SCALE_CAPABILITIES", true, caps -> {
+            if (caps == null) {
+                nic.bringUp.finalFilter();
+                return;
+            }
+            if (caps.length < 16) {
+                throw new NetvscFault("the host's RSS capabilities have " + caps.length + " bytes, fewer than 16");
+            }
+            long hostQueues = Integer.toUnsignedLong(ByteBuffer.wrap(caps).order(ByteOrder.LITTLE_ENDIAN).getInt(12));
+            int wanted = (int) Math.min(nic.settings.queues(), hostQueues);
+            if (wanted < 2) {
+                nic.bringUp.finalFilter();
+                return;
+            }
+            nic.phase = Nic.Phase.SUBCHANNELS;
+            String what = "NVSP SUBCHANNEL (" + (wanted - 1) + ")";
+            nic.control.request(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, wanted - 1), what, m -> {
+                NvspMessage.SubchannelComplete c = Nic.expect(m, NvspMessage.SubchannelComplete.class, what);
+                if (c.status() != Nvsp.STATUS_SUCCESS || c.count() == 0) {
+                    Nic.LOG.info("netvsc " + nic.name + ": the host granted no subchannel (status " + c.status()
+                            + ")");
+                    nic.bringUp.finalFilter();
+                    return;
+                }
+                if (Integer.compareUnsigned(c.count(), wanted - 1) > 0) {
+                    throw new NetvscFault("the host granted " + Integer.toUnsignedString(c.count())
+                            + " subchannels, more than the " + (wanted - 1) + " asked for");
+                }
+                subchannelsGranted = c.count();
+                Context here = nic.context;
+                subchannelTimer = nic.vertx.setTimer(Nic.ANSWER_TIMEOUT_MS, id -> here.runOnContext(v -> {
+                    subchannelTimer = -1;
+                    if (nic.phase == Nic.Phase.SUBCHANNELS) {
+                        Nic.LOG.warning("netvsc " + nic.name + ": " + (nic.queues.size() - 1) + " of "
+                                + subchannelsGranted + " subchannels opened within " + Nic.ANSWER_TIMEOUT_MS / 1000
+                                + " s; going on with those");
+                        rssParameters();
+                    }
+                }));
+                subchannelsReady();
+            });
+        });
+    }
+
+    /** Once every granted subchannel is open: the RSS parameters. */
+    void subchannelsReady() {
+        if (nic.phase == Nic.Phase.SUBCHANNELS && subchannelsGranted > 0
+                && nic.queues.size() - 1 >= subchannelsGranted) {
+            cancelTimer();
+            rssParameters();
+        }
+    }
+
+    private void rssParameters() {
+        nic.phase = Nic.Phase.RNDIS;
+        int[] indexes = nic.queues.values().stream().mapToInt(q -> q.index).sorted().toArray();
+        if (indexes.length < 2) {
+            nic.bringUp.finalFilter();
+            return;
+        }
+        nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
+                + indexes.length + " queues)", nic.bringUp::finalFilter);
+    }
+
+    /** NDIS_RECEIVE_SCALE_PARAMETERS revision 2: the key after the fixed part, then the table over {@code queues}. */
+    static byte[] rssParameters(int[] queueIndexes) {
+        int keyOffset = RSS_PARAMS_SIZE;
+        int tableOffset = keyOffset + RSS_KEY.length;
+        byte[] out = new byte[tableOffset + 4 * RSS_TABLE_ENTRIES];
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(0, (byte) RSS_PARAMS_TYPE).put(1, (byte) 2).putShort(2, (short) RSS_PARAMS_SIZE);
+        b.putShort(4, (short) 0); // flags
+        b.putShort(6, (short) 0); // base CPU
+        b.putInt(8, RSS_HASH);
+        b.putShort(12, (short) (4 * RSS_TABLE_ENTRIES));
+        b.putInt(16, tableOffset);
+        b.putShort(20, (short) RSS_KEY.length);
+        b.putInt(24, keyOffset);
+        b.put(keyOffset, RSS_KEY);
+        for (int i = 0; i < RSS_TABLE_ENTRIES; i++) {
+            b.putInt(tableOffset + 4 * i, queueIndexes[i % queueIndexes.length]);
+        }
+        return out;
+    }
+}
