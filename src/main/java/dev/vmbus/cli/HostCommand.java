@@ -5,6 +5,7 @@ import dev.vmbus.agent.Lifecycle;
 
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
+import dev.vmbus.systemd.SystemdNotify;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,8 +58,9 @@ final class HostCommand implements Callable<Integer> {
                 d.health()));
         Agent host = Agent.hostBuilder(config).start();
         SimulatedHost simulated = host.simulatedHost().orElseThrow();
-        LOG.info("simulated host serving shm in " + Path.of(config.transport().shmDir()).toAbsolutePath() + " with "
-                + simulated.devices().size() + " device(s)");
-        return Lifecycle.runUntilSignalled(host.vertx(), host::stop);
+        String serving = "simulated host serving shm in " + Path.of(config.transport().shmDir()).toAbsolutePath()
+                + " with " + simulated.devices().size() + " device(s)";
+        // Logged once SIGTERM and SIGINT are handled: a signal sent on this line closes in order (exit 0), as run's.
+        return Lifecycle.runUntilSignalled(host.vertx(), host::stop, SystemdNotify.disabled(), () -> LOG.info(serving));
     }
 }

@@ -90,6 +90,18 @@ class CommandLineTest {
         }
     }
 
+    /** The host says it is serving only once SIGTERM is handled: a signal sent on that line closes it in order. */
+    @Test
+    void aSigtermSentOnTheHostsServingLineClosesInOrderAndExitsZero() throws Exception {
+        Path conf = fastConfig("shm");
+        try (VmbusProcess host = new VmbusProcess("host", "--conf", conf.toString(), "--shm-dir", tmp.resolve("shm").toString())) {
+            host.await("simulated host serving shm", 20_000);
+            host.sigterm();
+            assertEquals(0, host.exitStatus(10_000), String.join("\n", host.lines));
+            host.await("signal received; closing every channel", 1_000);
+        }
+    }
+
     @Test
     void theHostVanishingWhileTheGuestClosesEndsEveryChannelWithoutAnExceptionAndExitsZero() throws Exception {
         Path conf = fastConfig("shm");
