@@ -247,6 +247,41 @@ class BindCommandTest {
         assertEquals("hv_utils", tree.driverOf(hb()));
     }
 
+    /**
+     * Review F1, bind's rollback: a class with two devices; the first is on uio_hv_generic and a process (the running
+     * agent's rescan) has opened it when the second one's probe fails. The rollback puts the second back, but leaves
+     * the first on uio rather than unbind it from under that process, naming the process, and says where it is.
+     */
+    @Test
+    void f1_bindsRollbackLeavesADeviceAProcessHoldsOnUioNamingTheHolder() throws Exception {
+        on(Generation.V6_16, null);
+        String first = tree.dev("kvp").instance();
+        String second = tree.addDevice("kvp", "5d2e1f04-7b7c-4bd4-9a35-0fa7c0e3b5a1", 17).instance();
+        kernel.failNext("uio_hv_generic", "bind", second, "Cannot allocate memory"); // hv_uio_probe: no ring pages
+        UioBinder.SysfsWriter agentOpensTheFirst = (attribute, value) -> {
+            kernel.write(attribute, value);
+            if (attribute.toString().endsWith("uio_hv_generic/bind") && value.equals(first)) {
+                tree.holdOpen(4242, "java", 9, tree.uioOf(first));
+            }
+        };
+        var failed = assertThrows(IOException.class, () -> BindCommand.run(new String[] {"bind", "kvp", "--conf",
+                conf.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8), true, agentOpensTheFirst));
+
+        String uio = tree.uioOf(first);
+        assertTrue(text().contains("NOT unbinding " + first + " from uio_hv_generic in the rollback: ")
+                && text().contains("pid 4242 (java) has /dev/" + uio + " open (fd 9)")
+                && text().contains("freed guest memory"), text());
+        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(first), "left where the process uses it");
+        assertEquals("hv_utils", tree.driverOf(second), "the device nobody holds is back on its driver");
+        assertTrue(!kernel.log.contains("uio_hv_generic/unbind " + first), kernel.log.toString());
+        assertTrue(!kernel.log.contains("hv_utils/bind " + first), "no bind of a device still on uio: " + kernel.log);
+        assertTrue(!text().contains("rollback step failed"), text());
+        String m = failed.getMessage();
+        assertTrue(m.contains("Cannot allocate memory") && m.contains("NOT on the driver they had")
+                && m.contains(first + " is on uio_hv_generic, was on hv_utils; put it back: echo -n " + first),
+                m);
+    }
+
     @Test
     void f1_unbindRefusesWhileTheVmbusServiceIsActive() throws Exception {
         on(Generation.V6_16, null);

@@ -139,6 +139,18 @@ public final class KernelFixtures {
         return DEVICES.stream().filter(d -> d.className().equals(className)).findFirst().orElseThrow();
     }
 
+    /**
+     * One more device of {@code className}'s class (a second KVP, say), with its own instance and relid, on the
+     * class's kernel driver as the tree's own device of that class is.
+     */
+    public Dev addDevice(String className, String instance, int relid) throws IOException {
+        Dev like = dev(className);
+        Dev d = new Dev(className, like.classId(), instance, relid, like.monitored(), like.subchannels(),
+                like.kernelDriver());
+        add(d);
+        return d;
+    }
+
     Dev byInstance(String instance) {
         return byInstance.get(instance);
     }

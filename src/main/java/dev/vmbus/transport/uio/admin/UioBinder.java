@@ -337,10 +337,14 @@ public final class UioBinder {
 
     /** Undoes the completed steps in reverse order, then names each device not back on its original driver. */
     private List<String> rollBack(Deque<Step> undo, Map<String, Optional<String>> original) {
+        java.util.Set<String> kept = new java.util.HashSet<>(); // left on uio because a process holds them
         while (!undo.isEmpty()) {
             Step s = undo.pop();
             try {
                 String driver = s.attribute().getParent().getFileName().toString();
+                if (s.attribute().getFileName().toString().equals("bind") && kept.contains(s.value())) {
+                    continue; // still on uio_hv_generic: no other driver can take it (the kernel says busy)
+                }
                 if (s.attribute().getFileName().toString().equals("bind") && currentDriver(
                         sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())).filter(driver::equals).isPresent()) {
                     steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
@@ -352,6 +356,7 @@ public final class UioBinder {
                     if (held != null) {
                         steps.accept("NOT unbinding " + s.value() + " from " + UIO_DRIVER + " in the rollback: "
                                 + held + "; " + HELD_RISK);
+                        kept.add(s.value());
                         continue;
                     }
                 }
