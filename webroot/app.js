@@ -49,7 +49,7 @@ async function api(path, options = {}) {
 const num = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '—');
 const healthOf = c => (c.health && c.health.state) || 'unknown';
 const page = { snapshot: null, events: [], selected: null, sort: { key: 'health', dir: -1 }, capacity: 660,
-  overview: null, detailCharts: null };
+  overview: null, detailCharts: null, settings: {} };
 window.vmbusPage = page;        // for tests and the curious
 window.vmbusSnapshots = 0;      // live snapshots rendered
 
@@ -67,6 +67,7 @@ const COLUMNS = {
   pktsIn: c => (c.rates && c.rates.packetsIn) || 0, pktsOut: c => (c.rates && c.rates.packetsOut) || 0,
   inFill: c => (c.stats ? c.stats.inbound.fillPercent : -1), outFill: c => (c.stats ? c.stats.outbound.fillPercent : -1),
   intr: c => (c.rates && c.rates.interrupts) || 0,
+  trend: c => (c.rates ? c.rates.packetsIn + c.rates.packetsOut : -1),
   buffers: c => (c.stats && c.stats.outstanding ? c.stats.outstanding.creditUsed : -1)
 };
 
@@ -93,8 +94,68 @@ function cellsOf(c) {
     [(c.health && c.health.summary) || (h === 'ok' ? 'no problems' : ''), 'problem'],
     [c.rates ? num(c.rates.packetsIn) : '—', 'num pkts-in'], [c.rates ? num(c.rates.packetsOut) : '—', 'num pkts-out'],
     [c.stats ? num(c.stats.inbound.fillPercent) : '—', 'num'], [c.stats ? num(c.stats.outbound.fillPercent) : '—', 'num'],
-    [c.rates ? num(c.rates.interrupts) : '—', 'num'], [buffersOf(c), 'buffers']
+    [c.rates ? num(c.rates.interrupts) : '—', 'num wide-only'], [buffersOf(c), 'buffers']
   ];
+}
+
+// ---- a trend per channel row: the last TREND_POINTS live updates of packets per second (in + out) and of the
+// fuller ring's fill, as two small SVG lines; the svg carries its latest and largest value for the curious ----------
+
+const TREND_POINTS = 60;
+const SVG = 'http://www.w3.org/2000/svg';
+const trends = new Map(); // relid -> {packets: [], fill: []}
+
+function recordTrends(channels) {
+  for (const c of channels) {
+    if (!c.stats || !c.rates) continue;
+    let t = trends.get(c.relid);
+    if (!t) trends.set(c.relid, t = { packets: [], fill: [] });
+    t.packets.push(c.rates.packetsIn + c.rates.packetsOut);
+    t.fill.push(Math.max(c.stats.inbound.fillPercent, c.stats.outbound.fillPercent));
+    for (const s of [t.packets, t.fill]) while (s.length > TREND_POINTS) s.shift();
+  }
+}
+
+function sparkline(kind, title) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'spark ' + kind);
+  svg.setAttribute('viewBox', '0 0 56 16');
+  svg.setAttribute('preserveAspectRatio', 'none');
+  const t = document.createElementNS(SVG, 'title');
+  t.textContent = title;
+  svg.appendChild(t);
+  svg.appendChild(document.createElementNS(SVG, 'polyline'));
+  return svg;
+}
+
+function trendCell() {
+  const td = el('td', null, 'trend');
+  td.append(sparkline('packets', 'packets per second, in + out'), sparkline('fill', 'ring fill %, the fuller ring'));
+  return td;
+}
+
+function drawLine(svg, values, top) {
+  const line = svg.lastChild;
+  if (!values || !values.length) {
+    line.setAttribute('points', '');
+    svg.dataset.last = svg.dataset.max = '';
+    return;
+  }
+  const max = Math.max(...values);
+  const scale = top === undefined ? Math.max(max, 1) : top;
+  const step = 56 / (TREND_POINTS - 1);
+  const x0 = 56 - (values.length - 1) * step;
+  line.setAttribute('points', values.map((v, i) => `${(x0 + i * step).toFixed(1)},${(15 - 14 * Math.min(v, scale) / scale).toFixed(1)}`).join(' '));
+  svg.dataset.last = values[values.length - 1].toFixed(1);
+  svg.dataset.max = max.toFixed(1);
+}
+
+function drawTrend(td, t) {
+  drawLine(td.children[0], t && t.packets);
+  drawLine(td.children[1], t && t.fill, 100);
+  const p = td.children[0].dataset, f = td.children[1].dataset;
+  td.title = p.last === '' ? 'no live updates yet'
+    : `packets/s now ${p.last}, at most ${p.max}; ring fill now ${f.last} %, at most ${f.max} % (last ${t.packets.length} updates)`;
 }
 
 const rows = new Map(); // relid -> tr
@@ -108,6 +169,7 @@ function renderChannels(channels) {
       tr = el('tr');
       tr.dataset.relid = c.relid;
       for (let i = 0; i < 11; i++) tr.appendChild(el('td'));
+      tr.appendChild(trendCell());
       tr.addEventListener('click', () => select(c.relid));
       rows.set(c.relid, tr);
       body.appendChild(tr);
@@ -117,6 +179,7 @@ function renderChannels(channels) {
       if (td.textContent !== String(text)) td.textContent = String(text);
       if ((td.className || '') !== (cls || '')) td.className = cls || '';
     });
+    drawTrend(tr.lastChild, trends.get(c.relid));
     tr.dataset.health = healthOf(c);
     tr.dataset.search = [c.relid, c.class, c.state, healthOf(c), (c.health && c.health.summary) || ''].join(' ').toLowerCase();
     tr.classList.toggle('selected', page.selected === c.relid);
@@ -125,6 +188,7 @@ function renderChannels(channels) {
     if (!seen.has(relid)) {
       tr.remove();
       rows.delete(relid);
+      trends.delete(relid);
     }
   }
   sortAndFilter();
@@ -183,27 +247,40 @@ function setupTable() {
 
 // ---- devices and host: generic, escaped rendering ---------------------------------------------------------
 
+// Any JSON value as text. Objects are key/value lists; an array of small flat records (a KVP pool) is a table laid
+// out to its box's width; an array of bigger records is a list of key/value lists, one under the other, so that
+// nothing is ever wider than the card it is in.
 function renderValue(v) {
   if (v === null || v === undefined) return el('span', '—', 'muted');
   if (Array.isArray(v)) {
     if (v.length && typeof v[0] === 'object' && v[0] !== null) {
-      const keys = [...new Set(v.flatMap(o => Object.keys(o)))];
-      const table = el('table');
-      const head = el('tr');
-      keys.forEach(k => head.appendChild(el('th', k)));
-      table.appendChild(head);
-      for (const o of v) {
-        const tr = el('tr');
-        keys.forEach(k => {
-          const td = el('td');
-          td.appendChild(renderValue(o[k]));
-          tr.appendChild(td);
-        });
-        table.appendChild(tr);
+      const keys = [...new Set(v.flatMap(o => Object.keys(o || {})))];
+      const flat = v.every(o => o && typeof o === 'object' && Object.values(o).every(x => x === null || typeof x !== 'object'));
+      if (flat && keys.length <= 3) {
+        const table = el('table');
+        const head = el('tr');
+        keys.forEach(k => head.appendChild(el('th', k)));
+        table.appendChild(head);
+        for (const o of v) {
+          const tr = el('tr');
+          keys.forEach(k => {
+            const td = el('td');
+            td.appendChild(renderValue(o[k]));
+            tr.appendChild(td);
+          });
+          table.appendChild(tr);
+        }
+        return table;
       }
-      return table;
+      const list = el('div', null, 'items');
+      for (const o of v) {
+        const item = el('div', null, 'item');
+        item.appendChild(renderValue(o));
+        list.appendChild(item);
+      }
+      return list;
     }
-    return el('span', v.join(', '));
+    return el('span', v.length ? v.join(', ') : 'none');
   }
   if (typeof v === 'object') {
     const dl = el('dl', null, 'kv');
@@ -219,21 +296,168 @@ function renderValue(v) {
   return el('span', v);
 }
 
-function renderDevices(devices) {
-  const cards = [];
-  for (const [name, state] of Object.entries(devices || {})) {
-    const card = el('div', null, 'card device');
-    card.dataset.device = name;
-    const h = (state.health && state.health.state) || 'unknown';
-    card.dataset.health = h;
-    card.appendChild(el('h3', name));
-    card.appendChild(el('p', h.toUpperCase() + (state.health && state.health.summary ? ': ' + state.health.summary : ''),
-      'badge health-' + h));
-    const rest = Object.assign({}, state);
-    delete rest.health;
-    card.appendChild(renderValue(rest));
-    cards.push(card);
+// ---- device cards: health (the plug-in hook's verdict, the same for every device), the last thing the device
+// did, what it is configured to do, then everything else on demand ---------------------------------------------
+
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+const words = k => k.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+function ago(ms) {
+  if (!(ms >= 0)) return 'just now';
+  if (ms < 1000) return ms.toFixed(0) + ' ms ago';
+  if (ms < 120000) return (ms / 1000).toFixed(1) + ' s ago';
+  if (ms < 7200000) return (ms / 60000).toFixed(0) + ' min ago';
+  return (ms / 3600000).toFixed(1) + ' h ago';
+}
+
+// What a device did last, found the same way for a plug-in as for a built-in: the newest instant in its state named
+// like an event (lastSample, negotiatedAt; any instant when none is), in words, with what it belongs to (a channel,
+// or one entry of a list such as shutdown requests or file transfers).
+const EVENT_KEY = /^last[A-Z]|At$/;
+
+function lastThing(state, now) {
+  let best = null;
+  const walk = (v, key, owner, depth) => {
+    if (depth > 4 || v === null || v === undefined) return;
+    if (typeof v === 'string' && ISO_INSTANT.test(v)) {
+      const t = Date.parse(v), rank = EVENT_KEY.test(key) ? 1 : 0;
+      if (!best || rank > best.rank || (rank === best.rank && t > best.t)) best = { t, key, owner, rank };
+    } else if (Array.isArray(v)) {
+      v.forEach(x => walk(x, key, typeof x === 'object' ? x : owner, depth + 1));
+    } else if (typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) if (k !== 'health') walk(x, k, v, depth + 1);
+    }
+  };
+  walk(state, '', state, 0);
+  if (!best) return 'nothing done yet';
+  const about = [];
+  if (best.owner && best.owner !== state) {
+    for (const [k, x] of Object.entries(best.owner)) {
+      if (k === 'relid') about.unshift('relid ' + x);
+      else if (about.length < 3 && k !== best.key && !/Version$|Millis$/.test(k) && (typeof x === 'number' ? x !== 0
+        : typeof x === 'string' && x !== '' && x.length <= 40 && !ISO_INSTANT.test(x))) about.push(words(k) + ' ' + x);
+    }
   }
+  return `${words(best.key)} ${ago(now - best.t)}` + (about.length ? ` (${about.join(', ')})` : '');
+}
+
+function problemList(health) {
+  const problems = (health && health.problems) || [];
+  const ul = el('ul', null, 'problems');
+  ul.append(...(problems.length
+    ? problems.map(p => el('li', `${p.level.toUpperCase()}: ${p.text}`, 'health-' + (p.level === 'note' ? 'ok' : p.level)))
+    : [el('li', 'no problems', 'health-ok')]));
+  return ul;
+}
+
+const openDetails = new Set(); // devices whose details the reader opened: kept open across updates
+
+function deviceCard(name, state, settings, now) {
+  const card = el('div', null, 'card device');
+  card.dataset.device = name;
+  const h = (state.health && state.health.state) || 'unknown';
+  card.dataset.health = h;
+  const title = el('h3', name);
+  title.appendChild(el('span', h.toUpperCase() + (state.health && state.health.summary ? ': ' + state.health.summary : ''),
+    'badge health-' + h));
+  card.appendChild(title);
+  card.appendChild(problemList(state.health));
+  card.appendChild(el('p', 'last: ' + lastThing(state, now), 'last'));
+  if (Array.isArray(state.nics)) state.nics.forEach(nic => card.appendChild(nicPanel(nic, now)));
+  if (settings && Object.keys(settings).length) {
+    card.appendChild(el('div', 'settings', 'section'));
+    const box = renderValue(settings);
+    box.classList.add('settings');
+    card.appendChild(box);
+  }
+  const rest = Object.assign({}, state);
+  delete rest.health;
+  delete rest.device;
+  const details = el('details');
+  details.appendChild(el('summary', 'details'));
+  details.appendChild(renderValue(rest));
+  details.open = openDetails.has(name);
+  details.addEventListener('toggle', () => (details.open ? openDetails.add(name) : openDetails.delete(name)));
+  card.appendChild(details);
+  return card;
+}
+
+// ---- the synthetic NIC (netvsc): link, MAC, MTU, queues, per-queue rates, buffers in use, drops by reason --------
+
+const NIC_COUNTERS = ['framesFromHost', 'framesToHost', 'bytesFromHost', 'bytesToHost'];
+const nicSeen = new Map(); // "nic/queue" -> {t, counters, rates}: rates from two snapshots' counters
+
+function queueRates(nic, q, now) {
+  const key = nic.name + '/' + q.index;
+  const was = nicSeen.get(key);
+  if (was && now <= was.t) return was.rates;
+  const rates = {};
+  for (const k of NIC_COUNTERS) {
+    rates[k] = was && typeof q[k] === 'number' && q[k] >= was.counters[k] ? (q[k] - was.counters[k]) * 1000 / (now - was.t) : null;
+  }
+  nicSeen.set(key, { t: now, counters: Object.fromEntries(NIC_COUNTERS.map(k => [k, q[k]])), rates });
+  return rates;
+}
+
+function nicPanel(nic, now) {
+  const box = el('div', null, 'nic');
+  box.dataset.nic = nic.name;
+  const queues = Array.isArray(nic.queues) ? nic.queues : [];
+  const relids = new Set(queues.map(q => q.relid));
+  const channels = (page.snapshot && page.snapshot.channels) || [];
+  const slotsHeld = channels.filter(c => relids.has(c.relid) && c.stats && c.stats.outstanding)
+    .reduce((n, c) => n + c.stats.outstanding.receiveSlotsHeld, 0);
+  const slots = nic.receiveSlots || {};
+  const sections = nic.sendSections || {};
+  const link = nic.link || 'unknown';
+  const kv = el('dl', null, 'kv');
+  const field = (name, label, value, cls) => {
+    kv.appendChild(el('dt', label));
+    const dd = el('dd', value, cls);
+    dd.dataset.field = name;
+    kv.appendChild(dd);
+  };
+  box.appendChild(el('div', `NIC ${nic.name} on relid ${nic.relid}: ${nic.phase || ''}`, 'section'));
+  field('link', 'link', link, 'link-' + link);
+  field('mac', 'MAC', nic.mac || '—');
+  field('mtu', 'MTU', nic.mtu !== undefined ? nic.mtu + ' B' : '—');
+  field('queues', 'queues', String(queues.length));
+  field('receiveSlots', 'receive slots in use', `${slotsHeld} of ${slots.count ?? '—'}` + (slots.size ? ` (${slots.size} B each)` : ''));
+  field('sendSections', 'send sections in use', `${sections.inUse ?? '—'} of ${sections.count ?? '—'}`
+    + (sections.size ? ` (${sections.size} B each)` : '') + (sections.framesWaiting ? `, ${sections.framesWaiting} frames waiting` : ''));
+  field('protocol', 'protocol', `NVSP ${nic.nvspVersion || '—'}, NDIS ${nic.ndisVersion || '—'}, control ${nic.controlPath || '—'}`);
+  field('backend', 'backend', nic.backend || '—');
+  box.appendChild(kv);
+  const table = el('table', null, 'queues');
+  const head = el('tr');
+  ['queue', 'relid', 'frames/s in', 'frames/s out', 'bytes/s in', 'bytes/s out'].forEach(t => head.appendChild(el('th', t)));
+  head.children[2].title = head.children[4].title = 'from the host';
+  head.children[3].title = head.children[5].title = 'to the host';
+  table.appendChild(head);
+  const rate = (v, unit) => (v === null || v === undefined ? '—' : VmbusCharts.scaled(v, unit, 1));
+  for (const q of queues) {
+    const r = queueRates(nic, q, now);
+    const tr = el('tr');
+    tr.dataset.queue = q.index;
+    [[q.index, 'num'], [q.relid, 'num'], [rate(r.framesFromHost, 'fr/s'), 'num frames-in'], [rate(r.framesToHost, 'fr/s'), 'num frames-out'],
+      [rate(r.bytesFromHost, 'B/s'), 'num bytes-in'], [rate(r.bytesToHost, 'B/s'), 'num bytes-out']]
+      .forEach(([t, c]) => tr.appendChild(el('td', t, c)));
+    table.appendChild(tr);
+  }
+  box.appendChild(table);
+  const drops = nic.drops || {};
+  const total = Object.values(drops).reduce((n, x) => n + (typeof x === 'number' ? x : 0), 0);
+  const dropLine = el('p', null, 'drops');
+  dropLine.dataset.total = total;
+  dropLine.textContent = 'drops: ' + (total === 0 ? 'none' : Object.entries(drops).filter(([, x]) => x > 0)
+    .map(([k, x]) => `${words(k)} ${x}`).join(', '));
+  box.appendChild(dropLine);
+  return box;
+}
+
+function renderDevices(devices) {
+  const now = page.snapshot ? page.snapshot.timestamp : Date.now();
+  const cards = Object.entries(devices || {}).map(([name, state]) => deviceCard(name, state || {}, page.settings[name], now));
   document.getElementById('devices').replaceChildren(...cards);
 }
 
@@ -311,6 +535,7 @@ function render(snapshot) {
 }
 
 function onLive(snapshot) {
+  recordTrends(snapshot.channels || []);
   render(snapshot);
   window.vmbusSnapshots++;
   if (page.overview && snapshot.history) {
@@ -343,6 +568,7 @@ async function main() {
   setupTable();
   try {
     const config = await api('/api/config');
+    page.settings = config.settings || {};
     if (config.host) setupHost(config.hostActions);
     (await api('/api/events')).forEach(addEvent);
     await startCharts();

@@ -1,6 +1,7 @@
 // vmbus dashboard charts: uPlot time series fed from the server's history (/api/history) and then from each
 // live snapshot, so that a reload keeps what was drawn. Inbound and outbound are separate series; every y axis
-// carries its unit on each tick. Bounded: a chart keeps at most the server's history capacity of points.
+// carries its unit on each tick, and the legend under each chart names every series with its latest value and unit
+// without a pointer. Bounded: a chart keeps at most the server's history capacity of points.
 'use strict';
 
 const COLORS = { in: '#2563eb', out: '#dc2626', offset: '#0891b2' };
@@ -50,11 +51,57 @@ const CHART_DEFS = {
   offset: { title: 'timesync offset (host − guest)', unit: 'ms', series: [['offsetMs', 'offset', COLORS.offset]] }
 };
 
+// A legend of its own under each chart: every series' colour, name and latest value with its unit, shown without a
+// pointer; while the pointer is over the chart it shows the values under it and when they were taken.
+class Legend {
+  constructor(host, def) {
+    this.def = def;
+    this.box = document.createElement('div');
+    this.box.className = 'legend';
+    this.values = def.series.map(([name, label, stroke]) => {
+      const item = document.createElement('span');
+      item.className = 'series';
+      item.dataset.series = name;
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = stroke;
+      const value = document.createElement('span');
+      value.className = 'value';
+      value.textContent = '—';
+      item.append(swatch, document.createTextNode(label), value);
+      this.box.appendChild(item);
+      return value;
+    });
+    this.when = document.createElement('span');
+    this.when.className = 'when';
+    this.box.appendChild(this.when);
+    host.appendChild(this.box);
+  }
+
+  text(v) {
+    return this.def.unit === 'ms' ? offsetText(v) : scaled(v, this.def.unit, 2);
+  }
+
+  // The values at point idx of data (the latest when idx is null), and the time when under the pointer.
+  show(data, idx) {
+    const latest = idx === null || idx === undefined;
+    const i = latest ? data[0].length - 1 : idx;
+    this.values.forEach((span, k) => {
+      const v = i >= 0 ? data[k + 1][i] : null;
+      const t = this.text(v);
+      if (span.textContent !== t) span.textContent = t;
+    });
+    const when = i < 0 ? 'no data yet' : latest ? 'latest' : 'at ' + new Date(data[0][i] * 1000).toLocaleTimeString();
+    if (this.when.textContent !== when) this.when.textContent = when;
+  }
+}
+
 class Chart {
   constructor(parent, id, def, capacity) {
     this.def = def;
     this.capacity = capacity;
     this.data = [[]].concat(def.series.map(() => []));
+    this.hover = null;
     const host = document.createElement('div');
     host.className = 'chart';
     host.id = id;
@@ -62,13 +109,15 @@ class Chart {
     this.host = host;
     const values = def.unit === 'ms' ? offsetValues : axisValues(def.unit);
     this.plot = new uPlot({
-      title: def.title, width: 380, height: 190,
+      title: def.title + ' (' + def.unit + ')', width: 380, height: 190,
       scales: { x: { time: true } },
+      legend: { show: false },
+      hooks: { setCursor: [u => { this.hover = u.cursor.idx; if (this.legend) this.legend.show(this.data, this.hover); }] },
       axes: [{ label: 'local time', size: 40 }, { label: def.unit === 'ms' ? 'offset' : def.unit, values, size: 72 }],
-      series: [{ label: 'time' }].concat(def.series.map(([, label, stroke]) => ({
-        label, stroke, width: 1.5, value: (u, v) => (def.unit === 'ms' ? offsetText(v) : scaled(v, def.unit, 2))
-      })))
+      series: [{ label: 'time' }].concat(def.series.map(([, label, stroke]) => ({ label, stroke, width: 1.5 })))
     }, this.data, host);
+    this.legend = new Legend(host, def);
+    this.legend.show(this.data, null);
   }
 
   // Appends points from a history-shaped object ({t: [ms...], name: [...]}) newer than the last one drawn.
@@ -83,6 +132,7 @@ class Chart {
     });
     for (const s of this.data) while (s.length > this.capacity) s.shift();
     this.plot.setData(this.data);
+    this.legend.show(this.data, this.hover);
   }
 
   points() {

@@ -327,7 +327,7 @@ public final class Agent implements AutoCloseable {
                 return null;
             }
             return new DashboardServer(new DashboardOptions(d.host(), d.port(), d.effectiveToken(), d.updateIntervalMs(),
-                    devices, kernelCounters, d.health()),
+                    devices, kernelCounters, d.health(), config.deviceSections()),
                     simulated != null ? new SimulatedHostControl(simulated) : null);
         }
 

@@ -2,6 +2,7 @@ package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.spi.DevicePlugin;
+import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -20,9 +21,12 @@ import java.util.Map;
  * @param kernelSysfsRoot  on the uio transport, the sysfs root whose per-channel attributes (the kernel's own
  *                         counters) are shown beside the agent's; null elsewhere
  * @param health           when a channel or device needs attention ({@code dashboard.health})
+ * @param settings         each device's config section as the config file gives it ({@code devices.<name>}), shown
+ *                         on its card as what is configured to happen; absent names show none
  */
 public record DashboardOptions(String host, int port, String token, long updateIntervalMs,
-                               List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health) {
+                               List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health,
+                               Map<String, JsonObject> settings) {
     /** Live-stream clients served at once; more get 503. */
     public static final int MAX_STREAM_CLIENTS = 16;
 
@@ -31,11 +35,30 @@ public record DashboardOptions(String host, int port, String token, long updateI
         if (health == null) {
             health = VmbusConfig.Health.DEFAULTS;
         }
+        settings = settings == null ? Map.of() : Map.copyOf(settings);
+    }
+
+    /** Without the devices' config sections (their cards show no settings). */
+    public DashboardOptions(String host, int port, String token, long updateIntervalMs,
+                            List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health) {
+        this(host, port, token, updateIntervalMs, devices, kernelSysfsRoot, health, Map.of());
     }
 
     /** Without the kernel's counters (sim and shm transports), with the default health thresholds. */
     public DashboardOptions(String host, int port, String token, long updateIntervalMs, List<DevicePlugin<?>> devices) {
-        this(host, port, token, updateIntervalMs, devices, null, VmbusConfig.Health.DEFAULTS);
+        this(host, port, token, updateIntervalMs, devices, null, VmbusConfig.Health.DEFAULTS, Map.of());
+    }
+
+    /** {@code {name: section}} of every enabled device, without {@code enabled}: what {@code /api/config} serves. */
+    JsonObject settingsJson() {
+        JsonObject out = new JsonObject();
+        for (String name : deviceNames()) {
+            JsonObject section = settings.get(name);
+            JsonObject copy = section != null ? section.copy() : new JsonObject();
+            copy.remove("enabled");
+            out.put(name, copy);
+        }
+        return out;
     }
 
     /** The enabled device handlers' names, in order. */

@@ -127,6 +127,7 @@ public final class DashboardServer extends VerticleBase {
         r.get("/api/config").handler(ctx -> json(ctx, new JsonObject()
                 .put("updateIntervalMs", options.updateIntervalMs())
                 .put("devices", new JsonArray(options.deviceNames()))
+                .put("settings", options.settingsJson())
                 .put("host", host != null)
                 .put("hostActions", host != null ? new JsonArray(host.actions()) : new JsonArray())
                 .put("tokenRequired", access.readRequiresToken())));

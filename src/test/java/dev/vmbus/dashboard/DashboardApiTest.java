@@ -75,6 +75,11 @@ class DashboardApiTest {
                 "backup", "kvp-set", "kvp-delete", "kvp-enumerate", "copy-file", "cancel-copy", "nic-link", "nic-fault"),
                 config.getJsonArray("hostActions").getList());
         assertEquals(false, config.getBoolean("tokenRequired"));
+        // each enabled device's config section as the file has it, without "enabled"
+        JsonObject settings = config.getJsonObject("settings");
+        assertEquals(Set.copyOf(CLASSES.values()), settings.fieldNames());
+        assertEquals(new JsonObject().put("dryRun", true), settings.getJsonObject("shutdown"));
+        assertEquals(new JsonObject(), settings.getJsonObject("heartbeat"));
     }
 
     @Test

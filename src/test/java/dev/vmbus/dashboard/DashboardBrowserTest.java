@@ -33,7 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * sim transport with two extra heartbeat channels (relids 7 and 8): health in colour and words for a fault, a
  * stopped heartbeat and a ring filled while the host does not read, each within two updates of the server
  * saying so and healed by a re-offer; sorting and filtering; the drill-down's ring indices against the API;
- * chart history across a reload; a hostile KVP value shown as text. The screenshot is target/dashboard.png.
+ * chart history across a reload; a hostile KVP value shown as text. The screenshot is target/dashboard.png. And the
+ * layout: at 1400 px and at 800 px (one column of cards) nothing inside a card or the channel table is wider than
+ * its box, chart legends show values and units without a pointer, and a channel row's trend moves with traffic;
+ * the screenshots are target/dashboard-1400.png and target/dashboard-800.png.
  */
 @Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class DashboardBrowserTest {
@@ -123,6 +126,91 @@ class DashboardBrowserTest {
     private void reofferAndRecover(int relid) throws Exception {
         assertEquals(200, h.act("reoffer", new JsonObject().put("relid", relid)).statusCode());
         wait.until(b -> row(relid).startsWith("OK no problems"));
+    }
+
+    /** Every element inside a card or the channel table's box that is wider than its own box, as "tag.class: scroll > client". */
+    @SuppressWarnings("unchecked")
+    private List<String> overflowing() {
+        return (List<String>) run("const bad = [];"
+                + " for (const box of document.querySelectorAll('.card, .table-box')) {"
+                + "   if (box.closest('[hidden]')) continue;"
+                + "   for (const e of [box, ...box.querySelectorAll('*')]) {"
+                + "     if (e.matches('input, select, textarea, option') || e.closest('svg')) continue;"
+                + "     if (e.scrollWidth > e.clientWidth + 1) bad.push(e.tagName.toLowerCase() + '.' + e.className"
+                + "       + (e.closest('[data-device]') ? ' in ' + e.closest('[data-device]').dataset.device : '')"
+                + "       + ': ' + e.scrollWidth + ' > ' + e.clientWidth + ' \"' + e.textContent.slice(0, 40) + '\"');"
+                + "   }"
+                + " }"
+                + " if (document.documentElement.scrollWidth > innerWidth) bad.push('the page: ' + document.documentElement.scrollWidth + ' > ' + innerWidth);"
+                + " return bad;");
+    }
+
+    private double spark(int relid, String kind) {
+        Object v = run("const s = document.querySelector(\"#channels tr[data-relid='" + relid + "'] svg.spark." + kind + "\");"
+                + " return s && s.dataset.max ? Number(s.dataset.max) : -1");
+        return ((Number) v).doubleValue();
+    }
+
+    private void screenshot(String name) throws Exception {
+        Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+        Path target = Path.of("target", name);
+        Files.createDirectories(target.getParent());
+        Files.copy(shot, target, StandardCopyOption.REPLACE_EXISTING);
+        assertFalse(Files.size(target) < 10_000, "the screenshot " + target + " is suspiciously small");
+    }
+
+    @Test
+    void cardsFitAtBothWidthsLegendsShowValuesAndTrendsMove() throws Exception {
+        browser.get(h.base() + "/#token=" + h.dashboard.token());
+        wait.until(b -> rows().size() == 8 && rows().stream().allMatch(r -> r.contains(" OK ") && r.contains(" open ")));
+        wait.until(b -> "live".equals(b.findElement(By.id("status")).getText()));
+
+        // Legends: every series' latest value with its unit, and its name, with no pointer anywhere near a chart
+        wait.until(b -> (Boolean) run("const v = [...document.querySelectorAll('#charts .legend .value')];"
+                + " return v.length === 9 && v.every(x => x.textContent !== '—')"));
+        String legend = String.valueOf(run("return document.querySelector('#chart-packets .legend').textContent"));
+        assertTrue(legend.matches("in \\(host → guest\\)[-0-9.]+ (k|M|G)?pkt/sout \\(guest → host\\)[-0-9.]+ (k|M|G)?pkt/slatest"), legend);
+        assertTrue(String.valueOf(run("return document.querySelector('#chart-fill .legend').textContent"))
+                .matches("inbound ring[0-9.]+ %outbound ring[0-9.]+ %latest"));
+        wait.until(b -> String.valueOf(run("return document.querySelector('#chart-offset .legend').textContent"))
+                .matches("offset-?[0-9.]+ (µs|ms)latest"));
+
+        // Trends: relid 8's row moves when its ring fills (the host stops reading it, then floods it)
+        wait.until(b -> spark(8, "packets") >= 0 && spark(8, "fill") >= 0);
+        double packetsBefore = spark(8, "packets");
+        double fillBefore = spark(8, "fill");
+        assertEquals(200, h.act("delay", new JsonObject().put("relid", 8).put("ms", 600_000)).statusCode());
+        assertEquals(200, h.act("flood", new JsonObject().put("relid", 8).put("packets", 2000)).statusCode());
+        wait.until(b -> spark(8, "fill") > fillBefore && spark(8, "packets") > packetsBefore);
+        reofferAndRecover(8);
+
+        // Cards: each device leads with its health, then what it did last, then settings, details on demand
+        wait.until(b -> (Boolean) run("const c = [...document.querySelectorAll('#devices .card.device')];"
+                + " return c.length === 6 && c.every(d => d.children[0].tagName === 'H3' && d.querySelector('h3 .badge')"
+                + " && d.children[1].matches('ul.problems') && d.children[2].matches('p.last') && d.querySelector(':scope > details'))"));
+        assertTrue(String.valueOf(run("return document.querySelector(\".device[data-device='heartbeat'] p.last\").textContent"))
+                .matches("last: last heartbeat [0-9.]+ (ms|s) ago \\(relid \\d+.*"));
+        assertTrue(String.valueOf(run("return document.querySelector(\".device[data-device='shutdown'] dl.settings\").textContent"))
+                .contains("dryRuntrue"));
+        run("document.querySelectorAll('#devices details > summary').forEach(s => s.click())");
+        browser.findElement(By.cssSelector("#channels tbody tr[data-relid='2']")).click();
+        wait.until(b -> b.findElement(By.id("detail-title")).getText().startsWith("Channel 2: timesync"));
+        long opened = snapshots();
+        wait.until(b -> snapshots() >= opened + 2);
+        assertEquals(6L, run("return document.querySelectorAll('#devices details[open]').length"), "details stay open across updates");
+
+        for (int width : new int[] {1400, 800}) {
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(width, 2400));
+            wait.until(b -> ((Number) run("return innerWidth")).intValue() == width);
+            long at = snapshots();
+            wait.until(b -> snapshots() >= at + 2);
+            assertEquals(List.of(), overflowing(), "at " + width + " px");
+            long columns = ((Number) run("return new Set([...document.querySelectorAll('#devices .card')]"
+                    + ".map(c => Math.round(c.getBoundingClientRect().left))).size")).longValue();
+            assertTrue(width == 800 ? columns == 1 : columns >= 2, columns + " columns of device cards at " + width + " px");
+            js.executeScript("window.scrollTo(0, document.getElementById('devices').offsetTop - 40)");
+            screenshot("dashboard-" + width + ".png");
+        }
     }
 
     @Test
