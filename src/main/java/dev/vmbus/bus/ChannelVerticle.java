@@ -191,6 +191,14 @@ public final class ChannelVerticle extends VerticleBase {
         }
 
         @Override
+        public Future<Void> end(String reason) {
+            return here(() -> {
+                driver.end(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "': " + reason));
+                return Future.succeededFuture();
+            });
+        }
+
+        @Override
         public synchronized SendSections sendSections(int sectionSize) {
             if (sections == null) {
                 ChannelBuffer send = resources.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->

@@ -34,6 +34,17 @@ public interface ChannelPort {
     Future<Void> send(OutboundPacket packet);
 
     /**
+     * Ends this channel now for {@code reason}, as a {@link BatchHandler} that throws does, but at any time: for a
+     * device that finds its channel unusable outside packet handling (a peer that stopped answering, found by a
+     * timer). The channel faults ({@code HANDLER_FAILED}, the reason on {@code /api/channels} and in the log),
+     * packets waiting to go out fail, the device hears {@link Device#channelEnded}, and the other channels go on.
+     * Completes once the channel has ended; does nothing to a channel that already ended.
+     *
+     * @return a failed future only before the channel is open
+     */
+    Future<Void> end(String reason);
+
+    /**
      * This channel's send buffer cut into sections of {@code sectionSize} bytes (what the host named), made on
      * the first call and returned after; its use is shown with the channel's figures. A device's subchannels
      * share their primary's: keep the one the primary's port returned.

@@ -14,8 +14,11 @@ import java.util.Set;
  * @param queues             receive queues wanted: more than 1 asks the host for subchannels (vRSS, NVSP 5+)
  * @param controlOverSection send RNDIS control messages through a send section instead of GPA-direct (for hosts
  *                           that accept it, or where there is no guest memory; spec §4)
+ * @param answerTimeoutMs    how long the host may take to answer one bring-up request (and to open the subchannels
+ *                           it granted) before the NIC ends its channel with the reason
  */
-public record NetvscSettings(Backend backend, String tap, int mtu, int queues, boolean controlOverSection) {
+public record NetvscSettings(Backend backend, String tap, int mtu, int queues, boolean controlOverSection,
+                             long answerTimeoutMs) {
     public static final String DEFAULT_TAP = "vmbus0";
     public static final int DEFAULT_MTU = 1500;
     /** IPv6's minimum, and the largest IP MTU whose frame fits NDIS's 9216 (OpenVMM). */
@@ -23,8 +26,12 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
     public static final int MAX_MTU = 9216 - 14;
     /** NETVSP_MAX_SUBCHANNELS_PER_VNIC + the primary. */
     public static final int MAX_QUEUES = 64;
+    public static final long DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
+    public static final long MIN_ANSWER_TIMEOUT_MS = 100;
+    public static final long MAX_ANSWER_TIMEOUT_MS = 600_000;
 
-    private static final Set<String> KEYS = Set.of("backend", "tap", "mtu", "queues", "controlOverSection");
+    private static final Set<String> KEYS = Set.of("backend", "tap", "mtu", "queues", "controlOverSection",
+            "answerTimeoutMs");
 
     /** Where frames go. */
     public enum Backend {
@@ -52,11 +59,15 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
         if (queues < 1 || queues > MAX_QUEUES) {
             throw new IllegalArgumentException("'queues' must be 1.." + MAX_QUEUES + ", got " + queues);
         }
+        if (answerTimeoutMs < MIN_ANSWER_TIMEOUT_MS || answerTimeoutMs > MAX_ANSWER_TIMEOUT_MS) {
+            throw new IllegalArgumentException("'answerTimeoutMs' must be " + MIN_ANSWER_TIMEOUT_MS + ".."
+                    + MAX_ANSWER_TIMEOUT_MS + ", got " + answerTimeoutMs);
+        }
     }
 
-    /** The defaults: event bus, {@code vmbus0}, MTU 1500, one queue, control messages GPA-direct. */
+    /** The defaults: event bus, {@code vmbus0}, MTU 1500, one queue, control messages GPA-direct, answers in 10 s. */
     public static NetvscSettings defaults() {
-        return new NetvscSettings(Backend.EVENTBUS, DEFAULT_TAP, DEFAULT_MTU, 1, false);
+        return new NetvscSettings(Backend.EVENTBUS, DEFAULT_TAP, DEFAULT_MTU, 1, false, DEFAULT_ANSWER_TIMEOUT_MS);
     }
 
     /** Parses {@code devices.netvsc} (without {@code enabled}). */
@@ -79,7 +90,9 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
         return new NetvscSettings(backend, name,
                 (int) DeviceConfig.integer(config, "mtu", DEFAULT_MTU, MIN_MTU, MAX_MTU),
                 (int) DeviceConfig.integer(config, "queues", 1, 1, MAX_QUEUES),
-                DeviceConfig.bool(config, "controlOverSection", false));
+                DeviceConfig.bool(config, "controlOverSection", false),
+                DeviceConfig.integer(config, "answerTimeoutMs", DEFAULT_ANSWER_TIMEOUT_MS, MIN_ANSWER_TIMEOUT_MS,
+                        MAX_ANSWER_TIMEOUT_MS));
     }
 
     /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */

@@ -36,8 +36,9 @@ import java.util.logging.Logger;
  * <p>Every answer of the host is checked as Linux checks it; anything wrong (a status other than success where one
  * is required, a malformed message, a range outside a buffer, a transaction id never issued, an RNDIS response
  * nobody asked for) throws {@link NetvscFault} while the packet that carried it is handled, which fails that
- * packet's future and so faults this NIC's channel only. A host that stops answering during bring-up is caught by
- * a timer: the NIC fails with the reason, and the channel's next packet is refused with it.
+ * packet's batch and so faults this NIC's channel only. What goes wrong outside a packet (a host that stops
+ * answering during bring-up, caught by a timer; no buffer or guest memory; a backend that does not start) ends
+ * the NIC's channels at once with the reason ({@link ChannelPort#end}).
  *
  * <p>Threads: the primary channel's context (its {@link dev.vmbus.spi.BatchHandler} runs there, and so do the
  * backend's frames, the timers and the send futures); bring-up starts on the device's context before the first
@@ -46,8 +47,6 @@ import java.util.logging.Logger;
  */
 final class Nic {
     static final Logger LOG = Logger.getLogger(Nic.class.getName());
-    /** How long the host may take to answer one bring-up request. */
-    static final long ANSWER_TIMEOUT_MS = 10_000;
     /** Transaction ids of data sends carry this bit, the send section in the low 24 bits, a sequence above. */
     static final long DATA = 1L << 63;
     /** Linux's smallest receive slot and send section: an RNDIS message of this size must fit. */
@@ -167,8 +166,9 @@ final class Nic {
             try {
                 batch(batch);
             } catch (RuntimeException e) {
-                // the subchannel's own fault cannot be raised from here: the NIC fails, and its next batch says why
+                // the subchannel's batch returned long ago: the NIC fails and ends its channels with the reason
                 fail(e.getMessage());
+                endChannels();
             }
         });
     }
@@ -207,7 +207,26 @@ final class Nic {
         }
     }
 
-    /** Bring-up failed outside a packet (no buffer, no guest memory, a host that stopped answering). */
+    /**
+     * The NIC failed outside packet handling (no buffer, no guest memory, a host that stopped answering, a backend
+     * that did not start, a send that failed): it fails, and its channels end at once with the reason.
+     */
+    void failAndEnd(String reason) {
+        fail(reason);
+        endChannels();
+    }
+
+    /** Ends the primary and the subchannels with the NIC's failure (nothing if it has not failed). */
+    private void endChannels() {
+        String reason = failure;
+        if (reason == null) {
+            return;
+        }
+        port0.end(reason);
+        subchannelPorts.values().forEach(p -> p.end(reason));
+    }
+
+    /** The NIC failed: it gives back what it holds, and its channels' next packet is refused with the reason. */
     void fail(String reason) {
         if (failure != null || phase == Phase.CLOSED) {
             return;
@@ -246,6 +265,8 @@ final class Nic {
             } catch (NetvscFault e) {
                 String reason = "netvsc " + name + ": " + e.getMessage();
                 fail(reason);
+                // the throw faults the channel this batch came from; the NIC's other channels end with it now
+                subchannelPorts.values().forEach(p -> p.end(reason));
                 throw new NetvscFault(reason, e);
             }
             if (failure != null) {
@@ -302,8 +323,13 @@ final class Nic {
 
     void sendFailed(Throwable e) {
         if (phase != Phase.CLOSED && phase != Phase.FAILED) {
-            fail("could not send on channel " + relid() + ": " + e.getMessage());
+            failAndEnd("could not send on channel " + relid() + ": " + e.getMessage());
         }
+    }
+
+    /** {@code ms} as people read it: whole seconds in s, else ms. */
+    static String duration(long ms) {
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
     String macText() {

@@ -32,7 +32,7 @@ final class NicBringUp {
         nic.receiveBuffer = nic.primary.buffer(ChannelBuffer.Kind.RECEIVE).orElse(null);
         nic.sendBuffer = nic.primary.buffer(ChannelBuffer.Kind.SEND).orElse(null);
         if (nic.receiveBuffer == null || nic.sendBuffer == null) {
-            nic.fail("the host shares no " + (nic.receiveBuffer == null ? "receive" : "send")
+            nic.failAndEnd("the host shares no " + (nic.receiveBuffer == null ? "receive" : "send")
                     + " buffer with channel " + nic.relid() + " (a synthetic NIC needs both, uio maps 3 and 4)");
             return;
         }
@@ -44,14 +44,14 @@ final class NicBringUp {
         }
         GuestMemory memory = nic.primary.guestMemory();
         if (memory.unavailableReason() != null) {
-            nic.fail("RNDIS control messages go GPA-direct from guest memory, which is unavailable: "
+            nic.failAndEnd("RNDIS control messages go GPA-direct from guest memory, which is unavailable: "
                     + memory.unavailableReason() + " (devices.netvsc.controlOverSection sends them through a send"
                     + " section instead)");
             return;
         }
         nic.vertx.<GuestPages>executeBlocking(() -> memory.allocate(1)).onComplete(ar -> {
             if (ar.failed()) {
-                nic.fail("no page of guest memory for RNDIS control messages: " + ar.cause().getMessage());
+                nic.failAndEnd("no page of guest memory for RNDIS control messages: " + ar.cause().getMessage());
             } else if (nic.phase == Nic.Phase.CLOSED) {
                 ar.result().close();
             } else {
@@ -209,7 +209,7 @@ final class NicBringUp {
             if (opened != null) {
                 opened.close();
             }
-            nic.fail("the " + nic.settings.backend().key() + " backend did not start: " + e.getMessage());
+            nic.failAndEnd("the " + nic.settings.backend().key() + " backend did not start: " + e.getMessage());
             return;
         }
         nic.phase = Nic.Phase.UP;

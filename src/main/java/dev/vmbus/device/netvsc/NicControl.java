@@ -24,7 +24,8 @@ import java.util.function.Consumer;
 /**
  * A {@link Nic}'s requests to the host and their answers: NVSP requests by transaction id, RNDIS control requests
  * (GPA-direct from a page of guest memory, or through a send section) done once both their NVSP 108 and their
- * response arrived, and the timer that fails the NIC when the host owes an answer too long.
+ * response arrived, and the timer that fails the NIC, ending its channels, when the host owes an answer longer than
+ * {@code devices.netvsc.answerTimeoutMs}.
  *
  * <p>Threads: the NIC's (see {@link Nic}).
  */
@@ -129,10 +130,11 @@ final class NicControl {
                 nic.sendFailed(ar.cause());
             } else if (awaiting == token) {
                 cancelTimer();
-                timer = nic.vertx.setTimer(Nic.ANSWER_TIMEOUT_MS, id -> {
+                long timeout = nic.settings.answerTimeoutMs();
+                timer = nic.vertx.setTimer(timeout, id -> {
                     timer = -1;
                     if (awaiting == token) {
-                        nic.fail("the host did not answer " + what + " within " + Nic.ANSWER_TIMEOUT_MS / 1000 + " s");
+                        nic.failAndEnd("the host did not answer " + what + " within " + Nic.duration(timeout));
                     }
                 });
             }

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 /**
  * A {@link Nic}'s vRSS (spec §3.8): with NVSP 5 or later and more than one queue wanted, the host's RSS
  * capabilities, NVSP 133 for {@code min(wanted, host's) - 1} subchannels, then (once they are open, or after
- * {@link Nic#ANSWER_TIMEOUT_MS} with those that did) the RSS parameters with a 128-entry indirection table over the
+ * {@code devices.netvsc.answerTimeoutMs} with those that did) the RSS parameters with a 128-entry indirection table over the
  * queues. A host without RSS leaves the NIC on one queue.
  *
  * <p>Threads: the NIC's (see {@link Nic}).
@@ -81,12 +81,13 @@ final class NicVrss {
                 }
                 subchannelsGranted = c.count();
                 Context here = nic.context;
-                subchannelTimer = nic.vertx.setTimer(Nic.ANSWER_TIMEOUT_MS, id -> here.runOnContext(v -> {
+                long timeout = nic.settings.answerTimeoutMs();
+                subchannelTimer = nic.vertx.setTimer(timeout, id -> here.runOnContext(v -> {
                     subchannelTimer = -1;
                     if (nic.phase == Nic.Phase.SUBCHANNELS) {
                         Nic.LOG.warning("netvsc " + nic.name + ": " + (nic.queues.size() - 1) + " of "
-                                + subchannelsGranted + " subchannels opened within " + Nic.ANSWER_TIMEOUT_MS / 1000
-                                + " s; going on with those");
+                                + subchannelsGranted + " subchannels opened within " + Nic.duration(timeout)
+                                + "; going on with those");
                         rssParameters();
                     }
                 }));

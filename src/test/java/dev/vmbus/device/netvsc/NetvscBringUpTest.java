@@ -161,4 +161,16 @@ class NetvscBringUpTest {
                             .getInt(0));
         }
     }
+
+    @Test
+    void aHostThatNeverAnswersEndsTheChannelWithoutWaitingForAPacket() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("answerTimeoutMs", 300), HostTransport.Buffers.UIO)) {
+            Packet init = host.next();
+            assertEquals(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61), NicHost.nvsp(init));
+            // the host answers nothing and sends nothing: the NIC's timer alone must end the channel, with the reason
+            String reason = host.awaitFault();
+            assertTrue(reason.contains("the host did not answer NVSP INIT 6.1 within 300 ms"), reason);
+            assertEquals(1, host.seen.size(), "the guest sent only INIT: " + host.seen);
+        }
+    }
 }

@@ -12,9 +12,9 @@ class NetvscSettingsTest {
     @Test
     void defaultsAndEveryKey() {
         assertEquals(NetvscSettings.defaults(), NetvscSettings.parse(new JsonObject()));
-        assertEquals(new NetvscSettings(NetvscSettings.Backend.TAP, "nic7", 9000, 4, true),
+        assertEquals(new NetvscSettings(NetvscSettings.Backend.TAP, "nic7", 9000, 4, true, 250),
                 NetvscSettings.parse(new JsonObject().put("backend", "tap").put("tap", "nic7").put("mtu", 9000)
-                        .put("queues", 4).put("controlOverSection", true)));
+                        .put("queues", 4).put("controlOverSection", true).put("answerTimeoutMs", 250)));
     }
 
     private static String refused(JsonObject config) {
@@ -33,7 +33,8 @@ class NetvscSettingsTest {
                 + " space), got 'sixteen-chars-xx'", refused(new JsonObject().put("tap", "sixteen-chars-xx")));
         assertEquals("'controlOverSection' must be true or false, got 1",
                 refused(new JsonObject().put("controlOverSection", 1)));
-        assertEquals("unknown key 'queue' (netvsc has [backend, controlOverSection, mtu, queues, tap] besides"
-                + " 'enabled')", refused(new JsonObject().put("queue", 2)));
+        assertEquals("'answerTimeoutMs' must be 100..600000, got 99", refused(new JsonObject().put("answerTimeoutMs", 99)));
+        assertEquals("unknown key 'queue' (netvsc has [answerTimeoutMs, backend, controlOverSection, mtu, queues, tap]"
+                + " besides 'enabled')", refused(new JsonObject().put("queue", 2)));
     }
 }
