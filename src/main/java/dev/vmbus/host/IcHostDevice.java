@@ -28,7 +28,7 @@ import java.util.logging.Logger;
  *
  * <p>Runs on the host's context.
  */
-public abstract class IcHostDevice implements HostDevice {
+public abstract class IcHostDevice extends ChannelHostDevice {
     private static final Logger LOG = Logger.getLogger(IcHostDevice.class.getName());
     /** How long the guest may take to answer one request. */
     public static final long DEFAULT_REPLY_TIMEOUT_MS = 30_000;
@@ -39,10 +39,6 @@ public abstract class IcHostDevice implements HostDevice {
      */
     public enum Phase { OFFERED, NEGOTIATING, READY, FAILED }
 
-    protected final Context context;
-    protected final Offer offer;
-    private final String name;
-    private ChannelDriver driver;
     /** The negotiation's progress on the current open channel (meaningless while it is not open). */
     private Phase negotiation = Phase.NEGOTIATING;
     private String failure;
@@ -53,29 +49,11 @@ public abstract class IcHostDevice implements HostDevice {
     private long unexpected;
 
     protected IcHostDevice(String name, Context context, Offer offer) {
-        this.name = name;
-        this.context = context;
-        this.offer = offer;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Offer offer() {
-        return offer;
+        super(name, context, offer);
     }
 
     public Phase phase() {
         return channelState() == ChannelState.OPEN ? negotiation : Phase.OFFERED;
-    }
-
-    /** The host end's channel state: its runtime's while there is one, else {@code OFFERED}. */
-    @Override
-    public ChannelState channelState() {
-        return driver != null ? driver.state() : ChannelState.OFFERED;
     }
 
     /** The host's framework versions, ascending (OpenVMM offers 1.0 and 3.0). */
@@ -98,10 +76,9 @@ public abstract class IcHostDevice implements HostDevice {
 
     @Override
     public void opened(ChannelLink link) {
-        driver = ChannelDriver.host(link, context, 0, this::onPacket);
+        attach(link, "; negotiating");
         negotiation = Phase.NEGOTIATING;
         negotiated = null;
-        LOG.info("host: " + name + " channel " + offer.relid() + " opened by the guest; negotiating");
         transact(IcNegotiation.request(frameworkVersions(), serviceVersions()), IcConstants.MSGTYPE_NEGOTIATE,
                 DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
             if (ar.failed()) {
@@ -116,7 +93,7 @@ public abstract class IcHostDevice implements HostDevice {
             }
             negotiated = chosen.get();
             negotiation = Phase.READY;
-            LOG.info("host: " + name + " channel " + offer.relid() + " negotiated framework "
+            LOG.info("host: " + name() + " channel " + offer.relid() + " negotiated framework "
                     + negotiated.framework() + ", service " + negotiated.message());
             ready();
         });
@@ -125,7 +102,7 @@ public abstract class IcHostDevice implements HostDevice {
     private void fail(String why) {
         negotiation = Phase.FAILED;
         failure = why;
-        LOG.warning("host: " + name + " channel " + offer.relid() + " failed: " + why);
+        LOG.warning("host: " + name() + " channel " + offer.relid() + " failed: " + why);
     }
 
     @Override
@@ -136,8 +113,7 @@ public abstract class IcHostDevice implements HostDevice {
             pending = null;
             p.tryFail("channel closed: " + reason.text());
         }
-        driver = null;
-        LOG.info("host: " + name + " channel " + relid + " closed (" + reason.text() + ")");
+        detach(relid, reason);
         stopped(reason);
     }
 
@@ -156,11 +132,12 @@ public abstract class IcHostDevice implements HostDevice {
      * when the channel closes.
      */
     protected Future<IcMessage> transact(IcMessage request, int type, long timeoutMs) {
+        ChannelDriver driver = driver();
         if (driver == null || !driver.open()) {
-            return Future.failedFuture("the " + name + " channel is not open");
+            return Future.failedFuture("the " + name() + " channel is not open");
         }
         if (pending != null) {
-            return Future.failedFuture("a " + name + " request is already outstanding (one at a time)");
+            return Future.failedFuture("a " + name() + " request is already outstanding (one at a time)");
         }
         Promise<IcMessage> p = Promise.promise();
         pending = p;
@@ -175,7 +152,8 @@ public abstract class IcHostDevice implements HostDevice {
         return p.future();
     }
 
-    private void onPacket(Packet packet) {
+    @Override
+    protected final void onPacket(Packet packet) {
         IcMessage m = new IcMessage(packet.payload());
         if (pending == null || !m.hasHeader() || m.msgType() != pendingType || !m.isResponseTo(0)) {
             unexpected++; // stale replies from before a reset, or a guest answering out of turn
@@ -196,6 +174,7 @@ public abstract class IcHostDevice implements HostDevice {
      * @return how many were handed to the channel (sends beyond a full ring wait in the driver)
      */
     int flood(int count) {
+        ChannelDriver driver = driver();
         if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + offer.relid() + " is not open");
         }
@@ -206,17 +185,10 @@ public abstract class IcHostDevice implements HostDevice {
         return count;
     }
 
-    /** The channel driver while open (for fault injection), else null. */
-    @Override
-    public ChannelDriver driver() {
-        return driver;
-    }
-
     /** The device's state for display; services add their own fields. */
     @Override
     public JsonObject state() {
-        JsonObject json = new JsonObject().put("device", name).put("relid", offer.relid())
-                .put("phase", phase().name().toLowerCase()).put("unexpectedMessages", unexpected);
+        JsonObject json = baseState().put("phase", phase().name().toLowerCase()).put("unexpectedMessages", unexpected);
         if (negotiated != null) {
             json.put("frameworkVersion", negotiated.framework().toString())
                     .put("serviceVersion", negotiated.message().toString());

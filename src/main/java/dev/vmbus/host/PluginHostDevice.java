@@ -21,62 +21,34 @@ import java.util.logging.Logger;
  *
  * <p>Runs on the host's context.
  */
-public final class PluginHostDevice implements HostDevice {
+public final class PluginHostDevice extends ChannelHostDevice {
     private static final Logger LOG = Logger.getLogger(PluginHostDevice.class.getName());
 
-    private final Context context;
-    private final Offer offer;
-    private final String name;
     private final HostCounterpart counterpart;
-    private ChannelDriver driver;
     private long opens;
     private long counterpartFailures;
     private String lastFailure;
 
     public PluginHostDevice(String name, Context context, Offer offer, HostCounterpart counterpart) {
-        this.name = name;
-        this.context = context;
-        this.offer = offer;
+        super(name, context, offer);
         this.counterpart = counterpart;
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Offer offer() {
-        return offer;
-    }
-
-    @Override
-    public ChannelState channelState() {
-        return driver != null ? driver.state() : ChannelState.OFFERED;
-    }
-
-    @Override
-    public ChannelDriver driver() {
-        return driver;
-    }
-
-    @Override
     public void opened(ChannelLink link) {
-        ChannelDriver d = ChannelDriver.host(link, context, 0, this::onPacket);
-        driver = d;
+        ChannelDriver d = attach(link, "");
         opens++;
-        LOG.info("host: " + name + " channel " + offer.relid() + " opened by the guest");
         guard("opened", () -> counterpart.opened(new Link(d)));
     }
 
-    private void onPacket(Packet packet) {
+    @Override
+    protected void onPacket(Packet packet) {
         guard("received", () -> counterpart.received(packet));
     }
 
     @Override
     public void closed(int relid, EndReason reason) {
-        driver = null;
-        LOG.info("host: " + name + " channel " + relid + " closed (" + reason.text() + ")");
+        detach(relid, reason);
         guard("closed", () -> counterpart.closed(reason.text()));
     }
 
@@ -86,14 +58,13 @@ public final class PluginHostDevice implements HostDevice {
         } catch (RuntimeException e) {
             counterpartFailures++;
             lastFailure = what + ": " + e;
-            LOG.warning("host: " + name + " channel " + offer.relid() + ": the counterpart failed in " + lastFailure);
+            LOG.warning("host: " + name() + " channel " + offer.relid() + ": the counterpart failed in " + lastFailure);
         }
     }
 
     @Override
     public JsonObject state() {
-        JsonObject json = new JsonObject().put("device", name).put("relid", offer.relid())
-                .put("classId", offer.classId().toString()).put("instanceId", offer.instanceId().toString())
+        JsonObject json = baseState().put("classId", offer.classId().toString()).put("instanceId", offer.instanceId().toString())
                 .put("phase", channelState() == ChannelState.OPEN ? "open" : "offered").put("opens", opens);
         try {
             counterpart.state().forEach(e -> json.put(e.getKey(), e.getValue()));
@@ -135,7 +106,7 @@ public final class PluginHostDevice implements HostDevice {
 
         @Override
         public boolean open() {
-            return driver == d && d.open();
+            return driver() == d && d.open();
         }
     }
 }
