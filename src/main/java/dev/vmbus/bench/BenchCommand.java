@@ -9,7 +9,9 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
+import dev.vmbus.spi.DevicePlugin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,26 +48,17 @@ import java.util.concurrent.TimeUnit;
         description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
                 + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")
 public final class BenchCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--seconds", paramLabel = "N", description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
-    String seconds = "5";
-
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up seconds per row (default: ${DEFAULT-VALUE}).")
-    String warmup = "3";
+    @Mixin
+    RowOptions options;
 
     @Option(names = "--window", paramLabel = "1,16", split = ",",
             description = "Requests in flight, one row set per value (default: 1,16).")
     List<Integer> window = List.of(1, 16);
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
-    Path json;
-
     @Override
     public Integer call() throws Exception {
-        double seconds = number(spec, "--seconds", this.seconds);
-        double warmup = number(spec, "--warmup", this.warmup);
+        double seconds = options.seconds();
+        double warmup = options.warmup();
         List<Integer> windows = new ArrayList<>();
         for (int w : window) {
             windows.add(Math.max(1, w));
@@ -77,15 +70,9 @@ public final class BenchCommand implements Callable<Integer> {
             results.add(channel(TransportType.SHM, window, warmup, seconds));
         }
         print(results);
-        if (json != null) {
-            JsonArray out = new JsonArray();
-            results.forEach(r -> out.add(r.toJson()));
-            Path file = json;
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            Files.writeString(file, new JsonObject().put("results", out).encodePrettily());
-        }
+        JsonArray out = new JsonArray();
+        results.forEach(r -> out.add(r.toJson()));
+        options.write(out);
         return 0;
     }
 
@@ -108,8 +95,6 @@ public final class BenchCommand implements Callable<Integer> {
      */
     private static BenchResult channel(TransportType transport, int window, double warmup, double seconds)
             throws Exception {
-        Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
-        VmbusConfig config = config(transport, dir);
         Promise<RoundTripHost> roundTripHost = Promise.promise();
         Agent.HostEnd hostEnd = (context, host) -> {
             RoundTripHost roundTrips = new RoundTripHost(context, window);
@@ -117,19 +102,33 @@ public final class BenchCommand implements Callable<Integer> {
             return host.start().compose(v -> host.offer(
                     new Offer(1, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16 * 1024), roundTrips));
         };
+        return withAgent(transport, hostEnd, new HeartbeatHandler(), () -> {
+            RoundTripHost roundTrips = roundTripHost.future().await(10, TimeUnit.SECONDS);
+            roundTrips.opened().await(10, TimeUnit.SECONDS);
+            measure(roundTrips.context(), roundTrips::start, roundTrips::stop, warmup);
+            Histogram rec = measure(roundTrips.context(), roundTrips::start, roundTrips::stop, seconds);
+            return BenchResult.of(transport.configName(), window, rec, seconds);
+        });
+    }
+
+    /**
+     * Runs {@code body} while the agent with {@code handler} alone runs on {@code transport} against
+     * {@code hostEnd}: on sim in the agent's own Vert.x, on shm in a host-side agent of its own (its own Vert.x)
+     * serving a temporary directory. Then closes both and removes the directory.
+     */
+    static <T> T withAgent(TransportType transport, Agent.HostEnd hostEnd, DevicePlugin<?> handler, Callable<T> body)
+            throws Exception {
+        Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
+        VmbusConfig config = config(transport, dir);
         Agent hostSide = null;
         Agent agent = null;
         try {
             if (transport == TransportType.SHM) {
                 hostSide = Agent.hostBuilder(config).hostEnd(hostEnd).start();
             }
-            Agent.Builder guest = Agent.builder(config).handlers(List.of(new HeartbeatHandler()));
+            Agent.Builder guest = Agent.builder(config).handlers(List.of(handler));
             agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
-            RoundTripHost roundTrips = roundTripHost.future().await(10, TimeUnit.SECONDS);
-            roundTrips.opened().await(10, TimeUnit.SECONDS);
-            measure(roundTrips.context(), roundTrips::start, roundTrips::stop, warmup);
-            Histogram rec = measure(roundTrips.context(), roundTrips::start, roundTrips::stop, seconds);
-            return BenchResult.of(transport.configName(), window, rec, seconds);
+            return body.call();
         } finally {
             for (Agent a : new Agent[] {agent, hostSide}) {
                 if (a != null) {

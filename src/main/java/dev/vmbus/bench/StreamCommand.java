@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,11 +51,8 @@ public final class StreamCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--seconds", paramLabel = "N", description = "Measured seconds per row (default: ${DEFAULT-VALUE}).")
-    String seconds = "5";
-
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up seconds per row (default: ${DEFAULT-VALUE}).")
-    String warmup = "3";
+    @Mixin
+    RowOptions options;
 
     @Option(names = "--payload", paramLabel = "64,1500", split = ",",
             description = "Message sizes in bytes, one row set each (default: 64,1500).")
@@ -63,9 +61,6 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--ranges", paramLabel = "N",
             description = "Messages per transfer-page packet, one range each (default: ${DEFAULT-VALUE}).")
     int ranges = 1;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
-    Path json;
 
     /** One row: messages and VMBus packets per second. */
     record Row(String scenario, int payload, int ranges, double messagesPerSecond, double packetsPerSecond) {
@@ -77,8 +72,8 @@ public final class StreamCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        double seconds = BenchCommand.number(spec, "--seconds", this.seconds);
-        double warmup = BenchCommand.number(spec, "--warmup", this.warmup);
+        double seconds = options.seconds();
+        double warmup = options.warmup();
         if (ranges < 1 || ranges > 64) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--ranges must be 1 to 64, got " + ranges);
@@ -98,22 +93,15 @@ public final class StreamCommand implements Callable<Integer> {
             rows.add(agent(TransportType.SHM, true, payload, warmup, seconds));
         }
         print(rows);
-        if (json != null) {
-            JsonArray out = new JsonArray();
-            rows.forEach(r -> out.add(r.toJson()));
-            if (json.getParent() != null) {
-                Files.createDirectories(json.getParent());
-            }
-            Files.writeString(json, new JsonObject().put("results", out).encodePrettily());
-        }
+        JsonArray out = new JsonArray();
+        rows.forEach(r -> out.add(r.toJson()));
+        options.write(out);
         return 0;
     }
 
     /** The agent with the stream device, the host end streaming into it. */
     private Row agent(TransportType transport, boolean batched, int payload, double warmup, double seconds)
             throws Exception {
-        Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
-        VmbusConfig config = BenchCommand.config(transport, dir);
         int slotSize = (payload + 63) & ~63;
         CompletableFuture<StreamHost> hostReady = new CompletableFuture<>();
         Agent.HostEnd hostEnd = (context, host) -> {
@@ -123,14 +111,7 @@ public final class StreamCommand implements Callable<Integer> {
                     new Offer(1, StreamPlugin.CLASS_ID, UUID.randomUUID(), 0, 256 * 1024),
                     new HostTransport.Buffers((long) slotSize * SLOTS, 64 * 1024), stream));
         };
-        Agent hostSide = null;
-        Agent agent = null;
-        try {
-            if (transport == TransportType.SHM) {
-                hostSide = Agent.hostBuilder(config).hostEnd(hostEnd).start();
-            }
-            Agent.Builder guest = Agent.builder(config).handlers(List.of(new StreamPlugin(batched, SLOTS)));
-            agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
+        return BenchCommand.withAgent(transport, hostEnd, new StreamPlugin(batched, SLOTS), () -> {
             StreamHost stream = hostReady.get(10, TimeUnit.SECONDS);
             stream.opened().await(10, TimeUnit.SECONDS);
             on(stream.context(), stream::start);
@@ -146,21 +127,7 @@ public final class StreamCommand implements Callable<Integer> {
             }
             return new Row(transport.configName() + (batched ? "+batch" : "+perpacket"), payload, ranges,
                     (to[0] - from[0]) / elapsed, (to[1] - from[1]) / elapsed);
-        } finally {
-            for (Agent a : new Agent[] {agent, hostSide}) {
-                if (a != null) {
-                    a.close();
-                }
-            }
-            if (dir != null) {
-                try (var files = Files.list(dir)) {
-                    for (Path p : files.toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-                Files.deleteIfExists(dir);
-            }
-        }
+        });
     }
 
     private static <T> T on(Context context, java.util.function.Supplier<T> action) throws Exception {

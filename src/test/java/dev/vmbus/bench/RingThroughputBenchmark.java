@@ -5,7 +5,6 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.Ring;
 import dev.vmbus.ring.RingReader;
 import dev.vmbus.ring.RingWriter;
-import dev.vmbus.ring.TransferPageRanges;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -87,19 +86,10 @@ public class RingThroughputBenchmark {
                 receiver = new VmbusReceiver(reader);
             }
             case "vmbus-xfer" -> {
-                Ring ring = new Ring(shared, HEADER);
-                ring.initialize();
-                Ring completions = new Ring(arena.allocate(HEADER + XFER_COMPLETION_RING, 4096), HEADER);
-                completions.initialize();
-                long slotSize = (payloadBytes + 63) & ~63L;
-                MemorySegment buffer = arena.allocate(slotSize * XFER_SLOTS, 4096);
-                RingReader completionReader = new RingReader(completions);
-                completionReader.mask();
-                sender = new XferSender(new RingWriter(ring), completionReader, buffer, (int) slotSize);
+                RingStream.Rings rings = RingStream.Rings.allocate(arena, CAPACITY, payloadBytes);
+                sender = new XferSender(rings.producer());
                 padding[0] = new long[32];
-                RingReader reader = new RingReader(ring);
-                reader.mask();
-                receiver = new XferReceiver(reader, new RingWriter(completions), buffer);
+                receiver = new XferReceiver(rings.consumer());
             }
             case "agrona" -> {
                 var ring = new OneToOneRingBuffer(
@@ -245,120 +235,31 @@ public class RingThroughputBenchmark {
         }
     }
 
-    /** Receive-buffer slots of {@code vmbus-xfer}: messages the producer may have outstanding before completions. */
-    static final int XFER_SLOTS = 1024;
-    /** Data area of the completion ring: 1024 completions of 32 bytes take a quarter of it. */
-    static final int XFER_COMPLETION_RING = 128 * 1024;
-    /** The transfer-page packet's own payload: an NVSP 107 message's size (netvsc-and-buffers section 3.1). */
-    static final int XFER_NVSP_BYTES = 16;
-
-    /** The host's side of netvsc's receive path: data into a buffer slot, a type 7 packet naming it. */
+    /** {@code vmbus-xfer}'s host side: {@link RingStream.Producer}, what {@code vmbus bench stream}'s ring row runs. */
     static final class XferSender extends Sender {
-        private final RingWriter writer;
-        private final RingReader completions;
-        private final MemorySegment buffer;
-        private final int slotSize;
-        private final TransferPageRanges ranges = new TransferPageRanges(1);
-        private final MemorySegment nvsp = MemorySegment.ofArray(new byte[XFER_NVSP_BYTES]);
-        private long completed;
-        private int staged;
+        private final RingStream.Producer producer;
 
-        XferSender(RingWriter writer, RingReader completions, MemorySegment buffer, int slotSize) {
-            this.writer = writer;
-            this.completions = completions;
-            this.buffer = buffer;
-            this.slotSize = slotSize;
-            nvsp.set(ValueLayout.JAVA_INT_UNALIGNED, 0, 107);
+        XferSender(RingStream.Producer producer) {
+            this.producer = producer;
         }
 
         @Override
         boolean offer(MemorySegment src, int len) {
-            if (seq - completed >= XFER_SLOTS && reapCompletions() == 0) {
-                writer.publish();
-                staged = 0;
-                return false; // every slot is out with the consumer
-            }
-            long offset = (seq % XFER_SLOTS) * slotSize;
-            MemorySegment.copy(src, 0, buffer, offset, len);
-            ranges.reset(0xCAFE, false).add(len, (int) offset);
-            int rc = writer.stageTransferPages(PacketLayout.FLAG_COMPLETION_REQUESTED, seq, ranges, nvsp, 0,
-                    XFER_NVSP_BYTES);
-            if (rc == RingWriter.FAULTED) {
-                throw new IllegalStateException(writer.fault().toString());
-            }
-            if (rc == RingWriter.FULL) {
-                writer.publish();
-                staged = 0;
-                return false;
-            }
-            if (++staged == BURST) {
-                writer.publish();
-                staged = 0;
-            }
-            return true;
-        }
-
-        /** Takes every completion waiting; each must complete the oldest slot still out. */
-        private int reapCompletions() {
-            int n = 0;
-            int packet;
-            while ((packet = completions.peek()) != RingReader.EMPTY) {
-                if (packet == RingReader.FAULTED || !completions.checkDescriptor()
-                        || completions.type() != PacketType.COMP || completions.transactionId() != completed) {
-                    throw new IllegalStateException("completion " + completed + ": " + completions.fault()
-                            + " type " + completions.type() + " id " + completions.transactionId());
-                }
-                completions.consume();
-                completed++;
-                n++;
-            }
-            if (n > 0) {
-                completions.commit();
-            }
-            return n;
+            return producer.offer(src, len);
         }
     }
 
-    /** The guest's side: decode the ranges, copy the message out of the buffer, complete the packet. */
+    /** {@code vmbus-xfer}'s guest side: {@link RingStream.Consumer}, which checks each sequence number itself. */
     static final class XferReceiver extends Receiver {
-        private final RingReader reader;
-        private final RingWriter completions;
-        private final MemorySegment buffer;
-        private final TransferPageRanges ranges = new TransferPageRanges(1);
-        private final MemorySegment empty = MemorySegment.ofArray(new byte[8]);
+        private final RingStream.Consumer consumer;
 
-        XferReceiver(RingReader reader, RingWriter completions, MemorySegment buffer) {
-            this.reader = reader;
-            this.completions = completions;
-            this.buffer = buffer;
+        XferReceiver(RingStream.Consumer consumer) {
+            this.consumer = consumer;
         }
 
         @Override
         int poll(MemorySegment dst, int len, int max) {
-            int n = 0;
-            int packet;
-            while (n < max && (packet = reader.peek()) != RingReader.EMPTY) {
-                if (packet == RingReader.FAULTED || !reader.checkDescriptor() || !reader.readTransferPages(ranges)) {
-                    throw new IllegalStateException(String.valueOf(reader.fault()));
-                }
-                long offset = Integer.toUnsignedLong(ranges.byteOffset(0));
-                int count = ranges.byteCount(0);
-                if (count != len || offset + count > buffer.byteSize()) {
-                    throw new IllegalStateException("range " + ranges + " outside the buffer");
-                }
-                MemorySegment.copy(buffer, offset, dst, 0, count);
-                check(dst); // before completing: the slot is the producer's again once completed
-                if (completions.stage(PacketType.COMP, 0, reader.transactionId(), empty, 0, 8) != RingWriter.WRITTEN) {
-                    throw new IllegalStateException("completion ring full: it holds more than every slot");
-                }
-                reader.consume();
-                n++;
-            }
-            if (n > 0) {
-                reader.commit();
-                completions.publish();
-            }
-            return n;
+            return consumer.poll(dst, len, max);
         }
     }
 
