@@ -221,6 +221,7 @@ final class DoctorCommand implements Callable<Integer> {
         }
         d.problems().forEach(p -> out.println("unreadable: " + p));
         out.println(buffers.total());
+        out.println(hibernation(d));
         out.println(file.describe());
         out.println("enabled classes:");
         for (Diagnosis.ClassReport c : d.classes()) {
@@ -235,6 +236,32 @@ final class DoctorCommand implements Callable<Integer> {
         out.println(d.ok() ? "result: every enabled class that is offered can be served"
                 : "result: " + bad + " enabled class(es) cannot be served on this kernel" + (d.refusals().size() > bad
                 ? " and a bound device is unsafe" : "") + "; 'vmbus run --transport uio' refuses to start");
+    }
+
+    /** The classes of the devices on {@code uio_hv_generic} now, one entry per device. */
+    private static java.util.List<String> onUio(Diagnosis d) {
+        return d.devices().stream().map(Diagnosis.DeviceReport::device).filter(VmbusDevice::onUio)
+                .map(VmbusDevice::className).toList();
+    }
+
+    /**
+     * Review F7: whether {@code uio_hv_generic} stands in the way of hibernation, now (any device on it) or once the
+     * enabled classes offered but not yet bound are bound.
+     */
+    static String hibernation(Diagnosis d) {
+        java.util.List<String> bound = onUio(d);
+        java.util.List<String> toBind = d.classes().stream().filter(c -> c.status() == Diagnosis.Status.BINDABLE)
+                .map(Diagnosis.ClassReport::name).toList();
+        if (!bound.isEmpty()) {
+            return "hibernation: IMPOSSIBLE while " + bound.size() + " device(s) are on uio_hv_generic ("
+                    + String.join(", ", bound) + "): " + KernelFeatures.NO_HIBERNATION + "; the agent's shutdown service"
+                    + " refuses the host's hibernate requests (HV_E_FAIL); 'vmbus unbind' each class to hibernate again";
+        }
+        if (!toBind.isEmpty()) {
+            return "hibernation: possible now, but binding " + String.join(", ", toBind) + " to uio_hv_generic makes it"
+                    + " impossible: " + KernelFeatures.NO_HIBERNATION;
+        }
+        return "hibernation: no device is on uio_hv_generic, so uio does not stand in its way";
     }
 
     private static String mark(boolean yes) {
@@ -278,6 +305,8 @@ final class DoctorCommand implements Callable<Integer> {
                         .put("maxBufferPercent", buffers.maxPercent()))
                 .put("devices", devices)
                 .put("enabledClasses", classes)
+                .put("hibernation", new JsonObject().put("possible", onUio(d).isEmpty())
+                        .put("uioDevices", new JsonArray(onUio(d))).put("text", hibernation(d)))
                 .put("problems", new JsonArray(d.problems()))
                 .put("ok", d.ok());
     }

@@ -30,6 +30,19 @@ public enum TransportType {
         return configName;
     }
 
+    /**
+     * Why a guest whose devices are on this transport cannot hibernate, or null. On {@link #UIO} every served device
+     * is on {@code uio_hv_generic}, which has no {@code .suspend}; the kernel facts are in the uio transport's
+     * {@code KernelFeatures.NO_HIBERNATION}, which is this text (kernel review F7).
+     */
+    public String hibernationImpossible() {
+        return this == UIO ? UIO_NO_HIBERNATION : null;
+    }
+
+    /** The kernel's refusal to hibernate with a device on {@code uio_hv_generic}, as operators are told it. */
+    static final String UIO_NO_HIBERNATION = "the kernel aborts hibernation while any device is on uio_hv_generic:"
+            + " the driver has no .suspend, so vmbus_suspend fails the device freeze with -EOPNOTSUPP";
+
     /** The allowed names, as a message lists them: {@code sim, shm, uio}. */
     public static String allowed() {
         return Arrays.stream(values()).map(TransportType::configName).collect(Collectors.joining(", "));

@@ -353,6 +353,19 @@ class BindCommandTest {
                 + " (/dev/ptp_hyperv)") && text().contains("chronySocket"), text());
     }
 
+    // Review F7: bind says, before it writes, that the guest cannot hibernate with the device on uio.
+    @Test
+    void f7_bindWarnsThatHibernationBecomesImpossible() throws Exception {
+        on(Generation.V6_16, null);
+        assertEquals(0, run("bind", "heartbeat"));
+        assertTrue(text().contains("WARNING: once heartbeat is on uio_hv_generic this guest cannot hibernate until it is"
+                + " unbound (review F7): the kernel aborts hibernation"), text());
+        assertTrue(text().indexOf("cannot hibernate") < text().indexOf("wrote "), "said before the first write");
+        out.reset();
+        assertEquals(0, run("bind", "heartbeat"));
+        assertTrue(!text().contains("hibernate"), "nothing moves the second time, nothing to warn of: " + text());
+    }
+
     @Test
     void anUnbindThatFailsPutsTheDeviceBackOnUio() throws Exception {
         on(Generation.V6_16, null);

@@ -252,6 +252,25 @@ class DoctorCommandTest {
                 .allMatch(c -> c.getString("status").equals("cannot_serve")), text);
     }
 
+    // Review F7: the kernel aborts hibernation while any device is on uio_hv_generic; doctor says so before and after.
+    @Test
+    void f7_doctorSaysThatADeviceOnUioMakesHibernationImpossible() throws Exception {
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("hibernation: possible now, but binding heartbeat, timesync, shutdown, vss, kvp, fcopy"
+                + " to uio_hv_generic makes it impossible: the kernel aborts hibernation while any device is on"
+                + " uio_hv_generic"), text);
+        assertTrue(json(Generation.V6_16, null).getJsonObject("hibernation").getBoolean("possible"));
+
+        new UioBinderRunner(tree).bind("heartbeat");
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("hibernation: IMPOSSIBLE while 1 device(s) are on uio_hv_generic (heartbeat): the"
+                + " kernel aborts hibernation") && text.contains("vmbus_suspend fails the device freeze with -EOPNOTSUPP")
+                && text.contains("refuses the host's hibernate requests (HV_E_FAIL)"), text);
+        JsonObject h = json(Generation.V6_16, null).getJsonObject("hibernation");
+        assertFalse(h.getBoolean("possible"));
+        assertEquals(new JsonArray().add("heartbeat"), h.getJsonArray("uioDevices"));
+    }
+
     @Test
     void onAMachineWithoutVmbusDoctorSaysSo() throws Exception {
         tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);

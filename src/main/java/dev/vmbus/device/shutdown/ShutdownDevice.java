@@ -25,7 +25,8 @@ import java.util.logging.Logger;
 /**
  * The guest's shutdown service (spec ic-protocols.md section 3.3), as Linux's {@code shutdown_onchannelcallback}:
  * a request shorter than the full 2060-byte body gets no reply; the whole flags value decides (0/1 power off,
- * 2/3 reboot, 4/5 hibernate if supported, anything else {@code HV_E_FAIL}); the reply is on the ring before the
+ * 2/3 reboot, 4/5 hibernate if supported (never on the uio transport: the kernel cannot hibernate with a device on
+ * {@code uio_hv_generic}), anything else {@code HV_E_FAIL}); the reply is on the ring before the
  * action starts. The action is the configured command, or with {@code dryRun} a log line and a record.
  */
 public final class ShutdownDevice extends IcDevice<IcChannelState> {
@@ -40,17 +41,39 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
     static final long COMMAND_TIMEOUT_MS = 60_000;
 
     private final ShutdownSettings settings;
+    /** Why this guest cannot hibernate whatever {@code hibernateCommand} says, or null. */
+    private final String noHibernation;
     private final Deque<ShutdownRequest> history = new ArrayDeque<>();
     private CommandRunner runner;
 
     public ShutdownDevice(ShutdownSettings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * @param noHibernation why this guest cannot hibernate at all, or null: on the uio transport this device is itself
+     *                      on {@code uio_hv_generic}, and the kernel aborts hibernation then (kernel review F7), so a
+     *                      hibernate request is refused ({@code HV_E_FAIL}, as a guest without S4) instead of accepted
+     *                      and then failing in the kernel while the host waits
+     */
+    public ShutdownDevice(ShutdownSettings settings, String noHibernation) {
         super("shutdown", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
+        this.noHibernation = noHibernation;
+    }
+
+    /** Whether a hibernate request is accepted: a command for it, and nothing that makes it impossible. */
+    private boolean hibernationSupported() {
+        return settings.hibernationSupported() && noHibernation == null;
     }
 
     @Override
     protected Future<?> startService() {
         runner = new CommandRunner(vertx);
+        if (settings.hibernationSupported() && noHibernation != null) {
+            LOG.warning("shutdown: devices.shutdown.hibernateCommand is not used: " + noHibernation
+                    + "; the host's hibernate requests are refused (HV_E_FAIL)");
+        }
         return Future.succeededFuture();
     }
 
@@ -65,14 +88,15 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
         }
         int flags = m.u32(ShutdownMessage.FLAGS);
         Optional<ShutdownAction> action = ShutdownAction.forFlags(flags)
-                .filter(a -> a != ShutdownAction.HIBERNATE || settings.hibernationSupported());
+                .filter(a -> a != ShutdownAction.HIBERNATE || hibernationSupported());
         IcStatus status = action.isPresent() ? IcConstants.S_OK : IcConstants.E_FAIL;
         m.status(status);
         ShutdownRequest request = new ShutdownRequest(Instant.now(), flags, m.u32(ShutdownMessage.REASON_CODE),
                 action.map(ShutdownAction::label).orElse(null), status, null);
         if (action.isEmpty()) {
-            record(request.withOutcome(ShutdownAction.forFlags(flags).isPresent()
-                    ? "refused: hibernation is not supported (no hibernateCommand)" : "refused: unknown flags value"));
+            record(request.withOutcome(ShutdownAction.forFlags(flags).isEmpty() ? "refused: unknown flags value"
+                    : noHibernation != null ? "refused: hibernation is impossible here: " + noHibernation
+                    : "refused: hibernation is not supported (no hibernateCommand)"));
             complain(state.relid(), Kind.REFUSED_REQUEST, "shutdown: refused a request with flags " + flags);
             return Future.succeededFuture(Reply.echo());
         }
@@ -129,6 +153,7 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
         JsonArray requests = new JsonArray();
         history.forEach(r -> requests.add(r.toJson()));
         return super.state().put("dryRun", settings.dryRun())
-                .put("hibernationSupported", settings.hibernationSupported()).put("requests", requests);
+                .put("hibernationSupported", hibernationSupported()).put("hibernationImpossible", noHibernation)
+                .put("requests", requests);
     }
 }

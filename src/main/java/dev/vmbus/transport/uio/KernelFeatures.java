@@ -90,6 +90,14 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
     public static final String RESCIND_SAFE_RELEASES = "Linux 6.11; stable 6.10.10, 6.6.51, 6.1.110, 5.15.167,"
             + " 5.10.226, 5.4.284, 4.19.322";
 
+    /**
+     * Why a guest with any device on {@code uio_hv_generic} cannot hibernate (kernel review F7): {@code vmbus_pm}'s
+     * {@code freeze_noirq} and {@code poweroff_noirq} are {@code vmbus_suspend}, which returns {@code -EOPNOTSUPP}
+     * for a bound driver without {@code .suspend}, and {@code uio_hv_generic} has none (probe and remove only) in
+     * every version; {@code hv_utils} has one. A device on no driver does not stand in the way.
+     */
+    public static final String NO_HIBERNATION = dev.vmbus.config.TransportType.UIO.hibernationImpossible();
+
     private static final Pattern VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
     private static final Pattern SUBLEVEL = Pattern.compile("^\\d+\\.\\d+\\.(\\d+)");
     /** {@code AT_PAGESZ} in the ELF auxiliary vector. */

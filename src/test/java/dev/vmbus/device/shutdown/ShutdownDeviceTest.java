@@ -1,5 +1,7 @@
 package dev.vmbus.device.shutdown;
 
+import dev.vmbus.config.TransportType;
+import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.testkit.DeviceProbe;
 import dev.vmbus.testkit.Packets;
@@ -83,6 +85,33 @@ class ShutdownDeviceTest {
                 .getJsonArray("requests").getJsonObject(0);
         assertEquals("hibernate", r.getString("action"));
         assertEquals("dry run: would run systemctl hibernate", r.getString("outcome"));
+    }
+
+    /**
+     * Review F7: on the uio transport this device is on uio_hv_generic, which has no .suspend, so the kernel aborts
+     * hibernation: a hibernate request is refused (HV_E_FAIL) with the reason even when a hibernateCommand is set;
+     * power-off still works.
+     */
+    @Test
+    void f7_onUioAHibernateRequestIsRefusedWhateverHibernateCommandSays() throws Exception {
+        JsonObject config = new JsonObject().put("hibernateCommand", new JsonArray().add("systemctl").add("hibernate"));
+        ShutdownHandler handler = new ShutdownHandler();
+        DeviceContext uio = new DeviceContext("shutdown", config, TransportType.UIO);
+        probe = DeviceProbe.of("shutdown", handler.device(handler.settings(uio), uio));
+        probe.negotiate(List.of(IcVersion.of(3, 0), IcVersion.of(3, 2)));
+
+        byte[] hibernate = request(4);
+        assertArrayEquals(icReply(hibernate, IcConstants.E_FAIL.value()), probe.reply(hibernate, 1).payload());
+        byte[] powerOff = request(0);
+        assertArrayEquals(icReply(powerOff, 0), probe.reply(powerOff, 2).payload());
+        JsonObject state = probe.awaitState(s -> s.getJsonArray("requests").size() == 2, "both recorded");
+        assertFalse(state.getBoolean("hibernationSupported"));
+        assertTrue(state.getString("hibernationImpossible").contains("vmbus_suspend"), state.encode());
+        String outcome = state.getJsonArray("requests").getJsonObject(1).getString("outcome");
+        assertTrue(outcome.startsWith("refused: hibernation is impossible here: the kernel aborts hibernation while any"
+                + " device is on uio_hv_generic") && outcome.contains("-EOPNOTSUPP"), outcome);
+        assertEquals("dry run: would run systemctl poweroff",
+                state.getJsonArray("requests").getJsonObject(0).getString("outcome"));
     }
 
     @Test

@@ -214,6 +214,10 @@ public final class UioBinder {
                     + " a chrony 'refclock PHC /dev/ptp_hyperv' (stock Azure images) loses its reference clock; point"
                     + " chrony at the agent instead (devices.timesync.chronySocket, 'refclock SOCK <path>')");
         }
+        if (devices.stream().anyMatch(d -> !d.onUio())) {
+            steps.accept("WARNING: once " + DeviceClass.nameOf(classId) + " is on " + UIO_DRIVER + " this guest cannot"
+                    + " hibernate until it is unbound (review F7): " + KernelFeatures.NO_HIBERNATION);
+        }
         Path uio = driverDir(UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
