@@ -1,0 +1,73 @@
+package dev.vmbus.net;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link NetLayout#offset}'s cache answers what the layout itself answers, for every field the codecs declare. */
+class NetLayoutTest {
+
+    /** Every public GroupLayout constant of NVSP and RNDIS. */
+    private static List<GroupLayout> layouts() throws IllegalAccessException {
+        List<GroupLayout> out = new ArrayList<>();
+        for (Class<?> c : List.of(Nvsp.class, Rndis.class)) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) && Modifier.isPublic(f.getModifiers())
+                        && GroupLayout.class.isAssignableFrom(f.getType())) {
+                    out.add((GroupLayout) f.get(null));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyFieldOffsetMatchesTheLayoutFirstAndAgain() throws IllegalAccessException {
+        List<GroupLayout> layouts = layouts();
+        assertTrue(layouts.size() >= 30, "found only " + layouts.size() + " layouts");
+        int fields = 0;
+        for (int round = 0; round < 3; round++) { // the first round fills the cache, the next ones read it
+            for (GroupLayout layout : layouts) {
+                for (MemoryLayout member : layout.memberLayouts()) {
+                    if (member.name().isEmpty()) {
+                        continue; // padding
+                    }
+                    String name = member.name().get();
+                    long expected = layout.byteOffset(PathElement.groupElement(name));
+                    assertEquals(expected, NetLayout.offset(layout, name), layout + " ." + name + " round " + round);
+                    // a new String with the same text finds the same entry
+                    assertEquals(expected, NetLayout.offset(layout, new String(name)), layout + " ." + name);
+                    fields++;
+                }
+            }
+        }
+        assertTrue(fields > 300, "checked only " + fields + " field offsets");
+    }
+
+    @Test
+    void sameFieldNameInTwoLayoutsKeepsEachLayoutsOffset() {
+        GroupLayout a = NetLayout.struct("a", NetLayout.u32("x"), NetLayout.u32("y"));
+        GroupLayout b = NetLayout.struct("b", NetLayout.u32("y"), NetLayout.u32("x"));
+        for (int i = 0; i < 2; i++) {
+            assertEquals(4, NetLayout.offset(a, "y"));
+            assertEquals(0, NetLayout.offset(b, "y"));
+            assertEquals(0, NetLayout.offset(a, "x"));
+            assertEquals(4, NetLayout.offset(b, "x"));
+        }
+    }
+
+    @Test
+    void unknownFieldStillFails() {
+        assertThrows(IllegalArgumentException.class, () -> NetLayout.offset(Rndis.PACKET, "no_such_field"));
+    }
+}
