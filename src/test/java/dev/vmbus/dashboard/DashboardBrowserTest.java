@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * chart history across a reload; a hostile KVP value shown as text. The screenshot is target/dashboard.png. And the
  * layout: at 1400 px and at 800 px (one column of cards) nothing inside a card or the channel table is wider than
  * its box, chart legends show values and units without a pointer, and a channel row's trend moves with traffic;
- * the screenshots are target/dashboard-1400.png and target/dashboard-800.png.
+ * the screenshots are target/dashboard-1400.png and target/dashboard-800.png. And the synthetic NIC's panel (guest
+ * netvsc with two queues against the host's loopback NIC): link, MAC, MTU, queues and per-queue rates under
+ * traffic (target/dashboard-nic.png).
  */
 @Tag("slow") // child JVMs, processes or a browser: run by mvn verify, not by mvn test
 class DashboardBrowserTest {
@@ -56,7 +58,6 @@ class DashboardBrowserTest {
     void start() throws Exception {
         assertTrue(new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute(),
                 "the browser test needs Debian's chromium and chromium-driver (scripts/test.sh installs them)");
-        h = new DashboardHarness(tmp, 2, 200, UPDATE_MS, new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000));
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -159,8 +160,15 @@ class DashboardBrowserTest {
         assertFalse(Files.size(target) < 10_000, "the screenshot " + target + " is suspiciously small");
     }
 
+    /** The agent on sim with two extra heartbeat channels (relids 7 and 8) and, if nicQueues > 0, the synthetic NIC. */
+    private void agent(int nicQueues) throws Exception {
+        h = new DashboardHarness(tmp, 2, 200, UPDATE_MS, new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000),
+                nicQueues);
+    }
+
     @Test
     void cardsFitAtBothWidthsLegendsShowValuesAndTrendsMove() throws Exception {
+        agent(0);
         browser.get(h.base() + "/#token=" + h.dashboard.token());
         wait.until(b -> rows().size() == 8 && rows().stream().allMatch(r -> r.contains(" OK ") && r.contains(" open ")));
         wait.until(b -> "live".equals(b.findElement(By.id("status")).getText()));
@@ -215,6 +223,7 @@ class DashboardBrowserTest {
 
     @Test
     void theDashboardSaysWhatIsWrongAndKeepsItsHistory() throws Exception {
+        agent(0);
         browser.get(h.base() + "/#token=" + h.dashboard.token());
         wait.until(b -> rows().size() == 8 && rows().stream().allMatch(r -> r.contains(" OK ") && r.contains(" open ")));
         wait.until(b -> "live".equals(b.findElement(By.id("status")).getText()));
@@ -317,5 +326,60 @@ class DashboardBrowserTest {
         assertTrue(((Number) run("return window.vmbusCharts.packets.data[0][0]")).doubleValue() <= first,
                 "the reloaded chart starts where the old one did");
         wait.until(b -> (Boolean) run("return window.vmbusCharts.offset.points() > 0"));
+    }
+
+    private static final String NIC = "document.querySelector(\".device[data-device='netvsc'] .nic[data-nic='vmbus0']\")";
+
+    /** An IPv6 UDP frame to the NIC's MAC from source port 40000 + flow, so that the host spreads flows over the queues. */
+    private static byte[] udp6(int flow) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(14 + 40 + 8 + 32);
+        b.put(new byte[] {0x00, 0x15, 0x5d, 0x56, 0x4d, 0x01}).put(new byte[] {2, 0, 0, 0, 0, 9}).putShort((short) 0x86DD);
+        b.putInt(0x60000000).putShort((short) 40).put((byte) 17).put((byte) 64);
+        b.putLong(0xfe80_0000_0000_0000L).putLong(1).putLong(0xfe80_0000_0000_0000L).putLong(2);
+        b.putShort((short) (40000 + flow)).putShort((short) 5001).putShort((short) 40).putShort((short) 0);
+        return b.array();
+    }
+
+    /** Two queues with frames and bytes per second in, and queue 0 with frames per second out. */
+    private static boolean everyQueueMoves(String rates) {
+        String[] q = rates.split(" \\| ");
+        String positive = "[1-9][0-9.]* (k|M|G)?";
+        return q.length == 2 && q[0].matches(positive + "fr/s / " + positive + "B/s / " + positive + "fr/s")
+                && q[1].matches(positive + "fr/s / " + positive + "B/s / .*");
+    }
+
+    @Test
+    void theNicPanelShowsLinkAddressMtuQueuesAndPerQueueRates() throws Exception {
+        agent(2);
+        var bus = h.vertx.eventBus();
+        bus.<io.vertx.core.buffer.Buffer>consumer("vmbus.netvsc.vmbus0.rx", m -> { }).completion()
+                .await(10, java.util.concurrent.TimeUnit.SECONDS);
+        browser.get(h.base() + "/#token=" + h.dashboard.token());
+        wait.until(b -> (Boolean) run("const n = " + NIC + "; return !!n && n.querySelectorAll('tr[data-queue]').length === 2"));
+        assertEquals("up 00:15:5d:56:4d:01 1500 B 2", run("const n = " + NIC + "; return ['link', 'mac', 'mtu', 'queues']"
+                + ".map(f => n.querySelector(`dd[data-field='${f}']`).textContent).join(' ')"));
+        assertTrue(String.valueOf(run("return " + NIC + ".querySelector(\"dd[data-field='sendSections']\").textContent"))
+                .matches("\\d+ of \\d+ \\(\\d+ B each\\).*"));
+        assertTrue(String.valueOf(run("return " + NIC + ".querySelector(\"dd[data-field='receiveSlots']\").textContent"))
+                .matches("\\d+ of \\d+ \\(\\d+ B each\\)"));
+        assertEquals("drops: none", run("return " + NIC + ".querySelector('p.drops').textContent"));
+
+        // Traffic: 24 flows every 50 ms (at most 30 s) until every queue shows frames and bytes coming in from the
+        // host, and queue 0 frames going out (all sends go out on the primary)
+        String rates = "const n = " + NIC + "; return [...n.querySelectorAll('tr[data-queue]')].map(tr =>"
+                + " ['frames-in', 'bytes-in', 'frames-out'].map(c => tr.querySelector('td.' + c).textContent).join(' / ')).join(' | ')";
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        String seen = "";
+        for (int round = 0; round < 600 && System.nanoTime() < deadline && !everyQueueMoves(seen); round++) {
+            for (int flow = 0; flow < 24; flow++) {
+                bus.send("vmbus.netvsc.vmbus0.tx", io.vertx.core.buffer.Buffer.buffer(udp6(flow)));
+            }
+            Thread.sleep(50);
+            seen = String.valueOf(run(rates));
+        }
+        assertTrue(everyQueueMoves(seen), "per-queue rates (frames in / bytes in / frames out): " + seen);
+        assertEquals(List.of(), overflowing(), "the NIC's card fits");
+        js.executeScript("window.scrollTo(0, document.getElementById('devices').offsetTop - 40)");
+        screenshot("dashboard-nic.png");
     }
 }

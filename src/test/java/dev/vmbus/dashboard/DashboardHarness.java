@@ -53,12 +53,22 @@ public final class DashboardHarness implements AutoCloseable {
      * @param heartbeatMs     the simulated host's heartbeat interval
      */
     public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, VmbusConfig.Health health) throws Exception {
+        this(dir, extraHeartbeats, heartbeatMs, updateMs, health, 0);
+    }
+
+    /**
+     * @param nicQueues 0, or the queues of a synthetic NIC on both ends: the guest's {@code netvsc} (backend
+     *                  {@code eventbus}, frames at {@code vmbus.netvsc.vmbus0.tx}/{@code .rx}) and the host's
+     *                  (backend {@code loopback}), one channel per queue after the ICs' and extra heartbeats'
+     */
+    public DashboardHarness(Path dir, int extraHeartbeats, long heartbeatMs, long updateMs, VmbusConfig.Health health,
+                            int nicQueues) throws Exception {
         this.dir = dir;
-        this.channelCount = 6 + extraHeartbeats;
+        this.channelCount = 6 + extraHeartbeats + nicQueues;
         this.updateMs = updateMs;
         this.poolDir = dir.resolve("kvp");
         this.fcopyRoot = Files.createDirectories(dir.resolve("fcopy"));
-        String json = new JsonObject()
+        JsonObject config = new JsonObject()
                 .put("devices", new JsonObject()
                         .put("heartbeat", new JsonObject().put("enabled", true))
                         .put("timesync", new JsonObject().put("enabled", true).putNull("chronySocket").put("stepClock", false))
@@ -70,8 +80,14 @@ public final class DashboardHarness implements AutoCloseable {
                 .put("host", new JsonObject().put("heartbeatIntervalMs", heartbeatMs).put("timesyncIntervalMs", 500)
                         .put("extraHeartbeats", extraHeartbeats))
                 .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("updateIntervalMs", updateMs)
-                        .put("health", JsonObject.mapFrom(health)))
-                .encode();
+                        .put("health", JsonObject.mapFrom(health)));
+        if (nicQueues > 0) {
+            config.getJsonObject("devices").put("netvsc", new JsonObject().put("enabled", true).put("backend", "eventbus")
+                    .put("queues", nicQueues));
+            config.getJsonObject("host").put("nic", new JsonObject().put("enabled", true).put("backend", "loopback")
+                    .put("queues", nicQueues));
+        }
+        String json = config.encode();
         try {
             agent = Agent.builder(ConfigLoader.parse(json, "test")).vertx(vertx).start();
             dashboard = agent.dashboard().orElseThrow();
@@ -109,7 +125,8 @@ public final class DashboardHarness implements AutoCloseable {
         boolean open = channels.size() == channelCount && channels.stream().map(JsonObject.class::cast)
                 .allMatch(ch -> "open".equals(ch.getString("state")) && ch.containsKey("stats"));
         return open && new JsonObject(h.body()).getJsonArray("devices").stream().map(JsonObject.class::cast)
-                .allMatch(d -> "ready".equals(d.getString("phase")));
+                .allMatch(d -> "ready".equals(d.getString("phase")) || "nic".equals(d.getString("device"))
+                        && "active".equals(d.getString("phase")));
     }
 
     public HttpResponse<String> get(String path, String... headers) throws Exception {
