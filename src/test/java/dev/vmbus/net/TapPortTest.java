@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,8 +66,15 @@ class TapPortTest {
                 // sent from the middle of a larger array: only offset..offset+length goes out
                 byte[] padded = new byte[nsFrame.length + 20];
                 System.arraycopy(nsFrame, 0, padded, 7, nsFrame.length);
-                assertTrue(port.send(padded, 7, nsFrame.length));
-                byte[] na = awaitIcmp(received, 136);
+                // The kernel finishes bringing the link up from a workqueue, late on a loaded machine, and answers
+                // nothing meanwhile: solicit again each second, as neighbour discovery does, at most ten times.
+                byte[] na = null;
+                int solicitations = 0;
+                for (; solicitations < 10 && na == null; solicitations++) {
+                    assertTrue(port.send(padded, 7, nsFrame.length));
+                    na = awaitIcmp(received, 136, 1);
+                }
+                assertNotNull(na, "no neighbour advertisement through the port after 10 solicitations");
                 assertArrayEquals(tapIp, Arrays.copyOfRange(na, ETH_IPV6 + 8, ETH_IPV6 + 24));
                 assertArrayEquals(PEER_MAC, Arrays.copyOfRange(na, 0, 6));
                 assertEquals("test-nic", deliveredOn.get().getName(), "frames reach the NIC only through its executor");
@@ -81,7 +89,8 @@ class TapPortTest {
                 assertNull(received.poll(3 * TapPort.POLL_MILLIS, TimeUnit.MILLISECONDS), "nothing while paused");
                 long inWhilePaused = port.stats().framesIn();
                 port.resume();
-                byte[] reply = awaitIcmp(received, 129);
+                byte[] reply = awaitIcmp(received, 129, 10);
+                assertNotNull(reply, "no echo reply through the port");
                 assertArrayEquals(Arrays.copyOfRange(echo, 4, echo.length),
                         Arrays.copyOfRange(reply, ETH_IPV6 + 4, ETH_IPV6 + echo.length));
                 assertTrue(port.stats().framesIn() > inWhilePaused);
@@ -94,8 +103,8 @@ class TapPortTest {
                 FramePort.Stats after = port.stats();
                 assertEquals(before.dropsTooLong() + 1, after.dropsTooLong());
                 assertEquals(before.dropsOutsideFull() + 1, after.dropsOutsideFull());
-                assertEquals(2, after.framesOut());
-                assertEquals(nsFrame.length + request.length, after.bytesOut());
+                assertEquals(solicitations + 1, after.framesOut());
+                assertEquals((long) solicitations * nsFrame.length + request.length, after.bytesOut());
                 assertTrue(after.framesIn() >= 2 && after.bytesIn() >= na.length + reply.length, after.toString());
 
                 Thread reader = threadNamed("tap-reader-vmbport0");
@@ -125,8 +134,9 @@ class TapPortTest {
     }
 
     /** Frames from the port (at most 200, for at most 5 s) until an ICMPv6 message of {@code type}. */
-    private static byte[] awaitIcmp(LinkedBlockingQueue<byte[]> received, int type) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    /** The first ICMPv6 message of {@code type} among the frames that come within {@code seconds}, or null. */
+    private static byte[] awaitIcmp(LinkedBlockingQueue<byte[]> received, int type, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         for (int frames = 0; frames < 200; frames++) {
             long left = deadline - System.nanoTime();
             byte[] f = left > 0 ? received.poll(left, TimeUnit.NANOSECONDS) : null;
@@ -138,6 +148,6 @@ class TapPortTest {
                 return f;
             }
         }
-        throw new AssertionError("no ICMPv6 type " + type + " through the port");
+        return null;
     }
 }
