@@ -113,12 +113,13 @@ final class Nic {
         this.settings = settings;
         this.name = name;
         this.ports = ports;
-        queues.put(primary.relid(), new NicQueue(0, primary.relid()));
+        queues.put(primary.relid(), new NicQueue(0, primary.relid(), primary));
         this.control = new NicControl(this);
         this.bringUp = new NicBringUp(this);
         this.vrss = new NicVrss(this);
         this.rx = new NicReceive(this);
         this.tx = new NicSend(this);
+        tx.queuesChanged();
     }
 
     int relid() {
@@ -144,7 +145,8 @@ final class Nic {
 
     /** A subchannel of this NIC opened (vRSS; on the device's context): it becomes receive queue {@code index}. */
     void subchannelOpened(int relid, int index) {
-        queues.put(relid, new NicQueue(index, relid));
+        queues.put(relid, new NicQueue(index, relid, subchannelPorts.get(relid)));
+        tx.queuesChanged();
         Context c = context;
         if (c != null) {
             c.runOnContext(v -> vrss.subchannelsReady());
@@ -180,8 +182,13 @@ final class Nic {
     /** Channel {@code relid} of this NIC ended; true if it was the primary (the NIC is then closed). */
     boolean channelEnded(int relid) {
         if (relid != relid()) {
-            queues.remove(relid);
+            NicQueue gone = queues.remove(relid);
             subchannelPorts.remove(relid);
+            tx.queuesChanged();
+            Context c = context;
+            if (gone != null && c != null) {
+                c.runOnContext(v -> tx.queueEnded(gone.index));
+            }
             return false;
         }
         close();
@@ -306,10 +313,14 @@ final class Nic {
 
     private void inband(Packet packet) {
         NvspMessage m = nvsp(packet.payload(), false, "an in-band NVSP message from the host");
-        if (m instanceof NvspMessage.IndirectionTable || m instanceof NvspMessage.VfAssociation
-                || m instanceof NvspMessage.SwitchDataPath) {
-            // The TX steering table, a VF offer, a data-path switch: Linux keeps the table and, like the other two,
-            // completes none of them (OpenVMM: "the Linux netvsc driver ignores the completion requested flag").
+        if (m instanceof NvspMessage.IndirectionTable table) {
+            // The host's send steering table, kept as Linux keeps it; like Linux, completed never (OpenVMM: "the
+            // Linux netvsc driver ignores the completion requested flag").
+            tx.sendTable(table.entries());
+            return;
+        }
+        if (m instanceof NvspMessage.VfAssociation || m instanceof NvspMessage.SwitchDataPath) {
+            // A VF offer, a data-path switch: nothing to do without a VF, and nothing to complete.
             ignoredMessages++;
             return;
         }
@@ -365,6 +376,7 @@ final class Nic {
                 .put("tooLongToHost", tx.dropsTooLong)
                 .put("tooLongFromHost", rx.dropsTooLong)
                 .put("noSendSection", tx.dropsNoSection)
+                .put("queueEnded", tx.dropsQueueEnded)
                 .put("backend", rx.dropsBackend)
                 .put("empty", rx.dropsEmpty)
                 .put("hostSendErrors", tx.hostSendErrors));

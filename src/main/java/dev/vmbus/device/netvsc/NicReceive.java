@@ -50,7 +50,7 @@ final class NicReceive {
     void transferPages(Packet packet) {
         NicQueue queue = nic.queues.computeIfAbsent(packet.relid(), relid -> {
             ChannelPort p = nic.subchannelPorts.get(relid);
-            return new NicQueue(p == null ? -1 : p.channel().offer().subchannel(), relid);
+            return new NicQueue(p == null ? -1 : p.channel().offer().subchannel(), relid, p);
         });
         if (nic.receiveMemory == null || slotCount == 0) {
             throw new NetvscFault("a transfer-page packet before the receive buffer was set up");

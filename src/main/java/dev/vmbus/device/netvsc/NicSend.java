@@ -1,12 +1,14 @@
 package dev.vmbus.device.netvsc;
 
 import dev.vmbus.channel.Packet;
+import dev.vmbus.net.FlowHash;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketType;
+import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.SendSections;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +24,13 @@ import java.util.List;
  * the host's completion frees the section. While no section is free, frames wait (at most {@link Nic#WAIT_LIMIT})
  * and the backend is paused.
  *
+ * <p>With subchannels, each frame goes out on the queue its flow names, as Linux's {@code netvsc_pick_tx} does: the
+ * frame's {@link FlowHash} picks one of the 16 entries of the send indirection table (the host's NVSP 134, else
+ * entry {@code i} is queue {@code i % queues}), and the frame is sent on that queue's channel, so every frame of a
+ * flow leaves in order on one ring. An entry naming a queue that is not open sends on the primary. The send buffer
+ * (and so the sections) is the primary's, shared by every queue; a section's completion comes on the channel its
+ * frame went out on.
+ *
  * <p>Threads: the NIC's (see {@link Nic}).
  */
 final class NicSend {
@@ -33,12 +42,18 @@ final class NicSend {
     volatile SendSections sections;
     private long[] sectionTid;
     private int[] sectionQueue;
+    /** The host's send indirection table (NVSP 134), or null before it sent one. */
+    private volatile int[] sendTable;
+    /** The open queues by index (null where none is open), rebuilt whenever a queue opens or ends. */
+    private volatile NicQueue[] byIndex = new NicQueue[0];
     private long sendSequence;
     private boolean paused;
     private volatile int framesWaiting;
     volatile long dropsTooLong;
     volatile long dropsNoSection;
     volatile long hostSendErrors;
+    /** Frames whose subchannel ended before the host completed them (their sections are free again). */
+    volatile long dropsQueueEnded;
 
     NicSend(Nic nic) {
         this.nic = nic;
@@ -50,6 +65,71 @@ final class NicSend {
         sectionTid = new long[cut.count()];
         sectionQueue = new int[cut.count()];
         sections = cut;
+    }
+
+    /** The host's send indirection table (16 queue indexes, any value: an index that names no queue sends on 0). */
+    void sendTable(List<Integer> entries) {
+        int[] table = new int[entries.size()];
+        for (int i = 0; i < table.length; i++) {
+            table[i] = entries.get(i);
+        }
+        sendTable = table;
+    }
+
+    /** The queues changed (one opened or ended; any thread): the index table is made again. */
+    void queuesChanged() {
+        int max = 0;
+        for (NicQueue q : nic.queues.values()) {
+            max = Math.max(max, q.index);
+        }
+        NicQueue[] out = new NicQueue[max + 1];
+        for (NicQueue q : nic.queues.values()) {
+            if (q.index >= 0) {
+                out[q.index] = q;
+            }
+        }
+        byIndex = out;
+    }
+
+    /**
+     * Subchannel {@code index} ended (on the NIC's context): the host completes nothing it carried any more, so
+     * the sections of its frames are free again (counted as dropped) and frames that waited go.
+     */
+    void queueEnded(int index) {
+        if (sectionTid == null || index == 0) {
+            return;
+        }
+        boolean freed = false;
+        for (int i = 0; i < sectionTid.length; i++) {
+            if (sectionTid[i] != 0 && sectionQueue[i] == index) {
+                sectionTid[i] = 0;
+                sections.give(i);
+                dropsQueueEnded++;
+                freed = true;
+            }
+        }
+        if (freed && nic.phase == Nic.Phase.UP) {
+            pump();
+        }
+    }
+
+    /** The queue frame {@code f} goes out on: its flow's entry of the send table, else the primary. */
+    private NicQueue queueFor(byte[] f) {
+        NicQueue[] queues = byIndex;
+        NicQueue primary = queues.length > 0 ? queues[0] : null;
+        if (queues.length < 2) {
+            return primary;
+        }
+        int hash = FlowHash.of(f);
+        int[] table = sendTable;
+        int index;
+        if (table != null && table.length > 0) {
+            index = table[Math.floorMod(hash, table.length)];
+        } else {
+            index = Math.floorMod(hash, Nvsp.INDIRECTION_TABLE_SIZE) % queues.length;
+        }
+        NicQueue q = index >= 0 && index < queues.length ? queues[index] : null;
+        return q != null ? q : primary;
     }
 
     /** Forgets the frames that wait (the NIC failed or closed). */
@@ -102,12 +182,28 @@ final class NicSend {
         MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, f.length);
         long tid = Nic.DATA | (++sendSequence & ((1L << (63 - SECTION_BITS)) - 1)) << SECTION_BITS | index;
         sectionTid[index] = tid;
-        NicQueue q = nic.queues.get(nic.relid());
+        NicQueue q = queueFor(f);
+        OutboundPacket packet = new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, index,
+                head + f.length).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1);
+        if (q == null || q.index == 0 || q.port == null) {
+            NicQueue primary = q != null && q.index == 0 ? q : nic.queues.get(nic.relid());
+            sectionQueue[index] = 0;
+            if (primary != null) {
+                primary.framesOut++;
+                primary.bytesOut += f.length;
+            }
+            nic.send(packet);
+            return true;
+        }
         sectionQueue[index] = q.index;
         q.framesOut++;
         q.bytesOut += f.length;
-        nic.send(new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, index, head + f.length)
-                .encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1));
+        ChannelPort out = q.port;
+        int queue = q.index;
+        // a send fails only once its subchannel ended: its frames are dropped and their sections freed, on the
+        // NIC's context (the future completes on the subchannel's)
+        io.vertx.core.Context here = nic.context;
+        out.send(packet).onFailure(e -> here.runOnContext(v -> queueEnded(queue)));
         return true;
     }
 

@@ -1,6 +1,7 @@
 package dev.vmbus.host.nic;
 
 import dev.vmbus.host.ReceiveSlots;
+import dev.vmbus.net.FlowHash;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.PerPacketInfo;

@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The guest's NIC ({@code devices.netvsc}, backend {@code eventbus}) against the simulated host's NIC (backend
  * {@code loopback}), both built apart from the spec: each frame sent at the guest's {@code .tx} address comes back
- * at its {@code .rx} address, many frames, none lost, in order, and the guest's and the host's figures agree.
+ * at its {@code .rx} address, many frames, none lost, in order, and the guest's and the host's figures agree; with
+ * three queues, frames go out and come back on several queues, each flow in order.
  */
 class NetvscLoopbackTest {
     private static final String TX = "vmbus.netvsc.vmbus0.tx";
@@ -97,12 +98,15 @@ class NetvscLoopbackTest {
         vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
         int frames = 1200;
+        int flows = 24;
         java.util.Map<Integer, byte[]> sent = new java.util.HashMap<>();
         java.util.Map<Integer, byte[]> got = new java.util.HashMap<>();
+        int[] lastOfFlow = new int[flows];
+        java.util.Arrays.fill(lastOfFlow, -1);
         for (int n = 0; n < frames; ) {
             int burst = Math.min(WINDOW, frames - n);
             for (int i = 0; i < burst; i++, n++) {
-                byte[] f = udp6(n % 24, n);
+                byte[] f = udp6(n % flows, n);
                 sent.put(n, f);
                 vertx.eventBus().send(TX, Buffer.buffer(f));
             }
@@ -110,7 +114,12 @@ class NetvscLoopbackTest {
                 byte[] f = back.poll(10, TimeUnit.SECONDS);
                 assertNotNull(f, "only " + got.size() + " of " + n + " frames came back; host "
                         + hostNic(host).encode());
-                got.put(ByteBuffer.wrap(f).getInt(62), f);
+                int number = ByteBuffer.wrap(f).getInt(62);
+                got.put(number, f);
+                // each flow goes out on one queue and comes back on one: its frames keep their order
+                assertTrue(number > lastOfFlow[number % flows], "flow " + number % flows + ": frame " + number
+                        + " came back after frame " + lastOfFlow[number % flows]);
+                lastOfFlow[number % flows] = number;
             }
         }
         assertEquals(frames, got.size());
@@ -130,6 +139,19 @@ class NetvscLoopbackTest {
         }
         assertEquals(frames, toGuest);
         assertEquals(frames, fromHost);
+        // the guest steered its sends by flow over the queues' channels: more than one carried frames, the host
+        // saw each frame on the queue the guest sent it on, and none is missing
+        int queuesUsed = 0;
+        long toHost = 0;
+        for (int q = 0; q < 3; q++) {
+            long guestSent = guestQueues.getJsonObject(q).getLong("framesToHost");
+            assertEquals(guestSent, hostQueues.getJsonObject(q).getLong("framesFromGuest"), "queue " + q + ": guest "
+                    + guestQueues.encode() + ", host " + hostQueues.encode());
+            queuesUsed += guestSent > 0 ? 1 : 0;
+            toHost += guestSent;
+        }
+        assertEquals(frames, toHost);
+        assertTrue(queuesUsed > 1, "every frame left on one queue: " + guestQueues.encode());
     }
 
     @Test

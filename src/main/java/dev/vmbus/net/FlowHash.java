@@ -1,13 +1,13 @@
-package dev.vmbus.host.nic;
+package dev.vmbus.net;
 
 /**
- * Which receive queue a frame's flow belongs to: a hash of its IPv4 or IPv6 addresses and, for TCP and UDP, its
- * ports, so that every frame of one connection lands on one queue (what RSS is for); other frames hash their
- * Ethernet addresses. Every read is bounds-checked against the frame: a short or odd frame hashes what it has.
+ * Which queue a frame's flow belongs to: a hash of its IPv4 or IPv6 addresses and, for TCP and UDP, its ports, so
+ * that every frame of one connection goes through one queue (what RSS does on the host's side and the send
+ * indirection table on the guest's); other frames hash their Ethernet addresses. Every read is bounds-checked against the frame: a short or odd frame hashes what it has.
  *
  * <p>Stateless.
  */
-final class FlowHash {
+public final class FlowHash {
     private static final int ETH_HEADER = 14;
     private static final int IPV4 = 0x0800;
     private static final int IPV6 = 0x86DD;
@@ -17,7 +17,8 @@ final class FlowHash {
     private FlowHash() {
     }
 
-    static int of(byte[] f) {
+    /** The flow hash of frame {@code f} (any length). */
+    public static int of(byte[] f) {
         if (f.length < ETH_HEADER) {
             return mix(0, f, 0, f.length);
         }
