@@ -90,7 +90,8 @@ final class BindCommand {
             KernelFeatures kernel = system.kernel();
             UioBinder binder = new UioBinder(system.sysfsRoot(), system.procRoot(),
                     Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step),
-                    system.config().transport().maxBufferPercent());
+                    system.config().transport().maxBufferPercent(),
+                    Path.of(system.config().transport().runDir()).resolve("bound"));
             if (classId == null) {
                 int code = bindEnabled(system, binder, out);
                 out.flush();
@@ -244,11 +245,13 @@ final class BindCommand {
 
     @Command(name = "unbind", mixinStandardHelpOptions = true,
             header = "Hand the devices of a class back to the kernel (root).",
-            description = "Hand the devices of a class back to the kernel (root only): hv_utils for the util "
-                    + "devices, or --driver. fcopy has no kernel driver since Linux 6.10 and stays unbound. A failed "
-                    + "step leaves the device on uio_hv_generic, not on no driver.")
+            description = "Hand the devices of a class back (root only): each to the driver 'vmbus bind' found it on"
+                    + " (recorded under transport.runDir), else to the class's kernel driver (hv_utils for the util"
+                    + " devices; fcopy has none since Linux 6.10 and goes back to no driver), or to --driver. A failed"
+                    + " step leaves the device on uio_hv_generic, not on no driver.")
     static final class Unbind extends Base {
-        @Option(names = "--driver", paramLabel = "NAME", description = "The kernel driver to bind them to.")
+        @Option(names = "--driver", paramLabel = "NAME", description = "The kernel driver to bind them to, whatever"
+                + " driver they had before 'vmbus bind'.")
         String driver;
 
         /** Whether the vmbus service is running; replaced in tests. */

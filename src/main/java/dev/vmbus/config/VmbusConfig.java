@@ -52,13 +52,23 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param maxBufferPercent uio: {@code vmbus bind} refuses without {@code --force} when the receive and send
      *                  buffers the kernel gives bound devices (uio maps 3 and 4, 47 MiB each on 4.16 to 6.13) would
      *                  take more than this share of {@code MemTotal}, in percent
+     * @param runDir    uio: where {@code vmbus bind} records the driver each device had, for {@code vmbus unbind}
+     *                  (under {@code bound/}); a tmpfs such as {@code /run}, since the bindings themselves live in
+     *                  kernel memory and end with the boot
      */
     public record Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
-                            Kernel kernel, double maxBufferPercent) {
+                            Kernel kernel, double maxBufferPercent, String runDir) {
         public static final double DEFAULT_MAX_BUFFER_PERCENT = 10;
+        public static final String DEFAULT_RUN_DIR = "/run/vmbus";
 
         public Transport {
             kernel = kernel == null ? Kernel.DETECT : kernel;
+            runDir = runDir == null ? DEFAULT_RUN_DIR : runDir;
+        }
+
+        public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
+                         Kernel kernel, double maxBufferPercent) {
+            this(type, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, DEFAULT_RUN_DIR);
         }
 
         public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
@@ -77,11 +87,11 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         }
 
         public Transport withType(TransportType t) {
-            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent);
+            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir);
         }
 
         public Transport withShmDir(String dir) {
-            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent);
+            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir);
         }
     }
 

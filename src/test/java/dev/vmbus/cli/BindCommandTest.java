@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BindCommandTest {
     static final String HEARTBEAT = "57164f39-9115-4e78-ab55-382f3bd5422d";
+    static final String FCOPY = "34d14be3-dee4-41c8-9ae7-6b174977c192";
 
     @TempDir
     Path dir;
@@ -36,8 +37,12 @@ class BindCommandTest {
     SimulatedKernel kernel;
     Path conf;
 
+    private int trees;
+
+    /** A fresh tree of generation {@code g} (a test that calls this twice gets two trees). */
     private void on(Generation g, String extraTransport) throws IOException {
-        tree = KernelFixtures.create(dir.resolve("root"), g);
+        trees++;
+        tree = KernelFixtures.create(dir.resolve(trees == 1 ? "root" : "root" + trees), g);
         kernel = new SimulatedKernel(tree);
         conf = tree.config(dir.resolve("vmbus.json"), extraTransport);
     }
@@ -378,16 +383,53 @@ class BindCommandTest {
         assertEquals("uio_hv_generic", tree.driverOf(hb()), "still served rather than on no driver");
     }
 
+    /**
+     * Review F10: unbind puts fcopy back where bind found it. Since 6.10 that is no driver (hv_utils has no fcopy, and
+     * hv_fcopy_uio_daemon serves it only on uio); on an older distribution kernel carrying 547fa4ffd799 it is hv_utils;
+     * and a device someone else had already put on uio stays there.
+     */
     @Test
-    void fcopyHasNoKernelDriverToGoBackTo() throws Exception {
+    void f10_unbindPutsFcopyBackWhereBindFoundIt() throws Exception {
         on(Generation.V6_16, null);
         String fcopy = tree.dev("fcopy").instance();
         assertEquals(null, tree.driverOf(fcopy), "no kernel fcopy driver since 6.10");
         run("bind", "fcopy");
         assertEquals("uio_hv_generic", tree.driverOf(fcopy), "new_id's driver_attach probed the unbound device");
+        assertEquals("none\n", Files.readString(tree.run().resolve("bound").resolve(fcopy)), "bind recorded it");
         assertEquals(0, run("unbind", "fcopy"));
         assertEquals(null, tree.driverOf(fcopy));
-        assertTrue(text().contains("no kernel driver serves fcopy"), text());
+        assertTrue(text().contains(fcopy + " was on no driver before 'vmbus bind' and is again (hv_utils has no fcopy"
+                + " driver since Linux 6.10, and hv_fcopy_uio_daemon serves fcopy only while it is on uio_hv_generic)"),
+                text());
+        assertTrue(!Files.exists(tree.run().resolve("bound").resolve(fcopy)), "the record goes with the binding");
+
+        // A 6.6 distribution kernel carrying 547fa4ffd799: fcopy was on hv_utils, and goes back there.
+        on(Generation.STABLE_6_6, "\"kernel\": { \"slowChannels\": true, \"rescindSafe\": true }");
+        kernel.slowChannels = true;
+        fcopy = tree.dev("fcopy").instance();
+        assertEquals("hv_utils", tree.driverOf(fcopy), "hv_fcopy before 6.10");
+        assertEquals(0, run("bind", "fcopy"));
+        assertEquals("uio_hv_generic", tree.driverOf(fcopy));
+        kernel.log.clear();
+        assertEquals(0, run("unbind", "fcopy"));
+        assertEquals("hv_utils", tree.driverOf(fcopy), text());
+        assertEquals(List.of("uio_hv_generic/unbind " + fcopy, "uio_hv_generic/remove_id " + FCOPY,
+                "hv_utils/bind " + fcopy), kernel.log);
+
+        // Already on uio before 'vmbus bind' (bound by hand for hv_fcopy_uio_daemon): it stays there.
+        on(Generation.V6_16, null);
+        fcopy = tree.dev("fcopy").instance();
+        kernel.write(tree.sys().resolve("bus/vmbus/drivers/uio_hv_generic/new_id"), FCOPY);
+        assertEquals("uio_hv_generic", tree.driverOf(fcopy));
+        assertEquals(0, run("bind", "fcopy"));
+        kernel.log.clear();
+        out.reset();
+        assertEquals(0, run("unbind", "fcopy"));
+        assertEquals("uio_hv_generic", tree.driverOf(fcopy));
+        assertEquals(List.of(), kernel.log, "nothing written");
+        assertTrue(text().contains(fcopy + " was on uio_hv_generic before 'vmbus bind'") && text().contains(
+                "--driver NAME moves it anyway"), text());
+        assertEquals(0, run("unbind", "fcopy", "--driver", "uio_hv_generic"), "--driver: where the operator says");
     }
 
     @Test

@@ -131,6 +131,11 @@ public final class KernelFixtures {
         return root.resolve("proc");
     }
 
+    /** The tree's {@code transport.runDir} (where {@code vmbus bind} records the drivers it found). */
+    public Path run() {
+        return root.resolve("run/vmbus");
+    }
+
     public Path device(String instance) {
         return sys().resolve("bus/vmbus/devices").resolve(instance);
     }
@@ -279,7 +284,7 @@ public final class KernelFixtures {
     public Path config(Path file, String extraTransport) throws IOException {
         String extra = extraTransport == null || extraTransport.isEmpty() ? "" : ", " + extraTransport;
         Files.writeString(file, "{ \"transport\": { \"type\": \"uio\", \"sysfsRoot\": \"" + sys() + "\", \"procRoot\": \""
-                + proc() + "\", \"devRoot\": \"" + root.resolve("dev") + "\"" + extra + " },"
+                + proc() + "\", \"devRoot\": \"" + root.resolve("dev") + "\", \"runDir\": \"" + run() + "\"" + extra + " },"
                 + " \"devices\": { \"kvp\": { \"poolDir\": \"" + root.resolve("kvp") + "\" },"
                 + " \"fcopy\": { \"allowedRoots\": [\"" + root.resolve("fcopy") + "\"] } } }");
         return file;

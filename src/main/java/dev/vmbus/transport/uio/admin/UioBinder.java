@@ -38,7 +38,9 @@ import java.util.function.Consumer;
  *   <li>on any failure every completed step is undone in reverse order, and each device is checked to be back on
  *       the driver it had; one that is not is named with the command that puts it back.</li>
  * </ol>
- * {@link #unbind} undoes its steps the same way when one fails, so a device is never left on no driver by it.
+ * {@link #unbind} puts each device back on the driver {@link #bind} found it on (recorded under {@code recordDir}:
+ * fcopy, which hv_utils serves only before 6.10, may have been on hv_utils, on no driver, or on uio already), and
+ * undoes its steps the same way when one fails, so a device is never left on no driver by a failure.
  * A device already on {@code uio_hv_generic} is left alone, so a second run changes nothing. A dry run prints the
  * steps as shell commands and writes nothing. Every step is reported through the step consumer as it is done.
  *
@@ -83,6 +85,8 @@ public final class UioBinder {
     private final SysfsWriter writer;
     private final Consumer<String> steps;
     private final double maxBufferPercent;
+    /** Where the driver each device had before {@link #bind} is recorded, for {@link #unbind}; null: nowhere. */
+    private final Path recordDir;
 
     /**
      * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
@@ -101,6 +105,16 @@ public final class UioBinder {
      */
     public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
                      Consumer<String> steps, double maxBufferPercent) {
+        this(sysfsRoot, procRoot, devRoot, kernel, writer, steps, maxBufferPercent, null);
+    }
+
+    /**
+     * @param recordDir where {@link #bind} records the driver each device had ({@code <transport.runDir>/bound}, one
+     *                  file per instance), so that {@link #unbind} puts it back there (review F10); null: no records
+     */
+    public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
+                     Consumer<String> steps, double maxBufferPercent, Path recordDir) {
+        this.recordDir = recordDir;
         this.maxBufferPercent = maxBufferPercent;
         this.sysfsRoot = sysfsRoot;
         this.procRoot = procRoot;
@@ -336,6 +350,7 @@ public final class UioBinder {
                     + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
                     : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
         }
+        remember(devices, original);
         return moved;
     }
 
@@ -388,13 +403,13 @@ public final class UioBinder {
     }
 
     /**
-     * Hands every device of {@code classId} back to {@code driver} (or the class's usual kernel driver); returns
-     * how many devices it moved.
+     * Hands every device of {@code classId} back: to {@code driver} when given, else to the driver {@code bind} found it
+     * on (its record under {@code recordDir}: no driver, a kernel driver, or {@code uio_hv_generic} itself, where it
+     * then stays), else to the class's usual kernel driver. Returns how many devices it moved off uio.
      */
     public int unbind(UUID classId, Optional<String> driver, boolean dryRun) throws IOException {
         List<VmbusDevice> devices = devicesOf(classId);
         Path uio = driverDir(UIO_DRIVER);
-        Optional<String> target = driver.or(() -> kernelDriver(classId));
         List<String> held = new ArrayList<>();
         for (VmbusDevice d : devices) {
             String why = d.onUio() ? heldReason(d) : null;
@@ -407,31 +422,48 @@ public final class UioBinder {
                     + "; nothing was changed:\n  " + String.join("\n  ", held) + "\n" + HELD_RISK);
         }
         List<Step> plan = new ArrayList<>();
+        Map<String, Optional<String>> targets = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
         for (VmbusDevice d : devices) {
-            if (d.onUio()) {
-                plan.add(new Step(uio.resolve("unbind"), d.dir().getFileName().toString()));
+            String instance = d.dir().getFileName().toString();
+            Optional<String> recorded = driver.isPresent() ? Optional.empty() : recorded(instance);
+            Optional<String> to = driver.isPresent() ? driver
+                    : recorded.isPresent() ? recorded.filter(r -> !r.equals(NO_DRIVER)) : kernelDriver(classId);
+            if (!d.onUio()) {
+                steps.accept(instance + " is not bound to " + UIO_DRIVER);
+                if (d.driver().isPresent() || to.isEmpty() || to.get().equals(UIO_DRIVER)) {
+                    continue;
+                }
+            } else if (to.filter(UIO_DRIVER::equals).isPresent()) {
+                steps.accept(driver.isPresent() ? instance + " stays on " + UIO_DRIVER + " (--driver " + UIO_DRIVER + ")"
+                        : instance + " was on " + UIO_DRIVER + " before 'vmbus bind' (" + recordFile(instance)
+                        + "), so it stays there (--driver NAME moves it anyway)");
+                continue;
             } else {
-                steps.accept(d.dir().getFileName() + " is not bound to " + UIO_DRIVER);
+                plan.add(new Step(uio.resolve("unbind"), instance));
+            }
+            targets.put(instance, to);
+            if (to.isEmpty()) {
+                notes.add(recorded.isPresent()
+                        ? instance + " was on no driver before 'vmbus bind' and is again" + fcopyNote(classId)
+                        : "no kernel driver serves " + DeviceClass.nameOf(classId) + "; " + instance
+                        + " stays on no driver (give --driver NAME to choose one)" + fcopyNote(classId));
             }
         }
         boolean removeId = Files.exists(uio.resolve("remove_id"));
-        if (removeId) {
+        if (removeId && plan.stream().anyMatch(s -> s.attribute().getFileName().toString().equals("unbind"))) {
             plan.add(new Step(uio.resolve("remove_id"), Guid.format(classId)));
         }
-        Path bind = target.map(t -> driverDir(t).resolve("bind")).orElse(null);
-        if (bind != null) {
-            for (VmbusDevice d : devices) {
-                if (d.driver().isEmpty() || d.onUio()) {
-                    plan.add(new Step(bind, d.dir().getFileName().toString()));
-                }
-            }
-        }
+        targets.forEach((instance, to) -> to.ifPresent(t -> plan.add(new Step(driverDir(t).resolve("bind"), instance))));
         if (dryRun) {
             plan.forEach(s -> steps.accept(s.command()));
             return 0;
         }
-        if (bind != null && !Files.exists(bind)) {
-            throw new IOException(bind + " does not exist: is the " + target.get() + " module loaded?");
+        for (Optional<String> to : new java.util.HashSet<>(targets.values())) {
+            Path bind = to.map(t -> driverDir(t).resolve("bind")).orElse(null);
+            if (bind != null && !Files.exists(bind)) {
+                throw new IOException(bind + " does not exist: is the " + to.get() + " module loaded?");
+            }
         }
         Map<String, Optional<String>> original = new LinkedHashMap<>();
         for (VmbusDevice d : devices) {
@@ -468,11 +500,78 @@ public final class UioBinder {
                     + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
                     : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
         }
-        if (target.isEmpty()) {
-            steps.accept("no kernel driver serves " + DeviceClass.nameOf(classId)
-                    + "; the device stays unbound (give --driver NAME to choose one)");
+        for (String instance : targets.keySet()) {
+            forget(instance);
         }
+        notes.forEach(steps);
         return moved;
+    }
+
+    /** What fcopy's kernel history means for a device left on no driver. */
+    private static String fcopyNote(UUID classId) {
+        return classId.equals(DeviceClass.FCOPY.classId()) ? " (hv_utils has no fcopy driver since Linux 6.10, and"
+                + " hv_fcopy_uio_daemon serves fcopy only while it is on " + UIO_DRIVER + ")" : "";
+    }
+
+    /** A record's content for a device {@code bind} found on no driver. */
+    static final String NO_DRIVER = "none";
+
+    /** Where the driver {@code bind} found {@code instance} on is recorded. */
+    private Path recordFile(String instance) {
+        return recordDir.resolve(instance);
+    }
+
+    /** The driver {@code bind} found {@code instance} on ({@link #NO_DRIVER} for none), if it recorded one. */
+    private Optional<String> recorded(String instance) throws IOException {
+        if (recordDir == null) {
+            return Optional.empty();
+        }
+        try {
+            String text = Files.readString(recordFile(instance), StandardCharsets.US_ASCII).strip();
+            if (!text.matches("[A-Za-z0-9_.-]{1,64}")) {
+                steps.accept(recordFile(instance) + " does not name a driver ('" + text + "'); ignored");
+                return Optional.empty();
+            }
+            return Optional.of(text);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * After a bind: records, for each device of the class, the driver it was on ({@code original}), or, for a device
+     * already on uio with no record yet (someone else bound it), {@code uio_hv_generic}. A record that cannot be
+     * written is said and does not undo the bind: unbind then falls back to the class's kernel driver.
+     */
+    private void remember(List<VmbusDevice> devices, Map<String, Optional<String>> original) {
+        if (recordDir == null) {
+            return;
+        }
+        for (VmbusDevice d : devices) {
+            String instance = d.dir().getFileName().toString();
+            Optional<String> was = original.get(instance);
+            try {
+                if (was.filter(UIO_DRIVER::equals).isPresent() && recorded(instance).isPresent()) {
+                    continue; // bound by an earlier 'vmbus bind': its record says where it came from
+                }
+                Files.createDirectories(recordDir);
+                Files.writeString(recordFile(instance), was.orElse(NO_DRIVER) + "\n", StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                steps.accept("could not record that " + instance + " was on " + was.orElse("no driver") + " ("
+                        + e.getMessage() + "); 'vmbus unbind' will give it to the class's kernel driver instead");
+            }
+        }
+    }
+
+    private void forget(String instance) {
+        if (recordDir == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(recordFile(instance));
+        } catch (IOException e) {
+            steps.accept("could not remove " + recordFile(instance) + ": " + e.getMessage());
+        }
     }
 
     /** The devices whose {@code class_id} is {@code classId}. */
