@@ -255,6 +255,12 @@ public final class ChannelVerticle extends VerticleBase {
             if (body instanceof OutboundPacket reply) {
                 var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
                         reply.transferPages(), reply.gpaRanges());
+                sent.onFailure(e -> {
+                    if (e instanceof IllegalArgumentException) { // refused as it stands (a ring could never hold it)
+                        LOG.warning("channel " + offer.relid() + ": handler '" + handler.name() + "''s reply to"
+                                + " transaction " + reply.transactionId() + " was not sent: " + e.getMessage());
+                    }
+                });
                 if (answer.replyAddress() != null) {
                     // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
                     // (to act only after answering, as Linux does for shutdown), or that it never got there.

@@ -460,6 +460,11 @@ public final class VmbusChannel {
         return interrupts;
     }
 
+    /** The outbound ring's data bytes: a packet taking as many ring bytes or more can never be written. */
+    public int outboundDataSize() {
+        return out.ring().dataSize();
+    }
+
     /**
      * A send found the outbound ring full: arms {@code pending_send_sz = ringBytes} (what the packet needs, see
      * {@link RingWriter#requiredSpace}) so that the peer signals once it has freed that much (spec 2.4), and

@@ -18,7 +18,8 @@ public interface HostLink {
 
     /**
      * Writes an in-band packet (type 6, flags 0) with {@code transactionId} into the guest's inbound ring; completes
-     * once it is there (a full ring waits for room), fails if the channel closes first.
+     * once it is there (a full ring waits for room), fails if the channel closes first, and fails at once, naming
+     * the sizes, when the channel's ring could never hold it (offer the class with a larger {@code ringSize}).
      */
     Future<Void> send(byte[] payload, long transactionId);
 

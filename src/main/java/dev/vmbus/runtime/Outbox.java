@@ -188,8 +188,20 @@ final class Outbox {
                     head.sent.tryComplete();
                 }
                 case TRY_AGAIN -> {
+                    int needed = head.requiredSpace();
+                    int capacity = channel.outboundDataSize();
+                    if (needed >= capacity) {
+                        // a write needs strictly more free bytes than it takes: this one could wait for ever, and
+                        // every send behind it too. Refused as it stands, nothing written: fail it, keep the channel.
+                        parked.removeFirst();
+                        head.sent.tryFail(new IllegalArgumentException("channel " + channel.relid() + " can never"
+                                + " hold a " + PacketType.name(head.type) + " packet of " + head.payload.length
+                                + " bytes: it takes " + needed + " ring bytes and the outbound ring holds " + capacity
+                                + " bytes of data (offer the channel with a larger ring)"));
+                        continue;
+                    }
                     pendingSendWaits++;
-                    if (!channel.armPendingSend(head.requiredSpace())) {
+                    if (!channel.armPendingSend(needed)) {
                         return; // the peer will signal when it frees enough
                     }
                     // Space appeared between the failed write and the arming: retry now, nobody will signal.

@@ -77,6 +77,37 @@ public class AsyncSendTest {
     }
 
     @Test
+    void aPacketNoRingSpaceCouldEverHoldFailsAtOnceAndTheSendsBehindItGoOn() {
+        // 4072 bytes take 4096 ring bytes, all of the 4096-byte ring: a write needs strictly more free than it takes
+        assertEquals(4096, RingWriter.requiredSpace(4072));
+        Future<Void> tooLarge = send(4072, 1);
+        assertTrue(tooLarge.failed(), "refused at once, not parked for ever");
+        assertEquals("channel " + guest.relid() + " can never hold a DATA_INBAND packet of 4072 bytes: it takes 4096 ring bytes and the"
+                + " outbound ring holds 4096 bytes of data (offer the channel with a larger ring)",
+                tooLarge.cause().getMessage());
+        assertEquals(0, async.parkedCount());
+        assertEquals(0, pendingSendSize(), "nothing armed for it");
+        assertEquals(ChannelState.OPEN, guest.state(), "the channel goes on");
+        assertTrue(send(10, 2).succeeded());
+        assertEquals(RingWriter.requiredSpace(10), writeIndex(f.rings.tx()), "only the small packet was written");
+
+        // behind a parked send, it fails when its turn comes, and the one behind it is sent
+        List<Future<Void>> futures = fillThenPark();
+        Future<Void> behind = send(4072, 9);
+        Future<Void> after = send(10, 10);
+        assertFalse(behind.isComplete());
+        RecvResult res = new RecvResult();
+        for (int i = 0; i < 8 && host.recvPacket(new byte[2048], res) == RecvStatus.OK; i++) {
+            // the host takes everything written so far
+        }
+        async.onInterrupt();
+        assertTrue(futures.get(4).succeeded());
+        assertTrue(behind.failed(), String.valueOf(behind.cause()));
+        assertTrue(after.succeeded());
+        assertEquals(0, async.parkedCount());
+    }
+
+    @Test
     void hostSignalAfterFreeingSpaceCompletesParkedSendsInOrderAndClearsPendingSendSize() {
         List<Future<Void>> futures = fillThenPark();
         RecvResult res = new RecvResult();
