@@ -3,7 +3,8 @@
 # --no-dashboard` as two processes with the JVM options of conf/jvm.options (the host sends its usual heartbeat
 # every 2 s and time sample every 5 s), then utime+stime of the guest from /proc/PID/stat over SECONDS after WARMUP
 # seconds, and each of its threads' CPU time and number of times it ran (/proc/PID/task/TID/schedstat), which
-# shows what wakes up. docs/BENCHMARKS.md ("Idle CPU") has the figures; run it under the build lock so that no
+# shows what wakes up; also the start-up (until the agent logs "ready:") and the CPU spent by then and by the end
+# of the warm-up, so that an option that trades start-up for idle CPU shows it. docs/BENCHMARKS.md ("Idle CPU") has the figures; run it under the build lock so that no
 # build disturbs it:
 #   flock -o /tmp/mvn.lock bash scripts/idle-cpu.sh [--warmup 30] [--seconds 30] [--jar target/vmbus.jar] [--jvm-options FILE] [JVM OPTION...]
 # Extra JVM options go to the guest only, after those of the options file (both processes use that file).
@@ -44,15 +45,21 @@ for _ in $(seq 1 200); do grep -q "serving shm" "$work/host.log" 2>/dev/null && 
 (cd "$work" && exec "$java" "${opts[@]}" "$@" -jar "$OLDPWD/$jar" run --conf vmbus.json --transport shm --shm-dir shm \
   --no-dashboard >guest.log 2>&1) &
 guest_pid=$!
-sleep "$warmup"
-kill -0 "$guest_pid" 2>/dev/null || { echo "idle-cpu: the guest ended:" >&2; tail -20 "$work/guest.log" >&2; exit 1; }
+started=$(date +%s%N)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# start-up: until the agent logs "ready:" (every enabled channel open), and the CPU it took to get there
+for _ in $(seq 1 $((warmup * 20))); do grep -q '] ready:' "$work/guest.log" 2>/dev/null && break; sleep 0.05; done
+ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+ready_cpu=$(( $(ticks "$guest_pid" 2>/dev/null || echo 0) * 1000 / hz ))
+sleep "$(awk -v w="$warmup" -v r="$ready_ms" 'BEGIN { s = w - r / 1000; print (s > 0 ? s : 0) }')"
+kill -0 "$guest_pid" 2>/dev/null || { echo "idle-cpu: the guest ended:" >&2; tail -20 "$work/guest.log" >&2; exit 1; }
+echo "guest: ready after ${ready_ms} ms (${ready_cpu} ms of CPU); $(( $(ticks "$guest_pid") * 1000 / hz )) ms of CPU by the end of the ${warmup} s warm-up"
 declare -A ran_ns ran_n
 for t in /proc/"$guest_pid"/task/*; do read -r ran_ns[$t] _ ran_n[$t] < "$t/schedstat"; done
 before=$(ticks "$guest_pid")
 sleep "$seconds"
 after=$(ticks "$guest_pid")
-hz=$(getconf CLK_TCK)
 used=$((after - before))
 echo "guest: $((used * 1000 / hz)) ms of CPU in ${seconds} s after ${warmup} s = $(awk -v u="$used" -v hz="$hz" -v s="$seconds" \
   'BEGIN { printf "%.2f", 100 * u / hz / s }') % of a CPU (utime+stime, /proc/$guest_pid/stat)"

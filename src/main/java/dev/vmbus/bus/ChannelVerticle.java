@@ -58,6 +58,15 @@ public final class ChannelVerticle extends VerticleBase {
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
     private final Port port = new Port();
+    /** The device's verticle, for packets one by one without the event bus; null when none attached (a test's bare consumer). */
+    private DeviceVerticle line;
+    /** Packets with the device over {@link #line}, oldest first: each fails if its answer is not back by its deadline. */
+    private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
+    /** The timer for the oldest waiting packet's deadline, or -1 while nothing waits. */
+    private long watchTimer = -1;
+
+    private record Waiting(long deadlineNanos, io.vertx.core.Promise<DeviceVerticle.Answer> answer) {
+    }
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
@@ -106,13 +115,18 @@ public final class ChannelVerticle extends VerticleBase {
 
     /**
      * Offers the device this channel's {@link ChannelPort}: its {@link BatchHandler}, or null for packets one by
-     * one (also when nobody answers at the device's attach address, as for a bare consumer in a test).
+     * one (also when nobody answers at the device's attach address, as for a bare consumer in a test). A device
+     * verticle that attaches also becomes the direct line for packets one by one.
      */
     private Future<BatchHandler> attach() {
         DeliveryOptions local = new DeliveryOptions(delivery).setCodecName(LocalCodec.ANY);
         return vertx.eventBus().<Object>request(Addresses.deviceAttach(handler.name()), port, local).transform(ar -> {
             if (ar.succeeded()) {
                 Object body = ar.result().body();
+                if (body instanceof DeviceVerticle.Attached attached) {
+                    line = attached.batches() == null ? attached.device() : null;
+                    return Future.succeededFuture(attached.batches());
+                }
                 return body == null || body instanceof BatchHandler ? Future.succeededFuture((BatchHandler) body)
                         : Future.failedFuture(new IllegalStateException("handler '" + handler.name()
                         + "' answered attach with a " + body.getClass().getName()));
@@ -246,6 +260,9 @@ public final class ChannelVerticle extends VerticleBase {
         if (refused != null) {
             return Future.failedFuture(new HandlerFailure(refused));
         }
+        if (line != null) {
+            return direct(packet);
+        }
         return vertx.eventBus().<Object>request(Addresses.device(handler.name()), packet, delivery).transform(ar -> {
             if (ar.failed()) {
                 return Future.failedFuture(new HandlerFailure(handlerFailure(ar.cause())));
@@ -279,6 +296,84 @@ public final class ChannelVerticle extends VerticleBase {
             }
             return Future.succeededFuture();
         });
+    }
+
+    /**
+     * One packet to the device over the direct line (its verticle's context and back, no event bus); its reply
+     * (if any) back to the ring, then the reply's action on the device's context. As {@link #dispatch}.
+     */
+    private Future<?> direct(Packet packet) {
+        io.vertx.core.Promise<DeviceVerticle.Answer> answered = io.vertx.core.Promise.promise();
+        watch(answered);
+        DeviceVerticle device = line;
+        device.packet(packet, context, ar -> {
+            if (ar.succeeded()) {
+                answered.tryComplete(ar.result());
+            } else {
+                answered.tryFail(ar.cause());
+            }
+        });
+        return answered.future().transform(ar -> {
+            unwatchAnswered();
+            if (ar.failed()) {
+                return Future.failedFuture(ar.cause() instanceof HandlerFailure f ? f
+                        : new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
+                        + "' failed a packet: " + (ar.cause().getMessage() != null ? ar.cause().getMessage()
+                        : ar.cause().toString()))));
+            }
+            DeviceVerticle.Answer answer = ar.result();
+            if (answer.packet() == null) {
+                return Future.succeededFuture();
+            }
+            OutboundPacket reply = answer.packet();
+            var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
+                    reply.transferPages(), reply.gpaRanges());
+            if (answer.afterWrite() != null) {
+                sent.onComplete(w -> device.written(packet.relid(), answer.afterWrite(), w.failed() ? w.cause() : null));
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    /** Fails {@code answer} if the device has not answered within the handler timeout; one timer for all that wait. */
+    private void watch(io.vertx.core.Promise<DeviceVerticle.Answer> answer) {
+        waiting.add(new Waiting(System.nanoTime() + handlerTimeoutMs * 1_000_000L, answer));
+        if (watchTimer < 0) {
+            watchTimer = vertx.setTimer(handlerTimeoutMs, t -> overdue());
+        }
+    }
+
+    /**
+     * Drops the answered packets at the head. The timer stays armed: once it fires with nothing waiting it is not
+     * armed again until the next packet, so a channel that sees a packet every 2 s sets one timer per handler
+     * timeout instead of one per packet (setting and cancelling one was a twentieth of an idle agent's event loop).
+     */
+    private void unwatchAnswered() {
+        while (!waiting.isEmpty() && waiting.peek().answer().future().isComplete()) {
+            waiting.poll();
+        }
+    }
+
+    /** The watch timer fired: every packet past its deadline fails (faulting the channel); re-armed for the next. */
+    private void overdue() {
+        watchTimer = -1;
+        long now = System.nanoTime();
+        java.util.List<Waiting> late = new java.util.ArrayList<>();
+        for (Waiting w : waiting) {
+            if (now - w.deadlineNanos() >= 0) {
+                late.add(w);
+            }
+        }
+        // failing one runs its continuation now, which takes answered packets off the queue: not while iterating it
+        for (Waiting w : late) {
+            w.answer().tryFail(new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_TIMED_OUT, "handler '"
+                    + handler.name() + "' did not answer a packet within " + handlerTimeoutMs + " ms")));
+        }
+        unwatchAnswered();
+        if (!waiting.isEmpty() && watchTimer < 0) {
+            long ms = Math.max(1, (waiting.peek().deadlineNanos() - now + 999_999) / 1_000_000);
+            watchTimer = vertx.setTimer(ms, t -> overdue());
+        }
     }
 
     private EndReason handlerFailure(Throwable cause) {

@@ -4,7 +4,11 @@ import dev.vmbus.spi.Device;
 import dev.vmbus.spi.Reply;
 
 import dev.vmbus.channel.Packet;
+import dev.vmbus.spi.OutboundPacket;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -14,7 +18,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs one {@link Device} for the framework: consumes {@code vmbus.device.<name>} (the channel verticles' requests),
+ * Runs one {@link Device} for the framework: answers the packets its channel verticles hand it over the direct line
+ * ({@link #packet}: a context hop each way, no event bus) and those sent to {@code vmbus.device.<name>} (the test
+ * kit's probe, a channel whose device did not attach),
  * turns each {@link Reply} into the channel's answer (an {@link Reply#echo() echo} into a response carrying the request's own payload), serves {@code vmbus.device.<name>.state}, and tells the device
  * when one of its channels ends.
  *
@@ -103,10 +109,57 @@ public final class DeviceVerticle extends VerticleBase {
         return device.stop();
     }
 
+    /**
+     * What a channel gets when it attaches: the device's batch handler (null for packets one by one) and this
+     * verticle, the direct line for packets one by one ({@link #packet}).
+     */
+    record Attached(dev.vmbus.spi.BatchHandler batches, DeviceVerticle device) {
+    }
+
+    /** The device's answer to one packet: what goes back (null for nothing), and the action once it is on the ring. */
+    record Answer(OutboundPacket packet, Runnable afterWrite) {
+        static final Answer NONE = new Answer(null, null);
+    }
+
+    /**
+     * One packet from a channel straight to the device, on this verticle's context, without the event bus: a hop
+     * there and a hop back, where an event-bus request and its reply cost a reply registration, a timer and two
+     * messages each way (issue 19 item 9: on an idle agent, run in the interpreter every 2 s, they were most of its
+     * CPU). {@code done} hears the answer on {@code caller}'s context. Any thread.
+     */
+    void packet(Packet p, Context caller, Handler<AsyncResult<Answer>> done) {
+        context.runOnContext(v -> answer(p, ar -> caller.runOnContext(w -> done.handle(ar))));
+    }
+
+    /**
+     * The reply to a packet of relid {@code relid} reached the ring ({@code failure} null) or never will: runs its
+     * action or counts it skipped, on this verticle's context. Any thread.
+     */
+    void written(int relid, Runnable action, Throwable failure) {
+        context.runOnContext(v -> afterReply(relid, action, failure));
+    }
+
     private void onPacket(Message<Packet> m) {
+        answer(m.body(), ar -> {
+            if (ar.failed()) {
+                Throwable cause = ar.cause();
+                m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
+            } else if (ar.result().packet() == null) {
+                m.reply(null);
+            } else if (ar.result().afterWrite() == null) {
+                m.reply(ar.result().packet());
+            } else {
+                m.replyAndRequest(ar.result().packet()).onComplete(written -> afterReply(m.body().relid(),
+                        ar.result().afterWrite(), written.failed() ? written.cause() : null));
+            }
+        });
+    }
+
+    /** The device's answer to {@code p} (a failure for a device that threw or answered with nothing). */
+    private void answer(Packet p, Handler<AsyncResult<Answer>> done) {
         Future<Reply> answer;
         try {
-            answer = device.handle(m.body());
+            answer = device.handle(p);
             if (answer == null) {
                 answer = Future.failedFuture(new IllegalStateException(name + " returned no Future<Reply>"));
             }
@@ -115,38 +168,33 @@ public final class DeviceVerticle extends VerticleBase {
         }
         answer.onComplete(ar -> {
             if (ar.failed()) {
-                Throwable cause = ar.cause();
-                m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
+                done.handle(Future.failedFuture(ar.cause()));
             } else if (ar.result() instanceof Reply.Send send) {
-                reply(m, send);
+                done.handle(Future.succeededFuture(new Answer(send.packet(), send.afterWrite())));
             } else if (ar.result() instanceof Reply.Echo echo) {
-                reply(m, echo.to(m.body()));
+                Reply.Send send = echo.to(p);
+                done.handle(Future.succeededFuture(new Answer(send.packet(), send.afterWrite())));
             } else if (ar.result() instanceof Reply.None) {
-                m.reply(null);
+                done.handle(Future.succeededFuture(Answer.NONE));
             } else {
-                m.fail(500, name + " completed its Future<Reply> with null instead of Reply.none()");
+                done.handle(Future.failedFuture(new IllegalStateException(name
+                        + " completed its Future<Reply> with null instead of Reply.none()")));
             }
         });
     }
 
-    private void reply(Message<Packet> m, Reply.Send send) {
-        if (send.afterWrite() == null) {
-            m.reply(send.packet());
+    private void afterReply(int relid, Runnable action, Throwable failure) {
+        if (failure != null) {
+            actionsSkipped++;
+            LOG.warning(name + " channel " + relid + ": the reply never reached the ring, so its"
+                    + " action was skipped: " + failure.getMessage());
             return;
         }
-        m.replyAndRequest(send.packet()).onComplete(written -> {
-            if (written.failed()) {
-                actionsSkipped++;
-                LOG.warning(name + " channel " + m.body().relid() + ": the reply never reached the ring, so its"
-                        + " action was skipped: " + written.cause().getMessage());
-                return;
-            }
-            try {
-                send.afterWrite().run();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, name + ": the action after a reply failed", e);
-            }
-        });
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name + ": the action after a reply failed", e);
+        }
     }
 
     /** A channel of this class is opening: the device says whether it takes its packets in batches. */
@@ -159,7 +207,7 @@ public final class DeviceVerticle extends VerticleBase {
             m.fail(500, name + ": batchHandler failed: " + e);
             return;
         }
-        m.reply(batches, new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY));
+        m.reply(new Attached(batches, this), new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY));
     }
 
     private void onState(Message<Object> m) {

@@ -1,0 +1,215 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.NoSettings;
+import dev.vmbus.spi.Reply;
+import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.sim.SimBus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The direct line from a channel verticle to its device's verticle (packets one by one without the event bus,
+ * issue 19 item 9): the answer goes back on the ring, a reply's action runs once it is there (on the device's
+ * context), a device that fails a packet or never answers it faults only that channel, with the reason, and a
+ * channel keeps answering packet after packet once an earlier one was answered (no timer left to fault it).
+ */
+class DirectLineTest {
+    private static final UUID CLASS = UUID.fromString("8a5a7f8e-2b0c-4c55-9f0e-6d1b3c1d2e01");
+    private static final long TIMEOUT_MS = 300;
+
+    private final Vertx vertx = Vertx.vertx();
+    private final SimBus bus = new SimBus(vertx, 4096);
+    private final Context hostContext = vertx.getOrCreateContext();
+    private final Map<Integer, ChannelDriver> hostEnds = new ConcurrentHashMap<>();
+    private final Map<Integer, LinkedBlockingQueue<Packet>> replies = new ConcurrentHashMap<>();
+    private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+    /** What the device's actions saw: the relid and whether they ran on the device's own context. */
+    private final LinkedBlockingQueue<String> actions = new LinkedBlockingQueue<>();
+    private volatile Context deviceContext;
+
+    private final DevicePlugin<NoSettings> plugin = new DevicePlugin<>() {
+        @Override
+        public String name() {
+            return "direct";
+        }
+
+        @Override
+        public List<UUID> classIds() {
+            return List.of(CLASS);
+        }
+
+        @Override
+        public NoSettings settings(DeviceContext context) {
+            return NoSettings.of(context);
+        }
+
+        @Override
+        public Device device(NoSettings settings, DeviceContext context) {
+            return new Device() {
+                @Override
+                public Future<?> start(Vertx v) {
+                    deviceContext = Vertx.currentContext();
+                    return Future.succeededFuture();
+                }
+
+                @Override
+                public Future<Reply> handle(Packet packet) {
+                    String text = new String(packet.payload(), StandardCharsets.US_ASCII).replace("\0", "");
+                    return switch (text) {
+                        case "echo" -> Future.succeededFuture(Reply.echo());
+                        case "then" -> Future.succeededFuture(Reply.echo().then(() ->
+                                actions.add(packet.relid() + (Vertx.currentContext() == deviceContext ? " on the device" : " elsewhere"))));
+                        case "none" -> Future.succeededFuture(Reply.none());
+                        case "fail" -> Future.failedFuture("the device refuses 'fail'");
+                        case "hang" -> Promise.<Reply>promise().future();
+                        default -> throw new IllegalArgumentException("unexpected " + text);
+                    };
+                }
+            };
+        }
+    };
+
+    @BeforeEach
+    void start() throws Exception {
+        vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
+        LocalCodec.register(vertx);
+        GuestTransport guest = bus.guest();
+        Context guestContext = vertx.getOrCreateContext();
+        on(guestContext, () -> guest.start(guestContext, new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }));
+        on(hostContext, () -> bus.host().start());
+        vertx.deployVerticle(new DeviceVerticle("direct", plugin.device(null, null))).await(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private static void on(Context context, Supplier<Future<Void>> task) throws Exception {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> task.get().onComplete(done));
+        done.future().await(10, TimeUnit.SECONDS);
+    }
+
+    /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is short. */
+    private void open(int relid) throws Exception {
+        Offer offer = new Offer(relid, CLASS, UUID.randomUUID(), 0, 16384);
+        replies.put(relid, new LinkedBlockingQueue<>());
+        on(hostContext, () -> bus.host().offer(offer, new HostTransport.ChannelListener() {
+            @Override
+            public void opened(ChannelLink link) {
+                hostEnds.put(relid, ChannelDriver.host(link, hostContext, 0, p -> replies.get(relid).add(p)));
+            }
+
+            @Override
+            public void closed(int r, EndReason reason) {
+            }
+        }));
+        vertx.deployVerticle(new ChannelVerticle(bus.guest(), offer, plugin, 4, TIMEOUT_MS)).await(10, TimeUnit.SECONDS);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> hostEnds.containsKey(relid));
+    }
+
+    private void send(int relid, String text, long id) throws Exception {
+        on(hostContext, () -> hostEnds.get(relid).send(text.getBytes(StandardCharsets.US_ASCII), id,
+                PacketType.DATA_INBAND, 0));
+    }
+
+    private Packet reply(int relid) throws InterruptedException {
+        Packet p = replies.get(relid).poll(10, TimeUnit.SECONDS);
+        assertNotNull(p, "no reply on relid " + relid);
+        return p;
+    }
+
+    private ChannelEvent faulted(int relid) {
+        await().atMost(10, TimeUnit.SECONDS).until(() -> events.stream()
+                .anyMatch(e -> e.relid() == relid && e.state() == ChannelState.FAULTED));
+        return events.stream().filter(e -> e.relid() == relid && e.state() == ChannelState.FAULTED).findFirst().orElseThrow();
+    }
+
+    @Test
+    void repliesReachTheRingAndAnActionRunsOnTheDeviceAfterItsReply() throws Exception {
+        open(1);
+        // more packets than the handler timeout could cover if a timer were left armed by an earlier answer
+        for (int i = 1; i <= 5; i++) {
+            send(1, "echo", i);
+            Packet p = reply(1);
+            assertEquals(i, p.transactionId());
+            assertEquals("echo", new String(p.payload(), StandardCharsets.US_ASCII).replace("\0", ""));
+        }
+        send(1, "none", 6);
+        send(1, "then", 7);
+        Packet p = reply(1);
+        assertEquals(7, p.transactionId(), "'none' sends nothing back");
+        assertEquals("1 on the device", actions.poll(10, TimeUnit.SECONDS));
+        Thread.sleep(3 * TIMEOUT_MS); // idle past the timeout: an answered packet must not fault it later
+        send(1, "echo", 8);
+        assertEquals(8, reply(1).transactionId());
+        assertTrue(events.stream().noneMatch(e -> e.relid() == 1 && e.ended()), events.toString());
+    }
+
+    @Test
+    void aDeviceThatFailsAPacketFaultsOnlyThatChannelWithItsReason() throws Exception {
+        open(2);
+        open(3);
+        send(2, "fail", 1);
+        ChannelEvent e = faulted(2);
+        assertEquals(EndReason.Kind.HANDLER_FAILED, e.reason().kind());
+        assertTrue(e.reason().text().contains("the device refuses 'fail'"), e.reason().text());
+        send(3, "echo", 2);
+        assertEquals(2, reply(3).transactionId());
+    }
+
+    @Test
+    void aDeviceThatNeverAnswersFaultsTheChannelAfterTheHandlerTimeout() throws Exception {
+        open(4);
+        open(5);
+        send(4, "echo", 1);
+        assertEquals(1, reply(4).transactionId());
+        send(4, "hang", 2);
+        ChannelEvent e = faulted(4);
+        assertEquals(EndReason.Kind.HANDLER_TIMED_OUT, e.reason().kind());
+        assertTrue(e.reason().text().contains("did not answer a packet within " + TIMEOUT_MS + " ms"), e.reason().text());
+        send(5, "echo", 3);
+        assertEquals(3, reply(5).transactionId());
+    }
+}
