@@ -96,7 +96,7 @@ class DoctorCommandTest {
         new UioBinderRunner(tree).bind("heartbeat");
         assertEquals(0, doctor(Generation.V6_16, null));
         assertTrue(section("heartbeat").contains("ok: bound to uio_hv_generic") && section("heartbeat").contains("(uio0)")
-                && section("heartbeat").contains("rings 2 x 16384 bytes"), section("heartbeat"));
+                && section("heartbeat").contains("rings 2 x 2101248 bytes"), section("heartbeat"));
         assertTrue(text.contains("heartbeat: bound to uio_hv_generic"), text);
     }
 

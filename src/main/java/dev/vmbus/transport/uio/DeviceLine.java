@@ -20,7 +20,10 @@ import java.util.logging.Logger;
  * <p>Kicks: {@code write(1)} runs {@code hv_uio_irqcontrol}, which before d062463edf17 unmasks and signals the
  * primary channel only and since then the primary and every unmonitored subchannel: one write serves every
  * channel of the device, so requests are coalesced to one pending write per device ({@link #requestKick}), made
- * on the {@link KickThread}, never on an event loop.
+ * on the {@link KickThread}, never on an event loop. It is also a multiplier (kernel review F15): since
+ * d062463edf17 {@code set_event()} makes one {@code vmbus_set_event} hypercall for each unmonitored channel of the
+ * device, so a device with N such subchannels costs N + 1 hypercalls a kick, and the host counts them toward
+ * throttling. Nothing matters for the integration services (no subchannels); a subchannel plug-in should know.
  *
  * <p>Threads: {@link #interrupted} and {@link #lost} on the interrupt thread; {@link #writeKickNow} and
  * {@link #handBack} on the kick thread; {@link #requestKick} from any owner context; {@code opening} and

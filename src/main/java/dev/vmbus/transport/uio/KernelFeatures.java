@@ -67,9 +67,9 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
      * char-misc-next on 2024-04-12 with ec314f61e4fc (fcopy driver removed) and merged for v6.10; d062463edf17
      * was pushed to char-misc-next on 2025-04-17, after v6.15-rc1, and merged for v6.16 (6.17.7 has it, the
      * Debian bug 1120602 thread says); 09eea7ad0b8e came in with hyperv-next-signed-20250602 on 2025-06-03, in
-     * the v6.16 merge window. Stable series got some of them later (d062463 as a backport to 6.12.y and 6.1.y in
-     * Dec 2025, a reworked one for 6.6 and older); a backport is invisible in the version number, hence
-     * transport.kernel.
+     * the v6.16 merge window. Stable series got some of them later (d062463 as a backport to 6.12.y and 6.1.y from
+     * Nov 2025, the 6.12 review posted 2025-11-21, a reworked one for 6.6 and older; 09eea7ad0b8e for 6.15.y, 6.12.y
+     * and 6.6.y in June 2025); a backport is invisible in the version number, hence transport.kernel.
      */
     /** 547fa4ffd799, "uio_hv_generic: Enable interrupt for low speed VMBus devices". */
     public static final int[] SLOW_CHANNELS_SINCE = {6, 10};

@@ -6,8 +6,10 @@ import java.util.logging.Logger;
 
 /**
  * The process's one thread that writes to {@code /dev/uioN}. {@code uio_write} can sleep: it takes the device's
- * {@code info_lock} mutex on kernels before its percpu_ref conversion (the same mutex {@code hv_uio_open} and
- * {@code hv_uio_release} hold across a host round trip in {@code vmbus_connect_ring}/{@code vmbus_disconnect_ring}),
+ * {@code info_lock} mutex (every uio.c read for kernel review F14 holds it across {@code write}, {@code open} and
+ * {@code release}; a conversion to a percpu_ref was seen only as a patch on the list), the same mutex
+ * {@code hv_uio_open} and {@code hv_uio_release} hold across a host round trip in
+ * {@code vmbus_connect_ring}/{@code vmbus_disconnect_ring},
  * and since d062463edf17 {@code hv_uio_irqcontrol} takes {@code vmbus_connection.channel_mutex}. So no event loop
  * writes; they queue a kick here, and one kick per device is pending at most (see {@link DeviceLine#requestKick}).
  *

@@ -119,9 +119,23 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
                 // hv_uio_probe: "vmbus channel requires hypercall", -ENOTSUPP; the device keeps no driver
                 throw new IOException("Unknown error 524");
             }
-            tree.probedByUio(d.instance(), d.className().equals("fcopy") ? 20480 : 16384);
+            tree.probedByUio(d.instance(), ringSize(tree.generation, d));
         }
         tree.setDriver(d.instance(), driver);
+    }
+
+    /**
+     * The size of each ring (TX, RX) {@code hv_uio_probe} allocates for {@code d}: before e566ed5b6417 (6.10)
+     * {@code HV_RING_SIZE} (512) pages for every device; since, {@code VMBUS_RING_SIZE(pref_ring_size)}: the header
+     * page plus the payload, page-aligned, the payload 16 KiB for fcopy ({@code 0x4000}) and {@code SZ_2M} for every
+     * other class (no {@code pref_ring_size}). A uio heartbeat's map 0 is so about 4 MiB (kernel review F14).
+     */
+    public static long ringSize(KernelFixtures.Generation g, KernelFixtures.Dev d) {
+        if (!g.slowChannels) {
+            return 512L * g.pageSize;
+        }
+        long payload = d.className().equals("fcopy") ? 0x4000 : 2L << 20;
+        return (g.pageSize + payload + g.pageSize - 1) / g.pageSize * g.pageSize;
     }
 
     private void unbind(String driver, String instance) throws IOException {
