@@ -20,14 +20,20 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * {@code vmbus ls}: the channel table of a running agent, read from its API, in the shape of {@code lsvmbus -vv}
- * with the ring and counter figures Linux keeps in sysfs.
+ * {@code vmbus ls}: the channel table of a running agent, read from its API ({@code /api/channels}), in the shape
+ * of {@code lsvmbus -vv} with the ring and counter figures Linux keeps in sysfs; a primary names its subchannels
+ * and a subchannel its primary, and a synthetic NIC's primary channel shows the NIC ({@code /api/devices/netvsc}:
+ * name, phase, MAC, link, MTU, its queues with their frames each way).
  */
 @Command(name = "ls", mixinStandardHelpOptions = true,
         header = "The channels of a running agent, like lsvmbus -vv.",
         description = "List the channels of a running agent, like lsvmbus -vv, with the ring and counter figures "
-                + "Linux keeps in sysfs, from the agent's dashboard API.")
+                + "Linux keeps in sysfs, each primary's subchannels, and on a synthetic NIC's primary the NIC "
+                + "(phase, MAC, link, MTU, frames per queue), from the agent's dashboard API.")
 final class LsCommand implements Callable<Integer> {
+    /** The synthetic NIC's device and class name. */
+    private static final String NETVSC = "netvsc";
+
     @Spec
     CommandSpec spec;
 
@@ -50,20 +56,10 @@ final class LsCommand implements Callable<Integer> {
 
     private int run(PrintWriter out) throws Exception {
         String base = url;
-        String token = this.token != null ? this.token : System.getenv("VMBUS_DASHBOARD_TOKEN");
-        URI uri;
-        try {
-            uri = URI.create(base.replaceAll("/+$", "") + "/api/channels");
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--url is not a URL: " + base);
-        }
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
+        URI uri = uri(base, "/api/channels");
         HttpResponse<String> response;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
-            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            response = client.send(request(uri), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new IllegalStateException("no vmbus agent answers at " + base + " (" + e.getClass().getSimpleName()
                     + (e.getMessage() != null ? ": " + e.getMessage() : "") + "); is 'vmbus run' running with its dashboard?");
@@ -84,19 +80,82 @@ final class LsCommand implements Callable<Integer> {
             out.println(channels.encodePrettily());
             return 0;
         }
+        JsonObject nics = hasNic(channels) ? nics(base) : new JsonObject();
         for (int i = 0; i < channels.size(); i++) {
-            print(channels.getJsonObject(i), out);
+            print(channels.getJsonObject(i), nics, out);
         }
         return 0;
     }
 
-    private static void print(JsonObject c, PrintWriter out) {
+    private URI uri(String base, String path) {
+        try {
+            return URI.create(base.replaceAll("/+$", "") + path);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--url is not a URL: " + base);
+        }
+    }
+
+    private HttpRequest request(URI uri) {
+        String token = this.token != null ? this.token : System.getenv("VMBUS_DASHBOARD_TOKEN");
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request.build();
+    }
+
+    private static boolean hasNic(JsonArray channels) {
+        for (int i = 0; i < channels.size(); i++) {
+            if (NETVSC.equals(channels.getJsonObject(i).getString("class"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The guest's NICs by relid of their primary channel, from the netvsc device's state; empty when the agent
+     * does not give it (the device off, an error): the channels are listed anyway.
+     */
+    private JsonObject nics(String base) {
+        JsonObject byRelid = new JsonObject();
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
+            HttpResponse<String> r = client.send(request(uri(base, "/api/devices/" + NETVSC)),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return byRelid;
+            }
+            JsonArray list = new JsonObject(r.body()).getJsonArray("nics", new JsonArray());
+            for (int i = 0; i < list.size(); i++) {
+                if (list.getValue(i) instanceof JsonObject nic && nic.getValue("relid") instanceof Integer relid) {
+                    byRelid.put(relid.toString(), nic);
+                }
+            }
+        } catch (IOException | DecodeException | ClassCastException e) {
+            return byRelid;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return byRelid;
+    }
+
+    private static void print(JsonObject c, JsonObject nics, PrintWriter out) {
         out.printf("VMBUS ID %2d: Class_ID = {%s} - %s%n", c.getInteger("relid"), c.getString("classId"), c.getString("class"));
         out.printf("\tDevice_ID = {%s}%n", c.getString("instanceId"));
         out.printf("\tRel_ID=%d, subchannel=%d, state=%s, ring=%d bytes per direction%n", c.getInteger("relid"),
                 c.getInteger("subchannel"), c.getString("state"), c.getInteger("ringSize"));
+        if (c.getValue("primary") != null) {
+            out.printf("\tprimary=%s%n", c.getValue("primary"));
+        }
+        if (c.getJsonArray("subchannels") != null) {
+            out.printf("\tsubchannels=%s%n", c.getJsonArray("subchannels").encode());
+        }
         if (c.getString("reason") != null) {
             out.printf("\treason: %s%n", c.getString("reason"));
+        }
+        JsonObject nic = nics.getJsonObject(String.valueOf(c.getInteger("relid")));
+        if (nic != null) {
+            nic(nic, out);
         }
         JsonObject s = c.getJsonObject("stats");
         if (s == null) {
@@ -110,6 +169,25 @@ final class LsCommand implements Callable<Integer> {
         out.printf("\tpackets in=%d out=%d, bytes in=%d out=%d, malformed=%d, requestor rejections=%d%n",
                 s.getLong("packetsIn"), s.getLong("packetsOut"), s.getLong("bytesIn"), s.getLong("bytesOut"),
                 s.getLong("malformed"), s.getLong("requestorRejected"));
+    }
+
+    /** A NIC's line and one line per queue (figures each way: frames and bytes). */
+    private static void nic(JsonObject n, PrintWriter out) {
+        JsonArray queues = n.getJsonArray("queues", new JsonArray());
+        out.printf("\tnetvsc %s: phase=%s, MAC=%s, link=%s, MTU=%s, NVSP=%s, backend=%s, queues=%d%n",
+                n.getValue("name"), n.getValue("phase"), n.getValue("mac"), n.getValue("link"), n.getValue("mtu"),
+                n.getValue("nvspVersion"), n.getValue("backend"), queues.size());
+        if (n.getValue("failure") != null) {
+            out.printf("\tnetvsc failure: %s%n", n.getValue("failure"));
+        }
+        for (int i = 0; i < queues.size(); i++) {
+            if (!(queues.getValue(i) instanceof JsonObject q)) {
+                continue;
+            }
+            out.printf("\tqueue %s (Rel_ID=%s): frames from host=%s (%s bytes), to host=%s (%s bytes)%n",
+                    q.getValue("index"), q.getValue("relid"), q.getValue("framesFromHost"), q.getValue("bytesFromHost"),
+                    q.getValue("framesToHost"), q.getValue("bytesToHost"));
+        }
     }
 
     private static void ring(PrintWriter out, String name, JsonObject r) {

@@ -1,0 +1,74 @@
+package dev.vmbus.cli;
+
+import dev.vmbus.agent.Agent;
+import dev.vmbus.config.ConfigLoader;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code vmbus ls} against an agent (in this JVM, on {@code sim}) whose synthetic NIC runs on three queues against
+ * the simulated host's loopback NIC: the NIC's channels are listed with their class, the primary names its
+ * subchannels and each subchannel its primary, and the primary shows the NIC (MAC, link, MTU, its queues).
+ */
+class LsNicTest {
+
+    @Test
+    void lsShowsTheNicItsSubchannelsAndItsQueues() throws Exception {
+        JsonObject config = new JsonObject()
+                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                        .put("backend", "eventbus").put("queues", 3)))
+                .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
+                        .put("enabled", true).put("backend", "loopback").put("queues", 3)))
+                .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0));
+        Agent agent = Agent.builder(ConfigLoader.parse(config.encode(), "test")).start();
+        try {
+            JsonObject nic = new JsonObject();
+            for (int i = 0; i < 400 && !("up".equals(nic.getString("phase"))
+                    && nic.getJsonArray("queues", new JsonArray()).size() == 3); i++) {
+                Thread.sleep(50);
+                JsonArray nics = ((JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
+                        .await(10, TimeUnit.SECONDS).body()).getJsonArray("nics");
+                nic = nics == null || nics.isEmpty() ? new JsonObject() : nics.getJsonObject(0);
+            }
+            assertEquals(3, nic.getJsonArray("queues", new JsonArray()).size(), "the NIC never had 3 queues: " + nic);
+            int primary = nic.getInteger("relid");
+            JsonArray queues = nic.getJsonArray("queues");
+            int sub1 = queues.getJsonObject(1).getInteger("relid");
+            int sub2 = queues.getJsonObject(2).getInteger("relid");
+
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int code = Vmbus.execute(new String[] {"ls", "--url", "http://127.0.0.1:" + agent.dashboardPort()},
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertEquals(0, code, text);
+            assertTrue(text.contains("VMBUS ID %2d: Class_ID = {f8615163-df3e-46c5-913f-f2d2f965ed0e} - netvsc"
+                    .formatted(primary)), text);
+            assertTrue(text.contains("Rel_ID=%d, subchannel=0, state=open".formatted(primary)), text);
+            assertTrue(text.contains("subchannels=[%d,%d]".formatted(sub1, sub2)), text);
+            assertTrue(text.contains("Rel_ID=%d, subchannel=1, state=open".formatted(sub1)), text);
+            assertTrue(text.contains("Rel_ID=%d, subchannel=2, state=open".formatted(sub2)), text);
+            assertEquals(2, text.split("primary=" + primary + "\n", -1).length - 1, text);
+            assertTrue(text.contains("netvsc vmbus0: phase=up, MAC=00:15:5d:56:4d:01, link=up, MTU=1500, NVSP=6.1,"
+                    + " backend=eventbus, queues=3"), text);
+            for (int q = 0; q < 3; q++) {
+                assertTrue(text.contains("queue %d (Rel_ID=%d): frames from host=".formatted(q,
+                        queues.getJsonObject(q).getInteger("relid"))), text);
+            }
+            // the heartbeat and the other integration services are listed as before, with no NIC line
+            assertTrue(text.contains("- heartbeat"), text);
+            assertEquals(1, text.split("netvsc vmbus0:", -1).length - 1, text);
+        } finally {
+            agent.close();
+        }
+    }
+}
