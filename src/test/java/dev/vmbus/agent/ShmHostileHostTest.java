@@ -14,6 +14,7 @@ import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.GuestPages;
 import dev.vmbus.transport.shm.BufferedHostMain;
+import dev.vmbus.transport.shm.HostProcess;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,8 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +57,7 @@ class ShmHostileHostTest {
 
     @TempDir
     Path dir;
-    private Process host;
+    private HostProcess host;
     private Agent agent;
     private final Map<Integer, ChannelPort> ports = new ConcurrentHashMap<>();
     private final Map<Integer, LinkedBlockingQueue<Packet>> received = new ConcurrentHashMap<>();
@@ -120,22 +118,7 @@ class ShmHostileHostTest {
 
     @BeforeEach
     void start() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                BufferedHostMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> {
-            try {
-                String l;
-                while ((l = out.readLine()) != null && !l.equals("READY")) {
-                    System.out.println("host: " + l);
-                }
-                return l;
-            } catch (Exception e) {
-                return null;
-            }
-        }).get(30, TimeUnit.SECONDS);
-        assertEquals("READY", line, "host process did not start");
+        host = HostProcess.start(BufferedHostMain.class, dir.toString());
         String config = new JsonObject()
                 .put("transport", new JsonObject().put("type", "shm").put("shmDir", dir.toString()))
                 .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("updateIntervalMs", 200))
@@ -150,7 +133,9 @@ class ShmHostileHostTest {
         if (agent != null) {
             agent.close();
         }
-        host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (host != null) {
+            host.close();
+        }
     }
 
     private JsonObject channel(int relid) throws Exception {

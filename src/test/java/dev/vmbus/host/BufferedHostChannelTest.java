@@ -12,9 +12,9 @@ import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
 import dev.vmbus.transport.HostTransport;
-import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.sim.SimBus;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -82,18 +82,9 @@ class BufferedHostChannelTest {
         };
         bus.host().offer(new Offer(9, CLASS_ID, UUID.randomUUID(), 0, 8 * 4096),
                 new HostTransport.Buffers(16L * SLOT, 8 * 4096), listener).await(10, TimeUnit.SECONDS);
-        LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-        bus.guest().start(guestContext, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-        }).await(10, TimeUnit.SECONDS);
-        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        RecordedOffers offers = new RecordedOffers();
+        bus.guest().start(guestContext, offers).await(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
         guestContext.runOnContext(v -> bus.guest().open(offer).onComplete(ar -> {
             guestLink = ar.result();

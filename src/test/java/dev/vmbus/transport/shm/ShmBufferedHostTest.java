@@ -11,7 +11,7 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
-import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -19,8 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 class ShmBufferedHostTest {
     @TempDir
     Path dir;
-    private Process host;
+    private HostProcess host;
     private Vertx vertx;
     private Context context;
     private ShmGuest guest;
@@ -57,39 +55,13 @@ class ShmBufferedHostTest {
 
     @BeforeEach
     void start() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                BufferedHostMain.class.getName(), dir.toString()).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> {
-            try {
-                String l;
-                while ((l = out.readLine()) != null && !l.equals("READY")) {
-                    System.out.println("host: " + l);
-                }
-                return l;
-            } catch (Exception e) {
-                return null;
-            }
-        }).get(30, TimeUnit.SECONDS);
-        assertEquals("READY", line, "host process did not start");
+        host = HostProcess.start(BufferedHostMain.class, dir.toString());
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         guest = new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints());
-        LinkedBlockingQueue<Offer> offered = new LinkedBlockingQueue<>();
-        guest.start(context, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offered.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-        }).await(10, TimeUnit.SECONDS);
-        for (int i = 0; i < 2; i++) {
-            Offer o = offered.poll(10, TimeUnit.SECONDS);
-            assertNotNull(o, "offers from the host process");
+        RecordedOffers offered = new RecordedOffers();
+        guest.start(context, offered).await(10, TimeUnit.SECONDS);
+        for (Offer o : offered.next(2)) {
             offers.put(o.relid(), o);
         }
     }
@@ -99,7 +71,9 @@ class ShmBufferedHostTest {
         if (vertx != null) {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
-        host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (host != null) {
+            host.close();
+        }
     }
 
     private Guest open(int relid) throws Exception {

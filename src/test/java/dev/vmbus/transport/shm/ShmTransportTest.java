@@ -8,7 +8,7 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.EchoHostLogic;
-import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Tag;
@@ -17,8 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -43,51 +40,19 @@ class ShmTransportTest {
 
     @TempDir
     Path dir;
-    private Process host;
+    private HostProcess host;
     private Vertx vertx;
     private Context context;
     private ShmGuest guest;
-    private final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-    private final List<String> disconnects = new CopyOnWriteArrayList<>();
+    private final RecordedOffers offers = new RecordedOffers();
 
     @BeforeEach
     void startHost() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        host = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                EchoHostMain.class.getName(), dir.toString(), Integer.toString(RING_SIZE),
-                Integer.toString(CHANNELS))
-                .redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-        String line = CompletableFuture.supplyAsync(() -> {
-            try {
-                String l;
-                while ((l = out.readLine()) != null && !l.equals("READY")) {
-                    System.out.println("host: " + l);
-                }
-                return l;
-            } catch (Exception e) {
-                return null;
-            }
-        }).get(30, TimeUnit.SECONDS);
-        assertEquals("READY", line, "host process did not start");
+        host = HostProcess.start(EchoHostMain.class, dir.toString(), Integer.toString(RING_SIZE), Integer.toString(CHANNELS));
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         guest = new ShmGuest(vertx, dir, new HostComplaints());
-        guest.start(context, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-
-            @Override
-            public void disconnected(String reason) {
-                disconnects.add(reason);
-            }
-        }).await(10, TimeUnit.SECONDS);
+        guest.start(context, offers).await(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -95,7 +60,9 @@ class ShmTransportTest {
         if (vertx != null) {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
-        host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (host != null) {
+            host.close();
+        }
     }
 
     /** A guest channel whose received packets land in a queue. */
@@ -137,8 +104,7 @@ class ShmTransportTest {
 
     @Test
     void packetsFlowBothWaysBetweenTwoProcesses() throws Exception {
-        Offer offer = offers.poll(10, TimeUnit.SECONDS);
-        assertNotNull(offer, "no offer from the host process");
+        Offer offer = offers.next();
         assertEquals(7, offer.relid());
         assertEquals(EchoHostMain.CLASS_ID, offer.classId());
         assertEquals(RING_SIZE, offer.ringSize());
@@ -174,7 +140,7 @@ class ShmTransportTest {
 
     @Test
     void aGuestThatClosesAndReopensStartsCleanly() throws Exception {
-        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         Guest first = open(offer);
         send(first, new byte[] {1, 2, 3}, 11);
         assertEquals(11, first.received.poll(10, TimeUnit.SECONDS).transactionId());
@@ -192,13 +158,13 @@ class ShmTransportTest {
 
     @Test
     void aHostKilledMidStreamClosesTheChannelInsteadOfHanging() throws Exception {
-        Offer offer = offers.poll(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         Guest g = open(offer);
         send(g, "stream:100000000".getBytes(StandardCharsets.US_ASCII), 1);
         for (int i = 0; i < 1000; i++) {
             assertNotNull(g.received.poll(10, TimeUnit.SECONDS), "stream did not start");
         }
-        host.destroyForcibly();
+        host.close();
         EndReason reason = g.stopped.get(10, TimeUnit.SECONDS);
         assertNotNull(reason);
         // Everything received before the kill is intact and in order.
@@ -209,8 +175,8 @@ class ShmTransportTest {
             assertTrue(seq > last, "out of order after kill");
             last = seq;
         }
-        await("the host gone").atMost(10, TimeUnit.SECONDS).until(() -> !disconnects.isEmpty());
-        assertEquals(1, disconnects.size(), "the guest transport did not report the host gone");
+        assertNotNull(offers.disconnects.poll(10, TimeUnit.SECONDS), "the guest transport did not report the host gone");
+        assertTrue(offers.disconnects.isEmpty(), "the host's end was reported more than once");
     }
 
     /**
@@ -223,8 +189,7 @@ class ShmTransportTest {
     void everyChannelStillAnswersAfterGarbageCollectionsAndTheClientCleanersGrace() throws Exception {
         List<Guest> guests = new ArrayList<>();
         for (int i = 0; i < CHANNELS; i++) {
-            Offer offer = offers.poll(10, TimeUnit.SECONDS);
-            assertNotNull(offer, "offer " + i + " missing");
+            Offer offer = offers.next();
             guests.add(open(offer, vertx.getOrCreateContext())); // each on its own event loop, like channel verticles
         }
         for (int i = 0; i < guests.size(); i++) {
@@ -235,7 +200,7 @@ class ShmTransportTest {
             System.gc();
         }
         await().during(Duration.ofSeconds(35)).atMost(Duration.ofSeconds(45))
-                .until(() -> guests.stream().noneMatch(g -> g.stopped.isDone()) && disconnects.isEmpty());
+                .until(() -> guests.stream().noneMatch(g -> g.stopped.isDone()) && offers.disconnects.isEmpty());
         for (int i = 0; i < guests.size(); i++) {
             send(guests.get(i), new byte[] {(byte) i}, 200 + i);
             Packet echo = guests.get(i).received.poll(10, TimeUnit.SECONDS);

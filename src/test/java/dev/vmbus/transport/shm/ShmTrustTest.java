@@ -4,7 +4,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.Posix;
 import dev.vmbus.transport.EchoHostLogic;
-import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,7 +63,7 @@ class ShmTrustTest {
 
     private Exception guestStartFails() {
         ShmGuest guest = new ShmGuest(vertx, dir, 500, new HostComplaints());
-        return assertThrows(Exception.class, () -> guest.start(vertx.getOrCreateContext(), new Offers())
+        return assertThrows(Exception.class, () -> guest.start(vertx.getOrCreateContext(), new RecordedOffers())
                 .await(10, TimeUnit.SECONDS));
     }
 
@@ -96,9 +95,9 @@ class ShmTrustTest {
     @Test
     void theGuestRefusesToOpenARingFileOthersCanWrite() throws Exception {
         ShmGuest guest = new ShmGuest(vertx, dir, 2_000, new HostComplaints());
-        Offers offers = new Offers();
+        RecordedOffers offers = new RecordedOffers();
         guest.start(vertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
-        Offer offer = offers.offered.poll(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         assertNotNull(offer);
         Path ring = dir.resolve(ShmProtocol.ringFile(3));
         Files.setPosixFilePermissions(ring, PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -116,22 +115,5 @@ class ShmTrustTest {
         Files.setAttribute(foreign, "unix:uid", 65534);
         Exception e = assertThrows(Exception.class, () -> new ShmHost(vertx, foreign).start().await(10, TimeUnit.SECONDS));
         assertTrue(e.getMessage().contains("belongs to uid 65534"), e.getMessage());
-    }
-
-    private static final class Offers implements OfferListener {
-        final LinkedBlockingQueue<Offer> offered = new LinkedBlockingQueue<>();
-
-        @Override
-        public void offered(Offer offer) {
-            offered.add(offer);
-        }
-
-        @Override
-        public void rescinded(int relid) {
-        }
-
-        @Override
-        public void disconnected(String reason) {
-        }
     }
 }

@@ -5,20 +5,18 @@ import dev.vmbus.transport.BufferChecks;
 import dev.vmbus.transport.BufferHostLogic;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.HostTransport;
-import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.SharedGuestMemory;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,19 +47,9 @@ class SimBuffersTest {
                 new HostTransport.Buffers(256 * 1024, 128 * 1024), logic).await(10, TimeUnit.SECONDS);
 
         Context guestContext = vertx.getOrCreateContext();
-        LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-        bus.guest().start(guestContext, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-        }).await(10, TimeUnit.SECONDS);
-        Offer offer = offers.poll(10, TimeUnit.SECONDS);
-        assertNotNull(offer);
+        RecordedOffers offers = new RecordedOffers();
+        bus.guest().start(guestContext, offers).await(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         BufferChecks checks = BufferChecks.open(bus.guest(), offer, guestContext);
         checks.buffersAreSharedAndBounded(256 * 1024, 128 * 1024);
         assertEquals("recv:" + HostTransport.FIRST_GPADL, checks.link().buffers().getFirst().name().toString());

@@ -8,7 +8,7 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.EchoHostLogic;
-import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -32,8 +32,7 @@ class SimBusTest {
     private Context guestContext;
     private SimBus bus;
     private EchoHostLogic logic;
-    private final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-    private final LinkedBlockingQueue<Integer> rescinds = new LinkedBlockingQueue<>();
+    private final RecordedOffers offers = new RecordedOffers();
 
     @BeforeEach
     void start() throws Exception {
@@ -47,17 +46,7 @@ class SimBusTest {
                 .compose(x -> bus.host().offer(new Offer(3, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 8192), logic))
                 .onComplete(ar -> started.complete(null)));
         started.get(5, TimeUnit.SECONDS);
-        bus.guest().start(guestContext, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-                rescinds.add(relid);
-            }
-        });
+        bus.guest().start(guestContext, offers);
     }
 
     @AfterEach
@@ -67,7 +56,7 @@ class SimBusTest {
 
     @Test
     void aStreamLargerThanTheRingArrivesInOrderAndRescindStopsTheChannel() throws Exception {
-        Offer offer = offers.poll(5, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         assertNotNull(offer);
         assertEquals("heartbeat", offer.className());
         LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
@@ -89,7 +78,7 @@ class SimBusTest {
         assertTrue(hostWaits.get(5, TimeUnit.SECONDS) > 0, "a 4 KiB ring must have made the host wait for space");
 
         hostContext.runOnContext(v -> bus.host().rescind(3));
-        assertEquals(3, rescinds.poll(5, TimeUnit.SECONDS));
+        assertEquals(3, offers.rescinds.poll(5, TimeUnit.SECONDS));
         EndReason reason = stopped.get(5, TimeUnit.SECONDS);
         assertEquals("rescinded by the host", reason.text());
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());

@@ -5,8 +5,8 @@ import dev.vmbus.os.PageSize;
 import dev.vmbus.os.Posix;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
-import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
@@ -16,12 +16,10 @@ import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,19 +98,9 @@ class UioBuffersTest {
         UioGuest guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
         try {
             Context context = vertx.getOrCreateContext();
-            LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-            guest.start(context, new OfferListener() {
-                @Override
-                public void offered(Offer offer) {
-                    offers.add(offer);
-                }
-
-                @Override
-                public void rescinded(int relid) {
-                }
-            }).await(10, TimeUnit.SECONDS);
-            Offer offer = offers.poll(5, TimeUnit.SECONDS);
-            assertNotNull(offer);
+            RecordedOffers offers = new RecordedOffers();
+            guest.start(context, offers).await(10, TimeUnit.SECONDS);
+            Offer offer = offers.next();
             CompletableFuture<ChannelLink> opened = new CompletableFuture<>();
             context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
                 if (ar.succeeded()) {

@@ -12,7 +12,7 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingLayout;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
-import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -53,8 +53,7 @@ class UioInterruptTest {
     Vertx vertx;
     Context context;
     UioGuest guest;
-    final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
-    final LinkedBlockingQueue<Integer> rescinds = new LinkedBlockingQueue<>();
+    final RecordedOffers offers = new RecordedOffers();
     Path device;
 
     @BeforeEach
@@ -79,19 +78,8 @@ class UioInterruptTest {
 
     private Offer startGuest() throws Exception {
         guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
-        guest.start(context, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-                rescinds.add(relid);
-            }
-        }).await(10, TimeUnit.SECONDS);
-        Offer offer = offers.poll(5, TimeUnit.SECONDS);
-        assertNotNull(offer, "no offer from the fixture tree");
+        guest.start(context, offers).await(10, TimeUnit.SECONDS);
+        Offer offer = offers.next();
         return offer;
     }
 
@@ -222,7 +210,7 @@ class UioInterruptTest {
 
         nodes.pairs.get("uio0").shutdownHost();
 
-        assertEquals(7, rescinds.poll(5, TimeUnit.SECONDS));
+        assertEquals(7, offers.rescinds.poll(5, TimeUnit.SECONDS));
         EndReason reason = closed.poll(5, TimeUnit.SECONDS);
         assertNotNull(reason);
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
@@ -244,7 +232,7 @@ class UioInterruptTest {
         } catch (java.util.concurrent.ExecutionException e) {
             reason = e.getCause().getMessage(); // lost before the link was handed out
         }
-        assertEquals(7, rescinds.poll(5, TimeUnit.SECONDS));
+        assertEquals(7, offers.rescinds.poll(5, TimeUnit.SECONDS));
         assertNotNull(reason);
         assertTrue(reason.contains("rescinded by the host") && reason.contains("EIO"), reason);
     }
@@ -260,19 +248,9 @@ class UioInterruptTest {
             }
         }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: after the first scans
         guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
-        guest.start(context, new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-                rescinds.add(relid);
-            }
-        }).await(10, TimeUnit.SECONDS);
-        Offer primary = offers.poll(5, TimeUnit.SECONDS);
-        Offer sub = offers.poll(5, TimeUnit.SECONDS);
+        guest.start(context, offers).await(10, TimeUnit.SECONDS);
+        Offer primary = offers.next();
+        Offer sub = offers.next();
         assertEquals(7, primary.relid());
         assertEquals(40, sub.relid());
         assertEquals(1, sub.subchannel());
