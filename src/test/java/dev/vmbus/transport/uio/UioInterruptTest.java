@@ -273,8 +273,7 @@ class UioInterruptTest {
         nodes.slowClose.put("uio0", hostAcknowledges);
         try {
             Offer first = startGuest();
-            Offer second = offers.poll(5, TimeUnit.SECONDS);
-            assertNotNull(second, "both devices offered");
+            Offer second = offers.next();
             Offer hb = first.relid() == 7 ? first : second;
             Offer ts = first.relid() == 7 ? second : first;
             ChannelLink closing = open(hb);
