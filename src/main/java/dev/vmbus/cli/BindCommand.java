@@ -7,6 +7,7 @@ import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.uio.admin.Diagnosis;
 import dev.vmbus.transport.uio.KernelFeatures;
+import dev.vmbus.transport.uio.VmbusDevices;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -193,7 +194,7 @@ final class BindCommand {
             for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
                 String name = c.name();
                 switch (c.status()) {
-                    case SERVED -> out.println(name + ": on " + UioBinder.UIO_DRIVER + " already");
+                    case SERVED -> out.println(name + ": on " + VmbusDevices.UIO_DRIVER + " already");
                     case ABSENT -> out.println(name + ": no device offered; nothing to bind");
                     case CANNOT_SERVE -> out.println(name + ": NOT bound, " + c.text());
                     case BINDABLE -> {
@@ -202,7 +203,7 @@ final class BindCommand {
                             for (UUID id : registry.handler(name).orElseThrow().classIds()) {
                                 moved += binder.bind(id, false, dryRun);
                             }
-                            out.println(name + ": " + moved + " device(s) moved to " + UioBinder.UIO_DRIVER);
+                            out.println(name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER);
                         } catch (IOException | RuntimeException e) {
                             failed++;
                             out.println(name + ": NOT bound (every device is back on its driver): " + e.getMessage());
@@ -224,7 +225,7 @@ final class BindCommand {
                         continue;
                     }
                     int code = runner.run(command);
-                    out.println(c.name() + ": on " + UioBinder.UIO_DRIVER + ", so its kernel daemons are stopped ("
+                    out.println(c.name() + ": on " + VmbusDevices.UIO_DRIVER + ", so its kernel daemons are stopped ("
                             + String.join(" ", command) + (code == 0 ? "" : ": exit status " + code) + ")");
                 }
             }
@@ -238,7 +239,7 @@ final class BindCommand {
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
             int moved = binder.bind(classId, force, dryRun);
-            return name + ": " + moved + " device(s) moved to " + UioBinder.UIO_DRIVER
+            return name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER
                     + "; 'systemctl enable --now vmbus' (or 'vmbus run --conf /etc/vmbus/vmbus.json') serves them";
         }
     }
@@ -273,7 +274,7 @@ final class BindCommand {
                         + " its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
             }
             int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
-            return name + ": " + moved + " device(s) released by " + UioBinder.UIO_DRIVER;
+            return name + ": " + moved + " device(s) released by " + VmbusDevices.UIO_DRIVER;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.vmbus.cli;
 import dev.vmbus.transport.uio.KernelFixtures;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import dev.vmbus.transport.uio.SimulatedKernel;
+import dev.vmbus.transport.uio.VmbusDevices;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -233,7 +234,7 @@ class BindCommandTest {
                 && open.getMessage().contains("freed guest memory") && !open.getMessage().contains("pid 300"),
                 open.getMessage());
         assertEquals(List.of(), kernel.log, "nothing written");
-        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(hb()));
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(hb()));
 
         // the descriptor closed but a ring still mapped (uio keeps the device open through the mapping)
         tree.exit(4242);
@@ -276,7 +277,7 @@ class BindCommandTest {
         assertTrue(text().contains("NOT unbinding " + first + " from uio_hv_generic in the rollback: ")
                 && text().contains("pid 4242 (java) has /dev/" + uio + " open (fd 9)")
                 && text().contains("freed guest memory"), text());
-        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(first), "left where the process uses it");
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(first), "left where the process uses it");
         assertEquals("hv_utils", tree.driverOf(second), "the device nobody holds is back on its driver");
         assertTrue(!kernel.log.contains("uio_hv_generic/unbind " + first), kernel.log.toString());
         assertTrue(!kernel.log.contains("hv_utils/bind " + first), "no bind of a device still on uio: " + kernel.log);
@@ -297,7 +298,7 @@ class BindCommandTest {
                 c -> 0, true));
         assertTrue(active.getMessage().contains("the vmbus service is active"), active.getMessage());
         assertEquals(List.of(), kernel.log, "nothing written");
-        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(hb()));
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(hb()));
     }
 
     @Test
@@ -329,7 +330,7 @@ class BindCommandTest {
                 && refused.getMessage().contains("--force"), refused.getMessage());
         assertEquals(List.of(), kernel.log, "nothing written");
         assertEquals(0, run("bind", "shutdown", "--force"));
-        assertEquals(UioBinder.UIO_DRIVER, tree.driverOf(tree.dev("shutdown").instance()));
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(tree.dev("shutdown").instance()));
 
         // the share is configurable
         conf = tree.config(dir.resolve("vmbus.json"), "\"maxBufferPercent\": 25");
@@ -473,7 +474,7 @@ class BindCommandTest {
         assertEquals(0, bindEnabled(ran), text());
         Map<String, String> d = drivers();
         for (String ic : new String[] {"heartbeat", "timesync", "shutdown", "kvp", "fcopy"}) {
-            assertEquals(UioBinder.UIO_DRIVER, d.get(ic), ic + " in " + d + "\n" + text());
+            assertEquals(VmbusDevices.UIO_DRIVER, d.get(ic), ic + " in " + d + "\n" + text());
         }
         assertEquals("hv_utils", d.get("vss"), "a disabled class stays where it is: " + d);
         assertEquals(List.of(List.of("systemctl", "stop", "--no-block", "hv-kvp-daemon.service", "hypervkvpd.service"),

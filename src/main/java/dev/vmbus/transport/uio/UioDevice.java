@@ -8,25 +8,56 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A VMBus device bound to {@code uio_hv_generic}, as found in sysfs.
+ * A VMBus device that {@code uio_hv_generic} serves to this transport: the {@link VmbusDevice} as sysfs shows it,
+ * checked to have its uio node and ring map ({@link UioDiscovery}), plus the buffer maps the kernel made.
  *
- * @param instanceId      {@code device_id}: which device
- * @param classId         {@code class_id}: which device class
- * @param dir             {@code <sysfsRoot>/bus/vmbus/devices/<instance>}
- * @param uio             the uio node name, e.g. {@code uio0} (from {@code <dir>/uio/})
- * @param primaryRelid    {@code id}: the primary channel's relid
- * @param map0Size        {@code /sys/class/uio/<uio>/maps/map0/size}: both rings of the primary channel
- * @param channels        the primary channel and every subchannel the kernel has created so far
- * @param buffers         uio maps 3 and 4 when the kernel made them (see {@link UioBufferMap}); shared by every channel
- * @param bufferProblems  why a map 3 or 4 that is there cannot be used (one line each), to report; empty normally
+ * @param device         the device as {@link VmbusDevices} read it, with {@code uio} and {@code map0Size} present
+ * @param buffers        uio maps 3 and 4 when the kernel made them (see {@link UioBufferMap}); shared by every channel
+ * @param bufferProblems why a map 3 or 4 that is there cannot be used (one line each), to report; empty normally
  */
-public record UioDevice(UUID instanceId, UUID classId, Path dir, String uio, int primaryRelid, long map0Size,
-                        List<UioChannel> channels, List<UioBufferMap> buffers, List<String> bufferProblems) {
+public record UioDevice(VmbusDevice device, List<UioBufferMap> buffers, List<String> bufferProblems) {
 
     public UioDevice {
-        channels = List.copyOf(channels);
+        if (device.uio().isEmpty() || device.map0Size().isEmpty()) {
+            throw new IllegalArgumentException(device.dir() + " has no uio node with a ring map");
+        }
         buffers = List.copyOf(buffers);
         bufferProblems = List.copyOf(bufferProblems);
+    }
+
+    /** {@code device_id}: which device. */
+    public UUID instanceId() {
+        return device.instanceId();
+    }
+
+    /** {@code class_id}: which device class. */
+    public UUID classId() {
+        return device.classId();
+    }
+
+    /** {@code <sysfsRoot>/bus/vmbus/devices/<instance>}. */
+    public Path dir() {
+        return device.dir();
+    }
+
+    /** The uio node name, e.g. {@code uio0}. */
+    public String uio() {
+        return device.uio().orElseThrow();
+    }
+
+    /** {@code id}: the primary channel's relid. */
+    public int primaryRelid() {
+        return device.primaryRelid();
+    }
+
+    /** {@code maps/map0/size}: both rings of the primary channel. */
+    public long map0Size() {
+        return device.map0Size().orElseThrow();
+    }
+
+    /** The primary channel and every subchannel the kernel has created so far, primary first. */
+    public List<UioChannel> channels() {
+        return device.channels();
     }
 
     /** The device's buffer of {@code kind}, if the kernel made one. */
@@ -35,11 +66,11 @@ public record UioDevice(UUID instanceId, UUID classId, Path dir, String uio, int
     }
 
     public Optional<UioChannel> channel(int relid) {
-        return channels.stream().filter(c -> c.relid() == relid).findFirst();
+        return device.channel(relid);
     }
 
     /** The primary channel's ring size per direction (map 0 holds TX then RX, each half of it). */
     public int primaryRingSize() {
-        return (int) (map0Size / 2);
+        return (int) (map0Size() / 2);
     }
 }

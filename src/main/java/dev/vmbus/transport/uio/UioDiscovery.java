@@ -7,16 +7,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.OptionalInt;
-import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
- * Finds the devices bound to {@code uio_hv_generic} under a sysfs root (spec vmbus-ring.md section 5.5):
- * {@code bus/vmbus/devices/<instance>/{class_id,device_id,id,uio/uioN,channels/<relid>/}} and
- * {@code class/uio/uioN/maps/mapN/size}. Sizes always come from sysfs: ring sizes differ per device class and
+ * Finds the devices bound to {@code uio_hv_generic} under a sysfs root (spec vmbus-ring.md section 5.5): each is
+ * read by {@link VmbusDevices} ({@code bus/vmbus/devices/<instance>/{class_id,device_id,id,uio/uioN,channels/<relid>/}})
+ * and then its uio maps ({@code class/uio/uioN/maps/mapN/}) are checked. Sizes always come from sysfs: ring sizes differ per device class and
  * kernel version (fcopy's changed in e566ed5b6417), so nothing here assumes one.
  *
  * <p>A device without a {@code uio} directory belongs to a kernel driver and is skipped, not an error; a bound
@@ -53,7 +49,7 @@ public final class UioDiscovery {
         List<UioDevice> devices = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (Path device : list(dir)) {
+        for (Path device : VmbusDevices.list(dir)) {
             try {
                 if (!Files.isDirectory(device.resolve("uio"))) {
                     skipped.add(device.getFileName() + ": not bound to uio_hv_generic (no " + device.resolve("uio")
@@ -68,30 +64,21 @@ public final class UioDiscovery {
         return new Scan(devices, skipped, problems);
     }
 
-    /** Reads one device directory that has a {@code uio} subdirectory. */
+    /**
+     * Reads one device directory that has a {@code uio} subdirectory ({@link VmbusDevices#read}), then checks what
+     * serving it takes: exactly one uio node, a ring map that holds two rings, and the buffer maps.
+     */
     public UioDevice device(Path device) throws IOException {
-        UUID classId = SysfsAttributes.guid(device.resolve("class_id"));
-        UUID instanceId = SysfsAttributes.guid(device.resolve("device_id"));
-        String uio = uioName(device.resolve("uio"));
-        long map0Size = mapSize(uio, 0);
-        checkRingMemory(map0Size, uioMaps(uio).resolve("map0/size"));
-        int primary = SysfsAttributes.decimal(device.resolve("id"));
-        if (primary <= 0) {
-            throw new IOException(device.resolve("id") + " holds relid " + primary + "; relids are positive");
+        VmbusDevice d = VmbusDevices.read(sysfsRoot, device);
+        if (d.uio().isEmpty()) {
+            throw new IOException(device.resolve("uio") + " should hold exactly one uioN entry, found "
+                    + VmbusDevices.list(device.resolve("uio")).stream().map(p -> p.getFileName().toString()).toList());
         }
-        List<UioChannel> channels = new ArrayList<>();
-        Path channelsDir = device.resolve("channels");
-        if (Files.isDirectory(channelsDir)) {
-            for (Path ch : list(channelsDir)) {
-                channels.add(channel(ch));
-            }
+        String uio = d.uio().get();
+        if (d.map0Size().isEmpty()) {
+            mapSize(uio, 0); // fails naming the missing file
         }
-        if (channels.stream().noneMatch(c -> c.relid() == primary)) {
-            // Old kernels have no channels/ directory: the primary is still there, described by the device.
-            OptionalInt monitor = SysfsAttributes.optionalDecimal(device.resolve("monitor_id"));
-            channels.add(new UioChannel(primary, 0, monitor.orElse(-1), channelsDir.resolve(Integer.toString(primary))));
-        }
-        channels.sort(Comparator.comparingInt(UioChannel::subchannel));
+        checkRingMemory(d.map0Size().getAsLong(), uioMaps(uio).resolve("map0/size"));
         List<UioBufferMap> buffers = new ArrayList<>();
         List<String> bufferProblems = new ArrayList<>();
         for (ChannelBuffer.Kind kind : ChannelBuffer.Kind.values()) {
@@ -104,7 +91,7 @@ public final class UioDiscovery {
                 bufferProblems.add(e.getMessage());
             }
         }
-        return new UioDevice(instanceId, classId, device, uio, primary, map0Size, channels, buffers, bufferProblems);
+        return new UioDevice(d, buffers, bufferProblems);
     }
 
     /**
@@ -135,37 +122,6 @@ public final class UioDiscovery {
                     + " does not start on a page, which uio_hv_generic's vmalloc'd buffers always do; it is not used");
         }
         return new UioBufferMap(name, size);
-    }
-
-    private static UioChannel channel(Path dir) throws IOException {
-        String name = dir.getFileName().toString();
-        int relid;
-        try {
-            relid = Integer.parseInt(name);
-        } catch (NumberFormatException e) {
-            throw new IOException(dir + ": a channel directory must be named by its relid");
-        }
-        Path sub = dir.resolve("subchannel_id");
-        int subchannel = Files.exists(sub) ? SysfsAttributes.decimal(sub) : 0;
-        if (subchannel < 0 || subchannel > 0xFFFF) {
-            throw new IOException(sub + " holds " + subchannel + ", outside 0..65535");
-        }
-        int monitor = SysfsAttributes.optionalDecimal(dir.resolve("monitor_id")).orElse(-1);
-        if (monitor > MonitorKick.MAX_MONITOR_ID) {
-            throw new IOException(dir.resolve("monitor_id") + " holds " + monitor + ", above "
-                    + MonitorKick.MAX_MONITOR_ID + " (4 trigger groups of 32)");
-        }
-        return new UioChannel(relid, subchannel, monitor, dir);
-    }
-
-    /** The single {@code uioN} entry of a device's {@code uio} directory. */
-    private static String uioName(Path uioDir) throws IOException {
-        List<String> names = list(uioDir).stream().map(p -> p.getFileName().toString())
-                .filter(n -> n.matches("uio\\d+")).toList();
-        if (names.size() != 1) {
-            throw new IOException(uioDir + " should hold exactly one uioN entry, found " + names);
-        }
-        return names.getFirst();
     }
 
     /** {@code <root>/class/uio/<uio>/maps}. */
@@ -269,14 +225,6 @@ public final class UioDiscovery {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for " + ring, e);
             }
-        }
-    }
-
-    private static List<Path> list(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.sorted().toList();
-        } catch (IOException e) {
-            throw new IOException("cannot list " + dir + ": " + e.getMessage(), e);
         }
     }
 }

@@ -82,7 +82,7 @@ public final class KernelFixtures {
             new Dev("storvsc", DeviceClass.byName("storvsc").orElseThrow().classId(), "f8b3781b-1e82-4818-a1c3-63d806ec15bb", 2, true, 1, "hv_storvsc"),
             new Dev("netvsc", DeviceClass.byName("netvsc").orElseThrow().classId(), "000d3a6e-4548-000d-3a6e-4548000d3a6e", 16, true, 1, "hv_netvsc"));
 
-    public static final List<String> DRIVERS = List.of("hv_utils", "hv_storvsc", "hv_netvsc", UioBinder.UIO_DRIVER);
+    public static final List<String> DRIVERS = List.of("hv_utils", "hv_storvsc", "hv_netvsc", VmbusDevices.UIO_DRIVER);
 
     public final Path root;
     public final Generation generation;
@@ -116,7 +116,7 @@ public final class KernelFixtures {
         for (String driver : DRIVERS) {
             f.sysfs.driver(driver);
         }
-        Files.createDirectories(f.sys().resolve("module").resolve(UioBinder.UIO_DRIVER));
+        Files.createDirectories(f.sys().resolve("module").resolve(VmbusDevices.UIO_DRIVER));
         for (Dev d : DEVICES) {
             f.add(d);
         }
@@ -162,8 +162,8 @@ public final class KernelFixtures {
 
     /** Removes the uio_hv_generic driver and module directories, as before {@code modprobe uio_hv_generic}. */
     public void unloadUio() throws IOException {
-        deleteTree(sys().resolve("bus/vmbus/drivers").resolve(UioBinder.UIO_DRIVER));
-        deleteTree(sys().resolve("module").resolve(UioBinder.UIO_DRIVER));
+        deleteTree(sys().resolve("bus/vmbus/drivers").resolve(VmbusDevices.UIO_DRIVER));
+        deleteTree(sys().resolve("module").resolve(VmbusDevices.UIO_DRIVER));
     }
 
     private void add(Dev d) throws IOException {
@@ -277,7 +277,7 @@ public final class KernelFixtures {
 
     /** The driver a device's symlink names, or null. */
     public String driverOf(String instance) throws IOException {
-        return UioBinder.currentDriver(device(instance)).orElse(null);
+        return VmbusDevices.currentDriver(device(instance)).orElse(null);
     }
 
     /** A configuration file for this tree: transport uio with these roots, plus {@code extraTransport} keys. */

@@ -1,8 +1,8 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.transport.uio.admin.ServePolicy;
-import dev.vmbus.transport.uio.admin.VmbusDevice;
-import dev.vmbus.transport.uio.admin.VmbusDevices;
+import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.VmbusDevice;
+import dev.vmbus.transport.uio.VmbusDevices;
 
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import org.junit.jupiter.api.Test;

@@ -114,7 +114,7 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
     }
 
     private void probe(String driver, KernelFixtures.Dev d) throws IOException {
-        if (driver.equals(UioBinder.UIO_DRIVER)) {
+        if (driver.equals(VmbusDevices.UIO_DRIVER)) {
             if (!d.monitored() && !slowChannels) {
                 // hv_uio_probe: "vmbus channel requires hypercall", -ENOTSUPP; the device keeps no driver
                 throw new IOException("Unknown error 524");
@@ -142,7 +142,7 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
         if (tree.byInstance(instance) == null || !driver.equals(tree.driverOf(instance))) {
             throw new IOException("No such device");
         }
-        if (driver.equals(UioBinder.UIO_DRIVER)) {
+        if (driver.equals(VmbusDevices.UIO_DRIVER)) {
             tree.removedByUio(instance);
         }
         tree.setDriver(instance, null);

@@ -3,6 +3,7 @@ package dev.vmbus.transport.uio.admin;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.SysfsAttributes;
+import dev.vmbus.transport.uio.VmbusDevice;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,10 +4,10 @@ import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.Guid;
 import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.admin.ServePolicy;
+import dev.vmbus.transport.uio.ServePolicy;
 import dev.vmbus.transport.uio.admin.UioBinder;
-import dev.vmbus.transport.uio.admin.VmbusDevice;
-import dev.vmbus.transport.uio.admin.VmbusDevices;
+import dev.vmbus.transport.uio.VmbusDevice;
+import dev.vmbus.transport.uio.VmbusDevices;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -60,10 +60,10 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
                 classes.add(new ClassReport(name, Status.CANNOT_SERVE, "cannot be served on this kernel: "
                         + bad.verdict().kernelReasons().getFirst().text()));
             } else if (mine.stream().allMatch(r -> r.device().onUio())) {
-                classes.add(new ClassReport(name, Status.SERVED, "bound to " + UioBinder.UIO_DRIVER
+                classes.add(new ClassReport(name, Status.SERVED, "bound to " + VmbusDevices.UIO_DRIVER
                         + ": 'vmbus run --transport uio' serves it"));
             } else {
-                classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + UioBinder.UIO_DRIVER
+                classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + VmbusDevices.UIO_DRIVER
                         + ", so nothing serves it (bindings are lost at every reboot; the vmbus unit binds the enabled"
                         + " classes as it starts, or: vmbus bind " + name + ")"));
             }
@@ -84,7 +84,7 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             out.add("modprobe uio_hv_generic");
         }
         out.add("vmbus bind " + d.className() + "    # or, by hand:");
-        Path uio = sysfs.resolve("bus/vmbus/drivers").resolve(UioBinder.UIO_DRIVER);
+        Path uio = sysfs.resolve("bus/vmbus/drivers").resolve(VmbusDevices.UIO_DRIVER);
         String instance = d.dir().getFileName().toString();
         out.add(new UioBinder.Step(uio.resolve("new_id"), Guid.format(d.classId())).command());
         d.driver().ifPresent(drv -> out.add(new UioBinder.Step(sysfs.resolve("bus/vmbus/drivers").resolve(drv)
@@ -103,7 +103,7 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         for (DeviceReport r : devices) {
             if (r.device().onUio() && !r.verdict().kernelReasons().isEmpty()
                     && enabledClassIds.contains(r.device().classId())) {
-                out.add(r.device().className() + " " + r.device().instanceId() + " is bound to " + UioBinder.UIO_DRIVER
+                out.add(r.device().className() + " " + r.device().instanceId() + " is bound to " + VmbusDevices.UIO_DRIVER
                         + " but cannot be served safely: " + r.verdict().kernelReasons().getFirst().text());
             }
         }

@@ -1,5 +1,6 @@
 package dev.vmbus.transport.uio.admin;
 
+import dev.vmbus.transport.uio.VmbusDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

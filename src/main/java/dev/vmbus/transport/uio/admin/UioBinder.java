@@ -6,6 +6,9 @@ import dev.vmbus.transport.uio.UioHolders;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Guid;
+import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.VmbusDevice;
+import dev.vmbus.transport.uio.VmbusDevices;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +50,6 @@ import java.util.function.Consumer;
  * <p>Used from one thread at a time (a CLI command); blocking file I/O.
  */
 public final class UioBinder {
-    public static final String UIO_DRIVER = "uio_hv_generic";
 
     /** How driver attributes are written: files on a real guest; a simulated kernel in tests. */
     @FunctionalInterface
@@ -229,10 +231,10 @@ public final class UioBinder {
                     + " chrony at the agent instead (devices.timesync.chronySocket, 'refclock SOCK <path>')");
         }
         if (devices.stream().anyMatch(d -> !d.onUio())) {
-            steps.accept("WARNING: once " + DeviceClass.nameOf(classId) + " is on " + UIO_DRIVER + " this guest cannot"
+            steps.accept("WARNING: once " + DeviceClass.nameOf(classId) + " is on " + VmbusDevices.UIO_DRIVER + " this guest cannot"
                     + " hibernate until it is unbound (review F7): " + KernelFeatures.NO_HIBERNATION);
         }
-        Path uio = driverDir(UIO_DRIVER);
+        Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
         }
@@ -298,7 +300,7 @@ public final class UioBinder {
         if (dryRun) {
             plan.forEach(s -> steps.accept(s.command()));
             devices.stream().filter(VmbusDevice::onUio)
-                    .forEach(d -> steps.accept("# " + d.instanceId() + " is already bound to " + UIO_DRIVER));
+                    .forEach(d -> steps.accept("# " + d.instanceId() + " is already bound to " + VmbusDevices.UIO_DRIVER));
             return 0;
         }
         Map<String, Optional<String>> original = new LinkedHashMap<>();
@@ -306,7 +308,7 @@ public final class UioBinder {
             original.put(d.dir().getFileName().toString(), d.driver());
         }
         Deque<Step> undo = new ArrayDeque<>();
-        Path uio = driverDir(UIO_DRIVER);
+        Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         int moved = 0;
         try {
             try {
@@ -320,10 +322,10 @@ public final class UioBinder {
             }
             for (VmbusDevice d : devices) {
                 String instance = d.dir().getFileName().toString();
-                Optional<String> now = currentDriver(d.dir());
-                if (now.filter(UIO_DRIVER::equals).isPresent()) {
+                Optional<String> now = VmbusDevices.currentDriver(d.dir());
+                if (now.filter(VmbusDevices.UIO_DRIVER::equals).isPresent()) {
                     steps.accept(instance + " is " + (d.onUio() ? "already" : "now (new_id probed it)")
-                            + " bound to " + UIO_DRIVER);
+                            + " bound to " + VmbusDevices.UIO_DRIVER);
                     if (!d.onUio()) {
                         undo.push(new Step(uio.resolve("unbind"), instance));
                         d.driver().ifPresent(drv -> undo.push(new Step(driverDir(drv).resolve("bind"), instance)));
@@ -337,9 +339,9 @@ public final class UioBinder {
                 }
                 write(new Step(uio.resolve("bind"), instance));
                 undo.push(new Step(uio.resolve("unbind"), instance));
-                Optional<String> after = currentDriver(d.dir());
-                if (after.filter(UIO_DRIVER::equals).isEmpty()) {
-                    throw new IOException("the kernel did not bind " + instance + " to " + UIO_DRIVER + " (it is on "
+                Optional<String> after = VmbusDevices.currentDriver(d.dir());
+                if (after.filter(VmbusDevices.UIO_DRIVER::equals).isEmpty()) {
+                    throw new IOException("the kernel did not bind " + instance + " to " + VmbusDevices.UIO_DRIVER + " (it is on "
                             + after.orElse("no driver") + "; see dmesg)");
                 }
                 moved++;
@@ -364,16 +366,16 @@ public final class UioBinder {
                 if (s.attribute().getFileName().toString().equals("bind") && kept.contains(s.value())) {
                     continue; // still on uio_hv_generic: no other driver can take it (the kernel says busy)
                 }
-                if (s.attribute().getFileName().toString().equals("bind") && currentDriver(
+                if (s.attribute().getFileName().toString().equals("bind") && VmbusDevices.currentDriver(
                         sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())).filter(driver::equals).isPresent()) {
                     steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
                     continue;
                 }
-                if (s.attribute().getFileName().toString().equals("unbind") && driver.equals(UIO_DRIVER)) {
+                if (s.attribute().getFileName().toString().equals("unbind") && driver.equals(VmbusDevices.UIO_DRIVER)) {
                     String held = heldReason(VmbusDevices.read(sysfsRoot,
                             sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())));
                     if (held != null) {
-                        steps.accept("NOT unbinding " + s.value() + " from " + UIO_DRIVER + " in the rollback: "
+                        steps.accept("NOT unbinding " + s.value() + " from " + VmbusDevices.UIO_DRIVER + " in the rollback: "
                                 + held + "; " + HELD_RISK);
                         kept.add(s.value());
                         continue;
@@ -389,7 +391,7 @@ public final class UioBinder {
             Path dir = sysfsRoot.resolve("bus/vmbus/devices").resolve(instance);
             Optional<String> now;
             try {
-                now = currentDriver(dir);
+                now = VmbusDevices.currentDriver(dir);
             } catch (IOException e) {
                 now = Optional.of("unknown (" + e.getMessage() + ")");
             }
@@ -409,7 +411,7 @@ public final class UioBinder {
      */
     public int unbind(UUID classId, Optional<String> driver, boolean dryRun) throws IOException {
         List<VmbusDevice> devices = devicesOf(classId);
-        Path uio = driverDir(UIO_DRIVER);
+        Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         List<String> held = new ArrayList<>();
         for (VmbusDevice d : devices) {
             String why = d.onUio() ? heldReason(d) : null;
@@ -418,7 +420,7 @@ public final class UioBinder {
             }
         }
         if (!held.isEmpty()) {
-            throw new Refused("refusing to unbind " + DeviceClass.nameOf(classId) + " from " + UIO_DRIVER
+            throw new Refused("refusing to unbind " + DeviceClass.nameOf(classId) + " from " + VmbusDevices.UIO_DRIVER
                     + "; nothing was changed:\n  " + String.join("\n  ", held) + "\n" + HELD_RISK);
         }
         List<Step> plan = new ArrayList<>();
@@ -430,13 +432,13 @@ public final class UioBinder {
             Optional<String> to = driver.isPresent() ? driver
                     : recorded.isPresent() ? recorded.filter(r -> !r.equals(NO_DRIVER)) : kernelDriver(classId);
             if (!d.onUio()) {
-                steps.accept(instance + " is not bound to " + UIO_DRIVER);
-                if (d.driver().isPresent() || to.isEmpty() || to.get().equals(UIO_DRIVER)) {
+                steps.accept(instance + " is not bound to " + VmbusDevices.UIO_DRIVER);
+                if (d.driver().isPresent() || to.isEmpty() || to.get().equals(VmbusDevices.UIO_DRIVER)) {
                     continue;
                 }
-            } else if (to.filter(UIO_DRIVER::equals).isPresent()) {
-                steps.accept(driver.isPresent() ? instance + " stays on " + UIO_DRIVER + " (--driver " + UIO_DRIVER + ")"
-                        : instance + " was on " + UIO_DRIVER + " before 'vmbus bind' (" + recordFile(instance)
+            } else if (to.filter(VmbusDevices.UIO_DRIVER::equals).isPresent()) {
+                steps.accept(driver.isPresent() ? instance + " stays on " + VmbusDevices.UIO_DRIVER + " (--driver " + VmbusDevices.UIO_DRIVER + ")"
+                        : instance + " was on " + VmbusDevices.UIO_DRIVER + " before 'vmbus bind' (" + recordFile(instance)
                         + "), so it stays there (--driver NAME moves it anyway)");
                 continue;
             } else {
@@ -510,7 +512,7 @@ public final class UioBinder {
     /** What fcopy's kernel history means for a device left on no driver. */
     private static String fcopyNote(UUID classId) {
         return classId.equals(DeviceClass.FCOPY.classId()) ? " (hv_utils has no fcopy driver since Linux 6.10, and"
-                + " hv_fcopy_uio_daemon serves fcopy only while it is on " + UIO_DRIVER + ")" : "";
+                + " hv_fcopy_uio_daemon serves fcopy only while it is on " + VmbusDevices.UIO_DRIVER + ")" : "";
     }
 
     /** A record's content for a device {@code bind} found on no driver. */
@@ -551,7 +553,7 @@ public final class UioBinder {
             String instance = d.dir().getFileName().toString();
             Optional<String> was = original.get(instance);
             try {
-                if (was.filter(UIO_DRIVER::equals).isPresent() && recorded(instance).isPresent()) {
+                if (was.filter(VmbusDevices.UIO_DRIVER::equals).isPresent() && recorded(instance).isPresent()) {
                     continue; // bound by an earlier 'vmbus bind': its record says where it came from
                 }
                 Files.createDirectories(recordDir);
@@ -585,15 +587,6 @@ public final class UioBinder {
                     + (scan.problems().isEmpty() ? "" : "; unreadable: " + scan.problems()));
         }
         return out;
-    }
-
-    /** The name of the driver a device is bound to: the target of its {@code driver} symlink. */
-    public static Optional<String> currentDriver(Path device) throws IOException {
-        Path link = device.resolve("driver");
-        if (!Files.isSymbolicLink(link)) {
-            return Optional.empty();
-        }
-        return Optional.of(Files.readSymbolicLink(link).getFileName().toString());
     }
 
     private Path driverDir(String driver) {

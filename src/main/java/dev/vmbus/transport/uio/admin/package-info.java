@@ -1,7 +1,7 @@
 /**
  * The administration of {@code uio_hv_generic} that {@code vmbus doctor}, {@code bind},
- * {@code unbind} and {@code run} share: the view of the VMBus devices in sysfs ({@code VmbusDevices}), the judgement
- * of what this kernel may serve ({@code ServePolicy}), what may be served here ({@code Diagnosis},
+ * {@code unbind} and {@code run} share, over the transport's own sysfs reader ({@code uio.VmbusDevices}) and serve
+ * policy ({@code uio.ServePolicy}): what may be served here ({@code Diagnosis},
  * {@code SystemView}, {@code UioRefusal}), and the reversible move of a device between its kernel driver and uio
  * ({@code UioBinder}).
  * <p>Used only by the composition root and the commands; the running transport never calls it.

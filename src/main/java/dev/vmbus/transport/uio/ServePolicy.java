@@ -1,19 +1,19 @@
-package dev.vmbus.transport.uio.admin;
-
-import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.UioChannel;
+package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.DeviceClass;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
- * The one place that decides whether this agent may take a device on this kernel, and says why not. {@code vmbus
- * doctor}, {@code vmbus bind} and {@code vmbus run --transport uio} all ask it, so they refuse with the same words.
+ * The one place that decides whether this agent may take a device on this kernel, and says why not: the one place
+ * that turns {@link KernelFeatures} into a refusal. {@code vmbus doctor}, {@code vmbus bind}, {@code vmbus run
+ * --transport uio} and the running transport (at each scan and each open, {@link #refusal}) all ask it, so they
+ * refuse with the same words.
  *
  * <p>Two kinds of refusal:
  * <ul>
@@ -68,21 +68,10 @@ public final class ServePolicy {
     public static Verdict judge(VmbusDevice device, KernelFeatures kernel) {
         List<Reason> reasons = new ArrayList<>();
         classRisk(device.classId()).ifPresent(reasons::add);
-        UioChannel primary = device.primary();
-        if (!kernel.canServe(primary)) {
-            reasons.add(new Reason("kernel-unmonitored", "the channel is not monitor-allocated (sysfs shows no"
-                    + " monitor_id) and kernel " + kernel.release() + " lacks 547fa4ffd799 (\"uio_hv_generic: Enable"
-                    + " interrupt for low speed VMBus devices\", " + KernelFeatures.linux(KernelFeatures.SLOW_CHANNELS_SINCE)
-                    + "): hv_uio_probe refuses it with -ENOTSUPP (\"vmbus channel requires hypercall\") and"
-                    + " write(1) would never signal the host", false));
-        }
+        unmonitored(kernel, device.primary()).ifPresent(reasons::add);
         List<UioChannel> subs = device.subchannels();
-        if (!subs.isEmpty() && !kernel.allChannelEvents()) {
-            reasons.add(new Reason("kernel-subchannels", "the device has " + subs.size() + " subchannel(s) and kernel "
-                    + kernel.release() + " lacks d062463edf17 (\"uio_hv_generic: Set event for all channels on the"
-                    + " device\", " + KernelFeatures.linux(KernelFeatures.ALL_CHANNEL_EVENTS_SINCE) + "): an"
-                    + " unmasked subchannel interrupt makes hv_uio_channel_cb dereference the subchannel's NULL"
-                    + " device_obj and oopses the guest, and write(1) never reaches a subchannel", false));
+        if (!subs.isEmpty()) {
+            subchannels(kernel, "the device has " + subs.size() + " subchannel(s)").ifPresent(reasons::add);
         }
         if (!kernel.rescindSafe()) {
             reasons.add(new Reason("kernel-rescind", "kernel " + kernel.release() + " is not known to carry"
@@ -102,10 +91,53 @@ public final class ServePolicy {
         return new Verdict(device, reasons);
     }
 
+    /**
+     * Why the running transport must not serve {@code channel} of uio node {@code uio} on {@code kernel}, or null when
+     * it can: the kernel reasons of {@link #judge} that concern one channel, named by relid. Scans and opens both ask,
+     * so an operator sees the same reason for a channel that is never offered and one whose open fails.
+     */
+    public static String refusal(KernelFeatures kernel, UioChannel channel, String uio) {
+        String what = (channel.subchannel() == 0 ? "channel " : "subchannel ") + channel.relid() + " of " + uio;
+        Optional<Reason> why = unmonitored(kernel, channel);
+        if (why.isEmpty() && channel.subchannel() != 0) {
+            why = subchannels(kernel, "it is a subchannel");
+        }
+        return why.map(r -> what + " is not served: " + r.text()).orElse(null);
+    }
+
+    /** A channel that is not monitor-allocated on a kernel whose uio_hv_generic cannot signal it. */
+    private static Optional<Reason> unmonitored(KernelFeatures kernel, UioChannel channel) {
+        if (kernel.canServe(channel)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Reason("kernel-unmonitored", "the channel is not monitor-allocated (sysfs shows no"
+                + " monitor_id) and kernel " + kernel.release() + " (" + kernel.basis() + ") lacks 547fa4ffd799"
+                + " (\"uio_hv_generic: Enable interrupt for low speed VMBus devices\", "
+                + KernelFeatures.linux(KernelFeatures.SLOW_CHANNELS_SINCE) + "): hv_uio_probe refuses it with -ENOTSUPP"
+                + " (\"vmbus channel requires hypercall\") and write(1) would never signal the host", false));
+    }
+
+    /**
+     * Subchannels on a kernel without d062463edf17. Before it, {@code hv_uio_channel_cb} dereferences the
+     * subchannel's NULL device_obj when the host interrupts it (an oops in interrupt context), and write(1) unmasks
+     * and signals the primary only. Serving one masked by polling is not safe either: the host also interrupts a
+     * masked channel when the guest's pending_send_sz is crossed, and an unmonitored subchannel cannot be kicked.
+     */
+    private static Optional<Reason> subchannels(KernelFeatures kernel, String which) {
+        if (kernel.allChannelEvents()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Reason("kernel-subchannels", which + " and kernel " + kernel.release() + " ("
+                + kernel.basis() + ") lacks d062463edf17 (\"uio_hv_generic: Set event for all channels on the device\", "
+                + KernelFeatures.linux(KernelFeatures.ALL_CHANNEL_EVENTS_SINCE) + "): an unmasked subchannel interrupt"
+                + " makes hv_uio_channel_cb dereference the subchannel's NULL device_obj and oopses the guest, and"
+                + " a write(1) kick reaches the primary only, never a subchannel", false));
+    }
+
     /** Why a class other than an integration service must not be moved casually; empty for the supported set. */
-    public static java.util.Optional<Reason> classRisk(UUID classId) {
+    public static Optional<Reason> classRisk(UUID classId) {
         if (SUPPORTED.contains(classId)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String name = DeviceClass.nameOf(classId);
         String text = switch (name) {
@@ -119,7 +151,7 @@ public final class ServePolicy {
                     + " shutdown, kvp, vss, fcopy); taking it from its kernel driver removes whatever the guest"
                     + " uses it for";
         };
-        return java.util.Optional.of(new Reason("class-" + (name.equals("netvsc") ? "network"
+        return Optional.of(new Reason("class-" + (name.equals("netvsc") ? "network"
                 : Set.of("storvsc", "ide", "fc").contains(name) ? "storage" : "unsupported"), text, true));
     }
 }

@@ -1,6 +1,4 @@
-package dev.vmbus.transport.uio.admin;
-
-import dev.vmbus.transport.uio.UioChannel;
+package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.DeviceClass;
 
@@ -11,8 +9,10 @@ import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
- * Any VMBus device as sysfs shows it, whichever driver owns it ({@code vmbus doctor} and the binder look at all of
- * them; {@link UioDevice} is only for devices already on {@code uio_hv_generic}). Immutable.
+ * A VMBus device as sysfs shows it, whichever driver owns it: the one record of a device read from
+ * {@code bus/vmbus/devices} ({@link VmbusDevices} reads it). The running transport serves those on
+ * {@code uio_hv_generic} ({@link UioDevice} adds their buffer maps); {@code vmbus doctor} and the binder look at
+ * all of them. Immutable.
  *
  * @param instanceId   {@code device_id}
  * @param classId      {@code class_id}
@@ -20,8 +20,8 @@ import java.util.UUID;
  * @param driver       the target of the {@code driver} symlink, empty when no driver owns the device
  * @param primaryRelid {@code id}
  * @param channels     the primary channel and the subchannels the kernel has created (primary first)
- * @param uio          the {@code uioN} node when bound to {@code uio_hv_generic}
- * @param map0Size     {@code maps/map0/size} when bound to {@code uio_hv_generic}: both rings of the primary
+ * @param uio          the {@code uioN} node when bound to {@code uio_hv_generic} (the one entry of {@code uio/})
+ * @param map0Size     {@code maps/map0/size} of that node when it has one: both rings of the primary
  */
 public record VmbusDevice(UUID instanceId, UUID classId, Path dir, Optional<String> driver, int primaryRelid,
                           List<UioChannel> channels, Optional<String> uio, OptionalLong map0Size) {
@@ -43,7 +43,12 @@ public record VmbusDevice(UUID instanceId, UUID classId, Path dir, Optional<Stri
         return channels.stream().filter(c -> c.subchannel() != 0).toList();
     }
 
+    public Optional<UioChannel> channel(int relid) {
+        return channels.stream().filter(c -> c.relid() == relid).findFirst();
+    }
+
+    /** Bound to {@code uio_hv_generic}. */
     public boolean onUio() {
-        return driver.filter(UioBinder.UIO_DRIVER::equals).isPresent();
+        return driver.filter(VmbusDevices.UIO_DRIVER::equals).isPresent();
     }
 }
