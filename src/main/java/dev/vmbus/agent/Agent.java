@@ -283,7 +283,7 @@ public final class Agent implements AutoCloseable {
             Path kernelCounters = type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null;
             DashboardServer dashboard = dashboard(registry.enabled().keySet().stream()
                     .<DevicePlugin<?>>map(name -> registry.handler(name).orElseThrow()).toList(), kernelCounters, simulated);
-            String dashboardId = dashboard != null ? deploy(dashboard) : null;
+            String dashboardId = dashboard != null ? deployDashboard(dashboard) : null;
             // vmbus.stats is published at the dashboard's rate for the dashboard; without one nothing consumes it,
             // so an agent without a dashboard takes no periodic snapshot at all (idle CPU on a small VM)
             VmbusVerticle agent = new VmbusVerticle(guest, registry,
@@ -305,7 +305,7 @@ public final class Agent implements AutoCloseable {
             }
             // The host's own view: its ends of the channels, its state and its controls.
             DashboardServer dashboard = dashboard(List.of(), null, simulated);
-            String dashboardId = dashboard != null ? deploy(dashboard) : null;
+            String dashboardId = dashboard != null ? deployDashboard(dashboard) : null;
             return new Agent(this, simulated, hostContext, transport, dashboard, null, dashboardId);
         }
 
@@ -333,6 +333,16 @@ public final class Agent implements AutoCloseable {
 
         private String deploy(Deployable verticle) throws Exception {
             return vertx.deployVerticle(verticle).await(START_TIMEOUT_S, TimeUnit.SECONDS);
+        }
+
+        /**
+         * The dashboard on a worker context (one thread at a time, as on an event loop, but a pool thread): building
+         * and encoding a view of 256 channels takes tens of milliseconds, which on an event loop would hold up the
+         * channels that share it (issue 22).
+         */
+        private String deployDashboard(DashboardServer dashboard) throws Exception {
+            return vertx.deployVerticle(dashboard, new io.vertx.core.DeploymentOptions()
+                    .setThreadingModel(io.vertx.core.ThreadingModel.WORKER)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
         }
     }
 }
