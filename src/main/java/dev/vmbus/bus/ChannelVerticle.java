@@ -195,6 +195,13 @@ public final class ChannelVerticle extends VerticleBase {
 
         @Override
         public Future<Void> complete(Packet request, byte[] payload) {
+            if (io.vertx.core.Vertx.currentContext() == context && driver != null) {
+                try { // a batch handler completing on its own context: no task, no lambda (once per packet)
+                    return driver.complete(request, payload);
+                } catch (RuntimeException e) {
+                    return Future.failedFuture(e);
+                }
+            }
             return here(() -> driver.complete(request, payload));
         }
 

@@ -39,6 +39,8 @@ public final class VmbusChannel {
     private final Offer offer;
     private final RingWriter out;
     private final RingReader in;
+    /** Sends are staged, not published, until {@link #endBurst()}. */
+    private boolean burst;
     private final PeerSignal peer;
     private final Requestor requestor;
 
@@ -221,17 +223,20 @@ public final class VmbusChannel {
         }
         int result;
         try {
-            result = switch (mode) {
-                case MODE_XFER -> array != null
-                        ? out.writeTransferPages(flags, transId, xfer, array, (int) offset, length)
-                        : out.writeTransferPages(flags, transId, xfer, segment, offset, length);
-                case MODE_GPA -> array != null
-                        ? out.writeGpaDirect(flags, transId, gpa, array, (int) offset, length)
-                        : out.writeGpaDirect(flags, transId, gpa, segment, offset, length);
-                default -> array != null
-                        ? out.write(type, flags, transId, array, (int) offset, length)
-                        : out.write(type, flags, transId, segment, offset, length);
-            };
+            result = stage(mode, xfer, gpa, array, segment, offset, length, transId, type, flags);
+            if (result == RingWriter.FULL && out.hasStaged()) {
+                // Staged packets count as used, and the peer cannot free them before they are published: publish
+                // them now, or a wait for space could wait for a signal that never comes.
+                SendStatus published = written(out.publish());
+                if (published != SendStatus.OK) {
+                    result = RingWriter.FAULTED;
+                } else {
+                    result = stage(mode, xfer, gpa, array, segment, offset, length, transId, type, flags);
+                }
+            }
+            if (result == RingWriter.WRITTEN && !burst) {
+                result = out.publish();
+            }
         } catch (IllegalStateException e) {
             if (allocated) {
                 requestor.requestAddress(transId);
@@ -246,6 +251,45 @@ public final class VmbusChannel {
             requestor.requestAddress(transId); // nothing was published: give the id back
         }
         return status;
+    }
+
+    /** One packet into the ring, not yet published ({@link RingWriter#stage}). */
+    private int stage(int mode, TransferPageRanges xfer, GpaRanges gpa, byte[] array, MemorySegment segment,
+                      long offset, int length, long transId, int type, int flags) {
+        return switch (mode) {
+            case MODE_XFER -> array != null
+                    ? out.stageTransferPages(flags, transId, xfer, array, (int) offset, length)
+                    : out.stageTransferPages(flags, transId, xfer, segment, offset, length);
+            case MODE_GPA -> array != null
+                    ? out.stageGpaDirect(flags, transId, gpa, array, (int) offset, length)
+                    : out.stageGpaDirect(flags, transId, gpa, segment, offset, length);
+            default -> array != null
+                    ? out.stage(type, flags, transId, array, (int) offset, length)
+                    : out.stage(type, flags, transId, segment, offset, length);
+        };
+    }
+
+    /**
+     * From now until {@link #endBurst()}, sends are staged in the ring instead of published one by one: the
+     * peer sees them together at {@link #endBurst()}, which pays the publishing fences and makes the signal
+     * decision once for all of them (as {@link RingWriter#stage} describes). For what one drain pass sends
+     * (completions, answers): the caller ends the burst before it goes idle. A send that finds the ring full
+     * publishes what is staged first, so a wait for space always waits on published packets.
+     */
+    public void beginBurst() {
+        burst = true;
+    }
+
+    /** Publishes what the burst staged and signals the peer if the ring's rule asks for it; sends publish again. */
+    public void endBurst() {
+        burst = false;
+        if (end == null && out.hasStaged()) {
+            try {
+                written(out.publish());
+            } catch (IllegalStateException e) {
+                throw unmapped(e);
+            }
+        }
     }
 
     /**

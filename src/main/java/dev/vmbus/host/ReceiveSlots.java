@@ -3,10 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.transport.ChannelBuffer;
 
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The simulated host's side of a receive buffer, as netvsp carves it (spec netvsc-and-buffers.md section 3.6): the
@@ -28,8 +25,13 @@ public final class ReceiveSlots {
     private final ChannelBuffer buffer;
     private final int slotSize;
     private final int count;
-    private final ArrayDeque<Integer> free = new ArrayDeque<>();
-    private final Map<Long, int[]> outstanding = new HashMap<>();
+    // Free slots, first in first out: a ring of slot numbers (no boxing; this runs per packet).
+    private final int[] free;
+    private int freeHead;
+    private int freeCount;
+    /** By transaction id, which is a batch's first slot: that batch's slots while it is outstanding, else null. */
+    private final int[][] outstanding;
+    private int outstandingCount;
     private boolean pastBufferNext;
     private long unknownCompletions;
 
@@ -48,9 +50,12 @@ public final class ReceiveSlots {
         this.buffer = buffer;
         this.slotSize = slotSize;
         this.count = (int) Math.min(n, Integer.MAX_VALUE);
+        this.free = new int[count];
+        this.outstanding = new int[count][];
         for (int i = 0; i < count; i++) {
-            free.add(i);
+            free[i] = i;
         }
+        this.freeCount = count;
     }
 
     public int slotSize() {
@@ -63,12 +68,12 @@ public final class ReceiveSlots {
 
     /** Slots not held by an outstanding batch. */
     public int free() {
-        return free.size();
+        return freeCount;
     }
 
     /** Batches sent and not yet completed. */
     public int outstanding() {
-        return outstanding.size();
+        return outstandingCount;
     }
 
     /** Completions that named no outstanding batch. */
@@ -98,22 +103,24 @@ public final class ReceiveSlots {
                         + slotSize);
             }
         }
-        if (messages.size() > free.size()) {
+        if (messages.size() > freeCount) {
             return null;
         }
         int[] slots = new int[messages.size()];
         TransferPageRanges ranges = new TransferPageRanges(messages.size()).reset(pageSetId, false);
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = free.poll();
+            slots[i] = free[freeHead];
+            freeHead = freeHead + 1 == count ? 0 : freeHead + 1;
+            freeCount--;
             long offset = (long) slots[i] * slotSize;
             buffer.write(offset, messages.get(i));
             boolean corrupt = pastBufferNext && i == slots.length - 1;
             ranges.add(messages.get(i).length, (int) (corrupt ? buffer.size() : offset));
         }
         pastBufferNext = false;
-        long id = slots[0];
-        outstanding.put(id, slots);
-        return new Batch(id, ranges, slots);
+        outstanding[slots[0]] = slots;
+        outstandingCount++;
+        return new Batch(slots[0], ranges, slots);
     }
 
     /**
@@ -121,13 +128,17 @@ public final class ReceiveSlots {
      * no batch with that id is outstanding (never issued, or completed already).
      */
     public boolean complete(long transactionId) {
-        int[] slots = outstanding.remove(transactionId);
+        int[] slots = transactionId >= 0 && transactionId < count ? outstanding[(int) transactionId] : null;
         if (slots == null) {
             unknownCompletions++;
             return false;
         }
+        outstanding[(int) transactionId] = null;
+        outstandingCount--;
         for (int s : slots) {
-            free.add(s);
+            int tail = freeHead + freeCount;
+            free[tail >= count ? tail - count : tail] = s;
+            freeCount++;
         }
         return true;
     }

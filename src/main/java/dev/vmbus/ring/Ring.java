@@ -16,7 +16,6 @@ import java.nio.ByteOrder;
  */
 public final class Ring {
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt U32_UNALIGNED = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong U64_UNALIGNED = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = U32.varHandle();
@@ -178,14 +177,22 @@ public final class Ring {
         }
     }
 
-    /** An aligned 8-byte store; {@code pos} is 8-aligned, so it never straddles the wrap point. */
+    /**
+     * An 8-byte store at an 8-aligned {@code pos} (so it never straddles the wrap point). Through the unaligned
+     * layout: the data area is 8-aligned (checked in the constructor) and every position is, so the store is one
+     * aligned access all the same, without the per-access alignment check of the aligned layout, which the
+     * agent's C1-only JIT leaves in and which cost 15-20 % of a sim stream's time (docs/BENCHMARKS.md).
+     */
     void putWord(int pos, long value) {
-        data.set(U64, pos, value);
+        data.set(U64_UNALIGNED, pos, value);
     }
 
-    /** An aligned 8-byte load (one access: a snapshot the peer cannot tear). */
+    /**
+     * An 8-byte load at an 8-aligned {@code pos}: one aligned access (a snapshot the peer cannot tear), read
+     * through the unaligned layout for the reason {@link #putWord} gives.
+     */
     long getWord(int pos) {
-        return data.get(U64, pos);
+        return data.get(U64_UNALIGNED, pos);
     }
 
     /** Zeroes {@code length < 8} bytes at {@code pos} (packet padding; never wraps, see the writer). */

@@ -166,6 +166,16 @@ final class Inbox {
         if (!open()) {
             return DrainResult.STOPPED;
         }
+        // What the pass's handlers send (completions, answers) is staged and published once per pass.
+        channel.beginBurst();
+        try {
+            return drainPasses(budget);
+        } finally {
+            channel.endBurst();
+        }
+    }
+
+    private DrainResult drainPasses(int budget) {
         channel.maskInterrupts(); // a no-op if they stayed masked since the last pass
         int left = budget;
         while (true) {
@@ -217,6 +227,8 @@ final class Inbox {
             if (holding()) {
                 return DrainResult.HELD;
             }
+            channel.endBurst(); // the peer sees this pass's sends before we look again or go idle
+            channel.beginBurst();
             left -= taken;
             if (left == 0) {
                 return DrainResult.MORE;

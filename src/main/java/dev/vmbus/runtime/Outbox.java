@@ -52,13 +52,7 @@ final class Outbox {
         }
 
         SendStatus writeTo(VmbusChannel channel) {
-            if (xfer != null) {
-                return channel.sendTransferPages(xfer, payload, 0, payload.length, requestId, flags);
-            }
-            if (gpa != null) {
-                return channel.sendPacketMpbDesc(gpa, payload, 0, payload.length, requestId);
-            }
-            return channel.sendPacket(payload, 0, payload.length, requestId, type, flags);
+            return write(channel, payload, requestId, type, flags, xfer, gpa);
         }
     }
 
@@ -105,9 +99,71 @@ final class Outbox {
                     + flags + (xfer != null ? " and transfer-page ranges" : gpa != null ? " and GPA ranges" : "")
                     + " cannot be sent (type 7 needs transfer-page ranges, type 9 GPA ranges and flags 1)"));
         }
+        if (parked.isEmpty() && channel.state() == ChannelState.OPEN) {
+            // Nothing waits ahead of it: write it now, with no future or parked record to allocate.
+            SendStatus status = write(channel, payload, requestId, type, flags, xfer, gpa);
+            switch (status) {
+                case OK -> {
+                    sentOk(type, flags);
+                    return SENT;
+                }
+                case INVALID_ARGUMENT -> {
+                    return Future.failedFuture(refused(type, payload.length));
+                }
+                case TRY_AGAIN, REQUESTOR_FULL -> {
+                    // It waits at the head, as flush() would have left it after this very attempt.
+                    Promise<Void> sent = Promise.promise();
+                    Parked p = new Parked(payload, requestId, type, flags, sent, null, xfer, gpa);
+                    parked.addLast(p);
+                    if (status == SendStatus.TRY_AGAIN) {
+                        pendingSendWaits++;
+                        if (channel.armPendingSend(p.requiredSpace())) {
+                            flush(); // space appeared between the failed write and the arming: nobody will signal
+                        }
+                    }
+                    return sent.future();
+                }
+                default -> {
+                    writeFaulted.run(); // the write found the ring broken and ended the channel
+                    return Future.failedFuture(new ChannelClosedException(channel.relid(), channel.endReason()));
+                }
+            }
+        }
         Promise<Void> sent = Promise.promise();
         submit(new Parked(payload, requestId, type, flags, sent, null, xfer, gpa));
         return sent.future();
+    }
+
+    /** What a send that is on the ring returns: one completed future for all of them. */
+    private static final Future<Void> SENT = Future.succeededFuture();
+
+    private static SendStatus write(VmbusChannel channel, byte[] payload, long requestId, int type, int flags,
+                                    TransferPageRanges xfer, GpaRanges gpa) {
+        if (xfer != null) {
+            return channel.sendTransferPages(xfer, payload, 0, payload.length, requestId, flags);
+        }
+        if (gpa != null) {
+            return channel.sendPacketMpbDesc(gpa, payload, 0, payload.length, requestId);
+        }
+        return channel.sendPacket(payload, 0, payload.length, requestId, type, flags);
+    }
+
+    /** A packet without a request of ours went on the ring: track its id if it asked for a completion. */
+    private void sentOk(int type, int flags) {
+        if (flags == PacketLayout.FLAG_COMPLETION_REQUESTED && channel.requestor() == null
+                && type != PacketType.COMP) {
+            if (awaited.size() < MAX_TRACKED_AWAITED) {
+                awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
+                awaitedCount++;
+            } else {
+                awaitedOverflowed = true;
+            }
+        }
+    }
+
+    private IllegalArgumentException refused(int type, int length) {
+        return new IllegalArgumentException("channel " + channel.relid() + " refused a " + PacketType.name(type)
+                + " packet of " + length + " bytes (-EINVAL): no range, bad flags, or too long for len8");
     }
 
     /**
@@ -176,14 +232,8 @@ final class Outbox {
                     parked.removeFirst();
                     if (head.request != null) {
                         head.request.transId = channel.lastTransactionId();
-                    } else if (head.flags == PacketLayout.FLAG_COMPLETION_REQUESTED && channel.requestor() == null
-                            && head.type != PacketType.COMP) {
-                        if (awaited.size() < MAX_TRACKED_AWAITED) {
-                            awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
-                            awaitedCount++;
-                        } else {
-                            awaitedOverflowed = true;
-                        }
+                    } else {
+                        sentOk(head.type, head.flags);
                     }
                     head.sent.tryComplete();
                 }
@@ -208,9 +258,7 @@ final class Outbox {
                 }
                 case INVALID_ARGUMENT -> {
                     parked.removeFirst(); // refused as it stands, nothing written: fail it, keep the channel
-                    head.sent.tryFail(new IllegalArgumentException("channel " + channel.relid()
-                            + " refused a " + PacketType.name(head.type) + " packet of " + head.payload.length
-                            + " bytes (-EINVAL): no range, bad flags, or too long for len8"));
+                    head.sent.tryFail(refused(head.type, head.payload.length));
                 }
                 case REQUESTOR_FULL -> {
                     return; // a completion frees a slot; the drain calls flush() after handling one

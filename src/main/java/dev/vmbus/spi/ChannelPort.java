@@ -9,6 +9,9 @@ import io.vertx.core.Future;
  *
  * <p>Threads: call it on the channel's context (where the {@link BatchHandler} runs) and it acts at once; from
  * any other thread the call is moved onto that context. Futures complete on the channel's context.
+ *
+ * <p>What a batch handler sends while it runs is staged in the ring (its future completes then) and published to
+ * the host with the rest of the drain pass's sends when the pass ends: one signal for the pass, not one per packet.
  */
 public interface ChannelPort {
 
