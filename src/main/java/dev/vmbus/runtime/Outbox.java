@@ -71,7 +71,7 @@ final class Outbox {
     private final Map<Long, PendingRequest> requests = new HashMap<>();
     private long nextRequestSerial = 1;
     /** Without a requestor: ids sent with completion requested and not completed yet, with how often each was sent. */
-    private final Map<Long, Integer> awaited = new HashMap<>();
+    private final LongCounts awaited = new LongCounts();
     private int awaitedCount;
     /** Whether more ids were sent than {@link #MAX_TRACKED_AWAITED} at once: completions can no longer be judged. */
     private boolean awaitedOverflowed;
@@ -153,7 +153,7 @@ final class Outbox {
         if (flags == PacketLayout.FLAG_COMPLETION_REQUESTED && channel.requestor() == null
                 && type != PacketType.COMP) {
             if (awaited.size() < MAX_TRACKED_AWAITED) {
-                awaited.merge(channel.lastTransactionId(), 1, Integer::sum);
+                awaited.increment(channel.lastTransactionId());
                 awaitedCount++;
             } else {
                 awaitedOverflowed = true;
@@ -295,18 +295,10 @@ final class Outbox {
      * @return false if no packet sent asking for a completion carried that id (and every such id is tracked)
      */
     boolean completed(long transactionId) {
-        Integer n = awaited.get(transactionId);
-        if (n == null) {
+        if (!awaited.decrement(transactionId)) {
             return awaitedOverflowed; // beyond what is tracked, any id may be one of ours
         }
-        {
-            awaitedCount--;
-            if (n == 1) {
-                awaited.remove(transactionId);
-            } else {
-                awaited.put(transactionId, n - 1);
-            }
-        }
+        awaitedCount--;
         return true;
     }
 
