@@ -115,11 +115,8 @@ final class Outbox {
                     Promise<Void> sent = Promise.promise();
                     Parked p = new Parked(payload, requestId, type, flags, sent, null, xfer, gpa);
                     parked.addLast(p);
-                    if (status == SendStatus.TRY_AGAIN) {
-                        pendingSendWaits++;
-                        if (channel.armPendingSend(p.requiredSpace())) {
-                            flush(); // space appeared between the failed write and the arming: nobody will signal
-                        }
+                    if (status == SendStatus.TRY_AGAIN && full(p)) {
+                        flush(); // refused (then the queue is empty), or space appeared: nobody will signal
                     }
                     return sent.future();
                 }
@@ -216,6 +213,29 @@ final class Outbox {
         flush();
     }
 
+    /**
+     * {@code head}, first in {@link #parked}, did not fit: one no ring space could ever hold is removed and failed
+     * (a write needs strictly more free bytes than it takes, so it would wait for ever, and every send behind it
+     * too; nothing was written and the channel goes on); otherwise {@code pending_send_sz} is armed.
+     *
+     * @return true to go on with the queue now (it was refused, or space appeared between the failed write and
+     *         the arming, so nobody will signal); false to wait for the peer's signal
+     */
+    private boolean full(Parked head) {
+        int needed = head.requiredSpace();
+        int capacity = channel.outboundDataSize();
+        if (needed >= capacity) {
+            parked.removeFirst();
+            head.sent.tryFail(new IllegalArgumentException("channel " + channel.relid() + " can never"
+                    + " hold a " + PacketType.name(head.type) + " packet of " + head.payload.length
+                    + " bytes: it takes " + needed + " ring bytes and the outbound ring holds " + capacity
+                    + " bytes of data (offer the channel with a larger ring)"));
+            return true;
+        }
+        pendingSendWaits++;
+        return channel.armPendingSend(needed);
+    }
+
     /** Tries the parked sends in order; arms {@code pending_send_sz} for the first that does not fit. */
     void flush() {
         // A completed send's callbacks run inline and may end the channel: stop then (whoever ended it reports it).
@@ -238,23 +258,10 @@ final class Outbox {
                     head.sent.tryComplete();
                 }
                 case TRY_AGAIN -> {
-                    int needed = head.requiredSpace();
-                    int capacity = channel.outboundDataSize();
-                    if (needed >= capacity) {
-                        // a write needs strictly more free bytes than it takes: this one could wait for ever, and
-                        // every send behind it too. Refused as it stands, nothing written: fail it, keep the channel.
-                        parked.removeFirst();
-                        head.sent.tryFail(new IllegalArgumentException("channel " + channel.relid() + " can never"
-                                + " hold a " + PacketType.name(head.type) + " packet of " + head.payload.length
-                                + " bytes: it takes " + needed + " ring bytes and the outbound ring holds " + capacity
-                                + " bytes of data (offer the channel with a larger ring)"));
-                        continue;
-                    }
-                    pendingSendWaits++;
-                    if (!channel.armPendingSend(needed)) {
+                    if (!full(head)) {
                         return; // the peer will signal when it frees enough
                     }
-                    // Space appeared between the failed write and the arming: retry now, nobody will signal.
+                    // Refused, or space appeared between the failed write and the arming: go on now.
                 }
                 case INVALID_ARGUMENT -> {
                     parked.removeFirst(); // refused as it stands, nothing written: fail it, keep the channel
