@@ -5,6 +5,8 @@ import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -23,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * vRSS (spec §3.8): with {@code queues} 3 the guest asks for 2 subchannels, opens them, sets the RSS parameters
- * over 3 queues, and receives on every queue, each with its own figures.
+ * over 3 queues, and receives on every queue, each with its own figures; it sends each flow on the queue the send
+ * table names, and a subchannel that ends gives back the sections of the frames it carried.
  */
 class NetvscVrssTest {
 
@@ -64,6 +67,65 @@ class NetvscVrssTest {
                     "a frame on queue 2").getJsonArray("queues").getJsonObject(2);
             assertEquals(2, q2.getInteger("index"));
             assertEquals(NicHost.RELID + 2, q2.getInteger("relid"));
+        }
+    }
+
+    @Test
+    void eachFlowLeavesOnOneQueueAndAnEndedQueueGivesItsSectionsBack() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", 3), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up") && n.getJsonArray("queues").size() == 3, "3 queues up");
+            ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
+            // 30 flows (frames differing in their addresses), each sent twice; the host completes none
+            int flows = 30;
+            for (int round = 0; round < 2; round++) {
+                for (int seed = 0; seed < flows; seed++) {
+                    host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"),
+                            Buffer.buffer(NetvscDataTest.frame(200, seed)));
+                }
+            }
+            java.util.Map<Integer, List<Integer>> flowsByRelid = new java.util.TreeMap<>();
+            int[] relidOfFlow = new int[flows];
+            int[] copies = new int[flows];
+            for (int got = 0; got < 2 * flows; ) {
+                Packet p = host.next();
+                if (p.type() != PacketType.DATA_INBAND || !(NicHost.nvsp(p) instanceof NvspMessage.RndisPacket m)
+                        || m.channelType() != Nvsp.CHANNEL_DATA) {
+                    continue;
+                }
+                RndisMessage.Packet sent = (RndisMessage.Packet) RndisMessage.decode(sendBuffer.read(
+                        (long) m.sectionIndex() * NicHost.SECTION, m.sectionSize()));
+                int flow = -1;
+                for (int seed = 0; seed < flows; seed++) {
+                    if (java.util.Arrays.equals(sent.frame(), NetvscDataTest.frame(200, seed))) {
+                        flow = seed;
+                    }
+                }
+                assertTrue(flow >= 0, "a frame nobody sent");
+                if (copies[flow]++ == 0) {
+                    relidOfFlow[flow] = p.relid();
+                } else {
+                    assertEquals(relidOfFlow[flow], p.relid(), "flow " + flow + " changed queue");
+                }
+                flowsByRelid.computeIfAbsent(p.relid(), r -> new java.util.ArrayList<>()).add(flow);
+                got++;
+            }
+            assertTrue(flowsByRelid.size() > 1, "every frame left on one channel: " + flowsByRelid);
+            JsonObject nic = host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 2 * flows,
+                    "every frame's section in use");
+            for (int q = 0; q < 3; q++) {
+                JsonObject queue = nic.getJsonArray("queues").getJsonObject(q);
+                assertEquals(flowsByRelid.getOrDefault(queue.getInteger("relid"), List.of()).size(),
+                        queue.getLong("framesToHost"), "queue " + q + ": " + nic.getJsonArray("queues"));
+            }
+
+            // a subchannel that carried frames goes: the host will complete none of them, so their sections are free
+            int gone = flowsByRelid.keySet().stream().filter(r -> r != NicHost.RELID).findFirst().orElseThrow();
+            int lost = flowsByRelid.get(gone).size();
+            host.rescind(gone);
+            JsonObject after = host.awaitNic(n -> n.getJsonObject("drops").getLong("queueEnded") == lost,
+                    lost + " frames of the ended queue dropped");
+            assertEquals(2 * flows - lost, after.getJsonObject("sendSections").getInteger("inUse"));
         }
     }
 }

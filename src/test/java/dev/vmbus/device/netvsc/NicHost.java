@@ -281,6 +281,11 @@ final class NicHost implements AutoCloseable {
         }
     }
 
+    /** Rescinds channel {@code relid} (a subchannel the host offered); returns once the host did. */
+    void rescind(int relid) throws Exception {
+        onHost(() -> bus.host().rescind(relid));
+    }
+
     /** Puts a packet on the guest's ring; returns once it is there. */
     void send(byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
         send(RELID, payload, tid, type, flags, xfer);
