@@ -237,7 +237,7 @@ public final class Agent implements AutoCloseable {
          */
         public Agent start() throws Exception {
             TransportType type = config.transport().type();
-            Map<String, JsonObject> sections = devices != null ? devices : config.deviceSections();
+            Map<String, JsonObject> sections = devices != null ? devices : DeviceRegistry.sections(config);
             plugins = config.plugins().dir() == null ? PluginDirectory.none()
                     : PluginDirectory.open(Path.of(config.plugins().dir()));
             if (plugins.dir() != null) {
@@ -327,7 +327,7 @@ public final class Agent implements AutoCloseable {
                 return null;
             }
             return new DashboardServer(new DashboardOptions(d.host(), d.port(), d.effectiveToken(), d.updateIntervalMs(),
-                    devices, kernelCounters, d.health(), config.deviceSections()),
+                    devices, kernelCounters, d.health(), DeviceRegistry.sections(config)),
                     simulated != null ? new SimulatedHostControl(simulated) : null);
         }
 

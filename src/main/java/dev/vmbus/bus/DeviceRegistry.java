@@ -6,6 +6,7 @@ import dev.vmbus.spi.DeviceContext;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.config.TransportType;
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
 
@@ -57,6 +58,16 @@ public final class DeviceRegistry {
         Map<String, DeviceContext> contexts = new LinkedHashMap<>();
         configured.forEach((name, c) -> contexts.put(name, c.context()));
         this.enabled = java.util.Collections.unmodifiableMap(contexts);
+    }
+
+    /**
+     * {@code config}'s device sections as Vert.x JSON, name to section: the config layer binds them with Jackson and
+     * knows nothing of Vert.x, the registry and the handlers read Vert.x JSON.
+     */
+    public static Map<String, JsonObject> sections(VmbusConfig config) {
+        Map<String, JsonObject> out = new LinkedHashMap<>();
+        config.devices().forEach((name, node) -> out.put(name, new JsonObject(node.toString())));
+        return out;
     }
 
     /** The handlers on the class path, configured by {@code devices} (name to section). */

@@ -189,7 +189,7 @@ final class BindCommand {
 
         @Override
         int bindEnabled(SystemView system, UioBinder binder, PrintWriter out) throws IOException {
-            DeviceRegistry registry = DeviceRegistry.load(system.config().deviceSections(), TransportType.UIO);
+            DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(system.config()), TransportType.UIO);
             int failed = 0;
             for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
                 String name = c.name();

@@ -72,7 +72,7 @@ final class DoctorCommand implements Callable<Integer> {
     private int diagnose(PrintWriter out) throws IOException {
         ConfigFile file = ConfigFile.resolve(conf);
         SystemView view = SystemView.of(file.load(), sysfsRoot, procRoot);
-        DeviceRegistry registry = DeviceRegistry.load(view.config().deviceSections(), TransportType.UIO);
+        DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(view.config()), TransportType.UIO);
         Diagnosis d;
         try {
             d = Diagnosis.of(view, registry);

@@ -2,7 +2,6 @@ package dev.vmbus.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -326,18 +325,6 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         public boolean answersWithRecording() {
             return "recording".equals(answer) || (answer == null && recording != null);
         }
-
-        /** The counterpart's settings as Vert.x JSON. */
-        public JsonObject settingsJson() {
-            return settings != null ? new JsonObject(settings.toString()) : new JsonObject();
-        }
-    }
-
-    /** The device sections as Vert.x JSON, for the device registry. */
-    public Map<String, JsonObject> deviceSections() {
-        Map<String, JsonObject> out = new LinkedHashMap<>();
-        devices.forEach((name, node) -> out.put(name, new JsonObject(node.toString())));
-        return out;
     }
 
     public VmbusConfig withTransport(Transport t) {

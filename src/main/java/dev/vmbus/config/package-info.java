@@ -3,6 +3,7 @@
  * loaded once with Jackson ({@code ConfigLoader}), unknown keys and bad values named in a {@code ConfigException};
  * {@code TransportType} is the one place the transports' names are spelled. These records are the options the layers
  * above take; they are never copied into options of their own.
- * <p>Uses no other layer of the project.
+ * <p>Uses no other layer of the project and knows nothing of Vert.x: device sections stay Jackson nodes, which the
+ * device registry ({@code bus.DeviceRegistry.sections}) and the simulated host turn into Vert.x JSON.
  */
 package dev.vmbus.config;

@@ -118,7 +118,8 @@ public final class SimulatedHost {
                 try {
                     counterpart = recorded ? new ScriptedCounterpart(recording, o.echoOrDefault(), o.recording())
                             : script ? new ScriptedCounterpart(o.sendOrNone(), o.echoOrDefault())
-                            : plugin.counterpart(offer, o.settingsJson());
+                            : plugin.counterpart(offer, o.settings() != null
+                                    ? new JsonObject(o.settings().toString()) : new JsonObject());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(key + ".settings: " + e.getMessage(), e);
                 }

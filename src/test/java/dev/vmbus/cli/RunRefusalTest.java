@@ -59,7 +59,7 @@ class RunRefusalTest {
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true, new SimulatedKernel(tree));
         Path older = tree.config(dir.resolve("older.json"), "\"kernel\": { \"release\": \"6.12.40\" }");
         dev.vmbus.config.VmbusConfig config = dev.vmbus.config.ConfigLoader.load(older);
-        dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(config.deviceSections(),
+        dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(dev.vmbus.bus.DeviceRegistry.sections(config),
                 dev.vmbus.config.TransportType.UIO);
         var diagnosis = dev.vmbus.transport.uio.admin.Diagnosis.of(
                 dev.vmbus.transport.uio.admin.SystemView.of(config, null, null), registry);
@@ -75,7 +75,7 @@ class RunRefusalTest {
         // F6: after a reboot the devices are back on hv_utils; the agent would start and serve nothing, silently.
         KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
         dev.vmbus.config.VmbusConfig config = dev.vmbus.config.ConfigLoader.load(tree.config(dir.resolve("c.json"), null));
-        dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(config.deviceSections(),
+        dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(dev.vmbus.bus.DeviceRegistry.sections(config),
                 dev.vmbus.config.TransportType.UIO);
         java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.logging.Handler handler = new java.util.logging.Handler() {

@@ -19,10 +19,10 @@ class UioConfigTest {
         assertEquals(TransportType.UIO, config.transport().type());
         assertEquals("/sys", config.transport().sysfsRoot());
         assertEquals("/dev", config.transport().devRoot());
-        assertEquals("/var/lib/hyperv", config.deviceSections().get("kvp").getString("poolDir"));
-        assertFalse(config.deviceSections().get("shutdown").getBoolean("dryRun"));
-        assertFalse(config.deviceSections().get("vss").getBoolean("dryRun"));
-        DeviceRegistry registry = DeviceRegistry.load(config.deviceSections(), config.transport().type());
-        assertEquals(config.deviceSections().keySet(), registry.enabled().keySet());
+        assertEquals("/var/lib/hyperv", DeviceRegistry.sections(config).get("kvp").getString("poolDir"));
+        assertFalse(DeviceRegistry.sections(config).get("shutdown").getBoolean("dryRun"));
+        assertFalse(DeviceRegistry.sections(config).get("vss").getBoolean("dryRun"));
+        DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(config), config.transport().type());
+        assertEquals(DeviceRegistry.sections(config).keySet(), registry.enabled().keySet());
     }
 }
