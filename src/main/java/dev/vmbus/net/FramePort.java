@@ -20,9 +20,26 @@ public interface FramePort extends AutoCloseable {
 
     /**
      * Starts taking frames from the outside: each is a fresh array holding exactly one frame, owned by the
-     * receiver, handed to {@code toNic} through {@code deliver}. Called once.
+     * receiver, handed to {@code toNic} through {@code deliver}, with {@code more} true when the port hands over
+     * another frame in the same task right after it (a burst, as Linux's {@code xmit_more}). Called once (this
+     * or {@link #start}).
      */
-    void start(Executor deliver, Consumer<byte[]> toNic) throws java.io.IOException;
+    void startBursts(Executor deliver, Receiver toNic) throws java.io.IOException;
+
+    /** As {@link #startBursts} for a receiver that takes frames one by one, ignoring bursts. */
+    default void start(Executor deliver, Consumer<byte[]> toNic) throws java.io.IOException {
+        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+    }
+
+    /**
+     * Where a port hands frames. {@code more} is a hint that lets the NIC put a burst's frames in one message to
+     * the host: true only when the port calls again in the same task, so the last frame of every task says false;
+     * a receiver that holds a frame back on {@code more} therefore never holds it past the task.
+     */
+    @FunctionalInterface
+    interface Receiver {
+        void frame(byte[] frame, boolean more);
+    }
 
     /**
      * One frame from the NIC to the outside: {@code length} bytes of {@code frame} from {@code offset}, copied or

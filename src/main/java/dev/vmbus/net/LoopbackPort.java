@@ -3,7 +3,6 @@ package dev.vmbus.net;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 
 /**
  * A {@link FramePort} whose outside is a wire looped back: every frame the NIC sends comes back in, through the
@@ -30,7 +29,7 @@ public final class LoopbackPort implements FramePort {
     private final int maxFrameLength;
     private final ArrayDeque<byte[]> loop = new ArrayDeque<>();
     private Executor deliver;
-    private Consumer<byte[]> toNic;
+    private Receiver toNic;
     private boolean paused;
     private boolean closed;
     private boolean scheduled;
@@ -57,8 +56,14 @@ public final class LoopbackPort implements FramePort {
         this.maxFrameLength = maxFrameLength;
     }
 
+    /** As the interface's, without its {@code IOException}: this port opens nothing. */
     @Override
-    public synchronized void start(Executor deliver, Consumer<byte[]> toNic) {
+    public void start(Executor deliver, java.util.function.Consumer<byte[]> toNic) {
+        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+    }
+
+    @Override
+    public synchronized void startBursts(Executor deliver, Receiver toNic) {
         if (this.deliver != null) {
             throw new IllegalStateException("a loopback port is started once");
         }
@@ -104,7 +109,7 @@ public final class LoopbackPort implements FramePort {
 
     private void deliverBatch() {
         byte[][] batch;
-        Consumer<byte[]> target;
+        Receiver target;
         synchronized (this) {
             scheduled = false;
             if (paused || closed) {
@@ -131,7 +136,7 @@ public final class LoopbackPort implements FramePort {
                     return;
                 }
             }
-            target.accept(batch[i]);
+            target.frame(batch[i], false); // the NIC may pause us mid-batch, so no frame promises another
         }
         synchronized (this) {
             schedule();

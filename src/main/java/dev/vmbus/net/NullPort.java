@@ -1,7 +1,6 @@
 package dev.vmbus.net;
 
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 
 /**
  * A {@link FramePort} with nothing outside: frames the NIC sends are taken and discarded (counted as sent, as a
@@ -16,8 +15,14 @@ public final class NullPort implements FramePort {
     private long framesOut;
     private long bytesOut;
 
+    /** As the interface's, without its {@code IOException}: this port opens nothing. */
     @Override
-    public synchronized void start(Executor deliver, Consumer<byte[]> toNic) {
+    public void start(Executor deliver, java.util.function.Consumer<byte[]> toNic) {
+        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+    }
+
+    @Override
+    public synchronized void startBursts(Executor deliver, Receiver toNic) {
         if (started) {
             throw new IllegalStateException("a null port is started once");
         }

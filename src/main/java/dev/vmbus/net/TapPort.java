@@ -11,7 +11,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -90,7 +89,7 @@ public final class TapPort implements FramePort {
     }
 
     @Override
-    public synchronized void start(Executor deliver, Consumer<byte[]> toNic) throws IOException {
+    public synchronized void startBursts(Executor deliver, Receiver toNic) throws IOException {
         if (closed) {
             throw new IllegalStateException(tap + " port is closed");
         }
@@ -100,7 +99,7 @@ public final class TapPort implements FramePort {
         reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).start(() -> read(deliver, toNic));
     }
 
-    private void read(Executor deliver, Consumer<byte[]> toNic) {
+    private void read(Executor deliver, Receiver toNic) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(READ_BUFFER, 64);
             while (!closed) {
@@ -130,7 +129,7 @@ public final class TapPort implements FramePort {
                     int frames = count;
                     deliver.execute(() -> {
                         for (int i = 0; i < frames; i++) {
-                            toNic.accept(burst[i]);
+                            toNic.frame(burst[i], i < frames - 1);
                         }
                     });
                 }

@@ -7,7 +7,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
 
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 
 /**
  * The {@code eventbus} backend: every frame the NIC receives from the host is published as a {@link Buffer} on
@@ -53,7 +52,7 @@ final class EventBusPort implements FramePort {
     }
 
     @Override
-    public void start(Executor deliver, Consumer<byte[]> toNic) {
+    public void startBursts(Executor deliver, Receiver toNic) {
         if (consumer != null) {
             throw new IllegalStateException("event-bus port " + name + " already started");
         }
@@ -67,7 +66,7 @@ final class EventBusPort implements FramePort {
             byte[] frame = buffer.getBytes();
             framesIn++;
             bytesIn += frame.length;
-            deliver.execute(() -> toNic.accept(frame));
+            deliver.execute(() -> toNic.frame(frame, false));
         });
     }
 

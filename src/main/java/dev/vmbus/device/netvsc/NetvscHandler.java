@@ -20,6 +20,18 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
      */
     public static final int CREDIT = 1024;
 
+    /** Where frames go instead of {@code devices.netvsc.backend}, or null to follow the settings. */
+    private final Nic.PortFactory ports;
+
+    public NetvscHandler() {
+        this(null);
+    }
+
+    /** A handler whose NICs use {@code ports} whatever the backend setting says (tests of the NIC's own paths). */
+    NetvscHandler(Nic.PortFactory ports) {
+        this.ports = ports;
+    }
+
     @Override
     public String name() {
         return "netvsc";
@@ -42,6 +54,9 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
 
     @Override
     public Device device(NetvscSettings settings, DeviceContext context) {
+        if (ports != null) {
+            return new NetvscDevice(settings, ports);
+        }
         return new NetvscDevice(settings, (vertx, name, mac, mtu, maxFrame, link) -> switch (settings.backend()) {
             case EVENTBUS -> new EventBusPort(vertx, name, maxFrame);
             case TAP -> TapBackend.open(vertx, name, mac, mtu, link);

@@ -203,7 +203,7 @@ final class NicBringUp {
                 throw error instanceof Exception e ? e : new IllegalStateException(error);
             }
             Context here = nic.context;
-            opened.start(r -> here.runOnContext(v -> r.run()), nic.tx::fromBackend);
+            opened.startBursts(r -> here.runOnContext(v -> r.run()), nic.tx::fromBackend);
             nic.port = opened;
         } catch (Exception e) {
             if (opened != null) {

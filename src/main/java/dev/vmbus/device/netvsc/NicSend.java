@@ -31,10 +31,17 @@ import java.util.List;
  * (and so the sections) is the primary's, shared by every queue; a section's completion comes on the channel its
  * frame went out on.
  *
+ * <p>Bursts: while the backend says more frames follow in the same task ({@link FramePort.Receiver}), frames for
+ * the same queue go into the same section, PACKET_MSGs end to end, each starting on the host's packet alignment
+ * (the previous one's {@code msg_len} covering the padding), at most the host's packets per message, as Linux's
+ * netvsc batches with {@code xmit_more}. The section is sent with the burst's last frame, or when the next frame
+ * does not fit or goes to another queue: one VMBus packet and one completion for the burst instead of one per frame.
+ *
  * <p>Threads: the NIC's (see {@link Nic}).
  */
 final class NicSend {
     private static final int SECTION_BITS = 24;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final Nic nic;
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
@@ -48,6 +55,15 @@ final class NicSend {
     private volatile NicQueue[] byIndex = new NicQueue[0];
     private long sendSequence;
     private boolean paused;
+    /** The section a burst is being written into, or -1; the queue it goes out on. */
+    private int openIndex = -1;
+    private NicQueue openQueue;
+    /** Bytes written into the open section, and where its last PACKET_MSG starts. */
+    private int openLength;
+    private int openLast;
+    /** Frames and frame bytes in the open section. */
+    private int openFrames;
+    private long openBytes;
     private volatile int framesWaiting;
     volatile long dropsTooLong;
     volatile long dropsNoSection;
@@ -132,9 +148,11 @@ final class NicSend {
         return q != null ? q : primary;
     }
 
-    /** Forgets the frames that wait (the NIC failed or closed). */
+    /** Forgets the frames that wait and the burst being written (the NIC failed or closed). */
     void clear() {
         waiting.clear();
+        openIndex = -1;
+        openQueue = null;
     }
 
     JsonObject sectionsJson() {
@@ -146,17 +164,17 @@ final class NicSend {
                 .put("framesWaiting", framesWaiting);
     }
 
-    /** One frame from the backend (on the NIC's context). */
-    void fromBackend(byte[] f) {
+    /**
+     * One frame from the backend (on the NIC's context); {@code more} if the backend hands over another in this
+     * task, so the frame may wait for it in the open section.
+     */
+    void fromBackend(byte[] f, boolean more) {
         if (nic.phase != Nic.Phase.UP) {
             nic.dropsNotUp++;
-            return;
-        }
-        if (f.length + Rndis.PACKET_HEADER_SIZE > sectionSize) {
+        } else if (f.length + Rndis.PACKET_HEADER_SIZE > sectionSize) {
             dropsTooLong++;
-            return;
-        }
-        if (!waiting.isEmpty() || !transmit(f)) {
+        } else if (!waiting.isEmpty() || !append(f)) {
+            flush(); // nothing is held back while frames wait
             if (waiting.size() >= Nic.WAIT_LIMIT) {
                 dropsNoSection++;
             } else {
@@ -168,43 +186,95 @@ final class NicSend {
                 nic.port.pause();
             }
         }
+        if (!more) {
+            flush();
+        }
     }
 
-    /** Writes {@code f} as a PACKET_MSG into a free section and sends NVSP 107 naming it; false if none is free. */
-    private boolean transmit(byte[] f) {
+    /**
+     * Writes {@code f} as a PACKET_MSG into the open section after what the burst holds, or, when it does not fit
+     * there, goes to another queue or the host's packets per message are reached, sends the open section and
+     * starts a free one; false if none is free.
+     */
+    private boolean append(byte[] f) {
+        NicQueue q = queueFor(f);
+        int raw = Rndis.PACKET_HEADER_SIZE + f.length;
+        if (openIndex >= 0) {
+            int at = align(openLength);
+            if (q != openQueue || openFrames >= Math.max(1, nic.bringUp.maxPacketsPerMessage)
+                    || at + raw > sectionSize) {
+                flush();
+            } else {
+                // the previous PACKET_MSG's msg_len covers the padding up to this one (as Linux pads)
+                MemorySegment memory = nic.sendMemory;
+                long previous = (long) openIndex * sectionSize + openLast;
+                memory.set(U32, previous + 4, memory.get(U32, previous + 4) + (at - openLength));
+                write(f, at);
+                return true;
+            }
+        }
         int index = sections.take();
         if (index < 0) {
             return false;
         }
+        openIndex = index;
+        openQueue = q;
+        openLength = 0;
+        openFrames = 0;
+        openBytes = 0;
+        write(f, 0);
+        return true;
+    }
+
+    private int align(int length) {
+        int a = Math.max(1, nic.bringUp.packetAlignment);
+        return (length + a - 1) / a * a;
+    }
+
+    /** Writes {@code f} as a PACKET_MSG at {@code at} in the open section (it fits: checked by the caller). */
+    private void write(byte[] f, int at) {
         MemorySegment memory = nic.sendMemory;
-        long base = (long) index * sectionSize;
+        long base = (long) openIndex * sectionSize + at;
         int head = RndisMessage.Packet.writeHeader(memory, base, f.length, List.of());
         MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, f.length);
+        openLast = at;
+        openLength = at + head + f.length;
+        openFrames++;
+        openBytes += f.length;
+    }
+
+    /** Sends the open section, if any, as one NVSP 107 naming it, on its queue's channel. */
+    private void flush() {
+        if (openIndex < 0) {
+            return;
+        }
+        int index = openIndex;
+        NicQueue q = openQueue;
+        openIndex = -1;
+        openQueue = null;
         long tid = Nic.DATA | (++sendSequence & ((1L << (63 - SECTION_BITS)) - 1)) << SECTION_BITS | index;
         sectionTid[index] = tid;
-        NicQueue q = queueFor(f);
         OutboundPacket packet = new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, index,
-                head + f.length).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1);
+                openLength).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1);
         if (q == null || q.index == 0 || q.port == null) {
             NicQueue primary = q != null && q.index == 0 ? q : nic.queues.get(nic.relid());
             sectionQueue[index] = 0;
             if (primary != null) {
-                primary.framesOut++;
-                primary.bytesOut += f.length;
+                primary.framesOut += openFrames;
+                primary.bytesOut += openBytes;
             }
             nic.send(packet);
-            return true;
+            return;
         }
         sectionQueue[index] = q.index;
-        q.framesOut++;
-        q.bytesOut += f.length;
+        q.framesOut += openFrames;
+        q.bytesOut += openBytes;
         ChannelPort out = q.port;
         int queue = q.index;
         // a send fails only once its subchannel ended: its frames are dropped and their sections freed, on the
         // NIC's context (the future completes on the subchannel's)
         io.vertx.core.Context here = nic.context;
         out.send(packet).onFailure(e -> here.runOnContext(v -> queueEnded(queue)));
-        return true;
     }
 
     /** The completion of a frame's send ({@code tid} with {@link Nic#DATA}): its section is free again. */
@@ -227,9 +297,10 @@ final class NicSend {
 
     /** A section freed: frames that waited go, and the backend resumes once none wait. */
     private void pump() {
-        while (!waiting.isEmpty() && transmit(waiting.peek())) {
+        while (!waiting.isEmpty() && append(waiting.peek())) {
             waiting.poll();
         }
+        flush();
         framesWaiting = waiting.size();
         FramePort p = nic.port;
         if (waiting.isEmpty() && paused && p != null) {

@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 
 import java.io.IOException;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -52,8 +51,8 @@ final class TapBackend implements FramePort, Nic.LinkAware {
     }
 
     @Override
-    public void start(Executor deliver, Consumer<byte[]> toNic) throws IOException {
-        port.start(deliver, toNic);
+    public void startBursts(Executor deliver, Receiver toNic) throws IOException {
+        port.startBursts(deliver, toNic);
     }
 
     @Override

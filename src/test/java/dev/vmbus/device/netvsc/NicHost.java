@@ -138,6 +138,10 @@ final class NicHost implements AutoCloseable {
     private int completions;
 
     NicHost(JsonObject config, HostTransport.Buffers buffers) throws Exception {
+        this(config, buffers, new NetvscHandler());
+    }
+
+    NicHost(JsonObject config, HostTransport.Buffers buffers, NetvscHandler handler) throws Exception {
         vertx = Vertx.vertx();
         try {
             LocalCodec.register(vertx);
@@ -146,7 +150,7 @@ final class NicHost implements AutoCloseable {
             hostContext = vertx.getOrCreateContext();
             onHost(() -> bus.host().start());
             memory = onHost(() -> bus.host().guestMemory(16 * 4096));
-            DeviceRegistry registry = DeviceRegistry.of(List.of(new NetvscHandler()),
+            DeviceRegistry registry = DeviceRegistry.of(List.of(handler),
                     Map.of("netvsc", config.copy().put("enabled", true)), TransportType.SIM);
             vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
