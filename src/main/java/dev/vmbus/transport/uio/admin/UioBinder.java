@@ -87,8 +87,8 @@ public final class UioBinder {
     private final SysfsWriter writer;
     private final Consumer<String> steps;
     private final double maxBufferPercent;
-    /** Where the driver each device had before {@link #bind} is recorded, for {@link #unbind}; null: nowhere. */
-    private final Path recordDir;
+    /** The driver each device had before {@link #bind}, for {@link #unbind}. */
+    private final BoundDrivers records;
 
     /**
      * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
@@ -116,7 +116,7 @@ public final class UioBinder {
      */
     public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
                      Consumer<String> steps, double maxBufferPercent, Path recordDir) {
-        this.recordDir = recordDir;
+        this.records = new BoundDrivers(recordDir, steps);
         this.maxBufferPercent = maxBufferPercent;
         this.sysfsRoot = sysfsRoot;
         this.procRoot = procRoot;
@@ -352,7 +352,7 @@ public final class UioBinder {
                     + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
                     : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
         }
-        remember(devices, original);
+        records.remember(devices, original);
         return moved;
     }
 
@@ -428,9 +428,9 @@ public final class UioBinder {
         List<String> notes = new ArrayList<>();
         for (VmbusDevice d : devices) {
             String instance = d.dir().getFileName().toString();
-            Optional<String> recorded = driver.isPresent() ? Optional.empty() : recorded(instance);
+            Optional<String> recorded = driver.isPresent() ? Optional.empty() : records.recorded(instance);
             Optional<String> to = driver.isPresent() ? driver
-                    : recorded.isPresent() ? recorded.filter(r -> !r.equals(NO_DRIVER)) : kernelDriver(classId);
+                    : recorded.isPresent() ? recorded.filter(r -> !r.equals(BoundDrivers.NO_DRIVER)) : kernelDriver(classId);
             if (!d.onUio()) {
                 steps.accept(instance + " is not bound to " + VmbusDevices.UIO_DRIVER);
                 if (d.driver().isPresent() || to.isEmpty() || to.get().equals(VmbusDevices.UIO_DRIVER)) {
@@ -438,7 +438,7 @@ public final class UioBinder {
                 }
             } else if (to.filter(VmbusDevices.UIO_DRIVER::equals).isPresent()) {
                 steps.accept(driver.isPresent() ? instance + " stays on " + VmbusDevices.UIO_DRIVER + " (--driver " + VmbusDevices.UIO_DRIVER + ")"
-                        : instance + " was on " + VmbusDevices.UIO_DRIVER + " before 'vmbus bind' (" + recordFile(instance)
+                        : instance + " was on " + VmbusDevices.UIO_DRIVER + " before 'vmbus bind' (" + records.file(instance)
                         + "), so it stays there (--driver NAME moves it anyway)");
                 continue;
             } else {
@@ -503,7 +503,7 @@ public final class UioBinder {
                     : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
         }
         for (String instance : targets.keySet()) {
-            forget(instance);
+            records.forget(instance);
         }
         notes.forEach(steps);
         return moved;
@@ -513,67 +513,6 @@ public final class UioBinder {
     private static String fcopyNote(UUID classId) {
         return classId.equals(DeviceClass.FCOPY.classId()) ? " (hv_utils has no fcopy driver since Linux 6.10, and"
                 + " hv_fcopy_uio_daemon serves fcopy only while it is on " + VmbusDevices.UIO_DRIVER + ")" : "";
-    }
-
-    /** A record's content for a device {@code bind} found on no driver. */
-    static final String NO_DRIVER = "none";
-
-    /** Where the driver {@code bind} found {@code instance} on is recorded. */
-    private Path recordFile(String instance) {
-        return recordDir.resolve(instance);
-    }
-
-    /** The driver {@code bind} found {@code instance} on ({@link #NO_DRIVER} for none), if it recorded one. */
-    private Optional<String> recorded(String instance) throws IOException {
-        if (recordDir == null) {
-            return Optional.empty();
-        }
-        try {
-            String text = Files.readString(recordFile(instance), StandardCharsets.US_ASCII).strip();
-            if (!text.matches("[A-Za-z0-9_.-]{1,64}")) {
-                steps.accept(recordFile(instance) + " does not name a driver ('" + text + "'); ignored");
-                return Optional.empty();
-            }
-            return Optional.of(text);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
-    }
-
-    /**
-     * After a bind: records, for each device of the class, the driver it was on ({@code original}), or, for a device
-     * already on uio with no record yet (someone else bound it), {@code uio_hv_generic}. A record that cannot be
-     * written is said and does not undo the bind: unbind then falls back to the class's kernel driver.
-     */
-    private void remember(List<VmbusDevice> devices, Map<String, Optional<String>> original) {
-        if (recordDir == null) {
-            return;
-        }
-        for (VmbusDevice d : devices) {
-            String instance = d.dir().getFileName().toString();
-            Optional<String> was = original.get(instance);
-            try {
-                if (was.filter(VmbusDevices.UIO_DRIVER::equals).isPresent() && recorded(instance).isPresent()) {
-                    continue; // bound by an earlier 'vmbus bind': its record says where it came from
-                }
-                Files.createDirectories(recordDir);
-                Files.writeString(recordFile(instance), was.orElse(NO_DRIVER) + "\n", StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                steps.accept("could not record that " + instance + " was on " + was.orElse("no driver") + " ("
-                        + e.getMessage() + "); 'vmbus unbind' will give it to the class's kernel driver instead");
-            }
-        }
-    }
-
-    private void forget(String instance) {
-        if (recordDir == null) {
-            return;
-        }
-        try {
-            Files.deleteIfExists(recordFile(instance));
-        } catch (IOException e) {
-            steps.accept("could not remove " + recordFile(instance) + ": " + e.getMessage());
-        }
     }
 
     /** The devices whose {@code class_id} is {@code classId}. */
