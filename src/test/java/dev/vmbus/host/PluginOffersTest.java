@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static dev.vmbus.host.PluginOfferWaits.awaitHostDevice;
+import static dev.vmbus.host.PluginOfferWaits.guestState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,29 +120,6 @@ class PluginOffersTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(() -> control.act("offer", new JsonObject().put("relid", 8)).await(5, TimeUnit.SECONDS) != null);
         awaitHostDevice(control, 8, d -> d.getLong("opens") == 2 && d.getLong("answers", 0L) == 4);
-    }
-
-    private static JsonObject awaitHostDevice(SimulatedHostControl control, int relid,
-                                              java.util.function.Predicate<JsonObject> condition) {
-        JsonObject[] last = new JsonObject[1];
-        try {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                JsonArray devices = control.state().await(5, TimeUnit.SECONDS).getJsonArray("devices");
-                for (int i = 0; i < devices.size(); i++) {
-                    if (devices.getJsonObject(i).getInteger("relid") == relid) {
-                        last[0] = devices.getJsonObject(i);
-                    }
-                }
-                return last[0] != null && condition.test(last[0]);
-            });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("host device at relid " + relid + ": " + last[0], e);
-        }
-        return last[0];
-    }
-
-    private static JsonObject guestState(Vertx guest, String name) throws Exception {
-        return guest.eventBus().<JsonObject>request(Addresses.deviceState(name), null).await(5, TimeUnit.SECONDS).body();
     }
 
     @Test

@@ -25,6 +25,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static dev.vmbus.host.PluginOfferWaits.awaitHostDevice;
+import static dev.vmbus.host.PluginOfferWaits.guestState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -138,28 +140,6 @@ class RecordedExchangeTest {
         JsonObject again = awaitHostDevice(control, 7, d -> d.getLong("replays") == 2 && d.getBoolean("done", false));
         assertEquals(8, again.getLong("matched"), again.encode());
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> guestState(guest, "ping").getLong("answered") == 8);
-    }
-
-    private static JsonObject awaitHostDevice(SimulatedHostControl control, int relid, Predicate<JsonObject> condition) {
-        JsonObject[] last = new JsonObject[1];
-        try {
-            Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                JsonArray devices = control.state().await(5, TimeUnit.SECONDS).getJsonArray("devices");
-                for (int i = 0; i < devices.size(); i++) {
-                    if (devices.getJsonObject(i).getInteger("relid") == relid) {
-                        last[0] = devices.getJsonObject(i);
-                    }
-                }
-                return last[0] != null && condition.test(last[0]);
-            });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("host device at relid " + relid + ": " + last[0], e);
-        }
-        return last[0];
-    }
-
-    private static JsonObject guestState(Vertx guest, String name) throws Exception {
-        return guest.eventBus().<JsonObject>request(Addresses.deviceState(name), null).await(5, TimeUnit.SECONDS).body();
     }
 
     @Test
