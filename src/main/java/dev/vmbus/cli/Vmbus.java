@@ -25,8 +25,8 @@ import java.util.concurrent.Callable;
 @Command(name = "vmbus", mixinStandardHelpOptions = true, versionProvider = Vmbus.Version.class,
         synopsisSubcommandLabel = "COMMAND",
         description = "Hyper-V VMBus devices in userspace: runs a Linux guest's integration services (heartbeat, "
-                + "time sync, shutdown, KVP, VSS, file copy) from one JVM, on a real guest through uio_hv_generic "
-                + "or against a simulated Hyper-V host.",
+                + "time sync, shutdown, KVP, VSS, file copy), the synthetic NIC (netvsc) and plug-in device classes "
+                + "from one JVM, on a real guest through uio_hv_generic or against a simulated Hyper-V host.",
         subcommands = {RunCommand.class, HostCommand.class, LsCommand.class, BenchCommand.class,
                 BindCommand.Bind.class, BindCommand.Unbind.class, DoctorCommand.class,
                 CommandLine.HelpCommand.class},
