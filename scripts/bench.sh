@@ -77,7 +77,7 @@ cmd="$1"
 shift
 case "$cmd" in
   dashboard)
-    # the dashboard with many channels (docs/BENCHMARKS.md, "Dashboard at 256 channels")
+    # the dashboard with many channels (docs/benchmarks/dashboard.md)
     build
     java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
       dev.vmbus.bench.DashboardScaleBench "$@"

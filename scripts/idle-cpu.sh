@@ -4,7 +4,7 @@
 # every 2 s and time sample every 5 s), then utime+stime of the guest from /proc/PID/stat over SECONDS after WARMUP
 # seconds, and each of its threads' CPU time and number of times it ran (/proc/PID/task/TID/schedstat), which
 # shows what wakes up; also the start-up (until the agent logs "ready:") and the CPU spent by then and by the end
-# of the warm-up, so that an option that trades start-up for idle CPU shows it. docs/BENCHMARKS.md ("Idle CPU") has the figures; run it under the build lock so that no
+# of the warm-up, so that an option that trades start-up for idle CPU shows it. docs/benchmarks/footprint.md ("Idle CPU") has the figures; run it under the build lock so that no
 # build disturbs it:
 #   flock -o /tmp/mvn.lock bash scripts/idle-cpu.sh [--warmup 30] [--seconds 30] [--jar target/vmbus.jar] [--jvm-options FILE] [JVM OPTION...]
 # Extra JVM options go to the guest only, after those of the options file (both processes use that file).

@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The one {@link VertxOptions} of every command that starts the agent or its simulated host ({@code run},
  * {@code host}, {@code bench}) and of the bare baseline ({@link BareVertx}), sized for a small daemon.
- * docs/BENCHMARKS.md ("Footprint") gives the figure each setting moved. Stateless.
+ * docs/benchmarks/footprint.md gives the figure each setting moved. Stateless.
  */
 public final class AgentVertx {
     /**

@@ -46,7 +46,7 @@ import java.util.concurrent.TimeUnit;
         subcommands = {FootprintCommand.class, StreamCommand.class, NetBenchCommand.class},
         header = "End-to-end round trips on sim and shm, printed as a table.",
         description = "Heartbeat round trips through the whole stack on sim and shm, next to a plain event-bus "
-                + "request/reply measured in the same run, printed as a table (docs/BENCHMARKS.md).")
+                + "request/reply measured in the same run, printed as a table (docs/benchmarks/roundtrip.md).")
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
     RowOptions options;

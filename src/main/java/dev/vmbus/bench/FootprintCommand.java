@@ -37,7 +37,7 @@ import java.util.stream.Stream;
         description = "Start the agent as a child JVM exactly as scripts/run.sh and the systemd unit start it (the "
                 + "options of conf/jvm.options, the AOT cache when there is one), and a bare Vert.x 5 process started "
                 + "the same way; drive normal traffic; print VmRSS, VmHWM, threads, idle CPU and start-up time of both "
-                + "(docs/BENCHMARKS.md).")
+                + "(docs/benchmarks/footprint.md).")
 public final class FootprintCommand implements Callable<Integer> {
     private static final long START_TIMEOUT_MS = 60_000;
 

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
         description = "Between two network namespaces: iperf3 TCP throughput both ways and ping round trips (p50, "
                 + "p99) through a veth pair, through tapfwd (a C forwarder between two TAPs) and through the "
                 + "synthetic NIC (vmbus host and vmbus run over shm, each with a TAP), in one run "
-                + "(docs/BENCHMARKS.md). Needs root.")
+                + "(docs/benchmarks/net.md). Needs root.")
 public final class NetBenchCommand implements Callable<Integer> {
     static final List<String> LINKS = List.of("veth", "tapfwd", "vmbus");
 

@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "stream", mixinStandardHelpOptions = true,
         header = "One-way transfer-page stream with completions on sim and shm, beside the bare ring and the event bus.",
         description = "Messages per second through transfer pages and completions (netvsc's receive path), on bare "
-                + "rings, the plain event bus, and the agent on sim and shm, printed as a table (docs/BENCHMARKS.md).")
+                + "rings, the plain event bus, and the agent on sim and shm, printed as a table (docs/benchmarks/stream.md).")
 public final class StreamCommand implements Callable<Integer> {
     /** Receive-buffer slots: what may be with the guest at once. */
     static final int SLOTS = 1024;

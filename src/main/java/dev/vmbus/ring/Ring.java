@@ -181,7 +181,7 @@ public final class Ring {
      * An 8-byte store at an 8-aligned {@code pos} (so it never straddles the wrap point). Through the unaligned
      * layout: the data area is 8-aligned (checked in the constructor) and every position is, so the store is one
      * aligned access all the same, without the per-access alignment check of the aligned layout, which the
-     * agent's C1-only JIT leaves in and which cost 15-20 % of a sim stream's time (docs/BENCHMARKS.md).
+     * agent's C1-only JIT leaves in and which cost 15-20 % of a sim stream's time (docs/benchmarks/stream.md).
      */
     void putWord(int pos, long value) {
         data.set(U64_UNALIGNED, pos, value);

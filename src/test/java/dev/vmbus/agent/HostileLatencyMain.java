@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * Measurement, not a test: the round trip of one healthy heartbeat channel while {@code args[0]} (default 63) other
  * heartbeat channels are flooded with hostile negotiations ({@code args[1]} per channel per round, default 64),
  * for {@code args[2]} rounds (default 2000). Prints p50, p99 and max of the healthy round trip in microseconds,
- * and the same with no flood, from one run. Figures go to docs/BENCHMARKS.md.
+ * and the same with no flood, from one run. Figures go to docs/benchmarks/roundtrip.md.
  */
 public final class HostileLatencyMain {
     public static void main(String[] args) throws Exception {

@@ -21,11 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * The dashboard at scale (docs/BENCHMARKS.md, "Dashboard at 256 channels"): the whole agent on the sim transport
+ * The dashboard at scale (docs/benchmarks/dashboard.md): the whole agent on the sim transport
  * with {@code host.extraHeartbeats} making {@code --channels} channels, a live-stream client open as the page
  * keeps one, and {@code /api/channels} requested every 100 ms. Measures the lag of every event loop (a 10 ms
  * periodic timer on each, lag = how late it fires), the {@code /api/channels} latency, and whether every
- * heartbeat the host sent was answered. A test-scope main: run it as BENCHMARKS.md says, under the build lock.
+ * heartbeat the host sent was answered. A test-scope main: run it as docs/benchmarks/dashboard.md says, under the build lock.
  *
  * <p>Arguments: {@code --channels 256 --seconds 60 --heartbeat-ms 2000 --update-ms 1000}.
  */

@@ -27,7 +27,7 @@ import org.openjdk.jmh.infra.Control;
  * producer copies each message into a slot of a receive buffer and sends a transfer-page packet naming it with a
  * 16-byte NVSP-sized payload; the consumer decodes the range from its private copy of the header, copies the
  * message out of the buffer and completes the packet on a second ring, one completion per packet published once
- * per poll; the producer reuses a slot only after its completion). Run with {@code scripts/bench.sh ring}; see docs/BENCHMARKS.md.
+ * per poll; the producer reuses a slot only after its completion). Run with {@code scripts/bench.sh ring}; see docs/benchmarks/ring.md.
  *
  * <p>The throughput is the consumer's {@link Delivered} aux counters, {@code messages} and payload {@code bytes}
  * per second. A {@code produce} op is one message written; a {@code consume} op is one poll of up to

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 256 channels (the six ICs and {@code host.extraHeartbeats: 250}) with a live-stream client open: every
  * heartbeat is answered, and the API answers complete (every channel with stats, health and rates; the
  * stream's snapshots too; history for every channel). Behaviour only; the timing figures are in
- * docs/BENCHMARKS.md from {@code DashboardScaleBench}.
+ * docs/benchmarks/dashboard.md from {@code DashboardScaleBench}.
  */
 class DashboardScaleTest {
     static final int CHANNELS = 256;
