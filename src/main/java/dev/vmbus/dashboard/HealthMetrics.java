@@ -84,7 +84,7 @@ final class HealthMetrics {
         }
     }
 
-    /** The guest's synthetic NICs ({@code devices.netvsc.nics}, docs/API.md), one family per figure. */
+    /** The guest's synthetic NICs ({@code devices.netvsc.nics}, docs/METRICS.md), one family per figure. */
     private void nics(PrometheusRegistry registry) {
         gauge(registry, "vmbus_netvsc_link_up", "1 while the synthetic NIC's link is up.", new String[] {"nic", "relid"},
                 cb -> forEachNic(n -> cb.call("up".equals(n.getString("link")) ? 1 : 0, n.getString("name", ""),

@@ -9,7 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The synthetic NIC's Prometheus families, read from the netvsc device's state (docs/API.md). */
+/** The synthetic NIC's Prometheus families, read from the netvsc device's state (docs/METRICS.md). */
 class NetvscMetricsTest {
 
     @Test

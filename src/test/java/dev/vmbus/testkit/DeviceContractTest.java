@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The device SPI's contract on a real sim channel (docs/PLUGINS.md, "The contract"): settings parsed once, the
+ * The device SPI's contract on a real sim channel (docs/PLUGIN-SPI.md, "The contract"): settings parsed once, the
  * three kinds of reply, an action after the reply on the device's context or skipped and counted when the reply
  * never reaches the ring, failures that fault only their channel, state served, channel ends reported.
  */

@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
 /**
  * The {@code eventbus} backend: every frame the NIC receives from the host is published as a {@link Buffer} on
  * {@link #rxAddress} ({@code vmbus.netvsc.<name>.rx}), and every {@link Buffer} sent to {@link #txAddress}
- * ({@code vmbus.netvsc.<name>.tx}) goes out through the NIC as one frame (docs/API.md).
+ * ({@code vmbus.netvsc.<name>.tx}) goes out through the NIC as one frame (docs/METRICS.md).
  *
  * <p>Back-pressure: {@link #pause()} pauses the consumer, which keeps up to {@link #MAX_BUFFERED} frames and drops
  * older ones beyond (Vert.x's rule), as a full NIC queue would. Frames shorter than an Ethernet header or longer

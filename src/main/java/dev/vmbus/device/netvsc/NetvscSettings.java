@@ -8,7 +8,7 @@ import java.util.Set;
 /**
  * {@code devices.netvsc}: where the synthetic NIC's frames go and how it asks the host for things.
  *
- * @param backend            {@code eventbus} (frames on the event bus, docs/API.md) or {@code tap} (a Linux TAP)
+ * @param backend            {@code eventbus} (frames on the event bus, docs/METRICS.md) or {@code tap} (a Linux TAP)
  * @param tap                the TAP interface's name, and the NIC's name on the event bus
  * @param mtu                the IP MTU asked for (the host may give less); the NDIS MTU is this + 14
  * @param queues             receive queues wanted: more than 1 asks the host for subchannels (vRSS, NVSP 5+)

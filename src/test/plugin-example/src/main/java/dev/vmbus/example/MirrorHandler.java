@@ -32,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The second example of docs/PLUGINS.md: a device that uses what the synthetic NIC uses, each in a few lines. It
+ * The second example, in docs/PLUGIN-SPI.md: a device that uses what the synthetic NIC uses, each in a few lines. It
  * mirrors every message the host sends through its receive buffer back through its send buffer, on its primary
  * channel and on the subchannels it asks for. Its protocol (in-band words are little-endian 32-bit integers):
  * <ul>

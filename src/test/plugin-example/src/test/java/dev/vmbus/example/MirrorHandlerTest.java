@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The buffered example from docs/PLUGINS.md through the test kit: a GPA-direct greeting, a subchannel asked for and
+ * The buffered example from docs/PLUGIN-SPI.md through the test kit: a GPA-direct greeting, a subchannel asked for and
  * opened, and messages in by transfer pages and out by send sections on the primary and on the subchannel.
  */
 class MirrorHandlerTest {
