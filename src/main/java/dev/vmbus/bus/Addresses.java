@@ -38,7 +38,7 @@ public final class Addresses {
         return "vmbus.channel." + relid + ".send";
     }
 
-    /** Request: one channel's stats snapshot (JSON object). */
+    /** Request: one open channel's live figures, a {@code ChannelView} (by reference; null if it has none). */
     public static String channelStats(int relid) {
         return "vmbus.channel." + relid + ".stats";
     }

@@ -464,13 +464,13 @@ public final class ChannelVerticle extends VerticleBase {
      * The channel's live figures; call on this verticle's context. Null when there are none to show, including when
      * the transport unmapped the ring after a rescind (the snapshot then fails instead of reading freed pages).
      */
-    public ChannelSample stats() {
+    public ChannelView stats() {
         if (driver == null) {
             return null;
         }
         try {
-            return new ChannelSample(driver.stats(), Complaints.of(vertx).tally(offer.relid()), driver.outstanding(),
-                    port.sectionUse());
+            return new ChannelView(offer, handler.name(), driver.state(), true, null, driver.stats(),
+                    Complaints.of(vertx).tally(offer.relid()), driver.outstanding(), port.sectionUse(), null);
         } catch (RingUnmappedException e) {
             return null;
         }

@@ -1,33 +1,68 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.ChannelState;
+import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.runtime.Outstanding;
+import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.uio.KernelChannelCounters;
 
 /**
- * One channel as the agent lists it: the offer, the name of its class, where it is in its life, and for an open
- * channel its live figures. Immutable; the withers return copies.
+ * One channel at one moment, the agent's only per-channel record: the offer, the name of its class, where it is in
+ * its life, and for an open channel that answered in time its live figures. What {@code vmbus.channels.list} lists
+ * (without figures), what {@code vmbus.channel.<relid>.stats} answers (with them, taken on the channel's own
+ * context) and what {@link AgentSnapshot} holds one of per channel. The offer and the state are held here only;
+ * {@link ChannelStats} carries just the channel end's counters and ring headers. Immutable; the withers return
+ * copies.
  *
- * @param className the handler's name for the class, the well-known name, or the class GUID
- * @param handled   whether a handler is enabled for the class; null when the lister cannot say (the simulated
- *                  host listing its own ends)
- * @param reason    why it faulted or closed, or null
- * @param sample    the live figures of an open channel that answered in time, or null
- * @param kernel    the kernel's own attributes of the channel (uio only), or null
+ * @param className   the handler's name for the class, the well-known name, or the class GUID
+ * @param handled     whether a handler is enabled for the class; null when the lister cannot say (the simulated
+ *                    host listing its own ends)
+ * @param reason      why it faulted or closed, or null
+ * @param stats       the channel end's counters and ring headers, or null when it has none to show (not open, or
+ *                    it did not answer in time)
+ * @param complaints  what the host got wrong on it, or null where nobody counts that (the simulated host's ends)
+ * @param outstanding what its device holds (packets, credit, receive-buffer slots, completions owed) and the
+ *                    completions it waits for; null where nobody counts that
+ * @param sections    the send sections its device took ({@code ChannelPort.sendSections}), or null if none
+ * @param kernel      the kernel's own attributes of the channel (uio only), or null
  */
 public record ChannelView(Offer offer, String className, ChannelState state, Boolean handled, EndReason reason,
-                          ChannelSample sample, KernelChannelCounters.Values kernel) {
+                          ChannelStats stats, HostComplaints.Tally complaints, Outstanding outstanding,
+                          SendSections.Use sections, KernelChannelCounters.Values kernel) {
+
+    /** A listing entry, without live figures. */
+    public static ChannelView listed(Offer offer, String className, ChannelState state, Boolean handled,
+                                     EndReason reason) {
+        return new ChannelView(offer, className, state, handled, reason, null, null, null, null, null);
+    }
+
+    /** An end's live figures without a device's use or complaints (a simulated host's end). */
+    public static ChannelView hostEnd(Offer offer, String className, ChannelState state, ChannelStats stats) {
+        return new ChannelView(offer, className, state, null, null, stats, null, null, null, null);
+    }
 
     public int relid() {
         return offer.relid();
     }
 
-    public ChannelView withSample(ChannelSample s) {
-        return new ChannelView(offer, className, state, handled, reason, s, kernel);
+    /** Whether it carries live figures. */
+    public boolean live() {
+        return stats != null;
+    }
+
+    /** This listing entry with the live figures of {@code figures} (the channel's own answer), or itself if null. */
+    public ChannelView withFigures(ChannelView figures) {
+        if (figures == null) {
+            return this;
+        }
+        return new ChannelView(offer, className, state, handled, reason, figures.stats, figures.complaints,
+                figures.outstanding, figures.sections, kernel);
     }
 
     public ChannelView withKernel(KernelChannelCounters.Values k) {
-        return new ChannelView(offer, className, state, handled, reason, sample, k);
+        return new ChannelView(offer, className, state, handled, reason, stats, complaints, outstanding, sections, k);
     }
 }

@@ -27,7 +27,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
             vertx.eventBus().registerDefaultCodec(dev.vmbus.channel.Packet.class, new LocalCodec<>("vmbus-packet"));
             vertx.eventBus().registerDefaultCodec(OutboundPacket.class, new LocalCodec<>("vmbus-outbound-packet"));
             vertx.eventBus().registerDefaultCodec(AgentSnapshot.class, new LocalCodec<>("vmbus-agent-snapshot"));
-            vertx.eventBus().registerDefaultCodec(ChannelSample.class, new LocalCodec<>("vmbus-channel-sample"));
+            vertx.eventBus().registerDefaultCodec(ChannelView.class, new LocalCodec<>("vmbus-channel-view"));
             vertx.eventBus().registerCodec(new LocalCodec<>(ANY));
         } catch (IllegalStateException alreadyRegistered) {
             // a second agent in the same Vert.x (tests): the codecs are the same

@@ -199,8 +199,8 @@ public final class VmbusVerticle extends VerticleBase {
     private AgentSnapshot list() {
         List<ChannelView> out = new ArrayList<>(channels.size());
         for (Entry e : channels.values()) {
-            out.add(new ChannelView(e.offer, registry.className(e.offer.classId()), e.state,
-                    registry.forClass(e.offer.classId()).isPresent(), e.reason, null, null));
+            out.add(ChannelView.listed(e.offer, registry.className(e.offer.classId()), e.state,
+                    registry.forClass(e.offer.classId()).isPresent(), e.reason));
         }
         return new AgentSnapshot(System.currentTimeMillis(), out);
     }
@@ -218,8 +218,8 @@ public final class VmbusVerticle extends VerticleBase {
                 parts.add(Future.succeededFuture(view));
                 continue;
             }
-            parts.add(vertx.eventBus().<ChannelSample>request(Addresses.channelStats(view.relid()), null, STATS_REQUEST)
-                    .map(m -> m.body() != null ? view.withSample(m.body()) : view)
+            parts.add(vertx.eventBus().<ChannelView>request(Addresses.channelStats(view.relid()), null, STATS_REQUEST)
+                    .map(m -> view.withFigures(m.body()))
                     .otherwise(view));
         }
         return Future.join(parts).map(x -> {

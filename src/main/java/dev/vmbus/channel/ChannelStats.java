@@ -3,8 +3,9 @@ package dev.vmbus.channel;
 import dev.vmbus.ring.RingSnapshot;
 
 /**
- * Everything about one channel a dashboard or {@code lsvmbus -vv} shows, taken at one moment on the channel's
- * own thread. Counter names follow Linux's per-channel sysfs files (spec section 6).
+ * One channel end's own counters and ring headers, taken at one moment on the channel's own thread. Counter names
+ * follow Linux's per-channel sysfs files (spec section 6). Which channel it is and where it is in its life are not
+ * repeated here: the agent's one per-channel record, {@code bus.ChannelView}, holds them beside these figures.
  *
  * @param outbound         the ring this end writes
  * @param inbound          the ring this end reads
@@ -18,7 +19,7 @@ import dev.vmbus.ring.RingSnapshot;
  * @param packetsInByType  packets taken off the inbound ring, by type
  * @param packetsOutByType packets sent, by type (raw fault-knob writes only in {@code packetsOut})
  */
-public record ChannelStats(Offer offer, ChannelState state, RingSnapshot outbound, RingSnapshot inbound,
+public record ChannelStats(RingSnapshot outbound, RingSnapshot inbound,
                            long interrupts, long events, long intrInFull, long intrOutEmpty,
                            long outFullFirst, long outFullTotal,
                            long packetsOut, long bytesOut, long packetsIn, long bytesIn,

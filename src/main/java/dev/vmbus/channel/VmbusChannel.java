@@ -563,7 +563,7 @@ public final class VmbusChannel {
         } catch (IllegalStateException e) {
             throw unmapped(e);
         }
-        return new ChannelStats(offer, state(), outbound, inbound, interrupts, events, in.intrInFull(),
+        return new ChannelStats(outbound, inbound, interrupts, events, in.intrInFull(),
                 out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(), out.packets(), out.bytes(),
                 in.packets(), in.bytes(), in.malformed(), requestor != null ? requestor.rejected() : 0,
                 end != null && end.state() == ChannelState.FAULTED ? end.text() : null,

@@ -100,7 +100,7 @@ final class PrometheusFormat {
                 .help("Messages from the host rejected or refused, by reason (each logged only up to a rate limit).")
                 .labelNames("relid", "class", "reason").callback(cb -> {
                     for (ChannelView c : agent.channels()) {
-                        HostComplaints.Tally t = c.sample() != null ? c.sample().complaints() : null;
+                        HostComplaints.Tally t = c.complaints();
                         if (t != null) {
                             for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {
                                 cb.call(t.count(kind), Integer.toString(c.relid()), c.className(), kind.label());
@@ -121,8 +121,8 @@ final class PrometheusFormat {
                 .help("Log lines about host mistakes not written because of the per-channel rate limit.")
                 .labelNames(ID).callback(cb -> {
                     for (ChannelView c : agent.channels()) {
-                        if (c.sample() != null && c.sample().complaints() != null) {
-                            cb.call(c.sample().complaints().logLinesSuppressed(), Integer.toString(c.relid()), c.className());
+                        if (c.complaints() != null) {
+                            cb.call(c.complaints().logLinesSuppressed(), Integer.toString(c.relid()), c.className());
                         }
                     }
                 }).register(registry);
@@ -130,10 +130,10 @@ final class PrometheusFormat {
                 .help("Packets moved through the channel, by direction and VMBus packet type.")
                 .labelNames("relid", "class", "direction", "type").callback(cb -> {
                     for (ChannelView c : agent.channels()) {
-                        if (c.sample() != null) {
+                        if (c.live()) {
                             String relid = Integer.toString(c.relid());
-                            byType(cb, relid, c.className(), "in", c.sample().stats().packetsInByType());
-                            byType(cb, relid, c.className(), "out", c.sample().stats().packetsOutByType());
+                            byType(cb, relid, c.className(), "in", c.stats().packetsInByType());
+                            byType(cb, relid, c.className(), "out", c.stats().packetsOutByType());
                         }
                     }
                 }).register(registry);
@@ -199,8 +199,8 @@ final class PrometheusFormat {
     private void counter(String name, String help, ToLongFunction<ChannelStats> value) {
         CounterWithCallback.builder().name(name).help(help).labelNames(ID).callback(cb -> {
             for (ChannelView c : agent.channels()) {
-                if (c.sample() != null) {
-                    cb.call(value.applyAsLong(c.sample().stats()), Integer.toString(c.relid()), c.className());
+                if (c.live()) {
+                    cb.call(value.applyAsLong(c.stats()), Integer.toString(c.relid()), c.className());
                 }
             }
         }).register(registry);
@@ -209,10 +209,10 @@ final class PrometheusFormat {
     private void byDirection(String name, String help, ToLongFunction<ChannelStats> in, ToLongFunction<ChannelStats> out) {
         CounterWithCallback.builder().name(name).help(help).labelNames("relid", "class", "direction").callback(cb -> {
             for (ChannelView c : agent.channels()) {
-                if (c.sample() != null) {
+                if (c.live()) {
                     String relid = Integer.toString(c.relid());
-                    cb.call(in.applyAsLong(c.sample().stats()), relid, c.className(), "in");
-                    cb.call(out.applyAsLong(c.sample().stats()), relid, c.className(), "out");
+                    cb.call(in.applyAsLong(c.stats()), relid, c.className(), "in");
+                    cb.call(out.applyAsLong(c.stats()), relid, c.className(), "out");
                 }
             }
         }).register(registry);
@@ -229,8 +229,8 @@ final class PrometheusFormat {
     private void outstanding(String name, String help, ToLongFunction<Outstanding> value) {
         gauge(name, help, ID, cb -> {
             for (ChannelView c : agent.channels()) {
-                if (c.sample() != null && c.sample().outstanding() != null) {
-                    cb.call(value.applyAsLong(c.sample().outstanding()), Integer.toString(c.relid()), c.className());
+                if (c.outstanding() != null) {
+                    cb.call(value.applyAsLong(c.outstanding()), Integer.toString(c.relid()), c.className());
                 }
             }
         });
@@ -239,8 +239,8 @@ final class PrometheusFormat {
     private void sections(String name, String help, ToLongFunction<SendSections.Use> value) {
         gauge(name, help, ID, cb -> {
             for (ChannelView c : agent.channels()) {
-                if (c.sample() != null && c.sample().sections() != null) {
-                    cb.call(value.applyAsLong(c.sample().sections()), Integer.toString(c.relid()), c.className());
+                if (c.sections() != null) {
+                    cb.call(value.applyAsLong(c.sections()), Integer.toString(c.relid()), c.className());
                 }
             }
         });
@@ -249,10 +249,10 @@ final class PrometheusFormat {
     private void ring(String name, String help, ToLongFunction<RingSnapshot> value) {
         gauge(name, help, ID_RING, cb -> {
             for (ChannelView c : agent.channels()) {
-                if (c.sample() != null) {
+                if (c.live()) {
                     String relid = Integer.toString(c.relid());
-                    cb.call(value.applyAsLong(c.sample().stats().inbound()), relid, c.className(), "inbound");
-                    cb.call(value.applyAsLong(c.sample().stats().outbound()), relid, c.className(), "outbound");
+                    cb.call(value.applyAsLong(c.stats().inbound()), relid, c.className(), "inbound");
+                    cb.call(value.applyAsLong(c.stats().outbound()), relid, c.className(), "outbound");
                 }
             }
         });

@@ -1,11 +1,11 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
 import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.PacketCounts;
 import dev.vmbus.ring.RingSnapshot;
 import dev.vmbus.runtime.Outstanding;
@@ -81,8 +81,8 @@ public final class StatsJson {
         if (c.reason() != null) {
             json.put("reason", c.reason().text());
         }
-        if (c.sample() != null) {
-            json.put("stats", stats(c.sample()));
+        if (c.live()) {
+            json.put("stats", stats(c));
         }
         if (c.kernel() != null) {
             JsonObject kernel = new JsonObject();
@@ -102,8 +102,8 @@ public final class StatsJson {
      * reason, every reason present, zeros included, so that a counter exists before its first increment) and
      * {@code logLinesSuppressed}.
      */
-    public static JsonObject stats(ChannelSample sample) {
-        JsonObject json = toJson(sample.stats());
+    public static JsonObject stats(ChannelView sample) {
+        JsonObject json = toJson(sample.offer(), sample.state(), sample.stats());
         HostComplaints.Tally complaints = sample.complaints();
         if (complaints != null) {
             JsonObject byKind = new JsonObject();
@@ -133,15 +133,16 @@ public final class StatsJson {
                 .put("gpaDirect", c.gpaDirect()).put("completions", c.completions());
     }
 
-    public static JsonObject toJson(ChannelStats s) {
+    /** One end's figures under the names the API has always used, led by which channel it is and its state. */
+    public static JsonObject toJson(Offer offer, ChannelState state, ChannelStats s) {
         return new JsonObject()
-                .put("relid", s.offer().relid())
-                .put("subchannel", s.offer().subchannel())
-                .put("class", s.offer().className())
-                .put("classId", s.offer().classId().toString())
-                .put("instanceId", s.offer().instanceId().toString())
-                .put("ringSize", s.offer().ringSize())
-                .put("state", state(s.state()))
+                .put("relid", offer.relid())
+                .put("subchannel", offer.subchannel())
+                .put("class", offer.className())
+                .put("classId", offer.classId().toString())
+                .put("instanceId", offer.instanceId().toString())
+                .put("ringSize", offer.ringSize())
+                .put("state", state(state))
                 .put("outbound", ring(s.outbound()))
                 .put("inbound", ring(s.inbound()))
                 .put("interrupts", s.interrupts())

@@ -1,7 +1,6 @@
 package dev.vmbus.host;
 
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.SendStatus;
@@ -122,16 +121,14 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                 List<ChannelView> out = new java.util.ArrayList<>();
                 for (HostDevice d : host.devices()) {
                     boolean open = d.channelState() == ChannelState.OPEN;
-                    out.add(new ChannelView(d.offer(), d.name(), d.channelState(), null, null,
-                            open ? new ChannelSample(d.driver().stats(), null) : null, null));
+                    out.add(ChannelView.hostEnd(d.offer(), d.name(), d.channelState(), open ? d.driver().stats() : null));
                 }
                 host.nic().ifPresent(n -> {
                     if (n.drivers().isEmpty()) {
-                        out.add(new ChannelView(n.offer(), n.name(), ChannelState.OFFERED, null, null, null, null));
+                        out.add(ChannelView.hostEnd(n.offer(), n.name(), ChannelState.OFFERED, null));
                     }
                     for (ChannelDriver d : n.drivers()) {
-                        out.add(new ChannelView(d.offer(), n.name(), d.state(), null, null,
-                                d.open() ? new ChannelSample(d.stats(), null) : null, null));
+                        out.add(ChannelView.hostEnd(d.offer(), n.name(), d.state(), d.open() ? d.stats() : null));
                     }
                 });
                 result.complete(new AgentSnapshot(System.currentTimeMillis(), out));

@@ -3,7 +3,7 @@ package dev.vmbus.agent;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelEvent;
-import dev.vmbus.bus.ChannelSample;
+
 import dev.vmbus.bus.ChannelView;
 
 import dev.vmbus.channel.ChannelState;
@@ -84,7 +84,7 @@ public class AgentTest {
         }
         long waits = agent.onHost(() -> host.drivers.get(1).pendingSendWaits());
         assertTrue(waits > 0, "the host never had to wait on pending_send_sz");
-        ChannelStats stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
+        ChannelStats stats = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(1), null)
                 .await(5, TimeUnit.SECONDS).body().stats();
         assertEquals(n, stats.packetsIn());
         assertEquals(n, stats.packetsOut());

@@ -1,7 +1,7 @@
 package dev.vmbus.agent;
 
 import dev.vmbus.bus.Addresses;
-import dev.vmbus.bus.ChannelSample;
+import dev.vmbus.bus.ChannelView;
 
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
@@ -97,11 +97,11 @@ public class HostFloodTest {
             assertEquals(0, new IcMessage(reply.payload()).u16(IcNegotiation.FRAMEWORK_COUNT));
         }
 
-        HostComplaints.Tally stats = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(2), null)
+        HostComplaints.Tally stats = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(2), null)
                 .await(5, TimeUnit.SECONDS).body().complaints();
         assertEquals(FLOOD, stats.count(HostComplaints.Kind.NO_COMMON_VERSION), stats.toString());
         assertEquals(FLOOD - HostComplaints.DEFAULT_BURST, stats.logLinesSuppressed(), stats.toString());
-        HostComplaints.Tally healthy = agent.vertx.eventBus().<ChannelSample>request(Addresses.channelStats(1), null)
+        HostComplaints.Tally healthy = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(1), null)
                 .await(5, TimeUnit.SECONDS).body().complaints();
         assertEquals(0, healthy.count(HostComplaints.Kind.NO_COMMON_VERSION));
 

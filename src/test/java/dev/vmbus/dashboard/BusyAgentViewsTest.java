@@ -38,9 +38,9 @@ class BusyAgentViewsTest {
 
     private static AgentSnapshot listing() {
         return new AgentSnapshot(System.currentTimeMillis(), List.of(
-                new ChannelView(FAULTED, "heartbeat", ChannelState.FAULTED, true,
-                        EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler 'heartbeat' failed"), null, null),
-                new ChannelView(OPEN, "heartbeat", ChannelState.OPEN, true, null, null, null)));
+                ChannelView.listed(FAULTED, "heartbeat", ChannelState.FAULTED, true,
+                        EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler 'heartbeat' failed")),
+                ChannelView.listed(OPEN, "heartbeat", ChannelState.OPEN, true, null)));
     }
 
     private Views views() {

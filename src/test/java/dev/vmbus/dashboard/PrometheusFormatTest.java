@@ -3,7 +3,6 @@ package dev.vmbus.dashboard;
 import dev.vmbus.spi.DeviceGauge;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
@@ -40,8 +39,8 @@ class PrometheusFormatTest {
         return new RingSnapshot(used, 0, mask, pending, 1, size, used, size - used, size + 4096L);
     }
 
-    static ChannelSample sample(Offer offer, long n) {
-        ChannelStats s = new ChannelStats(offer, ChannelState.OPEN, ring(0, 12288, 0, 0xFFFF_FFFF), ring(64, 12288, 1, 0),
+    static ChannelView sample(Offer offer, String className, long n) {
+        ChannelStats s = new ChannelStats(ring(0, 12288, 0, 0xFFFF_FFFF), ring(64, 12288, 1, 0),
                 n, n, n, n, n, n, n, n, n, n, n, n, null, new PacketCounts(n, 2 * n, 3 * n, 4 * n),
                 new PacketCounts(5 * n, 0, 6 * n, 7 * n));
         Map<HostComplaints.Kind, Long> complaints = new EnumMap<>(HostComplaints.Kind.class);
@@ -49,13 +48,14 @@ class PrometheusFormatTest {
             complaints.put(kind, 0L);
         }
         complaints.put(HostComplaints.Kind.NO_COMMON_VERSION, 4 * n);
-        return new ChannelSample(s, new HostComplaints.Tally(complaints, 4 * n - 5),
+        return new ChannelView(offer, className, ChannelState.OPEN, true, null, s,
+                new HostComplaints.Tally(complaints, 4 * n - 5),
                 new Outstanding((int) n + 2, (int) n + 3, 64, (int) n + 1, (int) n + 4, (int) n),
-                new SendSections.Use((int) n, 1000, 6144));
+                new SendSections.Use((int) n, 1000, 6144), null);
     }
 
     static ChannelView open(Offer offer, String className, long n) {
-        return new ChannelView(offer, className, ChannelState.OPEN, true, null, sample(offer, n), null);
+        return sample(offer, className, n);
     }
 
     /** Two open channels (one with a hostile class name) and one faulted without stats. */
@@ -66,8 +66,8 @@ class PrometheusFormatTest {
         Offer nine = new Offer(9, UUID.fromString("35fa2e29-ea23-4236-96ae-3a6ebacba440"),
                 UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf"), 0, 16384);
         return new AgentSnapshot(1, List.of(open(one, "heartbeat", 7), open(seven, WEIRD, 3),
-                new ChannelView(nine, "vss", ChannelState.FAULTED, true,
-                        EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"), null, null)));
+                ChannelView.listed(nine, "vss", ChannelState.FAULTED, true,
+                        EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"))));
     }
 
     static String render(AgentSnapshot s) {

@@ -1,7 +1,6 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelSample;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.EndReason;
@@ -54,15 +53,15 @@ class StatsJsonTest {
     void aFaultedChannelHasItsReasonAndAHostEndHasNoHandledNorComplaints() {
         Offer five = new Offer(5, UUID.fromString("35fa2e29-ea23-4236-96ae-3a6ebacba440"),
                 UUID.fromString("2450ee40-33bf-4fbd-892e-9fb06e9214cf"), 0, 16384);
-        ChannelView faulted = new ChannelView(five, "vss", ChannelState.FAULTED, true,
-                EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"), null, null);
+        ChannelView faulted = ChannelView.listed(five, "vss", ChannelState.FAULTED, true,
+                EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: no ring"));
         assertEquals("{\"relid\":5,\"class\":\"vss\",\"classId\":\"35fa2e29-ea23-4236-96ae-3a6ebacba440\","
                 + "\"instanceId\":\"2450ee40-33bf-4fbd-892e-9fb06e9214cf\",\"subchannel\":0,\"ringSize\":16384,"
                 + "\"state\":\"faulted\",\"handled\":true,\"reason\":\"open failed: no ring\"}",
                 StatsJson.channel(faulted).encode());
 
-        ChannelSample hostSide = new ChannelSample(PrometheusFormatTest.sample(five, 1).stats(), null);
-        ChannelView hostEnd = new ChannelView(five, "vss", ChannelState.OPEN, null, null, hostSide, null);
+        ChannelView hostEnd = ChannelView.hostEnd(five, "vss", ChannelState.OPEN,
+                PrometheusFormatTest.sample(five, "vss", 1).stats());
         String json = StatsJson.channel(hostEnd).encode();
         assertEquals(false, json.contains("handled") || json.contains("hostComplaints") || json.contains("logLinesSuppressed")
                 || json.contains("outstanding") || json.contains("sendSections"), json);
@@ -74,14 +73,14 @@ class StatsJsonTest {
     void subchannelsAreListedUnderTheirPrimary() {
         UUID nic = UUID.fromString("f8615163-df3e-46c5-913f-f2d2f965ed0e");
         UUID instance = UUID.fromString("00000000-0000-0000-0000-0000000000a1");
-        ChannelView primary = new ChannelView(new Offer(3, nic, instance, 0, 16384), "netvsc", ChannelState.OPEN,
-                true, null, null, null);
-        ChannelView sub1 = new ChannelView(new Offer(4, nic, instance, 1, 16384), "netvsc", ChannelState.OPEN,
-                true, null, null, null);
-        ChannelView sub2 = new ChannelView(new Offer(6, nic, instance, 2, 16384), "netvsc", ChannelState.OPEN,
-                true, null, null, null);
-        ChannelView other = new ChannelView(new Offer(5, nic, UUID.randomUUID(), 0, 16384), "netvsc",
-                ChannelState.OPEN, true, null, null, null);
+        ChannelView primary = ChannelView.listed(new Offer(3, nic, instance, 0, 16384), "netvsc", ChannelState.OPEN,
+                true, null);
+        ChannelView sub1 = ChannelView.listed(new Offer(4, nic, instance, 1, 16384), "netvsc", ChannelState.OPEN,
+                true, null);
+        ChannelView sub2 = ChannelView.listed(new Offer(6, nic, instance, 2, 16384), "netvsc", ChannelState.OPEN,
+                true, null);
+        ChannelView other = ChannelView.listed(new Offer(5, nic, UUID.randomUUID(), 0, 16384), "netvsc",
+                ChannelState.OPEN, true, null);
         var json = StatsJson.channels(new AgentSnapshot(1, List.of(primary, sub1, other, sub2)));
         assertEquals("[4,6]", json.getJsonObject(0).getJsonArray("subchannels").encode());
         assertEquals(3, json.getJsonObject(1).getInteger("primary"));
