@@ -73,17 +73,7 @@ public final class NetLab implements AutoCloseable {
     /** A veth pair, {@code vmbvetha} in {@code a} and {@code vmbvethb} in {@code b}, with the kernel's offloads. */
     public Link veth() throws IOException, InterruptedException {
         a.ip("link", "add", "vmbvetha", "type", "veth", "peer", "name", "vmbvethb", "netns", b.name());
-        Link link = new Link("veth", "vmbvetha", "vmbvethb", () -> a.ip("link", "del", "vmbvetha"));
-        try {
-            address(a, link.ifA(), ADDRESS_A);
-            address(b, link.ifB(), ADDRESS_B);
-            a.ip("link", "set", "dev", link.ifA(), "up");
-            b.ip("link", "set", "dev", link.ifB(), "up");
-            return link;
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            closeQuietly(link);
-            throw e;
-        }
+        return raise(new Link("veth", "vmbvetha", "vmbvethb", () -> a.ip("link", "del", "vmbvetha")), () -> { });
     }
 
     /**
@@ -94,9 +84,22 @@ public final class NetLab implements AutoCloseable {
         Path log = workDir.resolve("tapfwd.log");
         Process p = new ProcessBuilder(tapfwd.toString(), a.path().toString(), "vmbfwda", b.path().toString(),
                 "vmbfwdb").redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Link link = new Link("tapfwd", "vmbfwda", "vmbfwdb", () -> stop(p, "tapfwd"));
+        return raise(new Link("tapfwd", "vmbfwda", "vmbfwdb", () -> stop(p, "tapfwd")),
+                () -> awaitLine(log, "tapfwd: forwarding", p, 10_000));
+    }
+
+    /** A step of bringing a link up. */
+    private interface Step {
+        void run() throws IOException, InterruptedException;
+    }
+
+    /**
+     * Runs {@code ready} (what must happen before the link's interfaces can be configured), then gives both ends
+     * their address and sets them up; on any failure the link is closed and the failure thrown.
+     */
+    private Link raise(Link link, Step ready) throws IOException, InterruptedException {
         try {
-            awaitLine(log, "tapfwd: forwarding", p, 10_000);
+            ready.run();
             address(a, link.ifA(), ADDRESS_A);
             address(b, link.ifB(), ADDRESS_B);
             a.ip("link", "set", "dev", link.ifA(), "up");

@@ -3,13 +3,9 @@ package dev.vmbus.os;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * Anonymous memory locked into RAM ({@code mmap} then {@code mlock}), for pages whose physical frame numbers are
@@ -27,25 +23,15 @@ public final class LockedMemory {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_POPULATE = 0x8000;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle MMAP = call("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), true);
-    private static final MethodHandle MLOCK = call("mlock", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), true);
-    private static final MethodHandle MUNMAP = call("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), false);
-    private static final MethodHandle STRERROR = call("strerror", FunctionDescriptor.of(ValueLayout.ADDRESS,
-            ValueLayout.JAVA_INT), false);
+    private static final MethodHandle MMAP = Libc.errnoCall("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG));
+    private static final MethodHandle MLOCK = Libc.errnoCall("mlock", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle MUNMAP = Libc.call("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
 
     private LockedMemory() {
-    }
-
-    private static MethodHandle call(String name, FunctionDescriptor fd, boolean errno) {
-        return errno ? LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd,
-                Linker.Option.captureCallState("errno"))
-                : LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), fd);
     }
 
     /**
@@ -60,18 +46,18 @@ public final class LockedMemory {
                     + "-byte pages, not " + bytes + " bytes");
         }
         try (Arena call = Arena.ofConfined()) {
-            MemorySegment capture = call.allocate(CAPTURE);
+            MemorySegment capture = Libc.errnoBuffer(call);
             MemorySegment addr = (MemorySegment) MMAP.invokeExact(capture, MemorySegment.NULL, bytes,
                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0L);
             if (addr.address() == -1L) {
-                throw new IOException("mmap of " + bytes + " anonymous bytes: " + describe((int) ERRNO.get(capture, 0L)));
+                throw new IOException("mmap of " + bytes + " anonymous bytes: " + Libc.describe(Libc.errno(capture)));
             }
             long base = addr.address();
             int locked = (int) MLOCK.invokeExact(capture, MemorySegment.ofAddress(base), bytes);
             if (locked != 0) {
-                int errno = (int) ERRNO.get(capture, 0L);
+                int errno = Libc.errno(capture);
                 unmap(base, bytes);
-                throw new IOException("mlock of " + bytes + " bytes: " + describe(errno)
+                throw new IOException("mlock of " + bytes + " bytes: " + Libc.describe(errno)
                         + " (is RLIMIT_MEMLOCK, ulimit -l, large enough?)");
             }
             return MemorySegment.ofAddress(base).reinterpret(bytes, arena, s -> unmap(base, bytes));
@@ -87,15 +73,6 @@ public final class LockedMemory {
             int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), size);
         } catch (Throwable e) {
             throw new IllegalStateException("munmap downcall failed", e);
-        }
-    }
-
-    private static String describe(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
-        } catch (Throwable e) {
-            return "errno " + errno;
         }
     }
 }

@@ -139,6 +139,18 @@ public final class Ring {
         return index >= 0 && index < dataSize && (index & (RingLayout.ALIGNMENT - 1)) == 0;
     }
 
+    /**
+     * An index read when attaching an end: {@code index} itself if it is valid, else an exception that names the
+     * field ({@code read_index} or {@code write_index}).
+     */
+    int attachIndex(int index, String field) {
+        if (!validIndex(index)) {
+            throw new IllegalStateException("ring " + field + " " + index + " is not an 8-aligned offset below dsize "
+                    + dataSize());
+        }
+        return index;
+    }
+
     // ---- data area: copies split at the wrap point ---------------------------------------------------------
 
     /** Copies {@code length} bytes from {@code src} into the data area at {@code pos}, wrapping. */

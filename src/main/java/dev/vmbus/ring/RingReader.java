@@ -56,11 +56,7 @@ public final class RingReader {
     /** Attaches to a ring as its consumer, continuing from its current {@code read_index}. */
     public RingReader(Ring ring) {
         this.ring = ring;
-        int r = ring.readIndexVolatile();
-        if (!ring.validIndex(r)) {
-            throw new IllegalStateException("ring read_index " + r + " is not an 8-aligned offset below dsize "
-                    + ring.dataSize());
-        }
+        int r = ring.attachIndex(ring.readIndexVolatile(), "read_index");
         this.readPos = r;
         this.published = r;
     }

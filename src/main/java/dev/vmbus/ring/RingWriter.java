@@ -51,11 +51,7 @@ public final class RingWriter {
     /** Attaches to a ring as its producer, continuing from its current {@code write_index}. */
     public RingWriter(Ring ring) {
         this.ring = ring;
-        int w = ring.writeIndexVolatile();
-        if (!ring.validIndex(w)) {
-            throw new IllegalStateException("ring write_index " + w + " is not an 8-aligned offset below dsize "
-                    + ring.dataSize());
-        }
+        int w = ring.attachIndex(ring.writeIndexVolatile(), "write_index");
         this.writeIndex = w;
         this.published = w;
     }
@@ -83,18 +79,7 @@ public final class RingWriter {
      * @return {@link #WRITTEN} (staged), {@link #FULL} or {@link #FAULTED}
      */
     public int stage(int type, int flags, long transId, MemorySegment payload, long offset, int length) {
-        int aligned = checkedPacketLength(length);
-        int total = aligned + PacketLayout.TRAILER_LENGTH;
-        int oldWrite = writeIndex;
-        int room = room(oldWrite, total);
-        if (room != WRITTEN) {
-            return room;
-        }
-        int pos = putDescriptor(oldWrite, type, flags, aligned, transId, length);
-        if (length > 0) {
-            ring.copyIn(pos, payload, offset, length);
-        }
-        return append(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
+        return stage(type, flags, transId, null, payload, offset, length);
     }
 
     /** As {@link #write(int, int, long, MemorySegment, long, int)}, with the payload in a byte array. */
@@ -105,6 +90,11 @@ public final class RingWriter {
 
     /** As {@link #stage(int, int, long, MemorySegment, long, int)}, with the payload in a byte array. */
     public int stage(int type, int flags, long transId, byte[] payload, int offset, int length) {
+        return stage(type, flags, transId, payload, null, offset, length);
+    }
+
+    private int stage(int type, int flags, long transId, byte[] array, MemorySegment segment, long offset,
+                      int length) {
         int aligned = checkedPacketLength(length);
         int total = aligned + PacketLayout.TRAILER_LENGTH;
         int oldWrite = writeIndex;
@@ -113,9 +103,7 @@ public final class RingWriter {
             return room;
         }
         int pos = putDescriptor(oldWrite, type, flags, aligned, transId, length);
-        if (length > 0) {
-            ring.copyIn(pos, payload, offset, length);
-        }
+        copyPayload(pos, array, segment, offset, length);
         return append(oldWrite, ring.advance(pos, aligned - PacketLayout.DESCRIPTOR_LENGTH), total);
     }
 
@@ -264,6 +252,12 @@ public final class RingWriter {
         if (payloadArea > length) {
             ring.putWord(ring.advance(pos, payloadArea - 8), 0L);
         }
+        copyPayload(pos, array, segment, offset, length);
+        return append(oldWrite, ring.advance(pos, payloadArea), total);
+    }
+
+    /** Copies the payload, held in {@code array} or else in {@code segment}, into the ring at {@code pos}. */
+    private void copyPayload(int pos, byte[] array, MemorySegment segment, long offset, int length) {
         if (length > 0) {
             if (array != null) {
                 ring.copyIn(pos, array, (int) offset, length);
@@ -271,7 +265,6 @@ public final class RingWriter {
                 ring.copyIn(pos, segment, offset, length);
             }
         }
-        return append(oldWrite, ring.advance(pos, payloadArea), total);
     }
 
     /**
@@ -319,15 +312,20 @@ public final class RingWriter {
             return FAULTED;
         }
         if (ring.bytesToWrite(oldWrite, r) <= total) {
-            outFullTotal++;
-            if (!outFullFlag) {
-                outFullFirst++;
-                outFullFlag = true;
-            }
+            countOutFull();
             return FULL;
         }
         outFullFlag = false;
         return WRITTEN;
+    }
+
+    /** A write found the ring full: Linux's {@code out_full_total}, and {@code out_full_first} on the edge. */
+    private void countOutFull() {
+        outFullTotal++;
+        if (!outFullFlag) {
+            outFullFirst++;
+            outFullFlag = true;
+        }
     }
 
     /** Stores the descriptor and pre-zeroes the padding word; returns the payload position. */
@@ -399,11 +397,7 @@ public final class RingWriter {
         if (needed <= 0) {
             throw new IllegalArgumentException("pending_send_sz must be positive, got " + needed);
         }
-        outFullTotal++;
-        if (!outFullFlag) {
-            outFullFirst++;
-            outFullFlag = true;
-        }
+        countOutFull();
         ring.pendingSendSizeVolatile(needed);
         // Full fence: the peer may have drained just before it could see pending_send_sz; re-read after publishing.
         VarHandle.fullFence();

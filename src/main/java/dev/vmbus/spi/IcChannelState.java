@@ -84,4 +84,27 @@ public class IcChannelState {
         }
         return out;
     }
+
+    /** Judges one open channel's entry of an integration service's state, adding what is wrong to {@code out}. */
+    @FunctionalInterface
+    public interface ChannelJudge {
+        void judge(JsonObject channel, int relid, String label, List<DeviceProblem> out);
+    }
+
+    /**
+     * A {@link DevicePlugin#health} over an integration service's channels: {@code judge} sees each entry of
+     * {@link #channels} whose channel is open (has a label in {@code check}), with its relid and that label.
+     */
+    public static List<DeviceProblem> openChannelProblems(JsonObject deviceState, HealthCheck check,
+                                                          ChannelJudge judge) {
+        List<DeviceProblem> out = new ArrayList<>();
+        for (JsonObject ch : channels(deviceState)) {
+            int relid = ch.getInteger("relid", -1);
+            String label = check.label(relid);
+            if (label != null) {
+                judge.judge(ch, relid, label, out);
+            }
+        }
+        return out;
+    }
 }

@@ -11,7 +11,6 @@ import dev.vmbus.spi.IcPlugin;
 import dev.vmbus.spi.NoSettings;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** The heartbeat device class: {@code devices.heartbeat} has no settings besides {@code enabled}. */
@@ -23,12 +22,9 @@ public final class HeartbeatHandler extends IcPlugin<NoSettings> {
     /** A channel whose last heartbeat is older than {@code heartbeatLateMs} is late, older than {@code heartbeatLostMs} lost. */
     @Override
     public List<DeviceProblem> health(JsonObject state, HealthCheck check) {
-        List<DeviceProblem> out = new ArrayList<>();
-        for (JsonObject ch : IcChannelState.channels(state)) {
-            int relid = ch.getInteger("relid", -1);
-            String label = check.label(relid);
-            if (label == null || !ch.containsKey("ageMillis")) {
-                continue;
+        return IcChannelState.openChannelProblems(state, check, (ch, relid, label, out) -> {
+            if (!ch.containsKey("ageMillis")) {
+                return;
             }
             long age = ch.getLong("ageMillis");
             if (age > check.thresholds().heartbeatLostMs()) {
@@ -38,8 +34,7 @@ public final class HeartbeatHandler extends IcPlugin<NoSettings> {
                 out.add(new DeviceProblem(relid, "heartbeat_late", Severity.WARNING,
                         label + " late: no heartbeat for " + HealthCheck.seconds(age)));
             }
-        }
-        return out;
+        });
     }
 
     @Override

@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -31,13 +30,7 @@ public final class TimesyncHandler extends IcPlugin<TimesyncSettings> {
      */
     @Override
     public List<DeviceProblem> health(JsonObject state, HealthCheck check) {
-        List<DeviceProblem> out = new ArrayList<>();
-        for (JsonObject ch : IcChannelState.channels(state)) {
-            int relid = ch.getInteger("relid", -1);
-            String label = check.label(relid);
-            if (label == null) {
-                continue;
-            }
+        return IcChannelState.openChannelProblems(state, check, (ch, relid, label, out) -> {
             Double offset = ch.getDouble("offsetMillis");
             double limit = check.thresholds().timesyncOffsetMs();
             if (offset != null && Math.abs(offset) > limit) {
@@ -49,8 +42,7 @@ public final class TimesyncHandler extends IcPlugin<TimesyncSettings> {
                 out.add(new DeviceProblem(relid, "timesync_stale", Severity.WARNING, label + ": no time sample for "
                         + HealthCheck.seconds(check.nowMillis() - last.toEpochMilli())));
             }
-        }
-        return out;
+        });
     }
 
     @Override

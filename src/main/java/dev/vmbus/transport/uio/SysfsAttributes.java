@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Reads single sysfs attributes. Every value the kernel prints ends with a newline and some carry braces or a
@@ -30,24 +31,27 @@ public final class SysfsAttributes {
         }
     }
 
-    /** A GUID as {@code class_id}/{@code device_id} print it: braces, any case, trailing newline all accepted. */
-    public static UUID guid(Path file) throws IOException {
+    /**
+     * The attribute's text as {@code parse} reads it; text {@code parse} refuses (an {@link IllegalArgumentException},
+     * such as a {@link NumberFormatException}) fails naming the file, {@code what} it should hold, and the text.
+     */
+    private static <T> T parsed(Path file, String what, Function<String, T> parse) throws IOException {
         String text = text(file);
         try {
-            return Guid.parse(text);
+            return parse.apply(text);
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + " does not hold a GUID: '" + text + "'");
+            throw new IOException(file + " does not hold " + what + ": '" + text + "'");
         }
+    }
+
+    /** A GUID as {@code class_id}/{@code device_id} print it: braces, any case, trailing newline all accepted. */
+    public static UUID guid(Path file) throws IOException {
+        return parsed(file, "a GUID", Guid::parse);
     }
 
     /** A decimal attribute such as {@code id}, {@code subchannel_id} or {@code monitor_id}. */
     public static int decimal(Path file) throws IOException {
-        String text = text(file);
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IOException(file + " does not hold a decimal number: '" + text + "'");
-        }
+        return parsed(file, "a decimal number", Integer::parseInt);
     }
 
     /** A decimal attribute that the kernel hides in some cases (e.g. {@code monitor_id} of an unmonitored channel). */
@@ -57,19 +61,16 @@ public final class SysfsAttributes {
 
     /** A uio map size: hexadecimal with a {@code 0x} prefix ({@code maps/mapN/size}). */
     public static long hexSize(Path file) throws IOException {
-        String text = text(file);
-        String lower = text.toLowerCase(Locale.ROOT);
-        if (!lower.startsWith("0x")) {
-            throw new IOException(file + " does not hold a 0x-prefixed hexadecimal size: '" + text + "'");
-        }
-        try {
-            long size = Long.parseUnsignedLong(lower.substring(2), 16);
-            if (size <= 0) {
-                throw new IOException(file + " holds a size of zero");
+        long size = parsed(file, "a 0x-prefixed hexadecimal size", text -> {
+            String lower = text.toLowerCase(Locale.ROOT);
+            if (!lower.startsWith("0x")) {
+                throw new NumberFormatException("no 0x prefix");
             }
-            return size;
-        } catch (NumberFormatException e) {
-            throw new IOException(file + " does not hold a 0x-prefixed hexadecimal size: '" + text + "'");
+            return Long.parseUnsignedLong(lower.substring(2), 16);
+        });
+        if (size <= 0) {
+            throw new IOException(file + " holds a size of zero");
         }
+        return size;
     }
 }
