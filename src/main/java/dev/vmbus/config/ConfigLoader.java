@@ -38,7 +38,8 @@ public final class ConfigLoader {
                                  "faults": { "wrongPageSetId": false, "rangePastBuffer": false,
                                              "transactionIdPastSlots": false, "withholdCompletions": false,
                                              "twoReceiveSections": false, "zeroSectionSize": false, "failInit": false,
-                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false } },
+                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false,
+                                             "lateSubchannelOffer": false } },
                         "offers": [ ] }
             }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */

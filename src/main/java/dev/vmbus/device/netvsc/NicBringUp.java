@@ -217,5 +217,6 @@ final class NicBringUp {
                 + nic.mtu + ", NVSP " + Nvsp.versionName(nic.nvspVersion) + ", link " + (nic.link ? "up" : "down")
                 + ", " + nic.rx.slotCount + " receive slots of " + nic.rx.slotSize + " B, " + nic.tx.sections.count()
                 + " send sections of " + nic.tx.sectionSize + " B, backend " + nic.settings.backend().key());
+        nic.vrss.lateQueues();
     }
 }

@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
  * A {@link Nic}'s vRSS (spec §3.8): with NVSP 5 or later and more than one queue wanted, the host's RSS
  * capabilities, NVSP 133 for {@code min(wanted, host's) - 1} subchannels, then (once they are open, or after
  * {@code devices.netvsc.answerTimeoutMs} with those that did) the RSS parameters with a 128-entry indirection table over the
- * queues. A host without RSS leaves the NIC on one queue.
+ * queues. A host without RSS leaves the NIC on one queue. A granted subchannel that opens after that wait (a host
+ * that offers late) still becomes a queue: once the NIC is up, the RSS parameters are set again over every open
+ * queue, so the host also receives onto it.
  *
  * <p>Threads: the NIC's (see {@link Nic}).
  */
@@ -33,6 +35,9 @@ final class NicVrss {
     private final Nic nic;
     private int subchannelsGranted;
     private long subchannelTimer = -1;
+    /** How many queues the last RSS parameters spread over (1: none were set), and whether a later set is in flight. */
+    private int rssQueues = 1;
+    private boolean rssSetting;
 
     NicVrss(Nic nic) {
         this.nic = nic;
@@ -96,22 +101,52 @@ final class NicVrss {
         });
     }
 
-    /** Once every granted subchannel is open: the RSS parameters. */
+    /** Once every granted subchannel is open: the RSS parameters; once up, a late one's queue joins them. */
     void subchannelsReady() {
         if (nic.phase == Nic.Phase.SUBCHANNELS && subchannelsGranted > 0
                 && nic.queues.size() - 1 >= subchannelsGranted) {
             cancelTimer();
             rssParameters();
+        } else if (nic.phase == Nic.Phase.UP) {
+            lateQueues();
         }
+    }
+
+    /**
+     * The NIC is up (on its context): if subchannels opened after the RSS parameters were set (or instead of them,
+     * after the wait), the parameters are set again over every open queue, one set at a time.
+     */
+    void lateQueues() {
+        if (nic.phase != Nic.Phase.UP || subchannelsGranted == 0 || rssSetting) {
+            return;
+        }
+        int[] indexes = queueIndexes();
+        if (indexes.length < 2 || indexes.length == rssQueues) {
+            return;
+        }
+        Nic.LOG.info("netvsc " + nic.name + ": " + indexes.length + " queues open, the RSS parameters spread over "
+                + rssQueues + " (a subchannel opened late): they are set again");
+        rssSetting = true;
+        nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
+                + indexes.length + " queues, late)", () -> {
+                    rssSetting = false;
+                    rssQueues = indexes.length;
+                    lateQueues();
+                });
+    }
+
+    private int[] queueIndexes() {
+        return nic.queues.values().stream().mapToInt(q -> q.index).sorted().toArray();
     }
 
     private void rssParameters() {
         nic.phase = Nic.Phase.RNDIS;
-        int[] indexes = nic.queues.values().stream().mapToInt(q -> q.index).sorted().toArray();
+        int[] indexes = queueIndexes();
         if (indexes.length < 2) {
             nic.bringUp.finalFilter();
             return;
         }
+        rssQueues = indexes.length;
         nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
                 + indexes.length + " queues)", nic.bringUp::finalFilter);
     }

@@ -346,7 +346,8 @@ public final class HostNic {
             json.put("ndisMtu", nvsp.ndisMtu);
         }
         json.put("packetFilter", rndis.packetFilter).put("rndisInitialized", rndis.rndisInitialized)
-                .put("subchannelsGranted", nvsp.subchannelsGranted);
+                .put("subchannelsGranted", nvsp.subchannelsGranted)
+                .put("rssQueues", rndis.rssTable == null ? 0 : java.util.Arrays.stream(rndis.rssTable).distinct().count());
         ReceiveSlots slots = nvsp.slots;
         if (slots != null) {
             json.put("receiveSlots", new JsonObject().put("size", slots.slotSize()).put("count", slots.count())

@@ -51,6 +51,8 @@ final class HostNvsp {
     long sectionCount;
     boolean subchannelsRequested;
     int subchannelsGranted;
+    /** Subchannels granted but not offered yet (knob {@code lateSubchannelOffer}): offered on the next RNDIS control. */
+    int offersHeld;
 
     HostNvsp(HostNic nic) {
         this.nic = nic;
@@ -67,6 +69,7 @@ final class HostNvsp {
         sectionCount = 0;
         subchannelsRequested = false;
         subchannelsGranted = 0;
+        offersHeld = 0;
     }
 
     int messageSize() {
@@ -266,7 +269,22 @@ final class HostNvsp {
             entries.add(i % (granted + 1));
         }
         q.driver.send(new NvspMessage.IndirectionTable(entries).encode(messageSize()), 0, PacketType.DATA_INBAND, 0);
+        if (nic.faults.lateSubchannelOffer()) {
+            offersHeld = granted;
+            HostNic.LOG.info("host: nic holds its " + granted + " subchannel offer(s) until the guest's next RNDIS "
+                    + "control message (fault knob lateSubchannelOffer)");
+            return;
+        }
         nic.channels.offerSubchannels(granted);
+    }
+
+    /** The guest sent an RNDIS control message: subchannel offers held back by {@code lateSubchannelOffer} go now. */
+    void releaseHeldOffers() {
+        int held = offersHeld;
+        if (held > 0) {
+            offersHeld = 0;
+            nic.channels.offerSubchannels(held);
+        }
     }
 
     void completeIfAsked(HostNicQueue q, Packet packet) {

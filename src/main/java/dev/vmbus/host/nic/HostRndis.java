@@ -160,6 +160,7 @@ final class HostRndis {
     }
 
     private void control(HostNicQueue q, RndisMessage m) throws NicMistake {
+        nic.nvsp.releaseHeldOffers();
         switch (m) {
             case RndisMessage.InitializeRequest init -> {
                 if (rndisInitialized) {

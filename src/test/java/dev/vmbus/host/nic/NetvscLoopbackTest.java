@@ -58,13 +58,18 @@ class NetvscLoopbackTest {
     }
 
     private VmbusConfig config(String transport, int queues) {
+        return config(transport, queues, new JsonObject(), new JsonObject());
+    }
+
+    private VmbusConfig config(String transport, int queues, JsonObject guestNic, JsonObject hostFaults) {
         return ConfigLoader.parse(new JsonObject()
                 .put("transport", new JsonObject().put("type", transport).put("shmDir", tmp.resolve("shm").toString()))
-                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                .put("devices", new JsonObject().put("netvsc", guestNic.copy().put("enabled", true)
                         .put("backend", "eventbus").put("queues", queues)))
                 .put("dashboard", new JsonObject().put("enabled", false))
                 .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
-                        .put("enabled", true).put("backend", "loopback").put("queues", queues))).encode(), "test");
+                        .put("enabled", true).put("backend", "loopback").put("queues", queues)
+                        .put("faults", hostFaults))).encode(), "test");
     }
 
     /** An IPv6 UDP frame of flow {@code flow} (its source port) carrying its number, to the NIC's MAC. */
@@ -84,8 +89,32 @@ class NetvscLoopbackTest {
     @Test
     void onSimWithThreeQueues() throws Exception {
         agent = Agent.builder(config("sim", 3)).start();
-        Vertx vertx = agent.vertx();
+        everyFlowKeepsItsQueues(agent.vertx(), agent.simulatedHost().orElseThrow());
+    }
+
+    /**
+     * A host that offers the subchannels it granted only after the guest has stopped waiting for them (knob
+     * {@code lateSubchannelOffer}: not before the guest's next RNDIS control message, which it sends once its wait
+     * of {@code answerTimeoutMs} is over): the NIC comes up on one queue, the late subchannels still become queues,
+     * and the guest sets the RSS parameters again so that the host receives onto them too.
+     */
+    @Test
+    void onSimWithSubchannelsOfferedLate() throws Exception {
+        agent = Agent.builder(config("sim", 3, new JsonObject().put("answerTimeoutMs", 1500),
+                new JsonObject().put("lateSubchannelOffer", true))).start();
         SimulatedHost host = agent.simulatedHost().orElseThrow();
+        JsonObject hostNic = new JsonObject();
+        for (int i = 0; i < 400 && hostNic.getLong("rssQueues", 0L) != 3; i++) {
+            Thread.sleep(50);
+            hostNic = hostNic(host);
+        }
+        assertEquals(3, hostNic.getLong("rssQueues", 0L), "the host's RSS table after the late offer: "
+                + hostNic.encode() + "; guest: " + guestNic(agent.vertx()).encode());
+        everyFlowKeepsItsQueues(agent.vertx(), host);
+    }
+
+    /** Once the guest's NIC is up on three queues: flows out and back over all of them, none lost, each in order. */
+    private void everyFlowKeepsItsQueues(Vertx vertx, SimulatedHost host) throws Exception {
         JsonObject nic = new JsonObject();
         for (int i = 0; i < 300 && !("up".equals(nic.getString("phase"))
                 && nic.getJsonArray("queues", new JsonArray()).size() == 3); i++) {
