@@ -1,97 +1,61 @@
 package dev.vmbus.spi;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * Checks for device config sections: each failure is an {@link IllegalArgumentException} naming the key, which
- * the registry prefixes with {@code devices.<name>}.
+ * Checks for the values of a settings record, to call from its compact constructor after
+ * {@link DeviceContext#settings} has bound the section: each failure is an {@link IllegalArgumentException} naming
+ * the key, which the registry prefixes with {@code devices.<name>}.
  */
 public final class DeviceConfig {
     private DeviceConfig() {
     }
 
-    /** Refuses any key not in {@code known}. */
-    public static void onlyKeys(JsonObject config, Set<String> known, String device) {
-        for (String key : config.fieldNames()) {
-            if (!known.contains(key)) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (" + device + " has "
-                        + new TreeSet<>(known) + " besides 'enabled')");
-            }
-        }
-    }
-
-    /** A boolean key, or {@code fallback} when absent. */
-    public static boolean bool(JsonObject config, String key, boolean fallback) {
-        Object v = config.getValue(key);
-        if (v == null) {
-            if (config.containsKey(key)) {
-                throw new IllegalArgumentException("'" + key + "' must be true or false, got null");
-            }
-            return fallback;
-        }
-        if (!(v instanceof Boolean b)) {
-            throw new IllegalArgumentException("'" + key + "' must be true or false, got " + v);
-        }
-        return b;
-    }
-
     /**
-     * A command: a non-empty array of non-empty strings (program then arguments, no shell), or {@code fallback}
-     * when absent; null when the key is present as null and {@code nullable}.
+     * A command: a non-empty list of non-empty strings (program then arguments, no shell); null passes when
+     * {@code nullable} (the command is optional). Returns an unmodifiable copy.
      */
-    public static List<String> command(JsonObject config, String key, List<String> fallback, boolean nullable) {
-        if (!config.containsKey(key)) {
-            return fallback;
-        }
-        Object v = config.getValue(key);
-        if (v == null) {
+    public static List<String> command(String key, List<String> command, boolean nullable) {
+        if (command == null) {
             if (nullable) {
                 return null;
             }
             throw new IllegalArgumentException("'" + key + "' must be a command (an array of strings), got null");
         }
-        if (!(v instanceof JsonArray array) || array.isEmpty()) {
+        if (command.isEmpty()) {
             throw new IllegalArgumentException("'" + key + "' must be a non-empty array of strings"
-                    + " (program, then arguments), got " + v);
+                    + " (program, then arguments), got []");
         }
-        return strings(array, key, false);
+        return strings(key, command);
     }
 
-    /** An array of strings; empty entries refused. */
-    public static List<String> strings(JsonArray array, String key, boolean allowEmptyArray) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < array.size(); i++) {
-            Object item = array.getValue(i);
-            if (!(item instanceof String s) || s.isEmpty()) {
-                throw new IllegalArgumentException("'" + key + "[" + i + "]' must be a non-empty string, got " + item);
+    /** A list of non-empty strings (it may be empty itself); returns an unmodifiable copy. */
+    public static List<String> strings(String key, List<String> list) {
+        if (list == null) {
+            throw new IllegalArgumentException("'" + key + "' must be an array of strings, got null");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null || list.get(i).isEmpty()) {
+                throw new IllegalArgumentException("'" + key + "[" + i + "]' must be a non-empty string, got "
+                        + (list.get(i) == null ? "null" : "''"));
             }
-            out.add(s);
         }
-        if (out.isEmpty() && !allowEmptyArray) {
-            throw new IllegalArgumentException("'" + key + "' must not be empty");
-        }
-        return List.copyOf(out);
+        return List.copyOf(list);
     }
 
-    /** An integer key within {@code [min, max]}, or {@code fallback} when absent. */
-    public static long integer(JsonObject config, String key, long fallback, long min, long max) {
-        if (!config.containsKey(key)) {
-            return fallback;
-        }
-        Object v = config.getValue(key);
-        if (!(v instanceof Integer || v instanceof Long)) {
-            throw new IllegalArgumentException("'" + key + "' must be a whole number, got " + v);
-        }
-        long n = ((Number) v).longValue();
+    /** A whole number within {@code [min, max]}. */
+    public static long range(String key, long n, long min, long max) {
         if (n < min || n > max) {
             throw new IllegalArgumentException("'" + key + "' must be " + min + ".." + max + ", got " + n);
         }
         return n;
+    }
+
+    /** A value that must be given: null (JSON null) refused as {@code '<key>' must be <what>, got null}. */
+    public static <T> T required(String key, T value, String what) {
+        if (value == null) {
+            throw new IllegalArgumentException("'" + key + "' must be " + what + ", got null");
+        }
+        return value;
     }
 }

@@ -20,11 +20,11 @@ class DeviceRegistryTest {
     void aSectionThatIsNotEnabledStillHasItsKeysChecked() {
         var e = assertThrows(IllegalArgumentException.class, () -> DeviceRegistry.of(List.of(new PingHandler()),
                 Map.of("ping", new JsonObject().put("prefx", "x")), TransportType.SIM));
-        assertEquals("devices.ping: unknown key 'prefx' (ping knows 'prefix') (the section is checked although"
+        assertEquals("devices.ping: unknown key 'prefx' (ping has [prefix] besides 'enabled') (the section is checked although"
                 + " 'ping' is not enabled)", e.getMessage());
         var off = assertThrows(IllegalArgumentException.class, () -> DeviceRegistry.of(List.of(new PingHandler()),
                 Map.of("ping", new JsonObject().put("enabled", false).put("prefix", 3)), TransportType.SIM));
-        assertTrue(off.getMessage().startsWith("devices.ping: prefix must be a string"), off.getMessage());
+        assertTrue(off.getMessage().startsWith("devices.ping: 'prefix' must be a string, got 3"), off.getMessage());
     }
 
     @Test

@@ -18,7 +18,7 @@ import java.util.Set;
 /** The file copy (guest services) device class; settings in {@link FcopySettings}. */
 public final class FcopyHandler extends IcPlugin<FcopySettings> {
     public FcopyHandler() {
-        super(DeviceClass.FCOPY, context -> FcopySettings.from(context.config()), (settings, context) -> new FcopyDevice(settings));
+        super(DeviceClass.FCOPY, context -> context.settings(FcopySettings.class, FcopySettings.DEFAULTS), (settings, context) -> new FcopyDevice(settings));
     }
 
     /** A copy on an open channel that received no data for longer than {@code fcopyStuckMs} is stuck. */

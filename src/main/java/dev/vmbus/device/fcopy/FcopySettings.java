@@ -1,12 +1,8 @@
 package dev.vmbus.device.fcopy;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The {@code devices.fcopy} section.
@@ -19,35 +15,31 @@ public record FcopySettings(List<Path> allowedRoots, long maxFileBytes) {
     public static final List<String> DEFAULT_ALLOWED_ROOTS = List.of("data/fcopy");
     public static final long DEFAULT_MAX_FILE_BYTES = 1L << 30;
 
-    private static final Set<String> KEYS = Set.of("allowedRoots", "maxFileBytes");
+    /** {@code data/fcopy} under the working directory, at most 1 GiB. */
+    public static final FcopySettings DEFAULTS = new FcopySettings(
+            DEFAULT_ALLOWED_ROOTS.stream().map(Path::of).toList(), DEFAULT_MAX_FILE_BYTES);
 
-    /** Parses and checks the section; throws {@link IllegalArgumentException} naming the bad key. */
-    public static FcopySettings from(JsonObject c) {
-        for (String key : c.fieldNames()) {
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (fcopy has 'allowedRoots' and"
-                        + " 'maxFileBytes' besides 'enabled')");
-            }
+    /** Checks the values and makes each root absolute and normal. */
+    public FcopySettings {
+        if (allowedRoots == null || allowedRoots.isEmpty()) {
+            throw new IllegalArgumentException("'allowedRoots' must be a non-empty array of directory paths, got "
+                    + allowedRoots);
         }
         List<Path> roots = new ArrayList<>();
-        Object r = c.getValue("allowedRoots", new JsonArray(DEFAULT_ALLOWED_ROOTS));
-        if (!(r instanceof JsonArray array) || array.isEmpty()) {
-            throw new IllegalArgumentException("allowedRoots must be a non-empty array of directory paths, got " + r);
-        }
-        for (Object root : array) {
-            if (!(root instanceof String s) || s.isBlank()) {
-                throw new IllegalArgumentException("allowedRoots entries must be non-empty path strings, got " + root);
+        for (Path root : allowedRoots) {
+            if (root == null) {
+                throw new IllegalArgumentException("'allowedRoots' entries must be non-empty path strings, got null");
             }
-            Path p = Path.of(s).toAbsolutePath().normalize();
+            Path p = root.toAbsolutePath().normalize();
             if (p.getParent() == null) {
-                throw new IllegalArgumentException("allowedRoots must not contain the file system root '/'");
+                throw new IllegalArgumentException("'allowedRoots' must not contain the file system root '/'");
             }
             roots.add(p);
         }
-        Object max = c.getValue("maxFileBytes", DEFAULT_MAX_FILE_BYTES);
-        if (!(max instanceof Number n) || n.longValue() <= 0 || n.doubleValue() != n.longValue()) {
-            throw new IllegalArgumentException("maxFileBytes must be a positive whole number of bytes, got " + max);
+        allowedRoots = List.copyOf(roots);
+        if (maxFileBytes <= 0) {
+            throw new IllegalArgumentException("'maxFileBytes' must be a positive whole number of bytes, got "
+                    + maxFileBytes);
         }
-        return new FcopySettings(List.copyOf(roots), n.longValue());
     }
 }

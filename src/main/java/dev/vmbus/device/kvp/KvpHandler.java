@@ -6,6 +6,6 @@ import dev.vmbus.spi.IcPlugin;
 /** The KVP (Data Exchange) device class; settings in {@link KvpSettings}. */
 public final class KvpHandler extends IcPlugin<KvpSettings> {
     public KvpHandler() {
-        super(DeviceClass.KVP, KvpSettings::from, (settings, context) -> new KvpDevice(settings));
+        super(DeviceClass.KVP, context -> context.settings(KvpSettings.class, KvpSettings.defaults(context)), (settings, context) -> new KvpDevice(settings));
     }
 }

@@ -1,14 +1,11 @@
 package dev.vmbus.device.kvp;
 
+import dev.vmbus.spi.DeviceConfig;
 import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.config.TransportType;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The {@code devices.kvp} section.
@@ -26,45 +23,15 @@ public record KvpSettings(Path poolDir, boolean dryRun, List<String> setIpComman
     public static final List<String> DEFAULT_SET_IP_COMMAND = List.of("hv_set_ifconfig");
     public static final String DEFAULT_SYSFS_ROOT = "/sys";
 
-    private static final Set<String> KEYS = Set.of("poolDir", "dryRun", "setIpCommand", "sysfsRoot");
-
-    /** Parses and checks the section; throws {@link IllegalArgumentException} naming the bad key. */
-    public static KvpSettings from(DeviceContext context) {
-        JsonObject c = context.config();
-        for (String key : c.fieldNames()) {
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (kvp has " + new java.util.TreeSet<>(KEYS)
-                        + " besides 'enabled')");
-            }
-        }
-        String poolDir = string(c, "poolDir", context.transport() == TransportType.UIO ? DEFAULT_POOL_DIR_UIO : DEFAULT_POOL_DIR);
-        Object dry = c.getValue("dryRun", context.simulated());
-        if (!(dry instanceof Boolean dryRun)) {
-            throw new IllegalArgumentException("dryRun must be true or false, got " + dry);
-        }
-        List<String> command = DEFAULT_SET_IP_COMMAND;
-        if (c.containsKey("setIpCommand")) {
-            Object v = c.getValue("setIpCommand");
-            if (!(v instanceof JsonArray array) || array.isEmpty()) {
-                throw new IllegalArgumentException("setIpCommand must be a non-empty array of strings, got " + v);
-            }
-            command = new ArrayList<>();
-            for (Object part : array) {
-                if (!(part instanceof String s) || s.isEmpty()) {
-                    throw new IllegalArgumentException("setIpCommand must hold non-empty strings, got " + part);
-                }
-                command.add(s);
-            }
-        }
-        return new KvpSettings(Path.of(poolDir), dryRun, List.copyOf(command),
-                Path.of(string(c, "sysfsRoot", DEFAULT_SYSFS_ROOT)));
+    public KvpSettings {
+        DeviceConfig.required("poolDir", poolDir, "a non-empty path string");
+        setIpCommand = DeviceConfig.command("setIpCommand", setIpCommand, false);
+        DeviceConfig.required("sysfsRoot", sysfsRoot, "a non-empty path string");
     }
 
-    private static String string(JsonObject c, String key, String fallback) {
-        Object v = c.getValue(key, fallback);
-        if (!(v instanceof String s) || s.isBlank()) {
-            throw new IllegalArgumentException(key + " must be a non-empty path string, got " + v);
-        }
-        return s;
+    /** The defaults on {@code context}'s transport: the daemon's pool directory and real runs on uio only. */
+    public static KvpSettings defaults(DeviceContext context) {
+        return new KvpSettings(Path.of(context.transport() == TransportType.UIO ? DEFAULT_POOL_DIR_UIO : DEFAULT_POOL_DIR),
+                context.simulated(), DEFAULT_SET_IP_COMMAND, Path.of(DEFAULT_SYSFS_ROOT));
     }
 }

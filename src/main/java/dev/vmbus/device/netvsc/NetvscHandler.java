@@ -49,7 +49,7 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
 
     @Override
     public NetvscSettings settings(DeviceContext context) {
-        return NetvscSettings.parse(context.config());
+        return context.settings(NetvscSettings.class, NetvscSettings.defaults());
     }
 
     @Override

@@ -1,10 +1,5 @@
 package dev.vmbus.device.netvsc;
 
-import dev.vmbus.spi.DeviceConfig;
-import io.vertx.core.json.JsonObject;
-
-import java.util.Set;
-
 /**
  * {@code devices.netvsc}: where the synthetic NIC's frames go and how it asks the host for things.
  *
@@ -30,10 +25,7 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
     public static final long MIN_ANSWER_TIMEOUT_MS = 100;
     public static final long MAX_ANSWER_TIMEOUT_MS = 600_000;
 
-    private static final Set<String> KEYS = Set.of("backend", "tap", "mtu", "queues", "controlOverSection",
-            "answerTimeoutMs");
-
-    /** Where frames go. */
+    /** Where frames go; in the config, the constant's name in lower case. */
     public enum Backend {
         EVENTBUS("eventbus"), TAP("tap");
 
@@ -50,7 +42,7 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
 
     public NetvscSettings {
         if (backend == null) {
-            throw new IllegalArgumentException("'backend' is required");
+            throw new IllegalArgumentException("'backend' must be \"eventbus\" or \"tap\", got null");
         }
         checkInterfaceName(tap);
         if (mtu < MIN_MTU || mtu > MAX_MTU) {
@@ -68,31 +60,6 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
     /** The defaults: event bus, {@code vmbus0}, MTU 1500, one queue, control messages GPA-direct, answers in 10 s. */
     public static NetvscSettings defaults() {
         return new NetvscSettings(Backend.EVENTBUS, DEFAULT_TAP, DEFAULT_MTU, 1, false, DEFAULT_ANSWER_TIMEOUT_MS);
-    }
-
-    /** Parses {@code devices.netvsc} (without {@code enabled}). */
-    public static NetvscSettings parse(JsonObject config) {
-        DeviceConfig.onlyKeys(config, KEYS, "netvsc");
-        Object b = config.getValue("backend", Backend.EVENTBUS.key());
-        Backend backend = null;
-        for (Backend candidate : Backend.values()) {
-            if (candidate.key().equals(b)) {
-                backend = candidate;
-            }
-        }
-        if (backend == null) {
-            throw new IllegalArgumentException("'backend' must be \"eventbus\" or \"tap\", got " + b);
-        }
-        Object tap = config.getValue("tap", DEFAULT_TAP);
-        if (!(tap instanceof String name)) {
-            throw new IllegalArgumentException("'tap' must be an interface name (a string), got " + tap);
-        }
-        return new NetvscSettings(backend, name,
-                (int) DeviceConfig.integer(config, "mtu", DEFAULT_MTU, MIN_MTU, MAX_MTU),
-                (int) DeviceConfig.integer(config, "queues", 1, 1, MAX_QUEUES),
-                DeviceConfig.bool(config, "controlOverSection", false),
-                DeviceConfig.integer(config, "answerTimeoutMs", DEFAULT_ANSWER_TIMEOUT_MS, MIN_ANSWER_TIMEOUT_MS,
-                        MAX_ANSWER_TIMEOUT_MS));
     }
 
     /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */

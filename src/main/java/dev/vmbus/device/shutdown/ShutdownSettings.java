@@ -2,10 +2,8 @@ package dev.vmbus.device.shutdown;
 
 import dev.vmbus.spi.DeviceConfig;
 import dev.vmbus.ic.shutdown.ShutdownAction;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code devices.shutdown}: {@code dryRun} (default true: answer and record, run nothing),
@@ -17,15 +15,13 @@ public record ShutdownSettings(boolean dryRun, List<String> powerOffCommand, Lis
                                List<String> hibernateCommand) {
     public static final List<String> DEFAULT_POWER_OFF = List.of("systemctl", "poweroff");
     public static final List<String> DEFAULT_REBOOT = List.of("systemctl", "reboot");
-    private static final Set<String> KEYS = Set.of("dryRun", "powerOffCommand", "rebootCommand", "hibernateCommand");
+    /** Dry run, systemctl's poweroff and reboot, no hibernation. */
+    public static final ShutdownSettings DEFAULTS = new ShutdownSettings(true, DEFAULT_POWER_OFF, DEFAULT_REBOOT, null);
 
-    /** Reads and checks the section. */
-    public static ShutdownSettings from(JsonObject config) {
-        DeviceConfig.onlyKeys(config, KEYS, "shutdown");
-        return new ShutdownSettings(DeviceConfig.bool(config, "dryRun", true),
-                DeviceConfig.command(config, "powerOffCommand", DEFAULT_POWER_OFF, false),
-                DeviceConfig.command(config, "rebootCommand", DEFAULT_REBOOT, false),
-                DeviceConfig.command(config, "hibernateCommand", null, true));
+    public ShutdownSettings {
+        powerOffCommand = DeviceConfig.command("powerOffCommand", powerOffCommand, false);
+        rebootCommand = DeviceConfig.command("rebootCommand", rebootCommand, false);
+        hibernateCommand = DeviceConfig.command("hibernateCommand", hibernateCommand, true);
     }
 
     /** Whether this guest accepts a hibernate request. */

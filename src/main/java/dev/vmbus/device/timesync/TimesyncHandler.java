@@ -20,7 +20,7 @@ import java.util.Locale;
 /** The time sync device class; settings in {@link TimesyncSettings}. */
 public final class TimesyncHandler extends IcPlugin<TimesyncSettings> {
     public TimesyncHandler() {
-        super(DeviceClass.TIMESYNC, context -> TimesyncSettings.from(context.config()),
+        super(DeviceClass.TIMESYNC, context -> context.settings(TimesyncSettings.class, TimesyncSettings.DEFAULTS),
                 (settings, context) -> new TimesyncDevice(settings, ReferenceClock.MONOTONIC_RAW, Clocks::setRealtime));
     }
 

@@ -16,7 +16,7 @@ import java.util.Map;
 /** The VSS (backup) device class; settings in {@link VssSettings}. */
 public final class VssHandler extends IcPlugin<VssSettings> {
     public VssHandler() {
-        super(DeviceClass.VSS, context -> VssSettings.from(context.config()), (settings, context) -> new VssDevice(settings));
+        super(DeviceClass.VSS, context -> context.settings(VssSettings.class, VssSettings.DEFAULTS), (settings, context) -> new VssDevice(settings));
     }
 
     /**

@@ -1,11 +1,8 @@
 package dev.vmbus.device.vss;
 
 import dev.vmbus.spi.DeviceConfig;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code devices.vss}:
@@ -24,34 +21,25 @@ public record VssSettings(boolean dryRun, List<String> mounts, long autoThawSeco
     public static final long DEFAULT_AUTO_THAW_SECONDS = 900;
     public static final List<String> DEFAULT_FREEZE = List.of("fsfreeze", "-f");
     public static final List<String> DEFAULT_THAW = List.of("fsfreeze", "-u");
-    private static final Set<String> KEYS = Set.of("dryRun", "mounts", "autoThawSeconds", "freezeCommand",
-            "thawCommand", "preFreezeCommand", "postThawCommand");
+    /** Dry run, no mounts, 900 s, fsfreeze, no hooks. */
+    public static final VssSettings DEFAULTS = new VssSettings(true, List.of(), DEFAULT_AUTO_THAW_SECONDS,
+            DEFAULT_FREEZE, DEFAULT_THAW, null, null);
 
-    /** Reads and checks the section. */
-    public static VssSettings from(JsonObject config) {
-        DeviceConfig.onlyKeys(config, KEYS, "vss");
-        List<String> mounts = List.of();
-        if (config.containsKey("mounts")) {
-            if (!(config.getValue("mounts") instanceof JsonArray array)) {
-                throw new IllegalArgumentException("'mounts' must be an array of absolute paths, got "
-                        + config.getValue("mounts"));
+    public VssSettings {
+        mounts = DeviceConfig.strings("mounts", mounts);
+        for (int i = 0; i < mounts.size(); i++) {
+            if (!mounts.get(i).startsWith("/")) {
+                throw new IllegalArgumentException("'mounts[" + i + "]' must be an absolute path, got " + mounts.get(i));
             }
-            mounts = DeviceConfig.strings(array, "mounts", true);
-            for (int i = 0; i < mounts.size(); i++) {
-                if (!mounts.get(i).startsWith("/")) {
-                    throw new IllegalArgumentException("'mounts[" + i + "]' must be an absolute path, got " + mounts.get(i));
-                }
-                if (mounts.indexOf(mounts.get(i)) != i) {
-                    throw new IllegalArgumentException("'mounts[" + i + "]' repeats " + mounts.get(i));
-                }
+            if (mounts.indexOf(mounts.get(i)) != i) {
+                throw new IllegalArgumentException("'mounts[" + i + "]' repeats " + mounts.get(i));
             }
         }
-        return new VssSettings(DeviceConfig.bool(config, "dryRun", true), mounts,
-                DeviceConfig.integer(config, "autoThawSeconds", DEFAULT_AUTO_THAW_SECONDS, 1, 86_400),
-                DeviceConfig.command(config, "freezeCommand", DEFAULT_FREEZE, false),
-                DeviceConfig.command(config, "thawCommand", DEFAULT_THAW, false),
-                DeviceConfig.command(config, "preFreezeCommand", null, true),
-                DeviceConfig.command(config, "postThawCommand", null, true));
+        DeviceConfig.range("autoThawSeconds", autoThawSeconds, 1, 86_400);
+        freezeCommand = DeviceConfig.command("freezeCommand", freezeCommand, false);
+        thawCommand = DeviceConfig.command("thawCommand", thawCommand, false);
+        preFreezeCommand = DeviceConfig.command("preFreezeCommand", preFreezeCommand, true);
+        postThawCommand = DeviceConfig.command("postThawCommand", postThawCommand, true);
     }
 
     /** The mounts in freeze order: as configured, with the root file system last, as Linux's daemon does. */

@@ -27,9 +27,9 @@ class KvpFcopySettingsTest {
 
     @Test
     void defaultsDependOnTheTransport() {
-        KvpSettings sim = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), TransportType.SIM));
+        KvpSettings sim = new KvpHandler().settings(new DeviceContext("kvp", new JsonObject(), TransportType.SIM));
         assertEquals(new KvpSettings(Path.of("data/kvp"), true, List.of("hv_set_ifconfig"), Path.of("/sys")), sim);
-        KvpSettings uio = KvpSettings.from(new DeviceContext("kvp", new JsonObject(), TransportType.UIO));
+        KvpSettings uio = new KvpHandler().settings(new DeviceContext("kvp", new JsonObject(), TransportType.UIO));
         assertEquals(Path.of("/var/lib/hyperv"), uio.poolDir());
         assertEquals(false, uio.dryRun());
     }

@@ -1,5 +1,7 @@
 package dev.vmbus.device.netvsc;
 
+import dev.vmbus.config.TransportType;
+import dev.vmbus.spi.DeviceContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -11,14 +13,18 @@ class NetvscSettingsTest {
 
     @Test
     void defaultsAndEveryKey() {
-        assertEquals(NetvscSettings.defaults(), NetvscSettings.parse(new JsonObject()));
+        assertEquals(NetvscSettings.defaults(), parse(new JsonObject()));
         assertEquals(new NetvscSettings(NetvscSettings.Backend.TAP, "nic7", 9000, 4, true, 250),
-                NetvscSettings.parse(new JsonObject().put("backend", "tap").put("tap", "nic7").put("mtu", 9000)
+                parse(new JsonObject().put("backend", "tap").put("tap", "nic7").put("mtu", 9000)
                         .put("queues", 4).put("controlOverSection", true).put("answerTimeoutMs", 250)));
     }
 
+    private static NetvscSettings parse(JsonObject config) {
+        return new NetvscHandler().settings(new DeviceContext("netvsc", config, TransportType.SIM));
+    }
+
     private static String refused(JsonObject config) {
-        return assertThrows(IllegalArgumentException.class, () -> NetvscSettings.parse(config)).getMessage();
+        return assertThrows(IllegalArgumentException.class, () -> parse(config)).getMessage();
     }
 
     @Test

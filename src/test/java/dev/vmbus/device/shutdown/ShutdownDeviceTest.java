@@ -174,18 +174,22 @@ class ShutdownDeviceTest {
     void configKeysAreCheckedByName() {
         probe = null;
         assertEquals(new ShutdownSettings(true, ShutdownSettings.DEFAULT_POWER_OFF, ShutdownSettings.DEFAULT_REBOOT, null),
-                ShutdownSettings.from(new JsonObject()));
+                settings(new JsonObject()));
         assertMessage(new JsonObject().put("poweroffCommand", new JsonArray()), "unknown key 'poweroffCommand'");
         assertMessage(new JsonObject().put("dryRun", "no"), "'dryRun' must be true or false");
-        assertMessage(new JsonObject().put("rebootCommand", "systemctl reboot"), "'rebootCommand' must be a non-empty array");
+        assertMessage(new JsonObject().put("rebootCommand", "systemctl reboot"), "'rebootCommand' must be an array of strings");
         assertMessage(new JsonObject().put("rebootCommand", new JsonArray()), "'rebootCommand' must be a non-empty array");
         assertMessage(new JsonObject().put("powerOffCommand", new JsonArray().add("x").add(3)), "'powerOffCommand[1]'");
         assertMessage(new JsonObject().putNull("powerOffCommand"), "'powerOffCommand' must be a command");
-        assertFalse(ShutdownSettings.from(new JsonObject().putNull("hibernateCommand")).hibernationSupported());
+        assertFalse(settings(new JsonObject().putNull("hibernateCommand")).hibernationSupported());
+    }
+
+    private static ShutdownSettings settings(JsonObject config) {
+        return new ShutdownHandler().settings(new DeviceContext("shutdown", config, TransportType.SIM));
     }
 
     private static void assertMessage(JsonObject config, String expected) {
-        var e = assertThrows(IllegalArgumentException.class, () -> ShutdownSettings.from(config));
+        var e = assertThrows(IllegalArgumentException.class, () -> settings(config));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 }

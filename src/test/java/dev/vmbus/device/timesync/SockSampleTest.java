@@ -1,5 +1,7 @@
 package dev.vmbus.device.timesync;
 
+import dev.vmbus.config.TransportType;
+import dev.vmbus.spi.DeviceContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -32,17 +34,21 @@ class SockSampleTest {
 
     @Test
     void configKeysAreCheckedByName() {
-        assertEquals(new TimesyncSettings(null, false), TimesyncSettings.from(new JsonObject()));
-        assertEquals(new TimesyncSettings(java.nio.file.Path.of("/run/chrony/hv.sock"), true), TimesyncSettings.from(
+        assertEquals(new TimesyncSettings(null, false), settings(new JsonObject()));
+        assertEquals(new TimesyncSettings(java.nio.file.Path.of("/run/chrony/hv.sock"), true), settings(
                 new JsonObject().put("chronySocket", "/run/chrony/hv.sock").put("stepClock", true)));
         assertMessage(new JsonObject().put("chronySock", "x"), "unknown key 'chronySock'");
         assertMessage(new JsonObject().put("stepClock", "yes"), "'stepClock' must be true or false");
-        assertMessage(new JsonObject().put("chronySocket", 5), "'chronySocket' must be a path or null");
+        assertMessage(new JsonObject().put("chronySocket", 5), "'chronySocket' must be a path (a non-empty string), got 5");
         assertMessage(new JsonObject().put("chronySocket", "/" + "x".repeat(107)), "'chronySocket' is 108 bytes");
     }
 
+    private static TimesyncSettings settings(JsonObject config) {
+        return new TimesyncHandler().settings(new DeviceContext("timesync", config, TransportType.SIM));
+    }
+
     private static void assertMessage(JsonObject config, String expected) {
-        var e = assertThrows(IllegalArgumentException.class, () -> TimesyncSettings.from(config));
+        var e = assertThrows(IllegalArgumentException.class, () -> settings(config));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 }

@@ -1,5 +1,7 @@
 package dev.vmbus.device.vss;
 
+import dev.vmbus.config.TransportType;
+import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.testkit.DeviceProbe;
 import dev.vmbus.testkit.Packets;
 import dev.vmbus.ic.IcConstants;
@@ -196,7 +198,7 @@ class VssDeviceTest {
 
     @Test
     void configKeysAreCheckedByName() {
-        VssSettings d = VssSettings.from(new JsonObject());
+        VssSettings d = settings(new JsonObject());
         assertTrue(d.dryRun());
         assertEquals(List.of(), d.mounts());
         assertEquals(900, d.autoThawSeconds());
@@ -207,11 +209,15 @@ class VssDeviceTest {
         assertMessage(new JsonObject().put("mounts", new JsonArray().add("/a").add("/a")), "'mounts[1]' repeats /a");
         assertMessage(new JsonObject().put("autoThawSeconds", 0), "'autoThawSeconds' must be 1..86400");
         assertMessage(new JsonObject().put("autoThawSeconds", 1.5), "'autoThawSeconds' must be a whole number");
-        assertMessage(new JsonObject().put("preFreezeCommand", "sync"), "'preFreezeCommand' must be a non-empty array");
+        assertMessage(new JsonObject().put("preFreezeCommand", "sync"), "'preFreezeCommand' must be an array of strings");
+    }
+
+    private static VssSettings settings(JsonObject config) {
+        return new VssHandler().settings(new DeviceContext("vss", config, TransportType.SIM));
     }
 
     private static void assertMessage(JsonObject config, String expected) {
-        var e = assertThrows(IllegalArgumentException.class, () -> VssSettings.from(config));
+        var e = assertThrows(IllegalArgumentException.class, () -> settings(config));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 }

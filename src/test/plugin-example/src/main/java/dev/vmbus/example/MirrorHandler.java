@@ -64,6 +64,13 @@ public final class MirrorHandler implements DevicePlugin<MirrorHandler.Settings>
 
     /** @param subchannels how many subchannels to ask for (0 to 64) */
     public record Settings(int subchannels) {
+        static final Settings DEFAULTS = new Settings(0);
+
+        public Settings {
+            if (subchannels < 0 || subchannels > 64) {
+                throw new IllegalArgumentException("'subchannels' must be 0..64, got " + subchannels);
+            }
+        }
     }
 
     @Override public String name() { return "mirror"; }
@@ -71,16 +78,7 @@ public final class MirrorHandler implements DevicePlugin<MirrorHandler.Settings>
     @Override public boolean enabledByDefault() { return false; }
 
     @Override public Settings settings(DeviceContext context) {
-        JsonObject config = context.config();
-        for (String key : config.fieldNames()) {
-            if (!key.equals("subchannels")) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (mirror knows 'subchannels')");
-            }
-        }
-        if (!(config.getValue("subchannels", 0) instanceof Integer n) || n < 0 || n > 64) {
-            throw new IllegalArgumentException("subchannels must be a whole number from 0 to 64");
-        }
-        return new Settings(n);
+        return context.settings(Settings.class, Settings.DEFAULTS);
     }
 
     @Override public Device device(Settings settings, DeviceContext context) {

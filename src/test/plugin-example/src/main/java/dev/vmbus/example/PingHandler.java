@@ -23,6 +23,13 @@ public final class PingHandler implements DevicePlugin<PingHandler.Settings> {
 
     /** {@code devices.ping}: {@code prefix} (default {@code "pong: "}). */
     public record Settings(String prefix) {
+        static final Settings DEFAULTS = new Settings("pong: ");
+
+        public Settings {
+            if (prefix == null) {
+                throw new IllegalArgumentException("'prefix' must be a string, got null");
+            }
+        }
     }
 
     @Override
@@ -42,16 +49,7 @@ public final class PingHandler implements DevicePlugin<PingHandler.Settings> {
 
     @Override
     public Settings settings(DeviceContext context) {
-        JsonObject config = context.config();
-        for (String key : config.fieldNames()) {
-            if (!key.equals("prefix")) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (ping knows 'prefix')");
-            }
-        }
-        if (!(config.getValue("prefix", "pong: ") instanceof String prefix)) {
-            throw new IllegalArgumentException("prefix must be a string");
-        }
-        return new Settings(prefix);
+        return context.settings(Settings.class, Settings.DEFAULTS); // unknown keys and wrong types refused by name
     }
 
     @Override

@@ -105,7 +105,7 @@ class MirrorHandlerTest {
     void aBadSettingIsRefusedByName() {
         var e = assertThrows(IllegalArgumentException.class, () -> TestAgent.start(List.of(new MirrorHandler()),
                 Map.of("mirror", new JsonObject().put("enabled", true).put("subchannels", 65))));
-        assertEquals("devices.mirror: subchannels must be a whole number from 0 to 64", e.getMessage());
+        assertEquals("devices.mirror: 'subchannels' must be 0..64, got 65", e.getMessage());
     }
 
     private static byte[] bytes(String text) {

@@ -43,6 +43,6 @@ class PingHandlerTest {
     void aBadConfigSectionIsRefusedWithTheKeyNamed() {
         var e = assertThrows(IllegalArgumentException.class, () -> TestAgent.start(List.of(new PingHandler()),
                 Map.of("ping", new JsonObject().put("enabled", true).put("prefx", "x"))));
-        assertEquals("devices.ping: unknown key 'prefx' (ping knows 'prefix')", e.getMessage());
+        assertEquals("devices.ping: unknown key 'prefx' (ping has [prefix] besides 'enabled')", e.getMessage());
     }
 }
