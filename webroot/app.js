@@ -49,7 +49,7 @@ async function api(path, options = {}) {
 const num = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '—');
 const healthOf = c => (c.health && c.health.state) || 'unknown';
 const page = { snapshot: null, events: [], selected: null, sort: { key: 'health', dir: -1 }, capacity: 660,
-  overview: null, detailCharts: null, settings: {} };
+  overview: null, detailCharts: null, settings: {}, detail: null };
 window.vmbusPage = page;        // for tests and the curious
 window.vmbusSnapshots = 0;      // live snapshots rendered
 
@@ -534,15 +534,44 @@ function render(snapshot) {
   document.getElementById('updated').textContent = 'updated ' + new Date(snapshot.timestamp).toLocaleTimeString();
 }
 
-function onLive(snapshot) {
-  recordTrends(snapshot.channels || []);
+// ---- the live stream's compact form: each channel is an array of the table's fields (named by their path in the
+// full form), a frame holds only the channels that changed (the first one all of them), and the page keeps the list ---
+
+const live = new Map(); // relid -> the channel as the table needs it
+
+function inflate(fields, row) {
+  const c = {};
+  fields.forEach((path, i) => {
+    if (row[i] === null || row[i] === undefined) return;
+    const keys = path.split('.');
+    let o = c;
+    for (const k of keys.slice(0, -1)) o = o[k] || (o[k] = {});
+    o[keys[keys.length - 1]] = row[i];
+  });
+  return c;
+}
+
+function applyFrame(f) {
+  if (f.full) live.clear();
+  for (const row of f.channels || []) {
+    const c = inflate(f.fields, row);
+    live.set(c.relid, c);
+  }
+  for (const relid of f.gone || []) live.delete(relid);
+  return { timestamp: f.timestamp, summary: f.summary, devices: f.devices, host: f.host, history: f.history,
+    channels: [...live.values()].sort((a, b) => a.relid - b.relid) };
+}
+
+function onLive(frame) {
+  const snapshot = applyFrame(frame);
+  recordTrends(snapshot.channels);
   render(snapshot);
   window.vmbusSnapshots++;
   if (page.overview && snapshot.history) {
     page.overview.appendAll(snapshot.history.totals);
     page.overview.append('offset', snapshot.history.timesync);
   }
-  appendDetailPoint(snapshot);
+  refreshDetail(snapshot.timestamp);
 }
 
 async function startCharts() {
@@ -557,7 +586,7 @@ async function startCharts() {
 
 function connect() {
   const status = document.getElementById('status');
-  const source = new EventSource('/api/stream' + (token ? '?token=' + encodeURIComponent(token) : ''));
+  const source = new EventSource('/api/stream?form=compact' + (token ? '&token=' + encodeURIComponent(token) : ''));
   source.addEventListener('open', () => { status.textContent = 'live'; status.className = 'status live'; });
   source.addEventListener('error', () => { status.textContent = 'reconnecting…'; status.className = 'status down'; });
   source.addEventListener('snapshot', m => onLive(JSON.parse(m.data)));

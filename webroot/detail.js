@@ -1,12 +1,15 @@
 // vmbus dashboard: the drill-down of one channel (health, identity and versions, both ring headers in decimal
 // and hex, every counter with its rate, the device handler's view, this channel's events, its own charts).
-// Shares app.js's globals (page, el, api, renderValue, eventItem); everything is shown as text.
+// Shares app.js's globals (page, el, api, renderValue, eventItem); everything is shown as text. The live stream
+// carries only the table's fields, so the selected channel's every field is read from /api/channels/<relid>, once
+// per live update.
 'use strict';
 
 // ---- drill-down -------------------------------------------------------------------------------------------
 
 async function select(relid) {
   page.selected = relid;
+  page.detail = null;
   for (const [r, tr] of rows) tr.classList.toggle('selected', r === relid);
   document.getElementById('detail').hidden = false;
   if (page.detailCharts) page.detailCharts.destroy();
@@ -18,6 +21,27 @@ async function select(relid) {
     } catch (e) { /* no history yet for a channel just offered */ }
   }
   renderDetail();
+  refreshDetail();
+}
+
+let detailAsked = false;
+
+// The selected channel in full; with the live update's time, also a point on its charts. One request at a time.
+async function refreshDetail(timestamp) {
+  const relid = page.selected;
+  if (relid === null || detailAsked) return;
+  detailAsked = true;
+  try {
+    const c = await api('/api/channels/' + relid);
+    if (page.selected !== relid) return;
+    page.detail = c;
+    renderDetail();
+    if (timestamp !== undefined) appendDetailPoint(c, timestamp);
+  } catch (e) {
+    if (page.selected === relid) page.detail = null;
+  } finally {
+    detailAsked = false;
+  }
 }
 
 function hex(v) {
@@ -26,11 +50,12 @@ function hex(v) {
 
 function renderDetail() {
   const s = page.snapshot;
-  const c = s && page.selected !== null ? s.channels.find(x => x.relid === page.selected) : null;
-  if (!c) {
+  const listed = s && page.selected !== null ? s.channels.find(x => x.relid === page.selected) : null;
+  if (!listed) {
     if (page.selected !== null) document.getElementById('detail-title').textContent = `Channel ${page.selected}: not offered now`;
     return;
   }
+  const c = page.detail && page.detail.relid === listed.relid ? page.detail : listed;
   document.getElementById('detail-title').textContent = `Channel ${c.relid}: ${c.class} — ${healthOf(c).toUpperCase()}`;
   const problems = (c.health && c.health.problems) || [];
   document.getElementById('detail-health').replaceChildren(...(problems.length ? problems.map(p =>
@@ -86,11 +111,10 @@ function renderDetail() {
   document.getElementById('detail-events').replaceChildren(...(evs.length ? evs.map(eventItem) : [el('li', 'none since the dashboard started', 'muted')]));
 }
 
-function appendDetailPoint(s) {
-  const c = page.detailCharts && s.channels.find(x => x.relid === page.selected);
-  if (!c || !c.stats || !c.rates) return;
+function appendDetailPoint(c, t) {
+  if (!page.detailCharts || !c.stats || !c.rates) return;
   const r = c.rates;
-  page.detailCharts.appendAll({ t: [s.timestamp], packetsIn: [r.packetsIn], packetsOut: [r.packetsOut], bytesIn: [r.bytesIn],
+  page.detailCharts.appendAll({ t: [t], packetsIn: [r.packetsIn], packetsOut: [r.packetsOut], bytesIn: [r.bytesIn],
     bytesOut: [r.bytesOut], interrupts: [r.interrupts], events: [r.events], inboundFill: [c.stats.inbound.fillPercent],
     outboundFill: [c.stats.outbound.fillPercent] });
 }

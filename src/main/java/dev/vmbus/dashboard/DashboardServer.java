@@ -8,6 +8,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.host.HostControl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -38,6 +39,9 @@ public final class DashboardServer extends VerticleBase {
     private final History history;
     private Views views;
     private boolean ticking;
+    private final CompactChannels.Changes changes = new CompactChannels.Changes();
+    /** {@code /api/channels?form=compact} as of the last interval, encoded once; null before the first. */
+    private Buffer compactChannels;
     private final PrometheusFormat metrics;
 
     private AccessControl access;
@@ -114,7 +118,7 @@ public final class DashboardServer extends VerticleBase {
                     .end(metrics.render(v.agent(), v.json(),
                             Complaints.of(vertx).tally(HostComplaints.TRANSPORT), System.currentTimeMillis()));
         }));
-        r.get("/api/channels").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels")))));
+        r.get("/api/channels").handler(this::channels);
         r.get("/api/channels/:relid").handler(this::oneChannel);
         r.get("/api/devices").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonObject("devices")))));
         r.get("/api/health").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> healthOnly(s.json())))));
@@ -141,6 +145,26 @@ public final class DashboardServer extends VerticleBase {
         r.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
         r.route("/*").handler(StaticHandler.create("webroot").setIndexPage("index.html"));
         return r;
+    }
+
+    /**
+     * {@code GET /api/channels}: the full form (every field of every channel, taken now), or with
+     * {@code ?form=compact} the table's fields as arrays, from the last update interval's view and encoded once
+     * for every request in that interval.
+     */
+    private void channels(RoutingContext ctx) {
+        String form = ctx.request().getParam("form", "full");
+        switch (form) {
+            case "full" -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonArray("channels"))));
+            case "compact" -> {
+                if (compactChannels != null) {
+                    ctx.response().putHeader("Content-Type", "application/json").end(compactChannels);
+                } else { // before the first interval's view
+                    views.current().onComplete(ar -> reply(ctx, ar.map(s -> CompactChannels.of(s.json()))));
+                }
+            }
+            default -> error(ctx, 400, "form must be full or compact, got '" + form + "'");
+        }
     }
 
     /** The {@code :relid} path parameter, or null after answering 400. */
@@ -238,10 +262,16 @@ public final class DashboardServer extends VerticleBase {
         point.onComplete(ar -> {
             ticking = false;
             if (ar.succeeded()) {
-                history.record(ar.result());
-                if (stream.size() > 0 && ar.result().containsKey("host")) {
-                    stream.send("snapshot", ar.result().put("history", history.latest()));
+                JsonObject json = ar.result();
+                history.record(json);
+                if (stream.size() > 0 && json.containsKey("host")) {
+                    json.put("history", history.latest());
+                    stream.send("snapshot", json);
                 }
+                // every interval, watched or not: a compact client that joins starts from the latest whole list
+                CompactChannels.Changes.Frames frames = changes.next(json);
+                compactChannels = Buffer.buffer(frames.api());
+                stream.sendCompact(frames);
             }
         });
     }

@@ -206,6 +206,62 @@ class DashboardApiTest {
     }
 
     @Test
+    void compactChannelsCarryTheTablesFieldsOfEveryChannel() throws Exception {
+        JsonObject compact = okObject(h.get("/api/channels?form=compact"));
+        assertEquals(new JsonArray(CompactChannels.FIELDS), compact.getJsonArray("fields"));
+        assertNotNull(compact.getJsonObject("summary"));
+        JsonArray rows = compact.getJsonArray("channels");
+        JsonArray full = new JsonArray(h.get("/api/channels").body());
+        assertEquals(full.size(), rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            JsonArray row = rows.getJsonArray(i);
+            JsonObject c = full.getJsonObject(i);
+            // taken an interval apart: what identifies a channel is the same, the figures are present in both
+            for (String same : List.of("relid", "class", "state", "subchannel")) {
+                assertEquals(c.getValue(same), row.getValue(CompactChannels.FIELDS.indexOf(same)), same);
+            }
+            assertEquals(c.getJsonObject("health").getString("state"),
+                    row.getValue(CompactChannels.FIELDS.indexOf("health.state")));
+            assertNotNull(row.getValue(CompactChannels.FIELDS.indexOf("stats.inbound.fillPercent")), row.encode());
+            assertNotNull(row.getValue(CompactChannels.FIELDS.indexOf("stats.outstanding.credit")), row.encode());
+        }
+        assertError(400, h.get("/api/channels?form=bulky"), "form must be full or compact");
+    }
+
+    @Test
+    void compactStreamSendsAWholeListToAJoinerThenOnlyChanges() throws Exception {
+        try (SseStream first = new SseStream(h.base() + "/api/stream?form=compact")) {
+            assertEquals(200, first.status());
+            // whatever it started with (a whole frame, or all channels as changes before the first interval),
+            // after two frames the client holds every channel, and later frames are changes only
+            Map<Integer, JsonArray> held = new java.util.TreeMap<>();
+            for (int i = 0; i < 2; i++) {
+                JsonObject frame = first.next("snapshot", Duration.ofSeconds(10), x -> true);
+                assertEquals(new JsonArray(CompactChannels.FIELDS), frame.getJsonArray("fields"));
+                if (i == 1) {
+                    assertEquals(false, frame.getBoolean("full"));
+                    assertTrue(frame.containsKey("history") && frame.containsKey("devices") && frame.containsKey("host"));
+                }
+                if (frame.getBoolean("full")) {
+                    held.clear();
+                }
+                frame.getJsonArray("channels").forEach(r -> held.put(((JsonArray) r).getInteger(0), (JsonArray) r));
+                frame.getJsonArray("gone").forEach(r -> held.remove((Integer) r));
+            }
+            assertEquals(Set.of(1, 2, 3, 4, 5, 6), held.keySet());
+            try (SseStream joiner = new SseStream(h.base() + "/api/stream?form=compact")) {
+                JsonObject frame = joiner.next("snapshot", Duration.ofSeconds(10), x -> true);
+                assertEquals(true, frame.getBoolean("full"), "a client that joins gets the whole list first");
+                assertEquals(6, frame.getJsonArray("channels").size());
+                assertFalse(frame.containsKey("history"), "it has just read the history itself");
+            }
+        }
+        try (SseStream bad = new SseStream(h.base() + "/api/stream?form=bulky")) {
+            assertEquals(400, bad.status());
+        }
+    }
+
+    @Test
     void streamDeliversSnapshotsAndEvents() throws Exception {
         try (SseStream s = new SseStream(h.base() + "/api/stream")) {
             assertEquals(200, s.status());
@@ -292,7 +348,7 @@ class DashboardApiTest {
         assertFalse(page.body().matches("(?s).*<script>.*"), "no inline script");
         HttpResponse<String> app = h.get("/app.js");
         assertEquals(200, app.statusCode());
-        assertTrue(app.body().contains("EventSource('/api/stream'"));
+        assertTrue(app.body().contains("EventSource('/api/stream?form=compact'"), "the page reads the compact stream");
         HttpResponse<String> uplot = h.get("/webjars/uplot/1.6.30/dist/uPlot.iife.min.js");
         assertEquals(200, uplot.statusCode());
         assertTrue(uplot.body().contains("uPlot"));
