@@ -9,8 +9,9 @@ import java.util.function.Consumer;
  * {@code none}, and on the guest {@code eventbus}). One port serves one NIC queue set; it knows nothing of VMBus.
  *
  * <p>Threads: {@link #send} is called on the NIC's own context (an event loop) and must never block: a frame the
- * outside cannot take now is dropped and counted. Frames from the outside are handed to the NIC only through the
- * {@link Executor} given to {@link #start} (the NIC's context), so the NIC needs no locks.
+ * outside cannot take now is dropped and counted. Frames from the outside are handed to the NIC only on its context:
+ * through the {@link Executor} given to {@link #start}, or on the event loop given as a {@link Readiness}, so the
+ * NIC needs no locks.
  *
  * <p>Back-pressure: when the NIC has no room (no free send section, a full ring), it calls {@link #pause}; the port
  * stops reading until {@link #resume}, leaving frames in the kernel's queue, where they wait or are dropped by the
@@ -25,6 +26,15 @@ public interface FramePort extends AutoCloseable {
      * or {@link #start}).
      */
     void startBursts(Executor deliver, Receiver toNic) throws java.io.IOException;
+
+    /**
+     * As {@link #startBursts(Executor, Receiver)}, with the NIC's event loop to read on when the port can ({@link
+     * Readiness}; null for none): frames are then handed to {@code toNic} on that loop, in place, with no task in
+     * between. A port that cannot (the default) uses {@code deliver}.
+     */
+    default void startBursts(Executor deliver, Readiness loop, Receiver toNic) throws java.io.IOException {
+        startBursts(deliver, toNic);
+    }
 
     /** As {@link #startBursts} for a receiver that takes frames one by one, ignoring bursts. */
     default void start(Executor deliver, Consumer<byte[]> toNic) throws java.io.IOException {

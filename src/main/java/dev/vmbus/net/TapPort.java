@@ -1,5 +1,6 @@
 package dev.vmbus.net;
 
+import dev.vmbus.os.SelectableFd;
 import dev.vmbus.os.Tap;
 
 import java.io.IOException;
@@ -19,10 +20,13 @@ import java.util.logging.Logger;
  * become an ordinary interface's frames on this machine, or in the network namespace it was opened in.
  *
  * <p>The port owns the TAP; its owner (the guest device or the host's NIC) sets the MAC address, MTU and link
- * state through {@link #tap()}. One reader platform thread waits for the TAP to be readable (a bounded poll, so it
- * notices {@link #close} and {@link #pause} within {@link #POLL_MILLIS}), reads frames one {@code read} per frame
- * into one native buffer, copies each into a fresh array and hands a burst of up to {@link #BURST} of them to the
- * NIC in one task on the NIC's executor. {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
+ * state through {@link #tap()}. Frames are read one {@code read} per frame into one native buffer, each copied into
+ * a fresh array, and handed to the NIC a burst of up to {@link #BURST} at a time. Given a {@link Readiness} (the
+ * NIC's event loop), the port reads on that loop when its selector says the TAP is readable ({@link SelectableFd}),
+ * and hands each burst over in place: the kernel wakes the NIC's thread directly. Without one, or if the loop
+ * cannot watch the TAP, one reader platform thread waits for the TAP to be readable (a bounded poll, so it notices
+ * {@link #close} and {@link #pause} within {@link #POLL_MILLIS}) and hands each burst to the NIC in one task on the
+ * NIC's executor: a second wake-up per burst. {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
  * take now ({@code EAGAIN}), or at all (the interface is down: {@code EIO}), is dropped and counted.
  */
 public final class TapPort implements FramePort {
@@ -50,6 +54,11 @@ public final class TapPort implements FramePort {
     private volatile boolean closed;
     private volatile Thread reader;
     private volatile Exception readFailure;
+    /** Loop mode: the TAP as its selector sees it, the watch, the read buffer, and the lock reads and close share. */
+    private SelectableFd selectable;
+    private volatile Readiness.Watch watch;
+    private MemorySegment loopBuffer;
+    private final Object readLock = new Object();
 
     /**
      * A port over {@code tap}, which it now owns, carrying frames of at most {@code maxFrame} bytes (the NIC's MTU
@@ -89,14 +98,88 @@ public final class TapPort implements FramePort {
     }
 
     @Override
-    public synchronized void startBursts(Executor deliver, Receiver toNic) throws IOException {
+    public void startBursts(Executor deliver, Receiver toNic) throws IOException {
+        startBursts(deliver, null, toNic);
+    }
+
+    @Override
+    public synchronized void startBursts(Executor deliver, Readiness loop, Receiver toNic) throws IOException {
         if (closed) {
             throw new IllegalStateException(tap + " port is closed");
         }
-        if (reader != null) {
+        if (reader != null || selectable != null) {
             throw new IllegalStateException(tap + " port is already started");
         }
+        if (loop != null) {
+            SelectableFd s = null;
+            try {
+                s = SelectableFd.of(tap.fd());
+                loopBuffer = Arena.ofAuto().allocate(READ_BUFFER, 64);
+                selectable = s;
+                watch = loop.watch(s.channel(), s.readyOps(), () -> readOnLoop(toNic));
+                if (paused) {
+                    watch.enabled(false);
+                }
+                return;
+            } catch (IOException | RuntimeException e) {
+                selectable = null;
+                if (s != null) {
+                    s.close();
+                }
+                LOG.warning(this + ": the NIC's event loop cannot watch the TAP (" + e.getMessage()
+                        + "); a reader thread hands frames over instead");
+            }
+        }
         reader = Thread.ofPlatform().daemon().name("tap-reader-" + tap.name()).start(() -> read(deliver, toNic));
+    }
+
+    /** Whether frames are read on the NIC's event loop (else on a reader thread); false until started. */
+    public boolean readsOnLoop() {
+        return watch != null;
+    }
+
+    /** Loop mode: one burst read where the loop's selector said the TAP is readable, handed over in place. */
+    private void readOnLoop(Receiver toNic) {
+        byte[][] burst = new byte[BURST][];
+        int count;
+        synchronized (readLock) {
+            if (closed || paused) {
+                return;
+            }
+            try {
+                count = readBurst(loopBuffer, burst);
+            } catch (IOException | RuntimeException e) {
+                readFailure = e;
+                LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
+                Readiness.Watch w = watch;
+                if (w != null) {
+                    w.cancel();
+                }
+                return;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            toNic.frame(burst[i], i < count - 1);
+        }
+    }
+
+    /** Up to {@link #BURST} frames into {@code burst}, each a fresh array; stops early when paused or closed. */
+    private int readBurst(MemorySegment buffer, byte[][] burst) throws IOException {
+        int count = 0;
+        while (count < BURST && !paused && !closed) {
+            int n = tap.read(buffer);
+            if (n == 0) {
+                break;
+            }
+            if (n > maxFrame) {
+                dropsTooLong.incrementAndGet();
+                continue;
+            }
+            burst[count++] = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            framesIn.incrementAndGet();
+            bytesIn.addAndGet(n);
+        }
+        return count;
     }
 
     private void read(Executor deliver, Receiver toNic) {
@@ -111,20 +194,7 @@ public final class TapPort implements FramePort {
                     continue;
                 }
                 byte[][] burst = new byte[BURST][];
-                int count = 0;
-                while (count < BURST && !paused && !closed) {
-                    int n = tap.read(buffer);
-                    if (n == 0) {
-                        break;
-                    }
-                    if (n > maxFrame) {
-                        dropsTooLong.incrementAndGet();
-                        continue;
-                    }
-                    burst[count++] = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
-                    framesIn.incrementAndGet();
-                    bytesIn.addAndGet(n);
-                }
+                int count = readBurst(buffer, burst);
                 if (count > 0) {
                     int frames = count;
                     deliver.execute(() -> {
@@ -172,12 +242,20 @@ public final class TapPort implements FramePort {
     @Override
     public void pause() {
         paused = true;
+        Readiness.Watch w = watch;
+        if (w != null) {
+            w.enabled(false);
+        }
     }
 
     @Override
     public void resume() {
         if (paused) {
             paused = false;
+            Readiness.Watch w = watch;
+            if (w != null) {
+                w.enabled(true);
+            }
             Thread r = reader;
             if (r != null) {
                 LockSupport.unpark(r);
@@ -199,16 +277,30 @@ public final class TapPort implements FramePort {
         return readFailure;
     }
 
-    /** Stops the reader (waiting for it, at most one poll), then closes the TAP. Idempotent. */
+    /**
+     * Stops reading (waiting for a reader thread, at most one poll, or for a burst being read on the loop), then
+     * closes the TAP. Idempotent.
+     */
     @Override
     public void close() {
         Thread r;
+        SelectableFd s;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
             r = reader;
+            s = selectable;
+        }
+        Readiness.Watch w = watch;
+        if (w != null) {
+            w.cancel();
+        }
+        if (s != null) {
+            synchronized (readLock) { // a burst being read on the loop finishes before the TAP closes
+                s.close();
+            }
         }
         if (r != null && r != Thread.currentThread()) {
             LockSupport.unpark(r);

@@ -3,8 +3,13 @@ package dev.vmbus.net;
 import dev.vmbus.os.Posix;
 import dev.vmbus.os.TapTest;
 import dev.vmbus.bench.Netns;
+import dev.vmbus.runtime.LoopReadiness;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
 import java.util.Arrays;
@@ -19,13 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A {@link TapPort} on a TAP in a network namespace this test creates and deletes, its address fe80::1: frames
  * sent through the port reach the kernel's IPv6 stack, and the kernel's answers come back through the port's
- * reader on the executor it was given, one fresh array per frame; paused, the port hands over nothing until
+ * reader on the executor it was given, or read on a Vert.x event loop given as {@link Readiness} and handed over in
+ * its context, one fresh array per frame; paused, the port hands over nothing until
  * resumed; frames the kernel cannot take (the link down) and frames too long are dropped and counted; close ends
  * the reader. Needs root.
  */
@@ -34,11 +41,15 @@ class TapPortTest {
     private static final byte[] PEER_MAC = {0x02, 0x00, 0x5e, 0x10, 0x01, 0x02};
     private static final int ETH_IPV6 = 14 + 40;
 
-    @Test
-    void framesFlowBothWaysThroughThePort() throws Exception {
+    @ParameterizedTest(name = "read on the NIC''s event loop: {0}")
+    @ValueSource(booleans = {false, true})
+    void framesFlowBothWaysThroughThePort(boolean onLoop) throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
         ExecutorService nic = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-nic"));
+        Vertx vertx = onLoop ? Vertx.vertx() : null;
+        Context loop = onLoop ? vertx.getOrCreateContext() : null;
         AtomicReference<Thread> deliveredOn = new AtomicReference<>();
+        AtomicReference<Context> deliveredIn = new AtomicReference<>();
         LinkedBlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
         try (Netns ns = Netns.create("tapport")) {
             TapPort port = TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER);
@@ -47,10 +58,13 @@ class TapPortTest {
                 port.tap().mtu(1500);
                 ns.ip("addr", "add", "fe80::1/64", "dev", "vmbport0", "nodad");
                 port.tap().up(true);
-                port.start(nic, frame -> {
+                FramePort.Receiver toNic = (frame, more) -> {
                     deliveredOn.set(Thread.currentThread());
+                    deliveredIn.set(Vertx.currentContext());
                     received.add(frame);
-                });
+                };
+                port.startBursts(nic, onLoop ? LoopReadiness.of(loop) : null, toNic);
+                assertEquals(onLoop, port.readsOnLoop());
                 assertThrows(IllegalStateException.class, () -> port.start(nic, f -> { }), "start is called once");
 
                 byte[] tapIp = InetAddress.getByName("fe80::1").getAddress();
@@ -77,7 +91,12 @@ class TapPortTest {
                 assertNotNull(na, "no neighbour advertisement through the port after 10 solicitations");
                 assertArrayEquals(tapIp, Arrays.copyOfRange(na, ETH_IPV6 + 8, ETH_IPV6 + 24));
                 assertArrayEquals(PEER_MAC, Arrays.copyOfRange(na, 0, 6));
-                assertEquals("test-nic", deliveredOn.get().getName(), "frames reach the NIC only through its executor");
+                if (onLoop) {
+                    assertSame(loop, deliveredIn.get(), "frames are read and handed over in the NIC's context");
+                    assertNull(threadNamed("tap-reader-vmbport0"), "no reader thread on the loop");
+                } else {
+                    assertEquals("test-nic", deliveredOn.get().getName(), "frames reach the NIC through its executor");
+                }
 
                 // Paused: the kernel's echo reply waits in the TAP's queue until resume.
                 port.pause();
@@ -108,17 +127,22 @@ class TapPortTest {
                 assertTrue(after.framesIn() >= 2 && after.bytesIn() >= na.length + reply.length, after.toString());
 
                 Thread reader = threadNamed("tap-reader-vmbport0");
-                assertTrue(reader != null && reader.isAlive());
+                assertEquals(!onLoop, reader != null && reader.isAlive());
                 port.close();
-                assertFalse(reader.isAlive(), "close joins the reader");
+                assertFalse(reader != null && reader.isAlive(), "close joins the reader");
                 assertNull(port.readFailure());
                 assertFalse(port.send(request, 0, request.length), "nothing goes out after close");
                 port.close(); // idempotent
+                // the TAP is released at once (the loop's copy of its descriptor too): it opens again, not busy
+                TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER).close();
             } finally {
                 port.close();
             }
         } finally {
             nic.shutdownNow();
+            if (vertx != null) {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            }
         }
     }
 

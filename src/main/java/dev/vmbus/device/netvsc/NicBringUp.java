@@ -5,6 +5,7 @@ import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.runtime.LoopReadiness;
 import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.GuestMemory;
@@ -203,7 +204,7 @@ final class NicBringUp {
                 throw error instanceof Exception e ? e : new IllegalStateException(error);
             }
             Context here = nic.context;
-            opened.startBursts(r -> here.runOnContext(v -> r.run()), nic.tx::fromBackend);
+            opened.startBursts(r -> here.runOnContext(v -> r.run()), LoopReadiness.of(here), nic.tx::fromBackend);
             nic.port = opened;
         } catch (Exception e) {
             if (opened != null) {

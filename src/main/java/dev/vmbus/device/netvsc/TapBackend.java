@@ -1,6 +1,7 @@
 package dev.vmbus.device.netvsc;
 
 import dev.vmbus.net.FramePort;
+import dev.vmbus.net.Readiness;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.os.Tap;
 import io.vertx.core.Vertx;
@@ -53,6 +54,11 @@ final class TapBackend implements FramePort, Nic.LinkAware {
     @Override
     public void startBursts(Executor deliver, Receiver toNic) throws IOException {
         port.startBursts(deliver, toNic);
+    }
+
+    @Override
+    public void startBursts(Executor deliver, Readiness loop, Receiver toNic) throws IOException {
+        port.startBursts(deliver, loop, toNic);
     }
 
     @Override

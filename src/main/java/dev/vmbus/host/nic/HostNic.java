@@ -11,6 +11,7 @@ import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.ring.PacketLayout;
+import dev.vmbus.runtime.LoopReadiness;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.SharedGuestMemory;
@@ -226,7 +227,8 @@ public final class HostNic {
     /** Starts the backend and offers the primary channel with its buffers. Call on the host's context. */
     public Future<Void> start() {
         try {
-            port.start(task -> context.runOnContext(v -> task.run()), toGuest::fromOutside);
+            port.startBursts(task -> context.runOnContext(v -> task.run()), LoopReadiness.of(context),
+                    (frame, more) -> toGuest.fromOutside(frame));
         } catch (java.io.IOException | RuntimeException e) {
             return Future.failedFuture(new IllegalStateException("the NIC's " + config.backend()
                     + " backend did not start: " + e.getMessage(), e));
