@@ -149,21 +149,9 @@ public final class RingWriter {
             throw new IllegalArgumentException("a transfer-page packet needs at least one range");
         }
         long word16 = ranges.pageSetId() | (ranges.senderOwns() ? 1L : 0L) << 16 | (long) n << 32;
-        int headerLength = ranges.headerLength();
-        int aligned = checkedRangedLength(flags, headerLength, length);
-        int total = aligned + PacketLayout.TRAILER_LENGTH;
-        int oldWrite = writeIndex;
-        int room = room(oldWrite, total);
-        if (room != WRITTEN) {
-            return room;
-        }
-        int pos = putHeaderStart(oldWrite, PacketType.DATA_USING_XFER_PAGES, flags, headerLength, aligned, transId,
-                word16);
-        for (int i = 0; i < n; i++) {
-            ring.putWord(pos, ranges.word(i));
-            pos = ring.advance(pos, 8);
-        }
-        return finishRanged(oldWrite, pos, aligned - headerLength, array, segment, offset, length, total);
+        int pos = beginRanged(PacketType.DATA_USING_XFER_PAGES, flags, transId, ranges.headerLength(), word16, length);
+        return pos < 0 ? pos
+                : finishRanged(ranges.putWords(ring, pos), ranges.headerLength(), array, segment, offset, length);
     }
 
     /**
@@ -202,22 +190,10 @@ public final class RingWriter {
         if (n == 0) {
             throw new IllegalArgumentException("a GPA-direct packet needs at least one range");
         }
-        int headerLength = ranges.headerLength();
-        int aligned = checkedRangedLength(flags, headerLength, length);
-        int total = aligned + PacketLayout.TRAILER_LENGTH;
-        int oldWrite = writeIndex;
-        int room = room(oldWrite, total);
-        if (room != WRITTEN) {
-            return room;
-        }
-        int pos = putHeaderStart(oldWrite, PacketType.DATA_USING_GPA_DIRECT, flags, headerLength, aligned, transId,
-                (long) n << 32);
-        int words = ranges.wordCount();
-        for (int i = 0; i < words; i++) {
-            ring.putWord(pos, ranges.word(i));
-            pos = ring.advance(pos, 8);
-        }
-        return finishRanged(oldWrite, pos, aligned - headerLength, array, segment, offset, length, total);
+        int pos = beginRanged(PacketType.DATA_USING_GPA_DIRECT, flags, transId, ranges.headerLength(), (long) n << 32,
+                length);
+        return pos < 0 ? pos
+                : finishRanged(ranges.putWords(ring, pos), ranges.headerLength(), array, segment, offset, length);
     }
 
     /** Ring bytes a type 7 or 9 packet with this header and payload takes (descriptor to trailer). */
@@ -236,8 +212,19 @@ public final class RingWriter {
         return RingLayout.align8(headerLength + payloadLength);
     }
 
-    /** Stores the descriptor and the word at byte 16; returns the position of byte 24. */
-    private int putHeaderStart(int pos, int type, int flags, int headerLength, int aligned, long transId, long word16) {
+    /**
+     * Checks a type 7 or 9 packet, checks the room for it, and stores its descriptor and the word at byte 16.
+     *
+     * @return the position of byte 24, where the ranges go, or {@link #FULL} or {@link #FAULTED} (negative)
+     */
+    private int beginRanged(int type, int flags, long transId, int headerLength, long word16, int length) {
+        int aligned = checkedRangedLength(flags, headerLength, length);
+        int oldWrite = writeIndex;
+        int room = room(oldWrite, aligned + PacketLayout.TRAILER_LENGTH);
+        if (room != WRITTEN) {
+            return room;
+        }
+        int pos = oldWrite;
         ring.putWord(pos, PacketLayout.word0(type, headerLength >>> 3, aligned >>> 3, flags));
         pos = ring.advance(pos, 8);
         ring.putWord(pos, transId);
@@ -246,14 +233,19 @@ public final class RingWriter {
         return ring.advance(pos, 8);
     }
 
-    /** Payload area (zeroed last word, then the payload) and trailer of a packet whose header ends at {@code pos}. */
-    private int finishRanged(int oldWrite, int pos, int payloadArea, byte[] array, MemorySegment segment,
-                             long offset, int length, int total) {
+    /**
+     * Payload area (zeroed last word, then the payload) and trailer of the type 7 or 9 packet {@link #beginRanged}
+     * began, whose ranges end at {@code pos}.
+     */
+    private int finishRanged(int pos, int headerLength, byte[] array, MemorySegment segment, long offset,
+                             int length) {
+        int aligned = RingLayout.align8(headerLength + length);
+        int payloadArea = aligned - headerLength;
         if (payloadArea > length) {
             ring.putWord(ring.advance(pos, payloadArea - 8), 0L);
         }
         copyPayload(pos, array, segment, offset, length);
-        return append(oldWrite, ring.advance(pos, payloadArea), total);
+        return append(writeIndex, ring.advance(pos, payloadArea), aligned + PacketLayout.TRAILER_LENGTH);
     }
 
     /** Copies the payload, held in {@code array} or else in {@code segment}, into the ring at {@code pos}. */

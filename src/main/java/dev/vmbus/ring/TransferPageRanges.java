@@ -67,8 +67,13 @@ public final class TransferPageRanges {
         count = index + 1;
     }
 
-    long word(int index) {
-        return words[index];
+    /** Stores the ranges' wire words (one word per range) into {@code ring} from {@code pos}; returns the position after them. */
+    int putWords(Ring ring, int pos) {
+        for (int i = 0; i < count; i++) {
+            ring.putWord(pos, words[i]);
+            pos = ring.advance(pos, 8);
+        }
+        return pos;
     }
 
     public int pageSetId() {
