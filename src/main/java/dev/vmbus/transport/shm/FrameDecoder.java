@@ -1,6 +1,6 @@
 package dev.vmbus.transport.shm;
 
-import io.vertx.core.buffer.Buffer;
+import java.nio.ByteBuffer;
 
 /**
  * Splits a signal socket's byte stream into 4-byte little-endian frames, whatever the read boundaries.
@@ -11,11 +11,11 @@ final class FrameDecoder {
     private int last;
     private long frames;
 
-    /** Consumes {@code bytes}; returns true if at least one whole frame completed. */
-    boolean feed(Buffer bytes) {
+    /** Consumes the first {@code n} bytes of {@code bytes} (absolute reads); true if at least one frame completed. */
+    boolean feed(ByteBuffer bytes, int n) {
         boolean any = false;
-        for (int i = 0, n = bytes.length(); i < n; i++) {
-            partial |= (bytes.getByte(i) & 0xFF) << (8 * have);
+        for (int i = 0; i < n; i++) {
+            partial |= (bytes.get(i) & 0xFF) << (8 * have);
             if (++have == 4) {
                 last = partial;
                 partial = 0;

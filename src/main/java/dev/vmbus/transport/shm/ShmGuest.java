@@ -51,9 +51,10 @@ import java.util.logging.Logger;
  * unmapped with it; a {@code memory} line maps {@code DIR/guest.mem}, which {@link #guestMemory()} allocates
  * GPA-direct pages from until the host goes away.
  *
- * <p>One {@link NetClient} serves the control connection and every signal socket. It is owned by this transport
- * and closed by {@link #close()}: Vert.x closes a client's connections when the client is garbage collected
- * (a cleaner with a 30 s grace), so a client held by nobody would drop every channel after the first GC.
+ * <p>One {@link NetClient} serves the control connection. It is owned by this transport and closed by
+ * {@link #close()}: Vert.x closes a client's connections when the client is garbage collected (a cleaner with a
+ * 30 s grace), so a client held by nobody would drop the connection after the first GC. Signal sockets are
+ * {@link SignalSocket}s, served on the channel's event loop without Vert.x's {@code NetSocket}.
  */
 public final class ShmGuest implements GuestTransport {
     private static final Logger LOG = Logger.getLogger(ShmGuest.class.getName());
@@ -291,6 +292,10 @@ public final class ShmGuest implements GuestTransport {
                         if (ar.failed()) {
                             owner.runOnContext(x -> ring.close());
                             result.fail(ar.cause());
+                        } else if (ar.result().socket.isClosed()) {
+                            owner.runOnContext(x -> ring.close());
+                            result.fail(new IOException("the shm host closed the signal socket of relid "
+                                    + offer.relid() + " while it was opening"));
                         } else if (control == null || closing) {
                             ar.result().closeBy("the shm host went away while the channel was opening");
                             owner.runOnContext(x -> ring.close());
@@ -305,24 +310,16 @@ public final class ShmGuest implements GuestTransport {
     }
 
     /**
-     * Connects the signal socket from the owner's context (a connection belongs to the context that asked for it,
-     * so its reads arrive on the channel's event loop) and installs its handlers there before any frame is read.
+     * Connects the signal socket and serves it on the owner's event loop, so interrupts arrive on the channel's own
+     * loop; its handlers are in place before any frame is read.
      */
     private Future<Link> connectSignal(Context owner, ShmProtocol.ParsedOffer parsed, Mapped ring) {
-        Promise<Link> connected = Promise.promise();
-        owner.runOnContext(v -> client.connect(SocketAddress.domainSocketAddress(parsed.signal().toString()))
-                .onComplete(ar -> {
-                    if (ar.failed()) {
-                        connected.fail(ar.cause());
-                        return;
-                    }
-                    NetSocket socket = ar.result();
-                    Link link = new Link(parsed.offer(), ring, socket, owner);
-                    socket.handler(link::frames);
-                    socket.closeHandler(c -> link.socketClosed());
-                    connected.complete(link);
-                }));
-        return connected.future();
+        Link link = new Link(parsed.offer(), ring, owner);
+        return SignalSocket.connect(parsed.signal(), owner, link::frames, link::socketClosed)
+                .map(socket -> {
+                    link.socket = socket;
+                    return link;
+                });
     }
 
     @Override
@@ -365,29 +362,26 @@ public final class ShmGuest implements GuestTransport {
         final Offer offer;
         final Mapped ring;
         final List<ChannelBuffer> buffers;
-        final NetSocket socket;
+        /** Set once connected, before the link is handed out. */
+        SignalSocket socket;
         final Context owner;
         Runnable interruptHandler = () -> { };
         Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
         /** Why we closed the signal socket ourselves, or null while it is ours to lose. */
         volatile String closedByUs;
-        final FrameDecoder decoder = new FrameDecoder();
 
-        Link(Offer offer, Mapped ring, NetSocket socket, Context owner) {
+        Link(Offer offer, Mapped ring, Context owner) {
             this.offer = offer;
             this.ring = ring;
             this.buffers = List.copyOf(ring.buffers);
-            this.socket = socket;
             this.owner = owner;
         }
 
-        void frames(Buffer bytes) {
+        void frames() {
             // Host frames carry the cumulative interrupt count (what a 4-byte read of /dev/uioN returns); a read
             // holding several is one wake-up, as several interrupts before one read are on uio.
-            if (decoder.feed(bytes)) {
-                interruptHandler.run();
-            }
+            interruptHandler.run();
         }
 
         /** The channel is gone under us; tell the owner on its own context. */
@@ -408,15 +402,16 @@ public final class ShmGuest implements GuestTransport {
             socket.close();
         }
 
-        /** The signal socket closed (on the owner's context): by us, or else by the host. */
-        void socketClosed() {
+        /** The host closed the signal socket, or it failed (on the owner's context). */
+        void socketClosed(String why) {
             if (closedByUs != null) {
                 return; // the reason was reported where we closed it
             }
             context.runOnContext(v -> {
                 if (links.get(offer.relid()) == this) {
                     links.remove(offer.relid());
-                    lost(EndReason.of(EndReason.Kind.PEER_GONE, "the host closed the signal socket"));
+                    lost(EndReason.of(EndReason.Kind.PEER_GONE, why.equals(SignalSocket.CLOSED_BY_PEER)
+                            ? "the host closed the signal socket" : "the signal socket " + why));
                 }
             });
         }
@@ -444,7 +439,7 @@ public final class ShmGuest implements GuestTransport {
         @Override
         public void signal() {
             if (!closed) {
-                socket.write(ShmProtocol.frame(ShmProtocol.SIGNAL_HOST));
+                socket.send(ShmProtocol.SIGNAL_HOST);
             }
         }
 

@@ -21,6 +21,7 @@ import io.vertx.core.parsetools.RecordParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -40,9 +41,9 @@ import java.util.logging.Logger;
  * replaces the old connection, whose channels are closed.
  *
  * <p>Threads: all state is touched on the context {@link #start()} ran on; every socket of this transport is
- * served there. Servers: one for {@code control.sock} and one per channel for its {@code R.sock} (the protocol
- * gives each channel its own socket path, and a server listens on one path); each is held by this transport
- * until the channel is removed or the transport closes, never left to a garbage collector.
+ * served there. Listeners: a Vert.x server for {@code control.sock} and a {@link SignalListener} per channel for
+ * its {@code R.sock} (the protocol gives each channel its own socket path), whose connection is a
+ * {@link SignalSocket}; each is held by this transport until the channel is removed or the transport closes.
  *
  * <p>Buffers and guest memory: a channel offered with {@link HostTransport.Buffers} gets {@code DIR/R.recv} and
  * {@code DIR/R.send}, created (0600) before its offer names them with GPADL handles from
@@ -280,9 +281,16 @@ public final class ShmHost implements HostTransport {
         }
         HostChannel channel = new HostChannel(offer, listener, ring, files, shared, mapped);
         channels.put(offer.relid(), channel);
-        channel.signalServer = vertx.createNetServer().connectHandler(channel::signalConnected);
-        return channel.signalServer.listen(SocketAddress.domainSocketAddress(signalPath.toString()))
-                .compose(s -> privately(signalPath))
+        return SignalListener.listen(signalPath, context, channel::signalConnected)
+                .compose(signals -> {
+                    if (channels.get(offer.relid()) != channel) {
+                        signals.close(); // rescinded or closed while it started listening
+                        return Future.failedFuture(new IllegalStateException("relid " + offer.relid()
+                                + " went away while it was being offered"));
+                    }
+                    channel.signalListener = signals;
+                    return privately(signalPath);
+                })
                 .map(v -> {
                     if (guest != null) {
                         guest.write(ShmProtocol.line(channel.offerLine()));
@@ -315,7 +323,9 @@ public final class ShmHost implements HostTransport {
 
     private void remove(HostChannel channel) {
         channels.remove(channel.offer.relid());
-        channel.signalServer.close();
+        if (channel.signalListener != null) {
+            channel.signalListener.close();
+        }
         try {
             Files.deleteIfExists(dir.resolve(ShmProtocol.signalSocket(channel.offer.relid())));
             for (MappedRingFile file : channel.mapped) {
@@ -327,6 +337,14 @@ public final class ShmHost implements HostTransport {
         // Unmap once the closed handlers have run and the host logic has stopped touching the rings; a late
         // access then fails with an exception on its own context instead of reading unmapped memory.
         vertx.setTimer(1000, t -> channel.mapped.forEach(MappedRingFile::close));
+    }
+
+    private static void closeQuietly(SocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
     }
 
     @Override
@@ -359,7 +377,8 @@ public final class ShmHost implements HostTransport {
         final List<ChannelBuffer> buffers;
         /** Every file the channel owns: the ring, then its own buffers (a subchannel borrows its primary's). */
         final List<MappedRingFile> mapped;
-        NetServer signalServer;
+        /** Listening on {@code R.sock}; null until it listens. */
+        SignalListener signalListener;
         boolean openRequested;
         boolean rescinding;
         Link link;
@@ -386,20 +405,33 @@ public final class ShmHost implements HostTransport {
             control.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.OPENED, offer.relid())));
         }
 
-        void signalConnected(NetSocket socket) {
-            if (!openRequested || link != null) {
+        void signalConnected(SocketChannel accepted) {
+            if (!openRequested || link != null || signalListener == null) {
                 LOG.warning("shm: unexpected signal connection for relid " + offer.relid() + "; closing it");
-                socket.close();
+                closeQuietly(accepted);
                 return;
             }
-            link = new Link(this, socket);
-            socket.handler(link::frames);
-            socket.closeHandler(v -> {
-                if (link != null && link.socket == socket) {
-                    closed(EndReason.of(EndReason.Kind.PEER_GONE, "guest closed the signal socket"));
+            Link l = new Link(this);
+            link = l;
+            SignalSocket.serve(accepted, context, l::frames, why -> {
+                if (link == l) {
+                    closed(EndReason.of(EndReason.Kind.PEER_GONE, why.equals(SignalSocket.CLOSED_BY_PEER)
+                            ? "guest closed the signal socket" : "the signal socket " + why));
+                }
+            }).onComplete(ar -> {
+                if (link != l) {
+                    if (ar.succeeded()) {
+                        ar.result().close(); // the channel closed while the socket was being registered
+                    }
+                } else if (ar.failed()) {
+                    link = null;
+                    LOG.warning("shm: cannot serve the signal socket of relid " + offer.relid() + ": "
+                            + ar.cause().getMessage());
+                } else {
+                    l.socket = ar.result();
+                    listener.opened(l);
                 }
             });
-            listener.opened(link);
         }
 
         void closed(EndReason reason) {
@@ -408,6 +440,9 @@ public final class ShmHost implements HostTransport {
             if (l != null) {
                 link = null;
                 l.closed = true;
+                if (l.socket == null) {
+                    return; // still registering: the host logic never saw it open
+                }
                 l.socket.close();
                 l.closedHandler.accept(reason);
                 listener.closed(offer.relid(), reason);
@@ -418,23 +453,20 @@ public final class ShmHost implements HostTransport {
     /** The host's link to one open channel. */
     private final class Link implements ChannelLink {
         final HostChannel channel;
-        final NetSocket socket;
+        /** Set once served, before the host logic sees the link. */
+        SignalSocket socket;
         Runnable interruptHandler = () -> { };
         Consumer<EndReason> closedHandler = reason -> { };
         boolean closed;
-        final FrameDecoder decoder = new FrameDecoder();
         int interruptCount;
 
-        Link(HostChannel channel, NetSocket socket) {
+        Link(HostChannel channel) {
             this.channel = channel;
-            this.socket = socket;
         }
 
-        void frames(Buffer bytes) {
+        void frames() {
             // Several frames in one read are one wake-up for the host logic.
-            if (decoder.feed(bytes)) {
-                interruptHandler.run();
-            }
+            interruptHandler.run();
         }
 
         @Override
@@ -460,7 +492,7 @@ public final class ShmHost implements HostTransport {
         @Override
         public void signal() {
             if (!closed) {
-                socket.write(ShmProtocol.frame(++interruptCount));
+                socket.send(++interruptCount);
             }
         }
 

@@ -223,11 +223,6 @@ public final class ShmProtocol {
         return dir.resolve(name);
     }
 
-    /** The 4-byte little-endian frame carrying {@code value}. */
-    public static Buffer frame(int value) {
-        return Buffer.buffer(4).appendIntLE(value);
-    }
-
     static String abbreviate(String s) {
         return s.length() <= 120 ? s : s.substring(0, 120) + "...";
     }
