@@ -185,8 +185,11 @@ final class RingStream {
         }
     }
 
-    /** Messages per second of {@code payload} bytes over {@code seconds} (after {@code warmup}), two busy threads. */
-    static double run(int payload, double warmup, double seconds) throws Exception {
+    /**
+     * Messages per second of {@code payload} bytes over {@code seconds} (after {@code warmup}), two busy threads,
+     * and the process's CPU nanoseconds per message over the same window.
+     */
+    static double[] run(int payload, double warmup, double seconds) throws Exception {
         try (Arena arena = Arena.ofShared()) {
             Rings rings = Rings.allocate(arena, RING, payload);
             AtomicLong consumed = new AtomicLong();
@@ -201,13 +204,15 @@ final class RingStream {
                 Thread.sleep((long) (warmup * 1000));
                 long from = consumed.get();
                 long t0 = System.nanoTime();
+                long cpu0 = StreamCommand.processCpuNanos();
                 Thread.sleep((long) (seconds * 1000));
                 long n = consumed.get() - from;
+                long cpu = StreamCommand.processCpuNanos() - cpu0;
                 double rate = n / ((System.nanoTime() - t0) / 1e9);
                 if (failed.get() != null) {
                     throw new IllegalStateException("ring stream failed", failed.get());
                 }
-                return rate;
+                return new double[] {rate, (double) cpu / n};
             } finally {
                 producer.interrupt();
                 consumer.interrupt();

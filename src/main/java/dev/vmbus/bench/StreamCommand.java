@@ -62,12 +62,31 @@ public final class StreamCommand implements Callable<Integer> {
             description = "Messages per transfer-page packet, one range each (default: ${DEFAULT-VALUE}).")
     int ranges = 1;
 
-    /** One row: messages and VMBus packets per second. */
-    record Row(String scenario, int payload, int ranges, double messagesPerSecond, double packetsPerSecond) {
+    @Option(names = "--rows", paramLabel = "ring,sim+batch", split = ",",
+            description = "Only these rows, of ring, eventbus, sim+batch, sim+perpacket, shm+batch (default: all; "
+                    + "the x columns need the ring and eventbus rows).")
+    List<String> only = ROWS;
+
+    static final List<String> ROWS = List.of("ring", "eventbus", "sim+batch", "sim+perpacket", "shm+batch");
+
+    /**
+     * One row: messages and VMBus packets per second, and the CPU time the whole process spent per message over
+     * the measured window (every thread's, so it counts the two busy threads of the ring row and both ends of sim;
+     * unlike the rate it hardly moves when other work shares the machine).
+     */
+    record Row(String scenario, int payload, int ranges, double messagesPerSecond, double packetsPerSecond,
+               double cpuNanosPerMessage) {
         JsonObject toJson() {
             return new JsonObject().put("scenario", scenario).put("payload", payload).put("ranges", ranges)
-                    .put("messagesPerSecond", messagesPerSecond).put("packetsPerSecond", packetsPerSecond);
+                    .put("messagesPerSecond", messagesPerSecond).put("packetsPerSecond", packetsPerSecond)
+                    .put("cpuNanosPerMessage", cpuNanosPerMessage);
         }
+    }
+
+    /** CPU time of every thread of this process so far, in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     @Override
@@ -78,19 +97,35 @@ public final class StreamCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--ranges must be 1 to 64, got " + ranges);
         }
+        for (String row : only) {
+            if (!ROWS.contains(row)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--rows: no row " + row + "; the rows are " + String.join(", ", ROWS));
+            }
+        }
         List<Row> rows = new ArrayList<>();
         for (int payload : payloads) {
             if (payload < 8 || payload > 65536) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "--payload must be 8 to 65536 bytes (a sequence number leads each message), got " + payload);
             }
-            double ring = RingStream.run(payload, warmup, seconds);
-            rows.add(new Row("ring", payload, 1, ring, ring));
-            double bus = eventBus(payload, warmup, seconds);
-            rows.add(new Row("eventbus", payload, 1, bus, bus));
-            rows.add(agent(TransportType.SIM, true, payload, warmup, seconds));
-            rows.add(agent(TransportType.SIM, false, payload, warmup, seconds));
-            rows.add(agent(TransportType.SHM, true, payload, warmup, seconds));
+            if (only.contains("ring")) {
+                double[] ring = RingStream.run(payload, warmup, seconds);
+                rows.add(new Row("ring", payload, 1, ring[0], ring[0], ring[1]));
+            }
+            if (only.contains("eventbus")) {
+                double[] bus = eventBus(payload, warmup, seconds);
+                rows.add(new Row("eventbus", payload, 1, bus[0], bus[0], bus[1]));
+            }
+            if (only.contains("sim+batch")) {
+                rows.add(agent(TransportType.SIM, true, payload, warmup, seconds));
+            }
+            if (only.contains("sim+perpacket")) {
+                rows.add(agent(TransportType.SIM, false, payload, warmup, seconds));
+            }
+            if (only.contains("shm+batch")) {
+                rows.add(agent(TransportType.SHM, true, payload, warmup, seconds));
+            }
         }
         print(rows);
         JsonArray out = new JsonArray();
@@ -118,15 +153,17 @@ public final class StreamCommand implements Callable<Integer> {
             Thread.sleep((long) (warmup * 1000));
             long[] from = on(stream.context(), () -> new long[] {stream.start(), stream.completedPackets()});
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNanos();
             Thread.sleep((long) (seconds * 1000));
             long[] to = on(stream.context(), () -> new long[] {stream.stop(), stream.completedPackets()});
+            long cpu = processCpuNanos() - cpu0;
             double elapsed = (System.nanoTime() - t0) / 1e9;
             String failure = on(stream.context(), stream::failure);
             if (failure != null) {
                 throw new IllegalStateException(transport.configName() + " stream failed: " + failure);
             }
             return new Row(transport.configName() + (batched ? "+batch" : "+perpacket"), payload, ranges,
-                    (to[0] - from[0]) / elapsed, (to[1] - from[1]) / elapsed);
+                    (to[0] - from[0]) / elapsed, (to[1] - from[1]) / elapsed, (double) cpu / (to[0] - from[0]));
         });
     }
 
@@ -140,7 +177,7 @@ public final class StreamCommand implements Callable<Integer> {
      * The baseline: each message a fresh byte[] copy (as the host copies it into a slot) sent as a request to a
      * consumer verticle, which checks its sequence number and replies (the completion); {@link #SLOTS} in flight.
      */
-    private static double eventBus(int payload, double warmup, double seconds) throws Exception {
+    private static double[] eventBus(int payload, double warmup, double seconds) throws Exception {
         Vertx vertx = AgentVertx.create();
         try {
             vertx.deployVerticle(new VerticleBase() {
@@ -164,14 +201,16 @@ public final class StreamCommand implements Callable<Integer> {
             Thread.sleep((long) (warmup * 1000));
             long from = on(client.context(), client::completed);
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNanos();
             Thread.sleep((long) (seconds * 1000));
             long n = on(client.context(), client::finish) - from;
+            long cpu = processCpuNanos() - cpu0;
             double rate = n / ((System.nanoTime() - t0) / 1e9);
             String failure = on(client.context(), client::failure);
             if (failure != null) {
                 throw new IllegalStateException("event-bus stream failed: " + failure);
             }
-            return rate;
+            return new double[] {rate, (double) cpu / n};
         } finally {
             vertx.close().await(10, TimeUnit.SECONDS);
         }
@@ -232,19 +271,25 @@ public final class StreamCommand implements Callable<Integer> {
     }
 
     private static void print(List<Row> rows) {
-        System.out.printf("%-15s %8s %7s %14s %14s %10s %10s%n", "scenario", "payload", "ranges", "messages/s",
-                "packets/s", "x ring", "x bus");
+        System.out.printf("%-15s %8s %7s %14s %14s %10s %10s %12s%n", "scenario", "payload", "ranges", "messages/s",
+                "packets/s", "x ring", "x bus", "cpu ns/msg");
         double ring = Double.NaN;
         double bus = Double.NaN;
+        int payload = -1;
         for (Row r : rows) {
+            if (r.payload() != payload) { // each payload's rows against its own baselines (NaN if not run)
+                payload = r.payload();
+                ring = Double.NaN;
+                bus = Double.NaN;
+            }
             if (r.scenario().equals("ring")) {
                 ring = r.messagesPerSecond();
             } else if (r.scenario().equals("eventbus")) {
                 bus = r.messagesPerSecond();
             }
-            System.out.printf("%-15s %8d %7d %14.0f %14.0f %10.2f %10.2f%n", r.scenario(), r.payload(), r.ranges(),
-                    r.messagesPerSecond(), r.packetsPerSecond(), r.messagesPerSecond() / ring,
-                    r.messagesPerSecond() / bus);
+            System.out.printf("%-15s %8d %7d %14.0f %14.0f %10.2f %10.2f %12.0f%n", r.scenario(), r.payload(),
+                    r.ranges(), r.messagesPerSecond(), r.packetsPerSecond(), r.messagesPerSecond() / ring,
+                    r.messagesPerSecond() / bus, r.cpuNanosPerMessage());
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.host.ReceiveSlots;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
@@ -34,6 +35,10 @@ final class StreamHost implements HostTransport.ChannelListener {
     private final int ranges;
     private final Promise<Void> opened = Promise.promise();
     private final List<byte[]> messages = new ArrayList<>();
+    /** The messages' first 8 bytes (their sequence numbers), viewed once. */
+    private final MemorySegment[] sequences;
+    /** The ranges of the next batch, reused while each send goes on the ring at once. */
+    private TransferPageRanges batchRanges;
     private ChannelDriver driver;
     private ReceiveSlots slots;
     private boolean running;
@@ -55,6 +60,8 @@ final class StreamHost implements HostTransport.ChannelListener {
             }
             messages.add(m);
         }
+        sequences = messages.stream().map(MemorySegment::ofArray).toArray(MemorySegment[]::new);
+        batchRanges = new TransferPageRanges(ranges);
     }
 
     Context context() {
@@ -118,13 +125,14 @@ final class StreamHost implements HostTransport.ChannelListener {
     /** Sends while slots are free and nothing waits for ring space. */
     private void fill() {
         while (running && driver.open() && driver.parkedCount() == 0 && slots.free() >= ranges) {
-            for (byte[] m : messages) {
-                MemorySegment.ofArray(m).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, nextSeq++);
+            for (int i = 0; i < sequences.length; i++) {
+                sequences[i].set(ValueLayout.JAVA_LONG_UNALIGNED, 0, nextSeq++);
             }
-            ReceiveSlots.Batch batch = slots.fill(messages, 0xCAFE);
-            var sent = driver.send(NVSP_107, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
-                    PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null);
+            long id = slots.fill(messages, 0xCAFE, batchRanges);
+            var sent = driver.send(NVSP_107, id, PacketType.DATA_USING_XFER_PAGES,
+                    PacketLayout.FLAG_COMPLETION_REQUESTED, batchRanges, null);
             if (!sent.isComplete()) {
+                batchRanges = new TransferPageRanges(ranges); // the parked send keeps these until it is written
                 sent.onComplete(ar -> fill()); // parked on pending_send_sz: go on once it is on the ring
             }
         }

@@ -29,8 +29,13 @@ public final class ReceiveSlots {
     private final int[] free;
     private int freeHead;
     private int freeCount;
-    /** By transaction id, which is a batch's first slot: that batch's slots while it is outstanding, else null. */
-    private final int[][] outstanding;
+    /**
+     * The outstanding batches, without an allocation per batch: {@code head[s]} is true while slot {@code s} is the
+     * first slot (and so the transaction id) of an outstanding batch, and {@code next[s]} links a batch's slots in
+     * order, -1 after its last.
+     */
+    private final boolean[] head;
+    private final int[] next;
     private int outstandingCount;
     private boolean pastBufferNext;
     private long unknownCompletions;
@@ -51,7 +56,8 @@ public final class ReceiveSlots {
         this.slotSize = slotSize;
         this.count = (int) Math.min(n, Integer.MAX_VALUE);
         this.free = new int[count];
-        this.outstanding = new int[count][];
+        this.head = new boolean[count];
+        this.next = new int[count];
         for (int i = 0; i < count; i++) {
             free[i] = i;
         }
@@ -94,33 +100,64 @@ public final class ReceiveSlots {
      * @throws IllegalArgumentException for an empty list or a message longer than a slot
      */
     public Batch fill(List<byte[]> messages, int pageSetId) {
-        if (messages.isEmpty()) {
+        TransferPageRanges ranges = new TransferPageRanges(Math.max(1, messages.size()));
+        long id = fill(messages, pageSetId, ranges);
+        if (id < 0) {
+            return null;
+        }
+        int[] slots = new int[ranges.count()];
+        for (int i = 0, s = (int) id; i < slots.length; i++, s = next[s]) {
+            slots[i] = s;
+        }
+        return new Batch(id, ranges, slots);
+    }
+
+    /**
+     * As {@link #fill(List, int)} without allocating (what a host that streams uses): the batch's ranges are written
+     * into {@code ranges} (reset first), and its transaction id is returned, or -1 (nothing copied, {@code ranges}
+     * untouched) when fewer slots are free than messages.
+     *
+     * @throws IllegalArgumentException for an empty list or a message longer than a slot
+     */
+    public long fill(List<byte[]> messages, int pageSetId, TransferPageRanges ranges) {
+        int n = messages.size();
+        if (n == 0) {
             throw new IllegalArgumentException("a transfer-page packet needs at least one range");
         }
-        for (byte[] m : messages) {
+        for (int i = 0; i < n; i++) {
+            byte[] m = messages.get(i);
             if (m.length == 0 || m.length > slotSize) {
                 throw new IllegalArgumentException("a message of " + m.length + " bytes does not fill a slot of "
                         + slotSize);
             }
         }
-        if (messages.size() > freeCount) {
-            return null;
+        if (n > freeCount) {
+            return -1;
         }
-        int[] slots = new int[messages.size()];
-        TransferPageRanges ranges = new TransferPageRanges(messages.size()).reset(pageSetId, false);
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = free[freeHead];
+        ranges.reset(pageSetId, false);
+        int first = -1;
+        int last = -1;
+        for (int i = 0; i < n; i++) {
+            int slot = free[freeHead];
             freeHead = freeHead + 1 == count ? 0 : freeHead + 1;
             freeCount--;
-            long offset = (long) slots[i] * slotSize;
-            buffer.write(offset, messages.get(i));
-            boolean corrupt = pastBufferNext && i == slots.length - 1;
-            ranges.add(messages.get(i).length, (int) (corrupt ? buffer.size() : offset));
+            if (last < 0) {
+                first = slot;
+            } else {
+                next[last] = slot;
+            }
+            last = slot;
+            long offset = (long) slot * slotSize;
+            byte[] m = messages.get(i);
+            buffer.write(offset, m);
+            boolean corrupt = pastBufferNext && i == n - 1;
+            ranges.add(m.length, (int) (corrupt ? buffer.size() : offset));
         }
+        next[last] = -1;
         pastBufferNext = false;
-        outstanding[slots[0]] = slots;
+        head[first] = true;
         outstandingCount++;
-        return new Batch(slots[0], ranges, slots);
+        return first;
     }
 
     /**
@@ -128,14 +165,13 @@ public final class ReceiveSlots {
      * no batch with that id is outstanding (never issued, or completed already).
      */
     public boolean complete(long transactionId) {
-        int[] slots = transactionId >= 0 && transactionId < count ? outstanding[(int) transactionId] : null;
-        if (slots == null) {
+        if (transactionId < 0 || transactionId >= count || !head[(int) transactionId]) {
             unknownCompletions++;
             return false;
         }
-        outstanding[(int) transactionId] = null;
+        head[(int) transactionId] = false;
         outstandingCount--;
-        for (int s : slots) {
+        for (int s = (int) transactionId; s >= 0; s = next[s]) {
             int tail = freeHead + freeCount;
             free[tail >= count ? tail - count : tail] = s;
             freeCount++;

@@ -9,9 +9,7 @@ import dev.vmbus.runtime.ChannelDriver.DrainResult;
 import io.vertx.core.Future;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A channel end's incoming side, owned by its {@link ChannelDriver}: the mask → drain → commit → unmask →
@@ -62,8 +60,8 @@ final class Inbox {
     private int completionsOwed;
     /** Receive-buffer slots (transfer-page ranges) those packets name. */
     private int slotsHeld;
-    /** A batch handler's transfer-page packets not yet completed, by identity, with their cost. */
-    private final Map<Packet, Integer> owed = new IdentityHashMap<>();
+    /** A batch handler's transfer-page packets not yet completed, each with its cost. */
+    private final OwedPackets owed = new OwedPackets();
     private final List<Packet> batch = new ArrayList<>();
 
     Inbox(VmbusChannel channel, Outbox outbox, PacketSink sink, PacketHandler handler, BatchHandler batchHandler,
@@ -106,8 +104,8 @@ final class Inbox {
         if (packet.transferPages() == null) {
             return false;
         }
-        Integer units = owed.remove(packet);
-        if (units == null) {
+        int units = owed.remove(packet);
+        if (units < 0) {
             throw new IllegalArgumentException("channel " + channel.relid() + " has no transfer-page packet "
                     + packet.transactionId() + " waiting for a completion (completed twice, or not from this channel)");
         }
@@ -246,7 +244,7 @@ final class Inbox {
             inFlight++;
             creditUsed += units;
             if (packet.transferPages() != null) {
-                owed.put(packet, units);
+                owed.add(packet, units);
                 completionsOwed++;
                 slotsHeld += slots(packet);
             }

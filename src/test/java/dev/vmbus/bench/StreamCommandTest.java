@@ -38,12 +38,35 @@ class StreamCommandTest {
         for (JsonObject r : rows) {
             assertEquals(64, r.getInteger("payload"));
             assertTrue(r.getDouble("messagesPerSecond") > 0, r.encode());
+            assertTrue(r.getDouble("cpuNanosPerMessage") > 0, r.encode());
             if (r.getString("scenario").contains("+")) {
                 assertEquals(4, r.getInteger("ranges"));
                 assertEquals(r.getDouble("messagesPerSecond"), 4 * r.getDouble("packetsPerSecond"),
                         1e-6 * r.getDouble("messagesPerSecond"), "a packet completes its 4 messages at once: " + r.encode());
             }
         }
+    }
+
+    @Test
+    void rowsPicksTheRowsToRun() throws Exception {
+        Path json = tmp.resolve("rows.json");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.3", "--warmup", "0.1",
+                        "--payload", "64", "--rows", "sim+batch", "--json", json.toString()},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        List<JsonObject> rows = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
+                .map(o -> (JsonObject) o).toList();
+        assertEquals(List.of("sim+batch"), rows.stream().map(r -> r.getString("scenario")).toList());
+    }
+
+    @Test
+    void anUnknownRowIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--rows", "ring,sim"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--rows: no row sim;"), err.toString());
     }
 
     @Test
