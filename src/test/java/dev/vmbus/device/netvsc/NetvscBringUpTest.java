@@ -28,7 +28,7 @@ class NetvscBringUpTest {
     @Test
     void bringsTheNicUpAsLinuxDoes() throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
 
             Packet init = host.seen.getFirst();
@@ -58,11 +58,11 @@ class NetvscBringUpTest {
             }
             List<RndisMessage> r = host.rndisSeen;
             assertEquals(new RndisMessage.InitializeRequest(1, 1, 0, 0x4000), r.get(0));
-            assertEquals(new RndisMessage.Set(2, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicHost.u32(0)), r.get(1));
+            assertEquals(new RndisMessage.Set(2, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NetvspAnswers.u32(0)), r.get(1));
             assertEquals(new RndisMessage.Query(3, Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, new byte[0]), r.get(2));
             assertEquals(new RndisMessage.Query(4, Rndis.OID_802_3_PERMANENT_ADDRESS, new byte[0]), r.get(3));
             assertEquals(new RndisMessage.Query(5, Rndis.OID_GEN_MEDIA_CONNECT_STATUS, new byte[0]), r.get(4));
-            assertEquals(new RndisMessage.Set(6, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicHost.u32(
+            assertEquals(new RndisMessage.Set(6, Rndis.OID_GEN_CURRENT_PACKET_FILTER, NetvspAnswers.u32(
                     Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST)), r.get(5));
             // the guest returned every control response's receive slot: one completion per transfer-page packet
             while (host.seen.stream().filter(Packet::isCompletion).count() < 6) {
@@ -88,7 +88,7 @@ class NetvscBringUpTest {
     @Test
     void triesOlderVersionsUntilTheHostAcceptsOne() throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NicHost.Answers() {
+            assertTrue(host.bringUp(new NetvspAnswers() {
                 @Override
                 public NvspMessage init(NvspMessage.Init m) {
                     return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
@@ -109,17 +109,17 @@ class NetvscBringUpTest {
     @Test
     void takesTheSmallerOfItsMtuAndTheHostsAndAStartingLinkDown() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("mtu", 9000), HostTransport.Buffers.UIO)) {
-            assertTrue(host.bringUp(new NicHost.Answers() {
+            assertTrue(host.bringUp(new NetvspAnswers() {
                 @Override
                 public RndisMessage rndis(RndisMessage request) {
                     if (request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE) {
-                        return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, NicHost.u32(4000));
+                        return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, NetvspAnswers.u32(4000));
                     }
                     if (request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MEDIA_CONNECT_STATUS) {
                         return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS,
-                                NicHost.u32(Rndis.MEDIA_STATE_DISCONNECTED));
+                                NetvspAnswers.u32(Rndis.MEDIA_STATE_DISCONNECTED));
                     }
-                    return NicHost.answer(request);
+                    return NetvspAnswers.standard(request);
                 }
             }));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
@@ -142,7 +142,7 @@ class NetvscBringUpTest {
     @Test
     void sendsControlMessagesThroughASendSectionWhenAskedTo() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("controlOverSection", true), HostTransport.Buffers.UIO)) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             List<Packet> control = host.seen.stream().filter(p -> p.type() == PacketType.DATA_INBAND
                     && NicHost.nvsp(p) instanceof NvspMessage.RndisPacket).toList();
@@ -156,7 +156,7 @@ class NetvscBringUpTest {
             assertEquals(0, host.seen.stream().filter(p -> p.type() == PacketType.DATA_USING_GPA_DIRECT).count());
             assertEquals("send section", nic.getString("controlPath"));
             assertEquals(0, nic.getJsonObject("sendSections").getInteger("inUse"), "every control section came back");
-            assertEquals(ByteBuffer.wrap(NicHost.u32(0xD)).order(ByteOrder.LITTLE_ENDIAN).getInt(0),
+            assertEquals(ByteBuffer.wrap(NetvspAnswers.u32(0xD)).order(ByteOrder.LITTLE_ENDIAN).getInt(0),
                     ByteBuffer.wrap(((RndisMessage.Set) host.rndisSeen.getLast()).info()).order(ByteOrder.LITTLE_ENDIAN)
                             .getInt(0));
         }

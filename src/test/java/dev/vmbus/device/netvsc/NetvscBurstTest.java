@@ -78,7 +78,7 @@ class NetvscBurstTest {
         NicHost host = new NicHost(new JsonObject(), new HostTransport.Buffers(31L << 20, sendBuffer),
                 new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port));
         try {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             assertNotNull(port.toNic, "the NIC started its backend");
             return host;

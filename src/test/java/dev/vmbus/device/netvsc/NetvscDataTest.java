@@ -59,7 +59,7 @@ class NetvscDataTest {
     @Test
     void framesFromTransferPagesReachTheEventBusAndTheirSlotsGoBack() throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             LinkedBlockingQueue<byte[]> rx = listen(host);
             host.seen.clear();
@@ -106,7 +106,7 @@ class NetvscDataTest {
     @Test
     void framesFromTheEventBusGoThroughSendSections() throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
 
@@ -140,7 +140,7 @@ class NetvscDataTest {
     void noFreeSectionPausesTheBackendUntilTheHostCompletes() throws Exception {
         // 8 pages of send buffer: 5 sections of 6144 bytes
         try (NicHost host = new NicHost(new JsonObject(), new HostTransport.Buffers(31L << 20, 8 * 4096))) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
             for (int i = 0; i < 9; i++) {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetvscHostileHostTest {
 
     /** Brings the NIC up against {@code answers}, expecting the guest to fault the channel; returns the reason. */
-    private static String faultDuringBringUp(NicHost.Answers answers) throws Exception {
+    private static String faultDuringBringUp(NetvspAnswers answers) throws Exception {
         try (NicHost host = NicHost.start()) {
             assertFalse(host.bringUp(answers), "the guest finished bring-up");
             return host.awaitFault();
@@ -38,7 +38,7 @@ class NetvscHostileHostTest {
 
     @Test
     void initRefusedAtEveryVersion() throws Exception {
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public NvspMessage init(NvspMessage.Init m) {
                 return new NvspMessage.InitComplete(0xFFFFFFFF, 34, Nvsp.STATUS_FAIL);
@@ -48,7 +48,7 @@ class NetvscHostileHostTest {
 
     @Test
     void initAnsweredWithAnotherMessage() throws Exception {
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public NvspMessage init(NvspMessage.Init m) {
                 return new NvspMessage.SendBufferComplete(Nvsp.STATUS_SUCCESS, 6144);
@@ -56,8 +56,8 @@ class NetvscHostileHostTest {
         }), "answered NVSP INIT 6.1 with NVSP type 105");
     }
 
-    private static NicHost.Answers receiveBuffer(NvspMessage answer) {
-        return new NicHost.Answers() {
+    private static NetvspAnswers receiveBuffer(NvspMessage answer) {
+        return new NetvspAnswers() {
             @Override
             public NvspMessage receiveBuffer(long bufferSize) {
                 return answer;
@@ -80,8 +80,8 @@ class NetvscHostileHostTest {
                 List.of()))), "refused the receive buffer");
     }
 
-    private static NicHost.Answers sectionSize(int size) {
-        return new NicHost.Answers() {
+    private static NetvspAnswers sectionSize(int size) {
+        return new NetvspAnswers() {
             @Override
             public NvspMessage sendBuffer() {
                 return new NvspMessage.SendBufferComplete(Nvsp.STATUS_SUCCESS, size);
@@ -98,39 +98,39 @@ class NetvscHostileHostTest {
 
     @Test
     void rndisMistakes() throws Exception {
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public RndisMessage rndis(RndisMessage request) {
                 return request instanceof RndisMessage.InitializeRequest r
                         ? new RndisMessage.InitializeComplete(r.requestId(), Rndis.STATUS_FAILURE, 1, 0, 1, 0, 8, 0, 3, 0, 0)
-                        : NicHost.answer(request);
+                        : NetvspAnswers.standard(request);
             }
         }), "refused RNDIS INITIALIZE");
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public RndisMessage rndis(RndisMessage request) {
                 return request instanceof RndisMessage.Query q
-                        ? new RndisMessage.QueryComplete(q.requestId() + 7, Rndis.STATUS_SUCCESS, NicHost.u32(1500))
-                        : NicHost.answer(request);
+                        ? new RndisMessage.QueryComplete(q.requestId() + 7, Rndis.STATUS_SUCCESS, NetvspAnswers.u32(1500))
+                        : NetvspAnswers.standard(request);
             }
         }), "request id 10 answers no outstanding request");
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public RndisMessage rndis(RndisMessage request) {
                 return request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_802_3_PERMANENT_ADDRESS
                         ? new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, new byte[4])
-                        : NicHost.answer(request);
+                        : NetvspAnswers.standard(request);
             }
         }), "MAC address has 4 bytes");
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public RndisMessage rndis(RndisMessage request) {
                 return request instanceof RndisMessage.Set s
                         ? new RndisMessage.QueryComplete(s.requestId(), Rndis.STATUS_SUCCESS, new byte[0])
-                        : NicHost.answer(request);
+                        : NetvspAnswers.standard(request);
             }
         }), "answered RNDIS SET packet filter NONE with QUERY_CMPLT");
-        assertReason(faultDuringBringUp(new NicHost.Answers() {
+        assertReason(faultDuringBringUp(new NetvspAnswers() {
             @Override
             public NvspMessage controlCompletion() {
                 return new NvspMessage.RndisPacketComplete(Nvsp.STATUS_INVALID_RNDIS_PKT);
@@ -145,7 +145,7 @@ class NetvscHostileHostTest {
 
     private static String faultAfterUp(Mistake mistake) throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             mistake.make(host);
             return host.awaitFault();

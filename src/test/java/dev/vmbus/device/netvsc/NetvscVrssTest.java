@@ -33,7 +33,7 @@ class NetvscVrssTest {
     @Test
     void subchannelsAreRequestedOpenedAndReceiveFrames() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("queues", 3), HostTransport.Buffers.UIO)) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             assertEquals(List.of(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, 2)),
                     host.sent(NvspMessage.SubchannelRequest.class));
@@ -73,7 +73,7 @@ class NetvscVrssTest {
     @Test
     void eachFlowLeavesOnOneQueueAndAnEndedQueueGivesItsSectionsBack() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("queues", 3), HostTransport.Buffers.UIO)) {
-            assertTrue(host.bringUp(new NicHost.Answers() { }));
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up") && n.getJsonArray("queues").size() == 3, "3 queues up");
             ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
             // 30 flows (frames differing in their addresses), each sent twice; the host completes none

@@ -46,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * A scripted NVSP/RNDIS host for the netvsc tests over {@code sim}: the agent with only the netvsc handler, one NIC
  * channel offered with receive and send buffers and guest memory, and the host's end driven from the test thread.
  * {@link #bringUp} answers the guest's bring-up as OpenVMM's netvsp does (spec §5.1), each answer replaceable by a
- * test through {@link Answers}; everything the guest sent is kept in {@link #seen} for byte-level checks.
+ * test through {@link NetvspAnswers}; everything the guest sent is kept in {@link #seen} for byte-level checks.
  */
 final class NicHost implements AutoCloseable {
     static final UUID CLASS_ID = DeviceClass.byName("netvsc").orElseThrow().classId();
@@ -58,66 +58,6 @@ final class NicHost implements AutoCloseable {
     static final byte[] MAC = {0x00, 0x15, 0x5d, 0x01, 0x02, 0x03};
     /** Receive queues the host's RSS capabilities offer. */
     static final int HOST_QUEUES = 4;
-
-    /** The host's answers; a test overrides one to play a host mistake. */
-    interface Answers {
-        default NvspMessage init(NvspMessage.Init m) {
-            return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
-                    m.maxVersion() == Nvsp.VERSION_61 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_NONE);
-        }
-
-        default NvspMessage receiveBuffer(long bufferSize) {
-            int count = (int) (bufferSize / SLOT);
-            return new NvspMessage.ReceiveBufferComplete(Nvsp.STATUS_SUCCESS,
-                    List.of(new NvspMessage.ReceiveSection(0, SLOT, count, SLOT * count)));
-        }
-
-        default NvspMessage sendBuffer() {
-            return new NvspMessage.SendBufferComplete(Nvsp.STATUS_SUCCESS, SECTION);
-        }
-
-        default NvspMessage controlCompletion() {
-            return new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS);
-        }
-
-        default RndisMessage rndis(RndisMessage request) {
-            return NicHost.answer(request);
-        }
-
-        /** NVSP 133: grants what the guest asks for. */
-        default NvspMessage subchannels(NvspMessage.SubchannelRequest request) {
-            return new NvspMessage.SubchannelComplete(Nvsp.STATUS_SUCCESS, request.count());
-        }
-    }
-
-    /** The standard answers, as netvsp gives them. */
-    static RndisMessage answer(RndisMessage request) {
-        return switch (request) {
-            case RndisMessage.InitializeRequest r -> new RndisMessage.InitializeComplete(r.requestId(),
-                    Rndis.STATUS_SUCCESS, 1, 0, Rndis.DEVICE_CONNECTIONLESS, Rndis.MEDIUM_802_3, 8, 0xEFFFFFFF, 3, 0, 0);
-            case RndisMessage.Set s -> new RndisMessage.SetComplete(s.requestId(), Rndis.STATUS_SUCCESS);
-            case RndisMessage.Query q -> switch (q.oid()) {
-                case Rndis.OID_GEN_MAXIMUM_FRAME_SIZE -> new RndisMessage.QueryComplete(q.requestId(),
-                        Rndis.STATUS_SUCCESS, u32(1500));
-                case Rndis.OID_802_3_PERMANENT_ADDRESS -> new RndisMessage.QueryComplete(q.requestId(),
-                        Rndis.STATUS_SUCCESS, MAC);
-                case Rndis.OID_GEN_MEDIA_CONNECT_STATUS -> new RndisMessage.QueryComplete(q.requestId(),
-                        Rndis.STATUS_SUCCESS, u32(Rndis.MEDIA_STATE_CONNECTED));
-                case Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES -> {
-                    ByteBuffer caps = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
-                    caps.put(0, (byte) 0x88).put(1, (byte) 2).putShort(2, (short) 20).putInt(4, 0x701)
-                            .putInt(8, HOST_QUEUES).putInt(12, HOST_QUEUES).putShort(16, (short) 128);
-                    yield new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, caps.array());
-                }
-                default -> new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_NOT_SUPPORTED, new byte[0]);
-            };
-            default -> throw new AssertionError("the guest sent RNDIS " + request);
-        };
-    }
-
-    static byte[] u32(int v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v).array();
-    }
 
     final Vertx vertx;
     final SimBus bus;
@@ -371,7 +311,7 @@ final class NicHost implements AutoCloseable {
      * Answers the guest's bring-up until it sets its final packet filter (true), or until the channel ends after a
      * wrong answer (false).
      */
-    boolean bringUp(Answers a) throws Exception {
+    boolean bringUp(NetvspAnswers a) throws Exception {
         while (true) {
             Packet p = nextWhileOpen();
             if (p == null) {
