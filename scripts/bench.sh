@@ -10,6 +10,9 @@
 #                     with the agent's options (conf/jvm.options), or those of the file BENCH_JVM_OPTIONS
 #   dashboard         DashboardScaleBench: the dashboard with many channels (--channels 256 --seconds 60
 #                     --heartbeat-ms 2000 --update-ms 1000): event-loop lag, /api/channels latency, heartbeats
+#   dashboard-shm     DashboardShmBench, issue 22's measurement: the host in this JVM over shm, the agent as a child
+#                     'vmbus run' (conf/jvm.options), a stream client, /api/channels every 100 ms, the host timing
+#                     heartbeat round trips; one phase per form (--channels 256 --seconds 30 --forms full,compact)
 #   footprint         vmbus bench footprint: the agent's memory, threads, idle CPU and start-up next to a bare
 #                     Vert.x process, both started as scripts/run.sh starts the agent (with target/vmbus.aot,
 #                     made first when missing): JSON in target/bench/footprint-<transport>.json
@@ -26,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -81,6 +84,11 @@ case "$cmd" in
     build
     java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
       dev.vmbus.bench.DashboardScaleBench "$@"
+    ;;
+  dashboard-shm)
+    build
+    java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$CP" \
+      dev.vmbus.bench.DashboardShmBench "$@"
     ;;
   ring)
     build

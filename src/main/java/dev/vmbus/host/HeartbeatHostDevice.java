@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 
 /**
@@ -36,6 +37,7 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     private long replies;
     private long misses;
     private Consumer<Health> healthHandler = h -> { };
+    private LongConsumer roundTrips = nanos -> { };
 
     public HeartbeatHostDevice(Context context, Offer offer, long intervalMs) {
         super("heartbeat", context, offer);
@@ -55,6 +57,15 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     /** A reply may take the interval, but never less than two seconds: a fast test interval is not a deadline. */
     private long replyTimeoutMs() {
         return Math.max(intervalMs, MIN_REPLY_TIMEOUT_MS);
+    }
+
+    /**
+     * Called on the host's context with each rightly answered heartbeat's round trip in nanoseconds, from just
+     * before the request is sent to its reply reaching this device: what the dashboard benchmark reads as the guest's
+     * responsiveness (docs/benchmarks/dashboard.md).
+     */
+    public void roundTripHandler(LongConsumer handler) {
+        roundTrips = handler;
     }
 
     /** Called on every health change. */
@@ -113,6 +124,7 @@ public final class HeartbeatHostDevice extends IcHostDevice {
                 return;
             }
             replies++;
+            roundTrips.accept(System.nanoTime() - started);
             lastReply = Instant.now();
             health(Health.HEALTHY, "heartbeat " + sent + " answered with " + got);
         });
@@ -142,6 +154,10 @@ public final class HeartbeatHostDevice extends IcHostDevice {
 
     public long replies() {
         return replies;
+    }
+
+    public long misses() {
+        return misses;
     }
 
     @Override

@@ -44,6 +44,10 @@ public final class DashboardScaleBench {
             values[size++] = v;
         }
 
+        synchronized void clear() {
+            size = 0;
+        }
+
         synchronized String summary(double scale, String unit) {
             long[] s = Arrays.copyOf(values, size);
             Arrays.sort(s);
