@@ -75,9 +75,19 @@ class NetvscHostFaultsTest {
         // The NIC may fail before the heartbeat channel has finished opening (both open at once): wait for it.
         heartbeatOpened.get(15, TimeUnit.SECONDS);
         assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
-        AgentSnapshot channels = (AgentSnapshot) agent.vertx().eventBus().request("vmbus.channels.list", null)
-                .await(10, TimeUnit.SECONDS).body();
-        ChannelView heartbeat = channels.channels().stream().filter(c -> c.relid() == 1).findFirst().orElseThrow();
+        // The agent's listing learns of the open from the same event on its own context: it may answer one request
+        // late, so ask until it shows the heartbeat open (bounded); a heartbeat that ended fails at once above/below.
+        ChannelView heartbeat = null;
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+             (heartbeat == null || heartbeat.state() != ChannelState.OPEN) && System.nanoTime() < end; ) {
+            if (heartbeat != null) {
+                Thread.sleep(20);
+            }
+            AgentSnapshot channels = (AgentSnapshot) agent.vertx().eventBus().request("vmbus.channels.list", null)
+                    .await(10, TimeUnit.SECONDS).body();
+            heartbeat = channels.channels().stream().filter(c -> c.relid() == 1).findFirst().orElseThrow();
+            assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
+        }
         assertEquals(ChannelState.OPEN, heartbeat.state(), knob + ": the heartbeat channel was harmed");
         JsonObject host = new SimulatedHostControl(agent.simulatedHost().orElseThrow()).state()
                 .await(10, TimeUnit.SECONDS);
