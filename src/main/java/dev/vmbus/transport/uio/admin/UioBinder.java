@@ -16,9 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +28,17 @@ import java.util.function.Consumer;
  * Moves the devices of one class between their kernel driver and {@code uio_hv_generic} (spec section 5.1), by
  * writing the driver attributes under {@code <sysfsRoot>/bus/vmbus/drivers}, so that no failure strands a device:
  * <ol>
- *   <li>preflight, before any write: every device of the class is judged by {@link ServePolicy} on this kernel. A
- *       device the kernel cannot serve (an unmonitored channel without 547fa4ffd799, subchannels without
- *       d062463edf17) refuses the whole bind, naming why; a class that is not an integration service is refused
- *       unless forced, naming the risk;</li>
+ *   <li>preflight, before any write ({@link BindPreflight}): every device of the class is judged by
+ *       {@link ServePolicy} on this kernel. A device the kernel cannot serve (an unmonitored channel without
+ *       547fa4ffd799, subchannels without d062463edf17) refuses the whole bind, naming why; a class that is not an
+ *       integration service is refused unless forced, naming the risk; the buffers the kernel will allocate are
+ *       named, and refused above {@code transport.maxBufferPercent} unless forced;</li>
  *   <li>the class GUID into {@code uio_hv_generic/new_id} (undone by {@code remove_id}, unless it was there);</li>
  *   <li>for each device still owned by another driver: its instance into {@code <driver>/unbind} (undone by
  *       {@code <driver>/bind}), then into {@code uio_hv_generic/bind} (undone by {@code uio_hv_generic/unbind}), then
  *       a check that the kernel really bound it (the probe can refuse, leaving the device on no driver);</li>
- *   <li>on any failure every completed step is undone in reverse order, and each device is checked to be back on
- *       the driver it had; one that is not is named with the command that puts it back.</li>
+ *   <li>on any failure every completed step is undone in reverse order ({@link Rollback}), and each device is
+ *       checked to be back on the driver it had; one that is not is named with the command that puts it back.</li>
  * </ol>
  * {@link #unbind} puts each device back on the driver {@link #bind} found it on (recorded under {@code recordDir}:
  * fcopy, which hv_utils serves only before 6.10, may have been on hv_utils, on no driver, or on uio already), and
@@ -86,9 +85,9 @@ public final class UioBinder {
     private final KernelFeatures kernel;
     private final SysfsWriter writer;
     private final Consumer<String> steps;
-    private final double maxBufferPercent;
     /** The driver each device had before {@link #bind}, for {@link #unbind}. */
     private final BoundDrivers records;
+    private final BindPreflight preflight;
 
     /**
      * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
@@ -117,13 +116,13 @@ public final class UioBinder {
     public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
                      Consumer<String> steps, double maxBufferPercent, Path recordDir) {
         this.records = new BoundDrivers(recordDir, steps);
-        this.maxBufferPercent = maxBufferPercent;
         this.sysfsRoot = sysfsRoot;
         this.procRoot = procRoot;
         this.devRoot = devRoot;
         this.kernel = kernel;
         this.writer = writer;
         this.steps = steps;
+        this.preflight = new BindPreflight(sysfsRoot, procRoot, kernel, maxBufferPercent, steps);
     }
 
     /**
@@ -203,37 +202,7 @@ public final class UioBinder {
      */
     public List<Step> planBind(UUID classId, boolean force) throws IOException {
         List<VmbusDevice> devices = devicesOf(classId);
-        List<String> refusals = new ArrayList<>();
-        for (VmbusDevice d : devices) {
-            if (d.onUio()) {
-                continue;
-            }
-            ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
-            List<ServePolicy.Reason> blocking = force ? v.kernelReasons() : v.reasons();
-            for (ServePolicy.Reason r : blocking) {
-                refusals.add(d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): "
-                        + r.text() + (r.forceable() ? " (--force moves it anyway)" : ""));
-            }
-            if (force && !v.reasons().isEmpty() && v.kernelReasons().isEmpty()) {
-                v.reasons().forEach(r -> steps.accept("--force: moving " + d.instanceId() + " although " + r.text()));
-            }
-        }
-        if (!refusals.isEmpty()) {
-            throw new Refused("refusing to bind " + DeviceClass.nameOf(classId) + " on kernel " + kernel.release()
-                    + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
-        }
-        bufferCheck(classId, devices, force);
-        if (classId.equals(DeviceClass.TIMESYNC.classId())
-                && devices.stream().anyMatch(d -> d.driver().filter("hv_utils"::equals).isPresent())) {
-            // hv_timesync_init registers the hyperv PTP clock; util_remove unregisters it (review F11)
-            steps.accept("WARNING: timesync leaves hv_utils, which unregisters the hyperv PTP clock (/dev/ptp_hyperv):"
-                    + " a chrony 'refclock PHC /dev/ptp_hyperv' (stock Azure images) loses its reference clock; point"
-                    + " chrony at the agent instead (devices.timesync.chronySocket, 'refclock SOCK <path>')");
-        }
-        if (devices.stream().anyMatch(d -> !d.onUio())) {
-            steps.accept("WARNING: once " + DeviceClass.nameOf(classId) + " is on " + VmbusDevices.UIO_DRIVER + " this guest cannot"
-                    + " hibernate until it is unbound (review F7): " + KernelFeatures.NO_HIBERNATION);
-        }
+        preflight.check(classId, devices, force);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
@@ -252,44 +221,6 @@ public final class UioBinder {
     }
 
     /**
-     * Names, before any write, the receive and send buffers the kernel will allocate for the devices this bind moves
-     * (issue 19 item 3: 47 MiB a device on 4.16 to 6.13), and refuses without {@code force} when with those of the
-     * devices already bound they would exceed {@code maxBufferPercent} of {@code MemTotal}.
-     */
-    private void bufferCheck(UUID classId, List<VmbusDevice> devices, boolean force) throws IOException {
-        long adds = 0;
-        int moving = 0;
-        for (VmbusDevice d : devices) {
-            if (!d.onUio()) {
-                adds += BufferCost.byRelease(kernel, d.classId());
-                moving++;
-            }
-        }
-        if (adds == 0) {
-            return;
-        }
-        long bound = BufferCost.bound(sysfsRoot, VmbusDevices.scan(sysfsRoot).devices());
-        java.util.OptionalLong mem = BufferCost.memTotal(procRoot);
-        String what = "binding " + DeviceClass.nameOf(classId) + " makes kernel " + kernel.release() + " allocate "
-                + BufferCost.mib(adds) + " of receive and send buffers (uio maps 3 and 4: 31 + 16 MiB for each of "
-                + moving + " device(s), as every kernel from 4.16 until 6.14's HV_NIC check does); with the "
-                + BufferCost.mib(bound) + " of the devices already bound that is " + BufferCost.mib(bound + adds)
-                + (mem.isPresent() ? String.format(java.util.Locale.ROOT, ", %.1f%% of MemTotal %s",
-                100.0 * (bound + adds) / mem.getAsLong(), BufferCost.mib(mem.getAsLong()))
-                : " (MemTotal unreadable in " + procRoot.resolve("meminfo") + ")");
-        if (mem.isPresent() && (bound + adds) * 100.0 > maxBufferPercent * mem.getAsLong()) {
-            if (!force) {
-                throw new Refused("refusing to bind " + DeviceClass.nameOf(classId) + "; nothing was changed: " + what
-                        + ", above transport.maxBufferPercent (" + maxBufferPercent + "%). --force binds it anyway;"
-                        + " a kernel of 6.14 or later gives these buffers to the NIC only");
-            }
-            steps.accept("--force: " + what + ", above transport.maxBufferPercent (" + maxBufferPercent + "%)");
-            return;
-        }
-        steps.accept(what);
-    }
-
-    /**
      * Gives every device of {@code classId} to {@code uio_hv_generic}; returns how many devices it moved (0 in a
      * dry run, or when all are there already). On failure every device is back on its driver and the exception
      * says what failed and what was undone.
@@ -303,11 +234,7 @@ public final class UioBinder {
                     .forEach(d -> steps.accept("# " + d.instanceId() + " is already bound to " + VmbusDevices.UIO_DRIVER));
             return 0;
         }
-        Map<String, Optional<String>> original = new LinkedHashMap<>();
-        for (VmbusDevice d : devices) {
-            original.put(d.dir().getFileName().toString(), d.driver());
-        }
-        Deque<Step> undo = new ArrayDeque<>();
+        Rollback undo = new Rollback(sysfsRoot, devices, this::write, this::heldReason, steps);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         int moved = 0;
         try {
@@ -347,61 +274,10 @@ public final class UioBinder {
                 moved++;
             }
         } catch (IOException e) {
-            List<String> left = rollBack(undo, original);
-            throw new IOException("binding " + DeviceClass.nameOf(classId) + " failed: " + e.getMessage()
-                    + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
-                    : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
+            throw undo.failed("binding " + DeviceClass.nameOf(classId), e);
         }
-        records.remember(devices, original);
+        records.remember(devices, undo.original());
         return moved;
-    }
-
-    /** Undoes the completed steps in reverse order, then names each device not back on its original driver. */
-    private List<String> rollBack(Deque<Step> undo, Map<String, Optional<String>> original) {
-        java.util.Set<String> kept = new java.util.HashSet<>(); // left on uio because a process holds them
-        while (!undo.isEmpty()) {
-            Step s = undo.pop();
-            try {
-                String driver = s.attribute().getParent().getFileName().toString();
-                if (s.attribute().getFileName().toString().equals("bind") && kept.contains(s.value())) {
-                    continue; // still on uio_hv_generic: no other driver can take it (the kernel says busy)
-                }
-                if (s.attribute().getFileName().toString().equals("bind") && VmbusDevices.currentDriver(
-                        sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())).filter(driver::equals).isPresent()) {
-                    steps.accept(s.value() + " is already back on " + driver + " (new_id probed it)");
-                    continue;
-                }
-                if (s.attribute().getFileName().toString().equals("unbind") && driver.equals(VmbusDevices.UIO_DRIVER)) {
-                    String held = heldReason(VmbusDevices.read(sysfsRoot,
-                            sysfsRoot.resolve("bus/vmbus/devices").resolve(s.value())));
-                    if (held != null) {
-                        steps.accept("NOT unbinding " + s.value() + " from " + VmbusDevices.UIO_DRIVER + " in the rollback: "
-                                + held + "; " + HELD_RISK);
-                        kept.add(s.value());
-                        continue;
-                    }
-                }
-                write(s);
-            } catch (IOException e) {
-                steps.accept("rollback step failed: " + e.getMessage());
-            }
-        }
-        List<String> left = new ArrayList<>();
-        original.forEach((instance, driver) -> {
-            Path dir = sysfsRoot.resolve("bus/vmbus/devices").resolve(instance);
-            Optional<String> now;
-            try {
-                now = VmbusDevices.currentDriver(dir);
-            } catch (IOException e) {
-                now = Optional.of("unknown (" + e.getMessage() + ")");
-            }
-            if (!now.equals(driver)) {
-                left.add(instance + " is on " + now.orElse("no driver") + ", was on " + driver.orElse("no driver")
-                        + driver.map(d -> "; put it back: echo -n " + instance + " > " + driverDir(d).resolve("bind"))
-                        .orElse(""));
-            }
-        });
-        return left;
     }
 
     /**
@@ -467,11 +343,7 @@ public final class UioBinder {
                 throw new IOException(bind + " does not exist: is the " + to.get() + " module loaded?");
             }
         }
-        Map<String, Optional<String>> original = new LinkedHashMap<>();
-        for (VmbusDevice d : devices) {
-            original.put(d.dir().getFileName().toString(), d.driver());
-        }
-        Deque<Step> undo = new ArrayDeque<>();
+        Rollback undo = new Rollback(sysfsRoot, devices, this::write, this::heldReason, steps);
         int moved = 0;
         try {
             for (Step s : plan) {
@@ -497,10 +369,7 @@ public final class UioBinder {
                 }
             }
         } catch (IOException e) {
-            List<String> left = rollBack(undo, original);
-            throw new IOException("unbinding " + DeviceClass.nameOf(classId) + " failed: " + e.getMessage()
-                    + "; rolled back " + (left.isEmpty() ? "and every device is on the driver it had"
-                    : "but some devices are NOT on the driver they had:\n  " + String.join("\n  ", left)), e);
+            throw undo.failed("unbinding " + DeviceClass.nameOf(classId), e);
         }
         for (String instance : targets.keySet()) {
             records.forget(instance);
