@@ -428,49 +428,76 @@ public sealed interface RndisMessage {
     }
 
     private static Packet packet(byte[] m, ByteBuffer b) throws NetCodecException {
-        GroupLayout l = need(m, Rndis.PACKET);
+        long spans = packetSpans(m, b, 0, m.length);
+        int dataStart = (int) (spans >>> 32);
+        int dataEnd = (int) spans;
+        List<PerPacketInfo> info = new ArrayList<>(1);
+        ppis(m, b, 0, m.length, info);
+        return new Packet(Arrays.copyOfRange(m, dataStart, dataEnd), info.isEmpty() ? List.of() : info);
+    }
+
+    /**
+     * Checks the PACKET_MSG at {@code m[base, base + len)} ({@code len} its {@code msg_len}) as {@link #decode}
+     * does: its data span (start in the high word, end in the low, indexes of {@code m}).
+     */
+    private static long packetSpans(byte[] m, ByteBuffer b, int base, int len) throws NetCodecException {
+        GroupLayout l = Rndis.PACKET;
         int header = Rndis.PACKET_HEADER_SIZE;
-        int oobOffset = b.getInt(at(l, "oob_offset"));
-        int oobLength = b.getInt(at(l, "oob_len"));
-        int oobCount = b.getInt(at(l, "oob_count"));
+        if (len < NetLayout.size(l)) {
+            throw new NetCodecException(TRUNCATED, "RNDIS " + l.name().orElse("message") + " needs "
+                    + NetLayout.size(l) + " bytes, msg_len is " + len);
+        }
+        int oobOffset = b.getInt(base + at(l, "oob_offset"));
+        int oobLength = b.getInt(base + at(l, "oob_len"));
+        int oobCount = b.getInt(base + at(l, "oob_count"));
         if ((oobOffset | oobLength | oobCount) != 0) {
             throw new NetCodecException(PACKET_OOB, "PACKET_MSG oob_offset " + Integer.toUnsignedString(oobOffset)
                     + ", oob_len " + Integer.toUnsignedString(oobLength) + ", oob_count "
                     + Integer.toUnsignedString(oobCount) + " (all must be 0)");
         }
-        int vc = b.getInt(at(l, "vc_handle"));
+        int vc = b.getInt(base + at(l, "vc_handle"));
         if (vc != 0) {
             throw new NetCodecException(PACKET_VC_HANDLE, "PACKET_MSG vc_handle " + Wire.hex(vc) + " (must be 0)");
         }
-        long dataLength = Wire.unsigned(b.getInt(at(l, "data_len")));
-        long dataStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(at(l, "data_offset")));
+        long dataLength = Wire.unsigned(b.getInt(base + at(l, "data_len")));
+        long dataStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(base + at(l, "data_offset")));
         long dataEnd = dataStart + dataLength;
-        if (dataStart < header || dataEnd > m.length) {
+        if (dataStart < header || dataEnd > len) {
             throw new NetCodecException(PACKET_DATA_RANGE, "PACKET_MSG data_len " + dataLength + " at data_offset "
                     + (dataStart - Rndis.OFFSET_BASE) + " spans [" + dataStart + ", " + dataEnd + "), outside ["
-                    + header + ", " + m.length + ")");
+                    + header + ", " + len + ")");
         }
-        long ppiLength = Wire.unsigned(b.getInt(at(l, "ppi_len")));
-        List<PerPacketInfo> info = List.of();
+        long ppiLength = Wire.unsigned(b.getInt(base + at(l, "ppi_len")));
         if (ppiLength != 0) {
-            long ppiStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(at(l, "ppi_offset")));
+            long ppiStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(base + at(l, "ppi_offset")));
             long ppiEnd = ppiStart + ppiLength;
-            if (ppiStart < header || ppiEnd > m.length) {
+            if (ppiStart < header || ppiEnd > len) {
                 throw new NetCodecException(PPI_RANGE, "PACKET_MSG ppi_len " + ppiLength + " at ppi_offset "
                         + (ppiStart - Rndis.OFFSET_BASE) + " spans [" + ppiStart + ", " + ppiEnd + "), outside ["
-                        + header + ", " + m.length + ")");
+                        + header + ", " + len + ")");
             }
             if (dataLength != 0 && ppiStart < dataEnd && dataStart < ppiEnd) {
                 throw new NetCodecException(PACKET_OVERLAP, "PACKET_MSG data [" + dataStart + ", " + dataEnd
                         + ") and per-packet info [" + ppiStart + ", " + ppiEnd + ") overlap");
             }
-            info = ppis(m, b, (int) ppiStart, (int) ppiEnd);
         }
-        return new Packet(Arrays.copyOfRange(m, (int) dataStart, (int) dataEnd), info);
+        return ((long) (base + (int) dataStart) << 32) | (base + (int) dataEnd);
     }
 
-    private static List<PerPacketInfo> ppis(byte[] m, ByteBuffer b, int start, int end) throws NetCodecException {
-        List<PerPacketInfo> out = new ArrayList<>();
+    /**
+     * Checks the per-packet info of the (span-checked) PACKET_MSG at {@code m[base, base + len)}, adding each to
+     * {@code out} when it is not null; whether one is of type {@code PerPacketInfo.TYPE_LSO}.
+     */
+    private static boolean ppis(byte[] m, ByteBuffer b, int base, int len, List<PerPacketInfo> out)
+            throws NetCodecException {
+        GroupLayout l = Rndis.PACKET;
+        long ppiLength = Wire.unsigned(b.getInt(base + at(l, "ppi_len")));
+        if (ppiLength == 0) {
+            return false;
+        }
+        int start = Rndis.OFFSET_BASE + (int) Wire.unsigned(b.getInt(base + at(l, "ppi_offset")));
+        int end = start + (int) ppiLength;
+        boolean lso = false;
         int h = Rndis.PPI_HEADER_SIZE;
         for (int p = start; p < end; ) {
             int remaining = end - p;
@@ -478,9 +505,9 @@ public sealed interface RndisMessage {
                 throw new NetCodecException(PPI_SIZE, "per-packet info at " + p + " needs a " + h
                         + "-byte header, " + remaining + " bytes remain");
             }
-            long size = Wire.unsigned(b.getInt(p + at(Rndis.PPI, "size")));
-            int type = b.getInt(p + at(Rndis.PPI, "type"));
-            long offset = Wire.unsigned(b.getInt(p + at(Rndis.PPI, "offset")));
+            long size = Wire.unsigned(b.getInt(base + p + at(Rndis.PPI, "size")));
+            int type = b.getInt(base + p + at(Rndis.PPI, "type"));
+            long offset = Wire.unsigned(b.getInt(base + p + at(Rndis.PPI, "offset")));
             if (size < h || size % 4 != 0 || size > remaining) {
                 throw new NetCodecException(PPI_SIZE, "per-packet info type " + Wire.hex(type) + " at " + p
                         + " has size " + size + " (at least " + h + ", a multiple of 4, at most " + remaining + ")");
@@ -490,9 +517,50 @@ public sealed interface RndisMessage {
                         + " has offset " + offset + " (at least " + h + ", at most its size " + size
                         + ", leaving whole words)");
             }
-            out.add(new PerPacketInfo(type, Arrays.copyOfRange(m, p + (int) offset, p + (int) size)));
+            lso |= type == PerPacketInfo.TYPE_LSO;
+            if (out != null) {
+                out.add(new PerPacketInfo(type, Arrays.copyOfRange(m, base + p + (int) offset, base + p + (int) size)));
+            }
             p += (int) size;
         }
-        return out;
+        return lso;
+    }
+
+    /** Where {@link #forEachPacket} hands each frame, in place. */
+    @FunctionalInterface
+    public interface FrameVisitor {
+        /** A frame at {@code frame[offset, offset + length)}; {@code lso} if it asks for segmentation offload. */
+        void frame(byte[] frame, int offset, int length, boolean lso);
+    }
+
+    /**
+     * The frames of PACKET_MSGs laid end to end in {@code all[0, length)} (a private copy: a send section's
+     * bytes), handed to {@code visitor} in place, with no copy and no allocation: false, visiting nothing, when a
+     * message there is not a PACKET_MSG (decode those with {@link #decodeAll}). Every message is checked as
+     * {@link #decodeAll} checks it before the first frame is visited, so a malformed one throws and none goes out.
+     */
+    public static boolean forEachPacket(byte[] all, int length, FrameVisitor visitor) throws NetCodecException {
+        if (length < 0 || length > all.length) {
+            throw new IllegalArgumentException(length + " bytes of a " + all.length + "-byte array");
+        }
+        ByteBuffer b = Wire.le(all);
+        for (int p = 0; p < length; ) {
+            int len = messageLength(all, p, length - p);
+            if (b.getInt(p) != Rndis.TYPE_PACKET) {
+                return false;
+            }
+            packetSpans(all, b, p, len);
+            ppis(all, b, p, len, null);
+            p += len;
+        }
+        for (int p = 0; p < length; ) {
+            int len = messageLength(all, p, length - p);
+            long spans = packetSpans(all, b, p, len);
+            boolean lso = ppis(all, b, p, len, null);
+            int start = (int) (spans >>> 32);
+            visitor.frame(all, start, (int) spans - start, lso);
+            p += len;
+        }
+        return true;
     }
 }

@@ -126,4 +126,64 @@ class NetCodecPropertyTest {
             }
         }
     }
+    /**
+     * A send section of PACKET_MSGs end to end, maybe with one word changed: {@link RndisMessage#forEachPacket}
+     * (in place, what the host's data path uses) visits exactly the frames {@link RndisMessage#decodeAll} decodes,
+     * with the same LSO verdict, or fails with the same malformation, visiting nothing.
+     */
+    @Property(tries = 1000)
+    void framesInPlaceAreTheDecodedFrames(@ForAll("packets") List<RndisMessage.Packet> packets,
+                                          @ForAll boolean mutate, @ForAll @IntRange(min = 0, max = 1000) int word,
+                                          @ForAll int value) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (RndisMessage.Packet p : packets) {
+            out.writeBytes(p.encode());
+        }
+        byte[] section = java.util.Arrays.copyOf(out.toByteArray(), out.size() + 16); // bytes past the length
+        int length = out.size();
+        if (mutate) {
+            java.nio.ByteBuffer.wrap(section).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((word * 4) % (length - 3),
+                    value);
+        }
+        List<RndisMessage> decoded = null;
+        NetCodecException decodeFailure = null;
+        try {
+            decoded = RndisMessage.decodeAll(java.lang.foreign.MemorySegment.ofArray(section), 0, length);
+        } catch (NetCodecException e) {
+            decodeFailure = e;
+        }
+        List<byte[]> visited = new java.util.ArrayList<>();
+        List<Boolean> lsos = new java.util.ArrayList<>();
+        boolean allPackets;
+        try {
+            allPackets = RndisMessage.forEachPacket(section, length, (frame, offset, len, lso) -> {
+                visited.add(java.util.Arrays.copyOfRange(frame, offset, offset + len));
+                lsos.add(lso);
+            });
+        } catch (NetCodecException e) {
+            assertEquals(0, visited.size(), "a malformed section hands over no frame");
+            assertEquals(decodeFailure == null ? null : decodeFailure.malformation(), e.malformation());
+            return;
+        }
+        if (!allPackets) {
+            assertEquals(0, visited.size());
+            return; // a message that is not a PACKET_MSG: the host decodes the section the general way
+        }
+        assertEquals(null, decodeFailure);
+        assertEquals(decoded.size(), visited.size());
+        for (int i = 0; i < visited.size(); i++) {
+            RndisMessage.Packet p = (RndisMessage.Packet) decoded.get(i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(p.frame(), visited.get(i));
+            assertEquals(p.info().stream().anyMatch(x -> x.type() == PerPacketInfo.TYPE_LSO), lsos.get(i));
+        }
+    }
+
+    @Provide
+    Arbitrary<List<RndisMessage.Packet>> packets() {
+        Arbitrary<Integer> type = Arbitraries.oneOf(List.of(ANY, Arbitraries.of(PerPacketInfo.TYPE_LSO,
+                PerPacketInfo.TYPE_CHECKSUM)));
+        Arbitrary<PerPacketInfo> ppi = Combinators.combine(type, words(4)).as(PerPacketInfo::new);
+        return Combinators.combine(bytes(1600), ppi.list().ofMaxSize(3)).as(RndisMessage.Packet::new).list()
+                .ofMinSize(1).ofMaxSize(4);
+    }
 }

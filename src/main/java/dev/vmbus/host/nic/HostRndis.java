@@ -36,6 +36,9 @@ final class HostRndis {
             Rndis.OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES};
 
     private final HostNic nic;
+    /** The host's private copy of the send section a packet names (one context: reused for every packet). */
+    private final byte[] sectionArray = new byte[SECTION_SIZE];
+    private final MemorySegment sectionCopy = MemorySegment.ofArray(sectionArray);
     // reset on every open of the primary
     boolean rndisInitialized;
     int packetFilter;
@@ -93,7 +96,7 @@ final class HostRndis {
         if (!packet.completionRequested()) {
             throw new NicMistake("NVSP 107 without a transaction id (completion not requested)");
         }
-        byte[] section = new byte[0];
+        int sectionLength = 0;
         if (r.sectionIndex() != Nvsp.NO_SECTION) {
             long index = Integer.toUnsignedLong(r.sectionIndex());
             long size = Integer.toUnsignedLong(r.sectionSize());
@@ -108,22 +111,32 @@ final class HostRndis {
                 throw new NicMistake("NVSP 107 names " + size + " bytes of send section " + index + " (1.."
                         + SECTION_SIZE + ")");
             }
-            section = nic.nvsp.sendBuffer.read(index * SECTION_SIZE, (int) size);
+            // the one copy out of guest memory, before anything in it is looked at (spec §5.1 H4)
+            MemorySegment.copy(nic.nvsp.sendBuffer.slice(index * SECTION_SIZE, size), 0, sectionCopy, 0, size);
+            sectionLength = (int) size;
         }
-        byte[] data = section;
-        if (gpaData != null && gpaData.length > 0) {
-            data = java.util.Arrays.copyOf(section, section.length + gpaData.length);
-            System.arraycopy(gpaData, 0, data, section.length, gpaData.length);
-        }
-        if (data.length == 0) {
+        boolean gpa = gpaData != null && gpaData.length > 0;
+        if (sectionLength == 0 && !gpa) {
             throw new NicMistake("NVSP 107 with no RNDIS bytes (no section, no GPA range)");
         }
-        List<RndisMessage> messages = rndisMessages(data);
-        for (RndisMessage m : messages) {
-            if (m instanceof RndisMessage.Packet p) {
-                frameFromGuest(q, p);
-            } else {
-                control(q, m);
+        // frames in a section (the data path) go to the backend from the copy, in place
+        if (gpa || !RndisMessage.forEachPacket(sectionArray, sectionLength, (frame, offset, length, lso) ->
+                frameFromGuest(q, frame, offset, length, lso))) {
+            byte[] data = java.util.Arrays.copyOf(sectionArray, sectionLength + (gpa ? gpaData.length : 0));
+            if (gpa) {
+                System.arraycopy(gpaData, 0, data, sectionLength, gpaData.length);
+            }
+            for (RndisMessage m : rndisMessages(data)) {
+                if (m instanceof RndisMessage.Packet p) {
+                    boolean lso = false;
+                    for (PerPacketInfo info : p.info()) {
+                        lso |= info.type() == PerPacketInfo.TYPE_LSO;
+                    }
+                    byte[] frame = p.frame();
+                    frameFromGuest(q, frame, 0, frame.length, lso);
+                } else {
+                    control(q, m);
+                }
             }
         }
         if (!nic.faults.withholdCompletions()) {
@@ -144,17 +157,14 @@ final class HostRndis {
         return List.of(RndisMessage.decode(data));
     }
 
-    private void frameFromGuest(HostNicQueue q, RndisMessage.Packet p) {
-        for (PerPacketInfo info : p.info()) {
-            if (info.type() == PerPacketInfo.TYPE_LSO) {
-                dropsLso++; // the NIC offers no segmentation offload: a guest asking for it gets nothing sent
-                return;
-            }
+    private void frameFromGuest(HostNicQueue q, byte[] frame, int offset, int length, boolean lso) {
+        if (lso) {
+            dropsLso++; // the NIC offers no segmentation offload: a guest asking for it gets nothing sent
+            return;
         }
-        byte[] frame = p.frame();
         q.framesFromGuest++;
-        q.bytesFromGuest += frame.length;
-        if (!nic.port.send(frame, 0, frame.length)) {
+        q.bytesFromGuest += length;
+        if (!nic.port.send(frame, offset, length)) {
             dropsBackend++;
         }
     }
