@@ -53,7 +53,7 @@ public final class DashboardServer extends VerticleBase {
         this.host = host;
         this.metrics = new PrometheusFormat(options.devicesByName());
         this.rules = new HealthRules(options.health(), options.devicesByName());
-        this.history = new History(options.updateIntervalMs());
+        this.history = new History(options.updateIntervalMs(), options.devicesByName());
     }
 
     /** The port actually bound (useful with port 0). */

@@ -21,9 +21,9 @@ import java.util.logging.Logger;
  * The Prometheus families of health and device state, registered beside {@link PrometheusFormat}'s: the health the
  * dashboard decided ({@code vmbus_channel_health_state}, {@code vmbus_channel_problem},
  * {@code vmbus_device_health_state}) and the raw device facts the alert rules in {@code conf/prometheus/} use, so
- * that a fleet's thresholds live in Prometheus rather than in each agent. The device facts are the gauges each
- * enabled device class declares ({@link DevicePlugin#gauges}), read from its own state; channel figures are read
- * typed by PrometheusFormat.
+ * that a fleet's thresholds live in Prometheus rather than in each agent. The device facts are the gauge and
+ * counter families each enabled device class declares ({@link DevicePlugin#gauges}), read from its own state (no
+ * device is known here by name); channel figures are read typed by PrometheusFormat.
  *
  * <p>Threads: like {@link PrometheusFormat}, which sets the view for one synchronous scrape: one context only.
  */
@@ -57,88 +57,53 @@ final class HealthMetrics {
                     }
                 }));
         plugins.forEach((name, plugin) -> plugin.gauges().forEach(g -> declare(registry, name, g)));
-        nics(registry);
     }
 
-    /** A device's own gauge family: its samples read from that device's state at each scrape. */
+    /**
+     * A device's own family (gauge or counter): its samples read from that device's state at each scrape; a label
+     * set given twice is served once (the library refuses a duplicate), a sample with the wrong number of label
+     * values is dropped and logged.
+     */
     private void declare(PrometheusRegistry registry, String device, DeviceGauge g) {
+        String[] labels = g.labelNames().toArray(String[]::new);
         try {
-            gauge(registry, g.name(), g.help(), g.labelNames().toArray(String[]::new), cb -> {
-                JsonObject state = devices().getJsonObject(device);
-                if (state == null) {
-                    return;
-                }
-                List<DeviceGauge.Sample> samples;
-                try {
-                    samples = g.samples().read(state, nowMillis);
-                } catch (RuntimeException e) {
-                    LOG.warning(device + ": gauge " + g.name() + " could not be read: " + e);
-                    return;
-                }
-                for (DeviceGauge.Sample sample : samples) {
-                    cb.call(sample.value(), sample.labelValues().toArray(String[]::new));
-                }
-            });
+            switch (g.kind()) {
+                case GAUGE -> gauge(registry, g.name(), g.help(), labels, cb -> samples(device, g, cb::call));
+                case COUNTER -> CounterWithCallback.builder().name(g.name()).help(g.help()).labelNames(labels)
+                        .callback(cb -> samples(device, g, cb::call)).register(registry);
+            }
         } catch (IllegalArgumentException e) {
-            LOG.warning(device + ": gauge " + g.name() + " not served: " + e.getMessage());
+            LOG.warning(device + ": " + g.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + g.name()
+                    + " not served: " + e.getMessage());
         }
     }
 
-    /** The guest's synthetic NICs ({@code devices.netvsc.nics}, docs/METRICS.md), one family per figure. */
-    private void nics(PrometheusRegistry registry) {
-        gauge(registry, "vmbus_netvsc_link_up", "1 while the synthetic NIC's link is up.", new String[] {"nic", "relid"},
-                cb -> forEachNic(n -> cb.call("up".equals(n.getString("link")) ? 1 : 0, n.getString("name", ""),
-                        Integer.toString(n.getInteger("relid", -1)))));
-        gauge(registry, "vmbus_netvsc_mtu_bytes", "The synthetic NIC's MTU (0 before bring-up).", new String[] {"nic"},
-                cb -> forEachNic(n -> cb.call(n.getInteger("mtu", 0), n.getString("name", ""))));
-        gauge(registry, "vmbus_netvsc_send_sections_in_use", "Send-buffer sections holding frames the host has not"
-                + " completed.", new String[] {"nic"}, cb -> forEachNic(n -> cb.call(
-                n.getJsonObject("sendSections", new JsonObject()).getInteger("inUse", 0), n.getString("name", ""))));
-        String[] queueLabels = {"nic", "queue", "direction"};
-        CounterWithCallback.builder().name("vmbus_netvsc_frames_total").help("Frames through the synthetic NIC, per"
-                + " queue; direction from_host (received) or to_host (sent).").labelNames(queueLabels)
-                .callback(cb -> forEachQueue((n, q) -> {
-                    cb.call(q.getLong("framesFromHost", 0L), n, q.getValue("index").toString(), "from_host");
-                    cb.call(q.getLong("framesToHost", 0L), n, q.getValue("index").toString(), "to_host");
-                })).register(registry);
-        CounterWithCallback.builder().name("vmbus_netvsc_bytes_total").help("Frame bytes through the synthetic NIC,"
-                + " per queue and direction.").labelNames(queueLabels)
-                .callback(cb -> forEachQueue((n, q) -> {
-                    cb.call(q.getLong("bytesFromHost", 0L), n, q.getValue("index").toString(), "from_host");
-                    cb.call(q.getLong("bytesToHost", 0L), n, q.getValue("index").toString(), "to_host");
-                })).register(registry);
-        CounterWithCallback.builder().name("vmbus_netvsc_drops_total").help("Frames the synthetic NIC dropped, by"
-                + " reason.").labelNames("nic", "reason").callback(cb -> forEachNic(n -> {
-                    JsonObject drops = n.getJsonObject("drops", new JsonObject());
-                    for (String reason : new java.util.TreeSet<>(drops.fieldNames())) {
-                        cb.call(drops.getLong(reason, 0L), n.getString("name", ""), reason);
-                    }
-                })).register(registry);
+    /** Where one sample goes: the library's callback. */
+    private interface Sink {
+        void call(double value, String... labelValues);
     }
 
-    private void forEachNic(Consumer<JsonObject> action) {
-        JsonObject netvsc = devices().getJsonObject("netvsc");
-        JsonArray list = netvsc != null ? netvsc.getJsonArray("nics", new JsonArray()) : new JsonArray();
-        Set<String> seen = new HashSet<>();
-        for (int k = 0; k < list.size(); k++) {
-            JsonObject n = list.getJsonObject(k);
-            if (seen.add(n.getString("name", ""))) {
-                action.accept(n);
+    private void samples(String device, DeviceGauge g, Sink sink) {
+        JsonObject state = devices().getJsonObject(device);
+        if (state == null) {
+            return;
+        }
+        List<DeviceGauge.Sample> samples;
+        try {
+            samples = g.samples().read(state, nowMillis);
+        } catch (RuntimeException e) {
+            LOG.warning(device + ": " + g.name() + " could not be read: " + e);
+            return;
+        }
+        Set<List<String>> seen = new HashSet<>();
+        for (DeviceGauge.Sample sample : samples) {
+            if (sample.labelValues().size() != g.labelNames().size()) {
+                LOG.warning(device + ": " + g.name() + " sample " + sample.labelValues() + " does not match the labels "
+                        + g.labelNames() + "; dropped");
+            } else if (seen.add(sample.labelValues())) {
+                sink.call(sample.value(), sample.labelValues().toArray(String[]::new));
             }
         }
-    }
-
-    private void forEachQueue(BiConsumer<String, JsonObject> action) {
-        forEachNic(n -> {
-            JsonArray queues = n.getJsonArray("queues", new JsonArray());
-            Set<Object> seen = new HashSet<>();
-            for (int k = 0; k < queues.size(); k++) {
-                JsonObject q = queues.getJsonObject(k);
-                if (q.getValue("index") != null && seen.add(q.getValue("index"))) {
-                    action.accept(n.getString("name", ""), q);
-                }
-            }
-        });
     }
 
     /** The view the callbacks read during the next scrape; null after it. */

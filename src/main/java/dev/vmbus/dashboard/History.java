@@ -3,14 +3,24 @@ package dev.vmbus.dashboard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.DeviceSeries;
+
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.logging.Logger;
 
 /**
  * What the charts draw, kept on the server so that a reload starts from it: per channel and summed over all
  * channels, the rate of packets, bytes (inbound and outbound apart), interrupts and signals, and each ring's
- * fill; and the timesync offset. One point per update interval, bounded to {@link #capacityFor} points (at
+ * fill; and the series each enabled device class declares ({@link DevicePlugin#series}, timesync's offset), under
+ * the device's name. One point per update interval, bounded to {@link #capacityFor} points (at
  * least ten minutes). Also the per-second rate of every counter of every channel since the previous point,
  * which the API and the drill-down show. Touched only on the dashboard's context.
  */
@@ -22,19 +32,40 @@ final class History {
             "out_full_total", "packetsIn", "packetsOut", "bytesIn", "bytesOut", "malformed", "requestorRejected"};
     static final long MIN_SPAN_MS = 10 * 60 * 1000;
 
+    /** The overview's own keys, which no device's series may take. */
+    static final Set<String> RESERVED = Set.of("intervalMs", "capacity", "totals", "relids");
+    private static final Logger LOG = Logger.getLogger(History.class.getName());
+
     private record Last(long time, JsonObject stats, JsonObject rates) {
+    }
+
+    /** One device's declared series and their points. */
+    private record DeviceHistory(String device, List<DeviceSeries> declared, Series points) {
     }
 
     private final int capacity;
     private final Series totals;
-    private final Series offset;
+    private final List<DeviceHistory> devices = new ArrayList<>();
+    private final Set<String> warned = new HashSet<>();
     private final Map<Integer, Series> channels = new HashMap<>();
     private final Map<Integer, Last> last = new HashMap<>();
 
-    History(long intervalMs) {
+    /** @param plugins the enabled device classes by name, whose declared series are kept */
+    History(long intervalMs, Map<String, DevicePlugin<?>> plugins) {
         this.capacity = capacityFor(intervalMs);
         this.totals = new Series(capacity, SERIES);
-        this.offset = new Series(capacity, "offsetMs");
+        new TreeMap<>(plugins).forEach((name, plugin) -> {
+            List<DeviceSeries> declared = List.copyOf(plugin.series());
+            if (declared.isEmpty()) {
+                return;
+            }
+            if (RESERVED.contains(name)) {
+                LOG.warning(name + ": its series are not kept: '" + name + "' is one of the history's own keys " + RESERVED);
+                return;
+            }
+            devices.add(new DeviceHistory(name, declared, new Series(capacity,
+                    declared.stream().map(DeviceSeries::name).toArray(String[]::new))));
+        });
     }
 
     /** Ten minutes of points and one more minute, so that "the last ten minutes" is always full. */
@@ -85,7 +116,10 @@ final class History {
             }
         }
         totals.add(now, sum);
-        offset.add(now, offsetOf(snapshot.getJsonObject("devices")));
+        JsonObject states = snapshot.getJsonObject("devices", new JsonObject());
+        for (DeviceHistory d : devices) {
+            d.points().add(now, read(d, states.getJsonObject(d.device())));
+        }
         forgetOld(now);
     }
 
@@ -95,11 +129,12 @@ final class History {
         return l != null ? l.rates() : null;
     }
 
-    /** Everything since {@code sinceMillis}: totals, the timesync offset, and the relids that have a series. */
+    /** Everything since {@code sinceMillis}: totals, each device's series, and the relids that have a series. */
     JsonObject overview(long sinceMillis, long intervalMs) {
-        return new JsonObject().put("intervalMs", intervalMs).put("capacity", capacity)
-                .put("totals", totals.toJson(sinceMillis)).put("timesync", offset.toJson(sinceMillis))
-                .put("relids", new JsonArray(channels.keySet().stream().sorted().toList()));
+        JsonObject out = new JsonObject().put("intervalMs", intervalMs).put("capacity", capacity)
+                .put("totals", totals.toJson(sinceMillis));
+        devices.forEach(d -> out.put(d.device(), d.points().toJson(sinceMillis)));
+        return out.put("relids", new JsonArray(channels.keySet().stream().sorted().toList()));
     }
 
     /** One channel's series since {@code sinceMillis}, or null when it has none. */
@@ -108,10 +143,12 @@ final class History {
         return s == null ? null : s.toJson(sinceMillis).put("relid", relid);
     }
 
-    /** The newest point of totals and offset, for the live stream. */
+    /** The newest point of totals and of each device's series, for the live stream. */
     JsonObject latest() {
         long t = totals.lastTime();
-        return new JsonObject().put("totals", totals.toJson(t - 1)).put("timesync", offset.toJson(t - 1));
+        JsonObject out = new JsonObject().put("totals", totals.toJson(t - 1));
+        devices.forEach(d -> out.put(d.device(), d.points().toJson(t - 1)));
+        return out;
     }
 
     /** A channel gone for longer than the history spans has nothing left to show. */
@@ -136,15 +173,19 @@ final class History {
         return r == null ? Double.NaN : r.getDouble("fillPercent", Double.NaN);
     }
 
-    private static double offsetOf(JsonObject devices) {
-        JsonObject ts = devices != null ? devices.getJsonObject("timesync") : null;
-        JsonArray list = ts != null ? ts.getJsonArray("channels") : null;
-        for (int i = 0; list != null && i < list.size(); i++) {
-            Double v = list.getJsonObject(i).getDouble("offsetMillis");
-            if (v != null) {
-                return v;
+    /** One point of a device's series; NaN where the device has no state or its reader fails (logged once). */
+    private double[] read(DeviceHistory d, JsonObject state) {
+        double[] point = new double[d.declared().size()];
+        for (int i = 0; i < point.length; i++) {
+            point[i] = Double.NaN;
+            if (state != null) {
+                try {
+                    point[i] = d.declared().get(i).read().read(state);
+                } catch (RuntimeException e) {
+                    if (warned.add(d.device() + "." + d.declared().get(i).name())) LOG.warning(d.device() + ": series " + d.declared().get(i).name() + " could not be read: " + e);
+                }
             }
         }
-        return Double.NaN;
+        return point;
     }
 }

@@ -63,6 +63,14 @@ public interface DevicePlugin<S> {
         return List.of();
     }
 
+    /**
+     * Figures the dashboard charts over time for this class ({@code /api/history} under the device's name, e.g.
+     * timesync's offset), read from the device's state once per update. None by default.
+     */
+    default List<DeviceSeries> series() {
+        return List.of();
+    }
+
     /** Whether the handler runs when the config file does not mention it. */
     default boolean enabledByDefault() {
         return true;

@@ -46,7 +46,7 @@ class BusyAgentViewsTest {
     private Views views() {
         DashboardOptions options = new DashboardOptions("127.0.0.1", 0, null, 1000, List.of());
         return new Views(vertx, options, null, new HealthRules(options.health(), options.devicesByName()),
-                new History(1000));
+                new History(1000, options.devicesByName()));
     }
 
     private JsonArray channels(Views views) throws Exception {

@@ -1,8 +1,18 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.device.timesync.TimesyncHandler;
+import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.spi.DeviceSeries;
+import dev.vmbus.spi.NoSettings;
+import dev.vmbus.spi.Device;
+import dev.vmbus.spi.DeviceContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link History}: rates of every counter, in and out apart, totals, the offset, and its bound. */
 class HistoryTest {
+    static final Map<String, DevicePlugin<?>> DEVICES = Map.of("timesync", new TimesyncHandler());
 
     static JsonObject snapshot(long t, long packetsIn, long packetsOut, double offset) {
         JsonObject stats = new JsonObject().put("inbound", new JsonObject().put("fillPercent", 10.0))
@@ -28,7 +39,7 @@ class HistoryTest {
 
     @Test
     void ratesPerCounterAndTotalsWithInAndOutApart() {
-        History h = new History(1000);
+        History h = new History(1000, DEVICES);
         JsonObject first = snapshot(10_000, 100, 50, 0.0125);
         h.record(first);
         assertNull(first.getJsonArray("channels").getJsonObject(0).getJsonObject("rates").getValue("packetsIn"),
@@ -60,7 +71,7 @@ class HistoryTest {
 
     @Test
     void aCounterThatWentDownIsANewChannelNotANegativeRate() {
-        History h = new History(1000);
+        History h = new History(1000, DEVICES);
         h.record(snapshot(1000, 500, 500, 0));
         JsonObject after = snapshot(2000, 3, 3, 0);
         h.record(after);
@@ -69,7 +80,7 @@ class HistoryTest {
 
     @Test
     void boundedToTenMinutesAndAMinuteMore() {
-        History h = new History(500);
+        History h = new History(500, DEVICES);
         assertEquals(1320, h.capacity());
         for (int i = 0; i < 2000; i++) {
             h.record(snapshot(i * 500L, i, i, 0));
@@ -79,5 +90,35 @@ class HistoryTest {
         assertEquals(1999 * 500L, t.getLong(t.size() - 1));
         assertTrue(t.getLong(t.size() - 1) - t.getLong(0) >= History.MIN_SPAN_MS);
         assertEquals(1320, h.channel(1, Long.MIN_VALUE).getJsonArray("t").size());
+    }
+
+    /** Any device's declared series is kept under its name, NaN (null) where its state has none; reserved names are not. */
+    @Test
+    void aPluginsSeriesIsKeptUnderItsName() {
+        History h = new History(1000, Map.of("timesync", new TimesyncHandler(), "widget", plugin("widget"),
+                "totals", plugin("totals")));
+        JsonObject first = snapshot(1000, 1, 1, 0.5);
+        first.getJsonObject("devices").put("widget", new JsonObject().put("speed", 7));
+        h.record(first);
+        h.record(snapshot(2000, 2, 2, 0.25));
+        JsonObject overview = h.overview(Long.MIN_VALUE, 1000);
+        assertEquals(new JsonArray().add(7.0).addNull(), overview.getJsonObject("widget").getJsonArray("speed"));
+        assertEquals(new JsonArray().add(1000L).add(2000L), overview.getJsonObject("widget").getJsonArray("t"));
+        assertEquals(0.25, overview.getJsonObject("timesync").getJsonArray("offsetMs").getDouble(1), 1e-6);
+        assertEquals(new JsonArray().add(1000L).add(2000L), overview.getJsonObject("totals").getJsonArray("t"),
+                "a device named like one of the history's own keys does not replace it");
+        assertEquals(new JsonArray().addNull(), h.latest().getJsonObject("widget").getJsonArray("speed"));
+    }
+
+    private static DevicePlugin<NoSettings> plugin(String name) {
+        return new DevicePlugin<>() {
+            @Override public String name() { return name; }
+            @Override public List<UUID> classIds() { return List.of(UUID.randomUUID()); }
+            @Override public NoSettings settings(DeviceContext context) { return NoSettings.of(context); }
+            @Override public Device device(NoSettings settings, DeviceContext context) { throw new AssertionError(); }
+            @Override public List<DeviceSeries> series() {
+                return List.of(new DeviceSeries("speed", state -> state.getDouble("speed", Double.NaN)));
+            }
+        };
     }
 }

@@ -3,6 +3,7 @@ package dev.vmbus.device.netvsc;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.spi.Device;
 import dev.vmbus.spi.DeviceContext;
+import dev.vmbus.spi.DeviceGauge;
 import dev.vmbus.spi.DevicePlugin;
 
 import java.util.List;
@@ -61,6 +62,12 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
             case EVENTBUS -> new EventBusPort(vertx, name, maxFrame);
             case TAP -> TapBackend.open(vertx, name, mac, mtu, link);
         });
+    }
+
+    /** Link, MTU, send sections, frames, bytes and drops per NIC and queue ({@link NetvscGauges}). */
+    @Override
+    public List<DeviceGauge> gauges() {
+        return NetvscGauges.all();
     }
 
     @Override

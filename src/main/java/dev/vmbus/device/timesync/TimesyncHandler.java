@@ -5,6 +5,7 @@ import dev.vmbus.ic.timesync.ReferenceClock;
 import dev.vmbus.os.Clocks;
 import dev.vmbus.spi.DeviceGauge.Sample;
 import dev.vmbus.spi.DeviceGauge;
+import dev.vmbus.spi.DeviceSeries;
 import dev.vmbus.spi.DeviceProblem.Severity;
 import dev.vmbus.spi.DeviceProblem;
 import dev.vmbus.spi.HealthCheck;
@@ -58,6 +59,13 @@ public final class TimesyncHandler extends IcPlugin<TimesyncSettings> {
                         .filter(ch -> ch.getDouble("offsetMillis") != null && instant(ch.getString("lastSample")) != null)
                         .map(ch -> Sample.of(Math.max(0, now - instant(ch.getString("lastSample")).toEpochMilli()) / 1000.0,
                                 Integer.toString(ch.getInteger("relid", -1)))).toList()));
+    }
+
+    /** The dashboard's offset chart: the first channel's offset at its last accepted sample, in ms. */
+    @Override
+    public List<DeviceSeries> series() {
+        return List.of(new DeviceSeries("offsetMs", state -> IcChannelState.channels(state).stream()
+                .map(ch -> ch.getDouble("offsetMillis")).filter(v -> v != null).findFirst().orElse(Double.NaN)));
     }
 
     private static Instant instant(String iso) {
