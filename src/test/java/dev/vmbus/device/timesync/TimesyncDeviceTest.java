@@ -39,7 +39,20 @@ class TimesyncDeviceTest {
     private final AtomicInteger steps = new AtomicInteger();
     private final CompletableFuture<Long> stepTarget = new CompletableFuture<>();
 
+    /**
+     * The offset of the last accepted sample is {@code aheadMs} less however long the sample waited before the
+     * device read its clock: on a loaded machine that is any time since the test made it, so only the upper side is
+     * tight (as it was: 40 ms).
+     */
+    private static void assertOffset(double aheadMs, JsonObject s) {
+        double offset = s.getDouble("offsetMillis");
+        long waited = System.currentTimeMillis() - firstHostTimeAt;
+        assertTrue(offset <= aheadMs + 40 && offset >= aheadMs - 40 - waited, "offset " + offset + " ms, expected "
+                + aheadMs + " ms less at most the " + waited + " ms since the sample was made: " + s.encode());
+    }
+
     private void start(boolean stepClock, Path chronySocket) throws Exception {
+        firstHostTimeAt = 0;
         probe = DeviceProbe.of("timesync", new TimesyncDevice(new TimesyncSettings(chronySocket, stepClock),
                 clock::get, unixNanos -> {
             steps.incrementAndGet();
@@ -57,8 +70,14 @@ class TimesyncDeviceTest {
     }
 
     /** Host FILETIME {@code aheadMs} ahead of our clock, as it was {@code agoTicks} of the counter ago. */
+    /** When this test first read the time for a host sample (epoch ms), or 0: how late any sample can be. */
+    private static long firstHostTimeAt;
+
     private static long hostFileTime(long aheadMs, long agoTicks) {
         Instant now = Instant.now();
+        if (firstHostTimeAt == 0) {
+            firstHostTimeAt = now.toEpochMilli();
+        }
         long unix = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         return FileTime.fromUnixNanos(unix + aheadMs * 1_000_000L - agoTicks * 100);
     }
@@ -95,7 +114,7 @@ class TimesyncDeviceTest {
         assertEquals(0, s.getInteger("syncs"));
         assertEquals(80.0, s.getJsonObject("referenceCounter").getDouble("lastDelayMs"), s.encode());
         assertEquals(17_000.0, s.getJsonObject("referenceCounter").getDouble("aheadOfGuestClockMs"), s.encode());
-        assertEquals(5000, s.getDouble("offsetMillis"), 40, s.encode());
+        assertOffset(5000, s);
         assertTrue(s.containsKey("lastSample") && !s.containsKey("lastSync"));
     }
 
@@ -108,7 +127,7 @@ class TimesyncDeviceTest {
         probe.reply(v4Request(hostFileTime(250, MS_TICKS / 5), NOW_TICKS + leadMs * MS_TICKS - MS_TICKS / 5, 1), 1);
         JsonObject s = channel();
         assertEquals(0, s.getInteger("refused"), s.encode());
-        assertEquals(250, s.getDouble("offsetMillis"), 40, "the host is 250 ms ahead: " + s.encode());
+        assertOffset(250, s);
     }
 
     @Test
@@ -193,7 +212,7 @@ class TimesyncDeviceTest {
         long target = stepTarget.get(10, TimeUnit.SECONDS);
         assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
         JsonObject s = channel();
-        assertEquals(3000, s.getDouble("offsetMillis"), 40, s.encode());
+        assertOffset(3000, s);
         assertEquals(1, s.getJsonObject("referenceCounter").getInteger("relearnt"), s.encode());
         assertEquals(3000.0, s.getJsonObject("referenceCounter").getDouble("aheadOfGuestClockMs"), s.encode());
     }
@@ -209,7 +228,7 @@ class TimesyncDeviceTest {
         assertTrue(stepTarget.get(10, TimeUnit.SECONDS) > 0);
         JsonObject s = channel();
         assertEquals(0, s.getInteger("held"), s.encode());
-        assertEquals(2000, s.getDouble("offsetMillis"), 40, s.encode());
+        assertOffset(2000, s);
         assertEquals(1, s.getJsonObject("referenceCounter").getInteger("resets"), s.encode());
     }
 
