@@ -24,10 +24,12 @@ import java.util.logging.Logger;
  * turns each {@link Reply} into the channel's answer (an {@link Reply#echo() echo} into a response carrying the request's own payload), serves {@code vmbus.device.<name>.state}, and tells the device
  * when one of its channels ends.
  *
- * <p>The answer a channel verticle gets: {@code null} for {@link Reply#none()}, the {@link OutboundPacket} for a
- * plain reply, and for a reply with an action the packet through {@code replyAndRequest}: the channel answers that
- * once the packet is on the ring (then the action runs, here) or fails it with 503 (then the action is skipped and
- * counted). A failed future becomes {@code fail(500, message)}, which faults the channel.
+ * <p>The answer a channel verticle gets over the direct line is an {@link Answer}: no packet for
+ * {@link Reply#none()}, else the {@link OutboundPacket} and, for a reply with an action, the action, which runs here
+ * once the channel says through {@link #written} that the packet is on the ring (or never will be: then it is
+ * skipped and counted). An event-bus sender gets {@code null}, the packet, or for a reply with an action the packet
+ * through {@code replyAndRequest} (it answers once the packet is written, or fails it with 503); a failed future
+ * becomes {@code fail(500, message)}. Either way a failure faults the channel.
  *
  * <p>Threads: the device and {@link #actionsSkipped} are touched on this verticle's context only.
  */
