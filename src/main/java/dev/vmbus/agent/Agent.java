@@ -61,8 +61,8 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Serves the host ends of the channels instead of the simulated host: a test's scripted host, the benchmark's
-     * round-trip host. Called on {@code context}, a context of the agent's Vert.x; starts {@code transport} (and
-     * offers what it wants).
+     * round-trip host. Called on {@code context}, a context of the agent's Vert.x (on {@code sim} with
+     * {@link Builder#simHostLoop}, of the host's own); starts {@code transport} (and offers what it wants).
      */
     @FunctionalInterface
     public interface HostEnd {
@@ -71,6 +71,8 @@ public final class Agent implements AutoCloseable {
 
     private final Vertx vertx;
     private final boolean ownsVertx;
+    /** {@code sim} with {@link Builder#simHostLoop}: the host end's own Vert.x, closed with the agent; else null. */
+    private final Vertx simHostVertx;
     private final TransportType type;
     private final DeviceRegistry registry;
     private final SimulatedHost simulated;
@@ -84,6 +86,7 @@ public final class Agent implements AutoCloseable {
                   DashboardServer dashboard, String agentId, String dashboardId) {
         this.vertx = b.vertx;
         this.ownsVertx = b.ownsVertx;
+        this.simHostVertx = b.simHostVertx;
         this.type = b.config.transport().type();
         this.registry = b.registry;
         this.simulated = simulated;
@@ -150,8 +153,14 @@ public final class Agent implements AutoCloseable {
         } catch (Exception e) {
             LOG.warning("orderly stop did not finish: " + e);
         } finally {
-            if (ownsVertx) {
-                vertx.close().await(10, TimeUnit.SECONDS);
+            try {
+                if (simHostVertx != null) {
+                    simHostVertx.close().await(10, TimeUnit.SECONDS);
+                }
+            } finally {
+                if (ownsVertx) {
+                    vertx.close().await(10, TimeUnit.SECONDS);
+                }
             }
         }
     }
@@ -186,6 +195,8 @@ public final class Agent implements AutoCloseable {
         private UioNodes uioNodes;
         private PluginDirectory plugins;
         private int simRingHeader;
+        private boolean simHostLoop;
+        private Vertx simHostVertx;
 
         private Builder(VmbusConfig config, boolean hostSide) {
             this.config = config;
@@ -225,6 +236,16 @@ public final class Agent implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code sim}: the host end (the simulated host or the {@link #hostEnd}) on a Vert.x of its own, so on an
+         * event loop of its own, as a real host is another machine; default: on the agent's one event loop beside the
+         * channels (no cross-thread wake-up, one thread for both ends). Closed with the agent.
+         */
+        public Builder simHostLoop(boolean own) {
+            this.simHostLoop = own;
+            return this;
+        }
+
         /** {@code uio}: these nodes instead of {@code /dev/uioN} under {@code transport.devRoot} (fixtures). */
         public Builder uioNodes(UioNodes nodes) {
             this.uioNodes = nodes;
@@ -255,6 +276,9 @@ public final class Agent implements AutoCloseable {
             try {
                 return hostSide ? startHost() : startGuest(type, kernel);
             } catch (Exception | Error e) {
+                if (simHostVertx != null) {
+                    simHostVertx.close();
+                }
                 if (ownsVertx) {
                     vertx.close();
                 }
@@ -266,9 +290,12 @@ public final class Agent implements AutoCloseable {
             SimulatedHost simulated = null;
             GuestTransport guest = switch (type) {
                 case SIM -> {
-                    SimBus bus = simRingHeader > 0 ? new SimBus(vertx, simRingHeader) : new SimBus(vertx);
-                    // the host end runs on a context of its own, as in a separate process, on the same event loops
-                    simulated = startHostEnd(vertx.getOrCreateContext(), bus.host());
+                    simHostVertx = simHostLoop ? AgentVertx.create() : null;
+                    Vertx hostVertx = simHostLoop ? simHostVertx : vertx;
+                    SimBus bus = simRingHeader > 0 ? new SimBus(hostVertx, simRingHeader) : new SimBus(hostVertx);
+                    // the host end runs on a context of its own, as in a separate process: on the same event loop,
+                    // or with simHostLoop on a Vert.x of its own
+                    simulated = startHostEnd(hostVertx.getOrCreateContext(), bus.host());
                     yield bus.guest();
                 }
                 case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()), Complaints.of(vertx));
@@ -315,7 +342,7 @@ public final class Agent implements AutoCloseable {
                 onContext(context, () -> hostEnd.start(context, transport)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
                 return null;
             }
-            SimulatedHost host = new SimulatedHost(vertx, transport, config.host(),
+            SimulatedHost host = new SimulatedHost(context.owner(), transport, config.host(),
                     plugins.load(() -> HostPlugins.load(plugins.loader())));
             onContext(context, host::start).await(START_TIMEOUT_S, TimeUnit.SECONDS);
             return host;

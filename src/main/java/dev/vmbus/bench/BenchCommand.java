@@ -118,6 +118,13 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static <T> T withAgent(TransportType transport, Agent.HostEnd hostEnd, DevicePlugin<?> handler, Callable<T> body)
             throws Exception {
+        return withAgent(transport, false, hostEnd, handler, body);
+    }
+
+    /** As {@link #withAgent(TransportType, Agent.HostEnd, DevicePlugin, Callable)}; {@code simHostLoop}: see
+     * {@link Agent.Builder#simHostLoop}. */
+    static <T> T withAgent(TransportType transport, boolean simHostLoop, Agent.HostEnd hostEnd, DevicePlugin<?> handler,
+                           Callable<T> body) throws Exception {
         Path dir = transport == TransportType.SHM ? Files.createTempDirectory("vmbus-bench") : null;
         VmbusConfig config = config(transport, dir);
         Agent hostSide = null;
@@ -127,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
                 hostSide = Agent.hostBuilder(config).hostEnd(hostEnd).start();
             }
             Agent.Builder guest = Agent.builder(config).handlers(List.of(handler));
-            agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd) : guest).start();
+            agent = (transport == TransportType.SIM ? guest.hostEnd(hostEnd).simHostLoop(simHostLoop) : guest).start();
             return body.call();
         } finally {
             for (Agent a : new Agent[] {agent, hostSide}) {

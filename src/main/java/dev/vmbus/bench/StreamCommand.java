@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * payload size, all in one run: {@code ring} (the same work on bare rings, two busy threads: the ring's own
  * figure), {@code eventbus} (the message as a byte[] request to another verticle, the reply as its completion,
  * as many in flight as there are slots), and the agent on {@code sim} and {@code shm} with the device taking drain
- * batches ({@code +batch}) and, on sim, one event-bus request per packet ({@code +perpacket}).
+ * batches ({@code +batch}) and, on sim, one event-bus request per packet ({@code +perpacket}); {@code sim2} is sim
+ * with the host end on an event loop of its own (as a real host is another machine) instead of the agent's one.
  */
 @Command(name = "stream", mixinStandardHelpOptions = true,
         header = "One-way transfer-page stream with completions on sim and shm, beside the bare ring and the event bus.",
@@ -63,11 +64,13 @@ public final class StreamCommand implements Callable<Integer> {
     int ranges = 1;
 
     @Option(names = "--rows", paramLabel = "ring,sim+batch", split = ",",
-            description = "Only these rows, of ring, eventbus, sim+batch, sim+perpacket, shm+batch (default: all; "
-                    + "the x columns need the ring and eventbus rows).")
+            description = "Only these rows, of ring, eventbus, sim+batch, sim2+batch, sim+perpacket, shm+batch (default: "
+                    + "all; the x columns need the ring and eventbus rows).")
     List<String> only = ROWS;
 
-    static final List<String> ROWS = List.of("ring", "eventbus", "sim+batch", "sim+perpacket", "shm+batch");
+    /** The rows; {@code sim2}: sim with the host end on an event loop of its own. */
+    static final List<String> ROWS = List.of("ring", "eventbus", "sim+batch", "sim2+batch", "sim+perpacket",
+            "shm+batch");
 
     /**
      * One row: messages and VMBus packets per second, and the CPU time the whole process spent per message over
@@ -118,13 +121,16 @@ public final class StreamCommand implements Callable<Integer> {
                 rows.add(new Row("eventbus", payload, 1, bus[0], bus[0], bus[1]));
             }
             if (only.contains("sim+batch")) {
-                rows.add(agent(TransportType.SIM, true, payload, warmup, seconds));
+                rows.add(agent(TransportType.SIM, false, true, payload, warmup, seconds));
+            }
+            if (only.contains("sim2+batch")) {
+                rows.add(agent(TransportType.SIM, true, true, payload, warmup, seconds));
             }
             if (only.contains("sim+perpacket")) {
-                rows.add(agent(TransportType.SIM, false, payload, warmup, seconds));
+                rows.add(agent(TransportType.SIM, false, false, payload, warmup, seconds));
             }
             if (only.contains("shm+batch")) {
-                rows.add(agent(TransportType.SHM, true, payload, warmup, seconds));
+                rows.add(agent(TransportType.SHM, false, true, payload, warmup, seconds));
             }
         }
         print(rows);
@@ -134,9 +140,12 @@ public final class StreamCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The agent with the stream device, the host end streaming into it. */
-    private Row agent(TransportType transport, boolean batched, int payload, double warmup, double seconds)
-            throws Exception {
+    /**
+     * The agent with the stream device, the host end streaming into it; {@code hostLoop}: on sim, the host end on an
+     * event loop of its own ({@link Agent.Builder#simHostLoop}).
+     */
+    private Row agent(TransportType transport, boolean hostLoop, boolean batched, int payload, double warmup,
+                      double seconds) throws Exception {
         int slotSize = (payload + 63) & ~63;
         CompletableFuture<StreamHost> hostReady = new CompletableFuture<>();
         Agent.HostEnd hostEnd = (context, host) -> {
@@ -146,7 +155,7 @@ public final class StreamCommand implements Callable<Integer> {
                     new Offer(1, StreamPlugin.CLASS_ID, UUID.randomUUID(), 0, 256 * 1024),
                     new HostTransport.Buffers((long) slotSize * SLOTS, 64 * 1024), stream));
         };
-        return BenchCommand.withAgent(transport, hostEnd, new StreamPlugin(batched, SLOTS), () -> {
+        return BenchCommand.withAgent(transport, hostLoop, hostEnd, new StreamPlugin(batched, SLOTS), () -> {
             StreamHost stream = hostReady.get(10, TimeUnit.SECONDS);
             stream.opened().await(10, TimeUnit.SECONDS);
             on(stream.context(), stream::start);
@@ -162,7 +171,7 @@ public final class StreamCommand implements Callable<Integer> {
             if (failure != null) {
                 throw new IllegalStateException(transport.configName() + " stream failed: " + failure);
             }
-            return new Row(transport.configName() + (batched ? "+batch" : "+perpacket"), payload, ranges,
+            return new Row(transport.configName() + (hostLoop ? "2" : "") + (batched ? "+batch" : "+perpacket"), payload, ranges,
                     (to[0] - from[0]) / elapsed, (to[1] - from[1]) / elapsed, (double) cpu / (to[0] - from[0]));
         });
     }

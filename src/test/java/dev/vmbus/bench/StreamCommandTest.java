@@ -33,7 +33,7 @@ class StreamCommandTest {
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
         List<JsonObject> rows = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
                 .map(o -> (JsonObject) o).toList();
-        assertEquals(List.of("ring", "eventbus", "sim+batch", "sim+perpacket", "shm+batch"),
+        assertEquals(List.of("ring", "eventbus", "sim+batch", "sim2+batch", "sim+perpacket", "shm+batch"),
                 rows.stream().map(r -> r.getString("scenario")).toList());
         for (JsonObject r : rows) {
             assertEquals(64, r.getInteger("payload"));
