@@ -1,0 +1,124 @@
+package dev.vmbus.transport.shm;
+
+import dev.vmbus.channel.HostComplaints;
+import dev.vmbus.channel.Offer;
+import dev.vmbus.channel.Packet;
+import dev.vmbus.ring.PacketType;
+import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.RecordedOffers;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * Connections to a channel's {@code R.sock} that the protocol does not expect (before the guest's {@code open},
+ * or a second one while the channel is open) are closed by the host at once, and the channel itself is not
+ * disturbed: the host's {@link SignalListener} and the guest's {@link SignalSocket} against a local intruder.
+ */
+class ShmSignalIntruderTest {
+    private static final UUID CLASS_ID = UUID.fromString("0d6c58a7-2f37-4d8f-9b0e-3f5ad1c2e4b1");
+
+    @TempDir
+    Path dir;
+    private Vertx hostVertx;
+    private Vertx guestVertx;
+    private ShmGuest guest;
+    private final RecordedOffers offers = new RecordedOffers();
+
+    @BeforeEach
+    void start() throws Exception {
+        hostVertx = Vertx.vertx();
+        Context hostContext = hostVertx.getOrCreateContext();
+        CompletableFuture<Void> offered = new CompletableFuture<>();
+        hostContext.runOnContext(v -> {
+            ShmHost host = new ShmHost(hostVertx, dir);
+            host.start().compose(x -> host.offer(new Offer(5, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
+                    new EchoHostLogic(hostContext))).onComplete((x, e) -> {
+                        if (e != null) {
+                            offered.completeExceptionally(e);
+                        } else {
+                            offered.complete(null);
+                        }
+                    });
+        });
+        offered.get(10, TimeUnit.SECONDS);
+        guestVertx = Vertx.vertx();
+        guest = new ShmGuest(guestVertx, dir, new HostComplaints());
+        guest.start(guestVertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (guestVertx != null) {
+            guestVertx.close().await(10, TimeUnit.SECONDS);
+        }
+        if (hostVertx != null) {
+            hostVertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Connects to relid 5's signal socket as an outsider and returns what its first read gets (bounded). */
+    private int intrude() throws Exception {
+        try (SocketChannel intruder = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            intruder.connect(UnixDomainSocketAddress.of(dir.resolve(ShmProtocol.signalSocket(5))));
+            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return intruder.read(ByteBuffer.allocate(4));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return read.get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Packet echo(ChannelDriver driver, Context context, LinkedBlockingQueue<Packet> received, long id)
+            throws Exception {
+        context.runOnContext(v -> driver.send(new byte[] {(byte) id}, id, PacketType.DATA_INBAND, 0));
+        Packet p = received.poll(20, TimeUnit.SECONDS);
+        assertNotNull(p, "no echo of " + id);
+        return p;
+    }
+
+    @Test
+    void anUnexpectedSignalConnectionIsClosedAndTheChannelStillWorks() throws Exception {
+        Offer offer = offers.next();
+        assertEquals(5, offer.relid());
+        assertEquals(-1, intrude(), "a signal connection before \"open\" was kept");
+
+        Context context = guestVertx.getOrCreateContext();
+        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
+        context.runOnContext(v -> guest.open(offer).onComplete((link, e) -> {
+            if (e != null) {
+                opened.completeExceptionally(e);
+            } else {
+                opened.complete(ChannelDriver.guest(link, context, 16, received::add));
+            }
+        }));
+        ChannelDriver driver = opened.get(20, TimeUnit.SECONDS);
+        assertEquals(1, echo(driver, context, received, 1).transactionId());
+
+        assertEquals(-1, intrude(), "a second signal connection on an open channel was kept");
+        assertEquals(2, echo(driver, context, received, 2).transactionId());
+    }
+}
