@@ -5,6 +5,7 @@ import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestMemory;
@@ -33,7 +34,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -358,23 +358,21 @@ public final class ShmGuest implements GuestTransport {
     }
 
     /** The guest's link to one open channel. */
-    private final class Link implements ChannelLink {
+    private final class Link extends AbstractChannelLink {
         final Offer offer;
         final Mapped ring;
-        final List<ChannelBuffer> buffers;
         /** Set once connected, before the link is handed out. */
         SignalSocket socket;
         final Context owner;
         Runnable interruptHandler = () -> { };
-        Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
         /** Why we closed the signal socket ourselves, or null while it is ours to lose. */
         volatile String closedByUs;
 
         Link(Offer offer, Mapped ring, Context owner) {
+            super(offer, ring.segment(), headerSize, ring.buffers);
             this.offer = offer;
             this.ring = ring;
-            this.buffers = List.copyOf(ring.buffers);
             this.owner = owner;
         }
 
@@ -391,7 +389,7 @@ public final class ShmGuest implements GuestTransport {
             }
             closed = true;
             closeBy(reason.text());
-            owner.runOnContext(v -> closedHandler.accept(reason));
+            owner.runOnContext(v -> ended(reason));
         }
 
         /** Closes the signal socket from our side, remembering why, so its close is not taken for the host's. */
@@ -417,26 +415,6 @@ public final class ShmGuest implements GuestTransport {
         }
 
         @Override
-        public Offer offer() {
-            return offer;
-        }
-
-        @Override
-        public MemorySegment memory() {
-            return ring.segment();
-        }
-
-        @Override
-        public int headerSize() {
-            return headerSize;
-        }
-
-        @Override
-        public List<ChannelBuffer> buffers() {
-            return buffers;
-        }
-
-        @Override
         public void signal() {
             if (!closed) {
                 socket.send(ShmProtocol.SIGNAL_HOST);
@@ -446,11 +424,6 @@ public final class ShmGuest implements GuestTransport {
         @Override
         public void interruptHandler(Runnable handler) {
             interruptHandler = handler;
-        }
-
-        @Override
-        public void closedHandler(Consumer<EndReason> handler) {
-            closedHandler = handler;
         }
 
         @Override

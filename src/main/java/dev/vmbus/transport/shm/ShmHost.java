@@ -4,6 +4,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.os.Posix;
+import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
@@ -20,7 +21,6 @@ import io.vertx.core.parsetools.RecordParser;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -444,49 +444,29 @@ public final class ShmHost implements HostTransport {
                     return; // still registering: the host logic never saw it open
                 }
                 l.socket.close();
-                l.closedHandler.accept(reason);
+                l.ended(reason);
                 listener.closed(offer.relid(), reason);
             }
         }
     }
 
     /** The host's link to one open channel. */
-    private final class Link implements ChannelLink {
+    private final class Link extends AbstractChannelLink {
         final HostChannel channel;
         /** Set once served, before the host logic sees the link. */
         SignalSocket socket;
         Runnable interruptHandler = () -> { };
-        Consumer<EndReason> closedHandler = reason -> { };
         boolean closed;
         int interruptCount;
 
         Link(HostChannel channel) {
+            super(channel.offer, channel.ring.segment(), headerSize, channel.buffers);
             this.channel = channel;
         }
 
         void frames() {
             // Several frames in one read are one wake-up for the host logic.
             interruptHandler.run();
-        }
-
-        @Override
-        public Offer offer() {
-            return channel.offer;
-        }
-
-        @Override
-        public MemorySegment memory() {
-            return channel.ring.segment();
-        }
-
-        @Override
-        public int headerSize() {
-            return headerSize;
-        }
-
-        @Override
-        public List<ChannelBuffer> buffers() {
-            return channel.buffers;
         }
 
         @Override
@@ -499,11 +479,6 @@ public final class ShmHost implements HostTransport {
         @Override
         public void interruptHandler(Runnable handler) {
             interruptHandler = handler;
-        }
-
-        @Override
-        public void closedHandler(Consumer<EndReason> handler) {
-            closedHandler = handler;
         }
 
         @Override

@@ -4,6 +4,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.ChannelRings;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
+import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestMemory;
@@ -104,40 +105,20 @@ public final class SimBus {
     }
 
     /** One end of an open channel. */
-    private final class End implements ChannelLink {
+    private final class End extends AbstractChannelLink {
         final SimChannel channel;
         final InterruptTarget incoming;
         final Context ownerContext;
         final boolean guestSide;
         volatile End peer;
-        volatile Consumer<EndReason> closedHandler = reason -> { };
         volatile boolean closed;
 
         End(SimChannel channel, Context context, boolean guestSide) {
+            super(channel.offer, channel.memory, headerSize, channel.buffers);
             this.channel = channel;
             this.incoming = new InterruptTarget(context);
             this.ownerContext = context;
             this.guestSide = guestSide;
-        }
-
-        @Override
-        public Offer offer() {
-            return channel.offer;
-        }
-
-        @Override
-        public MemorySegment memory() {
-            return channel.memory;
-        }
-
-        @Override
-        public int headerSize() {
-            return headerSize;
-        }
-
-        @Override
-        public List<ChannelBuffer> buffers() {
-            return channel.buffers;
         }
 
         @Override
@@ -151,11 +132,6 @@ public final class SimBus {
         @Override
         public void interruptHandler(Runnable handler) {
             incoming.handler(handler);
-        }
-
-        @Override
-        public void closedHandler(Consumer<EndReason> handler) {
-            closedHandler = handler;
         }
 
         @Override
@@ -303,7 +279,7 @@ public final class SimBus {
             }
             End g = channel.guestEnd;
             if (g != null) {
-                g.ownerContext.runOnContext(v -> g.closedHandler.accept(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
+                g.ownerContext.runOnContext(v -> g.ended(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
             }
             closeChannel(channel, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
         }
@@ -349,7 +325,7 @@ public final class SimBus {
             if (h != null) {
                 h.closed = true;
                 host.context().runOnContext(v -> {
-                    h.closedHandler.accept(reason);
+                    h.ended(reason);
                     channel.listener.closed(channel.offer.relid(), reason);
                 });
             }

@@ -2,8 +2,8 @@ package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
-import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.InterruptTarget;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -26,53 +26,24 @@ import java.util.function.Consumer;
  * or a stats snapshot, fails (the channel reports {@link dev.vmbus.channel.RingUnmappedException}) instead of
  * touching pages the kernel may have freed.
  */
-final class UioLink implements ChannelLink {
-    private final Offer offer;
-    private final MemorySegment memory;
-    private final List<ChannelBuffer> buffers;
+final class UioLink extends AbstractChannelLink {
     private final Arena arena;
-    private final int headerSize;
     private final Context owner;
     private final Runnable kick;
     private final Consumer<UioLink> onClosed;
     private final InterruptTarget target;
-    private Consumer<EndReason> closedHandler = reason -> { };
     private volatile boolean gone;
     private boolean unmapped;
     private Future<Void> closing;
 
     UioLink(Offer offer, MemorySegment memory, List<ChannelBuffer> buffers, Arena arena, int headerSize,
             Context owner, Runnable kick, Consumer<UioLink> onClosed) {
-        this.offer = offer;
-        this.memory = memory;
-        this.buffers = List.copyOf(buffers);
+        super(offer, memory, headerSize, buffers);
         this.arena = arena;
-        this.headerSize = headerSize;
         this.owner = owner;
         this.kick = kick;
         this.onClosed = onClosed;
         this.target = new InterruptTarget(owner);
-    }
-
-    @Override
-    public Offer offer() {
-        return offer;
-    }
-
-    @Override
-    public MemorySegment memory() {
-        return memory;
-    }
-
-    @Override
-    public int headerSize() {
-        return headerSize;
-    }
-
-    /** Maps 3 and 4 of the device, unmapped with the rings (same arena). */
-    @Override
-    public List<ChannelBuffer> buffers() {
-        return buffers;
     }
 
     /** Kicks the host. The caller (the channel) already applied the signalling rules of spec 2.3 and 2.6. */
@@ -93,11 +64,6 @@ final class UioLink implements ChannelLink {
         target.handler(handler);
     }
 
-    @Override
-    public void closedHandler(Consumer<EndReason> handler) {
-        closedHandler = handler;
-    }
-
     /** From the interrupt thread: the device was interrupted; every channel of it must look at its ring. */
     void interrupt() {
         if (!gone) {
@@ -107,13 +73,13 @@ final class UioLink implements ChannelLink {
 
     /** Whether the ring memory is still mapped. */
     boolean mapped() {
-        return memory.scope().isAlive();
+        return memory().scope().isAlive();
     }
 
     /** Any thread: the kernel may free the ring now; unmap it at once. The owner hears of it through {@link #lost}. */
     void revoke() {
         gone = true;
-        SharedMemory.close(arena, memory);
+        SharedMemory.close(arena, memory());
     }
 
     /** The channel went away under us (rescind, transport closing): stop kicking, unmap, tell the owner. */
@@ -125,7 +91,7 @@ final class UioLink implements ChannelLink {
             // Unmapped before the driver hears: a device that left sysfs may have had its pages freed already.
             unmap();
             if (open) {
-                closedHandler.accept(reason); // the driver stops synchronously: nothing reads the rings after this
+                ended(reason); // the driver stops synchronously: nothing reads the rings after this
             }
             done.complete();
         });
@@ -149,7 +115,7 @@ final class UioLink implements ChannelLink {
     private void unmap() {
         if (!unmapped) {
             unmapped = true;
-            SharedMemory.close(arena, memory);
+            SharedMemory.close(arena, memory());
             onClosed.accept(this);
         }
     }
