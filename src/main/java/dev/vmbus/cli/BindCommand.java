@@ -11,6 +11,7 @@ import dev.vmbus.transport.uio.VmbusDevices;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -57,11 +58,8 @@ final class BindCommand {
                 + " which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
         Path conf;
 
-        @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
-        String sysfsRoot;
-
-        @Option(names = "--proc-root", paramLabel = "DIR", description = "Overrides transport.procRoot (where sys/kernel/osrelease is).")
-        String procRoot;
+        @Mixin
+        SystemRoots roots;
 
         @Option(names = "--dry-run", description = "Print the writes as shell commands, in order, and write nothing (no root needed).")
         boolean dryRun;
@@ -81,7 +79,7 @@ final class BindCommand {
             UUID classId = deviceClass == null ? null : UioBinder.classId(deviceClass);
             ConfigFile file = ConfigFile.resolve(conf);
             file.note().ifPresent(LOG::info);
-            SystemView system = SystemView.of(file.load(), sysfsRoot, procRoot);
+            SystemView system = roots.view(file.load());
             if (!root.getAsBoolean() && !dryRun) {
                 throw new IllegalStateException("'vmbus " + command + "' must run as root: it writes driver attributes"
                         + " under " + system.sysfsRoot().resolve("bus/vmbus/drivers") + " (try: sudo vmbus " + command

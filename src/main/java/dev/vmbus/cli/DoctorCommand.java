@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -50,11 +51,8 @@ final class DoctorCommand implements Callable<Integer> {
             + "servable, which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
     Path conf;
 
-    @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Overrides transport.sysfsRoot (where bus/vmbus is).")
-    String sysfsRoot;
-
-    @Option(names = "--proc-root", paramLabel = "DIR", description = "Overrides transport.procRoot (where sys/kernel/osrelease is).")
-    String procRoot;
+    @Mixin
+    SystemRoots roots;
 
     @Option(names = "--json", description = "Print the diagnosis as JSON.")
     boolean json;
@@ -71,7 +69,7 @@ final class DoctorCommand implements Callable<Integer> {
 
     private int diagnose(PrintWriter out) throws IOException {
         ConfigFile file = ConfigFile.resolve(conf);
-        SystemView view = SystemView.of(file.load(), sysfsRoot, procRoot);
+        SystemView view = roots.view(file.load());
         DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(view.config()), TransportType.UIO);
         Diagnosis d;
         try {

@@ -4,17 +4,15 @@ import dev.vmbus.agent.Lifecycle;
 import dev.vmbus.bench.BenchCommand;
 
 import dev.vmbus.config.ConfigException;
+import dev.vmbus.config.ProjectVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /**
@@ -85,19 +83,7 @@ public final class Vmbus implements Callable<Integer> {
 
     /** This project's version, filtered into {@code dev/vmbus/version.properties} by the build. */
     static String projectVersion() {
-        try (InputStream in = Vmbus.class.getResourceAsStream("/dev/vmbus/version.properties")) {
-            if (in != null) {
-                Properties p = new Properties();
-                p.load(in);
-                String v = p.getProperty("version", "");
-                if (!v.isEmpty() && !v.startsWith("${")) {
-                    return v;
-                }
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        return "unknown";
+        return ProjectVersion.read().orElse("unknown");
     }
 
     /** {@code vmbus VERSION} and the Java runtime it runs on (the packaged one under /usr/lib/vmbus/runtime). */

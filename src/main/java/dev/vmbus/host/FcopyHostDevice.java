@@ -42,17 +42,7 @@ public final class FcopyHostDevice extends IcHostDevice {
     private LongConsumer progressHandler = b -> { };
 
     public FcopyHostDevice(Context context, Offer offer) {
-        super("fcopy", context, offer);
-    }
-
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return List.of(IcVersion.of(1, 1));
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_FCOPY;
+        super("fcopy", context, offer, IcConstants.MSGTYPE_FCOPY, List.of(IcVersion.of(1, 1)));
     }
 
     @Override

@@ -40,18 +40,9 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     private LongConsumer roundTrips = nanos -> { };
 
     public HeartbeatHostDevice(Context context, Offer offer, long intervalMs) {
-        super("heartbeat", context, offer);
+        super("heartbeat", context, offer, IcConstants.MSGTYPE_HEARTBEAT,
+                List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1)));
         this.intervalMs = intervalMs;
-    }
-
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1));
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_HEARTBEAT;
     }
 
     /** A reply may take the interval, but never less than two seconds: a fast test interval is not a deadline. */

@@ -47,9 +47,18 @@ public abstract class IcHostDevice extends ChannelHostDevice {
     private int pendingType;
     private long pendingTimer;
     private long unexpected;
+    private final int messageType;
+    private final List<IcVersion> serviceVersions;
 
-    protected IcHostDevice(String name, Context context, Offer offer) {
+    /**
+     * @param messageType     the message type this service's requests carry
+     * @param serviceVersions the host's service versions, ascending
+     */
+    protected IcHostDevice(String name, Context context, Offer offer, int messageType,
+                           List<IcVersion> serviceVersions) {
         super(name, context, offer);
+        this.messageType = messageType;
+        this.serviceVersions = List.copyOf(serviceVersions);
     }
 
     public Phase phase() {
@@ -60,12 +69,6 @@ public abstract class IcHostDevice extends ChannelHostDevice {
     protected List<IcVersion> frameworkVersions() {
         return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0));
     }
-
-    /** The host's service versions, ascending. */
-    protected abstract List<IcVersion> serviceVersions();
-
-    /** The message type this service's requests carry. */
-    protected abstract int messageType();
 
     /** Called once negotiation succeeded. */
     protected abstract void ready();
@@ -79,7 +82,7 @@ public abstract class IcHostDevice extends ChannelHostDevice {
         attach(link, "; negotiating");
         negotiation = Phase.NEGOTIATING;
         negotiated = null;
-        transact(IcNegotiation.request(frameworkVersions(), serviceVersions()), IcConstants.MSGTYPE_NEGOTIATE,
+        transact(IcNegotiation.request(frameworkVersions(), serviceVersions), IcConstants.MSGTYPE_NEGOTIATE,
                 DEFAULT_REPLY_TIMEOUT_MS).onComplete(ar -> {
             if (ar.failed()) {
                 fail("negotiation: " + ar.cause().getMessage());
@@ -124,7 +127,7 @@ public abstract class IcHostDevice extends ChannelHostDevice {
 
     /** A new request with the negotiated versions stamped in its header. */
     protected IcMessage newRequest(int bodyLength) {
-        return IcMessage.request(messageType(), negotiated.framework(), negotiated.message(), bodyLength, 0);
+        return IcMessage.request(messageType, negotiated.framework(), negotiated.message(), bodyLength, 0);
     }
 
     /**
@@ -178,7 +181,7 @@ public abstract class IcHostDevice extends ChannelHostDevice {
         if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + offer.relid() + " is not open");
         }
-        byte[] request = IcNegotiation.request(frameworkVersions(), serviceVersions()).bytes();
+        byte[] request = IcNegotiation.request(frameworkVersions(), serviceVersions).bytes();
         for (int i = 0; i < count; i++) {
             driver.send(request, 0, PacketType.DATA_INBAND, 0);
         }

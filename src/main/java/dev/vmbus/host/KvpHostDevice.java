@@ -36,17 +36,8 @@ public final class KvpHostDevice extends IcHostDevice {
     private Future<?> queue = Future.succeededFuture();
 
     public KvpHostDevice(Context context, Offer offer) {
-        super("kvp", context, offer);
-    }
-
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return List.of(IcVersion.of(3, 0), IcVersion.of(4, 0), IcVersion.of(5, 0));
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_KVPEXCHANGE;
+        super("kvp", context, offer, IcConstants.MSGTYPE_KVPEXCHANGE,
+                List.of(IcVersion.of(3, 0), IcVersion.of(4, 0), IcVersion.of(5, 0)));
     }
 
     @Override

@@ -49,17 +49,8 @@ public final class ShutdownHostDevice extends IcHostDevice {
     private long requests;
 
     public ShutdownHostDevice(Context context, Offer offer) {
-        super("shutdown", context, offer);
-    }
-
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2));
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_SHUTDOWN;
+        super("shutdown", context, offer, IcConstants.MSGTYPE_SHUTDOWN,
+                List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
     }
 
     @Override

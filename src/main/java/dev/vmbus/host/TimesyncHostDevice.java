@@ -38,7 +38,6 @@ public final class TimesyncHostDevice extends IcHostDevice {
     private final long intervalMs;
     private final HostClock clock;
     private final PartitionCounter counter;
-    private final List<IcVersion> versions;
     private long timer = -1;
     private boolean busy;
     private final List<Promise<SampleSent>> syncWaiters = new ArrayList<>();
@@ -54,21 +53,10 @@ public final class TimesyncHostDevice extends IcHostDevice {
     /** @param versions the service versions to offer, ascending */
     public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock, PartitionCounter counter,
                               List<IcVersion> versions) {
-        super("timesync", context, offer);
+        super("timesync", context, offer, IcConstants.MSGTYPE_TIMESYNC, versions);
         this.intervalMs = intervalMs;
         this.clock = clock;
         this.counter = counter;
-        this.versions = List.copyOf(versions);
-    }
-
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return versions;
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_TIMESYNC;
     }
 
     @Override

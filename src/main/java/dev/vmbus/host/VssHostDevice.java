@@ -49,18 +49,9 @@ public final class VssHostDevice extends IcHostDevice {
     private Backup last;
 
     public VssHostDevice(Context context, Offer offer) {
-        super("vss", context, offer);
-    }
-
-    /** Windows' 4.0 to 7.0 (spec section 2.3); Linux accepts only 5.0. */
-    @Override
-    protected List<IcVersion> serviceVersions() {
-        return List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(6, 0), IcVersion.of(7, 0));
-    }
-
-    @Override
-    protected int messageType() {
-        return IcConstants.MSGTYPE_VSS;
+        // Windows' 4.0 to 7.0 (spec section 2.3); Linux accepts only 5.0.
+        super("vss", context, offer, IcConstants.MSGTYPE_VSS,
+                List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(6, 0), IcVersion.of(7, 0)));
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.vmbus.device.kvp;
 
+import dev.vmbus.config.ProjectVersion;
 import dev.vmbus.ic.kvp.KvpRecord;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -15,7 +15,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * KVP pool 2 (AUTO), generated rather than stored (spec ic-protocols.md section 3.4.5): ten fixed keys whose
@@ -143,18 +142,7 @@ final class AutoPool {
 
     /** This project's version, filtered into {@code dev/vmbus/version.properties} by the build. */
     static String projectVersion() {
-        try (InputStream in = AutoPool.class.getResourceAsStream("/dev/vmbus/version.properties")) {
-            if (in != null) {
-                Properties p = new Properties();
-                p.load(in);
-                String v = p.getProperty("version", "");
-                if (!v.isEmpty() && !v.startsWith("${")) {
-                    return "vertx-vmbus " + v;
-                }
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        return "Unknown version"; // the daemon's own text when it was not told a version
+        // "Unknown version" is the daemon's own text when it was not told a version
+        return ProjectVersion.read().map(v -> "vertx-vmbus " + v).orElse("Unknown version");
     }
 }

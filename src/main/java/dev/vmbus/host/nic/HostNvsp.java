@@ -182,6 +182,19 @@ final class HostNvsp {
         }
     }
 
+    /** The channel's buffer of {@code kind}, which {@code what} must name by its GPADL handle. */
+    private static ChannelBuffer namedBuffer(HostNicQueue q, String what, ChannelBuffer.Kind kind, int gpadlHandle)
+            throws NicMistake {
+        String noun = kind == ChannelBuffer.Kind.RECEIVE ? "receive" : "send";
+        ChannelBuffer buffer = q.link.buffer(kind).orElseThrow(() ->
+                new NicMistake(what + ", but the channel shares no " + noun + " buffer"));
+        if (gpadlHandle != buffer.gpadl()) {
+            throw new NicMistake(what + " names GPADL " + Integer.toUnsignedString(gpadlHandle) + "; the channel's "
+                    + noun + " buffer is " + buffer.name());
+        }
+        return buffer;
+    }
+
     private void receiveBuffer(HostNicQueue q, Packet packet, NvspMessage.SendReceiveBuffer r) throws NicMistake {
         initializing("SEND_RECV_BUF");
         if (slots != null) {
@@ -191,12 +204,7 @@ final class HostNvsp {
             throw new NicMistake("SEND_RECV_BUF before NDIS_CONFIG: the slot size needs the MTU");
         }
         requireId(packet, "SEND_RECV_BUF");
-        ChannelBuffer recv = q.link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow(() ->
-                new NicMistake("SEND_RECV_BUF, but the channel shares no receive buffer"));
-        if (r.gpadlHandle() != recv.gpadl()) {
-            throw new NicMistake("SEND_RECV_BUF names GPADL " + Integer.toUnsignedString(r.gpadlHandle())
-                    + "; the channel's receive buffer is " + recv.name());
-        }
+        ChannelBuffer recv = namedBuffer(q, "SEND_RECV_BUF", ChannelBuffer.Kind.RECEIVE, r.gpadlHandle());
         int slotSize = RX_HEADER_LENGTH + ndisMtu + RX_FOOTER_LENGTH;
         if (recv.size() / slotSize == 0) {
             throw new NicMistake("the receive buffer of " + recv.size() + " bytes holds no " + slotSize
@@ -218,12 +226,7 @@ final class HostNvsp {
             throw new NicMistake("a second SEND_SEND_BUF (the send buffer is given once)");
         }
         requireId(packet, "SEND_SEND_BUF");
-        ChannelBuffer send = q.link.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->
-                new NicMistake("SEND_SEND_BUF, but the channel shares no send buffer"));
-        if (s.gpadlHandle() != send.gpadl()) {
-            throw new NicMistake("SEND_SEND_BUF names GPADL " + Integer.toUnsignedString(s.gpadlHandle())
-                    + "; the channel's send buffer is " + send.name());
-        }
+        ChannelBuffer send = namedBuffer(q, "SEND_SEND_BUF", ChannelBuffer.Kind.SEND, s.gpadlHandle());
         sendBuffer = send;
         sectionCount = send.size() / SECTION_SIZE;
         complete(q, packet.transactionId(), new NvspMessage.SendBufferComplete(Nvsp.STATUS_SUCCESS,

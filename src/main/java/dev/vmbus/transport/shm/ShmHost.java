@@ -227,8 +227,11 @@ public final class ShmHost implements HostTransport {
 
     @Override
     public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
-        if (channels.containsKey(offer.relid())) {
-            return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
+        HostChannel primary;
+        try {
+            primary = HostTransport.checkOffer(offer, buffers, channels, c -> c.offer);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
         }
         if (offer.ringSize() % headerSize != 0) {
             return Future.failedFuture(new IllegalArgumentException("ring size " + offer.ringSize()
@@ -238,18 +241,7 @@ public final class ShmHost implements HostTransport {
         Path signalPath = dir.resolve(ShmProtocol.signalSocket(offer.relid()));
         List<ShmProtocol.BufferFile> files = new ArrayList<>();
         List<ChannelBuffer> shared = new ArrayList<>();
-        if (offer.subchannel() > 0) {
-            HostChannel primary = channels.values().stream().filter(c -> c.offer.subchannel() == 0
-                    && c.offer.classId().equals(offer.classId())
-                    && c.offer.instanceId().equals(offer.instanceId())).findFirst().orElse(null);
-            if (primary == null) {
-                return Future.failedFuture(new IllegalArgumentException("subchannel " + offer.subchannel()
-                        + " (relid " + offer.relid() + ") has no primary of its class and instance offered"));
-            }
-            if (!buffers.none()) {
-                return Future.failedFuture(new IllegalArgumentException("a subchannel shares its primary's buffers"
-                        + " (one GPADL pair per device); relid " + offer.relid() + " asked for its own"));
-            }
+        if (primary != null) {
             files.addAll(primary.bufferFiles); // the same files and handles: the primary owns (and removes) them
             shared.addAll(primary.buffers);
         }

@@ -163,24 +163,13 @@ public final class SimBus {
 
         @Override
         public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
-            if (channels.containsKey(offer.relid())) {
-                return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
+            SimChannel primary;
+            try {
+                primary = HostTransport.checkOffer(offer, buffers, channels, c -> c.offer);
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(e);
             }
-            List<ChannelBuffer> inherited = List.of();
-            if (offer.subchannel() > 0) {
-                SimChannel primary = channels.values().stream().filter(c -> c.offer.subchannel() == 0
-                        && c.offer.classId().equals(offer.classId())
-                        && c.offer.instanceId().equals(offer.instanceId())).findFirst().orElse(null);
-                if (primary == null) {
-                    return Future.failedFuture(new IllegalArgumentException("subchannel " + offer.subchannel()
-                            + " (relid " + offer.relid() + ") has no primary of its class and instance offered"));
-                }
-                if (!buffers.none()) {
-                    return Future.failedFuture(new IllegalArgumentException("a subchannel shares its primary's"
-                            + " buffers (one GPADL pair per device); relid " + offer.relid() + " asked for its own"));
-                }
-                inherited = primary.buffers;
-            }
+            List<ChannelBuffer> inherited = primary != null ? primary.buffers : List.of();
             SimChannel channel = new SimChannel(offer, buffers, inherited, listener);
             if (channels.putIfAbsent(offer.relid(), channel) != null) {
                 return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
