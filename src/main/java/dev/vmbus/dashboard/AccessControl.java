@@ -14,18 +14,8 @@ import java.util.Set;
  * Host control always needs the token: when none is configured, one is generated at start-up and logged with
  * the page's address.
  */
-final class AccessControl {
+record AccessControl(String token, boolean readRequiresToken, boolean generated) {
     private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1", "localhost", "[::1]");
-
-    private final String token;
-    private final boolean readRequiresToken;
-    private final boolean generated;
-
-    private AccessControl(String token, boolean readRequiresToken, boolean generated) {
-        this.token = token;
-        this.readRequiresToken = readRequiresToken;
-        this.generated = generated;
-    }
 
     /**
      * @param configured the token from the config file or {@code VMBUS_DASHBOARD_TOKEN}, or null
@@ -46,18 +36,6 @@ final class AccessControl {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
         return new AccessControl(HexFormat.of().formatHex(random), false, true);
-    }
-
-    String token() {
-        return token;
-    }
-
-    boolean generated() {
-        return generated;
-    }
-
-    boolean readRequiresToken() {
-        return readRequiresToken;
     }
 
     /** Whether the request carries the token ({@code Authorization: Bearer} or, for EventSource, {@code ?token=}). */
@@ -95,5 +73,11 @@ final class AccessControl {
         ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer realm=\"vmbus\"")
                 .putHeader("Content-Type", "application/json")
                 .end("{\"error\":\"a valid token is required (Authorization: Bearer <token>)\"}");
+    }
+
+    /** Never the token itself: this may end up in a log. */
+    @Override
+    public String toString() {
+        return "AccessControl[token=(hidden), readRequiresToken=" + readRequiresToken + ", generated=" + generated + "]";
     }
 }
