@@ -48,8 +48,7 @@ class LayeringTest {
             "transport/uio/admin/UioRefusal.java uses bus", "host/HostChannels.java uses bus",
             "host/SimulatedHostControl.java uses bus",
             "dashboard/PrometheusFormat.java uses transport.uio", "dashboard/Views.java uses transport.uio",
-            "bench/ChildJvm.java uses cli", "testkit/TestAgent.java uses transport.sim",
-            "testkit/ScriptedHost.java uses transport.sim");
+            "bench/ChildJvm.java uses cli");
 
     @Test
     void noPackageReachesUpwardOrAcrossAForbiddenLine() throws IOException {

@@ -13,21 +13,19 @@ import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.SharedGuestMemory;
-import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -43,9 +41,13 @@ import java.util.function.Supplier;
  * ({@link Channel#buffer}), completes the guest's packets ({@link Channel#complete}) and offers subchannels
  * ({@link #offerSubchannel}).
  *
- * <p>Threads: call it from a test thread (every method blocks, for at most {@link #TIMEOUT}); the rings and the
- * receive-buffer slots are touched on the host's own context only, and the packets received are handed over
- * through a concurrent queue.
+ * <p>Threads: the blocking methods are for a test thread (each waits at most {@link #TIMEOUT}) and fail at once
+ * with an {@link IllegalStateException} on an event loop, which they would deadlock; each has a variant returning a
+ * {@link Future} for a test on an event loop ({@code VertxTestContext}): {@link #offerAsync}, {@link #rescindAsync},
+ * {@link Channel#opened}, {@link Channel#closedReason}, {@link Channel#sendAsync}, {@link Channel#completeAsync},
+ * {@link Channel#sendTransferPagesAsync}, {@link Channel#nextPacket}, {@link Channel#exchangeAsync}. The rings and
+ * the receive-buffer slots are touched on the host's own context only; the packets received are handed over
+ * through a locked queue.
  */
 public final class ScriptedHost {
     /** How long any wait of the kit lasts before it fails the test. */
@@ -66,17 +68,27 @@ public final class ScriptedHost {
     /** Most bytes {@link Channel#gpaData} reads for one GPA-direct packet. */
     public static final int MAX_GPA_BYTES = BufferedHostChannel.MAX_GPA_BYTES;
 
-    private final SimBus bus;
+    private final HostTransport transport;
     private final Context context;
+    private final int headerSize;
     /** One set of slots per receive buffer (a device's subchannels share their primary's), by GPADL handle. */
     private final Map<Integer, ReceiveSlots> slots = new HashMap<>();
     private volatile SharedGuestMemory memory;
 
-    /** Starts the host end of {@code bus} on a context of its own. */
-    public ScriptedHost(Vertx vertx, SimBus bus) {
-        this.bus = bus;
-        this.context = vertx.getOrCreateContext();
-        onHost(() -> bus.host().start());
+    /**
+     * The host end of {@code transport}, run on {@code context}, whose rings have headers of {@code headerSize} bytes;
+     * {@link TestAgent} builds it as the agent's host end and {@link #start}s it.
+     */
+    ScriptedHost(Context context, HostTransport transport, int headerSize) {
+        this.transport = transport;
+        this.context = context;
+        this.headerSize = headerSize;
+    }
+
+    /** On the host's context: starts the transport and gives the guest {@code guestMemory} bytes (0 for none). */
+    Future<Void> start(long guestMemory) {
+        return transport.start().compose(v -> guestMemory <= 0 ? Future.<Void>succeededFuture()
+                : transport.guestMemory(guestMemory).onSuccess(m -> memory = m).<Void>mapEmpty());
     }
 
     /** Offers a channel of {@code classId} with a random instance id and the default ring size. */
@@ -93,9 +105,14 @@ public final class ScriptedHost {
      * none), named {@code recv:N} and {@code send:N} by GPADL handle as on every transport.
      */
     public Channel offer(Offer offer, HostTransport.Buffers buffers) {
+        refuseEventLoop("the host to offer channel " + offer.relid());
+        return await(offerAsync(offer, buffers), "the host to offer channel " + offer.relid());
+    }
+
+    /** As {@link #offer(Offer, HostTransport.Buffers)}, without blocking: completes once the offer is made. */
+    public Future<Channel> offerAsync(Offer offer, HostTransport.Buffers buffers) {
         Channel channel = new Channel(offer);
-        onHost(() -> bus.host().offer(offer, buffers, channel));
-        return channel;
+        return onHostAsync(() -> transport.offer(offer, buffers, channel)).map(channel);
     }
 
     /**
@@ -117,18 +134,30 @@ public final class ScriptedHost {
      * does it when it starts.
      */
     public SharedGuestMemory guestMemory(long bytes) {
-        SharedGuestMemory m = onHost(() -> bus.host().guestMemory(bytes));
+        SharedGuestMemory m = onHost(() -> transport.guestMemory(bytes));
         memory = m;
         return m;
     }
 
     /** Takes channel {@code relid} away from the guest, as a host rescinds an offer. */
     public void rescind(int relid) {
-        onHost(() -> bus.host().rescind(relid));
+        refuseEventLoop("the host to rescind channel " + relid);
+        await(rescindAsync(relid), "the host to rescind channel " + relid);
+    }
+
+    /** As {@link #rescind}, without blocking. */
+    public Future<Void> rescindAsync(int relid) {
+        return onHostAsync(() -> transport.rescind(relid));
     }
 
     /** Runs {@code task} on the host's context and waits for the future it returns. */
     private <T> T onHost(Supplier<Future<T>> task) {
+        refuseEventLoop("the host");
+        return await(onHostAsync(task), "the host");
+    }
+
+    /** Runs {@code task} on the host's context; its future's outcome. */
+    private <T> Future<T> onHostAsync(Supplier<Future<T>> task) {
         Promise<T> done = Promise.promise();
         context.runOnContext(v -> {
             try {
@@ -137,7 +166,7 @@ public final class ScriptedHost {
                 done.fail(e);
             }
         });
-        return await(done.future(), "the host");
+        return done.future();
     }
 
     /**
@@ -146,34 +175,49 @@ public final class ScriptedHost {
      * loop that is to complete the future.
      */
     static <T> T await(Future<T> future, String what) {
-        if (Context.isOnEventLoopThread()) {
-            throw new IllegalStateException("a blocking test-kit call (waiting for " + what + ") was made on the "
-                    + "event loop " + Thread.currentThread().getName() + ", which it would deadlock; call it from "
-                    + "a test thread, or use the kit's Future variant");
-        }
+        return await(future, what, TIMEOUT);
+    }
+
+    /** As {@link #await(Future, String)}, waiting at most {@code timeout}. */
+    static <T> T await(Future<T> future, String what, Duration timeout) {
+        refuseEventLoop(what);
         CountDownLatch latch = new CountDownLatch(1);
         future.onComplete(ar -> latch.countDown());
         try {
-            if (!latch.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what);
+            if (!latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted waiting for " + what, e);
         }
         if (future.failed()) {
+            if (future.cause() instanceof AssertionError a) {
+                throw a; // the kit's own timeout, already worded
+            }
             throw new AssertionError(what + " failed: " + future.cause(), future.cause());
         }
         return future.result();
     }
 
+    /** Fails at once on an event loop, which a blocking call would deadlock. */
+    static void refuseEventLoop(String what) {
+        if (Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("a blocking test-kit call (waiting for " + what + ") was made on the "
+                    + "event loop " + Thread.currentThread().getName() + ", which it would deadlock; call it from "
+                    + "a test thread, or use the kit's Future variant");
+        }
+    }
+
     /**
-     * One offered channel as the host sees it. Threads: the listener methods run on the host's context; the rest
-     * is for the test thread.
+     * One offered channel as the host sees it. Threads: the listener methods run on the host's context; the
+     * blocking methods are for a test thread, their {@code Future} variants for any thread.
      */
     public final class Channel implements HostTransport.ChannelListener {
         private final Offer offer;
-        private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+        /** Packets no one has asked for yet, and the askers no packet has come for yet; under {@code this}. */
+        private final ArrayDeque<Packet> received = new ArrayDeque<>();
+        private final ArrayDeque<Promise<Packet>> waiting = new ArrayDeque<>();
         private volatile Promise<ChannelDriver> driver = Promise.promise();
         private final Promise<String> closed = Promise.promise();
         private volatile ChannelLink link;
@@ -206,7 +250,16 @@ public final class ScriptedHost {
                     s.complete(packet.transactionId());
                 }
             }
-            received.add(packet);
+            Promise<Packet> next;
+            synchronized (this) {
+                next = waiting.poll();
+                if (next == null) {
+                    received.add(packet);
+                }
+            }
+            if (next != null) {
+                next.complete(packet); // outside the lock: the asker's handlers run here
+            }
         }
 
         @Override
@@ -216,13 +269,22 @@ public final class ScriptedHost {
 
         /** Waits until the guest has opened the channel (its rings are initialised). */
         public Channel awaitOpen() {
-            await(driver.future(), "the guest to open channel " + relid());
-            return this;
+            return await(opened(), "the guest to open channel " + relid());
+        }
+
+        /** As {@link #awaitOpen}, without blocking (and without a time limit). */
+        public Future<Channel> opened() {
+            return driver.future().map(this);
         }
 
         /** Waits until the guest closes the channel (or goes away); returns the reason the transport gave. */
         public String awaitClosed() {
-            return await(closed.future(), "the guest to close channel " + relid());
+            return await(closedReason(), "the guest to close channel " + relid());
+        }
+
+        /** As {@link #awaitClosed}, without blocking (and without a time limit). */
+        public Future<String> closedReason() {
+            return closed.future();
         }
 
         /** Writes an in-band packet (flags 0) into the guest's ring once it is open; returns when it is there. */
@@ -236,17 +298,41 @@ public final class ScriptedHost {
         }
 
         public Channel send(byte[] payload, long transactionId, int type, int flags) {
-            requireFits(payload.length);
-            ChannelDriver d = await(driver.future(), "the guest to open channel " + relid());
-            Promise<Void> written = Promise.promise();
-            context.runOnContext(v -> d.send(payload.clone(), transactionId, type, flags).onComplete(written));
-            await(written.future(), "a packet to fit into channel " + relid() + "'s ring");
-            return this;
+            refuseEventLoop("a send on channel " + relid());
+            requireFits(payload.length); // thrown as it is, before anything is sent
+            return await(sendAsync(payload, transactionId, type, flags), "a packet to fit into channel " + relid()
+                    + "'s ring (once the guest opened it)");
+        }
+
+        /** As {@link #send(byte[], long)}, without blocking: completes once the packet is in the guest's ring. */
+        public Future<Channel> sendAsync(byte[] payload, long transactionId) {
+            return sendAsync(payload, transactionId, PacketType.DATA_INBAND, 0);
+        }
+
+        /** As {@link #send(String, long)}, without blocking. */
+        public Future<Channel> sendAsync(String text, long transactionId) {
+            return sendAsync(text.getBytes(StandardCharsets.UTF_8), transactionId);
+        }
+
+        /** As {@link #send(byte[], long, int, int)}, without blocking. */
+        public Future<Channel> sendAsync(byte[] payload, long transactionId, int type, int flags) {
+            try {
+                requireFits(payload.length);
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(e);
+            }
+            byte[] copy = payload.clone();
+            return driver.future().compose(d -> onHostAsync(() -> d.send(copy, transactionId, type, flags))).map(this);
         }
 
         /** Sends a completion ({@code VM_PKT_COMP}, flags 0, no payload) of the guest's {@code packet}. */
         public Channel complete(Packet packet) {
             return send(new byte[0], packet.transactionId(), PacketType.COMP, 0);
+        }
+
+        /** As {@link #complete}, without blocking. */
+        public Future<Channel> completeAsync(Packet packet) {
+            return sendAsync(new byte[0], packet.transactionId(), PacketType.COMP, 0);
         }
 
         /**
@@ -261,9 +347,24 @@ public final class ScriptedHost {
          * @throws IllegalArgumentException for no message, or one that is empty or longer than a slot
          */
         public long sendTransferPages(List<byte[]> messages, byte[] payload) {
+            refuseEventLoop("a transfer-page send on channel " + relid());
             requireFits(payload.length + 8 + 8 * messages.size()); // the page set's header and a range each
-            ChannelDriver d = await(driver.future(), "the guest to open channel " + relid());
+            return await(sendTransferPagesAsync(messages, payload), "a transfer-page packet to fit into channel "
+                    + relid() + "'s ring (once the guest opened it)");
+        }
+
+        /** As {@link #sendTransferPages}, without blocking: its transaction id once the packet is in the ring. */
+        public Future<Long> sendTransferPagesAsync(List<byte[]> messages, byte[] payload) {
+            try {
+                requireFits(payload.length + 8 + 8 * messages.size());
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(e);
+            }
             List<byte[]> copies = messages.stream().map(byte[]::clone).toList();
+            return driver.future().compose(d -> transferPages(d, copies, payload.clone()));
+        }
+
+        private Future<Long> transferPages(ChannelDriver d, List<byte[]> copies, byte[] payload) {
             Promise<Long> sent = Promise.promise();
             context.runOnContext(v -> {
                 try {
@@ -273,14 +374,14 @@ public final class ScriptedHost {
                                 + relid() + "'s receive-buffer slots, too many for " + copies.size()
                                 + " more messages: it must complete its transfer-page packets first");
                     }
-                    d.send(payload.clone(), batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
+                    d.send(payload, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
                             PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null)
                             .map(batch.transactionId()).onComplete(sent);
                 } catch (RuntimeException e) {
                     sent.fail(e);
                 }
             });
-            return await(sent.future(), "a transfer-page packet to fit into channel " + relid() + "'s ring");
+            return sent.future();
         }
 
         /** Receive-buffer slots the guest holds: sent in transfer-page packets it has not completed. */
@@ -342,39 +443,70 @@ public final class ScriptedHost {
          * than the packet takes), instead of waiting for room that never comes.
          */
         private void requireFits(int payloadLength) {
-            int data = offer.ringSize() - bus.headerSize();
+            int data = offer.ringSize() - headerSize;
             int needed = PacketLayout.ringBytes(payloadLength);
             if (needed >= data) {
                 throw new IllegalArgumentException("a " + payloadLength + "-byte payload takes " + needed
                         + " ring bytes, and channel " + relid() + "'s ring holds " + data + " bytes of data (ring size "
-                        + offer.ringSize() + " less a " + bus.headerSize() + "-byte header): offer it with a larger"
+                        + offer.ringSize() + " less a " + headerSize + "-byte header): offer it with a larger"
                         + " ring, ScriptedHost.offer(new Offer(relid, classId, instanceId, 0, ringSize))");
             }
         }
 
         /** The next packet the guest put on this channel. */
         public Packet awaitPacket() {
-            try {
-                Packet p = received.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                if (p == null) {
-                    throw new AssertionError("no packet from the guest on channel " + relid() + " within "
-                            + TIMEOUT.toSeconds() + " s");
-                }
-                return p;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
+            refuseEventLoop("a packet from the guest on channel " + relid()); // before a wait could take one
+            // the kit's timer fails the future first, so no packet is ever taken by a wait that already gave up
+            return await(nextPacket(), "a packet from the guest on channel " + relid(), TIMEOUT.plusSeconds(5));
+        }
+
+        /**
+         * As {@link #awaitPacket}, without blocking: the next packet the guest puts on this channel, each packet to
+         * one caller; fails with an {@link AssertionError} when none comes within {@link #TIMEOUT}.
+         */
+        public Future<Packet> nextPacket() {
+            return next(TIMEOUT).compose(p -> p != null ? Future.succeededFuture(p) : Future.failedFuture(
+                    new AssertionError("no packet from the guest on channel " + relid() + " within "
+                            + TIMEOUT.toSeconds() + " s")));
         }
 
         /** The next packet the guest puts on this channel within {@code wait}, if any. */
         public Optional<Packet> pollPacket(Duration wait) throws InterruptedException {
-            return Optional.ofNullable(received.poll(wait.toMillis(), TimeUnit.MILLISECONDS));
+            refuseEventLoop("a packet from the guest on channel " + relid());
+            return Optional.ofNullable(await(next(wait), "a packet from the guest on channel " + relid(),
+                    wait.plusSeconds(5)));
+        }
+
+        /** The next packet within {@code wait}, or null; a wait that ends unanswered leaves the queue as it was. */
+        private Future<Packet> next(Duration wait) {
+            Promise<Packet> p = Promise.promise();
+            synchronized (this) {
+                Packet ready = received.poll();
+                if (ready != null) {
+                    return Future.succeededFuture(ready);
+                }
+                waiting.add(p);
+            }
+            long timer = context.owner().setTimer(Math.max(1, wait.toMillis()), t -> {
+                boolean gaveUp;
+                synchronized (this) {
+                    gaveUp = waiting.remove(p);
+                }
+                if (gaveUp) {
+                    p.complete(null);
+                }
+            });
+            return p.future().onComplete(ar -> context.owner().cancelTimer(timer));
         }
 
         /** Sends {@code payload} and returns the guest's next packet: its answer. */
         public Packet exchange(byte[] payload, long transactionId) {
             return send(payload, transactionId).awaitPacket();
+        }
+
+        /** As {@link #exchange(byte[], long)}, without blocking. */
+        public Future<Packet> exchangeAsync(byte[] payload, long transactionId) {
+            return sendAsync(payload, transactionId).compose(c -> nextPacket());
         }
 
         /** Sends text and returns the guest's answer as text (padding removed). */

@@ -1,72 +1,136 @@
 package dev.vmbus.testkit;
 
+import dev.vmbus.agent.Agent;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.ChannelEvent;
-import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.DeviceRegistry;
-import dev.vmbus.bus.LocalCodec;
-import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.config.TransportType;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.transport.HostTransport;
-import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
- * The agent as {@code vmbus run} builds it on {@code sim}, for a test: a Vert.x instance, the sim transport with a
- * {@link ScriptedHost} at its host end, a {@link DeviceRegistry} of the given handlers and config sections, and the
- * {@link VmbusVerticle} that opens a channel for every offer a handler claims, and {@link #GUEST_MEMORY} of guest
- * memory for GPA-direct packets. {@link #close()} ends it all.
+ * The agent as {@code vmbus run} builds it on {@code sim}, for a test: the one composition root,
+ * {@link Agent}, started with the given handlers and config sections, no dashboard, and a {@link ScriptedHost} as
+ * its host end (4 KiB ring headers, {@link #GUEST_MEMORY} of guest memory for GPA-direct packets). It runs on a
+ * Vert.x of its own ({@link #start(List, Map)}) or on the caller's ({@link #start(Vertx, List, Map)},
+ * {@link #startAsync}, e.g. the one {@code VertxExtension} injects), one agent per Vert.x at a time.
+ * {@link #close()} stops the agent (its channels closed) and closes Vert.x only if it made it.
  *
- * <p>Threads: for a test thread (every wait is bounded by {@link ScriptedHost#TIMEOUT}); the lifecycle events are
+ * <p>Threads: the blocking methods are for a test thread (every wait is bounded by {@link ScriptedHost#TIMEOUT})
+ * and fail at once with an {@link IllegalStateException} on an event loop; each has a variant returning a
+ * {@link Future} for a test on an event loop ({@code VertxTestContext}): {@link #startAsync}, {@link #openAsync},
+ * {@link #stateAsync}, {@link #stateWhen}, {@link #eventWhen}, {@link #closeAsync}. The lifecycle events are
  * collected from the event bus into a concurrent list.
  */
 public final class TestAgent implements AutoCloseable {
     /** Guest memory the host gives the guest: 256 pages that devices allocate GPA-direct pages from. */
     public static final long GUEST_MEMORY = 1 << 20;
+    /** Ring header bytes of the sim transport here, whatever the machine's page size (Linux's is a page). */
+    static final int RING_HEADER = 4096;
+    private static final VmbusConfig CONFIG = ConfigLoader.parse("{\"dashboard\": {\"enabled\": false}}", "test-kit");
 
     private final Vertx vertx;
-    private final DeviceRegistry registry;
+    private final boolean ownsVertx;
+    private final Agent agent;
     private final ScriptedHost host;
-    private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+    private final MessageConsumer<ChannelEvent> consumer;
+    private final List<ChannelEvent> events;
 
-    private TestAgent(DeviceRegistry registry) {
-        this.registry = registry;
-        this.vertx = Vertx.vertx();
-        try {
-            LocalCodec.register(vertx);
-            vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
-            SimBus bus = new SimBus(vertx, 4096);
-            host = new ScriptedHost(vertx, bus);
-            host.guestMemory(GUEST_MEMORY);
-            ScriptedHost.await(vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)), "the agent to start");
-        } catch (RuntimeException | AssertionError e) {
-            vertx.close();
-            throw e;
-        }
+    private TestAgent(Vertx vertx, boolean ownsVertx, Agent agent, ScriptedHost host,
+                      MessageConsumer<ChannelEvent> consumer, List<ChannelEvent> events) {
+        this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
+        this.agent = agent;
+        this.host = host;
+        this.consumer = consumer;
+        this.events = events;
     }
 
-    /** The agent with {@code handlers}, each enabled or not as it says by default. */
+    /** The agent with {@code handlers}, each enabled or not as it says by default, on a Vert.x of its own. */
     public static TestAgent start(DevicePlugin<?>... handlers) {
         return start(List.of(handlers), Map.of());
     }
 
     /**
      * The agent with {@code handlers} configured by {@code devices} (name to section, as under {@code devices} in
-     * the config file). A bad section throws the registry's {@link IllegalArgumentException}, before anything runs.
+     * the config file), on a Vert.x of its own. A bad section throws the registry's
+     * {@link IllegalArgumentException}, before anything runs.
      */
     public static TestAgent start(List<? extends DevicePlugin<?>> handlers, Map<String, JsonObject> devices) {
-        return new TestAgent(DeviceRegistry.of(handlers, devices, TransportType.SIM));
+        ScriptedHost.refuseEventLoop("the agent to start");
+        Vertx vertx = Vertx.vertx();
+        try {
+            return start(vertx, true, handlers, devices);
+        } catch (RuntimeException | Error e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    /** As {@link #start(List, Map)}, on {@code vertx}, which {@link #close()} leaves open. */
+    public static TestAgent start(Vertx vertx, List<? extends DevicePlugin<?>> handlers, Map<String, JsonObject> devices) {
+        ScriptedHost.refuseEventLoop("the agent to start");
+        return start(vertx, false, handlers, devices);
+    }
+
+    /**
+     * As {@link #start(Vertx, List, Map)}, without blocking the caller: the agent is built on a thread of its own
+     * (not one of Vert.x's, on which {@link Agent}'s start may not wait); a bad section fails the future with the
+     * registry's {@link IllegalArgumentException}. The future completes on that thread.
+     */
+    public static Future<TestAgent> startAsync(Vertx vertx, List<? extends DevicePlugin<?>> handlers,
+                                               Map<String, JsonObject> devices) {
+        Promise<TestAgent> started = Promise.promise();
+        Thread.ofPlatform().daemon().name("vmbus-testkit-start").start(() -> {
+            try {
+                started.complete(start(vertx, false, handlers, devices));
+            } catch (Throwable e) {
+                started.fail(e);
+            }
+        });
+        return started.future();
+    }
+
+    private static TestAgent start(Vertx vertx, boolean ownsVertx, List<? extends DevicePlugin<?>> handlers,
+                                   Map<String, JsonObject> devices) {
+        List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+        // registered before the agent deploys, so that no channel's first event is missed
+        MessageConsumer<ChannelEvent> consumer = vertx.eventBus().localConsumer(Addresses.CHANNELS,
+                m -> events.add(m.body()));
+        AtomicReference<ScriptedHost> host = new AtomicReference<>();
+        try {
+            Agent agent = Agent.builder(CONFIG).vertx(vertx).handlers(handlers).devices(devices)
+                    .simRingHeader(RING_HEADER)
+                    .hostEnd((context, transport) -> {
+                        ScriptedHost h = new ScriptedHost(context, transport, RING_HEADER);
+                        host.set(h);
+                        return h.start(GUEST_MEMORY);
+                    })
+                    .start();
+            return new TestAgent(vertx, ownsVertx, agent, host.get(), consumer, events);
+        } catch (RuntimeException | Error e) {
+            consumer.unregister();
+            throw e;
+        } catch (Exception e) {
+            consumer.unregister();
+            throw new AssertionError("the agent did not start: " + e, e);
+        }
     }
 
     public Vertx vertx() {
@@ -74,7 +138,7 @@ public final class TestAgent implements AutoCloseable {
     }
 
     public DeviceRegistry registry() {
-        return registry;
+        return agent.registry();
     }
 
     public ScriptedHost host() {
@@ -83,7 +147,13 @@ public final class TestAgent implements AutoCloseable {
 
     /** Offers a channel of {@code classId} and waits until the guest has opened it. */
     public ScriptedHost.Channel open(int relid, UUID classId) {
-        return host.offer(relid, classId).awaitOpen();
+        ScriptedHost.refuseEventLoop("the guest to open channel " + relid);
+        return ScriptedHost.await(openAsync(relid, classId), "the guest to open channel " + relid);
+    }
+
+    /** As {@link #open(int, UUID)}, without blocking (and without a time limit). */
+    public Future<ScriptedHost.Channel> openAsync(int relid, UUID classId) {
+        return openAsync(relid, classId, HostTransport.Buffers.NONE);
     }
 
     /**
@@ -91,12 +161,18 @@ public final class TestAgent implements AutoCloseable {
      * the default ring size, and waits until the guest has opened it.
      */
     public ScriptedHost.Channel open(int relid, UUID classId, HostTransport.Buffers buffers) {
-        return host.offer(new Offer(relid, classId, UUID.randomUUID(), 0, ScriptedHost.DEFAULT_RING_SIZE), buffers)
-                .awaitOpen();
+        ScriptedHost.refuseEventLoop("the guest to open channel " + relid);
+        return ScriptedHost.await(openAsync(relid, classId, buffers), "the guest to open channel " + relid);
+    }
+
+    /** As {@link #open(int, UUID, HostTransport.Buffers)}, without blocking (and without a time limit). */
+    public Future<ScriptedHost.Channel> openAsync(int relid, UUID classId, HostTransport.Buffers buffers) {
+        return host.offerAsync(new Offer(relid, classId, UUID.randomUUID(), 0, ScriptedHost.DEFAULT_RING_SIZE), buffers)
+                .compose(ScriptedHost.Channel::opened);
     }
 
     /** Device {@code name}'s state, as the dashboard reads it. Blocks: from an event loop use {@link #stateAsync}. */
-    public JsonObject state(String name) throws Exception {
+    public JsonObject state(String name) {
         return ScriptedHost.await(readState(name), name + "'s state");
     }
 
@@ -110,6 +186,11 @@ public final class TestAgent implements AutoCloseable {
         return StatePoll.until(vertx, () -> readState(name), condition, what);
     }
 
+    /** As {@link #awaitState}, without blocking: fails with what it last saw after {@link ScriptedHost#TIMEOUT}. */
+    public Future<JsonObject> stateWhen(String name, Predicate<JsonObject> condition, String what) {
+        return StatePoll.untilAsync(vertx, () -> readState(name), condition, what);
+    }
+
     private Future<JsonObject> readState(String name) {
         return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null).map(Message::body);
     }
@@ -117,6 +198,12 @@ public final class TestAgent implements AutoCloseable {
     /** Waits for the first lifecycle event of channel {@code relid} that puts it in {@code state}. */
     public ChannelEvent awaitEvent(ChannelState state, int relid) {
         return StatePoll.until(vertx, () -> Future.succeededFuture(event(state, relid)), e -> e != null,
+                "channel " + relid + " to be " + ChannelEvent.name(state));
+    }
+
+    /** As {@link #awaitEvent}, without blocking: fails after {@link ScriptedHost#TIMEOUT}. */
+    public Future<ChannelEvent> eventWhen(ChannelState state, int relid) {
+        return StatePoll.untilAsync(vertx, () -> Future.succeededFuture(event(state, relid)), e -> e != null,
                 "channel " + relid + " to be " + ChannelEvent.name(state));
     }
 
@@ -134,9 +221,33 @@ public final class TestAgent implements AutoCloseable {
         return List.copyOf(events);
     }
 
-    /** Closes Vert.x and with it everything that runs on it. */
+    /**
+     * Stops the agent (each channel closed, the host told), then closes Vert.x if this kit made it; on the caller's
+     * Vert.x the agent's deployments are gone and Vert.x runs on.
+     */
     @Override
     public void close() {
-        ScriptedHost.await(vertx.close(), "Vert.x to close");
+        ScriptedHost.refuseEventLoop("the agent to stop");
+        try {
+            ScriptedHost.await(agent.stop(), "the agent's channels to close");
+        } finally {
+            consumer.unregister();
+            if (ownsVertx) {
+                ScriptedHost.await(vertx.close(), "Vert.x to close");
+            }
+        }
+    }
+
+    /** As {@link #close()}, without blocking. */
+    public Future<Void> closeAsync() {
+        Future<Void> stopped = agent.stop().eventually(consumer::unregister);
+        if (!ownsVertx) {
+            return stopped;
+        }
+        // a Vert.x closed from one of its own threads never completes the close's future there: close it from ours
+        Promise<Void> closed = Promise.promise();
+        stopped.onComplete(ar -> Thread.ofPlatform().daemon().name("vmbus-testkit-close")
+                .start(() -> vertx.close().onComplete(closed)));
+        return closed.future();
     }
 }
