@@ -15,9 +15,11 @@ import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.KernelCounters;
 import dev.vmbus.transport.shm.ShmGuest;
 import dev.vmbus.transport.shm.ShmHost;
 import dev.vmbus.transport.sim.SimBus;
+import dev.vmbus.transport.uio.KernelChannelCounters;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.UioGuest;
 import dev.vmbus.transport.uio.UioNodes;
@@ -268,7 +270,7 @@ public final class Agent implements AutoCloseable {
             registry = hostSide ? null : handlers != null ? DeviceRegistry.of(handlers, sections, type)
                     : plugins.load(() -> DeviceRegistry.load(sections, type, plugins.loader()));
             // the running kernel decides every masking, kick and map choice of the uio transport
-            KernelFeatures kernel = !hostSide && type == TransportType.UIO ? UioRefusal.check(config, registry) : null;
+            KernelFeatures kernel = !hostSide && type == TransportType.UIO ? UioRefusal.check(config, registry.enabledClasses()) : null;
             ownsVertx = vertx == null;
             if (ownsVertx) {
                 vertx = AgentVertx.create();
@@ -307,7 +309,9 @@ public final class Agent implements AutoCloseable {
                             Path.of(config.transport().procRoot())));
                 }
             };
-            Path kernelCounters = type == TransportType.UIO ? Path.of(config.transport().sysfsRoot()) : null;
+            Path sysfs = Path.of(config.transport().sysfsRoot());
+            KernelCounters.Source kernelCounters = type == TransportType.UIO
+                    ? () -> KernelChannelCounters.readValues(sysfs) : null;
             DashboardServer dashboard = dashboard(registry.enabled().keySet().stream()
                     .<DevicePlugin<?>>map(name -> registry.handler(name).orElseThrow()).toList(), kernelCounters, simulated);
             String dashboardId = dashboard != null ? deployDashboard(dashboard) : null;
@@ -348,7 +352,8 @@ public final class Agent implements AutoCloseable {
             return host;
         }
 
-        private DashboardServer dashboard(List<DevicePlugin<?>> devices, Path kernelCounters, SimulatedHost simulated) {
+        private DashboardServer dashboard(List<DevicePlugin<?>> devices, KernelCounters.Source kernelCounters,
+                                          SimulatedHost simulated) {
             VmbusConfig.Dashboard d = config.dashboard();
             if (!d.enabled()) {
                 return null;

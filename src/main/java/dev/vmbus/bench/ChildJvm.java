@@ -1,7 +1,5 @@
 package dev.vmbus.bench;
 
-import dev.vmbus.cli.Vmbus;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -30,11 +28,17 @@ public final class ChildJvm implements AutoCloseable {
         this.log = log;
     }
 
+    /**
+     * The {@code vmbus} program's main class. A child runs the program, as {@code scripts/run.sh} does, in a process
+     * of its own: the harness names it and never links against the commands above it.
+     */
+    static final String VMBUS_MAIN = "dev.vmbus.cli.Vmbus";
+
     /** How this code was started: {@code -jar JAR} when it runs from a jar, else this JVM's class path. */
     record Code(Path jar, String classPath) {
         static Code current() {
             try {
-                Path p = Path.of(Vmbus.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                Path p = Path.of(ChildJvm.class.getProtectionDomain().getCodeSource().getLocation().toURI());
                 if (Files.isRegularFile(p) && p.toString().endsWith(".jar")) {
                     return new Code(p, p.toString());
                 }
@@ -53,7 +57,7 @@ public final class ChildJvm implements AutoCloseable {
 
         /** The arguments that run the {@code vmbus} command: exactly scripts/run.sh's {@code -jar} when from a jar. */
         List<String> vmbus() {
-            return jar != null ? List.of("-jar", jar.toString()) : List.of("-cp", classPath, Vmbus.class.getName());
+            return jar != null ? List.of("-jar", jar.toString()) : List.of("-cp", classPath, VMBUS_MAIN);
         }
 
         List<String> main(Class<?> main) {

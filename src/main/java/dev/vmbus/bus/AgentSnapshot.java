@@ -1,6 +1,6 @@
 package dev.vmbus.bus;
 
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +19,10 @@ public record AgentSnapshot(long timestamp, List<ChannelView> channels) {
     }
 
     /** A copy with the kernel's attributes set on each channel the kernel describes. */
-    public AgentSnapshot withKernel(Map<Integer, KernelChannelCounters.Values> byRelid) {
+    public AgentSnapshot withKernel(Map<Integer, KernelCounters> byRelid) {
         List<ChannelView> out = new ArrayList<>(channels.size());
         for (ChannelView c : channels) {
-            KernelChannelCounters.Values k = byRelid.get(c.relid());
+            KernelCounters k = byRelid.get(c.relid());
             out.add(k != null ? c.withKernel(k) : c);
         }
         return new AgentSnapshot(timestamp, out);

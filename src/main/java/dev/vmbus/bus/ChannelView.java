@@ -7,7 +7,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.runtime.Outstanding;
 import dev.vmbus.spi.SendSections;
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 
 /**
  * One channel at one moment, the agent's only per-channel record: the offer, the name of its class, where it is in
@@ -31,7 +31,7 @@ import dev.vmbus.transport.uio.KernelChannelCounters;
  */
 public record ChannelView(Offer offer, String className, ChannelState state, Boolean handled, EndReason reason,
                           ChannelStats stats, HostComplaints.Tally complaints, Outstanding outstanding,
-                          SendSections.Use sections, KernelChannelCounters.Values kernel) {
+                          SendSections.Use sections, KernelCounters kernel) {
 
     /** A listing entry, without live figures. */
     public static ChannelView listed(Offer offer, String className, ChannelState state, Boolean handled,
@@ -62,7 +62,7 @@ public record ChannelView(Offer offer, String className, ChannelState state, Boo
                 figures.outstanding, figures.sections, kernel);
     }
 
-    public ChannelView withKernel(KernelChannelCounters.Values k) {
+    public ChannelView withKernel(KernelCounters k) {
         return new ChannelView(offer, className, state, handled, reason, stats, complaints, outstanding, sections, k);
     }
 }

@@ -148,6 +148,18 @@ public final class DeviceRegistry {
         return enabled;
     }
 
+    /**
+     * Each enabled handler's class GUIDs, by name in the registry's order: what uio's administration
+     * ({@code Diagnosis}, {@code UioRefusal}) judges, without knowing the bus.
+     */
+    public Map<String, List<UUID>> enabledClasses() {
+        Map<String, List<UUID>> out = new java.util.LinkedHashMap<>();
+        for (String name : enabled().keySet()) {
+            out.put(name, List.copyOf(handler(name).orElseThrow().classIds()));
+        }
+        return out;
+    }
+
     public Optional<DevicePlugin<?>> handler(String name) {
         return Optional.ofNullable(handlers.get(name));
     }

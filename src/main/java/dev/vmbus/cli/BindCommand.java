@@ -189,7 +189,7 @@ final class BindCommand {
         int bindEnabled(SystemView system, UioBinder binder, PrintWriter out) throws IOException {
             DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(system.config()), TransportType.UIO);
             int failed = 0;
-            for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
+            for (Diagnosis.ClassReport c : Diagnosis.of(system, registry.enabledClasses()).classes()) {
                 String name = c.name();
                 switch (c.status()) {
                     case SERVED -> out.println(name + ": on " + VmbusDevices.UIO_DRIVER + " already");
@@ -211,7 +211,7 @@ final class BindCommand {
             }
             if (stopDaemons) {
                 // Read again: what is on uio now, not what was planned.
-                for (Diagnosis.ClassReport c : Diagnosis.of(system, registry).classes()) {
+                for (Diagnosis.ClassReport c : Diagnosis.of(system, registry.enabledClasses()).classes()) {
                     List<String> units = KERNEL_DAEMONS.get(c.name());
                     if (units == null || c.status() != Diagnosis.Status.SERVED) {
                         continue;

@@ -73,7 +73,7 @@ final class DoctorCommand implements Callable<Integer> {
         DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(view.config()), TransportType.UIO);
         Diagnosis d;
         try {
-            d = Diagnosis.of(view, registry);
+            d = Diagnosis.of(view, registry.enabledClasses());
         } catch (IOException e) {
             // no VMBus here, or the kernel cannot be read: that is the diagnosis, not a crash
             try {

@@ -2,9 +2,9 @@ package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.transport.KernelCounters;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,14 +18,14 @@ import java.util.Map;
  * @param updateIntervalMs how often the live stream carries a snapshot (and history takes a point)
  * @param devices          the enabled device handlers: the page shows their states, their health hooks judge
  *                         them and their gauges go to {@code /metrics}
- * @param kernelSysfsRoot  on the uio transport, the sysfs root whose per-channel attributes (the kernel's own
- *                         counters) are shown beside the agent's; null elsewhere
+ * @param kernelCounters   on the uio transport, where the kernel's own per-channel counters are read (shown beside
+ *                         the agent's); null elsewhere
  * @param health           when a channel or device needs attention ({@code dashboard.health})
  * @param settings         each device's config section as the config file gives it ({@code devices.<name>}), shown
  *                         on its card as what is configured to happen; absent names show none
  */
 public record DashboardOptions(String host, int port, String token, long updateIntervalMs,
-                               List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health,
+                               List<DevicePlugin<?>> devices, KernelCounters.Source kernelCounters, VmbusConfig.Health health,
                                Map<String, JsonObject> settings) {
     /** Live-stream clients served at once; more get 503. */
     public static final int MAX_STREAM_CLIENTS = 16;
@@ -40,8 +40,8 @@ public record DashboardOptions(String host, int port, String token, long updateI
 
     /** Without the devices' config sections (their cards show no settings). */
     public DashboardOptions(String host, int port, String token, long updateIntervalMs,
-                            List<DevicePlugin<?>> devices, Path kernelSysfsRoot, VmbusConfig.Health health) {
-        this(host, port, token, updateIntervalMs, devices, kernelSysfsRoot, health, Map.of());
+                            List<DevicePlugin<?>> devices, KernelCounters.Source kernelCounters, VmbusConfig.Health health) {
+        this(host, port, token, updateIntervalMs, devices, kernelCounters, health, Map.of());
     }
 
     /** Without the kernel's counters (sim and shm transports), with the default health thresholds. */

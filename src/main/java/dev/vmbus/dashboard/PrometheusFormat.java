@@ -9,7 +9,7 @@ import dev.vmbus.channel.PacketCounts;
 import dev.vmbus.ring.RingSnapshot;
 import dev.vmbus.runtime.Outstanding;
 import dev.vmbus.spi.SendSections;
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 import dev.vmbus.spi.DevicePlugin;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -265,22 +265,22 @@ final class PrometheusFormat {
     private void kernelFamilies() {
         kernelCounter("vmbus_kernel_channel_interrupts_total",
                 "The kernel's count of channel callbacks for host interrupts (sysfs channels/<relid>/interrupts).",
-                KernelChannelCounters.Values::interrupts);
+                KernelCounters::interrupts);
         kernelCounter("vmbus_kernel_channel_events_total",
                 "The kernel's count of signals it sent to the host, on uio the write(1) kicks of unmonitored channels (sysfs events).",
-                KernelChannelCounters.Values::events);
+                KernelCounters::events);
         kernelCounter("vmbus_kernel_channel_intr_in_full_total",
                 "The kernel's own ring counter intr_in_full (still while userspace owns the ring).",
-                KernelChannelCounters.Values::intrInFull);
+                KernelCounters::intrInFull);
         kernelCounter("vmbus_kernel_channel_intr_out_empty_total",
                 "The kernel's own ring counter intr_out_empty (still while userspace owns the ring).",
-                KernelChannelCounters.Values::intrOutEmpty);
+                KernelCounters::intrOutEmpty);
         kernelCounter("vmbus_kernel_channel_out_full_first_total",
                 "The kernel's own ring counter out_full_first (still while userspace owns the ring).",
-                KernelChannelCounters.Values::outFullFirst);
+                KernelCounters::outFullFirst);
         kernelCounter("vmbus_kernel_channel_out_full_total",
                 "The kernel's own ring counter out_full_total (still while userspace owns the ring).",
-                KernelChannelCounters.Values::outFullTotal);
+                KernelCounters::outFullTotal);
         gauge("vmbus_kernel_channel_interrupt_mask",
                 "interrupt_mask of a ring as the kernel reads it (sysfs in_mask, out_mask).", ID_RING, cb -> {
                     for (ChannelView c : agent.channels()) {
@@ -297,20 +297,20 @@ final class PrometheusFormat {
                 });
         kernelGauge("vmbus_kernel_channel_read_avail_bytes",
                 "Bytes to read in the inbound ring as the kernel computes them (sysfs read_avail).",
-                KernelChannelCounters.Values::readAvail);
+                KernelCounters::readAvail);
         kernelGauge("vmbus_kernel_channel_write_avail_bytes",
                 "Bytes free in the outbound ring as the kernel computes them (sysfs write_avail).",
-                KernelChannelCounters.Values::writeAvail);
+                KernelCounters::writeAvail);
         kernelGauge("vmbus_kernel_channel_target_cpu", "The CPU the host interrupts for this channel (sysfs cpu).",
-                KernelChannelCounters.Values::cpu);
+                KernelCounters::cpu);
         kernelGauge("vmbus_kernel_channel_monitor_pending", "Monitor pending bit of a monitored channel (sysfs pending).",
-                KernelChannelCounters.Values::pending);
+                KernelCounters::pending);
         kernelGauge("vmbus_kernel_channel_monitor_latency",
                 "Monitor latency of a monitored channel in 100 ns units (sysfs latency).",
-                KernelChannelCounters.Values::latency);
+                KernelCounters::latency);
     }
 
-    private void kernelCounter(String name, String help, Function<KernelChannelCounters.Values, Long> value) {
+    private void kernelCounter(String name, String help, Function<KernelCounters, Long> value) {
         CounterWithCallback.builder().name(name).help(help).labelNames(ID).callback(cb -> {
             for (ChannelView c : agent.channels()) {
                 Long v = c.kernel() != null ? value.apply(c.kernel()) : null;
@@ -321,7 +321,7 @@ final class PrometheusFormat {
         }).register(registry);
     }
 
-    private void kernelGauge(String name, String help, Function<KernelChannelCounters.Values, Long> value) {
+    private void kernelGauge(String name, String help, Function<KernelCounters, Long> value) {
         gauge(name, help, ID, cb -> {
             for (ChannelView c : agent.channels()) {
                 Long v = c.kernel() != null ? value.apply(c.kernel()) : null;

@@ -2,9 +2,10 @@ package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
+import dev.vmbus.bus.ChannelView;
 import dev.vmbus.host.HostChannels;
 import dev.vmbus.host.HostControl;
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -62,7 +63,7 @@ final class Views {
                 .map(m -> remember(m.body()))
                 .recover(e -> {
                     if (noAgentHere(e)) {
-                        return host instanceof HostChannels hc ? hc.channels()
+                        return host instanceof HostChannels hc ? hc.channels().map(Views::hostEnds)
                                 : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of()));
                     }
                     return vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null, QUICK)
@@ -71,6 +72,12 @@ final class Views {
                                     : new AgentSnapshot(System.currentTimeMillis(), List.of())));
                 });
         return channels.compose(this::withKernelCountersIfUio);
+    }
+
+    /** The host's ends as the agent's listing shows channels: no device use, no complaints. */
+    private static AgentSnapshot hostEnds(List<HostChannels.End> ends) {
+        return new AgentSnapshot(System.currentTimeMillis(), ends.stream()
+                .map(e -> ChannelView.hostEnd(e.offer(), e.className(), e.state(), e.stats())).toList());
     }
 
     /** Whether nobody in this process answers for an agent (a host-only process). */
@@ -84,7 +91,7 @@ final class Views {
     }
 
     private Future<AgentSnapshot> withKernelCountersIfUio(AgentSnapshot snapshot) {
-        return options.kernelSysfsRoot() == null ? Future.succeededFuture(snapshot) : withKernelCounters(snapshot);
+        return options.kernelCounters() == null ? Future.succeededFuture(snapshot) : withKernelCounters(snapshot);
     }
 
     /**
@@ -92,7 +99,7 @@ final class Views {
      * channels go out without them.
      */
     private Future<AgentSnapshot> withKernelCounters(AgentSnapshot snapshot) {
-        return vertx.executeBlocking(() -> KernelChannelCounters.readValues(options.kernelSysfsRoot()), false)
+        return vertx.executeBlocking(() -> options.kernelCounters().read(), false)
                 .map(snapshot::withKernel)
                 .otherwise(e -> snapshot);
     }

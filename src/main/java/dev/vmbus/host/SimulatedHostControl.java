@@ -1,7 +1,5 @@
 package dev.vmbus.host;
 
-import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.SendStatus;
 import dev.vmbus.host.nic.HostNic;
@@ -114,24 +112,24 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
 
     /** The host's ends of the open channels, with their stats. */
     @Override
-    public Future<AgentSnapshot> channels() {
-        Promise<AgentSnapshot> result = Promise.promise();
+    public Future<List<End>> channels() {
+        Promise<List<End>> result = Promise.promise();
         host.context().runOnContext(v -> {
             try {
-                List<ChannelView> out = new java.util.ArrayList<>();
+                List<End> out = new java.util.ArrayList<>();
                 for (HostDevice d : host.devices()) {
                     boolean open = d.channelState() == ChannelState.OPEN;
-                    out.add(ChannelView.hostEnd(d.offer(), d.name(), d.channelState(), open ? d.driver().stats() : null));
+                    out.add(new End(d.offer(), d.name(), d.channelState(), open ? d.driver().stats() : null));
                 }
                 host.nic().ifPresent(n -> {
                     if (n.drivers().isEmpty()) {
-                        out.add(ChannelView.hostEnd(n.offer(), n.name(), ChannelState.OFFERED, null));
+                        out.add(new End(n.offer(), n.name(), ChannelState.OFFERED, null));
                     }
                     for (ChannelDriver d : n.drivers()) {
-                        out.add(ChannelView.hostEnd(d.offer(), n.name(), d.state(), d.open() ? d.stats() : null));
+                        out.add(new End(d.offer(), n.name(), d.state(), d.open() ? d.stats() : null));
                     }
                 });
-                result.complete(new AgentSnapshot(System.currentTimeMillis(), out));
+                result.complete(List.copyOf(out));
             } catch (RuntimeException e) {
                 result.fail(e);
             }

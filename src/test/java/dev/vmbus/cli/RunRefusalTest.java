@@ -62,12 +62,12 @@ class RunRefusalTest {
         dev.vmbus.bus.DeviceRegistry registry = dev.vmbus.bus.DeviceRegistry.load(dev.vmbus.bus.DeviceRegistry.sections(config),
                 dev.vmbus.config.TransportType.UIO);
         var diagnosis = dev.vmbus.transport.uio.admin.Diagnosis.of(
-                dev.vmbus.transport.uio.admin.SystemView.of(config, null, null), registry);
+                dev.vmbus.transport.uio.admin.SystemView.of(config, null, null), registry.enabledClasses());
         var storvsc = diagnosis.devices().stream().filter(r -> r.device().className().equals("storvsc")).findFirst()
                 .orElseThrow();
         assertTrue(storvsc.device().onUio() && !storvsc.verdict().kernelReasons().isEmpty(), "unsafe, and bound");
         assertEquals(java.util.List.of(), diagnosis.refusals());
-        dev.vmbus.transport.uio.admin.UioRefusal.check(config, registry); // does not throw
+        dev.vmbus.transport.uio.admin.UioRefusal.check(config, registry.enabledClasses()); // does not throw
     }
 
     @Test
@@ -96,7 +96,7 @@ class RunRefusalTest {
                 dev.vmbus.transport.uio.admin.UioRefusal.class.getName());
         log.addHandler(handler);
         try {
-            dev.vmbus.transport.uio.admin.UioRefusal.check(config, registry);
+            dev.vmbus.transport.uio.admin.UioRefusal.check(config, registry.enabledClasses());
         } finally {
             log.removeHandler(handler);
         }

@@ -1,7 +1,7 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -32,8 +32,8 @@ class KernelMetricsTest {
         k.put("intr_out_empty", 3L);
         k.put("out_full_first", 0L);
         k.put("out_full_total", 0L);
-        AgentSnapshot merged = snapshot.withKernel(Map.of(1, KernelChannelCounters.Values.of(k),
-                99, KernelChannelCounters.Values.of(Map.of("interrupts", 5L))));
+        AgentSnapshot merged = snapshot.withKernel(Map.of(1, KernelCounters.of(k),
+                99, KernelCounters.of(Map.of("interrupts", 5L))));
         assertEquals(4242L, merged.channels().get(0).kernel().interrupts());
         assertEquals(k, merged.channels().get(0).kernel().byAttribute(), "every attribute, in the kernel's order");
         assertEquals(new java.util.ArrayList<>(k.keySet()),

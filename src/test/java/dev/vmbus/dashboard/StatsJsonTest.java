@@ -5,7 +5,7 @@ import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.transport.uio.KernelChannelCounters;
+import dev.vmbus.transport.KernelCounters;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -24,7 +24,7 @@ class StatsJsonTest {
     void anOpenChannelWithStatsComplaintsAndKernelCounters() {
         Offer one = new Offer(1, PrometheusFormatTest.HEARTBEAT_CLASS, PrometheusFormatTest.HEARTBEAT_INSTANCE, 0, 16384);
         ChannelView open = PrometheusFormatTest.open(one, "heartbeat", 7)
-                .withKernel(KernelChannelCounters.Values.of(Map.of("interrupts", 4242L, "out_mask", 1L)));
+                .withKernel(KernelCounters.of(Map.of("interrupts", 4242L, "out_mask", 1L)));
         String ring = "\"writeIndex\":%d,\"readIndex\":0,\"interruptMask\":%d,\"pendingSendSize\":%d,\"featureBits\":1,"
                 + "\"dataSize\":12288,\"bytesToRead\":%d,\"bytesToWrite\":%d,\"fillPercent\":%s";
         String expected = "{\"relid\":1,\"class\":\"heartbeat\",\"classId\":\"57164f39-9115-4e78-ab55-382f3bd5422d\","

@@ -1,7 +1,5 @@
 package dev.vmbus.host;
 
-import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.ConfigLoader;
@@ -74,8 +72,8 @@ class SimulatedHostNicTest {
         assertEquals("nic", nicState.getString("device"));
         assertEquals("offered", nicState.getString("phase"));
         assertEquals("loopback", nicState.getString("backend"));
-        AgentSnapshot channels = control.channels().await(10, TimeUnit.SECONDS);
-        ChannelView view = channels.channels().stream().filter(c -> c.relid() == nic.relid()).findFirst().orElseThrow();
+        List<HostChannels.End> channels = control.channels().await(10, TimeUnit.SECONDS);
+        HostChannels.End view = channels.stream().filter(c -> c.offer().relid() == nic.relid()).findFirst().orElseThrow();
         assertEquals("nic", view.className());
         assertEquals(ChannelState.OFFERED, view.state());
 

@@ -1,5 +1,7 @@
 package dev.vmbus.transport.uio;
 
+import dev.vmbus.transport.KernelCounters;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,48 +26,15 @@ import java.util.stream.Stream;
  */
 public final class KernelChannelCounters {
     /** Every numeric attribute read, in the kernel's order. */
-    public static final List<String> ATTRIBUTES = List.of("out_mask", "in_mask", "read_avail", "write_avail", "cpu",
-            "pending", "latency", "interrupts", "events", "intr_in_full", "intr_out_empty", "out_full_first",
-            "out_full_total");
+    public static final List<String> ATTRIBUTES = KernelCounters.ATTRIBUTES;
 
     private KernelChannelCounters() {
     }
 
-    /**
-     * One channel's attributes as read; each is null when the kernel did not give it (hidden, or its ring not
-     * open). Named after the sysfs files. Immutable.
-     */
-    public record Values(Long outMask, Long inMask, Long readAvail, Long writeAvail, Long cpu, Long pending,
-                         Long latency, Long interrupts, Long events, Long intrInFull, Long intrOutEmpty,
-                         Long outFullFirst, Long outFullTotal) {
-
-        /** From sysfs names ({@link #ATTRIBUTES}) to values; names not among them are ignored. */
-        public static Values of(Map<String, Long> byAttribute) {
-            return new Values(byAttribute.get("out_mask"), byAttribute.get("in_mask"), byAttribute.get("read_avail"),
-                    byAttribute.get("write_avail"), byAttribute.get("cpu"), byAttribute.get("pending"),
-                    byAttribute.get("latency"), byAttribute.get("interrupts"), byAttribute.get("events"),
-                    byAttribute.get("intr_in_full"), byAttribute.get("intr_out_empty"),
-                    byAttribute.get("out_full_first"), byAttribute.get("out_full_total"));
-        }
-
-        /** Back to sysfs names, in {@link #ATTRIBUTES} order, present ones only. */
-        public Map<String, Long> byAttribute() {
-            Long[] v = {outMask, inMask, readAvail, writeAvail, cpu, pending, latency, interrupts, events, intrInFull,
-                    intrOutEmpty, outFullFirst, outFullTotal};
-            Map<String, Long> out = new LinkedHashMap<>();
-            for (int i = 0; i < v.length; i++) {
-                if (v[i] != null) {
-                    out.put(ATTRIBUTES.get(i), v[i]);
-                }
-            }
-            return out;
-        }
-    }
-
     /** {@link #read}, typed. */
-    public static Map<Integer, Values> readValues(Path sysfsRoot) {
-        Map<Integer, Values> out = new TreeMap<>();
-        read(sysfsRoot).forEach((relid, byAttribute) -> out.put(relid, Values.of(byAttribute)));
+    public static Map<Integer, KernelCounters> readValues(Path sysfsRoot) {
+        Map<Integer, KernelCounters> out = new TreeMap<>();
+        read(sysfsRoot).forEach((relid, byAttribute) -> out.put(relid, KernelCounters.of(byAttribute)));
         return out;
     }
 

@@ -1,7 +1,5 @@
 package dev.vmbus.transport.uio.admin;
 
-import dev.vmbus.spi.DevicePlugin;
-import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.Guid;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.ServePolicy;
@@ -13,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What this agent can serve on this machine: the kernel's features, whether {@code uio_hv_generic} is loaded, every
@@ -33,7 +32,11 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
     public record ClassReport(String name, Status status, String text) {
     }
 
-    public static Diagnosis of(SystemView view, DeviceRegistry registry) throws IOException {
+    /**
+     * Judges the machine for the agent whose enabled device classes are {@code enabledClasses} (name to class
+     * GUIDs, in the order to report them: {@code DeviceRegistry.enabledClasses()}).
+     */
+    public static Diagnosis of(SystemView view, Map<String, List<java.util.UUID>> enabledClasses) throws IOException {
         KernelFeatures kernel = view.kernel();
         Path sysfs = view.sysfsRoot();
         boolean loaded = VmbusDevices.uioDriverLoaded(sysfs);
@@ -48,10 +51,11 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         }
         List<ClassReport> classes = new ArrayList<>();
         java.util.Set<java.util.UUID> enabled = new java.util.HashSet<>();
-        for (String name : registry.enabled().keySet()) {
-            DevicePlugin<?> h = registry.handler(name).orElseThrow();
-            enabled.addAll(h.classIds());
-            List<DeviceReport> mine = devices.stream().filter(r -> h.classIds().contains(r.device().classId())).toList();
+        for (Map.Entry<String, List<java.util.UUID>> e : enabledClasses.entrySet()) {
+            String name = e.getKey();
+            List<java.util.UUID> ids = e.getValue();
+            enabled.addAll(ids);
+            List<DeviceReport> mine = devices.stream().filter(r -> ids.contains(r.device().classId())).toList();
             if (mine.isEmpty()) {
                 classes.add(new ClassReport(name, Status.ABSENT, "no device offered (is the service enabled in the"
                         + " VM's settings?); the agent serves it when the host offers one"));

@@ -1,11 +1,12 @@
 package dev.vmbus.transport.uio.admin;
 
-import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.transport.uio.KernelFeatures;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
@@ -20,8 +21,9 @@ public final class UioRefusal {
     }
 
     /** Returns the kernel's features (for the uio transport's options), or throws naming every refusal. */
-    public static KernelFeatures check(VmbusConfig config, DeviceRegistry registry) throws IOException {
-        Diagnosis d = Diagnosis.of(SystemView.of(config, null, null), registry);
+    /** @param enabledClasses the enabled device classes' GUIDs by name ({@code DeviceRegistry.enabledClasses()}) */
+    public static KernelFeatures check(VmbusConfig config, Map<String, List<UUID>> enabledClasses) throws IOException {
+        Diagnosis d = Diagnosis.of(SystemView.of(config, null, null), enabledClasses);
         List<String> refusals = d.refusals();
         if (!refusals.isEmpty()) {
             throw new IllegalStateException("refusing to start on the uio transport with kernel " + d.kernel().release()
