@@ -62,6 +62,7 @@ class ConfigFileTest {
         assertEquals(Path.of("conf/vmbus.json"), ConfigFile.processDefault());
     }
 
+    @org.junit.jupiter.api.Tag("slow") // a vmbus child JVM: run by mvn verify, not by mvn test
     @Test
     void runFromADirectoryWithoutConfStartsOnTheBuiltInDefaultsAndSaysSoOnce() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("home"));
@@ -75,6 +76,7 @@ class ConfigFileTest {
         }
     }
 
+    @org.junit.jupiter.api.Tag("slow") // a vmbus child JVM: run by mvn verify, not by mvn test
     @Test
     void theLaunchersDefaultFileIsReadWhereverTheCommandRuns() throws Exception {
         // Run from the project's directory, whose conf/vmbus.json must not be read.
@@ -93,6 +95,7 @@ class ConfigFileTest {
         }
     }
 
+    @org.junit.jupiter.api.Tag("slow") // a vmbus child JVM: run by mvn verify, not by mvn test
     @Test
     void doctorReadsTheSameDefaultAndSaysWhenItIsMissing() throws Exception {
         KernelFixtures tree = KernelFixtures.create(tmp.resolve("tree"), Generation.STABLE_6_6);

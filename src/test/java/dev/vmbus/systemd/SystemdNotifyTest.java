@@ -23,6 +23,7 @@ public class SystemdNotifyTest {
     @TempDir
     Path tmp;
 
+    @org.junit.jupiter.api.Tag("slow") // a vmbus child JVM: run by mvn verify, not by mvn test
     @Test
     void agentSendsReadyWhenEveryChannelIsOpenThenWatchdogPingsThenStopping() throws Throwable {
         Path conf = tmp.resolve("vmbus.json");

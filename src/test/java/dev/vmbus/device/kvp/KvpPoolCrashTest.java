@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A process killed in the middle of rewriting a pool leaves it readable with every existing record. */
+@org.junit.jupiter.api.Tag("slow") // child JVMs killed mid-write: run by mvn verify, not by mvn test
 class KvpPoolCrashTest {
     @TempDir
     Path dir;

@@ -40,6 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * the receive buffer and completed, GPA-direct packets from {@code guest.mem}, and a hostile knob or a guest
  * mistake ending only its own channel.
  */
+@org.junit.jupiter.api.Tag("slow") // a host process per test: run by mvn verify, not by mvn test
 class ShmBufferedHostTest {
     @TempDir
     Path dir;

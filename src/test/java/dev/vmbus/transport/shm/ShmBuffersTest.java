@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Buffers and guest memory on {@code shm}, with the host in its own JVM: the offer's buffers, guest.mem. */
+@org.junit.jupiter.api.Tag("slow") // a host process per test: run by mvn verify, not by mvn test
 class ShmBuffersTest {
     private static final long RECEIVE = 31L << 20;
     private static final long SEND = 16L << 20;

@@ -34,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shm transport with the host in its own JVM: real ring files, real Unix sockets. */
+@org.junit.jupiter.api.Tag("slow") // a host process per test: run by mvn verify, not by mvn test
 class ShmTransportTest {
     private static final int RING_SIZE = 4 * 4096; // 12 KiB data area per direction: the host must wait for space
     private static final int CHANNELS = 4;

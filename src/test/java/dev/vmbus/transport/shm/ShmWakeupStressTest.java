@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * out, a read that swallowed a wake-up, a mask left set) leaves a packet unread, and the bounded wait for it fails
  * naming the channel and the packet. Several channels, each on its own event loop, run at once.
  */
+@org.junit.jupiter.api.Tag("slow") // a host process per test: run by mvn verify, not by mvn test
 class ShmWakeupStressTest {
     private static final int RING_SIZE = 2 * 4096; // 4 KiB of data a direction: a burst of a few packets fills it
     private static final int CHANNELS = 3;
