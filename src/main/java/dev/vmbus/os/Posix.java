@@ -8,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The few libc calls the uio transport needs, made through the FFM API ({@link Libc}): no JNI, no native library of
@@ -24,6 +26,14 @@ public final class Posix {
     static final int PROT_READ = 1;
     static final int PROT_WRITE = 2;
     static final int MAP_SHARED = 1;
+    private static final int MAP_PRIVATE = 2;
+    private static final int MAP_FIXED = 0x10;
+    private static final int MAP_ANONYMOUS = 0x20;
+    /**
+     * How long a released mapping stays on private zero pages before it is unmapped: far longer than one memory
+     * access that a closing arena's handshake missed can take (see {@link #map}).
+     */
+    static final long UNMAP_GRACE_MS = 2000;
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int EAGAIN = 11;
@@ -126,8 +136,15 @@ public final class Posix {
 
     /**
      * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, offset)} of {@code path}; the segment is
-     * unmapped when {@code arena} closes. The file descriptor is closed at once: the mapping keeps its own
+     * released when {@code arena} closes. The file descriptor is closed at once: the mapping keeps its own
      * reference to the file.
+     *
+     * <p>Release, in two steps: at the close the file's pages are replaced in place by private zero pages
+     * ({@code mmap MAP_FIXED|MAP_ANONYMOUS}, atomic for every other thread), and the range is unmapped
+     * {@link #UNMAP_GRACE_MS} later. A shared arena's close is meant to wait out every access in flight, but JDK 25's
+     * handshake can miss one running in a compiled {@code Unsafe} accessor (JDK-8364167: a reader crashed with
+     * SIGSEGV in {@code Unsafe.getIntUnaligned} here when the close unmapped at once). With the two steps such an
+     * access reads zeros or writes to a private page, never to the device's pages and never to an unmapped one.
      */
     public static MemorySegment map(Path path, long offset, long size, Arena arena) throws IOException {
         int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -139,7 +156,7 @@ public final class Posix {
                 throw Libc.failure("mmap of " + size + " bytes at offset " + offset + " of " + path, capture);
             }
             long base = addr.address();
-            return MemorySegment.ofAddress(base).reinterpret(size, arena, s -> unmap(base, size));
+            return MemorySegment.ofAddress(base).reinterpret(size, arena, s -> release(base, size, UNMAP_GRACE_MS));
         } catch (IOException e) {
             throw e;
         } catch (Throwable e) {
@@ -147,6 +164,28 @@ public final class Posix {
         } finally {
             close(fd);
         }
+    }
+
+    /**
+     * The two-step release of {@link #map}: private zero pages now, unmapped {@code graceMs} later; if the pages
+     * cannot be replaced, they are unmapped at once.
+     */
+    static void release(long address, long size, long graceMs) {
+        boolean replaced;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment capture = Libc.errnoBuffer(call);
+            MemorySegment at = (MemorySegment) MMAP.invokeExact(capture, MemorySegment.ofAddress(address), size,
+                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
+            replaced = at.address() == address;
+        } catch (Throwable e) {
+            replaced = false;
+        }
+        if (!replaced) {
+            unmap(address, size);
+            return;
+        }
+        CompletableFuture.runAsync(() -> unmap(address, size),
+                CompletableFuture.delayedExecutor(graceMs, TimeUnit.MILLISECONDS));
     }
 
     private static void unmap(long address, long size) {

@@ -9,8 +9,10 @@ import java.util.logging.Logger;
  *
  * <p>Why this is safe: every access to a segment of an {@link Arena#ofShared()} arena is checked against the
  * arena's state, and closing it does a handshake with every thread, so an access either completed before the
- * close or fails with {@link IllegalStateException}; none touches the memory after the {@code munmap} that the
- * close runs. A close can itself fail with {@link IllegalStateException} while another thread is inside an
+ * close or fails with {@link IllegalStateException}. JDK 25's handshake can miss an access in flight in a compiled
+ * {@code Unsafe} accessor (JDK-8364167; SharedMemoryTest's reader once crashed so), so the close does not unmap at
+ * once: {@link dev.vmbus.os.Posix#map} puts private zero pages in place of the device's and unmaps them after a
+ * grace period; a missed access touches those, never the device's pages. A close can itself fail with {@link IllegalStateException} while another thread is inside an
  * access at the handshake (JDK-8319756); the arena then stays open, so it is retried until it closes.
  *
  * <p>Stateless; safe from any thread.
