@@ -3,7 +3,6 @@ package dev.vmbus.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 

@@ -69,10 +69,10 @@ class TimesyncDeviceTest {
         return HEX.formatHex(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
     }
 
-    /** Host FILETIME {@code aheadMs} ahead of our clock, as it was {@code agoTicks} of the counter ago. */
     /** When this test first read the time for a host sample (epoch ms), or 0: how late any sample can be. */
     private static long firstHostTimeAt;
 
+    /** Host FILETIME {@code aheadMs} ahead of our clock, as it was {@code agoTicks} of the counter ago. */
     private static long hostFileTime(long aheadMs, long agoTicks) {
         Instant now = Instant.now();
         if (firstHostTimeAt == 0) {
