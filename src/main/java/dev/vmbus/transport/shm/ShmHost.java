@@ -4,7 +4,6 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.os.Posix;
-import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
@@ -21,7 +20,6 @@ import io.vertx.core.parsetools.RecordParser;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -58,7 +56,7 @@ public final class ShmHost implements HostTransport {
     private final Vertx vertx;
     private final Path dir;
     private final int headerSize;
-    private final Map<Integer, HostChannel> channels = new LinkedHashMap<>();
+    private final Map<Integer, ShmHostChannel> channels = new LinkedHashMap<>();
     private Context context;
     private NetServer control;
     private NetSocket guest;
@@ -137,7 +135,7 @@ public final class ShmHost implements HostTransport {
         if (guestMemory != null) {
             socket.write(ShmProtocol.line(ShmProtocol.memory(guestMemory.memory().byteSize())));
         }
-        for (HostChannel channel : channels.values()) {
+        for (ShmHostChannel channel : channels.values()) {
             socket.write(ShmProtocol.line(channel.offerLine()));
         }
         guestHandler.accept(true);
@@ -145,7 +143,7 @@ public final class ShmHost implements HostTransport {
 
     private void guestGone(String reason) {
         guest = null;
-        for (HostChannel channel : channels.values()) {
+        for (ShmHostChannel channel : channels.values()) {
             channel.closed(EndReason.of(EndReason.Kind.PEER_GONE, reason));
         }
         guestHandler.accept(false);
@@ -171,7 +169,7 @@ public final class ShmHost implements HostTransport {
             malformed(socket, e.getMessage());
             return;
         }
-        HostChannel channel = channels.get(relid);
+        ShmHostChannel channel = channels.get(relid);
         if (channel == null) {
             LOG.warning("shm: guest sent " + message.getString("op") + " for relid " + relid + ", which is not offered");
             socket.write(ShmProtocol.line(ShmProtocol.error("relid " + relid + " is not offered")));
@@ -227,7 +225,7 @@ public final class ShmHost implements HostTransport {
 
     @Override
     public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
-        HostChannel primary;
+        ShmHostChannel primary;
         try {
             primary = HostTransport.checkOffer(offer, buffers, channels, c -> c.offer);
         } catch (IllegalArgumentException e) {
@@ -271,7 +269,8 @@ public final class ShmHost implements HostTransport {
             return Future.failedFuture(new UncheckedIOException("cannot create the files of relid " + offer.relid()
                     + ": " + e.getMessage(), e));
         }
-        HostChannel channel = new HostChannel(offer, listener, ring, files, shared, mapped);
+        ShmHostChannel channel = new ShmHostChannel(offer, listener, ring, files, shared, mapped, context, headerSize,
+                () -> rescind(offer.relid()));
         channels.put(offer.relid(), channel);
         return SignalListener.listen(signalPath, context, channel::signalConnected)
                 .compose(signals -> {
@@ -293,7 +292,7 @@ public final class ShmHost implements HostTransport {
 
     @Override
     public Future<Void> rescind(int relid) {
-        HostChannel channel = channels.get(relid);
+        ShmHostChannel channel = channels.get(relid);
         if (channel == null) {
             return Future.failedFuture(new IllegalArgumentException("relid " + relid + " is not offered"));
         }
@@ -313,7 +312,7 @@ public final class ShmHost implements HostTransport {
         return Future.succeededFuture();
     }
 
-    private void remove(HostChannel channel) {
+    private void remove(ShmHostChannel channel) {
         channels.remove(channel.offer.relid());
         if (channel.signalListener != null) {
             channel.signalListener.close();
@@ -331,17 +330,9 @@ public final class ShmHost implements HostTransport {
         vertx.setTimer(1000, t -> channel.mapped.forEach(MappedRingFile::close));
     }
 
-    private static void closeQuietly(SocketChannel socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing is all we wanted
-        }
-    }
-
     @Override
     public Future<Void> close() {
-        for (HostChannel channel : channels.values().toArray(HostChannel[]::new)) {
+        for (ShmHostChannel channel : channels.values().toArray(ShmHostChannel[]::new)) {
             channel.closed(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "host shutting down"));
             remove(channel);
         }
@@ -358,124 +349,5 @@ public final class ShmHost implements HostTransport {
             guestMemoryFile = null;
         }
         return control != null ? control.close() : Future.succeededFuture();
-    }
-
-    /** One offered channel on the host. */
-    private final class HostChannel {
-        final Offer offer;
-        final ChannelListener listener;
-        final MappedRingFile ring;
-        final List<ShmProtocol.BufferFile> bufferFiles;
-        final List<ChannelBuffer> buffers;
-        /** Every file the channel owns: the ring, then its own buffers (a subchannel borrows its primary's). */
-        final List<MappedRingFile> mapped;
-        /** Listening on {@code R.sock}; null until it listens. */
-        SignalListener signalListener;
-        boolean openRequested;
-        boolean rescinding;
-        Link link;
-
-        HostChannel(Offer offer, ChannelListener listener, MappedRingFile ring, List<ShmProtocol.BufferFile> bufferFiles,
-                    List<ChannelBuffer> buffers, List<MappedRingFile> mapped) {
-            this.offer = offer;
-            this.listener = listener;
-            this.ring = ring;
-            this.bufferFiles = List.copyOf(bufferFiles);
-            this.buffers = List.copyOf(buffers);
-            this.mapped = List.copyOf(mapped);
-        }
-
-        JsonObject offerLine() {
-            return ShmProtocol.offer(offer, bufferFiles);
-        }
-
-        void openRequested(NetSocket control) {
-            if (link != null) {
-                closed(EndReason.of(EndReason.Kind.PEER_CLOSED, "re-opened by the guest"));
-            }
-            openRequested = true;
-            control.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.OPENED, offer.relid())));
-        }
-
-        void signalConnected(SocketChannel accepted) {
-            if (!openRequested || link != null || signalListener == null) {
-                LOG.warning("shm: unexpected signal connection for relid " + offer.relid() + "; closing it");
-                closeQuietly(accepted);
-                return;
-            }
-            Link l = new Link(this);
-            link = l;
-            SignalSocket.serve(accepted, context, l::frames, why -> {
-                if (link == l) {
-                    closed(EndReason.of(EndReason.Kind.PEER_GONE, why.equals(SignalSocket.CLOSED_BY_PEER)
-                            ? "guest closed the signal socket" : "the signal socket " + why));
-                }
-            }).onComplete(ar -> {
-                if (link != l) {
-                    if (ar.succeeded()) {
-                        ar.result().close(); // the channel closed while the socket was being registered
-                    }
-                } else if (ar.failed()) {
-                    link = null;
-                    LOG.warning("shm: cannot serve the signal socket of relid " + offer.relid() + ": "
-                            + ar.cause().getMessage());
-                } else {
-                    l.socket = ar.result();
-                    listener.opened(l);
-                }
-            });
-        }
-
-        void closed(EndReason reason) {
-            openRequested = false;
-            Link l = link;
-            if (l != null) {
-                link = null;
-                l.closed = true;
-                if (l.socket == null) {
-                    return; // still registering: the host logic never saw it open
-                }
-                l.socket.close();
-                l.ended(reason);
-                listener.closed(offer.relid(), reason);
-            }
-        }
-    }
-
-    /** The host's link to one open channel. */
-    private final class Link extends AbstractChannelLink {
-        final HostChannel channel;
-        /** Set once served, before the host logic sees the link. */
-        SignalSocket socket;
-        Runnable interruptHandler = () -> { };
-        boolean closed;
-        int interruptCount;
-
-        Link(HostChannel channel) {
-            super(channel.offer, channel.ring.segment(), headerSize, channel.buffers);
-            this.channel = channel;
-        }
-
-        void frames() {
-            // Several frames in one read are one wake-up for the host logic.
-            interruptHandler.run();
-        }
-
-        @Override
-        public void signal() {
-            if (!closed) {
-                socket.send(++interruptCount);
-            }
-        }
-
-        @Override
-        public void interruptHandler(Runnable handler) {
-            interruptHandler = handler;
-        }
-
-        @Override
-        public Future<Void> close() {
-            return rescind(channel.offer.relid());
-        }
     }
 }
