@@ -11,6 +11,7 @@ import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.ServePolicy;
 import dev.vmbus.transport.uio.UioChannel;
+import dev.vmbus.transport.uio.UioHolders;
 import dev.vmbus.transport.uio.VmbusDevice;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -88,7 +89,7 @@ final class DoctorCommand implements Callable<Integer> {
         }
         Buffers buffers = Buffers.of(view, d, registry);
         if (json) {
-            out.println(json(d, buffers).put("configuration", file.file().map(Path::toString).orElse(null))
+            out.println(json(d, view, buffers).put("configuration", file.file().map(Path::toString).orElse(null))
                     .encodePrettily());
         } else {
             text(d, view, buffers, file, out);
@@ -173,6 +174,52 @@ final class DoctorCommand implements Callable<Integer> {
         return out;
     }
 
+    /**
+     * Who holds a device on {@code uio_hv_generic} ({@link UioHolders}: its {@code /dev/uioN} open or mapped, a ring
+     * mapped), or null for a device on no uio node. Two holders of one ring interleave its indices (review F8).
+     */
+    static UioHolders.Scan holders(SystemView view, VmbusDevice dev) {
+        if (dev.uio().isEmpty()) {
+            return null;
+        }
+        try {
+            return UioHolders.scan(view.procRoot(), Path.of(view.config().transport().devRoot()), dev.uio().get(),
+                    dev.dir().getFileName().toString());
+        } catch (IOException e) {
+            return new UioHolders.Scan(java.util.List.of(), -1);
+        }
+    }
+
+    /** The lines naming each opener of a bound device (pid and command), and what two of them mean. */
+    static java.util.List<String> openers(SystemView view, VmbusDevice dev) {
+        UioHolders.Scan scan = holders(view, dev);
+        if (scan == null) {
+            return java.util.List.of();
+        }
+        String node = "/dev/" + dev.uio().get();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (scan.unreadable() < 0) {
+            out.add("openers of " + node + ": unknown (" + view.procRoot() + " cannot be listed)");
+            return out;
+        }
+        if (scan.holders().isEmpty()) {
+            out.add("openers of " + node + ": none" + (scan.unreadable() > 0 ? " that this user can see" : ""));
+        }
+        for (UioHolders.Holder h : scan.holders()) {
+            out.add("opened by pid " + h.pid() + " (" + h.command() + "): " + h.how());
+        }
+        if (scan.holders().size() > 1) {
+            out.add("WARNING: " + scan.holders().size() + " processes hold " + node + ": two consumers of one ring"
+                    + " interleave its indices (packets lost or duplicated); stop all but one (the agent refuses to"
+                    + " open a device another process holds)");
+        }
+        if (scan.unreadable() > 0) {
+            out.add(scan.unreadable() + " process(es) under " + view.procRoot() + " could not be read: run doctor as"
+                    + " root to see every opener");
+        }
+        return out;
+    }
+
     private static void text(Diagnosis d, SystemView view, Buffers buffers, ConfigFile file, PrintWriter out) {
         KernelFeatures k = d.kernel();
         out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
@@ -201,6 +248,7 @@ final class DoctorCommand implements Callable<Integer> {
                     + " subchannel(s)" + (dev.map0Size().isPresent() ? ", rings 2 x " + dev.map0Size().getAsLong() / 2
                     + " bytes" : ""));
             out.println("  " + buffers.line(dev));
+            openers(view, dev).forEach(l -> out.println("  " + l));
             if (dev.classId().equals(NIC)) {
                 nic(d, view, dev).forEach(l -> out.println("  " + l));
             }
@@ -266,7 +314,19 @@ final class DoctorCommand implements Callable<Integer> {
         return yes ? "[yes]" : "[no] ";
     }
 
-    static JsonObject json(Diagnosis d, Buffers buffers) {
+    /** The holders of a bound device as JSON: null for a device on no uio node or when /proc cannot be listed. */
+    private static JsonObject openersJson(SystemView view, VmbusDevice dev) {
+        UioHolders.Scan scan = holders(view, dev);
+        if (scan == null || scan.unreadable() < 0) {
+            return null;
+        }
+        JsonArray list = new JsonArray();
+        scan.holders().forEach(h -> list.add(new JsonObject().put("pid", h.pid()).put("command", h.command())
+                .put("how", h.how())));
+        return new JsonObject().put("processes", list).put("unreadable", scan.unreadable());
+    }
+
+    static JsonObject json(Diagnosis d, SystemView view, Buffers buffers) {
         KernelFeatures k = d.kernel();
         JsonArray devices = new JsonArray();
         for (Diagnosis.DeviceReport r : d.devices()) {
@@ -287,7 +347,8 @@ final class DoctorCommand implements Callable<Integer> {
                     .put("bufferBytes", buffers.perDevice().get(dev).bytes())
                     .put("bufferMeasured", buffers.perDevice().get(dev).measured())
                     .put("servable", r.verdict().servable()).put("reasons", reasons)
-                    .put("commands", new JsonArray(r.commands())));
+                    .put("commands", new JsonArray(r.commands()))
+                    .put("openers", openersJson(view, dev)));
         }
         JsonArray classes = new JsonArray();
         d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())

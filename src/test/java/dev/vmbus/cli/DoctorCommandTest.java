@@ -271,6 +271,43 @@ class DoctorCommandTest {
         assertEquals(new JsonArray().add("heartbeat"), h.getJsonArray("uioDevices"));
     }
 
+    // Issue 19, done-means: doctor names the other openers of each /dev/uioN (review F8: two consumers of one ring).
+    @Test
+    void f8_doctorNamesEveryProcessThatHoldsABoundDeviceWithItsPidAndCommand() throws Exception {
+        doctor(Generation.V6_16, null);
+        new UioBinderRunner(tree).bind("fcopy");
+        String fcopy = tree.dev("fcopy").instance();
+        String uio = tree.uioOf(fcopy);
+        tree.process(300, "bash"); // an unrelated process is no opener
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(section("fcopy").contains("openers of /dev/" + uio + ": none"), section("fcopy"));
+        assertFalse(section("heartbeat").contains("openers"), "a device on hv_utils has no uio node: " + section("heartbeat"));
+
+        tree.holdOpen(812, "java", 7, uio);
+        tree.holdMapped(4711, "hv_fcopy_uio_d", "/sys/devices/LNXSYSTM:00/VMBUS:00/" + fcopy + "/channels/15/ring");
+        assertEquals(0, doctor(Generation.V6_16, null));
+        String s = section("fcopy");
+        assertTrue(s.contains("opened by pid 812 (java): has /dev/" + uio + " open (fd 7)"), s);
+        assertTrue(s.contains("opened by pid 4711 (hv_fcopy_uio_d): maps /sys/devices/LNXSYSTM:00/VMBUS:00/" + fcopy
+                + "/channels/15/ring"), s);
+        assertTrue(s.contains("WARNING: 2 processes hold /dev/" + uio + ": two consumers of one ring interleave its"
+                + " indices"), s);
+        assertFalse(s.contains("pid 300"), s);
+
+        JsonObject dev = json(Generation.V6_16, null).getJsonArray("devices").stream().map(JsonObject.class::cast)
+                .filter(x -> x.getString("class").equals("fcopy")).findFirst().orElseThrow();
+        JsonArray who = dev.getJsonObject("openers").getJsonArray("processes");
+        assertEquals(2, who.size(), dev.encode());
+        java.util.Map<Long, String> byPid = new java.util.HashMap<>();
+        who.stream().map(JsonObject.class::cast).forEach(h -> byPid.put(h.getLong("pid"), h.getString("command")));
+        assertEquals(java.util.Map.of(812L, "java", 4711L, "hv_fcopy_uio_d"), byPid, dev.encode());
+
+        tree.exit(812);
+        tree.exit(4711);
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(section("fcopy").contains("openers of /dev/" + uio + ": none"), section("fcopy"));
+    }
+
     @Test
     void onAMachineWithoutVmbusDoctorSaysSo() throws Exception {
         tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
