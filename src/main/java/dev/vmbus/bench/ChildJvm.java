@@ -1,5 +1,7 @@
 package dev.vmbus.bench;
 
+import picocli.CommandLine.Model.CommandSpec;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -29,10 +31,20 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /**
-     * The {@code vmbus} program's main class. A child runs the program, as {@code scripts/run.sh} does, in a process
-     * of its own: the harness names it and never links against the commands above it.
+     * The program that holds {@code command}: the class of its root command's object, which for {@code vmbus bench
+     * ...} is the {@code vmbus} program's main class. A child runs that program, as {@code scripts/run.sh} does, in
+     * a process of its own; the harness is handed it and never names the commands above it.
      */
-    static final String VMBUS_MAIN = "dev.vmbus.cli.Vmbus";
+    static Class<?> program(CommandSpec command) {
+        Class<?> root = command.root().userObject().getClass();
+        try {
+            root.getMethod("main", String[].class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("'" + command.qualifiedName() + "' runs the program that holds it in a "
+                    + "child JVM, but its root command " + root.getName() + " has no main method");
+        }
+        return root;
+    }
 
     /** How this code was started: {@code -jar JAR} when it runs from a jar, else this JVM's class path. */
     record Code(Path jar, String classPath) {
@@ -55,9 +67,12 @@ public final class ChildJvm implements AutoCloseable {
             return new Code(jar, jar.toString());
         }
 
-        /** The arguments that run the {@code vmbus} command: exactly scripts/run.sh's {@code -jar} when from a jar. */
-        List<String> vmbus() {
-            return jar != null ? List.of("-jar", jar.toString()) : List.of("-cp", classPath, VMBUS_MAIN);
+        /**
+         * The arguments that run the {@code vmbus} program, whose main class is {@code program}: exactly
+         * scripts/run.sh's {@code -jar} when from a jar (whose manifest names that class), else the class path.
+         */
+        List<String> vmbus(Class<?> program) {
+            return jar != null ? List.of("-jar", jar.toString()) : List.of("-cp", classPath, program.getName());
         }
 
         List<String> main(Class<?> main) {

@@ -94,7 +94,7 @@ public final class FootprintCommand implements Callable<Integer> {
         if (!Files.isRegularFile(confFile)) {
             throw new IllegalArgumentException("--conf " + confFile + ": no such file");
         }
-        JsonObject result = measure(type, seconds, idleSeconds, options, code, confFile);
+        JsonObject result = measure(type, seconds, idleSeconds, options, code, ChildJvm.program(spec), confFile);
         result.put("jvmOptionsFile", optionsFile.toString()).put("aotCache", aot != null ? aot.toString() : null);
         print(result);
         if (json != null) {
@@ -127,14 +127,14 @@ public final class FootprintCommand implements Callable<Integer> {
     }
 
     private static JsonObject measure(TransportType transport, double seconds, double idleSeconds, List<String> options,
-                                      ChildJvm.Code code, Path conf) throws Exception {
+                                      ChildJvm.Code code, Class<?> program, Path conf) throws Exception {
         Path work = Files.createTempDirectory("vmbus-footprint");
         List<ChildJvm> children = new ArrayList<>();
         try {
             List<String> agentArgs = new ArrayList<>(List.of("run", "--conf", conf.toString()));
             if (transport == TransportType.SHM) {
                 Path shm = work.resolve("shm");
-                ChildJvm host = ChildJvm.start("host", options, code.vmbus(),
+                ChildJvm host = ChildJvm.start("host", options, code.vmbus(program),
                         List.of("host", "--conf", conf.toString(), "--shm-dir", shm.toString()), work);
                 children.add(host);
                 host.awaitLog("simulated host serving shm", START_TIMEOUT_MS);
@@ -144,7 +144,7 @@ public final class FootprintCommand implements Callable<Integer> {
             }
             int agentPort = freePort();
             agentArgs.addAll(List.of("--dashboard-port", Integer.toString(agentPort)));
-            ChildJvm agent = ChildJvm.start("agent", options, code.vmbus(), agentArgs, work);
+            ChildJvm agent = ChildJvm.start("agent", options, code.vmbus(program), agentArgs, work);
             children.add(agent);
             String agentUrl = "http://127.0.0.1:" + agentPort;
             long agentStart = awaitStarted(agent, agentUrl, true);

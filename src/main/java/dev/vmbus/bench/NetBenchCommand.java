@@ -101,7 +101,7 @@ public final class NetBenchCommand implements Callable<Integer> {
                 try (NetLab.Link link = switch (kind) {
                     case "veth" -> lab.veth();
                     case "tapfwd" -> lab.tapfwd(forwarder);
-                    default -> lab.vmbus(options, NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
+                    default -> lab.vmbus(ChildJvm.program(spec), options, NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
                 }) {
                     results.add(measure(lab, link));
                 }

@@ -1,6 +1,7 @@
 package dev.vmbus.bench;
 
 import dev.vmbus.agent.Agent;
+import dev.vmbus.cli.Vmbus;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.host.HostDevice;
@@ -98,7 +99,7 @@ public final class DashboardShmBench {
                 }
             }
             List<String> options = new ArrayList<>(JvmOptions.read(JvmOptions.DEFAULT));
-            agent = ChildJvm.start("agent", options, ChildJvm.Code.current().vmbus(),
+            agent = ChildJvm.start("agent", options, ChildJvm.Code.current().vmbus(Vmbus.class),
                     List.of("run", "--conf", confFile.toString()), work);
             String base = "http://127.0.0.1:" + port;
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)

@@ -1,6 +1,7 @@
 package dev.vmbus.net;
 
 import dev.vmbus.bench.NetLab;
+import dev.vmbus.cli.Vmbus;
 import dev.vmbus.os.Posix;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -40,7 +41,7 @@ class NicEndToEndTest {
     void throughTheSyntheticNicOverShmPingAndTransfersBothWays() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         try (NetLab lab = NetLab.create("nic", tmp);
-             NetLab.Link link = lab.vmbus(List.of("--enable-native-access=ALL-UNNAMED"),
+             NetLab.Link link = lab.vmbus(Vmbus.class, List.of("--enable-native-access=ALL-UNNAMED"),
                      NetLab.vmbusConfig(tmp.resolve("shm"), 1), 60_000)) {
             traffic(lab, link);
         }
