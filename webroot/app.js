@@ -568,8 +568,7 @@ function onLive(frame) {
   render(snapshot);
   window.vmbusSnapshots++;
   if (page.overview && snapshot.history) {
-    page.overview.appendAll(snapshot.history.totals);
-    page.overview.append('offset', snapshot.history.timesync);
+    page.overview.appendAll(snapshot.history.totals, snapshot.history);
   }
   refreshDetail(snapshot.timestamp);
 }
@@ -578,10 +577,9 @@ async function startCharts() {
   if (typeof uPlot === 'undefined') return;
   const h = await api('/api/history');
   page.capacity = h.capacity;
-  page.overview = new VmbusCharts.ChartSet('charts', 'chart-', ['packets', 'bytes', 'signals', 'fill', 'offset'], h.capacity);
+  page.overview = new VmbusCharts.ChartSet('charts', 'chart-', h.capacity, h.series || []);
   window.vmbusCharts = page.overview.charts;
-  page.overview.appendAll(h.totals);
-  page.overview.append('offset', h.timesync);
+  page.overview.appendAll(h.totals, h);
 }
 
 function connect() {

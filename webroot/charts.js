@@ -1,10 +1,12 @@
 // vmbus dashboard charts: uPlot time series fed from the server's history (/api/history) and then from each
 // live snapshot, so that a reload keeps what was drawn. Inbound and outbound are separate series; every y axis
 // carries its unit on each tick, and the legend under each chart names every series with its latest value and unit
-// without a pointer. Bounded: a chart keeps at most the server's history capacity of points.
+// without a pointer. Bounded: a chart keeps at most the server's history capacity of points. Besides the channel
+// charts below, the page draws one chart per series the server says a device declared (/api/history's `series`:
+// device, name, title, unit); it knows no device or series of its own.
 'use strict';
 
-const COLORS = { in: '#2563eb', out: '#dc2626', offset: '#0891b2' };
+const COLORS = { in: '#2563eb', out: '#dc2626', device: '#0891b2' };
 
 // Numbers with a unit, scaled (k, M, G) and with as many digits as the axis step needs.
 function digitsFor(step) {
@@ -14,7 +16,7 @@ function digitsFor(step) {
   }
   return 6;
 }
-// A single reading (legend): µs below a millisecond, always with the digits a clock offset needs.
+// A single reading in ms (legend): µs below a millisecond, always with the digits a clock offset needs.
 function offsetText(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   return Math.abs(v) < 1 ? (v * 1000).toFixed(2) + ' µs' : v.toFixed(3) + ' ms';
@@ -33,8 +35,8 @@ function axisValues(unit) {
     return splits.map(v => scaled(v, unit, digitsFor(step)));
   };
 }
-// The timesync offset arrives in ms; an axis spanning less than a millisecond is drawn in µs, with the digits
-// its step needs (0.0081 ms is "8.1 µs", not "0.008").
+// An axis in ms (a device's series, such as a clock offset) spanning less than a millisecond is drawn in µs, with
+// the digits its step needs (0.0081 ms is "8.1 µs", not "0.008").
 function offsetValues(u, splits) {
   const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 0;
   const span = Math.max(...splits.map(Math.abs));
@@ -42,14 +44,19 @@ function offsetValues(u, splits) {
   return splits.map(v => v.toFixed(digitsFor(step)) + ' ms');
 }
 
-// What each chart draws: series names in the history JSON, and units.
-const CHART_DEFS = {
+// What each channel chart draws (the totals and one channel's history): series names in the history JSON, and units.
+const CHANNEL_CHARTS = {
   packets: { title: 'packets per second', unit: 'pkt/s', series: [['packetsIn', 'in (host → guest)', COLORS.in], ['packetsOut', 'out (guest → host)', COLORS.out]] },
   bytes: { title: 'bytes per second', unit: 'B/s', series: [['bytesIn', 'in (host → guest)', COLORS.in], ['bytesOut', 'out (guest → host)', COLORS.out]] },
   signals: { title: 'signals per second', unit: '/s', series: [['interrupts', 'interrupts (from host)', COLORS.in], ['events', 'signals (to host)', COLORS.out]] },
-  fill: { title: 'ring fill', unit: '%', series: [['inboundFill', 'inbound ring', COLORS.in], ['outboundFill', 'outbound ring', COLORS.out]] },
-  offset: { title: 'timesync offset (host − guest)', unit: 'ms', series: [['offsetMs', 'offset', COLORS.offset]] }
+  fill: { title: 'ring fill', unit: '%', series: [['inboundFill', 'inbound ring', COLORS.in], ['outboundFill', 'outbound ring', COLORS.out]] }
 };
+
+// One chart for one declared device series ({device, name, title, unit} from /api/history's `series`), fed from
+// the history's object under the device's name.
+function deviceChart(d) {
+  return { device: d.device, title: d.device + ' ' + d.title, unit: d.unit, series: [[d.name, d.title, COLORS.device]] };
+}
 
 // A legend of its own under each chart: every series' colour, name and latest value with its unit, shown without a
 // pointer; while the pointer is over the chart it shows the values under it and when they were taken.
@@ -113,7 +120,7 @@ class Chart {
       scales: { x: { time: true } },
       legend: { show: false },
       hooks: { setCursor: [u => { this.hover = u.cursor.idx; if (this.legend) this.legend.show(this.data, this.hover); }] },
-      axes: [{ label: 'local time', size: 40 }, { label: def.unit === 'ms' ? 'offset' : def.unit, values, size: 72 }],
+      axes: [{ label: 'local time', size: 40 }, { label: def.device ? def.series[0][1] : def.unit, values, size: 72 }],
       series: [{ label: 'time' }].concat(def.series.map(([, label, stroke]) => ({ label, stroke, width: 1.5 })))
     }, this.data, host);
     this.legend = new Legend(host, def);
@@ -145,18 +152,24 @@ class Chart {
   }
 }
 
-// A set of charts over one history source (all channels, or one).
+// A set of charts over one history source: the channel charts (all channels, or one) and, given the server's
+// `series` declarations, one chart per device series, keyed '<device>.<name>' (element id prefix-device-name).
 class ChartSet {
-  constructor(parentId, prefix, names, capacity) {
+  constructor(parentId, prefix, capacity, declared = []) {
     this.charts = {};
     const parent = document.getElementById(parentId);
-    for (const n of names) this.charts[n] = new Chart(parent, prefix + n, CHART_DEFS[n], capacity);
+    for (const [n, def] of Object.entries(CHANNEL_CHARTS)) this.charts[n] = new Chart(parent, prefix + n, def, capacity);
+    for (const d of declared) {
+      this.charts[d.device + '.' + d.name] = new Chart(parent, prefix + d.device + '-' + d.name, deviceChart(d), capacity);
+    }
   }
-  append(name, h) {
-    if (this.charts[name]) this.charts[name].append(h);
-  }
-  appendAll(h) {
-    for (const n of Object.keys(this.charts)) if (n !== 'offset') this.charts[n].append(h);
+  // Appends a history-shaped object: totals or one channel's series to the channel charts, and each device's
+  // object (history[device]) to that device's charts.
+  appendAll(h, history) {
+    for (const c of Object.values(this.charts)) {
+      if (!c.def.device) c.append(h);
+      else if (history) c.append(history[c.def.device]);
+    }
   }
   destroy() {
     for (const c of Object.values(this.charts)) c.destroy();

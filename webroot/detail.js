@@ -15,7 +15,7 @@ async function select(relid) {
   if (page.detailCharts) page.detailCharts.destroy();
   page.detailCharts = null;
   if (typeof uPlot !== 'undefined') {
-    page.detailCharts = new VmbusCharts.ChartSet('detail-charts', 'detail-chart-', ['packets', 'bytes', 'signals', 'fill'], page.capacity);
+    page.detailCharts = new VmbusCharts.ChartSet('detail-charts', 'detail-chart-', page.capacity);
     try {
       page.detailCharts.appendAll(await api('/api/history/' + relid));
     } catch (e) { /* no history yet for a channel just offered */ }

@@ -33,7 +33,7 @@ final class History {
     static final long MIN_SPAN_MS = 10 * 60 * 1000;
 
     /** The overview's own keys, which no device's series may take. */
-    static final Set<String> RESERVED = Set.of("intervalMs", "capacity", "totals", "relids");
+    static final Set<String> RESERVED = Set.of("intervalMs", "capacity", "totals", "relids", "series");
     private static final Logger LOG = Logger.getLogger(History.class.getName());
 
     private record Last(long time, JsonObject stats, JsonObject rates) {
@@ -129,12 +129,21 @@ final class History {
         return l != null ? l.rates() : null;
     }
 
-    /** Everything since {@code sinceMillis}: totals, each device's series, and the relids that have a series. */
+    /**
+     * Everything since {@code sinceMillis}: totals, each device's series, the relids that have a series, and under
+     * {@code series} what each device declared ({@code device}, {@code name}, {@code title}, {@code unit}), which
+     * is all the page knows of them.
+     */
     JsonObject overview(long sinceMillis, long intervalMs) {
         JsonObject out = new JsonObject().put("intervalMs", intervalMs).put("capacity", capacity)
                 .put("totals", totals.toJson(sinceMillis));
-        devices.forEach(d -> out.put(d.device(), d.points().toJson(sinceMillis)));
-        return out.put("relids", new JsonArray(channels.keySet().stream().sorted().toList()));
+        JsonArray declared = new JsonArray();
+        for (DeviceHistory d : devices) {
+            out.put(d.device(), d.points().toJson(sinceMillis));
+            d.declared().forEach(s -> declared.add(new JsonObject().put("device", d.device()).put("name", s.name())
+                    .put("title", s.title()).put("unit", s.unit())));
+        }
+        return out.put("relids", new JsonArray(channels.keySet().stream().sorted().toList())).put("series", declared);
     }
 
     /** One channel's series since {@code sinceMillis}, or null when it has none. */

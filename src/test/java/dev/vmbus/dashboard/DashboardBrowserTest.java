@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -180,8 +181,8 @@ class DashboardBrowserTest {
         assertTrue(legend.matches("in \\(host → guest\\)[-0-9.]+ (k|M|G)?pkt/sout \\(guest → host\\)[-0-9.]+ (k|M|G)?pkt/slatest"), legend);
         assertTrue(String.valueOf(run("return document.querySelector('#chart-fill .legend').textContent"))
                 .matches("inbound ring[0-9.]+ %outbound ring[0-9.]+ %latest"));
-        wait.until(b -> String.valueOf(run("return document.querySelector('#chart-offset .legend').textContent"))
-                .matches("offset-?[0-9.]+ (µs|ms)latest"));
+        wait.until(b -> String.valueOf(run("return document.querySelector('#chart-timesync-offsetMs .legend').textContent"))
+                .matches("offset \\(host − guest\\)-?[0-9.]+ (µs|ms)latest"));
 
         // Trends: relid 8's row moves when its ring fills (the host stops reading it, then floods it)
         wait.until(b -> spark(8, "packets") >= 0 && spark(8, "fill") >= 0);
@@ -325,7 +326,20 @@ class DashboardBrowserTest {
         assertTrue(after >= points, "after the reload the chart has " + after + " points, before it had " + points);
         assertTrue(((Number) run("return window.vmbusCharts.packets.data[0][0]")).doubleValue() <= first,
                 "the reloaded chart starts where the old one did");
-        wait.until(b -> (Boolean) run("return window.vmbusCharts.offset.points() > 0"));
+        wait.until(b -> (Boolean) run("return window.vmbusCharts['timesync.offsetMs'].points() > 0"));
+
+        // The device charts are what the server declares (DevicePlugin.series through /api/history), nothing else:
+        // one per declared series, titled and labelled as declared, and each one's points are the device's
+        JsonArray declared = new JsonObject(h.get("/api/history").body()).getJsonArray("series");
+        assertEquals(new JsonArray().add(new JsonObject().put("device", "timesync").put("name", "offsetMs")
+                .put("title", "offset (host − guest)").put("unit", "ms")), declared);
+        assertEquals(declared, new JsonArray(String.valueOf(run("return JSON.stringify(Object.values(window.vmbusCharts)"
+                + ".filter(c => c.def.device).map(c => ({device: c.def.device, name: c.def.series[0][0],"
+                + " title: c.def.series[0][1], unit: c.def.unit})))"))));
+        assertEquals("timesync offset (host − guest) (ms)",
+                run("return document.querySelector('#chart-timesync-offsetMs .u-title').textContent"));
+        assertEquals(List.of("bytes", "fill", "packets", "signals", "timesync.offsetMs"),
+                run("return Object.keys(window.vmbusCharts).sort()"));
     }
 
     private static final String NIC = "document.querySelector(\".device[data-device='netvsc'] .nic[data-nic='vmbus0']\")";

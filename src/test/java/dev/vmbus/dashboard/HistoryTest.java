@@ -108,6 +108,12 @@ class HistoryTest {
         assertEquals(new JsonArray().add(1000L).add(2000L), overview.getJsonObject("totals").getJsonArray("t"),
                 "a device named like one of the history's own keys does not replace it");
         assertEquals(new JsonArray().addNull(), h.latest().getJsonObject("widget").getJsonArray("speed"));
+        assertEquals(new JsonArray()
+                        .add(new JsonObject().put("device", "timesync").put("name", "offsetMs")
+                                .put("title", "offset (host − guest)").put("unit", "ms"))
+                        .add(new JsonObject().put("device", "widget").put("name", "speed").put("title", "speed")
+                                .put("unit", "m/s")),
+                overview.getJsonArray("series"), "what the page draws: each kept series as declared, in device order");
     }
 
     private static DevicePlugin<NoSettings> plugin(String name) {
@@ -117,7 +123,7 @@ class HistoryTest {
             @Override public NoSettings settings(DeviceContext context) { return NoSettings.of(context); }
             @Override public Device device(NoSettings settings, DeviceContext context) { throw new AssertionError(); }
             @Override public List<DeviceSeries> series() {
-                return List.of(new DeviceSeries("speed", state -> state.getDouble("speed", Double.NaN)));
+                return List.of(new DeviceSeries("speed", "speed", "m/s", state -> state.getDouble("speed", Double.NaN)));
             }
         };
     }

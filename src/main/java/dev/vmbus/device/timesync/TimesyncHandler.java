@@ -64,7 +64,7 @@ public final class TimesyncHandler extends IcPlugin<TimesyncSettings> {
     /** The dashboard's offset chart: the first channel's offset at its last accepted sample, in ms. */
     @Override
     public List<DeviceSeries> series() {
-        return List.of(new DeviceSeries("offsetMs", state -> IcChannelState.channels(state).stream()
+        return List.of(new DeviceSeries("offsetMs", "offset (host − guest)", "ms", state -> IcChannelState.channels(state).stream()
                 .map(ch -> ch.getDouble("offsetMillis")).filter(v -> v != null).findFirst().orElse(Double.NaN)));
     }
 
