@@ -358,8 +358,7 @@ public final class Agent implements AutoCloseable {
             if (!d.enabled()) {
                 return null;
             }
-            return new DashboardServer(new DashboardOptions(d.host(), d.port(), d.effectiveToken(), d.updateIntervalMs(),
-                    devices, kernelCounters, d.health(), DeviceRegistry.sections(config)),
+            return new DashboardServer(new DashboardOptions(d, devices, kernelCounters, DeviceRegistry.sections(config)),
                     simulated != null ? new SimulatedHostControl(simulated) : null);
         }
 

@@ -57,18 +57,15 @@ public final class VmbusVerticle extends VerticleBase {
         }
     }
 
-    /** How often a stats snapshot of every channel is published by default. */
-    public static final long DEFAULT_STATS_INTERVAL_MS = 1000;
-
     private final long statsIntervalMs;
     private static final io.vertx.core.eventbus.DeliveryOptions STATS_REQUEST =
             new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(1000);
 
-    public VmbusVerticle(GuestTransport transport, DeviceRegistry registry) {
-        this(transport, registry, DEFAULT_STATS_INTERVAL_MS);
-    }
-
-    /** @param statsIntervalMs how often to publish {@link Addresses#STATS}; 0 for never */
+    /**
+     * @param statsIntervalMs how often to publish {@link Addresses#STATS} (the dashboard's
+     *                        {@code dashboard.updateIntervalMs}, whose default is in the config's defaults); 0 for
+     *                        never, as when no dashboard listens
+     */
     public VmbusVerticle(GuestTransport transport, DeviceRegistry registry, long statsIntervalMs) {
         this.transport = transport;
         this.registry = registry;

@@ -52,8 +52,8 @@ public final class DashboardServer extends VerticleBase {
         this.options = options;
         this.host = host;
         this.metrics = new PrometheusFormat(options.devicesByName());
-        this.rules = new HealthRules(options.health(), options.devicesByName());
-        this.history = new History(options.updateIntervalMs(), options.devicesByName());
+        this.rules = new HealthRules(options.config().health(), options.devicesByName());
+        this.history = new History(options.config().updateIntervalMs(), options.devicesByName());
     }
 
     /** The port actually bound (useful with port 0). */
@@ -68,7 +68,7 @@ public final class DashboardServer extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        access = AccessControl.of(options.host(), options.token());
+        access = AccessControl.of(options.config().host(), options.config().effectiveToken());
         views = new Views(vertx, options, host, rules, history);
         // Lifecycle events arrive as objects; this is where they become the JSON the page and /api/events show.
         vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS,
@@ -78,7 +78,7 @@ public final class DashboardServer extends VerticleBase {
         // it, so an idle agent takes one snapshot per interval, not two. Until the first one arrives (and for
         // good in the host's own process, where nothing publishes) a timer takes them. A tick still running when
         // the next is due is not doubled.
-        long ownTicks = vertx.setPeriodic(options.updateIntervalMs(), t -> tick(views::fresh));
+        long ownTicks = vertx.setPeriodic(options.config().updateIntervalMs(), t -> tick(views::fresh));
         vertx.eventBus().<AgentSnapshot>localConsumer(Addresses.STATS, m -> {
             vertx.cancelTimer(ownTicks);
             if (!ticking) {
@@ -86,9 +86,9 @@ public final class DashboardServer extends VerticleBase {
             }
         });
         server = vertx.createHttpServer().requestHandler(router());
-        return server.listen(options.port(), options.host()).onSuccess(s -> {
-            String url = "http://" + (options.host().contains(":") ? "[" + options.host() + "]" : options.host())
-                    + ":" + s.actualPort() + "/";
+        String bind = options.config().host();
+        return server.listen(options.config().port(), bind).onSuccess(s -> {
+            String url = "http://" + (bind.contains(":") ? "[" + bind + "]" : bind) + ":" + s.actualPort() + "/";
             LOG.info("dashboard at " + url + (access.generated() && host != null
                     ? " (host control: " + url + "#token=" + access.token() + ")" : ""));
         });
@@ -122,14 +122,14 @@ public final class DashboardServer extends VerticleBase {
         r.get("/api/channels/:relid").handler(this::oneChannel);
         r.get("/api/devices").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> s.json().getJsonObject("devices")))));
         r.get("/api/health").handler(ctx -> views.current().onComplete(ar -> reply(ctx, ar.map(s -> healthOnly(s.json())))));
-        r.get("/api/history").handler(ctx -> since(ctx, since -> json(ctx, history.overview(since, options.updateIntervalMs()))));
+        r.get("/api/history").handler(ctx -> since(ctx, since -> json(ctx, history.overview(since, options.config().updateIntervalMs()))));
         r.get("/api/history/:relid").handler(this::channelHistory);
         r.get("/api/devices/:name").handler(this::oneDevice);
         r.get("/api/events").handler(ctx -> json(ctx, events.toJson()));
         r.get("/api/snapshot").handler(ctx -> views.withHost(views.current()).onComplete(ar -> reply(ctx, ar)));
         r.get("/api/stream").handler(stream::open);
         r.get("/api/config").handler(ctx -> json(ctx, new JsonObject()
-                .put("updateIntervalMs", options.updateIntervalMs())
+                .put("updateIntervalMs", options.config().updateIntervalMs())
                 .put("devices", new JsonArray(options.deviceNames()))
                 .put("settings", options.settingsJson())
                 .put("host", host != null)
@@ -320,7 +320,7 @@ public final class DashboardServer extends VerticleBase {
             if (h == null) {
                 error(ctx, 404, "no history for relid " + relid);
             } else {
-                json(ctx, h.put("intervalMs", options.updateIntervalMs()));
+                json(ctx, h.put("intervalMs", options.config().updateIntervalMs()));
             }
         });
     }

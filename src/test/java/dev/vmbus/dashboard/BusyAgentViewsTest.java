@@ -8,6 +8,7 @@ import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,8 +45,9 @@ class BusyAgentViewsTest {
     }
 
     private Views views() {
-        DashboardOptions options = new DashboardOptions("127.0.0.1", 0, null, 1000, List.of());
-        return new Views(vertx, options, null, new HealthRules(options.health(), options.devicesByName()),
+        DashboardOptions options = new DashboardOptions(
+                new VmbusConfig.Dashboard(true, "127.0.0.1", 0, null, 1000), List.of());
+        return new Views(vertx, options, null, new HealthRules(options.config().health(), options.devicesByName()),
                 new History(1000, options.devicesByName()));
     }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -151,7 +152,7 @@ class DashboardHostControlTest {
 
     @Test
     void configuredTokenGuardsEveryRead() throws Exception {
-        DashboardServer guarded = new DashboardServer(new DashboardOptions("127.0.0.1", 0, TOKEN, 200,
+        DashboardServer guarded = new DashboardServer(new DashboardOptions(dashboard("127.0.0.1", TOKEN, 200),
                 List.of(new dev.vmbus.device.heartbeat.HeartbeatHandler())), null);
         String id = h.vertx.deployVerticle(guarded).await(10, TimeUnit.SECONDS);
         try {
@@ -192,10 +193,15 @@ class DashboardHostControlTest {
     @Test
     void nonLoopbackWithoutTokenAndShortTokensAreRefused() {
         Exception open = assertThrows(Exception.class, () -> h.vertx.deployVerticle(new DashboardServer(
-                new DashboardOptions("0.0.0.0", 0, null, 1000, List.of()), null)).await(10, TimeUnit.SECONDS));
+                new DashboardOptions(dashboard("0.0.0.0", null, 1000), List.of()), null)).await(10, TimeUnit.SECONDS));
         assertTrue(open.getMessage().contains("dashboard.token") && open.getMessage().contains("0.0.0.0"), open.getMessage());
         Exception shortToken = assertThrows(Exception.class, () -> h.vertx.deployVerticle(new DashboardServer(
-                new DashboardOptions("127.0.0.1", 0, "fifteen-chars15", 1000, List.of()), null)).await(10, TimeUnit.SECONDS));
+                new DashboardOptions(dashboard("127.0.0.1", "fifteen-chars15", 1000), List.of()), null)).await(10, TimeUnit.SECONDS));
         assertTrue(shortToken.getMessage().contains("at least 16 characters"), shortToken.getMessage());
+    }
+
+    /** The config file's {@code dashboard} section on a free port. */
+    private static VmbusConfig.Dashboard dashboard(String host, String token, long updateIntervalMs) {
+        return new VmbusConfig.Dashboard(true, host, 0, token, updateIntervalMs);
     }
 }

@@ -92,7 +92,7 @@ final class NicHost implements AutoCloseable {
             memory = onHost(() -> bus.host().guestMemory(16 * 4096));
             DeviceRegistry registry = DeviceRegistry.of(List.of(handler),
                     Map.of("netvsc", config.copy().put("enabled", true)), TransportType.SIM);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, 0)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
                 @Override
                 public void opened(ChannelLink l) {

@@ -89,7 +89,7 @@ class ChronydRefclockTest {
         host.start().await(10, TimeUnit.SECONDS);
         DeviceRegistry registry = DeviceRegistry.of(List.of(new TimesyncHandler()),
                 Map.of("timesync", new JsonObject().put("chronySocket", socket().toString())), TransportType.SIM);
-        vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry)).await(10, TimeUnit.SECONDS);
+        vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, 0)).await(10, TimeUnit.SECONDS);
         TimesyncHostDevice device = host.device("timesync", TimesyncHostDevice.class);
 
         assertOffsets("at start", 0, 0.250);
