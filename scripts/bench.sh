@@ -8,6 +8,11 @@
 #                     -> host on sim and shm, next to a plain event-bus request/reply: JSON in target/bench/e2e.json
 #                     (extra arguments go to vmbus bench: --seconds N --warmup N --window 1,16); the JVM runs
 #                     with the agent's options (conf/jvm.options), or those of the file BENCH_JVM_OPTIONS
+#   stream            issue 20's one-way transfer-page stream in one run: the ring's own JMH figure
+#                     (RingThroughputBenchmark impl=vmbus-xfer at 64 and 1,500 B, once with JMH's own fork options
+#                     and once with the agent's conf/jvm.options appended), then vmbus bench stream with the agent's
+#                     options, every row divided by the first JMH figure (x jmh): JSON in target/bench/stream*.json
+#                     (extra arguments go to vmbus bench stream: --seconds N --warmup N --ranges N --rows ...)
 #   dashboard         DashboardScaleBench: the dashboard with many channels (--channels 256 --seconds 60
 #                     --heartbeat-ms 2000 --update-ms 1000): event-loop lag, /api/channels latency, heartbeats
 #   dashboard-shm     DashboardShmBench, issue 22's measurement: the host in this JVM over shm, the agent as a child
@@ -29,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -79,6 +84,18 @@ table() {
 cmd="$1"
 shift
 case "$cmd" in
+  stream)
+    # issue 20's goals (docs/benchmarks/stream.md): the agent's stream against the ring's own JMH figure
+    build
+    mapfile -t JVM_OPTS < <(jvm_options conf/jvm.options)
+    jmh "-f=1 -wi=3 -w=1s -i=5 -r=1s -rf=json" -p impl=vmbus-xfer -p payloadBytes=64,1500 \
+      -rff target/bench/stream-jmh.json
+    jmh "-f=1 -wi=3 -w=1s -i=5 -r=1s -rf=json" -p impl=vmbus-xfer -p payloadBytes=64,1500 \
+      -jvmArgsAppend "${JVM_OPTS[*]}" -rff target/bench/stream-jmh-agent.json
+    java "${JVM_OPTS[@]}" -cp "$CP" dev.vmbus.cli.Vmbus bench stream --payload 64,1500 \
+      --jmh jmh=target/bench/stream-jmh.json --jmh jmh-agent-opts=target/bench/stream-jmh-agent.json \
+      --json target/bench/stream.json "$@"
+    ;;
   dashboard)
     # the dashboard with many channels (docs/benchmarks/dashboard.md)
     build

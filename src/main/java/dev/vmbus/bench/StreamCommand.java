@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +69,12 @@ public final class StreamCommand implements Callable<Integer> {
                     + "all; the x columns need the ring and eventbus rows).")
     List<String> only = ROWS;
 
+    @Option(names = "--jmh", paramLabel = "LABEL=FILE",
+            description = "The ring's own JMH figure: a JMH JSON result of RingThroughputBenchmark with impl=vmbus-xfer "
+                    + "at every --payload size (scripts/bench.sh stream makes them in the same run), one row "
+                    + "'jmh:LABEL' each; the x jmh column divides by the first one given.")
+    java.util.LinkedHashMap<String, Path> jmh = new java.util.LinkedHashMap<>();
+
     /** The rows; {@code sim2}: sim with the host end on an event loop of its own. */
     static final List<String> ROWS = List.of("ring", "eventbus", "sim+batch", "sim2+batch", "sim+perpacket",
             "shm+batch");
@@ -80,9 +87,9 @@ public final class StreamCommand implements Callable<Integer> {
     record Row(String scenario, int payload, int ranges, double messagesPerSecond, double packetsPerSecond,
                double cpuNanosPerMessage) {
         JsonObject toJson() {
-            return new JsonObject().put("scenario", scenario).put("payload", payload).put("ranges", ranges)
-                    .put("messagesPerSecond", messagesPerSecond).put("packetsPerSecond", packetsPerSecond)
-                    .put("cpuNanosPerMessage", cpuNanosPerMessage);
+            JsonObject json = new JsonObject().put("scenario", scenario).put("payload", payload).put("ranges", ranges)
+                    .put("messagesPerSecond", messagesPerSecond).put("packetsPerSecond", packetsPerSecond);
+            return Double.isNaN(cpuNanosPerMessage) ? json : json.put("cpuNanosPerMessage", cpuNanosPerMessage);
         }
     }
 
@@ -106,11 +113,30 @@ public final class StreamCommand implements Callable<Integer> {
                         "--rows: no row " + row + "; the rows are " + String.join(", ", ROWS));
             }
         }
+        List<JmhBaseline> baselines = new ArrayList<>();
+        for (var e : jmh.entrySet()) {
+            try {
+                baselines.add(JmhBaseline.read(e.getKey(), e.getValue()));
+            } catch (IOException | IllegalArgumentException ex) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--jmh " + e.getKey() + ": "
+                        + (ex instanceof IOException ? "cannot read " + e.getValue() + ": " : "") + ex.getMessage());
+            }
+        }
         List<Row> rows = new ArrayList<>();
         for (int payload : payloads) {
             if (payload < 8 || payload > 65536) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "--payload must be 8 to 65536 bytes (a sequence number leads each message), got " + payload);
+            }
+            for (JmhBaseline baseline : baselines) {
+                double rate;
+                try {
+                    rate = baseline.at(payload);
+                } catch (IllegalArgumentException ex) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--jmh " + baseline.label()
+                            + ": " + ex.getMessage());
+                }
+                rows.add(new Row("jmh:" + baseline.label(), payload, 1, rate, rate, Double.NaN));
             }
             if (only.contains("ring")) {
                 double[] ring = RingStream.run(payload, warmup, seconds);
@@ -133,7 +159,7 @@ public final class StreamCommand implements Callable<Integer> {
                 rows.add(agent(TransportType.SHM, false, true, payload, warmup, seconds));
             }
         }
-        print(rows);
+        print(rows, spec.commandLine().getOut());
         JsonArray out = new JsonArray();
         rows.forEach(r -> out.add(r.toJson()));
         options.write(out);
@@ -279,26 +305,31 @@ public final class StreamCommand implements Callable<Integer> {
         }
     }
 
-    private static void print(List<Row> rows) {
-        System.out.printf("%-15s %8s %7s %14s %14s %10s %10s %12s%n", "scenario", "payload", "ranges", "messages/s",
-                "packets/s", "x ring", "x bus", "cpu ns/msg");
+    private static void print(List<Row> rows, java.io.PrintWriter out) {
+        out.printf("%-15s %8s %7s %14s %14s %8s %8s %8s %12s%n", "scenario", "payload", "ranges",
+                "messages/s", "packets/s", "x jmh", "x ring", "x bus", "cpu ns/msg");
+        double jmh = Double.NaN;
         double ring = Double.NaN;
         double bus = Double.NaN;
         int payload = -1;
         for (Row r : rows) {
             if (r.payload() != payload) { // each payload's rows against its own baselines (NaN if not run)
                 payload = r.payload();
+                jmh = Double.NaN;
                 ring = Double.NaN;
                 bus = Double.NaN;
             }
-            if (r.scenario().equals("ring")) {
+            if (r.scenario().startsWith("jmh:") && Double.isNaN(jmh)) {
+                jmh = r.messagesPerSecond();
+            } else if (r.scenario().equals("ring")) {
                 ring = r.messagesPerSecond();
             } else if (r.scenario().equals("eventbus")) {
                 bus = r.messagesPerSecond();
             }
-            System.out.printf("%-15s %8d %7d %14.0f %14.0f %10.2f %10.2f %12.0f%n", r.scenario(), r.payload(),
-                    r.ranges(), r.messagesPerSecond(), r.packetsPerSecond(), r.messagesPerSecond() / ring,
-                    r.messagesPerSecond() / bus, r.cpuNanosPerMessage());
+            out.printf("%-15s %8d %7d %14.0f %14.0f %8.2f %8.2f %8.2f %12.0f%n", r.scenario(), r.payload(),
+                    r.ranges(), r.messagesPerSecond(), r.packetsPerSecond(), r.messagesPerSecond() / jmh,
+                    r.messagesPerSecond() / ring, r.messagesPerSecond() / bus, r.cpuNanosPerMessage());
         }
+        out.flush();
     }
 }

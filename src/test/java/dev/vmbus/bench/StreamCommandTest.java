@@ -61,6 +61,48 @@ class StreamCommandTest {
     }
 
     @Test
+    void jmhPutsTheRingsOwnJmhFigureFirstAndEveryRowIsDividedByIt() throws Exception {
+        Path jmh = tmp.resolve("jmh.json");
+        Files.writeString(jmh, """
+                [{"benchmark": "dev.vmbus.bench.RingThroughputBenchmark.ring",
+                  "params": {"impl": "vmbus", "payloadBytes": "64"},
+                  "secondaryMetrics": {"messages": {"score": 9.0E7}}},
+                 {"benchmark": "dev.vmbus.bench.RingThroughputBenchmark.ring",
+                  "params": {"impl": "vmbus-xfer", "payloadBytes": "64"},
+                  "secondaryMetrics": {"messages": {"score": 4.0E9}}}]""");
+        Path json = tmp.resolve("jmh-rows.json");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.3", "--warmup", "0.1",
+                        "--payload", "64", "--rows", "ring", "--jmh", "c2=" + jmh, "--json", json.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        List<JsonObject> rows = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
+                .map(o -> (JsonObject) o).toList();
+        assertEquals(List.of("jmh:c2", "ring"), rows.stream().map(r -> r.getString("scenario")).toList());
+        assertEquals(4.0e9, rows.get(0).getDouble("messagesPerSecond"), "the vmbus-xfer score, not vmbus's");
+        // the bare ring row streams far under the made-up 4 G/s, so its x jmh figure is 0.00
+        String table = out.toString(StandardCharsets.UTF_8);
+        assertTrue(table.contains("x jmh"), table);
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("ring ") && l.contains(" 0.00 ")), table);
+    }
+
+    @Test
+    void aJmhFileWithoutThePayloadIsAUsageErrorNamingIt() throws Exception {
+        Path jmh = tmp.resolve("jmh-1500.json");
+        Files.writeString(jmh, """
+                [{"params": {"impl": "vmbus-xfer", "payloadBytes": "1500"},
+                  "secondaryMetrics": {"messages": {"score": 5.0E6}}}]""");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--payload", "64", "--rows", "ring", "--jmh",
+                        "c2=" + jmh}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("has no vmbus-xfer result at payloadBytes=64"),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void anUnknownRowIsAUsageError() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = Vmbus.execute(new String[] {"bench", "stream", "--rows", "ring,sim"},
