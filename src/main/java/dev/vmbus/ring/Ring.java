@@ -2,26 +2,43 @@ package dev.vmbus.ring;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
  * One ring's shared memory: the header page and the data area, with the ordered accessors for the header
- * fields and the wrap-splitting copies for the data. It holds no state of its own beyond the two segments, so
- * a host and a guest (or two processes mapping the same file) can each build one over the same memory.
+ * fields and the wrap-splitting copies for the data. It holds no state of its own beyond the two segments (and a
+ * buffer view of each), so a host and a guest (or two processes mapping the same file) can each build one over
+ * the same memory.
  *
  * <p>Header fields are read and written as single aligned 32-bit accesses through a {@link VarHandle}; the
- * peer may change them at any moment, so callers read each one once into a local and never cache it across
- * iterations (the kernel's {@code READ_ONCE}).
+ * peer may change them at any moment, so callers read each one once into a local and validate it there (the
+ * kernel's {@code READ_ONCE}); a value kept past that (the reader's last {@code write_index}) is only a bound
+ * already validated, never re-read in place of a fresh load.
+ *
+ * <p>The data area's words and copies go through a little-endian {@link ByteBuffer} view of the segment, not the
+ * segment's own accessors: the same memory, session and bounds checks, through far fewer layers under the agent's
+ * C1-only JIT, where the segment accessors' enclosing-layout and alignment checks were the largest single item of
+ * a sim stream's profile (docs/benchmarks/stream.md). An access after the memory's session closed throws
+ * {@link IllegalStateException} either way.
  */
 public final class Ring {
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt U32_UNALIGNED = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong U64_UNALIGNED = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = U32.varHandle();
+    /**
+     * The header's 32-bit fields, through a little-endian view of the header page ({@link #fields}): the same
+     * aligned single accesses with the same ordering modes as a memory segment's handle, through fewer layers
+     * under the agent's C1-only JIT (docs/benchmarks/stream.md).
+     */
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final MemorySegment header;
+    private final ByteBuffer fields;
     private final MemorySegment data;
+    /** The data area as a little-endian buffer, for the word accesses and the copies (see {@link #putWord}). */
+    private final ByteBuffer words;
     private final int dataSize;
 
     /**
@@ -44,13 +61,15 @@ public final class Ring {
         this.header = ring.asSlice(0, headerSize);
         this.data = ring.asSlice(headerSize, dsize);
         this.dataSize = (int) dsize;
+        this.words = data.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        this.fields = header.asByteBuffer();
     }
 
     /** Zeroes the first 4096 header bytes, sets both indices to 0 and {@code feature_bits} to 1, as
      * {@code hv_ringbuffer_init} does on every open. The data area is left alone. */
     public void initialize() {
         header.asSlice(0, RingLayout.HV_HYP_PAGE_SIZE).fill((byte) 0);
-        INT.setVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET, RingLayout.FEAT_PENDING_SEND_SZ);
+        INT.setVolatile(fields, RingLayout.FEATURE_BITS_OFFSET, RingLayout.FEAT_PENDING_SEND_SZ);
     }
 
     public int dataSize() {
@@ -68,52 +87,52 @@ public final class Ring {
     // ---- header fields -------------------------------------------------------------------------------------
 
     int writeIndexAcquire() {
-        return (int) INT.getAcquire(header, (long) RingLayout.WRITE_INDEX_OFFSET);
+        return (int) INT.getAcquire(fields, RingLayout.WRITE_INDEX_OFFSET);
     }
 
     int writeIndexVolatile() {
-        return (int) INT.getVolatile(header, (long) RingLayout.WRITE_INDEX_OFFSET);
+        return (int) INT.getVolatile(fields, RingLayout.WRITE_INDEX_OFFSET);
     }
 
     void writeIndexRelease(int value) {
-        INT.setRelease(header, (long) RingLayout.WRITE_INDEX_OFFSET, value);
+        INT.setRelease(fields, RingLayout.WRITE_INDEX_OFFSET, value);
     }
 
     int readIndexAcquire() {
-        return (int) INT.getAcquire(header, (long) RingLayout.READ_INDEX_OFFSET);
+        return (int) INT.getAcquire(fields, RingLayout.READ_INDEX_OFFSET);
     }
 
     int readIndexVolatile() {
-        return (int) INT.getVolatile(header, (long) RingLayout.READ_INDEX_OFFSET);
+        return (int) INT.getVolatile(fields, RingLayout.READ_INDEX_OFFSET);
     }
 
     void readIndexRelease(int value) {
-        INT.setRelease(header, (long) RingLayout.READ_INDEX_OFFSET, value);
+        INT.setRelease(fields, RingLayout.READ_INDEX_OFFSET, value);
     }
 
     int interruptMaskVolatile() {
-        return (int) INT.getVolatile(header, (long) RingLayout.INTERRUPT_MASK_OFFSET);
+        return (int) INT.getVolatile(fields, RingLayout.INTERRUPT_MASK_OFFSET);
     }
 
     void interruptMaskVolatile(int value) {
-        INT.setVolatile(header, (long) RingLayout.INTERRUPT_MASK_OFFSET, value);
+        INT.setVolatile(fields, RingLayout.INTERRUPT_MASK_OFFSET, value);
     }
 
     int pendingSendSizeVolatile() {
-        return (int) INT.getVolatile(header, (long) RingLayout.PENDING_SEND_SZ_OFFSET);
+        return (int) INT.getVolatile(fields, RingLayout.PENDING_SEND_SZ_OFFSET);
     }
 
     void pendingSendSizeVolatile(int value) {
-        INT.setVolatile(header, (long) RingLayout.PENDING_SEND_SZ_OFFSET, value);
+        INT.setVolatile(fields, RingLayout.PENDING_SEND_SZ_OFFSET, value);
     }
 
     int featureBitsVolatile() {
-        return (int) INT.getVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET);
+        return (int) INT.getVolatile(fields, RingLayout.FEATURE_BITS_OFFSET);
     }
 
     /** Sets this side's feature bits (the guest writes 1 on both headers at open). */
     public void featureBits(int value) {
-        INT.setVolatile(header, (long) RingLayout.FEATURE_BITS_OFFSET, value);
+        INT.setVolatile(fields, RingLayout.FEATURE_BITS_OFFSET, value);
     }
 
     // ---- index arithmetic (hv_get_bytes_to_write / hv_get_bytes_to_read) ------------------------------------
@@ -165,9 +184,9 @@ public final class Ring {
     /** Copies {@code length} bytes from {@code src} into the data area at {@code pos}, wrapping. */
     void copyIn(int pos, byte[] src, int srcOffset, int length) {
         int first = Math.min(length, dataSize - pos);
-        MemorySegment.copy(src, srcOffset, data, ValueLayout.JAVA_BYTE, pos, first);
+        words.put(pos, src, srcOffset, first);
         if (first < length) {
-            MemorySegment.copy(src, srcOffset + first, data, ValueLayout.JAVA_BYTE, 0, length - first);
+            words.put(0, src, srcOffset + first, length - first);
         }
     }
 
@@ -183,28 +202,27 @@ public final class Ring {
     /** Copies {@code length} bytes of the data area starting at {@code pos} into {@code dst}, wrapping. */
     void copyOut(int pos, byte[] dst, int dstOffset, int length) {
         int first = Math.min(length, dataSize - pos);
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, pos, dst, dstOffset, first);
+        words.get(pos, dst, dstOffset, first);
         if (first < length) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, dst, dstOffset + first, length - first);
+            words.get(0, dst, dstOffset + first, length - first);
         }
     }
 
     /**
-     * An 8-byte store at an 8-aligned {@code pos} (so it never straddles the wrap point). Through the unaligned
-     * layout: the data area is 8-aligned (checked in the constructor) and every position is, so the store is one
-     * aligned access all the same, without the per-access alignment check of the aligned layout, which the
-     * agent's C1-only JIT leaves in and which cost 15-20 % of a sim stream's time (docs/benchmarks/stream.md).
+     * An 8-byte store at an 8-aligned {@code pos} (so it never straddles the wrap point). The data area is
+     * 8-aligned (checked in the constructor) and every position is, so the buffer's plain store is one aligned
+     * access.
      */
     void putWord(int pos, long value) {
-        data.set(U64_UNALIGNED, pos, value);
+        words.putLong(pos, value);
     }
 
     /**
-     * An 8-byte load at an 8-aligned {@code pos}: one aligned access (a snapshot the peer cannot tear), read
-     * through the unaligned layout for the reason {@link #putWord} gives.
+     * An 8-byte load at an 8-aligned {@code pos}: one aligned access (a snapshot the peer cannot tear), as
+     * {@link #putWord} says.
      */
     long getWord(int pos) {
-        return data.get(U64_UNALIGNED, pos);
+        return words.getLong(pos);
     }
 
     /** Zeroes {@code length < 8} bytes at {@code pos} (packet padding; never wraps, see the writer). */

@@ -13,8 +13,9 @@ import java.lang.invoke.VarHandle;
  *
  * <p>The protocol contract this class relies on (spec sections 2.5-2.7 and 4):
  * <ol>
- *   <li>{@code write_index} is loaded with acquire, once per peek, and must be an 8-aligned offset below
- *       {@code dsize};</li>
+ *   <li>{@code write_index} is loaded with acquire, and must be an 8-aligned offset below {@code dsize}; a peek
+ *       loads it only when every byte before the last value loaded has been consumed (a well-behaved producer
+ *       publishes whole packets, so that value always ends one);</li>
  *   <li>the first descriptor word (type, offset8, len8, flags) is one 8-byte load, so the peer cannot change
  *       one field after we validated another; we require {@code 16 <= offset8*8 <= len8*8} and
  *       {@code len8*8 + 8 <= available}, and a violation faults the ring instead of truncating (Linux clamps);</li>
@@ -38,6 +39,12 @@ public final class RingReader {
     private final Ring ring;
     private int readPos;
     private int published;
+    /**
+     * {@code write_index} as last loaded (with acquire) and validated: everything before it is published and
+     * visible, so {@link #peek()} loads the index again only once it has consumed up to it, one load per batch
+     * instead of one per packet.
+     */
+    private int knownWrite;
     private RingFault fault;
 
     private long word0;
@@ -59,6 +66,7 @@ public final class RingReader {
         int r = ring.attachIndex(ring.readIndexVolatile(), "read_index");
         this.readPos = r;
         this.published = r;
+        this.knownWrite = r;
     }
 
     public Ring ring() {
@@ -75,14 +83,18 @@ public final class RingReader {
         if (fault != null) {
             return FAULTED;
         }
-        // Acquire: the packet bytes we read next must be at least as new as the index that covers them.
-        int w = ring.writeIndexAcquire();
-        if (!ring.validIndex(w)) {
-            return fail(RingFault.Kind.WRITE_INDEX_INVALID, "write_index=" + w + " dsize=" + ring.dataSize());
-        }
-        int avail = ring.bytesToRead(w, readPos);
+        int avail = ring.bytesToRead(knownWrite, readPos);
         if (avail == 0) {
-            return EMPTY;
+            // Acquire: the packet bytes we read next must be at least as new as the index that covers them.
+            int w = ring.writeIndexAcquire();
+            if (!ring.validIndex(w)) {
+                return fail(RingFault.Kind.WRITE_INDEX_INVALID, "write_index=" + w + " dsize=" + ring.dataSize());
+            }
+            knownWrite = w;
+            avail = ring.bytesToRead(w, readPos);
+            if (avail == 0) {
+                return EMPTY;
+            }
         }
         if (avail < MIN_RECORD) {
             return fail(RingFault.Kind.TRUNCATED_PACKET, "available=" + avail + " at read position " + readPos);
