@@ -194,6 +194,11 @@ public final class ChannelVerticle extends VerticleBase {
         }
 
         @Override
+        public io.vertx.core.Context context() {
+            return context;
+        }
+
+        @Override
         public Future<Void> complete(Packet request, byte[] payload) {
             if (io.vertx.core.Vertx.currentContext() == context && driver != null) {
                 try { // a batch handler completing on its own context: no task, no lambda (once per packet)

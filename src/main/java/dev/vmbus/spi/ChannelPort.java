@@ -1,6 +1,7 @@
 package dev.vmbus.spi;
 
 import dev.vmbus.channel.Packet;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 /**
@@ -21,6 +22,14 @@ public interface ChannelPort {
     default int relid() {
         return channel().relid();
     }
+
+    /**
+     * The channel's context: where its {@link BatchHandler} runs and where a call from elsewhere is moved to. A
+     * device that keeps state for the channel runs what touches it here (its timers, its backend's tasks). Do not
+     * learn it from {@code Vertx.currentContext()} in a callback of this port's futures: a future that is already
+     * complete runs a callback added later on the thread that adds it.
+     */
+    Context context();
 
     /**
      * Completes {@code request} ({@code VM_PKT_COMP}, flags 0, its transaction id, {@code payload} which may be

@@ -40,10 +40,11 @@ import java.util.logging.Logger;
  * answering during bring-up, caught by a timer; no buffer or guest memory; a backend that does not start) ends
  * the NIC's channels at once with the reason ({@link ChannelPort#end}).
  *
- * <p>Threads: the primary channel's context (its {@link dev.vmbus.spi.BatchHandler} runs there, and so do the
- * backend's frames, the timers and the send futures); bring-up starts on the device's context before the first
- * send, and everything after happens on the channel's. A subchannel's batches are moved onto that context too.
- * {@link #state()} is read from the device's context: what it shows is volatile or a snapshot.
+ * <p>Threads: the primary channel's context, {@link ChannelPort#context()} (its {@link dev.vmbus.spi.BatchHandler}
+ * runs there, and so do bring-up, the backend's frames, the timers and the send futures). A subchannel's batches
+ * are moved onto that context too. {@link #state()} is read from the device's context: what it shows is volatile
+ * or a snapshot. The context is the port's, never learnt from a callback: a send future that is already complete
+ * runs a callback on the thread that adds it, which may be the device's.
  */
 final class Nic {
     static final Logger LOG = Logger.getLogger(Nic.class.getName());
@@ -73,8 +74,8 @@ final class Nic {
     }
 
     final Vertx vertx;
-    /** The primary channel's context, known from the first send's completion on. */
-    volatile Context context;
+    /** The primary channel's context: everything of this NIC but {@link #state()} runs there. */
+    final Context context;
     final ChannelPort port0;
     final DeviceChannel primary;
     final NetvscSettings settings;
@@ -113,6 +114,7 @@ final class Nic {
         this.settings = settings;
         this.name = name;
         this.ports = ports;
+        this.context = primary.context();
         queues.put(primary.relid(), new NicQueue(0, primary.relid(), primary));
         this.control = new NicControl(this);
         this.bringUp = new NicBringUp(this);
@@ -138,19 +140,20 @@ final class Nic {
         return phase;
     }
 
-    /** Starts bring-up ({@link NicBringUp#start}). */
+    /** Starts bring-up ({@link NicBringUp#start}) on the primary's context (from the device's). */
     void start() {
-        bringUp.start();
+        context.runOnContext(v -> {
+            if (phase == Phase.STARTING) {
+                bringUp.start();
+            }
+        });
     }
 
     /** A subchannel of this NIC opened (vRSS; on the device's context): it becomes receive queue {@code index}. */
     void subchannelOpened(int relid, int index) {
         queues.put(relid, new NicQueue(index, relid, subchannelPorts.get(relid)));
         tx.queuesChanged();
-        Context c = context;
-        if (c != null) {
-            c.runOnContext(v -> vrss.subchannelsReady());
-        }
+        context.runOnContext(v -> vrss.subchannelsReady());
     }
 
     /** A subchannel's port, before its first packet. */
@@ -160,11 +163,7 @@ final class Nic {
 
     /** A subchannel's packets (on its own context): handled on the primary's, completed through its own port. */
     void subchannelBatch(List<Packet> batch) {
-        Context c = context;
-        if (c == null) {
-            throw new IllegalStateException("netvsc " + name + ": a subchannel packet before the NIC's first send");
-        }
-        c.runOnContext(v -> {
+        context.runOnContext(v -> {
             try {
                 batch(batch);
             } catch (RuntimeException e) {
@@ -185,9 +184,8 @@ final class Nic {
             NicQueue gone = queues.remove(relid);
             subchannelPorts.remove(relid);
             tx.queuesChanged();
-            Context c = context;
-            if (gone != null && c != null) {
-                c.runOnContext(v -> tx.queueEnded(gone.index));
+            if (gone != null) {
+                context.runOnContext(v -> tx.queueEnded(gone.index));
             }
             return false;
         }
@@ -251,9 +249,6 @@ final class Nic {
      * reason) on the first host mistake, or if the NIC already failed.
      */
     void batch(List<Packet> batch) {
-        if (context == null) {
-            context = Vertx.currentContext();
-        }
         for (Packet packet : batch) {
             if (failure != null) {
                 throw new NetvscFault(failure);

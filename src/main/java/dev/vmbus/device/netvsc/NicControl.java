@@ -11,7 +11,6 @@ import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
-import io.vertx.core.Vertx;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -116,16 +115,13 @@ final class NicControl {
     }
 
     /**
-     * A request the host owes an answer to: once it is on the ring (here on the channel's context, which this
-     * learns from the first one) a timer waits for the answer, and fails the NIC if it is still owed then.
+     * A request the host owes an answer to: once it is on the ring (sent on the channel's context, so its future
+     * completes there) a timer waits for the answer, and fails the NIC if it is still owed then.
      */
     private void send(OutboundPacket packet, String what) {
         long token = ++requests;
         awaiting = token;
         nic.port0.send(packet).onComplete(ar -> {
-            if (nic.context == null) {
-                nic.context = Vertx.currentContext();
-            }
             if (ar.failed()) {
                 nic.sendFailed(ar.cause());
             } else if (awaiting == token) {

@@ -81,7 +81,7 @@ final class NicHost implements AutoCloseable {
         this(config, buffers, new NetvscHandler());
     }
 
-    NicHost(JsonObject config, HostTransport.Buffers buffers, NetvscHandler handler) throws Exception {
+    NicHost(JsonObject config, HostTransport.Buffers buffers, dev.vmbus.spi.DevicePlugin<?> handler) throws Exception {
         vertx = Vertx.vertx();
         try {
             LocalCodec.register(vertx);
