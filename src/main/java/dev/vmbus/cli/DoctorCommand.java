@@ -9,7 +9,7 @@ import dev.vmbus.transport.uio.admin.SystemView;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.admin.ServePolicy;
 import dev.vmbus.transport.uio.UioChannel;
 import dev.vmbus.transport.uio.UioHolders;
 import dev.vmbus.transport.uio.VmbusDevice;

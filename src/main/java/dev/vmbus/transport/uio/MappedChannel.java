@@ -41,7 +41,7 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
                              int headerSize, long ringWaitMs, KernelFeatures kernel, KickThread kicks)
             throws IOException {
         UioDevice device = line.device;
-        String refusal = ServePolicy.refusal(kernel, channel, device.uio());
+        String refusal = KernelLimits.refusal(kernel, channel, device.uio());
         if (refusal != null) {
             throw new IOException(refusal);
         }
@@ -75,7 +75,7 @@ record MappedChannel(MemorySegment memory, Arena arena, Runnable kick, boolean i
                         + " (the kernel had not)");
             }
             // A monitored channel's write(1) only unmasks (irqcontrol signals unmonitored channels only), so it is
-            // kicked through the pages; an unmonitored one by a write(1), which ServePolicy allows only where it
+            // kicked through the pages; an unmonitored one by a write(1), which KernelLimits allows only where it
             // reaches this channel (the primary, or any channel once d062463edf17 is in).
             Runnable kick = channel.monitored() ? line.monitorKick(channel, nodes, discovery, kernel)
                     : () -> line.requestKick(kicks);

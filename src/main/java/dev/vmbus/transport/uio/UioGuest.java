@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  * host). No event loop blocks, and no device's close holds another's interrupts.
  *
  * <p>Kernel generations: what is offered, how each channel is kicked and where maps 1 and 2 start are decided
- * from {@link UioOptions#kernel()} ({@link ServePolicy}, {@link MappedChannel}, {@link DeviceLine}).
+ * from {@link UioOptions#kernel()} ({@link KernelLimits}, {@link MappedChannel}, {@link DeviceLine}).
  *
  * <p>Rescind: the first EIO or POLLERR unmaps every ring of the device on the interrupt thread, before the
  * channels' owners hear of it ({@link DeviceLine#lost}); the device's instance is then not offered again until the
@@ -147,7 +147,7 @@ public final class UioGuest implements GuestTransport {
     /**
      * Worker: every channel with its offer. Never waits: a subchannel whose {@code ring} file is not there yet
      * (or never will be: its {@code vmbus_open} failed) is skipped and looked at again on the next rescan, and
-     * a channel this kernel cannot serve safely is refused with the reason ({@link ServePolicy}).
+     * a channel this kernel cannot serve safely is refused with the reason ({@link KernelLimits}).
      */
     private List<Known> findOffers() throws IOException {
         UioDiscovery.Scan scan = discovery.scan();
@@ -163,7 +163,7 @@ public final class UioGuest implements GuestTransport {
                 continue;
             }
             for (UioChannel channel : device.channels()) {
-                String refusal = ServePolicy.refusal(options.kernel(), channel, device.uio());
+                String refusal = KernelLimits.refusal(options.kernel(), channel, device.uio());
                 if (refusal != null) {
                     refused.put(channel.relid(), refusal);
                     report("uio: " + refusal);

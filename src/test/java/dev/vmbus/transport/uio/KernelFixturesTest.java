@@ -1,6 +1,6 @@
 package dev.vmbus.transport.uio;
 
-import dev.vmbus.transport.uio.ServePolicy;
+import dev.vmbus.transport.uio.admin.ServePolicy;
 import dev.vmbus.transport.uio.VmbusDevice;
 import dev.vmbus.transport.uio.VmbusDevices;
 

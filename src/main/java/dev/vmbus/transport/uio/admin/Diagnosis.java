@@ -2,7 +2,6 @@ package dev.vmbus.transport.uio.admin;
 
 import dev.vmbus.channel.Guid;
 import dev.vmbus.transport.uio.KernelFeatures;
-import dev.vmbus.transport.uio.ServePolicy;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import dev.vmbus.transport.uio.VmbusDevice;
 import dev.vmbus.transport.uio.VmbusDevices;

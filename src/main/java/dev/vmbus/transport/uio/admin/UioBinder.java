@@ -6,7 +6,6 @@ import dev.vmbus.transport.uio.UioHolders;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Guid;
-import dev.vmbus.transport.uio.ServePolicy;
 import dev.vmbus.transport.uio.VmbusDevice;
 import dev.vmbus.transport.uio.VmbusDevices;
 
