@@ -90,7 +90,8 @@ final class BindCommand {
             UioBinder binder = new UioBinder(system.sysfsRoot(), system.procRoot(),
                     Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step),
                     system.config().transport().maxBufferPercent(),
-                    Path.of(system.config().transport().runDir()).resolve("bound"));
+                    Path.of(system.config().transport().runDir()).resolve("bound"),
+                    Path.of(system.config().transport().stateDir()));
             if (classId == null) {
                 int code = bindEnabled(system, binder, out);
                 out.flush();
@@ -161,8 +162,11 @@ final class BindCommand {
         @Option(names = "--enabled", description = "Instead of one CLASS: every class enabled in the configuration whose"
                 + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"
                 + " a reboot or a reload of the module, so the vmbus unit runs this before the agent at every start;"
-                + " idempotent. A class this kernel cannot serve, or that is not offered, is named and left alone;"
-                + " exit status 1 when a bind failed (that class is back on its driver).")
+                + " idempotent. A class that only --force could bind is bound again as that --force accepted it"
+                + " (recorded under transport.stateDir; a new device or a larger buffer share is refused). A class"
+                + " this kernel cannot serve, or that is not offered, is named and left alone; a refused or failed"
+                + " class does not stop the others; exit status 1 when one was refused or failed (that class is back"
+                + " on its driver).")
         boolean enabled;
 
         @Option(names = "--stop-daemons", description = "With --enabled: then stop the kernel's own daemons (hv-kvp-daemon"
@@ -189,6 +193,8 @@ final class BindCommand {
         int bindEnabled(SystemView system, UioBinder binder, PrintWriter out) throws IOException {
             DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(system.config()), TransportType.UIO);
             int failed = 0;
+            // the largest buffer share an operator's --force accepted, whatever order the classes are bound in
+            double ceiling = binder.forced().bufferCeiling();
             for (Diagnosis.ClassReport c : Diagnosis.of(system, registry.enabledClasses()).classes()) {
                 String name = c.name();
                 switch (c.status()) {
@@ -198,13 +204,21 @@ final class BindCommand {
                     case BINDABLE -> {
                         try {
                             int moved = 0;
+                            java.util.List<String> replayed = new java.util.ArrayList<>();
                             for (UUID id : registry.handler(name).orElseThrow().classIds()) {
-                                moved += binder.bind(id, false, dryRun);
+                                dev.vmbus.transport.uio.admin.Consent consent = binder.forced().consent(id, ceiling);
+                                if (consent.source() != null && binder.forced().recorded(id).isPresent()) {
+                                    replayed.add(consent.source());
+                                }
+                                moved += binder.bind(id, consent, dryRun);
                             }
-                            out.println(name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER);
+                            out.println(name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER
+                                    + (replayed.isEmpty() ? "" : ", as " + String.join(", ", replayed) + " accepted"));
                         } catch (IOException | RuntimeException e) {
                             failed++;
-                            out.println(name + ": NOT bound (every device is back on its driver): " + e.getMessage());
+                            // loud: the journal has it, and the agent and doctor warn while the class is not bound
+                            out.println("WARNING: " + name + ": NOT bound (every device is back on its driver), so the"
+                                    + " agent does not serve it; the other classes are served: " + e.getMessage());
                         }
                     }
                 }
@@ -231,7 +245,9 @@ final class BindCommand {
         }
 
         @Option(names = "--force", description = "Also move storage, network and unknown classes (the boot disk or the"
-                + " NIC you reach the machine by may go with them). Never overrides what the kernel cannot do.")
+                + " NIC you reach the machine by may go with them), and above transport.maxBufferPercent. Never"
+                + " overrides what the kernel cannot do. What it accepted is recorded under transport.stateDir, so"
+                + " that 'bind --enabled' binds the class again at boot; 'vmbus unbind' removes the record.")
         boolean force;
 
         @Override

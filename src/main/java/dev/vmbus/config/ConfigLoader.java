@@ -27,7 +27,8 @@ public final class ConfigLoader {
               "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
                              "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
                              "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null },
-                             "maxBufferPercent": 10, "runDir": "/run/vmbus" },
+                             "maxBufferPercent": 10, "runDir": "/run/vmbus",
+                             "stateDir": "/var/lib/vmbus" },
               "devices": { },
               "plugins": { "dir": null },
               "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
@@ -149,6 +150,7 @@ public final class ConfigLoader {
         requireText(c.transport().devRoot(), "transport.devRoot", source);
         requireText(c.transport().procRoot(), "transport.procRoot", source);
         requireText(c.transport().runDir(), "transport.runDir", source);
+        requireText(c.transport().stateDir(), "transport.stateDir", source);
         double share = c.transport().maxBufferPercent();
         if (!(share > 0 && share <= 100)) {
             throw new ConfigException(source + ": transport.maxBufferPercent must be above 0 and at most 100, got "

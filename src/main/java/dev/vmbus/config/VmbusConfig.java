@@ -53,15 +53,25 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param runDir    uio: where {@code vmbus bind} records the driver each device had, for {@code vmbus unbind}
      *                  (under {@code bound/}); a tmpfs such as {@code /run}, since the bindings themselves live in
      *                  kernel memory and end with the boot
+     * @param stateDir  uio: where {@code vmbus bind --force} records what the operator accepted for a class (under
+     *                  {@code forced/}), so that {@code vmbus bind --enabled} re-binds it at boot while those facts
+     *                  hold; kept across reboots, removed by {@code vmbus unbind} and the package's purge
      */
     public record Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
-                            Kernel kernel, double maxBufferPercent, String runDir) {
+                            Kernel kernel, double maxBufferPercent, String runDir, String stateDir) {
         public static final double DEFAULT_MAX_BUFFER_PERCENT = 10;
         public static final String DEFAULT_RUN_DIR = "/run/vmbus";
+        public static final String DEFAULT_STATE_DIR = "/var/lib/vmbus";
 
         public Transport {
             kernel = kernel == null ? Kernel.DETECT : kernel;
             runDir = runDir == null ? DEFAULT_RUN_DIR : runDir;
+            stateDir = stateDir == null ? DEFAULT_STATE_DIR : stateDir;
+        }
+
+        public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
+                         Kernel kernel, double maxBufferPercent, String runDir) {
+            this(type, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir, DEFAULT_STATE_DIR);
         }
 
         public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
@@ -85,11 +95,11 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         }
 
         public Transport withType(TransportType t) {
-            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir);
+            return new Transport(t, shmDir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir, stateDir);
         }
 
         public Transport withShmDir(String dir) {
-            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir);
+            return new Transport(type, dir, sysfsRoot, devRoot, procRoot, kernel, maxBufferPercent, runDir, stateDir);
         }
     }
 

@@ -68,6 +68,118 @@ class BindEnabledTest {
         assertTrue(b.text().contains("kvp: NOT bound, cannot be served on this kernel"), b.text());
     }
 
+    // Issue 19 item 2 / F6: a class only --force could bind (netvsc) is bound again at boot, as that --force accepted.
+    @Test
+    void f6_aClassBoundWithForceIsBoundAgainAtBootAsTheForceAcceptedItAndARefusedClassStopsNoOther() throws Exception {
+        b.on(Generation.V6_16, null);
+        b.enable("netvsc");
+        String nic = b.tree.dev("netvsc").instance();
+        List<List<String>> ran = new java.util.ArrayList<>();
+
+        // Without a recorded --force: netvsc is refused, loudly, and every other enabled class is bound all the same.
+        assertEquals(1, b.bindEnabled(ran), b.text());
+        assertTrue(b.text().contains("WARNING: netvsc: NOT bound") && b.text().contains("(--force moves it anyway)"),
+                b.text());
+        assertEquals("hv_netvsc", b.drivers().get("netvsc"));
+        assertEquals(VmbusDevices.UIO_DRIVER, b.drivers().get("kvp"), b.text());
+
+        // The operator decides: bind netvsc --force. What it accepted is recorded on disk.
+        assertEquals(0, b.run("bind", "netvsc", "--force"), b.text());
+        String record = "forced/" + dev.vmbus.channel.DeviceClass.byName("netvsc").orElseThrow().classId() + ".json";
+        io.vertx.core.json.JsonObject r = new io.vertx.core.json.JsonObject(Files.readString(b.stateDir().resolve(record)));
+        assertEquals(new io.vertx.core.json.JsonArray().add("class-network"), r.getJsonObject("devices").getJsonArray(nic),
+                r.encode());
+
+        // A reboot: every binding is gone, the record is not. The boot's bind --enabled puts netvsc back.
+        b.reboot(Generation.V6_16);
+        b.enable("netvsc");
+        assertEquals("hv_netvsc", b.drivers().get("netvsc"));
+        ran.clear();
+        assertEquals(0, b.bindEnabled(ran), b.text());
+        assertEquals(VmbusDevices.UIO_DRIVER, b.drivers().get("netvsc"), b.text());
+        assertEquals(VmbusDevices.UIO_DRIVER, b.drivers().get("heartbeat"), b.text());
+        assertTrue(b.text().contains("netvsc: 1 device(s) moved to uio_hv_generic, as 'vmbus bind netvsc --force' of ")
+                && b.text().contains("accepted: moving " + nic), b.text());
+        int writes = b.kernel.log.size();
+        assertEquals(0, b.bindEnabled(ran), b.text());
+        assertEquals(writes, b.kernel.log.size(), "idempotent: " + b.kernel.log);
+
+        // A new NIC the operator never accepted: refused with the reason; the accepted one and the rest still bound.
+        b.reboot(Generation.V6_16);
+        b.enable("netvsc");
+        String second = "000d3a6e-4548-000d-3a6e-4548000d3a6f";
+        b.tree.addDevice("netvsc", second, 17);
+        assertEquals(1, b.bindEnabled(ran), b.text());
+        assertTrue(b.text().contains("WARNING: netvsc: NOT bound") && b.text().contains("a device it did not move")
+                && b.text().contains("'vmbus bind netvsc --force' accepts it"), b.text());
+        assertEquals("hv_netvsc", b.tree.driverOf(nic), "nothing of the class moved: " + b.text());
+        assertEquals(VmbusDevices.UIO_DRIVER, b.drivers().get("fcopy"), b.text());
+
+        // Something the kernel cannot do (now a confidential VM) is refused whatever was accepted.
+        b.reboot(Generation.V6_16);
+        b.enable("netvsc");
+        Files.writeString(b.tree.proc().resolve("cpuinfo"), "flags\t\t: fpu sev_snp\n");
+        assertEquals(0, b.bindEnabled(ran), b.text());
+        assertTrue(b.text().contains("netvsc: NOT bound, cannot be served on this kernel: this is a confidential VM"),
+                b.text());
+        assertEquals("hv_netvsc", b.tree.driverOf(nic));
+
+        // unbind ends the decision: the next boot leaves netvsc on hv_netvsc.
+        b.reboot(Generation.V6_16);
+        b.enable("netvsc");
+        assertEquals(0, b.bindEnabled(ran), b.text());
+        assertEquals(0, b.run("unbind", "netvsc"), b.text());
+        assertTrue(Files.exists(b.stateDir().resolve("forced")) && Files.notExists(b.stateDir().resolve(record)),
+                "unbind removes " + record);
+        b.reboot(Generation.V6_16);
+        b.enable("netvsc");
+        assertEquals(1, b.bindEnabled(ran), b.text());
+        assertEquals("hv_netvsc", b.drivers().get("netvsc"), b.text());
+    }
+
+    // Issue 19 item 2 with item 3: on 6.10 to 6.13 the buffers of every bound device can pass maxBufferPercent, and
+    // the share the operator accepted with --force holds at boot whatever order the classes are bound in.
+    @Test
+    void f6_theBufferShareAForceAcceptedIsReboundAtBootAndALargerOneIsRefused() throws Exception {
+        b.on(Generation.V6_10, null);
+        Files.writeString(b.tree.proc().resolve("meminfo"), "MemTotal:        1048576 kB\n"); // 10% is 102.4 MiB
+        assertEquals(0, b.run("bind", "kvp"));
+        assertEquals(0, b.run("bind", "fcopy"));
+        assertThrows(dev.vmbus.transport.uio.admin.UioBinder.Refused.class, () -> b.run("bind", "heartbeat"));
+        assertEquals(0, b.run("bind", "heartbeat", "--force"), b.text()); // 141 MiB, 13.8%
+
+        // After a reboot the unit binds heartbeat first: its --force covers the 13.8% the three reach, in any order.
+        b.reboot(Generation.V6_10);
+        Files.writeString(b.tree.proc().resolve("meminfo"), "MemTotal:        1048576 kB\n");
+        io.vertx.core.json.JsonObject c = new io.vertx.core.json.JsonObject(Files.readString(b.conf));
+        for (String off : new String[] {"timesync", "shutdown", "vss"}) {
+            c.getJsonObject("devices").put(off, new io.vertx.core.json.JsonObject().put("enabled", false));
+        }
+        Files.writeString(b.conf, c.encode());
+        List<List<String>> ran = new java.util.ArrayList<>();
+        assertEquals(0, b.bindEnabled(ran), b.text());
+        for (String ic : new String[] {"heartbeat", "kvp", "fcopy"}) {
+            assertEquals(VmbusDevices.UIO_DRIVER, b.drivers().get(ic), ic + ": " + b.text());
+        }
+
+        // A class enabled since, which would take the buffers past what was accepted, is refused; the rest is bound.
+        b.reboot(Generation.V6_10);
+        Files.writeString(b.tree.proc().resolve("meminfo"), "MemTotal:        1048576 kB\n");
+        c = new io.vertx.core.json.JsonObject(Files.readString(b.conf));
+        for (String off : new String[] {"timesync", "shutdown"}) {
+            c.getJsonObject("devices").put(off, new io.vertx.core.json.JsonObject().put("enabled", false));
+        }
+        Files.writeString(b.conf, c.encode());
+        assertEquals(1, b.bindEnabled(ran), b.text());
+        assertTrue(b.text().contains("above the 13.8% that the 'vmbus bind --force' recorded in"), b.text());
+        assertEquals(3, b.drivers().values().stream().filter(VmbusDevices.UIO_DRIVER::equals).count(), b.text());
+        Map<String, String> now = b.drivers();
+        List<String> left = java.util.stream.Stream.of("heartbeat", "kvp", "fcopy", "vss")
+                .filter(ic -> !VmbusDevices.UIO_DRIVER.equals(now.get(ic))).toList();
+        assertEquals(1, left.size(), b.text());
+        assertTrue(b.text().contains("WARNING: " + left.getFirst() + ": NOT bound"), b.text());
+    }
+
     @Test
     void bindTakesAClassOrEnabledAndStopDaemonsOnlyWithEnabled() throws Exception {
         b.on(Generation.V6_16, null);

@@ -82,6 +82,40 @@ final class BindFixture {
         conf = tree.config(dir.resolve("vmbus616.json"), null);
     }
 
+    /** Enables device handler {@code name} in this fixture's configuration (devices.NAME.enabled = true). */
+    void enable(String name) throws IOException {
+        io.vertx.core.json.JsonObject c = new io.vertx.core.json.JsonObject(Files.readString(conf));
+        c.getJsonObject("devices").put(name, new io.vertx.core.json.JsonObject().put("enabled", true));
+        Files.writeString(conf, c.encode());
+    }
+
+    /** {@code transport.stateDir} of this fixture's tree: what survives a reboot. */
+    Path stateDir() {
+        return tree.root.resolve("var/lib/vmbus");
+    }
+
+    /**
+     * A reboot: a fresh tree of generation {@code g} (every device back on its kernel driver, no new_id, an empty
+     * run directory), with the state directory carried over, as /var/lib/vmbus is kept on disk.
+     */
+    void reboot(Generation g) throws IOException {
+        Path kept = stateDir();
+        on(g, null);
+        if (Files.isDirectory(kept)) {
+            try (var files = Files.walk(kept)) {
+                for (Path p : files.toList()) {
+                    Path to = stateDir().resolve(kept.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(p, to);
+                    }
+                }
+            }
+        }
+        out.reset();
+    }
+
     /** {@code bind --enabled --stop-daemons}, each daemon command it runs added to {@code ran}. */
     int bindEnabled(List<List<String>> ran) throws IOException {
         return BindCommand.run(new String[] {"bind", "--enabled", "--stop-daemons", "--conf", conf.toString()},

@@ -284,7 +284,7 @@ public final class KernelFixtures {
     public Path config(Path file, String extraTransport) throws IOException {
         String extra = extraTransport == null || extraTransport.isEmpty() ? "" : ", " + extraTransport;
         Files.writeString(file, "{ \"transport\": { \"type\": \"uio\", \"sysfsRoot\": \"" + sys() + "\", \"procRoot\": \""
-                + proc() + "\", \"devRoot\": \"" + root.resolve("dev") + "\", \"runDir\": \"" + run() + "\"" + extra + " },"
+                + proc() + "\", \"devRoot\": \"" + root.resolve("dev") + "\", \"runDir\": \"" + run() + "\", \"stateDir\": \"" + root.resolve("var/lib/vmbus") + "\"" + extra + " },"
                 + " \"devices\": { \"kvp\": { \"poolDir\": \"" + root.resolve("kvp") + "\" },"
                 + " \"fcopy\": { \"allowedRoots\": [\"" + root.resolve("fcopy") + "\"] } } }");
         return file;

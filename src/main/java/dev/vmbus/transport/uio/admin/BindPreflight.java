@@ -8,8 +8,12 @@ import dev.vmbus.transport.uio.VmbusDevices;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -39,31 +43,53 @@ final class BindPreflight {
         this.steps = steps;
     }
 
+    /** What a bind overrode: per moved instance the forceable reason codes; the buffer share (NaN: none). */
+    record Overrides(Map<String, Set<String>> reasons, double bufferPercent) {
+    }
+
     /**
      * Judges a bind of {@code devices} (every device of {@code classId}) and says its warnings; throws
-     * {@link UioBinder.Refused} naming every reason when it must not happen.
+     * {@link UioBinder.Refused} naming every reason when it must not happen under {@code consent}. Returns what the
+     * consent overrode.
      */
-    void check(UUID classId, List<VmbusDevice> devices, boolean force) throws IOException {
+    Overrides check(UUID classId, List<VmbusDevice> devices, Consent consent) throws IOException {
         List<String> refusals = new ArrayList<>();
+        Map<String, Set<String>> overridden = new LinkedHashMap<>();
         for (VmbusDevice d : devices) {
             if (d.onUio()) {
                 continue;
             }
+            String instance = d.dir().getFileName().toString();
+            String who = d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): ";
             ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
-            List<ServePolicy.Reason> blocking = force ? v.kernelReasons() : v.reasons();
-            for (ServePolicy.Reason r : blocking) {
-                refusals.add(d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): "
-                        + r.text() + (r.forceable() ? " (--force moves it anyway)" : ""));
-            }
-            if (force && !v.reasons().isEmpty() && v.kernelReasons().isEmpty()) {
-                v.reasons().forEach(r -> steps.accept("--force: moving " + d.instanceId() + " although " + r.text()));
+            for (ServePolicy.Reason r : v.reasons()) {
+                if (!r.forceable()) {
+                    refusals.add(who + r.text());
+                } else if (consent.accepts(instance, r.code())) {
+                    overridden.computeIfAbsent(instance, k -> new TreeSet<>()).add(r.code());
+                } else if (consent.recorded()) {
+                    refusals.add(who + r.text() + " (" + consent.source() + " did not accept this for this device: "
+                            + (consent.reasons().containsKey(instance) ? "a new reason" : "a device it did not move")
+                            + "; 'vmbus bind " + DeviceClass.nameOf(classId) + " --force' accepts it)");
+                } else {
+                    refusals.add(who + r.text() + " (--force moves it anyway)");
+                }
             }
         }
         if (!refusals.isEmpty()) {
             throw new UioBinder.Refused("refusing to bind " + DeviceClass.nameOf(classId) + " on kernel " + kernel.release()
                     + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
         }
-        bufferCheck(classId, devices, force);
+        for (VmbusDevice d : devices) {
+            Set<String> codes = overridden.get(d.dir().getFileName().toString());
+            if (codes == null) {
+                continue;
+            }
+            String how = consent.all() ? "--force: moving " : "as " + consent.source() + " accepted: moving ";
+            ServePolicy.judge(d, kernel).reasons().stream().filter(r -> codes.contains(r.code()))
+                    .forEach(r -> steps.accept(how + d.instanceId() + " although " + r.text()));
+        }
+        double share = bufferCheck(classId, devices, consent);
         if (classId.equals(DeviceClass.TIMESYNC.classId())
                 && devices.stream().anyMatch(d -> d.driver().filter("hv_utils"::equals).isPresent())) {
             // hv_timesync_init registers the hyperv PTP clock; util_remove unregisters it (review F11)
@@ -75,14 +101,16 @@ final class BindPreflight {
             steps.accept("WARNING: once " + DeviceClass.nameOf(classId) + " is on " + VmbusDevices.UIO_DRIVER + " this guest cannot"
                     + " hibernate until it is unbound (review F7): " + KernelFeatures.NO_HIBERNATION);
         }
+        return new Overrides(overridden, share);
     }
 
     /**
      * Names, before any write, the receive and send buffers the kernel will allocate for the devices this bind moves
      * (issue 19 item 3: 47 MiB a device on 4.16 to 6.13), and refuses without {@code force} when with those of the
-     * devices already bound they would exceed {@code maxBufferPercent} of {@code MemTotal}.
+     * devices already bound they would exceed {@code maxBufferPercent} of {@code MemTotal}. Returns the share the
+     * consent let it pass above that, or NaN.
      */
-    private void bufferCheck(UUID classId, List<VmbusDevice> devices, boolean force) throws IOException {
+    private double bufferCheck(UUID classId, List<VmbusDevice> devices, Consent consent) throws IOException {
         long adds = 0;
         int moving = 0;
         for (VmbusDevice d : devices) {
@@ -92,7 +120,7 @@ final class BindPreflight {
             }
         }
         if (adds == 0) {
-            return;
+            return Double.NaN;
         }
         long bound = BufferCost.bound(sysfsRoot, VmbusDevices.scan(sysfsRoot).devices());
         OptionalLong mem = BufferCost.memTotal(procRoot);
@@ -104,14 +132,19 @@ final class BindPreflight {
                 100.0 * (bound + adds) / mem.getAsLong(), BufferCost.mib(mem.getAsLong()))
                 : " (MemTotal unreadable in " + procRoot.resolve("meminfo") + ")");
         if (mem.isPresent() && (bound + adds) * 100.0 > maxBufferPercent * mem.getAsLong()) {
-            if (!force) {
+            double share = 100.0 * (bound + adds) / mem.getAsLong();
+            String above = ", above transport.maxBufferPercent (" + maxBufferPercent + "%)";
+            if (!consent.acceptsBuffers(share)) {
                 throw new UioBinder.Refused("refusing to bind " + DeviceClass.nameOf(classId) + "; nothing was changed: " + what
-                        + ", above transport.maxBufferPercent (" + maxBufferPercent + "%). --force binds it anyway;"
+                        + above + (consent.recorded() && !Double.isNaN(consent.bufferPercent())
+                        ? String.format(Locale.ROOT, " and above the %.1f%% that %s accepted", consent.bufferPercent(),
+                        consent.source()) : "") + ". --force binds it anyway;"
                         + " a kernel of 6.14 or later gives these buffers to the NIC only");
             }
-            steps.accept("--force: " + what + ", above transport.maxBufferPercent (" + maxBufferPercent + "%)");
-            return;
+            steps.accept((consent.all() ? "--force: " : "as " + consent.source() + " accepted: ") + what + above);
+            return share;
         }
         steps.accept(what);
+        return Double.NaN;
     }
 }

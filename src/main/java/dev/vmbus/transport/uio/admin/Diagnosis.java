@@ -68,7 +68,10 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             } else {
                 classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + VmbusDevices.UIO_DRIVER
                         + ", so nothing serves it (bindings are lost at every reboot; the vmbus unit binds the enabled"
-                        + " classes as it starts, or: vmbus bind " + name + ")"));
+                        + " classes as it starts, or: vmbus bind " + name
+                        + (mine.stream().anyMatch(r -> r.verdict().forceable()) ? " --force, which the unit then"
+                        + " repeats at boot; without it the unit refuses: " + mine.stream().filter(r -> r.verdict()
+                        .forceable()).findFirst().get().verdict().summary() : "") + ")"));
             }
         }
         return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems(), java.util.Set.copyOf(enabled));

@@ -87,6 +87,8 @@ public final class UioBinder {
     /** The driver each device had before {@link #bind}, for {@link #unbind}. */
     private final BoundDrivers records;
     private final BindPreflight preflight;
+    /** What each {@code --force} accepted, for the boot's re-bind. */
+    private final ForcedBinds forced;
 
     /**
      * @param procRoot where every process's {@code fd/} and {@code maps} are read, to find who holds a device
@@ -114,7 +116,17 @@ public final class UioBinder {
      */
     public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
                      Consumer<String> steps, double maxBufferPercent, Path recordDir) {
+        this(sysfsRoot, procRoot, devRoot, kernel, writer, steps, maxBufferPercent, recordDir, null);
+    }
+
+    /**
+     * @param stateDir where a bind with {@code --force} records what it accepted ({@code <transport.stateDir>},
+     *                 {@link ForcedBinds}), for the boot's {@code bind --enabled}; null: no records
+     */
+    public UioBinder(Path sysfsRoot, Path procRoot, Path devRoot, KernelFeatures kernel, SysfsWriter writer,
+                     Consumer<String> steps, double maxBufferPercent, Path recordDir, Path stateDir) {
         this.records = new BoundDrivers(recordDir, steps);
+        this.forced = new ForcedBinds(stateDir, steps);
         this.sysfsRoot = sysfsRoot;
         this.procRoot = procRoot;
         this.devRoot = devRoot;
@@ -200,8 +212,15 @@ public final class UioBinder {
      * every reason when the preflight refuses.
      */
     public List<Step> planBind(UUID classId, boolean force) throws IOException {
+        return plan(classId, Consent.of(force)).steps();
+    }
+
+    private record Plan(List<Step> steps, BindPreflight.Overrides overrides) {
+    }
+
+    private Plan plan(UUID classId, Consent consent) throws IOException {
         List<VmbusDevice> devices = devicesOf(classId);
-        preflight.check(classId, devices, force);
+        BindPreflight.Overrides overrides = preflight.check(classId, devices, consent);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
@@ -216,7 +235,12 @@ public final class UioBinder {
             d.driver().ifPresent(drv -> plan.add(new Step(driverDir(drv).resolve("unbind"), instance)));
             plan.add(new Step(uio.resolve("bind"), instance));
         }
-        return plan;
+        return new Plan(plan, overrides);
+    }
+
+    /** The records of what each {@code --force} accepted. */
+    public ForcedBinds forced() {
+        return forced;
     }
 
     /**
@@ -225,7 +249,17 @@ public final class UioBinder {
      * says what failed and what was undone.
      */
     public int bind(UUID classId, boolean force, boolean dryRun) throws IOException {
-        List<Step> plan = planBind(classId, force);
+        return bind(classId, Consent.of(force), dryRun);
+    }
+
+    /**
+     * As {@link #bind(UUID, boolean, boolean)}, overriding what {@code consent} accepts. A bind with {@code --force}
+     * ({@link Consent#all}) that overrode something records it ({@link ForcedBinds}), so that the boot's
+     * {@code bind --enabled} replays exactly that.
+     */
+    public int bind(UUID classId, Consent consent, boolean dryRun) throws IOException {
+        Plan planned = plan(classId, consent);
+        List<Step> plan = planned.steps();
         List<VmbusDevice> devices = devicesOf(classId);
         if (dryRun) {
             plan.forEach(s -> steps.accept(s.command()));
@@ -276,6 +310,10 @@ public final class UioBinder {
             throw undo.failed("binding " + DeviceClass.nameOf(classId), e);
         }
         records.remember(devices, undo.original());
+        if (consent.all()) {
+            forced.remember(new ForcedBinds.Decision(classId, planned.overrides().reasons(),
+                    planned.overrides().bufferPercent(), kernel.release(), null));
+        }
         return moved;
     }
 
@@ -373,6 +411,7 @@ public final class UioBinder {
         for (String instance : targets.keySet()) {
             records.forget(instance);
         }
+        forced.forget(classId);
         notes.forEach(steps);
         return moved;
     }

@@ -1,0 +1,192 @@
+package dev.vmbus.transport.uio.admin;
+
+import dev.vmbus.channel.DeviceClass;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The operator's {@code vmbus bind <class> --force} decisions, kept across reboots in
+ * {@code <transport.stateDir>/forced/<class GUID>.json} (issue 19 item 2): bindings live in kernel memory and are gone
+ * after a reboot, and the unit's {@code bind --enabled} must put a class back that only {@code --force} could bind
+ * (netvsc; any class on 6.10 to 6.13 once the buffers pass {@code transport.maxBufferPercent}). A record names what
+ * was accepted, not merely that force was used: for each device instance the forceable reason codes
+ * ({@link dev.vmbus.transport.uio.ServePolicy.Reason#code}) it was moved despite, and the share of {@code MemTotal}
+ * the buffers of every bound device reached. At boot {@link #consent} replays exactly that: a new device of the class,
+ * a new reason, or a larger buffer share is refused with the reason, and what the kernel cannot do (a confidential
+ * VM, a kernel without the rescind fix) is refused as always. {@link UioBinder#unbind} removes the class's record;
+ * the package's purge removes the directory. A record that cannot be read is named and accepts nothing.
+ *
+ * <p>Used from one thread at a time (a CLI command); blocking file I/O.
+ */
+public final class ForcedBinds {
+    private final Path dir;
+    private final Consumer<String> steps;
+
+    /** What one class's forced binds accepted. */
+    public record Decision(UUID classId, Map<String, Set<String>> reasons, double bufferPercent, String kernel,
+                           String at) {
+        public Decision {
+            Map<String, Set<String>> copy = new LinkedHashMap<>();
+            reasons.forEach((k, v) -> copy.put(k, Set.copyOf(v)));
+            reasons = Map.copyOf(copy);
+        }
+
+        boolean isEmpty() {
+            return reasons.isEmpty() && Double.isNaN(bufferPercent);
+        }
+    }
+
+    /** @param stateDir {@code transport.stateDir}; null: nothing is recorded or read */
+    public ForcedBinds(Path stateDir, Consumer<String> steps) {
+        this.dir = stateDir == null ? null : stateDir.resolve("forced");
+        this.steps = steps;
+    }
+
+    /** Where the decision for {@code classId} is kept. */
+    public Path file(UUID classId) {
+        return dir.resolve(classId + ".json");
+    }
+
+    /** The decision recorded for {@code classId}, if any (a record that cannot be read is named and ignored). */
+    public Optional<Decision> recorded(UUID classId) throws IOException {
+        if (dir == null) {
+            return Optional.empty();
+        }
+        Path f = file(classId);
+        String text;
+        try {
+            text = Files.readString(f, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        try {
+            JsonObject j = new JsonObject(text);
+            Map<String, Set<String>> reasons = new LinkedHashMap<>();
+            JsonObject devices = j.getJsonObject("devices", new JsonObject());
+            for (String instance : devices.fieldNames()) {
+                Set<String> codes = new TreeSet<>();
+                devices.getJsonArray(instance).forEach(c -> codes.add((String) c));
+                reasons.put(instance, codes);
+            }
+            Number share = j.getNumber("bufferPercent");
+            if (!UUID.fromString(j.getString("classId")).equals(classId)) {
+                throw new IllegalArgumentException("it names class " + j.getString("classId"));
+            }
+            return Optional.of(new Decision(classId, reasons, share == null ? Double.NaN : share.doubleValue(),
+                    j.getString("kernel"), j.getString("at")));
+        } catch (DecodeException | ClassCastException | IllegalArgumentException | NullPointerException e) {
+            steps.accept("WARNING: " + f + " is not a record of 'vmbus bind --force' (" + e.getMessage()
+                    + "); it accepts nothing");
+            return Optional.empty();
+        }
+    }
+
+    /** The largest buffer share any recorded {@code --force} accepted; NaN when none did. */
+    public double bufferCeiling() throws IOException {
+        if (dir == null || !Files.isDirectory(dir)) {
+            return Double.NaN;
+        }
+        double max = Double.NaN;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                UUID id;
+                try {
+                    id = UUID.fromString(f.getFileName().toString().replace(".json", ""));
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                double share = recorded(id).map(Decision::bufferPercent).orElse(Double.NaN);
+                if (!Double.isNaN(share) && (Double.isNaN(max) || share > max)) {
+                    max = share;
+                }
+            }
+        }
+        return max;
+    }
+
+    /**
+     * What {@code bind --enabled} may override for {@code classId}: the devices and reasons its record accepted, and
+     * the largest buffer share any record accepted (the operator accepted the machine's total, whatever order the
+     * classes are bound in).
+     */
+    public Consent consent(UUID classId, double bufferCeiling) throws IOException {
+        Optional<Decision> d = recorded(classId);
+        if (d.isEmpty() && Double.isNaN(bufferCeiling)) {
+            return Consent.NONE;
+        }
+        String source = d.isPresent() ? "'vmbus bind " + DeviceClass.nameOf(classId) + " --force' of " + d.get().at()
+                + " (" + file(classId) + ")" : "the 'vmbus bind --force' recorded in " + dir;
+        return new Consent(false, d.map(Decision::reasons).orElse(Map.of()), bufferCeiling, source);
+    }
+
+    /** After a successful forced bind: adds what it overrode to the class's record (devices moved earlier stay). */
+    void remember(Decision made) {
+        if (dir == null || made.isEmpty()) {
+            return;
+        }
+        Path f = file(made.classId());
+        try {
+            Map<String, Set<String>> reasons = new LinkedHashMap<>();
+            double share = made.bufferPercent();
+            Optional<Decision> before = recorded(made.classId());
+            if (before.isPresent()) {
+                reasons.putAll(before.get().reasons());
+                if (Double.isNaN(share) || before.get().bufferPercent() > share) {
+                    share = before.get().bufferPercent();
+                }
+            }
+            made.reasons().forEach((k, v) -> reasons.merge(k, v, (a, b) -> {
+                Set<String> all = new TreeSet<>(a);
+                all.addAll(b);
+                return all;
+            }));
+            JsonObject devices = new JsonObject();
+            reasons.forEach((k, v) -> devices.put(k, new JsonArray(new java.util.ArrayList<>(new TreeSet<>(v)))));
+            JsonObject j = new JsonObject().put("class", DeviceClass.nameOf(made.classId()))
+                    .put("classId", made.classId().toString()).put("devices", devices)
+                    .put("bufferPercent", Double.isNaN(share) ? null : share).put("kernel", made.kernel())
+                    .put("at", made.at() != null ? made.at() : Instant.now().toString());
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("." + made.classId() + ".tmp");
+            Files.writeString(tmp, j.encodePrettily() + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            steps.accept("recorded what --force accepted in " + f + ": 'vmbus bind --enabled' (the vmbus unit, at"
+                    + " every start) re-binds " + DeviceClass.nameOf(made.classId()) + " while it still holds");
+        } catch (IOException e) {
+            steps.accept("WARNING: could not record the --force in " + f + " (" + e.getMessage() + "): after a"
+                    + " reboot the vmbus unit will not bind " + DeviceClass.nameOf(made.classId()) + " again");
+        }
+    }
+
+    /** After an unbind: the class's record goes (a later boot must not bind it again). */
+    void forget(UUID classId) {
+        if (dir == null) {
+            return;
+        }
+        try {
+            if (Files.deleteIfExists(file(classId))) {
+                steps.accept("removed " + file(classId) + ": the vmbus unit no longer re-binds "
+                        + DeviceClass.nameOf(classId) + " with --force");
+            }
+        } catch (IOException e) {
+            steps.accept("WARNING: could not remove " + file(classId) + ": " + e.getMessage());
+        }
+    }
+}
