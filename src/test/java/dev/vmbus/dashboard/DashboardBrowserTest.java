@@ -362,14 +362,52 @@ class DashboardBrowserTest {
                 && q[1].matches(positive + "fr/s / " + positive + "B/s / .*");
     }
 
+    /**
+     * Fails at once if a NIC channel ended: with its reason, and the guest's and the host's NIC state (the host
+     * says what it found wrong when it ended the channel).
+     */
+    private void nicChannelsOpen(java.util.Queue<dev.vmbus.bus.ChannelEvent> ended) throws Exception {
+        dev.vmbus.bus.ChannelEvent e = ended.peek();
+        if (e == null) {
+            return;
+        }
+        Object guest = h.vertx.eventBus().request("vmbus.device.netvsc.state", null)
+                .await(10, java.util.concurrent.TimeUnit.SECONDS).body();
+        Object host = new dev.vmbus.host.SimulatedHostControl(h.host).state()
+                .await(10, java.util.concurrent.TimeUnit.SECONDS).getJsonArray("devices").stream()
+                .filter(d -> "nic".equals(((JsonObject) d).getString("device"))).findFirst().orElse(null);
+        throw new AssertionError("the NIC's channel " + e.relid() + " ended during the test: " + e.reason().text()
+                + "; guest NIC: " + guest + "; host NIC: " + host);
+    }
+
     @Test
     void theNicPanelShowsLinkAddressMtuQueuesAndPerQueueRates() throws Exception {
         agent(2);
         var bus = h.vertx.eventBus();
+        // a NIC channel that ends (a guest or host NIC fault) fails the test at once, with the reason
+        java.util.Queue<dev.vmbus.bus.ChannelEvent> ended = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        bus.<dev.vmbus.bus.ChannelEvent>localConsumer(dev.vmbus.bus.Addresses.CHANNELS, m -> {
+            if (m.body().ended() && "netvsc".equals(m.body().className())) {
+                ended.add(m.body());
+            }
+        }).completion().await(10, java.util.concurrent.TimeUnit.SECONDS);
+        List<JsonObject> nicChannels = new io.vertx.core.json.JsonArray(h.get("/api/channels").body()).stream()
+                .map(JsonObject.class::cast).filter(c -> "netvsc".equals(c.getString("class"))).toList();
+        assertEquals(2, nicChannels.size(), "the NIC's channels: " + nicChannels);
+        for (JsonObject c : nicChannels) {
+            assertEquals("open", c.getString("state"), "a NIC channel before the NIC's traffic: " + c.encode());
+        }
         bus.<io.vertx.core.buffer.Buffer>consumer("vmbus.netvsc.vmbus0.rx", m -> { }).completion()
                 .await(10, java.util.concurrent.TimeUnit.SECONDS);
         browser.get(h.base() + "/#token=" + h.dashboard.token());
-        wait.until(b -> (Boolean) run("const n = " + NIC + "; return !!n && n.querySelectorAll('tr[data-queue]').length === 2"));
+        wait.until(b -> {
+            try {
+                nicChannelsOpen(ended);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return (Boolean) run("const n = " + NIC + "; return !!n && n.querySelectorAll('tr[data-queue]').length === 2");
+        });
         assertEquals("up 00:15:5d:56:4d:01 1500 B 2", run("const n = " + NIC + "; return ['link', 'mac', 'mtu', 'queues']"
                 + ".map(f => n.querySelector(`dd[data-field='${f}']`).textContent).join(' ')"));
         assertTrue(String.valueOf(run("return " + NIC + ".querySelector(\"dd[data-field='sendSections']\").textContent"))
@@ -381,7 +419,7 @@ class DashboardBrowserTest {
         // Traffic: 24 flows every 50 ms (at most 30 s) until every queue shows frames and bytes coming in from the
         // host, and queue 0 frames going out (all sends go out on the primary)
         // a frame whose netvsc state did not come in time (a loaded machine) shows the card without its panel:
-        // read that as nothing seen yet, and keep waiting
+        // read that as nothing seen yet, and keep waiting; a NIC channel that ended fails at once
         String rates = "const n = " + NIC + "; return !n ? '' : [...n.querySelectorAll('tr[data-queue]')].map(tr =>"
                 + " ['frames-in', 'bytes-in', 'frames-out'].map(c => tr.querySelector('td.' + c).textContent).join(' / ')).join(' | ')";
         long deadline = System.nanoTime() + 30_000_000_000L;
@@ -391,9 +429,11 @@ class DashboardBrowserTest {
                 bus.send("vmbus.netvsc.vmbus0.tx", io.vertx.core.buffer.Buffer.buffer(udp6(flow)));
             }
             Thread.sleep(50);
+            nicChannelsOpen(ended);
             seen = String.valueOf(run(rates));
         }
         assertTrue(everyQueueMoves(seen), "per-queue rates (frames in / bytes in / frames out): " + seen);
+        nicChannelsOpen(ended);
         assertEquals(List.of(), overflowing(), "the NIC's card fits");
         js.executeScript("window.scrollTo(0, document.getElementById('devices').offsetTop - 40)");
         screenshot("dashboard-nic.png");
