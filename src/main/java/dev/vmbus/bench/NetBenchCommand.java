@@ -1,5 +1,6 @@
 package dev.vmbus.bench;
 
+import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.os.Posix;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,6 +107,9 @@ public final class NetBenchCommand implements Callable<Integer> {
                 }) {
                     results.add(measure(lab, link));
                 }
+                if (kind.equals("vmbus")) {
+                    hostPauses(work.resolve("host.log"), results.getLast());
+                }
             }
         }
         print(results);
@@ -157,6 +162,23 @@ public final class NetBenchCommand implements Callable<Integer> {
                 .put("pingP50Us", ping.percentile(50)).put("pingP99Us", ping.percentile(99));
         System.out.println("   " + r.encode());
         return r;
+    }
+
+    /**
+     * The host NIC's backend pauses over the whole run (which limit tripped, how long it stayed paused), from the
+     * line {@code vmbus host} logs as it closes the NIC, into {@code result} as {@code hostPauses} and printed.
+     */
+    private static void hostPauses(Path hostLog, JsonObject result) throws IOException {
+        String line = Files.readAllLines(hostLog).stream().filter(l -> l.contains(HostNic.PAUSES_LOGGED))
+                .reduce((first, second) -> second).orElse(null);
+        if (line == null) {
+            System.out.println("   (the host logged no backend pauses line as it closed: see " + hostLog + ")");
+            return;
+        }
+        JsonObject pauses = new JsonObject(line.substring(line.indexOf(HostNic.PAUSES_LOGGED)
+                + HostNic.PAUSES_LOGGED.length()).strip());
+        result.put("hostPauses", pauses);
+        System.out.println("   host NIC backend pauses: " + pauses.encode());
     }
 
     private static void print(List<JsonObject> results) {

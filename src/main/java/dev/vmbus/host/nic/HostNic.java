@@ -236,10 +236,15 @@ public final class HostNic {
         return transport.offer(offer, buffers, channels.primary());
     }
 
-    /** Closes the backend (the transport rescinds the channels when it closes). */
+    /** Closes the backend (the transport rescinds the channels when it closes). Call on the host's context. */
     public void close() {
         port.close();
+        // One line for whoever reads the host's log (vmbus bench net): which limit paused the backend.
+        LOG.info(PAUSES_LOGGED + toGuest.pausesJson().encode());
     }
+
+    /** How {@link #close} logs the backend's pauses, the JSON of {@code state().port.pauses} following. */
+    public static final String PAUSES_LOGGED = "host nic: backend pauses ";
 
     public Offer offer() {
         return offer;
@@ -368,7 +373,7 @@ public final class HostNic {
         json.put("port", new JsonObject().put("framesIn", s.framesIn()).put("bytesIn", s.bytesIn())
                 .put("framesOut", s.framesOut()).put("bytesOut", s.bytesOut())
                 .put("dropsOutsideFull", s.dropsOutsideFull()).put("dropsTooLong", s.dropsTooLong())
-                .put("paused", toGuest.portPaused));
+                .put("paused", toGuest.portPaused).put("pauses", toGuest.pausesJson()));
         if (fault != null) {
             json.put("failure", fault);
         }

@@ -10,6 +10,7 @@ import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -35,8 +36,28 @@ final class HostToGuest {
     private static final List<PerPacketInfo> RX_INFO = List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0));
     private static final int RX_INFO_LENGTH = RndisMessage.Packet.ppiLength(RX_INFO);
 
+    /** Why the host paused its backend: the limit that tripped (each counted in {@link #pauses}). */
+    enum PauseReason {
+        /** No receive slot free (beyond the control reserve): the guest has not returned enough. */
+        NO_RECEIVE_SLOT("noReceiveSlot"),
+        /** {@link HostNic#MAX_PARKED_BATCHES} batches wait for room in the ring: the guest drains it too slowly. */
+        BATCHES_WAITING("batchesWaiting"),
+        /** A queue holds {@link HostNic#MAX_PENDING_FRAMES} frames: the frame that found it full was dropped. */
+        FRAMES_QUEUED("framesQueued");
+
+        final String key;
+
+        PauseReason(String key) {
+            this.key = key;
+        }
+    }
+
     private final HostNic nic;
     boolean portPaused;
+    /** Pauses of the backend since start, by {@link PauseReason#ordinal()}, and how long they lasted in all. */
+    final long[] pauses = new long[PauseReason.values().length];
+    long pausedNanos;
+    private long pausedSince;
     // figures since start
     long dropsNotReady;
     long dropsFilter;
@@ -87,7 +108,7 @@ final class HostToGuest {
         HostNicQueue q = pick(frame);
         if (q.data.size() >= MAX_PENDING_FRAMES) {
             dropsBacklog++;
-            pausePort();
+            pausePort(PauseReason.FRAMES_QUEUED);
             return;
         }
         byte[] message = new byte[Rndis.PACKET_HEADER_SIZE + RX_INFO_LENGTH + frame.length];
@@ -139,8 +160,12 @@ final class HostToGuest {
         while (!q.data.isEmpty() && nic.phase == HostNic.Phase.ACTIVE) {
             int room = slots.free() - (slots.count() > 2 * CONTROL_SLOTS ? CONTROL_SLOTS : 0);
             int n = Math.min(Math.min(MAX_RANGES, q.data.size()), room);
-            if (n <= 0 || q.driver.parkedCount() >= MAX_PARKED_BATCHES) {
-                pausePort();
+            if (n <= 0) {
+                pausePort(PauseReason.NO_RECEIVE_SLOT);
+                return;
+            }
+            if (q.driver.parkedCount() >= MAX_PARKED_BATCHES) {
+                pausePort(PauseReason.BATCHES_WAITING);
                 return;
             }
             List<byte[]> frames = new ArrayList<>(n);
@@ -179,9 +204,11 @@ final class HostToGuest {
         }
     }
 
-    void pausePort() {
+    void pausePort(PauseReason why) {
         if (!portPaused) {
             portPaused = true;
+            pauses[why.ordinal()]++;
+            pausedSince = System.nanoTime();
             nic.port.pause();
         }
     }
@@ -189,8 +216,19 @@ final class HostToGuest {
     void resumePort() {
         if (portPaused) {
             portPaused = false;
+            pausedNanos += System.nanoTime() - pausedSince;
             nic.port.resume();
         }
+    }
+
+    /** The backend's pauses by reason, and how long it has been paused in all (ms, the current pause included). */
+    JsonObject pausesJson() {
+        JsonObject json = new JsonObject();
+        for (PauseReason r : PauseReason.values()) {
+            json.put(r.key, pauses[r.ordinal()]);
+        }
+        long nanos = pausedNanos + (portPaused ? System.nanoTime() - pausedSince : 0);
+        return json.put("pausedMs", nanos / 1_000_000);
     }
 
     private void resumeIfRoom() {

@@ -282,6 +282,9 @@ class HostNicTest {
             state = g.onHost(() -> g.nic.state());
         }
         assertTrue(state.getJsonObject("port").getBoolean("paused"), "the port is paused: " + state.encode());
+        JsonObject pauses = state.getJsonObject("port").getJsonObject("pauses");
+        assertTrue(pauses.getLong("noReceiveSlot") >= 1, "paused for want of a receive slot: " + pauses.encode());
+        assertEquals(0L, pauses.getLong("framesQueued"), "no queue was full: " + pauses.encode());
         assertEquals(frames - inHeld, g.waiting(state), state.encode());
         List<byte[]> back = new ArrayList<>();
         for (Packet p : held) {
