@@ -16,6 +16,7 @@ import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.KernelCounters;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.shm.ShmGuest;
 import dev.vmbus.transport.shm.ShmHost;
 import dev.vmbus.transport.sim.SimBus;
@@ -27,7 +28,6 @@ import dev.vmbus.transport.uio.UioOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -36,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -143,7 +142,7 @@ public final class Agent implements AutoCloseable {
      */
     public Future<Void> stop() {
         Future<Void> first = agentId != null ? undeploy(vertx, agentId)
-                : hostTransport != null ? onContext(hostContext, hostTransport::close) : Future.succeededFuture();
+                : hostTransport != null ? OnContext.call(hostContext, hostTransport::close) : Future.succeededFuture();
         return first.eventually(() -> dashboardId != null ? undeploy(vertx, dashboardId) : Future.succeededFuture());
     }
 
@@ -176,12 +175,6 @@ public final class Agent implements AutoCloseable {
         return vertx.undeploy(id).recover(e -> vertx.deploymentIDs().contains(id)
                 && !String.valueOf(e.getMessage()).contains("Already undeployed")
                 ? Future.failedFuture(e) : Future.succeededFuture());
-    }
-
-    static Future<Void> onContext(Context context, Supplier<Future<Void>> task) {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> task.get().onComplete(done));
-        return done.future();
     }
 
     /** What to start; used from one thread, then {@link #start()}. */
@@ -343,12 +336,12 @@ public final class Agent implements AutoCloseable {
         /** The simulated host on {@code transport}, started; or the builder's host end, started (then null). */
         private SimulatedHost startHostEnd(Context context, HostTransport transport) throws Exception {
             if (hostEnd != null) {
-                onContext(context, () -> hostEnd.start(context, transport)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
+                OnContext.call(context, () -> hostEnd.start(context, transport)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
                 return null;
             }
             SimulatedHost host = new SimulatedHost(context.owner(), transport, config.host(),
                     plugins.load(() -> HostPlugins.load(plugins.loader())));
-            onContext(context, host::start).await(START_TIMEOUT_S, TimeUnit.SECONDS);
+            OnContext.call(context, host::start).await(START_TIMEOUT_S, TimeUnit.SECONDS);
             return host;
         }
 

@@ -10,6 +10,7 @@ import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.spi.DevicePlugin;
+import dev.vmbus.transport.OnContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -227,9 +228,7 @@ public final class BenchCommand implements Callable<Integer> {
             throws Exception {
         context.runOnContext(v -> start.run());
         Thread.sleep((long) (seconds * 1000));
-        Promise<Histogram> stopped = Promise.promise();
-        context.runOnContext(v -> stopped.complete(stop.get()));
-        Histogram rec = stopped.future().await(10, TimeUnit.SECONDS);
+        Histogram rec = OnContext.supply(context, stop).await(10, TimeUnit.SECONDS);
         Thread.sleep(100); // let the replies still in flight drain before the next run starts
         return rec;
     }

@@ -7,9 +7,9 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -203,9 +203,7 @@ public final class StreamCommand implements Callable<Integer> {
     }
 
     private static <T> T on(Context context, java.util.function.Supplier<T> action) throws Exception {
-        Promise<T> result = Promise.promise();
-        context.runOnContext(v -> result.complete(action.get()));
-        return result.future().await(10, TimeUnit.SECONDS);
+        return OnContext.supply(context, action).await(10, TimeUnit.SECONDS);
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.vmbus.channel.RingUnmappedException;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.runtime.HandlerFailure;
 import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -243,12 +244,7 @@ public final class ChannelVerticle extends VerticleBase {
 
         /** Runs {@code action} on this channel's context (now if already there); its failure, thrown or not, fails. */
         private <T> Future<T> here(java.util.function.Supplier<Future<T>> action) {
-            if (io.vertx.core.Vertx.currentContext() == context) {
-                return run(action);
-            }
-            io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
-            context.runOnContext(v -> run(action).onComplete(promise));
-            return promise.future();
+            return io.vertx.core.Vertx.currentContext() == context ? run(action) : OnContext.call(context, () -> run(action));
         }
 
         private <T> Future<T> run(java.util.function.Supplier<Future<T>> action) {

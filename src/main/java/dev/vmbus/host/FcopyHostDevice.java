@@ -5,9 +5,9 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.fcopy.FcopyMessage;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -62,43 +62,36 @@ public final class FcopyHostDevice extends IcHostDevice {
      * so that it drops the partial file)
      */
     public Future<CopyResult> copy(Path localFile, String guestPath, String name, boolean overwrite, boolean createPath) {
-        Promise<CopyResult> done = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             if (phase() != Phase.READY) {
-                done.fail("the fcopy channel is not ready (" + phase().name().toLowerCase() + ")");
-                return;
+                return Future.failedFuture("the fcopy channel is not ready (" + phase().name().toLowerCase() + ")");
             }
             if (copying) {
-                done.fail("a copy is already in progress (one at a time)");
-                return;
+                return Future.failedFuture("a copy is already in progress (one at a time)");
             }
             copying = true;
             cancelRequested = false;
             bytesSent = 0;
             current = guestPath + "/" + name;
-            context.owner().executeBlocking(() -> FileChannel.open(localFile, StandardOpenOption.READ))
+            return context.owner().executeBlocking(() -> FileChannel.open(localFile, StandardOpenOption.READ))
                     .compose(file -> run(file, guestPath, name, overwrite, createPath)
                             .eventually(() -> context.owner().executeBlocking(() -> {
                                 file.close();
                                 return null;
                             })))
-                    .onComplete(ar -> {
+                    .andThen(ar -> {
                         copying = false;
                         copies++;
-                        done.handle(ar);
                     });
         });
-        return done.future();
     }
 
     /** Asks the copy in progress to stop: CANCEL goes out after the WRITE in flight. False if none. */
     public Future<Boolean> cancel() {
-        Promise<Boolean> asked = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.supply(context, () -> {
             cancelRequested = copying;
-            asked.complete(copying);
+            return copying;
         });
-        return asked.future();
     }
 
     private Future<CopyResult> run(FileChannel file, String guestPath, String name, boolean overwrite,

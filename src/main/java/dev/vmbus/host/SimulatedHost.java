@@ -6,9 +6,9 @@ import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -135,8 +135,7 @@ public final class SimulatedHost {
     /** Starts the transport and offers every device. */
     public Future<Void> start() {
         context = vertx.getOrCreateContext();
-        Promise<Void> started = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             devices.add(new HeartbeatHostDevice(context,
                     new Offer(1, DeviceClass.HEARTBEAT.classId(), HEARTBEAT_INSTANCE, 0, IC_RING_SIZE),
                     config.heartbeatIntervalMs()));
@@ -161,13 +160,11 @@ public final class SimulatedHost {
             for (PlannedOffer p : planned) {
                 devices.add(new PluginHostDevice(p.name(), context, p.offer(), p.counterpart()));
             }
-            transport.start()
+            return transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
                     .compose(x -> config.nic().enabled() ? startNic() : Future.<Void>succeededFuture())
-                    .<Void>mapEmpty()
-                    .onComplete(started);
+                    .<Void>mapEmpty();
         });
-        return started.future();
     }
 
     /**
@@ -236,13 +233,10 @@ public final class SimulatedHost {
 
     /** Rescinds every channel and stops the transport. */
     public Future<Void> close() {
-        Promise<Void> closed = Promise.promise();
-        context.runOnContext(v -> transport.close().onComplete(ar -> {
+        return OnContext.call(context, () -> transport.close().andThen(ar -> {
             if (nic != null) {
                 nic.close();
             }
-            closed.handle(ar);
         }));
-        return closed.future();
     }
 }

@@ -6,6 +6,7 @@ import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -113,10 +114,8 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
     /** The host's ends of the open channels, with their stats. */
     @Override
     public Future<List<End>> channels() {
-        Promise<List<End>> result = Promise.promise();
-        host.context().runOnContext(v -> {
-            try {
-                List<End> out = new java.util.ArrayList<>();
+        return OnContext.supply(host.context(), () -> {
+            List<End> out = new java.util.ArrayList<>();
                 for (HostDevice d : host.devices()) {
                     boolean open = d.channelState() == ChannelState.OPEN;
                     out.add(new End(d.offer(), d.name(), d.channelState(), open ? d.driver().stats() : null));
@@ -129,24 +128,12 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                         out.add(new End(d.offer(), n.name(), d.state(), d.open() ? d.stats() : null));
                     }
                 });
-                result.complete(List.copyOf(out));
-            } catch (RuntimeException e) {
-                result.fail(e);
-            }
+            return List.copyOf(out);
         });
-        return result.future();
     }
 
     private Future<JsonObject> onHost(java.util.function.Supplier<Future<JsonObject>> task) {
-        Promise<JsonObject> result = Promise.promise();
-        host.context().runOnContext(v -> {
-            try {
-                task.get().onComplete(result);
-            } catch (RuntimeException e) {
-                result.fail(e);
-            }
-        });
-        return result.future();
+        return OnContext.call(host.context(), task);
     }
 
     private HostNic nic() {

@@ -11,12 +11,12 @@ import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -64,27 +64,11 @@ public final class AgentHarness implements AutoCloseable {
 
     /** Runs {@code task} on the host context and waits for its result. */
     <T> T onHost(Supplier<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        hostContext.runOnContext(v -> {
-            try {
-                result.complete(task.get());
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result.get(10, TimeUnit.SECONDS);
+        return OnContext.supply(hostContext, task).await(10, TimeUnit.SECONDS);
     }
 
     private void onHostAsync(Supplier<Future<Void>> task) throws Exception {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        hostContext.runOnContext(v -> task.get().onComplete(ar -> {
-            if (ar.succeeded()) {
-                done.complete(null);
-            } else {
-                done.completeExceptionally(ar.cause());
-            }
-        }));
-        done.get(10, TimeUnit.SECONDS);
+        OnContext.call(hostContext, task).await(10, TimeUnit.SECONDS);
     }
 
     /** Waits for the oldest unclaimed lifecycle event into {@code state} for {@code relid}, and claims it. */

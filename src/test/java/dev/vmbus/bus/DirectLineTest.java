@@ -15,6 +15,7 @@ import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -130,9 +131,7 @@ class DirectLineTest {
     }
 
     private static void on(Context context, Supplier<Future<Void>> task) throws Exception {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> task.get().onComplete(done));
-        done.future().await(10, TimeUnit.SECONDS);
+        OnContext.call(context, task).await(10, TimeUnit.SECONDS);
     }
 
     /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is short. */

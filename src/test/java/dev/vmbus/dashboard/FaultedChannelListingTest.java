@@ -12,6 +12,7 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.channel.SendStatus;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.shm.ShmHost;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -189,21 +190,11 @@ class FaultedChannelListingTest {
     }
 
     private <T> T onHost(Supplier<T> task) throws Exception {
-        Promise<T> result = Promise.promise();
-        hostContext.runOnContext(v -> {
-            try {
-                result.complete(task.get());
-            } catch (RuntimeException e) {
-                result.fail(e);
-            }
-        });
-        return result.future().await(10, TimeUnit.SECONDS);
+        return OnContext.supply(hostContext, task).await(10, TimeUnit.SECONDS);
     }
 
     private void onHostAsync(Supplier<Future<Void>> task) throws Exception {
-        Promise<Void> done = Promise.promise();
-        hostContext.runOnContext(v -> task.get().onComplete(done));
-        done.future().await(10, TimeUnit.SECONDS);
+        OnContext.call(hostContext, task).await(10, TimeUnit.SECONDS);
     }
 
     private String url(String path) {

@@ -11,6 +11,7 @@ import dev.vmbus.ring.RingWriter;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -81,15 +82,7 @@ class ChannelDriverTest {
     }
 
     private <T> T on(Context context, Supplier<Future<T>> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        context.runOnContext(v -> task.get().onComplete(ar -> {
-            if (ar.succeeded()) {
-                result.complete(ar.result());
-            } else {
-                result.completeExceptionally(ar.cause());
-            }
-        }));
-        return result.get(10, TimeUnit.SECONDS);
+        return OnContext.call(context, task).await(10, TimeUnit.SECONDS);
     }
 
     private ChannelDriver openGuest(int credit, PacketHandler handler) throws Exception {

@@ -12,6 +12,7 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -158,15 +159,7 @@ public final class ScriptedHost {
 
     /** Runs {@code task} on the host's context; its future's outcome. */
     private <T> Future<T> onHostAsync(Supplier<Future<T>> task) {
-        Promise<T> done = Promise.promise();
-        context.runOnContext(v -> {
-            try {
-                task.get().onComplete(done);
-            } catch (RuntimeException e) {
-                done.fail(e);
-            }
-        });
-        return done.future();
+        return OnContext.call(context, task);
     }
 
     /**
@@ -365,23 +358,16 @@ public final class ScriptedHost {
         }
 
         private Future<Long> transferPages(ChannelDriver d, List<byte[]> copies, byte[] payload) {
-            Promise<Long> sent = Promise.promise();
-            context.runOnContext(v -> {
-                try {
-                    ReceiveSlots.Batch batch = receiveSlots().fill(copies, PAGE_SET_ID);
-                    if (batch == null) {
-                        throw new IllegalStateException("the guest holds " + slotsInUseHere() + " of channel "
-                                + relid() + "'s receive-buffer slots, too many for " + copies.size()
-                                + " more messages: it must complete its transfer-page packets first");
-                    }
-                    d.send(payload, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
-                            PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null)
-                            .map(batch.transactionId()).onComplete(sent);
-                } catch (RuntimeException e) {
-                    sent.fail(e);
+            return OnContext.call(context, () -> {
+                ReceiveSlots.Batch batch = receiveSlots().fill(copies, PAGE_SET_ID);
+                if (batch == null) {
+                    throw new IllegalStateException("the guest holds " + slotsInUseHere() + " of channel "
+                            + relid() + "'s receive-buffer slots, too many for " + copies.size()
+                            + " more messages: it must complete its transfer-page packets first");
                 }
+                return d.send(payload, batch.transactionId(), PacketType.DATA_USING_XFER_PAGES,
+                        PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null).map(batch.transactionId());
             });
-            return sent.future();
         }
 
         /** Receive-buffer slots the guest holds: sent in transfer-page packets it has not completed. */

@@ -10,6 +10,7 @@ import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.OfferListener;
 import io.vertx.core.Context;
@@ -249,16 +250,13 @@ public final class ShmGuest implements GuestTransport {
     @Override
     public Future<ChannelLink> open(Offer offer) {
         Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
-        Promise<ChannelLink> result = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             ShmProtocol.ParsedOffer parsed = offers.get(offer.relid());
             if (parsed == null || control == null) {
-                result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by the shm host"));
-                return;
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered by the shm host"));
             }
             if (links.containsKey(offer.relid()) || opening.contains(offer.relid())) {
-                result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
-                return;
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
             }
             Mapped ring = new Mapped();
             try {
@@ -274,8 +272,7 @@ public final class ShmGuest implements GuestTransport {
                 ChannelRings.of(ring.segment(), headerSize).initialize();
             } catch (IOException | RuntimeException e) {
                 ring.close();
-                result.fail(e);
-                return;
+                return Future.failedFuture(e);
             }
             Promise<Void> opened = Promise.promise();
             opening.add(offer.relid());
@@ -283,30 +280,28 @@ public final class ShmGuest implements GuestTransport {
             send(ShmProtocol.op(ShmProtocol.OPEN, offer.relid()));
             vertx.setTimer(REPLY_TIMEOUT_MS, t -> opened.tryFail("no \"opened\" for relid " + offer.relid()
                     + " within " + REPLY_TIMEOUT_MS + " ms"));
-            opened.future()
+            return opened.future()
                     .compose(x -> connectSignal(owner, parsed, ring))
-                    .onComplete(ar -> context.runOnContext(w -> {
+                    .transform(ar -> OnContext.call(context, () -> {
                         // Back on the control context: only here may the maps change.
                         awaitingOpened.remove(offer.relid());
                         opening.remove(offer.relid());
                         if (ar.failed()) {
                             owner.runOnContext(x -> ring.close());
-                            result.fail(ar.cause());
+                            return Future.failedFuture(ar.cause());
                         } else if (ar.result().socket.isClosed()) {
                             owner.runOnContext(x -> ring.close());
-                            result.fail(new IOException("the shm host closed the signal socket of relid "
+                            return Future.failedFuture(new IOException("the shm host closed the signal socket of relid "
                                     + offer.relid() + " while it was opening"));
                         } else if (control == null || closing) {
                             ar.result().closeBy("the shm host went away while the channel was opening");
                             owner.runOnContext(x -> ring.close());
-                            result.fail(new IOException("the shm host went away while relid " + offer.relid() + " was opening"));
-                        } else {
-                            links.put(offer.relid(), ar.result());
-                            result.complete(ar.result());
+                            return Future.failedFuture(new IOException("the shm host went away while relid " + offer.relid() + " was opening"));
                         }
+                        links.put(offer.relid(), ar.result());
+                        return Future.<ChannelLink>succeededFuture(ar.result());
                     }));
         });
-        return result.future();
     }
 
     /**
@@ -324,8 +319,7 @@ public final class ShmGuest implements GuestTransport {
 
     @Override
     public Future<Void> close() {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             closing = true;
             for (Link link : links.values()) {
                 link.lost(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "guest shutting down"));
@@ -334,9 +328,8 @@ public final class ShmGuest implements GuestTransport {
             links.clear();
             NetSocket socket = control;
             Future<Void> closed = socket != null ? socket.close() : Future.succeededFuture();
-            closed.eventually(client::close).onComplete(done);
+            return closed.eventually(client::close);
         });
-        return done.future();
     }
 
     /** A channel's files mapped here: the ring first, then its buffers. */
@@ -428,14 +421,12 @@ public final class ShmGuest implements GuestTransport {
 
         @Override
         public Future<Void> close() {
-            Promise<Void> done = Promise.promise();
-            context.runOnContext(v -> {
+            Future<Void> done = OnContext.call(context, () -> {
                 boolean wasOpen = links.remove(offer.relid(), this);
                 closed = true; // no more signals from us
                 if (!wasOpen || control == null) {
                     closeBy("closed by the guest");
-                    done.complete();
-                    return;
+                    return Future.succeededFuture();
                 }
                 // Close the signal socket only after the host confirmed: it would otherwise see the socket go
                 // first and take it for a guest that vanished rather than one that closed the channel.
@@ -443,13 +434,10 @@ public final class ShmGuest implements GuestTransport {
                 awaitingClosed.put(offer.relid(), confirmed);
                 send(ShmProtocol.op(ShmProtocol.CLOSE, offer.relid()));
                 vertx.setTimer(REPLY_TIMEOUT_MS, t -> confirmed.tryFail("no \"closed\" for relid " + offer.relid()));
-                confirmed.future().onComplete(ar -> {
-                    closeBy("closed by the guest");
-                    done.handle(ar);
-                });
+                return confirmed.future().andThen(ar -> closeBy("closed by the guest"));
             });
             // Unmap on the owner's context once the host confirmed (or gave up): nothing reads the rings then.
-            return done.future().eventually(() -> {
+            return done.eventually(() -> {
                 owner.runOnContext(x -> ring.close());
                 return Future.succeededFuture();
             });

@@ -6,9 +6,9 @@ import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
@@ -118,19 +118,15 @@ public final class UioGuest implements GuestTransport {
     public Future<Void> start(Context context, OfferListener listener) {
         this.context = context;
         this.listener = listener;
-        Promise<Void> started = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             try {
                 interrupts = new InterruptThread("vmbus-uio-interrupts", nodes::closeInterrupt);
             } catch (IOException e) {
-                started.fail(new IOException("cannot start the uio interrupt thread: " + e.getMessage(), e));
-                return;
+                return Future.failedFuture(new IOException("cannot start the uio interrupt thread: " + e.getMessage(), e));
             }
             kicks = new KickThread("vmbus-uio-kicks");
-            rescan().onSuccess(x -> timer = vertx.setPeriodic(options.rescanIntervalMs(), t -> rescan()))
-                    .onComplete(started);
+            return rescan().onSuccess(x -> timer = vertx.setPeriodic(options.rescanIntervalMs(), t -> rescan()));
         });
-        return started.future();
     }
 
     /** Scans sysfs on a worker, then reports new and vanished channels on our context. */
@@ -244,22 +240,19 @@ public final class UioGuest implements GuestTransport {
     @Override
     public Future<ChannelLink> open(Offer offer) {
         Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
-        Promise<ChannelLink> result = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             Known k = known.get(offer.relid());
             if (k == null || closing) {
                 String why = refused.get(offer.relid());
-                result.fail(new IllegalStateException("relid " + offer.relid() + " is not offered by any uio device"
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered by any uio device"
                         + " under " + discovery.devicesDir() + (why != null ? ": " + why : "")));
-                return;
             }
             if (links.containsKey(offer.relid())) {
-                result.fail(new IllegalStateException("relid " + offer.relid() + " is already open"));
-                return;
+                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
             }
             UUID instance = k.device().instanceId();
             Future<DeviceLine> line = lines.computeIfAbsent(instance, id -> vertx.executeBlocking(() -> openLine(k)));
-            line.onFailure(e -> lines.remove(instance, line))
+            return line.onFailure(e -> lines.remove(instance, line))
                     .compose(l -> {
                         l.opening++; // keeps the descriptor open while this channel is being mapped
                         return vertx.executeBlocking(() -> MappedChannel.map(k.offer(), k.channel(), l, nodes,
@@ -269,10 +262,8 @@ public final class UioGuest implements GuestTransport {
                                     l.opening--;
                                     retireIfIdle(l);
                                 });
-                    })
-                    .onComplete(result);
+                    });
         });
-        return result.future();
     }
 
     /** Worker: opens the device's interrupt line and starts watching it. */
@@ -351,8 +342,7 @@ public final class UioGuest implements GuestTransport {
 
     @Override
     public Future<Void> close() {
-        Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
             closing = true;
             if (timer >= 0) {
                 vertx.cancelTimer(timer);
@@ -361,7 +351,7 @@ public final class UioGuest implements GuestTransport {
             for (UioLink link : new ArrayList<>(links.values())) {
                 detached.add(link.lost(EndReason.of(EndReason.Kind.TRANSPORT_CLOSED, "the uio transport is closing")));
             }
-            Future.join(detached).eventually(() -> vertx.executeBlocking(() -> {
+            return Future.join(detached).eventually(() -> vertx.executeBlocking(() -> {
                 if (kicks != null) {
                     kicks.close(); // writes what is queued, hands back what was retired
                 }
@@ -369,8 +359,7 @@ public final class UioGuest implements GuestTransport {
                     interrupts.close(); // closes every descriptor still open
                 }
                 return null;
-            })).<Void>mapEmpty().onComplete(ar -> done.complete());
+            })).<Void>mapEmpty().otherwiseEmpty(); // closing always succeeds
         });
-        return done.future();
     }
 }

@@ -5,9 +5,9 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.AbstractChannelLink;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.InterruptTarget;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -84,8 +84,7 @@ final class UioLink extends AbstractChannelLink {
 
     /** The channel went away under us (rescind, transport closing): stop kicking, unmap, tell the owner. */
     Future<Void> lost(EndReason reason) {
-        Promise<Void> done = Promise.promise();
-        owner.runOnContext(v -> {
+        return OnContext.run(owner, () -> {
             boolean open = !unmapped; // not closed by its owner already
             gone = true;
             // Unmapped before the driver hears: a device that left sysfs may have had its pages freed already.
@@ -93,21 +92,16 @@ final class UioLink extends AbstractChannelLink {
             if (open) {
                 ended(reason); // the driver stops synchronously: nothing reads the rings after this
             }
-            done.complete();
         });
-        return done.future();
     }
 
     @Override
     public Future<Void> close() {
         if (closing == null) {
-            Promise<Void> done = Promise.promise();
-            owner.runOnContext(v -> {
+            closing = OnContext.run(owner, () -> {
                 gone = true;
                 unmap();
-                done.complete();
             });
-            closing = done.future();
         }
         return closing;
     }
