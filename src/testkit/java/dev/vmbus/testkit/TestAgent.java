@@ -7,6 +7,7 @@ import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.transport.HostTransport;
@@ -60,6 +61,16 @@ public final class TestAgent implements AutoCloseable {
         this.host = host;
         this.consumer = consumer;
         this.events = events;
+    }
+
+    /**
+     * The device plug-ins {@link java.util.ServiceLoader} finds on the class path, as {@code vmbus run} finds them
+     * (the built-in devices and yours, if its {@code META-INF/services/dev.vmbus.spi.DevicePlugin} names it), with
+     * the same checks: two with one name, or two claiming one class, throw. Start an agent with them to test a
+     * plug-in exactly as it is installed.
+     */
+    public static List<DevicePlugin<?>> installed() {
+        return DeviceRegistry.load(Map.of(), TransportType.SIM).installed();
     }
 
     /** The agent with {@code handlers}, each enabled or not as it says by default, on a Vert.x of its own. */
@@ -135,10 +146,6 @@ public final class TestAgent implements AutoCloseable {
 
     public Vertx vertx() {
         return vertx;
-    }
-
-    public DeviceRegistry registry() {
-        return agent.registry();
     }
 
     public ScriptedHost host() {
