@@ -23,7 +23,8 @@
 #                     made first when missing): JSON in target/bench/footprint-<transport>.json
 #                     (extra arguments go to vmbus bench footprint: --seconds N --transport sim|shm ...)
 #   net               vmbus bench net (root): iperf3 TCP both ways and ping p50/p99 between two network namespaces
-#                     through a veth pair, through tapfwd (src/test/c/tapfwd.c, built with gcc into target/tapfwd)
+#                     through a veth pair, through tapfwd (src/test/c/tapfwd.c, built with gcc into target/tapfwd);
+#                     installs iperf3, gcc, iproute2 and iputils-ping with apt-get when missing
 #                     and through the synthetic NIC (vmbus host and vmbus run over shm, each with a TAP):
 #                     JSON in target/bench/net.json (extra arguments go to vmbus bench net: --seconds N --pings N
 #                     --links veth,tapfwd,vmbus --queues N --jvm-options FILE)
@@ -38,10 +39,7 @@ usage() {
   exit 2
 }
 
-if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-export PATH="$JAVA_HOME/bin:$PATH"
+. scripts/jdk25.sh
 OFFLINE="${BENCH_MVN_OFFLINE-}"
 . scripts/jvm-options.sh
 
@@ -157,6 +155,19 @@ case "$cmd" in
       --json "target/bench/footprint-$transport.json" "$@"
     ;;
   net)
+    # What it runs besides the JVM, installed as scripts/test.sh installs its own (apt-get, no stdin): iperf3,
+    # gcc for tapfwd.c, ip for the namespaces and veth pair, ping.
+    missing=()
+    command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
+    command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+    if [ ${#missing[@]} -gt 0 ]; then
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      echo "installing: ${missing[*]}" >&2
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    fi
     mvn $OFFLINE -q -B -DskipTests -Ddeb.skip=true package
     mkdir -p target/bench
     gcc -O2 -Wall -Wextra -o target/tapfwd src/test/c/tapfwd.c

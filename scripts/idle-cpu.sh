@@ -10,9 +10,7 @@
 # Extra JVM options go to the guest only, after those of the options file (both processes use that file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
+. scripts/jdk25.sh
 java=$JAVA_HOME/bin/java
 warmup=30 seconds=30 jar=target/vmbus.jar options=conf/jvm.options
 while [ $# -gt 0 ]; do

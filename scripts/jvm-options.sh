@@ -1,4 +1,5 @@
 # Sourced by scripts/run.sh and scripts/bench.sh (and usable by a package's launcher):
+#   http_get PORT PATH                 the body of an HTTP GET on 127.0.0.1 (bash's /dev/tcp; no curl needed)
 #   jvm_options FILE                   prints the options of FILE (conf/jvm.options format), one per line:
 #                                      blanks trimmed, blank lines and lines starting with # dropped
 #   aot_cache_create JAR OUT [OPTIONS [CONF]]
@@ -13,6 +14,19 @@
 jvm_options() {
   sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' -e '/^$/d' "$1"
 }
+
+# http_get PORT PATH: prints the body of GET http://127.0.0.1:PORT/PATH, through bash's own /dev/tcp (no curl,
+# which minimal Debian images lack); fails unless the status is 200, and gives up after 5 s of silence.
+http_get() (
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  IFS= read -r -t 5 status <&3 || exit 1
+  case "$status" in "HTTP/1."?" 200"*) ;; *) exit 1 ;; esac
+  while IFS= read -r -t 5 line <&3; do
+    [ -z "${line%$'\r'}" ] && break
+  done
+  timeout 5 cat <&3
+)
 
 aot_cache_create() {
   local jar="$1" out="$2" options="${3:-$(dirname "${BASH_SOURCE[0]}")/../conf/jvm.options}"
@@ -29,9 +43,9 @@ aot_cache_create() {
   for i in $(seq 1 300); do
     port="$(sed -n 's|.*dashboard at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/train.log" | head -1)"
     if [ -n "$port" ] && grep -q "vmbus agent running" "$work/train.log" \
-      && curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 \
-      && [ "$(curl -fsS "http://127.0.0.1:$port/api/channels" | grep -o '"state":"open","handled":true' | wc -l)" -ge 6 ]; then
-      curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null
+      && http_get "$port" /health >/dev/null 2>&1 \
+      && [ "$(http_get "$port" /api/channels 2>/dev/null | grep -o '"state":"open","handled":true' | wc -l)" -ge 6 ]; then
+      http_get "$port" /metrics >/dev/null 2>&1 || true
       break
     fi
     kill -0 "$pid" 2>/dev/null || break

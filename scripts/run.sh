@@ -7,10 +7,7 @@
 # VMBUS_AOT=0 starts without the AOT cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-export PATH="$JAVA_HOME/bin:$PATH"
+. scripts/jdk25.sh
 . scripts/jvm-options.sh
 if [ ! -f target/vmbus.jar ] || [ -n "$(find src webroot pom.xml conf/jvm.options -newer target/vmbus.jar -print -quit)" ]; then
   MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -q -B -ntp -DskipTests -Ddeb.skip=true package

@@ -6,10 +6,7 @@
 # suite on JDK 25 (unit tests, then the package, then the package's tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${JAVA_HOME:-}" ] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q '"25'; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-export PATH="$JAVA_HOME/bin:$PATH"
+. scripts/jdk25.sh
 
 missing=()
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
@@ -27,7 +24,6 @@ command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 # its unit with systemd-analyze (package systemd; nothing is started), its completion with bash.
 command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
 command -v strip >/dev/null 2>&1 || missing+=(binutils)
-command -v curl >/dev/null 2>&1 || missing+=(curl)   # the package build trains its AOT cache against the dashboard
 command -v lintian >/dev/null 2>&1 || missing+=(lintian)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The unit under a real systemd (SystemdContainerIT): a Debian 12 root made by debootstrap, booted by systemd-nspawn.

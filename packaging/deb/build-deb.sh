@@ -10,8 +10,8 @@ maven_version=${1:?project version}
 target=$(cd "${2:?target directory}" && pwd)
 jdk=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 
-for tool in dpkg-deb dpkg-shlibdeps gzip strip curl; do
-    command -v "$tool" >/dev/null || { echo "build-deb: $tool is missing (Debian packages dpkg, dpkg-dev, gzip, binutils, curl;" \
+for tool in dpkg-deb dpkg-shlibdeps gzip strip; do
+    command -v "$tool" >/dev/null || { echo "build-deb: $tool is missing (Debian packages dpkg, dpkg-dev, gzip, binutils;" \
         "bash scripts/test.sh installs them), or build with -Ddeb.skip" >&2; exit 1; }
 done
 [ -x "$jdk/bin/jlink" ] || { echo "build-deb: no jlink in JAVA_HOME=$jdk (a JDK 25 is needed)" >&2; exit 1; }
