@@ -20,7 +20,8 @@ if [ "${VMBUS_AOT:-1}" != 0 ]; then
     aot_cache_create target/vmbus.jar target/vmbus.aot conf/jvm.options || true
   fi
   # A stale or unreadable cache is ignored by the JVM (AOTMode=auto); a missing one is not passed at all.
-  [ -f target/vmbus.aot ] && AOT=(-XX:AOTCache=target/vmbus.aot)
+  # Without its adapters, as the package's launcher (JDK-8364929: two share a hash, a warning at every start).
+  [ -f target/vmbus.aot ] && AOT=(-XX:AOTCache=target/vmbus.aot -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching)
 fi
 # The jar by its absolute path: the AOT cache records the class path that way.
 exec java "${JVM_OPTS[@]}" "${AOT[@]}" -jar "$PWD/target/vmbus.jar" run "$@"

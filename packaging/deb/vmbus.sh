@@ -26,8 +26,12 @@ set -- "$@" "-Dvmbus.defaultPlugins=$lib/plugins"
 # The AOT cache trained when the package was built (start-up in about a second instead of two). Before the
 # options of jvm.options, so that a line there wins (-XX:AOTMode=off: without it). A stale one (jvm.options edited)
 # is ignored with a warning; the JVM's warnings go to stderr so that they never mix with a command's output.
+# Without the cache's adapters (-AOTAdapterCaching, a diagnostic flag): JDK 25 finds them by a hash of their
+# signature, which two of this agent's share (LLLLLLLLILL, LLLLLLLDLL), and warns at every start that it cannot
+# link one (JDK-8364929: each adapter gets an id after 25; 25.0.3 still warns); the classes stay AOT-linked.
 if [ -r "$lib/vmbus.aot" ]; then
-    set -- "$@" "-XX:AOTCache=$lib/vmbus.aot" -Xlog:disable -Xlog:all=warning:stderr
+    set -- "$@" "-XX:AOTCache=$lib/vmbus.aot" -XX:+UnlockDiagnosticVMOptions -XX:-AOTAdapterCaching \
+        -Xlog:disable -Xlog:all=warning:stderr
 fi
 if [ -r "$options" ]; then
     while read -r line; do
