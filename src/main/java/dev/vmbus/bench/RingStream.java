@@ -10,6 +10,8 @@ import dev.vmbus.ring.TransferPageRanges;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -232,8 +234,9 @@ final class RingStream {
 
     private static void produce(Producer producer, int payload) {
         MemorySegment message = Arena.ofAuto().allocate(payload, 8);
+        ByteBuffer sequence = message.asByteBuffer().order(ByteOrder.nativeOrder()); // as StreamHost writes it
         while (!Thread.currentThread().isInterrupted()) {
-            message.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, producer.sequence());
+            sequence.putLong(0, producer.sequence());
             if (!producer.offer(message, payload)) {
                 Thread.onSpinWait();
             }

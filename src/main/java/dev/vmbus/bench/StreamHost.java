@@ -14,8 +14,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,7 +36,7 @@ final class StreamHost implements HostTransport.ChannelListener {
     private final Promise<Void> opened = Promise.promise();
     private final List<byte[]> messages = new ArrayList<>();
     /** The messages' first 8 bytes (their sequence numbers), viewed once. */
-    private final MemorySegment[] sequences;
+    private final ByteBuffer[] sequences;
     /** The ranges of the next batch, reused while each send goes on the ring at once. */
     private TransferPageRanges batchRanges;
     private ChannelDriver driver;
@@ -60,7 +60,7 @@ final class StreamHost implements HostTransport.ChannelListener {
             }
             messages.add(m);
         }
-        sequences = messages.stream().map(MemorySegment::ofArray).toArray(MemorySegment[]::new);
+        sequences = messages.stream().map(m -> ByteBuffer.wrap(m).order(ByteOrder.nativeOrder())).toArray(ByteBuffer[]::new);
         batchRanges = new TransferPageRanges(ranges);
     }
 
@@ -126,7 +126,7 @@ final class StreamHost implements HostTransport.ChannelListener {
     private void fill() {
         while (running && driver.open() && driver.parkedCount() == 0 && slots.free() >= ranges) {
             for (int i = 0; i < sequences.length; i++) {
-                sequences[i].set(ValueLayout.JAVA_LONG_UNALIGNED, 0, nextSeq++);
+                sequences[i].putLong(0, nextSeq++);
             }
             long id = slots.fill(messages, 0xCAFE, batchRanges);
             var sent = driver.send(NVSP_107, id, PacketType.DATA_USING_XFER_PAGES,

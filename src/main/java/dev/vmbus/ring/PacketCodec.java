@@ -1,6 +1,8 @@
 package dev.vmbus.ring;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Validation of what a packet's descriptor and type-specific header say, once the packet's framing (spec
@@ -42,10 +44,19 @@ public final class PacketCodec {
      * @return null on success ({@code out} then holds the ranges), else the fault ({@code out} is then garbage)
      */
     public static RingFault decodeTransferPages(MemorySegment header, int dataOffset, TransferPageRanges out) {
+        return decodeTransferPages(view(header), dataOffset, out);
+    }
+
+    /**
+     * As {@link #decodeTransferPages(MemorySegment, int, TransferPageRanges)} from a little-endian buffer whose index
+     * 0 is the packet's first byte (what {@link RingReader} keeps its private header copy in: a buffer's accessors
+     * cost far less than a segment's under the agent's C1-only JIT).
+     */
+    static RingFault decodeTransferPages(ByteBuffer header, int dataOffset, TransferPageRanges out) {
         if (dataOffset < PacketLayout.RANGED_HEADER_LENGTH) {
             return shortHeader("transfer-page", dataOffset);
         }
-        long word = header.get(Ring.U64_UNALIGNED, PacketLayout.XFER_PAGESET_ID_OFFSET);
+        long word = header.getLong(PacketLayout.XFER_PAGESET_ID_OFFSET);
         int pageSetId = (int) (word & 0xFFFF);
         boolean senderOwns = (word >>> 16 & 0xFF) != 0;
         long count = word >>> 32;
@@ -60,8 +71,7 @@ public final class PacketCodec {
         }
         out.startDecode(pageSetId, senderOwns);
         for (int i = 0; i < (int) count; i++) {
-            long range = header.get(Ring.U64_UNALIGNED,
-                    PacketLayout.XFER_RANGES_OFFSET + (long) i * PacketLayout.XFER_RANGE_LENGTH);
+            long range = header.getLong(PacketLayout.XFER_RANGES_OFFSET + i * PacketLayout.XFER_RANGE_LENGTH);
             if ((int) range == 0) {
                 return new RingFault(RingFault.Kind.RANGE_BYTE_COUNT_ZERO, "transfer-page range " + i + " of "
                         + count + " has byte_count=0 (byte_offset=" + Long.toUnsignedString(range >>> 32) + ")");
@@ -78,10 +88,15 @@ public final class PacketCodec {
      * @return null on success ({@code out} then holds the ranges), else the fault ({@code out} is then garbage)
      */
     public static RingFault decodeGpaDirect(MemorySegment header, int dataOffset, GpaRanges out) {
+        return decodeGpaDirect(view(header), dataOffset, out);
+    }
+
+    /** As {@link #decodeGpaDirect(MemorySegment, int, GpaRanges)} from a little-endian buffer (see the type-7 one). */
+    static RingFault decodeGpaDirect(ByteBuffer header, int dataOffset, GpaRanges out) {
         if (dataOffset < PacketLayout.RANGED_HEADER_LENGTH) {
             return shortHeader("GPA-direct", dataOffset);
         }
-        long count = Integer.toUnsignedLong(header.get(Ring.U32_UNALIGNED, PacketLayout.GPA_RANGE_COUNT_OFFSET));
+        long count = Integer.toUnsignedLong(header.getInt(PacketLayout.GPA_RANGE_COUNT_OFFSET));
         if (count == 0) {
             return new RingFault(RingFault.Kind.RANGE_COUNT_ZERO, "GPA-direct packet with range_cnt=0");
         }
@@ -94,7 +109,7 @@ public final class PacketCodec {
                 return new RingFault(RingFault.Kind.RANGE_COUNT_OVERRUNS_HEADER, "GPA-direct range_cnt=" + count
                         + ": range " + i + " would start at byte " + pos + ", offset8*8=" + dataOffset);
             }
-            long range = header.get(Ring.U64_UNALIGNED, pos);
+            long range = header.getLong((int) pos); // pos + 8 <= dataOffset, checked above
             int byteCount = (int) range;
             int byteOffset = (int) (range >>> 32);
             if (byteCount == 0) {
@@ -115,11 +130,15 @@ public final class PacketCodec {
             }
             int first = out.decodeRange(range, (int) pfns);
             for (int j = 0; j < (int) pfns; j++) {
-                out.putWord(first + j, header.get(Ring.U64_UNALIGNED, pos + 8 + 8L * j));
+                out.putWord(first + j, header.getLong((int) (pos + 8 + 8L * j))); // end <= dataOffset
             }
             pos = end;
         }
         return null;
+    }
+
+    private static ByteBuffer view(MemorySegment header) {
+        return header.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static RingFault shortHeader(String what, int dataOffset) {

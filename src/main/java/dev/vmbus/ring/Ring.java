@@ -25,7 +25,6 @@ import java.nio.ByteOrder;
  * {@link IllegalStateException} either way.
  */
 public final class Ring {
-    static final ValueLayout.OfInt U32_UNALIGNED = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong U64_UNALIGNED = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /**
      * The header's 32-bit fields, through a little-endian view of the header page ({@link #fields}): the same

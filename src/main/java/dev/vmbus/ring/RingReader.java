@@ -2,6 +2,8 @@ package dev.vmbus.ring;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The consumer side of one ring: the packet iterator of {@code hv_pkt_iter_first/next/close}, stricter than
@@ -53,7 +55,7 @@ public final class RingReader {
 
     /** Private copy of the peeked packet's header for the type-specific decoders; grows, never shrinks. */
     private byte[] headerCopy = new byte[64];
-    private MemorySegment headerCopySegment = MemorySegment.ofArray(headerCopy);
+    private ByteBuffer headerCopyBuffer = view(headerCopy);
 
     private long packets;
     private long bytes;
@@ -230,14 +232,18 @@ public final class RingReader {
         return accept(PacketCodec.decodeGpaDirect(copyHeader(), dataOffset(), out));
     }
 
-    private MemorySegment copyHeader() {
+    private ByteBuffer copyHeader() {
         int length = dataOffset();
         if (length > headerCopy.length) {
             headerCopy = new byte[Math.max(length, headerCopy.length * 2)];
-            headerCopySegment = MemorySegment.ofArray(headerCopy);
+            headerCopyBuffer = view(headerCopy);
         }
         ring.copyOut(readPos, headerCopy, 0, length);
-        return headerCopySegment;
+        return headerCopyBuffer;
+    }
+
+    private static ByteBuffer view(byte[] copy) {
+        return ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private boolean accept(RingFault f) {
