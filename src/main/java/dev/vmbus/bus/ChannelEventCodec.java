@@ -1,7 +1,6 @@
 package dev.vmbus.bus;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -9,8 +8,12 @@ import io.vertx.core.json.JsonObject;
  * their JSON form (length-prefixed UTF-8) across a cluster, the only place besides the dashboard where an event
  * becomes JSON. Stateless; made for concurrent use.
  */
-final class ChannelEventCodec implements MessageCodec<ChannelEvent, ChannelEvent> {
+final class ChannelEventCodec extends LocalCodec<ChannelEvent> {
     static final String NAME = "vmbus-channel-event";
+
+    ChannelEventCodec() {
+        super(NAME);
+    }
 
     @Override
     public void encodeToWire(Buffer buffer, ChannelEvent event) {
@@ -22,20 +25,5 @@ final class ChannelEventCodec implements MessageCodec<ChannelEvent, ChannelEvent
     public ChannelEvent decodeFromWire(int pos, Buffer buffer) {
         int length = buffer.getInt(pos);
         return ChannelEvent.fromWireJson(new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + length)));
-    }
-
-    @Override
-    public ChannelEvent transform(ChannelEvent event) {
-        return event;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public byte systemCodecID() {
-        return -1;
     }
 }

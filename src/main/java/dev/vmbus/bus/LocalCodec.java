@@ -9,15 +9,16 @@ import io.vertx.core.eventbus.MessageCodec;
 /**
  * Passes an object through the event bus by reference: one packet is copied out of shared memory once and
  * never again. Local only; anything that leaves the JVM uses the JSON form ({@link PacketJson}). Lifecycle events
- * have their own codec ({@link ChannelEventCodec}): by reference locally, JSON across a cluster.
+ * have a subclass ({@link ChannelEventCodec}): by reference locally, JSON across a cluster.
  */
-public final class LocalCodec<T> implements MessageCodec<T, T> {
+public class LocalCodec<T> implements MessageCodec<T, T> {
     /** The codec any local object may be sent with, by reference: {@code new DeliveryOptions().setCodecName(ANY)}. */
     public static final String ANY = "vmbus-local-object";
 
     private final String name;
 
-    private LocalCodec(String name) {
+    /** A codec named {@code name}; a subclass that also crosses a cluster overrides the two wire methods. */
+    LocalCodec(String name) {
         this.name = name;
     }
 

@@ -45,11 +45,6 @@ public final class FcopyHostDevice extends IcHostDevice {
         super("fcopy", context, offer, IcConstants.MSGTYPE_FCOPY, List.of(IcVersion.of(1, 1)));
     }
 
-    @Override
-    protected void ready() {
-        // copies are started on demand
-    }
-
     /** Called on the host context after every acknowledged WRITE with the bytes sent so far. */
     public void progressHandler(LongConsumer handler) {
         progressHandler = handler;

@@ -70,8 +70,12 @@ public abstract class IcHostDevice extends ChannelHostDevice {
         return List.of(IcVersion.of(1, 0), IcVersion.of(3, 0));
     }
 
-    /** Called once negotiation succeeded. */
-    protected abstract void ready();
+    /**
+     * Called once negotiation succeeded; a device that starts its own exchanges (heartbeat, timesync) starts them
+     * here. By default nothing: the device's requests are made on demand.
+     */
+    protected void ready() {
+    }
 
     /** Called when the channel closes (the guest closed it, went away, or the host rescinded it). */
     protected void stopped(EndReason reason) {

@@ -40,11 +40,6 @@ public final class KvpHostDevice extends IcHostDevice {
                 List.of(IcVersion.of(3, 0), IcVersion.of(4, 0), IcVersion.of(5, 0)));
     }
 
-    @Override
-    protected void ready() {
-        // requests are made on demand
-    }
-
     /** SET: adds or replaces {@code key} in {@code pool} (0..4). */
     public Future<Void> set(int pool, String key, KvpValue value) {
         return request("SET", m -> KvpMessage.fillSet(m, pool, checkKey(key), checkValue(value)),

@@ -54,11 +54,6 @@ public final class ShutdownHostDevice extends IcHostDevice {
                 List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
     }
 
-    @Override
-    protected void ready() {
-        // shutdown is on demand only
-    }
-
     /**
      * Asks the guest to shut down. Fails (without sending) before negotiation or while another request is
      * outstanding; otherwise completes with the guest's answer, or fails if it does not answer in time.

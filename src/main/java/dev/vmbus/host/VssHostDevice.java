@@ -55,11 +55,6 @@ public final class VssHostDevice extends IcHostDevice {
                 List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(6, 0), IcVersion.of(7, 0)));
     }
 
-    @Override
-    protected void ready() {
-        // backups are on demand
-    }
-
     /** Sends one operation and completes with the guest's answer. */
     public Future<Step> operation(VssOperation op) {
         return OnContext.call(context, () -> send(op));

@@ -49,7 +49,7 @@ final class NetLayout {
      * the largest share of the NIC's per-frame time in a profile), so each (layout, field) pair is computed once
      * and then found in {@link #CACHE} by the layout's identity and the field's name.
      */
-    static int offset(MemoryLayout layout, String field) {
+    static int at(MemoryLayout layout, String field) {
         int home = (System.identityHashCode(layout) * 31 + field.hashCode()) & (CACHE.length - 1);
         for (int i = 0; i < PROBES; i++) {
             int slot = (home + i) & (CACHE.length - 1);

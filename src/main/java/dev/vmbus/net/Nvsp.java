@@ -125,10 +125,6 @@ public final class Nvsp {
     private Nvsp() {
     }
 
-    static int at(MemoryLayout layout, String field) {
-        return NetLayout.offset(layout, field);
-    }
-
     /** A version as the spec writes it: {@code 6.1}, {@code 2} for 0x30002 ... */
     public static String versionName(int version) {
         return switch (version) {

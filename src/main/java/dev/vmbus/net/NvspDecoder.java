@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.vmbus.net.Nvsp.at;
+import static dev.vmbus.net.NetLayout.at;
 
 /**
  * The NVSP decoder behind {@link NvspMessage#decode}: it works on a private copy of the peer's bytes and checks

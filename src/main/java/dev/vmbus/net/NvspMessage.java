@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.List;
 
-import static dev.vmbus.net.Nvsp.at;
+import static dev.vmbus.net.NetLayout.at;
 
 /**
  * One NVSP message (spec §3.1), as a value. {@link #encode()} writes its layout ({@link Nvsp}) padded to the

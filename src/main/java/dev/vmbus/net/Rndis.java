@@ -111,10 +111,6 @@ public final class Rndis {
     private Rndis() {
     }
 
-    static int at(GroupLayout layout, String field) {
-        return NetLayout.offset(layout, field);
-    }
-
     /** A message type as DPDK's {@code rndis.h} names it, for errors and logs. */
     public static String typeName(int type) {
         return switch (type) {

@@ -19,7 +19,7 @@ import static dev.vmbus.net.NetCodecException.Malformation.PPI_SIZE;
 import static dev.vmbus.net.NetCodecException.Malformation.RNDIS_LENGTH;
 import static dev.vmbus.net.NetCodecException.Malformation.TRUNCATED;
 import static dev.vmbus.net.NetCodecException.Malformation.UNKNOWN_RNDIS_TYPE;
-import static dev.vmbus.net.Rndis.at;
+import static dev.vmbus.net.NetLayout.at;
 
 /**
  * The RNDIS decoder behind {@link RndisMessage#decode}, {@link RndisMessage#decodeAll} and
@@ -160,28 +160,35 @@ final class RndisDecoder {
             throw new NetCodecException(PACKET_VC_HANDLE, "PACKET_MSG vc_handle " + Wire.hex(vc) + " (must be 0)");
         }
         long dataLength = Wire.unsigned(b.getInt(base + at(l, "data_len")));
-        long dataStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(base + at(l, "data_offset")));
+        long dataStart = spanStart(PACKET_DATA_RANGE, "data", dataLength, b.getInt(base + at(l, "data_offset")),
+                header, len);
         long dataEnd = dataStart + dataLength;
-        if (dataStart < header || dataEnd > len) {
-            throw new NetCodecException(PACKET_DATA_RANGE, "PACKET_MSG data_len " + dataLength + " at data_offset "
-                    + (dataStart - Rndis.OFFSET_BASE) + " spans [" + dataStart + ", " + dataEnd + "), outside ["
-                    + header + ", " + len + ")");
-        }
         long ppiLength = Wire.unsigned(b.getInt(base + at(l, "ppi_len")));
         if (ppiLength != 0) {
-            long ppiStart = Rndis.OFFSET_BASE + Wire.unsigned(b.getInt(base + at(l, "ppi_offset")));
+            long ppiStart = spanStart(PPI_RANGE, "ppi", ppiLength, b.getInt(base + at(l, "ppi_offset")), header, len);
             long ppiEnd = ppiStart + ppiLength;
-            if (ppiStart < header || ppiEnd > len) {
-                throw new NetCodecException(PPI_RANGE, "PACKET_MSG ppi_len " + ppiLength + " at ppi_offset "
-                        + (ppiStart - Rndis.OFFSET_BASE) + " spans [" + ppiStart + ", " + ppiEnd + "), outside ["
-                        + header + ", " + len + ")");
-            }
             if (dataLength != 0 && ppiStart < dataEnd && dataStart < ppiEnd) {
                 throw new NetCodecException(PACKET_OVERLAP, "PACKET_MSG data [" + dataStart + ", " + dataEnd
                         + ") and per-packet info [" + ppiStart + ", " + ppiEnd + ") overlap");
             }
         }
         return ((long) (base + (int) dataStart) << 32) | (base + (int) dataEnd);
+    }
+
+    /**
+     * Where the PACKET_MSG's {@code <name>_len}/{@code <name>_offset} pair starts (an index into the message),
+     * checked to end inside {@code [header, len)}.
+     */
+    private static long spanStart(NetCodecException.Malformation malformation, String name, long length, int offset,
+                                  int header, int len) throws NetCodecException {
+        long start = Rndis.OFFSET_BASE + Wire.unsigned(offset);
+        long end = start + length;
+        if (start < header || end > len) {
+            throw new NetCodecException(malformation, "PACKET_MSG " + name + "_len " + length + " at " + name
+                    + "_offset " + (start - Rndis.OFFSET_BASE) + " spans [" + start + ", " + end + "), outside ["
+                    + header + ", " + len + ")");
+        }
+        return start;
     }
 
     /**

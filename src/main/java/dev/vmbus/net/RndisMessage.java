@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
-import static dev.vmbus.net.Rndis.at;
+import static dev.vmbus.net.NetLayout.at;
 
 /**
  * One RNDIS message (spec §3.5), as a value. {@link #encode()} writes exactly its layout ({@link Rndis}) with

@@ -127,11 +127,7 @@ public final class GpaRanges {
 
     /** Stores the ranges' wire words (each range's header word and its PFNs) into {@code ring} from {@code pos}; returns the position after them. */
     int putWords(Ring ring, int pos) {
-        for (int i = 0; i < wordCount; i++) {
-            ring.putWord(pos, words[i]);
-            pos = ring.advance(pos, 8);
-        }
-        return pos;
+        return ring.putWords(pos, words, wordCount);
     }
 
     public int count() {

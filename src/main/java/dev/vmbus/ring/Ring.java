@@ -216,6 +216,15 @@ public final class Ring {
         words.putLong(pos, value);
     }
 
+    /** Stores {@code words[0, count)} from the 8-aligned {@code pos} on, wrapping; returns the position after them. */
+    int putWords(int pos, long[] words, int count) {
+        for (int i = 0; i < count; i++) {
+            putWord(pos, words[i]);
+            pos = advance(pos, 8);
+        }
+        return pos;
+    }
+
     /**
      * An 8-byte load at an 8-aligned {@code pos}: one aligned access (a snapshot the peer cannot tear), as
      * {@link #putWord} says.

@@ -69,11 +69,7 @@ public final class TransferPageRanges {
 
     /** Stores the ranges' wire words (one word per range) into {@code ring} from {@code pos}; returns the position after them. */
     int putWords(Ring ring, int pos) {
-        for (int i = 0; i < count; i++) {
-            ring.putWord(pos, words[i]);
-            pos = ring.advance(pos, 8);
-        }
-        return pos;
+        return ring.putWords(pos, words, count);
     }
 
     public int pageSetId() {

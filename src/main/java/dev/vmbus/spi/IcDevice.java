@@ -136,6 +136,15 @@ public abstract class IcDevice<S extends IcChannelState> implements Device {
      */
     protected abstract Future<Reply> handle(S state, IcMessage message);
 
+    /**
+     * The answer to a message of a type this service does not serve, as Linux's util drivers give it: status
+     * {@code HV_E_FAIL}, the buffer sent back.
+     */
+    protected static Future<Reply> unexpectedType(IcMessage message) {
+        message.status(IcConstants.E_FAIL);
+        return Future.succeededFuture(Reply.echo());
+    }
+
     /** The state of every channel of this service, for display. */
     @Override
     public JsonObject state() {

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link NetLayout#offset}'s cache answers what the layout itself answers, for every field the codecs declare. */
+/** {@link NetLayout#at}'s cache answers what the layout itself answers, for every field the codecs declare. */
 class NetLayoutTest {
 
     /** Every public GroupLayout constant of NVSP and RNDIS. */
@@ -44,9 +44,9 @@ class NetLayoutTest {
                     }
                     String name = member.name().get();
                     long expected = layout.byteOffset(PathElement.groupElement(name));
-                    assertEquals(expected, NetLayout.offset(layout, name), layout + " ." + name + " round " + round);
+                    assertEquals(expected, NetLayout.at(layout, name), layout + " ." + name + " round " + round);
                     // a new String with the same text finds the same entry
-                    assertEquals(expected, NetLayout.offset(layout, new String(name)), layout + " ." + name);
+                    assertEquals(expected, NetLayout.at(layout, new String(name)), layout + " ." + name);
                     fields++;
                 }
             }
@@ -59,15 +59,15 @@ class NetLayoutTest {
         GroupLayout a = NetLayout.struct("a", NetLayout.u32("x"), NetLayout.u32("y"));
         GroupLayout b = NetLayout.struct("b", NetLayout.u32("y"), NetLayout.u32("x"));
         for (int i = 0; i < 2; i++) {
-            assertEquals(4, NetLayout.offset(a, "y"));
-            assertEquals(0, NetLayout.offset(b, "y"));
-            assertEquals(0, NetLayout.offset(a, "x"));
-            assertEquals(4, NetLayout.offset(b, "x"));
+            assertEquals(4, NetLayout.at(a, "y"));
+            assertEquals(0, NetLayout.at(b, "y"));
+            assertEquals(0, NetLayout.at(a, "x"));
+            assertEquals(4, NetLayout.at(b, "x"));
         }
     }
 
     @Test
     void unknownFieldStillFails() {
-        assertThrows(IllegalArgumentException.class, () -> NetLayout.offset(Rndis.PACKET, "no_such_field"));
+        assertThrows(IllegalArgumentException.class, () -> NetLayout.at(Rndis.PACKET, "no_such_field"));
     }
 }

@@ -54,8 +54,7 @@ public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
     @Override
     protected Future<Reply> handle(State state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_HEARTBEAT) {
-            m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Reply.echo());
+            return unexpectedType(m);
         }
         if (!m.hasBody(HeartbeatMessage.MIN_BODY)) {
             return Future.succeededFuture(Reply.none()); // the host must send at least the sequence number

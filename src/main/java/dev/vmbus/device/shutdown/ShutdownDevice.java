@@ -80,8 +80,7 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
     @Override
     protected Future<Reply> handle(IcChannelState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_SHUTDOWN) {
-            m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Reply.echo());
+            return unexpectedType(m);
         }
         if (!m.hasBody(ShutdownMessage.BODY_LENGTH)) {
             return Future.succeededFuture(Reply.none()); // Linux requires the whole message

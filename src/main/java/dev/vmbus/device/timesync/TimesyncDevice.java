@@ -71,8 +71,7 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
     @Override
     protected Future<Reply> handle(TimesyncState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_TIMESYNC) {
-            m.status(IcConstants.E_FAIL);
-            return Future.succeededFuture(Reply.echo());
+            return unexpectedType(m);
         }
         boolean v4 = TimesyncMessage.usesV4(state.negotiated() != null ? state.negotiated().message() : null);
         Optional<TimesyncMessage.Sample> read = TimesyncMessage.read(m, v4);
