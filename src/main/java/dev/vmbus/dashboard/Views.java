@@ -40,16 +40,24 @@ final class Views {
     private final HostControl host;
     private final HealthRules rules;
     private final History history;
+    /** {@link #QUICK}, or a shorter wait in tests of what a too-busy agent's view shows. */
+    private final DeliveryOptions quick;
     private Future<View> inFlight;
     /** The agent's last full snapshot, for when it is too busy to give one in time; null until the first. */
     private AgentSnapshot lastAgent;
 
     Views(Vertx vertx, DashboardOptions options, HostControl host, HealthRules rules, History history) {
+        this(vertx, options, host, rules, history, QUICK);
+    }
+
+    Views(Vertx vertx, DashboardOptions options, HostControl host, HealthRules rules, History history,
+          DeliveryOptions quick) {
         this.vertx = vertx;
         this.options = options;
         this.host = host;
         this.rules = rules;
         this.history = history;
+        this.quick = quick;
     }
 
     /**
@@ -59,14 +67,14 @@ final class Views {
      * must not vanish from {@code /api/channels} while the host keeps their offers).
      */
     private Future<AgentSnapshot> channels() {
-        Future<AgentSnapshot> channels = vertx.eventBus().<AgentSnapshot>request(Addresses.STATS_NOW, null, QUICK)
+        Future<AgentSnapshot> channels = vertx.eventBus().<AgentSnapshot>request(Addresses.STATS_NOW, null, quick)
                 .map(m -> remember(m.body()))
                 .recover(e -> {
                     if (noAgentHere(e)) {
                         return host instanceof HostChannels hc ? hc.channels().map(Views::hostEnds)
                                 : Future.succeededFuture(new AgentSnapshot(System.currentTimeMillis(), List.of()));
                     }
-                    return vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null, QUICK)
+                    return vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null, quick)
                             .map(m -> m.body())
                             .recover(e2 -> Future.succeededFuture(lastAgent != null ? lastAgent
                                     : new AgentSnapshot(System.currentTimeMillis(), List.of())));
@@ -107,7 +115,7 @@ final class Views {
     private Future<JsonObject> devices() {
         List<Future<JsonObject>> states = new ArrayList<>();
         for (String name : options.deviceNames()) {
-            states.add(vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, QUICK)
+            states.add(vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, quick)
                     .map(m -> m.body()).otherwise(e -> new JsonObject().put("error", e.getMessage())));
         }
         return Future.join(states).map(x -> {
