@@ -23,18 +23,10 @@ import java.util.UUID;
  * its {@link ChannelPort}; otherwise one event-bus request per packet answered with {@link Reply#complete}.
  * Not installed in the agent; the bench passes it in.
  */
-final class StreamPlugin implements DevicePlugin<NoSettings> {
+record StreamPlugin(boolean batched, int credit) implements DevicePlugin<NoSettings> {
     /** A class GUID of the bench's own. */
     static final UUID CLASS_ID = UUID.fromString("b3c5e1f0-5e7a-4d1e-9a2b-7c0d5e6f1a2b");
     private static final byte[] EMPTY = new byte[0];
-
-    private final boolean batched;
-    private final int credit;
-
-    StreamPlugin(boolean batched, int credit) {
-        this.batched = batched;
-        this.credit = credit;
-    }
 
     @Override
     public String name() {
@@ -49,11 +41,6 @@ final class StreamPlugin implements DevicePlugin<NoSettings> {
     @Override
     public NoSettings settings(DeviceContext context) {
         return NoSettings.of(context);
-    }
-
-    @Override
-    public int credit() {
-        return credit;
     }
 
     @Override

@@ -54,9 +54,8 @@ final class BindCommand {
                 description = "heartbeat, timesync, shutdown, kvp, vss, fcopy, or a class GUID.")
         String deviceClass;
 
-        @Option(names = "--conf", paramLabel = "FILE", description = "The configuration (its transport.kernel and roots),"
-                + " which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
-        Path conf;
+        @Mixin
+        ConfOption conf;
 
         @Mixin
         SystemRoots roots;
@@ -77,7 +76,7 @@ final class BindCommand {
                 throw new CommandLine.ParameterException(spec.commandLine(), "give a CLASS or --enabled, not both");
             }
             UUID classId = deviceClass == null ? null : UioBinder.classId(deviceClass);
-            ConfigFile file = ConfigFile.resolve(conf);
+            ConfigFile file = conf.file();
             file.note().ifPresent(LOG::info);
             SystemView system = roots.view(file.load());
             if (!root.getAsBoolean() && !dryRun) {

@@ -48,9 +48,8 @@ final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration whose enabled classes must be "
-            + "servable, which must exist (default: " + ConfigFile.DEFAULT_TEXT + ").")
-    Path conf;
+    @Mixin
+    ConfOption conf;
 
     @Mixin
     SystemRoots roots;
@@ -69,7 +68,7 @@ final class DoctorCommand implements Callable<Integer> {
     }
 
     private int diagnose(PrintWriter out) throws IOException {
-        ConfigFile file = ConfigFile.resolve(conf);
+        ConfigFile file = conf.file();
         SystemView view = roots.view(file.load());
         DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(view.config()), TransportType.UIO);
         Diagnosis d;

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -34,9 +35,8 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--conf", paramLabel = "FILE", description = "The configuration, which must exist (default: "
-            + ConfigFile.DEFAULT_TEXT + ").")
-    Path conf;
+    @Mixin
+    ConfOption conf;
 
     @Option(names = "--transport", paramLabel = "sim|shm|uio", completionCandidates = Transports.class,
             description = "Overrides transport.type: sim (host in-process), shm (host in another process), uio (a real guest).")
@@ -64,7 +64,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ConfigFile file = ConfigFile.resolve(conf);
+        ConfigFile file = conf.file();
         LOG.info(file.describe());
         VmbusConfig config = applyOverrides(file.load());
         SystemdNotify notify = SystemdNotify.fromEnvironment(System.getenv());

@@ -41,23 +41,23 @@ final class Views {
     private final HealthRules rules;
     private final History history;
     /** {@link #QUICK}, or a shorter wait in tests of what a too-busy agent's view shows. */
-    private final DeliveryOptions quick;
+    private DeliveryOptions quick = QUICK;
     private Future<View> inFlight;
     /** The agent's last full snapshot, for when it is too busy to give one in time; null until the first. */
     private AgentSnapshot lastAgent;
 
     Views(Vertx vertx, DashboardOptions options, HostControl host, HealthRules rules, History history) {
-        this(vertx, options, host, rules, history, QUICK);
-    }
-
-    Views(Vertx vertx, DashboardOptions options, HostControl host, HealthRules rules, History history,
-          DeliveryOptions quick) {
         this.vertx = vertx;
         this.options = options;
         this.host = host;
         this.rules = rules;
         this.history = history;
-        this.quick = quick;
+    }
+
+    /** How long each request for a part of the view may take instead of {@link #QUICK}'s (tests); returns this. */
+    Views replyTimeout(long ms) {
+        quick = new DeliveryOptions().setSendTimeout(ms);
+        return this;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.vmbus.spi;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -151,61 +153,42 @@ final class SettingsBinder {
         return new IllegalArgumentException("'" + key + "' must be " + what(type, generic) + ", got " + got);
     }
 
+    /** How a refusal names a value of a plain type, alone and in an array. */
+    private record Noun(String one, String many) {
+    }
+
+    /** By boxed type: a primitive component is looked up as its box. */
+    private static final Map<Class<?>, Noun> NOUNS = Map.of(
+            Boolean.class, new Noun("true or false", "true or false values"),
+            Integer.class, new Noun("a whole number (at most " + Integer.MAX_VALUE + ")", "whole numbers"),
+            Long.class, new Noun("a whole number", "whole numbers"),
+            Double.class, new Noun("a number", "numbers"),
+            String.class, new Noun("a string", "strings"),
+            Path.class, new Noun("a path (a non-empty string)", "paths"),
+            JsonObject.class, new Noun("an object", "objects"),
+            JsonArray.class, new Noun("an array", "arrays"));
+
+    private static Noun noun(Class<?> type) {
+        return NOUNS.get(type.isPrimitive() ? MethodType.methodType(type).wrap().returnType() : type);
+    }
+
     /** What a value of {@code type} looks like in JSON, for a refusal. */
     private static String what(Class<?> type, Type generic) {
-        if (type == boolean.class || type == Boolean.class) {
-            return "true or false";
-        }
-        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
-            return type == int.class || type == Integer.class ? "a whole number (at most " + Integer.MAX_VALUE + ")"
-                    : "a whole number";
-        }
-        if (type == double.class || type == Double.class) {
-            return "a number";
-        }
-        if (type == String.class) {
-            return "a string";
-        }
-        if (type == Path.class) {
-            return "a path (a non-empty string)";
+        Noun noun = noun(type);
+        if (noun != null) {
+            return noun.one();
         }
         if (type.isEnum()) {
             List<String> names = Arrays.stream(type.getEnumConstants()).map(c -> "\"" + lowerName(c) + "\"").toList();
             return names.size() == 2 ? names.get(0) + " or " + names.get(1) : "one of " + String.join(", ", names);
-        }
-        if (type == JsonObject.class) {
-            return "an object";
-        }
-        if (type == JsonArray.class) {
-            return "an array";
         }
         Class<?> element = elementType("", generic);
         return "an array of " + plural(element);
     }
 
     private static String plural(Class<?> type) {
-        if (type == boolean.class || type == Boolean.class) {
-            return "true or false values";
-        }
-        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
-            return "whole numbers";
-        }
-        if (type == double.class || type == Double.class) {
-            return "numbers";
-        }
-        if (type == String.class) {
-            return "strings";
-        }
-        if (type == Path.class) {
-            return "paths";
-        }
-        if (type == JsonObject.class) {
-            return "objects";
-        }
-        if (type == JsonArray.class) {
-            return "arrays";
-        }
-        return what(type, type) + " values";
+        Noun noun = noun(type);
+        return noun != null ? noun.many() : what(type, type) + " values";
     }
 
     private static String lowerName(Object constant) {

@@ -10,7 +10,6 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -50,7 +49,7 @@ class BusyAgentViewsTest {
                 new VmbusConfig.Dashboard(true, "127.0.0.1", 0, null, 1000), List.of());
         // a shorter wait than Views.QUICK's 2 s: the path is the same, and each test waits for one or two of them
         return new Views(vertx, options, null, new HealthRules(options.config().health(), options.devicesByName()),
-                new History(1000, options.devicesByName()), new DeliveryOptions().setSendTimeout(500));
+                new History(1000, options.devicesByName())).replyTimeout(500);
     }
 
     private JsonArray channels(Views views) throws Exception {

@@ -19,7 +19,7 @@ import java.util.UUID;
  * rename is atomic) and renamed into place only on COMPLETE: until then the target is untouched, and a
  * cancelled, failed or abandoned copy is removed without trace. Blocking.
  */
-final class PartialFile {
+record PartialFile(Path target, Path temp, FileChannel channel) {
     /** Prefix of temporary names; nothing else in an allowed root should use it. */
     static final String TEMP_PREFIX = ".vmbus-fcopy-";
 
@@ -31,27 +31,9 @@ final class PartialFile {
     static final Opener CREATE_NEW = temp -> FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
             StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
 
-    private final Path target;
-    private final Path temp;
-    private final FileChannel channel;
-
-    private PartialFile(Path target, Path temp, FileChannel channel) {
-        this.target = target;
-        this.temp = temp;
-        this.channel = channel;
-    }
-
     static PartialFile create(Path target, Opener opener) throws IOException {
         Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID() + ".part");
         return new PartialFile(target, temp, opener.open(temp));
-    }
-
-    Path target() {
-        return target;
-    }
-
-    Path temp() {
-        return temp;
     }
 
     /** Writes all of {@code data} at {@code offset}. */

@@ -12,16 +12,7 @@ import java.nio.file.StandardOpenOption;
  * A file the host shares mapped into this process: a channel's ring file, one of its buffers, guest memory. Mapping never writes to the file: a ring that is live
  * in another process keeps its indices and data.
  */
-final class MappedRingFile implements AutoCloseable {
-    private final Path path;
-    private final Arena arena;
-    private final MemorySegment segment;
-
-    private MappedRingFile(Path path, Arena arena, MemorySegment segment) {
-        this.path = path;
-        this.arena = arena;
-        this.segment = segment;
-    }
+record MappedRingFile(Path path, Arena arena, MemorySegment segment) implements AutoCloseable {
 
     /**
      * The host's side: the file at {@code path} with exactly {@code size} bytes. An existing file of that size
@@ -82,14 +73,6 @@ final class MappedRingFile implements AutoCloseable {
             arena.close();
             throw e;
         }
-    }
-
-    Path path() {
-        return path;
-    }
-
-    MemorySegment segment() {
-        return segment;
     }
 
     /** Unmaps. Only the owner of the channel may call this, once nothing reads the rings any more. */
