@@ -5,7 +5,6 @@ import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.BatchHandler;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
-import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.ChannelBuffer;
 
 import dev.vmbus.channel.EndReason;
@@ -17,7 +16,6 @@ import dev.vmbus.channel.RingUnmappedException;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.runtime.HandlerFailure;
 import dev.vmbus.transport.GuestTransport;
-import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -58,16 +56,12 @@ public final class ChannelVerticle extends VerticleBase {
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
-    private final Port port = new Port();
+    /** The device's direct line to this channel, made once the channel is open. */
+    private DevicePort port;
     /** The device's verticle, for packets one by one without the event bus; null when none attached (a test's bare consumer). */
     private DeviceVerticle line;
-    /** Packets with the device over {@link #line}, oldest first: each fails if its answer is not back by its deadline. */
-    private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
-    /** The timer for the oldest waiting packet's deadline, or -1 while nothing waits. */
-    private long watchTimer = -1;
-
-    private record Waiting(long deadlineNanos, io.vertx.core.Promise<DeviceVerticle.Answer> answer) {
-    }
+    /** Packets with the device over {@link #line}: each fails if its answer is not back by its deadline. */
+    private HandlerDeadlines deadlines;
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler) {
         this(transport, offer, handler, handler.credit(), DEFAULT_HANDLER_TIMEOUT_MS);
@@ -86,6 +80,7 @@ public final class ChannelVerticle extends VerticleBase {
     public Future<?> start() {
         LocalCodec.register(vertx);
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
+        deadlines = new HandlerDeadlines(vertx, handlerTimeoutMs, handler.name());
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
                 m -> m.reply(stats()));
@@ -93,6 +88,7 @@ public final class ChannelVerticle extends VerticleBase {
                 .compose(x -> transport.open(offer))
                 .compose(link -> {
                     resources = new dev.vmbus.spi.DeviceChannel(offer, link.buffers(), transport.guestMemory());
+                    port = new DevicePort(offer, handler.name(), context, resources);
                     return attach().transform(ar -> {
                         if (ar.failed()) {
                             return link.close().transform(closed -> Future.failedFuture(ar.cause()));
@@ -103,6 +99,7 @@ public final class ChannelVerticle extends VerticleBase {
                                 : ChannelDriver.guestBatched(link, context, handler.requestorSize(), credit,
                                         batch -> deliverBatch(batches, batch));
                         driver.endHandler(this::ended).strictCompletions(handler.checkPeerPackets());
+                        port.driver(driver);
                         LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                                 + offer.instanceId() + ") opened on " + transport.name()
                                 + (batches != null ? ", packets in batches" : ""));
@@ -185,80 +182,6 @@ public final class ChannelVerticle extends VerticleBase {
         return null;
     }
 
-    /** The device's direct line to this channel (see {@link ChannelPort}). */
-    private final class Port implements ChannelPort {
-        private SendSections sections;
-
-        @Override
-        public dev.vmbus.spi.DeviceChannel channel() {
-            return resources;
-        }
-
-        @Override
-        public io.vertx.core.Context context() {
-            return context;
-        }
-
-        @Override
-        public Future<Void> complete(Packet request, byte[] payload) {
-            if (io.vertx.core.Vertx.currentContext() == context && driver != null) {
-                try { // a batch handler completing on its own context: no task, no lambda (once per packet)
-                    return driver.complete(request, payload);
-                } catch (RuntimeException e) {
-                    return Future.failedFuture(e);
-                }
-            }
-            return here(() -> driver.complete(request, payload));
-        }
-
-        @Override
-        public Future<Void> send(OutboundPacket p) {
-            return here(() -> driver.send(p.payload(), p.transactionId(), p.type(), p.flags(), p.transferPages(),
-                    p.gpaRanges()));
-        }
-
-        @Override
-        public Future<Void> end(String reason) {
-            return here(() -> {
-                driver.end(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "': " + reason));
-                return Future.succeededFuture();
-            });
-        }
-
-        @Override
-        public synchronized SendSections sendSections(int sectionSize) {
-            if (sections == null) {
-                ChannelBuffer send = resources.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->
-                        new IllegalStateException("channel " + offer.relid() + " has no send buffer"));
-                sections = new SendSections(send, sectionSize);
-            } else if (sections.sectionSize() != sectionSize) {
-                throw new IllegalStateException("channel " + offer.relid() + " already has send sections of "
-                        + sections.sectionSize() + " bytes, not " + sectionSize);
-            }
-            return sections;
-        }
-
-        synchronized SendSections.Use sectionUse() {
-            return sections != null ? sections.use() : null;
-        }
-
-        /** Runs {@code action} on this channel's context (now if already there); its failure, thrown or not, fails. */
-        private <T> Future<T> here(java.util.function.Supplier<Future<T>> action) {
-            return io.vertx.core.Vertx.currentContext() == context ? run(action) : OnContext.call(context, () -> run(action));
-        }
-
-        private <T> Future<T> run(java.util.function.Supplier<Future<T>> action) {
-            if (driver == null) {
-                return Future.failedFuture(new IllegalStateException("channel " + offer.relid() + " is not open yet"));
-            }
-            try {
-                return action.get();
-            } catch (RuntimeException e) {
-                return Future.failedFuture(e);
-            }
-        }
-    }
-
     /**
      * One packet from the ring to the handler; its reply (if any) back to the ring. Completes when the handler
      * answered (the packet's credit comes back); fails, faulting the channel, if it failed or answered wrongly.
@@ -312,7 +235,7 @@ public final class ChannelVerticle extends VerticleBase {
      */
     private Future<?> direct(Packet packet) {
         io.vertx.core.Promise<DeviceVerticle.Answer> answered = io.vertx.core.Promise.promise();
-        watch(answered);
+        deadlines.watch(answered);
         DeviceVerticle device = line;
         device.packet(packet, context, ar -> {
             if (ar.succeeded()) {
@@ -322,7 +245,7 @@ public final class ChannelVerticle extends VerticleBase {
             }
         });
         return answered.future().transform(ar -> {
-            unwatchAnswered();
+            deadlines.unwatchAnswered();
             if (ar.failed()) {
                 return Future.failedFuture(ar.cause() instanceof HandlerFailure f ? f
                         : new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
@@ -341,47 +264,6 @@ public final class ChannelVerticle extends VerticleBase {
             }
             return Future.succeededFuture();
         });
-    }
-
-    /** Fails {@code answer} if the device has not answered within the handler timeout; one timer for all that wait. */
-    private void watch(io.vertx.core.Promise<DeviceVerticle.Answer> answer) {
-        waiting.add(new Waiting(System.nanoTime() + handlerTimeoutMs * 1_000_000L, answer));
-        if (watchTimer < 0) {
-            watchTimer = vertx.setTimer(handlerTimeoutMs, t -> overdue());
-        }
-    }
-
-    /**
-     * Drops the answered packets at the head. The timer stays armed: once it fires with nothing waiting it is not
-     * armed again until the next packet, so a channel that sees a packet every 2 s sets one timer per handler
-     * timeout instead of one per packet (setting and cancelling one was a twentieth of an idle agent's event loop).
-     */
-    private void unwatchAnswered() {
-        while (!waiting.isEmpty() && waiting.peek().answer().future().isComplete()) {
-            waiting.poll();
-        }
-    }
-
-    /** The watch timer fired: every packet past its deadline fails (faulting the channel); re-armed for the next. */
-    private void overdue() {
-        watchTimer = -1;
-        long now = System.nanoTime();
-        java.util.List<Waiting> late = new java.util.ArrayList<>();
-        for (Waiting w : waiting) {
-            if (now - w.deadlineNanos() >= 0) {
-                late.add(w);
-            }
-        }
-        // failing one runs its continuation now, which takes answered packets off the queue: not while iterating it
-        for (Waiting w : late) {
-            w.answer().tryFail(new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_TIMED_OUT, "handler '"
-                    + handler.name() + "' did not answer a packet within " + handlerTimeoutMs + " ms")));
-        }
-        unwatchAnswered();
-        if (!waiting.isEmpty() && watchTimer < 0) {
-            long ms = Math.max(1, (waiting.peek().deadlineNanos() - now + 999_999) / 1_000_000);
-            watchTimer = vertx.setTimer(ms, t -> overdue());
-        }
     }
 
     private EndReason handlerFailure(Throwable cause) {

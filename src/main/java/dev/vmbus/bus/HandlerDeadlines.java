@@ -1,0 +1,75 @@
+package dev.vmbus.bus;
+
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.runtime.HandlerFailure;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The handler timeout of a channel's direct line ({@link ChannelVerticle}): each packet handed to the device waits
+ * here, oldest first, and its answer fails with {@link EndReason.Kind#HANDLER_TIMED_OUT} (which faults the channel)
+ * if it is not back by its deadline. One timer watches them all. Touched only on the channel's context.
+ */
+final class HandlerDeadlines {
+    private record Waiting(long deadlineNanos, Promise<?> answer) {
+    }
+
+    private final Vertx vertx;
+    private final long timeoutMs;
+    private final String handlerName;
+    /** Packets with the device, oldest first. */
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    /** The timer for the oldest waiting packet's deadline, or -1 while nothing waits. */
+    private long timer = -1;
+
+    HandlerDeadlines(Vertx vertx, long timeoutMs, String handlerName) {
+        this.vertx = vertx;
+        this.timeoutMs = timeoutMs;
+        this.handlerName = handlerName;
+    }
+
+    /** Fails {@code answer} if the device has not answered within the handler timeout. */
+    void watch(Promise<?> answer) {
+        waiting.add(new Waiting(System.nanoTime() + timeoutMs * 1_000_000L, answer));
+        if (timer < 0) {
+            timer = vertx.setTimer(timeoutMs, t -> overdue());
+        }
+    }
+
+    /**
+     * Drops the answered packets at the head. The timer stays armed: once it fires with nothing waiting it is not
+     * armed again until the next packet, so a channel that sees a packet every 2 s sets one timer per handler
+     * timeout instead of one per packet (setting and cancelling one was a twentieth of an idle agent's event loop).
+     */
+    void unwatchAnswered() {
+        while (!waiting.isEmpty() && waiting.peek().answer().future().isComplete()) {
+            waiting.poll();
+        }
+    }
+
+    /** The timer fired: every packet past its deadline fails (faulting the channel); re-armed for the next. */
+    private void overdue() {
+        timer = -1;
+        long now = System.nanoTime();
+        List<Waiting> late = new ArrayList<>();
+        for (Waiting w : waiting) {
+            if (now - w.deadlineNanos() >= 0) {
+                late.add(w);
+            }
+        }
+        // failing one runs its continuation now, which takes answered packets off the queue: not while iterating it
+        for (Waiting w : late) {
+            w.answer().tryFail(new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_TIMED_OUT, "handler '"
+                    + handlerName + "' did not answer a packet within " + timeoutMs + " ms")));
+        }
+        unwatchAnswered();
+        if (!waiting.isEmpty() && timer < 0) {
+            long ms = Math.max(1, (waiting.peek().deadlineNanos() - now + 999_999) / 1_000_000);
+            timer = vertx.setTimer(ms, t -> overdue());
+        }
+    }
+}
