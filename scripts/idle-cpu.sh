@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -f "$jar" ] || { echo "idle-cpu: $jar is missing (mvn -o -q package -DskipTests -Ddeb.skip=true)" >&2; exit 1; }
+jar=$(realpath "$jar")
 . scripts/jvm-options.sh
 mapfile -t opts < <(jvm_options "$options")
 work=$(mktemp -d)
@@ -37,10 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 cp conf/vmbus.json "$work/vmbus.json"
-(cd "$work" && exec "$java" "${opts[@]}" -jar "$OLDPWD/$jar" host --conf vmbus.json --shm-dir shm >host.log 2>&1) &
+(cd "$work" && exec "$java" "${opts[@]}" -jar "$jar" host --conf vmbus.json --shm-dir shm >host.log 2>&1) &
 host_pid=$!
 for _ in $(seq 1 200); do grep -q "serving shm" "$work/host.log" 2>/dev/null && break; sleep 0.1; done
-(cd "$work" && exec "$java" "${opts[@]}" "$@" -jar "$OLDPWD/$jar" run --conf vmbus.json --transport shm --shm-dir shm \
+(cd "$work" && exec "$java" "${opts[@]}" "$@" -jar "$jar" run --conf vmbus.json --transport shm --shm-dir shm \
   --no-dashboard >guest.log 2>&1) &
 guest_pid=$!
 started=$(date +%s%N)

@@ -25,10 +25,12 @@ public final class AgentVertx {
     /** Vert.x's own blocking work (file system, DNS): one thread, created on first use. */
     static final int INTERNAL_BLOCKING = 1;
     /**
-     * The blocked-thread checker is a timer thread Vert.x always starts; checking every 5 s instead of every
-     * second still reports an event loop blocked past {@link #MAX_EVENT_LOOP_MS}, with 5x fewer wake-ups.
+     * The blocked-thread checker is a timer thread Vert.x always starts, and each of its wake-ups costs an idle
+     * agent about 0.6 ms of CPU (docs/benchmarks/footprint.md, "Idle CPU"); checking every 10 s instead of every
+     * second still reports an event loop blocked past {@link #MAX_EVENT_LOOP_MS}, within 12 s, with 10x fewer
+     * wake-ups. Under systemd the watchdog ({@code EventLoopWatchdog}) restarts an agent whose loop stays stuck.
      */
-    static final long BLOCKED_CHECK_MS = 5_000;
+    static final long BLOCKED_CHECK_MS = 10_000;
     static final long MAX_EVENT_LOOP_MS = 2_000;
 
     private AgentVertx() {
