@@ -138,10 +138,12 @@ public final class Agent implements AutoCloseable {
 
     /**
      * The orderly stop, leaving Vert.x running: the guest's channel verticles close their channels (the host sees
-     * {@code close} for each), then the dashboard goes; on the host side the host closes its transport.
+     * {@code close} for each), then the dashboard goes; on the host side the host closes its transport (and then its
+     * NIC's backend, logging the backend's pauses).
      */
     public Future<Void> stop() {
         Future<Void> first = agentId != null ? undeploy(vertx, agentId)
+                : simulated != null && hostTransport != null ? simulated.close() // the transport, then the NIC
                 : hostTransport != null ? OnContext.call(hostContext, hostTransport::close) : Future.succeededFuture();
         return first.eventually(() -> dashboardId != null ? undeploy(vertx, dashboardId) : Future.succeededFuture());
     }
