@@ -344,16 +344,6 @@ class DashboardBrowserTest {
 
     private static final String NIC = "document.querySelector(\".device[data-device='netvsc'] .nic[data-nic='vmbus0']\")";
 
-    /** An IPv6 UDP frame to the NIC's MAC from source port 40000 + flow, so that the host spreads flows over the queues. */
-    private static byte[] udp6(int flow) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(14 + 40 + 8 + 32);
-        b.put(new byte[] {0x00, 0x15, 0x5d, 0x56, 0x4d, 0x01}).put(new byte[] {2, 0, 0, 0, 0, 9}).putShort((short) 0x86DD);
-        b.putInt(0x60000000).putShort((short) 40).put((byte) 17).put((byte) 64);
-        b.putLong(0xfe80_0000_0000_0000L).putLong(1).putLong(0xfe80_0000_0000_0000L).putLong(2);
-        b.putShort((short) (40000 + flow)).putShort((short) 5001).putShort((short) 40).putShort((short) 0);
-        return b.array();
-    }
-
     /** Two queues with frames and bytes per second in, and queue 0 with frames per second out. */
     private static boolean everyQueueMoves(String rates) {
         String[] q = rates.split(" \\| ");
@@ -426,7 +416,7 @@ class DashboardBrowserTest {
         String seen = "";
         for (int round = 0; round < 600 && System.nanoTime() < deadline && !everyQueueMoves(seen); round++) {
             for (int flow = 0; flow < 24; flow++) {
-                bus.send("vmbus.netvsc.vmbus0.tx", io.vertx.core.buffer.Buffer.buffer(udp6(flow)));
+                bus.send("vmbus.netvsc.vmbus0.tx", io.vertx.core.buffer.Buffer.buffer(NicTrafficStressTest.udp6(flow)));
             }
             Thread.sleep(50);
             nicChannelsOpen(ended);
