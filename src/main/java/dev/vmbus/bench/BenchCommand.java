@@ -5,7 +5,6 @@ import dev.vmbus.agent.AgentVertx;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
-import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.heartbeat.HeartbeatHandler;
@@ -156,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The defaults, on {@code transport} (shm in {@code dir}), without a dashboard. */
     static VmbusConfig config(TransportType transport, Path dir) {
-        VmbusConfig defaults = ConfigLoader.parse("{}", "defaults");
+        VmbusConfig defaults = VmbusConfig.DEFAULTS;
         VmbusConfig.Transport t = defaults.transport().withType(transport);
         VmbusConfig.Dashboard d = defaults.dashboard();
         return defaults.withTransport(dir != null ? t.withShmDir(dir.toString()) : t)

@@ -45,7 +45,7 @@ record ConfigFile(Optional<Path> file, Path defaultFile) {
 
     /** The configuration: the file merged over the defaults (a missing or bad file is a ConfigException), or the defaults. */
     VmbusConfig load() {
-        return file.map(ConfigLoader::load).orElseGet(() -> ConfigLoader.parse("{}", "the built-in defaults"));
+        return file.map(ConfigLoader::load).orElse(VmbusConfig.DEFAULTS);
     }
 
     /** What the command says once when no file is read; empty when one is. */

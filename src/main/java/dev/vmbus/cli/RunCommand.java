@@ -104,7 +104,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** A port given on the command line: 0..65535, or a usage error. */
     static int port(CommandSpec spec, int port) {
-        if (port < 0 || port > 65535) {
+        if (!VmbusConfig.Dashboard.validPort(port)) {
             throw new ParameterException(spec.commandLine(), "--dashboard-port must be 0..65535, got " + port);
         }
         return port;

@@ -17,32 +17,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Reads {@code conf/vmbus.json}: the file is merged over the defaults, then bound to records with unknown keys
- * refused, then values are checked. Device sections are kept as JSON for their handlers to check.
+ * Reads {@code conf/vmbus.json}: the file is merged over the defaults ({@link VmbusConfig#DEFAULTS}, written out as
+ * JSON), then bound to records with unknown keys refused, then values are checked: the one place a config's values
+ * are checked. Device sections are kept as JSON for their handlers to check.
  */
 public final class ConfigLoader {
-    /** Every key's default, but {@code dashboard.health}'s: those are {@link VmbusConfig.Health#DEFAULTS}, put in here. */
-    public static final String DEFAULTS = """
-            {
-              "transport": { "type": "sim", "shmDir": "/dev/shm/vmbus", "sysfsRoot": "/sys", "devRoot": "/dev",
-                             "procRoot": "/proc", "kernel": { "release": null, "pageSize": null, "slowChannels": null,
-                             "allChannelEvents": null, "alignedMaps": null, "rescindSafe": null },
-                             "maxBufferPercent": 10, "runDir": "/run/vmbus",
-                             "stateDir": "/var/lib/vmbus" },
-              "devices": { },
-              "plugins": { "dir": null },
-              "dashboard": { "enabled": true, "host": "127.0.0.1", "port": 8080, "token": null, "updateIntervalMs": 1000 },
-              "host": { "heartbeatIntervalMs": 2000, "timesyncIntervalMs": 5000, "clockOffsetMs": 0, "clockDriftPpm": 0.0,
-                        "referenceCounterAheadMs": 17000, "extraHeartbeats": 0,
-                        "nic": { "enabled": false, "backend": "none", "tap": "vmbushost0", "queues": 1,
-                                 "mac": "00:15:5d:56:4d:01", "mtu": 1500,
-                                 "faults": { "wrongPageSetId": false, "rangePastBuffer": false,
-                                             "transactionIdPastSlots": false, "withholdCompletions": false,
-                                             "twoReceiveSections": false, "zeroSectionSize": false, "failInit": false,
-                                             "smallerGrant": false, "nvspGarbage": false, "rndisGarbage": false,
-                                             "lateSubchannelOffer": false } },
-                        "offers": [ ] }
-            }""";
     /** Ten years, in milliseconds: the most the simulated partition's counter may lead the guest's clock. */
     private static final long MAX_COUNTER_AHEAD_MS = 10L * 366 * 24 * 3600 * 1000;
 
@@ -86,13 +65,7 @@ public final class ConfigLoader {
                 }
             });
         }
-        ObjectNode merged;
-        try {
-            merged = (ObjectNode) MAPPER.readTree(DEFAULTS);
-            ((ObjectNode) merged.get("dashboard")).set("health", MAPPER.valueToTree(VmbusConfig.Health.DEFAULTS));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        ObjectNode merged = MAPPER.valueToTree(VmbusConfig.DEFAULTS);
         try {
             merge(merged, (ObjectNode) user, "");
         } catch (ConfigException e) {
@@ -171,12 +144,13 @@ public final class ConfigLoader {
                 throw new ConfigException(source + ": devices." + name + " must be an object");
             }
         });
-        if (c.dashboard().port() < 0 || c.dashboard().port() > 65535) {
+        if (!VmbusConfig.Dashboard.validPort(c.dashboard().port())) {
             throw new ConfigException(source + ": dashboard.port must be 0..65535, got " + c.dashboard().port());
         }
         requireText(c.dashboard().host(), "dashboard.host", source);
-        if (c.dashboard().updateIntervalMs() < 100) {
-            throw new ConfigException(source + ": dashboard.updateIntervalMs must be at least 100, got "
+        if (c.dashboard().updateIntervalMs() < VmbusConfig.Dashboard.MIN_UPDATE_INTERVAL_MS) {
+            throw new ConfigException(source + ": dashboard.updateIntervalMs must be at least "
+                    + VmbusConfig.Dashboard.MIN_UPDATE_INTERVAL_MS + ", got "
                     + c.dashboard().updateIntervalMs());
         }
         if (c.dashboard().token() != null && c.dashboard().token().length() < 16) {

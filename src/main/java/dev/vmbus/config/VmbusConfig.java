@@ -7,13 +7,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The agent's configuration ({@code conf/vmbus.json}): every key has a default ({@link ConfigLoader#DEFAULTS}),
- * and unknown keys or bad values stop start-up with a message naming the key.
+ * The agent's configuration ({@code conf/vmbus.json}): every key has a default, declared once as a {@code DEFAULT_*}
+ * constant on the record that holds it (and gathered into each record's {@code DEFAULTS}, {@link #DEFAULTS} for the
+ * whole file), and unknown keys or bad values stop start-up with a message naming the key ({@link ConfigLoader}).
  *
  * @param devices per device class: {@code enabled} plus the handler's own settings, checked by the handler
  */
 public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, Dashboard dashboard, Host host,
                           Plugins plugins) {
+
+    /** An empty {@code conf/vmbus.json}: every section's defaults, no device section. */
+    public static final VmbusConfig DEFAULTS = new VmbusConfig(Transport.DEFAULTS, Map.of(), Dashboard.DEFAULTS,
+            Host.DEFAULTS, Plugins.NONE);
 
     public VmbusConfig {
         plugins = plugins == null ? Plugins.NONE : plugins;
@@ -32,6 +37,7 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *            {@code /usr/lib/vmbus/plugins})
      */
     public record Plugins(String dir) {
+        /** The default: no plug-in directory. */
         public static final Plugins NONE = new Plugins(null);
     }
 
@@ -59,9 +65,18 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      */
     public record Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot, String procRoot,
                             Kernel kernel, double maxBufferPercent, String runDir, String stateDir) {
+        public static final TransportType DEFAULT_TYPE = TransportType.SIM;
+        public static final String DEFAULT_SHM_DIR = "/dev/shm/vmbus";
+        public static final String DEFAULT_SYSFS_ROOT = "/sys";
+        public static final String DEFAULT_DEV_ROOT = "/dev";
+        public static final String DEFAULT_PROC_ROOT = "/proc";
         public static final double DEFAULT_MAX_BUFFER_PERCENT = 10;
         public static final String DEFAULT_RUN_DIR = "/run/vmbus";
         public static final String DEFAULT_STATE_DIR = "/var/lib/vmbus";
+        /** Every key's default; the kernel's features detected. */
+        public static final Transport DEFAULTS = new Transport(DEFAULT_TYPE, DEFAULT_SHM_DIR, DEFAULT_SYSFS_ROOT,
+                DEFAULT_DEV_ROOT, DEFAULT_PROC_ROOT, Kernel.DETECT, DEFAULT_MAX_BUFFER_PERCENT, DEFAULT_RUN_DIR,
+                DEFAULT_STATE_DIR);
 
         public Transport {
             kernel = kernel == null ? Kernel.DETECT : kernel;
@@ -86,12 +101,12 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
 
         /** With the default {@code procRoot} and a detected kernel. */
         public Transport(TransportType type, String shmDir, String sysfsRoot, String devRoot) {
-            this(type, shmDir, sysfsRoot, devRoot, "/proc", Kernel.DETECT);
+            this(type, shmDir, sysfsRoot, devRoot, DEFAULT_PROC_ROOT, Kernel.DETECT);
         }
 
         /** With the default {@code devRoot} ({@code /dev}). */
         public Transport(TransportType type, String shmDir, String sysfsRoot) {
-            this(type, shmDir, sysfsRoot, "/dev");
+            this(type, shmDir, sysfsRoot, DEFAULT_DEV_ROOT);
         }
 
         public Transport withType(TransportType t) {
@@ -115,11 +130,29 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      */
     public record Kernel(String release, Integer pageSize, Boolean slowChannels, Boolean allChannelEvents,
                          Boolean alignedMaps, Boolean rescindSafe) {
+        /** The default: every feature detected. */
         public static final Kernel DETECT = new Kernel(null, null, null, null, null, null);
     }
 
     /** {@code dashboard}: the web dashboard and API. */
     public record Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs, Health health) {
+        public static final boolean DEFAULT_ENABLED = true;
+        /** Loopback: anything else requires a token. */
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 8080;
+        /** No token (unless {@code VMBUS_DASHBOARD_TOKEN} gives one). */
+        public static final String DEFAULT_TOKEN = null;
+        public static final long DEFAULT_UPDATE_INTERVAL_MS = 1000;
+        /** The shortest {@code updateIntervalMs} allowed. */
+        public static final long MIN_UPDATE_INTERVAL_MS = 100;
+        /** Every key's default. */
+        public static final Dashboard DEFAULTS = new Dashboard(DEFAULT_ENABLED, DEFAULT_HOST, DEFAULT_PORT,
+                DEFAULT_TOKEN, DEFAULT_UPDATE_INTERVAL_MS, Health.DEFAULTS);
+
+        /** Whether {@code port} can be a {@code dashboard.port} (0: any free port), from the file or a command line. */
+        public static boolean validPort(int port) {
+            return port >= 0 && port <= 65535;
+        }
 
         /** With the default health thresholds. */
         public Dashboard(boolean enabled, String host, int port, String token, long updateIntervalMs) {
@@ -149,7 +182,17 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      */
     public record Health(long heartbeatLateMs, long heartbeatLostMs, double ringFillPercent, double timesyncOffsetMs,
                          long timesyncStaleMs, long vssFrozenMs, long fcopyStuckMs) {
-        public static final Health DEFAULTS = new Health(5_000, 15_000, 80.0, 100.0, 30_000, 60_000, 60_000);
+        public static final long DEFAULT_HEARTBEAT_LATE_MS = 5_000;
+        public static final long DEFAULT_HEARTBEAT_LOST_MS = 15_000;
+        public static final double DEFAULT_RING_FILL_PERCENT = 80.0;
+        public static final double DEFAULT_TIMESYNC_OFFSET_MS = 100.0;
+        public static final long DEFAULT_TIMESYNC_STALE_MS = 30_000;
+        public static final long DEFAULT_VSS_FROZEN_MS = 60_000;
+        public static final long DEFAULT_FCOPY_STUCK_MS = 60_000;
+        /** Every threshold's default. */
+        public static final Health DEFAULTS = new Health(DEFAULT_HEARTBEAT_LATE_MS, DEFAULT_HEARTBEAT_LOST_MS,
+                DEFAULT_RING_FILL_PERCENT, DEFAULT_TIMESYNC_OFFSET_MS, DEFAULT_TIMESYNC_STALE_MS, DEFAULT_VSS_FROZEN_MS,
+                DEFAULT_FCOPY_STUCK_MS);
     }
 
     /**
@@ -166,8 +209,17 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      */
     public record Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
                        long referenceCounterAheadMs, int extraHeartbeats, Nic nic, List<HostOffer> offers) {
+        public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
+        public static final long DEFAULT_TIMESYNC_INTERVAL_MS = 5_000;
+        public static final long DEFAULT_CLOCK_OFFSET_MS = 0;
+        public static final double DEFAULT_CLOCK_DRIFT_PPM = 0.0;
         /** The default lead of the reference counter: about what firmware and a boot loader take. */
         public static final long DEFAULT_REFERENCE_COUNTER_AHEAD_MS = 17_000;
+        public static final int DEFAULT_EXTRA_HEARTBEATS = 0;
+        /** Every key's default: no NIC, no offers of other classes. */
+        public static final Host DEFAULTS = new Host(DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_TIMESYNC_INTERVAL_MS,
+                DEFAULT_CLOCK_OFFSET_MS, DEFAULT_CLOCK_DRIFT_PPM, DEFAULT_REFERENCE_COUNTER_AHEAD_MS,
+                DEFAULT_EXTRA_HEARTBEATS, Nic.DISABLED, List.of());
 
         public Host {
             nic = nic == null ? Nic.DISABLED : nic;
@@ -207,7 +259,8 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
         /** Without extra heartbeat channels. */
         public Host(long heartbeatIntervalMs, long timesyncIntervalMs, long clockOffsetMs, double clockDriftPpm,
                     long referenceCounterAheadMs) {
-            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs, 0);
+            this(heartbeatIntervalMs, timesyncIntervalMs, clockOffsetMs, clockDriftPpm, referenceCounterAheadMs,
+                    DEFAULT_EXTRA_HEARTBEATS);
         }
     }
 
@@ -225,9 +278,15 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      */
     public record Nic(boolean enabled, String backend, String tap, int queues, String mac, int mtu,
                       NicFaults faults) {
+        public static final boolean DEFAULT_ENABLED = false;
+        public static final String DEFAULT_BACKEND = "none";
+        public static final String DEFAULT_TAP = "vmbushost0";
+        public static final int DEFAULT_QUEUES = 1;
         public static final String DEFAULT_MAC = "00:15:5d:56:4d:01";
-        public static final Nic DISABLED = new Nic(false, "none", "vmbushost0", 1, DEFAULT_MAC, 1500,
-                NicFaults.NONE);
+        public static final int DEFAULT_MTU = 1500;
+        /** Every key's default (so not offered); no faults. */
+        public static final Nic DISABLED = new Nic(DEFAULT_ENABLED, DEFAULT_BACKEND, DEFAULT_TAP, DEFAULT_QUEUES,
+                DEFAULT_MAC, DEFAULT_MTU, NicFaults.NONE);
 
         public Nic {
             faults = faults == null ? NicFaults.NONE : faults;
@@ -271,6 +330,7 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
                             boolean withholdCompletions, boolean twoReceiveSections, boolean zeroSectionSize,
                             boolean failInit, boolean smallerGrant, boolean nvspGarbage, boolean rndisGarbage,
                             boolean lateSubchannelOffer) {
+        /** The default: the NIC makes no mistake on purpose. */
         public static final NicFaults NONE = new NicFaults(false, false, false, false, false, false, false, false,
                 false, false, false);
 
@@ -317,13 +377,14 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
     public record HostOffer(String classId, String instance, Integer ringSize, Integer count, String answer,
                             List<String> send, Boolean echo, ObjectNode settings, String recording) {
         public static final int DEFAULT_RING_SIZE = 16 * 1024;
+        public static final int DEFAULT_COUNT = 1;
 
         public int ringSizeOrDefault() {
             return ringSize != null ? ringSize : DEFAULT_RING_SIZE;
         }
 
         public int countOrDefault() {
-            return count != null ? count : 1;
+            return count != null ? count : DEFAULT_COUNT;
         }
 
         public List<String> sendOrNone() {

@@ -2,7 +2,14 @@ package dev.vmbus.config;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,6 +42,54 @@ class ConfigLoaderTest {
         assertEquals(2500, ConfigLoader.parse("{\"dashboard\": {\"health\": {\"heartbeatLateMs\": 2500}}}", "t")
                 .dashboard().health().heartbeatLateMs(), "a health key still overrides its default");
         assertMessage("{\"dashboard\": {\"health\": {\"heartbeatLate\": 1}}}", "unknown key 'dashboard.health.heartbeatLate'");
+    }
+
+    @Test
+    void theEmptyConfigIsTheRecordsDefaults() {
+        assertEquals(VmbusConfig.DEFAULTS, ConfigLoader.parse("{}", "test"), "the loader adds no default of its own");
+        assertEquals(VmbusConfig.DEFAULTS, ConfigLoader.parse("{\"dashboard\": {}, \"host\": {\"nic\": {}}}", "t"));
+        VmbusConfig.Dashboard d = ConfigLoader.parse("{}", "test").dashboard();
+        assertEquals(VmbusConfig.Dashboard.DEFAULT_PORT, d.port());
+        assertEquals(VmbusConfig.Dashboard.DEFAULT_UPDATE_INTERVAL_MS, d.updateIntervalMs());
+        assertEquals(VmbusConfig.Health.DEFAULT_HEARTBEAT_LOST_MS, d.health().heartbeatLostMs());
+    }
+
+    /**
+     * Each section's defaults instance holds exactly its record's {@code DEFAULT_*} constants: one per scalar
+     * field (named after it), none left over, so a default is written once.
+     */
+    @Test
+    void eachDefaultsInstanceIsBuiltFromItsRecordsDefaultConstants() throws Exception {
+        Map<Class<?>, Object> defaults = new LinkedHashMap<>();
+        defaults.put(VmbusConfig.Transport.class, VmbusConfig.Transport.DEFAULTS);
+        defaults.put(VmbusConfig.Dashboard.class, VmbusConfig.Dashboard.DEFAULTS);
+        defaults.put(VmbusConfig.Health.class, VmbusConfig.Health.DEFAULTS);
+        defaults.put(VmbusConfig.Host.class, VmbusConfig.Host.DEFAULTS);
+        defaults.put(VmbusConfig.Nic.class, VmbusConfig.Nic.DISABLED);
+        int checked = 0;
+        for (Map.Entry<Class<?>, Object> e : defaults.entrySet()) {
+            Set<String> constants = new HashSet<>();
+            for (Field f : e.getKey().getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) && f.getName().startsWith("DEFAULT_")) {
+                    constants.add(f.getName());
+                }
+            }
+            for (RecordComponent c : e.getKey().getRecordComponents()) {
+                Object value = c.getAccessor().invoke(e.getValue());
+                String constant = "DEFAULT_" + c.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase();
+                boolean scalar = c.getType().isPrimitive() || c.getType() == String.class || c.getType().isEnum();
+                if (!scalar) {
+                    assertFalse(constants.contains(constant), constant + " on a section-valued field");
+                    continue;
+                }
+                assertTrue(constants.remove(constant), e.getKey().getSimpleName() + " lacks " + constant);
+                assertEquals(e.getKey().getDeclaredField(constant).get(null), value,
+                        e.getKey().getSimpleName() + "." + c.getName() + " is not " + constant);
+                checked++;
+            }
+            assertTrue(constants.isEmpty(), e.getKey().getSimpleName() + ": DEFAULT_* of no field: " + constants);
+        }
+        assertEquals(8 + 5 + 7 + 6 + 6, checked, "every scalar key of the five sections");
     }
 
     @Test

@@ -15,8 +15,6 @@ import java.nio.file.Path;
  *                          the transport is taken from it
  */
 public record UioOptions(Path sysfsRoot, long rescanIntervalMs, long ringWaitMs, KernelFeatures kernel) {
-    public static final String DEFAULT_SYSFS_ROOT = "/sys";
-    public static final String DEFAULT_DEV_ROOT = "/dev";
     public static final long DEFAULT_RESCAN_INTERVAL_MS = 2_000;
     /** The fcopy daemon retries once after 100 ms; a loaded guest can take longer, so allow seconds. */
     public static final long DEFAULT_RING_WAIT_MS = 5_000;

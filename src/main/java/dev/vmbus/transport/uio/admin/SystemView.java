@@ -16,7 +16,7 @@ public record SystemView(VmbusConfig config, Path sysfsRoot, Path procRoot) {
 
     /** {@code conf} null means the defaults; a null root means the configuration's. */
     public static SystemView of(Path conf, String sysfsRoot, String procRoot) {
-        VmbusConfig config = conf != null ? ConfigLoader.load(conf) : ConfigLoader.parse("{}", "the defaults");
+        VmbusConfig config = conf != null ? ConfigLoader.load(conf) : VmbusConfig.DEFAULTS;
         return of(config, sysfsRoot, procRoot);
     }
 
