@@ -214,10 +214,11 @@ final class Nic {
 
     /**
      * The NIC failed outside packet handling (no buffer, no guest memory, a host that stopped answering, a backend
-     * that did not start, a send that failed): it fails, and its channels end at once with the reason.
+     * that did not start, a send that failed): it fails, and its channels end at once with the reason, which names
+     * the NIC as a fault in a packet's does.
      */
     void failAndEnd(String reason) {
-        fail(reason);
+        fail("netvsc " + name + ": " + reason);
         endChannels();
     }
 
