@@ -352,7 +352,7 @@ public final class ChannelVerticle extends VerticleBase {
             return null;
         }
         try {
-            return new ChannelView(offer, handler.name(), driver.state(), true, null, driver.stats(),
+            return new ChannelView(offer, handler.name(), driver.state(), true, driver.reason(), driver.stats(),
                     Complaints.of(vertx).tally(offer.relid()), driver.outstanding(), port.sectionUse(), null);
         } catch (RingUnmappedException e) {
             return null;

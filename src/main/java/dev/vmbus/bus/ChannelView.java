@@ -20,7 +20,10 @@ import dev.vmbus.transport.KernelCounters;
  * @param className   the handler's name for the class, the well-known name, or the class GUID
  * @param handled     whether a handler is enabled for the class; null when the lister cannot say (the simulated
  *                    host listing its own ends)
- * @param reason      why it faulted or closed, or null
+ * @param reason      why it ended, or null while open: the one place a channel's fault is held. Normally the
+ *                    listing's, so it agrees with {@code state}; when the channel's own answer (taken after the
+ *                    listing) shows it ended and the listing has not heard yet, the channel's own
+ *                    ({@link #withFigures}): {@code state} then still says what the listing saw
  * @param stats       the channel end's counters and ring headers, or null when it has none to show (not open, or
  *                    it did not answer in time)
  * @param complaints  what the host got wrong on it, or null where nobody counts that (the simulated host's ends)
@@ -53,13 +56,25 @@ public record ChannelView(Offer offer, String className, ChannelState state, Boo
         return stats != null;
     }
 
-    /** This listing entry with the live figures of {@code figures} (the channel's own answer), or itself if null. */
+    /**
+     * This listing entry with the live figures of {@code figures} (the channel's own answer), or itself if null. The
+     * listing's state stays; so does its reason, unless it has none and the channel says why it ended (the channel
+     * ended after the listing was taken).
+     */
     public ChannelView withFigures(ChannelView figures) {
         if (figures == null) {
             return this;
         }
-        return new ChannelView(offer, className, state, handled, reason, figures.stats, figures.complaints,
-                figures.outstanding, figures.sections, kernel);
+        return new ChannelView(offer, className, state, handled, reason != null ? reason : figures.reason,
+                figures.stats, figures.complaints, figures.outstanding, figures.sections, kernel);
+    }
+
+    /**
+     * Why the channel faulted, or null: the reason if it is a fault. Also set while {@code state} still says open
+     * when the channel's own figures were taken after it faulted.
+     */
+    public EndReason fault() {
+        return reason != null && reason.state() == ChannelState.FAULTED ? reason : null;
     }
 
     public ChannelView withKernel(KernelCounters k) {

@@ -551,8 +551,8 @@ public final class VmbusChannel {
     }
 
     /**
-     * Every figure of this end at this moment: both ring headers, the counters of both directions, and why the
-     * channel faulted (null unless it did).
+     * Every figure of this end at this moment: both ring headers and the counters of both directions. Why it ended is
+     * {@link #endReason()}.
      */
     public ChannelStats stats() {
         RingSnapshot outbound;
@@ -566,7 +566,6 @@ public final class VmbusChannel {
         return new ChannelStats(outbound, inbound, interrupts, events, in.intrInFull(),
                 out.intrOutEmpty(), out.outFullFirst(), out.outFullTotal(), out.packets(), out.bytes(),
                 in.packets(), in.bytes(), in.malformed(), requestor != null ? requestor.rejected() : 0,
-                end != null && end.state() == ChannelState.FAULTED ? end.text() : null,
                 PacketCounts.of(received), PacketCounts.of(sent));
     }
 

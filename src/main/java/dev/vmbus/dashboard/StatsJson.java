@@ -4,6 +4,7 @@ import dev.vmbus.bus.AgentSnapshot;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.ChannelStats;
+import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.PacketCounts;
@@ -78,7 +79,7 @@ public final class StatsJson {
         if (c.handled() != null) {
             json.put("handled", c.handled());
         }
-        if (c.reason() != null) {
+        if (c.reason() != null && c.state().ended()) {
             json.put("reason", c.reason().text());
         }
         if (c.live()) {
@@ -103,7 +104,8 @@ public final class StatsJson {
      * {@code logLinesSuppressed}.
      */
     public static JsonObject stats(ChannelView sample) {
-        JsonObject json = toJson(sample.offer(), sample.state(), sample.stats());
+        EndReason fault = sample.fault();
+        JsonObject json = toJson(sample.offer(), sample.state(), sample.stats(), fault != null ? fault.text() : null);
         HostComplaints.Tally complaints = sample.complaints();
         if (complaints != null) {
             JsonObject byKind = new JsonObject();
@@ -133,8 +135,11 @@ public final class StatsJson {
                 .put("gpaDirect", c.gpaDirect()).put("completions", c.completions());
     }
 
-    /** One end's figures under the names the API has always used, led by which channel it is and its state. */
-    public static JsonObject toJson(Offer offer, ChannelState state, ChannelStats s) {
+    /**
+     * One end's figures under the names the API has always used, led by which channel it is and its state; {@code fault}
+     * is why it faulted (the channel's {@code EndReason} text), or null.
+     */
+    private static JsonObject toJson(Offer offer, ChannelState state, ChannelStats s, String fault) {
         return new JsonObject()
                 .put("relid", offer.relid())
                 .put("subchannel", offer.subchannel())
@@ -157,7 +162,7 @@ public final class StatsJson {
                 .put("bytesIn", s.bytesIn())
                 .put("malformed", s.malformed())
                 .put("requestorRejected", s.requestorRejected())
-                .put("fault", s.fault())
+                .put("fault", fault)
                 .put("packetsInByType", byType(s.packetsInByType()))
                 .put("packetsOutByType", byType(s.packetsOutByType()));
     }

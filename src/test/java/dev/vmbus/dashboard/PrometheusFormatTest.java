@@ -41,7 +41,7 @@ class PrometheusFormatTest {
 
     static ChannelView sample(Offer offer, String className, long n) {
         ChannelStats s = new ChannelStats(ring(0, 12288, 0, 0xFFFF_FFFF), ring(64, 12288, 1, 0),
-                n, n, n, n, n, n, n, n, n, n, n, n, null, new PacketCounts(n, 2 * n, 3 * n, 4 * n),
+                n, n, n, n, n, n, n, n, n, n, n, n, new PacketCounts(n, 2 * n, 3 * n, 4 * n),
                 new PacketCounts(5 * n, 0, 6 * n, 7 * n));
         Map<HostComplaints.Kind, Long> complaints = new EnumMap<>(HostComplaints.Kind.class);
         for (HostComplaints.Kind kind : HostComplaints.Kind.values()) {

@@ -70,6 +70,26 @@ class StatsJsonTest {
     }
 
     @Test
+    void aChannelThatFaultedAfterTheListingShowsTheFaultInItsStatsOnly() {
+        Offer one = new Offer(1, PrometheusFormatTest.HEARTBEAT_CLASS, PrometheusFormatTest.HEARTBEAT_INSTANCE, 0, 16384);
+        ChannelView listed = ChannelView.listed(one, "heartbeat", ChannelState.OPEN, true, null);
+        ChannelView figures = PrometheusFormatTest.open(one, "heartbeat", 7);
+        String plain = StatsJson.channel(listed.withFigures(figures)).encode();
+        EndReason fault = EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler 'heartbeat' failed");
+        ChannelView faulted = listed.withFigures(new ChannelView(one, "heartbeat", ChannelState.FAULTED, true, fault,
+                figures.stats(), figures.complaints(), figures.outstanding(), figures.sections(), null));
+        assertEquals(fault, faulted.fault());
+        // the listing still says open and gives no reason; only the figures, taken later, say why it faulted
+        assertEquals(plain.replace("\"fault\":null", "\"fault\":\"handler 'heartbeat' failed\""),
+                StatsJson.channel(faulted).encode());
+
+        ChannelView closed = listed.withFigures(new ChannelView(one, "heartbeat", ChannelState.CLOSED, true,
+                EndReason.of(EndReason.Kind.CLOSED, "closed by the guest"), figures.stats(), figures.complaints(),
+                figures.outstanding(), figures.sections(), null));
+        assertEquals(plain, StatsJson.channel(closed).encode());
+    }
+
+    @Test
     void subchannelsAreListedUnderTheirPrimary() {
         UUID nic = UUID.fromString("f8615163-df3e-46c5-913f-f2d2f965ed0e");
         UUID instance = UUID.fromString("00000000-0000-0000-0000-0000000000a1");
