@@ -7,7 +7,6 @@ import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.nio.NioIoOps;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 
 import java.io.IOException;
@@ -26,19 +25,16 @@ import java.util.logging.Logger;
  * {@link NioIoHandle}, like {@link SignalSocket}) and hands each accepted socket to the host, which serves it with
  * {@link SignalSocket#serve}. At most {@link #MAX_ACCEPTS_PER_WAKEUP} accepts per wake-up.
  */
-final class SignalListener implements NioIoHandle {
+final class SignalListener extends LoopHandle {
     private static final Logger LOG = Logger.getLogger(SignalListener.class.getName());
     static final int MAX_ACCEPTS_PER_WAKEUP = 8;
 
     private final ServerSocketChannel server;
-    private final ContextInternal owner;
     private final Consumer<SocketChannel> accepted;
-    private IoRegistration registration;
-    private volatile boolean closed;
 
     private SignalListener(ServerSocketChannel server, ContextInternal owner, Consumer<SocketChannel> accepted) {
+        super(owner);
         this.server = server;
-        this.owner = owner;
         this.accepted = accepted;
     }
 
@@ -48,9 +44,9 @@ final class SignalListener implements NioIoHandle {
      */
     static Future<SignalListener> listen(Path path, Context owner, Consumer<SocketChannel> accepted) {
         ContextInternal context = (ContextInternal) owner;
-        if (!(context.nettyEventLoop() instanceof IoEventLoop loop) || !loop.isCompatible(NioIoHandle.class)) {
-            return Future.failedFuture(new IllegalStateException("shm signal sockets need Vert.x's NIO transport;"
-                    + " this event loop is " + context.nettyEventLoop().getClass().getName()));
+        IoEventLoop loop = nioLoop(context);
+        if (loop == null) {
+            return Future.failedFuture(notNio(context));
         }
         ServerSocketChannel server;
         try {
@@ -62,28 +58,11 @@ final class SignalListener implements NioIoHandle {
             server.bind(UnixDomainSocketAddress.of(path), 4);
             server.configureBlocking(false);
         } catch (IOException | RuntimeException e) {
-            close(server);
+            closeQuietly(server);
             return Future.failedFuture(new IOException("cannot listen on " + path + ": " + e.getMessage(), e));
         }
-        SignalListener listener = new SignalListener(server, context, accepted);
-        Promise<SignalListener> registered = context.promise();
-        loop.register(listener).addListener(f -> {
-            if (!f.isSuccess()) {
-                close(server);
-                registered.fail(f.cause());
-                return;
-            }
-            listener.registration = (IoRegistration) f.getNow();
-            if (listener.closed) {
-                listener.registration.cancel();
-                close(server);
-                registered.fail(new IOException("signal listener " + path + " closed while registering"));
-                return;
-            }
-            listener.registration.submit(NioIoOps.ACCEPT);
-            registered.complete(listener);
-        });
-        return registered.future();
+        return register(new SignalListener(server, context, accepted), loop, NioIoOps.ACCEPT,
+                "signal listener " + path);
     }
 
     @Override
@@ -106,7 +85,7 @@ final class SignalListener implements NioIoHandle {
             }
             owner.runOnContext(v -> {
                 if (closed) {
-                    SignalListener.close(socket);
+                    closeQuietly(socket);
                 } else {
                     accepted.accept(socket);
                 }
@@ -132,18 +111,8 @@ final class SignalListener implements NioIoHandle {
         }
     }
 
-    private void shut() {
-        if (registration != null) {
-            registration.cancel();
-        }
-        close(server);
-    }
-
-    private static void close(java.nio.channels.Channel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing is all we wanted
-        }
+    @Override
+    void closeChannel() {
+        closeQuietly(server);
     }
 }

@@ -9,7 +9,6 @@ import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.nio.NioIoOps;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 
 import java.io.IOException;
@@ -40,7 +39,7 @@ import java.util.function.Consumer;
  * thread hop onto it. Handlers run on the owner context (directly when it is the loop's event-loop context).
  * A hostile peer gets at most {@link #MAX_READS_PER_WAKEUP} reads per wake-up, so a flood cannot hold the loop.
  */
-final class SignalSocket implements NioIoHandle {
+final class SignalSocket extends LoopHandle {
     /** Bytes read at once; 16 frames. */
     private static final int READ_BYTES = 64;
     /** Reads per wake-up before the loop moves on (the selector wakes it again while bytes remain). */
@@ -49,23 +48,20 @@ final class SignalSocket implements NioIoHandle {
     static final String CLOSED_BY_PEER = "closed by the peer";
 
     private final SocketChannel channel;
-    private final ContextInternal owner;
     private final EventLoop loop;
     private final ByteBuffer in = ByteBuffer.allocateDirect(READ_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer out = ByteBuffer.allocateDirect(4).order(ByteOrder.LITTLE_ENDIAN);
     private final FrameDecoder decoder = new FrameDecoder();
     private final Runnable onFrames;
     private final Consumer<String> onPeerClosed;
-    private IoRegistration registration;
     /** A frame is partly written (or not at all: the socket was full); the loop watches for room. */
     private boolean writePending;
     /** Frames written whole so far (a coalesced signal is not one). */
     private long sent;
-    private volatile boolean closed;
 
     private SignalSocket(SocketChannel channel, ContextInternal owner, Runnable onFrames, Consumer<String> onPeerClosed) {
+        super(owner);
         this.channel = channel;
-        this.owner = owner;
         this.loop = owner.nettyEventLoop();
         this.onFrames = onFrames;
         this.onPeerClosed = onPeerClosed;
@@ -101,35 +97,19 @@ final class SignalSocket implements NioIoHandle {
     static Future<SignalSocket> serve(SocketChannel channel, Context owner, Runnable onFrames,
                                       Consumer<String> onPeerClosed) {
         ContextInternal context = (ContextInternal) owner;
-        if (!(context.nettyEventLoop() instanceof IoEventLoop loop) || !loop.isCompatible(NioIoHandle.class)) {
+        IoEventLoop loop = nioLoop(context);
+        if (loop == null) {
             closeQuietly(channel);
-            return Future.failedFuture(new IllegalStateException("shm signal sockets need Vert.x's NIO transport;"
-                    + " this event loop is " + context.nettyEventLoop().getClass().getName()));
+            return Future.failedFuture(notNio(context));
         }
-        SignalSocket socket = new SignalSocket(channel, context, onFrames, onPeerClosed);
-        Promise<SignalSocket> registered = context.promise();
         try {
             channel.configureBlocking(false);
         } catch (IOException e) {
             closeQuietly(channel);
             return Future.failedFuture(e);
         }
-        loop.register(socket).addListener(f -> {
-            if (!f.isSuccess()) {
-                closeQuietly(channel);
-                registered.fail(f.cause());
-                return;
-            }
-            socket.registration = (IoRegistration) f.getNow();
-            if (socket.closed) {
-                socket.shut();
-                registered.fail(new IOException("signal socket closed while registering"));
-                return;
-            }
-            socket.registration.submit(NioIoOps.READ);
-            registered.complete(socket);
-        });
-        return registered.future();
+        return register(new SignalSocket(channel, context, onFrames, onPeerClosed), loop, NioIoOps.READ,
+                "signal socket");
     }
 
     @Override
@@ -244,11 +224,8 @@ final class SignalSocket implements NioIoHandle {
         shut();
     }
 
-    private void shut() {
-        closed = true;
-        if (registration != null) {
-            registration.cancel();
-        }
+    @Override
+    void closeChannel() {
         closeQuietly(channel);
     }
 
@@ -269,15 +246,5 @@ final class SignalSocket implements NioIoHandle {
     /** Whether a frame waits for room in the socket; read it on the loop. */
     boolean writePending() {
         return writePending;
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing is all we wanted
-            }
-        }
     }
 }
