@@ -52,28 +52,28 @@ public interface HostTransport {
      * relid is free, and a subchannel's primary (subchannel 0 of the same class and instance) is offered while the
      * subchannel asks for no buffers of its own (one GPADL pair per device).
      *
-     * @return the primary's channel for a subchannel, null for a primary
-     * @throws IllegalArgumentException naming what is wrong
+     * @return the primary's channel for a subchannel, null for a primary; or failed with an
+     *         {@link IllegalArgumentException} naming what is wrong
      */
-    static <C> C checkOffer(Offer offer, Buffers buffers, Map<Integer, C> offered, Function<C, Offer> offerOf) {
+    static <C> Future<C> checkOffer(Offer offer, Buffers buffers, Map<Integer, C> offered, Function<C, Offer> offerOf) {
         if (offered.containsKey(offer.relid())) {
-            throw new IllegalArgumentException("relid " + offer.relid() + " is already offered");
+            return Future.failedFuture(new IllegalArgumentException("relid " + offer.relid() + " is already offered"));
         }
         if (offer.subchannel() == 0) {
-            return null;
+            return Future.succeededFuture();
         }
         C primary = offered.values().stream().filter(c -> offerOf.apply(c).subchannel() == 0
                 && offerOf.apply(c).classId().equals(offer.classId())
                 && offerOf.apply(c).instanceId().equals(offer.instanceId())).findFirst().orElse(null);
         if (primary == null) {
-            throw new IllegalArgumentException("subchannel " + offer.subchannel() + " (relid " + offer.relid()
-                    + ") has no primary of its class and instance offered");
+            return Future.failedFuture(new IllegalArgumentException("subchannel " + offer.subchannel() + " (relid "
+                    + offer.relid() + ") has no primary of its class and instance offered"));
         }
         if (!buffers.none()) {
-            throw new IllegalArgumentException("a subchannel shares its primary's buffers (one GPADL pair per device);"
-                    + " relid " + offer.relid() + " asked for its own");
+            return Future.failedFuture(new IllegalArgumentException("a subchannel shares its primary's buffers (one"
+                    + " GPADL pair per device); relid " + offer.relid() + " asked for its own"));
         }
-        return primary;
+        return Future.succeededFuture(primary);
     }
 
     /** The first GPADL handle a host gives out, as Linux's VMBus connection counter starts (spec section 5.3). */

@@ -225,12 +225,12 @@ public final class ShmHost implements HostTransport {
 
     @Override
     public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
-        ShmHostChannel primary;
-        try {
-            primary = HostTransport.checkOffer(offer, buffers, channels, c -> c.offer);
-        } catch (IllegalArgumentException e) {
-            return Future.failedFuture(e);
-        }
+        return HostTransport.checkOffer(offer, buffers, channels, c -> c.offer)
+                .compose(primary -> offer(offer, buffers, primary, listener));
+    }
+
+    /** {@link #offer(Offer, Buffers, ChannelListener)} once checked; {@code primary} is null for a primary. */
+    private Future<Void> offer(Offer offer, Buffers buffers, ShmHostChannel primary, ChannelListener listener) {
         if (offer.ringSize() % headerSize != 0) {
             return Future.failedFuture(new IllegalArgumentException("ring size " + offer.ringSize()
                     + " is not a multiple of the page size " + headerSize));

@@ -163,12 +163,12 @@ public final class SimBus {
 
         @Override
         public Future<Void> offer(Offer offer, Buffers buffers, ChannelListener listener) {
-            SimChannel primary;
-            try {
-                primary = HostTransport.checkOffer(offer, buffers, channels, c -> c.offer);
-            } catch (IllegalArgumentException e) {
-                return Future.failedFuture(e);
-            }
+            return HostTransport.checkOffer(offer, buffers, channels, c -> c.offer)
+                    .compose(primary -> offer(offer, buffers, primary, listener));
+        }
+
+        /** {@link #offer(Offer, Buffers, ChannelListener)} once checked; {@code primary} is null for a primary. */
+        private Future<Void> offer(Offer offer, Buffers buffers, SimChannel primary, ChannelListener listener) {
             List<ChannelBuffer> inherited = primary != null ? primary.buffers : List.of();
             SimChannel channel = new SimChannel(offer, buffers, inherited, listener);
             if (channels.putIfAbsent(offer.relid(), channel) != null) {
