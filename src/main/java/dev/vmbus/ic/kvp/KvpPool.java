@@ -1,12 +1,14 @@
 package dev.vmbus.ic.kvp;
 
+import dev.vmbus.ic.WireCode;
+
 import java.util.Optional;
 
 /**
  * KVP pools ({@code hv_kvp_exchg_pool}, the {@code pool} byte at payload offset 29), spec section 3.4.1. The host
  * writes EXTERNAL and AUTO_EXTERNAL and reads GUEST and AUTO; AUTO_INTERNAL is Linux's own.
  */
-public enum KvpPool {
+public enum KvpPool implements WireCode {
     EXTERNAL(KvpMessage.POOL_EXTERNAL, "external"), GUEST(KvpMessage.POOL_GUEST, "guest"),
     AUTO(KvpMessage.POOL_AUTO, "auto"), AUTO_EXTERNAL(KvpMessage.POOL_AUTO_EXTERNAL, "autoExternal"),
     AUTO_INTERNAL(KvpMessage.POOL_AUTO_INTERNAL, "autoInternal");
@@ -20,6 +22,7 @@ public enum KvpPool {
     }
 
     /** The byte on the wire, also the number of the pool file ({@code .kvp_pool_N}). */
+    @Override
     public int code() {
         return code;
     }
@@ -31,6 +34,6 @@ public enum KvpPool {
 
     /** The pool with this code, or empty for one beyond the five. */
     public static Optional<KvpPool> of(int code) {
-        return code >= 0 && code < values().length ? Optional.of(values()[code]) : Optional.empty();
+        return WireCode.byCode(values(), code);
     }
 }

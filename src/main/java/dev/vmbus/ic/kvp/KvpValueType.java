@@ -1,12 +1,14 @@
 package dev.vmbus.ic.kvp;
 
+import dev.vmbus.ic.WireCode;
+
 import java.util.Optional;
 
 /**
  * KVP value types (the {@code value_type} u32), spec section 3.4.1. A 64-bit integer is 8 as Linux's uapi numbers it
  * ({@code REG_U64}) and 11 as Windows and OpenVMM do ({@code REG_QWORD}); both are read.
  */
-public enum KvpValueType {
+public enum KvpValueType implements WireCode {
     STRING(KvpMessage.TYPE_STRING), EXPAND_STRING(KvpMessage.TYPE_EXPAND_STRING), DWORD(KvpMessage.TYPE_DWORD),
     U64(KvpMessage.TYPE_U64), QWORD(KvpMessage.TYPE_QWORD);
 
@@ -17,18 +19,14 @@ public enum KvpValueType {
     }
 
     /** The u32 on the wire. */
+    @Override
     public int code() {
         return code;
     }
 
     /** The type with this code, or empty for one that is not 1, 2, 4, 8 or 11. */
     public static Optional<KvpValueType> of(int code) {
-        for (KvpValueType t : values()) {
-            if (t.code == code) {
-                return Optional.of(t);
-            }
-        }
-        return Optional.empty();
+        return WireCode.byCode(values(), code);
     }
 
     public boolean isString() {
