@@ -51,6 +51,9 @@ class PluginApiTest {
     static final Set<String> KIT_TYPES = Set.of("dev.vmbus.channel.ChannelState", "dev.vmbus.channel.EndReason",
             "dev.vmbus.transport.HostTransport.Buffers");
 
+    /** The packages docs/PLUGIN-SPI.md names internal, which nothing the kit hands out may be of. */
+    static final List<String> INTERNAL = List.of("dev.vmbus.bus.", "dev.vmbus.runtime.", "dev.vmbus.agent.");
+
     private static final Path EXAMPLE = Path.of("src/test/plugin-example/src");
     private static final Pattern NAME = Pattern.compile("\\bdev\\.vmbus(?:\\.[a-z]\\w*)+(?:\\.[A-Z]\\w*)?");
     private static final Pattern PACKAGE = Pattern.compile("(?m)^\\s*package\\s+([\\w.]+)\\s*;");
@@ -90,6 +93,9 @@ class PluginApiTest {
         for (String t : KIT_TYPES) {
             assertTrue(reached.contains(t), t + " is not something the kit hands out");
         }
+        List<String> internal = reached.stream().filter(n -> INTERNAL.stream().anyMatch(p -> n.startsWith(p))).toList();
+        assertEquals(List.of(), internal, "the kit's public signatures reach the agent's internals: give the kit a"
+                + " type of its own (as LifecycleEvent for bus.ChannelEvent)");
     }
 
     @Test

@@ -51,10 +51,10 @@ public final class TestAgent implements AutoCloseable {
     private final Agent agent;
     private final ScriptedHost host;
     private final MessageConsumer<ChannelEvent> consumer;
-    private final List<ChannelEvent> events;
+    private final List<LifecycleEvent> events;
 
     private TestAgent(Vertx vertx, boolean ownsVertx, Agent agent, ScriptedHost host,
-                      MessageConsumer<ChannelEvent> consumer, List<ChannelEvent> events) {
+                      MessageConsumer<ChannelEvent> consumer, List<LifecycleEvent> events) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.agent = agent;
@@ -120,10 +120,10 @@ public final class TestAgent implements AutoCloseable {
 
     private static TestAgent start(Vertx vertx, boolean ownsVertx, List<? extends DevicePlugin<?>> handlers,
                                    Map<String, JsonObject> devices) {
-        List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+        List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
         // registered before the agent deploys, so that no channel's first event is missed
         MessageConsumer<ChannelEvent> consumer = vertx.eventBus().localConsumer(Addresses.CHANNELS,
-                m -> events.add(m.body()));
+                m -> events.add(LifecycleEvent.of(m.body())));
         AtomicReference<ScriptedHost> host = new AtomicReference<>();
         try {
             Agent agent = Agent.builder(CONFIG).vertx(vertx).handlers(handlers).devices(devices)
@@ -203,19 +203,19 @@ public final class TestAgent implements AutoCloseable {
     }
 
     /** Waits for the first lifecycle event of channel {@code relid} that puts it in {@code state}. */
-    public ChannelEvent awaitEvent(ChannelState state, int relid) {
+    public LifecycleEvent awaitEvent(ChannelState state, int relid) {
         return StatePoll.until(vertx, () -> Future.succeededFuture(event(state, relid)), e -> e != null,
                 "channel " + relid + " to be " + ChannelEvent.name(state));
     }
 
     /** As {@link #awaitEvent}, without blocking: fails after {@link ScriptedHost#TIMEOUT}. */
-    public Future<ChannelEvent> eventWhen(ChannelState state, int relid) {
+    public Future<LifecycleEvent> eventWhen(ChannelState state, int relid) {
         return StatePoll.untilAsync(vertx, () -> Future.succeededFuture(event(state, relid)), e -> e != null,
                 "channel " + relid + " to be " + ChannelEvent.name(state));
     }
 
-    private ChannelEvent event(ChannelState state, int relid) {
-        for (ChannelEvent e : events) {
+    private LifecycleEvent event(ChannelState state, int relid) {
+        for (LifecycleEvent e : events) {
             if (e.state() == state && e.relid() == relid) {
                 return e;
             }
@@ -224,7 +224,7 @@ public final class TestAgent implements AutoCloseable {
     }
 
     /** Every lifecycle event seen so far, oldest first. */
-    public List<ChannelEvent> events() {
+    public List<LifecycleEvent> events() {
         return List.copyOf(events);
     }
 
