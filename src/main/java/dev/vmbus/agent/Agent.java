@@ -79,12 +79,14 @@ public final class Agent implements AutoCloseable {
     private final SimulatedHost simulated;
     private final Context hostContext;
     private final HostTransport hostTransport;
+    /** The guest's transport; null on the host side. */
+    private final GuestTransport guest;
     private final DashboardServer dashboard;
     private final String agentId;
     private final String dashboardId;
 
     private Agent(Builder b, SimulatedHost simulated, Context hostContext, HostTransport hostTransport,
-                  DashboardServer dashboard, String agentId, String dashboardId) {
+                  GuestTransport guest, DashboardServer dashboard, String agentId, String dashboardId) {
         this.vertx = b.vertx;
         this.ownsVertx = b.ownsVertx;
         this.simHostVertx = b.simHostVertx;
@@ -93,6 +95,7 @@ public final class Agent implements AutoCloseable {
         this.simulated = simulated;
         this.hostContext = hostContext;
         this.hostTransport = hostTransport;
+        this.guest = guest;
         this.dashboard = dashboard;
         this.agentId = agentId;
         this.dashboardId = dashboardId;
@@ -115,6 +118,15 @@ public final class Agent implements AutoCloseable {
     /** The guest's transport (on the host side: {@link TransportType#SHM}). */
     public TransportType transport() {
         return type;
+    }
+
+    /**
+     * Completes once every channel the host offered at start has reached the agent
+     * ({@link GuestTransport#offersDelivered}); what systemd's {@code READY=1} waits for first. On the host side,
+     * at once.
+     */
+    public Future<Void> offersDelivered() {
+        return guest != null ? guest.offersDelivered() : Future.succeededFuture();
     }
 
     /** The handlers; null on the host side. */
@@ -316,7 +328,7 @@ public final class Agent implements AutoCloseable {
                     dashboard != null ? config.dashboard().updateIntervalMs() : 0);
             String agentId = deploy(agent);
             // on sim the host end needs no stop of its own: it sees the guest close each channel, and goes with Vert.x
-            return new Agent(this, simulated, null, null, dashboard, agentId, dashboardId);
+            return new Agent(this, simulated, null, null, guest, dashboard, agentId, dashboardId);
         }
 
         private Agent startHost() throws Exception {
@@ -332,13 +344,14 @@ public final class Agent implements AutoCloseable {
             // The host's own view: its ends of the channels, its state and its controls.
             DashboardServer dashboard = dashboard(List.of(), null, simulated);
             String dashboardId = dashboard != null ? deployDashboard(dashboard) : null;
-            return new Agent(this, simulated, hostContext, transport, dashboard, null, dashboardId);
+            return new Agent(this, simulated, hostContext, transport, null, dashboard, null, dashboardId);
         }
 
         /** The simulated host on {@code transport}, started; or the builder's host end, started (then null). */
         private SimulatedHost startHostEnd(Context context, HostTransport transport) throws Exception {
             if (hostEnd != null) {
-                OnContext.call(context, () -> hostEnd.start(context, transport)).await(START_TIMEOUT_S, TimeUnit.SECONDS);
+                OnContext.call(context, () -> hostEnd.start(context, transport).onSuccess(x -> transport.allOffered()))
+                        .await(START_TIMEOUT_S, TimeUnit.SECONDS);
                 return null;
             }
             SimulatedHost host = new SimulatedHost(context.owner(), transport, config.host(),

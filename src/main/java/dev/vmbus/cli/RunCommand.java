@@ -83,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
             LOG.info("systemd watchdog: " + watchdog.loops() + " event loops must each run at least every "
                     + notify.watchdogUsec().getAsLong() / 2000 + " ms");
         }
-        Readiness.await(vertx).onSuccess(channels -> {
+        Readiness.await(vertx, agent.offersDelivered()).onSuccess(channels -> {
             String status = Readiness.status(channels);
             notify.send("READY=1\nSTATUS=" + status);
             LOG.info("ready: " + status);

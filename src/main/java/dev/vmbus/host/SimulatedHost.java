@@ -132,7 +132,7 @@ public final class SimulatedHost {
         return List.copyOf(out);
     }
 
-    /** Starts the transport and offers every device. */
+    /** Starts the transport, offers every device, then tells the transport they are all offered. */
     public Future<Void> start() {
         context = vertx.getOrCreateContext();
         return OnContext.call(context, () -> {
@@ -163,6 +163,7 @@ public final class SimulatedHost {
             return transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
                     .compose(x -> config.nic().enabled() ? startNic() : Future.<Void>succeededFuture())
+                    .onSuccess(x -> transport.allOffered()) // the guest's READY counts these (shm: allOffersDelivered)
                     .<Void>mapEmpty();
         });
     }

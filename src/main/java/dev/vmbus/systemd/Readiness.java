@@ -1,6 +1,7 @@
 package dev.vmbus.systemd;
 
 import dev.vmbus.bus.Addresses;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -10,42 +11,45 @@ import dev.vmbus.channel.ChannelState;
 
 import java.util.List;
 
-import java.util.Set;
-import java.util.TreeSet;
-
 /**
- * When the agent has finished starting, for systemd's {@code READY=1}: every channel the host offered whose
- * class has an enabled handler has left the {@code offered} state (it is {@code open}, or its open failed and it
- * is {@code faulted}: a restart would not change what the host offers), and the set of offered channels has
- * stayed the same for {@link #STABLE_POLLS} polls. The second condition is needed because no transport says when
- * the host's initial offers are complete ({@code shm} sends them one line at a time after connecting).
+ * When the agent has finished starting, for systemd's {@code READY=1}: the transport has delivered every channel
+ * the host offered at start (the future given to {@link #await}, {@code GuestTransport.offersDelivered()}: VMBus's
+ * {@code ALLOFFERS_DELIVERED}; on {@code shm} the host's {@code allOffersDelivered} line), and every listed channel
+ * whose class has an enabled handler has left the {@code offered} state (it is {@code open}, or its open failed
+ * and it is {@code faulted}: a restart would not change what the host offers).
+ *
+ * <p>No poll count stands in for the first condition: an {@code shm} host still offering its devices (its NIC after
+ * the integration services, or a host that starts after the agent) can leave the offer set unchanged for as long
+ * as it likes, and an agent that called that "ready" served no channel.
  *
  * <p>Reads the agent's channel list over the event bus ({@link Addresses#CHANNEL_LIST}); its timer and replies
- * run on the context it was created from, which owns its state.
+ * run on one context, which owns its state.
  */
 public final class Readiness {
     static final long POLL_MS = 100;
-    static final int STABLE_POLLS = 3;
 
     private final Vertx vertx;
     private final Promise<List<ChannelView>> ready = Promise.promise();
-    private Set<Integer> lastRelids = Set.of();
-    private int stablePolls;
 
     private Readiness(Vertx vertx) {
         this.vertx = vertx;
     }
 
-    /** Completes with the channel list once the agent is ready; never fails (a lost reply is polled again). */
-    public static Future<List<ChannelView>> await(Vertx vertx) {
+    /**
+     * Completes with the channel list once the agent is ready; never fails (a lost reply is polled again).
+     *
+     * @param offersDelivered completes once the transport has reported the host's start-up offers
+     */
+    public static Future<List<ChannelView>> await(Vertx vertx, Future<Void> offersDelivered) {
         Readiness r = new Readiness(vertx);
-        vertx.runOnContext(v -> r.poll());
+        Context context = vertx.getOrCreateContext();
+        offersDelivered.onComplete(x -> context.runOnContext(v -> r.poll()));
         return r.ready.future();
     }
 
     private void poll() {
         vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null).onComplete(ar -> {
-            if (ar.succeeded() && check(ar.result().body().channels())) {
+            if (ar.succeeded() && settled(ar.result().body().channels())) {
                 ready.complete(ar.result().body().channels());
             } else {
                 vertx.setTimer(POLL_MS, t -> poll());
@@ -53,18 +57,14 @@ public final class Readiness {
         });
     }
 
-    private boolean check(List<ChannelView> channels) {
-        Set<Integer> relids = new TreeSet<>();
-        boolean settled = true;
+    /** No channel with an enabled handler is still waiting in {@code offered}. */
+    static boolean settled(List<ChannelView> channels) {
         for (ChannelView c : channels) {
-            relids.add(c.relid());
             if (Boolean.TRUE.equals(c.handled()) && c.state() == ChannelState.OFFERED) {
-                settled = false;
+                return false;
             }
         }
-        stablePolls = relids.equals(lastRelids) ? stablePolls + 1 : 0;
-        lastRelids = relids;
-        return settled && stablePolls >= STABLE_POLLS;
+        return true;
     }
 
     /** systemd's {@code STATUS=} line for a channel list: what is served, and what failed. */

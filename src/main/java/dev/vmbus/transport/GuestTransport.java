@@ -17,6 +17,17 @@ public interface GuestTransport {
     Future<Void> start(Context context, OfferListener listener);
 
     /**
+     * Completes once every channel the host had offered when the guest arrived has reached the listener, as
+     * VMBus's {@code ALLOFFERS_DELIVERED} tells Linux: what "every enabled channel is open" (systemd's
+     * {@code READY=1}) is counted against. By default when {@link #start} completes, as {@code sim} and
+     * {@code uio} report their offers inside it; {@code shm} waits for the host's {@code allOffersDelivered} line.
+     * Never fails.
+     */
+    default Future<Void> offersDelivered() {
+        return Future.succeededFuture();
+    }
+
+    /**
      * Opens an offered channel: initialises both ring headers (indices 0, masks 0, {@code feature_bits} 1),
      * tells the host, and completes with the link once the host may write. Call it on the context that will
      * own the channel; the link's handlers run there.

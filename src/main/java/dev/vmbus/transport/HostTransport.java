@@ -103,6 +103,15 @@ public interface HostTransport {
     /** Offers a channel; the listener hears about every open and close of it. */
     Future<Void> offer(Offer offer, ChannelListener listener);
 
+    /**
+     * Says the host's start-up offers are all made (VMBus's {@code ALLOFFERS_DELIVERED}): a guest connected now,
+     * and each one that connects later once it has been sent those offers, hears so. Call it on the transport's
+     * context, after the offers' futures completed; offers made later are hot-adds. The default tells nobody:
+     * {@code sim}'s guest starts after its host.
+     */
+    default void allOffered() {
+    }
+
     /** Takes the channel away from the guest. */
     Future<Void> rescind(int relid);
 

@@ -64,10 +64,17 @@ public final class ShmGuest implements GuestTransport {
     public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
     /** How long {@code open} and {@code close} wait for the host's answer. */
     public static final long REPLY_TIMEOUT_MS = 5_000;
+    /**
+     * How long after connecting {@link #offersDelivered} waits for the host's {@code allOffersDelivered} line
+     * before it takes what was offered as all (a host that predates the line), saying so in the log.
+     */
+    public static final long DEFAULT_OFFERS_WAIT_MS = 5_000;
 
     private final Vertx vertx;
     private final Path dir;
     private final long connectTimeoutMs;
+    private final long offersWaitMs;
+    private final Promise<Void> offersDelivered = Promise.promise();
     private final int headerSize = PageSize.system();
     private final Map<Integer, ShmProtocol.ParsedOffer> offers = new HashMap<>();
     private final Map<Integer, Promise<Void>> awaitingOpened = new HashMap<>();
@@ -91,9 +98,15 @@ public final class ShmGuest implements GuestTransport {
     }
 
     public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs, HostComplaints complaints) {
+        this(vertx, dir, connectTimeoutMs, DEFAULT_OFFERS_WAIT_MS, complaints);
+    }
+
+    /** @param offersWaitMs how long after connecting to wait for {@code allOffersDelivered} (see {@link #DEFAULT_OFFERS_WAIT_MS}) */
+    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs, long offersWaitMs, HostComplaints complaints) {
         this.vertx = vertx;
         this.dir = dir.toAbsolutePath();
         this.connectTimeoutMs = connectTimeoutMs;
+        this.offersWaitMs = offersWaitMs;
         this.complaints = complaints;
         this.client = vertx.createNetClient();
     }
@@ -108,6 +121,16 @@ public final class ShmGuest implements GuestTransport {
         SharedGuestMemory m = guestMemory;
         return m != null ? m : GuestMemory.unavailable(control == null ? "not connected to an shm host"
                 : "the shm host announced no guest memory (no \"memory\" line)");
+    }
+
+    /**
+     * Completes on the host's {@code allOffersDelivered} line, which follows the offers it had when the guest
+     * connected; a host that sends none within {@link #DEFAULT_OFFERS_WAIT_MS} of the connection is taken at its
+     * word so far, with a warning.
+     */
+    @Override
+    public Future<Void> offersDelivered() {
+        return offersDelivered.future();
     }
 
     @Override
@@ -134,6 +157,14 @@ public final class ShmGuest implements GuestTransport {
         client.connect(address).onComplete(ar -> {
             if (ar.succeeded()) {
                 attach(ar.result());
+                vertx.setTimer(Math.max(1, offersWaitMs), t -> {
+                    if (!offersDelivered.future().isComplete() && !closing) {
+                        LOG.warning("shm: the host at " + dir + " has not said its offers are all delivered (no \""
+                                + ShmProtocol.ALL_OFFERS_DELIVERED + "\" line) " + offersWaitMs + " ms after connecting;"
+                                + " taking the " + offers.size() + " offered so far as all of them");
+                    }
+                    offersDelivered.tryComplete();
+                });
                 started.complete();
             } else if (System.currentTimeMillis() < deadline && !closing) {
                 vertx.setTimer(100, t -> connect(deadline, started));
@@ -161,6 +192,7 @@ public final class ShmGuest implements GuestTransport {
                     listener.offered(parsed.offer());
                 }
                 case ShmProtocol.MEMORY -> memory(ShmProtocol.parseMemory(message, dir));
+                case ShmProtocol.ALL_OFFERS_DELIVERED -> offersDelivered.tryComplete();
                 case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
                 case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));

@@ -62,6 +62,8 @@ public final class ShmHost implements HostTransport {
     private NetSocket guest;
     private Consumer<Boolean> guestHandler = attached -> { };
     private int nextGpadl = FIRST_GPADL;
+    /** {@link #allOffered} was called: every guest hears {@code allOffersDelivered} after the offers it is sent. */
+    private boolean allOffered;
     private Path guestMemoryFile;
     private SharedGuestMemory guestMemory;
 
@@ -137,6 +139,9 @@ public final class ShmHost implements HostTransport {
         }
         for (ShmHostChannel channel : channels.values()) {
             socket.write(ShmProtocol.line(channel.offerLine()));
+        }
+        if (allOffered) {
+            socket.write(ShmProtocol.line(ShmProtocol.allOffersDelivered()));
         }
         guestHandler.accept(true);
     }
@@ -288,6 +293,16 @@ public final class ShmHost implements HostTransport {
                     }
                     return (Void) null;
                 });
+    }
+
+    @Override
+    public void allOffered() {
+        if (!allOffered) {
+            allOffered = true;
+            if (guest != null) {
+                guest.write(ShmProtocol.line(ShmProtocol.allOffersDelivered()));
+            }
+        }
     }
 
     @Override

@@ -31,6 +31,11 @@ public final class ShmProtocol {
     public static final String CLOSE = "close";
     public static final String CLOSED = "closed";
     public static final String RESCIND = "rescind";
+    /**
+     * Host to guest: {@code {"op":"allOffersDelivered"}}, the host's start-up offers are all sent (VMBus's
+     * {@code ALLOFFERS_DELIVERED}); a later offer is a hot-add.
+     */
+    public static final String ALL_OFFERS_DELIVERED = "allOffersDelivered";
     /** Host to guest: {@code {"op":"memory","file":"guest.mem","size":N}}, the guest's RAM for GPA-direct packets. */
     public static final String MEMORY = "memory";
     /** The file {@link #MEMORY} names. */
@@ -78,6 +83,11 @@ public final class ShmProtocol {
 
     public static JsonObject op(String op, int relid) {
         return new JsonObject().put("op", op).put("relid", relid);
+    }
+
+    /** The {@link #ALL_OFFERS_DELIVERED} line. */
+    public static JsonObject allOffersDelivered() {
+        return new JsonObject().put("op", ALL_OFFERS_DELIVERED);
     }
 
     public static JsonObject offer(Offer offer) {
