@@ -131,6 +131,9 @@ final class BindCommand {
             "vss", List.of("hv-vss-daemon.service", "hypervvssd.service"),
             "fcopy", List.of("hv-fcopy-daemon.service", "hypervfcopyd.service"));
 
+    /** How long bind waits for the stopped daemons of a class to let go of its devices. */
+    static final java.time.Duration RELEASE_WAIT = java.time.Duration.ofSeconds(10);
+
     /** Runs a command to completion and returns its exit status; replaced in tests. */
     interface Runner {
         int run(List<String> command) throws IOException;
@@ -170,7 +173,9 @@ final class BindCommand {
 
         @Option(names = "--stop-daemons", description = "With --enabled: then stop the kernel's own daemons (hv-kvp-daemon"
                 + " or hypervkvpd, hv-vss-daemon or hypervvssd, hv-fcopy-daemon or hypervfcopyd) of each class that is"
-                + " on uio_hv_generic, and only of those: a class left on hv_utils keeps its daemon.")
+                + " on uio_hv_generic, and only of those: a class left on hv_utils keeps its daemon. Then waits up to"
+                + " 10 s for any other process to let go of those classes' devices (hv_fcopy_uio_daemon holds fcopy's"
+                + " where something bound it at boot): the agent refuses a device another process holds.")
         boolean stopDaemons;
 
         Runner runner = PROCESSES;
@@ -238,9 +243,61 @@ final class BindCommand {
                     int code = runner.run(command);
                     out.println(c.name() + ": on " + VmbusDevices.UIO_DRIVER + ", so its kernel daemons are stopped ("
                             + String.join(" ", command) + (code == 0 ? "" : ": exit status " + code) + ")");
+                    if (!awaitRelease(system, binder, registry.handler(c.name()).orElseThrow().classIds(), c.name(),
+                            out)) {
+                        failed++;
+                    }
                 }
             }
             return failed == 0 ? 0 : 1;
+        }
+
+        /** How long {@link #awaitRelease} waits for a stopped daemon to let go of its device; shorter in tests. */
+        java.time.Duration releaseWait = RELEASE_WAIT;
+
+        /**
+         * Waits, up to {@link #releaseWait}, until no other process holds a device of the class on uio. The stop is
+         * queued ({@code --no-block}: this runs inside the unit's start), so a daemon that had the node open, as
+         * hv_fcopy_uio_daemon has fcopy's where something bound it at boot, may still hold it when the agent starts
+         * next, and the agent refuses a ring with a second owner (kernel review F8). False, said loudly, when one
+         * still holds it then: the agent will not serve that device.
+         */
+        private boolean awaitRelease(SystemView system, UioBinder binder, List<UUID> classIds, String name,
+                                     PrintWriter out) throws IOException {
+            long start = System.nanoTime();
+            long polls = Math.max(1, releaseWait.toMillis() / 50);
+            for (long i = 0; ; i++) {
+                StringBuilder held = new StringBuilder();
+                for (dev.vmbus.transport.uio.VmbusDevice d : VmbusDevices.scan(system.sysfsRoot()).devices()) {
+                    if (!classIds.contains(d.classId()) || d.uio().isEmpty()) {
+                        continue;
+                    }
+                    dev.vmbus.transport.uio.UioHolders.Scan scan = binder.holders(d);
+                    if (scan.held()) {
+                        held.append(held.isEmpty() ? "" : "; ").append(d.uio().get()).append(": ")
+                                .append(scan.describe());
+                    }
+                }
+                if (held.isEmpty()) {
+                    if (i > 0) {
+                        out.println(name + ": its devices are free after " + (System.nanoTime() - start) / 1_000_000
+                                + " ms");
+                    }
+                    return true;
+                }
+                if (i >= polls) {
+                    out.println("WARNING: " + name + ": still held " + releaseWait.toSeconds() + " s after its daemons"
+                            + " were told to stop, so the agent will refuse it (two owners of one ring lose or"
+                            + " duplicate packets) until the holder lets go and the agent restarts: " + held);
+                    return false;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for " + name + "'s devices to be let go", e);
+                }
+            }
         }
 
         @Option(names = "--force", description = "Also move storage, network and unknown classes (the boot disk or the"
@@ -308,9 +365,16 @@ final class BindCommand {
     /** For tests: as above, with whether the vmbus service is active. */
     static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner,
                    boolean serviceActive) throws IOException {
+        return run(argv, out, root, writer, runner, serviceActive, RELEASE_WAIT);
+    }
+
+    /** For tests: as above, with how long bind waits for a stopped daemon to let go of its devices. */
+    static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner,
+                   boolean serviceActive, java.time.Duration releaseWait) throws IOException {
         Base command = argv.length > 0 && argv[0].equals("unbind") ? new Unbind() : new Bind();
         if (command instanceof Bind b) {
             b.runner = runner;
+            b.releaseWait = releaseWait;
         }
         if (command instanceof Unbind u) {
             u.serviceActive = () -> serviceActive;

@@ -188,4 +188,58 @@ class BindEnabledTest {
         assertThrows(picocli.CommandLine.ParameterException.class, () -> b.run("bind", "kvp", "--stop-daemons"));
         assertEquals(List.of(), b.kernel.log);
     }
+
+    /**
+     * Audit of F8 at boot: the unit queues the daemons' stop ({@code --no-block}, it runs inside the unit's start), so
+     * hv_fcopy_uio_daemon, holding fcopy's node where something bound it at boot, may still hold it when the agent
+     * opens it next and is refused. bind waits until the daemon lets go; it returns only then.
+     */
+    @Test
+    void stopDaemonsWaitsUntilTheStoppedDaemonLetsGoOfTheNodeSoTheAgentStartingNextFindsItFree() throws Exception {
+        b.on(Generation.V6_16, null);
+        assertEquals(0, b.run("bind", "fcopy"), b.text()); // a distribution's udev rule, before the unit starts
+        String uio = b.tree.uioOf(b.tree.dev("fcopy").instance());
+        b.tree.holdOpen(812, "hv_fcopy_uio_d", 4, uio);
+        Path daemon = b.tree.proc().resolve("812");
+        assertTrue(Files.exists(daemon), "the fixture's daemon holds " + uio);
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Thread exiting = Thread.ofVirtual().unstarted(() -> {
+            try {
+                stopped.await();
+                Thread.sleep(300); // systemd delivers SIGTERM and the daemon exits, after systemctl --no-block returned
+                b.tree.exit(812);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        exiting.start();
+        b.out.reset();
+
+        int code = b.bindEnabled(c -> {
+            if (c.contains("hv-fcopy-daemon.service")) {
+                stopped.countDown();
+            }
+            return 0;
+        }, java.time.Duration.ofSeconds(60));
+        boolean heldOnReturn = Files.exists(daemon);
+        exiting.join(java.time.Duration.ofSeconds(30));
+        assertEquals(0, code, b.text());
+        assertTrue(!heldOnReturn, "bind returned while pid 812 still held /dev/" + uio + ": the agent would refuse it\n"
+                + b.text());
+        assertTrue(b.text().contains("fcopy: its devices are free after"), b.text());
+    }
+
+    @Test
+    void stopDaemonsSaysLoudlyWhichProcessStillHoldsADeviceWhenItDoesNotLetGo() throws Exception {
+        b.on(Generation.V6_16, null);
+        assertEquals(0, b.run("bind", "fcopy"), b.text());
+        String uio = b.tree.uioOf(b.tree.dev("fcopy").instance());
+        b.tree.holdOpen(812, "hv_fcopy_uio_d", 4, uio);
+        b.out.reset();
+
+        assertEquals(1, b.bindEnabled(c -> 0, java.time.Duration.ofMillis(200)), b.text());
+        assertTrue(b.text().contains("WARNING: fcopy: still held") && b.text().contains("the agent will refuse it")
+                && b.text().contains("pid 812 (hv_fcopy_uio_d) has /dev/" + uio + " open (fd 4)"), b.text());
+        assertTrue(b.text().contains("kvp: on uio_hv_generic"), "the other classes are bound all the same: " + b.text());
+    }
 }

@@ -118,10 +118,15 @@ final class BindFixture {
 
     /** {@code bind --enabled --stop-daemons}, each daemon command it runs added to {@code ran}. */
     int bindEnabled(List<List<String>> ran) throws IOException {
+        return bindEnabled(c -> {
+            ran.add(c);
+            return 0;
+        }, BindCommand.RELEASE_WAIT);
+    }
+
+    /** {@code bind --enabled --stop-daemons} with {@code runner} standing for systemctl, waiting {@code releaseWait}. */
+    int bindEnabled(BindCommand.Runner runner, java.time.Duration releaseWait) throws IOException {
         return BindCommand.run(new String[] {"bind", "--enabled", "--stop-daemons", "--conf", conf.toString()},
-                new PrintStream(out, true, StandardCharsets.UTF_8), true, kernel, c -> {
-                    ran.add(c);
-                    return 0;
-                });
+                new PrintStream(out, true, StandardCharsets.UTF_8), true, kernel, runner, false, releaseWait);
     }
 }
