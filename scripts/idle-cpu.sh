@@ -3,7 +3,8 @@
 # --no-dashboard` as two processes with the JVM options of conf/jvm.options (the host sends its usual heartbeat
 # every 2 s and time sample every 5 s), then utime+stime of the guest from /proc/PID/stat over SECONDS after WARMUP
 # seconds, and each of its threads' CPU time and number of times it ran (/proc/PID/task/TID/schedstat), which
-# shows what wakes up; also the start-up (until the agent logs "ready:") and the CPU spent by then and by the end
+# shows what wakes up, with their sum (nanoseconds, finer than the 10 ms ticks of /proc/PID/stat) and the
+# collections that fell in the window (the guest logs them with -Xlog:gc to a file); also the start-up (until the agent logs "ready:") and the CPU spent by then and by the end
 # of the warm-up, so that an option that trades start-up for idle CPU shows it. docs/benchmarks/footprint.md ("Idle CPU") has the figures; run it under the build lock so that no
 # build disturbs it:
 #   flock -o /tmp/mvn.lock bash scripts/idle-cpu.sh [--warmup 30] [--seconds 30] [--jar target/vmbus.jar] [--jvm-options FILE] [JVM OPTION...]
@@ -41,7 +42,7 @@ cp conf/vmbus.json "$work/vmbus.json"
 (cd "$work" && exec "$java" "${opts[@]}" -jar "$jar" host --conf vmbus.json --shm-dir shm >host.log 2>&1) &
 host_pid=$!
 for _ in $(seq 1 200); do grep -q "serving shm" "$work/host.log" 2>/dev/null && break; sleep 0.1; done
-(cd "$work" && exec "$java" "${opts[@]}" "$@" -jar "$jar" run --conf vmbus.json --transport shm --shm-dir shm \
+(cd "$work" && exec "$java" "${opts[@]}" "$@" -Xlog:gc:file=gc.log:uptime -jar "$jar" run --conf vmbus.json --transport shm --shm-dir shm \
   --no-dashboard >guest.log 2>&1) &
 guest_pid=$!
 started=$(date +%s%N)
@@ -57,15 +58,24 @@ echo "guest: ready after ${ready_ms} ms (${ready_cpu} ms of CPU); $(( $(ticks "$
 declare -A ran_ns ran_n
 for t in /proc/"$guest_pid"/task/*; do read -r ran_ns[$t] _ ran_n[$t] < "$t/schedstat"; done
 before=$(ticks "$guest_pid")
+window_from=$(( ($(date +%s%N) - started) / 1000000 ))
 sleep "$seconds"
 after=$(ticks "$guest_pid")
+window_to=$(( ($(date +%s%N) - started) / 1000000 ))
 used=$((after - before))
 echo "guest: $((used * 1000 / hz)) ms of CPU in ${seconds} s after ${warmup} s = $(awk -v u="$used" -v hz="$hz" -v s="$seconds" \
   'BEGIN { printf "%.2f", 100 * u / hz / s }') % of a CPU (utime+stime, /proc/$guest_pid/stat)"
 echo "guest: $(grep -E '^(VmRSS|Threads)' "/proc/$guest_pid/status" | tr -s ' \t' ' ' | paste -sd ';')"
-echo "per thread (µs of CPU, times it ran):"
-for t in /proc/"$guest_pid"/task/*; do
+threads=$(for t in /proc/"$guest_pid"/task/*; do
   read -r ns _ n < "$t/schedstat" || continue
   d=$(( (ns - ${ran_ns[$t]:-0}) / 1000 ))
-  [ "$d" -gt 0 ] && printf '  %8d µs %5d runs  %s\n' "$d" "$((n - ${ran_n[$t]:-0}))" "$(cat "$t/comm")"
-done | sort -rn
+  if [ "$d" -gt 0 ]; then printf '  %8d µs %5d runs  %s\n' "$d" "$((n - ${ran_n[$t]:-0}))" "$(cat "$t/comm")"; fi
+done | sort -rn)
+echo "guest: threads $(awk '{s += $1} END {printf "%.1f", s / 1000}' <<<"$threads") ms of CPU in the window (sum of \
+/proc/$guest_pid/task/*/schedstat, threads that ended in it left out)"
+# the JVM's uptime in the log starts a little after $started, so a collection at the window's edge may be misplaced
+gcs=$(awk -F'[][]' -v from="$window_from" -v to="$window_to" '/ GC\(/ { t = $2; sub(/s$/, "", t); t *= 1000
+  if (t >= from && t <= to) print "  " $0 }' "$work/gc.log")
+echo "guest: collections in the window: $( [ -n "$gcs" ] && printf '\n%s' "$gcs" || echo none)"
+echo "per thread (µs of CPU, times it ran):"
+printf '%s\n' "$threads"

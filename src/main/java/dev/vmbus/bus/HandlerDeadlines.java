@@ -41,14 +41,24 @@ final class HandlerDeadlines {
     }
 
     /**
-     * Drops the answered packets at the head. The timer stays armed: once it fires with nothing waiting it is not
-     * armed again until the next packet, so a channel that sees a packet every 2 s sets one timer per handler
-     * timeout instead of one per packet (setting and cancelling one was a twentieth of an idle agent's event loop).
+     * Drops the answered packets at the head, and cancels the timer once nothing waits. Left armed, it woke the
+     * idle agent's event loop once per handler timeout and channel for nothing (a heartbeat every 2 s keeps its
+     * channel's timer armed for good), which costs more than setting and cancelling one per packet once the path
+     * is compiled (docs/benchmarks/footprint.md, "Idle CPU").
      */
     void unwatchAnswered() {
         while (!waiting.isEmpty() && waiting.peek().answer().future().isComplete()) {
             waiting.poll();
         }
+        if (waiting.isEmpty() && timer >= 0) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
+    }
+
+    /** Whether the deadline timer is armed (for tests; on the channel's context). */
+    boolean armed() {
+        return timer >= 0;
     }
 
     /** The timer fired: every packet past its deadline fails (faulting the channel); re-armed for the next. */

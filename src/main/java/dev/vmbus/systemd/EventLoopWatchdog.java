@@ -14,8 +14,10 @@ import java.util.function.Predicate;
 
 /**
  * systemd's watchdog fed by the event loops themselves: a timer on every event loop of the Vert.x instance
- * records that its loop ran, and {@code WATCHDOG=1} is sent only when every loop has checked in within half the
- * watchdog interval. One stalled loop (a handler blocking its thread) therefore stops the pings, and systemd
+ * records that its loop ran, every half of the watchdog interval (as sd_watchdog_enabled(3) recommends; each
+ * check-in wakes an idle agent, docs/benchmarks/footprint.md "Idle CPU"), and {@code WATCHDOG=1} is sent only when
+ * every loop has checked in within three quarters of it. One stalled loop (a handler blocking its thread) therefore
+ * stops the pings, and systemd
  * restarts the agent after {@code WatchdogSec}, which is the point: a channel on that loop is no longer drained.
  * Every loop of the group is watched, not only those with a channel now, since Vert.x may put the next channel on
  * any of them.
@@ -33,15 +35,15 @@ public final class EventLoopWatchdog implements AutoCloseable {
     private final Predicate<String> notify;
 
     /**
-     * @param watchdogUsec systemd's {@code WATCHDOG_USEC}: pings come about every quarter of it, and a loop that
-     *                     has not run for half of it holds them back
+     * @param watchdogUsec systemd's {@code WATCHDOG_USEC}: pings come about every half of it, and a loop that
+     *                     has not run for three quarters of it holds them back
      * @param notify       sends a notify message; must not block (see {@link SystemdNotify#send})
      */
     public EventLoopWatchdog(Vertx vertx, long watchdogUsec, Predicate<String> notify) {
         this.notify = notify;
         long intervalNanos = TimeUnit.MICROSECONDS.toNanos(watchdogUsec);
-        this.tickNanos = Math.max(1, intervalNanos / 4);
-        this.windowNanos = Math.max(1, intervalNanos / 2);
+        this.tickNanos = Math.max(1, intervalNanos / 2);
+        this.windowNanos = Math.max(2, intervalNanos / 4 * 3);
         for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
             loops.add(loop);
         }
@@ -63,7 +65,7 @@ public final class EventLoopWatchdog implements AutoCloseable {
         }
     }
 
-    /** On loop {@code slot}: record that it ran, and ping if every loop is recent and no ping went out this tick. */
+    /** On loop {@code slot}: record that it ran, and ping if every loop is recent and no ping went out this round. */
     private void checkIn(int slot) {
         long now = System.nanoTime();
         checkIns.set(slot, now);
@@ -73,7 +75,9 @@ public final class EventLoopWatchdog implements AutoCloseable {
             }
         }
         long last = lastPing.get();
-        if ((last == Long.MIN_VALUE || now - last >= tickNanos) && lastPing.compareAndSet(last, now)) {
+        // half a tick, not a whole one: a check-in that comes a little early against the last ping (timer jitter)
+        // must not skip its round, since the next one is a whole watchdog interval after that ping
+        if ((last == Long.MIN_VALUE || now - last >= tickNanos / 2) && lastPing.compareAndSet(last, now)) {
             notify.test("WATCHDOG=1");
         }
     }

@@ -40,6 +40,8 @@ final class FcopyService {
     private final Deque<Transfer> finished = new ArrayDeque<>();
     /** What {@link #transfers()} shows, published after every change so the event loop never waits for a worker. */
     private volatile List<Transfer.View> snapshot = List.of();
+    /** Whether {@link #active} is not empty, published with {@link #snapshot}. */
+    private volatile boolean copying;
 
     private final HostComplaints complaints;
 
@@ -194,6 +196,11 @@ final class FcopyService {
         }
     }
 
+    /** Whether a copy is in progress on any channel; any thread (the last published state). */
+    boolean copying() {
+        return copying;
+    }
+
     /** Ends every copy idle for longer than {@code idleNanos} (the host went away without CANCEL). */
     synchronized void endIdle(long idleNanos) {
         long now = System.nanoTime();
@@ -221,6 +228,7 @@ final class FcopyService {
         active.values().forEach(t -> out.add(t.view()));
         finished.forEach(t -> out.add(t.view()));
         snapshot = List.copyOf(out);
+        copying = !active.isEmpty();
     }
 
     /** Copies in progress, then the most recent finished ones, as of the last message. */

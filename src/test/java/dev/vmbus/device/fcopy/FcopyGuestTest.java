@@ -1,6 +1,7 @@
 package dev.vmbus.device.fcopy;
 
 import dev.vmbus.testkit.DeviceProbe;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,7 @@ import static dev.vmbus.testkit.Packets.icReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The guest's file copy answers, byte for byte, and what they leave on disk (spec ic-protocols.md section 3.6). */
 class FcopyGuestTest {
@@ -34,10 +36,17 @@ class FcopyGuestTest {
     private DeviceProbe guest;
     private Path root;
 
+    private FcopyDevice device;
+
     private void start(PartialFile.Opener opener) throws Exception {
+        start(opener, FcopyDevice.ABANDON_AFTER_MS);
+    }
+
+    private void start(PartialFile.Opener opener, long abandonAfterMs) throws Exception {
         root = dir.resolve("root");
         Files.createDirectories(root);
-        guest = DeviceProbe.of("fcopy", new FcopyDevice(new FcopySettings(List.of(root), 100_000), opener));
+        device = new FcopyDevice(new FcopySettings(List.of(root), 100_000), opener, abandonAfterMs);
+        guest = DeviceProbe.of("fcopy", device);
     }
 
     @AfterEach
@@ -155,6 +164,34 @@ class FcopyGuestTest {
         expect(otherType, E_FAIL);
         assertEquals(Optional.empty(), guest.send(new byte[24], DeviceProbe.TRANSACTION_ID), "shorter than the IC header: dropped");
         assertEquals(List.of(), tree());
+    }
+
+    /**
+     * A copy the host stops feeding is deleted once it has been idle for the abandon time, and the sweep that finds
+     * it runs only while a copy is in progress: an idle agent keeps no timer for it (the sweep used to wake the
+     * agent every 75 s forever).
+     */
+    @Test
+    void anIdleCopyIsAbandonedAndTheSweepRunsOnlyWhileACopyIsInProgress() throws Exception {
+        start(PartialFile.CREATE_NEW, 200);
+        assertFalse(device.sweeping(), "no copy in progress: no sweep");
+        expect(FcopyWire.start(root.toString(), "done", 0, 3), OK);
+        assertTrue(device.sweeping(), "a copy in progress: the sweep is armed before the reply");
+        expect(FcopyWire.write(0, "abc".getBytes(StandardCharsets.UTF_8)), OK);
+        expect(FcopyWire.complete(), OK);
+        assertFalse(device.sweeping(), "the copy completed: the sweep is cancelled before the reply");
+
+        expect(FcopyWire.start(root.toString(), "left", 0, 10), OK);
+        expect(FcopyWire.write(0, new byte[5]), OK);
+        assertTrue(device.sweeping());
+        guest.awaitState(s -> s.getJsonArray("transfers").stream().map(JsonObject.class::cast)
+                .anyMatch(t -> t.getString("target").endsWith("left") && "abandoned".equals(t.getString("state"))),
+                "the idle copy to be abandoned");
+        assertEquals(List.of("done"), tree(), "the abandoned copy's data is gone, the completed file stays");
+        for (int i = 0; i < 1000 && device.sweeping(); i++) { // the sweep ends on the device's context just after
+            Thread.sleep(10);
+        }
+        assertFalse(device.sweeping(), "no copy in progress any more: the sweep is cancelled");
     }
 
     @Test
