@@ -110,10 +110,13 @@ final class NetvscDevice implements Device {
 
     @Override
     public Future<?> stop() {
-        nics.values().forEach(Nic::close);
+        java.util.List<Future<Void>> closed = new java.util.ArrayList<>();
+        nics.values().forEach(n -> closed.add(n.close()));
+        attached.values().forEach(n -> closed.add(n.close()));
         nics.clear();
+        attached.clear();
         byRelid.clear();
-        return Future.succeededFuture();
+        return Future.join(closed);
     }
 
     @Override

@@ -10,7 +10,9 @@ import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.DeviceChannel;
 import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.transport.ChannelBuffer;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -42,9 +44,10 @@ import java.util.logging.Logger;
  *
  * <p>Threads: the primary channel's context, {@link ChannelPort#context()} (its {@link dev.vmbus.spi.BatchHandler}
  * runs there, and so do bring-up, the backend's frames, the timers and the send futures). A subchannel's batches
- * are moved onto that context too. {@link #state()} is read from the device's context: what it shows is volatile
- * or a snapshot. The context is the port's, never learnt from a callback: a send future that is already complete
- * runs a callback on the thread that adds it, which may be the device's.
+ * are moved onto that context too, and so is {@link #close()}, called from the device's context. {@link #state()}
+ * is read from the device's context: what it shows is volatile or a snapshot. The context is the port's, never
+ * learnt from a callback: a send future that is already complete runs a callback on the thread that adds it, which
+ * may be the device's.
  */
 final class Nic {
     static final Logger LOG = Logger.getLogger(Nic.class.getName());
@@ -193,14 +196,22 @@ final class Nic {
         return true;
     }
 
-    /** Stops the backend and gives back what the NIC holds. */
-    void close() {
-        if (phase == Phase.CLOSED) {
-            return;
-        }
-        phase = Phase.CLOSED;
-        release();
-        control.closePage();
+    /**
+     * Stops the backend and gives back what the NIC holds, on the NIC's context (from the device's): there the
+     * backend's frames take send sections, RNDIS requests are written into the control page and bring-up installs
+     * the backend, so none of them runs beside the close. Closed from the device's thread instead, a backend whose
+     * start was finishing on the NIC's context was installed after the close looked for it and stayed open (a TAP
+     * left behind), and the sections and the page were given back under a frame being written.
+     */
+    Future<Void> close() {
+        return OnContext.run(context, () -> {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            phase = Phase.CLOSED;
+            release();
+            control.closePage();
+        });
     }
 
     private void release() {

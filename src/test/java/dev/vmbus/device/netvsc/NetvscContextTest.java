@@ -4,26 +4,19 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.RndisMessage;
-import dev.vmbus.spi.BatchHandler;
 import dev.vmbus.spi.ChannelPort;
-import dev.vmbus.spi.Device;
 import dev.vmbus.spi.DeviceChannel;
-import dev.vmbus.spi.DeviceContext;
-import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.OutboundPacket;
-import dev.vmbus.spi.Reply;
 import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -125,75 +118,6 @@ class NetvscContextTest {
         }
     }
 
-    /** The netvsc handler, its NICs' channel ports wrapped in {@link CompletedFirst}. */
-    record CompletedFirstHandler(NetvscHandler handler) implements DevicePlugin<NetvscSettings> {
-        @Override
-        public String name() {
-            return handler.name();
-        }
-
-        @Override
-        public List<UUID> classIds() {
-            return handler.classIds();
-        }
-
-        @Override
-        public NetvscSettings settings(DeviceContext context) {
-            return handler.settings(context);
-        }
-
-        @Override
-        public int credit() {
-            return handler.credit();
-        }
-
-        @Override
-        public Device device(NetvscSettings settings, DeviceContext context) {
-            Device d = handler.device(settings, context);
-            return new Device() {
-                @Override
-                public Future<Reply> handle(Packet packet) {
-                    return d.handle(packet);
-                }
-
-                @Override
-                public Future<?> start(Vertx vertx) {
-                    return d.start(vertx);
-                }
-
-                @Override
-                public Future<?> stop() {
-                    return d.stop();
-                }
-
-                @Override
-                public JsonObject state() {
-                    return d.state();
-                }
-
-                @Override
-                public void channelOpened(DeviceChannel channel) {
-                    d.channelOpened(channel);
-                }
-
-                @Override
-                public void subchannelOpened(int primaryRelid, int relid, int index) {
-                    d.subchannelOpened(primaryRelid, relid, index);
-                }
-
-                @Override
-                public BatchHandler batchHandler(ChannelPort port) {
-                    return d.batchHandler(new CompletedFirst(port));
-                }
-
-                @Override
-                public void channelEnded(int relid) {
-                    d.channelEnded(relid);
-                }
-            };
-        }
-    }
-
     @Test
     void theBackendStartsAndDeliversOnTheThreadThatHandlesTheChannel() throws Exception {
         for (int round = 0; round < 2; round++) {
@@ -201,7 +125,7 @@ class NetvscContextTest {
             NetvscHandler netvsc = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port);
             // round 0 as the channel usually goes, round 1 with the channel completing every send first
             try (NicHost host = new NicHost(new JsonObject(), HostTransport.Buffers.UIO,
-                    round == 0 ? netvsc : new CompletedFirstHandler(netvsc))) {
+                    round == 0 ? netvsc : new WrappedNetvsc(netvsc, CompletedFirst::new, () -> { }))) {
                 assertTrue(host.bringUp(new NetvspAnswers() { }));
                 host.awaitNic(n -> n.getString("phase").equals("up"), "up");
                 assertNotNull(port.deliver, "the NIC started its backend");

@@ -1,0 +1,130 @@
+package dev.vmbus.device.netvsc;
+
+import dev.vmbus.net.FramePort;
+import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.RndisMessage;
+import dev.vmbus.transport.HostTransport;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A NIC closes on its primary channel's context, where its backend's frames arrive and its bring-up installs the
+ * backend, not on the device's, which learns of the channel's end (or stops) on its own thread. The tests below
+ * hold the NIC's context at the one place where a close from the device's thread went wrong: between bring-up's
+ * check that the NIC is not closed and its installing the backend ({@link GatedPort#startBursts}). A close on the
+ * device's thread then found no backend to close, and bring-up installed it afterwards: the backend (a TAP) stayed
+ * open after the agent stopped.
+ */
+class NetvscCloseTest {
+
+    /** A backend that notes the threads it starts, gets frames and closes on; its start may wait for a gate. */
+    static final class GatedPort implements FramePort {
+        final CompletableFuture<String> starting = new CompletableFuture<>();
+        final CompletableFuture<String> fromHost = new CompletableFuture<>();
+        final CompletableFuture<String> closed = new CompletableFuture<>();
+        final CountDownLatch gate;
+
+        GatedPort(CountDownLatch gate) {
+            this.gate = gate;
+        }
+
+        @Override
+        public void startBursts(Executor deliver, Receiver toNic) throws java.io.IOException {
+            starting.complete(Thread.currentThread().getName());
+            try {
+                if (!gate.await(10, TimeUnit.SECONDS)) {
+                    throw new java.io.IOException("the test's gate stayed shut for 10 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.IOException(e);
+            }
+        }
+
+        @Override
+        public boolean send(byte[] frame, int offset, int length) {
+            fromHost.complete(Thread.currentThread().getName());
+            return true;
+        }
+
+        @Override
+        public void pause() {
+        }
+
+        @Override
+        public void resume() {
+        }
+
+        @Override
+        public Stats stats() {
+            return new Stats(0, 0, 0, 0, 0, 0);
+        }
+
+        @Override
+        public void close() {
+            closed.complete(Thread.currentThread().getName());
+        }
+    }
+
+    /** The host rescinds the NIC's channel: the backend is closed on the thread that handed it the host's frames. */
+    @Test
+    void aRescindedNicClosesItsBackendOnItsChannelsThread() throws Exception {
+        GatedPort port = new GatedPort(new CountDownLatch(0));
+        CompletableFuture<String> deviceThread = new CompletableFuture<>();
+        NetvscHandler netvsc = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port);
+        try (NicHost host = new NicHost(new JsonObject(), HostTransport.Buffers.UIO, new WrappedNetvsc(netvsc, p -> {
+            deviceThread.complete(Thread.currentThread().getName());
+            return p;
+        }, () -> { }))) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            host.deliver(List.of(new RndisMessage.Packet(NetvscDataTest.frame(60, 1), List.of()).encode()),
+                    Nvsp.CHANNEL_DATA);
+            String channelThread = port.fromHost.get(10, TimeUnit.SECONDS);
+            assertNotEquals(deviceThread.get(10, TimeUnit.SECONDS), channelThread,
+                    "the device and the NIC's channel share a thread: this test would show nothing");
+
+            host.rescind(NicHost.RELID);
+            assertEquals(channelThread, port.closed.get(10, TimeUnit.SECONDS),
+                    "the backend was closed off the thread that hands it the host's frames");
+        }
+    }
+
+    /**
+     * The agent stops while the NIC's backend is starting: the device's stop returns while bring-up is still to
+     * install the backend; the close comes after that on the NIC's context, and closes it.
+     */
+    @Test
+    void aBackendStillStartingWhenTheAgentStopsIsClosed() throws Exception {
+        CountDownLatch stopped = new CountDownLatch(1);
+        GatedPort port = new GatedPort(stopped);
+        CompletableFuture<String> deviceThread = new CompletableFuture<>();
+        NetvscHandler netvsc = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port);
+        NicHost host = new NicHost(new JsonObject(), HostTransport.Buffers.UIO, new WrappedNetvsc(netvsc, p -> {
+            deviceThread.complete(Thread.currentThread().getName());
+            return p;
+        }, stopped::countDown));
+        String channelThread;
+        try {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            channelThread = port.starting.get(10, TimeUnit.SECONDS);
+            assertNotEquals(deviceThread.get(10, TimeUnit.SECONDS), channelThread,
+                    "the device and the NIC's channel share a thread: this test would show nothing");
+        } finally {
+            host.close(); // the device stops (and opens the gate) while the backend's start waits at it
+        }
+        assertEquals(0, stopped.getCount(), "the device did not stop");
+        assertEquals(channelThread, port.closed.get(10, TimeUnit.SECONDS),
+                "the backend installed after the device stopped was not closed on the NIC's thread");
+    }
+}
