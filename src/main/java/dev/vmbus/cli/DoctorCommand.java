@@ -1,6 +1,7 @@
 package dev.vmbus.cli;
 
 import dev.vmbus.transport.uio.admin.BufferCost;
+import dev.vmbus.transport.uio.admin.ForcedBinds;
 import dev.vmbus.transport.uio.admin.NetInterfaces;
 import dev.vmbus.transport.uio.admin.UioBinder;
 import dev.vmbus.transport.uio.admin.Diagnosis;
@@ -87,11 +88,12 @@ final class DoctorCommand implements Callable<Integer> {
             return 1;
         }
         Buffers buffers = Buffers.of(view, d, registry);
+        Forced forced = Forced.of(view, d, buffers);
         if (json) {
-            out.println(json(d, view, buffers).put("configuration", file.file().map(Path::toString).orElse(null))
-                    .encodePrettily());
+            out.println(json(d, view, buffers).put("forced", forced.json())
+                    .put("configuration", file.file().map(Path::toString).orElse(null)).encodePrettily());
         } else {
-            text(d, view, buffers, file, out);
+            text(d, view, buffers, forced, file, out);
         }
         return d.ok() ? 0 : 1;
     }
@@ -142,6 +144,82 @@ final class DoctorCommand implements Callable<Integer> {
                     + (memTotal.isPresent() ? String.format(Locale.ROOT, "; %.1f%% of MemTotal %s", 100.0 * after
                     / memTotal.getAsLong(), BufferCost.mib(memTotal.getAsLong())) : "; MemTotal unreadable")
                     + "; vmbus bind refuses above transport.maxBufferPercent (" + maxPercent + "%) without --force";
+        }
+    }
+
+    /**
+     * The operator's recorded {@code vmbus bind --force} decisions ({@link ForcedBinds}, under
+     * {@code transport.stateDir}) and what the boot's {@code bind --enabled} would do with each on this machine now.
+     *
+     * @param warnings records that could not be read
+     */
+    record Forced(Path dir, java.util.List<ForcedBinds.AtBoot> records, java.util.List<String> warnings) {
+        static Forced of(SystemView view, Diagnosis d, Buffers buffers) throws IOException {
+            String state = view.config().transport().stateDir();
+            java.util.List<String> warnings = new java.util.ArrayList<>();
+            ForcedBinds forced = new ForcedBinds(state == null ? null : Path.of(state), warnings::add);
+            double share = buffers.memTotal().isPresent()
+                    ? 100.0 * (buffers.bound() + buffers.toBind()) / buffers.memTotal().getAsLong() : Double.NaN;
+            java.util.List<ForcedBinds.AtBoot> records = forced.atBoot(view.sysfsRoot(), d.kernel(), d.enabledClassIds(),
+                    buffers.maxPercent(), share);
+            return new Forced(forced.dir(), records, java.util.List.copyOf(new java.util.LinkedHashSet<>(warnings)));
+        }
+
+        java.util.List<String> lines() {
+            java.util.List<String> out = new java.util.ArrayList<>();
+            if (dir == null) {
+                out.add("forced binds: none (transport.stateDir is not set, so 'vmbus bind --force' records nothing)");
+                return out;
+            }
+            out.add(records.isEmpty() ? "forced binds: none recorded in " + dir + " (no 'vmbus bind --force' for"
+                    + " 'bind --enabled' to repeat at boot)" : "forced binds recorded in " + dir + " (what 'vmbus bind"
+                    + " --force' accepted; 'bind --enabled', which the vmbus unit runs at every start, repeats it):");
+            for (ForcedBinds.AtBoot r : records) {
+                ForcedBinds.Decision d = r.decision();
+                out.add("  " + dev.vmbus.channel.DeviceClass.nameOf(d.classId()) + "  class " + d.classId()
+                        + "  forced " + d.at() + " on kernel " + d.kernel() + " (" + r.file().getFileName() + ")");
+                d.reasons().forEach((instance, codes) -> out.add("    device " + instance + " moved despite "
+                        + String.join(", ", new java.util.TreeSet<>(codes))));
+                out.add("    buffers: " + (Double.isNaN(d.bufferPercent()) ? "within transport.maxBufferPercent when"
+                        + " forced" : String.format(Locale.ROOT, "%.1f%% of MemTotal accepted", d.bufferPercent())));
+                out.add("    at boot: " + switch (r.replay()) {
+                    case BINDS -> "binds it again (the record still holds on this machine)";
+                    case REFUSED -> "REFUSED, the record no longer holds on this machine ('vmbus bind "
+                            + dev.vmbus.channel.DeviceClass.nameOf(d.classId()) + " --force' accepts it anew):";
+                    case BUFFERS -> "binds its devices, but NOT every enabled class:";
+                    case NOT_ENABLED, NO_DEVICE -> "nothing: " + r.reasons().getFirst();
+                });
+                if (r.replay() == ForcedBinds.Replay.REFUSED || r.replay() == ForcedBinds.Replay.BUFFERS) {
+                    r.reasons().forEach(why -> out.add("      " + why));
+                }
+            }
+            warnings.forEach(out::add);
+            return out;
+        }
+
+        JsonObject json() {
+            JsonArray list = new JsonArray();
+            for (ForcedBinds.AtBoot r : records) {
+                ForcedBinds.Decision d = r.decision();
+                JsonObject devices = new JsonObject();
+                d.reasons().forEach((instance, codes) -> devices.put(instance,
+                        new JsonArray(new java.util.ArrayList<>(new java.util.TreeSet<>(codes)))));
+                list.add(new JsonObject().put("class", dev.vmbus.channel.DeviceClass.nameOf(d.classId()))
+                        .put("classId", d.classId().toString()).put("file", r.file().toString())
+                        .put("devices", devices)
+                        .put("bufferPercent", Double.isNaN(d.bufferPercent()) ? null : d.bufferPercent())
+                        .put("kernel", d.kernel()).put("at", d.at())
+                        .put("atBoot", switch (r.replay()) {
+                            case BINDS -> "binds";
+                            case REFUSED -> "refused";
+                            case BUFFERS -> "buffersExceeded";
+                            case NOT_ENABLED -> "notEnabled";
+                            case NO_DEVICE -> "noDevice";
+                        })
+                        .put("reasons", new JsonArray(r.reasons())));
+            }
+            return new JsonObject().put("dir", dir == null ? null : dir.toString()).put("records", list)
+                    .put("unreadable", new JsonArray(warnings));
         }
     }
 
@@ -219,7 +297,8 @@ final class DoctorCommand implements Callable<Integer> {
         return out;
     }
 
-    private static void text(Diagnosis d, SystemView view, Buffers buffers, ConfigFile file, PrintWriter out) {
+    private static void text(Diagnosis d, SystemView view, Buffers buffers, Forced forced, ConfigFile file,
+                             PrintWriter out) {
         KernelFeatures k = d.kernel();
         out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
         out.println("  " + mark(k.slowChannels()) + " unmonitored channels, i.e. every integration service"
@@ -267,6 +346,7 @@ final class DoctorCommand implements Callable<Integer> {
         d.problems().forEach(p -> out.println("unreadable: " + p));
         out.println(buffers.total());
         out.println(hibernation(d));
+        forced.lines().forEach(out::println);
         out.println(file.describe());
         out.println("enabled classes:");
         for (Diagnosis.ClassReport c : d.classes()) {

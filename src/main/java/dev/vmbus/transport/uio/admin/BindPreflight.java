@@ -53,29 +53,9 @@ final class BindPreflight {
      * consent overrode.
      */
     Overrides check(UUID classId, List<VmbusDevice> devices, Consent consent) throws IOException {
-        List<String> refusals = new ArrayList<>();
         Map<String, Set<String>> overridden = new LinkedHashMap<>();
-        for (VmbusDevice d : devices) {
-            if (d.onUio()) {
-                continue;
-            }
-            String instance = d.dir().getFileName().toString();
-            String who = d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): ";
-            ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
-            for (ServePolicy.Reason r : v.reasons()) {
-                if (!r.forceable()) {
-                    refusals.add(who + r.text());
-                } else if (consent.accepts(instance, r.code())) {
-                    overridden.computeIfAbsent(instance, k -> new TreeSet<>()).add(r.code());
-                } else if (consent.recorded()) {
-                    refusals.add(who + r.text() + " (" + consent.source() + " did not accept this for this device: "
-                            + (consent.reasons().containsKey(instance) ? "a new reason" : "a device it did not move")
-                            + "; 'vmbus bind " + DeviceClass.nameOf(classId) + " --force' accepts it)");
-                } else {
-                    refusals.add(who + r.text() + " (--force moves it anyway)");
-                }
-            }
-        }
+        List<String> refusals = refusals(classId, devices.stream().filter(d -> !d.onUio()).toList(), consent, kernel,
+                overridden);
         if (!refusals.isEmpty()) {
             throw new UioBinder.Refused("refusing to bind " + DeviceClass.nameOf(classId) + " on kernel " + kernel.release()
                     + " (" + kernel.basis() + "); nothing was changed:\n  " + String.join("\n  ", refusals));
@@ -102,6 +82,43 @@ final class BindPreflight {
                     + " hibernate until it is unbound (review F7): " + KernelFeatures.NO_HIBERNATION);
         }
         return new Overrides(overridden, share);
+    }
+
+    /**
+     * Why moving {@code devices} under {@code consent} must not happen (the kernel cannot serve one, or a forceable
+     * reason the consent does not accept), one line each; empty when it may. What the consent overrode goes into
+     * {@code overridden}, per instance.
+     */
+    private static List<String> refusals(UUID classId, List<VmbusDevice> devices, Consent consent,
+                                         KernelFeatures kernel, Map<String, Set<String>> overridden) {
+        List<String> refusals = new ArrayList<>();
+        for (VmbusDevice d : devices) {
+            String instance = d.dir().getFileName().toString();
+            String who = d.instanceId() + " (" + d.className() + ", on " + d.driver().orElse("no driver") + "): ";
+            for (ServePolicy.Reason r : ServePolicy.judge(d, kernel).reasons()) {
+                if (!r.forceable()) {
+                    refusals.add(who + r.text());
+                } else if (consent.accepts(instance, r.code())) {
+                    overridden.computeIfAbsent(instance, k -> new TreeSet<>()).add(r.code());
+                } else if (consent.recorded()) {
+                    refusals.add(who + r.text() + " (" + consent.source() + " did not accept this for this device: "
+                            + (consent.reasons().containsKey(instance) ? "a new reason" : "a device it did not move")
+                            + "; 'vmbus bind " + DeviceClass.nameOf(classId) + " --force' accepts it)");
+                } else {
+                    refusals.add(who + r.text() + " (--force moves it anyway)");
+                }
+            }
+        }
+        return refusals;
+    }
+
+    /**
+     * What the boot's {@code bind --enabled} would refuse of {@code classId}'s devices under {@code consent} (a
+     * replayed record), judging every one of them as after a reboot, when none is on {@code uio_hv_generic} yet;
+     * empty when it would move them all. The buffer share is judged by whoever knows every class's devices.
+     */
+    static List<String> refusalsAtBoot(UUID classId, List<VmbusDevice> devices, Consent consent, KernelFeatures kernel) {
+        return refusals(classId, devices, consent, kernel, new LinkedHashMap<>());
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.vmbus.transport.uio.admin;
 
 import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.transport.uio.KernelFeatures;
+import dev.vmbus.transport.uio.VmbusDevice;
+import dev.vmbus.transport.uio.VmbusDevices;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +15,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -59,6 +65,11 @@ public final class ForcedBinds {
         this.steps = steps;
     }
 
+    /** Where the records are kept ({@code <transport.stateDir>/forced}); null when nothing is recorded. */
+    public Path dir() {
+        return dir;
+    }
+
     /** Where the decision for {@code classId} is kept. */
     public Path file(UUID classId) {
         return dir.resolve(classId + ".json");
@@ -98,12 +109,15 @@ public final class ForcedBinds {
         }
     }
 
-    /** The largest buffer share any recorded {@code --force} accepted; NaN when none did. */
-    public double bufferCeiling() throws IOException {
+    /**
+     * Every record, by file name; a file named after no class GUID is left alone, one that cannot be read is named
+     * (through the steps) and left out.
+     */
+    public List<Decision> all() throws IOException {
         if (dir == null || !Files.isDirectory(dir)) {
-            return Double.NaN;
+            return List.of();
         }
-        double max = Double.NaN;
+        List<Decision> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
             for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
                 UUID id;
@@ -112,13 +126,91 @@ public final class ForcedBinds {
                 } catch (IllegalArgumentException e) {
                     continue;
                 }
-                double share = recorded(id).map(Decision::bufferPercent).orElse(Double.NaN);
-                if (!Double.isNaN(share) && (Double.isNaN(max) || share > max)) {
-                    max = share;
-                }
+                recorded(id).ifPresent(out::add);
+            }
+        }
+        return out;
+    }
+
+    /** The largest buffer share any recorded {@code --force} accepted; NaN when none did. */
+    public double bufferCeiling() throws IOException {
+        double max = Double.NaN;
+        for (Decision d : all()) {
+            double share = d.bufferPercent();
+            if (!Double.isNaN(share) && (Double.isNaN(max) || share > max)) {
+                max = share;
             }
         }
         return max;
+    }
+
+    /** What the boot's {@code bind --enabled} would do with a record, judged on this machine now. */
+    public enum Replay {
+        /** It binds the class again. */
+        BINDS,
+        /** It refuses the class (the record no longer holds for its devices): the reasons say why. */
+        REFUSED,
+        /**
+         * The record holds for the class's devices, but with every enabled class bound the buffers would pass the
+         * share the records accepted: whichever class crosses it at boot is refused.
+         */
+        BUFFERS,
+        /** The class is not enabled in the configuration, so {@code bind --enabled} leaves it alone. */
+        NOT_ENABLED,
+        /** No device of the class is offered now: nothing to bind. */
+        NO_DEVICE
+    }
+
+    /** One record with what the boot would do with it. */
+    public record AtBoot(Decision decision, Path file, Replay replay, List<String> reasons) {
+        public AtBoot {
+            reasons = List.copyOf(reasons);
+        }
+    }
+
+    /**
+     * What {@code bind --enabled} at the next boot would do with each record on this machine as it is now, judging
+     * every device of the class as not yet bound (after a reboot none is): the kernel's reasons and the forceable
+     * ones the record did not accept refuse it; a buffer share past what the records accepted refuses some class.
+     *
+     * @param enabled        the class GUIDs with an enabled handler
+     * @param shareAllBound  the share of {@code MemTotal} the buffers take once every enabled, offered class is bound
+     *                       (percent; NaN when unknown)
+     */
+    public List<AtBoot> atBoot(Path sysfsRoot, KernelFeatures kernel, java.util.Set<UUID> enabled,
+                               double maxBufferPercent, double shareAllBound) throws IOException {
+        List<AtBoot> out = new ArrayList<>();
+        double ceiling = bufferCeiling();
+        List<VmbusDevice> offered = VmbusDevices.scan(sysfsRoot).devices();
+        for (Decision d : all()) {
+            UUID id = d.classId();
+            String name = DeviceClass.nameOf(id);
+            if (!enabled.contains(id)) {
+                out.add(new AtBoot(d, file(id), Replay.NOT_ENABLED, List.of(name + " is not enabled in the configuration"
+                        + " (devices." + name + ".enabled): 'bind --enabled' binds only enabled classes")));
+                continue;
+            }
+            List<VmbusDevice> devices = offered.stream().filter(v -> v.classId().equals(id)).toList();
+            if (devices.isEmpty()) {
+                out.add(new AtBoot(d, file(id), Replay.NO_DEVICE, List.of("no device of " + name + " is offered now")));
+                continue;
+            }
+            Consent consent = consent(id, ceiling);
+            List<String> why = BindPreflight.refusalsAtBoot(id, devices, consent, kernel);
+            if (!why.isEmpty()) {
+                out.add(new AtBoot(d, file(id), Replay.REFUSED, why));
+            } else if (!Double.isNaN(shareAllBound) && shareAllBound > maxBufferPercent
+                    && !consent.acceptsBuffers(shareAllBound)) {
+                out.add(new AtBoot(d, file(id), Replay.BUFFERS, List.of(String.format(Locale.ROOT, "with every enabled,"
+                        + " offered class bound the receive and send buffers would take %.1f%% of MemTotal, above"
+                        + " transport.maxBufferPercent (%s%%)%s: 'bind --enabled' refuses whichever class crosses it",
+                        shareAllBound, maxBufferPercent, Double.isNaN(ceiling) ? "" : String.format(Locale.ROOT,
+                        " and the %.1f%% the records accepted", ceiling)))));
+            } else {
+                out.add(new AtBoot(d, file(id), Replay.BINDS, List.of()));
+            }
+        }
+        return out;
     }
 
     /**
