@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** {@link OwedPackets} against an identity map: the same answers through growth, shared ids and deletion. */
 class OwedPacketsTest {
@@ -30,6 +31,8 @@ class OwedPacketsTest {
         assertEquals(3, owed.remove(b));
         assertEquals(-1, owed.remove(b), "completed twice");
         assertEquals(2, owed.remove(a));
+        assertEquals(0, owed.size());
+        assertThrows(IllegalArgumentException.class, () -> owed.add(a, 0), "a packet holds at least one unit");
         assertEquals(0, owed.size());
     }
 
