@@ -5,6 +5,7 @@ import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.BatchHandler;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.ChannelBuffer;
 
 import dev.vmbus.channel.EndReason;
@@ -234,7 +235,7 @@ public final class ChannelVerticle extends VerticleBase {
      * (if any) back to the ring, then the reply's action on the device's context. As {@link #dispatch}.
      */
     private Future<?> direct(Packet packet) {
-        io.vertx.core.Promise<DeviceVerticle.Answer> answered = io.vertx.core.Promise.promise();
+        io.vertx.core.Promise<Reply> answered = io.vertx.core.Promise.promise();
         deadlines.watch(answered);
         DeviceVerticle device = line;
         device.packet(packet, context, ar -> {
@@ -252,9 +253,8 @@ public final class ChannelVerticle extends VerticleBase {
                         + "' failed a packet: " + (ar.cause().getMessage() != null ? ar.cause().getMessage()
                         : ar.cause().toString()))));
             }
-            DeviceVerticle.Answer answer = ar.result();
-            if (answer.packet() == null) {
-                return Future.succeededFuture();
+            if (!(ar.result() instanceof Reply.Send answer)) {
+                return Future.succeededFuture(); // Reply.None
             }
             OutboundPacket reply = answer.packet();
             var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),

@@ -4,7 +4,6 @@ import dev.vmbus.spi.Device;
 import dev.vmbus.spi.Reply;
 
 import dev.vmbus.channel.Packet;
-import dev.vmbus.spi.OutboundPacket;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -24,10 +23,10 @@ import java.util.logging.Logger;
  * turns each {@link Reply} into the channel's answer (an {@link Reply#echo() echo} into a response carrying the request's own payload), serves {@code vmbus.device.<name>.state}, and tells the device
  * when one of its channels ends.
  *
- * <p>The answer a channel verticle gets over the direct line is an {@link Answer}: no packet for
- * {@link Reply#none()}, else the {@link OutboundPacket} and, for a reply with an action, the action, which runs here
- * once the channel says through {@link #written} that the packet is on the ring (or never will be: then it is
- * skipped and counted). An event-bus sender gets {@code null}, the packet, or for a reply with an action the packet
+ * <p>The answer a channel verticle gets over the direct line is the device's own {@link Reply}, passed through as it
+ * is: {@link Reply.None} for no packet, else a {@link Reply.Send} (an {@link Reply.Echo} becomes the one it stands
+ * for), whose action runs here once the channel says through {@link #written} that the packet is on the ring (or
+ * never will be: then it is skipped and counted). An event-bus sender gets {@code null}, the packet, or for a reply with an action the packet
  * through {@code replyAndRequest} (it answers once the packet is written, or fails it with 503); a failed future
  * becomes {@code fail(500, message)}. Either way a failure faults the channel.
  *
@@ -118,18 +117,14 @@ public final class DeviceVerticle extends VerticleBase {
     record Attached(dev.vmbus.spi.BatchHandler batches, DeviceVerticle device) {
     }
 
-    /** The device's answer to one packet: what goes back (null for nothing), and the action once it is on the ring. */
-    record Answer(OutboundPacket packet, Runnable afterWrite) {
-        static final Answer NONE = new Answer(null, null);
-    }
-
     /**
      * One packet from a channel straight to the device, on this verticle's context, without the event bus: a hop
      * there and a hop back, where an event-bus request and its reply cost a reply registration, a timer and two
      * messages each way (issue 19 item 9: on an idle agent, run in the interpreter every 2 s, they were most of its
-     * CPU). {@code done} hears the answer on {@code caller}'s context. Any thread.
+     * CPU). {@code done} hears the answer on {@code caller}'s context: a {@link Reply.Send} or {@link Reply.None}.
+     * Any thread.
      */
-    void packet(Packet p, Context caller, Handler<AsyncResult<Answer>> done) {
+    void packet(Packet p, Context caller, Handler<AsyncResult<Reply>> done) {
         context.runOnContext(v -> answer(p, ar -> caller.runOnContext(w -> done.handle(ar))));
     }
 
@@ -146,19 +141,22 @@ public final class DeviceVerticle extends VerticleBase {
             if (ar.failed()) {
                 Throwable cause = ar.cause();
                 m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
-            } else if (ar.result().packet() == null) {
+            } else if (!(ar.result() instanceof Reply.Send send)) {
                 m.reply(null);
-            } else if (ar.result().afterWrite() == null) {
-                m.reply(ar.result().packet());
+            } else if (send.afterWrite() == null) {
+                m.reply(send.packet());
             } else {
-                m.replyAndRequest(ar.result().packet()).onComplete(written -> afterReply(m.body().relid(),
-                        ar.result().afterWrite(), written.failed() ? written.cause() : null));
+                m.replyAndRequest(send.packet()).onComplete(written -> afterReply(m.body().relid(),
+                        send.afterWrite(), written.failed() ? written.cause() : null));
             }
         });
     }
 
-    /** The device's answer to {@code p} (a failure for a device that threw or answered with nothing). */
-    private void answer(Packet p, Handler<AsyncResult<Answer>> done) {
+    /**
+     * The device's answer to {@code p}: its {@link Reply.Send} or {@link Reply.None} as it gave it, an
+     * {@link Reply.Echo} as the send it stands for, or a failure for a device that threw or answered with nothing.
+     */
+    private void answer(Packet p, Handler<AsyncResult<Reply>> done) {
         Future<Reply> answer;
         try {
             answer = device.handle(p);
@@ -169,15 +167,10 @@ public final class DeviceVerticle extends VerticleBase {
             answer = Future.failedFuture(e);
         }
         answer.onComplete(ar -> {
-            if (ar.failed()) {
-                done.handle(Future.failedFuture(ar.cause()));
-            } else if (ar.result() instanceof Reply.Send send) {
-                done.handle(Future.succeededFuture(new Answer(send.packet(), send.afterWrite())));
+            if (ar.failed() || ar.result() instanceof Reply.Send || ar.result() instanceof Reply.None) {
+                done.handle(ar);
             } else if (ar.result() instanceof Reply.Echo echo) {
-                Reply.Send send = echo.to(p);
-                done.handle(Future.succeededFuture(new Answer(send.packet(), send.afterWrite())));
-            } else if (ar.result() instanceof Reply.None) {
-                done.handle(Future.succeededFuture(Answer.NONE));
+                done.handle(Future.succeededFuture(echo.to(p)));
             } else {
                 done.handle(Future.failedFuture(new IllegalStateException(name
                         + " completed its Future<Reply> with null instead of Reply.none()")));
