@@ -308,6 +308,48 @@ class DoctorCommandTest {
         assertTrue(section("fcopy").contains("openers of /dev/" + uio + ": none"), section("fcopy"));
     }
 
+    // Issue 19, done-means: on each kernel-generation fixture doctor prints the buffer cost, the rescind-safety and
+    // CVM verdicts, and the other openers, in text and in --json. The NIC is put on uio by the simulated kernel's own
+    // writes (a monitored channel: every generation probes it), with a process holding its node.
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Generation.class)
+    void onEveryGenerationDoctorPrintsBufferCostRescindSafetyCvmVerdictAndOpeners(Generation g) throws Exception {
+        tree = KernelFixtures.create(dir.resolve(g.name()), g);
+        SimulatedKernel kernel = new SimulatedKernel(tree);
+        Path drivers = tree.sys().resolve("bus/vmbus/drivers");
+        String nic = tree.dev("netvsc").instance();
+        kernel.write(drivers.resolve("hv_netvsc/unbind"), nic);
+        kernel.write(drivers.resolve("uio_hv_generic/new_id"), dev.vmbus.channel.Guid.format(tree.dev("netvsc").classId()));
+        String uio = tree.uioOf(nic);
+        tree.holdOpen(812, "dpdk-testpmd", 9, uio);
+        boolean rescindSafe = !g.release.equals("6.1.0-28-amd64"); // a Debian release hides its point release
+
+        doctor(g, null);
+        String s = section("netvsc");
+        assertTrue(s.contains("driver uio_hv_generic (" + uio + ")"), s);
+        assertTrue(s.contains("receive/send buffers (uio maps 3, 4): 47 MiB"), g + ": the NIC's buffer cost\n" + s);
+        assertTrue(section("heartbeat").contains("receive/send buffers"), g + ": a util device's buffer cost\n" + text);
+        assertTrue(text.contains("receive/send buffers: 47 MiB held by bound devices"), g + ": the total\n" + text);
+        assertTrue(text.contains((rescindSafe ? "[yes]" : "[no] ") + " a rescind of an opened device does not oops the"
+                + " guest (fb1adbd7e50f"), g + ": rescind-safety\n" + text);
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): no (no sev_snp/tdx_guest CPU flag"), g + ": CVM\n" + text);
+        assertTrue(s.contains("opened by pid 812 (dpdk-testpmd): has /dev/" + uio + " open (fd 9)"), g + ": openers\n" + s);
+
+        JsonObject j = json(g, null);
+        assertEquals(rescindSafe, j.getJsonObject("kernel").getBoolean("rescindSafe"), g.name());
+        assertEquals(null, j.getJsonObject("kernel").getString("confidential"), g.name());
+        assertEquals(47L << 20, j.getJsonObject("buffers").getLong("boundBytes"), g.name());
+        JsonObject dev = j.getJsonArray("devices").stream().map(JsonObject.class::cast)
+                .filter(x -> x.getString("class").equals("netvsc")).findFirst().orElseThrow();
+        assertEquals(47L << 20, dev.getLong("bufferBytes"), dev.encode());
+        assertEquals("dpdk-testpmd", dev.getJsonObject("openers").getJsonArray("processes").getJsonObject(0)
+                .getString("command"), dev.encode());
+
+        java.nio.file.Files.writeString(tree.proc().resolve("cpuinfo"), "flags\t\t: fpu hypervisor tdx_guest\n");
+        assertEquals(1, doctor(g, null), g + ": nothing is served on a confidential VM\n" + text);
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): YES, the CPU flag tdx_guest in "), g + "\n" + text);
+    }
+
     @Test
     void onAMachineWithoutVmbusDoctorSaysSo() throws Exception {
         tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
