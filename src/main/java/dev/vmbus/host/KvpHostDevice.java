@@ -10,6 +10,7 @@ import dev.vmbus.ic.kvp.KvpIpInfo;
 import dev.vmbus.ic.kvp.KvpMessage;
 import dev.vmbus.ic.kvp.KvpOperation;
 import dev.vmbus.ic.kvp.KvpValue;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -169,13 +170,13 @@ public final class KvpHostDevice extends IcHostDevice {
      * overlap; the wire never does); completes with the reply, whatever its status.
      */
     private Future<IcMessage> run(String what, Filler filler, int bodyLength) {
-        Promise<IcMessage> done = Promise.promise();
-        context.runOnContext(v -> {
+        return OnContext.call(context, () -> {
+            Promise<IcMessage> done = Promise.promise();
             Future<?> previous = queue;
             queue = done.future().otherwiseEmpty();
             previous.onComplete(x -> send(filler, bodyLength, done));
+            return done.future();
         });
-        return done.future();
     }
 
     private void send(Filler filler, int bodyLength, Promise<IcMessage> done) {

@@ -137,9 +137,11 @@ public final class ShmGuest implements GuestTransport {
     public Future<Void> start(Context context, OfferListener listener) {
         this.context = context;
         this.listener = listener;
-        Promise<Void> started = Promise.promise();
-        context.runOnContext(v -> connect(System.currentTimeMillis() + connectTimeoutMs, started));
-        return started.future();
+        return OnContext.call(context, () -> {
+            Promise<Void> started = Promise.promise();
+            connect(System.currentTimeMillis() + connectTimeoutMs, started);
+            return started.future();
+        });
     }
 
     private void connect(long deadline, Promise<Void> started) {
