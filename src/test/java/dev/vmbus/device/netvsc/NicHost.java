@@ -67,6 +67,8 @@ final class NicHost implements AutoCloseable {
     final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     private final Context hostContext;
     private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+    /** The NIC channel's ended event. */
+    private final CompletableFuture<ChannelEvent> end = new CompletableFuture<>();
     private final CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
     private final Map<Integer, CompletableFuture<ChannelDriver>> subchannels = new java.util.concurrent.ConcurrentHashMap<>();
     private UUID instance;
@@ -85,7 +87,12 @@ final class NicHost implements AutoCloseable {
         vertx = Vertx.vertx();
         try {
             LocalCodec.register(vertx);
-            vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
+            vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> {
+                events.add(m.body());
+                if (m.body().relid() == RELID && m.body().ended()) {
+                    end.complete(m.body());
+                }
+            });
             bus = new SimBus(vertx);
             hostContext = vertx.getOrCreateContext();
             onHost(() -> bus.host().start());
@@ -162,37 +169,31 @@ final class NicHost implements AutoCloseable {
     Packet nextWhileOpen() throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            Packet p = received.poll(50, TimeUnit.MILLISECONDS);
+            boolean open = !end.isDone();
+            Packet p = received.poll(5, TimeUnit.MILLISECONDS);
             if (p != null) {
                 seen(p);
                 return p;
             }
-            if (ended() != null) {
-                return null;
+            if (!open) {
+                return null; // ended before that last look at the queue
             }
         }
         throw new AssertionError("the guest neither sent nor ended within " + TIMEOUT.toSeconds() + " s");
     }
 
-    /** The ended event of the NIC channel, or null. */
-    ChannelEvent ended() {
-        return events.stream().filter(e -> e.relid() == RELID && e.ended()).findFirst().orElse(null);
-    }
-
     /** Waits for the NIC channel to fault; returns the reason. */
-    String awaitFault() throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            ChannelEvent e = ended();
-            if (e != null) {
-                if (e.state() != ChannelState.FAULTED) {
-                    throw new AssertionError("the channel ended " + e + ", not faulted");
-                }
-                return e.reason().text();
-            }
-            Thread.sleep(20);
+    String awaitFault() throws Exception {
+        ChannelEvent e;
+        try {
+            e = end.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException timedOut) {
+            throw new AssertionError("the NIC channel did not fault within " + TIMEOUT.toSeconds() + " s", timedOut);
         }
-        throw new AssertionError("the NIC channel did not fault within " + TIMEOUT.toSeconds() + " s");
+        if (e.state() != ChannelState.FAULTED) {
+            throw new AssertionError("the channel ended " + e + ", not faulted");
+        }
+        return e.reason().text();
     }
 
     static NvspMessage nvsp(Packet p) {
@@ -382,7 +383,7 @@ final class NicHost implements AutoCloseable {
                     return last;
                 }
             }
-            Thread.sleep(20);
+            Thread.sleep(2);
         }
         throw new AssertionError("the NIC never got " + what + "; last state " + last);
     }
