@@ -53,6 +53,8 @@ public final class ChannelVerticle extends VerticleBase {
     private final DevicePlugin<?> handler;
     private final int credit;
     private final long handlerTimeoutMs;
+    /** The clock of the handler timeout; null for Vert.x's timers. */
+    private final HandlerDeadlines.Clock clock;
     private ChannelDriver driver;
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
@@ -70,6 +72,13 @@ public final class ChannelVerticle extends VerticleBase {
 
     public ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler, int credit,
                            long handlerTimeoutMs) {
+        this(transport, offer, handler, credit, handlerTimeoutMs, null);
+    }
+
+    /** As above, the direct line's handler timeout measured by {@code clock} (a test's, or null for Vert.x's). */
+    ChannelVerticle(GuestTransport transport, Offer offer, DevicePlugin<?> handler, int credit, long handlerTimeoutMs,
+                    HandlerDeadlines.Clock clock) {
+        this.clock = clock;
         this.transport = transport;
         this.offer = offer;
         this.handler = handler;
@@ -81,7 +90,8 @@ public final class ChannelVerticle extends VerticleBase {
     public Future<?> start() {
         LocalCodec.register(vertx);
         delivery = new DeliveryOptions().setSendTimeout(handlerTimeoutMs).setLocalOnly(true);
-        deadlines = new HandlerDeadlines(vertx, handlerTimeoutMs, handler.name());
+        deadlines = new HandlerDeadlines(clock != null ? clock : HandlerDeadlines.Clock.of(vertx), handlerTimeoutMs,
+                handler.name());
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
                 m -> m.reply(stats()));

@@ -15,10 +15,43 @@ import java.util.List;
  * if it is not back by its deadline. One timer watches them all. Touched only on the channel's context.
  */
 final class HandlerDeadlines {
+    /**
+     * The time and the timers the deadlines run on: {@link #of(Vertx)} in the agent; a test moves its own on by
+     * hand to make a handler timeout pass without waiting for it.
+     */
+    interface Clock {
+        long nanoTime();
+
+        /** Runs {@code fire} on the calling (the channel's) context once {@code delayMs} have passed; the timer's id. */
+        long setTimer(long delayMs, Runnable fire);
+
+        void cancelTimer(long id);
+
+        /** {@link System#nanoTime()} and Vert.x's timers. */
+        static Clock of(Vertx vertx) {
+            return new Clock() {
+                @Override
+                public long nanoTime() {
+                    return System.nanoTime();
+                }
+
+                @Override
+                public long setTimer(long delayMs, Runnable fire) {
+                    return vertx.setTimer(delayMs, t -> fire.run());
+                }
+
+                @Override
+                public void cancelTimer(long id) {
+                    vertx.cancelTimer(id);
+                }
+            };
+        }
+    }
+
     private record Waiting(long deadlineNanos, Promise<?> answer) {
     }
 
-    private final Vertx vertx;
+    private final Clock clock;
     private final long timeoutMs;
     private final String handlerName;
     /** Packets with the device, oldest first. */
@@ -27,16 +60,20 @@ final class HandlerDeadlines {
     private long timer = -1;
 
     HandlerDeadlines(Vertx vertx, long timeoutMs, String handlerName) {
-        this.vertx = vertx;
+        this(Clock.of(vertx), timeoutMs, handlerName);
+    }
+
+    HandlerDeadlines(Clock clock, long timeoutMs, String handlerName) {
+        this.clock = clock;
         this.timeoutMs = timeoutMs;
         this.handlerName = handlerName;
     }
 
     /** Fails {@code answer} if the device has not answered within the handler timeout. */
     void watch(Promise<?> answer) {
-        waiting.add(new Waiting(System.nanoTime() + timeoutMs * 1_000_000L, answer));
+        waiting.add(new Waiting(clock.nanoTime() + timeoutMs * 1_000_000L, answer));
         if (timer < 0) {
-            timer = vertx.setTimer(timeoutMs, t -> overdue());
+            timer = clock.setTimer(timeoutMs, this::overdue);
         }
     }
 
@@ -51,7 +88,7 @@ final class HandlerDeadlines {
             waiting.poll();
         }
         if (waiting.isEmpty() && timer >= 0) {
-            vertx.cancelTimer(timer);
+            clock.cancelTimer(timer);
             timer = -1;
         }
     }
@@ -64,7 +101,7 @@ final class HandlerDeadlines {
     /** The timer fired: every packet past its deadline fails (faulting the channel); re-armed for the next. */
     private void overdue() {
         timer = -1;
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         List<Waiting> late = new ArrayList<>();
         for (Waiting w : waiting) {
             if (now - w.deadlineNanos() >= 0) {
@@ -79,7 +116,7 @@ final class HandlerDeadlines {
         unwatchAnswered();
         if (!waiting.isEmpty() && timer < 0) {
             long ms = Math.max(1, (waiting.peek().deadlineNanos() - now + 999_999) / 1_000_000);
-            timer = vertx.setTimer(ms, t -> overdue());
+            timer = clock.setTimer(ms, this::overdue);
         }
     }
 }

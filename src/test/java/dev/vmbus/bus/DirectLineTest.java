@@ -26,6 +26,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -45,14 +47,67 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * issue 19 item 9): the answer goes back on the ring, a reply's action runs once it is there (on the device's
  * context), a device that fails a packet or never answers it faults only that channel, with the reason, and a
  * channel keeps answering packet after packet once an earlier one was answered (no timer left to fault it).
+ *
+ * <p>The handler timeout runs on a {@link HandClock} the test moves on, so an answer of a loaded machine is never
+ * late and no test waits for the timeout to pass (HandlerDeadlinesTest runs the deadlines on Vert.x's timer).
  */
 class DirectLineTest {
     private static final UUID CLASS = UUID.fromString("8a5a7f8e-2b0c-4c55-9f0e-6d1b3c1d2e01");
-    /**
-     * Short enough for a test, long enough that no answer of a loaded CI machine (a GC, a starved event loop) is
-     * ever taken for a device that does not answer.
-     */
     private static final long TIMEOUT_MS = 2000;
+
+    /**
+     * A clock only the test moves: timers set on it fire (each on the context that set it) when {@link #advance}
+     * passes their time.
+     */
+    private static final class HandClock implements HandlerDeadlines.Clock {
+        private record Timer(long id, long dueNanos, Runnable fire, Context context) {
+        }
+
+        private final List<Timer> timers = new ArrayList<>();
+        private long now = 1_000_000_000L;
+        private long nextId;
+
+        @Override
+        public synchronized long nanoTime() {
+            return now;
+        }
+
+        @Override
+        public synchronized long setTimer(long delayMs, Runnable fire) {
+            timers.add(new Timer(nextId, now + delayMs * 1_000_000L, fire, Vertx.currentContext()));
+            return nextId++;
+        }
+
+        @Override
+        public synchronized void cancelTimer(long id) {
+            timers.removeIf(t -> t.id() == id);
+        }
+
+        /** Moves the time on by {@code ms}; returns once every timer that came due has fired. */
+        void advance(long ms) throws Exception {
+            List<Timer> due = new ArrayList<>();
+            synchronized (this) {
+                now += ms * 1_000_000L;
+                for (Iterator<Timer> i = timers.iterator(); i.hasNext(); ) {
+                    Timer t = i.next();
+                    if (t.dueNanos() - now <= 0) {
+                        due.add(t);
+                        i.remove();
+                    }
+                }
+            }
+            for (Timer t : due) {
+                OnContext.run(t.context(), t.fire()).await(10, TimeUnit.SECONDS);
+            }
+        }
+
+        /** The timers set and not yet fired nor cancelled. */
+        synchronized int pending() {
+            return timers.size();
+        }
+    }
+
+    private final HandClock clock = new HandClock();
 
     private final Vertx vertx = Vertx.vertx();
     private final SimBus bus = new SimBus(vertx, 4096);
@@ -62,6 +117,8 @@ class DirectLineTest {
     private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     /** What the device's actions saw: the relid and whether they ran on the device's own context. */
     private final LinkedBlockingQueue<String> actions = new LinkedBlockingQueue<>();
+    /** The relid of each packet the device was handed and will never answer. */
+    private final LinkedBlockingQueue<Integer> hanging = new LinkedBlockingQueue<>();
     private volatile Context deviceContext;
 
     private final DevicePlugin<NoSettings> plugin = new DevicePlugin<>() {
@@ -98,7 +155,10 @@ class DirectLineTest {
                                 actions.add(packet.relid() + (Vertx.currentContext() == deviceContext ? " on the device" : " elsewhere"))));
                         case "none" -> Future.succeededFuture(Reply.none());
                         case "fail" -> Future.failedFuture("the device refuses 'fail'");
-                        case "hang" -> Promise.<Reply>promise().future();
+                        case "hang" -> {
+                            hanging.add(packet.relid());
+                            yield Promise.<Reply>promise().future();
+                        }
                         default -> throw new IllegalArgumentException("unexpected " + text);
                     };
                 }
@@ -134,7 +194,7 @@ class DirectLineTest {
         OnContext.call(context, task).await(10, TimeUnit.SECONDS);
     }
 
-    /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is short. */
+    /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is on {@link #clock}. */
     private void open(int relid) throws Exception {
         Offer offer = new Offer(relid, CLASS, UUID.randomUUID(), 0, 16384);
         replies.put(relid, new LinkedBlockingQueue<>());
@@ -148,7 +208,8 @@ class DirectLineTest {
             public void closed(int r, EndReason reason) {
             }
         }));
-        vertx.deployVerticle(new ChannelVerticle(bus.guest(), offer, plugin, 4, TIMEOUT_MS)).await(10, TimeUnit.SECONDS);
+        vertx.deployVerticle(new ChannelVerticle(bus.guest(), offer, plugin, 4, TIMEOUT_MS, clock))
+                .await(10, TimeUnit.SECONDS);
         await().atMost(10, TimeUnit.SECONDS).until(() -> hostEnds.containsKey(relid));
     }
 
@@ -184,7 +245,8 @@ class DirectLineTest {
         Packet p = reply(1);
         assertEquals(7, p.transactionId(), "'none' sends nothing back");
         assertEquals("1 on the device", actions.poll(10, TimeUnit.SECONDS));
-        Thread.sleep(TIMEOUT_MS + 1000); // idle past the timeout: an answered packet must not fault it later
+        assertEquals(0, clock.pending(), "every packet answered: no timer");
+        clock.advance(TIMEOUT_MS + 1000); // idle past the timeout: an answered packet must not fault it later
         send(1, "echo", 8);
         assertEquals(8, reply(1).transactionId());
         assertTrue(events.stream().noneMatch(e -> e.relid() == 1 && e.ended()), events.toString());
@@ -209,10 +271,17 @@ class DirectLineTest {
         send(4, "echo", 1);
         assertEquals(1, reply(4).transactionId());
         send(4, "hang", 2);
+        assertEquals(4, hanging.poll(10, TimeUnit.SECONDS), "the device was handed the packet");
+        clock.advance(TIMEOUT_MS - 1);
+        send(5, "echo", 3);
+        assertEquals(3, reply(5).transactionId());
+        assertTrue(events.stream().noneMatch(x -> x.ended()), "nothing ends before the timeout: " + events);
+        clock.advance(1);
         ChannelEvent e = faulted(4);
         assertEquals(EndReason.Kind.HANDLER_TIMED_OUT, e.reason().kind());
         assertTrue(e.reason().text().contains("did not answer a packet within " + TIMEOUT_MS + " ms"), e.reason().text());
-        send(5, "echo", 3);
-        assertEquals(3, reply(5).transactionId());
+        send(5, "echo", 4);
+        assertEquals(4, reply(5).transactionId());
+        assertTrue(events.stream().noneMatch(x -> x.relid() == 5 && x.ended()), events.toString());
     }
 }
