@@ -1,0 +1,236 @@
+package dev.vmbus.net;
+
+import dev.vmbus.agent.Agent;
+import dev.vmbus.bench.Netns;
+import dev.vmbus.cli.Vmbus;
+import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.host.SimulatedHostControl;
+import dev.vmbus.os.Posix;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A hostile host against a guest NIC whose backend is a real TAP: the guest ({@code vmbus run}, netvsc backend
+ * {@code tap}) runs in a network namespace this test creates, the simulated host ({@code host.nic.backend
+ * loopback}) in this JVM over {@code shm}. Once the NIC is up and its TAP carries traffic, the host turns on a fault
+ * knob that breaks what the guest checks in every transfer-page packet, and the guest's next received frame (an
+ * IPv6 neighbour solicitation the TAP sent, echoed back by the host) carries it. The guest faults the NIC's channel
+ * with the reason (the check, made before any byte of the range is read), its other channels keep serving (the
+ * heartbeat goes on answering), the agent keeps running, and the TAP:
+ * <ul>
+ *   <li>one the agent created (the usual case) is removed with the NIC's backend: the interface is gone;</li>
+ *   <li>a persistent one an administrator made ({@code ip tuntap add}) stays, with its address, but has no
+ *       carrier (nothing holds it open).</li>
+ * </ul>
+ * Needs root (namespaces, TAPs) and ping.
+ */
+@Tag("slow") // a guest process in a namespace per case
+class NicHostileTapTest {
+    private static final String TAP = "vmbus0";
+    private static final String PEER = "fe80::a";
+    private static final long WAIT_MS = 30_000;
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @CsvSource({
+        "rangePastBuffer, false, is outside the receive buffer's",
+        "transactionIdPastSlots, true, is past the receive buffer's"})
+    void theNicFaultsAloneAndItsTapGoesCleanly(String knob, boolean persistentTap, String reason) throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        Path shm = tmp.resolve("shm");
+        JsonObject config = new JsonObject()
+                .put("transport", new JsonObject().put("type", "shm").put("shmDir", shm.toString()))
+                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                        .put("backend", "tap").put("tap", TAP)))
+                .put("host", new JsonObject().put("heartbeatIntervalMs", 200)
+                        .put("nic", new JsonObject().put("enabled", true).put("backend", "loopback")))
+                .put("dashboard", new JsonObject().put("enabled", false));
+        Path conf = tmp.resolve("vmbus.json");
+        Files.writeString(conf, config.encodePrettily());
+        Path log = tmp.resolve("run.log");
+        try (Netns ns = Netns.create("hostile");
+             Agent host = Agent.hostBuilder(ConfigLoader.parse(config.encode(), "test")).start()) {
+            if (persistentTap) {
+                ns.ip("tuntap", "add", "dev", TAP, "mode", "tap");
+            }
+            Process guest = ns.exec(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                            "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                            Vmbus.class.getName(), "run", "--conf", conf.toString())
+                    .directory(tmp.toFile()).redirectOutput(log.toFile()).start();
+            try {
+                SimulatedHostControl control = new SimulatedHostControl(host.simulatedHost().orElseThrow());
+                awaitLog(guest, log, "netvsc " + TAP + " up on channel");
+                awaitTap(guest, log, ns, true);
+                ns.ip("link", "set", "dev", TAP, "addrgenmode", "none");
+                ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");
+                // the NIC carries frames both ways before the fault: the host loops back what the TAP sends
+                long before = framesToGuest(control);
+                for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
+                    ping(ns);
+                }
+                assertTrue(framesToGuest(control) > before, "no frame reached the guest: " + nic(control).encode());
+                long replies = heartbeat(control).getLong("replies");
+
+                control.act("nic-fault", new JsonObject().put("knob", knob)).await(10, TimeUnit.SECONDS);
+                String failed = "netvsc " + TAP + " (channel ";
+                for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+                     !Files.readString(log).contains(failed) && System.nanoTime() < end; ) {
+                    checkAlive(guest, log);
+                    ping(ns);
+                }
+                String line = Files.readAllLines(log).stream().filter(l -> l.contains(failed)).findFirst()
+                        .orElseThrow(() -> new AssertionError("the guest's NIC did not fail; its output:\n"
+                                + tail(log)));
+                assertTrue(line.contains(reason), knob + ": " + line);
+                // the channel faulted with the same reason (the agent's log names the state and the reason)
+                awaitLog(guest, log, "faulted: ");
+                String faulted = Files.readAllLines(log).stream().filter(l -> l.contains("faulted: ")).findFirst()
+                        .orElseThrow();
+                assertTrue(faulted.contains(reason), faulted);
+                System.out.println(knob + ": " + faulted.strip());
+
+                // the TAP goes: removed if the agent made it, without carrier if it is persistent
+                if (persistentTap) {
+                    awaitTap(guest, log, ns, false);
+                    JsonObject link = new JsonArray(ns.ip("-j", "addr", "show", "dev", TAP)).getJsonObject(0);
+                    assertTrue(link.getJsonArray("flags").contains("NO-CARRIER"), link.encode());
+                    assertTrue(link.getJsonArray("addr_info").encode().contains("fe80::b"),
+                            "the administrator's address went: " + link.encode());
+                } else {
+                    for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+                         tapExists(ns) && System.nanoTime() < end; ) {
+                        checkAlive(guest, log);
+                        Thread.sleep(50);
+                    }
+                    assertFalse(tapExists(ns), "the TAP the agent made outlived its NIC");
+                }
+
+                // the other channels keep serving and the agent keeps running
+                for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+                     heartbeat(control).getLong("replies") < replies + 3 && System.nanoTime() < end; ) {
+                    checkAlive(guest, log);
+                    Thread.sleep(50);
+                }
+                assertTrue(heartbeat(control).getLong("replies") >= replies + 3,
+                        "the heartbeat stopped answering after the NIC faulted: " + heartbeat(control).encode());
+                checkAlive(guest, log);
+                System.out.println(knob + ": TAP " + (tapExists(ns) ? ns.ip("link", "show", "dev", TAP).strip()
+                        : "removed") + "; heartbeat " + heartbeat(control).encode());
+            } finally {
+                guest.destroy();
+                if (!guest.waitFor(10, TimeUnit.SECONDS)) {
+                    guest.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            }
+            assertEquals(List.of(), Files.readAllLines(log).stream().filter(l -> l.contains("Exception in thread"))
+                    .toList(), "the guest crashed a thread");
+        }
+    }
+
+    /** One ping of the peer's link-local address over the TAP (it needs no answer: its neighbour solicitation goes
+     * out through the NIC and comes back). */
+    private static void ping(Netns ns) throws IOException, InterruptedException {
+        Process p = ns.exec("ping", "-6", "-n", "-c", "1", "-W", "1", PEER + "%" + TAP)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(5, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static boolean tapExists(Netns ns) throws InterruptedException {
+        try {
+            ns.ip("link", "show", "dev", TAP);
+            return true;
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    /** Waits until the TAP is up ({@code up}) or without carrier. */
+    private static void awaitTap(Process guest, Path log, Netns ns, boolean up) throws Exception {
+        String flag = up ? "LOWER_UP" : "NO-CARRIER";
+        for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS); System.nanoTime() < end; ) {
+            checkAlive(guest, log);
+            if (tapExists(ns) && new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0)
+                    .getJsonArray("flags").contains(flag)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("TAP " + TAP + " never " + flag + ": " + (tapExists(ns)
+                ? ns.ip("link", "show", "dev", TAP) : "gone") + "; the guest's output:\n" + tail(log));
+    }
+
+    private static JsonObject device(SimulatedHostControl control, String name) throws Exception {
+        JsonArray devices = control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices");
+        for (int i = 0; i < devices.size(); i++) {
+            if (name.equals(devices.getJsonObject(i).getString("device"))) {
+                return devices.getJsonObject(i);
+            }
+        }
+        throw new AssertionError("the host shows no " + name + ": " + devices.encode());
+    }
+
+    private static JsonObject nic(SimulatedHostControl control) throws Exception {
+        return device(control, "nic");
+    }
+
+    /** Frames the host's NIC sent the guest, over its queues. */
+    private static long framesToGuest(SimulatedHostControl control) throws Exception {
+        JsonArray queues = nic(control).getJsonArray("queues");
+        long n = 0;
+        for (int i = 0; i < queues.size(); i++) {
+            n += queues.getJsonObject(i).getLong("framesToGuest", 0L);
+        }
+        return n;
+    }
+
+    private static JsonObject heartbeat(SimulatedHostControl control) throws Exception {
+        return device(control, "heartbeat");
+    }
+
+    private static void awaitLog(Process guest, Path log, String text) throws Exception {
+        for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS); System.nanoTime() < end; ) {
+            if (Files.readString(log).contains(text)) {
+                return;
+            }
+            checkAlive(guest, log);
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no '" + text + "' from the guest within " + WAIT_MS + " ms; its output:\n"
+                + tail(log));
+    }
+
+    private static void checkAlive(Process guest, Path log) {
+        if (!guest.isAlive()) {
+            throw new AssertionError("the guest exited with status " + guest.exitValue() + "; its output:\n"
+                    + tail(log));
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no output: " + e.getMessage() + ")";
+        }
+    }
+}
