@@ -58,6 +58,17 @@ public interface FramePort extends AutoCloseable {
      */
     boolean send(byte[] frame, int offset, int length);
 
+    /**
+     * Hands over, in place and on the NIC's event loop, what the outside holds right now, as if the loop had just
+     * found the port readable; nothing for a port that does not read on the loop (the default), or while it is
+     * paused or closed. Call it only on that loop. The NIC calls it after writing frames out within a drain pass:
+     * a frame the outside answers at once (the kernel's echo reply or TCP ACK to a frame written to a TAP is queued
+     * before the write returns) then leaves in the same pass, with the pass's completions, under one signal to the
+     * peer instead of two wake-ups.
+     */
+    default void readNow() {
+    }
+
     /** Stops taking frames from the outside until {@link #resume}. Idempotent. */
     void pause();
 

@@ -65,13 +65,13 @@ final class NvspDecoder {
             }
             case Nvsp.TYPE_SEND_RNDIS_PKT -> {
                 need(m, Nvsp.SEND_RNDIS_PKT);
-                yield new RndisPacket(b.getInt(at(Nvsp.SEND_RNDIS_PKT, "channel_type")),
-                        b.getInt(at(Nvsp.SEND_RNDIS_PKT, "send_buf_section_index")),
-                        b.getInt(at(Nvsp.SEND_RNDIS_PKT, "send_buf_section_size")));
+                yield new RndisPacket(b.getInt(Nvsp.RNDIS_PKT_CHANNEL_TYPE),
+                        b.getInt(Nvsp.RNDIS_PKT_SECTION_INDEX),
+                        b.getInt(Nvsp.RNDIS_PKT_SECTION_SIZE));
             }
             case Nvsp.TYPE_SEND_RNDIS_PKT_COMPLETE -> {
                 need(m, Nvsp.SEND_RNDIS_PKT_COMPLETE);
-                yield new RndisPacketComplete(b.getInt(at(Nvsp.SEND_RNDIS_PKT_COMPLETE, "status")));
+                yield new RndisPacketComplete(b.getInt(Nvsp.RNDIS_PKT_COMPLETE_STATUS));
             }
             case Nvsp.TYPE_SEND_NDIS_CONFIG -> {
                 need(m, Nvsp.SEND_NDIS_CONFIG);
@@ -145,7 +145,10 @@ final class NvspDecoder {
     }
 
     private static void need(byte[] m, GroupLayout layout) throws NetCodecException {
-        need(m, "NVSP " + layout.name().orElse("message"), NetLayout.size(layout));
+        int bytes = NetLayout.size(layout);
+        if (m.length < bytes) { // the name only for the error: this runs for every frame's message
+            need(m, "NVSP " + layout.name().orElse("message"), bytes);
+        }
     }
 
     private static void need(byte[] m, String what, int bytes) throws NetCodecException {

@@ -167,9 +167,9 @@ public sealed interface NvspMessage {
         public int type() { return Nvsp.TYPE_SEND_RNDIS_PKT; }
         public GroupLayout layout() { return Nvsp.SEND_RNDIS_PKT; }
         public void encodeFields(ByteBuffer b) {
-            b.putInt(at(Nvsp.SEND_RNDIS_PKT, "channel_type"), channelType);
-            b.putInt(at(Nvsp.SEND_RNDIS_PKT, "send_buf_section_index"), sectionIndex);
-            b.putInt(at(Nvsp.SEND_RNDIS_PKT, "send_buf_section_size"), sectionSize);
+            b.putInt(Nvsp.RNDIS_PKT_CHANNEL_TYPE, channelType);
+            b.putInt(Nvsp.RNDIS_PKT_SECTION_INDEX, sectionIndex);
+            b.putInt(Nvsp.RNDIS_PKT_SECTION_SIZE, sectionSize);
         }
     }
 
@@ -178,7 +178,7 @@ public sealed interface NvspMessage {
         public int type() { return Nvsp.TYPE_SEND_RNDIS_PKT_COMPLETE; }
         public GroupLayout layout() { return Nvsp.SEND_RNDIS_PKT_COMPLETE; }
         public void encodeFields(ByteBuffer b) {
-            b.putInt(at(Nvsp.SEND_RNDIS_PKT_COMPLETE, "status"), status);
+            b.putInt(Nvsp.RNDIS_PKT_COMPLETE_STATUS, status);
         }
     }
 

@@ -58,6 +58,8 @@ public final class TapPort implements FramePort {
     private SelectableFd selectable;
     private volatile Readiness.Watch watch;
     private MemorySegment loopBuffer;
+    /** Loop mode: where frames read on the loop go ({@link #readNow}); null otherwise. */
+    private volatile Receiver loopReceiver;
     private final Object readLock = new Object();
 
     /**
@@ -116,6 +118,7 @@ public final class TapPort implements FramePort {
                 s = SelectableFd.of(tap.fd());
                 loopBuffer = Arena.ofAuto().allocate(READ_BUFFER, 64);
                 selectable = s;
+                loopReceiver = toNic;
                 watch = loop.watch(s.channel(), s.readyOps(), () -> readOnLoop(toNic));
                 if (paused) {
                     watch.enabled(false);
@@ -123,6 +126,7 @@ public final class TapPort implements FramePort {
                 return;
             } catch (IOException | RuntimeException e) {
                 selectable = null;
+                loopReceiver = null;
                 if (s != null) {
                     s.close();
                 }
@@ -136,6 +140,18 @@ public final class TapPort implements FramePort {
     /** Whether frames are read on the NIC's event loop (else on a reader thread); false until started. */
     public boolean readsOnLoop() {
         return watch != null;
+    }
+
+    /**
+     * Loop mode: reads what the TAP holds now on the NIC's loop (the caller's thread), as a readiness would; one
+     * non-blocking {@code read} when nothing is queued. Nothing without loop mode.
+     */
+    @Override
+    public void readNow() {
+        Receiver toNic = loopReceiver;
+        if (toNic != null) {
+            readOnLoop(toNic);
+        }
     }
 
     /** Loop mode: one burst read where the loop's selector said the TAP is readable, handed over in place. */

@@ -259,8 +259,24 @@ final class Nic {
     /**
      * One drain batch of this NIC's channels, on the primary's context. Throws (faulting the channel, with the
      * reason) on the first host mistake, or if the NIC already failed.
+     *
+     * <p>If the batch wrote frames to the backend, the backend is read at once ({@link FramePort#readNow}): what
+     * the outside answered while the write ran (an echo reply, a TCP ACK) goes to the host in this drain pass,
+     * staged with the pass's receive completions and published with them under one signal, instead of the
+     * completions' signal waking the host once and the answer waking it again a moment later.
      */
     void batch(List<Packet> batch) {
+        handle(batch);
+        if (rx.wroteOut) {
+            rx.wroteOut = false;
+            FramePort p = port;
+            if (p != null && phase == Phase.UP) {
+                p.readNow();
+            }
+        }
+    }
+
+    private void handle(List<Packet> batch) {
         for (Packet packet : batch) {
             if (failure != null) {
                 throw new NetvscFault(failure);

@@ -36,6 +36,8 @@ final class NicReceive {
     volatile long dropsBackend;
     volatile long dropsEmpty;
     volatile long statusIndications;
+    /** A frame went to the backend since {@link Nic#batch} last looked (it then reads the backend at once). */
+    boolean wroteOut;
 
     NicReceive(Nic nic) {
         this.nic = nic;
@@ -207,7 +209,9 @@ final class NicReceive {
         MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, base + dataStart, frame, 0, n);
         queue.framesIn++;
         queue.bytesIn += n;
-        if (!nic.port.send(frame, 0, n)) {
+        if (nic.port.send(frame, 0, n)) {
+            wroteOut = true;
+        } else {
             dropsBackend++;
         }
     }

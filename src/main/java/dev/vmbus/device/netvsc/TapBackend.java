@@ -67,6 +67,11 @@ final class TapBackend implements FramePort, Nic.LinkAware {
     }
 
     @Override
+    public void readNow() {
+        port.readNow();
+    }
+
+    @Override
     public void pause() {
         port.pause();
     }

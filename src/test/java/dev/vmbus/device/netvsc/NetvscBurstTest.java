@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetvscBurstTest {
 
     /** A backend the test drives: {@link #burst} hands frames over in one task, as a TAP port does. */
-    static final class BurstPort implements FramePort {
+    static class BurstPort implements FramePort {
         volatile Executor deliver;
         volatile Receiver toNic;
         volatile boolean paused;
@@ -71,6 +71,33 @@ class NetvscBurstTest {
 
         @Override
         public void close() {
+        }
+    }
+
+    /**
+     * A backend that answers each frame the NIC writes to it, as the kernel answers an echo request written to a
+     * TAP (the reply is queued before the write returns); the answer goes to the NIC only when it reads
+     * ({@link #readNow}), so without that read it never leaves.
+     */
+    static final class EchoPort extends BurstPort {
+        final java.util.Queue<byte[]> answers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final List<io.vertx.core.Context> readIn = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public boolean send(byte[] frame, int offset, int length) {
+            byte[] answer = java.util.Arrays.copyOfRange(frame, offset, offset + length);
+            answer[answer.length - 1] ^= 0x5a;
+            answers.add(answer);
+            return true;
+        }
+
+        @Override
+        public void readNow() {
+            readIn.add(io.vertx.core.Vertx.currentContext());
+            byte[] a;
+            while ((a = answers.poll()) != null) {
+                toNic.frame(a, !answers.isEmpty());
+            }
         }
     }
 
@@ -174,6 +201,34 @@ class NetvscBurstTest {
             assertSameFrames(seven, all);
             // two sections of the ten and three of the seven wait for their completions: no other was used
             host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 5, "5 sections in use");
+        }
+    }
+
+    @Test
+    void anAnswerTheBackendHoldsAtOnceLeavesWithTheReceiveCompletionUnderOneSignal() throws Exception {
+        EchoPort port = new EchoPort();
+        try (NicHost host = start(port, 16L << 20)) {
+            host.settle(); // bring-up's transfer pages all completed: the host's ring from the guest is idle
+            long before = host.hostInterrupts();
+            host.seen.clear();
+            byte[] request = NetvscDataTest.frame(98, 5);
+            long tid = host.deliver(List.of(new RndisMessage.Packet(request, List.of()).encode()), Nvsp.CHANNEL_DATA);
+            Packet done = host.next();
+            assertEquals(dev.vmbus.ring.PacketType.COMP, done.type(), "the receive completion comes first");
+            assertEquals(tid, done.transactionId());
+            Packet answer = nextSend(host);
+            byte[] expected = request.clone();
+            expected[expected.length - 1] ^= 0x5a;
+            assertSameFrames(List.of(expected), framesIn(host, answer));
+            // the completion and the answer were published together: one signal woke the host for both
+            assertEquals(1, host.hostInterrupts() - before, "signals from the guest for the completion and the answer");
+            assertEquals(1, port.readIn.size(), "the NIC read the backend once, after the batch wrote to it");
+            assertTrue(port.readIn.getFirst() != null && port.readIn.getFirst().isEventLoopContext(),
+                    "read on the NIC's event loop");
+            // a batch that writes nothing to the backend (the answer's completion) does not read it
+            host.complete(answer.transactionId(), new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS));
+            host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 0, "the section back");
+            assertEquals(1, port.readIn.size(), "reads of the backend after a batch without frames for it");
         }
     }
 

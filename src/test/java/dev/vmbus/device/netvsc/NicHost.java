@@ -137,6 +137,11 @@ final class NicHost implements AutoCloseable {
         return done.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Interrupts (the guest's signals) the host's end of the primary channel has counted. */
+    long hostInterrupts() throws Exception {
+        return onHost(() -> io.vertx.core.Future.succeededFuture(driver.getNow(null).interrupts()));
+    }
+
     ChannelBuffer buffer(ChannelBuffer.Kind kind) {
         return link.buffers().stream().filter(b -> b.kind() == kind).findFirst().orElseThrow();
     }
