@@ -10,7 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 
-import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.function.Supplier;
@@ -69,7 +68,7 @@ final class ShmHostChannel {
     void signalConnected(SocketChannel accepted) {
         if (!openRequested || link != null || signalListener == null) {
             LOG.warning("shm: unexpected signal connection for relid " + offer.relid() + "; closing it");
-            closeQuietly(accepted);
+            LoopHandle.closeQuietly(accepted);
             return;
         }
         Link l = new Link();
@@ -107,14 +106,6 @@ final class ShmHostChannel {
             l.socket.close();
             l.ended(reason);
             listener.closed(offer.relid(), reason);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing is all we wanted
         }
     }
 
