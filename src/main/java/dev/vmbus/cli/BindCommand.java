@@ -65,6 +65,8 @@ final class BindCommand {
 
         BooleanSupplier root = UioBinder::runningAsRoot;
         UioBinder.SysfsWriter writer = UioBinder.FILES;
+        /** Where the unit's NIC drop-in goes ({@link NicDropIn}); null for nowhere (tests on fixture trees). */
+        Path dropIns = NicDropIn.DIR;
 
         @Override
         public Integer call() throws IOException {
@@ -131,6 +133,9 @@ final class BindCommand {
             "vss", List.of("hv-vss-daemon.service", "hypervvssd.service"),
             "fcopy", List.of("hv-fcopy-daemon.service", "hypervfcopyd.service"));
 
+    /** The synthetic NIC's class, whose binding brings the unit's {@link NicDropIn}. */
+    static final UUID NETVSC = DeviceClass.byName("netvsc").orElseThrow().classId();
+
     /** How long bind waits for the stopped daemons of a class to let go of its devices. */
     static final java.time.Duration RELEASE_WAIT = java.time.Duration.ofSeconds(10);
 
@@ -159,7 +164,9 @@ final class BindCommand {
             description = "Give the devices of a class to uio_hv_generic, for 'vmbus run' with transport uio (root "
                     + "only): writes the class to uio_hv_generic/new_id, then each device to its driver's unbind and to "
                     + "uio_hv_generic/bind, printing each write. Refuses what this kernel cannot serve, and storage, "
-                    + "network and unknown classes unless --force; any failure puts every device back on its driver.")
+                    + "network and unknown classes unless --force; any failure puts every device back on its driver. "
+                    + "Binding netvsc also writes the unit's drop-in /etc/systemd/system/vmbus.service.d/netvsc.conf, "
+                    + "which lets the agent open /dev/net/tun (the NIC's tap backend); 'unbind netvsc' removes it.")
     static final class Bind extends Base {
         @Option(names = "--enabled", description = "Instead of one CLASS: every class enabled in the configuration whose"
                 + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"
@@ -225,6 +232,11 @@ final class BindCommand {
                                     + " agent does not serve it; the other classes are served: " + e.getMessage());
                         }
                     }
+                }
+                if (name.equals("netvsc") && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
+                        && NicDropIn.missing(dropIns)) {
+                    out.println("WARNING: netvsc: " + dropIns.resolve(NicDropIn.FILE) + " is missing, so the unit denies"
+                            + " /dev/net/tun and the NIC's tap backend cannot open it: 'vmbus bind netvsc' writes it");
                 }
             }
             if (stopDaemons) {
@@ -309,6 +321,14 @@ final class BindCommand {
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
             int moved = binder.bind(classId, force, dryRun);
+            if (classId.equals(NETVSC)) {
+                if (dryRun) {
+                    spec.commandLine().getOut().println("# and the unit's drop-in " + (dropIns == null ? "(none here)"
+                            : dropIns.resolve(NicDropIn.FILE)) + ": DeviceAllow=/dev/net/tun rw");
+                } else {
+                    NicDropIn.write(dropIns).ifPresent(l -> spec.commandLine().getOut().println("  " + l));
+                }
+            }
             return name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER
                     + "; 'systemctl enable --now vmbus' (or 'vmbus run --conf /etc/vmbus/vmbus.json') serves them";
         }
@@ -344,6 +364,9 @@ final class BindCommand {
                         + " its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
             }
             int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
+            if (classId.equals(NETVSC) && !dryRun) {
+                NicDropIn.remove(dropIns).ifPresent(l -> spec.commandLine().getOut().println("  " + l));
+            }
             return name + ": " + moved + " device(s) released by " + VmbusDevices.UIO_DRIVER;
         }
     }
@@ -371,7 +394,14 @@ final class BindCommand {
     /** For tests: as above, with how long bind waits for a stopped daemon to let go of its devices. */
     static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner,
                    boolean serviceActive, java.time.Duration releaseWait) throws IOException {
+        return run(argv, out, root, writer, runner, serviceActive, releaseWait, null);
+    }
+
+    /** For tests: as above, with where the unit's NIC drop-in goes (null: nowhere, as in every other helper). */
+    static int run(String[] argv, PrintStream out, boolean root, UioBinder.SysfsWriter writer, Runner runner,
+                   boolean serviceActive, java.time.Duration releaseWait, Path dropIns) throws IOException {
         Base command = argv.length > 0 && argv[0].equals("unbind") ? new Unbind() : new Bind();
+        command.dropIns = dropIns;
         if (command instanceof Bind b) {
             b.runner = runner;
             b.releaseWait = releaseWait;
