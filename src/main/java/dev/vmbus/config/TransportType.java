@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -12,22 +13,19 @@ import java.util.stream.Collectors;
  */
 public enum TransportType {
     /** The simulated host in the same JVM: host and guest share ring memory, signals are calls. */
-    SIM("sim"),
+    SIM,
     /** The host in another process, over ring files and Unix sockets in a directory. */
-    SHM("shm"),
+    SHM,
     /** A real Hyper-V guest: {@code /dev/uioN} of {@code uio_hv_generic}. */
-    UIO("uio");
+    UIO;
 
-    private final String configName;
-
-    TransportType(String configName) {
-        this.configName = configName;
-    }
-
-    /** The name in {@code conf/vmbus.json} and on the command line: {@code sim}, {@code shm} or {@code uio}. */
+    /**
+     * The name in {@code conf/vmbus.json} and on the command line, the constant's name in lower case: {@code sim},
+     * {@code shm} or {@code uio}.
+     */
     @JsonValue
     public String configName() {
-        return configName;
+        return name().toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -56,7 +54,7 @@ public enum TransportType {
     @JsonCreator
     public static TransportType parse(String name) {
         for (TransportType t : values()) {
-            if (t.configName.equals(name)) {
+            if (t.configName().equals(name)) {
                 return t;
             }
         }
@@ -65,6 +63,6 @@ public enum TransportType {
 
     @Override
     public String toString() {
-        return configName;
+        return configName();
     }
 }

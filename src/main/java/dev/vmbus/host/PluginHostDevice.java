@@ -38,7 +38,7 @@ public final class PluginHostDevice extends ChannelHostDevice {
     public void opened(ChannelLink link) {
         ChannelDriver d = attach(link, "");
         opens++;
-        guard("opened", () -> counterpart.opened(new Link(d)));
+        guard("opened", () -> counterpart.opened(new Link(offer, context.owner(), this, d)));
     }
 
     @Override
@@ -78,24 +78,11 @@ public final class PluginHostDevice extends ChannelHostDevice {
         return json;
     }
 
-    /** The counterpart's view of the open channel; stale once the channel closes (sends then fail). */
-    private final class Link implements HostLink {
-        private final ChannelDriver d;
-
-        Link(ChannelDriver d) {
-            this.d = d;
-        }
-
-        @Override
-        public Offer offer() {
-            return offer;
-        }
-
-        @Override
-        public Vertx vertx() {
-            return context.owner();
-        }
-
+    /**
+     * The counterpart's view of the open channel, {@code d} the driver it opened on; stale once the channel closes
+     * (sends then fail).
+     */
+    private record Link(Offer offer, Vertx vertx, PluginHostDevice device, ChannelDriver d) implements HostLink {
         @Override
         public Future<Void> send(byte[] payload, long transactionId) {
             if (!open()) {
@@ -106,7 +93,7 @@ public final class PluginHostDevice extends ChannelHostDevice {
 
         @Override
         public boolean open() {
-            return driver() == d && d.open();
+            return device.driver() == d && d.open();
         }
     }
 }
