@@ -13,7 +13,10 @@ public interface GuestPages extends AutoCloseable {
     /** The pages, {@code pageCount() * 4096} bytes. */
     MemorySegment memory();
 
-    int pageCount();
+    /** How many pages: {@link #memory()}'s size in {@link GuestMemory#PAGE_SIZE} pages. */
+    default int pageCount() {
+        return (int) (memory().byteSize() / GuestMemory.PAGE_SIZE);
+    }
 
     /** The PFN of page {@code index} (0-based, 4 KiB pages). */
     long pfn(int index);

@@ -60,7 +60,7 @@ public final class SharedGuestMemory implements GuestMemory {
                 inUse += count;
                 MemorySegment slice = memory.asSlice((long) start * PAGE_SIZE, (long) count * PAGE_SIZE);
                 slice.fill((byte) 0);
-                return new Pages(start, count, slice);
+                return new Pages(start, slice);
             }
             start = used.nextClearBit(busy);
         }
@@ -148,30 +148,17 @@ public final class SharedGuestMemory implements GuestMemory {
     }
 
     /** Pages from this memory: their PFNs are their page numbers in it. */
-    private final class Pages implements GuestPages {
+    private final class Pages extends AllocatedPages {
         private final int start;
-        private final int count;
-        private final MemorySegment slice;
-        private boolean closed;
 
-        Pages(int start, int count, MemorySegment slice) {
+        Pages(int start, MemorySegment slice) {
+            super(slice);
             this.start = start;
-            this.count = count;
-            this.slice = slice;
-        }
-
-        @Override
-        public MemorySegment memory() {
-            return slice;
-        }
-
-        @Override
-        public int pageCount() {
-            return count;
         }
 
         @Override
         public long pfn(int index) {
+            int count = pageCount();
             if (index < 0 || index >= count) {
                 throw new IndexOutOfBoundsException("page " + index + " of " + count);
             }
@@ -179,14 +166,8 @@ public final class SharedGuestMemory implements GuestMemory {
         }
 
         @Override
-        public void close() {
-            synchronized (SharedGuestMemory.this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-            }
-            free(start, count);
+        protected void release() {
+            free(start, pageCount());
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.os.LockedMemory;
+import dev.vmbus.transport.AllocatedPages;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
 
@@ -195,26 +196,15 @@ public final class PinnedGuestMemory implements GuestMemory {
                 : "pinned pages (mlock, PFNs from pagemap): " + inUse.get() + " pages of " + PAGE_SIZE + " bytes in use";
     }
 
-    private final class Pages implements GuestPages {
-        private final MemorySegment memory;
+    /** Pinned pages: their PFNs are what pagemap said at allocation. */
+    private final class Pages extends AllocatedPages {
         private final long[] pfns;
         private final Arena arena;
-        private boolean closed;
 
         Pages(MemorySegment memory, long[] pfns, Arena arena) {
-            this.memory = memory;
+            super(memory);
             this.pfns = pfns;
             this.arena = arena;
-        }
-
-        @Override
-        public MemorySegment memory() {
-            return memory;
-        }
-
-        @Override
-        public int pageCount() {
-            return pfns.length;
         }
 
         @Override
@@ -223,13 +213,7 @@ public final class PinnedGuestMemory implements GuestMemory {
         }
 
         @Override
-        public void close() {
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-            }
+        protected void release() {
             inUse.addAndGet(-pfns.length);
             arena.close();
         }
