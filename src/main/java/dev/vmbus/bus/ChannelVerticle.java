@@ -17,6 +17,7 @@ import dev.vmbus.channel.RingUnmappedException;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.runtime.HandlerFailure;
 import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -95,12 +96,16 @@ public final class ChannelVerticle extends VerticleBase {
         MessageConsumer<Object> sends = vertx.eventBus().localConsumer(Addresses.channelSend(offer.relid()), this::onSend);
         MessageConsumer<Object> stats = vertx.eventBus().localConsumer(Addresses.channelStats(offer.relid()),
                 m -> m.reply(stats()));
+        // Everything from here to the driver's creation runs on this verticle's context: Future.all's listeners
+        // run on whatever thread completes it, and the link's interrupts run here (owner). Built elsewhere, the
+        // driver would drain here before this.driver was stored, and a reply read it null (an NPE, the channel
+        // faulted at its first packet). deliver keeps that so even for a transport that completes elsewhere.
         return Future.all(sends.completion(), stats.completion())
-                .compose(x -> transport.open(offer))
+                .compose(x -> OnContext.deliver(context, transport.open(offer, context)))
                 .compose(link -> {
                     resources = new dev.vmbus.spi.DeviceChannel(offer, link.buffers(), transport.guestMemory());
                     port = new DevicePort(offer, handler.name(), context, resources);
-                    return attach().transform(ar -> {
+                    return OnContext.deliver(context, attach()).transform(ar -> {
                         if (ar.failed()) {
                             return link.close().transform(closed -> Future.failedFuture(ar.cause()));
                         }

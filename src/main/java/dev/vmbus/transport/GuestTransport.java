@@ -3,6 +3,7 @@ package dev.vmbus.transport;
 import dev.vmbus.channel.Offer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 
 /**
  * Where a guest's channels come from: {@code sim} (a host in this JVM), {@code shm} (a host in another
@@ -29,10 +30,18 @@ public interface GuestTransport {
 
     /**
      * Opens an offered channel: initialises both ring headers (indices 0, masks 0, {@code feature_bits} 1),
-     * tells the host, and completes with the link once the host may write. Call it on the context that will
-     * own the channel; the link's handlers run there.
+     * tells the host, and completes with the link once the host may write. The link's handlers (interrupt,
+     * closed) run on {@code owner}, and the returned future completes there too, so that the owner attaches its
+     * handlers and stores what it made of the link before an interrupt the host sent meanwhile can run: an
+     * interrupt is a task on {@code owner} and waits behind the one that completes the open. A null
+     * {@code owner} is the transport's own context (the one {@link #start} was given).
      */
-    Future<ChannelLink> open(Offer offer);
+    Future<ChannelLink> open(Offer offer, Context owner);
+
+    /** {@link #open(Offer, Context)} for the calling context (the transport's own when called off any context). */
+    default Future<ChannelLink> open(Offer offer) {
+        return open(offer, Vertx.currentContext());
+    }
 
     /**
      * Guest memory for GPA-direct packets: {@code sim}'s shared segment, the {@code shm} host's {@code guest.mem},

@@ -3,6 +3,7 @@ package dev.vmbus.transport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 
 import java.util.function.Supplier;
 
@@ -40,6 +41,25 @@ public final class OnContext {
     /** Runs {@code task} on {@code context}; its value (which may be null) is the outcome. */
     public static <T> Future<T> supply(Context context, Supplier<T> task) {
         return call(context, () -> Future.succeededFuture(task.get()));
+    }
+
+    /**
+     * {@code future}'s outcome, completed on {@code context}: at once when {@code future} completes there, else
+     * by a task queued there. Listeners added to the returned future before it completes run on the context's
+     * thread. A Vert.x future made without a context ({@code Promise.promise()}, {@code Future.all}, and what
+     * {@code compose} or {@code map} derive from them) runs its listeners on whichever thread completes it;
+     * this brings the continuation home.
+     */
+    public static <T> Future<T> deliver(Context context, Future<T> future) {
+        Promise<T> result = Promise.promise();
+        future.onComplete(ar -> {
+            if (Vertx.currentContext() == context) {
+                result.handle(ar);
+            } else {
+                context.runOnContext(v -> result.handle(ar));
+            }
+        });
+        return result.future();
     }
 
     /** Runs {@code task} on {@code context}; the outcome is that it ran, or what it threw. */

@@ -282,9 +282,10 @@ public final class ShmGuest implements GuestTransport {
     }
 
     @Override
-    public Future<ChannelLink> open(Offer offer) {
-        Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
-        return OnContext.call(context, () -> {
+    public Future<ChannelLink> open(Offer offer, Context ownerContext) {
+        Context owner = ownerContext != null ? ownerContext : context;
+        // Worked out on the transport's context, completed on the owner's (GuestTransport.open).
+        return OnContext.deliver(owner, OnContext.call(context, () -> {
             ShmProtocol.ParsedOffer parsed = offers.get(offer.relid());
             if (parsed == null || control == null) {
                 return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered by the shm host"));
@@ -335,7 +336,7 @@ public final class ShmGuest implements GuestTransport {
                         links.put(offer.relid(), ar.result());
                         return Future.<ChannelLink>succeededFuture(ar.result());
                     }));
-        });
+        }));
     }
 
     /**

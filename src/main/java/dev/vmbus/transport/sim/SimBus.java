@@ -12,10 +12,10 @@ import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.InterruptTarget;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 import java.lang.foreign.Arena;
@@ -273,13 +273,8 @@ public final class SimBus {
             closeChannel(channel, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
         }
 
-        private Context currentOr(Context fallback) {
-            Context c = Vertx.currentContext();
-            return c != null ? c : fallback;
-        }
-
         @Override
-        public Future<ChannelLink> open(Offer offer) {
+        public Future<ChannelLink> open(Offer offer, Context ownerContext) {
             SimChannel channel = channels.get(offer.relid());
             if (channel == null) {
                 return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered"));
@@ -287,7 +282,7 @@ public final class SimBus {
             if (channel.guestEnd != null) {
                 return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
             }
-            Context owner = currentOr(context);
+            Context owner = ownerContext != null ? ownerContext : context;
             ChannelRings.of(channel.memory, headerSize).initialize();
             End g = new End(channel, owner, true);
             End h = new End(channel, host.context(), false);
@@ -295,12 +290,12 @@ public final class SimBus {
             h.peer = g;
             channel.guestEnd = g;
             channel.hostEnd = h;
-            Promise<ChannelLink> opened = Promise.promise();
-            host.context().runOnContext(v -> {
+            // The host's end first (it may write at once: its signal queues an interrupt on owner), then the
+            // link, completed on owner (GuestTransport.open), so it lands before that interrupt.
+            return OnContext.deliver(owner, OnContext.supply(host.context(), () -> {
                 channel.listener.opened(h);
-                owner.runOnContext(w -> opened.complete(g));
-            });
-            return opened.future();
+                return g;
+            }));
         }
 
         void closeChannel(SimChannel channel, EndReason reason) {

@@ -238,9 +238,10 @@ public final class UioGuest implements GuestTransport {
     }
 
     @Override
-    public Future<ChannelLink> open(Offer offer) {
-        Context owner = Vertx.currentContext() != null ? Vertx.currentContext() : context;
-        return OnContext.call(context, () -> {
+    public Future<ChannelLink> open(Offer offer, Context ownerContext) {
+        Context owner = ownerContext != null ? ownerContext : context;
+        // Worked out on the transport's context, completed on the owner's (GuestTransport.open).
+        return OnContext.deliver(owner, OnContext.call(context, () -> {
             Known k = known.get(offer.relid());
             if (k == null || closing) {
                 String why = refused.get(offer.relid());
@@ -263,7 +264,7 @@ public final class UioGuest implements GuestTransport {
                                     retireIfIdle(l);
                                 });
                     });
-        });
+        }));
     }
 
     /** Worker: opens the device's interrupt line and starts watching it. */
