@@ -119,7 +119,7 @@ public final class NetLab implements AutoCloseable {
     public static JsonObject vmbusConfig(Path shmDir, int queues) {
         return new JsonObject()
                 .put("transport", new JsonObject().put("type", "shm").put("shmDir", shmDir.toString()))
-                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                .put("devices", new JsonObject().put(dev.vmbus.channel.DeviceClass.NETVSC.name(), new JsonObject().put("enabled", true)
                         .put("backend", "tap").put("tap", GUEST_TAP).put("queues", queues)))
                 .put("host", new JsonObject().put("nic", new JsonObject().put("enabled", true)
                         .put("backend", "tap").put("tap", HOST_TAP).put("queues", queues)))

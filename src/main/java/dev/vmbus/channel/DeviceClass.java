@@ -23,14 +23,17 @@ public record DeviceClass(String name, UUID classId, String description) {
     public static final DeviceClass KVP = known("kvp", "a9a0f4e7-5a45-4d96-b827-8a841e8c03e6", "Key-value pair exchange");
     public static final DeviceClass VSS = known("vss", "35fa2e29-ea23-4236-96ae-3a6ebacba440", "Volume shadow copy (backup)");
     public static final DeviceClass FCOPY = known("fcopy", "34d14be3-dee4-41c8-9ae7-6b174977c192", "Guest file copy");
+    public static final DeviceClass NETVSC = known("netvsc", "f8615163-df3e-46c5-913f-f2d2f965ed0e", "Synthetic network adapter");
+    public static final DeviceClass STORVSC = known("storvsc", "ba6163d9-04a1-4d29-b605-72e2ffb1dc7f", "Synthetic SCSI controller");
+    public static final DeviceClass IDE = known("ide", "32412632-86cb-44a2-9b5c-50d1417354f5", "Synthetic IDE controller");
+    public static final DeviceClass FC = known("fc", "2f9bcc4a-0069-4af3-b76b-6fd0be528cda", "Synthetic Fibre Channel");
+
+    /** The integration services: the util classes this agent serves (and {@code vmbus bind} offers by name). */
+    public static final List<DeviceClass> INTEGRATION_SERVICES = List.of(HEARTBEAT, TIMESYNC, SHUTDOWN, KVP, VSS, FCOPY);
 
     /** Spec section 7, from {@code include/linux/hyperv.h} and {@code drivers/hv/channel_mgmt.c}. */
     public static final List<DeviceClass> WELL_KNOWN = List.of(
-            HEARTBEAT, TIMESYNC, SHUTDOWN, KVP, VSS, FCOPY,
-            known("netvsc", "f8615163-df3e-46c5-913f-f2d2f965ed0e", "Synthetic network adapter"),
-            known("storvsc", "ba6163d9-04a1-4d29-b605-72e2ffb1dc7f", "Synthetic SCSI controller"),
-            known("ide", "32412632-86cb-44a2-9b5c-50d1417354f5", "Synthetic IDE controller"),
-            known("fc", "2f9bcc4a-0069-4af3-b76b-6fd0be528cda", "Synthetic Fibre Channel"),
+            HEARTBEAT, TIMESYNC, SHUTDOWN, KVP, VSS, FCOPY, NETVSC, STORVSC, IDE, FC,
             known("nd", "8c2eaf3d-32a7-4b09-ab99-bd1f1c86b501", "Network Direct"),
             known("pci", "44c4f61d-4444-4400-9d52-802e27ede19f", "PCI Express pass-through"),
             known("video", "da0a7802-e377-4aac-8e77-0558eb1073f8", "Synthetic video"),

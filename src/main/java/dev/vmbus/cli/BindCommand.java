@@ -41,7 +41,7 @@ final class BindCommand {
     /** The device classes by name, for completion (a class GUID is accepted too). */
     static final class Classes extends java.util.ArrayList<String> {
         Classes() {
-            super(List.of("heartbeat", "timesync", "shutdown", "kvp", "vss", "fcopy"));
+            super(DeviceClass.INTEGRATION_SERVICES.stream().map(DeviceClass::name).toList());
         }
     }
 
@@ -51,7 +51,7 @@ final class BindCommand {
         CommandLine.Model.CommandSpec spec;
 
         @Parameters(index = "0", arity = "0..1", paramLabel = "CLASS", completionCandidates = Classes.class,
-                description = "heartbeat, timesync, shutdown, kvp, vss, fcopy, or a class GUID.")
+                description = "${COMPLETION-CANDIDATES}, or a class GUID.")
         String deviceClass;
 
         @Mixin
@@ -129,12 +129,12 @@ final class BindCommand {
      * second opener of the agent's ring).
      */
     static final Map<String, List<String>> KERNEL_DAEMONS = Map.of(
-            "kvp", List.of("hv-kvp-daemon.service", "hypervkvpd.service"),
-            "vss", List.of("hv-vss-daemon.service", "hypervvssd.service"),
-            "fcopy", List.of("hv-fcopy-daemon.service", "hypervfcopyd.service"));
+            DeviceClass.KVP.name(), List.of("hv-kvp-daemon.service", "hypervkvpd.service"),
+            DeviceClass.VSS.name(), List.of("hv-vss-daemon.service", "hypervvssd.service"),
+            DeviceClass.FCOPY.name(), List.of("hv-fcopy-daemon.service", "hypervfcopyd.service"));
 
     /** The synthetic NIC's class, whose binding brings the unit's {@link NicDropIn}. */
-    static final UUID NETVSC = DeviceClass.byName("netvsc").orElseThrow().classId();
+    static final UUID NETVSC = DeviceClass.NETVSC.classId();
 
     /** How long bind waits for the stopped daemons of a class to let go of its devices. */
     static final java.time.Duration RELEASE_WAIT = java.time.Duration.ofSeconds(10);
@@ -233,7 +233,7 @@ final class BindCommand {
                         }
                     }
                 }
-                if (name.equals("netvsc") && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
+                if (name.equals(DeviceClass.NETVSC.name()) && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
                         && NicDropIn.missing(dropIns)) {
                     out.println("WARNING: netvsc: " + dropIns.resolve(NicDropIn.FILE) + " is missing, so the unit denies"
                             + " /dev/net/tun and the NIC's tap backend cannot open it: 'vmbus bind netvsc' writes it");

@@ -223,7 +223,7 @@ final class DoctorCommand implements Callable<Integer> {
         }
     }
 
-    private static final java.util.UUID NIC = dev.vmbus.channel.DeviceClass.byName("netvsc").orElseThrow().classId();
+    private static final java.util.UUID NIC = dev.vmbus.channel.DeviceClass.NETVSC.classId();
 
     /**
      * What serving the synthetic NIC through uio needs and costs (issue 21's real-guest part): GPA-direct packets

@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
                 + "(phase, MAC, link, MTU, frames per queue), from the agent's dashboard API.")
 final class LsCommand implements Callable<Integer> {
     /** The synthetic NIC's device and class name. */
-    private static final String NETVSC = "netvsc";
+    private static final String NETVSC = dev.vmbus.channel.DeviceClass.NETVSC.name();
 
     @Spec
     CommandSpec spec;

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -42,7 +43,7 @@ public final class FcopyHostDevice extends IcHostDevice {
     private LongConsumer progressHandler = b -> { };
 
     public FcopyHostDevice(Context context, Offer offer) {
-        super("fcopy", context, offer, IcConstants.MSGTYPE_FCOPY, List.of(IcVersion.of(1, 1)));
+        super(DeviceClass.FCOPY.name(), context, offer, IcConstants.MSGTYPE_FCOPY, List.of(IcVersion.of(1, 1)));
     }
 
     /** Called on the host context after every acknowledged WRITE with the bytes sent so far. */

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcConstants;
@@ -40,7 +41,7 @@ public final class HeartbeatHostDevice extends IcHostDevice {
     private LongConsumer roundTrips = nanos -> { };
 
     public HeartbeatHostDevice(Context context, Offer offer, long intervalMs) {
-        super("heartbeat", context, offer, IcConstants.MSGTYPE_HEARTBEAT,
+        super(DeviceClass.HEARTBEAT.name(), context, offer, IcConstants.MSGTYPE_HEARTBEAT,
                 List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1)));
         this.intervalMs = intervalMs;
     }

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
@@ -37,7 +38,7 @@ public final class KvpHostDevice extends IcHostDevice {
     private Future<?> queue = Future.succeededFuture();
 
     public KvpHostDevice(Context context, Offer offer) {
-        super("kvp", context, offer, IcConstants.MSGTYPE_KVPEXCHANGE,
+        super(DeviceClass.KVP.name(), context, offer, IcConstants.MSGTYPE_KVPEXCHANGE,
                 List.of(IcVersion.of(3, 0), IcVersion.of(4, 0), IcVersion.of(5, 0)));
     }
 

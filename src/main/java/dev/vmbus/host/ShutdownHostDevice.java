@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
@@ -50,7 +51,7 @@ public final class ShutdownHostDevice extends IcHostDevice {
     private long requests;
 
     public ShutdownHostDevice(Context context, Offer offer) {
-        super("shutdown", context, offer, IcConstants.MSGTYPE_SHUTDOWN,
+        super(DeviceClass.SHUTDOWN.name(), context, offer, IcConstants.MSGTYPE_SHUTDOWN,
                 List.of(IcVersion.of(1, 0), IcVersion.of(3, 0), IcVersion.of(3, 1), IcVersion.of(3, 2)));
     }
 

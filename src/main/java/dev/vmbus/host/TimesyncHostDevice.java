@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcStatus;
@@ -54,7 +55,7 @@ public final class TimesyncHostDevice extends IcHostDevice {
     /** @param versions the service versions to offer, ascending */
     public TimesyncHostDevice(Context context, Offer offer, long intervalMs, HostClock clock, PartitionCounter counter,
                               List<IcVersion> versions) {
-        super("timesync", context, offer, IcConstants.MSGTYPE_TIMESYNC, versions);
+        super(DeviceClass.TIMESYNC.name(), context, offer, IcConstants.MSGTYPE_TIMESYNC, versions);
         this.intervalMs = intervalMs;
         this.clock = clock;
         this.counter = counter;

@@ -1,5 +1,6 @@
 package dev.vmbus.host;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ic.IcStatus;
 import dev.vmbus.ic.IcConstants;
@@ -51,7 +52,7 @@ public final class VssHostDevice extends IcHostDevice {
 
     public VssHostDevice(Context context, Offer offer) {
         // Windows' 4.0 to 7.0 (spec section 2.3); Linux accepts only 5.0.
-        super("vss", context, offer, IcConstants.MSGTYPE_VSS,
+        super(DeviceClass.VSS.name(), context, offer, IcConstants.MSGTYPE_VSS,
                 List.of(IcVersion.of(4, 0), IcVersion.of(5, 0), IcVersion.of(6, 0), IcVersion.of(7, 0)));
     }
 

@@ -1,5 +1,6 @@
 package dev.vmbus.device.fcopy;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.spi.Complaints;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
@@ -38,7 +39,7 @@ public final class FcopyDevice extends IcDevice<IcChannelState> {
     }
 
     FcopyDevice(FcopySettings settings, PartialFile.Opener opener, long abandonAfterMs) {
-        super("fcopy", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
+        super(DeviceClass.FCOPY.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
         this.opener = opener;
         this.abandonAfterMs = abandonAfterMs;

@@ -1,5 +1,6 @@
 package dev.vmbus.device.heartbeat;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
 import dev.vmbus.spi.Reply;
@@ -26,7 +27,7 @@ public final class HeartbeatDevice extends IcDevice<HeartbeatDevice.State> {
     public static final int SEQUENCE = HeartbeatMessage.SEQUENCE;
 
     public HeartbeatDevice() {
-        super("heartbeat", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
+        super(DeviceClass.HEARTBEAT.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, State::new);
     }
 
     /** Per channel: the last sequence number we answered with and when. */

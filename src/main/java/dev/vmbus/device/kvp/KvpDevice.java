@@ -1,5 +1,6 @@
 package dev.vmbus.device.kvp;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
 import dev.vmbus.spi.Reply;
@@ -38,7 +39,7 @@ public final class KvpDevice extends IcDevice<IcChannelState> {
     }
 
     KvpDevice(KvpSettings settings, NetworkFacts network) {
-        super("kvp", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
+        super(DeviceClass.KVP.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
         this.network = network;
     }

@@ -35,12 +35,12 @@ public final class NetvscHandler implements DevicePlugin<NetvscSettings> {
 
     @Override
     public String name() {
-        return "netvsc";
+        return DeviceClass.NETVSC.name();
     }
 
     @Override
     public List<UUID> classIds() {
-        return List.of(DeviceClass.byName("netvsc").orElseThrow().classId());
+        return List.of(DeviceClass.NETVSC.classId());
     }
 
     @Override

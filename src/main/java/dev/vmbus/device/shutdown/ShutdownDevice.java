@@ -1,5 +1,6 @@
 package dev.vmbus.device.shutdown;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.HostComplaints.Kind;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.spi.IcChannelState;
@@ -57,7 +58,7 @@ public final class ShutdownDevice extends IcDevice<IcChannelState> {
      *                      and then failing in the kernel while the host waits
      */
     public ShutdownDevice(ShutdownSettings settings, String noHibernation) {
-        super("shutdown", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
+        super(DeviceClass.SHUTDOWN.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
         this.noHibernation = noHibernation;
     }

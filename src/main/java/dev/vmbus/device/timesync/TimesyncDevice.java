@@ -1,5 +1,6 @@
 package dev.vmbus.device.timesync;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.spi.IcDevice;
 import dev.vmbus.spi.Reply;
 import dev.vmbus.ic.IcConstants;
@@ -53,7 +54,7 @@ public final class TimesyncDevice extends IcDevice<TimesyncState> {
      *                the agent; a controlled clock in tests)
      */
     public TimesyncDevice(TimesyncSettings settings, ReferenceClock local, ClockStepper stepper) {
-        super("timesync", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, TimesyncState::new);
+        super(DeviceClass.TIMESYNC.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, TimesyncState::new);
         this.settings = settings;
         this.local = local;
         this.stepper = stepper;

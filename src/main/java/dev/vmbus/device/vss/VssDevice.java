@@ -1,5 +1,6 @@
 package dev.vmbus.device.vss;
 
+import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.device.CommandRunner;
 import dev.vmbus.spi.IcChannelState;
 import dev.vmbus.spi.IcDevice;
@@ -61,7 +62,7 @@ public final class VssDevice extends IcDevice<IcChannelState> {
     private long longestFreezeMs = -1;
 
     public VssDevice(VssSettings settings) {
-        super("vss", FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
+        super(DeviceClass.VSS.name(), FRAMEWORK_VERSIONS, SERVICE_VERSIONS, IcChannelState::new);
         this.settings = settings;
     }
 

@@ -29,7 +29,7 @@ import java.util.UUID;
 public final class BufferCost {
     /** {@code RECV_BUFFER_SIZE} + {@code SEND_BUFFER_SIZE} of uio_hv_generic 0.02.1. */
     public static final long PER_DEVICE = (31L << 20) + (16L << 20);
-    private static final UUID NIC = DeviceClass.byName("netvsc").orElseThrow().classId();
+    private static final UUID NIC = DeviceClass.NETVSC.classId();
 
     private BufferCost() {
     }

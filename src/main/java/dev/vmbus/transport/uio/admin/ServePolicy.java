@@ -29,9 +29,9 @@ import java.util.stream.Collectors;
  */
 public final class ServePolicy {
     /** The integration services: the classes this agent serves. */
-    public static final Set<UUID> SUPPORTED = Set.of(DeviceClass.HEARTBEAT.classId(), DeviceClass.TIMESYNC.classId(),
-            DeviceClass.SHUTDOWN.classId(), DeviceClass.KVP.classId(), DeviceClass.VSS.classId(),
-            DeviceClass.FCOPY.classId());
+    public static final Set<UUID> SUPPORTED = DeviceClass.INTEGRATION_SERVICES.stream().map(DeviceClass::classId)
+            .collect(Collectors.toUnmodifiableSet());
+    private static final Set<DeviceClass> STORAGE = Set.of(DeviceClass.STORVSC, DeviceClass.IDE, DeviceClass.FC);
 
     /** One reason not to take a device. */
     public record Reason(String code, String text, boolean forceable) {
@@ -81,18 +81,24 @@ public final class ServePolicy {
             return Optional.empty();
         }
         String name = DeviceClass.nameOf(classId);
-        String text = switch (name) {
-            case "storvsc", "ide", "fc" -> name + " is a storage controller, not an integration service: unbinding it"
+        DeviceClass known = DeviceClass.byId(classId).orElse(null);
+        boolean network = DeviceClass.NETVSC.equals(known);
+        boolean storage = STORAGE.contains(known);
+        String text;
+        if (storage) {
+            text = name + " is a storage controller, not an integration service: unbinding it"
                     + " from hv_storvsc takes its disks away, and on Azure the first one holds the root file system"
                     + " (the guest hangs or panics); this agent does not serve storage";
-            case "netvsc" -> "netvsc is a network adapter, not an integration service: unbinding it from hv_netvsc"
+        } else if (network) {
+            text = name + " is a network adapter, not an integration service: unbinding it from hv_netvsc"
                     + " takes the NIC down, on Azure the primary NIC and with it SSH; bind it only on purpose, to"
-                    + " serve it with devices.netvsc (doctor lists what that needs)";
-            default -> name + " is not an integration service this agent serves (supported: heartbeat, timesync,"
-                    + " shutdown, kvp, vss, fcopy); taking it from its kernel driver removes whatever the guest"
-                    + " uses it for";
-        };
-        return Optional.of(new Reason("class-" + (name.equals("netvsc") ? "network"
-                : Set.of("storvsc", "ide", "fc").contains(name) ? "storage" : "unsupported"), text, true));
+                    + " serve it with devices." + name + " (doctor lists what that needs)";
+        } else {
+            text = name + " is not an integration service this agent serves (supported: "
+                    + DeviceClass.INTEGRATION_SERVICES.stream().map(DeviceClass::name).collect(Collectors.joining(", "))
+                    + "); taking it from its kernel driver removes whatever the guest uses it for";
+        }
+        return Optional.of(new Reason("class-" + (network ? "network" : storage ? "storage" : "unsupported"), text,
+                true));
     }
 }

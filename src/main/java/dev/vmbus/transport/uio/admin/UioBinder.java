@@ -198,14 +198,17 @@ public final class UioBinder {
      * removed (ec314f61e4fc, Linux 6.10) and which only uio serves.
      */
     public static Optional<String> kernelDriver(UUID classId) {
-        String name = DeviceClass.nameOf(classId);
-        return switch (name) {
-            case "heartbeat", "timesync", "shutdown", "kvp", "vss" -> Optional.of("hv_utils");
-            case "netvsc" -> Optional.of("hv_netvsc");
-            case "storvsc" -> Optional.of("hv_storvsc");
-            default -> Optional.empty();
-        };
+        return Optional.ofNullable(KERNEL_DRIVERS.get(classId));
     }
+
+    private static final Map<UUID, String> KERNEL_DRIVERS = Map.of(
+            DeviceClass.HEARTBEAT.classId(), "hv_utils",
+            DeviceClass.TIMESYNC.classId(), "hv_utils",
+            DeviceClass.SHUTDOWN.classId(), "hv_utils",
+            DeviceClass.KVP.classId(), "hv_utils",
+            DeviceClass.VSS.classId(), "hv_utils",
+            DeviceClass.NETVSC.classId(), "hv_netvsc",
+            DeviceClass.STORVSC.classId(), "hv_storvsc");
 
     /**
      * The writes a bind of {@code classId} would make now, after the preflight; throws {@link Refused} naming
