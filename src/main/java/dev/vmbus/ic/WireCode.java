@@ -16,4 +16,19 @@ public interface WireCode {
         }
         return Optional.empty();
     }
+
+    /**
+     * A wire code numbered as a C enum without initialisers numbers its constants: from 0 in the order they are
+     * declared ({@code hv_kvp_exchg_op}, {@code hv_vss_op}). An enum that implements it declares its constants in the
+     * wire's order and has no number of its own to keep.
+     */
+    interface InOrder extends WireCode {
+        /** The constant's place in its enum (an enum's own {@link Enum#ordinal()}). */
+        int ordinal();
+
+        @Override
+        default int code() {
+            return ordinal();
+        }
+    }
 }
