@@ -37,6 +37,11 @@ final class RingStream {
     private RingStream() {
     }
 
+    /** The receive-buffer slot a message of {@code payload} bytes takes: rounded up to a 64-byte cache line. */
+    static int slotSize(int payload) {
+        return (payload + 63) & ~63;
+    }
+
     /** The host's side: data into a buffer slot, a type 7 packet naming it. */
     static final class Producer {
         private final RingWriter writer;
@@ -49,12 +54,12 @@ final class RingStream {
         private long completed;
         private int staged;
 
-        /** {@code completions} is masked here: the producer polls it. */
-        Producer(RingWriter writer, RingReader completions, MemorySegment buffer, int slotSize) {
-            this.writer = writer;
-            this.completions = completions;
-            this.buffer = buffer;
-            this.slotSize = slotSize;
+        /** Writes the stream's ring and polls its completion ring (masked here). */
+        Producer(Rings rings) {
+            writer = new RingWriter(rings.ring());
+            completions = new RingReader(rings.completions());
+            buffer = rings.buffer();
+            slotSize = rings.slotSize();
             completions.mask();
         }
 
@@ -126,11 +131,11 @@ final class RingStream {
         private final MemorySegment empty = MemorySegment.ofArray(new byte[8]);
         private long expected;
 
-        /** {@code reader} is masked here: the consumer polls it. */
-        Consumer(RingReader reader, RingWriter completions, MemorySegment buffer) {
-            this.reader = reader;
-            this.completions = completions;
-            this.buffer = buffer;
+        /** Polls the stream's ring (masked here) and writes its completion ring. */
+        Consumer(Rings rings) {
+            reader = new RingReader(rings.ring());
+            completions = new RingWriter(rings.completions());
+            buffer = rings.buffer();
             reader.mask();
         }
 
@@ -174,16 +179,16 @@ final class RingStream {
             ring.initialize();
             Ring completions = new Ring(arena.allocate(HEADER + COMPLETION_RING, 4096), HEADER);
             completions.initialize();
-            int slotSize = (payload + 63) & ~63;
+            int slotSize = RingStream.slotSize(payload);
             return new Rings(ring, completions, arena.allocate((long) slotSize * SLOTS, 4096), slotSize);
         }
 
         Producer producer() {
-            return new Producer(new RingWriter(ring), new RingReader(completions), buffer, slotSize);
+            return new Producer(this);
         }
 
         Consumer consumer() {
-            return new Consumer(new RingReader(ring), new RingWriter(completions), buffer);
+            return new Consumer(this);
         }
     }
 

@@ -172,10 +172,10 @@ public final class StreamCommand implements Callable<Integer> {
      */
     private Row agent(TransportType transport, boolean hostLoop, boolean batched, int payload, double warmup,
                       double seconds) throws Exception {
-        int slotSize = (payload + 63) & ~63;
+        int slotSize = RingStream.slotSize(payload);
         CompletableFuture<StreamHost> hostReady = new CompletableFuture<>();
         Agent.HostEnd hostEnd = (context, host) -> {
-            StreamHost stream = new StreamHost(context, slotSize, payload, ranges);
+            StreamHost stream = new StreamHost(context, payload, ranges);
             hostReady.complete(stream);
             return host.start().compose(v -> host.offer(
                     new Offer(1, StreamPlugin.CLASS_ID, UUID.randomUUID(), 0, 256 * 1024),

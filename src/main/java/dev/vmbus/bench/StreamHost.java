@@ -48,9 +48,9 @@ final class StreamHost implements HostTransport.ChannelListener {
     private long completedPackets;
     private String failure;
 
-    StreamHost(Context context, int slotSize, int payload, int ranges) {
+    StreamHost(Context context, int payload, int ranges) {
         this.context = context;
-        this.slotSize = slotSize;
+        this.slotSize = RingStream.slotSize(payload);
         this.payload = payload;
         this.ranges = ranges;
         for (int i = 0; i < ranges; i++) {

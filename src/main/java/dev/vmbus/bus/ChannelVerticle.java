@@ -104,7 +104,7 @@ public final class ChannelVerticle extends VerticleBase {
                 .compose(x -> OnContext.deliver(context, transport.open(offer, context)))
                 .compose(link -> {
                     resources = new dev.vmbus.spi.DeviceChannel(offer, link.buffers(), transport.guestMemory());
-                    port = new DevicePort(offer, handler.name(), context, resources);
+                    port = new DevicePort(handler.name(), context, resources);
                     return OnContext.deliver(context, attach()).transform(ar -> {
                         if (ar.failed()) {
                             return link.close().transform(closed -> Future.failedFuture(ar.cause()));

@@ -1,7 +1,6 @@
 package dev.vmbus.bus;
 
 import dev.vmbus.channel.EndReason;
-import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.spi.ChannelPort;
@@ -22,7 +21,6 @@ import java.util.function.Supplier;
  * send sections are made once, on first ask.
  */
 final class DevicePort implements ChannelPort {
-    private final Offer offer;
     private final String handlerName;
     private final Context context;
     private final DeviceChannel resources;
@@ -30,8 +28,7 @@ final class DevicePort implements ChannelPort {
     private ChannelDriver driver;
     private SendSections sections;
 
-    DevicePort(Offer offer, String handlerName, Context context, DeviceChannel resources) {
-        this.offer = offer;
+    DevicePort(String handlerName, Context context, DeviceChannel resources) {
         this.handlerName = handlerName;
         this.context = context;
         this.resources = resources;
@@ -82,10 +79,10 @@ final class DevicePort implements ChannelPort {
     public synchronized SendSections sendSections(int sectionSize) {
         if (sections == null) {
             ChannelBuffer send = resources.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->
-                    new IllegalStateException("channel " + offer.relid() + " has no send buffer"));
+                    new IllegalStateException("channel " + resources.relid() + " has no send buffer"));
             sections = new SendSections(send, sectionSize);
         } else if (sections.sectionSize() != sectionSize) {
-            throw new IllegalStateException("channel " + offer.relid() + " already has send sections of "
+            throw new IllegalStateException("channel " + resources.relid() + " already has send sections of "
                     + sections.sectionSize() + " bytes, not " + sectionSize);
         }
         return sections;
@@ -102,7 +99,7 @@ final class DevicePort implements ChannelPort {
 
     private <T> Future<T> run(Supplier<Future<T>> action) {
         if (driver == null) {
-            return Future.failedFuture(new IllegalStateException("channel " + offer.relid() + " is not open yet"));
+            return Future.failedFuture(new IllegalStateException("channel " + resources.relid() + " is not open yet"));
         }
         try {
             return action.get();
