@@ -6,6 +6,7 @@ import dev.vmbus.spi.DeviceContext;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.config.TransportType;
+import dev.vmbus.transport.SettingsBinder;
 import dev.vmbus.config.VmbusConfig;
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
@@ -66,7 +67,7 @@ public final class DeviceRegistry {
      */
     public static Map<String, JsonObject> sections(VmbusConfig config) {
         Map<String, JsonObject> out = new LinkedHashMap<>();
-        config.devices().forEach((name, node) -> out.put(name, new JsonObject(node.toString())));
+        config.devices().forEach((name, node) -> out.put(name, SettingsBinder.json(node)));
         return out;
     }
 

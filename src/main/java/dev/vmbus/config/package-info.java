@@ -4,6 +4,7 @@
  * {@code TransportType} is the one place the transports' names are spelled. These records are the options the layers
  * above take; they are never copied into options of their own.
  * <p>Uses no other layer of the project and knows nothing of Vert.x: device sections stay Jackson nodes, which the
- * device registry ({@code bus.DeviceRegistry.sections}) and the simulated host turn into Vert.x JSON.
+ * device registry ({@code bus.DeviceRegistry.sections}) and the simulated host turn into Vert.x JSON
+ * ({@code transport.SettingsBinder.json}).
  */
 package dev.vmbus.config;

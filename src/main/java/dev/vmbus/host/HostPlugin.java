@@ -1,7 +1,6 @@
 package dev.vmbus.host;
 
 import dev.vmbus.channel.Offer;
-import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.UUID;
@@ -27,9 +26,10 @@ public interface HostPlugin {
     /**
      * The host's end of one offered channel.
      *
-     * @param offer    the channel the host offers (relid, class, instance, ring size)
-     * @param settings the offer's {@code settings} object from {@code host.offers} (empty when not given)
+     * @param offer   the channel the host offers (relid, class, instance, ring size)
+     * @param context this plug-in's name and the offer's {@code settings} object from {@code host.offers}, bound in
+     *                one call by {@link CounterpartContext#settings}
      * @throws IllegalArgumentException for bad settings, naming the key: the host does not start
      */
-    HostCounterpart counterpart(Offer offer, JsonObject settings);
+    HostCounterpart counterpart(Offer offer, CounterpartContext context);
 }

@@ -7,6 +7,7 @@ import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OnContext;
+import dev.vmbus.transport.SettingsBinder;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -118,8 +119,8 @@ public final class SimulatedHost {
                 try {
                     counterpart = recorded ? new ScriptedCounterpart(recording, o.echoOrDefault(), o.recording())
                             : script ? new ScriptedCounterpart(o.sendOrNone(), o.echoOrDefault())
-                            : plugin.counterpart(offer, o.settings() != null
-                                    ? new JsonObject(o.settings().toString()) : new JsonObject());
+                            : plugin.counterpart(offer, new CounterpartContext(plugin.name(),
+                                    SettingsBinder.json(o.settings())));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(key + ".settings: " + e.getMessage(), e);
                 }

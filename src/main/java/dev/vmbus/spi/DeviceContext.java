@@ -1,6 +1,7 @@
 package dev.vmbus.spi;
 
 import dev.vmbus.config.TransportType;
+import dev.vmbus.transport.SettingsBinder;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -28,6 +29,6 @@ public record DeviceContext(String name, JsonObject config, TransportType transp
      * (refused for a primitive).
      */
     public <S extends Record> S settings(Class<S> type, S defaults) {
-        return SettingsBinder.bind(name, config, type, defaults);
+        return SettingsBinder.bind(name, " besides 'enabled'", config, type, defaults);
     }
 }

@@ -46,7 +46,7 @@ class PluginApiTest {
     static final Set<String> CONSTANTS = Set.of("dev.vmbus.ring.PacketType", "dev.vmbus.ring.PacketLayout");
     /** The simulated host's end of a plug-in's class ({@code host.offers}). */
     static final Set<String> HOST_END = Set.of("dev.vmbus.host.HostPlugin", "dev.vmbus.host.HostCounterpart",
-            "dev.vmbus.host.HostLink");
+            "dev.vmbus.host.HostLink", "dev.vmbus.host.CounterpartContext");
     /** Besides the kit itself, what a plug-in's test names of what the kit hands out. */
     static final Set<String> KIT_TYPES = Set.of("dev.vmbus.channel.ChannelState", "dev.vmbus.channel.EndReason",
             "dev.vmbus.transport.HostTransport.Buffers");

@@ -152,7 +152,15 @@ class PluginOffersTest {
                     + " is installed (installed: [ping for " + PingHandler.CLASS_ID + "])"), e.getMessage());
             VmbusConfig.Host bad = config(PingHandler.CLASS_ID, new JsonObject().put("settings", new JsonObject().put("greting", "x")));
             var s = assertThrows(IllegalArgumentException.class, () -> new SimulatedHost(vertx, null, bad));
-            assertEquals("host.offers[0].settings: unknown key 'greting' (ping's host knows 'greeting')", s.getMessage());
+            assertEquals("host.offers[0].settings: unknown key 'greting' (ping has [greeting])", s.getMessage());
+            VmbusConfig.Host wrongType = config(PingHandler.CLASS_ID, new JsonObject().put("settings",
+                    new JsonObject().put("greeting", 5)));
+            var t = assertThrows(IllegalArgumentException.class, () -> new SimulatedHost(vertx, null, wrongType));
+            assertEquals("host.offers[0].settings: 'greeting' must be a string, got 5", t.getMessage());
+            VmbusConfig.Host empty = config(PingHandler.CLASS_ID, new JsonObject().put("settings",
+                    new JsonObject().put("greeting", "")));
+            var r = assertThrows(IllegalArgumentException.class, () -> new SimulatedHost(vertx, null, empty));
+            assertEquals("host.offers[0].settings: greeting must be a non-empty string", r.getMessage());
             VmbusConfig.Host twice = config(PingHandler.CLASS_ID, new JsonObject().put("count", 2)
                     .put("answer", "script"));
             SimulatedHost two = new SimulatedHost(vertx, null, twice);

@@ -2,6 +2,7 @@ package dev.vmbus.example;
 
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
+import dev.vmbus.host.CounterpartContext;
 import dev.vmbus.host.HostCounterpart;
 import dev.vmbus.host.HostLink;
 import dev.vmbus.host.HostPlugin;
@@ -28,17 +29,21 @@ public final class PingHost implements HostPlugin {
         return List.of(PingHandler.CLASS_ID);
     }
 
-    @Override
-    public HostCounterpart counterpart(Offer offer, JsonObject settings) {
-        for (String key : settings.fieldNames()) {
-            if (!key.equals("greeting")) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (ping's host knows 'greeting')");
+    /** The host end's settings: what it greets the guest with. */
+    public record Settings(String greeting) {
+        public static final Settings DEFAULTS = new Settings("hello");
+
+        public Settings {
+            if (greeting == null || greeting.isEmpty()) {
+                throw new IllegalArgumentException("greeting must be a non-empty string");
             }
         }
-        if (!(settings.getValue("greeting", "hello") instanceof String greeting)) {
-            throw new IllegalArgumentException("greeting must be a string");
-        }
-        return new Greeter(greeting);
+    }
+
+    @Override
+    public HostCounterpart counterpart(Offer offer, CounterpartContext context) {
+        // unknown keys, wrong types: refused by name, as the guest end's DeviceContext.settings
+        return new Greeter(context.settings(Settings.class, Settings.DEFAULTS).greeting());
     }
 
     /** One channel's host end; runs on the host's context. */

@@ -1,5 +1,6 @@
-package dev.vmbus.spi;
+package dev.vmbus.transport;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -20,20 +21,35 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
- * Binds a config section into a settings record (behind {@link DeviceContext#settings}): each key is the record
- * component of that name and its JSON value must have the component's type, strictly (no string "true", no 1.5 for
- * a whole number). A key left out keeps the defaults record's value. The record's canonical constructor then
- * checks the values; its {@link IllegalArgumentException} comes through as it is.
+ * A plug-in's settings, bound from its config section into a settings record in one call, for both of its ends: the
+ * guest's ({@code spi.DeviceContext.settings}) and the simulated host's ({@code host.CounterpartContext.settings}).
+ * Here, as {@link OnContext}, because this is the lowest package that may use Vert.x and both ends (which may not
+ * use each other) reach it. Each key is the record component of that name and its JSON value must have the
+ * component's type, strictly (no string "true", no 1.5 for a whole number). A key left out keeps the defaults
+ * record's value. The record's canonical constructor then checks the values; its {@link IllegalArgumentException}
+ * comes through as it is.
  * <p>Component types: {@code boolean}, {@code int}, {@code long}, {@code double} (and their boxes), {@code String},
  * {@link Path} (a string), an enum (its constant's name in lower case), {@link JsonObject}, {@link JsonArray}, and a
  * {@link List} of any of these. JSON null is refused for a primitive and passed on as null otherwise, for the
  * constructor to accept or refuse.
+ * <p>{@link #json} is the one glue from the config layer's Jackson tree (it knows nothing of Vert.x) to the Vert.x
+ * JSON the sections are bound from.
  */
-final class SettingsBinder {
+public final class SettingsBinder {
     private SettingsBinder() {
     }
 
-    static <S extends Record> S bind(String device, JsonObject config, Class<S> type, S defaults) {
+    /**
+     * Binds {@code config} into a {@code type}.
+     *
+     * @param owner   who the section is for, named in the refusal of an unknown key
+     * @param besides what the refusal of an unknown key adds after the record's keys (e.g. a key the caller
+     *                takes out itself), or empty
+     * @throws IllegalArgumentException for an unknown key or a value of the wrong type, naming the key, or the
+     *                                  record's own refusal
+     */
+    public static <S extends Record> S bind(String owner, String besides, JsonObject config, Class<S> type,
+                                            S defaults) {
         RecordComponent[] components = type.getRecordComponents();
         if (components == null) {
             throw new IllegalArgumentException(type.getName() + " is not a record");
@@ -42,8 +58,8 @@ final class SettingsBinder {
                 .collect(Collectors.toCollection(TreeSet::new));
         for (String key : config.fieldNames()) {
             if (!known.contains(key)) {
-                throw new IllegalArgumentException("unknown key '" + key + "' (" + device + " has " + known
-                        + " besides 'enabled')");
+                throw new IllegalArgumentException("unknown key '" + key + "' (" + owner + " has " + known
+                        + besides + ")");
             }
         }
         Object[] values = new Object[components.length];
@@ -67,6 +83,11 @@ final class SettingsBinder {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("constructing " + type.getName(), e);
         }
+    }
+
+    /** A config section as the config layer holds it (Jackson) in Vert.x JSON; an empty object for none. */
+    public static JsonObject json(JsonNode section) {
+        return section == null ? new JsonObject() : new JsonObject(section.toString());
     }
 
     private static Object read(RecordComponent c, Record defaults) {
