@@ -28,7 +28,7 @@ public class BenchCommandTest {
     void shortRunReportsPercentilesOfItsHistograms() throws Exception {
         Path json = tmp.resolve("e2e.json");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Vmbus.execute(new String[] {"bench", "--seconds", "0.5", "--warmup", "0.2", "--window", "1",
+        int status = Vmbus.execute(new String[] {"bench", "--seconds", "0.15", "--warmup", "0.05", "--window", "1",
                         "--json", json.toString()},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));

@@ -27,7 +27,7 @@ class StreamCommandTest {
     void aShortRunStreamsThroughEveryRow() throws Exception {
         Path json = tmp.resolve("stream.json");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.4", "--warmup", "0.2",
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.15", "--warmup", "0.05",
                         "--payload", "64", "--ranges", "4", "--json", json.toString()},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
@@ -51,7 +51,7 @@ class StreamCommandTest {
     void rowsPicksTheRowsToRun() throws Exception {
         Path json = tmp.resolve("rows.json");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.3", "--warmup", "0.1",
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.1", "--warmup", "0.05",
                         "--payload", "64", "--rows", "sim+batch", "--json", json.toString()},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
@@ -73,7 +73,7 @@ class StreamCommandTest {
         Path json = tmp.resolve("jmh-rows.json");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.3", "--warmup", "0.1",
+        int status = Vmbus.execute(new String[] {"bench", "stream", "--seconds", "0.1", "--warmup", "0.05",
                         "--payload", "64", "--rows", "ring", "--jmh", "c2=" + jmh, "--json", json.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));

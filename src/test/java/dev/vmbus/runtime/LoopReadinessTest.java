@@ -4,6 +4,7 @@ import dev.vmbus.net.Readiness;
 import dev.vmbus.os.Libc;
 import dev.vmbus.os.Posix;
 import dev.vmbus.os.SelectableFd;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,8 @@ class LoopReadinessTest {
             assertSame(context, contexts.poll(), "readiness runs in the context it was asked on");
 
             watch.enabled(false);
-            Thread.sleep(100); // a turn of the loop already past its select may still run once; let it
+            // a readiness the loop dispatched before that may still be running; the context's next task runs after it
+            OnContext.run(context, () -> { }).await(10, TimeUnit.SECONDS);
             counts.clear();
             assertEquals(8, Posix.writeLong(efd, 7));
             assertNull(counts.poll(300, TimeUnit.MILLISECONDS), "nothing runs while disabled");
@@ -61,7 +63,7 @@ class LoopReadinessTest {
             assertEquals(7L, counts.poll(10, TimeUnit.SECONDS), "the data waited and is read once enabled");
 
             watch.cancel();
-            Thread.sleep(100);
+            OnContext.run(context, () -> { }).await(10, TimeUnit.SECONDS);
             counts.clear();
             assertEquals(8, Posix.writeLong(efd, 9));
             assertNull(counts.poll(300, TimeUnit.MILLISECONDS), "nothing runs after cancel");

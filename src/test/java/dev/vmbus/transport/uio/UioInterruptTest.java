@@ -247,7 +247,8 @@ class UioInterruptTest {
                 throw new RuntimeException(e);
             }
         }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: after the first scans
-        guest = new UioGuest(vertx, new UioOptions(tmp), nodes);
+        // rescans every 100 ms instead of the default 2 s: the late file is found on a rescan, not 2 s later
+        guest = new UioGuest(vertx, new UioOptions(tmp).withRescanIntervalMs(100), nodes);
         guest.start(context, offers).await(10, TimeUnit.SECONDS);
         Offer primary = offers.next();
         Offer sub = offers.next();
