@@ -3,6 +3,7 @@ package dev.vmbus.device.netvsc;
 import dev.vmbus.net.FramePort;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
 
@@ -24,8 +25,11 @@ final class EventBusPort implements FramePort {
     static final int MAX_BUFFERED = 1024;
     private static final int ETHERNET_HEADER = 14;
 
-    private final Vertx vertx;
+    /** The port's only tie to Vert.x. */
+    private final EventBus bus;
     private final String name;
+    /** {@link #rxAddress} of the name, made once: every frame sent is published there. */
+    private final String rx;
     private final int maxFrame;
     private MessageConsumer<Buffer> consumer;
     private long framesIn;
@@ -36,8 +40,9 @@ final class EventBusPort implements FramePort {
     private boolean closed;
 
     EventBusPort(Vertx vertx, String name, int maxFrame) {
-        this.vertx = vertx;
+        this.bus = vertx.eventBus();
         this.name = name;
+        this.rx = rxAddress(name);
         this.maxFrame = maxFrame;
     }
 
@@ -56,7 +61,7 @@ final class EventBusPort implements FramePort {
         if (consumer != null) {
             throw new IllegalStateException("event-bus port " + name + " already started");
         }
-        consumer = vertx.eventBus().consumer(new MessageConsumerOptions().setAddress(txAddress(name))
+        consumer = bus.consumer(new MessageConsumerOptions().setAddress(txAddress(name))
                 .setLocalOnly(true).setMaxBufferedMessages(MAX_BUFFERED), m -> {
             Object body = m.body();
             if (!(body instanceof Buffer buffer) || buffer.length() < ETHERNET_HEADER || buffer.length() > maxFrame) {
@@ -75,7 +80,7 @@ final class EventBusPort implements FramePort {
         if (closed) {
             return false;
         }
-        vertx.eventBus().publish(rxAddress(name), Buffer.buffer(length).appendBytes(frame, offset, length));
+        bus.publish(rx, Buffer.buffer(length).appendBytes(frame, offset, length));
         framesOut++;
         bytesOut += length;
         return true;
