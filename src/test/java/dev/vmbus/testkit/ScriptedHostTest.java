@@ -21,10 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The kit's rings: the default one carries a 4,096-byte packet each way; a packet no ring could hold fails at once. */
 class ScriptedHostTest {
-    private static final UUID ECHO = UUID.fromString("0e0e0e0e-0000-4000-8000-00000000ec40");
+    static final UUID ECHO = UUID.fromString("0e0e0e0e-0000-4000-8000-00000000ec40");
 
-    /** Answers every packet with its own payload. */
-    private static final class Echo implements DevicePlugin<NoSettings> {
+    /** Answers every packet with its own payload (on a subchannel too). */
+    static final class Echo implements DevicePlugin<NoSettings> {
         @Override public String name() { return "echo"; }
         @Override public List<UUID> classIds() { return List.of(ECHO); }
         @Override public NoSettings settings(DeviceContext context) { return NoSettings.of(context); }

@@ -29,8 +29,11 @@ import java.util.function.Predicate;
  * refused as a channel that closed first refuses it ({@link #failReplyWrites}). Faster than a whole agent, and it
  * lets a test stand at the moment a reply reaches the ring.
  *
- * <p>Threads: for a test thread (every method blocks, for at most {@link ScriptedHost#TIMEOUT}); the device runs on
- * its own Vert.x context.
+ * <p>Threads: the blocking methods are for a test thread (each waits at most {@link ScriptedHost#TIMEOUT}) and fail
+ * at once with an {@link IllegalStateException} on an event loop; each has a variant returning a {@link Future} for a
+ * test on an event loop ({@code VertxTestContext}): {@link #ofAsync}, {@link #sendAsync}, {@link #replyAsync},
+ * {@link #exchangeAsync}, {@link #negotiateAsync}, {@link #stateAsync}, {@link #stateWhen}, {@link #closeAsync}. The
+ * device runs on its own Vert.x context.
  */
 public final class DeviceProbe implements AutoCloseable {
     /** The relid every packet arrives on. */
@@ -47,52 +50,82 @@ public final class DeviceProbe implements AutoCloseable {
     private volatile Runnable onReplyWritten = () -> { };
     private volatile boolean failReplyWrites;
 
-    private DeviceProbe(Vertx vertx, boolean ownsVertx, String name, Device device) {
+    private DeviceProbe(Vertx vertx, boolean ownsVertx, String name, String deploymentId) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.name = name;
-        try {
-            LocalCodec.register(vertx);
-            deploymentId = ScriptedHost.await(vertx.deployVerticle(new DeviceVerticle(name, device)),
-                    "device '" + name + "' to start");
-        } catch (RuntimeException | AssertionError e) {
-            if (ownsVertx) {
-                vertx.close();
-            }
-            throw e;
-        }
+        this.deploymentId = deploymentId;
     }
 
     /** Runs {@code device} under the name {@code name}, on a Vert.x of its own. */
     public static DeviceProbe of(String name, Device device) {
-        return new DeviceProbe(Vertx.vertx(), true, name, device);
+        ScriptedHost.refuseEventLoop("device '" + name + "' to start");
+        return started(deploy(Vertx.vertx(), true, name, device), name);
     }
 
     /** Runs {@code device} on the caller's {@code vertx} ({@link #close} undeploys it and leaves {@code vertx} open). */
     public static DeviceProbe of(Vertx vertx, String name, Device device) {
-        return new DeviceProbe(vertx, false, name, device);
+        ScriptedHost.refuseEventLoop("device '" + name + "' to start");
+        return started(ofAsync(vertx, name, device), name);
     }
 
-    /** Runs the device {@code handler} makes from {@code config} (its section, without {@code enabled}) on {@code sim}. */
+    /**
+     * As {@link #of(Vertx, String, Device)}, without blocking: completes once the device has started, on a context
+     * of {@code vertx}.
+     */
+    public static Future<DeviceProbe> ofAsync(Vertx vertx, String name, Device device) {
+        return deploy(vertx, false, name, device);
+    }
+
+    /**
+     * Runs the device {@code handler} makes from {@code config} (its section, without {@code enabled}) on {@code sim};
+     * a bad section throws the handler's {@link IllegalArgumentException}, before anything runs.
+     */
     public static <S> DeviceProbe of(DevicePlugin<S> handler, JsonObject config) {
-        return of(Vertx.vertx(), true, handler, config);
+        ScriptedHost.refuseEventLoop("device '" + handler.name() + "' to start");
+        Device device = make(handler, config);
+        return started(deploy(Vertx.vertx(), true, handler.name(), device), handler.name());
     }
 
     /** As {@link #of(DevicePlugin, JsonObject)}, on the caller's {@code vertx}. */
     public static <S> DeviceProbe of(Vertx vertx, DevicePlugin<S> handler, JsonObject config) {
-        return of(vertx, false, handler, config);
+        ScriptedHost.refuseEventLoop("device '" + handler.name() + "' to start");
+        Device device = make(handler, config);
+        return started(deploy(vertx, false, handler.name(), device), handler.name());
     }
 
-    private static <S> DeviceProbe of(Vertx vertx, boolean owns, DevicePlugin<S> handler, JsonObject config) {
-        DeviceContext context = new DeviceContext(handler.name(), config.copy(), TransportType.SIM);
+    /**
+     * As {@link #of(Vertx, DevicePlugin, JsonObject)}, without blocking; a bad section fails the future with the
+     * handler's {@link IllegalArgumentException}.
+     */
+    public static <S> Future<DeviceProbe> ofAsync(Vertx vertx, DevicePlugin<S> handler, JsonObject config) {
         try {
-            return new DeviceProbe(vertx, owns, handler.name(), handler.device(handler.settings(context), context));
+            return deploy(vertx, false, handler.name(), make(handler, config));
         } catch (RuntimeException e) {
-            if (owns) {
-                vertx.close();
-            }
-            throw e;
+            return Future.failedFuture(e);
         }
+    }
+
+    /** Makes the device as the registry does: its settings bound from {@code config}, on {@code sim}. */
+    private static <S> Device make(DevicePlugin<S> handler, JsonObject config) {
+        DeviceContext context = new DeviceContext(handler.name(), config.copy(), TransportType.SIM);
+        return handler.device(handler.settings(context), context);
+    }
+
+    /** Deploys {@code device} on {@code vertx}; when the probe owns {@code vertx}, a failure closes it first. */
+    private static Future<DeviceProbe> deploy(Vertx vertx, boolean owns, String name, Device device) {
+        Future<DeviceProbe> probe;
+        try {
+            LocalCodec.register(vertx);
+            probe = vertx.deployVerticle(new DeviceVerticle(name, device)).map(id -> new DeviceProbe(vertx, owns, name, id));
+        } catch (RuntimeException e) {
+            probe = Future.failedFuture(e);
+        }
+        return !owns ? probe : probe.recover(e -> ScriptedHost.closeVertx(vertx).transform(closed -> Future.failedFuture(e)));
+    }
+
+    private static DeviceProbe started(Future<DeviceProbe> probe, String name) {
+        return ScriptedHost.await(probe, "device '" + name + "' to start");
     }
 
     public Vertx vertx() {
@@ -116,6 +149,7 @@ public final class DeviceProbe implements AutoCloseable {
      * Vert.x event loop (a {@code VertxTestContext} test, a verticle) use {@link #sendAsync}.
      */
     public Optional<OutboundPacket> send(byte[] payload, long transactionId) throws Exception {
+        ScriptedHost.refuseEventLoop(name + " to answer a packet"); // before anything is sent
         return answered(ScriptedHost.await(request(payload, transactionId), name + " to answer a packet"));
     }
 
@@ -152,7 +186,16 @@ public final class DeviceProbe implements AutoCloseable {
 
     /** Sends and returns the reply; fails the test when the device sends none. */
     public OutboundPacket reply(byte[] payload, long transactionId) throws Exception {
-        return send(payload, transactionId).orElseThrow(() -> new AssertionError(name + " sent no reply"));
+        return replied(send(payload, transactionId));
+    }
+
+    /** As {@link #reply}, without blocking: fails with an {@link AssertionError} when the device sends none. */
+    public Future<OutboundPacket> replyAsync(byte[] payload, long transactionId) {
+        return sendAsync(payload, transactionId).map(this::replied);
+    }
+
+    private OutboundPacket replied(Optional<OutboundPacket> reply) {
+        return reply.orElseThrow(() -> new AssertionError(name + " sent no reply"));
     }
 
     /**
@@ -160,7 +203,15 @@ public final class DeviceProbe implements AutoCloseable {
      * drivers do: in-band, flags 0, the transaction id echoed.
      */
     public byte[] exchange(byte[] payload) throws Exception {
-        OutboundPacket out = reply(payload, TRANSACTION_ID);
+        return echoed(reply(payload, TRANSACTION_ID));
+    }
+
+    /** As {@link #exchange}, without blocking: fails with the same {@link AssertionError}s. */
+    public Future<byte[]> exchangeAsync(byte[] payload) {
+        return replyAsync(payload, TRANSACTION_ID).map(DeviceProbe::echoed);
+    }
+
+    private static byte[] echoed(OutboundPacket out) {
         if (out.transactionId() != TRANSACTION_ID || out.flags() != 0 || out.type() != PacketType.DATA_INBAND) {
             throw new AssertionError("a reply must echo the transaction id, in-band, flags 0: " + out);
         }
@@ -170,6 +221,11 @@ public final class DeviceProbe implements AutoCloseable {
     /** Negotiates as OpenVMM's host would with these service versions; returns the reply. */
     public IcMessage negotiate(List<IcVersion> hostServiceVersions) throws Exception {
         return new IcMessage(reply(Packets.negotiation(hostServiceVersions), 0).payload());
+    }
+
+    /** As {@link #negotiate}, without blocking. */
+    public Future<IcMessage> negotiateAsync(List<IcVersion> hostServiceVersions) {
+        return replyAsync(Packets.negotiation(hostServiceVersions), 0).map(out -> new IcMessage(out.payload()));
     }
 
     /** The device's state, as the dashboard reads it. Blocks: from an event loop use {@link #stateAsync}. */
@@ -187,6 +243,11 @@ public final class DeviceProbe implements AutoCloseable {
         return StatePoll.until(vertx, this::readState, condition, what);
     }
 
+    /** As {@link #awaitState}, without blocking: fails with what it last saw after {@link ScriptedHost#TIMEOUT}. */
+    public Future<JsonObject> stateWhen(Predicate<JsonObject> condition, String what) {
+        return StatePoll.untilAsync(vertx, this::readState, condition, what);
+    }
+
     private Future<JsonObject> readState() {
         return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null, timeout).map(Message::body);
     }
@@ -194,6 +255,12 @@ public final class DeviceProbe implements AutoCloseable {
     /** Stops the device: closes the probe's own Vert.x, or undeploys it from the caller's. */
     @Override
     public void close() {
-        ScriptedHost.await(ownsVertx ? vertx.close() : vertx.undeploy(deploymentId), "Vert.x to close");
+        ScriptedHost.refuseEventLoop("Vert.x to close");
+        ScriptedHost.await(closeAsync(), "Vert.x to close");
+    }
+
+    /** As {@link #close}, without blocking. */
+    public Future<Void> closeAsync() {
+        return ownsVertx ? ScriptedHost.closeVertx(vertx) : vertx.undeploy(deploymentId);
     }
 }

@@ -17,6 +17,7 @@ import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,9 +45,11 @@ import java.util.function.Supplier;
  *
  * <p>Threads: the blocking methods are for a test thread (each waits at most {@link #TIMEOUT}) and fail at once
  * with an {@link IllegalStateException} on an event loop, which they would deadlock; each has a variant returning a
- * {@link Future} for a test on an event loop ({@code VertxTestContext}): {@link #offerAsync}, {@link #rescindAsync},
- * {@link Channel#opened}, {@link Channel#closedReason}, {@link Channel#sendAsync}, {@link Channel#completeAsync},
- * {@link Channel#sendTransferPagesAsync}, {@link Channel#nextPacket}, {@link Channel#exchangeAsync}. The rings and
+ * {@link Future} for a test on an event loop ({@code VertxTestContext}): {@link #offerAsync}, {@link #offerSubchannelAsync},
+ * {@link #guestMemoryAsync}, {@link #rescindAsync}, {@link Channel#opened}, {@link Channel#closedReason},
+ * {@link Channel#sendAsync}, {@link Channel#completeAsync}, {@link Channel#sendTransferPagesAsync},
+ * {@link Channel#slotsInUseAsync}, {@link Channel#bufferAsync}, {@link Channel#nextPacket},
+ * {@link Channel#pollPacketAsync}, {@link Channel#exchangeAsync}. The rings and
  * the receive-buffer slots are touched on the host's own context only; the packets received are handed over
  * through a locked queue.
  */
@@ -89,7 +92,7 @@ public final class ScriptedHost {
     /** On the host's context: starts the transport and gives the guest {@code guestMemory} bytes (0 for none). */
     Future<Void> start(long guestMemory) {
         return transport.start().compose(v -> guestMemory <= 0 ? Future.<Void>succeededFuture()
-                : transport.guestMemory(guestMemory).onSuccess(m -> memory = m).<Void>mapEmpty());
+                : giveMemory(guestMemory).<Void>mapEmpty());
     }
 
     /** Offers a channel of {@code classId} with a random instance id and the default ring size. */
@@ -122,11 +125,29 @@ public final class ScriptedHost {
      * buffers. The guest opens it and tells the same device ({@code Device.subchannelOpened}).
      */
     public Channel offerSubchannel(Channel primary, int relid, int index) {
+        refuseEventLoop("the host to offer subchannel " + relid);
+        requireSubchannelIndex(index); // thrown as it is, before anything is offered
+        return await(offerSubchannelAsync(primary, relid, index), "the host to offer subchannel " + relid);
+    }
+
+    /**
+     * As {@link #offerSubchannel}, without blocking: completes once the offer is made; fails with an
+     * {@link IllegalArgumentException} for an index below 1.
+     */
+    public Future<Channel> offerSubchannelAsync(Channel primary, int relid, int index) {
+        try {
+            requireSubchannelIndex(index);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(e);
+        }
+        Offer p = primary.offer();
+        return offerAsync(new Offer(relid, p.classId(), p.instanceId(), index, p.ringSize()), HostTransport.Buffers.NONE);
+    }
+
+    private static void requireSubchannelIndex(int index) {
         if (index < 1) {
             throw new IllegalArgumentException("a subchannel's index is 1 or more, got " + index);
         }
-        Offer p = primary.offer();
-        return offer(new Offer(relid, p.classId(), p.instanceId(), index, p.ringSize()));
     }
 
     /**
@@ -135,9 +156,18 @@ public final class ScriptedHost {
      * does it when it starts.
      */
     public SharedGuestMemory guestMemory(long bytes) {
-        SharedGuestMemory m = onHost(() -> transport.guestMemory(bytes));
-        memory = m;
-        return m;
+        refuseEventLoop("the host to give the guest memory");
+        return await(guestMemoryAsync(bytes), "the host to give the guest memory");
+    }
+
+    /** As {@link #guestMemory}, without blocking. */
+    public Future<SharedGuestMemory> guestMemoryAsync(long bytes) {
+        return onHostAsync(() -> giveMemory(bytes));
+    }
+
+    /** On the host's context: gives the guest {@code bytes} of memory, which {@link Channel#gpaData} then reads. */
+    private Future<SharedGuestMemory> giveMemory(long bytes) {
+        return transport.guestMemory(bytes).onSuccess(m -> memory = m);
     }
 
     /** Takes channel {@code relid} away from the guest, as a host rescinds an offer. */
@@ -149,12 +179,6 @@ public final class ScriptedHost {
     /** As {@link #rescind}, without blocking. */
     public Future<Void> rescindAsync(int relid) {
         return onHostAsync(() -> transport.rescind(relid));
-    }
-
-    /** Runs {@code task} on the host's context and waits for the future it returns. */
-    private <T> T onHost(Supplier<Future<T>> task) {
-        refuseEventLoop("the host");
-        return await(onHostAsync(task), "the host");
     }
 
     /** Runs {@code task} on the host's context; its future's outcome. */
@@ -191,6 +215,16 @@ public final class ScriptedHost {
             throw new AssertionError(what + " failed: " + future.cause(), future.cause());
         }
         return future.result();
+    }
+
+    /**
+     * Closes {@code vertx} from a thread of the kit's own: a Vert.x closed from one of its own threads never completes
+     * the close's future there.
+     */
+    static Future<Void> closeVertx(Vertx vertx) {
+        Promise<Void> closed = Promise.promise();
+        Thread.ofPlatform().daemon().name("vmbus-testkit-close").start(() -> vertx.close().onComplete(closed));
+        return closed.future();
     }
 
     /** Fails at once on an event loop, which a blocking call would deadlock. */
@@ -372,8 +406,16 @@ public final class ScriptedHost {
 
         /** Receive-buffer slots the guest holds: sent in transfer-page packets it has not completed. */
         public int slotsInUse() {
-            openLink();
-            return onHost(() -> Future.succeededFuture(slotsInUseHere()));
+            refuseEventLoop("channel " + relid() + "'s receive-buffer slots");
+            return await(slotsInUseAsync(), "channel " + relid() + "'s receive-buffer slots");
+        }
+
+        /**
+         * As {@link #slotsInUse}, without blocking: once the guest opened the channel; fails with an
+         * {@link IllegalStateException} when it shares no receive buffer.
+         */
+        public Future<Integer> slotsInUseAsync() {
+            return driver.future().compose(d -> OnContext.call(context, () -> Future.succeededFuture(slotsInUseHere())));
         }
 
         private int slotsInUseHere() {
@@ -396,13 +438,21 @@ public final class ScriptedHost {
          * @throws IllegalStateException when the channel shares no such buffer
          */
         public ChannelBuffer buffer(ChannelBuffer.Kind kind) {
-            return openLink().buffer(kind).orElseThrow(() -> new IllegalStateException("channel " + relid()
-                    + " shares no " + kind.prefix() + " buffer"));
+            return awaitOpen().bufferHere(kind); // the refusal thrown as it is, as documented
         }
 
-        private ChannelLink openLink() {
-            await(driver.future(), "the guest to open channel " + relid());
-            return link;
+        /**
+         * As {@link #buffer}, without blocking: once the guest opened the channel; fails with the
+         * {@link IllegalStateException} when it shares no such buffer.
+         */
+        public Future<ChannelBuffer> bufferAsync(ChannelBuffer.Kind kind) {
+            return opened().map(c -> bufferHere(kind));
+        }
+
+        /** Once open: the buffer of {@code kind}, or the refusal. */
+        private ChannelBuffer bufferHere(ChannelBuffer.Kind kind) {
+            return link.buffer(kind).orElseThrow(() -> new IllegalStateException("channel " + relid()
+                    + " shares no " + kind.prefix() + " buffer"));
         }
 
         /**
@@ -458,9 +508,13 @@ public final class ScriptedHost {
 
         /** The next packet the guest puts on this channel within {@code wait}, if any. */
         public Optional<Packet> pollPacket(Duration wait) throws InterruptedException {
-            refuseEventLoop("a packet from the guest on channel " + relid());
-            return Optional.ofNullable(await(next(wait), "a packet from the guest on channel " + relid(),
-                    wait.plusSeconds(5)));
+            refuseEventLoop("a packet from the guest on channel " + relid()); // before a wait could take one
+            return await(pollPacketAsync(wait), "a packet from the guest on channel " + relid(), wait.plusSeconds(5));
+        }
+
+        /** As {@link #pollPacket}, without blocking: the next packet within {@code wait}, or empty. */
+        public Future<Optional<Packet>> pollPacketAsync(Duration wait) {
+            return next(wait).map(Optional::ofNullable);
         }
 
         /** The next packet within {@code wait}, or null; a wait that ends unanswered leaves the queue as it was. */
@@ -497,7 +551,15 @@ public final class ScriptedHost {
 
         /** Sends text and returns the guest's answer as text (padding removed). */
         public String exchange(String text, long transactionId) {
-            return Packets.text(exchange(text.getBytes(StandardCharsets.UTF_8), transactionId));
+            refuseEventLoop("an answer from the guest on channel " + relid()); // before a wait could take one
+            requireFits(text.getBytes(StandardCharsets.UTF_8).length); // thrown as it is, before anything is sent
+            return await(exchangeAsync(text, transactionId), "an answer from the guest on channel " + relid(),
+                    TIMEOUT.multipliedBy(2).plusSeconds(5));
+        }
+
+        /** As {@link #exchange(String, long)}, without blocking. */
+        public Future<String> exchangeAsync(String text, long transactionId) {
+            return exchangeAsync(text.getBytes(StandardCharsets.UTF_8), transactionId).map(Packets::text);
         }
     }
 }

@@ -251,10 +251,6 @@ public final class TestAgent implements AutoCloseable {
         if (!ownsVertx) {
             return stopped;
         }
-        // a Vert.x closed from one of its own threads never completes the close's future there: close it from ours
-        Promise<Void> closed = Promise.promise();
-        stopped.onComplete(ar -> Thread.ofPlatform().daemon().name("vmbus-testkit-close")
-                .start(() -> vertx.close().onComplete(closed)));
-        return closed.future();
+        return stopped.transform(ar -> ScriptedHost.closeVertx(vertx));
     }
 }
