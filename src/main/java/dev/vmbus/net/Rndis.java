@@ -108,6 +108,26 @@ public final class Rndis {
     public static final int PACKET_HEADER_SIZE = NetLayout.size(PACKET);
     public static final int PPI_HEADER_SIZE = NetLayout.size(PPI);
 
+    // The data path's fields, read and written for every frame both ways (a PACKET_MSG's header and its PPIs, the
+    // msg_len of every message): their offsets are found once here rather than through NetLayout.at's cache on each
+    // frame (a hash, a probe and an Offset record per field, memory a ping's hop must load again after the machine
+    // idled: docs/benchmarks/net.md), as Nvsp does for its RNDIS_PKT fields. Still read from the layouts above.
+    static final int MESSAGE_HEADER_SIZE = NetLayout.size(HEADER);
+    static final int HEADER_MSG_LEN = NetLayout.at(HEADER, "msg_len");
+    static final int PACKET_TYPE = NetLayout.at(PACKET, "type");
+    static final int PACKET_MSG_LEN = NetLayout.at(PACKET, "msg_len");
+    static final int PACKET_DATA_OFFSET = NetLayout.at(PACKET, "data_offset");
+    static final int PACKET_DATA_LEN = NetLayout.at(PACKET, "data_len");
+    static final int PACKET_OOB_OFFSET = NetLayout.at(PACKET, "oob_offset");
+    static final int PACKET_OOB_LEN = NetLayout.at(PACKET, "oob_len");
+    static final int PACKET_OOB_COUNT = NetLayout.at(PACKET, "oob_count");
+    static final int PACKET_PPI_OFFSET = NetLayout.at(PACKET, "ppi_offset");
+    static final int PACKET_PPI_LEN = NetLayout.at(PACKET, "ppi_len");
+    static final int PACKET_VC_HANDLE = NetLayout.at(PACKET, "vc_handle");
+    static final int PPI_FIELD_SIZE = NetLayout.at(PPI, "size");
+    static final int PPI_FIELD_TYPE = NetLayout.at(PPI, "type");
+    static final int PPI_FIELD_OFFSET = NetLayout.at(PPI, "offset");
+
     private Rndis() {
     }
 

@@ -33,12 +33,12 @@ final class RndisDecoder {
 
     /** {@code msg_len} of the message at {@code p}, checked against its header and the {@code available} bytes. */
     static int messageLength(byte[] m, int p, int available) throws NetCodecException {
-        int header = NetLayout.size(Rndis.HEADER);
+        int header = Rndis.MESSAGE_HEADER_SIZE;
         if (available < header) {
             throw new NetCodecException(TRUNCATED, "an RNDIS header needs " + header + " bytes, "
                     + available + " remain at offset " + p);
         }
-        long len = Wire.unsigned(Wire.le(m).getInt(p + at(Rndis.HEADER, "msg_len")));
+        long len = Wire.unsigned(Wire.le(m).getInt(p + Rndis.HEADER_MSG_LEN));
         if (len < header || len > available) {
             throw new NetCodecException(RNDIS_LENGTH, "RNDIS " + Rndis.typeName(Wire.le(m).getInt(p))
                     + " msg_len " + len + " outside [" + header + ", " + available + "]");
@@ -141,31 +141,30 @@ final class RndisDecoder {
      * does: its data span (start in the high word, end in the low, indexes of {@code m}).
      */
     private static long packetSpans(byte[] m, ByteBuffer b, int base, int len) throws NetCodecException {
-        GroupLayout l = Rndis.PACKET;
         int header = Rndis.PACKET_HEADER_SIZE;
-        if (len < NetLayout.size(l)) {
-            throw new NetCodecException(TRUNCATED, "RNDIS " + l.name().orElse("message") + " needs "
-                    + NetLayout.size(l) + " bytes, msg_len is " + len);
+        if (len < header) {
+            throw new NetCodecException(TRUNCATED, "RNDIS " + Rndis.PACKET.name().orElse("message") + " needs "
+                    + header + " bytes, msg_len is " + len);
         }
-        int oobOffset = b.getInt(base + at(l, "oob_offset"));
-        int oobLength = b.getInt(base + at(l, "oob_len"));
-        int oobCount = b.getInt(base + at(l, "oob_count"));
+        int oobOffset = b.getInt(base + Rndis.PACKET_OOB_OFFSET);
+        int oobLength = b.getInt(base + Rndis.PACKET_OOB_LEN);
+        int oobCount = b.getInt(base + Rndis.PACKET_OOB_COUNT);
         if ((oobOffset | oobLength | oobCount) != 0) {
             throw new NetCodecException(PACKET_OOB, "PACKET_MSG oob_offset " + Integer.toUnsignedString(oobOffset)
                     + ", oob_len " + Integer.toUnsignedString(oobLength) + ", oob_count "
                     + Integer.toUnsignedString(oobCount) + " (all must be 0)");
         }
-        int vc = b.getInt(base + at(l, "vc_handle"));
+        int vc = b.getInt(base + Rndis.PACKET_VC_HANDLE);
         if (vc != 0) {
             throw new NetCodecException(PACKET_VC_HANDLE, "PACKET_MSG vc_handle " + Wire.hex(vc) + " (must be 0)");
         }
-        long dataLength = Wire.unsigned(b.getInt(base + at(l, "data_len")));
-        long dataStart = spanStart(PACKET_DATA_RANGE, "data", dataLength, b.getInt(base + at(l, "data_offset")),
+        long dataLength = Wire.unsigned(b.getInt(base + Rndis.PACKET_DATA_LEN));
+        long dataStart = spanStart(PACKET_DATA_RANGE, "data", dataLength, b.getInt(base + Rndis.PACKET_DATA_OFFSET),
                 header, len);
         long dataEnd = dataStart + dataLength;
-        long ppiLength = Wire.unsigned(b.getInt(base + at(l, "ppi_len")));
+        long ppiLength = Wire.unsigned(b.getInt(base + Rndis.PACKET_PPI_LEN));
         if (ppiLength != 0) {
-            long ppiStart = spanStart(PPI_RANGE, "ppi", ppiLength, b.getInt(base + at(l, "ppi_offset")), header, len);
+            long ppiStart = spanStart(PPI_RANGE, "ppi", ppiLength, b.getInt(base + Rndis.PACKET_PPI_OFFSET), header, len);
             long ppiEnd = ppiStart + ppiLength;
             if (dataLength != 0 && ppiStart < dataEnd && dataStart < ppiEnd) {
                 throw new NetCodecException(PACKET_OVERLAP, "PACKET_MSG data [" + dataStart + ", " + dataEnd
@@ -197,12 +196,11 @@ final class RndisDecoder {
      */
     private static boolean ppis(byte[] m, ByteBuffer b, int base, int len, List<PerPacketInfo> out)
             throws NetCodecException {
-        GroupLayout l = Rndis.PACKET;
-        long ppiLength = Wire.unsigned(b.getInt(base + at(l, "ppi_len")));
+        long ppiLength = Wire.unsigned(b.getInt(base + Rndis.PACKET_PPI_LEN));
         if (ppiLength == 0) {
             return false;
         }
-        int start = Rndis.OFFSET_BASE + (int) Wire.unsigned(b.getInt(base + at(l, "ppi_offset")));
+        int start = Rndis.OFFSET_BASE + (int) Wire.unsigned(b.getInt(base + Rndis.PACKET_PPI_OFFSET));
         int end = start + (int) ppiLength;
         boolean lso = false;
         int h = Rndis.PPI_HEADER_SIZE;
@@ -212,9 +210,9 @@ final class RndisDecoder {
                 throw new NetCodecException(PPI_SIZE, "per-packet info at " + p + " needs a " + h
                         + "-byte header, " + remaining + " bytes remain");
             }
-            long size = Wire.unsigned(b.getInt(base + p + at(Rndis.PPI, "size")));
-            int type = b.getInt(base + p + at(Rndis.PPI, "type"));
-            long offset = Wire.unsigned(b.getInt(base + p + at(Rndis.PPI, "offset")));
+            long size = Wire.unsigned(b.getInt(base + p + Rndis.PPI_FIELD_SIZE));
+            int type = b.getInt(base + p + Rndis.PPI_FIELD_TYPE);
+            long offset = Wire.unsigned(b.getInt(base + p + Rndis.PPI_FIELD_OFFSET));
             if (size < h || size % 4 != 0 || size > remaining) {
                 throw new NetCodecException(PPI_SIZE, "per-packet info type " + Wire.hex(type) + " at " + p
                         + " has size " + size + " (at least " + h + ", a multiple of 4, at most " + remaining + ")");

@@ -235,19 +235,18 @@ public sealed interface RndisMessage {
         public static int writeHeader(MemorySegment out, long offset, int frameLength, List<PerPacketInfo> info) {
             int ppiLength = ppiLength(info);
             int header = Rndis.PACKET_HEADER_SIZE;
-            GroupLayout l = Rndis.PACKET;
             out.asSlice(offset, header).fill((byte) 0);
-            out.set(NetLayout.U32, offset + at(l, "type"), Rndis.TYPE_PACKET);
-            out.set(NetLayout.U32, offset + at(l, "msg_len"), header + ppiLength + frameLength);
-            out.set(NetLayout.U32, offset + at(l, "data_offset"), header + ppiLength - Rndis.OFFSET_BASE);
-            out.set(NetLayout.U32, offset + at(l, "data_len"), frameLength);
-            out.set(NetLayout.U32, offset + at(l, "ppi_offset"), info.isEmpty() ? 0 : header - Rndis.OFFSET_BASE);
-            out.set(NetLayout.U32, offset + at(l, "ppi_len"), ppiLength);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_TYPE, Rndis.TYPE_PACKET);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_MSG_LEN, header + ppiLength + frameLength);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_DATA_OFFSET, header + ppiLength - Rndis.OFFSET_BASE);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_DATA_LEN, frameLength);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_PPI_OFFSET, info.isEmpty() ? 0 : header - Rndis.OFFSET_BASE);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_PPI_LEN, ppiLength);
             long p = offset + header;
             for (PerPacketInfo ppi : info) {
-                out.set(NetLayout.U32, p + at(Rndis.PPI, "size"), ppi.wireSize());
-                out.set(NetLayout.U32, p + at(Rndis.PPI, "type"), ppi.type());
-                out.set(NetLayout.U32, p + at(Rndis.PPI, "offset"), Rndis.PPI_HEADER_SIZE);
+                out.set(NetLayout.U32, p + Rndis.PPI_FIELD_SIZE, ppi.wireSize());
+                out.set(NetLayout.U32, p + Rndis.PPI_FIELD_TYPE, ppi.type());
+                out.set(NetLayout.U32, p + Rndis.PPI_FIELD_OFFSET, Rndis.PPI_HEADER_SIZE);
                 byte[] data = ppi.data();
                 MemorySegment.copy(MemorySegment.ofArray(data), 0, out, p + Rndis.PPI_HEADER_SIZE, data.length);
                 p += ppi.wireSize();

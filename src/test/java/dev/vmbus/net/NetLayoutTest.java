@@ -66,6 +66,40 @@ class NetLayoutTest {
         }
     }
 
+    /**
+     * The offsets the data path reads and writes for every frame without asking {@link NetLayout#at} (Rndis's
+     * and Nvsp's constants) are the layouts' own, each the field its name says.
+     */
+    @Test
+    void dataPathConstantsAreTheLayoutsOffsets() {
+        record Case(int constant, GroupLayout layout, String field) {
+        }
+        List<Case> cases = List.of(
+                new Case(Rndis.HEADER_MSG_LEN, Rndis.HEADER, "msg_len"),
+                new Case(Rndis.PACKET_TYPE, Rndis.PACKET, "type"),
+                new Case(Rndis.PACKET_MSG_LEN, Rndis.PACKET, "msg_len"),
+                new Case(Rndis.PACKET_DATA_OFFSET, Rndis.PACKET, "data_offset"),
+                new Case(Rndis.PACKET_DATA_LEN, Rndis.PACKET, "data_len"),
+                new Case(Rndis.PACKET_OOB_OFFSET, Rndis.PACKET, "oob_offset"),
+                new Case(Rndis.PACKET_OOB_LEN, Rndis.PACKET, "oob_len"),
+                new Case(Rndis.PACKET_OOB_COUNT, Rndis.PACKET, "oob_count"),
+                new Case(Rndis.PACKET_PPI_OFFSET, Rndis.PACKET, "ppi_offset"),
+                new Case(Rndis.PACKET_PPI_LEN, Rndis.PACKET, "ppi_len"),
+                new Case(Rndis.PACKET_VC_HANDLE, Rndis.PACKET, "vc_handle"),
+                new Case(Rndis.PPI_FIELD_SIZE, Rndis.PPI, "size"),
+                new Case(Rndis.PPI_FIELD_TYPE, Rndis.PPI, "type"),
+                new Case(Rndis.PPI_FIELD_OFFSET, Rndis.PPI, "offset"),
+                new Case(Nvsp.RNDIS_PKT_CHANNEL_TYPE, Nvsp.SEND_RNDIS_PKT, "channel_type"),
+                new Case(Nvsp.RNDIS_PKT_SECTION_INDEX, Nvsp.SEND_RNDIS_PKT, "send_buf_section_index"),
+                new Case(Nvsp.RNDIS_PKT_SECTION_SIZE, Nvsp.SEND_RNDIS_PKT, "send_buf_section_size"),
+                new Case(Nvsp.RNDIS_PKT_COMPLETE_STATUS, Nvsp.SEND_RNDIS_PKT_COMPLETE, "status"));
+        for (Case c : cases) {
+            assertEquals(c.layout().byteOffset(PathElement.groupElement(c.field())), c.constant(),
+                    c.layout() + " ." + c.field());
+        }
+        assertEquals(Rndis.HEADER.byteSize(), Rndis.MESSAGE_HEADER_SIZE);
+    }
+
     @Test
     void unknownFieldStillFails() {
         assertThrows(IllegalArgumentException.class, () -> NetLayout.at(Rndis.PACKET, "no_such_field"));
