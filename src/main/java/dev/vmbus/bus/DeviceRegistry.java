@@ -161,6 +161,11 @@ public final class DeviceRegistry {
         return out;
     }
 
+    /** The settings enabled device {@code name} parsed from its section (its handler's type), if it is enabled. */
+    public Optional<Object> settings(String name) {
+        return Optional.ofNullable(configured.get(name)).map(Configured::settings);
+    }
+
     public Optional<DevicePlugin<?>> handler(String name) {
         return Optional.ofNullable(handlers.get(name));
     }

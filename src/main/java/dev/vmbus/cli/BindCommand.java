@@ -185,6 +185,17 @@ final class BindCommand {
                 + " where something bound it at boot): the agent refuses a device another process holds.")
         boolean stopDaemons;
 
+        @Option(names = "--unit-drop-in", description = "Instead of binding: write the unit's drop-in"
+                + " /etc/systemd/system/vmbus.service.d/netvsc.conf (DeviceAllow=/dev/net/tun rw) if the configuration"
+                + " serves the NIC with the tap backend (netvsc enabled with backend tap, and on uio its device on"
+                + " uio_hv_generic or its 'bind netvsc --force' recorded), and say why or why not. Writes nothing"
+                + " under sysfs. The package runs it on an upgrade: the unit of older versions allowed the node itself.")
+        boolean unitDropIn;
+
+        @Option(names = "--drop-in-dir", paramLabel = "DIR", hidden = true, description = "With --unit-drop-in: the"
+                + " unit's drop-in directory (the package's postinst, installing into another root: dpkg --root).")
+        Path dropInDir;
+
         Runner runner = PROCESSES;
 
         @Override
@@ -192,7 +203,39 @@ final class BindCommand {
             if (stopDaemons && !enabled) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--stop-daemons goes with --enabled");
             }
+            if (dropInDir != null && !unitDropIn) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--drop-in-dir goes with --unit-drop-in");
+            }
+            if (unitDropIn) {
+                if (deviceClass != null || enabled || force || dryRun) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--unit-drop-in takes no CLASS, --enabled, --force or --dry-run");
+                }
+                return unitDropIn();
+            }
             return super.call();
+        }
+
+        /** {@code --unit-drop-in}: the drop-in the configuration needs ({@link NicDropIn#need}), written if missing. */
+        private int unitDropIn() throws IOException {
+            ConfigFile file = conf.file();
+            SystemView system = roots.view(file.load());
+            DeviceRegistry registry = DeviceRegistry.load(DeviceRegistry.sections(system.config()),
+                    system.config().transport().type());
+            Path dir = dropInDir != null ? dropInDir : dropIns;
+            PrintWriter out = spec.commandLine().getOut();
+            NicDropIn.Need need = NicDropIn.need(system, registry);
+            if (!need.needed()) {
+                out.println("netvsc: no drop-in needed: " + need.why());
+            } else {
+                out.println("netvsc: the unit needs " + (dir == null ? "its drop-in" : dir.resolve(NicDropIn.FILE))
+                        + ": " + need.why());
+                Optional<String> wrote = NicDropIn.write(dir);
+                out.println("  " + wrote.orElse("no " + (dir == null ? "drop-in directory" : dir.getParent())
+                        + " here (no systemd), so nothing was written"));
+            }
+            out.flush();
+            return 0;
         }
 
         @Override
@@ -234,7 +277,7 @@ final class BindCommand {
                     }
                 }
                 if (name.equals(DeviceClass.NETVSC.name()) && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
-                        && NicDropIn.missing(dropIns)) {
+                        && NicDropIn.missing(dropIns) && NicDropIn.need(system, registry).needed()) {
                     out.println("WARNING: netvsc: " + dropIns.resolve(NicDropIn.FILE) + " is missing, so the unit denies"
                             + " /dev/net/tun and the NIC's tap backend cannot open it: 'vmbus bind netvsc' writes it");
                 }

@@ -1,5 +1,13 @@
 package dev.vmbus.cli;
 
+import dev.vmbus.bus.DeviceRegistry;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.config.TransportType;
+import dev.vmbus.device.netvsc.NetvscSettings;
+import dev.vmbus.transport.uio.VmbusDevices;
+import dev.vmbus.transport.uio.admin.ForcedBinds;
+import dev.vmbus.transport.uio.admin.SystemView;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,7 +20,10 @@ import java.util.Optional;
  * ({@code DevicePolicy=closed}), because only the synthetic NIC's {@code tap} backend needs it and a TAP is a way
  * to put frames into, and take them out of, the guest's own network stack. {@code vmbus bind netvsc} (the
  * operator's decision to serve the NIC) writes {@code /etc/systemd/system/vmbus.service.d/netvsc.conf};
- * {@code vmbus unbind netvsc} and the package's purge remove it. Blocking file I/O, one caller at a time.
+ * {@code vmbus unbind netvsc} and the package's purge remove it. {@link #need} says when the agent a configuration
+ * makes needs it: the boot's {@code bind --enabled} warns when it is missing then, and {@code bind --unit-drop-in}
+ * (the package's postinst, on an upgrade from a version whose unit still allowed the node) writes it then.
+ * Blocking file I/O, one caller at a time.
  */
 final class NicDropIn {
     /** Where systemd reads the unit's drop-ins; the file is written only where {@code /etc/systemd/system} exists. */
@@ -27,6 +38,46 @@ final class NicDropIn {
             """;
 
     private NicDropIn() {
+    }
+
+    /** Whether the unit needs the drop-in, and why (a sentence for the operator). */
+    record Need(boolean needed, String why) {
+    }
+
+    /**
+     * Whether the agent {@code system}'s configuration makes serves the synthetic NIC with the tap backend: netvsc
+     * enabled with {@code backend: tap}, and, on uio, its device on uio_hv_generic now or its {@code bind netvsc
+     * --force} recorded (so the boot's {@code bind --enabled} binds it again). The event-bus backend opens no TAP.
+     */
+    static Need need(SystemView system, DeviceRegistry registry) throws IOException {
+        Object settings = registry.settings(DeviceClass.NETVSC.name()).orElse(null);
+        if (!(settings instanceof NetvscSettings nic)) {
+            return new Need(false, "netvsc is not enabled in the configuration");
+        }
+        if (nic.backend() != NetvscSettings.Backend.TAP) {
+            return new Need(false, "netvsc's " + nic.backend().key() + " backend opens no /dev/net/tun");
+        }
+        TransportType transport = system.config().transport().type();
+        if (transport != TransportType.UIO) {
+            return new Need(true, "netvsc is enabled with the tap backend on the " + transport.configName()
+                    + " transport");
+        }
+        java.util.List<java.util.UUID> ids = registry.handler(DeviceClass.NETVSC.name()).orElseThrow().classIds();
+        if (VmbusDevices.scan(system.sysfsRoot()).devices().stream()
+                .anyMatch(d -> ids.contains(d.classId()) && d.onUio())) {
+            return new Need(true, "netvsc is enabled with the tap backend and its device is on "
+                    + VmbusDevices.UIO_DRIVER);
+        }
+        ForcedBinds forced = new ForcedBinds(Path.of(system.config().transport().stateDir()), step -> { });
+        for (java.util.UUID id : ids) {
+            if (forced.recorded(id).isPresent()) {
+                return new Need(true, "netvsc is enabled with the tap backend and " + forced.file(id)
+                        + " records 'vmbus bind netvsc --force', so the boot binds it again");
+            }
+        }
+        return new Need(false, "netvsc is enabled with the tap backend, but its device is not on "
+                + VmbusDevices.UIO_DRIVER + " and no 'vmbus bind netvsc --force' is recorded; 'vmbus bind netvsc'"
+                + " writes the drop-in when it binds it");
     }
 
     /** Writes the drop-in under {@code dir} (null: nowhere); returns what to tell the operator, if anything. */

@@ -211,6 +211,41 @@ class DebianPackageIT {
         assertEquals("kept", Files.readString(pool));
     }
 
+    /**
+     * Upgrading an install that serves the NIC with the tap backend from a version whose unit allowed /dev/net/tun
+     * itself (before 'vmbus bind netvsc' wrote the drop-in): postinst writes the drop-in, so the agent keeps its
+     * TAP without the operator; purge removes it again, under the root dpkg was given.
+     */
+    @Test
+    void anUpgradeWritesTheNicDropInWhereTheTapBackendIsServedAndPurgeRemovesIt() throws Exception {
+        Path root = tmp.resolve("root");
+        install(root, deb());
+        Path dropIn = root.resolve("etc/systemd/system/vmbus.service.d").resolve(NicDropIn.FILE);
+        Files.createDirectories(root.resolve("etc/systemd/system"));
+        // What an older version left: netvsc bound with --force on this (fixture) machine, the tap backend
+        // configured, no drop-in.
+        dev.vmbus.transport.uio.KernelFixtures tree = dev.vmbus.transport.uio.KernelFixtures.create(
+                tmp.resolve("machine"), dev.vmbus.transport.uio.KernelFixtures.Generation.V6_16);
+        Path conf = tree.config(root.resolve("etc/vmbus/vmbus.json"), null);
+        io.vertx.core.json.JsonObject c = new io.vertx.core.json.JsonObject(Files.readString(conf));
+        c.getJsonObject("devices").put("netvsc", new io.vertx.core.json.JsonObject().put("enabled", true)
+                .put("backend", "tap"));
+        Files.writeString(conf, c.encode());
+        BindCommand.run(new String[] {"bind", "netvsc", "--force", "--conf", conf.toString()},
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), true,
+                new dev.vmbus.transport.uio.SimulatedKernel(tree));
+        assertEquals(dev.vmbus.transport.uio.VmbusDevices.UIO_DRIVER, tree.driverOf(tree.dev("netvsc").instance()));
+        assertTrue(!Files.exists(dropIn));
+
+        String upgrade = dpkg(root, "-i", deb().toAbsolutePath().toString());
+        assertEquals(NicDropIn.TEXT, Files.readString(dropIn), upgrade);
+        assertTrue(upgrade.contains("netvsc is enabled with the tap backend and its device is on uio_hv_generic"),
+                upgrade);
+
+        dpkg(root, "--purge", "vmbus");
+        assertTrue(!Files.exists(dropIn.getParent()), "purge left the drop-in");
+    }
+
     @Test
     void unitPassesSystemdAnalyzeVerifyAndScoresWhatOperationsMdSays() throws Exception {
         Path root = tmp.resolve("root");
