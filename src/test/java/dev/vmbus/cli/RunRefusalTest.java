@@ -3,6 +3,7 @@ package dev.vmbus.cli;
 import dev.vmbus.transport.uio.KernelFixtures;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import dev.vmbus.transport.uio.SimulatedKernel;
+import dev.vmbus.transport.uio.VmbusDevices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,6 +48,31 @@ class RunRefusalTest {
         assertTrue(err.contains("heartbeat (enabled in the configuration) cannot be served on this kernel")
                 && err.contains("547fa4ffd799") && err.contains("'vmbus doctor'"), err);
         assertEquals(before, files(tree.root), "nothing was created or removed in the tree");
+    }
+
+    // Review F5: on a confidential VM uio_hv_generic maps the decrypted ring pages encrypted. 'vmbus run' refuses
+    // with doctor's reason (KernelLimits "kernel-confidential") before it opens, creates or removes anything, both
+    // for classes already on uio (bound before the VM was known as one) and for those still on their driver.
+    @Test
+    void f5_onAConfidentialVmRunRefusesBeforeTouchingAnyDevice() throws Exception {
+        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
+        Path conf = tree.config(dir.resolve("c.json"), null);
+        assertEquals(0, BindCommand.run(new String[] {"bind", "heartbeat", "--conf", conf.toString()},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true,
+                new SimulatedKernel(tree)));
+        String heartbeat = tree.dev("heartbeat").instance();
+        Files.writeString(tree.proc().resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu hypervisor tdx_guest\n");
+        long before = files(tree.root);
+
+        String err = run(conf, 2);
+        assertTrue(err.contains("refusing to start on the uio transport with kernel 6.16") && err.contains("nothing was"
+                + " opened"), err);
+        assertTrue(err.contains("heartbeat " + heartbeat + " is bound to uio_hv_generic but cannot be served safely:"
+                + " this is a confidential VM (the CPU flag tdx_guest in " + tree.proc().resolve("cpuinfo")), err);
+        assertTrue(err.contains("kvp (enabled in the configuration) cannot be served on this kernel: this is a"
+                + " confidential VM"), err);
+        assertEquals(before, files(tree.root), "nothing was created or removed in the tree");
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(heartbeat), "the binding did not change");
     }
 
     @Test

@@ -38,19 +38,13 @@ public final class KernelLimits {
                     + " the primary channel's NULL primary_channel and oopses the guest. A kernel that carries the fix"
                     + " says so with transport.kernel.rescindSafe=true"));
         }
-        if (kernel.confidential() != null) {
-            limits.add(new Limit("kernel-confidential", "this is a confidential VM (" + kernel.confidential()
-                    + "): the kernel decrypts the ring and monitor pages for the host (set_memory_decrypted), but"
-                    + " every released uio_hv_generic maps them to userspace with encrypted page-table entries, so"
-                    + " the agent and the host would see different bytes, or the first access faults and kills the"
-                    + " agent or the VM"));
-        }
+        confidential(kernel).ifPresent(limits::add);
         return limits;
     }
 
     /**
      * Why the running transport must not serve {@code channel} of uio node {@code uio} on {@code kernel}, or null when
-     * it can: the reasons of {@link #of} that concern one channel, named by relid. Scans and opens both ask, so an
+     * it can: the reasons of {@link #of} that concern one channel (all but the rescind race), named by relid. Scans and opens both ask, so an
      * operator sees the same reason for a channel that is never offered and one whose open fails.
      */
     public static String refusal(KernelFeatures kernel, UioChannel channel, String uio) {
@@ -59,7 +53,25 @@ public final class KernelLimits {
         if (why.isEmpty() && channel.subchannel() != 0) {
             why = subchannels(kernel, "it is a subchannel");
         }
+        if (why.isEmpty()) {
+            why = confidential(kernel);
+        }
         return why.map(r -> what + " is not served: " + r.text()).orElse(null);
+    }
+
+    /**
+     * A confidential VM: no channel at all. {@code vmbus run} refuses to start on one with a device of an enabled
+     * class offered; a device bound or offered after start-up is refused here, at the scan, before it is mapped.
+     */
+    private static Optional<Limit> confidential(KernelFeatures kernel) {
+        if (kernel.confidential() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Limit("kernel-confidential", "this is a confidential VM (" + kernel.confidential()
+                + "): the kernel decrypts the ring and monitor pages for the host (set_memory_decrypted), but"
+                + " every released uio_hv_generic maps them to userspace with encrypted page-table entries, so"
+                + " the agent and the host would see different bytes, or the first access faults and kills the"
+                + " agent or the VM"));
     }
 
     /** A channel that is not monitor-allocated on a kernel whose uio_hv_generic cannot signal it. */

@@ -267,6 +267,23 @@ class UioKernelGenerationsTest {
         assertTrue(offerLog.stream().noneMatch(o -> o.relid() == 9), "refused, so never offered: " + offerLog);
     }
 
+    // Review F5 at the transport: on a confidential VM uio_hv_generic maps the decrypted ring pages encrypted. A device
+    // the agent finds on uio after it started (bound later, say) is refused at the scan, never offered nor mapped.
+    @Test
+    void f5_onAConfidentialVmAChannelFoundOnUioIsRefusedAtTheScanAndNeverOffered() throws Exception {
+        KernelFeatures cvm = KernelGenerations.D062463.withConfidential("the CPU flag tdx_guest in /proc/cpuinfo");
+        device(cvm, 8 * PAGE);
+        startGuest(options(cvm));
+        Offer primary = new Offer(PRIMARY, UUID.fromString("34d14be3-dee4-41c8-9ae7-6b174977c192"), INSTANCE, 0,
+                (int) (4 * PAGE));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> open(primary));
+            assertTrue(refused.getCause().getMessage().contains("channel " + PRIMARY + " of uio0 is not served: this"
+                    + " is a confidential VM (the CPU flag tdx_guest"), refused.getCause().getMessage());
+        });
+        assertEquals(List.of(), offerLog, "refused, so never offered");
+    }
+
     // Item 4: on the first EIO the rings are unmapped at once; every later access fails on its own context.
     @Test
     void item4_theFirstEioUnmapsTheRingAtOnceAndLaterAccessesFailCleanly() throws Exception {
