@@ -5,6 +5,7 @@ import dev.vmbus.os.Posix;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.RingLayout;
+import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.InterruptTarget;
 import io.vertx.core.Context;
@@ -34,9 +35,26 @@ final class FixtureHostLink implements ChannelLink {
     private final java.util.concurrent.atomic.AtomicLong kicks = new java.util.concurrent.atomic.AtomicLong();
     private final Thread reader;
 
+    private final java.util.List<ChannelBuffer> buffers;
+
     FixtureHostLink(Offer offer, Path ring, int headerSize, SocketPair pair, Context hostContext) throws Exception {
+        this(offer, ring, headerSize, pair, hostContext, java.util.Map.of());
+    }
+
+    /**
+     * With the channel's receive and send buffers: each the file standing for uio map 3 or 4 ({@link FixtureNodes}),
+     * by its name, mapped by the host as the guest maps it (the memory Hyper-V and the guest share by GPADL).
+     */
+    FixtureHostLink(Offer offer, Path ring, int headerSize, SocketPair pair, Context hostContext,
+                    java.util.Map<ChannelBuffer.Name, Path> bufferFiles) throws Exception {
         this.offer = offer;
         this.memory = Posix.map(ring, 0, offer.memorySize(), arena);
+        java.util.List<ChannelBuffer> mapped = new java.util.ArrayList<>();
+        for (var b : bufferFiles.entrySet()) {
+            mapped.add(new ChannelBuffer(b.getKey(), Posix.map(b.getValue(), 0, java.nio.file.Files.size(b.getValue()),
+                    arena)));
+        }
+        this.buffers = java.util.List.copyOf(mapped);
         this.headerSize = headerSize;
         this.pair = pair;
         this.target = new InterruptTarget(hostContext);
@@ -57,6 +75,11 @@ final class FixtureHostLink implements ChannelLink {
     @Override
     public MemorySegment memory() {
         return memory;
+    }
+
+    @Override
+    public java.util.List<ChannelBuffer> buffers() {
+        return buffers;
     }
 
     @Override
