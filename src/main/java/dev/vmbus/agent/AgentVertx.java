@@ -1,7 +1,9 @@
 package dev.vmbus.agent;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +34,15 @@ public final class AgentVertx {
      */
     static final long BLOCKED_CHECK_MS = 10_000;
     static final long MAX_EVENT_LOOP_MS = 2_000;
+    /**
+     * Netty 4.2's event loop, with no task scheduled, bounds its wait for I/O at one second
+     * ({@code SingleThreadEventExecutor.delayNanos} returns its {@code SCHEDULE_PURGE_INTERVAL}), so an idle loop
+     * woke every second for nothing: half the wake-ups of an idle agent whose host sends a heartbeat every 2 s
+     * (docs/benchmarks/footprint.md, "Idle CPU"). A do-nothing task this far ahead on every loop lets it wait until
+     * its next real timer or I/O instead; cancelling a timer from its loop takes it off the queue at once, so
+     * nothing is left that needs that purge.
+     */
+    static final long IDLE_WAIT_HOURS = 1;
 
     private AgentVertx() {
     }
@@ -48,6 +59,10 @@ public final class AgentVertx {
     }
 
     public static Vertx create() {
-        return Vertx.vertx(options());
+        Vertx vertx = Vertx.vertx(options());
+        for (EventExecutor loop : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+            loop.scheduleAtFixedRate(() -> { }, IDLE_WAIT_HOURS, IDLE_WAIT_HOURS, TimeUnit.HOURS);
+        }
+        return vertx;
     }
 }
