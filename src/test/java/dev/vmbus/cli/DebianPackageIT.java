@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -19,6 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -147,6 +150,48 @@ class DebianPackageIT {
         assertEquals(Files.readString(Path.of("conf/vmbus-uio.json")), Files.readString(x.resolve("etc/vmbus/vmbus.json")));
         assertEquals("uio_hv_generic", Files.readString(x.resolve("usr/lib/modules-load.d/vmbus.conf")).lines()
                 .filter(l -> !l.startsWith("#")).collect(Collectors.joining("\n")));
+    }
+
+    /**
+     * The test kit ({@code src/testkit/java}) is for plug-in authors' tests and ships only as the {@code testkit}
+     * classifier jar: no class of it in {@code vmbus.jar}, in the package's copy of it, or anywhere else in the package.
+     */
+    @Test
+    void neitherTheAgentsJarNorThePackageCarriesTheTestKit() throws Exception {
+        // what shading the kit in would add: the kit jar's own entries, which the check must see
+        assertTrue(kitEntries(Path.of("target/vmbus-thin-testkit.jar")).contains("dev/vmbus/testkit/TestAgent.class"),
+                "the check looks for the kit under the wrong name");
+        assertTrue(entries(Path.of("target/vmbus.jar")).contains("dev/vmbus/agent/Agent.class"), "not the agent's jar");
+        assertEquals(List.of(), kitEntries(Path.of("target/vmbus.jar")), "target/vmbus.jar carries the test kit");
+
+        Path x = tmp.resolve("x");
+        run("dpkg-deb", "-x", deb().toString(), x.toString());
+        assertTrue(Files.isRegularFile(x.resolve("usr/lib/vmbus/vmbus.jar")));
+        List<String> shipped = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(x)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                String name = x.relativize(p).toString();
+                if (name.toLowerCase(Locale.ROOT).contains("testkit")) {
+                    shipped.add(name);
+                }
+                if (name.endsWith(".jar")) {
+                    kitEntries(p).forEach(e -> shipped.add(name + "!/" + e));
+                }
+            }
+        }
+        assertEquals(List.of(), shipped, "the package carries the test kit");
+    }
+
+    /** The entries of {@code jar} under {@code dev/vmbus/testkit/}. */
+    private static List<String> kitEntries(Path jar) throws IOException {
+        return entries(jar).stream().filter(n -> n.startsWith("dev/vmbus/testkit/")).toList();
+    }
+
+    /** Every entry name of {@code jar}. */
+    private static List<String> entries(Path jar) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            return zip.stream().map(ZipEntry::getName).toList();
+        }
     }
 
     @Test
