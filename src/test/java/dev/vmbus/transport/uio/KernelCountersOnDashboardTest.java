@@ -11,9 +11,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,24 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * labelled as the kernel's and beside the agent's own counters, with the whole agent running on the uio transport
  * of a fixture tree.
  */
-class KernelCountersOnDashboardTest {
+class KernelCountersOnDashboardTest extends UioAgentTest {
     static final long PAGE = PageSize.system();
     static final UUID INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
 
-    @TempDir
-    Path tmp;
-    Vertx hostVertx;
-    Agent agent;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (hostVertx != null) {
-            hostVertx.close().await(10, TimeUnit.SECONDS);
-        }
-    }
 
     @Test
     void item11_theKernelsChannelCountersAreShownAsTheKernelsBesideTheAgents() throws Exception {

@@ -11,9 +11,7 @@ import dev.vmbus.os.PageSize;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,14 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * heartbeat handler on one side, the simulated host's {@link HeartbeatHostDevice} writing the other ends of the
  * rings in the same file and interrupting through the socket pair.
  */
-class UioHeartbeatEndToEndTest {
+class UioHeartbeatEndToEndTest extends UioAgentTest {
     static final long PAGE = PageSize.system();
     static final UUID INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
 
-    @TempDir
-    Path tmp;
-    Vertx hostVertx;
-    Agent agent;
     final CompletableFuture<FixtureHostLink> hostLink = new CompletableFuture<>();
 
     /** The agent on uio over the fixture tree under {@code root}, on a kernel with every fix (6.16), no dashboard. */
@@ -46,16 +40,6 @@ class UioHeartbeatEndToEndTest {
                 .put("transport", new JsonObject().put("type", "uio").put("sysfsRoot", root.toString())
                         .put("kernel", new JsonObject().put("release", "6.16.0")))
                 .put("dashboard", dashboard).encode(), "test");
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (hostVertx != null) {
-            hostVertx.close().await(10, TimeUnit.SECONDS);
-        }
     }
 
     @Test

@@ -16,9 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * send section of map 4, the host's loopback backend returns it, and it comes back in the receive buffer, map 3.
  * No guest memory: uio's would need page frame numbers, so control messages go through a send section.
  */
-class UioNicEndToEndTest {
+class UioNicEndToEndTest extends UioAgentTest {
     static final long PAGE = PageSize.system();
     static final UUID INSTANCE = UUID.fromString("6e6f8ec4-5f49-44a9-8b9e-9d2c1b3a4f01");
     static final int RELID = 21;
@@ -53,20 +51,6 @@ class UioNicEndToEndTest {
     static final long RECV_BYTES = 256 * 1024;
     static final long SEND_BYTES = 128 * 1024;
 
-    @TempDir
-    Path tmp;
-    Vertx hostVertx;
-    Agent agent;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        if (hostVertx != null) {
-            hostVertx.close().await(10, TimeUnit.SECONDS);
-        }
-    }
 
     @Test
     void theNicComesUpOverUioWithMaps3And4AsItsBuffersAndMovesAFrameEachWay() throws Exception {
