@@ -7,8 +7,6 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
-import dev.vmbus.spi.Device;
-import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.NoSettings;
 import dev.vmbus.spi.Reply;
@@ -68,27 +66,8 @@ class ChannelOpenOrderTest {
     private final LinkedBlockingQueue<Packet> replies = new LinkedBlockingQueue<>();
     private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
 
-    private final DevicePlugin<NoSettings> plugin = new DevicePlugin<>() {
-        @Override
-        public String name() {
-            return "order";
-        }
-
-        @Override
-        public List<UUID> classIds() {
-            return List.of(CLASS);
-        }
-
-        @Override
-        public NoSettings settings(DeviceContext context) {
-            return NoSettings.of(context);
-        }
-
-        @Override
-        public Device device(NoSettings settings, DeviceContext context) {
-            return packet -> Future.succeededFuture(Reply.echo());
-        }
-    };
+    private final DevicePlugin<NoSettings> plugin =
+            new OneClassPlugin("order", CLASS, () -> packet -> Future.succeededFuture(Reply.echo()));
 
     @AfterEach
     void stop() throws Exception {

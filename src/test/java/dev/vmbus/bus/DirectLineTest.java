@@ -7,7 +7,6 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.spi.Device;
-import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.NoSettings;
 import dev.vmbus.spi.Reply;
@@ -121,50 +120,30 @@ class DirectLineTest {
     private final LinkedBlockingQueue<Integer> hanging = new LinkedBlockingQueue<>();
     private volatile Context deviceContext;
 
-    private final DevicePlugin<NoSettings> plugin = new DevicePlugin<>() {
+    private final DevicePlugin<NoSettings> plugin = new OneClassPlugin("direct", CLASS, () -> new Device() {
         @Override
-        public String name() {
-            return "direct";
+        public Future<?> start(Vertx v) {
+            deviceContext = Vertx.currentContext();
+            return Future.succeededFuture();
         }
 
         @Override
-        public List<UUID> classIds() {
-            return List.of(CLASS);
-        }
-
-        @Override
-        public NoSettings settings(DeviceContext context) {
-            return NoSettings.of(context);
-        }
-
-        @Override
-        public Device device(NoSettings settings, DeviceContext context) {
-            return new Device() {
-                @Override
-                public Future<?> start(Vertx v) {
-                    deviceContext = Vertx.currentContext();
-                    return Future.succeededFuture();
+        public Future<Reply> handle(Packet packet) {
+            String text = new String(packet.payload(), StandardCharsets.US_ASCII).replace("\0", "");
+            return switch (text) {
+                case "echo" -> Future.succeededFuture(Reply.echo());
+                case "then" -> Future.succeededFuture(Reply.echo().then(() ->
+                        actions.add(packet.relid() + (Vertx.currentContext() == deviceContext ? " on the device" : " elsewhere"))));
+                case "none" -> Future.succeededFuture(Reply.none());
+                case "fail" -> Future.failedFuture("the device refuses 'fail'");
+                case "hang" -> {
+                    hanging.add(packet.relid());
+                    yield Promise.<Reply>promise().future();
                 }
-
-                @Override
-                public Future<Reply> handle(Packet packet) {
-                    String text = new String(packet.payload(), StandardCharsets.US_ASCII).replace("\0", "");
-                    return switch (text) {
-                        case "echo" -> Future.succeededFuture(Reply.echo());
-                        case "then" -> Future.succeededFuture(Reply.echo().then(() ->
-                                actions.add(packet.relid() + (Vertx.currentContext() == deviceContext ? " on the device" : " elsewhere"))));
-                        case "none" -> Future.succeededFuture(Reply.none());
-                        case "fail" -> Future.failedFuture("the device refuses 'fail'");
-                        case "hang" -> {
-                            hanging.add(packet.relid());
-                            yield Promise.<Reply>promise().future();
-                        }
-                        default -> throw new IllegalArgumentException("unexpected " + text);
-                    };
-                }
+                default -> throw new IllegalArgumentException("unexpected " + text);
             };
         }
-    };
+    });
 
     @BeforeEach
     void start() throws Exception {
