@@ -276,7 +276,8 @@ final class BindCommand {
                         }
                     }
                 }
-                if (name.equals(DeviceClass.NETVSC.name()) && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
+                if (name.equals(DeviceClass.NETVSC.name())
+                        && (c.status() == Diagnosis.Status.SERVED || c.status() == Diagnosis.Status.BINDABLE)
                         && NicDropIn.missing(dropIns) && NicDropIn.need(system, registry).needed()) {
                     out.println("WARNING: netvsc: " + dropIns.resolve(NicDropIn.FILE) + " is missing, so the unit denies"
                             + " /dev/net/tun and the NIC's tap backend cannot open it: 'vmbus bind netvsc' writes it");

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * The drop-in that lets the vmbus unit reach {@code /dev/net/tun}: the packaged unit denies the node
@@ -62,14 +64,14 @@ final class NicDropIn {
             return new Need(true, "netvsc is enabled with the tap backend on the " + transport.configName()
                     + " transport");
         }
-        java.util.List<java.util.UUID> ids = registry.handler(DeviceClass.NETVSC.name()).orElseThrow().classIds();
+        List<UUID> ids = registry.handler(DeviceClass.NETVSC.name()).orElseThrow().classIds();
         if (VmbusDevices.scan(system.sysfsRoot()).devices().stream()
                 .anyMatch(d -> ids.contains(d.classId()) && d.onUio())) {
             return new Need(true, "netvsc is enabled with the tap backend and its device is on "
                     + VmbusDevices.UIO_DRIVER);
         }
         ForcedBinds forced = new ForcedBinds(Path.of(system.config().transport().stateDir()), step -> { });
-        for (java.util.UUID id : ids) {
+        for (UUID id : ids) {
             if (forced.recorded(id).isPresent()) {
                 return new Need(true, "netvsc is enabled with the tap backend and " + forced.file(id)
                         + " records 'vmbus bind netvsc --force', so the boot binds it again");

@@ -44,8 +44,9 @@ public final class KernelLimits {
 
     /**
      * Why the running transport must not serve {@code channel} of uio node {@code uio} on {@code kernel}, or null when
-     * it can: the reasons of {@link #of} that concern one channel (all but the rescind race), named by relid. Scans and opens both ask, so an
-     * operator sees the same reason for a channel that is never offered and one whose open fails.
+     * it can: the reasons of {@link #of} that concern one channel (all but the rescind race), named by relid. Scans
+     * and opens both ask, so an operator sees the same reason for a channel that is never offered and one whose open
+     * fails.
      */
     public static String refusal(KernelFeatures kernel, UioChannel channel, String uio) {
         String what = (channel.subchannel() == 0 ? "channel " : "subchannel ") + channel.relid() + " of " + uio;
