@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.awaitility.Awaitility.await;
@@ -84,9 +85,18 @@ class UioInterruptTest {
     }
 
     private ChannelLink open(Offer offer) throws Exception {
+        return open(offer, reason -> { });
+    }
+
+    /**
+     * Opens on the owner and sets the closed handler in the same callback that receives the link, so an end that
+     * follows at once (EIO on the first read) cannot slip in before the handler is there.
+     */
+    private ChannelLink open(Offer offer, Consumer<EndReason> closedHandler) throws Exception {
         CompletableFuture<ChannelLink> link = new CompletableFuture<>();
         context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
             if (ar.succeeded()) {
+                ar.result().closedHandler(closedHandler);
                 link.complete(ar.result());
             } else {
                 link.completeExceptionally(ar.cause());
@@ -204,9 +214,8 @@ class UioInterruptTest {
     @Test
     void endOfFileOnTheLineIsARescind() throws Exception {
         Offer offer = startGuest();
-        ChannelLink link = open(offer);
         LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
-        context.runOnContext(v -> link.closedHandler(closed::add));
+        ChannelLink link = open(offer, closed::add);
 
         nodes.pairs.get("uio0").shutdownHost();
 
@@ -225,8 +234,7 @@ class UioInterruptTest {
         LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
         String reason;
         try {
-            ChannelLink link = open(offer);
-            context.runOnContext(v -> link.closedHandler(closed::add));
+            open(offer, closed::add);
             EndReason r = closed.poll(5, TimeUnit.SECONDS);
             reason = r != null ? r.text() : null;
         } catch (java.util.concurrent.ExecutionException e) {
