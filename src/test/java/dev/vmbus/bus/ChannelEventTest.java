@@ -5,13 +5,13 @@ import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.ring.RingFault;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,11 +70,11 @@ class ChannelEventTest {
         try {
             LocalCodec.register(vertx);
             ChannelEvent sent = ChannelEvent.opened(offer, "kvp");
-            CompletableFuture<Object> got = new CompletableFuture<>();
+            Promise<Object> got = Promise.promise();
             vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> got.complete(m.body()))
                     .completion().await(5, TimeUnit.SECONDS);
             vertx.eventBus().publish(Addresses.CHANNELS, sent);
-            assertSame(sent, got.get(5, TimeUnit.SECONDS));
+            assertSame(sent, got.future().await(5, TimeUnit.SECONDS));
         } finally {
             vertx.close().await(5, TimeUnit.SECONDS);
         }

@@ -24,6 +24,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,14 +34,16 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,7 +66,7 @@ class ChannelOpenOrderTest {
     Path dir;
     private final Vertx vertx = Vertx.vertx();
     private final Context hostContext = vertx.getOrCreateContext();
-    private final LinkedBlockingQueue<Packet> replies = new LinkedBlockingQueue<>();
+    private final Queue<Packet> replies = new ConcurrentLinkedQueue<>();
     private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
 
     private final DevicePlugin<NoSettings> plugin =
@@ -121,8 +124,13 @@ class ChannelOpenOrderTest {
                 .await(10, TimeUnit.SECONDS).body();
         assertEquals(List.of(), guest.offOwner, "the driver attached to the link off the context its interrupts"
                 + " run on; the channel is " + view.state() + " (" + view.reason() + ")");
-        Packet reply = replies.poll(10, TimeUnit.SECONDS);
-        assertNotNull(reply, "the host's first packet was not answered; events " + events);
+        Packet reply;
+        try {
+            reply = await("the reply to the host's first packet").atMost(10, TimeUnit.SECONDS)
+                    .until(replies::poll, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the host's first packet was not answered; events " + events, e);
+        }
         assertEquals(1, reply.transactionId());
         assertNull(view.reason(), "the channel ended");
         assertEquals(ChannelState.OPEN, view.state());
@@ -206,14 +214,11 @@ class ChannelOpenOrderTest {
                 // The host's packet is in the ring: an interrupt now, on owner, with this thread held as if it
                 // were slow to go on (bounded: a verticle that never stores its driver fails below, not here).
                 owner.runOnContext(v -> handler.run());
-                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORCED_WAIT_MS);
-                while (replies.isEmpty() && System.nanoTime() - until < 0) {
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
+                try {
+                    await("the host's reply while the attaching thread is held")
+                            .atMost(FORCED_WAIT_MS, TimeUnit.MILLISECONDS).until(() -> !replies.isEmpty());
+                } catch (ConditionTimeoutException e) {
+                    // held long enough: the reply check below tells whether the interrupt was answered
                 }
             }
 

@@ -29,16 +29,17 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -112,12 +113,12 @@ class DirectLineTest {
     private final SimBus bus = new SimBus(vertx, 4096);
     private final Context hostContext = vertx.getOrCreateContext();
     private final Map<Integer, ChannelDriver> hostEnds = new ConcurrentHashMap<>();
-    private final Map<Integer, LinkedBlockingQueue<Packet>> replies = new ConcurrentHashMap<>();
+    private final Map<Integer, Queue<Packet>> replies = new ConcurrentHashMap<>();
     private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     /** What the device's actions saw: the relid and whether they ran on the device's own context. */
-    private final LinkedBlockingQueue<String> actions = new LinkedBlockingQueue<>();
+    private final Queue<String> actions = new ConcurrentLinkedQueue<>();
     /** The relid of each packet the device was handed and will never answer. */
-    private final LinkedBlockingQueue<Integer> hanging = new LinkedBlockingQueue<>();
+    private final Queue<Integer> hanging = new ConcurrentLinkedQueue<>();
     private volatile Context deviceContext;
 
     private final DevicePlugin<NoSettings> plugin = new OneClassPlugin("direct", CLASS, () -> new Device() {
@@ -176,7 +177,7 @@ class DirectLineTest {
     /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is on {@link #clock}. */
     private void open(int relid) throws Exception {
         Offer offer = new Offer(relid, CLASS, UUID.randomUUID(), 0, 16384);
-        replies.put(relid, new LinkedBlockingQueue<>());
+        replies.put(relid, new ConcurrentLinkedQueue<>());
         on(hostContext, () -> bus.host().offer(offer, new HostTransport.ChannelListener() {
             @Override
             public void opened(ChannelLink link) {
@@ -197,10 +198,9 @@ class DirectLineTest {
                 PacketType.DATA_INBAND, 0));
     }
 
-    private Packet reply(int relid) throws InterruptedException {
-        Packet p = replies.get(relid).poll(10, TimeUnit.SECONDS);
-        assertNotNull(p, "no reply on relid " + relid);
-        return p;
+    private Packet reply(int relid) {
+        return await("a reply on relid " + relid).atMost(10, TimeUnit.SECONDS)
+                .until(replies.get(relid)::poll, Objects::nonNull);
     }
 
     private ChannelEvent faulted(int relid) {
@@ -223,7 +223,8 @@ class DirectLineTest {
         send(1, "then", 7);
         Packet p = reply(1);
         assertEquals(7, p.transactionId(), "'none' sends nothing back");
-        assertEquals("1 on the device", actions.poll(10, TimeUnit.SECONDS));
+        assertEquals("1 on the device", await("the reply's action").atMost(10, TimeUnit.SECONDS)
+                .until(actions::poll, Objects::nonNull));
         assertEquals(0, clock.pending(), "every packet answered: no timer");
         clock.advance(TIMEOUT_MS + 1000); // idle past the timeout: an answered packet must not fault it later
         send(1, "echo", 8);
@@ -250,7 +251,8 @@ class DirectLineTest {
         send(4, "echo", 1);
         assertEquals(1, reply(4).transactionId());
         send(4, "hang", 2);
-        assertEquals(4, hanging.poll(10, TimeUnit.SECONDS), "the device was handed the packet");
+        assertEquals(4, await("the device handed the packet").atMost(10, TimeUnit.SECONDS)
+                .until(hanging::poll, Objects::nonNull));
         clock.advance(TIMEOUT_MS - 1);
         send(5, "echo", 3);
         assertEquals(3, reply(5).transactionId());

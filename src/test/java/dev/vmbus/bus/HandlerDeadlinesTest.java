@@ -2,13 +2,13 @@ package dev.vmbus.bus;
 
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.runtime.HandlerFailure;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -27,15 +27,7 @@ class HandlerDeadlinesTest {
     }
 
     private <T> T on(Supplier<T> work) throws Exception {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        context.runOnContext(v -> {
-            try {
-                out.complete(work.get());
-            } catch (Throwable t) {
-                out.completeExceptionally(t);
-            }
-        });
-        return out.get(10, TimeUnit.SECONDS);
+        return OnContext.supply(context, work).await(10, TimeUnit.SECONDS);
     }
 
     /** An idle channel keeps no timer: the last one woke the idle agent once per timeout and channel for nothing. */
@@ -71,7 +63,7 @@ class HandlerDeadlinesTest {
         HandlerDeadlines deadlines = new HandlerDeadlines(vertx, 50, "probe");
         Promise<Void> answered = Promise.promise();
         Promise<Void> stuck = Promise.promise();
-        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        Promise<Throwable> failure = Promise.promise();
         on(() -> {
             stuck.future().onFailure(failure::complete);
             deadlines.watch(answered);
@@ -80,7 +72,7 @@ class HandlerDeadlinesTest {
             deadlines.unwatchAnswered();
             return null;
         });
-        Throwable t = failure.get(10, TimeUnit.SECONDS);
+        Throwable t = failure.future().await(10, TimeUnit.SECONDS);
         assertTrue(t instanceof HandlerFailure, String.valueOf(t));
         assertEquals(EndReason.Kind.HANDLER_TIMED_OUT, ((HandlerFailure) t).reason().kind());
         assertTrue(t.getMessage().contains("handler 'probe' did not answer a packet within 50 ms"), t.getMessage());
