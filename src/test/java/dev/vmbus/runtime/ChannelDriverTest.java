@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,8 +42,8 @@ class ChannelDriverTest {
     private Context hostContext;
     private Context guestContext;
     private SimBus bus;
-    private final CompletableFuture<ChannelDriver> hostEnd = new CompletableFuture<>();
-    private final CompletableFuture<Offer> offered = new CompletableFuture<>();
+    private final Promise<ChannelDriver> hostEnd = Promise.promise();
+    private final Promise<Offer> offered = Promise.promise();
 
     @BeforeEach
     void start() throws Exception {
@@ -86,13 +85,13 @@ class ChannelDriverTest {
     }
 
     private ChannelDriver openGuest(int credit, PacketHandler handler) throws Exception {
-        Offer offer = offered.get(10, TimeUnit.SECONDS);
+        Offer offer = offered.future().await(10, TimeUnit.SECONDS);
         return on(guestContext, () -> bus.guest().open(offer)
                 .map(link -> ChannelDriver.guest(link, guestContext, 0, credit, handler)));
     }
 
     private void hostSends(int count) throws Exception {
-        ChannelDriver host = hostEnd.get(10, TimeUnit.SECONDS);
+        ChannelDriver host = hostEnd.future().await(10, TimeUnit.SECONDS);
         on(hostContext, () -> {
             for (int i = 1; i <= count; i++) {
                 host.send(new byte[] {(byte) i}, i, PacketType.DATA_INBAND, 0);

@@ -23,6 +23,7 @@ import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +32,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,10 +55,10 @@ class RangedPacketDriverTest {
     private Context hostContext;
     private Context guestContext;
     private SimBus bus;
-    private final CompletableFuture<ChannelDriver> hostEnd = new CompletableFuture<>();
-    private final CompletableFuture<Offer> offered = new CompletableFuture<>();
+    private final Promise<ChannelDriver> hostEnd = Promise.promise();
+    private final Promise<Offer> offered = Promise.promise();
     private final List<Packet> hostGot = new CopyOnWriteArrayList<>();
-    private final CompletableFuture<ChannelLink> hostLink = new CompletableFuture<>();
+    private final Promise<ChannelLink> hostLink = Promise.promise();
 
     @BeforeEach
     void start() throws Exception {
@@ -101,7 +101,7 @@ class RangedPacketDriverTest {
     }
 
     private ChannelDriver openGuest(int credit, PacketHandler handler) throws Exception {
-        Offer offer = offered.get(10, TimeUnit.SECONDS);
+        Offer offer = offered.future().await(10, TimeUnit.SECONDS);
         return on(guestContext, () -> bus.guest().open(offer)
                 .map(link -> ChannelDriver.guest(link, guestContext, 0, credit, handler)));
     }
@@ -117,7 +117,7 @@ class RangedPacketDriverTest {
                     PacketType.COMP, 0);
         });
         guestRef.set(guest);
-        ChannelDriver host = hostEnd.get(10, TimeUnit.SECONDS);
+        ChannelDriver host = hostEnd.future().await(10, TimeUnit.SECONDS);
 
         on(hostContext, () -> {
             for (int i = 0; i < 5; i++) {
@@ -182,7 +182,7 @@ class RangedPacketDriverTest {
             guest.endHandler(ends::add);
             return Future.succeededFuture();
         });
-        ChannelLink link = hostLink.get(10, TimeUnit.SECONDS);
+        ChannelLink link = hostLink.future().await(10, TimeUnit.SECONDS);
         // transfer pages whose range_cnt claims more ranges than the header holds
         MemorySegment raw = MemorySegment.ofArray(new byte[40]);
         raw.set(LE64, 0, PacketLayout.word0(7, 4, 5, 1));
