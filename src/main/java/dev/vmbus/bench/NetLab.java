@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -29,7 +30,7 @@ public final class NetLab implements AutoCloseable {
     public static final String HOST_TAP = "vmbushost0";
     public static final String GUEST_TAP = "vmbus0";
     private static final int IPERF_PORT = 5201;
-    private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
+    private static final Pattern REPLY = Pattern.compile("icmp_seq=(\\d+) .*time=([0-9.]+) ms");
     private static final Pattern SUMMARY = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
 
     private final Netns a;
@@ -219,8 +220,11 @@ public final class NetLab implements AutoCloseable {
         return new JsonArray(ns.ip("-j", "link", "show", "dev", dev)).getJsonObject(0).getInteger("ifindex");
     }
 
-    /** Round trips of {@code ping -6} from {@code a} to {@link #ADDRESS_B} over the link. */
-    public record Ping(int sent, int received, double[] rttMicros) {
+    /**
+     * Round trips of {@code ping -6} from {@code a} to {@link #ADDRESS_B} over the link, and the sequence numbers
+     * (1..sent) whose reply never came back.
+     */
+    public record Ping(int sent, int received, double[] rttMicros, List<Integer> missing) {
         /** The {@code p}-th percentile (0..100) of the round trips, in microseconds; NaN when none came back. */
         public double percentile(double p) {
             if (rttMicros.length == 0) {
@@ -231,18 +235,43 @@ public final class NetLab implements AutoCloseable {
             int rank = (int) Math.ceil(p / 100 * sorted.length);
             return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
         }
+
+        /** Reads iputils {@code ping -n}'s output: its summary line, and one line per reply. */
+        static Ping parse(String out) throws IOException {
+            Matcher summary = SUMMARY.matcher(out);
+            if (!summary.find()) {
+                throw new IOException("no summary in ping's output: " + out);
+            }
+            int sent = Integer.parseInt(summary.group(1));
+            List<Double> rtts = new ArrayList<>();
+            BitSet answered = new BitSet();
+            Matcher m = REPLY.matcher(out);
+            while (m.find()) {
+                answered.set(Integer.parseInt(m.group(1)));
+                rtts.add(Double.parseDouble(m.group(2)) * 1000);
+            }
+            List<Integer> missing = new ArrayList<>();
+            for (int seq = answered.nextClearBit(1); seq <= sent; seq = answered.nextClearBit(seq + 1)) {
+                missing.add(seq);
+            }
+            return new Ping(sent, Integer.parseInt(summary.group(2)),
+                    rtts.stream().mapToDouble(Double::doubleValue).toArray(), List.copyOf(missing));
+        }
     }
 
     /**
      * {@code count} echo requests from {@code a} to {@link #ADDRESS_B} over {@code link}, {@code intervalSeconds}
-     * apart (at least 0.002), each waited for at most 2 s.
+     * apart (at least 0.002). A reply counts if it comes back before ping's deadline ({@code -w}: the sending time
+     * and 10 s more): with a count and no deadline, iputils waits only twice the slowest round trip so far after
+     * the last request, so one late reply at the end would count as lost.
      */
     public Ping ping(Link link, int count, double intervalSeconds) throws IOException, InterruptedException {
-        int bound = (int) Math.ceil(count * Math.max(intervalSeconds, 0.002)) + 15;
+        double interval = Math.max(intervalSeconds, 0.002);
+        int deadline = (int) Math.ceil(count * interval) + 10;
         String out;
         try {
-            out = a.execAndWait(bound, "ping", "-6", "-n", "-c", Integer.toString(count), "-i",
-                    String.format(java.util.Locale.ROOT, "%.3f", Math.max(intervalSeconds, 0.002)), "-W", "2",
+            out = a.execAndWait(deadline + 5, "ping", "-6", "-n", "-c", Integer.toString(count), "-i",
+                    String.format(java.util.Locale.ROOT, "%.3f", interval), "-w", Integer.toString(deadline),
                     ADDRESS_B + "%" + link.ifA());
         } catch (IOException e) {
             // ping exits 1 when replies are missing: the count says so; anything else is an error
@@ -251,17 +280,7 @@ public final class NetLab implements AutoCloseable {
             }
             out = e.getMessage();
         }
-        Matcher summary = SUMMARY.matcher(out);
-        if (!summary.find()) {
-            throw new IOException("no summary in ping's output: " + out);
-        }
-        List<Double> rtts = new ArrayList<>();
-        Matcher m = RTT.matcher(out);
-        while (m.find()) {
-            rtts.add(Double.parseDouble(m.group(1)) * 1000);
-        }
-        return new Ping(Integer.parseInt(summary.group(1)), Integer.parseInt(summary.group(2)),
-                rtts.stream().mapToDouble(Double::doubleValue).toArray());
+        return Ping.parse(out);
     }
 
     /** One iperf3 TCP run: bits per second received, and the sender's retransmissions. */

@@ -6,8 +6,10 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code vmbus bench net}'s usage errors (before anything is created), and how it reads ping's round trips. */
@@ -23,11 +25,35 @@ class NetBenchCommandTest {
 
     @Test
     void percentilesAreNearestRankOverTheRepliesThatCameBack() {
-        NetLab.Ping ping = new NetLab.Ping(5, 4, new double[] {90, 10, 40, 20});
+        NetLab.Ping ping = new NetLab.Ping(5, 4, new double[] {90, 10, 40, 20}, List.of(3));
         assertEquals(20, ping.percentile(50));
         assertEquals(90, ping.percentile(99));
         assertEquals(10, ping.percentile(0));
-        assertTrue(Double.isNaN(new NetLab.Ping(3, 0, new double[0]).percentile(50)));
+        assertTrue(Double.isNaN(new NetLab.Ping(3, 0, new double[0], List.of(1, 2, 3)).percentile(50)));
+    }
+
+    @Test
+    void pingsOutputNamesTheRequestsWhoseReplyNeverCame() throws Exception {
+        NetLab.Ping ping = NetLab.Ping.parse("""
+                PING fe80::b%vmbushost0(fe80::b%vmbushost0) 56 data bytes
+                64 bytes from fe80::b%vmbushost0: icmp_seq=1 ttl=64 time=0.512 ms
+                64 bytes from fe80::b%vmbushost0: icmp_seq=3 ttl=64 time=1.25 ms
+                64 bytes from fe80::b%vmbushost0: icmp_seq=4 ttl=64 time=0.250 ms
+
+                --- fe80::b%vmbushost0 ping statistics ---
+                6 packets transmitted, 3 received, 50% packet loss, time 101ms
+                rtt min/avg/max/mdev = 0.250/0.670/1.250/0.420 ms
+                """);
+        assertEquals(6, ping.sent());
+        assertEquals(3, ping.received());
+        assertEquals(List.of(2, 5, 6), ping.missing());
+        assertEquals(512, ping.percentile(50), 1e-9);
+        assertEquals(1250, ping.percentile(100), 1e-9);
+    }
+
+    @Test
+    void pingsOutputWithoutASummaryIsAnError() {
+        assertThrows(java.io.IOException.class, () -> NetLab.Ping.parse("ping: connect: Network is unreachable"));
     }
 
     private static void assertUsage(String message, String... args) {
