@@ -31,6 +31,22 @@ public final class IcLayout {
         return MemoryLayout.structLayout(fields);
     }
 
+    /**
+     * An IC message's struct: both headers ({@link IcMessage#LAYOUT}) as its {@code header}, as every service's
+     * message starts, then the body's fields in order.
+     */
+    public static GroupLayout message(String name, MemoryLayout... body) {
+        MemoryLayout[] fields = new MemoryLayout[body.length + 1];
+        fields[0] = IcMessage.LAYOUT.withName("header");
+        System.arraycopy(body, 0, fields, 1, body.length);
+        return struct(fields).withName(name);
+    }
+
+    /** The body bytes of a {@link #message} struct: its size past the headers. */
+    public static int bodySize(MemoryLayout message) {
+        return size(message) - IcMessage.HEADER_LENGTH;
+    }
+
     /** The payload offset of the field at {@code path} (group element names, outermost first). */
     public static int offset(MemoryLayout layout, String... path) {
         PathElement[] elements = new PathElement[path.length];

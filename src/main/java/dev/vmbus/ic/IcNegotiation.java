@@ -20,11 +20,10 @@ public final class IcNegotiation {
     public static final GroupLayout VERSION_LAYOUT = IcLayout.struct(
             IcLayout.U16.withName("major"), IcLayout.U16.withName("minor")).withName("ic_version");
     /** {@code icmsg_negotiate} up to its version list (whose length the counts give). */
-    public static final GroupLayout LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout LAYOUT = IcLayout.message("icmsg_negotiate",
             IcLayout.U16.withName("icframe_vercnt"),
             IcLayout.U16.withName("icmsg_vercnt"),
-            IcLayout.U32.withName("reserved")).withName("icmsg_negotiate");
+            IcLayout.U32.withName("reserved"));
 
     public static final int FRAMEWORK_COUNT = IcLayout.offset(LAYOUT, "icframe_vercnt");
     public static final int MESSAGE_COUNT = IcLayout.offset(LAYOUT, "icmsg_vercnt");

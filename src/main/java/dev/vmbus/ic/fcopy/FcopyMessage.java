@@ -35,11 +35,10 @@ public final class FcopyMessage {
     public static final int DATA_FRAGMENT = 6144;
 
     /** {@code hv_fcopy_hdr}: what every message starts with (COMPLETE and CANCEL are only this). */
-    public static final GroupLayout COMMON_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout COMMON_LAYOUT = IcLayout.message("hv_fcopy_hdr",
             IcLayout.U32.withName("operation"),
             IcLayout.bytes(16).withName("service_id"),
-            IcLayout.bytes(16).withName("session_id")).withName("hv_fcopy_hdr");
+            IcLayout.bytes(16).withName("session_id"));
     /** {@code hv_start_fcopy}. */
     public static final GroupLayout START_LAYOUT = IcLayout.struct(
             COMMON_LAYOUT.withName("common"),

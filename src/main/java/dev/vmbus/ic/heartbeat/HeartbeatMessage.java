@@ -16,17 +16,15 @@ import java.lang.foreign.GroupLayout;
  * writes it. Only the sequence number is required. Declared once in {@link #LAYOUT}. Stateless.
  */
 public final class HeartbeatMessage {
-    public static final GroupLayout LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout LAYOUT = IcLayout.message("heartbeat_msg_data",
             IcLayout.U64.withName("seq_num"),
-            IcLayout.bytes(32).withName("reserved")).withName("heartbeat_msg_data");
+            IcLayout.bytes(32).withName("reserved"));
 
     /** The same message as Windows and OpenVMM declare it: what a host sends. */
-    public static final GroupLayout HOST_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout HOST_LAYOUT = IcLayout.message("heartbeat_message",
             IcLayout.U64.withName("seq_num"),
             IcLayout.U32.withName("application_state"),
-            IcLayout.U32.withName("reserved")).withName("heartbeat_message");
+            IcLayout.U32.withName("reserved"));
 
     /** {@code seq_num}: the host's sequence number; the guest answers it plus one. */
     public static final int SEQUENCE = IcLayout.offset(LAYOUT, "seq_num");
@@ -34,7 +32,7 @@ public final class HeartbeatMessage {
     public static final int MIN_BODY = IcLayout.end(LAYOUT, "seq_num") - IcMessage.HEADER_LENGTH;
 
     /** The body a host sends (Windows' struct). */
-    public static final int HOST_BODY = IcLayout.size(HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int HOST_BODY = IcLayout.bodySize(HOST_LAYOUT);
 
     private HeartbeatMessage() {
     }

@@ -30,8 +30,7 @@ import java.lang.foreign.GroupLayout;
 public record KvpIpInfo(String adapterId, int family, boolean dhcp, String addresses, String subnets,
                         String gateways, String dns) {
     /** {@code hv_kvp_ip_msg}, string form: 2-aligned, so the fields follow operation and pool directly. */
-    public static final GroupLayout LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout LAYOUT = IcLayout.message("hv_kvp_ip_msg",
             IcLayout.U8.withName("operation"),
             IcLayout.U8.withName("pool"),
             IcLayout.bytes(2 * 128).withName("adapter_id"),
@@ -40,7 +39,7 @@ public record KvpIpInfo(String adapterId, int family, boolean dhcp, String addre
             IcLayout.bytes(2 * 1024).withName("ip_addr"),
             IcLayout.bytes(2 * 1024).withName("sub_net"),
             IcLayout.bytes(2 * 512).withName("gate_way"),
-            IcLayout.bytes(2 * 1024).withName("dns_addr")).withName("hv_kvp_ip_msg");
+            IcLayout.bytes(2 * 1024).withName("dns_addr"));
 
     public static final int ADAPTER_ID = IcLayout.offset(LAYOUT, "adapter_id");
     public static final int ADDR_FAMILY = IcLayout.offset(LAYOUT, "addr_family");

@@ -58,11 +58,10 @@ public final class KvpMessage {
     public static final int MAX_VALUE_UNITS = VALUE_BYTES / 2 - 2;
 
     /** {@code hv_kvp_hdr}: operation and pool; the body union that follows is 4-aligned. */
-    public static final GroupLayout HEADER_LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout HEADER_LAYOUT = IcLayout.message("hv_kvp_hdr",
             IcLayout.U8.withName("operation"),
             IcLayout.U8.withName("pool"),
-            IcLayout.bytes(2).withName("padding")).withName("hv_kvp_hdr");
+            IcLayout.bytes(2).withName("padding"));
     /** GET and SET: {@code hv_kvp_exchg_msg_value}. */
     public static final GroupLayout EXCHANGE_LAYOUT = IcLayout.struct(
             HEADER_LAYOUT.withName("kvp"),

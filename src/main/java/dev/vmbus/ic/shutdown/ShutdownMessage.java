@@ -17,12 +17,11 @@ import java.lang.foreign.GroupLayout;
  */
 public final class ShutdownMessage {
     /** {@code shutdown_msg_data}. */
-    public static final GroupLayout LAYOUT = IcLayout.struct(
-            IcMessage.LAYOUT.withName("header"),
+    public static final GroupLayout LAYOUT = IcLayout.message("shutdown_msg_data",
             IcLayout.U32.withName("reason_code"),
             IcLayout.U32.withName("timeout_seconds"),
             IcLayout.U32.withName("flags"),
-            IcLayout.bytes(2048).withName("display_message")).withName("shutdown_msg_data");
+            IcLayout.bytes(2048).withName("display_message"));
 
     public static final int REASON_CODE = IcLayout.offset(LAYOUT, "reason_code");
     public static final int TIMEOUT_SECONDS = IcLayout.offset(LAYOUT, "timeout_seconds");
@@ -30,7 +29,7 @@ public final class ShutdownMessage {
     public static final int DISPLAY_MESSAGE = IcLayout.offset(LAYOUT, "display_message");
     public static final int DISPLAY_MESSAGE_LENGTH = IcLayout.end(LAYOUT, "display_message") - DISPLAY_MESSAGE;
     /** The whole body; Linux drops anything shorter without a reply. */
-    public static final int BODY_LENGTH = IcLayout.size(LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int BODY_LENGTH = IcLayout.bodySize(LAYOUT);
 
     /** Flag bit 0: force (Linux ignores it: it always forces). */
     public static final int FLAG_FORCE = 1;

@@ -37,7 +37,6 @@ public final class TimesyncMessage {
     /** The old struct; the guest's and the host's differ only in the reserved bytes after the flags. */
     private static GroupLayout legacy(String name, int reserved) {
         List<MemoryLayout> fields = new ArrayList<>(List.of(
-                IcMessage.LAYOUT.withName("header"),
                 IcLayout.U64.withName("parenttime"),
                 IcLayout.U64.withName("childtime"),
                 IcLayout.U64.withName("roundtriptime"),
@@ -45,19 +44,18 @@ public final class TimesyncMessage {
         if (reserved > 0) {
             fields.add(IcLayout.bytes(reserved).withName("reserved"));
         }
-        return IcLayout.struct(fields.toArray(MemoryLayout[]::new)).withName(name);
+        return IcLayout.message(name, fields.toArray(MemoryLayout[]::new));
     }
 
     /** The v4 struct; the guest's and the host's differ only in the reserved tail. */
     private static GroupLayout v4(String name, int reserved) {
-        return IcLayout.struct(
-                IcMessage.LAYOUT.withName("header"),
+        return IcLayout.message(name,
                 IcLayout.U64.withName("parenttime"),
                 IcLayout.U64.withName("vmreferencetime"),
                 IcLayout.U8.withName("flags"),
                 IcLayout.U8.withName("leapflags"),
                 IcLayout.U8.withName("stratum"),
-                IcLayout.bytes(reserved).withName("reserved")).withName(name);
+                IcLayout.bytes(reserved).withName("reserved"));
     }
 
     public static final int PARENT_TIME = IcLayout.offset(V4_LAYOUT, "parenttime");
@@ -65,18 +63,18 @@ public final class TimesyncMessage {
     public static final int LEGACY_ROUND_TRIP_TIME = IcLayout.offset(LEGACY_LAYOUT, "roundtriptime");
     public static final int LEGACY_FLAGS = IcLayout.offset(LEGACY_LAYOUT, "flags");
     /** Linux's packed old struct: the least body it accepts. */
-    public static final int LEGACY_MIN_BODY = IcLayout.size(LEGACY_LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int LEGACY_MIN_BODY = IcLayout.bodySize(LEGACY_LAYOUT);
     /** What a host sends for the old layout (OpenVMM's struct, padded). */
-    public static final int LEGACY_HOST_BODY = IcLayout.size(LEGACY_HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int LEGACY_HOST_BODY = IcLayout.bodySize(LEGACY_HOST_LAYOUT);
 
     public static final int V4_REFERENCE_TIME = IcLayout.offset(V4_LAYOUT, "vmreferencetime");
     public static final int V4_FLAGS = IcLayout.offset(V4_LAYOUT, "flags");
     public static final int V4_LEAP_FLAGS = IcLayout.offset(V4_LAYOUT, "leapflags");
     public static final int V4_STRATUM = IcLayout.offset(V4_LAYOUT, "stratum");
     /** Linux's v4 struct: the least body it accepts. */
-    public static final int V4_MIN_BODY = IcLayout.size(V4_LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int V4_MIN_BODY = IcLayout.bodySize(V4_LAYOUT);
     /** What OpenVMM's host sends (5 reserved bytes instead of 3). */
-    public static final int V4_HOST_BODY = IcLayout.size(V4_HOST_LAYOUT) - IcMessage.HEADER_LENGTH;
+    public static final int V4_HOST_BODY = IcLayout.bodySize(V4_HOST_LAYOUT);
 
     /** {@code ICTIMESYNCFLAG_PROBE}: no flag. */
     public static final int FLAG_PROBE = 0;
