@@ -1,8 +1,6 @@
 package dev.vmbus.ring;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * Validation of what a packet's descriptor and type-specific header say, once the packet's framing (spec
@@ -39,18 +37,11 @@ public final class PacketCodec {
 
     /**
      * Decodes a transfer-page header from {@code header}, a private copy of the packet's first
-     * {@code dataOffset} bytes (descriptor included, so offsets are the spec's).
+     * {@code dataOffset} bytes (descriptor included, so offsets are the spec's) in a little-endian buffer whose
+     * index 0 is the packet's first byte (what {@link RingReader} keeps its private header copy in: a buffer's
+     * accessors cost far less than a segment's under the agent's C1-only JIT).
      *
      * @return null on success ({@code out} then holds the ranges), else the fault ({@code out} is then garbage)
-     */
-    public static RingFault decodeTransferPages(MemorySegment header, int dataOffset, TransferPageRanges out) {
-        return decodeTransferPages(view(header), dataOffset, out);
-    }
-
-    /**
-     * As {@link #decodeTransferPages(MemorySegment, int, TransferPageRanges)} from a little-endian buffer whose index
-     * 0 is the packet's first byte (what {@link RingReader} keeps its private header copy in: a buffer's accessors
-     * cost far less than a segment's under the agent's C1-only JIT).
      */
     static RingFault decodeTransferPages(ByteBuffer header, int dataOffset, TransferPageRanges out) {
         if (dataOffset < PacketLayout.RANGED_HEADER_LENGTH) {
@@ -83,15 +74,10 @@ public final class PacketCodec {
 
     /**
      * Decodes a GPA-direct header from {@code header}, a private copy of the packet's first {@code dataOffset}
-     * bytes.
+     * bytes in a little-endian buffer (as {@link #decodeTransferPages}).
      *
      * @return null on success ({@code out} then holds the ranges), else the fault ({@code out} is then garbage)
      */
-    public static RingFault decodeGpaDirect(MemorySegment header, int dataOffset, GpaRanges out) {
-        return decodeGpaDirect(view(header), dataOffset, out);
-    }
-
-    /** As {@link #decodeGpaDirect(MemorySegment, int, GpaRanges)} from a little-endian buffer (see the type-7 one). */
     static RingFault decodeGpaDirect(ByteBuffer header, int dataOffset, GpaRanges out) {
         if (dataOffset < PacketLayout.RANGED_HEADER_LENGTH) {
             return shortHeader("GPA-direct", dataOffset);
@@ -135,10 +121,6 @@ public final class PacketCodec {
             pos = end;
         }
         return null;
-    }
-
-    private static ByteBuffer view(MemorySegment header) {
-        return header.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static RingFault shortHeader(String what, int dataOffset) {
