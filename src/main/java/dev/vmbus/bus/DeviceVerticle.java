@@ -133,7 +133,7 @@ public final class DeviceVerticle extends VerticleBase {
      * action or counts it skipped, on this verticle's context. Any thread.
      */
     void written(int relid, Runnable action, Throwable failure) {
-        context.runOnContext(v -> afterReply(relid, action, failure));
+        context.runOnContext(v -> runAfterWrite(relid, action, failure));
     }
 
     private void onPacket(Message<Packet> m) {
@@ -146,7 +146,7 @@ public final class DeviceVerticle extends VerticleBase {
             } else if (send.afterWrite() == null) {
                 m.reply(send.packet());
             } else {
-                m.replyAndRequest(send.packet()).onComplete(written -> afterReply(m.body().relid(),
+                m.replyAndRequest(send.packet()).onComplete(written -> runAfterWrite(m.body().relid(),
                         send.afterWrite(), written.failed() ? written.cause() : null));
             }
         });
@@ -178,7 +178,7 @@ public final class DeviceVerticle extends VerticleBase {
         });
     }
 
-    private void afterReply(int relid, Runnable action, Throwable failure) {
+    private void runAfterWrite(int relid, Runnable action, Throwable failure) {
         if (failure != null) {
             actionsSkipped++;
             LOG.warning(name + " channel " + relid + ": the reply never reached the ring, so its"
