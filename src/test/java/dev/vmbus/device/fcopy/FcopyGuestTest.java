@@ -14,9 +14,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static dev.vmbus.testkit.Packets.icReply;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -188,10 +190,9 @@ class FcopyGuestTest {
                 .anyMatch(t -> t.getString("target").endsWith("left") && "abandoned".equals(t.getString("state"))),
                 "the idle copy to be abandoned");
         assertEquals(List.of("done"), tree(), "the abandoned copy's data is gone, the completed file stays");
-        for (int i = 0; i < 1000 && device.sweeping(); i++) { // the sweep ends on the device's context just after
-            Thread.sleep(10);
-        }
-        assertFalse(device.sweeping(), "no copy in progress any more: the sweep is cancelled");
+        // the sweep ends on the device's context just after
+        await("no copy in progress any more: the sweep to be cancelled").atMost(10, TimeUnit.SECONDS)
+                .until(() -> !device.sweeping());
     }
 
     @Test

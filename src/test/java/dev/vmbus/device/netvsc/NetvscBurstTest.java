@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -116,7 +118,7 @@ class NetvscBurstTest {
     }
 
     /** The guest's next packet that is not a receive completion. */
-    private static Packet nextSend(NicHost host) throws InterruptedException {
+    private static Packet nextSend(NicHost host) {
         while (true) {
             Packet p = host.next();
             if (!p.isCompletion()) {
@@ -257,10 +259,7 @@ class NetvscBurstTest {
             expected.addAll(more);
             assertSameFrames(expected, got);
             host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("framesWaiting") == 0, "none waiting");
-            for (int i = 0; i < 500 && port.paused; i++) {
-                Thread.sleep(10);
-            }
-            assertTrue(!port.paused, "the backend resumed");
+            await("the backend to resume").atMost(5, TimeUnit.SECONDS).until(() -> !port.paused);
         }
     }
 }

@@ -4,15 +4,17 @@ import dev.vmbus.net.FramePort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.transport.HostTransport;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,31 +31,29 @@ class NetvscCloseTest {
 
     /** A backend that notes the threads it starts, gets frames and closes on; its start may wait for a gate. */
     static final class GatedPort implements FramePort {
-        final CompletableFuture<String> starting = new CompletableFuture<>();
-        final CompletableFuture<String> fromHost = new CompletableFuture<>();
-        final CompletableFuture<String> closed = new CompletableFuture<>();
-        final CountDownLatch gate;
+        final Promise<String> starting = Promise.promise();
+        final Promise<String> fromHost = Promise.promise();
+        final Promise<String> closed = Promise.promise();
+        final Future<Void> gate;
 
-        GatedPort(CountDownLatch gate) {
+        GatedPort(Future<Void> gate) {
             this.gate = gate;
         }
 
         @Override
         public void startBursts(Executor deliver, Receiver toNic) throws java.io.IOException {
-            starting.complete(Thread.currentThread().getName());
+            starting.tryComplete(Thread.currentThread().getName());
             try {
-                if (!gate.await(10, TimeUnit.SECONDS)) {
-                    throw new java.io.IOException("the test's gate stayed shut for 10 s");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.IOException(e);
+                // holds the NIC's context (this is its thread) until the gate opens
+                await("the test's gate").atMost(10, TimeUnit.SECONDS).until(gate::isComplete);
+            } catch (ConditionTimeoutException e) {
+                throw new java.io.IOException("the test's gate stayed shut for 10 s", e);
             }
         }
 
         @Override
         public boolean send(byte[] frame, int offset, int length) {
-            fromHost.complete(Thread.currentThread().getName());
+            fromHost.tryComplete(Thread.currentThread().getName());
             return true;
         }
 
@@ -72,30 +72,30 @@ class NetvscCloseTest {
 
         @Override
         public void close() {
-            closed.complete(Thread.currentThread().getName());
+            closed.tryComplete(Thread.currentThread().getName());
         }
     }
 
     /** The host rescinds the NIC's channel: the backend is closed on the thread that handed it the host's frames. */
     @Test
     void aRescindedNicClosesItsBackendOnItsChannelsThread() throws Exception {
-        GatedPort port = new GatedPort(new CountDownLatch(0));
-        CompletableFuture<String> deviceThread = new CompletableFuture<>();
+        GatedPort port = new GatedPort(Future.succeededFuture());
+        Promise<String> deviceThread = Promise.promise();
         NetvscHandler netvsc = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port);
         try (NicHost host = new NicHost(new JsonObject(), HostTransport.Buffers.UIO, new WrappedNetvsc(netvsc, p -> {
-            deviceThread.complete(Thread.currentThread().getName());
+            deviceThread.tryComplete(Thread.currentThread().getName());
             return p;
         }, () -> { }))) {
             assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             host.deliver(List.of(new RndisMessage.Packet(NetvscDataTest.frame(60, 1), List.of()).encode()),
                     Nvsp.CHANNEL_DATA);
-            String channelThread = port.fromHost.get(10, TimeUnit.SECONDS);
-            assertNotEquals(deviceThread.get(10, TimeUnit.SECONDS), channelThread,
+            String channelThread = port.fromHost.future().await(10, TimeUnit.SECONDS);
+            assertNotEquals(deviceThread.future().await(10, TimeUnit.SECONDS), channelThread,
                     "the device and the NIC's channel share a thread: this test would show nothing");
 
             host.rescind(NicHost.RELID);
-            assertEquals(channelThread, port.closed.get(10, TimeUnit.SECONDS),
+            assertEquals(channelThread, port.closed.future().await(10, TimeUnit.SECONDS),
                     "the backend was closed off the thread that hands it the host's frames");
         }
     }
@@ -106,25 +106,25 @@ class NetvscCloseTest {
      */
     @Test
     void aBackendStillStartingWhenTheAgentStopsIsClosed() throws Exception {
-        CountDownLatch stopped = new CountDownLatch(1);
-        GatedPort port = new GatedPort(stopped);
-        CompletableFuture<String> deviceThread = new CompletableFuture<>();
+        Promise<Void> stopped = Promise.promise();
+        GatedPort port = new GatedPort(stopped.future());
+        Promise<String> deviceThread = Promise.promise();
         NetvscHandler netvsc = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) -> port);
         NicHost host = new NicHost(new JsonObject(), HostTransport.Buffers.UIO, new WrappedNetvsc(netvsc, p -> {
-            deviceThread.complete(Thread.currentThread().getName());
+            deviceThread.tryComplete(Thread.currentThread().getName());
             return p;
-        }, stopped::countDown));
+        }, stopped::tryComplete));
         String channelThread;
         try {
             assertTrue(host.bringUp(new NetvspAnswers() { }));
-            channelThread = port.starting.get(10, TimeUnit.SECONDS);
-            assertNotEquals(deviceThread.get(10, TimeUnit.SECONDS), channelThread,
+            channelThread = port.starting.future().await(10, TimeUnit.SECONDS);
+            assertNotEquals(deviceThread.future().await(10, TimeUnit.SECONDS), channelThread,
                     "the device and the NIC's channel share a thread: this test would show nothing");
         } finally {
             host.close(); // the device stops (and opens the gate) while the backend's start waits at it
         }
-        assertEquals(0, stopped.getCount(), "the device did not stop");
-        assertEquals(channelThread, port.closed.get(10, TimeUnit.SECONDS),
+        assertTrue(stopped.future().isComplete(), "the device did not stop");
+        assertEquals(channelThread, port.closed.future().await(10, TimeUnit.SECONDS),
                 "the backend installed after the device stopped was not closed on the NIC's thread");
     }
 }

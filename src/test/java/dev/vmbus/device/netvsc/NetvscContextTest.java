@@ -11,13 +11,13 @@ import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -138,9 +138,9 @@ class NetvscContextTest {
                 assertEquals(1, port.fromHost.size(), "threads that handed frames to the backend: " + port.fromHost);
                 String channelThread = port.fromHost.iterator().next();
 
-                CompletableFuture<String> delivered = new CompletableFuture<>();
+                Promise<String> delivered = Promise.promise();
                 port.deliver.execute(() -> delivered.complete(Thread.currentThread().getName()));
-                String deliverThread = delivered.get(10, TimeUnit.SECONDS);
+                String deliverThread = delivered.future().await(10, TimeUnit.SECONDS);
 
                 assertEquals(Set.of(channelThread), port.started, "round " + round
                         + ": the backend was started off the thread that handles the channel's packets");

@@ -15,9 +15,12 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -39,15 +42,22 @@ class NetvscDataTest {
         return f;
     }
 
-    private static LinkedBlockingQueue<byte[]> listen(NicHost host) throws Exception {
-        LinkedBlockingQueue<byte[]> rx = new LinkedBlockingQueue<>();
+    /** The frames the NIC puts on the event bus from now on, in order. */
+    static Queue<byte[]> listen(NicHost host) throws Exception {
+        Queue<byte[]> rx = new ConcurrentLinkedQueue<>();
         host.vertx.eventBus().<Buffer>localConsumer(EventBusPort.rxAddress("vmbus0"), m -> rx.add(m.body().getBytes()))
                 .completion().await(10, TimeUnit.SECONDS);
         return rx;
     }
 
+    /** The next frame of {@link #listen}'s queue, waiting for it. */
+    static byte[] nextFrame(Queue<byte[]> rx) {
+        return await("a frame from the NIC on the event bus").atMost(10, TimeUnit.SECONDS)
+                .until(rx::poll, Objects::nonNull);
+    }
+
     /** The guest's next packet that is not a receive completion. */
-    private static Packet nextSend(NicHost host) throws InterruptedException {
+    private static Packet nextSend(NicHost host) {
         while (true) {
             Packet p = host.next();
             if (!p.isCompletion()) {
@@ -61,7 +71,7 @@ class NetvscDataTest {
         try (NicHost host = NicHost.start()) {
             assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
-            LinkedBlockingQueue<byte[]> rx = listen(host);
+            Queue<byte[]> rx = listen(host);
             host.seen.clear();
 
             byte[] a = frame(60, 1);
@@ -74,9 +84,9 @@ class NetvscDataTest {
                     new RndisMessage.Packet(c, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 5),
                             PerPacketInfo.u32(PerPacketInfo.TYPE_HASH_VALUE, 0x1234))).encode()),
                     Nvsp.CHANNEL_DATA);
-            assertArrayEquals(a, rx.poll(10, TimeUnit.SECONDS));
-            assertArrayEquals(b, rx.poll(10, TimeUnit.SECONDS));
-            assertArrayEquals(c, rx.poll(10, TimeUnit.SECONDS));
+            assertArrayEquals(a, nextFrame(rx));
+            assertArrayEquals(b, nextFrame(rx));
+            assertArrayEquals(c, nextFrame(rx));
 
             Packet done = host.next();
             assertEquals(PacketType.COMP, done.type());
@@ -95,7 +105,7 @@ class NetvscDataTest {
             assertTrue(head <= 256);
             System.arraycopy(d, 0, slot, 256, d.length);
             host.deliver(List.of(slot), Nvsp.CHANNEL_DATA);
-            assertArrayEquals(d, rx.poll(10, TimeUnit.SECONDS));
+            assertArrayEquals(d, nextFrame(rx));
 
             JsonObject nic = host.awaitNic(n -> n.getJsonArray("queues").getJsonObject(0).getLong("framesFromHost") == 4,
                     "4 frames from the host");

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Queue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,13 +50,11 @@ class NetvscVrssTest {
             JsonArray queues = nic.getJsonArray("queues");
             assertEquals(3, queues.size());
 
-            LinkedBlockingQueue<byte[]> rx = new LinkedBlockingQueue<>();
-            host.vertx.eventBus().<Buffer>localConsumer(EventBusPort.rxAddress("vmbus0"), m -> rx.add(m.body().getBytes()))
-                    .completion().await(10, TimeUnit.SECONDS);
+            Queue<byte[]> rx = NetvscDataTest.listen(host);
             byte[] f = NetvscDataTest.frame(200, 9);
             long tid = host.deliver(NicHost.RELID + 2, List.of(new RndisMessage.Packet(f, List.of()).encode()),
                     Nvsp.CHANNEL_DATA);
-            assertArrayEquals(f, rx.poll(10, TimeUnit.SECONDS));
+            assertArrayEquals(f, NetvscDataTest.nextFrame(rx));
             Packet done;
             do {
                 done = host.next();

@@ -22,13 +22,19 @@ import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.channel.ChannelClosedException;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -36,11 +42,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A scripted NVSP/RNDIS host for the netvsc tests over {@code sim}: the agent with only the netvsc handler, one NIC
@@ -66,11 +79,11 @@ final class NicHost implements AutoCloseable {
     final List<RndisMessage> rndisSeen = new CopyOnWriteArrayList<>();
     final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     private final Context hostContext;
-    private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
+    private final Queue<Packet> received = new ConcurrentLinkedQueue<>();
     /** The NIC channel's ended event. */
-    private final CompletableFuture<ChannelEvent> end = new CompletableFuture<>();
-    private final CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-    private final Map<Integer, CompletableFuture<ChannelDriver>> subchannels = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Promise<ChannelEvent> end = Promise.promise();
+    private final Promise<ChannelDriver> driver = Promise.promise();
+    private final Map<Integer, Promise<ChannelDriver>> subchannels = new java.util.concurrent.ConcurrentHashMap<>();
     private UUID instance;
     private ChannelLink link;
     /** Next receive slot the host fills (a ring over the slots; tests stay far below the count). */
@@ -90,7 +103,7 @@ final class NicHost implements AutoCloseable {
             vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> {
                 events.add(m.body());
                 if (m.body().relid() == RELID && m.body().ended()) {
-                    end.complete(m.body());
+                    end.tryComplete(m.body());
                 }
             });
             bus = new SimBus(vertx);
@@ -114,7 +127,7 @@ final class NicHost implements AutoCloseable {
             instance = UUID.randomUUID();
             onHost(() -> bus.host().offer(new Offer(RELID, CLASS_ID, instance, 0, 64 * 1024), buffers,
                     listener));
-            driver.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            driver.future().await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception | AssertionError e) {
             vertx.close();
             throw e;
@@ -125,21 +138,13 @@ final class NicHost implements AutoCloseable {
         return new NicHost(new JsonObject(), HostTransport.Buffers.UIO);
     }
 
-    private <T> T onHost(java.util.function.Supplier<io.vertx.core.Future<T>> task) throws Exception {
-        CompletableFuture<T> done = new CompletableFuture<>();
-        hostContext.runOnContext(v -> task.get().onComplete((r, e) -> {
-            if (e != null) {
-                done.completeExceptionally(e);
-            } else {
-                done.complete(r);
-            }
-        }));
-        return done.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    private <T> T onHost(Supplier<Future<T>> task) throws Exception {
+        return OnContext.call(hostContext, task).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Interrupts (the guest's signals) the host's end of the primary channel has counted. */
     long hostInterrupts() throws Exception {
-        return onHost(() -> io.vertx.core.Future.succeededFuture(driver.getNow(null).interrupts()));
+        return onHost(() -> Future.succeededFuture(driver.future().result().interrupts()));
     }
 
     ChannelBuffer buffer(ChannelBuffer.Kind kind) {
@@ -147,10 +152,13 @@ final class NicHost implements AutoCloseable {
     }
 
     /** The guest's next packet on the NIC channel. */
-    Packet next() throws InterruptedException {
-        Packet p = received.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        if (p == null) {
-            throw new AssertionError("no packet from the guest within " + TIMEOUT.toSeconds() + " s; events " + events);
+    Packet next() {
+        Packet p;
+        try {
+            p = await("a packet from the guest").atMost(TIMEOUT).until(received::poll, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no packet from the guest within " + TIMEOUT.toSeconds() + " s; events " + events,
+                    e);
         }
         seen(p);
         return p;
@@ -164,34 +172,36 @@ final class NicHost implements AutoCloseable {
     }
 
     /** Waits until the guest has completed every transfer-page packet sent so far. */
-    void settle() throws InterruptedException {
+    void settle() {
         while (completions < delivered) {
             next();
         }
     }
 
     /** The guest's next packet if one comes while the channel is open (null once it faulted or closed). */
-    Packet nextWhileOpen() throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean open = !end.isDone();
-            Packet p = received.poll(5, TimeUnit.MILLISECONDS);
-            if (p != null) {
-                seen(p);
-                return p;
-            }
-            if (!open) {
-                return null; // ended before that last look at the queue
-            }
+    Packet nextWhileOpen() {
+        Optional<Packet> next;
+        try {
+            next = await("the guest to send or end").atMost(TIMEOUT).until(() -> {
+                boolean open = !end.future().isComplete();
+                Packet p = received.poll();
+                if (p != null) {
+                    return Optional.of(p);
+                }
+                return open ? null : Optional.<Packet>empty(); // ended before that last look at the queue
+            }, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the guest neither sent nor ended within " + TIMEOUT.toSeconds() + " s", e);
         }
-        throw new AssertionError("the guest neither sent nor ended within " + TIMEOUT.toSeconds() + " s");
+        next.ifPresent(this::seen);
+        return next.orElse(null);
     }
 
     /** Waits for the NIC channel to fault; returns the reason. */
     String awaitFault() throws Exception {
         ChannelEvent e;
         try {
-            e = end.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            e = end.future().await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException timedOut) {
             throw new AssertionError("the NIC channel did not fault within " + TIMEOUT.toSeconds() + " s", timedOut);
         }
@@ -213,7 +223,7 @@ final class NicHost implements AutoCloseable {
     void offerSubchannels(int n) throws Exception {
         for (int i = 1; i <= n; i++) {
             int relid = RELID + i;
-            CompletableFuture<ChannelDriver> d = new CompletableFuture<>();
+            Promise<ChannelDriver> d = Promise.promise();
             subchannels.put(relid, d);
             HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
                 @Override
@@ -243,17 +253,9 @@ final class NicHost implements AutoCloseable {
 
     /** Puts a packet on channel {@code relid}'s ring (the primary or a subchannel). */
     void send(int relid, byte[] payload, long tid, int type, int flags, TransferPageRanges xfer) throws Exception {
-        ChannelDriver d = relid == RELID ? driver.get() : subchannels.get(relid).get(TIMEOUT.toMillis(),
+        ChannelDriver d = (relid == RELID ? driver : subchannels.get(relid)).future().await(TIMEOUT.toMillis(),
                 TimeUnit.MILLISECONDS);
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        hostContext.runOnContext(v -> d.send(payload, tid, type, flags, xfer, null).onComplete((r, e) -> {
-            if (e != null) {
-                written.completeExceptionally(e);
-            } else {
-                written.complete(null);
-            }
-        }));
-        written.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        onHost(() -> d.send(payload, tid, type, flags, xfer, null));
     }
 
     /** A completion of the guest's packet {@code tid} carrying {@code m}. */
@@ -332,7 +334,7 @@ final class NicHost implements AutoCloseable {
                     if (response != null) {
                         deliver(List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
                     }
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ChannelClosedException e) {
                     return false; // the guest faulted the channel on the completion: the caller checks why
                 }
                 if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
@@ -377,20 +379,20 @@ final class NicHost implements AutoCloseable {
     }
 
     /** Waits until the first NIC's state satisfies {@code condition}. */
-    JsonObject awaitNic(java.util.function.Predicate<JsonObject> condition, String what) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        JsonObject last = null;
-        while (System.nanoTime() < deadline) {
-            JsonObject s = state();
-            if (!s.getJsonArray("nics").isEmpty()) {
-                last = s.getJsonArray("nics").getJsonObject(0);
-                if (condition.test(last)) {
-                    return last;
+    JsonObject awaitNic(Predicate<JsonObject> condition, String what) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        try {
+            return await("the NIC to get " + what).atMost(TIMEOUT).until(() -> {
+                JsonArray nics = state().getJsonArray("nics");
+                if (nics.isEmpty()) {
+                    return null;
                 }
-            }
-            Thread.sleep(2);
+                last.set(nics.getJsonObject(0));
+                return last.get();
+            }, n -> n != null && condition.test(n));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the NIC never got " + what + "; last state " + last.get(), e);
         }
-        throw new AssertionError("the NIC never got " + what + "; last state " + last);
     }
 
     /** Everything the guest sent that decodes as the NVSP type {@code type} (in-band or completion). */

@@ -10,7 +10,6 @@ import dev.vmbus.host.TimesyncHostDevice;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -95,15 +95,17 @@ class ChronydRefclockTest {
         assertOffsets("at start", 0, 0.250);
 
         int mark = rawOffsets().size();
-        await(device.setClockOffset(-1250));
+        device.setClockOffset(-1250).await(5, TimeUnit.SECONDS);
         assertOffsets("after the host's clock moved", mark, -1.250);
 
         mark = rawOffsets().size();
-        await(device.stepReferenceCounter(45 * 60_000)); // the guest slept 45 min; the counter did not
+        // the guest slept 45 min; the counter did not
+        device.stepReferenceCounter(45 * 60_000).await(5, TimeUnit.SECONDS);
         assertOffsets("after a guest suspend", mark, -1.250);
 
         mark = rawOffsets().size();
-        await(device.stepReferenceCounter(-(45 * 60_000 + 10_000))); // a new partition: the counter is behind
+        // a new partition: the counter is behind
+        device.stepReferenceCounter(-(45 * 60_000 + 10_000)).await(5, TimeUnit.SECONDS);
         assertOffsets("after a resume in a new partition", mark, -1.250);
 
         JsonObject state = vertx.eventBus().<JsonObject>request(Addresses.deviceState("timesync"), null)
@@ -114,10 +116,6 @@ class ChronydRefclockTest {
         JsonObject counter = state.getJsonArray("channels").getJsonObject(0).getJsonObject("referenceCounter");
         assertEquals(counterAheadMs - 10_000, counter.getDouble("aheadOfGuestClockMs"), 1, counter.encode());
         assertTrue(counter.getLong("relearnt") >= 1 && counter.getLong("raised") >= 1, counter.encode());
-    }
-
-    private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
 
     /** Skips the first samples chronyd logged after line {@code from}, then needs the next ones within 1 ms. */
@@ -150,7 +148,7 @@ class ChronydRefclockTest {
         chronyd = new ProcessBuilder(binary.toString(), "-x", "-d", "-u", System.getProperty("user.name"), "-f", conf.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("chronyd.out").toFile()).start();
         try {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+            await("chronyd's SOCK refclock socket").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
                     .until(() -> Files.exists(socket) || !chronyd.isAlive());
         } catch (ConditionTimeoutException e) {
             // reported below with chronyd's output
@@ -179,7 +177,8 @@ class ChronydRefclockTest {
     /** Waits until chronyd has logged at least {@code n} raw offsets. */
     private List<Double> awaitOffsets(int n) throws Exception {
         try {
-            return Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+            return await("chronyd to log " + n + " raw offsets").atMost(Duration.ofSeconds(15))
+                    .pollInterval(Duration.ofMillis(20))
                     .until(this::rawOffsets, found -> found.size() >= n);
         } catch (ConditionTimeoutException e) {
             Path log = tmp.resolve("refclocks.log");

@@ -7,6 +7,7 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
 import dev.vmbus.ic.timesync.FileTime;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,7 +37,7 @@ class TimesyncDeviceTest {
     private final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(NOW_TICKS);
     private DeviceProbe probe;
     private final AtomicInteger steps = new AtomicInteger();
-    private final CompletableFuture<Long> stepTarget = new CompletableFuture<>();
+    private final Promise<Long> stepTarget = Promise.promise();
 
     /**
      * The offset of the last accepted sample is {@code aheadMs} less however long the sample waited before the
@@ -56,7 +56,7 @@ class TimesyncDeviceTest {
         probe = DeviceProbe.of("timesync", new TimesyncDevice(new TimesyncSettings(chronySocket, stepClock),
                 clock::get, unixNanos -> {
             steps.incrementAndGet();
-            stepTarget.complete(unixNanos);
+            stepTarget.tryComplete(unixNanos);
         }));
     }
 
@@ -209,7 +209,7 @@ class TimesyncDeviceTest {
         clock.addAndGet(5000 * MS_TICKS);
         long before = System.currentTimeMillis();
         probe.reply(v4Request(hostFileTime(3000, 0), clock.get() + 30_000_000L, 2), 3);
-        long target = stepTarget.get(10, TimeUnit.SECONDS);
+        long target = stepTarget.future().await(10, TimeUnit.SECONDS);
         assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
         JsonObject s = channel();
         assertOffset(3000, s);
@@ -225,7 +225,7 @@ class TimesyncDeviceTest {
         probe.negotiate(List.of(IcVersion.of(4, 0)));
         clock.addAndGet(5000 * MS_TICKS);
         probe.reply(v4Request(hostFileTime(2000, 0), clock.get() + 30_000_000L, 1), 2);
-        assertTrue(stepTarget.get(10, TimeUnit.SECONDS) > 0);
+        assertTrue(stepTarget.future().await(10, TimeUnit.SECONDS) > 0);
         JsonObject s = channel();
         assertEquals(0, s.getInteger("held"), s.encode());
         assertOffset(2000, s);
@@ -239,7 +239,7 @@ class TimesyncDeviceTest {
         probe.reply(v4Request(hostFileTime(3000, 0), NOW_TICKS, 2), 1);
         long before = System.currentTimeMillis();
         probe.reply(v4Request(hostFileTime(3000, 0), NOW_TICKS, 1), 2);
-        long target = stepTarget.get(10, TimeUnit.SECONDS);
+        long target = stepTarget.future().await(10, TimeUnit.SECONDS);
         assertEquals(before + 3000, target / 1_000_000, 200, "stepped to the host's time");
         assertEquals(1, steps.get(), "the SAMPLE did not step");
         assertEquals(1, probe.awaitState(st -> st.getJsonObject("clockStep").getInteger("steps") == 1, "a step")
