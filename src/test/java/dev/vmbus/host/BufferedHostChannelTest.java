@@ -12,10 +12,13 @@ import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.sim.SimBus;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,15 +28,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,10 +56,10 @@ class BufferedHostChannelTest {
     private Context hostContext;
     private Context guestContext;
     private SharedGuestMemory memory;
-    private final CompletableFuture<BufferedHostChannel> host = new CompletableFuture<>();
-    private final LinkedBlockingQueue<BufferedHostChannel.GpaData> gpa = new LinkedBlockingQueue<>();
-    private final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-    private final CompletableFuture<EndReason> guestEnded = new CompletableFuture<>();
+    private final Promise<BufferedHostChannel> host = Promise.promise();
+    private final Queue<BufferedHostChannel.GpaData> gpa = new ConcurrentLinkedQueue<>();
+    private final Queue<Packet> received = new ConcurrentLinkedQueue<>();
+    private final Promise<EndReason> guestEnded = Promise.promise();
     private ChannelDriver guest;
     private ChannelLink guestLink;
     private SimBus bus;
@@ -73,7 +78,7 @@ class BufferedHostChannelTest {
                 BufferedHostChannel[] self = new BufferedHostChannel[1];
                 self[0] = new BufferedHostChannel(link, hostContext, SLOT, memory, gpa::add,
                         p -> self[0].driver().send(p.payload(), p.transactionId(), PacketType.DATA_INBAND, 0));
-                host.complete(self[0]);
+                host.tryComplete(self[0]);
             }
 
             @Override
@@ -85,13 +90,11 @@ class BufferedHostChannelTest {
         RecordedOffers offers = new RecordedOffers();
         bus.guest().start(guestContext, offers).await(10, TimeUnit.SECONDS);
         Offer offer = offers.next();
-        CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
-        guestContext.runOnContext(v -> bus.guest().open(offer).onComplete(ar -> {
-            guestLink = ar.result();
-            opened.complete(ChannelDriver.guest(ar.result(), guestContext, 0, received::add).endHandler(guestEnded::complete));
-        }));
-        guest = opened.get(10, TimeUnit.SECONDS);
-        host.get(10, TimeUnit.SECONDS);
+        guest = OnContext.call(guestContext, () -> bus.guest().open(offer).map(link -> {
+            guestLink = link;
+            return ChannelDriver.guest(link, guestContext, 0, received::add).endHandler(guestEnded::tryComplete);
+        })).await(10, TimeUnit.SECONDS);
+        host.future().await(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -99,39 +102,28 @@ class BufferedHostChannelTest {
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
-    private <T> T onHost(java.util.function.Supplier<io.vertx.core.Future<T>> action) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        hostContext.runOnContext(v -> action.get().onComplete(ar -> {
-            if (ar.succeeded()) {
-                result.complete(ar.result());
-            } else {
-                result.completeExceptionally(ar.cause());
-            }
-        }));
-        return result.get(10, TimeUnit.SECONDS);
+    private <T> T onHost(Supplier<Future<T>> action) throws Exception {
+        return OnContext.call(hostContext, action).await(10, TimeUnit.SECONDS);
     }
 
     private void guestSend(byte[] payload, long id, int type, int flags, GpaRanges ranges) throws Exception {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        guestContext.runOnContext(v -> guest.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
-            if (e != null) {
-                sent.completeExceptionally(e);
-            } else {
-                sent.complete(null);
-            }
-        }));
-        sent.get(10, TimeUnit.SECONDS);
+        OnContext.call(guestContext, () -> guest.send(payload, id, type, flags, null, ranges))
+                .await(10, TimeUnit.SECONDS);
+    }
+
+    /** The next packet the host sent the guest. */
+    private Packet received() {
+        return await("a packet from the host").atMost(10, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
     }
 
     @Test
     void transferPagesAreReadInPlaceAndTheirSlotsComeBackOnCompletion() throws Exception {
-        BufferedHostChannel h = host.get();
+        BufferedHostChannel h = host.future().result();
         byte[] small = "sixty-four bytes of frame....................................end".getBytes(StandardCharsets.US_ASCII);
         byte[] large = new byte[1500];
         large[1499] = 42;
         assertTrue(onHost(() -> h.send(List.of(small, large), NVSP_107)));
-        Packet p = received.poll(10, TimeUnit.SECONDS);
-        assertNotNull(p);
+        Packet p = received();
         assertEquals(PacketType.DATA_USING_XFER_PAGES, p.type());
         assertTrue(p.completionRequested());
         TransferPageRanges ranges = p.transferPages();
@@ -146,17 +138,17 @@ class BufferedHostChannelTest {
 
         guestSend(new byte[] {108, 0, 0, 0, 1, 0, 0, 0}, p.transactionId(), PacketType.COMP, 0, null);
         guestSend("ping".getBytes(StandardCharsets.US_ASCII), 5, PacketType.DATA_INBAND, 0, null);
-        assertEquals(5, received.poll(10, TimeUnit.SECONDS).transactionId()); // the host has seen the completion
+        assertEquals(5, received().transactionId()); // the host has seen the completion
         assertEquals(16, h.slots().free());
         assertEquals(1, h.completionsReceived());
     }
 
     @Test
     void aRangePastTheBufferIsRefusedByTheGuestWithoutReadingOutside() throws Exception {
-        BufferedHostChannel h = host.get();
+        BufferedHostChannel h = host.future().result();
         hostContext.runOnContext(v -> h.rangePastBuffer());
         assertTrue(onHost(() -> h.send(List.of(new byte[64]), NVSP_107)));
-        Packet p = received.poll(10, TimeUnit.SECONDS);
+        Packet p = received();
         ChannelBuffer recv = guestLink.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
         long offset = Integer.toUnsignedLong(p.transferPages().byteOffset(0));
         assertEquals(recv.size(), offset);
@@ -166,7 +158,7 @@ class BufferedHostChannelTest {
 
     @Test
     void gpaDirectPacketsAreReadFromGuestMemoryAndCompleted() throws Exception {
-        BufferedHostChannel h = host.get();
+        BufferedHostChannel h = host.future().result();
         GuestPages pages = bus.guest().guestMemory().allocate(2);
         byte[] rndis = new byte[300];
         for (int i = 0; i < rndis.length; i++) {
@@ -175,17 +167,17 @@ class BufferedHostChannelTest {
         MemorySegment.copy(rndis, 0, pages.memory(), ValueLayout.JAVA_BYTE, 4000, rndis.length);
         GpaRanges ranges = new GpaRanges().add(rndis.length, 4000 % 4096, pages.pfns(4000, rndis.length), 0);
         guestSend(NVSP_107, 77, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, ranges);
-        BufferedHostChannel.GpaData data = gpa.poll(10, TimeUnit.SECONDS);
-        assertNotNull(data);
+        BufferedHostChannel.GpaData data = await("the host's GPA-direct data").atMost(10, TimeUnit.SECONDS)
+                .until(gpa::poll, Objects::nonNull);
         assertArrayEquals(rndis, data.data());
-        Packet completion = received.poll(10, TimeUnit.SECONDS);
+        Packet completion = received();
         assertEquals(PacketType.COMP, completion.type());
         assertEquals(77, completion.transactionId());
 
         // Knob: a completion id the guest never issued.
         hostContext.runOnContext(v -> h.completeWithUnissuedIds(true));
         guestSend(NVSP_107, 78, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, ranges);
-        assertEquals(78 + BufferedHostChannel.UNISSUED, received.poll(10, TimeUnit.SECONDS).transactionId());
+        assertEquals(78 + BufferedHostChannel.UNISSUED, received().transactionId());
 
         // Knob: completions that never come; the echo of a later in-band packet arrives with none before it.
         hostContext.runOnContext(v -> {
@@ -194,32 +186,32 @@ class BufferedHostChannelTest {
         });
         guestSend(NVSP_107, 79, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, ranges);
         guestSend("ping".getBytes(StandardCharsets.US_ASCII), 80, PacketType.DATA_INBAND, 0, null);
-        Packet next = received.poll(10, TimeUnit.SECONDS);
+        Packet next = received();
         assertEquals(PacketType.DATA_INBAND, next.type());
         assertEquals(80, next.transactionId());
-        assertEquals(3, onHost(() -> io.vertx.core.Future.succeededFuture(h.gpaPackets())));
+        assertEquals(3, onHost(() -> Future.succeededFuture(h.gpaPackets())));
         pages.close();
     }
 
     @Test
     void aPfnPastGuestMemoryFaultsOnlyThatChannel() throws Exception {
-        BufferedHostChannel h = host.get();
+        BufferedHostChannel h = host.future().result();
         GpaRanges ranges = new GpaRanges().addPage(64, 0, 32); // guest memory has 32 pages: 0..31
         guestSend(NVSP_107, 90, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, ranges);
-        EndReason reason = guestEnded.get(10, TimeUnit.SECONDS);
+        EndReason reason = guestEnded.future().await(10, TimeUnit.SECONDS);
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
-        String fault = onHost(() -> io.vertx.core.Future.succeededFuture(h.fault()));
+        String fault = onHost(() -> Future.succeededFuture(h.fault()));
         assertEquals("GPA-direct packet 90: GPA range 0: PFN 32 is past the end of guest memory sim guest memory"
                 + " (32 pages)", fault);
     }
 
     @Test
     void aCompletionForNothingTheHostSentFaultsTheChannel() throws Exception {
-        BufferedHostChannel h = host.get();
+        BufferedHostChannel h = host.future().result();
         guestSend(new byte[8], 12345, PacketType.COMP, 0, null);
-        guestEnded.get(10, TimeUnit.SECONDS);
-        String fault = onHost(() -> io.vertx.core.Future.succeededFuture(h.fault()));
+        guestEnded.future().await(10, TimeUnit.SECONDS);
+        String fault = onHost(() -> Future.succeededFuture(h.fault()));
         assertEquals("the guest completed transaction id 12345, which names no outstanding transfer-page packet", fault);
-        assertEquals(1, onHost(() -> io.vertx.core.Future.succeededFuture(h.slots().unknownCompletions())));
+        assertEquals(1, onHost(() -> Future.succeededFuture(h.slots().unknownCompletions())));
     }
 }

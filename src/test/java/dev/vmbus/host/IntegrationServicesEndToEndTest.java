@@ -12,11 +12,12 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.shutdown.ShutdownMessage;
 import dev.vmbus.ic.vss.VssMessage;
 import dev.vmbus.ic.vss.VssOperation;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,13 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -123,9 +123,9 @@ class IntegrationServicesEndToEndTest {
         assertEquals(1, channel(ts).getInteger("syncs"), "exactly one SYNC, right after negotiation");
         assertEquals("v4", channel(ts).getString("layout"));
         assertEquals(4000, channel(ts).getDouble("offsetMillis"), 50);
-        await(timesync().setClockOffset(-1500));
+        timesync().setClockOffset(-1500).await(15, TimeUnit.SECONDS);
         awaitGuest("timesync", s -> Math.abs(channel(s).getDouble("offsetMillis") + 1500) < 50, "offset -1500 ms");
-        TimesyncHostDevice.SampleSent sync = await(timesync().sync());
+        TimesyncHostDevice.SampleSent sync = timesync().sync().await(15, TimeUnit.SECONDS);
         assertEquals(1, sync.flags());
         assertTrue(sync.answeredOk());
         awaitGuest("timesync", s -> channel(s).getInteger("syncs") == 2, "the second SYNC");
@@ -136,13 +136,13 @@ class IntegrationServicesEndToEndTest {
         List<Future<ShutdownHostDevice.Result>> both = onHost(() -> List.of(shutdown().powerOff(), shutdown().reboot()));
         Future<ShutdownHostDevice.Result> first = both.get(0);
         Future<ShutdownHostDevice.Result> second = both.get(1);
-        ShutdownHostDevice.Result accepted = await(first);
+        ShutdownHostDevice.Result accepted = first.await(15, TimeUnit.SECONDS);
         assertTrue(accepted.accepted());
         assertEquals(0, accepted.flags());
-        var busy = assertThrows(ExecutionException.class, () -> await(second));
-        assertEquals("a shutdown request is already in progress", busy.getCause().getMessage());
+        var busy = assertThrows(VertxException.class, () -> second.await(15, TimeUnit.SECONDS));
+        assertEquals("a shutdown request is already in progress", busy.getMessage());
         awaitHost(() -> Files.exists(tmp.resolve("powered-off")), "the power-off command to run");
-        ShutdownHostDevice.Result refused = await(shutdown().hibernate());
+        ShutdownHostDevice.Result refused = shutdown().hibernate().await(15, TimeUnit.SECONDS);
         assertFalse(refused.accepted());
         assertEquals(IcConstants.E_FAIL, refused.status());
         assertEquals(ShutdownMessage.FLAG_HIBERNATE, refused.flags());
@@ -151,7 +151,7 @@ class IntegrationServicesEndToEndTest {
 
         // VSS: a backup with 150 ms frozen; the guest records the freeze
         awaitHost(() -> vss().phase() == IcHostDevice.Phase.READY, "vss negotiated");
-        VssHostDevice.Backup backup = await(vss().backup(150));
+        VssHostDevice.Backup backup = vss().backup(150).await(15, TimeUnit.SECONDS);
         assertTrue(backup.succeeded(), backup.toJson().encode());
         assertEquals(List.of(VssOperation.CHECK_HOT_BACKUP, VssOperation.FREEZE, VssOperation.THAW,
                 VssOperation.BACKUP_COMPLETE), backup.steps().stream().map(VssHostDevice.Step::operation).toList());
@@ -161,7 +161,8 @@ class IntegrationServicesEndToEndTest {
         assertEquals(1, v.getInteger("freezes"));
         assertFalse(v.getBoolean("frozen"));
         assertTrue(v.getLong("lastFreezeMs") >= 150);
-        assertEquals(VssHostDevice.Step.class, await(vss().operation(VssOperation.GET_DM_INFO)).getClass());
+        assertEquals(VssHostDevice.Step.class,
+                vss().operation(VssOperation.GET_DM_INFO).await(15, TimeUnit.SECONDS).getClass());
     }
 
     private static JsonObject channel(JsonObject deviceState) {
@@ -181,14 +182,10 @@ class IntegrationServicesEndToEndTest {
         return host.device("vss", VssHostDevice.class);
     }
 
-    private static <T> T await(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
-    }
-
     private JsonObject awaitGuest(String device, Predicate<JsonObject> condition, String what) {
         AtomicReference<JsonObject> last = new AtomicReference<>();
         try {
-            return Awaitility.await(what).atMost(10, TimeUnit.SECONDS).until(() -> {
+            return await(what).atMost(10, TimeUnit.SECONDS).until(() -> {
                 JsonObject s = guestVertx.eventBus().<JsonObject>request(Addresses.deviceState(device), null)
                         .await(5, TimeUnit.SECONDS).body();
                 last.set(s);
@@ -206,12 +203,10 @@ class IntegrationServicesEndToEndTest {
     }
 
     private void awaitHost(Supplier<Boolean> condition, String what) {
-        Awaitility.await(what).atMost(10, TimeUnit.SECONDS).until(() -> onHost(condition));
+        await(what).atMost(10, TimeUnit.SECONDS).until(() -> onHost(condition));
     }
 
     private <T> T onHost(Supplier<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        host.context().runOnContext(v -> result.complete(task.get()));
-        return result.get(10, TimeUnit.SECONDS);
+        return OnContext.supply(host.context(), task).await(10, TimeUnit.SECONDS);
     }
 }

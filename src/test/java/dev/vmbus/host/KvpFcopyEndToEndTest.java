@@ -6,6 +6,7 @@ import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.fcopy.FcopyHandler;
 import dev.vmbus.device.kvp.KvpHandler;
 import dev.vmbus.ic.kvp.KvpValue;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -69,11 +69,8 @@ class KvpFcopyEndToEndTest {
     }
 
     private static void awaitReady(SimulatedHost host, IcHostDevice device) {
-        await(device.name() + " negotiated").atMost(10, TimeUnit.SECONDS).until(() -> {
-            CompletableFuture<IcHostDevice.Phase> phase = new CompletableFuture<>();
-            host.context().runOnContext(v -> phase.complete(device.phase()));
-            return phase.get(5, TimeUnit.SECONDS) == IcHostDevice.Phase.READY;
-        });
+        await(device.name() + " negotiated").atMost(10, TimeUnit.SECONDS).until(() ->
+                OnContext.supply(host.context(), device::phase).await(5, TimeUnit.SECONDS) == IcHostDevice.Phase.READY);
     }
 
     private void scenario(SimulatedHost host) throws Exception {

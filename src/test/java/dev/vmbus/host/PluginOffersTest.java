@@ -16,7 +16,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +27,9 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static dev.vmbus.host.PluginOfferWaits.awaitHostDevice;
+import static dev.vmbus.host.PluginOfferWaits.awaitPingAnswered;
 import static dev.vmbus.host.PluginOfferWaits.guestState;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,12 +113,12 @@ class PluginOffersTest {
         // the channel actions reach relids past 6: a re-offer opens the channel again and the greeting comes again
         control.act("reoffer", new JsonObject().put("relid", 7)).await(10, TimeUnit.SECONDS);
         awaitHostDevice(control, 7, d -> d.getLong("opens") == 2 && d.getLong("answers", 0L) == 2);
-        Awaitility.await().atMost(Duration.ofSeconds(10))
-                .until(() -> guestState(guest, "ping").getLong("answered") == 2);
+        awaitPingAnswered(guest, 2);
         // rescind, then offer
         control.act("rescind", new JsonObject().put("relid", 8)).await(10, TimeUnit.SECONDS);
         awaitHostDevice(control, 8, d -> "offered".equals(d.getString("phase")));
-        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+        await("the host to offer relid 8 again").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
                 .until(() -> control.act("offer", new JsonObject().put("relid", 8)).await(5, TimeUnit.SECONDS) != null);
         awaitHostDevice(control, 8, d -> d.getLong("opens") == 2 && d.getLong("answers", 0L) == 4);
     }

@@ -9,7 +9,6 @@ import dev.vmbus.example.PingHandler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static dev.vmbus.host.PluginOfferWaits.awaitHostDevice;
-import static dev.vmbus.host.PluginOfferWaits.guestState;
+import static dev.vmbus.host.PluginOfferWaits.awaitPingAnswered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -123,7 +121,7 @@ class RecordedExchangeTest {
         assertEquals(4, ping.getLong("sent"), "hello, x, the reply y and z: " + ping.encode());
         assertEquals("PONG z", ping.getString("lastAnswer"));
         assertFalse(ping.containsKey("diverged"), ping.encode());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> guestState(guest, "ping").getLong("answered") == 4);
+        awaitPingAnswered(guest, 4);
 
         // the echo channel (relid 8): the guest's second answer is not the recorded one
         JsonObject echo = awaitHostDevice(control, 8, d -> d.containsKey("diverged"));
@@ -139,7 +137,7 @@ class RecordedExchangeTest {
         control.act("reoffer", new JsonObject().put("relid", 7)).await(10, TimeUnit.SECONDS);
         JsonObject again = awaitHostDevice(control, 7, d -> d.getLong("replays") == 2 && d.getBoolean("done", false));
         assertEquals(8, again.getLong("matched"), again.encode());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> guestState(guest, "ping").getLong("answered") == 8);
+        awaitPingAnswered(guest, 8);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static dev.vmbus.host.nic.NicGuest.NIC_RELID;
@@ -23,8 +24,8 @@ import static dev.vmbus.host.nic.NicGuest.assertNvsp;
 import static dev.vmbus.host.nic.NicGuest.config;
 import static dev.vmbus.host.nic.NicGuest.frame;
 import static dev.vmbus.host.nic.NicGuest.words;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -43,14 +44,14 @@ class HostNicGuestMistakesTest {
 
     /** Checks the NIC's channel ended with {@code reason} and the echo channel still answers. */
     private void endsOnlyTheNicChannel(String reason) throws Exception {
-        EndReason ended = g.guestEnded.get(TIMEOUT_S, TimeUnit.SECONDS);
+        EndReason ended = g.guestEnded.future().await(TIMEOUT_S, TimeUnit.SECONDS);
         assertEquals(EndReason.Kind.HOST_RESCINDED, ended.kind());
         String fault = g.onHost(() -> g.nic.fault());
         assertEquals("queue 0 (relid " + NIC_RELID + "): " + reason, fault);
         assertEquals(HostNic.Phase.FAULTED, g.onHost(() -> g.nic.phase()));
         g.send(g.echo, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 99, PacketType.DATA_INBAND, 0, null);
-        Packet p = g.echoed.poll(TIMEOUT_S, TimeUnit.SECONDS);
-        assertNotNull(p, "the echo channel no longer answers");
+        Packet p = await("the echo channel's answer").atMost(TIMEOUT_S, TimeUnit.SECONDS)
+                .until(g.echoed::poll, Objects::nonNull);
         assertEquals(99, p.transactionId());
     }
 
@@ -92,7 +93,7 @@ class HostNicGuestMistakesTest {
         g.guestLink.buffer(ChannelBuffer.Kind.SEND).orElseThrow().write(0, message);
         g.send(g.guest, new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, 0, message.length).encode(), 501,
                 PacketType.DATA_INBAND, PacketLayout.FLAG_COMPLETION_REQUESTED, null);
-        EndReason ended = g.guestEnded.get(TIMEOUT_S, TimeUnit.SECONDS);
+        EndReason ended = g.guestEnded.future().await(TIMEOUT_S, TimeUnit.SECONDS);
         assertEquals(EndReason.Kind.HOST_RESCINDED, ended.kind());
         String fault = g.onHost(() -> g.nic.fault());
         assertTrue(fault.startsWith("queue 0 (relid " + NIC_RELID + "): PACKET_DATA_RANGE: PACKET_MSG data_len 4000"),

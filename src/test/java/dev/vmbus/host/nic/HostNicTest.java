@@ -8,6 +8,7 @@ import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,10 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static dev.vmbus.host.nic.NicGuest.TIMEOUT_S;
@@ -26,11 +29,11 @@ import static dev.vmbus.host.nic.NicGuest.assertNvsp;
 import static dev.vmbus.host.nic.NicGuest.config;
 import static dev.vmbus.host.nic.NicGuest.frame;
 import static dev.vmbus.host.nic.NicGuest.words;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -181,23 +184,21 @@ class HostNicTest {
         assertEquals(new NvspMessage.IndirectionTable(List.of(0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0)),
                 NvspMessage.decode(table.payload(), false));
         List<ChannelDriver> subs = new ArrayList<>();
-        List<LinkedBlockingQueue<Packet>> inboxes = new ArrayList<>();
+        List<Queue<Packet>> inboxes = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            Offer o = g.offers.poll(TIMEOUT_S, TimeUnit.SECONDS);
-            assertNotNull(o, "subchannel " + (i + 1) + " was not offered");
+            Offer o = await("subchannel " + (i + 1) + " to be offered").atMost(TIMEOUT_S, TimeUnit.SECONDS)
+                    .until(g.offers::poll, Objects::nonNull);
             assertEquals(HostNic.CLASS_ID, o.classId());
             assertEquals(i + 1, o.subchannel());
-            LinkedBlockingQueue<Packet> inbox = new LinkedBlockingQueue<>();
-            CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
-            g.guestContext.runOnContext(v -> g.bus.guest().open(o).onComplete(ar ->
-                    opened.complete(ChannelDriver.guest(ar.result(), g.guestContext, 0, inbox::add))));
-            subs.add(opened.get(TIMEOUT_S, TimeUnit.SECONDS));
+            Queue<Packet> inbox = new ConcurrentLinkedQueue<>();
+            subs.add(OnContext.call(g.guestContext, () -> g.bus.guest().open(o)
+                    .map(link -> ChannelDriver.guest(link, g.guestContext, 0, inbox::add)))
+                    .await(TIMEOUT_S, TimeUnit.SECONDS));
             inboxes.add(inbox);
         }
         // the host opens its side of each subchannel on its own context: wait (bounded) until all three are there
-        for (int guard = 0; g.onHost(() -> g.nic.drivers().size()) < 3 && guard < 3000; guard++) {
-            Thread.sleep(10);
-        }
+        await("the host's side of all three queues").atMost(30, TimeUnit.SECONDS)
+                .until(() -> g.onHost(() -> g.nic.drivers().size()), n -> n >= 3);
         assertEquals(3, g.onHost(() -> g.nic.drivers().size()));
         g.completion(g.control(new RndisMessage.Set(21, Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(3))));
         assertEquals(new RndisMessage.SetComplete(21, Rndis.STATUS_SUCCESS), g.controlReply());
@@ -218,17 +219,24 @@ class HostNicTest {
                 got += n;
             }
         }
-        List<LinkedBlockingQueue<Packet>> all = List.of(g.received, inboxes.get(0), inboxes.get(1));
+        List<Queue<Packet>> all = List.of(g.received, inboxes.get(0), inboxes.get(1));
         List<ChannelDriver> drivers = List.of(g.guest, subs.get(0), subs.get(1));
-        for (int guard = 0; got < flows && guard < 1000; guard++) {
-            for (int q = 0; q < 3; q++) {
-                Packet p = all.get(q).poll(10, TimeUnit.MILLISECONDS);
-                if (p != null) {
-                    int n = g.transferPages(drivers.get(q), p, Nvsp.CHANNEL_DATA).size();
-                    perQueue[q] += n;
-                    got += n;
-                }
-            }
+        while (got < flows) {
+            // the next packet on any of the three queues, with its queue's index
+            Map.Entry<Integer, Packet> next = await(got + " of " + flows + " flows back: the next packet")
+                    .atMost(TIMEOUT_S, TimeUnit.SECONDS).until(() -> {
+                        for (int q = 0; q < 3; q++) {
+                            Packet p = all.get(q).poll();
+                            if (p != null) {
+                                return Map.entry(q, p);
+                            }
+                        }
+                        return null;
+                    }, Objects::nonNull);
+            int q = next.getKey();
+            int n = g.transferPages(drivers.get(q), next.getValue(), Nvsp.CHANNEL_DATA).size();
+            perQueue[q] += n;
+            got += n;
         }
         assertEquals(flows, got);
         for (int q = 0; q < 3; q++) {
@@ -262,25 +270,18 @@ class HostNicTest {
         // used, then check that nothing more comes (the host pauses instead of overrunning its slots).
         int dataSlots = 72 - HostNic.CONTROL_SLOTS;
         int inHeld = held.stream().mapToInt(p -> p.transferPages().count()).sum();
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); inHeld < dataSlots && System.nanoTime() < end; ) {
-            Packet p = g.received.poll(100, TimeUnit.MILLISECONDS);
-            if (p != null) {
-                held.add(p);
-                inHeld += p.transferPages().count();
-            }
-        }
-        for (Packet p; (p = g.received.poll(200, TimeUnit.MILLISECONDS)) != null; ) {
+        while (inHeld < dataSlots) {
+            Packet p = await(inHeld + " of " + dataSlots + " data slots filled: the next looped frames")
+                    .atMost(30, TimeUnit.SECONDS).until(g.received::poll, Objects::nonNull);
             held.add(p);
             inHeld += p.transferPages().count();
         }
+        await("nothing more while the guest holds every data slot").during(200, TimeUnit.MILLISECONDS)
+                .atMost(5, TimeUnit.SECONDS).until(g.received::isEmpty);
         assertEquals(dataSlots, inHeld, "data fills every slot but the control reserve");
         // The loop may still be handing the last frames to the host's port: wait (bounded) until all are there.
-        JsonObject state = g.onHost(() -> g.nic.state());
-        for (int guard = 0; guard < 3000 && !(state.getJsonObject("port").getBoolean("paused")
-                && frames - dataSlots == g.waiting(state)); guard++) {
-            Thread.sleep(10);
-            state = g.onHost(() -> g.nic.state());
-        }
+        JsonObject state = g.awaitState(s -> s.getJsonObject("port").getBoolean("paused")
+                && frames - dataSlots == g.waiting(s), "the port paused with every frame the slots lack waiting");
         assertTrue(state.getJsonObject("port").getBoolean("paused"), "the port is paused: " + state.encode());
         JsonObject pauses = state.getJsonObject("port").getJsonObject("pauses");
         assertTrue(pauses.getLong("noReceiveSlot") >= 1, "paused for want of a receive slot: " + pauses.encode());

@@ -9,10 +9,12 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHostControl;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,14 +22,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -91,23 +95,23 @@ class NetvscHostFaultsTest {
         JsonObject guest = knob.equals("withholdCompletions") ? new JsonObject().put("answerTimeoutMs", 1500)
                 : new JsonObject();
         vertx = Vertx.vertx();
-        CompletableFuture<ChannelEvent> ended = new CompletableFuture<>();
-        CompletableFuture<ChannelEvent> heartbeatOpened = new CompletableFuture<>();
+        Promise<ChannelEvent> ended = Promise.promise();
+        Promise<ChannelEvent> heartbeatOpened = Promise.promise();
         List<ChannelEvent> heartbeatEnded = new CopyOnWriteArrayList<>();
         vertx.eventBus().<Object>localConsumer("vmbus.channels", m -> {
             if (m.body() instanceof ChannelEvent e && "netvsc".equals(e.className()) && e.reason() != null) {
-                ended.complete(e);
+                ended.tryComplete(e);
             }
             if (m.body() instanceof ChannelEvent e && e.relid() == 1) {
                 if (e.state() == ChannelState.OPEN) {
-                    heartbeatOpened.complete(e);
+                    heartbeatOpened.tryComplete(e);
                 } else if (e.ended()) {
                     heartbeatEnded.add(e);
                 }
             }
         });
         agent = Agent.builder(config(guest, 1, knob)).vertx(vertx).start();
-        ChannelEvent e = ended.get(15, TimeUnit.SECONDS);
+        ChannelEvent e = ended.future().await(15, TimeUnit.SECONDS);
         String reason = e.reason().text();
         // a mistake in a packet fails the batch that carried it; a request never answered ends the channel through
         // the device's port: both are the handler failing the channel
@@ -122,22 +126,24 @@ class NetvscHostFaultsTest {
             at = found + part.strip().length();
         }
         // The NIC may fail before the heartbeat channel has finished opening (both open at once): wait for it.
-        heartbeatOpened.get(15, TimeUnit.SECONDS);
+        heartbeatOpened.future().await(15, TimeUnit.SECONDS);
         assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
         // The agent's listing learns of the open from the same event on its own context: it may answer one request
         // late, so ask until it shows the heartbeat open (bounded); a heartbeat that ended fails at once above/below.
-        ChannelView heartbeat = null;
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-             (heartbeat == null || heartbeat.state() != ChannelState.OPEN) && System.nanoTime() < end; ) {
-            if (heartbeat != null) {
-                Thread.sleep(20);
-            }
-            AgentSnapshot channels = (AgentSnapshot) agent.vertx().eventBus().request("vmbus.channels.list", null)
-                    .await(10, TimeUnit.SECONDS).body();
-            heartbeat = channels.channels().stream().filter(c -> c.relid() == 1).findFirst().orElseThrow();
-            assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
+        AtomicReference<ChannelView> heartbeat = new AtomicReference<>();
+        try {
+            await(knob + ": the heartbeat channel open in the agent's listing").atMost(15, TimeUnit.SECONDS)
+                    .until(() -> {
+                        AgentSnapshot channels = (AgentSnapshot) agent.vertx().eventBus()
+                                .request("vmbus.channels.list", null).await(10, TimeUnit.SECONDS).body();
+                        heartbeat.set(channels.channels().stream().filter(c -> c.relid() == 1).findFirst()
+                                .orElseThrow());
+                        assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
+                        return heartbeat.get().state() == ChannelState.OPEN;
+                    });
+        } catch (ConditionTimeoutException timedOut) {
+            throw new AssertionError(knob + ": the heartbeat channel was harmed: " + heartbeat.get(), timedOut);
         }
-        assertEquals(ChannelState.OPEN, heartbeat.state(), knob + ": the heartbeat channel was harmed");
         assertEquals("nic", hostNic().getString("device"), "the host goes on");
     }
 
@@ -155,19 +161,23 @@ class NetvscHostFaultsTest {
             }
         });
         agent = Agent.builder(config(new JsonObject(), 3, "smallerGrant")).vertx(vertx).start();
-        JsonObject nic = new JsonObject();
-        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15); System.nanoTime() < end
-                && !("up".equals(nic.getString("phase")) && nic.getJsonArray("queues").size() == 2); ) {
-            assertEquals(List.of(), nicEnded, "a NIC channel ended; NIC: " + nic.encode());
-            Thread.sleep(20);
-            nic = guestNic();
+        AtomicReference<JsonObject> last = new AtomicReference<>(new JsonObject());
+        JsonObject nic;
+        try {
+            nic = await("the NIC up on the two queues granted").atMost(15, TimeUnit.SECONDS).until(() -> {
+                assertEquals(List.of(), nicEnded, "a NIC channel ended; NIC: " + last.get().encode());
+                last.set(guestNic());
+                return last.get();
+            }, n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues").size() == 2);
+        } catch (ConditionTimeoutException timedOut) {
+            throw new AssertionError("the NIC is not up on two queues: " + last.get().encode(), timedOut);
         }
         assertEquals("up", nic.getString("phase"), nic.encode());
         assertEquals(2, nic.getJsonArray("queues").size(), "the queues granted: " + nic.encode());
         JsonObject host = hostNic();
         assertEquals(2, host.getLong("rssQueues"), "the host's queues: " + host.encode());
 
-        LinkedBlockingQueue<byte[]> back = new LinkedBlockingQueue<>();
+        Queue<byte[]> back = new ConcurrentLinkedQueue<>();
         vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
         List<byte[]> sent = new ArrayList<>();
@@ -181,8 +191,12 @@ class NetvscHostFaultsTest {
             vertx.eventBus().send(TX, Buffer.buffer(f));
         }
         for (byte[] f : sent) {
-            byte[] got = back.poll(10, TimeUnit.SECONDS);
-            assertNotNull(got, "a frame did not come back; NIC: " + guestNic().encode());
+            byte[] got;
+            try {
+                got = await("the frame back").atMost(10, TimeUnit.SECONDS).until(back::poll, Objects::nonNull);
+            } catch (ConditionTimeoutException timedOut) {
+                throw new AssertionError("a frame did not come back; NIC: " + guestNic().encode(), timedOut);
+            }
             assertArrayEquals(f, got);
         }
         assertEquals(List.of(), nicEnded, "a NIC channel ended");

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,12 +18,16 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,27 +108,16 @@ class NetvscLoopbackTest {
         agent = Agent.builder(config("sim", 3, new JsonObject().put("answerTimeoutMs", 1500),
                 new JsonObject().put("lateSubchannelOffer", true))).start();
         SimulatedHost host = agent.simulatedHost().orElseThrow();
-        JsonObject hostNic = new JsonObject();
-        for (int i = 0; i < 400 && hostNic.getLong("rssQueues", 0L) != 3; i++) {
-            Thread.sleep(50);
-            hostNic = hostNic(host);
-        }
-        assertEquals(3, hostNic.getLong("rssQueues", 0L), "the host's RSS table after the late offer: "
-                + hostNic.encode() + "; guest: " + guestNic(agent.vertx()).encode());
+        awaitNic("the host's RSS table on three queues after the late offer", () -> hostNic(host),
+                n -> n.getLong("rssQueues", 0L) == 3, () -> "guest: " + guestNic(agent.vertx()).encode());
         everyFlowKeepsItsQueues(agent.vertx(), host);
     }
 
     /** Once the guest's NIC is up on three queues: flows out and back over all of them, none lost, each in order. */
     private void everyFlowKeepsItsQueues(Vertx vertx, SimulatedHost host) throws Exception {
-        JsonObject nic = new JsonObject();
-        for (int i = 0; i < 300 && !("up".equals(nic.getString("phase"))
-                && nic.getJsonArray("queues", new JsonArray()).size() == 3); i++) {
-            Thread.sleep(50);
-            nic = guestNic(vertx);
-        }
-        assertEquals(3, nic.getJsonArray("queues", new JsonArray()).size(), "the guest's queues: " + nic.encode()
-                + "; host: " + hostNic(host).encode());
-        LinkedBlockingQueue<byte[]> back = new LinkedBlockingQueue<>();
+        awaitNic("the guest's NIC up on three queues", () -> guestNic(vertx), n -> "up".equals(n.getString("phase"))
+                && n.getJsonArray("queues", new JsonArray()).size() == 3, () -> "host: " + hostNic(host).encode());
+        Queue<byte[]> back = new ConcurrentLinkedQueue<>();
         vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
         int frames = 1200;
@@ -139,10 +133,10 @@ class NetvscLoopbackTest {
                 sent.put(n, f);
                 vertx.eventBus().send(TX, Buffer.buffer(f));
             }
+            awaitBack(back, n - got.size(), () -> "only " + got.size() + " of " + sent.size()
+                    + " frames came back; host " + hostNic(host).encode());
             while (got.size() < n) {
-                byte[] f = back.poll(10, TimeUnit.SECONDS);
-                assertNotNull(f, "only " + got.size() + " of " + n + " frames came back; host "
-                        + hostNic(host).encode());
+                byte[] f = back.poll();
                 int number = ByteBuffer.wrap(f).getInt(62);
                 got.put(number, f);
                 // each flow goes out on one queue and comes back on one: its frames keep their order
@@ -209,6 +203,33 @@ class NetvscLoopbackTest {
         return f;
     }
 
+    /**
+     * Reads a NIC's state until {@code condition} holds (at most 15 s); fails with {@code what}, the last state and
+     * {@code more} (the other end's state).
+     */
+    private static void awaitNic(String what, Callable<JsonObject> read, Predicate<JsonObject> condition,
+                                 Callable<String> more) throws Exception {
+        AtomicReference<JsonObject> last = new AtomicReference<>(new JsonObject());
+        try {
+            await(what).atMost(15, TimeUnit.SECONDS).until(() -> {
+                last.set(read.call());
+                return last.get();
+            }, condition);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + ": " + last.get().encode() + "; "
+                    + more.call(), e);
+        }
+    }
+
+    /** Waits until {@code back} holds {@code count} frames (the window sent); fails with {@code missing}'s text. */
+    private static void awaitBack(Queue<byte[]> back, int count, Callable<String> missing) throws Exception {
+        try {
+            await(count + " frames back").atMost(30, TimeUnit.SECONDS).until(() -> back.size() >= count);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(missing.call(), e);
+        }
+    }
+
     private static JsonObject guestNic(Vertx vertx) throws Exception {
         JsonObject state = (JsonObject) vertx.eventBus().request("vmbus.device.netvsc.state", null)
                 .await(10, TimeUnit.SECONDS).body();
@@ -227,16 +248,11 @@ class NetvscLoopbackTest {
     }
 
     private void framesComeBackNoneLost(Vertx vertx, SimulatedHost host) throws Exception {
-        JsonObject nic = new JsonObject();
-        for (int i = 0; i < 300 && !"up".equals(nic.getString("phase")); i++) {
-            Thread.sleep(50);
-            nic = guestNic(vertx);
-        }
-        assertEquals("up", nic.getString("phase"), "the guest's NIC did not come up: " + nic.encode()
-                + "; host: " + hostNic(host).encode());
+        awaitNic("the guest's NIC up", () -> guestNic(vertx), n -> "up".equals(n.getString("phase")),
+                () -> "host: " + hostNic(host).encode());
         assertEquals("active", hostNic(host).getString("phase"));
 
-        LinkedBlockingQueue<byte[]> back = new LinkedBlockingQueue<>();
+        Queue<byte[]> back = new ConcurrentLinkedQueue<>();
         vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
         List<byte[]> got = new ArrayList<>(FRAMES);
@@ -249,11 +265,10 @@ class NetvscLoopbackTest {
                 vertx.eventBus().send(TX, Buffer.buffer(f));
             }
             sent += burst;
+            awaitBack(back, sent - got.size(), () -> "frame " + (got.size() + back.size())
+                    + " did not come back; guest " + guestNic(vertx).encode() + "; host " + hostNic(host).encode());
             while (got.size() < sent) {
-                byte[] f = back.poll(10, TimeUnit.SECONDS);
-                assertNotNull(f, "frame " + got.size() + " did not come back; guest " + guestNic(vertx).encode()
-                        + "; host " + hostNic(host).encode());
-                got.add(f);
+                got.add(back.poll());
             }
         }
         for (int i = 0; i < FRAMES; i++) {

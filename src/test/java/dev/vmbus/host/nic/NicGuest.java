@@ -20,12 +20,14 @@ import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,16 +36,19 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -71,10 +76,10 @@ final class NicGuest implements AutoCloseable {
     ChannelLink guestLink;
     ChannelDriver echo;
     GuestPages pages;
-    final LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-    final LinkedBlockingQueue<Packet> echoed = new LinkedBlockingQueue<>();
-    final CompletableFuture<EndReason> guestEnded = new CompletableFuture<>();
-    final LinkedBlockingQueue<Offer> offers = new LinkedBlockingQueue<>();
+    final Queue<Packet> received = new ConcurrentLinkedQueue<>();
+    final Queue<Packet> echoed = new ConcurrentLinkedQueue<>();
+    final Promise<EndReason> guestEnded = Promise.promise();
+    final Queue<Offer> offers = new ConcurrentLinkedQueue<>();
     private long nextId = 1;
 
     /** Starts the host's NIC and an echo channel on {@code sim}, and opens both as the guest. */
@@ -101,13 +106,12 @@ final class NicGuest implements AutoCloseable {
         SharedGuestMemory memory = bus.host().guestMemory(32 * 4096).await(TIMEOUT_S, TimeUnit.SECONDS);
         port = new LoopbackPort(1000, config.mtu() + 14);
         int[] subRelids = {NIC_RELID + 10};
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        hostContext.runOnContext(v -> {
+        OnContext.call(hostContext, () -> {
             nic = new HostNic(hostContext, bus.host(), new Offer(NIC_RELID, HostNic.CLASS_ID, UUID.randomUUID(), 0,
                     64 * 1024), config, new HostTransport.Buffers(RECEIVE_BYTES, SEND_BYTES), memory, port,
                     () -> subRelids[0]++);
-            nic.start().compose(x -> bus.host().offer(new Offer(ECHO_RELID, UUID.randomUUID(), UUID.randomUUID(), 0,
-                    16 * 1024), new HostTransport.ChannelListener() {
+            return nic.start().compose(x -> bus.host().offer(new Offer(ECHO_RELID, UUID.randomUUID(),
+                    UUID.randomUUID(), 0, 16 * 1024), new HostTransport.ChannelListener() {
                 @Override
                 public void opened(ChannelLink link) {
                     ChannelDriver[] d = new ChannelDriver[1];
@@ -118,15 +122,8 @@ final class NicGuest implements AutoCloseable {
                 @Override
                 public void closed(int relid, EndReason reason) {
                 }
-            })).onComplete(ar -> {
-                if (ar.succeeded()) {
-                    started.complete(null);
-                } else {
-                    started.completeExceptionally(ar.cause());
-                }
-            });
-        });
-        started.get(TIMEOUT_S, TimeUnit.SECONDS);
+            }));
+        }).await(TIMEOUT_S, TimeUnit.SECONDS);
         bus.guest().start(guestContext, new OfferListener() {
             @Override
             public void offered(Offer offer) {
@@ -140,8 +137,8 @@ final class NicGuest implements AutoCloseable {
         Offer nicOffer = null;
         Offer echoOffer = null;
         for (int i = 0; i < 2; i++) {
-            Offer o = offers.poll(TIMEOUT_S, TimeUnit.SECONDS);
-            assertNotNull(o);
+            Offer o = await("offer " + (i + 1) + " of the NIC's and the echo channel's")
+                    .atMost(TIMEOUT_S, TimeUnit.SECONDS).until(offers::poll, Objects::nonNull);
             if (o.relid() == NIC_RELID) {
                 nicOffer = o;
             } else {
@@ -150,16 +147,11 @@ final class NicGuest implements AutoCloseable {
         }
         Offer n = nicOffer;
         Offer e = echoOffer;
-        CompletableFuture<Void> opened = new CompletableFuture<>();
-        guestContext.runOnContext(v -> bus.guest().open(n).compose(link -> {
+        echo = OnContext.call(guestContext, () -> bus.guest().open(n).compose(link -> {
             guestLink = link;
-            guest = ChannelDriver.guest(link, guestContext, 0, received::add).endHandler(guestEnded::complete);
+            guest = ChannelDriver.guest(link, guestContext, 0, received::add).endHandler(guestEnded::tryComplete);
             return bus.guest().open(e);
-        }).onComplete(ar -> {
-            echo = ChannelDriver.guest(ar.result(), guestContext, 0, echoed::add);
-            opened.complete(null);
-        }));
-        opened.get(TIMEOUT_S, TimeUnit.SECONDS);
+        }).map(link -> ChannelDriver.guest(link, guestContext, 0, echoed::add))).await(TIMEOUT_S, TimeUnit.SECONDS);
         pages = bus.guest().guestMemory().allocate(2);
     }
 
@@ -176,22 +168,26 @@ final class NicGuest implements AutoCloseable {
     }
 
     <T> T onHost(Supplier<T> action) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        hostContext.runOnContext(v -> result.complete(action.get()));
-        return result.get(TIMEOUT_S, TimeUnit.SECONDS);
+        return OnContext.supply(hostContext, action).await(TIMEOUT_S, TimeUnit.SECONDS);
+    }
+
+    /** The host's NIC state once {@code condition} holds for it; fails naming {@code what} and the last state. */
+    JsonObject awaitState(Predicate<JsonObject> condition, String what) {
+        AtomicReference<JsonObject> last = new AtomicReference<>();
+        try {
+            return await(what).atMost(30, TimeUnit.SECONDS).until(() -> {
+                last.set(onHost(() -> nic.state()));
+                return last.get();
+            }, condition);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + ": " + last.get(), e);
+        }
     }
 
     void send(ChannelDriver driver, byte[] payload, long id, int type, int flags, GpaRanges ranges)
             throws Exception {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        guestContext.runOnContext(v -> driver.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
-            if (e != null) {
-                sent.completeExceptionally(e);
-            } else {
-                sent.complete(null);
-            }
-        }));
-        sent.get(TIMEOUT_S, TimeUnit.SECONDS);
+        OnContext.call(guestContext, () -> driver.send(payload, id, type, flags, null, ranges))
+                .await(TIMEOUT_S, TimeUnit.SECONDS);
     }
 
     /** Sends an NVSP message in band; with RC it carries a fresh transaction id, which is returned. */
@@ -201,10 +197,8 @@ final class NicGuest implements AutoCloseable {
         return id;
     }
 
-    Packet next() throws Exception {
-        Packet p = received.poll(TIMEOUT_S, TimeUnit.SECONDS);
-        assertNotNull(p, "the host answered nothing");
-        return p;
+    Packet next() {
+        return await("the host's answer").atMost(TIMEOUT_S, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
     }
 
     /** The next packet, which must be the completion of {@code id}; its payload. */
