@@ -34,10 +34,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.StringJoiner;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -60,7 +62,7 @@ class ShmHostileHostTest {
     private HostProcess host;
     private Agent agent;
     private final Map<Integer, ChannelPort> ports = new ConcurrentHashMap<>();
-    private final Map<Integer, LinkedBlockingQueue<Packet>> received = new ConcurrentHashMap<>();
+    private final Map<Integer, Queue<Packet>> received = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** Records every packet of the batch, reads transfer pages in place and completes them. */
@@ -96,8 +98,7 @@ class ShmHostileHostTest {
                 @Override
                 public BatchHandler batchHandler(ChannelPort port) {
                     ports.put(port.relid(), port);
-                    LinkedBlockingQueue<Packet> queue = received.computeIfAbsent(port.relid(),
-                            k -> new LinkedBlockingQueue<>());
+                    Queue<Packet> queue = received.computeIfAbsent(port.relid(), k -> new ConcurrentLinkedQueue<>());
                     var recv = port.channel().buffer(dev.vmbus.transport.ChannelBuffer.Kind.RECEIVE).orElseThrow();
                     return batch -> {
                         for (Packet p : batch) {
@@ -169,8 +170,8 @@ class ShmHostileHostTest {
         assertNotNull(reason, channel(9).encode());
         assertTrue(reason.contains(expected), reason);
         command(10, "still here", 7);
-        Packet echo = received.get(10).poll(10, TimeUnit.SECONDS);
-        assertNotNull(echo, "relid 10 stopped answering");
+        Packet echo = await("relid 10 still answering").atMost(10, TimeUnit.SECONDS)
+                .until(received.get(10)::poll, Objects::nonNull);
         assertEquals("still here", new String(echo.payload(), StandardCharsets.US_ASCII).replace("\0", "").trim());
         assertEquals("open", state(10));
     }
@@ -214,8 +215,8 @@ class ShmHostileHostTest {
         send(9, OutboundPacket.gpaDirect(new GpaRanges().addPage(16, 0, pages.pfn(0)), NVSP_107, 51));
         Packet completion = null;
         for (int i = 0; i < 3 && completion == null; i++) {
-            Packet p = received.get(9).poll(10, TimeUnit.SECONDS);
-            assertNotNull(p);
+            Packet p = await("a packet on relid 9").atMost(10, TimeUnit.SECONDS)
+                    .until(received.get(9)::poll, Objects::nonNull);
             completion = p.isCompletion() ? p : null;
         }
         assertNotNull(completion);

@@ -8,10 +8,9 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -26,7 +25,7 @@ class SimHostLoopTest {
     private record HostSeen(Context context, Thread thread) {
     }
 
-    private static Agent start(Agent.Builder builder, CompletableFuture<HostSeen> seen) throws Exception {
+    private static Agent start(Agent.Builder builder, Promise<HostSeen> seen) throws Exception {
         return builder.hostEnd((context, transport) -> {
             seen.complete(new HostSeen(context, Thread.currentThread()));
             return transport.start();
@@ -41,25 +40,25 @@ class SimHostLoopTest {
 
     @Test
     void theHostEndRunsOnAVertxOfItsOwnThatClosesWithTheAgent() throws Exception {
-        CompletableFuture<HostSeen> seen = new CompletableFuture<>();
+        Promise<HostSeen> seen = Promise.promise();
         Agent agent = start(Agent.builder(CONFIG).handlers(List.of()).simHostLoop(true), seen);
         HostSeen host;
         try {
-            host = seen.get(10, TimeUnit.SECONDS);
+            host = seen.future().await(10, TimeUnit.SECONDS);
             assertNotSame(agent.vertx(), host.context().owner(), "the host end is on the agent's Vert.x");
             assertNotSame(agentThread(agent.vertx()), host.thread(), "the host end shares the agent's thread");
         } finally {
             agent.close();
         }
-        host.thread().join(10_000);
-        assertFalse(host.thread().isAlive(), "the host's event loop outlived the agent");
+        await("the host's event loop ends with the agent").atMost(10, TimeUnit.SECONDS)
+                .until(() -> !host.thread().isAlive());
     }
 
     @Test
     void withoutItTheHostEndSharesTheAgentsVertx() throws Exception {
-        CompletableFuture<HostSeen> seen = new CompletableFuture<>();
+        Promise<HostSeen> seen = Promise.promise();
         try (Agent agent = start(Agent.builder(CONFIG).handlers(List.of()), seen)) {
-            assertSame(agent.vertx(), seen.get(10, TimeUnit.SECONDS).context().owner());
+            assertSame(agent.vertx(), seen.future().await(10, TimeUnit.SECONDS).context().owner());
         }
     }
 }
