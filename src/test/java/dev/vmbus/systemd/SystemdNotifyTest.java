@@ -2,6 +2,7 @@ package dev.vmbus.systemd;
 
 import dev.vmbus.cli.VmbusProcess;
 
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.awaitility.Awaitility.await;
@@ -65,17 +66,13 @@ public class SystemdNotifyTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> systemd.count("WATCHDOG=1") >= 3);
 
             // A handler that blocks its event loop, as a buggy plug-in would.
-            CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch blocked = new CountDownLatch(1);
+            AtomicBoolean release = new AtomicBoolean();
+            Promise<Void> blocked = Promise.promise();
             vertx.getOrCreateContext().runOnContext(v -> {
-                blocked.countDown();
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                blocked.complete();
+                await("the test releases the stalled loop").atMost(30, TimeUnit.SECONDS).until(release::get);
             });
-            assertTrue(blocked.await(5, TimeUnit.SECONDS));
+            blocked.future().await(5, TimeUnit.SECONDS);
             // A ping in flight when the loop stalled may still land (late, on a loaded machine); after that none
             // may for as long as the loop stays stuck: 600 ms without one must come (the watchdog, left alone,
             // sends one every 100 ms, so it never would), and within a bounded time.
@@ -87,7 +84,7 @@ public class SystemdNotifyTest {
                         return stalledAt.getAndSet(now) == now;
                     });
 
-            release.countDown();
+            release.set(true);
             await().atMost(Duration.ofSeconds(10)).until(() -> systemd.count("WATCHDOG=1") >= stalledAt.get() + 3);
         } finally {
             vertx.close().await(5, TimeUnit.SECONDS);
