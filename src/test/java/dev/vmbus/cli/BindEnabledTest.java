@@ -2,6 +2,7 @@ package dev.vmbus.cli;
 
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import dev.vmbus.transport.uio.VmbusDevices;
+import io.vertx.core.Promise;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -202,11 +204,12 @@ class BindEnabledTest {
         b.tree.holdOpen(812, "hv_fcopy_uio_d", 4, uio);
         Path daemon = b.tree.proc().resolve("812");
         assertTrue(Files.exists(daemon), "the fixture's daemon holds " + uio);
-        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Promise<Void> stopped = Promise.promise();
         Thread exiting = Thread.ofVirtual().unstarted(() -> {
             try {
-                stopped.await();
-                Thread.sleep(300); // systemd delivers SIGTERM and the daemon exits, after systemctl --no-block returned
+                stopped.future().await(60, TimeUnit.SECONDS);
+                // pacing: systemd delivers SIGTERM and the daemon exits a while after systemctl --no-block returned
+                Thread.sleep(300);
                 b.tree.exit(812);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
@@ -217,7 +220,7 @@ class BindEnabledTest {
 
         int code = b.bindEnabled(c -> {
             if (c.contains("hv-fcopy-daemon.service")) {
-                stopped.countDown();
+                stopped.tryComplete();
             }
             return 0;
         }, java.time.Duration.ofSeconds(60));

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,15 +32,11 @@ class LsNicTest {
                 .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0));
         Agent agent = Agent.builder(ConfigLoader.parse(config.encode(), "test")).start();
         try {
-            JsonObject nic = new JsonObject();
-            for (int i = 0; i < 400 && !("up".equals(nic.getString("phase"))
-                    && nic.getJsonArray("queues", new JsonArray()).size() == 3); i++) {
-                Thread.sleep(50);
+            JsonObject nic = await("the NIC up with 3 queues").atMost(20, TimeUnit.SECONDS).until(() -> {
                 JsonArray nics = ((JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                         .await(10, TimeUnit.SECONDS).body()).getJsonArray("nics");
-                nic = nics == null || nics.isEmpty() ? new JsonObject() : nics.getJsonObject(0);
-            }
-            assertEquals(3, nic.getJsonArray("queues", new JsonArray()).size(), "the NIC never had 3 queues: " + nic);
+                return nics == null || nics.isEmpty() ? new JsonObject() : nics.getJsonObject(0);
+            }, n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues", new JsonArray()).size() == 3);
             int primary = nic.getInteger("relid");
             JsonArray queues = nic.getJsonArray("queues");
             int sub1 = queues.getJsonObject(1).getInteger("relid");

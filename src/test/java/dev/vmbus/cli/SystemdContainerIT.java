@@ -5,6 +5,8 @@ import dev.vmbus.transport.uio.KernelFixtures;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
 import io.vertx.core.json.JsonObject;
 
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -15,9 +17,11 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -242,22 +246,24 @@ class SystemdContainerIT {
                     "--private-network", "--console=pipe", "--machine=vmbus-it-" + ProcessHandle.current().pid(),
                     "--directory=" + root).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             p.getOutputStream().close();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline) {
-                if (!p.isAlive()) {
-                    fail("systemd-nspawn exited with " + p.exitValue() + ":\n" + tail(Files.readString(log)));
-                }
-                // PID 1 of the container's PID namespace, a child of systemd-nspawn.
-                Long pid1 = p.toHandle().children().map(ProcessHandle::pid).filter(Container::isNamespaceInit)
-                        .findFirst().orElse(null);
-                if (pid1 != null) {
-                    return new Container(p, pid1, log);
-                }
-                Thread.sleep(100);
+            Long pid1;
+            try {
+                pid1 = Awaitility.await("PID 1 under systemd-nspawn").atMost(30, TimeUnit.SECONDS)
+                        .pollInterval(Duration.ofMillis(100)).until(() -> {
+                            if (!p.isAlive()) {
+                                fail("systemd-nspawn exited with " + p.exitValue() + ":\n"
+                                        + tail(Files.readString(log)));
+                            }
+                            // PID 1 of the container's PID namespace, a child of systemd-nspawn.
+                            return p.toHandle().children().map(ProcessHandle::pid).filter(Container::isNamespaceInit)
+                                    .findFirst().orElse(null);
+                        }, Objects::nonNull);
+            } catch (ConditionTimeoutException e) {
+                p.destroyForcibly();
+                fail("no PID 1 under systemd-nspawn within 30 s:\n" + tail(Files.readString(log)));
+                return null;
             }
-            p.destroyForcibly();
-            fail("no PID 1 under systemd-nspawn within 30 s:\n" + tail(Files.readString(log)));
-            return null;
+            return new Container(p, pid1, log);
         }
 
         private static boolean isNamespaceInit(long pid) {
@@ -312,13 +318,12 @@ class SystemdContainerIT {
         }
 
         void await(int seconds, String what, Check check) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (!check.test()) {
-                if (System.nanoTime() > deadline) {
-                    fail("not within " + seconds + " s: " + what + "\n" + sh(30,
-                            "systemctl status vmbus --no-pager -l; journalctl -b -u vmbus --no-pager | tail -40").out());
-                }
-                Thread.sleep(250);
+            try {
+                Awaitility.await(what).atMost(seconds, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250))
+                        .until(check::test);
+            } catch (ConditionTimeoutException e) {
+                fail("not within " + seconds + " s: " + what + "\n" + sh(30,
+                        "systemctl status vmbus --no-pager -l; journalctl -b -u vmbus --no-pager | tail -40").out());
             }
         }
 
