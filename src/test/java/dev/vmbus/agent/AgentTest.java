@@ -2,8 +2,6 @@ package dev.vmbus.agent;
 
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelEvent;
-
 import dev.vmbus.bus.ChannelView;
 
 import dev.vmbus.channel.ChannelState;
@@ -18,7 +16,8 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
-import io.vertx.core.json.JsonObject;
+import dev.vmbus.testkit.LifecycleEvent;
+import dev.vmbus.testkit.TestAgent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,23 +32,21 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The agent on sim: channel verticles, event-bus dispatch, back-pressure, faults and rescinds. */
 public class AgentTest {
-    private AgentHarness agent;
+    private TestAgent agent;
     private HeartbeatTestHost host;
 
     @BeforeEach
-    void start() throws Exception {
-        agent = new AgentHarness();
-        agent.deployAgent(List.of(new HeartbeatHandler()));
-        host = new HeartbeatTestHost(agent.hostContext);
+    void start() {
+        agent = TestAgent.start(new HeartbeatHandler());
+        host = new HeartbeatTestHost(agent);
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         agent.close();
     }
 
@@ -57,24 +54,18 @@ public class AgentTest {
         return new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, ringSize);
     }
 
-    private Packet reply(int relid) throws InterruptedException {
-        Packet p = host.replies.get(relid).poll(10, TimeUnit.SECONDS);
-        assertNotNull(p, "no reply on channel " + relid);
-        return p;
-    }
-
     @Test
     void aBurstOfThousandsIntoASmallRingIsAnsweredInOrderWithTheHostWaitingForSpace() throws Exception {
-        agent.offer(heartbeatOffer(1, 8192), host); // 4 KiB of data per direction: ~80 heartbeats fit
+        host.offer(heartbeatOffer(1, 8192)); // 4 KiB of data per direction: ~80 heartbeats fit
         agent.awaitEvent(ChannelState.OPEN, 1);
-        assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
+        assertEquals(1, host.awaitOpened());
         int n = 5_000;
-        agent.onHost(() -> {
+        host.onHost(() -> {
             host.burst(1, 1, n + 1);
             return null;
         });
         for (long seq = 1; seq <= n; seq++) {
-            Packet p = reply(1);
+            Packet p = host.reply(1);
             IcMessage m = new IcMessage(p.payload());
             assertEquals(seq + 1, HeartbeatTestHost.sequence(p), "reply out of order or wrong");
             assertEquals(seq, p.transactionId(), "the host's transaction id is echoed");
@@ -82,9 +73,9 @@ public class AgentTest {
             assertEquals(PacketType.DATA_INBAND, p.type());
             assertEquals(0, p.flags());
         }
-        long waits = agent.onHost(() -> host.drivers.get(1).pendingSendWaits());
+        long waits = host.onHost(() -> host.drivers.get(1).pendingSendWaits());
         assertTrue(waits > 0, "the host never had to wait on pending_send_sz");
-        ChannelStats stats = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(1), null)
+        ChannelStats stats = agent.vertx().eventBus().<ChannelView>request(Addresses.channelStats(1), null)
                 .await(5, TimeUnit.SECONDS).body().stats();
         assertEquals(n, stats.packetsIn());
         assertEquals(n, stats.packetsOut());
@@ -93,35 +84,35 @@ public class AgentTest {
 
     @Test
     void aHostilePacketFaultsOneChannelWhileAnotherOfTheSameClassKeepsAnswering() throws Exception {
-        agent.offer(heartbeatOffer(1, 16384), host);
-        agent.offer(heartbeatOffer(2, 16384), host);
+        host.offer(heartbeatOffer(1, 16384));
+        host.offer(heartbeatOffer(2, 16384));
         agent.awaitEvent(ChannelState.OPEN, 1);
         agent.awaitEvent(ChannelState.OPEN, 2);
-        host.opened.poll(10, TimeUnit.SECONDS);
-        host.opened.poll(10, TimeUnit.SECONDS);
+        host.awaitOpened();
+        host.awaitOpened();
 
         // offset8 = 1: the payload would start inside the descriptor.
-        agent.onHost(() -> {
+        host.onHost(() -> {
             MemorySegment bad = Arena.ofAuto().allocate(32, 8);
             bad.set(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 0, PacketLayout.word0(PacketType.DATA_INBAND, 1, 4, 0));
             var d = host.drivers.get(1);
             d.writeRaw(bad, 0, 32);
             return null;
         });
-        ChannelEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
+        LifecycleEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
         assertTrue(faulted.reason().text().contains("DATA_OFFSET_TOO_SMALL"), faulted.toString());
         assertEquals(EndReason.Kind.RING_FAULT, faulted.reason().kind());
         assertEquals(RingFault.Kind.DATA_OFFSET_TOO_SMALL, faulted.reason().ringFault().kind());
-        assertNotNull(host.closed.get(1).poll(10, TimeUnit.SECONDS), "the faulted channel was not closed");
+        host.awaitClosed(1); // the faulted channel is closed
 
-        agent.onHost(() -> {
+        host.onHost(() -> {
             host.burst(2, 100, 110);
             return null;
         });
         for (long seq = 100; seq < 110; seq++) {
-            assertEquals(seq + 1, HeartbeatTestHost.sequence(reply(2)));
+            assertEquals(seq + 1, HeartbeatTestHost.sequence(host.reply(2)));
         }
-        List<ChannelView> list = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+        List<ChannelView> list = agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
                 .await(5, TimeUnit.SECONDS).body().channels();
         assertEquals(ChannelState.FAULTED, list.get(0).state());
         assertEquals(ChannelState.OPEN, list.get(1).state());
@@ -152,14 +143,14 @@ public class AgentTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.MethodSource("rangedFaults")
     void eachRangedFaultKindFaultsOnlyItsChannelWithTheKindAsReason(RingFault.Kind kind, long[] words) throws Exception {
-        agent.offer(heartbeatOffer(1, 16384), host);
-        agent.offer(heartbeatOffer(2, 16384), host);
+        host.offer(heartbeatOffer(1, 16384));
+        host.offer(heartbeatOffer(2, 16384));
         agent.awaitEvent(ChannelState.OPEN, 1);
         agent.awaitEvent(ChannelState.OPEN, 2);
-        host.opened.poll(10, TimeUnit.SECONDS);
-        host.opened.poll(10, TimeUnit.SECONDS);
+        host.awaitOpened();
+        host.awaitOpened();
 
-        agent.onHost(() -> {
+        host.onHost(() -> {
             MemorySegment bad = Arena.ofAuto().allocate(8L * words.length, 8);
             for (int i = 0; i < words.length; i++) {
                 bad.set(ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN), 8L * i, words[i]);
@@ -167,18 +158,18 @@ public class AgentTest {
             host.drivers.get(1).writeRaw(bad, 0, 8 * words.length);
             return null;
         });
-        ChannelEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
+        LifecycleEvent faulted = agent.awaitEvent(ChannelState.FAULTED, 1);
         assertEquals(kind, faulted.reason().ringFault().kind(), faulted.toString());
         assertTrue(faulted.reason().text().contains(kind.name()), faulted.toString());
 
-        agent.onHost(() -> {
+        host.onHost(() -> {
             host.burst(2, 100, 103);
             return null;
         });
         for (long seq = 100; seq < 103; seq++) {
-            assertEquals(seq + 1, HeartbeatTestHost.sequence(reply(2)));
+            assertEquals(seq + 1, HeartbeatTestHost.sequence(host.reply(2)));
         }
-        List<ChannelView> list = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+        List<ChannelView> list = agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
                 .await(5, TimeUnit.SECONDS).body().channels();
         assertEquals(ChannelState.FAULTED, list.get(0).state());
         assertEquals(ChannelState.OPEN, list.get(1).state());
@@ -186,36 +177,37 @@ public class AgentTest {
 
     @Test
     void aRescindWithPacketsInFlightEndsTheChannelAndAReOfferWorks() throws Exception {
-        agent.offer(heartbeatOffer(1, 8192), host);
+        host.offer(heartbeatOffer(1, 8192));
         agent.awaitEvent(ChannelState.OPEN, 1);
-        host.opened.poll(10, TimeUnit.SECONDS);
-        agent.onHost(() -> {
+        host.awaitOpened();
+        host.onHost(() -> {
             host.burst(1, 1, 100_000);
             return null;
         });
         for (int i = 0; i < 50; i++) {
-            reply(1);
+            host.reply(1);
         }
-        agent.rescind(1);
+        host.rescind(1);
         agent.awaitEvent(ChannelState.RESCINDED, 1);
 
-        host.replies.get(1).clear();
-        agent.offer(heartbeatOffer(1, 8192), host);
-        agent.awaitEvent(ChannelState.OPEN, 1);
-        assertEquals(1, host.opened.poll(10, TimeUnit.SECONDS));
-        host.replies.get(1).clear();
-        agent.onHost(() -> {
+        host.clearReplies(1);
+        host.offer(heartbeatOffer(1, 8192));
+        await("channel 1 to be open again").atMost(10, TimeUnit.SECONDS).until(() -> agent.events().stream()
+                .filter(e -> e.state() == ChannelState.OPEN && e.relid() == 1).count() == 2);
+        assertEquals(1, host.awaitOpened());
+        host.clearReplies(1);
+        host.onHost(() -> {
             host.burst(1, 7, 8);
             return null;
         });
-        assertEquals(8, HeartbeatTestHost.sequence(reply(1)));
+        assertEquals(8, HeartbeatTestHost.sequence(host.reply(1)));
     }
 
     @Test
     void anOfferWithoutAnEnabledHandlerIsListedButNotOpened() throws Exception {
-        agent.offer(new Offer(9, DeviceClass.KVP.classId(), UUID.randomUUID(), 0, 16384), host);
+        host.offer(new Offer(9, DeviceClass.KVP.classId(), UUID.randomUUID(), 0, 16384));
         agent.awaitEvent(ChannelState.OFFERED, 9);
-        ChannelView kvp = agent.vertx.eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+        ChannelView kvp = agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
                 .await(5, TimeUnit.SECONDS).body().channels().get(0);
         assertEquals("kvp", kvp.className());
         assertEquals(ChannelState.OFFERED, kvp.state());

@@ -12,6 +12,7 @@ import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcNegotiation;
 import dev.vmbus.ic.IcVersion;
+import dev.vmbus.testkit.TestAgent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,6 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A host that floods one channel with hostile negotiations costs a counter, not the log; the others keep answering. */
@@ -33,7 +33,7 @@ public class HostFloodTest {
     private static final int FLOOD = 3_000;
     private static final int ROUNDS = 30;
 
-    private AgentHarness agent;
+    private TestAgent agent;
     private HeartbeatTestHost host;
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Handler capture = new Handler() {
@@ -54,18 +54,17 @@ public class HostFloodTest {
     @BeforeEach
     void start() throws Exception {
         Logger.getLogger("").addHandler(capture);
-        agent = new AgentHarness();
-        agent.deployAgent(List.of(new HeartbeatHandler()));
-        host = new HeartbeatTestHost(agent.hostContext);
+        agent = TestAgent.start(new HeartbeatHandler());
+        host = new HeartbeatTestHost(agent);
         for (int relid : new int[] {1, 2}) {
-            agent.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16384), host);
+            host.offer(new Offer(relid, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 16384));
             agent.awaitEvent(ChannelState.OPEN, relid);
-            assertNotNull(host.opened.poll(10, TimeUnit.SECONDS));
+            assertEquals(relid, host.awaitOpened());
         }
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         Logger.getLogger("").removeHandler(capture);
         agent.close();
     }
@@ -80,28 +79,26 @@ public class HostFloodTest {
         int perRound = FLOOD / ROUNDS;
         for (int round = 0; round < ROUNDS; round++) {
             long from = (long) round * perRound;
-            agent.onHost(() -> {
+            host.onHost(() -> {
                 host.burst(2, from, from + perRound, HostFloodTest::hostileNegotiation);
                 host.burst(1, from, from + 1);
                 return null;
             });
             // The healthy channel answers this round's heartbeat while the flood is in flight.
-            Packet beat = host.replies.get(1).poll(10, TimeUnit.SECONDS);
-            assertNotNull(beat, "heartbeat of round " + round + " not answered during the flood");
+            Packet beat = host.reply(1); // this round's heartbeat, answered during the flood
             assertEquals(from + 1, HeartbeatTestHost.sequence(beat));
         }
         // Linux answers every failed negotiation (with zero versions chosen); so does the guest.
         for (int i = 0; i < FLOOD; i++) {
-            Packet reply = host.replies.get(2).poll(10, TimeUnit.SECONDS);
-            assertNotNull(reply, "negotiation " + i + " not answered");
+            Packet reply = host.reply(2); // negotiation i
             assertEquals(0, new IcMessage(reply.payload()).u16(IcNegotiation.FRAMEWORK_COUNT));
         }
 
-        HostComplaints.Tally stats = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(2), null)
+        HostComplaints.Tally stats = agent.vertx().eventBus().<ChannelView>request(Addresses.channelStats(2), null)
                 .await(5, TimeUnit.SECONDS).body().complaints();
         assertEquals(FLOOD, stats.count(HostComplaints.Kind.NO_COMMON_VERSION), stats.toString());
         assertEquals(FLOOD - HostComplaints.DEFAULT_BURST, stats.logLinesSuppressed(), stats.toString());
-        HostComplaints.Tally healthy = agent.vertx.eventBus().<ChannelView>request(Addresses.channelStats(1), null)
+        HostComplaints.Tally healthy = agent.vertx().eventBus().<ChannelView>request(Addresses.channelStats(1), null)
                 .await(5, TimeUnit.SECONDS).body().complaints();
         assertEquals(0, healthy.count(HostComplaints.Kind.NO_COMMON_VERSION));
 

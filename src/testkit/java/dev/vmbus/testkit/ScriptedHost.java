@@ -120,6 +120,20 @@ public final class ScriptedHost {
     }
 
     /**
+     * The agent's own tests' seam (through {@code AgentInternals} in the test sources, never the kit's public API): offers
+     * a channel whose host end is {@code listener} instead of a scripted {@link Channel}, called on {@link #context()}.
+     * Completes once the offer is made.
+     */
+    Future<Void> offerAsync(Offer offer, HostTransport.ChannelListener listener) {
+        return onHostAsync(() -> transport.offer(offer, listener));
+    }
+
+    /** The host end's context: where the listeners are called and the host's side of each ring is touched. */
+    Context context() {
+        return context;
+    }
+
+    /**
      * Offers subchannel {@code index} (1 and up) of {@code primary} at {@code relid}, as a host does when the
      * device asks for subchannels in its own protocol: the primary's class, instance and ring size, and its
      * buffers. The guest opens it and tells the same device ({@code Device.subchannelOpened}).

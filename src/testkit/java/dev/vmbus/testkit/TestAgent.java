@@ -38,6 +38,13 @@ import java.util.function.Predicate;
  * {@link Future} for a test on an event loop ({@code VertxTestContext}): {@link #startAsync}, {@link #openAsync},
  * {@link #stateAsync}, {@link #stateWhen}, {@link #eventWhen}, {@link #closeAsync}. The lifecycle events are
  * collected from the event bus into a concurrent list.
+ *
+ * <p>It is also the one harness of the agent's own tests (no other class starts an agent for a test). What those
+ * need beyond the public kit goes through one narrow, package-private seam, opened only by {@code AgentInternals}
+ * in the test sources, so that nothing of it is in the kit's public signatures nor in a plug-in's reach:
+ * {@code start(VmbusConfig)}, the whole agent as {@code vmbus run} builds it from a configuration (installed
+ * plug-ins, the simulated host, the dashboard), with {@code agent()} to reach them; and a raw host end, a test's own
+ * {@code HostTransport.ChannelListener} offered through the {@link ScriptedHost}'s transport on its context.
  */
 public final class TestAgent implements AutoCloseable {
     /** Guest memory the host gives the guest: 256 pages that devices allocate GPA-direct pages from. */
@@ -120,20 +127,42 @@ public final class TestAgent implements AutoCloseable {
 
     private static TestAgent start(Vertx vertx, boolean ownsVertx, List<? extends DevicePlugin<?>> handlers,
                                    Map<String, JsonObject> devices) {
+        AtomicReference<ScriptedHost> host = new AtomicReference<>();
+        return start(vertx, ownsVertx, Agent.builder(CONFIG).handlers(handlers).devices(devices)
+                .simRingHeader(RING_HEADER)
+                .hostEnd((context, transport) -> {
+                    ScriptedHost h = new ScriptedHost(context, transport, RING_HEADER);
+                    host.set(h);
+                    return h.start(GUEST_MEMORY);
+                }), host);
+    }
+
+    /**
+     * The agent's own tests' seam (through {@code AgentInternals} in the test sources, never the kit's public API):
+     * the whole agent as {@code vmbus run} builds it from {@code config} on a Vert.x of its own, with the plug-ins the
+     * ServiceLoader finds, the simulated host the configuration describes as its host end (so {@link #host()} has no
+     * scripted host to give) and the dashboard if the configuration enables it ({@link #agent()}).
+     */
+    static TestAgent start(VmbusConfig config) {
+        ScriptedHost.refuseEventLoop("the agent to start");
+        Vertx vertx = Vertx.vertx();
+        try {
+            return start(vertx, true, Agent.builder(config), new AtomicReference<>());
+        } catch (RuntimeException | Error e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    /** Starts {@code builder} on {@code vertx}; {@code host} holds the scripted host once started, if there is one. */
+    private static TestAgent start(Vertx vertx, boolean ownsVertx, Agent.Builder builder,
+                                   AtomicReference<ScriptedHost> host) {
         List<LifecycleEvent> events = new CopyOnWriteArrayList<>();
         // registered before the agent deploys, so that no channel's first event is missed
         MessageConsumer<ChannelEvent> consumer = vertx.eventBus().localConsumer(Addresses.CHANNELS,
                 m -> events.add(LifecycleEvent.of(m.body())));
-        AtomicReference<ScriptedHost> host = new AtomicReference<>();
         try {
-            Agent agent = Agent.builder(CONFIG).vertx(vertx).handlers(handlers).devices(devices)
-                    .simRingHeader(RING_HEADER)
-                    .hostEnd((context, transport) -> {
-                        ScriptedHost h = new ScriptedHost(context, transport, RING_HEADER);
-                        host.set(h);
-                        return h.start(GUEST_MEMORY);
-                    })
-                    .start();
+            Agent agent = builder.vertx(vertx).start();
             return new TestAgent(vertx, ownsVertx, agent, host.get(), consumer, events);
         } catch (RuntimeException | Error e) {
             consumer.unregister();
@@ -149,7 +178,20 @@ public final class TestAgent implements AutoCloseable {
     }
 
     public ScriptedHost host() {
+        if (host == null) {
+            throw new IllegalStateException("this agent's host end is the simulated host of its configuration,"
+                    + " not a scripted host");
+        }
         return host;
+    }
+
+    /**
+     * The agent's own tests' seam (through {@code AgentInternals} in the test sources, never the kit's public API):
+     * the composition root this kit started, for what a plug-in's test has no business with (its dashboard, its
+     * simulated host, its registry).
+     */
+    Agent agent() {
+        return agent;
     }
 
     /** Offers a channel of {@code classId} and waits until the guest has opened it. */
@@ -174,7 +216,7 @@ public final class TestAgent implements AutoCloseable {
 
     /** As {@link #open(int, UUID, HostTransport.Buffers)}, without blocking (and without a time limit). */
     public Future<ScriptedHost.Channel> openAsync(int relid, UUID classId, HostTransport.Buffers buffers) {
-        return host.offerAsync(new Offer(relid, classId, UUID.randomUUID(), 0, ScriptedHost.DEFAULT_RING_SIZE), buffers)
+        return host().offerAsync(new Offer(relid, classId, UUID.randomUUID(), 0, ScriptedHost.DEFAULT_RING_SIZE), buffers)
                 .compose(ScriptedHost.Channel::opened);
     }
 
