@@ -25,6 +25,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,6 +88,14 @@ public final class BenchCommand implements Callable<Integer> {
             // the same message as a negative one
         }
         throw new ParameterException(spec.commandLine(), name + " must be a non-negative number, got '" + text + "'");
+    }
+
+    /** Writes {@code results} to the {@code --json} file {@code file}, pretty-printed, making its directory. */
+    static void writeJson(Path file, JsonObject results) throws IOException {
+        if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+        }
+        Files.writeString(file, results.encodePrettily());
     }
 
     /**

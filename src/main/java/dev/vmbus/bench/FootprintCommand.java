@@ -101,11 +101,7 @@ public final class FootprintCommand implements Callable<Integer> {
             if (json.equals("-")) {
                 System.out.println(result.encodePrettily());
             } else {
-                Path file = Path.of(json);
-                if (file.getParent() != null) {
-                    Files.createDirectories(file.getParent());
-                }
-                Files.writeString(file, result.encodePrettily());
+                BenchCommand.writeJson(Path.of(json), result);
             }
         }
         return 0;

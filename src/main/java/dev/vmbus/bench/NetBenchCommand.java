@@ -114,13 +114,9 @@ public final class NetBenchCommand implements Callable<Integer> {
         }
         print(results);
         if (json != null) {
-            if (json.getParent() != null) {
-                Files.createDirectories(json.getParent());
-            }
-            JsonObject out = new JsonObject().put("results", new JsonArray(new ArrayList<>(results)))
+            BenchCommand.writeJson(json, new JsonObject().put("results", new JsonArray(new ArrayList<>(results)))
                     .put("seconds", seconds).put("pings", pings).put("interval", interval).put("queues", queues)
-                    .put("jvmOptions", new JsonArray(new ArrayList<>(options)));
-            Files.writeString(json, out.encodePrettily());
+                    .put("jvmOptions", new JsonArray(new ArrayList<>(options))));
         }
         return 0;
     }

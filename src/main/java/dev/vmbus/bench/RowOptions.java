@@ -7,7 +7,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -39,12 +38,8 @@ final class RowOptions {
 
     /** Writes {@code {"results": rows}} to the {@code --json} file (its directory made), when one was given. */
     void write(JsonArray rows) throws IOException {
-        if (json == null) {
-            return;
+        if (json != null) {
+            BenchCommand.writeJson(json, new JsonObject().put("results", rows));
         }
-        if (json.getParent() != null) {
-            Files.createDirectories(json.getParent());
-        }
-        Files.writeString(json, new JsonObject().put("results", rows).encodePrettily());
     }
 }
