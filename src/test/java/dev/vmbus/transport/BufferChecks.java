@@ -10,15 +10,16 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,10 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public final class BufferChecks {
     private final ChannelDriver driver;
     private final Context context;
-    private final LinkedBlockingQueue<Packet> received;
+    private final Queue<Packet> received;
     private final AtomicLong ids = new AtomicLong(100);
 
-    private BufferChecks(ChannelDriver driver, Context context, LinkedBlockingQueue<Packet> received) {
+    private BufferChecks(ChannelDriver driver, Context context, Queue<Packet> received) {
         this.driver = driver;
         this.context = context;
         this.received = received;
@@ -41,16 +42,10 @@ public final class BufferChecks {
 
     /** Opens {@code offer} on {@code guest} from {@code context}. */
     public static BufferChecks open(GuestTransport guest, Offer offer, Context context) throws Exception {
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
-            if (ar.failed()) {
-                driver.completeExceptionally(ar.cause());
-            } else {
-                driver.complete(ChannelDriver.guest(ar.result(), context, 0, received::add));
-            }
-        }));
-        return new BufferChecks(driver.get(10, TimeUnit.SECONDS), context, received);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        ChannelDriver driver = OnContext.call(context, () -> guest.open(offer)
+                .map(link -> ChannelDriver.guest(link, context, 0, received::add))).await(10, TimeUnit.SECONDS);
+        return new BufferChecks(driver, context, received);
     }
 
     public ChannelLink link() {
@@ -61,8 +56,7 @@ public final class BufferChecks {
     public byte[] ask(String command) throws Exception {
         long id = ids.incrementAndGet();
         context.runOnContext(v -> driver.send(command.getBytes(StandardCharsets.US_ASCII), id, PacketType.DATA_INBAND, 0));
-        Packet p = received.poll(10, TimeUnit.SECONDS);
-        assertNotNull(p, "no answer to " + command);
+        Packet p = await("the answer to " + command).atMost(10, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
         assertEquals(id, p.transactionId());
         return p.payload();
     }

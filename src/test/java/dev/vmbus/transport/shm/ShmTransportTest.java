@@ -8,8 +8,10 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
@@ -23,8 +25,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -67,8 +70,11 @@ class ShmTransportTest {
     }
 
     /** A guest channel whose received packets land in a queue. */
-    private record Guest(ChannelDriver driver, LinkedBlockingQueue<Packet> received, CompletableFuture<EndReason> stopped,
-                         Context context) {
+    private record Guest(ChannelDriver driver, Queue<Packet> received, Promise<EndReason> stopped, Context context) {
+        /** The next packet received, waiting up to 10 s; polled on this thread (a stream reads tens of thousands). */
+        Packet next(String what) {
+            return await(what).pollInSameThread().atMost(10, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
+        }
     }
 
     private Guest open(Offer offer) throws Exception {
@@ -77,30 +83,16 @@ class ShmTransportTest {
 
     /** Opens {@code offer} from {@code context}: the channel then lives on that context's event loop. */
     private Guest open(Offer offer, Context context) throws Exception {
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<EndReason> stopped = new CompletableFuture<>();
-        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
-            if (ar.failed()) {
-                driver.completeExceptionally(ar.cause());
-                return;
-            }
-            ChannelLink link = ar.result();
-            driver.complete(ChannelDriver.guest(link, context, 16, received::add).endHandler(stopped::complete));
-        }));
-        return new Guest(driver.get(10, TimeUnit.SECONDS), received, stopped, context);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        Promise<EndReason> stopped = Promise.promise();
+        ChannelDriver driver = OnContext.call(context, () -> guest.open(offer).map((ChannelLink link) ->
+                ChannelDriver.guest(link, context, 16, received::add).endHandler(stopped::tryComplete)))
+                .await(10, TimeUnit.SECONDS);
+        return new Guest(driver, received, stopped, context);
     }
 
     private void send(Guest g, byte[] payload, long id) throws Exception {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        g.context.runOnContext(v -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0).onComplete((x, e) -> {
-            if (e != null) {
-                sent.completeExceptionally(e);
-            } else {
-                sent.complete(null);
-            }
-        }));
-        sent.get(10, TimeUnit.SECONDS);
+        OnContext.call(g.context, () -> g.driver.send(payload, id, PacketType.DATA_INBAND, 0)).await(10, TimeUnit.SECONDS);
     }
 
     @Test
@@ -120,8 +112,7 @@ class ShmTransportTest {
             send(g, p, 1000 + i);
         }
         for (int i = 0; i < 500; i++) {
-            Packet echo = g.received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(echo, "echo " + i + " missing");
+            Packet echo = g.next("echo " + i);
             assertEquals(1000 + i, echo.transactionId());
             byte[] expected = sentPayloads.get(i);
             assertArrayEquals(expected, Arrays.copyOf(echo.payload(), expected.length), "echo " + i);
@@ -131,8 +122,7 @@ class ShmTransportTest {
         int n = 50_000;
         send(g, "stream:50000".getBytes(StandardCharsets.US_ASCII), 1);
         for (int i = 0; i < n; i++) {
-            Packet p = g.received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(p, "stream packet " + i + " missing");
+            Packet p = g.next("stream packet " + i);
             assertEquals(i, EchoHostLogic.streamSequence(p.payload()), "stream out of order");
             assertEquals(i + 1L, p.transactionId());
         }
@@ -144,15 +134,12 @@ class ShmTransportTest {
         Offer offer = offers.next();
         Guest first = open(offer);
         send(first, new byte[] {1, 2, 3}, 11);
-        assertEquals(11, first.received.poll(10, TimeUnit.SECONDS).transactionId());
-        CompletableFuture<Void> closed = new CompletableFuture<>();
-        context.runOnContext(v -> first.driver.close().onComplete(ar -> closed.complete(null)));
-        closed.get(10, TimeUnit.SECONDS);
+        assertEquals(11, first.next("the echo").transactionId());
+        OnContext.call(context, () -> first.driver.close().otherwiseEmpty()).await(10, TimeUnit.SECONDS);
 
         Guest second = open(offer);
         send(second, new byte[] {4, 5}, 12);
-        Packet p = second.received.poll(10, TimeUnit.SECONDS);
-        assertNotNull(p, "re-opened channel does not echo");
+        Packet p = second.next("the re-opened channel's echo");
         assertEquals(12, p.transactionId());
         assertEquals(4, p.payload()[0]);
     }
@@ -163,10 +150,10 @@ class ShmTransportTest {
         Guest g = open(offer);
         send(g, "stream:100000000".getBytes(StandardCharsets.US_ASCII), 1);
         for (int i = 0; i < 1000; i++) {
-            assertNotNull(g.received.poll(10, TimeUnit.SECONDS), "stream did not start");
+            g.next("the stream's packet " + i);
         }
         host.close();
-        EndReason reason = g.stopped.get(10, TimeUnit.SECONDS);
+        EndReason reason = g.stopped.future().await(10, TimeUnit.SECONDS);
         assertNotNull(reason);
         // Everything received before the kill is intact and in order.
         int last = -1;
@@ -176,7 +163,8 @@ class ShmTransportTest {
             assertTrue(seq > last, "out of order after kill");
             last = seq;
         }
-        assertNotNull(offers.disconnects.poll(10, TimeUnit.SECONDS), "the guest transport did not report the host gone");
+        await("the guest transport's report of the host gone").atMost(10, TimeUnit.SECONDS)
+                .until(offers.disconnects::poll, Objects::nonNull);
         assertTrue(offers.disconnects.isEmpty(), "the host's end was reported more than once");
     }
 
@@ -195,17 +183,16 @@ class ShmTransportTest {
         }
         for (int i = 0; i < guests.size(); i++) {
             send(guests.get(i), new byte[] {(byte) i}, 100 + i);
-            assertEquals(100 + i, guests.get(i).received.poll(10, TimeUnit.SECONDS).transactionId());
+            assertEquals(100 + i, guests.get(i).next("echo " + i).transactionId());
         }
         for (int i = 0; i < 3; i++) {
             System.gc();
         }
         await().during(Duration.ofSeconds(35)).atMost(Duration.ofSeconds(45))
-                .until(() -> guests.stream().noneMatch(g -> g.stopped.isDone()) && offers.disconnects.isEmpty());
+                .until(() -> guests.stream().noneMatch(g -> g.stopped.future().isComplete()) && offers.disconnects.isEmpty());
         for (int i = 0; i < guests.size(); i++) {
             send(guests.get(i), new byte[] {(byte) i}, 200 + i);
-            Packet echo = guests.get(i).received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(echo, "channel " + guests.get(i).driver.relid() + " no longer echoes after the GC");
+            Packet echo = guests.get(i).next("channel " + guests.get(i).driver.relid() + "'s echo after the GC");
             assertEquals(200 + i, echo.transactionId());
         }
     }

@@ -8,19 +8,23 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,11 +45,9 @@ class SimBusTest {
         guestContext = vertx.getOrCreateContext();
         bus = new SimBus(vertx, 4096);
         logic = new EchoHostLogic(hostContext);
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        hostContext.runOnContext(v -> bus.host().start()
-                .compose(x -> bus.host().offer(new Offer(3, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 8192), logic))
-                .onComplete(ar -> started.complete(null)));
-        started.get(5, TimeUnit.SECONDS);
+        OnContext.call(hostContext, () -> bus.host().start()
+                .compose(x -> bus.host().offer(new Offer(3, DeviceClass.HEARTBEAT.classId(), UUID.randomUUID(), 0, 8192), logic)))
+                .await(5, TimeUnit.SECONDS);
         bus.guest().start(guestContext, offers);
     }
 
@@ -59,31 +61,27 @@ class SimBusTest {
         Offer offer = offers.next();
         assertNotNull(offer);
         assertEquals("heartbeat", offer.className());
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<EndReason> stopped = new CompletableFuture<>();
-        CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
-        guestContext.runOnContext(v -> bus.guest().open(offer).onSuccess(link ->
-                opened.complete(ChannelDriver.guest(link, guestContext, 8, received::add).endHandler(stopped::complete))));
-        ChannelDriver driver = opened.get(5, TimeUnit.SECONDS);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        Promise<EndReason> stopped = Promise.promise();
+        ChannelDriver driver = OnContext.call(guestContext, () -> bus.guest().open(offer).map(link ->
+                ChannelDriver.guest(link, guestContext, 8, received::add).endHandler(stopped::tryComplete)))
+                .await(5, TimeUnit.SECONDS);
 
         guestContext.runOnContext(v -> driver.send("stream:20000".getBytes(StandardCharsets.US_ASCII), 9,
                 PacketType.DATA_INBAND, 0));
         for (int i = 0; i < 20_000; i++) {
-            Packet p = received.poll(5, TimeUnit.SECONDS);
-            assertNotNull(p, "packet " + i + " missing");
+            Packet p = await("packet " + i).pollInSameThread().atMost(5, TimeUnit.SECONDS)
+                    .until(received::poll, Objects::nonNull); // on this thread: no new poller thread per packet
             assertEquals(i, EchoHostLogic.streamSequence(p.payload()));
         }
-        CompletableFuture<Long> hostWaits = new CompletableFuture<>();
-        hostContext.runOnContext(v -> hostWaits.complete(logic.drivers.get(3).pendingSendWaits()));
-        assertTrue(hostWaits.get(5, TimeUnit.SECONDS) > 0, "a 4 KiB ring must have made the host wait for space");
+        assertTrue(OnContext.supply(hostContext, () -> logic.drivers.get(3).pendingSendWaits()).await(5, TimeUnit.SECONDS) > 0,
+                "a 4 KiB ring must have made the host wait for space");
 
         hostContext.runOnContext(v -> bus.host().rescind(3));
-        assertEquals(3, offers.rescinds.poll(5, TimeUnit.SECONDS));
-        EndReason reason = stopped.get(5, TimeUnit.SECONDS);
+        assertEquals(3, await("the rescind").atMost(5, TimeUnit.SECONDS).until(offers.rescinds::poll, Objects::nonNull));
+        EndReason reason = stopped.future().await(5, TimeUnit.SECONDS);
         assertEquals("rescinded by the host", reason.text());
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
-        CompletableFuture<ChannelState> state = new CompletableFuture<>();
-        guestContext.runOnContext(v -> state.complete(driver.state()));
-        assertEquals(ChannelState.RESCINDED, state.get(5, TimeUnit.SECONDS));
+        assertEquals(ChannelState.RESCINDED, OnContext.supply(guestContext, driver::state).await(5, TimeUnit.SECONDS));
     }
 }

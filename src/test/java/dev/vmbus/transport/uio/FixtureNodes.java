@@ -9,9 +9,13 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@link UioNodes} for a {@link SysfsFixture}: the interrupt line is the guest end of a fresh socket pair (the
@@ -28,10 +32,10 @@ final class FixtureNodes implements UioNodes {
     private final boolean kernelInitialises;
     private final BiConsumer<UioDevice, SocketPair> opened;
     volatile boolean hangUp;
-    /** Devices whose close, once entered, waits for its latch, by uio name: a host slow to tear down. */
-    final Map<String, CountDownLatch> slowClose = new ConcurrentHashMap<>();
-    /** Counted down as each held close begins, by uio name. */
-    final Map<String, CountDownLatch> closing = new ConcurrentHashMap<>();
+    /** Devices whose close, once entered, waits until the test sets their flag, by uio name: a host slow to tear down. */
+    final Map<String, AtomicBoolean> slowClose = new ConcurrentHashMap<>();
+    /** The uio names whose held close has begun. */
+    final Set<String> closing = ConcurrentHashMap.newKeySet();
     /** Devices whose interrupt line was closed, by uio name, with the thread that closed it. */
     final Map<String, String> closedBy = new ConcurrentHashMap<>();
 
@@ -61,27 +65,19 @@ final class FixtureNodes implements UioNodes {
 
     /**
      * Closes the guest end as the kernel's release would, first waiting (uninterruptibly, as
-     * {@code vmbus_teardown_gpadl} does) for the test's release when the device is in {@link #slowClose}.
+     * {@code vmbus_teardown_gpadl} does) for the test's acknowledgement when the device is in {@link #slowClose}.
      */
     @Override
     public void closeInterrupt(int fd) {
         String uio = pairs.entrySet().stream().filter(e -> e.getValue().guest == fd).map(Map.Entry::getKey)
                 .findFirst().orElse(null);
-        CountDownLatch gate = uio == null ? null : slowClose.get(uio);
-        if (gate != null) {
-            closing.computeIfAbsent(uio, u -> new CountDownLatch(1)).countDown();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    gate.await();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true; // D state: a signal does not end the wait
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        AtomicBoolean acknowledged = uio == null ? null : slowClose.get(uio);
+        if (acknowledged != null) {
+            closing.add(uio);
+            // D state: a signal does not end the wait (nor does an interrupt end Awaitility's); bounded all the
+            // same, and the test always sets the flag
+            await("the host's acknowledgement of " + uio + "'s teardown").atMost(60, TimeUnit.SECONDS)
+                    .until(acknowledged::get);
         }
         Posix.close(fd);
         if (uio != null) {

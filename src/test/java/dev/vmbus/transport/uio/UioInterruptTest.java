@@ -12,8 +12,10 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.RingLayout;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,17 +30,18 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The FFM mapping and the 4-byte interrupt protocol on real files, a real socket pair and a real EIO. */
@@ -93,16 +96,16 @@ class UioInterruptTest {
      * follows at once (EIO on the first read) cannot slip in before the handler is there.
      */
     private ChannelLink open(Offer offer, Consumer<EndReason> closedHandler) throws Exception {
-        CompletableFuture<ChannelLink> link = new CompletableFuture<>();
+        Promise<ChannelLink> link = Promise.promise();
         context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
             if (ar.succeeded()) {
                 ar.result().closedHandler(closedHandler);
                 link.complete(ar.result());
             } else {
-                link.completeExceptionally(ar.cause());
+                link.fail(ar.cause());
             }
         }));
-        return link.get(10, TimeUnit.SECONDS);
+        return link.future().await(10, TimeUnit.SECONDS);
     }
 
     private static int u32(MemorySegment ring, long offset) {
@@ -152,10 +155,9 @@ class UioInterruptTest {
             pair.interrupt(count.incrementAndGet());
         }, 0);
 
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        LinkedBlockingQueue<Integer> maskWhileDraining = new LinkedBlockingQueue<>();
-        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        context.runOnContext(v -> driver.complete(ChannelDriver.guest(link, context, 0, p -> {
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        Queue<Integer> maskWhileDraining = new ConcurrentLinkedQueue<>();
+        ChannelDriver driver = OnContext.supply(context, () -> ChannelDriver.guest(link, context, 0, p -> {
             maskWhileDraining.add(u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET));
             received.add(p);
             if (p.transactionId() == 1) {
@@ -163,22 +165,24 @@ class UioInterruptTest {
                 // mask is set, so it does not interrupt. Only the re-check after unmasking can find this.
                 host.sendPacket(new byte[] {2}, 0, 1, 2, PacketType.DATA_INBAND, 0);
             }
-        })));
-        driver.get(5, TimeUnit.SECONDS);
+        })).await(5, TimeUnit.SECONDS);
 
         host.sendPacket(new byte[] {1}, 0, 1, 1, PacketType.DATA_INBAND, 0);
         assertEquals(1, count.get(), "empty ring, mask clear: the host interrupted once");
 
-        assertEquals(1, received.poll(5, TimeUnit.SECONDS).transactionId());
-        assertEquals(2, received.poll(5, TimeUnit.SECONDS).transactionId(), "found by the re-check after unmask");
-        assertEquals(1, maskWhileDraining.take(), "masked while draining");
+        assertEquals(1, await("packet 1").atMost(5, TimeUnit.SECONDS).until(received::poll, Objects::nonNull)
+                .transactionId());
+        assertEquals(2, await("packet 2, found by the re-check after unmask").atMost(5, TimeUnit.SECONDS)
+                .until(received::poll, Objects::nonNull).transactionId());
+        assertEquals(1, await("the mask seen while draining").atMost(5, TimeUnit.SECONDS)
+                .until(maskWhileDraining::poll, Objects::nonNull), "masked while draining");
         assertEquals(1, count.get(), "the second packet needed no interrupt");
         await("the kernel's mask cleared by the guest's unmask").atMost(5, TimeUnit.SECONDS)
                 .pollInterval(5, TimeUnit.MILLISECONDS)
                 .until(() -> u32(rings.rx().header(), RingLayout.INTERRUPT_MASK_OFFSET) == 0);
 
         // Guest to host: an empty TX ring with the host's mask clear is signalled with write(1), 4 bytes.
-        context.runOnContext(v -> driver.join().send(new byte[] {9}, 99, PacketType.DATA_INBAND, 0));
+        context.runOnContext(v -> driver.send(new byte[] {9}, 99, PacketType.DATA_INBAND, 0));
         assertEquals(1, pair.readFromGuest());
         Packet sent = host.nextPacket();
         assertEquals(99, sent.transactionId());
@@ -187,7 +191,8 @@ class UioInterruptTest {
         host.commit();
         host.sendPacket(new byte[] {3}, 0, 1, 3, PacketType.DATA_INBAND, 0);
         assertEquals(2, count.get());
-        assertEquals(3, received.poll(5, TimeUnit.SECONDS).transactionId());
+        assertEquals(3, await("packet 3").atMost(5, TimeUnit.SECONDS).until(received::poll, Objects::nonNull)
+                .transactionId());
         arena.close();
     }
 
@@ -214,14 +219,13 @@ class UioInterruptTest {
     @Test
     void endOfFileOnTheLineIsARescind() throws Exception {
         Offer offer = startGuest();
-        LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
+        Queue<EndReason> closed = new ConcurrentLinkedQueue<>();
         ChannelLink link = open(offer, closed::add);
 
         nodes.pairs.get("uio0").shutdownHost();
 
-        assertEquals(7, offers.rescinds.poll(5, TimeUnit.SECONDS));
-        EndReason reason = closed.poll(5, TimeUnit.SECONDS);
-        assertNotNull(reason);
+        assertEquals(7, await("the rescind").atMost(5, TimeUnit.SECONDS).until(offers.rescinds::poll, Objects::nonNull));
+        EndReason reason = await("the close").atMost(5, TimeUnit.SECONDS).until(closed::poll, Objects::nonNull);
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
         assertTrue(reason.text().contains("end of file"), reason.text());
         context.runOnContext(v -> link.close());
@@ -231,30 +235,32 @@ class UioInterruptTest {
     void eioOnTheLineIsARescind() throws Exception {
         nodes.hangUp = true; // the "device" is a pty whose slave is gone: read fails with a real EIO
         Offer offer = startGuest();
-        LinkedBlockingQueue<EndReason> closed = new LinkedBlockingQueue<>();
-        String reason;
+        Queue<EndReason> closed = new ConcurrentLinkedQueue<>();
+        String reason = null;
         try {
             open(offer, closed::add);
-            EndReason r = closed.poll(5, TimeUnit.SECONDS);
-            reason = r != null ? r.text() : null;
-        } catch (java.util.concurrent.ExecutionException e) {
-            reason = e.getCause().getMessage(); // lost before the link was handed out
+        } catch (TimeoutException e) {
+            throw e;
+        } catch (Exception e) {
+            reason = e.getMessage(); // lost before the link was handed out
         }
-        assertEquals(7, offers.rescinds.poll(5, TimeUnit.SECONDS));
-        assertNotNull(reason);
+        if (reason == null) {
+            reason = await("the close").atMost(5, TimeUnit.SECONDS).until(closed::poll, Objects::nonNull).text();
+        }
+        assertEquals(7, await("the rescind").atMost(5, TimeUnit.SECONDS).until(offers.rescinds::poll, Objects::nonNull));
         assertTrue(reason.contains("rescinded by the host") && reason.contains("EIO"), reason);
     }
 
     @Test
     void aSubchannelIsOfferedOnceItsLateRingFileAppearsAndMapsFromIt() throws Exception {
         fixture.subchannel(device, 40, 1, 0); // the channel directory exists, its ring file not yet
-        CompletableFuture.runAsync(() -> {
+        vertx.setTimer(300, id -> { // late: after the first scans
             try {
                 fixture.ring(device, 40, 6 * PAGE);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
-        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: after the first scans
+        });
         // rescans every 100 ms instead of the default 2 s: the late file is found on a rescan, not 2 s later
         guest = new UioGuest(vertx, new UioOptions(tmp).withRescanIntervalMs(100), nodes);
         guest.start(context, offers).await(10, TimeUnit.SECONDS);
@@ -278,7 +284,7 @@ class UioInterruptTest {
     void f12_aDeviceCloseThatWaitsOnTheHostNeverHoldsAnotherDevicesInterrupts() throws Exception {
         fixture.device("ts", "{9527e630-d0ae-497b-adce-e80ab0175caf}\n", "{2dd1ce17-079e-403c-b352-a1921ee207ee}\n",
                 8, "uio1", 8 * PAGE);
-        CountDownLatch hostAcknowledges = new CountDownLatch(1);
+        AtomicBoolean hostAcknowledges = new AtomicBoolean();
         nodes.slowClose.put("uio0", hostAcknowledges);
         try {
             Offer first = startGuest();
@@ -291,8 +297,8 @@ class UioInterruptTest {
             serving.interruptHandler(heard::incrementAndGet);
 
             context.runOnContext(v -> closing.close());
-            assertTrue(nodes.closing.computeIfAbsent("uio0", u -> new CountDownLatch(1)).await(10, TimeUnit.SECONDS),
-                    "the heartbeat's last close began");
+            await("the heartbeat's last close began").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> nodes.closing.contains("uio0"));
             SocketPair uio1 = nodes.pairs.get("uio1");
             for (int count = 1; count <= 3; count++) {
                 uio1.interrupt(count);
@@ -302,7 +308,7 @@ class UioInterruptTest {
             }
             assertTrue(!nodes.closedBy.containsKey("uio0"), "uio0's close is still waiting for the host");
 
-            hostAcknowledges.countDown();
+            hostAcknowledges.set(true);
             await("uio0 closed once the host acknowledged").atMost(10, TimeUnit.SECONDS)
                     .until(() -> nodes.closedBy.containsKey("uio0"));
             String closer = nodes.closedBy.get("uio0");
@@ -311,7 +317,7 @@ class UioInterruptTest {
             uio1.interrupt(4);
             await("uio1 still served").atMost(10, TimeUnit.SECONDS).until(() -> heard.get() >= 4);
         } finally {
-            hostAcknowledges.countDown(); // never leave a close waiting
+            hostAcknowledges.set(true); // never leave a close waiting
         }
     }
 }
