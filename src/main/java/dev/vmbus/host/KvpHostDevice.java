@@ -71,9 +71,7 @@ public final class KvpHostDevice extends IcHostDevice {
                     }
                     try {
                         return Future.succeededFuture(Optional.of(new Entry(
-                                KvpMessage.key(reply, KvpMessage.ENUM_KEY_SIZE, KvpMessage.ENUM_KEY),
-                                KvpMessage.value(reply, KvpMessage.ENUM_VALUE_TYPE, KvpMessage.ENUM_VALUE_SIZE,
-                                        KvpMessage.ENUM_VALUE))));
+                                KvpMessage.ENUMERATED.key(reply), KvpMessage.ENUMERATED.value(reply))));
                     } catch (MalformedFieldException e) {
                         return Future.failedFuture(new IllegalStateException("malformed ENUMERATE reply: " + e.getMessage()));
                     }
@@ -116,8 +114,7 @@ public final class KvpHostDevice extends IcHostDevice {
                         return Future.failedFuture(new GuestStatusException("GET " + key, reply.status()));
                     }
                     try {
-                        return Future.succeededFuture(Optional.of(KvpMessage.value(reply, KvpMessage.VALUE_TYPE,
-                                KvpMessage.VALUE_SIZE, KvpMessage.VALUE)));
+                        return Future.succeededFuture(Optional.of(KvpMessage.GET_SET.value(reply)));
                     } catch (MalformedFieldException e) {
                         return Future.failedFuture(new IllegalStateException("malformed GET reply: " + e.getMessage()));
                     }

@@ -76,21 +76,13 @@ class IcLayoutTest {
     void kvp() {
         assertEquals(28, KvpMessage.OPERATION);
         assertEquals(29, KvpMessage.POOL);
-        assertEquals(32, KvpMessage.VALUE_TYPE);
-        assertEquals(36, KvpMessage.KEY_SIZE);
-        assertEquals(40, KvpMessage.VALUE_SIZE);
-        assertEquals(44, KvpMessage.KEY);
-        assertEquals(556, KvpMessage.VALUE);
+        assertEquals(new KvpMessage.Exchange(32, 36, 40, 44, 556), KvpMessage.GET_SET);
         assertEquals(2604, KvpMessage.EXCHANGE_END);
         assertEquals(32, KvpMessage.DELETE_KEY_SIZE);
         assertEquals(36, KvpMessage.DELETE_KEY);
         assertEquals(548, KvpMessage.DELETE_END);
         assertEquals(32, KvpMessage.ENUM_INDEX);
-        assertEquals(36, KvpMessage.ENUM_VALUE_TYPE);
-        assertEquals(40, KvpMessage.ENUM_KEY_SIZE);
-        assertEquals(44, KvpMessage.ENUM_VALUE_SIZE);
-        assertEquals(48, KvpMessage.ENUM_KEY);
-        assertEquals(560, KvpMessage.ENUM_VALUE);
+        assertEquals(new KvpMessage.Exchange(36, 40, 44, 48, 560), KvpMessage.ENUMERATED);
         assertEquals(2608, KvpMessage.ENUM_END);
         assertEquals(2580, KvpMessage.REQUEST_BODY_LENGTH);
         assertEquals(30, KvpIpInfo.ADAPTER_ID);

@@ -121,17 +121,18 @@ final class KvpService {
         if (pool == KvpMessage.POOL_AUTO) {
             return IcConstants.ERROR_NOT_SUPPORTED; // generated from the machine: nothing to store
         }
-        if (Integer.toUnsignedLong(m.u32(KvpMessage.KEY_SIZE)) > KvpMessage.KEY_BYTES
-                || Integer.toUnsignedLong(m.u32(KvpMessage.VALUE_SIZE)) > KvpMessage.VALUE_BYTES) {
+        KvpMessage.Exchange exchange = KvpMessage.GET_SET;
+        if (Integer.toUnsignedLong(m.u32(exchange.keySizeAt())) > KvpMessage.KEY_BYTES
+                || Integer.toUnsignedLong(m.u32(exchange.valueSizeAt())) > KvpMessage.VALUE_BYTES) {
             return IcConstants.S_CONT; // the daemon's answer to a key or value too big for a record
         }
-        int type = m.u32(KvpMessage.VALUE_TYPE);
+        int type = m.u32(exchange.typeAt());
         if (!KvpValue.isString(type) && !KvpValue.isNumber(type)) {
             complaints.report(relid, Kind.MALFORMED_MESSAGE, () -> "kvp: SET with unknown value type " + type);
             return IcConstants.ERROR_NOT_SUPPORTED;
         }
-        String key = KvpMessage.key(m, KvpMessage.KEY_SIZE, KvpMessage.KEY);
-        String value = KvpMessage.value(m, KvpMessage.VALUE_TYPE, KvpMessage.VALUE_SIZE, KvpMessage.VALUE).text();
+        String key = exchange.key(m);
+        String value = exchange.value(m).text();
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         byte[] v = value.getBytes(StandardCharsets.UTF_8);
         if (k.length >= KvpPoolFormat.KEY_FIELD || v.length >= KvpPoolFormat.VALUE_FIELD) {
@@ -152,7 +153,7 @@ final class KvpService {
     }
 
     private IcStatus get(IcMessage m, int pool) throws MalformedFieldException, IOException {
-        String key = KvpMessage.key(m, KvpMessage.KEY_SIZE, KvpMessage.KEY);
+        String key = KvpMessage.GET_SET.key(m);
         Optional<String> value;
         if (pool == KvpMessage.POOL_AUTO) {
             value = auto.get(key);
@@ -169,8 +170,7 @@ final class KvpService {
         if (value.isEmpty()) {
             return IcConstants.S_CONT;
         }
-        KvpMessage.putValue(m, KvpMessage.VALUE_TYPE, KvpMessage.VALUE_SIZE, KvpMessage.VALUE,
-                KvpValue.string(value.get()));
+        KvpMessage.GET_SET.putValue(m, KvpValue.string(value.get()));
         return IcConstants.S_OK;
     }
 
@@ -209,10 +209,9 @@ final class KvpService {
         if (record.isEmpty()) {
             return IcConstants.S_CONT; // end of enumeration
         }
-        KvpMessage.putKey(m, KvpMessage.ENUM_KEY_SIZE, KvpMessage.ENUM_KEY, utf8(record.get().key()));
+        KvpMessage.ENUMERATED.putKey(m, utf8(record.get().key()));
         // Pool files hold text only, so everything is reported as a string, as Linux does.
-        KvpMessage.putValue(m, KvpMessage.ENUM_VALUE_TYPE, KvpMessage.ENUM_VALUE_SIZE, KvpMessage.ENUM_VALUE,
-                KvpValue.string(utf8(record.get().value())));
+        KvpMessage.ENUMERATED.putValue(m, KvpValue.string(utf8(record.get().value())));
         return IcConstants.S_OK;
     }
 

@@ -20,8 +20,9 @@ import java.util.Optional;
  * </pre>
  *
  * Strings are UTF-16LE with the NUL counted in their size. Each layout is declared once ({@link #HEADER_LAYOUT},
- * {@link #EXCHANGE_LAYOUT}, {@link #DELETE_LAYOUT}, {@link #ENUMERATE_LAYOUT}; IP info in {@link KvpIpInfo}) and
- * the offsets are read from them. The codes below are the wire values as compile-time constants (for switch
+ * {@link #VALUE_LAYOUT}, {@link #EXCHANGE_LAYOUT}, {@link #DELETE_LAYOUT}, {@link #ENUMERATE_LAYOUT}; IP info in
+ * {@link KvpIpInfo}) and the offsets are read from them; the two places a value exchange lies are
+ * {@link #GET_SET} and {@link #ENUMERATED}. The codes below are the wire values as compile-time constants (for switch
  * labels); {@link KvpOperation}, {@link KvpPool} and {@link KvpValueType} are their typed forms. Shared by the
  * guest handler and the simulated host. Stateless.
  */
@@ -62,14 +63,21 @@ public final class KvpMessage {
             IcLayout.U8.withName("operation"),
             IcLayout.U8.withName("pool"),
             IcLayout.bytes(2).withName("padding"));
-    /** GET and SET: {@code hv_kvp_exchg_msg_value}. */
-    public static final GroupLayout EXCHANGE_LAYOUT = IcLayout.struct(
-            HEADER_LAYOUT.withName("kvp"),
+    /**
+     * {@code hv_kvp_exchg_msg_value}: a key and a typed value, the body of GET and SET and, after an index, of
+     * ENUMERATE (Linux declares it once and nests it in {@code hv_kvp_msg_get}, {@code hv_kvp_msg_set} and
+     * {@code hv_kvp_msg_enumerate}).
+     */
+    public static final GroupLayout VALUE_LAYOUT = IcLayout.struct(
             IcLayout.U32.withName("value_type"),
             IcLayout.U32.withName("key_size"),
             IcLayout.U32.withName("value_size"),
             IcLayout.bytes(KEY_BYTES).withName("key"),
             IcLayout.bytes(VALUE_BYTES).withName("value")).withName("hv_kvp_exchg_msg_value");
+    /** GET and SET: {@code hv_kvp_msg_get} / {@code hv_kvp_msg_set}, the value exchange after the header. */
+    public static final GroupLayout EXCHANGE_LAYOUT = IcLayout.struct(
+            HEADER_LAYOUT.withName("kvp"),
+            VALUE_LAYOUT.withName("data")).withName("hv_kvp_msg_get");
     /** DELETE: {@code hv_kvp_msg_delete}. */
     public static final GroupLayout DELETE_LAYOUT = IcLayout.struct(
             HEADER_LAYOUT.withName("kvp"),
@@ -79,20 +87,62 @@ public final class KvpMessage {
     public static final GroupLayout ENUMERATE_LAYOUT = IcLayout.struct(
             HEADER_LAYOUT.withName("kvp"),
             IcLayout.U32.withName("index"),
-            IcLayout.U32.withName("value_type"),
-            IcLayout.U32.withName("key_size"),
-            IcLayout.U32.withName("value_size"),
-            IcLayout.bytes(KEY_BYTES).withName("key"),
-            IcLayout.bytes(VALUE_BYTES).withName("value")).withName("hv_kvp_msg_enumerate");
+            VALUE_LAYOUT.withName("data")).withName("hv_kvp_msg_enumerate");
 
     public static final int OPERATION = IcLayout.offset(HEADER_LAYOUT, "operation");
     public static final int POOL = IcLayout.offset(HEADER_LAYOUT, "pool");
 
-    public static final int VALUE_TYPE = IcLayout.offset(EXCHANGE_LAYOUT, "value_type");
-    public static final int KEY_SIZE = IcLayout.offset(EXCHANGE_LAYOUT, "key_size");
-    public static final int VALUE_SIZE = IcLayout.offset(EXCHANGE_LAYOUT, "value_size");
-    public static final int KEY = IcLayout.offset(EXCHANGE_LAYOUT, "key");
-    public static final int VALUE = IcLayout.offset(EXCHANGE_LAYOUT, "value");
+    /**
+     * Where a message's {@link #VALUE_LAYOUT} lies, field by field (payload offsets), and its key and value read
+     * and written there: GET's and SET's ({@link #GET_SET}) or ENUMERATE's, four bytes on ({@link #ENUMERATED}).
+     */
+    public record Exchange(int typeAt, int keySizeAt, int valueSizeAt, int keyAt, int valueAt) {
+        static Exchange in(GroupLayout message) {
+            return new Exchange(IcLayout.offset(message, "data", "value_type"),
+                    IcLayout.offset(message, "data", "key_size"), IcLayout.offset(message, "data", "value_size"),
+                    IcLayout.offset(message, "data", "key"), IcLayout.offset(message, "data", "value"));
+        }
+
+        public String key(IcMessage m) throws MalformedFieldException {
+            return KvpMessage.key(m, keySizeAt, keyAt);
+        }
+
+        public void putKey(IcMessage m, String key) {
+            KvpMessage.putKey(m, keySizeAt, keyAt, key);
+        }
+
+        /** Reads a typed value: strings decoded strictly, integers from the first 4 or 8 bytes. */
+        public KvpValue value(IcMessage m) throws MalformedFieldException {
+            int code = m.u32(typeAt);
+            KvpValueType type = KvpValueType.of(code).orElseThrow(
+                    () -> new MalformedFieldException("value type " + code + " is not 1, 2, 4, 8 or 11"));
+            return switch (type) {
+                case STRING, EXPAND_STRING -> new KvpValue(type,
+                        Utf16Field.decodeSized(m.bytes(), valueAt, m.u32(valueSizeAt), VALUE_BYTES), 0);
+                case DWORD -> new KvpValue(type, null, Integer.toUnsignedLong(m.u32(valueAt)));
+                case U64, QWORD -> new KvpValue(type, null, m.u64(valueAt));
+            };
+        }
+
+        /** Writes a typed value with its type and size. */
+        public void putValue(IcMessage m, KvpValue v) {
+            m.putU32(typeAt, v.type().code());
+            if (v.type().isString()) {
+                m.putU32(valueSizeAt, Utf16Field.encode(v.string(), m.bytes(), valueAt, MAX_VALUE_UNITS));
+            } else if (v.type() == KvpValueType.DWORD) {
+                m.putU32(valueAt, (int) v.number());
+                m.putU32(valueSizeAt, 4);
+            } else {
+                m.putU64(valueAt, v.number());
+                m.putU32(valueSizeAt, 8);
+            }
+        }
+    }
+
+    /** GET's and SET's value exchange. */
+    public static final Exchange GET_SET = Exchange.in(EXCHANGE_LAYOUT);
+    /** ENUMERATE's value exchange (after its index). */
+    public static final Exchange ENUMERATED = Exchange.in(ENUMERATE_LAYOUT);
     public static final int EXCHANGE_END = IcLayout.size(EXCHANGE_LAYOUT);
 
     public static final int DELETE_KEY_SIZE = IcLayout.offset(DELETE_LAYOUT, "key_size");
@@ -100,11 +150,6 @@ public final class KvpMessage {
     public static final int DELETE_END = IcLayout.size(DELETE_LAYOUT);
 
     public static final int ENUM_INDEX = IcLayout.offset(ENUMERATE_LAYOUT, "index");
-    public static final int ENUM_VALUE_TYPE = IcLayout.offset(ENUMERATE_LAYOUT, "value_type");
-    public static final int ENUM_KEY_SIZE = IcLayout.offset(ENUMERATE_LAYOUT, "key_size");
-    public static final int ENUM_VALUE_SIZE = IcLayout.offset(ENUMERATE_LAYOUT, "value_size");
-    public static final int ENUM_KEY = IcLayout.offset(ENUMERATE_LAYOUT, "key");
-    public static final int ENUM_VALUE = IcLayout.offset(ENUMERATE_LAYOUT, "value");
     public static final int ENUM_END = IcLayout.size(ENUMERATE_LAYOUT);
 
     /** OpenVMM's host sends every op 0-3 with this fixed body (2-byte header + 2578), zero-filled. */
@@ -152,45 +197,17 @@ public final class KvpMessage {
         m.putU32(sizeOffset, Utf16Field.encode(key, m.bytes(), keyOffset, MAX_KEY_UNITS));
     }
 
-    /** Reads a typed value: strings decoded strictly, integers from the first 4 or 8 bytes. */
-    public static KvpValue value(IcMessage m, int typeOffset, int sizeOffset, int valueOffset)
-            throws MalformedFieldException {
-        int code = m.u32(typeOffset);
-        KvpValueType type = KvpValueType.of(code).orElseThrow(
-                () -> new MalformedFieldException("value type " + code + " is not 1, 2, 4, 8 or 11"));
-        return switch (type) {
-            case STRING, EXPAND_STRING -> new KvpValue(type,
-                    Utf16Field.decodeSized(m.bytes(), valueOffset, m.u32(sizeOffset), VALUE_BYTES), 0);
-            case DWORD -> new KvpValue(type, null, Integer.toUnsignedLong(m.u32(valueOffset)));
-            case U64, QWORD -> new KvpValue(type, null, m.u64(valueOffset));
-        };
-    }
-
-    /** Writes a typed value with its type and size. */
-    public static void putValue(IcMessage m, int typeOffset, int sizeOffset, int valueOffset, KvpValue v) {
-        m.putU32(typeOffset, v.type().code());
-        if (v.type().isString()) {
-            m.putU32(sizeOffset, Utf16Field.encode(v.string(), m.bytes(), valueOffset, MAX_VALUE_UNITS));
-        } else if (v.type() == KvpValueType.DWORD) {
-            m.putU32(valueOffset, (int) v.number());
-            m.putU32(sizeOffset, 4);
-        } else {
-            m.putU64(valueOffset, v.number());
-            m.putU32(sizeOffset, 8);
-        }
-    }
-
     /** Fills a host SET request: {@code m} is a new request with {@link #REQUEST_BODY_LENGTH} body bytes. */
     public static void fillSet(IcMessage m, int pool, String key, KvpValue value) {
         header(m, OP_SET, pool);
-        putKey(m, KEY_SIZE, KEY, key);
-        putValue(m, VALUE_TYPE, VALUE_SIZE, VALUE, value);
+        GET_SET.putKey(m, key);
+        GET_SET.putValue(m, value);
     }
 
     /** Fills a host GET request (the value is the guest's to fill). */
     public static void fillGet(IcMessage m, int pool, String key) {
         header(m, OP_GET, pool);
-        putKey(m, KEY_SIZE, KEY, key);
+        GET_SET.putKey(m, key);
     }
 
     public static void fillDelete(IcMessage m, int pool, String key) {
