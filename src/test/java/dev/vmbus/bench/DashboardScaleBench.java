@@ -1,7 +1,9 @@
 package dev.vmbus.bench;
 
-import dev.vmbus.dashboard.DashboardHarness;
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.dashboard.DashboardAgentConfig;
+import dev.vmbus.dashboard.DashboardClient;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -97,11 +99,12 @@ public final class DashboardScaleBench {
         }
         Path dir = Files.createTempDirectory("vmbus-dash-bench");
         long t0 = System.nanoTime();
-        try (DashboardHarness h = new DashboardHarness(dir, channels - 6, heartbeatMs, updateMs, VmbusConfig.Health.DEFAULTS)) {
+        DashboardAgentConfig setup = new DashboardAgentConfig(dir, channels - 6, heartbeatMs, updateMs, VmbusConfig.Health.DEFAULTS);
+        try (TestAgent agent = setup.start(); DashboardClient h = DashboardClient.open(agent, setup.channelCount())) {
             System.out.printf(Locale.ROOT, "%d channels open in %.1f s%n", channels, (System.nanoTime() - t0) / 1e9);
             Samples lag = new Samples();
             int loops = 2 * Runtime.getRuntime().availableProcessors(); // Vert.x's default event-loop pool size
-            h.vertx.deployVerticle(() -> new LagProbe(lag), new DeploymentOptions().setInstances(loops)).await(10, TimeUnit.SECONDS);
+            agent.vertx().deployVerticle(() -> new LagProbe(lag), new DeploymentOptions().setInstances(loops)).await(10, TimeUnit.SECONDS);
 
             // the page: one live-stream client reading every snapshot
             HttpClient page = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -127,7 +130,7 @@ public final class DashboardScaleBench {
                         || !list.stream().allMatch(o -> ((JsonObject) o).containsKey("stats"))) {
                     incomplete++;
                 }
-                Thread.sleep(100);
+                Thread.sleep(100); // pacing: the load is one /api/channels request every 100 ms
             }
             JsonArray after = hostHeartbeats(h);
             long sent = sum(after, "sequence") - sum(before, "sequence");
@@ -146,7 +149,7 @@ public final class DashboardScaleBench {
         }
     }
 
-    private static JsonArray hostHeartbeats(DashboardHarness h) throws Exception {
+    private static JsonArray hostHeartbeats(DashboardClient h) throws Exception {
         JsonArray out = new JsonArray();
         new JsonObject(h.get("/api/host").body()).getJsonArray("devices").forEach(o -> {
             if ("heartbeat".equals(((JsonObject) o).getString("device"))) {

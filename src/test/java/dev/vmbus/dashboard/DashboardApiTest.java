@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -39,17 +40,24 @@ class DashboardApiTest {
 
     @TempDir
     static Path dir;
-    static DashboardHarness h;
+    static DashboardAgentConfig setup;
+    static TestAgent agent;
+    static DashboardClient h;
 
     @BeforeAll
     static void start() throws Exception {
-        h = new DashboardHarness(dir);
+        setup = DashboardAgentConfig.of(dir);
+        agent = setup.start();
+        h = DashboardClient.open(agent, setup.channelCount());
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
@@ -68,7 +76,7 @@ class DashboardApiTest {
     void healthAndConfig() throws Exception {
         assertEquals(new JsonObject().put("status", "UP"), okObject(h.get("/health")));
         JsonObject config = okObject(h.get("/api/config"));
-        assertEquals(DashboardHarness.UPDATE_MS, config.getLong("updateIntervalMs"));
+        assertEquals(DashboardAgentConfig.UPDATE_MS, config.getLong("updateIntervalMs"));
         assertEquals(Set.copyOf(CLASSES.values()), Set.copyOf(config.getJsonArray("devices").getList()));
         assertEquals(true, config.getBoolean("host"));
         assertEquals(List.of("rescind", "offer", "reoffer", "inject-fault", "stop-heartbeat", "flood", "delay", "shutdown", "shift-clock", "timesync-now",
@@ -132,8 +140,8 @@ class DashboardApiTest {
         JsonObject heartbeat = all.getJsonObject("heartbeat").getJsonArray("channels").getJsonObject(0);
         assertEquals(1, heartbeat.getInteger("relid"));
         assertEquals("3.0", heartbeat.getString("serviceVersion"));
-        assertEquals(h.poolDir.toString(), all.getJsonObject("kvp").getString("poolDir"));
-        assertEquals(List.of(h.fcopyRoot.toString()), all.getJsonObject("fcopy").getJsonArray("allowedRoots").getList());
+        assertEquals(setup.poolDir().toString(), all.getJsonObject("kvp").getString("poolDir"));
+        assertEquals(List.of(setup.fcopyRoot().toString()), all.getJsonObject("fcopy").getJsonArray("allowedRoots").getList());
         JsonObject timesync = okObject(h.get("/api/devices/timesync"));
         assertEquals("timesync", timesync.getString("device"));
         assertTrue(Set.of("ok", "warning", "critical").contains(timesync.getJsonObject("health").getString("state")),
@@ -366,7 +374,7 @@ class DashboardApiTest {
 
     /** One request on a raw socket, so that no client normalises the path first. */
     private static String raw(String request) throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", h.dashboard.port())) {
+        try (Socket socket = new Socket("127.0.0.1", h.dashboard().port())) {
             socket.setSoTimeout(5000);
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));

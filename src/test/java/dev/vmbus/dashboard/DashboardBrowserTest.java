@@ -1,6 +1,8 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
@@ -50,7 +52,8 @@ class DashboardBrowserTest {
 
     @TempDir
     Path tmp;
-    private DashboardHarness h;
+    private TestAgent agent;
+    private DashboardClient h;
     private ChromeDriver browser;
     private JavascriptExecutor js;
     private WebDriverWait wait;
@@ -77,6 +80,9 @@ class DashboardBrowserTest {
         }
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
@@ -163,14 +169,16 @@ class DashboardBrowserTest {
 
     /** The agent on sim with two extra heartbeat channels (relids 7 and 8) and, if nicQueues > 0, the synthetic NIC. */
     private void agent(int nicQueues) throws Exception {
-        h = new DashboardHarness(tmp, 2, 200, UPDATE_MS, new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000),
-                nicQueues);
+        DashboardAgentConfig setup = new DashboardAgentConfig(tmp, 2, 200, UPDATE_MS,
+                new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000), nicQueues);
+        agent = setup.start();
+        h = DashboardClient.open(agent, setup.channelCount());
     }
 
     @Test
     void cardsFitAtBothWidthsLegendsShowValuesAndTrendsMove() throws Exception {
         agent(0);
-        browser.get(h.base() + "/#token=" + h.dashboard.token());
+        browser.get(h.base() + "/#token=" + h.dashboard().token());
         wait.until(b -> rows().size() == 8 && rows().stream().allMatch(r -> r.contains(" OK ") && r.contains(" open ")));
         wait.until(b -> "live".equals(b.findElement(By.id("status")).getText()));
 
@@ -225,7 +233,7 @@ class DashboardBrowserTest {
     @Test
     void theDashboardSaysWhatIsWrongAndKeepsItsHistory() throws Exception {
         agent(0);
-        browser.get(h.base() + "/#token=" + h.dashboard.token());
+        browser.get(h.base() + "/#token=" + h.dashboard().token());
         wait.until(b -> rows().size() == 8 && rows().stream().allMatch(r -> r.contains(" OK ") && r.contains(" open ")));
         wait.until(b -> "live".equals(b.findElement(By.id("status")).getText()));
         wait.until(b -> "8 channels, all healthy".equals(b.findElement(By.id("summary")).getText()));
@@ -361,10 +369,10 @@ class DashboardBrowserTest {
         if (e == null) {
             return;
         }
-        Object guest = h.vertx.eventBus().request("vmbus.device.netvsc.state", null)
+        Object guest = agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                 .await(10, java.util.concurrent.TimeUnit.SECONDS).body();
-        Object host = new dev.vmbus.host.SimulatedHostControl(h.host).state()
-                .await(10, java.util.concurrent.TimeUnit.SECONDS).getJsonArray("devices").stream()
+        Object host = new dev.vmbus.host.SimulatedHostControl(AgentInternals.agent(agent).simulatedHost().orElseThrow())
+                .state().await(10, java.util.concurrent.TimeUnit.SECONDS).getJsonArray("devices").stream()
                 .filter(d -> "nic".equals(((JsonObject) d).getString("device"))).findFirst().orElse(null);
         throw new AssertionError("the NIC's channel " + e.relid() + " ended during the test: " + e.reason().text()
                 + "; guest NIC: " + guest + "; host NIC: " + host);
@@ -373,7 +381,7 @@ class DashboardBrowserTest {
     @Test
     void theNicPanelShowsLinkAddressMtuQueuesAndPerQueueRates() throws Exception {
         agent(2);
-        var bus = h.vertx.eventBus();
+        var bus = agent.vertx().eventBus();
         // a NIC channel that ends (a guest or host NIC fault) fails the test at once, with the reason
         java.util.Queue<dev.vmbus.bus.ChannelEvent> ended = new java.util.concurrent.ConcurrentLinkedQueue<>();
         bus.<dev.vmbus.bus.ChannelEvent>localConsumer(dev.vmbus.bus.Addresses.CHANNELS, m -> {
@@ -389,7 +397,7 @@ class DashboardBrowserTest {
         }
         bus.<io.vertx.core.buffer.Buffer>consumer("vmbus.netvsc.vmbus0.rx", m -> { }).completion()
                 .await(10, java.util.concurrent.TimeUnit.SECONDS);
-        browser.get(h.base() + "/#token=" + h.dashboard.token());
+        browser.get(h.base() + "/#token=" + h.dashboard().token());
         wait.until(b -> {
             try {
                 nicChannelsOpen(ended);
@@ -418,7 +426,7 @@ class DashboardBrowserTest {
             for (int flow = 0; flow < 24; flow++) {
                 bus.send("vmbus.netvsc.vmbus0.tx", io.vertx.core.buffer.Buffer.buffer(NicTrafficStressTest.udp6(flow)));
             }
-            Thread.sleep(50);
+            Thread.sleep(50); // pacing: the traffic generator's 24 flows every 50 ms, read back after each burst
             nicChannelsOpen(ended);
             seen = String.valueOf(run(rates));
         }

@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -24,18 +25,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardHealthApiTest {
     @TempDir
     Path dir;
-    DashboardHarness h;
+    TestAgent agent;
+    DashboardClient h;
 
     @BeforeEach
     void start() throws Exception {
         // two extra heartbeat channels (relids 7 and 8) to break without touching the six ICs
-        h = new DashboardHarness(dir, 2, 100, 200, new VmbusConfig.Health(600, 1200, 80, 100, 30_000, 60_000, 60_000));
+        DashboardAgentConfig setup = new DashboardAgentConfig(dir, 2, 100, 200,
+                new VmbusConfig.Health(600, 1200, 80, 100, 30_000, 60_000, 60_000));
+        agent = setup.start();
+        h = DashboardClient.open(agent, setup.channelCount());
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
@@ -147,7 +155,7 @@ class DashboardHealthApiTest {
     void historyIsRecordedFromTheAgentsPublishedSnapshotsWithoutASecondOne() throws Exception {
         java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
-        h.vertx.eventBus().addOutboundInterceptor(ctx -> {
+        agent.vertx().eventBus().addOutboundInterceptor(ctx -> {
             String address = ctx.message().address();
             if (address.equals(dev.vmbus.bus.Addresses.STATS)) {
                 published.incrementAndGet();

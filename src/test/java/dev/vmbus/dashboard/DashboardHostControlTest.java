@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -35,17 +36,24 @@ class DashboardHostControlTest {
 
     @TempDir
     static Path dir;
-    static DashboardHarness h;
+    static DashboardAgentConfig setup;
+    static TestAgent agent;
+    static DashboardClient h;
 
     @BeforeAll
     static void start() throws Exception {
-        h = new DashboardHarness(dir);
+        setup = DashboardAgentConfig.of(dir);
+        agent = setup.start();
+        h = DashboardClient.open(agent, setup.channelCount());
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
@@ -59,14 +67,14 @@ class DashboardHostControlTest {
         assertError(401, none, "token");
         assertEquals("Bearer realm=\"vmbus\"", none.headers().firstValue("WWW-Authenticate").orElse(null));
         assertError(401, enumerate("Authorization", "Bearer not-the-token-at-all"), "token");
-        assertError(401, enumerate("Authorization", "Basic " + h.dashboard.token()), "token");
-        JsonObject ok = okObject(enumerate("Authorization", "Bearer " + h.dashboard.token()));
+        assertError(401, enumerate("Authorization", "Basic " + h.dashboard().token()), "token");
+        JsonObject ok = okObject(enumerate("Authorization", "Bearer " + h.dashboard().token()));
         assertEquals(2, ok.getInteger("pool"));
         assertTrue(ok.getJsonArray("entries").stream().map(JsonObject.class::cast)
                 .anyMatch(e -> "IntegrationServicesVersion".equals(e.getString("key"))), ok.encode());
-        assertEquals(200, h.post("/api/host/actions/kvp-enumerate?token=" + h.dashboard.token(), "{\"pool\":2}")
+        assertEquals(200, h.post("/api/host/actions/kvp-enumerate?token=" + h.dashboard().token(), "{\"pool\":2}")
                 .statusCode(), "?token= is accepted too");
-        assertEquals(48, h.dashboard.token().length(), "generated: 24 random bytes in hex");
+        assertEquals(48, h.dashboard().token().length(), "generated: 24 random bytes in hex");
     }
 
     private static int hostShutdownRequests() throws Exception {
@@ -77,10 +85,10 @@ class DashboardHostControlTest {
     @Test
     void getOnAnActionIsRefusedAndDoesNotRunIt() throws Exception {
         assertError(401, h.get("/api/host/actions/shutdown"), "token");
-        assertError(404, h.get("/api/host/actions/shutdown", "Authorization", "Bearer " + h.dashboard.token()),
+        assertError(404, h.get("/api/host/actions/shutdown", "Authorization", "Bearer " + h.dashboard().token()),
                 "GET /api/host/actions/shutdown");
         assertError(404, h.send(HttpRequest.newBuilder(URI.create(h.base() + "/api/host/actions/shutdown"))
-                .PUT(HttpRequest.BodyPublishers.ofString("{}")), "Authorization", "Bearer " + h.dashboard.token()), "PUT");
+                .PUT(HttpRequest.BodyPublishers.ofString("{}")), "Authorization", "Bearer " + h.dashboard().token()), "PUT");
         // a negative: nothing reaches either end for a while (no event says "refused before running")
         await("no shutdown request on either end").during(200, TimeUnit.MILLISECONDS).atMost(5, TimeUnit.SECONDS)
                 .until(() -> okObject(h.get("/api/devices/shutdown")).getJsonArray("requests").isEmpty()
@@ -93,7 +101,7 @@ class DashboardHostControlTest {
 
     @Test
     void badBodiesAndParameters() throws Exception {
-        String auth = "Bearer " + h.dashboard.token();
+        String auth = "Bearer " + h.dashboard().token();
         assertError(400, h.post("/api/host/actions/rescind", "{not json", "Authorization", auth), "JSON object");
         assertError(400, h.post("/api/host/actions/rescind", "[1,2]", "Authorization", auth), "JSON object");
         assertError(404, h.act("nosuch", new JsonObject()), "no host action 'nosuch'");
@@ -125,7 +133,7 @@ class DashboardHostControlTest {
                 listed.getJsonArray("entries"));
         JsonArray guestPool = okObject(h.get("/api/devices/kvp")).getJsonObject("pools").getJsonArray("0:external");
         assertEquals(new JsonArray().add(new JsonObject().put("key", "Dashboard").put("value", hostile)), guestPool);
-        assertTrue(Files.size(h.poolDir.resolve(".kvp_pool_0")) > 0, "the guest handler wrote its pool file");
+        assertTrue(Files.size(setup.poolDir().resolve(".kvp_pool_0")) > 0, "the guest handler wrote its pool file");
         JsonArray events = new JsonArray(h.get("/api/events").body());
         JsonObject logged = events.getJsonObject(events.size() - 1);
         assertEquals("host-action", logged.getString("event"));
@@ -141,10 +149,10 @@ class DashboardHostControlTest {
         byte[] data = "copied through the dashboard\n".repeat(1000).getBytes();
         Path local = Files.write(dir.resolve("local.txt"), data);
         JsonObject r = okObject(h.act("copy-file", new JsonObject().put("localFile", local.toString())
-                .put("guestPath", h.fcopyRoot.toString()).put("name", "copied.txt")));
+                .put("guestPath", setup.fcopyRoot().toString()).put("name", "copied.txt")));
         assertEquals(data.length, r.getLong("bytesSent"));
         assertEquals(false, r.getBoolean("cancelled"));
-        assertEquals(List.of(new String(data)), List.of(Files.readString(h.fcopyRoot.resolve("copied.txt"))));
+        assertEquals(List.of(new String(data)), List.of(Files.readString(setup.fcopyRoot().resolve("copied.txt"))));
         assertError(502, h.act("copy-file", new JsonObject().put("localFile", local.toString())
                 .put("guestPath", "/etc").put("name", "copied.txt")), "copy-file failed");
         assertFalse(Files.exists(Path.of("/etc/copied.txt")));
@@ -154,7 +162,7 @@ class DashboardHostControlTest {
     void configuredTokenGuardsEveryRead() throws Exception {
         DashboardServer guarded = new DashboardServer(new DashboardOptions(dashboard("127.0.0.1", TOKEN, 200),
                 List.of(new dev.vmbus.device.heartbeat.HeartbeatHandler())), null);
-        String id = h.vertx.deployVerticle(guarded).await(10, TimeUnit.SECONDS);
+        String id = agent.vertx().deployVerticle(guarded).await(10, TimeUnit.SECONDS);
         try {
             String base = "http://127.0.0.1:" + guarded.port();
             String bearer = "Bearer " + TOKEN;
@@ -182,7 +190,7 @@ class DashboardHostControlTest {
                 assertEquals(6, s.next("snapshot", Duration.ofSeconds(5), x -> true).getJsonArray("channels").size());
             }
         } finally {
-            h.vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+            agent.vertx().undeploy(id).await(10, TimeUnit.SECONDS);
         }
     }
 
@@ -192,10 +200,10 @@ class DashboardHostControlTest {
 
     @Test
     void nonLoopbackWithoutTokenAndShortTokensAreRefused() {
-        Exception open = assertThrows(Exception.class, () -> h.vertx.deployVerticle(new DashboardServer(
+        Exception open = assertThrows(Exception.class, () -> agent.vertx().deployVerticle(new DashboardServer(
                 new DashboardOptions(dashboard("0.0.0.0", null, 1000), List.of()), null)).await(10, TimeUnit.SECONDS));
         assertTrue(open.getMessage().contains("dashboard.token") && open.getMessage().contains("0.0.0.0"), open.getMessage());
-        Exception shortToken = assertThrows(Exception.class, () -> h.vertx.deployVerticle(new DashboardServer(
+        Exception shortToken = assertThrows(Exception.class, () -> agent.vertx().deployVerticle(new DashboardServer(
                 new DashboardOptions(dashboard("127.0.0.1", "fifteen-chars15", 1000), List.of()), null)).await(10, TimeUnit.SECONDS));
         assertTrue(shortToken.getMessage().contains("at least 16 characters"), shortToken.getMessage());
     }

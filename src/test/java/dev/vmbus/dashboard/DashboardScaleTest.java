@@ -1,6 +1,7 @@
 package dev.vmbus.dashboard;
 
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -29,17 +30,22 @@ class DashboardScaleTest {
 
     @TempDir
     static Path dir;
-    static DashboardHarness h;
+    static TestAgent agent;
+    static DashboardClient h;
 
     @BeforeAll
     static void start() throws Exception {
-        h = new DashboardHarness(dir, CHANNELS - 6, 500, 500, VmbusConfig.Health.DEFAULTS);
+        agent = new DashboardAgentConfig(dir, CHANNELS - 6, 500, 500, VmbusConfig.Health.DEFAULTS).start();
+        h = DashboardClient.open(agent, CHANNELS);
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 

@@ -3,6 +3,8 @@ package dev.vmbus.dashboard;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,6 +18,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,9 +49,10 @@ class NicTrafficStressTest {
 
     @Test
     void noNicChannelEndsUnderTrafficWithTheDashboardSampling() throws Exception {
-        try (DashboardHarness h = new DashboardHarness(Files.createDirectories(tmp.resolve("agent")), 2, 200, 200,
-                new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000), 2)) {
-            var bus = h.vertx.eventBus();
+        DashboardAgentConfig setup = new DashboardAgentConfig(Files.createDirectories(tmp.resolve("agent")), 2, 200, 200,
+                new VmbusConfig.Health(800, 1600, 80, 100, 30_000, 60_000, 60_000), 2);
+        try (TestAgent agent = setup.start(); DashboardClient h = DashboardClient.open(agent, setup.channelCount())) {
+            var bus = agent.vertx().eventBus();
             Queue<ChannelEvent> ended = new ConcurrentLinkedQueue<>();
             bus.<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> {
                 if (m.body().ended() && "netvsc".equals(m.body().className())) {
@@ -58,49 +62,47 @@ class NicTrafficStressTest {
             java.util.concurrent.atomic.AtomicLong back = new java.util.concurrent.atomic.AtomicLong();
             bus.<Buffer>consumer("vmbus.netvsc.vmbus0.rx", m -> back.incrementAndGet()).completion()
                     .await(10, TimeUnit.SECONDS);
-            JsonObject nic = guestNic(h);
-            for (int i = 0; i < 300 && !("up".equals(nic.getString("phase"))
-                    && nic.getJsonArray("queues", new JsonArray()).size() == 2); i++) {
-                Thread.sleep(20);
-                nic = guestNic(h);
-            }
-            assertEquals(2, nic.getJsonArray("queues", new JsonArray()).size(), "the guest's NIC: " + nic.encode());
+            await("the guest's NIC up on two queues").atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
+                JsonObject nic = guestNic(agent);
+                assertTrue("up".equals(nic.getString("phase")) && nic.getJsonArray("queues", new JsonArray()).size() == 2,
+                        "the guest's NIC: " + nic.encode());
+            });
 
             long end = System.nanoTime() + TRAFFIC_NANOS;
             for (int round = 0; round < 2000 && System.nanoTime() < end; round++) {
                 for (int flow = 0; flow < 24; flow++) {
                     bus.send("vmbus.netvsc.vmbus0.tx", Buffer.buffer(udp6(flow)));
                 }
-                Thread.sleep(round % 3 == 0 ? 0 : 5);
+                Thread.sleep(round % 3 == 0 ? 0 : 5); // pacing: bursts of 24 flows, two of three 5 ms apart
                 if (round % 20 == 0) {
                     assertEquals(200, h.get("/api/channels?form=compact").statusCode());
                 }
-                noneEnded(h, ended);
+                noneEnded(agent, ended);
             }
-            nic = guestNic(h);
-            for (int i = 0; i < 100 && back.get() == 0; i++) {
-                Thread.sleep(20);
-            }
-            noneEnded(h, ended);
-            assertTrue(back.get() > 0, "frames came back through the host's loopback NIC: " + nic.encode());
+            JsonObject nic = guestNic(agent);
+            await("frames back through the host's loopback NIC").atMost(2, TimeUnit.SECONDS).untilAsserted(() -> {
+                noneEnded(agent, ended);
+                assertTrue(back.get() > 0, "frames came back through the host's loopback NIC: " + nic.encode());
+            });
             assertEquals("up", nic.getString("phase"), nic.encode());
             assertEquals(2, nic.getJsonArray("queues").size(), nic.encode());
         }
     }
 
-    private static void noneEnded(DashboardHarness h, Queue<ChannelEvent> ended) throws Exception {
+    private static void noneEnded(TestAgent agent, Queue<ChannelEvent> ended) throws Exception {
         ChannelEvent e = ended.peek();
         if (e != null) {
-            Object host = new dev.vmbus.host.SimulatedHostControl(h.host).state().await(10, TimeUnit.SECONDS)
+            Object host = new dev.vmbus.host.SimulatedHostControl(AgentInternals.agent(agent).simulatedHost().orElseThrow())
+                    .state().await(10, TimeUnit.SECONDS)
                     .getJsonArray("devices").stream().filter(d -> "nic".equals(((JsonObject) d).getString("device")))
                     .findFirst().orElse(null);
             throw new AssertionError("the NIC's channel " + e.relid() + " ended under traffic: " + e.reason().text()
-                    + "; guest NIC: " + guestNic(h).encode() + "; host NIC: " + host);
+                    + "; guest NIC: " + guestNic(agent).encode() + "; host NIC: " + host);
         }
     }
 
-    private static JsonObject guestNic(DashboardHarness h) throws Exception {
-        JsonObject state = (JsonObject) h.vertx.eventBus().request("vmbus.device.netvsc.state", null)
+    private static JsonObject guestNic(TestAgent agent) throws Exception {
+        JsonObject state = (JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                 .await(10, TimeUnit.SECONDS).body();
         JsonArray nics = state.getJsonArray("nics");
         return nics == null || nics.isEmpty() ? new JsonObject() : nics.getJsonObject(0);

@@ -1,5 +1,6 @@
 package dev.vmbus.dashboard;
 
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +38,8 @@ class PromtoolTest {
 
     @TempDir
     static Path dir;
-    static DashboardHarness h;
+    static TestAgent agent;
+    static DashboardClient h;
 
     @BeforeAll
     static void start() throws Exception {
@@ -45,13 +47,18 @@ class PromtoolTest {
             fail(PROMTOOL + " is missing: install the Debian package `prometheus` (apt-get install prometheus),"
                     + " which ships promtool; CI installs it");
         }
-        h = new DashboardHarness(dir);
+        DashboardAgentConfig setup = DashboardAgentConfig.of(dir);
+        agent = setup.start();
+        h = DashboardClient.open(agent, setup.channelCount());
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (h != null) {
             h.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
