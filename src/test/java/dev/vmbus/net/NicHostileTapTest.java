@@ -8,6 +8,7 @@ import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.os.Posix;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,10 +19,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -90,11 +92,14 @@ class NicHostileTapTest {
 
                 control.act("nic-fault", new JsonObject().put("knob", knob)).await(10, TimeUnit.SECONDS);
                 String failed = "netvsc " + TAP + " (channel ";
-                for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-                     !Files.readString(log).contains(failed) && System.nanoTime() < end; ) {
-                    checkAlive(guest, log);
+                // each look that finds no failure yet pings once: a frame through the NIC meets the fault
+                awaitGuest(guest, log, "the guest's NIC to fail", () -> {
+                    if (Files.readString(log).contains(failed)) {
+                        return true;
+                    }
                     ping(ns);
-                }
+                    return false;
+                }, () -> "the guest's NIC did not fail; its output:\n" + tail(log));
                 String line = Files.readAllLines(log).stream().filter(l -> l.contains(failed)).findFirst()
                         .orElseThrow(() -> new AssertionError("the guest's NIC did not fail; its output:\n"
                                 + tail(log)));
@@ -114,22 +119,14 @@ class NicHostileTapTest {
                     assertTrue(link.getJsonArray("addr_info").encode().contains("fe80::b"),
                             "the administrator's address went: " + link.encode());
                 } else {
-                    for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-                         tapExists(ns) && System.nanoTime() < end; ) {
-                        checkAlive(guest, log);
-                        Thread.sleep(50);
-                    }
-                    assertFalse(tapExists(ns), "the TAP the agent made outlived its NIC");
+                    awaitGuest(guest, log, "the TAP the agent made to go with its NIC", () -> !tapExists(ns),
+                            () -> "the TAP the agent made outlived its NIC");
                 }
 
                 // the other channels keep serving and the agent keeps running
-                for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-                     heartbeat(control).getLong("replies") < replies + 3 && System.nanoTime() < end; ) {
-                    checkAlive(guest, log);
-                    Thread.sleep(50);
-                }
-                assertTrue(heartbeat(control).getLong("replies") >= replies + 3,
-                        "the heartbeat stopped answering after the NIC faulted: " + heartbeat(control).encode());
+                awaitGuest(guest, log, "three more heartbeat replies",
+                        () -> heartbeat(control).getLong("replies") >= replies + 3,
+                        () -> "the heartbeat stopped answering after the NIC faulted: " + heartbeat(control).encode());
                 checkAlive(guest, log);
                 System.out.println(knob + ": TAP " + (tapExists(ns) ? ns.ip("link", "show", "dev", TAP).strip()
                         : "removed") + "; heartbeat " + heartbeat(control).encode());
@@ -166,15 +163,9 @@ class NicHostileTapTest {
     /** Waits until the TAP is up ({@code up}) or without carrier. */
     private static void awaitTap(Process guest, Path log, Netns ns, boolean up) throws Exception {
         String flag = up ? "LOWER_UP" : "NO-CARRIER";
-        for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS); System.nanoTime() < end; ) {
-            checkAlive(guest, log);
-            if (tapExists(ns) && new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0)
-                    .getJsonArray("flags").contains(flag)) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("TAP " + TAP + " never " + flag + ": " + (tapExists(ns)
+        awaitGuest(guest, log, "TAP " + TAP + " " + flag, () -> tapExists(ns)
+                && new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0).getJsonArray("flags")
+                .contains(flag), () -> "TAP " + TAP + " never " + flag + ": " + (tapExists(ns)
                 ? ns.ip("link", "show", "dev", TAP) : "gone") + "; the guest's output:\n" + tail(log));
     }
 
@@ -207,15 +198,27 @@ class NicHostileTapTest {
     }
 
     private static void awaitLog(Process guest, Path log, String text) throws Exception {
-        for (long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS); System.nanoTime() < end; ) {
-            if (Files.readString(log).contains(text)) {
-                return;
-            }
-            checkAlive(guest, log);
-            Thread.sleep(50);
+        awaitGuest(guest, log, "'" + text + "' from the guest", () -> Files.readString(log).contains(text),
+                () -> "no '" + text + "' from the guest within " + WAIT_MS + " ms; its output:\n" + tail(log));
+    }
+
+    /**
+     * Waits (at most {@link #WAIT_MS}, looking every 50 ms) until {@code condition} holds; fails at once if the guest
+     * exits first, and with {@code failure}'s text if the time runs out.
+     */
+    private static void awaitGuest(Process guest, Path log, String what, Callable<Boolean> condition,
+                                   Callable<String> failure) throws Exception {
+        try {
+            await(what).atMost(WAIT_MS, TimeUnit.MILLISECONDS).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> {
+                if (condition.call()) {
+                    return true;
+                }
+                checkAlive(guest, log);
+                return false;
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(failure.call(), e);
         }
-        throw new AssertionError("no '" + text + "' from the guest within " + WAIT_MS + " ms; its output:\n"
-                + tail(log));
     }
 
     private static void checkAlive(Process guest, Path log) {

@@ -6,6 +6,7 @@ import dev.vmbus.bench.Netns;
 import dev.vmbus.runtime.LoopReadiness;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,12 +14,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
 import java.util.Arrays;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,7 +54,7 @@ class TapPortTest {
         Context loop = onLoop ? vertx.getOrCreateContext() : null;
         AtomicReference<Thread> deliveredOn = new AtomicReference<>();
         AtomicReference<Context> deliveredIn = new AtomicReference<>();
-        LinkedBlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
+        Queue<byte[]> received = new ConcurrentLinkedQueue<>();
         try (Netns ns = Netns.create("tapport")) {
             TapPort port = TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER);
             try {
@@ -100,12 +104,14 @@ class TapPortTest {
 
                 // Paused: the kernel's echo reply waits in the TAP's queue until resume.
                 port.pause();
-                Thread.sleep(2 * TapPort.POLL_MILLIS); // let a poll in progress end
+                // pacing: let a poll in progress end (it shows nothing a test could wait for)
+                Thread.sleep(2 * TapPort.POLL_MILLIS);
                 received.clear();
                 byte[] echo = {(byte) 128, 0, 0, 0, 0x43, 0x21, 0, 1, 't', 'a', 'p', 'p', 'o', 'r', 't', '!'};
                 byte[] request = TapTest.frame(TAP_MAC, PEER_MAC, peerIp, tapIp, 64, echo);
                 assertTrue(port.send(request, 0, request.length));
-                assertNull(received.poll(3 * TapPort.POLL_MILLIS, TimeUnit.MILLISECONDS), "nothing while paused");
+                await("nothing while paused").during(3 * TapPort.POLL_MILLIS, TimeUnit.MILLISECONDS)
+                        .atMost(5, TimeUnit.SECONDS).until(received::isEmpty);
                 long inWhilePaused = port.stats().framesIn();
                 port.resume();
                 byte[] reply = awaitIcmp(received, 129, 10);
@@ -157,21 +163,23 @@ class TapPortTest {
                 .orElse(null);
     }
 
-    /** Frames from the port (at most 200, for at most 5 s) until an ICMPv6 message of {@code type}. */
-    /** The first ICMPv6 message of {@code type} among the frames that come within {@code seconds}, or null. */
-    private static byte[] awaitIcmp(LinkedBlockingQueue<byte[]> received, int type, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        for (int frames = 0; frames < 200; frames++) {
-            long left = deadline - System.nanoTime();
-            byte[] f = left > 0 ? received.poll(left, TimeUnit.NANOSECONDS) : null;
-            if (f == null) {
-                break;
-            }
-            if (f.length >= ETH_IPV6 + 4 && f[12] == (byte) 0x86 && f[13] == (byte) 0xdd && f[14 + 6] == 58
-                    && (f[ETH_IPV6] & 0xFF) == type) {
-                return f;
-            }
+    /**
+     * The first ICMPv6 message of {@code type} among the frames that come within {@code seconds} (the others are
+     * taken and dropped), or null when none does: the caller may ask again.
+     */
+    private static byte[] awaitIcmp(Queue<byte[]> received, int type, int seconds) {
+        try {
+            return await("an ICMPv6 message of type " + type).atMost(seconds, TimeUnit.SECONDS).until(() -> {
+                for (byte[] f; (f = received.poll()) != null; ) {
+                    if (f.length >= ETH_IPV6 + 4 && f[12] == (byte) 0x86 && f[13] == (byte) 0xdd && f[14 + 6] == 58
+                            && (f[ETH_IPV6] & 0xFF) == type) {
+                        return f;
+                    }
+                }
+                return null;
+            }, Objects::nonNull);
+        } catch (ConditionTimeoutException none) {
+            return null;
         }
-        return null;
     }
 }

@@ -2,6 +2,7 @@ package dev.vmbus.net;
 
 import dev.vmbus.bench.Netns;
 import dev.vmbus.os.NetNamespace;
+import io.vertx.core.Promise;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +15,6 @@ import java.net.Socket;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -51,7 +50,7 @@ final class Transfer {
             return s;
         })) {
             server.setSoTimeout(30_000);
-            CompletableFuture<Object[]> receiver = new CompletableFuture<>();
+            Promise<Object[]> receiver = Promise.promise();
             Thread.ofPlatform().daemon().name("transfer-receiver").start(() -> {
                 try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
                     s.setSoTimeout(30_000);
@@ -64,7 +63,7 @@ final class Transfer {
                     }
                     receiver.complete(new Object[] {total, HexFormat.of().formatHex(sha.digest())});
                 } catch (Throwable e) {
-                    receiver.completeExceptionally(e);
+                    receiver.fail(new IOException("the transfer failed: " + e, e));
                 }
             });
             long t0 = System.nanoTime();
@@ -73,7 +72,7 @@ final class Transfer {
                 s.connect(new InetSocketAddress(connectTo, port), 10_000);
                 return s;
             });
-            CompletableFuture<Object[]> sending = new CompletableFuture<>();
+            Promise<Object[]> sending = Promise.promise();
             Thread.ofPlatform().daemon().name("transfer-sender").start(() -> {
                 try (OutputStream out = sender.getOutputStream()) {
                     MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -91,20 +90,18 @@ final class Transfer {
                     sender.shutdownOutput();
                     sending.complete(new Object[] {bytes, HexFormat.of().formatHex(sha.digest())});
                 } catch (Throwable e) {
-                    sending.completeExceptionally(e);
+                    sending.fail(new IOException("the transfer failed: " + e, e));
                 }
             });
             try {
-                Object[] sent = sending.get(timeoutSeconds, TimeUnit.SECONDS);
+                Object[] sent = sending.future().await(timeoutSeconds, TimeUnit.SECONDS);
                 long leftNanos = TimeUnit.SECONDS.toNanos(timeoutSeconds) - (System.nanoTime() - t0);
-                Object[] got = receiver.get(Math.max(1, leftNanos), TimeUnit.NANOSECONDS);
+                Object[] got = receiver.future().await(Math.max(1, leftNanos), TimeUnit.NANOSECONDS);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 return new Result((Long) sent[0], (String) sent[1], (Long) got[0], (String) got[1], seconds);
             } catch (TimeoutException e) {
                 throw new AssertionError("the transfer of " + bytes + " bytes did not finish in " + timeoutSeconds
                         + " s", e);
-            } catch (ExecutionException e) {
-                throw new IOException("the transfer failed: " + e.getCause(), e.getCause());
             } finally {
                 sender.close();
             }
