@@ -1,17 +1,22 @@
 package dev.vmbus.dashboard;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * One live-stream client: its own HttpClient (HTTP/1.1, so closing it closes the connection and the server sees
@@ -21,7 +26,7 @@ final class SseStream implements AutoCloseable {
     private static final String END = "\u0000end";
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final Queue<String> lines = new ConcurrentLinkedQueue<>();
     private final HttpResponse<Stream<String>> response;
 
     SseStream(String url, String... headers) throws Exception {
@@ -30,7 +35,8 @@ final class SseStream implements AutoCloseable {
             request.headers(headers);
         }
         try {
-            response = client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines()).get(5, TimeUnit.SECONDS);
+            response = Future.fromCompletionStage(client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines()))
+                    .await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             client.shutdownNow();
             throw e;
@@ -56,9 +62,13 @@ final class SseStream implements AutoCloseable {
 
     /** The whole body of a response that ends (an error), within a few seconds. */
     String body() throws InterruptedException {
+        try {
+            await("the end of the response").atMost(5, TimeUnit.SECONDS).until(() -> lines.contains(END));
+        } catch (ConditionTimeoutException stillOpen) {
+            // what came so far
+        }
         StringBuilder out = new StringBuilder();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (String l; (l = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) != null && !l.equals(END); ) {
+        for (String l; (l = lines.poll()) != null && !l.equals(END); ) {
             out.append(l);
         }
         return out.toString();
@@ -66,30 +76,39 @@ final class SseStream implements AutoCloseable {
 
     /** The data of the next event named {@code name} that matches, or an AssertionError after {@code timeout}. */
     JsonObject next(String name, Duration timeout, Predicate<JsonObject> matches) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String event = null;
-        while (true) {
-            String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line == null || line.equals(END)) {
-                throw new AssertionError("no matching '" + name + "' event within " + timeout
-                        + (line == null ? "" : " (the stream ended)"));
-            }
-            if (line.startsWith("event: ")) {
-                event = line.substring(7);
-            } else if (line.startsWith("data: ") && name.equals(event)) {
-                JsonObject data = new JsonObject(line.substring(6));
-                if (matches.test(data)) {
-                    return data;
+        String[] event = {null}; // the event the lines taken so far are in
+        try {
+            return await("a matching '" + name + "' event").atMost(timeout).until(() -> {
+                for (String line; (line = lines.poll()) != null; ) {
+                    if (line.equals(END)) {
+                        throw new AssertionError("no matching '" + name + "' event within " + timeout
+                                + " (the stream ended)");
+                    }
+                    if (line.startsWith("event: ")) {
+                        event[0] = line.substring(7);
+                    } else if (line.startsWith("data: ") && name.equals(event[0])) {
+                        JsonObject data = new JsonObject(line.substring(6));
+                        if (matches.test(data)) {
+                            return data;
+                        }
+                    } else if (line.isEmpty()) {
+                        event[0] = null;
+                    }
                 }
-            } else if (line.isEmpty()) {
-                event = null;
-            }
+                return null;
+            }, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no matching '" + name + "' event within " + timeout, e);
         }
     }
 
     /** The next raw line (comments and fields included), or null after {@code timeout}. */
     String nextLine(Duration timeout) throws InterruptedException {
-        return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return await("the next line").atMost(timeout).until(lines::poll, Objects::nonNull);
+        } catch (ConditionTimeoutException none) {
+            return null;
+        }
     }
 
     @Override

@@ -68,9 +68,10 @@ class TransportComplaintsMetricsTest {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.dashboardPort() + "/metrics"))
                 .timeout(Duration.ofSeconds(5)).build();
-        await().atMost(Duration.ofSeconds(20)).until(() -> Double.valueOf(3.0).equals(
-                Exposition.value(http.send(metrics, HttpResponse.BodyHandlers.ofString()).body(),
-                        "vmbus_transport_host_complaints_total", "reason", "bad_control_message")));
+        await("three bad_control_message complaints in /metrics").atMost(Duration.ofSeconds(20))
+                .until(() -> Double.valueOf(3.0).equals(Exposition.value(http.send(metrics,
+                        HttpResponse.BodyHandlers.ofString()).body(), "vmbus_transport_host_complaints_total", "reason",
+                        "bad_control_message")));
         String text = http.send(metrics, HttpResponse.BodyHandlers.ofString()).body();
         assertEquals(3.0, Exposition.value(text, "vmbus_transport_host_complaints_total", "reason", "bad_control_message"),
                 text);
