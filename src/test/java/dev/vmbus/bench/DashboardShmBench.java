@@ -6,8 +6,10 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.host.HostDevice;
 import dev.vmbus.host.SimulatedHost;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.InputStream;
 import java.net.ServerSocket;
@@ -23,6 +25,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 22's own measurement of the dashboard at scale (docs/benchmarks/dashboard.md): the simulated host in this
@@ -108,7 +112,7 @@ public final class DashboardShmBench {
             awaitAllOpen(agent, http, base, channels);
             System.out.printf(Locale.ROOT, "%d channels open in %.1f s (agent pid %d, %d heartbeat channels timed)%n",
                     channels, (System.nanoTime() - t0) / 1e9, agent.pid(), heartbeats);
-            Thread.sleep(3 * updateMs); // rates need two points of history
+            Thread.sleep(3 * updateMs); // pacing: the rates need two points of history first
 
             for (String form : forms) {
                 String query = form.equals("full") ? "" : "?form=" + form;
@@ -148,7 +152,7 @@ public final class DashboardShmBench {
                     if (r.statusCode() != 200 || listed(r.body()) != channels) {
                         bad++;
                     }
-                    Thread.sleep(100);
+                    Thread.sleep(100); // pacing: one /api/channels request every 100 ms
                 }
                 measuring.set(0);
                 double phaseSeconds = (System.nanoTime() - phaseStart) / 1e9;
@@ -183,33 +187,33 @@ public final class DashboardShmBench {
     }
 
     private static void awaitAllOpen(ChildJvm agent, HttpClient http, String base, int channels) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        while (true) {
-            agent.checkAlive();
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/channels?form=compact"))
-                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    JsonArray rows = new JsonObject(r.body()).getJsonArray("channels");
-                    if (rows.size() == channels && rows.stream().allMatch(row -> "open".equals(((JsonArray) row).getString(2)))) {
-                        return;
-                    }
-                }
-            } catch (java.io.IOException e) {
-                // not listening yet
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("not all " + channels + " channels open within " + START_TIMEOUT_MS
-                        + " ms; agent output:\n" + agent.tail());
-            }
-            Thread.sleep(500);
+        try {
+            await("all " + channels + " channels open").atMost(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(500)).until(() -> {
+                        agent.checkAlive();
+                        try {
+                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base
+                                            + "/api/channels?form=compact")).timeout(Duration.ofSeconds(10)).build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() != 200) {
+                                return false;
+                            }
+                            JsonArray rows = new JsonObject(r.body()).getJsonArray("channels");
+                            return rows.size() == channels
+                                    && rows.stream().allMatch(row -> "open".equals(((JsonArray) row).getString(2)));
+                        } catch (java.io.IOException e) {
+                            return false; // not listening yet
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("not all " + channels + " channels open within " + START_TIMEOUT_MS
+                    + " ms; agent output:\n" + agent.tail(), e);
         }
     }
 
     /** Sums of the host's heartbeat counters, read on the host's context. */
     private static JsonObject heartbeatCounts(SimulatedHost host) throws Exception {
-        java.util.concurrent.CompletableFuture<JsonObject> out = new java.util.concurrent.CompletableFuture<>();
-        host.context().runOnContext(v -> {
+        return OnContext.supply(host.context(), () -> {
             long replies = 0;
             long misses = 0;
             for (HostDevice d : host.devices()) {
@@ -218,8 +222,7 @@ public final class DashboardShmBench {
                     misses += hb.misses();
                 }
             }
-            out.complete(new JsonObject().put("replies", replies).put("misses", misses));
-        });
-        return out.get(10, TimeUnit.SECONDS);
+            return new JsonObject().put("replies", replies).put("misses", misses);
+        }).await(10, TimeUnit.SECONDS);
     }
 }
