@@ -27,8 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -212,23 +212,24 @@ public final class ScriptedHost {
     /** As {@link #await(Future, String)}, waiting at most {@code timeout}. */
     static <T> T await(Future<T> future, String what, Duration timeout) {
         refuseEventLoop(what);
-        CountDownLatch latch = new CountDownLatch(1);
-        future.onComplete(ar -> latch.countDown());
         try {
-            if (!latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            return future.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Throwable e) {
+            if (future.failed() && future.cause() == e) {
+                if (e instanceof AssertionError a) {
+                    throw a; // the kit's own timeout, already worded
+                }
+                throw new AssertionError(what + " failed: " + e, e);
+            }
+            if (e instanceof InterruptedException) { // Future.await throws it unchecked, the flag cleared
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
+            if (e instanceof TimeoutException) {
                 throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted waiting for " + what, e);
+            throw new AssertionError(what + " failed: " + e, e);
         }
-        if (future.failed()) {
-            if (future.cause() instanceof AssertionError a) {
-                throw a; // the kit's own timeout, already worded
-            }
-            throw new AssertionError(what + " failed: " + future.cause(), future.cause());
-        }
-        return future.result();
     }
 
     /**
