@@ -104,8 +104,7 @@ class TapPortTest {
 
                 // Paused: the kernel's echo reply waits in the TAP's queue until resume.
                 port.pause();
-                // pacing: let a poll in progress end (it shows nothing a test could wait for)
-                Thread.sleep(2 * TapPort.POLL_MILLIS);
+                Thread.sleep(2 * TapPort.POLL_MILLIS); // pacing: let a poll in progress end (nothing shows it)
                 received.clear();
                 byte[] echo = {(byte) 128, 0, 0, 0, 0x43, 0x21, 0, 1, 't', 'a', 'p', 'p', 'o', 'r', 't', '!'};
                 byte[] request = TapTest.frame(TAP_MAC, PEER_MAC, peerIp, tapIp, 64, echo);
