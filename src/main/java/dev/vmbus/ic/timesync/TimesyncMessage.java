@@ -20,19 +20,38 @@ import java.util.Optional;
  *                   | 47 reserved
  * </pre>
  *
- * Both layouts are declared once, as Linux's structs ({@link #LEGACY_LAYOUT}, {@link #V4_LAYOUT}) and as the host
- * sends them ({@link #LEGACY_HOST_LAYOUT}, {@link #V4_HOST_LAYOUT}: OpenVMM's, with more reserved bytes); the
- * offsets are read from them. Stateless.
+ * Both layouts are declared once, {@link #LEGACY} and {@link #V4}, each as Linux's struct and as the host sends it
+ * (OpenVMM's, with more reserved bytes); the offsets and body lengths are read from them. Stateless.
  */
 public final class TimesyncMessage {
-    /** {@code ictimesync_data}, packed as Linux declares it (body 25). */
-    public static final GroupLayout LEGACY_LAYOUT = legacy("ictimesync_data", 0);
-    /** The old layout as a host sends it: three reserved bytes after the flags (body 28). */
-    public static final GroupLayout LEGACY_HOST_LAYOUT = legacy("ictimesync_data_host", 3);
-    /** {@code ictimesync_ref_data} as Linux declares it (body 22). */
-    public static final GroupLayout V4_LAYOUT = v4("ictimesync_ref_data", 3);
-    /** The v4 layout as OpenVMM's host sends it: five reserved bytes (body 24). */
-    public static final GroupLayout V4_HOST_LAYOUT = v4("ictimesync_ref_data_host", 5);
+    /**
+     * One of the two layouts: Linux's struct, whose body is the least a guest accepts, and the same struct as a
+     * host sends it, with more reserved bytes at the end; the fields are at the same offsets in both.
+     *
+     * @param guest the struct as Linux declares it
+     * @param host  the struct as a host sends it (OpenVMM's)
+     */
+    public record Layout(GroupLayout guest, GroupLayout host) {
+        /** The least body Linux accepts. */
+        public int minBody() {
+            return IcLayout.bodySize(guest);
+        }
+
+        /** The body a host sends. */
+        public int hostBody() {
+            return IcLayout.bodySize(host);
+        }
+
+        /** The payload offset of {@code field}. */
+        public int at(String field) {
+            return IcLayout.offset(guest, field);
+        }
+    }
+
+    /** {@code ictimesync_data} (body 25); a host sends three reserved bytes after the flags (body 28). */
+    public static final Layout LEGACY = new Layout(legacy("ictimesync_data", 0), legacy("ictimesync_data_host", 3));
+    /** {@code ictimesync_ref_data} (body 22); OpenVMM's host sends five reserved bytes instead of three (body 24). */
+    public static final Layout V4 = new Layout(v4("ictimesync_ref_data", 3), v4("ictimesync_ref_data_host", 5));
 
     /** The old struct; the guest's and the host's differ only in the reserved bytes after the flags. */
     private static GroupLayout legacy(String name, int reserved) {
@@ -58,23 +77,12 @@ public final class TimesyncMessage {
                 IcLayout.bytes(reserved).withName("reserved"));
     }
 
-    public static final int PARENT_TIME = IcLayout.offset(V4_LAYOUT, "parenttime");
-    public static final int LEGACY_CHILD_TIME = IcLayout.offset(LEGACY_LAYOUT, "childtime");
-    public static final int LEGACY_ROUND_TRIP_TIME = IcLayout.offset(LEGACY_LAYOUT, "roundtriptime");
-    public static final int LEGACY_FLAGS = IcLayout.offset(LEGACY_LAYOUT, "flags");
-    /** Linux's packed old struct: the least body it accepts. */
-    public static final int LEGACY_MIN_BODY = IcLayout.bodySize(LEGACY_LAYOUT);
-    /** What a host sends for the old layout (OpenVMM's struct, padded). */
-    public static final int LEGACY_HOST_BODY = IcLayout.bodySize(LEGACY_HOST_LAYOUT);
-
-    public static final int V4_REFERENCE_TIME = IcLayout.offset(V4_LAYOUT, "vmreferencetime");
-    public static final int V4_FLAGS = IcLayout.offset(V4_LAYOUT, "flags");
-    public static final int V4_LEAP_FLAGS = IcLayout.offset(V4_LAYOUT, "leapflags");
-    public static final int V4_STRATUM = IcLayout.offset(V4_LAYOUT, "stratum");
-    /** Linux's v4 struct: the least body it accepts. */
-    public static final int V4_MIN_BODY = IcLayout.bodySize(V4_LAYOUT);
-    /** What OpenVMM's host sends (5 reserved bytes instead of 3). */
-    public static final int V4_HOST_BODY = IcLayout.bodySize(V4_HOST_LAYOUT);
+    public static final int PARENT_TIME = V4.at("parenttime");
+    public static final int LEGACY_FLAGS = LEGACY.at("flags");
+    public static final int V4_REFERENCE_TIME = V4.at("vmreferencetime");
+    public static final int V4_FLAGS = V4.at("flags");
+    public static final int V4_LEAP_FLAGS = V4.at("leapflags");
+    public static final int V4_STRATUM = V4.at("stratum");
 
     /** {@code ICTIMESYNCFLAG_PROBE}: no flag. */
     public static final int FLAG_PROBE = 0;
@@ -122,14 +130,14 @@ public final class TimesyncMessage {
     /** Decodes a message, or empty when it is shorter than Linux accepts for that layout. */
     public static Optional<Sample> read(IcMessage m, boolean v4) {
         if (v4) {
-            if (!m.hasBody(V4_MIN_BODY)) {
+            if (!m.hasBody(V4.minBody())) {
                 return Optional.empty();
             }
             byte[] b = m.bytes();
             return Optional.of(new Sample(m.u64(PARENT_TIME), m.u64(V4_REFERENCE_TIME), b[V4_FLAGS] & 0xFF,
                     b[V4_LEAP_FLAGS] & 0xFF, b[V4_STRATUM] & 0xFF, true));
         }
-        if (!m.hasBody(LEGACY_MIN_BODY)) {
+        if (!m.hasBody(LEGACY.minBody())) {
             return Optional.empty();
         }
         return Optional.of(new Sample(m.u64(PARENT_TIME), 0, m.bytes()[LEGACY_FLAGS] & 0xFF, 0, 0, false));
@@ -137,7 +145,7 @@ public final class TimesyncMessage {
 
     /** The body length a host sends for the layout. */
     public static int hostBodyLength(boolean v4) {
-        return v4 ? V4_HOST_BODY : LEGACY_HOST_BODY;
+        return (v4 ? V4 : LEGACY).hostBody();
     }
 
     /** Writes a host request body into {@code m} (which has {@link #hostBodyLength} body bytes). */
