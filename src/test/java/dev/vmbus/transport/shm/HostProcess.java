@@ -1,5 +1,7 @@
 package dev.vmbus.transport.shm;
 
+import io.vertx.core.Promise;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -7,8 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -32,33 +32,33 @@ public final class HostProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Promise<Void> ready = Promise.promise();
         Thread reader = Thread.ofPlatform().daemon().name("host-output-" + main.getSimpleName()).start(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = out.readLine()) != null) {
-                    if (!ready.isDone() && line.equals("READY")) {
-                        ready.complete(null);
+                    if (!ready.future().isComplete() && line.equals("READY")) {
+                        ready.complete();
                     } else {
                         System.out.println("host: " + line);
                     }
                 }
-                ready.completeExceptionally(new IllegalStateException(main.getSimpleName()
+                ready.tryFail(new IllegalStateException(main.getSimpleName()
                         + " ended before READY, exit " + process.waitFor()));
             } catch (IOException | UncheckedIOException e) {
-                ready.completeExceptionally(e);
+                ready.tryFail(e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                ready.completeExceptionally(e);
+                ready.tryFail(e);
             }
         });
         try {
-            ready.get(READY_TIMEOUT_S, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
+            ready.future().await(READY_TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (Exception e) { // the timeout, or what ended the host before READY
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             reader.interrupt();
             throw new AssertionError("host process " + main.getSimpleName() + " did not start: "
-                    + (e instanceof TimeoutException ? "no READY within " + READY_TIMEOUT_S + " s" : e.getCause().getMessage()), e);
+                    + (e instanceof TimeoutException ? "no READY within " + READY_TIMEOUT_S + " s" : e.getMessage()), e);
         }
         return new HostProcess(process);
     }

@@ -11,8 +11,10 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,10 +28,12 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,8 +54,11 @@ class ShmBufferedHostTest {
     private ShmGuest guest;
     private final Map<Integer, Offer> offers = new HashMap<>();
 
-    private record Guest(ChannelDriver driver, ChannelLink link, LinkedBlockingQueue<Packet> received,
-                         CompletableFuture<EndReason> ended) {
+    private record Guest(ChannelDriver driver, ChannelLink link, Queue<Packet> received, Promise<EndReason> ended) {
+        /** The next packet received, waiting up to 10 s. */
+        Packet next() {
+            return await("the next packet").atMost(10, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
+        }
     }
 
     @BeforeEach
@@ -78,30 +85,15 @@ class ShmBufferedHostTest {
     }
 
     private Guest open(int relid) throws Exception {
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<EndReason> ended = new CompletableFuture<>();
-        CompletableFuture<Guest> g = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offers.get(relid)).onComplete(ar -> {
-            if (ar.failed()) {
-                g.completeExceptionally(ar.cause());
-                return;
-            }
-            ChannelDriver d = ChannelDriver.guest(ar.result(), context, 0, received::add).endHandler(ended::complete);
-            g.complete(new Guest(d, ar.result(), received, ended));
-        }));
-        return g.get(10, TimeUnit.SECONDS);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        Promise<EndReason> ended = Promise.promise();
+        return OnContext.call(context, () -> guest.open(offers.get(relid)).map(link -> new Guest(
+                ChannelDriver.guest(link, context, 0, received::add).endHandler(ended::tryComplete), link, received, ended)))
+                .await(10, TimeUnit.SECONDS);
     }
 
     private void send(Guest g, byte[] payload, long id, int type, int flags, GpaRanges ranges) throws Exception {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        context.runOnContext(v -> g.driver.send(payload, id, type, flags, null, ranges).onComplete((x, e) -> {
-            if (e != null) {
-                sent.completeExceptionally(e);
-            } else {
-                sent.complete(null);
-            }
-        }));
-        sent.get(10, TimeUnit.SECONDS);
+        OnContext.call(context, () -> g.driver.send(payload, id, type, flags, null, ranges)).await(10, TimeUnit.SECONDS);
     }
 
     private void command(Guest g, String text, long id) throws Exception {
@@ -118,7 +110,7 @@ class ShmBufferedHostTest {
         Guest g = open(9);
         ChannelBuffer recv = g.link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
         command(g, "batch:3:1500", 1);
-        Packet p = g.received.poll(10, TimeUnit.SECONDS);
+        Packet p = g.next();
         assertEquals(PacketType.DATA_USING_XFER_PAGES, p.type());
         TransferPageRanges ranges = p.transferPages();
         assertEquals(3, ranges.count());
@@ -129,10 +121,10 @@ class ShmBufferedHostTest {
             assertEquals((byte) (k + 1499), m[1499]);
         }
         command(g, "state", 2);
-        assertEquals("free 29 completions 0 gpa 0", text(g.received.poll(10, TimeUnit.SECONDS)));
+        assertEquals("free 29 completions 0 gpa 0", text(g.next()));
         send(g, new byte[] {108, 0, 0, 0, 1, 0, 0, 0}, p.transactionId(), PacketType.COMP, 0, null);
         command(g, "state", 3);
-        assertEquals("free 32 completions 1 gpa 0", text(g.received.poll(10, TimeUnit.SECONDS)));
+        assertEquals("free 32 completions 1 gpa 0", text(g.next()));
 
         GuestPages pages = guest.guestMemory().allocate(2);
         byte[] data = new byte[700];
@@ -140,10 +132,10 @@ class ShmBufferedHostTest {
         MemorySegment.copy(data, 0, pages.memory(), ValueLayout.JAVA_BYTE, 3900, data.length);
         GpaRanges gpa = new GpaRanges().add(data.length, 3900, pages.pfns(3900, data.length), 0);
         send(g, BufferedHostMain.NVSP_107, 40, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
-        Packet echoed = g.received.poll(10, TimeUnit.SECONDS);
+        Packet echoed = g.next();
         assertEquals(1, echoed.transactionId());
         assertArrayEquals(data, Arrays.copyOf(echoed.payload(), data.length));
-        Packet completion = g.received.poll(10, TimeUnit.SECONDS);
+        Packet completion = g.next();
         assertEquals(PacketType.COMP, completion.type());
         assertEquals(40, completion.transactionId());
         pages.close();
@@ -155,11 +147,11 @@ class ShmBufferedHostTest {
         Guest good = open(10);
         send(bad, BufferedHostMain.NVSP_107, 41, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED,
                 new GpaRanges().addPage(64, 0, 64)); // guest.mem has 64 pages, 0..63
-        EndReason reason = bad.ended.get(10, TimeUnit.SECONDS);
+        EndReason reason = bad.ended.future().await(10, TimeUnit.SECONDS);
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
         command(good, "still here", 7);
-        assertEquals("still here", text(good.received.poll(10, TimeUnit.SECONDS)));
-        assertFalse(good.ended.isDone());
+        assertEquals("still here", text(good.next()));
+        assertFalse(good.ended.future().isComplete());
     }
 
     @Test
@@ -168,7 +160,7 @@ class ShmBufferedHostTest {
         ChannelBuffer recv = g.link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
         command(g, "past", 1);
         command(g, "batch:2:64", 2);
-        Packet p = g.received.poll(10, TimeUnit.SECONDS);
+        Packet p = g.next();
         long offset = Integer.toUnsignedLong(p.transferPages().byteOffset(1));
         assertEquals(recv.size(), offset);
         assertFalse(recv.contains(offset, p.transferPages().byteCount(1)));
@@ -177,16 +169,16 @@ class ShmBufferedHostTest {
         GuestPages pages = guest.guestMemory().allocate(1);
         GpaRanges gpa = new GpaRanges().addPage(16, 0, pages.pfn(0));
         send(g, BufferedHostMain.NVSP_107, 50, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
-        assertEquals(1, g.received.poll(10, TimeUnit.SECONDS).transactionId()); // the data, in band
-        Packet completion = g.received.poll(10, TimeUnit.SECONDS);
+        assertEquals(1, g.next().transactionId()); // the data, in band
+        Packet completion = g.next();
         assertEquals(PacketType.COMP, completion.type());
         assertEquals(50 + 0x5A5A_0000_0000L, completion.transactionId());
 
         command(g, "withhold", 4);
         send(g, BufferedHostMain.NVSP_107, 51, PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, gpa);
-        assertEquals(1, g.received.poll(10, TimeUnit.SECONDS).transactionId());
+        assertEquals(1, g.next().transactionId());
         command(g, "after", 5);
-        Packet next = g.received.poll(10, TimeUnit.SECONDS);
+        Packet next = g.next();
         assertEquals(PacketType.DATA_INBAND, next.type(), "no completion came before the later echo");
         assertEquals(5, next.transactionId());
         pages.close();

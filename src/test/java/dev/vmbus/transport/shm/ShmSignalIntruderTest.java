@@ -6,8 +6,10 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,19 +17,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * Connections to a channel's {@code R.sock} that the protocol does not expect (before the guest's {@code open},
@@ -48,19 +50,11 @@ class ShmSignalIntruderTest {
     void start() throws Exception {
         hostVertx = Vertx.vertx();
         Context hostContext = hostVertx.getOrCreateContext();
-        CompletableFuture<Void> offered = new CompletableFuture<>();
-        hostContext.runOnContext(v -> {
+        OnContext.call(hostContext, () -> {
             ShmHost host = new ShmHost(hostVertx, dir);
-            host.start().compose(x -> host.offer(new Offer(5, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
-                    new EchoHostLogic(hostContext))).onComplete((x, e) -> {
-                        if (e != null) {
-                            offered.completeExceptionally(e);
-                        } else {
-                            offered.complete(null);
-                        }
-                    });
-        });
-        offered.get(10, TimeUnit.SECONDS);
+            return host.start().compose(x -> host.offer(new Offer(5, CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
+                    new EchoHostLogic(hostContext)));
+        }).await(10, TimeUnit.SECONDS);
         guestVertx = Vertx.vertx();
         guest = new ShmGuest(guestVertx, dir, new HostComplaints());
         guest.start(guestVertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
@@ -80,23 +74,21 @@ class ShmSignalIntruderTest {
     private int intrude() throws Exception {
         try (SocketChannel intruder = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             intruder.connect(UnixDomainSocketAddress.of(dir.resolve(ShmProtocol.signalSocket(5))));
-            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
+            Promise<Integer> read = Promise.promise();
+            Thread.ofVirtual().start(() -> { // a blocking read, off the test's thread so that the wait is bounded
                 try {
-                    return intruder.read(ByteBuffer.allocate(4));
+                    read.complete(intruder.read(ByteBuffer.allocate(4)));
                 } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    read.fail(e);
                 }
             });
-            return read.get(20, TimeUnit.SECONDS);
+            return read.future().await(20, TimeUnit.SECONDS);
         }
     }
 
-    private static Packet echo(ChannelDriver driver, Context context, LinkedBlockingQueue<Packet> received, long id)
-            throws Exception {
+    private static Packet echo(ChannelDriver driver, Context context, Queue<Packet> received, long id) {
         context.runOnContext(v -> driver.send(new byte[] {(byte) id}, id, PacketType.DATA_INBAND, 0));
-        Packet p = received.poll(20, TimeUnit.SECONDS);
-        assertNotNull(p, "no echo of " + id);
-        return p;
+        return await("the echo of " + id).atMost(20, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
     }
 
     @Test
@@ -106,16 +98,9 @@ class ShmSignalIntruderTest {
         assertEquals(-1, intrude(), "a signal connection before \"open\" was kept");
 
         Context context = guestVertx.getOrCreateContext();
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<ChannelDriver> opened = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offer).onComplete((link, e) -> {
-            if (e != null) {
-                opened.completeExceptionally(e);
-            } else {
-                opened.complete(ChannelDriver.guest(link, context, 16, received::add));
-            }
-        }));
-        ChannelDriver driver = opened.get(20, TimeUnit.SECONDS);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        ChannelDriver driver = OnContext.call(context, () -> guest.open(offer)
+                .map(link -> ChannelDriver.guest(link, context, 16, received::add))).await(20, TimeUnit.SECONDS);
         assertEquals(1, echo(driver, context, received, 1).transactionId());
 
         assertEquals(-1, intrude(), "a second signal connection on an open channel was kept");

@@ -4,6 +4,7 @@ import dev.vmbus.channel.HostComplaints;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.os.Posix;
 import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -38,18 +39,9 @@ class ShmTrustTest {
         dir = tmp.resolve("shm");
         Context context = vertx.getOrCreateContext();
         host = new ShmHost(vertx, dir);
-        java.util.concurrent.CompletableFuture<Void> up = new java.util.concurrent.CompletableFuture<>();
-        context.runOnContext(v -> host.start()
+        OnContext.call(context, () -> host.start()
                 .compose(x -> host.offer(new Offer(3, EchoHostMain.CLASS_ID, UUID.randomUUID(), 0, 4 * 4096),
-                        new EchoHostLogic(context)))
-                .onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        up.complete(null);
-                    } else {
-                        up.completeExceptionally(ar.cause());
-                    }
-                }));
-        up.get(10, TimeUnit.SECONDS);
+                        new EchoHostLogic(context)))).await(10, TimeUnit.SECONDS);
     }
 
     @AfterEach

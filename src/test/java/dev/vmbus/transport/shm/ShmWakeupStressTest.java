@@ -5,9 +5,11 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,12 +21,14 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,21 +73,15 @@ class ShmWakeupStressTest {
         }
     }
 
-    private record Channel(ChannelDriver driver, Context context, LinkedBlockingQueue<Packet> received) {
+    private record Channel(ChannelDriver driver, Context context, Queue<Packet> received) {
     }
 
     private Channel open(Offer offer) throws Exception {
         Context context = vertx.getOrCreateContext();
-        LinkedBlockingQueue<Packet> received = new LinkedBlockingQueue<>();
-        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
-            if (ar.failed()) {
-                driver.completeExceptionally(ar.cause());
-            } else {
-                driver.complete(ChannelDriver.guest(ar.result(), context, 16, received::add));
-            }
-        }));
-        return new Channel(driver.get(10, TimeUnit.SECONDS), context, received);
+        Queue<Packet> received = new ConcurrentLinkedQueue<>();
+        ChannelDriver driver = OnContext.call(context, () -> guest.open(offer)
+                .map(link -> ChannelDriver.guest(link, context, 16, received::add))).await(10, TimeUnit.SECONDS);
+        return new Channel(driver, context, received);
     }
 
     /** A payload of {@code size} bytes (at least 4) that names its packet. */
@@ -105,36 +103,28 @@ class ShmWakeupStressTest {
                 sizes[i] = random.nextInt(4) == 0 ? 1_000 + random.nextInt(700) : 4 + random.nextInt(120);
                 pauses[i] = random.nextInt(3) == 0 ? random.nextLong(50_000) : 0;
             }
-            CompletableFuture<Void> sent = new CompletableFuture<>();
-            channel.context.runOnContext(v -> {
+            Future<Void> sent = OnContext.call(channel.context, () -> {
                 List<Future<Void>> sends = new ArrayList<>();
                 for (int i = 0; i < burst; i++) {
                     sends.add(channel.driver.send(payload(first + i, sizes[i]), first + i, PacketType.DATA_INBAND, 0));
                 }
-                Future.all(sends).onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        sent.complete(null);
-                    } else {
-                        sent.completeExceptionally(ar.cause());
-                    }
-                });
+                return Future.all(sends).mapEmpty();
             });
-            // Pauses on this thread interleave the echo reads below with the host's writes in varying phases.
             for (int i = 0; i < burst; i++) {
                 if (pauses[i] > 0) {
+                    // pacing: pauses on this thread interleave the echo reads below with the host's writes in
+                    // varying phases
                     LockSupport.parkNanos(pauses[i]);
                 }
-                Packet echo = channel.received.poll(LOST_AFTER_S, TimeUnit.SECONDS);
-                if (echo == null) {
-                    throw new AssertionError("relid " + relid + ": the echo of packet " + (first + i) + " of "
-                            + PACKETS_PER_CHANNEL + " never arrived within " + LOST_AFTER_S
-                            + " s: a lost wake-up left it unread");
-                }
+                // polled on this thread: 3 000 waits a channel, no poller thread each
+                Packet echo = await("relid " + relid + ": the echo of packet " + (first + i) + " of "
+                        + PACKETS_PER_CHANNEL + " (a lost wake-up leaves it unread)").pollInSameThread()
+                        .atMost(LOST_AFTER_S, TimeUnit.SECONDS).until(channel.received::poll, Objects::nonNull);
                 assertEquals(first + i, echo.transactionId(), "relid " + relid + ": echoes out of order");
                 assertEquals(first + i, ByteBuffer.wrap(echo.payload()).order(ByteOrder.LITTLE_ENDIAN).getInt(0));
                 assertTrue(echo.payload().length >= Math.max(4, sizes[i]), "relid " + relid + ": echo too short");
             }
-            sent.get(LOST_AFTER_S, TimeUnit.SECONDS);
+            sent.await(LOST_AFTER_S, TimeUnit.SECONDS);
             seq += burst;
         }
     }
@@ -145,20 +135,23 @@ class ShmWakeupStressTest {
         for (int i = 0; i < CHANNELS; i++) {
             channels.add(open(offers.next()));
         }
-        List<CompletableFuture<Void>> runs = new ArrayList<>();
+        List<Future<Void>> runs = new ArrayList<>();
         for (int i = 0; i < channels.size(); i++) {
             Channel channel = channels.get(i);
             long seed = 0x5eed_0000L + i;
-            runs.add(CompletableFuture.runAsync(() -> {
+            Promise<Void> run = Promise.promise();
+            Thread.ofPlatform().name("drive-" + channel.driver.relid()).start(() -> {
                 try {
                     drive(channel, seed);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    run.complete();
+                } catch (Throwable e) {
+                    run.fail(e);
                 }
-            }, r -> Thread.ofPlatform().name("drive-" + channel.driver.relid()).start(r)));
+            });
+            runs.add(run.future());
         }
-        for (CompletableFuture<Void> run : runs) {
-            run.get((LOST_AFTER_S + 5) * PACKETS_PER_CHANNEL, TimeUnit.SECONDS);
+        for (Future<Void> run : runs) {
+            run.await((LOST_AFTER_S + 5) * PACKETS_PER_CHANNEL, TimeUnit.SECONDS);
         }
         for (Channel channel : channels) {
             assertTrue(channel.received.isEmpty(), "relid " + channel.driver.relid() + " got an echo nobody sent");

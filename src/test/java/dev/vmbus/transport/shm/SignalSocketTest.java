@@ -1,6 +1,9 @@
 package dev.vmbus.transport.shm;
 
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,12 +18,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,7 +43,7 @@ class SignalSocketTest {
     private SignalSocket socket;
     /** {@link SignalSocket#framesRead()} each time the frames handler ran. */
     private final List<Long> wakeups = new CopyOnWriteArrayList<>();
-    private final CompletableFuture<String> peerClosed = new CompletableFuture<>();
+    private final Promise<String> peerClosed = Promise.promise();
 
     @BeforeEach
     void connect() throws Exception {
@@ -47,18 +51,10 @@ class SignalSocketTest {
         context = vertx.getOrCreateContext();
         Path path = dir.resolve("1.sock");
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
-        CompletableFuture<SignalSocket> connected = new CompletableFuture<>();
-        context.runOnContext(v -> SignalSocket.connect(path, context, () -> wakeups.add(socket.framesRead()),
-                peerClosed::complete).onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        socket = ar.result();
-                        connected.complete(ar.result());
-                    } else {
-                        connected.completeExceptionally(ar.cause());
-                    }
-                }));
+        Future<SignalSocket> connected = OnContext.call(context, () -> SignalSocket.connect(path, context,
+                () -> wakeups.add(socket.framesRead()), peerClosed::tryComplete).onSuccess(s -> socket = s));
         peer = server.accept();
-        connected.get(10, TimeUnit.SECONDS);
+        connected.await(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -76,28 +72,9 @@ class SignalSocketTest {
         return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
     }
 
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s: " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     /** Runs {@code task} on the socket's context and waits (bounded) for it to finish. */
     private void onLoop(Runnable task) throws Exception {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        context.runOnContext(v -> {
-            try {
-                task.run();
-                done.complete(null);
-            } catch (Throwable t) {
-                done.completeExceptionally(t);
-            }
-        });
-        done.get(20, TimeUnit.SECONDS);
+        OnContext.run(context, task).await(20, TimeUnit.SECONDS);
     }
 
     @Test
@@ -106,13 +83,13 @@ class SignalSocketTest {
         for (int i = 0; i < 12; i++) {
             peer.write(bytes.slice(i, 1));
         }
-        await("three frames read", () -> !wakeups.isEmpty() && wakeups.getLast() == 3);
+        await("three frames read").atMost(20, TimeUnit.SECONDS).until(() -> !wakeups.isEmpty() && wakeups.getLast() == 3);
         long previous = 0;
         for (long frames : wakeups) {
             assertTrue(frames > previous, "a wake-up without a new whole frame: " + wakeups);
             previous = frames;
         }
-        assertFalse(peerClosed.isDone());
+        assertFalse(peerClosed.future().isComplete());
     }
 
     @Test
@@ -135,7 +112,8 @@ class SignalSocketTest {
 
         // The peer reads again: the frame that waited arrives whole and carries the newest signal.
         long[] read = new long[2]; // bytes, the last whole frame's value
-        CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> {
+        Promise<Void> drained = Promise.promise();
+        Thread.ofVirtual().start(() -> { // blocking reads, off the test's thread so that the wait is bounded
             ByteBuffer in = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
             try {
                 while (read[1] != signals) {
@@ -149,13 +127,14 @@ class SignalSocketTest {
                         read[1] = in.getInt(n - 4);
                     }
                 }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                drained.complete();
+            } catch (Throwable e) {
+                drained.fail(e);
             }
         });
         try {
-            drained.get(20, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+            drained.future().await(20, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
             throw new AssertionError("the last signal, sent while the socket was full, never reached the peer"
                     + " (last frame read " + read[1] + ")");
         }
@@ -186,23 +165,22 @@ class SignalSocketTest {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        await("the flood reached the signal socket", () -> written.get() > 1 << 20);
+        await("the flood reached the signal socket").atMost(20, TimeUnit.SECONDS).until(() -> written.get() > 1 << 20);
         // A task for the same loop runs while the peer keeps writing: the reads gave the loop back.
         context.runOnContext(v -> loopRan.set(true));
-        flooder.join(TimeUnit.SECONDS.toMillis(60));
-        assertFalse(flooder.isAlive(), "the flooder is still writing");
+        await("the flooder stops writing").atMost(60, TimeUnit.SECONDS).until(() -> !flooder.isAlive());
         assertTrue(loopRan.get(), "the loop ran nothing else during the flood (the peer wrote " + written.get() + " bytes)");
         assertTrue(written.get() < cap);
         assertFalse(wakeups.isEmpty());
-        assertFalse(peerClosed.isDone());
+        assertFalse(peerClosed.future().isComplete());
     }
 
     @Test
     void aPeerThatClosesIsReportedOnceAndAClosedSocketSendsNothing() throws Exception {
         peer.write(frame(1));
-        await("the frame read", () -> !wakeups.isEmpty());
+        await("the frame read").atMost(20, TimeUnit.SECONDS).until(() -> !wakeups.isEmpty());
         peer.close();
-        assertEquals(SignalSocket.CLOSED_BY_PEER, peerClosed.get(20, TimeUnit.SECONDS));
+        assertEquals(SignalSocket.CLOSED_BY_PEER, peerClosed.future().await(20, TimeUnit.SECONDS));
         onLoop(() -> {
             assertTrue(socket.isClosed());
             socket.send(2); // dropped: no exception, nothing written
@@ -213,15 +191,16 @@ class SignalSocketTest {
     @Test
     void closingFromThisEndDoesNotReportThePeerAndThePeerSeesTheEnd() throws Exception {
         socket.close(); // off the loop: hops onto it
-        CompletableFuture<Integer> end = CompletableFuture.supplyAsync(() -> {
+        Promise<Integer> end = Promise.promise();
+        Thread.ofVirtual().start(() -> { // a blocking read, off the test's thread so that the wait is bounded
             try {
-                return peer.read(ByteBuffer.allocate(4));
+                end.complete(peer.read(ByteBuffer.allocate(4)));
             } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                end.fail(e);
             }
         });
-        assertEquals(-1, end.get(20, TimeUnit.SECONDS), "the peer still sees an open socket");
+        assertEquals(-1, end.future().await(20, TimeUnit.SECONDS), "the peer still sees an open socket");
         onLoop(() -> assertTrue(socket.isClosed()));
-        assertFalse(peerClosed.isDone(), "our own close was reported as the peer's");
+        assertFalse(peerClosed.future().isComplete(), "our own close was reported as the peer's");
     }
 }
