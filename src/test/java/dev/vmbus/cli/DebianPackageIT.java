@@ -182,6 +182,27 @@ class DebianPackageIT {
         assertEquals(List.of(), shipped, "the package carries the test kit");
     }
 
+    /**
+     * The kit jar holds the classes of the kit's own sources ({@code src/testkit/java}) and nothing of the tests that
+     * share its package: not their tests, nor {@code AgentInternals}, which opens the kit's package-private seam to
+     * the agent's own tests only (the pom's testkit excludes).
+     */
+    @Test
+    void theKitJarHoldsTheKitsOwnSourcesAndNothingElse() throws Exception {
+        Set<String> sources;
+        try (Stream<Path> files = Files.list(Path.of("src/testkit/java/dev/vmbus/testkit"))) {
+            sources = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".java"))
+                    .map(n -> n.substring(0, n.length() - ".java".length()))
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
+        Set<String> classes = kitEntries(Path.of("target/vmbus-thin-testkit.jar")).stream()
+                .filter(n -> n.endsWith(".class"))
+                .map(n -> n.substring("dev/vmbus/testkit/".length(), n.length() - ".class".length()).replaceAll("\\$.*", ""))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertTrue(sources.contains("TestAgent"), "not the kit's sources: " + sources);
+        assertEquals(sources, classes, "the testkit jar's top-level classes against src/testkit/java");
+    }
+
     /** The entries of {@code jar} under {@code dev/vmbus/testkit/}. */
     private static List<String> kitEntries(Path jar) throws IOException {
         return entries(jar).stream().filter(n -> n.startsWith("dev/vmbus/testkit/")).toList();

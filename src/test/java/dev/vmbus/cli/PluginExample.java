@@ -88,7 +88,7 @@ final class PluginExample {
         Files.copy(Path.of("pom.xml"), artifact.resolve(base + ".pom"));
         jar(Path.of("target/classes"), p -> true, artifact.resolve(base + ".jar"));
         jar(Path.of("target/test-classes"), p -> p.startsWith("dev/vmbus/testkit/") && !p.endsWith("Test.class")
-                && !p.contains("Test$"), artifact.resolve(base + "-testkit.jar"));
+                && !p.contains("Test$") && !p.endsWith("/AgentInternals.class"), artifact.resolve(base + "-testkit.jar"));
         return repo;
     }
 
