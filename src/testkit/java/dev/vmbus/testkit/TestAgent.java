@@ -39,7 +39,8 @@ import java.util.function.Predicate;
  * {@link #stateAsync}, {@link #stateWhen}, {@link #eventWhen}, {@link #closeAsync}. The lifecycle events are
  * collected from the event bus into a concurrent list.
  *
- * <p>It is also the one harness of the agent's own tests (no other class starts an agent for a test). What those
+ * <p>It is also the one agent harness of the agent's own tests (tests of the composition root itself, its
+ * transports and builder options, call {@link Agent#builder} as {@code vmbus run} does). What those tests
  * need beyond the public kit goes through one narrow, package-private seam, opened only by {@code AgentInternals}
  * in the test sources, so that nothing of it is in the kit's public signatures nor in a plug-in's reach:
  * {@code start(VmbusConfig)}, the whole agent as {@code vmbus run} builds it from a configuration (installed
