@@ -1,6 +1,7 @@
 package dev.vmbus.transport.uio;
 
 import dev.vmbus.os.Posix;
+import io.vertx.core.Promise;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,10 +11,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,24 +37,25 @@ class SharedMemoryTest {
         for (int round = 0; round < 50; round++) {
             Arena arena = Arena.ofShared();
             MemorySegment ring = Posix.map(file, 0, 1 << 20, arena);
-            CountDownLatch reading = new CountDownLatch(1);
-            CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+            AtomicBoolean reading = new AtomicBoolean();
+            Promise<Throwable> reader = Promise.promise();
+            Thread.ofPlatform().start(() -> {
                 long sum = 0;
                 try {
                     while (true) {
                         for (long i = 0; i < ring.byteSize(); i += 4096) {
                             sum += ring.get(ValueLayout.JAVA_INT, i);
                         }
-                        reading.countDown();
+                        reading.set(true);
                     }
                 } catch (Throwable e) {
                     sink = sum; // keeps the reads
-                    return e;
+                    reader.complete(e);
                 }
             });
-            assertTrue(reading.await(10, TimeUnit.SECONDS));
+            await("the reader's first pass").atMost(10, TimeUnit.SECONDS).until(reading::get);
             assertTrue(SharedMemory.close(arena, ring), "this call unmapped it");
-            Throwable ended = reader.get(10, TimeUnit.SECONDS);
+            Throwable ended = reader.future().await(10, TimeUnit.SECONDS);
             assertTrue(ended instanceof IllegalStateException, "the reader ended with " + ended);
             assertFalse(ring.scope().isAlive());
             assertFalse(SharedMemory.close(arena, ring), "a second close is a no-op");

@@ -6,6 +6,7 @@ import dev.vmbus.os.Posix;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.uio.KernelFixtures.Generation;
+import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -101,15 +101,7 @@ class UioBuffersTest {
             RecordedOffers offers = new RecordedOffers();
             guest.start(context, offers).await(10, TimeUnit.SECONDS);
             Offer offer = offers.next();
-            CompletableFuture<ChannelLink> opened = new CompletableFuture<>();
-            context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
-                if (ar.succeeded()) {
-                    opened.complete(ar.result());
-                } else {
-                    opened.completeExceptionally(ar.cause());
-                }
-            }));
-            ChannelLink link = opened.get(10, TimeUnit.SECONDS);
+            ChannelLink link = OnContext.call(context, () -> guest.open(offer)).await(10, TimeUnit.SECONDS);
             ChannelBuffer recv = link.buffer(ChannelBuffer.Kind.RECEIVE).orElseThrow();
             ChannelBuffer send = link.buffer(ChannelBuffer.Kind.SEND).orElseThrow();
             assertEquals("recv:925201", recv.name().toString());

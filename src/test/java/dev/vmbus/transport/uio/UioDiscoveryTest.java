@@ -2,6 +2,7 @@ package dev.vmbus.transport.uio;
 
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.os.PageSize;
+import io.vertx.core.Promise;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -132,16 +132,19 @@ class UioDiscoveryTest {
         f.subchannel(dev, 30, 1, 0);
         Path ring = dev.resolve("channels/30/ring");
 
-        CompletableFuture<Void> late = CompletableFuture.runAsync(() -> {
+        Promise<Void> late = Promise.promise();
+        Thread.ofVirtual().start(() -> {
             try {
+                Thread.sleep(300); // pacing: late, once the wait has begun
                 f.ring(dev, 30, 6 * PAGE);
+                late.complete();
             } catch (Exception e) {
-                throw new RuntimeException(e);
+                late.fail(e);
             }
-        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)); // late: once the wait has begun
+        });
         long size = UioDiscovery.awaitRingFile(ring, 5_000);
 
-        late.get(5, TimeUnit.SECONDS);
+        late.future().await(5, TimeUnit.SECONDS);
         assertEquals(6 * PAGE, size);
     }
 

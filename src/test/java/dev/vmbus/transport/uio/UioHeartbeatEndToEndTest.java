@@ -9,6 +9,7 @@ import dev.vmbus.device.heartbeat.HeartbeatHandler;
 import dev.vmbus.host.HeartbeatHostDevice;
 import dev.vmbus.os.PageSize;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -32,7 +32,7 @@ class UioHeartbeatEndToEndTest extends UioAgentTest {
     static final long PAGE = PageSize.system();
     static final UUID INSTANCE = UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0");
 
-    final CompletableFuture<FixtureHostLink> hostLink = new CompletableFuture<>();
+    final Promise<FixtureHostLink> hostLink = Promise.promise();
 
     /** The agent on uio over the fixture tree under {@code root}, on a kernel with every fix (6.16), no dashboard. */
     static VmbusConfig config(Path root, JsonObject dashboard) {
@@ -52,10 +52,10 @@ class UioHeartbeatEndToEndTest extends UioAgentTest {
         Context hostContext = hostVertx.getOrCreateContext();
         Offer offer = new Offer(relid, DeviceClass.HEARTBEAT.classId(), INSTANCE, 0, (int) (4 * PAGE));
         HeartbeatHostDevice host = new HeartbeatHostDevice(hostContext, offer, 100);
-        CompletableFuture<HeartbeatHostDevice.Health> healthy = new CompletableFuture<>();
+        Promise<HeartbeatHostDevice.Health> healthy = Promise.promise();
         host.healthHandler(h -> {
             if (h == HeartbeatHostDevice.Health.HEALTHY) {
-                healthy.complete(h);
+                healthy.tryComplete(h);
             }
         });
 
@@ -65,19 +65,19 @@ class UioHeartbeatEndToEndTest extends UioAgentTest {
                 FixtureHostLink link = new FixtureHostLink(offer, device.dir().resolve("channels/" + relid + "/ring"),
                         (int) PAGE, pair, hostContext);
                 hostContext.runOnContext(v -> host.opened(link));
-                hostLink.complete(link);
+                hostLink.tryComplete(link);
             } catch (Exception e) {
-                hostLink.completeExceptionally(e);
+                hostLink.tryFail(e);
             }
         });
 
         agent = Agent.builder(config(tmp, new JsonObject().put("enabled", false)))
                 .handlers(List.of(new HeartbeatHandler())).uioNodes(nodes).start();
 
-        assertEquals(HeartbeatHostDevice.Health.HEALTHY, healthy.get(10, TimeUnit.SECONDS));
+        assertEquals(HeartbeatHostDevice.Health.HEALTHY, healthy.future().await(10, TimeUnit.SECONDS));
         await("five replies").atMost(10, TimeUnit.SECONDS).until(() -> host.replies() >= 5);
         assertEquals(HeartbeatHostDevice.Health.HEALTHY, host.health());
-        FixtureHostLink link = hostLink.get();
+        FixtureHostLink link = hostLink.future().await(10, TimeUnit.SECONDS);
         assertTrue(link.interrupts() >= 5, "the host interrupted through the socket pair: " + link.interrupts());
         assertTrue(link.kicks() >= 5, "the guest kicked with write(1): " + link.kicks());
     }

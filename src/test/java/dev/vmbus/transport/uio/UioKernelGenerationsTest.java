@@ -11,6 +11,7 @@ import dev.vmbus.os.PageSize;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -26,12 +27,12 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -60,8 +61,8 @@ class UioKernelGenerationsTest {
     Context context;
     UioGuest guest;
     final Map<Integer, Offer> offers = new ConcurrentHashMap<>();
-    final LinkedBlockingQueue<Integer> rescinds = new LinkedBlockingQueue<>();
-    final Map<Integer, LinkedBlockingQueue<Packet>> received = new ConcurrentHashMap<>();
+    final Queue<Integer> rescinds = new ConcurrentLinkedQueue<>();
+    final Map<Integer, Queue<Packet>> received = new ConcurrentHashMap<>();
     final List<Offer> offerLog = new CopyOnWriteArrayList<>();
 
     @BeforeEach
@@ -121,24 +122,14 @@ class UioKernelGenerationsTest {
     }
 
     private ChannelLink open(Offer offer) throws Exception {
-        CompletableFuture<ChannelLink> link = new CompletableFuture<>();
-        context.runOnContext(v -> guest.open(offer).onComplete(ar -> {
-            if (ar.succeeded()) {
-                link.complete(ar.result());
-            } else {
-                link.completeExceptionally(ar.cause());
-            }
-        }));
-        return link.get(10, TimeUnit.SECONDS);
+        return OnContext.call(context, () -> guest.open(offer)).await(10, TimeUnit.SECONDS);
     }
 
     /** Opens a channel as the agent's channel verticle does: a driver that drains on every interrupt. */
     private ChannelDriver drive(Offer offer) throws Exception {
         ChannelLink link = open(offer);
-        LinkedBlockingQueue<Packet> queue = received.computeIfAbsent(offer.relid(), r -> new LinkedBlockingQueue<>());
-        CompletableFuture<ChannelDriver> driver = new CompletableFuture<>();
-        context.runOnContext(v -> driver.complete(ChannelDriver.guest(link, context, 0, queue::add)));
-        return driver.get(5, TimeUnit.SECONDS);
+        Queue<Packet> queue = received.computeIfAbsent(offer.relid(), r -> new ConcurrentLinkedQueue<>());
+        return OnContext.supply(context, () -> ChannelDriver.guest(link, context, 0, queue::add)).await(5, TimeUnit.SECONDS);
     }
 
     private Offer awaitOffer(int relid) {
@@ -151,12 +142,17 @@ class UioKernelGenerationsTest {
     }
 
     private void onContext(Runnable task) throws Exception {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        context.runOnContext(v -> {
-            task.run();
-            done.complete(null);
-        });
-        done.get(10, TimeUnit.SECONDS);
+        OnContext.run(context, task).await(10, TimeUnit.SECONDS);
+    }
+
+    /** The next packet received on {@code relid}, waiting up to 5 s. */
+    private Packet nextOn(int relid) {
+        return await("a packet on relid " + relid).atMost(5, TimeUnit.SECONDS).until(received.get(relid)::poll, Objects::nonNull);
+    }
+
+    /** The next rescinded relid, waiting up to 5 s. */
+    private int nextRescind() {
+        return await("a rescind").atMost(5, TimeUnit.SECONDS).until(rescinds::poll, Objects::nonNull);
     }
 
     /** Proves scans ran after the first one: a device hot-added later is offered. */
@@ -185,13 +181,13 @@ class UioKernelGenerationsTest {
         hostSends(primaryHost, 1);
         hostSends(subHost, 2);
 
-        assertEquals(1, received.get(PRIMARY).poll(5, TimeUnit.SECONDS).transactionId(), "the primary is served");
+        assertEquals(1, nextOn(PRIMARY).transactionId(), "the primary is served");
         assertEquals(List.of(), kernel.oopses, "the host interrupted a subchannel on a kernel without d062463edf17");
         assertEquals(1, kernel.rxMask(40), "the subchannel's RX ring stays masked, as the kernel left it");
         assertTrue(offerLog.stream().noneMatch(o -> o.relid() == 40), "the subchannel is not offered: " + offerLog);
         Offer sub = new Offer(40, UUID.fromString("34d14be3-dee4-41c8-9ae7-6b174977c192"), INSTANCE, 1, (int) (3 * PAGE));
-        ExecutionException refused = assertThrows(ExecutionException.class, () -> open(sub));
-        assertTrue(refused.getCause().getMessage().contains("d062463edf17"), refused.getCause().getMessage());
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> open(sub));
+        assertTrue(refused.getMessage().contains("d062463edf17"), refused.getMessage());
     }
 
     // Item 3: without d062463edf17 a subchannel's write(1) reaches the primary only; with it one write(1) serves
@@ -208,14 +204,11 @@ class UioKernelGenerationsTest {
         assertEquals(0, kernel.writes());
 
         kernel.hold(); // the first write sleeps in the kernel; what is asked for meanwhile must merge
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        context.runOnContext(v -> {
+        onContext(() -> { // all three asked for while the kernel holds
             primary.send(new byte[] {1}, 1, PacketType.DATA_INBAND, 0);
             sub1.send(new byte[] {2}, 2, PacketType.DATA_INBAND, 0);
             sub2.send(new byte[] {3}, 3, PacketType.DATA_INBAND, 0);
-            sent.complete(null);
         });
-        sent.get(10, java.util.concurrent.TimeUnit.SECONDS); // all three asked for while the kernel holds
         kernel.release();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> kernel.signalled(PRIMARY) > 0 && kernel.signalled(40) > 0
@@ -232,8 +225,8 @@ class UioKernelGenerationsTest {
         drive(awaitOffer(PRIMARY));
         awaitALaterScan();
         Offer sub = new Offer(40, UUID.fromString("34d14be3-dee4-41c8-9ae7-6b174977c192"), INSTANCE, 1, (int) (3 * PAGE));
-        ExecutionException refused = assertThrows(ExecutionException.class, () -> drive(sub));
-        assertTrue(refused.getCause().getMessage().contains("reaches the primary only"), refused.getCause().getMessage());
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> drive(sub));
+        assertTrue(refused.getMessage().contains("reaches the primary only"), refused.getMessage());
         assertEquals(0, kernel.signalled(40));
     }
 
@@ -261,8 +254,8 @@ class UioKernelGenerationsTest {
         Offer unmonitored = new Offer(9, UUID.fromString("57164f39-9115-4e78-ab55-382f3bd5422d"), other, 0,
                 (int) (4 * PAGE));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            ExecutionException refused = assertThrows(ExecutionException.class, () -> open(unmonitored));
-            assertTrue(refused.getCause().getMessage().contains("547fa4ffd799"), refused.getCause().getMessage());
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> open(unmonitored));
+            assertTrue(refused.getMessage().contains("547fa4ffd799"), refused.getMessage());
         });
         assertTrue(offerLog.stream().noneMatch(o -> o.relid() == 9), "refused, so never offered: " + offerLog);
     }
@@ -277,9 +270,9 @@ class UioKernelGenerationsTest {
         Offer primary = new Offer(PRIMARY, UUID.fromString("34d14be3-dee4-41c8-9ae7-6b174977c192"), INSTANCE, 0,
                 (int) (4 * PAGE));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            ExecutionException refused = assertThrows(ExecutionException.class, () -> open(primary));
-            assertTrue(refused.getCause().getMessage().contains("channel " + PRIMARY + " of uio0 is not served: this"
-                    + " is a confidential VM (the CPU flag tdx_guest"), refused.getCause().getMessage());
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> open(primary));
+            assertTrue(refused.getMessage().contains("channel " + PRIMARY + " of uio0 is not served: this"
+                    + " is a confidential VM (the CPU flag tdx_guest"), refused.getMessage());
         });
         assertEquals(List.of(), offerLog, "refused, so never offered");
     }
@@ -292,29 +285,19 @@ class UioKernelGenerationsTest {
         ChannelDriver driver = drive(awaitOffer(PRIMARY));
         ChannelLink link = driver.link();
         hostSends(kernel.host(PRIMARY), 1);
-        assertEquals(1, received.get(PRIMARY).poll(5, TimeUnit.SECONDS).transactionId());
+        assertEquals(1, nextOn(PRIMARY).transactionId());
 
         kernel.rescind(); // the kernel may free the ring pages from here on; nobody closes the link
 
         await().atMost(Duration.ofSeconds(10)).until(() -> !link.memory().scope().isAlive());
-        assertEquals(PRIMARY, rescinds.poll(5, TimeUnit.SECONDS));
-        CompletableFuture<Throwable> send = new CompletableFuture<>();
-        onContext(() -> driver.send(new byte[] {1}, 5, PacketType.DATA_INBAND, 0)
-                .onComplete((x, e) -> send.complete(e)));
-        assertTrue(send.get(5, TimeUnit.SECONDS) instanceof ChannelClosedException, "send: " + send.join());
-        CompletableFuture<Throwable> access = new CompletableFuture<>();
-        onContext(() -> {
-            try {
-                driver.stats(); // what the dashboard's snapshot reads
-                access.complete(null);
-            } catch (RuntimeException e) {
-                access.complete(e);
-            }
-        });
-        assertTrue(access.get(5, TimeUnit.SECONDS) instanceof RingUnmappedException, "the snapshot: " + access.join());
-        CompletableFuture<SendStatus> write = new CompletableFuture<>();
-        onContext(() -> write.complete(driver.writeRaw(MemorySegment.ofArray(new byte[32]), 0, 32))); // a ring write
-        assertEquals(SendStatus.NO_DEVICE, write.get(5, TimeUnit.SECONDS), "the channel is gone: nothing is written");
+        assertEquals(PRIMARY, nextRescind());
+        assertThrows(ChannelClosedException.class, () -> OnContext.call(context,
+                () -> driver.send(new byte[] {1}, 5, PacketType.DATA_INBAND, 0)).await(5, TimeUnit.SECONDS), "send");
+        assertThrows(RingUnmappedException.class, () -> OnContext.run(context,
+                () -> driver.stats()).await(5, TimeUnit.SECONDS), "the snapshot"); // what the dashboard's snapshot reads
+        assertEquals(SendStatus.NO_DEVICE, OnContext.supply(context, // a ring write
+                () -> driver.writeRaw(MemorySegment.ofArray(new byte[32]), 0, 32)).await(5, TimeUnit.SECONDS),
+                "the channel is gone: nothing is written");
         assertThrows(IllegalStateException.class, () -> link.memory().get(ValueLayout.JAVA_INT, 0));
     }
 
@@ -325,7 +308,7 @@ class UioKernelGenerationsTest {
         startGuest(options(KernelGenerations.D062463));
         drive(awaitOffer(PRIMARY));
         kernel.rescind();
-        assertEquals(PRIMARY, rescinds.poll(5, TimeUnit.SECONDS));
+        assertEquals(PRIMARY, nextRescind());
 
         // The kernel unregisters the device and registers the re-offer at once: same instance, uio1. Atomic, so no
         // scan ever sees the instance missing.
@@ -336,7 +319,7 @@ class UioKernelGenerationsTest {
         ChannelDriver again = drive(offers.get(PRIMARY));
         received.get(PRIMARY).clear();
         hostSends(kernel.host(PRIMARY), 3);
-        assertEquals(3, received.get(PRIMARY).poll(5, TimeUnit.SECONDS).transactionId(), "served on uio1");
+        assertEquals(3, nextOn(PRIMARY).transactionId(), "served on uio1");
         assertTrue(nodes.pairs.containsKey("uio1"));
         assertEquals(PRIMARY, again.relid());
     }
@@ -389,9 +372,7 @@ class UioKernelGenerationsTest {
 
         kernel.hold(); // another device is opening: uio_write sleeps
         context.runOnContext(v -> driver.send(new byte[] {1}, 1, PacketType.DATA_INBAND, 0));
-        CompletableFuture<Void> loopTurned = new CompletableFuture<>();
-        context.runOnContext(v -> loopTurned.complete(null));
-        await().atMost(Duration.ofSeconds(10)).until(loopTurned::isDone);
+        onContext(() -> { }); // the loop turned
         assertEquals(0, kernel.signalled(PRIMARY), "the kick is still asleep in the kernel");
 
         kernel.release();

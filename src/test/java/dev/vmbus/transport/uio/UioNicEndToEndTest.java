@@ -11,26 +11,30 @@ import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -69,20 +73,12 @@ class UioNicEndToEndTest extends UioAgentTest {
         VmbusConfig.Nic nicConfig = ConfigLoader.parse(new JsonObject().put("host", new JsonObject().put("nic",
                 new JsonObject().put("enabled", true).put("backend", "loopback"))).encode(), "test").host().nic();
         LoopbackPort port = new LoopbackPort(LoopbackPort.DEFAULT_CAPACITY, nicConfig.mtu() + HostNic.ETHERNET_HEADER);
-        CompletableFuture<HostNic> nic = new CompletableFuture<>();
-        hostContext.runOnContext(v -> {
+        HostNic host = OnContext.call(hostContext, () -> {
             HostNic n = new HostNic(hostContext, transport, offer, nicConfig,
                     new HostTransport.Buffers(RECV_BYTES, SEND_BYTES), null, port, () -> RELID + 1);
-            n.start().onComplete(ar -> {
-                if (ar.succeeded()) {
-                    nic.complete(n);
-                } else {
-                    nic.completeExceptionally(ar.cause());
-                }
-            });
-        });
-        HostNic host = nic.get(10, TimeUnit.SECONDS);
-        HostTransport.ChannelListener listener = transport.listener.get(10, TimeUnit.SECONDS);
+            return n.start().map(x -> n);
+        }).await(10, TimeUnit.SECONDS);
+        HostTransport.ChannelListener listener = transport.listener.future().await(10, TimeUnit.SECONDS);
 
         // Opening /dev/uioN makes the kernel initialise the rings and open the channel; the host's end then maps the
         // same ring file and the same two buffer files.
@@ -103,7 +99,7 @@ class UioNicEndToEndTest extends UioAgentTest {
                 .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
                         .put("backend", "eventbus").put("tap", "uionic0").put("controlOverSection", true)))
                 .put("dashboard", new JsonObject().put("enabled", false)).encode(), "test");
-        LinkedBlockingQueue<Buffer> received = new LinkedBlockingQueue<>();
+        Queue<Buffer> received = new ConcurrentLinkedQueue<>();
         agent = Agent.builder(config).handlers(List.of(new NetvscHandler())).uioNodes(nodes).start();
         agent.vertx().eventBus().<Buffer>localConsumer("vmbus.netvsc.uionic0.rx", m -> received.add(m.body()));
 
@@ -126,12 +122,19 @@ class UioNicEndToEndTest extends UioAgentTest {
         System.arraycopy(new byte[] {0x00, 0x15, 0x5d, 0x56, 0x4d, 0x01}, 0, frame, 0, 6); // to the host's MAC
         frame[12] = (byte) 0x88;
         frame[13] = (byte) 0xB5; // local experimental EtherType
-        Buffer back = null;
-        for (int attempt = 0; attempt < 50 && back == null; attempt++) {
-            agent.vertx().eventBus().send("vmbus.netvsc.uionic0.tx", Buffer.buffer(frame));
-            back = received.poll(200, TimeUnit.MILLISECONDS);
+        Buffer back;
+        try {
+            // sent again every 200 ms until one comes back, 10 s in all
+            back = await("the frame back").atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200)).until(() -> {
+                Buffer in = received.poll();
+                if (in == null) {
+                    agent.vertx().eventBus().send("vmbus.netvsc.uionic0.tx", Buffer.buffer(frame));
+                }
+                return in;
+            }, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no frame came back: " + state(host, hostContext).encode(), e);
         }
-        assertNotNull(back, "no frame came back: " + state(host, hostContext).encode());
         assertArrayEquals(frame, back.getBytes());
         assertTrue(contains(Files.readAllBytes(map4), frame), "the frame did not go through map 4's send sections");
         assertTrue(contains(Files.readAllBytes(map3), frame), "the frame did not come back through map 3");
@@ -141,9 +144,7 @@ class UioNicEndToEndTest extends UioAgentTest {
     }
 
     private static JsonObject state(HostNic host, Context hostContext) throws Exception {
-        CompletableFuture<JsonObject> s = new CompletableFuture<>();
-        hostContext.runOnContext(v -> s.complete(host.state()));
-        return s.get(10, TimeUnit.SECONDS);
+        return OnContext.supply(hostContext, host::state).await(10, TimeUnit.SECONDS);
     }
 
     private static boolean contains(byte[] haystack, byte[] needle) {
@@ -164,7 +165,7 @@ class UioNicEndToEndTest extends UioAgentTest {
      * guest opens the device's {@code /dev/uioN} ({@link FixtureNodes}), whose callback hands the listener the link.
      */
     private static final class FixtureHost implements HostTransport {
-        final CompletableFuture<ChannelListener> listener = new CompletableFuture<>();
+        final Promise<ChannelListener> listener = Promise.promise();
 
         @Override
         public Future<Void> start() {
@@ -178,13 +179,13 @@ class UioNicEndToEndTest extends UioAgentTest {
 
         @Override
         public Future<Void> offer(Offer offer, ChannelListener l) {
-            listener.complete(l);
+            listener.tryComplete(l);
             return Future.succeededFuture();
         }
 
         @Override
         public Future<Void> rescind(int relid) {
-            listener.thenAccept(l -> l.closed(relid, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded")));
+            listener.future().onSuccess(l -> l.closed(relid, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded")));
             return Future.succeededFuture();
         }
 
