@@ -35,8 +35,8 @@ class AgentVertxIdleTest {
                 });
                 Path task = own.future().await(10, TimeUnit.SECONDS);
                 long before = timesRun(task);
-                // pacing: three of the old one-second waits pass with nothing scheduled on the loop and no I/O
-                Thread.sleep(3_200);
+                // three of the old one-second waits; nothing is scheduled on the loop and no I/O arrives
+                Thread.sleep(3_200); // pacing: the idle time measured
                 long after = timesRun(task);
                 // the old loop ran three times (plus once to finish the task above); one spare for the kernel
                 assertTrue(after - before <= 1, "the idle loop " + task + " ran " + (after - before) + " times");

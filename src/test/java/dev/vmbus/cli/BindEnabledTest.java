@@ -208,8 +208,7 @@ class BindEnabledTest {
         Thread exiting = Thread.ofVirtual().unstarted(() -> {
             try {
                 stopped.future().await(60, TimeUnit.SECONDS);
-                // pacing: systemd delivers SIGTERM and the daemon exits a while after systemctl --no-block returned
-                Thread.sleep(300);
+                Thread.sleep(300); // pacing: systemd stops the daemon a while after systemctl --no-block returned
                 b.tree.exit(812);
             } catch (Exception e) {
                 throw new IllegalStateException(e);

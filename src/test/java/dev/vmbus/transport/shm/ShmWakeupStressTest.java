@@ -112,9 +112,8 @@ class ShmWakeupStressTest {
             });
             for (int i = 0; i < burst; i++) {
                 if (pauses[i] > 0) {
-                    // pacing: pauses on this thread interleave the echo reads below with the host's writes in
-                    // varying phases
-                    LockSupport.parkNanos(pauses[i]);
+                    // Pauses on this thread interleave the echo reads below with the host's writes in varying phases.
+                    LockSupport.parkNanos(pauses[i]); // pacing: the random pauses of the load
                 }
                 // polled on this thread: 3 000 waits a channel, no poller thread each
                 Packet echo = await("relid " + relid + ": the echo of packet " + (first + i) + " of "
