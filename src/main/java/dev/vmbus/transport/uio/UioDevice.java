@@ -2,10 +2,8 @@ package dev.vmbus.transport.uio;
 
 import dev.vmbus.transport.ChannelBuffer;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * A VMBus device that {@code uio_hv_generic} serves to this transport: the {@link VmbusDevice} as sysfs shows it,
@@ -25,29 +23,9 @@ public record UioDevice(VmbusDevice device, List<UioBufferMap> buffers, List<Str
         bufferProblems = List.copyOf(bufferProblems);
     }
 
-    /** {@code device_id}: which device. */
-    public UUID instanceId() {
-        return device.instanceId();
-    }
-
-    /** {@code class_id}: which device class. */
-    public UUID classId() {
-        return device.classId();
-    }
-
-    /** {@code <sysfsRoot>/bus/vmbus/devices/<instance>}. */
-    public Path dir() {
-        return device.dir();
-    }
-
     /** The uio node name, e.g. {@code uio0}. */
     public String uio() {
         return device.uio().orElseThrow();
-    }
-
-    /** {@code id}: the primary channel's relid. */
-    public int primaryRelid() {
-        return device.primaryRelid();
     }
 
     /** {@code maps/map0/size}: both rings of the primary channel. */
@@ -55,18 +33,9 @@ public record UioDevice(VmbusDevice device, List<UioBufferMap> buffers, List<Str
         return device.map0Size().orElseThrow();
     }
 
-    /** The primary channel and every subchannel the kernel has created so far, primary first. */
-    public List<UioChannel> channels() {
-        return device.channels();
-    }
-
     /** The device's buffer of {@code kind}, if the kernel made one. */
     public Optional<UioBufferMap> buffer(ChannelBuffer.Kind kind) {
         return buffers.stream().filter(b -> b.name().kind() == kind).findFirst();
-    }
-
-    public Optional<UioChannel> channel(int relid) {
-        return device.channel(relid);
     }
 
     /** The primary channel's ring size per direction (map 0 holds TX then RX, each half of it). */

@@ -170,7 +170,7 @@ public final class UioDiscovery {
      * re-offer with the same instance GUID) gets a new directory, and possibly a new {@code uioN}, so a new value.
      */
     public static String registration(UioDevice device) throws IOException {
-        Path node = device.dir().resolve("uio").resolve(device.uio());
+        Path node = device.device().dir().resolve("uio").resolve(device.uio());
         Object key = Files.readAttributes(node, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         return device.uio() + "@" + (key != null ? key : Files.getLastModifiedTime(node));
     }

@@ -158,7 +158,7 @@ public final class UioGuest implements GuestTransport {
                 report("uio: " + device.uio() + " skipped: " + e.getMessage());
                 continue;
             }
-            for (UioChannel channel : device.channels()) {
+            for (UioChannel channel : device.device().channels()) {
                 String refusal = KernelLimits.refusal(options.kernel(), channel, device.uio());
                 if (refusal != null) {
                     refused.put(channel.relid(), refusal);
@@ -175,8 +175,8 @@ public final class UioGuest implements GuestTransport {
                                 + " is open); looking again on every rescan");
                         continue;
                     }
-                    found.add(new Known(device, channel, new Offer(channel.relid(), device.classId(),
-                            device.instanceId(), channel.subchannel(), (int) (memory / 2)), registration));
+                    found.add(new Known(device, channel, new Offer(channel.relid(), device.device().classId(),
+                            device.device().instanceId(), channel.subchannel(), (int) (memory / 2)), registration));
                 } catch (IOException | IllegalArgumentException e) {
                     report("uio: channel " + channel.relid() + " of " + device.uio() + " not offered yet: "
                             + e.getMessage());
@@ -198,7 +198,7 @@ public final class UioGuest implements GuestTransport {
         Map<Integer, Known> now = new HashMap<>();
         Map<UUID, String> present = new HashMap<>();
         for (Known k : found) {
-            UUID instance = k.device().instanceId();
+            UUID instance = k.offer().instanceId();
             present.put(instance, k.registration());
             String lost = rescinded.get(instance);
             if (lost != null && !lost.equals(k.registration())) {
@@ -251,7 +251,7 @@ public final class UioGuest implements GuestTransport {
             if (links.containsKey(offer.relid())) {
                 return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
             }
-            UUID instance = k.device().instanceId();
+            UUID instance = k.offer().instanceId();
             Future<DeviceLine> line = lines.computeIfAbsent(instance, id -> vertx.executeBlocking(() -> openLine(k)));
             return line.onFailure(e -> lines.remove(instance, line))
                     .compose(l -> {
@@ -279,7 +279,7 @@ public final class UioGuest implements GuestTransport {
             nodes.closeInterrupt(fd); // a worker: this close may wait on the host like any other
             throw e;
         }
-        LOG.info("uio: " + device.uio() + " (" + device.instanceId() + ") open");
+        LOG.info("uio: " + device.uio() + " (" + device.device().instanceId() + ") open");
         return line;
     }
 
@@ -315,9 +315,9 @@ public final class UioGuest implements GuestTransport {
             return;
         }
         line.retired = true;
-        Future<DeviceLine> current = lines.get(line.device.instanceId());
+        Future<DeviceLine> current = lines.get(line.device.device().instanceId());
         if (current != null && current.result() == line) {
-            lines.remove(line.device.instanceId());
+            lines.remove(line.device.device().instanceId());
         }
         line.unmapPages();
         kicks.retire(line, interrupts); // after every kick already queued for this descriptor
@@ -325,7 +325,7 @@ public final class UioGuest implements GuestTransport {
 
     /** The device's interrupt line failed (EIO: rescinded): every channel of it is gone. */
     private void lineLost(DeviceLine line, String reason) {
-        UUID instance = line.device.instanceId();
+        UUID instance = line.device.device().instanceId();
         LOG.warning("uio: " + line.device.uio() + " (" + instance + "): " + reason);
         Future<DeviceLine> current = lines.get(instance);
         if (current != null && current.result() == line) {
@@ -334,7 +334,7 @@ public final class UioGuest implements GuestTransport {
         rescinded.put(instance, line.registration); // a scan that finds another registration clears it
         for (Known k : new ArrayList<>(known.values())) {
             // Only the registration that was lost: a re-offer a scan already found (same instance, new uioN) stays.
-            if (k.device().instanceId().equals(instance) && k.registration().equals(line.registration)) {
+            if (k.offer().instanceId().equals(instance) && k.registration().equals(line.registration)) {
                 gone(k.offer().relid(), reason);
             }
         }

@@ -51,9 +51,9 @@ public interface UioNodes {
             @Override
             public int openInterrupt(UioDevice device) throws IOException {
                 UioHolders.Scan others = UioHolders.scan(procRoot, devRoot, device.uio(),
-                        device.dir().getFileName().toString());
+                        device.device().dir().getFileName().toString());
                 if (others.held()) {
-                    throw new IOException("not opening " + devRoot.resolve(device.uio()) + " (" + device.instanceId()
+                    throw new IOException("not opening " + devRoot.resolve(device.uio()) + " (" + device.device().instanceId()
                             + "): another process already uses it, and two owners of one ring lose or duplicate"
                             + " packets: " + others.describe() + " (stop it, e.g. hv_fcopy_uio_daemon or a DPDK"
                             + " application, or disable the class in devices.<name>)");

@@ -88,7 +88,7 @@ final class FixtureNodes implements UioNodes {
     @Override
     public MapLocation map(UioDevice device, int index) {
         if (index == 0) {
-            return new MapLocation(device.dir().resolve("channels/" + device.primaryRelid() + "/ring"), 0);
+            return new MapLocation(device.device().dir().resolve("channels/" + device.device().primaryRelid() + "/ring"), 0);
         }
         String file = index >= 3 ? "/buffer" : "/page"; // maps 3 and 4: the receive and send buffers
         return new MapLocation(fixture.maps(device.uio()).resolve("map" + index + file), 0);

@@ -60,7 +60,7 @@ class KernelCountersOnDashboardTest extends UioAgentTest {
         HeartbeatHostDevice host = new HeartbeatHostDevice(hostContext, offer, 50);
         FixtureNodes nodes = new FixtureNodes(fixture, true, (device, pair) -> {
             try {
-                FixtureHostLink link = new FixtureHostLink(offer, device.dir().resolve("channels/" + relid + "/ring"),
+                FixtureHostLink link = new FixtureHostLink(offer, device.device().dir().resolve("channels/" + relid + "/ring"),
                         (int) PAGE, pair, hostContext);
                 hostContext.runOnContext(v -> host.opened(link));
             } catch (Exception e) {

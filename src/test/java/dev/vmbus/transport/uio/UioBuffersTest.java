@@ -80,7 +80,7 @@ class UioBuffersTest {
                 + " send:N; the buffer is not used"), d.bufferProblems().get(0));
         assertTrue(d.bufferProblems().get(1).contains("map4/size holds 4095, not a whole number of 4096-byte pages"),
                 d.bufferProblems().get(1));
-        assertEquals(7, d.primaryRelid());
+        assertEquals(7, d.device().primaryRelid());
     }
 
     @Test

@@ -39,17 +39,17 @@ class UioDiscoveryTest {
 
         assertEquals(List.of(), scan.problems());
         UioDevice d = scan.devices().getFirst();
-        assertEquals(UUID.fromString(NET_INSTANCE), d.instanceId());
-        assertEquals(DeviceClass.byName("netvsc").orElseThrow().classId(), d.classId());
+        assertEquals(UUID.fromString(NET_INSTANCE), d.device().instanceId());
+        assertEquals(DeviceClass.byName("netvsc").orElseThrow().classId(), d.device().classId());
         assertEquals("uio3", d.uio());
-        assertEquals(14, d.primaryRelid());
+        assertEquals(14, d.device().primaryRelid());
         assertEquals(8 * PAGE, d.map0Size());
         assertEquals(4 * PAGE, d.primaryRingSize());
-        assertEquals(List.of(14, 30, 31), d.channels().stream().map(UioChannel::relid).toList(), "ordered by index");
-        assertEquals(List.of(0, 1, 2), d.channels().stream().map(UioChannel::subchannel).toList());
-        assertEquals(5, d.channel(14).orElseThrow().monitorId());
-        assertTrue(d.channel(14).orElseThrow().monitored());
-        assertFalse(d.channel(30).orElseThrow().monitored(), "monitor_id hidden: not monitored");
+        assertEquals(List.of(14, 30, 31), d.device().channels().stream().map(UioChannel::relid).toList(), "ordered by index");
+        assertEquals(List.of(0, 1, 2), d.device().channels().stream().map(UioChannel::subchannel).toList());
+        assertEquals(5, d.device().channel(14).orElseThrow().monitorId());
+        assertTrue(d.device().channel(14).orElseThrow().monitored());
+        assertFalse(d.device().channel(30).orElseThrow().monitored(), "monitor_id hidden: not monitored");
     }
 
     @Test
@@ -64,9 +64,9 @@ class UioDiscoveryTest {
         UioDiscovery.Scan scan = new UioDiscovery(tmp).scan();
 
         assertEquals(List.of(), scan.problems());
-        assertEquals(DeviceClass.HEARTBEAT.classId(), scan.devices().get(0).classId());
-        assertEquals(UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0"), scan.devices().get(0).instanceId());
-        assertEquals(DeviceClass.TIMESYNC.classId(), scan.devices().get(1).classId());
+        assertEquals(DeviceClass.HEARTBEAT.classId(), scan.devices().get(0).device().classId());
+        assertEquals(UUID.fromString("fd149e91-82e0-4a7d-afa6-2a4166cbd7c0"), scan.devices().get(0).device().instanceId());
+        assertEquals(DeviceClass.TIMESYNC.classId(), scan.devices().get(1).device().classId());
     }
 
     @Test
@@ -98,7 +98,7 @@ class UioDiscoveryTest {
 
         UioDiscovery.Scan scan = new UioDiscovery(tmp).scan();
 
-        assertEquals(List.of(1), scan.devices().stream().map(UioDevice::primaryRelid).toList());
+        assertEquals(List.of(1), scan.devices().stream().map(d -> d.device().primaryRelid()).toList());
         String all = String.join("\n", scan.problems());
         assertEquals(3, scan.problems().size(), all);
         assertTrue(all.contains(badGuid.resolve("class_id") + " does not hold a GUID: '{not-a-guid}'"), all);

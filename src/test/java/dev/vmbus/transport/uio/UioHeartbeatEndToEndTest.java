@@ -62,7 +62,7 @@ class UioHeartbeatEndToEndTest extends UioAgentTest {
         // Opening /dev/uioN makes the kernel initialise the rings and open the channel; then the host starts.
         FixtureNodes nodes = new FixtureNodes(fixture, true, (device, pair) -> {
             try {
-                FixtureHostLink link = new FixtureHostLink(offer, device.dir().resolve("channels/" + relid + "/ring"),
+                FixtureHostLink link = new FixtureHostLink(offer, device.device().dir().resolve("channels/" + relid + "/ring"),
                         (int) PAGE, pair, hostContext);
                 hostContext.runOnContext(v -> host.opened(link));
                 hostLink.tryComplete(link);

@@ -31,7 +31,7 @@ class UioHoldersTest {
                 dev.vmbus.channel.Guid.format(tree.dev("fcopy").classId()));
         assertEquals("uio_hv_generic", tree.driverOf(fcopy));
         return new UioDiscovery(tree.sys()).scan().devices().stream()
-                .filter(d -> d.instanceId().toString().equals(fcopy)).findFirst().orElseThrow();
+                .filter(d -> d.device().instanceId().toString().equals(fcopy)).findFirst().orElseThrow();
     }
 
     @Test
@@ -60,7 +60,7 @@ class UioHoldersTest {
     void holdersAreFoundByDescriptorByNodeMappingAndByRingMappingOnly() throws Exception {
         KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
         UioDevice fcopy = boundFcopy(tree);
-        String instanceDir = fcopy.dir().getFileName().toString();
+        String instanceDir = fcopy.device().dir().getFileName().toString();
         Path devRoot = Path.of("/dev");
         assertEquals(List.of(), UioHolders.scan(tree.proc(), devRoot, fcopy.uio(), instanceDir).holders());
 

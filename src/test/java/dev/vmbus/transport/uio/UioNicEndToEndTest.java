@@ -84,7 +84,7 @@ class UioNicEndToEndTest extends UioAgentTest {
         // same ring file and the same two buffer files.
         FixtureNodes nodes = new FixtureNodes(fixture, true, (device, pair) -> {
             try {
-                FixtureHostLink link = new FixtureHostLink(offer, device.dir().resolve("channels/" + RELID + "/ring"),
+                FixtureHostLink link = new FixtureHostLink(offer, device.device().dir().resolve("channels/" + RELID + "/ring"),
                         (int) PAGE, pair, hostContext, Map.of(
                                 new ChannelBuffer.Name(ChannelBuffer.Kind.RECEIVE, RECV_GPADL), map3,
                                 new ChannelBuffer.Name(ChannelBuffer.Kind.SEND, RECV_GPADL + 1), map4));
