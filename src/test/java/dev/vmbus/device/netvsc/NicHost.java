@@ -34,6 +34,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.awaitility.core.ConditionFactory;
 import org.awaitility.core.ConditionTimeoutException;
 
 import java.nio.ByteBuffer;
@@ -151,11 +152,19 @@ final class NicHost implements AutoCloseable {
         return link.buffers().stream().filter(b -> b.kind() == kind).findFirst().orElseThrow();
     }
 
+    /**
+     * Awaitility for what comes within milliseconds (a packet, the channel's end): looked for every millisecond on
+     * this thread, as a blocking poll would notice it, for at most {@link #TIMEOUT}.
+     */
+    private static ConditionFactory promptly(String what) {
+        return await(what).atMost(TIMEOUT).pollInSameThread().pollInterval(Duration.ofMillis(1));
+    }
+
     /** The guest's next packet on the NIC channel. */
     Packet next() {
         Packet p;
         try {
-            p = await("a packet from the guest").atMost(TIMEOUT).until(received::poll, Objects::nonNull);
+            p = promptly("a packet from the guest").until(received::poll, Objects::nonNull);
         } catch (ConditionTimeoutException e) {
             throw new AssertionError("no packet from the guest within " + TIMEOUT.toSeconds() + " s; events " + events,
                     e);
@@ -182,7 +191,7 @@ final class NicHost implements AutoCloseable {
     Packet nextWhileOpen() {
         Optional<Packet> next;
         try {
-            next = await("the guest to send or end").atMost(TIMEOUT).until(() -> {
+            next = promptly("the guest to send or end").until(() -> {
                 boolean open = !end.future().isComplete();
                 Packet p = received.poll();
                 if (p != null) {

@@ -197,8 +197,10 @@ final class NicGuest implements AutoCloseable {
         return id;
     }
 
+    /** The host's next packet on the NIC's channel: looked for every millisecond, as a blocking poll notices it. */
     Packet next() {
-        return await("the host's answer").atMost(TIMEOUT_S, TimeUnit.SECONDS).until(received::poll, Objects::nonNull);
+        return await("the host's answer").atMost(TIMEOUT_S, TimeUnit.SECONDS).pollInSameThread()
+                .pollInterval(1, TimeUnit.MILLISECONDS).until(received::poll, Objects::nonNull);
     }
 
     /** The next packet, which must be the completion of {@code id}; its payload. */
