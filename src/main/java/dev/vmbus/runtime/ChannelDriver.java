@@ -431,8 +431,7 @@ public final class ChannelDriver {
 
     /** What this end's device holds and what it waits for, now. */
     public Outstanding outstanding() {
-        return new Outstanding(inbox.inFlight(), inbox.creditUsed(), inbox.credit(), inbox.completionsOwed(),
-                inbox.slotsHeld(), outbox.completionsAwaited());
+        return inbox.outstanding(outbox.completionsAwaited());
     }
 
     /** Sends waiting for outbound space. */

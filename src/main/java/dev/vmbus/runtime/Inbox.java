@@ -124,20 +124,9 @@ final class Inbox {
         strictCompletions = on;
     }
 
-    int creditUsed() {
-        return creditUsed;
-    }
-
-    int credit() {
-        return credit;
-    }
-
-    int completionsOwed() {
-        return completionsOwed;
-    }
-
-    int slotsHeld() {
-        return slotsHeld;
+    /** What the device holds now, with the {@code completionsAwaited} of this end's {@link Outbox}. */
+    Outstanding outstanding(int completionsAwaited) {
+        return new Outstanding(inFlight, creditUsed, credit, completionsOwed, slotsHeld, completionsAwaited);
     }
 
     /** @return whether this released a pause */
