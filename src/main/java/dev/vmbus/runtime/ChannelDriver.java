@@ -172,10 +172,6 @@ public final class ChannelDriver {
         return channel.offer();
     }
 
-    public int relid() {
-        return channel.relid();
-    }
-
     /** The link this end runs on, or null for a manual driver. */
     public ChannelLink link() {
         return link;
@@ -286,7 +282,7 @@ public final class ChannelDriver {
     public Future<Void> send(byte[] payload, long requestId, int type, int flags,
                                 TransferPageRanges transferPages, GpaRanges gpaRanges) {
         if (!open()) {
-            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(channel.relid(), reason()));
         }
         try {
             Future<Void> sent = outbox.send(payload, requestId, type, flags, transferPages, gpaRanges);
@@ -297,7 +293,7 @@ public final class ChannelDriver {
             return sent;
         } catch (RingUnmappedException e) {
             ringGone(e);
-            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(channel.relid(), reason()));
         }
     }
 
@@ -312,12 +308,12 @@ public final class ChannelDriver {
      */
     public Future<Void> complete(Packet request, byte[] payload) {
         if (request.isCompletion()) {
-            throw new IllegalArgumentException("packet " + request.transactionId() + " on channel " + relid()
+            throw new IllegalArgumentException("packet " + request.transactionId() + " on channel " + channel.relid()
                     + " is itself a completion; nothing completes it");
         }
-        if (request.relid() != relid()) {
+        if (request.relid() != channel.relid()) {
             throw new IllegalArgumentException("packet " + request.transactionId() + " came on channel "
-                    + request.relid() + ", not " + relid());
+                    + request.relid() + ", not " + channel.relid());
         }
         inbox.settle(request);
         return send(payload, request.transactionId(), dev.vmbus.ring.PacketType.COMP, 0);
@@ -326,13 +322,13 @@ public final class ChannelDriver {
     /** Sends a request and completes with the peer's completion, or fails after {@code timeoutMillis}. */
     public Future<Packet> request(byte[] payload, int type, long timeoutMillis) {
         if (!open()) {
-            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(channel.relid(), reason()));
         }
         try {
             return outbox.request(payload, type, timeoutMillis);
         } catch (RingUnmappedException e) {
             ringGone(e);
-            return Future.failedFuture(new ChannelClosedException(relid(), reason()));
+            return Future.failedFuture(new ChannelClosedException(channel.relid(), reason()));
         }
     }
 
@@ -370,7 +366,7 @@ public final class ChannelDriver {
     /** The channel has just left OPEN (exactly one caller sees each transition): fail what waits, report. */
     private void ended() {
         EndReason reason = channel.endReason();
-        outbox.failAll(new ChannelClosedException(relid(), reason));
+        outbox.failAll(new ChannelClosedException(channel.relid(), reason));
         endHandler.accept(reason);
     }
 
@@ -406,11 +402,6 @@ public final class ChannelDriver {
      */
     public ChannelStats stats() {
         return channel.stats();
-    }
-
-    /** Interrupts received from the peer. */
-    public long interrupts() {
-        return channel.interrupts();
     }
 
     /** Packets with the handler now. */

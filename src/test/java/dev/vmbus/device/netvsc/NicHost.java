@@ -145,7 +145,7 @@ final class NicHost implements AutoCloseable {
 
     /** Interrupts (the guest's signals) the host's end of the primary channel has counted. */
     long hostInterrupts() throws Exception {
-        return onHost(() -> Future.succeededFuture(driver.future().result().interrupts()));
+        return onHost(() -> Future.succeededFuture(driver.future().result().stats().interrupts()));
     }
 
     ChannelBuffer buffer(ChannelBuffer.Kind kind) {

@@ -192,7 +192,7 @@ class ShmTransportTest {
                 .until(() -> guests.stream().noneMatch(g -> g.stopped.future().isComplete()) && offers.disconnects.isEmpty());
         for (int i = 0; i < guests.size(); i++) {
             send(guests.get(i), new byte[] {(byte) i}, 200 + i);
-            Packet echo = guests.get(i).next("channel " + guests.get(i).driver.relid() + "'s echo after the GC");
+            Packet echo = guests.get(i).next("channel " + guests.get(i).driver.offer().relid() + "'s echo after the GC");
             assertEquals(200 + i, echo.transactionId());
         }
     }

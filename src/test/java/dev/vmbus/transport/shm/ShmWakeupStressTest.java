@@ -92,7 +92,7 @@ class ShmWakeupStressTest {
     /** Sends the packets of one channel in random bursts with random pauses and checks every echo, in order. */
     private static void drive(Channel channel, long seed) throws Exception {
         SplittableRandom random = new SplittableRandom(seed);
-        int relid = channel.driver.relid();
+        int relid = channel.driver.offer().relid();
         int seq = 0;
         while (seq < PACKETS_PER_CHANNEL) {
             int burst = Math.min(1 + random.nextInt(24), PACKETS_PER_CHANNEL - seq);
@@ -139,7 +139,7 @@ class ShmWakeupStressTest {
             Channel channel = channels.get(i);
             long seed = 0x5eed_0000L + i;
             Promise<Void> run = Promise.promise();
-            Thread.ofPlatform().name("drive-" + channel.driver.relid()).start(() -> {
+            Thread.ofPlatform().name("drive-" + channel.driver.offer().relid()).start(() -> {
                 try {
                     drive(channel, seed);
                     run.complete();
@@ -153,7 +153,7 @@ class ShmWakeupStressTest {
             run.await((LOST_AFTER_S + 5) * PACKETS_PER_CHANNEL, TimeUnit.SECONDS);
         }
         for (Channel channel : channels) {
-            assertTrue(channel.received.isEmpty(), "relid " + channel.driver.relid() + " got an echo nobody sent");
+            assertTrue(channel.received.isEmpty(), "relid " + channel.driver.offer().relid() + " got an echo nobody sent");
         }
     }
 }

@@ -321,7 +321,7 @@ class UioKernelGenerationsTest {
         hostSends(kernel.host(PRIMARY), 3);
         assertEquals(3, nextOn(PRIMARY).transactionId(), "served on uio1");
         assertTrue(nodes.pairs.containsKey("uio1"));
-        assertEquals(PRIMARY, again.relid());
+        assertEquals(PRIMARY, again.offer().relid());
     }
 
     // Item 6: a subchannel without its ring file never holds up a scan; it is offered once the file is there.
