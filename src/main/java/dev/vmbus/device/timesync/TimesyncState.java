@@ -90,20 +90,6 @@ public final class TimesyncState extends IcChannelState {
         }
     }
 
-    /** The kept sample, or null before the first accepted one. */
-    public HostTimeSample sample() {
-        return sample;
-    }
-
-    /** Host time minus our clock when the last accepted sample arrived, in nanoseconds. */
-    public long offsetNanos() {
-        return offsetNanos;
-    }
-
-    public long refusedCount() {
-        return refused;
-    }
-
     /** Sets the guest clock reading (CLOCK_MONOTONIC_RAW ticks) {@link #toJson} extrapolates the host's time to. */
     void now(long referenceTicks) {
         readAt = referenceTicks;
