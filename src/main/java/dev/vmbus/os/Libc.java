@@ -62,6 +62,33 @@ public final class Libc {
         }
     }
 
+    /** A libc call made with the errno buffer it captures into; returns what the call returned. */
+    interface ErrnoCall {
+        int call(MemorySegment capture) throws Throwable;
+    }
+
+    /**
+     * Makes {@code call} with an errno buffer of its own: what it returned when that is not negative, else an
+     * {@link IOException} {@code "callWithArguments: text (errno n)"}. A downcall that cannot be made at all (a
+     * linkage bug, not a refusal of the kernel) is an {@link IllegalStateException} naming the function.
+     */
+    static int checked(String callWithArguments, ErrnoCall call) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = errnoBuffer(arena);
+            int r = call.call(capture);
+            if (r < 0) {
+                throw failure(callWithArguments, capture);
+            }
+            return r;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable e) {
+            int paren = callWithArguments.indexOf('(');
+            throw new IllegalStateException((paren < 0 ? callWithArguments : callWithArguments.substring(0, paren))
+                    + " downcall failed", e);
+        }
+    }
+
     /** The exception for a call that failed with {@code errno}: {@code "call(args): text (errno n)"}. */
     static IOException failure(String callWithArguments, int errno) {
         return new IOException(callWithArguments + ": " + describe(errno));

@@ -1,9 +1,7 @@
 package dev.vmbus.os;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -74,16 +72,8 @@ public final class NetNamespace {
     /** Moves the calling thread into {@code netns}. */
     private static void join(Path netns) throws IOException {
         int nsfd = Posix.open(netns, Posix.O_CLOEXEC);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Libc.errnoBuffer(arena);
-            int r = (int) SETNS.invokeExact(capture, nsfd, CLONE_NEWNET);
-            if (r != 0) {
-                throw new IOException("setns(" + netns + ", CLONE_NEWNET): " + Libc.describe(Libc.errno(capture)));
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("setns downcall failed", e);
+        try {
+            Libc.checked("setns(" + netns + ", CLONE_NEWNET)", capture -> (int) SETNS.invokeExact(capture, nsfd, CLONE_NEWNET));
         } finally {
             Posix.close(nsfd);
         }

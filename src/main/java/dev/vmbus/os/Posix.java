@@ -74,16 +74,8 @@ public final class Posix {
     /** {@code open(path, flags)}; throws with the path and the reason. */
     public static int open(Path path, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Libc.errnoBuffer(arena);
-            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(path.toString()), flags, 0);
-            if (fd < 0) {
-                throw Libc.failure("open(" + path + ")", capture);
-            }
-            return fd;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("open downcall failed", e);
+            MemorySegment name = arena.allocateFrom(path.toString());
+            return Libc.checked("open(" + path + ")", capture -> (int) OPEN.invokeExact(capture, name, flags, 0));
         }
     }
 
@@ -197,7 +189,7 @@ public final class Posix {
     }
 
     public static int epollCreate() throws IOException {
-        return checked("epoll_create1", capture -> (int) EPOLL_CREATE1.invokeExact(capture, O_CLOEXEC));
+        return Libc.checked("epoll_create1", capture -> (int) EPOLL_CREATE1.invokeExact(capture, O_CLOEXEC));
     }
 
     /** {@code epoll_ctl(epfd, op, fd, {events, data = fd})}; {@code -errno} on failure. */
@@ -226,7 +218,7 @@ public final class Posix {
 
     /** A non-blocking {@code eventfd}, used to wake the interrupt thread. */
     public static int eventfd() throws IOException {
-        return checked("eventfd", capture -> (int) EVENTFD.invokeExact(capture, 0, O_CLOEXEC | O_NONBLOCK));
+        return Libc.checked("eventfd", capture -> (int) EVENTFD.invokeExact(capture, 0, O_CLOEXEC | O_NONBLOCK));
     }
 
     /** The effective user id ({@code vmbus bind} needs root on a real system). */
@@ -235,25 +227,6 @@ public final class Posix {
             return (int) GETEUID.invokeExact();
         } catch (Throwable e) {
             throw new IllegalStateException("geteuid downcall failed", e);
-        }
-    }
-
-    private interface FdCall {
-        int call(MemorySegment capture) throws Throwable;
-    }
-
-    private static int checked(String name, FdCall call) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Libc.errnoBuffer(arena);
-            int fd = call.call(capture);
-            if (fd < 0) {
-                throw Libc.failure(name, capture);
-            }
-            return fd;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(name + " downcall failed", e);
         }
     }
 }

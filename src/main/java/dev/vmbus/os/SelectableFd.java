@@ -104,17 +104,7 @@ public final class SelectableFd implements AutoCloseable {
     }
 
     private static void dup3(int from, int to) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Libc.errnoBuffer(arena);
-            int r = (int) DUP3.invokeExact(capture, from, to, Posix.O_CLOEXEC);
-            if (r < 0) {
-                throw Libc.failure("dup3(" + from + ", " + to + ")", capture);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("dup3 downcall failed", e);
-        }
+        Libc.checked("dup3(" + from + ", " + to + ")", capture -> (int) DUP3.invokeExact(capture, from, to, Posix.O_CLOEXEC));
     }
 
     /** The channel to register with a selector, for {@link #readyOps}; never read or accept through it. */

@@ -117,18 +117,8 @@ public final class Tap implements AutoCloseable {
 
     private static void ioctl(int fd, long request, String requestName, String name, MemorySegment ifr,
                               String argument) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = Libc.errnoBuffer(arena);
-            int r = (int) IOCTL.invokeExact(capture, fd, request, ifr);
-            if (r < 0) {
-                throw new IOException("ioctl(" + requestName + ", " + name + (argument.isEmpty() ? "" : ", " + argument)
-                        + "): " + Libc.describe(Libc.errno(capture)));
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("ioctl downcall failed", e);
-        }
+        Libc.checked("ioctl(" + requestName + ", " + name + (argument.isEmpty() ? "" : ", " + argument) + ")",
+                capture -> (int) IOCTL.invokeExact(capture, fd, request, ifr));
     }
 
     /** The interface's name (what the kernel gave it). */

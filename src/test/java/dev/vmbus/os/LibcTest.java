@@ -25,6 +25,22 @@ class LibcTest {
     }
 
     @Test
+    void aDowncallThatCannotBeMadeIsABugNamingTheFunctionNotAnIoError() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Libc.checked("dup3(3, 4)",
+                capture -> {
+                    throw new java.lang.invoke.WrongMethodTypeException("linked with the wrong types");
+                }));
+        assertEquals("dup3 downcall failed", e.getMessage());
+        assertEquals("linked with the wrong types", e.getCause().getMessage());
+    }
+
+    @Test
+    void aCallThatSucceedsGivesWhatItReturned() throws IOException {
+        assertEquals(7, Libc.checked("f()", capture -> 7));
+        assertEquals(0, Libc.checked("f()", capture -> 0));
+    }
+
+    @Test
     void theRawMonotonicClockNeverGoesBack() {
         long previous = Clocks.monotonicRawNanos();
         for (int i = 0; i < 1000; i++) {
