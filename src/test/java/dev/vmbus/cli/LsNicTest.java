@@ -2,6 +2,8 @@ package dev.vmbus.cli;
 
 import dev.vmbus.agent.Agent;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -30,8 +32,7 @@ class LsNicTest {
                 .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
                         .put("enabled", true).put("backend", "loopback").put("queues", 3)))
                 .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0));
-        Agent agent = Agent.builder(ConfigLoader.parse(config.encode(), "test")).start();
-        try {
+        try (TestAgent agent = AgentInternals.start(Agent.builder(ConfigLoader.parse(config.encode(), "test")))) {
             JsonObject nic = await("the NIC up with 3 queues").atMost(20, TimeUnit.SECONDS).until(() -> {
                 JsonArray nics = ((JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                         .await(10, TimeUnit.SECONDS).body()).getJsonArray("nics");
@@ -43,7 +44,8 @@ class LsNicTest {
             int sub2 = queues.getJsonObject(2).getInteger("relid");
 
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            int code = Vmbus.execute(new String[] {"ls", "--url", "http://127.0.0.1:" + agent.dashboardPort()},
+            String url = "http://127.0.0.1:" + AgentInternals.agent(agent).dashboardPort();
+            int code = Vmbus.execute(new String[] {"ls", "--url", url},
                     new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
             String text = out.toString(StandardCharsets.UTF_8);
@@ -64,8 +66,6 @@ class LsNicTest {
             // the heartbeat and the other integration services are listed as before, with no NIC line
             assertTrue(text.contains("- heartbeat"), text);
             assertEquals(1, text.split("netvsc vmbus0:", -1).length - 1, text);
-        } finally {
-            agent.close();
         }
     }
 }

@@ -6,6 +6,8 @@ import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.device.fcopy.FcopyHandler;
 import dev.vmbus.device.kvp.KvpHandler;
 import dev.vmbus.ic.kvp.KvpValue;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import dev.vmbus.transport.OnContext;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -54,8 +56,8 @@ class KvpFcopyEndToEndTest {
 
     @Test
     void onSim() throws Exception {
-        try (Agent agent = guest(config("sim", null)).start()) {
-            scenario(agent.simulatedHost().orElseThrow());
+        try (TestAgent agent = AgentInternals.start(guest(config("sim", null)))) {
+            scenario(AgentInternals.agent(agent).simulatedHost().orElseThrow());
         }
     }
 

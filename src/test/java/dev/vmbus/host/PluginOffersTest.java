@@ -12,6 +12,8 @@ import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.NoSettings;
 import dev.vmbus.spi.Reply;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -86,8 +88,9 @@ class PluginOffersTest {
 
     @Test
     void onSim() throws Exception {
-        agent = guest(config("sim")).start();
-        scenario(agent.simulatedHost().orElseThrow(), agent.vertx());
+        try (TestAgent sim = AgentInternals.start(guest(config("sim")))) {
+            scenario(AgentInternals.agent(sim).simulatedHost().orElseThrow(), sim.vertx());
+        }
     }
 
     @Test

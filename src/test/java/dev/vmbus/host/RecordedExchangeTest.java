@@ -6,6 +6,8 @@ import dev.vmbus.config.ConfigException;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.example.PingHandler;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -98,8 +100,9 @@ class RecordedExchangeTest {
 
     @Test
     void onSim() throws Exception {
-        agent = guest(config("sim")).start();
-        scenario(agent.simulatedHost().orElseThrow(), agent.vertx());
+        try (TestAgent sim = AgentInternals.start(guest(config("sim")))) {
+            scenario(AgentInternals.agent(sim).simulatedHost().orElseThrow(), sim.vertx());
+        }
     }
 
     @Test

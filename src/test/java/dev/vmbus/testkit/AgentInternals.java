@@ -14,7 +14,8 @@ import io.vertx.core.Future;
  * wiring and no lifecycle of its own.
  * <ul>
  *   <li>{@link #start(VmbusConfig)}: the whole agent as {@code vmbus run} builds it from a configuration (the
- *       installed plug-ins, the simulated host, the dashboard), and {@link #agent} to reach them;</li>
+ *       installed plug-ins, the simulated host, the dashboard), {@link #start(Agent.Builder)} with the builder's
+ *       options too, and {@link #agent} to reach them;</li>
  *   <li>{@link #offer} and {@link #hostContext}: a raw host end, a test's own {@link HostTransport.ChannelListener}
  *       offered through the scripted host's transport and run on its context.</li>
  * </ul>
@@ -26,6 +27,15 @@ public final class AgentInternals {
     /** The whole agent from {@code config} on a Vert.x of its own (see {@link TestAgent}'s package-private start). */
     public static TestAgent start(VmbusConfig config) {
         return TestAgent.start(config);
+    }
+
+    /**
+     * The agent {@code builder} describes (a configuration with the handlers, device sections or host end the test
+     * gives it) on the Vert.x {@code vmbus run} makes (see {@link TestAgent}'s package-private start); the test
+     * does not give the builder a Vert.x (it would be replaced).
+     */
+    public static TestAgent start(Agent.Builder builder) {
+        return TestAgent.start(builder);
     }
 
     /** The composition root {@code agent} runs: its dashboard, simulated host, registry. */

@@ -1,6 +1,7 @@
 package dev.vmbus.testkit;
 
 import dev.vmbus.agent.Agent;
+import dev.vmbus.agent.AgentVertx;
 import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.bus.DeviceRegistry;
@@ -44,7 +45,8 @@ import java.util.function.Predicate;
  * need beyond the public kit goes through one narrow, package-private seam, opened only by {@code AgentInternals}
  * in the test sources, so that nothing of it is in the kit's public signatures nor in a plug-in's reach:
  * {@code start(VmbusConfig)}, the whole agent as {@code vmbus run} builds it from a configuration (installed
- * plug-ins, the simulated host, the dashboard), with {@code agent()} to reach them; and a raw host end, a test's own
+ * plug-ins, the simulated host, the dashboard), and {@code start(Agent.Builder)}, that agent with the builder's
+ * options (handlers, device sections, a host end of the test's), with {@code agent()} to reach them; and a raw host end, a test's own
  * {@code HostTransport.ChannelListener} offered through the {@link ScriptedHost}'s transport on its context.
  */
 public final class TestAgent implements AutoCloseable {
@@ -146,9 +148,25 @@ public final class TestAgent implements AutoCloseable {
      */
     static TestAgent start(VmbusConfig config) {
         ScriptedHost.refuseEventLoop("the agent to start");
-        Vertx vertx = Vertx.vertx();
+        return startOwning(Vertx.vertx(), Agent.builder(config));
+    }
+
+    /**
+     * The agent's own tests' seam (through {@code AgentInternals}): the agent {@code builder} describes (its
+     * configuration and options: handlers, device sections, a host end of the test's), on the Vert.x the builder
+     * makes when given none, as {@code vmbus run} runs ({@link AgentVertx}: one event loop that the channels and, on
+     * sim, the host end share); {@link #close()} stops the agent and closes that Vert.x. {@link #host()} has no
+     * scripted host to give.
+     */
+    static TestAgent start(Agent.Builder builder) {
+        ScriptedHost.refuseEventLoop("the agent to start");
+        return startOwning(AgentVertx.create(), builder);
+    }
+
+    /** Starts {@code builder} on {@code vertx}, which the agent then owns (closed here if the start fails). */
+    private static TestAgent startOwning(Vertx vertx, Agent.Builder builder) {
         try {
-            return start(vertx, true, Agent.builder(config), new AtomicReference<>());
+            return start(vertx, true, builder, new AtomicReference<>());
         } catch (RuntimeException | Error e) {
             vertx.close();
             throw e;
@@ -180,8 +198,8 @@ public final class TestAgent implements AutoCloseable {
 
     public ScriptedHost host() {
         if (host == null) {
-            throw new IllegalStateException("this agent's host end is the simulated host of its configuration,"
-                    + " not a scripted host");
+            throw new IllegalStateException("this agent's host end is the simulated host of its configuration"
+                    + " or its builder's host end, not a scripted host");
         }
         return host;
     }

@@ -5,6 +5,8 @@ import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHost;
 import dev.vmbus.host.SimulatedHostControl;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -93,8 +95,9 @@ class NetvscLoopbackTest {
 
     @Test
     void onSimWithThreeQueues() throws Exception {
-        agent = Agent.builder(config("sim", 3)).start();
-        everyFlowKeepsItsQueues(agent.vertx(), agent.simulatedHost().orElseThrow());
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim", 3)))) {
+            everyFlowKeepsItsQueues(sim.vertx(), AgentInternals.agent(sim).simulatedHost().orElseThrow());
+        }
     }
 
     /**
@@ -105,12 +108,13 @@ class NetvscLoopbackTest {
      */
     @Test
     void onSimWithSubchannelsOfferedLate() throws Exception {
-        agent = Agent.builder(config("sim", 3, new JsonObject().put("answerTimeoutMs", 1500),
-                new JsonObject().put("lateSubchannelOffer", true))).start();
-        SimulatedHost host = agent.simulatedHost().orElseThrow();
-        awaitNic("the host's RSS table on three queues after the late offer", () -> hostNic(host),
-                n -> n.getLong("rssQueues", 0L) == 3, () -> "guest: " + guestNic(agent.vertx()).encode());
-        everyFlowKeepsItsQueues(agent.vertx(), host);
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim", 3,
+                new JsonObject().put("answerTimeoutMs", 1500), new JsonObject().put("lateSubchannelOffer", true))))) {
+            SimulatedHost host = AgentInternals.agent(sim).simulatedHost().orElseThrow();
+            awaitNic("the host's RSS table on three queues after the late offer", () -> hostNic(host),
+                    n -> n.getLong("rssQueues", 0L) == 3, () -> "guest: " + guestNic(sim.vertx()).encode());
+            everyFlowKeepsItsQueues(sim.vertx(), host);
+        }
     }
 
     /** Once the guest's NIC is up on three queues: flows out and back over all of them, none lost, each in order. */
@@ -179,8 +183,9 @@ class NetvscLoopbackTest {
 
     @Test
     void onSim() throws Exception {
-        agent = Agent.builder(config("sim")).start();
-        framesComeBackNoneLost(agent.vertx(), agent.simulatedHost().orElseThrow());
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim")))) {
+            framesComeBackNoneLost(sim.vertx(), AgentInternals.agent(sim).simulatedHost().orElseThrow());
+        }
     }
 
     @Test
