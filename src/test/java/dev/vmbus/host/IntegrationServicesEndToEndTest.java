@@ -12,6 +12,8 @@ import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.shutdown.ShutdownMessage;
 import dev.vmbus.ic.vss.VssMessage;
 import dev.vmbus.ic.vss.VssOperation;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import dev.vmbus.transport.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -85,12 +87,13 @@ class IntegrationServicesEndToEndTest {
     void onSim() throws Exception {
         VmbusConfig config = config("sim");
         // the test's own simulated host, so that it is asked before the agent's channels exist
-        agent = guest(config).hostEnd((context, transport) -> {
+        try (TestAgent sim = AgentInternals.start(guest(config).hostEnd((context, transport) -> {
             host = new SimulatedHost(context.owner(), transport, config.host());
             return host.start().compose(v -> refusedBeforeNegotiation());
-        }).start();
-        guestVertx = agent.vertx();
-        scenario();
+        }))) {
+            guestVertx = sim.vertx();
+            scenario();
+        }
     }
 
     @Test

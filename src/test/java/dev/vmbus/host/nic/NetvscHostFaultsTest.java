@@ -1,16 +1,15 @@
 package dev.vmbus.host.nic;
 
-import dev.vmbus.agent.Agent;
 import dev.vmbus.bus.AgentSnapshot;
-import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.bus.ChannelView;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.EndReason;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.SimulatedHostControl;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.LifecycleEvent;
+import dev.vmbus.testkit.TestAgent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,9 +24,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -46,18 +45,24 @@ class NetvscHostFaultsTest {
     private static final String TX = "vmbus.netvsc.vmbus0.tx";
     private static final String RX = "vmbus.netvsc.vmbus0.rx";
 
-    private Agent agent;
-    private Vertx vertx;
-    private final List<ChannelEvent> nicEnded = new CopyOnWriteArrayList<>();
+    private TestAgent agent;
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         if (agent != null) {
             agent.close();
         }
-        if (vertx != null) {
-            vertx.close().await(10, TimeUnit.SECONDS);
-        }
+    }
+
+    /** The agent's lifecycle events so far (collected from before its deploy) that {@code which} picks, oldest first. */
+    private List<LifecycleEvent> events(Predicate<LifecycleEvent> which) {
+        return agent.events().stream().filter(which).toList();
+    }
+
+    /** The first lifecycle event {@code which} picks, once there is one (at most 15 s). */
+    private LifecycleEvent first(String what, Predicate<LifecycleEvent> which) {
+        return await(what).atMost(15, TimeUnit.SECONDS)
+                .until(() -> events(which).stream().findFirst().orElse(null), Objects::nonNull);
     }
 
     private static VmbusConfig config(JsonObject guestNic, int queues, String knob) {
@@ -94,24 +99,10 @@ class NetvscHostFaultsTest {
     void theGuestFailsOnlyItsNicWithTheReason(String knob, String expected) throws Exception {
         JsonObject guest = knob.equals("withholdCompletions") ? new JsonObject().put("answerTimeoutMs", 1500)
                 : new JsonObject();
-        vertx = Vertx.vertx();
-        Promise<ChannelEvent> ended = Promise.promise();
-        Promise<ChannelEvent> heartbeatOpened = Promise.promise();
-        List<ChannelEvent> heartbeatEnded = new CopyOnWriteArrayList<>();
-        vertx.eventBus().<Object>localConsumer("vmbus.channels", m -> {
-            if (m.body() instanceof ChannelEvent e && "netvsc".equals(e.className()) && e.reason() != null) {
-                ended.tryComplete(e);
-            }
-            if (m.body() instanceof ChannelEvent e && e.relid() == 1) {
-                if (e.state() == ChannelState.OPEN) {
-                    heartbeatOpened.tryComplete(e);
-                } else if (e.ended()) {
-                    heartbeatEnded.add(e);
-                }
-            }
-        });
-        agent = Agent.builder(config(guest, 1, knob)).vertx(vertx).start();
-        ChannelEvent e = ended.future().await(15, TimeUnit.SECONDS);
+        agent = AgentInternals.start(config(guest, 1, knob));
+        LifecycleEvent e = first(knob + ": the NIC's channel ended with a reason",
+                ev -> "netvsc".equals(ev.className()) && ev.reason() != null);
+        Predicate<LifecycleEvent> heartbeatEnded = ev -> ev.relid() == 1 && ev.ended();
         String reason = e.reason().text();
         // a mistake in a packet fails the batch that carried it; a request never answered ends the channel through
         // the device's port: both are the handler failing the channel
@@ -126,8 +117,8 @@ class NetvscHostFaultsTest {
             at = found + part.strip().length();
         }
         // The NIC may fail before the heartbeat channel has finished opening (both open at once): wait for it.
-        heartbeatOpened.future().await(15, TimeUnit.SECONDS);
-        assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
+        first(knob + ": the heartbeat channel open", ev -> ev.relid() == 1 && ev.state() == ChannelState.OPEN);
+        assertEquals(List.of(), events(heartbeatEnded), knob + ": the heartbeat channel ended");
         // The agent's listing learns of the open from the same event on its own context: it may answer one request
         // late, so ask until it shows the heartbeat open (bounded); a heartbeat that ended fails at once above/below.
         AtomicReference<ChannelView> heartbeat = new AtomicReference<>();
@@ -138,7 +129,7 @@ class NetvscHostFaultsTest {
                                 .request("vmbus.channels.list", null).await(10, TimeUnit.SECONDS).body();
                         heartbeat.set(channels.channels().stream().filter(c -> c.relid() == 1).findFirst()
                                 .orElseThrow());
-                        assertEquals(List.of(), heartbeatEnded, knob + ": the heartbeat channel ended");
+                        assertEquals(List.of(), events(heartbeatEnded), knob + ": the heartbeat channel ended");
                         return heartbeat.get().state() == ChannelState.OPEN;
                     });
         } catch (ConditionTimeoutException timedOut) {
@@ -154,18 +145,13 @@ class NetvscHostFaultsTest {
      */
     @Test
     void aSmallerGrantBringsTheNicUpOnTheQueuesGranted() throws Exception {
-        vertx = Vertx.vertx();
-        vertx.eventBus().<Object>localConsumer("vmbus.channels", m -> {
-            if (m.body() instanceof ChannelEvent e && "netvsc".equals(e.className()) && e.ended()) {
-                nicEnded.add(e);
-            }
-        });
-        agent = Agent.builder(config(new JsonObject(), 3, "smallerGrant")).vertx(vertx).start();
+        agent = AgentInternals.start(config(new JsonObject(), 3, "smallerGrant"));
+        Predicate<LifecycleEvent> nicEnded = ev -> "netvsc".equals(ev.className()) && ev.ended();
         AtomicReference<JsonObject> last = new AtomicReference<>(new JsonObject());
         JsonObject nic;
         try {
             nic = await("the NIC up on the two queues granted").atMost(15, TimeUnit.SECONDS).until(() -> {
-                assertEquals(List.of(), nicEnded, "a NIC channel ended; NIC: " + last.get().encode());
+                assertEquals(List.of(), events(nicEnded), "a NIC channel ended; NIC: " + last.get().encode());
                 last.set(guestNic());
                 return last.get();
             }, n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues").size() == 2);
@@ -178,7 +164,7 @@ class NetvscHostFaultsTest {
         assertEquals(2, host.getLong("rssQueues"), "the host's queues: " + host.encode());
 
         Queue<byte[]> back = new ConcurrentLinkedQueue<>();
-        vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
+        agent.vertx().eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
         List<byte[]> sent = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -188,7 +174,7 @@ class NetvscHostFaultsTest {
             f[13] = (byte) 0xB5; // local experimental EtherType
             f[14] = (byte) i;
             sent.add(f);
-            vertx.eventBus().send(TX, Buffer.buffer(f));
+            agent.vertx().eventBus().send(TX, Buffer.buffer(f));
         }
         for (byte[] f : sent) {
             byte[] got;
@@ -199,18 +185,18 @@ class NetvscHostFaultsTest {
             }
             assertArrayEquals(f, got);
         }
-        assertEquals(List.of(), nicEnded, "a NIC channel ended");
+        assertEquals(List.of(), events(nicEnded), "a NIC channel ended");
     }
 
     private JsonObject guestNic() throws Exception {
-        JsonObject state = (JsonObject) vertx.eventBus().request("vmbus.device.netvsc.state", null)
+        JsonObject state = (JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                 .await(10, TimeUnit.SECONDS).body();
         JsonArray nics = state.getJsonArray("nics");
         return nics == null || nics.isEmpty() ? new JsonObject().put("queues", new JsonArray()) : nics.getJsonObject(0);
     }
 
     private JsonObject hostNic() throws Exception {
-        JsonArray devices = new SimulatedHostControl(agent.simulatedHost().orElseThrow()).state()
+        JsonArray devices = new SimulatedHostControl(AgentInternals.agent(agent).simulatedHost().orElseThrow()).state()
                 .await(10, TimeUnit.SECONDS).getJsonArray("devices");
         for (int i = 0; i < devices.size(); i++) {
             if ("nic".equals(devices.getJsonObject(i).getString("device"))) {
