@@ -9,6 +9,8 @@ import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.testkit.AgentInternals;
+import dev.vmbus.testkit.TestAgent;
 import dev.vmbus.channel.SendStatus;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
@@ -60,7 +62,9 @@ class FaultedChannelListingTest {
     @TempDir
     Path dir;
     private Vertx hostVertx;
-    private Agent agent;
+    /** The agent on sim (with the test's host end in it), or on shm. */
+    private TestAgent simAgent;
+    private Agent shmAgent;
     private volatile Context hostContext;
     private volatile HostTransport host;
     private final Map<Integer, ChannelDriver> drivers = new ConcurrentHashMap<>();
@@ -84,8 +88,11 @@ class FaultedChannelListingTest {
     @AfterEach
     void stop() throws Exception {
         http.shutdownNow();
-        if (agent != null) {
-            agent.close();
+        if (simAgent != null) {
+            simAgent.close();
+        }
+        if (shmAgent != null) {
+            shmAgent.close();
         }
         if (hostVertx != null) {
             hostVertx.close().await(10, TimeUnit.SECONDS);
@@ -153,7 +160,6 @@ class FaultedChannelListingTest {
     private void start(String transport) throws Exception {
         JsonObject config = new JsonObject()
                 .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("updateIntervalMs", 200));
-        Agent.Builder builder;
         if (transport.equals("shm")) {
             Path shm = dir.resolve("shm");
             hostVertx = Vertx.vertx();
@@ -165,15 +171,19 @@ class FaultedChannelListingTest {
             hostContext = context;
             host = shmHost;
             config.put("transport", new JsonObject().put("type", "shm").put("shmDir", shm.toString()));
-            builder = Agent.builder(ConfigLoader.parse(config.encode(), "test"));
+            shmAgent = guest(config).start();
         } else {
-            builder = Agent.builder(ConfigLoader.parse(config.encode(), "test")).hostEnd((context, t) -> {
+            simAgent = AgentInternals.start(guest(config).hostEnd((context, t) -> {
                 hostContext = context;
                 host = t;
                 return t.start();
-            });
+            }));
         }
-        agent = builder.handlers(List.of(new HeartbeatHandler())).start();
+    }
+
+    /** The agent with the heartbeat handler alone (the test offers heartbeat channels). */
+    private static Agent.Builder guest(JsonObject config) {
+        return Agent.builder(ConfigLoader.parse(config.encode(), "test")).handlers(List.of(new HeartbeatHandler()));
     }
 
     private void offer(int relid) throws Exception {
@@ -198,6 +208,7 @@ class FaultedChannelListingTest {
     }
 
     private String url(String path) {
+        Agent agent = simAgent != null ? AgentInternals.agent(simAgent) : shmAgent;
         return "http://127.0.0.1:" + agent.dashboardPort() + path;
     }
 
