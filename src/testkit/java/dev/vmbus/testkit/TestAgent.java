@@ -156,7 +156,8 @@ public final class TestAgent implements AutoCloseable {
      * configuration and options: handlers, device sections, a host end of the test's), on the Vert.x the builder
      * makes when given none, as {@code vmbus run} runs ({@link AgentVertx}: one event loop that the channels and, on
      * sim, the host end share); {@link #close()} stops the agent and closes that Vert.x. {@link #host()} has no
-     * scripted host to give.
+     * scripted host to give. Not for {@code simHostLoop}: the host's own Vert.x closes only in {@link Agent#close()},
+     * which a test of that option calls itself.
      */
     static TestAgent start(Agent.Builder builder) {
         ScriptedHost.refuseEventLoop("the agent to start");
