@@ -49,6 +49,11 @@ public final class SimBus {
     private final Guest guest = new Guest();
     private final AtomicInteger nextGpadl = new AtomicInteger(HostTransport.FIRST_GPADL);
     private volatile SharedGuestMemory guestMemory;
+    /**
+     * The tests' seam into the guest's open: runs with the offer once the channel is looked up, before it is opened
+     * (where a host's rescind from another thread may land).
+     */
+    volatile Consumer<Offer> beforeOpen = offer -> { };
 
     public SimBus(Vertx vertx) {
         this(vertx, PageSize.system());
@@ -72,7 +77,10 @@ public final class SimBus {
         return guest;
     }
 
-    /** One offered channel: its memory and, while open, the two ends. */
+    /**
+     * One offered channel: its memory and, while open, the two ends. An open and a close take and queue the ends
+     * under the channel's lock, so the host hears a channel's {@code opened} and {@code closed} in that order.
+     */
     private final class SimChannel {
         final Offer offer;
         final HostTransport.ChannelListener listener;
@@ -279,39 +287,49 @@ public final class SimBus {
             if (channel == null) {
                 return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered"));
             }
-            if (channel.guestEnd != null) {
-                return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
-            }
+            beforeOpen.accept(offer);
             Context owner = ownerContext != null ? ownerContext : context;
-            ChannelRings.of(channel.memory, headerSize).initialize();
-            End g = new End(channel, owner, true);
-            End h = new End(channel, host.context(), false);
-            g.peer = h;
-            h.peer = g;
-            channel.guestEnd = g;
-            channel.hostEnd = h;
-            // The host's end first (it may write at once: its signal queues an interrupt on owner), then the
-            // link, completed on owner (GuestTransport.open), so it lands before that interrupt.
-            return OnContext.deliver(owner, OnContext.supply(host.context(), () -> {
-                channel.listener.opened(h);
-                return g;
-            }));
+            synchronized (channel) {
+                // A rescind that took the channel out of the table has closed its ends under this lock, or will
+                // find the ends made here and queue the host's closed after its opened.
+                if (channels.get(offer.relid()) != channel) {
+                    return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is not offered"));
+                }
+                if (channel.guestEnd != null) {
+                    return Future.failedFuture(new IllegalStateException("relid " + offer.relid() + " is already open"));
+                }
+                ChannelRings.of(channel.memory, headerSize).initialize();
+                End g = new End(channel, owner, true);
+                End h = new End(channel, host.context(), false);
+                g.peer = h;
+                h.peer = g;
+                channel.guestEnd = g;
+                channel.hostEnd = h;
+                // The host's end first (it may write at once: its signal queues an interrupt on owner), then the
+                // link, completed on owner (GuestTransport.open), so it lands before that interrupt.
+                return OnContext.deliver(owner, OnContext.supply(host.context(), () -> {
+                    channel.listener.opened(h);
+                    return g;
+                }));
+            }
         }
 
         void closeChannel(SimChannel channel, EndReason reason) {
-            End g = channel.guestEnd;
-            End h = channel.hostEnd;
-            channel.guestEnd = null;
-            channel.hostEnd = null;
-            if (g != null) {
-                g.closed = true;
-            }
-            if (h != null) {
-                h.closed = true;
-                host.context().runOnContext(v -> {
-                    h.ended(reason);
-                    channel.listener.closed(channel.offer.relid(), reason);
-                });
+            synchronized (channel) {
+                End g = channel.guestEnd;
+                End h = channel.hostEnd;
+                channel.guestEnd = null;
+                channel.hostEnd = null;
+                if (g != null) {
+                    g.closed = true;
+                }
+                if (h != null) {
+                    h.closed = true;
+                    host.context().runOnContext(v -> {
+                        h.ended(reason);
+                        channel.listener.closed(channel.offer.relid(), reason);
+                    });
+                }
             }
         }
 

@@ -7,10 +7,13 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.EchoHostLogic;
+import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -18,11 +21,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,5 +88,48 @@ class SimBusTest {
         assertEquals("rescinded by the host", reason.text());
         assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
         assertEquals(ChannelState.RESCINDED, OnContext.supply(guestContext, driver::state).await(5, TimeUnit.SECONDS));
+    }
+
+    /**
+     * The host rescinds a channel while the guest is opening it (on the host's context, once the guest's open has
+     * looked the channel up): the open fails as for a channel not offered, and the host hears nothing of it, never
+     * an opened it is not told the close of. Before the open and the close took the channel's ends under one lock,
+     * the open went on with the rescinded channel: the guest got a link and the host an opened, and never a closed.
+     */
+    @Test
+    void aRescindLandingInTheGuestsOpenLeavesTheHostNoOpenChannel() throws Exception {
+        Queue<String> heard = new ConcurrentLinkedQueue<>();
+        HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
+            @Override
+            public void opened(ChannelLink link) {
+                heard.add("opened");
+            }
+
+            @Override
+            public void closed(int relid, EndReason reason) {
+                heard.add("closed: " + reason.text());
+            }
+        };
+        OnContext.call(hostContext, () -> bus.host().offer(new Offer(5, DeviceClass.HEARTBEAT.classId(),
+                UUID.randomUUID(), 0, 8192), listener)).await(5, TimeUnit.SECONDS);
+        offers.next(); // relid 3's, offered at start
+        Offer offer = offers.next();
+        assertEquals(5, offer.relid());
+        bus.beforeOpen = o -> {
+            try {
+                OnContext.call(hostContext, () -> bus.host().rescind(o.relid())).await(5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new AssertionError("the host's rescind did not complete in 5 s", e);
+            }
+        };
+
+        Future<ChannelLink> open = bus.guest().open(offer, guestContext); // on this thread: the seam may wait
+
+        Throwable refused = open.transform(ar -> Future.succeededFuture(ar.cause())).await(5, TimeUnit.SECONDS);
+        OnContext.run(hostContext, () -> { }).await(5, TimeUnit.SECONDS); // whatever the open queued there has run
+        assertEquals(List.of(), List.copyOf(heard), "what the host heard of the rescinded channel");
+        assertNotNull(refused, "the guest opened a channel the host had rescinded");
+        assertEquals(IllegalStateException.class, refused.getClass());
+        assertEquals("relid 5 is not offered", refused.getMessage());
     }
 }
