@@ -216,18 +216,13 @@ public final class ChannelVerticle extends VerticleBase {
             }
             Message<Object> answer = ar.result();
             Object body = answer.body();
-            if (body instanceof OutboundPacket reply) {
-                var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
-                        reply.transferPages(), reply.gpaRanges());
-                sent.onFailure(e -> {
-                    if (e instanceof IllegalArgumentException) { // refused as it stands (a ring could never hold it)
-                        LOG.warning("channel " + offer.relid() + ": handler '" + handler.name() + "''s reply to"
-                                + " transaction " + reply.transactionId() + " was not sent: " + e.getMessage());
-                    }
-                });
+            if (body instanceof DeviceVerticle.Answer device) { // a device verticle that did not attach (yet)
+                toRing(packet, device.reply(), device.device());
+            } else if (body instanceof OutboundPacket reply) { // a bare consumer
+                var sent = toRing(packet, Reply.with(reply), null);
                 if (answer.replyAddress() != null) {
-                    // The handler replied with replyAndRequest: it wants to hear once its reply is on the ring
-                    // (to act only after answering, as Linux does for shutdown), or that it never got there.
+                    // It replied with replyAndRequest: it wants to hear once its reply is on the ring, or that it
+                    // never got there.
                     sent.onComplete(ar2 -> {
                         if (ar2.failed()) {
                             answer.fail(503, ar2.cause().getMessage());
@@ -268,17 +263,33 @@ public final class ChannelVerticle extends VerticleBase {
                         + "' failed a packet: " + (ar.cause().getMessage() != null ? ar.cause().getMessage()
                         : ar.cause().toString()))));
             }
-            if (!(ar.result() instanceof Reply.Send answer)) {
-                return Future.succeededFuture(); // Reply.None
-            }
-            OutboundPacket reply = answer.packet();
-            var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
-                    reply.transferPages(), reply.gpaRanges());
-            if (answer.afterWrite() != null) {
-                sent.onComplete(w -> device.written(packet.relid(), answer.afterWrite(), w.failed() ? w.cause() : null));
-            }
+            toRing(packet, ar.result(), device);
             return Future.succeededFuture();
         });
+    }
+
+    /**
+     * The reply to {@code packet} onto the ring, whichever line it came by: nothing for {@link Reply.None}; a
+     * {@link Reply.Send}'s packet, and once it is on the ring (or never will be) its action through
+     * {@code device}, which runs it on its own context or counts it skipped. Returns the send (succeeded for none).
+     */
+    private Future<Void> toRing(Packet packet, Reply answer, DeviceVerticle device) {
+        if (!(answer instanceof Reply.Send send)) {
+            return Future.succeededFuture();
+        }
+        OutboundPacket reply = send.packet();
+        var sent = driver.send(reply.payload(), reply.transactionId(), reply.type(), reply.flags(),
+                reply.transferPages(), reply.gpaRanges());
+        sent.onFailure(e -> {
+            if (e instanceof IllegalArgumentException) { // refused as it stands (a ring could never hold it)
+                LOG.warning("channel " + offer.relid() + ": handler '" + handler.name() + "''s reply to"
+                        + " transaction " + reply.transactionId() + " was not sent: " + e.getMessage());
+            }
+        });
+        if (send.afterWrite() != null) {
+            sent.onComplete(w -> device.written(packet.relid(), send.afterWrite(), w.failed() ? w.cause() : null));
+        }
+        return sent;
     }
 
     private EndReason handlerFailure(Throwable cause) {

@@ -26,9 +26,10 @@ import java.util.logging.Logger;
  * <p>The answer a channel verticle gets over the direct line is the device's own {@link Reply}, passed through as it
  * is: {@link Reply.None} for no packet, else a {@link Reply.Send} (an {@link Reply.Echo} becomes the one it stands
  * for), whose action runs here once the channel says through {@link #written} that the packet is on the ring (or
- * never will be: then it is skipped and counted). An event-bus sender gets {@code null}, the packet, or for a reply with an action the packet
- * through {@code replyAndRequest} (it answers once the packet is written, or fails it with 503); a failed future
- * becomes {@code fail(500, message)}. Either way a failure faults the channel.
+ * never will be: then it is skipped and counted). An event-bus sender gets the same reply by reference, in an
+ * {@link Answer} whose {@link Answer#written} it calls once the packet is on its ring or never will be (a channel
+ * that took the packet over the event bus puts it on the ring with the same code as the direct line); a failed
+ * future becomes {@code fail(500, message)}. Either way a failure faults the channel.
  *
  * <p>Threads: the device and {@link #actionsSkipped} are touched on this verticle's context only.
  */
@@ -110,6 +111,46 @@ public final class DeviceVerticle extends VerticleBase {
         return device.stop();
     }
 
+    /** How an {@link Answer} travels: by reference, local only. */
+    private static final io.vertx.core.eventbus.DeliveryOptions ANSWER =
+            new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY);
+
+    /**
+     * What {@code vmbus.device.<name>} answers a packet with: the device's {@link Reply} as the direct line hands it
+     * to a channel ({@link Reply.None}, or a {@link Reply.Send}: an echo as the send it stands for), and
+     * {@link #written} for the sender that puts it on a ring to say whether it got there. By reference; local only.
+     */
+    public static final class Answer {
+        private final Reply reply;
+        private final DeviceVerticle device;
+        private final int relid;
+
+        Answer(Reply reply, DeviceVerticle device, int relid) {
+            this.reply = reply;
+            this.device = device;
+            this.relid = relid;
+        }
+
+        /** {@link Reply.None} or a {@link Reply.Send}. */
+        public Reply reply() {
+            return reply;
+        }
+
+        /**
+         * The reply is on the ring ({@code failure} null) or never will be: runs its action on the device's context,
+         * or counts it skipped; nothing for a reply without an action. Call it once. Any thread.
+         */
+        public void written(Throwable failure) {
+            if (reply.afterWrite() != null) {
+                device.written(relid, reply.afterWrite(), failure);
+            }
+        }
+
+        DeviceVerticle device() {
+            return device;
+        }
+    }
+
     /**
      * What a channel gets when it attaches: the device's batch handler (null for packets one by one) and this
      * verticle, the direct line for packets one by one ({@link #packet}).
@@ -136,18 +177,19 @@ public final class DeviceVerticle extends VerticleBase {
         context.runOnContext(v -> runAfterWrite(relid, action, failure));
     }
 
+    /**
+     * A packet from an event-bus sender: the device's answer goes back by reference as an {@link Answer}, the
+     * {@link Reply} the direct line hands a channel, with the way to say whether it reached the ring; a failure as
+     * {@code fail(500, message)}.
+     */
     private void onPacket(Message<Packet> m) {
+        int relid = m.body().relid();
         answer(m.body(), ar -> {
             if (ar.failed()) {
                 Throwable cause = ar.cause();
                 m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
-            } else if (!(ar.result() instanceof Reply.Send send)) {
-                m.reply(null);
-            } else if (send.afterWrite() == null) {
-                m.reply(send.packet());
             } else {
-                m.replyAndRequest(send.packet()).onComplete(written -> runAfterWrite(m.body().relid(),
-                        send.afterWrite(), written.failed() ? written.cause() : null));
+                m.reply(new Answer(ar.result(), this, relid), ANSWER);
             }
         });
     }

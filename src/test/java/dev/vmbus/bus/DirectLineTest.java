@@ -9,6 +9,7 @@ import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.spi.Device;
 import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.spi.NoSettings;
+import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestTransport;
@@ -20,6 +21,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The direct line from a channel verticle to its device's verticle (packets one by one without the event bus,
  * issue 19 item 9): the answer goes back on the ring, a reply's action runs once it is there (on the device's
  * context), a device that fails a packet or never answers it faults only that channel, with the reason, and a
- * channel keeps answering packet after packet once an earlier one was answered (no timer left to fault it).
+ * channel keeps answering packet after packet once an earlier one was answered (no timer left to fault it). The
+ * event-bus line beside it: a device verticle that started after its channel opened gets that channel's packets on
+ * {@code vmbus.device.<name>} and its replies reach the ring, and its actions run or are skipped, exactly as on the
+ * direct line; a bare consumer there still answers with a packet or null (and may ask to hear the packet is written).
  *
  * <p>The handler timeout runs on a {@link HandClock} the test moves on, so an answer of a loaded machine is never
  * late and no test waits for the timeout to pass (HandlerDeadlinesTest runs the deadlines on Vert.x's timer).
@@ -54,6 +59,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DirectLineTest {
     private static final UUID CLASS = UUID.fromString("8a5a7f8e-2b0c-4c55-9f0e-6d1b3c1d2e01");
     private static final long TIMEOUT_MS = 2000;
+    private static final int RING_SIZE = 16384;
 
     /**
      * A clock only the test moves: timers set on it fire (each on the context that set it) when {@link #advance}
@@ -115,36 +121,52 @@ class DirectLineTest {
     private final Map<Integer, ChannelDriver> hostEnds = new ConcurrentHashMap<>();
     private final Map<Integer, Queue<Packet>> replies = new ConcurrentHashMap<>();
     private final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
-    /** What the device's actions saw: the relid and whether they ran on the device's own context. */
+    /** What the devices' actions saw: the relid and whether they ran on their device's own context. */
     private final Queue<String> actions = new ConcurrentLinkedQueue<>();
     /** The relid of each packet the device was handed and will never answer. */
     private final Queue<Integer> hanging = new ConcurrentLinkedQueue<>();
-    private volatile Context deviceContext;
 
-    private final DevicePlugin<NoSettings> plugin = new OneClassPlugin("direct", CLASS, () -> new Device() {
-        @Override
-        public Future<?> start(Vertx v) {
-            deviceContext = Vertx.currentContext();
-            return Future.succeededFuture();
-        }
+    /**
+     * The device of every test, its context remembered as it starts: "echo", "then" (an echo, then an action),
+     * "none", "huge" (a packet no ring could hold, then an action: it never reaches the ring), "fail", "hang".
+     */
+    private Device device() {
+        return new Device() {
+            private volatile Context context;
 
-        @Override
-        public Future<Reply> handle(Packet packet) {
-            String text = new String(packet.payload(), StandardCharsets.US_ASCII).replace("\0", "");
-            return switch (text) {
-                case "echo" -> Future.succeededFuture(Reply.echo());
-                case "then" -> Future.succeededFuture(Reply.echo().then(() ->
-                        actions.add(packet.relid() + (Vertx.currentContext() == deviceContext ? " on the device" : " elsewhere"))));
-                case "none" -> Future.succeededFuture(Reply.none());
-                case "fail" -> Future.failedFuture("the device refuses 'fail'");
-                case "hang" -> {
-                    hanging.add(packet.relid());
-                    yield Promise.<Reply>promise().future();
-                }
-                default -> throw new IllegalArgumentException("unexpected " + text);
-            };
-        }
-    });
+            @Override
+            public Future<?> start(Vertx v) {
+                context = Vertx.currentContext();
+                return Future.succeededFuture();
+            }
+
+            @Override
+            public Future<Reply> handle(Packet packet) {
+                String text = new String(packet.payload(), StandardCharsets.US_ASCII).replace("\0", "");
+                Runnable action = () -> actions.add(packet.relid()
+                        + (Vertx.currentContext() == context ? " on the device" : " elsewhere"));
+                return switch (text) {
+                    case "echo" -> Future.succeededFuture(Reply.echo());
+                    case "then" -> Future.succeededFuture(Reply.echo().then(action));
+                    case "huge" -> Future.succeededFuture(Reply.response(packet, new byte[RING_SIZE]).then(action));
+                    case "none" -> Future.succeededFuture(Reply.none());
+                    case "fail" -> Future.failedFuture("the device refuses 'fail'");
+                    case "hang" -> {
+                        hanging.add(packet.relid());
+                        yield Promise.<Reply>promise().future();
+                    }
+                    default -> throw new IllegalArgumentException("unexpected " + text);
+                };
+            }
+        };
+    }
+
+    private final DevicePlugin<NoSettings> plugin = new OneClassPlugin("direct", CLASS, this::device);
+    /**
+     * The same device under another name, whose verticle starts only after its channel opened: the channel's
+     * attach finds nobody, so its packets go over the event bus ({@code vmbus.device.bus}) to that verticle.
+     */
+    private final DevicePlugin<NoSettings> late = new OneClassPlugin("bus", CLASS, this::device);
 
     @BeforeEach
     void start() throws Exception {
@@ -176,7 +198,12 @@ class DirectLineTest {
 
     /** Offers relid {@code relid} and opens it with a channel verticle whose handler timeout is on {@link #clock}. */
     private void open(int relid) throws Exception {
-        Offer offer = new Offer(relid, CLASS, UUID.randomUUID(), 0, 16384);
+        open(relid, plugin);
+    }
+
+    /** As {@link #open(int)}, for {@code handler}'s device. */
+    private void open(int relid, DevicePlugin<NoSettings> handler) throws Exception {
+        Offer offer = new Offer(relid, CLASS, UUID.randomUUID(), 0, RING_SIZE);
         replies.put(relid, new ConcurrentLinkedQueue<>());
         on(hostContext, () -> bus.host().offer(offer, new HostTransport.ChannelListener() {
             @Override
@@ -188,7 +215,7 @@ class DirectLineTest {
             public void closed(int r, EndReason reason) {
             }
         }));
-        vertx.deployVerticle(new ChannelVerticle(bus.guest(), offer, plugin, 4, TIMEOUT_MS, clock))
+        vertx.deployVerticle(new ChannelVerticle(bus.guest(), offer, handler, 4, TIMEOUT_MS, clock))
                 .await(10, TimeUnit.SECONDS);
         await().atMost(10, TimeUnit.SECONDS).until(() -> hostEnds.containsKey(relid));
     }
@@ -230,6 +257,80 @@ class DirectLineTest {
         send(1, "echo", 8);
         assertEquals(8, reply(1).transactionId());
         assertTrue(events.stream().noneMatch(e -> e.relid() == 1 && e.ended()), events.toString());
+    }
+
+    @Test
+    void overTheEventBusADeviceVerticlesRepliesReachTheRingAndItsActionsRunOrAreSkippedAsOnTheDirectLine()
+            throws Exception {
+        open(1);
+        open(2, late);
+        vertx.deployVerticle(new DeviceVerticle("bus", late.device(null, null))).await(10, TimeUnit.SECONDS);
+        List<String> direct = exchanges(1, "direct");
+        List<String> overTheBus = exchanges(2, "bus");
+        assertEquals(direct, overTheBus);
+        assertTrue(events.stream().noneMatch(ChannelEvent::ended), events.toString());
+    }
+
+    /**
+     * Drives relid {@code relid}'s device {@code name} through every kind of reply; returns what reached the ring,
+     * what the actions saw and how many were skipped, in words that do not name the relid.
+     */
+    private List<String> exchanges(int relid, String name) throws Exception {
+        List<String> seen = new ArrayList<>();
+        send(relid, "echo", 1);
+        seen.add(onRing(reply(relid)));
+        send(relid, "none", 2);
+        send(relid, "then", 3);
+        seen.add(onRing(reply(relid))); // 'none' sent nothing: this is 3's
+        seen.add(await("the reply's action").atMost(10, TimeUnit.SECONDS).until(actions::poll, Objects::nonNull)
+                .replaceFirst("^" + relid + " ", "action "));
+        send(relid, "huge", 4);
+        JsonObject state = await("the skipped action counted").atMost(10, TimeUnit.SECONDS)
+                .until(() -> state(name), s -> s.getLong("actionsSkipped") > 0);
+        seen.add("skipped " + state.getLong("actionsSkipped"));
+        send(relid, "echo", 5);
+        seen.add(onRing(reply(relid))); // the refused reply held nothing up
+        assertTrue(actions.isEmpty(), "the action of a reply that never reached the ring ran: " + actions);
+        return seen;
+    }
+
+    private static String onRing(Packet p) {
+        return "type " + p.type() + " flags " + p.flags() + " id " + p.transactionId() + " payload "
+                + java.util.HexFormat.of().formatHex(p.payload());
+    }
+
+    private JsonObject state(String name) throws Exception {
+        return vertx.eventBus().<JsonObject>request(Addresses.deviceState(name), null).map(m -> m.body())
+                .await(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aBareConsumerRepliesWithAPacketOrNullAndMayAskToHearThatItIsWritten() throws Exception {
+        Queue<String> written = new ConcurrentLinkedQueue<>();
+        vertx.eventBus().<Packet>localConsumer(Addresses.device("bare"), m -> {
+            Packet p = m.body();
+            OutboundPacket echo = OutboundPacket.response(p.payload(), p.transactionId());
+            switch (new String(p.payload(), StandardCharsets.US_ASCII).replace("\0", "")) {
+                case "echo" -> m.reply(echo);
+                case "none" -> m.reply(null);
+                case "then" -> m.replyAndRequest(echo).onComplete(ar -> written.add(ar.succeeded() ? "written"
+                        : "failed: " + ar.cause()));
+                default -> m.reply(new JsonObject().put("not", "a packet"));
+            }
+        }).completion().await(10, TimeUnit.SECONDS);
+        open(6, new OneClassPlugin("bare", CLASS, this::device));
+        send(6, "echo", 1);
+        assertEquals(1, reply(6).transactionId());
+        send(6, "none", 2);
+        send(6, "then", 3);
+        assertEquals(3, reply(6).transactionId(), "'none' sends nothing back");
+        assertEquals("written", await("the channel to say the reply is written").atMost(10, TimeUnit.SECONDS)
+                .until(written::poll, Objects::nonNull));
+        send(6, "json", 4);
+        ChannelEvent e = faulted(6);
+        assertEquals(EndReason.Kind.HANDLER_FAILED, e.reason().kind());
+        assertTrue(e.reason().text().contains("replied with a io.vertx.core.json.JsonObject instead of an"
+                + " OutboundPacket or null"), e.reason().text());
     }
 
     @Test

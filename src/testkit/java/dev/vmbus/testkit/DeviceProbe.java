@@ -7,6 +7,7 @@ import dev.vmbus.spi.DevicePlugin;
 import dev.vmbus.bus.DeviceVerticle;
 import dev.vmbus.bus.LocalCodec;
 import dev.vmbus.spi.OutboundPacket;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.ic.IcMessage;
@@ -24,9 +25,9 @@ import java.util.function.Predicate;
 
 /**
  * One device run by the framework with no channel under it: the test plays the channel verticle, sending packets
- * to {@code vmbus.device.<name>} exactly as a channel does and taking the answers. A reply with an action is
- * acknowledged as the channel acknowledges it once the packet is on the ring (after {@link #onReplyWritten}), or
- * refused as a channel that closed first refuses it ({@link #failReplyWrites}). Faster than a whole agent, and it
+ * to {@code vmbus.device.<name>} exactly as a channel does and taking the answers. For a reply with an action the
+ * probe tells the device it is written, as the channel does once the packet is on the ring (after
+ * {@link #onReplyWritten}), or that it never will be, as a channel that closed first does ({@link #failReplyWrites}). Faster than a whole agent, and it
  * lets a test stand at the moment a reply reaches the ring.
  *
  * <p>Threads: the blocking methods are for a test thread (each waits at most {@link ScriptedHost#TIMEOUT}) and fail
@@ -138,7 +139,7 @@ public final class DeviceProbe implements AutoCloseable {
         return this;
     }
 
-    /** From now on, a reply with an action never reaches the "ring" (the channel refuses it with 503). */
+    /** From now on, a reply with an action never reaches the "ring" (as when its channel closed first). */
     public DeviceProbe failReplyWrites(boolean fail) {
         failReplyWrites = fail;
         return this;
@@ -167,21 +168,22 @@ public final class DeviceProbe implements AutoCloseable {
     }
 
     private Optional<OutboundPacket> answered(Message<Object> answer) {
-        if (answer.body() == null) {
+        if (!(answer.body() instanceof DeviceVerticle.Answer device)) {
+            throw new AssertionError("the device answered with a "
+                    + (answer.body() == null ? "null" : answer.body().getClass().getName()));
+        }
+        if (!(device.reply() instanceof Reply.Send send)) {
             return Optional.empty();
         }
-        if (!(answer.body() instanceof OutboundPacket reply)) {
-            throw new AssertionError("the device answered with a " + answer.body().getClass().getName());
-        }
-        if (answer.replyAddress() != null) { // reply, then act: answer as the channel does once it is written
+        if (send.afterWrite() != null) { // reply, then act: say so as the channel does once it is written
             if (failReplyWrites) {
-                answer.fail(503, "channel " + RELID + " closed before the reply was written");
+                device.written(new IllegalStateException("channel " + RELID + " closed before the reply was written"));
             } else {
-                onReplyWritten.run(); // before the acknowledgement: the action cannot have started yet
-                answer.reply(null);
+                onReplyWritten.run(); // before the channel says so: the action cannot have started yet
+                device.written(null);
             }
         }
-        return Optional.of(reply);
+        return Optional.of(send.packet());
     }
 
     /** Sends and returns the reply; fails the test when the device sends none. */
