@@ -315,9 +315,11 @@ public final class ShmHost implements HostTransport {
         if (guest != null) {
             guest.write(ShmProtocol.line(ShmProtocol.op(ShmProtocol.RESCIND, relid)));
             channel.closed(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
-            // The guest answers "close"; if it never does, the channel goes anyway.
+            // The guest answers "close"; if it never does, the channel goes anyway, and with it a link the guest
+            // opened since (an "open" that crossed the rescind, or a guest ignoring it): its host logic hears the end.
             vertx.setTimer(5000, t -> {
                 if (channels.get(relid) == channel) {
+                    channel.closed(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
                     remove(channel);
                 }
             });

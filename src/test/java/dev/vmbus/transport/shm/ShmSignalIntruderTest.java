@@ -74,16 +74,21 @@ class ShmSignalIntruderTest {
     private int intrude() throws Exception {
         try (SocketChannel intruder = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             intruder.connect(UnixDomainSocketAddress.of(dir.resolve(ShmProtocol.signalSocket(5))));
-            Promise<Integer> read = Promise.promise();
-            Thread.ofVirtual().start(() -> { // a blocking read, off the test's thread so that the wait is bounded
-                try {
-                    read.complete(intruder.read(ByteBuffer.allocate(4)));
-                } catch (IOException e) {
-                    read.fail(e);
-                }
-            });
-            return read.future().await(20, TimeUnit.SECONDS);
+            return firstRead(intruder);
         }
+    }
+
+    /** What the first read of {@code socket} gets (-1 once the peer closed it), waiting at most 20 s. */
+    static int firstRead(SocketChannel socket) throws Exception {
+        Promise<Integer> read = Promise.promise();
+        Thread.ofVirtual().start(() -> { // a blocking read, off the test's thread so that the wait is bounded
+            try {
+                read.complete(socket.read(ByteBuffer.allocate(4)));
+            } catch (IOException e) {
+                read.fail(e);
+            }
+        });
+        return read.future().await(20, TimeUnit.SECONDS);
     }
 
     private static Packet echo(ChannelDriver driver, Context context, Queue<Packet> received, long id) {

@@ -9,8 +9,8 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.runtime.ChannelDriver;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.EchoHostLogic;
-import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OnContext;
+import dev.vmbus.transport.RecordedChannelEvents;
 import dev.vmbus.transport.RecordedOffers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -98,18 +98,7 @@ class SimBusTest {
      */
     @Test
     void aRescindLandingInTheGuestsOpenLeavesTheHostNoOpenChannel() throws Exception {
-        Queue<String> heard = new ConcurrentLinkedQueue<>();
-        HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
-            @Override
-            public void opened(ChannelLink link) {
-                heard.add("opened");
-            }
-
-            @Override
-            public void closed(int relid, EndReason reason) {
-                heard.add("closed: " + reason.text());
-            }
-        };
+        RecordedChannelEvents listener = new RecordedChannelEvents();
         OnContext.call(hostContext, () -> bus.host().offer(new Offer(5, DeviceClass.HEARTBEAT.classId(),
                 UUID.randomUUID(), 0, 8192), listener)).await(5, TimeUnit.SECONDS);
         offers.next(); // relid 3's, offered at start
@@ -127,7 +116,7 @@ class SimBusTest {
 
         Throwable refused = open.transform(ar -> Future.succeededFuture(ar.cause())).await(5, TimeUnit.SECONDS);
         OnContext.run(hostContext, () -> { }).await(5, TimeUnit.SECONDS); // whatever the open queued there has run
-        assertEquals(List.of(), List.copyOf(heard), "what the host heard of the rescinded channel");
+        assertEquals(List.of(), List.copyOf(listener.heard), "what the host heard of the rescinded channel");
         assertNotNull(refused, "the guest opened a channel the host had rescinded");
         assertEquals(IllegalStateException.class, refused.getClass());
         assertEquals("relid 5 is not offered", refused.getMessage());
