@@ -125,11 +125,14 @@ class UioKernelGenerationsTest {
         return OnContext.call(context, () -> guest.open(offer)).await(10, TimeUnit.SECONDS);
     }
 
-    /** Opens a channel as the agent's channel verticle does: a driver that drains on every interrupt. */
+    /**
+     * Opens a channel as the agent's channel verticle does: a driver that drains on every interrupt, made in the
+     * callback that receives the link (on the owner), so nothing the kernel does at once reaches the link before it.
+     */
     private ChannelDriver drive(Offer offer) throws Exception {
-        ChannelLink link = open(offer);
         Queue<Packet> queue = received.computeIfAbsent(offer.relid(), r -> new ConcurrentLinkedQueue<>());
-        return OnContext.supply(context, () -> ChannelDriver.guest(link, context, 0, queue::add)).await(5, TimeUnit.SECONDS);
+        return OnContext.call(context, () -> guest.open(offer).map(link -> ChannelDriver.guest(link, context, 0,
+                queue::add))).await(10, TimeUnit.SECONDS);
     }
 
     private Offer awaitOffer(int relid) {
