@@ -145,7 +145,7 @@ public final class SimBus {
         @Override
         public Future<Void> close() {
             if (guestSide) {
-                guest.closeChannel(channel, EndReason.of(EndReason.Kind.PEER_CLOSED, "closed by the guest"));
+                guest.closeChannel(channel, EndReason.of(EndReason.Kind.PEER_CLOSED, "closed by the guest"), null);
                 return Future.succeededFuture();
             }
             // The host closing its end takes the channel away, as ShmHost's does.
@@ -274,11 +274,8 @@ public final class SimBus {
             if (l != null) {
                 context.runOnContext(v -> l.rescinded(channel.offer.relid()));
             }
-            End g = channel.guestEnd;
-            if (g != null) {
-                g.ownerContext.runOnContext(v -> g.ended(EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
-            }
-            closeChannel(channel, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"));
+            closeChannel(channel, EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded"),
+                    EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host"));
         }
 
         @Override
@@ -314,7 +311,13 @@ public final class SimBus {
             }
         }
 
-        void closeChannel(SimChannel channel, EndReason reason) {
+        /**
+         * Ends the channel's open ends: the host's hears {@code reason}, the guest's {@code guestReason} (null when
+         * the guest ended it itself). Both are told through the host's context, behind the task an open queued
+         * there, so the guest's end reaches the owner after its link (which that task sends on) and not before the
+         * owner could set its closed handler.
+         */
+        void closeChannel(SimChannel channel, EndReason reason, EndReason guestReason) {
             synchronized (channel) {
                 End g = channel.guestEnd;
                 End h = channel.hostEnd;
@@ -326,6 +329,9 @@ public final class SimBus {
                 if (h != null) {
                     h.closed = true;
                     host.context().runOnContext(v -> {
+                        if (g != null && guestReason != null) {
+                            g.ownerContext.runOnContext(x -> g.ended(guestReason));
+                        }
                         h.ended(reason);
                         channel.listener.closed(channel.offer.relid(), reason);
                     });
@@ -337,7 +343,7 @@ public final class SimBus {
         public Future<Void> close() {
             for (SimChannel channel : channels.values()) {
                 if (channel.guestEnd != null) {
-                    closeChannel(channel, EndReason.of(EndReason.Kind.PEER_GONE, "guest shut down"));
+                    closeChannel(channel, EndReason.of(EndReason.Kind.PEER_GONE, "guest shut down"), null);
                 }
             }
             listener = null;

@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,5 +121,30 @@ class SimBusTest {
         assertNotNull(refused, "the guest opened a channel the host had rescinded");
         assertEquals(IllegalStateException.class, refused.getClass());
         assertEquals("relid 5 is not offered", refused.getMessage());
+    }
+
+    /**
+     * The host rescinds a channel the guest has opened but whose link the guest's context has not received yet (the
+     * host's context is busy, so the link waits behind the host's opened): the rescind reaches the closed handler the
+     * guest sets in the callback that receives the link. It was queued on the guest's context at once, ahead of the
+     * link, and ran the link's no-op handler: the guest held an open channel that was gone.
+     */
+    @Test
+    void aRescindBeforeTheGuestHasItsLinkReachesTheLinksClosedHandler() throws Exception {
+        Offer offer = offers.next();
+        AtomicBoolean hostHeld = new AtomicBoolean(true);
+        hostContext.runOnContext(v -> await("the test to let the host's context go").atMost(10, TimeUnit.SECONDS)
+                .until(() -> !hostHeld.get()));
+        Queue<EndReason> ended = new ConcurrentLinkedQueue<>();
+        Future<ChannelLink> open = bus.guest().open(offer, guestContext)
+                .onSuccess(link -> link.closedHandler(ended::add)); // on the guest's context, with the link
+
+        bus.host().rescind(offer.relid()).await(5, TimeUnit.SECONDS);
+        hostHeld.set(false);
+
+        open.await(5, TimeUnit.SECONDS);
+        EndReason reason = await("the guest link's end").atMost(5, TimeUnit.SECONDS).until(ended::poll, Objects::nonNull);
+        assertEquals(EndReason.Kind.HOST_RESCINDED, reason.kind());
+        assertEquals("rescinded by the host", reason.text());
     }
 }
