@@ -30,14 +30,16 @@ import io.vertx.core.json.JsonObject;
 import java.util.logging.Logger;
 
 /**
- * Wires one channel's runtime ({@link ChannelDriver}: drain, credit, parked sends, close) to the event bus
- * (DESIGN.md, "The data path"): each packet the driver takes goes to the device class's address as a request,
- * the handler's reply goes back onto the ring, {@code vmbus.channel.<relid>.send} sends, and the channel's life
- * is published on {@link Addresses#CHANNELS}.
+ * Wires one channel's runtime ({@link ChannelDriver}: drain, credit, parked sends, close) to its device (DESIGN.md,
+ * "The data path"): each packet the driver takes goes to the device's verticle over the direct line
+ * ({@link DeviceVerticle#packet}, a context hop each way), or, when no device verticle attached, to the device
+ * class's address {@code vmbus.device.<name>} as an event-bus request; the device's {@link dev.vmbus.spi.Reply}
+ * goes back onto the ring the same way for both ({@link #toRing}), {@code vmbus.channel.<relid>.send} sends, and
+ * the channel's life is published on {@link Addresses#CHANNELS}.
  *
- * <p>Back-pressure: the driver gives the handler at most {@link DevicePlugin#credit()} packets at once (one per
- * outstanding request) and takes none while a reply waits for outbound space, so the event bus never buffers
- * (and so never drops) more than the credit.
+ * <p>Back-pressure: the driver gives the device at most {@link DevicePlugin#credit()} packets at once (one per
+ * outstanding packet) and takes none while a reply waits for outbound space, so neither line ever holds (and so
+ * never drops) more than the credit.
  *
  * <p>Threads: everything is touched on this verticle's own context; the transport delivers the link's signals
  * and close there.

@@ -47,7 +47,6 @@ final class DeviceLine implements InterruptThread.Line {
     boolean retired;
     /** Kick thread only: the descriptor went to the interrupt thread for closing, so nothing may write to it. */
     private boolean handedBack;
-    private volatile int lastCount;
     private volatile long writes;
     private volatile boolean lost;
     private volatile String lostReason;
@@ -64,7 +63,6 @@ final class DeviceLine implements InterruptThread.Line {
 
     @Override
     public void interrupted(int count) {
-        lastCount = count;
         for (UioLink link : links) {
             link.interrupt();
         }
@@ -100,11 +98,6 @@ final class DeviceLine implements InterruptThread.Line {
     /** Why the line was lost, or null. */
     String lostReason() {
         return lostReason;
-    }
-
-    /** The cumulative interrupt count of the last read (what {@code /sys/class/uio/uioN/event} shows). */
-    int lastCount() {
-        return lastCount;
     }
 
     /** {@code write(1)} calls made on this device so far. */
