@@ -18,6 +18,7 @@ import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.KernelCounters;
 import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmOptions;
 import dev.vmbus.transport.shm.ShmHost;
 import dev.vmbus.transport.sim.SimBus;
 import dev.vmbus.transport.uio.KernelChannelCounters;
@@ -307,7 +308,8 @@ public final class Agent implements AutoCloseable {
                     simulated = startHostEnd(hostVertx.getOrCreateContext(), bus.host());
                     yield bus.guest();
                 }
-                case SHM -> new ShmGuest(vertx, Path.of(config.transport().shmDir()), Complaints.of(vertx));
+                case SHM -> new ShmGuest(vertx, new ShmOptions(Path.of(config.transport().shmDir())),
+                        Complaints.of(vertx));
                 case UIO -> {
                     UioOptions options = new UioOptions(Path.of(config.transport().sysfsRoot()),
                             UioOptions.DEFAULT_RESCAN_INTERVAL_MS, UioOptions.DEFAULT_RING_WAIT_MS, kernel);

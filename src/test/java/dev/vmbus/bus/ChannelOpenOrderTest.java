@@ -18,6 +18,7 @@ import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.RecordedOffers;
 import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmOptions;
 import dev.vmbus.transport.shm.ShmHost;
 import dev.vmbus.transport.sim.SimBus;
 import io.vertx.core.Context;
@@ -110,7 +111,7 @@ class ChannelOpenOrderTest {
             ShmHost shm = new ShmHost(vertx, dir.resolve("shm"));
             OnContext.call(hostContext, () -> shm.start()
                     .compose(x -> shm.offer(offer, host))).await(10, TimeUnit.SECONDS);
-            real = new ShmGuest(vertx, dir.resolve("shm"), new HostComplaints());
+            real = new ShmGuest(vertx, new ShmOptions(dir.resolve("shm")), new HostComplaints());
         }
         Watched guest = new Watched(real, completeElsewhere ? vertx.getOrCreateContext() : null);
         OnContext.call(guestContext, () -> guest.start(guestContext, offers)).await(10, TimeUnit.SECONDS);

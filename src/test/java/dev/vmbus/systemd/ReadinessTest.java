@@ -14,6 +14,7 @@ import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.OfferListener;
 import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmOptions;
 import dev.vmbus.transport.shm.ShmHost;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -117,7 +118,7 @@ class ReadinessTest {
                 .onSuccess(x -> transport.allOffered())).await(10, TimeUnit.SECONDS);
         List<Integer> offered = new java.util.concurrent.CopyOnWriteArrayList<>();
         // a wait far past any test: only the host's line can complete offersDelivered here
-        ShmGuest guest = new ShmGuest(hostVertx, dir, 10_000, 600_000, new HostComplaints());
+        ShmGuest guest = new ShmGuest(hostVertx, new ShmOptions(dir, 10_000, 600_000), new HostComplaints());
         try {
             guest.start(hostVertx.getOrCreateContext(), listener(offered)).await(10, TimeUnit.SECONDS);
             guest.offersDelivered().await(10, TimeUnit.SECONDS);
@@ -133,7 +134,7 @@ class ReadinessTest {
         Context host = hostVertx.getOrCreateContext();
         ShmHost transport = new ShmHost(hostVertx, dir);
         OnContext.call(host, transport::start).await(10, TimeUnit.SECONDS);
-        ShmGuest guest = new ShmGuest(hostVertx, dir, 10_000, 200, new HostComplaints());
+        ShmGuest guest = new ShmGuest(hostVertx, new ShmOptions(dir, 10_000, 200), new HostComplaints());
         try {
             guest.start(hostVertx.getOrCreateContext(), listener(new java.util.ArrayList<>())).await(10, TimeUnit.SECONDS);
             guest.offersDelivered().await(10, TimeUnit.SECONDS);

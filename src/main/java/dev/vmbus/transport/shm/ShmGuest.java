@@ -60,20 +60,12 @@ import java.util.logging.Logger;
 public final class ShmGuest implements GuestTransport {
     private static final Logger LOG = Logger.getLogger(ShmGuest.class.getName());
 
-    /** How long {@link #start} keeps retrying to reach a host that is not listening yet. */
-    public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
     /** How long {@code open} and {@code close} wait for the host's answer. */
     public static final long REPLY_TIMEOUT_MS = 5_000;
-    /**
-     * How long after connecting {@link #offersDelivered} waits for the host's {@code allOffersDelivered} line
-     * before it takes what was offered as all (a host that predates the line), saying so in the log.
-     */
-    public static final long DEFAULT_OFFERS_WAIT_MS = 5_000;
 
     private final Vertx vertx;
-    private final Path dir;
-    private final long connectTimeoutMs;
-    private final long offersWaitMs;
+    /** Its {@code dir} is where every path of the host's is resolved. */
+    private final ShmOptions options;
     private final Promise<Void> offersDelivered = Promise.promise();
     private final int headerSize = PageSize.system();
     private final Map<Integer, ShmProtocol.ParsedOffer> offers = new HashMap<>();
@@ -93,20 +85,9 @@ public final class ShmGuest implements GuestTransport {
     private volatile SharedGuestMemory guestMemory;
 
     /** @param complaints the agent's one instance, into which host errors on the control connection are counted */
-    public ShmGuest(Vertx vertx, Path dir, HostComplaints complaints) {
-        this(vertx, dir, DEFAULT_CONNECT_TIMEOUT_MS, complaints);
-    }
-
-    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs, HostComplaints complaints) {
-        this(vertx, dir, connectTimeoutMs, DEFAULT_OFFERS_WAIT_MS, complaints);
-    }
-
-    /** @param offersWaitMs how long after connecting to wait for {@code allOffersDelivered} (see {@link #DEFAULT_OFFERS_WAIT_MS}) */
-    public ShmGuest(Vertx vertx, Path dir, long connectTimeoutMs, long offersWaitMs, HostComplaints complaints) {
+    public ShmGuest(Vertx vertx, ShmOptions options, HostComplaints complaints) {
         this.vertx = vertx;
-        this.dir = dir.toAbsolutePath();
-        this.connectTimeoutMs = connectTimeoutMs;
-        this.offersWaitMs = offersWaitMs;
+        this.options = options;
         this.complaints = complaints;
         this.client = vertx.createNetClient();
     }
@@ -125,7 +106,7 @@ public final class ShmGuest implements GuestTransport {
 
     /**
      * Completes on the host's {@code allOffersDelivered} line, which follows the offers it had when the guest
-     * connected; a host that sends none within {@link #DEFAULT_OFFERS_WAIT_MS} of the connection is taken at its
+     * connected; a host that sends none within {@link ShmOptions#offersWaitMs} of the connection is taken at its
      * word so far, with a warning.
      */
     @Override
@@ -139,17 +120,17 @@ public final class ShmGuest implements GuestTransport {
         this.listener = listener;
         return OnContext.call(context, () -> {
             Promise<Void> started = Promise.promise();
-            connect(System.currentTimeMillis() + connectTimeoutMs, started);
+            connect(System.currentTimeMillis() + options.connectTimeoutMs(), started);
             return started.future();
         });
     }
 
     private void connect(long deadline, Promise<Void> started) {
-        Path socketPath = dir.resolve(ShmProtocol.CONTROL_SOCKET);
+        Path socketPath = options.dir().resolve(ShmProtocol.CONTROL_SOCKET);
         SocketAddress address = SocketAddress.domainSocketAddress(socketPath.toString());
         if (Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS)) {
             try {
-                ShmTrust.check(dir, "shm directory");
+                ShmTrust.check(options.dir(), "shm directory");
                 ShmTrust.check(socketPath, "shm control socket");
             } catch (IOException e) {
                 started.fail(e); // not worth retrying: someone else owns the place
@@ -159,11 +140,12 @@ public final class ShmGuest implements GuestTransport {
         client.connect(address).onComplete(ar -> {
             if (ar.succeeded()) {
                 attach(ar.result());
-                vertx.setTimer(Math.max(1, offersWaitMs), t -> {
+                vertx.setTimer(Math.max(1, options.offersWaitMs()), t -> {
                     if (!offersDelivered.future().isComplete() && !closing) {
-                        LOG.warning("shm: the host at " + dir + " has not said its offers are all delivered (no \""
-                                + ShmProtocol.ALL_OFFERS_DELIVERED + "\" line) " + offersWaitMs + " ms after connecting;"
-                                + " taking the " + offers.size() + " offered so far as all of them");
+                        LOG.warning("shm: the host at " + options.dir() + " has not said its offers are all"
+                                + " delivered (no \"" + ShmProtocol.ALL_OFFERS_DELIVERED + "\" line) "
+                                + options.offersWaitMs() + " ms after connecting; taking the " + offers.size()
+                                + " offered so far as all of them");
                     }
                     offersDelivered.tryComplete();
                 });
@@ -189,11 +171,11 @@ public final class ShmGuest implements GuestTransport {
             JsonObject message = ShmProtocol.parse(line);
             switch (message.getString("op")) {
                 case ShmProtocol.OFFER -> {
-                    ShmProtocol.ParsedOffer parsed = ShmProtocol.parseOffer(message, dir);
+                    ShmProtocol.ParsedOffer parsed = ShmProtocol.parseOffer(message, options.dir());
                     offers.put(parsed.offer().relid(), parsed);
                     listener.offered(parsed.offer());
                 }
-                case ShmProtocol.MEMORY -> memory(ShmProtocol.parseMemory(message, dir));
+                case ShmProtocol.MEMORY -> memory(ShmProtocol.parseMemory(message, options.dir()));
                 case ShmProtocol.ALL_OFFERS_DELIVERED -> offersDelivered.tryComplete();
                 case ShmProtocol.OPENED -> complete(awaitingOpened, ShmProtocol.relid(message));
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));

@@ -66,7 +66,7 @@ class ShmBufferedHostTest {
         host = HostProcess.start(BufferedHostMain.class, dir.toString());
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
-        guest = new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints());
+        guest = new ShmGuest(vertx, new ShmOptions(dir), new dev.vmbus.channel.HostComplaints());
         RecordedOffers offered = new RecordedOffers();
         guest.start(context, offered).await(10, TimeUnit.SECONDS);
         for (Offer o : offered.next(2)) {

@@ -49,7 +49,7 @@ class ShmBuffersTest {
     void subchannelsAreOfferedOnRequestByAHostProcessAndHandedToTheSameDevice() throws Exception {
         startHost();
         vertx = Vertx.vertx();
-        dev.vmbus.transport.SubchannelScenario.run(vertx, new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints()), BufferHostMain.CLASS_ID, 9);
+        dev.vmbus.transport.SubchannelScenario.run(vertx, new ShmGuest(vertx, new ShmOptions(dir), new dev.vmbus.channel.HostComplaints()), BufferHostMain.CLASS_ID, 9);
         // The subchannels' rings are their own files; their buffers are the primary's.
         assertTrue(Files.exists(dir.resolve("20.ring")));
         assertTrue(!Files.exists(dir.resolve("20.recv")));
@@ -68,7 +68,7 @@ class ShmBuffersTest {
 
         vertx = Vertx.vertx();
         Context context = vertx.getOrCreateContext();
-        ShmGuest guest = new ShmGuest(vertx, dir, new dev.vmbus.channel.HostComplaints());
+        ShmGuest guest = new ShmGuest(vertx, new ShmOptions(dir), new dev.vmbus.channel.HostComplaints());
         RecordedOffers offers = new RecordedOffers();
         guest.start(context, offers).await(10, TimeUnit.SECONDS);
         Offer offer = offers.next();

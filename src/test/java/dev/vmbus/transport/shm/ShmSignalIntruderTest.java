@@ -56,7 +56,7 @@ class ShmSignalIntruderTest {
                     new EchoHostLogic(hostContext)));
         }).await(10, TimeUnit.SECONDS);
         guestVertx = Vertx.vertx();
-        guest = new ShmGuest(guestVertx, dir, new HostComplaints());
+        guest = new ShmGuest(guestVertx, new ShmOptions(dir), new HostComplaints());
         guest.start(guestVertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
     }
 

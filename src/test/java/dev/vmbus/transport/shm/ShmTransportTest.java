@@ -55,7 +55,7 @@ class ShmTransportTest {
         host = HostProcess.start(EchoHostMain.class, dir.toString(), Integer.toString(RING_SIZE), Integer.toString(CHANNELS));
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
-        guest = new ShmGuest(vertx, dir, new HostComplaints());
+        guest = new ShmGuest(vertx, new ShmOptions(dir), new HostComplaints());
         guest.start(context, offers).await(10, TimeUnit.SECONDS);
     }
 

@@ -54,7 +54,7 @@ class ShmTrustTest {
     }
 
     private Exception guestStartFails() {
-        ShmGuest guest = new ShmGuest(vertx, dir, 500, new HostComplaints());
+        ShmGuest guest = new ShmGuest(vertx, new ShmOptions(dir).withConnectTimeoutMs(500), new HostComplaints());
         return assertThrows(Exception.class, () -> guest.start(vertx.getOrCreateContext(), new RecordedOffers())
                 .await(10, TimeUnit.SECONDS));
     }
@@ -86,7 +86,7 @@ class ShmTrustTest {
 
     @Test
     void theGuestRefusesToOpenARingFileOthersCanWrite() throws Exception {
-        ShmGuest guest = new ShmGuest(vertx, dir, 2_000, new HostComplaints());
+        ShmGuest guest = new ShmGuest(vertx, new ShmOptions(dir).withConnectTimeoutMs(2_000), new HostComplaints());
         RecordedOffers offers = new RecordedOffers();
         guest.start(vertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
         Offer offer = offers.next();

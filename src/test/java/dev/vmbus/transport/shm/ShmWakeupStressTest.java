@@ -59,7 +59,7 @@ class ShmWakeupStressTest {
     void startHost() throws Exception {
         host = HostProcess.start(EchoHostMain.class, dir.toString(), Integer.toString(RING_SIZE), Integer.toString(CHANNELS));
         vertx = Vertx.vertx();
-        guest = new ShmGuest(vertx, dir, new HostComplaints());
+        guest = new ShmGuest(vertx, new ShmOptions(dir), new HostComplaints());
         guest.start(vertx.getOrCreateContext(), offers).await(10, TimeUnit.SECONDS);
     }
 
