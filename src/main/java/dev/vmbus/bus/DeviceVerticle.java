@@ -1,5 +1,7 @@
 package dev.vmbus.bus;
 
+import dev.vmbus.spi.BatchHandler;
+import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.Device;
 import dev.vmbus.spi.Reply;
 
@@ -9,6 +11,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
@@ -54,7 +57,7 @@ public final class DeviceVerticle extends VerticleBase {
         LocalCodec.register(vertx);
         MessageConsumer<Packet> packets = vertx.eventBus().localConsumer(Addresses.device(name), this::onPacket);
         MessageConsumer<Object> state = vertx.eventBus().localConsumer(Addresses.deviceState(name), this::onState);
-        MessageConsumer<dev.vmbus.spi.ChannelPort> attach = vertx.eventBus().localConsumer(Addresses.deviceAttach(name),
+        MessageConsumer<ChannelPort> attach = vertx.eventBus().localConsumer(Addresses.deviceAttach(name),
                 this::onAttach);
         MessageConsumer<ChannelEvent> channels = vertx.eventBus().localConsumer(Addresses.CHANNELS, m -> {
             if (!name.equals(m.body().className())) {
@@ -111,9 +114,8 @@ public final class DeviceVerticle extends VerticleBase {
         return device.stop();
     }
 
-    /** How an {@link Answer} travels: by reference, local only. */
-    private static final io.vertx.core.eventbus.DeliveryOptions ANSWER =
-            new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY);
+    /** How an {@link Answer} and an {@link Attached} travel: by reference, local only. */
+    private static final DeliveryOptions BY_REFERENCE = new DeliveryOptions().setCodecName(LocalCodec.ANY);
 
     /**
      * What {@code vmbus.device.<name>} answers a packet with: the device's {@link Reply} as the direct line hands it
@@ -155,7 +157,7 @@ public final class DeviceVerticle extends VerticleBase {
      * What a channel gets when it attaches: the device's batch handler (null for packets one by one) and this
      * verticle, the direct line for packets one by one ({@link #packet}).
      */
-    record Attached(dev.vmbus.spi.BatchHandler batches, DeviceVerticle device) {
+    record Attached(BatchHandler batches, DeviceVerticle device) {
     }
 
     /**
@@ -189,7 +191,7 @@ public final class DeviceVerticle extends VerticleBase {
                 Throwable cause = ar.cause();
                 m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
             } else {
-                m.reply(new Answer(ar.result(), this, relid), ANSWER);
+                m.reply(new Answer(ar.result(), this, relid), BY_REFERENCE);
             }
         });
     }
@@ -235,8 +237,8 @@ public final class DeviceVerticle extends VerticleBase {
     }
 
     /** A channel of this class is opening: the device says whether it takes its packets in batches. */
-    private void onAttach(Message<dev.vmbus.spi.ChannelPort> m) {
-        dev.vmbus.spi.BatchHandler batches;
+    private void onAttach(Message<ChannelPort> m) {
+        BatchHandler batches;
         try {
             batches = device.batchHandler(m.body());
         } catch (RuntimeException e) {
@@ -244,7 +246,7 @@ public final class DeviceVerticle extends VerticleBase {
             m.fail(500, name + ": batchHandler failed: " + e);
             return;
         }
-        m.reply(new Attached(batches, this), new io.vertx.core.eventbus.DeliveryOptions().setCodecName(LocalCodec.ANY));
+        m.reply(new Attached(batches, this), BY_REFERENCE);
     }
 
     private void onState(Message<Object> m) {
