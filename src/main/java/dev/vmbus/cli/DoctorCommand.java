@@ -130,6 +130,10 @@ final class DoctorCommand implements Callable<Integer> {
 
         String line(VmbusDevice dev) {
             BufferCost.Cost c = perDevice.get(dev);
+            if (c.probeRefuses()) {
+                return "receive/send buffers (uio maps 3, 4): none: hv_uio_probe refuses this unmonitored channel"
+                        + " before it allocates them";
+            }
             if (c.bytes() == 0) {
                 return "receive/send buffers (uio maps 3, 4): none" + (dev.onUio() ? "" : " when bound, on this kernel");
             }

@@ -62,8 +62,11 @@ class DoctorCommandTest {
             assertTrue(s.contains("CANNOT SERVE on this kernel: the channel is not monitor-allocated")
                     && s.contains("547fa4ffd799") && s.contains("-ENOTSUPP"), s);
             assertFalse(s.contains("vmbus bind"), "no bind command for what cannot be bound:\n" + s);
+            // the probe's monitor_allocated check comes before it allocates anything: no buffers to name
+            assertTrue(s.contains("receive/send buffers (uio maps 3, 4): none: hv_uio_probe refuses this unmonitored"
+                    + " channel before it allocates them") && !s.contains("binding it makes the kernel allocate"), s);
         }
-        assertTrue(section("heartbeat").contains("driver hv_utils"), text);
+        assertTrue(section("storvsc").contains("binding it makes the kernel allocate 47 MiB"), "monitored: probed");
         assertTrue(section("fcopy").contains("driver hv_utils"), "6.6 still has the kernel fcopy driver");
         assertTrue(section("storvsc").contains("not served: storvsc is a storage controller"), text);
         assertTrue(section("netvsc").contains("monitored (monitor_id "), text);
@@ -219,6 +222,8 @@ class DoctorCommandTest {
         assertEquals(0, doctor(Generation.STABLE_6_6, "\"kernel\": { \"slowChannels\": true }"));
         assertTrue(text.contains("slowChannels=true from transport.kernel"), text);
         assertTrue(section("heartbeat").contains("can serve"), text);
+        assertTrue(section("heartbeat").contains("binding it makes the kernel allocate 47 MiB"), "a backported 547fa4ffd799"
+                + " probes it, and 6.6 gives every device the buffers:\n" + section("heartbeat"));
     }
 
     @Test
@@ -244,6 +249,7 @@ class DoctorCommandTest {
         assertEquals("hv_utils", hb.getString("driver"));
         assertEquals(false, hb.getBoolean("monitored"));
         assertEquals("kernel-unmonitored", hb.getJsonArray("reasons").getJsonObject(0).getString("code"));
+        assertEquals(0L, hb.getLong("bufferBytes"), "the probe refuses it before allocating: " + hb.encode());
         JsonObject net = devices.stream().map(JsonObject.class::cast).filter(d -> d.getString("class").equals("netvsc"))
                 .findFirst().orElseThrow();
         assertEquals(1, net.getJsonArray("subchannels").size());

@@ -34,8 +34,11 @@ public final class BufferCost {
     private BufferCost() {
     }
 
-    /** What one device costs: measured on a bound device, else what its probe would allocate on this kernel. */
-    public record Cost(long bytes, boolean measured) {
+    /**
+     * What one device costs: measured on a bound device, else what its probe would allocate on this kernel;
+     * {@code probeRefuses} when that probe refuses the device before it allocates anything (then 0 bytes).
+     */
+    public record Cost(long bytes, boolean measured, boolean probeRefuses) {
         public String text() {
             return mib(bytes) + (measured ? " (maps 3 and 4, measured)" : " (by kernel release)");
         }
@@ -67,9 +70,18 @@ public final class BufferCost {
         return OptionalLong.of(sum);
     }
 
+    /**
+     * What {@code d} costs. A device not on uio whose primary channel is unmonitored, on a kernel without
+     * 547fa4ffd799, costs nothing: {@code hv_uio_probe} refuses it with -ENOTSUPP before it allocates the rings or
+     * the buffers (the {@code monitor_allocated} check is the probe's first statement until 6.10).
+     */
     public static Cost of(Path sysfsRoot, KernelFeatures kernel, VmbusDevice d) throws IOException {
         OptionalLong m = d.onUio() ? measured(sysfsRoot, d) : OptionalLong.empty();
-        return m.isPresent() ? new Cost(m.getAsLong(), true) : new Cost(byRelease(kernel, d.classId()), false);
+        if (m.isPresent()) {
+            return new Cost(m.getAsLong(), true, false);
+        }
+        boolean refused = !kernel.canServe(d.primary());
+        return new Cost(refused ? 0 : byRelease(kernel, d.classId()), false, refused);
     }
 
     /** What every device now on uio_hv_generic costs, measured. */
