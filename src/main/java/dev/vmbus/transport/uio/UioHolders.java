@@ -21,8 +21,9 @@ import java.util.stream.Stream;
  *       DPDK, a second agent) interleave its indices: packets lost or duplicated.</li>
  * </ul>
  * The calling process itself ({@code <procRoot>/self}) is never counted. Other users' processes are visible only to
- * root; those that cannot be read are counted in {@link Scan#unreadable}, so a caller can tell "nobody" from "could
- * not look". Blocking file I/O; stateless.
+ * root, and the descriptors of a process with more capabilities only to one with {@code CAP_SYS_PTRACE}; a process
+ * not read in full is counted in {@link Scan#unreadable} (and still named when what could be read shows it holds the
+ * device), so a caller can tell "nobody" from "could not look". Blocking file I/O; stateless.
  */
 public final class UioHolders {
     private UioHolders() {
@@ -73,6 +74,7 @@ public final class UioHolders {
                 continue;
             }
             List<String> how = new ArrayList<>();
+            boolean denied = false;
             try {
                 for (Path fd : list(pid.resolve("fd"))) {
                     String target;
@@ -85,6 +87,15 @@ public final class UioHolders {
                         how.add("has " + target + " open (fd " + fd.getFileName() + ")");
                     }
                 }
+            } catch (AccessDeniedException e) {
+                // Its descriptors need ptrace access: a root process with capabilities this one lacks (the agent
+                // under vmbus.service has no CAP_SYS_PTRACE) is denied them, yet may still read its maps, where
+                // hv_fcopy_uio_daemon and DPDK, which mmap the node, show. So the maps are read all the same.
+                denied = true;
+            } catch (NoSuchFileException e) {
+                continue; // the process ended while we looked
+            }
+            try {
                 for (String line : lines(pid.resolve("maps"))) {
                     String path = mappedPath(line);
                     if (path == null) {
@@ -98,10 +109,12 @@ public final class UioHolders {
                     }
                 }
             } catch (AccessDeniedException e) {
-                unreadable++;
-                continue;
+                denied = true;
             } catch (NoSuchFileException e) {
                 continue; // the process ended while we looked
+            }
+            if (denied) {
+                unreadable++;
             }
             if (!how.isEmpty()) {
                 holders.add(new Holder(Long.parseLong(name), command(pid), String.join(", ", how)));

@@ -56,6 +56,54 @@ class UioHoldersTest {
         Posix.close(fd);
     }
 
+    /**
+     * Review F8 under the shipped unit, on this machine's own kernel: the agent runs as root with only the unit's
+     * capabilities (CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_TIME; no CAP_SYS_PTRACE), so the descriptors of a root
+     * process with more capabilities (hv_fcopy_uio_daemon, a DPDK application) are denied to it, while that process's
+     * maps stay readable. Both mmap the node. Here this test JVM (full capabilities) holds the node open and mapped,
+     * and a scanner started through setpriv with the unit's bounding set must still name it. On the old scan the
+     * denied descriptors made it skip the whole process, maps included, so the agent opened a held node.
+     */
+    @org.junit.jupiter.api.Tag("slow") // a child JVM
+    @Test
+    void f8_aScannerWithTheUnitsCapabilitiesFindsARootProcessThatMapsTheNode() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Posix.geteuid() == 0, "needs root, as the agent's unit");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "needs setpriv (util-linux)");
+        Path devRoot = Files.createDirectories(dir.resolve("dev"));
+        Path node = Files.write(devRoot.resolve("uio7"), new byte[4096]);
+        try (java.nio.channels.FileChannel held = java.nio.channels.FileChannel.open(node,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            held.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 4096, arena);
+            Process scanner = new ProcessBuilder("/usr/bin/setpriv", "--bounding-set",
+                    "-all,+net_admin,+sys_admin,+sys_time", "--inh-caps", "-all",
+                    ProcessHandle.current().info().command().orElse("java"),
+                    "-cp", System.getProperty("java.class.path"),
+                    Scanner.class.getName(), devRoot.toString(), "uio7").redirectErrorStream(true).start();
+            String out = new String(scanner.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, scanner.waitFor(), out);
+            assertTrue(out.contains("CapEff:\t0000000002201000"), "not the unit's capabilities:\n" + out);
+            long me = ProcessHandle.current().pid();
+            assertTrue(out.contains("pid " + me + " (") && out.contains("maps " + node), "this JVM maps " + node
+                    + " but the scanner did not name it:\n" + out);
+        }
+    }
+
+    /** Scans the real /proc for holders of {@code <devRoot>/<uio>}, as {@code UioNodes} does before an open. */
+    static final class Scanner {
+        public static void main(String[] args) throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    System.out.println(line);
+                }
+            }
+            UioHolders.Scan scan = UioHolders.scan(Path.of("/proc"), Path.of(args[0]), args[1], "no-such-instance");
+            System.out.println("holders: " + scan.describe());
+            System.out.println("unreadable: " + scan.unreadable());
+        }
+    }
+
     @Test
     void holdersAreFoundByDescriptorByNodeMappingAndByRingMappingOnly() throws Exception {
         KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
