@@ -144,6 +144,29 @@ class BindCommandTest {
         assertEquals("hv_utils", b.tree.driverOf(b.hb()));
     }
 
+    // Review F4: before fb1adbd7e50f a rescind of an opened device oopses the guest in hv_uio_rescind. bind refuses
+    // before it writes, --force does not override the kernel, stating slowChannels alone does not state the fix.
+    @Test
+    void f4_onAKernelWithoutTheRescindFixBindRefusesBeforeWritingAnythingAndForceDoesNotOverrideIt() throws Exception {
+        b.on(Generation.V6_10, "\"kernel\": { \"release\": \"6.10.9\" }");
+        for (String[] argv : new String[][] {{"bind", "heartbeat"}, {"bind", "heartbeat", "--force"}}) {
+            var refused = assertThrows(UioBinder.Refused.class, () -> b.run(argv));
+            assertTrue(refused.getMessage().contains("kernel 6.10.9 is not known to carry fb1adbd7e50f")
+                    && refused.getMessage().contains("transport.kernel.rescindSafe=true"), refused.getMessage());
+        }
+        assertEquals(List.of(), b.kernel.log, "nothing written");
+        b.on(Generation.V6_10, "\"kernel\": { \"release\": \"5.15.0-1089-azure\", \"slowChannels\": true }");
+        assertTrue(assertThrows(UioBinder.Refused.class, () -> b.run("bind", "heartbeat")).getMessage()
+                .contains("fb1adbd7e50f"), "a stated 547fa4ffd799 backport says nothing of the rescind fix");
+        assertEquals(List.of(), b.kernel.log, "nothing written");
+        assertEquals("hv_utils", b.tree.driverOf(b.hb()));
+
+        b.on(Generation.V6_10, "\"kernel\": { \"release\": \"5.15.0-1089-azure\", \"slowChannels\": true,"
+                + " \"rescindSafe\": true }");
+        assertEquals(0, b.run("bind", "heartbeat"), b.text());
+        assertEquals(VmbusDevices.UIO_DRIVER, b.tree.driverOf(b.hb()));
+    }
+
     // Issue 19 item 3: before 6.14 every bound device costs 31 + 16 MiB of receive and send buffers.
     @Test
     void item3_bindNamesTheBufferCostBeforeItWritesAndRefusesAboveTheShareOfMemTotalWithoutForce() throws Exception {

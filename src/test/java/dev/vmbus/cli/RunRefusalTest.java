@@ -75,6 +75,30 @@ class RunRefusalTest {
         assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(heartbeat), "the binding did not change");
     }
 
+    // Review F4: a device bound on a kernel without fb1adbd7e50f (here bound while its fix was stated, then the
+    // statement gone) is never opened: once opened, a rescind oopses the guest. 'vmbus run' refuses with doctor's
+    // reason before it opens, creates or removes anything.
+    @Test
+    void f4_onAKernelWithoutTheRescindFixRunRefusesEvenABoundDevice() throws Exception {
+        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_10);
+        Path stated = tree.config(dir.resolve("stated.json"), "\"kernel\": { \"release\": \"6.10.9\","
+                + " \"rescindSafe\": true }");
+        assertEquals(0, BindCommand.run(new String[] {"bind", "heartbeat", "--conf", stated.toString()},
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true,
+                new SimulatedKernel(tree)));
+        String heartbeat = tree.dev("heartbeat").instance();
+        Path conf = tree.config(dir.resolve("c.json"), "\"kernel\": { \"release\": \"6.10.9\" }");
+        long before = files(tree.root);
+
+        String err = run(conf, 2);
+        assertTrue(err.contains("refusing to start on the uio transport with kernel 6.10.9") && err.contains("nothing was"
+                + " opened"), err);
+        assertTrue(err.contains("heartbeat " + heartbeat + " is bound to uio_hv_generic but cannot be served safely:"
+                + " kernel 6.10.9 is not known to carry fb1adbd7e50f"), err);
+        assertEquals(before, files(tree.root), "nothing was created or removed in the tree");
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(heartbeat), "the binding did not change");
+    }
+
     @Test
     void f9_aBoundDeviceNoEnabledHandlerServesNeverBlocksStartUpEvenWhenTheKernelCannotServeIt() throws Exception {
         // storvsc bound to uio with --force on 6.16 (a DPDK application's, say), then the same tree seen as a 6.12
