@@ -3,6 +3,7 @@ package dev.vmbus.host;
 import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.transport.ChannelBuffer;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -11,6 +12,9 @@ import java.util.List;
  * sends one transfer-page packet per batch with a range per slot and the first slot's id as transaction id, and
  * frees the batch's slots when the guest completes that id. A completion for an id the host did not issue (or
  * already saw completed) changes nothing and is reported, as netvsp's {@code InvalidRndisPacketCompletion} is.
+ *
+ * <p>A host that streams writes messages in place instead ({@link #take}, then {@link #close}): each taken slot is
+ * the next range of the batch being filled, and closing it makes it outstanding, as {@link #fill} does.
  *
  * <p>Fault knob: {@link #rangePastBuffer()} makes the next batch's last range start at the buffer's end, which a
  * guest must refuse without reading outside the buffer.
@@ -37,6 +41,12 @@ public final class ReceiveSlots {
     private final boolean[] head;
     private final int[] next;
     private int outstandingCount;
+    /** The batch being filled in place: its first and last slot (-1 for none), its slots, and each slot's length. */
+    private int openFirst = -1;
+    private int openLast = -1;
+    private int openCount;
+    private final int[] lengthOf;
+    private final MemorySegment memory;
     private boolean pastBufferNext;
     private long unknownCompletions;
 
@@ -58,6 +68,8 @@ public final class ReceiveSlots {
         this.free = new int[count];
         this.head = new boolean[count];
         this.next = new int[count];
+        this.lengthOf = new int[count];
+        this.memory = buffer.slice(0, buffer.size());
         for (int i = 0; i < count; i++) {
             free[i] = i;
         }
@@ -85,6 +97,16 @@ public final class ReceiveSlots {
     /** Completions that named no outstanding batch. */
     public long unknownCompletions() {
         return unknownCompletions;
+    }
+
+    /** The receive buffer, where {@link #take}'s offsets point. */
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    /** Slots taken for the batch being filled in place, not yet {@link #close closed}. */
+    public int openCount() {
+        return openCount;
     }
 
     /** Fault knob: the next batch's last range starts at the end of the buffer. */
@@ -131,32 +153,70 @@ public final class ReceiveSlots {
                         + slotSize);
             }
         }
+        if (openCount > 0) {
+            throw new IllegalStateException("a batch is being filled in place (" + openCount + " slots taken)");
+        }
         if (n > freeCount) {
             return -1;
         }
-        ranges.reset(pageSetId, false);
-        int first = -1;
-        int last = -1;
         for (int i = 0; i < n; i++) {
-            int slot = free[freeHead];
-            freeHead = freeHead + 1 == count ? 0 : freeHead + 1;
-            freeCount--;
-            if (last < 0) {
-                first = slot;
-            } else {
-                next[last] = slot;
-            }
-            last = slot;
-            long offset = (long) slot * slotSize;
             byte[] m = messages.get(i);
-            buffer.write(offset, m);
-            boolean corrupt = pastBufferNext && i == n - 1;
-            ranges.add(m.length, (int) (corrupt ? buffer.size() : offset));
+            buffer.write(take(m.length), m);
         }
-        next[last] = -1;
+        return close(pageSetId, ranges);
+    }
+
+    /**
+     * Takes a free slot as the next range of the batch being filled in place, for a message of {@code length} bytes
+     * the caller writes at the returned offset of {@link #memory()}; -1 (nothing taken) when no slot is free.
+     *
+     * @throws IllegalArgumentException for a message that is empty or longer than a slot
+     */
+    public long take(int length) {
+        if (length <= 0 || length > slotSize) {
+            throw new IllegalArgumentException("a message of " + length + " bytes does not fill a slot of " + slotSize);
+        }
+        if (freeCount == 0) {
+            return -1;
+        }
+        int slot = free[freeHead];
+        freeHead = freeHead + 1 == count ? 0 : freeHead + 1;
+        freeCount--;
+        if (openLast < 0) {
+            openFirst = slot;
+        } else {
+            next[openLast] = slot;
+        }
+        openLast = slot;
+        next[slot] = -1;
+        lengthOf[slot] = length;
+        openCount++;
+        return (long) slot * slotSize;
+    }
+
+    /**
+     * Ends the batch filled in place: its ranges, in the order the slots were taken, are written into {@code ranges}
+     * (reset first, page set {@code pageSetId}), it becomes outstanding, and its transaction id is returned.
+     *
+     * @throws IllegalStateException when no slot was taken since the last batch
+     */
+    public long close(int pageSetId, TransferPageRanges ranges) {
+        if (openCount == 0) {
+            throw new IllegalStateException("no batch is being filled: a transfer-page packet needs a range");
+        }
+        ranges.reset(pageSetId, false);
+        for (int s = openFirst; s >= 0; s = next[s]) {
+            long offset = (long) s * slotSize;
+            boolean corrupt = pastBufferNext && next[s] < 0;
+            ranges.add(lengthOf[s], (int) (corrupt ? buffer.size() : offset));
+        }
         pastBufferNext = false;
+        int first = openFirst;
         head[first] = true;
         outstandingCount++;
+        openFirst = -1;
+        openLast = -1;
+        openCount = 0;
         return first;
     }
 

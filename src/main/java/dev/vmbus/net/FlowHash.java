@@ -19,40 +19,46 @@ public final class FlowHash {
 
     /** The flow hash of frame {@code f} (any length). */
     public static int of(byte[] f) {
-        if (f.length < ETH_HEADER) {
-            return mix(0, f, 0, f.length);
+        return of(f, f.length);
+    }
+
+    /** The flow hash of the frame {@code f[0, length)} (any length). */
+    public static int of(byte[] f, int length) {
+        java.util.Objects.checkFromIndexSize(0, length, f.length);
+        if (length < ETH_HEADER) {
+            return mix(0, f, 0, length, length);
         }
         int type = u16(f, 12);
-        if (type == IPV4 && f.length >= ETH_HEADER + 20) {
+        if (type == IPV4 && length >= ETH_HEADER + 20) {
             int ihl = (f[ETH_HEADER] & 0x0F) * 4;
-            int h = mix(0, f, ETH_HEADER + 12, 8);
+            int h = mix(0, f, ETH_HEADER + 12, 8, length);
             int proto = f[ETH_HEADER + 9] & 0xFF;
             int l4 = ETH_HEADER + ihl;
-            if ((proto == TCP || proto == UDP) && ihl >= 20 && f.length >= l4 + 4) {
-                h = mix(h, f, l4, 4);
+            if ((proto == TCP || proto == UDP) && ihl >= 20 && length >= l4 + 4) {
+                h = mix(h, f, l4, 4, length);
             }
             return finish(h);
         }
-        if (type == IPV6 && f.length >= ETH_HEADER + 40) {
-            int h = mix(0, f, ETH_HEADER + 8, 32);
+        if (type == IPV6 && length >= ETH_HEADER + 40) {
+            int h = mix(0, f, ETH_HEADER + 8, 32, length);
             int next = f[ETH_HEADER + 6] & 0xFF;
             int l4 = ETH_HEADER + 40;
-            if ((next == TCP || next == UDP) && f.length >= l4 + 4) {
-                h = mix(h, f, l4, 4);
+            if ((next == TCP || next == UDP) && length >= l4 + 4) {
+                h = mix(h, f, l4, 4, length);
             }
             return finish(h);
         }
-        return finish(mix(0, f, 0, 12));
+        return finish(mix(0, f, 0, 12, length));
     }
 
     private static int u16(byte[] f, int at) {
         return (f[at] & 0xFF) << 8 | (f[at + 1] & 0xFF);
     }
 
-    /** FNV-1a over {@code length} bytes at {@code from}. */
-    private static int mix(int h, byte[] f, int from, int length) {
+    /** FNV-1a over {@code length} bytes at {@code from}, none at or past {@code end}. */
+    private static int mix(int h, byte[] f, int from, int length, int end) {
         int x = h == 0 ? 0x811C9DC5 : h;
-        for (int i = from; i < from + length && i < f.length; i++) {
+        for (int i = from; i < from + length && i < end; i++) {
             x = (x ^ (f[i] & 0xFF)) * 0x01000193;
         }
         return x;

@@ -20,10 +20,11 @@ import java.util.function.Consumer;
 public interface FramePort extends AutoCloseable {
 
     /**
-     * Starts taking frames from the outside: each is a fresh array holding exactly one frame, owned by the
-     * receiver, handed to {@code toNic} through {@code deliver}, with {@code more} true when the port hands over
-     * another frame in the same task right after it (a burst, as Linux's {@code xmit_more}). Called once (this
-     * or {@link #start}).
+     * Starts taking frames from the outside, each handed to {@code toNic} through {@code deliver} as the first
+     * {@code length} bytes of an array that is the receiver's only for the call (a port may read its next frame
+     * into the same array: a receiver that keeps a frame copies it), with {@code more} true when the port hands
+     * over another frame in the same task right after it (a burst, as Linux's {@code xmit_more}). Called once
+     * (this or {@link #start}).
      */
     void startBursts(Executor deliver, Receiver toNic) throws java.io.IOException;
 
@@ -36,19 +37,23 @@ public interface FramePort extends AutoCloseable {
         startBursts(deliver, toNic);
     }
 
-    /** As {@link #startBursts} for a receiver that takes frames one by one, ignoring bursts. */
+    /**
+     * As {@link #startBursts} for a receiver that takes frames one by one, ignoring bursts, each in a fresh array
+     * of its own.
+     */
     default void start(Executor deliver, Consumer<byte[]> toNic) throws java.io.IOException {
-        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+        startBursts(deliver, (frame, length, more) -> toNic.accept(java.util.Arrays.copyOf(frame, length)));
     }
 
     /**
      * Where a port hands frames. {@code more} is a hint that lets the NIC put a burst's frames in one message to
      * the host: true only when the port calls again in the same task, so the last frame of every task says false;
-     * a receiver that holds a frame back on {@code more} therefore never holds it past the task.
+     * a receiver that holds a frame back on {@code more} therefore never holds it past the task. The frame is
+     * {@code frame[0, length)}, valid only until this returns.
      */
     @FunctionalInterface
     interface Receiver {
-        void frame(byte[] frame, boolean more);
+        void frame(byte[] frame, int length, boolean more);
     }
 
     /**

@@ -59,7 +59,8 @@ public final class LoopbackPort implements FramePort {
     /** As the interface's, without its {@code IOException}: this port opens nothing. */
     @Override
     public void start(Executor deliver, java.util.function.Consumer<byte[]> toNic) {
-        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+        // each frame this port hands over is an array of its own, exactly the frame: nothing to copy
+        startBursts(deliver, (frame, length, more) -> toNic.accept(frame));
     }
 
     @Override
@@ -136,7 +137,8 @@ public final class LoopbackPort implements FramePort {
                     return;
                 }
             }
-            target.frame(batch[i], false); // the NIC may pause us mid-batch, so no frame promises another
+            // the NIC may pause us mid-batch, so no frame promises another
+            target.frame(batch[i], batch[i].length, false);
         }
         synchronized (this) {
             schedule();

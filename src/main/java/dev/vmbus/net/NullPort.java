@@ -18,7 +18,7 @@ public final class NullPort implements FramePort {
     /** As the interface's, without its {@code IOException}: this port opens nothing. */
     @Override
     public void start(Executor deliver, java.util.function.Consumer<byte[]> toNic) {
-        startBursts(deliver, (frame, more) -> toNic.accept(frame));
+        startBursts(deliver, (frame, length, more) -> toNic.accept(java.util.Arrays.copyOf(frame, length)));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.vmbus.net;
 
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -252,6 +253,43 @@ public sealed interface RndisMessage {
                 p += ppi.wireSize();
             }
             return header + ppiLength;
+        }
+
+        /** The header and PPIs {@link #writeHeader} writes for {@code info}, made once for every frame. */
+        public static Header header(List<PerPacketInfo> info) {
+            byte[] bytes = new byte[Rndis.PACKET_HEADER_SIZE + ppiLength(info)];
+            writeHeader(MemorySegment.ofArray(bytes), 0, 0, info);
+            return new Header(bytes);
+        }
+    }
+
+    /**
+     * A PACKET_MSG's header and per-packet info as {@link Packet#writeHeader} writes them, made once
+     * ({@link Packet#header}) and put in front of frame after frame by the data paths: one copy and the two lengths
+     * per frame instead of the fields and a walk of the PPI list.
+     */
+    public static final class Header {
+        private final byte[] bytes;
+
+        private Header(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        /** Bytes before the frame: the header and the PPIs. */
+        public int length() {
+            return bytes.length;
+        }
+
+        /**
+         * Writes this header at {@code offset} of {@code out} for a frame of {@code frameLength} bytes that the
+         * caller copies right after; returns {@link #length()}, where the frame goes. The bytes are
+         * {@link Packet#writeHeader}'s for the same PPIs and frame length.
+         */
+        public int write(MemorySegment out, long offset, int frameLength) {
+            MemorySegment.copy(bytes, 0, out, ValueLayout.JAVA_BYTE, offset, bytes.length);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_MSG_LEN, bytes.length + frameLength);
+            out.set(NetLayout.U32, offset + Rndis.PACKET_DATA_LEN, frameLength);
+            return bytes.length;
         }
     }
 

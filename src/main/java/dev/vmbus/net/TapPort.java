@@ -20,13 +20,15 @@ import java.util.logging.Logger;
  * become an ordinary interface's frames on this machine, or in the network namespace it was opened in.
  *
  * <p>The port owns the TAP; its owner (the guest device or the host's NIC) sets the MAC address, MTU and link
- * state through {@link #tap()}. Frames are read one {@code read} per frame into one native buffer, each copied into
- * a fresh array, and handed to the NIC a burst of up to {@link #BURST} at a time. Given a {@link Readiness} (the
- * NIC's event loop), the port reads on that loop when its selector says the TAP is readable ({@link SelectableFd}),
- * and hands each burst over in place: the kernel wakes the NIC's thread directly. Without one, or if the loop
+ * state through {@link #tap()}. Frames are read one {@code read} per frame into one native buffer and handed to the
+ * NIC a burst of up to {@link #BURST} at a time. Given a {@link Readiness} (the NIC's event loop), the port reads on
+ * that loop when its selector says the TAP is readable ({@link SelectableFd}), and hands each burst over in place:
+ * the kernel wakes the NIC's thread directly, and each frame is copied into one of {@link #BURST} arrays the port
+ * reuses for every burst (nothing allocated per frame). Without one, or if the loop
  * cannot watch the TAP, one reader platform thread waits for the TAP to be readable (a bounded poll, so it notices
  * {@link #close} and {@link #pause} within {@link #POLL_MILLIS}) and hands each burst to the NIC in one task on the
- * NIC's executor: a second wake-up per burst. {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
+ * NIC's executor: a second wake-up per burst, each frame in a fresh array since the task runs after the next read.
+ * {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
  * take now ({@code EAGAIN}), or at all (the interface is down: {@code EIO}), is dropped and counted.
  */
 public final class TapPort implements FramePort {
@@ -58,6 +60,11 @@ public final class TapPort implements FramePort {
     private SelectableFd selectable;
     private volatile Readiness.Watch watch;
     private MemorySegment loopBuffer;
+    /** Loop mode: the arrays each burst's frames are copied into, reused burst after burst, and their lengths. */
+    private byte[][] loopFrames;
+    private int[] loopLengths;
+    /** Loop mode: a burst is being handed over (on the loop); a nested read would overwrite its arrays. */
+    private boolean delivering;
     /** Loop mode: where frames read on the loop go ({@link #readNow}); null otherwise. */
     private volatile Receiver loopReceiver;
     private final Object readLock = new Object();
@@ -117,6 +124,8 @@ public final class TapPort implements FramePort {
             try {
                 s = SelectableFd.of(tap.fd());
                 loopBuffer = Arena.ofAuto().allocate(READ_BUFFER, 64);
+                loopFrames = new byte[BURST][maxFrame];
+                loopLengths = new int[BURST];
                 selectable = s;
                 loopReceiver = toNic;
                 watch = loop.watch(s.channel(), s.readyOps(), () -> readOnLoop(toNic));
@@ -156,14 +165,18 @@ public final class TapPort implements FramePort {
 
     /** Loop mode: one burst read where the loop's selector said the TAP is readable, handed over in place. */
     private void readOnLoop(Receiver toNic) {
-        byte[][] burst = new byte[BURST][];
+        if (delivering) {
+            return; // the NIC asked again while taking this burst: the selector still sees what is left
+        }
+        byte[][] burst = loopFrames;
+        int[] lengths = loopLengths;
         int count;
         synchronized (readLock) {
             if (closed || paused) {
                 return;
             }
             try {
-                count = readBurst(loopBuffer, burst);
+                count = readBurst(loopBuffer, burst, lengths);
             } catch (IOException | RuntimeException e) {
                 readFailure = e;
                 LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
@@ -174,13 +187,21 @@ public final class TapPort implements FramePort {
                 return;
             }
         }
-        for (int i = 0; i < count; i++) {
-            toNic.frame(burst[i], i < count - 1);
+        delivering = true;
+        try {
+            for (int i = 0; i < count; i++) {
+                toNic.frame(burst[i], lengths[i], i < count - 1);
+            }
+        } finally {
+            delivering = false;
         }
     }
 
-    /** Up to {@link #BURST} frames into {@code burst}, each a fresh array; stops early when paused or closed. */
-    private int readBurst(MemorySegment buffer, byte[][] burst) throws IOException {
+    /**
+     * Up to {@link #BURST} frames into {@code burst} and their lengths into {@code lengths}: copied into the arrays
+     * {@code burst} holds, or into fresh ones where it holds null; stops early when paused or closed.
+     */
+    private int readBurst(MemorySegment buffer, byte[][] burst, int[] lengths) throws IOException {
         int count = 0;
         while (count < BURST && !paused && !closed) {
             int n = tap.read(buffer);
@@ -191,7 +212,12 @@ public final class TapPort implements FramePort {
                 dropsTooLong.incrementAndGet();
                 continue;
             }
-            burst[count++] = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            byte[] to = burst[count];
+            if (to == null) {
+                burst[count] = to = new byte[n];
+            }
+            MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, to, 0, n);
+            lengths[count++] = n;
             framesIn.incrementAndGet();
             bytesIn.addAndGet(n);
         }
@@ -210,12 +236,13 @@ public final class TapPort implements FramePort {
                     continue;
                 }
                 byte[][] burst = new byte[BURST][];
-                int count = readBurst(buffer, burst);
+                int[] lengths = new int[BURST];
+                int count = readBurst(buffer, burst, lengths);
                 if (count > 0) {
                     int frames = count;
                     deliver.execute(() -> {
                         for (int i = 0; i < frames; i++) {
-                            toNic.frame(burst[i], i < frames - 1);
+                            toNic.frame(burst[i], lengths[i], i < frames - 1);
                         }
                     });
                 }

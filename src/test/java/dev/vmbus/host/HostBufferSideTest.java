@@ -1,6 +1,7 @@
 package dev.vmbus.host;
 
 import dev.vmbus.ring.GpaRanges;
+import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
@@ -66,6 +67,50 @@ class HostBufferSideTest {
         assertEquals(9, slots.free());
         assertThrows(IllegalArgumentException.class, () -> slots.fill(List.of(new byte[SLOT + 1]), 0xCAFE));
         assertThrows(IllegalArgumentException.class, () -> slots.fill(List.of(), 0xCAFE));
+    }
+
+    @Test
+    void batchesWrittenInPlaceAreRangesInTheOrderTheirSlotsWereTaken() {
+        ChannelBuffer buffer = receiveBuffer(4L * SLOT);
+        ReceiveSlots slots = new ReceiveSlots(buffer, SLOT);
+        assertThrows(IllegalStateException.class, () -> slots.close(0xCAFE, new TransferPageRanges()),
+                "a batch needs a range");
+        long[] at = new long[3];
+        int[] lengths = {60, SLOT, 1};
+        for (int i = 0; i < 3; i++) {
+            at[i] = slots.take(lengths[i]);
+            MemorySegment.copy(message(lengths[i], 10 + i), 0, slots.memory(), ValueLayout.JAVA_BYTE, at[i],
+                    lengths[i]);
+        }
+        assertEquals(3, slots.openCount());
+        assertEquals(1, slots.free());
+        assertEquals(0, slots.outstanding(), "not outstanding before it is closed");
+        assertThrows(IllegalStateException.class, () -> slots.fill(List.of(message(8, 0)), 0xCAFE),
+                "no batch is filled while another is written in place");
+        TransferPageRanges ranges = new TransferPageRanges();
+        long id = slots.close(0xCAFE, ranges);
+        assertEquals(at[0] / SLOT, id, "the first slot names the batch");
+        assertEquals(0, slots.openCount());
+        assertEquals(1, slots.outstanding());
+        assertEquals(0xCAFE, ranges.pageSetId());
+        assertEquals(3, ranges.count());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(at[i], ranges.byteOffset(i));
+            assertEquals(lengths[i], ranges.byteCount(i));
+            assertArrayEquals(message(lengths[i], 10 + i), buffer.read(at[i], lengths[i]));
+        }
+        assertThrows(IllegalArgumentException.class, () -> slots.take(SLOT + 1));
+        assertThrows(IllegalArgumentException.class, () -> slots.take(0));
+        long last = slots.take(8);
+        assertEquals(-1, slots.take(8), "no slot free: nothing taken");
+        assertEquals(1, slots.openCount());
+        slots.rangePastBuffer();
+        long second = slots.close(0xCAFE, ranges);
+        assertEquals(last / SLOT, second);
+        assertEquals(buffer.size(), ranges.byteOffset(0), "the knob points the last range past the buffer");
+        assertTrue(slots.complete(id));
+        assertTrue(slots.complete(second));
+        assertEquals(4, slots.free());
     }
 
     @Test

@@ -86,6 +86,28 @@ class RndisMessageTest {
     }
 
     @Test
+    void aHeaderMadeOnceWritesWhatWriteHeaderWritesForEveryFrameLength() {
+        List<List<PerPacketInfo>> infos = List.of(List.of(),
+                List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0)),
+                List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, PerPacketInfo.RX_CSUM_TCP_OK),
+                        PerPacketInfo.u32(PerPacketInfo.TYPE_HASH_VALUE, 0x12345678)));
+        for (List<PerPacketInfo> info : infos) {
+            RndisMessage.Header header = RndisMessage.Packet.header(info);
+            for (int length : new int[] {0, 1, 60, 1514, 6000}) {
+                byte[] expected = new byte[128];
+                byte[] actual = new byte[128];
+                java.util.Arrays.fill(expected, (byte) 0x77); // bytes around the header must stay as they were
+                java.util.Arrays.fill(actual, (byte) 0x77);
+                int e = RndisMessage.Packet.writeHeader(MemorySegment.ofArray(expected), 8, length, info);
+                int a = header.write(MemorySegment.ofArray(actual), 8, length);
+                assertEquals(e, a, info + ", frame of " + length);
+                assertEquals(e, header.length());
+                assertArrayEquals(expected, actual, info + ", frame of " + length);
+            }
+        }
+    }
+
+    @Test
     void aPacketInAReceiveSlotIsReadAtItsOffsetAndTheSlotTailIsIgnored() throws Exception {
         // OpenVMM: msg_len = the whole slot, the frame at slot offset 256 (data_offset 248).
         byte[] slot = new byte[400];

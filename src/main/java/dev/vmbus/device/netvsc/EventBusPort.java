@@ -71,7 +71,7 @@ final class EventBusPort implements FramePort {
             byte[] frame = buffer.getBytes();
             framesIn++;
             bytesIn += frame.length;
-            deliver.execute(() -> toNic.frame(frame, false));
+            deliver.execute(() -> toNic.frame(frame, frame.length, false));
         });
     }
 

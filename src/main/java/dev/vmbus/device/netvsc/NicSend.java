@@ -42,6 +42,8 @@ import java.util.List;
 final class NicSend {
     private static final int SECTION_BITS = 24;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    /** A sent frame's PACKET_MSG header: no per-packet info (no offloads are used). */
+    private static final RndisMessage.Header TX_HEADER = RndisMessage.Packet.header(List.of());
 
     private final Nic nic;
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
@@ -129,14 +131,14 @@ final class NicSend {
         }
     }
 
-    /** The queue frame {@code f} goes out on: its flow's entry of the send table, else the primary. */
-    private NicQueue queueFor(byte[] f) {
+    /** The queue frame {@code f[0, length)} goes out on: its flow's entry of the send table, else the primary. */
+    private NicQueue queueFor(byte[] f, int length) {
         NicQueue[] queues = byIndex;
         NicQueue primary = queues.length > 0 ? queues[0] : null;
         if (queues.length < 2) {
             return primary;
         }
-        int hash = FlowHash.of(f);
+        int hash = FlowHash.of(f, length);
         int[] table = sendTable;
         int index;
         if (table != null && table.length > 0) {
@@ -165,20 +167,21 @@ final class NicSend {
     }
 
     /**
-     * One frame from the backend (on the NIC's context); {@code more} if the backend hands over another in this
-     * task, so the frame may wait for it in the open section.
+     * One frame from the backend, {@code f[0, length)}, the backend's again once this returns (on the NIC's
+     * context); {@code more} if the backend hands over another in this task, so the frame may wait for it in the
+     * open section. A frame that has to wait for a section is copied.
      */
-    void fromBackend(byte[] f, boolean more) {
+    void fromBackend(byte[] f, int length, boolean more) {
         if (nic.phase != Nic.Phase.UP) {
             nic.dropsNotUp++;
-        } else if (f.length + Rndis.PACKET_HEADER_SIZE > sectionSize) {
+        } else if (length + TX_HEADER.length() > sectionSize) {
             dropsTooLong++;
-        } else if (!waiting.isEmpty() || !append(f)) {
+        } else if (!waiting.isEmpty() || !append(f, length)) {
             flush(); // nothing is held back while frames wait
             if (waiting.size() >= Nic.WAIT_LIMIT) {
                 dropsNoSection++;
             } else {
-                waiting.add(f);
+                waiting.add(java.util.Arrays.copyOf(f, length));
                 framesWaiting = waiting.size();
             }
             if (!paused) {
@@ -196,9 +199,9 @@ final class NicSend {
      * there, goes to another queue or the host's packets per message are reached, sends the open section and
      * starts a free one; false if none is free.
      */
-    private boolean append(byte[] f) {
-        NicQueue q = queueFor(f);
-        int raw = Rndis.PACKET_HEADER_SIZE + f.length;
+    private boolean append(byte[] f, int length) {
+        NicQueue q = queueFor(f, length);
+        int raw = TX_HEADER.length() + length;
         if (openIndex >= 0) {
             int at = align(openLength);
             if (q != openQueue || openFrames >= Math.max(1, nic.bringUp.maxPacketsPerMessage)
@@ -209,7 +212,7 @@ final class NicSend {
                 MemorySegment memory = nic.sendMemory;
                 long previous = (long) openIndex * sectionSize + openLast;
                 memory.set(U32, previous + 4, memory.get(U32, previous + 4) + (at - openLength));
-                write(f, at);
+                write(f, length, at);
                 return true;
             }
         }
@@ -222,7 +225,7 @@ final class NicSend {
         openLength = 0;
         openFrames = 0;
         openBytes = 0;
-        write(f, 0);
+        write(f, length, 0);
         return true;
     }
 
@@ -231,16 +234,16 @@ final class NicSend {
         return (length + a - 1) / a * a;
     }
 
-    /** Writes {@code f} as a PACKET_MSG at {@code at} in the open section (it fits: checked by the caller). */
-    private void write(byte[] f, int at) {
+    /** Writes {@code f[0, length)} as a PACKET_MSG at {@code at} in the open section (it fits: the caller checked). */
+    private void write(byte[] f, int length, int at) {
         MemorySegment memory = nic.sendMemory;
         long base = (long) openIndex * sectionSize + at;
-        int head = RndisMessage.Packet.writeHeader(memory, base, f.length, List.of());
-        MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, f.length);
+        int head = TX_HEADER.write(memory, base, length);
+        MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, length);
         openLast = at;
-        openLength = at + head + f.length;
+        openLength = at + head + length;
         openFrames++;
-        openBytes += f.length;
+        openBytes += length;
     }
 
     /** Sends the open section, if any, as one NVSP 107 naming it, on its queue's channel. */
@@ -297,7 +300,7 @@ final class NicSend {
 
     /** A section freed: frames that waited go, and the backend resumes once none wait. */
     private void pump() {
-        while (!waiting.isEmpty() && append(waiting.peek())) {
+        while (!waiting.isEmpty() && append(waiting.peek(), waiting.peek().length)) {
             waiting.poll();
         }
         flush();

@@ -228,7 +228,7 @@ public final class HostNic {
     public Future<Void> start() {
         try {
             port.startBursts(task -> context.runOnContext(v -> task.run()), LoopReadiness.of(context),
-                    (frame, more) -> toGuest.fromOutside(frame));
+                    toGuest::fromOutside);
         } catch (java.io.IOException | RuntimeException e) {
             return Future.failedFuture(new IllegalStateException("the NIC's " + config.backend()
                     + " backend did not start: " + e.getMessage(), e));

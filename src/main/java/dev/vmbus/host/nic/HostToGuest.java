@@ -9,10 +9,12 @@ import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
+import dev.vmbus.ring.TransferPageRanges;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +36,7 @@ import static dev.vmbus.host.nic.HostNic.MAX_RANGES;
 final class HostToGuest {
     /** The checksum PPI every received frame carries: zero, "not validated" (spec §5.2). */
     private static final List<PerPacketInfo> RX_INFO = List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0));
-    private static final int RX_INFO_LENGTH = RndisMessage.Packet.ppiLength(RX_INFO);
+    private static final RndisMessage.Header RX_HEADER = RndisMessage.Packet.header(RX_INFO);
 
     /** Why the host paused its backend: the limit that tripped (each counted in {@link #pauses}). */
     enum PauseReason {
@@ -53,6 +55,8 @@ final class HostToGuest {
     }
 
     private final HostNic nic;
+    /** The queue whose batch is being written in place into receive slots (within one burst), or null. */
+    private HostNicQueue openQueue;
     boolean portPaused;
     /** Pauses of the backend since start, by {@link PauseReason#ordinal()}, and how long they lasted in all. */
     final long[] pauses = new long[PauseReason.values().length];
@@ -90,40 +94,91 @@ final class HostToGuest {
         }
     }
 
-    /** A frame from the backend, on the host's context. */
-    void fromOutside(byte[] frame) {
+    /**
+     * A frame from the backend ({@code frame[0, length)}, the port's until this returns), on the host's context;
+     * {@code more} if the backend hands over another in the same task. While nothing waits on its queue and a slot
+     * and ring room are free, the frame is written straight into a receive slot as the next range of the batch the
+     * burst fills, sent with the burst's last frame (or once it holds {@link HostNic#MAX_RANGES}); otherwise it is
+     * copied into a message that waits for {@link #flush}.
+     */
+    void fromOutside(byte[] frame, int length, boolean more) {
         if (nic.phase != HostNic.Phase.ACTIVE || !nic.rndis.rndisInitialized || nic.queues.isEmpty()) {
             dropsNotReady++;
-            return;
-        }
-        if (nic.rndis.packetFilter == Rndis.FILTER_NONE) {
+        } else if (nic.rndis.packetFilter == Rndis.FILTER_NONE) {
             dropsFilter++;
-            return;
-        }
-        if (frame.length > nic.nvsp.ndisMtu || RndisMessage.Packet.ppiLength(RX_INFO) + Rndis.PACKET_HEADER_SIZE
-                + frame.length > nic.nvsp.slots.slotSize()) {
+        } else if (length > nic.nvsp.ndisMtu || RX_HEADER.length() + length > nic.nvsp.slots.slotSize()) {
             dropsTooLong++;
+        } else {
+            HostNicQueue q = pick(frame, length);
+            if (openQueue != null && openQueue != q) {
+                closeOpen();
+            }
+            if (!inPlace(q, frame, length)) {
+                closeOpen(); // what the burst wrote in place goes before this frame
+                if (q.data.size() >= MAX_PENDING_FRAMES) {
+                    dropsBacklog++;
+                    pausePort(PauseReason.FRAMES_QUEUED);
+                } else {
+                    byte[] message = new byte[RX_HEADER.length() + length];
+                    int at = RX_HEADER.write(MemorySegment.ofArray(message), 0, length);
+                    System.arraycopy(frame, 0, message, at, length);
+                    q.data.add(message);
+                    scheduleFlush(q);
+                }
+            }
+        }
+        if (!more || (openQueue != null && nic.nvsp.slots.openCount() >= MAX_RANGES)) {
+            closeOpen();
+        }
+    }
+
+    /**
+     * Writes the frame into a receive slot of the batch being filled for {@code q}, if nothing waits on {@code q},
+     * a slot beyond the control reserve is free and the ring has not several batches waiting already; false if not.
+     */
+    private boolean inPlace(HostNicQueue q, byte[] frame, int length) {
+        ReceiveSlots slots = nic.nvsp.slots;
+        if (!q.data.isEmpty() || !q.control.isEmpty() || !q.driver.open() || slots.free() <= reserve(slots)
+                || q.driver.parkedCount() >= MAX_PARKED_BATCHES) {
+            return false;
+        }
+        long at = slots.take(RX_HEADER.length() + length);
+        MemorySegment memory = slots.memory();
+        int head = RX_HEADER.write(memory, at, length);
+        MemorySegment.copy(frame, 0, memory, ValueLayout.JAVA_BYTE, at + head, length);
+        openQueue = q;
+        q.framesToGuest++;
+        q.bytesToGuest += length;
+        return true;
+    }
+
+    /** Slots kept free for control messages: {@link HostNic#CONTROL_SLOTS} where the buffer has room for it. */
+    private static int reserve(ReceiveSlots slots) {
+        return slots.count() > 2 * CONTROL_SLOTS ? CONTROL_SLOTS : 0;
+    }
+
+    /** Sends the batch written in place, if any, on its queue. */
+    private void closeOpen() {
+        HostNicQueue q = openQueue;
+        if (q == null) {
             return;
         }
-        HostNicQueue q = pick(frame);
-        if (q.data.size() >= MAX_PENDING_FRAMES) {
-            dropsBacklog++;
-            pausePort(PauseReason.FRAMES_QUEUED);
-            return;
+        openQueue = null;
+        ReceiveSlots slots = nic.nvsp.slots;
+        if (nic.faults.rangePastBuffer()) {
+            slots.rangePastBuffer();
         }
-        byte[] message = new byte[Rndis.PACKET_HEADER_SIZE + RX_INFO_LENGTH + frame.length];
-        int at = RndisMessage.Packet.writeHeader(MemorySegment.ofArray(message), 0, frame.length, RX_INFO);
-        System.arraycopy(frame, 0, message, at, frame.length);
-        q.data.add(message);
-        scheduleFlush(q);
+        TransferPageRanges ranges = new TransferPageRanges(slots.openCount());
+        long id = slots.close(pageSet(), ranges);
+        sendBatch(q, id, ranges, Nvsp.CHANNEL_DATA);
     }
 
     /** The queue a frame goes to: its flow's hash through the guest's indirection table, else the primary. */
-    private HostNicQueue pick(byte[] frame) {
+    private HostNicQueue pick(byte[] frame, int length) {
         if (nic.queues.size() == 1) {
             return nic.queues.firstEntry().getValue();
         }
-        int hash = FlowHash.of(frame);
+        int hash = FlowHash.of(frame, length);
         int index;
         if (nic.rndis.rssTable != null) {
             index = nic.rndis.rssTable[Math.floorMod(hash, nic.rndis.rssTable.length)];
@@ -135,6 +190,7 @@ final class HostToGuest {
     }
 
     void flushAll() {
+        closeOpen();
         for (HostNicQueue q : List.copyOf(nic.queues.values())) {
             flush(q);
         }
@@ -147,6 +203,7 @@ final class HostToGuest {
                 || (nic.phase != HostNic.Phase.ACTIVE && nic.phase != HostNic.Phase.INITIALIZING)) {
             return;
         }
+        closeOpen(); // a burst's frames written in place go first
         while (!q.control.isEmpty()) {
             byte[] message = q.control.peek();
             ReceiveSlots.Batch batch = fill(List.of(message));
@@ -155,10 +212,10 @@ final class HostToGuest {
             }
             q.control.poll();
             q.controlBytes -= message.length;
-            sendBatch(q, batch, Nvsp.CHANNEL_CONTROL);
+            sendBatch(q, batch.transactionId(), batch.ranges(), Nvsp.CHANNEL_CONTROL);
         }
         while (!q.data.isEmpty() && nic.phase == HostNic.Phase.ACTIVE) {
-            int room = slots.free() - (slots.count() > 2 * CONTROL_SLOTS ? CONTROL_SLOTS : 0);
+            int room = slots.free() - reserve(slots);
             int n = Math.min(Math.min(MAX_RANGES, q.data.size()), room);
             if (n <= 0) {
                 pausePort(PauseReason.NO_RECEIVE_SLOT);
@@ -173,12 +230,12 @@ final class HostToGuest {
             for (int i = 0; i < n; i++) {
                 byte[] m = q.data.poll();
                 frames.add(m);
-                bytes += m.length - Rndis.PACKET_HEADER_SIZE - RX_INFO_LENGTH;
+                bytes += m.length - RX_HEADER.length();
             }
             ReceiveSlots.Batch batch = fill(frames);
             q.framesToGuest += n;
             q.bytesToGuest += bytes;
-            sendBatch(q, batch, Nvsp.CHANNEL_DATA);
+            sendBatch(q, batch.transactionId(), batch.ranges(), Nvsp.CHANNEL_DATA);
         }
         if (portPaused) {
             resumeIfRoom();
@@ -189,16 +246,20 @@ final class HostToGuest {
         if (nic.faults.rangePastBuffer()) {
             nic.nvsp.slots.rangePastBuffer();
         }
-        int set = nic.faults.wrongPageSetId() ? (nic.nvsp.pageSetId ^ 0x5A5A) & 0xFFFF : nic.nvsp.pageSetId;
-        return nic.nvsp.slots.fill(messages, set);
+        return nic.nvsp.slots.fill(messages, pageSet());
     }
 
-    private void sendBatch(HostNicQueue q, ReceiveSlots.Batch batch, int channelType) {
-        long id = nic.faults.transactionIdPastSlots() ? nic.nvsp.slots.count() + 1L : batch.transactionId();
+    /** The page set the batches name: the guest's receive buffer's, unless the fault knob says another. */
+    private int pageSet() {
+        return nic.faults.wrongPageSetId() ? (nic.nvsp.pageSetId ^ 0x5A5A) & 0xFFFF : nic.nvsp.pageSetId;
+    }
+
+    private void sendBatch(HostNicQueue q, long transactionId, TransferPageRanges ranges, int channelType) {
+        long id = nic.faults.transactionIdPastSlots() ? nic.nvsp.slots.count() + 1L : transactionId;
         byte[] payload = new NvspMessage.RndisPacket(channelType, Nvsp.NO_SECTION, 0).encode(nic.nvsp.messageSize());
         q.batches++;
         Future<Void> sent = q.driver.send(payload, id, PacketType.DATA_USING_XFER_PAGES,
-                PacketLayout.FLAG_COMPLETION_REQUESTED, batch.ranges(), null);
+                PacketLayout.FLAG_COMPLETION_REQUESTED, ranges, null);
         if (!sent.isComplete()) {
             sent.onComplete(ar -> nic.context.runOnContext(x -> flush(q)));
         }

@@ -46,7 +46,7 @@ class NetvscBurstTest {
         void burst(List<byte[]> frames) {
             deliver.execute(() -> {
                 for (int i = 0; i < frames.size(); i++) {
-                    toNic.frame(frames.get(i), i < frames.size() - 1);
+                    toNic.frame(frames.get(i), frames.get(i).length, i < frames.size() - 1);
                 }
             });
         }
@@ -98,7 +98,7 @@ class NetvscBurstTest {
             readIn.add(io.vertx.core.Vertx.currentContext());
             byte[] a;
             while ((a = answers.poll()) != null) {
-                toNic.frame(a, !answers.isEmpty());
+                toNic.frame(a, a.length, !answers.isEmpty());
             }
         }
     }
