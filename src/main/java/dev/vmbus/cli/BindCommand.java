@@ -392,20 +392,45 @@ final class BindCommand {
         /** Whether the vmbus service is running; replaced in tests. */
         BooleanSupplier serviceActive = Unbind::vmbusActive;
 
-        /** {@code systemctl is-active --quiet vmbus.service}; false where there is no systemctl. */
+        /**
+         * Whether {@code systemctl is-active vmbus.service} prints a state in which the service may hold devices;
+         * false where there is no systemctl.
+         */
         static boolean vmbusActive() {
             try {
-                return PROCESSES.run(List.of("systemctl", "is-active", "--quiet", "vmbus.service")) == 0;
+                Process p = new ProcessBuilder("systemctl", "is-active", "vmbus.service")
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) { // one word: the pipe never fills
+                    p.destroyForcibly();
+                    return true; // cannot tell: as if it ran
+                }
+                return holdsDevices(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
             } catch (IOException e) {
                 return false; // no systemd here: nothing runs the service
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
             }
+        }
+
+        /**
+         * Whether a unit in {@code state} (as {@code systemctl is-active} prints it) may hold its devices: active,
+         * reloading or refreshing (where {@code is-active} exits 0), and also activating (a Type=notify agent opens
+         * its channels before READY=1, and between restarts it is about to) and deactivating (after SIGTERM it
+         * closes them, up to TimeoutStopSec). {@code is-active --quiet} alone let unbind through in those two.
+         */
+        static boolean holdsDevices(String state) {
+            return switch (state.strip()) {
+                case "active", "reloading", "refreshing", "activating", "deactivating" -> true;
+                default -> false;
+            };
         }
 
         @Override
         String move(UioBinder binder, UUID classId, String name) throws IOException {
             if (!dryRun && serviceActive.getAsBoolean()) {
-                throw new UioBinder.Refused("refusing to unbind " + name + ": the vmbus service is active and holds"
-                        + " its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
+                throw new UioBinder.Refused("refusing to unbind " + name + ": the vmbus service is active (or starting"
+                        + " or stopping) and holds its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
             }
             int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
             if (classId.equals(NETVSC) && !dryRun) {

@@ -92,6 +92,21 @@ class UnbindCommandTest {
     }
 
     /**
+     * Review F1: the service holds its devices not only while active. A Type=notify agent is "activating" while it
+     * opens its channels (until READY=1) and "deactivating" while it closes them after SIGTERM; in both states
+     * {@code systemctl is-active} exits 3, so unbind must read the state it prints.
+     */
+    @Test
+    void f1_theServiceCountsAsHoldingItsDevicesWhileStartingAndStoppingToo() {
+        for (String holding : List.of("active\n", "reloading\n", "refreshing\n", "activating\n", "deactivating\n")) {
+            assertTrue(BindCommand.Unbind.holdsDevices(holding), holding);
+        }
+        for (String idle : List.of("inactive\n", "failed\n", "maintenance\n", "unknown\n", "")) {
+            assertTrue(!BindCommand.Unbind.holdsDevices(idle), idle);
+        }
+    }
+
+    /**
      * Review F10: unbind puts fcopy back where bind found it. Since 6.10 that is no driver (hv_utils has no fcopy, and
      * hv_fcopy_uio_daemon serves it only on uio); on an older distribution kernel carrying 547fa4ffd799 it is hv_utils;
      * and a device someone else had already put on uio stays there.
