@@ -315,9 +315,12 @@ final class DoctorCommand implements Callable<Integer> {
         out.println("  " + mark(k.rescindSafe()) + " a rescind of an opened device does not oops the guest (fb1adbd7e50f, "
                 + KernelFeatures.RESCIND_SAFE_RELEASES + ")" + (k.rescindSafe() ? ""
                 : "; without it NO device is served: state transport.kernel.rescindSafe=true if this kernel carries it"));
-        out.println("  confidential VM (SEV-SNP/TDX): " + (k.confidential() == null ? "no (no sev_snp/tdx_guest CPU flag,"
-                + " no sev-guest/tdx_guest device)" : "YES, " + k.confidential() + ": uio_hv_generic maps the decrypted"
-                + " ring pages encrypted, so NO device is served"));
+        out.println("  confidential VM (SEV-SNP/TDX): " + (k.confidential() != null ? "YES, " + k.confidential()
+                + ": uio_hv_generic maps the decrypted ring pages encrypted, so NO device is served"
+                : k.confidentialUnread() != null ? "NOT KNOWN: " + k.confidentialUnread() + ", and an Azure confidential"
+                + " VM with a paravisor shows neither a CPU flag nor a device; run doctor as root, or look for"
+                + " 'Isolation Config' in dmesg (Group B's last hex digit 0: not isolated)"
+                : "no (" + dev.vmbus.transport.uio.ConfidentialVm.SOURCES + ")"));
         out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
         out.println();
         for (Diagnosis.DeviceReport r : d.devices()) {
@@ -440,7 +443,8 @@ final class DoctorCommand implements Callable<Integer> {
                 .put("kernel", new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
                         .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
                         .put("alignedMaps", k.alignedMaps()).put("rescindSafe", k.rescindSafe())
-                        .put("confidential", k.confidential()).put("basis", k.basis()))
+                        .put("confidential", k.confidential()).put("confidentialUnread", k.confidentialUnread())
+                        .put("basis", k.basis()))
                 .put("uioDriverLoaded", d.uioLoaded())
                 .put("buffers", new JsonObject().put("boundBytes", buffers.bound()).put("toBindBytes", buffers.toBind())
                         .put("memTotalBytes", buffers.memTotal().isPresent() ? buffers.memTotal().getAsLong() : null)

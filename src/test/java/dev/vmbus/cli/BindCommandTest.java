@@ -144,6 +144,22 @@ class BindCommandTest {
         assertEquals("hv_utils", b.tree.driverOf(b.hb()));
     }
 
+    // Review F5, issue 19: an Azure SNP CVM with a paravisor shows no CPU flag and no attestation device; the kernel
+    // log's isolation line is what tells it, and bind refuses on it before writing anything, --force or not.
+    @Test
+    void f5_onAnAzureCvmWithAParavisorBindRefusesFromTheKernelLogBeforeWritingAnything() throws Exception {
+        b.on(Generation.V6_16, null);
+        b.tree.kernelLog(dev.vmbus.transport.uio.KernelFixtures.AZURE_SNP_PARAVISOR_LOG);
+        for (String[] argv : new String[][] {{"bind", "heartbeat"}, {"bind", "heartbeat", "--force"}}) {
+            var refused = assertThrows(UioBinder.Refused.class, () -> b.run(argv));
+            assertTrue(refused.getMessage().contains("confidential VM (the kernel log line 'Hyper-V: Isolation Config:"
+                    + " Group A 0x1, Group B 0xba2'") && refused.getMessage().contains("SEV-SNP, with a paravisor"),
+                    refused.getMessage());
+        }
+        assertEquals(List.of(), b.kernel.log);
+        assertEquals("hv_utils", b.tree.driverOf(b.hb()));
+    }
+
     // Review F4: before fb1adbd7e50f a rescind of an opened device oopses the guest in hv_uio_rescind. bind refuses
     // before it writes, --force does not override the kernel, stating slowChannels alone does not state the fix.
     @Test

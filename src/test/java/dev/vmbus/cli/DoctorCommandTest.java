@@ -193,6 +193,46 @@ class DoctorCommandTest {
                 .getJsonObject("kernel").getString("confidential").replace("the guest attestation device ", ""));
     }
 
+    // Review F5, issue 19: an Azure CVM with a paravisor (vTOM SNP, TD-partitioned TDX) hides the native capability:
+    // no sev_snp/tdx_guest flag, no /dev/sev-guest. The kernel log says so ("Hyper-V: Isolation Config", "Memory
+    // Encryption Features active"); doctor reads it, and says when it could not rather than "no".
+    @Test
+    void f5_anAzureCvmWithAParavisorIsToldFromTheKernelLogAndAnUnreadableLogIsNotANo() throws Exception {
+        assertEquals(0, doctor(Generation.V6_16, null));
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): no (no sev_snp/tdx_guest CPU flag, no"
+                + " sev-guest/tdx_guest device, no SEV-SNP directory in sysfs, no Hyper-V isolation or memory encryption"
+                + " in the kernel log)"), text);
+        Path kmsg = tree.kernelLog(KernelFixtures.AZURE_SNP_PARAVISOR_LOG);
+        assertEquals(1, doctor(Generation.V6_16, null), text);
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): YES, the kernel log line 'Hyper-V: Isolation Config:"
+                + " Group A 0x1, Group B 0xba2' in " + kmsg + " (Hyper-V isolation type 2, SEV-SNP, with a paravisor):"
+                + " uio_hv_generic maps the decrypted ring pages encrypted, so NO device is served"), text);
+        assertTrue(section("heartbeat").contains("CANNOT SERVE on this kernel: this is a confidential VM (the kernel"
+                + " log line 'Hyper-V: Isolation Config"), text);
+        assertTrue(json(Generation.V6_16, null).getJsonObject("kernel").getString("confidential")
+                .contains("Group B 0xba2"), text);
+
+        tree.kernelLog(KernelFixtures.AZURE_TDX_PARAVISOR_LOG);
+        assertEquals(1, doctor(Generation.V6_16, null), text);
+        assertTrue(text.contains("YES, the kernel log line 'Hyper-V: Isolation Config: Group A 0x1, Group B 0xbe3' in "
+                + kmsg + " (Hyper-V isolation type 3, TDX, with a paravisor)"), text);
+
+        tree.kernelLog(KernelFixtures.NOT_ISOLATED_LOG);
+        assertEquals(0, doctor(Generation.V6_16, null), text);
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): no ("), text);
+
+        java.nio.file.Files.delete(kmsg);
+        java.nio.file.Files.createDirectory(kmsg); // cannot be read, even by root
+        doctor(Generation.V6_16, null);
+        assertTrue(text.contains("confidential VM (SEV-SNP/TDX): NOT KNOWN: the kernel log " + kmsg + " could not be"
+                + " read (") && text.contains("an Azure confidential VM with a paravisor shows neither a CPU flag nor a"
+                + " device"), text);
+        assertFalse(text.contains("confidential VM (SEV-SNP/TDX): no"), text);
+        JsonObject k = json(Generation.V6_16, null).getJsonObject("kernel");
+        assertEquals(null, k.getString("confidential"));
+        assertTrue(k.getString("confidentialUnread").contains("could not be read"), k.encode());
+    }
+
     private JsonObject json(Generation g, String extra) throws IOException {
         doctor(g, extra, "--json");
         return new JsonObject(text);

@@ -55,24 +55,51 @@ class RunRefusalTest {
     // for classes already on uio (bound before the VM was known as one) and for those still on their driver.
     @Test
     void f5_onAConfidentialVmRunRefusesBeforeTouchingAnyDevice() throws Exception {
-        KernelFixtures tree = KernelFixtures.create(dir.resolve("root"), Generation.V6_16);
-        Path conf = tree.config(dir.resolve("c.json"), null);
+        Path cpuinfo = dir.resolve("flag/proc/cpuinfo");
+        String err = runOnBoundHeartbeat("flag", tree -> Files.writeString(tree.proc().resolve("cpuinfo"),
+                "processor\t: 0\nflags\t\t: fpu hypervisor tdx_guest\n"));
+        assertTrue(err.contains("refusing to start on the uio transport with kernel 6.16") && err.contains("nothing was"
+                + " opened"), err);
+        assertTrue(err.contains("heartbeat " + HEARTBEAT + " is bound to uio_hv_generic but cannot be served safely:"
+                + " this is a confidential VM (the CPU flag tdx_guest in " + cpuinfo), err);
+        assertTrue(err.contains("kvp (enabled in the configuration) cannot be served on this kernel: this is a"
+                + " confidential VM"), err);
+    }
+
+    // Review F5, issue 19: the same refusal when only the kernel log says so (an Azure TDX CVM with a paravisor: no
+    // tdx_guest flag, no /dev/tdx_guest).
+    @Test
+    void f5_onAnAzureCvmWithAParavisorRunRefusesFromTheKernelLog() throws Exception {
+        Path kmsg = dir.resolve("log/dev/kmsg");
+        String err = runOnBoundHeartbeat("log", tree -> tree.kernelLog(KernelFixtures.AZURE_TDX_PARAVISOR_LOG));
+        assertTrue(err.contains("heartbeat " + HEARTBEAT + " is bound to uio_hv_generic but cannot be served safely:"
+                + " this is a confidential VM (the kernel log line 'Hyper-V: Isolation Config: Group A 0x1, Group B"
+                + " 0xbe3' in " + kmsg + " (Hyper-V isolation type 3, TDX, with a paravisor)"), err);
+    }
+
+    private static final String HEARTBEAT = KernelFixtures.DEVICES.get(0).instance();
+
+    private interface TreeChange {
+        void apply(KernelFixtures tree) throws Exception;
+    }
+
+    /**
+     * 'vmbus run' (expected to exit 2) on a 6.16 tree {@code dir/name} with heartbeat bound to uio_hv_generic first,
+     * then {@code change} made; nothing is created or removed in the tree and the binding stays. Returns stderr.
+     */
+    private String runOnBoundHeartbeat(String name, TreeChange change) throws Exception {
+        KernelFixtures tree = KernelFixtures.create(dir.resolve(name), Generation.V6_16);
+        Path conf = tree.config(dir.resolve(name + ".json"), null);
         assertEquals(0, BindCommand.run(new String[] {"bind", "heartbeat", "--conf", conf.toString()},
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), true,
                 new SimulatedKernel(tree)));
-        String heartbeat = tree.dev("heartbeat").instance();
-        Files.writeString(tree.proc().resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu hypervisor tdx_guest\n");
+        assertEquals(HEARTBEAT, tree.dev("heartbeat").instance());
+        change.apply(tree);
         long before = files(tree.root);
-
         String err = run(conf, 2);
-        assertTrue(err.contains("refusing to start on the uio transport with kernel 6.16") && err.contains("nothing was"
-                + " opened"), err);
-        assertTrue(err.contains("heartbeat " + heartbeat + " is bound to uio_hv_generic but cannot be served safely:"
-                + " this is a confidential VM (the CPU flag tdx_guest in " + tree.proc().resolve("cpuinfo")), err);
-        assertTrue(err.contains("kvp (enabled in the configuration) cannot be served on this kernel: this is a"
-                + " confidential VM"), err);
         assertEquals(before, files(tree.root), "nothing was created or removed in the tree");
-        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(heartbeat), "the binding did not change");
+        assertEquals(VmbusDevices.UIO_DRIVER, tree.driverOf(HEARTBEAT), "the binding did not change");
+        return err;
     }
 
     // Review F4: a device bound on a kernel without fb1adbd7e50f (here bound while its fix was stated, then the

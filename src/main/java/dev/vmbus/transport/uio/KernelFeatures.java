@@ -39,14 +39,18 @@ import java.util.regex.Pattern;
  *                         hv_uio_rescind} reads {@code channel->primary_channel->device_obj}, NULL for a primary
  *                         channel, so once a device has been opened a rescind (the service switched off in the VM's
  *                         settings) oopses the guest. Without it no device may be served.
- * @param confidential     why this is a confidential VM (SEV-SNP or TDX), or null: the kernel decrypts the ring and
- *                         monitor pages for the host, but every released {@code uio_hv_generic} maps them to
- *                         userspace with encrypted page-table entries, so no device may be served (review F5)
+ * @param confidential     why this is a confidential VM (SEV-SNP or TDX, with or without a paravisor), or null: the
+ *                         kernel decrypts the ring and monitor pages for the host, but every released
+ *                         {@code uio_hv_generic} maps them to userspace with encrypted page-table entries, so no
+ *                         device may be served (review F5; {@link ConfidentialVm} says from which source)
+ * @param confidentialUnread when {@code confidential} is null: why the kernel log, the one source that shows an Azure
+ *                         CVM with a paravisor, could not tell (so "not a confidential VM" is not known), else null
  * @param basis            how these were learnt (e.g. "from kernel release 6.6.0", "from transport.kernel"), for
  *                         messages that say why the agent decided what it did
  */
 public record KernelFeatures(String release, int pageSize, boolean slowChannels, boolean allChannelEvents,
-                             boolean alignedMaps, boolean rescindSafe, String confidential, String basis) {
+                             boolean alignedMaps, boolean rescindSafe, String confidential, String confidentialUnread,
+                             String basis) {
 
     public KernelFeatures {
         if (release == null || basis == null) {
@@ -55,6 +59,12 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
         if (pageSize < 4096 || Integer.bitCount(pageSize) != 1) {
             throw new IllegalArgumentException("pageSize must be a power of two >= 4096, got " + pageSize);
         }
+    }
+
+    /** Every source was read, or none is known not to have been ({@code confidentialUnread} null). */
+    public KernelFeatures(String release, int pageSize, boolean slowChannels, boolean allChannelEvents,
+                          boolean alignedMaps, boolean rescindSafe, String confidential, String basis) {
+        this(release, pageSize, slowChannels, allChannelEvents, alignedMaps, rescindSafe, confidential, null, basis);
     }
 
     /** Whether a channel with this monitor state can be probed and interrupted by this kernel. */
@@ -136,30 +146,10 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
         return since != null && m.find() && Long.parseLong(m.group(1)) >= since;
     }
 
-    /** A copy that is (or is not) a confidential VM, for the given reason. */
+    /** A copy that is (or is not) a confidential VM, for the given reason, every source read. */
     public KernelFeatures withConfidential(String reason) {
         return new KernelFeatures(release, pageSize, slowChannels, allChannelEvents, alignedMaps, rescindSafe, reason,
-                basis);
-    }
-
-    /**
-     * Why this is a confidential VM (SEV-SNP or TDX), or null: the {@code sev_snp} or {@code tdx_guest} CPU flag in
-     * {@code <procRoot>/cpuinfo}, or the guest attestation device {@code <devRoot>/sev-guest} or
-     * {@code <devRoot>/tdx_guest} (kernel review F5). Reads files only, no dmesg. {@code devRoot} may be null.
-     */
-    public static String confidentialEvidence(Path procRoot, Path devRoot) {
-        String flag = PinnedGuestMemory.confidentialFromCpuinfo(procRoot);
-        if (flag != null) {
-            return flag;
-        }
-        if (devRoot != null) {
-            for (String node : new String[] {"sev-guest", "tdx_guest"}) {
-                if (Files.exists(devRoot.resolve(node))) {
-                    return "the guest attestation device " + devRoot.resolve(node);
-                }
-            }
-        }
-        return null;
+                null, basis);
     }
 
     /**
@@ -168,11 +158,15 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
      * applies {@code overrides}. Blocking file I/O: call it from a worker or before Vert.x starts.
      */
     public static KernelFeatures detect(Path procRoot, Overrides overrides) throws IOException {
-        return detect(procRoot, null, overrides);
+        return detect(procRoot, null, null, overrides);
     }
 
-    /** As {@link #detect(Path, Overrides)}, and a confidential VM told by {@link #confidentialEvidence}. */
-    public static KernelFeatures detect(Path procRoot, Path devRoot, Overrides overrides) throws IOException {
+    /**
+     * As {@link #detect(Path, Overrides)}, and whether this is a confidential VM, asked of
+     * {@link ConfidentialVm#detect} with these roots ({@code /sys}, {@code /dev}; null ones tell nothing).
+     */
+    public static KernelFeatures detect(Path procRoot, Path sysfsRoot, Path devRoot, Overrides overrides)
+            throws IOException {
         List<String> basis = new ArrayList<>();
         String release = overrides.release();
         if (release == null) {
@@ -216,11 +210,13 @@ public record KernelFeatures(String release, int pageSize, boolean slowChannels,
                 && overrides.alignedMaps() == null && overrides.rescindSafe() == null) {
             basis.add("features by mainline release (a distribution backport needs transport.kernel)");
         }
-        String confidential = confidentialEvidence(procRoot, devRoot);
-        if (confidential != null) {
-            basis.add("a confidential VM: " + confidential);
+        ConfidentialVm cvm = ConfidentialVm.detect(procRoot, sysfsRoot, devRoot);
+        if (cvm.reason() != null) {
+            basis.add("a confidential VM: " + cvm.reason());
+        } else if (cvm.unread() != null) {
+            basis.add("whether this is a confidential VM is not known: " + cvm.unread());
         }
-        return new KernelFeatures(release, pageSize, slow, all, aligned, rescind, confidential,
+        return new KernelFeatures(release, pageSize, slow, all, aligned, rescind, cvm.reason(), cvm.unread(),
                 String.join("; ", basis));
     }
 

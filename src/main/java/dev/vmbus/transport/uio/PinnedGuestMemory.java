@@ -14,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -58,31 +57,6 @@ public final class PinnedGuestMemory implements GuestMemory {
         this.procRoot = procRoot;
         this.pageSize = pageSize;
         this.confidential = confidential;
-    }
-
-    /**
-     * Whether {@code <procRoot>/cpuinfo} shows a confidential guest: the {@code tdx_guest} flag (TDX) or
-     * {@code sev_snp} (SEV-SNP). Returns the reason, or null. Part of {@link KernelFeatures#confidentialEvidence},
-     * the one source.
-     */
-    public static String confidentialFromCpuinfo(Path procRoot) {
-        Path cpuinfo = procRoot.resolve("cpuinfo");
-        try {
-            for (String line : Files.readAllLines(cpuinfo)) {
-                if (!line.toLowerCase(Locale.ROOT).startsWith("flags")) {
-                    continue;
-                }
-                for (String flag : line.substring(line.indexOf(':') + 1).trim().split("\\s+")) {
-                    if (flag.equals("tdx_guest") || flag.equals("sev_snp")) {
-                        return "the CPU flag " + flag + " in " + cpuinfo;
-                    }
-                }
-                return null; // the first processor's flags are every processor's
-            }
-        } catch (IOException e) {
-            return null; // no cpuinfo (not Linux, or a fixture without one): nothing says confidential
-        }
-        return null;
     }
 
     @Override

@@ -113,6 +113,7 @@ public final class KernelFixtures {
         Files.createDirectories(f.proc().resolve("self"));
         Files.write(f.proc().resolve("self/auxv"), auxv.array());
         SysfsFixture.write(f.proc().resolve("meminfo"), "MemTotal:        4030464 kB\nMemFree:         2210412 kB\n");
+        f.kernelLog(PLAIN_GUEST_LOG);
         for (String driver : DRIVERS) {
             f.sysfs.driver(driver);
         }
@@ -121,6 +122,73 @@ public final class KernelFixtures {
             f.add(d);
         }
         return f;
+    }
+
+    /*
+     * Kernel logs as /dev/kmsg gives them (ConfidentialVm reads them): the lines ms_hyperv_init_platform,
+     * print_mem_encrypt_feature_info and hv_vmbus print, as the kernel formats them. On a plain Azure guest the
+     * HV_ISOLATION privilege (bit 22 of "high") is not granted, so no "Isolation Config" line is printed at all.
+     */
+    /** A plain (not isolated) guest: no isolation line, no memory encryption. */
+    public static final List<String> PLAIN_GUEST_LOG = List.of(
+            "Linux version 6.16.3 (buildd@lcy02-amd64-011) (gcc 14.2.0) #1 SMP PREEMPT_DYNAMIC",
+            "Command line: BOOT_IMAGE=/vmlinuz-6.16.3 root=PARTUUID=1b2d5d8e-01 ro console=ttyS0",
+            "Hypervisor detected: Microsoft Hyper-V",
+            "Hyper-V: privilege flags low 0xae7f, high 0x3b8030, hints 0x64e24, misc 0xbed7b2",
+            "Hyper-V: Host Build 10.0.20348.2966-1-0",
+            "Hyper-V: LAPIC Timer Frequency: 0xc3500",
+            "Hyper-V: Using hypercall for remote TLB flush",
+            "hv_vmbus: Vmbus version:5.3",
+            "hv_netvsc 000d3a6e-4548-000d-3a6e-4548000d3a6e eth0: VF slot 1 added\n SUBSYSTEM=vmbus\n"
+                    + " DEVICE=+vmbus:000d3a6e-4548-000d-3a6e-4548000d3a6e");
+    /** A plain guest whose host grants HV_ISOLATION with isolation type 0 (none): the line is there, Group B 0x0. */
+    public static final List<String> NOT_ISOLATED_LOG = List.of(
+            "Hypervisor detected: Microsoft Hyper-V",
+            "Hyper-V: privilege flags low 0xae7f, high 0x7b8030, hints 0x64e24, misc 0xbed7b2",
+            "Hyper-V: Isolation Config: Group A 0x0, Group B 0x0",
+            "hv_vmbus: Vmbus version:5.3");
+    /**
+     * An Azure SEV-SNP CVM with a paravisor (vTOM at 2^46): Group A bit 0 (paravisor present), Group B type 2 (SNP),
+     * bit 5 (shared-GPA boundary active) and 46 in bits 6-11; the guest sees no SEV capability, so cpuinfo has no
+     * sev_snp and there is no /dev/sev-guest. The memory encryption line as 6.4+ prints it for vTOM (cc_vendor AMD).
+     */
+    public static final List<String> AZURE_SNP_PARAVISOR_LOG = List.of(
+            "Linux version 6.8.0-1021-azure (buildd@lcy02-amd64-086) (gcc 13.3.0) #25-Ubuntu SMP",
+            "Hypervisor detected: Microsoft Hyper-V",
+            "Hyper-V: privilege flags low 0xae7f, high 0x7b8030, hints 0xa0e24, misc 0xe0bed7b2",
+            "Hyper-V: Host Build 10.0.22477.1369-1-0",
+            "Hyper-V: Isolation Config: Group A 0x1, Group B 0xba2",
+            "Memory Encryption Features active: AMD SEV",
+            "hv_vmbus: Vmbus version:5.3",
+            "hv_vmbus: Invalid offer 11 from the host supporting isolation");
+    /** An Azure TDX CVM with a paravisor (TD partitioning): Group B type 3, shared-GPA boundary at 2^47. */
+    public static final List<String> AZURE_TDX_PARAVISOR_LOG = List.of(
+            "Hypervisor detected: Microsoft Hyper-V",
+            "Hyper-V: privilege flags low 0xae7f, high 0x7b8030, hints 0xa0e24, misc 0xe0bed7b2",
+            "Hyper-V: Isolation Config: Group A 0x1, Group B 0xbe3",
+            "Memory Encryption Features active: Intel TDX",
+            "hv_vmbus: Vmbus version:5.3");
+
+    /**
+     * Writes {@code <root>/dev/kmsg} as /dev/kmsg reads: one "prio,seq,usec,flags;text" record per message, numbered
+     * from {@code firstSeq} (0: the log still reaches back to boot); a message's own "\n KEY=value" lines are the
+     * dictionary a device message carries.
+     */
+    public Path kernelLog(List<String> messages, long firstSeq) throws IOException {
+        StringBuilder b = new StringBuilder();
+        long seq = firstSeq;
+        for (String m : messages) {
+            b.append("6,").append(seq).append(',').append(seq * 1731).append(",-;").append(m).append('\n');
+            seq++;
+        }
+        Path kmsg = root.resolve("dev/kmsg");
+        SysfsFixture.write(kmsg, b.toString());
+        return kmsg;
+    }
+
+    /** {@link #kernelLog(List, long)} from boot. */
+    public Path kernelLog(List<String> messages) throws IOException {
+        return kernelLog(messages, 0);
     }
 
     public Path sys() {

@@ -52,16 +52,16 @@ class PinnedGuestMemoryTest {
         status("000001ffffffffff");
         Files.writeString(proc.resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu vme de pse tsc msr sev sev_es"
                 + " sev_snp hypervisor\n\nprocessor\t: 1\nflags\t\t: fpu\n");
-        String why = PinnedGuestMemory.confidentialFromCpuinfo(proc);
+        String why = ConfidentialVm.cpuFlag(proc);
         assertTrue(why.startsWith("the CPU flag sev_snp in "), why);
         PinnedGuestMemory m = new PinnedGuestMemory(proc, 4096, why);
         assertTrue(m.unavailableReason().startsWith("this is a confidential VM (the CPU flag sev_snp"),
                 m.unavailableReason());
         assertThrows(GuestMemory.GuestMemoryException.class, () -> m.allocate(1));
         Files.writeString(proc.resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu tdx_guest\n");
-        assertTrue(PinnedGuestMemory.confidentialFromCpuinfo(proc).contains("tdx_guest"));
+        assertTrue(ConfidentialVm.cpuFlag(proc).contains("tdx_guest"));
         Files.writeString(proc.resolve("cpuinfo"), "processor\t: 0\nflags\t\t: fpu sev hypervisor\n");
-        assertNull(PinnedGuestMemory.confidentialFromCpuinfo(proc));
+        assertNull(ConfidentialVm.cpuFlag(proc));
     }
 
     /** A sparse pagemap file with {@code entries} at the slots of {@code address}'s pages. */

@@ -267,17 +267,33 @@ class UioKernelGenerationsTest {
     // the agent finds on uio after it started (bound later, say) is refused at the scan, never offered nor mapped.
     @Test
     void f5_onAConfidentialVmAChannelFoundOnUioIsRefusedAtTheScanAndNeverOffered() throws Exception {
-        KernelFeatures cvm = KernelGenerations.D062463.withConfidential("the CPU flag tdx_guest in /proc/cpuinfo");
+        refusedAtTheScan(KernelGenerations.D062463.withConfidential("the CPU flag tdx_guest in /proc/cpuinfo"),
+                "channel " + PRIMARY + " of uio0 is not served: this is a confidential VM (the CPU flag tdx_guest");
+    }
+
+    /** On a guest with {@code cvm}'s features, opening the primary fails saying {@code why}; it is never offered. */
+    private void refusedAtTheScan(KernelFeatures cvm, String why) throws Exception {
         device(cvm, 8 * PAGE);
         startGuest(options(cvm));
         Offer primary = new Offer(PRIMARY, UUID.fromString("34d14be3-dee4-41c8-9ae7-6b174977c192"), INSTANCE, 0,
                 (int) (4 * PAGE));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             IllegalStateException refused = assertThrows(IllegalStateException.class, () -> open(primary));
-            assertTrue(refused.getMessage().contains("channel " + PRIMARY + " of uio0 is not served: this"
-                    + " is a confidential VM (the CPU flag tdx_guest"), refused.getMessage());
+            assertTrue(refused.getMessage().contains(why), refused.getMessage());
         });
         assertEquals(List.of(), offerLog, "refused, so never offered");
+    }
+
+    // Review F5, issue 19: the features detected from an Azure SNP CVM with a paravisor (its kernel log, no CPU flag,
+    // no device) refuse a channel at the scan the same way.
+    @Test
+    void f5_anAzureCvmWithAParavisorToldByTheKernelLogIsRefusedAtTheScan(@TempDir Path root)
+            throws Exception {
+        KernelFixtures tree = KernelFixtures.create(root, KernelFixtures.Generation.V6_16);
+        tree.kernelLog(KernelFixtures.AZURE_SNP_PARAVISOR_LOG);
+        refusedAtTheScan(KernelFeatures.detect(tree.proc(), tree.sys(), root.resolve("dev"), KernelFeatures.Overrides.NONE),
+                "is not served: this is a confidential VM (the kernel log line 'Hyper-V: Isolation Config: Group A 0x1,"
+                + " Group B 0xba2'");
     }
 
     // Item 4: on the first EIO the rings are unmapped at once; every later access fails on its own context.

@@ -27,7 +27,7 @@ public record SystemView(VmbusConfig config, Path sysfsRoot, Path procRoot) {
 
     public KernelFeatures kernel() throws IOException {
         VmbusConfig.Kernel k = config.transport().kernel();
-        return KernelFeatures.detect(procRoot, Path.of(config.transport().devRoot()), new KernelFeatures.Overrides(
+        return KernelFeatures.detect(procRoot, sysfsRoot, Path.of(config.transport().devRoot()), new KernelFeatures.Overrides(
                 k.release(), k.pageSize(), k.slowChannels(), k.allChannelEvents(), k.alignedMaps(), k.rescindSafe()));
     }
 }
