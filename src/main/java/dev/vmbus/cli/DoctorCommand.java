@@ -318,8 +318,9 @@ final class DoctorCommand implements Callable<Integer> {
         out.println("  confidential VM (SEV-SNP/TDX): " + (k.confidential() != null ? "YES, " + k.confidential()
                 + ": uio_hv_generic maps the decrypted ring pages encrypted, so NO device is served"
                 : k.confidentialUnread() != null ? "NOT KNOWN: " + k.confidentialUnread() + ", and an Azure confidential"
-                + " VM with a paravisor shows neither a CPU flag nor a device; run doctor as root, or look for"
-                + " 'Isolation Config' in dmesg (Group B's last hex digit 0: not isolated)"
+                + " VM with a paravisor shows neither a CPU flag nor a device; run doctor as root, look for"
+                + " 'Isolation Config' in dmesg (Group B's last hex digit 0: not isolated), or run"
+                + " 'systemd-detect-virt --cvm' (systemd 254+: 'none', 'sev-snp', 'tdx', ...)"
                 : "no (" + dev.vmbus.transport.uio.ConfidentialVm.SOURCES + ")"));
         out.println("uio_hv_generic: " + (d.uioLoaded() ? "loaded" : "NOT loaded (modprobe uio_hv_generic)"));
         out.println();
