@@ -55,7 +55,9 @@ public record ConfidentialVm(String reason, String unread) {
     public static final String SOURCES = "no sev_snp/tdx_guest CPU flag, no sev-guest/tdx_guest device, no SEV-SNP"
             + " directory in sysfs, no Hyper-V isolation or memory encryption in the kernel log";
 
-    static final Pattern ISOLATION = Pattern.compile("Isolation Config: Group ?A 0x([0-9a-fA-F]+), Group ?B 0x([0-9a-fA-F]+)");
+    /** The kernel prints both groups as 32-bit {@code %x}: more digits are not its line (and would not parse). */
+    static final Pattern ISOLATION = Pattern.compile(
+            "Isolation Config: Group ?A 0x([0-9a-fA-F]{1,8}), Group ?B 0x([0-9a-fA-F]{1,8})\\b");
     static final Pattern ENCRYPTION = Pattern.compile("Memory Encryption Features active:(.*)$");
     static final String ISOLATED_HOST = "from the host supporting isolation";
 

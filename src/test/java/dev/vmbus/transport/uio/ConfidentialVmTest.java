@@ -70,6 +70,8 @@ class ConfidentialVmTest {
         assertNull(ConfidentialVm.evidence("AMD Memory Encryption Features active: SME"));
         assertNull(ConfidentialVm.evidence("Hyper-V: Isolation Config: Group A 0x0, Group B 0x0"));
         assertNull(ConfidentialVm.evidence("Hyper-V: privilege flags low 0xae7f, high 0x3b8030, hints 0x64e24, misc 0xbed7b2"));
+        // the kernel prints 32-bit groups: a longer number is not its line, and must not throw while parsed
+        assertNull(ConfidentialVm.evidence("Hyper-V: Isolation Config: Group A 0x1, Group B 0x1234567890abcdef1234"));
     }
 
     @Test
