@@ -126,6 +126,11 @@ class HostNicTest {
         assertEquals(frames, g.port.stats().framesOut());
         assertEquals(frames, g.port.stats().framesIn());
         assertEquals(0, state.getJsonObject("drops").getLong("filter"));
+        // after frames went out, the host read its backend at once on its own context (what the outside answered
+        // goes back without waiting for the next readiness), at most once for each frame it sent out
+        assertFalse(g.readNows.isEmpty(), "the host never read its backend after sending frames out");
+        assertTrue(g.readNows.size() <= frames, g.readNows.size() + " reads for " + frames + " frames");
+        assertTrue(g.readNows.stream().allMatch(c -> c == g.hostContext), "read on the host's context");
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.VmbusConfig;
+import dev.vmbus.net.FramePort;
 import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
@@ -80,6 +81,8 @@ final class NicGuest implements AutoCloseable {
     final Queue<Packet> echoed = new ConcurrentLinkedQueue<>();
     final Promise<EndReason> guestEnded = Promise.promise();
     final Queue<Offer> offers = new ConcurrentLinkedQueue<>();
+    /** The context of each time the host's NIC asked its backend to read at once ({@link FramePort#readNow}). */
+    final Queue<Context> readNows = new ConcurrentLinkedQueue<>();
     private long nextId = 1;
 
     /** Starts the host's NIC and an echo channel on {@code sim}, and opens both as the guest. */
@@ -97,6 +100,47 @@ final class NicGuest implements AutoCloseable {
     private NicGuest() {
     }
 
+    /** {@code port} as it is, except that each {@link FramePort#readNow} is recorded in {@link #readNows}. */
+    private FramePort recordingReadNow(LoopbackPort port) {
+        return new FramePort() {
+            @Override
+            public void startBursts(java.util.concurrent.Executor deliver, Receiver toNic) {
+                port.startBursts(deliver, toNic);
+            }
+
+            @Override
+            public boolean send(byte[] frame, int offset, int length) {
+                return port.send(frame, offset, length);
+            }
+
+            @Override
+            public void readNow() {
+                readNows.add(Vertx.currentContext());
+                port.readNow();
+            }
+
+            @Override
+            public void pause() {
+                port.pause();
+            }
+
+            @Override
+            public void resume() {
+                port.resume();
+            }
+
+            @Override
+            public Stats stats() {
+                return port.stats();
+            }
+
+            @Override
+            public void close() {
+                port.close();
+            }
+        };
+    }
+
     private void start(VmbusConfig.Nic config) throws Exception {
         vertx = Vertx.vertx();
         hostContext = vertx.getOrCreateContext();
@@ -108,8 +152,8 @@ final class NicGuest implements AutoCloseable {
         int[] subRelids = {NIC_RELID + 10};
         OnContext.call(hostContext, () -> {
             nic = new HostNic(hostContext, bus.host(), new Offer(NIC_RELID, HostNic.CLASS_ID, UUID.randomUUID(), 0,
-                    64 * 1024), config, new HostTransport.Buffers(RECEIVE_BYTES, SEND_BYTES), memory, port,
-                    () -> subRelids[0]++);
+                    64 * 1024), config, new HostTransport.Buffers(RECEIVE_BYTES, SEND_BYTES), memory,
+                    recordingReadNow(port), () -> subRelids[0]++);
             return nic.start().compose(x -> bus.host().offer(new Offer(ECHO_RELID, UUID.randomUUID(),
                     UUID.randomUUID(), 0, 16 * 1024), new HostTransport.ChannelListener() {
                 @Override
