@@ -5,7 +5,6 @@ import dev.vmbus.net.FlowHash;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
-import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
