@@ -20,21 +20,26 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code vmbus bench net}: TCP throughput (iperf3, both ways) and ping round trips between two network namespaces
- * ({@link NetLab}) through three links in the same run, one after the other: a veth pair (the kernel's limit),
- * {@code tapfwd} (two TAPs and a C forwarder doing one read and one write per frame, the plainest userspace path)
+ * ({@link NetLab}) through four links in the same run, one after the other: a veth pair (the kernel's limit),
+ * {@code tapfwd} (two TAPs and a C forwarder doing one read and one write per frame, the plainest userspace path),
+ * {@code jvmfwd} (the same in a JVM with the agent's options, through the NIC's own TAP code: {@link JvmTapForwarder})
  * and the synthetic NIC ({@code vmbus host} with {@code host.nic.backend = tap} in one namespace, {@code vmbus run}
- * with {@code devices.netvsc.backend = tap} in the other, over {@code shm}). Prints each link's figures and the
- * NIC's ratios to the other two. Needs root, ip, ping, iperf3 (and gcc to build tapfwd from its source).
+ * with {@code devices.netvsc.backend = tap} in the other, over {@code shm}). Prints each link's figures, the
+ * NIC's ratios to the other three, and jvmfwd's to tapfwd. Needs root, ip, ping, iperf3 (and gcc to build tapfwd from its source).
  */
 @Command(name = "net", mixinStandardHelpOptions = true,
-        header = "TCP throughput and ping through the synthetic NIC, beside a veth pair and a TAP forwarder.",
+        header = "TCP throughput and ping through the synthetic NIC, beside a veth pair and TAP forwarders.",
         description = "Between two network namespaces: iperf3 TCP throughput both ways and ping round trips (p50, "
-                + "p99) through a veth pair, through tapfwd (a C forwarder between two TAPs) and through the "
+                + "p99) through a veth pair, through tapfwd (a C forwarder between two TAPs), through jvmfwd (the "
+                + "same forwarder in a JVM with the agent's options and the NIC's TAP code) and through the "
                 + "synthetic NIC (vmbus host and vmbus run over shm, each with a TAP), in one run; the pings are timed "
                 + "last, after iperf3 and 200 uncounted ones, so every link's code is warm "
                 + "(docs/benchmarks/net.md). Needs root.")
 public final class NetBenchCommand implements Callable<Integer> {
-    static final List<String> LINKS = List.of("veth", "tapfwd", "vmbus");
+    static final List<String> LINKS = List.of("veth", "tapfwd", "jvmfwd", "vmbus");
+    /** What the NIC is compared with, and what {@code jvmfwd} is (the JVM's own share of the NIC's cost). */
+    private static final List<List<String>> RATIOS = List.of(List.of("vmbus", "tapfwd"), List.of("vmbus", "jvmfwd"),
+            List.of("vmbus", "veth"), List.of("jvmfwd", "tapfwd"));
     /** Echo requests sent after iperf3 and before the timed ones, not counted. */
     static final int WARM_PINGS = 200;
 
@@ -50,8 +55,8 @@ public final class NetBenchCommand implements Callable<Integer> {
     @Option(names = "--interval", paramLabel = "S", description = "Seconds between echo requests, at least 0.002 (default: ${DEFAULT-VALUE}).")
     double interval = 0.01;
 
-    @Option(names = "--links", paramLabel = "veth,tapfwd,vmbus", split = ",",
-            description = "The links to measure, in this order (default: all three).")
+    @Option(names = "--links", paramLabel = "veth,tapfwd,jvmfwd,vmbus", split = ",",
+            description = "The links to measure, in this order (default: all four).")
     List<String> links = LINKS;
 
     @Option(names = "--tapfwd", paramLabel = "FILE",
@@ -63,7 +68,8 @@ public final class NetBenchCommand implements Callable<Integer> {
     int queues = 1;
 
     @Option(names = "--jvm-options", paramLabel = "FILE",
-            description = "The JVM options of vmbus host and vmbus run (default: conf/jvm.options, as the agent runs).")
+            description = "The JVM options of vmbus host, vmbus run and jvmfwd (default: conf/jvm.options, as the "
+                    + "agent runs).")
     Path jvmOptions;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
@@ -85,7 +91,7 @@ public final class NetBenchCommand implements Callable<Integer> {
         }
         for (String l : links) {
             if (!LINKS.contains(l)) {
-                throw new ParameterException(spec.commandLine(), "--links takes veth, tapfwd and vmbus, not '" + l + "'");
+                throw new ParameterException(spec.commandLine(), "--links takes veth, tapfwd, jvmfwd and vmbus, not '" + l + "'");
             }
         }
         if (Posix.geteuid() != 0) {
@@ -103,6 +109,7 @@ public final class NetBenchCommand implements Callable<Integer> {
                 try (NetLab.Link link = switch (kind) {
                     case "veth" -> lab.veth();
                     case "tapfwd" -> lab.tapfwd(forwarder);
+                    case "jvmfwd" -> lab.jvmfwd(options, 60_000);
                     default -> lab.vmbus(ChildJvm.program(spec), options, NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
                 }) {
                     results.add(measure(lab, link));
@@ -180,25 +187,22 @@ public final class NetBenchCommand implements Callable<Integer> {
     private static void print(List<JsonObject> results) {
         System.out.printf("%-8s %12s %12s %10s %10s %8s%n", "link", "a->b Gbit/s", "b->a Gbit/s", "ping p50", "ping p99",
                 "lost");
-        JsonObject fwd = find(results, "tapfwd");
-        JsonObject veth = find(results, "veth");
         for (JsonObject r : results) {
             System.out.printf(Locale.ROOT, "%-8s %12.3f %12.3f %8.0f us %8.0f us %8d%n", r.getString("link"),
                     r.getDouble("abGbps"), r.getDouble("baGbps"), r.getDouble("pingP50Us"), r.getDouble("pingP99Us"),
                     r.getInteger("pingSent") - r.getInteger("pingReceived"));
         }
-        JsonObject nic = find(results, "vmbus");
-        if (nic != null) {
-            for (JsonObject base : new JsonObject[] {fwd, veth}) {
-                if (base != null) {
-                    double ratioAb = nic.getDouble("abGbps") / base.getDouble("abGbps");
-                    double ratioBa = nic.getDouble("baGbps") / base.getDouble("baGbps");
-                    double ratioPing = nic.getDouble("pingP50Us") / base.getDouble("pingP50Us");
-                    nic.put("vs_" + base.getString("link"), new JsonObject().put("ab", ratioAb).put("ba", ratioBa)
-                            .put("pingP50", ratioPing));
-                    System.out.printf(Locale.ROOT, "vmbus / %-6s throughput a->b %.2fx, b->a %.2fx; ping p50 %.2fx%n",
-                            base.getString("link"), ratioAb, ratioBa, ratioPing);
-                }
+        for (List<String> pair : RATIOS) {
+            JsonObject link = find(results, pair.get(0));
+            JsonObject base = find(results, pair.get(1));
+            if (link != null && base != null) {
+                double ratioAb = link.getDouble("abGbps") / base.getDouble("abGbps");
+                double ratioBa = link.getDouble("baGbps") / base.getDouble("baGbps");
+                double ratioPing = link.getDouble("pingP50Us") / base.getDouble("pingP50Us");
+                link.put("vs_" + pair.get(1), new JsonObject().put("ab", ratioAb).put("ba", ratioBa)
+                        .put("pingP50", ratioPing));
+                System.out.printf(Locale.ROOT, "%-6s / %-6s throughput a->b %.2fx, b->a %.2fx; ping p50 %.2fx%n",
+                        pair.get(0), pair.get(1), ratioAb, ratioBa, ratioPing);
             }
         }
     }

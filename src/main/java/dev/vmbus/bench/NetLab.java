@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 /**
  * Two network namespaces, {@code a} and {@code b}, and the links {@code vmbus bench net} and the NIC's end-to-end
  * test put between them, one at a time: a veth pair (the kernel's limit), {@code tapfwd} (two TAPs and the
- * plainest userspace forwarder, src/test/c/tapfwd.c), and the synthetic NIC ({@code vmbus host} in {@code a} with
+ * plainest userspace forwarder, src/test/c/tapfwd.c), {@code jvmfwd} (the same job in a JVM, {@link
+ * JvmTapForwarder}), and the synthetic NIC ({@code vmbus host} in {@code a} with
  * its TAP, {@code vmbus run} in {@code b} with its own, over {@code shm}). Every link's ends get the same IPv6
  * link-local addresses, {@link #ADDRESS_A} and {@link #ADDRESS_B} ({@code nodad}, no generated address), and
  * nothing else: never an IPv4 address. Measures through a link with {@code ping} and {@code iperf3}, each run
@@ -87,6 +88,17 @@ public final class NetLab implements AutoCloseable {
                 "vmbfwdb").redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return raise(new Link("tapfwd", "vmbfwda", "vmbfwdb", () -> stop(p, "tapfwd")),
                 () -> awaitLine(log, "tapfwd: forwarding", p, 10_000));
+    }
+
+    /**
+     * {@code jvmfwd}: {@link JvmTapForwarder}, tapfwd's job done in a JVM with {@code jvmOptions} (the agent's, in the
+     * bench) by the NIC's own TAP code on one event loop, between TAP {@code vmbjfwda} in {@code a} and {@code vmbjfwdb}
+     * in {@code b}; its output goes to {@code jvmfwd.log} in the work directory.
+     */
+    public Link jvmfwd(List<String> jvmOptions, long startTimeoutMs) throws IOException, InterruptedException {
+        ChildJvm fwd = ChildJvm.start("jvmfwd", jvmOptions, ChildJvm.Code.current().main(JvmTapForwarder.class),
+                List.of(a.path().toString(), "vmbjfwda", b.path().toString(), "vmbjfwdb"), workDir);
+        return raise(new Link("jvmfwd", "vmbjfwda", "vmbjfwdb", fwd), () -> fwd.awaitLog(JvmTapForwarder.READY, startTimeoutMs));
     }
 
     /** A step of bringing a link up. */

@@ -1,22 +1,71 @@
 package dev.vmbus.bench;
 
 import dev.vmbus.cli.Vmbus;
+import dev.vmbus.os.Posix;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code vmbus bench net}'s usage errors (before anything is created), and how it reads ping's round trips. */
+/**
+ * {@code vmbus bench net}'s usage errors (before anything is created), how it reads ping's round trips, and (root)
+ * a short run through the two forwarders as a user runs it.
+ */
 class NetBenchCommandTest {
+    @TempDir
+    Path tmp;
+
+    /**
+     * The C forwarder and the JVM one between the same namespaces, each carrying iperf3 both ways and every ping,
+     * and jvmfwd's ratios to tapfwd in the JSON: the figures docs/benchmarks/net.md reads.
+     */
+    @Test
+    @Tag("slow") // namespaces, gcc, iperf3, a child JVM
+    void throughBothForwardersEveryPingComesBackAndJvmfwdIsComparedWithTapfwd() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        Path json = tmp.resolve("net.json");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        int code;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            code = Vmbus.execute(new String[] {"bench", "net", "--links", "tapfwd,jvmfwd", "--seconds", "1",
+                            "--pings", "20", "--tapfwd", "src/test/c/tapfwd.c", "--json", json.toString()},
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, printed + err.toString(StandardCharsets.UTF_8));
+        assertTrue(printed.contains("jvmfwd / tapfwd throughput a->b "), printed);
+        List<JsonObject> results = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
+                .map(JsonObject.class::cast).toList();
+        assertEquals(List.of("tapfwd", "jvmfwd"), results.stream().map(r -> r.getString("link")).toList());
+        for (JsonObject r : results) {
+            assertEquals(20, r.getInteger("pingReceived"), r.encode());
+            assertTrue(r.getDouble("abGbps") > 0 && r.getDouble("baGbps") > 0, r.encode());
+        }
+        JsonObject vs = results.get(1).getJsonObject("vs_tapfwd");
+        assertEquals(results.get(1).getDouble("pingP50Us") / results.get(0).getDouble("pingP50Us"),
+                vs.getDouble("pingP50"), 1e-9);
+    }
+
     @Test
     void badOptionsAreUsageErrorsNamingTheOption() {
-        assertUsage("--links takes veth, tapfwd and vmbus, not 'wifi'", "--links", "veth,wifi");
+        assertUsage("--links takes veth, tapfwd, jvmfwd and vmbus, not 'wifi'", "--links", "veth,wifi");
         assertUsage("--seconds must be 1..600, got 0", "--seconds", "0");
         assertUsage("--pings must be 1..100000, got 0", "--pings", "0");
         assertUsage("--interval must be 0.002..10 seconds, got 0.001", "--interval", "0.001");
