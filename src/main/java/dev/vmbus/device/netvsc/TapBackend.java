@@ -1,13 +1,11 @@
 package dev.vmbus.device.netvsc;
 
-import dev.vmbus.net.FramePort;
-import dev.vmbus.net.Readiness;
+import dev.vmbus.net.ForwardingPort;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.os.Tap;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
-import java.util.concurrent.Executor;
 import java.util.logging.Logger;
 
 /**
@@ -17,15 +15,16 @@ import java.util.logging.Logger;
  *
  * <p>Threads: {@link #open} blocks (open, ioctls): call it on a worker. The link follows on a worker too.
  */
-final class TapBackend implements FramePort, Nic.LinkAware {
+final class TapBackend extends ForwardingPort implements Nic.LinkAware {
     private static final Logger LOG = Logger.getLogger(TapBackend.class.getName());
 
     private final Vertx vertx;
-    private final TapPort port;
+    private final Tap tap;
 
     private TapBackend(Vertx vertx, TapPort port) {
+        super(port);
         this.vertx = vertx;
-        this.port = port;
+        this.tap = port.tap();
     }
 
     static TapBackend open(Vertx vertx, String name, byte[] mac, int mtu, boolean link) throws IOException {
@@ -45,49 +44,9 @@ final class TapBackend implements FramePort, Nic.LinkAware {
     @Override
     public void link(boolean up) {
         vertx.executeBlocking(() -> {
-            port.tap().up(up);
+            tap.up(up);
             return null;
-        }).onFailure(e -> LOG.warning("TAP " + port.tap().name() + ": could not set the link " + (up ? "up" : "down")
+        }).onFailure(e -> LOG.warning("TAP " + tap.name() + ": could not set the link " + (up ? "up" : "down")
                 + ": " + e.getMessage()));
-    }
-
-    @Override
-    public void startBursts(Executor deliver, Receiver toNic) throws IOException {
-        port.startBursts(deliver, toNic);
-    }
-
-    @Override
-    public void startBursts(Executor deliver, Readiness loop, Receiver toNic) throws IOException {
-        port.startBursts(deliver, loop, toNic);
-    }
-
-    @Override
-    public boolean send(byte[] frame, int offset, int length) {
-        return port.send(frame, offset, length);
-    }
-
-    @Override
-    public void readNow() {
-        port.readNow();
-    }
-
-    @Override
-    public void pause() {
-        port.pause();
-    }
-
-    @Override
-    public void resume() {
-        port.resume();
-    }
-
-    @Override
-    public Stats stats() {
-        return port.stats();
-    }
-
-    @Override
-    public void close() {
-        port.close();
     }
 }

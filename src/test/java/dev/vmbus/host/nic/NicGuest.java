@@ -5,6 +5,7 @@ import dev.vmbus.channel.Offer;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.net.FramePort;
+import dev.vmbus.net.ForwardingPort;
 import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
@@ -102,41 +103,11 @@ final class NicGuest implements AutoCloseable {
 
     /** {@code port} as it is, except that each {@link FramePort#readNow} is recorded in {@link #readNows}. */
     private FramePort recordingReadNow(LoopbackPort port) {
-        return new FramePort() {
-            @Override
-            public void startBursts(java.util.concurrent.Executor deliver, Receiver toNic) {
-                port.startBursts(deliver, toNic);
-            }
-
-            @Override
-            public boolean send(byte[] frame, int offset, int length) {
-                return port.send(frame, offset, length);
-            }
-
+        return new ForwardingPort(port) {
             @Override
             public void readNow() {
                 readNows.add(Vertx.currentContext());
-                port.readNow();
-            }
-
-            @Override
-            public void pause() {
-                port.pause();
-            }
-
-            @Override
-            public void resume() {
-                port.resume();
-            }
-
-            @Override
-            public Stats stats() {
-                return port.stats();
-            }
-
-            @Override
-            public void close() {
-                port.close();
+                super.readNow();
             }
         };
     }
