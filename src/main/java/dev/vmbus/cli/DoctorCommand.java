@@ -231,8 +231,9 @@ final class DoctorCommand implements Callable<Integer> {
 
     /**
      * What serving the synthetic NIC through uio needs and costs (issue 21's real-guest part): GPA-direct packets
-     * need PFNs from pagemap (root, CAP_SYS_ADMIN), no confidential VM, subchannels only with d062463edf17, and a
-     * warning when the guest's primary interface is this device.
+     * need PFNs from pagemap (root, CAP_SYS_ADMIN), no confidential VM (not known, never a yes, when the kernel log
+     * could not be read), subchannels only with d062463edf17, and a warning when the guest's primary interface is
+     * this device.
      */
     static java.util.List<String> nic(Diagnosis d, SystemView view, VmbusDevice dev) {
         KernelFeatures k = d.kernel();
@@ -240,8 +241,9 @@ final class DoctorCommand implements Callable<Integer> {
         out.add("serving this NIC through uio (vmbus bind netvsc --force, devices.netvsc) needs:");
         out.add("  root with CAP_SYS_ADMIN: RNDIS control messages are GPA-direct and need page frame numbers from"
                 + " /proc/self/pagemap (this doctor runs as " + (UioBinder.runningAsRoot() ? "root" : "a user without it") + ")");
-        out.add("  " + (k.confidential() == null ? "[yes]" : "[no] ") + " not a confidential VM"
-                + (k.confidential() == null ? "" : " (" + k.confidential() + ")"));
+        out.add("  " + (k.confidential() != null ? "[no]  not a confidential VM (" + k.confidential() + ")"
+                : k.confidentialUnread() != null ? "[?]   not a confidential VM: NOT KNOWN (" + k.confidentialUnread()
+                + "; the kernel's confidential VM line above says how to tell)" : "[yes] not a confidential VM"));
         out.add("  " + (k.allChannelEvents() ? "[yes]" : "[no] ") + " subchannels (devices.netvsc.queues > 1) need"
                 + " d062463edf17; " + dev.subchannels().size() + " offered now" + (k.allChannelEvents() ? ""
                 : ": only queues 1 on this kernel"));

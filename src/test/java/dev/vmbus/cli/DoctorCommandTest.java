@@ -209,6 +209,8 @@ class DoctorCommandTest {
                 + " uio_hv_generic maps the decrypted ring pages encrypted, so NO device is served"), text);
         assertTrue(section("heartbeat").contains("CANNOT SERVE on this kernel: this is a confidential VM (the kernel"
                 + " log line 'Hyper-V: Isolation Config"), text);
+        assertTrue(section("netvsc").contains("[no]  not a confidential VM (the kernel log line 'Hyper-V: Isolation"
+                + " Config"), section("netvsc"));
         assertTrue(json(Generation.V6_16, null).getJsonObject("kernel").getString("confidential")
                 .contains("Group B 0xba2"), text);
 
@@ -228,6 +230,10 @@ class DoctorCommandTest {
                 + " read (") && text.contains("an Azure confidential VM with a paravisor shows neither a CPU flag nor a"
                 + " device") && text.contains("'systemd-detect-virt --cvm'"), text);
         assertFalse(text.contains("confidential VM (SEV-SNP/TDX): no"), text);
+        // the NIC's own line says the same, never "[yes] not a confidential VM" on a log it could not read
+        assertTrue(section("netvsc").contains("[?]   not a confidential VM: NOT KNOWN (the kernel log " + kmsg
+                + " could not be read ("), section("netvsc"));
+        assertFalse(section("netvsc").contains("[yes] not a confidential VM"), section("netvsc"));
         JsonObject k = json(Generation.V6_16, null).getJsonObject("kernel");
         assertEquals(null, k.getString("confidential"));
         assertTrue(k.getString("confidentialUnread").contains("could not be read"), k.encode());
