@@ -5,7 +5,8 @@ package dev.vmbus.device.netvsc;
  *
  * @param backend            {@code eventbus} (frames on the event bus, docs/METRICS.md) or {@code tap} (a Linux TAP)
  * @param tap                the TAP interface's name, and the NIC's name on the event bus
- * @param mtu                the IP MTU asked for (the host may give less); the NDIS MTU is this + 14
+ * @param mtu                the IP MTU asked for (the host may give less, and a send section may hold less); the
+ *                           NDIS MTU is this + 14
  * @param queues             receive queues wanted: more than 1 asks the host for subchannels (vRSS, NVSP 5+)
  * @param controlOverSection send RNDIS control messages through a send section instead of GPA-direct (for hosts
  *                           that accept it, or where there is no guest memory; spec §4)

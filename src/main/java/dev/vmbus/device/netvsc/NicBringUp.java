@@ -14,8 +14,9 @@ import io.vertx.core.Context;
 
 /**
  * A {@link Nic}'s bring-up (spec §3.1–§3.7): NVSP INIT from 6.1 down, NDIS config and version, the receive and send
- * buffers by GPADL handle, RNDIS INITIALIZE, the packet filter, MTU, MAC and link, vRSS ({@link NicVrss}), the
- * final packet filter, then the backend. Each answer is checked as Linux checks it.
+ * buffers by GPADL handle, RNDIS INITIALIZE, the packet filter, MTU (at most the host's and what a send section
+ * holds), MAC and link, vRSS ({@link NicVrss}), the final packet filter, then the backend. Each answer is checked as
+ * Linux checks it.
  *
  * <p>Threads: the NIC's (see {@link Nic}).
  */
@@ -128,6 +129,11 @@ final class NicBringUp {
                 throw new NetvscFault("send section size " + size + " (must be at least " + Nic.MIN_SECTION
                         + ", a multiple of 4, and at most the send buffer's " + send.size() + " bytes)");
             }
+            if (sectionMtu((int) size) < MIN_LINK_MTU) {
+                throw new NetvscFault("send sections of " + size + " bytes hold frames of at most "
+                        + NicSend.largestFrame((int) size) + " bytes, an MTU of " + sectionMtu((int) size)
+                        + ", below " + MIN_LINK_MTU + " (every frame goes through a send section)");
+            }
             SendSections cut = nic.port0.sendSections((int) size);
             nic.tx.sections((int) size, cut);
             rndisInit();
@@ -149,14 +155,29 @@ final class NicBringUp {
                     "packet filter NONE", () ->
                     nic.control.query(Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, "MAXIMUM_FRAME_SIZE", v -> {
                         long hostMtu = Integer.toUnsignedLong(NicControl.u32(v, 4, "MAXIMUM_FRAME_SIZE"));
-                        if (hostMtu < 68 || hostMtu > NetvscSettings.MAX_MTU) {
-                            throw new NetvscFault("the host's MTU " + hostMtu + " is outside 68.."
+                        if (hostMtu < MIN_LINK_MTU || hostMtu > NetvscSettings.MAX_MTU) {
+                            throw new NetvscFault("the host's MTU " + hostMtu + " is outside " + MIN_LINK_MTU + ".."
                                     + NetvscSettings.MAX_MTU);
                         }
-                        nic.mtu = (int) Math.min(nic.settings.mtu(), hostMtu);
+                        int asked = (int) Math.min(nic.settings.mtu(), hostMtu);
+                        int sectionMtu = sectionMtu(nic.tx.sectionSize);
+                        if (sectionMtu < asked) {
+                            Nic.LOG.info("netvsc " + nic.name + ": MTU " + sectionMtu + ", not " + asked + ": a frame"
+                                    + " must fit one send section of " + nic.tx.sectionSize + " bytes (no GPA-direct"
+                                    + " data pages)");
+                        }
+                        nic.mtu = Math.min(asked, sectionMtu);
                         queryMac();
                     }));
         });
+    }
+
+    /** The smallest MTU a link may have (IPv4's; Linux's ETH_MIN_MTU). */
+    static final int MIN_LINK_MTU = 68;
+
+    /** The largest MTU whose frames, VLAN tag included, fit a send section of {@code sectionSize} bytes. */
+    static int sectionMtu(int sectionSize) {
+        return NicSend.largestFrame(sectionSize) - Nic.ETHERNET_HEADER - Nic.VLAN_TAG;
     }
 
     private void queryMac() {

@@ -76,6 +76,14 @@ final class NicSend {
         this.nic = nic;
     }
 
+    /**
+     * The longest frame a send section of {@code sectionSize} bytes holds: its PACKET_MSG header takes the rest. Every
+     * frame goes through a section (no GPA-direct data pages), so this bounds the NIC's MTU.
+     */
+    static int largestFrame(int sectionSize) {
+        return sectionSize - TX_HEADER.length();
+    }
+
     /** The send buffer cut into sections of {@code size} (bring-up). */
     void sections(int size, SendSections cut) {
         sectionSize = size;
@@ -173,7 +181,7 @@ final class NicSend {
     void fromBackend(byte[] f, int length, boolean more) {
         if (nic.phase != Nic.Phase.UP) {
             nic.dropsNotUp++;
-        } else if (length + TX_HEADER.length() > sectionSize) {
+        } else if (length > largestFrame(sectionSize)) {
             dropsTooLong++;
         } else if (!waiting.isEmpty() || !append(f, length)) {
             flush(); // nothing is held back while frames wait

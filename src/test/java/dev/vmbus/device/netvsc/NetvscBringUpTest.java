@@ -139,6 +139,45 @@ class NetvscBringUpTest {
         }
     }
 
+    /**
+     * Issue 21: "MTU up to what a send section holds". Every frame goes through a send section (no GPA-direct data
+     * pages), so with the host's 6144-byte sections the NIC's MTU is 6144 - 44 (PACKET_MSG header) - 18 (Ethernet
+     * header and VLAN tag) = 6082 however much both ends would allow, and a frame of that MTU goes out in one section.
+     * Before, the NIC took MTU 9000 (the TAP got it) and dropped every frame longer than 6100 bytes as too long.
+     */
+    @Test
+    void anMtuLargerThanASendSectionHoldsIsCutToWhatItHolds() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("mtu", 9000), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NetvspAnswers() {
+                @Override
+                public RndisMessage rndis(RndisMessage request) {
+                    return request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE
+                            ? new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS,
+                            NetvspAnswers.u32(9000))
+                            : NetvspAnswers.standard(request);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            assertEquals(new NvspMessage.NdisConfig(9014, Nvsp.CAP_IEEE8021Q),
+                    host.sent(NvspMessage.NdisConfig.class).getFirst());
+            assertEquals(NicHost.SECTION, nic.getJsonObject("sendSections").getInteger("size"));
+            assertEquals(NicHost.SECTION - Rndis.PACKET_HEADER_SIZE - 18, nic.getInteger("mtu"), nic.encode());
+
+            // the largest frame of that MTU (VLAN-tagged) fills a section exactly and goes out
+            byte[] f = NetvscDataTest.frame(nic.getInteger("mtu") + 18, 9);
+            host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), io.vertx.core.buffer.Buffer.buffer(f));
+            Packet p;
+            do {
+                p = host.next();
+            } while (p.isCompletion());
+            NvspMessage.RndisPacket m = assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(p));
+            assertEquals(NicHost.SECTION, m.sectionSize());
+            assertEquals(new RndisMessage.Packet(f, List.of()), RndisMessage.decode(host.buffer(ChannelBuffer.Kind.SEND)
+                    .read((long) m.sectionIndex() * NicHost.SECTION, m.sectionSize())));
+            assertEquals(0, host.nic().getJsonObject("drops").getLong("tooLongToHost"));
+        }
+    }
+
     @Test
     void sendsControlMessagesThroughASendSectionWhenAskedTo() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("controlOverSection", true), HostTransport.Buffers.UIO)) {
