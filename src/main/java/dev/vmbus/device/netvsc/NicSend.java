@@ -290,7 +290,11 @@ final class NicSend {
     /** The completion of a frame's send ({@code tid} with {@link Nic#DATA}): its section is free again. */
     void completed(Packet packet, long tid) {
         int index = (int) (tid & ((1L << SECTION_BITS) - 1));
-        if (sectionTid == null || index >= sectionTid.length || sectionTid[index] != tid) {
+        if (sectionTid != null && index >= sectionTid.length) {
+            throw new NetvscFault("a completion for transaction id 0x" + Long.toHexString(tid) + ", send section "
+                    + index + ", past the send buffer's " + sectionTid.length + " sections");
+        }
+        if (sectionTid == null || sectionTid[index] != tid) {
             throw new NetvscFault("a completion for transaction id 0x" + Long.toHexString(tid)
                     + ", a data send this guest never issued (or the host already completed)");
         }

@@ -227,6 +227,11 @@ class NetvscHostileHostTest {
                 "transaction id 4242, which this guest never issued");
         assertReason(faultAfterUp(host -> host.complete(Nic.DATA | 3, new NvspMessage.RndisPacketComplete(1))),
                 "a data send this guest never issued");
+        // a section index past the send buffer (10 sections here) is named as such, and nothing is indexed with it
+        assertReason(faultAfterUp(host -> host.complete(Nic.DATA | 10, new NvspMessage.RndisPacketComplete(1))),
+                "transaction id 0x800000000000000a, send section 10, past the send buffer's 10 sections");
+        assertReason(faultAfterUp(host -> host.complete(Nic.DATA | 0xFFFFFF, new NvspMessage.RndisPacketComplete(1))),
+                "send section 16777215, past the send buffer's 10 sections");
         assertReason(faultAfterUp(host -> host.send(new byte[] {(byte) 200, 0, 0, 0, 0, 0, 0, 0}, 0,
                 PacketType.DATA_INBAND, 0, null)), "UNKNOWN_NVSP_TYPE");
         assertReason(faultAfterUp(host -> host.send(new NvspMessage.Init(2, 2).encode(), 0, PacketType.DATA_INBAND,
