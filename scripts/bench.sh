@@ -24,10 +24,11 @@
 #                     (extra arguments go to vmbus bench footprint: --seconds N --transport sim|shm ...)
 #   net               vmbus bench net (root): iperf3 TCP both ways and ping p50/p99 between two network namespaces
 #                     through a veth pair, through tapfwd (src/test/c/tapfwd.c, built with gcc into target/tapfwd),
-#                     through jvmfwd (the same forwarder in a JVM with the agent's options) and through the synthetic NIC (vmbus host and vmbus run over shm, each with a TAP):
-#                     JSON in target/bench/net.json (extra arguments go to vmbus bench net: --seconds N --pings N
-#                     --links veth,tapfwd,jvmfwd,vmbus --queues N --jvm-options FILE); installs iperf3, gcc, iproute2
-#                     and iputils-ping with apt-get when missing
+#                     through jvmfwd (the same forwarder in a JVM with the agent's options) and through the
+#                     synthetic NIC (vmbus host and vmbus run over shm, each with a TAP): JSON in
+#                     target/bench/net.json (extra arguments go to vmbus bench net: --seconds N --pings N
+#                     --links veth,tapfwd,jvmfwd,vmbus --queues N --jvm-options FILE --host-jvm-options FILE);
+#                     installs iperf3, gcc, iproute2 and iputils-ping with apt-get when missing
 # Maven runs online (a fresh machine downloads what it lacks); BENCH_MVN_OFFLINE=-o runs it offline.
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
 # Run nothing else beside it (no build, no test run): the figures swing with the machine's load.

@@ -72,6 +72,12 @@ public final class NetBenchCommand implements Callable<Integer> {
                     + "agent runs).")
     Path jvmOptions;
 
+    @Option(names = "--host-jvm-options", paramLabel = "FILE",
+            description = "The simulated host's JVM options, when they should differ from the agent's (default: "
+                    + "those of --jvm-options). On a real guest the host is Hyper-V, not a JVM: a host with full "
+                    + "compilation (no C1-only lines) shows more nearly what the agent alone adds.")
+    Path hostJvmOptions;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
     Path json;
 
@@ -101,6 +107,7 @@ public final class NetBenchCommand implements Callable<Integer> {
         }
         Path forwarder = links.contains("tapfwd") ? forwarder() : null;
         List<String> options = new ArrayList<>(JvmOptions.read(jvmOptions != null ? jvmOptions : JvmOptions.DEFAULT));
+        List<String> hostOptions = hostJvmOptions != null ? new ArrayList<>(JvmOptions.read(hostJvmOptions)) : options;
         Path work = Files.createTempDirectory("vmbus-bench-net");
         List<JsonObject> results = new ArrayList<>();
         try (NetLab lab = NetLab.create("bench", work)) {
@@ -110,7 +117,8 @@ public final class NetBenchCommand implements Callable<Integer> {
                     case "veth" -> lab.veth();
                     case "tapfwd" -> lab.tapfwd(forwarder);
                     case "jvmfwd" -> lab.jvmfwd(options, 60_000);
-                    default -> lab.vmbus(ChildJvm.program(spec), options, NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
+                    default -> lab.vmbus(ChildJvm.program(spec), hostOptions, options,
+                            NetLab.vmbusConfig(work.resolve("shm"), queues), 60_000);
                 }) {
                     results.add(measure(lab, link));
                 }
@@ -123,7 +131,8 @@ public final class NetBenchCommand implements Callable<Integer> {
         if (json != null) {
             BenchCommand.writeJson(json, new JsonObject().put("results", new JsonArray(new ArrayList<>(results)))
                     .put("seconds", seconds).put("pings", pings).put("interval", interval).put("queues", queues)
-                    .put("jvmOptions", new JsonArray(new ArrayList<>(options))));
+                    .put("jvmOptions", new JsonArray(new ArrayList<>(options)))
+                    .put("hostJvmOptions", new JsonArray(new ArrayList<>(hostOptions))));
         }
         return 0;
     }

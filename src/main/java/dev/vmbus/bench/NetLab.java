@@ -141,12 +141,13 @@ public final class NetLab implements AutoCloseable {
 
     /**
      * The synthetic NIC between the namespaces: {@code vmbus host} started in {@code a} and {@code vmbus run} in
-     * {@code b} ({@code ip netns exec}), both with {@code config} ({@link #vmbusConfig}) and these JVM options,
-     * their output in {@code host.log} and {@code run.log}; {@code program} is the {@code vmbus} program's main
+     * {@code b} ({@code ip netns exec}), both with {@code config} ({@link #vmbusConfig}), the host with
+     * {@code hostJvmOptions} and the agent with {@code jvmOptions}, their output in {@code host.log} and {@code run.log}; {@code program} is the {@code vmbus} program's main
      * class (run from the class path when this code does not run from a jar). Returns once both TAPs are up with
      * their addresses; closing the link stops the guest, then the host.
      */
-    public Link vmbus(Class<?> program, List<String> jvmOptions, JsonObject config, long startTimeoutMs)
+    public Link vmbus(Class<?> program, List<String> hostJvmOptions, List<String> jvmOptions, JsonObject config,
+                      long startTimeoutMs)
             throws IOException, InterruptedException {
         Path conf = workDir.resolve("vmbus-nic.json");
         Files.writeString(conf, config.encodePrettily());
@@ -159,7 +160,7 @@ public final class NetLab implements AutoCloseable {
             }
         });
         try {
-            ChildJvm host = ChildJvm.start("host", netnsExec(a), jvmOptions, code.vmbus(program),
+            ChildJvm host = ChildJvm.start("host", netnsExec(a), hostJvmOptions, code.vmbus(program),
                     List.of("host", "--conf", conf.toString(), "--shm-dir", shmDir), workDir);
             started.add(host);
             host.awaitLog("simulated host serving shm", startTimeoutMs);

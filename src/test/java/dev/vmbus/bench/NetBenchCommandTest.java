@@ -29,13 +29,15 @@ class NetBenchCommandTest {
 
     /**
      * The C forwarder and the JVM one between the same namespaces, each carrying iperf3 both ways and every ping,
-     * and jvmfwd's ratios to tapfwd in the JSON: the figures docs/benchmarks/net.md reads.
+     * and jvmfwd's ratios to tapfwd in the JSON: the figures docs/benchmarks/net.md reads; the JSON also records
+     * the agent's options and the simulated host's own.
      */
     @Test
     @Tag("slow") // namespaces, gcc, iperf3, a child JVM
     void throughBothForwardersEveryPingComesBackAndJvmfwdIsComparedWithTapfwd() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         Path json = tmp.resolve("net.json");
+        Path hostOptions = Files.writeString(tmp.resolve("host.options"), "# the simulated host's own\n-Xmx48m\n");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream stdout = System.out;
@@ -43,7 +45,8 @@ class NetBenchCommandTest {
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
             code = Vmbus.execute(new String[] {"bench", "net", "--links", "tapfwd,jvmfwd", "--seconds", "1",
-                            "--pings", "20", "--tapfwd", "src/test/c/tapfwd.c", "--json", json.toString()},
+                            "--pings", "20", "--tapfwd", "src/test/c/tapfwd.c", "--host-jvm-options", hostOptions.toString(),
+                            "--json", json.toString()},
                     new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         } finally {
             System.setOut(stdout);
@@ -51,8 +54,10 @@ class NetBenchCommandTest {
         String printed = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, printed + err.toString(StandardCharsets.UTF_8));
         assertTrue(printed.contains("jvmfwd / tapfwd throughput a->b "), printed);
-        List<JsonObject> results = new JsonObject(Files.readString(json)).getJsonArray("results").stream()
-                .map(JsonObject.class::cast).toList();
+        JsonObject run = new JsonObject(Files.readString(json));
+        assertEquals(List.of("-Xmx48m"), run.getJsonArray("hostJvmOptions").getList(), run.encode());
+        assertTrue(run.getJsonArray("jvmOptions").contains("-XX:+UseSerialGC"), "the agent's options: " + run.encode());
+        List<JsonObject> results = run.getJsonArray("results").stream().map(JsonObject.class::cast).toList();
         assertEquals(List.of("tapfwd", "jvmfwd"), results.stream().map(r -> r.getString("link")).toList());
         for (JsonObject r : results) {
             assertEquals(20, r.getInteger("pingReceived"), r.encode());

@@ -42,6 +42,7 @@ class NicEndToEndTest {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         try (NetLab lab = NetLab.create("nic", tmp);
              NetLab.Link link = lab.vmbus(Vmbus.class, List.of("--enable-native-access=ALL-UNNAMED"),
+                     List.of("--enable-native-access=ALL-UNNAMED"),
                      NetLab.vmbusConfig(tmp.resolve("shm"), 1), 60_000)) {
             traffic(lab, link);
         }
