@@ -106,6 +106,37 @@ class NetvscBringUpTest {
         }
     }
 
+    /**
+     * Issue 21: NVSP 6.1 down to 2. A host that accepts only NVSP 2 (0x30002) gets every version tried, newest first,
+     * one at a time, and the NIC comes up on it: NDIS 6.1, and no vRSS even with queues wanted (subchannels need
+     * NVSP 5), so no RSS capabilities query and no SUBCHANNEL request.
+     */
+    @Test
+    void comesUpOnNvsp2AfterTryingEveryNewerVersion() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", 2), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NetvspAnswers() {
+                @Override
+                public NvspMessage init(NvspMessage.Init m) {
+                    return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
+                            m.minVersion() == Nvsp.VERSION_2 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_NONE);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            assertEquals(List.of(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61),
+                    new NvspMessage.Init(Nvsp.VERSION_6, Nvsp.VERSION_6),
+                    new NvspMessage.Init(Nvsp.VERSION_5, Nvsp.VERSION_5),
+                    new NvspMessage.Init(Nvsp.VERSION_4, Nvsp.VERSION_4),
+                    new NvspMessage.Init(Nvsp.VERSION_2, Nvsp.VERSION_2)), host.sent(NvspMessage.Init.class));
+            assertEquals(List.of(new NvspMessage.NdisVersion(6, 1)), host.sent(NvspMessage.NdisVersion.class));
+            assertEquals(List.of(), host.sent(NvspMessage.SubchannelRequest.class));
+            assertTrue(host.rndisSeen.stream().noneMatch(r -> r instanceof RndisMessage.Query q
+                    && q.oid() == Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES), host.rndisSeen.toString());
+            assertEquals("2", nic.getString("nvspVersion"));
+            assertEquals("6.1", nic.getString("ndisVersion"));
+            assertEquals(1, nic.getJsonArray("queues").size(), nic.encode());
+        }
+    }
+
     @Test
     void takesTheSmallerOfItsMtuAndTheHostsAndAStartingLinkDown() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("mtu", 9000), HostTransport.Buffers.UIO)) {
