@@ -307,6 +307,43 @@ class HostNicTest {
         assertEquals(0L, (long) g.onHost(() -> g.nic.state().getJsonObject("drops").getLong("backlog")));
     }
 
+    /**
+     * Issue 21: no LSO without GPA-direct data pages. The NIC offers no segmentation offload, so a frame that asks for
+     * it (an LSO per-packet info) is completed SUCCESS, as netvsp completes what it takes, but not sent to the
+     * backend: it is counted ({@code drops.lso}), and the next plain frame goes out and comes back alone.
+     */
+    @Test
+    void aFrameAskingForSegmentationOffloadIsCompletedButNotSent() throws Exception {
+        g = NicGuest.open(config());
+        g.initialise();
+        g.rndisUp(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST);
+        long id = g.sendFrame(0, frame(1), List.of(dev.vmbus.net.PerPacketInfo.u32(
+                dev.vmbus.net.PerPacketInfo.TYPE_LSO, 1448)));
+        Packet done = g.next();
+        assertEquals(PacketType.COMP, done.type(), "nothing comes back before the completion");
+        assertEquals(id, done.transactionId());
+        assertNvsp(words(40, Nvsp.TYPE_SEND_RNDIS_PKT_COMPLETE, Nvsp.STATUS_SUCCESS), done.payload());
+
+        long plain = g.sendFrame(1, frame(2));
+        List<byte[]> back = new ArrayList<>();
+        boolean completed = false;
+        for (int guard = 0; guard < 4 && (!completed || back.isEmpty()); guard++) {
+            Packet p = g.next();
+            if (p.type() == PacketType.COMP) {
+                assertEquals(plain, p.transactionId());
+                completed = true;
+            } else {
+                g.collect(p, back);
+            }
+        }
+        assertEquals(1, back.size(), "only the plain frame comes back");
+        assertArrayEquals(frame(2), back.getFirst());
+        JsonObject state = g.onHost(() -> g.nic.state());
+        assertEquals(1L, state.getJsonObject("drops").getLong("lso"), state.encode());
+        assertEquals(1L, state.getJsonArray("queues").getJsonObject(0).getLong("framesFromGuest"), state.encode());
+        assertEquals(1L, g.port.stats().framesOut(), "frames the host sent to its backend");
+    }
+
     @Test
     void aLinkDownBeforeInitializeIsIndicatedAndQueried() throws Exception {
         g = NicGuest.open(config());

@@ -327,7 +327,12 @@ final class NicGuest implements AutoCloseable {
 
     /** A frame written into send section {@code section} as Linux writes a chimney send. */
     long sendFrame(int section, byte[] frame) throws Exception {
-        byte[] message = new RndisMessage.Packet(frame, List.of()).encode();
+        return sendFrame(section, frame, List.of());
+    }
+
+    /** {@link #sendFrame(int, byte[])} with per-packet info. */
+    long sendFrame(int section, byte[] frame, List<dev.vmbus.net.PerPacketInfo> info) throws Exception {
+        byte[] message = new RndisMessage.Packet(frame, info).encode();
         guestLink.buffer(ChannelBuffer.Kind.SEND).orElseThrow().write((long) section * 6144, message);
         long id = nextId++;
         send(guest, new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, section, message.length).encode(), id,
