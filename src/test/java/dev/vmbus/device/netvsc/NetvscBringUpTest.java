@@ -85,21 +85,29 @@ class NetvscBringUpTest {
         }
     }
 
+    /** A host that accepts NVSP {@code version} only (as min = max) and answers any other with {@code refusal}. */
+    private static NetvspAnswers acceptingOnly(int version, int refusal) {
+        return new NetvspAnswers() {
+            @Override
+            public NvspMessage init(NvspMessage.Init m) {
+                return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
+                        m.minVersion() == version && m.maxVersion() == version ? Nvsp.STATUS_SUCCESS : refusal);
+            }
+        };
+    }
+
+    /** The NVSP INITs a guest sends trying {@code versions} in turn, min = max. */
+    private static List<NvspMessage> inits(int... versions) {
+        return java.util.Arrays.stream(versions).<NvspMessage>mapToObj(v -> new NvspMessage.Init(v, v)).toList();
+    }
+
     @Test
     void triesOlderVersionsUntilTheHostAcceptsOne() throws Exception {
         try (NicHost host = NicHost.start()) {
-            assertTrue(host.bringUp(new NetvspAnswers() {
-                @Override
-                public NvspMessage init(NvspMessage.Init m) {
-                    return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
-                            m.maxVersion() == Nvsp.VERSION_4 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_TOO_NEW);
-                }
-            }));
+            assertTrue(host.bringUp(acceptingOnly(Nvsp.VERSION_4, Nvsp.STATUS_TOO_NEW)));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
-            assertEquals(List.of(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61),
-                    new NvspMessage.Init(Nvsp.VERSION_6, Nvsp.VERSION_6),
-                    new NvspMessage.Init(Nvsp.VERSION_5, Nvsp.VERSION_5),
-                    new NvspMessage.Init(Nvsp.VERSION_4, Nvsp.VERSION_4)), host.sent(NvspMessage.Init.class));
+            assertEquals(inits(Nvsp.VERSION_61, Nvsp.VERSION_6, Nvsp.VERSION_5, Nvsp.VERSION_4),
+                    host.sent(NvspMessage.Init.class));
             assertEquals(List.of(new NvspMessage.NdisVersion(6, 1)), host.sent(NvspMessage.NdisVersion.class));
             assertEquals("4", nic.getString("nvspVersion"));
             assertEquals("6.1", nic.getString("ndisVersion"));
@@ -114,19 +122,10 @@ class NetvscBringUpTest {
     @Test
     void comesUpOnNvsp2AfterTryingEveryNewerVersion() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("queues", 2), HostTransport.Buffers.UIO)) {
-            assertTrue(host.bringUp(new NetvspAnswers() {
-                @Override
-                public NvspMessage init(NvspMessage.Init m) {
-                    return new NvspMessage.InitComplete(0xFFFFFFFF, 34,
-                            m.minVersion() == Nvsp.VERSION_2 ? Nvsp.STATUS_SUCCESS : Nvsp.STATUS_NONE);
-                }
-            }));
+            assertTrue(host.bringUp(acceptingOnly(Nvsp.VERSION_2, Nvsp.STATUS_NONE)));
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
-            assertEquals(List.of(new NvspMessage.Init(Nvsp.VERSION_61, Nvsp.VERSION_61),
-                    new NvspMessage.Init(Nvsp.VERSION_6, Nvsp.VERSION_6),
-                    new NvspMessage.Init(Nvsp.VERSION_5, Nvsp.VERSION_5),
-                    new NvspMessage.Init(Nvsp.VERSION_4, Nvsp.VERSION_4),
-                    new NvspMessage.Init(Nvsp.VERSION_2, Nvsp.VERSION_2)), host.sent(NvspMessage.Init.class));
+            assertEquals(inits(Nvsp.VERSION_61, Nvsp.VERSION_6, Nvsp.VERSION_5, Nvsp.VERSION_4, Nvsp.VERSION_2),
+                    host.sent(NvspMessage.Init.class));
             assertEquals(List.of(new NvspMessage.NdisVersion(6, 1)), host.sent(NvspMessage.NdisVersion.class));
             assertEquals(List.of(), host.sent(NvspMessage.SubchannelRequest.class));
             assertTrue(host.rndisSeen.stream().noneMatch(r -> r instanceof RndisMessage.Query q
