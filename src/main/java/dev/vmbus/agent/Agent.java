@@ -84,10 +84,13 @@ public final class Agent implements AutoCloseable {
     private final GuestTransport guest;
     private final DashboardServer dashboard;
     private final String agentId;
+    /** The deployment {@link #agentId} names; null on the host side. */
+    private final VmbusVerticle bus;
     private final String dashboardId;
 
     private Agent(Builder b, SimulatedHost simulated, Context hostContext, HostTransport hostTransport,
-                  GuestTransport guest, DashboardServer dashboard, String agentId, String dashboardId) {
+                  GuestTransport guest, DashboardServer dashboard, VmbusVerticle bus, String agentId,
+                  String dashboardId) {
         this.vertx = b.vertx;
         this.ownsVertx = b.ownsVertx;
         this.simHostVertx = b.simHostVertx;
@@ -99,6 +102,7 @@ public final class Agent implements AutoCloseable {
         this.guest = guest;
         this.dashboard = dashboard;
         this.agentId = agentId;
+        this.bus = bus;
         this.dashboardId = dashboardId;
     }
 
@@ -151,11 +155,13 @@ public final class Agent implements AutoCloseable {
 
     /**
      * The orderly stop, leaving Vert.x running: the guest's channel verticles close their channels (the host sees
-     * {@code close} for each), then the dashboard goes; on the host side the host closes its transport (and then its
-     * NIC's backend, logging the backend's pauses).
+     * {@code close} for each, the devices and the dashboard each channel's end), then the devices and then the
+     * dashboard go; on the host side the host closes its transport (and then its NIC's backend, logging the
+     * backend's pauses).
      */
     public Future<Void> stop() {
-        Future<Void> first = agentId != null ? undeploy(vertx, agentId)
+        Future<Void> first = agentId != null
+                ? bus.closeChannels().recover(e -> Future.succeededFuture()).compose(x -> undeploy(vertx, agentId))
                 : simulated != null && hostTransport != null ? simulated.close() // the transport, then the NIC
                 : hostTransport != null ? OnContext.call(hostContext, hostTransport::close) : Future.succeededFuture();
         return first.eventually(() -> dashboardId != null ? undeploy(vertx, dashboardId) : Future.succeededFuture());
@@ -330,7 +336,7 @@ public final class Agent implements AutoCloseable {
                     dashboard != null ? config.dashboard().updateIntervalMs() : 0);
             String agentId = deploy(agent);
             // on sim the host end needs no stop of its own: it sees the guest close each channel, and goes with Vert.x
-            return new Agent(this, simulated, null, null, guest, dashboard, agentId, dashboardId);
+            return new Agent(this, simulated, null, null, guest, dashboard, agent, agentId, dashboardId);
         }
 
         private Agent startHost() throws Exception {
@@ -346,7 +352,7 @@ public final class Agent implements AutoCloseable {
             // The host's own view: its ends of the channels, its state and its controls.
             DashboardServer dashboard = dashboard(List.of(), null, simulated);
             String dashboardId = dashboard != null ? deployDashboard(dashboard) : null;
-            return new Agent(this, simulated, hostContext, transport, null, dashboard, null, dashboardId);
+            return new Agent(this, simulated, hostContext, transport, null, dashboard, null, null, dashboardId);
         }
 
         /** The simulated host on {@code transport}, started; or the builder's host end, started (then null). */

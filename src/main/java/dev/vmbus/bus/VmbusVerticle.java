@@ -5,6 +5,7 @@ import dev.vmbus.channel.EndReason;
 import dev.vmbus.channel.Offer;
 import dev.vmbus.transport.GuestTransport;
 import dev.vmbus.transport.OfferListener;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -226,14 +227,30 @@ public final class VmbusVerticle extends VerticleBase {
         });
     }
 
-    @Override
-    public Future<?> stop() {
+    /**
+     * Closes every open channel (each channel verticle closes its channel with the host and says so on {@link
+     * Addresses#CHANNELS}) while the device verticles are still there to hear it: the agent's orderly stop calls this
+     * before it undeploys this verticle. Undeploying this verticle alone undeploys its children, the channel and the
+     * device verticles, all at once, so a device's consumer could go before a channel's "closed" reached it (Vert.x
+     * then logs "Discarding message since the consumer is not registered", once per device and channel). From any
+     * thread; completes when every channel verticle has stopped.
+     */
+    public Future<Void> closeChannels() {
+        return OnContext.call(context, this::undeployChannels);
+    }
+
+    private Future<Void> undeployChannels() {
         List<Future<Void>> closing = new ArrayList<>();
         for (Entry e : channels.values()) {
             if (e.deploymentId != null && vertx.deploymentIDs().contains(e.deploymentId)) {
                 closing.add(vertx.undeploy(e.deploymentId).recover(x -> Future.succeededFuture()));
             }
         }
-        return Future.join(closing).eventually(transport::close);
+        return Future.join(closing).mapEmpty();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return undeployChannels().eventually(transport::close);
     }
 }
