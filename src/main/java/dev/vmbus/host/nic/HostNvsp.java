@@ -83,6 +83,7 @@ final class HostNvsp {
     void inband(HostNicQueue q, Packet packet) throws NicMistake, NetCodecException {
         byte[] payload = packet.payload();
         if (nvspType(payload) == TYPE_OID_QUERY_EX) {
+            active("OID_QUERY_EX"); // an active NIC's message (§5.1 H4): before INIT only INIT is accepted (H2, H3)
             requireId(packet, "OID_QUERY_EX");
             byte[] reply = new byte[messageSize()];
             ByteBuffer.wrap(reply).order(ByteOrder.LITTLE_ENDIAN).putInt(0, TYPE_OID_QUERY_EX_COMPLETE)

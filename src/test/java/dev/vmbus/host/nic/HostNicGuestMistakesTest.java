@@ -55,6 +55,26 @@ class HostNicGuestMistakesTest {
         assertEquals(99, p.transactionId());
     }
 
+    /**
+     * OID_QUERY_EX (NVSP 131) is an active NIC's message, answered NOT_SUPPORTED as netvsp answers it (spec §5.1
+     * H4); before INIT the host accepts only INIT (H2), so there it ends the NIC's channel like any other message.
+     */
+    @Test
+    void oidQueryExIsAnsweredNotSupportedOnceActiveAndEndsOnlyTheNicChannelBeforeInit() throws Exception {
+        g = NicGuest.open(config());
+        g.initialise();
+        g.rndisUp(Rndis.FILTER_DIRECTED);
+        g.send(g.guest, words(40, 131, Rndis.OID_GEN_LINK_SPEED), 600, PacketType.DATA_INBAND,
+                PacketLayout.FLAG_COMPLETION_REQUESTED, null);
+        assertNvsp(words(40, 132, Rndis.STATUS_NOT_SUPPORTED, 0), g.completion(600));
+        g.close();
+
+        g = NicGuest.open(config());
+        g.send(g.guest, words(40, 131, Rndis.OID_GEN_LINK_SPEED), 601, PacketType.DATA_INBAND,
+                PacketLayout.FLAG_COMPLETION_REQUESTED, null);
+        endsOnlyTheNicChannel("OID_QUERY_EX while the NIC is wait init");
+    }
+
     @Test
     void aSecondNdisConfigEndsOnlyTheNicChannel() throws Exception {
         g = NicGuest.open(config());
