@@ -20,6 +20,8 @@ public final class JvmOptions {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read the JVM options file " + file + ": no such file");
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the JVM options file " + file + ": " + e.getMessage());
         }

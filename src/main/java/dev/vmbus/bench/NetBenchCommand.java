@@ -100,14 +100,14 @@ public final class NetBenchCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--links takes veth, tapfwd, jvmfwd and vmbus, not '" + l + "'");
             }
         }
+        List<String> options = options("--jvm-options", jvmOptions != null ? jvmOptions : JvmOptions.DEFAULT);
+        List<String> hostOptions = hostJvmOptions != null ? options("--host-jvm-options", hostJvmOptions) : options;
         if (Posix.geteuid() != 0) {
             spec.commandLine().getErr().println("vmbus bench net needs root: it creates network namespaces, a veth "
                     + "pair and TAP interfaces");
             return 1;
         }
         Path forwarder = links.contains("tapfwd") ? forwarder() : null;
-        List<String> options = new ArrayList<>(JvmOptions.read(jvmOptions != null ? jvmOptions : JvmOptions.DEFAULT));
-        List<String> hostOptions = hostJvmOptions != null ? new ArrayList<>(JvmOptions.read(hostJvmOptions)) : options;
         Path work = Files.createTempDirectory("vmbus-bench-net");
         List<JsonObject> results = new ArrayList<>();
         try (NetLab lab = NetLab.create("bench", work)) {
@@ -135,6 +135,15 @@ public final class NetBenchCommand implements Callable<Integer> {
                     .put("hostJvmOptions", new JsonArray(new ArrayList<>(hostOptions))));
         }
         return 0;
+    }
+
+    /** The options in {@code file}, read before anything is created; a file that cannot be read is a usage error. */
+    private List<String> options(String option, Path file) {
+        try {
+            return new ArrayList<>(JvmOptions.read(file));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
     }
 
     private Path forwarder() throws Exception {
