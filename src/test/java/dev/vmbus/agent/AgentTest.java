@@ -112,10 +112,13 @@ public class AgentTest {
         for (long seq = 100; seq < 110; seq++) {
             assertEquals(seq + 1, HeartbeatTestHost.sequence(host.reply(2)));
         }
-        List<ChannelView> list = agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
-                .await(5, TimeUnit.SECONDS).body().channels();
-        assertEquals(ChannelState.FAULTED, list.get(0).state());
-        assertEquals(ChannelState.OPEN, list.get(1).state());
+        // The listing learns of the fault from the same vmbus.channels event the test saw, delivered on the agent's
+        // own context, so it is waited for: read once, it still said OPEN in one run of the suite.
+        List<ChannelState> states = await("the listing to show channel 1 faulted").atMost(5, TimeUnit.SECONDS)
+                .until(() -> agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                        .await(5, TimeUnit.SECONDS).body().channels().stream().map(ChannelView::state).toList(),
+                        s -> s.getFirst() == ChannelState.FAULTED);
+        assertEquals(List.of(ChannelState.FAULTED, ChannelState.OPEN), states);
     }
 
     /** Hand-built packets (LE u64 words, descriptor first) for each fault kind of a type-specific header. */
@@ -169,10 +172,13 @@ public class AgentTest {
         for (long seq = 100; seq < 103; seq++) {
             assertEquals(seq + 1, HeartbeatTestHost.sequence(host.reply(2)));
         }
-        List<ChannelView> list = agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
-                .await(5, TimeUnit.SECONDS).body().channels();
-        assertEquals(ChannelState.FAULTED, list.get(0).state());
-        assertEquals(ChannelState.OPEN, list.get(1).state());
+        // The listing learns of the fault from the same vmbus.channels event the test saw, delivered on the agent's
+        // own context, so it is waited for: read once, it still said OPEN in one run of the suite.
+        List<ChannelState> states = await("the listing to show channel 1 faulted").atMost(5, TimeUnit.SECONDS)
+                .until(() -> agent.vertx().eventBus().<AgentSnapshot>request(Addresses.CHANNEL_LIST, null)
+                        .await(5, TimeUnit.SECONDS).body().channels().stream().map(ChannelView::state).toList(),
+                        s -> s.getFirst() == ChannelState.FAULTED);
+        assertEquals(List.of(ChannelState.FAULTED, ChannelState.OPEN), states);
     }
 
     @Test
