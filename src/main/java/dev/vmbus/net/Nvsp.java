@@ -118,6 +118,14 @@ public final class Nvsp {
             u32("msg_type"), u32("op"), u32("num_subchannels"));
     public static final GroupLayout SUBCHANNEL_COMPLETE = struct("subchannel_complete",
             u32("msg_type"), u32("status"), u32("num_subchannels"));
+    /**
+     * Where a host that negotiated NVSP 6 or older puts the table of NVSP 134, whatever its {@code offset} says:
+     * after the message header and the largest NVSP 6 message body (4 + 36 bytes), in a message that long or longer.
+     * Those hosts wrote too small an offset, so a guest that believed it read the padding's zeros as the table's
+     * first entries and lost its last ones, sending most frames on queue 0; Linux's {@code netvsc_send_table} takes
+     * the table from here instead when the message is long enough to hold it there (spec §3, NVSP 134).
+     */
+    public static final int SEND_TABLE_OFFSET_UP_TO_V6 = 40;
     /** NVSP 134 up to the table; the table is {@code count} u32 at {@code offset} from the message's start. */
     public static final GroupLayout SEND_INDIRECTION_TABLE = struct("send_indirection_table",
             u32("msg_type"), u32("count"), u32("offset"));

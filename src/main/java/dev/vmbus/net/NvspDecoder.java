@@ -18,6 +18,20 @@ final class NvspDecoder {
     private NvspDecoder() {
     }
 
+    /**
+     * As {@link #parse} for an in-band message from a host that negotiated {@code nvspVersion}: NVSP 134 from a host
+     * at version 6 or older is read where such hosts put its table ({@link Nvsp#SEND_TABLE_OFFSET_UP_TO_V6}) when the
+     * message reaches that far, as Linux reads it; everything else as {@link #parse} reads it.
+     */
+    static NvspMessage parseInband(byte[] m, int nvspVersion) throws NetCodecException {
+        if (m.length >= Nvsp.SEND_TABLE_OFFSET_UP_TO_V6 + 4L * Nvsp.INDIRECTION_TABLE_SIZE
+                && Wire.le(m).getInt(0) == Nvsp.TYPE_SEND_INDIRECTION_TABLE
+                && Integer.compareUnsigned(nvspVersion, Nvsp.VERSION_6) <= 0) {
+            return indirectionTable(m, Wire.le(m), Nvsp.SEND_TABLE_OFFSET_UP_TO_V6);
+        }
+        return parse(m, false);
+    }
+
     /** Decodes and checks {@code m}, a private copy of the peer's bytes. */
     static NvspMessage parse(byte[] m, boolean completion) throws NetCodecException {
         ByteBuffer b = Wire.le(m);
@@ -97,7 +111,7 @@ final class NvspDecoder {
                 yield new SubchannelRequest(b.getInt(at(Nvsp.SUBCHANNEL_REQUEST, "op")),
                         b.getInt(at(Nvsp.SUBCHANNEL_REQUEST, "num_subchannels")));
             }
-            case Nvsp.TYPE_SEND_INDIRECTION_TABLE -> indirectionTable(m, b);
+            case Nvsp.TYPE_SEND_INDIRECTION_TABLE -> indirectionTable(m, b, -1);
             default -> throw new NetCodecException(NetCodecException.Malformation.UNKNOWN_NVSP_TYPE,
                     "NVSP message type " + Integer.toUnsignedString(type) + " (" + m.length + " bytes)");
         };
@@ -123,14 +137,17 @@ final class NvspDecoder {
         return new ReceiveBufferComplete(b.getInt(at(Nvsp.SEND_RECV_BUF_COMPLETE, "status")), sections);
     }
 
-    private static IndirectionTable indirectionTable(byte[] m, ByteBuffer b) throws NetCodecException {
+    /** NVSP 134; its table read at {@code repairedOffset} when that is not -1, else where its offset field says. */
+    private static IndirectionTable indirectionTable(byte[] m, ByteBuffer b, int repairedOffset)
+            throws NetCodecException {
         need(m, Nvsp.SEND_INDIRECTION_TABLE);
         int count = b.getInt(at(Nvsp.SEND_INDIRECTION_TABLE, "count"));
         if (count != Nvsp.INDIRECTION_TABLE_SIZE) {
             throw new NetCodecException(NetCodecException.Malformation.INDIRECTION_COUNT, "NVSP 134 count "
                     + Integer.toUnsignedString(count) + ", expected " + Nvsp.INDIRECTION_TABLE_SIZE);
         }
-        long offset = Wire.unsigned(b.getInt(at(Nvsp.SEND_INDIRECTION_TABLE, "offset")));
+        long offset = repairedOffset >= 0 ? repairedOffset
+                : Wire.unsigned(b.getInt(at(Nvsp.SEND_INDIRECTION_TABLE, "offset")));
         long end = offset + 4L * count;
         int head = NetLayout.size(Nvsp.SEND_INDIRECTION_TABLE);
         if (offset < head || end > m.length) {

@@ -283,4 +283,13 @@ public sealed interface NvspMessage {
     static NvspMessage decode(byte[] message, boolean completion) throws NetCodecException {
         return decode(message, 0, message.length, completion);
     }
+
+    /**
+     * Decodes an in-band message (not a completion) from a host that negotiated {@code nvspVersion}, as a guest
+     * must: NVSP 134's table from a host at version 6 or older is taken from where those hosts put it ({@link
+     * Nvsp#SEND_TABLE_OFFSET_UP_TO_V6}), not from their wrong offset. Copied first, then checked.
+     */
+    static NvspMessage decodeInband(byte[] message, int nvspVersion) throws NetCodecException {
+        return NvspDecoder.parseInband(Wire.copy(message, 0, message.length), nvspVersion);
+    }
 }

@@ -97,6 +97,41 @@ class NvspMessageTest {
         assertEquals(new NvspMessage.IndirectionTable(entries), NvspMessage.decode(moved, false));
     }
 
+    /**
+     * A host at NVSP 6 or older puts the table 40 bytes in and writes too small an offset (here 12, with the 28
+     * bytes between zero): from such a host the guest takes the table from 40, as Linux's netvsc_send_table does.
+     * From a host at 6.1 it believes the offset; a message too short to hold the table at 40 (OpenVMM's 76 bytes)
+     * is read where its offset says at any version; and an offset the plain decoder refuses outright (4, inside the
+     * fields) is no fault from an old host, whose table is at 40 anyway.
+     */
+    @Test
+    void fromAHostAtNvsp6OrOlderTheSendTableIsTakenFromFortyAsLinuxDoes() throws Exception {
+        List<Integer> entries = IntStream.range(0, 16).map(i -> 1 + i % 3).boxed().toList();
+        byte[] wire = new NvspMessage.IndirectionTable(entries).encode();
+        byte[] buggy = new byte[Nvsp.SEND_TABLE_OFFSET_UP_TO_V6 + 64];
+        System.arraycopy(wire, 0, buggy, 0, 12); // offset field: 12
+        System.arraycopy(wire, 12, buggy, Nvsp.SEND_TABLE_OFFSET_UP_TO_V6, 64);
+        NvspMessage.IndirectionTable asWritten = new NvspMessage.IndirectionTable(
+                IntStream.range(0, 16).map(i -> i < 7 ? 0 : 1 + (i - 7) % 3).boxed().toList());
+
+        for (int old : new int[] {Nvsp.VERSION_6, Nvsp.VERSION_5}) {
+            assertEquals(new NvspMessage.IndirectionTable(entries), NvspMessage.decodeInband(buggy, old));
+        }
+        assertEquals(asWritten, NvspMessage.decodeInband(buggy, Nvsp.VERSION_61));
+        assertEquals(asWritten, NvspMessage.decode(buggy, false));
+        assertEquals(new NvspMessage.IndirectionTable(entries), NvspMessage.decodeInband(wire, Nvsp.VERSION_6));
+
+        buggy[8] = 4;
+        assertEquals(NetCodecException.Malformation.INDIRECTION_OFFSET, failure(buggy, false));
+        assertEquals(new NvspMessage.IndirectionTable(entries), NvspMessage.decodeInband(buggy, Nvsp.VERSION_6));
+        // the count is still checked first, and any other in-band message decodes as it always does
+        buggy[4] = 15;
+        assertEquals(NetCodecException.Malformation.INDIRECTION_COUNT, assertThrows(NetCodecException.class,
+                () -> NvspMessage.decodeInband(buggy, Nvsp.VERSION_6)).malformation());
+        assertEquals(new NvspMessage.SwitchDataPath(1),
+                NvspMessage.decodeInband(new NvspMessage.SwitchDataPath(1).encode(), Nvsp.VERSION_6));
+    }
+
     private static NetCodecException.Malformation failure(byte[] wire, boolean completion) {
         return assertThrows(NetCodecException.class, () -> NvspMessage.decode(wire, completion)).malformation();
     }

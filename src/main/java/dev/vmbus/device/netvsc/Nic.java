@@ -335,7 +335,12 @@ final class Nic {
     }
 
     private void inband(Packet packet) {
-        NvspMessage m = nvsp(packet.payload(), false, "an in-band NVSP message from the host");
+        NvspMessage m;
+        try {
+            m = NvspMessage.decodeInband(packet.payload(), nvspVersion);
+        } catch (NetCodecException e) {
+            throw new NetvscFault("an in-band NVSP message from the host: " + e.getMessage(), e);
+        }
         if (m instanceof NvspMessage.IndirectionTable table) {
             // The host's send steering table, kept as Linux keeps it; like Linux, completed never (OpenVMM: "the
             // Linux netvsc driver ignores the completion requested flag").
@@ -383,7 +388,8 @@ final class Nic {
                 .put("nvspVersion", nvspVersion == 0 ? null : Nvsp.versionName(nvspVersion))
                 .put("ndisVersion", nvspVersion == 0 ? null
                         : Nvsp.NDIS_MAJOR + "." + Nvsp.ndisMinorFor(nvspVersion))
-                .put("controlPath", settings.controlOverSection() ? "send section" : "GPA-direct");
+                .put("controlPath", settings.controlOverSection() ? "send section" : "GPA-direct")
+                .put("sendTable", tx.sendTableJson());
         if (failure != null) {
             s.put("failure", failure);
         }

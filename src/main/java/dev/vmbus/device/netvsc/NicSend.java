@@ -101,6 +101,19 @@ final class NicSend {
         sendTable = table;
     }
 
+    /** The host's send indirection table as the NIC's state shows it, or null before the host sent one. */
+    io.vertx.core.json.JsonArray sendTableJson() {
+        int[] table = sendTable;
+        if (table == null) {
+            return null;
+        }
+        io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+        for (int entry : table) {
+            out.add(entry);
+        }
+        return out;
+    }
+
     /** The queues changed (one opened or ended; any thread): the index table is made again. */
     void queuesChanged() {
         int max = 0;

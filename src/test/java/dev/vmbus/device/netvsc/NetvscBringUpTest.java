@@ -136,6 +136,32 @@ class NetvscBringUpTest {
         }
     }
 
+    /**
+     * A host at NVSP 6 sends its send table as the hosts with Linux's "offset too small" bug did: 40 bytes in, its
+     * offset field saying 12, zeros between. The NIC steers by the table as sent (its state shows it), not by the
+     * seven zeros and first nine entries the offset points at; before the repair it showed those.
+     */
+    @Test
+    void aSendTableFromAnNvsp6HostIsTakenFromWhereSuchHostsPutIt() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(acceptingOnly(Nvsp.VERSION_6, Nvsp.STATUS_TOO_NEW)));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            assertEquals("6", nic.getString("nvspVersion"));
+            assertEquals(null, nic.getValue("sendTable"), "no table before the host sends one");
+            ByteBuffer m = ByteBuffer.allocate(Nvsp.SEND_TABLE_OFFSET_UP_TO_V6 + 64).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(0, Nvsp.TYPE_SEND_INDIRECTION_TABLE).putInt(4, 16).putInt(8, 12);
+            io.vertx.core.json.JsonArray table = new io.vertx.core.json.JsonArray();
+            for (int i = 0; i < 16; i++) {
+                m.putInt(Nvsp.SEND_TABLE_OFFSET_UP_TO_V6 + 4 * i, 1 + i % 3);
+                table.add(1 + i % 3);
+            }
+            host.send(m.array(), 0, PacketType.DATA_INBAND, 0, null);
+            JsonObject after = host.awaitNic(n -> n.getValue("sendTable") != null, "the send table taken");
+            assertEquals(table, after.getJsonArray("sendTable"), after.encode());
+            assertEquals("up", after.getString("phase"), after.encode());
+        }
+    }
+
     @Test
     void takesTheSmallerOfItsMtuAndTheHostsAndAStartingLinkDown() throws Exception {
         try (NicHost host = new NicHost(new JsonObject().put("mtu", 9000), HostTransport.Buffers.UIO)) {
