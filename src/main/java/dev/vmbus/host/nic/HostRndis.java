@@ -284,7 +284,15 @@ final class HostRndis {
                     return Rndis.STATUS_INVALID_DATA;
                 }
             }
-            case Rndis.OID_TCP_OFFLOAD_PARAMETERS, Rndis.OID_GEN_RNDIS_CONFIG_PARAMETER,
+            case Rndis.OID_TCP_OFFLOAD_PARAMETERS -> {
+                // As netvsp (oid_set_offload_parameters): LSOv1 asked ON is refused; every other setting is taken.
+                if (info.length > OFFLOAD_LSOV1 && info[OFFLOAD_LSOV1] == LSOV1_ENABLED) {
+                    HostNic.LOG.info("host: nic refused offload parameters asking for LSOv1 (not supported)");
+                    return Rndis.STATUS_NOT_SUPPORTED;
+                }
+                return Rndis.STATUS_SUCCESS;
+            }
+            case Rndis.OID_GEN_RNDIS_CONFIG_PARAMETER,
                  Rndis.OID_GEN_NETWORK_LAYER_ADDRESSES, Rndis.OID_802_3_MULTICAST_LIST, OID_OFFLOAD_ENCAPSULATION -> {
                 return Rndis.STATUS_SUCCESS;
             }
@@ -293,6 +301,13 @@ final class HostRndis {
             }
         }
     }
+
+    /**
+     * NDIS_OFFLOAD_PARAMETERS' {@code LsoV1} byte: after the 4-byte object header and the five checksum settings;
+     * {@link #LSOV1_ENABLED} asks for it on (1 is off, 0 no change).
+     */
+    static final int OFFLOAD_LSOV1 = 9;
+    static final byte LSOV1_ENABLED = 2;
 
     /** OID_OFFLOAD_ENCAPSULATION, which Linux sets after the offload parameters. */
     static final int OID_OFFLOAD_ENCAPSULATION = 0x0101010A;

@@ -82,6 +82,19 @@ class HostNicTest {
         assertEquals(0xA7, offload.info()[0] & 0xFF);
         assertEquals(new RndisMessage.QueryComplete(16, Rndis.STATUS_NOT_SUPPORTED, new byte[0]),
                 g.query(16, 0x00010202));
+        // NDIS_OFFLOAD_PARAMETERS (revision 1, 20 bytes): LSOv1 (byte 9) ON is refused as netvsp refuses it;
+        // LSOv1 off with every checksum on (4) is taken
+        byte[] offloadParameters = new byte[20];
+        offloadParameters[0] = (byte) 0x80; // NDIS_OBJECT_TYPE_DEFAULT
+        offloadParameters[1] = 1;
+        offloadParameters[2] = 20;
+        java.util.Arrays.fill(offloadParameters, 4, 9, (byte) 4);
+        offloadParameters[9] = 2;
+        g.completion(g.control(new RndisMessage.Set(18, Rndis.OID_TCP_OFFLOAD_PARAMETERS, offloadParameters)));
+        assertEquals(new RndisMessage.SetComplete(18, Rndis.STATUS_NOT_SUPPORTED), g.controlReply());
+        offloadParameters[9] = 1;
+        g.completion(g.control(new RndisMessage.Set(19, Rndis.OID_TCP_OFFLOAD_PARAMETERS, offloadParameters)));
+        assertEquals(new RndisMessage.SetComplete(19, Rndis.STATUS_SUCCESS), g.controlReply());
         g.completion(g.control(new RndisMessage.KeepAlive(17)));
         assertEquals(new RndisMessage.KeepAliveComplete(17, Rndis.STATUS_SUCCESS), g.controlReply());
         JsonObject state = g.onHost(() -> g.nic.state());
