@@ -10,6 +10,7 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.SendSections;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.lang.foreign.MemorySegment;
@@ -102,12 +103,12 @@ final class NicSend {
     }
 
     /** The host's send indirection table as the NIC's state shows it, or null before the host sent one. */
-    io.vertx.core.json.JsonArray sendTableJson() {
+    JsonArray sendTableJson() {
         int[] table = sendTable;
         if (table == null) {
             return null;
         }
-        io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+        JsonArray out = new JsonArray();
         for (int entry : table) {
             out.add(entry);
         }
