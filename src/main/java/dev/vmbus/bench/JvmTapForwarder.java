@@ -4,9 +4,12 @@ import dev.vmbus.agent.AgentVertx;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.runtime.LoopReadiness;
+import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -40,20 +43,15 @@ public final class JvmTapForwarder {
         Vertx vertx = AgentVertx.create();
         Context loop = vertx.getOrCreateContext();
         try (TapPort a = open(args[0], args[1]); TapPort b = open(args[2], args[3])) {
-            CountDownLatch started = new CountDownLatch(1);
-            Exception[] failed = new Exception[1];
-            loop.runOnContext(v -> {
+            OnContext.call(loop, () -> {
                 try {
                     a.startBursts(task -> loop.runOnContext(x -> task.run()), LoopReadiness.of(loop), to(b));
                     b.startBursts(task -> loop.runOnContext(x -> task.run()), LoopReadiness.of(loop), to(a));
-                } catch (Exception e) {
-                    failed[0] = e;
+                    return Future.succeededFuture();
+                } catch (IOException e) {
+                    return Future.failedFuture(e);
                 }
-                started.countDown();
-            });
-            if (!started.await(10, TimeUnit.SECONDS) || failed[0] != null) {
-                throw new IllegalStateException("the TAPs could not be read on the event loop", failed[0]);
-            }
+            }).await(10, TimeUnit.SECONDS);
             System.out.println(READY + " " + a.tap().name() + " <-> " + b.tap().name() + " (on the event loop: "
                     + (a.readsOnLoop() && b.readsOnLoop()) + ")");
             CountDownLatch stop = new CountDownLatch(1);
@@ -68,7 +66,7 @@ public final class JvmTapForwarder {
         }
     }
 
-    private static TapPort open(String netns, String name) throws java.io.IOException {
+    private static TapPort open(String netns, String name) throws IOException {
         return netns.equals("-") ? TapPort.open(name, MAX_FRAME) : TapPort.open(Path.of(netns), name, MAX_FRAME);
     }
 
