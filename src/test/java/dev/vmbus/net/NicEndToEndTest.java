@@ -41,10 +41,35 @@ class NicEndToEndTest {
     void throughTheSyntheticNicOverShmPingAndTransfersBothWays() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         try (NetLab lab = NetLab.create("nic", tmp);
-             NetLab.Link link = lab.vmbus(Vmbus.class, List.of("--enable-native-access=ALL-UNNAMED"),
-                     List.of("--enable-native-access=ALL-UNNAMED"),
+             NetLab.Link link = lab.vmbus(Vmbus.class, List.of("--enable-native-access=ALL-UNNAMED", HOST_MARK),
+                     List.of("--enable-native-access=ALL-UNNAMED", GUEST_MARK),
                      NetLab.vmbusConfig(tmp.resolve("shm"), 1), 60_000)) {
+            // each process got its own options (bench net --host-jvm-options): the host's mark on vmbus host only
+            assertEquals(List.of("host"), commandsMarked(HOST_MARK));
+            assertEquals(List.of("run"), commandsMarked(GUEST_MARK));
             traffic(lab, link);
+        }
+    }
+
+    private static final String HOST_MARK = "-Dvmbus.nicEndToEnd=host";
+    private static final String GUEST_MARK = "-Dvmbus.nicEndToEnd=guest";
+
+    /** The vmbus command ({@code host}, {@code run}) of each of this JVM's child processes started with {@code mark}. */
+    private static List<String> commandsMarked(String mark) {
+        return ProcessHandle.current().descendants()
+                .map(NicEndToEndTest::arguments)
+                .filter(args -> args.contains(mark))
+                .map(args -> args.stream().filter(a -> a.equals("host") || a.equals("run")).findFirst().orElse("?"))
+                .toList();
+    }
+
+    /** A process's command line from /proc (empty once it has gone). */
+    private static List<String> arguments(ProcessHandle p) {
+        try {
+            String cmdline = java.nio.file.Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+            return List.of(cmdline.split("\0"));
+        } catch (java.io.IOException gone) {
+            return List.of();
         }
     }
 
