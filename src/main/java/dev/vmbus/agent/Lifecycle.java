@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -24,11 +25,26 @@ public final class Lifecycle {
     private Lifecycle() {
     }
 
-    /** Sets the log format; call before the first logger is used. */
+    /**
+     * Netty's loggers of its network-interface discovery. In a network namespace with no interface up (the NIC
+     * between two namespaces, README "The synthetic NIC"), each process logged three WARNINGs and a 30-line stack
+     * trace at start: no interfaces to list, no loopback interface (Netty falls back to 127.0.0.1 and ::1), no
+     * hardware address (its channel ids take random bytes). Nothing here depends on either fallback, so only
+     * their SEVERE records are kept. Held here: java.util.logging keeps loggers weakly, with their levels.
+     */
+    private static final Logger[] NETTY_INTERFACE_DISCOVERY = {
+        Logger.getLogger("io.netty.util.NetUtilInitializations"),
+        Logger.getLogger("io.netty.util.internal.MacAddressUtil"),
+    };
+
+    /** Sets the log format and quiets Netty's interface discovery; call before the first logger is used. */
     public static void initLogging() {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format",
                     "%1$tF %1$tT.%1$tL %4$-7s [%3$s] %5$s%6$s%n");
+        }
+        for (Logger l : NETTY_INTERFACE_DISCOVERY) {
+            l.setLevel(Level.SEVERE);
         }
     }
 
