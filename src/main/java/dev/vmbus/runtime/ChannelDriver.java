@@ -153,12 +153,8 @@ public final class ChannelDriver {
 
     private static ChannelDriver onContext(ChannelLink link, Context context, VmbusChannel channel, PacketSink sink,
                                            PacketHandler handler, BatchHandler batchHandler, int credit) {
-        Timers timers = (delay, task) -> {
-            long id = context.owner().setTimer(Math.max(1, delay), t -> task.run());
-            return () -> context.owner().cancelTimer(id);
-        };
         Executor later = task -> context.runOnContext(v -> task.run());
-        ChannelDriver driver = new ChannelDriver(link, channel, timers, later, Outbox.DEFAULT_MAX_PARKED, sink,
+        ChannelDriver driver = new ChannelDriver(link, channel, Timers.on(context), later, Outbox.DEFAULT_MAX_PARKED, sink,
                 handler, batchHandler, credit);
         link.interruptHandler(driver::interrupt);
         link.closedHandler(driver::end);

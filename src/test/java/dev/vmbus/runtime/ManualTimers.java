@@ -27,7 +27,7 @@ public final class ManualTimers implements Timers {
     }
 
     /** Fires every task that is neither cancelled nor already run, as if its delay had passed. */
-    void fireAll() {
+    public void fireAll() {
         for (Task t : List.copyOf(tasks)) {
             if (!t.cancelled && !t.ran) {
                 t.ran = true;
@@ -38,5 +38,10 @@ public final class ManualTimers implements Timers {
 
     long live() {
         return tasks.stream().filter(t -> !t.cancelled && !t.ran).count();
+    }
+
+    /** The delays of the tasks that are neither cancelled nor run, in the order they were scheduled. */
+    public List<Long> liveDelays() {
+        return tasks.stream().filter(t -> !t.cancelled && !t.ran).map(t -> t.delayMillis).toList();
     }
 }

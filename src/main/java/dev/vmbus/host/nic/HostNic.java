@@ -13,6 +13,7 @@ import dev.vmbus.net.TapPort;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.runtime.LoopReadiness;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.runtime.Timers;
 import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
@@ -47,9 +48,10 @@ import java.util.logging.Logger;
  *   <li>H6: frames from the backend become RNDIS PACKET_MSGs in free receive slots, up to 375 per transfer-page
  *       packet; dropped (and counted) while the packet filter is NONE; with no free slot the port is paused
  *       until the guest returns slots. Sixteen slots stay for control messages.</li>
- *   <li>H7: a MEDIA_CONNECT or MEDIA_DISCONNECT indication after INITIALIZE and on every change, a second change
- *       within 5 s deferred. H8: sends wait for ring space in the channel runtime, in order; while more than a
- *       few batches wait, the port is paused.</li>
+ *   <li>H7: a MEDIA_CONNECT or MEDIA_DISCONNECT indication after INITIALIZE and on every change, a change within
+ *       5 s of the last indication told when the 5 s are up (a bounce too, as two indications). H8: sends wait
+ *       for ring space in the channel runtime, in order; while more than a few batches wait, the port is
+ *       paused.</li>
  * </ul>
  *
  * <p>A guest mistake ends only that channel: the host stops serving it and rescinds it, with the reason in
@@ -138,9 +140,13 @@ public final class HostNic {
 
     // link, kept across opens
     boolean linkUp = true;
-    private boolean linkIndicated;
-    private long lastLinkChange = Long.MIN_VALUE / 2;
-    private long linkTimer = -1;
+    /** What the guest was last told (null: nothing since this open's INITIALIZE). */
+    private Boolean linkIndicated;
+    /** Whether {@link #linkUp} changed since the guest was last told (after a bounce it is back where it was). */
+    private boolean linkFlipped;
+    /** Cancels the quiet window that follows an indication, or null when none is open. */
+    private Runnable linkWindow;
+    private final Timers timers;
 
     // figures since start
     long faultCount;
@@ -156,6 +162,13 @@ public final class HostNic {
     public HostNic(Context context, HostTransport transport, Offer offer, VmbusConfig.Nic config,
                    HostTransport.Buffers buffers, SharedGuestMemory memory, FramePort port,
                    IntSupplier subchannelRelids) {
+        this(context, transport, offer, config, buffers, memory, port, subchannelRelids, Timers.on(context));
+    }
+
+    /** As above, the link's quiet windows ({@link #LINK_DELAY_MS}) on {@code timers}, which fire on {@code context}. */
+    HostNic(Context context, HostTransport transport, Offer offer, VmbusConfig.Nic config,
+            HostTransport.Buffers buffers, SharedGuestMemory memory, FramePort port,
+            IntSupplier subchannelRelids, Timers timers) {
         if (!offer.classId().equals(CLASS_ID)) {
             throw new IllegalArgumentException("a NIC's offer has class " + CLASS_ID + ", not " + offer.classId());
         }
@@ -172,6 +185,7 @@ public final class HostNic {
         this.subchannelRelids = subchannelRelids;
         this.mac = parseMac(config.mac());
         this.faults = config.faults();
+        this.timers = timers;
     }
 
     /**
@@ -288,28 +302,23 @@ public final class HostNic {
 
     /**
      * Sets the link state the guest sees: an INDICATE_STATUS MEDIA_CONNECT or MEDIA_DISCONNECT once RNDIS is
-     * initialised, a change within {@link #LINK_DELAY_MS} of the last one deferred until then.
+     * initialised. Each indication opens a quiet window of {@link #LINK_DELAY_MS} (OpenVMM
+     * {@code LINK_DELAY_DURATION}: Linux guests may not act on changes in quick succession); a change inside it is
+     * told when it closes. A bounce inside it (down and up again) is still told, as OpenVMM tells one: its first
+     * leg when the window closes, its second when the next one does.
      */
     public void link(boolean up) {
         if (up == linkUp) {
             return;
         }
         linkUp = up;
+        linkFlipped = true;
         indicateLinkSoon();
     }
 
+    /** Tells the guest the link state unless a quiet window is open (then its close will). */
     void indicateLinkSoon() {
-        if (!rndis.rndisInitialized || linkTimer != -1) {
-            return;
-        }
-        long now = System.nanoTime() / 1_000_000;
-        long wait = lastLinkChange + LINK_DELAY_MS - now;
-        if (wait > 0 && linkIndicated) {
-            linkTimer = context.owner().setTimer(wait, t -> {
-                linkTimer = -1;
-                indicateLink();
-            });
-        } else {
+        if (rndis.rndisInitialized && linkWindow == null) {
             indicateLink();
         }
     }
@@ -319,18 +328,28 @@ public final class HostNic {
         if (primary == null || !rndis.rndisInitialized) {
             return;
         }
-        linkIndicated = true;
-        lastLinkChange = System.nanoTime() / 1_000_000;
-        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(linkUp ? Rndis.STATUS_MEDIA_CONNECT
+        boolean bounce = linkIndicated != null && linkIndicated == linkUp;
+        if (bounce && !linkFlipped) {
+            return; // the guest knows
+        }
+        boolean tell = bounce ? !linkUp : linkUp;
+        linkIndicated = tell;
+        linkFlipped = false;
+        linkWindow = timers.schedule(LINK_DELAY_MS, () -> {
+            linkWindow = null;
+            indicateLink();
+        });
+        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(tell ? Rndis.STATUS_MEDIA_CONNECT
                 : Rndis.STATUS_MEDIA_DISCONNECT, new byte[0]).encode());
     }
 
-    /** Forgets that a link state was indicated (a new open indicates it afresh). */
+    /** Forgets what the guest was told (a new open tells it afresh after INITIALIZE). */
     void resetLink() {
-        linkIndicated = false;
-        if (linkTimer != -1) {
-            context.owner().cancelTimer(linkTimer);
-            linkTimer = -1;
+        linkIndicated = null;
+        linkFlipped = false;
+        if (linkWindow != null) {
+            linkWindow.run();
+            linkWindow = null;
         }
     }
 
@@ -341,7 +360,9 @@ public final class HostNic {
         JsonObject json = new JsonObject().put("device", name()).put("relid", offer.relid())
                 .put("phase", phase.name().toLowerCase()).put("backend", config.backend())
                 .put("mac", HexFormat.ofDelimiter(":").formatHex(mac)).put("mtu", config.mtu())
-                .put("link", linkUp ? "up" : "down").put("queuesConfigured", config.queues())
+                .put("link", linkUp ? "up" : "down")
+                .put("linkIndicated", linkIndicated == null ? null : linkIndicated ? "up" : "down")
+                .put("queuesConfigured", config.queues())
                 .put("opens", opens).put("faults", faultCount);
         if (nvsp.version != 0) {
             json.put("nvspVersion", Nvsp.versionName(nvsp.version));

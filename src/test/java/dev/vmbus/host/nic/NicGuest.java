@@ -17,6 +17,7 @@ import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.runtime.Timers;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.GuestPages;
@@ -88,9 +89,14 @@ final class NicGuest implements AutoCloseable {
 
     /** Starts the host's NIC and an echo channel on {@code sim}, and opens both as the guest. */
     static NicGuest open(VmbusConfig.Nic config) throws Exception {
+        return open(config, null);
+    }
+
+    /** As {@link #open(VmbusConfig.Nic)}, the host NIC's timers on {@code timers} (null: Vert.x's). */
+    static NicGuest open(VmbusConfig.Nic config, Timers timers) throws Exception {
         NicGuest g = new NicGuest();
         try {
-            g.start(config);
+            g.start(config, timers);
             return g;
         } catch (Exception | Error e) {
             g.close();
@@ -112,7 +118,7 @@ final class NicGuest implements AutoCloseable {
         };
     }
 
-    private void start(VmbusConfig.Nic config) throws Exception {
+    private void start(VmbusConfig.Nic config, Timers timers) throws Exception {
         vertx = Vertx.vertx();
         hostContext = vertx.getOrCreateContext();
         guestContext = vertx.getOrCreateContext();
@@ -124,7 +130,7 @@ final class NicGuest implements AutoCloseable {
         OnContext.call(hostContext, () -> {
             nic = new HostNic(hostContext, bus.host(), new Offer(NIC_RELID, HostNic.CLASS_ID, UUID.randomUUID(), 0,
                     64 * 1024), config, new HostTransport.Buffers(RECEIVE_BYTES, SEND_BYTES), memory,
-                    recordingReadNow(port), () -> subRelids[0]++);
+                    recordingReadNow(port), () -> subRelids[0]++, timers != null ? timers : Timers.on(hostContext));
             return nic.start().compose(x -> bus.host().offer(new Offer(ECHO_RELID, UUID.randomUUID(),
                     UUID.randomUUID(), 0, 16 * 1024), new HostTransport.ChannelListener() {
                 @Override
