@@ -206,6 +206,11 @@ final class NicHost implements AutoCloseable {
         return next.orElse(null);
     }
 
+    /** The NIC channel's ended event, or null while it is open. */
+    ChannelEvent ended() {
+        return end.future().isComplete() ? end.future().result() : null;
+    }
+
     /** Waits for the NIC channel to fault; returns the reason. */
     String awaitFault() throws Exception {
         ChannelEvent e;
