@@ -52,7 +52,7 @@ public final class NetBenchCommand implements Callable<Integer> {
     @Option(names = "--pings", paramLabel = "N", description = "Echo requests per link (default: ${DEFAULT-VALUE}).")
     int pings = 1000;
 
-    @Option(names = "--interval", paramLabel = "S", description = "Seconds between echo requests, at least 0.002 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--interval", paramLabel = "S", description = "Seconds between echo requests, at least 0.0002 (default: ${DEFAULT-VALUE}).")
     double interval = 0.01;
 
     @Option(names = "--links", paramLabel = "veth,tapfwd,jvmfwd,vmbus", split = ",",
@@ -89,8 +89,9 @@ public final class NetBenchCommand implements Callable<Integer> {
         if (pings < 1 || pings > 100_000) {
             throw new ParameterException(spec.commandLine(), "--pings must be 1..100000, got " + pings);
         }
-        if (!(interval >= 0.002 && interval <= 10)) {
-            throw new ParameterException(spec.commandLine(), "--interval must be 0.002..10 seconds, got " + interval);
+        if (!(interval >= 0.0002 && interval <= 10)) {
+            throw new ParameterException(spec.commandLine(), "--interval must be 0.0002..10 seconds, got "
+                    + java.math.BigDecimal.valueOf(interval).toPlainString());
         }
         if (queues < 1 || queues > 64) {
             throw new ParameterException(spec.commandLine(), "--queues must be 1..64, got " + queues);

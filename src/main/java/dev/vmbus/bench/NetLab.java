@@ -274,17 +274,18 @@ public final class NetLab implements AutoCloseable {
 
     /**
      * {@code count} echo requests from {@code a} to {@link #ADDRESS_B} over {@code link}, {@code intervalSeconds}
-     * apart (at least 0.002). A reply counts if it comes back before ping's deadline ({@code -w}: the sending time
-     * and 10 s more): with a count and no deadline, iputils waits only twice the slowest round trip so far after
-     * the last request, so one late reply at the end would count as lost.
+     * apart (at least 0.0002; below 0.002 ping needs root, as the namespaces do). A reply counts if it comes back
+     * before ping's deadline ({@code -w}: the sending time and 10 s more): with a count and no deadline, iputils
+     * waits only twice the slowest round trip so far after the last request, so one late reply at the end would
+     * count as lost.
      */
     public Ping ping(Link link, int count, double intervalSeconds) throws IOException, InterruptedException {
-        double interval = Math.max(intervalSeconds, 0.002);
+        double interval = Math.max(intervalSeconds, 0.0002);
         int deadline = (int) Math.ceil(count * interval) + 10;
         String out;
         try {
             out = a.execAndWait(deadline + 5, "ping", "-6", "-n", "-c", Integer.toString(count), "-i",
-                    String.format(java.util.Locale.ROOT, "%.3f", interval), "-w", Integer.toString(deadline),
+                    String.format(java.util.Locale.ROOT, "%.4f", interval), "-w", Integer.toString(deadline),
                     ADDRESS_B + "%" + link.ifA());
         } catch (IOException e) {
             // ping exits 1 when replies are missing: the count says so; anything else is an error

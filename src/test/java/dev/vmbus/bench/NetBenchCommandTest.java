@@ -73,7 +73,7 @@ class NetBenchCommandTest {
         assertUsage("--links takes veth, tapfwd, jvmfwd and vmbus, not 'wifi'", "--links", "veth,wifi");
         assertUsage("--seconds must be 1..600, got 0", "--seconds", "0");
         assertUsage("--pings must be 1..100000, got 0", "--pings", "0");
-        assertUsage("--interval must be 0.002..10 seconds, got 0.001", "--interval", "0.001");
+        assertUsage("--interval must be 0.0002..10 seconds, got 0.0001", "--interval", "0.0001");
         assertUsage("--queues must be 1..64, got 65", "--queues", "65");
         assertUsage("--host-jvm-options: cannot read the JVM options file target/no-such.options: no such file",
                 "--host-jvm-options", "target/no-such.options");
