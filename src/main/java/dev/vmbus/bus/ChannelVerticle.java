@@ -168,7 +168,7 @@ public final class ChannelVerticle extends VerticleBase {
             throw f;
         } catch (RuntimeException e) {
             throw new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
-                    + "' failed a batch of " + batch.size() + ": " + e));
+                    + "' failed a batch of " + batch.size() + ": " + describe(e)));
         }
     }
 
@@ -262,8 +262,7 @@ public final class ChannelVerticle extends VerticleBase {
             if (ar.failed()) {
                 return Future.failedFuture(ar.cause() instanceof HandlerFailure f ? f
                         : new HandlerFailure(EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name()
-                        + "' failed a packet: " + (ar.cause().getMessage() != null ? ar.cause().getMessage()
-                        : ar.cause().toString()))));
+                        + "' failed a packet: " + describe(ar.cause()))));
             }
             toRing(packet, ar.result(), device);
             return Future.succeededFuture();
@@ -294,13 +293,24 @@ public final class ChannelVerticle extends VerticleBase {
         return sent;
     }
 
+    /**
+     * A device's failure as a channel's end reason reads it: the message of an exception of the device's own (or
+     * a failed future's), which is the reason it gives; an exception of the JDK's, which no device throws to say
+     * why, named with its class, so a slip (an index out of bounds, a null) reads as one.
+     */
+    static String describe(Throwable e) {
+        String type = e.getClass().getName();
+        boolean jdk = type.startsWith("java.") || type.startsWith("javax.") || type.startsWith("jdk.");
+        return jdk || e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
     private EndReason handlerFailure(Throwable cause) {
         if (cause instanceof ReplyException re) {
             return EndReason.of(re.failureType() == ReplyFailure.TIMEOUT ? EndReason.Kind.HANDLER_TIMED_OUT
                     : EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "' failed a packet ("
                     + re.failureType() + "): " + re.getMessage());
         }
-        return EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "': " + cause.getMessage());
+        return EndReason.of(EndReason.Kind.HANDLER_FAILED, "handler '" + handler.name() + "': " + describe(cause));
     }
 
     private void onSend(Message<Object> m) {

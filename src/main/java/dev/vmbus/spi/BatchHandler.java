@@ -12,7 +12,8 @@ import java.util.List;
  * <p>Credit: a packet gives its unit back when this returns; a transfer-page packet holds one unit per range
  * (receive-buffer slot) until the device completes it through {@link ChannelPort#complete}, so read its data in
  * place ({@code channel.buffer(RECEIVE).slice(offset, count)}) and complete it, now or later. Throwing faults the
- * channel (the reason is the exception), as a failed {@link Device#handle} does.
+ * channel, as a failed {@link Device#handle} does: the reason ({@code /api/channels}, the log) is the message of an
+ * exception of your own, and an exception of the JDK's (an index out of bounds, a null) with its class named.
  */
 @FunctionalInterface
 public interface BatchHandler {

@@ -23,8 +23,8 @@ public interface Device {
      * Handles one packet. Until the future completes the packet holds its channel's credit: one unit, or one per
      * range (receive-buffer slot) for a transfer-page packet, which a device completes with
      * {@link Reply#complete}. A failed
-     * future (or an exception thrown here) faults that channel, with the failure's message as the reason; every
-     * other channel keeps running.
+     * future (or an exception thrown here) faults that channel, with the failure's message as the reason (an
+     * exception of the JDK's, a slip rather than a reason, with its class named); every other channel keeps running.
      */
     Future<Reply> handle(Packet packet);
 
