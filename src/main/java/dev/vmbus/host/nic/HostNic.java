@@ -7,8 +7,6 @@ import dev.vmbus.net.FramePort;
 import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.net.NullPort;
 import dev.vmbus.net.Nvsp;
-import dev.vmbus.net.Rndis;
-import dev.vmbus.net.RndisMessage;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.runtime.LoopReadiness;
@@ -48,8 +46,8 @@ import java.util.logging.Logger;
  *   <li>H6: frames from the backend become RNDIS PACKET_MSGs in free receive slots, up to 375 per transfer-page
  *       packet; dropped (and counted) while the packet filter is NONE; with no free slot the port is paused
  *       until the guest returns slots. Sixteen slots stay for control messages.</li>
- *   <li>H7: a MEDIA_CONNECT or MEDIA_DISCONNECT indication after INITIALIZE and on every change, a change within
- *       5 s of the last indication told when the 5 s are up (a bounce too, as two indications). H8: sends wait
+ *   <li>H7 ({@link HostNicLink}): a MEDIA_CONNECT or MEDIA_DISCONNECT indication after INITIALIZE and on every
+ *       change, a change within 5 s of the last indication told when the 5 s are up. H8: sends wait
  *       for ring space in the channel runtime, in order; while more than a few batches wait, the port is
  *       paused.</li>
  * </ul>
@@ -58,9 +56,10 @@ import java.util.logging.Logger;
  * {@link #fault()} and the log; the process and the other channels go on. Fault knobs
  * ({@link VmbusConfig.NicFaults}) make the host break the guest's checks, one at a time.
  *
- * <p>This class holds what the parts share (the offer, the backend, the queues, the phase, the link) and the
- * figures; the parts are {@link HostNicChannels} (opens, closes, subchannel offers, a guest mistake ending its
- * channel), {@link HostNvsp} (H2, H3, subchannels), {@link HostRndis} (H4, H5) and {@link HostToGuest} (H6, H8).
+ * <p>This class holds what the parts share (the offer, the backend, the queues, the phase) and the figures; the
+ * parts are {@link HostNicChannels} (opens, closes, subchannel offers, a guest mistake ending its channel),
+ * {@link HostNvsp} (H2, H3, subchannels), {@link HostRndis} (H4, H5), {@link HostNicLink} (H7) and
+ * {@link HostToGuest} (H6, H8).
  *
  * <p>Threads: everything on the host's context; frames from the backend come through it too.
  */
@@ -138,15 +137,8 @@ public final class HostNic {
     final TreeMap<Integer, HostNicQueue> queues = new TreeMap<>();
     String fault;
 
-    // link, kept across opens
-    boolean linkUp = true;
-    /** What the guest was last told (null: nothing since this open's INITIALIZE). */
-    private Boolean linkIndicated;
-    /** Whether {@link #linkUp} changed since the guest was last told (after a bounce it is back where it was). */
-    private boolean linkFlipped;
-    /** Cancels the quiet window that follows an indication, or null when none is open. */
-    private Runnable linkWindow;
-    private final Timers timers;
+    /** The link, kept across opens. */
+    final HostNicLink link;
 
     // figures since start
     long faultCount;
@@ -165,7 +157,7 @@ public final class HostNic {
         this(context, transport, offer, config, buffers, memory, port, subchannelRelids, Timers.on(context));
     }
 
-    /** As above, the link's quiet windows ({@link #LINK_DELAY_MS}) on {@code timers}, which fire on {@code context}. */
+    /** As above, the link's quiet windows ({@link HostNicLink}) on {@code timers}, which fire on {@code context}. */
     HostNic(Context context, HostTransport transport, Offer offer, VmbusConfig.Nic config,
             HostTransport.Buffers buffers, SharedGuestMemory memory, FramePort port,
             IntSupplier subchannelRelids, Timers timers) {
@@ -185,7 +177,7 @@ public final class HostNic {
         this.subchannelRelids = subchannelRelids;
         this.mac = parseMac(config.mac());
         this.faults = config.faults();
-        this.timers = timers;
+        this.link = new HostNicLink(this, timers);
     }
 
     /**
@@ -297,60 +289,12 @@ public final class HostNic {
     }
 
     public boolean linkUp() {
-        return linkUp;
+        return link.up();
     }
 
-    /**
-     * Sets the link state the guest sees: an INDICATE_STATUS MEDIA_CONNECT or MEDIA_DISCONNECT once RNDIS is
-     * initialised. Each indication opens a quiet window of {@link #LINK_DELAY_MS} (OpenVMM
-     * {@code LINK_DELAY_DURATION}: Linux guests may not act on changes in quick succession); a change inside it is
-     * told when it closes. A bounce inside it (down and up again) is still told, as OpenVMM tells one: its first
-     * leg when the window closes, its second when the next one does.
-     */
+    /** Sets the link state the guest sees ({@link HostNicLink}: told at once, or when a quiet window closes). */
     public void link(boolean up) {
-        if (up == linkUp) {
-            return;
-        }
-        linkUp = up;
-        linkFlipped = true;
-        indicateLinkSoon();
-    }
-
-    /** Tells the guest the link state unless a quiet window is open (then its close will). */
-    void indicateLinkSoon() {
-        if (rndis.rndisInitialized && linkWindow == null) {
-            indicateLink();
-        }
-    }
-
-    private void indicateLink() {
-        HostNicQueue primary = queues.get(0);
-        if (primary == null || !rndis.rndisInitialized) {
-            return;
-        }
-        boolean bounce = linkIndicated != null && linkIndicated == linkUp;
-        if (bounce && !linkFlipped) {
-            return; // the guest knows
-        }
-        boolean tell = bounce ? !linkUp : linkUp;
-        linkIndicated = tell;
-        linkFlipped = false;
-        linkWindow = timers.schedule(LINK_DELAY_MS, () -> {
-            linkWindow = null;
-            indicateLink();
-        });
-        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(tell ? Rndis.STATUS_MEDIA_CONNECT
-                : Rndis.STATUS_MEDIA_DISCONNECT, new byte[0]).encode());
-    }
-
-    /** Forgets what the guest was told (a new open tells it afresh after INITIALIZE). */
-    void resetLink() {
-        linkIndicated = null;
-        linkFlipped = false;
-        if (linkWindow != null) {
-            linkWindow.run();
-            linkWindow = null;
-        }
+        link.set(up);
     }
 
     // ---- figures ----------------------------------------------------------------------------------------------
@@ -360,8 +304,7 @@ public final class HostNic {
         JsonObject json = new JsonObject().put("device", name()).put("relid", offer.relid())
                 .put("phase", phase.name().toLowerCase()).put("backend", config.backend())
                 .put("mac", HexFormat.ofDelimiter(":").formatHex(mac)).put("mtu", config.mtu())
-                .put("link", linkUp ? "up" : "down")
-                .put("linkIndicated", linkIndicated == null ? null : linkIndicated ? "up" : "down")
+                .put("link", link.up() ? "up" : "down").put("linkIndicated", link.indicated())
                 .put("queuesConfigured", config.queues())
                 .put("opens", opens).put("faults", faultCount);
         if (nvsp.version != 0) {

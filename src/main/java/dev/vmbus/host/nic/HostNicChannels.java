@@ -77,7 +77,7 @@ final class HostNicChannels {
     private void reset() {
         nic.nvsp.reset();
         nic.rndis.reset();
-        nic.resetLink();
+        nic.link.reset();
         nic.queues.values().forEach(q -> {
             q.data.clear();
             q.control.clear();

@@ -194,7 +194,7 @@ final class HostRndis {
                     reply = rndisGarbage(reply.length);
                 }
                 nic.toGuest.sendControl(q, reply);
-                nic.indicateLinkSoon();
+                nic.link.tellSoon();
             }
             case RndisMessage.Query query -> {
                 initialized("QUERY_MSG");
@@ -243,7 +243,7 @@ final class HostRndis {
             case Rndis.OID_GEN_MAXIMUM_FRAME_SIZE -> u32(maxFrameSize());
             case Rndis.OID_GEN_MAXIMUM_TOTAL_SIZE -> u32(maxFrameSize() + 14);
             case Rndis.OID_GEN_LINK_SPEED -> u32((int) (LINK_SPEED_BPS / 100));
-            case Rndis.OID_GEN_MEDIA_CONNECT_STATUS -> u32(nic.linkUp ? Rndis.MEDIA_STATE_CONNECTED
+            case Rndis.OID_GEN_MEDIA_CONNECT_STATUS -> u32(nic.link.up() ? Rndis.MEDIA_STATE_CONNECTED
                     : Rndis.MEDIA_STATE_DISCONNECTED);
             case Rndis.OID_802_3_PERMANENT_ADDRESS, Rndis.OID_802_3_CURRENT_ADDRESS -> nic.mac.clone();
             case Rndis.OID_GEN_CURRENT_PACKET_FILTER -> u32(packetFilter);
