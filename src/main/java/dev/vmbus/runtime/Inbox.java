@@ -241,7 +241,14 @@ final class Inbox {
             return;
         }
         if (handler == null) {
-            sink.accept(packet);
+            try {
+                sink.accept(packet);
+            } catch (RuntimeException e) {
+                // Escaping, it would leave the pass uncommitted and the interrupts masked: the channel silent for
+                // good, the same packet read again by any later drain. It ends the channel instead, as a handler's.
+                owner.fail(e instanceof HandlerFailure f ? f.reason()
+                        : EndReason.of(EndReason.Kind.HANDLER_FAILED, "packet sink failed: " + e));
+            }
             return;
         }
         int units = cost(packet);

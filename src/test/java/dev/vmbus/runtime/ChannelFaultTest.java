@@ -165,4 +165,29 @@ public class ChannelFaultTest {
         assertEquals(ChannelState.FAULTED, guest.state());
         assertEquals(ChannelDriver.DrainResult.STOPPED, async.drain(16));
     }
+
+    @Test
+    void aSinkThatThrowsEndsTheChannelWithTheReasonInsteadOfStallingIt() {
+        VmbusChannel guest = f.guest(0);
+        VmbusChannel host = f.host(0);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(SendStatus.OK, host.sendPacket(new byte[8], 0, 8, i, 6, 0));
+        }
+        java.util.List<Long> got = new java.util.ArrayList<>();
+        ChannelDriver async = ChannelDriver.manual(guest, (d, t) -> () -> { }, p -> {
+            if (p.transactionId() == 1) {
+                throw new IllegalStateException("boom");
+            }
+            got.add(p.transactionId());
+        });
+
+        // before, the exception left drain() with the pass uncommitted and the interrupts masked
+        assertEquals(ChannelDriver.DrainResult.STOPPED, async.drain(16));
+        assertEquals(java.util.List.of(0L), got, "nothing after the packet that failed is delivered");
+        assertEquals(dev.vmbus.channel.EndReason.Kind.HANDLER_FAILED, async.reason().kind());
+        assertEquals("packet sink failed: java.lang.IllegalStateException: boom", async.reason().text());
+        assertFalse(async.open());
+        assertEquals(ChannelDriver.DrainResult.STOPPED, async.drain(16));
+        assertEquals(java.util.List.of(0L), got, "and no later drain reads the same packets again");
+    }
 }
