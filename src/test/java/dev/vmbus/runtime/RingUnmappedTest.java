@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Review row 14: "the transport unmapped the ring" is its own exception and ends the channel RESCINDED
- * ({@code RING_UNMAPPED}); an IllegalStateException that is a bug propagates and never shows as a rescind.
+ * ({@code RING_UNMAPPED}); an IllegalStateException that is a bug never shows as a rescind: in a packet sink it
+ * faults the channel naming the exception, from a caller it is thrown back.
  */
 class RingUnmappedTest {
     private final Arena arena = Arena.ofShared();
@@ -88,22 +89,27 @@ class RingUnmappedTest {
     }
 
     @Test
-    void anIllegalStateExceptionThatIsABugPropagatesAndTheChannelStaysOpen() {
+    void anIllegalStateExceptionThatIsABugFaultsTheChannelAndIsNeverARescind() {
         VmbusChannel host = f.host(0);
         ChannelDriver d = driver(f.guest(0), p -> {
             throw new IllegalStateException("a bug in the packet sink");
         });
         assertEquals(SendStatus.OK, host.sendPacket(new byte[8], 0, 8, 1, PacketType.DATA_INBAND, 0));
 
-        IllegalStateException bug = assertThrows(IllegalStateException.class, () -> d.drain(64));
-        assertEquals("a bug in the packet sink", bug.getMessage());
-        assertEquals(ChannelState.OPEN, d.state(), "a bug is not a rescind");
-        assertNull(d.reason());
-        assertTrue(ends.isEmpty());
+        assertEquals(ChannelDriver.DrainResult.STOPPED, d.drain(64));
+        assertEquals(ChannelState.FAULTED, d.state(), "a bug is not a rescind");
+        assertEquals(EndReason.Kind.HANDLER_FAILED, d.reason().kind());
+        assertEquals("packet sink failed: java.lang.IllegalStateException: a bug in the packet sink", d.reason().text());
+        assertEquals(List.of(d.reason()), ends);
+    }
 
+    @Test
+    void aRequestWithoutARequestorIsTheCallersBugAndLeavesTheChannelOpen() {
+        ChannelDriver d = driver(f.guest(0), p -> { });
         IllegalStateException noRequestor = assertThrows(IllegalStateException.class,
                 () -> d.request(new byte[8], PacketType.DATA_INBAND, 1000));
         assertTrue(noRequestor.getMessage().contains("without a requestor"), noRequestor.getMessage());
         assertEquals(ChannelState.OPEN, d.state());
+        assertNull(d.reason());
     }
 }
