@@ -189,7 +189,7 @@ public final class DeviceVerticle extends VerticleBase {
         answer(m.body(), ar -> {
             if (ar.failed()) {
                 Throwable cause = ar.cause();
-                m.fail(500, cause.getMessage() != null ? cause.getMessage() : cause.toString());
+                m.fail(500, ChannelVerticle.describe(cause));
             } else {
                 m.reply(new Answer(ar.result(), this, relid), BY_REFERENCE);
             }
