@@ -8,6 +8,7 @@ import dev.vmbus.device.timesync.TimesyncSettings;
 import dev.vmbus.ic.IcConstants;
 import dev.vmbus.ic.IcMessage;
 import dev.vmbus.ic.IcVersion;
+import dev.vmbus.ic.shutdown.ShutdownMessage;
 import dev.vmbus.testkit.DeviceProbe;
 import dev.vmbus.testkit.Packets;
 import io.vertx.core.json.JsonObject;
@@ -30,12 +31,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A host at random against the integration services a spoilt message cannot make act on the machine (heartbeat,
- * timesync with its clock steps recorded, KVP in a temporary pool directory and dry run): each negotiates, then gets
- * messages a host sends with random bytes changed, cut short or run long, interleaved with well-formed ones. Every
- * message is answered, dropped (the IC rules for garbage) or fails with the device's own reason, never with a Java
- * exception (an exception the device did not throw itself is a check it lacks); and after it, a well-formed message
- * is still answered as it should be. Every case comes from a fixed seed.
+ * A host at random against the six integration services, each set up so that nothing it is asked can act on this
+ * machine: heartbeat; timesync with its clock steps recorded, not made; KVP in a temporary pool directory, dry run;
+ * shutdown and VSS in dry run with {@code true} for every command; file copy confined to a temporary root. Each
+ * negotiates, then gets messages a host sends with random bytes changed, cut short or run long. Every message is
+ * answered, dropped (the IC rules for garbage) or fails with the device's own reason, never with a Java exception
+ * (an exception the device did not throw itself is a check it lacks); and after it, a well-formed message is still
+ * answered as a response. Every case comes from a fixed seed.
  */
 class IcHostFuzzTest {
     private static final int MESSAGES = 300;
@@ -67,6 +69,81 @@ class IcHostFuzzTest {
         try (DeviceProbe probe = DeviceProbe.of("kvp", new KvpDevice(settings))) {
             fuzz(probe, List.of(IcVersion.of(4, 0)), IcHostFuzzTest::kvpRequest, () -> kvpGet(0, "fuzz"), 3);
         }
+    }
+
+    @Test
+    void shutdown() throws Exception {
+        List<String> nothing = List.of("true");
+        try (DeviceProbe probe = DeviceProbe.of("shutdown", new dev.vmbus.device.shutdown.ShutdownDevice(
+                new dev.vmbus.device.shutdown.ShutdownSettings(true, nothing, nothing, nothing)))) {
+            fuzz(probe, List.of(IcVersion.of(3, 2)), r -> {
+                IcMessage m = IcMessage.request(IcConstants.MSGTYPE_SHUTDOWN, IcVersion.of(3, 0), IcVersion.of(3, 2),
+                        ShutdownMessage.BODY_LENGTH, 0);
+                ShutdownMessage.write(m, r.nextInt(8), ShutdownMessage.REASON_PLANNED, r.nextInt(60));
+                return m.bytes();
+            }, IcHostFuzzTest::otherType, 4);
+        }
+    }
+
+    @Test
+    void vss() throws Exception {
+        List<String> nothing = List.of("true");
+        try (DeviceProbe probe = DeviceProbe.of("vss", new dev.vmbus.device.vss.VssDevice(
+                new dev.vmbus.device.vss.VssSettings(true, List.of(), 900, nothing, nothing, nothing, nothing)))) {
+            fuzz(probe, List.of(IcVersion.of(5, 0)), r -> {
+                IcMessage m = IcMessage.request(IcConstants.MSGTYPE_VSS, IcVersion.of(3, 0), IcVersion.of(5, 0), 36, 0);
+                m.bytes()[IcMessage.HEADER_LENGTH] = (byte) r.nextInt(8); // the operation
+                return m.bytes();
+            }, () -> { // VSS answers no other type (as Linux); an operation it does not know it answers S_OK
+                IcMessage m = IcMessage.request(IcConstants.MSGTYPE_VSS, IcVersion.of(3, 0), IcVersion.of(5, 0), 36, 0);
+                m.bytes()[IcMessage.HEADER_LENGTH] = (byte) 200;
+                return m.bytes();
+            }, 5);
+        }
+    }
+
+    @Test
+    void fcopy() throws Exception {
+        Path root = java.nio.file.Files.createDirectories(dir.resolve("fcopy"));
+        try (DeviceProbe probe = DeviceProbe.of("fcopy", new dev.vmbus.device.fcopy.FcopyDevice(
+                new dev.vmbus.device.fcopy.FcopySettings(List.of(root), 100_000)))) {
+            fuzz(probe, List.of(IcVersion.of(1, 1)), r -> switch (r.nextInt(4)) {
+                case 0 -> {
+                    byte[] b = fcopy(0, 1092);
+                    utf16At(b, 64, "f" + r.nextInt(4));
+                    utf16At(b, 584, root.toString());
+                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(1104, r.nextInt(4)).putLong(1108, r.nextInt(4096));
+                    yield b;
+                }
+                case 1 -> {
+                    byte[] data = new byte[r.nextInt(64)];
+                    r.nextBytes(data);
+                    byte[] b = fcopy(1, ((80 + data.length + 7) & ~7) - IcMessage.HEADER_LENGTH);
+                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(68, r.nextInt(4096)).putInt(76, data.length);
+                    System.arraycopy(data, 0, b, 80, data.length);
+                    yield b;
+                }
+                case 2 -> fcopy(2, 36);
+                default -> fcopy(3, 36);
+            }, IcHostFuzzTest::otherType, 6);
+        }
+    }
+
+    /** A file-copy request of operation {@code op} (START, WRITE, COMPLETE, CANCEL) with a body of {@code body} bytes. */
+    private static byte[] fcopy(int op, int body) {
+        byte[] b = IcMessage.request(IcConstants.MSGTYPE_FCOPY, IcVersion.of(3, 0), IcVersion.of(1, 1), body, 0).bytes();
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(IcMessage.HEADER_LENGTH, op);
+        return b;
+    }
+
+    private static void utf16At(byte[] b, int at, String s) {
+        byte[] u = s.getBytes(StandardCharsets.UTF_16LE);
+        System.arraycopy(u, 0, b, at, u.length);
+    }
+
+    /** A message of a type the service does not take: every IC device answers it HV_E_FAIL, as a response. */
+    private static byte[] otherType() {
+        return heartbeat(7);
     }
 
     /**

@@ -133,9 +133,13 @@ final class FcopyService {
         if (t == null) {
             throw new CopyRefused(IcConstants.E_FAIL, "WRITE without a copy in progress");
         }
+        // every refused WRITE ends the copy: the host cannot rely on a file with a hole or a missing piece
+        if (m.length() < FcopyMessage.WRITE_DATA) { // offset and size are read from [68, 80)
+            fail(t, "WRITE in a " + m.length() + "-byte message, shorter than its " + FcopyMessage.WRITE_DATA
+                    + "-byte header", IcConstants.E_FAIL);
+        }
         long offset = FcopyMessage.writeOffset(m);
         long size = FcopyMessage.writeSize(m);
-        // every refused WRITE ends the copy: the host cannot rely on a file with a hole or a missing piece
         if (size > FcopyMessage.DATA_FRAGMENT || m.length() < FcopyMessage.WRITE_DATA + size) {
             fail(t, "WRITE of " + size + " bytes in a " + m.length() + "-byte message (at most "
                     + FcopyMessage.DATA_FRAGMENT + ")", IcConstants.E_FAIL);

@@ -138,6 +138,12 @@ class FcopyGuestTest {
         FcopyWire.le(lying).putInt(76, 4000); // claims more data than the message holds
         expect(lying, E_FAIL);
 
+        // a WRITE cut inside its offset and size (IcHostFuzzTest found it): refused, not an IndexOutOfBoundsException
+        expect(FcopyWire.start(root.toString(), "f", 0, 10), OK);
+        expect(FcopyWire.write(0, new byte[5]), OK);
+        expect(Arrays.copyOf(FcopyWire.write(5, new byte[5]), 72), E_FAIL);
+        assertEquals(List.of(), tree(), "and it ended the copy");
+
         expect(FcopyWire.start(root.toString(), "f", 0, 10), OK);
         expect(FcopyWire.write(0, new byte[5]), OK);
         assertEquals(1, tree().size(), "the data so far is in one temporary file");
