@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * answered as a response. Every case comes from a fixed seed.
  */
 class IcHostFuzzTest {
-    private static final int MESSAGES = 300;
+    /** Per service; a longer hunt: {@code -Dtest.argLine="--enable-native-access=ALL-UNNAMED -Dfuzz.messages=5000 -Dfuzz.seed=N"}. */
+    private static final int MESSAGES = Integer.getInteger("fuzz.messages", 300);
     private static final List<String> UNEXPECTED = List.of("java.lang.", "java.nio.", "java.util.", "jdk.internal.");
 
     @TempDir
@@ -58,8 +59,9 @@ class IcHostFuzzTest {
         AtomicInteger steps = new AtomicInteger();
         try (DeviceProbe probe = DeviceProbe.of("timesync", new TimesyncDevice(new TimesyncSettings(null, false),
                 () -> 1_000_000_000L, unixNanos -> steps.incrementAndGet()))) {
-            fuzz(probe, List.of(IcVersion.of(4, 0)), IcHostFuzzTest::timeSample,
-                    () -> timeSample(new Random(0)), 2);
+            // a spoilt header can be a negotiation, and one that picks the old layout makes a v4 sample too short to
+            // answer (as Linux): another type is answered whatever was negotiated
+            fuzz(probe, List.of(IcVersion.of(4, 0)), IcHostFuzzTest::timeSample, IcHostFuzzTest::otherType, 2);
         }
     }
 
@@ -154,7 +156,7 @@ class IcHostFuzzTest {
     private static void fuzz(DeviceProbe probe, List<IcVersion> versions, java.util.function.Function<Random, byte[]> make,
                              Supplier<byte[]> good, long seed) throws Exception {
         probe.negotiate(versions);
-        Random r = new Random(seed);
+        Random r = new Random(seed + Long.getLong("fuzz.seed", 0));
         int answered = 0;
         int failed = 0;
         for (int i = 0; i < MESSAGES; i++) {

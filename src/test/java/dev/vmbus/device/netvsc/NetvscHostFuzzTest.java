@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NetvscHostFuzzTest {
     private static final HostTransport.Buffers BUFFERS = new HostTransport.Buffers(32 * 4096, 16 * 4096);
-    private static final int CASES = 150;
+    /** A longer hunt: {@code -Dtest.argLine="--enable-native-access=ALL-UNNAMED -Dfuzz.cases=1500"}. */
+    private static final int CASES = Integer.getInteger("fuzz.cases", 150);
     /** What only an unexpected exception puts in a reason (the runtime names the exception's class). */
     private static final List<String> UNEXPECTED = List.of("java.lang.", "java.nio.", "java.util.", "jdk.internal.",
             "NetCodecException:");

@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * serving it; either way the echo channel beside it still answers. Every case comes from a fixed seed.
  */
 class HostNicFuzzTest {
-    private static final int CASES = 100;
+    /** A longer hunt: {@code -Dtest.argLine="--enable-native-access=ALL-UNNAMED -Dfuzz.cases=1500"}. */
+    private static final int CASES = Integer.getInteger("fuzz.cases", 100);
     private static final List<String> UNEXPECTED = List.of("java.lang.", "java.nio.", "java.util.", "jdk.internal.");
 
     @Test
