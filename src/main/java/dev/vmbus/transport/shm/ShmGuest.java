@@ -181,7 +181,7 @@ public final class ShmGuest implements GuestTransport {
                 case ShmProtocol.CLOSED -> complete(awaitingClosed, ShmProtocol.relid(message));
                 case ShmProtocol.RESCIND -> rescinded(ShmProtocol.relid(message));
                 case ShmProtocol.ERROR -> complaints.report(HostComplaints.TRANSPORT, HostComplaints.Kind.BAD_CONTROL_MESSAGE,
-                        () -> "shm: the host reports an error: " + message.getString("message"));
+                        () -> "shm: the host reports an error: " + ShmProtocol.errorText(message));
                 default -> { } // unknown ops are ignored
             }
         } catch (ShmProtocol.ProtocolException e) {

@@ -165,7 +165,7 @@ public final class ShmHost implements HostTransport {
             String op = message.getString("op");
             if (!op.equals(ShmProtocol.OPEN) && !op.equals(ShmProtocol.CLOSE)) {
                 if (op.equals(ShmProtocol.ERROR)) {
-                    LOG.warning("shm: guest reports an error: " + message.getString("message"));
+                    LOG.warning("shm: guest reports an error: " + ShmProtocol.errorText(message));
                 }
                 return; // unknown ops are ignored
             }

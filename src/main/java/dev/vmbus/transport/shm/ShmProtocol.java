@@ -135,6 +135,11 @@ public final class ShmProtocol {
         return new JsonObject().put("op", ERROR).put("message", message);
     }
 
+    /** What an {@code error} line says, whatever the sender put there (not only a string), shortened for a log. */
+    public static String errorText(JsonObject message) {
+        return abbreviate(String.valueOf(message.getValue("message")));
+    }
+
     /** Parses one control line into a JSON object with a string {@code op}. */
     public static JsonObject parse(Buffer line) {
         JsonObject message;
