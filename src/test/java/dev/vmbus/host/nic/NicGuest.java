@@ -252,9 +252,17 @@ final class NicGuest implements AutoCloseable {
 
     /** An RNDIS control message GPA-direct from guest memory, as Linux and DPDK send it; returns its id. */
     long control(RndisMessage m) throws Exception {
+        return control(m, 100);
+    }
+
+    /**
+     * As {@link #control(RndisMessage)}, from {@code offset} of guest memory: messages sent before the host has
+     * read the last need places of their own.
+     */
+    long control(RndisMessage m, int offset) throws Exception {
         byte[] bytes = m.encode();
-        MemorySegment.copy(bytes, 0, pages.memory(), ValueLayout.JAVA_BYTE, 100, bytes.length);
-        GpaRanges ranges = new GpaRanges().add(bytes.length, 100, pages.pfns(100, bytes.length), 0);
+        MemorySegment.copy(bytes, 0, pages.memory(), ValueLayout.JAVA_BYTE, offset, bytes.length);
+        GpaRanges ranges = new GpaRanges().add(bytes.length, offset % 4096, pages.pfns(offset, bytes.length), 0);
         long id = nextId++;
         send(guest, new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, Nvsp.NO_SECTION, 0).encode(), id,
                 PacketType.DATA_USING_GPA_DIRECT, PacketLayout.FLAG_COMPLETION_REQUESTED, ranges);
