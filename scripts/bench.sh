@@ -27,7 +27,8 @@
 #                     through jvmfwd (the same forwarder in a JVM with the agent's options) and through the
 #                     synthetic NIC (vmbus host and vmbus run over shm, each with a TAP): JSON in
 #                     target/bench/net.json (extra arguments go to vmbus bench net: --seconds N --pings N
-#                     --links veth,tapfwd,jvmfwd,vmbus --queues N --jvm-options FILE --host-jvm-options FILE);
+#                     --interval S --links veth,tapfwd,jvmfwd,vmbus --queues N --jvm-options FILE
+#                     --host-jvm-options FILE);
 #                     installs iperf3, gcc, iproute2 and iputils-ping with apt-get when missing
 # Maven runs online (a fresh machine downloads what it lacks); BENCH_MVN_OFFLINE=-o runs it offline.
 # Extra arguments go to JMH and override the defaults, e.g.  scripts/bench.sh ring -f 1 -p payloadBytes=4096 -prof gc
@@ -36,7 +37,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
