@@ -150,8 +150,8 @@ class IcHostFuzzTest {
 
     /**
      * Negotiates {@code versions}, then sends {@link #MESSAGES} messages made by {@code make}, each spoilt (or not)
-     * at random; after each, {@code good} must still get an answer, until the device fails a message (a real
-     * channel would be faulted then, and nothing more sent).
+     * at random; after each that did not fail, {@code good} must still get an answer. One that fails (with the
+     * device's own reason) would fault a real channel; the device is kept here, so what follows tests it too.
      */
     private static void fuzz(DeviceProbe probe, List<IcVersion> versions, java.util.function.Function<Random, byte[]> make,
                              Supplier<byte[]> good, long seed) throws Exception {
