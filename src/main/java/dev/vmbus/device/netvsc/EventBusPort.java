@@ -4,10 +4,12 @@ import dev.vmbus.net.FramePort;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
 
 import java.util.concurrent.Executor;
+import java.util.logging.Logger;
 
 /**
  * The {@code eventbus} backend: every frame the NIC receives from the host is published as a {@link Buffer} on
@@ -16,7 +18,10 @@ import java.util.concurrent.Executor;
  *
  * <p>Back-pressure: {@link #pause()} pauses the consumer, which keeps up to {@link #MAX_BUFFERED} frames and drops
  * older ones beyond (Vert.x's rule), as a full NIC queue would. Frames shorter than an Ethernet header or longer
- * than the NIC's largest frame are dropped and counted.
+ * than the NIC's largest frame are dropped and counted; a body that is not a {@link Buffer} is dropped and logged
+ * (once per port: it is the sender's bug, not traffic). A sender that asked for a reply ({@code request}) gets an
+ * empty one when the frame is taken (queued for the host, not yet sent) and a failure, code
+ * {@link #REFUSED}, with the reason when it is not.
  *
  * <p>Threads: made and used on the NIC's context; the counters are read by {@link #stats()} there too.
  */
@@ -24,6 +29,9 @@ final class EventBusPort implements FramePort {
     /** Frames the paused consumer keeps. */
     static final int MAX_BUFFERED = 1024;
     private static final int ETHERNET_HEADER = 14;
+    /** The failure code of a refused frame's reply. */
+    static final int REFUSED = 400;
+    private static final Logger LOG = Logger.getLogger(EventBusPort.class.getName());
 
     /** The port's only tie to Vert.x. */
     private final EventBus bus;
@@ -38,6 +46,7 @@ final class EventBusPort implements FramePort {
     private long bytesOut;
     private long dropsTooLong;
     private boolean closed;
+    private boolean wrongBodyLogged;
 
     EventBusPort(Vertx vertx, String name, int maxFrame) {
         this.bus = vertx.eventBus();
@@ -64,15 +73,36 @@ final class EventBusPort implements FramePort {
         consumer = bus.consumer(new MessageConsumerOptions().setAddress(txAddress(name))
                 .setLocalOnly(true).setMaxBufferedMessages(MAX_BUFFERED), m -> {
             Object body = m.body();
-            if (!(body instanceof Buffer buffer) || buffer.length() < ETHERNET_HEADER || buffer.length() > maxFrame) {
+            if (!(body instanceof Buffer buffer)) {
+                String why = "a frame for " + txAddress(name) + " is a Buffer, not "
+                        + (body == null ? "null" : body.getClass().getName());
+                if (!wrongBodyLogged) {
+                    wrongBodyLogged = true;
+                    LOG.warning(why + " (dropped; said once per NIC)");
+                }
+                refuse(m, why);
+                return;
+            }
+            if (buffer.length() < ETHERNET_HEADER || buffer.length() > maxFrame) {
                 dropsTooLong++;
+                refuse(m, "a frame of " + buffer.length() + " bytes is outside " + ETHERNET_HEADER + ".." + maxFrame
+                        + " bytes (an Ethernet header to the NIC's largest frame)");
                 return;
             }
             byte[] frame = buffer.getBytes();
             framesIn++;
             bytesIn += frame.length;
             deliver.execute(() -> toNic.frame(frame, frame.length, false));
+            if (m.replyAddress() != null) {
+                m.reply(null);
+            }
         });
+    }
+
+    private static void refuse(Message<?> m, String why) {
+        if (m.replyAddress() != null) {
+            m.fail(REFUSED, why);
+        }
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.vmbus.ring.PacketType;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.HostTransport;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -144,6 +147,40 @@ class NetvscDataTest {
             assertEquals(1, host.awaitNic(n -> n.getJsonObject("port").getLong("dropsTooLong") == 1, "a drop")
                     .getJsonObject("port").getLong("dropsTooLong"));
         }
+    }
+
+    @Test
+    void aSenderThatAsksIsToldTheFrameWasTakenOrWhyNot() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            String tx = EventBusPort.txAddress("vmbus0");
+            var bus = host.vertx.eventBus();
+
+            assertNull(bus.request(tx, Buffer.buffer(frame(60, 1))).await(10, TimeUnit.SECONDS).body());
+            assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(nextSend(host)), "the frame went out");
+
+            ReplyException tooLong = refusal(bus.request(tx, Buffer.buffer(frame(1518 + 1, 2))));
+            assertEquals("a frame of 1519 bytes is outside 14..1518 bytes (an Ethernet header to the NIC's largest"
+                    + " frame)", tooLong.getMessage());
+            assertEquals(EventBusPort.REFUSED, tooLong.failureCode());
+            assertEquals("a frame of 13 bytes is outside 14..1518 bytes (an Ethernet header to the NIC's largest"
+                    + " frame)", refusal(bus.request(tx, Buffer.buffer(frame(13, 3)))).getMessage());
+            assertEquals("a frame for vmbus.netvsc.vmbus0.tx is a Buffer, not java.lang.String",
+                    refusal(bus.request(tx, "not a frame")).getMessage());
+
+            // a plain send of a wrong body is dropped too, and only wrong lengths count as dropsTooLong
+            bus.send(tx, new JsonObject());
+            bus.send(tx, Buffer.buffer(frame(61, 4)));
+            assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(nextSend(host)), "the next frame went out");
+            JsonObject port = host.awaitNic(n -> n.getJsonObject("port").getLong("framesIn") == 2, "two frames in")
+                    .getJsonObject("port");
+            assertEquals(2, port.getLong("dropsTooLong"));
+        }
+    }
+
+    private static ReplyException refusal(io.vertx.core.Future<?> reply) {
+        return assertThrows(ReplyException.class, () -> reply.await(10, TimeUnit.SECONDS));
     }
 
     @Test
