@@ -10,7 +10,7 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /** A plug-in of one class GUID and no settings whose device the test makes: what the bus tests deploy by hand. */
-record OneClassPlugin(String name, UUID classId, Supplier<Device> devices) implements DevicePlugin<NoSettings> {
+public record OneClassPlugin(String name, UUID classId, Supplier<Device> devices) implements DevicePlugin<NoSettings> {
     @Override
     public List<UUID> classIds() {
         return List.of(classId);

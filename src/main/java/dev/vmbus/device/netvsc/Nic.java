@@ -37,8 +37,10 @@ import java.util.logging.Logger;
  *
  * <p>Every answer of the host is checked as Linux checks it; anything wrong (a status other than success where one
  * is required, a malformed message, a range outside a buffer, a transaction id never issued, an RNDIS response
- * nobody asked for) throws {@link NetvscFault} while the packet that carried it is handled, which fails that
- * packet's batch and so faults this NIC's channel only. What goes wrong outside a packet (a host that stops
+ * nobody asked for, a completion on a channel its request did not go out on) throws {@link NetvscFault} while the
+ * packet that carried it is handled, which fails the NIC: that packet's batch faults its channel, and the NIC's
+ * other channels end with the same reason (its subchannels share its buffers and state, as Linux's are part of one
+ * {@code net_device}); no other device's channel is touched. What goes wrong outside a packet (a host that stops
  * answering during bring-up, caught by a timer; no buffer or guest memory; a backend that does not start) ends
  * the NIC's channels at once with the reason ({@link ChannelPort#end}).
  *
@@ -325,10 +327,18 @@ final class Nic {
         return type.cast(m);
     }
 
+    /**
+     * A completion, matched against the requests of the channel it came on (as Linux looks its transaction id up in
+     * that channel's own requestor): NVSP and RNDIS requests go on the primary only, a frame on its queue's channel.
+     */
     private void completion(Packet packet) {
         long tid = packet.transactionId();
         if ((tid & DATA) != 0) {
             tx.completed(packet, tid);
+        } else if (packet.relid() != relid()) {
+            throw new NetvscFault("a completion on channel " + packet.relid() + " for transaction id "
+                    + Long.toUnsignedString(tid) + ", which this guest never issued on that channel (its NVSP and"
+                    + " RNDIS requests go on channel " + relid() + ")");
         } else {
             control.completed(packet, tid);
         }

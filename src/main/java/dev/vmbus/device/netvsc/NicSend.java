@@ -29,7 +29,7 @@ import java.util.List;
  * entry {@code i} is queue {@code i % queues}), and the frame is sent on that queue's channel, so every frame of a
  * flow leaves in order on one ring. An entry naming a queue that is not open sends on the primary. The send buffer
  * (and so the sections) is the primary's, shared by every queue; a section's completion comes on the channel its
- * frame went out on.
+ * frame went out on, and on no other (Linux looks it up in that channel's requestor).
  *
  * <p>Bursts: while the backend says more frames follow in the same task ({@link FramePort.Receiver}), frames for
  * the same queue go into the same section, PACKET_MSGs end to end, each starting on the host's packet alignment
@@ -50,7 +50,8 @@ final class NicSend {
     volatile int sectionSize;
     volatile SendSections sections;
     private long[] sectionTid;
-    private int[] sectionQueue;
+    /** The queue each section in use went out on (its completion comes on that queue's channel). */
+    private NicQueue[] sectionQueue;
     /** The host's send indirection table (NVSP 134), or null before it sent one. */
     private volatile int[] sendTable;
     /** The open queues by index (null where none is open), rebuilt whenever a queue opens or ends. */
@@ -89,7 +90,7 @@ final class NicSend {
     void sections(int size, SendSections cut) {
         sectionSize = size;
         sectionTid = new long[cut.count()];
-        sectionQueue = new int[cut.count()];
+        sectionQueue = new NicQueue[cut.count()];
         sections = cut;
     }
 
@@ -140,7 +141,7 @@ final class NicSend {
         }
         boolean freed = false;
         for (int i = 0; i < sectionTid.length; i++) {
-            if (sectionTid[i] != 0 && sectionQueue[i] == index) {
+            if (sectionTid[i] != 0 && sectionQueue[i].index == index) {
                 sectionTid[i] = 0;
                 sections.give(i);
                 dropsQueueEnded++;
@@ -282,15 +283,13 @@ final class NicSend {
                 openLength).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1);
         if (q == null || q.index == 0 || q.port == null) {
             NicQueue primary = q != null && q.index == 0 ? q : nic.queues.get(nic.relid());
-            sectionQueue[index] = 0;
-            if (primary != null) {
-                primary.framesOut += openFrames;
-                primary.bytesOut += openBytes;
-            }
+            sectionQueue[index] = primary;
+            primary.framesOut += openFrames;
+            primary.bytesOut += openBytes;
             nic.send(packet);
             return;
         }
-        sectionQueue[index] = q.index;
+        sectionQueue[index] = q;
         q.framesOut += openFrames;
         q.bytesOut += openBytes;
         ChannelPort out = q.port;
@@ -311,6 +310,12 @@ final class NicSend {
         if (sectionTid == null || sectionTid[index] != tid) {
             throw new NetvscFault("a completion for transaction id 0x" + Long.toHexString(tid)
                     + ", a data send this guest never issued (or the host already completed)");
+        }
+        int sentOn = sectionQueue[index].relid;
+        if (packet.relid() != sentOn) {
+            throw new NetvscFault("a completion on channel " + packet.relid() + " for transaction id 0x"
+                    + Long.toHexString(tid) + ", a data send this guest never issued on channel " + packet.relid()
+                    + " (it went out on channel " + sentOn + ")");
         }
         NvspMessage m = Nic.nvsp(packet.payload(), true, "the completion of a frame in send section " + index);
         NvspMessage.RndisPacketComplete done = Nic.expect(m, NvspMessage.RndisPacketComplete.class,

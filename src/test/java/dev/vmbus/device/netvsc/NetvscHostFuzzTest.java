@@ -44,17 +44,22 @@ class NetvscHostFuzzTest {
     /** A longer hunt: {@code -Dtest.argLine="--enable-native-access=ALL-UNNAMED -Dfuzz.cases=1500"}. */
     private static final int CASES = Integer.getInteger("fuzz.cases", 150);
     /** What only an unexpected exception puts in a reason (the runtime names the exception's class). */
-    private static final List<String> UNEXPECTED = List.of("java.lang.", "java.nio.", "java.util.", "jdk.internal.",
+    static final List<String> UNEXPECTED = List.of("java.lang.", "java.nio.", "java.util.", "jdk.internal.",
             "NetCodecException:");
 
     @Test
     void garbageFromTheHostFaultsTheNicWithItsReasonAndValuesItMayChooseAreTaken() throws Exception {
+        run(CASES, 1);
+    }
+
+    /** Seeds 0 to {@code cases - 1}, each a case on a NIC of {@code queues} queues ({@link #runCase}). */
+    static void run(int cases, int queues) throws Exception {
         int hostile = 0;
         int faulted = 0;
-        for (int seed = 0; seed < CASES; seed++) {
+        for (int seed = 0; seed < cases; seed++) {
             Random r = new Random(seed);
             boolean spoilt = r.nextBoolean();
-            boolean fault = runCase(seed, r, spoilt);
+            boolean fault = runCase(seed, r, spoilt, queues);
             if (spoilt) {
                 hostile++;
                 faulted += fault ? 1 : 0;
@@ -66,21 +71,27 @@ class NetvscHostFuzzTest {
         assertTrue(faulted > hostile / 2, faulted + " of " + hostile + " spoilt cases faulted");
     }
 
-    /** One case; true if it faulted the NIC. */
-    private static boolean runCase(int seed, Random r, boolean spoilt) throws Exception {
+    /**
+     * One case on a NIC of {@code queues} queues; true if it faulted the NIC. With more than one queue every message
+     * and the probe go on one subchannel the seed picks, and a fault must end all the NIC's channels with one reason.
+     */
+    static boolean runCase(int seed, Random r, boolean spoilt, int queues) throws Exception {
         List<String> sent = new ArrayList<>();
-        try (NicHost host = new NicHost(new JsonObject(), BUFFERS)) {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", queues), BUFFERS)) {
             assertTrue(host.bringUp(new NetvspAnswers() { }), "seed " + seed + ": bring-up");
-            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            host.awaitNic(n -> n.getString("phase").equals("up") && n.getJsonArray("queues").size() == queues,
+                    queues + " queues up");
+            int relid = queues == 1 ? NicHost.RELID : NicHost.RELID + 1 + r.nextInt(queues - 1);
             Queue<byte[]> rx = NetvscDataTest.listen(host);
             int steps = 1 + r.nextInt(4);
             byte[] probe = NetvscDataTest.frame(60 + r.nextInt(1400), seed);
             try {
                 for (int i = 0; i < steps && host.ended() == null; i++) {
-                    sent.add(spoilt ? garbage(host, r) : otherValues(host, r));
+                    sent.add(spoilt ? garbage(host, relid, r) : otherValues(host, relid, r));
                 }
                 if (host.ended() == null) {
-                    host.deliver(List.of(new RndisMessage.Packet(probe, List.of()).encode()), Nvsp.CHANNEL_DATA);
+                    host.deliver(relid, List.of(new RndisMessage.Packet(probe, List.of()).encode()),
+                            Nvsp.CHANNEL_DATA);
                 }
             } catch (ChannelClosedException faultedMeanwhile) {
                 // the guest ended the channel between the look and the send: the end is checked below
@@ -104,6 +115,12 @@ class NetvscHostFuzzTest {
                     fail(what + "an exception the NIC did not throw itself: " + reason);
                 }
             }
+            for (int sub = NicHost.RELID + 1; sub < NicHost.RELID + queues; sub++) {
+                ChannelEvent subEnd = NetvscSubchannelHostileTest.awaitEnded(host, sub);
+                assertEquals(ChannelState.FAULTED, subEnd.state(), what + subEnd);
+                assertEquals(NetvscSubchannelHostileTest.own(reason), NetvscSubchannelHostileTest.own(
+                        subEnd.reason().text()), what + "subchannel " + sub);
+            }
             return true;
         }
     }
@@ -112,7 +129,7 @@ class NetvscHostFuzzTest {
      * Sends one message a real host sends with other values where any value is the host's to choose: a frame's
      * bytes, a per-packet info's value, a status code, a send table's entries.
      */
-    private static String otherValues(NicHost host, Random r) throws Exception {
+    private static String otherValues(NicHost host, int relid, Random r) throws Exception {
         int kind = r.nextInt(3);
         if (kind == 0) {
             List<PerPacketInfo> ppi = somePpis(r);
@@ -124,30 +141,30 @@ class NetvscHostFuzzTest {
             } else {
                 spoil(m, m.length - frame.length, m.length, r);
             }
-            host.deliver(List.of(m), Nvsp.CHANNEL_DATA);
+            host.deliver(relid, List.of(m), Nvsp.CHANNEL_DATA);
             return "PACKET_MSG with other values (" + ppi.size() + " PPIs)";
         }
         if (kind == 1) {
             byte[] m = new RndisMessage.IndicateStatus(Rndis.STATUS_NETWORK_CHANGE, new byte[r.nextInt(3) * 4]).encode();
             spoil(m, 8, 12, r); // the status code
-            host.deliver(List.of(m), Nvsp.CHANNEL_CONTROL);
+            host.deliver(relid, List.of(m), Nvsp.CHANNEL_CONTROL);
             return "INDICATE_STATUS of another status";
         }
         byte[] m = new NvspMessage.IndirectionTable(indirection(r)).encode();
         spoil(m, m.length - 64, m.length, r); // the 16 entries
-        host.send(m, r.nextInt(100), PacketType.DATA_INBAND, 0, null);
+        host.send(relid, m, r.nextInt(100), PacketType.DATA_INBAND, 0, null);
         return "send table of other queues";
     }
 
     /** Sends one message a real host sends, spoilt anywhere; returns what it was, for a failure's message. */
-    private static String garbage(NicHost host, Random r) throws Exception {
+    private static String garbage(NicHost host, int relid, Random r) throws Exception {
         int kind = r.nextInt(5);
         if (kind == 0) {
             List<PerPacketInfo> ppi = somePpis(r);
             byte[] frame = NetvscDataTest.frame(14 + r.nextInt(1500), r.nextInt());
             byte[] m = new RndisMessage.Packet(frame, ppi).encode();
             spoil(m, 0, m.length - frame.length, r);
-            host.deliver(List.of(m), r.nextInt(4) == 0 ? Nvsp.CHANNEL_CONTROL : Nvsp.CHANNEL_DATA);
+            host.deliver(relid, List.of(m), r.nextInt(4) == 0 ? Nvsp.CHANNEL_CONTROL : Nvsp.CHANNEL_DATA);
             return "PACKET_MSG spoilt (" + ppi.size() + " PPIs)";
         }
         if (kind == 1) {
@@ -155,13 +172,13 @@ class NetvscHostFuzzTest {
             r.nextBytes(buffer);
             byte[] m = new RndisMessage.IndicateStatus(Rndis.STATUS_NETWORK_CHANGE, buffer).encode();
             spoil(m, 0, m.length, r);
-            host.deliver(List.of(m), Nvsp.CHANNEL_CONTROL);
+            host.deliver(relid, List.of(m), Nvsp.CHANNEL_CONTROL);
             return "INDICATE_STATUS spoilt";
         }
         if (kind == 2) {
             byte[] m = new NvspMessage.IndirectionTable(indirection(r)).encode();
             spoil(m, 0, m.length - 64, r);
-            host.send(m, r.nextInt(100), PacketType.DATA_INBAND, 0, null);
+            host.send(relid, m, r.nextInt(100), PacketType.DATA_INBAND, 0, null);
             return "send table spoilt";
         }
         if (kind == 3) {
@@ -172,7 +189,7 @@ class NetvscHostFuzzTest {
                 ranges.add(anyLength(r), anyOffset(r));
             }
             long tid = r.nextInt(4) == 0 ? r.nextLong() : r.nextInt(72);
-            host.send(new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, Nvsp.NO_SECTION, 0).encode(), tid,
+            host.send(relid, new NvspMessage.RndisPacket(Nvsp.CHANNEL_DATA, Nvsp.NO_SECTION, 0).encode(), tid,
                     PacketType.DATA_USING_XFER_PAGES, 1, ranges);
             return "transfer pages, " + ranges.count() + " ranges, tid " + tid;
         }
@@ -183,7 +200,7 @@ class NetvscHostFuzzTest {
         };
         byte[] m = new NvspMessage.RndisPacketComplete(r.nextBoolean() ? Nvsp.STATUS_SUCCESS : r.nextInt()).encode();
         spoil(m, 0, m.length, r);
-        host.send(m, tid, PacketType.COMP, 0, null);
+        host.send(relid, m, tid, PacketType.COMP, 0, null);
         return "completion of tid " + tid;
     }
 

@@ -37,6 +37,16 @@ interface NetvspAnswers {
         return standard(request);
     }
 
+    /** The channel the NVSP 107 carrying {@code request} is completed on: the primary, where the guest sent it. */
+    default int completeOn(RndisMessage request) {
+        return NicHost.RELID;
+    }
+
+    /** The channel whose transfer pages carry the response to {@code request}: the primary, as netvsp answers. */
+    default int respondOn(RndisMessage request) {
+        return NicHost.RELID;
+    }
+
     /** NVSP 133: grants what the guest asks for. */
     default NvspMessage subchannels(NvspMessage.SubchannelRequest request) {
         return new NvspMessage.SubchannelComplete(Nvsp.STATUS_SUCCESS, request.count());

@@ -4,6 +4,7 @@ import dev.vmbus.bus.Addresses;
 import dev.vmbus.bus.ChannelEvent;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.bus.LocalCodec;
+import dev.vmbus.bus.OneClassPlugin;
 import dev.vmbus.bus.VmbusVerticle;
 import dev.vmbus.channel.ChannelState;
 import dev.vmbus.channel.DeviceClass;
@@ -20,6 +21,7 @@ import dev.vmbus.ring.GpaRanges;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.runtime.ChannelDriver;
+import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.ChannelBuffer;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.channel.ChannelClosedException;
@@ -66,6 +68,9 @@ final class NicHost implements AutoCloseable {
     static final UUID CLASS_ID = DeviceClass.byName("netvsc").orElseThrow().classId();
     static final Duration TIMEOUT = Duration.ofSeconds(10);
     static final int RELID = 21;
+    /** The echo channel beside the NIC ({@link #echo}): a device of its own class answers each packet with it. */
+    static final int ECHO_RELID = 40;
+    static final UUID ECHO_CLASS = UUID.fromString("6c9d7e0a-3b1f-4e52-9a77-5f0e2d1c8b44");
     /** OpenVMM's receive slot at MTU 1500: 256 + 1514 + 36. */
     static final int SLOT = 1806;
     static final int SECTION = 6144;
@@ -81,6 +86,9 @@ final class NicHost implements AutoCloseable {
     final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
     private final Context hostContext;
     private final Queue<Packet> received = new ConcurrentLinkedQueue<>();
+    /** The echo channel's packets from the guest, and its host end once {@link #echo} offered it. */
+    private final Queue<Packet> echoed = new ConcurrentLinkedQueue<>();
+    private volatile ChannelDriver echoDriver;
     /** The NIC channel's ended event. */
     private final Promise<ChannelEvent> end = Promise.promise();
     private final Promise<ChannelDriver> driver = Promise.promise();
@@ -111,7 +119,8 @@ final class NicHost implements AutoCloseable {
             hostContext = vertx.getOrCreateContext();
             onHost(() -> bus.host().start());
             memory = onHost(() -> bus.host().guestMemory(16 * 4096));
-            DeviceRegistry registry = DeviceRegistry.of(List.of(handler),
+            DeviceRegistry registry = DeviceRegistry.of(List.of(handler, new OneClassPlugin("echo", ECHO_CLASS,
+                            () -> packet -> Future.succeededFuture(Reply.echo()))),
                     Map.of("netvsc", config.copy().put("enabled", true)), TransportType.SIM);
             vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, 0)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
@@ -255,6 +264,40 @@ final class NicHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Another device's channel beside the NIC (offered on the first call): sends {@code payload} on it and returns
+     * what the guest's echo device answered, or fails if it does not answer within {@link #TIMEOUT}.
+     */
+    byte[] echo(byte[] payload, long tid) throws Exception {
+        if (echoDriver == null) {
+            Promise<ChannelDriver> d = Promise.promise();
+            onHost(() -> bus.host().offer(new Offer(ECHO_RELID, ECHO_CLASS, UUID.randomUUID(), 0, 16 * 1024),
+                    HostTransport.Buffers.NONE, new HostTransport.ChannelListener() {
+                        @Override
+                        public void opened(ChannelLink l) {
+                            d.complete(ChannelDriver.host(l, hostContext, 0, echoed::add));
+                        }
+
+                        @Override
+                        public void closed(int r, EndReason reason) {
+                        }
+                    }));
+            echoDriver = d.future().await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        ChannelDriver d = echoDriver;
+        onHost(() -> d.send(payload, tid, PacketType.DATA_INBAND, 0, null, null));
+        Packet answer;
+        try {
+            answer = promptly("the echo channel's answer").until(echoed::poll, Objects::nonNull);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the echo channel beside the NIC did not answer; events " + events, e);
+        }
+        if (answer.transactionId() != tid) {
+            throw new AssertionError("the echo channel answered transaction " + answer.transactionId() + ", not " + tid);
+        }
+        return answer.payload();
+    }
+
     /** Rescinds channel {@code relid} (a subchannel the host offered); returns once the host did. */
     void rescind(int relid) throws Exception {
         onHost(() -> bus.host().rescind(relid));
@@ -274,7 +317,12 @@ final class NicHost implements AutoCloseable {
 
     /** A completion of the guest's packet {@code tid} carrying {@code m}. */
     void complete(long tid, NvspMessage m) throws Exception {
-        send(m.encode(), tid, PacketType.COMP, 0, null);
+        complete(RELID, tid, m);
+    }
+
+    /** {@link #complete(long, NvspMessage)} on channel {@code relid} (the primary or a subchannel). */
+    void complete(int relid, long tid, NvspMessage m) throws Exception {
+        send(relid, m.encode(), tid, PacketType.COMP, 0, null);
     }
 
     /** The RNDIS message a guest's NVSP 107 carries: GPA-direct from guest memory, or in a send section. */
@@ -344,9 +392,9 @@ final class NicHost implements AutoCloseable {
                 RndisMessage request = rndisOf(p);
                 RndisMessage response = a.rndis(request);
                 try {
-                    complete(p.transactionId(), a.controlCompletion());
+                    complete(a.completeOn(request), p.transactionId(), a.controlCompletion());
                     if (response != null) {
-                        deliver(List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
+                        deliver(a.respondOn(request), List.of(response.encode()), Nvsp.CHANNEL_CONTROL);
                     }
                 } catch (ChannelClosedException e) {
                     return false; // the guest faulted the channel on the completion: the caller checks why
