@@ -173,7 +173,7 @@ final class Nic {
                 batch(batch);
             } catch (RuntimeException e) {
                 // the subchannel's batch returned long ago: the NIC fails and ends its channels with the reason
-                fail(e.getMessage());
+                fail(e instanceof NetvscFault ? e.getMessage() : "netvsc " + name + ": " + e);
                 endChannels();
             }
         });
@@ -294,8 +294,10 @@ final class Nic {
                     default -> throw new NetvscFault("the host sent a " + PacketType.name(packet.type())
                             + " packet, which no NVSP host sends");
                 }
-            } catch (NetvscFault e) {
-                String reason = "netvsc " + name + ": " + e.getMessage();
+            } catch (RuntimeException e) {
+                // a host mistake, or a slip of the NIC's own: a JDK exception, named with its class as the runtime
+                // names it on a channel (so it reads as one), ends all the NIC's channels as a mistake does
+                String reason = "netvsc " + name + ": " + (e instanceof NetvscFault ? e.getMessage() : e.toString());
                 fail(reason);
                 // the throw faults the channel this batch came from; the NIC's other channels end with it now
                 subchannelPorts.values().forEach(p -> p.end(reason));

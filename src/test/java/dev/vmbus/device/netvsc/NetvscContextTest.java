@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetvscContextTest {
 
     /** A backend that notes the threads it is started on, hands frames to the NIC on and gets frames on. */
-    static final class ThreadPort implements FramePort {
+    static class ThreadPort implements FramePort {
         final Set<String> started = ConcurrentHashMap.newKeySet();
         final Set<String> fromHost = ConcurrentHashMap.newKeySet();
         volatile Executor deliver;

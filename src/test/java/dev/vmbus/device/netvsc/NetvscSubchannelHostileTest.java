@@ -267,6 +267,41 @@ class NetvscSubchannelHostileTest {
     }
 
     /**
+     * A slip of the NIC's own (here a backend that throws an exception of the JDK's on the first frame) in a packet
+     * of either kind of channel fails the NIC as a host mistake does: every channel of the NIC ends, and the reason
+     * names the exception's class, so that it reads as a slip and the fuzz cases notice one.
+     */
+    @Test
+    void aSlipOnOneChannelEndsEveryChannelOfTheNicNamingIt() throws Exception {
+        for (int on : new int[] {SUB1, NicHost.RELID}) {
+            NetvscHandler slipping = new NetvscHandler((vertx, name, mac, mtu, maxFrame, link) ->
+                    new NetvscContextTest.ThreadPort() {
+                        @Override
+                        public boolean send(byte[] frame, int offset, int length) {
+                            throw new IndexOutOfBoundsException("a slip");
+                        }
+                    });
+            try (NicHost host = new NicHost(new JsonObject().put("queues", QUEUES), BUFFERS, slipping)) {
+                assertTrue(host.bringUp(new NetvspAnswers() { }));
+                host.awaitNic(n -> n.getString("phase").equals("up") && n.getJsonArray("queues").size() == QUEUES,
+                        QUEUES + " queues up");
+                host.deliver(on, List.of(new RndisMessage.Packet(NetvscDataTest.frame(100, 1), List.of()).encode()),
+                        Nvsp.CHANNEL_DATA);
+                String own = "netvsc vmbus0: java.lang.IndexOutOfBoundsException: a slip";
+                String reason = host.awaitFault();
+                assertTrue(reason.endsWith(own), "a frame on channel " + on + ": " + reason);
+                for (int sub = SUB1; sub < NicHost.RELID + QUEUES; sub++) {
+                    ChannelEvent end = awaitEnded(host, sub);
+                    assertEquals(ChannelState.FAULTED, end.state(), end.toString());
+                    assertTrue(end.reason().text().endsWith(own), "subchannel " + sub + ": " + end);
+                }
+                byte[] hello = "still here".getBytes(StandardCharsets.US_ASCII);
+                assertArrayEquals(hello, java.util.Arrays.copyOf(host.echo(hello, 7), hello.length));
+            }
+        }
+    }
+
+    /**
      * {@link NetvscHostFuzzTest}'s cases on one of the subchannels: spoilt messages fail the NIC, every channel of it
      * with one reason of its own, or leave it delivering the next frame there intact; values a host may choose are
      * taken.
