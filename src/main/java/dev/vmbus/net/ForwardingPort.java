@@ -36,6 +36,11 @@ public abstract class ForwardingPort implements FramePort {
     }
 
     @Override
+    public void whenFailed(java.util.function.Consumer<String> failed) {
+        port.whenFailed(failed);
+    }
+
+    @Override
     public void pause() {
         port.pause();
     }

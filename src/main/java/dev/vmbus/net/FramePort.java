@@ -80,6 +80,14 @@ public interface FramePort extends AutoCloseable {
     /** Takes frames again after {@link #pause}. Idempotent. */
     void resume();
 
+    /**
+     * Has {@code failed} told, once, with the reason, if the port stops for good while open (a TAP deleted under
+     * it): nothing is read or sent after that. Called on whichever thread finds it; at once if it already happened.
+     * Nothing for a port that cannot fail so (the default).
+     */
+    default void whenFailed(Consumer<String> failed) {
+    }
+
     /** Frames and bytes each way, and drops by reason, since start. */
     Stats stats();
 

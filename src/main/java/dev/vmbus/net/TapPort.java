@@ -10,7 +10,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -30,6 +33,10 @@ import java.util.logging.Logger;
  * NIC's executor: a second wake-up per burst, each frame in a fresh array since the task runs after the next read.
  * {@link #send} is one non-blocking {@code write}: a frame the kernel cannot
  * take now ({@code EAGAIN}), or at all (the interface is down: {@code EIO}), is dropped and counted.
+ *
+ * <p>What an administrator does to the interface meanwhile: taken down, the frames sent are dropped (logged once
+ * until one is taken again); a larger MTU than the port's, the longer frames read are dropped (logged with the
+ * interface's MTU); deleted, the port stops reading and tells its owner ({@link #whenFailed}).
  */
 public final class TapPort implements FramePort {
     private static final Logger LOG = Logger.getLogger(TapPort.class.getName());
@@ -68,6 +75,14 @@ public final class TapPort implements FramePort {
     /** Loop mode: where frames read on the loop go ({@link #readNow}); null otherwise. */
     private volatile Receiver loopReceiver;
     private final Object readLock = new Object();
+    /** The interface refused the last frame sent as down ({@code EIO}): logged once until one goes out again. */
+    private boolean outsideDown;
+    /** The interface's MTU when a frame read was last dropped as too long: logged once per MTU seen. */
+    private volatile int tooLongAtMtu = -1;
+    /** Why the port stopped for good (its TAP deleted), once known; its owner told once. */
+    private final AtomicReference<String> failed = new AtomicReference<>();
+    private volatile Consumer<String> whenFailed;
+    private final AtomicBoolean toldFailed = new AtomicBoolean();
 
     /**
      * A port over {@code tap}, which it now owns, carrying frames of at most {@code maxFrame} bytes (the NIC's MTU
@@ -99,6 +114,35 @@ public final class TapPort implements FramePort {
     /** The TAP, for its owner to set the MAC address, MTU and link state. */
     public Tap tap() {
         return tap;
+    }
+
+    /**
+     * Tells {@code failed}, once, why the port stopped for good: its TAP was deleted ({@code ip link delete}), so
+     * nothing is read or sent any more. Called on the thread that found it (the NIC's loop, the reader thread, a
+     * sender); at once if that already happened.
+     */
+    @Override
+    public void whenFailed(Consumer<String> failed) {
+        whenFailed = failed;
+        tellFailed();
+    }
+
+    /** Tells the owner, once, when both the failure and the owner's callback are known. */
+    private void tellFailed() {
+        String reason = failed.get();
+        Consumer<String> f = whenFailed;
+        if (reason != null && f != null && toldFailed.compareAndSet(false, true)) {
+            f.accept(reason);
+        }
+    }
+
+    /** The port stopped for good: logged and its owner told, once. */
+    private void failed(IOException e) {
+        if (closed || !failed.compareAndSet(null, e.getMessage())) {
+            return;
+        }
+        LOG.warning(this + ": " + e.getMessage());
+        tellFailed();
     }
 
     /** The largest frame carried either way, in bytes. */
@@ -179,11 +223,11 @@ public final class TapPort implements FramePort {
                 count = readBurst(loopBuffer, burst, lengths);
             } catch (IOException | RuntimeException e) {
                 readFailure = e;
-                LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
                 Readiness.Watch w = watch;
                 if (w != null) {
                     w.cancel();
                 }
+                stopped(e);
                 return;
             }
         }
@@ -210,6 +254,7 @@ public final class TapPort implements FramePort {
             }
             if (n > maxFrame) {
                 dropsTooLong.incrementAndGet();
+                tooLongFromOutside(n);
                 continue;
             }
             byte[] to = burst[count];
@@ -222,6 +267,24 @@ public final class TapPort implements FramePort {
             bytesIn.addAndGet(n);
         }
         return count;
+    }
+
+    /** A frame of {@code length} bytes read was over {@link #maxFrame}: the interface's MTU was raised outside. */
+    private void tooLongFromOutside(int length) {
+        int mtu;
+        try {
+            mtu = tap.mtu();
+        } catch (IOException | RuntimeException e) {
+            mtu = 0;
+        }
+        if (mtu != tooLongAtMtu) {
+            tooLongAtMtu = mtu;
+            int ours = maxFrame - ETHERNET_HEADER;
+            LOG.warning(tap + " gave a " + length + "-byte frame, over the " + maxFrame + " bytes this port carries"
+                    + " (MTU " + ours + "): its MTU is " + (mtu > 0 ? mtu : "unknown") + ", set outside; frames"
+                    + " over " + maxFrame + " bytes are dropped and counted as too long until"
+                    + " 'ip link set dev " + tap.name() + " mtu " + ours + "'");
+        }
     }
 
     private void read(Executor deliver, Receiver toNic) {
@@ -250,8 +313,17 @@ public final class TapPort implements FramePort {
         } catch (IOException | RuntimeException e) {
             if (!closed) { // closed under us is the reader's normal end
                 readFailure = e;
-                LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
+                stopped(e);
             }
+        }
+    }
+
+    /** Reading stopped on {@code e}: the TAP gone is the port's end, anything else a bug logged with its trace. */
+    private void stopped(Exception e) {
+        if (e instanceof Tap.GoneException gone) {
+            failed(gone);
+        } else {
+            LOG.log(Level.WARNING, this + ": reading stopped: " + e, e);
         }
     }
 
@@ -267,10 +339,24 @@ public final class TapPort implements FramePort {
             }
             MemorySegment.copy(frame, offset, writeBuffer, ValueLayout.JAVA_BYTE, 0, length);
             boolean written;
+            boolean down = false;
             try {
                 written = tap.write(writeBuffer, length);
+            } catch (Tap.GoneException e) {
+                written = false;
+                failed(e);
             } catch (IOException e) {
                 written = false; // EIO: the interface is down; the outside cannot take frames at all
+                down = true;
+            }
+            if (down != outsideDown && (down || written)) {
+                outsideDown = down;
+                if (down) {
+                    LOG.warning(tap + " is down: frames to it are dropped and counted until"
+                            + " it is up");
+                } else {
+                    LOG.info(tap + " is up again: frames go through");
+                }
             }
             if (!written) {
                 dropsOutsideFull.incrementAndGet();

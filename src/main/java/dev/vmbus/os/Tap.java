@@ -9,7 +9,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * A Linux TAP interface opened through FFM: {@code /dev/net/tun} with {@code TUNSETIFF} and
@@ -41,11 +40,17 @@ public final class Tap implements AutoCloseable {
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
     static final short POLLIN = 0x1;
+    /** A detached descriptor polls as an error ({@code tun_chr_poll}): never readable again, reads fail. */
+    static final short POLL_ERROR = 0x8 | 0x10 | 0x20; // POLLERR | POLLHUP | POLLNVAL
+    static final long SIOCGIFINDEX = 0x8933;
+    /** What {@code read} and {@code write} of a TAP's descriptor return once the interface was deleted. */
+    static final int EBADFD = 77;
+    static final int EINVAL = 22;
+    static final int EBUSY = 16;
     /** {@code struct ifreq}: a 16-byte name, then a 24-byte union (flags, mtu, sockaddr). */
     static final int IFREQ_SIZE = 40;
     static final int IFNAMSIZ = 16;
     static final int IFR_UNION = 16;
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
 
     private static final MethodHandle IOCTL = Libc.errnoCall("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SOCKET = Libc.errnoCall("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -65,25 +70,40 @@ public final class Tap implements AutoCloseable {
         this.control = control;
     }
 
-    /** Opens (creating if needed) TAP {@code name} in the calling thread's network namespace. */
+    /**
+     * Whether {@code name} is a name Linux gives an interface ({@code dev_valid_name}): 1 to 15 bytes, no '/', ':'
+     * or white space, not "." or "..". Printable ASCII only here, so that it reads the same in every log.
+     */
+    public static boolean validName(String name) {
+        return name != null && !name.isEmpty() && name.length() < IFNAMSIZ && !name.equals(".") && !name.equals("..")
+                && name.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':');
+    }
+
+    /**
+     * Opens (creating if needed) TAP {@code name} in the calling thread's network namespace. An interface of that
+     * name that is not a TAP (the loopback, a veth, a bridge) is refused before anything of it is changed.
+     */
     public static Tap open(String name) throws IOException {
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("a TAP name is 1 to 15 of [A-Za-z0-9_.-], not '" + name + "'");
+        if (!validName(name)) {
+            throw new IllegalArgumentException("a TAP name is 1 to 15 printable ASCII characters, no '/', ':' or"
+                    + " space, not '" + name + "'");
         }
         int fd = Posix.open(Path.of("/dev/net/tun"), Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         int control = -1;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ifr = ifreq(arena, name);
-            ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) (IFF_TAP | IFF_NO_PI));
-            ioctl(fd, TUNSETIFF, "TUNSETIFF", name, ifr, "IFF_TAP|IFF_NO_PI");
-            String actual = ifr.getString(0);
             MemorySegment capture = Libc.errnoBuffer(arena);
             control = (int) SOCKET.invokeExact(capture, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (control < 0) {
-                throw new IOException("socket(AF_INET6, SOCK_DGRAM) for the ioctls of TAP " + actual + ": "
+                throw new IOException("socket(AF_INET6, SOCK_DGRAM) for the ioctls of TAP " + name + ": "
                         + Libc.describe(Libc.errno(capture)));
             }
-            return new Tap(actual, fd, control);
+            MemorySegment ifr = ifreq(arena, name);
+            ifr.set(ValueLayout.JAVA_SHORT, IFR_UNION, (short) (IFF_TAP | IFF_NO_PI));
+            int r = (int) IOCTL.invokeExact(capture, fd, TUNSETIFF, ifr);
+            if (r < 0) {
+                throw attachFailure(arena, control, name, Libc.errno(capture));
+            }
+            return new Tap(ifr.getString(0), fd, control);
         } catch (Throwable e) {
             Posix.close(fd);
             if (control >= 0) {
@@ -106,6 +126,21 @@ public final class Tap implements AutoCloseable {
      */
     public static Tap openIn(Path netns, String name) throws IOException {
         return NetNamespace.call(netns, () -> open(name));
+    }
+
+    /** Why TUNSETIFF refused {@code name}, said as what the administrator has in the way. */
+    private static IOException attachFailure(Arena arena, int control, String name, int errno) throws Throwable {
+        String call = "ioctl(TUNSETIFF, " + name + ", IFF_TAP|IFF_NO_PI): " + Libc.describe(errno);
+        if (errno == EBUSY) {
+            return new IOException("TAP " + name + " is held open by another process (" + call + ")");
+        }
+        if (errno == EINVAL && (int) IOCTL.invokeExact(Libc.errnoBuffer(arena), control, SIOCGIFINDEX,
+                ifreq(arena, name)) == 0) {
+            return new IOException("interface " + name + " exists and is not a TAP this can attach to (one made by"
+                    + " 'ip tuntap add dev " + name + " mode tap', not multi_queue); it was left as it is (" + call
+                    + ")");
+        }
+        return new IOException(call);
     }
 
     private static MemorySegment ifreq(Arena arena, String name) {
@@ -205,7 +240,7 @@ public final class Tap implements AutoCloseable {
             return 0;
         }
         if (n < 0) {
-            throw new IOException("read of TAP " + name + ": " + Libc.describe((int) -n));
+            throw failure("read", (int) -n);
         }
         return (int) n;
     }
@@ -221,13 +256,32 @@ public final class Tap implements AutoCloseable {
             return false;
         }
         if (n < 0) {
-            throw new IOException("write of a " + length + "-byte frame to TAP " + name + ": "
-                    + Libc.describe((int) -n));
+            throw failure("write of a " + length + "-byte frame", (int) -n);
         }
         return true;
     }
 
-    /** Waits up to {@code timeoutMillis} for a frame to read; whether one is waiting. */
+    /**
+     * A failed read or write: {@link GoneException} when the interface was deleted under the descriptor
+     * ({@code ip link delete}: the kernel detaches it and answers {@code EBADFD} ever after).
+     */
+    private IOException failure(String what, int errno) {
+        String call = what + " of TAP " + name + ": " + Libc.describe(errno);
+        return errno == EBADFD ? new GoneException("TAP " + name + " is gone: it was deleted outside this process ("
+                + call + ")") : new IOException(call);
+    }
+
+    /** The TAP's interface was deleted ({@code ip link delete}): its descriptor carries nothing any more. */
+    public static final class GoneException extends IOException {
+        GoneException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for a frame to read; whether one is waiting, or the descriptor polls as an
+     * error (the interface was deleted), which the next {@link #read} then reports.
+     */
     public boolean awaitReadable(int timeoutMillis) throws IOException {
         ensureOpen();
         try (Arena arena = Arena.ofConfined()) {
@@ -243,7 +297,7 @@ public final class Tap implements AutoCloseable {
                 }
                 throw new IOException("poll of TAP " + name + ": " + Libc.describe(errno));
             }
-            return r > 0 && (pfd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0;
+            return r > 0 && (pfd.get(ValueLayout.JAVA_SHORT, 6) & (POLLIN | POLL_ERROR)) != 0;
         } catch (IOException e) {
             throw e;
         } catch (Throwable e) {

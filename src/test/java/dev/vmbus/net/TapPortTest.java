@@ -10,6 +10,7 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
@@ -148,6 +149,103 @@ class TapPortTest {
             if (vertx != null) {
                 vertx.close().await(10, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * An administrator deletes the TAP under the port ({@code ip link delete}), one the port made or a persistent one:
+     * the kernel detaches the port's descriptor, which from then on polls as an error and reads and writes as
+     * {@code EBADFD}. Reading stops with a reason that says the TAP is gone, the port's owner is told once, the reader
+     * thread ends (it polled the error in a loop, at full speed, and never stopped), frames sent are dropped and
+     * counted, and close releases what is left.
+     */
+    @ParameterizedTest(name = "read on the NIC''s event loop: {0}, persistent TAP: {1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void aTapDeletedUnderThePortEndsItsReadingWithTheReason(boolean onLoop, boolean persistent) throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
+        ExecutorService nic = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-nic"));
+        Vertx vertx = onLoop ? Vertx.vertx() : null;
+        Queue<String> failures = new ConcurrentLinkedQueue<>();
+        try (Netns ns = Netns.create("tapgone")) {
+            if (persistent) {
+                ns.ip("tuntap", "add", "dev", "vmbgone0", "mode", "tap");
+            }
+            TapPort port = TapPort.open(ns.path(), "vmbgone0", 1500 + TapPort.ETHERNET_HEADER);
+            try {
+                port.tap().up(true);
+                port.whenFailed(failures::add);
+                port.startBursts(nic, onLoop ? LoopReadiness.of(vertx.getOrCreateContext()) : null, (f, n, m) -> { });
+                assertEquals(onLoop, port.readsOnLoop());
+                ns.ip("link", "delete", "dev", "vmbgone0");
+
+                await("the port to see its TAP gone").atMost(10, TimeUnit.SECONDS).until(() -> !failures.isEmpty());
+                assertNotNull(port.readFailure());
+                String reason = failures.peek();
+                assertTrue(reason.contains("TAP vmbgone0 is gone") && reason.contains("deleted"), reason);
+                Thread reader = threadNamed("tap-reader-vmbgone0");
+                if (reader != null) {
+                    reader.join(TimeUnit.SECONDS.toMillis(10));
+                    assertFalse(reader.isAlive(), "the reader thread goes on after its TAP went");
+                }
+                long before = port.stats().dropsOutsideFull();
+                assertFalse(port.send(new byte[60], 0, 60));
+                assertEquals(before + 1, port.stats().dropsOutsideFull());
+                assertEquals(1, failures.size(), "the owner is told once: " + failures);
+            } finally {
+                port.close();
+            }
+            assertFalse(ns.ip("link", "show").contains("vmbgone0"), "the TAP came back");
+        } finally {
+            nic.shutdownNow();
+            if (vertx != null) {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * An administrator takes the TAP down ({@code ip link set down}) and up again: the frames sent meanwhile are
+     * dropped and counted (the kernel refuses them, EIO), the log says so once, not once a frame, and says once
+     * that frames go through again when the first one does. Needs root.
+     */
+    @Test
+    void aTapTakenDownAndUpOutsideIsLoggedOnceEachWay() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
+        java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(TapPort.class.getName());
+        java.util.logging.Handler record = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(record);
+        try (Netns ns = Netns.create("tapdown");
+             TapPort port = TapPort.open(ns.path(), "vmbdown0", 1500 + TapPort.ETHERNET_HEADER)) {
+            byte[] frame = TapTest.frame(PEER_MAC, TAP_MAC, InetAddress.getByName("fe80::2").getAddress(),
+                    InetAddress.getByName("fe80::1").getAddress(), 64, new byte[] {(byte) 128, 0, 0, 0, 0, 1, 0, 1});
+            port.tap().up(true);
+            assertTrue(port.send(frame, 0, frame.length));
+            ns.ip("link", "set", "dev", "vmbdown0", "down");
+            for (int i = 0; i < 3; i++) {
+                assertFalse(port.send(frame, 0, frame.length));
+            }
+            assertEquals(3, port.stats().dropsOutsideFull());
+            ns.ip("link", "set", "dev", "vmbdown0", "up");
+            assertTrue(port.send(frame, 0, frame.length));
+            assertTrue(port.send(frame, 0, frame.length));
+            assertEquals(java.util.List.of("TAP vmbdown0 is down: frames to it are dropped and counted until it is up",
+                    "TAP vmbdown0 is up again: frames go through"), lines);
+        } finally {
+            log.removeHandler(record);
         }
     }
 

@@ -99,6 +99,32 @@ public class TapTest {
         assertThrows(IllegalArgumentException.class, () -> Tap.open("sixteen-chars-xx"));
     }
 
+    /**
+     * The name an administrator configured is taken as Linux takes interface names: 'vm@0' is one (it was refused
+     * as outside [A-Za-z0-9_.-] after the configuration had accepted it). An interface of that name that is not a
+     * TAP, the loopback or one end of a veth pair, is refused with the reason and left exactly as it was; a TAP
+     * another process holds is refused as held.
+     */
+    @Test
+    void anInterfaceInTheWayIsRefusedWithTheReasonAndLeftAsItWas() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
+        try (dev.vmbus.bench.Netns ns = dev.vmbus.bench.Netns.create("tapinway")) {
+            try (Tap odd = Tap.openIn(ns.path(), "vm@0")) {
+                assertEquals("vm@0", odd.name());
+                IOException held = assertThrows(IOException.class, () -> Tap.openIn(ns.path(), "vm@0"));
+                assertTrue(held.getMessage().startsWith("TAP vm@0 is held open by another process"),
+                        held.getMessage());
+            }
+            ns.ip("link", "add", "vmbveth0", "type", "veth", "peer", "name", "vmbveth1");
+            for (String name : List.of("lo", "vmbveth0")) {
+                String before = ns.ip("-d", "link", "show", "dev", name);
+                IOException e = assertThrows(IOException.class, () -> Tap.openIn(ns.path(), name));
+                assertTrue(e.getMessage().startsWith("interface " + name + " exists and is not a TAP"), e.getMessage());
+                assertEquals(before, ns.ip("-d", "link", "show", "dev", name), name + " was changed");
+            }
+        }
+    }
+
     @Test
     void aMissingNamespaceIsNamedInTheError() {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: needs root");

@@ -65,8 +65,7 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
 
     /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */
     static void checkInterfaceName(String name) {
-        if (name == null || name.isEmpty() || name.length() > 15 || name.equals(".") || name.equals("..")
-                || !name.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':')) {
+        if (!dev.vmbus.os.Tap.validName(name)) {
             throw new IllegalArgumentException("'tap' must be a Linux interface name (1 to 15 printable ASCII"
                     + " characters, no '/', ':' or space), got '" + name + "'");
         }

@@ -225,6 +225,9 @@ final class NicBringUp {
                 throw error instanceof Exception e ? e : new IllegalStateException(error);
             }
             Context here = nic.context;
+            // the backend ending for good (its TAP deleted outside) ends the NIC, as one that did not start would
+            opened.whenFailed(reason -> here.runOnContext(v -> nic.failAndEnd("the "
+                    + nic.settings.backend().key() + " backend failed: " + reason)));
             opened.startBursts(r -> here.runOnContext(v -> r.run()), LoopReadiness.of(here), nic.tx::fromBackend);
             nic.port = opened;
         } catch (Exception e) {
