@@ -139,6 +139,8 @@ public final class HostNic {
 
     /** The link, kept across opens. */
     final HostNicLink link;
+    /** Why the backend stopped for good (its TAP deleted), or null. */
+    private String backendFailure;
 
     // figures since start
     long faultCount;
@@ -230,8 +232,13 @@ public final class HostNic {
         return out;
     }
 
-    /** Starts the backend and offers the primary channel with its buffers. Call on the host's context. */
+    /**
+     * Starts the backend and offers the primary channel with its buffers. Call on the host's context. A backend that
+     * fails for good later (its TAP deleted) takes the link down: the guest is told MEDIA_DISCONNECT, as a virtual
+     * switch port that went away is told, and keeps its channel.
+     */
     public Future<Void> start() {
+        port.whenFailed(reason -> context.runOnContext(v -> backendFailed(reason)));
         try {
             port.startBursts(task -> context.runOnContext(v -> task.run()), LoopReadiness.of(context),
                     toGuest::fromOutside);
@@ -240,6 +247,15 @@ public final class HostNic {
                     + " backend did not start: " + e.getMessage(), e));
         }
         return transport.offer(offer, buffers, channels.primary());
+    }
+
+    private void backendFailed(String reason) {
+        if (backendFailure != null) {
+            return;
+        }
+        backendFailure = reason;
+        LOG.warning("host nic: the " + config.backend() + " backend failed (" + reason + "); the link goes down");
+        link(false);
     }
 
     /** Closes the backend (the transport rescinds the channels when it closes). Call on the host's context. */
@@ -305,6 +321,7 @@ public final class HostNic {
                 .put("phase", phase.name().toLowerCase()).put("backend", config.backend())
                 .put("mac", HexFormat.ofDelimiter(":").formatHex(mac)).put("mtu", config.mtu())
                 .put("link", link.up() ? "up" : "down").put("linkIndicated", link.indicated())
+                .put("backendFailure", backendFailure)
                 .put("queuesConfigured", config.queues())
                 .put("opens", opens).put("faults", faultCount);
         if (nvsp.version != 0) {

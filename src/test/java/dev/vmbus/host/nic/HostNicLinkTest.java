@@ -86,6 +86,21 @@ class HostNicLinkTest {
     }
 
     @Test
+    void aBackendGoneForGoodTakesTheLinkDownAndTheGuestIsTold() throws Exception {
+        up();
+        closeWindow();
+        g.failBackend("TAP vmbushost0 is gone: it was deleted outside this process");
+        assertEquals(DISCONNECT, g.controlReply(), "outside any window the guest is told at once");
+        JsonObject state = g.onHost(() -> g.nic.state());
+        assertEquals("down/down", state.getString("link") + "/" + state.getString("linkIndicated"));
+        assertEquals("TAP vmbushost0 is gone: it was deleted outside this process", state.getString("backendFailure"));
+        assertEquals(Rndis.MEDIA_STATE_DISCONNECTED, mediaState());
+        g.failBackend("told twice");
+        assertEquals("TAP vmbushost0 is gone: it was deleted outside this process",
+                g.onHost(() -> g.nic.state()).getString("backendFailure"), "the first reason stays");
+    }
+
+    @Test
     void aBounceInsideTheWindowIsToldAsTwoIndicationsAWindowApart() throws Exception {
         up();
         link(false);

@@ -107,7 +107,10 @@ final class NicGuest implements AutoCloseable {
     private NicGuest() {
     }
 
-    /** {@code port} as it is, except that each {@link FramePort#readNow} is recorded in {@link #readNows}. */
+    /**
+     * {@code port} as it is, except that each {@link FramePort#readNow} is recorded in {@link #readNows} and
+     * {@link #failBackend} fails it as a deleted TAP fails its port.
+     */
     private FramePort recordingReadNow(LoopbackPort port) {
         return new ForwardingPort(port) {
             @Override
@@ -115,7 +118,24 @@ final class NicGuest implements AutoCloseable {
                 readNows.add(Vertx.currentContext());
                 super.readNow();
             }
+
+            @Override
+            public void whenFailed(java.util.function.Consumer<String> failed) {
+                backendFailed = failed;
+            }
         };
+    }
+
+    private volatile java.util.function.Consumer<String> backendFailed;
+
+    /** Fails the host NIC's backend with {@code reason}, from a thread of its own, as a TAP's reader finds it. */
+    void failBackend(String reason) throws InterruptedException {
+        java.util.function.Consumer<String> f = backendFailed;
+        if (f == null) {
+            throw new IllegalStateException("the host's NIC did not ask to hear of its backend's failure");
+        }
+        Thread t = Thread.ofPlatform().name("tap-reader-test").start(() -> f.accept(reason));
+        t.join();
     }
 
     private void start(VmbusConfig.Nic config, Timers timers) throws Exception {
