@@ -222,10 +222,11 @@ public final class NetLab implements AutoCloseable {
         }
     }
 
+    /** Up with a carrier: the NIC's TAP is up from its open and has a carrier while the NIC's link is up. */
     private static boolean isUp(Netns ns, String dev) throws IOException, InterruptedException {
         JsonArray links = new JsonArray(ns.ip("-j", "link", "show", "dev", dev));
         JsonArray flags = links.getJsonObject(0).getJsonArray("flags", new JsonArray());
-        return flags.contains("UP");
+        return flags.contains("UP") && flags.contains("LOWER_UP");
     }
 
     /** The interface index of {@code dev} in {@code ns}, for a scoped link-local socket address. */

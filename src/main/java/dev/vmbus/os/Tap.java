@@ -14,7 +14,8 @@ import java.util.HexFormat;
  * A Linux TAP interface opened through FFM: {@code /dev/net/tun} with {@code TUNSETIFF} and
  * {@code IFF_TAP | IFF_NO_PI} (one {@code read} is one Ethernet frame, no header in front), non-blocking; its
  * MAC address, MTU and up/down state set with {@code SIOCSIF*} ioctls on a datagram socket made in the same
- * network namespace as the TAP (spec netvsc-and-buffers.md §5.2). No {@code IFF_VNET_HDR}: no offloads are
+ * network namespace as the TAP (spec netvsc-and-buffers.md §5.2), its carrier with {@code TUNSETCARRIER} on its own
+ * descriptor. No {@code IFF_VNET_HDR}: no offloads are
  * advertised, so peers compute their own checksums.
  *
  * <p>Creating a TAP needs CAP_NET_ADMIN; attaching to a persistent one made for the user
@@ -26,6 +27,10 @@ import java.util.HexFormat;
  */
 public final class Tap implements AutoCloseable {
     static final long TUNSETIFF = 0x400454caL;
+    /** {@code _IOW('T', 226, int)}: the carrier of the TAP this descriptor is attached to (Linux 4.20+). */
+    static final long TUNSETCARRIER = 0x400454e2L;
+    /** What a kernel without an ioctl answers it. */
+    static final int ENOTTY = 25;
     static final long SIOCGIFFLAGS = 0x8913;
     static final long SIOCSIFFLAGS = 0x8914;
     static final long SIOCGIFMTU = 0x8921;
@@ -207,6 +212,35 @@ public final class Tap implements AutoCloseable {
             MemorySegment ifr = request(arena);
             ioctl(control, SIOCGIFMTU, "SIOCGIFMTU", name, ifr, "");
             return ifr.get(ValueLayout.JAVA_INT, IFR_UNION);
+        }
+    }
+
+    /**
+     * Sets the interface's carrier, as a NIC driver does on a link change ({@code netif_carrier_on/off}): the
+     * interface stays administratively up, so its addresses and routes stay too (taken down, Linux removes its IPv6
+     * addresses), and shows {@code NO-CARRIER} without one. False when this kernel has no {@code TUNSETCARRIER}
+     * (before 4.20): nothing was changed.
+     */
+    public boolean carrier(boolean on) throws IOException {
+        ensureOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = Libc.errnoBuffer(arena);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            value.set(ValueLayout.JAVA_INT, 0, on ? 1 : 0);
+            int r = (int) IOCTL.invokeExact(capture, fd, TUNSETCARRIER, value);
+            if (r == 0) {
+                return true;
+            }
+            int errno = Libc.errno(capture);
+            if (errno == EINVAL || errno == ENOTTY) {
+                return false;
+            }
+            throw new IOException("ioctl(TUNSETCARRIER, " + name + ", " + (on ? 1 : 0) + "): "
+                    + Libc.describe(errno));
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("TAP downcall failed", e);
         }
     }
 

@@ -93,6 +93,36 @@ public class TapTest {
         }
     }
 
+    /**
+     * The carrier is the link a NIC driver reports: without one the interface stays up and keeps the addresses an
+     * administrator gave it (taken down instead, Linux drops its IPv6 addresses, which is what the NIC's link used to
+     * do to the TAP).
+     */
+    @Test
+    void theCarrierGoesAndComesBackWithTheInterfaceUpAndItsAddressesKept() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: creating a network namespace and a TAP needs root");
+        try (dev.vmbus.bench.Netns ns = dev.vmbus.bench.Netns.create("tapcarrier");
+             Tap tap = Tap.openIn(ns.path(), "vmbtap1")) {
+            tap.up(true);
+            ns.ip("addr", "add", "fe80::1/64", "dev", "vmbtap1", "nodad");
+            assertTrue(tap.carrier(false), "Linux 4.20+ sets a TAP's carrier");
+            io.vertx.core.json.JsonObject off = link(ns);
+            assertTrue(off.getJsonArray("flags").contains("NO-CARRIER"), off.encode());
+            assertTrue(off.getJsonArray("flags").contains("UP"), off.encode());
+            assertTrue(ns.ip("addr", "show", "dev", "vmbtap1").contains("fe80::1/64"), "the address stays");
+            assertTrue(tap.carrier(true));
+            io.vertx.core.json.JsonObject on = link(ns);
+            assertTrue(on.getJsonArray("flags").contains("LOWER_UP"), on.encode());
+            assertTrue(ns.ip("addr", "show", "dev", "vmbtap1").contains("fe80::1/64"), "the address stays");
+            tap.close();
+            assertThrows(IllegalStateException.class, () -> tap.carrier(true));
+        }
+    }
+
+    private static io.vertx.core.json.JsonObject link(dev.vmbus.bench.Netns ns) throws Exception {
+        return new io.vertx.core.json.JsonArray(ns.ip("-j", "link", "show", "dev", "vmbtap1")).getJsonObject(0);
+    }
+
     @Test
     void badNamesAreRefusedBeforeAnyCall() {
         assertThrows(IllegalArgumentException.class, () -> Tap.open("a/b"));

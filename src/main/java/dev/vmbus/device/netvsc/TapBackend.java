@@ -10,8 +10,10 @@ import java.util.logging.Logger;
 
 /**
  * The {@code tap} backend: a {@link TapPort} on TAP {@code devices.netvsc.tap} (created if missing, in the agent's
- * network namespace), given the NIC's MAC address and MTU and brought up while the NIC's link is up, down while
- * it is down, so the synthetic NIC is an ordinary interface on this machine.
+ * network namespace), given the NIC's MAC address and MTU, brought up, and given a carrier while the NIC's link is
+ * up, none while it is down ({@code NO-CARRIER}), so the synthetic NIC is an ordinary interface on this machine and
+ * a link change keeps the addresses an administrator gave it, as with Linux's own netvsc. On a kernel without
+ * {@code TUNSETCARRIER} (before 4.20) the link takes the interface up and down instead, said once in the log.
  *
  * <p>Threads: {@link #open} blocks (open, ioctls): call it on a worker. The link follows on a worker too.
  */
@@ -33,18 +35,39 @@ final class TapBackend extends ForwardingPort implements Nic.LinkAware {
             Tap tap = port.tap();
             tap.mac(mac);
             tap.mtu(mtu);
-            tap.up(link);
-            return new TapBackend(vertx, port);
+            TapBackend backend = new TapBackend(vertx, port);
+            backend.start(link);
+            return backend;
         } catch (IOException | RuntimeException e) {
             port.close();
             throw e;
         }
     }
 
+    /** Whether this kernel took {@code TUNSETCARRIER}; without it the link is the interface's up/down state. */
+    private volatile boolean carrier = true;
+
+    /**
+     * At open: the link as the carrier, then the interface up (once: later changes touch only the carrier, so an
+     * administrator's "down" stays). Without {@code TUNSETCARRIER}, the interface up or down with the link.
+     */
+    private void start(boolean up) throws IOException {
+        if (tap.carrier(up)) {
+            tap.up(true);
+            return;
+        }
+        carrier = false;
+        LOG.warning("TAP " + tap.name() + ": this kernel sets no TAP's carrier (TUNSETCARRIER, Linux 4.20+): the link"
+                + " takes the interface up and down instead, and down removes its IPv6 addresses");
+        tap.up(up);
+    }
+
     @Override
     public void link(boolean up) {
         vertx.executeBlocking(() -> {
-            tap.up(up);
+            if (!carrier || !tap.carrier(up)) {
+                tap.up(up);
+            }
             return null;
         }).onFailure(e -> LOG.warning("TAP " + tap.name() + ": could not set the link " + (up ? "up" : "down")
                 + ": " + e.getMessage()));
