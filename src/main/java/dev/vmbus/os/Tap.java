@@ -15,8 +15,7 @@ import java.util.HexFormat;
  * {@code IFF_TAP | IFF_NO_PI} (one {@code read} is one Ethernet frame, no header in front), non-blocking; its
  * MAC address, MTU and up/down state set with {@code SIOCSIF*} ioctls on a datagram socket made in the same
  * network namespace as the TAP (spec netvsc-and-buffers.md §5.2), its carrier with {@code TUNSETCARRIER} on its own
- * descriptor. No {@code IFF_VNET_HDR}: no offloads are
- * advertised, so peers compute their own checksums.
+ * descriptor. No {@code IFF_VNET_HDR}: no offloads are advertised, so peers compute their own checksums.
  *
  * <p>Creating a TAP needs CAP_NET_ADMIN; attaching to a persistent one made for the user
  * ({@code ip tuntap add dev NAME mode tap user UID}) does not. {@link #openIn} opens it inside another network
@@ -244,7 +243,10 @@ public final class Tap implements AutoCloseable {
         }
     }
 
-    /** Brings the interface up or down (the link state the NIC reports), keeping its other flags. */
+    /**
+     * Brings the interface up or down, keeping its other flags: what {@code ip link set up/down} does (down removes
+     * its IPv6 addresses). The NIC's link is the {@link #carrier}, where the kernel has one.
+     */
     public void up(boolean up) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = request(arena);
