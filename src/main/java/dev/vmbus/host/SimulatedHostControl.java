@@ -37,7 +37,7 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         actions.put("reoffer", p -> {
             HostDevice d = device(relid(p));
             return host.transport().rescind(d.offer().relid()).recover(e -> Future.succeededFuture())
-                    .compose(v -> offerOnceGone(d, REOFFER_ATTEMPTS))
+                    .compose(v -> offerOnceGone(() -> host.transport().offer(d.offer(), d), REOFFER_ATTEMPTS))
                     .map(v -> ok("rescinded and offered relid " + d.offer().relid() + " again"));
         });
         actions.put("inject-fault", p -> injectFault(relid(p)));
@@ -65,6 +65,12 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             return Future.succeededFuture(ok("the NIC's link is " + (up ? "up" : "down")
                     + " (the guest hears of it once RNDIS is initialised; a change within 5 s of the last waits)"));
         });
+        actions.put("nic-reoffer", p -> {
+            HostNic n = nic();
+            return n.rescind().recover(e -> Future.succeededFuture())
+                    .compose(v -> offerOnceGone(n::offerAgain, REOFFER_ATTEMPTS))
+                    .map(v -> ok("the NIC was rescinded and offered again (relid " + n.offer().relid() + ")"));
+        });
         actions.put("nic-fault", p -> {
             String knob = stringParam(p, "knob");
             boolean on = boolParam(p, "on", true);
@@ -78,16 +84,16 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
     private static final int REOFFER_ATTEMPTS = 120;
 
     /**
-     * Offers {@code d} again once its relid is free: on shm a rescinded channel stays until the guest has closed it
+     * Offers a channel again once its relid is free: on shm a rescinded channel stays until the guest has closed it
      * (or 5 s have passed), so the offer is retried while the transport still holds the old one.
      */
-    private Future<Void> offerOnceGone(HostDevice d, int attempts) {
-        return host.transport().offer(d.offer(), d).recover(e -> {
+    private Future<Void> offerOnceGone(java.util.function.Supplier<Future<Void>> offer, int attempts) {
+        return offer.get().recover(e -> {
             if (attempts <= 1 || !String.valueOf(e.getMessage()).endsWith("is already offered")) {
                 return Future.failedFuture(e);
             }
             Promise<Void> again = Promise.promise();
-            host.context().owner().setTimer(50, t -> offerOnceGone(d, attempts - 1).onComplete(again));
+            host.context().owner().setTimer(50, t -> offerOnceGone(offer, attempts - 1).onComplete(again));
             return again.future();
         });
     }

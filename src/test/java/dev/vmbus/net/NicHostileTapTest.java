@@ -129,6 +129,36 @@ class NicHostileTapTest {
         return new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0);
     }
 
+    /**
+     * The host removes the adapter and adds it back ({@code nic-reoffer}): the guest's new NIC takes the same TAP
+     * name once the old one has let it go (an agent-made TAP is made again; a persistent one keeps the
+     * administrator's address), and frames flow through it again.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aNicTheHostOffersAgainTakesItsTapBack(boolean persistentTap) throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        withGuest("reoffer", persistentTap, (ns, guest, log, control) -> {
+            long opens = nic(control).getLong("opens");
+            control.act("nic-reoffer", new JsonObject()).await(10, TimeUnit.SECONDS);
+            awaitGuest(guest, log, "the NIC up again", () -> nic(control).getLong("opens") > opens
+                    && Files.readAllLines(log).stream().filter(l -> l.contains("netvsc " + TAP + " up on channel"))
+                    .count() == 2, () -> "no second NIC " + TAP + "; its output:\n" + tail(log));
+            assertFalse(Files.readString(log).contains(TAP + "-1"), "a new name:\n" + tail(log));
+            awaitTap(guest, log, ns, true);
+            if (!persistentTap) {
+                ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");
+            }
+            assertTrue(ns.ip("addr", "show", "dev", TAP).contains("fe80::b/64"), ns.ip("addr", "show", "dev", TAP));
+            long before = framesToGuest(control);
+            for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
+                ping(ns);
+            }
+            assertTrue(framesToGuest(control) > before, "no frame through the new NIC: " + nic(control).encode());
+            checkAlive(guest, log);
+        });
+    }
+
     @ParameterizedTest
     @CsvSource({
         "rangePastBuffer, false, is outside the receive buffer's",

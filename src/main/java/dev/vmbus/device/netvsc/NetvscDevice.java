@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The synthetic NIC device: one {@link Nic} per primary channel of the netvsc class (the first named
@@ -24,6 +25,8 @@ import java.util.Map;
  * ({@link #batchHandler}), see {@link Nic}.
  */
 final class NetvscDevice implements Device {
+    /** How long a NIC's backend waits for the one it replaces to let its TAP go. */
+    static final long CLOSE_WAIT_SECONDS = 10;
     private final NetvscSettings settings;
     private final Nic.PortFactory ports;
     private final Map<Integer, Nic> nics = new LinkedHashMap<>();
@@ -31,7 +34,8 @@ final class NetvscDevice implements Device {
     private Vertx vertx;
     /** NICs made by {@link #batchHandler} whose channel has not opened yet, by relid. */
     private final Map<Integer, Nic> attached = new HashMap<>();
-    private int made;
+    /** The close of each NIC whose primary ended, by name, until done: a NIC of that name waits for it. */
+    private final Map<String, Future<Void>> closing = new HashMap<>();
 
     NetvscDevice(NetvscSettings settings, Nic.PortFactory ports) {
         this.settings = settings;
@@ -58,9 +62,21 @@ final class NetvscDevice implements Device {
     @Override
     public BatchHandler batchHandler(ChannelPort port) {
         if (port.channel().offer().subchannel() == 0) {
-            String name = made == 0 ? settings.tap() : settings.tap() + "-" + made;
-            made++;
-            Nic nic = new Nic(vertx, port, settings, name, ports);
+            String name = freeName();
+            Future<Void> before = closing.get(name);
+            Nic.PortFactory opener = before == null ? ports : (v, n, mac, mtu, maxFrame, link) -> {
+                // the NIC this one replaces still holds the name's TAP until its close is done
+                try {
+                    before.toCompletionStage().toCompletableFuture().get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new java.io.IOException("the NIC " + n + " replaces did not let its backend go within "
+                            + CLOSE_WAIT_SECONDS + " s");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // its close failed: what it held is given back as far as it could be; try the open
+                }
+                return ports.open(v, n, mac, mtu, maxFrame, link);
+            };
+            Nic nic = new Nic(vertx, port, settings, name, opener);
             attached.put(port.relid(), nic);
             return nic::batch;
         }
@@ -73,6 +89,21 @@ final class NetvscDevice implements Device {
         return batch -> {
             throw new IllegalStateException("netvsc: subchannel " + port.relid() + " has no open NIC");
         };
+    }
+
+    /**
+     * The first of {@code tap}, {@code tap-1}, {@code tap-2} ... that no NIC holds: a NIC the host offers again
+     * after a rescind (the same instance, or another) takes its old name back, as Linux names a re-added NIC, so an
+     * administrator's configuration of that interface still applies.
+     */
+    private String freeName() {
+        for (int n = 0; ; n++) {
+            String name = n == 0 ? settings.tap() : settings.tap() + "-" + n;
+            if (nics.values().stream().noneMatch(x -> x.name().equals(name))
+                    && attached.values().stream().noneMatch(x -> x.name().equals(name))) {
+                return name;
+            }
+        }
     }
 
     @Override
@@ -105,6 +136,10 @@ final class NetvscDevice implements Device {
         if (nic != null && nic.channelEnded(relid)) {
             nics.remove(relid);
             byRelid.values().removeIf(n -> n == nic);
+            Future<Void> closed = nic.close(); // after the close channelEnded started, on the NIC's context
+            closing.put(nic.name(), closed);
+            io.vertx.core.Context here = vertx.getOrCreateContext(); // the device's: the maps are its own
+            closed.onComplete(ar -> here.runOnContext(x -> closing.remove(nic.name(), closed)));
         }
     }
 

@@ -258,6 +258,22 @@ public final class HostNic {
         link(false);
     }
 
+    /**
+     * Takes the adapter away, as a host that removes it: the open subchannels, then the primary, are rescinded. The
+     * guest ends its NIC; {@link #offerAgain} adds the adapter back. Call on the host's context.
+     */
+    public Future<Void> rescind() {
+        List<Future<Void>> subchannels = new java.util.ArrayList<>();
+        queues.values().stream().map(q -> q.link.offer().relid()).filter(relid -> relid != offer.relid())
+                .forEach(relid -> subchannels.add(transport.rescind(relid).recover(e -> Future.succeededFuture())));
+        return Future.join(subchannels).transform(x -> transport.rescind(offer.relid()));
+    }
+
+    /** Offers the primary channel again with its buffers (after {@link #rescind}); the link is kept. */
+    public Future<Void> offerAgain() {
+        return transport.offer(offer, buffers, channels.primary());
+    }
+
     /** Closes the backend (the transport rescinds the channels when it closes). Call on the host's context. */
     public void close() {
         port.close();

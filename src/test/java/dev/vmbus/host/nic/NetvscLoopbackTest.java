@@ -117,10 +117,41 @@ class NetvscLoopbackTest {
         }
     }
 
-    /** Once the guest's NIC is up on three queues: flows out and back over all of them, none lost, each in order. */
+    /**
+     * The host removes the adapter and adds it back (host control {@code nic-reoffer}): the guest's NIC ends, a new
+     * one comes up on the offer, under the same name (it was {@code vmbus0-1}, so an administrator's configuration
+     * of {@code vmbus0} no longer applied), and frames go out and back through it on both queues.
+     */
+    @Test
+    void aNicTheHostOffersAgainComesBackUnderItsName() throws Exception {
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim", 2)))) {
+            SimulatedHost host = AgentInternals.agent(sim).simulatedHost().orElseThrow();
+            awaitNic("the guest's NIC up on two queues", () -> guestNic(sim.vertx()), n -> "up".equals(n.getString("phase"))
+                    && n.getJsonArray("queues", new JsonArray()).size() == 2, () -> "host: " + hostNic(host).encode());
+            assertEquals("vmbus0", guestNic(sim.vertx()).getString("name"));
+            long opensBefore = hostNic(host).getLong("opens");
+
+            new SimulatedHostControl(host).act("nic-reoffer", new JsonObject()).await(10, TimeUnit.SECONDS);
+            awaitNic("the guest opening the offer again", () -> hostNic(host), n -> n.getLong("opens") > opensBefore,
+                    () -> "guest: " + guestNic(sim.vertx()).encode());
+            awaitNic("a new NIC up on two queues", () -> guestNic(sim.vertx()),
+                    n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues", new JsonArray()).size() == 2,
+                    () -> "host: " + hostNic(host).encode());
+            JsonObject again = guestNic(sim.vertx());
+            assertEquals("vmbus0", again.getString("name"), again.encode());
+            everyFlowKeepsItsQueues(sim.vertx(), host, 2);
+        }
+    }
+
     private void everyFlowKeepsItsQueues(Vertx vertx, SimulatedHost host) throws Exception {
-        awaitNic("the guest's NIC up on three queues", () -> guestNic(vertx), n -> "up".equals(n.getString("phase"))
-                && n.getJsonArray("queues", new JsonArray()).size() == 3, () -> "host: " + hostNic(host).encode());
+        everyFlowKeepsItsQueues(vertx, host, 3);
+    }
+
+    /** Once the guest's NIC is up on {@code queues} queues: flows out and back over all, none lost, each in order. */
+    private void everyFlowKeepsItsQueues(Vertx vertx, SimulatedHost host, int queues) throws Exception {
+        awaitNic("the guest's NIC up on " + queues + " queues", () -> guestNic(vertx),
+                n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues", new JsonArray()).size() == queues,
+                () -> "host: " + hostNic(host).encode());
         Queue<byte[]> back = new ConcurrentLinkedQueue<>();
         vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
                 .await(10, TimeUnit.SECONDS);
@@ -155,10 +186,10 @@ class NetvscLoopbackTest {
         }
         JsonArray hostQueues = hostNic(host).getJsonArray("queues");
         JsonArray guestQueues = guestNic(vertx).getJsonArray("queues");
-        assertEquals(3, hostQueues.size());
+        assertEquals(queues, hostQueues.size(), hostQueues.encode());
         long toGuest = 0;
         long fromHost = 0;
-        for (int q = 0; q < 3; q++) {
+        for (int q = 0; q < queues; q++) {
             long hostTo = hostQueues.getJsonObject(q).getLong("framesToGuest");
             assertTrue(hostTo > 0, "the host sent nothing on queue " + q + ": " + hostQueues.encode());
             toGuest += hostTo;
@@ -170,7 +201,7 @@ class NetvscLoopbackTest {
         // saw each frame on the queue the guest sent it on, and none is missing
         int queuesUsed = 0;
         long toHost = 0;
-        for (int q = 0; q < 3; q++) {
+        for (int q = 0; q < queues; q++) {
             long guestSent = guestQueues.getJsonObject(q).getLong("framesToHost");
             assertEquals(guestSent, hostQueues.getJsonObject(q).getLong("framesFromGuest"), "queue " + q + ": guest "
                     + guestQueues.encode() + ", host " + hostQueues.encode());
