@@ -36,6 +36,13 @@ final class NetvscDevice implements Device {
     private final Map<Integer, Nic> attached = new HashMap<>();
     /** The close of each NIC whose primary ended, by name, until done: a NIC of that name waits for it. */
     private final Map<String, Future<Void>> closing = new HashMap<>();
+    /**
+     * What each NIC that failed said, by name, until a NIC of that name opens again: its state leaves
+     * {@link #state}'s {@code nics} when its channel ends, and this keeps why in {@code failed}. At most
+     * {@link #FAILED_KEPT}, the oldest dropped first.
+     */
+    private final Map<String, JsonObject> failed = new LinkedHashMap<>();
+    static final int FAILED_KEPT = 8;
 
     NetvscDevice(NetvscSettings settings, Nic.PortFactory ports) {
         this.settings = settings;
@@ -114,6 +121,7 @@ final class NetvscDevice implements Device {
         }
         nics.put(channel.relid(), nic);
         byRelid.put(channel.relid(), nic);
+        failed.remove(nic.name());
         nic.start();
     }
 
@@ -136,6 +144,16 @@ final class NetvscDevice implements Device {
         if (nic != null && nic.channelEnded(relid)) {
             nics.remove(relid);
             byRelid.values().removeIf(n -> n == nic);
+            String why = nic.failure;
+            if (why != null) {
+                failed.remove(nic.name());
+                failed.put(nic.name(), new JsonObject().put("name", nic.name()).put("relid", relid)
+                        .put("instance", nic.instance().toString()).put("failure", why)
+                        .put("at", java.time.Instant.now().toString()));
+                if (failed.size() > FAILED_KEPT) {
+                    failed.remove(failed.keySet().iterator().next());
+                }
+            }
             Future<Void> closed = nic.close(); // after the close channelEnded started, on the NIC's context
             closing.put(nic.name(), closed);
             io.vertx.core.Context here = vertx.getOrCreateContext(); // the device's: the maps are its own
@@ -158,6 +176,7 @@ final class NetvscDevice implements Device {
     public JsonObject state() {
         JsonArray list = new JsonArray();
         nics.values().forEach(n -> list.add(n.state()));
-        return new JsonObject().put("backend", settings.backend().key()).put("nics", list);
+        return new JsonObject().put("backend", settings.backend().key()).put("nics", list)
+                .put("failed", new JsonArray(new java.util.ArrayList<>(failed.values())));
     }
 }

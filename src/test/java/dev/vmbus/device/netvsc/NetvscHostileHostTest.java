@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,7 +162,15 @@ class NetvscHostileHostTest {
             assertTrue(host.bringUp(new NetvspAnswers() { }));
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             mistake.make(host);
-            return host.awaitFault();
+            String reason = host.awaitFault();
+            // the NIC leaves the device's state with its channel; why it failed stays there
+            JsonObject state = await("the failed NIC in the device's state").atMost(10, TimeUnit.SECONDS)
+                    .until(host::state, s -> s.getJsonArray("nics").isEmpty() && !s.getJsonArray("failed").isEmpty());
+            JsonObject failed = state.getJsonArray("failed").getJsonObject(0);
+            assertEquals("vmbus0", failed.getString("name"), state.encode());
+            assertEquals(NicHost.RELID, failed.getInteger("relid"), state.encode());
+            assertTrue(reason.endsWith(failed.getString("failure")), reason + " / " + state.encode());
+            return reason;
         }
     }
 
