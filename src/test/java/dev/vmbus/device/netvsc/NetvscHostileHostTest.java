@@ -169,7 +169,9 @@ class NetvscHostileHostTest {
             JsonObject failed = state.getJsonArray("failed").getJsonObject(0);
             assertEquals("vmbus0", failed.getString("name"), state.encode());
             assertEquals(NicHost.RELID, failed.getInteger("relid"), state.encode());
-            assertTrue(reason.endsWith(failed.getString("failure")), reason + " / " + state.encode());
+            String failure = failed.getString("failure");
+            assertTrue(failure.startsWith("netvsc vmbus0: ") && failure.length() > "netvsc vmbus0: ".length()
+                    && reason.endsWith(failure), reason + " / " + state.encode());
             return reason;
         }
     }
