@@ -175,7 +175,6 @@ public final class SimulatedHost {
      */
     private Future<Void> startNic() {
         int relid = FIRST_EXTRA_RELID + config.extraHeartbeats();
-        int[] nextSubchannel = {relid + 1};
         Offer offer = new Offer(relid, HostNic.CLASS_ID, NIC_INSTANCE, 0, HostNic.RING_SIZE);
         return transport.guestMemory(NIC_GUEST_MEMORY).compose(memory -> {
             dev.vmbus.net.FramePort port;
@@ -186,7 +185,7 @@ public final class SimulatedHost {
                         + ": " + e.getMessage(), e));
             }
             nic = new HostNic(context, transport, offer, config.nic(), HostTransport.Buffers.UIO, memory, port,
-                    () -> nextSubchannel[0]++);
+                    index -> relid + index); // the relids up to firstOfferRelid are the NIC's
             return nic.start();
         });
     }

@@ -23,7 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.function.IntSupplier;
+import java.util.function.IntUnaryOperator;
 import java.util.logging.Logger;
 
 /**
@@ -124,7 +124,8 @@ public final class HostNic {
     private final HostTransport.Buffers buffers;
     final SharedGuestMemory memory;
     final FramePort port;
-    final IntSupplier subchannelRelids;
+    /** The relid of subchannel {@code i} (1..queues - 1): the same each time it is offered. */
+    final IntUnaryOperator subchannelRelids;
     final byte[] mac;
     VmbusConfig.NicFaults faults;
     final HostNicChannels channels = new HostNicChannels(this);
@@ -151,18 +152,20 @@ public final class HostNic {
      * @param buffers          the receive and send buffers the channel shares ({@link HostTransport.Buffers#UIO})
      * @param memory           guest memory GPA-direct ranges are read from (null: every GPA-direct packet is a fault)
      * @param port             where frames go and come from; started by {@link #start}, closed by {@link #close}
-     * @param subchannelRelids relids for the subchannels this NIC grants
+     * @param subchannelRelids the relid of each subchannel this NIC grants, by index (1..{@code queues - 1}): the
+     *                         same each time the guest opens the NIC and asks again, so that a NIC opened again
+     *                         never takes the relids of the channels offered after it
      */
     public HostNic(Context context, HostTransport transport, Offer offer, VmbusConfig.Nic config,
                    HostTransport.Buffers buffers, SharedGuestMemory memory, FramePort port,
-                   IntSupplier subchannelRelids) {
+                   IntUnaryOperator subchannelRelids) {
         this(context, transport, offer, config, buffers, memory, port, subchannelRelids, Timers.on(context));
     }
 
     /** As above, the link's quiet windows ({@link HostNicLink}) on {@code timers}, which fire on {@code context}. */
     HostNic(Context context, HostTransport transport, Offer offer, VmbusConfig.Nic config,
             HostTransport.Buffers buffers, SharedGuestMemory memory, FramePort port,
-            IntSupplier subchannelRelids, Timers timers) {
+            IntUnaryOperator subchannelRelids, Timers timers) {
         if (!offer.classId().equals(CLASS_ID)) {
             throw new IllegalArgumentException("a NIC's offer has class " + CLASS_ID + ", not " + offer.classId());
         }

@@ -85,11 +85,11 @@ final class HostNicChannels {
         nic.toGuest.resumePort();
     }
 
-    /** Offers {@code granted} subchannels of the primary, their relids from the host's supply. */
+    /** Offers {@code granted} subchannels of the primary, each on its own relid ({@link HostNic#subchannelRelids}). */
     void offerSubchannels(int granted) {
         int[] relids = new int[granted];
         for (int i = 0; i < granted; i++) {
-            relids[i] = nic.subchannelRelids.getAsInt();
+            relids[i] = nic.subchannelRelids.applyAsInt(i + 1);
             subchannelRelidsOffered.add(relids[i]);
         }
         int[] next = {0};

@@ -69,6 +69,11 @@ class NetvscLoopbackTest {
     }
 
     private VmbusConfig config(String transport, int queues, JsonObject guestNic, JsonObject hostFaults) {
+        return config(transport, queues, guestNic, hostFaults, new JsonArray());
+    }
+
+    private VmbusConfig config(String transport, int queues, JsonObject guestNic, JsonObject hostFaults,
+                               JsonArray hostOffers) {
         return ConfigLoader.parse(new JsonObject()
                 .put("transport", new JsonObject().put("type", transport).put("shmDir", tmp.resolve("shm").toString()))
                 .put("devices", new JsonObject().put("netvsc", guestNic.copy().put("enabled", true)
@@ -76,7 +81,7 @@ class NetvscLoopbackTest {
                 .put("dashboard", new JsonObject().put("enabled", false))
                 .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
                         .put("enabled", true).put("backend", "loopback").put("queues", queues)
-                        .put("faults", hostFaults))).encode(), "test");
+                        .put("faults", hostFaults)).put("offers", hostOffers)).encode(), "test");
     }
 
     /** An IPv6 UDP frame of flow {@code flow} (its source port) carrying its number, to the NIC's MAC. */
@@ -140,6 +145,34 @@ class NetvscLoopbackTest {
             JsonObject again = guestNic(sim.vertx());
             assertEquals("vmbus0", again.getString("name"), again.encode());
             everyFlowKeepsItsQueues(sim.vertx(), host, 2);
+        }
+    }
+
+    /**
+     * The subchannels of a NIC opened again take relids the NIC holds, not the next ones up: those are the relids of
+     * {@code host.offers} (and of the next NIC), so a second grant used to collide with the channel offered after
+     * the NIC ("relid 9 is already offered") and the NIC came back on one queue.
+     */
+    @Test
+    void aReofferedNicsSubchannelsKeepClearOfTheChannelsAfterIt() throws Exception {
+        VmbusConfig c = config("sim", 2, new JsonObject(), new JsonObject(), new JsonArray().add(new JsonObject()
+                .put("classId", "3b3f6b7e-5d4c-4f0e-9d1a-0c2b7a9e4f11").put("answer", "script")));
+        try (TestAgent sim = AgentInternals.start(Agent.builder(c))) {
+            SimulatedHost host = AgentInternals.agent(sim).simulatedHost().orElseThrow();
+            int after = host.devices().stream().mapToInt(d -> d.offer().relid()).max().orElseThrow();
+            everyFlowKeepsItsQueues(sim.vertx(), host, 2);
+            for (int round = 0; round < 2; round++) {
+                long opensBefore = hostNic(host).getLong("opens");
+                new SimulatedHostControl(host).act("nic-reoffer", new JsonObject()).await(10, TimeUnit.SECONDS);
+                awaitNic("the guest opening the offer again", () -> hostNic(host), n -> n.getLong("opens") > opensBefore,
+                        () -> "guest: " + guestNic(sim.vertx()).encode());
+                everyFlowKeepsItsQueues(sim.vertx(), host, 2);
+                for (Object q : hostNic(host).getJsonArray("queues")) {
+                    int relid = ((JsonObject) q).getInteger("relid");
+                    assertTrue(relid < after, "a NIC queue on relid " + relid + ", which is host.offers' " + after
+                            + " or past it: " + hostNic(host).encode());
+                }
+            }
         }
     }
 

@@ -146,11 +146,10 @@ final class NicGuest implements AutoCloseable {
         bus.host().start().await(TIMEOUT_S, TimeUnit.SECONDS);
         SharedGuestMemory memory = bus.host().guestMemory(32 * 4096).await(TIMEOUT_S, TimeUnit.SECONDS);
         port = new LoopbackPort(1000, config.mtu() + 14);
-        int[] subRelids = {NIC_RELID + 10};
         OnContext.call(hostContext, () -> {
             nic = new HostNic(hostContext, bus.host(), new Offer(NIC_RELID, HostNic.CLASS_ID, UUID.randomUUID(), 0,
                     64 * 1024), config, new HostTransport.Buffers(RECEIVE_BYTES, SEND_BYTES), memory,
-                    recordingReadNow(port), () -> subRelids[0]++, timers != null ? timers : Timers.on(hostContext));
+                    recordingReadNow(port), index -> NIC_RELID + 9 + index, timers != null ? timers : Timers.on(hostContext));
             return nic.start().compose(x -> bus.host().offer(new Offer(ECHO_RELID, UUID.randomUUID(),
                     UUID.randomUUID(), 0, 16 * 1024), new HostTransport.ChannelListener() {
                 @Override

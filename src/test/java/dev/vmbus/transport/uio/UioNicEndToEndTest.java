@@ -75,7 +75,7 @@ class UioNicEndToEndTest extends UioAgentTest {
         LoopbackPort port = new LoopbackPort(LoopbackPort.DEFAULT_CAPACITY, nicConfig.mtu() + HostNic.ETHERNET_HEADER);
         HostNic host = OnContext.call(hostContext, () -> {
             HostNic n = new HostNic(hostContext, transport, offer, nicConfig,
-                    new HostTransport.Buffers(RECV_BYTES, SEND_BYTES), null, port, () -> RELID + 1);
+                    new HostTransport.Buffers(RECV_BYTES, SEND_BYTES), null, port, index -> RELID + index);
             return n.start().map(x -> n);
         }).await(10, TimeUnit.SECONDS);
         HostTransport.ChannelListener listener = transport.listener.future().await(10, TimeUnit.SECONDS);
