@@ -11,9 +11,9 @@ const HOST_ACTION_FIELDS = {
   'shutdown': ['kind'], 'shift-clock': ['ms'], 'timesync-now': [], 'backup': [],
   'kvp-set': ['pool', 'key', 'value'], 'kvp-delete': ['pool', 'key'], 'kvp-enumerate': ['pool'],
   'copy-file': ['localFile', 'guestPath', 'name', 'overwrite', 'createPath'], 'cancel-copy': [],
-  'nic-link': ['up'], 'nic-reoffer': [], 'nic-fault': ['knob', 'on']
+  'nic-link': ['up', 'nic'], 'nic-reoffer': ['nic'], 'nic-fault': ['knob', 'on', 'nic']
 };
-const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool', 'packets']);
+const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool', 'packets', 'nic']);
 const BOOLEAN_FIELDS = new Set(['overwrite', 'createPath', 'up', 'on']);
 const HEALTH_RANK = { critical: 2, warning: 1, ok: 0 };
 const RING_FIELDS = ['writeIndex', 'readIndex', 'interruptMask', 'pendingSendSize', 'featureBits', 'dataSize',

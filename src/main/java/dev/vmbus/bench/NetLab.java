@@ -37,6 +37,8 @@ public final class NetLab implements AutoCloseable {
     private final Netns a;
     private final Netns b;
     private final Path workDir;
+    /** The processes of the last {@link #vmbus} link, host then guest, while it is open. */
+    private List<ChildJvm> vmbusProcesses = List.of();
 
     private NetLab(Netns a, Netns b, Path workDir) {
         this.a = a;
@@ -155,6 +157,7 @@ public final class NetLab implements AutoCloseable {
         ChildJvm.Code code = ChildJvm.Code.current();
         List<ChildJvm> started = new ArrayList<>();
         Link link = new Link("vmbus", HOST_TAP, GUEST_TAP, () -> {
+            vmbusProcesses = List.of();
             for (int i = started.size() - 1; i >= 0; i--) {
                 started.get(i).close();
             }
@@ -174,11 +177,35 @@ public final class NetLab implements AutoCloseable {
             address(b, GUEST_TAP, ADDRESS_B);
             awaitUp(a, HOST_TAP, host, startTimeoutMs);
             awaitUp(b, GUEST_TAP, run, startTimeoutMs);
+            vmbusProcesses = List.copyOf(started);
             return link;
         } catch (IOException | InterruptedException | RuntimeException e) {
             closeQuietly(link);
             throw e;
         }
+    }
+
+    /**
+     * NIC {@code k} of the open {@link #vmbus} link when its configuration has {@code host.nic.count} above k: the
+     * TAPs numbered on from the first NIC's ({@code vmbushost1} in {@code a}, {@code vmbus1} in {@code b} for k 1),
+     * addressed as the first NIC's are (link-local, so the same two addresses on each link). Returns once both are
+     * up; the link's processes are the first NIC's, so closing this one does nothing.
+     */
+    public Link vmbusNic(int k, long startTimeoutMs) throws IOException, InterruptedException {
+        if (vmbusProcesses.size() != 2) {
+            throw new IllegalStateException("no vmbus link is open");
+        }
+        ChildJvm host = vmbusProcesses.get(0);
+        ChildJvm run = vmbusProcesses.get(1);
+        String ifA = dev.vmbus.os.Tap.nthName(HOST_TAP, k);
+        String ifB = dev.vmbus.os.Tap.nthName(GUEST_TAP, k);
+        awaitInterface(a, ifA, host, startTimeoutMs);
+        awaitInterface(b, ifB, run, startTimeoutMs);
+        address(a, ifA, ADDRESS_A);
+        address(b, ifB, ADDRESS_B);
+        awaitUp(a, ifA, host, startTimeoutMs);
+        awaitUp(b, ifB, run, startTimeoutMs);
+        return new Link("vmbus NIC " + k, ifA, ifB, () -> { });
     }
 
     private static List<String> netnsExec(Netns ns) {

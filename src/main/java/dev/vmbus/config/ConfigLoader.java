@@ -269,12 +269,26 @@ public final class ConfigLoader {
         if (n.queues() < 1 || n.queues() > 64) {
             throw new ConfigException(source + ": host.nic.queues must be 1..64, got " + n.queues());
         }
+        if (n.count() < 1 || n.count() > VmbusConfig.Nic.MAX_COUNT) {
+            throw new ConfigException(source + ": host.nic.count must be 1.." + VmbusConfig.Nic.MAX_COUNT + ", got "
+                    + n.count());
+        }
         if (n.mac() == null || !n.mac().matches("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
             throw new ConfigException(source + ": host.nic.mac must be six hex pairs separated by ':', got '"
                     + n.mac() + "'");
         }
         if ((Integer.parseInt(n.mac().substring(0, 2), 16) & 1) != 0) {
             throw new ConfigException(source + ": host.nic.mac " + n.mac() + " is a multicast address");
+        }
+        if (Integer.parseInt(n.mac().substring(15), 16) + n.count() - 1 > 0xff) {
+            throw new ConfigException(source + ": host.nic.mac " + n.mac() + " leaves no room for " + n.count()
+                    + " NICs (each after the first takes the next last byte)");
+        }
+        String lastTap = dev.vmbus.os.Tap.nthName(n.tap(), n.count() - 1);
+        if (n.count() > 1 && !lastTap.matches("[A-Za-z0-9_.-]{1,15}")) {
+            throw new ConfigException(source + ": host.nic.tap '" + n.tap() + "' numbered on for " + n.count()
+                    + " NICs gives '" + lastTap + "', which is no interface name (1 to 15 letters, digits, '_', '.' or"
+                    + " '-')");
         }
         if (n.mtu() < 1280 || n.mtu() > 9202) {
             throw new ConfigException(source + ": host.nic.mtu must be 1280..9202 (the Ethernet header comes on"

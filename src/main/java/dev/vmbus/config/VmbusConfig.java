@@ -272,40 +272,61 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      *                guest sends comes back to it), {@code tap} (a TAP interface named {@code tap})
      * @param tap     the TAP interface of the {@code tap} backend
      * @param queues  receive queues: the primary channel and up to {@code queues - 1} subchannels (1..64)
+     * @param count   how many such NICs the host offers (1..8), as a VM has several network adapters; see
+     *                {@link #adapter}
      * @param mac     the NIC's MAC address, six hex pairs separated by ':'
      * @param mtu     the link MTU the guest is told (1280..9202; the Ethernet header comes on top)
      * @param faults  host mistakes to make on purpose, to test a guest
      */
-    public record Nic(boolean enabled, String backend, String tap, int queues, String mac, int mtu,
+    public record Nic(boolean enabled, String backend, String tap, int queues, int count, String mac, int mtu,
                       NicFaults faults) {
         public static final boolean DEFAULT_ENABLED = false;
         public static final String DEFAULT_BACKEND = "none";
         public static final String DEFAULT_TAP = "vmbushost0";
         public static final int DEFAULT_QUEUES = 1;
+        public static final int DEFAULT_COUNT = 1;
+        public static final int MAX_COUNT = 8;
         public static final String DEFAULT_MAC = "00:15:5d:56:4d:01";
         public static final int DEFAULT_MTU = 1500;
         /** Every key's default (so not offered); no faults. */
         public static final Nic DISABLED = new Nic(DEFAULT_ENABLED, DEFAULT_BACKEND, DEFAULT_TAP, DEFAULT_QUEUES,
-                DEFAULT_MAC, DEFAULT_MTU, NicFaults.NONE);
+                DEFAULT_COUNT, DEFAULT_MAC, DEFAULT_MTU, NicFaults.NONE);
 
         public Nic {
             faults = faults == null ? NicFaults.NONE : faults;
         }
 
         public Nic withEnabled(boolean on) {
-            return new Nic(on, backend, tap, queues, mac, mtu, faults);
+            return new Nic(on, backend, tap, queues, count, mac, mtu, faults);
         }
 
         public Nic withBackend(String b) {
-            return new Nic(enabled, b, tap, queues, mac, mtu, faults);
+            return new Nic(enabled, b, tap, queues, count, mac, mtu, faults);
         }
 
         public Nic withQueues(int q) {
-            return new Nic(enabled, backend, tap, q, mac, mtu, faults);
+            return new Nic(enabled, backend, tap, q, count, mac, mtu, faults);
         }
 
         public Nic withFaults(NicFaults f) {
-            return new Nic(enabled, backend, tap, queues, mac, mtu, f);
+            return new Nic(enabled, backend, tap, queues, count, mac, mtu, f);
+        }
+
+        /**
+         * Adapter {@code k} (0..count - 1) of the {@code count} alike: its MAC is {@link #mac} with {@code k} added
+         * to the last byte, its TAP {@link #tap} numbered on by {@code k} ({@link dev.vmbus.os.Tap#nthName}:
+         * {@code vmbushost0}, {@code vmbushost1} ...); adapter 0 is this one.
+         */
+        public Nic adapter(int k) {
+            if (k < 0 || k >= count) {
+                throw new IllegalArgumentException("no NIC " + k + " of " + count);
+            }
+            if (k == 0) {
+                return this;
+            }
+            int last = Integer.parseInt(mac.substring(mac.length() - 2), 16) + k;
+            String m = mac.substring(0, mac.length() - 2) + String.format("%02x", last);
+            return new Nic(enabled, backend, dev.vmbus.os.Tap.nthName(tap, k), queues, count, m, mtu, faults);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.vmbus.config.VmbusConfig;
 import dev.vmbus.host.nic.HostNic;
 import dev.vmbus.os.PageSize;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.SharedGuestMemory;
 import dev.vmbus.transport.OnContext;
 import dev.vmbus.transport.SettingsBinder;
 import io.vertx.core.Context;
@@ -52,7 +53,8 @@ public final class SimulatedHost {
     private final List<HostDevice> devices = new ArrayList<>();
     /** {@code host.offers}, resolved: each channel's offer, name and counterpart. */
     private final List<PlannedOffer> planned;
-    private HostNic nic;
+    /** The NICs offered ({@code host.nic.count} when {@code host.nic.enabled}), adapter k at index k. */
+    private final List<HostNic> nics = new ArrayList<>();
     private Context context;
 
     private record PlannedOffer(Offer offer, String name, HostCounterpart counterpart) {
@@ -76,11 +78,16 @@ public final class SimulatedHost {
     }
 
     /**
-     * The first relid after the ICs, the extra heartbeats and the NIC's channels (its primary and up to
+     * The first relid after the ICs, the extra heartbeats and the NICs' channels (each NIC's primary and up to
      * {@code queues - 1} subchannels): where {@code host.offers} begin.
      */
     static int firstOfferRelid(VmbusConfig.Host config) {
-        return FIRST_EXTRA_RELID + config.extraHeartbeats() + (config.nic().enabled() ? config.nic().queues() : 0);
+        return firstNicRelid(config) + (config.nic().enabled() ? config.nic().count() * config.nic().queues() : 0);
+    }
+
+    /** The relid of NIC 0's primary; NIC k's is {@code k * queues} further on, its subchannels' just after it. */
+    static int firstNicRelid(VmbusConfig.Host config) {
+        return FIRST_EXTRA_RELID + config.extraHeartbeats();
     }
 
     private static List<PlannedOffer> plan(VmbusConfig.Host config, Map<UUID, HostPlugin> byClass) {
@@ -163,41 +170,63 @@ public final class SimulatedHost {
             }
             return transport.start()
                     .compose(x -> Future.all(devices.stream().map(d -> transport.offer(d.offer(), d)).toList()))
-                    .compose(x -> config.nic().enabled() ? startNic() : Future.<Void>succeededFuture())
+                    .compose(x -> config.nic().enabled() ? startNics() : Future.<Void>succeededFuture())
                     .onSuccess(x -> transport.allOffered()) // the guest's READY counts these (shm: allOffersDelivered)
                     .<Void>mapEmpty();
         });
     }
 
     /**
-     * Offers the synthetic NIC (after the integration services, at the first relid after them), with the guest
-     * memory its GPA-direct control messages come from.
+     * Offers the synthetic NICs (after the integration services, at the first relids after them), one after the
+     * other, with the guest memory their GPA-direct control messages come from (one guest, one memory).
      */
-    private Future<Void> startNic() {
-        int relid = FIRST_EXTRA_RELID + config.extraHeartbeats();
-        Offer offer = new Offer(relid, HostNic.CLASS_ID, NIC_INSTANCE, 0, HostNic.RING_SIZE);
+    private Future<Void> startNics() {
         return transport.guestMemory(NIC_GUEST_MEMORY).compose(memory -> {
-            dev.vmbus.net.FramePort port;
-            try {
-                port = HostNic.port(config.nic());
-            } catch (java.io.IOException e) {
-                return Future.failedFuture(new IllegalStateException("host.nic.backend " + config.nic().backend()
-                        + ": " + e.getMessage(), e));
+            Future<Void> started = Future.succeededFuture();
+            for (int k = 0; k < config.nic().count(); k++) {
+                int adapter = k;
+                started = started.compose(x -> startNic(adapter, memory));
             }
-            nic = new HostNic(context, transport, offer, config.nic(), HostTransport.Buffers.UIO, memory, port,
-                    index -> relid + index); // the relids up to firstOfferRelid are the NIC's
-            return nic.start();
+            return started;
         });
     }
 
-    /** The NIC's instance GUID: fixed, so that a restart offers the same one. */
+    private Future<Void> startNic(int k, SharedGuestMemory memory) {
+        VmbusConfig.Nic adapter = config.nic().adapter(k);
+        int relid = firstNicRelid(config) + k * adapter.queues();
+        Offer offer = new Offer(relid, HostNic.CLASS_ID, nicInstance(k), 0, HostNic.RING_SIZE);
+        dev.vmbus.net.FramePort port;
+        try {
+            port = HostNic.port(adapter);
+        } catch (java.io.IOException e) {
+            return Future.failedFuture(new IllegalStateException("host.nic.backend " + adapter.backend()
+                    + (config.nic().count() > 1 ? " of NIC " + k : "") + ": " + e.getMessage(), e));
+        }
+        HostNic nic = new HostNic(context, transport, offer, adapter, HostTransport.Buffers.UIO, memory, port,
+                index -> relid + index); // the relids up to the next NIC's primary are this one's
+        nics.add(nic);
+        return nic.start();
+    }
+
+    /** The instance GUID of NIC 0: fixed, so that a restart offers the same one. */
     public static final UUID NIC_INSTANCE = UUID.fromString("7a4c1f90-3e1d-4b7a-9a55-5e2f0c4d6a01");
+
+    /** The instance GUID of NIC {@code k}: {@link #NIC_INSTANCE} for the first, fixed for every other. */
+    public static UUID nicInstance(int k) {
+        return k == 0 ? NIC_INSTANCE : UUID.nameUUIDFromBytes(("vmbus simulated nic " + k)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
     /** Guest memory the host shares for GPA-direct packets when it offers a NIC: 4 MiB. */
     public static final long NIC_GUEST_MEMORY = 4L << 20;
 
-    /** The synthetic NIC, when {@code host.nic.enabled}. */
+    /** The first synthetic NIC, when {@code host.nic.enabled}. */
     public Optional<HostNic> nic() {
-        return Optional.ofNullable(nic);
+        return nics.isEmpty() ? Optional.empty() : Optional.of(nics.getFirst());
+    }
+
+    /** Every synthetic NIC offered, NIC k at index k. */
+    public List<HostNic> nics() {
+        return List.copyOf(nics);
     }
 
     /** The instance GUID of extra heartbeat channel {@code i}: fixed, so that a restart offers the same ones. */
@@ -226,18 +255,14 @@ public final class SimulatedHost {
     public JsonObject state() {
         JsonArray list = new JsonArray();
         devices.forEach(d -> list.add(d.state()));
-        if (nic != null) {
-            list.add(nic.state());
-        }
+        nics.forEach(n -> list.add(n.state()));
         return new JsonObject().put("guestConnected", transport.guestConnected()).put("devices", list);
     }
 
     /** Rescinds every channel and stops the transport. */
     public Future<Void> close() {
         return OnContext.call(context, () -> transport.close().andThen(ar -> {
-            if (nic != null) {
-                nic.close();
-            }
+            nics.forEach(HostNic::close);
         }));
     }
 }

@@ -61,22 +61,23 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         ServiceActions.register(host, actions);
         actions.put("nic-link", p -> {
             boolean up = boolParam(p, "up", true);
-            nic().link(up);
-            return Future.succeededFuture(ok("the NIC's link is " + (up ? "up" : "down")
+            nic(p).link(up);
+            return Future.succeededFuture(ok(nicName(p) + "'s link is " + (up ? "up" : "down")
                     + " (the guest hears of it once RNDIS is initialised; a change within 5 s of the last waits)"));
         });
         actions.put("nic-reoffer", p -> {
-            HostNic n = nic();
+            HostNic n = nic(p);
             return n.rescind().recover(e -> Future.succeededFuture())
                     .compose(v -> offerOnceGone(n::offerAgain, REOFFER_ATTEMPTS))
-                    .map(v -> ok("the NIC was rescinded and offered again (relid " + n.offer().relid() + ")"));
+                    .map(v -> ok(nicName(p) + " was rescinded and offered again (relid " + n.offer().relid() + ")"));
         });
         actions.put("nic-fault", p -> {
             String knob = stringParam(p, "knob");
             boolean on = boolParam(p, "on", true);
-            HostNic n = nic();
+            HostNic n = nic(p);
             n.faults(n.faults().with(knob, on));
-            return Future.succeededFuture(ok("NIC fault knob " + knob + " is " + (on ? "on" : "off")));
+            return Future.succeededFuture(ok(nicName(p).replace("the NIC", "NIC") + " fault knob " + knob + " is "
+                    + (on ? "on" : "off")));
         });
     }
 
@@ -126,14 +127,14 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                     boolean open = d.channelState() == ChannelState.OPEN;
                     out.add(new End(d.offer(), d.name(), d.channelState(), open ? d.driver().stats() : null));
                 }
-                host.nic().ifPresent(n -> {
+                for (HostNic n : host.nics()) {
                     if (n.drivers().isEmpty()) {
                         out.add(new End(n.offer(), n.name(), ChannelState.OFFERED, null));
                     }
                     for (ChannelDriver d : n.drivers()) {
                         out.add(new End(d.offer(), n.name(), d.state(), d.open() ? d.stats() : null));
                     }
-                });
+                }
             return List.copyOf(out);
         });
     }
@@ -142,8 +143,18 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         return OnContext.call(host.context(), task);
     }
 
-    private HostNic nic() {
-        return host.nic().orElseThrow(() -> new IllegalArgumentException("the host offers no NIC (host.nic.enabled)"));
+    /** The NIC parameter {@code nic} names (0..host.nic.count - 1), NIC 0 without it. */
+    private HostNic nic(JsonObject p) {
+        List<HostNic> nics = host.nics();
+        if (nics.isEmpty()) {
+            throw new IllegalArgumentException("the host offers no NIC (host.nic.enabled)");
+        }
+        return nics.get(p.containsKey("nic") ? (int) longParam(p, "nic", 0, nics.size() - 1) : 0);
+    }
+
+    /** "the NIC", or "NIC k" when the host offers several. */
+    private String nicName(JsonObject p) {
+        return host.nics().size() > 1 ? "NIC " + (p.containsKey("nic") ? longParam(p, "nic", 0, 7) : 0) : "the NIC";
     }
 
     private HostDevice device(int relid) {

@@ -8,6 +8,7 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -89,7 +90,7 @@ class ConfigLoaderTest {
             }
             assertTrue(constants.isEmpty(), e.getKey().getSimpleName() + ": DEFAULT_* of no field: " + constants);
         }
-        assertEquals(8 + 5 + 7 + 6 + 6, checked, "every scalar key of the five sections");
+        assertEquals(8 + 5 + 7 + 6 + 7, checked, "every scalar key of the five sections");
     }
 
     @Test
@@ -136,6 +137,28 @@ class ConfigLoaderTest {
         assertMessage("{\"host\": {\"nic\": {\"tap\": \"a/b\"}}}", "host.nic.tap must be an interface name");
         assertMessage("{\"host\": {\"nic\": {\"faults\": {\"lateOffer\": true}}}}",
                 "unknown key 'host.nic.faults.lateOffer'");
+        assertEquals(1, on.count());
+        assertMessage("{\"host\": {\"nic\": {\"count\": 0}}}", "host.nic.count must be 1..8, got 0");
+        assertMessage("{\"host\": {\"nic\": {\"count\": 9}}}", "host.nic.count must be 1..8, got 9");
+        assertMessage("{\"host\": {\"nic\": {\"count\": 2, \"mac\": \"00:15:5d:56:4d:ff\"}}}",
+                "host.nic.mac 00:15:5d:56:4d:ff leaves no room for 2 NICs");
+        assertMessage("{\"host\": {\"nic\": {\"count\": 2, \"tap\": \"vmbushostname99\"}}}",
+                "gives 'vmbushostname100', which is no interface name");
+    }
+
+    /** NIC k of {@code host.nic.count}: the MAC's last byte and the TAP's number moved on by k. */
+    @Test
+    void eachNicOfSeveralTakesTheNextMacAndTapName() {
+        VmbusConfig.Nic nic = ConfigLoader.parse("{\"host\": {\"nic\": {\"count\": 3, \"mac\": \"02:00:00:00:00:fd\","
+                + " \"tap\": \"hostnic\"}}}", "f.json").host().nic();
+        assertEquals(nic, nic.adapter(0));
+        assertEquals("02:00:00:00:00:fe", nic.adapter(1).mac());
+        assertEquals("02:00:00:00:00:ff", nic.adapter(2).mac());
+        assertEquals(List.of("hostnic", "hostnic1", "hostnic2"),
+                List.of(nic.adapter(0).tap(), nic.adapter(1).tap(), nic.adapter(2).tap()));
+        assertThrows(IllegalArgumentException.class, () -> nic.adapter(3));
+        assertEquals("vmbushost9", ConfigLoader.parse("{\"host\": {\"nic\": {\"count\": 8, \"tap\": \"vmbushost2\"}}}",
+                "f.json").host().nic().adapter(7).tap());
     }
 
     private static void assertMessage(String json, String text) {

@@ -81,4 +81,62 @@ class SimulatedHostNicTest {
                 new JsonObject().put("knob", "lateOffer")).await(10, TimeUnit.SECONDS));
         assertTrue(e.getMessage().startsWith("no NIC fault knob 'lateOffer'"), e.getMessage());
     }
+
+    /**
+     * {@code host.nic.count}: a VM with several network adapters. Each NIC has its own instance, MAC and relids (its
+     * primary and room for its subchannels), the channels of {@code host.offers} come after all of them, and the
+     * controls act on the NIC their {@code nic} parameter names.
+     */
+    @Test
+    void severalNicsEachHaveTheirOwnInstanceMacAndRelids() throws Exception {
+        VmbusConfig config = ConfigLoader.parse("{\"host\": {\"heartbeatIntervalMs\": 60000, \"nic\": {\"enabled\":"
+                + " true, \"backend\": \"loopback\", \"count\": 3, \"queues\": 2, \"mac\": \"00:15:5d:56:4d:0e\"},"
+                + " \"offers\": [{\"classId\": \"3b3f6b7e-5d4c-4f0e-9d1a-0c2b7a9e4f11\", \"answer\": \"script\"}]}}",
+                "test");
+        vertx = Vertx.vertx();
+        SimBus bus = new SimBus(vertx);
+        SimulatedHost host = new SimulatedHost(vertx, bus.host(), config.host());
+        host.start().await(10, TimeUnit.SECONDS);
+        List<Offer> offers = new CopyOnWriteArrayList<>();
+        bus.guest().start(vertx.getOrCreateContext(), new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }).await(10, TimeUnit.SECONDS);
+        await("ten offers").atMost(10, TimeUnit.SECONDS).until(offers::size, n -> n >= 10);
+        List<Offer> nics = offers.stream().filter(o -> o.classId().equals(HostNic.CLASS_ID)).toList();
+        assertEquals(List.of(7, 9, 11), nics.stream().map(Offer::relid).toList(), "each NIC keeps a relid for its"
+                + " subchannel after its primary");
+        assertEquals(SimulatedHost.NIC_INSTANCE, nics.get(0).instanceId());
+        assertEquals(3, nics.stream().map(Offer::instanceId).distinct().count(), nics.toString());
+        assertEquals(List.of(SimulatedHost.nicInstance(1), SimulatedHost.nicInstance(2)),
+                List.of(nics.get(1).instanceId(), nics.get(2).instanceId()));
+        Offer other = offers.stream().filter(o -> o.classId().toString().startsWith("3b3f6b7e")).findFirst().orElseThrow();
+        assertEquals(13, other.relid(), "host.offers after the three NICs' six relids");
+
+        SimulatedHostControl control = new SimulatedHostControl(host);
+        List<JsonObject> states = control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices").stream()
+                .map(JsonObject.class::cast).filter(d -> "nic".equals(d.getString("device"))).toList();
+        assertEquals(List.of("00:15:5d:56:4d:0e", "00:15:5d:56:4d:0f", "00:15:5d:56:4d:10"),
+                states.stream().map(d -> d.getString("mac")).toList());
+        assertEquals(List.of(7, 9, 11), states.stream().map(d -> d.getInteger("relid")).toList());
+        assertEquals(SimulatedHost.nicInstance(2).toString(), states.get(2).getString("instance"));
+
+        JsonObject result = control.act("nic-fault", new JsonObject().put("knob", "rangePastBuffer").put("nic", 2))
+                .await(10, TimeUnit.SECONDS);
+        assertEquals("NIC 2 fault knob rangePastBuffer is on", result.getString("result"));
+        assertEquals(List.of(false, false, true), host.nics().stream().map(n -> n.faults().rangePastBuffer()).toList());
+        control.act("nic-link", new JsonObject().put("up", false)).await(10, TimeUnit.SECONDS);
+        assertEquals(List.of("down", "up", "up"), control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices")
+                .stream().map(JsonObject.class::cast).filter(d -> "nic".equals(d.getString("device")))
+                .map(d -> d.getString("link")).toList(), "no \"nic\": NIC 0");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> control.act("nic-link",
+                new JsonObject().put("nic", 3)).await(10, TimeUnit.SECONDS));
+        assertEquals("\"nic\" must be an integer 0..2, got 3", e.getMessage());
+    }
 }

@@ -54,6 +54,28 @@ class NicEndToEndTest {
         }
     }
 
+    /**
+     * A VM with two network adapters ({@code host.nic.count} 2): the guest brings up {@code vmbus0} and
+     * {@code vmbus1}, the host {@code vmbushost0} and {@code vmbushost1}, and each pair carries its own ping and
+     * transfers, the same link-local addresses on both (a frame on the wrong NIC would reach no socket).
+     */
+    @Test
+    void throughTwoSyntheticNicsOfOneGuestPingAndTransfersBothWaysOnEach() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        io.vertx.core.json.JsonObject config = NetLab.vmbusConfig(tmp.resolve("shm"), 1);
+        config.getJsonObject("host").getJsonObject("nic").put("count", 2);
+        try (NetLab lab = NetLab.create("nic2", tmp);
+             NetLab.Link first = lab.vmbus(Vmbus.class, List.of("--enable-native-access=ALL-UNNAMED"),
+                     List.of("--enable-native-access=ALL-UNNAMED"), config, 60_000);
+             NetLab.Link second = lab.vmbusNic(1, 60_000)) {
+            assertEquals(List.of("vmbushost1", "vmbus1"), List.of(second.ifA(), second.ifB()));
+            traffic(lab, first);
+            traffic(lab, second);
+            assertEquals(List.of(), warnings(tmp.resolve("host.log")), "vmbus host's log");
+            assertEquals(List.of(), warnings(tmp.resolve("run.log")), "vmbus run's log");
+        }
+    }
+
     private static List<String> warnings(Path log) throws java.io.IOException {
         return java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains(" WARNING ")).toList();
     }

@@ -6,6 +6,7 @@ import dev.vmbus.cli.Vmbus;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.os.Posix;
+import dev.vmbus.os.Tap;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.awaitility.core.ConditionTimeoutException;
@@ -144,7 +145,7 @@ class NicHostileTapTest {
             awaitGuest(guest, log, "the NIC up again", () -> nic(control).getLong("opens") > opens
                     && Files.readAllLines(log).stream().filter(l -> l.contains("netvsc " + TAP + " up on channel"))
                     .count() == 2, () -> "no second NIC " + TAP + "; its output:\n" + tail(log));
-            assertFalse(Files.readString(log).contains(TAP + "-1"), "a new name:\n" + tail(log));
+            assertFalse(Files.readString(log).contains(Tap.nthName(TAP, 1)), "a new name:\n" + tail(log));
             awaitTap(guest, log, ns, true);
             if (!persistentTap) {
                 ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");

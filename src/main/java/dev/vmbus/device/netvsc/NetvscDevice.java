@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The synthetic NIC device: one {@link Nic} per primary channel of the netvsc class (the first named
- * {@code devices.netvsc.tap}, later ones with {@code -1}, {@code -2} ... appended), its subchannels handed to it
- * as extra receive queues.
+ * {@code devices.netvsc.tap}, later ones numbered on from it: {@code vmbus1}, {@code vmbus2} ...), its subchannels
+ * handed to it as extra receive queues.
  *
  * <p>Threads: the maps are the device's context's; each NIC's packets run on its primary channel's context
  * ({@link #batchHandler}), see {@link Nic}.
@@ -99,13 +99,14 @@ final class NetvscDevice implements Device {
     }
 
     /**
-     * The first of {@code tap}, {@code tap-1}, {@code tap-2} ... that no NIC holds: a NIC the host offers again
-     * after a rescind (the same instance, or another) takes its old name back, as Linux names a re-added NIC, so an
-     * administrator's configuration of that interface still applies.
+     * The first of {@code vmbus0}, {@code vmbus1} ... ({@link dev.vmbus.os.Tap#nthName} of {@code
+     * devices.netvsc.tap}) that no NIC holds: a NIC the host offers again after a rescind (the same instance, or
+     * another) takes its old name back, as Linux names a re-added NIC, so an administrator's configuration of that
+     * interface still applies.
      */
     private String freeName() {
         for (int n = 0; ; n++) {
-            String name = n == 0 ? settings.tap() : settings.tap() + "-" + n;
+            String name = dev.vmbus.os.Tap.nthName(settings.tap(), n);
             if (nics.values().stream().noneMatch(x -> x.name().equals(name))
                     && attached.values().stream().noneMatch(x -> x.name().equals(name))) {
                 return name;

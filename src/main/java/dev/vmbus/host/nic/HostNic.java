@@ -337,6 +337,7 @@ public final class HostNic {
     /** The NIC's state for the host's dashboard and {@code SimulatedHost.state()}. */
     public JsonObject state() {
         JsonObject json = new JsonObject().put("device", name()).put("relid", offer.relid())
+                .put("instance", offer.instanceId().toString())
                 .put("phase", phase.name().toLowerCase()).put("backend", config.backend())
                 .put("mac", HexFormat.ofDelimiter(":").formatHex(mac)).put("mtu", config.mtu())
                 .put("link", link.up() ? "up" : "down").put("linkIndicated", link.indicated())
