@@ -197,8 +197,8 @@ public final class NetLab implements AutoCloseable {
         }
         ChildJvm host = vmbusProcesses.get(0);
         ChildJvm run = vmbusProcesses.get(1);
-        String ifA = dev.vmbus.os.Tap.nthName(HOST_TAP, k);
-        String ifB = dev.vmbus.os.Tap.nthName(GUEST_TAP, k);
+        String ifA = dev.vmbus.config.InterfaceNames.nth(HOST_TAP, k);
+        String ifB = dev.vmbus.config.InterfaceNames.nth(GUEST_TAP, k);
         awaitInterface(a, ifA, host, startTimeoutMs);
         awaitInterface(b, ifB, run, startTimeoutMs);
         address(a, ifA, ADDRESS_A);

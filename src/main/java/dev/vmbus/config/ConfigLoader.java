@@ -284,7 +284,7 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": host.nic.mac " + n.mac() + " leaves no room for " + n.count()
                     + " NICs (each after the first takes the next last byte)");
         }
-        String lastTap = dev.vmbus.os.Tap.nthName(n.tap(), n.count() - 1);
+        String lastTap = InterfaceNames.nth(n.tap(), n.count() - 1);
         if (n.count() > 1 && !lastTap.matches("[A-Za-z0-9_.-]{1,15}")) {
             throw new ConfigException(source + ": host.nic.tap '" + n.tap() + "' numbered on for " + n.count()
                     + " NICs gives '" + lastTap + "', which is no interface name (1 to 15 letters, digits, '_', '.' or"

@@ -314,7 +314,7 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
 
         /**
          * Adapter {@code k} (0..count - 1) of the {@code count} alike: its MAC is {@link #mac} with {@code k} added
-         * to the last byte, its TAP {@link #tap} numbered on by {@code k} ({@link dev.vmbus.os.Tap#nthName}:
+         * to the last byte, its TAP {@link #tap} numbered on by {@code k} ({@link InterfaceNames#nth}:
          * {@code vmbushost0}, {@code vmbushost1} ...); adapter 0 is this one.
          */
         public Nic adapter(int k) {
@@ -326,7 +326,7 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
             }
             int last = Integer.parseInt(mac.substring(mac.length() - 2), 16) + k;
             String m = mac.substring(0, mac.length() - 2) + String.format("%02x", last);
-            return new Nic(enabled, backend, dev.vmbus.os.Tap.nthName(tap, k), queues, count, m, mtu, faults);
+            return new Nic(enabled, backend, InterfaceNames.nth(tap, k), queues, count, m, mtu, faults);
         }
     }
 

@@ -84,28 +84,6 @@ public final class Tap implements AutoCloseable {
     }
 
     /**
-     * The name of the {@code n}th of a machine's interfaces named after {@code first} (n from 0): {@code first}
-     * itself, then its trailing number plus {@code n} ({@code vmbus0}, {@code vmbus1}, ...), or {@code n} appended
-     * when it ends in none ({@code nic}, {@code nic1}, ...), as Linux numbers {@code eth0}, {@code eth1}.
-     */
-    public static String nthName(String first, int n) {
-        if (n < 0) {
-            throw new IllegalArgumentException("no interface number " + n);
-        }
-        if (n == 0) {
-            return first;
-        }
-        int digits = first.length();
-        while (digits > 0 && Character.isDigit(first.charAt(digits - 1))) {
-            digits--;
-        }
-        if (digits == first.length() || first.length() - digits > 9) {
-            return first + n;
-        }
-        return first.substring(0, digits) + (Long.parseLong(first.substring(digits)) + n);
-    }
-
-    /**
      * Opens (creating if needed) TAP {@code name} in the calling thread's network namespace. An interface of that
      * name that is not a TAP (the loopback, a veth, a bridge) is refused before anything of it is changed.
      */

@@ -4,9 +4,9 @@ import dev.vmbus.agent.Agent;
 import dev.vmbus.bench.Netns;
 import dev.vmbus.cli.Vmbus;
 import dev.vmbus.config.ConfigLoader;
+import dev.vmbus.config.InterfaceNames;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.os.Posix;
-import dev.vmbus.os.Tap;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.awaitility.core.ConditionTimeoutException;
@@ -145,7 +145,7 @@ class NicHostileTapTest {
             awaitGuest(guest, log, "the NIC up again", () -> nic(control).getLong("opens") > opens
                     && Files.readAllLines(log).stream().filter(l -> l.contains("netvsc " + TAP + " up on channel"))
                     .count() == 2, () -> "no second NIC " + TAP + "; its output:\n" + tail(log));
-            assertFalse(Files.readString(log).contains(Tap.nthName(TAP, 1)), "a new name:\n" + tail(log));
+            assertFalse(Files.readString(log).contains(InterfaceNames.nth(TAP, 1)), "a new name:\n" + tail(log));
             awaitTap(guest, log, ns, true);
             if (!persistentTap) {
                 ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");

@@ -99,14 +99,14 @@ final class NetvscDevice implements Device {
     }
 
     /**
-     * The first of {@code vmbus0}, {@code vmbus1} ... ({@link dev.vmbus.os.Tap#nthName} of {@code
+     * The first of {@code vmbus0}, {@code vmbus1} ... ({@link dev.vmbus.config.InterfaceNames#nth} of {@code
      * devices.netvsc.tap}) that no NIC holds: a NIC the host offers again after a rescind (the same instance, or
      * another) takes its old name back, as Linux names a re-added NIC, so an administrator's configuration of that
      * interface still applies.
      */
     private String freeName() {
         for (int n = 0; ; n++) {
-            String name = dev.vmbus.os.Tap.nthName(settings.tap(), n);
+            String name = dev.vmbus.config.InterfaceNames.nth(settings.tap(), n);
             if (nics.values().stream().noneMatch(x -> x.name().equals(name))
                     && attached.values().stream().noneMatch(x -> x.name().equals(name))) {
                 return name;
