@@ -26,6 +26,8 @@ import java.util.logging.Logger;
  * <p>Subchannels: an offer with subchannel index k ≥ 1 is the k-th subchannel of the primary with its class and
  * instance GUIDs; it is opened like any channel, with the same handler, once that primary is known (a subchannel
  * offered before its primary waits for it), and the device hears of it through {@code Device.subchannelOpened}.
+ * A second primary of a device already offered (its class and instance on another relid) is listed as refused and
+ * never opened, as Linux drops it: its subchannels and state would belong to two devices at once.
  *
  * <p>Threads: every field is touched on this verticle's context only; the transport calls its
  * offer listener there, and lifecycle events from channel verticles arrive there over the event bus.
@@ -52,6 +54,8 @@ public final class VmbusVerticle extends VerticleBase {
         boolean deploying;
         /** Why it ended, or null while offered or open. */
         EndReason reason;
+        /** A second primary of a device already offered: listed, never opened, and no device's primary. */
+        boolean twin;
 
         Entry(Offer offer) {
             this.offer = offer;
@@ -123,6 +127,21 @@ public final class VmbusVerticle extends VerticleBase {
                     + ") offered; no handler enabled, not opening it");
             return;
         }
+        Entry twin = offer.subchannel() == 0 ? otherPrimary(offer) : null;
+        if (twin != null) {
+            // Linux's vmbus_process_offer drops such an offer too (with a warning): which device would its
+            // subchannels, and the device's state, belong to?
+            EndReason reason = EndReason.of(EndReason.Kind.OPEN_FAILED, "refused: the host offered a second "
+                    + registry.className(offer.classId()) + " device with instance " + offer.instanceId()
+                    + ", which relid " + twin.offer.relid() + " already is; not opened");
+            entry.state = reason.state();
+            entry.reason = reason;
+            entry.twin = true;
+            LOG.warning("channel " + offer.relid() + ": " + reason.text());
+            vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(offer,
+                    registry.className(offer.classId()), reason));
+            return;
+        }
         if (offer.subchannel() > 0 && primaryOf(offer) == null) {
             LOG.info("subchannel " + offer.subchannel() + " (relid " + offer.relid() + ") of "
                     + registry.className(offer.classId()) + " instance " + offer.instanceId()
@@ -144,10 +163,21 @@ public final class VmbusVerticle extends VerticleBase {
         return a.classId().equals(b.classId()) && a.instanceId().equals(b.instanceId());
     }
 
+    /** Another channel offered as the primary of {@code primary}'s device (its class and instance), if any. */
+    private Entry otherPrimary(Offer primary) {
+        for (Entry e : channels.values()) {
+            if (e.offer.relid() != primary.relid() && e.offer.subchannel() == 0 && !e.twin
+                    && sameDevice(e.offer, primary)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
     /** The primary of a subchannel's device, if offered. */
     private Entry primaryOf(Offer subchannel) {
         for (Entry e : channels.values()) {
-            if (e.offer.subchannel() == 0 && sameDevice(e.offer, subchannel)) {
+            if (e.offer.subchannel() == 0 && !e.twin && sameDevice(e.offer, subchannel)) {
                 return e;
             }
         }
