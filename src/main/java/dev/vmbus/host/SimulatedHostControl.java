@@ -61,23 +61,26 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         ServiceActions.register(host, actions);
         actions.put("nic-link", p -> {
             boolean up = boolParam(p, "up", true);
-            nic(p).link(up);
-            return Future.succeededFuture(ok(nicName(p) + "'s link is " + (up ? "up" : "down")
+            int k = nicIndex(p);
+            host.nics().get(k).link(up);
+            return Future.succeededFuture(ok(nicName(k) + "'s link is " + (up ? "up" : "down")
                     + " (the guest hears of it once RNDIS is initialised; a change within 5 s of the last waits)"));
         });
         actions.put("nic-reoffer", p -> {
-            HostNic n = nic(p);
+            int k = nicIndex(p);
+            HostNic n = host.nics().get(k);
             return n.rescind().recover(e -> Future.succeededFuture())
                     .compose(v -> offerOnceGone(n::offerAgain, REOFFER_ATTEMPTS))
-                    .map(v -> ok(nicName(p) + " was rescinded and offered again (relid " + n.offer().relid() + ")"));
+                    .map(v -> ok(nicName(k) + " was rescinded and offered again (relid " + n.offer().relid() + ")"));
         });
         actions.put("nic-fault", p -> {
             String knob = stringParam(p, "knob");
             boolean on = boolParam(p, "on", true);
-            HostNic n = nic(p);
+            int k = nicIndex(p);
+            HostNic n = host.nics().get(k);
             n.faults(n.faults().with(knob, on));
-            return Future.succeededFuture(ok(nicName(p).replace("the NIC", "NIC") + " fault knob " + knob + " is "
-                    + (on ? "on" : "off")));
+            return Future.succeededFuture(ok((host.nics().size() > 1 ? "NIC " + k : "NIC") + " fault knob " + knob
+                    + " is " + (on ? "on" : "off")));
         });
     }
 
@@ -143,18 +146,18 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
         return OnContext.call(host.context(), task);
     }
 
-    /** The NIC parameter {@code nic} names (0..host.nic.count - 1), NIC 0 without it. */
-    private HostNic nic(JsonObject p) {
-        List<HostNic> nics = host.nics();
-        if (nics.isEmpty()) {
+    /** The index of the NIC parameter {@code nic} names (0..host.nic.count - 1), 0 without it. */
+    private int nicIndex(JsonObject p) {
+        int count = host.nics().size();
+        if (count == 0) {
             throw new IllegalArgumentException("the host offers no NIC (host.nic.enabled)");
         }
-        return nics.get(p.containsKey("nic") ? (int) longParam(p, "nic", 0, nics.size() - 1) : 0);
+        return p.containsKey("nic") ? (int) longParam(p, "nic", 0, count - 1) : 0;
     }
 
     /** "the NIC", or "NIC k" when the host offers several. */
-    private String nicName(JsonObject p) {
-        return host.nics().size() > 1 ? "NIC " + (p.containsKey("nic") ? longParam(p, "nic", 0, 7) : 0) : "the NIC";
+    private String nicName(int k) {
+        return host.nics().size() > 1 ? "NIC " + k : "the NIC";
     }
 
     private HostDevice device(int relid) {
