@@ -261,10 +261,9 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": host.nic.backend must be one of " + NIC_BACKENDS + ", got '"
                     + n.backend() + "'");
         }
-        if (n.tap() == null || !n.tap().matches("[A-Za-z0-9_.-]{1,15}") || n.tap().equals(".")
-                || n.tap().equals("..")) {
-            throw new ConfigException(source + ": host.nic.tap must be an interface name of 1 to 15 letters, digits,"
-                    + " '_', '.' or '-', got '" + n.tap() + "'");
+        if (!InterfaceNames.valid(n.tap())) {
+            throw new ConfigException(source + ": host.nic.tap must be an interface name (" + InterfaceNames.RULE
+                    + "), got '" + n.tap() + "'");
         }
         if (n.queues() < 1 || n.queues() > 64) {
             throw new ConfigException(source + ": host.nic.queues must be 1..64, got " + n.queues());
@@ -285,10 +284,9 @@ public final class ConfigLoader {
                     + " NICs (each after the first takes the next last byte)");
         }
         String lastTap = InterfaceNames.nth(n.tap(), n.count() - 1);
-        if (n.count() > 1 && !lastTap.matches("[A-Za-z0-9_.-]{1,15}")) {
+        if (!InterfaceNames.valid(lastTap)) {
             throw new ConfigException(source + ": host.nic.tap '" + n.tap() + "' numbered on for " + n.count()
-                    + " NICs gives '" + lastTap + "', which is no interface name (1 to 15 letters, digits, '_', '.' or"
-                    + " '-')");
+                    + " NICs gives '" + lastTap + "', which is no interface name (" + InterfaceNames.RULE + ")");
         }
         if (n.mtu() < 1280 || n.mtu() > 9202) {
             throw new ConfigException(source + ": host.nic.mtu must be 1280..9202 (the Ethernet header comes on"

@@ -1,9 +1,27 @@
 package dev.vmbus.config;
 
-/** Names of network interfaces numbered on from a first one, as the synthetic NICs of both ends are named. */
+/**
+ * Names of network interfaces: which names Linux takes, and names numbered on from a first one, as the synthetic
+ * NICs of both ends are named.
+ */
 public final class InterfaceNames {
+    /** Linux's IFNAMSIZ: a name and its terminating NUL. */
+    public static final int IFNAMSIZ = 16;
+
     private InterfaceNames() {
     }
+
+    /**
+     * Whether {@code name} is a name Linux gives an interface ({@code dev_valid_name}): 1 to 15 bytes, no '/', ':'
+     * or white space, not "." or "..". Printable ASCII only here, so that it reads the same in every log.
+     */
+    public static boolean valid(String name) {
+        return name != null && !name.isEmpty() && name.length() < IFNAMSIZ && !name.equals(".") && !name.equals("..")
+                && name.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':');
+    }
+
+    /** What {@link #valid} takes, in words for a message. */
+    public static final String RULE = "1 to 15 printable ASCII characters, no '/', ':' or space, not '.' or '..'";
 
     /**
      * The name of the {@code n}th of a machine's interfaces named after {@code first} (n from 0): {@code first}

@@ -1,5 +1,7 @@
 package dev.vmbus.os;
 
+import dev.vmbus.config.InterfaceNames;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -53,7 +55,7 @@ public final class Tap implements AutoCloseable {
     static final int EBUSY = 16;
     /** {@code struct ifreq}: a 16-byte name, then a 24-byte union (flags, mtu, sockaddr). */
     static final int IFREQ_SIZE = 40;
-    static final int IFNAMSIZ = 16;
+    static final int IFNAMSIZ = InterfaceNames.IFNAMSIZ;
     static final int IFR_UNION = 16;
 
     private static final MethodHandle IOCTL = Libc.errnoCall("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
@@ -75,22 +77,12 @@ public final class Tap implements AutoCloseable {
     }
 
     /**
-     * Whether {@code name} is a name Linux gives an interface ({@code dev_valid_name}): 1 to 15 bytes, no '/', ':'
-     * or white space, not "." or "..". Printable ASCII only here, so that it reads the same in every log.
-     */
-    public static boolean validName(String name) {
-        return name != null && !name.isEmpty() && name.length() < IFNAMSIZ && !name.equals(".") && !name.equals("..")
-                && name.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':');
-    }
-
-    /**
      * Opens (creating if needed) TAP {@code name} in the calling thread's network namespace. An interface of that
      * name that is not a TAP (the loopback, a veth, a bridge) is refused before anything of it is changed.
      */
     public static Tap open(String name) throws IOException {
-        if (!validName(name)) {
-            throw new IllegalArgumentException("a TAP name is 1 to 15 printable ASCII characters, no '/', ':' or"
-                    + " space, not '" + name + "'");
+        if (!InterfaceNames.valid(name)) {
+            throw new IllegalArgumentException("a TAP name is " + InterfaceNames.RULE + ", not '" + name + "'");
         }
         int fd = Posix.open(Path.of("/dev/net/tun"), Posix.O_RDWR | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         int control = -1;

@@ -135,6 +135,9 @@ class ConfigLoaderTest {
         assertMessage("{\"host\": {\"nic\": {\"mac\": \"01:15:5d:56:4d:01\"}}}", "is a multicast address");
         assertMessage("{\"host\": {\"nic\": {\"mtu\": 9203}}}", "host.nic.mtu must be 1280..9202");
         assertMessage("{\"host\": {\"nic\": {\"tap\": \"a/b\"}}}", "host.nic.tap must be an interface name");
+        // the guest's rule (Linux's dev_valid_name), not a stricter one: a name Linux takes is taken
+        assertEquals("vm@0", ConfigLoader.parse("{\"host\": {\"nic\": {\"tap\": \"vm@0\"}}}", "f.json").host().nic()
+                .tap());
         assertMessage("{\"host\": {\"nic\": {\"faults\": {\"lateOffer\": true}}}}",
                 "unknown key 'host.nic.faults.lateOffer'");
         assertEquals(1, on.count());

@@ -65,9 +65,9 @@ public record NetvscSettings(Backend backend, String tap, int mtu, int queues, b
 
     /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */
     static void checkInterfaceName(String name) {
-        if (!dev.vmbus.os.Tap.validName(name)) {
-            throw new IllegalArgumentException("'tap' must be a Linux interface name (1 to 15 printable ASCII"
-                    + " characters, no '/', ':' or space), got '" + name + "'");
+        if (!dev.vmbus.config.InterfaceNames.valid(name)) {
+            throw new IllegalArgumentException("'tap' must be a Linux interface name ("
+                    + dev.vmbus.config.InterfaceNames.RULE + "), got '" + name + "'");
         }
     }
 }

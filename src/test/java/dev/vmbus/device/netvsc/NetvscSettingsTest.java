@@ -34,9 +34,9 @@ class NetvscSettingsTest {
         assertEquals("'mtu' must be 1280..9202, got 9203", refused(new JsonObject().put("mtu", 9203)));
         assertEquals("'queues' must be 1..64, got 0", refused(new JsonObject().put("queues", 0)));
         assertEquals("'tap' must be a Linux interface name (1 to 15 printable ASCII characters, no '/', ':' or"
-                + " space), got 'a/b'", refused(new JsonObject().put("tap", "a/b")));
+                + " space, not '.' or '..'), got 'a/b'", refused(new JsonObject().put("tap", "a/b")));
         assertEquals("'tap' must be a Linux interface name (1 to 15 printable ASCII characters, no '/', ':' or"
-                + " space), got 'sixteen-chars-xx'", refused(new JsonObject().put("tap", "sixteen-chars-xx")));
+                + " space, not '.' or '..'), got 'sixteen-chars-xx'", refused(new JsonObject().put("tap", "sixteen-chars-xx")));
         assertEquals("'controlOverSection' must be true or false, got 1",
                 refused(new JsonObject().put("controlOverSection", 1)));
         assertEquals("'answerTimeoutMs' must be 100..600000, got 99", refused(new JsonObject().put("answerTimeoutMs", 99)));
