@@ -5,7 +5,10 @@ import dev.vmbus.transport.uio.admin.SystemView;
 import dev.vmbus.bus.DeviceRegistry;
 import dev.vmbus.channel.DeviceClass;
 import dev.vmbus.config.TransportType;
+import dev.vmbus.transport.uio.admin.Consent;
+import dev.vmbus.transport.uio.admin.DeviceSelection;
 import dev.vmbus.transport.uio.admin.Diagnosis;
+import dev.vmbus.transport.uio.admin.ForcedBinds;
 import dev.vmbus.transport.uio.KernelFeatures;
 import dev.vmbus.transport.uio.VmbusDevices;
 import dev.vmbus.transport.uio.admin.UioBinder;
@@ -31,6 +34,8 @@ import java.util.function.BooleanSupplier;
  * {@code vmbus bind <class>} and {@code vmbus unbind <class>}: move the devices of a class from their kernel
  * driver to {@code uio_hv_generic} (for this project to serve) and back. Root only on a real system, except
  * {@code --dry-run}, which writes nothing. Every step is checked first and undone on failure (see {@link UioBinder}).
+ * {@code --device} moves only the devices named ({@link DeviceSelection}): one synthetic NIC of several, the one the
+ * operator reaches the machine by staying on {@code hv_netvsc}.
  */
 final class BindCommand {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(BindCommand.class.getName());
@@ -63,6 +68,13 @@ final class BindCommand {
         @Option(names = "--dry-run", description = "Print the writes as shell commands, in order, and write nothing (no root needed).")
         boolean dryRun;
 
+        @Option(names = "--device", paramLabel = "X", description = "Move only this device of CLASS (repeatable): its"
+                + " instance GUID, as under /sys/bus/vmbus/devices, or a network interface whose"
+                + " /sys/class/net/X/device is a VMBus device of CLASS (eth1). Every other device of the class stays on"
+                + " its driver, untouched. Refused, before any write, for a name that is no device, a device of another"
+                + " class, or with --enabled.")
+        List<String> devices = new java.util.ArrayList<>();
+
         BooleanSupplier root = UioBinder::runningAsRoot;
         UioBinder.SysfsWriter writer = UioBinder.FILES;
         /** Where the unit's NIC drop-in goes ({@link NicDropIn}); null for nowhere (tests on fixture trees). */
@@ -76,6 +88,10 @@ final class BindCommand {
             }
             if (deviceClass != null && everyEnabledClass()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "give a CLASS or --enabled, not both");
+            }
+            if (!devices.isEmpty() && everyEnabledClass()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--device goes with a CLASS, not with"
+                        + " --enabled (which binds the devices each class's record chose)");
             }
             UUID classId = deviceClass == null ? null : UioBinder.classId(deviceClass);
             ConfigFile file = conf.file();
@@ -99,11 +115,14 @@ final class BindCommand {
                 return code;
             }
             String name = DeviceClass.nameOf(classId);
+            DeviceSelection only = DeviceSelection.resolve(system.sysfsRoot(), system.procRoot(), classId, devices,
+                    binder.forced().recorded(classId).map(ForcedBinds.Decision::selected).orElse(Map.of()));
             if (dryRun) {
                 out.println("# kernel " + kernel.release() + " (" + kernel.basis() + ")");
-                out.println("# vmbus " + command + " " + name + " would write, in this order:");
+                out.println("# vmbus " + command + " " + name + (only.chosen() ? " --device " + only.describe() : "")
+                        + " would write, in this order:");
             }
-            String line = move(binder, classId, name);
+            String line = move(binder, classId, name, only);
             if (!dryRun) {
                 out.println(line);
             }
@@ -111,7 +130,7 @@ final class BindCommand {
             return 0;
         }
 
-        abstract String move(UioBinder binder, UUID classId, String name) throws IOException;
+        abstract String move(UioBinder binder, UUID classId, String name, DeviceSelection only) throws IOException;
 
         /** Whether this is {@code bind --enabled}. */
         boolean everyEnabledClass() {
@@ -166,7 +185,10 @@ final class BindCommand {
                     + "uio_hv_generic/bind, printing each write. Refuses what this kernel cannot serve, and storage, "
                     + "network and unknown classes unless --force; any failure puts every device back on its driver. "
                     + "Binding netvsc also writes the unit's drop-in /etc/systemd/system/vmbus.service.d/netvsc.conf, "
-                    + "which lets the agent open /dev/net/tun (the NIC's tap backend); 'unbind netvsc' removes it.")
+                    + "which lets the agent open /dev/net/tun (the NIC's tap backend); 'unbind netvsc' removes it. "
+                    + "On a VM with several NICs, 'vmbus bind netvsc --device eth1 --force' moves that one only and "
+                    + "keeps the one you reach the machine by (eth0) on hv_netvsc; the choice is recorded, so the "
+                    + "unit's 'bind --enabled' binds eth1's NIC again at boot and leaves eth0 alone.")
     static final class Bind extends Base {
         @Option(names = "--enabled", description = "Instead of one CLASS: every class enabled in the configuration whose"
                 + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"
@@ -207,9 +229,9 @@ final class BindCommand {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--drop-in-dir goes with --unit-drop-in");
             }
             if (unitDropIn) {
-                if (deviceClass != null || enabled || force || dryRun) {
+                if (deviceClass != null || enabled || force || dryRun || !devices.isEmpty()) {
                     throw new CommandLine.ParameterException(spec.commandLine(),
-                            "--unit-drop-in takes no CLASS, --enabled, --force or --dry-run");
+                            "--unit-drop-in takes no CLASS, --enabled, --force, --device or --dry-run");
                 }
                 return unitDropIn();
             }
@@ -249,25 +271,47 @@ final class BindCommand {
             int failed = 0;
             // the largest buffer share an operator's --force accepted, whatever order the classes are bound in
             double ceiling = binder.forced().bufferCeiling();
+            List<dev.vmbus.transport.uio.VmbusDevice> offered = VmbusDevices.scan(system.sysfsRoot()).devices();
             for (Diagnosis.ClassReport c : Diagnosis.of(system, registry.enabledClasses()).classes()) {
                 String name = c.name();
+                java.util.List<UUID> ids = registry.handler(name).orElseThrow().classIds();
+                DeviceSelection chosen = DeviceSelection.ALL;
+                for (UUID id : ids) {
+                    java.util.Optional<ForcedBinds.Decision> record = binder.forced().recorded(id);
+                    if (record.isPresent() && record.get().selection().chosen()) {
+                        chosen = record.get().selection();
+                        java.util.List<String> gone = ForcedBinds.gone(record.get(), offered);
+                        if (!gone.isEmpty()) {
+                            out.println("WARNING: " + name + ": chosen with 'vmbus bind " + name + " --device' but not"
+                                    + " offered now, so not bound: " + String.join(", ", gone) + " ("
+                                    + binder.forced().file(id) + "; 'vmbus unbind " + name + " --device X' forgets"
+                                    + " it)");
+                        }
+                    }
+                }
+                String only = chosen.chosen() ? " (only " + chosen.describe() + ", as 'vmbus bind " + name
+                        + " --device' chose; the class's other devices stay on their driver)" : "";
                 switch (c.status()) {
-                    case SERVED -> out.println(name + ": on " + VmbusDevices.UIO_DRIVER + " already");
-                    case ABSENT -> out.println(name + ": no device offered; nothing to bind");
+                    case SERVED -> out.println(name + ": on " + VmbusDevices.UIO_DRIVER + " already" + only);
+                    case ABSENT -> out.println(name + ": no " + (chosen.chosen() ? "chosen " : "") + "device offered;"
+                            + " nothing to bind");
                     case CANNOT_SERVE -> out.println(name + ": NOT bound, " + c.text());
                     case BINDABLE -> {
                         try {
                             int moved = 0;
                             java.util.List<String> replayed = new java.util.ArrayList<>();
-                            for (UUID id : registry.handler(name).orElseThrow().classIds()) {
-                                dev.vmbus.transport.uio.admin.Consent consent = binder.forced().consent(id, ceiling);
-                                if (consent.source() != null && binder.forced().recorded(id).isPresent()) {
+                            for (UUID id : ids) {
+                                Consent consent = binder.forced().consent(id, ceiling);
+                                java.util.Optional<ForcedBinds.Decision> record = binder.forced().recorded(id);
+                                if (consent.source() != null && record.isPresent()) {
                                     replayed.add(consent.source());
                                 }
-                                moved += binder.bind(id, consent, dryRun);
+                                moved += binder.bind(id, consent, record.map(ForcedBinds.Decision::selection)
+                                        .orElse(DeviceSelection.ALL), dryRun);
                             }
                             out.println(name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER
-                                    + (replayed.isEmpty() ? "" : ", as " + String.join(", ", replayed) + " accepted"));
+                                    + (replayed.isEmpty() ? "" : ", as " + String.join(", ", replayed) + " accepted")
+                                    + only);
                         } catch (IOException | RuntimeException e) {
                             failed++;
                             // loud: the journal has it, and the agent and doctor warn while the class is not bound
@@ -363,8 +407,8 @@ final class BindCommand {
         boolean force;
 
         @Override
-        String move(UioBinder binder, UUID classId, String name) throws IOException {
-            int moved = binder.bind(classId, force, dryRun);
+        String move(UioBinder binder, UUID classId, String name, DeviceSelection only) throws IOException {
+            int moved = binder.bind(classId, Consent.of(force), only, dryRun);
             if (classId.equals(NETVSC)) {
                 if (dryRun) {
                     spec.commandLine().getOut().println("# and the unit's drop-in " + (dropIns == null ? "(none here)"
@@ -373,7 +417,8 @@ final class BindCommand {
                     NicDropIn.write(dropIns).ifPresent(l -> spec.commandLine().getOut().println("  " + l));
                 }
             }
-            return name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER
+            return name + ": " + moved + " device(s) moved to " + VmbusDevices.UIO_DRIVER + (only.chosen() ? " (only "
+                    + only.describe() + "; the class's other devices stay on their driver)" : "")
                     + "; 'systemctl enable --now vmbus' (or 'vmbus run --conf /etc/vmbus/vmbus.json') serves them";
         }
     }
@@ -383,7 +428,9 @@ final class BindCommand {
             description = "Hand the devices of a class back (root only): each to the driver 'vmbus bind' found it on"
                     + " (recorded under transport.runDir), else to the class's kernel driver (hv_utils for the util"
                     + " devices; fcopy has none since Linux 6.10 and goes back to no driver), or to --driver. A failed"
-                    + " step leaves the device on uio_hv_generic, not on no driver.")
+                    + " step leaves the device on uio_hv_generic, not on no driver. With --device, only those devices"
+                    + " (an interface name chosen with 'bind --device' is known after its interface is gone), and the"
+                    + " boot no longer binds them.")
     static final class Unbind extends Base {
         @Option(names = "--driver", paramLabel = "NAME", description = "The kernel driver to bind them to, whatever"
                 + " driver they had before 'vmbus bind'.")
@@ -427,16 +474,24 @@ final class BindCommand {
         }
 
         @Override
-        String move(UioBinder binder, UUID classId, String name) throws IOException {
+        String move(UioBinder binder, UUID classId, String name, DeviceSelection only) throws IOException {
             if (!dryRun && serviceActive.getAsBoolean()) {
                 throw new UioBinder.Refused("refusing to unbind " + name + ": the vmbus service is active (or starting"
                         + " or stopping) and holds its devices; " + UioBinder.HELD_RISK + "\nnothing was changed");
             }
-            int moved = binder.unbind(classId, Optional.ofNullable(driver), dryRun);
+            int moved = binder.unbind(classId, Optional.ofNullable(driver), only, dryRun);
+            long stillBound = VmbusDevices.scan(binder.sysfsRoot()).devices().stream()
+                    .filter(d -> d.classId().equals(classId) && d.onUio()).count();
             if (classId.equals(NETVSC) && !dryRun) {
-                NicDropIn.remove(dropIns).ifPresent(l -> spec.commandLine().getOut().println("  " + l));
+                if (!only.chosen() || stillBound == 0) {
+                    NicDropIn.remove(dropIns).ifPresent(l -> spec.commandLine().getOut().println("  " + l));
+                } else if (dropIns != null) {
+                    spec.commandLine().getOut().println("  keeps " + dropIns.resolve(NicDropIn.FILE) + ": " + stillBound
+                            + " other device(s) of " + name + " stay on " + VmbusDevices.UIO_DRIVER);
+                }
             }
-            return name + ": " + moved + " device(s) released by " + VmbusDevices.UIO_DRIVER;
+            return name + ": " + moved + " device(s) released by " + VmbusDevices.UIO_DRIVER + (only.chosen()
+                    ? " (only " + only.describe() + "; the class's other devices stay where they are)" : "");
         }
     }
 

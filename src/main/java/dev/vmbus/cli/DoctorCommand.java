@@ -120,7 +120,7 @@ final class DoctorCommand implements Callable<Integer> {
                 per.put(dev, cost);
                 if (dev.onUio()) {
                     bound += cost.bytes();
-                } else if (bindable.contains(dev.classId())) {
+                } else if (bindable.contains(dev.classId()) && !r.leftByChoice()) {
                     toBind += cost.bytes();
                 }
             }
@@ -184,6 +184,12 @@ final class DoctorCommand implements Callable<Integer> {
                         + "  forced " + d.at() + " on kernel " + d.kernel() + " (" + r.file().getFileName() + ")");
                 d.reasons().forEach((instance, codes) -> out.add("    device " + instance + " moved despite "
                         + String.join(", ", new java.util.TreeSet<>(codes))));
+                if (d.selection().chosen()) {
+                    out.add("    only the device(s) --device chose: " + d.selection().describe() + "; the class's other"
+                            + " devices stay on their driver");
+                }
+                r.gone().forEach(g -> out.add("    WARNING: chosen but not offered now, so the boot cannot bind it: "
+                        + g));
                 out.add("    buffers: " + (Double.isNaN(d.bufferPercent()) ? "within transport.maxBufferPercent when"
                         + " forced" : String.format(Locale.ROOT, "%.1f%% of MemTotal accepted", d.bufferPercent())));
                 out.add("    at boot: " + switch (r.replay()) {
@@ -220,7 +226,10 @@ final class DoctorCommand implements Callable<Integer> {
                             case NOT_ENABLED -> "notEnabled";
                             case NO_DEVICE -> "noDevice";
                         })
-                        .put("reasons", new JsonArray(r.reasons())));
+                        .put("reasons", new JsonArray(r.reasons()))
+                        .put("selected", d.selected().isEmpty() ? null
+                                : new JsonObject(new LinkedHashMap<>(d.selected())))
+                        .put("gone", new JsonArray(r.gone())));
             }
             return new JsonObject().put("dir", dir == null ? null : dir.toString()).put("records", list)
                     .put("unreadable", new JsonArray(warnings));
@@ -337,11 +346,30 @@ final class DoctorCommand implements Callable<Integer> {
                     + " bytes" : ""));
             out.println("  " + buffers.line(dev));
             openers(view, dev).forEach(l -> out.println("  " + l));
+            Diagnosis.Chosen chosen = r.chosen() != null && r.chosen().selected() ? r.chosen() : null;
+            if (r.leftByChoice()) {
+                for (NetInterfaces.Interface i : NetInterfaces.of(view.sysfsRoot(), view.procRoot(), dev)) {
+                    out.println("  interface " + i.name() + (i.defaultRoute() ? ", which carries the default route,"
+                            : "") + " is this device");
+                }
+                out.println("  stays on " + dev.driver().orElse("no driver") + " by the operator's choice: 'vmbus bind "
+                        + dev.className() + " --device' chose " + r.chosen().others() + ", and neither 'bind"
+                        + " --enabled' nor the agent touches this one");
+                out.println();
+                continue;
+            }
             if (dev.classId().equals(NIC)) {
                 nic(d, view, dev).forEach(l -> out.println("  " + l));
             }
+            String as = chosen == null ? "" : "chosen by 'vmbus bind " + dev.className() + " --device'"
+                    + (chosen.name().isEmpty() ? "" : " as " + chosen.name());
             ServePolicy.Verdict v = r.verdict();
-            if (!v.servable()) {
+            if (chosen != null && dev.onUio() && v.kernelReasons().isEmpty()) {
+                out.println("  ok: bound to uio_hv_generic, " + as + "; 'vmbus run --transport uio' serves it");
+            } else if (!v.servable()) {
+                if (chosen != null) {
+                    out.println("  " + as + ": the vmbus unit's 'bind --enabled' binds it again at every start");
+                }
                 v.reasons().stream().filter(ServePolicy.Reason::forceable)
                         .forEach(reason -> out.println("  not served: " + reason.text()));
                 v.kernelReasons().forEach(reason -> out.println("  CANNOT SERVE on this kernel: " + reason.text()));
@@ -437,7 +465,9 @@ final class DoctorCommand implements Callable<Integer> {
                     .put("bufferMeasured", buffers.perDevice().get(dev).measured())
                     .put("servable", r.verdict().servable()).put("reasons", reasons)
                     .put("commands", new JsonArray(r.commands()))
-                    .put("openers", openersJson(view, dev)));
+                    .put("openers", openersJson(view, dev))
+                    .put("chosen", r.chosen() == null ? null : new JsonObject().put("selected", r.chosen().selected())
+                            .put("interface", r.chosen().name().isEmpty() ? null : r.chosen().name())));
         }
         JsonArray classes = new JsonArray();
         d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())

@@ -228,6 +228,46 @@ public final class KernelFixtures {
         return byInstance.get(instance);
     }
 
+    /** Every device of the tree, those added by {@link #addDevice} too. */
+    List<Dev> devices() {
+        return List.copyOf(byInstance.values());
+    }
+
+    /** The network interface hv_netvsc makes for each NIC that has one, by instance. */
+    private final Map<String, String> interfaces = new LinkedHashMap<>();
+
+    /**
+     * The NIC {@code instance} is network interface {@code name} while hv_netvsc owns it: {@code class/net/<name>}
+     * with its {@code device} link to the device's directory, as register_netdev makes it; it goes when the device
+     * leaves hv_netvsc and comes back (same name) when it returns.
+     */
+    public void netInterface(String name, String instance) throws IOException {
+        interfaces.put(instance, name);
+        if ("hv_netvsc".equals(driverOf(instance))) {
+            linkInterface(instance);
+        }
+    }
+
+    /** A network interface whose device is not on the VMBus ({@code device} links to a PCI function, as a VF's). */
+    public void pciInterface(String name, String pciFunction) throws IOException {
+        Path dir = sys().resolve("class/net").resolve(name);
+        Files.createDirectories(dir);
+        Files.createSymbolicLink(dir.resolve("device"), Path.of("../../../devices/pci0000:00/" + pciFunction));
+    }
+
+    /** {@code proc/net/route} with the IPv4 default route on {@code iface}. */
+    public void defaultRoute(String iface) throws IOException {
+        SysfsFixture.write(proc().resolve("net/route"), "Iface\tDestination\tGateway\tFlags\n" + iface
+                + "\t00000000\t0100A8C0\t0003\n" + iface + "\t0000A8C0\t00000000\t0001\n");
+    }
+
+    private void linkInterface(String instance) throws IOException {
+        Path dir = sys().resolve("class/net").resolve(interfaces.get(instance));
+        Files.createDirectories(dir);
+        Files.deleteIfExists(dir.resolve("device"));
+        Files.createSymbolicLink(dir.resolve("device"), Path.of("../../../bus/vmbus/devices/" + instance));
+    }
+
     /** Removes the uio_hv_generic driver and module directories, as before {@code modprobe uio_hv_generic}. */
     public void unloadUio() throws IOException {
         deleteTree(sys().resolve("bus/vmbus/drivers").resolve(VmbusDevices.UIO_DRIVER));
@@ -336,6 +376,13 @@ public final class KernelFixtures {
     }
 
     void setDriver(String instance, String driver) throws IOException {
+        if (interfaces.containsKey(instance)) {
+            if ("hv_netvsc".equals(driver)) {
+                linkInterface(instance);
+            } else {
+                deleteTree(sys().resolve("class/net").resolve(interfaces.get(instance)));
+            }
+        }
         if (driver == null) {
             Files.deleteIfExists(device(instance).resolve("driver"));
         } else {

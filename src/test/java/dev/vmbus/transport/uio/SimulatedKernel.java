@@ -85,7 +85,7 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
         if (!dynamicIds.computeIfAbsent(driver, k -> new HashSet<>()).add(classId)) {
             throw new IOException("File exists");
         }
-        for (KernelFixtures.Dev d : KernelFixtures.DEVICES) {
+        for (KernelFixtures.Dev d : tree.devices()) {
             if (d.classId().equals(classId) && tree.driverOf(d.instance()) == null) {
                 try {
                     probe(driver, d);

@@ -15,14 +15,38 @@ import java.util.Map;
 /**
  * What this agent can serve on this machine: the kernel's features, whether {@code uio_hv_generic} is loaded, every
  * VMBus device judged by {@link ServePolicy}, and each enabled device handler's class. {@code vmbus doctor} prints
- * it; {@code vmbus run --transport uio} refuses to start on {@link #refusals()}, so both say the same thing.
+ * it; {@code vmbus run --transport uio} refuses to start on {@link #refusals()}, so both say the same thing. A class
+ * whose {@link ForcedBinds} record names the devices {@code vmbus bind CLASS --device} chose is judged on those devices
+ * only: the others stay on their driver by the operator's choice, and are neither "not bound" nor refused.
  * Built once on the calling thread (blocking file I/O, before Vert.x starts); immutable.
  */
 public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded, List<DeviceReport> devices,
                  List<ClassReport> classes, List<String> problems, java.util.Set<java.util.UUID> enabledClassIds) {
 
-    /** One device, its verdict and the commands that give it to this agent. */
-    public record DeviceReport(VmbusDevice device, ServePolicy.Verdict verdict, List<String> commands) {
+    /**
+     * One device, its verdict and the commands that give it to this agent.
+     *
+     * @param chosen how it stands to its class's {@code --device} choice; null when the class has none (the whole
+     *               class is bound, or nothing was chosen)
+     */
+    public record DeviceReport(VmbusDevice device, ServePolicy.Verdict verdict, List<String> commands, Chosen chosen) {
+        /**
+         * Whether the operator left it on its driver ({@code --device} chose other devices of its class); one on
+         * {@code uio_hv_generic} all the same (bound by hand) is not left: the agent serves it.
+         */
+        public boolean leftByChoice() {
+            return chosen != null && !chosen.selected() && !device.onUio();
+        }
+    }
+
+    /**
+     * A device of a class {@code vmbus bind CLASS --device} chose devices of.
+     *
+     * @param selected whether it is one of the chosen
+     * @param name     the interface it was chosen as (or had then), "" when none is known
+     * @param others   the chosen devices of its class, as {@link DeviceSelection#describe()} names them
+     */
+    public record Chosen(boolean selected, String name, String others) {
     }
 
     public enum Status { SERVED, BINDABLE, CANNOT_SERVE, ABSENT }
@@ -44,9 +68,14 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         // the integration services first, in the well-known order, then the rest: how an operator reads them
         List<VmbusDevice> sorted = new ArrayList<>(scan.devices());
         sorted.sort(java.util.Comparator.comparingInt(Diagnosis::rank));
+        Map<java.util.UUID, DeviceSelection> choices = choices(view);
         for (VmbusDevice d : sorted) {
             ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
-            devices.add(new DeviceReport(d, v, v.servable() && !d.onUio() ? commands(sysfs, d, loaded) : List.of()));
+            DeviceSelection choice = choices.getOrDefault(d.classId(), DeviceSelection.ALL);
+            Chosen chosen = choice.chosen() ? new Chosen(choice.includes(d),
+                    choice.devices().getOrDefault(d.dir().getFileName().toString(), ""), choice.describe()) : null;
+            devices.add(new DeviceReport(d, v, v.servable() && !d.onUio() && (chosen == null || chosen.selected())
+                    ? commands(sysfs, d, loaded) : List.of(), chosen));
         }
         List<ClassReport> classes = new ArrayList<>();
         java.util.Set<java.util.UUID> enabled = new java.util.HashSet<>();
@@ -54,17 +83,38 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             String name = e.getKey();
             List<java.util.UUID> ids = e.getValue();
             enabled.addAll(ids);
-            List<DeviceReport> mine = devices.stream().filter(r -> ids.contains(r.device().classId())).toList();
-            if (mine.isEmpty()) {
+            List<DeviceReport> mine = devices.stream().filter(r -> ids.contains(r.device().classId()))
+                    .filter(r -> !r.leftByChoice()).toList();
+            DeviceSelection choice = ids.stream().map(choices::get).filter(java.util.Objects::nonNull).findFirst()
+                    .orElse(DeviceSelection.ALL);
+            List<String> left = devices.stream().filter(r -> ids.contains(r.device().classId()))
+                    .filter(DeviceReport::leftByChoice).map(r -> NetInterfaces.describe(view.sysfsRoot(),
+                            view.procRoot(), r.device()) + " on "
+                            + r.device().driver().orElse("no driver")).toList();
+            String others = left.isEmpty() ? "" : "; by the operator's choice the class's other device(s) stay on"
+                    + " their driver: " + String.join(", ", left);
+            if (mine.isEmpty() && choice.chosen()) {
+                classes.add(new ClassReport(name, Status.ABSENT, "none of the devices 'vmbus bind " + name
+                        + " --device' chose is offered (" + choice.describe() + "), so nothing serves it" + others));
+            } else if (mine.isEmpty()) {
                 classes.add(new ClassReport(name, Status.ABSENT, "no device offered (is the service enabled in the"
                         + " VM's settings?); the agent serves it when the host offers one"));
             } else if (mine.stream().anyMatch(r -> !r.verdict().kernelReasons().isEmpty())) {
                 DeviceReport bad = mine.stream().filter(r -> !r.verdict().kernelReasons().isEmpty()).findFirst().get();
                 classes.add(new ClassReport(name, Status.CANNOT_SERVE, "cannot be served on this kernel: "
                         + bad.verdict().kernelReasons().getFirst().text()));
+            } else if (mine.stream().allMatch(r -> r.device().onUio()) && choice.chosen()) {
+                classes.add(new ClassReport(name, Status.SERVED, "served for the device(s) 'vmbus bind " + name
+                        + " --device' chose: " + chosen(mine) + " on " + VmbusDevices.UIO_DRIVER + ", which 'vmbus run"
+                        + " --transport uio' serves" + others + gone(choice, mine)));
             } else if (mine.stream().allMatch(r -> r.device().onUio())) {
                 classes.add(new ClassReport(name, Status.SERVED, "bound to " + VmbusDevices.UIO_DRIVER
                         + ": 'vmbus run --transport uio' serves it"));
+            } else if (choice.chosen()) {
+                classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + VmbusDevices.UIO_DRIVER + " for the"
+                        + " device(s) 'vmbus bind " + name + " --device' chose (" + chosen(mine) + "), so nothing serves"
+                        + " it (bindings are lost at every reboot; the vmbus unit binds them again as it starts, or:"
+                        + " vmbus bind --enabled)" + others + gone(choice, mine)));
             } else {
                 classes.add(new ClassReport(name, Status.BINDABLE, "NOT on " + VmbusDevices.UIO_DRIVER
                         + ", so nothing serves it (bindings are lost at every reboot; the vmbus unit binds the enabled"
@@ -75,6 +125,40 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             }
         }
         return new Diagnosis(kernel, sysfs, loaded, devices, classes, scan.problems(), java.util.Set.copyOf(enabled));
+    }
+
+    /** The {@code --device} choice of each class that has one, from its {@link ForcedBinds} record. */
+    private static Map<java.util.UUID, DeviceSelection> choices(SystemView view) {
+        String state = view.config().transport().stateDir();
+        Map<java.util.UUID, DeviceSelection> out = new java.util.HashMap<>();
+        if (state == null) {
+            return out;
+        }
+        // an unreadable record accepts nothing and chooses nothing; doctor names it with the records
+        try {
+            for (ForcedBinds.Decision d : new ForcedBinds(Path.of(state), line -> { }).all()) {
+                if (d.selection().chosen()) {
+                    out.put(d.classId(), d.selection());
+                }
+            }
+        } catch (IOException e) {
+            return out; // a directory this user cannot list: judged as without a choice
+        }
+        return out;
+    }
+
+    /** The chosen devices of {@code mine}, each as its interface and instance. */
+    private static String chosen(List<DeviceReport> mine) {
+        return String.join(", ", mine.stream().filter(r -> r.chosen().selected())
+                .map(r -> r.chosen().name().isEmpty() ? r.device().instanceId().toString()
+                        : r.chosen().name() + " (" + r.device().instanceId() + ")").toList());
+    }
+
+    /** The chosen devices no longer offered, for a class report; "" when every one is. */
+    private static String gone(DeviceSelection choice, List<DeviceReport> mine) {
+        List<String> gone = choice.devices().keySet().stream().filter(i -> mine.stream()
+                .noneMatch(r -> r.device().dir().getFileName().toString().equals(i))).map(choice::describe).toList();
+        return gone.isEmpty() ? "" : "; WARNING: chosen but not offered now: " + String.join(", ", gone);
     }
 
     private static int rank(VmbusDevice d) {

@@ -36,8 +36,12 @@ import java.util.stream.Stream;
  * ({@link dev.vmbus.transport.uio.ServePolicy.Reason#code}) it was moved despite, and the share of {@code MemTotal}
  * the buffers of every bound device reached. At boot {@link #consent} replays exactly that: a new device of the class,
  * a new reason, or a larger buffer share is refused with the reason, and what the kernel cannot do (a confidential
- * VM, a kernel without the rescind fix) is refused as always. {@link UioBinder#unbind} removes the class's record;
- * the package's purge removes the directory. A record that cannot be read is named and accepts nothing.
+ * VM, a kernel without the rescind fix) is refused as always. A bind with {@code --device} ({@link DeviceSelection})
+ * records that only those devices were chosen: at boot they are bound again and the class's other devices are left
+ * on their driver, neither moved nor judged (the NIC an operator reaches the machine by is no "new device"); a chosen
+ * device no longer offered is named. {@link UioBinder#unbind} removes the class's record (an unbind with
+ * {@code --device}, those devices from it); the package's purge removes the directory. A record that cannot be
+ * read is named and accepts nothing.
  *
  * <p>Used from one thread at a time (a CLI command); blocking file I/O.
  */
@@ -45,17 +49,28 @@ public final class ForcedBinds {
     private final Path dir;
     private final Consumer<String> steps;
 
-    /** What one class's forced binds accepted. */
+    /**
+     * What one class's forced binds accepted.
+     *
+     * @param selected the devices {@code --device} chose, by instance, with the interface each was known by ("" when
+     *                 none): only those are bound at boot; empty when the whole class was bound
+     */
     public record Decision(UUID classId, Map<String, Set<String>> reasons, double bufferPercent, String kernel,
-                           String at) {
+                           String at, Map<String, String> selected) {
         public Decision {
             Map<String, Set<String>> copy = new LinkedHashMap<>();
             reasons.forEach((k, v) -> copy.put(k, Set.copyOf(v)));
             reasons = Map.copyOf(copy);
+            selected = new DeviceSelection(selected).devices();
         }
 
         boolean isEmpty() {
-            return reasons.isEmpty() && Double.isNaN(bufferPercent);
+            return reasons.isEmpty() && Double.isNaN(bufferPercent) && selected.isEmpty();
+        }
+
+        /** The devices the boot binds: those {@code --device} chose, or {@link DeviceSelection#ALL}. */
+        public DeviceSelection selection() {
+            return new DeviceSelection(selected);
         }
     }
 
@@ -96,12 +111,17 @@ public final class ForcedBinds {
                 devices.getJsonArray(instance).forEach(c -> codes.add((String) c));
                 reasons.put(instance, codes);
             }
+            Map<String, String> selected = new LinkedHashMap<>();
+            JsonObject chosen = j.getJsonObject("selected", new JsonObject());
+            for (String instance : chosen.fieldNames()) {
+                selected.put(instance, chosen.getString(instance, ""));
+            }
             Number share = j.getNumber("bufferPercent");
             if (!UUID.fromString(j.getString("classId")).equals(classId)) {
                 throw new IllegalArgumentException("it names class " + j.getString("classId"));
             }
             return Optional.of(new Decision(classId, reasons, share == null ? Double.NaN : share.doubleValue(),
-                    j.getString("kernel"), j.getString("at")));
+                    j.getString("kernel"), j.getString("at"), selected));
         } catch (DecodeException | ClassCastException | IllegalArgumentException | NullPointerException e) {
             steps.accept("WARNING: " + f + " is not a record of 'vmbus bind --force' (" + e.getMessage()
                     + "); it accepts nothing");
@@ -161,17 +181,31 @@ public final class ForcedBinds {
         NO_DEVICE
     }
 
-    /** One record with what the boot would do with it. */
-    public record AtBoot(Decision decision, Path file, Replay replay, List<String> reasons) {
+    /**
+     * One record with what the boot would do with it.
+     *
+     * @param gone the devices the record's {@code --device} chose that are not offered now, as
+     *             {@link DeviceSelection#describe(String)} names them
+     */
+    public record AtBoot(Decision decision, Path file, Replay replay, List<String> reasons, List<String> gone) {
         public AtBoot {
             reasons = List.copyOf(reasons);
+            gone = List.copyOf(gone);
         }
+    }
+
+    /** The chosen devices of {@code d} that {@code offered} lacks, as {@link DeviceSelection#describe(String)} says. */
+    public static List<String> gone(Decision d, List<VmbusDevice> offered) {
+        DeviceSelection chosen = d.selection();
+        return chosen.devices().keySet().stream().filter(i -> offered.stream()
+                .noneMatch(v -> v.dir().getFileName().toString().equals(i))).map(chosen::describe).toList();
     }
 
     /**
      * What {@code bind --enabled} at the next boot would do with each record on this machine as it is now, judging
-     * every device of the class as not yet bound (after a reboot none is): the kernel's reasons and the forceable
-     * ones the record did not accept refuse it; a buffer share past what the records accepted refuses some class.
+     * every device of the class (of a record with {@code --device}, every chosen device) as not yet bound (after a
+     * reboot none is): the kernel's reasons and the forceable ones the record did not accept refuse it; a buffer
+     * share past what the records accepted refuses some class.
      *
      * @param enabled        the class GUIDs with an enabled handler
      * @param shareAllBound  the share of {@code MemTotal} the buffers take once every enabled, offered class is bound
@@ -185,29 +219,33 @@ public final class ForcedBinds {
         for (Decision d : all()) {
             UUID id = d.classId();
             String name = DeviceClass.nameOf(id);
+            List<String> gone = gone(d, offered);
             if (!enabled.contains(id)) {
                 out.add(new AtBoot(d, file(id), Replay.NOT_ENABLED, List.of(name + " is not enabled in the configuration"
-                        + " (devices." + name + ".enabled): 'bind --enabled' binds only enabled classes")));
+                        + " (devices." + name + ".enabled): 'bind --enabled' binds only enabled classes"), gone));
                 continue;
             }
-            List<VmbusDevice> devices = offered.stream().filter(v -> v.classId().equals(id)).toList();
+            List<VmbusDevice> devices = offered.stream().filter(v -> v.classId().equals(id))
+                    .filter(d.selection()::includes).toList();
             if (devices.isEmpty()) {
-                out.add(new AtBoot(d, file(id), Replay.NO_DEVICE, List.of("no device of " + name + " is offered now")));
+                out.add(new AtBoot(d, file(id), Replay.NO_DEVICE, List.of(d.selection().chosen()
+                        ? "none of the devices 'vmbus bind " + name + " --device' chose is offered now ("
+                        + String.join(", ", gone) + ")" : "no device of " + name + " is offered now"), gone));
                 continue;
             }
             Consent consent = consent(id, ceiling);
             List<String> why = BindPreflight.refusalsAtBoot(id, devices, consent, kernel);
             if (!why.isEmpty()) {
-                out.add(new AtBoot(d, file(id), Replay.REFUSED, why));
+                out.add(new AtBoot(d, file(id), Replay.REFUSED, why, gone));
             } else if (!Double.isNaN(shareAllBound) && shareAllBound > maxBufferPercent
                     && !consent.acceptsBuffers(shareAllBound)) {
                 out.add(new AtBoot(d, file(id), Replay.BUFFERS, List.of(String.format(Locale.ROOT, "with every enabled,"
                         + " offered class bound the receive and send buffers would take %.1f%% of MemTotal, above"
                         + " transport.maxBufferPercent (%s%%)%s: 'bind --enabled' refuses whichever class crosses it",
                         shareAllBound, maxBufferPercent, Double.isNaN(ceiling) ? "" : String.format(Locale.ROOT,
-                        " and the %.1f%% the records accepted", ceiling)))));
+                        " and the %.1f%% the records accepted", ceiling))), gone));
             } else {
-                out.add(new AtBoot(d, file(id), Replay.BINDS, List.of()));
+                out.add(new AtBoot(d, file(id), Replay.BINDS, List.of(), gone));
             }
         }
         return out;
@@ -228,7 +266,11 @@ public final class ForcedBinds {
         return new Consent(false, d.map(Decision::reasons).orElse(Map.of()), bufferCeiling, source);
     }
 
-    /** After a successful forced bind: adds what it overrode to the class's record (devices moved earlier stay). */
+    /**
+     * After a successful forced bind, or one with {@code --device}: adds what it overrode to the class's record
+     * (devices moved earlier stay). A bind of the whole class makes the record the whole class's; one with
+     * {@code --device} adds its devices to those chosen before (or to those a whole-class record moved).
+     */
     void remember(Decision made) {
         if (dir == null || made.isEmpty()) {
             return;
@@ -236,6 +278,7 @@ public final class ForcedBinds {
         Path f = file(made.classId());
         try {
             Map<String, Set<String>> reasons = new LinkedHashMap<>();
+            Map<String, String> selected = new LinkedHashMap<>();
             double share = made.bufferPercent();
             Optional<Decision> before = recorded(made.classId());
             if (before.isPresent()) {
@@ -243,31 +286,50 @@ public final class ForcedBinds {
                 if (Double.isNaN(share) || before.get().bufferPercent() > share) {
                     share = before.get().bufferPercent();
                 }
+                if (!made.selected().isEmpty()) {
+                    selected.putAll(before.get().selected());
+                    if (selected.isEmpty()) {
+                        before.get().reasons().keySet().forEach(i -> selected.put(i, ""));
+                    }
+                }
             }
             made.reasons().forEach((k, v) -> reasons.merge(k, v, (a, b) -> {
                 Set<String> all = new TreeSet<>(a);
                 all.addAll(b);
                 return all;
             }));
-            JsonObject devices = new JsonObject();
-            reasons.forEach((k, v) -> devices.put(k, new JsonArray(new java.util.ArrayList<>(new TreeSet<>(v)))));
-            JsonObject j = new JsonObject().put("class", DeviceClass.nameOf(made.classId()))
-                    .put("classId", made.classId().toString()).put("devices", devices)
-                    .put("bufferPercent", Double.isNaN(share) ? null : share).put("kernel", made.kernel())
-                    .put("at", made.at() != null ? made.at() : Instant.now().toString());
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + made.classId() + ".tmp");
-            Files.writeString(tmp, j.encodePrettily() + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            steps.accept("recorded what --force accepted in " + f + ": 'vmbus bind --enabled' (the vmbus unit, at"
-                    + " every start) re-binds " + DeviceClass.nameOf(made.classId()) + " while it still holds");
+            made.selected().forEach((k, v) -> selected.merge(k, v, (a, b) -> b.isEmpty() ? a : b));
+            store(new Decision(made.classId(), reasons, share, made.kernel(),
+                    made.at() != null ? made.at() : Instant.now().toString(), selected));
+            steps.accept("recorded what " + (made.selected().isEmpty() ? "--force" : "--device") + " accepted in " + f
+                    + ": 'vmbus bind --enabled' (the vmbus unit, at every start) re-binds "
+                    + DeviceClass.nameOf(made.classId()) + (selected.isEmpty() ? "" : " (only "
+                    + new DeviceSelection(selected).describe() + ")") + " while it still holds");
         } catch (IOException e) {
-            steps.accept("WARNING: could not record the --force in " + f + " (" + e.getMessage() + "): after a"
-                    + " reboot the vmbus unit will not bind " + DeviceClass.nameOf(made.classId()) + " again");
+            steps.accept("WARNING: could not record the " + (made.selected().isEmpty() ? "--force" : "--device")
+                    + " in " + f + " (" + e.getMessage() + "): after a reboot the vmbus unit will not bind "
+                    + DeviceClass.nameOf(made.classId()) + " again");
         }
     }
 
-    /** After an unbind: the class's record goes (a later boot must not bind it again). */
+    /** Writes {@code d} as its class's record, replacing any. */
+    private void store(Decision d) throws IOException {
+        JsonObject devices = new JsonObject();
+        d.reasons().forEach((k, v) -> devices.put(k, new JsonArray(new java.util.ArrayList<>(new TreeSet<>(v)))));
+        JsonObject j = new JsonObject().put("class", DeviceClass.nameOf(d.classId()))
+                .put("classId", d.classId().toString()).put("devices", devices)
+                .put("bufferPercent", Double.isNaN(d.bufferPercent()) ? null : d.bufferPercent())
+                .put("kernel", d.kernel()).put("at", d.at());
+        if (!d.selected().isEmpty()) {
+            j.put("selected", new JsonObject(new LinkedHashMap<>(d.selected())));
+        }
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + d.classId() + ".tmp");
+        Files.writeString(tmp, j.encodePrettily() + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file(d.classId()), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** After an unbind of the whole class: the class's record goes (a later boot must not bind it again). */
     void forget(UUID classId) {
         if (dir == null) {
             return;
@@ -279,6 +341,41 @@ public final class ForcedBinds {
             }
         } catch (IOException e) {
             steps.accept("WARNING: could not remove " + file(classId) + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * After an unbind with {@code --device}: those devices leave the class's record, so the boot leaves them on their
+     * driver. A record of the whole class becomes one of the devices still on {@code uio_hv_generic}
+     * ({@code stillBound}); a record with nothing left goes.
+     */
+    void forget(UUID classId, java.util.Collection<String> released, DeviceSelection stillBound) {
+        if (dir == null) {
+            return;
+        }
+        Path f = file(classId);
+        try {
+            Optional<Decision> before = recorded(classId);
+            if (before.isEmpty()) {
+                return;
+            }
+            Map<String, String> selected = new LinkedHashMap<>(before.get().selected().isEmpty()
+                    ? stillBound.devices() : before.get().selected());
+            released.forEach(selected::remove);
+            if (selected.isEmpty()) {
+                forget(classId);
+                return;
+            }
+            Map<String, Set<String>> reasons = new LinkedHashMap<>(before.get().reasons());
+            released.forEach(reasons::remove);
+            store(new Decision(classId, reasons, before.get().bufferPercent(), before.get().kernel(), before.get().at(),
+                    selected));
+            steps.accept("recorded in " + f + " that the vmbus unit re-binds only "
+                    + new DeviceSelection(selected).describe() + " of " + DeviceClass.nameOf(classId));
+        } catch (IOException e) {
+            steps.accept("WARNING: could not update " + f + " (" + e.getMessage() + "): after a reboot the vmbus unit"
+                    + " may bind " + String.join(", ", released) + " again; 'vmbus unbind "
+                    + DeviceClass.nameOf(classId) + "' removes the record");
         }
     }
 }

@@ -48,6 +48,13 @@ public final class NetInterfaces {
         return out;
     }
 
+    /** A device as an operator knows it: {@code eth0 (<instance>)}, or its instance alone when it has no interface. */
+    public static String describe(Path sysfsRoot, Path procRoot, VmbusDevice device) {
+        List<String> names = of(sysfsRoot, procRoot, device).stream().map(Interface::name).toList();
+        return names.isEmpty() ? device.instanceId().toString()
+                : String.join(", ", names) + " (" + device.instanceId() + ")";
+    }
+
     /** The interfaces of the IPv4 and IPv6 default routes. */
     static List<String> defaultRouteInterfaces(Path procRoot) {
         List<String> out = new ArrayList<>();

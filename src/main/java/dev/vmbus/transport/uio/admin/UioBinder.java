@@ -44,6 +44,11 @@ import java.util.function.Consumer;
  * undoes its steps the same way when one fails, so a device is never left on no driver by a failure.
  * A device already on {@code uio_hv_generic} is left alone, so a second run changes nothing. A dry run prints the
  * steps as shell commands and writes nothing. Every step is reported through the step consumer as it is done.
+ * Given a {@link DeviceSelection} ({@code --device}), both move only the chosen devices and leave every other device
+ * of the class on its driver, unjudged and untouched: {@code new_id} still names the class (uio has no other way to
+ * match a device), and since its {@code driver_attach} would take every device of the class on no driver, a bind of
+ * some devices is refused while another device of the class is on no driver; an unbind of some devices writes
+ * {@code remove_id} only when no device of the class stays on uio.
  *
  * <p>Used from one thread at a time (a CLI command); blocking file I/O.
  */
@@ -215,14 +220,24 @@ public final class UioBinder {
      * every reason when the preflight refuses.
      */
     public List<Step> planBind(UUID classId, boolean force) throws IOException {
-        return plan(classId, Consent.of(force)).steps();
+        return plan(classId, Consent.of(force), DeviceSelection.ALL).steps();
     }
 
     private record Plan(List<Step> steps, BindPreflight.Overrides overrides) {
     }
 
-    private Plan plan(UUID classId, Consent consent) throws IOException {
-        List<VmbusDevice> devices = devicesOf(classId);
+    private Plan plan(UUID classId, Consent consent, DeviceSelection only) throws IOException {
+        List<VmbusDevice> devices = chosen(classId, only);
+        List<String> unbound = devicesOf(classId).stream().filter(d -> !only.includes(d) && d.driver().isEmpty())
+                .map(d -> d.instanceId() + " (on no driver)").toList();
+        if (!unbound.isEmpty()) {
+            throw new Refused("refusing to bind only " + only.describe() + " of " + DeviceClass.nameOf(classId)
+                    + "; nothing was changed: writing the class to " + VmbusDevices.UIO_DRIVER + "/new_id would give it "
+                    + String.join(", ", unbound) + " as well (its driver_attach takes every device of the class that"
+                    + " no driver owns); bind " + (unbound.size() == 1 ? "that device" : "those devices") + " to "
+                    + kernelDriver(classId).orElse("a driver") + " first, or name " + (unbound.size() == 1 ? "it" : "them")
+                    + " with --device too");
+        }
         BindPreflight.Overrides overrides = preflight.check(classId, devices, consent);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         if (!Files.isDirectory(uio)) {
@@ -241,6 +256,11 @@ public final class UioBinder {
         return new Plan(plan, overrides);
     }
 
+    /** The sysfs tree this binder writes under. */
+    public Path sysfsRoot() {
+        return sysfsRoot;
+    }
+
     /** The records of what each {@code --force} accepted. */
     public ForcedBinds forced() {
         return forced;
@@ -252,24 +272,28 @@ public final class UioBinder {
      * says what failed and what was undone.
      */
     public int bind(UUID classId, boolean force, boolean dryRun) throws IOException {
-        return bind(classId, Consent.of(force), dryRun);
+        return bind(classId, Consent.of(force), DeviceSelection.ALL, dryRun);
     }
 
     /**
-     * As {@link #bind(UUID, boolean, boolean)}, overriding what {@code consent} accepts. A bind with {@code --force}
-     * ({@link Consent#all}) that overrode something records it ({@link ForcedBinds}), so that the boot's
-     * {@code bind --enabled} replays exactly that.
+     * As {@link #bind(UUID, boolean, boolean)}, overriding what {@code consent} accepts, moving only the devices
+     * {@code only} chose. A bind with {@code --force} ({@link Consent#all}) that overrode something, or one with
+     * {@code --device}, records it ({@link ForcedBinds}), so that the boot's {@code bind --enabled} replays exactly
+     * that.
      */
-    public int bind(UUID classId, Consent consent, boolean dryRun) throws IOException {
-        Plan planned = plan(classId, consent);
+    public int bind(UUID classId, Consent consent, DeviceSelection only, boolean dryRun) throws IOException {
+        Plan planned = plan(classId, consent, only);
         List<Step> plan = planned.steps();
-        List<VmbusDevice> devices = devicesOf(classId);
+        List<VmbusDevice> devices = chosen(classId, only);
+        List<VmbusDevice> others = devicesOf(classId).stream().filter(d -> !only.includes(d)).toList();
         if (dryRun) {
             plan.forEach(s -> steps.accept(s.command()));
             devices.stream().filter(VmbusDevice::onUio)
                     .forEach(d -> steps.accept("# " + d.instanceId() + " is already bound to " + VmbusDevices.UIO_DRIVER));
+            others.forEach(d -> steps.accept("# " + leftAlone(d)));
             return 0;
         }
+        others.forEach(d -> steps.accept(leftAlone(d)));
         Rollback undo = new Rollback(sysfsRoot, devices, this::write, this::heldReason, steps);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         int moved = 0;
@@ -313,11 +337,17 @@ public final class UioBinder {
             throw undo.failed("binding " + DeviceClass.nameOf(classId), e);
         }
         records.remember(devices, undo.original());
-        if (consent.all()) {
+        if (!consent.recorded() && (consent.all() || only.chosen())) {
             forced.remember(new ForcedBinds.Decision(classId, planned.overrides().reasons(),
-                    planned.overrides().bufferPercent(), kernel.release(), null));
+                    planned.overrides().bufferPercent(), kernel.release(), null, only.devices()));
         }
         return moved;
+    }
+
+    /** What a bind or unbind with {@code --device} says of a device of the class it leaves alone. */
+    private String leftAlone(VmbusDevice d) {
+        return NetInterfaces.describe(sysfsRoot, procRoot, d) + " stays on " + d.driver().orElse("no driver")
+                + " (not chosen by --device)";
     }
 
     /**
@@ -326,7 +356,17 @@ public final class UioBinder {
      * then stays), else to the class's usual kernel driver. Returns how many devices it moved off uio.
      */
     public int unbind(UUID classId, Optional<String> driver, boolean dryRun) throws IOException {
-        List<VmbusDevice> devices = devicesOf(classId);
+        return unbind(classId, driver, DeviceSelection.ALL, dryRun);
+    }
+
+    /**
+     * As {@link #unbind(UUID, Optional, boolean)}, handing back only the devices {@code only} chose: the class's
+     * other devices stay where they are, and its {@code new_id} stays while one of them is on uio. Those devices
+     * leave the class's {@link ForcedBinds} record (an unbind of the whole class removes it).
+     */
+    public int unbind(UUID classId, Optional<String> driver, DeviceSelection only, boolean dryRun) throws IOException {
+        List<VmbusDevice> devices = chosen(classId, only);
+        List<VmbusDevice> others = devicesOf(classId).stream().filter(d -> !only.includes(d)).toList();
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
         List<String> held = new ArrayList<>();
         for (VmbusDevice d : devices) {
@@ -368,15 +408,17 @@ public final class UioBinder {
                         + " stays on no driver (give --driver NAME to choose one)" + fcopyNote(classId));
             }
         }
-        boolean removeId = Files.exists(uio.resolve("remove_id"));
+        boolean removeId = Files.exists(uio.resolve("remove_id")) && others.stream().noneMatch(VmbusDevice::onUio);
         if (removeId && plan.stream().anyMatch(s -> s.attribute().getFileName().toString().equals("unbind"))) {
             plan.add(new Step(uio.resolve("remove_id"), Guid.format(classId)));
         }
         targets.forEach((instance, to) -> to.ifPresent(t -> plan.add(new Step(driverDir(t).resolve("bind"), instance))));
         if (dryRun) {
             plan.forEach(s -> steps.accept(s.command()));
+            others.forEach(d -> steps.accept("# " + leftAlone(d)));
             return 0;
         }
+        others.forEach(d -> steps.accept(leftAlone(d)));
         for (Optional<String> to : new java.util.HashSet<>(targets.values())) {
             Path bind = to.map(t -> driverDir(t).resolve("bind")).orElse(null);
             if (bind != null && !Files.exists(bind)) {
@@ -414,7 +456,14 @@ public final class UioBinder {
         for (String instance : targets.keySet()) {
             records.forget(instance);
         }
-        forced.forget(classId);
+        if (only.chosen()) {
+            Map<String, String> stillBound = new LinkedHashMap<>();
+            others.stream().filter(VmbusDevice::onUio)
+                    .forEach(d -> stillBound.put(d.dir().getFileName().toString(), ""));
+            forced.forget(classId, only.devices().keySet(), new DeviceSelection(stillBound));
+        } else {
+            forced.forget(classId);
+        }
         notes.forEach(steps);
         return moved;
     }
@@ -436,6 +485,11 @@ public final class UioBinder {
                     + (scan.problems().isEmpty() ? "" : "; unreadable: " + scan.problems()));
         }
         return out;
+    }
+
+    /** The devices of {@code classId} that {@code only} chose (every one for {@link DeviceSelection#ALL}). */
+    private List<VmbusDevice> chosen(UUID classId, DeviceSelection only) throws IOException {
+        return devicesOf(classId).stream().filter(only::includes).toList();
     }
 
     private Path driverDir(String driver) {
