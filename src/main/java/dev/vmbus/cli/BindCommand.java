@@ -194,7 +194,8 @@ final class BindCommand {
                 + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"
                 + " a reboot or a reload of the module, so the vmbus unit runs this before the agent at every start;"
                 + " idempotent. A class that only --force could bind is bound again as that --force accepted it"
-                + " (recorded under transport.stateDir; a new device or a larger buffer share is refused). A class"
+                + " (recorded under transport.stateDir; a new device or a larger buffer share is refused); a class"
+                + " bound with --device, only the devices it chose, the others left on their driver. A class"
                 + " this kernel cannot serve, or that is not offered, is named and left alone; a refused or failed"
                 + " class does not stop the others; exit status 1 when one was refused or failed (that class is back"
                 + " on its driver).")
