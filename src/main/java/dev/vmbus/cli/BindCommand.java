@@ -43,10 +43,14 @@ final class BindCommand {
     private BindCommand() {
     }
 
-    /** The device classes by name, for completion (a class GUID is accepted too). */
+    /**
+     * The device classes this project serves, by name, for completion and the help text: the integration services and
+     * the synthetic NIC (a class GUID, or another class's name, is accepted too).
+     */
     static final class Classes extends java.util.ArrayList<String> {
         Classes() {
-            super(DeviceClass.INTEGRATION_SERVICES.stream().map(DeviceClass::name).toList());
+            super(java.util.stream.Stream.concat(DeviceClass.INTEGRATION_SERVICES.stream(),
+                    java.util.stream.Stream.of(DeviceClass.NETVSC)).map(DeviceClass::name).toList());
         }
     }
 

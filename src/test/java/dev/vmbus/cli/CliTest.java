@@ -146,6 +146,8 @@ class CliTest {
         assertEquals(List.of("--driver", "--dry-run"), complete(script, "vmbus", "unbind", "--dr"));
         assertEquals(List.of("--json"), complete(script, "vmbus", "doctor", "--j"));
         assertEquals(List.of("heartbeat"), complete(script, "vmbus", "bind", "he"));
+        assertEquals(List.of("netvsc"), complete(script, "vmbus", "bind", "ne"));
+        assertEquals(List.of("netvsc"), complete(script, "vmbus", "unbind", "net"));
     }
 
     /** What bash's programmable completion offers for the last word, through the generated function. */
