@@ -156,9 +156,36 @@ final class Nic {
 
     /** A subchannel of this NIC opened (vRSS; on the device's context): it becomes receive queue {@code index}. */
     void subchannelOpened(int relid, int index) {
-        queues.put(relid, new NicQueue(index, relid, subchannelPorts.get(relid)));
+        context.runOnContext(v -> {
+            if (phase == Phase.CLOSED || failure != null) {
+                return;
+            }
+            String refused = vrss.refusal(relid, index);
+            if (refused != null) {
+                refuseSubchannel(relid, index, refused);
+                return;
+            }
+            queues.computeIfAbsent(relid, r -> new NicQueue(index, relid, subchannelPorts.get(relid)));
+            tx.queuesChanged();
+            vrss.subchannelsReady();
+        });
+    }
+
+    /**
+     * A subchannel the host offered that is none of the NIC's queues ({@link NicVrss#refusal}): its channel ends with
+     * the reason and the NIC goes on without it, as Linux's netvsc leaves such a subchannel unopened
+     * ({@code netvsc_sc_open}: {@code chn_index >= num_chn}). On the NIC's context.
+     */
+    void refuseSubchannel(int relid, int index, String why) {
+        String reason = "netvsc " + name + ": subchannel " + index + " (relid " + relid + ") " + why
+                + "; it is not one of the NIC's queues";
+        LOG.warning(reason);
+        queues.remove(relid);
         tx.queuesChanged();
-        context.runOnContext(v -> vrss.subchannelsReady());
+        ChannelPort p = subchannelPorts.remove(relid);
+        if (p != null) {
+            p.end(reason);
+        }
     }
 
     /** A subchannel's port, before its first packet. */
@@ -169,6 +196,9 @@ final class Nic {
     /** A subchannel's packets (on its own context): handled on the primary's, completed through its own port. */
     void subchannelBatch(List<Packet> batch) {
         context.runOnContext(v -> {
+            if (!batch.isEmpty() && !subchannelPorts.containsKey(batch.getFirst().relid())) {
+                return; // its channel ended, or was refused, while the batch waited: nothing to answer it on
+            }
             try {
                 batch(batch);
             } catch (RuntimeException e) {

@@ -34,6 +34,8 @@ final class NicVrss {
 
     private final Nic nic;
     private int subchannelsGranted;
+    /** Whether {@link #subchannelsGranted} is final: the NIC asked for none, or the host answered how many. */
+    private boolean grantKnown;
     private long subchannelTimer = -1;
     /** How many queues the last RSS parameters spread over (1: none were set), and whether a later set is in flight. */
     private int rssQueues = 1;
@@ -53,11 +55,13 @@ final class NicVrss {
     /** After the link query: vRSS if both ends want it, then {@link NicBringUp#finalFilter}. */
     void start() {
         if (Integer.compareUnsigned(nic.nvspVersion, Nvsp.VERSION_5) < 0 || nic.settings.queues() < 2) {
+            granted(0);
             nic.bringUp.finalFilter();
             return;
         }
         nic.control.query(Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, "RECEIVE_SCALE_CAPABILITIES", true, caps -> {
             if (caps == null) {
+                granted(0);
                 nic.bringUp.finalFilter();
                 return;
             }
@@ -67,6 +71,7 @@ final class NicVrss {
             long hostQueues = Integer.toUnsignedLong(ByteBuffer.wrap(caps).order(ByteOrder.LITTLE_ENDIAN).getInt(12));
             int wanted = (int) Math.min(nic.settings.queues(), hostQueues);
             if (wanted < 2) {
+                granted(0);
                 nic.bringUp.finalFilter();
                 return;
             }
@@ -77,6 +82,7 @@ final class NicVrss {
                 if (c.status() != Nvsp.STATUS_SUCCESS || c.count() == 0) {
                     Nic.LOG.info("netvsc " + nic.name + ": the host granted no subchannel (status " + c.status()
                             + ")");
+                    granted(0);
                     nic.bringUp.finalFilter();
                     return;
                 }
@@ -84,7 +90,7 @@ final class NicVrss {
                     throw new NetvscFault("the host granted " + Integer.toUnsignedString(c.count())
                             + " subchannels, more than the " + (wanted - 1) + " asked for");
                 }
-                subchannelsGranted = c.count();
+                granted(c.count());
                 Context here = nic.context;
                 long timeout = nic.settings.answerTimeoutMs();
                 subchannelTimer = nic.vertx.setTimer(timeout, id -> here.runOnContext(v -> {
@@ -99,6 +105,42 @@ final class NicVrss {
                 subchannelsReady();
             });
         });
+    }
+
+    /**
+     * The NIC now knows how many subchannels it has: {@code count} the host granted (0 when the NIC asked for none or
+     * got none). A subchannel that opened before that and is none of them ({@link #refusal}) is refused now.
+     */
+    private void granted(int count) {
+        subchannelsGranted = count;
+        grantKnown = true;
+        for (NicQueue q : java.util.List.copyOf(nic.queues.values())) {
+            String why = q.index > 0 ? refusal(q.relid, q.index) : null;
+            if (why != null) {
+                nic.refuseSubchannel(q.relid, q.index, why);
+            }
+        }
+    }
+
+    /**
+     * Why the subchannel of {@code index} on {@code relid} is none of the NIC's queues, or null if it is one (or may
+     * be: until the host answered how many it grants, {@link #granted} judges it then). A queue's index is 1 up to
+     * the number granted, each on one channel, as Linux's netvsc opens a subchannel only below its {@code num_chn}.
+     */
+    String refusal(int relid, int index) {
+        if (!grantKnown) {
+            return null;
+        }
+        if (index > subchannelsGranted) {
+            return subchannelsGranted == 0 ? "was offered, but the NIC has no subchannel (none was asked for or granted)"
+                    : "is past the " + subchannelsGranted + " the host granted";
+        }
+        for (NicQueue q : nic.queues.values()) {
+            if (q.index == index && q.relid != relid) {
+                return "has the index of relid " + q.relid + ", subchannel " + index + " already";
+            }
+        }
+        return null;
     }
 
     /** Once every granted subchannel is open: the RSS parameters; once up, a late one's queue joins them. */

@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * comes on, as Linux looks a transaction id up in that channel's own requestor: the guest sends its NVSP and RNDIS
  * requests on the primary only, and a frame on the queue its flow names, so a completion on another channel is of
  * a transaction id never issued there. An RNDIS response that answers the request outstanding is taken on any
- * channel, as Linux's and DPDK's guests take it. A device's channel beside the NIC answers throughout.
+ * channel, as Linux's and DPDK's guests take it. A device's channel beside the NIC answers throughout. A subchannel
+ * that is none of the NIC's queues (past the grant, a second of one index, or unasked) ends alone, with the reason.
  */
 class NetvscSubchannelHostileTest {
     private static final HostTransport.Buffers BUFFERS = new HostTransport.Buffers(32 * 4096, 16 * 4096);
@@ -181,6 +182,53 @@ class NetvscSubchannelHostileTest {
             Packet p = aFrameOnASubchannel(host);
             host.complete(NicHost.RELID, p.transactionId(), new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS));
         }, "a data send this guest never issued on channel " + NicHost.RELID);
+    }
+
+    /**
+     * Subchannels that are none of the NIC's queues: one past the number granted, one with the index of a queue the
+     * NIC has, and one offered to a NIC that asked for none. Linux's netvsc leaves such a subchannel unopened
+     * ({@code chn_index >= num_chn}); the guest ends its channel with the reason and the NIC goes on with its
+     * queues, a frame still going out and being completed.
+     */
+    @Test
+    void subchannelsTheNicWasNotGrantedAreRefusedAndTheNicGoesOn() throws Exception {
+        int extra = NicHost.RELID + QUEUES;
+        try (NicHost host = upWithSubchannels()) {
+            host.offerSubchannel(extra, QUEUES);
+            ChannelEvent past = awaitEnded(host, extra);
+            assertEquals(ChannelState.FAULTED, past.state(), past.toString());
+            assertEquals("netvsc vmbus0: subchannel 3 (relid " + extra + ") is past the 2 the host granted; it is not"
+                    + " one of the NIC's queues", own(past.reason().text()));
+            stillUpOnItsQueues(host);
+        }
+        try (NicHost host = upWithSubchannels()) {
+            host.offerSubchannel(extra, 1);
+            ChannelEvent twin = awaitEnded(host, extra);
+            assertEquals("netvsc vmbus0: subchannel 1 (relid " + extra + ") has the index of relid " + SUB1
+                    + ", subchannel 1 already; it is not one of the NIC's queues", own(twin.reason().text()));
+            stillUpOnItsQueues(host);
+        }
+        try (NicHost host = new NicHost(new JsonObject().put("queues", 1), BUFFERS)) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up on one queue");
+            host.offerSubchannel(SUB1, 1);
+            ChannelEvent unasked = awaitEnded(host, SUB1);
+            assertEquals("netvsc vmbus0: subchannel 1 (relid " + SUB1 + ") was offered, but the NIC has no subchannel"
+                    + " (none was asked for or granted); it is not one of the NIC's queues", own(unasked.reason().text()));
+            assertEquals("up", host.nic().getString("phase"));
+            assertEquals(null, host.ended());
+        }
+    }
+
+    /** The NIC is up on its {@link #QUEUES} queues, none ended, and a frame sent on a subchannel is completed. */
+    private static void stillUpOnItsQueues(NicHost host) throws Exception {
+        JsonObject nic = host.nic();
+        assertEquals("up", nic.getString("phase"), nic.encode());
+        assertEquals(QUEUES, nic.getJsonArray("queues").size(), nic.encode());
+        Packet p = aFrameOnASubchannel(host);
+        host.complete(p.relid(), p.transactionId(), new NvspMessage.RndisPacketComplete(Nvsp.STATUS_SUCCESS));
+        host.awaitNic(n -> n.getJsonObject("sendSections").getInteger("inUse") == 0, "every section free");
+        assertEquals(null, host.ended());
     }
 
     /** Answers bring-up as netvsp does, but puts the RSS parameters' completion or response on subchannel 1. */

@@ -242,26 +242,29 @@ final class NicHost implements AutoCloseable {
         }
     }
 
-    /** Offers subchannels 1..n of the NIC (relids after the primary's) and waits until the guest opened them. */
+    /** Offers subchannels 1..n of the NIC (relids after the primary's). */
     void offerSubchannels(int n) throws Exception {
         for (int i = 1; i <= n; i++) {
-            int relid = RELID + i;
-            Promise<ChannelDriver> d = Promise.promise();
-            subchannels.put(relid, d);
-            HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
-                @Override
-                public void opened(ChannelLink l) {
-                    d.complete(ChannelDriver.host(l, hostContext, 0, received::add));
-                }
-
-                @Override
-                public void closed(int r, EndReason reason) {
-                }
-            };
-            int index = i;
-            onHost(() -> bus.host().offer(new Offer(relid, CLASS_ID, instance, index, 64 * 1024),
-                    HostTransport.Buffers.NONE, listener));
+            offerSubchannel(RELID + i, i);
         }
+    }
+
+    /** Offers subchannel {@code index} of the NIC on {@code relid}, whether or not the guest asked for it. */
+    void offerSubchannel(int relid, int index) throws Exception {
+        Promise<ChannelDriver> d = Promise.promise();
+        subchannels.put(relid, d);
+        HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
+            @Override
+            public void opened(ChannelLink l) {
+                d.complete(ChannelDriver.host(l, hostContext, 0, received::add));
+            }
+
+            @Override
+            public void closed(int r, EndReason reason) {
+            }
+        };
+        onHost(() -> bus.host().offer(new Offer(relid, CLASS_ID, instance, index, 64 * 1024),
+                HostTransport.Buffers.NONE, listener));
     }
 
     /**
