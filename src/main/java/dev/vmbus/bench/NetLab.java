@@ -171,12 +171,7 @@ public final class NetLab implements AutoCloseable {
                     List.of("run", "--conf", conf.toString()), workDir);
             started.add(run);
             run.awaitLog("vmbus agent running", startTimeoutMs);
-            awaitInterface(a, HOST_TAP, host, startTimeoutMs);
-            awaitInterface(b, GUEST_TAP, run, startTimeoutMs);
-            address(a, HOST_TAP, ADDRESS_A);
-            address(b, GUEST_TAP, ADDRESS_B);
-            awaitUp(a, HOST_TAP, host, startTimeoutMs);
-            awaitUp(b, GUEST_TAP, run, startTimeoutMs);
+            addressedAndUp(HOST_TAP, GUEST_TAP, host, run, startTimeoutMs);
             vmbusProcesses = List.copyOf(started);
             return link;
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -199,13 +194,22 @@ public final class NetLab implements AutoCloseable {
         ChildJvm run = vmbusProcesses.get(1);
         String ifA = dev.vmbus.config.InterfaceNames.nth(HOST_TAP, k);
         String ifB = dev.vmbus.config.InterfaceNames.nth(GUEST_TAP, k);
-        awaitInterface(a, ifA, host, startTimeoutMs);
-        awaitInterface(b, ifB, run, startTimeoutMs);
+        addressedAndUp(ifA, ifB, host, run, startTimeoutMs);
+        return new Link("vmbus NIC " + k, ifA, ifB, () -> { });
+    }
+
+    /**
+     * Waits for {@code ifA} (the host's, in {@code a}) and {@code ifB} (the guest's, in {@code b}), gives them
+     * {@link #ADDRESS_A} and {@link #ADDRESS_B}, and waits until both are up with a carrier.
+     */
+    private void addressedAndUp(String ifA, String ifB, ChildJvm host, ChildJvm run, long timeoutMs)
+            throws IOException, InterruptedException {
+        awaitInterface(a, ifA, host, timeoutMs);
+        awaitInterface(b, ifB, run, timeoutMs);
         address(a, ifA, ADDRESS_A);
         address(b, ifB, ADDRESS_B);
-        awaitUp(a, ifA, host, startTimeoutMs);
-        awaitUp(b, ifB, run, startTimeoutMs);
-        return new Link("vmbus NIC " + k, ifA, ifB, () -> { });
+        awaitUp(a, ifA, host, timeoutMs);
+        awaitUp(b, ifB, run, timeoutMs);
     }
 
     private static List<String> netnsExec(Netns ns) {

@@ -39,19 +39,8 @@ class SimulatedHostNicTest {
                 + " \"nic\": {\"enabled\": true, \"backend\": \"loopback\"}}}", "test");
         vertx = Vertx.vertx();
         SimBus bus = new SimBus(vertx);
-        SimulatedHost host = new SimulatedHost(vertx, bus.host(), config.host());
-        host.start().await(10, TimeUnit.SECONDS);
         List<Offer> offers = new CopyOnWriteArrayList<>();
-        bus.guest().start(vertx.getOrCreateContext(), new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-        }).await(10, TimeUnit.SECONDS);
+        SimulatedHost host = started(config, bus, offers);
         await("nine offers").atMost(10, TimeUnit.SECONDS).until(offers::size, n -> n >= 9);
         List<Offer> all = List.copyOf(offers.subList(0, 9));
         Offer nic = all.stream().filter(o -> o.classId().equals(HostNic.CLASS_ID)).findFirst().orElseThrow();
@@ -94,20 +83,8 @@ class SimulatedHostNicTest {
                 + " \"offers\": [{\"classId\": \"3b3f6b7e-5d4c-4f0e-9d1a-0c2b7a9e4f11\", \"answer\": \"script\"}]}}",
                 "test");
         vertx = Vertx.vertx();
-        SimBus bus = new SimBus(vertx);
-        SimulatedHost host = new SimulatedHost(vertx, bus.host(), config.host());
-        host.start().await(10, TimeUnit.SECONDS);
         List<Offer> offers = new CopyOnWriteArrayList<>();
-        bus.guest().start(vertx.getOrCreateContext(), new OfferListener() {
-            @Override
-            public void offered(Offer offer) {
-                offers.add(offer);
-            }
-
-            @Override
-            public void rescinded(int relid) {
-            }
-        }).await(10, TimeUnit.SECONDS);
+        SimulatedHost host = started(config, new SimBus(vertx), offers);
         await("ten offers").atMost(10, TimeUnit.SECONDS).until(offers::size, n -> n >= 10);
         List<Offer> nics = offers.stream().filter(o -> o.classId().equals(HostNic.CLASS_ID)).toList();
         assertEquals(List.of(7, 9, 11), nics.stream().map(Offer::relid).toList(), "each NIC keeps a relid for its"
@@ -138,5 +115,22 @@ class SimulatedHostNicTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> control.act("nic-link",
                 new JsonObject().put("nic", 3)).await(10, TimeUnit.SECONDS));
         assertEquals("\"nic\" must be an integer 0..2, got 3", e.getMessage());
+    }
+
+    /** The simulated host of {@code config} started on {@code bus}, with a guest that adds each offer to {@code offers}. */
+    private SimulatedHost started(VmbusConfig config, SimBus bus, List<Offer> offers) throws Exception {
+        SimulatedHost host = new SimulatedHost(vertx, bus.host(), config.host());
+        host.start().await(10, TimeUnit.SECONDS);
+        bus.guest().start(vertx.getOrCreateContext(), new OfferListener() {
+            @Override
+            public void offered(Offer offer) {
+                offers.add(offer);
+            }
+
+            @Override
+            public void rescinded(int relid) {
+            }
+        }).await(10, TimeUnit.SECONDS);
+        return host;
     }
 }
