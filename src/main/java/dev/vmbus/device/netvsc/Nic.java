@@ -154,7 +154,10 @@ final class Nic {
         });
     }
 
-    /** A subchannel of this NIC opened (vRSS; on the device's context): it becomes receive queue {@code index}. */
+    /**
+     * A subchannel of this NIC opened (vRSS; called on the device's context): on the NIC's, it becomes receive queue
+     * {@code index}, or is refused if it is none of the NIC's queues ({@link #refuseSubchannel}).
+     */
     void subchannelOpened(int relid, int index) {
         context.runOnContext(v -> {
             if (phase == Phase.CLOSED || failure != null) {
