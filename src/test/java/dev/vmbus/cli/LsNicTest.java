@@ -68,4 +68,41 @@ class LsNicTest {
             assertEquals(1, text.split("netvsc vmbus0:", -1).length - 1, text);
         }
     }
+
+    /** A VM with two adapters ({@code host.nic.count} 2): each NIC is shown under its own primary, with its MAC. */
+    @Test
+    void lsShowsEachNicOfTwoUnderItsOwnChannel() throws Exception {
+        JsonObject config = new JsonObject()
+                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
+                        .put("backend", "eventbus")))
+                .put("host", new JsonObject().put("heartbeatIntervalMs", 60_000).put("nic", new JsonObject()
+                        .put("enabled", true).put("backend", "loopback").put("count", 2)))
+                .put("dashboard", new JsonObject().put("host", "127.0.0.1").put("port", 0));
+        try (TestAgent agent = AgentInternals.start(Agent.builder(ConfigLoader.parse(config.encode(), "test")))) {
+            JsonArray nics = await("two NICs up").atMost(20, TimeUnit.SECONDS).until(() ->
+                    ((JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
+                            .await(10, TimeUnit.SECONDS).body()).getJsonArray("nics", new JsonArray()),
+                    n -> n.size() == 2 && n.stream().allMatch(x -> "up".equals(((JsonObject) x).getString("phase"))));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            String url = "http://127.0.0.1:" + AgentInternals.agent(agent).dashboardPort();
+            int code = Vmbus.execute(new String[] {"ls", "--url", url},
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertEquals(0, code, text);
+            for (int k = 0; k < 2; k++) {
+                JsonObject nic = nics.getJsonObject(k);
+                String name = nic.getString("name");
+                int relid = nic.getInteger("relid");
+                // the NIC's line follows its own primary's channel lines, before the next channel's
+                int channel = text.indexOf("VMBUS ID %2d: Class_ID".formatted(relid));
+                int line = text.indexOf("netvsc " + name + ": phase=up, MAC=" + nic.getString("mac"));
+                assertTrue(channel >= 0 && line > channel, text);
+                int next = text.indexOf("VMBUS ID", channel + 1);
+                assertTrue(next < 0 || line < next, name + " is not under relid " + relid + ":\n" + text);
+            }
+            assertTrue(text.contains("netvsc vmbus0:") && text.contains("netvsc vmbus1:"), text);
+            assertTrue(text.contains("MAC=00:15:5d:56:4d:01") && text.contains("MAC=00:15:5d:56:4d:02"), text);
+        }
+    }
 }
