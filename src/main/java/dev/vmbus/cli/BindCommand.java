@@ -75,8 +75,10 @@ final class BindCommand {
         @Option(names = "--device", paramLabel = "X", description = "Move only this device of CLASS (repeatable): its"
                 + " instance GUID, as under /sys/bus/vmbus/devices, or a network interface whose"
                 + " /sys/class/net/X/device is a VMBus device of CLASS (eth1). Every other device of the class stays on"
-                + " its driver, untouched. Refused, before any write, for a name that is no device, a device of another"
-                + " class, or with --enabled.")
+                + " its driver, untouched. Where the device has /sys/bus/vmbus/devices/<instance>/driver_override,"
+                + " uio_hv_generic is written there and not to new_id, so no other device of the class, present or"
+                + " offered later, can go to uio; 'unbind' clears it. Refused, before any write, for a name that is no"
+                + " device, a device of another class, or with --enabled.")
         List<String> devices = new java.util.ArrayList<>();
 
         BooleanSupplier root = UioBinder::runningAsRoot;
@@ -191,8 +193,10 @@ final class BindCommand {
                     + "Binding netvsc also writes the unit's drop-in /etc/systemd/system/vmbus.service.d/netvsc.conf, "
                     + "which lets the agent open /dev/net/tun (the NIC's tap backend); 'unbind netvsc' removes it. "
                     + "On a VM with several NICs, 'vmbus bind netvsc --device eth1 --force' moves that one only and "
-                    + "keeps the one you reach the machine by (eth0) on hv_netvsc; the choice is recorded, so the "
-                    + "unit's 'bind --enabled' binds eth1's NIC again at boot and leaves eth0 alone.")
+                    + "keeps the one you reach the machine by (eth0) on hv_netvsc, through eth1's own driver_override "
+                    + "where the kernel has it (no new_id, so a NIC hot-added or offered again goes to hv_netvsc); the "
+                    + "choice is recorded, so the unit's 'bind --enabled' binds eth1's NIC again at boot and leaves "
+                    + "eth0 alone.")
     static final class Bind extends Base {
         @Option(names = "--enabled", description = "Instead of one CLASS: every class enabled in the configuration whose"
                 + " devices are offered and not yet on uio_hv_generic. Bindings live in kernel memory and are gone after"

@@ -282,6 +282,19 @@ final class DoctorCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A device's {@code --device} choice: whether it was chosen, as what interface, and for a chosen one on uio what
+     * holds it there ("driver_override" or "new_id"; null while it is not on uio).
+     */
+    private static JsonObject chosenJson(Diagnosis.Chosen c) {
+        JsonObject o = new JsonObject().put("selected", c.selected()).put("interface", c.name().isEmpty() ? null
+                : c.name());
+        if (c.selected()) {
+            o.put("heldBy", c.heldBy().isEmpty() ? null : c.heldByNewId() ? "new_id" : Diagnosis.BY_OVERRIDE);
+        }
+        return o;
+    }
+
     /** The lines naming each opener of a bound device (pid and command), and what two of them mean. */
     static java.util.List<String> openers(SystemView view, VmbusDevice dev) {
         UioHolders.Scan scan = holders(view, dev);
@@ -365,7 +378,8 @@ final class DoctorCommand implements Callable<Integer> {
                     + (chosen.name().isEmpty() ? "" : " as " + chosen.name());
             ServePolicy.Verdict v = r.verdict();
             if (chosen != null && dev.onUio() && v.kernelReasons().isEmpty()) {
-                out.println("  ok: bound to uio_hv_generic, " + as + "; 'vmbus run --transport uio' serves it");
+                out.println("  ok: bound to uio_hv_generic, " + as + "; 'vmbus run --transport uio' serves it; held"
+                        + " there by " + (chosen.heldByNewId() ? "" : "its own ") + chosen.heldBy());
             } else if (!v.servable()) {
                 if (chosen != null) {
                     out.println("  " + as + ": the vmbus unit's 'bind --enabled' binds it again at every start");
@@ -466,8 +480,7 @@ final class DoctorCommand implements Callable<Integer> {
                     .put("servable", r.verdict().servable()).put("reasons", reasons)
                     .put("commands", new JsonArray(r.commands()))
                     .put("openers", openersJson(view, dev))
-                    .put("chosen", r.chosen() == null ? null : new JsonObject().put("selected", r.chosen().selected())
-                            .put("interface", r.chosen().name().isEmpty() ? null : r.chosen().name())));
+                    .put("chosen", r.chosen() == null ? null : chosenJson(r.chosen())));
         }
         JsonArray classes = new JsonArray();
         d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())

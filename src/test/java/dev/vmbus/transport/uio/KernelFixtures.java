@@ -22,7 +22,10 @@ import java.util.UUID;
  * services (unmonitored, so no {@code monitor_id} anywhere, as {@code vmbus_*_attr_is_visible} hide it) on
  * {@code hv_utils} (fcopy on no driver from 6.10, when ec314f61e4fc removed its kernel driver), a storvsc and a
  * netvsc controller (monitored, each with a subchannel) on their drivers. Every channel has the attributes
- * {@code vmbus_chan_attrs} lists. {@link SimulatedKernel} then plays the kernel's side of the driver writes.
+ * {@code vmbus_chan_attrs} lists. Every device has {@code driver_override} (d765edbb301c, "vmbus: add
+ * driver_override support", which every modelled generation carries; the kernel review dates it 5.15+),
+ * reading {@code (null)} while none is set; {@link #withoutDriverOverride} models a kernel built without it.
+ * {@link SimulatedKernel} then plays the kernel's side of the driver writes.
  *
  * <p>Test-only; one tree per test, touched by one thread.
  */
@@ -268,6 +271,54 @@ public final class KernelFixtures {
         Files.createSymbolicLink(dir.resolve("device"), Path.of("../../../bus/vmbus/devices/" + instance));
     }
 
+    /** Whether devices get a {@code driver_override} attribute (false after {@link #withoutDriverOverride}). */
+    private boolean driverOverride = true;
+
+    /**
+     * A kernel without the per-device {@code driver_override} attribute (built before d765edbb301c): every device's
+     * attribute goes, and devices added later have none.
+     */
+    public void withoutDriverOverride() throws IOException {
+        driverOverride = false;
+        for (Dev d : devices()) {
+            Files.deleteIfExists(device(d.instance()).resolve("driver_override"));
+        }
+    }
+
+    /** The driver {@code instance}'s {@code driver_override} names, or null (none set, or no such attribute). */
+    public String overrideOf(String instance) throws IOException {
+        Path attr = device(instance).resolve("driver_override");
+        if (!Files.exists(attr)) {
+            return null;
+        }
+        String v = Files.readString(attr).strip();
+        return v.isEmpty() || v.equals("(null)") ? null : v;
+    }
+
+    /**
+     * The host offers one more device of {@code className}'s class (a hot-added NIC, or a rescinded one offered
+     * again): its directory with no driver and no override, as {@code vmbus_device_register} leaves it before the
+     * driver core probes it ({@link SimulatedKernel#offer}).
+     */
+    Dev offered(String className, String instance, int relid) throws IOException {
+        Dev like = dev(className);
+        Dev d = new Dev(className, like.classId(), instance, relid, like.monitored(), like.subchannels(), null);
+        add(d);
+        return d;
+    }
+
+    /**
+     * The host rescinds {@code instance}: its directory goes (and hv_netvsc's interface with it); the interface
+     * name stays known, so the device offered again under that instance gets it back when hv_netvsc takes it.
+     */
+    public void rescind(String instance) throws IOException {
+        if ("hv_netvsc".equals(driverOf(instance)) && interfaces.containsKey(instance)) {
+            deleteTree(sys().resolve("class/net").resolve(interfaces.get(instance)));
+        }
+        deleteTree(device(instance));
+        byInstance.remove(instance);
+    }
+
     /** Removes the uio_hv_generic driver and module directories, as before {@code modprobe uio_hv_generic}. */
     public void unloadUio() throws IOException {
         deleteTree(sys().resolve("bus/vmbus/drivers").resolve(VmbusDevices.UIO_DRIVER));
@@ -281,6 +332,9 @@ public final class KernelFixtures {
         SysfsFixture.write(dev.resolve("device_id"), "{" + d.instance() + "}\n");
         SysfsFixture.write(dev.resolve("id"), d.relid() + "\n");
         SysfsFixture.write(dev.resolve("state"), "3\n");
+        if (driverOverride) {
+            SysfsFixture.write(dev.resolve("driver_override"), "(null)\n");
+        }
         if (d.monitored()) {
             SysfsFixture.write(dev.resolve("monitor_id"), nextMonitor + "\n");
         }
@@ -288,7 +342,8 @@ public final class KernelFixtures {
         for (int i = 1; i <= d.subchannels(); i++) {
             channel(dev, d.relid() + 100 * i, i, d.monitored());
         }
-        String driver = d.className().equals("fcopy") && !generation.kernelFcopy() ? null : d.kernelDriver();
+        String driver = d.className().equals("fcopy") && !generation.kernelFcopy() || d.kernelDriver() == null ? null
+                : d.kernelDriver();
         if (driver != null) {
             sysfs.boundTo(dev, driver);
         }

@@ -22,7 +22,12 @@ import java.util.UUID;
  * unbound device of the class; {@code bind} matches and probes ({@code -EBUSY} on a bound device, {@code -ENODEV}
  * on no match), and {@code hv_uio_probe} refuses an unmonitored channel with {@code -ENOTSUPP} (524) when the
  * generation lacks 547fa4ffd799, leaving the device on no driver; {@code unbind} removes the driver (and the uio
- * node). Every write is logged, and a write can be made to fail once, to test the rollback at any step.
+ * node). A device's {@code driver_override} (hv_vmbus_get_id) restricts matching to the driver it names, which it
+ * matches without an id; a newline clears it. A device the host offers ({@link #offer}) is probed by the first
+ * driver in registration order that matches it and whose probe succeeds, as {@code bus_for_each_drv} tries them;
+ * which one that is depends on the order the modules were loaded in ({@link #registeredLast}), nothing the binder
+ * controls. Every write is logged ("instance/driver_override value" for the device attribute), and a write can be
+ * made to fail once, to test the rollback at any step.
  *
  * <p>Test-only; used from the one thread that runs the binder.
  */
@@ -38,6 +43,8 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
     /** Every write, as "driver/attribute value". */
     public final List<String> log = new ArrayList<>();
     private final Map<String, String> failures = new HashMap<>();
+    /** The VMBus drivers in the order they registered, as {@code bus_for_each_drv} walks them. */
+    private final List<String> registered = new ArrayList<>(KernelFixtures.DRIVERS);
     /**
      * Whether hv_uio_probe accepts unmonitored channels (547fa4ffd799): the generation's answer, or true for a
      * distribution kernel that carries it as a backport.
@@ -77,6 +84,11 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
             }
             case "bind" -> bind(driver, value);
             case "unbind" -> unbind(driver, value);
+            case "driver_override" -> {
+                // driver_set_override: a trailing newline is dropped, and nothing left clears it
+                String name = value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+                Files.writeString(attribute, (name.isEmpty() ? "(null)" : name) + "\n");
+            }
             default -> throw new IOException("Permission denied");
         }
     }
@@ -86,7 +98,7 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
             throw new IOException("File exists");
         }
         for (KernelFixtures.Dev d : tree.devices()) {
-            if (d.classId().equals(classId) && tree.driverOf(d.instance()) == null) {
+            if (d.classId().equals(classId) && tree.driverOf(d.instance()) == null && matches(driver, d)) {
                 try {
                     probe(driver, d);
                 } catch (IOException e) {
@@ -104,13 +116,53 @@ public final class SimulatedKernel implements UioBinder.SysfsWriter {
         if (tree.driverOf(instance) != null) {
             throw new IOException("Device or resource busy");
         }
-        boolean matches = STATIC_IDS.getOrDefault(driver, Set.of()).contains(d.classId())
-                || dynamicIds.getOrDefault(driver, Set.of()).contains(d.classId())
-                || (driver.equals("hv_utils") && d.className().equals("fcopy") && tree.generation.kernelFcopy());
-        if (!matches) {
+        if (!matches(driver, d)) {
             throw new IOException("No such device");
         }
         probe(driver, d);
+    }
+
+    /**
+     * hv_vmbus_get_id: an override names the only driver that matches, and matches it without an id; else the
+     * driver's dynamic ids ({@code new_id}), then its static ones.
+     */
+    private boolean matches(String driver, KernelFixtures.Dev d) throws IOException {
+        String override = tree.overrideOf(d.instance());
+        if (override != null) {
+            return override.equals(driver);
+        }
+        return STATIC_IDS.getOrDefault(driver, Set.of()).contains(d.classId())
+                || dynamicIds.getOrDefault(driver, Set.of()).contains(d.classId())
+                || (driver.equals("hv_utils") && d.className().equals("fcopy") && tree.generation.kernelFcopy());
+    }
+
+    /**
+     * {@code driver} registered again after every other driver (its module unloaded and loaded again, say, or
+     * loaded after {@code uio_hv_generic}): {@link #offer} tries it last.
+     */
+    public void registeredLast(String driver) {
+        registered.remove(driver);
+        registered.add(driver);
+    }
+
+    /**
+     * The host offers a device of {@code className}'s class ({@code vmbus_device_register}): a hot-added one, or one
+     * rescinded ({@link KernelFixtures#rescind}) and offered again, with no override. {@code device_attach} gives
+     * it to the first registered driver that matches and probes it; returns that driver, or null when none did.
+     */
+    public String offer(String className, String instance, int relid) throws IOException {
+        KernelFixtures.Dev d = tree.offered(className, instance, relid);
+        for (String driver : registered) {
+            if (Files.isDirectory(tree.sys().resolve("bus/vmbus/drivers").resolve(driver)) && matches(driver, d)) {
+                try {
+                    probe(driver, d);
+                    return driver;
+                } catch (IOException e) {
+                    // a failed probe: the core tries the next driver
+                }
+            }
+        }
+        return null;
     }
 
     private void probe(String driver, KernelFixtures.Dev d) throws IOException {

@@ -45,8 +45,23 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
      * @param selected whether it is one of the chosen
      * @param name     the interface it was chosen as (or had then), "" when none is known
      * @param others   the chosen devices of its class, as {@link DeviceSelection#describe()} names them
+     * @param heldBy   for a chosen device on {@code uio_hv_generic}, what holds it there: {@link #BY_OVERRIDE} or
+     *                 {@link #byNewId}; "" otherwise
      */
-    public record Chosen(boolean selected, String name, String others) {
+    public record Chosen(boolean selected, String name, String others, String heldBy) {
+        /** Whether the class's {@code new_id} holds it, so that another device of the class may follow it. */
+        public boolean heldByNewId() {
+            return !heldBy.isEmpty() && !heldBy.equals(BY_OVERRIDE);
+        }
+    }
+
+    /** A chosen device held on uio by its own {@code driver_override}: no other device can follow it there. */
+    public static final String BY_OVERRIDE = DriverOverride.ATTRIBUTE;
+
+    /** A chosen device held on uio by its class's {@code new_id}, and the risk that brings. */
+    static String byNewId(VmbusDevice d) {
+        return "new_id for the class: a " + (d.classId().equals(dev.vmbus.channel.DeviceClass.NETVSC.classId()) ? "NIC"
+                : d.className() + " device") + " hot-added (or offered again) later may go to " + VmbusDevices.UIO_DRIVER;
     }
 
     public enum Status { SERVED, BINDABLE, CANNOT_SERVE, ABSENT }
@@ -72,8 +87,11 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         for (VmbusDevice d : sorted) {
             ServePolicy.Verdict v = ServePolicy.judge(d, kernel);
             DeviceSelection choice = choices.getOrDefault(d.classId(), DeviceSelection.ALL);
+            String heldBy = !choice.includes(d) || !d.onUio() ? ""
+                    : DriverOverride.holdsOnUio(d) ? BY_OVERRIDE : byNewId(d);
             Chosen chosen = choice.chosen() ? new Chosen(choice.includes(d),
-                    choice.devices().getOrDefault(d.dir().getFileName().toString(), ""), choice.describe()) : null;
+                    choice.devices().getOrDefault(d.dir().getFileName().toString(), ""), choice.describe(), heldBy)
+                    : null;
             devices.add(new DeviceReport(d, v, v.servable() && !d.onUio() && (chosen == null || chosen.selected())
                     ? commands(sysfs, d, loaded) : List.of(), chosen));
         }
@@ -106,7 +124,7 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
             } else if (mine.stream().allMatch(r -> r.device().onUio()) && choice.chosen()) {
                 classes.add(new ClassReport(name, Status.SERVED, "served for the device(s) 'vmbus bind " + name
                         + " --device' chose: " + chosen(mine) + " on " + VmbusDevices.UIO_DRIVER + ", which 'vmbus run"
-                        + " --transport uio' serves" + others + gone(choice, mine)));
+                        + " --transport uio' serves" + others + gone(choice, mine) + heldBy(mine)));
             } else if (mine.stream().allMatch(r -> r.device().onUio())) {
                 classes.add(new ClassReport(name, Status.SERVED, "bound to " + VmbusDevices.UIO_DRIVER
                         + ": 'vmbus run --transport uio' serves it"));
@@ -152,6 +170,23 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
         return String.join(", ", mine.stream().filter(r -> r.chosen().selected())
                 .map(r -> r.chosen().name().isEmpty() ? r.device().instanceId().toString()
                         : r.chosen().name() + " (" + r.device().instanceId() + ")").toList());
+    }
+
+    /**
+     * What holds the chosen devices of {@code mine} on uio, for a class report: each its own override, or the class's
+     * {@code new_id}, with the risk that brings named only then.
+     */
+    private static String heldBy(List<DeviceReport> mine) {
+        List<DeviceReport> held = mine.stream().filter(r -> r.chosen().selected() && !r.chosen().heldBy().isEmpty())
+                .toList();
+        if (held.isEmpty()) {
+            return "";
+        }
+        if (held.stream().noneMatch(r -> r.chosen().heldByNewId())) {
+            return "; each held there by its own " + BY_OVERRIDE + ", so no other device of the class can follow it";
+        }
+        return "; WARNING: held there by " + held.stream().filter(r -> r.chosen().heldByNewId()).findFirst()
+                .orElseThrow().chosen().heldBy();
     }
 
     /** The chosen devices no longer offered, for a class report; "" when every one is. */

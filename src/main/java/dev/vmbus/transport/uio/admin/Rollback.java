@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * that reverses it, and when a later one fails they run in reverse order. A device a process holds on
  * {@code uio_hv_generic} is not unbound from under it (kernel review F1) and no other driver is asked to bind it (the
  * kernel would answer busy); a device {@code new_id} already put back is left alone. Afterwards each device is
- * checked against the driver it had, and one that is not back there is named with the command that puts it back.
+ * checked against the driver it had, and one that is not back there is named with the command that puts it back; so
+ * is a device whose {@link DriverOverride} the bind changed and that does not name what it named before.
  *
  * <p>Used from one thread (the binder's); blocking file I/O.
  */
@@ -44,6 +45,8 @@ final class Rollback {
     private final Consumer<String> steps;
     private final Map<String, Optional<String>> original = new LinkedHashMap<>();
     private final Deque<UioBinder.Step> undo = new ArrayDeque<>();
+    /** The override each device had before the bind wrote its own, by instance: checked after a rollback. */
+    private final Map<String, Optional<String>> overrides = new LinkedHashMap<>();
 
     /** Remembers the driver each of {@code devices} is on now (as scanned), which the rollback restores. */
     Rollback(Path sysfsRoot, List<VmbusDevice> devices, Writes writes, Holders holders, Consumer<String> steps) {
@@ -64,6 +67,21 @@ final class Rollback {
     /** {@code step} reverses a write that completed; it runs if a later write fails. */
     void push(UioBinder.Step step) {
         undo.push(step);
+    }
+
+    /**
+     * {@code step} reverses a write that completed, and runs right after the step pushed last: a driver's
+     * {@code bind} runs only once the device's override, written before it, is put back.
+     */
+    void pushBeneath(UioBinder.Step step) {
+        UioBinder.Step top = undo.pop();
+        undo.push(step);
+        undo.push(top);
+    }
+
+    /** The bind is about to write {@code instance}'s override, which named {@code before}. */
+    void overrideWas(String instance, Optional<String> before) {
+        overrides.put(instance, before);
     }
 
     /**
@@ -118,6 +136,19 @@ final class Rollback {
                 left.add(instance + " is on " + now.orElse("no driver") + ", was on " + driver.orElse("no driver")
                         + driver.map(d -> "; put it back: echo -n " + instance + " > "
                         + sysfsRoot.resolve("bus/vmbus/drivers").resolve(d).resolve("bind")).orElse(""));
+            }
+        });
+        overrides.forEach((instance, before) -> {
+            Path dir = devices().resolve(instance);
+            try {
+                Optional<String> now = DriverOverride.read(dir);
+                if (!now.equals(before)) {
+                    left.add(instance + "'s " + DriverOverride.ATTRIBUTE + " names " + now.orElse("no driver")
+                            + ", named " + before.orElse("none") + "; put it back: "
+                            + new UioBinder.Step(DriverOverride.of(dir), DriverOverride.restore(before)).command());
+                }
+            } catch (IOException e) {
+                left.add(instance + "'s " + DriverOverride.ATTRIBUTE + " could not be read: " + e.getMessage());
             }
         });
         return left;

@@ -45,10 +45,16 @@ import java.util.function.Consumer;
  * A device already on {@code uio_hv_generic} is left alone, so a second run changes nothing. A dry run prints the
  * steps as shell commands and writes nothing. Every step is reported through the step consumer as it is done.
  * Given a {@link DeviceSelection} ({@code --device}), both move only the chosen devices and leave every other device
- * of the class on its driver, unjudged and untouched: {@code new_id} still names the class (uio has no other way to
- * match a device), and since its {@code driver_attach} would take every device of the class on no driver, a bind of
- * some devices is refused while another device of the class is on no driver; an unbind of some devices writes
- * {@code remove_id} only when no device of the class stays on uio.
+ * of the class on its driver, unjudged and untouched. When every chosen device has a {@link DriverOverride}
+ * attribute, each is bound through it: {@code uio_hv_generic} into its {@code driver_override}, its instance into
+ * its driver's {@code unbind}, then into {@code uio_hv_generic/bind}, and no {@code new_id} at all, so every other
+ * device of the class, present, hot-added or re-offered by the host, can only match its kernel driver; a rollback
+ * puts back each device's previous override with its driver. On a kernel without the attribute {@code new_id} still
+ * names the class (uio has no other way to match a device), and since its {@code driver_attach} would take every
+ * device of the class on no driver, such a bind of some devices is refused while another device of the class is on
+ * no driver. An unbind clears the override of each device it held ({@code echo > driver_override}) before binding it
+ * back, and writes {@code remove_id} only when a device it hands back was held by {@code new_id} and no device of
+ * the class stays on uio.
  *
  * <p>Used from one thread at a time (a CLI command); blocking file I/O.
  */
@@ -78,6 +84,9 @@ public final class UioBinder {
     public record Step(Path attribute, String value) {
         /** As an operator would type it. */
         public String command() {
+            if (value.equals(DriverOverride.CLEAR)) {
+                return "echo > " + attribute;
+            }
             return (attribute.getFileName().toString().endsWith("_id") ? "echo " : "echo -n ") + value + " > "
                     + attribute;
         }
@@ -226,9 +235,19 @@ public final class UioBinder {
     private record Plan(List<Step> steps, BindPreflight.Overrides overrides) {
     }
 
+    /**
+     * Whether a bind of {@code devices} goes through each device's {@link DriverOverride} rather than the class's
+     * {@code new_id}: only for devices {@code --device} chose, and only when every one has the attribute.
+     */
+    private static boolean throughOverride(List<VmbusDevice> devices, DeviceSelection only) {
+        return only.chosen() && !devices.isEmpty() && devices.stream().allMatch(DriverOverride::present);
+    }
+
     private Plan plan(UUID classId, Consent consent, DeviceSelection only) throws IOException {
         List<VmbusDevice> devices = chosen(classId, only);
-        List<String> unbound = devicesOf(classId).stream().filter(d -> !only.includes(d) && d.driver().isEmpty())
+        boolean override = throughOverride(devices, only);
+        List<String> unbound = override ? List.of() : devicesOf(classId).stream()
+                .filter(d -> !only.includes(d) && d.driver().isEmpty())
                 .map(d -> d.instanceId() + " (on no driver)").toList();
         if (!unbound.isEmpty()) {
             throw new Refused("refusing to bind only " + only.describe() + " of " + DeviceClass.nameOf(classId)
@@ -244,12 +263,17 @@ public final class UioBinder {
             throw new IOException(uio + " does not exist: load the driver first (modprobe uio_hv_generic)");
         }
         List<Step> plan = new ArrayList<>();
-        plan.add(new Step(uio.resolve("new_id"), Guid.format(classId)));
+        if (!override) {
+            plan.add(new Step(uio.resolve("new_id"), Guid.format(classId)));
+        }
         for (VmbusDevice d : devices) {
             if (d.onUio()) {
                 continue;
             }
             String instance = d.dir().getFileName().toString();
+            if (override) {
+                plan.add(new Step(DriverOverride.of(d.dir()), VmbusDevices.UIO_DRIVER));
+            }
             d.driver().ifPresent(drv -> plan.add(new Step(driverDir(drv).resolve("unbind"), instance)));
             plan.add(new Step(uio.resolve("bind"), instance));
         }
@@ -296,16 +320,23 @@ public final class UioBinder {
         others.forEach(d -> steps.accept(leftAlone(d)));
         Rollback undo = new Rollback(sysfsRoot, devices, this::write, this::heldReason, steps);
         Path uio = driverDir(VmbusDevices.UIO_DRIVER);
+        boolean override = throughOverride(devices, only);
         int moved = 0;
         try {
-            try {
-                write(new Step(uio.resolve("new_id"), Guid.format(classId)));
-                undo.push(new Step(uio.resolve("remove_id"), Guid.format(classId)));
-            } catch (IOException e) {
-                if (!String.valueOf(e.getMessage()).contains("File exists")) {
-                    throw e;
+            if (override) {
+                steps.accept("each chosen device is bound through its " + DriverOverride.ATTRIBUTE + ", not "
+                        + uio.resolve("new_id") + ": this bind gives " + VmbusDevices.UIO_DRIVER + " no id that another "
+                        + DeviceClass.nameOf(classId) + " device, present or offered later, could match");
+            } else {
+                try {
+                    write(new Step(uio.resolve("new_id"), Guid.format(classId)));
+                    undo.push(new Step(uio.resolve("remove_id"), Guid.format(classId)));
+                } catch (IOException e) {
+                    if (!String.valueOf(e.getMessage()).contains("File exists")) {
+                        throw e;
+                    }
+                    steps.accept(uio.resolve("new_id") + " already lists " + classId);
                 }
-                steps.accept(uio.resolve("new_id") + " already lists " + classId);
             }
             for (VmbusDevice d : devices) {
                 String instance = d.dir().getFileName().toString();
@@ -320,9 +351,21 @@ public final class UioBinder {
                     }
                     continue;
                 }
+                if (override) {
+                    Path attribute = DriverOverride.of(d.dir());
+                    Optional<String> before = DriverOverride.read(d.dir());
+                    undo.overrideWas(instance, before);
+                    write(new Step(attribute, VmbusDevices.UIO_DRIVER));
+                    undo.push(new Step(attribute, DriverOverride.restore(before)));
+                }
                 if (now.isPresent()) {
                     write(new Step(driverDir(now.get()).resolve("unbind"), instance));
-                    undo.push(new Step(driverDir(now.get()).resolve("bind"), instance));
+                    Step back = new Step(driverDir(now.get()).resolve("bind"), instance);
+                    if (override) {
+                        undo.pushBeneath(back); // the override goes back first: while it names uio, no other driver matches
+                    } else {
+                        undo.push(back);
+                    }
                 }
                 write(new Step(uio.resolve("bind"), instance));
                 undo.push(new Step(uio.resolve("unbind"), instance));
@@ -382,6 +425,7 @@ public final class UioBinder {
         List<Step> plan = new ArrayList<>();
         Map<String, Optional<String>> targets = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
+        boolean heldByNewId = false; // a device leaving uio that its override did not hold: new_id did
         for (VmbusDevice d : devices) {
             String instance = d.dir().getFileName().toString();
             Optional<String> recorded = driver.isPresent() ? Optional.empty() : records.recorded(instance);
@@ -399,6 +443,11 @@ public final class UioBinder {
                 continue;
             } else {
                 plan.add(new Step(uio.resolve("unbind"), instance));
+                if (DriverOverride.holdsOnUio(d)) {
+                    plan.add(new Step(DriverOverride.of(d.dir()), DriverOverride.CLEAR));
+                } else {
+                    heldByNewId = true;
+                }
             }
             targets.put(instance, to);
             if (to.isEmpty()) {
@@ -409,7 +458,7 @@ public final class UioBinder {
             }
         }
         boolean removeId = Files.exists(uio.resolve("remove_id")) && others.stream().noneMatch(VmbusDevice::onUio);
-        if (removeId && plan.stream().anyMatch(s -> s.attribute().getFileName().toString().equals("unbind"))) {
+        if (removeId && heldByNewId) {
             plan.add(new Step(uio.resolve("remove_id"), Guid.format(classId)));
         }
         targets.forEach((instance, to) -> to.ifPresent(t -> plan.add(new Step(driverDir(t).resolve("bind"), instance))));
@@ -446,6 +495,7 @@ public final class UioBinder {
                         moved++;
                     }
                     case "remove_id" -> undo.push(new Step(dir.resolve("new_id"), s.value()));
+                    case DriverOverride.ATTRIBUTE -> undo.push(new Step(s.attribute(), VmbusDevices.UIO_DRIVER));
                     case "bind" -> undo.push(new Step(dir.resolve("unbind"), s.value()));
                     default -> { }
                 }
