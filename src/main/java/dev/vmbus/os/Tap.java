@@ -167,6 +167,15 @@ public final class Tap implements AutoCloseable {
         return ifreq(arena, name);
     }
 
+    /** The interface's index ({@code SIOCGIFINDEX}): what rtnetlink names it by ({@link LinkWatch}). */
+    public int index() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = request(arena);
+            ioctl(control, SIOCGIFINDEX, "SIOCGIFINDEX", name, ifr, "");
+            return ifr.get(ValueLayout.JAVA_INT, IFR_UNION);
+        }
+    }
+
     /** Sets the interface's Ethernet address (6 bytes; unicast, as the kernel requires). */
     public void mac(byte[] mac) throws IOException {
         if (mac.length != 6) {

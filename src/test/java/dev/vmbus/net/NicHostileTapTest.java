@@ -270,6 +270,45 @@ class NicHostileTapTest {
         });
     }
 
+    /**
+     * The NIC's packet filter follows its TAP's promiscuity as Linux's netvsc follows its interface's
+     * ({@code rndis_set_multicast}): {@code ip link set promisc on} makes the host's filter PROMISCUOUS (0x20),
+     * {@code off} puts back DIRECTED|ALL_MULTICAST|BROADCAST (0x0d); a bridge the TAP is put in makes it promiscuous
+     * without the PROMISC flag (only the count, IFLA_PROMISCUITY, says so), and leaving it puts the filter back.
+     */
+    @Test
+    void thePacketFilterFollowsTheTapsPromiscuity() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        withGuest("promisc", false, (ns, guest, log, control) -> {
+            int usual = Rndis.FILTER_DIRECTED | Rndis.FILTER_ALL_MULTICAST | Rndis.FILTER_BROADCAST;
+            awaitFilter(guest, log, control, usual);
+            ns.ip("link", "set", "dev", TAP, "promisc", "on");
+            awaitFilter(guest, log, control, Rndis.FILTER_PROMISCUOUS);
+            ns.ip("link", "set", "dev", TAP, "promisc", "off");
+            awaitFilter(guest, log, control, usual);
+
+            ns.ip("link", "add", "br0", "type", "bridge");
+            ns.ip("link", "set", "dev", TAP, "master", "br0");
+            awaitFilter(guest, log, control, Rndis.FILTER_PROMISCUOUS);
+            JsonObject link = new JsonArray(ns.ip("-d", "-j", "link", "show", "dev", TAP)).getJsonObject(0);
+            assertFalse(link.getJsonArray("flags").contains("PROMISC"), "the flag says nothing of a bridge's: "
+                    + link.encode());
+            assertEquals(1, link.getInteger("promiscuity"), link.encode());
+            ns.ip("link", "set", "dev", TAP, "nomaster");
+            awaitFilter(guest, log, control, usual);
+            assertTrue(Files.readString(log).contains("netvsc " + TAP + ": packet filter 0x20 (was 0xd)"), tail(log));
+            checkAlive(guest, log);
+        });
+    }
+
+    private static void awaitFilter(Process guest, Path log, SimulatedHostControl control, int filter)
+            throws Exception {
+        awaitGuest(guest, log, "the host's packet filter 0x" + Integer.toHexString(filter),
+                () -> nic(control).getInteger("packetFilter") == filter,
+                () -> "the host's packet filter is " + nic(control).getInteger("packetFilter") + ", not " + filter
+                        + "; the guest's output:\n" + tail(log));
+    }
+
     /** utime + stime of a process, in clock ticks ({@code /proc/PID/stat}). */
     private static long cpuTicks(Process p) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));

@@ -5,6 +5,7 @@ import dev.vmbus.net.FramePort;
 import dev.vmbus.net.NetCodecException;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.Readiness;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.DeviceChannel;
@@ -17,6 +18,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -25,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntConsumer;
 import java.util.logging.Logger;
 
 /**
@@ -78,6 +81,15 @@ final class Nic {
         void link(boolean up);
     }
 
+    /** A backend whose outside has a receive mode of its own (a TAP's promiscuity) for the packet filter to follow. */
+    interface FilterAware {
+        /**
+         * Calls {@code changed} on {@code loop} with the packet filter Linux's netvsc would set for the outside's
+         * mode: soon with the mode now, then on each change the kernel announces (nothing runs in between).
+         */
+        void watchFilter(Readiness loop, IntConsumer changed) throws IOException;
+    }
+
     final Vertx vertx;
     /** The primary channel's context: everything of this NIC but {@link #state()} runs there. */
     final Context context;
@@ -100,6 +112,8 @@ final class Nic {
     volatile int mtu;
     volatile byte[] mac;
     volatile boolean link;
+    /** The RNDIS packet filter the host last took (OID_GEN_CURRENT_PACKET_FILTER). */
+    volatile int packetFilter;
     /** The backend, once bring-up is done. */
     volatile FramePort port;
     /** Frames dropped because the NIC was not up (either direction). */
@@ -430,6 +444,7 @@ final class Nic {
                 .put("link", link ? "up" : "down")
                 .put("mac", macText())
                 .put("mtu", mtu)
+                .put("packetFilter", packetFilter)
                 .put("nvspVersion", nvspVersion == 0 ? null : Nvsp.versionName(nvspVersion))
                 .put("ndisVersion", nvspVersion == 0 ? null
                         : Nvsp.NDIS_MAJOR + "." + Nvsp.ndisMinorFor(nvspVersion))

@@ -12,6 +12,8 @@ import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
 import io.vertx.core.Context;
 
+import java.io.IOException;
+
 /**
  * A {@link Nic}'s bring-up (spec §3.1–§3.7): NVSP INIT from 6.1 down, NDIS config and version, the receive and send
  * buffers by GPADL handle, RNDIS INITIALIZE, the packet filter, MTU (at most the host's and what a send section
@@ -195,9 +197,58 @@ final class NicBringUp {
 
     /** The packet filter that lets frames flow, then the backend ({@link NicVrss} calls this when it is done). */
     void finalFilter() {
-        nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER,
-                NicControl.u32(Rndis.FILTER_DIRECTED | Rndis.FILTER_BROADCAST | Rndis.FILTER_ALL_MULTICAST),
-                "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", this::up);
+        int filter = linuxFilter(false, false, true, true);
+        nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(filter),
+                "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", () -> {
+                    nic.packetFilter = filter;
+                    up();
+                });
+    }
+
+    /**
+     * The packet filter Linux's netvsc sets for an interface ({@code rndis_set_multicast}, from
+     * {@code ndo_set_rx_mode}): PROMISCUOUS alone while promiscuous; otherwise DIRECTED, with ALL_MULTICAST if the
+     * multicast list is not empty or it is all-multicast, and BROADCAST if it has {@code IFF_BROADCAST}.
+     */
+    static int linuxFilter(boolean promiscuous, boolean allMulticast, boolean broadcast, boolean multicastList) {
+        if (promiscuous) {
+            return Rndis.FILTER_PROMISCUOUS;
+        }
+        return Rndis.FILTER_DIRECTED | (multicastList || allMulticast ? Rndis.FILTER_ALL_MULTICAST : 0)
+                | (broadcast ? Rndis.FILTER_BROADCAST : 0);
+    }
+
+    /** The packet filter the backend's outside asks for ({@link Nic.FilterAware}); -1 until it told one. */
+    private int wantedFilter = -1;
+    private boolean filterSetting;
+
+    /** On the NIC's context: the backend's outside changed its receive mode; the host is told once the NIC is up. */
+    void filter(int wanted) {
+        wantedFilter = wanted;
+        applyFilter();
+    }
+
+    /**
+     * Sets the packet filter the backend asks for, if it differs from the host's, while the NIC is up and no other
+     * control request waits (a late RSS set calls this when it is done); one set at a time, the last wish wins.
+     */
+    void applyFilter() {
+        if (nic.phase != Nic.Phase.UP || filterSetting || nic.control.busy() || wantedFilter < 0
+                || wantedFilter == nic.packetFilter) {
+            return;
+        }
+        int filter = wantedFilter;
+        filterSetting = true;
+        Nic.LOG.info("netvsc " + nic.name + ": packet filter 0x" + Integer.toHexString(filter) + " (was 0x"
+                + Integer.toHexString(nic.packetFilter) + "): its backend's interface is "
+                + (filter == Rndis.FILTER_PROMISCUOUS ? "promiscuous" : "no longer promiscuous"));
+        nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(filter),
+                "packet filter 0x" + Integer.toHexString(filter), () -> {
+                    filterSetting = false;
+                    nic.packetFilter = filter;
+                    applyFilter();
+                    nic.vrss.lateQueues();
+                });
     }
 
     /** Bring-up is done: the backend opens (on a worker: a TAP's open and ioctls block) and starts. */
@@ -230,6 +281,9 @@ final class NicBringUp {
                     + nic.settings.backend().key() + " backend failed: " + reason)));
             opened.startBursts(r -> here.runOnContext(v -> r.run()), LoopReadiness.of(here), nic.tx::fromBackend);
             nic.port = opened;
+            if (opened instanceof Nic.FilterAware aware) {
+                watchFilter(aware, here);
+            }
         } catch (Exception e) {
             if (opened != null) {
                 opened.close();
@@ -243,5 +297,16 @@ final class NicBringUp {
                 + ", " + nic.rx.slotCount + " receive slots of " + nic.rx.slotSize + " B, " + nic.tx.sections.count()
                 + " send sections of " + nic.tx.sectionSize + " B, backend " + nic.settings.backend().key());
         nic.vrss.lateQueues();
+        applyFilter();
+    }
+
+    /** The packet filter follows the backend's outside; a backend that cannot be watched keeps the filter (logged). */
+    private void watchFilter(Nic.FilterAware aware, Context here) {
+        try {
+            aware.watchFilter(LoopReadiness.of(here), this::filter);
+        } catch (IOException | RuntimeException e) {
+            Nic.LOG.warning("netvsc " + nic.name + ": the packet filter does not follow the "
+                    + nic.settings.backend().key() + " backend's promiscuous state: " + e.getMessage());
+        }
     }
 }

@@ -89,6 +89,11 @@ final class NicControl {
         }
     }
 
+    /** Whether a request waits for the host's answer: another must wait (one RNDIS exchange at a time). */
+    boolean busy() {
+        return outstanding != null || !pending.isEmpty();
+    }
+
     /** The completion of a control request ({@code tid} without {@link Nic#DATA}). */
     void completed(Packet packet, long tid) {
         Pending p = pending.remove(tid);

@@ -156,10 +156,11 @@ final class NicVrss {
 
     /**
      * The NIC is up (on its context): if subchannels opened after the RSS parameters were set (or instead of them,
-     * after the wait), the parameters are set again over every open queue, one set at a time.
+     * after the wait), the parameters are set again over every open queue, one set at a time (after a packet
+     * filter being set, which calls this again when it is done).
      */
     void lateQueues() {
-        if (nic.phase != Nic.Phase.UP || subchannelsGranted == 0 || rssSetting) {
+        if (nic.phase != Nic.Phase.UP || subchannelsGranted == 0 || rssSetting || nic.control.busy()) {
             return;
         }
         int[] indexes = queueIndexes();
@@ -174,6 +175,7 @@ final class NicVrss {
                     rssSetting = false;
                     rssQueues = indexes.length;
                     lateQueues();
+                    nic.bringUp.applyFilter();
                 });
     }
 
