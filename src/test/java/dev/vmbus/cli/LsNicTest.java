@@ -43,13 +43,7 @@ class LsNicTest {
             int sub1 = queues.getJsonObject(1).getInteger("relid");
             int sub2 = queues.getJsonObject(2).getInteger("relid");
 
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            String url = "http://127.0.0.1:" + AgentInternals.agent(agent).dashboardPort();
-            int code = Vmbus.execute(new String[] {"ls", "--url", url},
-                    new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            String text = out.toString(StandardCharsets.UTF_8);
-            assertEquals(0, code, text);
+            String text = ls(agent);
             assertTrue(text.contains("VMBUS ID %2d: Class_ID = {f8615163-df3e-46c5-913f-f2d2f965ed0e} - netvsc"
                     .formatted(primary)), text);
             assertTrue(text.contains("Rel_ID=%d, subchannel=0, state=open".formatted(primary)), text);
@@ -83,13 +77,7 @@ class LsNicTest {
                     ((JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                             .await(10, TimeUnit.SECONDS).body()).getJsonArray("nics", new JsonArray()),
                     n -> n.size() == 2 && n.stream().allMatch(x -> "up".equals(((JsonObject) x).getString("phase"))));
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            String url = "http://127.0.0.1:" + AgentInternals.agent(agent).dashboardPort();
-            int code = Vmbus.execute(new String[] {"ls", "--url", url},
-                    new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            String text = out.toString(StandardCharsets.UTF_8);
-            assertEquals(0, code, text);
+            String text = ls(agent);
             for (int k = 0; k < 2; k++) {
                 JsonObject nic = nics.getJsonObject(k);
                 String name = nic.getString("name");
@@ -104,5 +92,16 @@ class LsNicTest {
             assertTrue(text.contains("netvsc vmbus0:") && text.contains("netvsc vmbus1:"), text);
             assertTrue(text.contains("MAC=00:15:5d:56:4d:01") && text.contains("MAC=00:15:5d:56:4d:02"), text);
         }
+    }
+
+    /** What {@code vmbus ls --url} prints for the agent's dashboard; it must exit 0. */
+    private static String ls(TestAgent agent) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String url = "http://127.0.0.1:" + AgentInternals.agent(agent).dashboardPort();
+        int code = Vmbus.execute(new String[] {"ls", "--url", url}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, text);
+        return text;
     }
 }
