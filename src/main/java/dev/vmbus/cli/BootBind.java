@@ -55,7 +55,7 @@ final class BootBind {
                 java.util.Optional<ForcedBinds.Decision> record = binder.forced().recorded(id);
                 if (record.isPresent() && record.get().selection().chosen()) {
                     chosen = record.get().selection();
-                    java.util.List<String> gone = ForcedBinds.gone(record.get(), offered);
+                    java.util.List<String> gone = chosen.gone(offered);
                     if (!gone.isEmpty()) {
                         out.println("WARNING: " + name + ": chosen with 'vmbus bind " + name + " --device' but not"
                                 + " offered now, so not bound: " + String.join(", ", gone) + " ("

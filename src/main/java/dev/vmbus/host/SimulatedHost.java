@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -219,12 +218,7 @@ public final class SimulatedHost {
     /** Guest memory the host shares for GPA-direct packets when it offers a NIC: 4 MiB. */
     public static final long NIC_GUEST_MEMORY = 4L << 20;
 
-    /** The first synthetic NIC, when {@code host.nic.enabled}. */
-    public Optional<HostNic> nic() {
-        return nics.isEmpty() ? Optional.empty() : Optional.of(nics.getFirst());
-    }
-
-    /** Every synthetic NIC offered, NIC k at index k. */
+    /** Every synthetic NIC offered, NIC k at index k (none unless {@code host.nic.enabled}). */
     public List<HostNic> nics() {
         return List.copyOf(nics);
     }

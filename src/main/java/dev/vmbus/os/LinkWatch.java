@@ -159,8 +159,9 @@ public final class LinkWatch implements AutoCloseable {
     }
 
     /**
-     * The last {@code RTM_NEWLINK} of family {@code AF_UNSPEC} about interface {@code index} in the datagram {@code data[0, length)} (one or more
-     * netlink messages), or null. Stops at a truncated message; other messages are skipped.
+     * The last {@code RTM_NEWLINK} of family {@code AF_UNSPEC} about interface {@code index} in the datagram
+     * {@code data[0, length)} (one or more netlink messages), or null. Stops at a truncated message; other messages
+     * are skipped.
      */
     static Link parse(MemorySegment data, long length, int index) {
         Link last = null;

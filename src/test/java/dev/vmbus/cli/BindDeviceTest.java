@@ -374,13 +374,9 @@ class BindDeviceTest {
         JsonObject netvsc = json.getJsonArray("enabledClasses").stream().map(JsonObject.class::cast)
                 .filter(c -> c.getString("name").equals("netvsc")).findFirst().orElseThrow();
         assertEquals("served", netvsc.getString("status"));
-        assertEquals(new JsonObject().put("selected", false).put("interface", null), json.getJsonArray("devices")
-                .stream().map(JsonObject.class::cast).filter(d -> d.getString("instanceId").equals(eth0)).findFirst()
-                .orElseThrow().getJsonObject("chosen"));
+        assertEquals(new JsonObject().put("selected", false).put("interface", null), chosen(json, eth0));
         assertEquals(new JsonObject().put("selected", true).put("interface", "eth1").put("heldBy", "driver_override"),
-                json.getJsonArray("devices").stream().map(JsonObject.class::cast)
-                        .filter(d -> d.getString("instanceId").equals(SECOND)).findFirst().orElseThrow()
-                        .getJsonObject("chosen"));
+                chosen(json, SECOND));
 
         // After a reboot, before the unit binds: the chosen NIC is named as not bound, eth0 still by choice.
         b.reboot(Generation.V6_16);
@@ -404,9 +400,7 @@ class BindDeviceTest {
                 + " class: a NIC hot-added (or offered again) later may go to uio_hv_generic"), text);
         assertTrue(text.contains("; WARNING: held there by new_id for the class: a NIC hot-added (or offered again)"
                 + " later may go to uio_hv_generic"), text);
-        JsonObject chosen = new JsonObject(doctor("--json")).getJsonArray("devices").stream()
-                .map(JsonObject.class::cast).filter(d -> d.getString("instanceId").equals(SECOND)).findFirst()
-                .orElseThrow().getJsonObject("chosen");
+        JsonObject chosen = chosen(new JsonObject(doctor("--json")), SECOND);
         assertEquals("new_id", chosen.getString("heldBy"), chosen.encode());
     }
 
@@ -444,5 +438,12 @@ class BindDeviceTest {
         assertTrue(failed.getMessage().contains("every device is on the driver it had"), failed.getMessage());
         assertEquals(VmbusDevices.UIO_DRIVER, b.tree.driverOf(SECOND), b.kernel.log.toString());
         assertEquals(VmbusDevices.UIO_DRIVER, b.tree.overrideOf(SECOND), b.kernel.log.toString());
+    }
+
+    /** The {@code chosen} object of device {@code instance} in doctor's {@code --json}. */
+    private static JsonObject chosen(JsonObject doctorJson, String instance) {
+        return doctorJson.getJsonArray("devices").stream().map(JsonObject.class::cast)
+                .filter(d -> d.getString("instanceId").equals(instance)).findFirst().orElseThrow()
+                .getJsonObject("chosen");
     }
 }

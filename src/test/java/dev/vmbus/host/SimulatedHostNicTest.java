@@ -62,7 +62,7 @@ class SimulatedHostNicTest {
 
         assertTrue(control.actions().containsAll(List.of("nic-link", "nic-fault")));
         control.act("nic-fault", new JsonObject().put("knob", "rangePastBuffer")).await(10, TimeUnit.SECONDS);
-        assertTrue(host.nic().orElseThrow().faults().rangePastBuffer());
+        assertTrue(host.nics().getFirst().faults().rangePastBuffer());
         control.act("nic-link", new JsonObject().put("up", false)).await(10, TimeUnit.SECONDS);
         assertEquals("down", control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices").getJsonObject(8)
                 .getString("link"));

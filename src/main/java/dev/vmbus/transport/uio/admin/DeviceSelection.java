@@ -54,6 +54,12 @@ public record DeviceSelection(Map<String, String> devices) {
         return String.join(", ", devices.keySet().stream().map(this::describe).toList());
     }
 
+    /** The chosen devices {@code offered} lacks, as {@link #describe(String)} names them; none for {@link #ALL}. */
+    public List<String> gone(List<VmbusDevice> offered) {
+        return devices.keySet().stream().filter(i -> offered.stream()
+                .noneMatch(v -> v.dir().getFileName().toString().equals(i))).map(this::describe).toList();
+    }
+
     /**
      * The devices {@code names} (instance GUIDs or interface names) choose among the offered devices of
      * {@code classId}; throws {@link UioBinder.Refused} naming every one that names no device, a device of another

@@ -191,8 +191,7 @@ public record Diagnosis(KernelFeatures kernel, Path sysfsRoot, boolean uioLoaded
 
     /** The chosen devices no longer offered, for a class report; "" when every one is. */
     private static String gone(DeviceSelection choice, List<DeviceReport> mine) {
-        List<String> gone = choice.devices().keySet().stream().filter(i -> mine.stream()
-                .noneMatch(r -> r.device().dir().getFileName().toString().equals(i))).map(choice::describe).toList();
+        List<String> gone = choice.gone(mine.stream().map(DeviceReport::device).toList());
         return gone.isEmpty() ? "" : "; WARNING: chosen but not offered now: " + String.join(", ", gone);
     }
 

@@ -194,13 +194,6 @@ public final class ForcedBinds {
         }
     }
 
-    /** The chosen devices of {@code d} that {@code offered} lacks, as {@link DeviceSelection#describe(String)} says. */
-    public static List<String> gone(Decision d, List<VmbusDevice> offered) {
-        DeviceSelection chosen = d.selection();
-        return chosen.devices().keySet().stream().filter(i -> offered.stream()
-                .noneMatch(v -> v.dir().getFileName().toString().equals(i))).map(chosen::describe).toList();
-    }
-
     /**
      * What {@code bind --enabled} at the next boot would do with each record on this machine as it is now, judging
      * every device of the class (of a record with {@code --device}, every chosen device) as not yet bound (after a
@@ -219,7 +212,7 @@ public final class ForcedBinds {
         for (Decision d : all()) {
             UUID id = d.classId();
             String name = DeviceClass.nameOf(id);
-            List<String> gone = gone(d, offered);
+            List<String> gone = d.selection().gone(offered);
             if (!enabled.contains(id)) {
                 out.add(new AtBoot(d, file(id), Replay.NOT_ENABLED, List.of(name + " is not enabled in the configuration"
                         + " (devices." + name + ".enabled): 'bind --enabled' binds only enabled classes"), gone));
