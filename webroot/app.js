@@ -421,6 +421,7 @@ function nicPanel(nic, now) {
   field('link', 'link', link, 'link-' + link);
   field('mac', 'MAC', nic.mac || '—');
   field('mtu', 'MTU', nic.mtu !== undefined ? nic.mtu + ' B' : '—');
+  field('receiveMode', 'receive mode', nic.receiveMode || '—', nic.receiveMode === 'none' ? 'link-down' : null);
   field('queues', 'queues', String(queues.length));
   field('receiveSlots', 'receive slots in use', `${slotsHeld} of ${slots.count ?? '—'}` + (slots.size ? ` (${slots.size} B each)` : ''));
   field('sendSections', 'send sections in use', `${sections.inUse ?? '—'} of ${sections.count ?? '—'}`

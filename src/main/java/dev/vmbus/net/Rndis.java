@@ -131,6 +131,31 @@ public final class Rndis {
     private Rndis() {
     }
 
+    /**
+     * A packet filter as people read it: "none" (the host delivers nothing), else its bits lowest first, as
+     * "directed, all-multicast, broadcast"; a bit with no name here as its hex value.
+     */
+    public static String filterWords(int filter) {
+        if (filter == FILTER_NONE) {
+            return "none";
+        }
+        StringBuilder out = new StringBuilder();
+        for (int bit = 1; bit != 0; bit <<= 1) {
+            if ((filter & bit) != 0) {
+                String word = switch (bit) {
+                    case FILTER_DIRECTED -> "directed";
+                    case FILTER_MULTICAST -> "multicast";
+                    case FILTER_ALL_MULTICAST -> "all-multicast";
+                    case FILTER_BROADCAST -> "broadcast";
+                    case FILTER_PROMISCUOUS -> "promiscuous";
+                    default -> "0x" + Integer.toHexString(bit);
+                };
+                out.append(out.isEmpty() ? "" : ", ").append(word);
+            }
+        }
+        return out.toString();
+    }
+
     /** A message type as DPDK's {@code rndis.h} names it, for errors and logs. */
     public static String typeName(int type) {
         return switch (type) {

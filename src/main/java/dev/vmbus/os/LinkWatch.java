@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 /**
  * One interface's receive mode as the kernel announces it: an rtnetlink socket ({@code NETLINK_ROUTE}) in group
  * {@code RTMGRP_LINK}, which the kernel sends an {@code RTM_NEWLINK} on every change of an interface's flags,
- * promiscuity among them, and one answer to the {@code RTM_GETLINK} this sends at open (and again after an overrun,
+ * up or down and promiscuity among them, and one answer to the {@code RTM_GETLINK} this sends at open (and again after an overrun,
  * {@code ENOBUFS}), so the state is known from the start. Non-blocking: {@link #read} takes what waits and returns;
  * its owner watches {@link #fd} (an event loop through {@link SelectableFd}), so nothing runs while nothing changes.
  *
@@ -47,6 +47,7 @@ public final class LinkWatch implements AutoCloseable {
     static final int IFLA_ALLMULTI = 61;
     /** The attribute type without {@code NLA_F_NESTED} and {@code NLA_F_NET_BYTEORDER}. */
     static final int NLA_TYPE_MASK = 0x3fff;
+    public static final int IFF_UP = 0x1;
     public static final int IFF_BROADCAST = 0x2;
     public static final int IFF_PROMISC = 0x100;
     public static final int IFF_ALLMULTI = 0x200;
@@ -78,6 +79,11 @@ public final class LinkWatch implements AutoCloseable {
 
         public boolean broadcast() {
             return (flags & IFF_BROADCAST) != 0;
+        }
+
+        /** Administratively up ({@code ip link set up}): {@code IFF_UP}, whatever the carrier. */
+        public boolean up() {
+            return (flags & IFF_UP) != 0;
         }
     }
 

@@ -406,7 +406,8 @@ class DashboardBrowserTest {
             }
             return (Boolean) run("const n = " + NIC + "; return !!n && n.querySelectorAll('tr[data-queue]').length === 2");
         });
-        assertEquals("up 00:15:5d:56:4d:01 1500 B 2", run("const n = " + NIC + "; return ['link', 'mac', 'mtu', 'queues']"
+        assertEquals("up 00:15:5d:56:4d:01 1500 B directed, all-multicast, broadcast 2", run("const n = " + NIC
+                + "; return ['link', 'mac', 'mtu', 'receiveMode', 'queues']"
                 + ".map(f => n.querySelector(`dd[data-field='${f}']`).textContent).join(' ')"));
         assertTrue(String.valueOf(run("return " + NIC + ".querySelector(\"dd[data-field='sendSections']\").textContent"))
                 .matches("\\d+ of \\d+ \\(\\d+ B each\\).*"));

@@ -26,6 +26,7 @@ class NetvscMetricsTest {
     @Test
     void eachNicFigureIsAFamily() {
         JsonObject nic = new JsonObject().put("name", "vmbus0").put("relid", 7).put("link", "up").put("mtu", 1500)
+                .put("packetFilter", 0x20)
                 .put("queues", new JsonArray()
                         .add(new JsonObject().put("index", 0).put("framesFromHost", 10).put("bytesFromHost", 15000)
                                 .put("framesToHost", 4).put("bytesToHost", 400))
@@ -39,6 +40,7 @@ class NetvscMetricsTest {
         for (String line : List.of(
                 "vmbus_netvsc_link_up{nic=\"vmbus0\",relid=\"7\"} 1.0",
                 "vmbus_netvsc_mtu_bytes{nic=\"vmbus0\"} 1500.0",
+                "vmbus_netvsc_packet_filter{nic=\"vmbus0\"} 32.0",
                 "vmbus_netvsc_send_sections_in_use{nic=\"vmbus0\"} 2.0",
                 "vmbus_netvsc_frames_total{direction=\"from_host\",nic=\"vmbus0\",queue=\"0\"} 10.0",
                 "vmbus_netvsc_frames_total{direction=\"to_host\",nic=\"vmbus0\",queue=\"0\"} 4.0",

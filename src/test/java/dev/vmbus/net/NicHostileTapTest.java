@@ -274,10 +274,11 @@ class NicHostileTapTest {
      * The NIC's packet filter follows its TAP's promiscuity as Linux's netvsc follows its interface's
      * ({@code rndis_set_multicast}): {@code ip link set promisc on} makes the host's filter PROMISCUOUS (0x20),
      * {@code off} puts back DIRECTED|ALL_MULTICAST|BROADCAST (0x0d); a bridge the TAP is put in makes it promiscuous
-     * without the PROMISC flag (only the count, IFLA_PROMISCUITY, says so), and leaving it puts the filter back.
+     * without the PROMISC flag (only the count, IFLA_PROMISCUITY, says so), and leaving it puts the filter back;
+     * {@code ip link set down} makes it none, as Linux's {@code netvsc_close} does, and {@code up} puts it back.
      */
     @Test
-    void thePacketFilterFollowsTheTapsPromiscuity() throws Exception {
+    void thePacketFilterFollowsTheTapsPromiscuityAndUpDown() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         withGuest("promisc", false, (ns, guest, log, control) -> {
             int usual = Rndis.FILTER_DIRECTED | Rndis.FILTER_ALL_MULTICAST | Rndis.FILTER_BROADCAST;
@@ -297,6 +298,14 @@ class NicHostileTapTest {
             ns.ip("link", "set", "dev", TAP, "nomaster");
             awaitFilter(guest, log, control, usual);
             assertTrue(Files.readString(log).contains("netvsc " + TAP + ": packet filter 0x20 (was 0xd)"), tail(log));
+
+            // down, as Linux's netvsc_close: none, so the host delivers nothing; up: the filter comes back
+            ns.ip("link", "set", "dev", TAP, "down");
+            awaitFilter(guest, log, control, Rndis.FILTER_NONE);
+            ns.ip("link", "set", "dev", TAP, "up");
+            awaitFilter(guest, log, control, usual);
+            assertTrue(Files.readString(log).contains("netvsc " + TAP + ": packet filter 0x0 (was 0xd): its backend's"
+                    + " interface is down"), tail(log));
             checkAlive(guest, log);
         });
     }

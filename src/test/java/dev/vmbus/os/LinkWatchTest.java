@@ -72,6 +72,15 @@ class LinkWatchTest {
     }
 
     @Test
+    void upIsTheAdministratorsFlagNotTheCarrier() {
+        // `ip link set down`: IFF_UP off; a TAP up without a carrier (NO-CARRIER) keeps IFF_UP, lacks IFF_RUNNING
+        // (0x40) and IFF_LOWER_UP (0x10000)
+        assertFalse(parse(datagram(link(16, TAP, 0x2 | 0x1000, u32(30, 0))), TAP).up());
+        assertTrue(parse(datagram(link(16, TAP, 0x1 | 0x2 | 0x1000, u32(30, 0))), TAP).up());
+        assertTrue(parse(datagram(link(16, TAP, UP_BROADCAST_MULTICAST | 0x10000, u32(30, 0))), TAP).up());
+    }
+
+    @Test
     void aTruncatedMessageOrAttributeEndsTheParse() {
         byte[] whole = datagram(link(16, TAP, 0, u32(30, 1)));
         assertNull(parse(java.util.Arrays.copyOf(whole, whole.length - 4), TAP), "message past the datagram");

@@ -13,8 +13,8 @@ import java.util.function.Function;
 
 /**
  * The synthetic NICs' families on {@code /metrics} (docs/METRICS.md), read from {@code devices.netvsc}'s state
- * ({@code nics[]}, each with its {@code queues[]} and {@code drops}): link, MTU and send sections in use per NIC,
- * frames and bytes per queue and direction, drops per reason.
+ * ({@code nics[]}, each with its {@code queues[]} and {@code drops}): link, packet filter, MTU and send sections in
+ * use per NIC, frames and bytes per queue and direction, drops per reason.
  */
 final class NetvscGauges {
     private NetvscGauges() {
@@ -26,6 +26,10 @@ final class NetvscGauges {
                 new DeviceGauge("vmbus_netvsc_link_up", "1 while the synthetic NIC's link is up.", List.of("nic", "relid"),
                         perNic(n -> Sample.of("up".equals(n.getString("link")) ? 1 : 0, name(n),
                                 Integer.toString(n.getInteger("relid", -1))))),
+                new DeviceGauge("vmbus_netvsc_packet_filter", "The RNDIS packet filter the host took for the synthetic"
+                        + " NIC (0x1 directed, 0x4 all-multicast, 0x8 broadcast, 0x20 promiscuous); 0 while its"
+                        + " interface is down: the host delivers nothing.", List.of("nic"),
+                        perNic(n -> Sample.of(n.getInteger("packetFilter", 0), name(n)))),
                 new DeviceGauge("vmbus_netvsc_mtu_bytes", "The synthetic NIC's MTU (0 before bring-up).", List.of("nic"),
                         perNic(n -> Sample.of(n.getInteger("mtu", 0), name(n)))),
                 new DeviceGauge("vmbus_netvsc_send_sections_in_use", "Send-buffer sections holding frames the host has"

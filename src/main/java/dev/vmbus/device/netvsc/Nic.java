@@ -6,6 +6,7 @@ import dev.vmbus.net.NetCodecException;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Readiness;
+import dev.vmbus.net.Rndis;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.DeviceChannel;
@@ -81,7 +82,10 @@ final class Nic {
         void link(boolean up);
     }
 
-    /** A backend whose outside has a receive mode of its own (a TAP's promiscuity) for the packet filter to follow. */
+    /**
+     * A backend whose outside has a receive mode of its own (a TAP up or down, promiscuous or not) for the packet
+     * filter to follow.
+     */
     interface FilterAware {
         /**
          * Calls {@code changed} on {@code loop} with the packet filter Linux's netvsc would set for the outside's
@@ -445,6 +449,7 @@ final class Nic {
                 .put("mac", macText())
                 .put("mtu", mtu)
                 .put("packetFilter", packetFilter)
+                .put("receiveMode", Rndis.filterWords(packetFilter))
                 .put("nvspVersion", nvspVersion == 0 ? null : Nvsp.versionName(nvspVersion))
                 .put("ndisVersion", nvspVersion == 0 ? null
                         : Nvsp.NDIS_MAJOR + "." + Nvsp.ndisMinorFor(nvspVersion))

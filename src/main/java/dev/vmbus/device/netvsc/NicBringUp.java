@@ -197,7 +197,7 @@ final class NicBringUp {
 
     /** The packet filter that lets frames flow, then the backend ({@link NicVrss} calls this when it is done). */
     void finalFilter() {
-        int filter = linuxFilter(false, false, true, true);
+        int filter = linuxFilter(true, false, false, true, true);
         nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(filter),
                 "packet filter DIRECTED|BROADCAST|ALL_MULTICAST", () -> {
                     nic.packetFilter = filter;
@@ -206,11 +206,17 @@ final class NicBringUp {
     }
 
     /**
-     * The packet filter Linux's netvsc sets for an interface ({@code rndis_set_multicast}, from
-     * {@code ndo_set_rx_mode}): PROMISCUOUS alone while promiscuous; otherwise DIRECTED, with ALL_MULTICAST if the
-     * multicast list is not empty or it is all-multicast, and BROADCAST if it has {@code IFF_BROADCAST}.
+     * The packet filter Linux's netvsc sets for an interface: none while it is down ({@code netvsc_close}'s
+     * {@code rndis_filter_close_device} sets 0, so the host delivers nothing to an interface that takes nothing);
+     * while up, as {@code rndis_set_multicast} (from {@code ndo_set_rx_mode}), PROMISCUOUS alone while promiscuous,
+     * otherwise DIRECTED, with ALL_MULTICAST if the multicast list is not empty or it is all-multicast, and BROADCAST
+     * if it has {@code IFF_BROADCAST}.
      */
-    static int linuxFilter(boolean promiscuous, boolean allMulticast, boolean broadcast, boolean multicastList) {
+    static int linuxFilter(boolean up, boolean promiscuous, boolean allMulticast, boolean broadcast,
+            boolean multicastList) {
+        if (!up) {
+            return Rndis.FILTER_NONE;
+        }
         if (promiscuous) {
             return Rndis.FILTER_PROMISCUOUS;
         }
@@ -241,7 +247,9 @@ final class NicBringUp {
         filterSetting = true;
         Nic.LOG.info("netvsc " + nic.name + ": packet filter 0x" + Integer.toHexString(filter) + " (was 0x"
                 + Integer.toHexString(nic.packetFilter) + "): its backend's interface is "
-                + (filter == Rndis.FILTER_PROMISCUOUS ? "promiscuous" : "no longer promiscuous"));
+                + (filter == Rndis.FILTER_NONE ? "down: the host delivers nothing until it is up"
+                : filter == Rndis.FILTER_PROMISCUOUS ? "promiscuous"
+                : nic.packetFilter == Rndis.FILTER_NONE ? "up" : "no longer promiscuous"));
         nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(filter),
                 "packet filter 0x" + Integer.toHexString(filter), () -> {
                     filterSetting = false;

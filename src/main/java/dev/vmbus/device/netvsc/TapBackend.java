@@ -20,7 +20,8 @@ import java.util.logging.Logger;
  * {@code TUNSETCARRIER} (before 4.20) the link takes the interface up and down instead, said once in the log.
  *
  * <p>The NIC's packet filter follows the TAP's receive mode ({@link Nic.FilterAware}): promiscuous while anything
- * holds the TAP so (a bridge it was put in, {@code ip link set promisc on}), read from rtnetlink ({@link LinkWatch})
+ * holds the TAP so (a bridge it was put in, {@code ip link set promisc on}), none while an administrator holds it
+ * down ({@code ip link set down}, as Linux's netvsc closes its filter), read from rtnetlink ({@link LinkWatch})
  * on the NIC's loop when the kernel announces a change, so nothing runs while nothing changes.
  *
  * <p>Threads: {@link #open} blocks (open, ioctls): call it on a worker. The link follows on a worker too.
@@ -120,7 +121,8 @@ final class TapBackend extends ForwardingPort implements Nic.LinkAware, Nic.Filt
         if (link != null) {
             // the TAP's multicast list is not in its link messages: taken as not empty, as it is on any interface
             // with IPv6 (ff02::1), so ALL_MULTICAST stays whatever the all-multicast count
-            changed.accept(NicBringUp.linuxFilter(link.promiscuous(), link.allMulticast(), link.broadcast(), true));
+            changed.accept(NicBringUp.linuxFilter(link.up(), link.promiscuous(), link.allMulticast(), link.broadcast(),
+                    true));
         }
     }
 

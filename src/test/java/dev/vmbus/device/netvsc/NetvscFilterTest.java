@@ -86,6 +86,7 @@ class NetvscFilterTest {
             host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             int usual = Rndis.FILTER_DIRECTED | Rndis.FILTER_ALL_MULTICAST | Rndis.FILTER_BROADCAST;
             assertEquals(usual, host.nic().getInteger("packetFilter"));
+            assertEquals("directed, all-multicast, broadcast", host.nic().getString("receiveMode"));
 
             port.modes(Rndis.FILTER_PROMISCUOUS);
             assertTrue(host.bringUp(answers), "the NIC sent no packet filter"); // answers up to the next filter
@@ -97,7 +98,17 @@ class NetvscFilterTest {
             port.modes(usual, Rndis.FILTER_PROMISCUOUS);
             assertTrue(host.bringUp(answers));
             host.awaitNic(n -> n.getInteger("packetFilter") == Rndis.FILTER_PROMISCUOUS, "the filter 0x20 again");
-            assertEquals(List.of(0, usual, Rndis.FILTER_PROMISCUOUS, usual, Rndis.FILTER_PROMISCUOUS),
+            assertEquals("promiscuous", host.nic().getString("receiveMode"));
+            // the interface down, then up: none (the host delivers nothing), then the usual filter
+            port.modes(Rndis.FILTER_NONE);
+            assertTrue(host.nextFilter(answers), "the NIC sent no packet filter");
+            host.awaitNic(n -> n.getInteger("packetFilter") == Rndis.FILTER_NONE, "the filter 0 (down)");
+            assertEquals("none", host.nic().getString("receiveMode"));
+            port.modes(usual);
+            assertTrue(host.bringUp(answers));
+            host.awaitNic(n -> n.getInteger("packetFilter") == usual, "the filter 0x0d (up again)");
+            assertEquals(List.of(0, usual, Rndis.FILTER_PROMISCUOUS, usual, Rndis.FILTER_PROMISCUOUS,
+                            Rndis.FILTER_NONE, usual),
                     host.rndisSeen.stream().filter(m -> m instanceof RndisMessage.Set s
                             && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER)
                             .map(m -> ByteBuffer.wrap(((RndisMessage.Set) m).info()).order(ByteOrder.LITTLE_ENDIAN)
@@ -105,13 +116,24 @@ class NetvscFilterTest {
         }
     }
 
-    /** Linux's rule ({@code rndis_set_multicast}). */
+    /** Linux's rule: {@code rndis_set_multicast} while up, {@code rndis_filter_close_device}'s 0 while down. */
     @Test
     void linuxsRule() {
-        assertEquals(0x20, NicBringUp.linuxFilter(true, true, true, true));
-        assertEquals(0x0d, NicBringUp.linuxFilter(false, false, true, true));
-        assertEquals(0x0d, NicBringUp.linuxFilter(false, true, true, false));
-        assertEquals(0x09, NicBringUp.linuxFilter(false, false, true, false));
-        assertEquals(0x01, NicBringUp.linuxFilter(false, false, false, false));
+        assertEquals(0x20, NicBringUp.linuxFilter(true, true, true, true, true));
+        assertEquals(0x0d, NicBringUp.linuxFilter(true, false, false, true, true));
+        assertEquals(0x0d, NicBringUp.linuxFilter(true, false, true, true, false));
+        assertEquals(0x09, NicBringUp.linuxFilter(true, false, false, true, false));
+        assertEquals(0x01, NicBringUp.linuxFilter(true, false, false, false, false));
+        assertEquals(0x00, NicBringUp.linuxFilter(false, true, true, true, true));
+        assertEquals(0x00, NicBringUp.linuxFilter(false, false, false, true, true));
+    }
+
+    @Test
+    void theFilterInWords() {
+        assertEquals("none", Rndis.filterWords(0));
+        assertEquals("directed, all-multicast, broadcast", Rndis.filterWords(0x0d));
+        assertEquals("promiscuous", Rndis.filterWords(0x20));
+        assertEquals("directed, multicast, 0x40000", Rndis.filterWords(0x40003));
+        assertEquals("0x80000000", Rndis.filterWords(0x80000000));
     }
 }

@@ -385,6 +385,15 @@ final class NicHost implements AutoCloseable {
      * wrong answer (false).
      */
     boolean bringUp(NetvspAnswers a) throws Exception {
+        return answerUntilFilter(a, false);
+    }
+
+    /** Answers the guest until it sets a packet filter, none (0) included (true), or its channel ends (false). */
+    boolean nextFilter(NetvspAnswers a) throws Exception {
+        return answerUntilFilter(a, true);
+    }
+
+    private boolean answerUntilFilter(NetvspAnswers a, boolean none) throws Exception {
         while (true) {
             Packet p = nextWhileOpen();
             if (p == null) {
@@ -403,7 +412,7 @@ final class NicHost implements AutoCloseable {
                     return false; // the guest faulted the channel on the completion: the caller checks why
                 }
                 if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
-                        && ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0) {
+                        && (none || ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0)) {
                     settle();
                     return true;
                 }
