@@ -77,11 +77,21 @@ final class DoctorCommand implements Callable<Integer> {
             d = Diagnosis.of(view, registry.enabledClasses());
         } catch (IOException e) {
             // no VMBus here, or the kernel cannot be read: that is the diagnosis, not a crash
+            KernelFeatures k = null;
             try {
-                KernelFeatures k = view.kernel();
-                out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
+                k = view.kernel();
             } catch (IOException kernelUnreadable) {
                 // already said by e, or said next
+            }
+            if (json) {
+                out.println(new JsonObject().put("kernel", k == null ? null : kernelJson(k))
+                        .put("configuration", file.file().map(Path::toString).orElse(null))
+                        .put("devices", new JsonArray()).put("problems", new JsonArray().add(e.getMessage()))
+                        .put("ok", false).encodePrettily());
+                return 1;
+            }
+            if (k != null) {
+                out.println("kernel " + k.release() + ", page size " + k.pageSize() + " (" + k.basis() + ")");
             }
             out.println(file.describe());
             out.println("vmbus doctor: " + e.getMessage());
@@ -486,11 +496,7 @@ final class DoctorCommand implements Callable<Integer> {
         d.classes().forEach(c -> classes.add(new JsonObject().put("name", c.name())
                 .put("status", c.status().name().toLowerCase()).put("text", c.text())));
         return new JsonObject()
-                .put("kernel", new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
-                        .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
-                        .put("alignedMaps", k.alignedMaps()).put("rescindSafe", k.rescindSafe())
-                        .put("confidential", k.confidential()).put("confidentialUnread", k.confidentialUnread())
-                        .put("basis", k.basis()))
+                .put("kernel", kernelJson(k))
                 .put("uioDriverLoaded", d.uioLoaded())
                 .put("buffers", new JsonObject().put("boundBytes", buffers.bound()).put("toBindBytes", buffers.toBind())
                         .put("memTotalBytes", buffers.memTotal().isPresent() ? buffers.memTotal().getAsLong() : null)
@@ -501,5 +507,14 @@ final class DoctorCommand implements Callable<Integer> {
                         .put("uioDevices", new JsonArray(onUio(d))).put("text", hibernation(d)))
                 .put("problems", new JsonArray(d.problems()))
                 .put("ok", d.ok());
+    }
+
+    /** The kernel's release, page size, features and where each came from, as {@code doctor --json} gives them. */
+    private static JsonObject kernelJson(KernelFeatures k) {
+        return new JsonObject().put("release", k.release()).put("pageSize", k.pageSize())
+                .put("slowChannels", k.slowChannels()).put("allChannelEvents", k.allChannelEvents())
+                .put("alignedMaps", k.alignedMaps()).put("rescindSafe", k.rescindSafe())
+                .put("confidential", k.confidential()).put("confidentialUnread", k.confidentialUnread())
+                .put("basis", k.basis());
     }
 }

@@ -411,6 +411,23 @@ class DoctorCommandTest {
                 && text.contains("devices does not exist: this is not a Hyper-V guest"), text);
     }
 
+    // A script reading 'doctor --json' on a machine without VMBus gets JSON too, not the text.
+    @Test
+    void onAMachineWithoutVmbusDoctorJsonSaysSoInJson() throws Exception {
+        tree = KernelFixtures.create(dir.resolve("V6_16"), Generation.V6_16);
+        KernelFixtures.deleteTreeForTest(tree.sys().resolve("bus/vmbus/devices"));
+        assertEquals(1, doctor(Generation.V6_16, null, "--json"));
+        JsonObject j = new JsonObject(text);
+        assertEquals(false, j.getBoolean("ok"), text);
+        assertEquals("6.16.3", j.getJsonObject("kernel").getString("release"), text);
+        assertEquals(4096, j.getJsonObject("kernel").getInteger("pageSize"), text);
+        assertEquals(conf.toString(), j.getString("configuration"), text);
+        assertEquals(1, j.getJsonArray("problems").size(), text);
+        assertTrue(j.getJsonArray("problems").getString(0).contains("devices does not exist: this is not a Hyper-V guest"),
+                text);
+        assertEquals(0, j.getJsonArray("devices").size(), text);
+    }
+
     /** Drives the binder with the simulated kernel, as an operator running 'vmbus bind' would. */
     private record UioBinderRunner(KernelFixtures tree) {
         void bind(String className) throws IOException {
