@@ -23,13 +23,13 @@ import java.util.concurrent.Callable;
  * {@code vmbus ls}: the channel table of a running agent, read from its API ({@code /api/channels}), in the shape
  * of {@code lsvmbus -vv} with the ring and counter figures Linux keeps in sysfs; a primary names its subchannels
  * and a subchannel its primary, and a synthetic NIC's primary channel shows the NIC ({@code /api/devices/netvsc}:
- * name, phase, MAC, link, MTU, its queues with their frames each way).
+ * name, phase, MAC, link, MTU, NVSP version, backend, its queues with their frames each way).
  */
 @Command(name = "ls", mixinStandardHelpOptions = true,
         header = "The channels of a running agent, like lsvmbus -vv.",
         description = "List the channels of a running agent, like lsvmbus -vv, with the ring and counter figures "
                 + "Linux keeps in sysfs, each primary's subchannels, and on a synthetic NIC's primary the NIC "
-                + "(phase, MAC, link, MTU, frames per queue), from the agent's dashboard API.")
+                + "(phase, MAC, link, MTU, NVSP version, backend, frames per queue), from the agent's dashboard API.")
 final class LsCommand implements Callable<Integer> {
     /** The synthetic NIC's device and class name. */
     private static final String NETVSC = dev.vmbus.channel.DeviceClass.NETVSC.name();
