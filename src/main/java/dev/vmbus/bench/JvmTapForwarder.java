@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 public final class JvmTapForwarder {
     static final String READY = "jvmfwd: forwarding";
     /** The TAPs' frame limit: an MTU of 1500 (every link of the bench keeps the kernel's default) and its header. */
-    static final int MAX_FRAME = 1500 + TapPort.ETHERNET_HEADER;
+    static final int MAX_FRAME = TapPort.largestFrame(1500);
 
     private JvmTapForwarder() {
     }

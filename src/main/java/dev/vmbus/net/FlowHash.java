@@ -3,7 +3,8 @@ package dev.vmbus.net;
 /**
  * Which queue a frame's flow belongs to: a hash of its IPv4 or IPv6 addresses and, for TCP and UDP, its ports, so
  * that every frame of one connection goes through one queue (what RSS does on the host's side and the send
- * indirection table on the guest's); other frames hash their Ethernet addresses. Every read is bounds-checked against the frame: a short or odd frame hashes what it has.
+ * indirection table on the guest's), looking past one 802.1Q tag; other frames hash their Ethernet addresses. Every
+ * read is bounds-checked against the frame: a short or odd frame hashes what it has.
  *
  * <p>Stateless.
  */
@@ -11,6 +12,7 @@ public final class FlowHash {
     private static final int ETH_HEADER = 14;
     private static final int IPV4 = 0x0800;
     private static final int IPV6 = 0x86DD;
+    private static final int VLAN = 0x8100;
     private static final int TCP = 6;
     private static final int UDP = 17;
 
@@ -29,20 +31,25 @@ public final class FlowHash {
             return mix(0, f, 0, length, length);
         }
         int type = u16(f, 12);
-        if (type == IPV4 && length >= ETH_HEADER + 20) {
-            int ihl = (f[ETH_HEADER] & 0x0F) * 4;
-            int h = mix(0, f, ETH_HEADER + 12, 8, length);
-            int proto = f[ETH_HEADER + 9] & 0xFF;
-            int l4 = ETH_HEADER + ihl;
+        int l3 = ETH_HEADER;
+        if (type == VLAN && length >= ETH_HEADER + Vlan.TAG) {
+            type = u16(f, 12 + Vlan.TAG); // one 802.1Q tag: the flow is what it carries
+            l3 += Vlan.TAG;
+        }
+        if (type == IPV4 && length >= l3 + 20) {
+            int ihl = (f[l3] & 0x0F) * 4;
+            int h = mix(0, f, l3 + 12, 8, length);
+            int proto = f[l3 + 9] & 0xFF;
+            int l4 = l3 + ihl;
             if ((proto == TCP || proto == UDP) && ihl >= 20 && length >= l4 + 4) {
                 h = mix(h, f, l4, 4, length);
             }
             return finish(h);
         }
-        if (type == IPV6 && length >= ETH_HEADER + 40) {
-            int h = mix(0, f, ETH_HEADER + 8, 32, length);
-            int next = f[ETH_HEADER + 6] & 0xFF;
-            int l4 = ETH_HEADER + 40;
+        if (type == IPV6 && length >= l3 + 40) {
+            int h = mix(0, f, l3 + 8, 32, length);
+            int next = f[l3 + 6] & 0xFF;
+            int l4 = l3 + 40;
             if ((next == TCP || next == UDP) && length >= l4 + 4) {
                 h = mix(h, f, l4, 4, length);
             }

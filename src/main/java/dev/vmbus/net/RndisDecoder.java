@@ -190,19 +190,26 @@ final class RndisDecoder {
         return start;
     }
 
+    /** {@link #ppis}'s result: a PPI of type {@code PerPacketInfo.TYPE_LSO} is there. */
+    static final long LSO = 1L << 32;
+    /** {@link #ppis}'s result: a VLAN PPI is there, its tag's TCI in the low 16 bits. */
+    static final long VLAN = 1L << 33;
+
     /**
      * Checks the per-packet info of the (span-checked) PACKET_MSG at {@code m[base, base + len)}, adding each to
-     * {@code out} when it is not null; whether one is of type {@code PerPacketInfo.TYPE_LSO}.
+     * {@code out} when it is not null; {@link #LSO} if one asks for segmentation offload, {@link #VLAN} and the TCI
+     * if one carries an 802.1Q tag (a VLAN PPI with less than a u32 of data is passed over, as Linux's
+     * {@code rndis_get_ppi} passes over one too small for what it holds).
      */
-    private static boolean ppis(byte[] m, ByteBuffer b, int base, int len, List<PerPacketInfo> out)
+    private static long ppis(byte[] m, ByteBuffer b, int base, int len, List<PerPacketInfo> out)
             throws NetCodecException {
         long ppiLength = Wire.unsigned(b.getInt(base + Rndis.PACKET_PPI_LEN));
         if (ppiLength == 0) {
-            return false;
+            return 0;
         }
         int start = Rndis.OFFSET_BASE + (int) Wire.unsigned(b.getInt(base + Rndis.PACKET_PPI_OFFSET));
         int end = start + (int) ppiLength;
-        boolean lso = false;
+        long found = 0;
         int h = Rndis.PPI_HEADER_SIZE;
         for (int p = start; p < end; ) {
             int remaining = end - p;
@@ -222,13 +229,17 @@ final class RndisDecoder {
                         + " has offset " + offset + " (at least " + h + ", at most its size " + size
                         + ", leaving whole words)");
             }
-            lso |= type == PerPacketInfo.TYPE_LSO;
+            if (type == PerPacketInfo.TYPE_LSO) {
+                found |= LSO;
+            } else if (type == PerPacketInfo.TYPE_VLAN && size - offset >= 4) {
+                found = found & ~0xffffL | VLAN | Vlan.tciOf(b.getInt(base + p + (int) offset));
+            }
             if (out != null) {
                 out.add(new PerPacketInfo(type, Arrays.copyOfRange(m, base + p + (int) offset, base + p + (int) size)));
             }
             p += (int) size;
         }
-        return lso;
+        return found;
     }
 
     /** {@link RndisMessage#forEachPacket}: every message checked first, then each frame handed over in place. */
@@ -249,9 +260,10 @@ final class RndisDecoder {
         for (int p = 0; p < length; ) {
             int len = messageLength(all, p, length - p);
             long spans = packetSpans(all, b, p, len);
-            boolean lso = ppis(all, b, p, len, null);
+            long info = ppis(all, b, p, len, null);
             int start = (int) (spans >>> 32);
-            visitor.frame(all, start, (int) spans - start, lso);
+            visitor.frame(all, start, (int) spans - start, (info & LSO) != 0,
+                    (info & VLAN) != 0 ? (int) (info & 0xffff) : -1);
             p += len;
         }
         return true;

@@ -219,6 +219,11 @@ public sealed interface RndisMessage {
             return "Packet[" + frame.length + " bytes, info=" + info + "]";
         }
 
+        /** The frame's length ({@code data_len}) in the PACKET_MSG {@link #writeHeader} wrote at the start of {@code m}. */
+        public static int dataLength(byte[] m) {
+            return MemorySegment.ofArray(m).get(NetLayout.U32, Rndis.PACKET_DATA_LEN);
+        }
+
         /** The bytes the PPIs take. */
         public static int ppiLength(List<PerPacketInfo> info) {
             int n = 0;
@@ -360,8 +365,11 @@ public sealed interface RndisMessage {
     /** Where {@link #forEachPacket} hands each frame, in place. */
     @FunctionalInterface
     public interface FrameVisitor {
-        /** A frame at {@code frame[offset, offset + length)}; {@code lso} if it asks for segmentation offload. */
-        void frame(byte[] frame, int offset, int length, boolean lso);
+        /**
+         * A frame at {@code frame[offset, offset + length)}; {@code lso} if it asks for segmentation offload;
+         * {@code vlanTci} the 802.1Q TCI its VLAN PPI carries ({@link Vlan}), or -1 without one.
+         */
+        void frame(byte[] frame, int offset, int length, boolean lso, int vlanTci);
     }
 
     /**

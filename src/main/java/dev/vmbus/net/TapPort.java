@@ -44,7 +44,7 @@ public final class TapPort implements FramePort {
     static final int POLL_MILLIS = 100;
     /** At most this many frames handed to the NIC in one executor task. */
     static final int BURST = 32;
-    /** An Ethernet header (no VLAN tag: the TAP gives none, no offloads are advertised). */
+    /** An Ethernet header. */
     public static final int ETHERNET_HEADER = 14;
     /** The largest read: the kernel truncates a frame to the buffer, so this is larger than any MTU we accept. */
     private static final int READ_BUFFER = 65536 + ETHERNET_HEADER;
@@ -85,8 +85,17 @@ public final class TapPort implements FramePort {
     private final AtomicBoolean toldFailed = new AtomicBoolean();
 
     /**
-     * A port over {@code tap}, which it now owns, carrying frames of at most {@code maxFrame} bytes (the NIC's MTU
-     * plus the 14-byte Ethernet header); longer ones, either way, are dropped and counted as too long.
+     * The longest frame of an interface of {@code mtu}: its Ethernet header, and an 802.1Q tag, which a frame from a
+     * VLAN interface on the TAP carries after its addresses (Linux's {@code VLAN_HLEN} on top of the MTU).
+     */
+    public static int largestFrame(int mtu) {
+        return mtu + ETHERNET_HEADER + Vlan.TAG;
+    }
+
+    /**
+     * A port over {@code tap}, which it now owns, carrying frames of at most {@code maxFrame} bytes
+     * ({@link #largestFrame} of the NIC's MTU) and untagged frames 4 bytes shorter; longer ones, either way, are
+     * dropped and counted as too long.
      */
     public TapPort(Tap tap, int maxFrame) {
         if (maxFrame < 60 || maxFrame > READ_BUFFER - 1) {
@@ -252,7 +261,7 @@ public final class TapPort implements FramePort {
             if (n == 0) {
                 break;
             }
-            if (n > maxFrame) {
+            if (n > maxFrame - Vlan.TAG && (n > maxFrame || !tagged(buffer))) {
                 dropsTooLong.incrementAndGet();
                 tooLongFromOutside(n);
                 continue;
@@ -269,6 +278,12 @@ public final class TapPort implements FramePort {
         return count;
     }
 
+    /** Whether the frame read into {@code buffer} carries an 802.1Q tag ({@link Vlan#tagged}). */
+    private static boolean tagged(MemorySegment buffer) {
+        return buffer.get(ValueLayout.JAVA_BYTE, Vlan.AT) == (byte) 0x81
+                && buffer.get(ValueLayout.JAVA_BYTE, Vlan.AT + 1) == 0;
+    }
+
     /** A frame of {@code length} bytes read was over {@link #maxFrame}: the interface's MTU was raised outside. */
     private void tooLongFromOutside(int length) {
         int mtu;
@@ -279,11 +294,12 @@ public final class TapPort implements FramePort {
         }
         if (mtu != tooLongAtMtu) {
             tooLongAtMtu = mtu;
-            int ours = maxFrame - ETHERNET_HEADER;
-            LOG.warning(tap + " gave a " + length + "-byte frame, over the " + maxFrame + " bytes this port carries"
-                    + " (MTU " + ours + "): its MTU is " + (mtu > 0 ? mtu : "unknown") + ", set outside; frames"
-                    + " over " + maxFrame + " bytes are dropped and counted as too long until"
-                    + " 'ip link set dev " + tap.name() + " mtu " + ours + "'");
+            int ours = maxFrame - ETHERNET_HEADER - Vlan.TAG;
+            int plain = maxFrame - Vlan.TAG;
+            LOG.warning(tap + " gave a " + length + "-byte frame, over the " + plain + " bytes this port carries"
+                    + " (MTU " + ours + "; " + maxFrame + " with an 802.1Q tag): its MTU is "
+                    + (mtu > 0 ? mtu : "unknown") + ", set outside; longer frames are dropped and counted as too long"
+                    + " until 'ip link set dev " + tap.name() + " mtu " + ours + "'");
         }
     }
 
@@ -329,7 +345,7 @@ public final class TapPort implements FramePort {
 
     @Override
     public boolean send(byte[] frame, int offset, int length) {
-        if (length > maxFrame) {
+        if (length > maxFrame - Vlan.TAG && (length > maxFrame || !Vlan.tagged(frame, offset, length))) {
             dropsTooLong.incrementAndGet();
             return false;
         }

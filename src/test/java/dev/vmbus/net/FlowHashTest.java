@@ -36,4 +36,14 @@ class FlowHashTest {
         payload[payload.length - 1] = 1;
         assertEquals(FlowHash.of(tcp6(5201)), FlowHash.of(payload), "the payload is not the flow");
     }
+
+    /** A frame through a VLAN interface hashes as its flow: the tag's VLAN and priority are not the flow. */
+    @Test
+    void aTaggedFrameHashesAsTheFlowItCarries() {
+        byte[] plain = tcp6(5201);
+        byte[] tagged = VlanTest.tagged(plain, 0x2064); // priority 1, VLAN 100
+        assertEquals(FlowHash.of(plain), FlowHash.of(tagged));
+        assertEquals(FlowHash.of(tagged), FlowHash.of(VlanTest.tagged(plain, 0x0065)));
+        assertNotEquals(FlowHash.of(tagged), FlowHash.of(VlanTest.tagged(tcp6(5202), 0x2064)));
+    }
 }

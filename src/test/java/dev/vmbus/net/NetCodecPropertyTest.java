@@ -154,11 +154,13 @@ class NetCodecPropertyTest {
         }
         List<byte[]> visited = new java.util.ArrayList<>();
         List<Boolean> lsos = new java.util.ArrayList<>();
+        List<Integer> vlans = new java.util.ArrayList<>();
         boolean allPackets;
         try {
-            allPackets = RndisMessage.forEachPacket(section, length, (frame, offset, len, lso) -> {
+            allPackets = RndisMessage.forEachPacket(section, length, (frame, offset, len, lso, vlan) -> {
                 visited.add(java.util.Arrays.copyOfRange(frame, offset, offset + len));
                 lsos.add(lso);
+                vlans.add(vlan);
             });
         } catch (NetCodecException e) {
             assertEquals(0, visited.size(), "a malformed section hands over no frame");
@@ -175,13 +177,21 @@ class NetCodecPropertyTest {
             RndisMessage.Packet p = (RndisMessage.Packet) decoded.get(i);
             org.junit.jupiter.api.Assertions.assertArrayEquals(p.frame(), visited.get(i));
             assertEquals(p.info().stream().anyMatch(x -> x.type() == PerPacketInfo.TYPE_LSO), lsos.get(i));
+            // the last VLAN PPI with a u32 of data names the tag, as a TCI
+            int tci = -1;
+            for (PerPacketInfo x : p.info()) {
+                if (x.type() == PerPacketInfo.TYPE_VLAN && x.data().length >= 4) {
+                    tci = Vlan.tciOf(x.u32());
+                }
+            }
+            assertEquals(tci, vlans.get(i));
         }
     }
 
     @Provide
     Arbitrary<List<RndisMessage.Packet>> packets() {
         Arbitrary<Integer> type = Arbitraries.oneOf(List.of(ANY, Arbitraries.of(PerPacketInfo.TYPE_LSO,
-                PerPacketInfo.TYPE_CHECKSUM)));
+                PerPacketInfo.TYPE_CHECKSUM, PerPacketInfo.TYPE_VLAN)));
         Arbitrary<PerPacketInfo> ppi = Combinators.combine(type, words(4)).as(PerPacketInfo::new);
         return Combinators.combine(bytes(1600), ppi.list().ofMaxSize(3)).as(RndisMessage.Packet::new).list()
                 .ofMinSize(1).ofMaxSize(4);

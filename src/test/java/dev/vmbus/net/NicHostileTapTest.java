@@ -235,7 +235,7 @@ class NicHostileTapTest {
             ns.ip("neigh", "add", PEER, "lladdr", "02:00:5e:10:00:0a", "dev", TAP, "nud", "permanent");
             ns.ip("link", "set", "dev", TAP, "mtu", "9000");
             String mtuLine = "TAP " + TAP + " gave a 3062-byte frame, over the 1514 bytes this port carries (MTU"
-                    + " 1500): its MTU is 9000, set outside";
+                    + " 1500; 1518 with an 802.1Q tag): its MTU is 9000, set outside";
             awaitGuest(guest, log, "the guest to say its TAP's MTU is over the NIC's", () -> {
                 if (Files.readString(log).contains(mtuLine)) {
                     return true;

@@ -57,7 +57,7 @@ class TapPortTest {
         AtomicReference<Context> deliveredIn = new AtomicReference<>();
         Queue<byte[]> received = new ConcurrentLinkedQueue<>();
         try (Netns ns = Netns.create("tapport")) {
-            TapPort port = TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER);
+            TapPort port = TapPort.open(ns.path(), "vmbport0", TapPort.largestFrame(1500));
             try {
                 port.tap().mac(TAP_MAC);
                 port.tap().mtu(1500);
@@ -123,10 +123,12 @@ class TapPortTest {
                 // Too long for the port, and the link down (the kernel refuses with EIO): dropped and counted.
                 FramePort.Stats before = port.stats();
                 assertFalse(port.send(new byte[port.maxFrame() + 1], 0, port.maxFrame() + 1));
+                // untagged, the MTU's frame is 4 bytes shorter: the last 4 bytes are an 802.1Q tag's only
+                assertFalse(port.send(new byte[port.maxFrame() - 3], 0, port.maxFrame() - 3));
                 port.tap().up(false);
                 assertFalse(port.send(request, 0, request.length));
                 FramePort.Stats after = port.stats();
-                assertEquals(before.dropsTooLong() + 1, after.dropsTooLong());
+                assertEquals(before.dropsTooLong() + 2, after.dropsTooLong());
                 assertEquals(before.dropsOutsideFull() + 1, after.dropsOutsideFull());
                 assertEquals(solicitations + 1, after.framesOut());
                 assertEquals((long) solicitations * nsFrame.length + request.length, after.bytesOut());
@@ -140,7 +142,7 @@ class TapPortTest {
                 assertFalse(port.send(request, 0, request.length), "nothing goes out after close");
                 port.close(); // idempotent
                 // the TAP is released at once (the loop's copy of its descriptor too): it opens again, not busy
-                TapPort.open(ns.path(), "vmbport0", 1500 + TapPort.ETHERNET_HEADER).close();
+                TapPort.open(ns.path(), "vmbport0", TapPort.largestFrame(1500)).close();
             } finally {
                 port.close();
             }
@@ -170,7 +172,7 @@ class TapPortTest {
             if (persistent) {
                 ns.ip("tuntap", "add", "dev", "vmbgone0", "mode", "tap");
             }
-            TapPort port = TapPort.open(ns.path(), "vmbgone0", 1500 + TapPort.ETHERNET_HEADER);
+            TapPort port = TapPort.open(ns.path(), "vmbgone0", TapPort.largestFrame(1500));
             try {
                 port.tap().up(true);
                 port.whenFailed(failures::add);
@@ -229,7 +231,7 @@ class TapPortTest {
         };
         log.addHandler(record);
         try (Netns ns = Netns.create("tapdown");
-             TapPort port = TapPort.open(ns.path(), "vmbdown0", 1500 + TapPort.ETHERNET_HEADER)) {
+             TapPort port = TapPort.open(ns.path(), "vmbdown0", TapPort.largestFrame(1500))) {
             byte[] frame = TapTest.frame(PEER_MAC, TAP_MAC, InetAddress.getByName("fe80::2").getAddress(),
                     InetAddress.getByName("fe80::1").getAddress(), 64, new byte[] {(byte) 128, 0, 0, 0, 0, 1, 0, 1});
             port.tap().up(true);

@@ -474,6 +474,7 @@ final class Nic {
                 .put("backend", rx.dropsBackend)
                 .put("empty", rx.dropsEmpty)
                 .put("hostSendErrors", tx.hostSendErrors));
+        s.put("vlanTagged", new JsonObject().put("fromHost", rx.vlanTagged).put("toHost", tx.vlanTagged));
         s.put("statusIndications", rx.statusIndications).put("ignoredMessages", ignoredMessages);
         s.put("rndis", new JsonObject().put("maxPacketsPerMessage", bringUp.maxPacketsPerMessage)
                 .put("packetAlignment", bringUp.packetAlignment));

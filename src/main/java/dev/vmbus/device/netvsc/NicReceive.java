@@ -4,8 +4,10 @@ import dev.vmbus.channel.Packet;
 import dev.vmbus.net.NetCodecException;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.net.Vlan;
 import dev.vmbus.ring.TransferPageRanges;
 import dev.vmbus.spi.ChannelPort;
 
@@ -35,6 +37,8 @@ final class NicReceive {
     volatile long dropsTooLong;
     volatile long dropsBackend;
     volatile long dropsEmpty;
+    /** Frames whose 802.1Q tag came in a VLAN PPI, given to the backend tagged. */
+    volatile long vlanTagged;
     volatile long statusIndications;
     /** A frame went to the backend since {@link Nic#batch} last looked (it then reads the backend at once). */
     boolean wroteOut;
@@ -137,8 +141,10 @@ final class NicReceive {
     /**
      * One PACKET_MSG (spec §3.5): its 44-byte header copied once and checked as the codec checks it (no
      * out-of-band data, no VC handle, the frame and the per-packet info inside the message and apart), each
-     * per-packet info's header read once and checked (its data is not needed: no offloads are offered), then the
-     * frame copied straight from the receive buffer to the backend.
+     * per-packet info's header read once and checked (of their data only a VLAN PPI's is read: no offloads are
+     * offered), then the frame copied straight from the receive buffer to the backend, with the 802.1Q tag a VLAN
+     * PPI carried put back after its addresses, as Linux's {@code rndis_filter_receive_data} gives it to the skb (a
+     * VLAN PPI with less than a u32 of data is passed over, as {@code rndis_get_ppi} passes it over).
      */
     private void packetMessage(NicQueue queue, long base, int length) {
         MemorySegment memory = nic.receiveMemory;
@@ -163,6 +169,7 @@ final class NicReceive {
                     + dataEnd + ") is outside [" + h + ", " + length + ")");
         }
         long ppiLength = u(b.getInt(32));
+        int tci = -1;
         if (ppiLength != 0) {
             long ppiStart = Rndis.OFFSET_BASE + u(b.getInt(28));
             long ppiEnd = ppiStart + ppiLength;
@@ -190,6 +197,9 @@ final class NicReceive {
                     throw new NetvscFault("a per-packet info at " + p + " has data offset " + at + " (at least 12,"
                             + " at most its size " + size + ", leaving whole words)");
                 }
+                if (memory.get(Nic.U32, base + p + 4) == PerPacketInfo.TYPE_VLAN && size - at >= 4) {
+                    tci = Vlan.tciOf(memory.get(Nic.U32, base + p + at));
+                }
                 p += size;
             }
         }
@@ -201,15 +211,26 @@ final class NicReceive {
             nic.dropsNotUp++;
             return;
         }
-        if (dataLength > frame.length) {
+        boolean tag = tci >= 0 && dataLength >= Vlan.AT;
+        if (dataLength + (tag ? Vlan.TAG : 0) > frame.length) {
             dropsTooLong++;
             return;
         }
         int n = (int) dataLength;
-        MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, base + dataStart, frame, 0, n);
+        int out = n;
+        if (tag) {
+            MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, base + dataStart, frame, 0, Vlan.AT);
+            Vlan.writeTag(frame, Vlan.AT, tci);
+            MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, base + dataStart + Vlan.AT, frame, Vlan.AT + Vlan.TAG,
+                    n - Vlan.AT);
+            out += Vlan.TAG;
+            vlanTagged++;
+        } else {
+            MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, base + dataStart, frame, 0, n);
+        }
         queue.framesIn++;
         queue.bytesIn += n;
-        if (nic.port.send(frame, 0, n)) {
+        if (nic.port.send(frame, 0, out)) {
             wroteOut = true;
         } else {
             dropsBackend++;

@@ -5,7 +5,9 @@ import dev.vmbus.net.FlowHash;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.net.Vlan;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.OutboundPacket;
@@ -44,6 +46,12 @@ final class NicSend {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     /** A sent frame's PACKET_MSG header: no per-packet info (no offloads are used). */
     private static final RndisMessage.Header TX_HEADER = RndisMessage.Packet.header(List.of());
+    /**
+     * A tagged frame's: its 802.1Q tag out of band in a VLAN PPI (the header's last word, written per frame), as
+     * Linux's {@code netvsc_xmit} sends a tagged skb's and a netvsc host takes it.
+     */
+    private static final RndisMessage.Header TX_VLAN_HEADER = RndisMessage.Packet.header(List.of(
+            PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 0)));
 
     private final Nic nic;
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
@@ -73,17 +81,20 @@ final class NicSend {
     volatile long hostSendErrors;
     /** Frames whose subchannel ended before the host completed them (their sections are free again). */
     volatile long dropsQueueEnded;
+    /** Tagged frames sent with their tag out of band. */
+    volatile long vlanTagged;
 
     NicSend(Nic nic) {
         this.nic = nic;
     }
 
     /**
-     * The longest frame a send section of {@code sectionSize} bytes holds: its PACKET_MSG header takes the rest. Every
-     * frame goes through a section (no GPA-direct data pages), so this bounds the NIC's MTU.
+     * The longest frame, its 802.1Q tag included, a send section of {@code sectionSize} bytes holds: its PACKET_MSG
+     * header and, for a tagged frame, the VLAN PPI its tag moves into take the rest. Every frame goes through a
+     * section (no GPA-direct data pages), so this bounds the NIC's MTU.
      */
     static int largestFrame(int sectionSize) {
-        return sectionSize - TX_HEADER.length();
+        return sectionSize - TX_VLAN_HEADER.length() + Vlan.TAG;
     }
 
     /** The send buffer cut into sections of {@code size} (bring-up). */
@@ -223,7 +234,7 @@ final class NicSend {
      */
     private boolean append(byte[] f, int length) {
         NicQueue q = queueFor(f, length);
-        int raw = TX_HEADER.length() + length;
+        int raw = Vlan.tagged(f, 0, length) ? TX_VLAN_HEADER.length() + length - Vlan.TAG : TX_HEADER.length() + length;
         if (openIndex >= 0) {
             int at = align(openLength);
             if (q != openQueue || openFrames >= Math.max(1, nic.bringUp.maxPacketsPerMessage)
@@ -256,16 +267,32 @@ final class NicSend {
         return (length + a - 1) / a * a;
     }
 
-    /** Writes {@code f[0, length)} as a PACKET_MSG at {@code at} in the open section (it fits: the caller checked). */
+    /**
+     * Writes {@code f[0, length)} as a PACKET_MSG at {@code at} in the open section (it fits: the caller checked); a
+     * tagged frame without its tag, which goes into the VLAN PPI.
+     */
     private void write(byte[] f, int length, int at) {
         MemorySegment memory = nic.sendMemory;
         long base = (long) openIndex * sectionSize + at;
-        int head = TX_HEADER.write(memory, base, length);
-        MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, length);
+        int wire;
+        int head;
+        if (Vlan.tagged(f, 0, length)) {
+            wire = length - Vlan.TAG;
+            head = TX_VLAN_HEADER.write(memory, base, wire);
+            memory.set(U32, base + head - 4, Vlan.ndisInfo(Vlan.tci(f, 0)));
+            MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, Vlan.AT);
+            MemorySegment.copy(f, Vlan.AT + Vlan.TAG, memory, ValueLayout.JAVA_BYTE, base + head + Vlan.AT,
+                    wire - Vlan.AT);
+            vlanTagged++;
+        } else {
+            wire = length;
+            head = TX_HEADER.write(memory, base, length);
+            MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, length);
+        }
         openLast = at;
-        openLength = at + head + length;
+        openLength = at + head + wire;
         openFrames++;
-        openBytes += length;
+        openBytes += wire;
     }
 
     /** Sends the open section, if any, as one NVSP 107 naming it, on its queue's channel. */

@@ -56,7 +56,7 @@ final class TapBackend extends ForwardingPort implements Nic.LinkAware, Nic.Filt
     }
 
     static TapBackend open(Vertx vertx, String name, byte[] mac, int mtu, boolean link) throws IOException {
-        TapPort port = TapPort.open(name, mtu + TapPort.ETHERNET_HEADER);
+        TapPort port = TapPort.open(name, TapPort.largestFrame(mtu));
         try {
             Tap tap = port.tap();
             tap.mac(mac);

@@ -197,7 +197,7 @@ public final class HostNic {
             case "none" -> new NullPort();
             case "loopback" -> new LoopbackPort(LoopbackPort.DEFAULT_CAPACITY, config.mtu() + ETHERNET_HEADER + 4);
             case "tap" -> {
-                TapPort port = TapPort.open(config.tap(), config.mtu() + ETHERNET_HEADER);
+                TapPort port = TapPort.open(config.tap(), TapPort.largestFrame(config.mtu()));
                 try {
                     port.tap().mtu(config.mtu());
                     port.tap().up(true);
@@ -370,6 +370,8 @@ public final class HostNic {
         json.put("drops", new JsonObject().put("notReady", toGuest.dropsNotReady).put("filter", toGuest.dropsFilter)
                 .put("tooLong", toGuest.dropsTooLong).put("backlog", toGuest.dropsBacklog).put("lso", rndis.dropsLso)
                 .put("backend", rndis.dropsBackend));
+        json.put("vlanTagged", new JsonObject().put("toGuest", toGuest.vlanToGuest)
+                .put("fromGuest", rndis.vlanFromGuest));
         FramePort.Stats s = port.stats();
         json.put("port", new JsonObject().put("framesIn", s.framesIn()).put("bytesIn", s.bytesIn())
                 .put("framesOut", s.framesOut()).put("bytesOut", s.bytesOut())

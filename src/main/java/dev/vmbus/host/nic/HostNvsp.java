@@ -43,6 +43,8 @@ final class HostNvsp {
     boolean ndisConfigured;
     boolean ndisVersioned;
     int ndisMtu = MIN_NDIS_MTU;
+    /** The guest's NDIS_CONFIG has {@code CAP_IEEE8021Q}: it takes 802.1Q tags out of band, in a VLAN PPI. */
+    boolean vlanOutOfBand;
     int ndisMajor;
     int ndisMinor;
     ReceiveSlots slots;
@@ -64,6 +66,7 @@ final class HostNvsp {
         ndisConfigured = false;
         ndisVersioned = false;
         ndisMtu = MIN_NDIS_MTU;
+        vlanOutOfBand = false;
         slots = null;
         sendBuffer = null;
         sectionCount = 0;
@@ -105,6 +108,7 @@ final class HostNvsp {
                 ndisConfigured = true;
                 long mtu = Integer.toUnsignedLong(c.mtu());
                 ndisMtu = mtu >= MIN_NDIS_MTU && mtu <= MAX_NDIS_MTU ? (int) mtu : MIN_NDIS_MTU;
+                vlanOutOfBand = (c.capabilities() & Nvsp.CAP_IEEE8021Q) != 0;
                 completeIfAsked(q, packet);
             }
             case NvspMessage.NdisVersion v -> {

@@ -8,6 +8,7 @@ import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.net.Vlan;
 import dev.vmbus.transport.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -46,6 +47,8 @@ final class HostRndis {
     // figures since start
     long dropsLso;
     long dropsBackend;
+    /** Frames the guest sent with their 802.1Q tag out of band, handed on tagged. */
+    long vlanFromGuest;
     /** A read of the backend is queued behind this drain pass (frames went out in it). */
     private boolean readQueued;
 
@@ -122,8 +125,8 @@ final class HostRndis {
             throw new NicMistake("NVSP 107 with no RNDIS bytes (no section, no GPA range)");
         }
         // frames in a section (the data path) go to the backend from the copy, in place
-        if (gpa || !RndisMessage.forEachPacket(sectionArray, sectionLength, (frame, offset, length, lso) ->
-                frameFromGuest(q, frame, offset, length, lso))) {
+        if (gpa || !RndisMessage.forEachPacket(sectionArray, sectionLength, (frame, offset, length, lso, vlan) ->
+                frameFromGuest(q, frame, offset, length, lso, vlan))) {
             byte[] data = java.util.Arrays.copyOf(sectionArray, sectionLength + (gpa ? gpaData.length : 0));
             if (gpa) {
                 System.arraycopy(gpaData, 0, data, sectionLength, gpaData.length);
@@ -131,11 +134,17 @@ final class HostRndis {
             for (RndisMessage m : rndisMessages(data)) {
                 if (m instanceof RndisMessage.Packet p) {
                     boolean lso = false;
+                    int vlan = -1;
                     for (PerPacketInfo info : p.info()) {
                         lso |= info.type() == PerPacketInfo.TYPE_LSO;
+                        if (info.type() == PerPacketInfo.TYPE_VLAN && info.data().length >= 4) {
+                            vlan = Vlan.tciOf(info.u32());
+                        }
                     }
                     byte[] frame = p.frame();
-                    frameFromGuest(q, frame, 0, frame.length, lso);
+                    byte[] room = new byte[Vlan.TAG + frame.length];
+                    System.arraycopy(frame, 0, room, Vlan.TAG, frame.length);
+                    frameFromGuest(q, room, Vlan.TAG, frame.length, lso, vlan);
                 } else {
                     control(q, m);
                 }
@@ -159,13 +168,23 @@ final class HostRndis {
         return List.of(RndisMessage.decode(data));
     }
 
-    private void frameFromGuest(HostNicQueue q, byte[] frame, int offset, int length, boolean lso) {
+    /**
+     * A frame the guest sent, to the backend; one whose 802.1Q tag came out of band ({@code vlanTci} not -1) gets it
+     * back inline, in the 4 bytes before it (its own PACKET_MSG's, checked and read already), as a switch port in
+     * trunk mode hands it on.
+     */
+    private void frameFromGuest(HostNicQueue q, byte[] frame, int offset, int length, boolean lso, int vlanTci) {
         if (lso) {
             dropsLso++; // the NIC offers no segmentation offload: a guest asking for it gets nothing sent
             return;
         }
         q.framesFromGuest++;
         q.bytesFromGuest += length;
+        if (vlanTci >= 0 && length >= Vlan.AT) {
+            offset = Vlan.tagInPlace(frame, offset, length, vlanTci);
+            length += Vlan.TAG;
+            vlanFromGuest++;
+        }
         if (!nic.port.send(frame, offset, length)) {
             dropsBackend++;
         } else if (!readQueued) {

@@ -7,6 +7,7 @@ import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
+import dev.vmbus.net.Vlan;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.ring.TransferPageRanges;
@@ -37,6 +38,14 @@ final class HostToGuest {
     /** The checksum PPI every received frame carries: zero, "not validated" (spec §5.2). */
     private static final List<PerPacketInfo> RX_INFO = List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0));
     private static final RndisMessage.Header RX_HEADER = RndisMessage.Packet.header(RX_INFO);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    /**
+     * The same with a VLAN PPI last, for a tagged frame to a guest that takes tags out of band (its NDIS_CONFIG has
+     * {@link Nvsp#CAP_IEEE8021Q}), as Hyper-V's switch gives a trunk port's tags; the PPI's u32, the header's last
+     * word, is written per frame.
+     */
+    private static final RndisMessage.Header RX_VLAN_HEADER = RndisMessage.Packet.header(List.of(RX_INFO.get(0),
+            PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 0)));
 
     /** Why the host paused its backend: the limit that tripped (each counted in {@link #pauses}). */
     enum PauseReason {
@@ -67,6 +76,8 @@ final class HostToGuest {
     long dropsFilter;
     long dropsTooLong;
     long dropsBacklog;
+    /** Tagged frames given to the guest with their tag out of band. */
+    long vlanToGuest;
 
     HostToGuest(HostNic nic) {
         this.nic = nic;
@@ -102,26 +113,27 @@ final class HostToGuest {
      * copied into a message that waits for {@link #flush}.
      */
     void fromOutside(byte[] frame, int length, boolean more) {
+        int tci = nic.nvsp.vlanOutOfBand && Vlan.tagged(frame, 0, length) ? Vlan.tci(frame, 0) : -1;
+        int wire = tci < 0 ? length : length - Vlan.TAG;
         if (nic.phase != HostNic.Phase.ACTIVE || !nic.rndis.rndisInitialized || nic.queues.isEmpty()) {
             dropsNotReady++;
         } else if (nic.rndis.packetFilter == Rndis.FILTER_NONE) {
             dropsFilter++;
-        } else if (length > nic.nvsp.ndisMtu || RX_HEADER.length() + length > nic.nvsp.slots.slotSize()) {
+        } else if (wire > nic.nvsp.ndisMtu || messageLength(wire, tci) > nic.nvsp.slots.slotSize()) {
             dropsTooLong++;
         } else {
             HostNicQueue q = pick(frame, length);
             if (openQueue != null && openQueue != q) {
                 closeOpen();
             }
-            if (!inPlace(q, frame, length)) {
+            if (!inPlace(q, frame, length, tci)) {
                 closeOpen(); // what the burst wrote in place goes before this frame
                 if (q.data.size() >= MAX_PENDING_FRAMES) {
                     dropsBacklog++;
                     pausePort(PauseReason.FRAMES_QUEUED);
                 } else {
-                    byte[] message = new byte[RX_HEADER.length() + length];
-                    int at = RX_HEADER.write(MemorySegment.ofArray(message), 0, length);
-                    System.arraycopy(frame, 0, message, at, length);
+                    byte[] message = new byte[messageLength(wire, tci)];
+                    writeMessage(MemorySegment.ofArray(message), 0, frame, length, tci);
                     q.data.add(message);
                     scheduleFlush(q);
                 }
@@ -136,20 +148,42 @@ final class HostToGuest {
      * Writes the frame into a receive slot of the batch being filled for {@code q}, if nothing waits on {@code q},
      * a slot beyond the control reserve is free and the ring has not several batches waiting already; false if not.
      */
-    private boolean inPlace(HostNicQueue q, byte[] frame, int length) {
+    private boolean inPlace(HostNicQueue q, byte[] frame, int length, int tci) {
         ReceiveSlots slots = nic.nvsp.slots;
         if (!q.data.isEmpty() || !q.control.isEmpty() || !q.driver.open() || slots.free() <= reserve(slots)
                 || q.driver.parkedCount() >= MAX_PARKED_BATCHES) {
             return false;
         }
-        long at = slots.take(RX_HEADER.length() + length);
-        MemorySegment memory = slots.memory();
-        int head = RX_HEADER.write(memory, at, length);
-        MemorySegment.copy(frame, 0, memory, ValueLayout.JAVA_BYTE, at + head, length);
+        int wire = tci < 0 ? length : length - Vlan.TAG;
+        long at = slots.take(messageLength(wire, tci));
+        writeMessage(slots.memory(), at, frame, length, tci);
         openQueue = q;
         q.framesToGuest++;
-        q.bytesToGuest += length;
+        q.bytesToGuest += wire;
         return true;
+    }
+
+    /** The bytes a PACKET_MSG takes for a frame of {@code wire} bytes on the wire, with a VLAN PPI if {@code tci >= 0}. */
+    private static int messageLength(int wire, int tci) {
+        return (tci < 0 ? RX_HEADER : RX_VLAN_HEADER).length() + wire;
+    }
+
+    /**
+     * Writes {@code frame[0, length)} as a PACKET_MSG at {@code at} of {@code out}: as it is, or, with {@code tci >= 0},
+     * its tag taken out into the VLAN PPI and the rest of the frame closed up behind its addresses.
+     */
+    private void writeMessage(MemorySegment out, long at, byte[] frame, int length, int tci) {
+        if (tci < 0) {
+            int head = RX_HEADER.write(out, at, length);
+            MemorySegment.copy(frame, 0, out, ValueLayout.JAVA_BYTE, at + head, length);
+            return;
+        }
+        int head = RX_VLAN_HEADER.write(out, at, length - Vlan.TAG);
+        out.set(U32, at + head - 4, Vlan.ndisInfo(tci));
+        MemorySegment.copy(frame, 0, out, ValueLayout.JAVA_BYTE, at + head, Vlan.AT);
+        MemorySegment.copy(frame, Vlan.AT + Vlan.TAG, out, ValueLayout.JAVA_BYTE, at + head + Vlan.AT,
+                length - Vlan.AT - Vlan.TAG);
+        vlanToGuest++;
     }
 
     /** Slots kept free for control messages: {@link HostNic#CONTROL_SLOTS} where the buffer has room for it. */
@@ -230,7 +264,7 @@ final class HostToGuest {
             for (int i = 0; i < n; i++) {
                 byte[] m = q.data.poll();
                 frames.add(m);
-                bytes += m.length - RX_HEADER.length();
+                bytes += RndisMessage.Packet.dataLength(m);
             }
             ReceiveSlots.Batch batch = fill(frames);
             q.framesToGuest += n;

@@ -3,6 +3,7 @@ package dev.vmbus.device.netvsc;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketType;
@@ -197,9 +198,10 @@ class NetvscBringUpTest {
 
     /**
      * Issue 21: "MTU up to what a send section holds". Every frame goes through a send section (no GPA-direct data
-     * pages), so with the host's 6144-byte sections the NIC's MTU is 6144 - 44 (PACKET_MSG header) - 18 (Ethernet
-     * header and VLAN tag) = 6082 however much both ends would allow, and a frame of that MTU goes out in one section.
-     * Before, the NIC took MTU 9000 (the TAP got it) and dropped every frame longer than 6100 bytes as too long.
+     * pages), so with the host's 6144-byte sections the NIC's MTU is 6144 - 44 (PACKET_MSG header) - 16 (the VLAN
+     * PPI a tagged frame's tag moves into) - 14 (Ethernet header) = 6070 however much both ends would allow, and a
+     * tagged frame of that MTU fills a section exactly. Before, the NIC took MTU 9000 (the TAP got it) and dropped
+     * every frame longer than 6100 bytes as too long.
      */
     @Test
     void anMtuLargerThanASendSectionHoldsIsCutToWhatItHolds() throws Exception {
@@ -217,10 +219,11 @@ class NetvscBringUpTest {
             assertEquals(new NvspMessage.NdisConfig(9014, Nvsp.CAP_IEEE8021Q),
                     host.sent(NvspMessage.NdisConfig.class).getFirst());
             assertEquals(NicHost.SECTION, nic.getJsonObject("sendSections").getInteger("size"));
-            assertEquals(NicHost.SECTION - Rndis.PACKET_HEADER_SIZE - 18, nic.getInteger("mtu"), nic.encode());
+            assertEquals(NicHost.SECTION - Rndis.PACKET_HEADER_SIZE - 16 - 14, nic.getInteger("mtu"), nic.encode());
 
-            // the largest frame of that MTU (VLAN-tagged) fills a section exactly and goes out
-            byte[] f = NetvscDataTest.frame(nic.getInteger("mtu") + 18, 9);
+            // the largest frame of that MTU, VLAN-tagged, fills a section exactly and goes out, its tag in the PPI
+            byte[] plain = NetvscDataTest.frame(nic.getInteger("mtu") + 14, 9);
+            byte[] f = dev.vmbus.net.VlanTest.tagged(plain, 7);
             host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), io.vertx.core.buffer.Buffer.buffer(f));
             Packet p;
             do {
@@ -228,8 +231,9 @@ class NetvscBringUpTest {
             } while (p.isCompletion());
             NvspMessage.RndisPacket m = assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(p));
             assertEquals(NicHost.SECTION, m.sectionSize());
-            assertEquals(new RndisMessage.Packet(f, List.of()), RndisMessage.decode(host.buffer(ChannelBuffer.Kind.SEND)
-                    .read((long) m.sectionIndex() * NicHost.SECTION, m.sectionSize())));
+            assertEquals(new RndisMessage.Packet(plain, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 7 << 4))),
+                    RndisMessage.decode(host.buffer(ChannelBuffer.Kind.SEND)
+                            .read((long) m.sectionIndex() * NicHost.SECTION, m.sectionSize())));
             assertEquals(0, host.nic().getJsonObject("drops").getLong("tooLongToHost"));
         }
     }

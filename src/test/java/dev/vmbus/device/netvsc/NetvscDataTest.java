@@ -89,7 +89,8 @@ class NetvscDataTest {
                     Nvsp.CHANNEL_DATA);
             assertArrayEquals(a, nextFrame(rx));
             assertArrayEquals(b, nextFrame(rx));
-            assertArrayEquals(c, nextFrame(rx));
+            // the VLAN PPI's word 5 is priority 5, VLAN 0: the frame gets the tag back after its addresses
+            assertArrayEquals(dev.vmbus.net.VlanTest.tagged(c, 0xA000), nextFrame(rx));
 
             Packet done = host.next();
             assertEquals(PacketType.COMP, done.type());
@@ -113,6 +114,50 @@ class NetvscDataTest {
             JsonObject nic = host.awaitNic(n -> n.getJsonArray("queues").getJsonObject(0).getLong("framesFromHost") == 4,
                     "4 frames from the host");
             assertEquals(60 + 1514 + 342 + 1000, nic.getJsonArray("queues").getJsonObject(0).getLong("bytesFromHost"));
+            assertEquals(new JsonObject().put("fromHost", 1L).put("toHost", 0L), nic.getJsonObject("vlanTagged"));
+        }
+    }
+
+    /**
+     * A host in a VLAN trunk, as Hyper-V's switch and OpenVMM's netvsp: the 802.1Q tag never inline, always in a VLAN
+     * PPI. A tagged frame from the host reaches the backend with its tag after its addresses (priority and
+     * drop-eligible kept); a tagged frame from the backend leaves without it, the tag in the PPI; an undersized VLAN
+     * PPI is passed over, as Linux's {@code rndis_get_ppi} does.
+     */
+    @Test
+    void aTrunksTagsCrossOutOfBandBothWays() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            Queue<byte[]> rx = listen(host);
+            byte[] plain = frame(1514, 5);
+            plain[12] = (byte) 0x86;
+            plain[13] = (byte) 0xdd;
+            int tci = 1 << 13 | 0x1000 | 100; // priority 1, drop-eligible, VLAN 100
+            host.deliver(List.of(
+                    new RndisMessage.Packet(plain, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_CHECKSUM, 0),
+                            PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, dev.vmbus.net.Vlan.ndisInfo(tci)))).encode(),
+                    new RndisMessage.Packet(plain, List.of(new PerPacketInfo(PerPacketInfo.TYPE_VLAN, new byte[0])))
+                            .encode()),
+                    Nvsp.CHANNEL_DATA);
+            byte[] tagged = dev.vmbus.net.VlanTest.tagged(plain, tci);
+            assertEquals(1518, tagged.length, "the longest frame of MTU 1500, tag included");
+            assertArrayEquals(tagged, nextFrame(rx));
+            assertArrayEquals(plain, nextFrame(rx), "an empty VLAN PPI names no tag");
+
+            ChannelBuffer sendBuffer = host.buffer(ChannelBuffer.Kind.SEND);
+            host.seen.clear();
+            host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), Buffer.buffer(tagged));
+            Packet p = nextSend(host);
+            NvspMessage.RndisPacket m = assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(p));
+            RndisMessage sent = RndisMessage.decode(sendBuffer.read((long) m.sectionIndex() * NicHost.SECTION,
+                    m.sectionSize()));
+            assertEquals(new RndisMessage.Packet(plain, List.of(PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN,
+                    dev.vmbus.net.Vlan.ndisInfo(tci)))), sent);
+            JsonObject nic = host.awaitNic(n -> n.getJsonObject("vlanTagged").getLong("toHost") == 1, "a tag sent");
+            assertEquals(1514, nic.getJsonArray("queues").getJsonObject(0).getLong("bytesToHost"),
+                    "the bytes on the wire, without the tag");
+            assertEquals(1, nic.getJsonObject("vlanTagged").getLong("fromHost"));
         }
     }
 

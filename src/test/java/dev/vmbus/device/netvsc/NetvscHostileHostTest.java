@@ -106,8 +106,8 @@ class NetvscHostileHostTest {
         assertReason(faultDuringBringUp(sectionSize(6142)), "send section size 6142");
         assertReason(faultDuringBringUp(sectionSize(-4)), "send section size 4294967292");
         // a section too small for a frame of the least MTU a link may have (every frame goes through one)
-        assertReason(faultDuringBringUp(sectionSize(128)), "send sections of 128 bytes hold frames of at most 84 bytes,"
-                + " an MTU of 66, below 68");
+        assertReason(faultDuringBringUp(sectionSize(128)), "send sections of 128 bytes hold frames of at most 72 bytes,"
+                + " an MTU of 54, below 68");
     }
 
     @Test

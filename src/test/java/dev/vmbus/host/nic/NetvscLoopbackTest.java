@@ -260,6 +260,46 @@ class NetvscLoopbackTest {
         framesComeBackNoneLost(agent.vertx(), hostSide.simulatedHost().orElseThrow());
     }
 
+    /**
+     * 802.1Q-tagged frames from a VLAN interface on the guest's side: the guest sends each tag out of band (a VLAN
+     * PPI), the simulated host hands the frame on tagged, as a trunk port does, and gives it back with the tag out of
+     * band again, because the guest's NDIS_CONFIG said it takes tags so (CAP_IEEE8021Q); the guest puts it back in the
+     * frame. Every frame comes back as it went, both ends count each tag, and the bytes counted are the wire's.
+     */
+    @Test
+    void taggedFramesCrossWithTheirTagsOutOfBand() throws Exception {
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim")))) {
+            Vertx vertx = sim.vertx();
+            SimulatedHost host = AgentInternals.agent(sim).simulatedHost().orElseThrow();
+            awaitNic("the guest's NIC up", () -> guestNic(vertx), n -> "up".equals(n.getString("phase")),
+                    () -> "host: " + hostNic(host).encode());
+            Queue<byte[]> back = new ConcurrentLinkedQueue<>();
+            vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
+                    .await(10, TimeUnit.SECONDS);
+            int[] tcis = {100, 1 << 13 | 100, 7 << 13 | 0x1000 | 4094, 0};
+            List<byte[]> sent = new ArrayList<>();
+            long wire = 0;
+            for (int i = 0; i < 40; i++) {
+                byte[] plain = frame(i);
+                byte[] f = i % 5 == 4 ? plain : dev.vmbus.net.VlanTest.tagged(plain, tcis[i % 5 % tcis.length]);
+                sent.add(f);
+                wire += plain.length;
+                vertx.eventBus().send(TX, Buffer.buffer(f));
+            }
+            awaitBack(back, sent.size(), () -> "the tagged frames did not all come back: " + back.size() + " of "
+                    + sent.size() + "; guest " + guestNic(vertx).encode() + "; host " + hostNic(host).encode());
+            for (int i = 0; i < sent.size(); i++) {
+                assertArrayEquals(sent.get(i), back.poll(), "frame " + i);
+            }
+            JsonObject guest = guestNic(vertx);
+            assertEquals(new JsonObject().put("fromHost", 32L).put("toHost", 32L), guest.getJsonObject("vlanTagged"));
+            assertEquals(new JsonObject().put("toGuest", 32L).put("fromGuest", 32L),
+                    hostNic(host).getJsonObject("vlanTagged"));
+            assertEquals(wire, guest.getJsonArray("queues").getJsonObject(0).getLong("bytesToHost"));
+            assertEquals(wire, guest.getJsonArray("queues").getJsonObject(0).getLong("bytesFromHost"));
+        }
+    }
+
     /** An Ethernet frame to the NIC's MAC, type 0x88B5 (local experimental), carrying its number. */
     private static byte[] frame(int n) {
         byte[] f = new byte[60 + (n * 97) % 1455];
