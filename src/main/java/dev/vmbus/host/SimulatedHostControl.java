@@ -66,6 +66,13 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             return Future.succeededFuture(ok(nicName(k) + "'s link is " + (up ? "up" : "down")
                     + " (the guest hears of it once RNDIS is initialised; a change within 5 s of the last waits)"));
         });
+        actions.put("nic-network-change", p -> {
+            int k = nicIndex(p);
+            if (!host.nics().get(k).networkChange()) {
+                throw new IllegalStateException(nicName(k) + " has no RNDIS session with the guest yet: nothing to tell");
+            }
+            return Future.succeededFuture(ok(nicName(k) + " told the guest its network changed (RNDIS NETWORK_CHANGE)"));
+        });
         actions.put("nic-reoffer", p -> {
             int k = nicIndex(p);
             HostNic n = host.nics().get(k);

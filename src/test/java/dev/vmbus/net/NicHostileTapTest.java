@@ -310,6 +310,33 @@ class NicHostileTapTest {
         });
     }
 
+    /**
+     * The host's NETWORK_CHANGE (Hyper-V's, when the adapter moves to another switch): the TAP's carrier goes off
+     * ({@code NO-CARRIER}, what a DHCP client and router discovery watch) and comes back about 2 s later, as Linux's
+     * netvsc takes its own; the interface stays up, with its address.
+     */
+    @Test
+    void theHostsNetworkChangeTakesTheTapsCarrierDownAndUpAgain() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        withGuest("netchange", false, (ns, guest, log, control) -> {
+            assertFalse(flags(ns).contains("NO-CARRIER"), flags(ns).toString());
+            control.act("nic-network-change", new JsonObject()).await(10, TimeUnit.SECONDS);
+            awaitGuest(guest, log, "the TAP without its carrier", () -> flags(ns).contains("NO-CARRIER"),
+                    () -> "the TAP's flags stayed " + flags(ns) + "; the guest's output:\n" + tail(log));
+            awaitGuest(guest, log, "the TAP's carrier back", () -> flags(ns).contains("LOWER_UP"),
+                    () -> "the TAP's flags are " + flags(ns) + "; the guest's output:\n" + tail(log));
+            assertTrue(flags(ns).contains("UP"), flags(ns).toString());
+            assertTrue(Files.readString(log).contains("netvsc " + TAP + ": the host's network changed: the link goes"
+                    + " down for 2 s and up again"), tail(log));
+            checkAlive(guest, log);
+        });
+    }
+
+    /** The TAP's flags as {@code ip -j link show} lists them. */
+    private static List<Object> flags(Netns ns) throws Exception {
+        return new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0).getJsonArray("flags").getList();
+    }
+
     private static void awaitFilter(Process guest, Path log, SimulatedHostControl control, int filter)
             throws Exception {
         awaitGuest(guest, log, "the host's packet filter 0x" + Integer.toHexString(filter),

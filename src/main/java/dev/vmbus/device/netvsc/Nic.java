@@ -270,6 +270,7 @@ final class Nic {
     private void release() {
         control.clear();
         vrss.cancelTimer();
+        rx.cancelBounce();
         tx.clear();
         if (port != null) {
             port.close();
@@ -475,7 +476,8 @@ final class Nic {
                 .put("empty", rx.dropsEmpty)
                 .put("hostSendErrors", tx.hostSendErrors));
         s.put("vlanTagged", new JsonObject().put("fromHost", rx.vlanTagged).put("toHost", tx.vlanTagged));
-        s.put("statusIndications", rx.statusIndications).put("ignoredMessages", ignoredMessages);
+        s.put("statusIndications", rx.statusIndications).put("networkChanges", rx.networkChanges)
+                .put("ignoredMessages", ignoredMessages);
         s.put("rndis", new JsonObject().put("maxPacketsPerMessage", bringUp.maxPacketsPerMessage)
                 .put("packetAlignment", bringUp.packetAlignment));
         FramePort backend = port;

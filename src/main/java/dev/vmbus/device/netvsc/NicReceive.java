@@ -39,6 +39,15 @@ final class NicReceive {
     volatile long dropsEmpty;
     /** Frames whose 802.1Q tag came in a VLAN PPI, given to the backend tagged. */
     volatile long vlanTagged;
+    /** NETWORK_CHANGE indications from the host. */
+    volatile long networkChanges;
+    /**
+     * How long the link stays down after the host's NETWORK_CHANGE: Linux's {@code LINKCHANGE_INT}, 2 s ("link_watch
+     * only sends one notification with current state per second").
+     */
+    static final long NETWORK_CHANGE_MS = 2000;
+    /** The timer that ends a network change's bounce, or -1. */
+    private long bounce = -1;
     volatile long statusIndications;
     /** A frame went to the backend since {@link Nic#batch} last looked (it then reads the backend at once). */
     boolean wroteOut;
@@ -134,8 +143,42 @@ final class NicReceive {
                     aware.link(up);
                 }
             }
+        } else if (s.status() == Rndis.STATUS_NETWORK_CHANGE) {
+            networkChanged();
         }
-        // LINK_SPEED_CHANGE, NETWORK_CHANGE, TASK_OFFLOAD_CURRENT_CONFIG: counted, nothing to change here.
+        // LINK_SPEED_CHANGE, TASK_OFFLOAD_CURRENT_CONFIG: counted, nothing to change here.
+    }
+
+    /**
+     * The host's network changed (Hyper-V tells it when the adapter is moved to another switch or network, or the VM
+     * to another host): as Linux's {@code netvsc_link_change} does, while the link is up the backend's link goes down
+     * for {@link #NETWORK_CHANGE_MS} and up again, so what watches it (a DHCP client, IPv6 router discovery) starts
+     * over on the new network. One bounce at a time; a MEDIA_DISCONNECT meanwhile keeps the link down.
+     */
+    private void networkChanged() {
+        networkChanges++;
+        if (!nic.link || bounce >= 0 || !(nic.port instanceof Nic.LinkAware aware)) {
+            return;
+        }
+        Nic.LOG.info("netvsc " + nic.name + ": the host's network changed: the link goes down for "
+                + Nic.duration(NETWORK_CHANGE_MS) + " and up again, as Linux's netvsc takes its carrier, so DHCP and"
+                + " router discovery start over");
+        aware.link(false);
+        io.vertx.core.Context here = nic.context;
+        bounce = nic.vertx.setTimer(NETWORK_CHANGE_MS, id -> here.runOnContext(v -> {
+            bounce = -1;
+            if (nic.link && nic.port == aware) {
+                aware.link(true);
+            }
+        }));
+    }
+
+    /** Cancels a network change's bounce that has not ended (the NIC failed or closed). */
+    void cancelBounce() {
+        if (bounce >= 0) {
+            nic.vertx.cancelTimer(bounce);
+            bounce = -1;
+        }
     }
 
     /**

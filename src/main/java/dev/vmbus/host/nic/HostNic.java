@@ -7,6 +7,8 @@ import dev.vmbus.net.FramePort;
 import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.net.NullPort;
 import dev.vmbus.net.Nvsp;
+import dev.vmbus.net.Rndis;
+import dev.vmbus.net.RndisMessage;
 import dev.vmbus.net.TapPort;
 import dev.vmbus.ring.PacketLayout;
 import dev.vmbus.runtime.LoopReadiness;
@@ -325,6 +327,21 @@ public final class HostNic {
 
     public boolean linkUp() {
         return link.up();
+    }
+
+    /**
+     * Tells the guest its network changed (an RNDIS INDICATE_STATUS NETWORK_CHANGE, as Hyper-V sends when the adapter
+     * moves to another switch); false, sending nothing, before RNDIS is initialised. OpenVMM's netvsp never sends
+     * one; Linux's netvsc answers it by taking its carrier down for 2 s.
+     */
+    public boolean networkChange() {
+        HostNicQueue primary = queues.get(0);
+        if (primary == null || !rndis.rndisInitialized) {
+            return false;
+        }
+        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(Rndis.STATUS_NETWORK_CHANGE, new byte[0])
+                .encode());
+        return true;
     }
 
     /** Sets the link state the guest sees ({@link HostNicLink}: told at once, or when a quiet window closes). */
