@@ -45,6 +45,12 @@ public final class VmbusVerticle extends VerticleBase {
      * arrived meanwhile.
      */
     private final java.util.Set<Integer> rescindPending = new java.util.HashSet<>();
+    /**
+     * Set by {@link #closeChannels()}: the agent is stopping. A rescind the host sends now (the simulated host
+     * rescinds a NIC's subchannels once the guest has closed its primary) is told to no one, since the devices and
+     * the dashboard are going; told, it reached a consumer already gone and Vert.x logged "Discarding message".
+     */
+    private boolean closing;
 
     private static final class Entry {
         final Offer offer;
@@ -101,7 +107,7 @@ public final class VmbusVerticle extends VerticleBase {
                 if (e != null) {
                     rescindPending.add(relid); // either its verticle or the line below publishes "rescinded"
                 }
-                if (e != null && e.deploymentId == null) {
+                if (e != null && e.deploymentId == null && !closing) {
                     vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(e.offer,
                             registry.className(e.offer.classId()),
                             EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
@@ -266,7 +272,10 @@ public final class VmbusVerticle extends VerticleBase {
      * thread; completes when every channel verticle has stopped.
      */
     public Future<Void> closeChannels() {
-        return OnContext.call(context, this::undeployChannels);
+        return OnContext.call(context, () -> {
+            closing = true;
+            return undeployChannels();
+        });
     }
 
     private Future<Void> undeployChannels() {
