@@ -69,7 +69,10 @@ public final class Vmbus implements Callable<Integer> {
                 err.println("vmbus: " + e.getMessage());
                 return CommandLine.ExitCode.USAGE;
             }
-            err.println("vmbus: failed: " + e);
+            // A plain IOException is one of ours, a sentence that says it all; any other exception's class says
+            // what went wrong (NoSuchFileException, AccessDeniedException: their message is only the path).
+            boolean ours = e.getClass() == java.io.IOException.class && e.getMessage() != null;
+            err.println("vmbus: failed: " + (ours ? e.getMessage() : e));
             return CommandLine.ExitCode.SOFTWARE;
         });
         cmd.setParameterExceptionHandler((e, argv) -> {

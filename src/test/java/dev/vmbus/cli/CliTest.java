@@ -96,6 +96,18 @@ class CliTest {
         assertTrue(!r.err().contains("Usage:"), r.err());
     }
 
+    // The README's first step on a new guest, 'vmbus bind heartbeat --dry-run', run where there is no VMBus: the
+    // reason as doctor gives it, not a Java exception's class name in front of it.
+    @Test
+    void aFailureSaysWhatFailedWithoutTheExceptionsClassName() {
+        for (String command : List.of("bind", "unbind")) {
+            Run r = vmbus(command, "heartbeat", "--dry-run", "--sysfs-root", tmp.toString());
+            assertEquals(1, r.code(), r.err());
+            assertTrue(r.err().startsWith("vmbus: failed: " + tmp.resolve("bus/vmbus/devices")
+                    + " does not exist: this is not a Hyper-V guest"), command + ": " + r.err());
+        }
+    }
+
     @Test
     void theManPageNamesEveryCommandAndEveryOption() {
         CommandLine cmd = Vmbus.commandLine();
