@@ -245,8 +245,17 @@ final class NicControl {
 
     /** A query; with {@code optional} a status other than success hands {@code onValue} null instead of faulting. */
     void query(int oid, String what, boolean optional, Consumer<byte[]> onValue) {
+        query(oid, new byte[0], what, optional, onValue);
+    }
+
+    /**
+     * A query whose information buffer carries {@code input} (an NDIS object header saying which revision of the
+     * answer the guest reads, where Linux's {@code rndis_filter_query_device} sends one); else as
+     * {@link #query(int, String, boolean, Consumer)}.
+     */
+    void query(int oid, byte[] input, String what, boolean optional, Consumer<byte[]> onValue) {
         int rid = nextRid++;
-        rndis(new RndisMessage.Query(rid, oid, new byte[0]), rid, Rndis.TYPE_QUERY_COMPLETE, "QUERY " + what, r -> {
+        rndis(new RndisMessage.Query(rid, oid, input), rid, Rndis.TYPE_QUERY_COMPLETE, "QUERY " + what, r -> {
             RndisMessage.QueryComplete q = (RndisMessage.QueryComplete) r;
             if (q.status() != Rndis.STATUS_SUCCESS && optional) {
                 onValue.accept(null);

@@ -19,6 +19,12 @@ import java.nio.ByteOrder;
  * <p>Threads: the NIC's (see {@link Nic}).
  */
 final class NicVrss {
+    /**
+     * NDIS object type of RSS capabilities, and the size of their revision 2 as Linux's {@code struct
+     * ndis_recv_scale_cap} has it (header, flags, interrupt messages, receive queues, table entries, padding).
+     */
+    private static final int RSS_CAPS_TYPE = 0x88;
+    private static final int RSS_CAPS_SIZE = 20;
     /** NDIS object type of RSS parameters, and their revision-2 size (up to the CPU-mask fields). */
     private static final int RSS_PARAMS_TYPE = 0x89;
     private static final int RSS_PARAMS_SIZE = 40;
@@ -59,7 +65,8 @@ final class NicVrss {
             nic.bringUp.finalFilter();
             return;
         }
-        nic.control.query(Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, "RECEIVE_SCALE_CAPABILITIES", true, caps -> {
+        nic.control.query(Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, rssCapabilitiesQuery(),
+                "RECEIVE_SCALE_CAPABILITIES", true, caps -> {
             if (caps == null) {
                 granted(0);
                 nic.bringUp.finalFilter();
@@ -193,6 +200,19 @@ final class NicVrss {
         rssQueues = indexes.length;
         nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
                 + indexes.length + " queues)", nic.bringUp::finalFilter);
+    }
+
+    /**
+     * The information buffer of the RSS capabilities query: an NDIS object header naming revision 2 of
+     * NDIS_RECEIVE_SCALE_CAPABILITIES and its size, the rest zero, as Linux's {@code rndis_filter_query_device}
+     * sends it for this OID (DPDK's and FreeBSD's {@code hn_rndis_query_rsscaps} send the same header). Every
+     * public guest asks with it; a host that reads the revision asked for from it has one to read.
+     */
+    static byte[] rssCapabilitiesQuery() {
+        byte[] out = new byte[RSS_CAPS_SIZE];
+        ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).put(0, (byte) RSS_CAPS_TYPE).put(1, (byte) 2)
+                .putShort(2, (short) RSS_CAPS_SIZE);
+        return out;
     }
 
     /** NDIS_RECEIVE_SCALE_PARAMETERS revision 2: the key after the fixed part, then the table over {@code queues}. */

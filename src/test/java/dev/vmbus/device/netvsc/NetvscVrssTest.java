@@ -36,6 +36,15 @@ class NetvscVrssTest {
             JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
             assertEquals(List.of(new NvspMessage.SubchannelRequest(Nvsp.SUBCHANNEL_ALLOCATE, 2)),
                     host.sent(NvspMessage.SubchannelRequest.class));
+            // the capabilities are asked for with an NDIS object header in the query's information buffer, as
+            // Linux's rndis_filter_query_device asks: NDIS_OBJECT_TYPE_RSS_CAPABILITIES, revision 2, 20 bytes
+            byte[] capsHeader = new byte[20];
+            capsHeader[0] = (byte) 0x88;
+            capsHeader[1] = 2;
+            capsHeader[2] = 20;
+            assertEquals(List.of(new RndisMessage.Query(6, Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, capsHeader)),
+                    host.rndisSeen.stream().filter(m -> m instanceof RndisMessage.Query q
+                            && q.oid() == Rndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES).toList());
             RndisMessage.Set rss = host.rndisSeen.stream().filter(m -> m instanceof RndisMessage.Set s
                     && s.oid() == Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS).map(RndisMessage.Set.class::cast)
                     .findFirst().orElseThrow();
