@@ -1,6 +1,7 @@
 package dev.vmbus.device.netvsc;
 
 import dev.vmbus.net.FramePort;
+import dev.vmbus.net.Vlan;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
@@ -83,13 +84,15 @@ final class EventBusPort implements FramePort {
                 refuse(m, why);
                 return;
             }
-            if (buffer.length() < ETHERNET_HEADER || buffer.length() > maxFrame) {
+            byte[] frame = buffer.getBytes();
+            int length = frame.length;
+            if (length < ETHERNET_HEADER || length > maxFrame - Vlan.TAG
+                    && (length > maxFrame || !Vlan.tagged(frame, 0, length))) {
                 dropsTooLong++;
-                refuse(m, "a frame of " + buffer.length() + " bytes is outside " + ETHERNET_HEADER + ".." + maxFrame
-                        + " bytes (an Ethernet header to the NIC's largest frame)");
+                refuse(m, "a frame of " + length + " bytes is outside " + ETHERNET_HEADER + ".." + (maxFrame - Vlan.TAG)
+                        + " bytes (an Ethernet header to the NIC's largest frame; " + maxFrame + " with an 802.1Q tag)");
                 return;
             }
-            byte[] frame = buffer.getBytes();
             framesIn++;
             bytesIn += frame.length;
             deliver.execute(() -> toNic.frame(frame, frame.length, false));

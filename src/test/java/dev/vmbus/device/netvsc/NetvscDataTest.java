@@ -205,12 +205,17 @@ class NetvscDataTest {
             assertNull(bus.request(tx, Buffer.buffer(frame(60, 1))).await(10, TimeUnit.SECONDS).body());
             assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(nextSend(host)), "the frame went out");
 
+            String range = " bytes is outside 14..1514 bytes (an Ethernet header to the NIC's largest frame; 1518 with an"
+                    + " 802.1Q tag)";
             ReplyException tooLong = refusal(bus.request(tx, Buffer.buffer(frame(1518 + 1, 2))));
-            assertEquals("a frame of 1519 bytes is outside 14..1518 bytes (an Ethernet header to the NIC's largest"
-                    + " frame)", tooLong.getMessage());
+            assertEquals("a frame of 1519" + range, tooLong.getMessage());
             assertEquals(EventBusPort.REFUSED, tooLong.failureCode());
-            assertEquals("a frame of 13 bytes is outside 14..1518 bytes (an Ethernet header to the NIC's largest"
-                    + " frame)", refusal(bus.request(tx, Buffer.buffer(frame(13, 3)))).getMessage());
+            assertEquals("a frame of 13" + range, refusal(bus.request(tx, Buffer.buffer(frame(13, 3)))).getMessage());
+            // an untagged frame past the MTU's is refused; the same length with a tag is the MTU's frame and goes
+            assertEquals("a frame of 1515" + range, refusal(bus.request(tx, Buffer.buffer(frame(1515, 5)))).getMessage());
+            byte[] tagged = dev.vmbus.net.VlanTest.tagged(frame(1514, 6), 100);
+            assertNull(bus.request(tx, Buffer.buffer(tagged)).await(10, TimeUnit.SECONDS).body());
+            assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(nextSend(host)), "the tagged frame went out");
             assertEquals("a frame for vmbus.netvsc.vmbus0.tx is a Buffer, not java.lang.String",
                     refusal(bus.request(tx, "not a frame")).getMessage());
 
@@ -218,9 +223,9 @@ class NetvscDataTest {
             bus.send(tx, new JsonObject());
             bus.send(tx, Buffer.buffer(frame(61, 4)));
             assertInstanceOf(NvspMessage.RndisPacket.class, NicHost.nvsp(nextSend(host)), "the next frame went out");
-            JsonObject port = host.awaitNic(n -> n.getJsonObject("port").getLong("framesIn") == 2, "two frames in")
+            JsonObject port = host.awaitNic(n -> n.getJsonObject("port").getLong("framesIn") == 3, "three frames in")
                     .getJsonObject("port");
-            assertEquals(2, port.getLong("dropsTooLong"));
+            assertEquals(3, port.getLong("dropsTooLong"));
         }
     }
 
