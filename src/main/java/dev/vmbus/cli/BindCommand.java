@@ -108,8 +108,16 @@ final class BindCommand {
             }
             PrintWriter out = spec.commandLine().getOut();
             KernelFeatures kernel = system.kernel();
+            // a dry run of one class prints its plan once it is whole: a refusal comes alone, under no heading
+            List<String> planned = dryRun && classId != null ? new java.util.ArrayList<>() : null;
             UioBinder binder = new UioBinder(system.sysfsRoot(), system.procRoot(),
-                    Path.of(system.config().transport().devRoot()), kernel, writer, step -> out.println("  " + step),
+                    Path.of(system.config().transport().devRoot()), kernel, writer, step -> {
+                        if (planned != null) {
+                            planned.add(step);
+                        } else {
+                            out.println("  " + step);
+                        }
+                    },
                     system.config().transport().maxBufferPercent(),
                     Path.of(system.config().transport().runDir()).resolve("bound"),
                     Path.of(system.config().transport().stateDir()));
@@ -121,13 +129,13 @@ final class BindCommand {
             String name = DeviceClass.nameOf(classId);
             DeviceSelection only = DeviceSelection.resolve(system.sysfsRoot(), system.procRoot(), classId, devices,
                     binder.forced().recorded(classId).map(ForcedBinds.Decision::selected).orElse(Map.of()));
-            if (dryRun) {
+            String line = move(binder, classId, name, only);
+            if (planned != null) {
                 out.println("# kernel " + kernel.release() + " (" + kernel.basis() + ")");
                 out.println("# vmbus " + command + " " + name + (only.chosen() ? " --device " + only.describe() : "")
                         + " would write, in this order:");
-            }
-            String line = move(binder, classId, name, only);
-            if (!dryRun) {
+                planned.forEach(step -> out.println("  " + step));
+            } else {
                 out.println(line);
             }
             out.flush();

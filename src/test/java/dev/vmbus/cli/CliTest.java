@@ -105,6 +105,7 @@ class CliTest {
             assertEquals(1, r.code(), r.err());
             assertTrue(r.err().startsWith("vmbus: failed: " + tmp.resolve("bus/vmbus/devices")
                     + " does not exist: this is not a Hyper-V guest"), command + ": " + r.err());
+            assertEquals("", r.out(), command + ": a refused dry run prints no plan's heading");
         }
     }
 
