@@ -142,11 +142,30 @@ final class NicReceive {
                 if (nic.port instanceof Nic.LinkAware aware) {
                     aware.link(up);
                 }
+            } else if (up) {
+                connectedAgain();
             }
         } else if (s.status() == Rndis.STATUS_NETWORK_CHANGE) {
             networkChanged();
         }
         // LINK_SPEED_CHANGE, TASK_OFFLOAD_CURRENT_CONFIG: counted, nothing to change here.
+    }
+
+    /**
+     * A MEDIA_CONNECT while the link is up: the host moved the VM (Hyper-V tells a guest so after a live or quick
+     * migration) and wants it to announce itself, as Linux's {@code netvsc_link_change} does with {@code
+     * netdev_notify_peers} when its carrier is already on ("send GARP packet to network peers after migrations");
+     * the NIC announces its MAC ({@link NicSend#announce}). Not while its backend's interface is down (packet filter
+     * none: Linux's interface is down and sends nothing) nor during a network change's bounce (Linux's carrier is
+     * off then, and the connect only ends the bounce).
+     */
+    private void connectedAgain() {
+        if (nic.phase != Nic.Phase.UP || nic.packetFilter == Rndis.FILTER_NONE || bounce >= 0) {
+            return;
+        }
+        Nic.LOG.info("netvsc " + nic.name + ": the host connected the link again while it was up (it moved the VM):"
+                + " the NIC announces its MAC " + nic.macText() + ", as Linux's netvsc notifies its peers");
+        nic.tx.announce();
     }
 
     /**

@@ -83,6 +83,10 @@ final class NicSend {
     volatile long dropsQueueEnded;
     /** Tagged frames sent with their tag out of band. */
     volatile long vlanTagged;
+    /** Announcements of the NIC's MAC sent ({@link #announce}). */
+    volatile long announcements;
+    /** An announcement's length: the shortest Ethernet frame (without its FCS), the RARP message zero-padded to it. */
+    static final int ANNOUNCEMENT_LENGTH = 60;
 
     NicSend(Nic nic) {
         this.nic = nic;
@@ -197,6 +201,37 @@ final class NicSend {
                 .put("count", use == null ? 0 : use.count())
                 .put("inUse", use == null ? 0 : use.inUse())
                 .put("framesWaiting", framesWaiting);
+    }
+
+    /**
+     * Tells the network where the NIC's MAC is now: one broadcast frame from it ({@link #announcement}), sent to the
+     * host as a frame from the backend is. The host asks for this with a MEDIA_CONNECT while the link is already up,
+     * as it does after it moved the VM (a live or quick migration), and Linux's {@code netvsc_link_change} answers
+     * that with {@code netdev_notify_peers} (a gratuitous ARP and an unsolicited neighbour advertisement), so the
+     * switches on the new path learn the MAC before traffic for it is lost. The NIC does not own the backend's IP
+     * addresses (a TAP's are its kernel's), so it announces the MAC alone, as QEMU announces a guest it migrated.
+     */
+    void announce() {
+        announcements++;
+        byte[] f = announcement(nic.mac);
+        fromBackend(f, f.length, false);
+    }
+
+    /**
+     * A broadcast RARP request (ethertype 0x8035, operation 3) whose sender and target are {@code mac} and whose
+     * addresses are 0.0.0.0, padded to {@link #ANNOUNCEMENT_LENGTH}: what QEMU sends for a guest it migrated
+     * ({@code qemu_announce_self}), so every switch on the way learns where {@code mac} is and no host's ARP cache
+     * changes.
+     */
+    static byte[] announcement(byte[] mac) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(ANNOUNCEMENT_LENGTH); // network order
+        for (int i = 0; i < 6; i++) {
+            b.put((byte) 0xff);
+        }
+        b.put(mac, 0, 6).putShort((short) 0x8035);
+        b.putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) 3);
+        b.put(mac, 0, 6).putInt(0).put(mac, 0, 6).putInt(0);
+        return b.array();
     }
 
     /**
