@@ -136,7 +136,8 @@ class PromtoolTest {
         String operations = Files.readString(Path.of("docs/OPERATIONS.md"));
         Set<String> alerts = names(rules, "- alert: (\\w+)");
         assertEquals(Set.of("VmbusAgentDown", "VmbusHeartbeatLost", "VmbusChannelFaulted", "VmbusRingNearlyFull",
-                "VmbusTimesyncOffset", "VmbusTimesyncStale", "VmbusVssFrozenTooLong", "VmbusFcopyStuck"), alerts);
+                "VmbusTimesyncOffset", "VmbusTimesyncStale", "VmbusVssFrozenTooLong", "VmbusFcopyStuck",
+                "VmbusNicLinkDown", "VmbusNicDropping"), alerts);
         assertEquals(alerts, names(tests, "alertname: (\\w+)"), "every alert is unit-tested, and only those");
         for (String alert : alerts) {
             String body = rules.substring(rules.indexOf("- alert: " + alert));
@@ -179,7 +180,7 @@ class PromtoolTest {
         Files.createDirectories(work.resolve("agents"));
         Files.copy(Path.of("conf/prometheus/agents/example.yml"), work.resolve("agents/example.yml"));
         String result = promtool(work, "check", "config", "prometheus.yml");
-        assertTrue(result.startsWith("0:") && result.contains("SUCCESS: 12 rules found"), result);
+        assertTrue(result.startsWith("0:") && result.contains("SUCCESS: 15 rules found"), result);
         String sd = promtool(work, "check", "service-discovery", "prometheus.yml", "vmbus");
         assertTrue(sd.contains("192.0.2.21:8080") && sd.contains("build-agent-1"), sd);
     }
