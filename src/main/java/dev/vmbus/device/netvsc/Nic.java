@@ -477,7 +477,7 @@ final class Nic {
                 .put("hostSendErrors", tx.hostSendErrors));
         s.put("vlanTagged", new JsonObject().put("fromHost", rx.vlanTagged).put("toHost", tx.vlanTagged));
         s.put("statusIndications", rx.statusIndications).put("networkChanges", rx.networkChanges)
-                .put("announcements", tx.announcements)
+                .put("announcements", tx.announcements).put("rssRefusals", vrss.rssRefusals)
                 .put("ignoredMessages", ignoredMessages);
         s.put("rndis", new JsonObject().put("maxPacketsPerMessage", bringUp.maxPacketsPerMessage)
                 .put("packetAlignment", bringUp.packetAlignment));

@@ -19,6 +19,7 @@ import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * A {@link Nic}'s requests to the host and their answers: NVSP requests by transaction id, RNDIS control requests
@@ -269,16 +270,22 @@ final class NicControl {
         });
     }
 
+    /** A set the host must take: a status other than success fails the NIC. */
     void set(int oid, byte[] value, String what, Runnable next) {
-        int rid = nextRid++;
-        rndis(new RndisMessage.Set(rid, oid, value), rid, Rndis.TYPE_SET_COMPLETE, "SET " + what, r -> {
-            RndisMessage.SetComplete s = (RndisMessage.SetComplete) r;
-            if (s.status() != Rndis.STATUS_SUCCESS) {
+        trySet(oid, value, what, status -> {
+            if (status != Rndis.STATUS_SUCCESS) {
                 throw new NetvscFault("the host refused RNDIS SET " + what + ": status 0x"
-                        + Integer.toHexString(s.status()));
+                        + Integer.toHexString(status));
             }
             next.run();
         });
+    }
+
+    /** A set whose refusal the NIC outlives: {@code done} gets the host's RNDIS status, success or not. */
+    void trySet(int oid, byte[] value, String what, IntConsumer done) {
+        int rid = nextRid++;
+        rndis(new RndisMessage.Set(rid, oid, value), rid, Rndis.TYPE_SET_COMPLETE, "SET " + what,
+                r -> done.accept(((RndisMessage.SetComplete) r).status()));
     }
 
     static byte[] u32(int value) {

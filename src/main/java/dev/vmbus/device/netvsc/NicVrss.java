@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
  * A {@link Nic}'s vRSS (spec §3.8): with NVSP 5 or later and more than one queue wanted, the host's RSS
  * capabilities, NVSP 133 for {@code min(wanted, host's) - 1} subchannels, then (once they are open, or after
  * {@code devices.netvsc.answerTimeoutMs} with those that did) the RSS parameters with a 128-entry indirection table over the
- * queues. A host without RSS leaves the NIC on one queue. A granted subchannel that opens after that wait (a host
+ * queues. A host without RSS leaves the NIC on one queue; as Linux's netvsc, one that grants more subchannels than
+ * asked for leaves it on its primary alone, and one that refuses the RSS parameters leaves its queues up without them. A granted subchannel that opens after that wait (a host
  * that offers late) still becomes a queue: once the NIC is up, the RSS parameters are set again over every open
  * queue, so the host also receives onto it.
  *
@@ -46,6 +47,8 @@ final class NicVrss {
     /** How many queues the last RSS parameters spread over (1: none were set), and whether a later set is in flight. */
     private int rssQueues = 1;
     private boolean rssSetting;
+    /** RSS parameters the host refused (the NIC went on without them). */
+    volatile long rssRefusals;
 
     NicVrss(Nic nic) {
         this.nic = nic;
@@ -94,8 +97,14 @@ final class NicVrss {
                     return;
                 }
                 if (Integer.compareUnsigned(c.count(), wanted - 1) > 0) {
-                    throw new NetvscFault("the host granted " + Integer.toUnsignedString(c.count())
-                            + " subchannels, more than the " + (wanted - 1) + " asked for");
+                    // Linux's rndis_set_subchannel calls this invalid and netvsc_subchan_work falls back to the
+                    // primary alone; the subchannels the host offers are then refused as none of the NIC's queues
+                    Nic.LOG.warning("netvsc " + nic.name + ": the host granted " + Integer.toUnsignedString(c.count())
+                            + " subchannels, more than the " + (wanted - 1) + " asked for: the NIC takes none and"
+                            + " stays on one queue, as Linux's netvsc does");
+                    granted(0);
+                    nic.bringUp.finalFilter();
+                    return;
                 }
                 granted(c.count());
                 Context here = nic.context;
@@ -177,13 +186,14 @@ final class NicVrss {
         Nic.LOG.info("netvsc " + nic.name + ": " + indexes.length + " queues open, the RSS parameters spread over "
                 + rssQueues + " (a subchannel opened late): they are set again");
         rssSetting = true;
-        nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
-                + indexes.length + " queues, late)", () -> {
-                    rssSetting = false;
-                    rssQueues = indexes.length;
-                    lateQueues();
-                    nic.bringUp.applyFilter();
-                });
+        String what = "RECEIVE_SCALE_PARAMETERS (" + indexes.length + " queues, late)";
+        nic.control.trySet(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), what, status -> {
+            rssSetting = false;
+            rssQueues = indexes.length; // refused, it is not asked again for the same queues
+            rssRefused(status, what);
+            lateQueues();
+            nic.bringUp.applyFilter();
+        });
     }
 
     private int[] queueIndexes() {
@@ -198,8 +208,24 @@ final class NicVrss {
             return;
         }
         rssQueues = indexes.length;
-        nic.control.set(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), "RECEIVE_SCALE_PARAMETERS ("
-                + indexes.length + " queues)", nic.bringUp::finalFilter);
+        String what = "RECEIVE_SCALE_PARAMETERS (" + indexes.length + " queues)";
+        nic.control.trySet(Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS, rssParameters(indexes), what, status -> {
+            rssRefused(status, what);
+            nic.bringUp.finalFilter();
+        });
+    }
+
+    /**
+     * The host's answer to the RSS parameters: a refusal is logged and the NIC goes on with its queues, as Linux's
+     * {@code rndis_set_subchannel} goes on ("ignore failures from setting rss parameters, still have channels");
+     * the host then spreads nothing over them, but each still sends and completes what it carries.
+     */
+    private void rssRefused(int status, String what) {
+        if (status != Rndis.STATUS_SUCCESS) {
+            rssRefusals++;
+            Nic.LOG.warning("netvsc " + nic.name + ": the host refused RNDIS SET " + what + ": status 0x"
+                    + Integer.toHexString(status) + "; the NIC goes on with its queues, as Linux's netvsc does");
+        }
     }
 
     /**

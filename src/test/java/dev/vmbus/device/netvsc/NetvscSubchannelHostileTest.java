@@ -220,6 +220,58 @@ class NetvscSubchannelHostileTest {
         }
     }
 
+    /**
+     * The host refuses the RSS parameters: the NIC goes on with its queues, as Linux's {@code rndis_set_subchannel}
+     * ignores a failure to set them ("still have channels"); a frame still leaves on a subchannel and is completed.
+     */
+    @Test
+    void rssParametersTheHostRefusesLeaveTheNicUpOnItsQueues() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", QUEUES), BUFFERS)) {
+            assertTrue(host.bringUp(new NetvspAnswers() {
+                @Override
+                public RndisMessage rndis(RndisMessage request) {
+                    return request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS
+                            ? new RndisMessage.SetComplete(s.requestId(), Rndis.STATUS_NOT_SUPPORTED)
+                            : NetvspAnswers.standard(request);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up")
+                    && n.getJsonArray("queues").size() == QUEUES, QUEUES + " queues up");
+            assertEquals(1, nic.getLong("rssRefusals"), nic.encode());
+            stillUpOnItsQueues(host);
+        }
+    }
+
+    /**
+     * The host grants more subchannels than asked for: the NIC takes none and comes up on its primary alone, as
+     * Linux's {@code rndis_set_subchannel} calls the grant invalid and {@code netvsc_subchan_work} falls back to the
+     * primary; the subchannels the host then offers are refused as none of the NIC's queues.
+     */
+    @Test
+    void aGrantOfMoreSubchannelsThanAskedLeavesTheNicOnItsPrimary() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", QUEUES), BUFFERS)) {
+            assertTrue(host.bringUp(new NetvspAnswers() {
+                @Override
+                public NvspMessage subchannels(NvspMessage.SubchannelRequest request) {
+                    return new NvspMessage.SubchannelComplete(Nvsp.STATUS_SUCCESS, request.count() + 1);
+                }
+            }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            for (int sub = SUB1; sub <= NicHost.RELID + QUEUES; sub++) {
+                ChannelEvent refused = awaitEnded(host, sub);
+                assertEquals("netvsc vmbus0: subchannel " + (sub - NicHost.RELID) + " (relid " + sub + ") was offered,"
+                        + " but the NIC has no subchannel (none was asked for or granted); it is not one of the NIC's"
+                        + " queues", own(refused.reason().text()));
+            }
+            JsonObject nic = host.nic();
+            assertEquals("up", nic.getString("phase"), nic.encode());
+            assertEquals(1, nic.getJsonArray("queues").size(), nic.encode());
+            assertEquals(null, host.ended());
+            assertTrue(host.rndisSeen.stream().noneMatch(m -> m instanceof RndisMessage.Set s
+                    && s.oid() == Rndis.OID_GEN_RECEIVE_SCALE_PARAMETERS), "no RSS parameters for one queue");
+        }
+    }
+
     /** The NIC is up on its {@link #QUEUES} queues, none ended, and a frame sent on a subchannel is completed. */
     private static void stillUpOnItsQueues(NicHost host) throws Exception {
         JsonObject nic = host.nic();
