@@ -59,6 +59,8 @@ public final class ChannelVerticle extends VerticleBase {
     /** The clock of the handler timeout; null for Vert.x's timers. */
     private final HandlerDeadlines.Clock clock;
     private ChannelDriver driver;
+    /** The device's batch handler of this channel, or null when its packets go one by one. */
+    private BatchHandler batches;
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
@@ -112,6 +114,7 @@ public final class ChannelVerticle extends VerticleBase {
                             return link.close().transform(closed -> Future.failedFuture(ar.cause()));
                         }
                         BatchHandler batches = ar.result();
+                        this.batches = batches;
                         driver = batches == null
                                 ? ChannelDriver.guest(link, context, handler.requestorSize(), credit, this::dispatch)
                                 : ChannelDriver.guestBatched(link, context, handler.requestorSize(), credit,
@@ -375,10 +378,33 @@ public final class ChannelVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         EndReason closed = EndReason.of(EndReason.Kind.CLOSED, "closed by the guest");
-        return driver.close(closed).recover(e -> Future.succeededFuture()).onComplete(ar -> {
+        return farewell().compose(v -> driver.close(closed)).recover(e -> Future.succeededFuture()).onComplete(ar -> {
             LOG.info("channel " + offer.relid() + " (" + handler.name() + ") closed");
             publish(ChannelEvent.ended(offer, handler.name(), closed));
         });
+    }
+
+    /**
+     * What the device's batch handler tells the host before the guest closes the channel ({@link
+     * BatchHandler#closing}), for {@link BatchHandler#FAREWELL_LIMIT_MS} at most; always succeeds.
+     */
+    private Future<Void> farewell() {
+        BatchHandler b = batches;
+        if (b == null) {
+            return Future.succeededFuture();
+        }
+        Future<Void> said;
+        try {
+            said = b.closing();
+        } catch (RuntimeException e) {
+            said = Future.failedFuture(e);
+        }
+        return said.timeout(BatchHandler.FAREWELL_LIMIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    LOG.warning("channel " + offer.relid() + " (" + handler.name() + "): what the device tells the"
+                            + " host before the close did not go out: " + e.getMessage() + "; closing anyway");
+                    return Future.succeededFuture();
+                });
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.vmbus.spi;
 
 import dev.vmbus.channel.Packet;
+import io.vertx.core.Future;
 
 import java.util.List;
 
@@ -19,4 +20,18 @@ import java.util.List;
 public interface BatchHandler {
     /** @param batch the packets in ring order; never empty, immutable */
     void packets(List<Packet> batch);
+
+    /**
+     * The guest is about to close this channel in order (the agent stops; not after a rescind or a fault): what the
+     * device must tell the host first, sent through its {@link ChannelPort} (a NIC's RNDIS HALT and the revokes of
+     * its buffers, as Linux's netvsc sends them before it closes its channel). The close waits until the future
+     * completes (a failure is logged and closes too), for {@link #FAREWELL_LIMIT_MS} at most. On the channel's
+     * context; the default has nothing to say.
+     */
+    default Future<Void> closing() {
+        return Future.succeededFuture();
+    }
+
+    /** How long an orderly close waits for {@link #closing}. */
+    long FAREWELL_LIMIT_MS = 2_000;
 }

@@ -85,7 +85,17 @@ final class NetvscDevice implements Device {
             };
             Nic nic = new Nic(vertx, port, settings, name, opener);
             attached.put(port.relid(), nic);
-            return nic::batch;
+            return new BatchHandler() {
+                @Override
+                public void packets(java.util.List<Packet> batch) {
+                    nic.batch(batch);
+                }
+
+                @Override
+                public Future<Void> closing() {
+                    return nic.goodbye(); // RNDIS HALT and the buffers' revokes, as Linux's netvsc sends them
+                }
+            };
         }
         for (Nic nic : nics.values()) {
             if (nic.instance().equals(port.channel().offer().instanceId())) {

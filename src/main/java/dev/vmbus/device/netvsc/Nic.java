@@ -70,7 +70,7 @@ final class Nic {
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Where the NIC is in its life. */
-    enum Phase { STARTING, NVSP, BUFFERS, RNDIS, SUBCHANNELS, UP, FAILED, CLOSED }
+    enum Phase { STARTING, NVSP, BUFFERS, RNDIS, SUBCHANNELS, UP, HALTED, FAILED, CLOSED }
 
     /** Makes the backend once the NIC knows its MAC and MTU. */
     interface PortFactory {
@@ -264,6 +264,40 @@ final class Nic {
             phase = Phase.CLOSED;
             release();
             control.closePage();
+        });
+    }
+
+    /**
+     * What Linux's netvsc tells the host before it closes its channel when its device goes ({@code
+     * rndis_filter_device_remove}, then {@code netvsc_device_remove}): RNDIS HALT ({@code rndis_filter_halt_device}),
+     * then NVSP REVOKE_RECV_BUF and REVOKE_SEND_BUF ({@code netvsc_revoke_recv_buf}, {@code netvsc_revoke_send_buf},
+     * ids 0xCAFE and 0xFACE, no completion asked), so the host lets go of the buffers before the channel closes;
+     * DPDK's {@code hn_detach} and FreeBSD's {@code hn_synth_detach} revoke them too. Under uio the buffers'
+     * GPADLs outlive the channel (the kernel made them and keeps them), and a close alone never told the host the
+     * guest is done with them. Only for a NIC that is up (its buffers connected, its RNDIS initialised); the HALT is
+     * left out while a control request waits (it would overwrite the control page under it). The NIC is then
+     * {@link Phase#HALTED}: no frame goes to the host or the backend any more, and the close follows. On the NIC's
+     * context; completes once they are on the ring.
+     */
+    Future<Void> goodbye() {
+        return OnContext.call(context, () -> {
+            if (phase != Phase.UP) {
+                return Future.succeededFuture();
+            }
+            phase = Phase.HALTED;
+            List<Future<Void>> said = new ArrayList<>();
+            if (control.busy()) {
+                LOG.info("netvsc " + name + ": a control request still waits for the host: no RNDIS HALT");
+            } else {
+                said.add(control.halt());
+            }
+            said.add(port0.send(new OutboundPacket(new NvspMessage.RevokeReceiveBuffer(Nvsp.RECEIVE_BUFFER_ID)
+                    .encode(MESSAGE_SIZE), 0, PacketType.DATA_INBAND, 0)));
+            said.add(port0.send(new OutboundPacket(new NvspMessage.RevokeSendBuffer(Nvsp.SEND_BUFFER_ID)
+                    .encode(MESSAGE_SIZE), 0, PacketType.DATA_INBAND, 0)));
+            LOG.info("netvsc " + name + " (channel " + relid() + "): RNDIS halted and both buffers revoked before"
+                    + " the close, as Linux's netvsc does");
+            return Future.all(said).mapEmpty();
         });
     }
 

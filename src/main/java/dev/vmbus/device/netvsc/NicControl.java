@@ -11,6 +11,7 @@ import dev.vmbus.spi.OutboundPacket;
 import dev.vmbus.spi.SendSections;
 import dev.vmbus.transport.GuestMemory;
 import dev.vmbus.transport.GuestPages;
+import io.vertx.core.Future;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -125,12 +126,21 @@ final class NicControl {
      * completes there) a timer waits for the answer, and fails the NIC if it is still owed then.
      */
     private void send(OutboundPacket packet, String what) {
-        long token = ++requests;
-        awaiting = token;
-        nic.port0.send(packet).onComplete(ar -> {
+        Future<Void> on = nic.port0.send(packet);
+        on.onComplete(ar -> {
             if (ar.failed()) {
                 nic.sendFailed(ar.cause());
-            } else if (awaiting == token) {
+            }
+        });
+        awaitAnswer(on, what);
+    }
+
+    /** Once the request {@code on} sent is on the ring, a timer fails the NIC if the host still owes its answer. */
+    private void awaitAnswer(Future<Void> on, String what) {
+        long token = ++requests;
+        awaiting = token;
+        on.onComplete(ar -> {
+            if (ar.succeeded() && awaiting == token) {
                 cancelTimer();
                 long timeout = nic.settings.answerTimeoutMs();
                 timer = nic.vertx.setTimer(timeout, id -> {
@@ -166,7 +176,21 @@ final class NicControl {
         }
         Exchange c = new Exchange(rid, responseType, what, step);
         outstanding = c;
-        byte[] bytes = request.encode();
+        Future<Void> on = carry(request.encode(), what, m -> sent(c, m));
+        on.onComplete(ar -> {
+            if (ar.failed()) {
+                nic.sendFailed(ar.cause());
+            }
+        });
+        awaitAnswer(on, "RNDIS " + what);
+    }
+
+    /**
+     * Sends {@code bytes}, an RNDIS control message, in an NVSP 107 on the control channel: GPA-direct from the
+     * control page, or through a send section; {@code completed} gets the host's NVSP 108 (after a section's
+     * return). The future completes once the packet is on the ring.
+     */
+    private Future<Void> carry(byte[] bytes, String what, NvspStep completed) {
         long tid = nextTid++;
         if (nic.settings.controlOverSection()) {
             SendSections sections = nic.tx.sections;
@@ -183,20 +207,29 @@ final class NicControl {
                     bytes.length);
             pending.put(tid, new Pending(what + " (NVSP 107 in send section " + index + ")", m -> {
                 sections.give(index);
-                sent(c, m);
+                completed.on(m);
             }));
-            send(new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, index,
-                    bytes.length).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1), "RNDIS " + what);
-            return;
+            return nic.port0.send(new OutboundPacket(new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL, index,
+                    bytes.length).encode(Nic.MESSAGE_SIZE), tid, PacketType.DATA_INBAND, 1));
         }
         if (bytes.length > GuestMemory.PAGE_SIZE) {
             throw new IllegalStateException("RNDIS " + what + " of " + bytes.length + " bytes does not fit one page");
         }
         MemorySegment.copy(bytes, 0, page.memory(), ValueLayout.JAVA_BYTE, 0, bytes.length);
         GpaRanges ranges = new GpaRanges(1, 2).add(bytes.length, 0, page.pfns(0, bytes.length), 0);
-        pending.put(tid, new Pending(what + " (NVSP 107, GPA-direct)", m -> sent(c, m)));
-        send(OutboundPacket.gpaDirect(ranges, new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL,
-                Nvsp.NO_SECTION, 0).encode(Nic.MESSAGE_SIZE), tid), "RNDIS " + what);
+        pending.put(tid, new Pending(what + " (NVSP 107, GPA-direct)", completed));
+        return nic.port0.send(OutboundPacket.gpaDirect(ranges, new NvspMessage.RndisPacket(Nvsp.CHANNEL_CONTROL,
+                Nvsp.NO_SECTION, 0).encode(Nic.MESSAGE_SIZE), tid));
+    }
+
+    /**
+     * RNDIS HALT, which no response answers (the NIC is going: Linux's {@code rndis_filter_halt_device} sends it
+     * from {@code rndis_filter_device_remove}, before the revokes and the close). Its NVSP 108, if the host sends
+     * one before the close, is taken and nothing waits for it. The future completes once it is on the ring.
+     */
+    Future<Void> halt() {
+        int rid = nextRid++;
+        return carry(new RndisMessage.Halt(rid).encode(), "HALT", m -> { });
     }
 
     private void sent(Exchange c, NvspMessage m) {

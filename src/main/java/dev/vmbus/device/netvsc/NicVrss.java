@@ -13,9 +13,9 @@ import java.nio.ByteOrder;
  * capabilities, NVSP 133 for {@code min(wanted, host's) - 1} subchannels, then (once they are open, or after
  * {@code devices.netvsc.answerTimeoutMs} with those that did) the RSS parameters with a 128-entry indirection table over the
  * queues. A host without RSS leaves the NIC on one queue; as Linux's netvsc, one that grants more subchannels than
- * asked for leaves it on its primary alone, and one that refuses the RSS parameters leaves its queues up without them. A granted subchannel that opens after that wait (a host
- * that offers late) still becomes a queue: once the NIC is up, the RSS parameters are set again over every open
- * queue, so the host also receives onto it.
+ * asked for leaves it on its primary alone, and one that refuses the RSS parameters leaves its queues up without
+ * them. A granted subchannel that opens after that wait (a host that offers late) still becomes a queue: once the
+ * NIC is up, the RSS parameters are set again over every open queue, so the host also receives onto it.
  *
  * <p>Threads: the NIC's (see {@link Nic}).
  */

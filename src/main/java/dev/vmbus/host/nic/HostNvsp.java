@@ -238,7 +238,16 @@ final class HostNvsp {
                 nic.faults.zeroSectionSize() ? 0 : SECTION_SIZE).encode(messageSize()));
     }
 
+    /**
+     * A buffer revoked: nothing flows until the channel opens again. OpenVMM's netvsp ends the channel's processing
+     * at the first revoke and reads nothing after it; here the other buffer's revoke may follow, as Linux's netvsc
+     * sends both before its close ({@code netvsc_device_remove}).
+     */
     private void revoked(String which) throws NicMistake {
+        if (nic.phase == HostNic.Phase.REVOKED) {
+            HostNic.LOG.info("host: nic: the guest revoked its " + which + " buffer too");
+            return;
+        }
         if (nic.phase != HostNic.Phase.ACTIVE && nic.phase != HostNic.Phase.INITIALIZING) {
             throw new NicMistake("REVOKE of the " + which + " buffer while the NIC is " + nic.phase);
         }

@@ -76,6 +76,43 @@ class NetvscCloseTest {
         }
     }
 
+    /**
+     * The guest closes the NIC's channel in order (the agent stops): first, as Linux's netvsc before its close
+     * ({@code rndis_filter_device_remove}, {@code netvsc_device_remove}), RNDIS HALT, then NVSP REVOKE_RECV_BUF
+     * (0xCAFE) and REVOKE_SEND_BUF (0xFACE), in-band and asking no completion; then the channel closes.
+     */
+    @Test
+    void anOrderlyCloseHaltsRndisAndRevokesBothBuffersFirst() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            Future<Void> closed = host.guest.closeChannels();
+            dev.vmbus.channel.Packet halt = nextRequest(host);
+            assertEquals(dev.vmbus.ring.PacketType.DATA_USING_GPA_DIRECT, halt.type());
+            assertEquals(new RndisMessage.Halt(7), host.rndisOf(halt), "the request after bring-up's 6");
+            dev.vmbus.channel.Packet revokeReceive = nextRequest(host);
+            assertEquals(new dev.vmbus.net.NvspMessage.RevokeReceiveBuffer(0xCAFE), NicHost.nvsp(revokeReceive));
+            assertEquals(0, revokeReceive.flags(), "no completion asked");
+            dev.vmbus.channel.Packet revokeSend = nextRequest(host);
+            assertEquals(new dev.vmbus.net.NvspMessage.RevokeSendBuffer(0xFACE), NicHost.nvsp(revokeSend));
+            assertEquals(0, revokeSend.flags(), "no completion asked");
+            closed.await(10, TimeUnit.SECONDS);
+            dev.vmbus.bus.ChannelEvent end = await("the channel's end").atMost(10, TimeUnit.SECONDS)
+                    .until(host::ended, java.util.Objects::nonNull);
+            assertEquals(dev.vmbus.channel.ChannelState.CLOSED, end.state(), end.toString());
+        }
+    }
+
+    /** The guest's next packet that is not a receive completion. */
+    private static dev.vmbus.channel.Packet nextRequest(NicHost host) {
+        while (true) {
+            dev.vmbus.channel.Packet p = host.next();
+            if (!p.isCompletion()) {
+                return p;
+            }
+        }
+    }
+
     /** The host rescinds the NIC's channel: the backend is closed on the thread that handed it the host's frames. */
     @Test
     void aRescindedNicClosesItsBackendOnItsChannelsThread() throws Exception {

@@ -84,6 +84,8 @@ final class NicHost implements AutoCloseable {
     final List<Packet> seen = new CopyOnWriteArrayList<>();
     final List<RndisMessage> rndisSeen = new CopyOnWriteArrayList<>();
     final List<ChannelEvent> events = new CopyOnWriteArrayList<>();
+    /** The guest's bus verticle (its channels close in order through {@link VmbusVerticle#closeChannels}). */
+    final VmbusVerticle guest;
     private final Context hostContext;
     private final Queue<Packet> received = new ConcurrentLinkedQueue<>();
     /** The echo channel's packets from the guest, and its host end once {@link #echo} offered it. */
@@ -122,7 +124,8 @@ final class NicHost implements AutoCloseable {
             DeviceRegistry registry = DeviceRegistry.of(List.of(handler, new OneClassPlugin("echo", ECHO_CLASS,
                             () -> packet -> Future.succeededFuture(Reply.echo()))),
                     Map.of("netvsc", config.copy().put("enabled", true)), TransportType.SIM);
-            vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, 0)).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            guest = new VmbusVerticle(bus.guest(), registry, 0);
+            vertx.deployVerticle(guest).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
                 @Override
                 public void opened(ChannelLink l) {
