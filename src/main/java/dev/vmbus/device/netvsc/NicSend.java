@@ -29,9 +29,10 @@ import java.util.List;
  * <p>With subchannels, each frame goes out on the queue its flow names, as Linux's {@code netvsc_pick_tx} does: the
  * frame's {@link FlowHash} picks one of the 16 entries of the send indirection table (the host's NVSP 134, else
  * entry {@code i} is queue {@code i % queues}), and the frame is sent on that queue's channel, so every frame of a
- * flow leaves in order on one ring. An entry naming a queue that is not open sends on the primary. The send buffer
- * (and so the sections) is the primary's, shared by every queue; a section's completion comes on the channel its
- * frame went out on, and on no other (Linux looks it up in that channel's requestor).
+ * flow leaves in order on one ring, with that hash in a HASH_VALUE PPI as Linux sends it. An entry naming a queue
+ * that is not open sends on the primary. The send buffer (and so the sections) is the primary's, shared by every
+ * queue; a section's completion comes on the channel its frame went out on, and on no other (Linux looks it up in
+ * that channel's requestor).
  *
  * <p>Bursts: while the backend says more frames follow in the same task ({@link FramePort.Receiver}), frames for
  * the same queue go into the same section, PACKET_MSGs end to end, each starting on the host's packet alignment
@@ -52,6 +53,20 @@ final class NicSend {
      */
     private static final RndisMessage.Header TX_VLAN_HEADER = RndisMessage.Packet.header(List.of(
             PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 0)));
+    /**
+     * With more than one queue open, a frame's header carries its flow hash in a HASH_VALUE PPI (type 8) ahead of
+     * any VLAN PPI, as Linux's {@code netvsc_xmit} sends {@code skb_get_hash_raw} (the hash its {@code
+     * netvsc_pick_tx} chose the queue by) when {@code real_num_tx_queues > 1}: the value the host's send table maps
+     * to the channel the frame went out on, whose completion the host sends there ("so that the host could
+     * dispatch the TX done event for this packet back to this TX ring's channel", FreeBSD's {@code hn_encap}). The
+     * value is the header's last word, or the one before the VLAN PPI.
+     */
+    private static final RndisMessage.Header TX_HASH_HEADER = RndisMessage.Packet.header(List.of(
+            PerPacketInfo.u32(PerPacketInfo.TYPE_HASH_VALUE, 0)));
+    private static final RndisMessage.Header TX_HASH_VLAN_HEADER = RndisMessage.Packet.header(List.of(
+            PerPacketInfo.u32(PerPacketInfo.TYPE_HASH_VALUE, 0), PerPacketInfo.u32(PerPacketInfo.TYPE_VLAN, 0)));
+    /** A u32 PPI's length, header included (where the hash sits before a VLAN PPI). */
+    private static final int U32_PPI = TX_HASH_VLAN_HEADER.length() - TX_HASH_HEADER.length();
 
     private final Nic nic;
     private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
@@ -65,6 +80,8 @@ final class NicSend {
     /** The open queues by index (null where none is open), rebuilt whenever a queue opens or ends. */
     private volatile NicQueue[] byIndex = new NicQueue[0];
     private long sendSequence;
+    /** The flow hash {@link #queueFor} last found, or 0 (a frame with 0 goes without a hash PPI, as Linux's). */
+    private int flowHash;
     private boolean paused;
     /** The section a burst is being written into, or -1; the queue it goes out on. */
     private int openIndex = -1;
@@ -168,14 +185,19 @@ final class NicSend {
         }
     }
 
-    /** The queue frame {@code f[0, length)} goes out on: its flow's entry of the send table, else the primary. */
+    /**
+     * The queue frame {@code f[0, length)} goes out on: its flow's entry of the send table, else the primary; its
+     * flow hash is left in {@link #flowHash} (0 with one queue, and no hash PPI is sent then).
+     */
     private NicQueue queueFor(byte[] f, int length) {
         NicQueue[] queues = byIndex;
         NicQueue primary = queues.length > 0 ? queues[0] : null;
+        flowHash = 0;
         if (queues.length < 2) {
             return primary;
         }
         int hash = FlowHash.of(f, length);
+        flowHash = hash;
         int[] table = sendTable;
         int index;
         if (table != null && table.length > 0) {
@@ -269,7 +291,11 @@ final class NicSend {
      */
     private boolean append(byte[] f, int length) {
         NicQueue q = queueFor(f, length);
-        int raw = Vlan.tagged(f, 0, length) ? TX_VLAN_HEADER.length() + length - Vlan.TAG : TX_HEADER.length() + length;
+        boolean tagged = Vlan.tagged(f, 0, length);
+        int wire = tagged ? length - Vlan.TAG : length;
+        // the hash PPI only where it fits: the longest frames a section holds (the MTU's) go without one
+        int hash = flowHash != 0 && header(tagged, true).length() + wire <= sectionSize ? flowHash : 0;
+        int raw = header(tagged, hash != 0).length() + wire;
         if (openIndex >= 0) {
             int at = align(openLength);
             if (q != openQueue || openFrames >= Math.max(1, nic.bringUp.maxPacketsPerMessage)
@@ -280,7 +306,7 @@ final class NicSend {
                 MemorySegment memory = nic.sendMemory;
                 long previous = (long) openIndex * sectionSize + openLast;
                 memory.set(U32, previous + 4, memory.get(U32, previous + 4) + (at - openLength));
-                write(f, length, at);
+                write(f, length, at, hash);
                 return true;
             }
         }
@@ -293,7 +319,7 @@ final class NicSend {
         openLength = 0;
         openFrames = 0;
         openBytes = 0;
-        write(f, length, 0);
+        write(f, length, 0, hash);
         return true;
     }
 
@@ -302,26 +328,31 @@ final class NicSend {
         return (length + a - 1) / a * a;
     }
 
+    /** The PACKET_MSG header of a frame: with a VLAN PPI if {@code tagged}, a hash PPI before it if {@code hashed}. */
+    private static RndisMessage.Header header(boolean tagged, boolean hashed) {
+        return hashed ? (tagged ? TX_HASH_VLAN_HEADER : TX_HASH_HEADER) : (tagged ? TX_VLAN_HEADER : TX_HEADER);
+    }
+
     /**
      * Writes {@code f[0, length)} as a PACKET_MSG at {@code at} in the open section (it fits: the caller checked); a
-     * tagged frame without its tag, which goes into the VLAN PPI.
+     * tagged frame without its tag, which goes into the VLAN PPI; {@code hash}, unless 0, in a hash PPI.
      */
-    private void write(byte[] f, int length, int at) {
+    private void write(byte[] f, int length, int at, int hash) {
         MemorySegment memory = nic.sendMemory;
         long base = (long) openIndex * sectionSize + at;
-        int wire;
-        int head;
-        if (Vlan.tagged(f, 0, length)) {
-            wire = length - Vlan.TAG;
-            head = TX_VLAN_HEADER.write(memory, base, wire);
+        boolean tagged = Vlan.tagged(f, 0, length);
+        int wire = tagged ? length - Vlan.TAG : length;
+        int head = header(tagged, hash != 0).write(memory, base, wire);
+        if (hash != 0) {
+            memory.set(U32, base + head - 4 - (tagged ? U32_PPI : 0), hash);
+        }
+        if (tagged) {
             memory.set(U32, base + head - 4, Vlan.ndisInfo(Vlan.tci(f, 0)));
             MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, Vlan.AT);
             MemorySegment.copy(f, Vlan.AT + Vlan.TAG, memory, ValueLayout.JAVA_BYTE, base + head + Vlan.AT,
                     wire - Vlan.AT);
             vlanTagged++;
         } else {
-            wire = length;
-            head = TX_HEADER.write(memory, base, length);
             MemorySegment.copy(f, 0, memory, ValueLayout.JAVA_BYTE, base + head, length);
         }
         openLast = at;

@@ -3,6 +3,7 @@ package dev.vmbus.device.netvsc;
 import dev.vmbus.channel.Packet;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
+import dev.vmbus.net.PerPacketInfo;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.ring.PacketType;
@@ -101,6 +102,12 @@ class NetvscVrssTest {
                 }
                 RndisMessage.Packet sent = (RndisMessage.Packet) RndisMessage.decode(sendBuffer.read(
                         (long) m.sectionIndex() * NicHost.SECTION, m.sectionSize()));
+                // its flow hash in a HASH_VALUE PPI, as Linux's netvsc_xmit sends it with more than one queue: the
+                // host's send table (none sent here: entry i is queue i % 3) maps it to the channel it came on
+                assertEquals(1, sent.info().size(), sent.info().toString());
+                assertEquals(PerPacketInfo.TYPE_HASH_VALUE, sent.info().getFirst().type());
+                int hash = sent.info().getFirst().u32();
+                assertEquals(NicHost.RELID + (hash & 15) % 3, p.relid(), "hash 0x" + Integer.toHexString(hash));
                 int flow = -1;
                 for (int seed = 0; seed < flows; seed++) {
                     if (java.util.Arrays.equals(sent.frame(), NetvscDataTest.frame(200, seed))) {
@@ -134,6 +141,51 @@ class NetvscVrssTest {
                             && n.getJsonObject("sendSections").getInteger("inUse") == 2 * flows - lost,
                     lost + " frames of the ended queue dropped and their sections free, the other "
                             + (2 * flows - lost) + " still in use");
+        }
+    }
+
+    /**
+     * With more than one queue a tagged frame carries its hash PPI before its VLAN PPI, as Linux's netvsc_xmit puts
+     * them; the longest tagged frame a section holds (at the MTU a section allows) has no room for the hash and goes
+     * with its VLAN PPI alone.
+     */
+    @Test
+    void aTaggedFrameCarriesItsHashBeforeItsTagUnlessItsSectionHasNoRoomForIt() throws Exception {
+        try (NicHost host = new NicHost(new JsonObject().put("queues", 3).put("mtu", 9000), HostTransport.Buffers.UIO)) {
+            assertTrue(host.bringUp(new NetvspAnswers() {
+                @Override
+                public RndisMessage rndis(RndisMessage request) {
+                    return request instanceof RndisMessage.Query q && q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE
+                            ? new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_SUCCESS, NetvspAnswers.u32(9000))
+                            : NetvspAnswers.standard(request);
+                }
+            }));
+            JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up") && n.getJsonArray("queues").size() == 3,
+                    "3 queues up");
+            int longest = nic.getInteger("mtu") + 14 + 4;
+            List<List<Integer>> types = new java.util.ArrayList<>();
+            for (int length : new int[] {200, longest}) {
+                byte[] f = NetvscDataTest.frame(length, 5);
+                dev.vmbus.net.Vlan.writeTag(f, dev.vmbus.net.Vlan.AT, 0x2007);
+                host.vertx.eventBus().send(EventBusPort.txAddress("vmbus0"), Buffer.buffer(f));
+                RndisMessage.Packet sent = nextSent(host);
+                assertEquals(length - 4, sent.frame().length, "the tag went out of band");
+                types.add(sent.info().stream().map(PerPacketInfo::type).toList());
+            }
+            assertEquals(List.of(List.of(PerPacketInfo.TYPE_HASH_VALUE, PerPacketInfo.TYPE_VLAN),
+                    List.of(PerPacketInfo.TYPE_VLAN)), types);
+        }
+    }
+
+    /** The next frame the guest sends the host, decoded from its send section. */
+    private static RndisMessage.Packet nextSent(NicHost host) throws Exception {
+        while (true) {
+            Packet p = host.next();
+            if (p.type() == PacketType.DATA_INBAND && NicHost.nvsp(p) instanceof NvspMessage.RndisPacket m
+                    && m.channelType() == Nvsp.CHANNEL_DATA) {
+                return (RndisMessage.Packet) RndisMessage.decode(host.buffer(ChannelBuffer.Kind.SEND)
+                        .read((long) m.sectionIndex() * NicHost.SECTION, m.sectionSize()));
+            }
         }
     }
 }
