@@ -155,8 +155,14 @@ final class NicBringUp {
                     ? Math.max(4, 1 << c.packetAlignmentFactor()) : 4;
             nic.control.set(Rndis.OID_GEN_CURRENT_PACKET_FILTER, NicControl.u32(Rndis.FILTER_NONE),
                     "packet filter NONE", () ->
-                    nic.control.query(Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, "MAXIMUM_FRAME_SIZE", v -> {
-                        long hostMtu = Integer.toUnsignedLong(NicControl.u32(v, 4, "MAXIMUM_FRAME_SIZE"));
+                    nic.control.query(Rndis.OID_GEN_MAXIMUM_FRAME_SIZE, "MAXIMUM_FRAME_SIZE", true, v -> {
+                        // a host that does not say leaves the NIC its own MTU, as rndis_filter_device_add leaves it
+                        long hostMtu = v == null ? nic.settings.mtu()
+                                : Integer.toUnsignedLong(NicControl.u32(v, 4, "MAXIMUM_FRAME_SIZE"));
+                        if (v == null) {
+                            Nic.LOG.info("netvsc " + nic.name + ": the host did not say its MTU: the NIC keeps its"
+                                    + " own, as Linux's netvsc does");
+                        }
                         if (hostMtu < MIN_LINK_MTU || hostMtu > NetvscSettings.MAX_MTU) {
                             throw new NetvscFault("the host's MTU " + hostMtu + " is outside " + MIN_LINK_MTU + ".."
                                     + NetvscSettings.MAX_MTU);
@@ -188,8 +194,16 @@ final class NicBringUp {
                 throw new NetvscFault("the host's MAC address has " + v.length + " bytes, not 6");
             }
             nic.mac = java.util.Arrays.copyOf(v, 6);
-            nic.control.query(Rndis.OID_GEN_MEDIA_CONNECT_STATUS, "MEDIA_CONNECT_STATUS", s -> {
-                nic.link = NicControl.u32(s, 4, "MEDIA_CONNECT_STATUS") == Rndis.MEDIA_STATE_CONNECTED;
+            nic.control.query(Rndis.OID_GEN_MEDIA_CONNECT_STATUS, "MEDIA_CONNECT_STATUS", true, s -> {
+                if (s != null) {
+                    nic.link = NicControl.u32(s, 4, "MEDIA_CONNECT_STATUS") == Rndis.MEDIA_STATE_CONNECTED;
+                } else {
+                    // Linux's rndis_set_link_state takes only a successful answer, and its link state is connected
+                    // until the host says otherwise: the host's indication, if one came, else up
+                    nic.link = nic.link || !nic.rx.linkIndicated;
+                    Nic.LOG.info("netvsc " + nic.name + ": the host did not say the link state: " + (nic.link
+                            ? "up" : "down") + ", as Linux's netvsc takes it");
+                }
                 nic.vrss.start();
             });
         });

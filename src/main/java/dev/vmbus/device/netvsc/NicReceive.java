@@ -49,6 +49,8 @@ final class NicReceive {
     /** The timer that ends a network change's bounce, or -1. */
     private long bounce = -1;
     volatile long statusIndications;
+    /** Whether the host has said the link state in an indication (MEDIA_CONNECT or MEDIA_DISCONNECT). */
+    boolean linkIndicated;
     /** A frame went to the backend since {@link Nic#batch} last looked (it then reads the backend at once). */
     boolean wroteOut;
 
@@ -136,6 +138,7 @@ final class NicReceive {
         statusIndications++;
         if (s.status() == Rndis.STATUS_MEDIA_CONNECT || s.status() == Rndis.STATUS_MEDIA_DISCONNECT) {
             boolean up = s.status() == Rndis.STATUS_MEDIA_CONNECT;
+            linkIndicated = true;
             if (up != nic.link) {
                 nic.link = up;
                 Nic.LOG.info("netvsc " + nic.name + ": link " + (up ? "up" : "down"));

@@ -197,6 +197,40 @@ class NetvscBringUpTest {
     }
 
     /**
+     * A host that refuses the MTU and link queries: the NIC keeps its own MTU and takes the link as up, as Linux's
+     * rndis_filter_device_add goes on (it takes the host's MTU only from a successful answer, and its link state is
+     * connected until the host says otherwise); a disconnect the host indicated before still holds.
+     */
+    @Test
+    void mtuAndLinkQueriesTheHostRefusesLeaveTheNicsOwnMtuAndTheLinkUp() throws Exception {
+        for (boolean disconnectFirst : new boolean[] {false, true}) {
+            try (NicHost host = new NicHost(new JsonObject().put("mtu", 1400), HostTransport.Buffers.UIO)) {
+                assertTrue(host.bringUp(new NetvspAnswers() {
+                    @Override
+                    public RndisMessage rndis(RndisMessage request) {
+                        if (request instanceof RndisMessage.Query q && (q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE
+                                || q.oid() == Rndis.OID_GEN_MEDIA_CONNECT_STATUS)) {
+                            if (disconnectFirst && q.oid() == Rndis.OID_GEN_MAXIMUM_FRAME_SIZE) {
+                                try {
+                                    host.deliver(List.of(new RndisMessage.IndicateStatus(
+                                            Rndis.STATUS_MEDIA_DISCONNECT, new byte[0]).encode()), Nvsp.CHANNEL_CONTROL);
+                                } catch (Exception e) {
+                                    throw new AssertionError(e);
+                                }
+                            }
+                            return new RndisMessage.QueryComplete(q.requestId(), Rndis.STATUS_NOT_SUPPORTED, new byte[0]);
+                        }
+                        return NetvspAnswers.standard(request);
+                    }
+                }));
+                JsonObject nic = host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+                assertEquals(1400, nic.getInteger("mtu"), nic.encode());
+                assertEquals(disconnectFirst ? "down" : "up", nic.getString("link"), nic.encode());
+            }
+        }
+    }
+
+    /**
      * Issue 21: "MTU up to what a send section holds". Every frame goes through a send section (no GPA-direct data
      * pages), so with the host's 6144-byte sections the NIC's MTU is 6144 - 44 (PACKET_MSG header) - 16 (the VLAN
      * PPI a tagged frame's tag moves into) - 14 (Ethernet header) = 6070 however much both ends would allow, and a
