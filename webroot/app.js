@@ -11,7 +11,8 @@ const HOST_ACTION_FIELDS = {
   'shutdown': ['kind'], 'shift-clock': ['ms'], 'timesync-now': [], 'backup': [],
   'kvp-set': ['pool', 'key', 'value'], 'kvp-delete': ['pool', 'key'], 'kvp-enumerate': ['pool'],
   'copy-file': ['localFile', 'guestPath', 'name', 'overwrite', 'createPath'], 'cancel-copy': [],
-  'nic-link': ['up', 'nic'], 'nic-network-change': ['nic'], 'nic-reoffer': ['nic'], 'nic-fault': ['knob', 'on', 'nic']
+  'nic-link': ['up', 'nic'], 'nic-network-change': ['nic'], 'nic-migrated': ['nic'],
+  'nic-reoffer': ['nic'], 'nic-fault': ['knob', 'on', 'nic']
 };
 const NUMERIC_FIELDS = new Set(['relid', 'ms', 'pool', 'packets', 'nic']);
 const BOOLEAN_FIELDS = new Set(['overwrite', 'createPath', 'up', 'on']);

@@ -73,6 +73,15 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
             }
             return Future.succeededFuture(ok(nicName(k) + " told the guest its network changed (RNDIS NETWORK_CHANGE)"));
         });
+        actions.put("nic-migrated", p -> {
+            int k = nicIndex(p);
+            String not = host.nics().get(k).migrated();
+            if (not != null) {
+                throw new IllegalStateException(nicName(k) + " " + not);
+            }
+            return Future.succeededFuture(ok(nicName(k) + " told the guest its link is connected while it was (RNDIS"
+                    + " MEDIA_CONNECT, as Hyper-V after it moved the VM)"));
+        });
         actions.put("nic-reoffer", p -> {
             int k = nicIndex(p);
             HostNic n = host.nics().get(k);

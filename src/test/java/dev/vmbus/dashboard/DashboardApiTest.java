@@ -80,7 +80,8 @@ class DashboardApiTest {
         assertEquals(Set.copyOf(CLASSES.values()), Set.copyOf(config.getJsonArray("devices").getList()));
         assertEquals(true, config.getBoolean("host"));
         assertEquals(List.of("rescind", "offer", "reoffer", "inject-fault", "stop-heartbeat", "flood", "delay", "shutdown", "shift-clock", "timesync-now",
-                "backup", "kvp-set", "kvp-delete", "kvp-enumerate", "copy-file", "cancel-copy", "nic-link", "nic-network-change", "nic-reoffer",
+                "backup", "kvp-set", "kvp-delete", "kvp-enumerate", "copy-file", "cancel-copy", "nic-link", "nic-network-change", "nic-migrated",
+                "nic-reoffer",
                 "nic-fault"),
                 config.getJsonArray("hostActions").getList());
         assertEquals(false, config.getBoolean("tokenRequired"));

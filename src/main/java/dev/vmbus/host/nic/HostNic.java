@@ -335,12 +335,31 @@ public final class HostNic {
      * one; Linux's netvsc answers it by taking its carrier down for 2 s.
      */
     public boolean networkChange() {
+        return indicate(Rndis.STATUS_NETWORK_CHANGE);
+    }
+
+    /**
+     * Tells the guest its link is connected while it already is (an RNDIS INDICATE_STATUS MEDIA_CONNECT, as Hyper-V
+     * sends after it moved the VM, a live or quick migration); null once sent, else why nothing was sent (before
+     * RNDIS is initialised, or while the link is down, where a connect would only raise it). OpenVMM's netvsp never
+     * sends one; Linux's netvsc answers it by notifying its peers (a gratuitous ARP), the guest's NIC by announcing
+     * its MAC.
+     */
+    public String migrated() {
+        if (!link.up()) {
+            return "has its link down: a connect would raise it, not say the VM moved";
+        }
+        return indicate(Rndis.STATUS_MEDIA_CONNECT) ? null
+                : "has no RNDIS session with the guest yet: nothing to tell";
+    }
+
+    /** An RNDIS INDICATE_STATUS of {@code status} to the guest; false, sending nothing, before RNDIS is initialised. */
+    private boolean indicate(int status) {
         HostNicQueue primary = queues.get(0);
         if (primary == null || !rndis.rndisInitialized) {
             return false;
         }
-        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(Rndis.STATUS_NETWORK_CHANGE, new byte[0])
-                .encode());
+        toGuest.sendControl(primary, new RndisMessage.IndicateStatus(status, new byte[0]).encode());
         return true;
     }
 

@@ -300,6 +300,42 @@ class NetvscLoopbackTest {
         }
     }
 
+    /**
+     * The host says the link is connected while it is (host control {@code nic-migrated}, what Hyper-V sends after
+     * it moved the VM): the guest's NIC announces its MAC, a broadcast RARP from it, which the loopback host hands
+     * back; while the host's link is down the action refuses, sending nothing.
+     */
+    @Test
+    void aMigrationsConnectMakesTheGuestAnnounceItsMac() throws Exception {
+        try (TestAgent sim = AgentInternals.start(Agent.builder(config("sim")))) {
+            Vertx vertx = sim.vertx();
+            SimulatedHost host = AgentInternals.agent(sim).simulatedHost().orElseThrow();
+            awaitNic("the guest's NIC up", () -> guestNic(vertx), n -> "up".equals(n.getString("phase"))
+                    && "up".equals(n.getString("link")), () -> "host: " + hostNic(host).encode());
+            Queue<byte[]> back = new ConcurrentLinkedQueue<>();
+            vertx.eventBus().<Buffer>consumer(RX, m -> back.add(m.body().getBytes())).completion()
+                    .await(10, TimeUnit.SECONDS);
+            JsonObject said = new SimulatedHostControl(host).act("nic-migrated", new JsonObject())
+                    .await(10, TimeUnit.SECONDS);
+            assertTrue(said.getString("result").contains("MEDIA_CONNECT"), said.encode());
+            awaitBack(back, 1, () -> "no announcement came back; guest " + guestNic(vertx).encode());
+            byte[] mac = HostNic.parseMac(VmbusConfig.Nic.DEFAULT_MAC);
+            byte[] expected = new byte[60];
+            ByteBuffer.wrap(expected).put(new byte[] {-1, -1, -1, -1, -1, -1}).put(mac).putShort((short) 0x8035)
+                    .putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) 3)
+                    .put(mac).putInt(0).put(mac);
+            assertArrayEquals(expected, back.poll());
+            assertEquals(1L, guestNic(vertx).getLong("announcements"));
+
+            new SimulatedHostControl(host).act("nic-link", new JsonObject().put("up", false)).await(10, TimeUnit.SECONDS);
+            awaitNic("the guest's link down", () -> guestNic(vertx), n -> "down".equals(n.getString("link")),
+                    () -> "host: " + hostNic(host).encode());
+            Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () ->
+                    new SimulatedHostControl(host).act("nic-migrated", new JsonObject()).await(10, TimeUnit.SECONDS));
+            assertTrue(refused.getMessage().contains("has its link down"), refused.getMessage());
+        }
+    }
+
     /** An Ethernet frame to the NIC's MAC, type 0x88B5 (local experimental), carrying its number. */
     private static byte[] frame(int n) {
         byte[] f = new byte[60 + (n * 97) % 1455];
