@@ -388,15 +388,24 @@ final class NicHost implements AutoCloseable {
      * wrong answer (false).
      */
     boolean bringUp(NetvspAnswers a) throws Exception {
-        return answerUntilFilter(a, false);
+        return answerUntilFilter(a, false, true);
+    }
+
+    /**
+     * {@link #bringUp} without waiting for the guest to complete the last answer's transfer page: for a test whose
+     * backend holds the NIC's thread as it starts (right after that answer), which may keep the completion back until
+     * the test lets it go.
+     */
+    boolean bringUpUnsettled(NetvspAnswers a) throws Exception {
+        return answerUntilFilter(a, false, false);
     }
 
     /** Answers the guest until it sets a packet filter, none (0) included (true), or its channel ends (false). */
     boolean nextFilter(NetvspAnswers a) throws Exception {
-        return answerUntilFilter(a, true);
+        return answerUntilFilter(a, true, true);
     }
 
-    private boolean answerUntilFilter(NetvspAnswers a, boolean none) throws Exception {
+    private boolean answerUntilFilter(NetvspAnswers a, boolean none, boolean settle) throws Exception {
         while (true) {
             Packet p = nextWhileOpen();
             if (p == null) {
@@ -416,7 +425,9 @@ final class NicHost implements AutoCloseable {
                 }
                 if (request instanceof RndisMessage.Set s && s.oid() == Rndis.OID_GEN_CURRENT_PACKET_FILTER
                         && (none || ByteBuffer.wrap(s.info()).order(ByteOrder.LITTLE_ENDIAN).getInt(0) != 0)) {
-                    settle();
+                    if (settle) {
+                        settle();
+                    }
                     return true;
                 }
                 continue;
