@@ -186,7 +186,7 @@ final class NetvscDevice implements Device {
     @Override
     public JsonObject state() {
         JsonArray list = new JsonArray();
-        nics.values().forEach(n -> list.add(n.state()));
+        nics.values().forEach(n -> list.add(NicState.of(n)));
         return new JsonObject().put("backend", settings.backend().key()).put("nics", list)
                 .put("failed", new JsonArray(new java.util.ArrayList<>(failed.values())));
     }

@@ -6,7 +6,6 @@ import dev.vmbus.net.NetCodecException;
 import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.NvspMessage;
 import dev.vmbus.net.Readiness;
-import dev.vmbus.net.Rndis;
 import dev.vmbus.ring.PacketType;
 import dev.vmbus.spi.ChannelPort;
 import dev.vmbus.spi.DeviceChannel;
@@ -16,8 +15,6 @@ import dev.vmbus.transport.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -50,7 +47,7 @@ import java.util.logging.Logger;
  *
  * <p>Threads: the primary channel's context, {@link ChannelPort#context()} (its {@link dev.vmbus.spi.BatchHandler}
  * runs there, and so do bring-up, the backend's frames, the timers and the send futures). A subchannel's batches
- * are moved onto that context too, and so is {@link #close()}, called from the device's context. {@link #state()}
+ * are moved onto that context too, and so is {@link #close()}, called from the device's context. {@link NicState#of}
  * is read from the device's context: what it shows is volatile or a snapshot. The context is the port's, never
  * learnt from a callback: a send future that is already complete runs a callback on the thread that adds it, which
  * may be the device's.
@@ -95,7 +92,7 @@ final class Nic {
     }
 
     final Vertx vertx;
-    /** The primary channel's context: everything of this NIC but {@link #state()} runs there. */
+    /** The primary channel's context: everything of this NIC but {@link NicState#of} runs there. */
     final Context context;
     final ChannelPort port0;
     final DeviceChannel primary;
@@ -471,57 +468,5 @@ final class Nic {
 
     String macText() {
         return mac == null ? null : HexFormat.ofDelimiter(":").formatHex(mac);
-    }
-
-    // ------------------------------------------------------------------------------------------ state
-
-    JsonObject state() {
-        JsonObject s = new JsonObject().put("name", name).put("relid", relid())
-                .put("instance", primary.offer().instanceId().toString())
-                .put("phase", phase.name().toLowerCase(java.util.Locale.ROOT))
-                .put("backend", settings.backend().key())
-                .put("link", link ? "up" : "down")
-                .put("mac", macText())
-                .put("mtu", mtu)
-                .put("packetFilter", packetFilter)
-                .put("receiveMode", Rndis.filterWords(packetFilter))
-                .put("nvspVersion", nvspVersion == 0 ? null : Nvsp.versionName(nvspVersion))
-                .put("ndisVersion", nvspVersion == 0 ? null
-                        : Nvsp.NDIS_MAJOR + "." + Nvsp.ndisMinorFor(nvspVersion))
-                .put("controlPath", settings.controlOverSection() ? "send section" : "GPA-direct")
-                .put("sendTable", tx.sendTableJson());
-        if (failure != null) {
-            s.put("failure", failure);
-        }
-        List<NicQueue> qs = new ArrayList<>(queues.values());
-        qs.sort(java.util.Comparator.comparingInt(q -> q.index));
-        JsonArray queueJson = new JsonArray();
-        qs.forEach(q -> queueJson.add(q.json()));
-        s.put("queues", queueJson);
-        s.put("receiveSlots", new JsonObject().put("size", rx.slotSize).put("count", rx.slotCount));
-        s.put("sendSections", tx.sectionsJson());
-        s.put("drops", new JsonObject()
-                .put("notUp", dropsNotUp)
-                .put("tooLongToHost", tx.dropsTooLong)
-                .put("tooLongFromHost", rx.dropsTooLong)
-                .put("noSendSection", tx.dropsNoSection)
-                .put("queueEnded", tx.dropsQueueEnded)
-                .put("backend", rx.dropsBackend)
-                .put("empty", rx.dropsEmpty)
-                .put("hostSendErrors", tx.hostSendErrors));
-        s.put("vlanTagged", new JsonObject().put("fromHost", rx.vlanTagged).put("toHost", tx.vlanTagged));
-        s.put("statusIndications", rx.statusIndications).put("networkChanges", rx.networkChanges)
-                .put("announcements", tx.announcements).put("rssRefusals", vrss.rssRefusals)
-                .put("ignoredMessages", ignoredMessages);
-        s.put("rndis", new JsonObject().put("maxPacketsPerMessage", bringUp.maxPacketsPerMessage)
-                .put("packetAlignment", bringUp.packetAlignment));
-        FramePort backend = port;
-        if (backend != null) {
-            FramePort.Stats p = backend.stats();
-            s.put("port", new JsonObject().put("framesIn", p.framesIn()).put("bytesIn", p.bytesIn())
-                    .put("framesOut", p.framesOut()).put("bytesOut", p.bytesOut())
-                    .put("dropsOutsideFull", p.dropsOutsideFull()).put("dropsTooLong", p.dropsTooLong()));
-        }
-        return s;
     }
 }
