@@ -2,11 +2,9 @@ package dev.vmbus.host.nic;
 
 import dev.vmbus.channel.Offer;
 import dev.vmbus.config.VmbusConfig;
-import dev.vmbus.host.ReceiveSlots;
 import dev.vmbus.net.FramePort;
 import dev.vmbus.net.LoopbackPort;
 import dev.vmbus.net.NullPort;
-import dev.vmbus.net.Nvsp;
 import dev.vmbus.net.Rndis;
 import dev.vmbus.net.RndisMessage;
 import dev.vmbus.net.TapPort;
@@ -18,10 +16,8 @@ import dev.vmbus.transport.HostTransport;
 import dev.vmbus.transport.SharedGuestMemory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -143,7 +139,7 @@ public final class HostNic {
     /** The link, kept across opens. */
     final HostNicLink link;
     /** Why the backend stopped for good (its TAP deleted), or null. */
-    private String backendFailure;
+    String backendFailure;
 
     // figures since start
     long faultCount;
@@ -370,52 +366,8 @@ public final class HostNic {
 
     // ---- figures ----------------------------------------------------------------------------------------------
 
-    /** The NIC's state for the host's dashboard and {@code SimulatedHost.state()}. */
+    /** The NIC's state for the host's dashboard and {@code SimulatedHost.state()} ({@link HostNicState}). */
     public JsonObject state() {
-        JsonObject json = new JsonObject().put("device", name()).put("relid", offer.relid())
-                .put("instance", offer.instanceId().toString())
-                .put("phase", phase.name().toLowerCase()).put("backend", config.backend())
-                .put("mac", HexFormat.ofDelimiter(":").formatHex(mac)).put("mtu", config.mtu())
-                .put("link", link.up() ? "up" : "down").put("linkIndicated", link.indicated())
-                .put("backendFailure", backendFailure)
-                .put("queuesConfigured", config.queues())
-                .put("opens", opens).put("faults", faultCount);
-        if (nvsp.version != 0) {
-            json.put("nvspVersion", Nvsp.versionName(nvsp.version));
-        }
-        if (nvsp.ndisVersioned) {
-            json.put("ndisVersion", nvsp.ndisMajor + "." + nvsp.ndisMinor);
-        }
-        if (nvsp.ndisConfigured) {
-            json.put("ndisMtu", nvsp.ndisMtu);
-        }
-        json.put("packetFilter", rndis.packetFilter).put("rndisInitialized", rndis.rndisInitialized)
-                .put("subchannelsGranted", nvsp.subchannelsGranted)
-                .put("rssQueues", rndis.rssTable == null ? 0 : java.util.Arrays.stream(rndis.rssTable).distinct().count());
-        ReceiveSlots slots = nvsp.slots;
-        if (slots != null) {
-            json.put("receiveSlots", new JsonObject().put("size", slots.slotSize()).put("count", slots.count())
-                    .put("inUse", slots.count() - slots.free()).put("batchesOutstanding", slots.outstanding()));
-        }
-        if (nvsp.sendBuffer != null) {
-            json.put("sendSections", new JsonObject().put("size", SECTION_SIZE).put("count", nvsp.sectionCount));
-        }
-        JsonArray qs = new JsonArray();
-        queues.values().forEach(q -> qs.add(q.state()));
-        json.put("queues", qs);
-        json.put("drops", new JsonObject().put("notReady", toGuest.dropsNotReady).put("filter", toGuest.dropsFilter)
-                .put("tooLong", toGuest.dropsTooLong).put("backlog", toGuest.dropsBacklog).put("lso", rndis.dropsLso)
-                .put("backend", rndis.dropsBackend));
-        json.put("vlanTagged", new JsonObject().put("toGuest", toGuest.vlanToGuest)
-                .put("fromGuest", rndis.vlanFromGuest));
-        FramePort.Stats s = port.stats();
-        json.put("port", new JsonObject().put("framesIn", s.framesIn()).put("bytesIn", s.bytesIn())
-                .put("framesOut", s.framesOut()).put("bytesOut", s.bytesOut())
-                .put("dropsOutsideFull", s.dropsOutsideFull()).put("dropsTooLong", s.dropsTooLong())
-                .put("paused", toGuest.portPaused).put("pauses", toGuest.pausesJson()));
-        if (fault != null) {
-            json.put("failure", fault);
-        }
-        return json;
+        return HostNicState.of(this);
     }
 }
