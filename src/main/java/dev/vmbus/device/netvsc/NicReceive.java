@@ -189,7 +189,7 @@ final class NicReceive {
         io.vertx.core.Context here = nic.context;
         bounce = nic.vertx.setTimer(NETWORK_CHANGE_MS, id -> here.runOnContext(v -> {
             bounce = -1;
-            if (nic.link && nic.port == aware) {
+            if (nic.phase == Nic.Phase.UP && nic.link && nic.port == aware) { // not a backend closed meanwhile
                 aware.link(true);
             }
         }));
