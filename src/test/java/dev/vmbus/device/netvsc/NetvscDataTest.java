@@ -119,6 +119,32 @@ class NetvscDataTest {
     }
 
     /**
+     * What an Azure host sends a guest with accelerated networking (NVSP VF_ASSOCIATION), a SWITCH_DATA_PATH (a guest's
+     * message, which a host should not send) and an RNDIS KEEPALIVE: Linux's netvsc binds a VF on the first and answers
+     * none of them. The NIC serves no VF and answers none: each is counted in {@code ignoredMessages}, nothing is sent
+     * back, and frames still flow.
+     */
+    @Test
+    void aVfOfferADataPathSwitchAndAKeepaliveAreTakenAndLeftUnanswered() throws Exception {
+        try (NicHost host = NicHost.start()) {
+            assertTrue(host.bringUp(new NetvspAnswers() { }));
+            host.awaitNic(n -> n.getString("phase").equals("up"), "up");
+            Queue<byte[]> rx = listen(host);
+            host.seen.clear();
+            host.send(new NvspMessage.VfAssociation(1, 0x1234).encode(), 0, PacketType.DATA_INBAND, 0, null);
+            host.send(new NvspMessage.SwitchDataPath(1).encode(), 0, PacketType.DATA_INBAND, 0, null);
+            host.deliver(List.of(new RndisMessage.KeepAlive(9).encode()), Nvsp.CHANNEL_CONTROL);
+            byte[] f = frame(100, 8);
+            host.deliver(List.of(new RndisMessage.Packet(f, List.of()).encode()), Nvsp.CHANNEL_DATA);
+            assertArrayEquals(f, nextFrame(rx), "a frame after them");
+            host.settle();
+            JsonObject nic = host.awaitNic(n -> n.getLong("ignoredMessages") == 3, "three messages ignored");
+            assertEquals("up", nic.getString("phase"));
+            assertTrue(host.seen.stream().allMatch(Packet::isCompletion), "the NIC answered: " + host.seen);
+        }
+    }
+
+    /**
      * A host in a VLAN trunk, as Hyper-V's switch and OpenVMM's netvsp: the 802.1Q tag never inline, always in a VLAN
      * PPI. A tagged frame from the host reaches the backend with its tag after its addresses (priority and
      * drop-eligible kept); a tagged frame from the backend leaves without it, the tag in the PPI; an undersized VLAN
