@@ -454,6 +454,11 @@ function nicPanel(nic, now) {
   dropLine.textContent = 'drops: ' + (total === 0 ? 'none' : Object.entries(drops).filter(([, x]) => x > 0)
     .map(([k, x]) => `${words(k)} ${x}`).join(', '));
   box.appendChild(dropLine);
+  // what the host told the NIC that a user watching would want to know (docs/NETVSC.md)
+  const events = [['networkChanges', 'network changes'], ['announcements', 'MAC announced after a migration'],
+    ['rssRefusals', 'RSS parameters refused']].filter(([k]) => nic[k] > 0).map(([k, w]) => `${w} ${nic[k]}`);
+  const eventLine = el('p', 'host events: ' + (events.length ? events.join(', ') : 'none'), 'host-events');
+  box.appendChild(eventLine);
   return box;
 }
 

@@ -414,6 +414,7 @@ class DashboardBrowserTest {
         assertTrue(String.valueOf(run("return " + NIC + ".querySelector(\"dd[data-field='receiveSlots']\").textContent"))
                 .matches("\\d+ of \\d+ \\(\\d+ B each\\)"));
         assertEquals("drops: none", run("return " + NIC + ".querySelector('p.drops').textContent"));
+        assertEquals("host events: none", run("return " + NIC + ".querySelector('p.host-events').textContent"));
 
         // Traffic: 24 flows every 50 ms (at most 30 s) until every queue shows frames and bytes coming in from the
         // host, and queue 0 frames going out (all sends go out on the primary)
@@ -432,6 +433,13 @@ class DashboardBrowserTest {
             seen = String.valueOf(run(rates));
         }
         assertTrue(everyQueueMoves(seen), "per-queue rates (frames in / bytes in / frames out): " + seen);
+        nicChannelsOpen(ended);
+        // the host moves the VM, then the NIC to another network: the panel says what it told the NIC
+        String events = "const n = " + NIC + "; return n ? n.querySelector('p.host-events').textContent : ''";
+        assertEquals(200, h.act("nic-migrated", new JsonObject()).statusCode());
+        wait.until(b -> "host events: MAC announced after a migration 1".equals(run(events)));
+        assertEquals(200, h.act("nic-network-change", new JsonObject()).statusCode());
+        wait.until(b -> "host events: network changes 1, MAC announced after a migration 1".equals(run(events)));
         nicChannelsOpen(ended);
         assertEquals(List.of(), overflowing(), "the NIC's card fits");
         js.executeScript("window.scrollTo(0, document.getElementById('devices').offsetTop - 40)");
