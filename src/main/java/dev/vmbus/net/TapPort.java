@@ -345,7 +345,7 @@ public final class TapPort implements FramePort {
 
     @Override
     public boolean send(byte[] frame, int offset, int length) {
-        if (length > maxFrame - Vlan.TAG && (length > maxFrame || !Vlan.tagged(frame, offset, length))) {
+        if (Vlan.tooLong(frame, offset, length, maxFrame)) {
             dropsTooLong.incrementAndGet();
             return false;
         }

@@ -25,6 +25,14 @@ public final class Vlan {
         return length >= AT + TAG + 2 && (f[offset + AT] & 0xff) == TPID >>> 8 && f[offset + AT + 1] == 0;
     }
 
+    /**
+     * Whether {@code f[offset, offset + length)} is longer than a port whose largest frame is {@code largest} (an
+     * MTU's, its tag included) carries: an untagged frame may take {@link #TAG} bytes less.
+     */
+    public static boolean tooLong(byte[] f, int offset, int length, int largest) {
+        return length > largest - TAG && (length > largest || !tagged(f, offset, length));
+    }
+
     /** The TCI of a frame {@link #tagged} says has one. */
     public static int tci(byte[] f, int offset) {
         return (f[offset + AT + 2] & 0xff) << 8 | f[offset + AT + 3] & 0xff;

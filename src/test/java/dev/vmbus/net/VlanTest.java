@@ -62,6 +62,16 @@ public class VlanTest {
     }
 
     @Test
+    void anUntaggedFrameMayTakeFourBytesLessThanATaggedOne() {
+        byte[] plain = HexFormat.of().parseHex("0000000000bb0000000000aa86dd" + "60".repeat(1500));
+        byte[] tagged = tagged(plain, 100);
+        assertFalse(Vlan.tooLong(plain, 0, 1514, 1518));
+        assertTrue(Vlan.tooLong(plain, 0, 1515, 1518));
+        assertFalse(Vlan.tooLong(tagged, 0, 1518, 1518));
+        assertTrue(Vlan.tooLong(tagged, 0, 1519, 1518));
+    }
+
+    @Test
     void taggingInPlaceUsesTheFourBytesBefore() {
         byte[] plain = HexFormat.of().parseHex("0000000000bb0000000000aa86dd" + "60".repeat(40));
         byte[] room = new byte[20 + plain.length];

@@ -86,8 +86,7 @@ final class EventBusPort implements FramePort {
             }
             byte[] frame = buffer.getBytes();
             int length = frame.length;
-            if (length < ETHERNET_HEADER || length > maxFrame - Vlan.TAG
-                    && (length > maxFrame || !Vlan.tagged(frame, 0, length))) {
+            if (length < ETHERNET_HEADER || Vlan.tooLong(frame, 0, length, maxFrame)) {
                 dropsTooLong++;
                 refuse(m, "a frame of " + length + " bytes is outside " + ETHERNET_HEADER + ".." + (maxFrame - Vlan.TAG)
                         + " bytes (an Ethernet header to the NIC's largest frame; " + maxFrame + " with an 802.1Q tag)");

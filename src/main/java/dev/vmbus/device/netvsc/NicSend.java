@@ -306,7 +306,7 @@ final class NicSend {
                 MemorySegment memory = nic.sendMemory;
                 long previous = (long) openIndex * sectionSize + openLast;
                 memory.set(U32, previous + 4, memory.get(U32, previous + 4) + (at - openLength));
-                write(f, length, at, hash);
+                write(f, length, at, tagged, hash);
                 return true;
             }
         }
@@ -319,7 +319,7 @@ final class NicSend {
         openLength = 0;
         openFrames = 0;
         openBytes = 0;
-        write(f, length, 0, hash);
+        write(f, length, 0, tagged, hash);
         return true;
     }
 
@@ -335,12 +335,11 @@ final class NicSend {
 
     /**
      * Writes {@code f[0, length)} as a PACKET_MSG at {@code at} in the open section (it fits: the caller checked); a
-     * tagged frame without its tag, which goes into the VLAN PPI; {@code hash}, unless 0, in a hash PPI.
+     * {@code tagged} frame without its tag, which goes into the VLAN PPI; {@code hash}, unless 0, in a hash PPI.
      */
-    private void write(byte[] f, int length, int at, int hash) {
+    private void write(byte[] f, int length, int at, boolean tagged, int hash) {
         MemorySegment memory = nic.sendMemory;
         long base = (long) openIndex * sectionSize + at;
-        boolean tagged = Vlan.tagged(f, 0, length);
         int wire = tagged ? length - Vlan.TAG : length;
         int head = header(tagged, hash != 0).write(memory, base, wire);
         if (hash != 0) {
