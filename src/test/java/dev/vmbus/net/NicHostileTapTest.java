@@ -2,14 +2,12 @@ package dev.vmbus.net;
 
 import dev.vmbus.agent.Agent;
 import dev.vmbus.bench.Netns;
-import dev.vmbus.cli.Vmbus;
 import dev.vmbus.config.ConfigLoader;
 import dev.vmbus.config.InterfaceNames;
 import dev.vmbus.host.SimulatedHostControl;
 import dev.vmbus.os.Posix;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -18,15 +16,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.vmbus.net.TapGuest.*;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,9 +44,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("slow") // a guest process in a namespace per case
 class NicHostileTapTest {
-    private static final String TAP = "vmbus0";
-    private static final String PEER = "fe80::a";
-    private static final long WAIT_MS = 30_000;
 
     @TempDir
     Path tmp;
@@ -79,7 +72,7 @@ class NicHostileTapTest {
         Path log = tmp.resolve("run.log");
         try (Netns ns = Netns.create("taplink");
              Agent host = Agent.hostBuilder(ConfigLoader.parse(config.encode(), "test")).start()) {
-            Process guest = startGuest(ns, conf, log);
+            Process guest = startGuest(tmp, ns, conf, log);
             try {
                 SimulatedHostControl control = new SimulatedHostControl(host.simulatedHost().orElseThrow());
                 awaitLog(guest, log, "netvsc " + TAP + " up on channel");
@@ -111,25 +104,6 @@ class NicHostileTapTest {
         }
     }
 
-    /** {@code vmbus run --conf conf} in {@code ns}, its output to {@code log}. */
-    private Process startGuest(Netns ns, Path conf, Path log) throws IOException {
-        return ns.exec(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                        Vmbus.class.getName(), "run", "--conf", conf.toString())
-                .directory(tmp.toFile()).redirectOutput(log.toFile()).start();
-    }
-
-    private static void stop(Process guest) throws InterruptedException {
-        guest.destroy();
-        if (!guest.waitFor(10, TimeUnit.SECONDS)) {
-            guest.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-    }
-
-    private static JsonObject tapLink(Netns ns) throws IOException, InterruptedException {
-        return new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0);
-    }
-
     /**
      * The host removes the adapter and adds it back ({@code nic-reoffer}): the guest's new NIC takes the same TAP
      * name once the old one has let it go (an agent-made TAP is made again; a persistent one keeps the
@@ -139,7 +113,7 @@ class NicHostileTapTest {
     @ValueSource(booleans = {false, true})
     void aNicTheHostOffersAgainTakesItsTapBack(boolean persistentTap) throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest("reoffer", persistentTap, (ns, guest, log, control) -> {
+        withGuest(tmp, "reoffer", persistentTap, (ns, guest, log, control) -> {
             long opens = nic(control).getLong("opens");
             control.act("nic-reoffer", new JsonObject()).await(10, TimeUnit.SECONDS);
             awaitGuest(guest, log, "the NIC up again", () -> nic(control).getLong("opens") > opens
@@ -166,7 +140,7 @@ class NicHostileTapTest {
         "transactionIdPastSlots, true, is past the receive buffer's"})
     void theNicFaultsAloneAndItsTapGoesCleanly(String knob, boolean persistentTap, String reason) throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest("hostile", persistentTap, (ns, guest, log, control) -> {
+        withGuest(tmp, "hostile", persistentTap, (ns, guest, log, control) -> {
             // the NIC carries frames both ways before the fault: the host loops back what the TAP sends
             long before = framesToGuest(control);
             for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
@@ -230,7 +204,7 @@ class NicHostileTapTest {
     @ValueSource(booleans = {false, true})
     void theAdministratorsMtuAndDeleteAreTakenAndTold(boolean persistentTap) throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest("tapadmin", persistentTap, (ns, guest, log, control) -> {
+        withGuest(tmp, "tapadmin", persistentTap, (ns, guest, log, control) -> {
             // the peer's address resolved for good: the echo request itself goes out, no solicitation first
             ns.ip("neigh", "add", PEER, "lladdr", "02:00:5e:10:00:0a", "dev", TAP, "nud", "permanent");
             ns.ip("link", "set", "dev", TAP, "mtu", "9000");
@@ -280,7 +254,7 @@ class NicHostileTapTest {
     @Test
     void thePacketFilterFollowsTheTapsPromiscuityAndUpDown() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest("promisc", false, (ns, guest, log, control) -> {
+        withGuest(tmp, "promisc", false, (ns, guest, log, control) -> {
             int usual = Rndis.FILTER_DIRECTED | Rndis.FILTER_ALL_MULTICAST | Rndis.FILTER_BROADCAST;
             awaitFilter(guest, log, control, usual);
             ns.ip("link", "set", "dev", TAP, "promisc", "on");
@@ -318,7 +292,7 @@ class NicHostileTapTest {
     @Test
     void theHostsNetworkChangeTakesTheTapsCarrierDownAndUpAgain() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest("netchange", false, (ns, guest, log, control) -> {
+        withGuest(tmp, "netchange", false, (ns, guest, log, control) -> {
             assertFalse(flags(ns).contains("NO-CARRIER"), flags(ns).toString());
             control.act("nic-network-change", new JsonObject()).await(10, TimeUnit.SECONDS);
             awaitGuest(guest, log, "the TAP without its carrier", () -> flags(ns).contains("NO-CARRIER"),
@@ -345,166 +319,4 @@ class NicHostileTapTest {
                         + "; the guest's output:\n" + tail(log));
     }
 
-    /** utime + stime of a process, in clock ticks ({@code /proc/PID/stat}). */
-    private static long cpuTicks(Process p) throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-    }
-
-    /** What a case does once the guest's NIC and its TAP are up, with the TAP's address. */
-    private interface GuestCase {
-        void run(Netns ns, Process guest, Path log, SimulatedHostControl control) throws Exception;
-    }
-
-    /**
-     * A guest ({@code vmbus run}) in namespace {@code nsName} against a host in this JVM ({@link #loopbackHost}),
-     * its TAP made persistent first if {@code persistentTap}; {@code body} runs once the NIC is up, then the guest
-     * is stopped, and must not have crashed a thread.
-     */
-    private void withGuest(String nsName, boolean persistentTap, GuestCase body) throws Exception {
-        JsonObject config = loopbackHost();
-        Path log = tmp.resolve("run.log");
-        try (Netns ns = Netns.create(nsName);
-             Agent host = Agent.hostBuilder(ConfigLoader.parse(config.encode(), "test")).start()) {
-            if (persistentTap) {
-                ns.ip("tuntap", "add", "dev", TAP, "mode", "tap");
-            }
-            Process guest = startGuest(ns, tmp.resolve("vmbus.json"), log);
-            try {
-                SimulatedHostControl control = new SimulatedHostControl(host.simulatedHost().orElseThrow());
-                upWithAddress(guest, log, ns);
-                body.run(ns, guest, log, control);
-            } finally {
-                stop(guest);
-            }
-            assertEquals(List.of(), Files.readAllLines(log).stream().filter(l -> l.contains("Exception in thread"))
-                    .toList(), "the guest crashed a thread");
-        }
-    }
-
-    /**
-     * The guest's NIC on TAP {@link #TAP}, the host's looping back each frame, heartbeats every 200 ms, written to
-     * {@code vmbus.json} for the guest.
-     */
-    private JsonObject loopbackHost() throws IOException {
-        JsonObject config = new JsonObject()
-                .put("transport", new JsonObject().put("type", "shm").put("shmDir", tmp.resolve("shm").toString()))
-                .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
-                        .put("backend", "tap").put("tap", TAP)))
-                .put("host", new JsonObject().put("heartbeatIntervalMs", 200)
-                        .put("nic", new JsonObject().put("enabled", true).put("backend", "loopback")))
-                .put("dashboard", new JsonObject().put("enabled", false));
-        Files.writeString(tmp.resolve("vmbus.json"), config.encodePrettily());
-        return config;
-    }
-
-    /** Waits for the guest's NIC and its TAP to be up, then gives the TAP address fe80::b alone. */
-    private static void upWithAddress(Process guest, Path log, Netns ns) throws Exception {
-        awaitLog(guest, log, "netvsc " + TAP + " up on channel");
-        awaitTap(guest, log, ns, true);
-        ns.ip("link", "set", "dev", TAP, "addrgenmode", "none");
-        ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");
-    }
-
-    /** One ping of the peer's link-local address over the TAP (it needs no answer: its neighbour solicitation goes
-     * out through the NIC and comes back). */
-    private static void ping(Netns ns) throws IOException, InterruptedException {
-        ping(ns, 56);
-    }
-
-    /** {@link #ping(Netns)} with {@code size} bytes of ICMP data. */
-    private static void ping(Netns ns, int size) throws IOException, InterruptedException {
-        Process p = ns.exec("ping", "-6", "-n", "-c", "1", "-W", "1", "-s", Integer.toString(size), PEER + "%" + TAP)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(5, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-    }
-
-    private static boolean tapExists(Netns ns) throws InterruptedException {
-        try {
-            ns.ip("link", "show", "dev", TAP);
-            return true;
-        } catch (IOException gone) {
-            return false;
-        }
-    }
-
-    /** Waits until the TAP is up ({@code up}) or without carrier. */
-    private static void awaitTap(Process guest, Path log, Netns ns, boolean up) throws Exception {
-        String flag = up ? "LOWER_UP" : "NO-CARRIER";
-        awaitGuest(guest, log, "TAP " + TAP + " " + flag, () -> tapExists(ns)
-                && new JsonArray(ns.ip("-j", "link", "show", "dev", TAP)).getJsonObject(0).getJsonArray("flags")
-                .contains(flag), () -> "TAP " + TAP + " never " + flag + ": " + (tapExists(ns)
-                ? ns.ip("link", "show", "dev", TAP) : "gone") + "; the guest's output:\n" + tail(log));
-    }
-
-    private static JsonObject device(SimulatedHostControl control, String name) throws Exception {
-        JsonArray devices = control.state().await(10, TimeUnit.SECONDS).getJsonArray("devices");
-        for (int i = 0; i < devices.size(); i++) {
-            if (name.equals(devices.getJsonObject(i).getString("device"))) {
-                return devices.getJsonObject(i);
-            }
-        }
-        throw new AssertionError("the host shows no " + name + ": " + devices.encode());
-    }
-
-    private static JsonObject nic(SimulatedHostControl control) throws Exception {
-        return device(control, "nic");
-    }
-
-    /** Frames the host's NIC sent the guest, over its queues. */
-    private static long framesToGuest(SimulatedHostControl control) throws Exception {
-        JsonArray queues = nic(control).getJsonArray("queues");
-        long n = 0;
-        for (int i = 0; i < queues.size(); i++) {
-            n += queues.getJsonObject(i).getLong("framesToGuest", 0L);
-        }
-        return n;
-    }
-
-    private static JsonObject heartbeat(SimulatedHostControl control) throws Exception {
-        return device(control, "heartbeat");
-    }
-
-    private static void awaitLog(Process guest, Path log, String text) throws Exception {
-        awaitGuest(guest, log, "'" + text + "' from the guest", () -> Files.readString(log).contains(text),
-                () -> "no '" + text + "' from the guest within " + WAIT_MS + " ms; its output:\n" + tail(log));
-    }
-
-    /**
-     * Waits (at most {@link #WAIT_MS}, looking every 50 ms) until {@code condition} holds; fails at once if the guest
-     * exits first, and with {@code failure}'s text if the time runs out.
-     */
-    private static void awaitGuest(Process guest, Path log, String what, Callable<Boolean> condition,
-                                   Callable<String> failure) throws Exception {
-        try {
-            await(what).atMost(WAIT_MS, TimeUnit.MILLISECONDS).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> {
-                if (condition.call()) {
-                    return true;
-                }
-                checkAlive(guest, log);
-                return false;
-            });
-        } catch (ConditionTimeoutException e) {
-            throw new AssertionError(failure.call(), e);
-        }
-    }
-
-    private static void checkAlive(Process guest, Path log) {
-        if (!guest.isAlive()) {
-            throw new AssertionError("the guest exited with status " + guest.exitValue() + "; its output:\n"
-                    + tail(log));
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        } catch (IOException e) {
-            return "(no output: " + e.getMessage() + ")";
-        }
-    }
 }
