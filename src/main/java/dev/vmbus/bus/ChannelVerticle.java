@@ -353,6 +353,9 @@ public final class ChannelVerticle extends VerticleBase {
             }
             case RESCINDED -> {
                 LOG.info("channel " + offer.relid() + " rescinded: " + reason);
+                // our end lets the ring and buffers go, as Linux's driver closes a rescinded channel in its remove:
+                // the shm transport would otherwise keep the files mapped, the host's deleted copies with them
+                driver.close();
                 publishAndUndeploy(reason);
             }
             default -> { } // closed by stop(), which publishes once the host confirmed

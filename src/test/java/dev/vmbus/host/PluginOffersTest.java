@@ -99,6 +99,25 @@ class PluginOffersTest {
         hostSide = Agent.hostBuilder(config).start();
         agent = guest(config).start();
         scenario(hostSide.simulatedHost().orElseThrow(), agent.vertx());
+        // both ends let a rescinded channel's ring go (the host a second after it ends, once it deleted the file):
+        // once the re-offers have settled no mapping of a deleted ring is left in this process, host's or guest's
+        await("no mapping of a rescinded channel's deleted ring").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> mappingsPerFile(tmp.resolve("shm")).keySet().stream().noneMatch(f -> f.endsWith("(deleted)")));
+        assertEquals(2, mappingsPerFile(tmp.resolve("shm")).get("7.ring"), "the live ring, by host and guest: "
+                + mappingsPerFile(tmp.resolve("shm")));
+    }
+
+    /** Lines of this process's {@code maps} that map a file in {@code dir}, by file name. */
+    private static java.util.Map<String, Integer> mappingsPerFile(Path dir) throws java.io.IOException {
+        java.util.Map<String, Integer> byName = new java.util.TreeMap<>();
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/maps"))) {
+            int at = line.indexOf(dir.toString() + "/");
+            if (at >= 0) {
+                byName.merge(line.substring(at + dir.toString().length() + 1), 1, Integer::sum);
+            }
+        }
+        return byName;
     }
 
     private void scenario(SimulatedHost host, Vertx guest) throws Exception {
