@@ -362,8 +362,14 @@ public final class ShmGuest implements GuestTransport {
             return files.getFirst().segment();
         }
 
+        private boolean closed;
+
+        /** Unmaps every file, once; on the owner's context. */
         void close() {
-            files.forEach(MappedRingFile::close);
+            if (!closed) {
+                closed = true;
+                files.forEach(MappedRingFile::close);
+            }
         }
     }
 
@@ -392,14 +398,24 @@ public final class ShmGuest implements GuestTransport {
             interruptHandler.run();
         }
 
-        /** The channel is gone under us; tell the owner on its own context. */
+        /**
+         * The channel is gone under us: tell the owner on its own context, then unmap the files there (the driver
+         * stops in {@code ended}, so nothing reads the rings after it; a later access fails cleanly), as the uio
+         * transport does. The host deleted them, so nothing else gives their pages back.
+         */
         void lost(EndReason reason) {
             if (closed) {
                 return;
             }
             closed = true;
             closeBy(reason.text());
-            owner.runOnContext(v -> ended(reason));
+            owner.runOnContext(v -> {
+                try {
+                    ended(reason);
+                } finally {
+                    ring.close();
+                }
+            });
         }
 
         /** Closes the signal socket from our side, remembering why, so its close is not taken for the host's. */
