@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static dev.vmbus.net.TapGuest.*;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,6 +92,66 @@ class NicChurnTest {
                     () -> "the host's mappings of its files: " + shmMappings(Path.of("/proc/self/maps"), shm)
                             + ", after the first re-offer " + warm);
         });
+    }
+
+    /**
+     * A developer's loop against one simulated host: the agent restarted again and again, stopped as systemd stops
+     * it (SIGTERM, an orderly close) or killed (SIGKILL: the host sees its sockets go). Once each agent has gone,
+     * the host maps and holds open the files of the channels it offers and no more, and the sockets it listens on:
+     * what it opened for the agent before is let go.
+     */
+    @Test
+    void theHostGivesBackWhatEachAgentThatLeftHeld() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
+        withGuest(tmp, "churnagent", false, (ns, first, firstLog, control) -> {
+            String shm = tmp.resolve("shm").toString();
+            stop(first);
+            Map<String, Integer> offered = awaitSettled(shm);
+            System.out.println("the host holds, with no agent: " + offered);
+            for (int run = 2; run <= 1 + CYCLES / 2; run++) {
+                Path log = tmp.resolve("run" + run + ".log");
+                Process guest = startGuest(tmp, ns, tmp.resolve("vmbus.json"), log);
+                try {
+                    upWithAddress(guest, log, ns);
+                    long before = framesToGuest(control);
+                    for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
+                        ping(ns);
+                    }
+                    assertTrue(framesToGuest(control) > before, "no frame through agent " + run + "'s NIC");
+                } finally {
+                    if (run % 2 == 0) {
+                        guest.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    } else {
+                        stop(guest);
+                    }
+                }
+                Map<String, Integer> now = awaitSettled(shm);
+                assertEquals(offered, now, "what the host holds of its files after agent " + run + " left ("
+                        + (run % 2 == 0 ? "killed" : "stopped") + ") and after the first");
+            }
+        });
+    }
+
+    /**
+     * This process's mappings and open files under {@code dir}, and its sockets (the host's control and signal
+     * sockets; this test's JVM has no others), once they stop changing: the same on three looks
+     * 500 ms apart (a removed channel's files go a second after its end), within 30 s.
+     */
+    private static Map<String, Integer> awaitSettled(String dir) throws Exception {
+        List<Map<String, Integer>> looks = new ArrayList<>();
+        await("this process's hold on " + dir + " to settle").atMost(30, TimeUnit.SECONDS)
+                .pollInterval(500, TimeUnit.MILLISECONDS).until(() -> {
+                    Map<String, Integer> held = shmMappings(Path.of("/proc/self/maps"), dir);
+                    Footprint.of(ProcessHandle.current().pid(), dir).files().forEach((kind, n) -> {
+                        if (kind.equals("shm") || kind.equals("socket")) {
+                            held.put("open " + kind + " files", n);
+                        }
+                    });
+                    looks.add(held);
+                    int n = looks.size();
+                    return n >= 3 && looks.get(n - 1).equals(looks.get(n - 2)) && looks.get(n - 2).equals(looks.get(n - 3));
+                });
+        return looks.getLast();
     }
 
     /** The host offers the NIC again; waits for the guest's {@code ups}-th bring-up, then for a frame through it. */
