@@ -36,6 +36,11 @@ final class FixtureNodes implements UioNodes {
     final Map<String, AtomicBoolean> slowClose = new ConcurrentHashMap<>();
     /** The uio names whose held close has begun. */
     final Set<String> closing = ConcurrentHashMap.newKeySet();
+    /**
+     * The uio name of each interrupt line open now, by descriptor: the kernel gives a closed descriptor's number to
+     * the next open, so a line is known by its number only while it is open.
+     */
+    private final Map<Integer, String> open = new ConcurrentHashMap<>();
     /** Devices whose interrupt line was closed, by uio name, with the thread that closed it. */
     final Map<String, String> closedBy = new ConcurrentHashMap<>();
 
@@ -60,6 +65,7 @@ final class FixtureNodes implements UioNodes {
             }
         }
         opened.accept(device, pair);
+        open.put(pair.guest, device.uio());
         return pair.guest;
     }
 
@@ -69,8 +75,7 @@ final class FixtureNodes implements UioNodes {
      */
     @Override
     public void closeInterrupt(int fd) {
-        String uio = pairs.entrySet().stream().filter(e -> e.getValue().guest == fd).map(Map.Entry::getKey)
-                .findFirst().orElse(null);
+        String uio = open.remove(fd);
         AtomicBoolean acknowledged = uio == null ? null : slowClose.get(uio);
         if (acknowledged != null) {
             closing.add(uio);

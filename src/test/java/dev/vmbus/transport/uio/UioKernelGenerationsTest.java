@@ -343,6 +343,59 @@ class UioKernelGenerationsTest {
         assertEquals(PRIMARY, again.offer().relid());
     }
 
+    /**
+     * Host servicing, again and again: each rescind of the device (its registration lost, nobody closing the link)
+     * closes its {@code /dev/uioN} and unmaps its ring and pages, and each re-offer on the next uioN is served; after
+     * four rounds this process maps no more of the device's files than after the first, and every lost uioN's
+     * interrupt line was closed (the kernel frees a device only at its last close).
+     */
+    @Test
+    void item5_rescindsAndReoffersOneAfterAnotherLeaveNothingOfTheLostDevicesOpen() throws Exception {
+        device(KernelGenerations.D062463, 8 * PAGE);
+        startGuest(options(KernelGenerations.D062463));
+        drive(awaitOffer(PRIMARY));
+        Map<String, Integer> afterFirst = null;
+        for (int round = 1; round <= 4; round++) {
+            String lost = "uio" + (round - 1);
+            String next = "uio" + round;
+            kernel.rescind();
+            assertEquals(PRIMARY, nextRescind());
+            try {
+                await(lost + "'s interrupt line closed").atMost(Duration.ofSeconds(10))
+                        .until(() -> nodes.closedBy.containsKey(lost));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError(lost + " not closed; closed: " + nodes.closedBy + "; opened: " + nodes.pairs.keySet(), e);
+            }
+            SysfsFixture.write(fixture.maps(next).resolve("map0/size"), "0x" + Long.toHexString(8 * PAGE) + "\n");
+            Files.move(device.resolve("uio/" + lost), device.resolve("uio/" + next), StandardCopyOption.ATOMIC_MOVE);
+            int offered = round + 1;
+            await("re-offer " + round).atMost(Duration.ofSeconds(10))
+                    .until(() -> offerLog.stream().filter(o -> o.relid() == PRIMARY).count() == offered);
+            drive(offers.get(PRIMARY));
+            received.get(PRIMARY).clear();
+            hostSends(kernel.host(PRIMARY), 10 + round);
+            assertEquals(10 + round, nextOn(PRIMARY).transactionId(), "served on " + next);
+            if (round == 1) {
+                afterFirst = mappedUnder(tmp);
+            }
+        }
+        assertEquals(afterFirst, mappedUnder(tmp), "this process's mappings of the fixture's files, after the first"
+                + " re-offer and after the fourth");
+        assertEquals(List.of("uio0", "uio1", "uio2", "uio3"), nodes.closedBy.keySet().stream().sorted().toList());
+    }
+
+    /** Lines of this process's {@code maps} naming a file under {@code dir}, by its path there. */
+    private static Map<String, Integer> mappedUnder(Path dir) throws java.io.IOException {
+        Map<String, Integer> byPath = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            int at = line.indexOf(dir.toString());
+            if (at >= 0) {
+                byPath.merge(line.substring(at + dir.toString().length()), 1, Integer::sum);
+            }
+        }
+        return byPath;
+    }
+
     // Item 6: a subchannel without its ring file never holds up a scan; it is offered once the file is there.
     @Test
     void item6_aSubchannelWithoutItsRingFileNeverBlocksAScan() throws Exception {
