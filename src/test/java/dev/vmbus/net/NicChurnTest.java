@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -46,10 +48,11 @@ class NicChurnTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void reofferedAndFaultedNicsGiveBackTheirFilesMappingsAndThreads() throws Exception {
+    @ParameterizedTest(name = "{0} queue(s)")
+    @ValueSource(ints = {1, 2})
+    void reofferedAndFaultedNicsGiveBackTheirFilesMappingsAndThreads(int queues) throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
-        withGuest(tmp, "churn", false, (ns, guest, log, control) -> {
+        withGuest(tmp, "churn", false, queues, (ns, guest, log, control) -> {
             String shm = tmp.resolve("shm").toString();
             Footprint warm = null;
             for (int turn = 1; turn <= CYCLES; turn++) {

@@ -70,7 +70,13 @@ final class TapGuest {
      * is stopped, and must not have crashed a thread.
      */
     static void withGuest(Path tmp, String nsName, boolean persistentTap, GuestCase body) throws Exception {
-        JsonObject config = loopbackHost(tmp);
+        withGuest(tmp, nsName, persistentTap, 1, body);
+    }
+
+    /** {@link #withGuest(Path, String, boolean, GuestCase)} with a host NIC of {@code queues} queues (vRSS). */
+    static void withGuest(Path tmp, String nsName, boolean persistentTap, int queues, GuestCase body)
+            throws Exception {
+        JsonObject config = loopbackHost(tmp, queues);
         Path log = tmp.resolve("run.log");
         try (Netns ns = Netns.create(nsName);
              Agent host = Agent.hostBuilder(ConfigLoader.parse(config.encode(), "test")).start()) {
@@ -91,16 +97,18 @@ final class TapGuest {
     }
 
     /**
-     * The guest's NIC on TAP {@link #TAP}, the host's looping back each frame, heartbeats every 200 ms, written to
+     * The guest's NIC on TAP {@link #TAP}, the host's looping back each frame on {@code queues} queues, heartbeats
+     * every 200 ms, written to
      * {@code vmbus.json} for the guest.
      */
-    static JsonObject loopbackHost(Path tmp) throws IOException {
+    static JsonObject loopbackHost(Path tmp, int queues) throws IOException {
         JsonObject config = new JsonObject()
                 .put("transport", new JsonObject().put("type", "shm").put("shmDir", tmp.resolve("shm").toString()))
                 .put("devices", new JsonObject().put("netvsc", new JsonObject().put("enabled", true)
-                        .put("backend", "tap").put("tap", TAP)))
+                        .put("backend", "tap").put("tap", TAP).put("queues", queues)))
                 .put("host", new JsonObject().put("heartbeatIntervalMs", 200)
-                        .put("nic", new JsonObject().put("enabled", true).put("backend", "loopback")))
+                        .put("nic", new JsonObject().put("enabled", true).put("backend", "loopback")
+                                .put("queues", queues)))
                 .put("dashboard", new JsonObject().put("enabled", false));
         Files.writeString(tmp.resolve("vmbus.json"), config.encodePrettily());
         return config;

@@ -264,9 +264,11 @@ public final class HostNic {
      * guest ends its NIC; {@link #offerAgain} adds the adapter back. Call on the host's context.
      */
     public Future<Void> rescind() {
+        // the relids first: a rescind can end the queue, which leaves the map, before it returns
+        List<Integer> relids = queues.values().stream().map(q -> q.link.offer().relid())
+                .filter(relid -> relid != offer.relid()).toList();
         List<Future<Void>> subchannels = new java.util.ArrayList<>();
-        queues.values().stream().map(q -> q.link.offer().relid()).filter(relid -> relid != offer.relid())
-                .forEach(relid -> subchannels.add(transport.rescind(relid).recover(e -> Future.succeededFuture())));
+        relids.forEach(relid -> subchannels.add(transport.rescind(relid).recover(e -> Future.succeededFuture())));
         return Future.join(subchannels).transform(x -> transport.rescind(offer.relid()));
     }
 
