@@ -61,6 +61,8 @@ public final class ChannelVerticle extends VerticleBase {
     private ChannelDriver driver;
     /** The device's batch handler of this channel, or null when its packets go one by one. */
     private BatchHandler batches;
+    /** Set once {@link #stop} began: a close after it is the agent's own, which stop() publishes. */
+    private boolean stopping;
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
@@ -358,7 +360,12 @@ public final class ChannelVerticle extends VerticleBase {
                 driver.close();
                 publishAndUndeploy(reason);
             }
-            default -> { } // closed by stop(), which publishes once the host confirmed
+            default -> {
+                if (!stopping) { // closed by its device (ChannelPort.close); stop() publishes its own close
+                    LOG.info("channel " + offer.relid() + " closed: " + reason);
+                    publishAndUndeploy(reason);
+                }
+            }
         }
     }
 
@@ -377,6 +384,7 @@ public final class ChannelVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        stopping = true;
         if (driver == null || !driver.open()) {
             return Future.succeededFuture();
         }

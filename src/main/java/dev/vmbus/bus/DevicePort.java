@@ -76,6 +76,12 @@ final class DevicePort implements ChannelPort {
     }
 
     @Override
+    public Future<Void> close(String reason) {
+        return here(() -> driver.close(EndReason.of(EndReason.Kind.CLOSED, "handler '" + handlerName + "': "
+                + reason)));
+    }
+
+    @Override
     public synchronized SendSections sendSections(int sectionSize) {
         if (sections == null) {
             ChannelBuffer send = resources.buffer(ChannelBuffer.Kind.SEND).orElseThrow(() ->

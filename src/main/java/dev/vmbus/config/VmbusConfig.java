@@ -346,32 +346,35 @@ public record VmbusConfig(Transport transport, Map<String, ObjectNode> devices, 
      * @param rndisGarbage           RNDIS INITIALIZE is answered with a message whose length runs past its range
      * @param lateSubchannelOffer    the subchannels granted are offered only after the guest's next RNDIS control
      *                               message, that is once it has stopped waiting for them (DPDK retries for 10 s)
+     * @param keepSubchannels        the subchannels stay offered and open when the guest closes the primary (this
+     *                               host otherwise rescinds them then): a guest must close them itself, as Linux's
+     *                               {@code vmbus_close} closes a primary's subchannels before the primary
      */
     public record NicFaults(boolean wrongPageSetId, boolean rangePastBuffer, boolean transactionIdPastSlots,
                             boolean withholdCompletions, boolean twoReceiveSections, boolean zeroSectionSize,
                             boolean failInit, boolean smallerGrant, boolean nvspGarbage, boolean rndisGarbage,
-                            boolean lateSubchannelOffer) {
+                            boolean lateSubchannelOffer, boolean keepSubchannels) {
         /** The default: the NIC makes no mistake on purpose. */
         public static final NicFaults NONE = new NicFaults(false, false, false, false, false, false, false, false,
-                false, false, false);
+                false, false, false, false);
 
         /** The knobs by name, as the config and the host's control take them. */
         public static final java.util.List<String> NAMES = java.util.List.of("wrongPageSetId", "rangePastBuffer",
                 "transactionIdPastSlots", "withholdCompletions", "twoReceiveSections", "zeroSectionSize",
-                "failInit", "smallerGrant", "nvspGarbage", "rndisGarbage", "lateSubchannelOffer");
+                "failInit", "smallerGrant", "nvspGarbage", "rndisGarbage", "lateSubchannelOffer", "keepSubchannels");
 
         /** These knobs with {@code name} set to {@code on}. */
         public NicFaults with(String name, boolean on) {
             boolean[] v = {wrongPageSetId, rangePastBuffer, transactionIdPastSlots, withholdCompletions,
                     twoReceiveSections, zeroSectionSize, failInit, smallerGrant, nvspGarbage, rndisGarbage,
-                    lateSubchannelOffer};
+                    lateSubchannelOffer, keepSubchannels};
             int i = NAMES.indexOf(name);
             if (i < 0) {
                 throw new IllegalArgumentException("no NIC fault knob '" + name + "' (knobs: "
                         + String.join(", ", NAMES) + ")");
             }
             v[i] = on;
-            return new NicFaults(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]);
+            return new NicFaults(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
         }
     }
 

@@ -181,8 +181,10 @@ public final class SimulatedHostControl implements HostControl, HostChannels {
                 .orElseThrow(() -> new IllegalArgumentException("the host offers no channel with relid " + relid));
     }
 
+    /** The host's end of open channel {@code relid}: a device's, or one of a NIC's queues. */
     private ChannelDriver open(int relid) {
-        ChannelDriver driver = device(relid).driver();
+        ChannelDriver driver = host.nics().stream().flatMap(n -> n.driver(relid).stream()).findFirst()
+                .orElseGet(() -> device(relid).driver());
         if (driver == null || !driver.open()) {
             throw new IllegalArgumentException("channel " + relid + " is not open");
         }

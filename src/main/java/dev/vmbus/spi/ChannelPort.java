@@ -57,6 +57,19 @@ public interface ChannelPort {
     Future<Void> end(String reason);
 
     /**
+     * Closes this channel from the guest's side for {@code reason}, as a device does with a channel it has no more
+     * use for: Linux's {@code vmbus_close} closes a primary's subchannels before the primary, so a NIC whose primary
+     * ended closes its subchannels instead of leaving them open until the host takes them away (under uio an open
+     * subchannel keeps the device's {@code /dev/uioN}, and with it the kernel's primary channel, open). The channel
+     * ends {@code CLOSED} with the reason (the host hears a close, not a fault), packets waiting to go out fail,
+     * and the device hears {@link Device#channelEnded}. Completes once the host confirmed the close (or the
+     * transport gave up waiting); does nothing to a channel that already ended.
+     *
+     * @return a failed future only before the channel is open
+     */
+    Future<Void> close(String reason);
+
+    /**
      * This channel's send buffer cut into sections of {@code sectionSize} bytes (what the host named), made on
      * the first call and returned after; its use is shown with the channel's figures. A device's subchannels
      * share their primary's: keep the one the primary's port returned.

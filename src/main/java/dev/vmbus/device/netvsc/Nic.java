@@ -242,6 +242,10 @@ final class Nic {
             }
             return false;
         }
+        // as Linux's vmbus_close: the subchannels go with their primary, closed by the guest, not left open until
+        // the host takes them away (a fault of the primary's ring is not the NIC's failure, so fail() never ran)
+        String why = "netvsc " + name + ": its primary channel " + relid + " ended";
+        subchannelPorts.values().forEach(p -> p.close(why));
         close();
         return true;
     }

@@ -272,6 +272,11 @@ public final class HostNic {
         return Future.join(subchannels).transform(x -> transport.rescind(offer.relid()));
     }
 
+    /** The host's end of this NIC's open channel {@code relid} (the primary or a subchannel), if it has one. */
+    public java.util.Optional<ChannelDriver> driver(int relid) {
+        return queues.values().stream().filter(q -> q.link.offer().relid() == relid).map(q -> q.driver).findFirst();
+    }
+
     /** Offers the primary channel again with its buffers (after {@link #rescind}); the link is kept. */
     public Future<Void> offerAgain() {
         return transport.offer(offer, buffers, channels.primary());

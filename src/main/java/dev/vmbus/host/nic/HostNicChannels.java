@@ -67,7 +67,12 @@ final class HostNicChannels {
                 if (nic.phase != HostNic.Phase.FAULTED) {
                     nic.phase = HostNic.Phase.OFFERED;
                 }
-                rescindSubchannels();
+                if (nic.faults.keepSubchannels()) {
+                    HostNic.LOG.info("host: nic subchannels " + subchannelRelidsOffered + " stay offered (fault knob"
+                            + " keepSubchannels): the guest closes them");
+                } else {
+                    rescindSubchannels();
+                }
                 reset();
             }
         }

@@ -116,6 +116,11 @@ class NetvscContextTest {
         }
 
         @Override
+        public Future<Void> close(String reason) {
+            return port.close(reason);
+        }
+
+        @Override
         public SendSections sendSections(int sectionSize) {
             return port.sendSections(sectionSize);
         }

@@ -188,6 +188,50 @@ class NetvscHostFaultsTest {
         assertEquals(List.of(), events(nicEnded), "a NIC channel ended");
     }
 
+    /**
+     * A host that leaves a NIC's subchannels open when the guest closes the primary ({@code keepSubchannels}; this
+     * host otherwise rescinds them): when the primary's ring breaks a rule (a malformed packet, {@code inject-fault}
+     * on its relid), the channel faults in the runtime, not in the NIC, and the guest closes the two subchannels
+     * itself, as Linux's {@code vmbus_close} closes a primary's subchannels before the primary. They used to stay
+     * open until the host took them away (under uio holding the device's {@code /dev/uioN}, and the kernel's
+     * primary channel with it). The heartbeat goes on.
+     */
+    @Test
+    void aPrimaryFaultedUnderTheNicClosesItsSubchannels() throws Exception {
+        agent = AgentInternals.start(config(new JsonObject(), 3, "keepSubchannels"));
+        JsonObject up = await("the NIC up on three queues").atMost(15, TimeUnit.SECONDS)
+                .until(this::guestNic, n -> "up".equals(n.getString("phase")) && n.getJsonArray("queues").size() == 3);
+        int primary = up.getInteger("relid");
+        List<Integer> subchannels = new ArrayList<>();
+        for (Object q : up.getJsonArray("queues")) {
+            int relid = ((JsonObject) q).getInteger("relid");
+            if (relid != primary) {
+                subchannels.add(relid);
+            }
+        }
+        assertEquals(2, subchannels.size(), up.encode());
+        new SimulatedHostControl(AgentInternals.agent(agent).simulatedHost().orElseThrow())
+                .act("inject-fault", new JsonObject().put("relid", primary)).await(10, TimeUnit.SECONDS);
+
+        LifecycleEvent faulted = first("the primary faulted", ev -> ev.relid() == primary && ev.ended());
+        assertEquals(EndReason.Kind.RING_FAULT, faulted.reason().kind(), faulted.toString());
+        for (int relid : subchannels) {
+            LifecycleEvent closed;
+            try {
+                closed = first("subchannel " + relid + " closed by the guest", ev -> ev.relid() == relid && ev.ended());
+            } catch (ConditionTimeoutException timedOut) {
+                throw new AssertionError("subchannel " + relid + " stayed open after its primary faulted: "
+                        + guestNic().encode() + "; host: " + hostNic().encode(), timedOut);
+            }
+            assertEquals(ChannelState.CLOSED, closed.state(), closed.toString());
+            assertTrue(closed.reason().text().contains("netvsc vmbus0: its primary channel " + primary + " ended"),
+                    closed.reason().text());
+        }
+        await("the host's NIC with no queue open").atMost(15, TimeUnit.SECONDS)
+                .until(() -> hostNic().getJsonArray("queues", new JsonArray()).isEmpty());
+        assertEquals(List.of(), events(ev -> ev.relid() == 1 && ev.ended()), "the heartbeat channel ended");
+    }
+
     private JsonObject guestNic() throws Exception {
         JsonObject state = (JsonObject) agent.vertx().eventBus().request("vmbus.device.netvsc.state", null)
                 .await(10, TimeUnit.SECONDS).body();
