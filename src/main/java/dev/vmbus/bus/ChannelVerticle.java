@@ -123,6 +123,11 @@ public final class ChannelVerticle extends VerticleBase {
                                         batch -> deliverBatch(batches, batch));
                         driver.endHandler(this::ended).strictCompletions(handler.checkPeerPackets());
                         port.driver(driver);
+                        if (!driver.open()) {
+                            // it ended while the device attached (a rescind): ended() has said so, and the agent
+                            // undeploys this verticle once its deploy completes
+                            return Future.succeededFuture();
+                        }
                         LOG.info("channel " + offer.relid() + " (" + handler.name() + ", instance "
                                 + offer.instanceId() + ") opened on " + transport.name()
                                 + (batches != null ? ", packets in batches" : ""));

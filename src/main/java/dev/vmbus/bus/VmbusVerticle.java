@@ -198,6 +198,11 @@ public final class VmbusVerticle extends VerticleBase {
             entry.deploying = false;
             if (ar.succeeded()) {
                 entry.deploymentId = ar.result();
+                if (channels.get(offer.relid()) != entry) {
+                    // rescinded (or offered again) while it opened: nothing else would ever undeploy it
+                    vertx.undeploy(ar.result()).onFailure(e -> LOG.fine("channel " + offer.relid()
+                            + " was already undeployed: " + e.getMessage()));
+                }
             } else {
                 EndReason reason = EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: " + ar.cause().getMessage());
                 entry.state = reason.state();

@@ -176,6 +176,9 @@ public final class ChannelDriver {
     /** What runs, once, when the channel ends for any reason (rescind, peer gone, fault, close). */
     public ChannelDriver endHandler(Consumer<EndReason> handler) {
         this.endHandler = handler;
+        if (channel.state() != ChannelState.OPEN && channel.endReason() != null) {
+            handler.accept(channel.endReason()); // it ended before anyone listened (its link's end, given at once)
+        }
         return this;
     }
 

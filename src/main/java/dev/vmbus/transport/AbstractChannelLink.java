@@ -17,7 +17,9 @@ public abstract class AbstractChannelLink implements ChannelLink {
     private final MemorySegment memory;
     private final int headerSize;
     private final List<ChannelBuffer> buffers;
-    private volatile Consumer<EndReason> closedHandler = reason -> { };
+    private Consumer<EndReason> closedHandler;
+    /** Why the channel went away before anyone took the end ({@link #closedHandler}), or null. */
+    private EndReason endedEarly;
 
     protected AbstractChannelLink(Offer offer, MemorySegment memory, int headerSize, List<ChannelBuffer> buffers) {
         this.offer = offer;
@@ -46,16 +48,37 @@ public abstract class AbstractChannelLink implements ChannelLink {
         return buffers;
     }
 
+    /**
+     * Sets who hears the channel go away. An end that came before any handler was set (the host rescinded the
+     * channel while its owner was still attaching it to a device) is given to this handler at once: without that,
+     * on a transport whose ring memory outlives the rescind, nothing else would ever end the channel.
+     */
     @Override
     public final void closedHandler(Consumer<EndReason> handler) {
-        closedHandler = handler;
+        EndReason early;
+        synchronized (this) {
+            closedHandler = handler;
+            early = endedEarly;
+            endedEarly = null;
+        }
+        if (early != null) {
+            handler.accept(early);
+        }
     }
 
     /**
-     * For the transport that made this link: tells the owner the channel went away under it, and why. Call it on
-     * the owning context, once.
+     * For the transport that made this link: tells the owner the channel went away under it, and why (kept for the
+     * handler set later if none is set yet). Call it on the owning context, once.
      */
     public final void ended(EndReason reason) {
-        closedHandler.accept(reason);
+        Consumer<EndReason> handler;
+        synchronized (this) {
+            handler = closedHandler;
+            if (handler == null) {
+                endedEarly = reason;
+                return;
+            }
+        }
+        handler.accept(reason);
     }
 }
