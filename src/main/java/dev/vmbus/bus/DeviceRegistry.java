@@ -94,6 +94,15 @@ public final class DeviceRegistry {
                 throw new IllegalStateException("two device handlers are named '" + h.name() + "': "
                         + other.getClass().getName() + " and " + h.getClass().getName());
             }
+            // what every channel of the plug-in's would be built with, refused here with its name, before any opens
+            if (h.credit() < 1) {
+                throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
+                        + "): credit() must be at least 1, got " + h.credit());
+            }
+            if (h.requestorSize() < 0) {
+                throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
+                        + "): requestorSize() must be 0 or more, got " + h.requestorSize());
+            }
             for (UUID classId : h.classIds()) {
                 DevicePlugin<?> claimed = byClass.putIfAbsent(classId, h);
                 if (claimed != null) {

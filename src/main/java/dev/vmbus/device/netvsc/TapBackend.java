@@ -57,15 +57,20 @@ final class TapBackend extends ForwardingPort implements Nic.LinkAware, Nic.Filt
 
     static TapBackend open(Vertx vertx, String name, byte[] mac, int mtu, boolean link) throws IOException {
         TapPort port = TapPort.open(name, TapPort.largestFrame(mtu));
+        TapBackend backend = null;
         try {
             Tap tap = port.tap();
             tap.mac(mac);
             tap.mtu(mtu);
-            TapBackend backend = new TapBackend(vertx, port, links(tap));
+            backend = new TapBackend(vertx, port, links(tap));
             backend.start(link);
             return backend;
         } catch (IOException | RuntimeException e) {
-            port.close();
+            if (backend != null) {
+                backend.close(); // its rtnetlink socket too, not the port alone
+            } else {
+                port.close();
+            }
             throw e;
         }
     }
