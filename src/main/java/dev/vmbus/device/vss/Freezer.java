@@ -75,16 +75,55 @@ final class Freezer {
         });
     }
 
-    /** Thaws every frozen mount (last frozen first), runs the post-thaw hook, and releases the held logs. */
+    /**
+     * Thaws every frozen mount (last frozen first), runs the post-thaw hook, and releases the held logs. With
+     * nothing frozen by this process, every configured mount is thawed all the same, root first, and a thaw that
+     * fails is taken for a mount that was not frozen: Linux's {@code hv_vss_daemon} runs FITHAW on every file
+     * system whatever it believes and ignores EINVAL. An agent that froze them and died (a crash, the watchdog, a
+     * stop cut short) left nothing in memory to say so, and the host's THAW must still thaw them.
+     */
     Future<Outcome> thaw(long budgetMs) {
         List<Step> steps = new ArrayList<>();
         if (!frozen) {
-            return Future.succeededFuture(new Outcome(true, steps)); // as Linux: thawing a thawed fs is not an error
+            return thawUnknown(steps, budgetMs).map(x -> new Outcome(true, steps));
         }
         return undo(steps, budgetMs).map(ok -> {
             frozen = false; // only now: until the thaw commands are done, the file systems are frozen
             stillFrozen();
             return new Outcome(ok, steps);
+        });
+    }
+
+    /** Each configured mount's thaw, none known frozen here: a failure is a mount that was not frozen. */
+    private Future<Void> thawUnknown(List<Step> steps, long budgetMs) {
+        long deadline = System.nanoTime() + budgetMs * 1_000_000;
+        Future<Boolean> chain = Future.succeededFuture(true);
+        for (String mount : settings.freezeOrder().reversed()) {
+            chain = chain.compose(x -> thawUnknown(mount, deadline, steps));
+        }
+        return chain.mapEmpty();
+    }
+
+    /** As {@link #step}, but a failure is what is expected of a mount that is not frozen: recorded, not warned. */
+    private Future<Boolean> thawUnknown(String mount, long deadline, List<Step> steps) {
+        String what = "thaw " + mount + " (not frozen by this agent)";
+        List<String> command = with(settings.thawCommand(), mount);
+        if (settings.dryRun()) {
+            return step(what, command, deadline, steps);
+        }
+        long remainingMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+        return runner.run(command, remainingMs).map(r -> {
+            steps.add(new Step(what, command, true, r.succeeded() ? r.summary()
+                    : "taken as not frozen (EINVAL, as Linux's daemon ignores): " + r.summary()));
+            if (r.succeeded()) {
+                LOG.warning("vss: " + mount + " thawed, though this agent had not frozen it (one that froze it went"
+                        + " without thawing)");
+            }
+            return r.succeeded();
+        }).recover(e -> {
+            steps.add(new Step(what, command, false, "could not start: " + e.getMessage()));
+            LOG.warning("vss: " + what + " could not start: " + e.getMessage());
+            return Future.succeededFuture(false);
         });
     }
 

@@ -85,6 +85,26 @@ public final class VssDevice extends IcDevice<IcChannelState> {
         });
     }
 
+    /**
+     * The channel went (rescinded, faulted, re-offered) with the file systems frozen, or a freeze still running: they
+     * are thawed now, not when the auto-thaw comes (15 min by default), as Linux's daemon thaws when its device is
+     * reset ({@code reopen_vss_fd}). The host that asked for the freeze is gone and will not send the THAW.
+     */
+    @Override
+    public void channelEnded(int relid) {
+        super.channelEnded(relid);
+        if (freezer == null) {
+            return;
+        }
+        serial(() -> {
+            if (!freezer.frozen()) {
+                return Future.succeededFuture(true);
+            }
+            LOG.warning("vss: channel " + relid + " ended with the file systems frozen; thawing");
+            return thaw("channel ended");
+        });
+    }
+
     @Override
     protected Future<Reply> handle(IcChannelState state, IcMessage m) {
         if (m.msgType() != IcConstants.MSGTYPE_VSS || !m.hasBody(VssMessage.MIN_BODY)) {

@@ -1,5 +1,10 @@
 package dev.vmbus.device.vss;
 
+import dev.vmbus.bus.Addresses;
+import dev.vmbus.bus.ChannelEvent;
+import dev.vmbus.channel.DeviceClass;
+import dev.vmbus.channel.EndReason;
+import dev.vmbus.channel.Offer;
 import dev.vmbus.config.TransportType;
 import dev.vmbus.spi.DeviceContext;
 import dev.vmbus.testkit.DeviceProbe;
@@ -20,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -135,7 +141,49 @@ class VssDeviceTest {
         assertTrue(s.getLong("lastFreezeMs") >= 0);
         assertArrayEquals(expected(request(6), 0, null), probe.reply(request(6), 3).payload(),
                 "a THAW when nothing is frozen succeeds, as Linux's daemon (EINVAL ignored)");
-        assertEquals(8, journal().size(), "and runs nothing");
+        assertEquals(List.of("thaw /", "thaw /var", "thaw /srv"), journal().subList(8, journal().size()),
+                "and thaws every mount all the same, as Linux's FITHAW on each file system; no hook");
+    }
+
+    /**
+     * An agent that froze the file systems and died (a crash, the watchdog) left nothing in memory: the host's THAW,
+     * to the agent that systemd started again, must still thaw them. It thaws every mount, root first, as Linux's
+     * daemon runs FITHAW whatever it believes; a thaw that fails is a mount that was not frozen (EINVAL) and the
+     * answer is S_OK. It used to answer S_OK and run nothing, leaving them frozen with no limit.
+     */
+    @Test
+    void aThawForAFreezeOfAnAgentThatDiedThawsEveryMount() throws Exception {
+        start(recording("none").put("thawCommand", new JsonArray().add("sh").add("-c")
+                .add("[ \"$0\" = /srv ] && exit 1; echo thaw $0 >> " + tmp.resolve("journal"))));
+        assertArrayEquals(expected(request(6), 0, null), probe.reply(request(6), 1).payload());
+        assertEquals(List.of("thaw /", "thaw /var"), journal(), "each mount thawed, root first; /srv was not frozen");
+        JsonObject s = probe.state();
+        assertFalse(s.getBoolean("frozen"));
+        JsonArray steps = s.getJsonArray("operations").getJsonObject(0).getJsonArray("steps");
+        assertEquals(3, steps.size(), steps.encode());
+        JsonObject srv = steps.getJsonObject(2);
+        assertEquals("thaw /srv (not frozen by this agent)", srv.getString("step"));
+        assertTrue(srv.getBoolean("ok") && srv.getString("detail").startsWith("taken as not frozen"), srv.encode());
+    }
+
+    /**
+     * The channel goes while the file systems are frozen (the host rescinded it, or it faulted): they are thawed at
+     * once, as Linux's daemon thaws when its device is reset, not when the auto-thaw comes (900 s here); the host
+     * that froze them will send no THAW on that channel.
+     */
+    @Test
+    void aChannelThatEndsWhileFrozenIsThawedAtOnce() throws Exception {
+        start(recording("none"));
+        assertArrayEquals(expected(request(5), 0, null), probe.reply(request(5), 1).payload());
+        assertTrue(probe.state().getBoolean("frozen"));
+        Offer offer = new Offer(DeviceProbe.RELID, DeviceClass.VSS.classId(), UUID.randomUUID(), 0, 16384);
+        probe.vertx().eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(offer, "vss",
+                EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
+        JsonObject s = probe.awaitState(st -> !st.getBoolean("frozen"), "the file systems thawed");
+        assertEquals(List.of("pre", "freeze /srv", "freeze /var", "freeze /", "thaw /", "thaw /var", "thaw /srv", "post"),
+                journal());
+        assertEquals(0, s.getInteger("autoThaws"));
+        assertEquals("THAW (channel ended)", s.getJsonArray("operations").getJsonObject(0).getString("operation"));
     }
 
     @Test
