@@ -17,8 +17,15 @@ import java.util.logging.Logger;
  */
 public final class Lifecycle {
     private static final Logger LOG = Logger.getLogger(Lifecycle.class.getName());
-    /** How long an orderly close may take before the process exits anyway. */
-    static final long CLOSE_TIMEOUT_MS = 5_000;
+    /**
+     * How long an orderly close may take before the process exits anyway: what a backup's freeze still running at
+     * the stop may take, then its thaw (VSS's budgets, 20 + 8 s), with a margin. The file systems must never be
+     * left frozen behind the agent; an orderly close with nothing running takes milliseconds. Below the unit's
+     * {@code TimeoutStopSec} (45 s), after which systemd kills.
+     */
+    static final long CLOSE_TIMEOUT_MS = 30_000;
+    /** How long Vert.x may take to close once the agent's own close is done. */
+    static final long VERTX_CLOSE_TIMEOUT_MS = 5_000;
 
     private final CountDownLatch done = new CountDownLatch(1);
 
@@ -76,7 +83,7 @@ public final class Lifecycle {
             }
             try {
                 // Called from this plain thread, so the close future completes here, not on a dead event loop.
-                vertx.close().await(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                vertx.close().await(VERTX_CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 LOG.warning("Vert.x did not close in time: " + e);
             }
