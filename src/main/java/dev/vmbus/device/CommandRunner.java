@@ -48,7 +48,8 @@ public final class CommandRunner {
     }
 
     /**
-     * Starts {@code command} on a worker and completes when it exits or has been killed after {@code timeoutMs};
+     * Starts {@code command} on a worker and completes when it exits or has been killed, with every process it
+     * started, after {@code timeoutMs};
      * fails only if it cannot be started at all (no such program, no permission).
      */
     public Future<Result> run(List<String> command, long timeoutMs) {
@@ -64,6 +65,9 @@ public final class CommandRunner {
         Thread reader = Thread.ofVirtual().start(() -> drain(process.getInputStream(), output));
         boolean exited = process.waitFor(timeoutMs, TimeUnit.MILLISECONDS);
         if (!exited) {
+            // its own children first, while they are still its (a hook's 'sh -c "a & b"'): killed alone, the shell
+            // leaves them running, holding the output pipe and this worker's reader with it
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);
         }
