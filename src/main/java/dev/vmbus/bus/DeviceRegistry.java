@@ -94,15 +94,6 @@ public final class DeviceRegistry {
                 throw new IllegalStateException("two device handlers are named '" + h.name() + "': "
                         + other.getClass().getName() + " and " + h.getClass().getName());
             }
-            // what every channel of the plug-in's would be built with, refused here with its name, before any opens
-            if (h.credit() < 1) {
-                throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
-                        + "): credit() must be at least 1, got " + h.credit());
-            }
-            if (h.requestorSize() < 0) {
-                throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
-                        + "): requestorSize() must be 0 or more, got " + h.requestorSize());
-            }
             for (UUID classId : h.classIds()) {
                 DevicePlugin<?> claimed = byClass.putIfAbsent(classId, h);
                 if (claimed != null) {
@@ -127,6 +118,7 @@ public final class DeviceRegistry {
             boolean on = flag != null ? (Boolean) flag : h.enabledByDefault();
             DeviceContext context = new DeviceContext(h.name(), section, transport);
             if (on) {
+                checkChannelShape(h);
                 try {
                     enabled.put(h.name(), Configured.parse(h, context));
                 } catch (IllegalArgumentException e) {
@@ -146,6 +138,21 @@ public final class DeviceRegistry {
             }
         }
         return new DeviceRegistry(handlers, byClass, enabled);
+    }
+
+    /**
+     * What every channel of an enabled plug-in would be built with, refused here with its name, before anything is
+     * opened: a channel that cannot be built used to fail after the guest had opened its rings.
+     */
+    private static void checkChannelShape(DevicePlugin<?> h) {
+        if (h.credit() < 1) {
+            throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
+                    + "): credit() must be at least 1, got " + h.credit());
+        }
+        if (h.requestorSize() < 0) {
+            throw new IllegalArgumentException("device handler '" + h.name() + "' (" + h.getClass().getName()
+                    + "): requestorSize() must be 0 or more, got " + h.requestorSize());
+        }
     }
 
     /** Every installed handler. */

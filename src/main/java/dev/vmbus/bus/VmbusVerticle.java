@@ -107,7 +107,9 @@ public final class VmbusVerticle extends VerticleBase {
                 if (e != null) {
                     rescindPending.add(relid); // either its verticle or the line below publishes "rescinded"
                 }
-                if (e != null && e.deploymentId == null && !closing) {
+                // a channel still deploying says it itself (its link keeps the end for its driver), or its failed
+                // deploy does: one "rescinded" either way
+                if (e != null && e.deploymentId == null && !e.deploying && !closing) {
                     vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(e.offer,
                             registry.className(e.offer.classId()),
                             EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host")));
@@ -203,6 +205,16 @@ public final class VmbusVerticle extends VerticleBase {
                     vertx.undeploy(ar.result()).onFailure(e -> LOG.fine("channel " + offer.relid()
                             + " was already undeployed: " + e.getMessage()));
                 }
+            } else if (channels.get(offer.relid()) != entry) {
+                // it went while it opened (shm and uio unmap a rescinded ring at once, so the driver could not be
+                // built): the rescind's one event, which the new offer's entry (if any) does not take for its own
+                LOG.info("channel " + offer.relid() + " was rescinded while it opened (" + ar.cause().getMessage()
+                        + ")");
+                if (!closing) {
+                    vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(offer,
+                            registry.className(offer.classId()),
+                            EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host while it opened")));
+                }
             } else {
                 EndReason reason = EndReason.of(EndReason.Kind.OPEN_FAILED, "open failed: " + ar.cause().getMessage());
                 entry.state = reason.state();
@@ -230,6 +242,11 @@ public final class VmbusVerticle extends VerticleBase {
             channels.remove(event.relid());
         }
         if (event.ended()) {
+            if (e.deploymentId != null) {
+                // it undeploys itself, unless it ended during its own start, before Vert.x knew its deployment
+                String id = e.deploymentId;
+                vertx.undeploy(id).onFailure(x -> LOG.fine("channel " + event.relid() + " was already undeployed"));
+            }
             e.deploymentId = null;
         }
     }

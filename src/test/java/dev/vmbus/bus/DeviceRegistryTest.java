@@ -49,6 +49,9 @@ class DeviceRegistryTest {
                 requestor.getMessage());
         assertTrue(DeviceRegistry.of(List.of(new Shaped("fine", 1, 0)), Map.of(), TransportType.SIM).enabled()
                 .containsKey("fine"), "one credit and no requestor is a plug-in's right");
+        assertTrue(DeviceRegistry.of(List.of(new Shaped("stingy", 0, 0)), Map.of("stingy",
+                new JsonObject().put("enabled", false)), TransportType.SIM).enabled().isEmpty(),
+                "a plug-in that is not enabled opens nothing: installed, it does not stop the agent");
     }
 
     /** A plug-in of one class with the credit and requestor it is given. */

@@ -10,7 +10,15 @@ import dev.vmbus.spi.Device;
 import dev.vmbus.spi.Reply;
 import dev.vmbus.transport.ChannelLink;
 import dev.vmbus.transport.HostTransport;
+import dev.vmbus.transport.GuestTransport;
+import dev.vmbus.transport.OnContext;
+import dev.vmbus.transport.shm.ShmGuest;
+import dev.vmbus.transport.shm.ShmHost;
+import dev.vmbus.transport.shm.ShmOptions;
 import dev.vmbus.transport.sim.SimBus;
+import dev.vmbus.channel.HostComplaints;
+import io.vertx.core.Context;
+import java.nio.file.Path;
 import dev.vmbus.channel.Packet;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -18,7 +26,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.Map;
@@ -49,13 +59,26 @@ class RescindDuringAttachTest {
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
-    @Test
-    void aRescindWhileTheDeviceAttachesEndsTheChannel() throws Exception {
-        SimBus bus = new SimBus(vertx);
-        HostTransport host = bus.host();
-        host.start().await(10, TimeUnit.SECONDS);
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sim", "shm"})
+    void aRescindWhileTheDeviceAttachesEndsTheChannel(String transport) throws Exception {
+        Context hostContext = vertx.getOrCreateContext();
+        HostTransport host;
+        GuestTransport guest;
+        if (transport.equals("sim")) {
+            SimBus bus = new SimBus(vertx);
+            host = bus.host();
+            guest = bus.guest();
+        } else {
+            host = new ShmHost(vertx, dir.resolve("shm"));
+            guest = new ShmGuest(vertx, new ShmOptions(dir.resolve("shm")), new HostComplaints());
+        }
         Promise<Void> rescinded = Promise.promise();
-        host.offer(new Offer(RELID, CLASS, UUID.randomUUID(), 0, 16 * 1024), new HostTransport.ChannelListener() {
+        Offer offer = new Offer(RELID, CLASS, UUID.randomUUID(), 0, 16 * 1024);
+        HostTransport.ChannelListener listener = new HostTransport.ChannelListener() {
             @Override
             public void opened(ChannelLink link) {
                 // the guest's open is done: its channel verticle now asks the device to attach
@@ -65,7 +88,9 @@ class RescindDuringAttachTest {
             @Override
             public void closed(int relid, EndReason reason) {
             }
-        }).await(10, TimeUnit.SECONDS);
+        };
+        OnContext.call(hostContext, () -> host.start().compose(x -> host.offer(offer, listener)))
+                .await(10, TimeUnit.SECONDS);
         Device device = new Device() {
             @Override
             public Future<Reply> handle(Packet packet) {
@@ -88,7 +113,7 @@ class RescindDuringAttachTest {
                 Map.of(), TransportType.SIM);
         LocalCodec.register(vertx);
         vertx.eventBus().<ChannelEvent>localConsumer(Addresses.CHANNELS, m -> events.add(m.body()));
-        vertx.deployVerticle(new VmbusVerticle(bus.guest(), registry, 0)).await(10, TimeUnit.SECONDS);
+        vertx.deployVerticle(new VmbusVerticle(guest, registry, 0)).await(10, TimeUnit.SECONDS);
 
         ChannelEvent ended = await("the channel ended").atMost(10, TimeUnit.SECONDS).until(() -> events.stream()
                 .filter(e -> e.relid() == RELID && e.ended()).findFirst().orElse(null), e -> e != null);
@@ -100,5 +125,8 @@ class RescindDuringAttachTest {
                         .transform(ar -> Future.succeededFuture(ar.failed()
                                 && ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS))
                         .await(10, TimeUnit.SECONDS));
+        // one word of the channel's end, and no "opened" after the rescind (all published before it went)
+        assertEquals(List.of(ChannelState.OFFERED, ChannelState.RESCINDED), events.stream()
+                .filter(e -> e.relid() == RELID).map(ChannelEvent::state).toList(), events.toString());
     }
 }

@@ -40,7 +40,7 @@ class CommandRunnerTest {
     void aCommandKilledAtItsTimeoutTakesItsChildrenWithIt() throws Exception {
         Path pid = tmp.resolve("pid");
         CommandRunner.Result r = new CommandRunner(vertx).run(List.of("sh", "-c",
-                "sleep 100 & echo $! > " + pid + "; sleep 100"), 500).await(20, TimeUnit.SECONDS);
+                "sleep 100 & echo $! > " + pid + "; sleep 100"), 3000).await(20, TimeUnit.SECONDS);
         assertTrue(r.timedOut(), r.summary());
         assertEquals(-1, r.exitCode(), r.summary());
         leftover = Long.parseLong(Files.readString(pid).strip());

@@ -36,6 +36,8 @@ final class Freezer {
     private final LogHold logs;
     private final List<String> frozenMounts = new ArrayList<>();
     private boolean frozen;
+    /** Whether this process ran the pre-freeze hook and its post-thaw hook is still due. */
+    private boolean hooked;
 
     Freezer(VssSettings settings, CommandRunner runner, LogHold logs) {
         this.settings = settings;
@@ -52,7 +54,8 @@ final class Freezer {
         long deadline = System.nanoTime() + budgetMs * 1_000_000;
         List<Step> steps = new ArrayList<>();
         logs.hold();
-        Future<Boolean> chain = settings.preFreezeCommand() == null ? Future.succeededFuture(true)
+        hooked = settings.preFreezeCommand() != null;
+        Future<Boolean> chain = !hooked ? Future.succeededFuture(true)
                 : step("pre-freeze hook", settings.preFreezeCommand(), deadline, steps);
         for (String mount : settings.freezeOrder()) {
             chain = chain.compose(ok -> !ok ? Future.succeededFuture(false)
@@ -77,15 +80,20 @@ final class Freezer {
 
     /**
      * Thaws every frozen mount (last frozen first), runs the post-thaw hook, and releases the held logs. With
-     * nothing frozen by this process, every configured mount is thawed all the same, root first, and a thaw that
-     * fails is taken for a mount that was not frozen: Linux's {@code hv_vss_daemon} runs FITHAW on every file
-     * system whatever it believes and ignores EINVAL. An agent that froze them and died (a crash, the watchdog, a
-     * stop cut short) left nothing in memory to say so, and the host's THAW must still thaw them.
+     * nothing frozen by this process, every configured mount is thawed all the same, root first: Linux's
+     * {@code hv_vss_daemon} runs FITHAW on every file system whatever it believes, and takes only EINVAL (not
+     * frozen) for success. An agent that froze them and died (a crash, the watchdog, a stop cut short) left nothing
+     * in memory to say so, and the host's THAW must still thaw them. A thaw whose output says "Invalid argument"
+     * (fsfreeze's EINVAL) is a mount that was not frozen; any other failure keeps the mount as frozen, so the THAW
+     * fails and the auto-thaw tries again.
      */
     Future<Outcome> thaw(long budgetMs) {
         List<Step> steps = new ArrayList<>();
         if (!frozen) {
-            return thawUnknown(steps, budgetMs).map(x -> new Outcome(true, steps));
+            return thawUnknown(steps, budgetMs).map(ok -> {
+                stillFrozen();
+                return new Outcome(ok, steps);
+            });
         }
         return undo(steps, budgetMs).map(ok -> {
             frozen = false; // only now: until the thaw commands are done, the file systems are frozen
@@ -94,35 +102,44 @@ final class Freezer {
         });
     }
 
-    /** Each configured mount's thaw, none known frozen here: a failure is a mount that was not frozen. */
-    private Future<Void> thawUnknown(List<Step> steps, long budgetMs) {
+    /** Each configured mount's thaw, none known frozen here; true unless one may still be frozen. */
+    private Future<Boolean> thawUnknown(List<Step> steps, long budgetMs) {
         long deadline = System.nanoTime() + budgetMs * 1_000_000;
+        boolean[] all = {true};
         Future<Boolean> chain = Future.succeededFuture(true);
         for (String mount : settings.freezeOrder().reversed()) {
-            chain = chain.compose(x -> thawUnknown(mount, deadline, steps));
+            chain = chain.compose(x -> thawUnknown(mount, deadline, steps).map(ok -> {
+                if (!ok) {
+                    all[0] = false;
+                    frozenMounts.add(mount); // it may be frozen: the auto-thaw tries it again
+                }
+                return ok;
+            }));
         }
-        return chain.mapEmpty();
+        return chain.map(x -> all[0]);
     }
 
-    /** As {@link #step}, but a failure is what is expected of a mount that is not frozen: recorded, not warned. */
+    /** One mount's thaw, not known frozen: EINVAL ("Invalid argument") is a mount that was not frozen. */
     private Future<Boolean> thawUnknown(String mount, long deadline, List<Step> steps) {
         String what = "thaw " + mount + " (not frozen by this agent)";
         List<String> command = with(settings.thawCommand(), mount);
-        if (settings.dryRun()) {
+        if (settings.dryRun() || deadline - System.nanoTime() <= 0) {
             return step(what, command, deadline, steps);
         }
-        long remainingMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-        return runner.run(command, remainingMs).map(r -> {
-            steps.add(new Step(what, command, true, r.succeeded() ? r.summary()
-                    : "taken as not frozen (EINVAL, as Linux's daemon ignores): " + r.summary()));
+        return runner.run(command, (deadline - System.nanoTime()) / 1_000_000).map(r -> {
+            boolean notFrozen = !r.succeeded() && !r.timedOut() && r.output().contains("Invalid argument");
+            steps.add(new Step(what, command, r.succeeded() || notFrozen, notFrozen
+                    ? "not frozen (EINVAL, as Linux's daemon takes it): " + r.summary() : r.summary()));
             if (r.succeeded()) {
                 LOG.warning("vss: " + mount + " thawed, though this agent had not frozen it (one that froze it went"
                         + " without thawing)");
+            } else if (!notFrozen) {
+                LOG.severe("vss: " + what + " failed: " + r.summary() + "; it may still be frozen");
             }
-            return r.succeeded();
+            return r.succeeded() || notFrozen;
         }).recover(e -> {
             steps.add(new Step(what, command, false, "could not start: " + e.getMessage()));
-            LOG.warning("vss: " + what + " could not start: " + e.getMessage());
+            LOG.severe("vss: " + what + " could not start: " + e.getMessage() + "; it may still be frozen");
             return Future.succeededFuture(false);
         });
     }
@@ -153,7 +170,8 @@ final class Freezer {
                         return ok;
                     }));
         }
-        if (settings.postThawCommand() != null) {
+        if (settings.postThawCommand() != null && hooked) { // the hooks come in pairs: not for another's freeze
+            hooked = false;
             chain = chain.compose(x -> step("post-thaw hook", settings.postThawCommand(), deadline, steps));
         }
         return chain.map(x -> {

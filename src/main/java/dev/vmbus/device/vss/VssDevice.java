@@ -53,6 +53,8 @@ public final class VssDevice extends IcDevice<IcChannelState> {
     private Future<?> tail = Future.succeededFuture();
     private final Deque<JsonObject> history = new ArrayDeque<>();
     private long autoThawTimer = -1;
+    /** The channel whose host asked for the freeze: its end thaws ({@link #channelEnded}). */
+    private int frozenBy = -1;
     private Instant frozenSince;
     private long freezes;
     private long thaws;
@@ -97,7 +99,7 @@ public final class VssDevice extends IcDevice<IcChannelState> {
             return;
         }
         serial(() -> {
-            if (!freezer.frozen()) {
+            if (!freezer.frozen() || frozenBy != relid) { // another channel's freeze is its own host's to thaw
                 return Future.succeededFuture(true);
             }
             LOG.warning("vss: channel " + relid + " ended with the file systems frozen; thawing");
@@ -119,8 +121,12 @@ public final class VssDevice extends IcDevice<IcChannelState> {
             record(op.map(Enum::name).orElse("operation " + VssMessage.operation(m)), true, 0, null);
             return Future.succeededFuture(Reply.echo());
         }
+        int relid = state.relid();
         Future<Boolean> done = switch (op.get()) {
-            case FREEZE -> serial(this::freeze);
+            case FREEZE -> serial(() -> {
+                frozenBy = relid;
+                return freeze();
+            });
             case THAW -> serial(() -> thaw("host"));
             default -> serial(() -> {
                 m.putU32(VssMessage.FLAGS, VssMessage.HBU_NO_AUTO_RECOVERY);
@@ -172,6 +178,9 @@ public final class VssDevice extends IcDevice<IcChannelState> {
         return freezer.thaw(THAW_BUDGET_MS).map(outcome -> {
             String name = "host".equals(by) ? "THAW" : "THAW (" + by + ")";
             record(name, outcome.ok(), (System.nanoTime() - started) / 1_000_000, steps(outcome));
+            if (!wasFrozen && freezer.frozen()) {
+                frozenSince = Instant.now(); // a mount another agent froze would not thaw: frozen as far as we know
+            }
             if (wasFrozen && !freezer.frozen()) {
                 thaws++;
                 lastFreezeMs = Duration.between(frozenSince, Instant.now()).toMillis();

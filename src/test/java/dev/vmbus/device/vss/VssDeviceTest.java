@@ -154,7 +154,8 @@ class VssDeviceTest {
     @Test
     void aThawForAFreezeOfAnAgentThatDiedThawsEveryMount() throws Exception {
         start(recording("none").put("thawCommand", new JsonArray().add("sh").add("-c")
-                .add("[ \"$0\" = /srv ] && exit 1; echo thaw $0 >> " + tmp.resolve("journal"))));
+                .add("[ \"$0\" = /srv ] && { echo \"fsfreeze: $0: unfreeze failed: Invalid argument\"; exit 1; };"
+                        + " echo thaw $0 >> " + tmp.resolve("journal"))));
         assertArrayEquals(expected(request(6), 0, null), probe.reply(request(6), 1).payload());
         assertEquals(List.of("thaw /", "thaw /var"), journal(), "each mount thawed, root first; /srv was not frozen");
         JsonObject s = probe.state();
@@ -163,7 +164,27 @@ class VssDeviceTest {
         assertEquals(3, steps.size(), steps.encode());
         JsonObject srv = steps.getJsonObject(2);
         assertEquals("thaw /srv (not frozen by this agent)", srv.getString("step"));
-        assertTrue(srv.getBoolean("ok") && srv.getString("detail").startsWith("taken as not frozen"), srv.encode());
+        assertTrue(srv.getBoolean("ok") && srv.getString("detail").startsWith("not frozen (EINVAL"), srv.encode());
+    }
+
+    /**
+     * The same THAW, where one mount's thaw fails for another reason than EINVAL (here an I/O error): the mount may
+     * still be frozen, so the THAW fails (the host's backup is told), the device says frozen, and the auto-thaw
+     * tries that mount again, as for a thaw of its own freeze that failed.
+     */
+    @Test
+    void aThawThatFailsOtherwiseForAMountItDidNotFreezeFailsAndKeepsTrying() throws Exception {
+        start(recording("none").put("autoThawSeconds", 1).put("thawCommand", new JsonArray().add("sh").add("-c")
+                .add("if [ \"$0\" = /var ] && [ ! -e " + tmp.resolve("fixed") + " ]; then"
+                        + " echo \"fsfreeze: $0: unfreeze failed: Input/output error\"; exit 1; fi;"
+                        + " echo thaw $0 >> " + tmp.resolve("journal"))));
+        assertArrayEquals(expected(request(6), IcConstants.E_FAIL.value(), null), probe.reply(request(6), 1).payload());
+        assertEquals(List.of("thaw /", "thaw /srv"), journal());
+        assertTrue(probe.state().getBoolean("frozen"), "/var may still be frozen");
+        Files.createFile(tmp.resolve("fixed"));
+        JsonObject s = probe.awaitState(st -> !st.getBoolean("frozen"), "the auto-thaw thawing /var");
+        assertEquals(List.of("thaw /", "thaw /srv", "thaw /var"), journal());
+        assertEquals(1, s.getInteger("autoThaws"));
     }
 
     /**
