@@ -48,10 +48,11 @@ public final class FcopyDevice extends IcDevice<IcChannelState> {
     @Override
     protected Future<?> startService() {
         service = new FcopyService(settings, opener, Complaints.of(vertx));
+        java.time.Instant started = java.time.Instant.now();
         return vertx.executeBlocking(() -> {
             service.createRoots();
             return null;
-        });
+        }).onSuccess(x -> vertx.executeBlocking(() -> service.removeLeftovers(started), true)); // ahead of any copy
     }
 
     /** A copy on a channel that closed is abandoned: nobody will complete it. */

@@ -11,15 +11,20 @@ import dev.vmbus.ic.fcopy.FcopyMessage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -57,6 +62,60 @@ final class FcopyService {
         for (Path root : settings.allowedRoots()) {
             Files.createDirectories(root);
         }
+    }
+
+    /** How deep, and over how many entries per root, {@link #removeLeftovers} looks. */
+    static final int LEFTOVER_DEPTH = 16;
+    static final int LEFTOVER_ENTRIES = 100_000;
+
+    /**
+     * Removes the temporary files of copies an agent that died left behind (a crash, the watchdog, a stop cut
+     * short): {@code .vmbus-fcopy-*.part} under each allowed root, last written before {@code before} (this
+     * process's copies are younger), without following links; at most {@link #LEFTOVER_DEPTH} deep and
+     * {@link #LEFTOVER_ENTRIES} entries per root, so a large root costs a bounded walk at start. Returns how many
+     * went. Blocking.
+     */
+    int removeLeftovers(Instant before) {
+        int removed = 0;
+        for (Path root : settings.allowedRoots()) {
+            int[] seen = {0};
+            List<Path> stale = new ArrayList<>();
+            try {
+                Files.walkFileTree(root, Set.of(), LEFTOVER_DEPTH, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file,
+                                                                  BasicFileAttributes a) {
+                        String name = file.getFileName().toString();
+                        if (a.isRegularFile() && name.startsWith(PartialFile.TEMP_PREFIX) && name.endsWith(".part")
+                                && a.lastModifiedTime().toInstant().isBefore(before)) {
+                            stale.add(file);
+                        }
+                        return ++seen[0] < LEFTOVER_ENTRIES ? FileVisitResult.CONTINUE
+                                : FileVisitResult.TERMINATE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e) {
+                        return FileVisitResult.CONTINUE; // unreadable: not ours to judge
+                    }
+                });
+            } catch (IOException e) {
+                LOG.warning("fcopy: could not look for leftover copies under " + root + ": " + e.getMessage());
+            }
+            for (Path file : stale) {
+                try {
+                    Files.deleteIfExists(file);
+                    removed++;
+                } catch (IOException e) {
+                    LOG.warning("fcopy: could not remove the leftover copy " + file + ": " + e.getMessage());
+                }
+            }
+            if (!stale.isEmpty()) {
+                LOG.info("fcopy: removed " + stale.size() + " temporary file(s) of copies an earlier agent left under "
+                        + root);
+            }
+        }
+        return removed;
     }
 
     /** Answers {@code m} in place and returns the status written. */

@@ -70,6 +70,38 @@ class FcopyGuestTest {
         }
     }
 
+    /**
+     * An agent that died in the middle of copies (a crash, the watchdog) left their hidden temporary files next to
+     * their targets: the next agent removes them when it starts, at any depth under a root, and nothing else (a
+     * file of another name, or one of its own copies, younger than its start). They stayed for good.
+     */
+    @Test
+    void theTemporaryFilesOfCopiesAnAgentThatDiedLeftAreRemovedAtStart() throws Exception {
+        root = dir.resolve("root");
+        Path deep = Files.createDirectories(root.resolve("a/b"));
+        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(3600));
+        List<Path> stale = List.of(root.resolve(".vmbus-fcopy-1.part"), deep.resolve(".vmbus-fcopy-2.part"));
+        for (Path p : stale) {
+            Files.writeString(p, "half a file");
+            Files.setLastModifiedTime(p, before);
+        }
+        Path notOurs = Files.writeString(deep.resolve(".vmbus-fcopy-notes.txt"), "kept");
+        Path target = Files.writeString(root.resolve("report.csv"), "kept");
+        Files.setLastModifiedTime(notOurs, before);
+        Files.setLastModifiedTime(target, before);
+        start(PartialFile.CREATE_NEW);
+        await("the leftovers removed").atMost(10, java.util.concurrent.TimeUnit.SECONDS)
+                .until(() -> stale.stream().noneMatch(Files::exists));
+        assertEquals(List.of(".vmbus-fcopy-notes.txt", "report.csv"), Files.walk(root).filter(Files::isRegularFile)
+                .map(p -> p.getFileName().toString()).sorted().toList());
+        // a fresh temporary file (a copy of this agent's) is left alone
+        Path young = Files.writeString(root.resolve(".vmbus-fcopy-3.part"), "in progress");
+        assertEquals(0, new FcopyService(new FcopySettings(List.of(root), 100_000), PartialFile.CREATE_NEW,
+                new dev.vmbus.channel.HostComplaints()).removeLeftovers(java.time.Instant.now().minusSeconds(60)));
+        assertTrue(Files.exists(young));
+    }
+
     @Test
     void aCopyWithANonAsciiNameLandsOnlyOnComplete() throws Exception {
         start(PartialFile.CREATE_NEW);
