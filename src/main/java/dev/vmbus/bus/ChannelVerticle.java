@@ -63,6 +63,8 @@ public final class ChannelVerticle extends VerticleBase {
     private BatchHandler batches;
     /** Set once {@link #stop} began: a close after it is the agent's own, which stop() publishes. */
     private boolean stopping;
+    /** Whether the channel has ended (see {@link #hasEnded}). */
+    private volatile boolean hasEnded;
     /** What the device is told of this channel once it is open (buffers, guest memory). */
     private dev.vmbus.spi.DeviceChannel resources;
     private DeliveryOptions delivery;
@@ -345,8 +347,17 @@ public final class ChannelVerticle extends VerticleBase {
         });
     }
 
+    /**
+     * Whether the channel has ended. One that ended before Vert.x knew this verticle's deployment (it registers one
+     * once the start is done) could not undeploy itself: the agent undeploys it when its deploy completes.
+     */
+    boolean hasEnded() {
+        return hasEnded;
+    }
+
     /** The channel ended under us (rescind, peer gone, a fault, a failed handler) or by our close. */
     private void ended(EndReason reason) {
+        hasEnded = true;
         switch (reason.state()) {
             case FAULTED -> {
                 if (reason.kind() == EndReason.Kind.RING_FAULT || reason.kind() == EndReason.Kind.BAD_PEER_PACKET) {

@@ -196,21 +196,24 @@ public final class VmbusVerticle extends VerticleBase {
         Offer offer = entry.offer;
         var handler = registry.forClass(offer.classId()).orElseThrow();
         entry.deploying = true;
-        vertx.deployVerticle(new ChannelVerticle(transport, offer, handler)).onComplete(ar -> {
+        ChannelVerticle verticle = new ChannelVerticle(transport, offer, handler);
+        vertx.deployVerticle(verticle).onComplete(ar -> {
             entry.deploying = false;
             if (ar.succeeded()) {
                 entry.deploymentId = ar.result();
-                if (channels.get(offer.relid()) != entry) {
-                    // rescinded (or offered again) while it opened: nothing else would ever undeploy it
+                if (channels.get(offer.relid()) != entry || verticle.hasEnded()) {
+                    // rescinded (or offered again) while it opened, or ended so early that it could not undeploy
+                    // itself (Vert.x knows a deployment only once its start is done): nothing else would; a verticle
+                    // that did undeploy itself makes this fail, which is fine
                     vertx.undeploy(ar.result()).onFailure(e -> LOG.fine("channel " + offer.relid()
                             + " was already undeployed: " + e.getMessage()));
                 }
             } else if (channels.get(offer.relid()) != entry) {
                 // it went while it opened (shm and uio unmap a rescinded ring at once, so the driver could not be
-                // built): the rescind's one event, which the new offer's entry (if any) does not take for its own
-                LOG.info("channel " + offer.relid() + " was rescinded while it opened (" + ar.cause().getMessage()
-                        + ")");
-                if (!closing) {
+                // built): the rescind's one event, absorbed as its last word (rescindPending); an entry replaced
+                // by a new offer without a rescind hears nothing of it
+                LOG.info("channel " + offer.relid() + " went while it opened (" + ar.cause().getMessage() + ")");
+                if (!closing && rescindPending.contains(offer.relid())) {
                     vertx.eventBus().publish(Addresses.CHANNELS, ChannelEvent.ended(offer,
                             registry.className(offer.classId()),
                             EndReason.of(EndReason.Kind.HOST_RESCINDED, "rescinded by the host while it opened")));
@@ -242,11 +245,6 @@ public final class VmbusVerticle extends VerticleBase {
             channels.remove(event.relid());
         }
         if (event.ended()) {
-            if (e.deploymentId != null) {
-                // it undeploys itself, unless it ended during its own start, before Vert.x knew its deployment
-                String id = e.deploymentId;
-                vertx.undeploy(id).onFailure(x -> LOG.fine("channel " + event.relid() + " was already undeployed"));
-            }
             e.deploymentId = null;
         }
     }
