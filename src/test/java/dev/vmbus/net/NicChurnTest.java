@@ -116,11 +116,7 @@ class NicChurnTest {
                 Process guest = startGuest(tmp, ns, tmp.resolve("vmbus.json"), log);
                 try {
                     upWithAddress(guest, log, ns);
-                    long before = framesToGuest(control);
-                    for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
-                        ping(ns);
-                    }
-                    assertTrue(framesToGuest(control) > before, "no frame through agent " + run + "'s NIC");
+                    aFrameReachesTheGuest(ns, control, "no frame through agent " + run + "'s NIC");
                 } finally {
                     if (run % 2 == 0) {
                         guest.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -137,18 +133,24 @@ class NicChurnTest {
 
     /** What process {@code pid} holds once its files and mappings stop changing: the same on three looks 500 ms apart. */
     private static Footprint settled(long pid, String shm) throws Exception {
-        List<Footprint> looks = new ArrayList<>();
-        await("process " + pid + "'s hold to settle").atMost(30, TimeUnit.SECONDS)
-                .pollInterval(500, TimeUnit.MILLISECONDS).until(() -> {
-                    looks.add(Footprint.of(pid, shm));
-                    int n = looks.size();
-                    return n >= 3 && same(looks.get(n - 1), looks.get(n - 2)) && same(looks.get(n - 2), looks.get(n - 3));
-                });
-        return looks.getLast();
+        return settle("process " + pid + "'s hold", () -> Footprint.of(pid, shm),
+                f -> List.of(f.files(), f.shmMappings()));
     }
 
-    private static boolean same(Footprint a, Footprint b) {
-        return a.files().equals(b.files()) && a.shmMappings().equals(b.shmMappings());
+    /**
+     * {@code look} once what {@code compared} takes of it is the same on three looks 500 ms apart (within 30 s): a
+     * removed channel's files go a second after its end.
+     */
+    private static <T> T settle(String what, java.util.concurrent.Callable<T> look,
+                                java.util.function.Function<T, ?> compared) throws Exception {
+        List<T> looks = new ArrayList<>();
+        await(what + " to settle").atMost(30, TimeUnit.SECONDS).pollInterval(500, TimeUnit.MILLISECONDS).until(() -> {
+            looks.add(look.call());
+            int n = looks.size();
+            return n >= 3 && compared.apply(looks.get(n - 1)).equals(compared.apply(looks.get(n - 2)))
+                    && compared.apply(looks.get(n - 2)).equals(compared.apply(looks.get(n - 3)));
+        });
+        return looks.getLast();
     }
 
     /**
@@ -157,20 +159,15 @@ class NicChurnTest {
      * 500 ms apart (a removed channel's files go a second after its end), within 30 s.
      */
     private static Map<String, Integer> awaitSettled(String dir) throws Exception {
-        List<Map<String, Integer>> looks = new ArrayList<>();
-        await("this process's hold on " + dir + " to settle").atMost(30, TimeUnit.SECONDS)
-                .pollInterval(500, TimeUnit.MILLISECONDS).until(() -> {
-                    Map<String, Integer> held = shmMappings(Path.of("/proc/self/maps"), dir);
-                    Footprint.of(ProcessHandle.current().pid(), dir).files().forEach((kind, n) -> {
-                        if (kind.equals("shm") || kind.equals("socket")) {
-                            held.put("open " + kind + " files", n);
-                        }
-                    });
-                    looks.add(held);
-                    int n = looks.size();
-                    return n >= 3 && looks.get(n - 1).equals(looks.get(n - 2)) && looks.get(n - 2).equals(looks.get(n - 3));
-                });
-        return looks.getLast();
+        return settle("this process's hold on " + dir, () -> {
+            Map<String, Integer> held = shmMappings(Path.of("/proc/self/maps"), dir);
+            Footprint.of(ProcessHandle.current().pid(), dir).files().forEach((kind, n) -> {
+                if (kind.equals("shm") || kind.equals("socket")) {
+                    held.put("open " + kind + " files", n);
+                }
+            });
+            return held;
+        }, held -> held);
     }
 
     /** The host offers the NIC again; waits for the guest's {@code ups}-th bring-up, then for a frame through it. */
@@ -183,11 +180,7 @@ class NicChurnTest {
         awaitTap(guest, log, ns, true);
         ns.ip("link", "set", "dev", TAP, "addrgenmode", "none");
         ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");
-        long before = framesToGuest(control);
-        for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
-            ping(ns);
-        }
-        assertTrue(framesToGuest(control) > before, "no frame through NIC " + ups + ": " + nic(control).encode());
+        aFrameReachesTheGuest(ns, control, "no frame through NIC " + ups);
     }
 
     /**

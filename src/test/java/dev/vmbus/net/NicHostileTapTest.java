@@ -125,11 +125,7 @@ class NicHostileTapTest {
                 ns.ip("addr", "add", "fe80::b/64", "dev", TAP, "nodad");
             }
             assertTrue(ns.ip("addr", "show", "dev", TAP).contains("fe80::b/64"), ns.ip("addr", "show", "dev", TAP));
-            long before = framesToGuest(control);
-            for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
-                ping(ns);
-            }
-            assertTrue(framesToGuest(control) > before, "no frame through the new NIC: " + nic(control).encode());
+            aFrameReachesTheGuest(ns, control, "no frame through the new NIC");
             checkAlive(guest, log);
         });
     }
@@ -142,11 +138,7 @@ class NicHostileTapTest {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "skipped: network namespaces and TAPs need root");
         withGuest(tmp, "hostile", persistentTap, (ns, guest, log, control) -> {
             // the NIC carries frames both ways before the fault: the host loops back what the TAP sends
-            long before = framesToGuest(control);
-            for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
-                ping(ns);
-            }
-            assertTrue(framesToGuest(control) > before, "no frame reached the guest: " + nic(control).encode());
+            aFrameReachesTheGuest(ns, control, "no frame reached the guest");
             long replies = heartbeat(control).getLong("replies");
 
             control.act("nic-fault", new JsonObject().put("knob", knob)).await(10, TimeUnit.SECONDS);

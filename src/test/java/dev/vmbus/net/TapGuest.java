@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A guest agent ({@code vmbus run}, netvsc backend {@code tap} on TAP {@link #TAP}) in a network namespace a test
@@ -167,6 +168,19 @@ final class TapGuest {
 
     static JsonObject nic(SimulatedHostControl control) throws Exception {
         return device(control, "nic");
+    }
+
+    /**
+     * Pings the peer (at most 30 times) until the host's NIC has sent the guest a frame more than before: the
+     * neighbour solicitation goes out through the NIC and the loopback host echoes it. Fails with {@code what} and
+     * the host's NIC state if none came.
+     */
+    static void aFrameReachesTheGuest(Netns ns, SimulatedHostControl control, String what) throws Exception {
+        long before = framesToGuest(control);
+        for (int i = 0; i < 30 && framesToGuest(control) == before; i++) {
+            ping(ns);
+        }
+        assertTrue(framesToGuest(control) > before, what + ": " + nic(control).encode());
     }
 
     /** Frames the host's NIC sent the guest, over its queues. */
